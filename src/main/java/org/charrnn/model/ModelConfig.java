@@ -1,0 +1,41 @@
+package org.charrnn.model;
+
+/**
+ * Shape of a model: Embedding[V,E] -> L recurrent layers of width H -> Linear[V,H].
+ *
+ * @param cell      recurrent cell type
+ * @param vocabSize V, number of symbols
+ * @param embedding E, embedding width (input width of layer 0)
+ * @param hidden    H, hidden width of every layer
+ * @param layers    L, number of stacked layers
+ * @param dropout   p, inverted dropout on every layer's output during training (0 = off)
+ */
+public record ModelConfig(CellType cell, int vocabSize, int embedding, int hidden, int layers, double dropout) {
+
+    public ModelConfig {
+        if (cell == null) throw new IllegalArgumentException("cell type is required");
+        if (vocabSize < 1) throw new IllegalArgumentException("vocabulary size must be >= 1, got " + vocabSize);
+        if (embedding < 1) throw new IllegalArgumentException("--embedding must be >= 1, got " + embedding);
+        if (hidden < 1) throw new IllegalArgumentException("--hidden must be >= 1, got " + hidden);
+        if (layers < 1) throw new IllegalArgumentException("--layers must be >= 1, got " + layers);
+        if (!(dropout >= 0 && dropout < 1)) throw new IllegalArgumentException("--dropout must be in [0, 1), got " + dropout);
+    }
+
+    /** Input width of layer {@code l}: E for layer 0, H above. */
+    public int inputSize(int l) { return l == 0 ? embedding : hidden; }
+
+    /** Gate width G*H of one layer (4H for LSTM, 3H for GRU, H for RNN). */
+    public int gateWidth() { return cell.gates() * hidden; }
+
+    /** Floats in one batch row of the recurrent state: L * (1 or 2) * H. */
+    public int stateSizePerRow() { return layers * cell.stateVectors() * hidden; }
+
+    /** A copy with another dropout (for example 0 for inference). */
+    public ModelConfig withDropout(double p) { return new ModelConfig(cell, vocabSize, embedding, hidden, layers, p); }
+
+    /** Short description such as "lstm L2 H128 E64 V65". */
+    public String describe() {
+        return cell.id() + " L" + layers + " H" + hidden + " E" + embedding + " V" + vocabSize
+                + (dropout > 0 ? " dropout " + dropout : "");
+    }
+}

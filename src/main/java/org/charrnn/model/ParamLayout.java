@@ -1,0 +1,88 @@
+package org.charrnn.model;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * All parameters of a model in one flat array, with named views in PyTorch state_dict order and
+ * naming: {@code embedding.weight [V,E]}, then per layer l {@code rnn.weight_ih_l{l} [G*H,in]},
+ * {@code rnn.weight_hh_l{l} [G*H,H]}, {@code rnn.bias_ih_l{l} [G*H]}, {@code rnn.bias_hh_l{l} [G*H]},
+ * then {@code decoder.weight [V,H]}, {@code decoder.bias [V]}. Row-major, as torch stores them.
+ * Gradients and optimizer moments use the same layout.
+ */
+public final class ParamLayout {
+
+    /** One named view: elements [offset, offset + size) of the flat array, row-major with the given shape. */
+    public record Tensor(String name, int offset, int[] shape) {
+        public int size() {
+            int n = 1;
+            for (int d : shape) n *= d;
+            return n;
+        }
+
+        public String shapeString() {
+            StringBuilder sb = new StringBuilder("[");
+            for (int i = 0; i < shape.length; i++) sb.append(i > 0 ? "," : "").append(shape[i]);
+            return sb.append(']').toString();
+        }
+    }
+
+    private final ModelConfig config;
+    private final List<Tensor> tensors;
+    private final Map<String, Tensor> byName;
+    private final int size;
+
+    public ParamLayout(ModelConfig config) {
+        this.config = config;
+        List<Tensor> list = new ArrayList<>();
+        int off = 0;
+        int V = config.vocabSize(), E = config.embedding(), H = config.hidden(), G = config.gateWidth();
+        off = add(list, "embedding.weight", off, V, E);
+        for (int l = 0; l < config.layers(); l++) {
+            off = add(list, "rnn.weight_ih_l" + l, off, G, config.inputSize(l));
+            off = add(list, "rnn.weight_hh_l" + l, off, G, H);
+            off = add(list, "rnn.bias_ih_l" + l, off, G);
+            off = add(list, "rnn.bias_hh_l" + l, off, G);
+        }
+        off = add(list, "decoder.weight", off, V, H);
+        off = add(list, "decoder.bias", off, V);
+        this.tensors = Collections.unmodifiableList(list);
+        Map<String, Tensor> m = new LinkedHashMap<>();
+        for (Tensor t : list) m.put(t.name(), t);
+        this.byName = Collections.unmodifiableMap(m);
+        this.size = off;
+    }
+
+    private static int add(List<Tensor> list, String name, int off, int... shape) {
+        Tensor t = new Tensor(name, off, shape);
+        list.add(t);
+        long end = (long) off + t.size();
+        if (end > Integer.MAX_VALUE) throw new IllegalArgumentException("model too large: more than 2^31 parameters");
+        return (int) end;
+    }
+
+    public ModelConfig config() { return config; }
+
+    /** Total number of parameters. */
+    public int size() { return size; }
+
+    /** Views in state_dict order. */
+    public List<Tensor> tensors() { return tensors; }
+
+    public Tensor get(String name) {
+        Tensor t = byName.get(name);
+        if (t == null) throw new IllegalArgumentException("no parameter named " + name);
+        return t;
+    }
+
+    public Tensor embedding() { return get("embedding.weight"); }
+    public Tensor weightIh(int l) { return get("rnn.weight_ih_l" + l); }
+    public Tensor weightHh(int l) { return get("rnn.weight_hh_l" + l); }
+    public Tensor biasIh(int l) { return get("rnn.bias_ih_l" + l); }
+    public Tensor biasHh(int l) { return get("rnn.bias_hh_l" + l); }
+    public Tensor decoderWeight() { return get("decoder.weight"); }
+    public Tensor decoderBias() { return get("decoder.bias"); }
+}
