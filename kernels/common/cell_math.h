@@ -3,7 +3,7 @@
  *
  * Every GPU kernel (kernels/cuda/*.cu, kernels/opencl/*.cl) and every native-test harness
  * includes this header, so the gate formulas exist exactly once. The pure-Java reference
- * (org.charrnn.backend.ReferenceBackend, org.charrnn.backend.CellMath) states the same math in
+ * (org.charrnn.backend.ReferenceBackend, its cell methods) states the same math in
  * double precision and is the source of truth the kernels are tested against.
  *
  * Conventions (match PyTorch nn.LSTM / nn.GRU / nn.RNN):
