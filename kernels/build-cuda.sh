@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Compiles kernels/cuda/charrnn.cu (which #includes every kernel family) into one fatbin:
+#   kernels/build-cuda.sh <outdir>      -> <outdir>/charrnn.fatbin
+# SASS for every architecture in CUDA_ARCHS plus PTX for the newest, so newer GPUs JIT the PTX.
+# Invoked by the Maven build (exec-maven-plugin, generate-resources) with
+# <outdir> = ${project.build.outputDirectory}/kernels, so the fatbin is a classpath resource.
+#   - nvcc not on PATH (and no $CUDA_HOME/bin/nvcc): prints a note and exits 0; the CUDA backend
+#     then reports "kernels not built: nvcc was not found at build time".
+#   - nvcc present and compilation fails: exits non-zero, failing the build.
+#   - incremental: does nothing when the fatbin is newer than every .cu/.cuh/.h and this script.
+# Env: NVCC (compiler path), CUDA_ARCHS (space-separated SM numbers), NVCC_FLAGS (extra flags).
+set -euo pipefail
+out=${1:?usage: build-cuda.sh <outdir>}
+here=$(cd "$(dirname "$0")" && pwd)
+src="$here/cuda/charrnn.cu"
+fatbin="$out/charrnn.fatbin"
+
+nvcc=${NVCC:-}
+if [ -z "$nvcc" ]; then
+  if command -v nvcc >/dev/null 2>&1; then nvcc=$(command -v nvcc)
+  elif [ -n "${CUDA_HOME:-}" ] && [ -x "$CUDA_HOME/bin/nvcc" ]; then nvcc="$CUDA_HOME/bin/nvcc"
+  elif [ -x /usr/local/cuda/bin/nvcc ]; then nvcc=/usr/local/cuda/bin/nvcc
+  fi
+fi
+if [ -z "$nvcc" ]; then
+  echo "build-cuda.sh: nvcc not found; CUDA kernels not built (the cuda backend will be unavailable)"
+  rm -f "$fatbin"
+  exit 0
+fi
+
+if [ -f "$fatbin" ]; then
+  newer=$(find "$here/cuda" "$here/common" "$here/build-cuda.sh" -newer "$fatbin" \
+            \( -name '*.cu' -o -name '*.cuh' -o -name '*.h' -o -name 'build-cuda.sh' \) -print -quit)
+  if [ -z "$newer" ]; then exit 0; fi
+fi
+
+# Oldest first; nvcc 13.0 still accepts sm_75 (check with nvcc --list-gpu-arch).
+archs=${CUDA_ARCHS:-"75 80 86 89 90 100 120"}
+supported=$("$nvcc" --list-gpu-arch 2>/dev/null | sed -n 's/^compute_//p' | tr '\n' ' ')
+gencode=()
+newest=""
+for a in $archs; do
+  if [ -n "$supported" ] && ! grep -qw "$a" <<<"$supported"; then
+    echo "build-cuda.sh: $nvcc does not support sm_$a; skipped"
+    continue
+  fi
+  gencode+=("-gencode=arch=compute_$a,code=sm_$a")
+  newest=$a
+done
+[ -n "$newest" ] || { echo "build-cuda.sh: none of the architectures '$archs' is supported by $nvcc" >&2; exit 1; }
+gencode+=("-gencode=arch=compute_$newest,code=compute_$newest")
+
+mkdir -p "$out"
+tmp="$fatbin.tmp.$$"
+start=$(date +%s)
+# shellcheck disable=SC2086
+"$nvcc" -O3 -std=c++17 -fatbin -Xptxas=-warn-spills ${NVCC_FLAGS:-} "${gencode[@]}" -o "$tmp" "$src"
+mv -f "$tmp" "$fatbin"
+echo "build-cuda.sh: $(basename "$fatbin") $(stat -c %s "$fatbin") bytes, sm_{${archs// /,}} + compute_$newest PTX, $(( $(date +%s) - start ))s"

@@ -1,0 +1,14 @@
+/*
+ * charrnn.cu: the single translation unit nvcc compiles into kernels/charrnn.fatbin (one module,
+ * loaded by org.charrnn.backend.cuda.CudaBackend with cuModuleLoadData). The kernel families live
+ * in their own files, each documenting shapes, gate order, aliasing and = / += of its kernels.
+ */
+#include "embedding.cu"
+#include "lstm.cu"
+#include "gru.cu"
+#include "rnn.cu"
+#include "dropout.cu"
+#include "loss.cu"
+#include "reduce.cu"
+#include "optim.cu"
+#include "gemm.cu"

@@ -1,0 +1,59 @@
+/*
+ * embedding.cu: window gather, embedding lookup and its gradient, row-bias add.
+ *
+ * gather_window_u8 / gather_window_u16
+ *   corpus [len] (u8 or u16 symbols), starts [B] (64-bit positions), x [T,B], y [T,B] (int32)
+ *   x[t,b] = corpus[starts[b]+t], y[t,b] = corpus[starts[b]+t+1]  (=). One thread per (t,b).
+ * embedding_forward
+ *   x [N], emb [V,E], out [N,E]: out[n,:] = emb[x[n],:]  (=). One thread per (n,e). No aliasing.
+ * embedding_backward
+ *   x [N], dout [N,E], demb [V,E]: demb[v,e] = sum over n with x[n]=v of dout[n,e], n ascending  (=).
+ *   One thread per (v,e): deterministic, no atomics.
+ * add_bias_rows
+ *   y [N,C], bias [C]: y[n,c] += bias[c]  (+=). One thread per element.
+ */
+#include "common.cuh"
+
+extern "C" __global__ void gather_window_u8(const unsigned char *corpus, const long long *starts,
+                                            int T, int B, int *x, int *y) {
+  long long k = cr_gid();
+  if (k >= (long long)T * B) return;
+  int t = (int)(k / B), b = (int)(k % B);
+  long long p = starts[b] + t;
+  x[k] = (int)corpus[p];
+  y[k] = (int)corpus[p + 1];
+}
+
+extern "C" __global__ void gather_window_u16(const unsigned short *corpus, const long long *starts,
+                                             int T, int B, int *x, int *y) {
+  long long k = cr_gid();
+  if (k >= (long long)T * B) return;
+  int t = (int)(k / B), b = (int)(k % B);
+  long long p = starts[b] + t;
+  x[k] = (int)corpus[p];
+  y[k] = (int)corpus[p + 1];
+}
+
+extern "C" __global__ void embedding_forward(const int *x, const float *emb, float *out, int N, int E) {
+  long long k = cr_gid();
+  if (k >= (long long)N * E) return;
+  int n = (int)(k / E), e = (int)(k % E);
+  out[k] = emb[(long long)x[n] * E + e];
+}
+
+extern "C" __global__ void embedding_backward(const int *x, const float *dout, float *demb,
+                                              int N, int V, int E) {
+  long long k = cr_gid();
+  if (k >= (long long)V * E) return;
+  int v = (int)(k / E), e = (int)(k % E);
+  float s = 0.0f;
+  for (int n = 0; n < N; n++)
+    if (x[n] == v) s += dout[(long long)n * E + e];
+  demb[k] = s;
+}
+
+extern "C" __global__ void add_bias_rows(float *y, const float *bias, int N, int C) {
+  long long k = cr_gid();
+  if (k >= (long long)N * C) return;
+  y[k] += bias[k % C];
+}

@@ -1,0 +1,49 @@
+/*
+ * reduce.cu: deterministic reductions (bias gradients, global gradient norm, loss sum) and
+ * value clipping.
+ *
+ * column_sum           a [N,C], out [C]: out[c] = beta*out[c] + sum_{n ascending} a[n,c]  (beta = 0: =,
+ *                      out not read). One thread per column.
+ * sum_squares_partial  g [n], partial [P]: block k writes partial[k] = sum of g[i]^2 over
+ *                      i = k*blockDim + tid + s*P*blockDim (grid-stride), fixed block tree.
+ *                      Launch P = gridDim.x <= CR_MAX_PARTIALS blocks of CR_BLOCK threads.
+ * sum_final            partial [P], out [1]: out[0] = sum (take_sqrt = 0) or sqrt(sum)  (=).
+ *                      Launch one block of CR_BLOCK threads. Also sums row losses.
+ * clip_value           g [n]: g = clamp(g, -max, max) (in place). NaN stays NaN.
+ */
+#include "common.cuh"
+
+extern "C" __global__ void column_sum(const float *a, float *out, int N, int C, float beta) {
+  long long c = cr_gid();
+  if (c >= C) return;
+  float s = 0.0f;
+  for (int n = 0; n < N; n++) s += a[(long long)n * C + c];
+  out[c] = beta == 0.0f ? s : beta * out[c] + s;
+}
+
+extern "C" __global__ void sum_squares_partial(const float *g, int n, float *partial) {
+  __shared__ float scratch[CR_BLOCK];
+  float s = 0.0f;
+  long long stride = (long long)gridDim.x * blockDim.x;
+  for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride) {
+    float v = g[i];
+    s += v * v;
+  }
+  s = cr_block_sum(s, scratch);
+  if (threadIdx.x == 0) partial[blockIdx.x] = s;
+}
+
+extern "C" __global__ void sum_final(const float *partial, int P, float *out, int take_sqrt) {
+  __shared__ float scratch[CR_BLOCK];
+  float s = 0.0f;
+  for (int i = threadIdx.x; i < P; i += blockDim.x) s += partial[i];
+  s = cr_block_sum(s, scratch);
+  if (threadIdx.x == 0) out[0] = take_sqrt ? sqrtf(s) : s;
+}
+
+extern "C" __global__ void clip_value(float *g, int n, float max) {
+  long long i = cr_gid();
+  if (i >= n) return;
+  float v = g[i];
+  g[i] = v > max ? max : (v < -max ? -max : v);
+}
