@@ -1,0 +1,341 @@
+package org.charrnn.data;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import org.charrnn.util.Progress;
+import org.charrnn.util.UserError;
+
+/**
+ * A corpus file encoded as symbol indices, split into [train | val | test] from the end.
+ *
+ * <p>The text is never held as a String: the file is streamed twice in 4 MiB chunks (first to
+ * count symbols and build the vocabulary, then to encode) into one byte per symbol when the
+ * vocabulary has at most 256 symbols, else two. With a cache directory the encoded form is written
+ * to {@link TokenCache} and memory-mapped, so it costs no heap and the next run skips encoding;
+ * without one it is kept on the heap.
+ */
+public final class Corpus implements AutoCloseable {
+    private static final int CHUNK = 4 << 20;
+
+    private final Path file;
+    private final long sizeBytes;
+    private final Vocabulary vocab;
+    private final TokenSequence tokens, train, val, test;
+    private final long unknownCount;
+    private final int unknownDistinct;
+    private final Path cacheFile;
+    private final boolean fromCache;
+    private final double seconds;
+
+    private Corpus(Path file, long sizeBytes, Vocabulary vocab, TokenSequence tokens, CorpusOptions opt,
+                   long unknownCount, int unknownDistinct, Path cacheFile, boolean fromCache, double seconds) {
+        this.file = file;
+        this.sizeBytes = sizeBytes;
+        this.vocab = vocab;
+        this.tokens = tokens;
+        this.unknownCount = unknownCount;
+        this.unknownDistinct = unknownDistinct;
+        this.cacheFile = cacheFile;
+        this.fromCache = fromCache;
+        this.seconds = seconds;
+        long n = tokens.length();
+        long nVal = (long) Math.floor(n * opt.valFrac());
+        long nTest = (long) Math.floor(n * opt.testFrac());
+        long nTrain = n - nVal - nTest;
+        train = tokens.slice(0, nTrain);
+        val = tokens.slice(nTrain, nTrain + nVal);
+        test = tokens.slice(nTrain + nVal, n);
+    }
+
+    /** Opens {@code file}, building the vocabulary from it. */
+    public static Corpus open(Path file, CorpusOptions options, Progress progress) {
+        return open(file, null, options, progress);
+    }
+
+    /**
+     * Opens {@code file} encoded with {@code vocab} (a checkpoint's; its encoding wins over the
+     * options'). Symbols not in it map to its unknown symbol if it has one; otherwise this is a
+     * {@link UserError} listing up to 10 of them. A null {@code vocab} builds one from the file.
+     */
+    public static Corpus open(Path file, Vocabulary vocab, CorpusOptions options, Progress progress) {
+        long t0 = System.nanoTime();
+        if (progress == null) progress = Progress.NONE;
+        BasicFileAttributes attrs = checkFile(file);
+        long size = attrs.size();
+        long mtime = attrs.lastModifiedTime().to(TimeUnit.NANOSECONDS);
+        Encoding enc = vocab != null ? vocab.encoding() : options.encoding();
+        Path cacheFile = null;
+        String key = null;
+        byte[] hash = null;
+        try {
+            if (options.cacheDir() != null) {
+                key = cacheKey(file, enc, vocab, options.maxVocab());
+                cacheFile = TokenCache.fileFor(options.cacheDir(), key);
+                hash = TokenCache.contentHash(file, size);
+                TokenCache.Loaded hit = TokenCache.tryLoad(cacheFile, key, size, mtime, hash);
+                if (hit != null) {
+                    Vocabulary v = Vocabulary.fromJson(hit.header().vocabJson());
+                    return new Corpus(file, size, v, hit.tokens(), options, hit.header().unknownCount(),
+                            hit.header().unknownDistinct(), cacheFile, true, (System.nanoTime() - t0) / 1e9);
+                }
+            }
+            Encoder e = new Encoder(file, size, enc, progress);
+            try {
+                e.scan();
+                e.chooseVocabulary(vocab, options.maxVocab());
+                TokenSink sink = null;
+                if (cacheFile != null) {
+                    TokenCache.Header h = new TokenCache.Header(key, size, mtime, hash, e.width(), e.count,
+                            e.unknownCount, e.unknownDistinct, e.vocab.toJson());
+                    try {
+                        sink = new TokenCache.Writer(cacheFile, h);
+                    } catch (IOException ex) {
+                        sink = null; // cache directory not writable: keep the corpus on the heap
+                        cacheFile = null;
+                    }
+                }
+                if (sink == null) sink = new HeapTokens.Builder(e.count, e.width());
+                TokenSequence tokens = e.encode(sink);
+                BasicFileAttributes after = Files.readAttributes(file, BasicFileAttributes.class);
+                if (after.size() != size || after.lastModifiedTime().to(TimeUnit.NANOSECONDS) != mtime)
+                    throw new UserError(file + " changed while it was being read; try again");
+                return new Corpus(file, size, e.vocab, tokens, options, e.unknownCount, e.unknownDistinct,
+                        cacheFile, false, (System.nanoTime() - t0) / 1e9);
+            } finally {
+                progress.finish();
+            }
+        } catch (AccessDeniedException ex) {
+            throw new UserError("cannot read " + file + ": permission denied", ex);
+        } catch (IOException ex) {
+            throw new UserError("cannot read " + file + ": " + ex.getMessage(), ex);
+        }
+    }
+
+    static String cacheKey(Path file, Encoding enc, Vocabulary vocab, int maxVocab) {
+        return "corpus-v1|" + file.toAbsolutePath().normalize() + "|" + enc.id() + "|"
+                + (vocab != null ? "vocab:" + TokenCache.sha256Hex(vocab.toJson().getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                                 : "max-vocab:" + maxVocab);
+    }
+
+    /** Checks that {@code file} is a readable, non-empty regular file; one-line UserError if not. */
+    static BasicFileAttributes checkFile(Path file) {
+        BasicFileAttributes a;
+        try {
+            a = Files.readAttributes(file, BasicFileAttributes.class);
+        } catch (NoSuchFileException e) {
+            throw new UserError("corpus file not found: " + file);
+        } catch (IOException e) {
+            throw new UserError("cannot read corpus file " + file + ": " + e.getMessage());
+        }
+        if (a.isDirectory()) throw new UserError(file + " is a directory, not a corpus file");
+        if (!a.isRegularFile() && !Files.isRegularFile(file, new LinkOption[0]))
+            throw new UserError(file + " is not a regular file");
+        if (!Files.isReadable(file)) throw new UserError("cannot read corpus file " + file + ": permission denied");
+        if (a.size() == 0) throw new UserError("corpus file " + file + " is empty");
+        return a;
+    }
+
+    /** Two streaming passes over the file: {@link #scan} counts, {@link #encode} writes indices. */
+    private static final class Encoder {
+        final Path file;
+        final long size;
+        final Encoding enc;
+        final Progress progress;
+        long[] hist;
+        long count;
+        Vocabulary vocab;
+        long unknownCount;
+        int unknownDistinct;
+
+        Encoder(Path file, long size, Encoding enc, Progress progress) {
+            this.file = file;
+            this.size = size;
+            this.enc = enc;
+            this.progress = progress;
+        }
+
+        int width() { return vocab.size() <= 256 ? 1 : 2; }
+
+        interface ChunkHandler { void accept(int[] symbols, int n, byte[] raw, int rawLen, long rawOffset) throws IOException; }
+
+        private void stream(long progressBase, String detail, ChunkHandler h) throws IOException {
+            byte[] buf = new byte[CHUNK];
+            int[] out = new int[CHUNK];
+            ByteBuffer bb = ByteBuffer.wrap(buf);
+            Utf8Decoder dec = enc == Encoding.UTF8 ? new Utf8Decoder() : null;
+            long pos = 0;
+            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+                while (true) {
+                    bb.clear();
+                    int r = ch.read(bb);
+                    if (r < 0) break;
+                    if (r == 0) continue;
+                    int n;
+                    if (dec != null) {
+                        n = dec.decode(buf, 0, r, out);
+                    } else {
+                        for (int i = 0; i < r; i++) out[i] = buf[i] & 0xFF;
+                        n = r;
+                    }
+                    h.accept(out, n, buf, r, pos);
+                    pos += r;
+                    progress.update(progressBase + pos, 2 * size, detail);
+                }
+                if (dec != null) dec.finish();
+            } catch (Utf8Decoder.Malformed m) {
+                throw new UserError(String.format(Locale.ROOT,
+                        "%s is not valid UTF-8: %s at byte offset %,d (bytes %s); use --encoding bytes to train on its raw bytes",
+                        file, m.getMessage().replaceFirst(" at byte offset.*", ""), m.offset, m.bytesHex));
+            }
+        }
+
+        void scan() throws IOException {
+            hist = new long[enc == Encoding.BYTES ? 256 : Character.MAX_CODE_POINT + 1];
+            long[] hst = hist;
+            stream(0, "scanning", (s, n, raw, rawLen, rawOff) -> {
+                long nul = hst[0];
+                for (int i = 0; i < n; i++) hst[s[i]]++;
+                count += n;
+                if (enc == Encoding.UTF8 && hst[0] != nul) {
+                    int at = 0;
+                    while (raw[at] != 0) at++;
+                    throw new UserError(String.format(Locale.ROOT,
+                            "%s looks like a binary file, not text: it has a NUL byte at byte offset %,d; use --encoding bytes to train on its raw bytes",
+                            file, rawOff + at));
+                }
+            });
+        }
+
+        void chooseVocabulary(Vocabulary given, int maxVocab) {
+            List<Integer> present = new ArrayList<>();
+            for (int s = 0; s < hist.length; s++) if (hist[s] > 0) present.add(s);
+            if (given != null) {
+                List<Integer> missing = new ArrayList<>();
+                for (int s : present) {
+                    if (given.exactIndexOf(s) < 0) {
+                        missing.add(s);
+                        unknownCount += hist[s];
+                    }
+                }
+                unknownDistinct = missing.size();
+                if (!missing.isEmpty() && !given.hasUnknown()) {
+                    List<String> parts = new ArrayList<>();
+                    for (int k = 0; k < Math.min(10, missing.size()); k++) parts.add(Vocabulary.describeSymbol(enc, missing.get(k)));
+                    String more = missing.size() > 10 ? String.format(Locale.ROOT, " and %,d more", missing.size() - 10) : "";
+                    throw new UserError(String.format(Locale.ROOT, "%s has %,d %s not in the model's vocabulary: %s%s",
+                            file, missing.size(), enc == Encoding.BYTES ? "byte values" : "characters",
+                            String.join(", ", parts), more));
+                }
+                vocab = given;
+                return;
+            }
+            int distinct = present.size();
+            if (maxVocab > 0 && distinct > maxVocab) {
+                Integer[] bySym = present.toArray(new Integer[0]);
+                Arrays.sort(bySym, (a, b) -> hist[a] != hist[b] ? Long.compare(hist[b], hist[a]) : Integer.compare(a, b));
+                int keep = maxVocab - 1;
+                int[] kept = new int[keep];
+                for (int k = 0; k < keep; k++) kept[k] = bySym[k];
+                for (int k = keep; k < bySym.length; k++) unknownCount += hist[bySym[k]];
+                unknownDistinct = bySym.length - keep;
+                Arrays.sort(kept);
+                vocab = Vocabulary.of(enc, kept, true);
+            } else {
+                if (distinct > Vocabulary.MAX_SIZE)
+                    throw new UserError(String.format(Locale.ROOT,
+                            "%s has %,d distinct characters, more than the %,d supported; use --max-vocab N to map the rarest to one unknown symbol",
+                            file, distinct, Vocabulary.MAX_SIZE));
+                int[] s = new int[distinct];
+                for (int k = 0; k < distinct; k++) s[k] = present.get(k);
+                vocab = Vocabulary.of(enc, s, false);
+            }
+        }
+
+        TokenSequence encode(TokenSink sink) throws IOException {
+            int[] table = vocab.lookupTable();
+            int unk = vocab.unknownIndex();
+            boolean ok = false;
+            try {
+                stream(size, "encoding", (s, n, raw, rawLen, rawOff) -> {
+                    for (int i = 0; i < n; i++) {
+                        int c = s[i];
+                        int idx = c < table.length ? table[c] : -1;
+                        s[i] = idx >= 0 ? idx : unk;
+                    }
+                    sink.put(s, n);
+                });
+                TokenSequence t = sink.finish();
+                ok = true;
+                return t;
+            } finally {
+                if (!ok) sink.abort();
+            }
+        }
+    }
+
+    public Path file() { return file; }
+
+    public long sizeBytes() { return sizeBytes; }
+
+    public Vocabulary vocabulary() { return vocab; }
+
+    /** The whole file. */
+    public TokenSequence tokens() { return tokens; }
+
+    public TokenSequence train() { return train; }
+
+    public TokenSequence val() { return val; }
+
+    public TokenSequence test() { return test; }
+
+    /** Occurrences of symbols that were mapped to the unknown symbol. */
+    public long unknownCount() { return unknownCount; }
+
+    /** Distinct symbols that were mapped to the unknown symbol. */
+    public int unknownDistinct() { return unknownDistinct; }
+
+    /** True if the encoded form came from the cache rather than from encoding the file now. */
+    public boolean fromCache() { return fromCache; }
+
+    /** The cache file holding the encoded form, or null when it is on the heap. */
+    public Path cacheFile() { return cacheFile; }
+
+    /** Seconds it took to open (encode or load) the corpus. */
+    public double openSeconds() { return seconds; }
+
+    /**
+     * One line: {@code tinyshakespeare.txt: 1,115,394 chars, vocabulary 65, train 1,059,625 / val
+     * 55,769 / test 0}, plus what was mapped to the unknown symbol if there is one.
+     */
+    public String summary() {
+        String unit = vocab.encoding() == Encoding.BYTES ? "bytes" : "chars";
+        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%s: %,d %s, vocabulary %,d",
+                file.getFileName(), tokens.length(), unit, vocab.size()));
+        if (vocab.hasUnknown())
+            sb.append(String.format(Locale.ROOT, " (incl. unknown symbol: %,d rare %s, %,d occurrences)",
+                    unknownDistinct, vocab.encoding() == Encoding.BYTES ? "byte values" : "characters", unknownCount));
+        sb.append(String.format(Locale.ROOT, ", train %,d / val %,d / test %,d", train.length(), val.length(), test.length()));
+        return sb.toString();
+    }
+
+    @Override public String toString() { return summary(); }
+
+    /**
+     * Releases the corpus. Memory-mapped data is unmapped by the garbage collector once the
+     * sequences are unreachable (Java 17 has no explicit unmap).
+     */
+    @Override public void close() {}
+}

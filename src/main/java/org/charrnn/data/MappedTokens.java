@@ -1,0 +1,58 @@
+package org.charrnn.data;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+
+/**
+ * Encoded symbols memory-mapped from a cache file: little-endian, one or two bytes each. Files
+ * over 1 GiB use several mappings of 1 GiB, so there is no 2 GiB limit. The mappings stay valid
+ * after the channel is closed and are released by the garbage collector.
+ */
+final class MappedTokens implements TokenSequence {
+    static final int SHIFT = 30;
+    static final long MASK = (1L << SHIFT) - 1;
+
+    private final long length;
+    private final int width;
+    private final ByteBuffer[] maps;
+
+    MappedTokens(FileChannel ch, long dataOffset, long length, int width) throws IOException {
+        this.length = length;
+        this.width = width;
+        long bytes = length * width;
+        int n = (int) ((bytes + MASK) >>> SHIFT);
+        maps = new ByteBuffer[n];
+        for (int k = 0; k < n; k++) {
+            long start = (long) k << SHIFT;
+            long size = Math.min(1L << SHIFT, bytes - start);
+            maps[k] = ch.map(FileChannel.MapMode.READ_ONLY, dataOffset + start, size).order(ByteOrder.LITTLE_ENDIAN);
+        }
+    }
+
+    @Override public long length() { return length; }
+
+    @Override
+    public int get(long i) {
+        if (i < 0 || i >= length) throw new IndexOutOfBoundsException("index " + i + " of " + length);
+        long b = i * width;
+        ByteBuffer m = maps[(int) (b >>> SHIFT)];
+        int o = (int) (b & MASK);
+        return width == 1 ? m.get(o) & 0xFF : m.getShort(o) & 0xFFFF;
+    }
+
+    @Override
+    public void copyTo(long from, int[] dst, int off, int n) {
+        if (from < 0 || n < 0 || from + n > length) throw new IndexOutOfBoundsException("copy [" + from + "," + (from + n) + ") of " + length);
+        while (n > 0) {
+            long b = from * width;
+            ByteBuffer m = maps[(int) (b >>> SHIFT)];
+            int o = (int) (b & MASK);
+            int k = (int) Math.min(n, ((1L << SHIFT) - o) / width);
+            if (width == 1) for (int j = 0; j < k; j++) dst[off + j] = m.get(o + j) & 0xFF;
+            else for (int j = 0; j < k; j++) dst[off + j] = m.getShort(o + 2 * j) & 0xFFFF;
+            from += k; off += k; n -= k;
+        }
+    }
+}
