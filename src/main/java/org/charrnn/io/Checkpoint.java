@@ -1,0 +1,278 @@
+package org.charrnn.io;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+
+import org.charrnn.data.Vocabulary;
+import org.charrnn.model.CellType;
+import org.charrnn.model.ModelConfig;
+import org.charrnn.model.ParamLayout;
+import org.charrnn.util.UserError;
+
+/**
+ * Checkpoints: a model file {@code ckpt-NNNNNNNN.safetensors} (float32 tensors named as PyTorch's
+ * state_dict, loadable with {@code safetensors.torch.load_file}) with the model config, vocabulary,
+ * training config, iteration, epoch and val loss in {@code __metadata__}; beside it the training
+ * state {@code ckpt-NNNNNNNN.state.safetensors} (float64 master parameters, optimizer moments,
+ * carried hidden state, counters) that makes {@code --resume} exact, and the sample
+ * {@code ckpt-NNNNNNNN.sample.txt} written at that checkpoint. Backend-neutral.
+ */
+public final class Checkpoint {
+    private Checkpoint() {}
+
+    /** Version written to, and required in, {@code __metadata__["format_version"]}. */
+    public static final int FORMAT_VERSION = 1;
+    public static final String FORMAT = "charrnn";
+
+    private static final Pattern NAME = Pattern.compile("ckpt-(\\d+)\\.safetensors");
+
+    /** Where a checkpoint stands in its run. valLoss is NaN when never validated. */
+    public record Info(long iteration, double epoch, double valLoss) {}
+
+    /** A model as loaded from a checkpoint file. */
+    public record Model(Path file, ModelConfig config, Vocabulary vocabulary, double[] params, Info info,
+                        Map<String, String> metadata) {}
+
+    /** The exact training state stored beside a model file. */
+    public record TrainingState(long iteration, long updates, double lrScale, boolean lastStepFailed,
+                                double[] params, String optimizer, double[][] optimizerSlots,
+                                int batch, double[] carriedState, double bestValLoss) {}
+
+    // ====================================================================== names
+
+    public static Path modelPath(Path dir, long iteration) {
+        return dir.resolve(String.format(Locale.ROOT, "ckpt-%08d.safetensors", iteration));
+    }
+
+    public static Path statePath(Path model) { return sibling(model, ".state.safetensors"); }
+
+    public static Path samplePath(Path model) { return sibling(model, ".sample.txt"); }
+
+    private static Path sibling(Path model, String suffix) {
+        String n = model.getFileName().toString();
+        String base = n.endsWith(".safetensors") ? n.substring(0, n.length() - ".safetensors".length()) : n;
+        return model.resolveSibling(base + suffix);
+    }
+
+    /** Model files in a run directory, oldest iteration first. */
+    public static List<Path> list(Path dir) {
+        if (!Files.isDirectory(dir)) return List.of();
+        try (Stream<Path> s = Files.list(dir)) {
+            List<Path> out = new ArrayList<>();
+            s.filter(p -> NAME.matcher(p.getFileName().toString()).matches()).forEach(out::add);
+            out.sort(Comparator.comparingLong(Checkpoint::iterationOf));
+            return out;
+        } catch (IOException e) {
+            throw new UserError("cannot list " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    static long iterationOf(Path model) {
+        Matcher m = NAME.matcher(model.getFileName().toString());
+        return m.matches() ? Long.parseLong(m.group(1)) : -1;
+    }
+
+    /** A file as given, or for a run directory its best checkpoint by val loss (newest if none was validated). */
+    public static Path resolveModel(Path fileOrDir) {
+        if (!Files.exists(fileOrDir)) throw new UserError("checkpoint not found: " + fileOrDir);
+        if (!Files.isDirectory(fileOrDir)) return fileOrDir;
+        List<Path> all = list(fileOrDir);
+        if (all.isEmpty()) throw new UserError("no checkpoints (ckpt-*.safetensors) in " + fileOrDir);
+        Path best = null;
+        double bestLoss = Double.POSITIVE_INFINITY;
+        for (Path p : all) {
+            double v = parseDouble(Safetensors.readMetadata(p).get("val_loss"));
+            if (v < bestLoss) { bestLoss = v; best = p; }
+        }
+        return best != null ? best : all.get(all.size() - 1);
+    }
+
+    /** The newest checkpoint of a run directory that has its training state, for --resume. */
+    public static Path resolveResume(Path dir) {
+        if (!Files.isDirectory(dir)) throw new UserError("--resume expects a run directory, " + dir + " is not one");
+        List<Path> all = list(dir);
+        for (int i = all.size() - 1; i >= 0; i--) if (Files.isRegularFile(statePath(all.get(i)))) return all.get(i);
+        throw new UserError("no resumable checkpoint (ckpt-*.safetensors with its .state.safetensors) in " + dir);
+    }
+
+    // ====================================================================== model file
+
+    /** Writes the float32 model file atomically. Refuses non-finite parameters. */
+    public static void saveModel(Path file, ModelConfig cfg, Vocabulary vocab, double[] params, Info info,
+                                 String trainingConfigJson) throws IOException {
+        requireFinite(params, "parameters");
+        ParamLayout layout = new ParamLayout(cfg);
+        List<Safetensors.Tensor> tensors = new ArrayList<>();
+        for (ParamLayout.Tensor t : layout.tensors()) {
+            double[] v = new double[t.size()];
+            System.arraycopy(params, t.offset(), v, 0, v.length);
+            long[] shape = new long[t.shape().length];
+            for (int i = 0; i < shape.length; i++) shape[i] = t.shape()[i];
+            tensors.add(new Safetensors.Tensor(t.name(), Safetensors.DType.F32, shape, v));
+        }
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("format", FORMAT);
+        meta.put("format_version", Integer.toString(FORMAT_VERSION));
+        meta.put("model", modelConfigJson(cfg));
+        meta.put("vocabulary", vocab.toJson());
+        meta.put("training", trainingConfigJson == null ? "{}" : trainingConfigJson);
+        meta.put("iteration", Long.toString(info.iteration()));
+        meta.put("epoch", Double.toString(info.epoch()));
+        meta.put("val_loss", Double.isNaN(info.valLoss()) ? "" : Double.toString(info.valLoss()));
+        Safetensors.write(file, tensors, meta);
+    }
+
+    /** Loads and validates a model file (one clear line, exit 2, on any problem). */
+    public static Model loadModel(Path file) {
+        Safetensors.Contents c = Safetensors.read(file);
+        Map<String, String> meta = c.metadata();
+        checkVersion(file, meta);
+        ModelConfig cfg = parseModelConfig(file, require(file, meta, "model"));
+        Vocabulary vocab;
+        try {
+            vocab = Vocabulary.fromJson(require(file, meta, "vocabulary"));
+        } catch (RuntimeException e) {
+            throw new UserError(file + ": corrupt checkpoint: bad vocabulary (" + e.getMessage() + ")");
+        }
+        if (vocab.size() != cfg.vocabSize())
+            throw new UserError(file + ": corrupt checkpoint: vocabulary has " + vocab.size() + " symbols, model expects " + cfg.vocabSize());
+        ParamLayout layout = new ParamLayout(cfg);
+        double[] params = new double[layout.size()];
+        for (ParamLayout.Tensor t : layout.tensors()) {
+            Safetensors.Tensor st = c.require(t.name(), file);
+            long[] shape = st.shape();
+            boolean ok = shape.length == t.shape().length;
+            for (int i = 0; ok && i < shape.length; i++) ok = shape[i] == t.shape()[i];
+            if (!ok) throw new UserError(file + ": tensor " + t.name() + " has shape " + java.util.Arrays.toString(shape)
+                    + ", the model config needs " + t.shapeString());
+            System.arraycopy(st.values(), 0, params, t.offset(), t.size());
+        }
+        if (c.tensors().size() != layout.tensors().size())
+            throw new UserError(file + ": checkpoint has " + c.tensors().size() + " tensors, the model config needs " + layout.tensors().size());
+        requireFiniteLoaded(file, params);
+        Info info = new Info(parseLong(file, meta.getOrDefault("iteration", "0")),
+                parseDouble(meta.getOrDefault("epoch", "0")), parseDouble(meta.get("val_loss")));
+        return new Model(file, cfg, vocab, params, info, meta);
+    }
+
+    // ====================================================================== training state
+
+    public static void saveState(Path modelFile, TrainingState s) throws IOException {
+        requireFinite(s.params(), "parameters");
+        List<Safetensors.Tensor> tensors = new ArrayList<>();
+        tensors.add(new Safetensors.Tensor("params", Safetensors.DType.F64, new long[] {s.params().length}, s.params()));
+        for (int i = 0; i < s.optimizerSlots().length; i++)
+            tensors.add(new Safetensors.Tensor("optimizer." + i, Safetensors.DType.F64,
+                    new long[] {s.optimizerSlots()[i].length}, s.optimizerSlots()[i]));
+        tensors.add(new Safetensors.Tensor("carried_state", Safetensors.DType.F64,
+                new long[] {s.carriedState().length}, s.carriedState()));
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("format", FORMAT + "-training-state");
+        meta.put("format_version", Integer.toString(FORMAT_VERSION));
+        meta.put("iteration", Long.toString(s.iteration()));
+        meta.put("updates", Long.toString(s.updates()));
+        meta.put("lr_scale", Double.toString(s.lrScale()));
+        meta.put("last_step_failed", Boolean.toString(s.lastStepFailed()));
+        meta.put("optimizer", s.optimizer());
+        meta.put("optimizer_slots", Integer.toString(s.optimizerSlots().length));
+        meta.put("batch", Integer.toString(s.batch()));
+        meta.put("best_val_loss", Double.toString(s.bestValLoss()));
+        Safetensors.write(statePath(modelFile), tensors, meta);
+    }
+
+    public static TrainingState loadState(Path modelFile) {
+        Path file = statePath(modelFile);
+        Safetensors.Contents c = Safetensors.read(file);
+        Map<String, String> meta = c.metadata();
+        checkVersion(file, meta);
+        int slots = (int) parseLong(file, require(file, meta, "optimizer_slots"));
+        double[][] opt = new double[slots][];
+        for (int i = 0; i < slots; i++) opt[i] = c.require("optimizer." + i, file).values();
+        return new TrainingState(parseLong(file, require(file, meta, "iteration")),
+                parseLong(file, require(file, meta, "updates")),
+                parseDouble(require(file, meta, "lr_scale")),
+                Boolean.parseBoolean(meta.get("last_step_failed")),
+                c.require("params", file).values(), require(file, meta, "optimizer"), opt,
+                (int) parseLong(file, require(file, meta, "batch")),
+                c.require("carried_state", file).values(),
+                parseDouble(meta.get("best_val_loss")));
+    }
+
+    // ====================================================================== helpers
+
+    public static String modelConfigJson(ModelConfig cfg) {
+        JsonObject o = new JsonObject();
+        o.addProperty("cell", cfg.cell().id());
+        o.addProperty("vocab_size", cfg.vocabSize());
+        o.addProperty("embedding", cfg.embedding());
+        o.addProperty("hidden", cfg.hidden());
+        o.addProperty("layers", cfg.layers());
+        o.addProperty("dropout", cfg.dropout());
+        return o.toString();
+    }
+
+    static ModelConfig parseModelConfig(Path file, String json) {
+        try {
+            JsonObject o = JsonParser.parseString(json).getAsJsonObject();
+            return new ModelConfig(CellType.parse(o.get("cell").getAsString()), o.get("vocab_size").getAsInt(),
+                    o.get("embedding").getAsInt(), o.get("hidden").getAsInt(), o.get("layers").getAsInt(),
+                    o.get("dropout").getAsDouble());
+        } catch (RuntimeException e) {
+            throw new UserError(file + ": corrupt checkpoint: bad model config (" + e.getMessage() + ")");
+        }
+    }
+
+    private static void checkVersion(Path file, Map<String, String> meta) {
+        String f = meta.get("format");
+        if (f == null || !f.startsWith(FORMAT))
+            throw new UserError(file + ": not a charrnn checkpoint (no format tag in its metadata)");
+        String v = meta.get("format_version");
+        if (!Integer.toString(FORMAT_VERSION).equals(v))
+            throw new UserError(file + ": unknown checkpoint format version " + v + " (this charrnn reads version " + FORMAT_VERSION + ")");
+    }
+
+    private static String require(Path file, Map<String, String> meta, String key) {
+        String v = meta.get(key);
+        if (v == null) throw new UserError(file + ": corrupt checkpoint: metadata lacks '" + key + "'");
+        return v;
+    }
+
+    private static long parseLong(Path file, String s) {
+        try {
+            return Long.parseLong(s.trim());
+        } catch (NumberFormatException e) {
+            throw new UserError(file + ": corrupt checkpoint: '" + s + "' is not a number");
+        }
+    }
+
+    private static double parseDouble(String s) {
+        if (s == null || s.isBlank()) return Double.NaN;
+        try {
+            return Double.parseDouble(s.trim());
+        } catch (NumberFormatException e) {
+            return Double.NaN;
+        }
+    }
+
+    private static void requireFinite(double[] v, String what) {
+        for (double x : v)
+            if (!Double.isFinite(x)) throw new IllegalStateException("refusing to write a checkpoint: " + what + " contain NaN or Inf");
+    }
+
+    private static void requireFiniteLoaded(Path file, double[] v) {
+        for (double x : v) if (!Double.isFinite(x)) throw new UserError(file + ": corrupt checkpoint: parameters contain NaN or Inf");
+    }
+}

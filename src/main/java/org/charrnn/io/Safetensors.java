@@ -1,0 +1,245 @@
+package org.charrnn.io;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import com.google.gson.Gson;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+
+import org.charrnn.util.UserError;
+
+/**
+ * Minimal safetensors reader and writer (the format of huggingface/safetensors): an 8-byte
+ * little-endian header length, a JSON header mapping each tensor name to
+ * {@code {"dtype", "shape", "data_offsets"}} plus an optional {@code "__metadata__"} map of
+ * strings, then the raw little-endian tensor bytes. Supports F32 and F64.
+ *
+ * <p>Writes are atomic: a temp file in the same directory, fsync, then rename over the target.
+ * Reads validate every structural property and turn a bad file into a one-line {@link UserError}.
+ */
+public final class Safetensors {
+    private Safetensors() {}
+
+    /** Element type of a stored tensor. */
+    public enum DType {
+        F32(4), F64(8);
+        final int bytes;
+        DType(int bytes) { this.bytes = bytes; }
+    }
+
+    /** One tensor to write or as read: values held in double, stored as {@code dtype}. */
+    public record Tensor(String name, DType dtype, long[] shape, double[] values) {
+        public Tensor {
+            long n = 1;
+            for (long d : shape) n *= d;
+            if (n != values.length)
+                throw new IllegalArgumentException(name + ": shape has " + n + " elements, values " + values.length);
+        }
+    }
+
+    /** Contents of a file: tensors in file order and the metadata map. */
+    public record Contents(Map<String, Tensor> tensors, Map<String, String> metadata) {
+        public Tensor require(String name, Path file) {
+            Tensor t = tensors.get(name);
+            if (t == null) throw new UserError(file + ": missing tensor '" + name + "'");
+            return t;
+        }
+    }
+
+    /** Largest header accepted (the format's own limit is 100 MB). */
+    private static final long MAX_HEADER = 100L << 20;
+
+    /** Writes tensors and metadata to {@code file} atomically. */
+    public static void write(Path file, List<Tensor> tensors, Map<String, String> metadata) throws IOException {
+        JsonObject header = new JsonObject();
+        if (metadata != null && !metadata.isEmpty()) {
+            JsonObject meta = new JsonObject();
+            metadata.forEach(meta::addProperty);
+            header.add("__metadata__", meta);
+        }
+        long offset = 0;
+        for (Tensor t : tensors) {
+            JsonObject o = new JsonObject();
+            o.addProperty("dtype", t.dtype().name());
+            var shape = new com.google.gson.JsonArray();
+            for (long d : t.shape()) shape.add(d);
+            o.add("shape", shape);
+            long size = (long) t.values().length * t.dtype().bytes;
+            var offs = new com.google.gson.JsonArray();
+            offs.add(offset);
+            offs.add(offset + size);
+            o.add("data_offsets", offs);
+            header.add(t.name(), o);
+            offset += size;
+        }
+        byte[] json = new Gson().toJson(header).getBytes(StandardCharsets.UTF_8);
+        int pad = (8 - json.length % 8) % 8;                     // align the data to 8 bytes, padding with spaces
+        byte[] headerBytes = new byte[json.length + pad];
+        System.arraycopy(json, 0, headerBytes, 0, json.length);
+        for (int i = json.length; i < headerBytes.length; i++) headerBytes[i] = ' ';
+
+        AtomicFile.write(file, ch -> {
+            ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(headerBytes.length);
+            len.flip();
+            writeFully(ch, len);
+            writeFully(ch, ByteBuffer.wrap(headerBytes));
+            ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
+            for (Tensor t : tensors) {
+                for (double v : t.values()) {
+                    if (buf.remaining() < 8) {
+                        buf.flip();
+                        writeFully(ch, buf);
+                        buf.clear();
+                    }
+                    if (t.dtype() == DType.F32) buf.putFloat((float) v); else buf.putDouble(v);
+                }
+            }
+            buf.flip();
+            writeFully(ch, buf);
+        });
+    }
+
+    private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
+        while (b.hasRemaining()) ch.write(b);
+    }
+
+    /** Reads only the metadata map (cheap: the tensor data is not touched). */
+    public static Map<String, String> readMetadata(Path file) {
+        try (FileChannel ch = open(file)) {
+            return parseMetadata(readHeader(file, ch), file);
+        } catch (IOException e) {
+            throw new UserError(file + ": cannot read checkpoint: " + e.getMessage(), e);
+        }
+    }
+
+    /** Reads and validates a whole file. */
+    public static Contents read(Path file) {
+        try (FileChannel ch = open(file)) {
+            JsonObject header = readHeader(file, ch);
+            long dataStart = 8 + headerLength(ch);
+            long dataLen = ch.size() - dataStart;
+            Map<String, String> metadata = parseMetadata(header, file);
+            Map<String, Tensor> tensors = new LinkedHashMap<>();
+            List<long[]> ranges = new ArrayList<>();
+            for (Map.Entry<String, JsonElement> e : header.entrySet()) {
+                if (e.getKey().equals("__metadata__")) continue;
+                String name = e.getKey();
+                if (!e.getValue().isJsonObject()) throw corrupt(file, "entry '" + name + "' is not an object");
+                JsonObject o = e.getValue().getAsJsonObject();
+                DType dtype;
+                try {
+                    dtype = DType.valueOf(o.get("dtype").getAsString());
+                } catch (RuntimeException ex) {
+                    throw corrupt(file, "tensor '" + name + "' has unsupported dtype " + o.get("dtype"));
+                }
+                long[] shape;
+                long[] offs;
+                try {
+                    var sh = o.getAsJsonArray("shape");
+                    shape = new long[sh.size()];
+                    for (int i = 0; i < shape.length; i++) shape[i] = sh.get(i).getAsLong();
+                    var of = o.getAsJsonArray("data_offsets");
+                    offs = new long[] {of.get(0).getAsLong(), of.get(1).getAsLong()};
+                } catch (RuntimeException ex) {
+                    throw corrupt(file, "tensor '" + name + "' has a malformed shape or data_offsets");
+                }
+                long n = 1;
+                for (long d : shape) {
+                    if (d < 0) throw corrupt(file, "tensor '" + name + "' has a negative dimension");
+                    n *= d;
+                }
+                if (offs[0] < 0 || offs[1] < offs[0] || offs[1] - offs[0] != n * dtype.bytes)
+                    throw corrupt(file, "tensor '" + name + "' data_offsets do not match its shape");
+                if (offs[1] > dataLen)
+                    throw new UserError(file + ": file is truncated (tensor '" + name + "' ends at byte "
+                            + (dataStart + offs[1]) + ", file has " + ch.size() + ")");
+                if (n > Integer.MAX_VALUE) throw corrupt(file, "tensor '" + name + "' is too large");
+                ranges.add(offs);
+                ByteBuffer buf = ByteBuffer.allocate((int) (offs[1] - offs[0])).order(ByteOrder.LITTLE_ENDIAN);
+                long pos = dataStart + offs[0];
+                while (buf.hasRemaining()) {
+                    int r = ch.read(buf, pos + buf.position());
+                    if (r < 0) throw new UserError(file + ": file is truncated");
+                }
+                buf.flip();
+                double[] values = new double[(int) n];
+                for (int i = 0; i < values.length; i++) values[i] = dtype == DType.F32 ? buf.getFloat() : buf.getDouble();
+                tensors.put(name, new Tensor(name, dtype, shape, values));
+            }
+            ranges.sort((a, b) -> Long.compare(a[0], b[0]));
+            long expect = 0;
+            for (long[] r : ranges) {
+                if (r[0] != expect) throw corrupt(file, "tensor data overlaps or leaves gaps");
+                expect = r[1];
+            }
+            if (expect != dataLen)
+                throw corrupt(file, "file has " + (dataLen - expect) + " bytes beyond its tensors");
+            return new Contents(tensors, metadata);
+        } catch (IOException e) {
+            throw new UserError(file + ": cannot read checkpoint: " + e.getMessage(), e);
+        }
+    }
+
+    private static FileChannel open(Path file) throws IOException {
+        if (Files.isDirectory(file)) throw new UserError(file + " is a directory, expected a .safetensors file");
+        try {
+            return FileChannel.open(file, StandardOpenOption.READ);
+        } catch (NoSuchFileException e) {
+            throw new UserError("checkpoint not found: " + file);
+        }
+    }
+
+    private static long headerLength(FileChannel ch) throws IOException {
+        ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+        while (len.hasRemaining()) if (ch.read(len, len.position()) < 0) return -1;
+        len.flip();
+        return len.getLong();
+    }
+
+    private static JsonObject readHeader(Path file, FileChannel ch) throws IOException {
+        if (ch.size() < 8) throw new UserError(file + ": file is truncated or empty (" + ch.size() + " bytes), not a safetensors checkpoint");
+        long n = headerLength(ch);
+        if (n <= 0 || n > MAX_HEADER) throw corrupt(file, "bad header length " + n);
+        if (8 + n > ch.size()) throw new UserError(file + ": file is truncated (header needs " + (8 + n) + " bytes, file has " + ch.size() + ")");
+        ByteBuffer hb = ByteBuffer.allocate((int) n);
+        while (hb.hasRemaining()) if (ch.read(hb, 8 + hb.position()) < 0) throw new UserError(file + ": file is truncated");
+        String json = new String(hb.array(), StandardCharsets.UTF_8);
+        try {
+            JsonElement el = JsonParser.parseString(json);
+            if (!el.isJsonObject()) throw corrupt(file, "header is not a JSON object");
+            return el.getAsJsonObject();
+        } catch (JsonParseException e) {
+            throw corrupt(file, "header is not valid JSON");
+        }
+    }
+
+    private static Map<String, String> parseMetadata(JsonObject header, Path file) {
+        Map<String, String> meta = new LinkedHashMap<>();
+        JsonElement m = header.get("__metadata__");
+        if (m == null) return meta;
+        if (!m.isJsonObject()) throw corrupt(file, "__metadata__ is not an object");
+        for (Map.Entry<String, JsonElement> e : m.getAsJsonObject().entrySet()) {
+            if (!e.getValue().isJsonPrimitive()) throw corrupt(file, "__metadata__ values must be strings");
+            meta.put(e.getKey(), e.getValue().getAsString());
+        }
+        return meta;
+    }
+
+    private static UserError corrupt(Path file, String what) {
+        return new UserError(file + ": corrupt checkpoint: " + what);
+    }
+}

@@ -1,0 +1,23 @@
+package org.charrnn.sample;
+
+/**
+ * How to draw characters from the model.
+ *
+ * @param length      characters to generate after the prime (2000)
+ * @param temperature softmax temperature, > 0 (1.0)
+ * @param topK        keep only the K most likely symbols (0 = off)
+ * @param topP        nucleus sampling: keep the smallest set with probability >= P (1.0 = off)
+ * @param argmax      always take the most likely symbol (greedy)
+ * @param seed        RNG seed of the draws
+ */
+public record SampleOptions(int length, double temperature, int topK, double topP, boolean argmax, long seed) {
+    public SampleOptions {
+        if (length < 0) throw new IllegalArgumentException("--length must be >= 0, got " + length);
+        if (!(temperature > 0) || !Double.isFinite(temperature))
+            throw new IllegalArgumentException("--temperature must be > 0, got " + temperature);
+        if (topK < 0) throw new IllegalArgumentException("--top-k must be >= 0, got " + topK);
+        if (!(topP > 0 && topP <= 1)) throw new IllegalArgumentException("--top-p must be in (0, 1], got " + topP);
+    }
+
+    public static SampleOptions defaults() { return new SampleOptions(2000, 1.0, 0, 1.0, false, 42); }
+}
