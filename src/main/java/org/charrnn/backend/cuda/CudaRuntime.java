@@ -1,0 +1,116 @@
+package org.charrnn.backend.cuda;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.List;
+
+import jcuda.CudaException;
+import jcuda.driver.CUdevice;
+import jcuda.driver.CUdevice_attribute;
+import jcuda.driver.JCudaDriver;
+
+import org.charrnn.backend.BackendProvider.DeviceInfo;
+
+/**
+ * Driver loading, device discovery and the kernel fatbin resource. Every method here catches
+ * {@link Throwable} around the first touch of native code, so a machine without a CUDA driver
+ * (libcuda absent, or present without a device) yields a reason string instead of a crash.
+ */
+final class CudaRuntime {
+    private CudaRuntime() {}
+
+    /** Classpath resource written by kernels/build-cuda.sh during the Maven build. */
+    static final String FATBIN_RESOURCE = "/kernels/charrnn.fatbin";
+
+    /** Message when the build ran without nvcc. */
+    static final String NOT_BUILT = "kernels not built: nvcc was not found at build time";
+
+    private static volatile String initFailure; // null = not tried yet or fine
+    private static volatile boolean initialized;
+
+    /** Loads the fatbin from the classpath, or null when the build had no nvcc. */
+    static byte[] fatbin() {
+        try (InputStream in = CudaRuntime.class.getResourceAsStream(FATBIN_RESOURCE)) {
+            return in == null ? null : in.readAllBytes();
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** True when the kernel resource is on the classpath (no native code touched). */
+    static boolean kernelsBuilt() {
+        return CudaRuntime.class.getResource(FATBIN_RESOURCE) != null;
+    }
+
+    /**
+     * Loads JCuda's driver binding and calls cuInit once; returns null on success, else a one-line
+     * reason starting with "no CUDA driver/device: ".
+     */
+    static synchronized String init() {
+        if (initialized) return null;
+        if (initFailure != null) return initFailure;
+        try {
+            JCudaDriver.setExceptionsEnabled(true);
+            JCudaDriver.cuInit(0);
+            int[] count = new int[1];
+            JCudaDriver.cuDeviceGetCount(count);
+            if (count[0] < 1) {
+                initFailure = "no CUDA driver/device: the CUDA driver reports no device";
+                return initFailure;
+            }
+            initialized = true;
+            return null;
+        } catch (Throwable t) {
+            initFailure = "no CUDA driver/device: " + oneLine(t);
+            return initFailure;
+        }
+    }
+
+    /** Devices visible to the driver (empty when {@link #init()} fails). */
+    static List<DeviceInfo> devices() {
+        List<DeviceInfo> list = new ArrayList<>();
+        if (init() != null) return list;
+        try {
+            int[] count = new int[1];
+            JCudaDriver.cuDeviceGetCount(count);
+            int[] version = new int[1];
+            JCudaDriver.cuDriverGetVersion(version);
+            String platform = "CUDA " + version[0] / 1000 + "." + (version[0] % 1000) / 10;
+            for (int i = 0; i < count[0]; i++) {
+                CUdevice d = new CUdevice();
+                JCudaDriver.cuDeviceGet(d, i);
+                long[] mem = new long[1];
+                JCudaDriver.cuDeviceTotalMem(mem, d);
+                list.add(new DeviceInfo(i, platform, deviceName(d) + " (sm_" + computeCapability(d) + ")", mem[0], true));
+            }
+        } catch (Throwable t) {
+            list.clear();
+        }
+        return list;
+    }
+
+    static String deviceName(CUdevice d) {
+        byte[] name = new byte[256];
+        JCudaDriver.cuDeviceGetName(name, name.length, d);
+        int n = 0;
+        while (n < name.length && name[n] != 0) n++;
+        return new String(name, 0, n, java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    static int computeCapability(CUdevice d) {
+        int[] major = new int[1], minor = new int[1];
+        JCudaDriver.cuDeviceGetAttribute(major, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, d);
+        JCudaDriver.cuDeviceGetAttribute(minor, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, d);
+        return major[0] * 10 + minor[0];
+    }
+
+    /** The first line of a throwable's message, prefixed by its simple class name when the message is empty. */
+    static String oneLine(Throwable t) {
+        String m = t.getMessage();
+        if (m == null || m.isBlank()) m = t.getClass().getSimpleName();
+        else if (!(t instanceof CudaException)) m = t.getClass().getSimpleName() + ": " + m;
+        int nl = m.indexOf('\n');
+        return (nl >= 0 ? m.substring(0, nl) : m).trim();
+    }
+}

@@ -1,0 +1,82 @@
+package org.charrnn.backend.cuda;
+
+import jcuda.CudaException;
+import jcuda.Pointer;
+import jcuda.Sizeof;
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUresult;
+import jcuda.driver.CUstream;
+import jcuda.driver.JCudaDriver;
+
+import org.charrnn.util.UserError;
+
+/** One cuMemAlloc'd region; freed by {@link #close()}. Offsets of the helpers are in elements of 4 bytes. */
+final class DeviceBuffer implements AutoCloseable {
+    final CUdeviceptr ptr;
+    final long bytes;
+    private boolean closed;
+
+    private DeviceBuffer(CUdeviceptr ptr, long bytes) {
+        this.ptr = ptr;
+        this.bytes = bytes;
+    }
+
+    /**
+     * Allocates {@code bytes} (at least 4); out of memory becomes a one-line {@link UserError} naming
+     * the request, {@code what} and the model.
+     */
+    static DeviceBuffer allocate(long bytes, String what, String model) {
+        long n = Math.max(4, (bytes + 255) / 256 * 256);
+        CUdeviceptr p = new CUdeviceptr();
+        try {
+            JCudaDriver.cuMemAlloc(p, n);
+        } catch (CudaException e) {
+            if (String.valueOf(e.getMessage()).contains(CUresult.stringFor(CUresult.CUDA_ERROR_OUT_OF_MEMORY))) {
+                long[] free = new long[1], total = new long[1];
+                String info = "";
+                try {
+                    JCudaDriver.cuMemGetInfo(free, total);
+                    info = String.format(" (%.1f MiB free of %.1f MiB)", free[0] / 1048576.0, total[0] / 1048576.0);
+                } catch (CudaException ignored) {
+                    // the request's size and the model are the useful part of the message
+                }
+                throw new UserError(String.format("out of GPU memory: %s needs %.1f MiB%s for model %s; "
+                        + "reduce --batch, --seq-len, --hidden or --layers", what, n / 1048576.0, info, model), e);
+            }
+            throw new UserError("CUDA error allocating " + n + " bytes for " + what + ": " + CudaRuntime.oneLine(e), e);
+        }
+        return new DeviceBuffer(p, n);
+    }
+
+    static DeviceBuffer floats(long count, String what, String model) {
+        return allocate(count * Sizeof.FLOAT, what, model);
+    }
+
+    /** Device pointer {@code index} 4-byte elements into the buffer. */
+    CUdeviceptr at(long index) {
+        return index == 0 ? ptr : ptr.withByteOffset(index * 4);
+    }
+
+    void fill(int bits, long count, CUstream stream) {
+        JCudaDriver.cuMemsetD32Async(ptr, bits, count, stream);
+    }
+
+    void upload(float[] src, long index, CUstream stream) {
+        JCudaDriver.cuMemcpyHtoDAsync(at(index), Pointer.to(src), (long) src.length * Sizeof.FLOAT, stream);
+    }
+
+    /** Synchronizes {@code stream}, then copies {@code count} floats from {@code index}. */
+    float[] download(long index, int count, CUstream stream) {
+        float[] dst = new float[count];
+        JCudaDriver.cuStreamSynchronize(stream);
+        if (count > 0) JCudaDriver.cuMemcpyDtoH(Pointer.to(dst), at(index), (long) count * Sizeof.FLOAT);
+        return dst;
+    }
+
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        JCudaDriver.cuMemFree(ptr);
+    }
+}
