@@ -1,0 +1,28 @@
+package org.charrnn.cli;
+
+import java.nio.file.Path;
+
+import picocli.CommandLine.Option;
+
+import org.charrnn.data.CorpusOptions;
+import org.charrnn.data.Datasets;
+import org.charrnn.data.Encoding;
+
+/** Corpus options shared by train and eval. */
+public final class DataOptionsMixin {
+    @Option(names = "--encoding", defaultValue = "utf8", description = "utf8 (vocabulary of Unicode code points) | bytes (raw bytes, vocabulary <= 256) (default: ${DEFAULT-VALUE}).")
+    String encoding;
+
+    @Option(names = "--max-vocab", defaultValue = "0", description = "Map the rarest symbols beyond N to one unknown symbol (0 = no limit).")
+    int maxVocab;
+
+    @Option(names = "--cache-dir", description = "Where downloads and encoded corpora are cached (default: $CHARRNN_HOME or ~/.cache/charrnn).")
+    Path cacheDir;
+
+    Path cacheDir() { return cacheDir != null ? cacheDir : Datasets.defaultCacheDir(); }
+
+    CorpusOptions options(double valFrac, double testFrac) {
+        if (maxVocab < 0) throw new IllegalArgumentException("--max-vocab must be >= 0, got " + maxVocab);
+        return new CorpusOptions(Encoding.parse(encoding), maxVocab, valFrac, testFrac, cacheDir());
+    }
+}
