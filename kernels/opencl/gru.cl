@@ -1,0 +1,66 @@
+/*
+ * gru.cl: fused GRU cell, one timestep, one work-item per (b, j), global size >= B*H.
+ * Gate order along the 3H axis: r, z, n (PyTorch). Math from common/cell_math.h.
+ * Every float* is passed as (base, element offset).
+ */
+
+/*
+ * gru_forward_step
+ *   gx [B,3H] = x W_ih^T (no bias), gh [B,3H] = h_prev W_hh^T (no bias), b_ih [3H], b_hh [3H],
+ *   h_prev [B,H]
+ *   writes (=): gates [B,4H] = r, z, n, gh_n + b_hn (4 blocks of H, saved for backward), h [B,H]
+ *   h may alias h_prev (same work-item reads then writes).
+ */
+__kernel void gru_forward_step(__global const float* gx_base, int gx_off,
+                               __global const float* gh_base, int gh_off,
+                               __global const float* bih_base, int bih_off,
+                               __global const float* bhh_base, int bhh_off,
+                               __global const float* hprev_base, int hprev_off,
+                               __global float* gates_base, int gates_off,
+                               __global float* h_base, int h_off,
+                               int B, int H) {
+  int idx = get_global_id(0);
+  if (idx >= B * H) return;
+  int b = idx / H, j = idx - (idx / H) * H;
+  __global const float* gx = gx_base + gx_off + b * 3 * H;
+  __global const float* gh = gh_base + gh_off + b * 3 * H;
+  __global const float* bih = bih_base + bih_off;
+  __global const float* bhh = bhh_base + bhh_off;
+  float ghn = gh[2 * H + j] + bhh[2 * H + j];
+  float r, z, n, h;
+  cr_gru_forward(gx[j] + bih[j], gx[H + j] + bih[H + j], gx[2 * H + j] + bih[2 * H + j],
+                 gh[j] + bhh[j], gh[H + j] + bhh[H + j], ghn,
+                 hprev_base[hprev_off + idx], &r, &z, &n, &h);
+  __global float* gates = gates_base + gates_off + b * 4 * H;
+  gates[j] = r; gates[H + j] = z; gates[2 * H + j] = n; gates[3 * H + j] = ghn;
+  h_base[h_off + idx] = h;
+}
+
+/*
+ * gru_backward_step
+ *   dh_out [B,H], dh_next [B,H] (in: dL/dh_t through time), gates [B,4H] saved r,z,n,gh_n+b_hn,
+ *   h_prev [B,H]
+ *   writes (=): dgx [B,3H] = dL/d(x W_ih^T + b_ih), dgh [B,3H] = dL/d(h W_hh^T + b_hh),
+ *   dh_next = dh * z (the caller then accumulates dgh W_hh into it with beta = 1).
+ */
+__kernel void gru_backward_step(__global const float* dhout_base, int dhout_off,
+                                __global float* dhnext_base, int dhnext_off,
+                                __global const float* gates_base, int gates_off,
+                                __global const float* hprev_base, int hprev_off,
+                                __global float* dgx_base, int dgx_off,
+                                __global float* dgh_base, int dgh_off,
+                                int B, int H) {
+  int idx = get_global_id(0);
+  if (idx >= B * H) return;
+  int b = idx / H, j = idx - (idx / H) * H;
+  float dh = dhout_base[dhout_off + idx] + dhnext_base[dhnext_off + idx];
+  __global const float* gates = gates_base + gates_off + b * 4 * H;
+  float dxr, dxz, dxn, dhr, dhz, dhn, dprev;
+  cr_gru_backward(dh, gates[j], gates[H + j], gates[2 * H + j], gates[3 * H + j],
+                  hprev_base[hprev_off + idx], &dxr, &dxz, &dxn, &dhr, &dhz, &dhn, &dprev);
+  __global float* dgx = dgx_base + dgx_off + b * 3 * H;
+  __global float* dgh = dgh_base + dgh_off + b * 3 * H;
+  dgx[j] = dxr; dgx[H + j] = dxz; dgx[2 * H + j] = dxn;
+  dgh[j] = dhr; dgh[H + j] = dhz; dgh[2 * H + j] = dhn;
+  dhnext_base[dhnext_off + idx] = dprev;
+}

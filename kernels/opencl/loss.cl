@@ -1,0 +1,59 @@
+/*
+ * loss.cl: fused bias + softmax + cross-entropy (+ its gradient).
+ * Launch: one work-group per row (global size = N * local size), local size a power of two
+ * <= CR_MAX_WG (256). Reductions run in a fixed tree order, so results are deterministic.
+ */
+#ifndef CR_MAX_WG
+#define CR_MAX_WG 256
+#endif
+
+/*
+ * softmax_xent
+ *   logits [N,V] (in: x W_dec^T without bias), bias [V] (flat parameter buffer), y [N] targets
+ *   adds bias to logits (=, in place); row_loss[n] = logsumexp(logits[n]) - logits[n, y[n]] (=);
+ *   if write_grad != 0, overwrites logits with grad_scale * (softmax - onehot(y)).
+ */
+__kernel void softmax_xent(__global float* logits_base, int logits_off,
+                           __global const float* bias_base, int bias_off,
+                           __global const int* y, __global float* row_loss,
+                           int N, int V, float grad_scale, int write_grad) {
+  __local float red[CR_MAX_WG];
+  __local float target;
+  int n = get_group_id(0);
+  int lid = get_local_id(0), ls = get_local_size(0);
+  if (n >= N) return;
+  __global float* row = logits_base + logits_off + (long)n * V;
+  __global const float* bias = bias_base + bias_off;
+  int yn = y[n];
+  float mx = -INFINITY;
+  for (int v = lid; v < V; v += ls) {
+    float val = row[v] + bias[v];
+    row[v] = val;
+    if (v == yn) target = val;
+    mx = fmax(mx, val);
+  }
+  red[lid] = mx;
+  barrier(CLK_LOCAL_MEM_FENCE);
+  for (int s = ls / 2; s > 0; s >>= 1) {
+    if (lid < s) red[lid] = fmax(red[lid], red[lid + s]);
+    barrier(CLK_LOCAL_MEM_FENCE);
+  }
+  mx = red[0];
+  barrier(CLK_LOCAL_MEM_FENCE);
+  float sum = 0.0f;
+  for (int v = lid; v < V; v += ls) sum += exp(row[v] - mx);
+  red[lid] = sum;
+  barrier(CLK_LOCAL_MEM_FENCE);
+  for (int s = ls / 2; s > 0; s >>= 1) {
+    if (lid < s) red[lid] += red[lid + s];
+    barrier(CLK_LOCAL_MEM_FENCE);
+  }
+  float lse = mx + log(red[0]);
+  if (lid == 0) row_loss[n] = lse - target;
+  if (write_grad) {
+    for (int v = lid; v < V; v += ls) {
+      float pr = exp(row[v] - lse);
+      row[v] = grad_scale * (v == yn ? pr - 1.0f : pr);
+    }
+  }
+}

@@ -1,0 +1,73 @@
+/*
+ * reduce.cl: deterministic reductions (fixed tree order; no atomics).
+ * Local sizes are powers of two <= CR_MAX_WG (256). Every float* that may point into a flat
+ * buffer is (base, element offset).
+ */
+#ifndef CR_MAX_WG
+#define CR_MAX_WG 256
+#endif
+
+/*
+ * column_sum: out [C] = beta * out + sum over n of a [N,C] (sum in increasing n)   (= / +=)
+ *   one work-item per column c, global size >= C; bias gradients (out in the gradient buffer).
+ *   beta == 0 writes without reading out.
+ */
+__kernel void column_sum(__global const float* a_base, int a_off,
+                         __global float* out_base, int out_off, int N, int C, float beta) {
+  int c = get_global_id(0);
+  if (c >= C) return;
+  __global const float* a = a_base + a_off;
+  float s = 0.0f;
+  for (int n = 0; n < N; n++) s += a[(long)n * C + c];
+  out_base[out_off + c] = beta == 0.0f ? s : beta * out_base[out_off + c] + s;
+}
+
+/*
+ * sum_squares_partial: stage 1 of the global L2 norm.
+ *   g [n]; P = number of work-groups; work-group k writes partial[k] (=) = sum of g[i]^2 over
+ *   i = gid, gid + P*ls, ... for its work-items, combined by a fixed tree.
+ */
+__kernel void sum_squares_partial(__global const float* g_base, int g_off, int n,
+                                  __global float* partial) {
+  __local float red[CR_MAX_WG];
+  int lid = get_local_id(0), ls = get_local_size(0);
+  int stride = get_global_size(0);
+  __global const float* g = g_base + g_off;
+  float s = 0.0f;
+  for (int i = get_global_id(0); i < n; i += stride) s += g[i] * g[i];
+  red[lid] = s;
+  barrier(CLK_LOCAL_MEM_FENCE);
+  for (int k = ls / 2; k > 0; k >>= 1) {
+    if (lid < k) red[lid] += red[lid + k];
+    barrier(CLK_LOCAL_MEM_FENCE);
+  }
+  if (lid == 0) partial[get_group_id(0)] = red[0];
+}
+
+/*
+ * sum_final: stage 2; one work-group. out[0] = sum of partial [P] (or its sqrt)   (=)
+ *   also sums the per-row losses.
+ */
+__kernel void sum_final(__global const float* partial, int P, __global float* out, int take_sqrt) {
+  __local float red[CR_MAX_WG];
+  int lid = get_local_id(0), ls = get_local_size(0);
+  float s = 0.0f;
+  for (int i = lid; i < P; i += ls) s += partial[i];
+  red[lid] = s;
+  barrier(CLK_LOCAL_MEM_FENCE);
+  for (int k = ls / 2; k > 0; k >>= 1) {
+    if (lid < k) red[lid] += red[lid + k];
+    barrier(CLK_LOCAL_MEM_FENCE);
+  }
+  if (lid == 0) out[0] = take_sqrt ? sqrt(red[0]) : red[0];
+}
+
+/* clip_value: g [n] = clamp(g, -max, max)   (in place); global size >= n. NaN stays NaN. */
+__kernel void clip_value(__global float* g_base, int g_off, int n, float max) {
+  int i = get_global_id(0);
+  if (i >= n) return;
+  float v = g_base[g_off + i];
+  if (v > max) v = max;
+  else if (v < -max) v = -max;
+  g_base[g_off + i] = v;
+}

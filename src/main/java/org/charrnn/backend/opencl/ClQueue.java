@@ -1,0 +1,221 @@
+package org.charrnn.backend.opencl;
+
+import static org.jocl.CL.*;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Supplier;
+
+import org.charrnn.util.UserError;
+import org.jocl.CLException;
+import org.jocl.Pointer;
+import org.jocl.Sizeof;
+import org.jocl.cl_command_queue;
+import org.jocl.cl_kernel;
+import org.jocl.cl_mem;
+
+/**
+ * An in-order command queue on one device with its own kernel objects (kernel arguments are
+ * per-object state, so every backend owns its kernels), buffer allocation and typed launches.
+ * Allocation and enqueue failures for lack of memory become {@link UserError}s naming the size and
+ * {@link #context}.
+ */
+final class ClQueue implements AutoCloseable {
+    /** Work-group size of the 1-D elementwise kernels. */
+    static final int LOCAL_1D = 64;
+
+    final ClProgram program;
+    final cl_command_queue queue;
+    private final Map<String, cl_kernel> kernels = new HashMap<>();
+    private final List<ClBuffer> owned = new ArrayList<>();
+    private final Supplier<String> context;
+    /** Power-of-two work-group size of the reduction kernels (<= 256). */
+    final int reduceLocal;
+    private long allocated;
+
+    @SuppressWarnings("deprecation")
+    ClQueue(ClProgram program, Supplier<String> context) {
+        this.program = program;
+        this.context = context;
+        this.queue = clCreateCommandQueue(program.context, program.device.deviceId(), 0, null);
+        int wg = 1;
+        while (wg * 2 <= Math.min(256, program.device.maxWorkGroup())) wg *= 2;
+        this.reduceLocal = wg;
+    }
+
+    ClDevice device() { return program.device; }
+
+    // ------------------------------------------------------------------ buffers
+
+    /** A zero-filled device buffer of {@code floats} 4-byte elements (at least one), owned by this queue. */
+    ClBuffer alloc(long floats, String what) {
+        return allocBytes(Math.max(1, floats) * 4L, what);
+    }
+
+    ClBuffer allocBytes(long bytes, String what) {
+        ClDevice d = program.device;
+        if (bytes > d.maxAlloc())
+            throw outOfMemory(bytes, what, "larger than the device's largest allocation (" + size(d.maxAlloc()) + ")", null);
+        cl_mem m;
+        try {
+            m = clCreateBuffer(program.context, CL_MEM_READ_WRITE, bytes, null, null);
+        } catch (CLException e) {
+            throw translate(e, bytes, what);
+        }
+        ClBuffer b = new ClBuffer(m, bytes);
+        owned.add(b);
+        allocated += bytes;
+        try {
+            fill(b, 0f);
+        } catch (UserError e) {
+            release(b);
+            throw e;
+        }
+        return b;
+    }
+
+    /** Releases {@code b} now (it is no longer owned by this queue). */
+    void release(ClBuffer b) {
+        if (b == null) return;
+        if (owned.remove(b)) allocated -= b.bytes;
+        b.close();
+    }
+
+    long allocatedBytes() { return allocated; }
+
+    private RuntimeException translate(CLException e, long bytes, String what) {
+        int s = e.getStatus();
+        if (s == CL_MEM_OBJECT_ALLOCATION_FAILURE || s == CL_OUT_OF_RESOURCES || s == CL_OUT_OF_HOST_MEMORY
+                || s == CL_INVALID_BUFFER_SIZE)
+            return outOfMemory(bytes, what, stringFor_errorCode(s), e);
+        return e;
+    }
+
+    private UserError outOfMemory(long bytes, String what, String why, Throwable cause) {
+        ClDevice d = program.device;
+        return new UserError(String.format(Locale.ROOT,
+                "out of OpenCL device memory: cannot allocate %s for %s on %s (%s global memory, %s already allocated"
+                        + " by this backend; %s) for model %s; use a smaller --batch, --seq-len or model",
+                size(bytes), what, d.name(), size(d.globalMemory()), size(allocated), why, context.get()), cause);
+    }
+
+    static String size(long bytes) {
+        if (bytes >= 1L << 30) return String.format(Locale.ROOT, "%.2f GiB", bytes / (double) (1L << 30));
+        if (bytes >= 1L << 20) return String.format(Locale.ROOT, "%.1f MiB", bytes / (double) (1L << 20));
+        return bytes + " bytes";
+    }
+
+    void fill(ClBuffer b, float value) {
+        fill(b, value, 0, b.floats());
+    }
+
+    void fill(ClBuffer b, float value, long offFloats, long floats) {
+        if (floats <= 0) return;
+        run(() -> clEnqueueFillBuffer(queue, b.mem, Pointer.to(new float[] {value}), Sizeof.cl_float,
+                offFloats * 4, floats * 4, 0, null, null), "fill");
+    }
+
+    void copy(ClBuffer src, long srcOff, ClBuffer dst, long dstOff, long floats) {
+        if (floats <= 0) return;
+        run(() -> clEnqueueCopyBuffer(queue, src.mem, dst.mem, srcOff * 4, dstOff * 4, floats * 4, 0, null, null), "copy");
+    }
+
+    void write(ClBuffer dst, long offFloats, float[] src) {
+        if (src.length == 0) return;
+        run(() -> clEnqueueWriteBuffer(queue, dst.mem, CL_TRUE, offFloats * 4, src.length * 4L, Pointer.to(src),
+                0, null, null), "write");
+    }
+
+    void writeInts(ClBuffer dst, int[] src) {
+        run(() -> clEnqueueWriteBuffer(queue, dst.mem, CL_TRUE, 0, src.length * 4L, Pointer.to(src), 0, null, null), "write");
+    }
+
+    void writeLongs(ClBuffer dst, long[] src) {
+        run(() -> clEnqueueWriteBuffer(queue, dst.mem, CL_TRUE, 0, src.length * 8L, Pointer.to(src), 0, null, null), "write");
+    }
+
+    void writeBytes(ClBuffer dst, long offBytes, byte[] src, int n) {
+        run(() -> clEnqueueWriteBuffer(queue, dst.mem, CL_TRUE, offBytes, n, Pointer.to(src), 0, null, null), "write");
+    }
+
+    float[] read(ClBuffer src, long offFloats, int floats) {
+        float[] out = new float[floats];
+        if (floats > 0)
+            run(() -> clEnqueueReadBuffer(queue, src.mem, CL_TRUE, offFloats * 4, floats * 4L, Pointer.to(out), 0, null, null),
+                    "read");
+        return out;
+    }
+
+    void finish() { run(() -> clFinish(queue), "finish"); }
+
+    // ------------------------------------------------------------------ kernels
+
+    private cl_kernel kernel(String name) {
+        return kernels.computeIfAbsent(name, n -> clCreateKernel(program.program, n, null));
+    }
+
+    /**
+     * Launches {@code name} with arguments in order: {@link ClBuffer} (cl_mem), Integer (int),
+     * Float (float); {@code global}/{@code local} per dimension (global rounded up to local).
+     */
+    void launch(String name, long[] global, long[] local, Object... args) {
+        cl_kernel k = kernel(name);
+        for (int i = 0; i < args.length; i++) {
+            Object a = args[i];
+            if (a instanceof ClBuffer b) clSetKernelArg(k, i, Sizeof.cl_mem, Pointer.to(b.mem));
+            else if (a instanceof Integer v) clSetKernelArg(k, i, Sizeof.cl_int, Pointer.to(new int[] {v}));
+            else if (a instanceof Float v) clSetKernelArg(k, i, Sizeof.cl_float, Pointer.to(new float[] {v}));
+            else throw new IllegalArgumentException("unsupported kernel argument " + a);
+        }
+        long[] g = new long[global.length];
+        for (int d = 0; d < g.length; d++) g[d] = (global[d] + local[d] - 1) / local[d] * local[d];
+        run(() -> clEnqueueNDRangeKernel(queue, k, g.length, null, g, local, 0, null, null), name);
+    }
+
+    /** 1-D launch of {@code n} work-items (no-op for n == 0). */
+    void launch1(String name, long n, Object... args) {
+        if (n <= 0) return;
+        launch(name, new long[] {n}, new long[] {LOCAL_1D}, args);
+    }
+
+    /**
+     * Row-major C [M,N] = alpha op(A) op(B) + beta C with element offsets (see gemm.cl).
+     */
+    void gemm(boolean transA, boolean transB, int M, int N, int K, float alpha, ClBuffer A, int aOff, int lda,
+              ClBuffer B, int bOff, int ldb, float beta, ClBuffer C, int cOff, int ldc) {
+        if (M == 0 || N == 0) return;
+        if (K == 0) {
+            // op(A) op(B) is zero: C = beta C
+            if (beta == 0f) for (int i = 0; i < M; i++) fill(C, 0f, cOff + (long) i * ldc, N);
+            else if (beta != 1f) throw new IllegalArgumentException("K = 0 with beta != 0, 1");
+            return;
+        }
+        launch("gemm_tiled", new long[] {(N + 63) / 64 * 16L, (M + 63) / 64 * 16L}, new long[] {16, 16},
+                transA ? 1 : 0, transB ? 1 : 0, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
+    }
+
+    private void run(Runnable r, String what) {
+        try {
+            r.run();
+        } catch (CLException e) {
+            int s = e.getStatus();
+            if (s == CL_MEM_OBJECT_ALLOCATION_FAILURE || s == CL_OUT_OF_RESOURCES || s == CL_OUT_OF_HOST_MEMORY)
+                throw new UserError("OpenCL device " + program.device.name() + " ran out of memory in " + what + " ("
+                        + stringFor_errorCode(s) + ", " + size(allocated) + " allocated by this backend) for model "
+                        + context.get() + "; use a smaller --batch, --seq-len or model", e);
+            throw e;
+        }
+    }
+
+    @Override
+    public void close() {
+        for (ClBuffer b : owned) b.close();
+        owned.clear();
+        for (cl_kernel k : kernels.values()) clReleaseKernel(k);
+        kernels.clear();
+        clReleaseCommandQueue(queue);
+    }
+}
