@@ -1,0 +1,105 @@
+/*
+ * common.h: helpers of the native kernel tests (in the style of llm.c's dev/cuda): error checks,
+ * seeded random data, device buffers, tolerance comparison and cudaEvent timing.
+ * Each test program includes the kernel family's .cu directly and exits non-zero on any mismatch.
+ */
+#ifndef CHARRNN_NATIVE_COMMON_H
+#define CHARRNN_NATIVE_COMMON_H
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+#include <cuda_runtime.h>
+
+static int g_failures = 0;
+
+#define CK(call) cr_check((call), #call, __FILE__, __LINE__)
+static void cr_check(cudaError_t e, const char *what, const char *file, int line) {
+  if (e != cudaSuccess) {
+    fprintf(stderr, "CUDA error %s at %s:%d: %s\n", cudaGetErrorString(e), file, line, what);
+    exit(2);
+  }
+}
+#define CK_LAUNCH() do { CK(cudaGetLastError()); CK(cudaDeviceSynchronize()); } while (0)
+
+/* xorshift64*: seeded, the same data on every run. */
+struct Rng {
+  unsigned long long s;
+  explicit Rng(unsigned long long seed) : s(seed * 2685821657736338717ULL + 1) {}
+  unsigned long long next() { s ^= s >> 12; s ^= s << 25; s ^= s >> 27; return s * 2685821657736338717ULL; }
+  float uniform(float lo, float hi) { return lo + (hi - lo) * (float)((next() >> 40) * (1.0 / 16777216.0)); }
+  int below(int n) { return (int)((next() >> 33) % (unsigned long long)n); }
+};
+
+static std::vector<float> rand_vec(size_t n, Rng &r, float lo = -1.0f, float hi = 1.0f) {
+  std::vector<float> v(n);
+  for (auto &x : v) x = r.uniform(lo, hi);
+  return v;
+}
+
+template <typename T> struct Dev {
+  T *p = nullptr;
+  size_t n = 0;
+  explicit Dev(size_t count) : n(count) { CK(cudaMalloc(&p, (count ? count : 1) * sizeof(T))); }
+  explicit Dev(const std::vector<T> &h) : Dev(h.size()) { up(h); }
+  ~Dev() { cudaFree(p); }
+  Dev(const Dev &) = delete;
+  Dev &operator=(const Dev &) = delete;
+  void up(const std::vector<T> &h) { CK(cudaMemcpy(p, h.data(), h.size() * sizeof(T), cudaMemcpyHostToDevice)); }
+  std::vector<T> down() const {
+    std::vector<T> h(n);
+    CK(cudaMemcpy(h.data(), p, n * sizeof(T), cudaMemcpyDeviceToHost));
+    return h;
+  }
+};
+
+/* |got - ref| <= atol + rtol*|ref| elementwise; prints the max error, counts a failure on mismatch. */
+template <typename R>
+static bool compare(const char *what, const std::vector<float> &got, const std::vector<R> &ref, float atol, float rtol) {
+  double maxerr = 0;
+  long bad = 0, first = -1;
+  for (size_t i = 0; i < ref.size(); i++) {
+    double r = (double)ref[i], g = (double)got[i];
+    double err = fabs(g - r);
+    bool ok = err <= atol + rtol * fabs(r) || (std::isnan(r) && std::isnan(g)) || (std::isinf(r) && g == r);
+    if (!(err <= maxerr) && !std::isnan(err)) maxerr = err;
+    if (!ok) { if (first < 0) first = (long)i; bad++; }
+  }
+  printf("  %-44s max |err| %.3e %s\n", what, maxerr, bad ? "FAIL" : "ok");
+  if (bad) {
+    printf("    %ld of %zu elements out of tolerance; first at %ld: got %.9g, ref %.9g\n", bad, ref.size(), first,
+           (double)got[first], (double)ref[first]);
+    g_failures++;
+  }
+  return bad == 0;
+}
+
+static void expect(bool cond, const char *what) {
+  printf("  %-44s %s\n", what, cond ? "ok" : "FAIL");
+  if (!cond) g_failures++;
+}
+
+static unsigned blocks_for(long long n, int block = 256) { return (unsigned)((n + block - 1) / block); }
+
+/* Times `stmt` (a kernel launch) over reps after warm-up, prints the mean in microseconds. */
+#define TIME_IT(label, reps, stmt)                                                        \
+  do {                                                                                    \
+    for (int w_ = 0; w_ < 3; w_++) { stmt; }                                              \
+    CK_LAUNCH();                                                                          \
+    cudaEvent_t a_, b_;                                                                   \
+    CK(cudaEventCreate(&a_)); CK(cudaEventCreate(&b_));                                   \
+    CK(cudaEventRecord(a_));                                                              \
+    for (int r_ = 0; r_ < (reps); r_++) { stmt; }                                         \
+    CK(cudaEventRecord(b_)); CK(cudaEventSynchronize(b_)); CK(cudaGetLastError());        \
+    float ms_ = 0; CK(cudaEventElapsedTime(&ms_, a_, b_));                                \
+    printf("  time %-39s %9.2f us\n", label, 1000.0f * ms_ / (reps));                   \
+    CK(cudaEventDestroy(a_)); CK(cudaEventDestroy(b_));                                   \
+  } while (0)
+
+static int finish(const char *name) {
+  if (g_failures) printf("%s: %d check(s) FAILED\n", name, g_failures);
+  else printf("%s: all checks passed\n", name);
+  return g_failures ? 1 : 0;
+}
+#endif

@@ -1,0 +1,116 @@
+/* test_embedding_dropout: window gather, embedding forward/backward, add_bias_rows and dropout. */
+#include "common.h"
+#include "ref.h"
+#include "../kernels/cuda/embedding.cu"
+#include "../kernels/cuda/dropout.cu"
+
+static void check_gather(int T, int B, int V, Rng &r) {
+  printf("gather T=%d B=%d V=%d\n", T, B, V);
+  long long len = (long long)T * B + 100;
+  std::vector<unsigned char> c8(len);
+  std::vector<unsigned short> c16(len);
+  for (long long i = 0; i < len; i++) { c16[i] = (unsigned short)r.below(V); c8[i] = (unsigned char)(c16[i] & 0xFF); }
+  std::vector<long long> starts(B);
+  for (auto &s : starts) s = r.below((int)(len - T - 1));
+  Dev<unsigned char> d8(c8);
+  Dev<unsigned short> d16(c16);
+  Dev<long long> ds(starts);
+  Dev<int> x(T * B), y(T * B), x2(T * B), y2(T * B);
+  gather_window_u8<<<blocks_for(T * B), 256>>>(d8.p, ds.p, T, B, x.p, y.p);
+  gather_window_u16<<<blocks_for(T * B), 256>>>(d16.p, ds.p, T, B, x2.p, y2.p);
+  CK_LAUNCH();
+  auto hx = x.down(), hy = y.down(), hx2 = x2.down(), hy2 = y2.down();
+  bool ok8 = true, ok16 = true;
+  for (int t = 0; t < T; t++)
+    for (int b = 0; b < B; b++) {
+      long long p = starts[b] + t;
+      int k = t * B + b;
+      ok8 &= hx[k] == c8[p] && hy[k] == c8[p + 1];
+      ok16 &= hx2[k] == c16[p] && hy2[k] == c16[p + 1];
+    }
+  expect(ok8, "gather_window_u8 exact");
+  expect(ok16, "gather_window_u16 exact");
+}
+
+static void check_embedding(int N, int V, int E, Rng &r) {
+  printf("embedding N=%d V=%d E=%d\n", N, V, E);
+  auto emb = rand_vec((size_t)V * E, r), dout = rand_vec((size_t)N * E, r);
+  std::vector<int> x(N);
+  for (auto &t : x) t = r.below(V);
+  Dev<float> demb(emb), dd(dout), out((size_t)N * E), grad((size_t)V * E);
+  Dev<int> dx(x);
+  embedding_forward<<<blocks_for((long long)N * E), 256>>>(dx.p, demb.p, out.p, N, E);
+  embedding_backward<<<blocks_for((long long)V * E), 256>>>(dx.p, dd.p, grad.p, N, V, E);
+  CK_LAUNCH();
+  std::vector<float> rout((size_t)N * E), rgrad((size_t)V * E, 0.0f);
+  for (int n = 0; n < N; n++)
+    for (int e = 0; e < E; e++) {
+      rout[(size_t)n * E + e] = emb[(size_t)x[n] * E + e];
+      rgrad[(size_t)x[n] * E + e] += dout[(size_t)n * E + e]; /* ascending n, as the kernel */
+    }
+  compare("embedding_forward", out.down(), rout, 0.0f, 0.0f);
+  compare("embedding_backward", grad.down(), rgrad, 1e-6f, 1e-5f);
+  auto bias = rand_vec(E, r);
+  Dev<float> db(bias);
+  add_bias_rows<<<blocks_for((long long)N * E), 256>>>(out.p, db.p, N, E);
+  CK_LAUNCH();
+  for (int n = 0; n < N; n++) for (int e = 0; e < E; e++) rout[(size_t)n * E + e] += bias[e];
+  compare("add_bias_rows", out.down(), rout, 0.0f, 0.0f);
+}
+
+static void check_dropout(int n, float p, unsigned seed, unsigned it, unsigned layer, Rng &r) {
+  printf("dropout n=%d p=%.2f\n", n, p);
+  auto x = rand_vec(n, r);
+  Dev<float> dx(x), dy(n), it_dev(1);
+  unsigned itv = it;
+  CK(cudaMemcpy(it_dev.p, &itv, 4, cudaMemcpyHostToDevice));
+  dropout_forward<<<blocks_for(n), 256>>>(dx.p, dy.p, n, seed, it, layer, p);
+  CK_LAUNCH();
+  std::vector<float> ref(n);
+  long dropped = 0;
+  for (int i = 0; i < n; i++) {
+    float s = ref_dropout_scale(seed, it, layer, (unsigned)i, p);
+    ref[i] = x[i] * s;
+    dropped += s == 0.0f;
+  }
+  compare("dropout_forward (bit-exact mask)", dy.down(), ref, 0.0f, 0.0f);
+  Dev<float> y2(n);
+  dropout_forward_dev<<<blocks_for(n), 256>>>(dx.p, y2.p, n, seed, (const unsigned *)it_dev.p, layer, p);
+  CK_LAUNCH();
+  compare("dropout_forward_dev", y2.down(), ref, 0.0f, 0.0f);
+  /* backward in place (dx aliases dy) */
+  dropout_backward<<<blocks_for(n), 256>>>(dx.p, dx.p, n, seed, it, layer, p);
+  CK_LAUNCH();
+  compare("dropout_backward in place", dx.down(), ref, 0.0f, 0.0f);
+  dx.up(x);
+  dropout_backward_dev<<<blocks_for(n), 256>>>(dx.p, dx.p, n, seed, (const unsigned *)it_dev.p, layer, p);
+  CK_LAUNCH();
+  compare("dropout_backward_dev in place", dx.down(), ref, 0.0f, 0.0f);
+  if (n >= 10000) {
+    double frac = (double)dropped / n;
+    expect(fabs(frac - p) < 0.02, "dropped fraction close to p");
+  }
+}
+
+int main() {
+  Rng r(5678);
+  check_gather(1, 1, 65, r);
+  check_gather(50, 50, 65, r);
+  check_gather(7, 3, 5000, r);
+  check_embedding(1, 1, 1, r);
+  check_embedding(2500, 65, 64, r);
+  check_embedding(33, 257, 33, r);
+  check_dropout(1, 0.5f, 42, 0, 0, r);
+  check_dropout(50 * 50 * 257, 0.25f, 42, 7, 2, r);
+  check_dropout(12345, 0.5f, 0xDEADBEEFu, 123456789u, 1, r);
+  int N = 5000, V = 65, E = 256;
+  Dev<int> x(N);
+  CK(cudaMemset(x.p, 0, N * 4));
+  Dev<float> emb((size_t)V * E), out((size_t)N * E), grad((size_t)V * E);
+  CK(cudaMemset(out.p, 0, (size_t)N * E * 4)); CK(cudaMemset(emb.p, 0, (size_t)V * E * 4));
+  printf("timing N=%d V=%d E=%d\n", N, V, E);
+  TIME_IT("embedding_forward", 200, (embedding_forward<<<blocks_for((long long)N * E), 256>>>(x.p, emb.p, out.p, N, E)));
+  TIME_IT("embedding_backward", 50, (embedding_backward<<<blocks_for((long long)V * E), 256>>>(x.p, out.p, grad.p, N, V, E)));
+  TIME_IT("dropout_forward", 200, (dropout_forward<<<blocks_for((long long)N * E), 256>>>(out.p, out.p, N * E, 1, 2, 3, 0.5f)));
+  return finish("test_embedding_dropout");
+}

@@ -1,0 +1,48 @@
+/* test_loss: softmax_xent (bias add, loss, in-place gradient) against a double-precision reference. */
+#include "common.h"
+#include "../kernels/cuda/loss.cu"
+
+static void check_shape(int N, int V, Rng &r, int write_grad) {
+  printf("N=%d V=%d write_grad=%d\n", N, V, write_grad);
+  auto logits = rand_vec((size_t)N * V, r, -5, 5), bias = rand_vec(V, r);
+  std::vector<int> y(N);
+  for (auto &t : y) t = r.below(V);
+  Dev<float> dl(logits), db(bias), dloss(N);
+  Dev<int> dy(y);
+  float scale = 1.0f / N;
+  softmax_xent<<<N, CR_ROW_BLOCK>>>(dl.p, db.p, dy.p, dloss.p, N, V, scale, write_grad);
+  CK_LAUNCH();
+  std::vector<double> loss(N), out((size_t)N * V);
+  for (int n = 0; n < N; n++) {
+    double mx = -INFINITY;
+    for (int c = 0; c < V; c++) mx = fmax(mx, (double)logits[(size_t)n * V + c] + bias[c]);
+    double s = 0;
+    for (int c = 0; c < V; c++) s += exp((double)logits[(size_t)n * V + c] + bias[c] - mx);
+    loss[n] = log(s) + mx - ((double)logits[(size_t)n * V + y[n]] + bias[y[n]]);
+    for (int c = 0; c < V; c++) {
+      double z = (double)logits[(size_t)n * V + c] + bias[c];
+      out[(size_t)n * V + c] = write_grad ? scale * (exp(z - mx) / s - (c == y[n] ? 1.0 : 0.0)) : z;
+    }
+  }
+  compare("row_loss", dloss.down(), loss, 1e-5f, 1e-5f);
+  compare(write_grad ? "dlogits" : "logits + bias", dl.down(), out, 1e-7f, 1e-4f);
+}
+
+int main() {
+  Rng r(4567);
+  int shapes[][2] = {{1, 1}, {1, 65}, {7, 65}, {33, 257}, {100, 1000}, {3, 5000}};
+  for (auto &s : shapes) { check_shape(s[0], s[1], r, 1); check_shape(s[0], s[1], r, 0); }
+  int N = 2500, V = 65;
+  Dev<float> l((size_t)N * V), b(V), loss(N);
+  Dev<int> y(N);
+  CK(cudaMemset(l.p, 0, (size_t)N * V * 4)); CK(cudaMemset(b.p, 0, V * 4)); CK(cudaMemset(y.p, 0, N * 4));
+  printf("timing N=%d V=%d\n", N, V);
+  TIME_IT("softmax_xent", 200, (softmax_xent<<<N, CR_ROW_BLOCK>>>(l.p, b.p, y.p, loss.p, N, V, 1.0f / N, 1)));
+  N = 12800; V = 10000;
+  Dev<float> l2((size_t)N * V), b2(V), loss2(N);
+  Dev<int> y2(N);
+  CK(cudaMemset(l2.p, 0, (size_t)N * V * 4)); CK(cudaMemset(b2.p, 0, V * 4)); CK(cudaMemset(y2.p, 0, N * 4));
+  printf("timing N=%d V=%d\n", N, V);
+  TIME_IT("softmax_xent", 20, (softmax_xent<<<N, CR_ROW_BLOCK>>>(l2.p, b2.p, y2.p, loss2.p, N, V, 1.0f / N, 1)));
+  return finish("test_loss");
+}

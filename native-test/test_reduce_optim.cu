@@ -1,0 +1,149 @@
+/* test_reduce_optim: column_sum, two-stage global norm, clip_value and the fused optimizers. */
+#include "common.h"
+#include "../kernels/cuda/reduce.cu"
+#include "../kernels/cuda/optim.cu"
+
+static int partials(long long n) { long long p = (n + CR_BLOCK - 1) / CR_BLOCK; return (int)(p < 1 ? 1 : (p > CR_MAX_PARTIALS ? CR_MAX_PARTIALS : p)); }
+
+static void check_reduce(int N, int C, Rng &r) {
+  printf("reduce N=%d C=%d\n", N, C);
+  auto a = rand_vec((size_t)N * C, r), out0 = rand_vec(C, r);
+  Dev<float> da(a), dout(out0), dout2(C);
+  column_sum<<<blocks_for(C), 256>>>(da.p, dout.p, N, C, 1.0f);
+  column_sum<<<blocks_for(C), 256>>>(da.p, dout2.p, N, C, 0.0f);
+  CK_LAUNCH();
+  std::vector<double> r1(C), r0(C);
+  for (int c = 0; c < C; c++) {
+    double s = 0;
+    for (int n = 0; n < N; n++) s += a[(size_t)n * C + c];
+    r0[c] = s;
+    r1[c] = out0[c] + s;
+  }
+  /* sequential float sums: absolute error grows with N */
+  compare("column_sum beta=1", dout.down(), r1, 2e-6f * N, 1e-4f);
+  compare("column_sum beta=0", dout2.down(), r0, 2e-6f * N, 1e-4f);
+  long long n = (long long)N * C;
+  int P = partials(n);
+  Dev<float> part(P), norm(1), sum(1);
+  sum_squares_partial<<<P, CR_BLOCK>>>(da.p, (int)n, part.p);
+  sum_final<<<1, CR_BLOCK>>>(part.p, P, norm.p, 1);
+  sum_final<<<1, CR_BLOCK>>>(da.p, (int)n, sum.p, 0);
+  CK_LAUNCH();
+  double ss = 0, s = 0, sabs = 0;
+  for (float v : a) { ss += (double)v * v; s += v; sabs += fabs(v); }
+  compare("global norm (two-stage)", norm.down(), std::vector<double>{sqrt(ss)}, 1e-6f, 1e-5f);
+  compare("sum_final plain sum", sum.down(), std::vector<double>{s}, (float)(1e-6 * sabs + 1e-6), 1e-4f);
+  /* determinism: the same launch twice gives the same bits */
+  sum_squares_partial<<<P, CR_BLOCK>>>(da.p, (int)n, part.p);
+  sum_final<<<1, CR_BLOCK>>>(part.p, P, sum.p, 1);
+  CK_LAUNCH();
+  expect(sum.down()[0] == norm.down()[0], "global norm deterministic");
+  float mx = 0.3f;
+  clip_value<<<blocks_for(n), 256>>>(da.p, (int)n, mx);
+  CK_LAUNCH();
+  std::vector<float> cl(a);
+  for (auto &v : cl) v = v > mx ? mx : (v < -mx ? -mx : v);
+  compare("clip_value", da.down(), cl, 0.0f, 0.0f);
+}
+
+enum Opt { ADAM, RMSPROP, ADAGRAD, SGD };
+static const char *opt_name[] = {"adam", "rmsprop", "adagrad", "sgd"};
+
+/* Double-precision reference of one optimizer step; returns false when skipped. */
+static bool ref_step(Opt o, std::vector<double> &p, const std::vector<float> &g, std::vector<double> &s0,
+                     std::vector<double> &s1, double norm, int clip_mode, double clip_max, double lr, double wd, long t) {
+  if (!std::isfinite(norm)) return false;
+  double scale = clip_mode == 1 ? fmin(1.0, clip_max / (norm + 1e-6)) : 1.0;
+  const double b1 = 0.9, b2 = 0.999, eps = 1e-8, decay = 0.95, mu = 0.9;
+  double bc1 = 1 - pow(b1, (double)t), bc2 = 1 - pow(b2, (double)t);
+  for (size_t i = 0; i < p.size(); i++) {
+    double gi = g[i] * scale + wd * p[i];
+    switch (o) {
+      case ADAM: s0[i] = b1 * s0[i] + (1 - b1) * gi; s1[i] = b2 * s1[i] + (1 - b2) * gi * gi;
+                 p[i] -= lr * (s0[i] / bc1) / (sqrt(s1[i] / bc2) + eps); break;
+      case RMSPROP: s0[i] = decay * s0[i] + (1 - decay) * gi * gi; p[i] -= lr * gi / (sqrt(s0[i]) + eps); break;
+      case ADAGRAD: s0[i] += gi * gi; p[i] -= lr * gi / sqrt(s0[i] + eps); break;
+      case SGD: s0[i] = mu * s0[i] + gi; p[i] -= lr * s0[i]; break;
+    }
+  }
+  return true;
+}
+
+static void launch_step(Opt o, bool dev, float *p, const float *g, float *s0, float *s1, int n, const float *norm,
+                        int clip_mode, float clip_max, float lr, float wd, long t, const float *hyper) {
+  const float b1 = 0.9f, b2 = 0.999f, eps = 1e-8f, decay = 0.95f, mu = 0.9f;
+  float bc1 = (float)(1 - pow(0.9, (double)t)), bc2 = (float)(1 - pow(0.999, (double)t));
+  unsigned nb = blocks_for(n);
+  switch (o) {
+    case ADAM:
+      if (dev) adam_step_dev<<<nb, 256>>>(p, g, s0, s1, n, norm, clip_mode, clip_max, hyper, b1, b2, eps, wd);
+      else adam_step<<<nb, 256>>>(p, g, s0, s1, n, norm, clip_mode, clip_max, lr, b1, b2, eps, wd, bc1, bc2);
+      break;
+    case RMSPROP:
+      if (dev) rmsprop_step_dev<<<nb, 256>>>(p, g, s0, n, norm, clip_mode, clip_max, hyper, decay, eps, wd);
+      else rmsprop_step<<<nb, 256>>>(p, g, s0, n, norm, clip_mode, clip_max, lr, decay, eps, wd);
+      break;
+    case ADAGRAD:
+      if (dev) adagrad_step_dev<<<nb, 256>>>(p, g, s0, n, norm, clip_mode, clip_max, hyper, eps, wd);
+      else adagrad_step<<<nb, 256>>>(p, g, s0, n, norm, clip_mode, clip_max, lr, eps, wd);
+      break;
+    case SGD:
+      if (dev) sgd_step_dev<<<nb, 256>>>(p, g, s0, n, norm, clip_mode, clip_max, hyper, mu, wd);
+      else sgd_step<<<nb, 256>>>(p, g, s0, n, norm, clip_mode, clip_max, lr, mu, wd);
+      break;
+  }
+}
+
+static void check_optim(Opt o, bool dev, int n, int clip_mode, float wd, Rng &r) {
+  printf("%s%s n=%d clip_mode=%d wd=%g\n", opt_name[o], dev ? "_dev" : "", n, clip_mode, wd);
+  auto p = rand_vec(n, r), g = rand_vec(n, r, -3, 3);
+  std::vector<float> s0f(n, 0.0f), s1f(n, 0.0f);
+  Dev<float> dp(p), dg(g), ds0(s0f), ds1(s1f), dnorm(1), hyper(3);
+  std::vector<double> rp(p.begin(), p.end()), r0(n, 0.0), r1(n, 0.0);
+  float clip_max = 1.0f, lr = 0.01f;
+  for (long t = 1; t <= 3; t++) {
+    double ss = 0;
+    for (float v : g) ss += (double)v * v;
+    float normv = (float)sqrt(ss);
+    dnorm.up(std::vector<float>{normv});
+    float bc1 = (float)(1 - pow(0.9, (double)t)), bc2 = (float)(1 - pow(0.999, (double)t));
+    hyper.up(std::vector<float>{lr, bc1, bc2});
+    launch_step(o, dev, dp.p, dg.p, ds0.p, ds1.p, n, dnorm.p, clip_mode, clip_max, lr, wd, t, hyper.p);
+    CK_LAUNCH();
+    ref_step(o, rp, g, r0, r1, normv, clip_mode, clip_max, lr, wd, t);
+  }
+  compare("params after 3 steps", dp.down(), rp, 1e-6f, 1e-4f);
+  compare("state 0", ds0.down(), r0, 1e-7f, 1e-4f);
+  if (o == ADAM) compare("state 1", ds1.down(), r1, 1e-9f, 1e-4f);
+  /* a non-finite norm leaves everything untouched */
+  auto before = dp.down(), s_before = ds0.down();
+  dnorm.up(std::vector<float>{NAN});
+  launch_step(o, dev, dp.p, dg.p, ds0.p, ds1.p, n, dnorm.p, clip_mode, clip_max, lr, wd, 4, hyper.p);
+  dnorm.up(std::vector<float>{INFINITY});
+  launch_step(o, dev, dp.p, dg.p, ds0.p, ds1.p, n, dnorm.p, clip_mode, clip_max, lr, wd, 4, hyper.p);
+  CK_LAUNCH();
+  compare("skip on NaN/Inf norm: params", dp.down(), before, 0.0f, 0.0f);
+  compare("skip on NaN/Inf norm: state", ds0.down(), s_before, 0.0f, 0.0f);
+}
+
+int main() {
+  Rng r(6789);
+  int shapes[][2] = {{1, 1}, {1, 33}, {33, 257}, {2500, 256}, {1000, 1031}};
+  for (auto &s : shapes) check_reduce(s[0], s[1], r);
+  for (int o = 0; o < 4; o++)
+    for (int dev = 0; dev < 2; dev++) {
+      check_optim((Opt)o, dev, 1, 1, 0.0f, r);
+      check_optim((Opt)o, dev, 1000, 1, 0.0f, r);
+      check_optim((Opt)o, dev, 4097, 0, 1e-2f, r);
+    }
+  int n = 3 << 20;
+  Dev<float> p(n), g(n), m(n), v(n), part(CR_MAX_PARTIALS), norm(1), hyper(3);
+  CK(cudaMemset(p.p, 0, n * 4)); CK(cudaMemset(g.p, 0, n * 4)); CK(cudaMemset(m.p, 0, n * 4)); CK(cudaMemset(v.p, 0, n * 4));
+  hyper.up(std::vector<float>{1e-3f, 0.1f, 0.001f});
+  int P = partials(n);
+  printf("timing n=%d\n", n);
+  TIME_IT("sum_squares_partial + sum_final", 200, (sum_squares_partial<<<P, CR_BLOCK>>>(g.p, n, part.p), sum_final<<<1, CR_BLOCK>>>(part.p, P, norm.p, 1)));
+  TIME_IT("adam_step_dev", 200, (adam_step_dev<<<blocks_for(n), 256>>>(p.p, g.p, m.p, v.p, n, norm.p, 1, 5.0f, hyper.p, 0.9f, 0.999f, 1e-8f, 0.0f)));
+  TIME_IT("column_sum N=2500 C=4096", 200, (column_sum<<<blocks_for(4096), 256>>>(g.p, m.p, 2500, 4096, 0.0f)));
+  return finish("test_reduce_optim");
+}
