@@ -46,7 +46,11 @@ public final class LanguageModel implements AutoCloseable {
     }
 
     public static LanguageModel load(Path fileOrDir, String backendKind, BackendOptions options, Consumer<String> log) {
-        Checkpoint.Model m = Checkpoint.loadModel(Checkpoint.resolveModel(fileOrDir));
+        return open(Checkpoint.loadModel(Checkpoint.resolveModel(fileOrDir)), backendKind, options, log);
+    }
+
+    /** Puts an already loaded checkpoint onto the named backend. */
+    public static LanguageModel open(Checkpoint.Model m, String backendKind, BackendOptions options, Consumer<String> log) {
         Backend b = Backends.create(backendKind, m.config(), options, log);
         try {
             b.setParameters(m.params());

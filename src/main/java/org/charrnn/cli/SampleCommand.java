@@ -11,6 +11,7 @@ import picocli.CommandLine.Option;
 
 import org.charrnn.LanguageModel;
 import org.charrnn.data.Vocabulary;
+import org.charrnn.io.Checkpoint;
 import org.charrnn.sample.SampleOptions;
 
 /** {@code charrnn sample}: stream text from a checkpoint. */
@@ -30,7 +31,9 @@ public final class SampleCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         SampleOptions so = new SampleOptions(length, temperature, topK, topP, argmax, seed);
-        try (LanguageModel lm = LanguageModel.load(checkpoint, backendOptions.backend, backendOptions.options(seed),
+        Checkpoint.Model model = Checkpoint.loadModel(Checkpoint.resolveModel(checkpoint));
+        model.vocabulary().encodePrime(prime); // reject characters outside the vocabulary before any work
+        try (LanguageModel lm = LanguageModel.open(model, backendOptions.backend, backendOptions.options(seed),
                 line -> System.err.println(line))) {
             Vocabulary v = lm.vocabulary();
             OutputStream out = new BufferedOutputStream(System.out, 1 << 12);

@@ -80,6 +80,7 @@ public final class Trainer implements AutoCloseable {
     private final Data data;
     private final Options opts;
     private volatile boolean stopRequested;
+    private volatile long stopAt = Long.MAX_VALUE;
 
     private Backend backend;
     private ModelConfig model;
@@ -92,6 +93,12 @@ public final class Trainer implements AutoCloseable {
 
     /** Asks the loop to finish the current step, write a checkpoint and return (Ctrl-C). */
     public void requestStop() { stopRequested = true; }
+
+    /**
+     * Stops cleanly, as {@link #requestStop()}, once {@code iteration} iterations are done (the
+     * schedule still spans the whole run, so a later --resume continues it exactly).
+     */
+    public void requestStopAt(long iteration) { stopAt = iteration; }
 
     /** The backend in use (after {@link #run()} started), for tests. */
     public Backend backend() { return backend; }
@@ -192,6 +199,7 @@ public final class Trainer implements AutoCloseable {
                 loss = backend.loss();
                 double norm = backend.gradNorm();
                 it++;
+                if (it >= stopAt) stopRequested = true;
                 if (!Double.isFinite(loss) || !Double.isFinite(norm)) {
                     state.copyFrom(prevState);
                     if (lastFailed)

@@ -1,0 +1,145 @@
+package org.charrnn.io;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+import org.charrnn.data.Vocabulary;
+import org.charrnn.model.CellType;
+import org.charrnn.model.Init;
+import org.charrnn.model.ModelConfig;
+import org.charrnn.model.ParamLayout;
+import org.charrnn.testutil.TestData;
+import org.charrnn.util.UserError;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CheckpointTest {
+    @TempDir Path dir;
+    private ModelConfig cfg;
+    private Vocabulary vocab;
+    private double[] params;
+    private Path file;
+
+    @BeforeEach
+    void write() throws Exception {
+        vocab = TestData.vocabulary("abcdefgé한🌸\n ");
+        cfg = new ModelConfig(CellType.GRU, vocab.size(), 5, 7, 2, 0.1);
+        params = Init.initialize(new ParamLayout(cfg), 8);
+        file = Checkpoint.modelPath(dir, 1200);
+        Checkpoint.saveModel(file, cfg, vocab, params, new Checkpoint.Info(1200, 3.5, 1.25), "{\"batch\":50}");
+    }
+
+    @Test
+    void modelRoundTripIsBitExactInFloat32() {
+        Checkpoint.Model m = Checkpoint.loadModel(file);
+        assertEquals(cfg, m.config());
+        assertEquals(vocab, m.vocabulary());
+        assertEquals(1200, m.info().iteration());
+        assertEquals(1.25, m.info().valLoss());
+        for (int i = 0; i < params.length; i++) assertEquals((double) (float) params[i], m.params()[i], 0.0);
+    }
+
+    @Test
+    void tensorsAreNamedAndShapedAsPyTorchStateDict() {
+        Safetensors.Contents c = Safetensors.read(file);
+        assertEquals(List.of("embedding.weight", "rnn.weight_ih_l0", "rnn.weight_hh_l0", "rnn.bias_ih_l0", "rnn.bias_hh_l0",
+                "rnn.weight_ih_l1", "rnn.weight_hh_l1", "rnn.bias_ih_l1", "rnn.bias_hh_l1", "decoder.weight", "decoder.bias"),
+                List.copyOf(c.tensors().keySet()));
+        assertArrayEquals(new long[] {21, 5}, c.tensors().get("rnn.weight_ih_l0").shape());
+        assertArrayEquals(new long[] {21, 7}, c.tensors().get("rnn.weight_ih_l1").shape());
+        assertArrayEquals(new long[] {vocab.size(), 7}, c.tensors().get("decoder.weight").shape());
+        assertEquals("1", c.metadata().get("format_version"));
+    }
+
+    @Test
+    void stateRoundTripIsBitExact() throws Exception {
+        SplittableRandom r = new SplittableRandom(1);
+        double[] carried = r.doubles(2 * 3 * 7).toArray();
+        double[][] opt = {r.doubles(params.length).toArray(), r.doubles(params.length).toArray()};
+        Checkpoint.saveState(file, new Checkpoint.TrainingState(1200, 1190, 0.5, true, params, "adam", opt, 3, carried, 1.25));
+        Checkpoint.TrainingState s = Checkpoint.loadState(file);
+        assertArrayEquals(params, s.params(), 0.0);
+        assertArrayEquals(carried, s.carriedState(), 0.0);
+        assertArrayEquals(opt[1], s.optimizerSlots()[1], 0.0);
+        assertEquals(1190, s.updates());
+        assertEquals(0.5, s.lrScale());
+        assertTrue(s.lastStepFailed());
+    }
+
+    @Test
+    void truncatedFileIsRejected() throws Exception {
+        byte[] all = Files.readAllBytes(file);
+        for (int cut : new int[] {0, 5, 20, all.length / 2, all.length - 1}) {
+            Files.write(file, Arrays.copyOf(all, cut));
+            UserError e = assertThrows(UserError.class, () -> Checkpoint.loadModel(file));
+            assertTrue(e.getMessage().contains("truncated") || e.getMessage().contains("corrupt"), e.getMessage());
+        }
+    }
+
+    @Test
+    void garbageIsRejected() throws Exception {
+        byte[] junk = new byte[4096];
+        new SplittableRandom(3).nextBytes(junk);
+        Files.write(file, junk);
+        assertThrows(UserError.class, () -> Checkpoint.loadModel(file));
+        ByteBuffer b = ByteBuffer.allocate(8 + 10).order(ByteOrder.LITTLE_ENDIAN).putLong(10);
+        b.put("{not json!".getBytes(StandardCharsets.US_ASCII));
+        Files.write(file, b.array());
+        UserError e = assertThrows(UserError.class, () -> Checkpoint.loadModel(file));
+        assertTrue(e.getMessage().contains("JSON"), e.getMessage());
+    }
+
+    @Test
+    void wrongShapesAreRejected() throws Exception {
+        ModelConfig other = new ModelConfig(CellType.GRU, vocab.size(), 5, 8, 2, 0.1);
+        Checkpoint.saveModel(file, other, vocab, Init.initialize(new ParamLayout(other), 1), new Checkpoint.Info(1, 0, Double.NaN), "{}");
+        // now swap in the original config in the metadata: shapes no longer match
+        Safetensors.Contents c = Safetensors.read(file);
+        Map<String, String> meta = new java.util.LinkedHashMap<>(c.metadata());
+        meta.put("model", Checkpoint.modelConfigJson(cfg));
+        Safetensors.write(file, List.copyOf(c.tensors().values()), meta);
+        UserError e = assertThrows(UserError.class, () -> Checkpoint.loadModel(file));
+        assertTrue(e.getMessage().contains("shape"), e.getMessage());
+    }
+
+    @Test
+    void unknownVersionIsRejected() throws Exception {
+        Safetensors.Contents c = Safetensors.read(file);
+        Map<String, String> meta = new java.util.LinkedHashMap<>(c.metadata());
+        meta.put("format_version", "99");
+        Safetensors.write(file, List.copyOf(c.tensors().values()), meta);
+        UserError e = assertThrows(UserError.class, () -> Checkpoint.loadModel(file));
+        assertTrue(e.getMessage().contains("version 99"), e.getMessage());
+    }
+
+    @Test
+    void nonFiniteParametersAreNeverWritten() {
+        double[] bad = params.clone();
+        bad[3] = Double.NaN;
+        Path other = Checkpoint.modelPath(dir, 5);
+        assertThrows(IllegalStateException.class,
+                () -> Checkpoint.saveModel(other, cfg, vocab, bad, new Checkpoint.Info(5, 0, Double.NaN), "{}"));
+        assertTrue(Files.notExists(other));
+    }
+
+    @Test
+    void directoryResolvesToBestCheckpoint() throws Exception {
+        Checkpoint.saveModel(Checkpoint.modelPath(dir, 1300), cfg, vocab, params, new Checkpoint.Info(1300, 4, 1.5), "{}");
+        Checkpoint.saveModel(Checkpoint.modelPath(dir, 1400), cfg, vocab, params, new Checkpoint.Info(1400, 5, Double.NaN), "{}");
+        assertEquals(file, Checkpoint.resolveModel(dir));
+        assertThrows(UserError.class, () -> Checkpoint.resolveResume(dir)); // no state files
+    }
+}

@@ -1,0 +1,136 @@
+package org.charrnn.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+
+import org.charrnn.LanguageModel;
+import org.charrnn.backend.BackendOptions;
+import org.charrnn.backend.ClipMode;
+import org.charrnn.backend.OptimizerConfig;
+import org.charrnn.backend.OptimizerKind;
+import org.charrnn.io.Checkpoint;
+import org.charrnn.model.CellType;
+import org.charrnn.sample.SampleOptions;
+import org.charrnn.testutil.TestData;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+class TrainerTest {
+
+    private static Trainer.Options reference() {
+        return Trainer.Options.defaults().withBackend("reference", BackendOptions.defaults().withThreads(2));
+    }
+
+    private static TrainConfig small(Path out) {
+        return TrainConfig.defaults().withModel(CellType.LSTM, 1, 24, 8, 0.0).withBatching(4, 10)
+                .withCheckpointing(out, 1000, 1000, 3).withSampling(20, 0.8, 10);
+    }
+
+    /** Each cell overfits a 200-character text to < 0.05 nats/char within a few hundred steps. */
+    @ParameterizedTest
+    @EnumSource(CellType.class)
+    void overfitsSmallText(CellType cell, @TempDir Path dir) throws Exception {
+        String text = TestData.pseudoText(200, 11);
+        Trainer.Data data = TestData.split(text, 0.0);
+        TrainConfig cfg = small(dir).withModel(cell, 1, 64, 16, 0.0).withBatching(2, 25)
+                .withOptimizer(OptimizerConfig.defaults(OptimizerKind.ADAM), 1e-2)
+                .withSchedule(LrSchedule.CONSTANT, 1, 1).withLimits(1000, 400);
+        try (Trainer t = new Trainer(cfg, data, reference())) {
+            t.run();
+        }
+        // the mean loss of the last epoch (all windows of the text)
+        List<String> lines = Files.readAllLines(dir.resolve("metrics.jsonl"));
+        long perEpoch = Trainer.iterationsPerEpoch(200, 2, 25);
+        double sum = 0;
+        for (int i = lines.size() - (int) perEpoch; i < lines.size(); i++)
+            sum += JsonParser.parseString(lines.get(i)).getAsJsonObject().get("loss").getAsDouble();
+        double last = sum / perEpoch;
+        assertTrue(last < 0.05, cell + " reached only " + last + " nats/char");
+    }
+
+    @Test
+    void sameSeedGivesIdenticalLosses(@TempDir Path dir) throws Exception {
+        Trainer.Data data = TestData.split(TestData.pseudoText(3000, 2), 0.1);
+        TrainConfig cfg = small(dir.resolve("a")).withModel(CellType.GRU, 2, 16, 8, 0.2).withLimits(50, 30);
+        try (Trainer t = new Trainer(cfg, data, reference())) { t.run(); }
+        try (Trainer t = new Trainer(cfg.withCheckpointing(dir.resolve("b"), 1000, 1000, 3), data, reference())) { t.run(); }
+        assertEquals(losses(dir.resolve("a")), losses(dir.resolve("b")));
+    }
+
+    /** N iterations, stop, resume, N more gives bit-identical parameters to 2N straight. */
+    @ParameterizedTest
+    @EnumSource(value = OptimizerKind.class)
+    void resumeIsExact(OptimizerKind kind, @TempDir Path dir) throws Exception {
+        Trainer.Data data = TestData.split(TestData.pseudoText(4000, 3), 0.1);
+        TrainConfig base = small(dir).withModel(CellType.LSTM, 2, 12, 6, 0.25)
+                .withOptimizer(OptimizerConfig.defaults(kind), kind.defaultLr())
+                .withSchedule(LrSchedule.COSINE, 1, 1).withClip(1.0, ClipMode.VALUE);
+        int n = 23; // not a multiple of the epoch length: the resume lands mid-epoch with carried state
+        TrainConfig straightCfg = base.withCheckpointing(dir.resolve("straight"), 7, 1000, 3).withLimits(50, 2 * n);
+        try (Trainer t = new Trainer(straightCfg, data, reference())) { t.run(); }
+        TrainConfig resumedCfg = base.withCheckpointing(dir.resolve("resumed"), 7, 1000, 3).withLimits(50, 2 * n);
+        try (Trainer t = new Trainer(resumedCfg, data, reference())) {
+            t.requestStopAt(n);     // as Ctrl-C would: finish the step, checkpoint, return
+            assertTrue(t.run().interrupted());
+        }
+        try (Trainer t = new Trainer(resumedCfg, data, reference().withResume(dir.resolve("resumed")))) { t.run(); }
+
+        Checkpoint.TrainingState a = Checkpoint.loadState(Checkpoint.modelPath(dir.resolve("straight"), 2 * n));
+        Checkpoint.TrainingState b = Checkpoint.loadState(Checkpoint.modelPath(dir.resolve("resumed"), 2 * n));
+        assertArrayEquals(a.params(), b.params(), 0.0);
+        for (int i = 0; i < a.optimizerSlots().length; i++) assertArrayEquals(a.optimizerSlots()[i], b.optimizerSlots()[i], 0.0);
+        assertArrayEquals(a.carriedState(), b.carriedState(), 0.0);
+        assertEquals(losses(dir.resolve("straight")).subList(n, 2 * n), losses(dir.resolve("resumed")).subList(n, 2 * n));
+    }
+
+    @Test
+    void koreanTextTrainsAndSamples(@TempDir Path dir) throws Exception {
+        String line = "동해 물과 백두산이 마르고 닳도록 하느님이 보우하사 우리나라 만세 🌸\n";
+        Trainer.Data data = TestData.split(line.repeat(12), 0.0);
+        TrainConfig cfg = small(dir).withModel(CellType.LSTM, 1, 48, 16, 0.0).withBatching(2, 20)
+                .withOptimizer(OptimizerConfig.defaults(OptimizerKind.ADAM), 1e-2).withLimits(1000, 150)
+                .withCheckpointing(dir, 1000, 1000, 3);
+        try (Trainer t = new Trainer(cfg, data, reference())) { t.run(); }
+        try (LanguageModel lm = LanguageModel.load(dir, "reference")) {
+            String s = lm.sampler().sampleText("동해", new SampleOptions(60, 0.5, 0, 1.0, false, 1));
+            assertTrue(s.startsWith("동해"), s);
+            assertEquals(62, s.codePointCount(0, s.length()));
+            assertTrue(s.contains("백두산") || s.contains("우리나라"), "the model should have learned some words: " + s);
+        }
+    }
+
+    @Test
+    void keepsNewestCheckpointsAndTheBest(@TempDir Path dir) throws Exception {
+        Trainer.Data data = TestData.split(TestData.pseudoText(3000, 4), 0.2);
+        TrainConfig cfg = small(dir).withCheckpointing(dir, 5, 5, 2).withLimits(50, 40);
+        try (Trainer t = new Trainer(cfg, data, reference())) { t.run(); }
+        List<Path> left = Checkpoint.list(dir);
+        assertTrue(left.size() >= 2 && left.size() <= 3, "left " + left);
+        assertTrue(left.contains(Checkpoint.modelPath(dir, 40)));
+        assertTrue(left.contains(Checkpoint.resolveModel(dir)), "the best checkpoint is kept");
+        for (Path p : left) {
+            assertTrue(Files.exists(Checkpoint.statePath(p)));
+            assertTrue(Files.exists(Checkpoint.samplePath(p)));
+        }
+        JsonObject last = JsonParser.parseString(Files.readAllLines(dir.resolve("metrics.jsonl")).get(39)).getAsJsonObject();
+        assertEquals("iter", last.get("type").getAsString());
+        for (String k : List.of("iter", "epoch", "loss", "grad_norm", "lr", "chars_per_s")) assertTrue(last.has(k), k);
+    }
+
+    private static List<Double> losses(Path dir) throws Exception {
+        return Files.readAllLines(dir.resolve("metrics.jsonl")).stream()
+                .map(l -> JsonParser.parseString(l).getAsJsonObject())
+                .filter(o -> o.get("type").getAsString().equals("iter"))
+                .map(o -> o.get("loss").getAsDouble()).toList();
+    }
+}
