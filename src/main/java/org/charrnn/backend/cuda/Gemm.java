@@ -21,6 +21,9 @@ import org.charrnn.backend.Precision;
  * row-major operand read without transposition is passed as CUBLAS_OP_N.
  */
 final class Gemm implements AutoCloseable {
+    /** System property that skips cuBLAS (tests of the fallback path). */
+    static final String FORCE_TILED = "charrnn.cuda.tiledGemm";
+
     private final Kernels kernels;
     private final cublasHandle handle; // null: tiled fallback
     private final DeviceBuffer workspace;
@@ -35,6 +38,7 @@ final class Gemm implements AutoCloseable {
 
     /** cuBLAS on {@code stream}, or the tiled kernel with one warning line when libcublas cannot be used. */
     static Gemm create(Kernels kernels, CUstream stream, Precision precision, String model) {
+        if (Boolean.getBoolean(FORCE_TILED)) return new Gemm(kernels, null, null, "gemm_tiled");
         cublasHandle h = new cublasHandle();
         boolean created = false;
         DeviceBuffer ws = null;

@@ -1,0 +1,69 @@
+package org.charrnn.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+
+import org.charrnn.backend.BackendOptions;
+import org.charrnn.backend.BackendProvider;
+import org.charrnn.model.CellType;
+import org.charrnn.model.ModelConfig;
+import org.charrnn.util.UserError;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+/** Runs everywhere: the provider reports unavailability cleanly, and the build produced the fatbin when it could. */
+class CudaProviderTest {
+
+    @Test
+    void probeNeverThrowsAndExplainsUnavailability() {
+        CudaBackendProvider p = new CudaBackendProvider();
+        assertEquals("cuda", p.name());
+        BackendProvider.Availability a = p.probe();
+        assertNotNull(a.reason());
+        assertFalse(a.reason().isBlank());
+        assertFalse(a.reason().contains("\n"), "one-line reason: " + a.reason());
+        // a second probe gives the same answer (cached driver initialisation)
+        assertEquals(a, p.probe());
+        if (!a.available()) {
+            assertTrue(a.reason().startsWith("no CUDA driver/device: ") || a.reason().equals(CudaRuntime.NOT_BUILT),
+                    a.reason());
+            assertTrue(p.devices().isEmpty());
+            ModelConfig cfg = new ModelConfig(CellType.LSTM, 11, 7, 33, 2, 0.0);
+            UserError e = assertThrows(UserError.class, () -> p.create(cfg, BackendOptions.defaults()));
+            assertTrue(e.getMessage().contains(a.reason()), e.getMessage());
+        } else {
+            assertFalse(p.devices().isEmpty());
+        }
+    }
+
+    @Test
+    void fatbinIsOnTheClasspathWhenNvccExists() throws IOException {
+        Assumptions.assumeTrue(nvccOnPath(), "nvcc not on PATH: the build skips the CUDA kernels");
+        try (InputStream in = CudaBackend.class.getResourceAsStream(CudaRuntime.FATBIN_RESOURCE)) {
+            assertNotNull(in, "missing resource " + CudaRuntime.FATBIN_RESOURCE);
+            byte[] head = in.readNBytes(4);
+            // fatbin magic 0xBA55ED50, little-endian
+            assertEquals(4, head.length);
+            assertEquals(0x50, head[0] & 0xFF);
+            assertEquals(0xED, head[1] & 0xFF);
+            assertEquals(0x55, head[2] & 0xFF);
+            assertEquals(0xBA, head[3] & 0xFF);
+        }
+        assertTrue(CudaRuntime.kernelsBuilt());
+    }
+
+    private static boolean nvccOnPath() {
+        String path = System.getenv("PATH");
+        if (path == null) return false;
+        for (String dir : path.split(File.pathSeparator))
+            if (new File(dir, "nvcc").canExecute()) return true;
+        return new File("/usr/local/cuda/bin/nvcc").canExecute();
+    }
+}
