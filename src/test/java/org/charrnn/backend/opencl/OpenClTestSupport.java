@@ -1,0 +1,21 @@
+package org.charrnn.backend.opencl;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import org.charrnn.backend.BackendProvider;
+
+/** Skips a test cleanly where no OpenCL platform with a device exists. */
+final class OpenClTestSupport {
+    private OpenClTestSupport() {}
+
+    static void assumeOpenCl() {
+        BackendProvider.Availability a = new OpenClBackendProvider().probe();
+        assumeTrue(a.available(), () -> "OpenCL unavailable: " + a.reason());
+    }
+
+    /** A queue on the default device, for kernel-level tests. */
+    static ClQueue queue() {
+        ClDevice d = ClRuntime.select(-1);
+        return new ClQueue(ClRuntime.program(d), () -> "kernel test");
+    }
+}
