@@ -1,29 +1,14 @@
 package org.charrnn.backend;
 
 /**
- * Row-major double GEMMs of the reference backend. Each method states which operand is
+ * Row-major double GEMMs of the reference backend, all written as row-times-matrix loops whose
+ * inner loop is an axpy over contiguous memory (the JIT vectorizes these; dot-product loops it
+ * cannot reorder, and they ran at half the speed). Each method states which operand is
  * transposed and whether it writes (=) or accumulates (+=) into C. Rows of C may be split across
  * threads by the caller through {@code rowFrom, rowTo}.
  */
 final class DenseMath {
     private DenseMath() {}
-
-    /**
-     * C[i,:] (= or +=) A[i,:] * B^T for rows i in [rowFrom, rowTo):
-     * A [M,K] at aOff, B [N,K] at bOff, C [M,N] at cOff.
-     */
-    static void abT(double[] a, int aOff, double[] b, int bOff, double[] c, int cOff,
-                    int rowFrom, int rowTo, int n, int k, boolean accumulate) {
-        for (int i = rowFrom; i < rowTo; i++) {
-            int ai = aOff + i * k, ci = cOff + i * n;
-            for (int j = 0; j < n; j++) {
-                int bj = bOff + j * k;
-                double s = 0;
-                for (int q = 0; q < k; q++) s += a[ai + q] * b[bj + q];
-                c[ci + j] = accumulate ? c[ci + j] + s : s;
-            }
-        }
-    }
 
     /**
      * C[i,:] (= or +=) A[i,:] * B for rows i in [rowFrom, rowTo):

@@ -33,6 +33,9 @@ public final class ReferenceBackend implements Backend {
 
     private final double[] params;             // [P] flat, layout order
     private final double[] grads;              // [P]
+    private final double[] paramsT;            // [P] params with every weight matrix transposed ([in,G], [H,G], [H,V]),
+                                               // so the forward GEMMs run as row-times-matrix (vectorizable) loops
+    private long paramsVersion, paramsTVersion = -1;
     private double[] stateGrad = new double[0]; // [L][S][B][H] dL/d(initial state)
 
     private OptimizerConfig optimizer;
@@ -49,6 +52,7 @@ public final class ReferenceBackend implements Backend {
         this.layout = new ParamLayout(config);
         this.params = new double[layout.size()];
         this.grads = new double[layout.size()];
+        this.paramsT = new double[layout.size()];
         this.seed32 = Dropout.seed32(options.dropoutSeed());
         int t = options.threads() > 0 ? options.threads() : Runtime.getRuntime().availableProcessors();
         this.threads = Math.max(1, t);
@@ -69,6 +73,23 @@ public final class ReferenceBackend implements Backend {
         if (values.length != params.length)
             throw new IllegalArgumentException("expected " + params.length + " parameters, got " + values.length);
         System.arraycopy(values, 0, params, 0, params.length);
+        paramsVersion++;
+    }
+
+    /** Refreshes {@link #paramsT} when the parameters changed since it was built. */
+    private void refreshTransposed() {
+        if (paramsTVersion == paramsVersion) return;
+        for (ParamLayout.Tensor t : layout.tensors()) {
+            int off = t.offset();
+            if (t.shape().length == 2 && !t.name().equals("embedding.weight")) {
+                int rows = t.shape()[0], cols = t.shape()[1];
+                for (int r = 0; r < rows; r++)
+                    for (int c = 0; c < cols; c++) paramsT[off + c * rows + r] = params[off + r * cols + c];
+            } else {
+                System.arraycopy(params, off, paramsT, off, t.size());
+            }
+        }
+        paramsTVersion = paramsVersion;
     }
 
     @Override public double[] getParameters() { return params.clone(); }
@@ -200,6 +221,7 @@ public final class ReferenceBackend implements Backend {
     private void runForward(Workspace w, double[] state) {
         int T = w.T, B = w.B, N = w.N, H = cfg.hidden(), L = cfg.layers();
         int S = cfg.cell().stateVectors();
+        refreshTransposed();
         embeddingForward(w);
         for (int l = 0; l < L; l++) {
             // initial state -> slot 0 of hs / cs
@@ -224,19 +246,19 @@ public final class ReferenceBackend implements Backend {
         for (int n = 0; n < w.N; n++) System.arraycopy(params, off + w.x[n] * E, w.in[0], n * E, E);
     }
 
-    /** Layer l over the window: gx = X W_ih^T + b_ih (one GEMM), then the cell per step. */
+    /** Layer l over the window: gx = X W_ih^T + b_ih (one GEMM, as X times the transposed weight), then the cell per step. */
     private void layerForward(Workspace w, int l) {
         int T = w.T, B = w.B, N = w.N, H = cfg.hidden(), G = cfg.gateWidth(), in = cfg.inputSize(l);
         int wih = layout.weightIh(l).offset(), whh = layout.weightHh(l).offset();
         int bih = layout.biasIh(l).offset(), bhh = layout.biasHh(l).offset();
         double[] X = w.in[l], gx = w.gx[l];
-        parallelRows(N, (r0, r1) -> DenseMath.abT(X, 0, params, wih, gx, 0, r0, r1, G, in, false));
+        parallelRows(N, (r0, r1) -> DenseMath.ab(X, 0, paramsT, wih, gx, 0, r0, r1, G, in, false));
         for (int n = 0; n < N; n++) for (int g = 0; g < G; g++) gx[n * G + g] += params[bih + g];
         double[] hs = w.hs[l], gh = w.gh;
         for (int t = 0; t < T; t++) {
             int hPrev = t * B * H;
             // gh [B,G] = h_prev W_hh^T + b_hh
-            parallelRows(B, (r0, r1) -> DenseMath.abT(hs, hPrev, params, whh, gh, 0, r0, r1, G, H, false));
+            parallelRows(B, (r0, r1) -> DenseMath.ab(hs, hPrev, paramsT, whh, gh, 0, r0, r1, G, H, false));
             for (int b = 0; b < B; b++) for (int g = 0; g < G; g++) gh[b * G + g] += params[bhh + g];
             switch (cfg.cell()) {
                 case LSTM -> lstmStep(w, l, t);
@@ -321,7 +343,7 @@ public final class ReferenceBackend implements Backend {
         int wd = layout.decoderWeight().offset(), bd = layout.decoderBias().offset();
         double[] o = w.out[top], logits = w.logits;
         int oOff = w.outOff[top];
-        parallelRows(N, (r0, r1) -> DenseMath.abT(o, oOff, params, wd, logits, 0, r0, r1, V, H, false));
+        parallelRows(N, (r0, r1) -> DenseMath.ab(o, oOff, paramsT, wd, logits, 0, r0, r1, V, H, false));
         for (int n = 0; n < N; n++) {
             int row = n * V;
             double max = Double.NEGATIVE_INFINITY;
@@ -524,6 +546,7 @@ public final class ReferenceBackend implements Backend {
     @Override
     public void step(double lr, long t) {
         if (!Double.isFinite(gradNorm)) return;   // divergence: leave parameters and state untouched
+        paramsVersion++;
         OptimizerConfig o = optimizer;
         double wd = o.weightDecay();
         double[] p = params, g = grads;
