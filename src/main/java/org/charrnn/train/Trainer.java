@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.BiFunction;
 import java.util.function.Consumer;
 
 import com.google.gson.Gson;
@@ -59,16 +60,24 @@ public final class Trainer implements AutoCloseable {
      * @param quiet       plain log lines instead of a progress bar
      * @param log         where log lines go (stderr in the CLI)
      * @param samples     where checkpoint samples are printed (stdout in the CLI; null = not printed)
+     * @param factory     creates the backend instead of {@link Backends#create} when not null (custom backends)
      */
     public record Options(String backend, BackendOptions backendOptions, Path resume, boolean quiet,
-                          Consumer<String> log, Consumer<String> samples) {
+                          Consumer<String> log, Consumer<String> samples,
+                          BiFunction<ModelConfig, BackendOptions, Backend> factory) {
+        public Options(String backend, BackendOptions backendOptions, Path resume, boolean quiet,
+                       Consumer<String> log, Consumer<String> samples) {
+            this(backend, backendOptions, resume, quiet, log, samples, null);
+        }
+
         public static Options defaults() {
             return new Options("auto", BackendOptions.defaults(), null, true, s -> {}, null);
         }
 
-        public Options withBackend(String b, BackendOptions o) { return new Options(b, o, resume, quiet, log, samples); }
-        public Options withResume(Path r) { return new Options(backend, backendOptions, r, quiet, log, samples); }
-        public Options withOutput(boolean q, Consumer<String> l, Consumer<String> s) { return new Options(backend, backendOptions, resume, q, l, s); }
+        public Options withBackend(String b, BackendOptions o) { return new Options(b, o, resume, quiet, log, samples, factory); }
+        public Options withResume(Path r) { return new Options(backend, backendOptions, r, quiet, log, samples, factory); }
+        public Options withOutput(boolean q, Consumer<String> l, Consumer<String> s) { return new Options(backend, backendOptions, resume, q, l, s, factory); }
+        public Options withFactory(BiFunction<ModelConfig, BackendOptions, Backend> f) { return new Options(backend, backendOptions, resume, quiet, log, samples, f); }
     }
 
     /** Outcome of {@link #run()}. */
@@ -149,7 +158,8 @@ public final class Trainer implements AutoCloseable {
 
         Path out = cfg.out();
         prepareOutput(out);
-        backend = Backends.create(opts.backend(), model, opts.backendOptions().withDropoutSeed(cfg.seed()), opts.log());
+        BackendOptions bo = opts.backendOptions().withDropoutSeed(cfg.seed());
+        backend = opts.factory() != null ? opts.factory().apply(model, bo) : Backends.create(opts.backend(), model, bo, opts.log());
         opts.log().accept("model: " + model.describe() + ", " + backend.layout().size() + " parameters; data: " + data.description());
         opts.log().accept(String.format(Locale.ROOT, "training: B=%d T=%d, %d iterations per epoch, %d iterations in all, optimizer %s lr %.3g",
                 B, T, perEpoch, total, cfg.optimizer().kind().id(), cfg.lr()));
