@@ -106,6 +106,12 @@ public interface Backend extends AutoCloseable {
      */
     double[] stepLogits(RnnState state, int[] tokens);
 
+    /** Blocks until every queued operation has finished (for timing); a no-op on the reference. */
+    default void synchronize() {}
+
+    /** Peak memory this backend has allocated for the model so far, in bytes (device memory on GPUs, heap arrays on the reference). */
+    default long peakMemoryBytes() { return 0; }
+
     /** Releases every native resource. */
     @Override
     void close();

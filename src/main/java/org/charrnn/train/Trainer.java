@@ -61,23 +61,25 @@ public final class Trainer implements AutoCloseable {
      * @param log         where log lines go (stderr in the CLI)
      * @param samples     where checkpoint samples are printed (stdout in the CLI; null = not printed)
      * @param factory     creates the backend instead of {@link Backends#create} when not null (custom backends)
+     * @param onCheckpoint called with the model file after every checkpoint (null = nothing), e.g. to refresh a report
      */
     public record Options(String backend, BackendOptions backendOptions, Path resume, boolean quiet,
                           Consumer<String> log, Consumer<String> samples,
-                          BiFunction<ModelConfig, BackendOptions, Backend> factory) {
+                          BiFunction<ModelConfig, BackendOptions, Backend> factory, Consumer<Path> onCheckpoint) {
         public Options(String backend, BackendOptions backendOptions, Path resume, boolean quiet,
                        Consumer<String> log, Consumer<String> samples) {
-            this(backend, backendOptions, resume, quiet, log, samples, null);
+            this(backend, backendOptions, resume, quiet, log, samples, null, null);
         }
 
         public static Options defaults() {
             return new Options("auto", BackendOptions.defaults(), null, true, s -> {}, null);
         }
 
-        public Options withBackend(String b, BackendOptions o) { return new Options(b, o, resume, quiet, log, samples, factory); }
-        public Options withResume(Path r) { return new Options(backend, backendOptions, r, quiet, log, samples, factory); }
-        public Options withOutput(boolean q, Consumer<String> l, Consumer<String> s) { return new Options(backend, backendOptions, resume, q, l, s, factory); }
-        public Options withFactory(BiFunction<ModelConfig, BackendOptions, Backend> f) { return new Options(backend, backendOptions, resume, quiet, log, samples, f); }
+        public Options withBackend(String b, BackendOptions o) { return new Options(b, o, resume, quiet, log, samples, factory, onCheckpoint); }
+        public Options withResume(Path r) { return new Options(backend, backendOptions, r, quiet, log, samples, factory, onCheckpoint); }
+        public Options withOutput(boolean q, Consumer<String> l, Consumer<String> s) { return new Options(backend, backendOptions, resume, q, l, s, factory, onCheckpoint); }
+        public Options withFactory(BiFunction<ModelConfig, BackendOptions, Backend> f) { return new Options(backend, backendOptions, resume, quiet, log, samples, f, onCheckpoint); }
+        public Options withOnCheckpoint(Consumer<Path> c) { return new Options(backend, backendOptions, resume, quiet, log, samples, factory, c); }
     }
 
     /** Outcome of {@link #run()}. */
@@ -302,6 +304,7 @@ public final class Trainer implements AutoCloseable {
         if (opts.samples() != null && !sample.isEmpty())
             opts.samples().accept("--- sample at iteration " + it + " ---\n" + sample + "\n---");
         prune(out);
+        if (opts.onCheckpoint() != null) opts.onCheckpoint().accept(file);
         return file;
     }
 

@@ -405,6 +405,17 @@ public final class CudaBackend implements Backend {
         });
     }
 
+    @Override
+    public void synchronize() {
+        run("synchronize", () -> {
+            flush();
+            JCudaDriver.cuStreamSynchronize(stream);
+        });
+    }
+
+    @Override
+    public long peakMemoryBytes() { return DeviceBuffer.peakBytes(); }
+
     // ================================================================== deferred work and graphs
 
     /** Runs deferred forward / backward / clip eagerly. */

@@ -16,6 +16,13 @@ final class DeviceBuffer implements AutoCloseable {
     final long bytes;
     private boolean closed;
 
+    /** Bytes held by live buffers of this process, and the most ever held at once. */
+    private static final java.util.concurrent.atomic.AtomicLong LIVE = new java.util.concurrent.atomic.AtomicLong();
+    private static final java.util.concurrent.atomic.AtomicLong PEAK = new java.util.concurrent.atomic.AtomicLong();
+
+    /** The most device memory this process held in DeviceBuffers at once, in bytes. */
+    static long peakBytes() { return PEAK.get(); }
+
     private DeviceBuffer(CUdeviceptr ptr, long bytes) {
         this.ptr = ptr;
         this.bytes = bytes;
@@ -41,10 +48,11 @@ final class DeviceBuffer implements AutoCloseable {
                     // the request's size and the model are the useful part of the message
                 }
                 throw new UserError(String.format("out of GPU memory: %s needs %.1f MiB%s for model %s; "
-                        + "reduce --batch, --seq-len, --hidden or --layers", what, n / 1048576.0, info, model), e);
+                        + "reduce --batch, --seq, --hidden or --layers", what, n / 1048576.0, info, model), e);
             }
             throw new UserError("CUDA error allocating " + n + " bytes for " + what + ": " + CudaRuntime.oneLine(e), e);
         }
+        PEAK.accumulateAndGet(LIVE.addAndGet(n), Math::max);
         return new DeviceBuffer(p, n);
     }
 
@@ -78,5 +86,6 @@ final class DeviceBuffer implements AutoCloseable {
         if (closed) return;
         closed = true;
         JCudaDriver.cuMemFree(ptr);
+        LIVE.addAndGet(-bytes);
     }
 }
