@@ -35,6 +35,7 @@ final class ClQueue implements AutoCloseable {
     /** Power-of-two work-group size of the reduction kernels (<= 256). */
     final int reduceLocal;
     private long allocated;
+    private boolean closed;
 
     @SuppressWarnings("deprecation")
     ClQueue(ClProgram program, Supplier<String> context) {
@@ -212,6 +213,8 @@ final class ClQueue implements AutoCloseable {
 
     @Override
     public void close() {
+        if (closed) return;
+        closed = true;
         for (ClBuffer b : owned) b.close();
         owned.clear();
         for (cl_kernel k : kernels.values()) clReleaseKernel(k);
