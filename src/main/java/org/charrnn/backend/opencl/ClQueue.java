@@ -36,6 +36,7 @@ final class ClQueue implements AutoCloseable {
     final int reduceLocal;
     private long allocated;
     private boolean closed;
+    private long peak;
 
     @SuppressWarnings("deprecation")
     ClQueue(ClProgram program, Supplier<String> context) {
@@ -69,6 +70,7 @@ final class ClQueue implements AutoCloseable {
         ClBuffer b = new ClBuffer(m, bytes);
         owned.add(b);
         allocated += bytes;
+        peak = Math.max(peak, allocated);
         try {
             fill(b, 0f);
         } catch (UserError e) {
@@ -86,6 +88,9 @@ final class ClQueue implements AutoCloseable {
     }
 
     long allocatedBytes() { return allocated; }
+
+    /** Largest total of live buffers allocated through this queue. */
+    long peakBytes() { return peak; }
 
     private RuntimeException translate(CLException e, long bytes, String what) {
         int s = e.getStatus();

@@ -508,6 +508,12 @@ public final class OpenClBackend implements Backend {
         return toDouble(q.read(s.logits, 0, B * V));
     }
 
+    @Override
+    public void synchronize() { q.finish(); }
+
+    @Override
+    public long peakMemoryBytes() { return q.peakBytes(); }
+
     // ================================================================== helpers
 
     private OpenClState state(RnnState s) {

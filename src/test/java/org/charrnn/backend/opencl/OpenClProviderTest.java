@@ -44,6 +44,9 @@ class OpenClProviderTest {
             assertEquals("opencl", b.name());
             assertEquals(Precision.FP32, b.precision());
             assertTrue(b.deviceName().contains(ds.get(0).name()));
+            long paramBytes = 4L * b.layout().size();
+            b.synchronize();
+            assertTrue(b.peakMemoryBytes() >= 2 * paramBytes, "parameters and gradients at least: " + b.peakMemoryBytes());
         }
     }
 
