@@ -47,6 +47,19 @@ public final class Backends {
         return b;
     }
 
+    /** Which backend (and why) {@code --backend auto} would pick here, without creating it. */
+    public static String autoChoice() {
+        StringBuilder skipped = new StringBuilder();
+        for (BackendProvider p : providers()) {
+            if (p.name().equals("reference")) continue;
+            BackendProvider.Availability a = p.probe();
+            boolean gpu = a.available() && p.devices().stream().anyMatch(BackendProvider.DeviceInfo::gpu);
+            if (gpu) return p.name() + " (GPU)";
+            skipped.append("; ").append(p.name()).append(": ").append(a.available() ? "no GPU device" : a.reason());
+        }
+        return "reference" + (skipped.length() > 0 ? " (" + skipped.substring(2) + ")" : "");
+    }
+
     private static Backend createAuto(ModelConfig config, BackendOptions options, Consumer<String> log) {
         StringBuilder skipped = new StringBuilder();
         for (BackendProvider p : providers()) {

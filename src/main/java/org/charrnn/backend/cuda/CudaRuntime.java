@@ -61,6 +61,10 @@ final class CudaRuntime {
             }
             initialized = true;
             return null;
+        } catch (UnsatisfiedLinkError e) {
+            // JCuda's native library links against libcuda.so.1, which only an NVIDIA driver installs
+            initFailure = "no CUDA driver/device: the NVIDIA driver (libcuda.so.1) is not installed";
+            return initFailure;
         } catch (Throwable t) {
             initFailure = "no CUDA driver/device: " + oneLine(t);
             return initFailure;
