@@ -15,7 +15,7 @@ import org.charrnn.util.UserError;
  */
 @Command(name = "charrnn", mixinStandardHelpOptions = true, version = "charrnn " + Main.VERSION,
         description = "Character-level RNN language models (LSTM, GRU, RNN) on CUDA, OpenCL or pure Java.",
-        subcommands = {TrainCommand.class, SampleCommand.class, EvalCommand.class, VerifyCommand.class, DevicesCommand.class,
+        subcommands = {TrainCommand.class, SampleCommand.class, EvalCommand.class, BenchCommand.class, VerifyCommand.class, DevicesCommand.class,
                 CommandLine.HelpCommand.class},
         showDefaultValues = true)
 public final class Main implements Runnable {

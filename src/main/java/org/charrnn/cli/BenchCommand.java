@@ -1,0 +1,157 @@
+package org.charrnn.cli;
+
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import org.charrnn.backend.BackendOptions;
+import org.charrnn.backend.BackendProvider;
+import org.charrnn.backend.Backends;
+import org.charrnn.bench.BenchResult;
+import org.charrnn.bench.BenchRunner;
+import org.charrnn.bench.BenchSpec;
+import org.charrnn.bench.Chart;
+import org.charrnn.bench.Compare;
+import org.charrnn.bench.Grids;
+import org.charrnn.bench.JsonRows;
+import org.charrnn.bench.Table;
+import org.charrnn.model.CellType;
+import org.charrnn.util.ProgressBar;
+import org.charrnn.util.UserError;
+
+/**
+ * {@code charrnn bench}: times whole training steps (forward, loss, backward, clip, Adam) on a grid
+ * of configurations; prints an aligned table and appends JSON lines joinable with
+ * torch_baseline.py's. With {@code --compare} or {@code --chart} it reads earlier JSON lines
+ * ({@code --from}) instead of measuring.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true, showDefaultValues = true,
+        description = {"Measure training-step throughput of a backend on a grid of model configurations.",
+                "Grids: torch-rnn (LSTM, L 1..3 x H 64..512, B50 T50), large (L3 H512 and L2 H1024 at B128 T100, "
+                        + "GRU and RNN L2 H256 B50 T50), all. E = H, V = 65, no dropout."})
+public final class BenchCommand implements Callable<Integer> {
+
+    @Mixin BackendOptionsMixin backendOptions;
+
+    @Option(names = "--grid", description = "torch-rnn | large | all; --model/--layers/--hidden/--batch/--seq then filter its rows.")
+    String grid;
+
+    @Option(names = "--model", split = ",", description = "lstm | gru | rnn (comma-separated list; default lstm without --grid).")
+    List<String> model = new ArrayList<>();
+    @Option(names = "--layers", split = ",", description = "Layers L (list; default 2 without --grid).")
+    List<Integer> layers = new ArrayList<>();
+    @Option(names = "--hidden", split = ",", description = "Hidden size H = embedding size E (list; default 128 without --grid).")
+    List<Integer> hidden = new ArrayList<>();
+    @Option(names = "--batch", split = ",", description = "Streams B (list; default 50 without --grid).")
+    List<Integer> batch = new ArrayList<>();
+    @Option(names = "--seq", split = ",", description = "Window T (list; default 50 without --grid).")
+    List<Integer> seq = new ArrayList<>();
+
+    @Option(names = "--steps", defaultValue = "30", description = "Timed training steps per configuration.") int steps;
+    @Option(names = "--warmup", defaultValue = "8", description = "Untimed steps before them.") int warmup;
+    @Option(names = "--split-steps", description = "Extra instrumented steps for the forward/backward/update split (default: min(steps, 10)).")
+    Integer splitSteps;
+    @Option(names = "--seed", defaultValue = "42", description = "Seed of the parameters and random tokens.") long seed;
+    @Option(names = "--json", description = "Append one JSON line per configuration to this file.") Path json;
+    @Option(names = "--quiet", description = "No progress bar.") boolean quiet;
+
+    @Option(names = "--compare", description = "Do not measure: join the --from files' rows with PyTorch's and print a Markdown table of ms/step ratios.")
+    boolean compare;
+    @Option(names = "--chart", description = "Do not measure: render the --from files' rows as an SVG chart (chars/s vs H per backend) into this file.")
+    Path chart;
+    @Option(names = "--from", description = "JSON-lines results (ours or torch_baseline.py's) for --compare and --chart; repeatable.")
+    List<Path> from = new ArrayList<>();
+    @Option(names = "--title", defaultValue = "charrnn training throughput", description = "Chart title.") String title;
+
+    @Override
+    public Integer call() {
+        if (compare || chart != null) return report();
+        if (!from.isEmpty()) throw new UserError("--from is only used with --compare or --chart");
+        int split = splitSteps != null ? splitSteps : Math.min(steps, 10);
+        BenchRunner.Settings settings = new BenchRunner.Settings(steps, warmup, split, seed);
+        List<BenchSpec> specs = specs();
+        if (specs.isEmpty()) throw new UserError("no configuration of grid '" + grid + "' matches the given filters");
+        String kind = backendOptions.backend;
+        if (!kind.equalsIgnoreCase("auto")) {
+            BackendProvider p = Backends.provider(kind);
+            BackendProvider.Availability a = p.probe();
+            if (!a.available()) throw new UserError("backend " + p.name() + " is not available: " + a.reason());
+        }
+        BackendOptions opts = backendOptions.options(seed);
+        boolean bar = !quiet && ProgressBar.interactive();
+        List<BenchResult> results = new ArrayList<>();
+        boolean[] logged = {false};
+        try (BufferedWriter out = json == null ? null : Files.newBufferedWriter(json, StandardCharsets.UTF_8,
+                StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
+            for (int i = 0; i < specs.size(); i++) {
+                BenchSpec s = specs.get(i);
+                ProgressBar pb = new ProgressBar(System.err, String.format(Locale.ROOT, "bench %d/%d %-22s", i + 1, specs.size(), s.label()), bar);
+                BenchResult r = BenchRunner.run(s, cfg -> Backends.create(kind, cfg, opts, line -> {
+                    if (!logged[0]) System.err.println(line);
+                    logged[0] = true;
+                }), settings, opts.cudaGraph(), pb);
+                pb.finish();
+                if (!bar) System.err.printf(Locale.ROOT, "bench %d/%d %s: %.3f ms/step%n", i + 1, specs.size(), s.label(), r.msMedian());
+                results.add(r);
+                if (out != null) {
+                    out.write(r.toJsonLine());
+                    out.newLine();
+                    out.flush();
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        System.out.print(Table.text(results));
+        System.out.flush();
+        return 0;
+    }
+
+    private List<BenchSpec> specs() {
+        List<CellType> cells = new ArrayList<>();
+        for (String m : model) cells.add(CellType.parse(m));
+        checkPositive("--layers", layers);
+        checkPositive("--hidden", hidden);
+        checkPositive("--batch", batch);
+        checkPositive("--seq", seq);
+        if (grid != null) return Grids.filter(Grids.grid(grid), cells, layers, hidden, batch, seq);
+        return Grids.product(cells.isEmpty() ? List.of(CellType.LSTM) : cells, or(layers, 2), or(hidden, 128),
+                or(batch, 50), or(seq, 50));
+    }
+
+    private static void checkPositive(String name, List<Integer> values) {
+        for (int v : values) if (v < 1) throw new IllegalArgumentException(name + " must be >= 1, got " + v);
+    }
+
+    private static List<Integer> or(List<Integer> v, int dflt) { return v.isEmpty() ? List.of(dflt) : v; }
+
+    private Integer report() {
+        if (from.isEmpty()) throw new UserError("--compare and --chart need at least one --from FILE (JSON lines)");
+        List<JsonRows> rows = JsonRows.read(from);
+        if (rows.isEmpty()) throw new UserError("no benchmark rows in " + from);
+        if (compare) System.out.print(Compare.markdown(rows));
+        if (chart != null) {
+            try {
+                Path parent = chart.toAbsolutePath().getParent();
+                if (parent != null) Files.createDirectories(parent);
+                Files.writeString(chart, Chart.svg(rows, title), StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                throw new UserError("cannot write " + chart + ": " + e.getMessage(), e);
+            }
+            System.err.println("chart: " + chart + " (" + Chart.seriesNames(rows).size() + " series)");
+        }
+        return 0;
+    }
+}
