@@ -1,0 +1,115 @@
+package org.charrnn.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import com.google.gson.JsonParser;
+
+import org.charrnn.backend.Backends;
+import org.charrnn.cli.Main;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** charrnn bench on the command line: a tiny run, the report modes, and one-line errors with exit 2. */
+class BenchCliTest {
+    @TempDir Path dir;
+
+    record Run(int code, String out, String err) {}
+
+    static Run run(String... args) {
+        PrintStream oldOut = System.out, oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            int code = Main.run(args);
+            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    private static void assertOneLineError(Run r, String expect) {
+        assertEquals(2, r.code(), r.err());
+        String[] lines = r.err().strip().split("\n");
+        assertEquals(1, lines.length, "expected one line, got: " + r.err());
+        assertTrue(lines[0].startsWith("charrnn: "), lines[0]);
+        assertTrue(lines[0].contains(expect), lines[0]);
+        assertFalse(r.err().contains("\tat "), "no stack trace");
+        assertEquals("", r.out());
+    }
+
+    @Test
+    void tinyRunPrintsTableAndAppendsJsonLines() throws Exception {
+        Path json = dir.resolve("r.jsonl");
+        String[] args = {"bench", "--backend", "reference", "--threads", "1", "--model", "rnn,gru", "--layers", "1",
+                "--hidden", "6", "--batch", "2", "--seq", "3", "--steps", "2", "--warmup", "1", "--json", json.toString(), "--quiet"};
+        Run r = run(args);
+        assertEquals(0, r.code(), r.err());
+        String[] table = r.out().strip().split("\n");
+        assertEquals(3, table.length, r.out());
+        assertTrue(table[0].startsWith("impl") && table[0].contains("ms/step") && table[0].contains("chars/s"), table[0]);
+        assertTrue(table[1].startsWith("charrnn-reference  fp64") && table[1].contains(" rnn "), table[1]);
+        assertTrue(table[2].contains(" gru "), table[2]);
+        assertEquals(table[0].indexOf("ms/step") + "ms/step".length(),
+                table[1].indexOf(' ', table[1].indexOf('.', table[0].indexOf("T  ") + 3)), "numbers right-aligned under the header");
+        assertEquals(0, run(args).code());
+        List<String> lines = Files.readAllLines(json);
+        assertEquals(4, lines.size(), "appended");
+        for (String l : lines) assertTrue(JsonParser.parseString(l).getAsJsonObject().get("ms_per_step").getAsDouble() > 0);
+
+        Path torch = dir.resolve("torch.jsonl");
+        Files.writeString(torch, "{\"impl\": \"pytorch\", \"device\": \"d\", \"cell\": \"gru\", \"layers\": 1, \"hidden\": 6, "
+                + "\"batch\": 2, \"seq\": 3, \"tf32\": false, \"ms_per_step\": 0.5, \"chars_per_s\": 12000}\n");
+        Run cmp = run("bench", "--compare", "--from", json.toString(), "--from", torch.toString());
+        assertEquals(0, cmp.code(), cmp.err());
+        assertEquals(6, cmp.out().strip().split("\n").length, cmp.out());
+        assertTrue(cmp.out().contains("| gru L1 H6 B2 T3 | charrnn-reference fp64 |"), cmp.out());
+
+        Path svg = dir.resolve("out/chart.svg");
+        Run ch = run("bench", "--chart", svg.toString(), "--from", json.toString(), "--from", torch.toString());
+        assertEquals(0, ch.code(), ch.err());
+        assertTrue(Files.readString(svg).contains("data-series=\"pytorch fp32\""));
+    }
+
+    @Test
+    void badGrid() {
+        assertOneLineError(run("bench", "--grid", "huge"), "unknown grid 'huge'");
+    }
+
+    @Test
+    void negativeSteps() {
+        assertOneLineError(run("bench", "--backend", "reference", "--steps", "-3"), "--steps must be >= 1");
+        assertOneLineError(run("bench", "--backend", "reference", "--warmup", "-1"), "--warmup must be >= 0");
+        assertOneLineError(run("bench", "--backend", "reference", "--hidden", "0"), "--hidden must be >= 1");
+    }
+
+    @Test
+    void unknownModelAndEmptyFilter() {
+        assertOneLineError(run("bench", "--model", "transformer"), "unknown model 'transformer'");
+        assertOneLineError(run("bench", "--grid", "large", "--hidden", "7"), "no configuration of grid 'large'");
+    }
+
+    @Test
+    void unavailableCudaIsOneLine() {
+        assumeFalse(Backends.provider("cuda").probe().available(), "CUDA is available here");
+        assertOneLineError(run("bench", "--backend", "cuda", "--grid", "torch-rnn"), "backend cuda is not available");
+    }
+
+    @Test
+    void reportModesNeedInputs() {
+        assertOneLineError(run("bench", "--compare"), "--from");
+        assertOneLineError(run("bench", "--compare", "--from", dir.resolve("missing.jsonl").toString()), "no such file");
+        assertOneLineError(run("bench", "--backend", "reference", "--from", dir.resolve("x").toString()), "--from is only used");
+    }
+}
