@@ -1,0 +1,115 @@
+package org.charrnn.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import org.charrnn.data.Corpus;
+import org.charrnn.data.CorpusOptions;
+import org.charrnn.data.Datasets;
+import org.charrnn.data.Encoding;
+import org.charrnn.data.LinuxCorpus;
+import org.charrnn.util.ProgressBar;
+
+/** {@code charrnn corpus}: build and inspect training corpora. */
+@Command(name = "corpus", mixinStandardHelpOptions = true,
+        description = "Build and inspect training corpora.",
+        subcommands = {CorpusCommand.Linux.class, CorpusCommand.Info.class})
+public final class CorpusCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand (linux, info)");
+    }
+
+    /** {@code charrnn corpus linux --source PATH --out FILE}. */
+    @Command(name = "linux", mixinStandardHelpOptions = true,
+            description = {"Concatenate every .c and .h file of a Linux kernel source tree, in sorted path order, into one corpus file.",
+                    "PATH is a source directory or a .tar.xz/.tar.gz archive of one, read without unpacking "
+                            + "(e.g. /usr/src/linux-source-6.1.tar.xz from 'apt-get install linux-source-6.1')."})
+    public static final class Linux implements Callable<Integer> {
+        @Spec CommandSpec spec;
+
+        @Option(names = "--source", required = true, paramLabel = "PATH", description = "Kernel source tree or .tar.xz/.tar.gz archive.")
+        Path source;
+
+        @Option(names = "--out", required = true, paramLabel = "FILE", description = "Corpus file to write (replaced if it exists).")
+        Path out;
+
+        @Option(names = {"-q", "--quiet"}, description = "No progress bar.")
+        boolean quiet;
+
+        @Override
+        public Integer call() {
+            ProgressBar bar = new ProgressBar(System.err, "linux corpus", !quiet && ProgressBar.interactive());
+            LinuxCorpus.Stats s = LinuxCorpus.build(source, out, bar);
+            PrintWriter o = spec.commandLine().getOut();
+            o.println(s.summary());
+            o.flush();
+            return 0;
+        }
+    }
+
+    /** {@code charrnn corpus info --data FILE|shakespeare}: encode (or load from the cache) and describe a corpus. */
+    @Command(name = "info", mixinStandardHelpOptions = true,
+            description = "Encode a corpus (or load it from the cache) and print its size, vocabulary and splits.")
+    public static final class Info implements Callable<Integer> {
+        @Spec CommandSpec spec;
+
+        @Option(names = "--data", required = true, paramLabel = "FILE|shakespeare", description = "Corpus file, or 'shakespeare' for tiny-shakespeare.")
+        String data;
+
+        @Option(names = "--encoding", defaultValue = "utf8", description = "utf8 | bytes (default: ${DEFAULT-VALUE}).")
+        String encoding;
+
+        @Option(names = "--max-vocab", defaultValue = "0", description = "Map the rarest symbols beyond N to one unknown symbol (0 = no limit).")
+        int maxVocab;
+
+        @Option(names = "--val-frac", defaultValue = "0.05", description = "Validation fraction (default: ${DEFAULT-VALUE}).")
+        double valFrac;
+
+        @Option(names = "--test-frac", defaultValue = "0", description = "Test fraction (default: ${DEFAULT-VALUE}).")
+        double testFrac;
+
+        @Option(names = "--cache-dir", paramLabel = "DIR", description = "Cache directory (default: $CHARRNN_HOME or ~/.cache/charrnn).")
+        Path cacheDir;
+
+        @Option(names = "--no-cache", description = "Encode on the heap and write no cache file.")
+        boolean noCache;
+
+        @Option(names = "--vocab", description = "Also list the vocabulary.")
+        boolean listVocab;
+
+        @Option(names = {"-q", "--quiet"}, description = "No progress bar.")
+        boolean quiet;
+
+        @Override
+        public Integer call() {
+            Path cache = cacheDir != null ? cacheDir : Datasets.defaultCacheDir();
+            boolean bars = !quiet && ProgressBar.interactive();
+            Path file = Datasets.resolve(data, cache, new ProgressBar(System.err, "download", bars));
+            CorpusOptions opt = new CorpusOptions(Encoding.parse(encoding), maxVocab, valFrac, testFrac, noCache ? null : cache);
+            PrintWriter o = spec.commandLine().getOut();
+            try (Corpus c = Corpus.open(file, opt, new ProgressBar(System.err, "encoding", bars))) {
+                o.println(c.summary());
+                o.println(String.format(Locale.ROOT, "%s in %.3f s; encoded form: %s", c.fromCache() ? "loaded from the cache" : "encoded",
+                        c.openSeconds(), c.cacheFile() != null ? c.cacheFile() : "on the heap"));
+                if (listVocab) {
+                    StringBuilder sb = new StringBuilder("vocabulary:");
+                    for (int i = 0; i < c.vocabulary().size(); i++) sb.append(' ').append(c.vocabulary().display(i));
+                    o.println(sb);
+                }
+            }
+            o.flush();
+            return 0;
+        }
+    }
+}

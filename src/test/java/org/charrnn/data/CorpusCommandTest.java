@@ -1,0 +1,98 @@
+package org.charrnn.data;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.charrnn.cli.CorpusCommand;
+import org.charrnn.util.UserError;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+class CorpusCommandTest {
+    @TempDir Path dir;
+    private final StringWriter out = new StringWriter(), err = new StringWriter();
+
+    /** Runs the command as the main CLI does: UserError -> one line and its exit code. */
+    private int run(String... args) {
+        CommandLine cl = new CommandLine(new CorpusCommand());
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        cl.setExecutionExceptionHandler((ex, command, parsed) -> {
+            if (ex instanceof UserError u) {
+                command.getErr().println("charrnn: " + u.getMessage());
+                return u.exitCode();
+            }
+            throw ex;
+        });
+        return cl.execute(args);
+    }
+
+    @Test
+    void linuxFromTree() throws Exception {
+        Path root = dir.resolve("linux");
+        for (Map.Entry<String, String> e : LinuxCorpusTest.tree().entrySet()) {
+            Path p = root.resolve(e.getKey());
+            Files.createDirectories(p.getParent());
+            Files.writeString(p, e.getValue(), StandardCharsets.UTF_8);
+        }
+        Path o = dir.resolve("linux.txt");
+        assertEquals(0, run("linux", "--source", root.toString(), "--out", o.toString(), "-q"), err.toString());
+        assertEquals(LinuxCorpusTest.expected(LinuxCorpusTest.tree()), Files.readString(o, StandardCharsets.UTF_8));
+        assertTrue(out.toString().startsWith(o + ": 5 files, "), out.toString());
+    }
+
+    @Test
+    void linuxBadSource() {
+        Path o = dir.resolve("linux.txt");
+        assertEquals(2, run("linux", "--source", dir.resolve("none").toString(), "--out", o.toString()));
+        assertEquals("charrnn: --source " + dir.resolve("none") + " does not exist", err.toString().trim());
+        assertFalse(Files.exists(o));
+    }
+
+    @Test
+    void linuxNeedsBothOptions() {
+        assertEquals(2, run("linux", "--out", "x"));
+        assertTrue(err.toString().contains("--source"), err.toString());
+    }
+
+    @Test
+    void missingSubcommandAndHelp() {
+        assertEquals(2, run());
+        assertTrue(err.toString().contains("missing subcommand"), err.toString());
+        assertEquals(0, run("linux", "--help"));
+        assertTrue(out.toString().contains("--source=PATH"), out.toString());
+    }
+
+    @Test
+    void infoEncodesThenLoadsFromCache() throws Exception {
+        Path f = Files.writeString(dir.resolve("t.txt"), "hello world, 안녕 😀\n".repeat(100), StandardCharsets.UTF_8);
+        Path cache = dir.resolve("cache");
+        assertEquals(0, run("info", "--data", f.toString(), "--cache-dir", cache.toString(), "-q", "--vocab"), err.toString());
+        assertTrue(out.toString().startsWith("t.txt: 1,800 chars, vocabulary 13, train 1,710 / val 90 / test 0"), out.toString());
+        assertTrue(out.toString().contains("\nencoded in "), out.toString());
+        assertTrue(out.toString().contains("vocabulary: \\n   , d e h l o r w 녕 안 😀"), out.toString());
+        out.getBuffer().setLength(0);
+        assertEquals(0, run("info", "--data", f.toString(), "--cache-dir", cache.toString(), "-q", "--max-vocab", "5", "--test-frac", "0.1"));
+        assertTrue(out.toString().contains("vocabulary 5 (incl. unknown symbol"), out.toString());
+        out.getBuffer().setLength(0);
+        assertEquals(0, run("info", "--data", f.toString(), "--cache-dir", cache.toString(), "-q"));
+        assertTrue(out.toString().contains("\nloaded from the cache in "), out.toString());
+    }
+
+    @Test
+    void infoBadInput() throws Exception {
+        Path bad = Files.write(dir.resolve("bad.txt"), new byte[] {'a', (byte) 0xFF});
+        assertEquals(2, run("info", "--data", bad.toString(), "--no-cache", "-q"));
+        assertTrue(err.toString().startsWith("charrnn: " + bad + " is not valid UTF-8: invalid lead byte at byte offset 1"), err.toString());
+        err.getBuffer().setLength(0);
+        assertEquals(0, run("info", "--data", bad.toString(), "--no-cache", "-q", "--encoding", "bytes"), err.toString());
+        assertEquals(2, run("info", "--data", bad.toString(), "--no-cache", "-q", "--encoding", "latin1"));
+        assertTrue(err.toString().contains("unknown encoding 'latin1'"), err.toString());
+    }
+}
