@@ -16,6 +16,7 @@ import org.charrnn.util.UserError;
 @Command(name = "charrnn", mixinStandardHelpOptions = true, version = "charrnn " + Main.VERSION,
         description = "Character-level RNN language models (LSTM, GRU, RNN) on CUDA, OpenCL or pure Java.",
         subcommands = {TrainCommand.class, SampleCommand.class, EvalCommand.class, BenchCommand.class, VerifyCommand.class, DevicesCommand.class,
+                CellsCommand.class, ReportCommand.class,
                 CommandLine.HelpCommand.class},
         showDefaultValues = true)
 public final class Main implements Runnable {

@@ -17,6 +17,7 @@ import org.charrnn.train.LrSchedule;
 import org.charrnn.train.TrainConfig;
 import org.charrnn.train.Trainer;
 import org.charrnn.util.ProgressBar;
+import org.charrnn.viz.ReportPage;
 
 /** {@code charrnn train}: truncated-BPTT training with checkpoints, validation and samples. */
 @Command(name = "train", mixinStandardHelpOptions = true, showDefaultValues = true,
@@ -63,6 +64,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--quiet", description = "Plain log lines instead of a progress bar.") boolean quiet;
     @Option(names = "--print-every", defaultValue = "10", description = "Iterations between log lines (--quiet or no terminal).") int printEvery;
     @Option(names = "--sample-length", defaultValue = "200", description = "Characters of the sample written at each checkpoint (0 = none).") int sampleLength;
+    @Option(names = "--report", description = "Refresh report.html in the run directory at every checkpoint (see charrnn report).") boolean report;
 
     @Override
     public Integer call() {
@@ -80,6 +82,10 @@ public final class TrainCommand implements Callable<Integer> {
             Trainer.Data d = new Trainer.Data(corpus.vocabulary(), corpus.train(), corpus.val(), corpus.summary());
             Trainer.Options o = new Trainer.Options(backendOptions.backend, backendOptions.options(seed), resume, quiet,
                     line -> System.err.println(line), sample -> System.out.println(sample));
+            if (report) {
+                Path runDir = resume != null ? resume : out;
+                o = o.withOnCheckpoint(f -> ReportPage.write(runDir, runDir.resolve("report.html")));
+            }
             try (Trainer trainer = new Trainer(cfg, d, o)) {
                 Runnable stop = Signals.onInterrupt(trainer::requestStop);
                 try {

@@ -1,0 +1,77 @@
+package org.charrnn.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import org.charrnn.io.Checkpoint;
+import org.charrnn.util.UserError;
+import org.charrnn.viz.CellsPage;
+import org.charrnn.viz.TextFeatures;
+
+/** {@code charrnn cells}: a page of the text shaded by cell activations, and the cells that track features of it. */
+@Command(name = "cells", mixinStandardHelpOptions = true, showDefaultValues = true,
+        description = {"Run a model over a text and write a self-contained HTML page shading each character by a cell's "
+                + "activation (tanh(c) for LSTM, h for GRU/RNN; blue negative, red positive), with the cells that correlate "
+                + "best with features of the text (quotes, comments, line position, nesting depth, if conditions, strings).",
+                "Layers and cells count from 0."})
+public final class CellsCommand implements Callable<Integer> {
+    @Option(names = "--checkpoint", required = true, description = "A .safetensors checkpoint, or a run directory (its best checkpoint).") Path checkpoint;
+    @Option(names = "--text", required = true, description = "The text to run the model over (UTF-8).") Path text;
+    @Option(names = "--out", defaultValue = "cells.html", description = "The HTML page to write.") Path out;
+    @Option(names = "--layer", description = "Layer of the cells shown by --cells or --top (default: the last layer).") Integer layer;
+    @Option(names = "--cells", split = ",", paramLabel = "K", description = "Show these cells of --layer (comma-separated indices).") List<Integer> cells;
+    @Option(names = "--top", description = "Show the N cells of --layer whose activation varies most over the text (default 5 without --cells).") Integer top;
+    @Option(names = "--max-chars", defaultValue = "5000", description = "Characters of the text to use (from its start).") int maxChars;
+    @Option(names = "--features", defaultValue = "all",
+            description = "Features to search cells for: all, or a comma-separated list of quote, comment, line-position, depth, if-condition, string.") String features;
+    @Option(names = "--per-feature", defaultValue = "3", description = "Best cells listed per feature (0 = no search).") int perFeature;
+
+    @Override
+    public Integer call() {
+        if (cells != null && top != null) throw new UserError("--cells and --top exclude each other; give one");
+        List<TextFeatures.Feature> fs = TextFeatures.Feature.parseList(features);
+        if (!Files.isRegularFile(text)) throw new UserError("text file not found: " + text);
+        Checkpoint.Model model = Checkpoint.loadModel(Checkpoint.resolveModel(checkpoint));
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(text);
+        } catch (IOException e) {
+            throw new UserError("cannot read " + text + ": " + e.getMessage(), e);
+        }
+        CellsPage.Encoded enc = CellsPage.encode(model.vocabulary(), bytes, maxChars);
+        if (enc.skipped() > 0)
+            System.err.println("charrnn: skipped " + enc.skipped() + " character" + (enc.skipped() == 1 ? "" : "s")
+                    + " of " + text + " not in the model's vocabulary");
+        int l = layer != null ? layer : model.config().layers() - 1;
+        CellsPage.Selection sel;
+        if (cells != null) {
+            int[] ks = new int[cells.size()];
+            for (int i = 0; i < ks.length; i++) ks[i] = cells.get(i);
+            sel = CellsPage.Selection.cells(l, ks);
+        } else {
+            sel = CellsPage.Selection.top(l, top != null ? top : 5);
+        }
+        CellsPage.Analysis a = CellsPage.analyse(model, enc, sel, fs, perFeature);
+        Path parent = out.toAbsolutePath().getParent();
+        try {
+            if (parent != null) Files.createDirectories(parent);
+        } catch (IOException e) {
+            throw new UserError("cannot write " + out + ": " + e.getMessage(), e);
+        }
+        CellsPage.write(out, a, text.getFileName().toString());
+        List<String> best = new ArrayList<>();
+        for (CellsPage.FeatureResult f : a.features())
+            if (!f.hits().isEmpty())
+                best.add(String.format(java.util.Locale.ROOT, "%s: layer %d cell %d (r %+.2f)", f.feature().id(),
+                        f.hits().get(0).cell().layer(), f.hits().get(0).cell().index(), f.hits().get(0).r()));
+        System.err.println("wrote " + out + " (" + enc.length() + " characters" + (best.isEmpty() ? "" : "; " + String.join(", ", best)) + ")");
+        return 0;
+    }
+}
