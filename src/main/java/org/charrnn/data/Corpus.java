@@ -5,7 +5,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -25,10 +24,16 @@ import org.charrnn.util.UserError;
  * count symbols and build the vocabulary, then to encode) into one byte per symbol when the
  * vocabulary has at most 256 symbols, else two. With a cache directory the encoded form is written
  * to {@link TokenCache} and memory-mapped, so it costs no heap and the next run skips encoding;
- * without one it is kept on the heap.
+ * without one it is kept on the heap, or, above 256 MiB, in an unlinked memory-mapped temporary
+ * file. Heap use while encoding is about 40 MB (buffers and a histogram of all code points).
  */
 public final class Corpus implements AutoCloseable {
     private static final int CHUNK = 4 << 20;
+    /**
+     * Without a cache directory, encoded corpora up to this size stay on the heap; larger ones are
+     * written to an unlinked temporary file and memory-mapped (changed by tests).
+     */
+    static long heapLimitBytes = 256L << 20;
 
     private final Path file;
     private final long sizeBytes;
@@ -107,6 +112,17 @@ public final class Corpus implements AutoCloseable {
                         cacheFile = null;
                     }
                 }
+                if (sink == null && e.count * e.width() > heapLimitBytes) {
+                    // no cache: a large corpus goes to an unlinked scratch file and is mapped, not kept on the heap
+                    try {
+                        Path scratch = Files.createTempFile("charrnn-corpus-", ".tokens");
+                        TokenCache.Header h = new TokenCache.Header("scratch", size, mtime, new byte[32], e.width(), e.count,
+                                e.unknownCount, e.unknownDistinct, e.vocab.toJson());
+                        sink = new TokenCache.Writer(scratch, h, true);
+                    } catch (IOException ex) {
+                        sink = null; // no writable temporary directory: fall back to the heap
+                    }
+                }
                 if (sink == null) sink = new HeapTokens.Builder(e.count, e.width());
                 TokenSequence tokens = e.encode(sink);
                 BasicFileAttributes after = Files.readAttributes(file, BasicFileAttributes.class);
@@ -141,7 +157,7 @@ public final class Corpus implements AutoCloseable {
             throw new UserError("cannot read corpus file " + file + ": " + e.getMessage());
         }
         if (a.isDirectory()) throw new UserError(file + " is a directory, not a corpus file");
-        if (!a.isRegularFile() && !Files.isRegularFile(file, new LinkOption[0]))
+        if (!a.isRegularFile())
             throw new UserError(file + " is not a regular file");
         if (!Files.isReadable(file)) throw new UserError("cannot read corpus file " + file + ": permission denied");
         if (a.size() == 0) throw new UserError("corpus file " + file + " is empty");

@@ -11,22 +11,32 @@ import java.nio.channels.FileChannel;
  * after the channel is closed and are released by the garbage collector.
  */
 final class MappedTokens implements TokenSequence {
-    static final int SHIFT = 30;
-    static final long MASK = (1L << SHIFT) - 1;
+    /** log2 of the bytes per mapping (1 GiB; tests use less). */
+    static final int DEFAULT_SHIFT = 30;
+
+    private final int shift;
+    private final long mask;
 
     private final long length;
     private final int width;
     private final ByteBuffer[] maps;
 
     MappedTokens(FileChannel ch, long dataOffset, long length, int width) throws IOException {
+        this(ch, dataOffset, length, width, DEFAULT_SHIFT);
+    }
+
+    MappedTokens(FileChannel ch, long dataOffset, long length, int width, int shift) throws IOException {
+        if (shift < 1 || shift > 30) throw new IllegalArgumentException("shift " + shift);
+        this.shift = shift;
+        this.mask = (1L << shift) - 1;
         this.length = length;
         this.width = width;
         long bytes = length * width;
-        int n = (int) ((bytes + MASK) >>> SHIFT);
+        int n = (int) ((bytes + mask) >>> shift);
         maps = new ByteBuffer[n];
         for (int k = 0; k < n; k++) {
-            long start = (long) k << SHIFT;
-            long size = Math.min(1L << SHIFT, bytes - start);
+            long start = (long) k << shift;
+            long size = Math.min(1L << shift, bytes - start);
             maps[k] = ch.map(FileChannel.MapMode.READ_ONLY, dataOffset + start, size).order(ByteOrder.LITTLE_ENDIAN);
         }
     }
@@ -37,8 +47,8 @@ final class MappedTokens implements TokenSequence {
     public int get(long i) {
         if (i < 0 || i >= length) throw new IndexOutOfBoundsException("index " + i + " of " + length);
         long b = i * width;
-        ByteBuffer m = maps[(int) (b >>> SHIFT)];
-        int o = (int) (b & MASK);
+        ByteBuffer m = maps[(int) (b >>> shift)];
+        int o = (int) (b & mask);
         return width == 1 ? m.get(o) & 0xFF : m.getShort(o) & 0xFFFF;
     }
 
@@ -47,9 +57,9 @@ final class MappedTokens implements TokenSequence {
         if (from < 0 || n < 0 || from + n > length) throw new IndexOutOfBoundsException("copy [" + from + "," + (from + n) + ") of " + length);
         while (n > 0) {
             long b = from * width;
-            ByteBuffer m = maps[(int) (b >>> SHIFT)];
-            int o = (int) (b & MASK);
-            int k = (int) Math.min(n, ((1L << SHIFT) - o) / width);
+            ByteBuffer m = maps[(int) (b >>> shift)];
+            int o = (int) (b & mask);
+            int k = (int) Math.min(n, ((1L << shift) - o) / width);
             if (width == 1) for (int j = 0; j < k; j++) dst[off + j] = m.get(o + j) & 0xFF;
             else for (int j = 0; j < k; j++) dst[off + j] = m.getShort(o + 2 * j) & 0xFFFF;
             from += k; off += k; n -= k;

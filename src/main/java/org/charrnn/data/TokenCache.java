@@ -37,7 +37,8 @@ import java.util.HexFormat;
 final class TokenCache {
     static final byte[] MAGIC = "CRNNTOKS".getBytes(StandardCharsets.US_ASCII);
     static final int VERSION = 1;
-    static final long FULL_HASH_LIMIT = 64L << 20;
+    /** Files up to this size are hashed whole (changed by tests). */
+    static long fullHashLimit = 64L << 20;
 
     /** What a cache file says about its contents. */
     record Header(String key, long fileSize, long mtime, byte[] contentHash, int width, long count,
@@ -129,10 +130,20 @@ final class TokenCache {
         private final Header header;
         private final ByteBuffer buf = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
         private final int headerLength;
+        private final boolean scratch;
         private long written;
 
         /** Creates the temporary file; fails (IOException) if the directory is not writable. */
         Writer(Path target, Header header) throws IOException {
+            this(target, header, false);
+        }
+
+        /**
+         * With {@code scratch}, the file is only a backing store for the mapping: it is not
+         * fsynced and is deleted as soon as it is mapped (the mapping stays valid).
+         */
+        Writer(Path target, Header header, boolean scratch) throws IOException {
+            this.scratch = scratch;
             this.target = target;
             this.header = header;
             Files.createDirectories(target.getParent());
@@ -174,16 +185,18 @@ final class TokenCache {
                 flush();
                 if (written != header.count())
                     throw new IllegalStateException("wrote " + written + " symbols, expected " + header.count());
-                ch.force(true);
+                if (!scratch) ch.force(true);
                 ch.close();
                 try {
                     Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
                 } catch (AtomicMoveNotSupportedException e) {
                     Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
                 }
-                syncDirectory(target.getParent());
+                if (!scratch) syncDirectory(target.getParent());
                 try (FileChannel r = FileChannel.open(target, StandardOpenOption.READ)) {
                     return new MappedTokens(r, headerLength, header.count(), header.width());
+                } finally {
+                    if (scratch) deleteScratch(target);
                 }
             } catch (IOException | RuntimeException e) {
                 abort();
@@ -195,6 +208,14 @@ final class TokenCache {
         public void abort() {
             try { ch.close(); } catch (IOException ignored) { /* best effort */ }
             try { Files.deleteIfExists(tmp); } catch (IOException ignored) { /* best effort */ }
+        }
+    }
+
+    private static void deleteScratch(Path p) {
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException e) {
+            p.toFile().deleteOnExit(); // platforms that cannot delete a mapped file
         }
     }
 
@@ -211,7 +232,7 @@ final class TokenCache {
         MessageDigest md = sha256();
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             ByteBuffer b = ByteBuffer.allocate(1 << 20);
-            if (size <= FULL_HASH_LIMIT) {
+            if (size <= fullHashLimit) {
                 long pos = 0;
                 while (true) {
                     b.clear();
