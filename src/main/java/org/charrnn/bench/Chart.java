@@ -21,7 +21,7 @@ public final class Chart {
     static final String[] PALETTE = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
             "#17becf", "#7f7f7f", "#bcbd22"};
     static final int PANEL_W = 300, PANEL_H = 230, PANELS_PER_ROW = 3;
-    static final int LEFT = 64, TOP = 56, GAP_X = 40, GAP_Y = 64, BOTTOM_PAD = 36;
+    static final int LEFT = 64, TOP = 80, GAP_X = 40, GAP_Y = 64, BOTTOM_PAD = 36;
 
     /** A panel: one (cell, L, B, T). */
     record PanelKey(String cell, int layers, int batch, int seq) {
@@ -32,7 +32,8 @@ public final class Chart {
     public static String svg(List<JsonRows> rows, String title) {
         if (rows.isEmpty()) throw new IllegalArgumentException("no benchmark rows to chart");
         Map<PanelKey, Map<String, TreeMap<Integer, Double>>> panels = new TreeMap<>(
-                Comparator.comparing(PanelKey::cell).thenComparingInt(PanelKey::batch).thenComparingInt(PanelKey::seq)
+                Comparator.comparingInt((PanelKey k) -> cellOrder(k.cell())).thenComparing(PanelKey::cell)
+                        .thenComparingInt(PanelKey::batch).thenComparingInt(PanelKey::seq)
                         .thenComparingInt(PanelKey::layers));
         TreeSet<String> seriesNames = new TreeSet<>(Comparator.comparing((String s) -> s.startsWith("pytorch") ? 1 : 0)
                 .thenComparing(s -> s));
@@ -123,6 +124,16 @@ public final class Chart {
             sb.append("</g>\n");
         }
         sb.append("</g>\n");
+    }
+
+    /** lstm panels first (the torch-rnn grid), then gru, rnn, anything else. */
+    private static int cellOrder(String cell) {
+        return switch (cell) {
+            case "lstm" -> 0;
+            case "gru" -> 1;
+            case "rnn" -> 2;
+            default -> 3;
+        };
     }
 
     private static String dash(String series) {
