@@ -84,6 +84,13 @@ public final class LinuxCorpus {
         if (progress == null) progress = Progress.NONE;
         if (!Files.exists(source)) throw new UserError("--source " + source + " does not exist");
         if (Files.isDirectory(out)) throw new UserError("--out " + out + " is a directory; give a file name");
+        try {
+            if (Files.exists(out) && Files.isSameFile(source, out))
+                throw new UserError("--out " + out + " is the --source itself; give another file name");
+            if (Files.isDirectory(source)) source = source.toRealPath();
+        } catch (IOException e) {
+            throw new UserError("cannot read --source " + source + ": " + e.getMessage(), e);
+        }
         Path outAbs = out.toAbsolutePath();
         Path tmp;
         try {

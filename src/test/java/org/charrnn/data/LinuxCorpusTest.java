@@ -89,9 +89,10 @@ class LinuxCorpusTest {
     void directoryTreeInSortedOrder() throws IOException {
         Path root = writeTree(dir.resolve("linux"), tree());
         Files.createSymbolicLink(root.resolve("include/alias.h"), root.resolve("include/linux/list.h"));
+        Path link = Files.createSymbolicLink(dir.resolve("linux-link"), root);
         Path out = dir.resolve("out/linux.txt");
         List<Long> progress = new ArrayList<>();
-        LinuxCorpus.Stats s = LinuxCorpus.build(root, out, (d, t, x) -> progress.add(d));
+        LinuxCorpus.Stats s = LinuxCorpus.build(link, out, (d, t, x) -> progress.add(d));
         String want = expected(tree());
         assertEquals(want, Files.readString(out, StandardCharsets.UTF_8));
         assertEquals(5, s.files());
@@ -188,6 +189,11 @@ class LinuxCorpusTest {
         assertFalse(Files.exists(out));
 
         Path root = writeTree(dir.resolve("linux"), tree());
+        Path same = writeTar("same.tar.gz", "linux", new ArrayList<>(tree().entrySet()), "gz");
+        long sameSize = Files.size(same);
+        UserError e2 = assertThrows(UserError.class, () -> LinuxCorpus.build(same, same, Progress.NONE));
+        assertEquals("--out " + same + " is the --source itself; give another file name", e2.getMessage());
+        assertEquals(sameSize, Files.size(same));
         Path outDir = Files.createDirectories(dir.resolve("outdir"));
         assertError("--out " + outDir + " is a directory; give a file name", root, outDir);
         assertNoTempFiles(out.getParent());
