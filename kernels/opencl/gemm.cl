@@ -11,6 +11,7 @@
  * (4 x 4) register block at rows ly + 16*r, cols lx + 16*c. K is walked in steps of GEMM_TK (16)
  * through local-memory tiles of op(A) and op(B), zero-padded at the edges.
  * Launch: local (16, 16), global (ceil(N/64)*16, ceil(M/64)*16).
+ * This is the variant for GPUs; CPU devices use gemm_rows below.
  */
 #define GEMM_WX 16
 #define GEMM_WY 16
@@ -77,4 +78,80 @@ void gemm_tiled(int transA, int transB, int M, int N, int K, float alpha,
       C[ci] = beta == 0.0f ? alpha * acc[r][c] : alpha * acc[r][c] + beta * C[ci];
     }
   }
+}
+
+/*
+ * gemm_rows: the CPU variant, C [M,N] = alpha op(A) B + beta C with B NOT transposed
+ * (B stored [K,N], contiguous along j); transA as in gemm_tiled. Arguments as gemm_tiled
+ * without transB (callers keep transposed copies of weight matrices for A W^T).
+ *
+ * CPU OpenCL runtimes (PoCL's pthread device) run a work-group as a loop over its work-items
+ * on one core and emulate local memory and barriers, so this kernel uses neither: each
+ * work-item computes a GEMM_ROWS_RM x 16 block of C in float16 registers, walking k with one
+ * contiguous 16-wide load of a B row and GEMM_ROWS_RM broadcasts of op(A) per step (AVX-512:
+ * one register per row). Rows past M read row M-1 and are not stored; a right-edge block
+ * (N - j0 < 16) loads through a zero-padded private row.
+ * Launch: global (ceil(N/16), ceil(M/GEMM_ROWS_RM)), any local size (GEMM_ROWS_LOCAL, 1).
+ */
+#define GEMM_ROWS_RM 8
+
+__kernel void gemm_rows(int transA, int M, int N, int K, float alpha,
+                        __global const float* A_base, int A_off, int lda,
+                        __global const float* B_base, int B_off, int ldb, float beta,
+                        __global float* C_base, int C_off, int ldc) {
+  int j0 = get_global_id(0) * 16;
+  int i0 = get_global_id(1) * GEMM_ROWS_RM;
+  if (j0 >= N || i0 >= M) return;
+  __global const float* A = A_base + A_off;
+  __global const float* Bp = B_base + B_off + j0;
+  long si = transA ? 1 : lda, sk = transA ? lda : 1;
+  long arow[GEMM_ROWS_RM];
+  float16 acc[GEMM_ROWS_RM];
+  for (int r = 0; r < GEMM_ROWS_RM; r++) {
+    arow[r] = (long)min(i0 + r, M - 1) * si;
+    acc[r] = (float16)(0.0f);
+  }
+  int nc = min(16, N - j0);
+  if (nc == 16) {
+    for (int k = 0; k < K; k++) {
+      float16 b = vload16(0, Bp + (long)k * ldb);
+      long ak = (long)k * sk;
+      for (int r = 0; r < GEMM_ROWS_RM; r++) acc[r] = fma((float16)(A[arow[r] + ak]), b, acc[r]);
+    }
+  } else {
+    float bs[16];
+    for (int k = 0; k < K; k++) {
+      __global const float* brow = Bp + (long)k * ldb;
+      for (int j = 0; j < 16; j++) bs[j] = j < nc ? brow[j] : 0.0f;
+      float16 b = vload16(0, bs);
+      long ak = (long)k * sk;
+      for (int r = 0; r < GEMM_ROWS_RM; r++) acc[r] = fma((float16)(A[arow[r] + ak]), b, acc[r]);
+    }
+  }
+  __global float* C = C_base + C_off + j0;
+  for (int r = 0; r < GEMM_ROWS_RM; r++) {
+    if (i0 + r >= M) break;
+    __global float* crow = C + (long)(i0 + r) * ldc;
+    float16 v = alpha * acc[r];
+    if (nc == 16) {
+      if (beta != 0.0f) v = fma((float16)(beta), vload16(0, crow), v);
+      vstore16(v, 0, crow);
+    } else {
+      float vs[16];
+      vstore16(v, 0, vs);
+      for (int j = 0; j < nc; j++) crow[j] = beta == 0.0f ? vs[j] : vs[j] + beta * crow[j];
+    }
+  }
+}
+
+/*
+ * transpose: dst [cols,rows] = src [rows,cols]^T, both contiguous (ld = cols, resp. rows).
+ * Refreshes the transposed weight copies that gemm_rows multiplies by (A W^T = A (W^T)).
+ * Launch: global (cols, rows), any local size.
+ */
+__kernel void transpose(__global const float* src_base, int src_off, int rows, int cols,
+                        __global float* dst_base, int dst_off) {
+  int c = get_global_id(0), r = get_global_id(1);
+  if (c >= cols || r >= rows) return;
+  dst_base[dst_off + (long)c * rows + r] = src_base[src_off + (long)r * cols + c];
 }

@@ -57,3 +57,35 @@ __kernel void softmax_xent(__global float* logits_base, int logits_off,
     }
   }
 }
+
+/*
+ * softmax_xent_rows: softmax_xent for CPU devices, same arguments and results; one work-item
+ * per row walks its V logits sequentially (three passes), no local memory or barriers.
+ * Launch: global >= N, any local size.
+ */
+__kernel void softmax_xent_rows(__global float* logits_base, int logits_off,
+                                __global const float* bias_base, int bias_off,
+                                __global const int* y, __global float* row_loss,
+                                int N, int V, float grad_scale, int write_grad) {
+  int n = get_global_id(0);
+  if (n >= N) return;
+  __global float* row = logits_base + logits_off + (long)n * V;
+  __global const float* bias = bias_base + bias_off;
+  int yn = y[n];
+  float mx = -INFINITY;
+  for (int v = 0; v < V; v++) {
+    float val = row[v] + bias[v];
+    row[v] = val;
+    mx = fmax(mx, val);
+  }
+  float sum = 0.0f;
+  for (int v = 0; v < V; v++) sum += exp(row[v] - mx);
+  float lse = mx + log(sum);
+  row_loss[n] = lse - row[yn];
+  if (write_grad) {
+    for (int v = 0; v < V; v++) {
+      float pr = exp(row[v] - lse);
+      row[v] = grad_scale * (v == yn ? pr - 1.0f : pr);
+    }
+  }
+}

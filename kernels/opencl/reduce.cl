@@ -23,6 +23,33 @@ __kernel void column_sum(__global const float* a_base, int a_off,
 }
 
 /*
+ * column_sum_vec16: column_sum for CPU devices, same arguments and the same per-column order
+ *   (increasing n); one work-item per 16 consecutive columns, summed
+ *   as one float16 (a contiguous row load per n instead of 16 strided ones).
+ *   global size >= ceil(C/16).
+ */
+__kernel void column_sum_vec16(__global const float* a_base, int a_off,
+                               __global float* out_base, int out_off, int N, int C, float beta) {
+  int c0 = get_global_id(0) * 16;
+  if (c0 >= C) return;
+  __global const float* a = a_base + a_off + c0;
+  __global float* out = out_base + out_off + c0;
+  int nc = min(16, C - c0);
+  if (nc == 16) {
+    float16 s = (float16)(0.0f);
+    for (int n = 0; n < N; n++) s += vload16(0, a + (long)n * C);
+    if (beta != 0.0f) s = beta * vload16(0, out) + s;
+    vstore16(s, 0, out);
+  } else {
+    for (int j = 0; j < nc; j++) {
+      float s = 0.0f;
+      for (int n = 0; n < N; n++) s += a[(long)n * C + j];
+      out[j] = beta == 0.0f ? s : beta * out[j] + s;
+    }
+  }
+}
+
+/*
  * sum_squares_partial: stage 1 of the global L2 norm.
  *   g [n]; P = number of work-groups; work-group k writes partial[k] (=) = sum of g[i]^2 over
  *   i = gid, gid + P*ls, ... for its work-items, combined by a fixed tree.

@@ -26,6 +26,25 @@ import org.jocl.cl_mem;
 final class ClQueue implements AutoCloseable {
     /** Work-group size of the 1-D elementwise kernels. */
     static final int LOCAL_1D = 64;
+    /** Work-group size (along N) of gemm_rows: 8 work-items of 8 x 16 blocks, measured best on PoCL. */
+    static final int GEMM_ROWS_LOCAL = 8;
+    /** System property overriding the kernel variant choice: "gpu" or "cpu" (tests, diagnosis). */
+    static final String VARIANT_PROPERTY = "charrnn.opencl.kernels";
+
+    /**
+     * Which implementation of the GEMM, softmax-cross-entropy and column-sum kernels runs. CPU
+     * OpenCL runtimes (PoCL's pthread device) run a work-group as a loop on one core and emulate
+     * local memory and barriers, so the variants for them use neither.
+     */
+    enum Variant {
+        /** gemm_tiled, softmax_xent (a work-group per row), column_sum: the choice on GPUs. */
+        GPU,
+        /**
+         * gemm_rows (B not transposed; transB falls back to gemm_tiled), softmax_xent_rows,
+         * column_sum_vec16: the choice on CPU devices.
+         */
+        CPU
+    }
 
     final ClProgram program;
     final cl_command_queue queue;
@@ -34,19 +53,39 @@ final class ClQueue implements AutoCloseable {
     private final Supplier<String> context;
     /** Power-of-two work-group size of the reduction kernels (<= 256). */
     final int reduceLocal;
+    /** The kernel variant of {@link #gemm}, {@link #softmaxXent} and {@link #columnSum}. */
+    final Variant variant;
     private long allocated;
     private boolean closed;
     private long peak;
 
-    @SuppressWarnings("deprecation")
+    /** A queue with the device's kernel variant (or the one -Dcharrnn.opencl.kernels names). */
     ClQueue(ClProgram program, Supplier<String> context) {
+        this(program, context, variant(program.device, System.getProperty(VARIANT_PROPERTY)));
+    }
+
+    @SuppressWarnings("deprecation")
+    ClQueue(ClProgram program, Supplier<String> context, Variant variant) {
         this.program = program;
+        this.variant = variant;
         this.context = context;
         this.queue = clCreateCommandQueue(program.context, program.device.deviceId(), 0, null);
         int wg = 1;
         while (wg * 2 <= Math.min(256, program.device.maxWorkGroup())) wg *= 2;
         this.reduceLocal = wg;
     }
+
+    /** CPU on CPU devices, GPU otherwise, unless {@code override} ("gpu"/"cpu") says. */
+    static Variant variant(ClDevice device, String override) {
+        if (override != null && !override.isBlank()) {
+            for (Variant v : Variant.values()) if (v.name().equalsIgnoreCase(override.trim())) return v;
+            throw new UserError("-D" + VARIANT_PROPERTY + "=" + override + ": expected gpu or cpu");
+        }
+        return device.cpu() ? Variant.CPU : Variant.GPU;
+    }
+
+    /** True when A W^T products should use a transposed copy of W (so gemm_rows applies). */
+    boolean prefersTransposedWeights() { return variant == Variant.CPU; }
 
     ClDevice device() { return program.device; }
 
@@ -188,7 +227,8 @@ final class ClQueue implements AutoCloseable {
     }
 
     /**
-     * Row-major C [M,N] = alpha op(A) op(B) + beta C with element offsets (see gemm.cl).
+     * Row-major C [M,N] = alpha op(A) op(B) + beta C with element offsets (see gemm.cl): gemm_rows
+     * for the CPU variant when B is not transposed, else gemm_tiled.
      */
     void gemm(boolean transA, boolean transB, int M, int N, int K, float alpha, ClBuffer A, int aOff, int lda,
               ClBuffer B, int bOff, int ldb, float beta, ClBuffer C, int cOff, int ldc) {
@@ -199,8 +239,43 @@ final class ClQueue implements AutoCloseable {
             else if (beta != 1f) throw new IllegalArgumentException("K = 0 with beta != 0, 1");
             return;
         }
+        if (variant == Variant.CPU && !transB) {
+            launch("gemm_rows", new long[] {(N + 15) / 16, (M + 7) / 8}, new long[] {GEMM_ROWS_LOCAL, 1},
+                    transA ? 1 : 0, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
+            return;
+        }
         launch("gemm_tiled", new long[] {(N + 63) / 64 * 16L, (M + 63) / 64 * 16L}, new long[] {16, 16},
                 transA ? 1 : 0, transB ? 1 : 0, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
+    }
+
+    /**
+     * softmax_xent (see loss.cl) over logits [N,V] at {@code lOff}: adds the bias at {@code bOff},
+     * writes rowLoss [N] and, if {@code writeGrad}, the scaled gradient in place.
+     */
+    void softmaxXent(ClBuffer logits, int lOff, ClBuffer bias, int bOff, ClBuffer y, ClBuffer rowLoss, int N, int V,
+                     float gradScale, boolean writeGrad) {
+        if (N <= 0) return;
+        if (variant == Variant.CPU)
+            launch("softmax_xent_rows", new long[] {N}, new long[] {16}, logits, lOff, bias, bOff, y, rowLoss, N, V,
+                    gradScale, writeGrad ? 1 : 0);
+        else
+            launch("softmax_xent", new long[] {(long) N * reduceLocal}, new long[] {reduceLocal}, logits, lOff, bias,
+                    bOff, y, rowLoss, N, V, gradScale, writeGrad ? 1 : 0);
+    }
+
+    /** out [C] (at outOff) = beta out + column sums of a [N,C] (at aOff), in increasing n. */
+    void columnSum(ClBuffer a, int aOff, ClBuffer out, int outOff, int N, int C, float beta) {
+        if (C <= 0) return;
+        if (variant == Variant.CPU)
+            launch("column_sum_vec16", new long[] {(C + 15) / 16}, new long[] {4}, a, aOff, out, outOff, N, C, beta);
+        else
+            launch1("column_sum", C, a, aOff, out, outOff, N, C, beta);
+    }
+
+    /** dst [cols,rows] (contiguous) = src [rows,cols]^T (contiguous), with element offsets. */
+    void transpose(ClBuffer src, int srcOff, int rows, int cols, ClBuffer dst, int dstOff) {
+        if (rows <= 0 || cols <= 0) return;
+        launch("transpose", new long[] {cols, rows}, new long[] {16, 1}, src, srcOff, rows, cols, dst, dstOff);
     }
 
     private void run(Runnable r, String what) {

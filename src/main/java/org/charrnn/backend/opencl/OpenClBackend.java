@@ -39,6 +39,14 @@ public final class OpenClBackend implements Backend {
     private final ClBuffer grads;      // [P]
     private final ClBuffer norm;       // [1] pre-clip global L2 norm of the last clip (NaN before any)
     private final ClBuffer partial;    // [NORM_GROUPS] stage-1 sums of squares
+    /**
+     * [P] where the GEMM kernel wants B untransposed (CPU devices): every weight matrix W [R,C] of
+     * params stored transposed ([C,R]) at its own offset, so A W^T runs as A (W^T); refreshed
+     * lazily when {@link #paramsVersion} moved. Null on GPUs (gemm_tiled reads W transposed).
+     */
+    private final ClBuffer weightsT;
+    private long paramsVersion;        // bumped by every write of params
+    private long weightsTVersion = -1; // paramsVersion that weightsT reflects
     private ClBuffer[] slots = new ClBuffer[0];  // optimizer state, each [P]
     private OptimizerConfig optimizer;
 
@@ -72,6 +80,7 @@ public final class OpenClBackend implements Backend {
             grads = q.alloc(P, "gradients");
             norm = q.alloc(1, "gradient norm");
             partial = q.alloc(NORM_GROUPS, "norm partial sums");
+            weightsT = q.prefersTransposedWeights() ? q.alloc(P, "transposed weights") : null;
             q.fill(norm, Float.NaN);
             stateGrad = q.alloc(0, "initial-state gradient");
             setOptimizer(OptimizerConfig.defaults(OptimizerKind.ADAM));
@@ -93,6 +102,7 @@ public final class OpenClBackend implements Backend {
     public void setParameters(double[] values) {
         if (values.length != P) throw new IllegalArgumentException("expected " + P + " parameters, got " + values.length);
         q.write(params, 0, toFloat(values));
+        paramsVersion++;
     }
 
     @Override public double[] getParameters() { return toDouble(q.read(params, 0, P)); }
@@ -294,9 +304,9 @@ public final class OpenClBackend implements Backend {
             q.copy(st.buffer, hOff, w.hs[l], 0, BH);
             if (S == 2) q.copy(st.buffer, cOff, w.cs[l], 0, BH);
             // gx [N,G] = X [N,in] W_ih^T
-            q.gemm(false, true, N, G, inW, 1f, in, inOff, inW, params, wih, inW, 0f, w.gx, 0, G);
+            gemmWt(N, G, inW, in, inOff, inW, wih, w.gx, 0);
             for (int t = 0; t < T; t++) {
-                q.gemm(false, true, B, G, H, 1f, w.hs[l], t * BH, H, params, whh, H, 0f, w.gh, 0, G);
+                gemmWt(B, G, H, w.hs[l], t * BH, H, whh, w.gh, 0);
                 cellForward(w.gx, t * B * G, w.gh, 0, bih, bhh, w.hs[l], t * BH, w.cs[l], t * BH,
                         w.gates[l], t * B * GS, w.hs[l], (t + 1) * BH, w.cs[l], (t + 1) * BH, B);
             }
@@ -313,10 +323,36 @@ public final class OpenClBackend implements Backend {
             }
         }
         // logits [N,V] = top [N,H] W_dec^T; bias and loss in the fused kernel
-        q.gemm(false, true, N, V, H, 1f, in, inOff, H, params, layout.decoderWeight().offset(), H, 0f, w.logits, 0, V);
-        q.launch("softmax_xent", new long[] {(long) N * q.reduceLocal}, new long[] {q.reduceLocal},
-                w.logits, 0, params, layout.decoderBias().offset(), w.y, w.rowLoss, N, V, 1f / N, training ? 1 : 0);
+        gemmWt(N, V, H, in, inOff, H, layout.decoderWeight().offset(), w.logits, 0);
+        q.softmaxXent(w.logits, 0, params, layout.decoderBias().offset(), w.y, w.rowLoss, N, V, 1f / N, training);
         q.launch("sum_final", new long[] {q.reduceLocal}, new long[] {q.reduceLocal}, w.rowLoss, N, w.lossSum, 0);
+    }
+
+    /**
+     * C [M,R] (ld R) = A [M,K] W^T for the weight matrix W [R,K] at parameter offset {@code wOff}:
+     * from the transposed copy where the device's GEMM wants it, else transB on params.
+     */
+    private void gemmWt(int M, int R, int K, ClBuffer A, int aOff, int lda, int wOff, ClBuffer C, int cOff) {
+        if (weightsT != null) {
+            refreshTransposedWeights();
+            q.gemm(false, false, M, R, K, 1f, A, aOff, lda, weightsT, wOff, R, 0f, C, cOff, R);
+        } else {
+            q.gemm(false, true, M, R, K, 1f, A, aOff, lda, params, wOff, K, 0f, C, cOff, R);
+        }
+    }
+
+    /** Re-transposes every weight matrix into {@link #weightsT} if params changed since the last time. */
+    private void refreshTransposedWeights() {
+        if (weightsTVersion == paramsVersion) return;
+        int G = cfg.gateWidth(), H = cfg.hidden();
+        for (int l = 0; l < cfg.layers(); l++) {
+            int wih = layout.weightIh(l).offset(), whh = layout.weightHh(l).offset();
+            q.transpose(params, wih, G, cfg.inputSize(l), weightsT, wih);
+            q.transpose(params, whh, G, H, weightsT, whh);
+        }
+        int dec = layout.decoderWeight().offset();
+        q.transpose(params, dec, cfg.vocabSize(), H, weightsT, dec);
+        weightsTVersion = paramsVersion;
     }
 
     /** One cell step; hPrev/cPrev are the slot of step t, h/c the slot of t+1. */
@@ -364,7 +400,7 @@ public final class OpenClBackend implements Backend {
         int top = L - 1;
         q.gemm(true, false, V, H, N, 1f, w.logits, 0, V, w.outBuf(top), w.outOff(top), H, 0f,
                 grads, layout.decoderWeight().offset(), H);
-        q.launch1("column_sum", V, w.logits, 0, grads, layout.decoderBias().offset(), N, V, 0f);
+        q.columnSum(w.logits, 0, grads, layout.decoderBias().offset(), N, V, 0f);
         q.gemm(false, false, N, H, V, 1f, w.logits, 0, V, params, layout.decoderWeight().offset(), H, 0f, k.dY, 0, H);
         boolean dropout = cfg.dropout() > 0;
         for (int l = L - 1; l >= 0; l--) {
@@ -395,8 +431,8 @@ public final class OpenClBackend implements Backend {
             // dW_ih [G,in] = dgx^T X; dW_hh [G,H] = dgh^T Hprev (hs slots 0..T-1); bias sums
             q.gemm(true, false, G, inW, N, 1f, k.dgx, 0, G, in, inOff, inW, 0f, grads, wih, inW);
             q.gemm(true, false, G, H, N, 1f, k.dgh, 0, G, w.hs[l], 0, H, 0f, grads, whh, H);
-            q.launch1("column_sum", G, k.dgx, 0, grads, layout.biasIh(l).offset(), N, G, 0f);
-            q.launch1("column_sum", G, k.dgh, 0, grads, layout.biasHh(l).offset(), N, G, 0f);
+            q.columnSum(k.dgx, 0, grads, layout.biasIh(l).offset(), N, G, 0f);
+            q.columnSum(k.dgh, 0, grads, layout.biasHh(l).offset(), N, G, 0f);
             // dX [N,in] = dgx W_ih
             ClBuffer dX = l == 0 ? k.dIn : k.dY;
             q.gemm(false, false, N, inW, G, 1f, k.dgx, 0, G, params, wih, inW, 0f, dX, 0, inW);
@@ -443,6 +479,7 @@ public final class OpenClBackend implements Backend {
         int clipMode = pendingClip == ClipMode.NORM ? 1 : 0;
         float clipMax = pendingClip == ClipMode.NORM ? pendingClipMax : 0f;
         float wd = (float) o.weightDecay();
+        paramsVersion++;
         switch (o.kind()) {
             case ADAM -> q.launch1("adam_step", P, params, 0, grads, 0, slots[0], 0, slots[1], 0, P, norm, clipMode,
                     clipMax, (float) lr, (float) o.beta1(), (float) o.beta2(), (float) o.eps(), wd,
@@ -495,15 +532,15 @@ public final class OpenClBackend implements Backend {
         for (int l = 0; l < cfg.layers(); l++) {
             int inW = cfg.inputSize(l);
             int hOff = st.offset(l, 0), cOff = S == 2 ? st.offset(l, 1) : 0;
-            q.gemm(false, true, B, G, inW, 1f, in, inOff, inW, params, layout.weightIh(l).offset(), inW, 0f, s.gx, 0, G);
-            q.gemm(false, true, B, G, H, 1f, st.buffer, hOff, H, params, layout.weightHh(l).offset(), H, 0f, s.gh, 0, G);
+            gemmWt(B, G, inW, in, inOff, inW, layout.weightIh(l).offset(), s.gx, 0);
+            gemmWt(B, G, H, st.buffer, hOff, H, layout.weightHh(l).offset(), s.gh, 0);
             // in place: the state's h (and c) slot is both the previous and the new value
             cellForward(s.gx, 0, s.gh, 0, layout.biasIh(l).offset(), layout.biasHh(l).offset(), st.buffer, hOff,
                     st.buffer, cOff, s.gates, 0, st.buffer, hOff, st.buffer, cOff, B);
             in = st.buffer;
             inOff = hOff;
         }
-        q.gemm(false, true, B, V, H, 1f, in, inOff, H, params, layout.decoderWeight().offset(), H, 0f, s.logits, 0, V);
+        gemmWt(B, V, H, in, inOff, H, layout.decoderWeight().offset(), s.logits, 0);
         q.launch1("add_bias_rows", (long) B * V, s.logits, 0, params, layout.decoderBias().offset(), B, V);
         return toDouble(q.read(s.logits, 0, B * V));
     }

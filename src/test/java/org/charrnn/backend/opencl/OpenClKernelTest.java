@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /** Kernel families that the whole-step parity checks only see indirectly, against double-precision loops. */
 @Tag("opencl")
@@ -31,17 +32,20 @@ class OpenClKernelTest {
         return b;
     }
 
-    @ParameterizedTest(name = "gemm tA={0} tB={1} M={2} N={3} K={4} beta={5}")
-    @CsvSource({"0,0,1,1,1,0", "0,1,33,257,17,0", "1,0,65,7,129,1", "1,1,5,70,64,0.5", "0,0,130,3,1,1",
-                "0,1,50,512,128,0", "1,0,512,128,50,0", "0,0,3,1,300,0"})
-    void gemmMatchesDoubleLoops(int tA, int tB, int M, int N, int K, float beta) {
+    @ParameterizedTest(name = "gemm {6} tA={0} tB={1} M={2} N={3} K={4} beta={5}")
+    @CsvSource({"0,0,1,1,1,0,GPU", "0,1,33,257,17,0,GPU", "1,0,65,7,129,1,GPU", "1,1,5,70,64,0.5,GPU",
+                "0,0,130,3,1,1,GPU", "0,1,50,512,128,0,GPU", "1,0,512,128,50,0,GPU", "0,0,3,1,300,0,GPU",
+                "0,0,1,1,1,0,CPU", "0,0,33,257,17,0,CPU", "1,0,65,7,129,1,CPU", "0,0,17,48,5,0.5,CPU",
+                "0,0,130,3,1,1,CPU", "0,0,50,512,128,0,CPU", "1,0,512,128,50,0,CPU", "1,0,9,65,300,0,CPU",
+                "0,1,50,100,20,0.5,CPU"})
+    void gemmMatchesDoubleLoops(int tA, int tB, int M, int N, int K, float beta, ClQueue.Variant variant) {
         SplittableRandom r = new SplittableRandom(M * 31L + N * 7L + K);
         int aOff = 3, bOff = 5, cOff = 2;
         int lda = (tA == 1 ? M : K) + 1, ldb = (tB == 1 ? K : N) + 2, ldc = N + 1;
         int aRows = tA == 1 ? K : M, bRows = tB == 1 ? N : K;
         float[] A = random(r, aOff + aRows * lda), B = random(r, bOff + bRows * ldb), C = random(r, cOff + M * ldc);
         if (beta == 0) for (int i = 0; i < C.length; i++) C[i] = Float.NaN;   // beta = 0 must not read C
-        try (ClQueue q = OpenClTestSupport.queue()) {
+        try (ClQueue q = OpenClTestSupport.queue(variant)) {
             ClBuffer a = upload(q, A), b = upload(q, B), c = upload(q, C);
             q.gemm(tA == 1, tB == 1, M, N, K, 0.75f, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
             float[] got = q.read(c, 0, C.length);
@@ -65,19 +69,19 @@ class OpenClKernelTest {
         }
     }
 
-    @Test
-    void softmaxCrossEntropyAndGradient() {
+    @ParameterizedTest(name = "softmax_xent {0}")
+    @EnumSource(ClQueue.Variant.class)
+    void softmaxCrossEntropyAndGradient(ClQueue.Variant variant) {
         int N = 7, V = 300;
         SplittableRandom r = new SplittableRandom(3);
         float[] logits = random(r, N * V), bias = random(r, V + 4);
         for (int i = 0; i < logits.length; i++) logits[i] *= 8;
         int[] y = new int[N];
         for (int n = 0; n < N; n++) y[n] = r.nextInt(V);
-        try (ClQueue q = OpenClTestSupport.queue()) {
+        try (ClQueue q = OpenClTestSupport.queue(variant)) {
             ClBuffer lb = upload(q, logits), bb = upload(q, bias), rl = q.alloc(N, "rl"), yb = q.alloc(N, "y");
             q.writeInts(yb, y);
-            q.launch("softmax_xent", new long[] {(long) N * q.reduceLocal}, new long[] {q.reduceLocal},
-                    lb, 0, bb, 4, yb, rl, N, V, 1f / N, 1);
+            q.softmaxXent(lb, 0, bb, 4, yb, rl, N, V, 1f / N, true);
             float[] grad = q.read(lb, 0, N * V), loss = q.read(rl, 0, N);
             for (int n = 0; n < N; n++) {
                 double mx = Double.NEGATIVE_INFINITY;
@@ -118,12 +122,13 @@ class OpenClKernelTest {
         }
     }
 
-    @Test
-    void reductionsAreExactEnoughAndDeterministic() {
+    @ParameterizedTest(name = "reductions {0}")
+    @EnumSource(ClQueue.Variant.class)
+    void reductionsAreExactEnoughAndDeterministic(ClQueue.Variant variant) {
         int n = 100_003, N = 37, C = 19;
         SplittableRandom r = new SplittableRandom(5);
         float[] g = random(r, n), a = random(r, N * C + 3);
-        try (ClQueue q = OpenClTestSupport.queue()) {
+        try (ClQueue q = OpenClTestSupport.queue(variant)) {
             ClBuffer gb = upload(q, g), part = q.alloc(64, "p"), out = q.alloc(1, "o"), ab = upload(q, a), cs = q.alloc(C + 1, "c");
             float first = 0;
             for (int rep = 0; rep < 3; rep++) {
@@ -136,13 +141,18 @@ class OpenClKernelTest {
             double ss = 0;
             for (float v : g) ss += (double) v * v;
             assertEquals(Math.sqrt(ss), first, 1e-5 * Math.sqrt(ss));
-            q.launch1("column_sum", C, ab, 3, cs, 1, N, C, 0f);
+            q.columnSum(ab, 3, cs, 1, N, C, 0f);
             float[] got = q.read(cs, 0, C + 1);
             for (int c = 0; c < C; c++) {
                 double s = 0;
                 for (int k = 0; k < N; k++) s += a[3 + k * C + c];
                 assertEquals(s, got[1 + c], 1e-5);
             }
+            // beta = 1 accumulates (both the 16-wide block and the 3-column edge of C = 19)
+            q.columnSum(ab, 3, cs, 1, N, C, 1f);
+            float[] twice = q.read(cs, 0, C + 1);
+            for (int c = 0; c < C; c++) assertEquals(2.0 * got[1 + c], twice[1 + c], 1e-5);
+            assertEquals(0f, twice[0], 0f);
             q.launch1("clip_value", n, gb, 0, n, 0.25f);
             float[] clipped = q.read(gb, 0, n);
             for (int i = 0; i < n; i++) assertEquals(Math.max(-0.25f, Math.min(0.25f, g[i])), clipped[i], 0f);

@@ -42,4 +42,32 @@ class OpenClParityTest {
         assertFalse(checks.isEmpty());
         assertTrue(Verifier.allPassed(checks), () -> "\n" + Verifier.table(checks));
     }
+
+    /**
+     * The kernel variant this device does not get by default (on a CPU device the GPU variant:
+     * gemm_tiled with W^T read in place, work-group softmax and column sums; on a GPU the CPU
+     * variant with transposed weight copies), so both are checked wherever the suite runs.
+     */
+    @ParameterizedTest(name = "other kernel variant: {0}")
+    @MethodSource("otherVariantShapes")
+    void otherKernelVariantMatchesReference(Verifier.Shape shape) {
+        ClQueue.Variant other = ClRuntime.select(-1).cpu() ? ClQueue.Variant.GPU : ClQueue.Variant.CPU;
+        String old = System.getProperty(ClQueue.VARIANT_PROPERTY);
+        System.setProperty(ClQueue.VARIANT_PROPERTY, other.name());
+        try {
+            Verifier v = Verifier.againstReference(OpenClBackend::new);
+            List<Verifier.Check> checks = v.run(shape, 23 + shape.label().hashCode());
+            assertFalse(checks.isEmpty());
+            assertTrue(Verifier.allPassed(checks), () -> other + "\n" + Verifier.table(checks));
+        } finally {
+            if (old == null) System.clearProperty(ClQueue.VARIANT_PROPERTY);
+            else System.setProperty(ClQueue.VARIANT_PROPERTY, old);
+        }
+    }
+
+    static Stream<Verifier.Shape> otherVariantShapes() {
+        return Stream.of(new Verifier.Shape(CellType.LSTM, 11, 7, 33, 2, 3, 5, 0.3),
+                new Verifier.Shape(CellType.GRU, 13, 6, 40, 1, 2, 3, 0.0),
+                new Verifier.Shape(CellType.RNN, 9, 4, 17, 3, 1, 4, 0.25));
+    }
 }

@@ -18,4 +18,10 @@ final class OpenClTestSupport {
         ClDevice d = ClRuntime.select(-1);
         return new ClQueue(ClRuntime.program(d), () -> "kernel test");
     }
+
+    /** A queue on the default device running kernel variant {@code v} (both run on any device). */
+    static ClQueue queue(ClQueue.Variant v) {
+        ClDevice d = ClRuntime.select(-1);
+        return new ClQueue(ClRuntime.program(d), () -> "kernel test", v);
+    }
 }
