@@ -101,7 +101,7 @@ public final class CorpusCommand implements Callable<Integer> {
             try (Corpus c = Corpus.open(file, opt, new ProgressBar(System.err, "encoding", bars))) {
                 o.println(c.summary());
                 o.println(String.format(Locale.ROOT, "%s in %.3f s; encoded form: %s", c.fromCache() ? "loaded from the cache" : "encoded",
-                        c.openSeconds(), c.cacheFile() != null ? c.cacheFile() : "on the heap"));
+                        c.openSeconds(), c.storage()));
                 if (listVocab) {
                     StringBuilder sb = new StringBuilder("vocabulary:");
                     for (int i = 0; i < c.vocabulary().size(); i++) sb.append(' ').append(c.vocabulary().display(i));

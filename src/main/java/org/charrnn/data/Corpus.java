@@ -43,6 +43,7 @@ public final class Corpus implements AutoCloseable {
     private final int unknownDistinct;
     private final Path cacheFile;
     private final boolean fromCache;
+    private final String storage;
     private final double seconds;
 
     private Corpus(Path file, long sizeBytes, Vocabulary vocab, TokenSequence tokens, CorpusOptions opt,
@@ -55,6 +56,8 @@ public final class Corpus implements AutoCloseable {
         this.unknownDistinct = unknownDistinct;
         this.cacheFile = cacheFile;
         this.fromCache = fromCache;
+        this.storage = cacheFile != null ? "cache file " + cacheFile
+                : tokens instanceof MappedTokens ? "memory-mapped temporary file" : "heap";
         this.seconds = seconds;
         long n = tokens.length();
         long nVal = (long) Math.floor(n * opt.valFrac());
@@ -127,7 +130,7 @@ public final class Corpus implements AutoCloseable {
                 TokenSequence tokens = e.encode(sink);
                 BasicFileAttributes after = Files.readAttributes(file, BasicFileAttributes.class);
                 if (after.size() != size || after.lastModifiedTime().to(TimeUnit.NANOSECONDS) != mtime)
-                    throw new UserError(file + " changed while it was being read; try again");
+                    throw changed(file);
                 return new Corpus(file, size, e.vocab, tokens, options, e.unknownCount, e.unknownDistinct,
                         cacheFile, false, (System.nanoTime() - t0) / 1e9);
             } finally {
@@ -138,6 +141,10 @@ public final class Corpus implements AutoCloseable {
         } catch (IOException ex) {
             throw new UserError("cannot read " + file + ": " + ex.getMessage(), ex);
         }
+    }
+
+    private static UserError changed(Path file) {
+        return new UserError(file + " changed while it was being read; try again");
     }
 
     static String cacheKey(Path file, Encoding enc, Vocabulary vocab, int maxVocab) {
@@ -285,14 +292,22 @@ public final class Corpus implements AutoCloseable {
             int unk = vocab.unknownIndex();
             boolean ok = false;
             try {
+                long[] written = {0};
                 stream(size, "encoding", (s, n, raw, rawLen, rawOff) -> {
                     for (int i = 0; i < n; i++) {
                         int c = s[i];
                         int idx = c < table.length ? table[c] : -1;
-                        s[i] = idx >= 0 ? idx : unk;
+                        if (idx < 0) {
+                            if (unk < 0) throw changed(file);
+                            idx = unk;
+                        }
+                        s[i] = idx;
                     }
+                    written[0] += n;
+                    if (written[0] > count) throw changed(file);
                     sink.put(s, n);
                 });
+                if (written[0] != count) throw changed(file);
                 TokenSequence t = sink.finish();
                 ok = true;
                 return t;
@@ -328,6 +343,9 @@ public final class Corpus implements AutoCloseable {
 
     /** The cache file holding the encoded form, or null when it is on the heap. */
     public Path cacheFile() { return cacheFile; }
+
+    /** Where the encoded form lives: "cache file PATH", "heap" or "memory-mapped temporary file". */
+    public String storage() { return storage; }
 
     /** Seconds it took to open (encode or load) the corpus. */
     public double openSeconds() { return seconds; }

@@ -49,6 +49,7 @@ class CorpusTest {
             assertEquals(2, p.length);
             assertFalse(c.fromCache());
             assertNull(c.cacheFile());
+            assertEquals("heap", c.storage());
         }
     }
 
@@ -231,6 +232,7 @@ class CorpusTest {
             assertNotNull(cacheFile);
             assertTrue(cacheFile.startsWith(cache.resolve("encoded")));
             assertTrue(cacheFile.getFileName().toString().matches("[0-9a-f]{16}\\.tokens"));
+            assertEquals("cache file " + cacheFile, c.storage());
         }
         try (Corpus c = Corpus.open(f, o, Progress.NONE)) {
             assertTrue(c.fromCache());
@@ -317,6 +319,24 @@ class CorpusTest {
             assertEquals(20_000, last[0]);
             assertEquals(20_000, last[1]);
             assertTrue(finished[0]);
+        }
+    }
+
+    @Test
+    void fileChangedBetweenPassesIsDetected() throws IOException {
+        for (String replacement : new String[] {"abcz", "abcabc", "ab"}) {
+            Path f = write("moving.txt", "abca");
+            Progress modifyAfterScan = (done, total, detail) -> {
+                if (detail.equals("scanning") && done == total / 2) {
+                    try {
+                        Files.writeString(f, replacement);
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }
+            };
+            UserError e = assertThrows(UserError.class, () -> Corpus.open(f, opts(), modifyAfterScan), replacement);
+            assertEquals(f + " changed while it was being read; try again", e.getMessage());
         }
     }
 

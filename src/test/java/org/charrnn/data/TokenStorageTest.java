@@ -92,6 +92,7 @@ class TokenStorageTest {
         Corpus.heapLimitBytes = 100;
         try (Corpus c = Corpus.open(f, CorpusOptions.defaults(), Progress.NONE)) {
             assertNull(c.cacheFile());
+            assertEquals("memory-mapped temporary file", c.storage());
             StringBuilder sb = new StringBuilder();
             for (long i = 0; i < c.tokens().length(); i++) sb.append(new String(c.vocabulary().bytes(c.tokens().get(i)), StandardCharsets.UTF_8));
             assertEquals(text, sb.toString());
