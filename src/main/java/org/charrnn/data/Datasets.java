@@ -106,8 +106,8 @@ public final class Datasets {
 
     /** Downloads into a temporary file beside {@code target}, verifies it and renames it into place. */
     static void download(Named n, URI url, Path target, Progress progress) {
-        String how = String.format(Locale.ROOT, "download it yourself from %s and pass --data FILE, or place it at %s",
-                n.url(), target);
+        String how = "download it yourself" + (url.equals(n.url()) ? "" : " from " + n.url())
+                + " and pass --data FILE, or place it at " + target;
         String what = "cannot download " + n.name() + " from " + url + ": ";
         Path tmp = null;
         try {

@@ -97,7 +97,7 @@ class DatasetsTest {
         Path cache = dir.resolve("cache");
         UserError e = assertThrows(UserError.class, () -> Datasets.fetch(named(url), url, cache, Progress.NONE));
         assertTrue(e.getMessage().startsWith("cannot download hamlet from " + url + ": checksum mismatch (SHA-256 " + sha(other)
-                + ", expected " + sha(BODY) + "); download it yourself from " + url + " and pass --data FILE, or place it at "
+                + ", expected " + sha(BODY) + "); download it yourself and pass --data FILE, or place it at "
                 + cache.resolve("hamlet.txt")), e.getMessage());
         assertFalse(e.getMessage().contains("\n"));
         assertEquals(2, e.exitCode());
