@@ -46,6 +46,8 @@ public final class CellsCommand implements Callable<Integer> {
             throw new UserError("cannot read " + text + ": " + e.getMessage(), e);
         }
         CellsPage.Encoded enc = CellsPage.encode(model.vocabulary(), bytes, maxChars);
+        if (enc.length() == 0)
+            throw new UserError(text + " has no characters of the model's vocabulary" + (enc.skipped() > 0 ? " (" + enc.skipped() + " skipped)" : ""));
         if (enc.skipped() > 0)
             System.err.println("charrnn: skipped " + enc.skipped() + " character" + (enc.skipped() == 1 ? "" : "s")
                     + " of " + text + " not in the model's vocabulary");

@@ -157,7 +157,7 @@ public final class CellsPage {
             table{border-collapse:collapse;font-size:.9em} td,th{padding:2px 10px;border-bottom:1px solid #eee;text-align:left}
             td.r{text-align:right;font-variant-numeric:tabular-nums}
             .legend{display:inline-block;width:220px;height:12px;vertical-align:middle;border:1px solid #ccc;
-              background:linear-gradient(to right,#0000ff,#ffffff,#ff0000)}
+              background:linear-gradient(to right,#4040ff,#ffffff,#ff4040)}
             .note{color:#777;font-style:italic}
             #tip{position:absolute;display:none;background:#fffff4;border:1px solid #888;padding:4px 8px;font-size:12px;
               font-family:ui-monospace,Menlo,Consolas,monospace;box-shadow:2px 2px 6px rgba(0,0,0,.2);pointer-events:none;z-index:10}
@@ -264,10 +264,10 @@ public final class CellsPage {
         sb.append("</div></div>\n");
     }
 
-    /** Blue for -1, white for 0, red for +1 (clamped). */
+    /** Blue for -1, white for 0, red for +1 (clamped); at most 75% saturated so that the text stays legible. */
     static String colour(double v) {
         double x = Double.isFinite(v) ? Math.max(-1, Math.min(1, v)) : 0;
-        int fade = (int) Math.round(255 * (1 - Math.abs(x)));
+        int fade = (int) Math.round(255 * (1 - 0.75 * Math.abs(x)));
         int r = x >= 0 ? 255 : fade, b = x <= 0 ? 255 : fade;
         return String.format(Locale.ROOT, "#%02x%02x%02x", r, fade, b);
     }

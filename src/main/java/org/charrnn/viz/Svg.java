@@ -14,7 +14,7 @@ public final class Svg {
     private Svg() {}
 
     static final int MAX_POINTS = 1600;
-    static final int WIDTH = 580, HEIGHT = 310;
+    static final int WIDTH = 540, HEIGHT = 300;
     private static final int LEFT = 64, RIGHT = 16, TOP = 30, BOTTOM = 44;
 
     /** One line: x and y of equal length, drawn with {@code colour}. */
@@ -105,13 +105,15 @@ public final class Svg {
         sb.append("</g>");
 
         List<String[]> legend = new ArrayList<>();
-        for (Series s : series) if (s.name() != null && !s.name().isEmpty()) legend.add(new String[] {s.name(), s.colour(), s.dashed() ? "d" : ""});
-        for (Rule r : rules) if (Double.isFinite(r.y())) legend.add(new String[] {r.name(), r.colour(), "d"});
+        for (Series s : series)
+            if (s.name() != null && !s.name().isEmpty())
+                legend.add(new String[] {s.name(), s.colour(), s.dashed() ? "d" : "", String.format(Locale.ROOT, "%.2f", s.opacity())});
+        for (Rule r : rules) if (Double.isFinite(r.y())) legend.add(new String[] {r.name(), r.colour(), "d", "1.00"});
         int ly = TOP + 8;
         for (String[] e : legend) {
             int lx = LEFT + pw - 150;
-            sb.append(String.format(Locale.ROOT, "<line x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"2.5\"%s/>",
-                    lx, lx + 18, ly, ly, e[1], e[2].isEmpty() ? "" : " stroke-dasharray=\"5 3\""));
+            sb.append(String.format(Locale.ROOT, "<line x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"2.5\" stroke-opacity=\"%s\"%s/>",
+                    lx, lx + 18, ly, ly, e[1], e[3], e[2].isEmpty() ? "" : " stroke-dasharray=\"5 3\""));
             sb.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" fill=\"#222\">%s</text>", lx + 23, ly + 4, Html.esc(e[0])));
             ly += 15;
         }
@@ -207,9 +209,10 @@ public final class Svg {
     static String tick(double v, double[] ticks) {
         double step = ticks.length > 1 ? ticks[1] - ticks[0] : 1;
         if (Math.abs(v) < step * 1e-9) return "0";
-        double a = Math.abs(v);
-        if (a >= 1e5 && step >= 1000) {
-            if (a >= 1e6) return trim(String.format(Locale.ROOT, "%.3f", v / 1e6)) + "M";
+        double maxAbs = 0;
+        for (double t : ticks) maxAbs = Math.max(maxAbs, Math.abs(t));
+        if (maxAbs >= 1e4 && step >= 100) {
+            if (maxAbs >= 1e6) return trim(String.format(Locale.ROOT, "%.3f", v / 1e6)) + "M";
             return trim(String.format(Locale.ROOT, "%.3f", v / 1e3)) + "k";
         }
         if (step < 1e-3) return String.format(Locale.ROOT, "%.2g", v);

@@ -1,0 +1,100 @@
+package org.charrnn.viz;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.awt.image.BufferedImage;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+import javax.imageio.ImageIO;
+
+import org.charrnn.io.Checkpoint;
+import org.charrnn.model.CellType;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Renders both pages in a real headless browser (Debian's chromium) and checks the screenshots are
+ * not blank. Skips where /usr/bin/chromium is absent; CI installs it.
+ */
+class BrowserRenderTest {
+    static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+
+    @TempDir static Path dir;
+    static Path run;
+
+    @BeforeAll
+    static void trainModel() {
+        assumeTrue(Files.isExecutable(CHROMIUM), "chromium is not installed (apt-get install chromium)");
+        run = dir.resolve("run");
+        VizFixtures.train(run, CellType.LSTM, 30, null);
+    }
+
+    /** A screenshot of {@code html} at 1200x900. */
+    private static BufferedImage screenshot(Path html, String name) throws Exception {
+        Path png = dir.resolve(name + ".png");
+        Path profile = Files.createTempDirectory(dir, "profile");
+        Process p = new ProcessBuilder(CHROMIUM.toString(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--user-data-dir=" + profile, "--screenshot=" + png, "--window-size=1200,900", html.toUri().toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve(name + ".log").toFile()).start();
+        if (!p.waitFor(90, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("chromium did not finish in 90 s");
+        }
+        assertTrue(Files.isRegularFile(png), "no screenshot; chromium said: " + Files.readString(dir.resolve(name + ".log")));
+        BufferedImage img = ImageIO.read(png.toFile());
+        assertEquals(1200, img.getWidth());
+        assertEquals(900, img.getHeight());
+        return img;
+    }
+
+    private record Stats(double nonWhite, int colours, int reddish, int bluish) {}
+
+    private static Stats stats(BufferedImage img) {
+        long nonWhite = 0;
+        int reddish = 0, bluish = 0;
+        Set<Integer> colours = new HashSet<>();
+        for (int y = 0; y < img.getHeight(); y++) {
+            for (int x = 0; x < img.getWidth(); x++) {
+                int rgb = img.getRGB(x, y) & 0xFFFFFF;
+                int r = rgb >> 16 & 0xFF, g = rgb >> 8 & 0xFF, b = rgb & 0xFF;
+                colours.add(rgb);
+                if (r < 245 || g < 245 || b < 245) nonWhite++;
+                if (r > 200 && g < 170 && b < 170) reddish++;
+                if (b > 200 && r < 170 && g < 170) bluish++;
+            }
+        }
+        return new Stats(nonWhite / (double) (img.getWidth() * img.getHeight()), colours.size(), reddish, bluish);
+    }
+
+    @Test
+    void cellsPageRendersShadedText() throws Exception {
+        Checkpoint.Model m = Checkpoint.loadModel(Checkpoint.resolveModel(run));
+        CellsPage.Encoded e = CellsPage.encode(m.vocabulary(), VizFixtures.code(1500, 21).getBytes(StandardCharsets.UTF_8), 1500);
+        CellsPage.Analysis a = CellsPage.analyse(m, e, CellsPage.Selection.top(0, 3), List.of(TextFeatures.Feature.values()), 2);
+        Path html = dir.resolve("cells.html");
+        CellsPage.write(html, a, "code.c");
+        Stats s = stats(screenshot(html, "cells"));
+        assertTrue(s.nonWhite() > 0.05, "mostly blank: " + s);
+        assertTrue(s.colours() > 50, "too few colours: " + s);
+        assertTrue(s.reddish() > 500 && s.bluish() > 500, "red and blue shading expected: " + s);
+    }
+
+    @Test
+    void reportRendersCharts() throws Exception {
+        Path html = run.resolve("report.html");
+        ReportPage.write(run, html);
+        Stats s = stats(screenshot(html, "report"));
+        assertTrue(s.nonWhite() > 0.03, "mostly blank: " + s);
+        assertTrue(s.colours() > 50, "too few colours: " + s);
+    }
+}
