@@ -323,9 +323,9 @@ public final class LinuxCorpus {
         byte[] head = new byte[6];
         int n = in.readNBytes(head, 0, 6);
         in.reset();
-        if (n >= 2 && (head[0] & 0xFF) == 0x1F && (head[1] & 0xFF) == 0x8B) return new GzipCompressorInputStream(in, true);
+        if (n >= 2 && (head[0] & 0xFF) == 0x1F && (head[1] & 0xFF) == 0x8B) return GzipCompressorInputStream.builder().setInputStream(in).setDecompressConcatenated(true).get();
         if (n >= 6 && (head[0] & 0xFF) == 0xFD && head[1] == '7' && head[2] == 'z' && head[3] == 'X' && head[4] == 'Z' && head[5] == 0)
-            return new XZCompressorInputStream(in, true);
+            return XZCompressorInputStream.builder().setInputStream(in).setDecompressConcatenated(true).get();
         if (n >= 3 && head[0] == 'B' && head[1] == 'Z' && head[2] == 'h') return new BZip2CompressorInputStream(in, true);
         // a plain tar has "ustar" at offset 257
         in.mark(512);

@@ -315,6 +315,7 @@ class CorpusTest {
             @Override public void finish() { finished[0] = true; }
         };
         try (Corpus c = Corpus.open(f, opts(), p)) {
+            assertEquals(10_000, c.tokens().length());
             assertEquals(List.of("scanning", "encoding"), details);
             assertEquals(20_000, last[0]);
             assertEquals(20_000, last[1]);
@@ -370,7 +371,9 @@ class CorpusTest {
             assertEquals("tinyshakespeare.txt: 1,115,394 chars, vocabulary 65, train 1,059,625 / val 55,769 / test 0", c.summary());
             heapText = decode(c, c.val());
         }
-        try (Corpus c = Corpus.open(f, o, Progress.NONE)) { assertFalse(c.fromCache()); }
+        try (Corpus c = Corpus.open(f, o, Progress.NONE)) {
+            assertFalse(c.fromCache());
+        }
         try (Corpus c = Corpus.open(f, o, Progress.NONE)) {
             assertTrue(c.fromCache());
             assertTrue(c.openSeconds() < 1.0, "cached load took " + c.openSeconds() + " s");
