@@ -17,6 +17,9 @@ import javax.imageio.ImageIO;
 
 import org.charrnn.io.Checkpoint;
 import org.charrnn.model.CellType;
+import org.jsoup.Jsoup;
+import org.jsoup.nodes.Document;
+import org.jsoup.nodes.Element;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -57,6 +60,21 @@ class BrowserRenderTest {
         return img;
     }
 
+    /** The DOM after the page's scripts ran. */
+    private static String dumpDom(Path html, String name) throws Exception {
+        Path profile = Files.createTempDirectory(dir, "profile");
+        Path out = dir.resolve(name + ".dom");
+        Process p = new ProcessBuilder(CHROMIUM.toString(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--user-data-dir=" + profile, "--dump-dom", html.toUri().toString())
+                .redirectOutput(out.toFile()).redirectError(dir.resolve(name + ".log").toFile()).start();
+        if (!p.waitFor(90, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("chromium did not finish in 90 s");
+        }
+        return Files.readString(out);
+    }
+
     private record Stats(double nonWhite, int colours, int reddish, int bluish) {}
 
     private static Stats stats(BufferedImage img) {
@@ -87,6 +105,18 @@ class BrowserRenderTest {
         assertTrue(s.nonWhite() > 0.05, "mostly blank: " + s);
         assertTrue(s.colours() > 50, "too few colours: " + s);
         assertTrue(s.reddish() > 500 && s.bluish() > 500, "red and blue shading expected: " + s);
+
+        // hovering a character shows its value and the most likely next characters
+        String page = Files.readString(html);
+        Path hover = dir.resolve("hover.html");
+        Files.writeString(hover, page.replace("</body>", "<script>var s=document.querySelectorAll('#chosen .c')[7];"
+                + "s.dispatchEvent(new MouseEvent('mouseover',{bubbles:true,clientX:20,clientY:20}));</script></body>"));
+        Document dom = Jsoup.parse(dumpDom(hover, "hover"));
+        Element tip = dom.getElementById("tip");
+        assertTrue(tip.attr("style").contains("display: block"), tip.outerHtml());
+        Element span = Jsoup.parse(page).select("#chosen .c").get(7);
+        assertTrue(tip.text().contains("activation " + span.attr("data-v")), tip.text());
+        assertEquals(5, tip.select("tr").size(), tip.outerHtml());
     }
 
     @Test
