@@ -1,0 +1,69 @@
+package org.charrnn.backend;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.charrnn.model.CellType;
+import org.charrnn.model.ModelConfig;
+import org.junit.jupiter.api.Test;
+
+/** The --backend auto rule (pure: a given inventory of devices, no probing). */
+class BackendsAutoTest {
+
+    private static final ModelConfig BENCH = new ModelConfig(CellType.LSTM, 65, 128, 128, 2, 0.0);
+    private static final ModelConfig TINY = new ModelConfig(CellType.LSTM, 65, 32, 32, 1, 0.0);
+    private static final BackendOptions FP32 = BackendOptions.defaults();
+    private static final Backends.Workload B50T50 = Backends.Workload.TRAINING_DEFAULT;
+
+    private static Backends.Inventory inv(boolean cudaGpu, boolean openclGpu, boolean openclCpu) {
+        return new Backends.Inventory(cudaGpu, openclGpu, openclCpu, "");
+    }
+
+    @Test
+    void cudaGpuComesFirstThenAnOpenClGpu() {
+        assertEquals("cuda", Backends.decide(inv(true, true, false), TINY, B50T50, FP32, 2).backend());
+        assertEquals("cuda", Backends.decide(inv(true, false, true), BENCH, B50T50, FP32, 2).backend());
+        assertEquals("opencl", Backends.decide(inv(false, true, false), TINY, B50T50, FP32, 2).backend());
+        assertEquals("GPU", Backends.decide(inv(false, true, false), TINY, B50T50, FP32, 2).reason());
+    }
+
+    @Test
+    void openClOnTheCpuWinsForTheBenchModelAndLosesForATinyOne() {
+        Backends.Choice big = Backends.decide(inv(false, false, true), BENCH, B50T50, FP32, 2);
+        assertEquals("opencl", big.backend());
+        assertTrue(big.reason().contains("ms/step"), big.reason());
+        // launch overhead dominates a one-stream H32 model: the reference is faster there
+        assertEquals("reference", Backends.decide(inv(false, false, true), TINY, new Backends.Workload(1, 50), FP32, 2).backend());
+        assertEquals("opencl", Backends.decide(inv(false, false, true), new ModelConfig(CellType.LSTM, 65, 64, 64, 1, 0.0),
+                new Backends.Workload(8, 50), FP32, 2).backend());
+    }
+
+    @Test
+    void referenceWhenThereIsNoOpenClCpuDeviceOrThePrecisionIsNotFp32() {
+        assertEquals("reference", Backends.decide(new Backends.Inventory(false, false, false, "opencl: no driver"),
+                BENCH, B50T50, FP32, 2).backend());
+        assertEquals("opencl: no driver", Backends.decide(new Backends.Inventory(false, false, false, "opencl: no driver"),
+                BENCH, B50T50, FP32, 2).reason());
+        Backends.Choice bf16 = Backends.decide(inv(false, false, true), BENCH, B50T50, FP32.withPrecision(Precision.BF16), 2);
+        assertEquals("reference", bf16.backend());
+        assertTrue(bf16.reason().contains("fp32"), bf16.reason());
+    }
+
+    @Test
+    void costModelMatchesTheCalibrationPoints() {
+        // L2 H128 B50 T50: measured ~450-890 ms (reference), ~180-230 ms (opencl on PoCL), 2 cores
+        double ref = Backends.CostModel.referenceMs(BENCH, B50T50, 2), ocl = Backends.CostModel.openClCpuMs(BENCH, B50T50, 2);
+        assertTrue(ref > 400 && ref < 600, "reference " + ref);
+        assertTrue(ocl > 120 && ocl < 260, "opencl " + ocl);
+        // fewer reference threads make the reference slower, never faster
+        assertTrue(Backends.CostModel.referenceMs(BENCH, B50T50, 1) > ref);
+        // GEMM FLOPs: 3 x (2 layers x 2*2500*512*256 + 2*2500*65*128)
+        assertEquals(3.0 * (2 * 2.0 * 2500 * 512 * 256 + 2.0 * 2500 * 65 * 128), Backends.CostModel.stepFlops(BENCH, B50T50), 1);
+    }
+
+    @Test
+    void autoChoiceNamesABackend() {
+        String s = Backends.autoChoice();
+        assertTrue(s.startsWith("cuda") || s.startsWith("opencl") || s.startsWith("reference"), s);
+    }
+}
