@@ -1,5 +1,6 @@
 package org.charrnn.viz;
 
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -65,43 +66,41 @@ public final class ReportPage {
     /** Parses {@code metrics.jsonl} (an absent file gives empty metrics). */
     public static Metrics readMetrics(Path file) {
         if (!Files.isRegularFile(file)) return new Metrics(List.of(), List.of(), 0);
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UserError("cannot read " + file + ": " + e.getMessage(), e);
-        }
         TreeMap<Long, IterRow> iters = new TreeMap<>();
         TreeMap<Long, ValRow> vals = new TreeMap<>();
         double offset = 0, lastTime = 0;
         int bad = 0;
-        for (String line : lines) {
-            if (line.isBlank()) continue;
-            JsonObject o;
-            try {
-                JsonElement e = JsonParser.parseString(line);
-                if (!e.isJsonObject()) { bad++; continue; }
-                o = e.getAsJsonObject();
-                String type = o.has("type") ? o.get("type").getAsString() : "";
-                long it = o.get("iter").getAsLong();
-                double epoch = num(o, "epoch");
-                if (type.equals("iter")) {
-                    double time = num(o, "time_s");
-                    if (Double.isFinite(time)) {
-                        if (time < lastTime) offset += lastTime;   // a new process (resume): its clock starts again
-                        lastTime = time;
+        try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            for (String line = r.readLine(); line != null; line = r.readLine()) {
+                if (line.isBlank()) continue;
+                JsonObject o;
+                try {
+                    JsonElement e = JsonParser.parseString(line);
+                    if (!e.isJsonObject()) { bad++; continue; }
+                    o = e.getAsJsonObject();
+                    String type = o.has("type") ? o.get("type").getAsString() : "";
+                    long it = o.get("iter").getAsLong();
+                    double epoch = num(o, "epoch");
+                    if (type.equals("iter")) {
+                        double time = num(o, "time_s");
+                        if (Double.isFinite(time)) {
+                            if (time < lastTime) offset += lastTime;   // a new process (resume): its clock starts again
+                            lastTime = time;
+                        }
+                        iters.put(it, new IterRow(it, epoch, num(o, "loss"), num(o, "grad_norm"), num(o, "lr"),
+                                num(o, "chars_per_s"), Double.isFinite(time) ? offset + time : Double.NaN));
+                    } else if (type.equals("val")) {
+                        IterRow at = iters.get(it);
+                        vals.put(it, new ValRow(it, epoch, num(o, "val_loss"), at != null ? at.wall() : Double.NaN));
+                    } else {
+                        bad++;
                     }
-                    iters.put(it, new IterRow(it, epoch, num(o, "loss"), num(o, "grad_norm"), num(o, "lr"),
-                            num(o, "chars_per_s"), Double.isFinite(time) ? offset + time : Double.NaN));
-                } else if (type.equals("val")) {
-                    IterRow at = iters.get(it);
-                    vals.put(it, new ValRow(it, epoch, num(o, "val_loss"), at != null ? at.wall() : Double.NaN));
-                } else {
+                } catch (RuntimeException ex) {
                     bad++;
                 }
-            } catch (RuntimeException ex) {
-                bad++;
             }
+        } catch (IOException e) {
+            throw new UserError("cannot read " + file + ": " + e.getMessage(), e);
         }
         return new Metrics(new ArrayList<>(iters.values()), new ArrayList<>(vals.values()), bad);
     }
