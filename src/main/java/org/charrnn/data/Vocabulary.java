@@ -128,12 +128,13 @@ public final class Vocabulary {
         return bytes[index];
     }
 
-    /** A printable, one-line form of {@code index} for messages and HTML: {@code \n}, {@code \t}, {@code U+200B}, {@code \xFF}, {@code <unk>}. */
+    /** A printable, one-line form of {@code index} for messages and HTML: {@code \n}, {@code \t}, {@code U+200B}, {@code \xFF} (bytes mode), {@code <unk>}. */
     public String display(int index) {
         checkIndex(index);
         if (index == unknownIndex()) return "<unk>";
         int s = symbols[index];
-        if (encoding == Encoding.BYTES && s >= 0x80) return String.format(Locale.ROOT, "\\x%02X", s);
+        if (encoding == Encoding.BYTES && (s >= 0x7F || (s < 0x20 && s != '\n' && s != '\t' && s != '\r')))
+            return String.format(Locale.ROOT, "\\x%02X", s);
         return displaySymbol(s);
     }
 

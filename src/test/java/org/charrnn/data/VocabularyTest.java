@@ -63,6 +63,9 @@ class VocabularyTest {
         assertArrayEquals(new byte[] {(byte) 0xE9}, v.bytes(0xE9));
         assertEquals("\\xE9", v.display(0xE9));
         assertEquals("A", v.display('A'));
+        assertEquals("\\x00", v.display(0));
+        assertEquals("\\x7F", v.display(0x7F));
+        assertEquals("\\n", v.display('\n'));
         // prime text is encoded as its UTF-8 bytes
         assertArrayEquals(new int[] {0xC3, 0xA9}, v.encodePrime("é"));
         Vocabulary small = Vocabulary.of(Encoding.BYTES, new int[] {'a'}, false);
