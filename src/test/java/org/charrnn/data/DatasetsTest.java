@@ -139,7 +139,7 @@ class DatasetsTest {
         URI url = serve(200, half, BODY.length); // declares more than it sends and keeps the connection open
         Path cache = dir.resolve("cache");
         int saved = Datasets.readTimeoutMs;
-        Datasets.readTimeoutMs = 500;
+        Datasets.readTimeoutMs = 1500;
         try {
             UserError e = assertThrows(UserError.class, () -> Datasets.fetch(named(url), url, cache, Progress.NONE));
             assertTrue(e.getMessage().contains("broke off after 1,075 of 2,150 bytes"), e.getMessage());
