@@ -48,7 +48,8 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--grid", description = "torch-rnn | large | all; --model/--layers/--hidden/--batch/--seq then filter its rows.")
     String grid;
 
-    @Option(names = "--model", split = ",", description = "lstm | gru | rnn (comma-separated list; default lstm without --grid).")
+    @Option(names = "--model", split = ",", description = "lstm | gru | rnn (comma-separated list; default lstm without --grid). "
+            + "These five options also filter the rows of --compare and --chart.")
     List<String> model = new ArrayList<>();
     @Option(names = "--layers", split = ",", description = "Layers L (list; default 2 without --grid).")
     List<Integer> layers = new ArrayList<>();
@@ -131,6 +132,22 @@ public final class BenchCommand implements Callable<Integer> {
                 or(batch, 50), or(seq, 50));
     }
 
+    /** --model/--layers/--hidden/--batch/--seq restrict the rows --compare and --chart use. */
+    private List<JsonRows> filterRows(List<JsonRows> rows) {
+        List<String> cells = new ArrayList<>();
+        for (String m : model) cells.add(CellType.parse(m).id());
+        List<JsonRows> out = new ArrayList<>();
+        for (JsonRows r : rows) {
+            if (!cells.isEmpty() && !cells.contains(r.cell())) continue;
+            if (!layers.isEmpty() && !layers.contains(r.layers())) continue;
+            if (!hidden.isEmpty() && !hidden.contains(r.hidden())) continue;
+            if (!batch.isEmpty() && !batch.contains(r.batch())) continue;
+            if (!seq.isEmpty() && !seq.contains(r.seq())) continue;
+            out.add(r);
+        }
+        return out;
+    }
+
     private static void checkPositive(String name, List<Integer> values) {
         for (int v : values) if (v < 1) throw new IllegalArgumentException(name + " must be >= 1, got " + v);
     }
@@ -139,8 +156,8 @@ public final class BenchCommand implements Callable<Integer> {
 
     private Integer report() {
         if (from.isEmpty()) throw new UserError("--compare and --chart need at least one --from FILE (JSON lines)");
-        List<JsonRows> rows = JsonRows.read(from);
-        if (rows.isEmpty()) throw new UserError("no benchmark rows in " + from);
+        List<JsonRows> rows = filterRows(JsonRows.read(from));
+        if (rows.isEmpty()) throw new UserError("no benchmark rows in " + from + " match the given filters");
         if (compare) System.out.print(Compare.markdown(rows));
         if (chart != null) {
             try {

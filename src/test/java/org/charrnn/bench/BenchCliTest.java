@@ -80,6 +80,12 @@ class BenchCliTest {
         Run ch = run("bench", "--chart", svg.toString(), "--from", json.toString(), "--from", torch.toString());
         assertEquals(0, ch.code(), ch.err());
         assertTrue(Files.readString(svg).contains("data-series=\"pytorch fp32\""));
+
+        Run only = run("bench", "--compare", "--from", json.toString(), "--from", torch.toString(), "--model", "rnn");
+        assertEquals(0, only.code(), only.err());
+        assertEquals(4, only.out().strip().split("\n").length, "the two rnn rows only: " + only.out());
+        assertFalse(only.out().contains("gru"), only.out());
+        assertOneLineError(run("bench", "--compare", "--from", json.toString(), "--hidden", "999"), "match the given filters");
     }
 
     @Test
