@@ -62,6 +62,34 @@ __kernel void embedding_backward(__global const int* x,
 }
 
 /*
+ * embedding_backward_vec16: embedding_backward for CPU devices, same arguments and the same
+ *   per-element order (increasing n); one work-item per (v, 16 consecutive e) adds whole float16
+ *   rows, so x is scanned V*E/16 instead of V*E times. global size (>= ceil(E/16), >= V).
+ */
+__kernel void embedding_backward_vec16(__global const int* x,
+                                       __global const float* dout_base, int dout_off,
+                                       __global float* demb_base, int demb_off, int N, int V, int E) {
+  int e0 = get_global_id(0) * 16, v = get_global_id(1);
+  if (e0 >= E || v >= V) return;
+  __global const float* dout = dout_base + dout_off + e0;
+  __global float* demb = demb_base + demb_off + (long)v * E + e0;
+  int ne = min(16, E - e0);
+  if (ne == 16) {
+    float16 s = (float16)(0.0f);
+    for (int n = 0; n < N; n++)
+      if (x[n] == v) s += vload16(0, dout + (long)n * E);
+    vstore16(s, 0, demb);
+  } else {
+    for (int e = 0; e < ne; e++) {
+      float s = 0.0f;
+      for (int n = 0; n < N; n++)
+        if (x[n] == v) s += dout[(long)n * E + e];
+      demb[e] = s;
+    }
+  }
+}
+
+/*
  * add_bias_rows: y [N,C] += bias [C] broadcast over rows   (+=)
  *   global size >= N*C.
  */

@@ -26,8 +26,10 @@ import org.jocl.cl_mem;
 final class ClQueue implements AutoCloseable {
     /** Work-group size of the 1-D elementwise kernels. */
     static final int LOCAL_1D = 64;
-    /** Work-group size (along N) of gemm_rows: 8 work-items of 8 x 16 blocks, measured best on PoCL. */
+    /** Work-group size (along N) of gemm_rows8/16: 8 work-items, measured best on PoCL. */
     static final int GEMM_ROWS_LOCAL = 8;
+    /** Smallest M for which gemm_rows16 (16-row blocks) runs instead of gemm_rows8. */
+    static final int GEMM_ROWS16_MIN_M = 256;
     /** System property overriding the kernel variant choice: "gpu" or "cpu" (tests, diagnosis). */
     static final String VARIANT_PROPERTY = "charrnn.opencl.kernels";
 
@@ -37,11 +39,11 @@ final class ClQueue implements AutoCloseable {
      * local memory and barriers, so the variants for them use neither.
      */
     enum Variant {
-        /** gemm_tiled, softmax_xent (a work-group per row), column_sum: the choice on GPUs. */
+        /** gemm_tiled, softmax_xent (a work-group per row), column_sum, embedding_backward: the choice on GPUs. */
         GPU,
         /**
-         * gemm_rows (B not transposed; transB falls back to gemm_tiled), softmax_xent_rows,
-         * column_sum_vec16: the choice on CPU devices.
+         * gemm_rows8/16 (B not transposed; transB falls back to gemm_tiled), softmax_xent_rows,
+         * column_sum_vec16, embedding_backward_vec16: the choice on CPU devices.
          */
         CPU
     }
@@ -53,7 +55,7 @@ final class ClQueue implements AutoCloseable {
     private final Supplier<String> context;
     /** Power-of-two work-group size of the reduction kernels (<= 256). */
     final int reduceLocal;
-    /** The kernel variant of {@link #gemm}, {@link #softmaxXent} and {@link #columnSum}. */
+    /** The kernel variant of {@link #gemm}, {@link #softmaxXent}, {@link #columnSum}, {@link #embeddingBackward}. */
     final Variant variant;
     private long allocated;
     private boolean closed;
@@ -84,7 +86,7 @@ final class ClQueue implements AutoCloseable {
         return device.cpu() ? Variant.CPU : Variant.GPU;
     }
 
-    /** True when A W^T products should use a transposed copy of W (so gemm_rows applies). */
+    /** True when A W^T products should use a transposed copy of W (so gemm_rows8/16 apply). */
     boolean prefersTransposedWeights() { return variant == Variant.CPU; }
 
     ClDevice device() { return program.device; }
@@ -226,8 +228,24 @@ final class ClQueue implements AutoCloseable {
         launch(name, new long[] {n}, new long[] {LOCAL_1D}, args);
     }
 
+    /** demb [V,E] (at dembOff, =) = per-token sums of dout [N,E] rows (at doutOff) selected by x [N]. */
+    void embeddingBackward(ClBuffer x, ClBuffer dout, int doutOff, ClBuffer demb, int dembOff, int N, int V, int E) {
+        if (V <= 0 || E <= 0) return;
+        if (variant == Variant.CPU)
+            launch("embedding_backward_vec16", new long[] {(E + 15) / 16, V}, new long[] {1, 1}, x, dout, doutOff, demb,
+                    dembOff, N, V, E);
+        else
+            launch1("embedding_backward", (long) V * E, x, dout, doutOff, demb, dembOff, N, V, E);
+    }
+
+    /** 2-D launch of a cell kernel (lstm/gru *_step): global (H, B), dimension 0 along the hidden unit. */
+    void launchCell(String name, int B, int H, Object... args) {
+        if (B <= 0 || H <= 0) return;
+        launch(name, new long[] {H, B}, new long[] {H >= 64 ? 64 : 16, 1}, args);
+    }
+
     /**
-     * Row-major C [M,N] = alpha op(A) op(B) + beta C with element offsets (see gemm.cl): gemm_rows
+     * Row-major C [M,N] = alpha op(A) op(B) + beta C with element offsets (see gemm.cl): gemm_rows8/16
      * for the CPU variant when B is not transposed, else gemm_tiled.
      */
     void gemm(boolean transA, boolean transB, int M, int N, int K, float alpha, ClBuffer A, int aOff, int lda,
@@ -240,7 +258,9 @@ final class ClQueue implements AutoCloseable {
             return;
         }
         if (variant == Variant.CPU && !transB) {
-            launch("gemm_rows", new long[] {(N + 15) / 16, (M + 7) / 8}, new long[] {GEMM_ROWS_LOCAL, 1},
+            int rm = M >= GEMM_ROWS16_MIN_M ? 16 : 8;
+            launch(rm == 16 ? "gemm_rows16" : "gemm_rows8", new long[] {(N + 15) / 16, (M + rm - 1) / rm},
+                    new long[] {GEMM_ROWS_LOCAL, 1},
                     transA ? 1 : 0, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
             return;
         }

@@ -362,9 +362,9 @@ public final class OpenClBackend implements Backend {
         int H = cfg.hidden();
         long n = (long) B * H;
         switch (cfg.cell()) {
-            case LSTM -> q.launch1("lstm_forward_step", n, gx, gxOff, gh, ghOff, params, bih, params, bhh,
+            case LSTM -> q.launchCell("lstm_forward_step", B, H, gx, gxOff, gh, ghOff, params, bih, params, bhh,
                     cPrev, cPrevOff, gates, gatesOff, c, cOff, h, hOff, B, H);
-            case GRU -> q.launch1("gru_forward_step", n, gx, gxOff, gh, ghOff, params, bih, params, bhh,
+            case GRU -> q.launchCell("gru_forward_step", B, H, gx, gxOff, gh, ghOff, params, bih, params, bhh,
                     hPrev, hPrevOff, gates, gatesOff, h, hOff, B, H);
             case RNN -> q.launch1("rnn_forward_step", n, gx, gxOff, gh, ghOff, params, bih, params, bhh, h, hOff, B, H);
         }
@@ -414,9 +414,9 @@ public final class OpenClBackend implements Backend {
             for (int t = T - 1; t >= 0; t--) {
                 int gOff = t * B * G;
                 switch (cfg.cell()) {
-                    case LSTM -> q.launch1("lstm_backward_step", BH, k.dY, t * BH, k.dhNext, 0, k.dc, 0,
+                    case LSTM -> q.launchCell("lstm_backward_step", B, H, k.dY, t * BH, k.dhNext, 0, k.dc, 0,
                             w.gates[l], t * B * GS, w.cs[l], t * BH, w.cs[l], (t + 1) * BH, k.dgx, gOff, B, H);
-                    case GRU -> q.launch1("gru_backward_step", BH, k.dY, t * BH, k.dhNext, 0, w.gates[l], t * B * GS,
+                    case GRU -> q.launchCell("gru_backward_step", B, H, k.dY, t * BH, k.dhNext, 0, w.gates[l], t * B * GS,
                             w.hs[l], t * BH, k.dgx, gOff, k.dgh, gOff, B, H);
                     case RNN -> q.launch1("rnn_backward_step", BH, k.dY, t * BH, k.dhNext, 0, w.hs[l], (t + 1) * BH,
                             k.dgx, gOff, B, H);
@@ -437,8 +437,7 @@ public final class OpenClBackend implements Backend {
             ClBuffer dX = l == 0 ? k.dIn : k.dY;
             q.gemm(false, false, N, inW, G, 1f, k.dgx, 0, G, params, wih, inW, 0f, dX, 0, inW);
             if (l == 0)
-                q.launch1("embedding_backward", (long) V * cfg.embedding(), w.x, k.dIn, 0, grads,
-                        layout.embedding().offset(), N, V, cfg.embedding());
+                q.embeddingBackward(w.x, k.dIn, 0, grads, layout.embedding().offset(), N, V, cfg.embedding());
         }
     }
 
