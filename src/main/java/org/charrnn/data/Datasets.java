@@ -11,6 +11,7 @@ import java.net.SocketTimeoutException;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -74,8 +75,13 @@ public final class Datasets {
     static Path resolve(String dataArg, Path cacheDir, Progress progress, URI url) {
         if (dataArg == null || dataArg.isBlank()) throw new UserError("--data is empty: give a corpus file or 'shakespeare'");
         Named n = named(dataArg);
-        if (n == null || Files.exists(Path.of(dataArg))) {
-            Path p = Path.of(dataArg);
+        Path p;
+        try {
+            p = Path.of(dataArg);
+        } catch (InvalidPathException e) {
+            throw new UserError("--data " + dataArg + " is not a valid file name (" + e.getReason() + ")", e);
+        }
+        if (n == null || Files.exists(p)) {
             Corpus.checkFile(p);
             return p;
         }

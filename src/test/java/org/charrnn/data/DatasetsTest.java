@@ -241,6 +241,8 @@ class DatasetsTest {
         assertEquals(dir + " is a directory, not a corpus file",
                 assertThrows(UserError.class, () -> Datasets.resolve(dir.toString(), dir, Progress.NONE)).getMessage());
         assertThrows(UserError.class, () -> Datasets.resolve(" ", dir, Progress.NONE));
+        UserError e = assertThrows(UserError.class, () -> Datasets.resolve("a\u0000b", dir, Progress.NONE));
+        assertTrue(e.getMessage().contains("is not a valid file name"), e.getMessage());
     }
 
     @Test
