@@ -22,7 +22,6 @@ public final class DataOptionsMixin {
     Path cacheDir() { return cacheDir != null ? cacheDir : Datasets.defaultCacheDir(); }
 
     CorpusOptions options(double valFrac, double testFrac) {
-        if (maxVocab < 0) throw new IllegalArgumentException("--max-vocab must be >= 0, got " + maxVocab);
         return new CorpusOptions(Encoding.parse(encoding), maxVocab, valFrac, testFrac, cacheDir());
     }
 }

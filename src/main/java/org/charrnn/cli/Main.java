@@ -15,8 +15,8 @@ import org.charrnn.util.UserError;
  */
 @Command(name = "charrnn", mixinStandardHelpOptions = true, version = "charrnn " + Main.VERSION,
         description = "Character-level RNN language models (LSTM, GRU, RNN) on CUDA, OpenCL or pure Java.",
-        subcommands = {TrainCommand.class, SampleCommand.class, EvalCommand.class, BenchCommand.class, VerifyCommand.class, DevicesCommand.class,
-                CellsCommand.class, ReportCommand.class,
+        subcommands = {TrainCommand.class, SampleCommand.class, EvalCommand.class, CorpusCommand.class,
+                BenchCommand.class, VerifyCommand.class, DevicesCommand.class, CellsCommand.class, ReportCommand.class,
                 CommandLine.HelpCommand.class},
         showDefaultValues = true)
 public final class Main implements Runnable {
@@ -30,7 +30,7 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing command (train, sample, eval, corpus; see --help)");
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing command (train, sample, eval, verify, devices, corpus, bench, cells, report; see --help)");
     }
 
     public static void main(String[] args) {

@@ -304,7 +304,14 @@ public final class Trainer implements AutoCloseable {
         if (opts.samples() != null && !sample.isEmpty())
             opts.samples().accept("--- sample at iteration " + it + " ---\n" + sample + "\n---");
         prune(out);
-        if (opts.onCheckpoint() != null) opts.onCheckpoint().accept(file);
+        if (opts.onCheckpoint() != null) {
+            try {
+                opts.onCheckpoint().accept(file);
+            } catch (RuntimeException e) {
+                // a failing observer (e.g. the HTML report) must not stop training: say so and go on
+                opts.log().accept("warning: after checkpoint " + file.getFileName() + ": " + e.getMessage());
+            }
+        }
         return file;
     }
 
