@@ -153,23 +153,25 @@ public final class Backends {
 
     /**
      * Predicted training-step times of the two CPU backends, calibrated on a 2-core AMD EPYC
-     * (Zen 4, AVX-512) with PoCL 3.1 (2026-11-26, measured with charrnn's bench harness, LSTM,
-     * V = 65, E = H): the reference sustains about 4.3 GFLOP/s per thread in fp64 plus about 50 us
-     * of per-timestep, per-layer overhead (L1 H32 B1 T50: 2.8 ms/step); OpenCL on PoCL sustains about
-     * 12.5 GFLOP/s per core in its register-blocked fp32 GEMMs plus about 25 us per kernel launch,
-     * and launches about (4T + 14) L + 20 kernels per step (L2 H128 B50 T50: 180-230 ms vs the
-     * reference's 450-890 ms; L1 H32 B1 T50: 5-9 ms vs 2.8-4.6 ms). The model is linear in the
-     * GEMM FLOPs, so it errs toward the reference for small batches (where the reference is in fact
-     * less efficient than modelled): with 2 cores and T = 50, OpenCL is chosen from roughly 45 MFLOP
-     * per step up for one layer and 80 MFLOP for two (e.g. L1 H64 B8, but not L1 H32 B1).
+     * (Zen 4, AVX-512) with PoCL 3.1 (2026-11-26, bench harness, LSTM, V = 65, E = H, T = 50, both
+     * backends timed back to back): the reference sustains about 4.3 GFLOP/s per thread in fp64 at
+     * B = 50 plus about 45 us per timestep and layer (L1 H32 B1: 2.5 ms/step); OpenCL on PoCL
+     * sustains about 23 GFLOP/s per core in its register-blocked fp32 GEMMs plus about 15 us per
+     * kernel launch (L1 H32 B1: 3.6 ms/step), and launches about (4T + 14) L + 20 kernels per step.
+     * Measured, reference vs OpenCL: L2 H128 B50: 470 (unloaded) to 920 ms vs 95 to 150 ms;
+     * L1 H16 B50: 23 vs 7 ms; L1 H64 B8: 39 vs 6 ms; L1 H32 B4: 11 vs 5 ms; L1 H32 B1: 2.5 vs 3.6 ms.
+     * The model is linear in the GEMM FLOPs, so it errs toward the reference for small batches
+     * (where the reference is in fact less efficient than modelled, but both take milliseconds):
+     * with 2 cores and T = 50 it picks OpenCL from about 13 MFLOP per step for one layer and
+     * 23 MFLOP for two (L1 H16 B50 is 46 MFLOP, L2 H128 B50 4 GFLOP).
      */
     static final class CostModel {
         private CostModel() {}
 
         static final double REF_GFLOPS_PER_THREAD = 4.3;
-        static final double REF_US_PER_STEP_LAYER = 50;
-        static final double OCL_GFLOPS_PER_CORE = 12.5;
-        static final double OCL_US_PER_LAUNCH = 25;
+        static final double REF_US_PER_STEP_LAYER = 45;
+        static final double OCL_GFLOPS_PER_CORE = 23;
+        static final double OCL_US_PER_LAUNCH = 15;
 
         /** GEMM FLOPs of one training step: forward (input, recurrent, decoder) and twice that backward. */
         static double stepFlops(ModelConfig c, Workload w) {
