@@ -34,7 +34,7 @@ public record BenchResult(String impl, String backend, String device, String pre
                           int steps, int warmup, double msMedian, double msMin, double forwardMs, double backwardMs,
                           double updateMs, int splitSteps, double peakMemMib, String memKind, String java, String date) {
 
-    private static final Gson GSON = new GsonBuilder().disableHtmlEscaping().create();
+    private static final Gson GSON = new GsonBuilder().disableHtmlEscaping().serializeNulls().create();
 
     /** Characters per second at the median step time. */
     public double charsPerSecond() { return spec.charsPerStep() / msMedian * 1000.0; }
@@ -74,8 +74,9 @@ public record BenchResult(String impl, String backend, String device, String pre
     /** One JSON object on one line. */
     public String toJsonLine() { return GSON.toJson(fields()); }
 
-    static double round(double v, int digits) {
-        if (!Double.isFinite(v)) return v;
+    /** {@code v} rounded to {@code digits} decimals; null (written as JSON null) when not finite, as the split without instrumented steps. */
+    static Double round(double v, int digits) {
+        if (!Double.isFinite(v)) return null;
         double f = Math.pow(10, digits);
         return Math.round(v * f) / f;
     }

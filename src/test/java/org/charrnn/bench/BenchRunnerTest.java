@@ -72,6 +72,18 @@ class BenchRunnerTest {
     }
 
     @Test
+    void withoutSplitStepsThePhaseFieldsAreNull() {
+        BenchResult r = BenchRunner.run(new BenchSpec(CellType.RNN, 1, 4, 2, 3),
+                cfg -> new ReferenceBackend(cfg, BackendOptions.defaults().withThreads(1)),
+                new BenchRunner.Settings(2, 0, 0, 1), false, (done, total, detail) -> {});
+        assertTrue(Double.isNaN(r.forwardMs()));
+        JsonObject o = JsonParser.parseString(r.toJsonLine()).getAsJsonObject();
+        assertTrue(o.get("forward_ms").isJsonNull() && o.get("backward_ms").isJsonNull() && o.get("update_ms").isJsonNull(), o.toString());
+        assertTrue(o.get("ms_per_step").getAsDouble() > 0);
+        assertEquals("-", Table.cells(r)[10]);
+    }
+
+    @Test
     void grids() {
         List<BenchSpec> torch = Grids.grid("torch-rnn");
         assertEquals(12, torch.size());
