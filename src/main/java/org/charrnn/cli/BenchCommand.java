@@ -13,6 +13,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Help;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -48,16 +49,16 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--grid", description = "torch-rnn | large | all; --model/--layers/--hidden/--batch/--seq then filter its rows.")
     String grid;
 
-    @Option(names = "--model", split = ",", description = "lstm | gru | rnn (comma-separated list; default lstm without --grid). "
+    @Option(names = "--model", showDefaultValue = Help.Visibility.NEVER, split = ",", description = "lstm | gru | rnn (comma-separated list; default lstm without --grid). "
             + "These five options also filter the rows of --compare and --chart.")
     List<String> model = new ArrayList<>();
-    @Option(names = "--layers", split = ",", description = "Layers L (list; default 2 without --grid).")
+    @Option(names = "--layers", showDefaultValue = Help.Visibility.NEVER, split = ",", description = "Layers L (list; default 2 without --grid).")
     List<Integer> layers = new ArrayList<>();
-    @Option(names = "--hidden", split = ",", description = "Hidden size H = embedding size E (list; default 128 without --grid).")
+    @Option(names = "--hidden", showDefaultValue = Help.Visibility.NEVER, split = ",", description = "Hidden size H = embedding size E (list; default 128 without --grid).")
     List<Integer> hidden = new ArrayList<>();
-    @Option(names = "--batch", split = ",", description = "Streams B (list; default 50 without --grid).")
+    @Option(names = "--batch", showDefaultValue = Help.Visibility.NEVER, split = ",", description = "Streams B (list; default 50 without --grid).")
     List<Integer> batch = new ArrayList<>();
-    @Option(names = "--seq", split = ",", description = "Window T (list; default 50 without --grid).")
+    @Option(names = "--seq", showDefaultValue = Help.Visibility.NEVER, split = ",", description = "Window T (list; default 50 without --grid).")
     List<Integer> seq = new ArrayList<>();
 
     @Option(names = "--steps", defaultValue = "30", description = "Timed training steps per configuration.") int steps;
@@ -72,7 +73,7 @@ public final class BenchCommand implements Callable<Integer> {
     boolean compare;
     @Option(names = "--chart", description = "Do not measure: render the --from files' rows as an SVG chart (chars/s vs H per backend) into this file.")
     Path chart;
-    @Option(names = "--from", description = "JSON-lines results (ours or torch_baseline.py's) for --compare and --chart; repeatable.")
+    @Option(names = "--from", showDefaultValue = Help.Visibility.NEVER, description = "JSON-lines results (ours or torch_baseline.py's) for --compare and --chart; repeatable.")
     List<Path> from = new ArrayList<>();
     @Option(names = "--title", defaultValue = "charrnn training throughput", description = "Chart title.") String title;
 
