@@ -145,6 +145,7 @@ public final class CudaBackend implements Backend {
                 throw new UserError("cannot load the CUDA kernels on " + deviceName + " (sm_"
                         + CudaRuntime.computeCapability(device) + "): " + CudaRuntime.oneLine(e), e);
             }
+            DeviceBuffer.resetPeak();
             gemm = Gemm.create(kernels, stream, precision, model);
             params = DeviceBuffer.floats(P, "parameters", model);
             grads = DeviceBuffer.floats(P, "gradients", model);
@@ -414,6 +415,7 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
+    /** Device memory high-water mark since this backend was created (buffers of other live backends included). */
     public long peakMemoryBytes() { return DeviceBuffer.peakBytes(); }
 
     // ================================================================== deferred work and graphs

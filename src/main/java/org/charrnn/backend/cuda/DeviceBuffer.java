@@ -20,8 +20,11 @@ final class DeviceBuffer implements AutoCloseable {
     private static final java.util.concurrent.atomic.AtomicLong LIVE = new java.util.concurrent.atomic.AtomicLong();
     private static final java.util.concurrent.atomic.AtomicLong PEAK = new java.util.concurrent.atomic.AtomicLong();
 
-    /** The most device memory this process held in DeviceBuffers at once, in bytes. */
+    /** The most device memory held in DeviceBuffers at once since the last {@link #resetPeak()}, in bytes. */
     static long peakBytes() { return PEAK.get(); }
+
+    /** Restarts the high-water mark at what is live now (a new backend measures its own peak). */
+    static void resetPeak() { PEAK.set(LIVE.get()); }
 
     private DeviceBuffer(CUdeviceptr ptr, long bytes) {
         this.ptr = ptr;
