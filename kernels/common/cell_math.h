@@ -1,7 +1,7 @@
 /*
  * cell_math.h: the pointwise math of charrnn's cells, written once for CUDA and OpenCL C 1.2.
  *
- * Every GPU kernel (kernels/cuda/*.cu, kernels/opencl/*.cl) and every native-test harness
+ * Every GPU kernel (the .cu files of kernels/cuda, the .cl files of kernels/opencl) and every native-test harness
  * includes this header, so the gate formulas exist exactly once. The pure-Java reference
  * (org.charrnn.backend.ReferenceBackend, its cell methods) states the same math in
  * double precision and is the source of truth the kernels are tested against.

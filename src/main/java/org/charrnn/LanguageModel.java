@@ -49,9 +49,20 @@ public final class LanguageModel implements AutoCloseable {
         return open(Checkpoint.loadModel(Checkpoint.resolveModel(fileOrDir)), backendKind, options, log);
     }
 
-    /** Puts an already loaded checkpoint onto the named backend. */
+    public static LanguageModel load(Path fileOrDir, String backendKind, BackendOptions options,
+                                     Backends.Workload workload, Consumer<String> log) {
+        return open(Checkpoint.loadModel(Checkpoint.resolveModel(fileOrDir)), backendKind, options, workload, log);
+    }
+
+    /** Puts an already loaded checkpoint onto the named backend, chosen for sampling (one stream, one step). */
     public static LanguageModel open(Checkpoint.Model m, String backendKind, BackendOptions options, Consumer<String> log) {
-        Backend b = Backends.create(backendKind, m.config(), options, log);
+        return open(m, backendKind, options, new Backends.Workload(1, 1), log);
+    }
+
+    /** Puts an already loaded checkpoint onto the named backend, chosen for {@code workload} under "auto". */
+    public static LanguageModel open(Checkpoint.Model m, String backendKind, BackendOptions options,
+                                     Backends.Workload workload, Consumer<String> log) {
+        Backend b = Backends.create(backendKind, m.config(), options, workload, log);
         try {
             b.setParameters(m.params());
         } catch (RuntimeException e) {

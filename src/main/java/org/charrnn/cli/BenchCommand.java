@@ -100,7 +100,7 @@ public final class BenchCommand implements Callable<Integer> {
             for (int i = 0; i < specs.size(); i++) {
                 BenchSpec s = specs.get(i);
                 ProgressBar pb = new ProgressBar(System.err, String.format(Locale.ROOT, "bench %d/%d %-22s", i + 1, specs.size(), s.label()), bar);
-                BenchResult r = BenchRunner.run(s, cfg -> Backends.create(kind, cfg, opts, line -> {
+                BenchResult r = BenchRunner.run(s, cfg -> Backends.create(kind, cfg, opts, new Backends.Workload(s.batch(), s.seq()), line -> {
                     if (!logged[0]) System.err.println(line);
                     logged[0] = true;
                 }), settings, opts.cudaGraph(), pb);

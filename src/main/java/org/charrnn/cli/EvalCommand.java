@@ -9,6 +9,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import org.charrnn.LanguageModel;
+import org.charrnn.backend.Backends;
 import org.charrnn.data.Corpus;
 import org.charrnn.data.CorpusOptions;
 import org.charrnn.data.Datasets;
@@ -31,7 +32,7 @@ public final class EvalCommand implements Callable<Integer> {
         if (seq < 1) throw new IllegalArgumentException("--seq must be >= 1, got " + seq);
         Path file = Datasets.resolve(data, dataOptions.cacheDir(), new ProgressBar(System.err, "download", ProgressBar.interactive()));
         try (LanguageModel lm = LanguageModel.load(checkpoint, backendOptions.backend, backendOptions.options(42),
-                line -> System.err.println(line))) {
+                new Backends.Workload(batch, seq), line -> System.err.println(line))) {
             CorpusOptions co = new CorpusOptions(lm.vocabulary().encoding(), 0, 0, 0, dataOptions.cacheDir());
             try (Corpus c = Corpus.open(file, lm.vocabulary(), co, new ProgressBar(System.err, "encode", ProgressBar.interactive()))) {
                 LanguageModel.Evaluation e = lm.evaluate(c.tokens(), batch, seq);

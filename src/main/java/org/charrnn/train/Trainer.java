@@ -161,7 +161,8 @@ public final class Trainer implements AutoCloseable {
         Path out = cfg.out();
         prepareOutput(out);
         BackendOptions bo = opts.backendOptions().withDropoutSeed(cfg.seed());
-        backend = opts.factory() != null ? opts.factory().apply(model, bo) : Backends.create(opts.backend(), model, bo, opts.log());
+        backend = opts.factory() != null ? opts.factory().apply(model, bo) : Backends.create(opts.backend(), model, bo,
+                new Backends.Workload(cfg.batch(), cfg.seqLen()), opts.log());
         opts.log().accept("model: " + model.describe() + ", " + backend.layout().size() + " parameters; data: " + data.description());
         opts.log().accept(String.format(Locale.ROOT, "training: B=%d T=%d, %d iterations per epoch, %d iterations in all, optimizer %s lr %.3g",
                 B, T, perEpoch, total, cfg.optimizer().kind().id(), cfg.lr()));

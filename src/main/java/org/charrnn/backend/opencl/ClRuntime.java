@@ -104,53 +104,12 @@ final class ClRuntime {
         return PROGRAMS.computeIfAbsent(device.index(), i -> ClProgram.build(device, source()));
     }
 
-    /**
-     * common/cell_math.h followed by every kernel file, from the classpath (/kernels/...), with
-     * comment openers inside block comments defused (see {@link #defuseNestedCommentOpeners}).
-     */
+    /** common/cell_math.h followed by every kernel file, from the classpath (/kernels/...). */
     static String source() {
         StringBuilder sb = new StringBuilder();
         sb.append(resource("common/cell_math.h")).append('\n');
         for (String f : KERNEL_FILES) sb.append(resource("opencl/" + f)).append('\n');
-        return defuseNestedCommentOpeners(sb.toString());
-    }
-
-    /**
-     * Rewrites every "/*" that appears inside a block comment as "/ *". The shared header's prose
-     * names files as {@code kernels/opencl/*.cl}; clang (PoCL) warns "'/*' within block comment" for
-     * that and prints "N warnings generated." to the process's stderr on every build, in the
-     * middle of CLI output. Only comment text changes (same length, same lines), so code and
-     * compiler line numbers are untouched; string and character literals are skipped.
-     */
-    static String defuseNestedCommentOpeners(String src) {
-        StringBuilder out = new StringBuilder(src.length());
-        int n = src.length();
-        int i = 0;
-        while (i < n) {
-            char c = src.charAt(i);
-            char next = i + 1 < n ? src.charAt(i + 1) : '\0';
-            if (c == '/' && next == '/') {                 // line comment: copy to end of line
-                int e = src.indexOf('\n', i);
-                e = e < 0 ? n : e;
-                out.append(src, i, e);
-                i = e;
-            } else if (c == '/' && next == '*') {          // block comment
-                int e = src.indexOf("*/", i + 2);
-                e = e < 0 ? n : e + 2;
-                out.append("/*").append(src.substring(i + 2, e).replace("/*", "/ *"));
-                i = e;
-            } else if (c == '"' || c == '\'') {           // literal: copy through the closing quote
-                int j = i + 1;
-                while (j < n && src.charAt(j) != c && src.charAt(j) != '\n') j += src.charAt(j) == '\\' ? 2 : 1;
-                j = Math.min(n, j + 1);
-                out.append(src, i, j);
-                i = j;
-            } else {
-                out.append(c);
-                i++;
-            }
-        }
-        return out.toString();
+        return sb.toString();
     }
 
     private static String resource(String rel) {
