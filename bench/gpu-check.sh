@@ -1,45 +1,100 @@
 #!/usr/bin/env bash
-# One-shot CUDA check on the GPU machine, run from the project root; logs go to $OUT (default ./gpu-check-out).
+# Every GPU check and benchmark of the CUDA and OpenCL backends, in one run on the GPU machine, from the
+# project root; logs and JSON lines go to $OUT (default ./gpu-check-out), a summary line per step.
 #
 # Prepare here (the GPU machine has no Java, Maven or network, and ../shared does not arrive there):
-#   ../shared/device/pack.sh                                   # builds, lays out .device/ (ignored by git)
+#   ../shared/device/pack.sh                                   # builds, lays out .device/ (git-ignored)
 #   mkdir -p .device/data && cp ../shared/data/tinyshakespeare.txt .device/data/
-# then send the checkout with `.device` carried explicitly (it is git-ignored), and run there:
-#   bash bench/gpu-check.sh
-# Steps (each logged to $OUT/<step>.log; a summary line per step; exit status 1 if any failed):
-#   info, the gpu-tagged JUnit tests, native-test/run-all.sh, a 200-step tiny-shakespeare training
-#   run with the cuda backend (graphs, --no-graph, tf32), 200-step runs under compute-sanitizer
-#   memcheck and racecheck.
+# then one device `run` with carry [".device"] and the command line
+#   OUT=$OUT bash bench/gpu-check.sh
+# STEPS="info junit ..." runs a subset (names below). Exit status 1 if any step failed.
+#
+# What each step shows (the bar of the CUDA and OpenCL issues):
+#   junit        gpu-tagged JUnit tests: every kernel family and whole steps vs the fp64 reference
+#   verify-cuda  `charrnn verify --backend cuda`: all checks pass
+#   verify-ocl   `charrnn verify --backend opencl --device <NVIDIA>`: the parity suite on NVIDIA's OpenCL
+#   native       native-test/run-all.sh: standalone kernel harnesses vs plain C, with timings
+#   train        200 tiny-shakespeare steps on cuda (graphs, then --no-graph, then tf32) and on the
+#                reference with the same seed: fp32 final loss within 1% of the reference's
+#   memcheck, racecheck   200 steps under compute-sanitizer: zero errors
+#   bench        charrnn bench (cuda fp32, cuda tf32, opencl) and PyTorch's baseline on the same rows
 set -uo pipefail
 OUT=${OUT:-$PWD/gpu-check-out}
 mkdir -p "$OUT"
 DATA=${DATA:-.device/data/tinyshakespeare.txt}
+STEPS=${STEPS:-"info junit verify-cuda verify-ocl native train memcheck racecheck bench"}
 [ -f "$DATA" ] || { echo "gpu-check.sh: corpus $DATA missing (copy ../shared/data/tinyshakespeare.txt into .device/data/ before sending)" >&2; exit 2; }
+GPU=.device/on-gpu.sh
+bash $GPU info >/dev/null 2>&1   # unpacks the Java runtime into /tmp/jre
+# PoCL and NVIDIA's OpenCL install signal handlers over the JVM's; libjsig chains them.
+[ -f /tmp/jre/lib/libjsig.so ] && export LD_PRELOAD=/tmp/jre/lib/libjsig.so
 status=0
-step() { # step <name> <command...>
-  local name=$1; shift
-  local t0=$SECONDS
-  if "$@" >"$OUT/$name.log" 2>&1; then echo "PASS $name ($((SECONDS - t0))s)"
+want() { case " $STEPS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+step() { # step <name> <timeout s> <command...>
+  local name=$1 limit=$2; shift 2
+  want "$name" || return 0
+  local t0=$SECONDS run=(timeout "$limit")
+  declare -F "$1" >/dev/null && run=()   # shell functions run as they are (their commands are bounded)
+  if "${run[@]}" "$@" >"$OUT/$name.log" 2>&1; then echo "PASS $name ($((SECONDS - t0))s)"
   else echo "FAIL $name ($((SECONDS - t0))s): see $OUT/$name.log"; tail -15 "$OUT/$name.log"; status=1; fi
 }
-TRAIN=(train --backend cuda --data "$DATA" --max-iters 200 --model lstm --layers 2 --hidden 128 --batch 50 --seq 50
-       --val-every 100 --checkpoint-every 200 --print-every 50 --seed 1)
+charrnn() { bash $GPU java org.charrnn.cli.Main "$@"; }
+final_loss() { grep '"type":"iter"' "$1/metrics.jsonl" | tail -1 | sed 's/.*"loss":\([0-9.eE+-]*\).*/\1/'; }
 
-step info bash .device/on-gpu.sh info
-cat "$OUT/info.log"
-step junit-gpu bash .device/on-gpu.sh tests --include-tag gpu --include-package org.charrnn.backend.cuda \
-     --reports-dir "$OUT/junit"
-step native-tests bash native-test/run-all.sh
-step train-200 bash .device/on-gpu.sh java org.charrnn.cli.Main "${TRAIN[@]}" --out "$OUT/run-plain"
-step train-200-no-graph bash .device/on-gpu.sh java org.charrnn.cli.Main "${TRAIN[@]}" --no-graph --out "$OUT/run-nograph"
-step train-200-tf32 bash .device/on-gpu.sh java org.charrnn.cli.Main "${TRAIN[@]}" --precision tf32 --out "$OUT/run-tf32"
-# Sanitizers: 200 steps of a smaller model keep the slowdown (memcheck ~10-50x, racecheck more) bounded.
+TRAIN=(train --data "$DATA" --max-iters 200 --model lstm --layers 2 --hidden 128 --batch 50 --seq 50
+       --val-every 100 --checkpoint-every 200 --print-every 50 --seed 1 --quiet --cache-dir "$OUT/cache")
 SAN=(train --backend cuda --data "$DATA" --max-iters 200 --model lstm --layers 2 --hidden 64 --batch 16 --seq 32
-     --val-every 100 --checkpoint-every 200 --print-every 50 --seed 1)
-TOOL=memcheck step memcheck bash .device/on-gpu.sh sanitize org.charrnn.cli.Main "${SAN[@]}" --out "$OUT/run-memcheck"
-TOOL=racecheck step racecheck bash .device/on-gpu.sh sanitize org.charrnn.cli.Main "${SAN[@]}" --out "$OUT/run-racecheck"
+     --val-frac 0.002 --val-every 200 --checkpoint-every 200 --print-every 50 --seed 1 --quiet --cache-dir "$OUT/cache")
+
+step info 60 bash $GPU info
+want info && cat "$OUT/info.log"
+step junit 300 bash $GPU tests --include-tag gpu --reports-dir "$OUT/junit"
+step verify-cuda 300 charrnn verify --backend cuda
+ocl_nv=$(charrnn devices 2>/dev/null | awk '$1 == "opencl" && /NVIDIA/ {print $2; exit}')
+if [ -n "$ocl_nv" ]; then
+  step verify-ocl 300 charrnn verify --backend opencl --device "$ocl_nv"
+elif want verify-ocl; then
+  echo "FAIL verify-ocl: no NVIDIA OpenCL device listed by charrnn devices"; status=1
+fi
+step native 300 bash native-test/run-all.sh
+
+train_all() {
+  charrnn "${TRAIN[@]}" --backend cuda --out "$OUT/run-cuda" || return 1
+  charrnn "${TRAIN[@]}" --backend cuda --no-graph --out "$OUT/run-cuda-nograph" || return 1
+  charrnn "${TRAIN[@]}" --backend cuda --precision tf32 --out "$OUT/run-cuda-tf32" || return 1
+  charrnn "${TRAIN[@]}" --backend reference --out "$OUT/run-reference" || return 1
+  local c r g t
+  c=$(final_loss "$OUT/run-cuda"); g=$(final_loss "$OUT/run-cuda-nograph")
+  t=$(final_loss "$OUT/run-cuda-tf32"); r=$(final_loss "$OUT/run-reference")
+  echo "loss after 200 steps: cuda $c, cuda --no-graph $g, cuda tf32 $t, reference $r"
+  awk -v c="$c" -v g="$g" -v r="$r" 'BEGIN { d = (c - r) / r; if (d < 0) d = -d; e = (g - r) / r; if (e < 0) e = -e;
+      printf "relative difference to the reference: graph %.4f%%, no graph %.4f%%\n", 100 * d, 100 * e;
+      exit (d <= 0.01 && e <= 0.01) ? 0 : 1 }'
+}
+step train 600 train_all
+want train && grep -E "loss after|relative" "$OUT/train.log"
+TOOL=memcheck step memcheck 600 bash $GPU sanitize org.charrnn.cli.Main "${SAN[@]}" --out "$OUT/run-memcheck"
+TOOL=racecheck step racecheck 600 bash $GPU sanitize org.charrnn.cli.Main "${SAN[@]}" --out "$OUT/run-racecheck"
 for name in memcheck racecheck; do
-  grep -E "ERROR SUMMARY|RACECHECK SUMMARY" "$OUT/$name.log" | tail -2 | sed "s/^/$name: /"
+  want $name && grep -E "ERROR SUMMARY|RACECHECK SUMMARY" "$OUT/$name.log" | tail -2 | sed "s/^/$name: /"
 done
+
+bench_all() {
+  local rows=(--grid all --steps 30 --warmup 8 --quiet)
+  charrnn bench --backend cuda "${rows[@]}" --json "$OUT/charrnn.jsonl" || return 1
+  charrnn bench --backend cuda --precision tf32 "${rows[@]}" --json "$OUT/charrnn.jsonl" || return 1
+  for p in fp32 tf32; do   # the baseline grid's one row outside ours: L3 H512 B1 T50
+    charrnn bench --backend cuda --precision $p --model lstm --layers 3 --hidden 512 --batch 1 --seq 50 \
+        --steps 30 --warmup 8 --quiet --json "$OUT/charrnn.jsonl" || return 1
+  done
+  [ -n "$ocl_nv" ] && { charrnn bench --backend opencl --device "$ocl_nv" --grid all --steps 10 --warmup 3 --quiet \
+      --json "$OUT/charrnn.jsonl" || return 1; }
+  for g in 0 1; do for t in 0 1; do
+    bash $GPU torch .device/torch_baseline.py --grid --graph $g --tf32 $t >> "$OUT/torch.jsonl" || return 1
+  done; done
+  charrnn bench --compare --from "$OUT/charrnn.jsonl" --from "$OUT/torch.jsonl"
+}
+step bench 600 bench_all
+want bench && tail -30 "$OUT/bench.log"
 [ $status -eq 0 ] && echo "gpu-check.sh: all steps passed" || echo "gpu-check.sh: some steps FAILED"
 exit $status

@@ -10,7 +10,7 @@ import org.charrnn.data.Encoding;
 
 /** Corpus options shared by train and eval. */
 public final class DataOptionsMixin {
-    @Option(names = "--encoding", defaultValue = "utf8", description = "utf8 (vocabulary of Unicode code points) | bytes (raw bytes, vocabulary <= 256) (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--encoding", defaultValue = "utf8", description = "utf8 (vocabulary of Unicode code points) | bytes (raw bytes, vocabulary <= 256).")
     String encoding;
 
     @Option(names = "--max-vocab", defaultValue = "0", description = "Map the rarest symbols beyond N to one unknown symbol (0 = no limit).")

@@ -56,6 +56,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--max-epochs", defaultValue = "50", description = "Epochs in the whole run (a resume counts the earlier ones).") int maxEpochs;
     @Option(names = "--max-iters", defaultValue = "0", description = "Iterations in the whole run (0 = no limit).") long maxIters;
     @Option(names = "--val-every", defaultValue = "1000", description = "Validate every N iterations (and at each epoch end).") int valEvery;
+    @Option(names = "--val-max-windows", defaultValue = "0", description = "Validate on at most N windows per pass (0 = the whole val split; cap it for huge corpora).") long valMaxWindows;
     @Option(names = "--checkpoint-every", defaultValue = "1000", description = "Write a checkpoint every N iterations (and at the end).") int checkpointEvery;
     @Option(names = "--keep", defaultValue = "5", description = "Keep the K newest checkpoints plus the best by val loss.") int keep;
     @Option(names = "--out", defaultValue = "checkpoints", description = "Run directory for checkpoints, metrics.jsonl and samples.") Path out;
@@ -73,7 +74,7 @@ public final class TrainCommand implements Callable<Integer> {
         TrainConfig cfg = new TrainConfig(CellType.parse(model), layers, hidden, embedding, dropout, batch, seq, opt,
                 lr != null ? lr : kind.defaultLr(), LrSchedule.parse(schedule), lrDecay, lrDecayEvery, clip,
                 ClipMode.parse(clipMode), maxEpochs, maxIters, valEvery, checkpointEvery, keep,
-                resume != null ? resume : out, seed, sampleLength, 0.8, printEvery);
+                resume != null ? resume : out, seed, sampleLength, 0.8, printEvery, valMaxWindows);
         boolean bar = !quiet && ProgressBar.interactive();
         Path file = Datasets.resolve(data, dataOptions.cacheDir(), new ProgressBar(System.err, "download", bar));
         ProgressBar encodeBar = new ProgressBar(System.err, "encode", bar);

@@ -34,12 +34,15 @@ import org.charrnn.model.CellType;
  * @param sampleLength    characters of the sample written at each checkpoint (200)
  * @param sampleTemperature temperature of that sample (0.8)
  * @param printEvery      --print-every iterations between log lines in --quiet mode (10)
+ * @param valMaxWindows   --val-max-windows: validate on at most this many windows of each pass (0 = the whole
+ *                        split; large corpora such as the Linux kernel want a cap)
  */
 public record TrainConfig(CellType cell, int layers, int hidden, int embedding, double dropout,
                           int batch, int seqLen, OptimizerConfig optimizer, double lr, LrSchedule schedule,
                           double lrDecay, int lrDecayEvery, double clip, ClipMode clipMode,
                           int maxEpochs, long maxIters, int valEvery, int checkpointEvery, int keep,
-                          Path out, long seed, int sampleLength, double sampleTemperature, int printEvery) {
+                          Path out, long seed, int sampleLength, double sampleTemperature, int printEvery,
+                          long valMaxWindows) {
 
     public TrainConfig {
         require(layers >= 1, "--layers must be >= 1, got " + layers);
@@ -60,6 +63,7 @@ public record TrainConfig(CellType cell, int layers, int hidden, int embedding, 
         require(sampleLength >= 0, "sample length must be >= 0");
         require(sampleTemperature > 0, "sample temperature must be > 0");
         require(printEvery >= 1, "--print-every must be >= 1, got " + printEvery);
+        require(valMaxWindows >= 0, "--val-max-windows must be >= 0, got " + valMaxWindows);
     }
 
     private static void require(boolean ok, String message) {
@@ -70,52 +74,57 @@ public record TrainConfig(CellType cell, int layers, int hidden, int embedding, 
         OptimizerConfig opt = OptimizerConfig.defaults(org.charrnn.backend.OptimizerKind.ADAM);
         return new TrainConfig(CellType.LSTM, 2, 128, 64, 0.0, 50, 50, opt, opt.kind().defaultLr(),
                 LrSchedule.STEP, 0.97, 1, 5.0, ClipMode.NORM, 50, 0, 1000, 1000, 5,
-                Path.of("checkpoints"), 42, 200, 0.8, 10);
+                Path.of("checkpoints"), 42, 200, 0.8, 10, 0);
     }
 
     /** Builder-style copies for the fields tests and the CLI change most. */
     public TrainConfig withModel(CellType c, int l, int h, int e, double p) {
         return new TrainConfig(c, l, h, e, p, batch, seqLen, optimizer, lr, schedule, lrDecay, lrDecayEvery, clip,
-                clipMode, maxEpochs, maxIters, valEvery, checkpointEvery, keep, out, seed, sampleLength, sampleTemperature, printEvery);
+                clipMode, maxEpochs, maxIters, valEvery, checkpointEvery, keep, out, seed, sampleLength, sampleTemperature, printEvery, valMaxWindows);
     }
 
     public TrainConfig withBatching(int b, int t) {
         return new TrainConfig(cell, layers, hidden, embedding, dropout, b, t, optimizer, lr, schedule, lrDecay, lrDecayEvery, clip,
-                clipMode, maxEpochs, maxIters, valEvery, checkpointEvery, keep, out, seed, sampleLength, sampleTemperature, printEvery);
+                clipMode, maxEpochs, maxIters, valEvery, checkpointEvery, keep, out, seed, sampleLength, sampleTemperature, printEvery, valMaxWindows);
     }
 
     public TrainConfig withOptimizer(OptimizerConfig o, double learningRate) {
         return new TrainConfig(cell, layers, hidden, embedding, dropout, batch, seqLen, o, learningRate, schedule, lrDecay, lrDecayEvery, clip,
-                clipMode, maxEpochs, maxIters, valEvery, checkpointEvery, keep, out, seed, sampleLength, sampleTemperature, printEvery);
+                clipMode, maxEpochs, maxIters, valEvery, checkpointEvery, keep, out, seed, sampleLength, sampleTemperature, printEvery, valMaxWindows);
     }
 
     public TrainConfig withSchedule(LrSchedule s, double decay, int every) {
         return new TrainConfig(cell, layers, hidden, embedding, dropout, batch, seqLen, optimizer, lr, s, decay, every, clip,
-                clipMode, maxEpochs, maxIters, valEvery, checkpointEvery, keep, out, seed, sampleLength, sampleTemperature, printEvery);
+                clipMode, maxEpochs, maxIters, valEvery, checkpointEvery, keep, out, seed, sampleLength, sampleTemperature, printEvery, valMaxWindows);
     }
 
     public TrainConfig withClip(double c, ClipMode m) {
         return new TrainConfig(cell, layers, hidden, embedding, dropout, batch, seqLen, optimizer, lr, schedule, lrDecay, lrDecayEvery, c,
-                m, maxEpochs, maxIters, valEvery, checkpointEvery, keep, out, seed, sampleLength, sampleTemperature, printEvery);
+                m, maxEpochs, maxIters, valEvery, checkpointEvery, keep, out, seed, sampleLength, sampleTemperature, printEvery, valMaxWindows);
     }
 
     public TrainConfig withLimits(int epochs, long iters) {
         return new TrainConfig(cell, layers, hidden, embedding, dropout, batch, seqLen, optimizer, lr, schedule, lrDecay, lrDecayEvery, clip,
-                clipMode, epochs, iters, valEvery, checkpointEvery, keep, out, seed, sampleLength, sampleTemperature, printEvery);
+                clipMode, epochs, iters, valEvery, checkpointEvery, keep, out, seed, sampleLength, sampleTemperature, printEvery, valMaxWindows);
     }
 
     public TrainConfig withCheckpointing(Path dir, int valEveryIters, int checkpointEveryIters, int keepNewest) {
         return new TrainConfig(cell, layers, hidden, embedding, dropout, batch, seqLen, optimizer, lr, schedule, lrDecay, lrDecayEvery, clip,
-                clipMode, maxEpochs, maxIters, valEveryIters, checkpointEveryIters, keepNewest, dir, seed, sampleLength, sampleTemperature, printEvery);
+                clipMode, maxEpochs, maxIters, valEveryIters, checkpointEveryIters, keepNewest, dir, seed, sampleLength, sampleTemperature, printEvery, valMaxWindows);
+    }
+
+    public TrainConfig withValMaxWindows(long n) {
+        return new TrainConfig(cell, layers, hidden, embedding, dropout, batch, seqLen, optimizer, lr, schedule, lrDecay, lrDecayEvery, clip,
+                clipMode, maxEpochs, maxIters, valEvery, checkpointEvery, keep, out, seed, sampleLength, sampleTemperature, printEvery, n);
     }
 
     public TrainConfig withSeed(long s) {
         return new TrainConfig(cell, layers, hidden, embedding, dropout, batch, seqLen, optimizer, lr, schedule, lrDecay, lrDecayEvery, clip,
-                clipMode, maxEpochs, maxIters, valEvery, checkpointEvery, keep, out, s, sampleLength, sampleTemperature, printEvery);
+                clipMode, maxEpochs, maxIters, valEvery, checkpointEvery, keep, out, s, sampleLength, sampleTemperature, printEvery, valMaxWindows);
     }
 
     public TrainConfig withSampling(int length, double temperature, int printEveryIters) {
         return new TrainConfig(cell, layers, hidden, embedding, dropout, batch, seqLen, optimizer, lr, schedule, lrDecay, lrDecayEvery, clip,
-                clipMode, maxEpochs, maxIters, valEvery, checkpointEvery, keep, out, seed, length, temperature, printEveryIters);
+                clipMode, maxEpochs, maxIters, valEvery, checkpointEvery, keep, out, seed, length, temperature, printEveryIters, valMaxWindows);
     }
 }

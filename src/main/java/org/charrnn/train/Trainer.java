@@ -271,10 +271,11 @@ public final class Trainer implements AutoCloseable {
         return new Result(it, loss, bestVal, lastCkpt, stopRequested);
     }
 
-    /** Mean loss (nats/char) over the val split from a zero state, B streams, windows of T. */
+    /** Mean loss (nats/char) over the val split (or its first --val-max-windows windows) from a zero state, B streams, windows of T. */
     private double validate(TokenBuffer valBuf, long nVal) {
         int B = cfg.batch(), T = cfg.seqLen();
         long S = (nVal - 1) / B, windows = S / T;
+        if (cfg.valMaxWindows() > 0) windows = Math.min(windows, cfg.valMaxWindows());
         double sum = 0;
         long[] starts = new long[B];
         try (RnnState st = backend.newState(B)) {

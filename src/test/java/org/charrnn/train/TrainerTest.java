@@ -127,6 +127,22 @@ class TrainerTest {
         for (String k : List.of("iter", "epoch", "loss", "grad_norm", "lr", "chars_per_s")) assertTrue(last.has(k), k);
     }
 
+    @Test
+    void validationCanBeCappedToTheFirstWindows(@TempDir Path dir) throws Exception {
+        Trainer.Data data = TestData.split(TestData.pseudoText(4000, 6), 0.25);
+        TrainConfig cfg = small(dir).withCheckpointing(dir, 5, 5, 3).withLimits(50, 5).withValMaxWindows(1);
+        try (Trainer t = new Trainer(cfg, data, reference())) { t.run(); }
+        JsonObject val = Files.readAllLines(dir.resolve("metrics.jsonl")).stream().map(l -> JsonParser.parseString(l).getAsJsonObject())
+                .filter(o -> o.get("type").getAsString().equals("val")).findFirst().orElseThrow();
+        // the same number by hand: the first window of the val split's 4 streams, from a zero state
+        try (var lm = LanguageModel.load(dir, "reference"); var be = lm.backend();
+             var buf = be.upload(data.val()); var st = be.newState(4)) {
+            long S = (data.val().length() - 1) / 4;
+            be.forward(st, new org.charrnn.backend.Window(buf, new long[] {0, S, 2 * S, 3 * S}, 10, 0), false);
+            assertEquals(be.loss(), val.get("val_loss").getAsDouble(), 1e-6); // the checkpoint holds float32 weights
+        }
+    }
+
     private static List<Double> losses(Path dir) throws Exception {
         return Files.readAllLines(dir.resolve("metrics.jsonl")).stream()
                 .map(l -> JsonParser.parseString(l).getAsJsonObject())
