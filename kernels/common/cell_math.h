@@ -119,6 +119,47 @@ CR_FN float cr_rnn_forward(float pre) { return cr_tanh(pre); }
 /* RNN backward: dL/d pre = dh * (1 - h^2), h the saved output. */
 CR_FN float cr_rnn_backward(float dh, float h) { return dh * (1.0f - h * h); }
 
+/* ---------------------------------------------------------------- optimizers */
+
+/*
+ * The gradient each optimizer consumes, per element: the clip factor of clip_mode 1 (norm),
+ * min(1, clip_max / (norm + 1e-6)), or 1 for clip_mode 0 (no clipping, or value clipping already
+ * applied). The caller skips the whole update when the norm is not finite.
+ */
+CR_FN float cr_clip_scale(float norm, int clip_mode, float clip_max) {
+  return clip_mode == 1 ? fmin(1.0f, clip_max / (norm + 1e-6f)) : 1.0f;
+}
+
+/*
+ * One element of each update of org.charrnn.backend.OptimizerKind; g is the clipped gradient with
+ * weight decay added (g * scale + weight_decay * p); p and the state are read and written (in/out).
+ */
+/* adam: m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; p -= lr (m/bc1) / (sqrt(v/bc2) + eps) */
+CR_FN void cr_adam_update(float g, float *p, float *m, float *v, float lr, float beta1, float beta2,
+                          float eps, float bias_corr1, float bias_corr2) {
+  *m = beta1 * (*m) + (1.0f - beta1) * g;
+  *v = beta2 * (*v) + (1.0f - beta2) * g * g;
+  *p = *p - lr * (*m / bias_corr1) / (sqrt(*v / bias_corr2) + eps);
+}
+
+/* rmsprop (char-rnn): s = decay s + (1-decay) g^2; p -= lr g / (sqrt(s) + eps) */
+CR_FN void cr_rmsprop_update(float g, float *p, float *s, float lr, float decay, float eps) {
+  *s = decay * (*s) + (1.0f - decay) * g * g;
+  *p = *p - lr * g / (sqrt(*s) + eps);
+}
+
+/* adagrad (min-char-rnn): s += g^2; p -= lr g / sqrt(s + eps) */
+CR_FN void cr_adagrad_update(float g, float *p, float *s, float lr, float eps) {
+  *s = *s + g * g;
+  *p = *p - lr * g / sqrt(*s + eps);
+}
+
+/* sgd with momentum: u = mu u + g; p -= lr u */
+CR_FN void cr_sgd_update(float g, float *p, float *u, float lr, float momentum) {
+  *u = momentum * (*u) + g;
+  *p = *p - lr * (*u);
+}
+
 /* ---------------------------------------------------------------- dropout RNG */
 
 /* murmur3's 32-bit finalizer. */

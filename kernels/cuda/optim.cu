@@ -19,11 +19,14 @@
  */
 #include "common.cuh"
 
-static __device__ __forceinline__ bool cr_clip_scale(const float *norm, int clip_mode, float clip_max,
+/* The per-element formulas (cr_clip_scale, cr_*_update) are in common/cell_math.h. */
+
+/* Reads the device norm: false (skip the update) when it is not finite, else the clip factor. */
+static __device__ __forceinline__ bool cr_norm_scale(const float *norm, int clip_mode, float clip_max,
                                                      float *scale) {
   float nv = norm[0];
   if (!isfinite(nv)) return false;
-  *scale = clip_mode == 1 ? fminf(1.0f, clip_max / (nv + 1e-6f)) : 1.0f;
+  *scale = cr_clip_scale(nv, clip_mode, clip_max);
   return true;
 }
 
@@ -34,14 +37,14 @@ static __device__ __forceinline__ void cr_adam(float *p, const float *g, float *
   long long i = cr_gid();
   if (i >= n) return;
   float scale;
-  if (!cr_clip_scale(norm, clip_mode, clip_max, &scale)) return;
+  if (!cr_norm_scale(norm, clip_mode, clip_max, &scale)) return;
   float pi = p[i];
   float gi = g[i] * scale + weight_decay * pi;
-  float mi = beta1 * m[i] + (1.0f - beta1) * gi;
-  float vi = beta2 * v[i] + (1.0f - beta2) * gi * gi;
+  float mi = m[i], vi = v[i];
+  cr_adam_update(gi, &pi, &mi, &vi, lr, beta1, beta2, eps, bc1, bc2);
   m[i] = mi;
   v[i] = vi;
-  p[i] = pi - lr * (mi / bc1) / (sqrtf(vi / bc2) + eps);
+  p[i] = pi;
 }
 
 static __device__ __forceinline__ void cr_rmsprop(float *p, const float *g, float *s, int n, const float *norm,
@@ -50,12 +53,13 @@ static __device__ __forceinline__ void cr_rmsprop(float *p, const float *g, floa
   long long i = cr_gid();
   if (i >= n) return;
   float scale;
-  if (!cr_clip_scale(norm, clip_mode, clip_max, &scale)) return;
+  if (!cr_norm_scale(norm, clip_mode, clip_max, &scale)) return;
   float pi = p[i];
   float gi = g[i] * scale + weight_decay * pi;
-  float si = decay * s[i] + (1.0f - decay) * gi * gi;
+  float si = s[i];
+  cr_rmsprop_update(gi, &pi, &si, lr, decay, eps);
   s[i] = si;
-  p[i] = pi - lr * gi / (sqrtf(si) + eps);
+  p[i] = pi;
 }
 
 static __device__ __forceinline__ void cr_adagrad(float *p, const float *g, float *s, int n, const float *norm,
@@ -64,12 +68,13 @@ static __device__ __forceinline__ void cr_adagrad(float *p, const float *g, floa
   long long i = cr_gid();
   if (i >= n) return;
   float scale;
-  if (!cr_clip_scale(norm, clip_mode, clip_max, &scale)) return;
+  if (!cr_norm_scale(norm, clip_mode, clip_max, &scale)) return;
   float pi = p[i];
   float gi = g[i] * scale + weight_decay * pi;
-  float si = s[i] + gi * gi;
+  float si = s[i];
+  cr_adagrad_update(gi, &pi, &si, lr, eps);
   s[i] = si;
-  p[i] = pi - lr * gi / sqrtf(si + eps);
+  p[i] = pi;
 }
 
 static __device__ __forceinline__ void cr_sgd(float *p, const float *g, float *u, int n, const float *norm,
@@ -78,12 +83,13 @@ static __device__ __forceinline__ void cr_sgd(float *p, const float *g, float *u
   long long i = cr_gid();
   if (i >= n) return;
   float scale;
-  if (!cr_clip_scale(norm, clip_mode, clip_max, &scale)) return;
+  if (!cr_norm_scale(norm, clip_mode, clip_max, &scale)) return;
   float pi = p[i];
   float gi = g[i] * scale + weight_decay * pi;
-  float ui = momentum * u[i] + gi;
+  float ui = u[i];
+  cr_sgd_update(gi, &pi, &ui, lr, momentum);
   u[i] = ui;
-  p[i] = pi - lr * ui;
+  p[i] = pi;
 }
 
 extern "C" __global__ void adam_step(float *p, const float *g, float *m, float *v, int n, const float *norm,

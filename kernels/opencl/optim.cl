@@ -8,9 +8,7 @@
  * g is read only: the gradient buffer keeps the unscaled (pre-norm-clip) values.
  */
 
-inline float cr_clip_scale(float norm, int clip_mode, float clip_max) {
-  return clip_mode == 1 ? fmin(1.0f, clip_max / (norm + 1e-6f)) : 1.0f;
-}
+/* The per-element formulas (cr_clip_scale, cr_*_update) are in common/cell_math.h. */
 
 /* adam_step: m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; p -= lr (m/bc1) / (sqrt(v/bc2) + eps) */
 __kernel void adam_step(__global float* p_base, int p_off, __global const float* g_base, int g_off,
@@ -24,11 +22,11 @@ __kernel void adam_step(__global float* p_base, int p_off, __global const float*
   if (!isfinite(nrm)) return;
   float p = p_base[p_off + i];
   float g = g_base[g_off + i] * cr_clip_scale(nrm, clip_mode, clip_max) + weight_decay * p;
-  float m = beta1 * m_base[m_off + i] + (1.0f - beta1) * g;
-  float v = beta2 * v_base[v_off + i] + (1.0f - beta2) * g * g;
+  float m = m_base[m_off + i], v = v_base[v_off + i];
+  cr_adam_update(g, &p, &m, &v, lr, beta1, beta2, eps, bias_corr1, bias_corr2);
   m_base[m_off + i] = m;
   v_base[v_off + i] = v;
-  p_base[p_off + i] = p - lr * (m / bias_corr1) / (sqrt(v / bias_corr2) + eps);
+  p_base[p_off + i] = p;
 }
 
 /* rmsprop_step (char-rnn): s = decay s + (1-decay) g^2; p -= lr g / (sqrt(s) + eps) */
@@ -42,9 +40,10 @@ __kernel void rmsprop_step(__global float* p_base, int p_off, __global const flo
   if (!isfinite(nrm)) return;
   float p = p_base[p_off + i];
   float g = g_base[g_off + i] * cr_clip_scale(nrm, clip_mode, clip_max) + weight_decay * p;
-  float s = decay * s_base[s_off + i] + (1.0f - decay) * g * g;
+  float s = s_base[s_off + i];
+  cr_rmsprop_update(g, &p, &s, lr, decay, eps);
   s_base[s_off + i] = s;
-  p_base[p_off + i] = p - lr * g / (sqrt(s) + eps);
+  p_base[p_off + i] = p;
 }
 
 /* adagrad_step: s += g^2; p -= lr g / sqrt(s + eps) */
@@ -58,9 +57,10 @@ __kernel void adagrad_step(__global float* p_base, int p_off, __global const flo
   if (!isfinite(nrm)) return;
   float p = p_base[p_off + i];
   float g = g_base[g_off + i] * cr_clip_scale(nrm, clip_mode, clip_max) + weight_decay * p;
-  float s = s_base[s_off + i] + g * g;
+  float s = s_base[s_off + i];
+  cr_adagrad_update(g, &p, &s, lr, eps);
   s_base[s_off + i] = s;
-  p_base[p_off + i] = p - lr * g / sqrt(s + eps);
+  p_base[p_off + i] = p;
 }
 
 /* sgd_step: u = mu u + g; p -= lr u */
@@ -74,7 +74,8 @@ __kernel void sgd_step(__global float* p_base, int p_off, __global const float* 
   if (!isfinite(nrm)) return;
   float p = p_base[p_off + i];
   float g = g_base[g_off + i] * cr_clip_scale(nrm, clip_mode, clip_max) + weight_decay * p;
-  float u = momentum * u_base[u_off + i] + g;
+  float u = u_base[u_off + i];
+  cr_sgd_update(g, &p, &u, lr, momentum);
   u_base[u_off + i] = u;
-  p_base[p_off + i] = p - lr * u;
+  p_base[p_off + i] = p;
 }

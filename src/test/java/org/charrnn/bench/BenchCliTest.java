@@ -5,9 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -15,7 +12,7 @@ import java.util.List;
 import com.google.gson.JsonParser;
 
 import org.charrnn.backend.Backends;
-import org.charrnn.cli.Main;
+import org.charrnn.testutil.CliRun;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -23,29 +20,10 @@ import org.junit.jupiter.api.io.TempDir;
 class BenchCliTest {
     @TempDir Path dir;
 
-    record Run(int code, String out, String err) {}
+    static CliRun run(String... args) { return CliRun.of(args); }
 
-    static Run run(String... args) {
-        PrintStream oldOut = System.out, oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = Main.run(args);
-            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
-
-    private static void assertOneLineError(Run r, String expect) {
-        assertEquals(2, r.code(), r.err());
-        String[] lines = r.err().strip().split("\n");
-        assertEquals(1, lines.length, "expected one line, got: " + r.err());
-        assertTrue(lines[0].startsWith("charrnn: "), lines[0]);
-        assertTrue(lines[0].contains(expect), lines[0]);
-        assertFalse(r.err().contains("\tat "), "no stack trace");
+    private static void assertOneLineError(CliRun r, String expect) {
+        r.assertOneLineError(expect);
         assertEquals("", r.out());
     }
 
@@ -54,7 +32,7 @@ class BenchCliTest {
         Path json = dir.resolve("r.jsonl");
         String[] args = {"bench", "--backend", "reference", "--threads", "1", "--model", "rnn,gru", "--layers", "1",
                 "--hidden", "6", "--batch", "2", "--seq", "3", "--steps", "2", "--warmup", "1", "--json", json.toString(), "--quiet"};
-        Run r = run(args);
+        CliRun r = run(args);
         assertEquals(0, r.code(), r.err());
         String[] table = r.out().strip().split("\n");
         assertEquals(3, table.length, r.out());
@@ -71,17 +49,17 @@ class BenchCliTest {
         Path torch = dir.resolve("torch.jsonl");
         Files.writeString(torch, "{\"impl\": \"pytorch\", \"device\": \"d\", \"cell\": \"gru\", \"layers\": 1, \"hidden\": 6, "
                 + "\"batch\": 2, \"seq\": 3, \"tf32\": false, \"ms_per_step\": 0.5, \"chars_per_s\": 12000}\n");
-        Run cmp = run("bench", "--compare", "--from", json.toString(), "--from", torch.toString());
+        CliRun cmp = run("bench", "--compare", "--from", json.toString(), "--from", torch.toString());
         assertEquals(0, cmp.code(), cmp.err());
         assertEquals(6, cmp.out().strip().split("\n").length, cmp.out());
         assertTrue(cmp.out().contains("| gru L1 H6 B2 T3 | charrnn-reference fp64 |"), cmp.out());
 
         Path svg = dir.resolve("out/chart.svg");
-        Run ch = run("bench", "--chart", svg.toString(), "--from", json.toString(), "--from", torch.toString());
+        CliRun ch = run("bench", "--chart", svg.toString(), "--from", json.toString(), "--from", torch.toString());
         assertEquals(0, ch.code(), ch.err());
         assertTrue(Files.readString(svg).contains("data-series=\"pytorch fp32\""));
 
-        Run only = run("bench", "--compare", "--from", json.toString(), "--from", torch.toString(), "--model", "rnn");
+        CliRun only = run("bench", "--compare", "--from", json.toString(), "--from", torch.toString(), "--model", "rnn");
         assertEquals(0, only.code(), only.err());
         assertEquals(4, only.out().strip().split("\n").length, "the two rnn rows only: " + only.out());
         assertFalse(only.out().contains("gru"), only.out());

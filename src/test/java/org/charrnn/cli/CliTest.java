@@ -1,12 +1,8 @@
 package org.charrnn.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -14,6 +10,7 @@ import java.util.List;
 
 import org.charrnn.io.Checkpoint;
 import org.charrnn.testutil.TestData;
+import org.charrnn.testutil.CliRun;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,21 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 class CliTest {
     @TempDir Path dir;
 
-    record Run(int code, String out, String err) {}
-
-    static Run run(String... args) {
-        PrintStream oldOut = System.out, oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = Main.run(args);
-            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
+    static CliRun run(String... args) { return CliRun.of(args); }
 
     private String[] train(String... extra) {
         List<String> a = new ArrayList<>(List.of("train", "--backend", "reference", "--quiet", "--cache-dir", dir.resolve("cache").toString(),
@@ -44,13 +27,8 @@ class CliTest {
         return a.toArray(String[]::new);
     }
 
-    private static void assertOneLineError(Run r, String expectInMessage) {
-        assertEquals(2, r.code(), r.err());
-        String[] lines = r.err().strip().split("\n");
-        assertEquals(1, lines.length, "expected one line, got: " + r.err());
-        assertTrue(lines[0].startsWith("charrnn: "), lines[0]);
-        assertTrue(lines[0].contains(expectInMessage), lines[0]);
-        assertFalse(r.err().contains("\tat "), "no stack trace");
+    private static void assertOneLineError(CliRun r, String expectInMessage) {
+        r.assertOneLineError(expectInMessage);
     }
 
     @Test
@@ -67,7 +45,7 @@ class CliTest {
     @Test
     void corpusShorterThanOneWindowStatesTheMinimum() throws Exception {
         Path f = Files.writeString(dir.resolve("short.txt"), TestData.pseudoText(300, 1));
-        Run r = run(train("--data", f.toString(), "--batch", "10", "--seq", "50", "--val-frac", "0"));
+        CliRun r = run(train("--data", f.toString(), "--batch", "10", "--seq", "50", "--val-frac", "0"));
         assertOneLineError(r, "501");
     }
 
@@ -93,7 +71,7 @@ class CliTest {
     void unwritableOut() throws Exception {
         Path f = Files.writeString(dir.resolve("t.txt"), TestData.pseudoText(3000, 1));
         Path blocker = Files.writeString(dir.resolve("blocker"), "a file, not a directory");
-        Run r = run("train", "--backend", "reference", "--quiet", "--data", f.toString(), "--batch", "4", "--seq", "10",
+        CliRun r = run("train", "--backend", "reference", "--quiet", "--data", f.toString(), "--batch", "4", "--seq", "10",
                 "--out", blocker.resolve("sub").toString());
         assertOneLineError(r, "--out");
     }
@@ -107,7 +85,7 @@ class CliTest {
     @Test
     void debugShowsStackTrace() throws Exception {
         Path f = Files.write(dir.resolve("x.safetensors"), new byte[] {1, 2, 3});
-        Run r = run("sample", "--debug", "--checkpoint", f.toString());
+        CliRun r = run("sample", "--debug", "--checkpoint", f.toString());
         assertEquals(2, r.code());
         assertTrue(r.err().contains("\tat "), r.err());
     }
@@ -115,33 +93,33 @@ class CliTest {
     @Test
     void trainSampleEvalAndResumeEndToEnd() throws Exception {
         Path f = Files.writeString(dir.resolve("t.txt"), TestData.pseudoText(6000, 9));
-        Run r = run(train("--data", f.toString(), "--batch", "4", "--seq", "20", "--hidden", "16", "--layers", "1",
+        CliRun r = run(train("--data", f.toString(), "--batch", "4", "--seq", "20", "--hidden", "16", "--layers", "1",
                 "--embedding", "8", "--max-iters", "30", "--checkpoint-every", "15", "--val-every", "15"));
         assertEquals(0, r.code(), r.err());
         assertTrue(r.err().contains("backend: reference"), r.err());
         assertTrue(r.out().contains("--- sample at iteration 30 ---"), r.out());
         assertTrue(Files.exists(Checkpoint.modelPath(dir.resolve("run"), 30)));
 
-        Run s = run("sample", "--checkpoint", dir.resolve("run").toString(), "--length", "50", "--prime", "the ", "--backend", "reference");
+        CliRun s = run("sample", "--checkpoint", dir.resolve("run").toString(), "--length", "50", "--prime", "the ", "--backend", "reference");
         assertEquals(0, s.code(), s.err());
         assertTrue(s.out().startsWith("the "), s.out());
         assertEquals(55, s.out().length(), s.out()); // prime + 50 + newline
 
-        Run bad = run("sample", "--checkpoint", dir.resolve("run").toString(), "--prime", "xyZ", "--backend", "reference");
+        CliRun bad = run("sample", "--checkpoint", dir.resolve("run").toString(), "--prime", "xyZ", "--backend", "reference");
         assertOneLineError(bad, "Z");
 
-        Run e = run("eval", "--checkpoint", dir.resolve("run").toString(), "--data", f.toString(), "--backend", "reference");
+        CliRun e = run("eval", "--checkpoint", dir.resolve("run").toString(), "--data", f.toString(), "--backend", "reference");
         assertEquals(0, e.code(), e.err());
         assertTrue(e.out().matches("(?s)loss \\d+\\.\\d+ nats/char .*bits/char .*perplexity.*"), e.out());
 
-        Run more = run(train("--data", f.toString(), "--batch", "4", "--seq", "20", "--max-iters", "40",
+        CliRun more = run(train("--data", f.toString(), "--batch", "4", "--seq", "20", "--max-iters", "40",
                 "--resume", dir.resolve("run").toString()));
         assertEquals(0, more.code(), more.err());
         assertTrue(more.err().contains("resuming from"), more.err());
         assertTrue(Files.exists(Checkpoint.modelPath(dir.resolve("run"), 40)));
 
         Path other = Files.writeString(dir.resolve("other.txt"), "QQQQQQQQQQ".repeat(600));
-        Run mismatch = run(train("--data", other.toString(), "--batch", "4", "--seq", "20", "--max-iters", "50",
+        CliRun mismatch = run(train("--data", other.toString(), "--batch", "4", "--seq", "20", "--max-iters", "50",
                 "--resume", dir.resolve("run").toString()));
         assertOneLineError(mismatch, "vocabulary mismatch");
     }

@@ -1,5 +1,6 @@
 package org.charrnn.viz;
 
+import org.charrnn.testutil.CliRun;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

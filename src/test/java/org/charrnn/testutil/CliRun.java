@@ -1,4 +1,4 @@
-package org.charrnn.viz;
+package org.charrnn.testutil;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -11,8 +11,8 @@ import java.nio.charset.StandardCharsets;
 import org.charrnn.cli.Main;
 
 /** Runs the CLI in-process with stdout and stderr captured. */
-record CliRun(int code, String out, String err) {
-    static CliRun of(String... args) {
+public record CliRun(int code, String out, String err) {
+    public static CliRun of(String... args) {
         PrintStream oldOut = System.out, oldErr = System.err;
         ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
         try {
@@ -27,7 +27,7 @@ record CliRun(int code, String out, String err) {
     }
 
     /** Exit 2 with one line {@code charrnn: ...} containing {@code expect}, no stack trace. */
-    void assertOneLineError(String expect) {
+    public void assertOneLineError(String expect) {
         assertEquals(2, code, err);
         String[] lines = err.strip().split("\n");
         assertEquals(1, lines.length, "expected one line, got: " + err);
