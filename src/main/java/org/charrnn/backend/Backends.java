@@ -22,7 +22,7 @@ public final class Backends {
      * streams by {@code seqLen} steps.
      */
     public record Workload(int batch, int seqLen) {
-        /** The train command's defaults (--batch 50, --seq-len 50). */
+        /** The train command's defaults (--batch 50, --seq 50). */
         public static final Workload TRAINING_DEFAULT = new Workload(50, 50);
 
         public Workload {

@@ -145,7 +145,7 @@ final class ClQueue implements AutoCloseable {
         ClDevice d = program.device;
         return new UserError(String.format(Locale.ROOT,
                 "out of OpenCL device memory: cannot allocate %s for %s on %s (%s global memory, %s already allocated"
-                        + " by this backend; %s) for model %s; use a smaller --batch, --seq-len or model",
+                        + " by this backend; %s) for model %s; use a smaller --batch, --seq or model",
                 size(bytes), what, d.name(), size(d.globalMemory()), size(allocated), why, context.get()), cause);
     }
 
@@ -306,7 +306,7 @@ final class ClQueue implements AutoCloseable {
             if (s == CL_MEM_OBJECT_ALLOCATION_FAILURE || s == CL_OUT_OF_RESOURCES || s == CL_OUT_OF_HOST_MEMORY)
                 throw new UserError("OpenCL device " + program.device.name() + " ran out of memory in " + what + " ("
                         + stringFor_errorCode(s) + ", " + size(allocated) + " allocated by this backend) for model "
-                        + context.get() + "; use a smaller --batch, --seq-len or model", e);
+                        + context.get() + "; use a smaller --batch, --seq or model", e);
             throw e;
         }
     }
