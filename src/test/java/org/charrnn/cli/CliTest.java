@@ -72,7 +72,7 @@ class CliTest {
         Path f = Files.writeString(dir.resolve("t.txt"), TestData.pseudoText(3000, 1));
         Path blocker = Files.writeString(dir.resolve("blocker"), "a file, not a directory");
         CliRun r = run("train", "--backend", "reference", "--quiet", "--data", f.toString(), "--batch", "4", "--seq", "10",
-                "--out", blocker.resolve("sub").toString());
+                "--cache-dir", dir.resolve("cache").toString(), "--out", blocker.resolve("sub").toString());
         assertOneLineError(r, "--out");
     }
 
@@ -108,7 +108,8 @@ class CliTest {
         CliRun bad = run("sample", "--checkpoint", dir.resolve("run").toString(), "--prime", "xyZ", "--backend", "reference");
         assertOneLineError(bad, "Z");
 
-        CliRun e = run("eval", "--checkpoint", dir.resolve("run").toString(), "--data", f.toString(), "--backend", "reference");
+        CliRun e = run("eval", "--checkpoint", dir.resolve("run").toString(), "--data", f.toString(), "--backend", "reference",
+                "--cache-dir", dir.resolve("cache").toString());
         assertEquals(0, e.code(), e.err());
         assertTrue(e.out().matches("(?s)loss \\d+\\.\\d+ nats/char .*bits/char .*perplexity.*"), e.out());
 
