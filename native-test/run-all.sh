@@ -5,7 +5,7 @@ set -uo pipefail
 cd "$(dirname "$0")"
 make -s "$@" || { echo "run-all.sh: build failed" >&2; exit 2; }
 status=0
-for t in test_lstm test_gru test_rnn test_loss test_reduce_optim test_embedding_dropout test_gemm; do
+for t in test_lstm test_gru test_rnn test_loss test_reduce_optim test_embedding_dropout test_gemm test_convert; do
   echo "=== $t"
   if ! "./build/$t"; then
     echo "=== $t FAILED"

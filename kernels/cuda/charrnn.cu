@@ -12,3 +12,4 @@
 #include "reduce.cu"
 #include "optim.cu"
 #include "gemm.cu"
+#include "convert.cu"

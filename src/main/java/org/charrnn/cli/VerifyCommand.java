@@ -8,9 +8,11 @@ import picocli.CommandLine.Option;
 
 import org.charrnn.backend.BackendOptions;
 import org.charrnn.backend.BackendProvider;
+import org.charrnn.backend.ReferenceBackend;
 import org.charrnn.backend.Backends;
 import org.charrnn.backend.Precision;
 import org.charrnn.util.UserError;
+import org.charrnn.verify.Tolerances;
 import org.charrnn.verify.Verifier;
 
 /** {@code charrnn verify}: checks a backend against the fp64 reference on this machine. */
@@ -20,6 +22,9 @@ import org.charrnn.verify.Verifier;
 public final class VerifyCommand implements Callable<Integer> {
     @Option(names = "--backend", required = true, description = "cuda | opencl (the backend to verify).") String backend;
     @Option(names = "--device", defaultValue = "-1", description = "Device index, as listed by 'charrnn devices'.") int device;
+    @Option(names = "--precision", defaultValue = "fp32",
+            description = "fp32 | tf32 | bf16: the precision the backend computes in; each has its own tolerance table.")
+    String precision;
     @Option(names = "--seed", defaultValue = "1", description = "Seed of the random models and inputs.") long seed;
     @Option(names = "--failures-only", description = "Print only failed checks (and the summary line).") boolean failuresOnly;
 
@@ -29,8 +34,16 @@ public final class VerifyCommand implements Callable<Integer> {
         if (p.name().equals("reference")) throw new UserError("--backend reference is the source of truth; verify cuda or opencl");
         BackendProvider.Availability a = p.probe();
         if (!a.available()) throw new UserError("backend " + p.name() + " is not available: " + a.reason());
-        BackendOptions base = BackendOptions.defaults().withDevice(device).withPrecision(Precision.FP32);
-        Verifier v = Verifier.againstReference((cfg, o) -> p.create(cfg, o.withDevice(base.device())));
+        Precision prec;
+        try {
+            prec = Precision.parse(precision);
+        } catch (IllegalArgumentException e) {
+            throw new UserError("--precision: " + e.getMessage());
+        }
+        if (prec == Precision.FP64) throw new UserError("--precision fp64 is the reference's; verify fp32, tf32 or bf16");
+        BackendOptions base = BackendOptions.defaults().withDevice(device).withPrecision(prec);
+        Verifier v = new Verifier((cfg, o) -> p.create(cfg, o.withDevice(base.device())), prec,
+                ReferenceBackend::new, Tolerances.forPrecision(prec));
         List<Verifier.Check> checks = v.run(Verifier.standardShapes(), seed);
         List<Verifier.Check> shown = failuresOnly ? checks.stream().filter(c -> !c.passed()).toList() : checks;
         String table = Verifier.table(shown);

@@ -43,6 +43,11 @@ import org.charrnn.util.UserError;
  * kernels read (clip factor applied there; the update is skipped when the norm is not finite).
  * Nothing synchronizes with the host inside a training step.
  *
+ * <p>bf16 ({@link Precision#BF16}): only GEMM operands are bf16 (see {@link Gemm}): a bf16 shadow of
+ * the parameters, rewritten after setParameters and after every optimizer step, and per-GEMM bf16
+ * copies of the activations in scratch that each workspace reserves when it is (re)allocated.
+ * Parameters, gradients, optimizer state, cell state, saved activations and the loss stay fp32.
+ *
  * <p>CUDA graphs: forward(training), backward, clip and step are deferred until {@link #step}
  * arrives; after {@link #WARMUP_STEPS} eager steps with the same shapes and buffers the whole
  * training step is captured once and replayed. Everything that varies per step is read from device
@@ -101,16 +106,15 @@ public final class CudaBackend implements Backend {
 
     /** What a captured step depends on besides device-resident scalars. */
     private record GraphKey(int T, int B, State state, Tokens tokens, ClipMode clip, double clipMax,
-                            OptimizerConfig optimizer, int generation) {}
+                            OptimizerConfig optimizer, int generation, int gemmGeneration) {}
 
     /** Creates the backend on {@code options.device()} (-1 = 0); throws {@link UserError} when it cannot. */
     public CudaBackend(ModelConfig config, BackendOptions options) {
         this.cfg = Objects.requireNonNull(config);
         this.layout = new ParamLayout(config);
         this.precision = switch (options.precision()) {
-            case FP32, TF32 -> options.precision();
-            case BF16 -> throw new UserError("--precision bf16 is not implemented by the cuda backend; use fp32 or tf32");
-            case FP64 -> throw new UserError("the cuda backend computes in fp32 or tf32; fp64 is the reference backend's");
+            case FP32, TF32, BF16 -> options.precision();
+            case FP64 -> throw new UserError("the cuda backend computes in fp32, tf32 or bf16; fp64 is the reference backend's");
         };
         this.graphs = options.cudaGraph();
         this.seed32 = (int) (options.dropoutSeed() ^ (options.dropoutSeed() >>> 32));
@@ -153,6 +157,8 @@ public final class CudaBackend implements Backend {
             norm = DeviceBuffer.floats(1, "gradient norm", model);
             scalars = DeviceBuffer.floats(4, "step scalars", model);
             params.fill(0, P, stream);
+            gemm.attachWeights(params, P);
+            gemm.refreshWeights();
             grads.fill(0, P, stream);
             norm.fill(Float.floatToRawIntBits(Float.NaN), 1, stream);
             scalars.fill(0, 4, stream);
@@ -204,6 +210,7 @@ public final class CudaBackend implements Backend {
         run("setParameters", () -> {
             flush();
             params.upload(toFloat(values), 0, stream);
+            gemm.refreshWeights();
         });
     }
 
@@ -433,7 +440,7 @@ public final class CudaBackend implements Backend {
     /** forward + backward + clip + step: replayed from a graph once warm, else launched eagerly. */
     private void wholeStep() {
         GraphKey key = new GraphKey(train.T, train.B, pendingState, train.tokens, pendingClip, pendingClipMax,
-                optimizer, generation);
+                optimizer, generation, gemm.generation());
         if (graphExec != null && key.equals(graphKey)) {
             JCudaDriver.cuGraphLaunch(graphExec, stream);
             return;
@@ -506,16 +513,16 @@ public final class CudaBackend implements Backend {
         k.elementwise(k.embeddingForward, (long) N * E, w.x.ptr, param(layout.embedding()), w.emb.ptr, N, E);
         for (int l = 0; l < L; l++) {
             int in = cfg.inputSize(l);
-            CUdeviceptr wih = param(layout.weightIh(l)), whh = param(layout.weightHh(l));
+            long wih = layout.weightIh(l).offset(), whh = layout.weightHh(l).offset(); // gemmWeight offsets
             CUdeviceptr bih = param(layout.biasIh(l)), bhh = param(layout.biasHh(l));
             // gx [N,G] = X [N,in] W_ih^T, all T steps in one GEMM
-            gemm.gemm(false, true, N, G, in, 1f, layerIn(w, l, training), in, wih, in, 0f, w.gx[l].ptr, G);
+            gemm.gemmWeight(false, true, N, G, in, 1f, layerIn(w, l, training), in, wih, in, 0f, w.gx[l].ptr, G);
             copy(w.hs[l].at(0), st.buf.at((long) (l * S) * BH), BH);
             if (S == 2) copy(w.cs[l].at(0), st.buf.at((long) (l * S + 1) * BH), BH);
             for (int t = 0; t < T; t++) {
                 long o = (long) t * BH, o1 = (long) (t + 1) * BH;
                 // gh [B,G] = h_prev W_hh^T
-                gemm.gemm(false, true, B, G, H, 1f, w.hs[l].at(o), H, whh, H, 0f, w.gh.ptr, G);
+                gemm.gemmWeight(false, true, B, G, H, 1f, w.hs[l].at(o), H, whh, H, 0f, w.gh.ptr, G);
                 switch (cfg.cell()) {
                     case LSTM -> k.elementwise(k.lstmForward, BH, w.gx[l].at((long) t * B * G), w.gh.ptr, bih, bhh,
                             w.cs[l].at(o), w.gates[l].at((long) t * B * 4 * H), w.cs[l].at(o1), w.hs[l].at(o1), B, H);
@@ -533,7 +540,7 @@ public final class CudaBackend implements Backend {
             }
         }
         ParamLayout.Tensor dw = layout.decoderWeight(), db = layout.decoderBias();
-        gemm.gemm(false, true, N, V, H, 1f, layerOut(w, L - 1, training), H, param(dw), H, 0f, w.logits.ptr, V);
+        gemm.gemmWeight(false, true, N, V, H, 1f, layerOut(w, L - 1, training), H, dw.offset(), H, 0f, w.logits.ptr, V);
         if (softmax) {
             k.launch(k.softmaxXent, N, 1, Kernels.ROW_BLOCK, 1, w.logits.ptr, param(db), w.y.ptr, w.rowLoss.ptr,
                     N, V, 1.0f / N, training ? 1 : 0);
@@ -552,10 +559,10 @@ public final class CudaBackend implements Backend {
         gemm.gemm(true, false, V, H, N, 1f, w.logits.ptr, V, top, H, 0f, grad(dw), H);
         k.elementwise(k.columnSum, V, w.logits.ptr, grad(db), N, V, 0f);
         DeviceBuffer dCur = w.dA, dNext = w.dB;
-        gemm.gemm(false, false, N, H, V, 1f, w.logits.ptr, V, param(dw), H, 0f, dCur.ptr, H);
+        gemm.gemmWeight(false, false, N, H, V, 1f, w.logits.ptr, V, dw.offset(), H, 0f, dCur.ptr, H);
         for (int l = L - 1; l >= 0; l--) {
             int in = cfg.inputSize(l);
-            CUdeviceptr wih = param(layout.weightIh(l)), whh = param(layout.weightHh(l));
+            long wih = layout.weightIh(l).offset(), whh = layout.weightHh(l).offset(); // gemmWeight offsets
             if (cfg.dropout() > 0) {
                 k.elementwise(k.dropoutBackwardDev, (long) N * H, dCur.ptr, dCur.ptr, N * H, seed32,
                         scalars.at(S_ITER), l, (float) cfg.dropout());
@@ -574,7 +581,7 @@ public final class CudaBackend implements Backend {
                             w.dgx.at(og), B, H);
                 }
                 // dh_{t-1} += dgh_t W_hh
-                gemm.gemm(false, false, B, H, G, 1f, dghBuf.at(og), G, whh, H, 1f, w.dhNext.ptr, H);
+                gemm.gemmWeight(false, false, B, H, G, 1f, dghBuf.at(og), G, whh, H, 1f, w.dhNext.ptr, H);
             }
             copy(w.stateGrad.at((long) (l * S) * BH), w.dhNext.ptr, BH);
             if (S == 2) copy(w.stateGrad.at((long) (l * S + 1) * BH), w.dc.ptr, BH);
@@ -585,7 +592,7 @@ public final class CudaBackend implements Backend {
             k.elementwise(k.columnSum, G, w.dgx.ptr, grad(layout.biasIh(l)), N, G, 0f);
             k.elementwise(k.columnSum, G, dghBuf.ptr, grad(layout.biasHh(l)), N, G, 0f);
             // dL/d(layer input) [N,in] = dgx W_ih
-            gemm.gemm(false, false, N, in, G, 1f, w.dgx.ptr, G, wih, in, 0f, dNext.ptr, in);
+            gemm.gemmWeight(false, false, N, in, G, 1f, w.dgx.ptr, G, wih, in, 0f, dNext.ptr, in);
             DeviceBuffer tmp = dCur;
             dCur = dNext;
             dNext = tmp;
@@ -618,6 +625,7 @@ public final class CudaBackend implements Backend {
             case SGD -> k.elementwise(k.sgdDev, P, params.ptr, grads.ptr, slots[0].ptr, P, norm.ptr,
                     mode, max, hyper, (float) o.momentum(), wd);
         }
+        gemm.refreshWeights(); // bf16: the GEMMs of the next step read the updated weights
     }
 
     private void copy(CUdeviceptr dst, CUdeviceptr src, long floats) {
@@ -691,6 +699,12 @@ public final class CudaBackend implements Backend {
                 stateGrad = DeviceBuffer.floats((long) L * S * B * H, gw, m);
                 stateGrad.fill(0, (long) L * S * B * H, stream);
             }
+            // bf16 operand scratch for every GEMM of this shape (see Gemm.span), so that no GEMM
+            // allocates later, in particular not inside a CUDA-graph capture. Forward: op A is the
+            // layer input [N,in], h_prev [B,H] or the top output [N,H]; backward adds dlogits [N,V]
+            // and dgx / dgh [N,G] as op A, and the weight-gradient right operands [N,in] / [N,H].
+            long inMax = Math.max(E, H);
+            gemm.reserve(training ? n * Math.max(Math.max(V, G), inMax) : n * inMax, training ? n * inMax : 0);
             this.T = T;
             this.B = B;
             this.N = N;

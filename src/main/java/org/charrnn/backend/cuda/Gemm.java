@@ -1,8 +1,14 @@
 package org.charrnn.backend.cuda;
 
 import jcuda.Pointer;
+import jcuda.cudaDataType;
+import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUstream;
+import jcuda.driver.CUstreamCaptureStatus;
+import jcuda.driver.JCudaDriver;
 import jcuda.jcublas.JCublas2;
+import jcuda.jcublas.cublasComputeType;
+import jcuda.jcublas.cublasGemmAlgo;
 import jcuda.jcublas.cublasHandle;
 import jcuda.jcublas.cublasMath;
 import jcuda.jcublas.cublasOperation;
@@ -11,34 +17,63 @@ import jcuda.runtime.cudaStream_t;
 import org.charrnn.backend.Precision;
 
 /**
- * Row-major single-precision GEMM, {@code C = alpha op(A) op(B) + beta C}, on the backend's stream:
- * cuBLAS when libcublas loads (fp32, or TF32 tensor-op math with {@link Precision#TF32}), otherwise
- * the {@code gemm_tiled} kernel.
+ * Row-major GEMM, {@code C = alpha op(A) op(B) + beta C} with fp32 C, on the backend's stream:
+ * cuBLAS when libcublas loads (fp32; TF32 tensor-op math with {@link Precision#TF32}; bf16
+ * operands with fp32 accumulation with {@link Precision#BF16}), otherwise the {@code gemm_tiled}
+ * kernel (always fp32).
  *
  * <p>cuBLAS is column-major: a row-major [M,N] matrix with leading dimension ldc is the
  * column-major [N,M] matrix C^T, so row-major C = op(A) op(B) is computed as the column-major
  * C^T = op(B)^T op(A)^T, i.e. cublasSgemm(opB, opA, N, M, K, B, ldb, A, lda, C, ldc), where a
  * row-major operand read without transposition is passed as CUBLAS_OP_N.
+ *
+ * <p>bf16: every operand is an fp32 buffer; cublasGemmEx reads bf16 copies made by the
+ * {@code f32_to_bf16} kernel (round to nearest even) with the same layout and leading dimension.
+ * Weights (operands given as an offset into the flat parameter buffer, {@link #gemmWeight}) are read
+ * from a bf16 shadow of the whole parameter buffer, which {@link #refreshWeights} rewrites; the
+ * backend calls it after every change of the parameters (upload, optimizer step). Activations are
+ * converted per GEMM into two scratch buffers owned here (one per operand), reused by every GEMM:
+ * they are on one stream, so a conversion never overtakes the GEMM that read the previous copy.
+ * Scratch is sized by {@link #reserve} when a workspace is (re)allocated, before any CUDA-graph
+ * capture; a GEMM that would still need more grows it only outside capture (inside capture that
+ * is a bug and throws), and every growth bumps {@link #generation()}, which the backend's graph key
+ * includes, so no captured graph keeps a freed pointer.
  */
 final class Gemm implements AutoCloseable {
     /** System property that skips cuBLAS (tests of the fallback path). */
     static final String FORCE_TILED = "charrnn.cuda.tiledGemm";
+    private static final int BF16_BYTES = 2;
+    private static final int CONVERT_CHUNK = 1 << 30; // elements per f32_to_bf16 launch (int n)
 
     private final Kernels kernels;
+    private final CUstream stream;
     private final cublasHandle handle; // null: tiled fallback
     private final DeviceBuffer workspace;
+    private final boolean bf16;        // cuBLAS with bf16 operands
     private final String description;
+    private final String model;
 
-    private Gemm(Kernels kernels, cublasHandle handle, DeviceBuffer workspace, String description) {
+    // bf16 only
+    private DeviceBuffer weights;      // the backend's fp32 flat parameter buffer (not owned)
+    private long weightCount;
+    private DeviceBuffer weightShadow; // bf16 [weightCount]
+    private final DeviceBuffer[] scratch = new DeviceBuffer[2]; // bf16 copies of op A, op B
+    private int generation;
+
+    private Gemm(Kernels kernels, CUstream stream, cublasHandle handle, DeviceBuffer workspace, boolean bf16,
+                 String description, String model) {
         this.kernels = kernels;
+        this.stream = stream;
         this.handle = handle;
         this.workspace = workspace;
+        this.bf16 = bf16;
         this.description = description;
+        this.model = model;
     }
 
     /** cuBLAS on {@code stream}, or the tiled kernel with one warning line when libcublas cannot be used. */
     static Gemm create(Kernels kernels, CUstream stream, Precision precision, String model) {
-        if (Boolean.getBoolean(FORCE_TILED)) return new Gemm(kernels, null, null, "gemm_tiled");
+        if (Boolean.getBoolean(FORCE_TILED)) return tiled(kernels, stream, precision, model);
         cublasHandle h = new cublasHandle();
         boolean created = false;
         DeviceBuffer ws = null;
@@ -52,7 +87,12 @@ final class Gemm implements AutoCloseable {
             JCublas2.cublasSetWorkspace(h, ws.ptr, ws.bytes);
             JCublas2.cublasSetMathMode(h, precision == Precision.TF32
                     ? cublasMath.CUBLAS_TF32_TENSOR_OP_MATH : cublasMath.CUBLAS_DEFAULT_MATH);
-            return new Gemm(kernels, h, ws, precision == Precision.TF32 ? "cuBLAS TF32" : "cuBLAS");
+            String what = switch (precision) {
+                case TF32 -> "cuBLAS TF32";
+                case BF16 -> "cuBLAS BF16";
+                default -> "cuBLAS";
+            };
+            return new Gemm(kernels, stream, h, ws, precision == Precision.BF16, what, model);
         } catch (org.charrnn.util.UserError e) {
             if (created) JCublas2.cublasDestroy(h);
             throw e;
@@ -63,20 +103,101 @@ final class Gemm implements AutoCloseable {
             }
             System.err.println("charrnn: warning: cuBLAS unavailable (" + CudaRuntime.oneLine(t)
                     + "); using the slower gemm_tiled kernel");
-            return new Gemm(kernels, null, null, "gemm_tiled");
+            return tiled(kernels, stream, precision, model);
         }
+    }
+
+    private static Gemm tiled(Kernels kernels, CUstream stream, Precision precision, String model) {
+        if (precision == Precision.BF16)
+            System.err.println("charrnn: warning: --precision bf16 needs cuBLAS; gemm_tiled computes the GEMMs in fp32");
+        return new Gemm(kernels, stream, null, null, false, "gemm_tiled", model);
     }
 
     String description() { return description; }
 
-    /** Row-major C [M,N] = alpha op(A) op(B) + beta C; op(A) [M,K], op(B) [K,N]. */
+    /** Whether GEMM operands are converted to bf16 (bf16 precision with cuBLAS). */
+    boolean bf16() { return bf16; }
+
+    /** Bumped whenever a scratch buffer is replaced: graphs captured before reference the freed one. */
+    int generation() { return generation; }
+
+    /**
+     * Registers the flat fp32 parameter buffer ({@code count} floats) that {@link #gemmWeight}
+     * offsets index; in bf16 allocates its bf16 shadow (written by {@link #refreshWeights}).
+     */
+    void attachWeights(DeviceBuffer params, long count) {
+        this.weights = params;
+        this.weightCount = count;
+        if (!bf16) return;
+        if (weightShadow != null) weightShadow.close();
+        weightShadow = null;
+        weightShadow = DeviceBuffer.allocate(count * BF16_BYTES, "bf16 copy of the parameters", model);
+    }
+
+    /** bf16: queues the conversion of the whole parameter buffer into its shadow (no-op otherwise). */
+    void refreshWeights() {
+        if (bf16) convert(weights.ptr, weightShadow.ptr, weightCount);
+    }
+
+    /**
+     * Makes the activation scratch hold operands of up to {@code aElements} (op A) and
+     * {@code bElements} (op B) floats, spans including leading-dimension gaps (see {@link #span}).
+     * Only grows; no-op unless bf16. Call outside CUDA-graph capture.
+     */
+    void reserve(long aElements, long bElements) {
+        if (!bf16) return;
+        ensureScratch(0, aElements);
+        ensureScratch(1, bElements);
+    }
+
+    /** Row-major C [M,N] = alpha op(A) op(B) + beta C; op(A) [M,K], op(B) [K,N]; A and B activations. */
     void gemm(boolean transA, boolean transB, int M, int N, int K, float alpha,
               Pointer A, int lda, Pointer B, int ldb, float beta, Pointer C, int ldc) {
         if (M == 0 || N == 0) return;
+        if (!bf16) {
+            fp32(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+            return;
+        }
+        long sa = span(transA, M, K, lda), sb = span(transB, K, N, ldb);
+        ensureScratch(0, sa);
+        ensureScratch(1, sb);
+        convert(A, scratch[0].ptr, sa);
+        convert(B, scratch[1].ptr, sb);
+        gemmEx(transA, transB, M, N, K, alpha, scratch[0].ptr, lda, scratch[1].ptr, ldb, beta, C, ldc);
+    }
+
+    /**
+     * As {@link #gemm}, with B the weight tensor at element {@code weightOffset} of the attached
+     * parameter buffer (in bf16 read from the shadow, which must be current).
+     */
+    void gemmWeight(boolean transA, boolean transB, int M, int N, int K, float alpha,
+                    Pointer A, int lda, long weightOffset, int ldb, float beta, Pointer C, int ldc) {
+        if (M == 0 || N == 0) return;
+        if (!bf16) {
+            fp32(transA, transB, M, N, K, alpha, A, lda, weights.at(weightOffset), ldb, beta, C, ldc);
+            return;
+        }
+        long sa = span(transA, M, K, lda);
+        ensureScratch(0, sa);
+        convert(A, scratch[0].ptr, sa);
+        Pointer w = weightOffset == 0 ? weightShadow.ptr : weightShadow.ptr.withByteOffset(weightOffset * BF16_BYTES);
+        gemmEx(transA, transB, M, N, K, alpha, scratch[0].ptr, lda, w, ldb, beta, C, ldc);
+    }
+
+    /**
+     * Elements from the first to the last element of a row-major operand op(X) [rows, cols] with
+     * leading dimension ld (X stored [cols, rows] when transposed); 0 when it has none.
+     */
+    static long span(boolean trans, int rows, int cols, int ld) {
+        long storedRows = trans ? cols : rows, storedCols = trans ? rows : cols;
+        if (storedRows <= 0 || storedCols <= 0) return 0;
+        return (storedRows - 1) * ld + storedCols;
+    }
+
+    private void fp32(boolean transA, boolean transB, int M, int N, int K, float alpha,
+                      Pointer A, int lda, Pointer B, int ldb, float beta, Pointer C, int ldc) {
         if (handle != null) {
-            JCublas2.cublasSgemm(handle,
-                    transB ? cublasOperation.CUBLAS_OP_T : cublasOperation.CUBLAS_OP_N,
-                    transA ? cublasOperation.CUBLAS_OP_T : cublasOperation.CUBLAS_OP_N,
+            JCublas2.cublasSgemm(handle, op(transB), op(transA),
                     N, M, K, Pointer.to(new float[] {alpha}), B, ldb, A, lda,
                     Pointer.to(new float[] {beta}), C, ldc);
         } else {
@@ -86,9 +207,55 @@ final class Gemm implements AutoCloseable {
         }
     }
 
+    /** bf16 A16, B16 (layouts and leading dimensions of the fp32 operands), fp32 C, fp32 accumulation. */
+    private void gemmEx(boolean transA, boolean transB, int M, int N, int K, float alpha,
+                        Pointer A16, int lda, Pointer B16, int ldb, float beta, Pointer C, int ldc) {
+        JCublas2.cublasGemmEx(handle, op(transB), op(transA), N, M, K,
+                Pointer.to(new float[] {alpha}),
+                B16, cudaDataType.CUDA_R_16BF, ldb,
+                A16, cudaDataType.CUDA_R_16BF, lda,
+                Pointer.to(new float[] {beta}),
+                C, cudaDataType.CUDA_R_32F, ldc,
+                cublasComputeType.CUBLAS_COMPUTE_32F, cublasGemmAlgo.CUBLAS_GEMM_DEFAULT);
+    }
+
+    private static int op(boolean trans) {
+        return trans ? cublasOperation.CUBLAS_OP_T : cublasOperation.CUBLAS_OP_N;
+    }
+
+    /** Queues dst[i] = bf16(src[i]) for i < n. */
+    private void convert(Pointer src, CUdeviceptr dst, long n) {
+        for (long i = 0; i < n; i += CONVERT_CHUNK) {
+            int c = (int) Math.min(CONVERT_CHUNK, n - i);
+            Pointer s = i == 0 ? src : src.withByteOffset(i * 4);
+            Pointer d = i == 0 ? dst : dst.withByteOffset(i * BF16_BYTES);
+            kernels.elementwise(kernels.f32ToBf16, c, s, d, c);
+        }
+    }
+
+    /** Grows scratch[i] to hold {@code elements} bf16 values; never while the stream is being captured. */
+    private void ensureScratch(int i, long elements) {
+        long bytes = Math.max(1, elements) * BF16_BYTES;
+        if (scratch[i] != null && scratch[i].bytes >= bytes) return;
+        int[] status = new int[1];
+        JCudaDriver.cuStreamIsCapturing(stream, status);
+        if (status[0] != CUstreamCaptureStatus.CU_STREAM_CAPTURE_STATUS_NONE)
+            throw new IllegalStateException("bf16 GEMM scratch must grow to " + bytes
+                    + " bytes during CUDA-graph capture; it is reserved before capture");
+        if (scratch[i] != null) {
+            JCudaDriver.cuStreamSynchronize(stream); // queued work may still read the old copy
+            scratch[i].close();
+            scratch[i] = null;
+        }
+        scratch[i] = DeviceBuffer.allocate(bytes, "bf16 GEMM operand scratch", model);
+        generation++;
+    }
+
     @Override
     public void close() {
         if (handle != null) JCublas2.cublasDestroy(handle);
         if (workspace != null) workspace.close();
+        if (weightShadow != null) weightShadow.close();
+        for (DeviceBuffer b : scratch) if (b != null) b.close();
     }
 }

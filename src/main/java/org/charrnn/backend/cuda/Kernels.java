@@ -26,7 +26,7 @@ final class Kernels implements AutoCloseable {
     final CUfunction lstmForward, lstmBackward, gruForward, gruBackward, rnnForward, rnnBackward;
     final CUfunction dropoutForwardDev, dropoutBackwardDev, softmaxXent;
     final CUfunction columnSum, sumSquaresPartial, sumFinal, clipValue;
-    final CUfunction adamDev, rmspropDev, adagradDev, sgdDev, gemmTiled;
+    final CUfunction adamDev, rmspropDev, adagradDev, sgdDev, gemmTiled, f32ToBf16;
 
     Kernels(byte[] fatbin, CUstream stream) {
         this.stream = stream;
@@ -54,6 +54,7 @@ final class Kernels implements AutoCloseable {
         adagradDev = fn("adagrad_step_dev");
         sgdDev = fn("sgd_step_dev");
         gemmTiled = fn("gemm_tiled");
+        f32ToBf16 = fn("f32_to_bf16");
     }
 
     private CUfunction fn(String name) {
