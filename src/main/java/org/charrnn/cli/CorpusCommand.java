@@ -8,13 +8,13 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import org.charrnn.data.Corpus;
 import org.charrnn.data.CorpusOptions;
 import org.charrnn.data.Datasets;
-import org.charrnn.data.Encoding;
 import org.charrnn.data.LinuxCorpus;
 import org.charrnn.util.ProgressBar;
 
@@ -67,20 +67,13 @@ public final class CorpusCommand implements Callable<Integer> {
         @Option(names = "--data", required = true, paramLabel = "FILE|shakespeare", description = "Corpus file, or 'shakespeare' for tiny-shakespeare.")
         String data;
 
-        @Option(names = "--encoding", defaultValue = "utf8", description = "utf8 | bytes (default: ${DEFAULT-VALUE}).")
-        String encoding;
-
-        @Option(names = "--max-vocab", defaultValue = "0", description = "Map the rarest symbols beyond N to one unknown symbol (0 = no limit).")
-        int maxVocab;
+        @Mixin DataOptionsMixin dataOptions;
 
         @Option(names = "--val-frac", defaultValue = "0.05", description = "Validation fraction (default: ${DEFAULT-VALUE}).")
         double valFrac;
 
         @Option(names = "--test-frac", defaultValue = "0", description = "Test fraction (default: ${DEFAULT-VALUE}).")
         double testFrac;
-
-        @Option(names = "--cache-dir", paramLabel = "DIR", description = "Cache directory (default: $CHARRNN_HOME or ~/.cache/charrnn).")
-        Path cacheDir;
 
         @Option(names = "--no-cache", description = "Encode on the heap and write no cache file.")
         boolean noCache;
@@ -93,10 +86,10 @@ public final class CorpusCommand implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            Path cache = cacheDir != null ? cacheDir : Datasets.defaultCacheDir();
             boolean bars = !quiet && ProgressBar.interactive();
-            Path file = Datasets.resolve(data, cache, new ProgressBar(System.err, "download", bars));
-            CorpusOptions opt = new CorpusOptions(Encoding.parse(encoding), maxVocab, valFrac, testFrac, noCache ? null : cache);
+            Path file = Datasets.resolve(data, dataOptions.cacheDir(), new ProgressBar(System.err, "download", bars));
+            CorpusOptions opt = dataOptions.options(valFrac, testFrac);
+            if (noCache) opt = opt.withCacheDir(null);
             PrintWriter o = spec.commandLine().getOut();
             try (Corpus c = Corpus.open(file, opt, new ProgressBar(System.err, "encoding", bars))) {
                 o.println(c.summary());
