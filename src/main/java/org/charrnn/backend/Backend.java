@@ -109,6 +109,35 @@ public interface Backend extends AutoCloseable {
     /** Blocks until every queued operation has finished (for timing); a no-op on the reference. */
     default void synchronize() {}
 
+    /**
+     * Measures device time of the work queued between {@link #start()} and {@link #stopMillis()}
+     * (CUDA: events recorded on the backend's stream; elsewhere: the host clock around a
+     * {@link Backend#synchronize()}). {@code stopMillis} waits for the work to finish.
+     */
+    interface Timer extends AutoCloseable {
+        void start();
+
+        double stopMillis();
+
+        @Override
+        default void close() {}
+    }
+
+    /** A timer for this backend's device work (see {@link Timer}). */
+    default Timer timer() {
+        return new Timer() {
+            private long t0;
+
+            @Override public void start() { t0 = System.nanoTime(); }
+
+            @Override
+            public double stopMillis() {
+                synchronize();
+                return (System.nanoTime() - t0) / 1e6;
+            }
+        };
+    }
+
     /** Peak memory this backend has allocated for the model so far, in bytes (device memory on GPUs, heap arrays on the reference). */
     default long peakMemoryBytes() { return 0; }
 

@@ -25,8 +25,9 @@ import org.charrnn.util.Progress;
  * <p>A step is forward + loss, backward, clip (global norm 5) and an Adam update (lr 2e-3) over a
  * [T, B] window of seeded random tokens (V = 65) uploaded once; windows advance through the
  * sequence as the trainer's do, carrying the recurrent state. After {@code warmup} untimed steps,
- * each of {@code steps} plain steps is timed as: clock, step, {@link Backend#synchronize()}, clock,
- * so the time includes all queued device work and no host read-back (no loss or norm is read). The
+ * each of {@code steps} plain steps is timed by the backend's {@link Backend#timer()} (CUDA events
+ * around the step on CUDA; elsewhere clock, step, {@link Backend#synchronize()}, clock), so the time
+ * includes all queued device work and no host read-back (no loss or norm is read). The
  * forward / backward / update split comes from {@code splitSteps} further instrumented steps with a
  * synchronize after every phase (on CUDA these run eagerly, not as a replayed graph, so their sum can
  * exceed the plain step).
@@ -86,12 +87,13 @@ public final class BenchRunner {
                 }
                 b.synchronize();
                 double[] ms = new double[s.steps()];
-                for (int i = 0; i < s.steps(); i++) {
-                    long t0 = System.nanoTime();
-                    st.step();
-                    b.synchronize();
-                    ms[i] = (System.nanoTime() - t0) / 1e6;
-                    progress.update(++done, total, String.format(java.util.Locale.ROOT, "%.1f ms/step", ms[i]));
+                try (Backend.Timer timer = b.timer()) {
+                    for (int i = 0; i < s.steps(); i++) {
+                        timer.start();
+                        st.step();
+                        ms[i] = timer.stopMillis();
+                        progress.update(++done, total, String.format(java.util.Locale.ROOT, "%.1f ms/step", ms[i]));
+                    }
                 }
                 double[] fw = new double[s.splitSteps()], bw = new double[s.splitSteps()], up = new double[s.splitSteps()];
                 for (int i = 0; i < s.splitSteps(); i++) {
