@@ -165,6 +165,22 @@ public final class ReferenceBackend implements Backend {
         double[] logits;    // [N, V] logits (decoder output + bias)
         double[] probs;     // [N, V] softmax(logits); backward turns it into dL/dlogits
         double[] rowLoss;   // [N]
+        // backward scratch (training workspace only), sized with the window
+        double[] dOut;      // [N, H] dL/d(output of the current layer)
+        double[] dX;        // [N, max(E, H)] dL/d(input of the current layer)
+        double[] dgx, dgh;  // [N, G] dL/d(gx), dL/d(gh) (dgh is used for GRU only; other cells share dgx)
+        double[] dhNext;    // [B, H] dL/dh_{t-1} through the recurrence
+        double[] dc;        // [B, H] LSTM dL/dc carried backwards
+
+        void ensureBackward() {
+            int H = cfg.hidden(), G = cfg.gateWidth();
+            dOut = grow(dOut, N * H);
+            dX = grow(dX, N * Math.max(cfg.embedding(), H));
+            dgx = grow(dgx, N * G);
+            if (cfg.cell() == CellType.GRU) dgh = grow(dgh, N * G);
+            dhNext = grow(dhNext, B * H);
+            dc = grow(dc, B * H);
+        }
 
         void ensure(int T, int B, boolean training) {
             this.T = T;
@@ -386,14 +402,15 @@ public final class ReferenceBackend implements Backend {
         int wd = layout.decoderWeight().offset();
         parallelRows(V, (r0, r1) -> DenseMath.aTb(dlog, 0, o, oOff, grads, wd, r0, r1, V, H, N));
         DenseMath.columnSum(dlog, 0, N, V, grads, layout.decoderBias().offset());
-        double[] dOut = new double[N * H];  // dL/d(output of layer l) before its dropout
+        w.ensureBackward();
+        double[] dOut = w.dOut;  // dL/d(output of layer l) before its dropout
         parallelRows(N, (r0, r1) -> DenseMath.ab(dlog, 0, params, wd, dOut, 0, r0, r1, H, V, false));
 
         for (int l = L - 1; l >= 0; l--) {
             dropoutBackward(w, l, dOut);
-            double[] dX = layerBackward(w, l, dOut, S);
-            if (l > 0) System.arraycopy(dX, 0, dOut, 0, N * H);
-            else embeddingBackward(w, dX);
+            layerBackward(w, l, S);
+            if (l > 0) System.arraycopy(w.dX, 0, dOut, 0, N * H);
+            else embeddingBackward(w, w.dX);
         }
     }
 
@@ -406,18 +423,18 @@ public final class ReferenceBackend implements Backend {
     }
 
     /**
-     * BPTT through layer l. dOut [N,H] = dL/dh_t from above for t in [0,T). Writes the layer's
-     * weight and bias gradients (=) and its part of the initial-state gradient, and returns
-     * dL/dX [N, in_l].
+     * BPTT through layer l. w.dOut [N,H] = dL/dh_t from above for t in [0,T). Writes the layer's
+     * weight and bias gradients (=), its part of the initial-state gradient, and w.dX [N, in_l] =
+     * dL/dX (=).
      */
-    private double[] layerBackward(Workspace w, int l, double[] dOut, int S) {
+    private void layerBackward(Workspace w, int l, int S) {
         int T = w.T, B = w.B, N = w.N, H = cfg.hidden(), G = cfg.gateWidth(), in = cfg.inputSize(l);
         int whh = layout.weightHh(l).offset(), wih = layout.weightIh(l).offset();
         CellType cell = cfg.cell();
-        double[] dgx = new double[N * G];                         // [N,G] dL/d(gx)
-        double[] dgh = cell == CellType.GRU ? new double[N * G] : dgx;  // [N,G] dL/d(gh); same as dgx unless GRU
-        double[] dhNext = new double[B * H];                      // dL/dh_{t-1} through the recurrence
-        double[] dc = new double[B * H];                          // LSTM dL/dc carried backwards
+        double[] dOut = w.dOut, dgx = w.dgx, dhNext = w.dhNext, dc = w.dc;
+        double[] dgh = cell == CellType.GRU ? w.dgh : dgx;       // dL/d(gh) equals dL/d(gx) unless GRU
+        Arrays.fill(dhNext, 0, B * H, 0.0);
+        Arrays.fill(dc, 0, B * H, 0.0);
         double[] hs = w.hs[l];
         for (int t = T - 1; t >= 0; t--) {
             switch (cell) {
@@ -439,9 +456,8 @@ public final class ReferenceBackend implements Backend {
         DenseMath.columnSum(dgx, 0, N, G, grads, layout.biasIh(l).offset());
         DenseMath.columnSum(dgh, 0, N, G, grads, layout.biasHh(l).offset());
         // dX [N,in] = dgx W_ih
-        double[] dX = new double[N * in];
+        double[] dX = w.dX;
         parallelRows(N, (r0, r1) -> DenseMath.ab(dgx, 0, params, wih, dX, 0, r0, r1, in, G, false));
-        return dX;
     }
 
     /**
