@@ -35,19 +35,17 @@ public final class Chart {
                 Comparator.comparingInt((PanelKey k) -> cellOrder(k.cell())).thenComparing(PanelKey::cell)
                         .thenComparingInt(PanelKey::batch).thenComparingInt(PanelKey::seq)
                         .thenComparingInt(PanelKey::layers));
-        TreeSet<String> seriesNames = new TreeSet<>(Comparator.comparing((String s) -> s.startsWith("pytorch") ? 1 : 0)
-                .thenComparing(s -> s));
         double yMin = Double.POSITIVE_INFINITY, yMax = 0;
         for (JsonRows r : rows) {
             if (!(r.charsPerS() > 0)) continue;
             PanelKey k = new PanelKey(r.cell(), r.layers(), r.batch(), r.seq());
             panels.computeIfAbsent(k, x -> new LinkedHashMap<>())
                     .computeIfAbsent(r.variant(), x -> new TreeMap<>()).put(r.hidden(), r.charsPerS());
-            seriesNames.add(r.variant());
             yMin = Math.min(yMin, r.charsPerS());
             yMax = Math.max(yMax, r.charsPerS());
         }
         if (panels.isEmpty()) throw new IllegalArgumentException("no benchmark rows with a positive chars/s");
+        List<String> seriesNames = seriesNames(rows);
         Map<String, String> colour = new LinkedHashMap<>();
         for (String s : seriesNames) colour.put(s, PALETTE[colour.size() % PALETTE.length]);
         int lo = (int) Math.floor(Math.log10(yMin)), hi = (int) Math.ceil(Math.log10(yMax));
