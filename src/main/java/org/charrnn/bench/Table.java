@@ -27,7 +27,7 @@ public final class Table {
         List<String[]> all = new ArrayList<>();
         all.add(HEADER);
         for (BenchResult r : rows) all.add(cells(r));
-        return align(all, 7, 13);
+        return align(all, 3, 13);
     }
 
     /** A Markdown table of {@code rows}. */
@@ -57,7 +57,7 @@ public final class Table {
             StringBuilder line = new StringBuilder();
             for (int c = 0; c < cols; c++) {
                 if (c > 0) line.append("  ");
-                boolean right = (c >= 3 && c <= 6) || (c >= firstNumeric && c <= lastNumeric);
+                boolean right = c >= firstNumeric && c <= lastNumeric;
                 String pad = " ".repeat(w[c] - r[c].length());
                 line.append(right ? pad + r[c] : r[c] + (c == cols - 1 ? "" : pad));
             }
