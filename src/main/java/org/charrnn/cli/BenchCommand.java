@@ -28,6 +28,7 @@ import org.charrnn.bench.Compare;
 import org.charrnn.bench.Grids;
 import org.charrnn.bench.JsonRows;
 import org.charrnn.bench.Table;
+import org.charrnn.io.AtomicFile;
 import org.charrnn.model.CellType;
 import org.charrnn.util.ProgressBar;
 import org.charrnn.util.UserError;
@@ -162,9 +163,7 @@ public final class BenchCommand implements Callable<Integer> {
         if (compare) System.out.print(Compare.markdown(rows));
         if (chart != null) {
             try {
-                Path parent = chart.toAbsolutePath().getParent();
-                if (parent != null) Files.createDirectories(parent);
-                Files.writeString(chart, Chart.svg(rows, title), StandardCharsets.UTF_8);
+                AtomicFile.writeString(chart, Chart.svg(rows, title));
             } catch (IOException e) {
                 throw new UserError("cannot write " + chart + ": " + e.getMessage(), e);
             }
