@@ -61,12 +61,6 @@ public final class CellsCommand implements Callable<Integer> {
             sel = CellsPage.Selection.top(l, top != null ? top : 5);
         }
         CellsPage.Analysis a = CellsPage.analyse(model, enc, sel, fs, perFeature);
-        Path parent = out.toAbsolutePath().getParent();
-        try {
-            if (parent != null) Files.createDirectories(parent);
-        } catch (IOException e) {
-            throw new UserError("cannot write " + out + ": " + e.getMessage(), e);
-        }
         CellsPage.write(out, a, text.getFileName().toString());
         List<String> best = new ArrayList<>();
         for (CellsPage.FeatureResult f : a.features())

@@ -1,6 +1,5 @@
 package org.charrnn.cli;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -22,13 +21,7 @@ public final class ReportCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Path target = out != null ? out : run.resolve("report.html");
-        Path parent = target.toAbsolutePath().getParent();
         if (!Files.isDirectory(run)) throw new UserError("run directory not found: " + run);
-        try {
-            if (parent != null) Files.createDirectories(parent);
-        } catch (IOException e) {
-            throw new UserError("cannot write " + target + ": " + e.getMessage(), e);
-        }
         ReportPage.write(run, target);
         System.err.println("wrote " + target);
         return 0;
