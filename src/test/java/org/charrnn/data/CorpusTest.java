@@ -361,10 +361,8 @@ class CorpusTest {
 
     @Test
     void shakespeareSummaryAndCacheTiming() throws IOException {
-        String p = System.getProperty("charrnn.shakespeare");
-        org.junit.jupiter.api.Assumptions.assumeTrue(p != null && Files.isRegularFile(Path.of(p)),
-                "tiny-shakespeare not available (system property charrnn.shakespeare=" + p + ")");
-        Path f = Path.of(p);
+        Path f = org.charrnn.testutil.TestData.shakespeare();
+        org.junit.jupiter.api.Assumptions.assumeTrue(f != null, "tiny-shakespeare not available (system property charrnn.shakespeare)");
         CorpusOptions o = opts().withCacheDir(dir.resolve("cache"));
         String heapText;
         try (Corpus c = Corpus.open(f, opts(), Progress.NONE)) {

@@ -17,6 +17,7 @@ import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
+import org.charrnn.testutil.TestData;
 import org.charrnn.util.Progress;
 import org.charrnn.util.UserError;
 import org.junit.jupiter.api.AfterEach;
@@ -226,10 +227,9 @@ class DatasetsTest {
     }
 
     private static Path shakespeare() {
-        String p = System.getProperty("charrnn.shakespeare");
-        Assumptions.assumeTrue(p != null && Files.isRegularFile(Path.of(p)),
-                "tiny-shakespeare not available (system property charrnn.shakespeare=" + p + ")");
-        return Path.of(p);
+        Path p = TestData.shakespeare();
+        Assumptions.assumeTrue(p != null, "tiny-shakespeare not available (system property charrnn.shakespeare)");
+        return p;
     }
 
     @Test
