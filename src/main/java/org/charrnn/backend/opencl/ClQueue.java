@@ -60,6 +60,13 @@ final class ClQueue implements AutoCloseable {
     private long allocated;
     private boolean closed;
     private long peak;
+    /**
+     * Scratch for scalar kernel arguments and fill patterns, reused by every launch: clSetKernelArg
+     * and clEnqueueFillBuffer copy the value before they return, so no launch allocates them.
+     */
+    private final int[] intScratch = new int[1];
+    private final float[] floatScratch = new float[1];
+    private final Pointer intArg = Pointer.to(intScratch), floatArg = Pointer.to(floatScratch);
 
     /** A queue with the device's kernel variant (or the one -Dcharrnn.opencl.kernels names). */
     ClQueue(ClProgram program, Supplier<String> context) {
@@ -161,8 +168,9 @@ final class ClQueue implements AutoCloseable {
 
     void fill(ClBuffer b, float value, long offFloats, long floats) {
         if (floats <= 0) return;
-        run(() -> clEnqueueFillBuffer(queue, b.mem, Pointer.to(new float[] {value}), Sizeof.cl_float,
-                offFloats * 4, floats * 4, 0, null, null), "fill");
+        floatScratch[0] = value;
+        run(() -> clEnqueueFillBuffer(queue, b.mem, floatArg, Sizeof.cl_float, offFloats * 4, floats * 4, 0, null, null),
+                "fill");
     }
 
     void copy(ClBuffer src, long srcOff, ClBuffer dst, long dstOff, long floats) {
@@ -212,10 +220,15 @@ final class ClQueue implements AutoCloseable {
         cl_kernel k = kernel(name);
         for (int i = 0; i < args.length; i++) {
             Object a = args[i];
-            if (a instanceof ClBuffer b) clSetKernelArg(k, i, Sizeof.cl_mem, Pointer.to(b.mem));
-            else if (a instanceof Integer v) clSetKernelArg(k, i, Sizeof.cl_int, Pointer.to(new int[] {v}));
-            else if (a instanceof Float v) clSetKernelArg(k, i, Sizeof.cl_float, Pointer.to(new float[] {v}));
-            else throw new IllegalArgumentException("unsupported kernel argument " + a);
+            if (a instanceof ClBuffer b) {
+                clSetKernelArg(k, i, Sizeof.cl_mem, b.arg);
+            } else if (a instanceof Integer v) {
+                intScratch[0] = v;
+                clSetKernelArg(k, i, Sizeof.cl_int, intArg);
+            } else if (a instanceof Float v) {
+                floatScratch[0] = v;
+                clSetKernelArg(k, i, Sizeof.cl_float, floatArg);
+            } else throw new IllegalArgumentException("unsupported kernel argument " + a);
         }
         long[] g = new long[global.length];
         for (int d = 0; d < g.length; d++) g[d] = (global[d] + local[d] - 1) / local[d] * local[d];
