@@ -8,17 +8,14 @@ import java.net.URI;
 import java.net.UnknownHostException;
 import java.net.HttpURLConnection;
 import java.net.SocketTimeoutException;
-import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Map;
+import org.charrnn.io.AtomicFile;
 import org.charrnn.util.Progress;
 import org.charrnn.util.UserError;
 
@@ -154,14 +151,7 @@ public final class Datasets {
             String sha = HexFormat.of().formatHex(md.digest());
             if (!sha.equals(n.sha256()))
                 throw new UserError(what + "checksum mismatch (SHA-256 " + sha + ", expected " + n.sha256() + "); " + how);
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                ch.force(true);
-            }
-            try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
+            AtomicFile.commit(tmp, target);
             ok = true;
         } catch (SocketTimeoutException e) {
             throw new UserError(what + "no answer in time (offline?); " + how, e);

@@ -7,7 +7,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileVisitOption;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -29,6 +28,7 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.compressors.bzip2.BZip2CompressorInputStream;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
 import org.apache.commons.compress.compressors.xz.XZCompressorInputStream;
+import org.charrnn.io.AtomicFile;
 import org.charrnn.util.Progress;
 import org.charrnn.util.UserError;
 
@@ -105,14 +105,7 @@ public final class LinuxCorpus {
             long files;
             if (Files.isDirectory(source)) files = fromDirectory(source, tmp, counter, progress);
             else files = fromArchive(source, tmp, counter, progress);
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                ch.force(true);
-            }
-            try {
-                Files.move(tmp, outAbs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, outAbs, StandardCopyOption.REPLACE_EXISTING);
-            }
+            AtomicFile.commit(tmp, outAbs);
             ok = true;
             return new Stats(out, files, counter.bytes, counter.chars.cardinality(), counter.byteValues.cardinality(),
                     counter.invalidFiles, List.copyOf(counter.invalidExamples), (System.nanoTime() - t0) / 1e9);

@@ -5,7 +5,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -13,6 +12,8 @@ import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
+
+import org.charrnn.io.AtomicFile;
 import java.util.HexFormat;
 
 /**
@@ -185,14 +186,9 @@ final class TokenCache {
                 flush();
                 if (written != header.count())
                     throw new IllegalStateException("wrote " + written + " symbols, expected " + header.count());
-                if (!scratch) ch.force(true);
                 ch.close();
-                try {
-                    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-                } catch (AtomicMoveNotSupportedException e) {
-                    Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-                }
-                if (!scratch) syncDirectory(target.getParent());
+                if (scratch) Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING); // never kept: no fsync
+                else AtomicFile.commit(tmp, target);
                 try (FileChannel r = FileChannel.open(target, StandardOpenOption.READ)) {
                     return new MappedTokens(r, headerLength, header.count(), header.width());
                 } finally {
@@ -216,14 +212,6 @@ final class TokenCache {
             Files.deleteIfExists(p);
         } catch (IOException e) {
             p.toFile().deleteOnExit(); // platforms that cannot delete a mapped file
-        }
-    }
-
-    private static void syncDirectory(Path dir) {
-        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-            d.force(true);
-        } catch (IOException | RuntimeException ignored) {
-            // not every platform can open a directory; the rename is still atomic
         }
     }
 
