@@ -12,9 +12,9 @@ import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
+import java.util.HexFormat;
 
 import org.charrnn.io.AtomicFile;
-import java.util.HexFormat;
 
 /**
  * The on-disk cache of an encoded corpus: {@code <cacheDir>/encoded/<key hash>.tokens}, where the
