@@ -220,8 +220,7 @@ public final class Verifier {
         boolean ok = true;
         for (int i = 0; i < a.length; i++) {
             double d = Math.abs(a[i] - ref[i]);
-            if (Double.isNaN(d)) {
-                if (Double.isNaN(a[i]) && Double.isNaN(ref[i])) continue;
+            if (Double.isNaN(d)) {   // NaN in either, or infinities of one sign: never a match
                 ok = false;
                 maxAbs = Double.NaN;
                 continue;

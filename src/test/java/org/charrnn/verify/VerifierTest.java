@@ -52,6 +52,14 @@ class VerifierTest {
         assertTrue(Verifier.table(checks).contains("FAIL"));
     }
 
+    @Test
+    void nanFailsEvenWhereTheReferenceIsNaN() {
+        Verifier v = Verifier.againstReference(ReferenceBackend::new);
+        assertFalse(v.compare("both", new double[] {Double.NaN}, new double[] {Double.NaN}, Tolerances.Kind.LOSS).passed());
+        assertFalse(v.compare("one", new double[] {Double.NaN}, new double[] {1}, Tolerances.Kind.LOSS).passed());
+        assertTrue(v.compare("close", new double[] {1 + 1e-6}, new double[] {1}, Tolerances.Kind.LOSS).passed());
+    }
+
     /** The reference with one gradient element of rnn.bias_hh_l1 off by 1e-4 in the host copy. */
     private static final class Perturbed implements Backend {
         private final Backend d;
