@@ -140,7 +140,7 @@ class OpenClKernelTest {
             }
             double ss = 0;
             for (float v : g) ss += (double) v * v;
-            assertEquals(Math.sqrt(ss), first, 1e-5 * Math.sqrt(ss));
+            assertEquals(Math.sqrt(ss), first, 1e-6 + 1e-5 * Math.sqrt(ss));
             q.columnSum(ab, 3, cs, 1, N, C, 0f);
             float[] got = q.read(cs, 0, C + 1);
             for (int c = 0; c < C; c++) {
