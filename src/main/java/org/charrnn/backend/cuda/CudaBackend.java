@@ -21,6 +21,7 @@ import jcuda.driver.JCudaDriver;
 import org.charrnn.backend.Backend;
 import org.charrnn.backend.BackendOptions;
 import org.charrnn.backend.ClipMode;
+import org.charrnn.backend.Dropout;
 import org.charrnn.backend.OptimizerConfig;
 import org.charrnn.backend.OptimizerKind;
 import org.charrnn.backend.Precision;
@@ -119,7 +120,7 @@ public final class CudaBackend implements Backend {
             case FP64 -> throw new UserError("the cuda backend computes in fp32, tf32 or bf16; fp64 is the reference backend's");
         };
         this.graphs = options.cudaGraph();
-        this.seed32 = (int) (options.dropoutSeed() ^ (options.dropoutSeed() >>> 32));
+        this.seed32 = Dropout.seed32(options.dropoutSeed());
         this.model = config.describe();
         this.L = config.layers();
         this.V = config.vocabSize();
