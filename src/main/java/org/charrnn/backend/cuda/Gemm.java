@@ -44,6 +44,8 @@ final class Gemm implements AutoCloseable {
     static final String FORCE_TILED = "charrnn.cuda.tiledGemm";
     private static final int BF16_BYTES = 2;
     private static final int CONVERT_CHUNK = 1 << 30; // elements per f32_to_bf16 launch (int n)
+    // host alpha / beta of the values the backend uses (cuBLAS reads host scalars before returning)
+    private static final Pointer ZERO = Pointer.to(new float[] {0f}), ONE = Pointer.to(new float[] {1f});
 
     private final Kernels kernels;
     private final CUstream stream;
@@ -198,8 +200,7 @@ final class Gemm implements AutoCloseable {
                       Pointer A, int lda, Pointer B, int ldb, float beta, Pointer C, int ldc) {
         if (handle != null) {
             JCublas2.cublasSgemm(handle, op(transB), op(transA),
-                    N, M, K, Pointer.to(new float[] {alpha}), B, ldb, A, lda,
-                    Pointer.to(new float[] {beta}), C, ldc);
+                    N, M, K, scalar(alpha), B, ldb, A, lda, scalar(beta), C, ldc);
         } else {
             int gx = (N + Kernels.TILE - 1) / Kernels.TILE, gy = (M + Kernels.TILE - 1) / Kernels.TILE;
             kernels.launch(kernels.gemmTiled, gx, gy, Kernels.TILE, Kernels.TILE,
@@ -211,12 +212,18 @@ final class Gemm implements AutoCloseable {
     private void gemmEx(boolean transA, boolean transB, int M, int N, int K, float alpha,
                         Pointer A16, int lda, Pointer B16, int ldb, float beta, Pointer C, int ldc) {
         JCublas2.cublasGemmEx(handle, op(transB), op(transA), N, M, K,
-                Pointer.to(new float[] {alpha}),
+                scalar(alpha),
                 B16, cudaDataType.CUDA_R_16BF, ldb,
                 A16, cudaDataType.CUDA_R_16BF, lda,
-                Pointer.to(new float[] {beta}),
+                scalar(beta),
                 C, cudaDataType.CUDA_R_32F, ldc,
                 cublasComputeType.CUBLAS_COMPUTE_32F, cublasGemmAlgo.CUBLAS_GEMM_DEFAULT);
+    }
+
+    /** A host pointer to {@code v}; 0 and 1 (every GEMM of the backend) without allocating per call. */
+    private static Pointer scalar(float v) {
+        if (Float.floatToRawIntBits(v) == 0) return ZERO;
+        return v == 1f ? ONE : Pointer.to(new float[] {v});
     }
 
     private static int op(boolean trans) {
