@@ -53,7 +53,6 @@ public final class OpenClBackend implements Backend {
     private Workspace train, infer;
     private StepSpace stepSpace;
     private boolean haveTrainingForward;
-    private int lastN;                 // T*B of the last forward (loss divisor)
     private Workspace lastForward;
     private ClBuffer stateGrad;        // [L][S][B][H]
     private int stateGradB;
@@ -284,7 +283,6 @@ public final class OpenClBackend implements Backend {
         q.launch1(tok.u16() ? "gather_window_u16" : "gather_window_u8", w.N,
                 tok.buffer(), w.starts, T, B, w.x, w.y);
         runForward(w, st, training);
-        lastN = w.N;
         lastForward = w;
         if (training) haveTrainingForward = true;
     }
@@ -374,7 +372,7 @@ public final class OpenClBackend implements Backend {
     public double loss() {
         Workspace w = lastForward;
         if (w == null) return Double.NaN;
-        return q.read(w.lossSum, 0, 1)[0] / (double) lastN;
+        return q.read(w.lossSum, 0, 1)[0] / (double) w.N;
     }
 
     // ================================================================== backward
