@@ -646,7 +646,7 @@ public final class CudaBackend implements Backend {
         DeviceBuffer starts;        // long [B]
         DeviceBuffer emb;           // [N,E]
         DeviceBuffer[] gx;          // per layer [N,G]
-        DeviceBuffer[] gates;       // per layer [N,4H] (GRU: r,z,n,gh_n) or [N,G]
+        DeviceBuffer[] gates;       // per layer [N,4H] (LSTM i,f,g,o; GRU r,z,n,gh_n); RNN none
         DeviceBuffer[] hs, cs;      // per layer [T+1,B,H]; cs LSTM only
         DeviceBuffer[] drop;        // per layer [N,H] when training with dropout
         DeviceBuffer gh;            // [B,G]
@@ -654,7 +654,7 @@ public final class CudaBackend implements Backend {
         DeviceBuffer rowLoss;       // [N]
         DeviceBuffer lossSum;       // [1]
         DeviceBuffer dgx, dgh;      // [N,G] (dgh GRU only)
-        DeviceBuffer dhNext, dc;    // [B,H]
+        DeviceBuffer dhNext, dc;    // [B,H]; dc LSTM only
         DeviceBuffer dA, dB;        // [N,max(E,H)]
         DeviceBuffer stateGrad;     // [L,S,B,H]
 
@@ -679,10 +679,10 @@ public final class CudaBackend implements Backend {
             hs = new DeviceBuffer[L];
             cs = new DeviceBuffer[L];
             drop = new DeviceBuffer[L];
-            int gateCols = cfg.cell() == CellType.GRU ? 4 * H : G;
             for (int l = 0; l < L; l++) {
                 gx[l] = DeviceBuffer.floats((long) N * G, what, m);
-                gates[l] = DeviceBuffer.floats((long) N * gateCols, what, m);
+                // the RNN cell saves nothing but h (hs); only LSTM and GRU write gates
+                if (cfg.cell() != CellType.RNN) gates[l] = DeviceBuffer.floats((long) N * 4 * H, what, m);
                 hs[l] = DeviceBuffer.floats((long) (T + 1) * B * H, what, m);
                 if (S == 2) cs[l] = DeviceBuffer.floats((long) (T + 1) * B * H, what, m);
                 if (training && cfg.dropout() > 0) drop[l] = DeviceBuffer.floats((long) N * H, what, m);
@@ -696,7 +696,7 @@ public final class CudaBackend implements Backend {
                 dgx = DeviceBuffer.floats((long) N * G, gw, m);
                 if (cfg.cell() == CellType.GRU) dgh = DeviceBuffer.floats((long) N * G, gw, m);
                 dhNext = DeviceBuffer.floats((long) B * H, gw, m);
-                dc = DeviceBuffer.floats((long) B * H, gw, m);
+                if (S == 2) dc = DeviceBuffer.floats((long) B * H, gw, m);
                 dA = DeviceBuffer.floats((long) N * Math.max(E, H), gw, m);
                 dB = DeviceBuffer.floats((long) N * Math.max(E, H), gw, m);
                 stateGrad = DeviceBuffer.floats((long) L * S * B * H, gw, m);
