@@ -24,6 +24,7 @@ import org.charrnn.backend.ClipMode;
 import org.charrnn.backend.Dropout;
 import org.charrnn.backend.OptimizerConfig;
 import org.charrnn.backend.OptimizerKind;
+import org.charrnn.backend.HostFloats;
 import org.charrnn.backend.Precision;
 import org.charrnn.backend.RnnState;
 import org.charrnn.backend.TokenBuffer;
@@ -212,7 +213,7 @@ public final class CudaBackend implements Backend {
         if (values.length != P) throw new IllegalArgumentException("expected " + P + " parameters, got " + values.length);
         run("setParameters", () -> {
             flush();
-            params.upload(toFloat(values), 0, stream);
+            params.upload(HostFloats.toFloat(values), 0, stream);
             gemm.refreshWeights();
         });
     }
@@ -221,7 +222,7 @@ public final class CudaBackend implements Backend {
     public double[] getParameters() {
         return guard("getParameters", () -> {
             flush();
-            return toDouble(params.download(0, P, stream));
+            return HostFloats.toDouble(params.download(0, P, stream));
         });
     }
 
@@ -233,11 +234,11 @@ public final class CudaBackend implements Backend {
             if (clipMode == ClipMode.NORM) {
                 float n = norm.download(0, 1, stream)[0];
                 if (Float.isFinite(n)) {
-                    float scale = Math.min(1.0f, (float) clipMax / (n + 1e-6f));
+                    float scale = HostFloats.normClipScale(n, (float) clipMax);
                     if (scale < 1.0f) for (int i = 0; i < g.length; i++) g[i] *= scale;
                 }
             }
-            return toDouble(g);
+            return HostFloats.toDouble(g);
         });
     }
 
@@ -246,7 +247,7 @@ public final class CudaBackend implements Backend {
         return guard("getInitialStateGradient", () -> {
             flush();
             if (!haveTrainingForward || train.stateGrad == null) return new double[0];
-            return toDouble(train.stateGrad.download(0, L * S * train.B * H, stream));
+            return HostFloats.toDouble(train.stateGrad.download(0, L * S * train.B * H, stream));
         });
     }
 
@@ -382,7 +383,7 @@ public final class CudaBackend implements Backend {
         return guard("getOptimizerState", () -> {
             flush();
             double[][] out = new double[slots.length][];
-            for (int i = 0; i < slots.length; i++) out[i] = toDouble(slots[i].download(0, P, stream));
+            for (int i = 0; i < slots.length; i++) out[i] = HostFloats.toDouble(slots[i].download(0, P, stream));
             return out;
         });
     }
@@ -395,7 +396,7 @@ public final class CudaBackend implements Backend {
             if (v.length != P) throw new IllegalArgumentException("optimizer state size mismatch");
         run("setOptimizerState", () -> {
             flush();
-            for (int i = 0; i < slots.length; i++) slots[i].upload(toFloat(values[i]), 0, stream);
+            for (int i = 0; i < slots.length; i++) slots[i].upload(HostFloats.toFloat(values[i]), 0, stream);
         });
     }
 
@@ -412,7 +413,7 @@ public final class CudaBackend implements Backend {
             sample.ensure(1, st.batch);
             JCudaDriver.cuMemcpyHtoDAsync(sample.x.ptr, Pointer.to(tokens), (long) tokens.length * Sizeof.INT, stream);
             runForward(sample, st, false, false, false);
-            return toDouble(sample.logits.download(0, st.batch * V, stream));
+            return HostFloats.toDouble(sample.logits.download(0, st.batch * V, stream));
         });
     }
 
@@ -772,7 +773,7 @@ public final class CudaBackend implements Backend {
         public double[] read() {
             return guard("state read", () -> {
                 flush();
-                return toDouble(buf.download(0, size(), stream));
+                return HostFloats.toDouble(buf.download(0, size(), stream));
             });
         }
 
@@ -782,7 +783,7 @@ public final class CudaBackend implements Backend {
                 throw new IllegalArgumentException("state has " + size() + " values, got " + values.length);
             run("state write", () -> {
                 flush();
-                buf.upload(toFloat(values), 0, stream);
+                buf.upload(HostFloats.toFloat(values), 0, stream);
             });
         }
 
@@ -864,18 +865,6 @@ public final class CudaBackend implements Backend {
     }
 
     // ================================================================== helpers
-
-    private static float[] toFloat(double[] a) {
-        float[] f = new float[a.length];
-        for (int i = 0; i < a.length; i++) f[i] = (float) a[i];
-        return f;
-    }
-
-    private static double[] toDouble(float[] a) {
-        double[] d = new double[a.length];
-        for (int i = 0; i < a.length; i++) d[i] = a[i];
-        return d;
-    }
 
     @Override
     public void close() {

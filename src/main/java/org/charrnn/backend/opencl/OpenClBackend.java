@@ -6,6 +6,7 @@ import org.charrnn.backend.ClipMode;
 import org.charrnn.backend.Dropout;
 import org.charrnn.backend.OptimizerConfig;
 import org.charrnn.backend.OptimizerKind;
+import org.charrnn.backend.HostFloats;
 import org.charrnn.backend.Precision;
 import org.charrnn.backend.RnnState;
 import org.charrnn.backend.TokenBuffer;
@@ -100,11 +101,11 @@ public final class OpenClBackend implements Backend {
     @Override
     public void setParameters(double[] values) {
         if (values.length != P) throw new IllegalArgumentException("expected " + P + " parameters, got " + values.length);
-        q.write(params, 0, toFloat(values));
+        q.write(params, 0, HostFloats.toFloat(values));
         paramsVersion++;
     }
 
-    @Override public double[] getParameters() { return toDouble(q.read(params, 0, P)); }
+    @Override public double[] getParameters() { return HostFloats.toDouble(q.read(params, 0, P)); }
 
     @Override
     public double[] getGradients() {
@@ -112,16 +113,16 @@ public final class OpenClBackend implements Backend {
         if (pendingClip == ClipMode.NORM) {
             float n = q.read(norm, 0, 1)[0];
             if (Float.isFinite(n)) {
-                float scale = Math.min(1.0f, pendingClipMax / (n + 1e-6f));
+                float scale = HostFloats.normClipScale(n, pendingClipMax);
                 if (scale < 1.0f) for (int i = 0; i < g.length; i++) g[i] *= scale;
             }
         }
-        return toDouble(g);
+        return HostFloats.toDouble(g);
     }
 
     @Override
     public double[] getInitialStateGradient() {
-        return toDouble(q.read(stateGrad, 0, cfg.layers() * S * stateGradB * cfg.hidden()));
+        return HostFloats.toDouble(q.read(stateGrad, 0, cfg.layers() * S * stateGradB * cfg.hidden()));
     }
 
     @Override
@@ -493,7 +494,7 @@ public final class OpenClBackend implements Backend {
     @Override
     public double[][] getOptimizerState() {
         double[][] out = new double[slots.length][];
-        for (int i = 0; i < slots.length; i++) out[i] = toDouble(q.read(slots[i], 0, P));
+        for (int i = 0; i < slots.length; i++) out[i] = HostFloats.toDouble(q.read(slots[i], 0, P));
         return out;
     }
 
@@ -503,7 +504,7 @@ public final class OpenClBackend implements Backend {
             throw new IllegalArgumentException("optimizer has " + slots.length + " state arrays, got " + values.length);
         for (int i = 0; i < slots.length; i++) {
             if (values[i].length != P) throw new IllegalArgumentException("optimizer state size mismatch");
-            q.write(slots[i], 0, toFloat(values[i]));
+            q.write(slots[i], 0, HostFloats.toFloat(values[i]));
         }
     }
 
@@ -539,7 +540,7 @@ public final class OpenClBackend implements Backend {
         }
         gemmWt(B, V, H, in, inOff, H, layout.decoderWeight().offset(), s.logits, 0);
         q.launch1("add_bias_rows", (long) B * V, s.logits, 0, params, layout.decoderBias().offset(), B, V);
-        return toDouble(q.read(s.logits, 0, B * V));
+        return HostFloats.toDouble(q.read(s.logits, 0, B * V));
     }
 
     @Override
@@ -554,18 +555,6 @@ public final class OpenClBackend implements Backend {
         if (!(s instanceof OpenClState st) || st.owner() != this)
             throw new IllegalArgumentException("state does not belong to this backend");
         return st;
-    }
-
-    static float[] toFloat(double[] a) {
-        float[] f = new float[a.length];
-        for (int i = 0; i < a.length; i++) f[i] = (float) a[i];
-        return f;
-    }
-
-    static double[] toDouble(float[] a) {
-        double[] d = new double[a.length];
-        for (int i = 0; i < a.length; i++) d[i] = a[i];
-        return d;
     }
 
     @Override

@@ -1,5 +1,6 @@
 package org.charrnn.backend.opencl;
 
+import org.charrnn.backend.HostFloats;
 import org.charrnn.backend.RnnState;
 
 /** Recurrent state on the device: one buffer [L][S][B][H] (S = 2 for LSTM: h then c). */
@@ -27,12 +28,12 @@ final class OpenClState implements RnnState {
 
     @Override public void reset() { owner.queue().fill(buffer, 0f, 0, size); }
 
-    @Override public double[] read() { return OpenClBackend.toDouble(owner.queue().read(buffer, 0, size)); }
+    @Override public double[] read() { return HostFloats.toDouble(owner.queue().read(buffer, 0, size)); }
 
     @Override
     public void write(double[] values) {
         if (values.length != size) throw new IllegalArgumentException("expected " + size + " state values, got " + values.length);
-        owner.queue().write(buffer, 0, OpenClBackend.toFloat(values));
+        owner.queue().write(buffer, 0, HostFloats.toFloat(values));
     }
 
     @Override
