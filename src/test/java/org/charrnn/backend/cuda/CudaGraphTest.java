@@ -96,7 +96,7 @@ class CudaGraphTest {
             tf32 = train(b, cfg, 9, 8, 10);
         }
         double l32 = fp32.evalLoss(), lt = tf32.evalLoss();
-        assertTrue(Double.isFinite(lt) && Math.abs(lt - l32) < 2e-2 * Math.abs(l32), "fp32 loss " + l32 + ", tf32 " + lt);
+        assertTrue(Double.isFinite(lt) && Math.abs(lt - l32) <= 1e-4 + 2e-2 * Math.abs(l32), "fp32 loss " + l32 + ", tf32 " + lt);
     }
 
     private static void assertClose(String what, double[] a, double[] ref, Tolerances.Tol tol) {
