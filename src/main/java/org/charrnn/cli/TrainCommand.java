@@ -92,7 +92,8 @@ public final class TrainCommand implements Callable<Integer> {
                 try {
                     Trainer.Result r = trainer.run();
                     if (r.interrupted()) {
-                        System.err.println("interrupted: checkpoint written to " + r.lastCheckpoint());
+                        System.err.println(r.lastCheckpoint() != null ? "interrupted: checkpoint written to " + r.lastCheckpoint()
+                                : "interrupted before the first iteration: no checkpoint written");
                         return 130;
                     }
                     System.err.printf(java.util.Locale.ROOT, "done: %d iterations, last loss %.4f%s%n", r.iterations(), r.lastLoss(),

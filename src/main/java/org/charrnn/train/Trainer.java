@@ -198,7 +198,10 @@ public final class Trainer implements AutoCloseable {
             long[] starts = new long[B];
             long t0 = System.nanoTime(), windowStart = t0;
             long charsSinceLog = 0;
-            while (it < total && !stopRequested) {
+            // The stop flag is read once per iteration (below), so a Ctrl-C landing anywhere in the
+            // iteration still gets that iteration's checkpoint before the loop ends.
+            boolean stopping = stopRequested;
+            while (it < total && !stopping) {
                 long k = it % perEpoch;
                 if (k == 0) state.reset();
                 for (int b = 0; b < B; b++) starts[b] = b * S + k * T;
@@ -212,7 +215,7 @@ public final class Trainer implements AutoCloseable {
                 loss = backend.loss();
                 double norm = backend.gradNorm();
                 it++;
-                if (it >= stopAt) stopRequested = true;
+                stopping = stopRequested || it >= stopAt;
                 if (!Double.isFinite(loss) || !Double.isFinite(norm)) {
                     state.copyFrom(prevState);
                     if (lastFailed)
@@ -237,7 +240,7 @@ public final class Trainer implements AutoCloseable {
                 writeJson(metrics, row("iter", it, epoch, Map.of("loss", loss, "grad_norm", norm, "lr", lr,
                         "chars_per_s", cps, "time_s", (now - t0) / 1e9)));
                 boolean epochEnd = it % perEpoch == 0;
-                boolean last = it == total || stopRequested;
+                boolean last = it == total || stopping;
                 if (valBuf != null && (it % cfg.valEvery() == 0 || epochEnd || (last || it % cfg.checkpointEvery() == 0))) {
                     valLoss = validate(valBuf, nVal);
                     validatedAt = it;
@@ -268,7 +271,7 @@ public final class Trainer implements AutoCloseable {
         } catch (IOException e) {
             throw new UserError("cannot write to " + out + ": " + e.getMessage(), e);
         }
-        return new Result(it, loss, bestVal, lastCkpt, stopRequested);
+        return new Result(it, loss, bestVal, lastCkpt, it < total);
     }
 
     /** Mean loss (nats/char) over the val split (or its first --val-max-windows windows) from a zero state, B streams, windows of T. */
