@@ -52,20 +52,26 @@ public final class Grids {
     }
 
     /**
-     * Rows of {@code grid} that match every non-empty filter list (an empty list matches anything).
+     * The --model/--layers/--hidden/--batch/--seq restriction of a bench run or a comparison: a row
+     * matches when each of its values is in the corresponding list (an empty list matches anything).
      */
-    public static List<BenchSpec> filter(List<BenchSpec> grid, List<CellType> cells, List<Integer> layers,
-                                         List<Integer> hidden, List<Integer> batch, List<Integer> seq) {
-        List<BenchSpec> out = new ArrayList<>();
-        for (BenchSpec s : grid) {
-            if (!cells.isEmpty() && !cells.contains(s.cell())) continue;
-            if (!layers.isEmpty() && !layers.contains(s.layers())) continue;
-            if (!hidden.isEmpty() && !hidden.contains(s.hidden())) continue;
-            if (!batch.isEmpty() && !batch.contains(s.batch())) continue;
-            if (!seq.isEmpty() && !seq.contains(s.seq())) continue;
-            out.add(s);
+    public record Filter(List<CellType> cells, List<Integer> layers, List<Integer> hidden, List<Integer> batch,
+                         List<Integer> seq) {
+        public boolean matches(String cellId, int l, int h, int b, int t) {
+            return (cells.isEmpty() || cells.stream().anyMatch(c -> c.id().equals(cellId)))
+                    && in(layers, l) && in(hidden, h) && in(batch, b) && in(seq, t);
         }
-        return out;
+
+        public boolean matches(BenchSpec s) {
+            return matches(s.cell().id(), s.layers(), s.hidden(), s.batch(), s.seq());
+        }
+
+        private static boolean in(List<Integer> values, int v) { return values.isEmpty() || values.contains(v); }
+    }
+
+    /** Rows of {@code grid} that {@code filter} matches, in grid order. */
+    public static List<BenchSpec> filter(List<BenchSpec> grid, Filter filter) {
+        return grid.stream().filter(filter::matches).toList();
     }
 
     /** Every combination of the given values (cell-major), for runs without a named grid. */

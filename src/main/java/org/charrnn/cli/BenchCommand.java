@@ -129,25 +129,21 @@ public final class BenchCommand implements Callable<Integer> {
         checkPositive("--hidden", hidden);
         checkPositive("--batch", batch);
         checkPositive("--seq", seq);
-        if (grid != null) return Grids.filter(Grids.grid(grid), cells, layers, hidden, batch, seq);
+        if (grid != null) return Grids.filter(Grids.grid(grid), rowFilter());
         return Grids.product(cells.isEmpty() ? List.of(CellType.LSTM) : cells, or(layers, 2), or(hidden, 128),
                 or(batch, 50), or(seq, 50));
     }
 
     /** --model/--layers/--hidden/--batch/--seq restrict the rows --compare and --chart use. */
     private List<JsonRows> filterRows(List<JsonRows> rows) {
-        List<String> cells = new ArrayList<>();
-        for (String m : model) cells.add(CellType.parse(m).id());
-        List<JsonRows> out = new ArrayList<>();
-        for (JsonRows r : rows) {
-            if (!cells.isEmpty() && !cells.contains(r.cell())) continue;
-            if (!layers.isEmpty() && !layers.contains(r.layers())) continue;
-            if (!hidden.isEmpty() && !hidden.contains(r.hidden())) continue;
-            if (!batch.isEmpty() && !batch.contains(r.batch())) continue;
-            if (!seq.isEmpty() && !seq.contains(r.seq())) continue;
-            out.add(r);
-        }
-        return out;
+        Grids.Filter f = rowFilter();
+        return rows.stream().filter(r -> f.matches(r.cell(), r.layers(), r.hidden(), r.batch(), r.seq())).toList();
+    }
+
+    private Grids.Filter rowFilter() {
+        List<CellType> cells = new ArrayList<>();
+        for (String m : model) cells.add(CellType.parse(m));
+        return new Grids.Filter(cells, layers, hidden, batch, seq);
     }
 
     private static void checkPositive(String name, List<Integer> values) {

@@ -79,52 +79,74 @@ public record TrainConfig(CellType cell, int layers, int hidden, int embedding, 
 
     /** Builder-style copies for the fields tests and the CLI change most. */
     public TrainConfig withModel(CellType c, int l, int h, int e, double p) {
-        return new TrainConfig(c, l, h, e, p, batch, seqLen, optimizer, lr, schedule, lrDecay, lrDecayEvery, clip,
-                clipMode, maxEpochs, maxIters, valEvery, checkpointEvery, keep, out, seed, sampleLength, sampleTemperature, printEvery, valMaxWindows);
+        return edit(b -> { b.cell = c; b.layers = l; b.hidden = h; b.embedding = e; b.dropout = p; });
     }
 
-    public TrainConfig withBatching(int b, int t) {
-        return new TrainConfig(cell, layers, hidden, embedding, dropout, b, t, optimizer, lr, schedule, lrDecay, lrDecayEvery, clip,
-                clipMode, maxEpochs, maxIters, valEvery, checkpointEvery, keep, out, seed, sampleLength, sampleTemperature, printEvery, valMaxWindows);
+    public TrainConfig withBatching(int batchSize, int t) {
+        return edit(b -> { b.batch = batchSize; b.seqLen = t; });
     }
 
     public TrainConfig withOptimizer(OptimizerConfig o, double learningRate) {
-        return new TrainConfig(cell, layers, hidden, embedding, dropout, batch, seqLen, o, learningRate, schedule, lrDecay, lrDecayEvery, clip,
-                clipMode, maxEpochs, maxIters, valEvery, checkpointEvery, keep, out, seed, sampleLength, sampleTemperature, printEvery, valMaxWindows);
+        return edit(b -> { b.optimizer = o; b.lr = learningRate; });
     }
 
     public TrainConfig withSchedule(LrSchedule s, double decay, int every) {
-        return new TrainConfig(cell, layers, hidden, embedding, dropout, batch, seqLen, optimizer, lr, s, decay, every, clip,
-                clipMode, maxEpochs, maxIters, valEvery, checkpointEvery, keep, out, seed, sampleLength, sampleTemperature, printEvery, valMaxWindows);
+        return edit(b -> { b.schedule = s; b.lrDecay = decay; b.lrDecayEvery = every; });
     }
 
     public TrainConfig withClip(double c, ClipMode m) {
-        return new TrainConfig(cell, layers, hidden, embedding, dropout, batch, seqLen, optimizer, lr, schedule, lrDecay, lrDecayEvery, c,
-                m, maxEpochs, maxIters, valEvery, checkpointEvery, keep, out, seed, sampleLength, sampleTemperature, printEvery, valMaxWindows);
+        return edit(b -> { b.clip = c; b.clipMode = m; });
     }
 
     public TrainConfig withLimits(int epochs, long iters) {
-        return new TrainConfig(cell, layers, hidden, embedding, dropout, batch, seqLen, optimizer, lr, schedule, lrDecay, lrDecayEvery, clip,
-                clipMode, epochs, iters, valEvery, checkpointEvery, keep, out, seed, sampleLength, sampleTemperature, printEvery, valMaxWindows);
+        return edit(b -> { b.maxEpochs = epochs; b.maxIters = iters; });
     }
 
     public TrainConfig withCheckpointing(Path dir, int valEveryIters, int checkpointEveryIters, int keepNewest) {
-        return new TrainConfig(cell, layers, hidden, embedding, dropout, batch, seqLen, optimizer, lr, schedule, lrDecay, lrDecayEvery, clip,
-                clipMode, maxEpochs, maxIters, valEveryIters, checkpointEveryIters, keepNewest, dir, seed, sampleLength, sampleTemperature, printEvery, valMaxWindows);
+        return edit(b -> { b.out = dir; b.valEvery = valEveryIters; b.checkpointEvery = checkpointEveryIters; b.keep = keepNewest; });
     }
 
     public TrainConfig withValMaxWindows(long n) {
-        return new TrainConfig(cell, layers, hidden, embedding, dropout, batch, seqLen, optimizer, lr, schedule, lrDecay, lrDecayEvery, clip,
-                clipMode, maxEpochs, maxIters, valEvery, checkpointEvery, keep, out, seed, sampleLength, sampleTemperature, printEvery, n);
+        return edit(b -> b.valMaxWindows = n);
     }
 
     public TrainConfig withSeed(long s) {
-        return new TrainConfig(cell, layers, hidden, embedding, dropout, batch, seqLen, optimizer, lr, schedule, lrDecay, lrDecayEvery, clip,
-                clipMode, maxEpochs, maxIters, valEvery, checkpointEvery, keep, out, s, sampleLength, sampleTemperature, printEvery, valMaxWindows);
+        return edit(b -> b.seed = s);
     }
 
     public TrainConfig withSampling(int length, double temperature, int printEveryIters) {
-        return new TrainConfig(cell, layers, hidden, embedding, dropout, batch, seqLen, optimizer, lr, schedule, lrDecay, lrDecayEvery, clip,
-                clipMode, maxEpochs, maxIters, valEvery, checkpointEvery, keep, out, seed, length, temperature, printEveryIters, valMaxWindows);
+        return edit(b -> { b.sampleLength = length; b.sampleTemperature = temperature; b.printEvery = printEveryIters; });
+    }
+
+    /** A copy with the changes {@code change} makes to a mutable image of this config (validated again). */
+    private TrainConfig edit(java.util.function.Consumer<Fields> change) {
+        Fields f = new Fields(this);
+        change.accept(f);
+        return f.build();
+    }
+
+    /** The record's fields, mutable: the one place that calls the canonical constructor for the withers. */
+    private static final class Fields {
+        CellType cell; int layers, hidden, embedding; double dropout;
+        int batch, seqLen; OptimizerConfig optimizer; double lr; LrSchedule schedule;
+        double lrDecay; int lrDecayEvery; double clip; ClipMode clipMode;
+        int maxEpochs; long maxIters; int valEvery, checkpointEvery, keep;
+        Path out; long seed; int sampleLength; double sampleTemperature; int printEvery;
+        long valMaxWindows;
+
+        Fields(TrainConfig c) {
+            cell = c.cell; layers = c.layers; hidden = c.hidden; embedding = c.embedding; dropout = c.dropout;
+            batch = c.batch; seqLen = c.seqLen; optimizer = c.optimizer; lr = c.lr; schedule = c.schedule;
+            lrDecay = c.lrDecay; lrDecayEvery = c.lrDecayEvery; clip = c.clip; clipMode = c.clipMode;
+            maxEpochs = c.maxEpochs; maxIters = c.maxIters; valEvery = c.valEvery; checkpointEvery = c.checkpointEvery; keep = c.keep;
+            out = c.out; seed = c.seed; sampleLength = c.sampleLength; sampleTemperature = c.sampleTemperature; printEvery = c.printEvery;
+            valMaxWindows = c.valMaxWindows;
+        }
+
+        TrainConfig build() {
+            return new TrainConfig(cell, layers, hidden, embedding, dropout, batch, seqLen, optimizer, lr, schedule, lrDecay,
+                    lrDecayEvery, clip, clipMode, maxEpochs, maxIters, valEvery, checkpointEvery, keep, out, seed, sampleLength,
+                    sampleTemperature, printEvery, valMaxWindows);
+        }
     }
 }

@@ -95,10 +95,10 @@ class BenchRunnerTest {
         assertEquals(List.of(new BenchSpec(CellType.LSTM, 3, 512, 128, 100), new BenchSpec(CellType.LSTM, 2, 1024, 128, 100),
                 new BenchSpec(CellType.GRU, 2, 256, 50, 50), new BenchSpec(CellType.RNN, 2, 256, 50, 50)), Grids.grid("large"));
         assertEquals(16, Grids.grid("ALL").size());
-        List<BenchSpec> small = Grids.filter(torch, List.of(), List.of(), List.of(64, 128, 256), List.of(), List.of());
+        List<BenchSpec> small = Grids.filter(torch, new Grids.Filter(List.of(), List.of(), List.of(64, 128, 256), List.of(), List.of()));
         assertEquals(9, small.size());
         assertTrue(small.stream().allMatch(s -> s.hidden() <= 256));
-        assertEquals(2, Grids.filter(Grids.grid("all"), List.of(CellType.GRU, CellType.RNN), List.of(), List.of(), List.of(), List.of()).size());
+        assertEquals(2, Grids.filter(Grids.grid("all"), new Grids.Filter(List.of(CellType.GRU, CellType.RNN), List.of(), List.of(), List.of(), List.of())).size());
         assertThrows(IllegalArgumentException.class, () -> Grids.grid("bogus"));
         assertEquals(6, Grids.product(List.of(CellType.LSTM, CellType.RNN), List.of(1, 2, 3), List.of(16), List.of(2), List.of(3)).size());
     }
