@@ -461,12 +461,25 @@ public final class CudaBackend implements Backend {
         destroyGraph();
         CUgraph g = new CUgraph();
         JCudaDriver.cuStreamBeginCapture(stream, CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL);
+        RuntimeException failure = null;
         try {
             eagerStep();
-        } finally {
-            JCudaDriver.cuStreamEndCapture(stream, g);
+        } catch (RuntimeException e) {
+            failure = e;
         }
-        graph = g;
+        // The capture always ends (else the stream stays in capture mode); a graph it returns is owned
+        // here at once so destroyGraph frees it whether or not the capture's work failed.
+        try {
+            JCudaDriver.cuStreamEndCapture(stream, g);
+            graph = g;
+        } catch (RuntimeException e) {
+            if (failure == null) failure = e;
+            else failure.addSuppressed(e);
+        }
+        if (failure != null) {
+            destroyGraph();
+            throw failure;
+        }
         CUgraphExec exec = new CUgraphExec();
         JCudaDriver.cuGraphInstantiate(exec, g, 0);
         graphExec = exec;

@@ -42,6 +42,7 @@ import org.charrnn.backend.Precision;
 final class Gemm implements AutoCloseable {
     /** System property that skips cuBLAS (tests of the fallback path). */
     static final String FORCE_TILED = "charrnn.cuda.tiledGemm";
+    private static final int MAX_GRID_Y = 65535;      // gemm_tiled strides row tiles beyond it
     private static final int BF16_BYTES = 2;
     private static final int CONVERT_CHUNK = 1 << 30; // elements per f32_to_bf16 launch (int n)
     // host alpha / beta of the values the backend uses (cuBLAS reads host scalars before returning)
@@ -202,7 +203,7 @@ final class Gemm implements AutoCloseable {
             JCublas2.cublasSgemm(handle, op(transB), op(transA),
                     N, M, K, scalar(alpha), B, ldb, A, lda, scalar(beta), C, ldc);
         } else {
-            int gx = (N + Kernels.TILE - 1) / Kernels.TILE, gy = (M + Kernels.TILE - 1) / Kernels.TILE;
+            int gx = (N + Kernels.TILE - 1) / Kernels.TILE, gy = Math.min((M + Kernels.TILE - 1) / Kernels.TILE, MAX_GRID_Y);
             kernels.launch(kernels.gemmTiled, gx, gy, Kernels.TILE, Kernels.TILE,
                     transA ? 1 : 0, transB ? 1 : 0, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         }
