@@ -159,7 +159,7 @@ public final class Trainer implements AutoCloseable {
         if (cfg.maxIters() > 0) total = Math.min(total, cfg.maxIters());
 
         Path out = cfg.out();
-        prepareOutput(out);
+        prepareOutput(out, resumeState == null);
         BackendOptions bo = opts.backendOptions().withDropoutSeed(cfg.seed());
         backend = opts.factory() != null ? opts.factory().apply(model, bo) : Backends.create(opts.backend(), model, bo,
                 new Backends.Workload(cfg.batch(), cfg.seqLen()), opts.log());
@@ -193,7 +193,9 @@ public final class Trainer implements AutoCloseable {
              RnnState state = backend.newState(B);
              RnnState prevState = backend.newState(B);
              BufferedWriter metrics = Files.newBufferedWriter(out.resolve("metrics.jsonl"), StandardCharsets.UTF_8,
-                     StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
+                     StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                     // a fresh run starts the file afresh (leftovers of a run that never checkpointed)
+                     resumeState != null ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
             if (resumeState != null) state.write(resumeState.carriedState());
             long[] starts = new long[B];
             long t0 = System.nanoTime(), windowStart = t0;
@@ -342,7 +344,17 @@ public final class Trainer implements AutoCloseable {
         }
     }
 
-    private static void prepareOutput(Path out) {
+    /**
+     * Creates the run directory and checks it is writable. A fresh run refuses a directory that
+     * already holds another run's checkpoints: it would overwrite them and mix the metrics.
+     */
+    private static void prepareOutput(Path out, boolean fresh) {
+        if (fresh) {
+            List<Path> existing = Checkpoint.list(out);
+            if (!existing.isEmpty())
+                throw new UserError(out + " already holds a run (newest checkpoint " + existing.get(existing.size() - 1).getFileName()
+                        + "); continue it with --resume " + out + ", or give a new --out directory");
+        }
         try {
             Files.createDirectories(out);
             Path probe = Files.createTempFile(out, ".write-test", ".tmp");

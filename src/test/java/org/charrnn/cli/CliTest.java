@@ -123,5 +123,14 @@ class CliTest {
         CliRun mismatch = run(train("--data", other.toString(), "--batch", "4", "--seq", "20", "--max-iters", "50",
                 "--resume", dir.resolve("run").toString()));
         assertOneLineError(mismatch, "vocabulary mismatch");
+
+        // a fresh run into the same directory would overwrite its checkpoints: refused, nothing touched
+        byte[] before = Files.readAllBytes(Checkpoint.modelPath(dir.resolve("run"), 40));
+        long metricsBefore = Files.size(dir.resolve("run").resolve("metrics.jsonl"));
+        CliRun again = run(train("--data", f.toString(), "--batch", "4", "--seq", "20", "--max-iters", "40"));
+        assertOneLineError(again, "--resume");
+        assertTrue(again.err().contains("already holds a run"), again.err());
+        assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(Checkpoint.modelPath(dir.resolve("run"), 40))));
+        assertEquals(metricsBefore, Files.size(dir.resolve("run").resolve("metrics.jsonl")));
     }
 }
