@@ -93,6 +93,29 @@ class TrainerTest {
         assertEquals(losses(dir.resolve("straight")).subList(n, 2 * n), losses(dir.resolve("resumed")).subList(n, 2 * n));
     }
 
+    /**
+     * A stop request that lands after an iteration has decided it is not the last (here from the
+     * log line, which comes after that decision) still ends the run with a checkpoint: the next
+     * iteration sees the request, finishes and writes it.
+     */
+    @Test
+    void stopLateInAnIterationStillCheckpoints(@TempDir Path dir) throws Exception {
+        Trainer.Data data = TestData.split(TestData.pseudoText(3000, 4), 0.0);
+        TrainConfig cfg = small(dir).withLimits(50, 100).withSampling(0, 0.8, 1);
+        Trainer[] self = new Trainer[1];
+        Trainer.Options o = reference().withOutput(true, line -> {
+            if (line.startsWith("iter 3/")) self[0].requestStop();
+        }, sample -> {});
+        try (Trainer t = new Trainer(cfg, data, o)) {
+            self[0] = t;
+            Trainer.Result r = t.run();
+            assertTrue(r.interrupted());
+            assertEquals(4, r.iterations());
+            assertEquals(Checkpoint.modelPath(dir, 4), r.lastCheckpoint());
+        }
+        assertEquals(List.of(Checkpoint.modelPath(dir, 4)), Checkpoint.list(dir));
+    }
+
     @Test
     void koreanTextTrainsAndSamples(@TempDir Path dir) throws Exception {
         String line = "동해 물과 백두산이 마르고 닳도록 하느님이 보우하사 우리나라 만세 🌸\n";
