@@ -40,7 +40,17 @@ public final class Main implements Runnable {
     /** Runs the CLI and returns the exit code (tests call this). */
     public static int run(String... args) {
         CommandLine cl = commandLine();
-        return cl.execute(args);
+        try {
+            return cl.execute(args);
+        } catch (OutOfMemoryError e) {
+            // picocli hands only Exceptions to the execution-exception handler; Errors arrive here
+            PrintWriter err = cl.getErr();
+            err.println("charrnn: out of Java heap memory (" + Runtime.getRuntime().maxMemory() / (1 << 20)
+                    + " MiB); raise it with JAVA_OPTS=-Xmx8g, or use a smaller model, batch or corpus");
+            if (java.util.Arrays.asList(args).contains("--debug")) e.printStackTrace(err);
+            err.flush();
+            return 1;
+        }
     }
 
     static CommandLine commandLine() {
@@ -67,11 +77,6 @@ public final class Main implements Runnable {
                 if (debug) t.printStackTrace(err);
                 err.flush();
                 return 2;
-            }
-            if (t instanceof OutOfMemoryError) {
-                err.println("charrnn: out of Java heap memory; raise it with JAVA_OPTS=-Xmx8g or use a smaller model/batch");
-                err.flush();
-                return 1;
             }
             err.println("charrnn: internal error: " + t + (debug ? "" : " (run with --debug for details)"));
             if (debug) t.printStackTrace(err);

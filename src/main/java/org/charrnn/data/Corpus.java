@@ -30,10 +30,11 @@ import org.charrnn.util.UserError;
 public final class Corpus implements AutoCloseable {
     private static final int CHUNK = 4 << 20;
     /**
-     * Without a cache directory, encoded corpora up to this size stay on the heap; larger ones are
-     * written to an unlinked temporary file and memory-mapped (changed by tests).
+     * Without a cache directory, encoded corpora up to this size stay on the heap: 256 MiB, or a
+     * quarter of the maximum heap if that is less; larger ones are written to an unlinked temporary
+     * file and memory-mapped (changed by tests).
      */
-    static long heapLimitBytes = 256L << 20;
+    static long heapLimitBytes = Math.min(256L << 20, Runtime.getRuntime().maxMemory() / 4);
 
     private final Path file;
     private final long sizeBytes;

@@ -76,6 +76,20 @@ class CliTest {
         assertOneLineError(r, "--out");
     }
 
+    /** Running out of heap (an Error, which picocli does not handle) is one line and exit 1, nothing written. */
+    @Test
+    void outOfHeapIsOneLine() throws Exception {
+        Path f = Files.writeString(dir.resolve("t.txt"), TestData.pseudoText(3000, 1));
+        CliRun r = CliRun.inChildJvm(List.of("-Xmx32m"), 120, "train", "--backend", "reference", "--quiet", "--data", f.toString(),
+                "--hidden", "2048", "--layers", "3", "--batch", "4", "--seq", "10", "--max-iters", "1",
+                "--cache-dir", dir.resolve("cache").toString(), "--out", dir.resolve("run").toString());
+        assertEquals(1, r.code(), r.err());
+        String[] lines = r.err().strip().split("\n");
+        assertTrue(lines[lines.length - 1].startsWith("charrnn: out of Java heap memory (32 MiB)"), r.err());
+        assertTrue(!r.err().contains("\tat ") && !r.err().contains("Exception in thread"), r.err());
+        assertTrue(Checkpoint.list(dir.resolve("run")).isEmpty());
+    }
+
     @Test
     void corruptCheckpointForSample() throws Exception {
         Path f = Files.write(dir.resolve("x.safetensors"), new byte[] {1, 2, 3});

@@ -5,12 +5,18 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import org.charrnn.cli.Main;
 
-/** Runs the CLI in-process with stdout and stderr captured. */
+/** Runs the CLI in-process (or in a child JVM) with stdout and stderr captured. */
 public record CliRun(int code, String out, String err) {
     public static CliRun of(String... args) {
         PrintStream oldOut = System.out, oldErr = System.err;
@@ -23,6 +29,32 @@ public record CliRun(int code, String out, String err) {
         } finally {
             System.setOut(oldOut);
             System.setErr(oldErr);
+        }
+    }
+
+    /**
+     * Runs the CLI in a child JVM started with {@code jvmOptions} (a heap cap, say) and this test
+     * JVM's class path; fails the test if it runs longer than {@code timeoutSeconds}.
+     */
+    public static CliRun inChildJvm(List<String> jvmOptions, int timeoutSeconds, String... args)
+            throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(jvmOptions);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        cmd.addAll(List.of(args));
+        Path out = Files.createTempFile("charrnn-cli", ".out"), err = Files.createTempFile("charrnn-cli", ".err");
+        try {
+            Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            boolean done = p.waitFor(timeoutSeconds, TimeUnit.SECONDS);
+            if (!done) p.destroyForcibly().waitFor();
+            CliRun r = new CliRun(done ? p.exitValue() : -1, Files.readString(out, StandardCharsets.UTF_8),
+                    Files.readString(err, StandardCharsets.UTF_8));
+            assertTrue(done, "timed out after " + timeoutSeconds + " s: " + r.err());
+            return r;
+        } finally {
+            Files.deleteIfExists(out);
+            Files.deleteIfExists(err);
         }
     }
 
