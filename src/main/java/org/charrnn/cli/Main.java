@@ -42,12 +42,16 @@ public final class Main implements Runnable {
         CommandLine cl = commandLine();
         try {
             return cl.execute(args);
-        } catch (OutOfMemoryError e) {
-            // picocli hands only Exceptions to the execution-exception handler; Errors arrive here
+        } catch (Error e) {
+            // picocli hands only Exceptions to the execution-exception handler; Errors (out of heap,
+            // a native library failing to link) arrive here and are still one line unless --debug
             PrintWriter err = cl.getErr();
-            err.println("charrnn: out of Java heap memory (" + Runtime.getRuntime().maxMemory() / (1 << 20)
-                    + " MiB); raise it with JAVA_OPTS=-Xmx8g, or use a smaller model, batch or corpus");
-            if (java.util.Arrays.asList(args).contains("--debug")) e.printStackTrace(err);
+            boolean debug = java.util.Arrays.asList(args).contains("--debug");
+            err.println(e instanceof OutOfMemoryError
+                    ? "charrnn: out of Java heap memory (" + Runtime.getRuntime().maxMemory() / (1 << 20)
+                            + " MiB); raise it with JAVA_OPTS=-Xmx8g, or use a smaller model, batch or corpus"
+                    : "charrnn: internal error: " + e + (debug ? "" : " (run with --debug for details)"));
+            if (debug) e.printStackTrace(err);
             err.flush();
             return 1;
         }
