@@ -76,6 +76,7 @@ public final class CudaBackend implements Backend {
     private final CUdevice device = new CUdevice();
     private final CUcontext context = new CUcontext();
     private final CUstream stream = new CUstream();
+    private boolean contextRetained, streamCreated;   // what releaseAll may give back
     private final String deviceName;
     private Kernels kernels;
     private Gemm gemm;
@@ -103,6 +104,7 @@ public final class CudaBackend implements Backend {
     private double pendingClipMax;
 
     private CUgraph graph;
+    private boolean graphFailed;   // a capture failed once: whole steps run eagerly from then on
     private CUgraphExec graphExec;
     private GraphKey graphKey, warmKey;
     private int warmCount;
@@ -144,9 +146,11 @@ public final class CudaBackend implements Backend {
                 throw new UserError("--device " + index + " does not exist: " + count[0] + " CUDA device(s) found");
             JCudaDriver.cuDeviceGet(device, index);
             JCudaDriver.cuDevicePrimaryCtxRetain(context, device);
+            contextRetained = true;
             JCudaDriver.cuCtxSetCurrent(context);
             deviceName = CudaRuntime.deviceName(device);
             JCudaDriver.cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING);
+            streamCreated = true;
             try {
                 kernels = new Kernels(fatbin, stream);
             } catch (CudaException e) {
@@ -347,14 +351,20 @@ public final class CudaBackend implements Backend {
         Objects.requireNonNull(optimizer);
         run("setOptimizer", () -> {
             flush();
-            for (DeviceBuffer s : slots) s.close();
-            slots = new DeviceBuffer[0];
+            // the new state first: if it does not fit, the backend keeps its old optimizer intact
             int n = optimizer.kind().slots().size();
             DeviceBuffer[] fresh = new DeviceBuffer[n];
-            for (int i = 0; i < n; i++) {
-                fresh[i] = DeviceBuffer.floats(P, "optimizer state " + optimizer.kind().slots().get(i), model);
-                fresh[i].fill(0, P, stream);
+            try {
+                for (int i = 0; i < n; i++) {
+                    fresh[i] = DeviceBuffer.floats(P, "optimizer state " + optimizer.kind().slots().get(i), model);
+                    fresh[i].fill(0, P, stream);
+                }
+            } catch (RuntimeException e) {
+                for (DeviceBuffer b : fresh) if (b != null) b.close();
+                throw e;
             }
+            JCudaDriver.cuStreamSynchronize(stream);
+            for (DeviceBuffer s : slots) s.close();
             slots = fresh;
             this.optimizer = optimizer;
             generation++;
@@ -425,6 +435,61 @@ public final class CudaBackend implements Backend {
         });
     }
 
+    /**
+     * CUDA events recorded on the backend's stream around the timed work: device time only, no host
+     * launch overhead after the start event. Deferred work is flushed before each record, so a step
+     * deferred for graph replay lies between the two events.
+     */
+    @Override
+    public Timer timer() {
+        CUevent begin = new CUevent(), end = new CUevent();
+        run("timer", () -> {
+            JCudaDriver.cuEventCreate(begin, CUevent_flags.CU_EVENT_DEFAULT);
+            try {
+                JCudaDriver.cuEventCreate(end, CUevent_flags.CU_EVENT_DEFAULT);
+            } catch (CudaException e) {
+                JCudaDriver.cuEventDestroy(begin);
+                throw e;
+            }
+        });
+        return new Timer() {
+            private boolean started, released;
+
+            @Override
+            public void start() {
+                run("timer start", () -> {
+                    flush();
+                    JCudaDriver.cuEventRecord(begin, stream);
+                });
+                started = true;
+            }
+
+            @Override
+            public double stopMillis() {
+                if (!started) throw new IllegalStateException("stopMillis() before start()");
+                started = false;
+                return guard("timer stop", () -> {
+                    flush();
+                    JCudaDriver.cuEventRecord(end, stream);
+                    JCudaDriver.cuEventSynchronize(end);
+                    float[] ms = new float[1];
+                    JCudaDriver.cuEventElapsedTime(ms, begin, end);
+                    return (double) ms[0];
+                });
+            }
+
+            @Override
+            public void close() {
+                if (released || closed) return;   // closing the backend destroyed the context's events
+                released = true;
+                run("timer close", () -> {
+                    JCudaDriver.cuEventDestroy(begin);
+                    JCudaDriver.cuEventDestroy(end);
+                });
+            }
+        };
+    }
+
     @Override
     /** Device memory high-water mark since this backend was created (buffers of other live backends included). */
     public long peakMemoryBytes() { return DeviceBuffer.peakBytes(); }
@@ -449,6 +514,10 @@ public final class CudaBackend implements Backend {
             JCudaDriver.cuGraphLaunch(graphExec, stream);
             return;
         }
+        if (graphFailed) {
+            eagerStep();
+            return;
+        }
         if (!key.equals(warmKey)) {
             warmKey = key;
             warmCount = 0;
@@ -459,6 +528,24 @@ public final class CudaBackend implements Backend {
             return;
         }
         destroyGraph();
+        RuntimeException failure = capture(key);
+        if (failure != null) {
+            // The step's work did not run (capture only records it): run it eagerly, and keep
+            // running steps eagerly rather than failing every later step on the same capture.
+            graphFailed = true;
+            System.err.println("charrnn: warning: CUDA-graph capture failed (" + CudaRuntime.oneLine(failure)
+                    + "); training continues without graphs");
+            eagerStep();
+            return;
+        }
+        JCudaDriver.cuGraphLaunch(graphExec, stream);
+    }
+
+    /**
+     * Captures one whole step into {@link #graph} / {@link #graphExec} for {@code key}; returns the
+     * failure (with nothing left captured or allocated) or null.
+     */
+    private RuntimeException capture(GraphKey key) {
         CUgraph g = new CUgraph();
         JCudaDriver.cuStreamBeginCapture(stream, CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL);
         RuntimeException failure = null;
@@ -472,19 +559,18 @@ public final class CudaBackend implements Backend {
         try {
             JCudaDriver.cuStreamEndCapture(stream, g);
             graph = g;
+            if (failure == null) {
+                CUgraphExec exec = new CUgraphExec();
+                JCudaDriver.cuGraphInstantiate(exec, g, 0);
+                graphExec = exec;
+                graphKey = key;
+            }
         } catch (RuntimeException e) {
             if (failure == null) failure = e;
             else failure.addSuppressed(e);
         }
-        if (failure != null) {
-            destroyGraph();
-            throw failure;
-        }
-        CUgraphExec exec = new CUgraphExec();
-        JCudaDriver.cuGraphInstantiate(exec, g, 0);
-        graphExec = exec;
-        graphKey = key;
-        JCudaDriver.cuGraphLaunch(graphExec, stream);
+        if (failure != null) destroyGraph();
+        return failure;
     }
 
     private void eagerStep() {
@@ -834,8 +920,21 @@ public final class CudaBackend implements Backend {
             this.u16 = V > 256;
             int width = u16 ? 2 : 1;
             this.buf = DeviceBuffer.allocate(Math.max(1, length * width), "corpus (" + length + " tokens)", model);
-            flush();
-            JCudaDriver.cuStreamSynchronize(stream);
+            try {
+                upload(seq, width);
+            } catch (RuntimeException e) {
+                buf.close();
+                throw e;
+            }
+        }
+
+        /**
+         * Copies the tokens in chunks on the backend's stream, so the kernels queued after it see them
+         * (a synchronous copy runs on the legacy stream, which the non-blocking stream does not wait
+         * for). An async copy from pageable memory is staged before it returns, so each chunk's array
+         * may be reused at once.
+         */
+        private void upload(TokenSequence seq, int width) {
             int chunk = 1 << 22;
             int[] tmp = new int[(int) Math.min(chunk, Math.max(1, length))];
             for (long pos = 0; pos < length; pos += chunk) {
@@ -851,7 +950,7 @@ public final class CudaBackend implements Backend {
                     for (int i = 0; i < n; i++) b[i] = (byte) checkToken(tmp[i], pos + i);
                     src = Pointer.to(b);
                 }
-                JCudaDriver.cuMemcpyHtoD(buf.ptr.withByteOffset(pos * width), src, (long) n * width);
+                JCudaDriver.cuMemcpyHtoDAsync(buf.ptr.withByteOffset(pos * width), src, (long) n * width, stream);
             }
         }
 
@@ -904,8 +1003,9 @@ public final class CudaBackend implements Backend {
             () -> { for (DeviceBuffer b : new DeviceBuffer[] {params, grads, partial, norm, scalars}) if (b != null) b.close(); },
             () -> { if (gemm != null) gemm.close(); },
             () -> { if (kernels != null) kernels.close(); },
-            () -> JCudaDriver.cuStreamDestroy(stream),
-            () -> JCudaDriver.cuDevicePrimaryCtxRelease(device),
+            () -> { if (streamCreated) JCudaDriver.cuStreamDestroy(stream); },
+            // only what this backend acquired: device 0's context may belong to another backend
+            () -> { if (contextRetained) JCudaDriver.cuDevicePrimaryCtxRelease(device); },
         };
         for (Runnable r : steps) {
             try {

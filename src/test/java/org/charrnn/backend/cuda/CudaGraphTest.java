@@ -99,6 +99,41 @@ class CudaGraphTest {
         assertTrue(Double.isFinite(lt) && Math.abs(lt - l32) <= 1e-4 + 2e-2 * Math.abs(l32), "fp32 loss " + l32 + ", tf32 " + lt);
     }
 
+    /**
+     * The event timer brackets the replayed graph of a whole step: positive device time, no more
+     * than the host's wall clock around the same calls, and nothing left running after stopMillis.
+     */
+    @org.junit.jupiter.api.Test
+    void eventTimerMeasuresTheReplayedStep() {
+        ModelConfig cfg = new ModelConfig(CellType.LSTM, 65, 64, 128, 2, 0.0);
+        int B = 16, T = 32;
+        try (Backend be = new CudaBackend(cfg, BackendOptions.defaults().withCudaGraph(true));
+             RnnState st = be.newState(B);
+             TokenBuffer tb = be.upload(TokenSequence.of(new SplittableRandom(1).ints(B * T * 8L, 0, 65).toArray()))) {
+            be.setParameters(Init.initialize(new ParamLayout(cfg), 1));
+            be.setOptimizer(OptimizerConfig.defaults(OptimizerKind.ADAM));
+            double[] ms = new double[6], wall = new double[6];
+            try (Backend.Timer timer = be.timer()) {
+                for (int it = 0; it < ms.length; it++) {   // steps 0-1 eager, 2 captured, 3-5 replays
+                    long[] starts = new long[B];
+                    for (int b = 0; b < B; b++) starts[b] = (long) b * T * 8 + (it % 7) * T;
+                    long t0 = System.nanoTime();
+                    timer.start();
+                    be.forward(st, new Window(tb, starts, T, it), true);
+                    be.backward();
+                    be.clip(ClipMode.NORM, 5);
+                    be.step(2e-3, it + 1);
+                    ms[it] = timer.stopMillis();
+                    wall[it] = (System.nanoTime() - t0) / 1e6;
+                }
+            }
+            for (int it = 0; it < ms.length; it++) {
+                assertTrue(ms[it] > 0 && ms[it] <= wall[it] + 0.05, "step " + it + ": event " + ms[it] + " ms, wall " + wall[it] + " ms");
+            }
+            assertTrue(Double.isFinite(be.loss()));
+        }
+    }
+
     private static void assertClose(String what, double[] a, double[] ref, Tolerances.Tol tol) {
         assertEquals(ref.length, a.length, what + " length");
         for (int i = 0; i < a.length; i++) {
