@@ -39,11 +39,16 @@ static void check_reduce(int N, int C, Rng &r) {
   CK_LAUNCH();
   expect(sum.down()[0] == norm.down()[0], "global norm deterministic");
   float mx = 0.3f;
-  clip_value<<<blocks_for(n), 256>>>(da.p, (int)n, mx);
+  clip_value<<<blocks_for(n), 256>>>(da.p, (int)n, mx, norm.p);
   CK_LAUNCH();
   std::vector<float> cl(a);
   for (auto &v : cl) v = v > mx ? mx : (v < -mx ? -mx : v);
   compare("clip_value", da.down(), cl, 0.0f, 0.0f);
+  /* a non-finite norm: the gradients are left as they are (the update is skipped) */
+  Dev<float> inf_norm(std::vector<float>{INFINITY}), db(a);
+  clip_value<<<blocks_for(n), 256>>>(db.p, (int)n, mx, inf_norm.p);
+  CK_LAUNCH();
+  compare("clip_value, non-finite norm", db.down(), a, 0.0f, 0.0f);
 }
 
 enum Opt { ADAM, RMSPROP, ADAGRAD, SGD };

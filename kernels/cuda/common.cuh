@@ -16,6 +16,11 @@
 
 #define CR_BLOCK 256
 #define CR_ROW_BLOCK 256
+/* The block reductions below are fixed trees over a power-of-two block; the kernels that use them
+ * are declared __launch_bounds__ of their block size (CR_BLOCK, CR_ROW_BLOCK), so a larger block
+ * fails to launch instead of overrunning their shared scratch of that many floats. */
+static_assert((CR_BLOCK & (CR_BLOCK - 1)) == 0, "CR_BLOCK must be a power of two");
+static_assert((CR_ROW_BLOCK & (CR_ROW_BLOCK - 1)) == 0, "CR_ROW_BLOCK must be a power of two");
 #define CR_MAX_PARTIALS 1024
 
 /* Global thread index as a 64-bit value (grids may exceed 2^31 threads in theory). */

@@ -11,8 +11,8 @@
  */
 #include "common.cuh"
 
-extern "C" __global__ void softmax_xent(float *logits, const float *bias, const int *y, float *row_loss,
-                                        int N, int V, float grad_scale, int write_grad) {
+extern "C" __global__ void __launch_bounds__(CR_ROW_BLOCK)
+softmax_xent(float *logits, const float *bias, const int *y, float *row_loss, int N, int V, float grad_scale, int write_grad) {
   __shared__ float scratch[CR_ROW_BLOCK];
   int n = blockIdx.x;
   if (n >= N) return; /* uniform over the block */

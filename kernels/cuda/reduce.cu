@@ -9,7 +9,9 @@
  *                      Launch P = gridDim.x <= CR_MAX_PARTIALS blocks of CR_BLOCK threads.
  * sum_final            partial [P], out [1]: out[0] = sum (take_sqrt = 0) or sqrt(sum)  (=).
  *                      Launch one block of CR_BLOCK threads. Also sums row losses.
- * clip_value           g [n]: g = clamp(g, -max, max) (in place). NaN stays NaN.
+ * clip_value           g [n], norm [1]: g = clamp(g, -max, max) (in place), NaN stays NaN; nothing is
+ *                      written when the pre-clip norm is not finite (the update is skipped then, and
+ *                      the gradients stay as the reference leaves them).
  */
 #include "common.cuh"
 
@@ -21,7 +23,7 @@ extern "C" __global__ void column_sum(const float *a, float *out, int N, int C, 
   out[c] = beta == 0.0f ? s : beta * out[c] + s;
 }
 
-extern "C" __global__ void sum_squares_partial(const float *g, int n, float *partial) {
+extern "C" __global__ void __launch_bounds__(CR_BLOCK) sum_squares_partial(const float *g, int n, float *partial) {
   __shared__ float scratch[CR_BLOCK];
   float s = 0.0f;
   long long stride = (long long)gridDim.x * blockDim.x;
@@ -33,7 +35,7 @@ extern "C" __global__ void sum_squares_partial(const float *g, int n, float *par
   if (threadIdx.x == 0) partial[blockIdx.x] = s;
 }
 
-extern "C" __global__ void sum_final(const float *partial, int P, float *out, int take_sqrt) {
+extern "C" __global__ void __launch_bounds__(CR_BLOCK) sum_final(const float *partial, int P, float *out, int take_sqrt) {
   __shared__ float scratch[CR_BLOCK];
   float s = 0.0f;
   for (int i = threadIdx.x; i < P; i += blockDim.x) s += partial[i];
@@ -41,9 +43,9 @@ extern "C" __global__ void sum_final(const float *partial, int P, float *out, in
   if (threadIdx.x == 0) out[0] = take_sqrt ? sqrtf(s) : s;
 }
 
-extern "C" __global__ void clip_value(float *g, int n, float max) {
+extern "C" __global__ void clip_value(float *g, int n, float max, const float *norm) {
   long long i = cr_gid();
-  if (i >= n) return;
+  if (i >= n || !isfinite(norm[0])) return;
   float v = g[i];
   g[i] = v > max ? max : (v < -max ? -max : v);
 }

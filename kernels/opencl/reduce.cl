@@ -89,10 +89,13 @@ __kernel void sum_final(__global const float* partial, int P, __global float* ou
   if (lid == 0) out[0] = take_sqrt ? sqrt(red[0]) : red[0];
 }
 
-/* clip_value: g [n] = clamp(g, -max, max)   (in place); global size >= n. NaN stays NaN. */
-__kernel void clip_value(__global float* g_base, int g_off, int n, float max) {
+/*
+ * clip_value: g [n] = clamp(g, -max, max)   (in place); global size >= n. NaN stays NaN. Nothing is
+ * written when the pre-clip norm [1] is not finite (the update is skipped then).
+ */
+__kernel void clip_value(__global float* g_base, int g_off, int n, float max, __global const float* norm) {
   int i = get_global_id(0);
-  if (i >= n) return;
+  if (i >= n || !isfinite(norm[0])) return;
   float v = g_base[g_off + i];
   if (v > max) v = max;
   else if (v < -max) v = -max;

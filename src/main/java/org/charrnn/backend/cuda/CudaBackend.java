@@ -708,7 +708,7 @@ public final class CudaBackend implements Backend {
         int parts = Kernels.partials(P);
         k.launch(k.sumSquaresPartial, parts, 1, Kernels.BLOCK, 1, grads.ptr, P, partial.ptr);
         k.launch(k.sumFinal, 1, 1, Kernels.BLOCK, 1, partial.ptr, parts, norm.ptr, 1);
-        if (mode == ClipMode.VALUE) k.elementwise(k.clipValue, P, grads.ptr, P, (float) max);
+        if (mode == ClipMode.VALUE) k.elementwise(k.clipValue, P, grads.ptr, P, (float) max, norm.ptr);
     }
 
     /** The fused optimizer update; lr and bias corrections come from scalars. */

@@ -446,7 +446,7 @@ public final class OpenClBackend implements Backend {
     public void clip(ClipMode mode, double max) {
         computeNorm();
         if (mode == ClipMode.VALUE) {
-            q.launch1("clip_value", P, grads, 0, P, (float) max);
+            q.launch1("clip_value", P, grads, 0, P, (float) max, norm);
             pendingClip = null;
         } else {
             pendingClip = ClipMode.NORM;

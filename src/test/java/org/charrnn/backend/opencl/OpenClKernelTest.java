@@ -153,7 +153,12 @@ class OpenClKernelTest {
             float[] twice = q.read(cs, 0, C + 1);
             for (int c = 0; c < C; c++) assertEquals(2.0 * got[1 + c], twice[1 + c], 1e-5);
             assertEquals(0f, twice[0], 0f);
-            q.launch1("clip_value", n, gb, 0, n, 0.25f);
+            // a non-finite pre-clip norm: nothing is clamped (the update will be skipped, as on the reference)
+            ClBuffer infNorm = upload(q, new float[] {Float.POSITIVE_INFINITY});
+            q.launch1("clip_value", n, gb, 0, n, 0.25f, infNorm);
+            float[] untouched = q.read(gb, 0, n);
+            for (int i = 0; i < n; i++) assertEquals(g[i], untouched[i], 0f);
+            q.launch1("clip_value", n, gb, 0, n, 0.25f, out);
             float[] clipped = q.read(gb, 0, n);
             for (int i = 0; i < n; i++) assertEquals(Math.max(-0.25f, Math.min(0.25f, g[i])), clipped[i], 0f);
         }
