@@ -8,6 +8,8 @@
 # then one device `run` with carry [".device"] and the command line
 #   OUT=$OUT bash bench/gpu-check.sh
 # STEPS="info junit ..." runs a subset (names below). Exit status 1 if any step failed.
+# One device call may run at most 10 minutes; if the whole list does not fit, split it in two calls:
+#   STEPS="info junit verify-cuda native train"   then   STEPS="memcheck racecheck verify-ocl bench"
 #
 # What each step shows (the bar of the CUDA and OpenCL issues):
 #   junit        gpu-tagged JUnit tests: every kernel family and whole steps vs the fp64 reference
@@ -16,7 +18,7 @@
 #   native       native-test/run-all.sh: standalone kernel harnesses vs plain C, with timings
 #   train        200 tiny-shakespeare steps on cuda (graphs, then --no-graph, then tf32) and on the
 #                reference with the same seed: fp32 final loss within 1% of the reference's
-#   memcheck, racecheck   200 steps under compute-sanitizer: zero errors
+#   memcheck, racecheck   12 training steps (dropout, graphs, validation, sampling) under compute-sanitizer: zero errors
 #   bench        charrnn bench (cuda fp32, cuda tf32, opencl) and PyTorch's baseline on the same rows
 set -uo pipefail
 OUT=${OUT:-$PWD/gpu-check-out}
@@ -43,8 +45,10 @@ final_loss() { grep '"type":"iter"' "$1/metrics.jsonl" | tail -1 | sed 's/.*"los
 
 TRAIN=(train --data "$DATA" --max-iters 200 --model lstm --layers 2 --hidden 128 --batch 50 --seq 50
        --val-every 100 --checkpoint-every 200 --print-every 50 --seed 1 --quiet --cache-dir "$OUT/cache")
-SAN=(train --backend cuda --data "$DATA" --max-iters 200 --model lstm --layers 2 --hidden 64 --batch 16 --seq 32
-     --val-frac 0.002 --val-every 200 --checkpoint-every 200 --print-every 50 --seed 1 --quiet --cache-dir "$OUT/cache")
+# Under the sanitizers every launch is slowed many times over: 12 steps cover every kernel of
+# training (eager warm-up, graph capture at step 3, replays), validation and the checkpoint sample.
+SAN=(train --backend cuda --data "$DATA" --max-iters 12 --model lstm --layers 2 --hidden 64 --batch 16 --seq 32
+     --dropout 0.1 --val-frac 0.002 --val-every 12 --checkpoint-every 12 --print-every 4 --seed 1 --quiet --cache-dir "$OUT/cache")
 
 step info 60 bash $GPU info
 want info && cat "$OUT/info.log"
