@@ -14,8 +14,10 @@
  */
 #include "common.cuh"
 
-extern "C" __global__ void gather_window_u8(const unsigned char *corpus, const long long *starts,
-                                            int T, int B, int *x, int *y) {
+/* The body of both gather kernels; Sym is the corpus symbol type (u8 or u16). */
+template <typename Sym>
+static __device__ __forceinline__ void cr_gather_window(const Sym *corpus, const long long *starts, int T, int B,
+                                                        int *x, int *y) {
   long long k = cr_gid();
   if (k >= (long long)T * B) return;
   int t = (int)(k / B), b = (int)(k % B);
@@ -24,14 +26,14 @@ extern "C" __global__ void gather_window_u8(const unsigned char *corpus, const l
   y[k] = (int)corpus[p + 1];
 }
 
+extern "C" __global__ void gather_window_u8(const unsigned char *corpus, const long long *starts,
+                                            int T, int B, int *x, int *y) {
+  cr_gather_window(corpus, starts, T, B, x, y);
+}
+
 extern "C" __global__ void gather_window_u16(const unsigned short *corpus, const long long *starts,
                                              int T, int B, int *x, int *y) {
-  long long k = cr_gid();
-  if (k >= (long long)T * B) return;
-  int t = (int)(k / B), b = (int)(k % B);
-  long long p = starts[b] + t;
-  x[k] = (int)corpus[p];
-  y[k] = (int)corpus[p + 1];
+  cr_gather_window(corpus, starts, T, B, x, y);
 }
 
 extern "C" __global__ void embedding_forward(const int *x, const float *emb, float *out, int N, int E) {

@@ -77,6 +77,13 @@ public final class CudaBackend implements Backend {
     private final CUcontext context = new CUcontext();
     private final CUstream stream = new CUstream();
     private boolean contextRetained, streamCreated;   // what releaseAll may give back
+    /**
+     * Host sources of the per-step scalars (iteration; lr, bc1, bc2), reused every step: an async
+     * copy from pageable memory is staged before it returns, so the arrays may change right after.
+     */
+    private final int[] iterationHost = new int[1];
+    private final float[] hyperHost = new float[3];
+    private final Pointer iterationArg = Pointer.to(iterationHost), hyperArg = Pointer.to(hyperHost);
     private final String deviceName;
     private Kernels kernels;
     private Gemm gemm;
@@ -282,8 +289,8 @@ public final class CudaBackend implements Backend {
             JCudaDriver.cuMemcpyHtoDAsync(w.starts.ptr, Pointer.to(window.starts()), (long) w.B * Sizeof.LONG, stream);
             lastForward = w;
             if (training) {
-                JCudaDriver.cuMemcpyHtoDAsync(scalars.at(S_ITER), Pointer.to(new int[] {(int) window.iteration()}),
-                        Sizeof.INT, stream);
+                iterationHost[0] = (int) window.iteration();
+                JCudaDriver.cuMemcpyHtoDAsync(scalars.at(S_ITER), iterationArg, Sizeof.INT, stream);
                 haveTrainingForward = true;
                 clipMode = null;
                 if (graphs) {
@@ -376,8 +383,10 @@ public final class CudaBackend implements Backend {
         if (t < 1) throw new IllegalArgumentException("step count t must be >= 1, got " + t);
         run("step", () -> {
             float bc1 = (float) (1 - Math.pow(optimizer.beta1(), t)), bc2 = (float) (1 - Math.pow(optimizer.beta2(), t));
-            JCudaDriver.cuMemcpyHtoDAsync(scalars.at(S_LR), Pointer.to(new float[] {(float) lr, bc1, bc2}),
-                    3L * Sizeof.FLOAT, stream);
+            hyperHost[0] = (float) lr;
+            hyperHost[1] = bc1;
+            hyperHost[2] = bc2;
+            JCudaDriver.cuMemcpyHtoDAsync(scalars.at(S_LR), hyperArg, 3L * Sizeof.FLOAT, stream);
             if (pending == PENDING_CLIP) {
                 pending = PENDING_NONE;
                 wholeStep();
