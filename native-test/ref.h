@@ -1,4 +1,4 @@
-/* ref.h: plain-C references of the cell math (ref.c includes kernels/common/cell_math.h as C). */
+/* ref.h: plain-C references of the cell math, stated independently of kernels/common/cell_math.h (ref.c). */
 #ifndef CHARRNN_NATIVE_REF_H
 #define CHARRNN_NATIVE_REF_H
 #ifdef __cplusplus

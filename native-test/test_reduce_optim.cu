@@ -149,6 +149,10 @@ int main() {
   printf("timing n=%d\n", n);
   TIME_IT("sum_squares_partial + sum_final", 200, (sum_squares_partial<<<P, CR_BLOCK>>>(g.p, n, part.p), sum_final<<<1, CR_BLOCK>>>(part.p, P, norm.p, 1)));
   TIME_IT("adam_step_dev", 200, (adam_step_dev<<<blocks_for(n), 256>>>(p.p, g.p, m.p, v.p, n, norm.p, 1, 5.0f, hyper.p, 0.9f, 0.999f, 1e-8f, 0.0f)));
-  TIME_IT("column_sum N=2500 C=4096", 200, (column_sum<<<blocks_for(4096), 256>>>(g.p, m.p, 2500, 4096, 0.0f)));
+  /* column_sum reads N*C floats of g: N = n / C rows fit the buffer (was 2500 rows, past its end). */
+  const int C = 4096, N = n / C;
+  char label[64];
+  snprintf(label, sizeof label, "column_sum N=%d C=%d", N, C);
+  TIME_IT(label, 200, (column_sum<<<blocks_for(C), 256>>>(g.p, m.p, N, C, 0.0f)));
   return finish("test_reduce_optim");
 }
