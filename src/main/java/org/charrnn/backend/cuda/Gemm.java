@@ -209,10 +209,16 @@ final class Gemm implements AutoCloseable {
         }
     }
 
-    /** bf16 A16, B16 (layouts and leading dimensions of the fp32 operands), fp32 C, fp32 accumulation. */
+    /**
+     * bf16 A16, B16 (layouts and leading dimensions of the fp32 operands), fp32 C, fp32 accumulation.
+     * JCublas 12.6's {@code cublasGemmEx} takes a legacy cudaDataType compute type and returns a
+     * failed migration of any other as a status, unchecked even with exceptions enabled (and its
+     * native entry point is not exported); {@code cublasGemmEx_new} takes the cublasComputeType and
+     * checks the result.
+     */
     private void gemmEx(boolean transA, boolean transB, int M, int N, int K, float alpha,
                         Pointer A16, int lda, Pointer B16, int ldb, float beta, Pointer C, int ldc) {
-        JCublas2.cublasGemmEx(handle, op(transB), op(transA), N, M, K,
+        JCublas2.cublasGemmEx_new(handle, op(transB), op(transA), N, M, K,
                 scalar(alpha),
                 B16, cudaDataType.CUDA_R_16BF, ldb,
                 A16, cudaDataType.CUDA_R_16BF, lda,
