@@ -92,7 +92,8 @@ public final class Backends {
                 openclGpu = gpu;
                 openclCpu = !gpu && !ds.isEmpty();
             }
-            if (!gpu) skipped.append("; ").append(p.name()).append(": no GPU device");
+            boolean emulated = ds.stream().anyMatch(d -> org.charrnn.backend.cuda.CudaBackendProvider.isEmulated(d.name()));
+            if (!gpu) skipped.append("; ").append(p.name()).append(emulated ? ": an emulated device only" : ": no GPU device");
         }
         return new Inventory(cudaGpu, openclGpu, openclCpu, skipped.length() > 0 ? skipped.substring(2) : "");
     }

@@ -14,10 +14,12 @@ import org.charrnn.backend.OptimizerKind;
 import org.charrnn.backend.RnnState;
 import org.charrnn.backend.TokenBuffer;
 import org.charrnn.backend.Window;
+import org.charrnn.backend.cuda.CudaBackendProvider;
 import org.charrnn.data.TokenSequence;
 import org.charrnn.model.Init;
 import org.charrnn.model.ModelConfig;
 import org.charrnn.util.Progress;
+import org.charrnn.util.UserError;
 
 /**
  * Times whole training steps of one configuration on one backend.
@@ -55,6 +57,10 @@ public final class BenchRunner {
     /** Windows per stream before the token sequence wraps (and the state is reset). */
     static final int MAX_WINDOWS = 64;
 
+    /** Why no bench runs on the CPU-emulated CUDA device. */
+    public static final String EMULATED_REFUSAL = "bench refuses the emulated CUDA device (" + CudaBackendProvider.EMULATOR_ENV
+            + "=1): its timings say nothing about a GPU; unset it to bench a real one";
+
     private BenchRunner() {}
 
     /**
@@ -76,6 +82,8 @@ public final class BenchRunner {
 
         HeapPeak heap = HeapPeak.start();
         try (Backend b = factory.apply(cfg)) {
+            if (CudaBackendProvider.isEmulated(b.deviceName()))
+                throw new UserError(EMULATED_REFUSAL);
             b.setParameters(Init.initialize(b.layout(), s.seed()));
             b.setOptimizer(OptimizerConfig.defaults(OptimizerKind.ADAM));
             try (TokenBuffer buf = b.upload(TokenSequence.of(tokens)); RnnState state = b.newState(B)) {

@@ -20,6 +20,7 @@ import picocli.CommandLine.Option;
 import org.charrnn.backend.BackendOptions;
 import org.charrnn.backend.BackendProvider;
 import org.charrnn.backend.Backends;
+import org.charrnn.backend.cuda.CudaBackendProvider;
 import org.charrnn.bench.BenchResult;
 import org.charrnn.bench.BenchRunner;
 import org.charrnn.bench.BenchSpec;
@@ -91,6 +92,9 @@ public final class BenchCommand implements Callable<Integer> {
             BackendProvider p = Backends.provider(kind);
             BackendProvider.Availability a = p.probe();
             if (!a.available()) throw new UserError("backend " + p.name() + " is not available: " + a.reason());
+            List<BackendProvider.DeviceInfo> devices = p.devices();
+            if (!devices.isEmpty() && devices.stream().allMatch(d -> CudaBackendProvider.isEmulated(d.name())))
+                throw new UserError(BenchRunner.EMULATED_REFUSAL);
         }
         BackendOptions opts = backendOptions.options(seed);
         boolean bar = !quiet && ProgressBar.interactive();

@@ -7,6 +7,7 @@ import picocli.CommandLine.Command;
 
 import org.charrnn.backend.BackendProvider;
 import org.charrnn.backend.Backends;
+import org.charrnn.backend.cuda.CudaBackendProvider;
 
 /** {@code charrnn devices}: every device each backend can use, and which one auto would pick. */
 @Command(name = "devices", mixinStandardHelpOptions = true,
@@ -24,7 +25,7 @@ public final class DevicesCommand implements Callable<Integer> {
             for (BackendProvider.DeviceInfo d : p.devices())
                 System.out.printf(Locale.ROOT, "%-9s %5d  %-34s %-44s %10s  %s%n", p.name(), d.index(), clip(d.platform(), 34),
                         clip(d.name(), 44), d.memoryBytes() > 0 ? String.format(Locale.ROOT, "%.1f GiB", d.memoryBytes() / 1073741824.0) : "?",
-                        d.gpu() ? "GPU" : "CPU");
+                        d.gpu() ? "GPU" : CudaBackendProvider.isEmulated(d.name()) ? "emulated" : "CPU");
         }
         System.out.println("--backend auto would use: " + Backends.autoChoice());
         return 0;

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,6 +13,7 @@ import java.util.List;
 import com.google.gson.JsonParser;
 
 import org.charrnn.backend.Backends;
+import org.charrnn.backend.cuda.CudaBackendProvider;
 import org.charrnn.testutil.CliRun;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -88,6 +90,13 @@ class BenchCliTest {
     void unavailableCudaIsOneLine() {
         assumeFalse(Backends.provider("cuda").probe().available(), "CUDA is available here");
         assertOneLineError(run("bench", "--backend", "cuda", "--grid", "torch-rnn"), "backend cuda is not available");
+    }
+
+    @Test
+    void emulatedCudaIsRefused() {
+        assumeTrue(CudaBackendProvider.emulatorRequested() && Backends.provider("cuda").probe().available(),
+                "the emulated CUDA device is not in use");
+        assertOneLineError(run("bench", "--backend", "cuda", "--grid", "torch-rnn"), "bench refuses the emulated CUDA device");
     }
 
     @Test

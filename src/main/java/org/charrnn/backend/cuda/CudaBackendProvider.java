@@ -8,8 +8,25 @@ import org.charrnn.backend.BackendProvider;
 import org.charrnn.model.ModelConfig;
 import org.charrnn.util.UserError;
 
-/** The CUDA backend's provider: available when the kernels were built and a CUDA driver with a device is present. */
+/**
+ * The CUDA backend's provider: available when the kernels were built and a CUDA driver with a device is present.
+ *
+ * <p>The CPU-emulated CUDA device (native-test/emu, switched on by {@value #EMULATOR_ENV}=1 with
+ * LD_LIBRARY_PATH pointing at its libcuda.so.1) is a CUDA device whose name ends in
+ * {@value #EMULATED_MARK}: it is listed as such, never picked by {@code --backend auto}, and refused
+ * by {@code charrnn bench}.
+ */
 public final class CudaBackendProvider implements BackendProvider {
+    /** Environment variable that switches the CPU-emulated CUDA device on. */
+    public static final String EMULATOR_ENV = "CHARRNN_CUDA_EMULATOR";
+    /** How the emulated device's name ends. */
+    public static final String EMULATED_MARK = "(emulated)";
+
+    /** True when this process was started to use the CPU-emulated CUDA device. */
+    public static boolean emulatorRequested() { return "1".equals(System.getenv(EMULATOR_ENV)); }
+
+    /** True for the name of the CPU-emulated CUDA device (as a device or backend reports it). */
+    public static boolean isEmulated(String deviceName) { return deviceName != null && deviceName.contains(EMULATED_MARK); }
 
     @Override
     public String name() { return "cuda"; }

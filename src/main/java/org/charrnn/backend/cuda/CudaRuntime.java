@@ -86,7 +86,10 @@ final class CudaRuntime {
                 JCudaDriver.cuDeviceGet(d, i);
                 long[] mem = new long[1];
                 JCudaDriver.cuDeviceTotalMem(mem, d);
-                list.add(new DeviceInfo(i, platform, deviceName(d) + " (sm_" + computeCapability(d) + ")", mem[0], true));
+                String name = deviceName(d);
+                boolean emulated = CudaBackendProvider.isEmulated(name);
+                list.add(new DeviceInfo(i, emulated ? platform + ", CPU emulator" : platform,
+                        name + " (sm_" + computeCapability(d) + ")", mem[0], !emulated));
             }
         } catch (Throwable t) {
             list.clear();

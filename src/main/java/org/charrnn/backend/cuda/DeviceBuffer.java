@@ -36,7 +36,9 @@ final class DeviceBuffer implements AutoCloseable {
      * the request, {@code what} and the model.
      */
     static DeviceBuffer allocate(long bytes, String what, String model) {
-        long n = Math.max(4, (bytes + 255) / 256 * 256);
+        // exactly the bytes asked for (cuMemAlloc aligns every allocation itself): a kernel that runs one
+        // element past a buffer then faults on the emulated device's guard page instead of passing
+        long n = Math.max(4, bytes);
         CUdeviceptr p = new CUdeviceptr();
         try {
             JCudaDriver.cuMemAlloc(p, n);

@@ -1,14 +1,22 @@
 package org.charrnn.backend.cuda;
 
 import org.charrnn.backend.BackendProvider;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
 
-/** Skips (JUnit assumption) when no CUDA device can be used here, with the provider's reason. */
+/**
+ * Skips (JUnit assumption) when no CUDA device can be used here, with the provider's reason; fails
+ * instead when the CPU-emulated device was asked for ({@code CHARRNN_CUDA_EMULATOR=1}, as in CI),
+ * so no CUDA test is skipped there for want of a device.
+ */
 final class CudaTestSupport {
     private CudaTestSupport() {}
 
     static void assumeCuda() {
         BackendProvider.Availability a = new CudaBackendProvider().probe();
+        if (CudaBackendProvider.emulatorRequested())
+            Assertions.assertTrue(a.available(), () -> CudaBackendProvider.EMULATOR_ENV + "=1 but the cuda backend is"
+                    + " unavailable (is LD_LIBRARY_PATH pointing at target/cuda-emu?): " + a.reason());
         Assumptions.assumeTrue(a.available(), () -> "cuda backend unavailable: " + a.reason());
     }
 }

@@ -1,0 +1,71 @@
+package org.charrnn.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.charrnn.testutil.CliRun;
+import org.charrnn.testutil.TestData;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The CUDA backend through the command line, as a user runs it: {@code charrnn verify --backend
+ * cuda} at each GPU precision, and a short {@code charrnn train --backend cuda} on tiny-shakespeare
+ * that ends at the reference's loss, with CUDA graphs and with {@code --no-graph}.
+ */
+@Tag("gpu")
+class CudaCliTest {
+    private static final Pattern LAST_LOSS = Pattern.compile("done: 100 iterations, last loss ([0-9.]+)");
+
+    @TempDir Path dir;
+
+    @BeforeEach
+    void requireCuda() { CudaTestSupport.assumeCuda(); }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"fp32", "tf32", "bf16"})
+    void verifyPassesAtEachPrecision(String precision) {
+        CliRun r = CliRun.of("verify", "--backend", "cuda", "--precision", precision, "--failures-only");
+        assertEquals(0, r.code(), () -> r.out() + r.err());
+        assertTrue(r.out().contains("checks passed"), r.out());
+    }
+
+    /** 100 iterations of a small LSTM; returns the loss of the last one. */
+    private double train(String backend, String out, String... extra) {
+        Path data = TestData.shakespeare();
+        assertNotNull(data, "tiny-shakespeare (-Dcharrnn.shakespeare) is needed");
+        List<String> args = new ArrayList<>(List.of("train", "--backend", backend, "--data", data.toString(),
+                "--model", "lstm", "--layers", "2", "--hidden", "48", "--embedding", "24", "--dropout", "0.1",
+                "--batch", "16", "--seq", "32", "--max-iters", "100", "--val-every", "100000", "--val-max-windows", "2",
+                "--checkpoint-every", "100000", "--sample-length", "0", "--quiet", "--print-every", "50",
+                "--out", dir.resolve(out).toString()));
+        args.addAll(List.of(extra));
+        CliRun r = CliRun.of(args.toArray(String[]::new));
+        assertEquals(0, r.code(), () -> r.out() + r.err());
+        if (backend.equals("cuda")) assertTrue(r.err().contains("backend: cuda") || r.out().contains("backend: cuda"), r.err());
+        Matcher m = LAST_LOSS.matcher(r.out() + r.err());
+        assertTrue(m.find(), () -> r.out() + r.err());
+        return Double.parseDouble(m.group(1));
+    }
+
+    @Test
+    void trainingOnShakespeareEndsAtTheReferenceLoss() {
+        double ref = train("reference", "ref");
+        double graph = train("cuda", "graph");
+        double eager = train("cuda", "eager", "--no-graph");
+        assertTrue(ref < 3.6, "the reference should learn in 100 iterations, last loss " + ref);
+        assertEquals(ref, graph, 1e-3 + 0.01 * ref, "cuda with graphs vs the reference after 100 iterations");
+        assertEquals(ref, eager, 1e-3 + 0.01 * ref, "cuda with --no-graph vs the reference after 100 iterations");
+    }
+}
