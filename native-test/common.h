@@ -32,7 +32,7 @@ struct Rng {
   int below(int n) { return (int)((next() >> 33) % (unsigned long long)n); }
 };
 
-static std::vector<float> rand_vec(size_t n, Rng &r, float lo = -1.0f, float hi = 1.0f) {
+static inline std::vector<float> rand_vec(size_t n, Rng &r, float lo = -1.0f, float hi = 1.0f) {
   std::vector<float> v(n);
   for (auto &x : v) x = r.uniform(lo, hi);
   return v;

@@ -21,6 +21,10 @@
  *     from the table that gen_kernel_table.py generates), failing as CUDA does.
  *   - Aborts (with the kernel, block and source lines) when the threads of a block wait at
  *     different barriers, or when some return while others wait at a barrier.
+ *   - Cooperative launches (run_cooperative): every block runs at once on its own OS thread, so
+ *     a grid-wide barrier (cooperative_groups::this_grid().sync(), include/cooperative_groups.h)
+ *     works; a block that finishes while others wait at it aborts, as does a grid barrier in an
+ *     ordinary launch or a grid larger than max_coresident_blocks (the emulated device's limit).
  *   - What it does not model: warps (no lockstep, no shuffles), hardware expf/tanhf rounding,
  *     memory ordering between blocks, timing.
  */
@@ -158,7 +162,7 @@ struct Block {
   dim3 dim, grid;
 };
 
-enum class State { Ready, Waiting, Done };
+enum class State { Ready, Waiting, WaitingGrid, Done };
 
 struct Fiber {
   void *sp = nullptr;
@@ -169,12 +173,50 @@ struct Fiber {
   char *stack_lo = nullptr;
 };
 
+/* The grid-wide barrier of a cooperative launch: all blocks arrive, then all go on. */
+class GridBarrier {
+ public:
+  explicit GridBarrier(long blocks) : blocks_(blocks) {}
+
+  void arrive_and_wait(const char *kernel) {
+    std::unique_lock<std::mutex> g(m_);
+    if (finished_) abort_finished(kernel);
+    long gen = generation_;
+    if (++arrived_ == blocks_) {
+      arrived_ = 0;
+      generation_++;
+      cv_.notify_all();
+      return;
+    }
+    cv_.wait(g, [&] { return generation_ != gen || finished_; });
+    if (generation_ == gen) abort_finished(kernel);
+  }
+
+  /* A block has returned: no later grid barrier can complete. */
+  void block_finished(const char *kernel) {
+    std::lock_guard<std::mutex> g(m_);
+    finished_++;
+    if (arrived_ > 0) abort_finished(kernel);
+    cv_.notify_all();
+  }
+
+ private:
+  [[noreturn]] static void abort_finished(const char *kernel) {
+    fprintf(stderr, "crcpu: kernel %s: a block returned while others wait at the grid barrier\n", kernel);
+    abort();
+  }
+  std::mutex m_;
+  std::condition_variable cv_;
+  long blocks_, arrived_ = 0, generation_ = 0, finished_ = 0;
+};
+
 /* What a launch runs in every thread: thunk(ctx) calls the kernel with its arguments. */
 struct Job {
   const char *name;
   dim3 grid, block;
   void (*thunk)(void *ctx);
   void *ctx;
+  GridBarrier *grid_barrier = nullptr; /* cooperative launches only */
 };
 
 /* One per OS thread: the fiber stacks (allocated once, guard page below each) and the scheduler. */
@@ -191,6 +233,10 @@ struct Sched {
   const void *main_bottom = nullptr;
   size_t main_size = 0;
 #endif
+
+  ~Sched() {
+    if (stacks) munmap(stacks, (stack_size + (size_t)sysconf(_SC_PAGESIZE)) * capacity);
+  }
 
   void reserve(size_t n) {
     if (n <= capacity) return;
@@ -211,8 +257,20 @@ inline thread_local Sched *tls_sched = nullptr;
 inline thread_local Fiber *tls_fiber = nullptr; /* the running CUDA thread */
 inline thread_local Block *tls_block = nullptr;
 
+/* Frees an OS thread's scheduler (its fiber stacks) when the thread exits. */
+struct SchedOwner {
+  ~SchedOwner() {
+    delete tls_sched;
+    tls_sched = nullptr;
+  }
+};
+inline thread_local SchedOwner tls_sched_owner;
+
 inline Sched &sched() {
-  if (!tls_sched) tls_sched = new Sched(); /* lives as long as its OS thread's process */
+  if (!tls_sched) {
+    (void)&tls_sched_owner; /* odr-use: registers the destructor for this thread */
+    tls_sched = new Sched();
+  }
   return *tls_sched;
 }
 
@@ -308,10 +366,11 @@ inline void run_block(const Job &job, uint3 bidx) {
       Fiber &f = s.fibers[i];
       if (f.state == State::Ready) switch_to_fiber(s, f);
     }
-    const Fiber *waiting = nullptr, *done = nullptr;
+    const Fiber *waiting = nullptr, *done = nullptr, *at_grid = nullptr;
     for (unsigned i = 0; i < n; i++) {
       const Fiber &f = s.fibers[i];
       if (f.state == State::Done) { done = done ? done : &f; continue; }
+      if (f.state == State::WaitingGrid) { at_grid = at_grid ? at_grid : &f; continue; }
       if (!waiting) { waiting = &f; continue; }
       if (f.bar_line != waiting->bar_line || strcmp(f.bar_file, waiting->bar_file) != 0) {
         fprintf(stderr, "crcpu: kernel %s, block (%u,%u,%u): thread (%u,%u,%u) waits at %s:%d, thread (%u,%u,%u) at %s:%d\n",
@@ -319,6 +378,22 @@ inline void run_block(const Job &job, uint3 bidx) {
                 waiting->bar_line, f.tid.x, f.tid.y, f.tid.z, f.bar_file, f.bar_line);
         die("threads of one block wait at different barriers");
       }
+    }
+    if (at_grid) {
+      if (waiting || done) {
+        const Fiber *other = waiting ? waiting : done;
+        fprintf(stderr, "crcpu: kernel %s, block (%u,%u,%u): thread (%u,%u,%u) waits at the grid barrier, thread (%u,%u,%u) %s\n",
+                job.name, bidx.x, bidx.y, bidx.z, at_grid->tid.x, at_grid->tid.y, at_grid->tid.z, other->tid.x,
+                other->tid.y, other->tid.z, waiting ? "at a block barrier" : "returned");
+        die("threads of one block disagree about the grid barrier");
+      }
+      if (!job.grid_barrier) {
+        fprintf(stderr, "crcpu: kernel %s: grid-wide sync in a launch that is not cooperative\n", job.name);
+        die("grid sync needs a cooperative launch");
+      }
+      job.grid_barrier->arrive_and_wait(job.name);
+      for (unsigned i = 0; i < n; i++) s.fibers[i].state = State::Ready;
+      continue;
     }
     if (!waiting) break;
     if (done) {
@@ -331,6 +406,7 @@ inline void run_block(const Job &job, uint3 bidx) {
   }
   tls_block = nullptr;
   s.job = nullptr;
+  if (job.grid_barrier) job.grid_barrier->block_finished(job.name);
 }
 
 /* __syncthreads(): park this fiber at the barrier (file:line identifies it) and run the next. */
@@ -346,122 +422,20 @@ inline void syncthreads(const char *file, int line) {
   tls_block = &s.block;
 }
 
-/* ------------------------------------------------------------------ the block pool */
-class Pool {
- public:
-  static Pool &get() {
-    static Pool *p = new Pool(settings().threads); /* never destroyed: workers may outlive statics */
-    return *p;
-  }
-
-  /* Runs every block of job; returns when all have finished. Serialised: one grid at a time. */
-  void run(const Job &job) {
-    std::lock_guard<std::mutex> one(launch_);
-    long total = (long)job.grid.x * job.grid.y * job.grid.z;
-    if (total <= 0) return;
-    if (workers_.empty() || total == 1) {
-      for (long b = 0; b < total; b++) run_block(job, unflatten(job.grid, b));
-      return;
-    }
-    {
-      std::lock_guard<std::mutex> g(m_);
-      job_ = &job;
-      total_ = total;
-      next_.store(0);
-      busy_ = (int)workers_.size();
-      gen_++;
-    }
-    cv_.notify_all();
-    work(job, total);
-    std::unique_lock<std::mutex> g(m_);
-    done_.wait(g, [&] { return busy_ == 0; });
-    job_ = nullptr;
-  }
-
- private:
-  explicit Pool(unsigned threads) {
-    for (unsigned i = 1; i < threads; i++) workers_.emplace_back([this] { loop(); });
-    for (auto &w : workers_) w.detach();
-  }
-
-  static uint3 unflatten(dim3 g, long b) {
-    return uint3{(unsigned)(b % g.x), (unsigned)((b / g.x) % g.y), (unsigned)(b / ((long)g.x * g.y))};
-  }
-
-  void work(const Job &job, long total) {
-    for (long b; (b = next_.fetch_add(1)) < total;) run_block(job, unflatten(job.grid, b));
-  }
-
-  void loop() {
-    uint64_t seen = 0;
-    for (;;) {
-      const Job *job;
-      long total;
-      {
-        std::unique_lock<std::mutex> g(m_);
-        cv_.wait(g, [&] { return gen_ != seen; });
-        seen = gen_;
-        job = job_;
-        total = total_;
-      }
-      work(*job, total);
-      std::lock_guard<std::mutex> g(m_);
-      if (--busy_ == 0) done_.notify_all();
-    }
-  }
-
-  std::mutex launch_, m_;
-  std::condition_variable cv_, done_;
-  std::vector<std::thread> workers_;
-  const Job *job_ = nullptr;
-  long total_ = 0;
-  std::atomic<long> next_{0};
-  int busy_ = 0;
-  uint64_t gen_ = 0;
-};
-
-/* ------------------------------------------------------------------ launch validation */
-enum class LaunchError { None, InvalidConfig, TooManyThreads };
-
-/* bound: the kernel's __launch_bounds__ (0 = none, 1024 applies). */
-inline LaunchError validate(dim3 grid, dim3 block, int bound, char *why, size_t why_len) {
-  unsigned long long threads = (unsigned long long)block.x * block.y * block.z;
-  if (block.x == 0 || block.y == 0 || block.z == 0 || grid.x == 0 || grid.y == 0 || grid.z == 0) {
-    snprintf(why, why_len, "grid (%u,%u,%u) / block (%u,%u,%u) has a zero dimension", grid.x, grid.y, grid.z,
-             block.x, block.y, block.z);
-    return LaunchError::InvalidConfig;
-  }
-  if (block.x > 1024 || block.y > 1024 || block.z > 64 || threads > 1024) {
-    snprintf(why, why_len, "block (%u,%u,%u) exceeds the 1024-thread / (1024,1024,64) limits", block.x, block.y,
-             block.z);
-    return LaunchError::InvalidConfig;
-  }
-  if (grid.x > 0x7fffffffu || grid.y > 65535 || grid.z > 65535) {
-    snprintf(why, why_len, "grid (%u,%u,%u) exceeds (2^31-1, 65535, 65535)", grid.x, grid.y, grid.z);
-    return LaunchError::InvalidConfig;
-  }
-  if (bound > 0 && threads > (unsigned long long)bound) {
-    snprintf(why, why_len, "%llu threads per block exceed __launch_bounds__(%d)", threads, bound);
-    return LaunchError::TooManyThreads;
-  }
-  return LaunchError::None;
+/* cooperative_groups::this_grid().sync(): park this fiber at the grid barrier. */
+inline void grid_sync() {
+  Sched &s = sched();
+  Fiber *f = tls_fiber;
+  if (!f) die("grid sync called outside a kernel");
+  f->state = State::WaitingGrid;
+  switch_to_main(s, *f, false);
+  tls_fiber = f;
+  tls_block = &s.block;
 }
 
-/* ------------------------------------------------------------------ typed kernel entry points */
-/* For a kernel `void k(P...)`: parameter count, sizes, which are pointers, and a call that
- * unpacks CUDA's kernelParams (an array of pointers to each argument's value). */
-template <class F> struct Kernel;
-template <class... P> struct Kernel<void (*)(P...)> {
-  static constexpr int arity = (int)sizeof...(P);
-  static constexpr size_t sizes[sizeof...(P) + 1] = {sizeof(P)..., 0};
-  static constexpr bool pointers[sizeof...(P) + 1] = {std::is_pointer<P>::value..., false};
-  template <size_t... I> static void call(void *fn, void **params, std::index_sequence<I...>) {
-    ((void (*)(P...))fn)(*(const std::remove_cv_t<P> *)params[I]...);
-  }
-  static void invoke(void *fn, void **params) { call(fn, params, std::index_sequence_for<P...>{}); }
-};
-
 } /* namespace crcpu */
+
+#include "crcpu_launch.h"
 
 #define threadIdx (crcpu::tls_fiber->tid)
 #define blockIdx (crcpu::tls_block->idx)

@@ -18,6 +18,8 @@
  *   - cuModuleLoadData accepts a fatbin, cubin or PTX image and resolves kernel names to the
  *     CPU-compiled kernels (kernel_table.inc); cuLaunchKernel unpacks kernelParams with each
  *     kernel's C++ signature and validates the launch shape (crcpu::validate);
+ *     cuLaunchCooperativeKernel runs every block at once (crcpu::run_cooperative), so a grid-wide
+ *     barrier works, and refuses grids larger than crcpu::max_coresident_blocks;
  *   - stream capture: launches, async copies, memsets, event records and cuBLAS calls on a
  *     capturing stream are recorded, their arguments copied at capture time; synchronous calls
  *     (stream/context synchronize, synchronous copies, allocation and free) from the capturing
@@ -106,7 +108,7 @@ EXPORT CUresult cuDeviceGetAttribute(int *v, CUdevice_attribute a, CUdevice d) {
     case CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR: *v = 0; break;
     case CU_DEVICE_ATTRIBUTE_UNIFIED_ADDRESSING: *v = 1; break;
     case CU_DEVICE_ATTRIBUTE_CONCURRENT_KERNELS: *v = 0; break;
-    case CU_DEVICE_ATTRIBUTE_COOPERATIVE_LAUNCH: *v = 0; break;
+    case CU_DEVICE_ATTRIBUTE_COOPERATIVE_LAUNCH: *v = 1; break;
     default: *v = 0; break;
   }
   return CUDA_SUCCESS;

@@ -37,6 +37,7 @@ const KernelEntry kKernels[] = {
 struct Launch {
   const KernelEntry *k;
   dim3 grid, block;
+  bool cooperative = false; /* every block resident at once: a grid-wide barrier works */
   std::vector<unsigned char> bytes;
   std::vector<size_t> offsets;
 
@@ -94,24 +95,32 @@ EXPORT CUresult cuModuleGetFunction(CUfunction *f, CUmodule m, const char *name)
   return CUDA_ERROR_NOT_FOUND;
 }
 
-EXPORT CUresult cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by,
-                               unsigned bz, unsigned shared, CUstream s, void **params, void **extra) {
-  NEED_CTX();
-  if (!f) return CUDA_ERROR_INVALID_HANDLE;
+/* Validates a launch and copies its arguments; nullptr (and *err) when it is refused. */
+static std::shared_ptr<Launch> prepare(CUfunction f, dim3 grid, dim3 block, unsigned shared, void **params,
+                                       bool cooperative, CUresult *err) {
   const KernelEntry *k = f->kernel;
-  if (extra) { say("%s: cuLaunchKernel's `extra` argument is not emulated", k->name); return CUDA_ERROR_NOT_SUPPORTED; }
-  if (shared) { say("%s: %u bytes of dynamic shared memory: no kernel declares any", k->name, shared); return CUDA_ERROR_INVALID_VALUE; }
+  *err = CUDA_ERROR_INVALID_VALUE;
+  if (shared) { say("%s: %u bytes of dynamic shared memory: no kernel declares any", k->name, shared); return nullptr; }
   char why[256];
-  crcpu::LaunchError e = crcpu::validate(dim3(gx, gy, gz), dim3(bx, by, bz), k->bound, why, sizeof why);
+  crcpu::LaunchError e = crcpu::validate(grid, block, k->bound, why, sizeof why);
   if (e != crcpu::LaunchError::None) {
     say("launch of %s refused: %s", k->name, why);
-    return e == crcpu::LaunchError::TooManyThreads ? CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES : CUDA_ERROR_INVALID_VALUE;
+    if (e == crcpu::LaunchError::TooManyThreads) *err = CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES;
+    return nullptr;
   }
-  if (k->arity > 0 && !params) return CUDA_ERROR_INVALID_VALUE;
+  long blocks = (long)grid.x * grid.y * grid.z;
+  if (cooperative && blocks > crcpu::max_coresident_blocks(block.x * block.y * block.z)) {
+    say("cooperative launch of %s: %ld blocks cannot all be resident (at most %ld)", k->name, blocks,
+        crcpu::max_coresident_blocks(block.x * block.y * block.z));
+    *err = CUDA_ERROR_COOPERATIVE_LAUNCH_TOO_LARGE;
+    return nullptr;
+  }
+  if (k->arity > 0 && !params) return nullptr;
   auto launch = std::make_shared<Launch>();
   launch->k = k;
-  launch->grid = dim3(gx, gy, gz);
-  launch->block = dim3(bx, by, bz);
+  launch->grid = grid;
+  launch->block = block;
+  launch->cooperative = cooperative;
   for (int i = 0; i < k->arity; i++) {
     size_t at = (launch->bytes.size() + 7) & ~(size_t)7;
     launch->offsets.push_back(at);
@@ -123,19 +132,34 @@ EXPORT CUresult cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned 
       /* a kernel pointer must point into (or just past) a live device allocation */
       if (p && !crcpu::Memory::get().find(p, 1) && !crcpu::Memory::get().find((char *)p - 1, 1)) {
         say("launch of %s: argument %d (%p) points into no device allocation", k->name, i, p);
-        return CUDA_ERROR_ILLEGAL_ADDRESS;
+        *err = CUDA_ERROR_ILLEGAL_ADDRESS;
+        return nullptr;
       }
     }
   }
-  return enqueue(s, k->name, [launch] { launch->run(); });
+  *err = CUDA_SUCCESS;
+  return launch;
 }
 
-EXPORT CUresult cuLaunchCooperativeKernel(CUfunction f, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned,
-                                          unsigned, CUstream, void **) {
+EXPORT CUresult cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by,
+                               unsigned bz, unsigned shared, CUstream s, void **params, void **extra) {
   NEED_CTX();
-  say("%s: cooperative launches are not emulated yet (the device reports no cooperative launch)",
-      f ? f->kernel->name : "?");
-  return CUDA_ERROR_NOT_SUPPORTED;
+  if (!f) return CUDA_ERROR_INVALID_HANDLE;
+  if (extra) { say("%s: cuLaunchKernel's `extra` argument is not emulated", f->kernel->name); return CUDA_ERROR_NOT_SUPPORTED; }
+  CUresult err;
+  auto launch = prepare(f, dim3(gx, gy, gz), dim3(bx, by, bz), shared, params, false, &err);
+  if (!launch) return err;
+  return enqueue(s, f->kernel->name, [launch] { launch->run(); });
+}
+
+EXPORT CUresult cuLaunchCooperativeKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx,
+                                          unsigned by, unsigned bz, unsigned shared, CUstream s, void **params) {
+  NEED_CTX();
+  if (!f) return CUDA_ERROR_INVALID_HANDLE;
+  CUresult err;
+  auto launch = prepare(f, dim3(gx, gy, gz), dim3(bx, by, bz), shared, params, true, &err);
+  if (!launch) return err;
+  return enqueue(s, f->kernel->name, [launch] { launch->run(); });
 }
 
 /* ====================================================================== streams */

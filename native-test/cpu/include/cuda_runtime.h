@@ -21,6 +21,7 @@ enum cudaError_t {
   cudaErrorMemoryAllocation = 2,
   cudaErrorInvalidConfiguration = 9,
   cudaErrorLaunchOutOfResources = 701,
+  cudaErrorCooperativeLaunchTooLarge = 720,
 };
 enum cudaMemcpyKind {
   cudaMemcpyHostToHost = 0,
@@ -89,9 +90,31 @@ inline const char *cudaGetErrorString(cudaError_t e) {
     case cudaErrorMemoryAllocation: return "out of memory";
     case cudaErrorInvalidConfiguration: return "invalid configuration argument";
     case cudaErrorLaunchOutOfResources: return "too many resources requested for launch";
+    case cudaErrorCooperativeLaunchTooLarge: return "too many blocks in cooperative launch";
   }
   return "unknown error";
 }
+/* Every block at once, so cooperative_groups::this_grid().sync() works (crcpu::run_cooperative). */
+template <class... P>
+cudaError_t cudaLaunchCooperativeKernel(void (*k)(P...), dim3 grid, dim3 block, void **args, size_t shmem = 0,
+                                        cudaStream_t = nullptr) {
+  char why[256];
+  if (shmem || crcpu::validate(grid, block, 0, why, sizeof why) != crcpu::LaunchError::None)
+    return crcpu::record(cudaErrorInvalidConfiguration);
+  if ((long)grid.x * grid.y * grid.z > crcpu::max_coresident_blocks(block.x * block.y * block.z))
+    return crcpu::record(cudaErrorCooperativeLaunchTooLarge);
+  struct Ctx {
+    void (*k)(P...);
+    void **args;
+  } ctx{k, args};
+  crcpu::Job job{"cooperative kernel", grid, block, [](void *c) {
+                   Ctx *x = (Ctx *)c;
+                   crcpu::Kernel<void (*)(P...)>::invoke((void *)x->k, x->args);
+                 }, &ctx};
+  crcpu::run_cooperative(job);
+  return cudaSuccess;
+}
+
 inline cudaError_t cudaGetLastError() {
   cudaError_t e = crcpu::last_error();
   crcpu::last_error() = cudaSuccess;
