@@ -66,19 +66,11 @@ EXPORT CUresult cuModuleLoadData(CUmodule *m, const void *image) {
   NEED_CTX();
   if (!m || !image) return CUDA_ERROR_INVALID_VALUE;
   if (!image_ok(image)) return CUDA_ERROR_INVALID_IMAGE;
-  CUmodule mod = new CUmod_st();
-  std::lock_guard<std::mutex> g(g_mutex);
-  g_modules.insert(mod);
-  *m = mod;
-  return CUDA_SUCCESS;
+  return track(g_modules, new CUmod_st(), m);
 }
 EXPORT CUresult cuModuleUnload(CUmodule m) {
   NEED_CTX();
-  std::lock_guard<std::mutex> g(g_mutex);
-  if (!g_modules.erase(m)) return CUDA_ERROR_INVALID_HANDLE;
-  for (CUfunction f : m->functions) delete f;
-  delete m;
-  return CUDA_SUCCESS;
+  return destroy(g_modules, m);
 }
 EXPORT CUresult cuModuleGetFunction(CUfunction *f, CUmodule m, const char *name) {
   NEED_CTX();
@@ -168,19 +160,12 @@ EXPORT CUresult cuStreamCreate(CUstream *s, unsigned flags) {
   if (!s) return CUDA_ERROR_INVALID_VALUE;
   CUstream st = new CUstream_st();
   st->flags = flags;
-  std::lock_guard<std::mutex> g(g_mutex);
-  g_streams.insert(st);
-  *s = st;
-  return CUDA_SUCCESS;
+  return track(g_streams, st, s);
 }
 EXPORT CUresult cuStreamCreateWithPriority(CUstream *s, unsigned flags, int) { return cuStreamCreate(s, flags); }
 EXPORT CUresult cuStreamDestroy(CUstream s) {
   NEED_CTX();
-  std::lock_guard<std::mutex> g(g_mutex);
-  if (!g_streams.erase(s)) return CUDA_ERROR_INVALID_HANDLE;
-  if (s->graph) delete s->graph;
-  delete s;
-  return CUDA_SUCCESS;
+  return destroy(g_streams, s);
 }
 EXPORT CUresult cuStreamSynchronize(CUstream s) {
   NEED_CTX();
@@ -234,10 +219,7 @@ EXPORT CUresult cuStreamEndCapture(CUstream s, CUgraph *graph) {
     *graph = nullptr;
     return CUDA_ERROR_STREAM_CAPTURE_INVALIDATED;
   }
-  std::lock_guard<std::mutex> lock(g_mutex);
-  g_graphs.insert(g);
-  *graph = g;
-  return CUDA_SUCCESS;
+  return track(g_graphs, g, graph);
 }
 
 /* ====================================================================== graphs */
@@ -245,11 +227,7 @@ EXPORT CUresult cuGraphInstantiateWithFlags(CUgraphExec *exec, CUgraph g, unsign
   NEED_CTX();
   if (!exec) return CUDA_ERROR_INVALID_VALUE;
   if (!live(g_graphs, g)) return CUDA_ERROR_INVALID_HANDLE;
-  CUgraphExec x = new CUgraphExec_st{g->ops};
-  std::lock_guard<std::mutex> lock(g_mutex);
-  g_execs.insert(x);
-  *exec = x;
-  return CUDA_SUCCESS;
+  return track(g_execs, new CUgraphExec_st{g->ops}, exec);
 }
 EXPORT CUresult cuGraphLaunch(CUgraphExec x, CUstream s) {
   NEED_CTX();
@@ -259,17 +237,11 @@ EXPORT CUresult cuGraphLaunch(CUgraphExec x, CUstream s) {
 }
 EXPORT CUresult cuGraphExecDestroy(CUgraphExec x) {
   NEED_CTX();
-  std::lock_guard<std::mutex> lock(g_mutex);
-  if (!g_execs.erase(x)) return CUDA_ERROR_INVALID_HANDLE;
-  delete x;
-  return CUDA_SUCCESS;
+  return destroy(g_execs, x);
 }
 EXPORT CUresult cuGraphDestroy(CUgraph g) {
   NEED_CTX();
-  std::lock_guard<std::mutex> lock(g_mutex);
-  if (!g_graphs.erase(g)) return CUDA_ERROR_INVALID_HANDLE;
-  delete g;
-  return CUDA_SUCCESS;
+  return destroy(g_graphs, g);
 }
 
 /* ====================================================================== events */
@@ -278,17 +250,11 @@ EXPORT CUresult cuEventCreate(CUevent *e, unsigned flags) {
   if (!e) return CUDA_ERROR_INVALID_VALUE;
   CUevent ev = new CUevent_st();
   ev->flags = flags;
-  std::lock_guard<std::mutex> g(g_mutex);
-  g_events.insert(ev);
-  *e = ev;
-  return CUDA_SUCCESS;
+  return track(g_events, ev, e);
 }
 EXPORT CUresult cuEventDestroy(CUevent e) {
   NEED_CTX();
-  std::lock_guard<std::mutex> g(g_mutex);
-  if (!g_events.erase(e)) return CUDA_ERROR_INVALID_HANDLE;
-  delete e;
-  return CUDA_SUCCESS;
+  return destroy(g_events, e);
 }
 EXPORT CUresult cuEventRecord(CUevent e, CUstream s) {
   NEED_CTX();

@@ -49,11 +49,15 @@ struct CUctx_st {
   int refs = 0;
 };
 struct CUmod_st {
-  std::set<CUfunction> functions;
+  std::set<CUfunction> functions; /* owned */
+  ~CUmod_st();
 };
 struct CUfunc_st {
   const KernelEntry *kernel;
 };
+inline CUmod_st::~CUmod_st() {
+  for (CUfunction f : functions) delete f;
+}
 struct CUgraph_st {
   std::vector<std::shared_ptr<std::function<void()>>> ops;
 };
@@ -65,7 +69,8 @@ struct CUstream_st {
   CUstreamCaptureStatus capture = CU_STREAM_CAPTURE_STATUS_NONE;
   CUstreamCaptureMode mode = CU_STREAM_CAPTURE_MODE_GLOBAL;
   std::thread::id capturing_thread;
-  CUgraph graph = nullptr;
+  CUgraph graph = nullptr; /* the capture in progress (owned) */
+  ~CUstream_st() { delete graph; }
 };
 struct CUevent_st {
   unsigned flags = 0;
@@ -89,6 +94,24 @@ inline std::map<uintptr_t, size_t> g_pinned; /* page-locked host ranges (cuMemAl
 template <class T> bool live(const std::set<T> &s, T h) {
   std::lock_guard<std::mutex> g(g_mutex);
   return s.count(h) != 0;
+}
+
+/* Registers a new handle h in s and hands it out through *out. */
+template <class T> CUresult track(std::set<T> &s, T h, T *out) {
+  std::lock_guard<std::mutex> g(g_mutex);
+  s.insert(h);
+  *out = h;
+  return CUDA_SUCCESS;
+}
+
+/* Unregisters and deletes h; CUDA_ERROR_INVALID_HANDLE when it is not live. */
+template <class T> CUresult destroy(std::set<T> &s, T h) {
+  {
+    std::lock_guard<std::mutex> g(g_mutex);
+    if (!s.erase(h)) return CUDA_ERROR_INVALID_HANDLE;
+  }
+  delete h;
+  return CUDA_SUCCESS;
 }
 
 #define NEED_INIT() do { if (!g_initialized) return CUDA_ERROR_NOT_INITIALIZED; } while (0)
