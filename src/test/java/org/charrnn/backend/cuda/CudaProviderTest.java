@@ -9,9 +9,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.List;
 
+import org.charrnn.backend.Backend;
 import org.charrnn.backend.BackendOptions;
 import org.charrnn.backend.BackendProvider;
+import org.charrnn.backend.Backends;
 import org.charrnn.model.CellType;
 import org.charrnn.model.ModelConfig;
 import org.charrnn.util.UserError;
@@ -40,6 +43,25 @@ class CudaProviderTest {
             assertTrue(e.getMessage().contains(a.reason()), e.getMessage());
         } else {
             assertFalse(p.devices().isEmpty());
+        }
+    }
+
+    /** The emulated device is a cuda device that says so, is not a GPU, and is never auto's choice. */
+    @Test
+    void theEmulatedDeviceIsLabelledAndNeverPickedByAuto() {
+        Assumptions.assumeTrue(CudaBackendProvider.emulatorRequested(), "the emulated CUDA device is not in use");
+        CudaTestSupport.assumeCuda();
+        List<BackendProvider.DeviceInfo> devices = new CudaBackendProvider().devices();
+        assertEquals(1, devices.size());
+        BackendProvider.DeviceInfo d = devices.get(0);
+        assertTrue(CudaBackendProvider.isEmulated(d.name()), d.name());
+        assertFalse(d.gpu(), "the emulated device is not a GPU");
+        assertFalse(Backends.autoChoice().startsWith("cuda"), Backends.autoChoice());
+        try (Backend b = Backends.create("auto", new ModelConfig(CellType.GRU, 11, 7, 33, 1, 0.0), BackendOptions.defaults(), line -> {})) {
+            assertFalse(b.name().equals("cuda"), "auto picked " + b.name() + " on " + b.deviceName());
+        }
+        try (Backend b = Backends.create("cuda", new ModelConfig(CellType.GRU, 11, 7, 33, 1, 0.0), BackendOptions.defaults(), line -> {})) {
+            assertTrue(CudaBackendProvider.isEmulated(b.deviceName()), b.deviceName());
         }
     }
 
