@@ -4,7 +4,8 @@
 #   native-test/run-all.sh [make args]       on this machine's GPU (nvcc build)
 #   native-test/run-all.sh cpu [make args]   on the CPU execution layer (cpu/crcpu.h, g++ only):
 #       every harness in the three thread orders (forward, reverse, shuffle:$CRCPU_SEED), then an
-#       AddressSanitizer + UBSan build in shuffled order, then cpu/mutation-check.sh, which shows
+#       AddressSanitizer + UBSan build in shuffled order, then cpu/selftest.sh (the layer's own
+#       checks: thread orders, launch validation, aborts) and cpu/mutation-check.sh, which shows
 #       that the harnesses fail when a __syncthreads() is removed from a block reduction.
 set -uo pipefail
 cd "$(dirname "$0")"
@@ -36,6 +37,8 @@ if [ "${1:-}" = cpu ]; then
     tail -1 "build/cpu-asan/$t.log"
   done
   [ $status -eq 0 ] || { grep -h -B2 -A3 "FAIL\|ERROR\|runtime error\|crcpu:" build/cpu/*.log build/cpu-asan/*.log | head -60 >&2; }
+  echo "=== self-test of the CPU layer's checks"
+  bash cpu/selftest.sh build/cpu/selftest || status=1
   echo "=== mutation check"
   bash cpu/mutation-check.sh || status=1
   [ $status -eq 0 ] && echo "run-all.sh: all native tests passed on the CPU" || echo "run-all.sh: FAILURES" >&2
