@@ -29,6 +29,8 @@
  *     replays the recorded operations in order;
  *   - every other driver symbol JCuda links against answers CUDA_ERROR_NOT_SUPPORTED (stubs.c,
  *     generated from driver-symbols.txt).
+ * Fault injection (tests of the callers' error paths): CHARRNN_CUDA_EMULATOR_FAIL_CAPTURE=1 makes
+ * every stream capture end with CUDA_ERROR_STREAM_CAPTURE_INVALIDATED.
  */
 #include "state.h"
 

@@ -198,6 +198,9 @@ EXPORT CUresult cuStreamBeginCapture(CUstream s, CUstreamCaptureMode mode) {
   if (!s || !live(g_streams, s)) return s ? CUDA_ERROR_INVALID_HANDLE : CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
   if (s->capture != CU_STREAM_CAPTURE_STATUS_NONE) return CUDA_ERROR_ILLEGAL_STATE;
   s->capture = CU_STREAM_CAPTURE_STATUS_ACTIVE;
+  /* fault injection for tests of a caller's fallback: every capture ends invalidated */
+  const char *fail = getenv("CHARRNN_CUDA_EMULATOR_FAIL_CAPTURE");
+  if (fail && !strcmp(fail, "1")) s->capture = CU_STREAM_CAPTURE_STATUS_INVALIDATED;
   s->mode = mode;
   s->capturing_thread = std::this_thread::get_id();
   s->graph = new CUgraph_st();

@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import org.charrnn.cli.Main;
@@ -38,6 +39,12 @@ public record CliRun(int code, String out, String err) {
      */
     public static CliRun inChildJvm(List<String> jvmOptions, int timeoutSeconds, String... args)
             throws IOException, InterruptedException {
+        return inChildJvm(Map.of(), jvmOptions, timeoutSeconds, args);
+    }
+
+    /** As {@link #inChildJvm(List, int, String...)}, with {@code env} added to this JVM's environment. */
+    public static CliRun inChildJvm(Map<String, String> env, List<String> jvmOptions, int timeoutSeconds, String... args)
+            throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(jvmOptions);
@@ -45,7 +52,9 @@ public record CliRun(int code, String out, String err) {
         cmd.addAll(List.of(args));
         Path out = Files.createTempFile("charrnn-cli", ".out"), err = Files.createTempFile("charrnn-cli", ".err");
         try {
-            Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile());
+            pb.environment().putAll(env);
+            Process p = pb.start();
             boolean done = p.waitFor(timeoutSeconds, TimeUnit.SECONDS);
             if (!done) p.destroyForcibly().waitFor();
             CliRun r = new CliRun(done ? p.exitValue() : -1, Files.readString(out, StandardCharsets.UTF_8),

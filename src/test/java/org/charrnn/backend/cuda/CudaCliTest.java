@@ -4,9 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -56,6 +58,47 @@ class CudaCliTest {
         Matcher m = LAST_LOSS.matcher(r.out() + r.err());
         assertTrue(m.find(), () -> r.out() + r.err());
         return Double.parseDouble(m.group(1));
+    }
+
+    /**
+     * A CUDA-graph capture that fails (the emulated driver invalidates every capture when asked)
+     * costs one warning line: the step runs eagerly and so do the later ones, with the same losses
+     * as {@code --no-graph}.
+     */
+    @Test
+    void aFailedCaptureFallsBackToEagerStepsWithOneWarning() throws Exception {
+        assumeTrue(CudaBackendProvider.emulatorRequested(), "fault injection needs the emulated CUDA device");
+        Path text = dir.resolve("text.txt");
+        Files.writeString(text, TestData.pseudoText(20_000, 3));
+        String[] common = {"train", "--backend", "cuda", "--data", text.toString(), "--model", "gru", "--layers", "1",
+                "--hidden", "24", "--embedding", "8", "--batch", "4", "--seq", "16", "--max-iters", "12",
+                "--val-every", "100000", "--checkpoint-every", "100000", "--sample-length", "0", "--quiet",
+                "--print-every", "1"};
+        CliRun failing = CliRun.inChildJvm(Map.of("CHARRNN_CUDA_EMULATOR_FAIL_CAPTURE", "1"), List.of("-Xmx1g"), 300,
+                concat(common, "--out", dir.resolve("failing").toString()));
+        CliRun eager = CliRun.inChildJvm(Map.of(), List.of("-Xmx1g"), 300,
+                concat(common, "--out", dir.resolve("eager").toString(), "--no-graph"));
+        assertEquals(0, failing.code(), failing::err);
+        assertEquals(0, eager.code(), eager::err);
+        String all = failing.out() + failing.err();
+        assertEquals(1, all.split("CUDA-graph capture failed", -1).length - 1, all);
+        assertTrue(all.contains("CUDA_ERROR_STREAM_CAPTURE_INVALIDATED"), all);
+        assertEquals(losses(eager.out() + eager.err()), losses(all), "the eager fallback computes what --no-graph does");
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] r = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
+    }
+
+    /** The "loss X" of every log line, in order. */
+    private static List<String> losses(String log) {
+        List<String> r = new ArrayList<>();
+        Matcher m = Pattern.compile("iter \\d+/\\d+ .*? loss ([0-9.]+)").matcher(log);
+        while (m.find()) r.add(m.group(1));
+        assertEquals(12, r.size(), log);
+        return r;
     }
 
     @Test
