@@ -32,6 +32,7 @@
 #define CHARRNN_CRCPU_H
 
 #include <math.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -119,11 +120,14 @@ crcpu_trampoline:
   .text
 )");
 
-[[noreturn]] inline void die(const char *fmt, const char *a = "", const char *b = "", long x = 0, long y = 0,
-                             long z = 0) {
+[[noreturn]] inline void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+inline void die(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
   fprintf(stderr, "crcpu: ");
-  fprintf(stderr, fmt, a, b, x, y, z);
+  vfprintf(stderr, fmt, ap);
   fprintf(stderr, "\n");
+  va_end(ap);
   fflush(stderr);
   abort();
 }
@@ -244,7 +248,7 @@ struct Sched {
     stack_size = (settings().stack + page - 1) / page * page;
     size_t total = (stack_size + page) * n;
     void *m = mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (m == MAP_FAILED) die("cannot map %s fiber stacks", "", "", (long)n);
+    if (m == MAP_FAILED) die("cannot map the stacks of %zu fibers", n);
     stacks = (char *)m;
     for (size_t i = 0; i < n; i++) mprotect(stacks + i * (stack_size + page), page, PROT_NONE);
     fibers.assign(n, Fiber{});
