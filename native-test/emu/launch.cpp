@@ -33,6 +33,11 @@ const KernelEntry kKernels[] = {
 #undef CRCPU_KERNEL
 };
 
+#define CRCPU_KERNEL(name, bound) \
+  static_assert(crcpu::Kernel<decltype(&name)>::arity <= 64, #name " has more parameters than a Launch holds");
+#include "kernel_table.inc"
+#undef CRCPU_KERNEL
+
 /* A launch with its arguments copied (at capture time for a captured one). */
 struct Launch {
   const KernelEntry *k;
@@ -41,15 +46,18 @@ struct Launch {
   std::vector<unsigned char> bytes;
   std::vector<size_t> offsets;
 
+  static constexpr int kMaxParams = 64;
+
   void run() const {
-    void *params[64];
+    void *params[kMaxParams];
     for (int i = 0; i < k->arity; i++) params[i] = (void *)(bytes.data() + offsets[i]);
     struct Ctx { const KernelEntry *k; void **params; } c{k, params};
     crcpu::Job job{k->name, grid, block, [](void *p) {
                      Ctx *x = (Ctx *)p;
                      x->k->invoke(x->k->fn, x->params);
                    }, &c};
-    crcpu::Pool::get().run(job);
+    if (cooperative) crcpu::run_cooperative(job);
+    else crcpu::Pool::get().run(job);
   }
 };
 

@@ -25,14 +25,15 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * The CUDA stream-capture rules the backend's graph capture relies on, at the driver level: work on
+ * Driver rules the backend relies on (or a persistent kernel will), at the driver level. Cooperative
+ * launches run and refuse grids that cannot all be resident. Stream capture: work on
  * a capturing stream is recorded (not run) with its arguments as they were at capture time and runs
  * at each graph launch; a synchronisation or a pageable host copy during capture fails and
  * invalidates the capture. On a GPU this checks our reading of CUDA; on the emulated device it
  * checks that the emulator follows the same rules.
  */
 @Tag("gpu")
-class CudaCaptureRulesTest {
+class CudaDriverRulesTest {
     private final CUdevice device = new CUdevice();
     private final CUcontext context = new CUcontext();
     private final CUstream stream = new CUstream();
@@ -99,6 +100,27 @@ class CudaCaptureRulesTest {
             }
             JCudaDriver.cuGraphExecDestroy(exec);
             JCudaDriver.cuGraphDestroy(graph);
+        }
+    }
+
+    @Test
+    void cooperativeLaunchRunsAndRefusesGridsThatCannotBeResident() {
+        int n = 64;
+        try (DeviceBuffer y = DeviceBuffer.floats(n, "y", "test"); DeviceBuffer bias = DeviceBuffer.floats(n, "bias", "test")) {
+            float[] b = new float[n];
+            for (int i = 0; i < n; i++) b[i] = i;
+            bias.upload(b, 0, stream);
+            y.fill(0, n, stream);
+            CUfunction addBias = new CUfunction();
+            JCudaDriver.cuModuleGetFunction(addBias, module, "add_bias_rows");
+            int[] attr = new int[1];
+            JCudaDriver.cuDeviceGetAttribute(attr, jcuda.driver.CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COOPERATIVE_LAUNCH, device);
+            assertEquals(1, attr[0], "the device supports cooperative launches");
+            Pointer args = Pointer.to(Pointer.to(y.ptr), Pointer.to(bias.ptr), Pointer.to(new int[] {1}), Pointer.to(new int[] {n}));
+            JCudaDriver.cuLaunchCooperativeKernel(addBias, 2, 1, 1, 32, 1, 1, 0, stream, args);
+            assertArrayEquals(b, y.download(0, n, stream));
+            assertFails("CUDA_ERROR_COOPERATIVE_LAUNCH_TOO_LARGE",
+                    () -> JCudaDriver.cuLaunchCooperativeKernel(addBias, 1 << 20, 1, 1, 1024, 1, 1, 0, stream, args));
         }
     }
 
