@@ -229,7 +229,6 @@ struct Sched {
   char *stacks = nullptr;
   size_t stack_size = 0, capacity = 0;
   void *main_sp = nullptr;
-  Fiber *current = nullptr;
   Block block{};
   const Job *job = nullptr;
   uint64_t rng = 0;
@@ -279,7 +278,6 @@ inline Sched &sched() {
 }
 
 inline void switch_to_fiber(Sched &s, Fiber &f) {
-  s.current = &f;
   tls_fiber = &f;
 #if CRCPU_ASAN
   void *fake = nullptr;
@@ -360,8 +358,11 @@ inline void run_block(const Job &job, uint3 bidx) {
   }
   const Settings &cfg = settings();
   std::vector<unsigned> order(n);
-  if (cfg.order == Order::Shuffle && s.rng == 0)
-    s.rng = cfg.seed * 0x9E3779B97F4A7C15ULL + (uint64_t)(uintptr_t)&s + 1;
+  /* the shuffle of a block depends only on the seed and the block: reproducible whichever OS
+   * thread runs it (the same launch twice gives the same orders) */
+  uint64_t linear = bidx.x + (uint64_t)job.grid.x * (bidx.y + (uint64_t)job.grid.y * bidx.z);
+  s.rng = (cfg.seed * 0x9E3779B97F4A7C15ULL) ^ (linear * 0xD1B54A32D192ED03ULL) ^ 0x2545F4914F6CDD1DULL;
+  if (s.rng == 0) s.rng = 1;
   for (long phase = 0;; phase++) {
     for (unsigned i = 0; i < n; i++) order[i] = cfg.order == Order::Reverse ? n - 1 - i : i;
     if (cfg.order == Order::Shuffle)
