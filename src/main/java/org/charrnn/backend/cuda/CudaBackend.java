@@ -620,9 +620,9 @@ public final class CudaBackend implements Backend {
         final int T = w.T, B = w.B, N = w.N, BH = B * H;
         final Kernels k = kernels;
         if (gather) {
-            k.elementwise(w.tokens.u16 ? k.gatherU16 : k.gatherU8, N, w.tokens.buf.ptr, w.starts.ptr, T, B, w.x.ptr, w.y.ptr);
+            k.gatherWindow(w.tokens.u16, w.tokens.buf.ptr, w.starts.ptr, T, B, w.x.ptr, w.y.ptr);
         }
-        k.elementwise(k.embeddingForward, (long) N * E, w.x.ptr, param(layout.embedding()), w.emb.ptr, N, E);
+        k.embeddingForward(w.x.ptr, param(layout.embedding()), w.emb.ptr, N, E);
         for (int l = 0; l < L; l++) {
             int in = cfg.inputSize(l);
             long wih = layout.weightIh(l).offset(), whh = layout.weightHh(l).offset(); // gemmWeight offsets
@@ -636,29 +636,26 @@ public final class CudaBackend implements Backend {
                 // gh [B,G] = h_prev W_hh^T
                 gemm.gemmWeight(false, true, B, G, H, 1f, w.hs[l].at(o), H, whh, H, 0f, w.gh.ptr, G);
                 switch (cfg.cell()) {
-                    case LSTM -> k.elementwise(k.lstmForward, BH, w.gx[l].at((long) t * B * G), w.gh.ptr, bih, bhh,
+                    case LSTM -> k.lstmForward(w.gx[l].at((long) t * B * G), w.gh.ptr, bih, bhh,
                             w.cs[l].at(o), w.gates[l].at((long) t * B * 4 * H), w.cs[l].at(o1), w.hs[l].at(o1), B, H);
-                    case GRU -> k.elementwise(k.gruForward, BH, w.gx[l].at((long) t * B * G), w.gh.ptr, bih, bhh,
+                    case GRU -> k.gruForward(w.gx[l].at((long) t * B * G), w.gh.ptr, bih, bhh,
                             w.hs[l].at(o), w.gates[l].at((long) t * B * 4 * H), w.hs[l].at(o1), B, H);
-                    case RNN -> k.elementwise(k.rnnForward, BH, w.gx[l].at((long) t * B * G), w.gh.ptr, bih, bhh,
-                            w.hs[l].at(o1), B, H);
+                    case RNN -> k.rnnForward(w.gx[l].at((long) t * B * G), w.gh.ptr, bih, bhh, w.hs[l].at(o1), B, H);
                 }
             }
             copy(st.buf.at((long) (l * S) * BH), w.hs[l].at((long) T * BH), BH);
             if (S == 2) copy(st.buf.at((long) (l * S + 1) * BH), w.cs[l].at((long) T * BH), BH);
             if (training && cfg.dropout() > 0) {
-                k.elementwise(k.dropoutForwardDev, (long) N * H, w.hs[l].at(BH), w.drop[l].ptr, N * H, seed32,
-                        scalars.at(S_ITER), l, (float) cfg.dropout());
+                k.dropoutForward(w.hs[l].at(BH), w.drop[l].ptr, N * H, seed32, scalars.at(S_ITER), l, (float) cfg.dropout());
             }
         }
         ParamLayout.Tensor dw = layout.decoderWeight(), db = layout.decoderBias();
         gemm.gemmWeight(false, true, N, V, H, 1f, layerOut(w, L - 1, training), H, dw.offset(), H, 0f, w.logits.ptr, V);
         if (softmax) {
-            k.launch(k.softmaxXent, N, 1, Kernels.ROW_BLOCK, 1, w.logits.ptr, param(db), w.y.ptr, w.rowLoss.ptr,
-                    N, V, 1.0f / N, training ? 1 : 0);
-            k.launch(k.sumFinal, 1, 1, Kernels.BLOCK, 1, w.rowLoss.ptr, N, w.lossSum.ptr, 0);
+            k.softmaxXent(w.logits.ptr, param(db), w.y.ptr, w.rowLoss.ptr, N, V, 1.0f / N, training);
+            k.sumFinal(w.rowLoss.ptr, N, w.lossSum.ptr, false);
         } else {
-            k.elementwise(k.addBiasRows, (long) N * V, w.logits.ptr, param(db), N, V);
+            k.addBiasRows(w.logits.ptr, param(db), N, V);
         }
     }
 
@@ -669,15 +666,14 @@ public final class CudaBackend implements Backend {
         CUdeviceptr top = layerOut(w, L - 1, true);
         ParamLayout.Tensor dw = layout.decoderWeight(), db = layout.decoderBias();
         gemm.gemm(true, false, V, H, N, 1f, w.logits.ptr, V, top, H, 0f, grad(dw), H);
-        k.elementwise(k.columnSum, V, w.logits.ptr, grad(db), N, V, 0f);
+        k.columnSum(w.logits.ptr, grad(db), N, V, 0f);
         DeviceBuffer dCur = w.dA, dNext = w.dB;
         gemm.gemmWeight(false, false, N, H, V, 1f, w.logits.ptr, V, dw.offset(), H, 0f, dCur.ptr, H);
         for (int l = L - 1; l >= 0; l--) {
             int in = cfg.inputSize(l);
             long wih = layout.weightIh(l).offset(), whh = layout.weightHh(l).offset(); // gemmWeight offsets
             if (cfg.dropout() > 0) {
-                k.elementwise(k.dropoutBackwardDev, (long) N * H, dCur.ptr, dCur.ptr, N * H, seed32,
-                        scalars.at(S_ITER), l, (float) cfg.dropout());
+                k.dropoutBackward(dCur.ptr, dCur.ptr, N * H, seed32, scalars.at(S_ITER), l, (float) cfg.dropout());
             }
             w.dhNext.fill(0, BH, stream);
             if (S == 2) w.dc.fill(0, BH, stream);
@@ -685,12 +681,11 @@ public final class CudaBackend implements Backend {
             for (int t = T - 1; t >= 0; t--) {
                 long o = (long) t * BH, o1 = (long) (t + 1) * BH, og = (long) t * B * G;
                 switch (cfg.cell()) {
-                    case LSTM -> k.elementwise(k.lstmBackward, BH, dCur.at(o), w.dhNext.ptr, w.dc.ptr,
+                    case LSTM -> k.lstmBackward(dCur.at(o), w.dhNext.ptr, w.dc.ptr,
                             w.gates[l].at((long) t * B * 4 * H), w.cs[l].at(o), w.cs[l].at(o1), w.dgx.at(og), B, H);
-                    case GRU -> k.elementwise(k.gruBackward, BH, dCur.at(o), w.dhNext.ptr,
+                    case GRU -> k.gruBackward(dCur.at(o), w.dhNext.ptr,
                             w.gates[l].at((long) t * B * 4 * H), w.hs[l].at(o), w.dgx.at(og), w.dgh.at(og), B, H);
-                    case RNN -> k.elementwise(k.rnnBackward, BH, dCur.at(o), w.dhNext.ptr, w.hs[l].at(o1),
-                            w.dgx.at(og), B, H);
+                    case RNN -> k.rnnBackward(dCur.at(o), w.dhNext.ptr, w.hs[l].at(o1), w.dgx.at(og), B, H);
                 }
                 // dh_{t-1} += dgh_t W_hh
                 gemm.gemmWeight(false, false, B, H, G, 1f, dghBuf.at(og), G, whh, H, 1f, w.dhNext.ptr, H);
@@ -701,23 +696,22 @@ public final class CudaBackend implements Backend {
             // whole-window weight gradients
             gemm.gemm(true, false, G, in, N, 1f, w.dgx.ptr, G, x, in, 0f, grad(layout.weightIh(l)), in);
             gemm.gemm(true, false, G, H, N, 1f, dghBuf.ptr, G, w.hs[l].ptr, H, 0f, grad(layout.weightHh(l)), H);
-            k.elementwise(k.columnSum, G, w.dgx.ptr, grad(layout.biasIh(l)), N, G, 0f);
-            k.elementwise(k.columnSum, G, dghBuf.ptr, grad(layout.biasHh(l)), N, G, 0f);
+            k.columnSum(w.dgx.ptr, grad(layout.biasIh(l)), N, G, 0f);
+            k.columnSum(dghBuf.ptr, grad(layout.biasHh(l)), N, G, 0f);
             // dL/d(layer input) [N,in] = dgx W_ih
             gemm.gemmWeight(false, false, N, in, G, 1f, w.dgx.ptr, G, wih, in, 0f, dNext.ptr, in);
             DeviceBuffer tmp = dCur;
             dCur = dNext;
             dNext = tmp;
         }
-        k.elementwise(k.embeddingBackward, (long) V * E, w.x.ptr, dCur.ptr, grad(layout.embedding()), N, V, E);
+        k.embeddingBackward(w.x.ptr, dCur.ptr, grad(layout.embedding()), N, V, E);
     }
 
     private void runClip(ClipMode mode, double max) {
         final Kernels k = kernels;
-        int parts = Kernels.partials(P);
-        k.launch(k.sumSquaresPartial, parts, 1, Kernels.BLOCK, 1, grads.ptr, P, partial.ptr);
-        k.launch(k.sumFinal, 1, 1, Kernels.BLOCK, 1, partial.ptr, parts, norm.ptr, 1);
-        if (mode == ClipMode.VALUE) k.elementwise(k.clipValue, P, grads.ptr, P, (float) max, norm.ptr);
+        k.sumSquaresPartial(grads.ptr, P, partial.ptr);
+        k.sumFinal(partial.ptr, Kernels.partials(P), norm.ptr, true);
+        if (mode == ClipMode.VALUE) k.clipValue(grads.ptr, P, (float) max, norm.ptr);
     }
 
     /** The fused optimizer update; lr and bias corrections come from scalars. */
@@ -728,14 +722,11 @@ public final class CudaBackend implements Backend {
         float max = (float) clipMax, wd = (float) o.weightDecay(), eps = (float) o.eps();
         CUdeviceptr hyper = scalars.at(0);
         switch (o.kind()) {
-            case ADAM -> k.elementwise(k.adamDev, P, params.ptr, grads.ptr, slots[0].ptr, slots[1].ptr, P, norm.ptr,
+            case ADAM -> k.adamStep(params.ptr, grads.ptr, slots[0].ptr, slots[1].ptr, P, norm.ptr,
                     mode, max, hyper, (float) o.beta1(), (float) o.beta2(), eps, wd);
-            case RMSPROP -> k.elementwise(k.rmspropDev, P, params.ptr, grads.ptr, slots[0].ptr, P, norm.ptr,
-                    mode, max, hyper, (float) o.decay(), eps, wd);
-            case ADAGRAD -> k.elementwise(k.adagradDev, P, params.ptr, grads.ptr, slots[0].ptr, P, norm.ptr,
-                    mode, max, hyper, eps, wd);
-            case SGD -> k.elementwise(k.sgdDev, P, params.ptr, grads.ptr, slots[0].ptr, P, norm.ptr,
-                    mode, max, hyper, (float) o.momentum(), wd);
+            case RMSPROP -> k.rmspropStep(params.ptr, grads.ptr, slots[0].ptr, P, norm.ptr, mode, max, hyper, (float) o.decay(), eps, wd);
+            case ADAGRAD -> k.adagradStep(params.ptr, grads.ptr, slots[0].ptr, P, norm.ptr, mode, max, hyper, eps, wd);
+            case SGD -> k.sgdStep(params.ptr, grads.ptr, slots[0].ptr, P, norm.ptr, mode, max, hyper, (float) o.momentum(), wd);
         }
         gemm.refreshWeights(); // bf16: the GEMMs of the next step read the updated weights
     }

@@ -42,7 +42,6 @@ import org.charrnn.backend.Precision;
 final class Gemm implements AutoCloseable {
     /** System property that skips cuBLAS (tests of the fallback path). */
     static final String FORCE_TILED = "charrnn.cuda.tiledGemm";
-    private static final int MAX_GRID_Y = 65535;      // gemm_tiled strides row tiles beyond it
     private static final int BF16_BYTES = 2;
     private static final int CONVERT_CHUNK = 1 << 30; // elements per f32_to_bf16 launch (int n)
     // host alpha / beta of the values the backend uses (cuBLAS reads host scalars before returning)
@@ -203,9 +202,7 @@ final class Gemm implements AutoCloseable {
             JCublas2.cublasSgemm(handle, op(transB), op(transA),
                     N, M, K, scalar(alpha), B, ldb, A, lda, scalar(beta), C, ldc);
         } else {
-            int gx = (N + Kernels.TILE - 1) / Kernels.TILE, gy = Math.min((M + Kernels.TILE - 1) / Kernels.TILE, MAX_GRID_Y);
-            kernels.launch(kernels.gemmTiled, gx, gy, Kernels.TILE, Kernels.TILE,
-                    transA ? 1 : 0, transB ? 1 : 0, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+            kernels.gemmTiled(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         }
     }
 
@@ -243,7 +240,7 @@ final class Gemm implements AutoCloseable {
             int c = (int) Math.min(CONVERT_CHUNK, n - i);
             Pointer s = i == 0 ? src : src.withByteOffset(i * 4);
             Pointer d = i == 0 ? dst : dst.withByteOffset(i * BF16_BYTES);
-            kernels.elementwise(kernels.f32ToBf16, c, s, d, c);
+            kernels.f32ToBf16(s, d, c);
         }
     }
 

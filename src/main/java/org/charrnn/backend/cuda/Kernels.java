@@ -9,24 +9,26 @@ import jcuda.driver.JCudaDriver;
 
 /**
  * The kernel module (kernels/charrnn.fatbin, loaded with cuModuleLoadData; no runtime
- * compilation) and typed launchers for every kernel of kernels/README.md, with the launch shapes
- * the kernels' header comments require. Arguments: {@link jcuda.Pointer} for device pointers,
- * Integer for int/uint, Float for float.
+ * compilation) and one typed launcher per kernel of kernels/README.md: each takes the kernel's
+ * arguments in its order, with its types ({@link Pointer} for device pointers), and launches it
+ * with the shape its header comment requires, on the backend's stream. Shapes are row-major;
+ * {@code =} means the kernel writes its output, {@code +=} that it accumulates.
  */
 final class Kernels implements AutoCloseable {
-    static final int BLOCK = 256;        // CR_BLOCK
-    static final int ROW_BLOCK = 256;    // CR_ROW_BLOCK
+    static final int BLOCK = 256;         // CR_BLOCK
+    static final int ROW_BLOCK = 256;     // CR_ROW_BLOCK
     static final int MAX_PARTIALS = 1024; // CR_MAX_PARTIALS
-    static final int TILE = 16;          // CR_TILE
+    static final int TILE = 16;           // CR_TILE
+    private static final int MAX_GRID_Y = 65535; // gemm_tiled strides row tiles beyond it
 
     private final CUmodule module = new CUmodule();
     private final CUstream stream;
 
-    final CUfunction gatherU8, gatherU16, embeddingForward, embeddingBackward, addBiasRows;
-    final CUfunction lstmForward, lstmBackward, gruForward, gruBackward, rnnForward, rnnBackward;
-    final CUfunction dropoutForwardDev, dropoutBackwardDev, softmaxXent;
-    final CUfunction columnSum, sumSquaresPartial, sumFinal, clipValue;
-    final CUfunction adamDev, rmspropDev, adagradDev, sgdDev, gemmTiled, f32ToBf16;
+    private final CUfunction gatherU8, gatherU16, embeddingForward, embeddingBackward, addBiasRows;
+    private final CUfunction lstmForward, lstmBackward, gruForward, gruBackward, rnnForward, rnnBackward;
+    private final CUfunction dropoutForwardDev, dropoutBackwardDev, softmaxXent;
+    private final CUfunction columnSum, sumSquaresPartial, sumFinal, clipValue;
+    private final CUfunction adamDev, rmspropDev, adagradDev, sgdDev, gemmTiled, f32ToBf16;
 
     Kernels(byte[] fatbin, CUstream stream) {
         this.stream = stream;
@@ -63,29 +65,181 @@ final class Kernels implements AutoCloseable {
         return f;
     }
 
+    // ================================================================== embedding and tokens
+
+    /** x, y [T,B] (=): x[t,b] = corpus[starts[b]+t], y[t,b] = corpus[starts[b]+t+1]; corpus u8 or u16, starts [B] int64. */
+    void gatherWindow(boolean u16, Pointer corpus, Pointer starts, int T, int B, Pointer x, Pointer y) {
+        elementwise(u16 ? gatherU16 : gatherU8, (long) T * B, arg(corpus), arg(starts), arg(T), arg(B), arg(x), arg(y));
+    }
+
+    /** out [N,E] (=) = emb [V,E] rows x [N]. */
+    void embeddingForward(Pointer x, Pointer emb, Pointer out, int N, int E) {
+        elementwise(embeddingForward, (long) N * E, arg(x), arg(emb), arg(out), arg(N), arg(E));
+    }
+
+    /** demb [V,E] (=): row v = sum of dout [N,E] rows n with x[n] = v, ascending n. */
+    void embeddingBackward(Pointer x, Pointer dout, Pointer demb, int N, int V, int E) {
+        elementwise(embeddingBackward, (long) V * E, arg(x), arg(dout), arg(demb), arg(N), arg(V), arg(E));
+    }
+
+    /** y [N,C] += bias [C] on every row. */
+    void addBiasRows(Pointer y, Pointer bias, int N, int C) {
+        elementwise(addBiasRows, (long) N * C, arg(y), arg(bias), arg(N), arg(C));
+    }
+
+    // ================================================================== cells (gate order i,f,g,o / r,z,n)
+
+    /** gates [B,4H], c, h [B,H] (=) from gx, gh [B,4H] (no biases), b_ih, b_hh [4H], c_prev [B,H]; c may alias c_prev. */
+    void lstmForward(Pointer gx, Pointer gh, Pointer bih, Pointer bhh, Pointer cPrev, Pointer gates, Pointer c, Pointer h,
+                     int B, int H) {
+        elementwise(lstmForward, (long) B * H, arg(gx), arg(gh), arg(bih), arg(bhh), arg(cPrev), arg(gates), arg(c), arg(h),
+                arg(B), arg(H));
+    }
+
+    /** gates [B,4H] (= r, z, n, gh_n + b_hn), h [B,H] (=) from gx, gh [B,3H], b_ih, b_hh [3H], h_prev [B,H]. */
+    void gruForward(Pointer gx, Pointer gh, Pointer bih, Pointer bhh, Pointer hPrev, Pointer gates, Pointer h, int B, int H) {
+        elementwise(gruForward, (long) B * H, arg(gx), arg(gh), arg(bih), arg(bhh), arg(hPrev), arg(gates), arg(h), arg(B),
+                arg(H));
+    }
+
+    /** h [B,H] (=) = tanh(gx + b_ih + gh + b_hh); gx, gh [B,H]. */
+    void rnnForward(Pointer gx, Pointer gh, Pointer bih, Pointer bhh, Pointer h, int B, int H) {
+        elementwise(rnnForward, (long) B * H, arg(gx), arg(gh), arg(bih), arg(bhh), arg(h), arg(B), arg(H));
+    }
+
+    /**
+     * dgates [B,4H] (=) = dL/d pre-activation; dc [B,H] in: dL/dc_t, out: dL/dc_{t-1}; dh_next [B,H]
+     * read, then set to 0 (the caller adds dgates W_hh); gates [B,4H], c_prev, c [B,H] saved.
+     */
+    void lstmBackward(Pointer dhOut, Pointer dhNext, Pointer dc, Pointer gates, Pointer cPrev, Pointer c, Pointer dgates,
+                      int B, int H) {
+        elementwise(lstmBackward, (long) B * H, arg(dhOut), arg(dhNext), arg(dc), arg(gates), arg(cPrev), arg(c), arg(dgates),
+                arg(B), arg(H));
+    }
+
+    /** dgx, dgh [B,3H] (=); dh_next [B,H] read, then set to dh * z (the caller adds dgh W_hh). */
+    void gruBackward(Pointer dhOut, Pointer dhNext, Pointer gates, Pointer hPrev, Pointer dgx, Pointer dgh, int B, int H) {
+        elementwise(gruBackward, (long) B * H, arg(dhOut), arg(dhNext), arg(gates), arg(hPrev), arg(dgx), arg(dgh), arg(B),
+                arg(H));
+    }
+
+    /** dgates [B,H] (=) = (dh_out + dh_next)(1 - h^2); dh_next set to 0. */
+    void rnnBackward(Pointer dhOut, Pointer dhNext, Pointer h, Pointer dgates, int B, int H) {
+        elementwise(rnnBackward, (long) B * H, arg(dhOut), arg(dhNext), arg(h), arg(dgates), arg(B), arg(H));
+    }
+
+    // ================================================================== dropout (iteration read from the device)
+
+    /** y [n] (=) = x * inverted-dropout mask of (seed, *iteration, layer, index); y may alias x. */
+    void dropoutForward(Pointer x, Pointer y, int n, int seed, Pointer iteration, int layer, float p) {
+        elementwise(dropoutForwardDev, n, arg(x), arg(y), arg(n), arg(seed), arg(iteration), arg(layer), arg(p));
+    }
+
+    /** dx [n] (=) = dy * the same mask; dx may alias dy. */
+    void dropoutBackward(Pointer dy, Pointer dx, int n, int seed, Pointer iteration, int layer, float p) {
+        elementwise(dropoutBackwardDev, n, arg(dy), arg(dx), arg(n), arg(seed), arg(iteration), arg(layer), arg(p));
+    }
+
+    // ================================================================== loss and reductions
+
+    /**
+     * Adds bias [V] to logits [N,V], row_loss [N] (=) = logsumexp - logit[y]; with writeGrad the
+     * logits are overwritten (=) by gradScale * (softmax - onehot(y)). One block per row.
+     */
+    void softmaxXent(Pointer logits, Pointer bias, Pointer y, Pointer rowLoss, int N, int V, float gradScale,
+                     boolean writeGrad) {
+        launch(softmaxXent, N, 1, ROW_BLOCK, 1, arg(logits), arg(bias), arg(y), arg(rowLoss), arg(N), arg(V), arg(gradScale),
+                arg(writeGrad ? 1 : 0));
+    }
+
+    /** out [C] = beta*out + sum over the N rows of a [N,C], ascending (beta = 0: =). */
+    void columnSum(Pointer a, Pointer out, int N, int C, float beta) {
+        elementwise(columnSum, C, arg(a), arg(out), arg(N), arg(C), arg(beta));
+    }
+
+    /** partial [partials(n)] (=): each block's sum of g[i]^2 (stage 1 of the global norm). */
+    void sumSquaresPartial(Pointer g, int n, Pointer partial) {
+        launch(sumSquaresPartial, partials(n), 1, BLOCK, 1, arg(g), arg(n), arg(partial));
+    }
+
+    /** out [1] (=) = sum of partial [P] (or its square root). One block. */
+    void sumFinal(Pointer partial, int P, Pointer out, boolean takeSqrt) {
+        launch(sumFinal, 1, 1, BLOCK, 1, arg(partial), arg(P), arg(out), arg(takeSqrt ? 1 : 0));
+    }
+
+    /** g [n] = clamp(g, -max, max) in place; untouched when norm [1] is not finite. */
+    void clipValue(Pointer g, int n, float max, Pointer norm) {
+        elementwise(clipValue, n, arg(g), arg(n), arg(max), arg(norm));
+    }
+
+    /** Number of partial sums sum_squares_partial uses for {@code n} elements. */
+    static int partials(long n) {
+        return (int) Math.max(1, Math.min(MAX_PARTIALS, (n + BLOCK - 1) / BLOCK));
+    }
+
+    // ================================================================== fused optimizers (hyper = [lr, bc1, bc2] on the device)
+
+    /** p, m, v [n] updated in place by Adam on g [n] clipped by clipMode (1 = norm) against norm [1]; skipped when norm is not finite. */
+    void adamStep(Pointer p, Pointer g, Pointer m, Pointer v, int n, Pointer norm, int clipMode, float clipMax,
+                  Pointer hyper, float beta1, float beta2, float eps, float weightDecay) {
+        elementwise(adamDev, n, arg(p), arg(g), arg(m), arg(v), arg(n), arg(norm), arg(clipMode), arg(clipMax), arg(hyper),
+                arg(beta1), arg(beta2), arg(eps), arg(weightDecay));
+    }
+
+    /** p, s [n] updated in place by char-rnn's RMSprop (as {@link #adamStep}). */
+    void rmspropStep(Pointer p, Pointer g, Pointer s, int n, Pointer norm, int clipMode, float clipMax, Pointer hyper,
+                     float decay, float eps, float weightDecay) {
+        elementwise(rmspropDev, n, arg(p), arg(g), arg(s), arg(n), arg(norm), arg(clipMode), arg(clipMax), arg(hyper),
+                arg(decay), arg(eps), arg(weightDecay));
+    }
+
+    /** p, s [n] updated in place by Adagrad (as {@link #adamStep}). */
+    void adagradStep(Pointer p, Pointer g, Pointer s, int n, Pointer norm, int clipMode, float clipMax, Pointer hyper,
+                     float eps, float weightDecay) {
+        elementwise(adagradDev, n, arg(p), arg(g), arg(s), arg(n), arg(norm), arg(clipMode), arg(clipMax), arg(hyper),
+                arg(eps), arg(weightDecay));
+    }
+
+    /** p, u [n] updated in place by SGD with momentum (as {@link #adamStep}). */
+    void sgdStep(Pointer p, Pointer g, Pointer u, int n, Pointer norm, int clipMode, float clipMax, Pointer hyper,
+                 float momentum, float weightDecay) {
+        elementwise(sgdDev, n, arg(p), arg(g), arg(u), arg(n), arg(norm), arg(clipMode), arg(clipMax), arg(hyper),
+                arg(momentum), arg(weightDecay));
+    }
+
+    // ================================================================== GEMM fallback and bf16 conversion
+
+    /** Row-major C [M,N] = alpha op(A) op(B) + beta C (beta = 0: C not read); C must not alias A or B. */
+    void gemmTiled(boolean transA, boolean transB, int M, int N, int K, float alpha, Pointer A, int lda, Pointer B, int ldb,
+                   float beta, Pointer C, int ldc) {
+        int gx = (N + TILE - 1) / TILE, gy = Math.min((M + TILE - 1) / TILE, MAX_GRID_Y);
+        launch(gemmTiled, gx, gy, TILE, TILE, arg(transA ? 1 : 0), arg(transB ? 1 : 0), arg(M), arg(N), arg(K), arg(alpha),
+                arg(A), arg(lda), arg(B), arg(ldb), arg(beta), arg(C), arg(ldc));
+    }
+
+    /** y [n] bf16 (=) = x [n] rounded to nearest even; y must not alias x. */
+    void f32ToBf16(Pointer x, Pointer y, int n) {
+        elementwise(f32ToBf16, n, arg(x), arg(y), arg(n));
+    }
+
+    // ================================================================== launching
+
+    private static NativePointerObject arg(Pointer devicePointer) { return Pointer.to(devicePointer); }
+
+    private static NativePointerObject arg(int value) { return Pointer.to(new int[] {value}); }
+
+    private static NativePointerObject arg(float value) { return Pointer.to(new float[] {value}); }
+
     /** One thread per element over {@code count} elements, BLOCK threads per block. */
-    void elementwise(CUfunction f, long count, Object... args) {
+    private void elementwise(CUfunction f, long count, NativePointerObject... args) {
         if (count <= 0) return;
         long blocks = (count + BLOCK - 1) / BLOCK;
         launch(f, (int) blocks, 1, BLOCK, 1, args);
     }
 
     /** {@code gridX x gridY} blocks of {@code blockX x blockY} threads. */
-    void launch(CUfunction f, int gridX, int gridY, int blockX, int blockY, Object... args) {
-        NativePointerObject[] ptrs = new NativePointerObject[args.length];
-        for (int i = 0; i < args.length; i++) {
-            Object a = args[i];
-            if (a instanceof Pointer p) ptrs[i] = Pointer.to(p);
-            else if (a instanceof Integer v) ptrs[i] = Pointer.to(new int[] {v});
-            else if (a instanceof Float v) ptrs[i] = Pointer.to(new float[] {v});
-            else throw new IllegalArgumentException("unsupported kernel argument " + a);
-        }
-        JCudaDriver.cuLaunchKernel(f, gridX, gridY, 1, blockX, blockY, 1, 0, stream, Pointer.to(ptrs), null);
-    }
-
-    /** Number of partial sums sum_squares_partial uses for {@code n} elements. */
-    static int partials(long n) {
-        return (int) Math.max(1, Math.min(MAX_PARTIALS, (n + BLOCK - 1) / BLOCK));
+    private void launch(CUfunction f, int gridX, int gridY, int blockX, int blockY, NativePointerObject... args) {
+        JCudaDriver.cuLaunchKernel(f, gridX, gridY, 1, blockX, blockY, 1, 0, stream, Pointer.to(args), null);
     }
 
     @Override
