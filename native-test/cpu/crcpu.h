@@ -120,15 +120,20 @@ crcpu_trampoline:
   .text
 )");
 
+/* One line "<prefix>: <message>" on stderr (also the emulated driver's diagnostics). */
+inline void vreport(const char *prefix, const char *fmt, va_list ap) {
+  fprintf(stderr, "%s: ", prefix);
+  vfprintf(stderr, fmt, ap);
+  fprintf(stderr, "\n");
+  fflush(stderr);
+}
+
 [[noreturn]] inline void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 inline void die(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  fprintf(stderr, "crcpu: ");
-  vfprintf(stderr, fmt, ap);
-  fprintf(stderr, "\n");
+  vreport("crcpu", fmt, ap);
   va_end(ap);
-  fflush(stderr);
   abort();
 }
 

@@ -37,9 +37,7 @@ inline void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 inline void say(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  fprintf(stderr, "cuda emulator: ");
-  vfprintf(stderr, fmt, ap);
-  fprintf(stderr, "\n");
+  crcpu::vreport("cuda emulator", fmt, ap);
   va_end(ap);
 }
 
