@@ -206,7 +206,8 @@ static CUresult copy(CUstream s, const char *what, void *dst, const void *src, s
     memmove(dst, src, n);
     return CUDA_SUCCESS;
   }
-  CUstream_st *st = (s == nullptr || s == CU_STREAM_LEGACY || s == CU_STREAM_PER_THREAD) ? nullptr : s;
+  if (!valid_stream(s)) return CUDA_ERROR_INVALID_HANDLE;
+  CUstream_st *st = user_stream(s);
   if (st && st->capture == CU_STREAM_CAPTURE_STATUS_ACTIVE && ((!src_dev && !pinned(src, n)) || (!dst_dev && !pinned(dst, n)))) {
     say("%s of pageable host memory into a stream capture: not permitted (the capture is invalidated)", what);
     st->capture = CU_STREAM_CAPTURE_STATUS_INVALIDATED;

@@ -178,7 +178,7 @@ EXPORT CUresult cuStreamDestroy(CUstream s) {
 EXPORT CUresult cuStreamSynchronize(CUstream s) {
   NEED_CTX();
   if (!valid_stream(s)) return CUDA_ERROR_INVALID_HANDLE;
-  if (s && live(g_streams, s) && s->capture != CU_STREAM_CAPTURE_STATUS_NONE) {
+  if (user_stream(s) && s->capture != CU_STREAM_CAPTURE_STATUS_NONE) {
     say("cuStreamSynchronize on a capturing stream: not permitted (the capture is invalidated)");
     s->capture = CU_STREAM_CAPTURE_STATUS_INVALIDATED;
     return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
@@ -198,7 +198,7 @@ EXPORT CUresult cuStreamIsCapturing(CUstream s, CUstreamCaptureStatus *status) {
   NEED_CTX();
   if (!status) return CUDA_ERROR_INVALID_VALUE;
   if (!valid_stream(s)) return CUDA_ERROR_INVALID_HANDLE;
-  *status = (s && live(g_streams, s)) ? s->capture : CU_STREAM_CAPTURE_STATUS_NONE;
+  *status = user_stream(s) ? s->capture : CU_STREAM_CAPTURE_STATUS_NONE;
   return CUDA_SUCCESS;
 }
 EXPORT CUresult cuStreamBeginCapture(CUstream s, CUstreamCaptureMode mode) {

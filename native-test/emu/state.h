@@ -115,9 +115,12 @@ template <class T> CUresult destroy(std::set<T> &s, T h) {
 #define NEED_INIT() do { if (!g_initialized) return CUDA_ERROR_NOT_INITIALIZED; } while (0)
 #define NEED_CTX() do { NEED_INIT(); if (!t_current) return CUDA_ERROR_INVALID_CONTEXT; } while (0)
 
-inline CUstream_st *stream_of(CUstream s) { return s; /* nullptr: the legacy default stream */ }
+/* The stream object behind a handle, or nullptr for the legacy and per-thread default streams. */
+inline CUstream_st *user_stream(CUstream s) {
+  return (s == nullptr || s == CU_STREAM_LEGACY || s == CU_STREAM_PER_THREAD) ? nullptr : s;
+}
 
-inline bool valid_stream(CUstream s) { return s == nullptr || s == CU_STREAM_LEGACY || s == CU_STREAM_PER_THREAD || live(g_streams, s); }
+inline bool valid_stream(CUstream s) { return user_stream(s) == nullptr || live(g_streams, s); }
 
 /* The capture this thread is running in global or thread-local mode, if any: "potentially
  * unsafe" calls from this thread invalidate it and fail. */
@@ -148,7 +151,7 @@ inline bool pinned(const void *p, size_t n) {
 
 inline CUresult enqueue(CUstream hs, const char *what, std::function<void()> op) {
   if (!valid_stream(hs)) return CUDA_ERROR_INVALID_HANDLE;
-  CUstream_st *s = (hs == nullptr || hs == CU_STREAM_LEGACY || hs == CU_STREAM_PER_THREAD) ? nullptr : stream_of(hs);
+  CUstream_st *s = user_stream(hs);
   if (s && s->capture == CU_STREAM_CAPTURE_STATUS_INVALIDATED) return CUDA_ERROR_STREAM_CAPTURE_INVALIDATED;
   if (s && s->capture == CU_STREAM_CAPTURE_STATUS_ACTIVE) {
     s->graph->ops.push_back(std::make_shared<std::function<void()>>(std::move(op)));
