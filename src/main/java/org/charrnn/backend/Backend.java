@@ -121,22 +121,25 @@ public interface Backend extends AutoCloseable {
 
         @Override
         default void close() {}
+
+        /** The host clock from start() to a {@code synchronize} run by stopMillis(). */
+        static Timer hostClock(Runnable synchronize) {
+            return new Timer() {
+                private long t0;
+
+                @Override public void start() { t0 = System.nanoTime(); }
+
+                @Override
+                public double stopMillis() {
+                    synchronize.run();
+                    return (System.nanoTime() - t0) / 1e6;
+                }
+            };
+        }
     }
 
     /** A timer for this backend's device work (see {@link Timer}). */
-    default Timer timer() {
-        return new Timer() {
-            private long t0;
-
-            @Override public void start() { t0 = System.nanoTime(); }
-
-            @Override
-            public double stopMillis() {
-                synchronize();
-                return (System.nanoTime() - t0) / 1e6;
-            }
-        };
-    }
+    default Timer timer() { return Timer.hostClock(this::synchronize); }
 
     /** Peak memory this backend has allocated for the model so far, in bytes (device memory on GPUs, heap arrays on the reference). */
     default long peakMemoryBytes() { return 0; }

@@ -276,11 +276,13 @@ public final class ReferenceBackend implements Backend {
             // gh [B,G] = h_prev W_hh^T + b_hh
             parallelRows(B, (r0, r1) -> DenseMath.ab(hs, hPrev, paramsT, whh, gh, 0, r0, r1, G, H, false));
             for (int b = 0; b < B; b++) for (int g = 0; g < G; g++) gh[b * G + g] += params[bhh + g];
-            switch (cfg.cell()) {
-                case LSTM -> lstmStep(w, l, t);
-                case GRU -> gruStep(w, l, t);
-                case RNN -> rnnStep(w, l, t);
-            }
+            int step = t;
+            Runnable cell = switch (cfg.cell()) {   // an expression: a cell without a step does not compile
+                case LSTM -> () -> lstmStep(w, l, step);
+                case GRU -> () -> gruStep(w, l, step);
+                case RNN -> () -> rnnStep(w, l, step);
+            };
+            cell.run();
         }
     }
 
@@ -437,11 +439,13 @@ public final class ReferenceBackend implements Backend {
         Arrays.fill(dc, 0, B * H, 0.0);
         double[] hs = w.hs[l];
         for (int t = T - 1; t >= 0; t--) {
-            switch (cell) {
-                case LSTM -> lstmBackwardStep(w, l, t, dOut, dhNext, dc, dgx);
-                case GRU -> gruBackwardStep(w, l, t, dOut, dhNext, dgx, dgh);
-                case RNN -> rnnBackwardStep(w, l, t, dOut, dhNext, dgx);
-            }
+            int step = t;
+            Runnable cellStep = switch (cell) {
+                case LSTM -> () -> lstmBackwardStep(w, l, step, dOut, dhNext, dc, dgx);
+                case GRU -> () -> gruBackwardStep(w, l, step, dOut, dhNext, dgx, dgh);
+                case RNN -> () -> rnnBackwardStep(w, l, step, dOut, dhNext, dgx);
+            };
+            cellStep.run();
             // dhNext [B,H] += dgh_t [B,G] W_hh [G,H]
             int rowOff = t * B * G;
             parallelRows(B, (r0, r1) -> DenseMath.ab(dgh, rowOff, params, whh, dhNext, 0, r0, r1, H, G, true));
@@ -566,8 +570,8 @@ public final class ReferenceBackend implements Backend {
         OptimizerConfig o = optimizer;
         double wd = o.weightDecay();
         double[] p = params, g = grads;
-        switch (o.kind()) {
-            case ADAM -> {
+        Runnable update = switch (o.kind()) {   // an expression: every optimizer kind is handled
+            case ADAM -> () -> {
                 double[] m = slots[0], v = slots[1];
                 double bc1 = 1 - Math.pow(o.beta1(), t), bc2 = 1 - Math.pow(o.beta2(), t);
                 for (int i = 0; i < p.length; i++) {
@@ -576,32 +580,33 @@ public final class ReferenceBackend implements Backend {
                     v[i] = o.beta2() * v[i] + (1 - o.beta2()) * gi * gi;
                     p[i] -= lr * (m[i] / bc1) / (Math.sqrt(v[i] / bc2) + o.eps());
                 }
-            }
-            case RMSPROP -> {
+            };
+            case RMSPROP -> () -> {
                 double[] s = slots[0];
                 for (int i = 0; i < p.length; i++) {
                     double gi = g[i] + wd * p[i];
                     s[i] = o.decay() * s[i] + (1 - o.decay()) * gi * gi;
                     p[i] -= lr * gi / (Math.sqrt(s[i]) + o.eps());
                 }
-            }
-            case ADAGRAD -> {
+            };
+            case ADAGRAD -> () -> {
                 double[] s = slots[0];
                 for (int i = 0; i < p.length; i++) {
                     double gi = g[i] + wd * p[i];
                     s[i] += gi * gi;
                     p[i] -= lr * gi / Math.sqrt(s[i] + o.eps());
                 }
-            }
-            case SGD -> {
+            };
+            case SGD -> () -> {
                 double[] u = slots[0];
                 for (int i = 0; i < p.length; i++) {
                     double gi = g[i] + wd * p[i];
                     u[i] = o.momentum() * u[i] + gi;
                     p[i] -= lr * u[i];
                 }
-            }
-        }
+            };
+        };
+        update.run();
     }
 
     @Override

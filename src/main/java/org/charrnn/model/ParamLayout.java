@@ -84,5 +84,16 @@ public final class ParamLayout {
     public Tensor biasIh(int l) { return get("rnn.bias_ih_l" + l); }
     public Tensor biasHh(int l) { return get("rnn.bias_hh_l" + l); }
     public Tensor decoderWeight() { return get("decoder.weight"); }
+
+    /** The weight matrices that multiply activations (W_ih, W_hh of every layer, the decoder), in layout order. */
+    public List<Tensor> weightMatrices() {
+        List<Tensor> m = new ArrayList<>();
+        for (int l = 0; l < config.layers(); l++) {
+            m.add(weightIh(l));
+            m.add(weightHh(l));
+        }
+        m.add(decoderWeight());
+        return m;
+    }
     public Tensor decoderBias() { return get("decoder.bias"); }
 }

@@ -11,7 +11,7 @@ import jcuda.driver.JCudaDriver;
 import org.charrnn.util.UserError;
 
 /** One cuMemAlloc'd region; freed by {@link #close()}. Offsets of the helpers are in elements of 4 bytes. */
-final class DeviceBuffer implements AutoCloseable {
+final class DeviceBuffer implements AutoCloseable, org.charrnn.backend.device.DeviceArray {
     final CUdeviceptr ptr;
     final long bytes;
     private boolean closed;
@@ -60,6 +60,8 @@ final class DeviceBuffer implements AutoCloseable {
         PEAK.accumulateAndGet(LIVE.addAndGet(n), Math::max);
         return new DeviceBuffer(p, n);
     }
+
+    @Override public long bytes() { return bytes; }
 
     static DeviceBuffer floats(long count, String what, String model) {
         return allocate(count * Sizeof.FLOAT, what, model);

@@ -6,7 +6,7 @@ import org.jocl.Pointer;
 import org.jocl.cl_mem;
 
 /** A device buffer of {@code bytes} bytes; released by {@link #close()}. */
-final class ClBuffer implements AutoCloseable {
+final class ClBuffer implements AutoCloseable, org.charrnn.backend.device.DeviceArray {
     final cl_mem mem;
     /** Pointer to {@link #mem}, made once: the kernel-argument form of this buffer. */
     final Pointer arg;
@@ -18,6 +18,8 @@ final class ClBuffer implements AutoCloseable {
         this.arg = Pointer.to(mem);
         this.bytes = bytes;
     }
+
+    @Override public long bytes() { return bytes; }
 
     /** Number of floats the buffer holds. */
     long floats() { return bytes / 4; }

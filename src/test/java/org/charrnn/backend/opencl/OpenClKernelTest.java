@@ -47,7 +47,7 @@ class OpenClKernelTest {
         if (beta == 0) for (int i = 0; i < C.length; i++) C[i] = Float.NaN;   // beta = 0 must not read C
         try (ClQueue q = OpenClTestSupport.queue(variant)) {
             ClBuffer a = upload(q, A), b = upload(q, B), c = upload(q, C);
-            q.gemm(tA == 1, tB == 1, M, N, K, 0.75f, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+            q.kernels().gemm(tA == 1, tB == 1, M, N, K, 0.75f, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
             float[] got = q.read(c, 0, C.length);
             double maxErr = 0;
             for (int i = 0; i < M; i++)
@@ -81,7 +81,7 @@ class OpenClKernelTest {
         try (ClQueue q = OpenClTestSupport.queue(variant)) {
             ClBuffer lb = upload(q, logits), bb = upload(q, bias), rl = q.alloc(N, "rl"), yb = q.alloc(N, "y");
             q.writeInts(yb, y);
-            q.softmaxXent(lb, 0, bb, 4, yb, rl, N, V, 1f / N, true);
+            q.kernels().softmaxXent(lb, 0, bb, 4, yb, rl, N, V, 1f / N, true);
             float[] grad = q.read(lb, 0, N * V), loss = q.read(rl, 0, N);
             for (int n = 0; n < N; n++) {
                 double mx = Double.NEGATIVE_INFINITY;
@@ -107,9 +107,9 @@ class OpenClKernelTest {
         java.util.Arrays.fill(ones, 1f);
         try (ClQueue q = OpenClTestSupport.queue()) {
             ClBuffer x = upload(q, ones), y = q.alloc(n, "y");
-            q.launch1("dropout_forward", n, x, 0, y, 0, n, seed, iteration, layer, p);
+            q.kernels().dropoutForward(x, 0, y, 0, n, seed, iteration, layer, p);
             float[] got = q.read(y, 0, n);
-            q.launch1("dropout_backward", n, y, 0, y, 0, n, seed, iteration, layer, p);  // aliased, scale^2
+            q.kernels().dropoutBackward(y, 0, y, 0, n, seed, iteration, layer, p);  // aliased, scale^2
             float[] back = q.read(y, 0, n);
             int dropped = 0;
             for (int i = 0; i < n; i++) {
@@ -132,8 +132,8 @@ class OpenClKernelTest {
             ClBuffer gb = upload(q, g), part = q.alloc(64, "p"), out = q.alloc(1, "o"), ab = upload(q, a), cs = q.alloc(C + 1, "c");
             float first = 0;
             for (int rep = 0; rep < 3; rep++) {
-                q.launch("sum_squares_partial", new long[] {64L * q.reduceLocal}, new long[] {q.reduceLocal}, gb, 0, n, part);
-                q.launch("sum_final", new long[] {q.reduceLocal}, new long[] {q.reduceLocal}, part, 64, out, 1);
+                q.kernels().sumSquaresPartial(gb, 0, n, part, 64);
+                q.kernels().sumFinal(part, 64, out, true);
                 float v = q.read(out, 0, 1)[0];
                 if (rep == 0) first = v;
                 else assertEquals(Float.floatToIntBits(first), Float.floatToIntBits(v), "run-to-run identical");
@@ -141,7 +141,7 @@ class OpenClKernelTest {
             double ss = 0;
             for (float v : g) ss += (double) v * v;
             assertEquals(Math.sqrt(ss), first, 1e-6 + 1e-5 * Math.sqrt(ss));
-            q.columnSum(ab, 3, cs, 1, N, C, 0f);
+            q.kernels().columnSum(ab, 3, cs, 1, N, C, 0f);
             float[] got = q.read(cs, 0, C + 1);
             for (int c = 0; c < C; c++) {
                 double s = 0;
@@ -149,16 +149,16 @@ class OpenClKernelTest {
                 assertEquals(s, got[1 + c], 1e-5);
             }
             // beta = 1 accumulates (both the 16-wide block and the 3-column edge of C = 19)
-            q.columnSum(ab, 3, cs, 1, N, C, 1f);
+            q.kernels().columnSum(ab, 3, cs, 1, N, C, 1f);
             float[] twice = q.read(cs, 0, C + 1);
             for (int c = 0; c < C; c++) assertEquals(2.0 * got[1 + c], twice[1 + c], 1e-5);
             assertEquals(0f, twice[0], 0f);
             // a non-finite pre-clip norm: nothing is clamped (the update will be skipped, as on the reference)
             ClBuffer infNorm = upload(q, new float[] {Float.POSITIVE_INFINITY});
-            q.launch1("clip_value", n, gb, 0, n, 0.25f, infNorm);
+            q.kernels().clipValue(gb, 0, n, 0.25f, infNorm);
             float[] untouched = q.read(gb, 0, n);
             for (int i = 0; i < n; i++) assertEquals(g[i], untouched[i], 0f);
-            q.launch1("clip_value", n, gb, 0, n, 0.25f, out);
+            q.kernels().clipValue(gb, 0, n, 0.25f, out);
             float[] clipped = q.read(gb, 0, n);
             for (int i = 0; i < n; i++) assertEquals(Math.max(-0.25f, Math.min(0.25f, g[i])), clipped[i], 0f);
         }
@@ -174,11 +174,10 @@ class OpenClKernelTest {
         long[] starts = {0, 17, 480, 250};
         float[] emb = random(r, V * E);
         try (ClQueue q = OpenClTestSupport.queue(variant)) {
-            OpenClTokens tb = OpenClTokens.upload(q, org.charrnn.data.TokenSequence.of(toks), V);
-            assertEquals(V > 256, tb.u16());
+            ClBuffer tb = OpenClOps.uploadTokens(q, org.charrnn.data.TokenSequence.of(toks), V);
             ClBuffer st = q.allocBytes(8L * B, "starts"), x = q.alloc(T * B, "x"), y = q.alloc(T * B, "y");
             q.writeLongs(st, starts);
-            q.launch1(tb.u16() ? "gather_window_u16" : "gather_window_u8", T * B, tb.buffer(), st, T, B, x, y);
+            q.kernels().gatherWindow(V > 256, tb, st, T, B, x, y);
             int[] xs = ints(q.read(x, 0, T * B)), ys = ints(q.read(y, 0, T * B));
             for (int t = 0; t < T; t++)
                 for (int b = 0; b < B; b++) {
@@ -186,11 +185,11 @@ class OpenClKernelTest {
                     assertEquals(toks[(int) starts[b] + t + 1], ys[t * B + b]);
                 }
             ClBuffer eb = upload(q, emb), out = q.alloc(T * B * E, "out"), demb = q.alloc(V * E + 2, "demb");
-            q.launch1("embedding_forward", T * B * E, x, eb, 0, out, 0, T * B, E);
+            q.kernels().embeddingForward(x, eb, 0, out, 0, T * B, E);
             float[] o = q.read(out, 0, T * B * E);
             for (int n = 0; n < T * B; n++)
                 for (int e = 0; e < E; e++) assertEquals(emb[xs[n] * E + e], o[n * E + e], 0f);
-            q.embeddingBackward(x, out, 0, demb, 2, T * B, V, E);
+            q.kernels().embeddingBackward(x, out, 0, demb, 2, T * B, V, E);
             float[] d = q.read(demb, 2, V * E);
             double[] want = new double[V * E];
             for (int n = 0; n < T * B; n++)

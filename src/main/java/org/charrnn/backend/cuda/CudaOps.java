@@ -1,0 +1,386 @@
+package org.charrnn.backend.cuda;
+
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Supplier;
+
+import jcuda.CudaException;
+import jcuda.Pointer;
+import jcuda.Sizeof;
+import jcuda.driver.CUcontext;
+import jcuda.driver.CUdevice;
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUstream;
+import jcuda.driver.CUstream_flags;
+import jcuda.driver.JCudaDriver;
+
+import org.charrnn.backend.Backend;
+import org.charrnn.backend.BackendOptions;
+import org.charrnn.backend.Dropout;
+import org.charrnn.backend.Precision;
+import org.charrnn.backend.device.DeviceArray;
+import org.charrnn.backend.device.DeviceOps;
+import org.charrnn.backend.device.Ref;
+import org.charrnn.backend.device.TokenBytes;
+import org.charrnn.data.TokenSequence;
+import org.charrnn.model.ModelConfig;
+import org.charrnn.model.ParamLayout;
+import org.charrnn.util.UserError;
+
+/**
+ * {@link DeviceOps} on one CUDA device: the kernels of kernels/cuda ({@link Kernels}) and cuBLAS
+ * ({@link Gemm}) queued on one non-blocking stream of the device's primary context. Per-step
+ * scalars (dropout iteration, lr, Adam bias corrections) live in device memory written by async
+ * copies, so a captured step ({@link CudaGraphs}) reads each step's values when replayed.
+ */
+final class CudaOps implements DeviceOps {
+    // scalars [4]: 0 lr, 1 Adam bias correction 1, 2 Adam bias correction 2, 3 dropout iteration (uint bits)
+    private static final int S_LR = 0, S_ITER = 3;
+
+    private final Precision precision;
+    private final boolean graphsEnabled;
+    private final int seed32;
+    private final String model;
+    private final CUdevice device = new CUdevice();
+    private final CUcontext context = new CUcontext();
+    private final CUstream stream = new CUstream();
+    private boolean contextRetained, streamCreated;   // what close may give back
+    private final String deviceName;
+    private final Set<DeviceBuffer> live = new LinkedHashSet<>();
+    /**
+     * Host sources of the per-step scalars, reused every step: an async copy from pageable memory is
+     * staged before it returns, so the arrays may change right after.
+     */
+    private final int[] iterationHost = new int[1];
+    private final float[] hyperHost = new float[3];
+    private final Pointer iterationArg = Pointer.to(iterationHost), hyperArg = Pointer.to(hyperHost);
+    private Kernels kernels;
+    private Gemm gemm;
+    private CudaGraphs graphs;
+    private DeviceBuffer partial;   // [MAX_PARTIALS] stage-1 sums of the global norm
+    private DeviceBuffer scalars;   // [4] per-step scalars read by the kernels
+    private boolean closed;
+
+    /** Opens {@code options.device()} (-1 = 0); throws {@link UserError} when it cannot. */
+    CudaOps(ModelConfig config, BackendOptions options) {
+        this.precision = switch (options.precision()) {
+            case FP32, TF32, BF16 -> options.precision();
+            case FP64 -> throw new UserError("the cuda backend computes in fp32, tf32 or bf16; fp64 is the reference backend's");
+        };
+        this.graphsEnabled = options.cudaGraph();
+        this.seed32 = Dropout.seed32(options.dropoutSeed());
+        this.model = config.describe();
+        if (config.vocabSize() > 65536)
+            throw new UserError("the cuda backend supports vocabularies of up to 65536 symbols, got " + config.vocabSize());
+        byte[] fatbin = CudaRuntime.fatbin();
+        if (fatbin == null) throw new UserError(CudaRuntime.NOT_BUILT);
+        String why = CudaRuntime.init();
+        if (why != null) throw new UserError(why);
+        boolean ok = false;
+        try {
+            int[] count = new int[1];
+            JCudaDriver.cuDeviceGetCount(count);
+            int index = options.device() < 0 ? 0 : options.device();
+            if (index >= count[0])
+                throw new UserError("--device " + index + " does not exist: " + count[0] + " CUDA device(s) found");
+            JCudaDriver.cuDeviceGet(device, index);
+            JCudaDriver.cuDevicePrimaryCtxRetain(context, device);
+            contextRetained = true;
+            JCudaDriver.cuCtxSetCurrent(context);
+            deviceName = CudaRuntime.deviceName(device);
+            JCudaDriver.cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING);
+            streamCreated = true;
+            try {
+                kernels = new Kernels(fatbin, stream);
+            } catch (CudaException e) {
+                throw new UserError("cannot load the CUDA kernels on " + deviceName + " (sm_"
+                        + CudaRuntime.computeCapability(device) + "): " + CudaRuntime.oneLine(e), e);
+            }
+            DeviceBuffer.resetPeak();
+            gemm = Gemm.create(kernels, stream, precision, model);
+            graphs = new CudaGraphs(stream, gemm::generation);
+            partial = (DeviceBuffer) alloc(4L * Kernels.MAX_PARTIALS, "norm partial sums");
+            scalars = (DeviceBuffer) alloc(4L * 4, "step scalars");
+            ok = true;
+        } catch (CudaException e) {
+            throw new UserError("CUDA error while creating the cuda backend: " + CudaRuntime.oneLine(e), e);
+        } finally {
+            if (!ok) close();
+        }
+    }
+
+    @Override public String name() { return "cuda"; }
+    @Override public String deviceName() { return deviceName + " (" + gemm.description() + ")"; }
+    @Override public Precision precision() { return precision; }
+
+    @Override
+    public <T> T guard(String op, Supplier<T> body) {
+        if (closed) throw new IllegalStateException("cuda backend is closed");
+        try {
+            JCudaDriver.cuCtxSetCurrent(context);
+            return body.get();
+        } catch (CudaException e) {
+            throw new UserError("CUDA error in " + op + ": " + CudaRuntime.oneLine(e) + " (model " + model + ")", e);
+        }
+    }
+
+    private static CUdeviceptr p(Ref r) { return buf(r.array()).at(r.offset()); }
+
+    private static DeviceBuffer buf(DeviceArray a) {
+        if (a instanceof DeviceBuffer b) return b;
+        throw new IllegalArgumentException("not a CUDA buffer: " + a);
+    }
+
+    // ================================================================== memory
+
+    @Override
+    public DeviceArray alloc(long bytes, String what) {
+        DeviceBuffer b = DeviceBuffer.allocate(bytes, what, model);
+        live.add(b);
+        JCudaDriver.cuMemsetD32Async(b.ptr, 0, b.bytes / 4, stream);
+        return b;
+    }
+
+    @Override
+    public void free(DeviceArray a) {
+        if (a == null) return;
+        DeviceBuffer b = buf(a);
+        if (live.remove(b)) b.close();
+    }
+
+    /**
+     * Copies the tokens in chunks on the stream, so the kernels queued after it see them (a
+     * synchronous copy runs on the legacy stream, which the non-blocking stream does not wait for);
+     * an async copy from pageable memory is staged before it returns, so each chunk may be reused.
+     */
+    @Override
+    public DeviceArray uploadTokens(TokenSequence seq, int vocab) {
+        long bytes = seq.length() * TokenBytes.width(vocab);
+        // exactly the corpus bytes, not zero-filled (every byte is written): a gather past the
+        // corpus end then faults on the emulated device's guard page
+        DeviceBuffer b = DeviceBuffer.allocate(Math.max(1, bytes), "corpus (" + seq.length() + " tokens)", model);
+        live.add(b);
+        try {
+            TokenBytes.encode(seq, vocab, (off, chunk, n) ->
+                    JCudaDriver.cuMemcpyHtoDAsync(b.ptr.withByteOffset(off), Pointer.to(chunk), n, stream));
+        } catch (RuntimeException e) {
+            JCudaDriver.cuStreamSynchronize(stream);
+            free(b);
+            throw e;
+        }
+        return b;
+    }
+
+    @Override
+    public void fill(Ref dst, long n, float value) {
+        if (n > 0) JCudaDriver.cuMemsetD32Async(p(dst), Float.floatToRawIntBits(value), n, stream);
+    }
+
+    @Override
+    public void copy(Ref dst, Ref src, long n) {
+        if (n > 0) JCudaDriver.cuMemcpyDtoDAsync(p(dst), p(src), n * Sizeof.FLOAT, stream);
+    }
+
+    @Override
+    public void upload(Ref dst, float[] src) {
+        if (src.length > 0) JCudaDriver.cuMemcpyHtoDAsync(p(dst), Pointer.to(src), (long) src.length * Sizeof.FLOAT, stream);
+    }
+
+    @Override
+    public void uploadInts(Ref dst, int[] src) {
+        if (src.length > 0) JCudaDriver.cuMemcpyHtoDAsync(p(dst), Pointer.to(src), (long) src.length * Sizeof.INT, stream);
+    }
+
+    @Override
+    public void uploadLongs(DeviceArray dst, long[] src) {
+        if (src.length > 0) JCudaDriver.cuMemcpyHtoDAsync(buf(dst).ptr, Pointer.to(src), (long) src.length * Sizeof.LONG, stream);
+    }
+
+    @Override
+    public float[] download(Ref src, int n) { return buf(src.array()).download(src.offset(), n, stream); }
+
+    @Override
+    public void synchronize() { JCudaDriver.cuStreamSynchronize(stream); }
+
+    /** Device memory high-water mark since this device was opened (buffers of other live backends included). */
+    @Override
+    public long peakBytes() { return DeviceBuffer.peakBytes(); }
+
+    /** CUDA events recorded on the stream: device time only, no host launch overhead after the start event. */
+    @Override
+    public Backend.Timer timer() { return new CudaTimer(stream); }
+
+    // ================================================================== whole steps and per-step scalars
+
+    @Override public boolean defersSteps() { return graphsEnabled; }
+
+    @Override public void runWholeStep(Object key, Runnable step) { graphs.run(key, step); }
+
+    @Override
+    public void setIteration(int iteration) {
+        iterationHost[0] = iteration;
+        JCudaDriver.cuMemcpyHtoDAsync(scalars.at(S_ITER), iterationArg, Sizeof.INT, stream);
+    }
+
+    @Override
+    public void setHyper(float lr, float biasCorrection1, float biasCorrection2) {
+        hyperHost[0] = lr;
+        hyperHost[1] = biasCorrection1;
+        hyperHost[2] = biasCorrection2;
+        JCudaDriver.cuMemcpyHtoDAsync(scalars.at(S_LR), hyperArg, 3L * Sizeof.FLOAT, stream);
+    }
+
+    // ================================================================== GEMM
+
+    @Override
+    public void attachWeights(DeviceArray params, int P, List<ParamLayout.Tensor> matrices) {
+        gemm.attachWeights(buf(params), P);
+    }
+
+    /** bf16: the GEMMs that follow read the updated weights. */
+    @Override public void weightsChanged() { gemm.refreshWeights(); }
+
+    @Override public void reserveGemmScratch(long a, long b) { gemm.reserve(a, b); }
+
+    @Override
+    public void gemm(boolean transA, boolean transB, int M, int N, int K, float alpha, Ref A, int lda, Ref B, int ldb,
+                     float beta, Ref C, int ldc) {
+        gemm.gemm(transA, transB, M, N, K, alpha, p(A), lda, p(B), ldb, beta, p(C), ldc);
+    }
+
+    @Override
+    public void gemmWeight(boolean transW, int M, int N, int K, float alpha, Ref A, int lda, long w, int ldw, float beta,
+                           Ref C, int ldc) {
+        gemm.gemmWeight(false, transW, M, N, K, alpha, p(A), lda, w, ldw, beta, p(C), ldc);
+    }
+
+    // ================================================================== kernels
+
+    @Override
+    public void gatherWindow(DeviceArray corpus, boolean u16, DeviceArray starts, int T, int B, DeviceArray x, DeviceArray y) {
+        kernels.gatherWindow(u16, buf(corpus).ptr, buf(starts).ptr, T, B, buf(x).ptr, buf(y).ptr);
+    }
+
+    @Override
+    public void embeddingForward(DeviceArray x, Ref table, Ref out, int N, int E) {
+        kernels.embeddingForward(buf(x).ptr, p(table), p(out), N, E);
+    }
+
+    @Override
+    public void embeddingBackward(DeviceArray x, Ref dOut, Ref dTable, int N, int V, int E) {
+        kernels.embeddingBackward(buf(x).ptr, p(dOut), p(dTable), N, V, E);
+    }
+
+    @Override
+    public void softmaxXent(Ref logits, Ref bias, DeviceArray y, Ref rowLoss, int N, int V, float gradScale, boolean writeGrad) {
+        kernels.softmaxXent(p(logits), p(bias), buf(y).ptr, p(rowLoss), N, V, gradScale, writeGrad);
+    }
+
+    @Override public void addBiasRows(Ref y, Ref bias, int N, int C) { kernels.addBiasRows(p(y), p(bias), N, C); }
+
+    @Override
+    public void columnSum(Ref a, Ref out, int N, int C, float beta) { kernels.columnSum(p(a), p(out), N, C, beta); }
+
+    @Override public void sum(Ref a, int n, Ref out) { kernels.sumFinal(p(a), n, p(out), false); }
+
+    @Override
+    public void globalNorm(Ref g, int n, Ref norm) {
+        kernels.sumSquaresPartial(p(g), n, partial.ptr);
+        kernels.sumFinal(partial.ptr, Kernels.partials(n), p(norm), true);
+    }
+
+    @Override public void clipValue(Ref g, int n, float max, Ref norm) { kernels.clipValue(p(g), n, max, p(norm)); }
+
+    @Override
+    public void dropoutForward(Ref x, Ref y, int n, int layer, float prob) {
+        kernels.dropoutForward(p(x), p(y), n, seed32, scalars.at(S_ITER), layer, prob);
+    }
+
+    @Override
+    public void dropoutBackward(Ref dy, Ref dx, int n, int layer, float prob) {
+        kernels.dropoutBackward(p(dy), p(dx), n, seed32, scalars.at(S_ITER), layer, prob);
+    }
+
+    @Override
+    public void lstmForward(Ref gx, Ref gh, Ref bih, Ref bhh, Ref cPrev, Ref gates, Ref c, Ref h, int B, int H) {
+        kernels.lstmForward(p(gx), p(gh), p(bih), p(bhh), p(cPrev), p(gates), p(c), p(h), B, H);
+    }
+
+    @Override
+    public void gruForward(Ref gx, Ref gh, Ref bih, Ref bhh, Ref hPrev, Ref gates, Ref h, int B, int H) {
+        kernels.gruForward(p(gx), p(gh), p(bih), p(bhh), p(hPrev), p(gates), p(h), B, H);
+    }
+
+    @Override
+    public void rnnForward(Ref gx, Ref gh, Ref bih, Ref bhh, Ref h, int B, int H) {
+        kernels.rnnForward(p(gx), p(gh), p(bih), p(bhh), p(h), B, H);
+    }
+
+    @Override
+    public void lstmBackward(Ref dhOut, Ref dhNext, Ref dc, Ref gates, Ref cPrev, Ref c, Ref dgates, int B, int H) {
+        kernels.lstmBackward(p(dhOut), p(dhNext), p(dc), p(gates), p(cPrev), p(c), p(dgates), B, H);
+    }
+
+    @Override
+    public void gruBackward(Ref dhOut, Ref dhNext, Ref gates, Ref hPrev, Ref dgx, Ref dgh, int B, int H) {
+        kernels.gruBackward(p(dhOut), p(dhNext), p(gates), p(hPrev), p(dgx), p(dgh), B, H);
+    }
+
+    @Override
+    public void rnnBackward(Ref dhOut, Ref dhNext, Ref h, Ref dgates, int B, int H) {
+        kernels.rnnBackward(p(dhOut), p(dhNext), p(h), p(dgates), B, H);
+    }
+
+    @Override
+    public void adamStep(Ref p, Ref g, Ref m, Ref v, int n, Ref norm, int clipMode, float clipMax, float beta1,
+                         float beta2, float eps, float weightDecay) {
+        kernels.adamStep(p(p), p(g), p(m), p(v), n, p(norm), clipMode, clipMax, scalars.at(S_LR), beta1, beta2, eps,
+                weightDecay);
+    }
+
+    @Override
+    public void rmspropStep(Ref p, Ref g, Ref s, int n, Ref norm, int clipMode, float clipMax, float decay, float eps,
+                            float weightDecay) {
+        kernels.rmspropStep(p(p), p(g), p(s), n, p(norm), clipMode, clipMax, scalars.at(S_LR), decay, eps, weightDecay);
+    }
+
+    @Override
+    public void adagradStep(Ref p, Ref g, Ref s, int n, Ref norm, int clipMode, float clipMax, float eps,
+                            float weightDecay) {
+        kernels.adagradStep(p(p), p(g), p(s), n, p(norm), clipMode, clipMax, scalars.at(S_LR), eps, weightDecay);
+    }
+
+    @Override
+    public void sgdStep(Ref p, Ref g, Ref u, int n, Ref norm, int clipMode, float clipMax, float momentum,
+                        float weightDecay) {
+        kernels.sgdStep(p(p), p(g), p(u), n, p(norm), clipMode, clipMax, scalars.at(S_LR), momentum, weightDecay);
+    }
+
+    // ================================================================== teardown
+
+    /** Frees everything acquired so far (also after a failed constructor), ignoring further errors. */
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        Runnable[] steps = {
+            () -> JCudaDriver.cuCtxSetCurrent(context),
+            () -> { if (streamCreated) JCudaDriver.cuStreamSynchronize(stream); },
+            () -> { if (graphs != null) graphs.close(); },
+            () -> { for (DeviceBuffer b : live) b.close(); live.clear(); },
+            () -> { if (gemm != null) gemm.close(); },
+            () -> { if (kernels != null) kernels.close(); },
+            () -> { if (streamCreated) JCudaDriver.cuStreamDestroy(stream); },
+            // only what this backend acquired: device 0's context may belong to another backend
+            () -> { if (contextRetained) JCudaDriver.cuDevicePrimaryCtxRelease(device); },
+        };
+        for (Runnable r : steps) {
+            try {
+                r.run();
+            } catch (Throwable ignored) {
+                // best effort: the process may be tearing the context down
+            }
+        }
+    }
+}

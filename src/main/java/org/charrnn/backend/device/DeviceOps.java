@@ -1,0 +1,214 @@
+package org.charrnn.backend.device;
+
+import java.util.List;
+import java.util.function.Supplier;
+
+import org.charrnn.backend.Backend;
+import org.charrnn.backend.Precision;
+import org.charrnn.data.TokenSequence;
+import org.charrnn.model.ParamLayout;
+
+/**
+ * The operations a device backend implements; {@link DeviceRnn} writes the model once over them.
+ *
+ * <p>Conventions: tensors are row-major fp32 addressed by {@link Ref} (array + element offset);
+ * every operation is queued in order on one device queue/stream and may run asynchronously: only
+ * {@link #download}, {@link #synchronize} and {@link Backend.Timer#stopMillis()} wait for it. "(=)"
+ * means the output is written, "(+=)" accumulated. Outputs must not alias inputs unless a method
+ * says so. Cell kernels use PyTorch's gate order (LSTM i,f,g,o; GRU r,z,n).
+ *
+ * <p>Graph capture and anything else a device does at the level of its queue stays inside its
+ * implementation ({@link #runWholeStep}).
+ */
+public interface DeviceOps extends AutoCloseable {
+
+    /** "cuda" or "opencl". */
+    String name();
+
+    /** Human-readable device and GEMM path. */
+    String deviceName();
+
+    Precision precision();
+
+    /**
+     * Runs {@code body} as the public operation {@code op}: makes the device current and turns the
+     * device API's exceptions into one-line {@link org.charrnn.util.UserError}s.
+     */
+    default <T> T guard(String op, Supplier<T> body) { return body.get(); }
+
+    // ------------------------------------------------------------------ memory and transfers
+
+    /** A zero-filled allocation of {@code bytes} (at least 4); out of memory is a one-line UserError naming {@code what}. */
+    DeviceArray alloc(long bytes, String what);
+
+    /** Frees {@code a} (null: no-op). Call {@link #synchronize} first if queued work may still use it. */
+    void free(DeviceArray a);
+
+    /** The corpus on the device: u8 per token when {@code vocab <= 256}, else u16; tokens checked against vocab. */
+    DeviceArray uploadTokens(TokenSequence tokens, int vocab);
+
+    /** dst[0, n) (=) value. */
+    void fill(Ref dst, long n, float value);
+
+    /** dst[0, n) (=) src[0, n) (floats); the ranges must not overlap. */
+    void copy(Ref dst, Ref src, long n);
+
+    /** dst (=) host floats; {@code src} may be reused as soon as this returns. */
+    void upload(Ref dst, float[] src);
+
+    /** dst (=) host ints (4-byte elements). */
+    void uploadInts(Ref dst, int[] src);
+
+    /** dst (=) host int64 values; dst's array holds 8-byte elements from offset 0. */
+    void uploadLongs(DeviceArray dst, long[] src);
+
+    /** Waits for the queue, then copies src[0, n) to the host. */
+    float[] download(Ref src, int n);
+
+    /** Waits until every queued operation has finished. */
+    void synchronize();
+
+    /** High-water mark of device memory held for this model, in bytes. */
+    long peakBytes();
+
+    /** A timer of the queue's device time (default: the host clock around {@link #synchronize}). */
+    default Backend.Timer timer() { return Backend.Timer.hostClock(this::synchronize); }
+
+    // ------------------------------------------------------------------ whole steps
+
+    /**
+     * True when training steps should be handed to {@link #runWholeStep} (CUDA graphs): forward,
+     * backward and clip are then deferred until the optimizer step arrives.
+     */
+    default boolean defersSteps() { return false; }
+
+    /**
+     * Runs one whole training step (forward, backward, clip, optimizer update); {@code key} equals
+     * the previous step's key exactly when the step reads and writes the same buffers with the same
+     * shapes, so a device may replay a recording of it.
+     */
+    default void runWholeStep(Object key, Runnable step) { step.run(); }
+
+    // ------------------------------------------------------------------ per-step scalars
+
+    /** The dropout iteration (mask key) of the next training forward. */
+    void setIteration(int iteration);
+
+    /** The learning rate and Adam's bias corrections 1 - beta^t of the next optimizer update. */
+    void setHyper(float lr, float biasCorrection1, float biasCorrection2);
+
+    // ------------------------------------------------------------------ GEMM
+
+    /**
+     * Registers the flat parameter buffer [P] that {@link #gemmWeight} offsets index, and its weight
+     * matrices (a device may keep a transposed or bf16 copy of them).
+     */
+    void attachWeights(DeviceArray params, int P, List<ParamLayout.Tensor> matrices);
+
+    /** The parameters were written: copies of the weights kept by the device are stale. */
+    void weightsChanged();
+
+    /** Makes GEMM scratch hold op-A / op-B operands of up to the given elements (bf16); outside any recording. */
+    default void reserveGemmScratch(long aElements, long bElements) {}
+
+    /** C [M,N] = alpha op(A) op(B) + beta C (beta = 0: C not read); op(A) [M,K], op(B) [K,N]. */
+    void gemm(boolean transA, boolean transB, int M, int N, int K, float alpha, Ref A, int lda, Ref B, int ldb,
+              float beta, Ref C, int ldc);
+
+    /**
+     * C [M,N] = alpha A [M,K] op(W) + beta C with W the weight matrix at parameter offset {@code w}:
+     * op(W) = W^T for W [N,K] when {@code transW}, else W [K,N].
+     */
+    void gemmWeight(boolean transW, int M, int N, int K, float alpha, Ref A, int lda, long w, int ldw, float beta,
+                    Ref C, int ldc);
+
+    // ------------------------------------------------------------------ embedding, loss, reductions
+
+    /** x, y [T,B] (=): x[t,b] = corpus[starts[b]+t], y[t,b] = corpus[starts[b]+t+1]; starts [B] int64. */
+    void gatherWindow(DeviceArray corpus, boolean u16, DeviceArray starts, int T, int B, DeviceArray x, DeviceArray y);
+
+    /** out [N,E] (=) = rows x [N] of table [V,E]. */
+    void embeddingForward(DeviceArray x, Ref table, Ref out, int N, int E);
+
+    /** dTable [V,E] (=): row v = sum of dOut [N,E] rows n with x[n] = v, ascending n. */
+    void embeddingBackward(DeviceArray x, Ref dOut, Ref dTable, int N, int V, int E);
+
+    /**
+     * Softmax cross-entropy over logits [N,V] + bias [V] against y [N]: rowLoss [N] (=); with
+     * {@code writeGrad}, logits (=) gradScale * (softmax - onehot(y)) in place.
+     */
+    void softmaxXent(Ref logits, Ref bias, DeviceArray y, Ref rowLoss, int N, int V, float gradScale, boolean writeGrad);
+
+    /** y [N,C] (+=) bias [C] on every row. */
+    void addBiasRows(Ref y, Ref bias, int N, int C);
+
+    /** out [C] = beta out + column sums of a [N,C], ascending n (beta = 0: =). */
+    void columnSum(Ref a, Ref out, int N, int C, float beta);
+
+    /** out [1] (=) sum of a [n], in a fixed order. */
+    void sum(Ref a, int n, Ref out);
+
+    /** norm [1] (=) global L2 norm of g [n], deterministic (two-stage reduction). */
+    void globalNorm(Ref g, int n, Ref norm);
+
+    /** g [n] (=) clamp(g, -max, max) in place; untouched when norm [1] is not finite. */
+    void clipValue(Ref g, int n, float max, Ref norm);
+
+    // ------------------------------------------------------------------ dropout
+
+    /** y [n] (=) x * inverted-dropout mask of (seed, iteration, layer, index); y may alias x. */
+    void dropoutForward(Ref x, Ref y, int n, int layer, float p);
+
+    /** dx [n] (=) dy * the same mask; dx may alias dy. */
+    void dropoutBackward(Ref dy, Ref dx, int n, int layer, float p);
+
+    // ------------------------------------------------------------------ cells (one timestep, B rows)
+
+    /**
+     * LSTM: gates [B,4H] (= i,f,g,o activated), c, h [B,H] (=) from gx, gh [B,4H] (no biases),
+     * bih, bhh [4H], cPrev [B,H]; c may alias cPrev.
+     */
+    void lstmForward(Ref gx, Ref gh, Ref bih, Ref bhh, Ref cPrev, Ref gates, Ref c, Ref h, int B, int H);
+
+    /** GRU: gates [B,4H] (= r, z, n, gh_n + b_hn), h [B,H] (=) from gx, gh [B,3H], bih, bhh [3H], hPrev [B,H]. */
+    void gruForward(Ref gx, Ref gh, Ref bih, Ref bhh, Ref hPrev, Ref gates, Ref h, int B, int H);
+
+    /** RNN: h [B,H] (=) tanh(gx + bih + gh + bhh). */
+    void rnnForward(Ref gx, Ref gh, Ref bih, Ref bhh, Ref h, int B, int H);
+
+    /**
+     * LSTM: dgates [B,4H] (=) pre-activation gradients; dc [B,H] updated to dL/dc_{t-1}; dhNext
+     * [B,H] read (dL/dh_t from step t+1) and zeroed (the caller adds dgates W_hh).
+     */
+    void lstmBackward(Ref dhOut, Ref dhNext, Ref dc, Ref gates, Ref cPrev, Ref c, Ref dgates, int B, int H);
+
+    /** GRU: dgx, dgh [B,3H] (=); dhNext [B,H] read, then set to dh * z (the caller adds dgh W_hh). */
+    void gruBackward(Ref dhOut, Ref dhNext, Ref gates, Ref hPrev, Ref dgx, Ref dgh, int B, int H);
+
+    /** RNN: dgates [B,H] (=) (dhOut + dhNext)(1 - h^2); dhNext set to 0. */
+    void rnnBackward(Ref dhOut, Ref dhNext, Ref h, Ref dgates, int B, int H);
+
+    // ------------------------------------------------------------------ fused optimizer updates
+
+    /*
+     * Each updates p [n] and its state in place from g [n], clipped by NORM (clipMode 1: g scaled
+     * by min(1, clipMax / (norm + 1e-6))) against norm [1], with the lr and bias corrections of
+     * setHyper; the whole update is skipped when norm is not finite.
+     */
+
+    void adamStep(Ref p, Ref g, Ref m, Ref v, int n, Ref norm, int clipMode, float clipMax, float beta1, float beta2,
+                  float eps, float weightDecay);
+
+    /** char-rnn's RMSprop. */
+    void rmspropStep(Ref p, Ref g, Ref s, int n, Ref norm, int clipMode, float clipMax, float decay, float eps,
+                     float weightDecay);
+
+    void adagradStep(Ref p, Ref g, Ref s, int n, Ref norm, int clipMode, float clipMax, float eps, float weightDecay);
+
+    /** SGD with momentum buffer u. */
+    void sgdStep(Ref p, Ref g, Ref u, int n, Ref norm, int clipMode, float clipMax, float momentum, float weightDecay);
+
+    /** Frees every native resource of the device (its queue, kernels and remaining allocations). */
+    @Override
+    void close();
+}

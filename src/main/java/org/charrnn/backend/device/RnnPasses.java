@@ -1,0 +1,148 @@
+package org.charrnn.backend.device;
+
+import org.charrnn.backend.ClipMode;
+import org.charrnn.backend.OptimizerConfig;
+import org.charrnn.model.ModelConfig;
+import org.charrnn.model.ParamLayout;
+
+/**
+ * The model's math over {@link DeviceOps}, written once for every device backend.
+ *
+ * <p>Forward over a [T,B] window: the window is gathered from the device-resident corpus, each
+ * layer's input projection for all T steps is one GEMM ([N,G] = X [N,in] W_ih^T, N = T*B), then
+ * per step the cell's recurrent GEMM and fused pointwise kernel; the decoder is one GEMM over all N
+ * rows and softmax + cross-entropy one fused kernel whose loss is summed on the device. Backward
+ * mirrors it (BPTT within the window) with whole-window weight-gradient GEMMs. Nothing here
+ * synchronizes with the host.
+ */
+final class RnnPasses {
+    private final DeviceOps ops;
+    private final ModelConfig cfg;
+    private final ParamLayout layout;
+    private final DeviceCell cell;
+    private final DeviceArray params, grads;   // [P] each, layout order
+    private final int L, V, E, H, G, S, saved;
+
+    RnnPasses(DeviceOps ops, ModelConfig cfg, ParamLayout layout, DeviceCell cell, DeviceArray params, DeviceArray grads) {
+        this.ops = ops;
+        this.cfg = cfg;
+        this.layout = layout;
+        this.cell = cell;
+        this.params = params;
+        this.grads = grads;
+        this.L = cfg.layers();
+        this.V = cfg.vocabSize();
+        this.E = cfg.embedding();
+        this.H = cfg.hidden();
+        this.G = cfg.gateWidth();
+        this.S = cfg.cell().stateVectors();
+        this.saved = cell.savedWidth(H);
+    }
+
+    private Ref param(ParamLayout.Tensor t) { return new Ref(params, t.offset()); }
+    private Ref grad(ParamLayout.Tensor t) { return new Ref(grads, t.offset()); }
+
+    private DeviceCell.LayerWeights weights(int l) {
+        return new DeviceCell.LayerWeights(l, cfg.inputSize(l), layout.weightIh(l).offset(), layout.weightHh(l).offset(),
+                param(layout.biasIh(l)), param(layout.biasHh(l)), grad(layout.weightIh(l)), grad(layout.weightHh(l)),
+                grad(layout.biasIh(l)), grad(layout.biasHh(l)));
+    }
+
+    /** Element offset of vector s (0 = h, 1 = c) of layer l in a state [L,S,B,H]. */
+    private long stateOffset(int l, int s, int B) { return (long) (l * S + s) * B * H; }
+
+    /**
+     * Forward over w's window from {@code state} [L,S,B,H] (=: the state after step T-1). gather:
+     * x, y from the corpus (else w.x was uploaded); softmax: loss into w.lossSum (and, training,
+     * dL/dlogits in place of the logits), else w.logits (=) logits + bias. Training applies dropout.
+     */
+    void forward(Workspace w, DeviceArray state, boolean training, boolean gather, boolean softmax) {
+        final int T = w.T, B = w.B, N = w.N, BH = B * H;
+        if (gather) ops.gatherWindow(w.tokens.array(), w.tokens.u16(), w.starts, T, B, w.x, w.y);
+        ops.embeddingForward(w.x, param(layout.embedding()), Ref.of(w.emb), N, E);
+        boolean dropout = training && cfg.dropout() > 0;
+        for (int l = 0; l < L; l++) {
+            DeviceCell.LayerWeights p = weights(l);
+            // gx [N,G] = X [N,in] W_ih^T, all T steps in one GEMM
+            ops.gemmWeight(true, N, G, p.in(), 1f, w.layerIn(l), p.in(), p.wih(), p.in(), 0f, Ref.of(w.gx[l]), G);
+            ops.copy(Ref.of(w.hs[l]), new Ref(state, stateOffset(l, 0, B)), BH);
+            if (S == 2) ops.copy(Ref.of(w.cs[l]), new Ref(state, stateOffset(l, 1, B)), BH);
+            for (int t = 0; t < T; t++) {
+                long o = (long) t * BH, o1 = o + BH;
+                cell.forward(ops, p, new DeviceCell.ForwardStep(B, H, G, new Ref(w.gx[l], (long) t * B * G), Ref.of(w.gh),
+                        new Ref(w.hs[l], o), new Ref(w.hs[l], o1), at(w.cs[l], o), at(w.cs[l], o1),
+                        at(w.gates[l], (long) t * B * saved)));
+            }
+            ops.copy(new Ref(state, stateOffset(l, 0, B)), new Ref(w.hs[l], (long) T * BH), BH);
+            if (S == 2) ops.copy(new Ref(state, stateOffset(l, 1, B)), new Ref(w.cs[l], (long) T * BH), BH);
+            if (dropout) ops.dropoutForward(new Ref(w.hs[l], BH), Ref.of(w.drop[l]), N * H, l, (float) cfg.dropout());
+        }
+        Ref logits = Ref.of(w.logits), bias = param(layout.decoderBias());
+        ops.gemmWeight(true, N, V, H, 1f, w.layerOut(L - 1), H, layout.decoderWeight().offset(), H, 0f, logits, V);
+        if (softmax) {
+            ops.softmaxXent(logits, bias, w.y, Ref.of(w.rowLoss), N, V, 1.0f / N, training);
+            ops.sum(Ref.of(w.rowLoss), N, Ref.of(w.lossSum));
+        } else {
+            ops.addBiasRows(logits, bias, N, V);
+        }
+    }
+
+    /** BPTT over the last training forward (w.logits holds dL/dlogits): grads and w.stateGrad (=). */
+    void backward(Workspace w) {
+        final int T = w.T, B = w.B, N = w.N, BH = B * H;
+        Ref dlogits = Ref.of(w.logits);
+        ParamLayout.Tensor dec = layout.decoderWeight();
+        // decoder: dW_dec [V,H] = dlogits^T top, db_dec = colsum(dlogits), dtop [N,H] = dlogits W_dec
+        ops.gemm(true, false, V, H, N, 1f, dlogits, V, w.layerOut(L - 1), H, 0f, grad(dec), H);
+        ops.columnSum(dlogits, grad(layout.decoderBias()), N, V, 0f);
+        DeviceArray dCur = w.dA, dNext = w.dB;
+        ops.gemmWeight(false, N, H, V, 1f, dlogits, V, dec.offset(), H, 0f, Ref.of(dCur), H);
+        DeviceArray dgh = w.recurrentGrad();
+        for (int l = L - 1; l >= 0; l--) {
+            DeviceCell.LayerWeights p = weights(l);
+            if (cfg.dropout() > 0) ops.dropoutBackward(Ref.of(dCur), Ref.of(dCur), N * H, l, (float) cfg.dropout());
+            ops.fill(Ref.of(w.dhNext), BH, 0f);
+            if (S == 2) ops.fill(Ref.of(w.dc), BH, 0f);
+            for (int t = T - 1; t >= 0; t--) {
+                long o = (long) t * BH, o1 = o + BH, og = (long) t * B * G;
+                cell.backward(ops, p, new DeviceCell.BackwardStep(B, H, G, new Ref(dCur, o), Ref.of(w.dhNext), at(w.dc, 0),
+                        at(w.gates[l], (long) t * B * saved), new Ref(w.hs[l], o), new Ref(w.hs[l], o1), at(w.cs[l], o),
+                        at(w.cs[l], o1), new Ref(w.dgx, og), new Ref(dgh, og)));
+            }
+            ops.copy(new Ref(w.stateGrad, stateOffset(l, 0, B)), Ref.of(w.dhNext), BH);
+            if (S == 2) ops.copy(new Ref(w.stateGrad, stateOffset(l, 1, B)), Ref.of(w.dc), BH);
+            cell.weightGradients(ops, p, Ref.of(w.dgx), Ref.of(dgh), w.layerIn(l), Ref.of(w.hs[l]), N, G, H);
+            // dL/d(layer input) [N,in] = dgx W_ih
+            ops.gemmWeight(false, N, p.in(), G, 1f, Ref.of(w.dgx), G, p.wih(), p.in(), 0f, Ref.of(dNext), p.in());
+            DeviceArray tmp = dCur;
+            dCur = dNext;
+            dNext = tmp;
+        }
+        ops.embeddingBackward(w.x, Ref.of(dCur), grad(layout.embedding()), N, V, E);
+    }
+
+    /** norm (=) the global L2 norm of the gradients; VALUE clipping clamps them in place (NORM is applied in the update). */
+    void clip(ClipMode mode, double max, DeviceArray norm) {
+        int P = layout.size();
+        ops.globalNorm(Ref.of(grads), P, Ref.of(norm));
+        if (mode == ClipMode.VALUE) ops.clipValue(Ref.of(grads), P, (float) max, Ref.of(norm));
+    }
+
+    /** The fused optimizer update (lr and bias corrections from {@link DeviceOps#setHyper}). */
+    void update(OptimizerConfig o, DeviceArray[] slots, DeviceArray norm, ClipMode clip, double clipMax) {
+        int P = layout.size(), mode = clip == ClipMode.NORM ? 1 : 0;
+        float max = (float) clipMax, wd = (float) o.weightDecay(), eps = (float) o.eps();
+        Ref p = Ref.of(params), g = Ref.of(grads), n = Ref.of(norm);
+        Runnable kernel = switch (o.kind()) {   // an expression: a new optimizer kind does not compile until handled
+            case ADAM -> () -> ops.adamStep(p, g, Ref.of(slots[0]), Ref.of(slots[1]), P, n, mode, max, (float) o.beta1(),
+                    (float) o.beta2(), eps, wd);
+            case RMSPROP -> () -> ops.rmspropStep(p, g, Ref.of(slots[0]), P, n, mode, max, (float) o.decay(), eps, wd);
+            case ADAGRAD -> () -> ops.adagradStep(p, g, Ref.of(slots[0]), P, n, mode, max, eps, wd);
+            case SGD -> () -> ops.sgdStep(p, g, Ref.of(slots[0]), P, n, mode, max, (float) o.momentum(), wd);
+        };
+        kernel.run();
+        ops.weightsChanged();
+    }
+
+    private static Ref at(DeviceArray a, long offset) { return a == null ? null : new Ref(a, offset); }
+}

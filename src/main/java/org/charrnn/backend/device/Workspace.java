@@ -1,0 +1,121 @@
+package org.charrnn.backend.device;
+
+import org.charrnn.model.ModelConfig;
+import org.charrnn.util.UserError;
+
+/**
+ * Device buffers of one window shape (T, B), reallocated when the shape changes. The training
+ * workspace also holds the activations backward reads and the gradient scratch.
+ */
+final class Workspace {
+    private static final int INT = 4, LONG = 8, FLOAT = 4;
+
+    final boolean training;
+    private final DeviceOps ops;
+    private final ModelConfig cfg;
+    private final DeviceCell cell;
+    int T = -1, B = -1, N;
+    DeviceTokens tokens;        // corpus of the last gathered window
+    DeviceArray x, y;           // int [N] inputs and targets, row t*B + b
+    DeviceArray starts;         // int64 [B]
+    DeviceArray emb;            // [N,E] layer-0 input
+    DeviceArray[] gx;           // per layer [N,G] input projection (no bias)
+    DeviceArray[] gates;        // per layer [N,savedWidth] saved activations; null when the cell saves none
+    DeviceArray[] hs, cs;       // per layer [T+1,B,H]: slot 0 initial state, 1..T outputs; cs with a cell state only
+    DeviceArray[] drop;         // per layer [N,H] dropped output (training with dropout)
+    DeviceArray gh;             // [B,G] recurrent projection of one step
+    DeviceArray logits;         // [N,V]; dL/dlogits after a training forward
+    DeviceArray rowLoss;        // [N]
+    DeviceArray lossSum;        // [1]
+    DeviceArray dgx, dgh;       // [N,G]; dgh only when the cell separates it
+    DeviceArray dhNext, dc;     // [B,H]; dc with a cell state only
+    DeviceArray dA, dB;         // [N,max(E,H)] gradient w.r.t. a layer's output / input, swapped per layer
+    DeviceArray stateGrad;      // [L,S,B,H] dL/d(initial state)
+
+    Workspace(DeviceOps ops, ModelConfig cfg, DeviceCell cell, boolean training) {
+        this.ops = ops;
+        this.cfg = cfg;
+        this.cell = cell;
+        this.training = training;
+    }
+
+    /** Makes the buffers fit (T, B); returns true when they were reallocated. */
+    boolean ensure(int T, int B) {
+        if (T == this.T && B == this.B) return false;
+        release();
+        int L = cfg.layers(), E = cfg.embedding(), H = cfg.hidden(), G = cfg.gateWidth(), V = cfg.vocabSize();
+        int S = cfg.cell().stateVectors(), saved = cell.savedWidth(H);
+        long n = (long) T * B;
+        if (n * Math.max(Math.max(G, V), Math.max(saved, Math.max(E, H))) > Integer.MAX_VALUE)
+            throw new UserError("window too large for the " + ops.name() + " backend: T*B*max(V, E, 4H) exceeds 2^31 elements");
+        String what = (training ? "training" : "evaluation") + " activations (T=" + T + ", B=" + B + ")";
+        x = ops.alloc(n * INT, what);
+        y = ops.alloc(n * INT, what);
+        starts = ops.alloc((long) B * LONG, what);
+        emb = floats(n * E, what);
+        gx = new DeviceArray[L];
+        gates = new DeviceArray[L];
+        hs = new DeviceArray[L];
+        cs = new DeviceArray[L];
+        drop = new DeviceArray[L];
+        for (int l = 0; l < L; l++) {
+            gx[l] = floats(n * G, what);
+            if (saved > 0) gates[l] = floats(n * saved, what);
+            hs[l] = floats(n * H + (long) B * H, what);
+            if (S == 2) cs[l] = floats(n * H + (long) B * H, what);
+            if (training && cfg.dropout() > 0) drop[l] = floats(n * H, what);
+        }
+        gh = floats((long) B * G, what);
+        logits = floats(n * V, what);
+        rowLoss = floats(n, what);
+        lossSum = floats(1, what);
+        long inMax = Math.max(E, H);
+        if (training) {
+            String gw = "gradient scratch (T=" + T + ", B=" + B + ")";
+            dgx = floats(n * G, gw);
+            if (cell.separateRecurrentGrad()) dgh = floats(n * G, gw);
+            dhNext = floats((long) B * H, gw);
+            if (S == 2) dc = floats((long) B * H, gw);
+            dA = floats(n * inMax, gw);
+            dB = floats(n * inMax, gw);
+            stateGrad = floats((long) L * S * B * H, gw);
+        }
+        // GEMM operand scratch (bf16) for every GEMM of this shape, so that none allocates later, in
+        // particular not inside a recorded step. Forward: op A is the layer input [N,in], h_prev [B,H]
+        // or the top output [N,H]; backward adds dlogits [N,V] and dgx / dgh [N,G] as op A, and the
+        // weight-gradient right operands [N,in] / [N,H].
+        ops.reserveGemmScratch(training ? n * Math.max(Math.max(V, G), inMax) : n * inMax, training ? n * inMax : 0);
+        this.T = T;
+        this.B = B;
+        this.N = (int) n;
+        return true;
+    }
+
+    private DeviceArray floats(long count, String what) { return ops.alloc(count * FLOAT, what); }
+
+    /** The output of layer l as the next layer (or the decoder) reads it: [N,H]. */
+    Ref layerOut(int l) {
+        return drop[l] != null ? Ref.of(drop[l]) : new Ref(hs[l], (long) B * cfg.hidden());
+    }
+
+    /** The input of layer l: the embeddings [N,E] or the output of layer l-1 [N,H]. */
+    Ref layerIn(int l) { return l == 0 ? Ref.of(emb) : layerOut(l - 1); }
+
+    /** dL/d(recurrent projection): its own buffer, or dgx when the cell does not separate them. */
+    DeviceArray recurrentGrad() { return dgh != null ? dgh : dgx; }
+
+    /** Frees every buffer (the caller synchronizes first). */
+    void release() {
+        for (DeviceArray a : new DeviceArray[] {x, y, starts, emb, gh, logits, rowLoss, lossSum, dgx, dgh, dhNext, dc,
+                dA, dB, stateGrad}) {
+            ops.free(a);
+        }
+        for (DeviceArray[] arr : new DeviceArray[][] {gx, gates, hs, cs, drop}) {
+            if (arr != null) for (DeviceArray a : arr) ops.free(a);
+        }
+        x = y = starts = emb = gh = logits = rowLoss = lossSum = dgx = dgh = dhNext = dc = dA = dB = stateGrad = null;
+        gx = gates = hs = cs = drop = null;
+        tokens = null;
+        T = B = -1;
+    }
+}

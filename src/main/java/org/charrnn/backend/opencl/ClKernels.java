@@ -1,0 +1,350 @@
+package org.charrnn.backend.opencl;
+
+import static org.jocl.CL.clCreateKernel;
+import static org.jocl.CL.clReleaseKernel;
+import static org.jocl.CL.clSetKernelArg;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.jocl.Pointer;
+import org.jocl.Sizeof;
+import org.jocl.cl_kernel;
+
+/**
+ * The kernels of kernels/opencl for one queue, resolved once into fields (kernel arguments are
+ * per-object state, so every queue owns its kernel objects), and one typed launcher per kernel or
+ * family: arguments in the kernel's order with its types, launched with the shape its header
+ * requires. Buffers come with element offsets ({@code *Off}). The variant-dependent launchers
+ * ({@link #gemm}, {@link #softmaxXent}, {@link #columnSum}, {@link #embeddingBackward}) pick the
+ * kernel of the queue's {@link ClQueue.Variant}. "=" writes, "+=" accumulates.
+ */
+final class ClKernels implements AutoCloseable {
+    /** Work-group size of the 1-D elementwise kernels. */
+    static final int LOCAL_1D = 64;
+    /** Work-group size (along N) of gemm_rows8/16: 8 work-items, measured best on PoCL. */
+    static final int GEMM_ROWS_LOCAL = 8;
+    /** Smallest M for which gemm_rows16 (16-row blocks) runs instead of gemm_rows8. */
+    static final int GEMM_ROWS16_MIN_M = 256;
+
+    private final ClQueue q;
+    private final List<cl_kernel> all = new ArrayList<>();
+    private final cl_kernel gatherU8, gatherU16, embeddingForward, embeddingBackward, embeddingBackwardVec16, addBiasRows;
+    private final cl_kernel gemmTiled, gemmRows8, gemmRows16, transpose;
+    private final cl_kernel lstmForward, lstmBackward, gruForward, gruBackward, rnnForward, rnnBackward;
+    private final cl_kernel dropoutForward, dropoutBackward, softmaxXent, softmaxXentRows;
+    private final cl_kernel columnSum, columnSumVec16, sumSquaresPartial, sumFinal, clipValue;
+    private final cl_kernel adam, rmsprop, adagrad, sgd;
+    /** Scratch of scalar arguments: clSetKernelArg copies the value before it returns. */
+    private final int[] intScratch = new int[1];
+    private final float[] floatScratch = new float[1];
+    private final Pointer intArg = Pointer.to(intScratch), floatArg = Pointer.to(floatScratch);
+
+    ClKernels(ClQueue q) {
+        this.q = q;
+        try {
+            gatherU8 = kernel("gather_window_u8");
+            gatherU16 = kernel("gather_window_u16");
+            embeddingForward = kernel("embedding_forward");
+            embeddingBackward = kernel("embedding_backward");
+            embeddingBackwardVec16 = kernel("embedding_backward_vec16");
+            addBiasRows = kernel("add_bias_rows");
+            gemmTiled = kernel("gemm_tiled");
+            gemmRows8 = kernel("gemm_rows8");
+            gemmRows16 = kernel("gemm_rows16");
+            transpose = kernel("transpose");
+            lstmForward = kernel("lstm_forward_step");
+            lstmBackward = kernel("lstm_backward_step");
+            gruForward = kernel("gru_forward_step");
+            gruBackward = kernel("gru_backward_step");
+            rnnForward = kernel("rnn_forward_step");
+            rnnBackward = kernel("rnn_backward_step");
+            dropoutForward = kernel("dropout_forward");
+            dropoutBackward = kernel("dropout_backward");
+            softmaxXent = kernel("softmax_xent");
+            softmaxXentRows = kernel("softmax_xent_rows");
+            columnSum = kernel("column_sum");
+            columnSumVec16 = kernel("column_sum_vec16");
+            sumSquaresPartial = kernel("sum_squares_partial");
+            sumFinal = kernel("sum_final");
+            clipValue = kernel("clip_value");
+            adam = kernel("adam_step");
+            rmsprop = kernel("rmsprop_step");
+            adagrad = kernel("adagrad_step");
+            sgd = kernel("sgd_step");
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    private cl_kernel kernel(String name) {
+        cl_kernel k = clCreateKernel(q.program.program, name, null);
+        all.add(k);
+        return k;
+    }
+
+    // ================================================================== argument setting
+
+    /** Sets the arguments of one kernel in order; reused for every launch (no allocation). */
+    private final Args args = new Args();
+
+    private final class Args {
+        private cl_kernel k;
+        private int i;
+
+        Args of(cl_kernel kernel) {
+            k = kernel;
+            i = 0;
+            return this;
+        }
+
+        Args mem(ClBuffer b) {
+            clSetKernelArg(k, i++, Sizeof.cl_mem, b.arg);
+            return this;
+        }
+
+        /** A buffer and its element offset (two kernel arguments). */
+        Args mem(ClBuffer b, int offset) { return mem(b).i32(offset); }
+
+        Args i32(int v) {
+            intScratch[0] = v;
+            clSetKernelArg(k, i++, Sizeof.cl_int, intArg);
+            return this;
+        }
+
+        Args f32(float v) {
+            floatScratch[0] = v;
+            clSetKernelArg(k, i++, Sizeof.cl_float, floatArg);
+            return this;
+        }
+
+        /** 1-D launch of n work-items in groups of {@link #LOCAL_1D} (no-op for n <= 0). */
+        void run1(String name, long n) {
+            if (n > 0) q.enqueue(k, name, new long[] {n}, new long[] {LOCAL_1D});
+        }
+
+        void run(String name, long[] global, long[] local) { q.enqueue(k, name, global, local); }
+    }
+
+    /** 2-D shape of the cell kernels: global (H, B), dimension 0 along the hidden unit. */
+    private static long[] cellGlobal(int B, int H) { return new long[] {H, B}; }
+
+    private static long[] cellLocal(int H) { return new long[] {H >= 64 ? 64 : 16, 1}; }
+
+    // ================================================================== embedding and tokens
+
+    /** x, y [T,B] (=) from the corpus (u8 or u16) at starts [B] (int64). */
+    void gatherWindow(boolean u16, ClBuffer corpus, ClBuffer starts, int T, int B, ClBuffer x, ClBuffer y) {
+        args.of(u16 ? gatherU16 : gatherU8).mem(corpus).mem(starts).i32(T).i32(B).mem(x).mem(y)
+                .run1(u16 ? "gather_window_u16" : "gather_window_u8", (long) T * B);
+    }
+
+    /** out [N,E] (=) rows x [N] of emb [V,E]. */
+    void embeddingForward(ClBuffer x, ClBuffer emb, int embOff, ClBuffer out, int outOff, int N, int E) {
+        args.of(embeddingForward).mem(x).mem(emb, embOff).mem(out, outOff).i32(N).i32(E)
+                .run1("embedding_forward", (long) N * E);
+    }
+
+    /** demb [V,E] (=) per-token sums of dout [N,E] rows selected by x [N], ascending n. */
+    void embeddingBackward(ClBuffer x, ClBuffer dout, int doutOff, ClBuffer demb, int dembOff, int N, int V, int E) {
+        if (V <= 0 || E <= 0) return;
+        if (q.variant == ClQueue.Variant.CPU) {
+            args.of(embeddingBackwardVec16).mem(x).mem(dout, doutOff).mem(demb, dembOff).i32(N).i32(V).i32(E)
+                    .run("embedding_backward_vec16", new long[] {(E + 15) / 16, V}, new long[] {1, 1});
+        } else {
+            args.of(embeddingBackward).mem(x).mem(dout, doutOff).mem(demb, dembOff).i32(N).i32(V).i32(E)
+                    .run1("embedding_backward", (long) V * E);
+        }
+    }
+
+    /** y [N,C] (+=) bias [C] on every row. */
+    void addBiasRows(ClBuffer y, int yOff, ClBuffer bias, int biasOff, int N, int C) {
+        args.of(addBiasRows).mem(y, yOff).mem(bias, biasOff).i32(N).i32(C).run1("add_bias_rows", (long) N * C);
+    }
+
+    // ================================================================== GEMM
+
+    /**
+     * Row-major C [M,N] = alpha op(A) op(B) + beta C with element offsets (see gemm.cl): gemm_rows8/16
+     * for the CPU variant when B is not transposed, else gemm_tiled.
+     */
+    void gemm(boolean transA, boolean transB, int M, int N, int K, float alpha, ClBuffer A, int aOff, int lda,
+              ClBuffer B, int bOff, int ldb, float beta, ClBuffer C, int cOff, int ldc) {
+        if (M == 0 || N == 0) return;
+        if (K == 0) {
+            // op(A) op(B) is zero: C = beta C
+            if (beta == 0f) for (int i = 0; i < M; i++) q.fill(C, 0f, cOff + (long) i * ldc, N);
+            else if (beta != 1f) throw new IllegalArgumentException("K = 0 with beta != 0, 1");
+            return;
+        }
+        if (q.variant == ClQueue.Variant.CPU && !transB) {
+            boolean rows16 = M >= GEMM_ROWS16_MIN_M;
+            int rm = rows16 ? 16 : 8;
+            args.of(rows16 ? gemmRows16 : gemmRows8).i32(transA ? 1 : 0).i32(M).i32(N).i32(K).f32(alpha)
+                    .mem(A, aOff).i32(lda).mem(B, bOff).i32(ldb).f32(beta).mem(C, cOff).i32(ldc)
+                    .run(rows16 ? "gemm_rows16" : "gemm_rows8", new long[] {(N + 15) / 16, (M + rm - 1) / rm},
+                            new long[] {GEMM_ROWS_LOCAL, 1});
+            return;
+        }
+        args.of(gemmTiled).i32(transA ? 1 : 0).i32(transB ? 1 : 0).i32(M).i32(N).i32(K).f32(alpha)
+                .mem(A, aOff).i32(lda).mem(B, bOff).i32(ldb).f32(beta).mem(C, cOff).i32(ldc)
+                .run("gemm_tiled", new long[] {(N + 63) / 64 * 16L, (M + 63) / 64 * 16L}, new long[] {16, 16});
+    }
+
+    /** dst [cols,rows] (=, contiguous) = src [rows,cols]^T (contiguous). */
+    void transpose(ClBuffer src, int srcOff, int rows, int cols, ClBuffer dst, int dstOff) {
+        if (rows <= 0 || cols <= 0) return;
+        args.of(transpose).mem(src, srcOff).i32(rows).i32(cols).mem(dst, dstOff)
+                .run("transpose", new long[] {cols, rows}, new long[] {16, 1});
+    }
+
+    // ================================================================== cells (one timestep)
+
+    /** gates [B,4H], c, h [B,H] (=) from gx, gh [B,4H], b_ih, b_hh [4H], c_prev [B,H]; c may alias c_prev. */
+    void lstmForward(ClBuffer gx, int gxOff, ClBuffer gh, int ghOff, ClBuffer bih, int bihOff, ClBuffer bhh, int bhhOff,
+                     ClBuffer cPrev, int cPrevOff, ClBuffer gates, int gatesOff, ClBuffer c, int cOff, ClBuffer h, int hOff,
+                     int B, int H) {
+        if (B <= 0 || H <= 0) return;
+        args.of(lstmForward).mem(gx, gxOff).mem(gh, ghOff).mem(bih, bihOff).mem(bhh, bhhOff).mem(cPrev, cPrevOff)
+                .mem(gates, gatesOff).mem(c, cOff).mem(h, hOff).i32(B).i32(H)
+                .run("lstm_forward_step", cellGlobal(B, H), cellLocal(H));
+    }
+
+    /** gates [B,4H] (= r, z, n, gh_n + b_hn), h [B,H] (=) from gx, gh [B,3H], b_ih, b_hh [3H], h_prev [B,H]. */
+    void gruForward(ClBuffer gx, int gxOff, ClBuffer gh, int ghOff, ClBuffer bih, int bihOff, ClBuffer bhh, int bhhOff,
+                    ClBuffer hPrev, int hPrevOff, ClBuffer gates, int gatesOff, ClBuffer h, int hOff, int B, int H) {
+        if (B <= 0 || H <= 0) return;
+        args.of(gruForward).mem(gx, gxOff).mem(gh, ghOff).mem(bih, bihOff).mem(bhh, bhhOff).mem(hPrev, hPrevOff)
+                .mem(gates, gatesOff).mem(h, hOff).i32(B).i32(H)
+                .run("gru_forward_step", cellGlobal(B, H), cellLocal(H));
+    }
+
+    /** h [B,H] (=) tanh(gx + b_ih + gh + b_hh). */
+    void rnnForward(ClBuffer gx, int gxOff, ClBuffer gh, int ghOff, ClBuffer bih, int bihOff, ClBuffer bhh, int bhhOff,
+                    ClBuffer h, int hOff, int B, int H) {
+        args.of(rnnForward).mem(gx, gxOff).mem(gh, ghOff).mem(bih, bihOff).mem(bhh, bhhOff).mem(h, hOff).i32(B).i32(H)
+                .run1("rnn_forward_step", (long) B * H);
+    }
+
+    /** dgates [B,4H] (=); dc updated to dL/dc_{t-1}; dh_next read and zeroed. */
+    void lstmBackward(ClBuffer dhOut, int dhOutOff, ClBuffer dhNext, int dhNextOff, ClBuffer dc, int dcOff,
+                      ClBuffer gates, int gatesOff, ClBuffer cPrev, int cPrevOff, ClBuffer c, int cOff,
+                      ClBuffer dgates, int dgatesOff, int B, int H) {
+        if (B <= 0 || H <= 0) return;
+        args.of(lstmBackward).mem(dhOut, dhOutOff).mem(dhNext, dhNextOff).mem(dc, dcOff).mem(gates, gatesOff)
+                .mem(cPrev, cPrevOff).mem(c, cOff).mem(dgates, dgatesOff).i32(B).i32(H)
+                .run("lstm_backward_step", cellGlobal(B, H), cellLocal(H));
+    }
+
+    /** dgx, dgh [B,3H] (=); dh_next read, then set to dh * z. */
+    void gruBackward(ClBuffer dhOut, int dhOutOff, ClBuffer dhNext, int dhNextOff, ClBuffer gates, int gatesOff,
+                     ClBuffer hPrev, int hPrevOff, ClBuffer dgx, int dgxOff, ClBuffer dgh, int dghOff, int B, int H) {
+        if (B <= 0 || H <= 0) return;
+        args.of(gruBackward).mem(dhOut, dhOutOff).mem(dhNext, dhNextOff).mem(gates, gatesOff).mem(hPrev, hPrevOff)
+                .mem(dgx, dgxOff).mem(dgh, dghOff).i32(B).i32(H)
+                .run("gru_backward_step", cellGlobal(B, H), cellLocal(H));
+    }
+
+    /** dgates [B,H] (=) (dh_out + dh_next)(1 - h^2); dh_next set to 0. */
+    void rnnBackward(ClBuffer dhOut, int dhOutOff, ClBuffer dhNext, int dhNextOff, ClBuffer h, int hOff,
+                     ClBuffer dgates, int dgatesOff, int B, int H) {
+        args.of(rnnBackward).mem(dhOut, dhOutOff).mem(dhNext, dhNextOff).mem(h, hOff).mem(dgates, dgatesOff).i32(B).i32(H)
+                .run1("rnn_backward_step", (long) B * H);
+    }
+
+    // ================================================================== dropout
+
+    /** y [n] (=) x * inverted-dropout mask of (seed, iteration, layer, index); y may alias x. */
+    void dropoutForward(ClBuffer x, int xOff, ClBuffer y, int yOff, int n, int seed, int iteration, int layer, float p) {
+        args.of(dropoutForward).mem(x, xOff).mem(y, yOff).i32(n).i32(seed).i32(iteration).i32(layer).f32(p)
+                .run1("dropout_forward", n);
+    }
+
+    /** dx [n] (=) dy * the same mask; dx may alias dy. */
+    void dropoutBackward(ClBuffer dy, int dyOff, ClBuffer dx, int dxOff, int n, int seed, int iteration, int layer,
+                         float p) {
+        args.of(dropoutBackward).mem(dy, dyOff).mem(dx, dxOff).i32(n).i32(seed).i32(iteration).i32(layer).f32(p)
+                .run1("dropout_backward", n);
+    }
+
+    // ================================================================== loss and reductions
+
+    /**
+     * Softmax cross-entropy over logits [N,V] + bias: rowLoss [N] (=) and, if {@code writeGrad}, the
+     * scaled gradient in place of the logits.
+     */
+    void softmaxXent(ClBuffer logits, int lOff, ClBuffer bias, int bOff, ClBuffer y, ClBuffer rowLoss, int N, int V,
+                     float gradScale, boolean writeGrad) {
+        if (N <= 0) return;
+        boolean rows = q.variant == ClQueue.Variant.CPU;
+        Args a = args.of(rows ? softmaxXentRows : softmaxXent).mem(logits, lOff).mem(bias, bOff).mem(y).mem(rowLoss)
+                .i32(N).i32(V).f32(gradScale).i32(writeGrad ? 1 : 0);
+        if (rows) a.run("softmax_xent_rows", new long[] {N}, new long[] {16});
+        else a.run("softmax_xent", new long[] {(long) N * q.reduceLocal}, new long[] {q.reduceLocal});
+    }
+
+    /** out [C] = beta out + column sums of a [N,C], in increasing n (beta = 0: =). */
+    void columnSum(ClBuffer a, int aOff, ClBuffer out, int outOff, int N, int C, float beta) {
+        if (C <= 0) return;
+        if (q.variant == ClQueue.Variant.CPU) {
+            args.of(columnSumVec16).mem(a, aOff).mem(out, outOff).i32(N).i32(C).f32(beta)
+                    .run("column_sum_vec16", new long[] {(C + 15) / 16}, new long[] {4});
+        } else {
+            args.of(columnSum).mem(a, aOff).mem(out, outOff).i32(N).i32(C).f32(beta).run1("column_sum", C);
+        }
+    }
+
+    /** partial [groups] (=) each work-group's sum of g[i]^2, a fixed tree per group. */
+    void sumSquaresPartial(ClBuffer g, int gOff, int n, ClBuffer partial, int groups) {
+        args.of(sumSquaresPartial).mem(g, gOff).i32(n).mem(partial)
+                .run("sum_squares_partial", new long[] {(long) groups * q.reduceLocal}, new long[] {q.reduceLocal});
+    }
+
+    /** out [1] (=) sum of a [n] (or its square root); one work-group. */
+    void sumFinal(ClBuffer a, int n, ClBuffer out, boolean takeSqrt) {
+        args.of(sumFinal).mem(a).i32(n).mem(out).i32(takeSqrt ? 1 : 0)
+                .run("sum_final", new long[] {q.reduceLocal}, new long[] {q.reduceLocal});
+    }
+
+    /** g [n] (=) clamp(g, -max, max) in place; untouched when norm [1] is not finite. */
+    void clipValue(ClBuffer g, int gOff, int n, float max, ClBuffer norm) {
+        args.of(clipValue).mem(g, gOff).i32(n).f32(max).mem(norm).run1("clip_value", n);
+    }
+
+    // ================================================================== fused optimizers
+
+    /** p, m, v [n] updated in place by Adam from g [n], NORM-clipped against norm [1]; skipped when norm is not finite. */
+    void adamStep(ClBuffer p, ClBuffer g, ClBuffer m, ClBuffer v, int n, ClBuffer norm, int clipMode, float clipMax,
+                  float lr, float beta1, float beta2, float eps, float weightDecay, float bc1, float bc2) {
+        args.of(adam).mem(p, 0).mem(g, 0).mem(m, 0).mem(v, 0).i32(n).mem(norm).i32(clipMode).f32(clipMax).f32(lr)
+                .f32(beta1).f32(beta2).f32(eps).f32(weightDecay).f32(bc1).f32(bc2).run1("adam_step", n);
+    }
+
+    /** p, s [n] updated in place by char-rnn's RMSprop (as {@link #adamStep}). */
+    void rmspropStep(ClBuffer p, ClBuffer g, ClBuffer s, int n, ClBuffer norm, int clipMode, float clipMax, float lr,
+                     float decay, float eps, float weightDecay) {
+        args.of(rmsprop).mem(p, 0).mem(g, 0).mem(s, 0).i32(n).mem(norm).i32(clipMode).f32(clipMax).f32(lr).f32(decay)
+                .f32(eps).f32(weightDecay).run1("rmsprop_step", n);
+    }
+
+    /** p, s [n] updated in place by Adagrad (as {@link #adamStep}). */
+    void adagradStep(ClBuffer p, ClBuffer g, ClBuffer s, int n, ClBuffer norm, int clipMode, float clipMax, float lr,
+                     float eps, float weightDecay) {
+        args.of(adagrad).mem(p, 0).mem(g, 0).mem(s, 0).i32(n).mem(norm).i32(clipMode).f32(clipMax).f32(lr).f32(eps)
+                .f32(weightDecay).run1("adagrad_step", n);
+    }
+
+    /** p, u [n] updated in place by SGD with momentum (as {@link #adamStep}). */
+    void sgdStep(ClBuffer p, ClBuffer g, ClBuffer u, int n, ClBuffer norm, int clipMode, float clipMax, float lr,
+                 float momentum, float weightDecay) {
+        args.of(sgd).mem(p, 0).mem(g, 0).mem(u, 0).i32(n).mem(norm).i32(clipMode).f32(clipMax).f32(lr).f32(momentum)
+                .f32(weightDecay).run1("sgd_step", n);
+    }
+
+    @Override
+    public void close() {
+        for (cl_kernel k : all) clReleaseKernel(k);
+        all.clear();
+    }
+}

@@ -1,0 +1,275 @@
+package org.charrnn.backend.opencl;
+
+import java.util.List;
+
+import org.charrnn.backend.BackendOptions;
+import org.charrnn.backend.Dropout;
+import org.charrnn.backend.Precision;
+import org.charrnn.backend.device.DeviceArray;
+import org.charrnn.backend.device.DeviceOps;
+import org.charrnn.backend.device.Ref;
+import org.charrnn.backend.device.TokenBytes;
+import org.charrnn.data.TokenSequence;
+import org.charrnn.model.ModelConfig;
+import org.charrnn.model.ParamLayout;
+import org.charrnn.util.UserError;
+
+/**
+ * {@link DeviceOps} on one OpenCL device: the fp32 kernels of kernels/opencl ({@link ClKernels})
+ * on one in-order queue. On CPU devices, where the GEMM kernels want B untransposed, A W^T
+ * products read a transposed copy of every weight matrix, refreshed lazily after the parameters
+ * change. Per-step scalars are plain kernel arguments (nothing is recorded for replay).
+ */
+final class OpenClOps implements DeviceOps {
+    private static final int NORM_GROUPS = 64;
+
+    private final ClQueue q;
+    private final ClKernels k;
+    private final int seed32;
+    private final ClBuffer partial;      // [NORM_GROUPS] stage-1 sums of squares
+    private ClBuffer params;             // the attached parameters [P]
+    /** [P] on CPU devices: each weight matrix W [R,C] stored transposed ([C,R]) at its own offset; else null. */
+    private ClBuffer weightsT;
+    private List<ParamLayout.Tensor> matrices = List.of();
+    private boolean weightsTStale = true;
+    private int iteration;
+    private float lr, bc1, bc2;
+
+    OpenClOps(ModelConfig config, BackendOptions options) {
+        if (options.precision() != Precision.FP32)
+            throw new UserError("the opencl backend computes in fp32 only; --precision " + options.precision().id()
+                    + " is not supported (use --precision fp32)");
+        this.seed32 = Dropout.seed32(options.dropoutSeed());
+        ClDevice device = ClRuntime.select(options.device());
+        this.q = new ClQueue(ClRuntime.program(device), config::describe);
+        this.k = q.kernels();
+        try {
+            partial = q.alloc(NORM_GROUPS, "norm partial sums");
+        } catch (RuntimeException e) {
+            q.close();
+            throw e;
+        }
+    }
+
+    @Override public String name() { return "opencl"; }
+    @Override public String deviceName() { return q.device().name() + " (" + q.device().platformName() + ")"; }
+    @Override public Precision precision() { return Precision.FP32; }
+
+    private static ClBuffer cl(DeviceArray a) {
+        if (a instanceof ClBuffer b) return b;
+        throw new IllegalArgumentException("not an OpenCL buffer: " + a);
+    }
+
+    private static ClBuffer cl(Ref r) { return cl(r.array()); }
+
+    /** The element offset of r as the kernels' int argument. */
+    private static int off(Ref r) { return Math.toIntExact(r.offset()); }
+
+    /** A whole buffer (offset 0), as the kernels without an offset argument take it. */
+    private static ClBuffer whole(Ref r) {
+        if (r.offset() != 0) throw new IllegalArgumentException("kernel takes a whole buffer, got offset " + r.offset());
+        return cl(r);
+    }
+
+    // ================================================================== memory
+
+    @Override public DeviceArray alloc(long bytes, String what) { return q.allocBytes(Math.max(4, bytes), what); }
+
+    @Override public void free(DeviceArray a) { if (a != null) q.release(cl(a)); }
+
+    @Override
+    public DeviceArray uploadTokens(TokenSequence seq, int vocab) { return uploadTokens(q, seq, vocab); }
+
+    /** The corpus on q's device, encoded as {@link TokenBytes} says. */
+    static ClBuffer uploadTokens(ClQueue q, TokenSequence seq, int vocab) {
+        long bytes = seq.length() * TokenBytes.width(vocab);
+        ClBuffer b = q.allocBytes(Math.max(4, bytes), "the corpus (" + seq.length() + " tokens)");
+        try {
+            TokenBytes.encode(seq, vocab, (off, chunk, n) -> q.writeBytes(b, off, chunk, n));
+        } catch (RuntimeException e) {
+            q.release(b);
+            throw e;
+        }
+        return b;
+    }
+
+    @Override public void fill(Ref dst, long n, float value) { q.fill(cl(dst), value, dst.offset(), n); }
+
+    @Override public void copy(Ref dst, Ref src, long n) { q.copy(cl(src), src.offset(), cl(dst), dst.offset(), n); }
+
+    @Override public void upload(Ref dst, float[] src) { q.write(cl(dst), dst.offset(), src); }
+
+    @Override public void uploadInts(Ref dst, int[] src) { q.writeInts(whole(dst), src); }
+
+    @Override public void uploadLongs(DeviceArray dst, long[] src) { q.writeLongs(cl(dst), src); }
+
+    @Override public float[] download(Ref src, int n) { return q.read(cl(src), src.offset(), n); }
+
+    @Override public void synchronize() { q.finish(); }
+
+    @Override public long peakBytes() { return q.peakBytes(); }
+
+    // ================================================================== per-step scalars
+
+    @Override public void setIteration(int iteration) { this.iteration = iteration; }
+
+    @Override
+    public void setHyper(float lr, float biasCorrection1, float biasCorrection2) {
+        this.lr = lr;
+        this.bc1 = biasCorrection1;
+        this.bc2 = biasCorrection2;
+    }
+
+    // ================================================================== GEMM
+
+    @Override
+    public void attachWeights(DeviceArray params, int P, List<ParamLayout.Tensor> matrices) {
+        this.params = cl(params);
+        this.matrices = List.copyOf(matrices);
+        if (weightsT != null) q.release(weightsT);
+        weightsT = q.prefersTransposedWeights() ? q.alloc(P, "transposed weights") : null;
+        weightsTStale = true;
+    }
+
+    @Override public void weightsChanged() { weightsTStale = true; }
+
+    @Override
+    public void gemm(boolean transA, boolean transB, int M, int N, int K, float alpha, Ref A, int lda, Ref B, int ldb,
+                     float beta, Ref C, int ldc) {
+        k.gemm(transA, transB, M, N, K, alpha, cl(A), off(A), lda, cl(B), off(B), ldb, beta, cl(C), off(C), ldc);
+    }
+
+    /** A W^T from the transposed copy where the device's GEMM wants B untransposed, else transB on the parameters. */
+    @Override
+    public void gemmWeight(boolean transW, int M, int N, int K, float alpha, Ref A, int lda, long w, int ldw, float beta,
+                           Ref C, int ldc) {
+        int wOff = Math.toIntExact(w);
+        if (transW && weightsT != null) {
+            refreshTransposedWeights();
+            k.gemm(false, false, M, N, K, alpha, cl(A), off(A), lda, weightsT, wOff, N, beta, cl(C), off(C), ldc);
+        } else {
+            k.gemm(false, transW, M, N, K, alpha, cl(A), off(A), lda, params, wOff, ldw, beta, cl(C), off(C), ldc);
+        }
+    }
+
+    /** Re-transposes every weight matrix into {@link #weightsT} if the parameters changed since the last time. */
+    private void refreshTransposedWeights() {
+        if (!weightsTStale) return;
+        for (ParamLayout.Tensor t : matrices)
+            k.transpose(params, t.offset(), t.shape()[0], t.shape()[1], weightsT, t.offset());
+        weightsTStale = false;
+    }
+
+    // ================================================================== kernels
+
+    @Override
+    public void gatherWindow(DeviceArray corpus, boolean u16, DeviceArray starts, int T, int B, DeviceArray x, DeviceArray y) {
+        k.gatherWindow(u16, cl(corpus), cl(starts), T, B, cl(x), cl(y));
+    }
+
+    @Override
+    public void embeddingForward(DeviceArray x, Ref table, Ref out, int N, int E) {
+        k.embeddingForward(cl(x), cl(table), off(table), cl(out), off(out), N, E);
+    }
+
+    @Override
+    public void embeddingBackward(DeviceArray x, Ref dOut, Ref dTable, int N, int V, int E) {
+        k.embeddingBackward(cl(x), cl(dOut), off(dOut), cl(dTable), off(dTable), N, V, E);
+    }
+
+    @Override
+    public void softmaxXent(Ref logits, Ref bias, DeviceArray y, Ref rowLoss, int N, int V, float gradScale, boolean writeGrad) {
+        k.softmaxXent(cl(logits), off(logits), cl(bias), off(bias), cl(y), whole(rowLoss), N, V, gradScale, writeGrad);
+    }
+
+    @Override
+    public void addBiasRows(Ref y, Ref bias, int N, int C) { k.addBiasRows(cl(y), off(y), cl(bias), off(bias), N, C); }
+
+    @Override
+    public void columnSum(Ref a, Ref out, int N, int C, float beta) {
+        k.columnSum(cl(a), off(a), cl(out), off(out), N, C, beta);
+    }
+
+    @Override public void sum(Ref a, int n, Ref out) { k.sumFinal(whole(a), n, whole(out), false); }
+
+    @Override
+    public void globalNorm(Ref g, int n, Ref norm) {
+        k.sumSquaresPartial(cl(g), off(g), n, partial, NORM_GROUPS);
+        k.sumFinal(partial, NORM_GROUPS, whole(norm), true);
+    }
+
+    @Override public void clipValue(Ref g, int n, float max, Ref norm) { k.clipValue(cl(g), off(g), n, max, whole(norm)); }
+
+    @Override
+    public void dropoutForward(Ref x, Ref y, int n, int layer, float p) {
+        k.dropoutForward(cl(x), off(x), cl(y), off(y), n, seed32, iteration, layer, p);
+    }
+
+    @Override
+    public void dropoutBackward(Ref dy, Ref dx, int n, int layer, float p) {
+        k.dropoutBackward(cl(dy), off(dy), cl(dx), off(dx), n, seed32, iteration, layer, p);
+    }
+
+    @Override
+    public void lstmForward(Ref gx, Ref gh, Ref bih, Ref bhh, Ref cPrev, Ref gates, Ref c, Ref h, int B, int H) {
+        k.lstmForward(cl(gx), off(gx), cl(gh), off(gh), cl(bih), off(bih), cl(bhh), off(bhh), cl(cPrev), off(cPrev),
+                cl(gates), off(gates), cl(c), off(c), cl(h), off(h), B, H);
+    }
+
+    @Override
+    public void gruForward(Ref gx, Ref gh, Ref bih, Ref bhh, Ref hPrev, Ref gates, Ref h, int B, int H) {
+        k.gruForward(cl(gx), off(gx), cl(gh), off(gh), cl(bih), off(bih), cl(bhh), off(bhh), cl(hPrev), off(hPrev),
+                cl(gates), off(gates), cl(h), off(h), B, H);
+    }
+
+    @Override
+    public void rnnForward(Ref gx, Ref gh, Ref bih, Ref bhh, Ref h, int B, int H) {
+        k.rnnForward(cl(gx), off(gx), cl(gh), off(gh), cl(bih), off(bih), cl(bhh), off(bhh), cl(h), off(h), B, H);
+    }
+
+    @Override
+    public void lstmBackward(Ref dhOut, Ref dhNext, Ref dc, Ref gates, Ref cPrev, Ref c, Ref dgates, int B, int H) {
+        k.lstmBackward(cl(dhOut), off(dhOut), cl(dhNext), off(dhNext), cl(dc), off(dc), cl(gates), off(gates),
+                cl(cPrev), off(cPrev), cl(c), off(c), cl(dgates), off(dgates), B, H);
+    }
+
+    @Override
+    public void gruBackward(Ref dhOut, Ref dhNext, Ref gates, Ref hPrev, Ref dgx, Ref dgh, int B, int H) {
+        k.gruBackward(cl(dhOut), off(dhOut), cl(dhNext), off(dhNext), cl(gates), off(gates), cl(hPrev), off(hPrev),
+                cl(dgx), off(dgx), cl(dgh), off(dgh), B, H);
+    }
+
+    @Override
+    public void rnnBackward(Ref dhOut, Ref dhNext, Ref h, Ref dgates, int B, int H) {
+        k.rnnBackward(cl(dhOut), off(dhOut), cl(dhNext), off(dhNext), cl(h), off(h), cl(dgates), off(dgates), B, H);
+    }
+
+    @Override
+    public void adamStep(Ref p, Ref g, Ref m, Ref v, int n, Ref norm, int clipMode, float clipMax, float beta1,
+                         float beta2, float eps, float weightDecay) {
+        k.adamStep(whole(p), whole(g), whole(m), whole(v), n, whole(norm), clipMode, clipMax, lr, beta1, beta2, eps,
+                weightDecay, bc1, bc2);
+    }
+
+    @Override
+    public void rmspropStep(Ref p, Ref g, Ref s, int n, Ref norm, int clipMode, float clipMax, float decay, float eps,
+                            float weightDecay) {
+        k.rmspropStep(whole(p), whole(g), whole(s), n, whole(norm), clipMode, clipMax, lr, decay, eps, weightDecay);
+    }
+
+    @Override
+    public void adagradStep(Ref p, Ref g, Ref s, int n, Ref norm, int clipMode, float clipMax, float eps,
+                            float weightDecay) {
+        k.adagradStep(whole(p), whole(g), whole(s), n, whole(norm), clipMode, clipMax, lr, eps, weightDecay);
+    }
+
+    @Override
+    public void sgdStep(Ref p, Ref g, Ref u, int n, Ref norm, int clipMode, float clipMax, float momentum,
+                        float weightDecay) {
+        k.sgdStep(whole(p), whole(g), whole(u), n, whole(norm), clipMode, clipMax, lr, momentum, weightDecay);
+    }
+
+    /** Releases the queue, its kernels and every buffer allocated through it. */
+    @Override
+    public void close() { q.close(); }
+}
