@@ -19,9 +19,11 @@ public final class DataOptionsMixin {
     @Option(names = "--cache-dir", description = "Where downloads and encoded corpora are cached (default: $CHARRNN_HOME or ~/.cache/charrnn).")
     Path cacheDir;
 
+    Encoding encoding() { return Encoding.parse(encoding); }
+
     Path cacheDir() { return cacheDir != null ? cacheDir : Datasets.defaultCacheDir(); }
 
     CorpusOptions options(double valFrac, double testFrac) {
-        return new CorpusOptions(Encoding.parse(encoding), maxVocab, valFrac, testFrac, cacheDir());
+        return new CorpusOptions(encoding(), maxVocab, valFrac, testFrac, cacheDir());
     }
 }

@@ -13,6 +13,7 @@ import org.charrnn.backend.OptimizerKind;
 import org.charrnn.data.Corpus;
 import org.charrnn.data.Datasets;
 import org.charrnn.model.CellType;
+import org.charrnn.model.ModelSpec;
 import org.charrnn.train.LrSchedule;
 import org.charrnn.train.TrainConfig;
 import org.charrnn.train.Trainer;
@@ -65,16 +66,25 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--quiet", description = "Plain log lines instead of a progress bar.") boolean quiet;
     @Option(names = "--print-every", defaultValue = "10", description = "Iterations between log lines (--quiet or no terminal).") int printEvery;
     @Option(names = "--sample-length", defaultValue = "200", description = "Characters of the sample written at each checkpoint (0 = none).") int sampleLength;
+    @Option(names = "--sample-temperature", defaultValue = "0.8", description = "Temperature of the sample written at each checkpoint.") double sampleTemperature;
     @Option(names = "--report", description = "Refresh report.html in the run directory at every checkpoint (see charrnn report).") boolean report;
 
     @Override
     public Integer call() {
         OptimizerKind kind = OptimizerKind.parse(optimizer);
         OptimizerConfig opt = OptimizerConfig.defaults(kind).withWeightDecay(weightDecay).withMomentum(momentum).withDecay(decay);
-        TrainConfig cfg = new TrainConfig(CellType.parse(model), layers, hidden, embedding, dropout, batch, seq, opt,
-                lr != null ? lr : kind.defaultLr(), LrSchedule.parse(schedule), lrDecay, lrDecayEvery, clip,
-                ClipMode.parse(clipMode), maxEpochs, maxIters, valEvery, checkpointEvery, keep,
-                resume != null ? resume : out, seed, sampleLength, 0.8, printEvery, valMaxWindows);
+        TrainConfig cfg = new TrainConfig(
+                new ModelSpec(CellType.parse(model), layers, hidden, embedding, dropout),
+                new TrainConfig.Data(data, dataOptions.encoding(), dataOptions.maxVocab, valFrac, testFrac),
+                new TrainConfig.Batching(batch, seq),
+                opt,
+                new TrainConfig.Schedule(lr != null ? lr : kind.defaultLr(), LrSchedule.parse(schedule), lrDecay, lrDecayEvery),
+                new TrainConfig.Clipping(clip, ClipMode.parse(clipMode)),
+                new TrainConfig.Limits(maxEpochs, maxIters),
+                new TrainConfig.Validation(valEvery, valMaxWindows),
+                new TrainConfig.Checkpointing(resume != null ? resume : out, checkpointEvery, keep),
+                new TrainConfig.Reporting(printEvery, sampleLength, sampleTemperature),
+                seed);
         boolean bar = !quiet && ProgressBar.interactive();
         Path file = Datasets.resolve(data, dataOptions.cacheDir(), new ProgressBar(System.err, "download", bar));
         ProgressBar encodeBar = new ProgressBar(System.err, "encode", bar);

@@ -21,6 +21,9 @@ public record ModelConfig(CellType cell, int vocabSize, int embedding, int hidde
         if (!(dropout >= 0 && dropout < 1)) throw new IllegalArgumentException("--dropout must be in [0, 1), got " + dropout);
     }
 
+    /** The shape without the vocabulary. */
+    public ModelSpec spec() { return new ModelSpec(cell, layers, hidden, embedding, dropout); }
+
     /** Input width of layer {@code l}: E for layer 0, H above. */
     public int inputSize(int l) { return l == 0 ? embedding : hidden; }
 

@@ -120,7 +120,7 @@ public final class Trainer implements AutoCloseable {
     }
 
     public Result run() {
-        int B = cfg.batch(), T = cfg.seqLen();
+        int B = cfg.batching().batch(), T = cfg.batching().seqLen();
         long nTrain = data.train().length();
         long minChars = (long) B * T + 1;
         if (nTrain < minChars)
@@ -150,22 +150,22 @@ public final class Trainer implements AutoCloseable {
             model = resumeModel.config();
             opts.log().accept("resuming from " + file + " at iteration " + resumeState.iteration());
         } else {
-            model = new ModelConfig(cfg.cell(), data.vocabulary().size(), cfg.embedding(), cfg.hidden(), cfg.layers(), cfg.dropout());
+            model = cfg.model().withVocabulary(data.vocabulary().size());
         }
 
         long S = (nTrain - 1) / B;
         long perEpoch = S / T;
-        long total = (long) cfg.maxEpochs() * perEpoch;
-        if (cfg.maxIters() > 0) total = Math.min(total, cfg.maxIters());
+        long total = (long) cfg.limits().maxEpochs() * perEpoch;
+        if (cfg.limits().maxIters() > 0) total = Math.min(total, cfg.limits().maxIters());
 
-        Path out = cfg.out();
+        Path out = cfg.checkpointing().out();
         prepareOutput(out, resumeState == null);
         BackendOptions bo = opts.backendOptions().withDropoutSeed(cfg.seed());
         backend = opts.factory() != null ? opts.factory().apply(model, bo) : Backends.create(opts.backend(), model, bo,
-                new Backends.Workload(cfg.batch(), cfg.seqLen()), opts.log());
+                new Backends.Workload(cfg.batching().batch(), cfg.batching().seqLen()), opts.log());
         opts.log().accept("model: " + model.describe() + ", " + backend.layout().size() + " parameters; data: " + data.description());
         opts.log().accept(String.format(Locale.ROOT, "training: B=%d T=%d, %d iterations per epoch, %d iterations in all, optimizer %s lr %.3g",
-                B, T, perEpoch, total, cfg.optimizer().kind().id(), cfg.lr()));
+                B, T, perEpoch, total, cfg.optimizer().kind().id(), cfg.schedule().lr()));
 
         backend.setOptimizer(cfg.optimizer());
         long it = 0, updates = 0;
@@ -211,8 +211,8 @@ public final class Trainer implements AutoCloseable {
                 Window w = new Window(trainBuf, starts, T, it);
                 backend.forward(state, w, true);
                 backend.backward();
-                backend.clip(cfg.clipMode(), cfg.clip());
-                double lr = cfg.schedule().lr(cfg.lr(), it, perEpoch, total, cfg.lrDecay(), cfg.lrDecayEvery()) * lrScale;
+                backend.clip(cfg.clip().mode(), cfg.clip().max());
+                double lr = cfg.schedule().lr(it, perEpoch, total) * lrScale;
                 backend.step(lr, updates + 1);
                 loss = backend.loss();
                 double norm = backend.gradNorm();
@@ -243,14 +243,14 @@ public final class Trainer implements AutoCloseable {
                         "chars_per_s", cps, "time_s", (now - t0) / 1e9)));
                 boolean epochEnd = it % perEpoch == 0;
                 boolean last = it == total || stopping;
-                if (valBuf != null && (it % cfg.valEvery() == 0 || epochEnd || (last || it % cfg.checkpointEvery() == 0))) {
+                if (valBuf != null && (it % cfg.validation().every() == 0 || epochEnd || (last || it % cfg.checkpointing().every() == 0))) {
                     valLoss = validate(valBuf, nVal);
                     validatedAt = it;
                     if (!(valLoss >= bestVal)) bestVal = valLoss;  // NaN-safe: first value or a better one
                     writeJson(metrics, row("val", it, epoch, Map.of("val_loss", valLoss, "val_bpc", valLoss / Math.log(2))));
                 }
                 if (opts.quiet() || !ProgressBar.interactive()) {
-                    if (it % cfg.printEvery() == 0 || it == 1 || last)
+                    if (it % cfg.reporting().printEvery() == 0 || it == 1 || last)
                         opts.log().accept(String.format(Locale.ROOT,
                                 "iter %d/%d  epoch %.2f  loss %.4f  grad_norm %.3f  lr %.3g  %,.0f chars/s%s", it, total, epoch,
                                 loss, norm, lr, cps, validatedAt == it ? String.format(Locale.ROOT, "  val %.4f (%.3f bpc)", valLoss, valLoss / Math.log(2)) : ""));
@@ -258,11 +258,11 @@ public final class Trainer implements AutoCloseable {
                     bar.update(it, total, String.format(Locale.ROOT, "iter %d epoch %.2f loss %.4f%s %,.0f chars/s", it, epoch, loss,
                             Double.isNaN(valLoss) ? "" : String.format(Locale.ROOT, " val %.4f", valLoss), cps));
                 }
-                if (it % cfg.printEvery() == 0) {
+                if (it % cfg.reporting().printEvery() == 0) {
                     windowStart = System.nanoTime();
                     charsSinceLog = 0;
                 }
-                if (it % cfg.checkpointEvery() == 0 || last) {
+                if (it % cfg.checkpointing().every() == 0 || last) {
                     bar.finish();
                     metrics.flush();
                     lastCkpt = checkpoint(out, it, epoch, validatedAt == it ? valLoss : Double.NaN, updates, lrScale,
@@ -278,9 +278,9 @@ public final class Trainer implements AutoCloseable {
 
     /** Mean loss (nats/char) over the val split (or its first --val-max-windows windows) from a zero state, B streams, windows of T. */
     private double validate(TokenBuffer valBuf, long nVal) {
-        int B = cfg.batch(), T = cfg.seqLen();
+        int B = cfg.batching().batch(), T = cfg.batching().seqLen();
         long S = (nVal - 1) / B, windows = S / T;
-        if (cfg.valMaxWindows() > 0) windows = Math.min(windows, cfg.valMaxWindows());
+        if (cfg.validation().maxWindows() > 0) windows = Math.min(windows, cfg.validation().maxWindows());
         double sum = 0;
         long[] starts = new long[B];
         try (RnnState st = backend.newState(B)) {
@@ -297,13 +297,13 @@ public final class Trainer implements AutoCloseable {
                             boolean lastFailed, RnnState state, double bestVal) throws IOException {
         Path file = Checkpoint.modelPath(out, it);
         double[] params = backend.getParameters();
-        Checkpoint.saveModel(file, model, data.vocabulary(), params, new Checkpoint.Info(it, epoch, valLoss), trainingJson());
+        Checkpoint.saveModel(file, model, data.vocabulary(), params, new Checkpoint.Info(it, epoch, valLoss), RunConfig.trainingJson(cfg));
         Checkpoint.saveState(file, new Checkpoint.TrainingState(it, updates, lrScale, lastFailed, params,
-                cfg.optimizer().kind().id(), backend.getOptimizerState(), cfg.batch(), state.read(), bestVal));
+                cfg.optimizer().kind().id(), backend.getOptimizerState(), cfg.batching().batch(), state.read(), bestVal));
         String sample = "";
-        if (cfg.sampleLength() > 0) {
+        if (cfg.reporting().sampleLength() > 0) {
             sample = new Sampler(backend, data.vocabulary()).sampleText("",
-                    new SampleOptions(cfg.sampleLength(), cfg.sampleTemperature(), 0, 1.0, false, cfg.seed() + it));
+                    new SampleOptions(cfg.reporting().sampleLength(), cfg.reporting().sampleTemperature(), 0, 1.0, false, cfg.seed() + it));
             org.charrnn.io.AtomicFile.writeString(Checkpoint.samplePath(file), sample);
         }
         opts.log().accept(String.format(Locale.ROOT, "checkpoint %s (iteration %d%s)", file, it,
@@ -322,10 +322,10 @@ public final class Trainer implements AutoCloseable {
         return file;
     }
 
-    /** Keeps the newest cfg.keep() checkpoints plus the best by val loss; deletes the rest. */
+    /** Keeps the newest cfg.checkpointing().keep() checkpoints plus the best by val loss; deletes the rest. */
     private void prune(Path out) throws IOException {
         List<Path> all = Checkpoint.list(out);
-        if (all.size() <= cfg.keep()) return;
+        if (all.size() <= cfg.checkpointing().keep()) return;
         Path best = null;
         double bestLoss = Double.POSITIVE_INFINITY;
         for (Path p : all) {
@@ -335,7 +335,7 @@ public final class Trainer implements AutoCloseable {
                 best = p;
             }
         }
-        for (int i = 0; i < all.size() - cfg.keep(); i++) {
+        for (int i = 0; i < all.size() - cfg.checkpointing().keep(); i++) {
             Path p = all.get(i);
             if (p.equals(best)) continue;
             Files.deleteIfExists(Checkpoint.statePath(p));
@@ -365,37 +365,14 @@ public final class Trainer implements AutoCloseable {
         }
     }
 
+    /** config.json: the run's configuration records, the vocabulary size and where it runs. */
     private void writeConfig(Path out) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("model", GSON.fromJson(Checkpoint.modelConfigJson(model), Map.class));
-        m.put("training", GSON.fromJson(trainingJson(), Map.class));
-        m.put("data", data.description());
-        m.put("backend", backend.name());
-        m.put("device", backend.deviceName());
+        RunConfig run = new RunConfig(cfg, model.vocabSize(), data.description(), backend.name(), backend.deviceName());
         try {
-            org.charrnn.io.AtomicFile.writeString(out.resolve("config.json"), new GsonBuilder().setPrettyPrinting().create().toJson(m) + "\n");
+            org.charrnn.io.AtomicFile.writeString(out.resolve(RunConfig.FILE), run.toJson() + "\n");
         } catch (IOException e) {
             throw new UserError("cannot write to " + out + ": " + e.getMessage(), e);
         }
-    }
-
-    /** The training configuration as JSON (checkpoint metadata and config.json). */
-    private String trainingJson() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("batch", cfg.batch());
-        m.put("seq", cfg.seqLen());
-        m.put("optimizer", cfg.optimizer().kind().id());
-        m.put("lr", cfg.lr());
-        m.put("weight_decay", cfg.optimizer().weightDecay());
-        m.put("lr_schedule", cfg.schedule().id());
-        m.put("lr_decay", cfg.lrDecay());
-        m.put("lr_decay_every", cfg.lrDecayEvery());
-        m.put("clip", cfg.clip());
-        m.put("clip_mode", cfg.clipMode().id());
-        m.put("max_epochs", cfg.maxEpochs());
-        m.put("max_iters", cfg.maxIters());
-        m.put("seed", cfg.seed());
-        return GSON.toJson(m);
     }
 
     private static Map<String, Object> row(String type, long it, double epoch, Map<String, Double> values) {

@@ -220,12 +220,12 @@ public final class ReportPage {
 
     private static void summary(StringBuilder sb, JsonObject config, Metrics m) {
         List<String[]> rows = new ArrayList<>();
-        String cell = str(config, "model", "cell");
+        String cell = str(config, "training", "model", "cell");
         if (cell != null)
             rows.add(new String[] {"model", String.format(Locale.ROOT, "%s, %s layers of %s, embedding %s, vocabulary %s, dropout %s",
-                    cell.toUpperCase(Locale.ROOT), intish(str(config, "model", "layers")), intish(str(config, "model", "hidden")),
-                    intish(str(config, "model", "embedding")), intish(str(config, "model", "vocab_size")), str(config, "model", "dropout"))});
-        if (str(config, "data") != null) rows.add(new String[] {"data", str(config, "data")});
+                    cell.toUpperCase(Locale.ROOT), str(config, "training", "model", "layers"), str(config, "training", "model", "hidden"),
+                    str(config, "training", "model", "embedding"), str(config, "vocab_size"), str(config, "training", "model", "dropout"))});
+        if (str(config, "corpus") != null) rows.add(new String[] {"data", str(config, "corpus")});
         if (str(config, "backend") != null)
             rows.add(new String[] {"backend", str(config, "backend") + (str(config, "device") != null ? " on " + str(config, "device") : "")});
         if (!m.iters().isEmpty()) {
@@ -331,7 +331,7 @@ public final class ReportPage {
                 List.of(Svg.Series.line("lr", GREEN, it, column(m.iters(), IterRow::lr))), List.of())).append('\n');
         double[] norm = column(m.iters(), IterRow::gradNorm);
         List<Svg.Rule> clip = new ArrayList<>();
-        String clipValue = str(config, "training", "clip"), clipMode = str(config, "training", "clip_mode");
+        String clipValue = str(config, "training", "clip", "max"), clipMode = str(config, "training", "clip", "mode");
         if (clipValue != null && "norm".equals(clipMode)) {
             try {
                 clip.add(new Svg.Rule("clip threshold", RED, Double.parseDouble(clipValue)));
@@ -354,16 +354,17 @@ public final class ReportPage {
             return;
         }
         sb.append("<table>\n");
-        for (Map.Entry<String, JsonElement> e : config.entrySet()) {
-            if (e.getValue().isJsonObject()) {
-                for (Map.Entry<String, JsonElement> f : e.getValue().getAsJsonObject().entrySet())
-                    row(sb, e.getKey() + "." + f.getKey(), f.getValue());
-            } else {
-                row(sb, e.getKey(), e.getValue());
-            }
-        }
+        rows(sb, "", config);
         sb.append("</table>\n<details><summary>config.json</summary><pre>")
                 .append(Html.esc(new GsonBuilder().setPrettyPrinting().create().toJson(config))).append("</pre></details></section>\n");
+    }
+
+    /** One row per leaf of {@code o}, named by its dotted path ("training.model.cell"). */
+    private static void rows(StringBuilder sb, String prefix, JsonObject o) {
+        for (Map.Entry<String, JsonElement> e : o.entrySet()) {
+            if (e.getValue().isJsonObject()) rows(sb, prefix + e.getKey() + ".", e.getValue().getAsJsonObject());
+            else row(sb, prefix + e.getKey(), e.getValue());
+        }
     }
 
     private static void row(StringBuilder sb, String key, JsonElement v) {

@@ -9,6 +9,7 @@ import org.charrnn.LanguageModel;
 import org.charrnn.data.Corpus;
 import org.charrnn.data.CorpusOptions;
 import org.charrnn.model.CellType;
+import org.charrnn.model.ModelSpec;
 import org.charrnn.sample.SampleOptions;
 import org.charrnn.testutil.TestData;
 import org.charrnn.train.TrainConfig;
@@ -23,8 +24,8 @@ class ReadmeExampleTest {
     @Test
     void libraryExampleRuns(@TempDir Path dir) throws Exception {
         Path input = Files.writeString(dir.resolve("input.txt"), TestData.pseudoText(20000, 3));
-        TrainConfig cfg = TrainConfig.defaults().withModel(CellType.GRU, 2, 32, 16, 0.1).withLimits(10, 30)
-                .withBatching(8, 20).withCheckpointing(dir.resolve("checkpoints"), 1000, 1000, 5);
+        TrainConfig cfg = TrainConfig.defaults().withModel(new ModelSpec(CellType.GRU, 2, 32, 16, 0.1)).withLimits(new TrainConfig.Limits(10, 30))
+                .withBatching(new TrainConfig.Batching(8, 20)).withValidation(new TrainConfig.Validation(1000, 0)).withCheckpointing(new TrainConfig.Checkpointing(dir.resolve("checkpoints"), 1000, 5));
         Trainer.Options options = Trainer.Options.defaults().withBackend("reference", org.charrnn.backend.BackendOptions.defaults());
         try (Corpus corpus = Corpus.open(input, CorpusOptions.defaults().withCacheDir(dir.resolve("cache")), Progress.NONE);
              Trainer trainer = new Trainer(cfg, new Trainer.Data(corpus.vocabulary(), corpus.train(), corpus.val(),

@@ -22,6 +22,7 @@ import org.charrnn.data.Corpus;
 import org.charrnn.data.CorpusOptions;
 import org.charrnn.data.Encoding;
 import org.charrnn.model.CellType;
+import org.charrnn.model.ModelSpec;
 import org.charrnn.testutil.TestData;
 import org.charrnn.train.TrainConfig;
 import org.charrnn.train.Trainer;
@@ -84,8 +85,8 @@ class TorchInteropTest {
         Path corpusFile = Files.writeString(dir.resolve("corpus.txt"), text, StandardCharsets.UTF_8);
         CorpusOptions co = new CorpusOptions(encoding, maxVocab, 0.1, 0.0, null);
         Path run = dir.resolve("run");
-        TrainConfig cfg = TrainConfig.defaults().withModel(cell, 2, 12, 7, 0.2).withBatching(4, 12)
-                .withLimits(50, 25).withCheckpointing(run, 1000, 1000, 3).withSampling(0, 0.8, 100).withSeed(5);
+        TrainConfig cfg = TrainConfig.defaults().withModel(new ModelSpec(cell, 2, 12, 7, 0.2)).withBatching(new TrainConfig.Batching(4, 12))
+                .withLimits(new TrainConfig.Limits(50, 25)).withValidation(new TrainConfig.Validation(1000, 0)).withCheckpointing(new TrainConfig.Checkpointing(run, 1000, 3)).withReporting(new TrainConfig.Reporting(100, 0, 0.8)).withSeed(5);
         try (Corpus c = Corpus.open(corpusFile, co, Progress.NONE);
              Trainer t = new Trainer(cfg, new Trainer.Data(c.vocabulary(), c.train(), c.val(), c.summary()),
                      Trainer.Options.defaults().withBackend("reference", BackendOptions.defaults())

@@ -15,10 +15,12 @@ import com.google.gson.JsonParser;
 
 import org.charrnn.backend.Backend;
 import org.charrnn.backend.BackendOptions;
+import org.charrnn.backend.OptimizerKind;
 import org.charrnn.backend.ClipMode;
 import org.charrnn.backend.ReferenceBackend;
 import org.charrnn.io.Checkpoint;
 import org.charrnn.model.CellType;
+import org.charrnn.model.ModelSpec;
 import org.charrnn.testutil.ForwardingBackend;
 import org.charrnn.testutil.TestData;
 import org.charrnn.util.UserError;
@@ -62,8 +64,8 @@ class DivergenceTest {
     }
 
     private static TrainConfig config(Path dir) {
-        return TrainConfig.defaults().withModel(CellType.LSTM, 1, 16, 8, 0.0).withBatching(4, 10)
-                .withSchedule(LrSchedule.CONSTANT, 1, 1).withCheckpointing(dir, 5, 5, 10).withSampling(10, 0.8, 1).withLimits(50, 20);
+        return TrainConfig.defaults().withModel(new ModelSpec(CellType.LSTM, 1, 16, 8, 0.0)).withBatching(new TrainConfig.Batching(4, 10))
+                .withSchedule(new TrainConfig.Schedule(OptimizerKind.ADAM.defaultLr(), LrSchedule.CONSTANT, 1, 1)).withValidation(new TrainConfig.Validation(5, 0)).withCheckpointing(new TrainConfig.Checkpointing(dir, 5, 10)).withReporting(new TrainConfig.Reporting(1, 10, 0.8)).withLimits(new TrainConfig.Limits(50, 20));
     }
 
     @Test

@@ -18,6 +18,7 @@ import org.charrnn.backend.OptimizerConfig;
 import org.charrnn.backend.OptimizerKind;
 import org.charrnn.io.Checkpoint;
 import org.charrnn.model.CellType;
+import org.charrnn.model.ModelSpec;
 import org.charrnn.sample.SampleOptions;
 import org.charrnn.testutil.TestData;
 import org.junit.jupiter.api.Test;
@@ -32,8 +33,8 @@ class TrainerTest {
     }
 
     private static TrainConfig small(Path out) {
-        return TrainConfig.defaults().withModel(CellType.LSTM, 1, 24, 8, 0.0).withBatching(4, 10)
-                .withCheckpointing(out, 1000, 1000, 3).withSampling(20, 0.8, 10);
+        return TrainConfig.defaults().withModel(new ModelSpec(CellType.LSTM, 1, 24, 8, 0.0)).withBatching(new TrainConfig.Batching(4, 10))
+                .withValidation(new TrainConfig.Validation(1000, 0)).withCheckpointing(new TrainConfig.Checkpointing(out, 1000, 3)).withReporting(new TrainConfig.Reporting(10, 20, 0.8));
     }
 
     /** Each cell overfits a 200-character text to < 0.05 nats/char within a few hundred steps. */
@@ -42,9 +43,9 @@ class TrainerTest {
     void overfitsSmallText(CellType cell, @TempDir Path dir) throws Exception {
         String text = TestData.pseudoText(200, 11);
         Trainer.Data data = TestData.split(text, 0.0);
-        TrainConfig cfg = small(dir).withModel(cell, 1, 64, 16, 0.0).withBatching(2, 25)
+        TrainConfig cfg = small(dir).withModel(new ModelSpec(cell, 1, 64, 16, 0.0)).withBatching(new TrainConfig.Batching(2, 25))
                 .withOptimizer(OptimizerConfig.defaults(OptimizerKind.ADAM), 1e-2)
-                .withSchedule(LrSchedule.CONSTANT, 1, 1).withLimits(1000, 400);
+                .withSchedule(new TrainConfig.Schedule(1e-2, LrSchedule.CONSTANT, 1, 1)).withLimits(new TrainConfig.Limits(1000, 400));
         try (Trainer t = new Trainer(cfg, data, reference())) {
             t.run();
         }
@@ -61,9 +62,9 @@ class TrainerTest {
     @Test
     void sameSeedGivesIdenticalLosses(@TempDir Path dir) throws Exception {
         Trainer.Data data = TestData.split(TestData.pseudoText(3000, 2), 0.1);
-        TrainConfig cfg = small(dir.resolve("a")).withModel(CellType.GRU, 2, 16, 8, 0.2).withLimits(50, 30);
+        TrainConfig cfg = small(dir.resolve("a")).withModel(new ModelSpec(CellType.GRU, 2, 16, 8, 0.2)).withLimits(new TrainConfig.Limits(50, 30));
         try (Trainer t = new Trainer(cfg, data, reference())) { t.run(); }
-        try (Trainer t = new Trainer(cfg.withCheckpointing(dir.resolve("b"), 1000, 1000, 3), data, reference())) { t.run(); }
+        try (Trainer t = new Trainer(cfg.withValidation(new TrainConfig.Validation(1000, 0)).withCheckpointing(new TrainConfig.Checkpointing(dir.resolve("b"), 1000, 3)), data, reference())) { t.run(); }
         assertEquals(losses(dir.resolve("a")), losses(dir.resolve("b")));
     }
 
@@ -72,13 +73,13 @@ class TrainerTest {
     @EnumSource(value = OptimizerKind.class)
     void resumeIsExact(OptimizerKind kind, @TempDir Path dir) throws Exception {
         Trainer.Data data = TestData.split(TestData.pseudoText(4000, 3), 0.1);
-        TrainConfig base = small(dir).withModel(CellType.LSTM, 2, 12, 6, 0.25)
+        TrainConfig base = small(dir).withModel(new ModelSpec(CellType.LSTM, 2, 12, 6, 0.25))
                 .withOptimizer(OptimizerConfig.defaults(kind), kind.defaultLr())
-                .withSchedule(LrSchedule.COSINE, 1, 1).withClip(1.0, ClipMode.VALUE);
+                .withSchedule(new TrainConfig.Schedule(kind.defaultLr(), LrSchedule.COSINE, 1, 1)).withClip(new TrainConfig.Clipping(1.0, ClipMode.VALUE));
         int n = 23; // not a multiple of the epoch length: the resume lands mid-epoch with carried state
-        TrainConfig straightCfg = base.withCheckpointing(dir.resolve("straight"), 7, 1000, 3).withLimits(50, 2 * n);
+        TrainConfig straightCfg = base.withValidation(new TrainConfig.Validation(7, 0)).withCheckpointing(new TrainConfig.Checkpointing(dir.resolve("straight"), 1000, 3)).withLimits(new TrainConfig.Limits(50, 2 * n));
         try (Trainer t = new Trainer(straightCfg, data, reference())) { t.run(); }
-        TrainConfig resumedCfg = base.withCheckpointing(dir.resolve("resumed"), 7, 1000, 3).withLimits(50, 2 * n);
+        TrainConfig resumedCfg = base.withValidation(new TrainConfig.Validation(7, 0)).withCheckpointing(new TrainConfig.Checkpointing(dir.resolve("resumed"), 1000, 3)).withLimits(new TrainConfig.Limits(50, 2 * n));
         try (Trainer t = new Trainer(resumedCfg, data, reference())) {
             t.requestStopAt(n);     // as Ctrl-C would: finish the step, checkpoint, return
             assertTrue(t.run().interrupted());
@@ -101,7 +102,7 @@ class TrainerTest {
     @Test
     void stopLateInAnIterationStillCheckpoints(@TempDir Path dir) throws Exception {
         Trainer.Data data = TestData.split(TestData.pseudoText(3000, 4), 0.0);
-        TrainConfig cfg = small(dir).withLimits(50, 100).withSampling(0, 0.8, 1);
+        TrainConfig cfg = small(dir).withLimits(new TrainConfig.Limits(50, 100)).withReporting(new TrainConfig.Reporting(1, 0, 0.8));
         Trainer[] self = new Trainer[1];
         Trainer.Options o = reference().withOutput(true, line -> {
             if (line.startsWith("iter 3/")) self[0].requestStop();
@@ -120,9 +121,9 @@ class TrainerTest {
     void koreanTextTrainsAndSamples(@TempDir Path dir) throws Exception {
         String line = "동해 물과 백두산이 마르고 닳도록 하느님이 보우하사 우리나라 만세 🌸\n";
         Trainer.Data data = TestData.split(line.repeat(12), 0.0);
-        TrainConfig cfg = small(dir).withModel(CellType.LSTM, 1, 48, 16, 0.0).withBatching(2, 20)
-                .withOptimizer(OptimizerConfig.defaults(OptimizerKind.ADAM), 1e-2).withLimits(1000, 150)
-                .withCheckpointing(dir, 1000, 1000, 3);
+        TrainConfig cfg = small(dir).withModel(new ModelSpec(CellType.LSTM, 1, 48, 16, 0.0)).withBatching(new TrainConfig.Batching(2, 20))
+                .withOptimizer(OptimizerConfig.defaults(OptimizerKind.ADAM), 1e-2).withLimits(new TrainConfig.Limits(1000, 150))
+                .withValidation(new TrainConfig.Validation(1000, 0)).withCheckpointing(new TrainConfig.Checkpointing(dir, 1000, 3));
         try (Trainer t = new Trainer(cfg, data, reference())) { t.run(); }
         try (LanguageModel lm = LanguageModel.load(dir, "reference")) {
             String s = lm.sampler().sampleText("동해", new SampleOptions(60, 0.5, 0, 1.0, false, 1));
@@ -135,7 +136,7 @@ class TrainerTest {
     @Test
     void keepsNewestCheckpointsAndTheBest(@TempDir Path dir) throws Exception {
         Trainer.Data data = TestData.split(TestData.pseudoText(3000, 4), 0.2);
-        TrainConfig cfg = small(dir).withCheckpointing(dir, 5, 5, 2).withLimits(50, 40);
+        TrainConfig cfg = small(dir).withValidation(new TrainConfig.Validation(5, 0)).withCheckpointing(new TrainConfig.Checkpointing(dir, 5, 2)).withLimits(new TrainConfig.Limits(50, 40));
         try (Trainer t = new Trainer(cfg, data, reference())) { t.run(); }
         List<Path> left = Checkpoint.list(dir);
         assertTrue(left.size() >= 2 && left.size() <= 3, "left " + left);
@@ -153,7 +154,8 @@ class TrainerTest {
     @Test
     void validationCanBeCappedToTheFirstWindows(@TempDir Path dir) throws Exception {
         Trainer.Data data = TestData.split(TestData.pseudoText(4000, 6), 0.25);
-        TrainConfig cfg = small(dir).withCheckpointing(dir, 5, 5, 3).withLimits(50, 5).withValMaxWindows(1);
+        TrainConfig cfg = small(dir).withValidation(new TrainConfig.Validation(5, 1)).withCheckpointing(new TrainConfig.Checkpointing(dir, 5, 3))
+                .withLimits(new TrainConfig.Limits(50, 5));
         try (Trainer t = new Trainer(cfg, data, reference())) { t.run(); }
         JsonObject val = Files.readAllLines(dir.resolve("metrics.jsonl")).stream().map(l -> JsonParser.parseString(l).getAsJsonObject())
                 .filter(o -> o.get("type").getAsString().equals("val")).findFirst().orElseThrow();

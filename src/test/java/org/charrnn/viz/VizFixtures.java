@@ -5,6 +5,7 @@ import java.util.SplittableRandom;
 
 import org.charrnn.backend.BackendOptions;
 import org.charrnn.model.CellType;
+import org.charrnn.model.ModelSpec;
 import org.charrnn.testutil.TestData;
 import org.charrnn.train.TrainConfig;
 import org.charrnn.train.Trainer;
@@ -47,8 +48,8 @@ final class VizFixtures {
     /** Trains a one-layer model of 16 cells on {@link #code} for {@code iters} iterations into {@code dir}. */
     static void train(Path dir, CellType cell, int iters, Trainer.Options extra) {
         Trainer.Data data = TestData.split(code(6000, 3), 0.1);
-        TrainConfig cfg = TrainConfig.defaults().withModel(cell, 1, 16, 8, 0.0).withBatching(4, 20)
-                .withCheckpointing(dir, 10, 10, 10).withSampling(40, 0.8, 10).withLimits(100, iters).withSeed(5);
+        TrainConfig cfg = TrainConfig.defaults().withModel(new ModelSpec(cell, 1, 16, 8, 0.0)).withBatching(new TrainConfig.Batching(4, 20))
+                .withValidation(new TrainConfig.Validation(10, 0)).withCheckpointing(new TrainConfig.Checkpointing(dir, 10, 10)).withReporting(new TrainConfig.Reporting(10, 40, 0.8)).withLimits(new TrainConfig.Limits(100, iters)).withSeed(5);
         Trainer.Options o = (extra != null ? extra : Trainer.Options.defaults())
                 .withBackend("reference", BackendOptions.defaults().withThreads(2));
         try (Trainer t = new Trainer(cfg, data, o)) {

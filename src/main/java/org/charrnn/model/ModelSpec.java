@@ -1,0 +1,29 @@
+package org.charrnn.model;
+
+/**
+ * The shape of a model as a user chooses it; the vocabulary comes from the data
+ * ({@link #withVocabulary}). Used by training (TrainConfig) and by the model ({@link ModelConfig}).
+ *
+ * @param cell      --model: the recurrent cell of every layer
+ * @param layers    --layers L (2)
+ * @param hidden    --hidden H (128)
+ * @param embedding --embedding E (64)
+ * @param dropout   --dropout p (0): inverted dropout on every layer's output during training
+ */
+public record ModelSpec(CellType cell, int layers, int hidden, int embedding, double dropout) {
+
+    public ModelSpec {
+        if (cell == null) throw new IllegalArgumentException("--model is required");
+        if (layers < 1) throw new IllegalArgumentException("--layers must be >= 1, got " + layers);
+        if (hidden < 1) throw new IllegalArgumentException("--hidden must be >= 1, got " + hidden);
+        if (embedding < 1) throw new IllegalArgumentException("--embedding must be >= 1, got " + embedding);
+        if (!(dropout >= 0 && dropout < 1)) throw new IllegalArgumentException("--dropout must be in [0, 1), got " + dropout);
+    }
+
+    public static ModelSpec defaults() { return new ModelSpec(CellType.LSTM, 2, 128, 64, 0.0); }
+
+    /** The model of this shape over a vocabulary of {@code vocabSize} symbols. */
+    public ModelConfig withVocabulary(int vocabSize) {
+        return new ModelConfig(cell, vocabSize, embedding, hidden, layers, dropout);
+    }
+}
