@@ -119,6 +119,71 @@ CR_FN float cr_rnn_forward(float pre) { return cr_tanh(pre); }
 /* RNN backward: dL/d pre = dh * (1 - h^2), h the saved output. */
 CR_FN float cr_rnn_backward(float dh, float h) { return dh * (1.0f - h * h); }
 
+/* ---------------------------------------------------------------- MUT1, MUT2, MUT3 */
+
+/*
+ * The evolved cells of Jozefowicz, Zaremba, Sutskever (2015), variant v = 1, 2, 3; x is the layer
+ * input (width H for MUT1 and MUT2, which add it in directly):
+ *   MUT1: z = sig(W_xz x + b_z)              r = sig(W_xr x + W_hr h + b_r)   n = tanh(W_hh (r h) + tanh(x) + b_h)
+ *   MUT2: z = sig(W_xz x + W_hz h + b_z)     r = sig(x + W_hr h + b_r)        n = tanh(W_hh (r h) + W_xh x + b_h)
+ *   MUT3: z = sig(W_xz x + W_hz tanh(h) + b_z)  r = sig(W_xr x + W_hr h + b_r)  n = tanh(W_hh (r h) + W_xh x + b_h)
+ *   h' = n z + h (1 - z)
+ * Blocks of H rows, in order:   W_ih / b_ih / gx      W_hh / b_hh / gh
+ *                        MUT1   z, r                  r, n
+ *                        MUT2   z, n                  z, r, n
+ *                        MUT3   z, r, n               z, r, n   (the z block multiplies tanh(h))
+ * Every linear map has its bias (b_ih, b_hh), as in PyTorch's cells. The n block of W_hh is always
+ * last and multiplies r h, so a step runs GEMM(s) for the other recurrent blocks, a gate kernel,
+ * the n GEMM, then the candidate kernel. Saved per step and row: z, r, n, r h, tanh(h_prev)
+ * (CR_MUT_SAVED blocks of H; the last one MUT3 only).
+ * The functions below give each gate's block index in gx / gh, or -1 when the gate has no such term.
+ */
+#define CR_MUT_SAVED 5
+CR_FN int cr_mut_in_blocks(int v) { return v == 3 ? 3 : 2; }
+CR_FN int cr_mut_rec_blocks(int v) { return v == 1 ? 2 : 3; }
+CR_FN int cr_mut_gx_r(int v) { return v == 2 ? -1 : 1; }
+CR_FN int cr_mut_gx_n(int v) { return v == 1 ? -1 : v == 2 ? 1 : 2; }
+CR_FN int cr_mut_gh_z(int v) { return v == 1 ? -1 : 0; }
+CR_FN int cr_mut_gh_r(int v) { return v == 1 ? 0 : 1; }
+CR_FN int cr_mut_gh_n(int v) { return v == 1 ? 1 : 2; }
+
+/*
+ * MUT gates for one (b, j) element (before the n GEMM).
+ *   in : az = z pre-activation (all terms and biases), ar = r pre-activation, h_prev
+ *   out: *z, *r activated, *rh = r * h_prev (the operand of the n block of W_hh)
+ */
+CR_FN void cr_mut_gates_forward(float az, float ar, float h_prev, float *z, float *r, float *rh) {
+  *z = cr_sigmoid(az);
+  *r = cr_sigmoid(ar);
+  *rh = (*r) * h_prev;
+}
+
+/* MUT candidate: n = tanh(an), h = n z + h_prev (1 - z). */
+CR_FN void cr_mut_candidate_forward(float an, float z, float h_prev, float *n, float *h) {
+  *n = cr_tanh(an);
+  *h = (*n) * z + h_prev * (1.0f - z);
+}
+
+/*
+ * MUT candidate backward for one (b, j): dh = dL/dh_t in total; saved z, n, h_prev.
+ *   out: *daz = dL/d(z pre-activation), *dan = dL/d(n pre-activation), *dh_prev_direct = dh (1 - z)
+ */
+CR_FN void cr_mut_candidate_backward(float dh, float z, float n, float h_prev,
+                                     float *daz, float *dan, float *dh_prev_direct) {
+  *daz = dh * (n - h_prev) * z * (1.0f - z);
+  *dan = dh * z * (1.0f - n * n);
+  *dh_prev_direct = dh * (1.0f - z);
+}
+
+/*
+ * MUT gates backward for one (b, j): drh = dL/d(r h) (from the n GEMM), saved r, h_prev.
+ *   out: *dar = dL/d(r pre-activation), *dh_prev_via_rh = drh r (added to dL/dh_{t-1})
+ */
+CR_FN void cr_mut_gates_backward(float drh, float r, float h_prev, float *dar, float *dh_prev_via_rh) {
+  *dar = drh * h_prev * r * (1.0f - r);
+  *dh_prev_via_rh = drh * r;
+}
+
 /* ---------------------------------------------------------------- optimizers */
 
 /*

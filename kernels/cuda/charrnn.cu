@@ -7,6 +7,7 @@
 #include "lstm.cu"
 #include "gru.cu"
 #include "rnn.cu"
+#include "mut.cu"
 #include "dropout.cu"
 #include "loss.cu"
 #include "reduce.cu"

@@ -177,9 +177,9 @@ public final class Backends {
         /** GEMM FLOPs of one training step: forward (input, recurrent, decoder) and twice that backward. */
         static double stepFlops(ModelConfig c, Workload w) {
             double n = (double) w.batch() * w.seqLen();
-            double g = c.gateWidth(), h = c.hidden();
+            double gi = c.inputGateWidth(), gh = c.recurrentGateWidth(), h = c.hidden();
             double fwd = 2.0 * n * c.vocabSize() * h;
-            for (int l = 0; l < c.layers(); l++) fwd += 2.0 * n * g * (c.inputSize(l) + h);
+            for (int l = 0; l < c.layers(); l++) fwd += 2.0 * n * (gi * c.inputSize(l) + gh * h);
             return 3.0 * fwd;
         }
 

@@ -28,6 +28,7 @@ public final class ReferenceBackend implements Backend {
     private final ModelConfig cfg;
     private final ParamLayout layout;
     private final int seed32;
+    private final ReferenceMut mut;   // the MUT cells' math; null for the others
     private final ForkJoinPool pool;           // null when single-threaded
     private final int threads;
 
@@ -57,6 +58,10 @@ public final class ReferenceBackend implements Backend {
         int t = options.threads() > 0 ? options.threads() : Runtime.getRuntime().availableProcessors();
         this.threads = Math.max(1, t);
         this.pool = threads > 1 ? new ForkJoinPool(threads) : null;
+        this.mut = switch (config.cell()) {
+            case MUT1, MUT2, MUT3 -> new ReferenceMut(config.cell(), config.hidden());
+            case LSTM, GRU, RNN -> null;
+        };
         setOptimizer(OptimizerConfig.defaults(OptimizerKind.ADAM));
     }
 
@@ -155,29 +160,31 @@ public final class ReferenceBackend implements Backend {
         int iteration;
         int[] x = new int[0], y = new int[0];   // [N] inputs and targets
         double[][] in;      // per layer: input X [N, in_l] (layer 0: embeddings; l>0: dropped output of l-1)
-        double[][] gx;      // per layer: [N, G*H] = X W_ih^T + b_ih
+        double[][] gx;      // per layer: [N, Gi*H] = X W_ih^T + b_ih
         double[][] hs;      // per layer: [(T+1), B, H], slot 0 = initial h
         double[][] cs;      // per layer (LSTM): [(T+1), B, H], slot 0 = initial c
-        double[][] gates;   // per layer: [N, 4H] activated gates (LSTM, GRU)
+        double[][] gates;   // per layer: [N, 4H] activated gates (LSTM, GRU); [N, 5H] MUT (see ReferenceMut)
         double[][] out;     // per layer: [N, H] output after dropout (aliases hs[l] + B*H when no dropout)
         int[] outOff;       // per layer: offset of the output within out[l]
-        double[] gh;        // [B, G*H] scratch for the recurrent GEMM
+        double[] gh;        // [B, Gh*H] scratch for the recurrent GEMM
         double[] logits;    // [N, V] logits (decoder output + bias)
         double[] probs;     // [N, V] softmax(logits); backward turns it into dL/dlogits
         double[] rowLoss;   // [N]
         // backward scratch (training workspace only), sized with the window
         double[] dOut;      // [N, H] dL/d(output of the current layer)
         double[] dX;        // [N, max(E, H)] dL/d(input of the current layer)
-        double[] dgx, dgh;  // [N, G] dL/d(gx), dL/d(gh) (dgh is used for GRU only; other cells share dgx)
+        double[] dgx, dgh;  // [N, Gi], [N, Gh] dL/d(gx), dL/d(gh) (dgh for GRU and MUT; LSTM and RNN share dgx)
+        double[] dxDirect;  // [N, H] dL/dX not through W_ih (MUT1 tanh(x), MUT2 x)
         double[] dhNext;    // [B, H] dL/dh_{t-1} through the recurrence
         double[] dc;        // [B, H] LSTM dL/dc carried backwards
 
         void ensureBackward() {
-            int H = cfg.hidden(), G = cfg.gateWidth();
+            int H = cfg.hidden();
             dOut = grow(dOut, N * H);
             dX = grow(dX, N * Math.max(cfg.embedding(), H));
-            dgx = grow(dgx, N * G);
-            if (cfg.cell() == CellType.GRU) dgh = grow(dgh, N * G);
+            dgx = grow(dgx, N * cfg.inputGateWidth());
+            if (separateRecurrentGrad()) dgh = grow(dgh, N * cfg.recurrentGateWidth());
+            if (cfg.cell().feedsInputDirectly()) dxDirect = grow(dxDirect, N * H);
             dhNext = grow(dhNext, B * H);
             dc = grow(dc, B * H);
         }
@@ -187,7 +194,7 @@ public final class ReferenceBackend implements Backend {
             this.B = B;
             this.N = T * B;
             this.training = training;
-            int L = cfg.layers(), H = cfg.hidden(), G = cfg.gateWidth(), V = cfg.vocabSize();
+            int L = cfg.layers(), H = cfg.hidden(), V = cfg.vocabSize();
             if (in == null) {
                 in = new double[L][]; gx = new double[L][]; hs = new double[L][]; cs = new double[L][];
                 gates = new double[L][]; out = new double[L][]; outOff = new int[L];
@@ -196,16 +203,33 @@ public final class ReferenceBackend implements Backend {
             y = grow(y, N);
             for (int l = 0; l < L; l++) {
                 in[l] = grow(in[l], N * cfg.inputSize(l));
-                gx[l] = grow(gx[l], N * G);
+                gx[l] = grow(gx[l], N * cfg.inputGateWidth());
                 hs[l] = grow(hs[l], (T + 1) * B * H);
                 if (cfg.cell() == CellType.LSTM) cs[l] = grow(cs[l], (T + 1) * B * H);
-                if (cfg.cell() != CellType.RNN) gates[l] = grow(gates[l], N * 4 * H);
+                if (savedWidth() > 0) gates[l] = grow(gates[l], N * savedWidth());
             }
-            gh = grow(gh, B * G);
+            gh = grow(gh, B * cfg.recurrentGateWidth());
             logits = grow(logits, N * V);
             probs = grow(probs, N * V);
             rowLoss = grow(rowLoss, N);
         }
+    }
+
+    /** Floats saved per row and step for backward: 4H (LSTM i,f,g,o; GRU r,z,n,hn), 5H (MUT), 0 (RNN). */
+    private int savedWidth() {
+        return switch (cfg.cell()) {
+            case LSTM, GRU -> 4 * cfg.hidden();
+            case MUT1, MUT2, MUT3 -> ReferenceMut.SAVED * cfg.hidden();
+            case RNN -> 0;
+        };
+    }
+
+    /** Whether dL/d(gh) needs its own buffer: GRU (r multiplies hn) and the MUT cells (other W_hh blocks). */
+    private boolean separateRecurrentGrad() {
+        return switch (cfg.cell()) {
+            case GRU, MUT1, MUT2, MUT3 -> true;
+            case LSTM, RNN -> false;
+        };
     }
 
     private static double[] grow(double[] a, int n) { return a != null && a.length >= n ? a : new double[n]; }
@@ -264,26 +288,42 @@ public final class ReferenceBackend implements Backend {
 
     /** Layer l over the window: gx = X W_ih^T + b_ih (one GEMM, as X times the transposed weight), then the cell per step. */
     private void layerForward(Workspace w, int l) {
-        int T = w.T, B = w.B, N = w.N, H = cfg.hidden(), G = cfg.gateWidth(), in = cfg.inputSize(l);
+        int T = w.T, B = w.B, N = w.N, H = cfg.hidden(), G = cfg.inputGateWidth(), in = cfg.inputSize(l);
         int wih = layout.weightIh(l).offset(), whh = layout.weightHh(l).offset();
         int bih = layout.biasIh(l).offset(), bhh = layout.biasHh(l).offset();
         double[] X = w.in[l], gx = w.gx[l];
         parallelRows(N, (r0, r1) -> DenseMath.ab(X, 0, paramsT, wih, gx, 0, r0, r1, G, in, false));
         for (int n = 0; n < N; n++) for (int g = 0; g < G; g++) gx[n * G + g] += params[bih + g];
-        double[] hs = w.hs[l], gh = w.gh;
+        double[] hs = w.hs[l];
         for (int t = 0; t < T; t++) {
-            int hPrev = t * B * H;
-            // gh [B,G] = h_prev W_hh^T + b_hh
-            parallelRows(B, (r0, r1) -> DenseMath.ab(hs, hPrev, paramsT, whh, gh, 0, r0, r1, G, H, false));
-            for (int b = 0; b < B; b++) for (int g = 0; g < G; g++) gh[b * G + g] += params[bhh + g];
-            int step = t;
+            int step = t, hPrev = t * B * H;
             Runnable cell = switch (cfg.cell()) {   // an expression: a cell without a step does not compile
-                case LSTM -> () -> lstmStep(w, l, step);
-                case GRU -> () -> gruStep(w, l, step);
-                case RNN -> () -> rnnStep(w, l, step);
+                case LSTM -> () -> {
+                    recurrentProjection(w, l, hPrev);
+                    lstmStep(w, l, step);
+                };
+                case GRU -> () -> {
+                    recurrentProjection(w, l, hPrev);
+                    gruStep(w, l, step);
+                };
+                case RNN -> () -> {
+                    recurrentProjection(w, l, hPrev);
+                    rnnStep(w, l, step);
+                };
+                case MUT1, MUT2, MUT3 -> () -> mut.forward(params, whh, bhh, gx, step * B * G, X, step * B * in, hs,
+                        hPrev, hPrev + B * H, w.gates[l], step * B * ReferenceMut.SAVED * H, B);
             };
             cell.run();
         }
+    }
+
+    /** gh [B,Gh] = h_prev W_hh^T + b_hh, h_prev at hs[l][hPrev]. */
+    private void recurrentProjection(Workspace w, int l, int hPrev) {
+        int B = w.B, H = cfg.hidden(), G = cfg.recurrentGateWidth();
+        int whh = layout.weightHh(l).offset(), bhh = layout.biasHh(l).offset();
+        double[] hs = w.hs[l], gh = w.gh;
+        parallelRows(B, (r0, r1) -> DenseMath.ab(hs, hPrev, paramsT, whh, gh, 0, r0, r1, G, H, false));
+        for (int b = 0; b < B; b++) for (int g = 0; g < G; g++) gh[b * G + g] += params[bhh + g];
     }
 
     /** LSTM step t: gates [B,4H] = (i,f,g,o) activated; c_t = f c_prev + i g; h_t = o tanh(c_t). */
@@ -430,38 +470,55 @@ public final class ReferenceBackend implements Backend {
      * dL/dX (=).
      */
     private void layerBackward(Workspace w, int l, int S) {
-        int T = w.T, B = w.B, N = w.N, H = cfg.hidden(), G = cfg.gateWidth(), in = cfg.inputSize(l);
+        int T = w.T, B = w.B, N = w.N, H = cfg.hidden(), in = cfg.inputSize(l);
+        int Gi = cfg.inputGateWidth(), Gh = cfg.recurrentGateWidth();
         int whh = layout.weightHh(l).offset(), wih = layout.weightIh(l).offset();
-        CellType cell = cfg.cell();
         double[] dOut = w.dOut, dgx = w.dgx, dhNext = w.dhNext, dc = w.dc;
-        double[] dgh = cell == CellType.GRU ? w.dgh : dgx;       // dL/d(gh) equals dL/d(gx) unless GRU
+        double[] dgh = separateRecurrentGrad() ? w.dgh : dgx;   // dL/d(gh) equals dL/d(gx) for LSTM and RNN
         Arrays.fill(dhNext, 0, B * H, 0.0);
         Arrays.fill(dc, 0, B * H, 0.0);
-        double[] hs = w.hs[l];
+        double[] hs = w.hs[l], X = w.in[l];
         for (int t = T - 1; t >= 0; t--) {
             int step = t;
-            Runnable cellStep = switch (cell) {
-                case LSTM -> () -> lstmBackwardStep(w, l, step, dOut, dhNext, dc, dgx);
-                case GRU -> () -> gruBackwardStep(w, l, step, dOut, dhNext, dgx, dgh);
-                case RNN -> () -> rnnBackwardStep(w, l, step, dOut, dhNext, dgx);
+            Runnable cellStep = switch (cfg.cell()) {
+                case LSTM -> () -> {
+                    lstmBackwardStep(w, l, step, dOut, dhNext, dc, dgx);
+                    recurrentGradient(w, l, step, dgh);
+                };
+                case GRU -> () -> {
+                    gruBackwardStep(w, l, step, dOut, dhNext, dgx, dgh);
+                    recurrentGradient(w, l, step, dgh);
+                };
+                case RNN -> () -> {
+                    rnnBackwardStep(w, l, step, dOut, dhNext, dgx);
+                    recurrentGradient(w, l, step, dgh);
+                };
+                case MUT1, MUT2, MUT3 -> () -> mut.backward(params, whh, dOut, step * B * H, dhNext, w.gates[l],
+                        step * B * ReferenceMut.SAVED * H, hs, step * B * H, X, step * B * in, dgx, step * B * Gi, dgh,
+                        step * B * Gh, w.dxDirect, step * B * H, B);
             };
             cellStep.run();
-            // dhNext [B,H] += dgh_t [B,G] W_hh [G,H]
-            int rowOff = t * B * G;
-            parallelRows(B, (r0, r1) -> DenseMath.ab(dgh, rowOff, params, whh, dhNext, 0, r0, r1, H, G, true));
         }
         // initial-state gradient of this layer
         System.arraycopy(dhNext, 0, stateGrad, (l * S) * B * H, B * H);
         if (S == 2) System.arraycopy(dc, 0, stateGrad, (l * S + 1) * B * H, B * H);
-        // whole-window weight gradients: dW_ih = dgx^T X, dW_hh = dgh^T Hprev (Hprev = hs[0..T-1])
-        double[] X = w.in[l];
-        parallelRows(G, (r0, r1) -> DenseMath.aTb(dgx, 0, X, 0, grads, wih, r0, r1, G, in, N));
-        parallelRows(G, (r0, r1) -> DenseMath.aTb(dgh, 0, hs, 0, grads, whh, r0, r1, G, H, N));
-        DenseMath.columnSum(dgx, 0, N, G, grads, layout.biasIh(l).offset());
-        DenseMath.columnSum(dgh, 0, N, G, grads, layout.biasHh(l).offset());
-        // dX [N,in] = dgx W_ih
+        // whole-window weight gradients: dW_ih = dgx^T X, dW_hh = dgh^T Hprev (Hprev = hs[0..T-1]; MUT: per block)
+        parallelRows(Gi, (r0, r1) -> DenseMath.aTb(dgx, 0, X, 0, grads, wih, r0, r1, Gi, in, N));
+        if (mut != null) mut.recurrentWeightGradients(grads, whh, dgh, hs, w.gates[l], N);
+        else parallelRows(Gh, (r0, r1) -> DenseMath.aTb(dgh, 0, hs, 0, grads, whh, r0, r1, Gh, H, N));
+        DenseMath.columnSum(dgx, 0, N, Gi, grads, layout.biasIh(l).offset());
+        DenseMath.columnSum(dgh, 0, N, Gh, grads, layout.biasHh(l).offset());
+        // dX [N,in] = dgx W_ih (+ the direct path of MUT1's tanh(x) and MUT2's x)
         double[] dX = w.dX;
-        parallelRows(N, (r0, r1) -> DenseMath.ab(dgx, 0, params, wih, dX, 0, r0, r1, in, G, false));
+        parallelRows(N, (r0, r1) -> DenseMath.ab(dgx, 0, params, wih, dX, 0, r0, r1, in, Gi, false));
+        if (cfg.cell().feedsInputDirectly()) for (int i = 0; i < N * H; i++) dX[i] += w.dxDirect[i];
+    }
+
+    /** dhNext [B,H] += dgh_t [B,Gh] W_hh [Gh,H]. */
+    private void recurrentGradient(Workspace w, int l, int t, double[] dgh) {
+        int B = w.B, H = cfg.hidden(), G = cfg.recurrentGateWidth(), whh = layout.weightHh(l).offset(), rowOff = t * B * G;
+        double[] dhNext = w.dhNext;
+        parallelRows(B, (r0, r1) -> DenseMath.ab(dgh, rowOff, params, whh, dhNext, 0, r0, r1, H, G, true));
     }
 
     /**

@@ -51,7 +51,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--grid", description = "torch-rnn | large | all; --model/--layers/--hidden/--batch/--seq then filter its rows.")
     String grid;
 
-    @Option(names = "--model", showDefaultValue = Help.Visibility.NEVER, split = ",", description = "lstm | gru | rnn (comma-separated list; default lstm without --grid). "
+    @Option(names = "--model", showDefaultValue = Help.Visibility.NEVER, split = ",", description = "lstm | gru | rnn | mut1 | mut2 | mut3 (comma-separated list; default lstm without --grid). "
             + "These five options also filter the rows of --compare and --chart.")
     List<String> model = new ArrayList<>();
     @Option(names = "--layers", showDefaultValue = Help.Visibility.NEVER, split = ",", description = "Layers L (list; default 2 without --grid).")

@@ -31,7 +31,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Mixin DataOptionsMixin dataOptions;
     @Mixin BackendOptionsMixin backendOptions;
 
-    @Option(names = "--model", defaultValue = "lstm", description = "lstm | gru | rnn.") String model;
+    @Option(names = "--model", defaultValue = "lstm", description = "lstm | gru | rnn | mut1 | mut2 | mut3 (MUT1 and MUT2 need --embedding = --hidden).") String model;
     @Option(names = "--layers", defaultValue = "2", description = "Stacked recurrent layers L.") int layers;
     @Option(names = "--hidden", defaultValue = "128", description = "Hidden size H.") int hidden;
     @Option(names = "--embedding", defaultValue = "64", description = "Embedding size E.") int embedding;

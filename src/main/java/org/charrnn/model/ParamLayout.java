@@ -8,8 +8,9 @@ import java.util.Map;
 
 /**
  * All parameters of a model in one flat array, with named views in PyTorch state_dict order and
- * naming: {@code embedding.weight [V,E]}, then per layer l {@code rnn.weight_ih_l{l} [G*H,in]},
- * {@code rnn.weight_hh_l{l} [G*H,H]}, {@code rnn.bias_ih_l{l} [G*H]}, {@code rnn.bias_hh_l{l} [G*H]},
+ * naming: {@code embedding.weight [V,E]}, then per layer l {@code rnn.weight_ih_l{l} [Gi*H,in]},
+ * {@code rnn.weight_hh_l{l} [Gh*H,H]}, {@code rnn.bias_ih_l{l} [Gi*H]}, {@code rnn.bias_hh_l{l} [Gh*H]}
+ * (Gi, Gh the cell's input and recurrent gate blocks, see {@link CellType}),
  * then {@code decoder.weight [V,H]}, {@code decoder.bias [V]}. Row-major, as torch stores them.
  * Gradients and optimizer moments use the same layout.
  */
@@ -39,13 +40,14 @@ public final class ParamLayout {
         this.config = config;
         List<Tensor> list = new ArrayList<>();
         int off = 0;
-        int V = config.vocabSize(), E = config.embedding(), H = config.hidden(), G = config.gateWidth();
+        int V = config.vocabSize(), E = config.embedding(), H = config.hidden();
+        int Gi = config.inputGateWidth(), Gh = config.recurrentGateWidth();
         off = add(list, "embedding.weight", off, V, E);
         for (int l = 0; l < config.layers(); l++) {
-            off = add(list, "rnn.weight_ih_l" + l, off, G, config.inputSize(l));
-            off = add(list, "rnn.weight_hh_l" + l, off, G, H);
-            off = add(list, "rnn.bias_ih_l" + l, off, G);
-            off = add(list, "rnn.bias_hh_l" + l, off, G);
+            off = add(list, "rnn.weight_ih_l" + l, off, Gi, config.inputSize(l));
+            off = add(list, "rnn.weight_hh_l" + l, off, Gh, H);
+            off = add(list, "rnn.bias_ih_l" + l, off, Gi);
+            off = add(list, "rnn.bias_hh_l" + l, off, Gh);
         }
         off = add(list, "decoder.weight", off, V, H);
         off = add(list, "decoder.bias", off, V);

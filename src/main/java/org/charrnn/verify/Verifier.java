@@ -39,9 +39,16 @@ public final class Verifier {
     /** One comparison: the largest absolute and relative error over its elements and the verdict. */
     public record Check(String name, double maxAbsErr, double maxRelErr, boolean passed) {}
 
-    /** One verified configuration. */
+    /**
+     * One verified configuration. Cells that add the layer input itself into the cell (MUT1, MUT2)
+     * need E = H, so their shapes take the embedding width from {@code hidden}.
+     */
     public record Shape(CellType cell, int vocab, int embedding, int hidden, int layers, int batch, int seqLen,
                         double dropout) {
+        public Shape {
+            if (cell.feedsInputDirectly()) embedding = hidden;
+        }
+
         public ModelConfig config() { return new ModelConfig(cell, vocab, embedding, hidden, layers, dropout); }
 
         public String label() {

@@ -9,6 +9,7 @@ import org.charrnn.data.TokenSequence;
 import org.charrnn.model.CellType;
 import org.charrnn.model.Init;
 import org.charrnn.model.ModelConfig;
+import org.charrnn.testutil.Models;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -19,7 +20,7 @@ class CarryTest {
     @EnumSource(CellType.class)
     void twoWindowsEqualOneLongWindow(CellType cell) {
         int V = 11, T = 4, B = 3;
-        ModelConfig cfg = new ModelConfig(cell, V, 6, 9, 2, 0.0);
+        ModelConfig cfg = Models.config(cell, V, 6, 9, 2, 0.0);
         SplittableRandom rng = new SplittableRandom(5);
         int[] tok = new int[200];
         for (int i = 0; i < tok.length; i++) tok[i] = rng.nextInt(V);

@@ -10,6 +10,7 @@ import org.charrnn.model.CellType;
 import org.charrnn.model.Init;
 import org.charrnn.model.ModelConfig;
 import org.charrnn.model.ParamLayout;
+import org.charrnn.testutil.Models;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -40,7 +41,7 @@ class GradientCheckTest {
     @MethodSource("cases")
     void gradientsMatchFiniteDifferences(CellType cell, int layers, int hidden, double dropout) {
         int V = 7, E = 4, T = 3, B = 2;
-        ModelConfig cfg = new ModelConfig(cell, V, E, hidden, layers, dropout);
+        ModelConfig cfg = Models.config(cell, V, E, hidden, layers, dropout);
         SplittableRandom rng = new SplittableRandom(1234 + layers * 10 + hidden);
         int[] tokens = new int[B * (T + 1) + 3];
         for (int i = 0; i < tokens.length; i++) tokens[i] = rng.nextInt(V);

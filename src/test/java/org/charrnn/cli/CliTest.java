@@ -105,6 +105,26 @@ class CliTest {
     }
 
     @Test
+    void mutCellsNeedEmbeddingEqualToHiddenAndTrainAndSample() throws Exception {
+        Path f = Files.writeString(dir.resolve("t.txt"), TestData.pseudoText(3000, 1));
+        CliRun bad = run(train("--data", f.toString(), "--model", "mut1", "--embedding", "64", "--hidden", "128"));
+        assertOneLineError(bad, "--embedding (64) must equal --hidden (128)");
+        assertOneLineError(run(train("--data", f.toString(), "--model", "MUT2", "--embedding", "8", "--hidden", "16")),
+                "--model mut2");
+        for (String cell : new String[] {"mut1", "mut2", "mut3"}) {
+            Path out = dir.resolve(cell);
+            CliRun r = run("train", "--backend", "reference", "--quiet", "--cache-dir", dir.resolve("cache").toString(),
+                    "--out", out.toString(), "--data", f.toString(), "--model", cell, "--batch", "4", "--seq", "20",
+                    "--hidden", "16", "--embedding", cell.equals("mut3") ? "8" : "16", "--layers", "2", "--max-iters", "10");
+            assertEquals(0, r.code(), r.err());
+            assertTrue(r.err().contains("model: " + cell + " L2 H16"), r.err());
+            CliRun s = run("sample", "--checkpoint", out.toString(), "--length", "20", "--backend", "reference");
+            assertEquals(0, s.code(), s.err());
+            assertTrue(s.out().codePointCount(0, s.out().length()) > 20, s.out());
+        }
+    }
+
+    @Test
     void trainSampleEvalAndResumeEndToEnd() throws Exception {
         Path f = Files.writeString(dir.resolve("t.txt"), TestData.pseudoText(6000, 9));
         CliRun r = run(train("--data", f.toString(), "--batch", "4", "--seq", "20", "--hidden", "16", "--layers", "1",

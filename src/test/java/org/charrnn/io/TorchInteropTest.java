@@ -74,7 +74,10 @@ class TorchInteropTest {
                 Arguments.of(CellType.GRU, text, Encoding.UTF8, 0),
                 Arguments.of(CellType.RNN, text, Encoding.UTF8, 0),
                 Arguments.of(CellType.LSTM, KOREAN.repeat(40), Encoding.UTF8, 0),   // supplementary-plane code points
-                Arguments.of(CellType.GRU, KOREAN.repeat(40), Encoding.BYTES, 12));  // raw bytes, rare ones -> unknown
+                Arguments.of(CellType.GRU, KOREAN.repeat(40), Encoding.BYTES, 12),   // raw bytes, rare ones -> unknown
+                Arguments.of(CellType.MUT1, text, Encoding.UTF8, 0),                 // the Mut module of the script
+                Arguments.of(CellType.MUT2, text, Encoding.UTF8, 0),
+                Arguments.of(CellType.MUT3, text, Encoding.UTF8, 0));
     }
 
     @ParameterizedTest(name = "{0} {2} max-vocab {3}")
@@ -85,7 +88,7 @@ class TorchInteropTest {
         Path corpusFile = Files.writeString(dir.resolve("corpus.txt"), text, StandardCharsets.UTF_8);
         CorpusOptions co = new CorpusOptions(encoding, maxVocab, 0.1, 0.0, null);
         Path run = dir.resolve("run");
-        TrainConfig cfg = TrainConfig.defaults().withModel(new ModelSpec(cell, 2, 12, 7, 0.2)).withBatching(new TrainConfig.Batching(4, 12))
+        TrainConfig cfg = TrainConfig.defaults().withModel(new ModelSpec(cell, 2, 12, cell.feedsInputDirectly() ? 12 : 7, 0.2)).withBatching(new TrainConfig.Batching(4, 12))
                 .withLimits(new TrainConfig.Limits(50, 25)).withValidation(new TrainConfig.Validation(1000, 0)).withCheckpointing(new TrainConfig.Checkpointing(run, 1000, 3)).withReporting(new TrainConfig.Reporting(100, 0, 0.8)).withSeed(5);
         try (Corpus c = Corpus.open(corpusFile, co, Progress.NONE);
              Trainer t = new Trainer(cfg, new Trainer.Data(c.vocabulary(), c.train(), c.val(), c.summary()),

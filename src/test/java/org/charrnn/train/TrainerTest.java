@@ -43,7 +43,7 @@ class TrainerTest {
     void overfitsSmallText(CellType cell, @TempDir Path dir) throws Exception {
         String text = TestData.pseudoText(200, 11);
         Trainer.Data data = TestData.split(text, 0.0);
-        TrainConfig cfg = small(dir).withModel(new ModelSpec(cell, 1, 64, 16, 0.0)).withBatching(new TrainConfig.Batching(2, 25))
+        TrainConfig cfg = small(dir).withModel(new ModelSpec(cell, 1, 64, cell.feedsInputDirectly() ? 64 : 16, 0.0)).withBatching(new TrainConfig.Batching(2, 25))
                 .withOptimizer(OptimizerConfig.defaults(OptimizerKind.ADAM), 1e-2)
                 .withSchedule(new TrainConfig.Schedule(1e-2, LrSchedule.CONSTANT, 1, 1)).withLimits(new TrainConfig.Limits(1000, 400));
         try (Trainer t = new Trainer(cfg, data, reference())) {

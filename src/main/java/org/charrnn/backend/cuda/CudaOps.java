@@ -23,6 +23,7 @@ import org.charrnn.backend.device.DeviceArray;
 import org.charrnn.backend.device.DeviceOps;
 import org.charrnn.backend.device.Ref;
 import org.charrnn.backend.device.TokenBytes;
+import org.charrnn.backend.device.WeightRows;
 import org.charrnn.data.TokenSequence;
 import org.charrnn.model.ModelConfig;
 import org.charrnn.model.ParamLayout;
@@ -250,9 +251,9 @@ final class CudaOps implements DeviceOps {
     }
 
     @Override
-    public void gemmWeight(boolean transW, int M, int N, int K, float alpha, Ref A, int lda, long w, int ldw, float beta,
+    public void gemmWeight(boolean transW, int M, int N, int K, float alpha, Ref A, int lda, WeightRows w, float beta,
                            Ref C, int ldc) {
-        gemm.gemmWeight(false, transW, M, N, K, alpha, p(A), lda, w, ldw, beta, p(C), ldc);
+        gemm.gemmWeight(false, transW, M, N, K, alpha, p(A), lda, w.rowOffset(), w.cols(), beta, p(C), ldc);
     }
 
     // ================================================================== kernels
@@ -330,6 +331,35 @@ final class CudaOps implements DeviceOps {
     @Override
     public void rnnBackward(Ref dhOut, Ref dhNext, Ref h, Ref dgates, int B, int H) {
         kernels.rnnBackward(p(dhOut), p(dhNext), p(h), p(dgates), B, H);
+    }
+
+    @Override public void mutTanhH(Ref hPrev, Ref saved, int B, int H) { kernels.mutTanhH(p(hPrev), p(saved), B, H); }
+
+    @Override
+    public void mutGatesForward(int v, Ref gx, Ref gh, Ref bih, Ref bhh, Ref hPrev, Ref x, Ref saved, int B, int H) {
+        kernels.mutGatesForward(v, p(gx), p(gh), p(bih), p(bhh), p(hPrev), p(x), p(saved), B, H);
+    }
+
+    @Override
+    public void mutCandidateForward(int v, Ref gx, Ref gh, Ref bih, Ref bhh, Ref hPrev, Ref x, Ref saved, Ref h, int B,
+                                    int H) {
+        kernels.mutCandidateForward(v, p(gx), p(gh), p(bih), p(bhh), p(hPrev), p(x), p(saved), p(h), B, H);
+    }
+
+    @Override
+    public void mutCandidateBackward(int v, Ref dhOut, Ref dhNext, Ref saved, Ref hPrev, Ref x, Ref dgx, Ref dgh, Ref dx,
+                                     int B, int H) {
+        kernels.mutCandidateBackward(v, p(dhOut), p(dhNext), p(saved), p(hPrev), p(x), p(dgx), p(dgh), p(dx), B, H);
+    }
+
+    @Override
+    public void mutGatesBackward(int v, Ref drh, Ref saved, Ref hPrev, Ref dhNext, Ref dgx, Ref dgh, Ref dx, int B, int H) {
+        kernels.mutGatesBackward(v, p(drh), p(saved), p(hPrev), p(dhNext), p(dgx), p(dgh), p(dx), B, H);
+    }
+
+    @Override
+    public void mutTanhBackward(Ref dth, Ref saved, Ref dhNext, int B, int H) {
+        kernels.mutTanhBackward(p(dth), p(saved), p(dhNext), B, H);
     }
 
     @Override

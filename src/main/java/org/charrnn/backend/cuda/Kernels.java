@@ -26,6 +26,8 @@ final class Kernels implements AutoCloseable {
 
     private final CUfunction gatherU8, gatherU16, embeddingForward, embeddingBackward, addBiasRows;
     private final CUfunction lstmForward, lstmBackward, gruForward, gruBackward, rnnForward, rnnBackward;
+    private final CUfunction mutTanhH, mutGatesForward, mutCandidateForward, mutCandidateBackward, mutGatesBackward,
+            mutTanhBackward;
     private final CUfunction dropoutForwardDev, dropoutBackwardDev, softmaxXent;
     private final CUfunction columnSum, sumSquaresPartial, sumFinal, clipValue;
     private final CUfunction adamDev, rmspropDev, adagradDev, sgdDev, gemmTiled, f32ToBf16;
@@ -44,6 +46,12 @@ final class Kernels implements AutoCloseable {
         gruBackward = fn("gru_backward_step");
         rnnForward = fn("rnn_forward_step");
         rnnBackward = fn("rnn_backward_step");
+        mutTanhH = fn("mut_tanh_h");
+        mutGatesForward = fn("mut_gates_forward");
+        mutCandidateForward = fn("mut_candidate_forward");
+        mutCandidateBackward = fn("mut_candidate_backward");
+        mutGatesBackward = fn("mut_gates_backward");
+        mutTanhBackward = fn("mut_tanh_backward");
         dropoutForwardDev = fn("dropout_forward_dev");
         dropoutBackwardDev = fn("dropout_backward_dev");
         softmaxXent = fn("softmax_xent");
@@ -129,6 +137,46 @@ final class Kernels implements AutoCloseable {
     }
 
     // ================================================================== dropout (iteration read from the device)
+
+    // ================================================================== MUT cells (mut.cu; one thread per (b, j))
+
+    /** saved [B,5H] block 4 (=) tanh(h_prev [B,H]). */
+    void mutTanhH(Pointer hPrev, Pointer saved, int B, int H) {
+        elementwise(mutTanhH, (long) B * H, arg(hPrev), arg(saved), arg(B), arg(H));
+    }
+
+    /** saved z, r, r*h_prev (=) from gx [B,Gi*H], gh [B,Gh*H], b_ih, b_hh, h_prev, x [B,H]. */
+    void mutGatesForward(int v, Pointer gx, Pointer gh, Pointer bih, Pointer bhh, Pointer hPrev, Pointer x, Pointer saved,
+                         int B, int H) {
+        elementwise(mutGatesForward, (long) B * H, arg(v), arg(gx), arg(gh), arg(bih), arg(bhh), arg(hPrev), arg(x),
+                arg(saved), arg(B), arg(H));
+    }
+
+    /** saved n, h [B,H] (=). */
+    void mutCandidateForward(int v, Pointer gx, Pointer gh, Pointer bih, Pointer bhh, Pointer hPrev, Pointer x,
+                             Pointer saved, Pointer h, int B, int H) {
+        elementwise(mutCandidateForward, (long) B * H, arg(v), arg(gx), arg(gh), arg(bih), arg(bhh), arg(hPrev), arg(x),
+                arg(saved), arg(h), arg(B), arg(H));
+    }
+
+    /** dgx, dgh z and n blocks, dx (MUT1) (=); dh_next (=) dh (1 - z). */
+    void mutCandidateBackward(int v, Pointer dhOut, Pointer dhNext, Pointer saved, Pointer hPrev, Pointer x, Pointer dgx,
+                              Pointer dgh, Pointer dx, int B, int H) {
+        elementwise(mutCandidateBackward, (long) B * H, arg(v), arg(dhOut), arg(dhNext), arg(saved), arg(hPrev), arg(x),
+                arg(dgx), arg(dgh), arg(dx), arg(B), arg(H));
+    }
+
+    /** dgh r block and dgx r block or dx (MUT2) (=); dh_next (+=) drh r. */
+    void mutGatesBackward(int v, Pointer drh, Pointer saved, Pointer hPrev, Pointer dhNext, Pointer dgx, Pointer dgh,
+                          Pointer dx, int B, int H) {
+        elementwise(mutGatesBackward, (long) B * H, arg(v), arg(drh), arg(saved), arg(hPrev), arg(dhNext), arg(dgx),
+                arg(dgh), arg(dx), arg(B), arg(H));
+    }
+
+    /** dh_next (+=) dth (1 - th^2). */
+    void mutTanhBackward(Pointer dth, Pointer saved, Pointer dhNext, int B, int H) {
+        elementwise(mutTanhBackward, (long) B * H, arg(dth), arg(saved), arg(dhNext), arg(B), arg(H));
+    }
 
     /** y [n] (=) = x * inverted-dropout mask of (seed, *iteration, layer, index); y may alias x. */
     void dropoutForward(Pointer x, Pointer y, int n, int seed, Pointer iteration, int layer, float p) {

@@ -15,14 +15,20 @@ abstract sealed class DeviceCell {
             case LSTM -> new Lstm();
             case GRU -> new Gru();
             case RNN -> new Rnn();
+            case MUT1 -> new Mut(1);
+            case MUT2 -> new Mut(2);
+            case MUT3 -> new Mut(3);
         };
     }
 
     /** Floats per batch row and step that forward saves for backward ([T,B,width]); 0 when h (and c) suffice. */
     abstract int savedWidth(int H);
 
-    /** True when dL/d(recurrent projection) differs from dL/d(input projection) and needs its own [N,G] buffer. */
+    /** True when dL/d(recurrent projection) differs from dL/d(input projection) and needs its own [N,Gh] buffer. */
     boolean separateRecurrentGrad() { return false; }
+
+    /** Floats per batch row of scratch that backward steps need ([B,width], reused every step). */
+    int scratchWidth(int H) { return 0; }
 
     /**
      * One forward step of B rows: s.gh (=) the recurrent projection of s.hPrev, then the cell
@@ -38,24 +44,32 @@ abstract sealed class DeviceCell {
 
     /**
      * The layer's weight gradients (=) over all N = T*B rows once the time loop is done: dW_ih =
-     * dgx^T X, dW_hh = dgh^T H_prev, db_ih, db_hh = column sums. x [N,in] is the layer input,
-     * hPrev [N,H] the hidden states h_0 .. h_{T-1}.
+     * dgx^T X, dW_hh = dgh^T H_prev, db_ih, db_hh = column sums.
      */
-    void weightGradients(DeviceOps ops, LayerWeights p, Ref dgx, Ref dgh, Ref x, Ref hPrev, int N, int G, int H) {
-        ops.gemm(true, false, G, p.in(), N, 1f, dgx, G, x, p.in(), 0f, p.dWih(), p.in());
-        ops.gemm(true, false, G, H, N, 1f, dgh, G, hPrev, H, 0f, p.dWhh(), H);
-        ops.columnSum(dgx, p.dbih(), N, G, 0f);
-        ops.columnSum(dgh, p.dbhh(), N, G, 0f);
+    void weightGradients(DeviceOps ops, LayerWeights p, LayerGrads g) {
+        ops.gemm(true, false, g.Gi(), p.in(), g.N(), 1f, g.dgx(), g.Gi(), g.x(), p.in(), 0f, p.dWih(), p.in());
+        ops.gemm(true, false, g.Gh(), g.H(), g.N(), 1f, g.dgh(), g.Gh(), g.hPrev(), g.H(), 0f, p.dWhh(), g.H());
+        biasGradients(ops, p, g);
     }
 
-    /** gh [B,G] (=) hPrev [B,H] W_hh^T. */
+    /** dX [N,in] (=) dL/d(layer input) = dgx W_ih. */
+    void inputGradient(DeviceOps ops, LayerWeights p, LayerGrads g, Ref dX) {
+        ops.gemmWeight(false, g.N(), p.in(), g.Gi(), 1f, g.dgx(), g.Gi(), p.wih(), 0f, dX, p.in());
+    }
+
+    static void biasGradients(DeviceOps ops, LayerWeights p, LayerGrads g) {
+        ops.columnSum(g.dgx(), p.dbih(), g.N(), g.Gi(), 0f);
+        ops.columnSum(g.dgh(), p.dbhh(), g.N(), g.Gh(), 0f);
+    }
+
+    /** gh [B,Gh] (=) hPrev [B,H] W_hh^T. */
     static void recurrentProjection(DeviceOps ops, LayerWeights p, ForwardStep s) {
-        ops.gemmWeight(true, s.B(), s.G(), s.H(), 1f, s.hPrev(), s.H(), p.whh(), s.H(), 0f, s.gh(), s.G());
+        ops.gemmWeight(true, s.B(), s.Gh(), s.H(), 1f, s.hPrev(), s.H(), p.whh(), 0f, s.gh(), s.Gh());
     }
 
-    /** dhNext [B,H] (+=) dgh [B,G] W_hh. */
+    /** dhNext [B,H] (+=) dgh [B,Gh] W_hh. */
     static void recurrentGradient(DeviceOps ops, LayerWeights p, BackwardStep s) {
-        ops.gemmWeight(false, s.B(), s.H(), s.G(), 1f, s.dgh(), s.G(), p.whh(), s.H(), 1f, s.dhNext(), s.H());
+        ops.gemmWeight(false, s.B(), s.H(), s.Gh(), 1f, s.dgh(), s.Gh(), p.whh(), 1f, s.dhNext(), s.H());
     }
 
     /** LSTM (PyTorch nn.LSTM): saves i, f, g, o activated. */
@@ -112,24 +126,123 @@ abstract sealed class DeviceCell {
     }
 
     /**
-     * The parameters of layer {@code layer}: weights as parameter offsets (for
+     * MUT1, MUT2, MUT3 (variant 1..3), as kernels/cuda/mut.cu lays them out: blocks of gx / W_ih and
+     * gh / W_hh per variant, saved [B,5H] = z, r, n, r*h_prev, tanh(h_prev). A step runs the
+     * recurrent GEMM(s) of the z / r blocks, the gate kernel, the GEMM of the n block on r*h_prev,
+     * then the candidate kernel; backward mirrors it.
+     */
+    static final class Mut extends DeviceCell {
+        private static final int Z = 0, R = 1, RH = 3, TH = 4;   // saved blocks (n = 2)
+        private final int v;
+
+        Mut(int variant) { this.v = variant; }
+
+        @Override int savedWidth(int H) { return 5 * H; }
+
+        @Override boolean separateRecurrentGrad() { return true; }
+
+        /** drh [B,H], then dth [B,H] (MUT3). */
+        @Override int scratchWidth(int H) { return 2 * H; }
+
+        /** W_hh block index of the z gate (MUT2, MUT3), the r gate, and the n gate (always last). */
+        private int hz() { return v == 1 ? -1 : 0; }
+        private int hr() { return v == 1 ? 0 : 1; }
+        private int hn() { return v == 1 ? 1 : 2; }
+
+        /** W_hh block {@code k}: its rows k*H .. k*H+H-1. */
+        private static WeightRows block(LayerWeights p, int k, int H) { return p.whh().fromRow(k * H); }
+
+        @Override
+        void forward(DeviceOps ops, LayerWeights p, ForwardStep s) {
+            int B = s.B(), H = s.H(), Gh = s.Gh(), ld = savedWidth(H);
+            Ref saved = s.gates();
+            if (v == 3) {   // z from tanh(h): gh.z = th W_hz^T, gh.r = h W_hr^T
+                ops.mutTanhH(s.hPrev(), saved, B, H);
+                ops.gemmWeight(true, B, H, H, 1f, saved.plus(TH * H), ld, block(p, hz(), H), 0f, s.gh(), Gh);
+                ops.gemmWeight(true, B, H, H, 1f, s.hPrev(), H, block(p, hr(), H), 0f, s.gh().plus(H), Gh);
+            } else {        // the blocks before n in one GEMM: MUT1 r, MUT2 z and r
+                int rows = hn() * H;
+                ops.gemmWeight(true, B, rows, H, 1f, s.hPrev(), H, p.whh(), 0f, s.gh(), Gh);
+            }
+            ops.mutGatesForward(v, s.gx(), s.gh(), p.bih(), p.bhh(), s.hPrev(), s.x(), saved, B, H);
+            ops.gemmWeight(true, B, H, H, 1f, saved.plus(RH * H), ld, block(p, hn(), H), 0f, s.gh().plus(hn() * H), Gh);
+            ops.mutCandidateForward(v, s.gx(), s.gh(), p.bih(), p.bhh(), s.hPrev(), s.x(), saved, s.h(), B, H);
+        }
+
+        @Override
+        void backward(DeviceOps ops, LayerWeights p, BackwardStep s) {
+            int B = s.B(), H = s.H(), Gh = s.Gh();
+            Ref drh = s.scratch(), dth = s.scratch().plus((long) B * H), dx = s.dx() != null ? s.dx() : s.dhNext();
+            ops.mutCandidateBackward(v, s.dhOut(), s.dhNext(), s.gates(), s.hPrev(), s.x(), s.dgx(), s.dgh(), dx, B, H);
+            ops.gemmWeight(false, B, H, H, 1f, s.dgh().plus(hn() * H), Gh, block(p, hn(), H), 0f, drh, H);
+            ops.mutGatesBackward(v, drh, s.gates(), s.hPrev(), s.dhNext(), s.dgx(), s.dgh(), dx, B, H);
+            if (v == 3) {   // r through W_hr; z through W_hz and tanh
+                ops.gemmWeight(false, B, H, H, 1f, s.dgh().plus(hr() * H), Gh, block(p, hr(), H), 1f, s.dhNext(), H);
+                ops.gemmWeight(false, B, H, H, 1f, s.dgh(), Gh, block(p, hz(), H), 0f, dth, H);
+                ops.mutTanhBackward(dth, s.gates(), s.dhNext(), B, H);
+            } else {
+                int rows = hn() * H;
+                ops.gemmWeight(false, B, H, rows, 1f, s.dgh(), Gh, p.whh(), 1f, s.dhNext(), H);
+            }
+        }
+
+        /** As the standard cells for W_ih and biases; each W_hh block against its own operand. */
+        @Override
+        void weightGradients(DeviceOps ops, LayerWeights p, LayerGrads g) {
+            int N = g.N(), H = g.H(), Gh = g.Gh(), ld = savedWidth(H);
+            ops.gemm(true, false, g.Gi(), p.in(), N, 1f, g.dgx(), g.Gi(), g.x(), p.in(), 0f, p.dWih(), p.in());
+            Ref dW = p.dWhh();
+            if (v == 3) {
+                ops.gemm(true, false, H, H, N, 1f, g.dgh(), Gh, g.saved().plus(TH * H), ld, 0f, dW, H);
+                ops.gemm(true, false, H, H, N, 1f, g.dgh().plus(hr() * H), Gh, g.hPrev(), H, 0f, dW.plus((long) hr() * H * H), H);
+            } else {
+                ops.gemm(true, false, hn() * H, H, N, 1f, g.dgh(), Gh, g.hPrev(), H, 0f, dW, H);
+            }
+            ops.gemm(true, false, H, H, N, 1f, g.dgh().plus(hn() * H), Gh, g.saved().plus(RH * H), ld, 0f,
+                    dW.plus((long) hn() * H * H), H);
+            biasGradients(ops, p, g);
+        }
+
+        /** dgx W_ih, plus the input's direct path (MUT1 tanh(x), MUT2 x) gathered in dx. */
+        @Override
+        void inputGradient(DeviceOps ops, LayerWeights p, LayerGrads g, Ref dX) {
+            if (g.dx() == null) {
+                super.inputGradient(ops, p, g, dX);
+                return;
+            }
+            ops.copy(dX, g.dx(), (long) g.N() * g.H());
+            ops.gemmWeight(false, g.N(), p.in(), g.Gi(), 1f, g.dgx(), g.Gi(), p.wih(), 1f, dX, p.in());
+        }
+    }
+
+    /**
+     * The parameters of layer {@code layer}: W_ih, W_hh as {@link WeightRows} (for
      * {@link DeviceOps#gemmWeight}), biases and gradients as Refs.
      */
-    record LayerWeights(int layer, int in, long wih, long whh, Ref bih, Ref bhh,
+    record LayerWeights(int layer, int in, WeightRows wih, WeightRows whh, Ref bih, Ref bhh,
                         Ref dWih, Ref dWhh, Ref dbih, Ref dbhh) {}
 
     /**
-     * One forward step of B rows: gx [B,G] (this step's input projection), gh [B,G] scratch,
-     * hPrev, h, cPrev, c [B,H] (c, cPrev null without a cell state; c may alias cPrev, h may not
-     * alias hPrev), gates [B,savedWidth] (null when 0).
+     * One forward step of B rows: x [B,in] (the layer input of this step), gx [B,Gi] (its input
+     * projection, no bias), gh [B,Gh] scratch, hPrev, h, cPrev, c [B,H] (c, cPrev null without a
+     * cell state; c may alias cPrev, h may not alias hPrev), gates [B,savedWidth] (null when 0).
      */
-    record ForwardStep(int B, int H, int G, Ref gx, Ref gh, Ref hPrev, Ref h, Ref cPrev, Ref c, Ref gates) {}
+    record ForwardStep(int B, int H, int Gi, int Gh, Ref x, Ref gx, Ref gh, Ref hPrev, Ref h, Ref cPrev, Ref c,
+                       Ref gates) {}
 
     /**
-     * One backward step: dhOut [B,H] from above, dhNext and dc [B,H] carried between steps, the
-     * saved gates and states of the step, dgx / dgh [B,G] outputs (the same Ref unless
-     * {@link #separateRecurrentGrad()}).
+     * One backward step: x [B,in] the step's layer input, dhOut [B,H] from above, dhNext and dc
+     * [B,H] carried between steps, the saved gates and states of the step, dgx [B,Gi] / dgh [B,Gh]
+     * outputs (the same Ref unless {@link #separateRecurrentGrad()}), dx [B,H] the input's direct
+     * gradient (null unless the cell feeds its input directly), scratch [B,scratchWidth] (null when 0).
      */
-    record BackwardStep(int B, int H, int G, Ref dhOut, Ref dhNext, Ref dc, Ref gates, Ref hPrev, Ref h,
-                        Ref cPrev, Ref c, Ref dgx, Ref dgh) {}
+    record BackwardStep(int B, int H, int Gi, int Gh, Ref x, Ref dhOut, Ref dhNext, Ref dc, Ref gates, Ref hPrev, Ref h,
+                        Ref cPrev, Ref c, Ref dgx, Ref dgh, Ref dx, Ref scratch) {}
+
+    /**
+     * A layer's whole-window gradients once its time loop is done: dgx [N,Gi], dgh [N,Gh], the layer
+     * input x [N,in], hPrev [N,H] = h_0 .. h_{T-1}, the saved activations [N,savedWidth] (null when
+     * none) and dx [N,H] (the input's direct gradient; null unless the cell feeds its input directly).
+     */
+    record LayerGrads(int N, int H, int Gi, int Gh, Ref dgx, Ref dgh, Ref x, Ref hPrev, Ref saved, Ref dx) {}
 }

@@ -116,10 +116,10 @@ public interface DeviceOps extends AutoCloseable {
               float beta, Ref C, int ldc);
 
     /**
-     * C [M,N] = alpha A [M,K] op(W) + beta C with W the weight matrix at parameter offset {@code w}:
-     * op(W) = W^T for W [N,K] when {@code transW}, else W [K,N].
+     * C [M,N] = alpha A [M,K] op(W) + beta C with W the rows of a parameter matrix that {@code w}
+     * names: op(W) = W^T for its N rows (of K columns) when {@code transW}, else W for its K rows (of N).
      */
-    void gemmWeight(boolean transW, int M, int N, int K, float alpha, Ref A, int lda, long w, int ldw, float beta,
+    void gemmWeight(boolean transW, int M, int N, int K, float alpha, Ref A, int lda, WeightRows w, float beta,
                     Ref C, int ldc);
 
     // ------------------------------------------------------------------ embedding, loss, reductions
@@ -187,6 +187,33 @@ public interface DeviceOps extends AutoCloseable {
 
     /** RNN: dgates [B,H] (=) (dhOut + dhNext)(1 - h^2); dhNext set to 0. */
     void rnnBackward(Ref dhOut, Ref dhNext, Ref h, Ref dgates, int B, int H);
+
+    /*
+     * MUT1/2/3 (variant 1..3; kernels/cuda/mut.cu gives the order of kernels and GEMMs in a step):
+     * gx [B,Gi*H], gh [B,Gh*H] in the variant's block order, saved [B,5H] = z, r, n, r*hPrev,
+     * tanh(hPrev); x [B,H] the layer input (read by MUT1 and MUT2 only); dx [B,H] written by MUT1
+     * (candidate backward) and MUT2 (gates backward) only.
+     */
+
+    /** saved.th (=) tanh(hPrev) (MUT3, before its z GEMM). */
+    void mutTanhH(Ref hPrev, Ref saved, int B, int H);
+
+    /** saved.z, saved.r, saved.rh (=) from gx, gh (all blocks but n), biases, hPrev and x. */
+    void mutGatesForward(int variant, Ref gx, Ref gh, Ref bih, Ref bhh, Ref hPrev, Ref x, Ref saved, int B, int H);
+
+    /** saved.n, h [B,H] (=) from gh.n (= saved.rh W_hn^T), gx.n or tanh(x), saved.z, hPrev; h must not alias hPrev. */
+    void mutCandidateForward(int variant, Ref gx, Ref gh, Ref bih, Ref bhh, Ref hPrev, Ref x, Ref saved, Ref h,
+                             int B, int H);
+
+    /** dgx/dgh z and n blocks (=), dx (MUT1, =); dhNext (=) (dhOut + dhNext)(1 - z). */
+    void mutCandidateBackward(int variant, Ref dhOut, Ref dhNext, Ref saved, Ref hPrev, Ref x, Ref dgx, Ref dgh, Ref dx,
+                              int B, int H);
+
+    /** From drh [B,H] = dgh.n W_hn: dgh.r and dgx.r or dx (MUT2) (=); dhNext (+=) drh r. */
+    void mutGatesBackward(int variant, Ref drh, Ref saved, Ref hPrev, Ref dhNext, Ref dgx, Ref dgh, Ref dx, int B, int H);
+
+    /** dhNext [B,H] (+=) dth (1 - saved.th^2) (MUT3). */
+    void mutTanhBackward(Ref dth, Ref saved, Ref dhNext, int B, int H);
 
     // ------------------------------------------------------------------ fused optimizer updates
 

@@ -9,7 +9,7 @@ import org.charrnn.model.ParamLayout;
  * The model's math over {@link DeviceOps}, written once for every device backend.
  *
  * <p>Forward over a [T,B] window: the window is gathered from the device-resident corpus, each
- * layer's input projection for all T steps is one GEMM ([N,G] = X [N,in] W_ih^T, N = T*B), then
+ * layer's input projection for all T steps is one GEMM ([N,Gi] = X [N,in] W_ih^T, N = T*B), then
  * per step the cell's recurrent GEMM and fused pointwise kernel; the decoder is one GEMM over all N
  * rows and softmax + cross-entropy one fused kernel whose loss is summed on the device. Backward
  * mirrors it (BPTT within the window) with whole-window weight-gradient GEMMs. Nothing here
@@ -21,7 +21,7 @@ final class RnnPasses {
     private final ParamLayout layout;
     private final DeviceCell cell;
     private final DeviceArray params, grads;   // [P] each, layout order
-    private final int L, V, E, H, G, S, saved;
+    private final int L, V, E, H, Gi, Gh, S, saved;
 
     RnnPasses(DeviceOps ops, ModelConfig cfg, ParamLayout layout, DeviceCell cell, DeviceArray params, DeviceArray grads) {
         this.ops = ops;
@@ -34,7 +34,8 @@ final class RnnPasses {
         this.V = cfg.vocabSize();
         this.E = cfg.embedding();
         this.H = cfg.hidden();
-        this.G = cfg.gateWidth();
+        this.Gi = cfg.inputGateWidth();
+        this.Gh = cfg.recurrentGateWidth();
         this.S = cfg.cell().stateVectors();
         this.saved = cell.savedWidth(H);
     }
@@ -43,7 +44,7 @@ final class RnnPasses {
     private Ref grad(ParamLayout.Tensor t) { return new Ref(grads, t.offset()); }
 
     private DeviceCell.LayerWeights weights(int l) {
-        return new DeviceCell.LayerWeights(l, cfg.inputSize(l), layout.weightIh(l).offset(), layout.weightHh(l).offset(),
+        return new DeviceCell.LayerWeights(l, cfg.inputSize(l), WeightRows.of(layout.weightIh(l)), WeightRows.of(layout.weightHh(l)),
                 param(layout.biasIh(l)), param(layout.biasHh(l)), grad(layout.weightIh(l)), grad(layout.weightHh(l)),
                 grad(layout.biasIh(l)), grad(layout.biasHh(l)));
     }
@@ -63,22 +64,23 @@ final class RnnPasses {
         boolean dropout = training && cfg.dropout() > 0;
         for (int l = 0; l < L; l++) {
             DeviceCell.LayerWeights p = weights(l);
-            // gx [N,G] = X [N,in] W_ih^T, all T steps in one GEMM
-            ops.gemmWeight(true, N, G, p.in(), 1f, w.layerIn(l), p.in(), p.wih(), p.in(), 0f, Ref.of(w.gx[l]), G);
+            // gx [N,Gi] = X [N,in] W_ih^T, all T steps in one GEMM
+            Ref x = w.layerIn(l);
+            ops.gemmWeight(true, N, Gi, p.in(), 1f, x, p.in(), p.wih(), 0f, Ref.of(w.gx[l]), Gi);
             ops.copy(Ref.of(w.hs[l]), new Ref(state, stateOffset(l, 0, B)), BH);
             if (S == 2) ops.copy(Ref.of(w.cs[l]), new Ref(state, stateOffset(l, 1, B)), BH);
             for (int t = 0; t < T; t++) {
                 long o = (long) t * BH, o1 = o + BH;
-                cell.forward(ops, p, new DeviceCell.ForwardStep(B, H, G, new Ref(w.gx[l], (long) t * B * G), Ref.of(w.gh),
-                        new Ref(w.hs[l], o), new Ref(w.hs[l], o1), at(w.cs[l], o), at(w.cs[l], o1),
-                        at(w.gates[l], (long) t * B * saved)));
+                cell.forward(ops, p, new DeviceCell.ForwardStep(B, H, Gi, Gh, x.plus((long) t * B * p.in()),
+                        new Ref(w.gx[l], (long) t * B * Gi), Ref.of(w.gh), new Ref(w.hs[l], o), new Ref(w.hs[l], o1),
+                        at(w.cs[l], o), at(w.cs[l], o1), at(w.gates[l], (long) t * B * saved)));
             }
             ops.copy(new Ref(state, stateOffset(l, 0, B)), new Ref(w.hs[l], (long) T * BH), BH);
             if (S == 2) ops.copy(new Ref(state, stateOffset(l, 1, B)), new Ref(w.cs[l], (long) T * BH), BH);
             if (dropout) ops.dropoutForward(new Ref(w.hs[l], BH), Ref.of(w.drop[l]), N * H, l, (float) cfg.dropout());
         }
         Ref logits = Ref.of(w.logits), bias = param(layout.decoderBias());
-        ops.gemmWeight(true, N, V, H, 1f, w.layerOut(L - 1), H, layout.decoderWeight().offset(), H, 0f, logits, V);
+        ops.gemmWeight(true, N, V, H, 1f, w.layerOut(L - 1), H, WeightRows.of(layout.decoderWeight()), 0f, logits, V);
         if (softmax) {
             ops.softmaxXent(logits, bias, w.y, Ref.of(w.rowLoss), N, V, 1.0f / N, training);
             ops.sum(Ref.of(w.rowLoss), N, Ref.of(w.lossSum));
@@ -96,24 +98,27 @@ final class RnnPasses {
         ops.gemm(true, false, V, H, N, 1f, dlogits, V, w.layerOut(L - 1), H, 0f, grad(dec), H);
         ops.columnSum(dlogits, grad(layout.decoderBias()), N, V, 0f);
         DeviceArray dCur = w.dA, dNext = w.dB;
-        ops.gemmWeight(false, N, H, V, 1f, dlogits, V, dec.offset(), H, 0f, Ref.of(dCur), H);
+        ops.gemmWeight(false, N, H, V, 1f, dlogits, V, WeightRows.of(dec), 0f, Ref.of(dCur), H);
         DeviceArray dgh = w.recurrentGrad();
         for (int l = L - 1; l >= 0; l--) {
             DeviceCell.LayerWeights p = weights(l);
             if (cfg.dropout() > 0) ops.dropoutBackward(Ref.of(dCur), Ref.of(dCur), N * H, l, (float) cfg.dropout());
             ops.fill(Ref.of(w.dhNext), BH, 0f);
             if (S == 2) ops.fill(Ref.of(w.dc), BH, 0f);
+            Ref x = w.layerIn(l);
             for (int t = T - 1; t >= 0; t--) {
-                long o = (long) t * BH, o1 = o + BH, og = (long) t * B * G;
-                cell.backward(ops, p, new DeviceCell.BackwardStep(B, H, G, new Ref(dCur, o), Ref.of(w.dhNext), at(w.dc, 0),
-                        at(w.gates[l], (long) t * B * saved), new Ref(w.hs[l], o), new Ref(w.hs[l], o1), at(w.cs[l], o),
-                        at(w.cs[l], o1), new Ref(w.dgx, og), new Ref(dgh, og)));
+                long o = (long) t * BH, o1 = o + BH;
+                cell.backward(ops, p, new DeviceCell.BackwardStep(B, H, Gi, Gh, x.plus((long) t * B * p.in()),
+                        new Ref(dCur, o), Ref.of(w.dhNext), at(w.dc, 0), at(w.gates[l], (long) t * B * saved),
+                        new Ref(w.hs[l], o), new Ref(w.hs[l], o1), at(w.cs[l], o), at(w.cs[l], o1),
+                        new Ref(w.dgx, (long) t * B * Gi), new Ref(dgh, (long) t * B * Gh), at(w.dx, o), at(w.scratch, 0)));
             }
             ops.copy(new Ref(w.stateGrad, stateOffset(l, 0, B)), Ref.of(w.dhNext), BH);
             if (S == 2) ops.copy(new Ref(w.stateGrad, stateOffset(l, 1, B)), Ref.of(w.dc), BH);
-            cell.weightGradients(ops, p, Ref.of(w.dgx), Ref.of(dgh), w.layerIn(l), Ref.of(w.hs[l]), N, G, H);
-            // dL/d(layer input) [N,in] = dgx W_ih
-            ops.gemmWeight(false, N, p.in(), G, 1f, Ref.of(w.dgx), G, p.wih(), p.in(), 0f, Ref.of(dNext), p.in());
+            DeviceCell.LayerGrads g = new DeviceCell.LayerGrads(N, H, Gi, Gh, Ref.of(w.dgx), Ref.of(dgh), x,
+                    Ref.of(w.hs[l]), at(w.gates[l], 0), at(w.dx, 0));
+            cell.weightGradients(ops, p, g);
+            cell.inputGradient(ops, p, g, Ref.of(dNext));
             DeviceArray tmp = dCur;
             dCur = dNext;
             dNext = tmp;

@@ -19,15 +19,17 @@ final class Workspace {
     DeviceArray x, y;           // int [N] inputs and targets, row t*B + b
     DeviceArray starts;         // int64 [B]
     DeviceArray emb;            // [N,E] layer-0 input
-    DeviceArray[] gx;           // per layer [N,G] input projection (no bias)
+    DeviceArray[] gx;           // per layer [N,Gi] input projection (no bias)
     DeviceArray[] gates;        // per layer [N,savedWidth] saved activations; null when the cell saves none
     DeviceArray[] hs, cs;       // per layer [T+1,B,H]: slot 0 initial state, 1..T outputs; cs with a cell state only
     DeviceArray[] drop;         // per layer [N,H] dropped output (training with dropout)
-    DeviceArray gh;             // [B,G] recurrent projection of one step
+    DeviceArray gh;             // [B,Gh] recurrent projection of one step
     DeviceArray logits;         // [N,V]; dL/dlogits after a training forward
     DeviceArray rowLoss;        // [N]
     DeviceArray lossSum;        // [1]
-    DeviceArray dgx, dgh;       // [N,G]; dgh only when the cell separates it
+    DeviceArray dgx, dgh;       // [N,Gi], [N,Gh]; dgh only when the cell separates it
+    DeviceArray dx;             // [N,H] dL/d(layer input) that bypasses W_ih (cells that feed their input directly)
+    DeviceArray scratch;        // [B,scratchWidth] per-step scratch of the cell's backward
     DeviceArray dhNext, dc;     // [B,H]; dc with a cell state only
     DeviceArray dA, dB;         // [N,max(E,H)] gradient w.r.t. a layer's output / input, swapped per layer
     DeviceArray stateGrad;      // [L,S,B,H] dL/d(initial state)
@@ -43,7 +45,8 @@ final class Workspace {
     boolean ensure(int T, int B) {
         if (T == this.T && B == this.B) return false;
         release();
-        int L = cfg.layers(), E = cfg.embedding(), H = cfg.hidden(), G = cfg.gateWidth(), V = cfg.vocabSize();
+        int L = cfg.layers(), E = cfg.embedding(), H = cfg.hidden(), V = cfg.vocabSize();
+        int Gi = cfg.inputGateWidth(), Gh = cfg.recurrentGateWidth(), G = Math.max(Gi, Gh);
         int S = cfg.cell().stateVectors(), saved = cell.savedWidth(H);
         long n = (long) T * B;
         if (n * Math.max(Math.max(G, V), Math.max(saved, Math.max(E, H))) > Integer.MAX_VALUE)
@@ -59,21 +62,23 @@ final class Workspace {
         cs = new DeviceArray[L];
         drop = new DeviceArray[L];
         for (int l = 0; l < L; l++) {
-            gx[l] = floats(n * G, what);
+            gx[l] = floats(n * Gi, what);
             if (saved > 0) gates[l] = floats(n * saved, what);
             hs[l] = floats(n * H + (long) B * H, what);
             if (S == 2) cs[l] = floats(n * H + (long) B * H, what);
             if (training && cfg.dropout() > 0) drop[l] = floats(n * H, what);
         }
-        gh = floats((long) B * G, what);
+        gh = floats((long) B * Gh, what);
         logits = floats(n * V, what);
         rowLoss = floats(n, what);
         lossSum = floats(1, what);
         long inMax = Math.max(E, H);
         if (training) {
             String gw = "gradient scratch (T=" + T + ", B=" + B + ")";
-            dgx = floats(n * G, gw);
-            if (cell.separateRecurrentGrad()) dgh = floats(n * G, gw);
+            dgx = floats(n * Gi, gw);
+            if (cell.separateRecurrentGrad()) dgh = floats(n * Gh, gw);
+            if (cfg.cell().feedsInputDirectly()) dx = floats(n * H, gw);
+            if (cell.scratchWidth(H) > 0) scratch = floats((long) B * cell.scratchWidth(H), gw);
             dhNext = floats((long) B * H, gw);
             if (S == 2) dc = floats((long) B * H, gw);
             dA = floats(n * inMax, gw);
@@ -83,8 +88,9 @@ final class Workspace {
         // GEMM operand scratch (bf16) for every GEMM of this shape, so that none allocates later, in
         // particular not inside a recorded step. Forward: op A is the layer input [N,in], h_prev [B,H]
         // or the top output [N,H]; backward adds dlogits [N,V] and dgx / dgh [N,G] as op A, and the
-        // weight-gradient right operands [N,in] / [N,H].
-        ops.reserveGemmScratch(training ? n * Math.max(Math.max(V, G), inMax) : n * inMax, training ? n * inMax : 0);
+        // weight-gradient right operands [N,in] / [N,H] (or saved activations [N,savedWidth]).
+        long opA = Math.max(n * inMax, n * saved), opB = Math.max(n * inMax, n * saved);
+        ops.reserveGemmScratch(training ? Math.max(n * Math.max(V, G), opA) : opA, training ? opB : 0);
         this.T = T;
         this.B = B;
         this.N = (int) n;
@@ -106,14 +112,15 @@ final class Workspace {
 
     /** Frees every buffer (the caller synchronizes first). */
     void release() {
-        for (DeviceArray a : new DeviceArray[] {x, y, starts, emb, gh, logits, rowLoss, lossSum, dgx, dgh, dhNext, dc,
-                dA, dB, stateGrad}) {
+        for (DeviceArray a : new DeviceArray[] {x, y, starts, emb, gh, logits, rowLoss, lossSum, dgx, dgh, dx, scratch,
+                dhNext, dc, dA, dB, stateGrad}) {
             ops.free(a);
         }
         for (DeviceArray[] arr : new DeviceArray[][] {gx, gates, hs, cs, drop}) {
             if (arr != null) for (DeviceArray a : arr) ops.free(a);
         }
-        x = y = starts = emb = gh = logits = rowLoss = lossSum = dgx = dgh = dhNext = dc = dA = dB = stateGrad = null;
+        x = y = starts = emb = gh = logits = rowLoss = lossSum = dgx = dgh = dx = scratch = dhNext = dc = dA = dB = null;
+        stateGrad = null;
         gx = gates = hs = cs = drop = null;
         tokens = null;
         T = B = -1;

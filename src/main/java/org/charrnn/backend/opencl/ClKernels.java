@@ -32,6 +32,8 @@ final class ClKernels implements AutoCloseable {
     private final cl_kernel gatherU8, gatherU16, embeddingForward, embeddingBackward, embeddingBackwardVec16, addBiasRows;
     private final cl_kernel gemmTiled, gemmRows8, gemmRows16, transpose;
     private final cl_kernel lstmForward, lstmBackward, gruForward, gruBackward, rnnForward, rnnBackward;
+    private final cl_kernel mutTanhH, mutGatesForward, mutCandidateForward, mutCandidateBackward, mutGatesBackward,
+            mutTanhBackward;
     private final cl_kernel dropoutForward, dropoutBackward, softmaxXent, softmaxXentRows;
     private final cl_kernel columnSum, columnSumVec16, sumSquaresPartial, sumFinal, clipValue;
     private final cl_kernel adam, rmsprop, adagrad, sgd;
@@ -59,6 +61,12 @@ final class ClKernels implements AutoCloseable {
             gruBackward = kernel("gru_backward_step");
             rnnForward = kernel("rnn_forward_step");
             rnnBackward = kernel("rnn_backward_step");
+            mutTanhH = kernel("mut_tanh_h");
+            mutGatesForward = kernel("mut_gates_forward");
+            mutCandidateForward = kernel("mut_candidate_forward");
+            mutCandidateBackward = kernel("mut_candidate_backward");
+            mutGatesBackward = kernel("mut_gates_backward");
+            mutTanhBackward = kernel("mut_tanh_backward");
             dropoutForward = kernel("dropout_forward");
             dropoutBackward = kernel("dropout_backward");
             softmaxXent = kernel("softmax_xent");
@@ -251,6 +259,56 @@ final class ClKernels implements AutoCloseable {
                      ClBuffer dgates, int dgatesOff, int B, int H) {
         args.of(rnnBackward).mem(dhOut, dhOutOff).mem(dhNext, dhNextOff).mem(h, hOff).mem(dgates, dgatesOff).i32(B).i32(H)
                 .run1("rnn_backward_step", (long) B * H);
+    }
+
+    // ================================================================== MUT cells (mut.cl; one work-item per (b, j))
+
+    /** saved [B,5H] block 4 (=) tanh(h_prev [B,H]). */
+    void mutTanhH(ClBuffer hPrev, int hPrevOff, ClBuffer saved, int savedOff, int B, int H) {
+        args.of(mutTanhH).mem(hPrev, hPrevOff).mem(saved, savedOff).i32(B).i32(H).run1("mut_tanh_h", (long) B * H);
+    }
+
+    /** saved z, r, r*h_prev (=) from gx [B,Gi*H], gh [B,Gh*H], b_ih, b_hh, h_prev, x [B,H]. */
+    void mutGatesForward(int v, ClBuffer gx, int gxOff, ClBuffer gh, int ghOff, ClBuffer bih, int bihOff, ClBuffer bhh,
+                         int bhhOff, ClBuffer hPrev, int hPrevOff, ClBuffer x, int xOff, ClBuffer saved, int savedOff,
+                         int B, int H) {
+        args.of(mutGatesForward).i32(v).mem(gx, gxOff).mem(gh, ghOff).mem(bih, bihOff).mem(bhh, bhhOff)
+                .mem(hPrev, hPrevOff).mem(x, xOff).mem(saved, savedOff).i32(B).i32(H)
+                .run1("mut_gates_forward", (long) B * H);
+    }
+
+    /** saved n, h [B,H] (=). */
+    void mutCandidateForward(int v, ClBuffer gx, int gxOff, ClBuffer gh, int ghOff, ClBuffer bih, int bihOff,
+                             ClBuffer bhh, int bhhOff, ClBuffer hPrev, int hPrevOff, ClBuffer x, int xOff,
+                             ClBuffer saved, int savedOff, ClBuffer h, int hOff, int B, int H) {
+        args.of(mutCandidateForward).i32(v).mem(gx, gxOff).mem(gh, ghOff).mem(bih, bihOff).mem(bhh, bhhOff)
+                .mem(hPrev, hPrevOff).mem(x, xOff).mem(saved, savedOff).mem(h, hOff).i32(B).i32(H)
+                .run1("mut_candidate_forward", (long) B * H);
+    }
+
+    /** dgx, dgh z and n blocks, dx (MUT1) (=); dh_next (=) dh (1 - z). */
+    void mutCandidateBackward(int v, ClBuffer dhOut, int dhOutOff, ClBuffer dhNext, int dhNextOff, ClBuffer saved,
+                              int savedOff, ClBuffer hPrev, int hPrevOff, ClBuffer x, int xOff, ClBuffer dgx, int dgxOff,
+                              ClBuffer dgh, int dghOff, ClBuffer dx, int dxOff, int B, int H) {
+        args.of(mutCandidateBackward).i32(v).mem(dhOut, dhOutOff).mem(dhNext, dhNextOff).mem(saved, savedOff)
+                .mem(hPrev, hPrevOff).mem(x, xOff).mem(dgx, dgxOff).mem(dgh, dghOff).mem(dx, dxOff).i32(B).i32(H)
+                .run1("mut_candidate_backward", (long) B * H);
+    }
+
+    /** dgh r block and dgx r block or dx (MUT2) (=); dh_next (+=) drh r. */
+    void mutGatesBackward(int v, ClBuffer drh, int drhOff, ClBuffer saved, int savedOff, ClBuffer hPrev, int hPrevOff,
+                          ClBuffer dhNext, int dhNextOff, ClBuffer dgx, int dgxOff, ClBuffer dgh, int dghOff,
+                          ClBuffer dx, int dxOff, int B, int H) {
+        args.of(mutGatesBackward).i32(v).mem(drh, drhOff).mem(saved, savedOff).mem(hPrev, hPrevOff)
+                .mem(dhNext, dhNextOff).mem(dgx, dgxOff).mem(dgh, dghOff).mem(dx, dxOff).i32(B).i32(H)
+                .run1("mut_gates_backward", (long) B * H);
+    }
+
+    /** dh_next (+=) dth (1 - th^2). */
+    void mutTanhBackward(ClBuffer dth, int dthOff, ClBuffer saved, int savedOff, ClBuffer dhNext, int dhNextOff, int B,
+                         int H) {
+        args.of(mutTanhBackward).mem(dth, dthOff).mem(saved, savedOff).mem(dhNext, dhNextOff).i32(B).i32(H)
+                .run1("mut_tanh_backward", (long) B * H);
     }
 
     // ================================================================== dropout

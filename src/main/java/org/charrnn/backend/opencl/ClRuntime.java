@@ -28,7 +28,7 @@ final class ClRuntime {
 
     /** Kernel files, concatenated after common/cell_math.h into one program. */
     static final List<String> KERNEL_FILES = List.of(
-            "embedding.cl", "lstm.cl", "gru.cl", "rnn.cl", "loss.cl", "dropout.cl", "reduce.cl", "optim.cl", "gemm.cl");
+            "embedding.cl", "lstm.cl", "gru.cl", "rnn.cl", "mut.cl", "loss.cl", "dropout.cl", "reduce.cl", "optim.cl", "gemm.cl");
 
     static final String BUILD_OPTIONS = "-cl-std=CL1.2 -DCR_MAX_WG=256";
 

@@ -9,6 +9,7 @@ import org.charrnn.backend.device.DeviceArray;
 import org.charrnn.backend.device.DeviceOps;
 import org.charrnn.backend.device.Ref;
 import org.charrnn.backend.device.TokenBytes;
+import org.charrnn.backend.device.WeightRows;
 import org.charrnn.data.TokenSequence;
 import org.charrnn.model.ModelConfig;
 import org.charrnn.model.ParamLayout;
@@ -139,16 +140,20 @@ final class OpenClOps implements DeviceOps {
         k.gemm(transA, transB, M, N, K, alpha, cl(A), off(A), lda, cl(B), off(B), ldb, beta, cl(C), off(C), ldc);
     }
 
-    /** A W^T from the transposed copy where the device's GEMM wants B untransposed, else transB on the parameters. */
+    /**
+     * A W^T from the transposed copy where the device's GEMM wants B untransposed (rows r.. of W
+     * [R,C] are columns r.. of W^T [C,R]), else transB on the parameters.
+     */
     @Override
-    public void gemmWeight(boolean transW, int M, int N, int K, float alpha, Ref A, int lda, long w, int ldw, float beta,
+    public void gemmWeight(boolean transW, int M, int N, int K, float alpha, Ref A, int lda, WeightRows w, float beta,
                            Ref C, int ldc) {
-        int wOff = Math.toIntExact(w);
         if (transW && weightsT != null) {
             refreshTransposedWeights();
-            k.gemm(false, false, M, N, K, alpha, cl(A), off(A), lda, weightsT, wOff, N, beta, cl(C), off(C), ldc);
+            k.gemm(false, false, M, N, K, alpha, cl(A), off(A), lda, weightsT, Math.toIntExact(w.offset() + w.first()),
+                    w.rows(), beta, cl(C), off(C), ldc);
         } else {
-            k.gemm(false, transW, M, N, K, alpha, cl(A), off(A), lda, params, wOff, ldw, beta, cl(C), off(C), ldc);
+            k.gemm(false, transW, M, N, K, alpha, cl(A), off(A), lda, params, Math.toIntExact(w.rowOffset()), w.cols(),
+                    beta, cl(C), off(C), ldc);
         }
     }
 
@@ -242,6 +247,42 @@ final class OpenClOps implements DeviceOps {
     @Override
     public void rnnBackward(Ref dhOut, Ref dhNext, Ref h, Ref dgates, int B, int H) {
         k.rnnBackward(cl(dhOut), off(dhOut), cl(dhNext), off(dhNext), cl(h), off(h), cl(dgates), off(dgates), B, H);
+    }
+
+    @Override
+    public void mutTanhH(Ref hPrev, Ref saved, int B, int H) {
+        k.mutTanhH(cl(hPrev), off(hPrev), cl(saved), off(saved), B, H);
+    }
+
+    @Override
+    public void mutGatesForward(int v, Ref gx, Ref gh, Ref bih, Ref bhh, Ref hPrev, Ref x, Ref saved, int B, int H) {
+        k.mutGatesForward(v, cl(gx), off(gx), cl(gh), off(gh), cl(bih), off(bih), cl(bhh), off(bhh), cl(hPrev), off(hPrev),
+                cl(x), off(x), cl(saved), off(saved), B, H);
+    }
+
+    @Override
+    public void mutCandidateForward(int v, Ref gx, Ref gh, Ref bih, Ref bhh, Ref hPrev, Ref x, Ref saved, Ref h, int B,
+                                    int H) {
+        k.mutCandidateForward(v, cl(gx), off(gx), cl(gh), off(gh), cl(bih), off(bih), cl(bhh), off(bhh), cl(hPrev),
+                off(hPrev), cl(x), off(x), cl(saved), off(saved), cl(h), off(h), B, H);
+    }
+
+    @Override
+    public void mutCandidateBackward(int v, Ref dhOut, Ref dhNext, Ref saved, Ref hPrev, Ref x, Ref dgx, Ref dgh, Ref dx,
+                                     int B, int H) {
+        k.mutCandidateBackward(v, cl(dhOut), off(dhOut), cl(dhNext), off(dhNext), cl(saved), off(saved), cl(hPrev),
+                off(hPrev), cl(x), off(x), cl(dgx), off(dgx), cl(dgh), off(dgh), cl(dx), off(dx), B, H);
+    }
+
+    @Override
+    public void mutGatesBackward(int v, Ref drh, Ref saved, Ref hPrev, Ref dhNext, Ref dgx, Ref dgh, Ref dx, int B, int H) {
+        k.mutGatesBackward(v, cl(drh), off(drh), cl(saved), off(saved), cl(hPrev), off(hPrev), cl(dhNext), off(dhNext),
+                cl(dgx), off(dgx), cl(dgh), off(dgh), cl(dx), off(dx), B, H);
+    }
+
+    @Override
+    public void mutTanhBackward(Ref dth, Ref saved, Ref dhNext, int B, int H) {
+        k.mutTanhBackward(cl(dth), off(dth), cl(saved), off(saved), cl(dhNext), off(dhNext), B, H);
     }
 
     @Override

@@ -28,6 +28,7 @@ import org.charrnn.model.ModelConfig;
 import org.charrnn.model.ParamLayout;
 import org.charrnn.verify.Tolerances;
 import org.charrnn.verify.Verifier;
+import org.charrnn.testutil.Models;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -146,7 +147,7 @@ class CudaBf16Test {
     @ParameterizedTest
     @EnumSource(CellType.class)
     void bf16TrainingTracksFp32(CellType cell) {
-        ModelConfig cfg = new ModelConfig(cell, 20, 16, 64, 2, 0.1);
+        ModelConfig cfg = Models.config(cell, 20, 16, 64, 2, 0.1);
         BackendOptions opt = BackendOptions.defaults().withDropoutSeed(9);
         Run fp32, bf16;
         try (Backend a = new CudaBackend(cfg, opt.withPrecision(Precision.FP32))) { fp32 = train(a, cfg, 60); }
@@ -163,7 +164,7 @@ class CudaBf16Test {
     @ParameterizedTest
     @EnumSource(CellType.class)
     void bf16GraphReplayEqualsEagerLaunches(CellType cell) {
-        ModelConfig cfg = new ModelConfig(cell, 23, 9, 45, 2, 0.25);
+        ModelConfig cfg = Models.config(cell, 23, 9, 45, 2, 0.25);
         BackendOptions opt = BackendOptions.defaults().withDropoutSeed(77).withPrecision(Precision.BF16);
         Run graph, eager;
         try (Backend g = new CudaBackend(cfg, opt.withCudaGraph(true))) { graph = train(g, cfg, 12); }

@@ -22,6 +22,7 @@ import org.charrnn.model.Init;
 import org.charrnn.model.ModelConfig;
 import org.charrnn.model.ParamLayout;
 import org.charrnn.verify.Tolerances;
+import org.charrnn.testutil.Models;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -67,7 +68,7 @@ class CudaGraphTest {
     @ParameterizedTest
     @EnumSource(CellType.class)
     void graphReplayEqualsEagerAndTracksReference(CellType cell) {
-        ModelConfig cfg = new ModelConfig(cell, 23, 9, 45, 2, 0.25);
+        ModelConfig cfg = Models.config(cell, 23, 9, 45, 2, 0.25);
         BackendOptions opt = BackendOptions.defaults().withDropoutSeed(77).withThreads(1);
         Run graph, eager, ref;
         try (Backend g = new CudaBackend(cfg, opt.withCudaGraph(true))) { graph = train(g, cfg, 5, 4, 6); }
@@ -87,7 +88,7 @@ class CudaGraphTest {
     @ParameterizedTest
     @EnumSource(CellType.class)
     void tf32StaysCloseToFp32(CellType cell) {
-        ModelConfig cfg = new ModelConfig(cell, 40, 32, 96, 2, 0.0);
+        ModelConfig cfg = Models.config(cell, 40, 32, 96, 2, 0.0);
         BackendOptions opt = BackendOptions.defaults().withDropoutSeed(3);
         Run fp32, tf32;
         try (Backend a = new CudaBackend(cfg, opt.withPrecision(Precision.FP32))) { fp32 = train(a, cfg, 9, 8, 10); }
