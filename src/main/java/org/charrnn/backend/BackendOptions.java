@@ -1,5 +1,8 @@
 package org.charrnn.backend;
 
+import java.util.Objects;
+import java.util.function.Consumer;
+
 /**
  * Knobs every backend accepts (each ignores those that do not apply to it).
  *
@@ -8,16 +11,32 @@ package org.charrnn.backend;
  * @param cudaGraph   capture and replay whole training steps as CUDA graphs (CUDA only)
  * @param dropoutSeed seed of the counter-based dropout masks (the run's --seed)
  * @param threads     CPU threads for the reference backend (0 = all cores)
+ * @param log         where a backend reports what the user should know (fallbacks, warnings): one
+ *                    line per call; backends never write to the console themselves
  */
-public record BackendOptions(Precision precision, int device, boolean cudaGraph, long dropoutSeed, int threads) {
+public record BackendOptions(Precision precision, int device, boolean cudaGraph, long dropoutSeed, int threads,
+                             Consumer<String> log) {
 
-    public static BackendOptions defaults() {
-        return new BackendOptions(Precision.FP32, -1, true, 42, 0);
+    /** The log of {@link #defaults()}: standard error, each line prefixed "charrnn: ". */
+    public static final Consumer<String> STDERR = line -> System.err.println("charrnn: " + line);
+
+    public BackendOptions {
+        Objects.requireNonNull(precision, "precision");
+        Objects.requireNonNull(log, "log");
     }
 
-    public BackendOptions withPrecision(Precision p) { return new BackendOptions(p, device, cudaGraph, dropoutSeed, threads); }
-    public BackendOptions withDevice(int d) { return new BackendOptions(precision, d, cudaGraph, dropoutSeed, threads); }
-    public BackendOptions withCudaGraph(boolean g) { return new BackendOptions(precision, device, g, dropoutSeed, threads); }
-    public BackendOptions withDropoutSeed(long s) { return new BackendOptions(precision, device, cudaGraph, s, threads); }
-    public BackendOptions withThreads(int t) { return new BackendOptions(precision, device, cudaGraph, dropoutSeed, t); }
+    public BackendOptions(Precision precision, int device, boolean cudaGraph, long dropoutSeed, int threads) {
+        this(precision, device, cudaGraph, dropoutSeed, threads, STDERR);
+    }
+
+    public static BackendOptions defaults() {
+        return new BackendOptions(Precision.FP32, -1, true, 42, 0, STDERR);
+    }
+
+    public BackendOptions withPrecision(Precision p) { return new BackendOptions(p, device, cudaGraph, dropoutSeed, threads, log); }
+    public BackendOptions withDevice(int d) { return new BackendOptions(precision, d, cudaGraph, dropoutSeed, threads, log); }
+    public BackendOptions withCudaGraph(boolean g) { return new BackendOptions(precision, device, g, dropoutSeed, threads, log); }
+    public BackendOptions withDropoutSeed(long s) { return new BackendOptions(precision, device, cudaGraph, s, threads, log); }
+    public BackendOptions withThreads(int t) { return new BackendOptions(precision, device, cudaGraph, dropoutSeed, t, log); }
+    public BackendOptions withLog(Consumer<String> l) { return new BackendOptions(precision, device, cudaGraph, dropoutSeed, threads, l); }
 }

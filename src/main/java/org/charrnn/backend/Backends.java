@@ -56,6 +56,7 @@ public final class Backends {
     /** As {@link #create(String, ModelConfig, BackendOptions, Consumer)}, judging "auto" for {@code workload}. */
     public static Backend create(String kind, ModelConfig config, BackendOptions options, Workload workload,
                                  Consumer<String> log) {
+        options = options.withLog(log);   // the backend reports through the same log as this choice
         Backend b;
         if (kind == null || kind.equalsIgnoreCase("auto")) {
             b = createAuto(config, options, workload, log);

@@ -700,50 +700,6 @@ public final class ReferenceBackend implements Backend {
         return Arrays.copyOf(w.logits, st.batch * cfg.vocabSize());
     }
 
-    // ====================================================================== tracing (visualisation)
-
-    /**
-     * Per-character activations of one stream, for visualising cells.
-     *
-     * @param cells per layer [T,H]: tanh(c_t) for LSTM, h_t for GRU and RNN, after reading symbol t
-     * @param probs [T,V] the model's next-symbol distribution after reading symbol t
-     */
-    public record Trace(int length, double[][] cells, double[] probs) {}
-
-    /**
-     * Feeds {@code tokens} one stream (B = 1) from {@code state} (advanced in place) without
-     * dropout and records every layer's cell activations and the next-symbol probabilities.
-     */
-    public Trace trace(RnnState state, int[] tokens) {
-        State st = (State) state;
-        if (st.batch != 1) throw new IllegalArgumentException("trace needs a state of batch 1");
-        int T = tokens.length, H = cfg.hidden(), L = cfg.layers(), V = cfg.vocabSize();
-        double[][] cells = new double[L][T * H];
-        double[] probs = new double[T * V];
-        Workspace w = infer;
-        final int chunk = 256;
-        for (int from = 0; from < T; from += chunk) {
-            int n = Math.min(chunk, T - from);
-            w.ensure(n, 1, false);
-            for (int t = 0; t < n; t++) {
-                int tok = tokens[from + t];
-                if (tok < 0 || tok >= V) throw new IllegalArgumentException("token out of range: " + tok);
-                w.x[t] = tok;
-                w.y[t] = 0;
-            }
-            runForward(w, st.v);
-            for (int l = 0; l < L; l++) {
-                for (int t = 0; t < n; t++) {
-                    int src = (t + 1) * H, dst = (from + t) * H;
-                    for (int j = 0; j < H; j++)
-                        cells[l][dst + j] = cfg.cell() == CellType.LSTM ? Math.tanh(w.cs[l][src + j]) : w.hs[l][src + j];
-                }
-            }
-            System.arraycopy(w.probs, 0, probs, from * V, n * V);
-        }
-        return new Trace(T, cells, probs);
-    }
-
     // ====================================================================== helpers
 
     private static double sigmoid(double x) { return 1.0 / (1.0 + Math.exp(-x)); }

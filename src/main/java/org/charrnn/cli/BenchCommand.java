@@ -29,7 +29,7 @@ import org.charrnn.bench.Compare;
 import org.charrnn.bench.Grids;
 import org.charrnn.bench.JsonRows;
 import org.charrnn.bench.Table;
-import org.charrnn.io.AtomicFile;
+import org.charrnn.util.AtomicFile;
 import org.charrnn.model.CellType;
 import org.charrnn.util.ProgressBar;
 import org.charrnn.util.UserError;

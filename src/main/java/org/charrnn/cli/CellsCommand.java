@@ -8,8 +8,11 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import org.charrnn.backend.Backend;
+import org.charrnn.backend.Backends;
 import org.charrnn.io.Checkpoint;
 import org.charrnn.util.UserError;
 import org.charrnn.viz.CellsPage;
@@ -22,6 +25,7 @@ import org.charrnn.viz.TextFeatures;
                 + "best with features of the text (quotes, comments, line position, nesting depth, if conditions, strings).",
                 "Layers and cells count from 0."})
 public final class CellsCommand implements Callable<Integer> {
+    @Mixin BackendOptionsMixin backendOptions;
     @Option(names = "--checkpoint", required = true, description = "A .safetensors checkpoint, or a run directory (its best checkpoint).") Path checkpoint;
     @Option(names = "--text", required = true, description = "The text to run the model over (UTF-8).") Path text;
     @Option(names = "--out", defaultValue = "cells.html", description = "The HTML page to write.") Path out;
@@ -60,7 +64,12 @@ public final class CellsCommand implements Callable<Integer> {
         } else {
             sel = CellsPage.Selection.top(l, top != null ? top : 5);
         }
-        CellsPage.Analysis a = CellsPage.analyse(model, enc, sel, fs, perFeature);
+        CellsPage.check(model, enc, sel, perFeature);   // bad requests fail before a backend starts
+        CellsPage.Analysis a;
+        try (Backend backend = Backends.create(backendOptions.backend, model.config().withDropout(0),
+                backendOptions.options(0), new Backends.Workload(1, 1), line -> System.err.println(line))) {
+            a = CellsPage.analyse(model, backend, enc, sel, fs, perFeature);
+        }
         CellsPage.write(out, a, text.getFileName().toString());
         List<String> best = new ArrayList<>();
         for (CellsPage.FeatureResult f : a.features())

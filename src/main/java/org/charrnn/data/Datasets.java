@@ -15,7 +15,7 @@ import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Map;
-import org.charrnn.io.AtomicFile;
+import org.charrnn.util.AtomicFile;
 import org.charrnn.util.Progress;
 import org.charrnn.util.UserError;
 

@@ -28,7 +28,7 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.compressors.bzip2.BZip2CompressorInputStream;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
 import org.apache.commons.compress.compressors.xz.XZCompressorInputStream;
-import org.charrnn.io.AtomicFile;
+import org.charrnn.util.AtomicFile;
 import org.charrnn.util.Progress;
 import org.charrnn.util.UserError;
 

@@ -14,7 +14,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.HexFormat;
 
-import org.charrnn.io.AtomicFile;
+import org.charrnn.util.AtomicFile;
 
 /**
  * The on-disk cache of an encoded corpus: {@code <cacheDir>/encoded/<key hash>.tokens}, where the

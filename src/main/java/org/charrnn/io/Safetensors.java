@@ -21,6 +21,7 @@ import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 
 import org.charrnn.util.UserError;
+import org.charrnn.util.AtomicFile;
 
 /**
  * Minimal safetensors reader and writer (the format of huggingface/safetensors): an 8-byte

@@ -304,7 +304,7 @@ public final class Trainer implements AutoCloseable {
         if (cfg.reporting().sampleLength() > 0) {
             sample = new Sampler(backend, data.vocabulary()).sampleText("",
                     new SampleOptions(cfg.reporting().sampleLength(), cfg.reporting().sampleTemperature(), 0, 1.0, false, cfg.seed() + it));
-            org.charrnn.io.AtomicFile.writeString(Checkpoint.samplePath(file), sample);
+            org.charrnn.util.AtomicFile.writeString(Checkpoint.samplePath(file), sample);
         }
         opts.log().accept(String.format(Locale.ROOT, "checkpoint %s (iteration %d%s)", file, it,
                 Double.isNaN(valLoss) ? "" : String.format(Locale.ROOT, ", val loss %.4f", valLoss)));
@@ -369,7 +369,7 @@ public final class Trainer implements AutoCloseable {
     private void writeConfig(Path out) {
         RunConfig run = new RunConfig(cfg, model.vocabSize(), data.description(), backend.name(), backend.deviceName());
         try {
-            org.charrnn.io.AtomicFile.writeString(out.resolve(RunConfig.FILE), run.toJson() + "\n");
+            org.charrnn.util.AtomicFile.writeString(out.resolve(RunConfig.FILE), run.toJson() + "\n");
         } catch (IOException e) {
             throw new UserError("cannot write to " + out + ": " + e.getMessage(), e);
         }

@@ -12,12 +12,11 @@ import java.util.Map;
 import com.google.gson.Gson;
 import com.google.gson.JsonArray;
 
-import org.charrnn.backend.BackendOptions;
-import org.charrnn.backend.ReferenceBackend;
+import org.charrnn.backend.Backend;
 import org.charrnn.backend.RnnState;
 import org.charrnn.data.Encoding;
 import org.charrnn.data.Vocabulary;
-import org.charrnn.io.AtomicFile;
+import org.charrnn.util.AtomicFile;
 import org.charrnn.io.Checkpoint;
 import org.charrnn.model.CellType;
 import org.charrnn.util.UserError;
@@ -64,7 +63,7 @@ public final class CellsPage {
     }
 
     /** Everything the page shows. */
-    public record Analysis(Checkpoint.Model model, Encoded text, ReferenceBackend.Trace trace,
+    public record Analysis(Checkpoint.Model model, Encoded text, Trace trace,
                           List<Cell> chosen, List<FeatureResult> features) {}
 
     /** Maps text to vocabulary indices; at most {@code maxChars} symbols are kept. */
@@ -94,10 +93,10 @@ public final class CellsPage {
     }
 
     /**
-     * Runs the model over the text from a zero state, picks the cells of {@code sel} and, unless
-     * {@code perFeature} is 0, the {@code perFeature} best cells of all layers for each feature.
+     * Checks the request against the model and text (one-line UserErrors) and returns the cells
+     * {@code sel} names explicitly (empty for --top).
      */
-    public static Analysis analyse(Checkpoint.Model model, Encoded text, Selection sel, List<Feature> features, int perFeature) {
+    public static List<Cell> check(Checkpoint.Model model, Encoded text, Selection sel, int perFeature) {
         int L = model.config().layers(), H = model.config().hidden();
         if (text.length() == 0) throw new UserError("the text has no characters of the model's vocabulary");
         if (sel.layer() < 0 || sel.layer() >= L)
@@ -115,12 +114,22 @@ public final class CellsPage {
         } else if (sel.top() < 0) {
             throw new UserError("--top must be at least 0, got " + sel.top());
         }
-        ReferenceBackend.Trace trace;
-        try (ReferenceBackend backend = new ReferenceBackend(model.config(), BackendOptions.defaults())) {
-            backend.setParameters(model.params());
-            try (RnnState state = backend.newState(1)) {
-                trace = backend.trace(state, text.tokens());
-            }
+        return chosen;
+    }
+
+    /**
+     * Runs the model on {@code backend} (one of the model's config; its parameters are set here)
+     * over the text from a zero state, picks the cells of {@code sel} and, unless {@code perFeature}
+     * is 0, the {@code perFeature} best cells of all layers for each feature.
+     */
+    public static Analysis analyse(Checkpoint.Model model, Backend backend, Encoded text, Selection sel,
+                                   List<Feature> features, int perFeature) {
+        List<Cell> chosen = check(model, text, sel, perFeature);
+        int H = model.config().hidden();
+        Trace trace;
+        backend.setParameters(model.params());
+        try (RnnState state = backend.newState(1)) {
+            trace = Trace.of(backend, state, text.tokens());
         }
         if (sel.cells() == null) chosen.addAll(CellSearch.mostActive(trace.cells(), H, sel.layer(), sel.top()));
         List<FeatureResult> results = new ArrayList<>();

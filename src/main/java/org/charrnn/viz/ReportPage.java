@@ -19,7 +19,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
-import org.charrnn.io.AtomicFile;
+import org.charrnn.util.AtomicFile;
 import org.charrnn.io.Checkpoint;
 import org.charrnn.io.Safetensors;
 import org.charrnn.util.UserError;

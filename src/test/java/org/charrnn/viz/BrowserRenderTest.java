@@ -98,7 +98,11 @@ class BrowserRenderTest {
     void cellsPageRendersShadedText() throws Exception {
         Checkpoint.Model m = Checkpoint.loadModel(Checkpoint.resolveModel(run));
         CellsPage.Encoded e = CellsPage.encode(m.vocabulary(), VizFixtures.code(1500, 21).getBytes(StandardCharsets.UTF_8), 1500);
-        CellsPage.Analysis a = CellsPage.analyse(m, e, CellsPage.Selection.top(0, 3), List.of(TextFeatures.Feature.values()), 2);
+        CellsPage.Analysis a;
+        try (org.charrnn.backend.ReferenceBackend b = new org.charrnn.backend.ReferenceBackend(m.config(),
+                org.charrnn.backend.BackendOptions.defaults())) {
+            a = CellsPage.analyse(m, b, e, CellsPage.Selection.top(0, 3), List.of(TextFeatures.Feature.values()), 2);
+        }
         Path html = dir.resolve("cells.html");
         CellsPage.write(html, a, "code.c");
         Stats s = stats(screenshot(html, "cells"));

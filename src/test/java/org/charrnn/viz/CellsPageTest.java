@@ -52,11 +52,11 @@ class CellsPageTest {
         Files.writeString(textFile, text + "int x;\n", StandardCharsets.UTF_8);
     }
 
-    private static ReferenceBackend.Trace trace(Checkpoint.Model m, int[] tokens) {
+    private static Trace trace(Checkpoint.Model m, int[] tokens) {
         try (ReferenceBackend b = new ReferenceBackend(m.config(), BackendOptions.defaults())) {
             b.setParameters(m.params());
             try (RnnState s = b.newState(1)) {
-                return b.trace(s, tokens);
+                return Trace.of(b, s, tokens);
             }
         }
     }
@@ -66,7 +66,7 @@ class CellsPageTest {
     }
 
     /** Every span of the block: its index, its character and its value, against the trace. */
-    private static void assertBlockMatches(Element block, Cell cell, ReferenceBackend.Trace tr, int H, int[] symbols) {
+    private static void assertBlockMatches(Element block, Cell cell, Trace tr, int H, int[] symbols) {
         assertEquals(Integer.toString(cell.layer()), block.attr("data-layer"));
         assertEquals(Integer.toString(cell.index()), block.attr("data-cell"));
         Elements spans = block.select("span.c");
@@ -96,7 +96,7 @@ class CellsPageTest {
         Checkpoint.Model m = Checkpoint.loadModel(Checkpoint.resolveModel(lstmRun));
         int[] symbols = TextFeatures.codePoints(text);
         int[] tokens = m.vocabulary().encodePrime(text);
-        ReferenceBackend.Trace tr = trace(m, tokens);
+        Trace tr = trace(m, tokens);
         int H = m.config().hidden();
 
         Elements chosen = doc.select("#chosen .block");
@@ -156,7 +156,7 @@ class CellsPageTest {
         Document doc = Jsoup.parse(out.toFile(), "UTF-8");
         Checkpoint.Model m = Checkpoint.loadModel(Checkpoint.resolveModel(gruRun));
         String head = text.substring(0, 300);
-        ReferenceBackend.Trace tr = trace(m, m.vocabulary().encodePrime(head));
+        Trace tr = trace(m, m.vocabulary().encodePrime(head));
         List<Cell> expect = CellSearch.mostActive(tr.cells(), 16, 0, 4);
         Elements blocks = doc.select("#chosen .block");
         assertEquals(4, blocks.size());
@@ -223,5 +223,25 @@ class CellsPageTest {
         Files.writeString(empty, "\u20ac");
         CliRun.of("cells", "--checkpoint", ck, "--text", empty.toString(), "--out", out).assertOneLineError("no characters of the model's vocabulary");
         assertFalse(Files.exists(Path.of(out)));
+    }
+
+    /** The trace goes through the Backend API: OpenCL (where present) records what the reference does. */
+    @Test
+    void traceIsTheSameOnAnyBackend() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(new org.charrnn.backend.opencl.OpenClBackendProvider().probe().available(),
+                "no OpenCL device");
+        Checkpoint.Model m = Checkpoint.loadModel(Checkpoint.resolveModel(lstmRun));
+        int[] tokens = m.vocabulary().encodePrime(text.substring(0, 200));
+        Trace ref = trace(m, tokens), cl;
+        try (org.charrnn.backend.Backend b = new org.charrnn.backend.opencl.OpenClBackend(m.config(), BackendOptions.defaults())) {
+            b.setParameters(m.params());
+            try (RnnState s = b.newState(1)) {
+                cl = Trace.of(b, s, tokens);
+            }
+        }
+        for (int l = 0; l < ref.cells().length; l++)
+            for (int i = 0; i < ref.cells()[l].length; i++)
+                assertEquals(ref.cells()[l][i], cl.cells()[l][i], 1e-4 + 1e-4 * Math.abs(ref.cells()[l][i]), "layer " + l + " at " + i);
+        for (int i = 0; i < ref.probs().length; i++) assertEquals(ref.probs()[i], cl.probs()[i], 1e-5 + 1e-4 * ref.probs()[i]);
     }
 }

@@ -1,5 +1,6 @@
 package org.charrnn.backend.cuda;
 
+import java.util.function.Consumer;
 import java.util.function.IntSupplier;
 
 import jcuda.driver.CUgraph;
@@ -20,6 +21,7 @@ final class CudaGraphs implements AutoCloseable {
 
     private final CUstream stream;
     private final IntSupplier gemmGeneration;
+    private final Consumer<String> log;
     private CUgraph graph;
     private CUgraphExec exec;
     private Key graphKey, warmKey;
@@ -28,9 +30,10 @@ final class CudaGraphs implements AutoCloseable {
 
     private record Key(Object step, int gemmGeneration) {}
 
-    CudaGraphs(CUstream stream, IntSupplier gemmGeneration) {
+    CudaGraphs(CUstream stream, IntSupplier gemmGeneration, Consumer<String> log) {
         this.stream = stream;
         this.gemmGeneration = gemmGeneration;
+        this.log = log;
     }
 
     /** Runs {@code step}: replayed from the graph captured for {@code stepKey}, else eagerly (capturing once warm). */
@@ -59,7 +62,7 @@ final class CudaGraphs implements AutoCloseable {
             // The step's work did not run (capture only records it): run it eagerly, and keep
             // running steps eagerly rather than failing every later step on the same capture.
             failed = true;
-            System.err.println("charrnn: warning: CUDA-graph capture failed (" + CudaRuntime.oneLine(failure)
+            log.accept("warning: CUDA-graph capture failed (" + CudaRuntime.oneLine(failure)
                     + "); training continues without graphs");
             step.run();
             return;

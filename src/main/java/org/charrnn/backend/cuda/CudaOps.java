@@ -99,8 +99,8 @@ final class CudaOps implements DeviceOps {
                         + CudaRuntime.computeCapability(device) + "): " + CudaRuntime.oneLine(e), e);
             }
             DeviceBuffer.resetPeak();
-            gemm = Gemm.create(kernels, stream, precision, model);
-            graphs = new CudaGraphs(stream, gemm::generation);
+            gemm = Gemm.create(kernels, stream, precision, model, options.log());
+            graphs = new CudaGraphs(stream, gemm::generation, options.log());
             partial = (DeviceBuffer) alloc(4L * Kernels.MAX_PARTIALS, "norm partial sums");
             scalars = (DeviceBuffer) alloc(4L * 4, "step scalars");
             ok = true;

@@ -1,5 +1,7 @@
 package org.charrnn.backend.cuda;
 
+import java.util.function.Consumer;
+
 import jcuda.Pointer;
 import jcuda.cudaDataType;
 import jcuda.driver.CUdeviceptr;
@@ -74,8 +76,8 @@ final class Gemm implements AutoCloseable {
     }
 
     /** cuBLAS on {@code stream}, or the tiled kernel with one warning line when libcublas cannot be used. */
-    static Gemm create(Kernels kernels, CUstream stream, Precision precision, String model) {
-        if (Boolean.getBoolean(FORCE_TILED)) return tiled(kernels, stream, precision, model);
+    static Gemm create(Kernels kernels, CUstream stream, Precision precision, String model, Consumer<String> log) {
+        if (Boolean.getBoolean(FORCE_TILED)) return tiled(kernels, stream, precision, model, log);
         cublasHandle h = new cublasHandle();
         boolean created = false;
         DeviceBuffer ws = null;
@@ -103,15 +105,15 @@ final class Gemm implements AutoCloseable {
             if (created) {
                 try { JCublas2.cublasDestroy(h); } catch (Throwable ignored) { /* already failing */ }
             }
-            System.err.println("charrnn: warning: cuBLAS unavailable (" + CudaRuntime.oneLine(t)
+            log.accept("warning: cuBLAS unavailable (" + CudaRuntime.oneLine(t)
                     + "); using the slower gemm_tiled kernel");
-            return tiled(kernels, stream, precision, model);
+            return tiled(kernels, stream, precision, model, log);
         }
     }
 
-    private static Gemm tiled(Kernels kernels, CUstream stream, Precision precision, String model) {
+    private static Gemm tiled(Kernels kernels, CUstream stream, Precision precision, String model, Consumer<String> log) {
         if (precision == Precision.BF16)
-            System.err.println("charrnn: warning: --precision bf16 needs cuBLAS; gemm_tiled computes the GEMMs in fp32");
+            log.accept("warning: --precision bf16 needs cuBLAS; gemm_tiled computes the GEMMs in fp32");
         return new Gemm(kernels, stream, null, null, false, "gemm_tiled", model);
     }
 

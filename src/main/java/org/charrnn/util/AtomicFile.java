@@ -1,4 +1,4 @@
-package org.charrnn.io;
+package org.charrnn.util;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
