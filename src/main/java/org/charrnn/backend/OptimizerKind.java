@@ -21,6 +21,7 @@ public enum OptimizerKind {
     SGD(1e-1, List.of("momentum_buffer"));
 
     private final double defaultLr;
+    @SuppressWarnings("ImmutableEnumChecker") // List.of: unmodifiable
     private final List<String> slots;
 
     OptimizerKind(double defaultLr, List<String> slots) {

@@ -426,7 +426,7 @@ public final class ReferenceBackend implements Backend {
     public void backward() {
         if (!haveTrainingForward) throw new IllegalStateException("backward() needs a preceding training forward");
         Workspace w = train;
-        int T = w.T, B = w.B, N = w.N, H = cfg.hidden(), L = cfg.layers(), V = cfg.vocabSize();
+        int B = w.B, N = w.N, H = cfg.hidden(), L = cfg.layers(), V = cfg.vocabSize();
         int S = cfg.cell().stateVectors();
         if (stateGrad.length != L * S * B * H) stateGrad = new double[L * S * B * H];
 
@@ -630,7 +630,7 @@ public final class ReferenceBackend implements Backend {
         Runnable update = switch (o.kind()) {   // an expression: every optimizer kind is handled
             case ADAM -> () -> {
                 double[] m = slots[0], v = slots[1];
-                double bc1 = 1 - Math.pow(o.beta1(), t), bc2 = 1 - Math.pow(o.beta2(), t);
+                double bc1 = 1 - Math.pow(o.beta1(), (double) t), bc2 = 1 - Math.pow(o.beta2(), (double) t);
                 for (int i = 0; i < p.length; i++) {
                     double gi = g[i] + wd * p[i];
                     m[i] = o.beta1() * m[i] + (1 - o.beta1()) * gi;

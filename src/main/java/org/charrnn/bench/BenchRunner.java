@@ -37,6 +37,8 @@ import org.charrnn.util.UserError;
 public final class BenchRunner {
 
     /**
+     * What one benchmark row runs.
+     *
      * @param steps      timed plain steps (>= 1)
      * @param warmup     untimed steps first (>= 0)
      * @param splitSteps instrumented steps for the phase split (>= 0; 0 leaves the split NaN)
@@ -117,7 +119,7 @@ public final class BenchRunner {
                 return new BenchResult("charrnn-" + b.name(), b.name(), b.deviceName(), b.precision().id(),
                         cudaGraph && b.name().equals("cuda"), spec, s.steps(), s.warmup(),
                         Stats.median(ms), Stats.min(ms), Stats.median(fw), Stats.median(bw), Stats.median(up),
-                        s.splitSteps(), peak, memKind, Runtime.version().toString(), LocalDate.now().toString());
+                        s.splitSteps(), peak, memKind, Runtime.version().toString(), LocalDate.now(java.time.ZoneOffset.UTC).toString());
             }
         }
     }

@@ -87,10 +87,10 @@ public final class Chart {
         return sb.toString();
     }
 
-    private static void panel(StringBuilder sb, PanelKey key, Map<String, TreeMap<Integer, Double>> series,
+    private static void panel(StringBuilder sb, PanelKey key, Map<String, ? extends java.util.SortedMap<Integer, Double>> series,
                               Map<String, String> colour, int px, int py, int lo, int hi) {
         TreeSet<Integer> hs = new TreeSet<>();
-        for (TreeMap<Integer, Double> s : series.values()) hs.addAll(s.keySet());
+        for (java.util.SortedMap<Integer, Double> s : series.values()) hs.addAll(s.keySet());
         double xLo = log2(hs.first()) - 0.5, xHi = log2(hs.last()) + 0.5;
         sb.append(f("<g class=\"panel\" data-panel=\"%s\">\n", esc(key.title())));
         sb.append(f("<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#fafafa\" stroke=\"#999\"/>\n",
@@ -108,7 +108,7 @@ public final class Chart {
             sb.append(f("<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" fill=\"#444\">%d</text>\n", x, py + PANEL_H + 15, h));
         }
         sb.append(f("<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" fill=\"#444\">H</text>\n", px + PANEL_W / 2, py + PANEL_H + 30));
-        for (Map.Entry<String, TreeMap<Integer, Double>> s : series.entrySet()) {
+        for (Map.Entry<String, ? extends java.util.SortedMap<Integer, Double>> s : series.entrySet()) {
             String c = colour.get(s.getKey());
             sb.append(f("<g class=\"series\" data-series=\"%s\">", esc(s.getKey())));
             StringBuilder pts = new StringBuilder();

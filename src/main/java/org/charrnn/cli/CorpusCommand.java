@@ -85,6 +85,7 @@ public final class CorpusCommand implements Callable<Integer> {
         boolean quiet;
 
         @Override
+        @SuppressWarnings("ClosingStandardOutputStreams") // the resource is the corpus; System.err is only handed to its progress bar
         public Integer call() {
             boolean bars = !quiet && ProgressBar.interactive();
             Path file = Datasets.resolve(data, dataOptions.cacheDir(), new ProgressBar(System.err, "download", bars));

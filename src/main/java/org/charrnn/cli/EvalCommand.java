@@ -27,6 +27,7 @@ public final class EvalCommand implements Callable<Integer> {
     @Mixin DataOptionsMixin dataOptions;
 
     @Override
+    @SuppressWarnings("ClosingStandardOutputStreams") // the resource is the corpus; System.err is only handed to its progress bar
     public Integer call() {
         if (batch < 1) throw new IllegalArgumentException("--batch must be >= 1, got " + batch);
         if (seq < 1) throw new IllegalArgumentException("--seq must be >= 1, got " + seq);

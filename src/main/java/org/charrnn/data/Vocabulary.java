@@ -139,13 +139,14 @@ public final class Vocabulary {
     }
 
     static String displaySymbol(int cp) {
-        switch (cp) {
-            case '\n': return "\\n";
-            case '\t': return "\\t";
-            case '\r': return "\\r";
-            case '\\': return "\\\\";
-            default:
-        }
+        String escaped = switch (cp) {
+            case '\n' -> "\\n";
+            case '\t' -> "\\t";
+            case '\r' -> "\\r";
+            case '\\' -> "\\\\";
+            default -> null;
+        };
+        if (escaped != null) return escaped;
         int type = Character.getType(cp);
         boolean invisible = Character.isISOControl(cp) || type == Character.FORMAT || type == Character.UNASSIGNED
                 || type == Character.LINE_SEPARATOR || type == Character.PARAGRAPH_SEPARATOR

@@ -24,7 +24,7 @@ public enum LrSchedule {
     public double lr(double lr0, long it, long perEpoch, long total, double decay, int every) {
         return switch (this) {
             case CONSTANT -> lr0;
-            case STEP -> lr0 * Math.pow(decay, Math.floorDiv(it / Math.max(1, perEpoch), Math.max(1, every)));
+            case STEP -> lr0 * Math.pow(decay, (double) Math.floorDiv(it / Math.max(1, perEpoch), Math.max(1, every)));
             case COSINE -> lr0 * 0.5 * (1 + Math.cos(Math.PI * Math.min(1.0, it / (double) Math.max(1, total))));
         };
     }

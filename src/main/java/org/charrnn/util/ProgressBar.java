@@ -30,6 +30,7 @@ public final class ProgressBar implements Progress {
     }
 
     /** True when stderr looks like an interactive terminal. */
+    @SuppressWarnings("SystemConsoleNull") // Java 17: null when stdin/stdout are not a terminal
     public static boolean interactive() {
         return System.console() != null && !"dumb".equals(System.getenv("TERM"));
     }

@@ -116,7 +116,7 @@ public final class Verifier {
         for (int b = 0; b < B; b++) starts[b] = rng.nextInt(len - T - 1 + 1);
         double[] s0 = new double[cfg.stateSizePerRow() * B];
         for (int i = 0; i < s0.length; i++) s0[i] = rng.nextDouble() - 0.5;
-        long iteration = 1 + rng.nextInt(1000);
+        long iteration = 1L + rng.nextInt(1000);
         int[] stepTokens = new int[B];
         for (int b = 0; b < B; b++) stepTokens[b] = rng.nextInt(V);
         BackendOptions opt = BackendOptions.defaults().withDropoutSeed(seed ^ 0x5DEECE66DL).withThreads(1);

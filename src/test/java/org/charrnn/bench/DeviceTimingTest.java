@@ -96,7 +96,7 @@ class DeviceTimingTest {
         // windows advance through the tokens as the trainer's, with one carried state and Adam's t = 1, 2, ...
         List<Window> w = dev[0].windows;
         assertEquals(7, w.size());
-        long perStream = (long) 7 * 3 + 1;
+        long perStream = 7L * 3 + 1;
         for (int k = 0; k < w.size(); k++) {
             assertEquals(k, w.get(k).iteration());
             assertEquals(3, w.get(k).seqLen());

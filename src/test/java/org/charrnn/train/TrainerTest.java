@@ -77,17 +77,17 @@ class TrainerTest {
                 .withOptimizer(OptimizerConfig.defaults(kind), kind.defaultLr())
                 .withSchedule(new TrainConfig.Schedule(kind.defaultLr(), LrSchedule.COSINE, 1, 1)).withClip(new TrainConfig.Clipping(1.0, ClipMode.VALUE));
         int n = 23; // not a multiple of the epoch length: the resume lands mid-epoch with carried state
-        TrainConfig straightCfg = base.withValidation(new TrainConfig.Validation(7, 0)).withCheckpointing(new TrainConfig.Checkpointing(dir.resolve("straight"), 1000, 3)).withLimits(new TrainConfig.Limits(50, 2 * n));
+        TrainConfig straightCfg = base.withValidation(new TrainConfig.Validation(7, 0)).withCheckpointing(new TrainConfig.Checkpointing(dir.resolve("straight"), 1000, 3)).withLimits(new TrainConfig.Limits(50, 2L * n));
         try (Trainer t = new Trainer(straightCfg, data, reference())) { t.run(); }
-        TrainConfig resumedCfg = base.withValidation(new TrainConfig.Validation(7, 0)).withCheckpointing(new TrainConfig.Checkpointing(dir.resolve("resumed"), 1000, 3)).withLimits(new TrainConfig.Limits(50, 2 * n));
+        TrainConfig resumedCfg = base.withValidation(new TrainConfig.Validation(7, 0)).withCheckpointing(new TrainConfig.Checkpointing(dir.resolve("resumed"), 1000, 3)).withLimits(new TrainConfig.Limits(50, 2L * n));
         try (Trainer t = new Trainer(resumedCfg, data, reference())) {
             t.requestStopAt(n);     // as Ctrl-C would: finish the step, checkpoint, return
             assertTrue(t.run().interrupted());
         }
         try (Trainer t = new Trainer(resumedCfg, data, reference().withResume(dir.resolve("resumed")))) { t.run(); }
 
-        Checkpoint.TrainingState a = Checkpoint.loadState(Checkpoint.modelPath(dir.resolve("straight"), 2 * n));
-        Checkpoint.TrainingState b = Checkpoint.loadState(Checkpoint.modelPath(dir.resolve("resumed"), 2 * n));
+        Checkpoint.TrainingState a = Checkpoint.loadState(Checkpoint.modelPath(dir.resolve("straight"), 2L * n));
+        Checkpoint.TrainingState b = Checkpoint.loadState(Checkpoint.modelPath(dir.resolve("resumed"), 2L * n));
         assertArrayEquals(a.params(), b.params(), 0.0);
         for (int i = 0; i < a.optimizerSlots().length; i++) assertArrayEquals(a.optimizerSlots()[i], b.optimizerSlots()[i], 0.0);
         assertArrayEquals(a.carriedState(), b.carriedState(), 0.0);

@@ -103,6 +103,7 @@ class ReportPageTest {
     }
 
     @Test
+    @SuppressWarnings("InlineFormatString") // one row template, filled per row below
     void aNonFiniteLossLeavesAGap() throws Exception {
         String row = "{\"type\":\"iter\",\"iter\":%d,\"epoch\":0.1,\"chars_per_s\":100.0,\"grad_norm\":1.0,\"loss\":%s,\"lr\":0.002,\"time_s\":%d}\n";
         StringBuilder sb = new StringBuilder();

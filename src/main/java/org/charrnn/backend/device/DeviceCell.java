@@ -132,7 +132,7 @@ abstract sealed class DeviceCell {
      * then the candidate kernel; backward mirrors it.
      */
     static final class Mut extends DeviceCell {
-        private static final int Z = 0, R = 1, RH = 3, TH = 4;   // saved blocks (n = 2)
+        private static final int RH = 3, TH = 4;   // saved blocks of r*h_prev and tanh(h_prev) (z, r, n: 0, 1, 2)
         private final int v;
 
         Mut(int variant) { this.v = variant; }
@@ -158,14 +158,14 @@ abstract sealed class DeviceCell {
             Ref saved = s.gates();
             if (v == 3) {   // z from tanh(h): gh.z = th W_hz^T, gh.r = h W_hr^T
                 ops.mutTanhH(s.hPrev(), saved, B, H);
-                ops.gemmWeight(true, B, H, H, 1f, saved.plus(TH * H), ld, block(p, hz(), H), 0f, s.gh(), Gh);
+                ops.gemmWeight(true, B, H, H, 1f, saved.plus((long) TH * H), ld, block(p, hz(), H), 0f, s.gh(), Gh);
                 ops.gemmWeight(true, B, H, H, 1f, s.hPrev(), H, block(p, hr(), H), 0f, s.gh().plus(H), Gh);
             } else {        // the blocks before n in one GEMM: MUT1 r, MUT2 z and r
                 int rows = hn() * H;
                 ops.gemmWeight(true, B, rows, H, 1f, s.hPrev(), H, p.whh(), 0f, s.gh(), Gh);
             }
             ops.mutGatesForward(v, s.gx(), s.gh(), p.bih(), p.bhh(), s.hPrev(), s.x(), saved, B, H);
-            ops.gemmWeight(true, B, H, H, 1f, saved.plus(RH * H), ld, block(p, hn(), H), 0f, s.gh().plus(hn() * H), Gh);
+            ops.gemmWeight(true, B, H, H, 1f, saved.plus((long) RH * H), ld, block(p, hn(), H), 0f, s.gh().plus((long) hn() * H), Gh);
             ops.mutCandidateForward(v, s.gx(), s.gh(), p.bih(), p.bhh(), s.hPrev(), s.x(), saved, s.h(), B, H);
         }
 
@@ -174,10 +174,10 @@ abstract sealed class DeviceCell {
             int B = s.B(), H = s.H(), Gh = s.Gh();
             Ref drh = s.scratch(), dth = s.scratch().plus((long) B * H), dx = s.dx() != null ? s.dx() : s.dhNext();
             ops.mutCandidateBackward(v, s.dhOut(), s.dhNext(), s.gates(), s.hPrev(), s.x(), s.dgx(), s.dgh(), dx, B, H);
-            ops.gemmWeight(false, B, H, H, 1f, s.dgh().plus(hn() * H), Gh, block(p, hn(), H), 0f, drh, H);
+            ops.gemmWeight(false, B, H, H, 1f, s.dgh().plus((long) hn() * H), Gh, block(p, hn(), H), 0f, drh, H);
             ops.mutGatesBackward(v, drh, s.gates(), s.hPrev(), s.dhNext(), s.dgx(), s.dgh(), dx, B, H);
             if (v == 3) {   // r through W_hr; z through W_hz and tanh
-                ops.gemmWeight(false, B, H, H, 1f, s.dgh().plus(hr() * H), Gh, block(p, hr(), H), 1f, s.dhNext(), H);
+                ops.gemmWeight(false, B, H, H, 1f, s.dgh().plus((long) hr() * H), Gh, block(p, hr(), H), 1f, s.dhNext(), H);
                 ops.gemmWeight(false, B, H, H, 1f, s.dgh(), Gh, block(p, hz(), H), 0f, dth, H);
                 ops.mutTanhBackward(dth, s.gates(), s.dhNext(), B, H);
             } else {
@@ -193,12 +193,12 @@ abstract sealed class DeviceCell {
             ops.gemm(true, false, g.Gi(), p.in(), N, 1f, g.dgx(), g.Gi(), g.x(), p.in(), 0f, p.dWih(), p.in());
             Ref dW = p.dWhh();
             if (v == 3) {
-                ops.gemm(true, false, H, H, N, 1f, g.dgh(), Gh, g.saved().plus(TH * H), ld, 0f, dW, H);
-                ops.gemm(true, false, H, H, N, 1f, g.dgh().plus(hr() * H), Gh, g.hPrev(), H, 0f, dW.plus((long) hr() * H * H), H);
+                ops.gemm(true, false, H, H, N, 1f, g.dgh(), Gh, g.saved().plus((long) TH * H), ld, 0f, dW, H);
+                ops.gemm(true, false, H, H, N, 1f, g.dgh().plus((long) hr() * H), Gh, g.hPrev(), H, 0f, dW.plus((long) hr() * H * H), H);
             } else {
                 ops.gemm(true, false, hn() * H, H, N, 1f, g.dgh(), Gh, g.hPrev(), H, 0f, dW, H);
             }
-            ops.gemm(true, false, H, H, N, 1f, g.dgh().plus(hn() * H), Gh, g.saved().plus(RH * H), ld, 0f,
+            ops.gemm(true, false, H, H, N, 1f, g.dgh().plus((long) hn() * H), Gh, g.saved().plus((long) RH * H), ld, 0f,
                     dW.plus((long) hn() * H * H), H);
             biasGradients(ops, p, g);
         }

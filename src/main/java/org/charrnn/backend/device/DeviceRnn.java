@@ -305,7 +305,7 @@ public class DeviceRnn implements Backend {
         if (t < 1) throw new IllegalArgumentException("step count t must be >= 1, got " + t);
         run("step", () -> {
             OptimizerConfig o = optimizer;
-            ops.setHyper((float) lr, (float) (1 - Math.pow(o.beta1(), t)), (float) (1 - Math.pow(o.beta2(), t)));
+            ops.setHyper((float) lr, (float) (1 - Math.pow(o.beta1(), (double) t)), (float) (1 - Math.pow(o.beta2(), (double) t)));
             if (pending == PENDING_CLIP) {
                 pending = PENDING_NONE;
                 StepKey key = new StepKey(train.T, train.B, pendingState, train.tokens, pendingClip, pendingClipMax,

@@ -68,7 +68,7 @@ final class ClQueue implements AutoCloseable {
         this.context = context;
         this.queue = clCreateCommandQueue(program.context, program.device.deviceId(), 0, null);
         int wg = 1;
-        while (wg * 2 <= Math.min(256, program.device.maxWorkGroup())) wg *= 2;
+        while (2L * wg <= Math.min(256, program.device.maxWorkGroup())) wg *= 2;
         this.reduceLocal = wg;
         try {
             this.kernels = new ClKernels(this);

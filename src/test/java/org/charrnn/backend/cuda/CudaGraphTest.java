@@ -110,14 +110,14 @@ class CudaGraphTest {
         int B = 16, T = 32;
         try (Backend be = new CudaBackend(cfg, BackendOptions.defaults().withCudaGraph(true));
              RnnState st = be.newState(B);
-             TokenBuffer tb = be.upload(TokenSequence.of(new SplittableRandom(1).ints(B * T * 8L, 0, 65).toArray()))) {
+             TokenBuffer tb = be.upload(TokenSequence.of(new SplittableRandom(1).ints(8L * B * T, 0, 65).toArray()))) {
             be.setParameters(Init.initialize(new ParamLayout(cfg), 1));
             be.setOptimizer(OptimizerConfig.defaults(OptimizerKind.ADAM));
             double[] ms = new double[6], wall = new double[6];
             try (Backend.Timer timer = be.timer()) {
                 for (int it = 0; it < ms.length; it++) {   // steps 0-1 eager, 2 captured, 3-5 replays
                     long[] starts = new long[B];
-                    for (int b = 0; b < B; b++) starts[b] = (long) b * T * 8 + (it % 7) * T;
+                    for (int b = 0; b < B; b++) starts[b] = (long) b * T * 8 + (long) (it % 7) * T;
                     long t0 = System.nanoTime();
                     timer.start();
                     be.forward(st, new Window(tb, starts, T, it), true);

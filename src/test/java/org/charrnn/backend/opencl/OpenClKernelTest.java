@@ -175,7 +175,7 @@ class OpenClKernelTest {
         float[] emb = random(r, V * E);
         try (ClQueue q = OpenClTestSupport.queue(variant)) {
             ClBuffer tb = OpenClOps.uploadTokens(q, org.charrnn.data.TokenSequence.of(toks), V);
-            ClBuffer st = q.allocBytes(8L * B, "starts"), x = q.alloc(T * B, "x"), y = q.alloc(T * B, "y");
+            ClBuffer st = q.allocBytes(8L * B, "starts"), x = q.alloc((long) T * B, "x"), y = q.alloc((long) T * B, "y");
             q.writeLongs(st, starts);
             q.kernels().gatherWindow(V > 256, tb, st, T, B, x, y);
             int[] xs = ints(q.read(x, 0, T * B)), ys = ints(q.read(y, 0, T * B));
@@ -184,7 +184,7 @@ class OpenClKernelTest {
                     assertEquals(toks[(int) starts[b] + t], xs[t * B + b]);
                     assertEquals(toks[(int) starts[b] + t + 1], ys[t * B + b]);
                 }
-            ClBuffer eb = upload(q, emb), out = q.alloc(T * B * E, "out"), demb = q.alloc(V * E + 2, "demb");
+            ClBuffer eb = upload(q, emb), out = q.alloc((long) T * B * E, "out"), demb = q.alloc((long) V * E + 2, "demb");
             q.kernels().embeddingForward(x, eb, 0, out, 0, T * B, E);
             float[] o = q.read(out, 0, T * B * E);
             for (int n = 0; n < T * B; n++)
