@@ -19,6 +19,7 @@ import org.charrnn.backend.Backend;
 import org.charrnn.backend.BackendOptions;
 import org.charrnn.backend.Dropout;
 import org.charrnn.backend.Precision;
+import org.charrnn.backend.device.CellKernels;
 import org.charrnn.backend.device.DeviceArray;
 import org.charrnn.backend.device.DeviceOps;
 import org.charrnn.backend.device.Ref;
@@ -57,6 +58,7 @@ final class CudaOps implements DeviceOps {
     private final float[] hyperHost = new float[3];
     private final Pointer iterationArg = Pointer.to(iterationHost), hyperArg = Pointer.to(hyperHost);
     private Kernels kernels;
+    private CudaCellKernels cells;
     private Gemm gemm;
     private CudaGraphs graphs;
     private DeviceBuffer partial;   // [MAX_PARTIALS] stage-1 sums of the global norm
@@ -94,6 +96,7 @@ final class CudaOps implements DeviceOps {
             streamCreated = true;
             try {
                 kernels = new Kernels(fatbin, stream);
+                cells = new CudaCellKernels(kernels);
             } catch (CudaException e) {
                 throw new UserError("cannot load the CUDA kernels on " + deviceName + " (sm_"
                         + CudaRuntime.computeCapability(device) + "): " + CudaRuntime.oneLine(e), e);
@@ -126,12 +129,9 @@ final class CudaOps implements DeviceOps {
         }
     }
 
-    private static CUdeviceptr p(Ref r) { return buf(r.array()).at(r.offset()); }
+    private static CUdeviceptr p(Ref r) { return CudaCellKernels.p(r); }
 
-    private static DeviceBuffer buf(DeviceArray a) {
-        if (a instanceof DeviceBuffer b) return b;
-        throw new IllegalArgumentException("not a CUDA buffer: " + a);
-    }
+    private static DeviceBuffer buf(DeviceArray a) { return CudaCellKernels.buf(a); }
 
     // ================================================================== memory
 
@@ -258,6 +258,8 @@ final class CudaOps implements DeviceOps {
 
     // ================================================================== kernels
 
+    @Override public CellKernels cells() { return cells; }
+
     @Override
     public void gatherWindow(DeviceArray corpus, boolean u16, DeviceArray starts, int T, int B, DeviceArray x, DeviceArray y) {
         kernels.gatherWindow(u16, buf(corpus).ptr, buf(starts).ptr, T, B, buf(x).ptr, buf(y).ptr);
@@ -301,65 +303,6 @@ final class CudaOps implements DeviceOps {
     @Override
     public void dropoutBackward(Ref dy, Ref dx, int n, int layer, float prob) {
         kernels.dropoutBackward(p(dy), p(dx), n, seed32, scalars.at(S_ITER), layer, prob);
-    }
-
-    @Override
-    public void lstmForward(Ref gx, Ref gh, Ref bih, Ref bhh, Ref cPrev, Ref gates, Ref c, Ref h, int B, int H) {
-        kernels.lstmForward(p(gx), p(gh), p(bih), p(bhh), p(cPrev), p(gates), p(c), p(h), B, H);
-    }
-
-    @Override
-    public void gruForward(Ref gx, Ref gh, Ref bih, Ref bhh, Ref hPrev, Ref gates, Ref h, int B, int H) {
-        kernels.gruForward(p(gx), p(gh), p(bih), p(bhh), p(hPrev), p(gates), p(h), B, H);
-    }
-
-    @Override
-    public void rnnForward(Ref gx, Ref gh, Ref bih, Ref bhh, Ref h, int B, int H) {
-        kernels.rnnForward(p(gx), p(gh), p(bih), p(bhh), p(h), B, H);
-    }
-
-    @Override
-    public void lstmBackward(Ref dhOut, Ref dhNext, Ref dc, Ref gates, Ref cPrev, Ref c, Ref dgates, int B, int H) {
-        kernels.lstmBackward(p(dhOut), p(dhNext), p(dc), p(gates), p(cPrev), p(c), p(dgates), B, H);
-    }
-
-    @Override
-    public void gruBackward(Ref dhOut, Ref dhNext, Ref gates, Ref hPrev, Ref dgx, Ref dgh, int B, int H) {
-        kernels.gruBackward(p(dhOut), p(dhNext), p(gates), p(hPrev), p(dgx), p(dgh), B, H);
-    }
-
-    @Override
-    public void rnnBackward(Ref dhOut, Ref dhNext, Ref h, Ref dgates, int B, int H) {
-        kernels.rnnBackward(p(dhOut), p(dhNext), p(h), p(dgates), B, H);
-    }
-
-    @Override public void mutTanhH(Ref hPrev, Ref saved, int B, int H) { kernels.mutTanhH(p(hPrev), p(saved), B, H); }
-
-    @Override
-    public void mutGatesForward(int v, Ref gx, Ref gh, Ref bih, Ref bhh, Ref hPrev, Ref x, Ref saved, int B, int H) {
-        kernels.mutGatesForward(v, p(gx), p(gh), p(bih), p(bhh), p(hPrev), p(x), p(saved), B, H);
-    }
-
-    @Override
-    public void mutCandidateForward(int v, Ref gx, Ref gh, Ref bih, Ref bhh, Ref hPrev, Ref x, Ref saved, Ref h, int B,
-                                    int H) {
-        kernels.mutCandidateForward(v, p(gx), p(gh), p(bih), p(bhh), p(hPrev), p(x), p(saved), p(h), B, H);
-    }
-
-    @Override
-    public void mutCandidateBackward(int v, Ref dhOut, Ref dhNext, Ref saved, Ref hPrev, Ref x, Ref dgx, Ref dgh, Ref dx,
-                                     int B, int H) {
-        kernels.mutCandidateBackward(v, p(dhOut), p(dhNext), p(saved), p(hPrev), p(x), p(dgx), p(dgh), p(dx), B, H);
-    }
-
-    @Override
-    public void mutGatesBackward(int v, Ref drh, Ref saved, Ref hPrev, Ref dhNext, Ref dgx, Ref dgh, Ref dx, int B, int H) {
-        kernels.mutGatesBackward(v, p(drh), p(saved), p(hPrev), p(dhNext), p(dgx), p(dgh), p(dx), B, H);
-    }
-
-    @Override
-    public void mutTanhBackward(Ref dth, Ref saved, Ref dhNext, int B, int H) {
-        kernels.mutTanhBackward(p(dth), p(saved), p(dhNext), B, H);
     }
 
     @Override

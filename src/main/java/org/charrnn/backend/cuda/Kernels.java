@@ -9,7 +9,8 @@ import jcuda.driver.JCudaDriver;
 
 /**
  * The kernel module (kernels/charrnn.fatbin, loaded with cuModuleLoadData; no runtime
- * compilation) and one typed launcher per kernel of kernels/README.md: each takes the kernel's
+ * compilation) and one typed launcher per kernel of kernels/README.md (the cell kernels are in
+ * {@link CudaCellKernels}): each takes the kernel's
  * arguments in its order, with its types ({@link Pointer} for device pointers), and launches it
  * with the shape its header comment requires, on the backend's stream. Shapes are row-major;
  * {@code =} means the kernel writes its output, {@code +=} that it accumulates.
@@ -25,9 +26,6 @@ final class Kernels implements AutoCloseable {
     private final CUstream stream;
 
     private final CUfunction gatherU8, gatherU16, embeddingForward, embeddingBackward, addBiasRows;
-    private final CUfunction lstmForward, lstmBackward, gruForward, gruBackward, rnnForward, rnnBackward;
-    private final CUfunction mutTanhH, mutGatesForward, mutCandidateForward, mutCandidateBackward, mutGatesBackward,
-            mutTanhBackward;
     private final CUfunction dropoutForwardDev, dropoutBackwardDev, softmaxXent;
     private final CUfunction columnSum, sumSquaresPartial, sumFinal, clipValue;
     private final CUfunction adamDev, rmspropDev, adagradDev, sgdDev, gemmTiled, f32ToBf16;
@@ -40,18 +38,6 @@ final class Kernels implements AutoCloseable {
         embeddingForward = fn("embedding_forward");
         embeddingBackward = fn("embedding_backward");
         addBiasRows = fn("add_bias_rows");
-        lstmForward = fn("lstm_forward_step");
-        lstmBackward = fn("lstm_backward_step");
-        gruForward = fn("gru_forward_step");
-        gruBackward = fn("gru_backward_step");
-        rnnForward = fn("rnn_forward_step");
-        rnnBackward = fn("rnn_backward_step");
-        mutTanhH = fn("mut_tanh_h");
-        mutGatesForward = fn("mut_gates_forward");
-        mutCandidateForward = fn("mut_candidate_forward");
-        mutCandidateBackward = fn("mut_candidate_backward");
-        mutGatesBackward = fn("mut_gates_backward");
-        mutTanhBackward = fn("mut_tanh_backward");
         dropoutForwardDev = fn("dropout_forward_dev");
         dropoutBackwardDev = fn("dropout_backward_dev");
         softmaxXent = fn("softmax_xent");
@@ -67,7 +53,8 @@ final class Kernels implements AutoCloseable {
         f32ToBf16 = fn("f32_to_bf16");
     }
 
-    private CUfunction fn(String name) {
+    /** The kernel {@code name} of the module. */
+    CUfunction fn(String name) {
         CUfunction f = new CUfunction();
         JCudaDriver.cuModuleGetFunction(f, module, name);
         return f;
@@ -95,88 +82,7 @@ final class Kernels implements AutoCloseable {
         elementwise(addBiasRows, (long) N * C, arg(y), arg(bias), arg(N), arg(C));
     }
 
-    // ================================================================== cells (gate order i,f,g,o / r,z,n)
-
-    /** gates [B,4H], c, h [B,H] (=) from gx, gh [B,4H] (no biases), b_ih, b_hh [4H], c_prev [B,H]; c may alias c_prev. */
-    void lstmForward(Pointer gx, Pointer gh, Pointer bih, Pointer bhh, Pointer cPrev, Pointer gates, Pointer c, Pointer h,
-                     int B, int H) {
-        elementwise(lstmForward, (long) B * H, arg(gx), arg(gh), arg(bih), arg(bhh), arg(cPrev), arg(gates), arg(c), arg(h),
-                arg(B), arg(H));
-    }
-
-    /** gates [B,4H] (= r, z, n, gh_n + b_hn), h [B,H] (=) from gx, gh [B,3H], b_ih, b_hh [3H], h_prev [B,H]. */
-    void gruForward(Pointer gx, Pointer gh, Pointer bih, Pointer bhh, Pointer hPrev, Pointer gates, Pointer h, int B, int H) {
-        elementwise(gruForward, (long) B * H, arg(gx), arg(gh), arg(bih), arg(bhh), arg(hPrev), arg(gates), arg(h), arg(B),
-                arg(H));
-    }
-
-    /** h [B,H] (=) = tanh(gx + b_ih + gh + b_hh); gx, gh [B,H]. */
-    void rnnForward(Pointer gx, Pointer gh, Pointer bih, Pointer bhh, Pointer h, int B, int H) {
-        elementwise(rnnForward, (long) B * H, arg(gx), arg(gh), arg(bih), arg(bhh), arg(h), arg(B), arg(H));
-    }
-
-    /**
-     * dgates [B,4H] (=) = dL/d pre-activation; dc [B,H] in: dL/dc_t, out: dL/dc_{t-1}; dh_next [B,H]
-     * read, then set to 0 (the caller adds dgates W_hh); gates [B,4H], c_prev, c [B,H] saved.
-     */
-    void lstmBackward(Pointer dhOut, Pointer dhNext, Pointer dc, Pointer gates, Pointer cPrev, Pointer c, Pointer dgates,
-                      int B, int H) {
-        elementwise(lstmBackward, (long) B * H, arg(dhOut), arg(dhNext), arg(dc), arg(gates), arg(cPrev), arg(c), arg(dgates),
-                arg(B), arg(H));
-    }
-
-    /** dgx, dgh [B,3H] (=); dh_next [B,H] read, then set to dh * z (the caller adds dgh W_hh). */
-    void gruBackward(Pointer dhOut, Pointer dhNext, Pointer gates, Pointer hPrev, Pointer dgx, Pointer dgh, int B, int H) {
-        elementwise(gruBackward, (long) B * H, arg(dhOut), arg(dhNext), arg(gates), arg(hPrev), arg(dgx), arg(dgh), arg(B),
-                arg(H));
-    }
-
-    /** dgates [B,H] (=) = (dh_out + dh_next)(1 - h^2); dh_next set to 0. */
-    void rnnBackward(Pointer dhOut, Pointer dhNext, Pointer h, Pointer dgates, int B, int H) {
-        elementwise(rnnBackward, (long) B * H, arg(dhOut), arg(dhNext), arg(h), arg(dgates), arg(B), arg(H));
-    }
-
     // ================================================================== dropout (iteration read from the device)
-
-    // ================================================================== MUT cells (mut.cu; one thread per (b, j))
-
-    /** saved [B,5H] block 4 (=) tanh(h_prev [B,H]). */
-    void mutTanhH(Pointer hPrev, Pointer saved, int B, int H) {
-        elementwise(mutTanhH, (long) B * H, arg(hPrev), arg(saved), arg(B), arg(H));
-    }
-
-    /** saved z, r, r*h_prev (=) from gx [B,Gi*H], gh [B,Gh*H], b_ih, b_hh, h_prev, x [B,H]. */
-    void mutGatesForward(int v, Pointer gx, Pointer gh, Pointer bih, Pointer bhh, Pointer hPrev, Pointer x, Pointer saved,
-                         int B, int H) {
-        elementwise(mutGatesForward, (long) B * H, arg(v), arg(gx), arg(gh), arg(bih), arg(bhh), arg(hPrev), arg(x),
-                arg(saved), arg(B), arg(H));
-    }
-
-    /** saved n, h [B,H] (=). */
-    void mutCandidateForward(int v, Pointer gx, Pointer gh, Pointer bih, Pointer bhh, Pointer hPrev, Pointer x,
-                             Pointer saved, Pointer h, int B, int H) {
-        elementwise(mutCandidateForward, (long) B * H, arg(v), arg(gx), arg(gh), arg(bih), arg(bhh), arg(hPrev), arg(x),
-                arg(saved), arg(h), arg(B), arg(H));
-    }
-
-    /** dgx, dgh z and n blocks, dx (MUT1) (=); dh_next (=) dh (1 - z). */
-    void mutCandidateBackward(int v, Pointer dhOut, Pointer dhNext, Pointer saved, Pointer hPrev, Pointer x, Pointer dgx,
-                              Pointer dgh, Pointer dx, int B, int H) {
-        elementwise(mutCandidateBackward, (long) B * H, arg(v), arg(dhOut), arg(dhNext), arg(saved), arg(hPrev), arg(x),
-                arg(dgx), arg(dgh), arg(dx), arg(B), arg(H));
-    }
-
-    /** dgh r block and dgx r block or dx (MUT2) (=); dh_next (+=) drh r. */
-    void mutGatesBackward(int v, Pointer drh, Pointer saved, Pointer hPrev, Pointer dhNext, Pointer dgx, Pointer dgh,
-                          Pointer dx, int B, int H) {
-        elementwise(mutGatesBackward, (long) B * H, arg(v), arg(drh), arg(saved), arg(hPrev), arg(dhNext), arg(dgx),
-                arg(dgh), arg(dx), arg(B), arg(H));
-    }
-
-    /** dh_next (+=) dth (1 - th^2). */
-    void mutTanhBackward(Pointer dth, Pointer saved, Pointer dhNext, int B, int H) {
-        elementwise(mutTanhBackward, (long) B * H, arg(dth), arg(saved), arg(dhNext), arg(B), arg(H));
-    }
 
     /** y [n] (=) = x * inverted-dropout mask of (seed, *iteration, layer, index); y may alias x. */
     void dropoutForward(Pointer x, Pointer y, int n, int seed, Pointer iteration, int layer, float p) {
@@ -272,14 +178,14 @@ final class Kernels implements AutoCloseable {
 
     // ================================================================== launching
 
-    private static NativePointerObject arg(Pointer devicePointer) { return Pointer.to(devicePointer); }
+    static NativePointerObject arg(Pointer devicePointer) { return Pointer.to(devicePointer); }
 
-    private static NativePointerObject arg(int value) { return Pointer.to(new int[] {value}); }
+    static NativePointerObject arg(int value) { return Pointer.to(new int[] {value}); }
 
-    private static NativePointerObject arg(float value) { return Pointer.to(new float[] {value}); }
+    static NativePointerObject arg(float value) { return Pointer.to(new float[] {value}); }
 
     /** One thread per element over {@code count} elements, BLOCK threads per block. */
-    private void elementwise(CUfunction f, long count, NativePointerObject... args) {
+    void elementwise(CUfunction f, long count, NativePointerObject... args) {
         if (count <= 0) return;
         long blocks = (count + BLOCK - 1) / BLOCK;
         launch(f, (int) blocks, 1, BLOCK, 1, args);

@@ -79,12 +79,12 @@ abstract sealed class DeviceCell {
         @Override
         void forward(DeviceOps ops, LayerWeights p, ForwardStep s) {
             recurrentProjection(ops, p, s);
-            ops.lstmForward(s.gx(), s.gh(), p.bih(), p.bhh(), s.cPrev(), s.gates(), s.c(), s.h(), s.B(), s.H());
+            ops.cells().lstmForward(s.gx(), s.gh(), p.bih(), p.bhh(), s.cPrev(), s.gates(), s.c(), s.h(), s.B(), s.H());
         }
 
         @Override
         void backward(DeviceOps ops, LayerWeights p, BackwardStep s) {
-            ops.lstmBackward(s.dhOut(), s.dhNext(), s.dc(), s.gates(), s.cPrev(), s.c(), s.dgx(), s.B(), s.H());
+            ops.cells().lstmBackward(s.dhOut(), s.dhNext(), s.dc(), s.gates(), s.cPrev(), s.c(), s.dgx(), s.B(), s.H());
             recurrentGradient(ops, p, s);
         }
     }
@@ -98,12 +98,12 @@ abstract sealed class DeviceCell {
         @Override
         void forward(DeviceOps ops, LayerWeights p, ForwardStep s) {
             recurrentProjection(ops, p, s);
-            ops.gruForward(s.gx(), s.gh(), p.bih(), p.bhh(), s.hPrev(), s.gates(), s.h(), s.B(), s.H());
+            ops.cells().gruForward(s.gx(), s.gh(), p.bih(), p.bhh(), s.hPrev(), s.gates(), s.h(), s.B(), s.H());
         }
 
         @Override
         void backward(DeviceOps ops, LayerWeights p, BackwardStep s) {
-            ops.gruBackward(s.dhOut(), s.dhNext(), s.gates(), s.hPrev(), s.dgx(), s.dgh(), s.B(), s.H());
+            ops.cells().gruBackward(s.dhOut(), s.dhNext(), s.gates(), s.hPrev(), s.dgx(), s.dgh(), s.B(), s.H());
             recurrentGradient(ops, p, s);
         }
     }
@@ -115,12 +115,12 @@ abstract sealed class DeviceCell {
         @Override
         void forward(DeviceOps ops, LayerWeights p, ForwardStep s) {
             recurrentProjection(ops, p, s);
-            ops.rnnForward(s.gx(), s.gh(), p.bih(), p.bhh(), s.h(), s.B(), s.H());
+            ops.cells().rnnForward(s.gx(), s.gh(), p.bih(), p.bhh(), s.h(), s.B(), s.H());
         }
 
         @Override
         void backward(DeviceOps ops, LayerWeights p, BackwardStep s) {
-            ops.rnnBackward(s.dhOut(), s.dhNext(), s.h(), s.dgx(), s.B(), s.H());
+            ops.cells().rnnBackward(s.dhOut(), s.dhNext(), s.h(), s.dgx(), s.B(), s.H());
             recurrentGradient(ops, p, s);
         }
     }
@@ -157,29 +157,29 @@ abstract sealed class DeviceCell {
             int B = s.B(), H = s.H(), Gh = s.Gh(), ld = savedWidth(H);
             Ref saved = s.gates();
             if (v == 3) {   // z from tanh(h): gh.z = th W_hz^T, gh.r = h W_hr^T
-                ops.mutTanhH(s.hPrev(), saved, B, H);
+                ops.cells().mutTanhH(s.hPrev(), saved, B, H);
                 ops.gemmWeight(true, B, H, H, 1f, saved.plus((long) TH * H), ld, block(p, hz(), H), 0f, s.gh(), Gh);
                 ops.gemmWeight(true, B, H, H, 1f, s.hPrev(), H, block(p, hr(), H), 0f, s.gh().plus(H), Gh);
             } else {        // the blocks before n in one GEMM: MUT1 r, MUT2 z and r
                 int rows = hn() * H;
                 ops.gemmWeight(true, B, rows, H, 1f, s.hPrev(), H, p.whh(), 0f, s.gh(), Gh);
             }
-            ops.mutGatesForward(v, s.gx(), s.gh(), p.bih(), p.bhh(), s.hPrev(), s.x(), saved, B, H);
+            ops.cells().mutGatesForward(v, s.gx(), s.gh(), p.bih(), p.bhh(), s.hPrev(), s.x(), saved, B, H);
             ops.gemmWeight(true, B, H, H, 1f, saved.plus((long) RH * H), ld, block(p, hn(), H), 0f, s.gh().plus((long) hn() * H), Gh);
-            ops.mutCandidateForward(v, s.gx(), s.gh(), p.bih(), p.bhh(), s.hPrev(), s.x(), saved, s.h(), B, H);
+            ops.cells().mutCandidateForward(v, s.gx(), s.gh(), p.bih(), p.bhh(), s.hPrev(), s.x(), saved, s.h(), B, H);
         }
 
         @Override
         void backward(DeviceOps ops, LayerWeights p, BackwardStep s) {
             int B = s.B(), H = s.H(), Gh = s.Gh();
             Ref drh = s.scratch(), dth = s.scratch().plus((long) B * H), dx = s.dx() != null ? s.dx() : s.dhNext();
-            ops.mutCandidateBackward(v, s.dhOut(), s.dhNext(), s.gates(), s.hPrev(), s.x(), s.dgx(), s.dgh(), dx, B, H);
+            ops.cells().mutCandidateBackward(v, s.dhOut(), s.dhNext(), s.gates(), s.hPrev(), s.x(), s.dgx(), s.dgh(), dx, B, H);
             ops.gemmWeight(false, B, H, H, 1f, s.dgh().plus((long) hn() * H), Gh, block(p, hn(), H), 0f, drh, H);
-            ops.mutGatesBackward(v, drh, s.gates(), s.hPrev(), s.dhNext(), s.dgx(), s.dgh(), dx, B, H);
+            ops.cells().mutGatesBackward(v, drh, s.gates(), s.hPrev(), s.dhNext(), s.dgx(), s.dgh(), dx, B, H);
             if (v == 3) {   // r through W_hr; z through W_hz and tanh
                 ops.gemmWeight(false, B, H, H, 1f, s.dgh().plus((long) hr() * H), Gh, block(p, hr(), H), 1f, s.dhNext(), H);
                 ops.gemmWeight(false, B, H, H, 1f, s.dgh(), Gh, block(p, hz(), H), 0f, dth, H);
-                ops.mutTanhBackward(dth, s.gates(), s.dhNext(), B, H);
+                ops.cells().mutTanhBackward(dth, s.gates(), s.dhNext(), B, H);
             } else {
                 int rows = hn() * H;
                 ops.gemmWeight(false, B, H, rows, 1f, s.dgh(), Gh, p.whh(), 1f, s.dhNext(), H);

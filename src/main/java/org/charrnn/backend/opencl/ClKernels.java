@@ -2,13 +2,10 @@ package org.charrnn.backend.opencl;
 
 import static org.jocl.CL.clCreateKernel;
 import static org.jocl.CL.clReleaseKernel;
-import static org.jocl.CL.clSetKernelArg;
 
 import java.util.ArrayList;
 import java.util.List;
 
-import org.jocl.Pointer;
-import org.jocl.Sizeof;
 import org.jocl.cl_kernel;
 
 /**
@@ -20,8 +17,6 @@ import org.jocl.cl_kernel;
  * kernel of the queue's {@link ClQueue.Variant}. "=" writes, "+=" accumulates.
  */
 final class ClKernels implements AutoCloseable {
-    /** Work-group size of the 1-D elementwise kernels. */
-    static final int LOCAL_1D = 64;
     /** Work-group size (along N) of gemm_rows8/16: 8 work-items, measured best on PoCL. */
     static final int GEMM_ROWS_LOCAL = 8;
     /** Smallest M for which gemm_rows16 (16-row blocks) runs instead of gemm_rows8. */
@@ -31,19 +26,13 @@ final class ClKernels implements AutoCloseable {
     private final List<cl_kernel> all = new ArrayList<>();
     private final cl_kernel gatherU8, gatherU16, embeddingForward, embeddingBackward, embeddingBackwardVec16, addBiasRows;
     private final cl_kernel gemmTiled, gemmRows8, gemmRows16, transpose;
-    private final cl_kernel lstmForward, lstmBackward, gruForward, gruBackward, rnnForward, rnnBackward;
-    private final cl_kernel mutTanhH, mutGatesForward, mutCandidateForward, mutCandidateBackward, mutGatesBackward,
-            mutTanhBackward;
     private final cl_kernel dropoutForward, dropoutBackward, softmaxXent, softmaxXentRows;
     private final cl_kernel columnSum, columnSumVec16, sumSquaresPartial, sumFinal, clipValue;
     private final cl_kernel adam, rmsprop, adagrad, sgd;
-    /** Scratch of scalar arguments: clSetKernelArg copies the value before it returns. */
-    private final int[] intScratch = new int[1];
-    private final float[] floatScratch = new float[1];
-    private final Pointer intArg = Pointer.to(intScratch), floatArg = Pointer.to(floatScratch);
 
     ClKernels(ClQueue q) {
         this.q = q;
+        this.args = new ClArgs(q);
         try {
             gatherU8 = kernel("gather_window_u8");
             gatherU16 = kernel("gather_window_u16");
@@ -55,18 +44,6 @@ final class ClKernels implements AutoCloseable {
             gemmRows8 = kernel("gemm_rows8");
             gemmRows16 = kernel("gemm_rows16");
             transpose = kernel("transpose");
-            lstmForward = kernel("lstm_forward_step");
-            lstmBackward = kernel("lstm_backward_step");
-            gruForward = kernel("gru_forward_step");
-            gruBackward = kernel("gru_backward_step");
-            rnnForward = kernel("rnn_forward_step");
-            rnnBackward = kernel("rnn_backward_step");
-            mutTanhH = kernel("mut_tanh_h");
-            mutGatesForward = kernel("mut_gates_forward");
-            mutCandidateForward = kernel("mut_candidate_forward");
-            mutCandidateBackward = kernel("mut_candidate_backward");
-            mutGatesBackward = kernel("mut_gates_backward");
-            mutTanhBackward = kernel("mut_tanh_backward");
             dropoutForward = kernel("dropout_forward");
             dropoutBackward = kernel("dropout_backward");
             softmaxXent = kernel("softmax_xent");
@@ -92,53 +69,8 @@ final class ClKernels implements AutoCloseable {
         return k;
     }
 
-    // ================================================================== argument setting
-
-    /** Sets the arguments of one kernel in order; reused for every launch (no allocation). */
-    private final Args args = new Args();
-
-    private final class Args {
-        private cl_kernel k;
-        private int i;
-
-        Args of(cl_kernel kernel) {
-            k = kernel;
-            i = 0;
-            return this;
-        }
-
-        Args mem(ClBuffer b) {
-            clSetKernelArg(k, i++, Sizeof.cl_mem, b.arg);
-            return this;
-        }
-
-        /** A buffer and its element offset (two kernel arguments). */
-        Args mem(ClBuffer b, int offset) { return mem(b).i32(offset); }
-
-        Args i32(int v) {
-            intScratch[0] = v;
-            clSetKernelArg(k, i++, Sizeof.cl_int, intArg);
-            return this;
-        }
-
-        Args f32(float v) {
-            floatScratch[0] = v;
-            clSetKernelArg(k, i++, Sizeof.cl_float, floatArg);
-            return this;
-        }
-
-        /** 1-D launch of n work-items in groups of {@link #LOCAL_1D} (no-op for n <= 0). */
-        void run1(String name, long n) {
-            if (n > 0) q.enqueue(k, name, new long[] {n}, new long[] {LOCAL_1D});
-        }
-
-        void run(String name, long[] global, long[] local) { q.enqueue(k, name, global, local); }
-    }
-
-    /** 2-D shape of the cell kernels: global (H, B), dimension 0 along the hidden unit. */
-    private static long[] cellGlobal(int B, int H) { return new long[] {H, B}; }
-
-    private static long[] cellLocal(int H) { return new long[] {H >= 64 ? 64 : 16, 1}; }
+    /** Sets the arguments of one kernel in order and launches it; reused for every launch. */
+    private final ClArgs args;
 
     // ================================================================== embedding and tokens
 
@@ -207,110 +139,6 @@ final class ClKernels implements AutoCloseable {
                 .run("transpose", new long[] {cols, rows}, new long[] {16, 1});
     }
 
-    // ================================================================== cells (one timestep)
-
-    /** gates [B,4H], c, h [B,H] (=) from gx, gh [B,4H], b_ih, b_hh [4H], c_prev [B,H]; c may alias c_prev. */
-    void lstmForward(ClBuffer gx, int gxOff, ClBuffer gh, int ghOff, ClBuffer bih, int bihOff, ClBuffer bhh, int bhhOff,
-                     ClBuffer cPrev, int cPrevOff, ClBuffer gates, int gatesOff, ClBuffer c, int cOff, ClBuffer h, int hOff,
-                     int B, int H) {
-        if (B <= 0 || H <= 0) return;
-        args.of(lstmForward).mem(gx, gxOff).mem(gh, ghOff).mem(bih, bihOff).mem(bhh, bhhOff).mem(cPrev, cPrevOff)
-                .mem(gates, gatesOff).mem(c, cOff).mem(h, hOff).i32(B).i32(H)
-                .run("lstm_forward_step", cellGlobal(B, H), cellLocal(H));
-    }
-
-    /** gates [B,4H] (= r, z, n, gh_n + b_hn), h [B,H] (=) from gx, gh [B,3H], b_ih, b_hh [3H], h_prev [B,H]. */
-    void gruForward(ClBuffer gx, int gxOff, ClBuffer gh, int ghOff, ClBuffer bih, int bihOff, ClBuffer bhh, int bhhOff,
-                    ClBuffer hPrev, int hPrevOff, ClBuffer gates, int gatesOff, ClBuffer h, int hOff, int B, int H) {
-        if (B <= 0 || H <= 0) return;
-        args.of(gruForward).mem(gx, gxOff).mem(gh, ghOff).mem(bih, bihOff).mem(bhh, bhhOff).mem(hPrev, hPrevOff)
-                .mem(gates, gatesOff).mem(h, hOff).i32(B).i32(H)
-                .run("gru_forward_step", cellGlobal(B, H), cellLocal(H));
-    }
-
-    /** h [B,H] (=) tanh(gx + b_ih + gh + b_hh). */
-    void rnnForward(ClBuffer gx, int gxOff, ClBuffer gh, int ghOff, ClBuffer bih, int bihOff, ClBuffer bhh, int bhhOff,
-                    ClBuffer h, int hOff, int B, int H) {
-        args.of(rnnForward).mem(gx, gxOff).mem(gh, ghOff).mem(bih, bihOff).mem(bhh, bhhOff).mem(h, hOff).i32(B).i32(H)
-                .run1("rnn_forward_step", (long) B * H);
-    }
-
-    /** dgates [B,4H] (=); dc updated to dL/dc_{t-1}; dh_next read and zeroed. */
-    void lstmBackward(ClBuffer dhOut, int dhOutOff, ClBuffer dhNext, int dhNextOff, ClBuffer dc, int dcOff,
-                      ClBuffer gates, int gatesOff, ClBuffer cPrev, int cPrevOff, ClBuffer c, int cOff,
-                      ClBuffer dgates, int dgatesOff, int B, int H) {
-        if (B <= 0 || H <= 0) return;
-        args.of(lstmBackward).mem(dhOut, dhOutOff).mem(dhNext, dhNextOff).mem(dc, dcOff).mem(gates, gatesOff)
-                .mem(cPrev, cPrevOff).mem(c, cOff).mem(dgates, dgatesOff).i32(B).i32(H)
-                .run("lstm_backward_step", cellGlobal(B, H), cellLocal(H));
-    }
-
-    /** dgx, dgh [B,3H] (=); dh_next read, then set to dh * z. */
-    void gruBackward(ClBuffer dhOut, int dhOutOff, ClBuffer dhNext, int dhNextOff, ClBuffer gates, int gatesOff,
-                     ClBuffer hPrev, int hPrevOff, ClBuffer dgx, int dgxOff, ClBuffer dgh, int dghOff, int B, int H) {
-        if (B <= 0 || H <= 0) return;
-        args.of(gruBackward).mem(dhOut, dhOutOff).mem(dhNext, dhNextOff).mem(gates, gatesOff).mem(hPrev, hPrevOff)
-                .mem(dgx, dgxOff).mem(dgh, dghOff).i32(B).i32(H)
-                .run("gru_backward_step", cellGlobal(B, H), cellLocal(H));
-    }
-
-    /** dgates [B,H] (=) (dh_out + dh_next)(1 - h^2); dh_next set to 0. */
-    void rnnBackward(ClBuffer dhOut, int dhOutOff, ClBuffer dhNext, int dhNextOff, ClBuffer h, int hOff,
-                     ClBuffer dgates, int dgatesOff, int B, int H) {
-        args.of(rnnBackward).mem(dhOut, dhOutOff).mem(dhNext, dhNextOff).mem(h, hOff).mem(dgates, dgatesOff).i32(B).i32(H)
-                .run1("rnn_backward_step", (long) B * H);
-    }
-
-    // ================================================================== MUT cells (mut.cl; one work-item per (b, j))
-
-    /** saved [B,5H] block 4 (=) tanh(h_prev [B,H]). */
-    void mutTanhH(ClBuffer hPrev, int hPrevOff, ClBuffer saved, int savedOff, int B, int H) {
-        args.of(mutTanhH).mem(hPrev, hPrevOff).mem(saved, savedOff).i32(B).i32(H).run1("mut_tanh_h", (long) B * H);
-    }
-
-    /** saved z, r, r*h_prev (=) from gx [B,Gi*H], gh [B,Gh*H], b_ih, b_hh, h_prev, x [B,H]. */
-    void mutGatesForward(int v, ClBuffer gx, int gxOff, ClBuffer gh, int ghOff, ClBuffer bih, int bihOff, ClBuffer bhh,
-                         int bhhOff, ClBuffer hPrev, int hPrevOff, ClBuffer x, int xOff, ClBuffer saved, int savedOff,
-                         int B, int H) {
-        args.of(mutGatesForward).i32(v).mem(gx, gxOff).mem(gh, ghOff).mem(bih, bihOff).mem(bhh, bhhOff)
-                .mem(hPrev, hPrevOff).mem(x, xOff).mem(saved, savedOff).i32(B).i32(H)
-                .run1("mut_gates_forward", (long) B * H);
-    }
-
-    /** saved n, h [B,H] (=). */
-    void mutCandidateForward(int v, ClBuffer gx, int gxOff, ClBuffer gh, int ghOff, ClBuffer bih, int bihOff,
-                             ClBuffer bhh, int bhhOff, ClBuffer hPrev, int hPrevOff, ClBuffer x, int xOff,
-                             ClBuffer saved, int savedOff, ClBuffer h, int hOff, int B, int H) {
-        args.of(mutCandidateForward).i32(v).mem(gx, gxOff).mem(gh, ghOff).mem(bih, bihOff).mem(bhh, bhhOff)
-                .mem(hPrev, hPrevOff).mem(x, xOff).mem(saved, savedOff).mem(h, hOff).i32(B).i32(H)
-                .run1("mut_candidate_forward", (long) B * H);
-    }
-
-    /** dgx, dgh z and n blocks, dx (MUT1) (=); dh_next (=) dh (1 - z). */
-    void mutCandidateBackward(int v, ClBuffer dhOut, int dhOutOff, ClBuffer dhNext, int dhNextOff, ClBuffer saved,
-                              int savedOff, ClBuffer hPrev, int hPrevOff, ClBuffer x, int xOff, ClBuffer dgx, int dgxOff,
-                              ClBuffer dgh, int dghOff, ClBuffer dx, int dxOff, int B, int H) {
-        args.of(mutCandidateBackward).i32(v).mem(dhOut, dhOutOff).mem(dhNext, dhNextOff).mem(saved, savedOff)
-                .mem(hPrev, hPrevOff).mem(x, xOff).mem(dgx, dgxOff).mem(dgh, dghOff).mem(dx, dxOff).i32(B).i32(H)
-                .run1("mut_candidate_backward", (long) B * H);
-    }
-
-    /** dgh r block and dgx r block or dx (MUT2) (=); dh_next (+=) drh r. */
-    void mutGatesBackward(int v, ClBuffer drh, int drhOff, ClBuffer saved, int savedOff, ClBuffer hPrev, int hPrevOff,
-                          ClBuffer dhNext, int dhNextOff, ClBuffer dgx, int dgxOff, ClBuffer dgh, int dghOff,
-                          ClBuffer dx, int dxOff, int B, int H) {
-        args.of(mutGatesBackward).i32(v).mem(drh, drhOff).mem(saved, savedOff).mem(hPrev, hPrevOff)
-                .mem(dhNext, dhNextOff).mem(dgx, dgxOff).mem(dgh, dghOff).mem(dx, dxOff).i32(B).i32(H)
-                .run1("mut_gates_backward", (long) B * H);
-    }
-
-    /** dh_next (+=) dth (1 - th^2). */
-    void mutTanhBackward(ClBuffer dth, int dthOff, ClBuffer saved, int savedOff, ClBuffer dhNext, int dhNextOff, int B,
-                         int H) {
-        args.of(mutTanhBackward).mem(dth, dthOff).mem(saved, savedOff).mem(dhNext, dhNextOff).i32(B).i32(H)
-                .run1("mut_tanh_backward", (long) B * H);
-    }
-
     // ================================================================== dropout
 
     /** y [n] (=) x * inverted-dropout mask of (seed, iteration, layer, index); y may alias x. */
@@ -336,7 +164,7 @@ final class ClKernels implements AutoCloseable {
                      float gradScale, boolean writeGrad) {
         if (N <= 0) return;
         boolean rows = q.variant == ClQueue.Variant.CPU;
-        Args a = args.of(rows ? softmaxXentRows : softmaxXent).mem(logits, lOff).mem(bias, bOff).mem(y).mem(rowLoss)
+        ClArgs a = args.of(rows ? softmaxXentRows : softmaxXent).mem(logits, lOff).mem(bias, bOff).mem(y).mem(rowLoss)
                 .i32(N).i32(V).f32(gradScale).i32(writeGrad ? 1 : 0);
         if (rows) a.run("softmax_xent_rows", new long[] {N}, new long[] {16});
         else a.run("softmax_xent", new long[] {(long) N * q.reduceLocal}, new long[] {q.reduceLocal});

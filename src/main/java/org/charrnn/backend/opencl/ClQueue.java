@@ -43,6 +43,7 @@ final class ClQueue implements AutoCloseable {
     final ClProgram program;
     final cl_command_queue queue;
     private final ClKernels kernels;
+    private final ClCellKernels cells;
     private final List<ClBuffer> owned = new ArrayList<>();
     private final Supplier<String> context;
     /** Power-of-two work-group size of the reduction kernels (<= 256). */
@@ -70,12 +71,16 @@ final class ClQueue implements AutoCloseable {
         int wg = 1;
         while (2L * wg <= Math.min(256, program.device.maxWorkGroup())) wg *= 2;
         this.reduceLocal = wg;
+        ClKernels k = null;
         try {
-            this.kernels = new ClKernels(this);
+            k = new ClKernels(this);
+            this.cells = new ClCellKernels(this);
         } catch (RuntimeException e) {
+            if (k != null) k.close();
             clReleaseCommandQueue(queue);
             throw e;
         }
+        this.kernels = k;
     }
 
     /** CPU on CPU devices, GPU otherwise, unless {@code override} ("gpu"/"cpu") says. */
@@ -205,6 +210,9 @@ final class ClQueue implements AutoCloseable {
     /** The typed kernel launchers of this queue. */
     ClKernels kernels() { return kernels; }
 
+    /** The typed launchers of the cell kernels of this queue. */
+    ClCellKernels cells() { return cells; }
+
     /** Enqueues kernel {@code k} (named {@code name} in errors); global rounded up to a multiple of local. */
     void enqueue(cl_kernel k, String name, long[] global, long[] local) {
         long[] g = new long[global.length];
@@ -232,6 +240,7 @@ final class ClQueue implements AutoCloseable {
         for (ClBuffer b : owned) b.close();
         owned.clear();
         kernels.close();
+        cells.close();
         clReleaseCommandQueue(queue);
     }
 }

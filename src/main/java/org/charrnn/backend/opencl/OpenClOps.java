@@ -5,6 +5,7 @@ import java.util.List;
 import org.charrnn.backend.BackendOptions;
 import org.charrnn.backend.Dropout;
 import org.charrnn.backend.Precision;
+import org.charrnn.backend.device.CellKernels;
 import org.charrnn.backend.device.DeviceArray;
 import org.charrnn.backend.device.DeviceOps;
 import org.charrnn.backend.device.Ref;
@@ -56,10 +57,7 @@ final class OpenClOps implements DeviceOps {
     @Override public String deviceName() { return q.device().name() + " (" + q.device().platformName() + ")"; }
     @Override public Precision precision() { return Precision.FP32; }
 
-    private static ClBuffer cl(DeviceArray a) {
-        if (a instanceof ClBuffer b) return b;
-        throw new IllegalArgumentException("not an OpenCL buffer: " + a);
-    }
+    private static ClBuffer cl(DeviceArray a) { return ClArgs.buffer(a); }
 
     private static ClBuffer cl(Ref r) { return cl(r.array()); }
 
@@ -167,6 +165,8 @@ final class OpenClOps implements DeviceOps {
 
     // ================================================================== kernels
 
+    @Override public CellKernels cells() { return q.cells(); }
+
     @Override
     public void gatherWindow(DeviceArray corpus, boolean u16, DeviceArray starts, int T, int B, DeviceArray x, DeviceArray y) {
         k.gatherWindow(u16, cl(corpus), cl(starts), T, B, cl(x), cl(y));
@@ -213,76 +213,6 @@ final class OpenClOps implements DeviceOps {
     @Override
     public void dropoutBackward(Ref dy, Ref dx, int n, int layer, float p) {
         k.dropoutBackward(cl(dy), off(dy), cl(dx), off(dx), n, seed32, iteration, layer, p);
-    }
-
-    @Override
-    public void lstmForward(Ref gx, Ref gh, Ref bih, Ref bhh, Ref cPrev, Ref gates, Ref c, Ref h, int B, int H) {
-        k.lstmForward(cl(gx), off(gx), cl(gh), off(gh), cl(bih), off(bih), cl(bhh), off(bhh), cl(cPrev), off(cPrev),
-                cl(gates), off(gates), cl(c), off(c), cl(h), off(h), B, H);
-    }
-
-    @Override
-    public void gruForward(Ref gx, Ref gh, Ref bih, Ref bhh, Ref hPrev, Ref gates, Ref h, int B, int H) {
-        k.gruForward(cl(gx), off(gx), cl(gh), off(gh), cl(bih), off(bih), cl(bhh), off(bhh), cl(hPrev), off(hPrev),
-                cl(gates), off(gates), cl(h), off(h), B, H);
-    }
-
-    @Override
-    public void rnnForward(Ref gx, Ref gh, Ref bih, Ref bhh, Ref h, int B, int H) {
-        k.rnnForward(cl(gx), off(gx), cl(gh), off(gh), cl(bih), off(bih), cl(bhh), off(bhh), cl(h), off(h), B, H);
-    }
-
-    @Override
-    public void lstmBackward(Ref dhOut, Ref dhNext, Ref dc, Ref gates, Ref cPrev, Ref c, Ref dgates, int B, int H) {
-        k.lstmBackward(cl(dhOut), off(dhOut), cl(dhNext), off(dhNext), cl(dc), off(dc), cl(gates), off(gates),
-                cl(cPrev), off(cPrev), cl(c), off(c), cl(dgates), off(dgates), B, H);
-    }
-
-    @Override
-    public void gruBackward(Ref dhOut, Ref dhNext, Ref gates, Ref hPrev, Ref dgx, Ref dgh, int B, int H) {
-        k.gruBackward(cl(dhOut), off(dhOut), cl(dhNext), off(dhNext), cl(gates), off(gates), cl(hPrev), off(hPrev),
-                cl(dgx), off(dgx), cl(dgh), off(dgh), B, H);
-    }
-
-    @Override
-    public void rnnBackward(Ref dhOut, Ref dhNext, Ref h, Ref dgates, int B, int H) {
-        k.rnnBackward(cl(dhOut), off(dhOut), cl(dhNext), off(dhNext), cl(h), off(h), cl(dgates), off(dgates), B, H);
-    }
-
-    @Override
-    public void mutTanhH(Ref hPrev, Ref saved, int B, int H) {
-        k.mutTanhH(cl(hPrev), off(hPrev), cl(saved), off(saved), B, H);
-    }
-
-    @Override
-    public void mutGatesForward(int v, Ref gx, Ref gh, Ref bih, Ref bhh, Ref hPrev, Ref x, Ref saved, int B, int H) {
-        k.mutGatesForward(v, cl(gx), off(gx), cl(gh), off(gh), cl(bih), off(bih), cl(bhh), off(bhh), cl(hPrev), off(hPrev),
-                cl(x), off(x), cl(saved), off(saved), B, H);
-    }
-
-    @Override
-    public void mutCandidateForward(int v, Ref gx, Ref gh, Ref bih, Ref bhh, Ref hPrev, Ref x, Ref saved, Ref h, int B,
-                                    int H) {
-        k.mutCandidateForward(v, cl(gx), off(gx), cl(gh), off(gh), cl(bih), off(bih), cl(bhh), off(bhh), cl(hPrev),
-                off(hPrev), cl(x), off(x), cl(saved), off(saved), cl(h), off(h), B, H);
-    }
-
-    @Override
-    public void mutCandidateBackward(int v, Ref dhOut, Ref dhNext, Ref saved, Ref hPrev, Ref x, Ref dgx, Ref dgh, Ref dx,
-                                     int B, int H) {
-        k.mutCandidateBackward(v, cl(dhOut), off(dhOut), cl(dhNext), off(dhNext), cl(saved), off(saved), cl(hPrev),
-                off(hPrev), cl(x), off(x), cl(dgx), off(dgx), cl(dgh), off(dgh), cl(dx), off(dx), B, H);
-    }
-
-    @Override
-    public void mutGatesBackward(int v, Ref drh, Ref saved, Ref hPrev, Ref dhNext, Ref dgx, Ref dgh, Ref dx, int B, int H) {
-        k.mutGatesBackward(v, cl(drh), off(drh), cl(saved), off(saved), cl(hPrev), off(hPrev), cl(dhNext), off(dhNext),
-                cl(dgx), off(dgx), cl(dgh), off(dgh), cl(dx), off(dx), B, H);
-    }
-
-    @Override
-    public void mutTanhBackward(Ref dth, Ref saved, Ref dhNext, int B, int H) {
-        k.mutTanhBackward(cl(dth), off(dth), cl(saved), off(saved), cl(dhNext), off(dhNext), B, H);
     }
 
     @Override
