@@ -2,7 +2,6 @@ package org.charrnn;
 
 import java.nio.file.Path;
 import java.util.function.Consumer;
-
 import org.charrnn.backend.Backend;
 import org.charrnn.backend.BackendOptions;
 import org.charrnn.backend.Backends;
@@ -28,8 +27,13 @@ public final class LanguageModel implements AutoCloseable {
 
     /** Loss over a text: mean nats per predicted character, and how many were predicted. */
     public record Evaluation(double natsPerChar, long predictions) {
-        public double bitsPerChar() { return natsPerChar / Math.log(2); }
-        public double perplexity() { return Math.exp(natsPerChar); }
+        public double bitsPerChar() {
+            return natsPerChar / Math.log(2);
+        }
+
+        public double perplexity() {
+            return Math.exp(natsPerChar);
+        }
     }
 
     private final Checkpoint.Model checkpoint;
@@ -49,19 +53,28 @@ public final class LanguageModel implements AutoCloseable {
         return open(Checkpoint.loadModel(Checkpoint.resolveModel(fileOrDir)), backendKind, options, log);
     }
 
-    public static LanguageModel load(Path fileOrDir, String backendKind, BackendOptions options,
-                                     Backends.Workload workload, Consumer<String> log) {
+    public static LanguageModel load(
+            Path fileOrDir,
+            String backendKind,
+            BackendOptions options,
+            Backends.Workload workload,
+            Consumer<String> log) {
         return open(Checkpoint.loadModel(Checkpoint.resolveModel(fileOrDir)), backendKind, options, workload, log);
     }
 
     /** Puts an already loaded checkpoint onto the named backend, chosen for sampling (one stream, one step). */
-    public static LanguageModel open(Checkpoint.Model m, String backendKind, BackendOptions options, Consumer<String> log) {
+    public static LanguageModel open(
+            Checkpoint.Model m, String backendKind, BackendOptions options, Consumer<String> log) {
         return open(m, backendKind, options, new Backends.Workload(1, 1), log);
     }
 
     /** Puts an already loaded checkpoint onto the named backend, chosen for {@code workload} under "auto". */
-    public static LanguageModel open(Checkpoint.Model m, String backendKind, BackendOptions options,
-                                     Backends.Workload workload, Consumer<String> log) {
+    public static LanguageModel open(
+            Checkpoint.Model m,
+            String backendKind,
+            BackendOptions options,
+            Backends.Workload workload,
+            Consumer<String> log) {
         Backend b = Backends.create(backendKind, m.config(), options, workload, log);
         try {
             b.setParameters(m.params());
@@ -72,12 +85,22 @@ public final class LanguageModel implements AutoCloseable {
         return new LanguageModel(m, b);
     }
 
-    public Checkpoint.Model checkpoint() { return checkpoint; }
-    public Vocabulary vocabulary() { return checkpoint.vocabulary(); }
-    public Backend backend() { return backend; }
+    public Checkpoint.Model checkpoint() {
+        return checkpoint;
+    }
+
+    public Vocabulary vocabulary() {
+        return checkpoint.vocabulary();
+    }
+
+    public Backend backend() {
+        return backend;
+    }
 
     /** A sampler over this model. */
-    public Sampler sampler() { return new Sampler(backend, checkpoint.vocabulary()); }
+    public Sampler sampler() {
+        return new Sampler(backend, checkpoint.vocabulary());
+    }
 
     /**
      * Mean cross-entropy of predicting every symbol of {@code tokens} from its predecessors, with
@@ -86,13 +109,15 @@ public final class LanguageModel implements AutoCloseable {
      */
     public Evaluation evaluate(TokenSequence tokens, int batch, int seqLen) {
         long n = tokens.length();
-        if (n < 2) throw new org.charrnn.util.UserError("text is too short to evaluate: it needs at least 2 characters");
+        if (n < 2)
+            throw new org.charrnn.util.UserError("text is too short to evaluate: it needs at least 2 characters");
         int B = (int) Math.max(1, Math.min(batch, n - 1));
         long S = (n - 1) / B;
         double sum = 0;
         long count = 0;
         long[] starts = new long[B];
-        try (TokenBuffer buf = backend.upload(tokens); RnnState st = backend.newState(B)) {
+        try (TokenBuffer buf = backend.upload(tokens);
+                RnnState st = backend.newState(B)) {
             for (long pos = 0; pos < S; pos += seqLen) {
                 int T = (int) Math.min(seqLen, S - pos);
                 for (int b = 0; b < B; b++) starts[b] = b * S + pos;
@@ -105,5 +130,7 @@ public final class LanguageModel implements AutoCloseable {
     }
 
     @Override
-    public void close() { backend.close(); }
+    public void close() {
+        backend.close();
+    }
 }

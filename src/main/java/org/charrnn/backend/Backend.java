@@ -127,7 +127,10 @@ public interface Backend extends AutoCloseable {
             return new Timer() {
                 private long t0;
 
-                @Override public void start() { t0 = System.nanoTime(); }
+                @Override
+                public void start() {
+                    t0 = System.nanoTime();
+                }
 
                 @Override
                 public double stopMillis() {
@@ -139,10 +142,14 @@ public interface Backend extends AutoCloseable {
     }
 
     /** A timer for this backend's device work (see {@link Timer}). */
-    default Timer timer() { return Timer.hostClock(this::synchronize); }
+    default Timer timer() {
+        return Timer.hostClock(this::synchronize);
+    }
 
     /** Peak memory this backend has allocated for the model so far, in bytes (device memory on GPUs, heap arrays on the reference). */
-    default long peakMemoryBytes() { return 0; }
+    default long peakMemoryBytes() {
+        return 0;
+    }
 
     /** Releases every native resource. */
     @Override

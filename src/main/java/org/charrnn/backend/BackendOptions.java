@@ -14,8 +14,8 @@ import java.util.function.Consumer;
  * @param log         where a backend reports what the user should know (fallbacks, warnings): one
  *                    line per call; backends never write to the console themselves
  */
-public record BackendOptions(Precision precision, int device, boolean cudaGraph, long dropoutSeed, int threads,
-                             Consumer<String> log) {
+public record BackendOptions(
+        Precision precision, int device, boolean cudaGraph, long dropoutSeed, int threads, Consumer<String> log) {
 
     /** The log of {@link #defaults()}: standard error, each line prefixed "charrnn: ". */
     public static final Consumer<String> STDERR = line -> System.err.println("charrnn: " + line);
@@ -33,10 +33,27 @@ public record BackendOptions(Precision precision, int device, boolean cudaGraph,
         return new BackendOptions(Precision.FP32, -1, true, 42, 0, STDERR);
     }
 
-    public BackendOptions withPrecision(Precision p) { return new BackendOptions(p, device, cudaGraph, dropoutSeed, threads, log); }
-    public BackendOptions withDevice(int d) { return new BackendOptions(precision, d, cudaGraph, dropoutSeed, threads, log); }
-    public BackendOptions withCudaGraph(boolean g) { return new BackendOptions(precision, device, g, dropoutSeed, threads, log); }
-    public BackendOptions withDropoutSeed(long s) { return new BackendOptions(precision, device, cudaGraph, s, threads, log); }
-    public BackendOptions withThreads(int t) { return new BackendOptions(precision, device, cudaGraph, dropoutSeed, t, log); }
-    public BackendOptions withLog(Consumer<String> l) { return new BackendOptions(precision, device, cudaGraph, dropoutSeed, threads, l); }
+    public BackendOptions withPrecision(Precision p) {
+        return new BackendOptions(p, device, cudaGraph, dropoutSeed, threads, log);
+    }
+
+    public BackendOptions withDevice(int d) {
+        return new BackendOptions(precision, d, cudaGraph, dropoutSeed, threads, log);
+    }
+
+    public BackendOptions withCudaGraph(boolean g) {
+        return new BackendOptions(precision, device, g, dropoutSeed, threads, log);
+    }
+
+    public BackendOptions withDropoutSeed(long s) {
+        return new BackendOptions(precision, device, cudaGraph, s, threads, log);
+    }
+
+    public BackendOptions withThreads(int t) {
+        return new BackendOptions(precision, device, cudaGraph, dropoutSeed, t, log);
+    }
+
+    public BackendOptions withLog(Consumer<String> l) {
+        return new BackendOptions(precision, device, cudaGraph, dropoutSeed, threads, l);
+    }
 }

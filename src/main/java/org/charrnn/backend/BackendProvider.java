@@ -19,8 +19,13 @@ public interface BackendProvider {
 
     /** Outcome of {@link #probe()}. */
     record Availability(boolean available, String reason) {
-        public static Availability yes() { return new Availability(true, "available"); }
-        public static Availability no(String reason) { return new Availability(false, reason); }
+        public static Availability yes() {
+            return new Availability(true, "available");
+        }
+
+        public static Availability no(String reason) {
+            return new Availability(false, reason);
+        }
     }
 
     /**

@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Consumer;
-
 import org.charrnn.model.ModelConfig;
 import org.charrnn.util.UserError;
 
@@ -54,9 +53,9 @@ public final class Backends {
     }
 
     /** As {@link #create(String, ModelConfig, BackendOptions, Consumer)}, judging "auto" for {@code workload}. */
-    public static Backend create(String kind, ModelConfig config, BackendOptions options, Workload workload,
-                                 Consumer<String> log) {
-        options = options.withLog(log);   // the backend reports through the same log as this choice
+    public static Backend create(
+            String kind, ModelConfig config, BackendOptions options, Workload workload, Consumer<String> log) {
+        options = options.withLog(log); // the backend reports through the same log as this choice
         Backend b;
         if (kind == null || kind.equalsIgnoreCase("auto")) {
             b = createAuto(config, options, workload, log);
@@ -65,7 +64,8 @@ public final class Backends {
             BackendProvider.Availability a = p.probe();
             if (!a.available()) throw new UserError("backend " + p.name() + " is not available: " + a.reason());
             b = p.create(config, options);
-            log.accept("backend: " + b.name() + " on " + b.deviceName() + " (" + b.precision().id() + ")");
+            log.accept("backend: " + b.name() + " on " + b.deviceName() + " ("
+                    + b.precision().id() + ")");
         }
         return b;
     }
@@ -93,8 +93,12 @@ public final class Backends {
                 openclGpu = gpu;
                 openclCpu = !gpu && !ds.isEmpty();
             }
-            boolean emulated = ds.stream().anyMatch(d -> org.charrnn.backend.cuda.CudaBackendProvider.isEmulated(d.name()));
-            if (!gpu) skipped.append("; ").append(p.name()).append(emulated ? ": an emulated device only" : ": no GPU device");
+            boolean emulated =
+                    ds.stream().anyMatch(d -> org.charrnn.backend.cuda.CudaBackendProvider.isEmulated(d.name()));
+            if (!gpu)
+                skipped.append("; ")
+                        .append(p.name())
+                        .append(emulated ? ": an emulated device only" : ": no GPU device");
         }
         return new Inventory(cudaGpu, openclGpu, openclCpu, skipped.length() > 0 ? skipped.substring(2) : "");
     }
@@ -110,13 +114,19 @@ public final class Backends {
         String why = inv.skipped();
         if (inv.openclCpu()) {
             if (options.precision() != Precision.FP32) {
-                why = "opencl on the CPU computes in fp32 only, --precision " + options.precision().id();
+                why = "opencl on the CPU computes in fp32 only, --precision "
+                        + options.precision().id();
             } else {
                 int threads = options.threads() > 0 ? Math.min(options.threads(), cores) : cores;
                 double ocl = CostModel.openClCpuMs(config, workload, cores);
                 double ref = CostModel.referenceMs(config, workload, threads);
-                String est = String.format(Locale.ROOT, "estimated %.1f ms/step on opencl-cpu vs %.1f on the reference"
-                        + " for B%d T%d", ocl, ref, workload.batch(), workload.seqLen());
+                String est = String.format(
+                        Locale.ROOT,
+                        "estimated %.1f ms/step on opencl-cpu vs %.1f on the reference" + " for B%d T%d",
+                        ocl,
+                        ref,
+                        workload.batch(),
+                        workload.seqLen());
                 if (ocl < ref) return new Choice("opencl", "CPU device, " + est);
                 why = est;
             }
@@ -132,7 +142,11 @@ public final class Backends {
     public static String autoChoice() {
         Inventory inv = inventory();
         ModelConfig example = new ModelConfig(org.charrnn.model.CellType.LSTM, 65, 128, 128, 2, 0.0);
-        Choice c = decide(inv, example, Workload.TRAINING_DEFAULT, BackendOptions.defaults(),
+        Choice c = decide(
+                inv,
+                example,
+                Workload.TRAINING_DEFAULT,
+                BackendOptions.defaults(),
                 Runtime.getRuntime().availableProcessors());
         if (!inv.cudaGpu() && !inv.openclGpu() && inv.openclCpu())
             return "opencl (CPU device) or reference, whichever the cost model predicts faster for the model;"
@@ -140,16 +154,19 @@ public final class Backends {
         return c.backend() + (c.reason().isEmpty() ? "" : " (" + c.reason() + ")");
     }
 
-    private static Backend createAuto(ModelConfig config, BackendOptions options, Workload workload, Consumer<String> log) {
-        Choice c = decide(inventory(), config, workload, options, Runtime.getRuntime().availableProcessors());
+    private static Backend createAuto(
+            ModelConfig config, BackendOptions options, Workload workload, Consumer<String> log) {
+        Choice c = decide(
+                inventory(), config, workload, options, Runtime.getRuntime().availableProcessors());
         if (!c.backend().equals("reference")) {
             Backend b = provider(c.backend()).create(config, options);
-            log.accept("backend: " + b.name() + " on " + b.deviceName() + " (" + b.precision().id() + ", auto: "
-                    + c.reason() + ")");
+            log.accept("backend: " + b.name() + " on " + b.deviceName() + " ("
+                    + b.precision().id() + ", auto: " + c.reason() + ")");
             return b;
         }
         Backend b = new ReferenceBackendProvider().create(config, options.withPrecision(Precision.FP64));
-        log.accept("backend: reference on " + b.deviceName() + " (auto" + (c.reason().isEmpty() ? "" : "; " + c.reason()) + ")");
+        log.accept("backend: reference on " + b.deviceName() + " (auto"
+                + (c.reason().isEmpty() ? "" : "; " + c.reason()) + ")");
         return b;
     }
 

@@ -9,7 +9,9 @@ public enum ClipMode {
     /** Clamp every gradient element to [-max, max] (char-rnn). */
     VALUE;
 
-    public String id() { return name().toLowerCase(Locale.ROOT); }
+    public String id() {
+        return name().toLowerCase(Locale.ROOT);
+    }
 
     public static ClipMode parse(String s) {
         for (ClipMode m : values()) if (m.id().equalsIgnoreCase(s.trim())) return m;

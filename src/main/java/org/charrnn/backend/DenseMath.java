@@ -14,8 +14,18 @@ final class DenseMath {
      * C[i,:] (= or +=) A[i,:] * B for rows i in [rowFrom, rowTo):
      * A [M,K] at aOff, B [K,N] at bOff, C [M,N] at cOff.
      */
-    static void ab(double[] a, int aOff, double[] b, int bOff, double[] c, int cOff,
-                   int rowFrom, int rowTo, int n, int k, boolean accumulate) {
+    static void ab(
+            double[] a,
+            int aOff,
+            double[] b,
+            int bOff,
+            double[] c,
+            int cOff,
+            int rowFrom,
+            int rowTo,
+            int n,
+            int k,
+            boolean accumulate) {
         for (int i = rowFrom; i < rowTo; i++) {
             int ci = cOff + i * n;
             if (!accumulate) java.util.Arrays.fill(c, ci, ci + n, 0.0);
@@ -33,8 +43,18 @@ final class DenseMath {
      * C[i,:] = A^T[i,:] * B for rows i in [rowFrom, rowTo) (written, not accumulated):
      * A [K,M] at aOff, B [K,N] at bOff, C [M,N] at cOff. The weight-gradient GEMM dW = dG^T X.
      */
-    static void aTb(double[] a, int aOff, double[] b, int bOff, double[] c, int cOff,
-                    int rowFrom, int rowTo, int m, int n, int k) {
+    static void aTb(
+            double[] a,
+            int aOff,
+            double[] b,
+            int bOff,
+            double[] c,
+            int cOff,
+            int rowFrom,
+            int rowTo,
+            int m,
+            int n,
+            int k) {
         for (int i = rowFrom; i < rowTo; i++) java.util.Arrays.fill(c, cOff + i * n, cOff + i * n + n, 0.0);
         for (int q = 0; q < k; q++) {
             int aq = aOff + q * m, bq = bOff + q * n;

@@ -11,8 +11,10 @@ public final class Dropout {
 
     /** murmur3's 32-bit finalizer. */
     static int fmix32(int h) {
-        h ^= h >>> 16; h *= 0x85EBCA6B;
-        h ^= h >>> 13; h *= 0xC2B2AE35;
+        h ^= h >>> 16;
+        h *= 0x85EBCA6B;
+        h ^= h >>> 13;
+        h *= 0xC2B2AE35;
         h ^= h >>> 16;
         return h;
     }
@@ -34,5 +36,7 @@ public final class Dropout {
     }
 
     /** The 32-bit seed the kernels receive for a 64-bit --seed. */
-    public static int seed32(long seed) { return (int) (seed ^ (seed >>> 32)); }
+    public static int seed32(long seed) {
+        return (int) (seed ^ (seed >>> 32));
+    }
 }

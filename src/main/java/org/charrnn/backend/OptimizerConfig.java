@@ -11,8 +11,8 @@ package org.charrnn.backend;
  * @param momentum    SGD momentum (0.9)
  * @param weightDecay L2 coefficient added to the clipped gradient (0)
  */
-public record OptimizerConfig(OptimizerKind kind, double beta1, double beta2, double eps,
-                              double decay, double momentum, double weightDecay) {
+public record OptimizerConfig(
+        OptimizerKind kind, double beta1, double beta2, double eps, double decay, double momentum, double weightDecay) {
 
     public OptimizerConfig {
         if (kind == null) throw new IllegalArgumentException("optimizer kind is required");
@@ -20,7 +20,8 @@ public record OptimizerConfig(OptimizerKind kind, double beta1, double beta2, do
             throw new IllegalArgumentException("Adam betas must be in [0, 1)");
         if (!(eps > 0)) throw new IllegalArgumentException("eps must be > 0");
         if (!(decay >= 0 && decay < 1)) throw new IllegalArgumentException("--decay must be in [0, 1), got " + decay);
-        if (!(momentum >= 0 && momentum < 1)) throw new IllegalArgumentException("--momentum must be in [0, 1), got " + momentum);
+        if (!(momentum >= 0 && momentum < 1))
+            throw new IllegalArgumentException("--momentum must be in [0, 1), got " + momentum);
         if (!(weightDecay >= 0)) throw new IllegalArgumentException("--weight-decay must be >= 0, got " + weightDecay);
     }
 

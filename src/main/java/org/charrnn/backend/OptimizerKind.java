@@ -21,6 +21,7 @@ public enum OptimizerKind {
     SGD(1e-1, List.of("momentum_buffer"));
 
     private final double defaultLr;
+
     @SuppressWarnings("ImmutableEnumChecker") // List.of: unmodifiable
     private final List<String> slots;
 
@@ -30,12 +31,18 @@ public enum OptimizerKind {
     }
 
     /** Learning rate used when --lr is not given. */
-    public double defaultLr() { return defaultLr; }
+    public double defaultLr() {
+        return defaultLr;
+    }
 
     /** Names of the state arrays, each [numParams]. */
-    public List<String> slots() { return slots; }
+    public List<String> slots() {
+        return slots;
+    }
 
-    public String id() { return name().toLowerCase(Locale.ROOT); }
+    public String id() {
+        return name().toLowerCase(Locale.ROOT);
+    }
 
     public static OptimizerKind parse(String s) {
         for (OptimizerKind k : values()) if (k.id().equalsIgnoreCase(s.trim())) return k;

@@ -13,7 +13,9 @@ public enum Precision {
     /** bf16 GEMM operands, fp32 accumulation, fp32 master weights and cell state. */
     BF16;
 
-    public String id() { return name().toLowerCase(Locale.ROOT); }
+    public String id() {
+        return name().toLowerCase(Locale.ROOT);
+    }
 
     public static Precision parse(String s) {
         for (Precision p : values()) if (p.id().equalsIgnoreCase(s.trim())) return p;

@@ -3,7 +3,6 @@ package org.charrnn.backend;
 import java.util.Arrays;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.RecursiveAction;
-
 import org.charrnn.data.TokenSequence;
 import org.charrnn.model.CellType;
 import org.charrnn.model.ModelConfig;
@@ -28,24 +27,24 @@ public final class ReferenceBackend implements Backend {
     private final ModelConfig cfg;
     private final ParamLayout layout;
     private final int seed32;
-    private final ReferenceMut mut;   // the MUT cells' math; null for the others
-    private final ForkJoinPool pool;           // null when single-threaded
+    private final ReferenceMut mut; // the MUT cells' math; null for the others
+    private final ForkJoinPool pool; // null when single-threaded
     private final int threads;
 
-    private final double[] params;             // [P] flat, layout order
-    private final double[] grads;              // [P]
-    private final double[] paramsT;            // [P] params with every weight matrix transposed ([in,G], [H,G], [H,V]),
-                                               // so the forward GEMMs run as row-times-matrix (vectorizable) loops
+    private final double[] params; // [P] flat, layout order
+    private final double[] grads; // [P]
+    private final double[] paramsT; // [P] params with every weight matrix transposed ([in,G], [H,G], [H,V]),
+    // so the forward GEMMs run as row-times-matrix (vectorizable) loops
     private long paramsVersion, paramsTVersion = -1;
     private double[] stateGrad = new double[0]; // [L][S][B][H] dL/d(initial state)
 
     private OptimizerConfig optimizer;
-    private double[][] slots = new double[0][];  // optimizer state, each [P]
+    private double[][] slots = new double[0][]; // optimizer state, each [P]
 
-    private double gradNorm = Double.NaN;       // pre-clip global L2 norm of the last backward
-    private double loss = Double.NaN;            // mean CE of the last forward
-    private final Workspace train = new Workspace();  // saved activations of the last training forward
-    private final Workspace infer = new Workspace();  // scratch for eval forwards and sampling steps
+    private double gradNorm = Double.NaN; // pre-clip global L2 norm of the last backward
+    private double loss = Double.NaN; // mean CE of the last forward
+    private final Workspace train = new Workspace(); // saved activations of the last training forward
+    private final Workspace infer = new Workspace(); // scratch for eval forwards and sampling steps
     private boolean haveTrainingForward;
 
     public ReferenceBackend(ModelConfig config, BackendOptions options) {
@@ -65,11 +64,30 @@ public final class ReferenceBackend implements Backend {
         setOptimizer(OptimizerConfig.defaults(OptimizerKind.ADAM));
     }
 
-    @Override public String name() { return "reference"; }
-    @Override public String deviceName() { return "Java double precision (" + threads + " thread" + (threads > 1 ? "s" : "") + ")"; }
-    @Override public Precision precision() { return Precision.FP64; }
-    @Override public ModelConfig config() { return cfg; }
-    @Override public ParamLayout layout() { return layout; }
+    @Override
+    public String name() {
+        return "reference";
+    }
+
+    @Override
+    public String deviceName() {
+        return "Java double precision (" + threads + " thread" + (threads > 1 ? "s" : "") + ")";
+    }
+
+    @Override
+    public Precision precision() {
+        return Precision.FP64;
+    }
+
+    @Override
+    public ModelConfig config() {
+        return cfg;
+    }
+
+    @Override
+    public ParamLayout layout() {
+        return layout;
+    }
 
     // ====================================================================== parameters and state
 
@@ -97,9 +115,20 @@ public final class ReferenceBackend implements Backend {
         paramsTVersion = paramsVersion;
     }
 
-    @Override public double[] getParameters() { return params.clone(); }
-    @Override public double[] getGradients() { return grads.clone(); }
-    @Override public double[] getInitialStateGradient() { return stateGrad.clone(); }
+    @Override
+    public double[] getParameters() {
+        return params.clone();
+    }
+
+    @Override
+    public double[] getGradients() {
+        return grads.clone();
+    }
+
+    @Override
+    public double[] getInitialStateGradient() {
+        return stateGrad.clone();
+    }
 
     @Override
     public RnnState newState(int batch) {
@@ -122,9 +151,20 @@ public final class ReferenceBackend implements Backend {
             this.v = new double[size];
         }
 
-        @Override public int batch() { return batch; }
-        @Override public void reset() { Arrays.fill(v, 0.0); }
-        @Override public double[] read() { return v.clone(); }
+        @Override
+        public int batch() {
+            return batch;
+        }
+
+        @Override
+        public void reset() {
+            Arrays.fill(v, 0.0);
+        }
+
+        @Override
+        public double[] read() {
+            return v.clone();
+        }
 
         @Override
         public void write(double[] values) {
@@ -140,12 +180,18 @@ public final class ReferenceBackend implements Backend {
             System.arraycopy(o.v, 0, v, 0, v.length);
         }
 
-        @Override public void close() {}
+        @Override
+        public void close() {}
     }
 
     private record Tokens(TokenSequence seq) implements TokenBuffer {
-        @Override public long length() { return seq.length(); }
-        @Override public void close() {}
+        @Override
+        public long length() {
+            return seq.length();
+        }
+
+        @Override
+        public void close() {}
     }
 
     // ====================================================================== forward
@@ -158,25 +204,25 @@ public final class ReferenceBackend implements Backend {
         int T, B, N;
         boolean training;
         int iteration;
-        int[] x = new int[0], y = new int[0];   // [N] inputs and targets
-        double[][] in;      // per layer: input X [N, in_l] (layer 0: embeddings; l>0: dropped output of l-1)
-        double[][] gx;      // per layer: [N, Gi*H] = X W_ih^T + b_ih
-        double[][] hs;      // per layer: [(T+1), B, H], slot 0 = initial h
-        double[][] cs;      // per layer (LSTM): [(T+1), B, H], slot 0 = initial c
-        double[][] gates;   // per layer: [N, 4H] activated gates (LSTM, GRU); [N, 5H] MUT (see ReferenceMut)
-        double[][] out;     // per layer: [N, H] output after dropout (aliases hs[l] + B*H when no dropout)
-        int[] outOff;       // per layer: offset of the output within out[l]
-        double[] gh;        // [B, Gh*H] scratch for the recurrent GEMM
-        double[] logits;    // [N, V] logits (decoder output + bias)
-        double[] probs;     // [N, V] softmax(logits); backward turns it into dL/dlogits
-        double[] rowLoss;   // [N]
+        int[] x = new int[0], y = new int[0]; // [N] inputs and targets
+        double[][] in; // per layer: input X [N, in_l] (layer 0: embeddings; l>0: dropped output of l-1)
+        double[][] gx; // per layer: [N, Gi*H] = X W_ih^T + b_ih
+        double[][] hs; // per layer: [(T+1), B, H], slot 0 = initial h
+        double[][] cs; // per layer (LSTM): [(T+1), B, H], slot 0 = initial c
+        double[][] gates; // per layer: [N, 4H] activated gates (LSTM, GRU); [N, 5H] MUT (see ReferenceMut)
+        double[][] out; // per layer: [N, H] output after dropout (aliases hs[l] + B*H when no dropout)
+        int[] outOff; // per layer: offset of the output within out[l]
+        double[] gh; // [B, Gh*H] scratch for the recurrent GEMM
+        double[] logits; // [N, V] logits (decoder output + bias)
+        double[] probs; // [N, V] softmax(logits); backward turns it into dL/dlogits
+        double[] rowLoss; // [N]
         // backward scratch (training workspace only), sized with the window
-        double[] dOut;      // [N, H] dL/d(output of the current layer)
-        double[] dX;        // [N, max(E, H)] dL/d(input of the current layer)
-        double[] dgx, dgh;  // [N, Gi], [N, Gh] dL/d(gx), dL/d(gh) (dgh for GRU and MUT; LSTM and RNN share dgx)
-        double[] dxDirect;  // [N, H] dL/dX not through W_ih (MUT1 tanh(x), MUT2 x)
-        double[] dhNext;    // [B, H] dL/dh_{t-1} through the recurrence
-        double[] dc;        // [B, H] LSTM dL/dc carried backwards
+        double[] dOut; // [N, H] dL/d(output of the current layer)
+        double[] dX; // [N, max(E, H)] dL/d(input of the current layer)
+        double[] dgx, dgh; // [N, Gi], [N, Gh] dL/d(gx), dL/d(gh) (dgh for GRU and MUT; LSTM and RNN share dgx)
+        double[] dxDirect; // [N, H] dL/dX not through W_ih (MUT1 tanh(x), MUT2 x)
+        double[] dhNext; // [B, H] dL/dh_{t-1} through the recurrence
+        double[] dc; // [B, H] LSTM dL/dc carried backwards
 
         void ensureBackward() {
             int H = cfg.hidden();
@@ -196,8 +242,13 @@ public final class ReferenceBackend implements Backend {
             this.training = training;
             int L = cfg.layers(), H = cfg.hidden(), V = cfg.vocabSize();
             if (in == null) {
-                in = new double[L][]; gx = new double[L][]; hs = new double[L][]; cs = new double[L][];
-                gates = new double[L][]; out = new double[L][]; outOff = new int[L];
+                in = new double[L][];
+                gx = new double[L][];
+                hs = new double[L][];
+                cs = new double[L][];
+                gates = new double[L][];
+                out = new double[L][];
+                outOff = new int[L];
             }
             x = grow(x, N);
             y = grow(y, N);
@@ -232,8 +283,13 @@ public final class ReferenceBackend implements Backend {
         };
     }
 
-    private static double[] grow(double[] a, int n) { return a != null && a.length >= n ? a : new double[n]; }
-    private static int[] grow(int[] a, int n) { return a.length >= n ? a : new int[n]; }
+    private static double[] grow(double[] a, int n) {
+        return a != null && a.length >= n ? a : new double[n];
+    }
+
+    private static int[] grow(int[] a, int n) {
+        return a.length >= n ? a : new int[n];
+    }
 
     @Override
     public void forward(RnnState state, Window window, boolean training) {
@@ -297,21 +353,37 @@ public final class ReferenceBackend implements Backend {
         double[] hs = w.hs[l];
         for (int t = 0; t < T; t++) {
             int step = t, hPrev = t * B * H;
-            Runnable cell = switch (cfg.cell()) {   // an expression: a cell without a step does not compile
-                case LSTM -> () -> {
-                    recurrentProjection(w, l, hPrev);
-                    lstmStep(w, l, step);
-                };
-                case GRU -> () -> {
-                    recurrentProjection(w, l, hPrev);
-                    gruStep(w, l, step);
-                };
-                case RNN -> () -> {
-                    recurrentProjection(w, l, hPrev);
-                    rnnStep(w, l, step);
-                };
-                case MUT1, MUT2, MUT3 -> () -> mut.forward(params, whh, bhh, gx, step * B * G, X, step * B * in, hs,
-                        hPrev, hPrev + B * H, w.gates[l], step * B * ReferenceMut.SAVED * H, B);
+            Runnable cell = switch (cfg.cell()) { // an expression: a cell without a step does not compile
+                case LSTM ->
+                    () -> {
+                        recurrentProjection(w, l, hPrev);
+                        lstmStep(w, l, step);
+                    };
+                case GRU ->
+                    () -> {
+                        recurrentProjection(w, l, hPrev);
+                        gruStep(w, l, step);
+                    };
+                case RNN ->
+                    () -> {
+                        recurrentProjection(w, l, hPrev);
+                        rnnStep(w, l, step);
+                    };
+                case MUT1, MUT2, MUT3 ->
+                    () -> mut.forward(
+                            params,
+                            whh,
+                            bhh,
+                            gx,
+                            step * B * G,
+                            X,
+                            step * B * in,
+                            hs,
+                            hPrev,
+                            hPrev + B * H,
+                            w.gates[l],
+                            step * B * ReferenceMut.SAVED * H,
+                            B);
             };
             cell.run();
         }
@@ -418,7 +490,9 @@ public final class ReferenceBackend implements Backend {
     }
 
     @Override
-    public double loss() { return loss; }
+    public double loss() {
+        return loss;
+    }
 
     // ====================================================================== backward
 
@@ -445,7 +519,7 @@ public final class ReferenceBackend implements Backend {
         parallelRows(V, (r0, r1) -> DenseMath.aTb(dlog, 0, o, oOff, grads, wd, r0, r1, V, H, N));
         DenseMath.columnSum(dlog, 0, N, V, grads, layout.decoderBias().offset());
         w.ensureBackward();
-        double[] dOut = w.dOut;  // dL/d(output of layer l) before its dropout
+        double[] dOut = w.dOut; // dL/d(output of layer l) before its dropout
         parallelRows(N, (r0, r1) -> DenseMath.ab(dlog, 0, params, wd, dOut, 0, r0, r1, H, V, false));
 
         for (int l = L - 1; l >= 0; l--) {
@@ -474,28 +548,48 @@ public final class ReferenceBackend implements Backend {
         int Gi = cfg.inputGateWidth(), Gh = cfg.recurrentGateWidth();
         int whh = layout.weightHh(l).offset(), wih = layout.weightIh(l).offset();
         double[] dOut = w.dOut, dgx = w.dgx, dhNext = w.dhNext, dc = w.dc;
-        double[] dgh = separateRecurrentGrad() ? w.dgh : dgx;   // dL/d(gh) equals dL/d(gx) for LSTM and RNN
+        double[] dgh = separateRecurrentGrad() ? w.dgh : dgx; // dL/d(gh) equals dL/d(gx) for LSTM and RNN
         Arrays.fill(dhNext, 0, B * H, 0.0);
         Arrays.fill(dc, 0, B * H, 0.0);
         double[] hs = w.hs[l], X = w.in[l];
         for (int t = T - 1; t >= 0; t--) {
             int step = t;
             Runnable cellStep = switch (cfg.cell()) {
-                case LSTM -> () -> {
-                    lstmBackwardStep(w, l, step, dOut, dhNext, dc, dgx);
-                    recurrentGradient(w, l, step, dgh);
-                };
-                case GRU -> () -> {
-                    gruBackwardStep(w, l, step, dOut, dhNext, dgx, dgh);
-                    recurrentGradient(w, l, step, dgh);
-                };
-                case RNN -> () -> {
-                    rnnBackwardStep(w, l, step, dOut, dhNext, dgx);
-                    recurrentGradient(w, l, step, dgh);
-                };
-                case MUT1, MUT2, MUT3 -> () -> mut.backward(params, whh, dOut, step * B * H, dhNext, w.gates[l],
-                        step * B * ReferenceMut.SAVED * H, hs, step * B * H, X, step * B * in, dgx, step * B * Gi, dgh,
-                        step * B * Gh, w.dxDirect, step * B * H, B);
+                case LSTM ->
+                    () -> {
+                        lstmBackwardStep(w, l, step, dOut, dhNext, dc, dgx);
+                        recurrentGradient(w, l, step, dgh);
+                    };
+                case GRU ->
+                    () -> {
+                        gruBackwardStep(w, l, step, dOut, dhNext, dgx, dgh);
+                        recurrentGradient(w, l, step, dgh);
+                    };
+                case RNN ->
+                    () -> {
+                        rnnBackwardStep(w, l, step, dOut, dhNext, dgx);
+                        recurrentGradient(w, l, step, dgh);
+                    };
+                case MUT1, MUT2, MUT3 ->
+                    () -> mut.backward(
+                            params,
+                            whh,
+                            dOut,
+                            step * B * H,
+                            dhNext,
+                            w.gates[l],
+                            step * B * ReferenceMut.SAVED * H,
+                            hs,
+                            step * B * H,
+                            X,
+                            step * B * in,
+                            dgx,
+                            step * B * Gi,
+                            dgh,
+                            step * B * Gh,
+                            w.dxDirect,
+                            step * B * H,
+                            B);
             };
             cellStep.run();
         }
@@ -516,7 +610,11 @@ public final class ReferenceBackend implements Backend {
 
     /** dhNext [B,H] += dgh_t [B,Gh] W_hh [Gh,H]. */
     private void recurrentGradient(Workspace w, int l, int t, double[] dgh) {
-        int B = w.B, H = cfg.hidden(), G = cfg.recurrentGateWidth(), whh = layout.weightHh(l).offset(), rowOff = t * B * G;
+        int B = w.B,
+                H = cfg.hidden(),
+                G = cfg.recurrentGateWidth(),
+                whh = layout.weightHh(l).offset(),
+                rowOff = t * B * G;
         double[] dhNext = w.dhNext;
         parallelRows(B, (r0, r1) -> DenseMath.ab(dgh, rowOff, params, whh, dhNext, 0, r0, r1, H, G, true));
     }
@@ -525,7 +623,8 @@ public final class ReferenceBackend implements Backend {
      * LSTM backward step t: dh = dOut_t + dhNext; dc (in: from t+1, out: dL/dc_{t-1});
      * dgx_t [B,4H] = dL/d(pre-activations) (=); dhNext = 0 (the caller adds dgx_t W_hh).
      */
-    private void lstmBackwardStep(Workspace w, int l, int t, double[] dOut, double[] dhNext, double[] dc, double[] dgx) {
+    private void lstmBackwardStep(
+            Workspace w, int l, int t, double[] dOut, double[] dhNext, double[] dc, double[] dgx) {
         int B = w.B, H = cfg.hidden(), G = 4 * H;
         double[] cs = w.cs[l], gates = w.gates[l];
         for (int b = 0; b < B; b++) {
@@ -549,7 +648,8 @@ public final class ReferenceBackend implements Backend {
      * GRU backward step t: dh = dOut_t + dhNext; dgx_t, dgh_t [B,3H] (=, they differ in the n block:
      * dgh_n = dgx_n r); dhNext = dh z (the caller adds dgh_t W_hh).
      */
-    private void gruBackwardStep(Workspace w, int l, int t, double[] dOut, double[] dhNext, double[] dgx, double[] dgh) {
+    private void gruBackwardStep(
+            Workspace w, int l, int t, double[] dOut, double[] dhNext, double[] dgx, double[] dgh) {
         int B = w.B, H = cfg.hidden(), G = 3 * H;
         double[] hs = w.hs[l], gates = w.gates[l];
         for (int b = 0; b < B; b++) {
@@ -612,7 +712,9 @@ public final class ReferenceBackend implements Backend {
     }
 
     @Override
-    public double gradNorm() { return gradNorm; }
+    public double gradNorm() {
+        return gradNorm;
+    }
 
     @Override
     public void setOptimizer(OptimizerConfig optimizer) {
@@ -622,46 +724,50 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void step(double lr, long t) {
-        if (!Double.isFinite(gradNorm)) return;   // divergence: leave parameters and state untouched
+        if (!Double.isFinite(gradNorm)) return; // divergence: leave parameters and state untouched
         paramsVersion++;
         OptimizerConfig o = optimizer;
         double wd = o.weightDecay();
         double[] p = params, g = grads;
-        Runnable update = switch (o.kind()) {   // an expression: every optimizer kind is handled
-            case ADAM -> () -> {
-                double[] m = slots[0], v = slots[1];
-                double bc1 = 1 - Math.pow(o.beta1(), (double) t), bc2 = 1 - Math.pow(o.beta2(), (double) t);
-                for (int i = 0; i < p.length; i++) {
-                    double gi = g[i] + wd * p[i];
-                    m[i] = o.beta1() * m[i] + (1 - o.beta1()) * gi;
-                    v[i] = o.beta2() * v[i] + (1 - o.beta2()) * gi * gi;
-                    p[i] -= lr * (m[i] / bc1) / (Math.sqrt(v[i] / bc2) + o.eps());
-                }
-            };
-            case RMSPROP -> () -> {
-                double[] s = slots[0];
-                for (int i = 0; i < p.length; i++) {
-                    double gi = g[i] + wd * p[i];
-                    s[i] = o.decay() * s[i] + (1 - o.decay()) * gi * gi;
-                    p[i] -= lr * gi / (Math.sqrt(s[i]) + o.eps());
-                }
-            };
-            case ADAGRAD -> () -> {
-                double[] s = slots[0];
-                for (int i = 0; i < p.length; i++) {
-                    double gi = g[i] + wd * p[i];
-                    s[i] += gi * gi;
-                    p[i] -= lr * gi / Math.sqrt(s[i] + o.eps());
-                }
-            };
-            case SGD -> () -> {
-                double[] u = slots[0];
-                for (int i = 0; i < p.length; i++) {
-                    double gi = g[i] + wd * p[i];
-                    u[i] = o.momentum() * u[i] + gi;
-                    p[i] -= lr * u[i];
-                }
-            };
+        Runnable update = switch (o.kind()) { // an expression: every optimizer kind is handled
+            case ADAM ->
+                () -> {
+                    double[] m = slots[0], v = slots[1];
+                    double bc1 = 1 - Math.pow(o.beta1(), (double) t), bc2 = 1 - Math.pow(o.beta2(), (double) t);
+                    for (int i = 0; i < p.length; i++) {
+                        double gi = g[i] + wd * p[i];
+                        m[i] = o.beta1() * m[i] + (1 - o.beta1()) * gi;
+                        v[i] = o.beta2() * v[i] + (1 - o.beta2()) * gi * gi;
+                        p[i] -= lr * (m[i] / bc1) / (Math.sqrt(v[i] / bc2) + o.eps());
+                    }
+                };
+            case RMSPROP ->
+                () -> {
+                    double[] s = slots[0];
+                    for (int i = 0; i < p.length; i++) {
+                        double gi = g[i] + wd * p[i];
+                        s[i] = o.decay() * s[i] + (1 - o.decay()) * gi * gi;
+                        p[i] -= lr * gi / (Math.sqrt(s[i]) + o.eps());
+                    }
+                };
+            case ADAGRAD ->
+                () -> {
+                    double[] s = slots[0];
+                    for (int i = 0; i < p.length; i++) {
+                        double gi = g[i] + wd * p[i];
+                        s[i] += gi * gi;
+                        p[i] -= lr * gi / Math.sqrt(s[i] + o.eps());
+                    }
+                };
+            case SGD ->
+                () -> {
+                    double[] u = slots[0];
+                    for (int i = 0; i < p.length; i++) {
+                        double gi = g[i] + wd * p[i];
+                        u[i] = o.momentum() * u[i] + gi;
+                        p[i] -= lr * u[i];
+                    }
+                };
         };
         update.run();
     }
@@ -692,7 +798,8 @@ public final class ReferenceBackend implements Backend {
         Workspace w = infer;
         w.ensure(1, st.batch, false);
         for (int b = 0; b < st.batch; b++) {
-            if (tokens[b] < 0 || tokens[b] >= cfg.vocabSize()) throw new IllegalArgumentException("token out of range: " + tokens[b]);
+            if (tokens[b] < 0 || tokens[b] >= cfg.vocabSize())
+                throw new IllegalArgumentException("token out of range: " + tokens[b]);
             w.x[b] = tokens[b];
             w.y[b] = 0;
         }
@@ -702,10 +809,14 @@ public final class ReferenceBackend implements Backend {
 
     // ====================================================================== helpers
 
-    private static double sigmoid(double x) { return 1.0 / (1.0 + Math.exp(-x)); }
+    private static double sigmoid(double x) {
+        return 1.0 / (1.0 + Math.exp(-x));
+    }
 
     @FunctionalInterface
-    private interface RowTask { void run(int from, int to); }
+    private interface RowTask {
+        void run(int from, int to);
+    }
 
     /** Runs task over [0, rows) split into contiguous chunks, one per thread, when it is worth it. */
     private void parallelRows(int rows, RowTask task) {
@@ -721,7 +832,10 @@ public final class ReferenceBackend implements Backend {
                 for (int c = 0; c < chunks; c++) {
                     int from = (int) ((long) rows * c / chunks), to = (int) ((long) rows * (c + 1) / chunks);
                     parts[c] = new RecursiveAction() {
-                        @Override protected void compute() { task.run(from, to); }
+                        @Override
+                        protected void compute() {
+                            task.run(from, to);
+                        }
                     };
                 }
                 invokeAll(parts);

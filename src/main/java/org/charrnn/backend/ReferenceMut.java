@@ -19,9 +19,8 @@ import org.charrnn.model.CellType;
 final class ReferenceMut {
     static final int SAVED = 5;
     private static final int Z = 0, R = 1, N_ = 2, RH = 3, TH = 4;
-
     private final int v, H;
-    private final int gi, gh;     // blocks of W_ih and W_hh
+    private final int gi, gh; // blocks of W_ih and W_hh
     private final int xz, xr, xn; // W_ih block of z, r, n (-1: none)
     private final int hz, hr, hn; // W_hh block of z, r, n (-1: none)
 
@@ -43,7 +42,9 @@ final class ReferenceMut {
         this.hn = v == 1 ? 1 : 2;
     }
 
-    private static double sigmoid(double a) { return 1.0 / (1.0 + Math.exp(-a)); }
+    private static double sigmoid(double a) {
+        return 1.0 / (1.0 + Math.exp(-a));
+    }
 
     /** Row j of W_hh block k times u [H] (at uOff), plus that row's b_hh. */
     private double recurrent(double[] p, int whh, int bhh, int k, int j, double[] u, int uOff) {
@@ -57,8 +58,20 @@ final class ReferenceMut {
      * Step of B rows: gx [B,Gi*H] (= x W_ih^T + b_ih) at gxOff, x [B,H] at xOff, h_prev [B,H] at
      * hs[prevOff], h [B,H] (=) at hs[outOff], saved [B,5H] (=) at savedOff. p holds W_hh at whh, b_hh at bhh.
      */
-    void forward(double[] p, int whh, int bhh, double[] gx, int gxOff, double[] x, int xOff, double[] hs, int prevOff,
-                 int outOff, double[] saved, int savedOff, int B) {
+    void forward(
+            double[] p,
+            int whh,
+            int bhh,
+            double[] gx,
+            int gxOff,
+            double[] x,
+            int xOff,
+            double[] hs,
+            int prevOff,
+            int outOff,
+            double[] saved,
+            int savedOff,
+            int B) {
         for (int b = 0; b < B; b++) {
             int g = gxOff + b * gi * H, hp = prevOff + b * H, s = savedOff + b * SAVED * H, xb = xOff + b * H;
             for (int j = 0; j < H; j++) saved[s + TH * H + j] = Math.tanh(hs[hp + j]);
@@ -87,12 +100,31 @@ final class ReferenceMut {
      * from step t+1; out: dL/dh_{t-1}); writes dgx [B,Gi*H] and dgh [B,Gh*H] (=, the gradients of
      * the pre-activation terms each block feeds) and dx [B,H] (=, the input's direct gradient; MUT1, MUT2).
      */
-    void backward(double[] p, int whh, double[] dOut, int dOff, double[] dhNext, double[] saved, int savedOff,
-                  double[] hs, int prevOff, double[] x, int xOff, double[] dgx, int dgxOff, double[] dgh, int dghOff,
-                  double[] dx, int dxOff, int B) {
+    void backward(
+            double[] p,
+            int whh,
+            double[] dOut,
+            int dOff,
+            double[] dhNext,
+            double[] saved,
+            int savedOff,
+            double[] hs,
+            int prevOff,
+            double[] x,
+            int xOff,
+            double[] dgx,
+            int dgxOff,
+            double[] dgh,
+            int dghOff,
+            double[] dx,
+            int dxOff,
+            int B) {
         double[] daz = new double[H], dar = new double[H], dan = new double[H], prev = new double[H];
         for (int b = 0; b < B; b++) {
-            int s = savedOff + b * SAVED * H, hp = prevOff + b * H, gxr = dgxOff + b * gi * H, ghr = dghOff + b * gh * H;
+            int s = savedOff + b * SAVED * H,
+                    hp = prevOff + b * H,
+                    gxr = dgxOff + b * gi * H,
+                    ghr = dghOff + b * gh * H;
             for (int j = 0; j < H; j++) {
                 double dh = dOut[dOff + b * H + j] + dhNext[b * H + j];
                 double z = saved[s + Z * H + j], n = saved[s + N_ * H + j];
@@ -100,14 +132,14 @@ final class ReferenceMut {
                 dan[j] = dh * z * (1 - n * n);
                 prev[j] = dh * (1 - z);
             }
-            for (int i = 0; i < H; i++) {          // through r h: drh = dan W_hn
+            for (int i = 0; i < H; i++) { // through r h: drh = dan W_hn
                 double drh = 0;
                 for (int j = 0; j < H; j++) drh += dan[j] * p[whh + (hn * H + j) * H + i];
                 double r = saved[s + R * H + i];
                 dar[i] = drh * hs[hp + i] * r * (1 - r);
                 prev[i] += drh * r;
             }
-            for (int i = 0; i < H; i++) {          // through W_hr h, and W_hz h (MUT2) or W_hz tanh(h) (MUT3)
+            for (int i = 0; i < H; i++) { // through W_hr h, and W_hz h (MUT2) or W_hz tanh(h) (MUT3)
                 double viaR = 0, viaZ = 0;
                 for (int j = 0; j < H; j++) {
                     viaR += dar[j] * p[whh + (hr * H + j) * H + i];

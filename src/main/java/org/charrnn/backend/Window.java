@@ -17,10 +17,12 @@ public record Window(TokenBuffer tokens, long[] starts, int seqLen, long iterati
         if (starts.length < 1) throw new IllegalArgumentException("at least one stream required");
         for (long s : starts)
             if (s < 0 || s + seqLen + 1 > tokens.length())
-                throw new IllegalArgumentException("window [" + s + ", " + (s + seqLen + 1) + ") outside "
-                        + tokens.length() + " tokens");
+                throw new IllegalArgumentException(
+                        "window [" + s + ", " + (s + seqLen + 1) + ") outside " + tokens.length() + " tokens");
     }
 
     /** B, number of streams. */
-    public int batch() { return starts.length; }
+    public int batch() {
+        return starts.length;
+    }
 }

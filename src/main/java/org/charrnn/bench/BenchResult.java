@@ -1,10 +1,9 @@
 package org.charrnn.bench;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
-
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * One measured row. Its JSON line uses the field names of {@code torch_baseline.py} where they mean
@@ -30,14 +29,33 @@ import com.google.gson.GsonBuilder;
  * @param java        Java runtime version
  * @param date        ISO date of the measurement
  */
-public record BenchResult(String impl, String backend, String device, String precision, boolean graph, BenchSpec spec,
-                          int steps, int warmup, double msMedian, double msMin, double forwardMs, double backwardMs,
-                          double updateMs, int splitSteps, double peakMemMib, String memKind, String java, String date) {
+public record BenchResult(
+        String impl,
+        String backend,
+        String device,
+        String precision,
+        boolean graph,
+        BenchSpec spec,
+        int steps,
+        int warmup,
+        double msMedian,
+        double msMin,
+        double forwardMs,
+        double backwardMs,
+        double updateMs,
+        int splitSteps,
+        double peakMemMib,
+        String memKind,
+        String java,
+        String date) {
 
-    private static final Gson GSON = new GsonBuilder().disableHtmlEscaping().serializeNulls().create();
+    private static final Gson GSON =
+            new GsonBuilder().disableHtmlEscaping().serializeNulls().create();
 
     /** Characters per second at the median step time. */
-    public double charsPerSecond() { return spec.charsPerStep() / msMedian * 1000.0; }
+    public double charsPerSecond() {
+        return spec.charsPerStep() / msMedian * 1000.0;
+    }
 
     /** Field map in output order. */
     public Map<String, Object> fields() {
@@ -72,7 +90,9 @@ public record BenchResult(String impl, String backend, String device, String pre
     }
 
     /** One JSON object on one line. */
-    public String toJsonLine() { return GSON.toJson(fields()); }
+    public String toJsonLine() {
+        return GSON.toJson(fields());
+    }
 
     /** {@code v} rounded to {@code digits} decimals; null (written as JSON null) when not finite, as the split without instrumented steps. */
     static Double round(double v, int digits) {

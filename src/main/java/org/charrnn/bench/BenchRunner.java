@@ -6,7 +6,6 @@ import java.lang.management.MemoryType;
 import java.time.LocalDate;
 import java.util.SplittableRandom;
 import java.util.function.Function;
-
 import org.charrnn.backend.Backend;
 import org.charrnn.backend.ClipMode;
 import org.charrnn.backend.OptimizerConfig;
@@ -51,7 +50,9 @@ public final class BenchRunner {
             if (splitSteps < 0) throw new IllegalArgumentException("--split-steps must be >= 0, got " + splitSteps);
         }
 
-        public int total() { return steps + warmup + splitSteps; }
+        public int total() {
+            return steps + warmup + splitSteps;
+        }
     }
 
     public static final double LR = 2e-3;
@@ -60,8 +61,9 @@ public final class BenchRunner {
     static final int MAX_WINDOWS = 64;
 
     /** Why no bench runs on the CPU-emulated CUDA device. */
-    public static final String EMULATED_REFUSAL = "bench refuses the emulated CUDA device (" + CudaBackendProvider.EMULATOR_ENV
-            + "=1): its timings say nothing about a GPU; unset it to bench a real one";
+    public static final String EMULATED_REFUSAL =
+            "bench refuses the emulated CUDA device (" + CudaBackendProvider.EMULATOR_ENV
+                    + "=1): its timings say nothing about a GPU; unset it to bench a real one";
 
     private BenchRunner() {}
 
@@ -70,8 +72,8 @@ public final class BenchRunner {
      *
      * @param progress receives (steps done in this row, steps in this row)
      */
-    public static BenchResult run(BenchSpec spec, Function<ModelConfig, Backend> factory, Settings s, boolean cudaGraph,
-                                  Progress progress) {
+    public static BenchResult run(
+            BenchSpec spec, Function<ModelConfig, Backend> factory, Settings s, boolean cudaGraph, Progress progress) {
         ModelConfig cfg = spec.modelConfig();
         int B = spec.batch(), T = spec.seq();
         int windows = Math.max(1, Math.min(MAX_WINDOWS, s.total()));
@@ -84,11 +86,11 @@ public final class BenchRunner {
 
         HeapPeak heap = HeapPeak.start();
         try (Backend b = factory.apply(cfg)) {
-            if (CudaBackendProvider.isEmulated(b.deviceName()))
-                throw new UserError(EMULATED_REFUSAL);
+            if (CudaBackendProvider.isEmulated(b.deviceName())) throw new UserError(EMULATED_REFUSAL);
             b.setParameters(Init.initialize(b.layout(), s.seed()));
             b.setOptimizer(OptimizerConfig.defaults(OptimizerKind.ADAM));
-            try (TokenBuffer buf = b.upload(TokenSequence.of(tokens)); RnnState state = b.newState(B)) {
+            try (TokenBuffer buf = b.upload(TokenSequence.of(tokens));
+                    RnnState state = b.newState(B)) {
                 Stepper st = new Stepper(b, buf, state, B, T, windows, perStream);
                 int done = 0, total = s.total();
                 for (int i = 0; i < s.warmup(); i++) {
@@ -105,21 +107,39 @@ public final class BenchRunner {
                         progress.update(++done, total, String.format(java.util.Locale.ROOT, "%.1f ms/step", ms[i]));
                     }
                 }
-                double[] fw = new double[s.splitSteps()], bw = new double[s.splitSteps()], up = new double[s.splitSteps()];
+                double[] fw = new double[s.splitSteps()],
+                        bw = new double[s.splitSteps()],
+                        up = new double[s.splitSteps()];
                 for (int i = 0; i < s.splitSteps(); i++) {
                     st.instrumentedStep(fw, bw, up, i);
                     progress.update(++done, total, "split");
                 }
                 double loss = b.loss();
-                if (!Double.isFinite(loss)) throw new IllegalStateException("bench " + spec.label() + " on " + b.name()
-                        + ": loss is " + loss + " after " + done + " steps");
+                if (!Double.isFinite(loss))
+                    throw new IllegalStateException("bench " + spec.label() + " on " + b.name() + ": loss is " + loss
+                            + " after " + done + " steps");
                 long device = b.peakMemoryBytes();
                 String memKind = device > 0 ? "device" : "heap";
                 double peak = (device > 0 ? device : heap.peakBytes()) / (double) (1 << 20);
-                return new BenchResult("charrnn-" + b.name(), b.name(), b.deviceName(), b.precision().id(),
-                        cudaGraph && b.name().equals("cuda"), spec, s.steps(), s.warmup(),
-                        Stats.median(ms), Stats.min(ms), Stats.median(fw), Stats.median(bw), Stats.median(up),
-                        s.splitSteps(), peak, memKind, Runtime.version().toString(), LocalDate.now(java.time.ZoneOffset.UTC).toString());
+                return new BenchResult(
+                        "charrnn-" + b.name(),
+                        b.name(),
+                        b.deviceName(),
+                        b.precision().id(),
+                        cudaGraph && b.name().equals("cuda"),
+                        spec,
+                        s.steps(),
+                        s.warmup(),
+                        Stats.median(ms),
+                        Stats.min(ms),
+                        Stats.median(fw),
+                        Stats.median(bw),
+                        Stats.median(up),
+                        s.splitSteps(),
+                        peak,
+                        memKind,
+                        Runtime.version().toString(),
+                        LocalDate.now(java.time.ZoneOffset.UTC).toString());
             }
         }
     }
@@ -191,7 +211,8 @@ public final class BenchRunner {
         long peakBytes() {
             long sum = 0;
             for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans())
-                if (p.getType() == MemoryType.HEAP && p.isValid() && p.getPeakUsage() != null) sum += p.getPeakUsage().getUsed();
+                if (p.getType() == MemoryType.HEAP && p.isValid() && p.getPeakUsage() != null)
+                    sum += p.getPeakUsage().getUsed();
             return sum;
         }
     }

@@ -1,7 +1,6 @@
 package org.charrnn.bench;
 
 import java.util.Locale;
-
 import org.charrnn.model.CellType;
 import org.charrnn.model.ModelConfig;
 
@@ -27,7 +26,9 @@ public record BenchSpec(CellType cell, int layers, int hidden, int batch, int se
     }
 
     /** Characters consumed by one training step: B * T. */
-    public long charsPerStep() { return (long) batch * seq; }
+    public long charsPerStep() {
+        return (long) batch * seq;
+    }
 
     /** "lstm L2 H256 B50 T50". */
     public String label() {

@@ -36,10 +36,10 @@ public final class Compare {
     public static List<Joined> join(List<JsonRows> rows) {
         Map<JsonRows.Key, Map<String, Double>> torch = new LinkedHashMap<>();
         for (JsonRows r : rows)
-            if (r.isTorch()) torch.computeIfAbsent(r.key(), k -> new LinkedHashMap<>()).put(r.variant(), r.msPerStep());
+            if (r.isTorch())
+                torch.computeIfAbsent(r.key(), k -> new LinkedHashMap<>()).put(r.variant(), r.msPerStep());
         List<Joined> out = new ArrayList<>();
-        for (JsonRows r : rows)
-            if (!r.isTorch()) out.add(new Joined(r, torch.getOrDefault(r.key(), Map.of())));
+        for (JsonRows r : rows) if (!r.isTorch()) out.add(new Joined(r, torch.getOrDefault(r.key(), Map.of())));
         return out;
     }
 
@@ -53,7 +53,10 @@ public final class Compare {
         }
         List<String[]> body = new ArrayList<>();
         for (Joined j : join(rows)) {
-            List<String> c = new ArrayList<>(List.of(j.ours().key().label(), j.ours().variant(), j.ours().device(),
+            List<String> c = new ArrayList<>(List.of(
+                    j.ours().key().label(),
+                    j.ours().variant(),
+                    j.ours().device(),
                     Table.ms(j.ours().msPerStep())));
             for (String v : variants) {
                 Double t = j.torchMs().get(v);

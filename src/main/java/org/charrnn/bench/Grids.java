@@ -3,7 +3,6 @@ package org.charrnn.bench;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-
 import org.charrnn.model.CellType;
 
 /**
@@ -31,7 +30,8 @@ public final class Grids {
                 all.addAll(large());
                 yield all;
             }
-            default -> throw new IllegalArgumentException("unknown grid '" + name + "' (expected torch-rnn, large or all)");
+            default ->
+                throw new IllegalArgumentException("unknown grid '" + name + "' (expected torch-rnn, large or all)");
         };
     }
 
@@ -55,18 +55,23 @@ public final class Grids {
      * The --model/--layers/--hidden/--batch/--seq restriction of a bench run or a comparison: a row
      * matches when each of its values is in the corresponding list (an empty list matches anything).
      */
-    public record Filter(List<CellType> cells, List<Integer> layers, List<Integer> hidden, List<Integer> batch,
-                         List<Integer> seq) {
+    public record Filter(
+            List<CellType> cells, List<Integer> layers, List<Integer> hidden, List<Integer> batch, List<Integer> seq) {
         public boolean matches(String cellId, int l, int h, int b, int t) {
             return (cells.isEmpty() || cells.stream().anyMatch(c -> c.id().equals(cellId)))
-                    && in(layers, l) && in(hidden, h) && in(batch, b) && in(seq, t);
+                    && in(layers, l)
+                    && in(hidden, h)
+                    && in(batch, b)
+                    && in(seq, t);
         }
 
         public boolean matches(BenchSpec s) {
             return matches(s.cell().id(), s.layers(), s.hidden(), s.batch(), s.seq());
         }
 
-        private static boolean in(List<Integer> values, int v) { return values.isEmpty() || values.contains(v); }
+        private static boolean in(List<Integer> values, int v) {
+            return values.isEmpty() || values.contains(v);
+        }
     }
 
     /** Rows of {@code grid} that {@code filter} matches, in grid order. */
@@ -75,14 +80,12 @@ public final class Grids {
     }
 
     /** Every combination of the given values (cell-major), for runs without a named grid. */
-    public static List<BenchSpec> product(List<CellType> cells, List<Integer> layers, List<Integer> hidden,
-                                          List<Integer> batch, List<Integer> seq) {
+    public static List<BenchSpec> product(
+            List<CellType> cells, List<Integer> layers, List<Integer> hidden, List<Integer> batch, List<Integer> seq) {
         List<BenchSpec> out = new ArrayList<>();
         for (CellType c : cells)
             for (int l : layers)
-                for (int h : hidden)
-                    for (int b : batch)
-                        for (int t : seq) out.add(new BenchSpec(c, l, h, b, t));
+                for (int h : hidden) for (int b : batch) for (int t : seq) out.add(new BenchSpec(c, l, h, b, t));
         return out;
     }
 }

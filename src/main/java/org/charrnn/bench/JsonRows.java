@@ -1,5 +1,9 @@
 package org.charrnn.bench;
 
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -8,12 +12,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-
-import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
-
 import org.charrnn.util.UserError;
 
 /**
@@ -21,18 +19,35 @@ import org.charrnn.util.UserError;
  * are interpreted. Lines that are not JSON objects (log output mixed into a capture) are skipped;
  * objects without the key fields are an error.
  */
-public record JsonRows(String impl, String device, String precision, boolean graph, String cell, int layers,
-                       int hidden, int batch, int seq, double msPerStep, double charsPerS, JsonObject raw) {
+public record JsonRows(
+        String impl,
+        String device,
+        String precision,
+        boolean graph,
+        String cell,
+        int layers,
+        int hidden,
+        int batch,
+        int seq,
+        double msPerStep,
+        double charsPerS,
+        JsonObject raw) {
 
     /** The join key: cell, layers, hidden, batch, seq. */
     public record Key(String cell, int layers, int hidden, int batch, int seq) {
-        public String label() { return cell + " L" + layers + " H" + hidden + " B" + batch + " T" + seq; }
+        public String label() {
+            return cell + " L" + layers + " H" + hidden + " B" + batch + " T" + seq;
+        }
     }
 
-    public Key key() { return new Key(cell, layers, hidden, batch, seq); }
+    public Key key() {
+        return new Key(cell, layers, hidden, batch, seq);
+    }
 
     /** True for PyTorch's rows (impl starting with "pytorch"). */
-    public boolean isTorch() { return impl.startsWith("pytorch"); }
+    public boolean isTorch() {
+        return impl.startsWith("pytorch");
+    }
 
     /**
      * The series a row belongs to: "charrnn-cuda fp32 graph", "pytorch fp32", "pytorch-cudagraph tf32".
@@ -44,16 +59,27 @@ public record JsonRows(String impl, String device, String precision, boolean gra
     /** Parses one JSON object. */
     public static JsonRows of(JsonObject o) {
         for (String f : new String[] {"impl", "cell", "layers", "hidden", "batch", "seq", "ms_per_step"})
-            if (!o.has(f) || o.get(f).isJsonNull()) throw new IllegalArgumentException("benchmark row without '" + f + "': " + o);
+            if (!o.has(f) || o.get(f).isJsonNull())
+                throw new IllegalArgumentException("benchmark row without '" + f + "': " + o);
         String precision;
         if (o.has("precision")) precision = o.get("precision").getAsString();
         else precision = o.has("tf32") && o.get("tf32").getAsBoolean() ? "tf32" : "fp32";
         double ms = o.get("ms_per_step").getAsDouble();
         int batch = o.get("batch").getAsInt(), seq = o.get("seq").getAsInt();
         double cps = o.has("chars_per_s") ? o.get("chars_per_s").getAsDouble() : batch * (double) seq / ms * 1000;
-        return new JsonRows(o.get("impl").getAsString(), o.has("device") ? o.get("device").getAsString() : "?",
-                precision, o.has("graph") && o.get("graph").getAsBoolean(), o.get("cell").getAsString(),
-                o.get("layers").getAsInt(), o.get("hidden").getAsInt(), batch, seq, ms, cps, o);
+        return new JsonRows(
+                o.get("impl").getAsString(),
+                o.has("device") ? o.get("device").getAsString() : "?",
+                precision,
+                o.has("graph") && o.get("graph").getAsBoolean(),
+                o.get("cell").getAsString(),
+                o.get("layers").getAsInt(),
+                o.get("hidden").getAsInt(),
+                batch,
+                seq,
+                ms,
+                cps,
+                o);
     }
 
     /** Rows of one JSON-lines text. */

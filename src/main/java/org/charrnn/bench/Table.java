@@ -8,18 +8,44 @@ import java.util.Locale;
 public final class Table {
     private Table() {}
 
-    static final String[] HEADER = {"impl", "precision", "cell", "L", "H", "B", "T", "ms/step", "min ms", "chars/s",
-            "fwd ms", "bwd ms", "upd ms", "peak MiB", "device"};
+    static final String[] HEADER = {
+        "impl",
+        "precision",
+        "cell",
+        "L",
+        "H",
+        "B",
+        "T",
+        "ms/step",
+        "min ms",
+        "chars/s",
+        "fwd ms",
+        "bwd ms",
+        "upd ms",
+        "peak MiB",
+        "device"
+    };
 
     /** Cells of one result row, as {@link #HEADER}. */
     static String[] cells(BenchResult r) {
         BenchSpec s = r.spec();
-        return new String[] {r.impl(), r.precision() + (r.graph() ? " graph" : ""), s.cell().id(),
-                Integer.toString(s.layers()), Integer.toString(s.hidden()), Integer.toString(s.batch()),
-                Integer.toString(s.seq()), ms(r.msMedian()), ms(r.msMin()), grouped(Math.round(r.charsPerSecond())),
-                ms(r.forwardMs()), ms(r.backwardMs()), ms(r.updateMs()),
-                String.format(Locale.ROOT, "%.1f%s", r.peakMemMib(), r.memKind().equals("heap") ? " (heap)" : ""),
-                r.device()};
+        return new String[] {
+            r.impl(),
+            r.precision() + (r.graph() ? " graph" : ""),
+            s.cell().id(),
+            Integer.toString(s.layers()),
+            Integer.toString(s.hidden()),
+            Integer.toString(s.batch()),
+            Integer.toString(s.seq()),
+            ms(r.msMedian()),
+            ms(r.msMin()),
+            grouped(Math.round(r.charsPerSecond())),
+            ms(r.forwardMs()),
+            ms(r.backwardMs()),
+            ms(r.updateMs()),
+            String.format(Locale.ROOT, "%.1f%s", r.peakMemMib(), r.memKind().equals("heap") ? " (heap)" : ""),
+            r.device()
+        };
     }
 
     /** An aligned plain-text table of {@code rows} (numbers right-aligned). */

@@ -1,19 +1,24 @@
 package org.charrnn.cli;
 
-import picocli.CommandLine.Option;
-
 import org.charrnn.backend.BackendOptions;
 import org.charrnn.backend.Precision;
+import picocli.CommandLine.Option;
 
 /** --backend, --device, --precision, --no-graph, --threads: shared by every command that computes. */
 public final class BackendOptionsMixin {
     @Option(names = "--backend", defaultValue = "auto", description = "auto | reference | cuda | opencl.")
     String backend;
 
-    @Option(names = "--device", defaultValue = "-1", description = "Device index for cuda/opencl, as listed by 'charrnn devices' (default: first suitable).")
+    @Option(
+            names = "--device",
+            defaultValue = "-1",
+            description = "Device index for cuda/opencl, as listed by 'charrnn devices' (default: first suitable).")
     int device;
 
-    @Option(names = "--precision", defaultValue = "fp32", description = "fp32 | tf32 | bf16 on GPUs; the reference always computes in fp64.")
+    @Option(
+            names = "--precision",
+            defaultValue = "fp32",
+            description = "fp32 | tf32 | bf16 on GPUs; the reference always computes in fp64.")
     String precision;
 
     @Option(names = "--no-graph", description = "CUDA: do not capture training steps as CUDA graphs.")

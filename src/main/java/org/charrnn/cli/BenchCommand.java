@@ -11,12 +11,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Help;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-
 import org.charrnn.backend.BackendOptions;
 import org.charrnn.backend.BackendProvider;
 import org.charrnn.backend.Backends;
@@ -29,10 +23,14 @@ import org.charrnn.bench.Compare;
 import org.charrnn.bench.Grids;
 import org.charrnn.bench.JsonRows;
 import org.charrnn.bench.Table;
-import org.charrnn.util.AtomicFile;
 import org.charrnn.model.CellType;
+import org.charrnn.util.AtomicFile;
 import org.charrnn.util.ProgressBar;
 import org.charrnn.util.UserError;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Help;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * {@code charrnn bench}: times whole training steps (forward, loss, backward, clip, Adam) on a grid
@@ -40,44 +38,101 @@ import org.charrnn.util.UserError;
  * torch_baseline.py's. With {@code --compare} or {@code --chart} it reads earlier JSON lines
  * ({@code --from}) instead of measuring.
  */
-@Command(name = "bench", mixinStandardHelpOptions = true, showDefaultValues = true,
-        description = {"Measure training-step throughput of a backend on a grid of model configurations.",
-                "Grids: torch-rnn (LSTM, L 1..3 x H 64..512, B50 T50), large (L3 H512 and L2 H1024 at B128 T100, "
-                        + "GRU and RNN L2 H256 B50 T50), all. E = H, V = 65, no dropout."})
+@Command(
+        name = "bench",
+        mixinStandardHelpOptions = true,
+        showDefaultValues = true,
+        description = {
+            "Measure training-step throughput of a backend on a grid of model configurations.",
+            "Grids: torch-rnn (LSTM, L 1..3 x H 64..512, B50 T50), large (L3 H512 and L2 H1024 at B128 T100, "
+                    + "GRU and RNN L2 H256 B50 T50), all. E = H, V = 65, no dropout."
+        })
 public final class BenchCommand implements Callable<Integer> {
 
-    @Mixin BackendOptionsMixin backendOptions;
+    @Mixin
+    BackendOptionsMixin backendOptions;
 
-    @Option(names = "--grid", description = "torch-rnn | large | all; --model/--layers/--hidden/--batch/--seq then filter its rows.")
+    @Option(
+            names = "--grid",
+            description = "torch-rnn | large | all; --model/--layers/--hidden/--batch/--seq then filter its rows.")
     String grid;
 
-    @Option(names = "--model", showDefaultValue = Help.Visibility.NEVER, split = ",", description = "lstm | gru | rnn | mut1 | mut2 | mut3 (comma-separated list; default lstm without --grid). "
-            + "These five options also filter the rows of --compare and --chart.")
+    @Option(
+            names = "--model",
+            showDefaultValue = Help.Visibility.NEVER,
+            split = ",",
+            description = "lstm | gru | rnn | mut1 | mut2 | mut3 (comma-separated list; default lstm without --grid). "
+                    + "These five options also filter the rows of --compare and --chart.")
     List<String> model = new ArrayList<>();
-    @Option(names = "--layers", showDefaultValue = Help.Visibility.NEVER, split = ",", description = "Layers L (list; default 2 without --grid).")
+
+    @Option(
+            names = "--layers",
+            showDefaultValue = Help.Visibility.NEVER,
+            split = ",",
+            description = "Layers L (list; default 2 without --grid).")
     List<Integer> layers = new ArrayList<>();
-    @Option(names = "--hidden", showDefaultValue = Help.Visibility.NEVER, split = ",", description = "Hidden size H = embedding size E (list; default 128 without --grid).")
+
+    @Option(
+            names = "--hidden",
+            showDefaultValue = Help.Visibility.NEVER,
+            split = ",",
+            description = "Hidden size H = embedding size E (list; default 128 without --grid).")
     List<Integer> hidden = new ArrayList<>();
-    @Option(names = "--batch", showDefaultValue = Help.Visibility.NEVER, split = ",", description = "Streams B (list; default 50 without --grid).")
+
+    @Option(
+            names = "--batch",
+            showDefaultValue = Help.Visibility.NEVER,
+            split = ",",
+            description = "Streams B (list; default 50 without --grid).")
     List<Integer> batch = new ArrayList<>();
-    @Option(names = "--seq", showDefaultValue = Help.Visibility.NEVER, split = ",", description = "Window T (list; default 50 without --grid).")
+
+    @Option(
+            names = "--seq",
+            showDefaultValue = Help.Visibility.NEVER,
+            split = ",",
+            description = "Window T (list; default 50 without --grid).")
     List<Integer> seq = new ArrayList<>();
 
-    @Option(names = "--steps", defaultValue = "30", description = "Timed training steps per configuration.") int steps;
-    @Option(names = "--warmup", defaultValue = "8", description = "Untimed steps before them.") int warmup;
-    @Option(names = "--split-steps", description = "Extra instrumented steps for the forward/backward/update split (default: min(steps, 10)).")
-    Integer splitSteps;
-    @Option(names = "--seed", defaultValue = "42", description = "Seed of the parameters and random tokens.") long seed;
-    @Option(names = "--json", description = "Append one JSON line per configuration to this file.") Path json;
-    @Option(names = "--quiet", description = "No progress bar.") boolean quiet;
+    @Option(names = "--steps", defaultValue = "30", description = "Timed training steps per configuration.")
+    int steps;
 
-    @Option(names = "--compare", description = "Do not measure: join the --from files' rows with PyTorch's and print a Markdown table of ms/step ratios.")
+    @Option(names = "--warmup", defaultValue = "8", description = "Untimed steps before them.")
+    int warmup;
+
+    @Option(
+            names = "--split-steps",
+            description = "Extra instrumented steps for the forward/backward/update split (default: min(steps, 10)).")
+    Integer splitSteps;
+
+    @Option(names = "--seed", defaultValue = "42", description = "Seed of the parameters and random tokens.")
+    long seed;
+
+    @Option(names = "--json", description = "Append one JSON line per configuration to this file.")
+    Path json;
+
+    @Option(names = "--quiet", description = "No progress bar.")
+    boolean quiet;
+
+    @Option(
+            names = "--compare",
+            description =
+                    "Do not measure: join the --from files' rows with PyTorch's and print a Markdown table of ms/step ratios.")
     boolean compare;
-    @Option(names = "--chart", description = "Do not measure: render the --from files' rows as an SVG chart (chars/s vs H per backend) into this file.")
+
+    @Option(
+            names = "--chart",
+            description =
+                    "Do not measure: render the --from files' rows as an SVG chart (chars/s vs H per backend) into this file.")
     Path chart;
-    @Option(names = "--from", showDefaultValue = Help.Visibility.NEVER, description = "JSON-lines results (ours or torch_baseline.py's) for --compare and --chart; repeatable.")
+
+    @Option(
+            names = "--from",
+            showDefaultValue = Help.Visibility.NEVER,
+            description = "JSON-lines results (ours or torch_baseline.py's) for --compare and --chart; repeatable.")
     List<Path> from = new ArrayList<>();
-    @Option(names = "--title", defaultValue = "charrnn training throughput", description = "Chart title.") String title;
+
+    @Option(names = "--title", defaultValue = "charrnn training throughput", description = "Chart title.")
+    String title;
 
     @Override
     public Integer call() {
@@ -100,17 +155,34 @@ public final class BenchCommand implements Callable<Integer> {
         boolean bar = !quiet && ProgressBar.interactive();
         List<BenchResult> results = new ArrayList<>();
         boolean[] logged = {false};
-        try (BufferedWriter out = json == null ? null : Files.newBufferedWriter(json, StandardCharsets.UTF_8,
-                StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
+        try (BufferedWriter out = json == null
+                ? null
+                : Files.newBufferedWriter(
+                        json, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
             for (int i = 0; i < specs.size(); i++) {
                 BenchSpec s = specs.get(i);
-                ProgressBar pb = new ProgressBar(System.err, String.format(Locale.ROOT, "bench %d/%d %-22s", i + 1, specs.size(), s.label()), bar);
-                BenchResult r = BenchRunner.run(s, cfg -> Backends.create(kind, cfg, opts, new Backends.Workload(s.batch(), s.seq()), line -> {
-                    if (!logged[0]) System.err.println(line);
-                    logged[0] = true;
-                }), settings, opts.cudaGraph(), pb);
+                ProgressBar pb = new ProgressBar(
+                        System.err,
+                        String.format(Locale.ROOT, "bench %d/%d %-22s", i + 1, specs.size(), s.label()),
+                        bar);
+                BenchResult r = BenchRunner.run(
+                        s,
+                        cfg -> Backends.create(kind, cfg, opts, new Backends.Workload(s.batch(), s.seq()), line -> {
+                            if (!logged[0]) System.err.println(line);
+                            logged[0] = true;
+                        }),
+                        settings,
+                        opts.cudaGraph(),
+                        pb);
                 pb.finish();
-                if (!bar) System.err.printf(Locale.ROOT, "bench %d/%d %s: %.3f ms/step%n", i + 1, specs.size(), s.label(), r.msMedian());
+                if (!bar)
+                    System.err.printf(
+                            Locale.ROOT,
+                            "bench %d/%d %s: %.3f ms/step%n",
+                            i + 1,
+                            specs.size(),
+                            s.label(),
+                            r.msMedian());
                 results.add(r);
                 if (out != null) {
                     out.write(r.toJsonLine());
@@ -134,14 +206,20 @@ public final class BenchCommand implements Callable<Integer> {
         checkPositive("--batch", batch);
         checkPositive("--seq", seq);
         if (grid != null) return Grids.filter(Grids.grid(grid), rowFilter());
-        return Grids.product(cells.isEmpty() ? List.of(CellType.LSTM) : cells, or(layers, 2), or(hidden, 128),
-                or(batch, 50), or(seq, 50));
+        return Grids.product(
+                cells.isEmpty() ? List.of(CellType.LSTM) : cells,
+                or(layers, 2),
+                or(hidden, 128),
+                or(batch, 50),
+                or(seq, 50));
     }
 
     /** --model/--layers/--hidden/--batch/--seq restrict the rows --compare and --chart use. */
     private List<JsonRows> filterRows(List<JsonRows> rows) {
         Grids.Filter f = rowFilter();
-        return rows.stream().filter(r -> f.matches(r.cell(), r.layers(), r.hidden(), r.batch(), r.seq())).toList();
+        return rows.stream()
+                .filter(r -> f.matches(r.cell(), r.layers(), r.hidden(), r.batch(), r.seq()))
+                .toList();
     }
 
     private Grids.Filter rowFilter() {
@@ -154,7 +232,9 @@ public final class BenchCommand implements Callable<Integer> {
         for (int v : values) if (v < 1) throw new IllegalArgumentException(name + " must be >= 1, got " + v);
     }
 
-    private static List<Integer> or(List<Integer> v, int dflt) { return v.isEmpty() ? List.of(dflt) : v; }
+    private static List<Integer> or(List<Integer> v, int dflt) {
+        return v.isEmpty() ? List.of(dflt) : v;
+    }
 
     private Integer report() {
         if (from.isEmpty()) throw new UserError("--compare and --chart need at least one --from FILE (JSON lines)");
@@ -167,7 +247,8 @@ public final class BenchCommand implements Callable<Integer> {
             } catch (IOException e) {
                 throw new UserError("cannot write " + chart + ": " + e.getMessage(), e);
             }
-            System.err.println("chart: " + chart + " (" + Chart.seriesNames(rows).size() + " series)");
+            System.err.println(
+                    "chart: " + chart + " (" + Chart.seriesNames(rows).size() + " series)");
         }
         return 0;
     }

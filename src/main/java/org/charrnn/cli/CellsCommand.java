@@ -6,36 +6,74 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-
 import org.charrnn.backend.Backend;
 import org.charrnn.backend.Backends;
 import org.charrnn.io.Checkpoint;
 import org.charrnn.util.UserError;
 import org.charrnn.viz.CellsPage;
 import org.charrnn.viz.TextFeatures;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /** {@code charrnn cells}: a page of the text shaded by cell activations, and the cells that track features of it. */
-@Command(name = "cells", mixinStandardHelpOptions = true, showDefaultValues = true,
-        description = {"Run a model over a text and write a self-contained HTML page shading each character by a cell's "
-                + "activation (tanh(c) for LSTM, h for GRU/RNN; blue negative, red positive), with the cells that correlate "
-                + "best with features of the text (quotes, comments, line position, nesting depth, if conditions, strings).",
-                "Layers and cells count from 0."})
+@Command(
+        name = "cells",
+        mixinStandardHelpOptions = true,
+        showDefaultValues = true,
+        description = {
+            "Run a model over a text and write a self-contained HTML page shading each character by a cell's "
+                    + "activation (tanh(c) for LSTM, h for GRU/RNN; blue negative, red positive), with the cells that correlate "
+                    + "best with features of the text (quotes, comments, line position, nesting depth, if conditions, strings).",
+            "Layers and cells count from 0."
+        })
 public final class CellsCommand implements Callable<Integer> {
-    @Mixin BackendOptionsMixin backendOptions;
-    @Option(names = "--checkpoint", required = true, description = "A .safetensors checkpoint, or a run directory (its best checkpoint).") Path checkpoint;
-    @Option(names = "--text", required = true, description = "The text to run the model over (UTF-8).") Path text;
-    @Option(names = "--out", defaultValue = "cells.html", description = "The HTML page to write.") Path out;
-    @Option(names = "--layer", description = "Layer of the cells shown by --cells or --top (default: the last layer).") Integer layer;
-    @Option(names = "--cells", split = ",", paramLabel = "K", description = "Show these cells of --layer (comma-separated indices).") List<Integer> cells;
-    @Option(names = "--top", description = "Show the N cells of --layer whose activation varies most over the text (default 5 without --cells).") Integer top;
-    @Option(names = "--max-chars", defaultValue = "5000", description = "Characters of the text to use (from its start).") int maxChars;
-    @Option(names = "--features", defaultValue = "all",
-            description = "Features to search cells for: all, or a comma-separated list of quote, comment, line-position, depth, if-condition, string.") String features;
-    @Option(names = "--per-feature", defaultValue = "3", description = "Best cells listed per feature (0 = no search).") int perFeature;
+    @Mixin
+    BackendOptionsMixin backendOptions;
+
+    @Option(
+            names = "--checkpoint",
+            required = true,
+            description = "A .safetensors checkpoint, or a run directory (its best checkpoint).")
+    Path checkpoint;
+
+    @Option(names = "--text", required = true, description = "The text to run the model over (UTF-8).")
+    Path text;
+
+    @Option(names = "--out", defaultValue = "cells.html", description = "The HTML page to write.")
+    Path out;
+
+    @Option(names = "--layer", description = "Layer of the cells shown by --cells or --top (default: the last layer).")
+    Integer layer;
+
+    @Option(
+            names = "--cells",
+            split = ",",
+            paramLabel = "K",
+            description = "Show these cells of --layer (comma-separated indices).")
+    List<Integer> cells;
+
+    @Option(
+            names = "--top",
+            description =
+                    "Show the N cells of --layer whose activation varies most over the text (default 5 without --cells).")
+    Integer top;
+
+    @Option(
+            names = "--max-chars",
+            defaultValue = "5000",
+            description = "Characters of the text to use (from its start).")
+    int maxChars;
+
+    @Option(
+            names = "--features",
+            defaultValue = "all",
+            description =
+                    "Features to search cells for: all, or a comma-separated list of quote, comment, line-position, depth, if-condition, string.")
+    String features;
+
+    @Option(names = "--per-feature", defaultValue = "3", description = "Best cells listed per feature (0 = no search).")
+    int perFeature;
 
     @Override
     public Integer call() {
@@ -51,7 +89,8 @@ public final class CellsCommand implements Callable<Integer> {
         }
         CellsPage.Encoded enc = CellsPage.encode(model.vocabulary(), bytes, maxChars);
         if (enc.length() == 0)
-            throw new UserError(text + " has no characters of the model's vocabulary" + (enc.skipped() > 0 ? " (" + enc.skipped() + " skipped)" : ""));
+            throw new UserError(text + " has no characters of the model's vocabulary"
+                    + (enc.skipped() > 0 ? " (" + enc.skipped() + " skipped)" : ""));
         if (enc.skipped() > 0)
             System.err.println("charrnn: skipped " + enc.skipped() + " character" + (enc.skipped() == 1 ? "" : "s")
                     + " of " + text + " not in the model's vocabulary");
@@ -64,19 +103,29 @@ public final class CellsCommand implements Callable<Integer> {
         } else {
             sel = CellsPage.Selection.top(l, top != null ? top : 5);
         }
-        CellsPage.check(model, enc, sel, perFeature);   // bad requests fail before a backend starts
+        CellsPage.check(model, enc, sel, perFeature); // bad requests fail before a backend starts
         CellsPage.Analysis a;
-        try (Backend backend = Backends.create(backendOptions.backend, model.config().withDropout(0),
-                backendOptions.options(0), new Backends.Workload(1, 1), line -> System.err.println(line))) {
+        try (Backend backend = Backends.create(
+                backendOptions.backend,
+                model.config().withDropout(0),
+                backendOptions.options(0),
+                new Backends.Workload(1, 1),
+                line -> System.err.println(line))) {
             a = CellsPage.analyse(model, backend, enc, sel, fs, perFeature);
         }
         CellsPage.write(out, a, text.getFileName().toString());
         List<String> best = new ArrayList<>();
         for (CellsPage.FeatureResult f : a.features())
             if (!f.hits().isEmpty())
-                best.add(String.format(java.util.Locale.ROOT, "%s: layer %d cell %d (r %+.2f)", f.feature().id(),
-                        f.hits().get(0).cell().layer(), f.hits().get(0).cell().index(), f.hits().get(0).r()));
-        System.err.println("wrote " + out + " (" + enc.length() + " characters" + (best.isEmpty() ? "" : "; " + String.join(", ", best)) + ")");
+                best.add(String.format(
+                        java.util.Locale.ROOT,
+                        "%s: layer %d cell %d (r %+.2f)",
+                        f.feature().id(),
+                        f.hits().get(0).cell().layer(),
+                        f.hits().get(0).cell().index(),
+                        f.hits().get(0).r()));
+        System.err.println("wrote " + out + " (" + enc.length() + " characters"
+                + (best.isEmpty() ? "" : "; " + String.join(", ", best)) + ")");
         return 0;
     }
 }

@@ -4,26 +4,27 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
-
 import org.charrnn.data.Corpus;
 import org.charrnn.data.CorpusOptions;
 import org.charrnn.data.Datasets;
 import org.charrnn.data.LinuxCorpus;
 import org.charrnn.util.ProgressBar;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code charrnn corpus}: build and inspect training corpora. */
-@Command(name = "corpus", mixinStandardHelpOptions = true,
+@Command(
+        name = "corpus",
+        mixinStandardHelpOptions = true,
         description = "Build and inspect training corpora.",
         subcommands = {CorpusCommand.Linux.class, CorpusCommand.Info.class})
 public final class CorpusCommand implements Callable<Integer> {
-    @Spec CommandSpec spec;
+    @Spec
+    CommandSpec spec;
 
     @Override
     public Integer call() {
@@ -31,20 +32,35 @@ public final class CorpusCommand implements Callable<Integer> {
     }
 
     /** {@code charrnn corpus linux --source PATH --out FILE}. */
-    @Command(name = "linux", mixinStandardHelpOptions = true,
-            description = {"Concatenate every .c and .h file of a Linux kernel source tree, in sorted path order, into one corpus file.",
-                    "PATH is a source directory or a .tar.xz/.tar.gz archive of one, read without unpacking "
-                            + "(e.g. /usr/src/linux-source-6.1.tar.xz from 'apt-get install linux-source-6.1')."})
+    @Command(
+            name = "linux",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Concatenate every .c and .h file of a Linux kernel source tree, in sorted path order, into one corpus file.",
+                "PATH is a source directory or a .tar.xz/.tar.gz archive of one, read without unpacking "
+                        + "(e.g. /usr/src/linux-source-6.1.tar.xz from 'apt-get install linux-source-6.1')."
+            })
     public static final class Linux implements Callable<Integer> {
-        @Spec CommandSpec spec;
+        @Spec
+        CommandSpec spec;
 
-        @Option(names = "--source", required = true, paramLabel = "PATH", description = "Kernel source tree or .tar.xz/.tar.gz archive.")
+        @Option(
+                names = "--source",
+                required = true,
+                paramLabel = "PATH",
+                description = "Kernel source tree or .tar.xz/.tar.gz archive.")
         Path source;
 
-        @Option(names = "--out", required = true, paramLabel = "FILE", description = "Corpus file to write (replaced if it exists).")
+        @Option(
+                names = "--out",
+                required = true,
+                paramLabel = "FILE",
+                description = "Corpus file to write (replaced if it exists).")
         Path out;
 
-        @Option(names = {"-q", "--quiet"}, description = "No progress bar.")
+        @Option(
+                names = {"-q", "--quiet"},
+                description = "No progress bar.")
         boolean quiet;
 
         @Override
@@ -59,17 +75,28 @@ public final class CorpusCommand implements Callable<Integer> {
     }
 
     /** {@code charrnn corpus info --data FILE|shakespeare}: encode (or load from the cache) and describe a corpus. */
-    @Command(name = "info", mixinStandardHelpOptions = true,
+    @Command(
+            name = "info",
+            mixinStandardHelpOptions = true,
             description = "Encode a corpus (or load it from the cache) and print its size, vocabulary and splits.")
     public static final class Info implements Callable<Integer> {
-        @Spec CommandSpec spec;
+        @Spec
+        CommandSpec spec;
 
-        @Option(names = "--data", required = true, paramLabel = "FILE|shakespeare", description = "Corpus file, or 'shakespeare' for tiny-shakespeare.")
+        @Option(
+                names = "--data",
+                required = true,
+                paramLabel = "FILE|shakespeare",
+                description = "Corpus file, or 'shakespeare' for tiny-shakespeare.")
         String data;
 
-        @Mixin DataOptionsMixin dataOptions;
+        @Mixin
+        DataOptionsMixin dataOptions;
 
-        @Option(names = "--val-frac", defaultValue = "0.05", description = "Validation fraction (default: ${DEFAULT-VALUE}).")
+        @Option(
+                names = "--val-frac",
+                defaultValue = "0.05",
+                description = "Validation fraction (default: ${DEFAULT-VALUE}).")
         double valFrac;
 
         @Option(names = "--test-frac", defaultValue = "0", description = "Test fraction (default: ${DEFAULT-VALUE}).")
@@ -81,11 +108,15 @@ public final class CorpusCommand implements Callable<Integer> {
         @Option(names = "--vocab", description = "Also list the vocabulary.")
         boolean listVocab;
 
-        @Option(names = {"-q", "--quiet"}, description = "No progress bar.")
+        @Option(
+                names = {"-q", "--quiet"},
+                description = "No progress bar.")
         boolean quiet;
 
         @Override
-        @SuppressWarnings("ClosingStandardOutputStreams") // the resource is the corpus; System.err is only handed to its progress bar
+        @SuppressWarnings(
+                "ClosingStandardOutputStreams") // the resource is the corpus; System.err is only handed to its progress
+        // bar
         public Integer call() {
             boolean bars = !quiet && ProgressBar.interactive();
             Path file = Datasets.resolve(data, dataOptions.cacheDir(), new ProgressBar(System.err, "download", bars));
@@ -94,11 +125,16 @@ public final class CorpusCommand implements Callable<Integer> {
             PrintWriter o = spec.commandLine().getOut();
             try (Corpus c = Corpus.open(file, opt, new ProgressBar(System.err, "encoding", bars))) {
                 o.println(c.summary());
-                o.println(String.format(Locale.ROOT, "%s in %.3f s; encoded form: %s", c.fromCache() ? "loaded from the cache" : "encoded",
-                        c.openSeconds(), c.storage()));
+                o.println(String.format(
+                        Locale.ROOT,
+                        "%s in %.3f s; encoded form: %s",
+                        c.fromCache() ? "loaded from the cache" : "encoded",
+                        c.openSeconds(),
+                        c.storage()));
                 if (listVocab) {
                     StringBuilder sb = new StringBuilder("vocabulary:");
-                    for (int i = 0; i < c.vocabulary().size(); i++) sb.append(' ').append(c.vocabulary().display(i));
+                    for (int i = 0; i < c.vocabulary().size(); i++)
+                        sb.append(' ').append(c.vocabulary().display(i));
                     o.println(sb);
                 }
             }

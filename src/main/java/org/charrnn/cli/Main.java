@@ -1,23 +1,33 @@
 package org.charrnn.cli;
 
 import java.io.PrintWriter;
-
+import org.charrnn.util.UserError;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
 
-import org.charrnn.util.UserError;
-
 /**
  * The {@code charrnn} command line: a thin layer over the library API. Errors in the user's
  * input print one line {@code charrnn: ...} and exit 2 (stack traces only with --debug).
  */
-@Command(name = "charrnn", mixinStandardHelpOptions = true, version = "charrnn " + Main.VERSION,
+@Command(
+        name = "charrnn",
+        mixinStandardHelpOptions = true,
+        version = "charrnn " + Main.VERSION,
         description = "Character-level RNN language models (LSTM, GRU, RNN) on CUDA, OpenCL or pure Java.",
-        subcommands = {TrainCommand.class, SampleCommand.class, EvalCommand.class, CorpusCommand.class,
-                BenchCommand.class, VerifyCommand.class, DevicesCommand.class, CellsCommand.class, ReportCommand.class,
-                CommandLine.HelpCommand.class},
+        subcommands = {
+            TrainCommand.class,
+            SampleCommand.class,
+            EvalCommand.class,
+            CorpusCommand.class,
+            BenchCommand.class,
+            VerifyCommand.class,
+            DevicesCommand.class,
+            CellsCommand.class,
+            ReportCommand.class,
+            CommandLine.HelpCommand.class
+        },
         showDefaultValues = true)
 public final class Main implements Runnable {
     static final String VERSION = "0.1.0";
@@ -30,7 +40,9 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing command (train, sample, eval, verify, devices, corpus, bench, cells, report; see --help)");
+        throw new CommandLine.ParameterException(
+                spec.commandLine(),
+                "missing command (train, sample, eval, verify, devices, corpus, bench, cells, report; see --help)");
     }
 
     public static void main(String[] args) {
@@ -47,10 +59,12 @@ public final class Main implements Runnable {
             // a native library failing to link) arrive here and are still one line unless --debug
             PrintWriter err = cl.getErr();
             boolean debug = java.util.Arrays.asList(args).contains("--debug");
-            err.println(e instanceof OutOfMemoryError
-                    ? "charrnn: out of Java heap memory (" + Runtime.getRuntime().maxMemory() / (1 << 20)
-                            + " MiB); raise it with JAVA_OPTS=-Xmx8g, or use a smaller model, batch or corpus"
-                    : "charrnn: internal error: " + e + (debug ? "" : " (run with --debug for details)"));
+            err.println(
+                    e instanceof OutOfMemoryError
+                            ? "charrnn: out of Java heap memory ("
+                                    + Runtime.getRuntime().maxMemory() / (1 << 20)
+                                    + " MiB); raise it with JAVA_OPTS=-Xmx8g, or use a smaller model, batch or corpus"
+                            : "charrnn: internal error: " + e + (debug ? "" : " (run with --debug for details)"));
             if (debug) e.printStackTrace(err);
             err.flush();
             return 1;
@@ -62,7 +76,8 @@ public final class Main implements Runnable {
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         cl.setParameterExceptionHandler((ex, args) -> {
             PrintWriter err = ex.getCommandLine().getErr();
-            err.println("charrnn: " + ex.getMessage() + " (see: charrnn " + commandPath(ex.getCommandLine()) + "--help)");
+            err.println(
+                    "charrnn: " + ex.getMessage() + " (see: charrnn " + commandPath(ex.getCommandLine()) + "--help)");
             err.flush();
             return 2;
         });
@@ -92,7 +107,8 @@ public final class Main implements Runnable {
 
     private static String commandPath(CommandLine cl) {
         StringBuilder sb = new StringBuilder();
-        for (CommandLine c = cl; c != null && c.getParent() != null; c = c.getParent()) sb.insert(0, c.getCommandName() + " ");
+        for (CommandLine c = cl; c != null && c.getParent() != null; c = c.getParent())
+            sb.insert(0, c.getCommandName() + " ");
         return sb.toString();
     }
 

@@ -3,20 +3,28 @@ package org.charrnn.cli;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-
+import org.charrnn.util.UserError;
+import org.charrnn.viz.ReportPage;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import org.charrnn.util.UserError;
-import org.charrnn.viz.ReportPage;
-
 /** {@code charrnn report}: a self-contained HTML page of a training run. */
-@Command(name = "report", mixinStandardHelpOptions = true, showDefaultValues = true,
-        description = "Write a self-contained HTML report of a training run: loss (nats and bits/char) against iterations and "
-                + "wall time, learning rate, gradient norm, chars/s, configuration, checkpoints and their samples.")
+@Command(
+        name = "report",
+        mixinStandardHelpOptions = true,
+        showDefaultValues = true,
+        description =
+                "Write a self-contained HTML report of a training run: loss (nats and bits/char) against iterations and "
+                        + "wall time, learning rate, gradient norm, chars/s, configuration, checkpoints and their samples.")
 public final class ReportCommand implements Callable<Integer> {
-    @Option(names = "--run", defaultValue = "checkpoints", description = "The run directory (the --out of charrnn train).") Path run;
-    @Option(names = "--out", description = "The HTML page to write (default: report.html in the run directory).") Path out;
+    @Option(
+            names = "--run",
+            defaultValue = "checkpoints",
+            description = "The run directory (the --out of charrnn train).")
+    Path run;
+
+    @Option(names = "--out", description = "The HTML page to write (default: report.html in the run directory).")
+    Path out;
 
     @Override
     public Integer call() {

@@ -4,37 +4,61 @@ import java.io.BufferedOutputStream;
 import java.io.OutputStream;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-
 import org.charrnn.LanguageModel;
 import org.charrnn.data.Vocabulary;
 import org.charrnn.io.Checkpoint;
 import org.charrnn.sample.SampleOptions;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /** {@code charrnn sample}: stream text from a checkpoint. */
-@Command(name = "sample", mixinStandardHelpOptions = true, showDefaultValues = true,
+@Command(
+        name = "sample",
+        mixinStandardHelpOptions = true,
+        showDefaultValues = true,
         description = "Generate text from a checkpoint, streamed to stdout as it is made.")
 public final class SampleCommand implements Callable<Integer> {
-    @Option(names = "--checkpoint", required = true, description = "A .safetensors checkpoint, or a run directory (its best checkpoint).") Path checkpoint;
-    @Option(names = "--length", defaultValue = "2000", description = "Characters to generate.") int length;
-    @Option(names = "--temperature", defaultValue = "1.0", description = "Softmax temperature (> 0).") double temperature;
-    @Option(names = "--top-k", defaultValue = "0", description = "Sample among the K most likely characters (0 = all).") int topK;
-    @Option(names = "--top-p", defaultValue = "1.0", description = "Nucleus sampling: the smallest set with probability >= P.") double topP;
-    @Option(names = "--prime", defaultValue = "", description = "Text fed to the model first (and printed).") String prime;
-    @Option(names = "--seed", defaultValue = "42", description = "Seed of the draws.") long seed;
-    @Option(names = "--argmax", description = "Always take the most likely character.") boolean argmax;
-    @Mixin BackendOptionsMixin backendOptions;
+    @Option(
+            names = "--checkpoint",
+            required = true,
+            description = "A .safetensors checkpoint, or a run directory (its best checkpoint).")
+    Path checkpoint;
+
+    @Option(names = "--length", defaultValue = "2000", description = "Characters to generate.")
+    int length;
+
+    @Option(names = "--temperature", defaultValue = "1.0", description = "Softmax temperature (> 0).")
+    double temperature;
+
+    @Option(names = "--top-k", defaultValue = "0", description = "Sample among the K most likely characters (0 = all).")
+    int topK;
+
+    @Option(
+            names = "--top-p",
+            defaultValue = "1.0",
+            description = "Nucleus sampling: the smallest set with probability >= P.")
+    double topP;
+
+    @Option(names = "--prime", defaultValue = "", description = "Text fed to the model first (and printed).")
+    String prime;
+
+    @Option(names = "--seed", defaultValue = "42", description = "Seed of the draws.")
+    long seed;
+
+    @Option(names = "--argmax", description = "Always take the most likely character.")
+    boolean argmax;
+
+    @Mixin
+    BackendOptionsMixin backendOptions;
 
     @Override
     public Integer call() throws Exception {
         SampleOptions so = new SampleOptions(length, temperature, topK, topP, argmax, seed);
         Checkpoint.Model model = Checkpoint.loadModel(Checkpoint.resolveModel(checkpoint));
         model.vocabulary().encodePrime(prime); // reject characters outside the vocabulary before any work
-        try (LanguageModel lm = LanguageModel.open(model, backendOptions.backend, backendOptions.options(seed),
-                line -> System.err.println(line))) {
+        try (LanguageModel lm = LanguageModel.open(
+                model, backendOptions.backend, backendOptions.options(seed), line -> System.err.println(line))) {
             Vocabulary v = lm.vocabulary();
             OutputStream out = new BufferedOutputStream(System.out, 1 << 12);
             lm.sampler().sample(prime, so, idx -> {

@@ -13,7 +13,8 @@ final class Signals {
         java.util.concurrent.atomic.AtomicInteger count = new java.util.concurrent.atomic.AtomicInteger();
         sun.misc.SignalHandler previous = sun.misc.Signal.handle(sig, s -> {
             if (count.incrementAndGet() == 1) {
-                System.err.println("\ninterrupt: finishing the current step and writing a checkpoint (Ctrl-C again to quit at once)");
+                System.err.println(
+                        "\ninterrupt: finishing the current step and writing a checkpoint (Ctrl-C again to quit at once)");
                 stop.run();
             } else {
                 Runtime.getRuntime().halt(130);

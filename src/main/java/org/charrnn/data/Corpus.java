@@ -47,8 +47,17 @@ public final class Corpus implements AutoCloseable {
     private final String storage;
     private final double seconds;
 
-    private Corpus(Path file, long sizeBytes, Vocabulary vocab, TokenSequence tokens, CorpusOptions opt,
-                   long unknownCount, int unknownDistinct, Path cacheFile, boolean fromCache, double seconds) {
+    private Corpus(
+            Path file,
+            long sizeBytes,
+            Vocabulary vocab,
+            TokenSequence tokens,
+            CorpusOptions opt,
+            long unknownCount,
+            int unknownDistinct,
+            Path cacheFile,
+            boolean fromCache,
+            double seconds) {
         this.file = file;
         this.sizeBytes = sizeBytes;
         this.vocab = vocab;
@@ -57,7 +66,8 @@ public final class Corpus implements AutoCloseable {
         this.unknownDistinct = unknownDistinct;
         this.cacheFile = cacheFile;
         this.fromCache = fromCache;
-        this.storage = cacheFile != null ? "cache file " + cacheFile
+        this.storage = cacheFile != null
+                ? "cache file " + cacheFile
                 : tokens instanceof MappedTokens ? "memory-mapped temporary file" : "heap";
         this.seconds = seconds;
         long n = tokens.length();
@@ -97,8 +107,17 @@ public final class Corpus implements AutoCloseable {
                 TokenCache.Loaded hit = TokenCache.tryLoad(cacheFile, key, size, mtime, hash);
                 if (hit != null) {
                     Vocabulary v = Vocabulary.fromJson(hit.header().vocabJson());
-                    return new Corpus(file, size, v, hit.tokens(), options, hit.header().unknownCount(),
-                            hit.header().unknownDistinct(), cacheFile, true, (System.nanoTime() - t0) / 1e9);
+                    return new Corpus(
+                            file,
+                            size,
+                            v,
+                            hit.tokens(),
+                            options,
+                            hit.header().unknownCount(),
+                            hit.header().unknownDistinct(),
+                            cacheFile,
+                            true,
+                            (System.nanoTime() - t0) / 1e9);
                 }
             }
             Encoder e = new Encoder(file, size, enc, progress);
@@ -107,8 +126,16 @@ public final class Corpus implements AutoCloseable {
                 e.chooseVocabulary(vocab, options.maxVocab());
                 TokenSink sink = null;
                 if (cacheFile != null) {
-                    TokenCache.Header h = new TokenCache.Header(key, size, mtime, hash, e.width(), e.count,
-                            e.unknownCount, e.unknownDistinct, e.vocab.toJson());
+                    TokenCache.Header h = new TokenCache.Header(
+                            key,
+                            size,
+                            mtime,
+                            hash,
+                            e.width(),
+                            e.count,
+                            e.unknownCount,
+                            e.unknownDistinct,
+                            e.vocab.toJson());
                     try {
                         sink = new TokenCache.Writer(cacheFile, h);
                     } catch (IOException ex) {
@@ -120,8 +147,16 @@ public final class Corpus implements AutoCloseable {
                     // no cache: a large corpus goes to an unlinked scratch file and is mapped, not kept on the heap
                     try {
                         Path scratch = Files.createTempFile("charrnn-corpus-", ".tokens");
-                        TokenCache.Header h = new TokenCache.Header("scratch", size, mtime, new byte[32], e.width(), e.count,
-                                e.unknownCount, e.unknownDistinct, e.vocab.toJson());
+                        TokenCache.Header h = new TokenCache.Header(
+                                "scratch",
+                                size,
+                                mtime,
+                                new byte[32],
+                                e.width(),
+                                e.count,
+                                e.unknownCount,
+                                e.unknownDistinct,
+                                e.vocab.toJson());
                         sink = new TokenCache.Writer(scratch, h, true);
                     } catch (IOException ex) {
                         sink = null; // no writable temporary directory: fall back to the heap
@@ -132,8 +167,17 @@ public final class Corpus implements AutoCloseable {
                 BasicFileAttributes after = Files.readAttributes(file, BasicFileAttributes.class);
                 if (after.size() != size || after.lastModifiedTime().to(TimeUnit.NANOSECONDS) != mtime)
                     throw changed(file);
-                return new Corpus(file, size, e.vocab, tokens, options, e.unknownCount, e.unknownDistinct,
-                        cacheFile, false, (System.nanoTime() - t0) / 1e9);
+                return new Corpus(
+                        file,
+                        size,
+                        e.vocab,
+                        tokens,
+                        options,
+                        e.unknownCount,
+                        e.unknownDistinct,
+                        cacheFile,
+                        false,
+                        (System.nanoTime() - t0) / 1e9);
             } finally {
                 progress.finish();
             }
@@ -150,8 +194,10 @@ public final class Corpus implements AutoCloseable {
 
     static String cacheKey(Path file, Encoding enc, Vocabulary vocab, int maxVocab) {
         return "corpus-v1|" + file.toAbsolutePath().normalize() + "|" + enc.id() + "|"
-                + (vocab != null ? "vocab:" + TokenCache.sha256Hex(vocab.toJson().getBytes(java.nio.charset.StandardCharsets.UTF_8))
-                                 : "max-vocab:" + maxVocab);
+                + (vocab != null
+                        ? "vocab:"
+                                + TokenCache.sha256Hex(vocab.toJson().getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                        : "max-vocab:" + maxVocab);
     }
 
     /** Checks that {@code file} is a readable, non-empty regular file; one-line UserError if not. */
@@ -165,8 +211,7 @@ public final class Corpus implements AutoCloseable {
             throw new UserError("cannot read corpus file " + file + ": " + e.getMessage());
         }
         if (a.isDirectory()) throw new UserError(file + " is a directory, not a corpus file");
-        if (!a.isRegularFile())
-            throw new UserError(file + " is not a regular file");
+        if (!a.isRegularFile()) throw new UserError(file + " is not a regular file");
         if (!Files.isReadable(file)) throw new UserError("cannot read corpus file " + file + ": permission denied");
         if (a.size() == 0) throw new UserError("corpus file " + file + " is empty");
         return a;
@@ -191,9 +236,13 @@ public final class Corpus implements AutoCloseable {
             this.progress = progress;
         }
 
-        int width() { return vocab.size() <= 256 ? 1 : 2; }
+        int width() {
+            return vocab.size() <= 256 ? 1 : 2;
+        }
 
-        interface ChunkHandler { void accept(int[] symbols, int n, byte[] raw, int rawLen, long rawOffset) throws IOException; }
+        interface ChunkHandler {
+            void accept(int[] symbols, int n, byte[] raw, int rawLen, long rawOffset) throws IOException;
+        }
 
         private void stream(long progressBase, String detail, ChunkHandler h) throws IOException {
             byte[] buf = new byte[CHUNK];
@@ -220,9 +269,13 @@ public final class Corpus implements AutoCloseable {
                 }
                 if (dec != null) dec.finish();
             } catch (Utf8Decoder.Malformed m) {
-                throw new UserError(String.format(Locale.ROOT,
+                throw new UserError(String.format(
+                        Locale.ROOT,
                         "%s is not valid UTF-8: %s at byte offset %,d (bytes %s); use --encoding bytes to train on its raw bytes",
-                        file, m.getMessage().replaceFirst(" at byte offset.*", ""), m.offset, m.bytesHex));
+                        file,
+                        m.getMessage().replaceFirst(" at byte offset.*", ""),
+                        m.offset,
+                        m.bytesHex));
             }
         }
 
@@ -236,9 +289,11 @@ public final class Corpus implements AutoCloseable {
                 if (enc == Encoding.UTF8 && hst[0] != nul) {
                     int at = 0;
                     while (raw[at] != 0) at++;
-                    throw new UserError(String.format(Locale.ROOT,
+                    throw new UserError(String.format(
+                            Locale.ROOT,
                             "%s looks like a binary file, not text: it has a NUL byte at byte offset %,d; use --encoding bytes to train on its raw bytes",
-                            file, rawOff + at));
+                            file,
+                            rawOff + at));
                 }
             });
         }
@@ -257,11 +312,18 @@ public final class Corpus implements AutoCloseable {
                 unknownDistinct = missing.size();
                 if (!missing.isEmpty() && !given.hasUnknown()) {
                     List<String> parts = new ArrayList<>();
-                    for (int k = 0; k < Math.min(10, missing.size()); k++) parts.add(Vocabulary.describeSymbol(enc, missing.get(k)));
-                    String more = missing.size() > 10 ? String.format(Locale.ROOT, " and %,d more", missing.size() - 10) : "";
-                    throw new UserError(String.format(Locale.ROOT, "%s has %,d %s not in the model's vocabulary: %s%s",
-                            file, missing.size(), enc == Encoding.BYTES ? "byte values" : "characters",
-                            String.join(", ", parts), more));
+                    for (int k = 0; k < Math.min(10, missing.size()); k++)
+                        parts.add(Vocabulary.describeSymbol(enc, missing.get(k)));
+                    String more =
+                            missing.size() > 10 ? String.format(Locale.ROOT, " and %,d more", missing.size() - 10) : "";
+                    throw new UserError(String.format(
+                            Locale.ROOT,
+                            "%s has %,d %s not in the model's vocabulary: %s%s",
+                            file,
+                            missing.size(),
+                            enc == Encoding.BYTES ? "byte values" : "characters",
+                            String.join(", ", parts),
+                            more));
                 }
                 vocab = given;
                 return;
@@ -269,7 +331,8 @@ public final class Corpus implements AutoCloseable {
             int distinct = present.size();
             if (maxVocab > 0 && distinct > maxVocab) {
                 Integer[] bySym = present.toArray(new Integer[0]);
-                Arrays.sort(bySym, (a, b) -> hist[a] != hist[b] ? Long.compare(hist[b], hist[a]) : Integer.compare(a, b));
+                Arrays.sort(
+                        bySym, (a, b) -> hist[a] != hist[b] ? Long.compare(hist[b], hist[a]) : Integer.compare(a, b));
                 int keep = maxVocab - 1;
                 int[] kept = new int[keep];
                 for (int k = 0; k < keep; k++) kept[k] = bySym[k];
@@ -279,9 +342,12 @@ public final class Corpus implements AutoCloseable {
                 vocab = Vocabulary.of(enc, kept, true);
             } else {
                 if (distinct > Vocabulary.MAX_SIZE)
-                    throw new UserError(String.format(Locale.ROOT,
+                    throw new UserError(String.format(
+                            Locale.ROOT,
                             "%s has %,d distinct characters, more than the %,d supported; use --max-vocab N to map the rarest to one unknown symbol",
-                            file, distinct, Vocabulary.MAX_SIZE));
+                            file,
+                            distinct,
+                            Vocabulary.MAX_SIZE));
                 int[] s = new int[distinct];
                 for (int k = 0; k < distinct; k++) s[k] = present.get(k);
                 vocab = Vocabulary.of(enc, s, false);
@@ -318,38 +384,64 @@ public final class Corpus implements AutoCloseable {
         }
     }
 
-    public Path file() { return file; }
+    public Path file() {
+        return file;
+    }
 
-    public long sizeBytes() { return sizeBytes; }
+    public long sizeBytes() {
+        return sizeBytes;
+    }
 
-    public Vocabulary vocabulary() { return vocab; }
+    public Vocabulary vocabulary() {
+        return vocab;
+    }
 
     /** The whole file. */
-    public TokenSequence tokens() { return tokens; }
+    public TokenSequence tokens() {
+        return tokens;
+    }
 
-    public TokenSequence train() { return train; }
+    public TokenSequence train() {
+        return train;
+    }
 
-    public TokenSequence val() { return val; }
+    public TokenSequence val() {
+        return val;
+    }
 
-    public TokenSequence test() { return test; }
+    public TokenSequence test() {
+        return test;
+    }
 
     /** Occurrences of symbols that were mapped to the unknown symbol. */
-    public long unknownCount() { return unknownCount; }
+    public long unknownCount() {
+        return unknownCount;
+    }
 
     /** Distinct symbols that were mapped to the unknown symbol. */
-    public int unknownDistinct() { return unknownDistinct; }
+    public int unknownDistinct() {
+        return unknownDistinct;
+    }
 
     /** True if the encoded form came from the cache rather than from encoding the file now. */
-    public boolean fromCache() { return fromCache; }
+    public boolean fromCache() {
+        return fromCache;
+    }
 
     /** The cache file holding the encoded form, or null when it is on the heap. */
-    public Path cacheFile() { return cacheFile; }
+    public Path cacheFile() {
+        return cacheFile;
+    }
 
     /** Where the encoded form lives: "cache file PATH", "heap" or "memory-mapped temporary file". */
-    public String storage() { return storage; }
+    public String storage() {
+        return storage;
+    }
 
     /** Seconds it took to open (encode or load) the corpus. */
-    public double openSeconds() { return seconds; }
+    public double openSeconds() {
+        return seconds;
+    }
 
     /**
      * One line: {@code tinyshakespeare.txt: 1,115,394 chars, vocabulary 65, train 1,059,625 / val
@@ -357,20 +449,29 @@ public final class Corpus implements AutoCloseable {
      */
     public String summary() {
         String unit = vocab.encoding() == Encoding.BYTES ? "bytes" : "chars";
-        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%s: %,d %s, vocabulary %,d",
-                file.getFileName(), tokens.length(), unit, vocab.size()));
+        StringBuilder sb = new StringBuilder(String.format(
+                Locale.ROOT, "%s: %,d %s, vocabulary %,d", file.getFileName(), tokens.length(), unit, vocab.size()));
         if (vocab.hasUnknown())
-            sb.append(String.format(Locale.ROOT, " (incl. unknown symbol: %,d rare %s, %,d occurrences)",
-                    unknownDistinct, vocab.encoding() == Encoding.BYTES ? "byte values" : "characters", unknownCount));
-        sb.append(String.format(Locale.ROOT, ", train %,d / val %,d / test %,d", train.length(), val.length(), test.length()));
+            sb.append(String.format(
+                    Locale.ROOT,
+                    " (incl. unknown symbol: %,d rare %s, %,d occurrences)",
+                    unknownDistinct,
+                    vocab.encoding() == Encoding.BYTES ? "byte values" : "characters",
+                    unknownCount));
+        sb.append(String.format(
+                Locale.ROOT, ", train %,d / val %,d / test %,d", train.length(), val.length(), test.length()));
         return sb.toString();
     }
 
-    @Override public String toString() { return summary(); }
+    @Override
+    public String toString() {
+        return summary();
+    }
 
     /**
      * Releases the corpus. Memory-mapped data is unmapped by the garbage collector once the
      * sequences are unreachable (Java 17 has no explicit unmap).
      */
-    @Override public void close() {}
+    @Override
+    public void close() {}
 }

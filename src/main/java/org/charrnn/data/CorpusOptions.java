@@ -26,9 +26,11 @@ public record CorpusOptions(Encoding encoding, int maxVocab, double valFrac, dou
         checkFrac("--val-frac", valFrac);
         checkFrac("--test-frac", testFrac);
         if (valFrac + testFrac >= 1)
-            throw new UserError(String.format(Locale.ROOT,
+            throw new UserError(String.format(
+                    Locale.ROOT,
                     "--val-frac %s plus --test-frac %s must be less than 1 so that some data is left for training",
-                    valFrac, testFrac));
+                    valFrac,
+                    testFrac));
     }
 
     private static void checkFrac(String name, double f) {
@@ -40,11 +42,19 @@ public record CorpusOptions(Encoding encoding, int maxVocab, double valFrac, dou
         return new CorpusOptions(Encoding.UTF8, 0, 0.05, 0.0, null);
     }
 
-    public CorpusOptions withEncoding(Encoding e) { return new CorpusOptions(e, maxVocab, valFrac, testFrac, cacheDir); }
+    public CorpusOptions withEncoding(Encoding e) {
+        return new CorpusOptions(e, maxVocab, valFrac, testFrac, cacheDir);
+    }
 
-    public CorpusOptions withMaxVocab(int v) { return new CorpusOptions(encoding, v, valFrac, testFrac, cacheDir); }
+    public CorpusOptions withMaxVocab(int v) {
+        return new CorpusOptions(encoding, v, valFrac, testFrac, cacheDir);
+    }
 
-    public CorpusOptions withSplits(double val, double test) { return new CorpusOptions(encoding, maxVocab, val, test, cacheDir); }
+    public CorpusOptions withSplits(double val, double test) {
+        return new CorpusOptions(encoding, maxVocab, val, test, cacheDir);
+    }
 
-    public CorpusOptions withCacheDir(Path dir) { return new CorpusOptions(encoding, maxVocab, valFrac, testFrac, dir); }
+    public CorpusOptions withCacheDir(Path dir) {
+        return new CorpusOptions(encoding, maxVocab, valFrac, testFrac, dir);
+    }
 }

@@ -4,10 +4,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.ConnectException;
-import java.net.URI;
-import java.net.UnknownHostException;
 import java.net.HttpURLConnection;
 import java.net.SocketTimeoutException;
+import java.net.URI;
+import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
@@ -30,12 +30,15 @@ public final class Datasets {
     /** A dataset with a canonical address and checksum. */
     public record Named(String name, String fileName, URI url, long size, String sha256) {}
 
-    public static final Named SHAKESPEARE = new Named("shakespeare", "tinyshakespeare.txt",
+    public static final Named SHAKESPEARE = new Named(
+            "shakespeare",
+            "tinyshakespeare.txt",
             URI.create("https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt"),
-            1_115_394L, "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed");
+            1_115_394L,
+            "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed");
 
-    private static final Map<String, Named> NAMED = Map.of(
-            "shakespeare", SHAKESPEARE, "tinyshakespeare", SHAKESPEARE, "tiny-shakespeare", SHAKESPEARE);
+    private static final Map<String, Named> NAMED =
+            Map.of("shakespeare", SHAKESPEARE, "tinyshakespeare", SHAKESPEARE, "tiny-shakespeare", SHAKESPEARE);
 
     private static final int CONNECT_TIMEOUT_MS = 20_000;
     /** How long a download may stall without receiving a byte (changed by tests). */
@@ -70,7 +73,8 @@ public final class Datasets {
 
     /** As {@link #resolve(String, Path, Progress)}, downloading from {@code url} (tests). */
     static Path resolve(String dataArg, Path cacheDir, Progress progress, URI url) {
-        if (dataArg == null || dataArg.isBlank()) throw new UserError("--data is empty: give a corpus file or 'shakespeare'");
+        if (dataArg == null || dataArg.isBlank())
+            throw new UserError("--data is empty: give a corpus file or 'shakespeare'");
         Named n = named(dataArg);
         Path p;
         try {
@@ -117,8 +121,10 @@ public final class Datasets {
             Files.createDirectories(target.getParent());
             tmp = Files.createTempFile(target.getParent(), "." + n.fileName() + ".", ".part");
         } catch (IOException e) {
-            throw new UserError("cannot write to the cache directory " + target.getParent() + " (" + e.getMessage()
-                    + "); set CHARRNN_HOME to a writable directory or pass --data FILE", e);
+            throw new UserError(
+                    "cannot write to the cache directory " + target.getParent() + " (" + e.getMessage()
+                            + "); set CHARRNN_HOME to a writable directory or pass --data FILE",
+                    e);
         }
         boolean ok = false;
         HttpURLConnection conn = null;
@@ -128,11 +134,11 @@ public final class Datasets {
             conn.setReadTimeout(readTimeoutMs);
             conn.setInstanceFollowRedirects(true);
             int status = conn.getResponseCode();
-            if (status != 200)
-                throw new UserError(what + "the server answered HTTP " + status + "; " + how);
+            if (status != 200) throw new UserError(what + "the server answered HTTP " + status + "; " + how);
             MessageDigest md = TokenCache.sha256();
             long got = 0;
-            try (InputStream in = conn.getInputStream(); OutputStream out = Files.newOutputStream(tmp)) {
+            try (InputStream in = conn.getInputStream();
+                    OutputStream out = Files.newOutputStream(tmp)) {
                 byte[] buf = new byte[64 << 10];
                 int r;
                 while ((r = in.read(buf)) >= 0) {
@@ -143,20 +149,33 @@ public final class Datasets {
                     if (got > n.size()) break;
                 }
             } catch (IOException e) {
-                throw new UserError(String.format(Locale.ROOT, "%sthe download broke off after %,d of %,d bytes (%s); %s",
-                        what, got, n.size(), describe(e), how), e);
+                throw new UserError(
+                        String.format(
+                                Locale.ROOT,
+                                "%sthe download broke off after %,d of %,d bytes (%s); %s",
+                                what,
+                                got,
+                                n.size(),
+                                describe(e),
+                                how),
+                        e);
             }
             if (got != n.size())
-                throw new UserError(String.format(Locale.ROOT, "%sgot %,d bytes, expected %,d; %s", what, got, n.size(), how));
+                throw new UserError(
+                        String.format(Locale.ROOT, "%sgot %,d bytes, expected %,d; %s", what, got, n.size(), how));
             String sha = HexFormat.of().formatHex(md.digest());
             if (!sha.equals(n.sha256()))
-                throw new UserError(what + "checksum mismatch (SHA-256 " + sha + ", expected " + n.sha256() + "); " + how);
+                throw new UserError(
+                        what + "checksum mismatch (SHA-256 " + sha + ", expected " + n.sha256() + "); " + how);
             AtomicFile.commit(tmp, target);
             ok = true;
         } catch (SocketTimeoutException e) {
             throw new UserError(what + "no answer in time (offline?); " + how, e);
         } catch (ConnectException e) {
-            throw new UserError(what + "cannot connect (offline?" + (e.getMessage() != null ? " " + e.getMessage() : "") + "); " + how, e);
+            throw new UserError(
+                    what + "cannot connect (offline?" + (e.getMessage() != null ? " " + e.getMessage() : "") + "); "
+                            + how,
+                    e);
         } catch (UnknownHostException e) {
             throw new UserError(what + "unknown host " + url.getHost() + " (offline?); " + how, e);
         } catch (IOException | IllegalArgumentException e) {
@@ -165,7 +184,11 @@ public final class Datasets {
             progress.finish();
             if (conn != null) conn.disconnect();
             if (!ok) {
-                try { Files.deleteIfExists(tmp); } catch (IOException ignored) { /* best effort */ }
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException ignored) {
+                    /* best effort */
+                }
             }
         }
     }

@@ -14,10 +14,14 @@ public enum Encoding {
 
     private final String id;
 
-    Encoding(String id) { this.id = id; }
+    Encoding(String id) {
+        this.id = id;
+    }
 
     /** The name used on the command line and in checkpoints: {@code "utf8"} or {@code "bytes"}. */
-    public String id() { return id; }
+    public String id() {
+        return id;
+    }
 
     /** Parses {@code "utf8"} (also {@code "utf-8"}) or {@code "bytes"}, ignoring case. */
     public static Encoding parse(String s) {
@@ -29,5 +33,8 @@ public enum Encoding {
         throw new UserError("unknown encoding '" + s + "': expected utf8 or bytes");
     }
 
-    @Override public String toString() { return id; }
+    @Override
+    public String toString() {
+        return id;
+    }
 }

@@ -22,7 +22,10 @@ final class HeapTokens implements TokenSequence {
         this.chars = chars;
     }
 
-    @Override public long length() { return length; }
+    @Override
+    public long length() {
+        return length;
+    }
 
     @Override
     public int get(long i) {
@@ -33,7 +36,8 @@ final class HeapTokens implements TokenSequence {
 
     @Override
     public void copyTo(long from, int[] dst, int off, int n) {
-        if (from < 0 || n < 0 || from + n > length) throw new IndexOutOfBoundsException("copy [" + from + "," + (from + n) + ") of " + length);
+        if (from < 0 || n < 0 || from + n > length)
+            throw new IndexOutOfBoundsException("copy [" + from + "," + (from + n) + ") of " + length);
         while (n > 0) {
             int c = (int) (from >>> shift), o = (int) (from & mask);
             int k = (int) Math.min(n, (1L << shift) - o);
@@ -44,7 +48,9 @@ final class HeapTokens implements TokenSequence {
                 char[] ch = chars[c];
                 for (int j = 0; j < k; j++) dst[off + j] = ch[o + j];
             }
-            from += k; off += k; n -= k;
+            from += k;
+            off += k;
+            n -= k;
         }
     }
 
@@ -69,11 +75,17 @@ final class HeapTokens implements TokenSequence {
             this.length = length;
             this.width = width;
             int nChunks = (int) ((length + mask) >>> shift);
-            if (width == 1) { bytes = new byte[nChunks][]; chars = null; }
-            else { chars = new char[nChunks][]; bytes = null; }
+            if (width == 1) {
+                bytes = new byte[nChunks][];
+                chars = null;
+            } else {
+                chars = new char[nChunks][];
+                bytes = null;
+            }
             for (int c = 0; c < nChunks; c++) {
                 int len = (int) Math.min(1L << shift, length - ((long) c << shift));
-                if (width == 1) bytes[c] = new byte[len]; else chars[c] = new char[len];
+                if (width == 1) bytes[c] = new byte[len];
+                else chars[c] = new char[len];
             }
         }
 
@@ -82,16 +94,19 @@ final class HeapTokens implements TokenSequence {
             if (pos + n > length) throw new IllegalStateException("more symbols than counted");
             for (int j = 0; j < n; j++, pos++) {
                 int c = (int) (pos >>> shift), o = (int) (pos & mask);
-                if (width == 1) bytes[c][o] = (byte) idx[j]; else chars[c][o] = (char) idx[j];
+                if (width == 1) bytes[c][o] = (byte) idx[j];
+                else chars[c][o] = (char) idx[j];
             }
         }
 
         @Override
         public TokenSequence finish() {
-            if (pos != length) throw new IllegalStateException("fewer symbols (" + pos + ") than counted (" + length + ")");
+            if (pos != length)
+                throw new IllegalStateException("fewer symbols (" + pos + ") than counted (" + length + ")");
             return new HeapTokens(shift, length, bytes, chars);
         }
 
-        @Override public void abort() {}
+        @Override
+        public void abort() {}
     }
 }

@@ -56,16 +56,33 @@ import org.charrnn.util.UserError;
 public final class LinuxCorpus {
 
     /** What was written. {@code distinctChars} counts code points of the files that are valid UTF-8. */
-    public record Stats(Path out, long files, long bytes, int distinctChars, int distinctBytes,
-                        long invalidUtf8Files, List<String> invalidUtf8Examples, double seconds) {
+    public record Stats(
+            Path out,
+            long files,
+            long bytes,
+            int distinctChars,
+            int distinctBytes,
+            long invalidUtf8Files,
+            List<String> invalidUtf8Examples,
+            double seconds) {
 
         /** One line for the terminal. */
         public String summary() {
-            String s = String.format(Locale.ROOT, "%s: %,d files, %,d bytes, %,d distinct characters (%.1f s)",
-                    out, files, bytes, distinctChars, seconds);
+            String s = String.format(
+                    Locale.ROOT,
+                    "%s: %,d files, %,d bytes, %,d distinct characters (%.1f s)",
+                    out,
+                    files,
+                    bytes,
+                    distinctChars,
+                    seconds);
             if (invalidUtf8Files > 0)
-                s += String.format(Locale.ROOT, "; %,d files are not valid UTF-8 (e.g. %s): train with --encoding bytes (%,d distinct bytes)",
-                        invalidUtf8Files, String.join(", ", invalidUtf8Examples), distinctBytes);
+                s += String.format(
+                        Locale.ROOT,
+                        "; %,d files are not valid UTF-8 (e.g. %s): train with --encoding bytes (%,d distinct bytes)",
+                        invalidUtf8Files,
+                        String.join(", ", invalidUtf8Examples),
+                        distinctBytes);
             return s;
         }
     }
@@ -107,8 +124,15 @@ public final class LinuxCorpus {
             else files = fromArchive(source, tmp, counter, progress);
             AtomicFile.commit(tmp, outAbs);
             ok = true;
-            return new Stats(out, files, counter.bytes, counter.chars.cardinality(), counter.byteValues.cardinality(),
-                    counter.invalidFiles, List.copyOf(counter.invalidExamples), (System.nanoTime() - t0) / 1e9);
+            return new Stats(
+                    out,
+                    files,
+                    counter.bytes,
+                    counter.chars.cardinality(),
+                    counter.byteValues.cardinality(),
+                    counter.invalidFiles,
+                    List.copyOf(counter.invalidExamples),
+                    (System.nanoTime() - t0) / 1e9);
         } catch (AccessDeniedException e) {
             throw new UserError("cannot read " + e.getFile() + ": permission denied", e);
         } catch (IOException e) {
@@ -116,7 +140,11 @@ public final class LinuxCorpus {
         } finally {
             progress.finish();
             if (!ok) {
-                try { Files.deleteIfExists(tmp); } catch (IOException ignored) { /* best effort */ }
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException ignored) {
+                    /* best effort */
+                }
             }
         }
     }
@@ -127,13 +155,16 @@ public final class LinuxCorpus {
         boolean kernel = false;
         for (String m : MARKERS) kernel |= Files.isRegularFile(root.resolve(m));
         if (!kernel)
-            throw new UserError(root + " does not look like a Linux kernel source tree (no Kconfig, Kbuild or MAINTAINERS at its top level)");
+            throw new UserError(
+                    root
+                            + " does not look like a Linux kernel source tree (no Kconfig, Kbuild or MAINTAINERS at its top level)");
         List<String> rel = new ArrayList<>();
         Map<String, Long> sizes = new HashMap<>();
         try (Stream<Path> walk = Files.walk(root, new FileVisitOption[0])) {
             walk.forEach(p -> {
                 if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) return;
-                String r = root.relativize(p).toString().replace(p.getFileSystem().getSeparator(), "/");
+                String r =
+                        root.relativize(p).toString().replace(p.getFileSystem().getSeparator(), "/");
                 if (!wanted(r)) return;
                 rel.add(r);
                 try {
@@ -186,9 +217,11 @@ public final class LinuxCorpus {
             Set<String> topDirs = new java.util.HashSet<>();
             byte[] buf = new byte[1 << 20];
             long offset = 0;
-            try (CountingInputStream raw = new CountingInputStream(new BufferedInputStream(Files.newInputStream(archive), 1 << 16));
-                 TarArchiveInputStream tar = new TarArchiveInputStream(new Decompressed(decompressor(archive, raw)));
-                 OutputStream o = Files.newOutputStream(staging)) {
+            try (CountingInputStream raw =
+                            new CountingInputStream(new BufferedInputStream(Files.newInputStream(archive), 1 << 16));
+                    TarArchiveInputStream tar =
+                            new TarArchiveInputStream(new Decompressed(decompressor(archive, raw)));
+                    OutputStream o = Files.newOutputStream(staging)) {
                 TarArchiveEntry e;
                 boolean any = false;
                 while ((e = nextEntry(tar, archive, any)) != null) {
@@ -220,14 +253,20 @@ public final class LinuxCorpus {
                         order.remove(name);
                     }
                     order.add(name);
-                    progress.update(raw.count, total, String.format(Locale.ROOT, "%,d files, %,d MB", order.size(), offset >> 20));
+                    progress.update(
+                            raw.count,
+                            total,
+                            String.format(Locale.ROOT, "%,d files, %,d MB", order.size(), offset >> 20));
                 }
                 if (!any) throw notArchive(archive, null);
             }
             boolean kernel = markerAtRoot || (markerOneDown && topDirs.size() == 1 && !topDirs.contains(""));
             if (!kernel)
-                throw new UserError(archive + " does not look like an archive of a Linux kernel source tree (no Kconfig, Kbuild or MAINTAINERS at its top level)");
-            if (order.isEmpty()) throw new UserError(archive + " has no .c or .h files: not a Linux kernel source tree");
+                throw new UserError(
+                        archive
+                                + " does not look like an archive of a Linux kernel source tree (no Kconfig, Kbuild or MAINTAINERS at its top level)");
+            if (order.isEmpty())
+                throw new UserError(archive + " has no .c or .h files: not a Linux kernel source tree");
             List<String> sorted = new ArrayList<>(order);
             sorted.sort(Comparator.naturalOrder());
             if (sorted.equals(order) && offset == sumLengths(pieces)) {
@@ -236,7 +275,8 @@ public final class LinuxCorpus {
                 // entries arrived out of order (or a path repeated): assemble in sorted order
                 counter.keepOnly(pieces.values(), sorted.size());
                 try (FileChannel in = FileChannel.open(staging, StandardOpenOption.READ);
-                     FileChannel o = FileChannel.open(out, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+                        FileChannel o =
+                                FileChannel.open(out, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
                     for (String name : sorted) {
                         Piece p = pieces.get(name);
                         long pos = p.offset(), left = p.length();
@@ -286,23 +326,42 @@ public final class LinuxCorpus {
     private static final class DamagedInput extends IOException {
         private static final long serialVersionUID = 1L;
 
-        DamagedInput(IOException cause) { super(cause.getMessage(), cause); }
+        DamagedInput(IOException cause) {
+            super(cause.getMessage(), cause);
+        }
     }
 
     /** Marks the decompressor's read errors as {@link DamagedInput}. */
     private static final class Decompressed extends FilterInputStream {
-        Decompressed(InputStream in) { super(in); }
-
-        @Override public int read() throws IOException {
-            try { return super.read(); } catch (IOException e) { throw new DamagedInput(e); }
+        Decompressed(InputStream in) {
+            super(in);
         }
 
-        @Override public int read(byte[] b, int off, int len) throws IOException {
-            try { return super.read(b, off, len); } catch (IOException e) { throw new DamagedInput(e); }
+        @Override
+        public int read() throws IOException {
+            try {
+                return super.read();
+            } catch (IOException e) {
+                throw new DamagedInput(e);
+            }
         }
 
-        @Override public long skip(long n) throws IOException {
-            try { return super.skip(n); } catch (IOException e) { throw new DamagedInput(e); }
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            try {
+                return super.read(b, off, len);
+            } catch (IOException e) {
+                throw new DamagedInput(e);
+            }
+        }
+
+        @Override
+        public long skip(long n) throws IOException {
+            try {
+                return super.skip(n);
+            } catch (IOException e) {
+                throw new DamagedInput(e);
+            }
         }
     }
 
@@ -316,15 +375,30 @@ public final class LinuxCorpus {
         byte[] head = new byte[6];
         int n = in.readNBytes(head, 0, 6);
         in.reset();
-        if (n >= 2 && (head[0] & 0xFF) == 0x1F && (head[1] & 0xFF) == 0x8B) return GzipCompressorInputStream.builder().setInputStream(in).setDecompressConcatenated(true).get();
-        if (n >= 6 && (head[0] & 0xFF) == 0xFD && head[1] == '7' && head[2] == 'z' && head[3] == 'X' && head[4] == 'Z' && head[5] == 0)
-            return XZCompressorInputStream.builder().setInputStream(in).setDecompressConcatenated(true).get();
-        if (n >= 3 && head[0] == 'B' && head[1] == 'Z' && head[2] == 'h') return new BZip2CompressorInputStream(in, true);
+        if (n >= 2 && (head[0] & 0xFF) == 0x1F && (head[1] & 0xFF) == 0x8B)
+            return GzipCompressorInputStream.builder()
+                    .setInputStream(in)
+                    .setDecompressConcatenated(true)
+                    .get();
+        if (n >= 6
+                && (head[0] & 0xFF) == 0xFD
+                && head[1] == '7'
+                && head[2] == 'z'
+                && head[3] == 'X'
+                && head[4] == 'Z'
+                && head[5] == 0)
+            return XZCompressorInputStream.builder()
+                    .setInputStream(in)
+                    .setDecompressConcatenated(true)
+                    .get();
+        if (n >= 3 && head[0] == 'B' && head[1] == 'Z' && head[2] == 'h')
+            return new BZip2CompressorInputStream(in, true);
         // a plain tar has "ustar" at offset 257
         in.mark(512);
         byte[] block = in.readNBytes(512);
         in.reset();
-        if (block.length == 512 && new String(block, 257, 5, java.nio.charset.StandardCharsets.US_ASCII).equals("ustar")) return in;
+        if (block.length == 512
+                && new String(block, 257, 5, java.nio.charset.StandardCharsets.US_ASCII).equals("ustar")) return in;
         throw notArchive(archive, null);
     }
 
@@ -333,29 +407,42 @@ public final class LinuxCorpus {
         long count;
         private long mark;
 
-        CountingInputStream(InputStream in) { super(in); }
+        CountingInputStream(InputStream in) {
+            super(in);
+        }
 
-        @Override public int read() throws IOException {
+        @Override
+        public int read() throws IOException {
             int b = super.read();
             if (b >= 0) count++;
             return b;
         }
 
-        @Override public int read(byte[] b, int off, int len) throws IOException {
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
             int n = super.read(b, off, len);
             if (n > 0) count += n;
             return n;
         }
 
-        @Override public long skip(long n) throws IOException {
+        @Override
+        public long skip(long n) throws IOException {
             long s = super.skip(n);
             count += s;
             return s;
         }
 
-        @Override public synchronized void mark(int limit) { super.mark(limit); mark = count; }
+        @Override
+        public synchronized void mark(int limit) {
+            super.mark(limit);
+            mark = count;
+        }
 
-        @Override public synchronized void reset() throws IOException { super.reset(); count = mark; }
+        @Override
+        public synchronized void reset() throws IOException {
+            super.reset();
+            count = mark;
+        }
     }
 
     /** Counts files, bytes, distinct byte values and distinct code points of valid UTF-8 files. */

@@ -37,11 +37,15 @@ final class MappedTokens implements TokenSequence {
         for (int k = 0; k < n; k++) {
             long start = (long) k << shift;
             long size = Math.min(1L << shift, bytes - start);
-            maps[k] = ch.map(FileChannel.MapMode.READ_ONLY, dataOffset + start, size).order(ByteOrder.LITTLE_ENDIAN);
+            maps[k] = ch.map(FileChannel.MapMode.READ_ONLY, dataOffset + start, size)
+                    .order(ByteOrder.LITTLE_ENDIAN);
         }
     }
 
-    @Override public long length() { return length; }
+    @Override
+    public long length() {
+        return length;
+    }
 
     @Override
     public int get(long i) {
@@ -54,7 +58,8 @@ final class MappedTokens implements TokenSequence {
 
     @Override
     public void copyTo(long from, int[] dst, int off, int n) {
-        if (from < 0 || n < 0 || from + n > length) throw new IndexOutOfBoundsException("copy [" + from + "," + (from + n) + ") of " + length);
+        if (from < 0 || n < 0 || from + n > length)
+            throw new IndexOutOfBoundsException("copy [" + from + "," + (from + n) + ") of " + length);
         while (n > 0) {
             long b = from * width;
             ByteBuffer m = maps[(int) (b >>> shift)];
@@ -62,7 +67,9 @@ final class MappedTokens implements TokenSequence {
             int k = (int) Math.min(n, ((1L << shift) - o) / width);
             if (width == 1) for (int j = 0; j < k; j++) dst[off + j] = m.get(o + j) & 0xFF;
             else for (int j = 0; j < k; j++) dst[off + j] = m.getShort(o + 2 * j) & 0xFFFF;
-            from += k; off += k; n -= k;
+            from += k;
+            off += k;
+            n -= k;
         }
     }
 }

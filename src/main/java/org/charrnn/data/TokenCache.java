@@ -13,7 +13,6 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.HexFormat;
-
 import org.charrnn.util.AtomicFile;
 
 /**
@@ -42,8 +41,16 @@ final class TokenCache {
     static long fullHashLimit = 64L << 20;
 
     /** What a cache file says about its contents. */
-    record Header(String key, long fileSize, long mtime, byte[] contentHash, int width, long count,
-                  long unknownCount, int unknownDistinct, String vocabJson) {
+    record Header(
+            String key,
+            long fileSize,
+            long mtime,
+            byte[] contentHash,
+            int width,
+            long count,
+            long unknownCount,
+            int unknownDistinct,
+            String vocabJson) {
 
         byte[] encode() {
             byte[] k = key.getBytes(StandardCharsets.UTF_8);
@@ -51,9 +58,20 @@ final class TokenCache {
             int raw = 8 + 4 + 4 + 8 + 8 + 32 + 4 + 8 + 8 + 4 + 4 + k.length + 4 + v.length;
             int len = (raw + 63) / 64 * 64;
             ByteBuffer b = ByteBuffer.allocate(len).order(ByteOrder.LITTLE_ENDIAN);
-            b.put(MAGIC).putInt(VERSION).putInt(len).putLong(fileSize).putLong(mtime).put(contentHash)
-                    .putInt(width).putLong(count).putLong(unknownCount).putInt(unknownDistinct)
-                    .putInt(k.length).put(k).putInt(v.length).put(v);
+            b.put(MAGIC)
+                    .putInt(VERSION)
+                    .putInt(len)
+                    .putLong(fileSize)
+                    .putLong(mtime)
+                    .put(contentHash)
+                    .putInt(width)
+                    .putLong(count)
+                    .putLong(unknownCount)
+                    .putInt(unknownDistinct)
+                    .putInt(k.length)
+                    .put(k)
+                    .putInt(v.length)
+                    .put(v);
             return b.array();
         }
     }
@@ -65,7 +83,8 @@ final class TokenCache {
 
     /** The cache file for {@code key} under {@code cacheDir}. */
     static Path fileFor(Path cacheDir, String key) {
-        return cacheDir.resolve("encoded").resolve(sha256Hex(key.getBytes(StandardCharsets.UTF_8)).substring(0, 16) + ".tokens");
+        return cacheDir.resolve("encoded")
+                .resolve(sha256Hex(key.getBytes(StandardCharsets.UTF_8)).substring(0, 16) + ".tokens");
     }
 
     /**
@@ -95,8 +114,14 @@ final class TokenCache {
             int unkDistinct = b.getInt();
             String k = readString(b);
             String vocab = readString(b);
-            if (k == null || vocab == null || !k.equals(key) || size != fileSize || time != mtime
-                    || !Arrays.equals(hash, contentHash) || (width != 1 && width != 2) || count <= 0
+            if (k == null
+                    || vocab == null
+                    || !k.equals(key)
+                    || size != fileSize
+                    || time != mtime
+                    || !Arrays.equals(hash, contentHash)
+                    || (width != 1 && width != 2)
+                    || count <= 0
                     || total != hlen + count * width) return null;
             Header h = new Header(k, size, time, hash, width, count, unk, unkDistinct, vocab);
             return new Loaded(h, new MappedTokens(ch, hlen, count, width));
@@ -169,7 +194,8 @@ final class TokenCache {
             int w = header.width();
             for (int j = 0; j < n; j++) {
                 if (buf.remaining() < 2) flush();
-                if (w == 1) buf.put((byte) idx[j]); else buf.putShort((short) idx[j]);
+                if (w == 1) buf.put((byte) idx[j]);
+                else buf.putShort((short) idx[j]);
             }
             written += n;
         }
@@ -202,8 +228,16 @@ final class TokenCache {
 
         @Override
         public void abort() {
-            try { ch.close(); } catch (IOException ignored) { /* best effort */ }
-            try { Files.deleteIfExists(tmp); } catch (IOException ignored) { /* best effort */ }
+            try {
+                ch.close();
+            } catch (IOException ignored) {
+                /* best effort */
+            }
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException ignored) {
+                /* best effort */
+            }
         }
     }
 
@@ -241,7 +275,8 @@ final class TokenCache {
         return md.digest();
     }
 
-    private static void hashRange(FileChannel ch, MessageDigest md, ByteBuffer b, long pos, long len) throws IOException {
+    private static void hashRange(FileChannel ch, MessageDigest md, ByteBuffer b, long pos, long len)
+            throws IOException {
         b.clear().limit((int) len);
         while (b.hasRemaining()) {
             int r = ch.read(b, pos + b.position());

@@ -24,9 +24,20 @@ public interface TokenSequence {
             throw new IndexOutOfBoundsException("slice [" + from + "," + to + ") of " + length());
         TokenSequence parent = this;
         return new TokenSequence() {
-            @Override public long length() { return to - from; }
-            @Override public int get(long i) { return parent.get(from + i); }
-            @Override public void copyTo(long f, int[] dst, int off, int n) { parent.copyTo(from + f, dst, off, n); }
+            @Override
+            public long length() {
+                return to - from;
+            }
+
+            @Override
+            public int get(long i) {
+                return parent.get(from + i);
+            }
+
+            @Override
+            public void copyTo(long f, int[] dst, int off, int n) {
+                parent.copyTo(from + f, dst, off, n);
+            }
         };
     }
 
@@ -34,9 +45,18 @@ public interface TokenSequence {
     static TokenSequence of(int... tokens) {
         int[] copy = tokens.clone();
         return new TokenSequence() {
-            @Override public long length() { return copy.length; }
-            @Override public int get(long i) { return copy[Math.toIntExact(i)]; }
-            @Override public void copyTo(long from, int[] dst, int off, int n) {
+            @Override
+            public long length() {
+                return copy.length;
+            }
+
+            @Override
+            public int get(long i) {
+                return copy[Math.toIntExact(i)];
+            }
+
+            @Override
+            public void copyTo(long from, int[] dst, int off, int n) {
                 System.arraycopy(copy, Math.toIntExact(from), dst, off, n);
             }
         };

@@ -22,16 +22,18 @@ final class Utf8Decoder {
         }
     }
 
-    private long position;      // absolute offset of the next byte fed
-    private int need;           // continuation bytes still expected
-    private int cp;             // code point being assembled
+    private long position; // absolute offset of the next byte fed
+    private int need; // continuation bytes still expected
+    private int cp; // code point being assembled
     private int lo = 0x80, hi = 0xBF; // allowed range of the next continuation byte
-    private long seqStart;      // offset of the lead byte of the pending sequence
+    private long seqStart; // offset of the lead byte of the pending sequence
     private final byte[] seq = new byte[4];
     private int seqLen;
 
     /** Absolute offset of the next byte to be fed. */
-    long position() { return position; }
+    long position() {
+        return position;
+    }
 
     /**
      * Decodes {@code src[off, off+len)} into {@code out} (which needs room for {@code len} code
@@ -54,18 +56,25 @@ final class Utf8Decoder {
                 seqStart = position + (i - off);
                 seqLen = 0;
                 seq[seqLen++] = (byte) b;
-                lo = 0x80; hi = 0xBF;
-                if (b >= 0xC2 && b <= 0xDF) { need = 1; cp = b & 0x1F; }
-                else if (b >= 0xE0 && b <= 0xEF) {
-                    need = 2; cp = b & 0x0F;
-                    if (b == 0xE0) lo = 0xA0; else if (b == 0xED) hi = 0x9F;
+                lo = 0x80;
+                hi = 0xBF;
+                if (b >= 0xC2 && b <= 0xDF) {
+                    need = 1;
+                    cp = b & 0x1F;
+                } else if (b >= 0xE0 && b <= 0xEF) {
+                    need = 2;
+                    cp = b & 0x0F;
+                    if (b == 0xE0) lo = 0xA0;
+                    else if (b == 0xED) hi = 0x9F;
                 } else if (b >= 0xF0 && b <= 0xF4) {
-                    need = 3; cp = b & 0x07;
-                    if (b == 0xF0) lo = 0x90; else if (b == 0xF4) hi = 0x8F;
+                    need = 3;
+                    cp = b & 0x07;
+                    if (b == 0xF0) lo = 0x90;
+                    else if (b == 0xF4) hi = 0x8F;
                 } else {
                     position += i - off + 1;
-                    throw new Malformed(seqStart, hex(seq, 1),
-                            b < 0xC0 ? "unexpected continuation byte" : "invalid lead byte");
+                    throw new Malformed(
+                            seqStart, hex(seq, 1), b < 0xC0 ? "unexpected continuation byte" : "invalid lead byte");
                 }
                 i++;
             } else {
@@ -76,7 +85,8 @@ final class Utf8Decoder {
                     throw new Malformed(seqStart, hex(seq, seqLen), "invalid UTF-8 sequence");
                 }
                 seq[seqLen++] = (byte) b;
-                lo = 0x80; hi = 0xBF;
+                lo = 0x80;
+                hi = 0xBF;
                 cp = (cp << 6) | (b & 0x3F);
                 i++;
                 if (--need == 0) out[n++] = cp;

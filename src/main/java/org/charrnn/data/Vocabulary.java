@@ -45,7 +45,8 @@ public final class Vocabulary {
         int v = size();
         this.bytes = new byte[v][];
         for (int i = 0; i < symbols.length; i++) {
-            bytes[i] = encoding == Encoding.BYTES ? new byte[] {(byte) symbols[i]}
+            bytes[i] = encoding == Encoding.BYTES
+                    ? new byte[] {(byte) symbols[i]}
                     : new String(Character.toChars(symbols[i])).getBytes(StandardCharsets.UTF_8);
         }
         if (withUnknown) bytes[v - 1] = REPLACEMENT;
@@ -62,28 +63,36 @@ public final class Vocabulary {
         for (int i = 0; i < s.length; i++) {
             if (s[i] < 0 || s[i] > max || (enc == Encoding.UTF8 && s[i] >= 0xD800 && s[i] <= 0xDFFF))
                 throw new IllegalArgumentException("symbol " + s[i] + " is not valid for encoding " + enc.id());
-            if (i > 0 && s[i] <= s[i - 1])
-                throw new IllegalArgumentException("symbols must be strictly increasing");
+            if (i > 0 && s[i] <= s[i - 1]) throw new IllegalArgumentException("symbols must be strictly increasing");
         }
         if (s.length + (withUnknown ? 1 : 0) > MAX_SIZE)
             throw new IllegalArgumentException("vocabulary larger than " + MAX_SIZE);
-        if (s.length + (withUnknown ? 1 : 0) == 0)
-            throw new IllegalArgumentException("empty vocabulary");
+        if (s.length + (withUnknown ? 1 : 0) == 0) throw new IllegalArgumentException("empty vocabulary");
         return new Vocabulary(enc, s, withUnknown);
     }
 
-    public Encoding encoding() { return encoding; }
+    public Encoding encoding() {
+        return encoding;
+    }
 
     /** V, including the unknown symbol if any. */
-    public int size() { return symbols.length + (withUnknown ? 1 : 0); }
+    public int size() {
+        return symbols.length + (withUnknown ? 1 : 0);
+    }
 
     /** Index of the unknown symbol (the last index), or -1 if there is none. */
-    public int unknownIndex() { return withUnknown ? symbols.length : -1; }
+    public int unknownIndex() {
+        return withUnknown ? symbols.length : -1;
+    }
 
-    public boolean hasUnknown() { return withUnknown; }
+    public boolean hasUnknown() {
+        return withUnknown;
+    }
 
     /** Number of real (known) symbols: {@code size()} less the unknown symbol. */
-    public int knownSize() { return symbols.length; }
+    public int knownSize() {
+        return symbols.length;
+    }
 
     /** Code point (UTF8) or byte value (BYTES) of {@code index}; -1 for the unknown symbol. */
     public int symbol(int index) {
@@ -92,7 +101,9 @@ public final class Vocabulary {
     }
 
     /** The sorted known symbols (a copy). */
-    public int[] symbols() { return symbols.clone(); }
+    public int[] symbols() {
+        return symbols.clone();
+    }
 
     /** Index of {@code symbol}; if absent, {@link #unknownIndex()} (which is -1 without one). */
     public int indexOf(int symbol) {
@@ -148,10 +159,15 @@ public final class Vocabulary {
         };
         if (escaped != null) return escaped;
         int type = Character.getType(cp);
-        boolean invisible = Character.isISOControl(cp) || type == Character.FORMAT || type == Character.UNASSIGNED
-                || type == Character.LINE_SEPARATOR || type == Character.PARAGRAPH_SEPARATOR
-                || type == Character.PRIVATE_USE || type == Character.SURROGATE
-                || (Character.isWhitespace(cp) && cp != ' ') || cp == 0x00A0;
+        boolean invisible = Character.isISOControl(cp)
+                || type == Character.FORMAT
+                || type == Character.UNASSIGNED
+                || type == Character.LINE_SEPARATOR
+                || type == Character.PARAGRAPH_SEPARATOR
+                || type == Character.PRIVATE_USE
+                || type == Character.SURROGATE
+                || (Character.isWhitespace(cp) && cp != ' ')
+                || cp == 0x00A0;
         return invisible ? String.format(Locale.ROOT, "U+%04X", cp) : new String(Character.toChars(cp));
     }
 
@@ -221,8 +237,13 @@ public final class Vocabulary {
             for (int i = 0; i < s.length; i++) s[i] = a.get(i).getAsInt();
             boolean unk = o.get("unknown").getAsBoolean();
             return of(enc, s, unk);
-        } catch (JsonParseException | IllegalStateException | IllegalArgumentException
-                 | NullPointerException | ClassCastException | UnsupportedOperationException | UserError e) {
+        } catch (JsonParseException
+                | IllegalStateException
+                | IllegalArgumentException
+                | NullPointerException
+                | ClassCastException
+                | UnsupportedOperationException
+                | UserError e) {
             throw new UserError("malformed vocabulary: " + e.getMessage(), e);
         }
     }
@@ -234,7 +255,9 @@ public final class Vocabulary {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof Vocabulary v && v.encoding == encoding && v.withUnknown == withUnknown
+        return o instanceof Vocabulary v
+                && v.encoding == encoding
+                && v.withUnknown == withUnknown
                 && Arrays.equals(v.symbols, symbols);
     }
 

@@ -1,5 +1,7 @@
 package org.charrnn.io;
 
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,10 +14,6 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
-
 import org.charrnn.data.Vocabulary;
 import org.charrnn.model.CellType;
 import org.charrnn.model.ModelConfig;
@@ -35,6 +33,7 @@ public final class Checkpoint {
 
     /** Version written to, and required in, {@code __metadata__["format_version"]}. */
     public static final int FORMAT_VERSION = 1;
+
     public static final String FORMAT = "charrnn";
 
     private static final Pattern NAME = Pattern.compile("ckpt-(\\d+)\\.safetensors");
@@ -43,13 +42,26 @@ public final class Checkpoint {
     public record Info(long iteration, double epoch, double valLoss) {}
 
     /** A model as loaded from a checkpoint file. */
-    public record Model(Path file, ModelConfig config, Vocabulary vocabulary, double[] params, Info info,
-                        Map<String, String> metadata) {}
+    public record Model(
+            Path file,
+            ModelConfig config,
+            Vocabulary vocabulary,
+            double[] params,
+            Info info,
+            Map<String, String> metadata) {}
 
     /** The exact training state stored beside a model file. */
-    public record TrainingState(long iteration, long updates, double lrScale, boolean lastStepFailed,
-                                double[] params, String optimizer, double[][] optimizerSlots,
-                                int batch, double[] carriedState, double bestValLoss) {}
+    public record TrainingState(
+            long iteration,
+            long updates,
+            double lrScale,
+            boolean lastStepFailed,
+            double[] params,
+            String optimizer,
+            double[][] optimizerSlots,
+            int batch,
+            double[] carriedState,
+            double bestValLoss) {}
 
     // ====================================================================== names
 
@@ -57,9 +69,13 @@ public final class Checkpoint {
         return dir.resolve(String.format(Locale.ROOT, "ckpt-%08d.safetensors", iteration));
     }
 
-    public static Path statePath(Path model) { return sibling(model, ".state.safetensors"); }
+    public static Path statePath(Path model) {
+        return sibling(model, ".state.safetensors");
+    }
 
-    public static Path samplePath(Path model) { return sibling(model, ".sample.txt"); }
+    public static Path samplePath(Path model) {
+        return sibling(model, ".sample.txt");
+    }
 
     private static Path sibling(Path model, String suffix) {
         String n = model.getFileName().toString();
@@ -95,7 +111,10 @@ public final class Checkpoint {
         double bestLoss = Double.POSITIVE_INFINITY;
         for (Path p : all) {
             double v = parseDouble(Safetensors.readMetadata(p).get("val_loss"));
-            if (v < bestLoss) { bestLoss = v; best = p; }
+            if (v < bestLoss) {
+                bestLoss = v;
+                best = p;
+            }
         }
         return best != null ? best : all.get(all.size() - 1);
     }
@@ -111,8 +130,9 @@ public final class Checkpoint {
     // ====================================================================== model file
 
     /** Writes the float32 model file atomically. Refuses non-finite parameters. */
-    public static void saveModel(Path file, ModelConfig cfg, Vocabulary vocab, double[] params, Info info,
-                                 String trainingConfigJson) throws IOException {
+    public static void saveModel(
+            Path file, ModelConfig cfg, Vocabulary vocab, double[] params, Info info, String trainingConfigJson)
+            throws IOException {
         requireFinite(params, "parameters");
         ParamLayout layout = new ParamLayout(cfg);
         List<Safetensors.Tensor> tensors = new ArrayList<>();
@@ -148,7 +168,8 @@ public final class Checkpoint {
             throw new UserError(file + ": corrupt checkpoint: bad vocabulary (" + e.getMessage() + ")");
         }
         if (vocab.size() != cfg.vocabSize())
-            throw new UserError(file + ": corrupt checkpoint: vocabulary has " + vocab.size() + " symbols, model expects " + cfg.vocabSize());
+            throw new UserError(file + ": corrupt checkpoint: vocabulary has " + vocab.size()
+                    + " symbols, model expects " + cfg.vocabSize());
         ParamLayout layout = new ParamLayout(cfg);
         double[] params = new double[layout.size()];
         for (ParamLayout.Tensor t : layout.tensors()) {
@@ -156,15 +177,19 @@ public final class Checkpoint {
             long[] shape = st.shape();
             boolean ok = shape.length == t.shape().length;
             for (int i = 0; ok && i < shape.length; i++) ok = shape[i] == t.shape()[i];
-            if (!ok) throw new UserError(file + ": tensor " + t.name() + " has shape " + java.util.Arrays.toString(shape)
-                    + ", the model config needs " + t.shapeString());
+            if (!ok)
+                throw new UserError(file + ": tensor " + t.name() + " has shape " + java.util.Arrays.toString(shape)
+                        + ", the model config needs " + t.shapeString());
             System.arraycopy(st.values(), 0, params, t.offset(), t.size());
         }
         if (c.tensors().size() != layout.tensors().size())
-            throw new UserError(file + ": checkpoint has " + c.tensors().size() + " tensors, the model config needs " + layout.tensors().size());
+            throw new UserError(file + ": checkpoint has " + c.tensors().size() + " tensors, the model config needs "
+                    + layout.tensors().size());
         requireFiniteLoaded(file, params);
-        Info info = new Info(parseLong(file, meta.getOrDefault("iteration", "0")),
-                parseDouble(meta.getOrDefault("epoch", "0")), parseDouble(meta.get("val_loss")));
+        Info info = new Info(
+                parseLong(file, meta.getOrDefault("iteration", "0")),
+                parseDouble(meta.getOrDefault("epoch", "0")),
+                parseDouble(meta.get("val_loss")));
         return new Model(file, cfg, vocab, params, info, meta);
     }
 
@@ -173,12 +198,16 @@ public final class Checkpoint {
     public static void saveState(Path modelFile, TrainingState s) throws IOException {
         requireFinite(s.params(), "parameters");
         List<Safetensors.Tensor> tensors = new ArrayList<>();
-        tensors.add(new Safetensors.Tensor("params", Safetensors.DType.F64, new long[] {s.params().length}, s.params()));
+        tensors.add(
+                new Safetensors.Tensor("params", Safetensors.DType.F64, new long[] {s.params().length}, s.params()));
         for (int i = 0; i < s.optimizerSlots().length; i++)
-            tensors.add(new Safetensors.Tensor("optimizer." + i, Safetensors.DType.F64,
-                    new long[] {s.optimizerSlots()[i].length}, s.optimizerSlots()[i]));
-        tensors.add(new Safetensors.Tensor("carried_state", Safetensors.DType.F64,
-                new long[] {s.carriedState().length}, s.carriedState()));
+            tensors.add(new Safetensors.Tensor(
+                    "optimizer." + i,
+                    Safetensors.DType.F64,
+                    new long[] {s.optimizerSlots()[i].length},
+                    s.optimizerSlots()[i]));
+        tensors.add(new Safetensors.Tensor(
+                "carried_state", Safetensors.DType.F64, new long[] {s.carriedState().length}, s.carriedState()));
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", FORMAT + "-training-state");
         meta.put("format_version", Integer.toString(FORMAT_VERSION));
@@ -200,12 +229,16 @@ public final class Checkpoint {
         checkVersion(file, meta);
         int slots = (int) parseLong(file, require(file, meta, "optimizer_slots"));
         double[][] opt = new double[slots][];
-        for (int i = 0; i < slots; i++) opt[i] = c.require("optimizer." + i, file).values();
-        return new TrainingState(parseLong(file, require(file, meta, "iteration")),
+        for (int i = 0; i < slots; i++)
+            opt[i] = c.require("optimizer." + i, file).values();
+        return new TrainingState(
+                parseLong(file, require(file, meta, "iteration")),
                 parseLong(file, require(file, meta, "updates")),
                 parseDouble(require(file, meta, "lr_scale")),
                 Boolean.parseBoolean(meta.get("last_step_failed")),
-                c.require("params", file).values(), require(file, meta, "optimizer"), opt,
+                c.require("params", file).values(),
+                require(file, meta, "optimizer"),
+                opt,
                 (int) parseLong(file, require(file, meta, "batch")),
                 c.require("carried_state", file).values(),
                 parseDouble(meta.get("best_val_loss")));
@@ -227,8 +260,12 @@ public final class Checkpoint {
     static ModelConfig parseModelConfig(Path file, String json) {
         try {
             JsonObject o = JsonParser.parseString(json).getAsJsonObject();
-            return new ModelConfig(CellType.parse(o.get("cell").getAsString()), o.get("vocab_size").getAsInt(),
-                    o.get("embedding").getAsInt(), o.get("hidden").getAsInt(), o.get("layers").getAsInt(),
+            return new ModelConfig(
+                    CellType.parse(o.get("cell").getAsString()),
+                    o.get("vocab_size").getAsInt(),
+                    o.get("embedding").getAsInt(),
+                    o.get("hidden").getAsInt(),
+                    o.get("layers").getAsInt(),
                     o.get("dropout").getAsDouble());
         } catch (RuntimeException e) {
             throw new UserError(file + ": corrupt checkpoint: bad model config (" + e.getMessage() + ")");
@@ -241,7 +278,8 @@ public final class Checkpoint {
             throw new UserError(file + ": not a charrnn checkpoint (no format tag in its metadata)");
         String v = meta.get("format_version");
         if (!Integer.toString(FORMAT_VERSION).equals(v))
-            throw new UserError(file + ": unknown checkpoint format version " + v + " (this charrnn reads version " + FORMAT_VERSION + ")");
+            throw new UserError(file + ": unknown checkpoint format version " + v + " (this charrnn reads version "
+                    + FORMAT_VERSION + ")");
     }
 
     private static String require(Path file, Map<String, String> meta, String key) {
@@ -269,10 +307,12 @@ public final class Checkpoint {
 
     private static void requireFinite(double[] v, String what) {
         for (double x : v)
-            if (!Double.isFinite(x)) throw new IllegalStateException("refusing to write a checkpoint: " + what + " contain NaN or Inf");
+            if (!Double.isFinite(x))
+                throw new IllegalStateException("refusing to write a checkpoint: " + what + " contain NaN or Inf");
     }
 
     private static void requireFiniteLoaded(Path file, double[] v) {
-        for (double x : v) if (!Double.isFinite(x)) throw new UserError(file + ": corrupt checkpoint: parameters contain NaN or Inf");
+        for (double x : v)
+            if (!Double.isFinite(x)) throw new UserError(file + ": corrupt checkpoint: parameters contain NaN or Inf");
     }
 }

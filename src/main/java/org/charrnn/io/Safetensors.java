@@ -1,5 +1,10 @@
 package org.charrnn.io;
 
+import com.google.gson.Gson;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -13,15 +18,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-
-import com.google.gson.Gson;
-import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
-
-import org.charrnn.util.UserError;
 import org.charrnn.util.AtomicFile;
+import org.charrnn.util.UserError;
 
 /**
  * Minimal safetensors reader and writer (the format of huggingface/safetensors): an 8-byte
@@ -37,9 +35,13 @@ public final class Safetensors {
 
     /** Element type of a stored tensor. */
     public enum DType {
-        F32(4), F64(8);
+        F32(4),
+        F64(8);
         final int bytes;
-        DType(int bytes) { this.bytes = bytes; }
+
+        DType(int bytes) {
+            this.bytes = bytes;
+        }
     }
 
     /** One tensor to write or as read: values held in double, stored as {@code dtype}. */
@@ -88,13 +90,14 @@ public final class Safetensors {
             offset += size;
         }
         byte[] json = new Gson().toJson(header).getBytes(StandardCharsets.UTF_8);
-        int pad = (8 - json.length % 8) % 8;                     // align the data to 8 bytes, padding with spaces
+        int pad = (8 - json.length % 8) % 8; // align the data to 8 bytes, padding with spaces
         byte[] headerBytes = new byte[json.length + pad];
         System.arraycopy(json, 0, headerBytes, 0, json.length);
         for (int i = json.length; i < headerBytes.length; i++) headerBytes[i] = ' ';
 
         AtomicFile.write(file, ch -> {
-            ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(headerBytes.length);
+            ByteBuffer len =
+                    ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(headerBytes.length);
             len.flip();
             writeFully(ch, len);
             writeFully(ch, ByteBuffer.wrap(headerBytes));
@@ -106,7 +109,8 @@ public final class Safetensors {
                         writeFully(ch, buf);
                         buf.clear();
                     }
-                    if (t.dtype() == DType.F32) buf.putFloat((float) v); else buf.putDouble(v);
+                    if (t.dtype() == DType.F32) buf.putFloat((float) v);
+                    else buf.putDouble(v);
                 }
             }
             buf.flip();
@@ -178,7 +182,8 @@ public final class Safetensors {
                 }
                 buf.flip();
                 double[] values = new double[(int) n];
-                for (int i = 0; i < values.length; i++) values[i] = dtype == DType.F32 ? buf.getFloat() : buf.getDouble();
+                for (int i = 0; i < values.length; i++)
+                    values[i] = dtype == DType.F32 ? buf.getFloat() : buf.getDouble();
                 tensors.put(name, new Tensor(name, dtype, shape, values));
             }
             ranges.sort((a, b) -> Long.compare(a[0], b[0]));
@@ -187,8 +192,7 @@ public final class Safetensors {
                 if (r[0] != expect) throw corrupt(file, "tensor data overlaps or leaves gaps");
                 expect = r[1];
             }
-            if (expect != dataLen)
-                throw corrupt(file, "file has " + (dataLen - expect) + " bytes beyond its tensors");
+            if (expect != dataLen) throw corrupt(file, "file has " + (dataLen - expect) + " bytes beyond its tensors");
             return new Contents(tensors, metadata);
         } catch (IOException e) {
             throw new UserError(file + ": cannot read checkpoint: " + e.getMessage(), e);
@@ -212,12 +216,17 @@ public final class Safetensors {
     }
 
     private static JsonObject readHeader(Path file, FileChannel ch) throws IOException {
-        if (ch.size() < 8) throw new UserError(file + ": file is truncated or empty (" + ch.size() + " bytes), not a safetensors checkpoint");
+        if (ch.size() < 8)
+            throw new UserError(
+                    file + ": file is truncated or empty (" + ch.size() + " bytes), not a safetensors checkpoint");
         long n = headerLength(ch);
         if (n <= 0 || n > MAX_HEADER) throw corrupt(file, "bad header length " + n);
-        if (8 + n > ch.size()) throw new UserError(file + ": file is truncated (header needs " + (8 + n) + " bytes, file has " + ch.size() + ")");
+        if (8 + n > ch.size())
+            throw new UserError(
+                    file + ": file is truncated (header needs " + (8 + n) + " bytes, file has " + ch.size() + ")");
         ByteBuffer hb = ByteBuffer.allocate((int) n);
-        while (hb.hasRemaining()) if (ch.read(hb, 8 + hb.position()) < 0) throw new UserError(file + ": file is truncated");
+        while (hb.hasRemaining())
+            if (ch.read(hb, 8 + hb.position()) < 0) throw new UserError(file + ": file is truncated");
         String json = new String(hb.array(), StandardCharsets.UTF_8);
         try {
             JsonElement el = JsonParser.parseString(json);

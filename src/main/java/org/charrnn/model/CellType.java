@@ -28,7 +28,6 @@ public enum CellType {
      * h' = tanh(W_hh (r h) + W_xh x + b_h) z + h (1 - z). W_ih rows z, r, n; W_hh rows z, r, n.
      */
     MUT3(3, 3, 1, false);
-
     private final int inputGates, recurrentGates, stateVectors;
     private final boolean feedsInput;
 
@@ -40,22 +39,32 @@ public enum CellType {
     }
 
     /** H-row blocks of W_ih and b_ih: 1 (rnn), 4 (lstm), 3 (gru), 2 (mut1, mut2), 3 (mut3). */
-    public int inputGates() { return inputGates; }
+    public int inputGates() {
+        return inputGates;
+    }
 
     /** H-row blocks of W_hh and b_hh: 1 (rnn), 4 (lstm), 3 (gru), 2 (mut1), 3 (mut2, mut3). */
-    public int recurrentGates() { return recurrentGates; }
+    public int recurrentGates() {
+        return recurrentGates;
+    }
 
     /** Number of H-sized state vectors per layer: 2 for LSTM (h, c), else 1 (h). */
-    public int stateVectors() { return stateVectors; }
+    public int stateVectors() {
+        return stateVectors;
+    }
 
     /**
      * True when the layer input itself (not a projection of it) enters the cell (MUT1's tanh(x),
      * MUT2's x + ...): the input width must then equal H, so --embedding must equal --hidden.
      */
-    public boolean feedsInputDirectly() { return feedsInput; }
+    public boolean feedsInputDirectly() {
+        return feedsInput;
+    }
 
     /** Lower-case name used on the command line and in checkpoints. */
-    public String id() { return name().toLowerCase(Locale.ROOT); }
+    public String id() {
+        return name().toLowerCase(Locale.ROOT);
+    }
 
     /** Parses "lstm", "gru", "rnn", "mut1", "mut2" or "mut3" (any case). */
     public static CellType parse(String s) {

@@ -18,34 +18,48 @@ public record ModelConfig(CellType cell, int vocabSize, int embedding, int hidde
         if (embedding < 1) throw new IllegalArgumentException("--embedding must be >= 1, got " + embedding);
         if (hidden < 1) throw new IllegalArgumentException("--hidden must be >= 1, got " + hidden);
         if (layers < 1) throw new IllegalArgumentException("--layers must be >= 1, got " + layers);
-        if (!(dropout >= 0 && dropout < 1)) throw new IllegalArgumentException("--dropout must be in [0, 1), got " + dropout);
+        if (!(dropout >= 0 && dropout < 1))
+            throw new IllegalArgumentException("--dropout must be in [0, 1), got " + dropout);
         checkInputWidth(cell, embedding, hidden);
     }
 
     /** A cell that feeds its input directly needs E = H (layers above 1 have input width H anyway). */
     static void checkInputWidth(CellType cell, int embedding, int hidden) {
         if (cell.feedsInputDirectly() && embedding != hidden)
-            throw new IllegalArgumentException("--model " + cell.id() + " adds the layer input itself into the cell, so --embedding ("
-                    + embedding + ") must equal --hidden (" + hidden + ")");
+            throw new IllegalArgumentException(
+                    "--model " + cell.id() + " adds the layer input itself into the cell, so --embedding (" + embedding
+                            + ") must equal --hidden (" + hidden + ")");
     }
 
     /** The shape without the vocabulary. */
-    public ModelSpec spec() { return new ModelSpec(cell, layers, hidden, embedding, dropout); }
+    public ModelSpec spec() {
+        return new ModelSpec(cell, layers, hidden, embedding, dropout);
+    }
 
     /** Input width of layer {@code l}: E for layer 0, H above. */
-    public int inputSize(int l) { return l == 0 ? embedding : hidden; }
+    public int inputSize(int l) {
+        return l == 0 ? embedding : hidden;
+    }
 
     /** Rows of W_ih (and b_ih) of one layer: inputGates * H (4H LSTM, 3H GRU, H RNN, 2H MUT1/2, 3H MUT3). */
-    public int inputGateWidth() { return cell.inputGates() * hidden; }
+    public int inputGateWidth() {
+        return cell.inputGates() * hidden;
+    }
 
     /** Rows of W_hh (and b_hh) of one layer: recurrentGates * H. */
-    public int recurrentGateWidth() { return cell.recurrentGates() * hidden; }
+    public int recurrentGateWidth() {
+        return cell.recurrentGates() * hidden;
+    }
 
     /** Floats in one batch row of the recurrent state: L * (1 or 2) * H. */
-    public int stateSizePerRow() { return layers * cell.stateVectors() * hidden; }
+    public int stateSizePerRow() {
+        return layers * cell.stateVectors() * hidden;
+    }
 
     /** A copy with another dropout (for example 0 for inference). */
-    public ModelConfig withDropout(double p) { return new ModelConfig(cell, vocabSize, embedding, hidden, layers, p); }
+    public ModelConfig withDropout(double p) {
+        return new ModelConfig(cell, vocabSize, embedding, hidden, layers, p);
+    }
 
     /** Short description such as "lstm L2 H128 E64 V65". */
     public String describe() {

@@ -17,11 +17,14 @@ public record ModelSpec(CellType cell, int layers, int hidden, int embedding, do
         if (layers < 1) throw new IllegalArgumentException("--layers must be >= 1, got " + layers);
         if (hidden < 1) throw new IllegalArgumentException("--hidden must be >= 1, got " + hidden);
         if (embedding < 1) throw new IllegalArgumentException("--embedding must be >= 1, got " + embedding);
-        if (!(dropout >= 0 && dropout < 1)) throw new IllegalArgumentException("--dropout must be in [0, 1), got " + dropout);
+        if (!(dropout >= 0 && dropout < 1))
+            throw new IllegalArgumentException("--dropout must be in [0, 1), got " + dropout);
         ModelConfig.checkInputWidth(cell, embedding, hidden);
     }
 
-    public static ModelSpec defaults() { return new ModelSpec(CellType.LSTM, 2, 128, 64, 0.0); }
+    public static ModelSpec defaults() {
+        return new ModelSpec(CellType.LSTM, 2, 128, 64, 0.0);
+    }
 
     /** The model of this shape over a vocabulary of {@code vocabSize} symbols. */
     public ModelConfig withVocabulary(int vocabSize) {

@@ -66,13 +66,19 @@ public final class ParamLayout {
         return (int) end;
     }
 
-    public ModelConfig config() { return config; }
+    public ModelConfig config() {
+        return config;
+    }
 
     /** Total number of parameters. */
-    public int size() { return size; }
+    public int size() {
+        return size;
+    }
 
     /** Views in state_dict order. */
-    public List<Tensor> tensors() { return tensors; }
+    public List<Tensor> tensors() {
+        return tensors;
+    }
 
     public Tensor get(String name) {
         Tensor t = byName.get(name);
@@ -80,12 +86,29 @@ public final class ParamLayout {
         return t;
     }
 
-    public Tensor embedding() { return get("embedding.weight"); }
-    public Tensor weightIh(int l) { return get("rnn.weight_ih_l" + l); }
-    public Tensor weightHh(int l) { return get("rnn.weight_hh_l" + l); }
-    public Tensor biasIh(int l) { return get("rnn.bias_ih_l" + l); }
-    public Tensor biasHh(int l) { return get("rnn.bias_hh_l" + l); }
-    public Tensor decoderWeight() { return get("decoder.weight"); }
+    public Tensor embedding() {
+        return get("embedding.weight");
+    }
+
+    public Tensor weightIh(int l) {
+        return get("rnn.weight_ih_l" + l);
+    }
+
+    public Tensor weightHh(int l) {
+        return get("rnn.weight_hh_l" + l);
+    }
+
+    public Tensor biasIh(int l) {
+        return get("rnn.bias_ih_l" + l);
+    }
+
+    public Tensor biasHh(int l) {
+        return get("rnn.bias_hh_l" + l);
+    }
+
+    public Tensor decoderWeight() {
+        return get("decoder.weight");
+    }
 
     /** The weight matrices that multiply activations (W_ih, W_hh of every layer, the decoder), in layout order. */
     public List<Tensor> weightMatrices() {
@@ -97,5 +120,8 @@ public final class ParamLayout {
         m.add(decoderWeight());
         return m;
     }
-    public Tensor decoderBias() { return get("decoder.bias"); }
+
+    public Tensor decoderBias() {
+        return get("decoder.bias");
+    }
 }

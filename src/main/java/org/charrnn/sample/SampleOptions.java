@@ -19,5 +19,7 @@ public record SampleOptions(int length, double temperature, int topK, double top
         if (!(topP > 0 && topP <= 1)) throw new IllegalArgumentException("--top-p must be in (0, 1], got " + topP);
     }
 
-    public static SampleOptions defaults() { return new SampleOptions(2000, 1.0, 0, 1.0, false, 42); }
+    public static SampleOptions defaults() {
+        return new SampleOptions(2000, 1.0, 0, 1.0, false, 42);
+    }
 }

@@ -3,7 +3,6 @@ package org.charrnn.sample;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.function.IntConsumer;
-
 import org.charrnn.backend.Backend;
 import org.charrnn.backend.RnnState;
 import org.charrnn.data.Vocabulary;
@@ -83,7 +82,10 @@ public final class Sampler {
             int tiesAllowed = o.topK() - kept;
             for (int v = 0; v < V; v++) {
                 if (probs[v] > kth) continue;
-                if (probs[v] == kth && tiesAllowed > 0) { tiesAllowed--; continue; }
+                if (probs[v] == kth && tiesAllowed > 0) {
+                    tiesAllowed--;
+                    continue;
+                }
                 probs[v] = 0;
             }
         }

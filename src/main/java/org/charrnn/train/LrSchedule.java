@@ -12,9 +12,13 @@ import java.util.Locale;
  * </ul>
  */
 public enum LrSchedule {
-    CONSTANT, STEP, COSINE;
+    CONSTANT,
+    STEP,
+    COSINE;
 
-    public String id() { return name().toLowerCase(Locale.ROOT); }
+    public String id() {
+        return name().toLowerCase(Locale.ROOT);
+    }
 
     public static LrSchedule parse(String s) {
         for (LrSchedule k : values()) if (k.id().equalsIgnoreCase(s.trim())) return k;

@@ -1,11 +1,5 @@
 package org.charrnn.train;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.function.Function;
-
 import com.google.gson.FieldNamingPolicy;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
@@ -13,7 +7,11 @@ import com.google.gson.TypeAdapter;
 import com.google.gson.stream.JsonReader;
 import com.google.gson.stream.JsonToken;
 import com.google.gson.stream.JsonWriter;
-
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.function.Function;
 import org.charrnn.backend.ClipMode;
 import org.charrnn.backend.OptimizerKind;
 import org.charrnn.data.Encoding;
@@ -69,7 +67,9 @@ public record RunConfig(TrainConfig training, int vocabSize, String corpus, Stri
         };
     }
 
-    public String toJson() { return GSON.toJson(this); }
+    public String toJson() {
+        return GSON.toJson(this);
+    }
 
     /** The training records alone, compact (checkpoint metadata). */
     public static String trainingJson(TrainConfig training) {
@@ -100,8 +100,10 @@ public record RunConfig(TrainConfig training, int vocabSize, String corpus, Stri
         try {
             text = Files.readString(file, StandardCharsets.UTF_8);
         } catch (IOException e) {
-            throw new UserError("cannot read " + file + ": " + e.getClass().getSimpleName()
-                    + (e.getMessage() == null ? "" : " " + e.getMessage()), e);
+            throw new UserError(
+                    "cannot read " + file + ": " + e.getClass().getSimpleName()
+                            + (e.getMessage() == null ? "" : " " + e.getMessage()),
+                    e);
         }
         try {
             return fromJson(text);

@@ -1,7 +1,6 @@
 package org.charrnn.train;
 
 import java.nio.file.Path;
-
 import org.charrnn.backend.ClipMode;
 import org.charrnn.backend.OptimizerConfig;
 import org.charrnn.backend.OptimizerKind;
@@ -26,13 +25,30 @@ import org.charrnn.model.ModelSpec;
  * @param reporting     --print-every, --sample-length, --sample-temperature
  * @param seed          --seed (42): initialisation, dropout masks and checkpoint samples
  */
-public record TrainConfig(ModelSpec model, Data data, Batching batching, OptimizerConfig optimizer, Schedule schedule,
-                          Clipping clip, Limits limits, Validation validation, Checkpointing checkpointing,
-                          Reporting reporting, long seed) {
+public record TrainConfig(
+        ModelSpec model,
+        Data data,
+        Batching batching,
+        OptimizerConfig optimizer,
+        Schedule schedule,
+        Clipping clip,
+        Limits limits,
+        Validation validation,
+        Checkpointing checkpointing,
+        Reporting reporting,
+        long seed) {
 
     public TrainConfig {
-        require(model != null && batching != null && optimizer != null && schedule != null && clip != null
-                && limits != null && validation != null && checkpointing != null && reporting != null,
+        require(
+                model != null
+                        && batching != null
+                        && optimizer != null
+                        && schedule != null
+                        && clip != null
+                        && limits != null
+                        && validation != null
+                        && checkpointing != null
+                        && reporting != null,
                 "every part of a training configuration but the data is required");
     }
 
@@ -69,7 +85,9 @@ public record TrainConfig(ModelSpec model, Data data, Batching batching, Optimiz
         }
 
         /** The learning rate of iteration {@code it} (0-based) of a run of {@code total} iterations. */
-        public double lr(long it, long perEpoch, long total) { return kind.lr(lr, it, perEpoch, total, decay, decayEvery); }
+        public double lr(long it, long perEpoch, long total) {
+            return kind.lr(lr, it, perEpoch, total, decay, decayEvery);
+        }
     }
 
     /** --clip (5) with --clip-mode (norm). */
@@ -116,7 +134,8 @@ public record TrainConfig(ModelSpec model, Data data, Batching batching, Optimiz
         public Reporting {
             require(printEvery >= 1, "--print-every must be >= 1, got " + printEvery);
             require(sampleLength >= 0, "--sample-length must be >= 0, got " + sampleLength);
-            require(sampleTemperature > 0 && Double.isFinite(sampleTemperature),
+            require(
+                    sampleTemperature > 0 && Double.isFinite(sampleTemperature),
                     "--sample-temperature must be > 0, got " + sampleTemperature);
         }
     }
@@ -127,57 +146,85 @@ public record TrainConfig(ModelSpec model, Data data, Batching batching, Optimiz
 
     public static TrainConfig defaults() {
         OptimizerConfig opt = OptimizerConfig.defaults(OptimizerKind.ADAM);
-        return new TrainConfig(ModelSpec.defaults(), null, new Batching(50, 50), opt,
-                new Schedule(opt.kind().defaultLr(), LrSchedule.STEP, 0.97, 1), new Clipping(5.0, ClipMode.NORM),
-                new Limits(50, 0), new Validation(1000, 0), new Checkpointing(Path.of("checkpoints"), 1000, 5),
-                new Reporting(10, 200, 0.8), 42);
+        return new TrainConfig(
+                ModelSpec.defaults(),
+                null,
+                new Batching(50, 50),
+                opt,
+                new Schedule(opt.kind().defaultLr(), LrSchedule.STEP, 0.97, 1),
+                new Clipping(5.0, ClipMode.NORM),
+                new Limits(50, 0),
+                new Validation(1000, 0),
+                new Checkpointing(Path.of("checkpoints"), 1000, 5),
+                new Reporting(10, 200, 0.8),
+                42);
     }
 
     // ------------------------------------------------------------------ copies with one part changed
 
     public TrainConfig withModel(ModelSpec m) {
-        return new TrainConfig(m, data, batching, optimizer, schedule, clip, limits, validation, checkpointing, reporting, seed);
+        return new TrainConfig(
+                m, data, batching, optimizer, schedule, clip, limits, validation, checkpointing, reporting, seed);
     }
 
     public TrainConfig withData(Data d) {
-        return new TrainConfig(model, d, batching, optimizer, schedule, clip, limits, validation, checkpointing, reporting, seed);
+        return new TrainConfig(
+                model, d, batching, optimizer, schedule, clip, limits, validation, checkpointing, reporting, seed);
     }
 
     public TrainConfig withBatching(Batching b) {
-        return new TrainConfig(model, data, b, optimizer, schedule, clip, limits, validation, checkpointing, reporting, seed);
+        return new TrainConfig(
+                model, data, b, optimizer, schedule, clip, limits, validation, checkpointing, reporting, seed);
     }
 
     /** The optimizer, with the schedule's learning rate set to {@code lr}. */
     public TrainConfig withOptimizer(OptimizerConfig o, double lr) {
-        return new TrainConfig(model, data, batching, o, new Schedule(lr, schedule.kind(), schedule.decay(), schedule.decayEvery()),
-                clip, limits, validation, checkpointing, reporting, seed);
+        return new TrainConfig(
+                model,
+                data,
+                batching,
+                o,
+                new Schedule(lr, schedule.kind(), schedule.decay(), schedule.decayEvery()),
+                clip,
+                limits,
+                validation,
+                checkpointing,
+                reporting,
+                seed);
     }
 
     public TrainConfig withSchedule(Schedule s) {
-        return new TrainConfig(model, data, batching, optimizer, s, clip, limits, validation, checkpointing, reporting, seed);
+        return new TrainConfig(
+                model, data, batching, optimizer, s, clip, limits, validation, checkpointing, reporting, seed);
     }
 
     public TrainConfig withClip(Clipping c) {
-        return new TrainConfig(model, data, batching, optimizer, schedule, c, limits, validation, checkpointing, reporting, seed);
+        return new TrainConfig(
+                model, data, batching, optimizer, schedule, c, limits, validation, checkpointing, reporting, seed);
     }
 
     public TrainConfig withLimits(Limits l) {
-        return new TrainConfig(model, data, batching, optimizer, schedule, clip, l, validation, checkpointing, reporting, seed);
+        return new TrainConfig(
+                model, data, batching, optimizer, schedule, clip, l, validation, checkpointing, reporting, seed);
     }
 
     public TrainConfig withValidation(Validation v) {
-        return new TrainConfig(model, data, batching, optimizer, schedule, clip, limits, v, checkpointing, reporting, seed);
+        return new TrainConfig(
+                model, data, batching, optimizer, schedule, clip, limits, v, checkpointing, reporting, seed);
     }
 
     public TrainConfig withCheckpointing(Checkpointing c) {
-        return new TrainConfig(model, data, batching, optimizer, schedule, clip, limits, validation, c, reporting, seed);
+        return new TrainConfig(
+                model, data, batching, optimizer, schedule, clip, limits, validation, c, reporting, seed);
     }
 
     public TrainConfig withReporting(Reporting r) {
-        return new TrainConfig(model, data, batching, optimizer, schedule, clip, limits, validation, checkpointing, r, seed);
+        return new TrainConfig(
+                model, data, batching, optimizer, schedule, clip, limits, validation, checkpointing, r, seed);
     }
 
     public TrainConfig withSeed(long s) {
-        return new TrainConfig(model, data, batching, optimizer, schedule, clip, limits, validation, checkpointing, reporting, s);
+        return new TrainConfig(
+                model, data, batching, optimizer, schedule, clip, limits, validation, checkpointing, reporting, s);
     }
 }

@@ -1,5 +1,7 @@
 package org.charrnn.train;
 
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -12,10 +14,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
-
-import com.google.gson.Gson;
-import com.google.gson.GsonBuilder;
-
 import org.charrnn.backend.Backend;
 import org.charrnn.backend.BackendOptions;
 import org.charrnn.backend.Backends;
@@ -63,11 +61,22 @@ public final class Trainer implements AutoCloseable {
      * @param factory     creates the backend instead of {@link Backends#create} when not null (custom backends)
      * @param onCheckpoint called with the model file after every checkpoint (null = nothing), e.g. to refresh a report
      */
-    public record Options(String backend, BackendOptions backendOptions, Path resume, boolean quiet,
-                          Consumer<String> log, Consumer<String> samples,
-                          BiFunction<ModelConfig, BackendOptions, Backend> factory, Consumer<Path> onCheckpoint) {
-        public Options(String backend, BackendOptions backendOptions, Path resume, boolean quiet,
-                       Consumer<String> log, Consumer<String> samples) {
+    public record Options(
+            String backend,
+            BackendOptions backendOptions,
+            Path resume,
+            boolean quiet,
+            Consumer<String> log,
+            Consumer<String> samples,
+            BiFunction<ModelConfig, BackendOptions, Backend> factory,
+            Consumer<Path> onCheckpoint) {
+        public Options(
+                String backend,
+                BackendOptions backendOptions,
+                Path resume,
+                boolean quiet,
+                Consumer<String> log,
+                Consumer<String> samples) {
             this(backend, backendOptions, resume, quiet, log, samples, null, null);
         }
 
@@ -75,17 +84,33 @@ public final class Trainer implements AutoCloseable {
             return new Options("auto", BackendOptions.defaults(), null, true, s -> {}, null);
         }
 
-        public Options withBackend(String b, BackendOptions o) { return new Options(b, o, resume, quiet, log, samples, factory, onCheckpoint); }
-        public Options withResume(Path r) { return new Options(backend, backendOptions, r, quiet, log, samples, factory, onCheckpoint); }
-        public Options withOutput(boolean q, Consumer<String> l, Consumer<String> s) { return new Options(backend, backendOptions, resume, q, l, s, factory, onCheckpoint); }
-        public Options withFactory(BiFunction<ModelConfig, BackendOptions, Backend> f) { return new Options(backend, backendOptions, resume, quiet, log, samples, f, onCheckpoint); }
-        public Options withOnCheckpoint(Consumer<Path> c) { return new Options(backend, backendOptions, resume, quiet, log, samples, factory, c); }
+        public Options withBackend(String b, BackendOptions o) {
+            return new Options(b, o, resume, quiet, log, samples, factory, onCheckpoint);
+        }
+
+        public Options withResume(Path r) {
+            return new Options(backend, backendOptions, r, quiet, log, samples, factory, onCheckpoint);
+        }
+
+        public Options withOutput(boolean q, Consumer<String> l, Consumer<String> s) {
+            return new Options(backend, backendOptions, resume, q, l, s, factory, onCheckpoint);
+        }
+
+        public Options withFactory(BiFunction<ModelConfig, BackendOptions, Backend> f) {
+            return new Options(backend, backendOptions, resume, quiet, log, samples, f, onCheckpoint);
+        }
+
+        public Options withOnCheckpoint(Consumer<Path> c) {
+            return new Options(backend, backendOptions, resume, quiet, log, samples, factory, c);
+        }
     }
 
     /** Outcome of {@link #run()}. */
-    public record Result(long iterations, double lastLoss, double bestValLoss, Path lastCheckpoint, boolean interrupted) {}
+    public record Result(
+            long iterations, double lastLoss, double bestValLoss, Path lastCheckpoint, boolean interrupted) {}
 
-    private static final Gson GSON = new GsonBuilder().serializeSpecialFloatingPointValues().create();
+    private static final Gson GSON =
+            new GsonBuilder().serializeSpecialFloatingPointValues().create();
 
     private final TrainConfig cfg;
     private final Data data;
@@ -103,16 +128,22 @@ public final class Trainer implements AutoCloseable {
     }
 
     /** Asks the loop to finish the current step, write a checkpoint and return (Ctrl-C). */
-    public void requestStop() { stopRequested = true; }
+    public void requestStop() {
+        stopRequested = true;
+    }
 
     /**
      * Stops cleanly, as {@link #requestStop()}, once {@code iteration} iterations are done (the
      * schedule still spans the whole run, so a later --resume continues it exactly).
      */
-    public void requestStopAt(long iteration) { stopAt = iteration; }
+    public void requestStopAt(long iteration) {
+        stopAt = iteration;
+    }
 
     /** The backend in use (after {@link #run()} started), for tests. */
-    public Backend backend() { return backend; }
+    public Backend backend() {
+        return backend;
+    }
 
     /** Iterations per epoch for a training split of {@code n} symbols. */
     public static long iterationsPerEpoch(long n, int batch, int seqLen) {
@@ -128,8 +159,9 @@ public final class Trainer implements AutoCloseable {
                     + minChars + "; use a longer corpus or lower --batch/--seq");
         long nVal = data.val() == null ? 0 : data.val().length();
         if (nVal > 0 && nVal < minChars)
-            throw new UserError("validation split has " + nVal + " characters, fewer than one window (--batch * --seq + 1 = "
-                    + minChars + "); raise --val-frac or lower --batch/--seq");
+            throw new UserError(
+                    "validation split has " + nVal + " characters, fewer than one window (--batch * --seq + 1 = "
+                            + minChars + "); raise --val-frac or lower --batch/--seq");
 
         Checkpoint.Model resumeModel = null;
         Checkpoint.TrainingState resumeState = null;
@@ -138,8 +170,10 @@ public final class Trainer implements AutoCloseable {
             resumeModel = Checkpoint.loadModel(file);
             resumeState = Checkpoint.loadState(file);
             if (!resumeModel.vocabulary().equals(data.vocabulary()))
-                throw new UserError("vocabulary mismatch: " + file + " was trained on " + resumeModel.vocabulary().size()
-                        + " symbols, the data given has a different vocabulary of " + data.vocabulary().size()
+                throw new UserError("vocabulary mismatch: " + file + " was trained on "
+                        + resumeModel.vocabulary().size()
+                        + " symbols, the data given has a different vocabulary of "
+                        + data.vocabulary().size()
                         + "; resume with the same --data (and --encoding/--max-vocab)");
             if (resumeState.batch() != B)
                 throw new UserError("--batch " + B + " differs from the checkpoint's " + resumeState.batch()
@@ -161,11 +195,28 @@ public final class Trainer implements AutoCloseable {
         Path out = cfg.checkpointing().out();
         prepareOutput(out, resumeState == null);
         BackendOptions bo = opts.backendOptions().withDropoutSeed(cfg.seed());
-        backend = opts.factory() != null ? opts.factory().apply(model, bo) : Backends.create(opts.backend(), model, bo,
-                new Backends.Workload(cfg.batching().batch(), cfg.batching().seqLen()), opts.log());
-        opts.log().accept("model: " + model.describe() + ", " + backend.layout().size() + " parameters; data: " + data.description());
-        opts.log().accept(String.format(Locale.ROOT, "training: B=%d T=%d, %d iterations per epoch, %d iterations in all, optimizer %s lr %.3g",
-                B, T, perEpoch, total, cfg.optimizer().kind().id(), cfg.schedule().lr()));
+        backend = opts.factory() != null
+                ? opts.factory().apply(model, bo)
+                : Backends.create(
+                        opts.backend(),
+                        model,
+                        bo,
+                        new Backends.Workload(
+                                cfg.batching().batch(), cfg.batching().seqLen()),
+                        opts.log());
+        opts.log()
+                .accept("model: " + model.describe() + ", " + backend.layout().size() + " parameters; data: "
+                        + data.description());
+        opts.log()
+                .accept(String.format(
+                        Locale.ROOT,
+                        "training: B=%d T=%d, %d iterations per epoch, %d iterations in all, optimizer %s lr %.3g",
+                        B,
+                        T,
+                        perEpoch,
+                        total,
+                        cfg.optimizer().kind().id(),
+                        cfg.schedule().lr()));
 
         backend.setOptimizer(cfg.optimizer());
         long it = 0, updates = 0;
@@ -189,13 +240,16 @@ public final class Trainer implements AutoCloseable {
         double loss = Double.NaN, valLoss = Double.NaN;
         long validatedAt = -1;
         try (TokenBuffer trainBuf = backend.upload(data.train());
-             TokenBuffer valBuf = nVal > 0 ? backend.upload(data.val()) : null;
-             RnnState state = backend.newState(B);
-             RnnState prevState = backend.newState(B);
-             BufferedWriter metrics = Files.newBufferedWriter(out.resolve("metrics.jsonl"), StandardCharsets.UTF_8,
-                     StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                     // a fresh run starts the file afresh (leftovers of a run that never checkpointed)
-                     resumeState != null ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
+                TokenBuffer valBuf = nVal > 0 ? backend.upload(data.val()) : null;
+                RnnState state = backend.newState(B);
+                RnnState prevState = backend.newState(B);
+                BufferedWriter metrics = Files.newBufferedWriter(
+                        out.resolve("metrics.jsonl"),
+                        StandardCharsets.UTF_8,
+                        StandardOpenOption.CREATE,
+                        StandardOpenOption.WRITE,
+                        // a fresh run starts the file afresh (leftovers of a run that never checkpointed)
+                        resumeState != null ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
             if (resumeState != null) state.write(resumeState.carriedState());
             long[] starts = new long[B];
             long t0 = System.nanoTime(), windowStart = t0;
@@ -221,16 +275,28 @@ public final class Trainer implements AutoCloseable {
                 if (!Double.isFinite(loss) || !Double.isFinite(norm)) {
                     state.copyFrom(prevState);
                     if (lastFailed)
-                        throw new UserError(String.format(Locale.ROOT,
-                                "training diverged: loss or gradient not finite twice in a row (iteration %d, loss %s, grad norm %s); "
-                                        + "last checkpoint: %s; try a lower --lr or --clip", it, loss, norm,
-                                lastCkpt == null ? "none" : lastCkpt), 1, null);
+                        throw new UserError(
+                                String.format(
+                                        Locale.ROOT,
+                                        "training diverged: loss or gradient not finite twice in a row (iteration %d, loss %s, grad norm %s); "
+                                                + "last checkpoint: %s; try a lower --lr or --clip",
+                                        it,
+                                        loss,
+                                        norm,
+                                        lastCkpt == null ? "none" : lastCkpt),
+                                1,
+                                null);
                     lastFailed = true;
                     lrScale *= 0.5;
                     bar.finish();
-                    opts.log().accept(String.format(Locale.ROOT,
-                            "iteration %d: loss %s, grad norm %s: update skipped, state restored, learning rate halved to %.3g",
-                            it, loss, norm, lr * 0.5));
+                    opts.log()
+                            .accept(String.format(
+                                    Locale.ROOT,
+                                    "iteration %d: loss %s, grad norm %s: update skipped, state restored, learning rate halved to %.3g",
+                                    it,
+                                    loss,
+                                    norm,
+                                    lr * 0.5));
                 } else {
                     lastFailed = false;
                     updates++;
@@ -239,24 +305,68 @@ public final class Trainer implements AutoCloseable {
                 long now = System.nanoTime();
                 double cps = charsSinceLog / Math.max(1e-9, (now - windowStart) / 1e9);
                 double epoch = it / (double) perEpoch;
-                writeJson(metrics, row("iter", it, epoch, Map.of("loss", loss, "grad_norm", norm, "lr", lr,
-                        "chars_per_s", cps, "time_s", (now - t0) / 1e9)));
+                writeJson(
+                        metrics,
+                        row(
+                                "iter",
+                                it,
+                                epoch,
+                                Map.of(
+                                        "loss",
+                                        loss,
+                                        "grad_norm",
+                                        norm,
+                                        "lr",
+                                        lr,
+                                        "chars_per_s",
+                                        cps,
+                                        "time_s",
+                                        (now - t0) / 1e9)));
                 boolean epochEnd = it % perEpoch == 0;
                 boolean last = it == total || stopping;
-                if (valBuf != null && (it % cfg.validation().every() == 0 || epochEnd || (last || it % cfg.checkpointing().every() == 0))) {
+                if (valBuf != null
+                        && (it % cfg.validation().every() == 0
+                                || epochEnd
+                                || (last || it % cfg.checkpointing().every() == 0))) {
                     valLoss = validate(valBuf, nVal);
                     validatedAt = it;
-                    if (!(valLoss >= bestVal)) bestVal = valLoss;  // NaN-safe: first value or a better one
-                    writeJson(metrics, row("val", it, epoch, Map.of("val_loss", valLoss, "val_bpc", valLoss / Math.log(2))));
+                    if (!(valLoss >= bestVal)) bestVal = valLoss; // NaN-safe: first value or a better one
+                    writeJson(
+                            metrics,
+                            row("val", it, epoch, Map.of("val_loss", valLoss, "val_bpc", valLoss / Math.log(2))));
                 }
                 if (opts.quiet() || !ProgressBar.interactive()) {
                     if (it % cfg.reporting().printEvery() == 0 || it == 1 || last)
-                        opts.log().accept(String.format(Locale.ROOT,
-                                "iter %d/%d  epoch %.2f  loss %.4f  grad_norm %.3f  lr %.3g  %,.0f chars/s%s", it, total, epoch,
-                                loss, norm, lr, cps, validatedAt == it ? String.format(Locale.ROOT, "  val %.4f (%.3f bpc)", valLoss, valLoss / Math.log(2)) : ""));
+                        opts.log()
+                                .accept(String.format(
+                                        Locale.ROOT,
+                                        "iter %d/%d  epoch %.2f  loss %.4f  grad_norm %.3f  lr %.3g  %,.0f chars/s%s",
+                                        it,
+                                        total,
+                                        epoch,
+                                        loss,
+                                        norm,
+                                        lr,
+                                        cps,
+                                        validatedAt == it
+                                                ? String.format(
+                                                        Locale.ROOT,
+                                                        "  val %.4f (%.3f bpc)",
+                                                        valLoss,
+                                                        valLoss / Math.log(2))
+                                                : ""));
                 } else {
-                    bar.update(it, total, String.format(Locale.ROOT, "iter %d epoch %.2f loss %.4f%s %,.0f chars/s", it, epoch, loss,
-                            Double.isNaN(valLoss) ? "" : String.format(Locale.ROOT, " val %.4f", valLoss), cps));
+                    bar.update(
+                            it,
+                            total,
+                            String.format(
+                                    Locale.ROOT,
+                                    "iter %d epoch %.2f loss %.4f%s %,.0f chars/s",
+                                    it,
+                                    epoch,
+                                    loss,
+                                    Double.isNaN(valLoss) ? "" : String.format(Locale.ROOT, " val %.4f", valLoss),
+                                    cps));
                 }
                 if (it % cfg.reporting().printEvery() == 0) {
                     windowStart = System.nanoTime();
@@ -265,8 +375,16 @@ public final class Trainer implements AutoCloseable {
                 if (it % cfg.checkpointing().every() == 0 || last) {
                     bar.finish();
                     metrics.flush();
-                    lastCkpt = checkpoint(out, it, epoch, validatedAt == it ? valLoss : Double.NaN, updates, lrScale,
-                            lastFailed, state, bestVal);
+                    lastCkpt = checkpoint(
+                            out,
+                            it,
+                            epoch,
+                            validatedAt == it ? valLoss : Double.NaN,
+                            updates,
+                            lrScale,
+                            lastFailed,
+                            state,
+                            bestVal);
                 }
             }
             bar.finish();
@@ -280,7 +398,8 @@ public final class Trainer implements AutoCloseable {
     private double validate(TokenBuffer valBuf, long nVal) {
         int B = cfg.batching().batch(), T = cfg.batching().seqLen();
         long S = (nVal - 1) / B, windows = S / T;
-        if (cfg.validation().maxWindows() > 0) windows = Math.min(windows, cfg.validation().maxWindows());
+        if (cfg.validation().maxWindows() > 0)
+            windows = Math.min(windows, cfg.validation().maxWindows());
         double sum = 0;
         long[] starts = new long[B];
         try (RnnState st = backend.newState(B)) {
@@ -293,21 +412,60 @@ public final class Trainer implements AutoCloseable {
         return sum / windows;
     }
 
-    private Path checkpoint(Path out, long it, double epoch, double valLoss, long updates, double lrScale,
-                            boolean lastFailed, RnnState state, double bestVal) throws IOException {
+    private Path checkpoint(
+            Path out,
+            long it,
+            double epoch,
+            double valLoss,
+            long updates,
+            double lrScale,
+            boolean lastFailed,
+            RnnState state,
+            double bestVal)
+            throws IOException {
         Path file = Checkpoint.modelPath(out, it);
         double[] params = backend.getParameters();
-        Checkpoint.saveModel(file, model, data.vocabulary(), params, new Checkpoint.Info(it, epoch, valLoss), RunConfig.trainingJson(cfg));
-        Checkpoint.saveState(file, new Checkpoint.TrainingState(it, updates, lrScale, lastFailed, params,
-                cfg.optimizer().kind().id(), backend.getOptimizerState(), cfg.batching().batch(), state.read(), bestVal));
+        Checkpoint.saveModel(
+                file,
+                model,
+                data.vocabulary(),
+                params,
+                new Checkpoint.Info(it, epoch, valLoss),
+                RunConfig.trainingJson(cfg));
+        Checkpoint.saveState(
+                file,
+                new Checkpoint.TrainingState(
+                        it,
+                        updates,
+                        lrScale,
+                        lastFailed,
+                        params,
+                        cfg.optimizer().kind().id(),
+                        backend.getOptimizerState(),
+                        cfg.batching().batch(),
+                        state.read(),
+                        bestVal));
         String sample = "";
         if (cfg.reporting().sampleLength() > 0) {
-            sample = new Sampler(backend, data.vocabulary()).sampleText("",
-                    new SampleOptions(cfg.reporting().sampleLength(), cfg.reporting().sampleTemperature(), 0, 1.0, false, cfg.seed() + it));
+            sample = new Sampler(backend, data.vocabulary())
+                    .sampleText(
+                            "",
+                            new SampleOptions(
+                                    cfg.reporting().sampleLength(),
+                                    cfg.reporting().sampleTemperature(),
+                                    0,
+                                    1.0,
+                                    false,
+                                    cfg.seed() + it));
             org.charrnn.util.AtomicFile.writeString(Checkpoint.samplePath(file), sample);
         }
-        opts.log().accept(String.format(Locale.ROOT, "checkpoint %s (iteration %d%s)", file, it,
-                Double.isNaN(valLoss) ? "" : String.format(Locale.ROOT, ", val loss %.4f", valLoss)));
+        opts.log()
+                .accept(String.format(
+                        Locale.ROOT,
+                        "checkpoint %s (iteration %d%s)",
+                        file,
+                        it,
+                        Double.isNaN(valLoss) ? "" : String.format(Locale.ROOT, ", val loss %.4f", valLoss)));
         if (opts.samples() != null && !sample.isEmpty())
             opts.samples().accept("--- sample at iteration " + it + " ---\n" + sample + "\n---");
         prune(out);
@@ -352,16 +510,17 @@ public final class Trainer implements AutoCloseable {
         if (fresh) {
             List<Path> existing = Checkpoint.list(out);
             if (!existing.isEmpty())
-                throw new UserError(out + " already holds a run (newest checkpoint " + existing.get(existing.size() - 1).getFileName()
-                        + "); continue it with --resume " + out + ", or give a new --out directory");
+                throw new UserError(out + " already holds a run (newest checkpoint "
+                        + existing.get(existing.size() - 1).getFileName() + "); continue it with --resume " + out
+                        + ", or give a new --out directory");
         }
         try {
             Files.createDirectories(out);
             Path probe = Files.createTempFile(out, ".write-test", ".tmp");
             Files.delete(probe);
         } catch (IOException | SecurityException e) {
-            throw new UserError("cannot write to --out " + out + ": " + e.getClass().getSimpleName()
-                    + (e.getMessage() == null ? "" : " " + e.getMessage()));
+            throw new UserError("cannot write to --out " + out + ": "
+                    + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : " " + e.getMessage()));
         }
     }
 

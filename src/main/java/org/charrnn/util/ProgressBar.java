@@ -46,7 +46,10 @@ public final class ProgressBar implements Progress {
         if (total > 0) {
             double f = Math.min(1.0, Math.max(0.0, done / (double) total));
             int fill = (int) Math.round(f * WIDTH);
-            sb.append('[').append("#".repeat(fill)).append(".".repeat(WIDTH - fill)).append(']');
+            sb.append('[')
+                    .append("#".repeat(fill))
+                    .append(".".repeat(WIDTH - fill))
+                    .append(']');
             sb.append(String.format(Locale.ROOT, " %3d%%", (int) Math.floor(f * 100)));
             if (detail != null && !detail.isEmpty()) sb.append("  ").append(detail);
             if (f > 0 && f < 1) sb.append("  ETA ").append(formatDuration(elapsed * (1 - f) / f));
@@ -74,7 +77,8 @@ public final class ProgressBar implements Progress {
         if (!Double.isFinite(seconds) || seconds < 0) return "?";
         long s = Math.round(seconds);
         long h = s / 3600, m = (s % 3600) / 60, sec = s % 60;
-        return h > 0 ? String.format(Locale.ROOT, "%d:%02d:%02d", h, m, sec)
-                     : String.format(Locale.ROOT, "%d:%02d", m, sec);
+        return h > 0
+                ? String.format(Locale.ROOT, "%d:%02d:%02d", h, m, sec)
+                : String.format(Locale.ROOT, "%d:%02d", m, sec);
     }
 }

@@ -12,9 +12,19 @@ public record Tolerances(Map<Kind, Tol> table) {
 
     /** Kinds of compared tensors. */
     public enum Kind {
-        LOSS, GRAD_NORM, LOGITS, STATE, STATE_GRAD,
-        GRAD_EMBEDDING, GRAD_WEIGHT_IH, GRAD_WEIGHT_HH, GRAD_BIAS, GRAD_DECODER_WEIGHT, GRAD_DECODER_BIAS,
-        PARAMS_AFTER_STEP, OPTIMIZER_STATE
+        LOSS,
+        GRAD_NORM,
+        LOGITS,
+        STATE,
+        STATE_GRAD,
+        GRAD_EMBEDDING,
+        GRAD_WEIGHT_IH,
+        GRAD_WEIGHT_HH,
+        GRAD_BIAS,
+        GRAD_DECODER_WEIGHT,
+        GRAD_DECODER_BIAS,
+        PARAMS_AFTER_STEP,
+        OPTIMIZER_STATE
     }
 
     /** One row of the table. */
@@ -24,7 +34,9 @@ public record Tolerances(Map<Kind, Tol> table) {
         }
     }
 
-    public Tol of(Kind k) { return table.get(k); }
+    public Tol of(Kind k) {
+        return table.get(k);
+    }
 
     /**
      * fp32 (float storage, float accumulation in GEMMs and reductions) vs fp64. The error of an fp32
@@ -35,19 +47,19 @@ public record Tolerances(Map<Kind, Tol> table) {
     public static Tolerances fp32() {
         Map<Kind, Tol> m = new EnumMap<>(Kind.class);
         //                               atol    rtol
-        m.put(Kind.LOSS,                new Tol(2e-6, 1e-5)); // mean CE in nats; logsumexp in float
-        m.put(Kind.GRAD_NORM,           new Tol(1e-6, 1e-4)); // global L2 norm
-        m.put(Kind.LOGITS,              new Tol(2e-5, 1e-4)); // stepLogits, O(1) values
-        m.put(Kind.STATE,               new Tol(2e-6, 1e-4)); // carried h, c after a window (|h| < 1)
-        m.put(Kind.STATE_GRAD,          new Tol(2e-6, 1e-4)); // dL/d(initial h, c)
-        m.put(Kind.GRAD_EMBEDDING,      new Tol(2e-6, 1e-4)); // sparse row sums of dX
-        m.put(Kind.GRAD_WEIGHT_IH,      new Tol(2e-6, 1e-4)); // dgx^T X over T*B rows
-        m.put(Kind.GRAD_WEIGHT_HH,      new Tol(2e-6, 1e-4)); // dgh^T Hprev over T*B rows
-        m.put(Kind.GRAD_BIAS,           new Tol(2e-6, 1e-4)); // column sums over T*B rows
+        m.put(Kind.LOSS, new Tol(2e-6, 1e-5)); // mean CE in nats; logsumexp in float
+        m.put(Kind.GRAD_NORM, new Tol(1e-6, 1e-4)); // global L2 norm
+        m.put(Kind.LOGITS, new Tol(2e-5, 1e-4)); // stepLogits, O(1) values
+        m.put(Kind.STATE, new Tol(2e-6, 1e-4)); // carried h, c after a window (|h| < 1)
+        m.put(Kind.STATE_GRAD, new Tol(2e-6, 1e-4)); // dL/d(initial h, c)
+        m.put(Kind.GRAD_EMBEDDING, new Tol(2e-6, 1e-4)); // sparse row sums of dX
+        m.put(Kind.GRAD_WEIGHT_IH, new Tol(2e-6, 1e-4)); // dgx^T X over T*B rows
+        m.put(Kind.GRAD_WEIGHT_HH, new Tol(2e-6, 1e-4)); // dgh^T Hprev over T*B rows
+        m.put(Kind.GRAD_BIAS, new Tol(2e-6, 1e-4)); // column sums over T*B rows
         m.put(Kind.GRAD_DECODER_WEIGHT, new Tol(2e-6, 1e-4)); // dlogits^T top
-        m.put(Kind.GRAD_DECODER_BIAS,   new Tol(2e-6, 1e-4)); // column sums of (softmax - onehot)/N
-        m.put(Kind.PARAMS_AFTER_STEP,   new Tol(2e-6, 1e-4)); // p - lr*update; lr 1e-3, eps 1e-4 (Verifier)
-        m.put(Kind.OPTIMIZER_STATE,     new Tol(1e-7, 1e-3)); // moments: g, g^2 scaled; tiny values
+        m.put(Kind.GRAD_DECODER_BIAS, new Tol(2e-6, 1e-4)); // column sums of (softmax - onehot)/N
+        m.put(Kind.PARAMS_AFTER_STEP, new Tol(2e-6, 1e-4)); // p - lr*update; lr 1e-3, eps 1e-4 (Verifier)
+        m.put(Kind.OPTIMIZER_STATE, new Tol(1e-7, 1e-3)); // moments: g, g^2 scaled; tiny values
         return new Tolerances(m);
     }
 
@@ -60,19 +72,19 @@ public record Tolerances(Map<Kind, Tol> table) {
     public static Tolerances tf32() {
         Map<Kind, Tol> m = new EnumMap<>(Kind.class);
         //                               atol    rtol
-        m.put(Kind.LOSS,                new Tol(5e-4, 1e-3));
-        m.put(Kind.GRAD_NORM,           new Tol(2e-5, 1e-2));
-        m.put(Kind.LOGITS,              new Tol(2e-3, 1e-2));
-        m.put(Kind.STATE,               new Tol(2e-3, 1e-2));
-        m.put(Kind.STATE_GRAD,          new Tol(5e-4, 1e-2));
-        m.put(Kind.GRAD_EMBEDDING,      new Tol(5e-4, 1e-2));
-        m.put(Kind.GRAD_WEIGHT_IH,      new Tol(5e-4, 1e-2));
-        m.put(Kind.GRAD_WEIGHT_HH,      new Tol(5e-4, 1e-2));
-        m.put(Kind.GRAD_BIAS,           new Tol(5e-4, 1e-2));
+        m.put(Kind.LOSS, new Tol(5e-4, 1e-3));
+        m.put(Kind.GRAD_NORM, new Tol(2e-5, 1e-2));
+        m.put(Kind.LOGITS, new Tol(2e-3, 1e-2));
+        m.put(Kind.STATE, new Tol(2e-3, 1e-2));
+        m.put(Kind.STATE_GRAD, new Tol(5e-4, 1e-2));
+        m.put(Kind.GRAD_EMBEDDING, new Tol(5e-4, 1e-2));
+        m.put(Kind.GRAD_WEIGHT_IH, new Tol(5e-4, 1e-2));
+        m.put(Kind.GRAD_WEIGHT_HH, new Tol(5e-4, 1e-2));
+        m.put(Kind.GRAD_BIAS, new Tol(5e-4, 1e-2));
         m.put(Kind.GRAD_DECODER_WEIGHT, new Tol(5e-4, 1e-2));
-        m.put(Kind.GRAD_DECODER_BIAS,   new Tol(5e-4, 1e-2));
-        m.put(Kind.PARAMS_AFTER_STEP,   new Tol(1e-3, 1e-4));
-        m.put(Kind.OPTIMIZER_STATE,     new Tol(1e-3, 2e-2));
+        m.put(Kind.GRAD_DECODER_BIAS, new Tol(5e-4, 1e-2));
+        m.put(Kind.PARAMS_AFTER_STEP, new Tol(1e-3, 1e-4));
+        m.put(Kind.OPTIMIZER_STATE, new Tol(1e-3, 2e-2));
         return new Tolerances(m);
     }
 
@@ -99,19 +111,19 @@ public record Tolerances(Map<Kind, Tol> table) {
     public static Tolerances bf16() {
         Map<Kind, Tol> m = new EnumMap<>(Kind.class);
         //                               atol    rtol
-        m.put(Kind.LOSS,                new Tol(2e-3, 2e-3)); // mean CE ~ ln V; logit errors average out over rows
-        m.put(Kind.GRAD_NORM,           new Tol(1e-4, 3e-2)); // sum of squares over all gradients: errors average out
-        m.put(Kind.LOGITS,              new Tol(1e-2, 3e-2)); // stepLogits, O(1) values
-        m.put(Kind.STATE,               new Tol(1e-2, 3e-2)); // h, c after T steps of the recurrence
-        m.put(Kind.STATE_GRAD,          new Tol(3e-3, 5e-2)); // dL/d(initial h, c) after T steps of BPTT
-        m.put(Kind.GRAD_EMBEDDING,      new Tol(3e-3, 5e-2));
-        m.put(Kind.GRAD_WEIGHT_IH,      new Tol(3e-3, 5e-2));
-        m.put(Kind.GRAD_WEIGHT_HH,      new Tol(3e-3, 5e-2));
-        m.put(Kind.GRAD_BIAS,           new Tol(3e-3, 5e-2));
+        m.put(Kind.LOSS, new Tol(2e-3, 2e-3)); // mean CE ~ ln V; logit errors average out over rows
+        m.put(Kind.GRAD_NORM, new Tol(1e-4, 3e-2)); // sum of squares over all gradients: errors average out
+        m.put(Kind.LOGITS, new Tol(1e-2, 3e-2)); // stepLogits, O(1) values
+        m.put(Kind.STATE, new Tol(1e-2, 3e-2)); // h, c after T steps of the recurrence
+        m.put(Kind.STATE_GRAD, new Tol(3e-3, 5e-2)); // dL/d(initial h, c) after T steps of BPTT
+        m.put(Kind.GRAD_EMBEDDING, new Tol(3e-3, 5e-2));
+        m.put(Kind.GRAD_WEIGHT_IH, new Tol(3e-3, 5e-2));
+        m.put(Kind.GRAD_WEIGHT_HH, new Tol(3e-3, 5e-2));
+        m.put(Kind.GRAD_BIAS, new Tol(3e-3, 5e-2));
         m.put(Kind.GRAD_DECODER_WEIGHT, new Tol(3e-3, 5e-2));
-        m.put(Kind.GRAD_DECODER_BIAS,   new Tol(3e-3, 5e-2));
-        m.put(Kind.PARAMS_AFTER_STEP,   new Tol(6e-3, 1e-3)); // gross errors only, see above
-        m.put(Kind.OPTIMIZER_STATE,     new Tol(6e-3, 1e-1)); // momentum ~ g1 mu + g2: twice the gradient floor
+        m.put(Kind.GRAD_DECODER_BIAS, new Tol(3e-3, 5e-2));
+        m.put(Kind.PARAMS_AFTER_STEP, new Tol(6e-3, 1e-3)); // gross errors only, see above
+        m.put(Kind.OPTIMIZER_STATE, new Tol(6e-3, 1e-1)); // momentum ~ g1 mu + g2: twice the gradient floor
         return new Tolerances(m);
     }
 

@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
-
 import org.charrnn.backend.Backend;
 import org.charrnn.backend.BackendOptions;
 import org.charrnn.backend.ClipMode;
@@ -43,17 +42,28 @@ public final class Verifier {
      * One verified configuration. Cells that add the layer input itself into the cell (MUT1, MUT2)
      * need E = H, so their shapes take the embedding width from {@code hidden}.
      */
-    public record Shape(CellType cell, int vocab, int embedding, int hidden, int layers, int batch, int seqLen,
-                        double dropout) {
+    public record Shape(
+            CellType cell, int vocab, int embedding, int hidden, int layers, int batch, int seqLen, double dropout) {
         public Shape {
             if (cell.feedsInputDirectly()) embedding = hidden;
         }
 
-        public ModelConfig config() { return new ModelConfig(cell, vocab, embedding, hidden, layers, dropout); }
+        public ModelConfig config() {
+            return new ModelConfig(cell, vocab, embedding, hidden, layers, dropout);
+        }
 
         public String label() {
-            return String.format(Locale.ROOT, "%s V%d E%d H%d L%d B%d T%d%s", cell.id(), vocab, embedding, hidden,
-                    layers, batch, seqLen, dropout > 0 ? " p" + dropout : "");
+            return String.format(
+                    Locale.ROOT,
+                    "%s V%d E%d H%d L%d B%d T%d%s",
+                    cell.id(),
+                    vocab,
+                    embedding,
+                    hidden,
+                    layers,
+                    batch,
+                    seqLen,
+                    dropout > 0 ? " p" + dropout : "");
         }
     }
 
@@ -119,13 +129,16 @@ public final class Verifier {
         long iteration = 1L + rng.nextInt(1000);
         int[] stepTokens = new int[B];
         for (int b = 0; b < B; b++) stepTokens[b] = rng.nextInt(V);
-        BackendOptions opt = BackendOptions.defaults().withDropoutSeed(seed ^ 0x5DEECE66DL).withThreads(1);
+        BackendOptions opt =
+                BackendOptions.defaults().withDropoutSeed(seed ^ 0x5DEECE66DL).withThreads(1);
         TokenSequence seq = TokenSequence.of(toks);
 
         try (Backend a = underTest.create(cfg, opt.withPrecision(precision));
-             Backend r = reference.create(cfg, opt.withPrecision(Precision.FP64));
-             RnnState sa = a.newState(B); RnnState sr = r.newState(B);
-             TokenBuffer ta = a.upload(seq); TokenBuffer tr = r.upload(seq)) {
+                Backend r = reference.create(cfg, opt.withPrecision(Precision.FP64));
+                RnnState sa = a.newState(B);
+                RnnState sr = r.newState(B);
+                TokenBuffer ta = a.upload(seq);
+                TokenBuffer tr = r.upload(seq)) {
             Window wa = new Window(ta, starts, T, iteration), wr = new Window(tr, starts, T, iteration);
 
             // forward + backward
@@ -141,8 +154,12 @@ public final class Verifier {
             r.backward();
             double[] ga = a.getGradients(), gr = r.getGradients();
             for (ParamLayout.Tensor t : layout.tensors())
-                checks.add(compare(pfx + "grad " + t.name(), slice(ga, t), slice(gr, t), Tolerances.gradKind(t.name())));
-            checks.add(compare(pfx + "initial-state grad", a.getInitialStateGradient(), r.getInitialStateGradient(),
+                checks.add(
+                        compare(pfx + "grad " + t.name(), slice(ga, t), slice(gr, t), Tolerances.gradKind(t.name())));
+            checks.add(compare(
+                    pfx + "initial-state grad",
+                    a.getInitialStateGradient(),
+                    r.getInitialStateGradient(),
                     Tolerances.Kind.STATE_GRAD));
             double normRef = norm(gr), maxAbs = maxAbs(gr);
 
@@ -155,7 +172,8 @@ public final class Verifier {
                     // sign; a larger eps keeps the update Lipschitz (lr/eps) so the comparison tests
                     // the formula rather than the sign of rounding noise. Gradients here are ~1e-3.
                     OptimizerConfig d = OptimizerConfig.defaults(kind);
-                    OptimizerConfig oc = new OptimizerConfig(kind, d.beta1(), d.beta2(), 1e-4, d.decay(), d.momentum(), 1e-2);
+                    OptimizerConfig oc =
+                            new OptimizerConfig(kind, d.beta1(), d.beta2(), 1e-4, d.decay(), d.momentum(), 1e-2);
                     for (Backend be : new Backend[] {a, r}) {
                         be.setParameters(p0);
                         be.setOptimizer(oc);
@@ -172,18 +190,26 @@ public final class Verifier {
                         a.clip(mode, max);
                         r.clip(mode, max);
                         if (step == 1) {
-                            checks.add(compare(tag + "grad norm", new double[] {a.gradNorm()}, new double[] {r.gradNorm()},
+                            checks.add(compare(
+                                    tag + "grad norm",
+                                    new double[] {a.gradNorm()},
+                                    new double[] {r.gradNorm()},
                                     Tolerances.Kind.GRAD_NORM));
-                            checks.add(compareKinded(tag + "clipped grads", a.getGradients(), r.getGradients(), layout));
+                            checks.add(
+                                    compareKinded(tag + "clipped grads", a.getGradients(), r.getGradients(), layout));
                         }
                         a.step(1e-3, step);
                         r.step(1e-3, step);
                     }
-                    checks.add(compare(tag + "params after 2 steps", a.getParameters(), r.getParameters(),
+                    checks.add(compare(
+                            tag + "params after 2 steps",
+                            a.getParameters(),
+                            r.getParameters(),
                             Tolerances.Kind.PARAMS_AFTER_STEP));
                     double[][] oa = a.getOptimizerState(), or = r.getOptimizerState();
                     for (int k = 0; k < or.length; k++)
-                        checks.add(compare(tag + "state " + kind.slots().get(k), oa[k], or[k], Tolerances.Kind.OPTIMIZER_STATE));
+                        checks.add(compare(
+                                tag + "state " + kind.slots().get(k), oa[k], or[k], Tolerances.Kind.OPTIMIZER_STATE));
                 }
             }
 
@@ -194,11 +220,15 @@ public final class Verifier {
             sr.write(s0);
             a.forward(sa, wa, false);
             r.forward(sr, wr, false);
-            checks.add(compare(pfx + "eval loss", new double[] {a.loss()}, new double[] {r.loss()}, Tolerances.Kind.LOSS));
+            checks.add(
+                    compare(pfx + "eval loss", new double[] {a.loss()}, new double[] {r.loss()}, Tolerances.Kind.LOSS));
             sa.write(s0);
             sr.write(s0);
             for (int k = 1; k <= 2; k++) {
-                checks.add(compare(pfx + "stepLogits #" + k, a.stepLogits(sa, stepTokens), r.stepLogits(sr, stepTokens),
+                checks.add(compare(
+                        pfx + "stepLogits #" + k,
+                        a.stepLogits(sa, stepTokens),
+                        r.stepLogits(sr, stepTokens),
                         Tolerances.Kind.LOGITS));
             }
             checks.add(compare(pfx + "state after stepLogits", sa.read(), sr.read(), Tolerances.Kind.STATE));
@@ -222,12 +252,13 @@ public final class Verifier {
     /** Elementwise comparison under the tolerance of {@code kind}; NaN anywhere fails. */
     public Check compare(String name, double[] a, double[] ref, Tolerances.Kind kind) {
         Tolerances.Tol t = tol.of(kind);
-        if (a.length != ref.length) return new Check(name + " (length " + a.length + " vs " + ref.length + ")", Double.NaN, Double.NaN, false);
+        if (a.length != ref.length)
+            return new Check(name + " (length " + a.length + " vs " + ref.length + ")", Double.NaN, Double.NaN, false);
         double maxAbs = 0, maxRel = 0;
         boolean ok = true;
         for (int i = 0; i < a.length; i++) {
             double d = Math.abs(a[i] - ref[i]);
-            if (Double.isNaN(d)) {   // NaN in either, or infinities of one sign: never a match
+            if (Double.isNaN(d)) { // NaN in either, or infinities of one sign: never a match
                 ok = false;
                 maxAbs = Double.NaN;
                 continue;
@@ -244,9 +275,15 @@ public final class Verifier {
         int w = 5;
         for (Check c : checks) w = Math.max(w, c.name().length());
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "%-" + w + "s  %12s  %12s  %s%n", "check", "max abs err", "max rel err", "result"));
+        sb.append(String.format(
+                Locale.ROOT, "%-" + w + "s  %12s  %12s  %s%n", "check", "max abs err", "max rel err", "result"));
         for (Check c : checks)
-            sb.append(String.format(Locale.ROOT, "%-" + w + "s  %12.3e  %12.3e  %s%n", c.name(), c.maxAbsErr(), c.maxRelErr(),
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "%-" + w + "s  %12.3e  %12.3e  %s%n",
+                    c.name(),
+                    c.maxAbsErr(),
+                    c.maxRelErr(),
                     c.passed() ? "ok" : "FAIL"));
         long failed = checks.stream().filter(c -> !c.passed()).count();
         sb.append(checks.size() - failed).append('/').append(checks.size()).append(" checks passed");

@@ -17,7 +17,10 @@ public final class CellSearch {
 
     /** A cell of a layer (both 0-based, as the layers of the checkpoint's tensor names). */
     public record Cell(int layer, int index) {
-        @Override public String toString() { return "layer " + layer + " cell " + index; }
+        @Override
+        public String toString() {
+            return "layer " + layer + " cell " + index;
+        }
     }
 
     /** A cell and its correlation with a feature. */
@@ -28,11 +31,15 @@ public final class CellSearch {
      * is constant (no linear relation can be measured).
      */
     public static double pearson(double[] x, double[] y) {
-        if (x.length != y.length) throw new IllegalArgumentException("lengths differ: " + x.length + " and " + y.length);
+        if (x.length != y.length)
+            throw new IllegalArgumentException("lengths differ: " + x.length + " and " + y.length);
         int n = x.length;
         if (n < 2) return 0;
         double mx = 0, my = 0;
-        for (int i = 0; i < n; i++) { mx += x[i]; my += y[i]; }
+        for (int i = 0; i < n; i++) {
+            mx += x[i];
+            my += y[i];
+        }
         mx /= n;
         my /= n;
         double sxy = 0, sxx = 0, syy = 0;
@@ -79,7 +86,8 @@ public final class CellSearch {
             }
         }
         hits.sort(Comparator.comparingDouble((Hit h) -> -Math.abs(h.r()))
-                .thenComparingInt(h -> h.cell().layer()).thenComparingInt(h -> h.cell().index()));
+                .thenComparingInt(h -> h.cell().layer())
+                .thenComparingInt(h -> h.cell().index()));
         return hits;
     }
 

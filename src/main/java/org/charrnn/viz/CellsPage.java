@@ -1,5 +1,7 @@
 package org.charrnn.viz;
 
+import com.google.gson.Gson;
+import com.google.gson.JsonArray;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -8,17 +10,13 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-
-import com.google.gson.Gson;
-import com.google.gson.JsonArray;
-
 import org.charrnn.backend.Backend;
 import org.charrnn.backend.RnnState;
 import org.charrnn.data.Encoding;
 import org.charrnn.data.Vocabulary;
-import org.charrnn.util.AtomicFile;
 import org.charrnn.io.Checkpoint;
 import org.charrnn.model.CellType;
+import org.charrnn.util.AtomicFile;
 import org.charrnn.util.UserError;
 import org.charrnn.viz.CellSearch.Cell;
 import org.charrnn.viz.CellSearch.Hit;
@@ -48,23 +46,32 @@ public final class CellsPage {
      * neither them nor an unknown symbol.
      */
     public record Encoded(int[] symbols, int[] tokens, int skipped, boolean truncated) {
-        public int length() { return tokens.length; }
+        public int length() {
+            return tokens.length;
+        }
     }
 
     /** Which cells to show: explicit indices of one layer, or the {@code top} most active cells of it. */
     public record Selection(int layer, int[] cells, int top) {
-        public static Selection cells(int layer, int... cells) { return new Selection(layer, cells.clone(), 0); }
-        public static Selection top(int layer, int n) { return new Selection(layer, null, n); }
+        public static Selection cells(int layer, int... cells) {
+            return new Selection(layer, cells.clone(), 0);
+        }
+
+        public static Selection top(int layer, int n) {
+            return new Selection(layer, null, n);
+        }
     }
 
     /** The search result for one feature: its values over the text and its best cells (empty when constant). */
     public record FeatureResult(Feature feature, double[] values, List<Hit> hits) {
-        public boolean constant() { return !CellSearch.varies(values); }
+        public boolean constant() {
+            return !CellSearch.varies(values);
+        }
     }
 
     /** Everything the page shows. */
-    public record Analysis(Checkpoint.Model model, Encoded text, Trace trace,
-                          List<Cell> chosen, List<FeatureResult> features) {}
+    public record Analysis(
+            Checkpoint.Model model, Encoded text, Trace trace, List<Cell> chosen, List<FeatureResult> features) {}
 
     /** Maps text to vocabulary indices; at most {@code maxChars} symbols are kept. */
     public static Encoded encode(Vocabulary v, byte[] text, int maxChars) {
@@ -100,14 +107,15 @@ public final class CellsPage {
         int L = model.config().layers(), H = model.config().hidden();
         if (text.length() == 0) throw new UserError("the text has no characters of the model's vocabulary");
         if (sel.layer() < 0 || sel.layer() >= L)
-            throw new UserError("--layer " + sel.layer() + " is out of range: the model has " + L + " layer" + (L == 1 ? "" : "s")
-                    + " (0.." + (L - 1) + ")");
+            throw new UserError("--layer " + sel.layer() + " is out of range: the model has " + L + " layer"
+                    + (L == 1 ? "" : "s") + " (0.." + (L - 1) + ")");
         if (perFeature < 0) throw new UserError("--per-feature must be at least 0, got " + perFeature);
         List<Cell> chosen = new ArrayList<>();
         if (sel.cells() != null) {
             for (int c : sel.cells()) {
                 if (c < 0 || c >= H)
-                    throw new UserError("--cells: cell " + c + " is out of range: layers have " + H + " cells (0.." + (H - 1) + ")");
+                    throw new UserError("--cells: cell " + c + " is out of range: layers have " + H + " cells (0.."
+                            + (H - 1) + ")");
                 Cell cell = new Cell(sel.layer(), c);
                 if (!chosen.contains(cell)) chosen.add(cell);
             }
@@ -122,8 +130,13 @@ public final class CellsPage {
      * over the text from a zero state, picks the cells of {@code sel} and, unless {@code perFeature}
      * is 0, the {@code perFeature} best cells of all layers for each feature.
      */
-    public static Analysis analyse(Checkpoint.Model model, Backend backend, Encoded text, Selection sel,
-                                   List<Feature> features, int perFeature) {
+    public static Analysis analyse(
+            Checkpoint.Model model,
+            Backend backend,
+            Encoded text,
+            Selection sel,
+            List<Feature> features,
+            int perFeature) {
         List<Cell> chosen = check(model, text, sel, perFeature);
         int H = model.config().hidden();
         Trace trace;
@@ -199,19 +212,34 @@ public final class CellsPage {
 
         StringBuilder sb = new StringBuilder(1 << 16);
         String title = "cells: " + m.file().getFileName();
-        sb.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>").append(Html.esc(title))
-                .append("</title>\n<style>").append(CSS).append("</style></head>\n<body>\n");
+        sb.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>")
+                .append(Html.esc(title))
+                .append("</title>\n<style>")
+                .append(CSS)
+                .append("</style></head>\n<body>\n");
         sb.append("<h1>").append(Html.esc(title)).append("</h1>\n");
         String act = m.config().cell() == CellType.LSTM ? "tanh(c)" : "h";
-        sb.append("<p class=\"meta\">").append(Html.esc(m.config().describe())).append(", iteration ").append(m.info().iteration());
+        sb.append("<p class=\"meta\">")
+                .append(Html.esc(m.config().describe()))
+                .append(", iteration ")
+                .append(m.info().iteration());
         if (!Double.isNaN(m.info().valLoss()))
-            sb.append(String.format(Locale.ROOT, ", val loss %.4f (%.3f bits/char)", m.info().valLoss(), m.info().valLoss() / Math.log(2)));
-        sb.append("</p>\n<p class=\"meta\">").append(T).append(" characters of ").append(Html.esc(textName));
+            sb.append(String.format(
+                    Locale.ROOT,
+                    ", val loss %.4f (%.3f bits/char)",
+                    m.info().valLoss(),
+                    m.info().valLoss() / Math.log(2)));
+        sb.append("</p>\n<p class=\"meta\">")
+                .append(T)
+                .append(" characters of ")
+                .append(Html.esc(textName));
         if (a.text().truncated()) sb.append(" (truncated; see --max-chars)");
         if (a.text().skipped() > 0) sb.append(", ").append(a.text().skipped()).append(" not in the vocabulary skipped");
-        sb.append("</p>\n<p class=\"meta\">Shading: the cell's ").append(act)
-                .append(" after reading each character: <span class=\"legend\"></span> &minus;1 (blue) &hellip; 0 (white) &hellip; +1 (red). "
-                        + "Hover a character for its value and the model's most likely next characters. Layers and cells count from 0.</p>\n");
+        sb.append("</p>\n<p class=\"meta\">Shading: the cell's ")
+                .append(act)
+                .append(
+                        " after reading each character: <span class=\"legend\"></span> &minus;1 (blue) &hellip; 0 (white) &hellip; +1 (red). "
+                                + "Hover a character for its value and the model's most likely next characters. Layers and cells count from 0.</p>\n");
 
         sb.append("<section id=\"chosen\"><h2>Chosen cells</h2>\n");
         if (a.chosen().isEmpty()) sb.append("<p class=\"note\">none</p>\n");
@@ -219,30 +247,59 @@ public final class CellsPage {
         sb.append("</section>\n");
 
         if (!a.features().isEmpty()) {
-            sb.append("<section id=\"features\"><h2>Interpretable cells</h2>\n<p class=\"meta\">Pearson correlation r of each cell's ")
-                    .append(act).append(" with a feature of the text (after reading each character), over every cell of every layer; "
-                            + "strongest |r| first.</p>\n");
-            sb.append("<table class=\"summary\"><tr><th>feature</th><th>rank</th><th>layer</th><th>cell</th><th>r</th></tr>\n");
+            sb.append(
+                            "<section id=\"features\"><h2>Interpretable cells</h2>\n<p class=\"meta\">Pearson correlation r of each cell's ")
+                    .append(act)
+                    .append(
+                            " with a feature of the text (after reading each character), over every cell of every layer; "
+                                    + "strongest |r| first.</p>\n");
+            sb.append(
+                    "<table class=\"summary\"><tr><th>feature</th><th>rank</th><th>layer</th><th>cell</th><th>r</th></tr>\n");
             for (FeatureResult f : a.features()) {
                 if (f.constant()) {
-                    sb.append("<tr><td>").append(Html.esc(f.feature().id())).append("</td><td colspan=\"4\" class=\"note\">constant in this text</td></tr>\n");
+                    sb.append("<tr><td>")
+                            .append(Html.esc(f.feature().id()))
+                            .append("</td><td colspan=\"4\" class=\"note\">constant in this text</td></tr>\n");
                     continue;
                 }
                 for (int k = 0; k < f.hits().size(); k++) {
                     Hit h = f.hits().get(k);
-                    sb.append("<tr><td>").append(k == 0 ? Html.esc(f.feature().id()) : "").append("</td><td class=\"r\">").append(k + 1)
-                            .append("</td><td class=\"r\">").append(h.cell().layer()).append("</td><td class=\"r\"><a href=\"#")
-                            .append(anchor(f.feature(), h.cell())).append("\">").append(h.cell().index()).append("</a></td><td class=\"r\">")
-                            .append(String.format(Locale.ROOT, "%+.3f", h.r())).append("</td></tr>\n");
+                    sb.append("<tr><td>")
+                            .append(k == 0 ? Html.esc(f.feature().id()) : "")
+                            .append("</td><td class=\"r\">")
+                            .append(k + 1)
+                            .append("</td><td class=\"r\">")
+                            .append(h.cell().layer())
+                            .append("</td><td class=\"r\"><a href=\"#")
+                            .append(anchor(f.feature(), h.cell()))
+                            .append("\">")
+                            .append(h.cell().index())
+                            .append("</a></td><td class=\"r\">")
+                            .append(String.format(Locale.ROOT, "%+.3f", h.r()))
+                            .append("</td></tr>\n");
                 }
             }
             sb.append("</table>\n");
             for (FeatureResult f : a.features()) {
-                sb.append("<div class=\"feature\" data-feature=\"").append(f.feature().id()).append("\"><h3>")
-                        .append(Html.esc(f.feature().id())).append(": ").append(Html.esc(f.feature().description())).append("</h3>\n");
-                if (f.constant()) sb.append("<p class=\"note\">This feature is constant over the text, so no cell can be correlated with it.</p>\n");
+                sb.append("<div class=\"feature\" data-feature=\"")
+                        .append(f.feature().id())
+                        .append("\"><h3>")
+                        .append(Html.esc(f.feature().id()))
+                        .append(": ")
+                        .append(Html.esc(f.feature().description()))
+                        .append("</h3>\n");
+                if (f.constant())
+                    sb.append(
+                            "<p class=\"note\">This feature is constant over the text, so no cell can be correlated with it.</p>\n");
                 for (Hit h : f.hits())
-                    block(sb, a, H, chars, h.cell(), h.cell() + String.format(Locale.ROOT, ", r = %+.3f", h.r()), anchor(f.feature(), h.cell()));
+                    block(
+                            sb,
+                            a,
+                            H,
+                            chars,
+                            h.cell(),
+                            h.cell() + String.format(Locale.ROOT, ", r = %+.3f", h.r()),
+                            anchor(f.feature(), h.cell()));
                 sb.append("</div>\n");
             }
             sb.append("</section>\n");
@@ -250,7 +307,9 @@ public final class CellsPage {
 
         sb.append("<div id=\"tip\"></div>\n<script>\n");
         sb.append("var SYM=").append(symbolsJson(vocab, a.text().symbols())).append(";\n");
-        sb.append("var PRED=").append(predictionsJson(vocab, a.trace().probs(), T, V, 5)).append(";\n");
+        sb.append("var PRED=")
+                .append(predictionsJson(vocab, a.trace().probs(), T, V, 5))
+                .append(";\n");
         sb.append(JS).append("</script>\n</body></html>\n");
         return sb.toString();
     }
@@ -261,13 +320,26 @@ public final class CellsPage {
 
     private static void block(StringBuilder sb, Analysis a, int H, String[] chars, Cell c, String heading, String id) {
         double[] layer = a.trace().cells()[c.layer()];
-        sb.append("<div class=\"block\" id=\"").append(id)
-                .append("\" data-layer=\"").append(c.layer()).append("\" data-cell=\"").append(c.index()).append("\"><h3>")
-                .append(Html.esc(heading)).append("</h3><div class=\"text\">");
+        sb.append("<div class=\"block\" id=\"")
+                .append(id)
+                .append("\" data-layer=\"")
+                .append(c.layer())
+                .append("\" data-cell=\"")
+                .append(c.index())
+                .append("\"><h3>")
+                .append(Html.esc(heading))
+                .append("</h3><div class=\"text\">");
         for (int t = 0; t < chars.length; t++) {
             double v = layer[t * H + c.index()];
-            sb.append("<span class=\"c\" data-i=\"").append(t).append("\" data-v=\"").append(String.format(Locale.ROOT, "%.3f", v))
-                    .append("\" style=\"background:").append(colour(v)).append("\">").append(chars[t]).append("</span>");
+            sb.append("<span class=\"c\" data-i=\"")
+                    .append(t)
+                    .append("\" data-v=\"")
+                    .append(String.format(Locale.ROOT, "%.3f", v))
+                    .append("\" style=\"background:")
+                    .append(colour(v))
+                    .append("\">")
+                    .append(chars[t])
+                    .append("</span>");
             if (a.text().symbols()[t] == '\n') sb.append('\n');
         }
         sb.append("</div></div>\n");
@@ -295,9 +367,14 @@ public final class CellsPage {
 
     private static boolean invisible(int cp) {
         int type = Character.getType(cp);
-        return Character.isISOControl(cp) || type == Character.FORMAT || type == Character.UNASSIGNED
-                || type == Character.LINE_SEPARATOR || type == Character.PARAGRAPH_SEPARATOR
-                || type == Character.PRIVATE_USE || type == Character.SURROGATE || Character.isWhitespace(cp);
+        return Character.isISOControl(cp)
+                || type == Character.FORMAT
+                || type == Character.UNASSIGNED
+                || type == Character.LINE_SEPARATOR
+                || type == Character.PARAGRAPH_SEPARATOR
+                || type == Character.PRIVATE_USE
+                || type == Character.SURROGATE
+                || Character.isWhitespace(cp);
     }
 
     /** A readable label of a symbol in the tooltip: '␣' for space, '\n', 'U+200B', ... */
@@ -324,11 +401,15 @@ public final class CellsPage {
         int[] best = new int[n];
         for (int t = 0; t < T; t++) {
             int base = t * V;
-            for (int i = 0; i < n; i++) {       // k passes of a max search: cheap for large vocabularies
+            for (int i = 0; i < n; i++) { // k passes of a max search: cheap for large vocabularies
                 int arg = -1;
                 for (int j = 0; j < V; j++) {
                     boolean taken = false;
-                    for (int q = 0; q < i; q++) if (best[q] == j) { taken = true; break; }
+                    for (int q = 0; q < i; q++)
+                        if (best[q] == j) {
+                            taken = true;
+                            break;
+                        }
                     if (!taken && (arg < 0 || probs[base + j] > probs[base + arg])) arg = j;
                 }
                 best[i] = arg;

@@ -1,5 +1,9 @@
 package org.charrnn.viz;
 
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -13,15 +17,9 @@ import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-
-import com.google.gson.GsonBuilder;
-import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
-
-import org.charrnn.util.AtomicFile;
 import org.charrnn.io.Checkpoint;
 import org.charrnn.io.Safetensors;
+import org.charrnn.util.AtomicFile;
 import org.charrnn.util.UserError;
 
 /**
@@ -42,7 +40,8 @@ public final class ReportPage {
     private static final Pattern SAMPLE = Pattern.compile("ckpt-(\\d+)\\.sample\\.txt");
 
     /** One training iteration's metrics; {@code wall} is cumulative seconds over all segments of the run. */
-    public record IterRow(long iter, double epoch, double loss, double gradNorm, double lr, double charsPerS, double wall) {}
+    public record IterRow(
+            long iter, double epoch, double loss, double gradNorm, double lr, double charsPerS, double wall) {}
 
     /** One validation; {@code wall} as for the iteration it followed (NaN when unknown). */
     public record ValRow(long iter, double epoch, double valLoss, double wall) {}
@@ -76,7 +75,10 @@ public final class ReportPage {
                 JsonObject o;
                 try {
                     JsonElement e = JsonParser.parseString(line);
-                    if (!e.isJsonObject()) { bad++; continue; }
+                    if (!e.isJsonObject()) {
+                        bad++;
+                        continue;
+                    }
                     o = e.getAsJsonObject();
                     String type = o.has("type") ? o.get("type").getAsString() : "";
                     long it = o.get("iter").getAsLong();
@@ -84,11 +86,19 @@ public final class ReportPage {
                     if (type.equals("iter")) {
                         double time = num(o, "time_s");
                         if (Double.isFinite(time)) {
-                            if (time < lastTime) offset += lastTime;   // a new process (resume): its clock starts again
+                            if (time < lastTime) offset += lastTime; // a new process (resume): its clock starts again
                             lastTime = time;
                         }
-                        iters.put(it, new IterRow(it, epoch, num(o, "loss"), num(o, "grad_norm"), num(o, "lr"),
-                                num(o, "chars_per_s"), Double.isFinite(time) ? offset + time : Double.NaN));
+                        iters.put(
+                                it,
+                                new IterRow(
+                                        it,
+                                        epoch,
+                                        num(o, "loss"),
+                                        num(o, "grad_norm"),
+                                        num(o, "lr"),
+                                        num(o, "chars_per_s"),
+                                        Double.isFinite(time) ? offset + time : Double.NaN));
                     } else if (type.equals("val")) {
                         IterRow at = iters.get(it);
                         vals.put(it, new ValRow(it, epoch, num(o, "val_loss"), at != null ? at.wall() : Double.NaN));
@@ -146,7 +156,10 @@ public final class ReportPage {
         double[] out = new double[y.length];
         double avg = 0, weight = 0;
         for (int i = 0; i < y.length; i++) {
-            if (!Double.isFinite(y[i])) { out[i] = Double.NaN; continue; }
+            if (!Double.isFinite(y[i])) {
+                out[i] = Double.NaN;
+                continue;
+            }
             avg = beta * avg + (1 - beta) * y[i];
             weight = beta * weight + (1 - beta);
             out[i] = avg / weight;
@@ -168,23 +181,33 @@ public final class ReportPage {
             h3{font-size:.95em;margin:.8em 0 .2em}
             """;
 
-    private static final String BLUE = "#1f77b4", ORANGE = "#ff7f0e", GREEN = "#2ca02c", RED = "#d62728", PURPLE = "#9467bd", GREY = "#7f7f7f";
+    private static final String BLUE = "#1f77b4",
+            ORANGE = "#ff7f0e",
+            GREEN = "#2ca02c",
+            RED = "#d62728",
+            PURPLE = "#9467bd",
+            GREY = "#7f7f7f";
 
     /** The report of {@code runDir} as a string. */
     public static String render(Path runDir) {
         if (!Files.isDirectory(runDir)) throw new UserError("run directory not found: " + runDir);
         Path configFile = runDir.resolve("config.json"), metricsFile = runDir.resolve("metrics.jsonl");
         if (!Files.isRegularFile(configFile) && !Files.isRegularFile(metricsFile))
-            throw new UserError(runDir + " is not a run directory (no config.json or metrics.jsonl); give the --out of charrnn train");
+            throw new UserError(runDir
+                    + " is not a run directory (no config.json or metrics.jsonl); give the --out of charrnn train");
         JsonObject config = readConfig(configFile);
         Metrics m = readMetrics(metricsFile);
         List<Sample> samples = readSamples(runDir);
 
         StringBuilder sb = new StringBuilder(1 << 16);
-        String name = runDir.toAbsolutePath().normalize().getFileName() == null ? runDir.toString()
+        String name = runDir.toAbsolutePath().normalize().getFileName() == null
+                ? runDir.toString()
                 : runDir.toAbsolutePath().normalize().getFileName().toString();
         sb.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>")
-                .append(Html.esc("training report: " + name)).append("</title>\n<style>").append(CSS).append("</style></head>\n<body>\n");
+                .append(Html.esc("training report: " + name))
+                .append("</title>\n<style>")
+                .append(CSS)
+                .append("</style></head>\n<body>\n");
         sb.append("<h1>").append(Html.esc("Training report: " + name)).append("</h1>\n");
         summary(sb, config, m);
         charts(sb, config, m);
@@ -193,8 +216,13 @@ public final class ReportPage {
         sb.append("<section id=\"samples\"><h2>Samples at checkpoints</h2>\n");
         if (samples.isEmpty()) sb.append("<p class=\"note\">no samples (train with --sample-length &gt; 0)</p>\n");
         for (Sample s : samples)
-            sb.append("<div class=\"sample\" data-iter=\"").append(s.iteration()).append("\"><h3>iteration ").append(s.iteration())
-                    .append("</h3><pre>").append(Html.esc(s.text())).append("</pre></div>\n");
+            sb.append("<div class=\"sample\" data-iter=\"")
+                    .append(s.iteration())
+                    .append("\"><h3>iteration ")
+                    .append(s.iteration())
+                    .append("</h3><pre>")
+                    .append(Html.esc(s.text()))
+                    .append("</pre></div>\n");
         sb.append("</section>\n</body></html>\n");
         return sb.toString();
     }
@@ -222,15 +250,29 @@ public final class ReportPage {
         List<String[]> rows = new ArrayList<>();
         String cell = str(config, "training", "model", "cell");
         if (cell != null)
-            rows.add(new String[] {"model", String.format(Locale.ROOT, "%s, %s layers of %s, embedding %s, vocabulary %s, dropout %s",
-                    cell.toUpperCase(Locale.ROOT), str(config, "training", "model", "layers"), str(config, "training", "model", "hidden"),
-                    str(config, "training", "model", "embedding"), str(config, "vocab_size"), str(config, "training", "model", "dropout"))});
+            rows.add(new String[] {
+                "model",
+                String.format(
+                        Locale.ROOT,
+                        "%s, %s layers of %s, embedding %s, vocabulary %s, dropout %s",
+                        cell.toUpperCase(Locale.ROOT),
+                        str(config, "training", "model", "layers"),
+                        str(config, "training", "model", "hidden"),
+                        str(config, "training", "model", "embedding"),
+                        str(config, "vocab_size"),
+                        str(config, "training", "model", "dropout"))
+            });
         if (str(config, "corpus") != null) rows.add(new String[] {"data", str(config, "corpus")});
         if (str(config, "backend") != null)
-            rows.add(new String[] {"backend", str(config, "backend") + (str(config, "device") != null ? " on " + str(config, "device") : "")});
+            rows.add(new String[] {
+                "backend",
+                str(config, "backend") + (str(config, "device") != null ? " on " + str(config, "device") : "")
+            });
         if (!m.iters().isEmpty()) {
             IterRow last = m.iters().get(m.iters().size() - 1);
-            rows.add(new String[] {"iterations", String.format(Locale.ROOT, "%d (epoch %.2f)", last.iter(), last.epoch())});
+            rows.add(
+                    new String[] {"iterations", String.format(Locale.ROOT, "%d (epoch %.2f)", last.iter(), last.epoch())
+                    });
             double[] loss = column(m.iters(), IterRow::loss);
             double[] sm = smooth(loss);
             double lastSmooth = Double.NaN;
@@ -239,20 +281,33 @@ public final class ReportPage {
             if (Double.isFinite(last.wall())) rows.add(new String[] {"wall time", duration(last.wall())});
             double cps = 0;
             int n = 0;
-            for (IterRow r : m.iters()) if (Double.isFinite(r.charsPerS())) { cps += r.charsPerS(); n++; }
-            if (n > 0) rows.add(new String[] {"throughput (mean)", String.format(Locale.ROOT, "%,.0f chars/s", cps / n)});
+            for (IterRow r : m.iters())
+                if (Double.isFinite(r.charsPerS())) {
+                    cps += r.charsPerS();
+                    n++;
+                }
+            if (n > 0)
+                rows.add(new String[] {"throughput (mean)", String.format(Locale.ROOT, "%,.0f chars/s", cps / n)});
         }
         if (!m.vals().isEmpty()) {
             ValRow best = null;
-            for (ValRow v : m.vals()) if (Double.isFinite(v.valLoss()) && (best == null || v.valLoss() < best.valLoss())) best = v;
+            for (ValRow v : m.vals())
+                if (Double.isFinite(v.valLoss()) && (best == null || v.valLoss() < best.valLoss())) best = v;
             ValRow lastVal = m.vals().get(m.vals().size() - 1);
-            rows.add(new String[] {"val loss (last)", bothUnits(lastVal.valLoss()) + " at iteration " + lastVal.iter()});
-            if (best != null) rows.add(new String[] {"val loss (best)", bothUnits(best.valLoss()) + " at iteration " + best.iter()});
+            rows.add(
+                    new String[] {"val loss (last)", bothUnits(lastVal.valLoss()) + " at iteration " + lastVal.iter()});
+            if (best != null)
+                rows.add(new String[] {"val loss (best)", bothUnits(best.valLoss()) + " at iteration " + best.iter()});
         }
-        if (m.badLines() > 0) rows.add(new String[] {"metrics", m.badLines() + " line(s) of metrics.jsonl could not be read"});
+        if (m.badLines() > 0)
+            rows.add(new String[] {"metrics", m.badLines() + " line(s) of metrics.jsonl could not be read"});
         sb.append("<section id=\"summary\"><table>\n");
         for (String[] r : rows)
-            sb.append("<tr><th>").append(Html.esc(r[0])).append("</th><td>").append(Html.esc(r[1])).append("</td></tr>\n");
+            sb.append("<tr><th>")
+                    .append(Html.esc(r[0]))
+                    .append("</th><td>")
+                    .append(Html.esc(r[1]))
+                    .append("</td></tr>\n");
         sb.append("</table></section>\n");
     }
 
@@ -277,7 +332,9 @@ public final class ReportPage {
         return String.format(Locale.ROOT, "%.2f h", s / 3600);
     }
 
-    private interface Col<T> { double get(T row); }
+    private interface Col<T> {
+        double get(T row);
+    }
 
     private static <T> double[] column(List<T> rows, Col<T> c) {
         double[] out = new double[rows.size()];
@@ -314,21 +371,42 @@ public final class ReportPage {
         for (boolean bits : new boolean[] {false, true}) {
             double f = bits ? 1 / LN2 : 1;
             String u = bits ? "bits/char" : "nats/char";
-            sb.append(Svg.lineChart("Loss (" + u + ") vs iteration", "iteration", u, List.of(
-                    Svg.Series.line("train", BLUE, it, scale(loss, f)).faint(),
-                    Svg.Series.line("train (smoothed)", BLUE, it, scale(lossSmooth, f)),
-                    Svg.Series.line("validation", ORANGE, vit, scale(vloss, f)).withMarkers()), List.of())).append('\n');
+            sb.append(Svg.lineChart(
+                            "Loss (" + u + ") vs iteration",
+                            "iteration",
+                            u,
+                            List.of(
+                                    Svg.Series.line("train", BLUE, it, scale(loss, f))
+                                            .faint(),
+                                    Svg.Series.line("train (smoothed)", BLUE, it, scale(lossSmooth, f)),
+                                    Svg.Series.line("validation", ORANGE, vit, scale(vloss, f))
+                                            .withMarkers()),
+                            List.of()))
+                    .append('\n');
         }
         for (boolean bits : new boolean[] {false, true}) {
             double f = bits ? 1 / LN2 : 1;
             String u = bits ? "bits/char" : "nats/char";
-            sb.append(Svg.lineChart("Loss (" + u + ") vs wall time", "wall time (" + unit + ")", u, List.of(
-                    Svg.Series.line("train", BLUE, wallU, scale(loss, f)).faint(),
-                    Svg.Series.line("train (smoothed)", BLUE, wallU, scale(lossSmooth, f)),
-                    Svg.Series.line("validation", ORANGE, vwallU, scale(vloss, f)).withMarkers()), List.of())).append('\n');
+            sb.append(Svg.lineChart(
+                            "Loss (" + u + ") vs wall time",
+                            "wall time (" + unit + ")",
+                            u,
+                            List.of(
+                                    Svg.Series.line("train", BLUE, wallU, scale(loss, f))
+                                            .faint(),
+                                    Svg.Series.line("train (smoothed)", BLUE, wallU, scale(lossSmooth, f)),
+                                    Svg.Series.line("validation", ORANGE, vwallU, scale(vloss, f))
+                                            .withMarkers()),
+                            List.of()))
+                    .append('\n');
         }
-        sb.append(Svg.lineChart("Learning rate", "iteration", "learning rate",
-                List.of(Svg.Series.line("lr", GREEN, it, column(m.iters(), IterRow::lr))), List.of())).append('\n');
+        sb.append(Svg.lineChart(
+                        "Learning rate",
+                        "iteration",
+                        "learning rate",
+                        List.of(Svg.Series.line("lr", GREEN, it, column(m.iters(), IterRow::lr))),
+                        List.of()))
+                .append('\n');
         double[] norm = column(m.iters(), IterRow::gradNorm);
         List<Svg.Rule> clip = new ArrayList<>();
         String clipValue = str(config, "training", "clip", "max"), clipMode = str(config, "training", "clip", "mode");
@@ -339,11 +417,22 @@ public final class ReportPage {
                 // no threshold line
             }
         }
-        sb.append(Svg.lineChart("Gradient norm (before clipping)", "iteration", "global L2 norm", List.of(
-                Svg.Series.line("grad norm", PURPLE, it, norm).faint(),
-                Svg.Series.line("smoothed", PURPLE, it, smooth(norm))), clip)).append('\n');
-        sb.append(Svg.lineChart("Throughput", "iteration", "chars/s",
-                List.of(Svg.Series.line("chars/s", GREY, it, column(m.iters(), IterRow::charsPerS))), List.of())).append('\n');
+        sb.append(Svg.lineChart(
+                        "Gradient norm (before clipping)",
+                        "iteration",
+                        "global L2 norm",
+                        List.of(
+                                Svg.Series.line("grad norm", PURPLE, it, norm).faint(),
+                                Svg.Series.line("smoothed", PURPLE, it, smooth(norm))),
+                        clip))
+                .append('\n');
+        sb.append(Svg.lineChart(
+                        "Throughput",
+                        "iteration",
+                        "chars/s",
+                        List.of(Svg.Series.line("chars/s", GREY, it, column(m.iters(), IterRow::charsPerS))),
+                        List.of()))
+                .append('\n');
         sb.append("</div></section>\n");
     }
 
@@ -356,13 +445,15 @@ public final class ReportPage {
         sb.append("<table>\n");
         rows(sb, "", config);
         sb.append("</table>\n<details><summary>config.json</summary><pre>")
-                .append(Html.esc(new GsonBuilder().setPrettyPrinting().create().toJson(config))).append("</pre></details></section>\n");
+                .append(Html.esc(new GsonBuilder().setPrettyPrinting().create().toJson(config)))
+                .append("</pre></details></section>\n");
     }
 
     /** One row per leaf of {@code o}, named by its dotted path ("training.model.cell"). */
     private static void rows(StringBuilder sb, String prefix, JsonObject o) {
         for (Map.Entry<String, JsonElement> e : o.entrySet()) {
-            if (e.getValue().isJsonObject()) rows(sb, prefix + e.getKey() + ".", e.getValue().getAsJsonObject());
+            if (e.getValue().isJsonObject())
+                rows(sb, prefix + e.getKey() + ".", e.getValue().getAsJsonObject());
             else row(sb, prefix + e.getKey(), e.getValue());
         }
     }
@@ -370,7 +461,11 @@ public final class ReportPage {
     private static void row(StringBuilder sb, String key, JsonElement v) {
         String s = v.isJsonPrimitive() ? v.getAsString() : v.toString();
         if (v.isJsonPrimitive() && v.getAsJsonPrimitive().isNumber()) s = intish(s);
-        sb.append("<tr><th>").append(Html.esc(key)).append("</th><td>").append(Html.esc(s)).append("</td></tr>\n");
+        sb.append("<tr><th>")
+                .append(Html.esc(key))
+                .append("</th><td>")
+                .append(Html.esc(s))
+                .append("</td></tr>\n");
     }
 
     private static void checkpoints(StringBuilder sb, Path runDir) {
@@ -380,20 +475,27 @@ public final class ReportPage {
             sb.append("<p class=\"note\">none yet</p></section>\n");
             return;
         }
-        sb.append("<table><tr><th>file</th><th>iteration</th><th>epoch</th><th>val loss (nats)</th><th>val bits/char</th></tr>\n");
+        sb.append(
+                "<table><tr><th>file</th><th>iteration</th><th>epoch</th><th>val loss (nats)</th><th>val bits/char</th></tr>\n");
         for (Path p : all) {
             Map<String, String> meta;
             try {
                 meta = Safetensors.readMetadata(p);
             } catch (RuntimeException e) {
-                continue;   // pruned or being written
+                continue; // pruned or being written
             }
             double val = parse(meta.get("val_loss")), epoch = parse(meta.get("epoch"));
-            sb.append("<tr><td>").append(Html.esc(p.getFileName().toString())).append("</td><td class=\"r\">")
-                    .append(Html.esc(meta.getOrDefault("iteration", "?"))).append("</td><td class=\"r\">")
-                    .append(Double.isFinite(epoch) ? String.format(Locale.ROOT, "%.2f", epoch) : "").append("</td><td class=\"r\">")
-                    .append(Double.isFinite(val) ? String.format(Locale.ROOT, "%.4f", val) : "").append("</td><td class=\"r\">")
-                    .append(Double.isFinite(val) ? String.format(Locale.ROOT, "%.4f", val / LN2) : "").append("</td></tr>\n");
+            sb.append("<tr><td>")
+                    .append(Html.esc(p.getFileName().toString()))
+                    .append("</td><td class=\"r\">")
+                    .append(Html.esc(meta.getOrDefault("iteration", "?")))
+                    .append("</td><td class=\"r\">")
+                    .append(Double.isFinite(epoch) ? String.format(Locale.ROOT, "%.2f", epoch) : "")
+                    .append("</td><td class=\"r\">")
+                    .append(Double.isFinite(val) ? String.format(Locale.ROOT, "%.4f", val) : "")
+                    .append("</td><td class=\"r\">")
+                    .append(Double.isFinite(val) ? String.format(Locale.ROOT, "%.4f", val / LN2) : "")
+                    .append("</td></tr>\n");
         }
         sb.append("</table></section>\n");
     }

@@ -5,7 +5,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-
 import org.charrnn.util.UserError;
 
 /**
@@ -49,9 +48,13 @@ public final class TextFeatures {
             this.description = description;
         }
 
-        public String id() { return id; }
+        public String id() {
+            return id;
+        }
 
-        public String description() { return description; }
+        public String description() {
+            return description;
+        }
 
         /** A feature by its id ({@code quote}, {@code comment}, ...); a {@link UserError} listing the ids otherwise. */
         public static Feature parse(String s) {
@@ -96,7 +99,9 @@ public final class TextFeatures {
     }
 
     /** Code points of a Java string, for the extractors. */
-    public static int[] codePoints(String s) { return s.codePoints().toArray(); }
+    public static int[] codePoints(String s) {
+        return s.codePoints().toArray();
+    }
 
     /** {@link Feature#QUOTE}: 1 from an opening {@code "} up to (not including) the closing one. */
     public static double[] quote(int[] s) {
@@ -121,18 +126,32 @@ public final class TextFeatures {
     }
 
     /** {@link Feature#COMMENT}. */
-    public static double[] comment(int[] s) { return lex(s)[0]; }
+    public static double[] comment(int[] s) {
+        return lex(s)[0];
+    }
 
     /** {@link Feature#STRING}. */
-    public static double[] string(int[] s) { return lex(s)[1]; }
+    public static double[] string(int[] s) {
+        return lex(s)[1];
+    }
 
     /** {@link Feature#DEPTH}. */
-    public static double[] depth(int[] s) { return lex(s)[2]; }
+    public static double[] depth(int[] s) {
+        return lex(s)[2];
+    }
 
     /** {@link Feature#IF_CONDITION}. */
-    public static double[] ifCondition(int[] s) { return lex(s)[3]; }
+    public static double[] ifCondition(int[] s) {
+        return lex(s)[3];
+    }
 
-    private enum Mode { CODE, STRING, CHAR, LINE_COMMENT, BLOCK_COMMENT }
+    private enum Mode {
+        CODE,
+        STRING,
+        CHAR,
+        LINE_COMMENT,
+        BLOCK_COMMENT
+    }
 
     /** One pass of the C lexer: {comment, string, depth, if-condition}. */
     private static double[][] lex(int[] s) {
@@ -140,12 +159,12 @@ public final class TextFeatures {
         double[] comment = new double[n], string = new double[n], depth = new double[n], cond = new double[n];
         Mode mode = Mode.CODE;
         boolean escape = false;
-        boolean slash = false;       // the previous symbol was a '/' in code (may open a comment)
-        boolean star = false;        // the previous symbol was a '*' inside a block comment (may close it)
+        boolean slash = false; // the previous symbol was a '/' in code (may open a comment)
+        boolean star = false; // the previous symbol was a '*' inside a block comment (may close it)
         int d = 0;
-        int condDepth = -1;          // depth inside the open if-condition's parenthesis, -1 when none
+        int condDepth = -1; // depth inside the open if-condition's parenthesis, -1 when none
         StringBuilder word = new StringBuilder();
-        String lastWord = "";        // the last identifier in code, "" once something else than blanks follows it
+        String lastWord = ""; // the last identifier in code, "" once something else than blanks follows it
         for (int t = 0; t < n; t++) {
             int c = s[t];
             switch (mode) {
@@ -173,7 +192,7 @@ public final class TextFeatures {
                         } else if (c == ')' || c == ']' || c == '}') {
                             if (c == ')' && d == condDepth) condDepth = -1;
                             d = Math.max(0, d - 1);
-                            if (condDepth > d) condDepth = -1;   // unbalanced text: drop the condition
+                            if (condDepth > d) condDepth = -1; // unbalanced text: drop the condition
                         }
                         if (!(c == ' ' || c == '\t' || c == '\n' || c == '\r')) lastWord = "";
                     }
@@ -183,7 +202,7 @@ public final class TextFeatures {
                     if (escape) escape = false;
                     else if (c == '\\') escape = true;
                     else if (c == (mode == Mode.STRING ? '"' : '\'')) mode = Mode.CODE;
-                    else if (c == '\n') mode = Mode.CODE;   // unterminated literal: it ends with the line
+                    else if (c == '\n') mode = Mode.CODE; // unterminated literal: it ends with the line
                 }
                 case LINE_COMMENT -> {
                     if (c == '\n') mode = Mode.CODE;

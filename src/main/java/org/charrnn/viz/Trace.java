@@ -20,7 +20,11 @@ public record Trace(int length, double[][] cells, double[] probs) {
     public static Trace of(Backend backend, RnnState state, int[] tokens) {
         if (state.batch() != 1) throw new IllegalArgumentException("a trace needs a state of batch 1");
         ModelConfig cfg = backend.config();
-        int T = tokens.length, H = cfg.hidden(), L = cfg.layers(), V = cfg.vocabSize(), S = cfg.cell().stateVectors();
+        int T = tokens.length,
+                H = cfg.hidden(),
+                L = cfg.layers(),
+                V = cfg.vocabSize(),
+                S = cfg.cell().stateVectors();
         boolean lstm = cfg.cell() == CellType.LSTM;
         double[][] cells = new double[L][T * H];
         double[] probs = new double[T * V];
@@ -28,7 +32,7 @@ public record Trace(int length, double[][] cells, double[] probs) {
         for (int t = 0; t < T; t++) {
             one[0] = tokens[t];
             double[] logits = backend.stepLogits(state, one);
-            double[] s = state.read();   // [L][S][1][H]: h, then c for LSTM
+            double[] s = state.read(); // [L][S][1][H]: h, then c for LSTM
             for (int l = 0; l < L; l++) {
                 int base = (l * S + (lstm ? 1 : 0)) * H;
                 for (int j = 0; j < H; j++) cells[l][t * H + j] = lstm ? Math.tanh(s[base + j]) : s[base + j];

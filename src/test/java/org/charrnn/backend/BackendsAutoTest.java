@@ -21,10 +21,18 @@ class BackendsAutoTest {
 
     @Test
     void cudaGpuComesFirstThenAnOpenClGpu() {
-        assertEquals("cuda", Backends.decide(inv(true, true, false), TINY, B50T50, FP32, 2).backend());
-        assertEquals("cuda", Backends.decide(inv(true, false, true), BENCH, B50T50, FP32, 2).backend());
-        assertEquals("opencl", Backends.decide(inv(false, true, false), TINY, B50T50, FP32, 2).backend());
-        assertEquals("GPU", Backends.decide(inv(false, true, false), TINY, B50T50, FP32, 2).reason());
+        assertEquals(
+                "cuda",
+                Backends.decide(inv(true, true, false), TINY, B50T50, FP32, 2).backend());
+        assertEquals(
+                "cuda",
+                Backends.decide(inv(true, false, true), BENCH, B50T50, FP32, 2).backend());
+        assertEquals(
+                "opencl",
+                Backends.decide(inv(false, true, false), TINY, B50T50, FP32, 2).backend());
+        assertEquals(
+                "GPU",
+                Backends.decide(inv(false, true, false), TINY, B50T50, FP32, 2).reason());
     }
 
     @Test
@@ -33,18 +41,43 @@ class BackendsAutoTest {
         assertEquals("opencl", big.backend());
         assertTrue(big.reason().contains("ms/step"), big.reason());
         // launch overhead dominates a one-stream H32 model: the reference is faster there
-        assertEquals("reference", Backends.decide(inv(false, false, true), TINY, new Backends.Workload(1, 50), FP32, 2).backend());
-        assertEquals("opencl", Backends.decide(inv(false, false, true), new ModelConfig(CellType.LSTM, 65, 64, 64, 1, 0.0),
-                new Backends.Workload(8, 50), FP32, 2).backend());
+        assertEquals(
+                "reference",
+                Backends.decide(inv(false, false, true), TINY, new Backends.Workload(1, 50), FP32, 2)
+                        .backend());
+        assertEquals(
+                "opencl",
+                Backends.decide(
+                                inv(false, false, true),
+                                new ModelConfig(CellType.LSTM, 65, 64, 64, 1, 0.0),
+                                new Backends.Workload(8, 50),
+                                FP32,
+                                2)
+                        .backend());
     }
 
     @Test
     void referenceWhenThereIsNoOpenClCpuDeviceOrThePrecisionIsNotFp32() {
-        assertEquals("reference", Backends.decide(new Backends.Inventory(false, false, false, "opencl: no driver"),
-                BENCH, B50T50, FP32, 2).backend());
-        assertEquals("opencl: no driver", Backends.decide(new Backends.Inventory(false, false, false, "opencl: no driver"),
-                BENCH, B50T50, FP32, 2).reason());
-        Backends.Choice bf16 = Backends.decide(inv(false, false, true), BENCH, B50T50, FP32.withPrecision(Precision.BF16), 2);
+        assertEquals(
+                "reference",
+                Backends.decide(
+                                new Backends.Inventory(false, false, false, "opencl: no driver"),
+                                BENCH,
+                                B50T50,
+                                FP32,
+                                2)
+                        .backend());
+        assertEquals(
+                "opencl: no driver",
+                Backends.decide(
+                                new Backends.Inventory(false, false, false, "opencl: no driver"),
+                                BENCH,
+                                B50T50,
+                                FP32,
+                                2)
+                        .reason());
+        Backends.Choice bf16 =
+                Backends.decide(inv(false, false, true), BENCH, B50T50, FP32.withPrecision(Precision.BF16), 2);
         assertEquals("reference", bf16.backend());
         assertTrue(bf16.reason().contains("fp32"), bf16.reason());
     }
@@ -52,7 +85,8 @@ class BackendsAutoTest {
     @Test
     void costModelMatchesTheCalibrationPoints() {
         // L2 H128 B50 T50: measured ~470-920 ms (reference), ~95-150 ms (opencl on PoCL), 2 cores
-        double ref = Backends.CostModel.referenceMs(BENCH, B50T50, 2), ocl = Backends.CostModel.openClCpuMs(BENCH, B50T50, 2);
+        double ref = Backends.CostModel.referenceMs(BENCH, B50T50, 2),
+                ocl = Backends.CostModel.openClCpuMs(BENCH, B50T50, 2);
         assertTrue(ref > 400 && ref < 600, "reference " + ref);
         assertTrue(ocl > 60 && ocl < 160, "opencl " + ocl);
         // L1 H16 B50 T50 (46 MFLOP): opencl; L1 H32 B1 T50 (3 MFLOP): reference
@@ -63,7 +97,10 @@ class BackendsAutoTest {
         // fewer reference threads make the reference slower, never faster
         assertTrue(Backends.CostModel.referenceMs(BENCH, B50T50, 1) > ref);
         // GEMM FLOPs: 3 x (2 layers x 2*2500*512*256 + 2*2500*65*128)
-        assertEquals(3.0 * (2 * 2.0 * 2500 * 512 * 256 + 2.0 * 2500 * 65 * 128), Backends.CostModel.stepFlops(BENCH, B50T50), 1);
+        assertEquals(
+                3.0 * (2 * 2.0 * 2500 * 512 * 256 + 2.0 * 2500 * 65 * 128),
+                Backends.CostModel.stepFlops(BENCH, B50T50),
+                1);
     }
 
     @Test

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.SplittableRandom;
-
 import org.charrnn.data.TokenSequence;
 import org.charrnn.model.CellType;
 import org.charrnn.model.Init;
@@ -24,7 +23,8 @@ class CarryTest {
         SplittableRandom rng = new SplittableRandom(5);
         int[] tok = new int[200];
         for (int i = 0; i < tok.length; i++) tok[i] = rng.nextInt(V);
-        try (ReferenceBackend be = new ReferenceBackend(cfg, BackendOptions.defaults().withThreads(2))) {
+        try (ReferenceBackend be =
+                new ReferenceBackend(cfg, BackendOptions.defaults().withThreads(2))) {
             be.setParameters(Init.initialize(be.layout(), 3));
             TokenBuffer buf = be.upload(TokenSequence.of(tok));
             long[] starts = {0, 50, 120};

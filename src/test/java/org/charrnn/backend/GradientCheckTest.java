@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
-
 import org.charrnn.data.TokenSequence;
 import org.charrnn.model.CellType;
 import org.charrnn.model.Init;
@@ -24,6 +23,7 @@ class GradientCheckTest {
     private static final double EPS = 1e-5;
     /** Max relative error |a - n| / max(|a|, |n|, FLOOR); FLOOR is the absolute floor for tiny gradients. */
     private static final double MAX_REL = 1e-6;
+
     private static final double FLOOR = 1e-4;
 
     static Stream<Arguments> cases() {
@@ -33,7 +33,8 @@ class GradientCheckTest {
                 b.add(Arguments.of(c, L, 3, 0.0));
                 b.add(Arguments.of(c, L, 5, 0.0));
             }
-        for (CellType c : CellType.values()) b.add(Arguments.of(c, 2, 3, 0.3)); // fixed masks: dropout is differentiable too
+        for (CellType c : CellType.values())
+            b.add(Arguments.of(c, 2, 3, 0.3)); // fixed masks: dropout is differentiable too
         return b.build();
     }
 
@@ -45,7 +46,8 @@ class GradientCheckTest {
         SplittableRandom rng = new SplittableRandom(1234 + layers * 10 + hidden);
         int[] tokens = new int[B * (T + 1) + 3];
         for (int i = 0; i < tokens.length; i++) tokens[i] = rng.nextInt(V);
-        try (ReferenceBackend be = new ReferenceBackend(cfg, BackendOptions.defaults().withThreads(1).withDropoutSeed(7))) {
+        try (ReferenceBackend be = new ReferenceBackend(
+                cfg, BackendOptions.defaults().withThreads(1).withDropoutSeed(7))) {
             ParamLayout layout = be.layout();
             double[] p = Init.initialize(layout, 99);
             for (int i = 0; i < p.length; i++) p[i] += 0.1 * (rng.nextDouble() - 0.5); // break symmetries of the init
@@ -77,7 +79,10 @@ class GradientCheckTest {
                     double num = (lp - lm) / (2 * EPS);
                     tensorWorst = Math.max(tensorWorst, relErr(g[i], num));
                 }
-                if (tensorWorst > worst) { worst = tensorWorst; worstAt = t.name(); }
+                if (tensorWorst > worst) {
+                    worst = tensorWorst;
+                    worstAt = t.name();
+                }
             }
             be.setParameters(p);
             double stateWorst = 0;

@@ -6,12 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.google.gson.JsonParser;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-
-import com.google.gson.JsonParser;
-
 import org.charrnn.backend.Backends;
 import org.charrnn.backend.cuda.CudaBackendProvider;
 import org.charrnn.testutil.CliRun;
@@ -20,9 +18,12 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** charrnn bench on the command line: a tiny run, the report modes, and one-line errors with exit 2. */
 class BenchCliTest {
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
-    static CliRun run(String... args) { return CliRun.of(args); }
+    static CliRun run(String... args) {
+        return CliRun.of(args);
+    }
 
     private static void assertOneLineError(CliRun r, String expect) {
         r.assertOneLineError(expect);
@@ -32,25 +33,57 @@ class BenchCliTest {
     @Test
     void tinyRunPrintsTableAndAppendsJsonLines() throws Exception {
         Path json = dir.resolve("r.jsonl");
-        String[] args = {"bench", "--backend", "reference", "--threads", "1", "--model", "rnn,gru", "--layers", "1",
-                "--hidden", "6", "--batch", "2", "--seq", "3", "--steps", "2", "--warmup", "1", "--json", json.toString(), "--quiet"};
+        String[] args = {
+            "bench",
+            "--backend",
+            "reference",
+            "--threads",
+            "1",
+            "--model",
+            "rnn,gru",
+            "--layers",
+            "1",
+            "--hidden",
+            "6",
+            "--batch",
+            "2",
+            "--seq",
+            "3",
+            "--steps",
+            "2",
+            "--warmup",
+            "1",
+            "--json",
+            json.toString(),
+            "--quiet"
+        };
         CliRun r = run(args);
         assertEquals(0, r.code(), r.err());
         String[] table = r.out().strip().split("\n");
         assertEquals(3, table.length, r.out());
-        assertTrue(table[0].startsWith("impl") && table[0].contains("ms/step") && table[0].contains("chars/s"), table[0]);
+        assertTrue(
+                table[0].startsWith("impl") && table[0].contains("ms/step") && table[0].contains("chars/s"), table[0]);
         assertTrue(table[1].startsWith("charrnn-reference  fp64") && table[1].contains(" rnn "), table[1]);
         assertTrue(table[2].contains(" gru "), table[2]);
-        assertEquals(table[0].indexOf("ms/step") + "ms/step".length(),
-                table[1].indexOf(' ', table[1].indexOf('.', table[0].indexOf("T  ") + 3)), "numbers right-aligned under the header");
+        assertEquals(
+                table[0].indexOf("ms/step") + "ms/step".length(),
+                table[1].indexOf(' ', table[1].indexOf('.', table[0].indexOf("T  ") + 3)),
+                "numbers right-aligned under the header");
         assertEquals(0, run(args).code());
         List<String> lines = Files.readAllLines(json);
         assertEquals(4, lines.size(), "appended");
-        for (String l : lines) assertTrue(JsonParser.parseString(l).getAsJsonObject().get("ms_per_step").getAsDouble() > 0);
+        for (String l : lines)
+            assertTrue(JsonParser.parseString(l)
+                            .getAsJsonObject()
+                            .get("ms_per_step")
+                            .getAsDouble()
+                    > 0);
 
         Path torch = dir.resolve("torch.jsonl");
-        Files.writeString(torch, "{\"impl\": \"pytorch\", \"device\": \"d\", \"cell\": \"gru\", \"layers\": 1, \"hidden\": 6, "
-                + "\"batch\": 2, \"seq\": 3, \"tf32\": false, \"ms_per_step\": 0.5, \"chars_per_s\": 12000}\n");
+        Files.writeString(
+                torch,
+                "{\"impl\": \"pytorch\", \"device\": \"d\", \"cell\": \"gru\", \"layers\": 1, \"hidden\": 6, "
+                        + "\"batch\": 2, \"seq\": 3, \"tf32\": false, \"ms_per_step\": 0.5, \"chars_per_s\": 12000}\n");
         CliRun cmp = run("bench", "--compare", "--from", json.toString(), "--from", torch.toString());
         assertEquals(0, cmp.code(), cmp.err());
         assertEquals(6, cmp.out().strip().split("\n").length, cmp.out());
@@ -61,11 +94,13 @@ class BenchCliTest {
         assertEquals(0, ch.code(), ch.err());
         assertTrue(Files.readString(svg).contains("data-series=\"pytorch fp32\""));
 
-        CliRun only = run("bench", "--compare", "--from", json.toString(), "--from", torch.toString(), "--model", "rnn");
+        CliRun only =
+                run("bench", "--compare", "--from", json.toString(), "--from", torch.toString(), "--model", "rnn");
         assertEquals(0, only.code(), only.err());
         assertEquals(4, only.out().strip().split("\n").length, "the two rnn rows only: " + only.out());
         assertFalse(only.out().contains("gru"), only.out());
-        assertOneLineError(run("bench", "--compare", "--from", json.toString(), "--hidden", "999"), "match the given filters");
+        assertOneLineError(
+                run("bench", "--compare", "--from", json.toString(), "--hidden", "999"), "match the given filters");
     }
 
     @Test
@@ -94,15 +129,26 @@ class BenchCliTest {
 
     @Test
     void emulatedCudaIsRefused() {
-        assumeTrue(CudaBackendProvider.emulatorRequested() && Backends.provider("cuda").probe().available(),
+        assumeTrue(
+                CudaBackendProvider.emulatorRequested()
+                        && Backends.provider("cuda").probe().available(),
                 "the emulated CUDA device is not in use");
-        assertOneLineError(run("bench", "--backend", "cuda", "--grid", "torch-rnn"), "bench refuses the emulated CUDA device");
+        assertOneLineError(
+                run("bench", "--backend", "cuda", "--grid", "torch-rnn"), "bench refuses the emulated CUDA device");
     }
 
     @Test
     void reportModesNeedInputs() {
         assertOneLineError(run("bench", "--compare"), "--from");
-        assertOneLineError(run("bench", "--compare", "--from", dir.resolve("missing.jsonl").toString()), "no such file");
-        assertOneLineError(run("bench", "--backend", "reference", "--from", dir.resolve("x").toString()), "--from is only used");
+        assertOneLineError(
+                run("bench", "--compare", "--from", dir.resolve("missing.jsonl").toString()), "no such file");
+        assertOneLineError(
+                run(
+                        "bench",
+                        "--backend",
+                        "reference",
+                        "--from",
+                        dir.resolve("x").toString()),
+                "--from is only used");
     }
 }

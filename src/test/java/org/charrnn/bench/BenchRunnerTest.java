@@ -5,12 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.ArrayList;
-import java.util.List;
-
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-
+import java.util.ArrayList;
+import java.util.List;
 import org.charrnn.backend.BackendOptions;
 import org.charrnn.backend.ReferenceBackend;
 import org.charrnn.model.CellType;
@@ -21,8 +19,12 @@ class BenchRunnerTest {
 
     private static BenchResult runTiny(CellType cell, List<Long> progress) {
         BenchSpec spec = new BenchSpec(cell, 2, 8, 3, 4);
-        return BenchRunner.run(spec, cfg -> new ReferenceBackend(cfg, BackendOptions.defaults().withThreads(1)),
-                new BenchRunner.Settings(4, 2, 3, 7), true, (done, total, detail) -> {
+        return BenchRunner.run(
+                spec,
+                cfg -> new ReferenceBackend(cfg, BackendOptions.defaults().withThreads(1)),
+                new BenchRunner.Settings(4, 2, 3, 7),
+                true,
+                (done, total, detail) -> {
                     assertEquals(9, total);
                     progress.add(done);
                 });
@@ -61,7 +63,8 @@ class BenchRunnerTest {
         assertEquals(4, o.get("seq").getAsInt());
         assertFalse(o.get("tf32").getAsBoolean());
         assertTrue(o.get("device").getAsString().startsWith("Java"));
-        assertEquals(Math.round(r.msMedian() * 1000) / 1000.0, o.get("ms_per_step").getAsDouble(), 1e-12);
+        assertEquals(
+                Math.round(r.msMedian() * 1000) / 1000.0, o.get("ms_per_step").getAsDouble(), 1e-12);
         assertEquals(Math.round(r.charsPerSecond()), o.get("chars_per_s").getAsLong());
         assertTrue(o.get("peak_mem_mib").getAsDouble() > 0);
         for (String f : new String[] {"ms_min", "forward_ms", "backward_ms", "update_ms", "precision", "java", "date"})
@@ -73,12 +76,19 @@ class BenchRunnerTest {
 
     @Test
     void withoutSplitStepsThePhaseFieldsAreNull() {
-        BenchResult r = BenchRunner.run(new BenchSpec(CellType.RNN, 1, 4, 2, 3),
+        BenchResult r = BenchRunner.run(
+                new BenchSpec(CellType.RNN, 1, 4, 2, 3),
                 cfg -> new ReferenceBackend(cfg, BackendOptions.defaults().withThreads(1)),
-                new BenchRunner.Settings(2, 0, 0, 1), false, (done, total, detail) -> {});
+                new BenchRunner.Settings(2, 0, 0, 1),
+                false,
+                (done, total, detail) -> {});
         assertTrue(Double.isNaN(r.forwardMs()));
         JsonObject o = JsonParser.parseString(r.toJsonLine()).getAsJsonObject();
-        assertTrue(o.get("forward_ms").isJsonNull() && o.get("backward_ms").isJsonNull() && o.get("update_ms").isJsonNull(), o.toString());
+        assertTrue(
+                o.get("forward_ms").isJsonNull()
+                        && o.get("backward_ms").isJsonNull()
+                        && o.get("update_ms").isJsonNull(),
+                o.toString());
         assertTrue(o.get("ms_per_step").getAsDouble() > 0);
         assertEquals("-", Table.cells(r)[10]);
     }
@@ -92,15 +102,39 @@ class BenchRunnerTest {
             assertEquals(50, s.batch());
             assertEquals(50, s.seq());
         }
-        assertEquals(List.of(new BenchSpec(CellType.LSTM, 3, 512, 128, 100), new BenchSpec(CellType.LSTM, 2, 1024, 128, 100),
-                new BenchSpec(CellType.GRU, 2, 256, 50, 50), new BenchSpec(CellType.RNN, 2, 256, 50, 50)), Grids.grid("large"));
+        assertEquals(
+                List.of(
+                        new BenchSpec(CellType.LSTM, 3, 512, 128, 100),
+                        new BenchSpec(CellType.LSTM, 2, 1024, 128, 100),
+                        new BenchSpec(CellType.GRU, 2, 256, 50, 50),
+                        new BenchSpec(CellType.RNN, 2, 256, 50, 50)),
+                Grids.grid("large"));
         assertEquals(16, Grids.grid("ALL").size());
-        List<BenchSpec> small = Grids.filter(torch, new Grids.Filter(List.of(), List.of(), List.of(64, 128, 256), List.of(), List.of()));
+        List<BenchSpec> small = Grids.filter(
+                torch, new Grids.Filter(List.of(), List.of(), List.of(64, 128, 256), List.of(), List.of()));
         assertEquals(9, small.size());
         assertTrue(small.stream().allMatch(s -> s.hidden() <= 256));
-        assertEquals(2, Grids.filter(Grids.grid("all"), new Grids.Filter(List.of(CellType.GRU, CellType.RNN), List.of(), List.of(), List.of(), List.of())).size());
+        assertEquals(
+                2,
+                Grids.filter(
+                                Grids.grid("all"),
+                                new Grids.Filter(
+                                        List.of(CellType.GRU, CellType.RNN),
+                                        List.of(),
+                                        List.of(),
+                                        List.of(),
+                                        List.of()))
+                        .size());
         assertThrows(IllegalArgumentException.class, () -> Grids.grid("bogus"));
-        assertEquals(6, Grids.product(List.of(CellType.LSTM, CellType.RNN), List.of(1, 2, 3), List.of(16), List.of(2), List.of(3)).size());
+        assertEquals(
+                6,
+                Grids.product(
+                                List.of(CellType.LSTM, CellType.RNN),
+                                List.of(1, 2, 3),
+                                List.of(16),
+                                List.of(2),
+                                List.of(3))
+                        .size());
     }
 
     @Test

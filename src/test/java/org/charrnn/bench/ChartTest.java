@@ -10,9 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
-
 import javax.xml.parsers.DocumentBuilderFactory;
-
 import org.junit.jupiter.api.Test;
 import org.w3c.dom.Document;
 import org.w3c.dom.Element;
@@ -22,10 +20,16 @@ import org.w3c.dom.NodeList;
 class ChartTest {
 
     private static String row(String impl, String precision, int layers, int hidden, double ms) {
-        return String.format(java.util.Locale.ROOT,
+        return String.format(
+                java.util.Locale.ROOT,
                 "{\"impl\":\"%s\",\"device\":\"dev <1> & \\\"x\\\"\",\"precision\":\"%s\",\"cell\":\"lstm\",\"layers\":%d,\"hidden\":%d,"
                         + "\"batch\":50,\"seq\":50,\"ms_per_step\":%s,\"chars_per_s\":%d}\n",
-                impl, precision, layers, hidden, ms, Math.round(2500 / ms * 1000));
+                impl,
+                precision,
+                layers,
+                hidden,
+                ms,
+                Math.round(2500 / ms * 1000));
     }
 
     private static Document parse(String svg) throws Exception {
@@ -85,7 +89,8 @@ class ChartTest {
         for (Element g : byClass(d, "g", "series")) {
             Element c = (Element) g.getElementsByTagNameNS("*", "circle").item(0);
             double y = Double.parseDouble(c.getAttribute("cy"));
-            if (g.getAttribute("data-series").startsWith("charrnn-a")) ya = y; else yb = y;
+            if (g.getAttribute("data-series").startsWith("charrnn-a")) ya = y;
+            else yb = y;
         }
         assertTrue(yb < ya, "10x the chars/s is higher on the page: " + yb + " vs " + ya);
     }

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
-
 import org.charrnn.util.UserError;
 import org.junit.jupiter.api.Test;
 
@@ -62,16 +61,23 @@ class CompareTest {
         String md = Compare.markdown(rows());
         String[] lines = md.strip().split("\n");
         assertEquals(5, lines.length, md);
-        assertEquals("| config | impl | device | ms/step | pytorch fp32 ms | ours/pytorch fp32 | pytorch tf32 ms | ours/pytorch tf32 "
-                + "| pytorch-cudagraph fp32 ms | ours/pytorch-cudagraph fp32 |", lines[0]);
+        assertEquals(
+                "| config | impl | device | ms/step | pytorch fp32 ms | ours/pytorch fp32 | pytorch tf32 ms | ours/pytorch tf32 "
+                        + "| pytorch-cudagraph fp32 ms | ours/pytorch-cudagraph fp32 |",
+                lines[0]);
         assertTrue(lines[1].matches("\\|(---\\|)+"), lines[1]);
-        assertEquals("| lstm L2 H256 B50 T50 | charrnn-cuda fp32 graph | NVIDIA H100 80GB HBM3 | 4.00 | 8.00 | 0.50 | 6.00 | 0.67 | 2.00 | 2.00 |", lines[2]);
-        assertEquals("| gru L2 H256 B50 T50 | charrnn-cuda fp32 graph | NVIDIA H100 80GB HBM3 | 5.00 | - | - | - | - | - | - |", lines[4]);
+        assertEquals(
+                "| lstm L2 H256 B50 T50 | charrnn-cuda fp32 graph | NVIDIA H100 80GB HBM3 | 4.00 | 8.00 | 0.50 | 6.00 | 0.67 | 2.00 | 2.00 |",
+                lines[2]);
+        assertEquals(
+                "| gru L2 H256 B50 T50 | charrnn-cuda fp32 graph | NVIDIA H100 80GB HBM3 | 5.00 | - | - | - | - | - | - |",
+                lines[4]);
     }
 
     @Test
     void rowsWithoutKeyFieldsOrBrokenJsonAreErrors() {
-        UserError e = assertThrows(UserError.class, () -> JsonRows.parse("{\"impl\":\"x\",\"cell\":\"lstm\"}\n", "f.jsonl"));
+        UserError e =
+                assertThrows(UserError.class, () -> JsonRows.parse("{\"impl\":\"x\",\"cell\":\"lstm\"}\n", "f.jsonl"));
         assertTrue(e.getMessage().startsWith("f.jsonl:1: "), e.getMessage());
         assertTrue(e.getMessage().contains("layers"), e.getMessage());
         UserError bad = assertThrows(UserError.class, () -> JsonRows.parse("\n{\"impl\": \n", "g.jsonl"));

@@ -7,12 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
-
 import org.charrnn.backend.Backend;
 import org.charrnn.backend.BackendOptions;
 import org.charrnn.backend.ClipMode;
-import org.charrnn.backend.RnnState;
 import org.charrnn.backend.ReferenceBackend;
+import org.charrnn.backend.RnnState;
 import org.charrnn.backend.Window;
 import org.charrnn.model.CellType;
 import org.charrnn.testutil.ForwardingBackend;
@@ -34,29 +33,57 @@ class DeviceTimingTest {
         final List<Long> updates = new ArrayList<>();
         int queuedSteps;
 
-        QueuedDevice(Backend inner) { super(inner); }
+        QueuedDevice(Backend inner) {
+            super(inner);
+        }
 
-        @Override public String name() { return "cuda"; }
-        @Override public void forward(RnnState s, Window w, boolean training) {
+        @Override
+        public String name() {
+            return "cuda";
+        }
+
+        @Override
+        public void forward(RnnState s, Window w, boolean training) {
             log.add("forward");
             windows.add(w);
             states.add(s);
             super.forward(s, w, training);
         }
-        @Override public void backward() { log.add("backward"); super.backward(); }
-        @Override public void clip(ClipMode m, double max) {
+
+        @Override
+        public void backward() {
+            log.add("backward");
+            super.backward();
+        }
+
+        @Override
+        public void clip(ClipMode m, double max) {
             log.add("clip " + m.id() + " " + max);
             super.clip(m, max);
         }
-        @Override public void step(double lr, long t) {
+
+        @Override
+        public void step(double lr, long t) {
             log.add("step " + lr);
             updates.add(t);
             queuedSteps++;
             super.step(lr, t);
         }
-        @Override public double loss() { log.add("loss"); return super.loss(); }
-        @Override public double gradNorm() { log.add("gradNorm"); return super.gradNorm(); }
-        @Override public void synchronize() {
+
+        @Override
+        public double loss() {
+            log.add("loss");
+            return super.loss();
+        }
+
+        @Override
+        public double gradNorm() {
+            log.add("gradNorm");
+            return super.gradNorm();
+        }
+
+        @Override
+        public void synchronize() {
             log.add("sync");
             try {
                 Thread.sleep(3L * queuedSteps);
@@ -65,27 +92,36 @@ class DeviceTimingTest {
             }
             queuedSteps = 0;
         }
-        @Override public long peakMemoryBytes() { return 3L << 20; }
+
+        @Override
+        public long peakMemoryBytes() {
+            return 3L << 20;
+        }
     }
 
     @Test
     void timedStepsEndWithSynchronizeAndPhasesAreSeparated() {
         QueuedDevice[] dev = new QueuedDevice[1];
         BenchSpec spec = new BenchSpec(CellType.LSTM, 1, 4, 2, 3);
-        BenchResult r = BenchRunner.run(spec, cfg -> dev[0] = new QueuedDevice(new ReferenceBackend(cfg, BackendOptions.defaults().withThreads(1))),
-                new BenchRunner.Settings(3, 2, 2, 5), true, (done, total, detail) -> {});
+        BenchResult r = BenchRunner.run(
+                spec,
+                cfg -> dev[0] = new QueuedDevice(
+                        new ReferenceBackend(cfg, BackendOptions.defaults().withThreads(1))),
+                new BenchRunner.Settings(3, 2, 2, 5),
+                true,
+                (done, total, detail) -> {});
         List<String> log = dev[0].log;
         List<String> step = List.of("forward", "backward", "clip norm 5.0", "step 0.002");
         List<String> expected = new ArrayList<>();
-        for (int i = 0; i < 2; i++) expected.addAll(step);                 // warmup, unsynchronized
+        for (int i = 0; i < 2; i++) expected.addAll(step); // warmup, unsynchronized
         expected.add("sync");
-        for (int i = 0; i < 3; i++) {                                     // timed: step, then synchronize
+        for (int i = 0; i < 3; i++) { // timed: step, then synchronize
             expected.addAll(step);
             expected.add("sync");
         }
-        for (int i = 0; i < 2; i++)                                       // instrumented split
-            expected.addAll(List.of("sync", "forward", "sync", "backward", "sync", "clip norm 5.0", "step 0.002", "sync"));
-        expected.add("loss");                                             // after all timing
+        for (int i = 0; i < 2; i++) // instrumented split
+        expected.addAll(List.of("sync", "forward", "sync", "backward", "sync", "clip norm 5.0", "step 0.002", "sync"));
+        expected.add("loss"); // after all timing
         assertEquals(expected, log);
         assertFalse(log.contains("gradNorm"));
 
@@ -100,7 +136,8 @@ class DeviceTimingTest {
         for (int k = 0; k < w.size(); k++) {
             assertEquals(k, w.get(k).iteration());
             assertEquals(3, w.get(k).seqLen());
-            for (int b = 0; b < 2; b++) assertEquals(b * perStream + k * 3L, w.get(k).starts()[b]);
+            for (int b = 0; b < 2; b++)
+                assertEquals(b * perStream + k * 3L, w.get(k).starts()[b]);
             assertSame(dev[0].states.get(0), dev[0].states.get(k));
         }
         assertEquals(List.of(1L, 2L, 3L, 4L, 5L, 6L, 7L), dev[0].updates);

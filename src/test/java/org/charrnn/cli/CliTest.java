@@ -7,22 +7,31 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-
 import org.charrnn.io.Checkpoint;
-import org.charrnn.testutil.TestData;
 import org.charrnn.testutil.CliRun;
+import org.charrnn.testutil.TestData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The CLI: bad input gives one line and exit 2, no stack trace; the happy path trains, samples and evaluates. */
 class CliTest {
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
-    static CliRun run(String... args) { return CliRun.of(args); }
+    static CliRun run(String... args) {
+        return CliRun.of(args);
+    }
 
     private String[] train(String... extra) {
-        List<String> a = new ArrayList<>(List.of("train", "--backend", "reference", "--quiet", "--cache-dir", dir.resolve("cache").toString(),
-                "--out", dir.resolve("run").toString()));
+        List<String> a = new ArrayList<>(List.of(
+                "train",
+                "--backend",
+                "reference",
+                "--quiet",
+                "--cache-dir",
+                dir.resolve("cache").toString(),
+                "--out",
+                dir.resolve("run").toString()));
         a.addAll(List.of(extra));
         return a.toArray(String[]::new);
     }
@@ -52,7 +61,8 @@ class CliTest {
     @Test
     void valSplitTooSmallSuggestsValFrac() throws Exception {
         Path f = Files.writeString(dir.resolve("t.txt"), TestData.pseudoText(3000, 1));
-        assertOneLineError(run(train("--data", f.toString(), "--batch", "4", "--seq", "20", "--val-frac", "0.01")), "--val-frac");
+        assertOneLineError(
+                run(train("--data", f.toString(), "--batch", "4", "--seq", "20", "--val-frac", "0.01")), "--val-frac");
     }
 
     @Test
@@ -71,8 +81,21 @@ class CliTest {
     void unwritableOut() throws Exception {
         Path f = Files.writeString(dir.resolve("t.txt"), TestData.pseudoText(3000, 1));
         Path blocker = Files.writeString(dir.resolve("blocker"), "a file, not a directory");
-        CliRun r = run("train", "--backend", "reference", "--quiet", "--data", f.toString(), "--batch", "4", "--seq", "10",
-                "--cache-dir", dir.resolve("cache").toString(), "--out", blocker.resolve("sub").toString());
+        CliRun r = run(
+                "train",
+                "--backend",
+                "reference",
+                "--quiet",
+                "--data",
+                f.toString(),
+                "--batch",
+                "4",
+                "--seq",
+                "10",
+                "--cache-dir",
+                dir.resolve("cache").toString(),
+                "--out",
+                blocker.resolve("sub").toString());
         assertOneLineError(r, "--out");
     }
 
@@ -80,9 +103,29 @@ class CliTest {
     @Test
     void outOfHeapIsOneLine() throws Exception {
         Path f = Files.writeString(dir.resolve("t.txt"), TestData.pseudoText(3000, 1));
-        CliRun r = CliRun.inChildJvm(List.of("-Xmx32m"), 120, "train", "--backend", "reference", "--quiet", "--data", f.toString(),
-                "--hidden", "2048", "--layers", "3", "--batch", "4", "--seq", "10", "--max-iters", "1",
-                "--cache-dir", dir.resolve("cache").toString(), "--out", dir.resolve("run").toString());
+        CliRun r = CliRun.inChildJvm(
+                List.of("-Xmx32m"),
+                120,
+                "train",
+                "--backend",
+                "reference",
+                "--quiet",
+                "--data",
+                f.toString(),
+                "--hidden",
+                "2048",
+                "--layers",
+                "3",
+                "--batch",
+                "4",
+                "--seq",
+                "10",
+                "--max-iters",
+                "1",
+                "--cache-dir",
+                dir.resolve("cache").toString(),
+                "--out",
+                dir.resolve("run").toString());
         assertEquals(1, r.code(), r.err());
         String[] lines = r.err().strip().split("\n");
         assertTrue(lines[lines.length - 1].startsWith("charrnn: out of Java heap memory (32 MiB)"), r.err());
@@ -109,13 +152,36 @@ class CliTest {
         Path f = Files.writeString(dir.resolve("t.txt"), TestData.pseudoText(3000, 1));
         CliRun bad = run(train("--data", f.toString(), "--model", "mut1", "--embedding", "64", "--hidden", "128"));
         assertOneLineError(bad, "--embedding (64) must equal --hidden (128)");
-        assertOneLineError(run(train("--data", f.toString(), "--model", "MUT2", "--embedding", "8", "--hidden", "16")),
+        assertOneLineError(
+                run(train("--data", f.toString(), "--model", "MUT2", "--embedding", "8", "--hidden", "16")),
                 "--model mut2");
         for (String cell : new String[] {"mut1", "mut2", "mut3"}) {
             Path out = dir.resolve(cell);
-            CliRun r = run("train", "--backend", "reference", "--quiet", "--cache-dir", dir.resolve("cache").toString(),
-                    "--out", out.toString(), "--data", f.toString(), "--model", cell, "--batch", "4", "--seq", "20",
-                    "--hidden", "16", "--embedding", cell.equals("mut3") ? "8" : "16", "--layers", "2", "--max-iters", "10");
+            CliRun r = run(
+                    "train",
+                    "--backend",
+                    "reference",
+                    "--quiet",
+                    "--cache-dir",
+                    dir.resolve("cache").toString(),
+                    "--out",
+                    out.toString(),
+                    "--data",
+                    f.toString(),
+                    "--model",
+                    cell,
+                    "--batch",
+                    "4",
+                    "--seq",
+                    "20",
+                    "--hidden",
+                    "16",
+                    "--embedding",
+                    cell.equals("mut3") ? "8" : "16",
+                    "--layers",
+                    "2",
+                    "--max-iters",
+                    "10");
             assertEquals(0, r.code(), r.err());
             assertTrue(r.err().contains("model: " + cell + " L2 H16"), r.err());
             CliRun s = run("sample", "--checkpoint", out.toString(), "--length", "20", "--backend", "reference");
@@ -127,35 +193,88 @@ class CliTest {
     @Test
     void trainSampleEvalAndResumeEndToEnd() throws Exception {
         Path f = Files.writeString(dir.resolve("t.txt"), TestData.pseudoText(6000, 9));
-        CliRun r = run(train("--data", f.toString(), "--batch", "4", "--seq", "20", "--hidden", "16", "--layers", "1",
-                "--embedding", "8", "--max-iters", "30", "--checkpoint-every", "15", "--val-every", "15"));
+        CliRun r = run(train(
+                "--data",
+                f.toString(),
+                "--batch",
+                "4",
+                "--seq",
+                "20",
+                "--hidden",
+                "16",
+                "--layers",
+                "1",
+                "--embedding",
+                "8",
+                "--max-iters",
+                "30",
+                "--checkpoint-every",
+                "15",
+                "--val-every",
+                "15"));
         assertEquals(0, r.code(), r.err());
         assertTrue(r.err().contains("backend: reference"), r.err());
         assertTrue(r.out().contains("--- sample at iteration 30 ---"), r.out());
         assertTrue(Files.exists(Checkpoint.modelPath(dir.resolve("run"), 30)));
 
-        CliRun s = run("sample", "--checkpoint", dir.resolve("run").toString(), "--length", "50", "--prime", "the ", "--backend", "reference");
+        CliRun s = run(
+                "sample",
+                "--checkpoint",
+                dir.resolve("run").toString(),
+                "--length",
+                "50",
+                "--prime",
+                "the ",
+                "--backend",
+                "reference");
         assertEquals(0, s.code(), s.err());
         assertTrue(s.out().startsWith("the "), s.out());
         assertEquals(55, s.out().length(), s.out()); // prime + 50 + newline
 
-        CliRun bad = run("sample", "--checkpoint", dir.resolve("run").toString(), "--prime", "xyZ", "--backend", "reference");
+        CliRun bad = run(
+                "sample", "--checkpoint", dir.resolve("run").toString(), "--prime", "xyZ", "--backend", "reference");
         assertOneLineError(bad, "Z");
 
-        CliRun e = run("eval", "--checkpoint", dir.resolve("run").toString(), "--data", f.toString(), "--backend", "reference",
-                "--cache-dir", dir.resolve("cache").toString());
+        CliRun e = run(
+                "eval",
+                "--checkpoint",
+                dir.resolve("run").toString(),
+                "--data",
+                f.toString(),
+                "--backend",
+                "reference",
+                "--cache-dir",
+                dir.resolve("cache").toString());
         assertEquals(0, e.code(), e.err());
         assertTrue(e.out().matches("(?s)loss \\d+\\.\\d+ nats/char .*bits/char .*perplexity.*"), e.out());
 
-        CliRun more = run(train("--data", f.toString(), "--batch", "4", "--seq", "20", "--max-iters", "40",
-                "--resume", dir.resolve("run").toString()));
+        CliRun more = run(train(
+                "--data",
+                f.toString(),
+                "--batch",
+                "4",
+                "--seq",
+                "20",
+                "--max-iters",
+                "40",
+                "--resume",
+                dir.resolve("run").toString()));
         assertEquals(0, more.code(), more.err());
         assertTrue(more.err().contains("resuming from"), more.err());
         assertTrue(Files.exists(Checkpoint.modelPath(dir.resolve("run"), 40)));
 
         Path other = Files.writeString(dir.resolve("other.txt"), "QQQQQQQQQQ".repeat(600));
-        CliRun mismatch = run(train("--data", other.toString(), "--batch", "4", "--seq", "20", "--max-iters", "50",
-                "--resume", dir.resolve("run").toString()));
+        CliRun mismatch = run(train(
+                "--data",
+                other.toString(),
+                "--batch",
+                "4",
+                "--seq",
+                "20",
+                "--max-iters",
+                "50",
+                "--resume",
+                dir.resolve("run").toString()));
         assertOneLineError(mismatch, "vocabulary mismatch");
 
         // a fresh run into the same directory would overwrite its checkpoints: refused, nothing touched

@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-
 import org.charrnn.io.Checkpoint;
 import org.charrnn.testutil.TestData;
 import org.junit.jupiter.api.Test;
@@ -27,11 +26,37 @@ class InterruptTest {
         Path data = Files.writeString(dir.resolve("t.txt"), TestData.pseudoText(20000, 5));
         Path out = dir.resolve("run");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process p = new ProcessBuilder(List.of(java, "-cp", System.getProperty("java.class.path"), Main.class.getName(),
-                "train", "--backend", "reference", "--quiet", "--print-every", "1", "--data", data.toString(),
-                "--out", out.toString(), "--cache-dir", dir.resolve("cache").toString(), "--batch", "4", "--seq", "20",
-                "--hidden", "16", "--layers", "1", "--checkpoint-every", "100000", "--max-iters", "100000"))
-                .redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(List.of(
+                        java,
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        Main.class.getName(),
+                        "train",
+                        "--backend",
+                        "reference",
+                        "--quiet",
+                        "--print-every",
+                        "1",
+                        "--data",
+                        data.toString(),
+                        "--out",
+                        out.toString(),
+                        "--cache-dir",
+                        dir.resolve("cache").toString(),
+                        "--batch",
+                        "4",
+                        "--seq",
+                        "20",
+                        "--hidden",
+                        "16",
+                        "--layers",
+                        "1",
+                        "--checkpoint-every",
+                        "100000",
+                        "--max-iters",
+                        "100000"))
+                .redirectErrorStream(true)
+                .start();
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             StringBuilder seen = new StringBuilder();
             String line;

@@ -15,7 +15,9 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 class CorpusCommandTest {
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
+
     private final StringWriter out = new StringWriter(), err = new StringWriter();
 
     /** Runs the command as the main CLI does: UserError -> one line and its exit code. */
@@ -51,7 +53,9 @@ class CorpusCommandTest {
     void linuxBadSource() {
         Path o = dir.resolve("linux.txt");
         assertEquals(2, run("linux", "--source", dir.resolve("none").toString(), "--out", o.toString()));
-        assertEquals("charrnn: --source " + dir.resolve("none") + " does not exist", err.toString().trim());
+        assertEquals(
+                "charrnn: --source " + dir.resolve("none") + " does not exist",
+                err.toString().trim());
         assertFalse(Files.exists(o));
     }
 
@@ -73,12 +77,29 @@ class CorpusCommandTest {
     void infoEncodesThenLoadsFromCache() throws Exception {
         Path f = Files.writeString(dir.resolve("t.txt"), "hello world, 안녕 😀\n".repeat(100), StandardCharsets.UTF_8);
         Path cache = dir.resolve("cache");
-        assertEquals(0, run("info", "--data", f.toString(), "--cache-dir", cache.toString(), "-q", "--vocab"), err.toString());
-        assertTrue(out.toString().startsWith("t.txt: 1,800 chars, vocabulary 13, train 1,710 / val 90 / test 0"), out.toString());
+        assertEquals(
+                0,
+                run("info", "--data", f.toString(), "--cache-dir", cache.toString(), "-q", "--vocab"),
+                err.toString());
+        assertTrue(
+                out.toString().startsWith("t.txt: 1,800 chars, vocabulary 13, train 1,710 / val 90 / test 0"),
+                out.toString());
         assertTrue(out.toString().contains("\nencoded in "), out.toString());
         assertTrue(out.toString().contains("vocabulary: \\n   , d e h l o r w 녕 안 😀"), out.toString());
         out.getBuffer().setLength(0);
-        assertEquals(0, run("info", "--data", f.toString(), "--cache-dir", cache.toString(), "-q", "--max-vocab", "5", "--test-frac", "0.1"));
+        assertEquals(
+                0,
+                run(
+                        "info",
+                        "--data",
+                        f.toString(),
+                        "--cache-dir",
+                        cache.toString(),
+                        "-q",
+                        "--max-vocab",
+                        "5",
+                        "--test-frac",
+                        "0.1"));
         assertTrue(out.toString().contains("vocabulary 5 (incl. unknown symbol"), out.toString());
         out.getBuffer().setLength(0);
         assertEquals(0, run("info", "--data", f.toString(), "--cache-dir", cache.toString(), "-q"));
@@ -89,9 +110,13 @@ class CorpusCommandTest {
     void infoBadInput() throws Exception {
         Path bad = Files.write(dir.resolve("bad.txt"), new byte[] {'a', (byte) 0xFF});
         assertEquals(2, run("info", "--data", bad.toString(), "--no-cache", "-q"));
-        assertTrue(err.toString().startsWith("charrnn: " + bad + " is not valid UTF-8: invalid lead byte at byte offset 1"), err.toString());
+        assertTrue(
+                err.toString()
+                        .startsWith("charrnn: " + bad + " is not valid UTF-8: invalid lead byte at byte offset 1"),
+                err.toString());
         err.getBuffer().setLength(0);
-        assertEquals(0, run("info", "--data", bad.toString(), "--no-cache", "-q", "--encoding", "bytes"), err.toString());
+        assertEquals(
+                0, run("info", "--data", bad.toString(), "--no-cache", "-q", "--encoding", "bytes"), err.toString());
         assertEquals(2, run("info", "--data", bad.toString(), "--no-cache", "-q", "--encoding", "latin1"));
         assertTrue(err.toString().contains("unknown encoding 'latin1'"), err.toString());
     }

@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class CorpusTest {
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
     private Path write(String name, String text) throws IOException {
         return Files.write(dir.resolve(name), text.getBytes(StandardCharsets.UTF_8));
@@ -33,7 +34,9 @@ class CorpusTest {
         return sb.toString();
     }
 
-    private static CorpusOptions opts() { return CorpusOptions.defaults(); }
+    private static CorpusOptions opts() {
+        return CorpusOptions.defaults();
+    }
 
     @Test
     void unicodeCodePointsRoundTrip() throws IOException {
@@ -78,8 +81,10 @@ class CorpusTest {
             assertEquals(Encoding.BYTES, c.vocabulary().encoding());
             assertEquals(7, c.tokens().length());
             assertEquals(6, c.vocabulary().size());
-            for (int i = 0; i < b.length; i++) assertEquals(b[i] & 0xFF, c.vocabulary().symbol(c.tokens().get(i)));
-            assertArrayEquals(new byte[] {(byte) 0xFF}, c.vocabulary().bytes(c.tokens().get(2)));
+            for (int i = 0; i < b.length; i++)
+                assertEquals(b[i] & 0xFF, c.vocabulary().symbol(c.tokens().get(i)));
+            assertArrayEquals(
+                    new byte[] {(byte) 0xFF}, c.vocabulary().bytes(c.tokens().get(2)));
             assertTrue(c.summary().startsWith("raw.bin: 7 bytes, vocabulary 6"), c.summary());
         }
     }
@@ -94,8 +99,10 @@ class CorpusTest {
         bad[b.length + 2] = 'y';
         Path f = writeBytes("bad.txt", bad);
         UserError e = assertThrows(UserError.class, () -> Corpus.open(f, opts(), Progress.NONE));
-        assertEquals(f + " is not valid UTF-8: invalid UTF-8 sequence at byte offset 11 (bytes E2 78);"
-                + " use --encoding bytes to train on its raw bytes", e.getMessage());
+        assertEquals(
+                f + " is not valid UTF-8: invalid UTF-8 sequence at byte offset 11 (bytes E2 78);"
+                        + " use --encoding bytes to train on its raw bytes",
+                e.getMessage());
         assertEquals(2, e.exitCode());
     }
 
@@ -105,12 +112,16 @@ class CorpusTest {
         new java.util.Random(7).nextBytes(g);
         Path f = writeBytes("garbage.bin", g);
         UserError e = assertThrows(UserError.class, () -> Corpus.open(f, opts(), Progress.NONE));
-        assertTrue(e.getMessage().contains("is not valid UTF-8") && e.getMessage().contains("--encoding bytes"), e.getMessage());
+        assertTrue(
+                e.getMessage().contains("is not valid UTF-8") && e.getMessage().contains("--encoding bytes"),
+                e.getMessage());
         // NUL bytes are valid UTF-8 but mark a binary file
         Path z = writeBytes("zeros.bin", new byte[] {'a', 'b', 0, 0, 'c'});
         UserError e2 = assertThrows(UserError.class, () -> Corpus.open(z, opts(), Progress.NONE));
-        assertEquals(z + " looks like a binary file, not text: it has a NUL byte at byte offset 2;"
-                + " use --encoding bytes to train on its raw bytes", e2.getMessage());
+        assertEquals(
+                z + " looks like a binary file, not text: it has a NUL byte at byte offset 2;"
+                        + " use --encoding bytes to train on its raw bytes",
+                e2.getMessage());
         try (Corpus c = Corpus.open(z, opts().withEncoding(Encoding.BYTES), Progress.NONE)) {
             assertEquals(5, c.tokens().length());
         }
@@ -119,13 +130,19 @@ class CorpusTest {
     @Test
     void badFilesAreOneLineUserErrors() throws IOException {
         Path missing = dir.resolve("nope.txt");
-        assertEquals("corpus file not found: " + missing,
-                assertThrows(UserError.class, () -> Corpus.open(missing, opts(), Progress.NONE)).getMessage());
-        assertEquals(dir + " is a directory, not a corpus file",
-                assertThrows(UserError.class, () -> Corpus.open(dir, opts(), Progress.NONE)).getMessage());
+        assertEquals(
+                "corpus file not found: " + missing,
+                assertThrows(UserError.class, () -> Corpus.open(missing, opts(), Progress.NONE))
+                        .getMessage());
+        assertEquals(
+                dir + " is a directory, not a corpus file",
+                assertThrows(UserError.class, () -> Corpus.open(dir, opts(), Progress.NONE))
+                        .getMessage());
         Path empty = write("empty.txt", "");
-        assertEquals("corpus file " + empty + " is empty",
-                assertThrows(UserError.class, () -> Corpus.open(empty, opts(), Progress.NONE)).getMessage());
+        assertEquals(
+                "corpus file " + empty + " is empty",
+                assertThrows(UserError.class, () -> Corpus.open(empty, opts(), Progress.NONE))
+                        .getMessage());
         Path cache = dir.resolve("cache");
         assertThrows(UserError.class, () -> Corpus.open(empty, opts().withCacheDir(cache), Progress.NONE));
         if (Files.exists(cache.resolve("encoded"))) {
@@ -140,7 +157,8 @@ class CorpusTest {
         Path f = write("secret.txt", "abc");
         assertTrue(f.toFile().setReadable(false, false));
         try {
-            org.junit.jupiter.api.Assumptions.assumeFalse(Files.isReadable(f),
+            org.junit.jupiter.api.Assumptions.assumeFalse(
+                    Files.isReadable(f),
                     "running with privileges that read any file (e.g. root): cannot test an unreadable file");
             UserError e = assertThrows(UserError.class, () -> Corpus.open(f, opts(), Progress.NONE));
             assertEquals("cannot read corpus file " + f + ": permission denied", e.getMessage());
@@ -161,8 +179,10 @@ class CorpusTest {
             assertEquals(3, c.unknownDistinct());
             assertEquals(4, c.unknownCount());
             assertEquals("aaaaabbbbccc\uFFFD\uFFFD\uFFFD\uFFFD", decode(c, c.tokens()));
-            assertEquals("freq.txt: 16 chars, vocabulary 4 (incl. unknown symbol: 3 rare characters, 4 occurrences),"
-                    + " train 16 / val 0 / test 0", c.summary());
+            assertEquals(
+                    "freq.txt: 16 chars, vocabulary 4 (incl. unknown symbol: 3 rare characters, 4 occurrences),"
+                            + " train 16 / val 0 / test 0",
+                    c.summary());
         }
         try (Corpus c = Corpus.open(f, opts().withMaxVocab(6), Progress.NONE)) {
             assertEquals(6, c.vocabulary().size());
@@ -217,7 +237,8 @@ class CorpusTest {
                 for (int k = 0; k < 10; k++) assertEquals(c.tokens().get(1991 + k), dst[k]);
                 if (cache != null) {
                     long expectedData = 2L * c.tokens().length();
-                    assertTrue(Files.size(c.cacheFile()) >= expectedData && Files.size(c.cacheFile()) < expectedData + 16384);
+                    assertTrue(Files.size(c.cacheFile()) >= expectedData
+                            && Files.size(c.cacheFile()) < expectedData + 16384);
                 }
             }
         }
@@ -251,8 +272,12 @@ class CorpusTest {
         }
         // a newer modification time alone rebuilds too
         Files.setLastModifiedTime(f, FileTime.fromMillis(t.toMillis() + 5000));
-        try (Corpus c = Corpus.open(f, o, Progress.NONE)) { assertFalse(c.fromCache()); }
-        try (Corpus c = Corpus.open(f, o, Progress.NONE)) { assertTrue(c.fromCache()); }
+        try (Corpus c = Corpus.open(f, o, Progress.NONE)) {
+            assertFalse(c.fromCache());
+        }
+        try (Corpus c = Corpus.open(f, o, Progress.NONE)) {
+            assertTrue(c.fromCache());
+        }
         // a damaged cache file is rebuilt, not an error
         byte[] damaged = Files.readAllBytes(cacheFile);
         Files.write(cacheFile, java.util.Arrays.copyOf(damaged, damaged.length - 3));
@@ -261,7 +286,9 @@ class CorpusTest {
             assertEquals("jello cache world\n", decode(c, c.tokens()));
         }
         Files.write(cacheFile, new byte[] {1, 2, 3});
-        try (Corpus c = Corpus.open(f, o, Progress.NONE)) { assertFalse(c.fromCache()); }
+        try (Corpus c = Corpus.open(f, o, Progress.NONE)) {
+            assertFalse(c.fromCache());
+        }
         try (Stream<Path> s = Files.list(cache.resolve("encoded"))) {
             assertEquals(1, s.count(), "one file per key, no leftovers");
         }
@@ -274,9 +301,12 @@ class CorpusTest {
         List<Path> files = new ArrayList<>();
         CorpusOptions base = opts().withCacheDir(cache);
         for (CorpusOptions o : List.of(base, base.withMaxVocab(2), base.withEncoding(Encoding.BYTES))) {
-            try (Corpus c = Corpus.open(f, o, Progress.NONE)) { files.add(c.cacheFile()); }
+            try (Corpus c = Corpus.open(f, o, Progress.NONE)) {
+                files.add(c.cacheFile());
+            }
         }
-        try (Corpus c = Corpus.open(f, Vocabulary.of(Encoding.UTF8, new int[] {'a', 'b', 'c', 'd'}, false), base, Progress.NONE)) {
+        try (Corpus c = Corpus.open(
+                f, Vocabulary.of(Encoding.UTF8, new int[] {'a', 'b', 'c', 'd'}, false), base, Progress.NONE)) {
             files.add(c.cacheFile());
             assertEquals(4, c.vocabulary().size());
         }
@@ -311,11 +341,17 @@ class CorpusTest {
         long[] last = {0, 0};
         boolean[] finished = {false};
         Progress p = new Progress() {
-            @Override public void update(long done, long total, String detail) {
+            @Override
+            public void update(long done, long total, String detail) {
                 if (!details.contains(detail)) details.add(detail);
-                last[0] = done; last[1] = total;
+                last[0] = done;
+                last[1] = total;
             }
-            @Override public void finish() { finished[0] = true; }
+
+            @Override
+            public void finish() {
+                finished[0] = true;
+            }
         };
         try (Corpus c = Corpus.open(f, opts(), p)) {
             assertEquals(10_000, c.tokens().length());
@@ -352,24 +388,31 @@ class CorpusTest {
         assertEquals(0.05, d.valFrac());
         assertEquals(0.0, d.testFrac());
         assertNull(d.cacheDir());
-        assertEquals("--max-vocab must be 0 (unlimited) or at least 2, not 1",
+        assertEquals(
+                "--max-vocab must be 0 (unlimited) or at least 2, not 1",
                 assertThrows(UserError.class, () -> d.withMaxVocab(1)).getMessage());
         assertThrows(UserError.class, () -> d.withMaxVocab(-3));
         assertThrows(UserError.class, () -> d.withMaxVocab(70000));
-        assertEquals("--val-frac must be in [0, 1), not -0.1", assertThrows(UserError.class, () -> d.withSplits(-0.1, 0)).getMessage());
+        assertEquals(
+                "--val-frac must be in [0, 1), not -0.1",
+                assertThrows(UserError.class, () -> d.withSplits(-0.1, 0)).getMessage());
         assertThrows(UserError.class, () -> d.withSplits(0, Double.NaN));
-        assertEquals("--val-frac 0.5 plus --test-frac 0.5 must be less than 1 so that some data is left for training",
+        assertEquals(
+                "--val-frac 0.5 plus --test-frac 0.5 must be less than 1 so that some data is left for training",
                 assertThrows(UserError.class, () -> d.withSplits(0.5, 0.5)).getMessage());
     }
 
     @Test
     void shakespeareSummaryAndCacheTiming() throws IOException {
         Path f = org.charrnn.testutil.TestData.shakespeare();
-        org.junit.jupiter.api.Assumptions.assumeTrue(f != null, "tiny-shakespeare not available (system property charrnn.shakespeare)");
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                f != null, "tiny-shakespeare not available (system property charrnn.shakespeare)");
         CorpusOptions o = opts().withCacheDir(dir.resolve("cache"));
         String heapText;
         try (Corpus c = Corpus.open(f, opts(), Progress.NONE)) {
-            assertEquals("tinyshakespeare.txt: 1,115,394 chars, vocabulary 65, train 1,059,625 / val 55,769 / test 0", c.summary());
+            assertEquals(
+                    "tinyshakespeare.txt: 1,115,394 chars, vocabulary 65, train 1,059,625 / val 55,769 / test 0",
+                    c.summary());
             heapText = decode(c, c.val());
         }
         try (Corpus c = Corpus.open(f, o, Progress.NONE)) {

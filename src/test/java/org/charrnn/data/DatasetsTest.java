@@ -26,11 +26,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class DatasetsTest {
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
+
     private HttpServer server;
     private final AtomicInteger requests = new AtomicInteger();
 
-    private static final byte[] BODY = "To be, or not to be, that is the question.\n".repeat(50).getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] BODY =
+            "To be, or not to be, that is the question.\n".repeat(50).getBytes(StandardCharsets.US_ASCII);
 
     private static String sha(byte[] b) throws Exception {
         return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
@@ -84,7 +87,9 @@ class DatasetsTest {
         assertEquals(cache.resolve("hamlet.txt"), p);
         assertArrayEquals(BODY, Files.readAllBytes(p));
         assertEquals(BODY.length, progress[0]);
-        try (Stream<Path> s = Files.list(cache)) { assertEquals(1, s.count()); }
+        try (Stream<Path> s = Files.list(cache)) {
+            assertEquals(1, s.count());
+        }
         // second time: served from the cache, no request
         assertEquals(p, Datasets.fetch(named(url), url, cache, Progress.NONE));
         assertEquals(1, requests.get());
@@ -97,9 +102,13 @@ class DatasetsTest {
         URI url = serve(200, other, -1);
         Path cache = dir.resolve("cache");
         UserError e = assertThrows(UserError.class, () -> Datasets.fetch(named(url), url, cache, Progress.NONE));
-        assertTrue(e.getMessage().startsWith("cannot download hamlet from " + url + ": checksum mismatch (SHA-256 " + sha(other)
-                + ", expected " + sha(BODY) + "); download it yourself and pass --data FILE, or place it at "
-                + cache.resolve("hamlet.txt")), e.getMessage());
+        assertTrue(
+                e.getMessage()
+                        .startsWith("cannot download hamlet from " + url + ": checksum mismatch (SHA-256 " + sha(other)
+                                + ", expected " + sha(BODY)
+                                + "); download it yourself and pass --data FILE, or place it at "
+                                + cache.resolve("hamlet.txt")),
+                e.getMessage());
         assertFalse(e.getMessage().contains("\n"));
         assertEquals(2, e.exitCode());
         assertNothingLeft(cache);
@@ -126,8 +135,10 @@ class DatasetsTest {
             Path cache = dir.resolve("cache");
             UserError e = assertThrows(UserError.class, () -> Datasets.fetch(named(url), url, cache, Progress.NONE));
             assertTrue(e.getMessage().startsWith("cannot download hamlet from " + url + ": "), e.getMessage());
-            assertTrue(e.getMessage().contains("broke off after 1,000 of 2,150 bytes")
-                    || e.getMessage().contains("got 1,000 bytes, expected 2,150"), e.getMessage());
+            assertTrue(
+                    e.getMessage().contains("broke off after 1,000 of 2,150 bytes")
+                            || e.getMessage().contains("got 1,000 bytes, expected 2,150"),
+                    e.getMessage());
             assertTrue(e.getMessage().contains("pass --data FILE, or place it at"), e.getMessage());
             assertNothingLeft(cache);
             t.join(5000);
@@ -165,7 +176,10 @@ class DatasetsTest {
         URI url = serve(500, "oops".getBytes(StandardCharsets.US_ASCII), -1);
         Path cache = dir.resolve("cache");
         UserError e = assertThrows(UserError.class, () -> Datasets.fetch(named(url), url, cache, Progress.NONE));
-        assertTrue(e.getMessage().startsWith("cannot download hamlet from " + url + ": the server answered HTTP 500; download it yourself"),
+        assertTrue(
+                e.getMessage()
+                        .startsWith("cannot download hamlet from " + url
+                                + ": the server answered HTTP 500; download it yourself"),
                 e.getMessage());
         assertNothingLeft(cache);
     }
@@ -175,8 +189,12 @@ class DatasetsTest {
         URI url = closedPort();
         Path cache = dir.resolve("cache");
         UserError e = assertThrows(UserError.class, () -> Datasets.fetch(named(url), url, cache, Progress.NONE));
-        assertTrue(e.getMessage().startsWith("cannot download hamlet from " + url + ": cannot connect (offline?"), e.getMessage());
-        assertTrue(e.getMessage().endsWith("pass --data FILE, or place it at " + cache.resolve("hamlet.txt")), e.getMessage());
+        assertTrue(
+                e.getMessage().startsWith("cannot download hamlet from " + url + ": cannot connect (offline?"),
+                e.getMessage());
+        assertTrue(
+                e.getMessage().endsWith("pass --data FILE, or place it at " + cache.resolve("hamlet.txt")),
+                e.getMessage());
         assertFalse(e.getMessage().contains("\n"));
         assertNothingLeft(cache);
     }
@@ -196,7 +214,10 @@ class DatasetsTest {
         Path cache = Files.createDirectories(dir.resolve("cache"));
         Files.write(cache.resolve("hamlet.txt"), "truncated".getBytes(StandardCharsets.US_ASCII));
         UserError e = assertThrows(UserError.class, () -> Datasets.fetch(named(url), url, cache, Progress.NONE));
-        assertTrue(e.getMessage().startsWith(cache.resolve("hamlet.txt") + " does not match the expected size and checksum; cannot download"),
+        assertTrue(
+                e.getMessage()
+                        .startsWith(cache.resolve("hamlet.txt")
+                                + " does not match the expected size and checksum; cannot download"),
                 e.getMessage());
     }
 
@@ -221,9 +242,13 @@ class DatasetsTest {
     @Test
     void shakespeareOffline() throws Exception {
         Path cache = dir.resolve("home");
-        UserError e = assertThrows(UserError.class, () -> Datasets.resolve("shakespeare", cache, Progress.NONE, closedPort()));
-        assertTrue(e.getMessage().contains("download it yourself from " + Datasets.SHAKESPEARE.url()
-                + " and pass --data FILE, or place it at " + cache.resolve("tinyshakespeare.txt")), e.getMessage());
+        UserError e = assertThrows(
+                UserError.class, () -> Datasets.resolve("shakespeare", cache, Progress.NONE, closedPort()));
+        assertTrue(
+                e.getMessage()
+                        .contains("download it yourself from " + Datasets.SHAKESPEARE.url()
+                                + " and pass --data FILE, or place it at " + cache.resolve("tinyshakespeare.txt")),
+                e.getMessage());
     }
 
     private static Path shakespeare() {
@@ -236,10 +261,16 @@ class DatasetsTest {
     void plainPathsAreValidated() throws Exception {
         Path f = Files.write(dir.resolve("mine.txt"), BODY);
         assertEquals(f, Datasets.resolve(f.toString(), dir, Progress.NONE));
-        assertEquals("corpus file not found: " + dir.resolve("nope.txt"),
-                assertThrows(UserError.class, () -> Datasets.resolve(dir.resolve("nope.txt").toString(), dir, Progress.NONE)).getMessage());
-        assertEquals(dir + " is a directory, not a corpus file",
-                assertThrows(UserError.class, () -> Datasets.resolve(dir.toString(), dir, Progress.NONE)).getMessage());
+        assertEquals(
+                "corpus file not found: " + dir.resolve("nope.txt"),
+                assertThrows(
+                                UserError.class,
+                                () -> Datasets.resolve(dir.resolve("nope.txt").toString(), dir, Progress.NONE))
+                        .getMessage());
+        assertEquals(
+                dir + " is a directory, not a corpus file",
+                assertThrows(UserError.class, () -> Datasets.resolve(dir.toString(), dir, Progress.NONE))
+                        .getMessage());
         assertThrows(UserError.class, () -> Datasets.resolve(" ", dir, Progress.NONE));
         UserError e = assertThrows(UserError.class, () -> Datasets.resolve("a\u0000b", dir, Progress.NONE));
         assertTrue(e.getMessage().contains("is not a valid file name"), e.getMessage());
@@ -250,7 +281,8 @@ class DatasetsTest {
         assertSame(Datasets.SHAKESPEARE, Datasets.named("shakespeare"));
         assertSame(Datasets.SHAKESPEARE, Datasets.named("tiny-shakespeare"));
         assertNull(Datasets.named("input.txt"));
-        assertEquals("https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt",
+        assertEquals(
+                "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt",
                 Datasets.SHAKESPEARE.url().toString());
         assertEquals(Path.of("/x/y"), Datasets.defaultCacheDir("/x/y", "/home/u"));
         assertEquals(Path.of("/home/u/.cache/charrnn"), Datasets.defaultCacheDir(null, "/home/u"));

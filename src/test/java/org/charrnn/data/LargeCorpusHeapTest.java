@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
-
 import org.charrnn.testutil.CliRun;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,9 +28,13 @@ import org.junit.jupiter.params.provider.ValueSource;
 class LargeCorpusHeapTest {
     private static final String HEAP = "-Xmx48m";
     private static final long TARGET_BYTES = 160L << 20;
-    private static final String[] PIECES = {"the ", "cat ", "한국어 ", "🌸 ", "naïve ", "\n", "int main(void) { return 0; }\n"};
+    private static final String[] PIECES = {
+        "the ", "cat ", "한국어 ", "🌸 ", "naïve ", "\n", "int main(void) { return 0; }\n"
+    };
 
-    @TempDir static Path dir;
+    @TempDir
+    static Path dir;
+
     private static Path corpus;
     private static long chars, vocab;
 
@@ -55,8 +58,14 @@ class LargeCorpusHeapTest {
     @ParameterizedTest(name = "cache: {0}")
     @ValueSource(booleans = {true, false})
     void encodesACorpusFarLargerThanTheHeap(boolean cache) throws Exception {
-        List<String> args = new ArrayList<>(List.of("corpus", "info", "--quiet", "--data", corpus.toString(),
-                "--cache-dir", dir.resolve("cache").toString()));
+        List<String> args = new ArrayList<>(List.of(
+                "corpus",
+                "info",
+                "--quiet",
+                "--data",
+                corpus.toString(),
+                "--cache-dir",
+                dir.resolve("cache").toString()));
         if (!cache) args.add("--no-cache");
         String first = runCapped(args);
         assertTrue(first.contains(String.format(Locale.ROOT, "%,d chars, vocabulary %d", chars, vocab)), first);

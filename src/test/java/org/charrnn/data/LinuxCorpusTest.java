@@ -24,7 +24,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class LinuxCorpusTest {
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
     /** A tiny kernel-like tree, listed in deliberately unsorted order. */
     static Map<String, String> tree() {
@@ -45,7 +46,9 @@ class LinuxCorpusTest {
     /** The .c/.h contents in sorted path order. */
     static String expected(Map<String, String> tree) {
         StringBuilder sb = new StringBuilder();
-        new TreeMap<>(tree).forEach((k, v) -> { if (k.endsWith(".c") || k.endsWith(".h")) sb.append(v); });
+        new TreeMap<>(tree).forEach((k, v) -> {
+            if (k.endsWith(".c") || k.endsWith(".h")) sb.append(v);
+        });
         return sb.toString();
     }
 
@@ -59,11 +62,13 @@ class LinuxCorpusTest {
     }
 
     /** A tar of {@code entries} (in the given order) under {@code prefix}, optionally compressed. */
-    private Path writeTar(String name, String prefix, List<Map.Entry<String, String>> entries, String compression) throws IOException {
+    private Path writeTar(String name, String prefix, List<Map.Entry<String, String>> entries, String compression)
+            throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (OutputStream c = compression.equals("xz") ? new XZCompressorOutputStream(bytes)
-                : compression.equals("gz") ? new GzipCompressorOutputStream(bytes) : bytes;
-             TarArchiveOutputStream tar = new TarArchiveOutputStream(c)) {
+        try (OutputStream c = compression.equals("xz")
+                        ? new XZCompressorOutputStream(bytes)
+                        : compression.equals("gz") ? new GzipCompressorOutputStream(bytes) : bytes;
+                TarArchiveOutputStream tar = new TarArchiveOutputStream(c)) {
             tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
             if (!prefix.isEmpty()) {
                 tar.putArchiveEntry(new TarArchiveEntry(prefix + "/"));
@@ -77,7 +82,8 @@ class LinuxCorpusTest {
                 tar.write(b);
                 tar.closeArchiveEntry();
             }
-            TarArchiveEntry link = new TarArchiveEntry((prefix.isEmpty() ? "" : prefix + "/") + "include/alias.h", TarArchiveEntry.LF_SYMLINK);
+            TarArchiveEntry link = new TarArchiveEntry(
+                    (prefix.isEmpty() ? "" : prefix + "/") + "include/alias.h", TarArchiveEntry.LF_SYMLINK);
             link.setLinkName("linux/list.h");
             tar.putArchiveEntry(link);
             tar.closeArchiveEntry();
@@ -100,7 +106,10 @@ class LinuxCorpusTest {
         assertEquals(want.codePoints().distinct().count(), s.distinctChars());
         assertEquals(0, s.invalidUtf8Files());
         assertEquals(s.bytes(), (long) progress.get(progress.size() - 1));
-        assertTrue(s.summary().startsWith(out + ": 5 files, " + s.bytes() + " bytes, " + s.distinctChars() + " distinct characters ("),
+        assertTrue(
+                s.summary()
+                        .startsWith(out + ": 5 files, " + s.bytes() + " bytes, " + s.distinctChars()
+                                + " distinct characters ("),
                 s.summary());
         assertNoTempFiles(out.getParent());
     }
@@ -110,7 +119,8 @@ class LinuxCorpusTest {
         List<Map.Entry<String, String>> entries = new ArrayList<>(tree().entrySet());
         String want = expected(tree());
         for (String comp : new String[] {"gz", "xz", "none"}) {
-            Path archive = writeTar("linux-" + comp + ".tar" + (comp.equals("none") ? "" : "." + comp), "linux-6.1", entries, comp);
+            Path archive = writeTar(
+                    "linux-" + comp + ".tar" + (comp.equals("none") ? "" : "." + comp), "linux-6.1", entries, comp);
             Path out = dir.resolve("linux-" + comp + ".txt");
             LinuxCorpus.Stats s = LinuxCorpus.build(archive, out, Progress.NONE);
             assertEquals(want, Files.readString(out, StandardCharsets.UTF_8), comp);
@@ -148,7 +158,9 @@ class LinuxCorpusTest {
         assertEquals(6, s.files());
         assertEquals(1, s.invalidUtf8Files());
         assertEquals(List.of("drivers/old.c"), s.invalidUtf8Examples());
-        assertTrue(s.summary().contains("1 files are not valid UTF-8 (e.g. drivers/old.c): train with --encoding bytes"), s.summary());
+        assertTrue(
+                s.summary().contains("1 files are not valid UTF-8 (e.g. drivers/old.c): train with --encoding bytes"),
+                s.summary());
         assertTrue(s.distinctBytes() > s.distinctChars() - 10);
     }
 
@@ -165,26 +177,37 @@ class LinuxCorpusTest {
         assertError(text + " is not a kernel source tree or a .tar.xz/.tar.gz archive of one", text, out);
 
         ByteArrayOutputStream gz = new ByteArrayOutputStream();
-        try (OutputStream o = new GzipCompressorOutputStream(gz)) { o.write("hello, not a tar".getBytes(StandardCharsets.US_ASCII)); }
+        try (OutputStream o = new GzipCompressorOutputStream(gz)) {
+            o.write("hello, not a tar".getBytes(StandardCharsets.US_ASCII));
+        }
         Path gzFile = Files.write(dir.resolve("notatar.tar.gz"), gz.toByteArray());
         assertError(gzFile + " is not a kernel source tree or a .tar.xz/.tar.gz archive of one", gzFile, out);
 
         Path plainDir = writeTree(dir.resolve("proj"), Map.of("main.c", "int main;\n"));
-        assertError(plainDir + " does not look like a Linux kernel source tree (no Kconfig, Kbuild or MAINTAINERS at its top level)",
-                plainDir, out);
+        assertError(
+                plainDir
+                        + " does not look like a Linux kernel source tree (no Kconfig, Kbuild or MAINTAINERS at its top level)",
+                plainDir,
+                out);
 
         Path noC = writeTree(dir.resolve("noc"), Map.of("Kconfig", "x\n", "README", "y\n"));
         assertError(noC + " has no .c or .h files: not a Linux kernel source tree", noC, out);
 
         Path nonKernelTar = writeTar("proj.tar.gz", "proj", List.of(Map.entry("main.c", "int main;\n")), "gz");
-        assertError(nonKernelTar + " does not look like an archive of a Linux kernel source tree (no Kconfig, Kbuild or MAINTAINERS at its top level)",
-                nonKernelTar, out);
+        assertError(
+                nonKernelTar
+                        + " does not look like an archive of a Linux kernel source tree (no Kconfig, Kbuild or MAINTAINERS at its top level)",
+                nonKernelTar,
+                out);
 
         Path full = writeTar("full.tar.xz", "linux", new ArrayList<>(tree().entrySet()), "xz");
         byte[] b = Files.readAllBytes(full);
         Path truncated = Files.write(dir.resolve("truncated.tar.xz"), java.util.Arrays.copyOf(b, b.length * 2 / 3));
         UserError e = assertThrows(UserError.class, () -> LinuxCorpus.build(truncated, out, Progress.NONE));
-        assertTrue(e.getMessage().startsWith("cannot read " + truncated + ": ") && e.getMessage().endsWith("(damaged or truncated archive?)"), e.getMessage());
+        assertTrue(
+                e.getMessage().startsWith("cannot read " + truncated + ": ")
+                        && e.getMessage().endsWith("(damaged or truncated archive?)"),
+                e.getMessage());
         assertFalse(e.getMessage().contains("\n"));
         assertFalse(Files.exists(out));
 
@@ -210,7 +233,8 @@ class LinuxCorpusTest {
         if (!Files.isDirectory(d)) return;
         try (Stream<Path> s = Files.list(d)) {
             List<Path> left = s.filter(p -> p.getFileName().toString().startsWith(".")
-                    || p.getFileName().toString().endsWith(".staging")).toList();
+                            || p.getFileName().toString().endsWith(".staging"))
+                    .toList();
             assertEquals(List.of(), left);
         }
     }

@@ -14,7 +14,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The chunked heap and multi-mapping storage, with tiny chunks so that chunk boundaries are exercised. */
 class TokenStorageTest {
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
     private static int[] random(int n, int v, long seed) {
         Random r = new Random(seed);
@@ -94,7 +95,8 @@ class TokenStorageTest {
             assertNull(c.cacheFile());
             assertEquals("memory-mapped temporary file", c.storage());
             StringBuilder sb = new StringBuilder();
-            for (long i = 0; i < c.tokens().length(); i++) sb.append(new String(c.vocabulary().bytes(c.tokens().get(i)), StandardCharsets.UTF_8));
+            for (long i = 0; i < c.tokens().length(); i++)
+                sb.append(new String(c.vocabulary().bytes(c.tokens().get(i)), StandardCharsets.UTF_8));
             assertEquals(text, sb.toString());
             assertEquals(before, countScratch(tmp), "scratch file is deleted once mapped");
         } finally {
@@ -104,7 +106,8 @@ class TokenStorageTest {
 
     private static long countScratch(Path tmp) throws IOException {
         try (Stream<Path> s = Files.list(tmp)) {
-            return s.filter(p -> p.getFileName().toString().startsWith("charrnn-corpus-")).count();
+            return s.filter(p -> p.getFileName().toString().startsWith("charrnn-corpus-"))
+                    .count();
         }
     }
 

@@ -40,15 +40,15 @@ class Utf8DecoderTest {
 
     @Test
     void rejectsIllFormedSequencesWithOffset() {
-        assertEquals(2, bad('a', 'b', 0xFF).offset);                  // invalid lead byte
-        assertEquals(1, bad('a', 0x80).offset);                       // stray continuation
-        assertEquals(1, bad('a', 0xC0, 0x80).offset);                 // overlong 2-byte
-        assertEquals(0, bad(0xE0, 0x80, 0x80).offset);                // overlong 3-byte
-        assertEquals(0, bad(0xED, 0xA0, 0x80).offset);                // surrogate
-        assertEquals(0, bad(0xF0, 0x80, 0x80, 0x80).offset);          // overlong 4-byte
-        assertEquals(0, bad(0xF4, 0x90, 0x80, 0x80).offset);          // above U+10FFFF
-        assertEquals(3, bad('x', 'y', 'z', 0xE2, 'A').offset);        // continuation missing
-        Utf8Decoder.Malformed m = bad('x', 0xE2, 0x82);               // cut short at end
+        assertEquals(2, bad('a', 'b', 0xFF).offset); // invalid lead byte
+        assertEquals(1, bad('a', 0x80).offset); // stray continuation
+        assertEquals(1, bad('a', 0xC0, 0x80).offset); // overlong 2-byte
+        assertEquals(0, bad(0xE0, 0x80, 0x80).offset); // overlong 3-byte
+        assertEquals(0, bad(0xED, 0xA0, 0x80).offset); // surrogate
+        assertEquals(0, bad(0xF0, 0x80, 0x80, 0x80).offset); // overlong 4-byte
+        assertEquals(0, bad(0xF4, 0x90, 0x80, 0x80).offset); // above U+10FFFF
+        assertEquals(3, bad('x', 'y', 'z', 0xE2, 'A').offset); // continuation missing
+        Utf8Decoder.Malformed m = bad('x', 0xE2, 0x82); // cut short at end
         assertEquals(1, m.offset);
         assertEquals("E2 82", m.bytesHex);
         assertTrue(m.getMessage().contains("incomplete"), m.getMessage());

@@ -8,7 +8,9 @@ import org.junit.jupiter.api.Test;
 
 class VocabularyTest {
 
-    private static int[] cps(String s) { return s.codePoints().sorted().distinct().toArray(); }
+    private static int[] cps(String s) {
+        return s.codePoints().sorted().distinct().toArray();
+    }
 
     @Test
     void utf8SymbolsIncludingSupplementaryPlane() {
@@ -51,7 +53,8 @@ class VocabularyTest {
         UserError e = assertThrows(UserError.class, () -> v.encodePrime("a Ωé Ω"));
         assertEquals("prime text has characters not in the vocabulary: 'Ω' (U+03A9), 'é' (U+00E9)", e.getMessage());
         UserError e2 = assertThrows(UserError.class, () -> v.encodePrime("a\n😀"));
-        assertEquals("prime text has characters not in the vocabulary: '\\n' (U+000A), '😀' (U+1F600)", e2.getMessage());
+        assertEquals(
+                "prime text has characters not in the vocabulary: '\\n' (U+000A), '😀' (U+1F600)", e2.getMessage());
     }
 
     @Test
@@ -90,7 +93,9 @@ class VocabularyTest {
     void jsonRoundTripAndStableFormat() {
         Vocabulary v = Vocabulary.of(Encoding.UTF8, new int[] {10, 65, 0x1F600}, true);
         String json = v.toJson();
-        assertEquals("{\"format\":\"charrnn-vocabulary\",\"version\":1,\"encoding\":\"utf8\",\"symbols\":[10,65,128512],\"unknown\":true}", json);
+        assertEquals(
+                "{\"format\":\"charrnn-vocabulary\",\"version\":1,\"encoding\":\"utf8\",\"symbols\":[10,65,128512],\"unknown\":true}",
+                json);
         Vocabulary back = Vocabulary.fromJson(json);
         assertEquals(v, back);
         assertEquals(v.hashCode(), back.hashCode());
@@ -102,12 +107,17 @@ class VocabularyTest {
 
     @Test
     void malformedJsonIsUserError() {
-        for (String bad : new String[] {"", "[]", "{}", "{\"format\":\"x\"}",
-                "{\"format\":\"charrnn-vocabulary\",\"version\":2,\"encoding\":\"utf8\",\"symbols\":[],\"unknown\":true}",
-                "{\"format\":\"charrnn-vocabulary\",\"version\":1,\"encoding\":\"utf8\",\"symbols\":[66,65],\"unknown\":false}",
-                "{\"format\":\"charrnn-vocabulary\",\"version\":1,\"encoding\":\"bytes\",\"symbols\":[300],\"unknown\":false}",
-                "{\"format\":\"charrnn-vocabulary\",\"version\":1,\"encoding\":\"latin1\",\"symbols\":[65],\"unknown\":false}",
-                "not json {"}) {
+        for (String bad : new String[] {
+            "",
+            "[]",
+            "{}",
+            "{\"format\":\"x\"}",
+            "{\"format\":\"charrnn-vocabulary\",\"version\":2,\"encoding\":\"utf8\",\"symbols\":[],\"unknown\":true}",
+            "{\"format\":\"charrnn-vocabulary\",\"version\":1,\"encoding\":\"utf8\",\"symbols\":[66,65],\"unknown\":false}",
+            "{\"format\":\"charrnn-vocabulary\",\"version\":1,\"encoding\":\"bytes\",\"symbols\":[300],\"unknown\":false}",
+            "{\"format\":\"charrnn-vocabulary\",\"version\":1,\"encoding\":\"latin1\",\"symbols\":[65],\"unknown\":false}",
+            "not json {"
+        }) {
             UserError e = assertThrows(UserError.class, () -> Vocabulary.fromJson(bad), bad);
             assertTrue(e.getMessage().startsWith("malformed vocabulary"), e.getMessage());
         }

@@ -14,7 +14,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-
 import org.charrnn.data.Vocabulary;
 import org.charrnn.model.CellType;
 import org.charrnn.model.Init;
@@ -27,7 +26,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class CheckpointTest {
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
+
     private ModelConfig cfg;
     private Vocabulary vocab;
     private double[] params;
@@ -55,12 +56,26 @@ class CheckpointTest {
     @Test
     void tensorsAreNamedAndShapedAsPyTorchStateDict() {
         Safetensors.Contents c = Safetensors.read(file);
-        assertEquals(List.of("embedding.weight", "rnn.weight_ih_l0", "rnn.weight_hh_l0", "rnn.bias_ih_l0", "rnn.bias_hh_l0",
-                "rnn.weight_ih_l1", "rnn.weight_hh_l1", "rnn.bias_ih_l1", "rnn.bias_hh_l1", "decoder.weight", "decoder.bias"),
+        assertEquals(
+                List.of(
+                        "embedding.weight",
+                        "rnn.weight_ih_l0",
+                        "rnn.weight_hh_l0",
+                        "rnn.bias_ih_l0",
+                        "rnn.bias_hh_l0",
+                        "rnn.weight_ih_l1",
+                        "rnn.weight_hh_l1",
+                        "rnn.bias_ih_l1",
+                        "rnn.bias_hh_l1",
+                        "decoder.weight",
+                        "decoder.bias"),
                 List.copyOf(c.tensors().keySet()));
-        assertArrayEquals(new long[] {21, 5}, c.tensors().get("rnn.weight_ih_l0").shape());
-        assertArrayEquals(new long[] {21, 7}, c.tensors().get("rnn.weight_ih_l1").shape());
-        assertArrayEquals(new long[] {vocab.size(), 7}, c.tensors().get("decoder.weight").shape());
+        assertArrayEquals(
+                new long[] {21, 5}, c.tensors().get("rnn.weight_ih_l0").shape());
+        assertArrayEquals(
+                new long[] {21, 7}, c.tensors().get("rnn.weight_ih_l1").shape());
+        assertArrayEquals(
+                new long[] {vocab.size(), 7}, c.tensors().get("decoder.weight").shape());
         assertEquals("1", c.metadata().get("format_version"));
     }
 
@@ -68,8 +83,11 @@ class CheckpointTest {
     void stateRoundTripIsBitExact() throws Exception {
         SplittableRandom r = new SplittableRandom(1);
         double[] carried = r.doubles(2 * 3 * 7).toArray();
-        double[][] opt = {r.doubles(params.length).toArray(), r.doubles(params.length).toArray()};
-        Checkpoint.saveState(file, new Checkpoint.TrainingState(1200, 1190, 0.5, true, params, "adam", opt, 3, carried, 1.25));
+        double[][] opt = {
+            r.doubles(params.length).toArray(), r.doubles(params.length).toArray()
+        };
+        Checkpoint.saveState(
+                file, new Checkpoint.TrainingState(1200, 1190, 0.5, true, params, "adam", opt, 3, carried, 1.25));
         Checkpoint.TrainingState s = Checkpoint.loadState(file);
         assertArrayEquals(params, s.params(), 0.0);
         assertArrayEquals(carried, s.carriedState(), 0.0);
@@ -95,7 +113,8 @@ class CheckpointTest {
         new SplittableRandom(3).nextBytes(junk);
         Files.write(file, junk);
         assertThrows(UserError.class, () -> Checkpoint.loadModel(file));
-        ByteBuffer b = ByteBuffer.allocate(8 + 10).order(ByteOrder.LITTLE_ENDIAN).putLong(10);
+        ByteBuffer b =
+                ByteBuffer.allocate(8 + 10).order(ByteOrder.LITTLE_ENDIAN).putLong(10);
         b.put("{not json!".getBytes(StandardCharsets.US_ASCII));
         Files.write(file, b.array());
         UserError e = assertThrows(UserError.class, () -> Checkpoint.loadModel(file));
@@ -105,7 +124,13 @@ class CheckpointTest {
     @Test
     void wrongShapesAreRejected() throws Exception {
         ModelConfig other = new ModelConfig(CellType.GRU, vocab.size(), 5, 8, 2, 0.1);
-        Checkpoint.saveModel(file, other, vocab, Init.initialize(new ParamLayout(other), 1), new Checkpoint.Info(1, 0, Double.NaN), "{}");
+        Checkpoint.saveModel(
+                file,
+                other,
+                vocab,
+                Init.initialize(new ParamLayout(other), 1),
+                new Checkpoint.Info(1, 0, Double.NaN),
+                "{}");
         // now swap in the original config in the metadata: shapes no longer match
         Safetensors.Contents c = Safetensors.read(file);
         Map<String, String> meta = new java.util.LinkedHashMap<>(c.metadata());
@@ -130,15 +155,18 @@ class CheckpointTest {
         double[] bad = params.clone();
         bad[3] = Double.NaN;
         Path other = Checkpoint.modelPath(dir, 5);
-        assertThrows(IllegalStateException.class,
+        assertThrows(
+                IllegalStateException.class,
                 () -> Checkpoint.saveModel(other, cfg, vocab, bad, new Checkpoint.Info(5, 0, Double.NaN), "{}"));
         assertTrue(Files.notExists(other));
     }
 
     @Test
     void directoryResolvesToBestCheckpoint() throws Exception {
-        Checkpoint.saveModel(Checkpoint.modelPath(dir, 1300), cfg, vocab, params, new Checkpoint.Info(1300, 4, 1.5), "{}");
-        Checkpoint.saveModel(Checkpoint.modelPath(dir, 1400), cfg, vocab, params, new Checkpoint.Info(1400, 5, Double.NaN), "{}");
+        Checkpoint.saveModel(
+                Checkpoint.modelPath(dir, 1300), cfg, vocab, params, new Checkpoint.Info(1300, 4, 1.5), "{}");
+        Checkpoint.saveModel(
+                Checkpoint.modelPath(dir, 1400), cfg, vocab, params, new Checkpoint.Info(1400, 5, Double.NaN), "{}");
         assertEquals(file, Checkpoint.resolveModel(dir));
         assertThrows(UserError.class, () -> Checkpoint.resolveResume(dir)); // no state files
     }

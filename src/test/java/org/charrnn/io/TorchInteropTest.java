@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -12,10 +14,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
-
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
-
 import org.charrnn.LanguageModel;
 import org.charrnn.backend.BackendOptions;
 import org.charrnn.data.Corpus;
@@ -47,11 +45,12 @@ import org.junit.jupiter.params.provider.MethodSource;
 class TorchInteropTest {
     /** PyTorch evaluates in float32, the reference in double: agreement within a float32 forward's error. */
     private static final double ATOL = 1e-5, RTOL = 1e-5;
+
     private static final int B = 5, T = 16;
     private static final String KOREAN = "동해 물과 백두산이 마르고 닳도록 하느님이 보우하사 우리나라 만세 🌸🌿\n";
 
     private static String python;
-    private static String unavailable;   // why the check cannot run here, or null
+    private static String unavailable; // why the check cannot run here, or null
 
     @BeforeAll
     static void findTorch() throws Exception {
@@ -64,7 +63,8 @@ class TorchInteropTest {
         }
         Result probe = runPython(List.of(python, "-c", "import torch, safetensors"), 120);
         if (probe == null || probe.code != 0)
-            unavailable = python + " cannot import torch and safetensors (set CHARRNN_PYTHON): PyTorch interop not checked";
+            unavailable =
+                    python + " cannot import torch and safetensors (set CHARRNN_PYTHON): PyTorch interop not checked";
     }
 
     static List<Arguments> cases() {
@@ -73,50 +73,81 @@ class TorchInteropTest {
                 Arguments.of(CellType.LSTM, text, Encoding.UTF8, 0),
                 Arguments.of(CellType.GRU, text, Encoding.UTF8, 0),
                 Arguments.of(CellType.RNN, text, Encoding.UTF8, 0),
-                Arguments.of(CellType.LSTM, KOREAN.repeat(40), Encoding.UTF8, 0),   // supplementary-plane code points
-                Arguments.of(CellType.GRU, KOREAN.repeat(40), Encoding.BYTES, 12),   // raw bytes, rare ones -> unknown
-                Arguments.of(CellType.MUT1, text, Encoding.UTF8, 0),                 // the Mut module of the script
+                Arguments.of(CellType.LSTM, KOREAN.repeat(40), Encoding.UTF8, 0), // supplementary-plane code points
+                Arguments.of(CellType.GRU, KOREAN.repeat(40), Encoding.BYTES, 12), // raw bytes, rare ones -> unknown
+                Arguments.of(CellType.MUT1, text, Encoding.UTF8, 0), // the Mut module of the script
                 Arguments.of(CellType.MUT2, text, Encoding.UTF8, 0),
                 Arguments.of(CellType.MUT3, text, Encoding.UTF8, 0));
     }
 
     @ParameterizedTest(name = "{0} {2} max-vocab {3}")
     @MethodSource("cases")
-    void pytorchLoadsTheCheckpointAndComputesTheSameLoss(CellType cell, String text, Encoding encoding, int maxVocab,
-                                                         @TempDir Path dir) throws Exception {
+    void pytorchLoadsTheCheckpointAndComputesTheSameLoss(
+            CellType cell, String text, Encoding encoding, int maxVocab, @TempDir Path dir) throws Exception {
         assumeTrue(unavailable == null, unavailable);
         Path corpusFile = Files.writeString(dir.resolve("corpus.txt"), text, StandardCharsets.UTF_8);
         CorpusOptions co = new CorpusOptions(encoding, maxVocab, 0.1, 0.0, null);
         Path run = dir.resolve("run");
-        TrainConfig cfg = TrainConfig.defaults().withModel(new ModelSpec(cell, 2, 12, cell.feedsInputDirectly() ? 12 : 7, 0.2)).withBatching(new TrainConfig.Batching(4, 12))
-                .withLimits(new TrainConfig.Limits(50, 25)).withValidation(new TrainConfig.Validation(1000, 0)).withCheckpointing(new TrainConfig.Checkpointing(run, 1000, 3)).withReporting(new TrainConfig.Reporting(100, 0, 0.8)).withSeed(5);
+        TrainConfig cfg = TrainConfig.defaults()
+                .withModel(new ModelSpec(cell, 2, 12, cell.feedsInputDirectly() ? 12 : 7, 0.2))
+                .withBatching(new TrainConfig.Batching(4, 12))
+                .withLimits(new TrainConfig.Limits(50, 25))
+                .withValidation(new TrainConfig.Validation(1000, 0))
+                .withCheckpointing(new TrainConfig.Checkpointing(run, 1000, 3))
+                .withReporting(new TrainConfig.Reporting(100, 0, 0.8))
+                .withSeed(5);
         try (Corpus c = Corpus.open(corpusFile, co, Progress.NONE);
-             Trainer t = new Trainer(cfg, new Trainer.Data(c.vocabulary(), c.train(), c.val(), c.summary()),
-                     Trainer.Options.defaults().withBackend("reference", BackendOptions.defaults())
-                             .withOutput(true, line -> {}, sample -> {}))) {
+                Trainer t = new Trainer(
+                        cfg,
+                        new Trainer.Data(c.vocabulary(), c.train(), c.val(), c.summary()),
+                        Trainer.Options.defaults()
+                                .withBackend("reference", BackendOptions.defaults())
+                                .withOutput(true, line -> {}, sample -> {}))) {
             t.run();
         }
         Path ckpt = Checkpoint.modelPath(run, 25);
 
         double ours;
         try (LanguageModel lm = LanguageModel.load(ckpt, "reference", BackendOptions.defaults(), line -> {});
-             Corpus c = Corpus.open(corpusFile, lm.vocabulary(), co, Progress.NONE)) {
+                Corpus c = Corpus.open(corpusFile, lm.vocabulary(), co, Progress.NONE)) {
             ours = lm.evaluate(c.tokens(), B, T).natsPerChar();
         }
 
-        Result r = runPython(List.of(python, System.getProperty("charrnn.torchcheck"), ckpt.toString(), corpusFile.toString(),
-                "--batch", Integer.toString(B), "--seq", Integer.toString(T),
-                "--expect", String.format(Locale.ROOT, "%.12f", ours)), 300);
+        Result r = runPython(
+                List.of(
+                        python,
+                        System.getProperty("charrnn.torchcheck"),
+                        ckpt.toString(),
+                        corpusFile.toString(),
+                        "--batch",
+                        Integer.toString(B),
+                        "--seq",
+                        Integer.toString(T),
+                        "--expect",
+                        String.format(Locale.ROOT, "%.12f", ours)),
+                300);
         assertTrue(r != null, "torch_load_check.py did not finish");
         assertEquals(0, r.code, r.output);
-        String json = r.output.lines().filter(l -> l.startsWith("{")).reduce((a, b) -> b).orElseThrow();
+        String json = r.output
+                .lines()
+                .filter(l -> l.startsWith("{"))
+                .reduce((a, b) -> b)
+                .orElseThrow();
         JsonObject o = JsonParser.parseString(json).getAsJsonObject();
         double theirs = o.get("nats_per_char").getAsDouble();
         double err = Math.abs(theirs - ours);
-        assertTrue(err <= ATOL + RTOL * Math.abs(ours), String.format(Locale.ROOT,
-                "PyTorch %.8f vs reference %.8f nats/char: error %.3g", theirs, ours, err));
+        assertTrue(
+                err <= ATOL + RTOL * Math.abs(ours),
+                String.format(Locale.ROOT, "PyTorch %.8f vs reference %.8f nats/char: error %.3g", theirs, ours, err));
         assertTrue(ours > 0 && Double.isFinite(ours));
-        System.out.printf(Locale.ROOT, "PyTorch interop %s %s: %.8f vs %.8f nats/char, error %.2e%n", cell.id(), encoding, theirs, ours, err);
+        System.out.printf(
+                Locale.ROOT,
+                "PyTorch interop %s %s: %.8f vs %.8f nats/char, error %.2e%n",
+                cell.id(),
+                encoding,
+                theirs,
+                ours,
+                err);
     }
 
     private record Result(int code, String output) {}
@@ -127,9 +158,12 @@ class TorchInteropTest {
         try {
             Process p;
             try {
-                p = new ProcessBuilder(new ArrayList<>(command)).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+                p = new ProcessBuilder(new ArrayList<>(command))
+                        .redirectErrorStream(true)
+                        .redirectOutput(log.toFile())
+                        .start();
             } catch (IOException e) {
-                return null;   // no such interpreter
+                return null; // no such interpreter
             }
             if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
                 p.destroyForcibly();

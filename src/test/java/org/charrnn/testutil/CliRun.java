@@ -14,7 +14,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-
 import org.charrnn.cli.Main;
 
 /** Runs the CLI in-process (or in a child JVM) with stdout and stderr captured. */
@@ -43,7 +42,8 @@ public record CliRun(int code, String out, String err) {
     }
 
     /** As {@link #inChildJvm(List, int, String...)}, with {@code env} added to this JVM's environment. */
-    public static CliRun inChildJvm(Map<String, String> env, List<String> jvmOptions, int timeoutSeconds, String... args)
+    public static CliRun inChildJvm(
+            Map<String, String> env, List<String> jvmOptions, int timeoutSeconds, String... args)
             throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -52,12 +52,15 @@ public record CliRun(int code, String out, String err) {
         cmd.addAll(List.of(args));
         Path out = Files.createTempFile("charrnn-cli", ".out"), err = Files.createTempFile("charrnn-cli", ".err");
         try {
-            ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile());
+            ProcessBuilder pb =
+                    new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile());
             pb.environment().putAll(env);
             Process p = pb.start();
             boolean done = p.waitFor(timeoutSeconds, TimeUnit.SECONDS);
             if (!done) p.destroyForcibly().waitFor();
-            CliRun r = new CliRun(done ? p.exitValue() : -1, Files.readString(out, StandardCharsets.UTF_8),
+            CliRun r = new CliRun(
+                    done ? p.exitValue() : -1,
+                    Files.readString(out, StandardCharsets.UTF_8),
                     Files.readString(err, StandardCharsets.UTF_8));
             assertTrue(done, "timed out after " + timeoutSeconds + " s: " + r.err());
             return r;

@@ -2,7 +2,6 @@ package org.charrnn.testutil;
 
 import java.nio.file.Path;
 import java.util.Arrays;
-
 import org.charrnn.data.Encoding;
 import org.charrnn.data.TokenSequence;
 import org.charrnn.data.Vocabulary;
@@ -14,7 +13,8 @@ public final class TestData {
 
     /** The vocabulary of {@code text}'s code points. */
     public static Vocabulary vocabulary(String text) {
-        return Vocabulary.of(Encoding.UTF8, text.codePoints().distinct().sorted().toArray(), false);
+        return Vocabulary.of(
+                Encoding.UTF8, text.codePoints().distinct().sorted().toArray(), false);
     }
 
     /** {@code text} encoded with {@code vocab}. */
@@ -27,8 +27,11 @@ public final class TestData {
         Vocabulary v = vocabulary(text);
         int[] all = text.codePoints().map(v::indexOf).toArray();
         int nVal = (int) Math.floor(all.length * valFrac);
-        return new Trainer.Data(v, TokenSequence.of(Arrays.copyOfRange(all, 0, all.length - nVal)),
-                TokenSequence.of(Arrays.copyOfRange(all, all.length - nVal, all.length)), "test text");
+        return new Trainer.Data(
+                v,
+                TokenSequence.of(Arrays.copyOfRange(all, 0, all.length - nVal)),
+                TokenSequence.of(Arrays.copyOfRange(all, all.length - nVal, all.length)),
+                "test text");
     }
 
     /** A deterministic pseudo-text of {@code n} characters over a small alphabet, with some structure. */

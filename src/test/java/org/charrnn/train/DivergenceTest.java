@@ -4,19 +4,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
-
 import org.charrnn.backend.Backend;
 import org.charrnn.backend.BackendOptions;
-import org.charrnn.backend.OptimizerKind;
 import org.charrnn.backend.ClipMode;
+import org.charrnn.backend.OptimizerKind;
 import org.charrnn.backend.ReferenceBackend;
 import org.charrnn.io.Checkpoint;
 import org.charrnn.model.CellType;
@@ -42,12 +40,14 @@ class DivergenceTest {
             this.failAt = failAt;
         }
 
-        @Override public void clip(ClipMode mode, double max) {
+        @Override
+        public void clip(ClipMode mode, double max) {
             step++;
             super.clip(mode, max);
         }
 
-        @Override public void step(double lr, long t) {
+        @Override
+        public void step(double lr, long t) {
             if (failAt.contains(step)) {
                 paramsBeforeFailure.add(getParameters());
                 return; // a backend skips the update when the norm is not finite
@@ -55,34 +55,52 @@ class DivergenceTest {
             super.step(lr, t);
         }
 
-        @Override public double gradNorm() { return failAt.contains(step) ? Double.NaN : super.gradNorm(); }
+        @Override
+        public double gradNorm() {
+            return failAt.contains(step) ? Double.NaN : super.gradNorm();
+        }
 
-        @Override public double loss() {
-            if (failAt.contains(step) && paramsAfterFailure.size() < paramsBeforeFailure.size()) paramsAfterFailure.add(getParameters());
+        @Override
+        public double loss() {
+            if (failAt.contains(step) && paramsAfterFailure.size() < paramsBeforeFailure.size())
+                paramsAfterFailure.add(getParameters());
             return super.loss();
         }
     }
 
     private static TrainConfig config(Path dir) {
-        return TrainConfig.defaults().withModel(new ModelSpec(CellType.LSTM, 1, 16, 8, 0.0)).withBatching(new TrainConfig.Batching(4, 10))
-                .withSchedule(new TrainConfig.Schedule(OptimizerKind.ADAM.defaultLr(), LrSchedule.CONSTANT, 1, 1)).withValidation(new TrainConfig.Validation(5, 0)).withCheckpointing(new TrainConfig.Checkpointing(dir, 5, 10)).withReporting(new TrainConfig.Reporting(1, 10, 0.8)).withLimits(new TrainConfig.Limits(50, 20));
+        return TrainConfig.defaults()
+                .withModel(new ModelSpec(CellType.LSTM, 1, 16, 8, 0.0))
+                .withBatching(new TrainConfig.Batching(4, 10))
+                .withSchedule(new TrainConfig.Schedule(OptimizerKind.ADAM.defaultLr(), LrSchedule.CONSTANT, 1, 1))
+                .withValidation(new TrainConfig.Validation(5, 0))
+                .withCheckpointing(new TrainConfig.Checkpointing(dir, 5, 10))
+                .withReporting(new TrainConfig.Reporting(1, 10, 0.8))
+                .withLimits(new TrainConfig.Limits(50, 20));
     }
 
     @Test
     void oneFailureSkipsTheUpdateAndHalvesTheLearningRate(@TempDir Path dir) throws Exception {
         List<String> log = new ArrayList<>();
         FaultyBackend[] holder = new FaultyBackend[1];
-        Trainer.Options o = Trainer.Options.defaults().withOutput(true, log::add, null)
-                .withFactory((m, bo) -> holder[0] = new FaultyBackend(new ReferenceBackend(m, bo.withThreads(1)), Set.of(7)));
+        Trainer.Options o = Trainer.Options.defaults()
+                .withOutput(true, log::add, null)
+                .withFactory((m, bo) ->
+                        holder[0] = new FaultyBackend(new ReferenceBackend(m, bo.withThreads(1)), Set.of(7)));
         try (Trainer t = new Trainer(config(dir), TestData.split(TestData.pseudoText(4000, 1), 0.1), o)) {
             assertEquals(20, t.run().iterations());
         }
-        assertTrue(log.stream().anyMatch(l -> l.contains("iteration 7") && l.contains("learning rate halved")), log.toString());
+        assertTrue(
+                log.stream().anyMatch(l -> l.contains("iteration 7") && l.contains("learning rate halved")),
+                log.toString());
         assertEquals(1, holder[0].paramsBeforeFailure.size());
-        assertTrue(java.util.Arrays.equals(holder[0].paramsBeforeFailure.get(0), holder[0].paramsAfterFailure.get(0)),
+        assertTrue(
+                java.util.Arrays.equals(holder[0].paramsBeforeFailure.get(0), holder[0].paramsAfterFailure.get(0)),
                 "parameters untouched by the failed step");
         List<JsonObject> rows = Files.readAllLines(dir.resolve("metrics.jsonl")).stream()
-                .map(l -> JsonParser.parseString(l).getAsJsonObject()).filter(r -> r.get("type").getAsString().equals("iter")).toList();
+                .map(l -> JsonParser.parseString(l).getAsJsonObject())
+                .filter(r -> r.get("type").getAsString().equals("iter"))
+                .toList();
         assertEquals(2e-3, rows.get(5).get("lr").getAsDouble(), 1e-15);
         assertEquals(1e-3, rows.get(7).get("lr").getAsDouble(), 1e-15);
         assertEquals(1e-3, rows.get(19).get("lr").getAsDouble(), 1e-15);
@@ -104,7 +122,8 @@ class DivergenceTest {
     void realNanGradientsLeaveParametersUntouched() {
         // every backend must skip the update when the norm is not finite: check the reference itself
         var cfg = new org.charrnn.model.ModelConfig(CellType.RNN, 5, 3, 4, 1, 0.0);
-        try (ReferenceBackend be = new ReferenceBackend(cfg, BackendOptions.defaults().withThreads(1))) {
+        try (ReferenceBackend be =
+                new ReferenceBackend(cfg, BackendOptions.defaults().withThreads(1))) {
             double[] p = org.charrnn.model.Init.initialize(be.layout(), 1);
             p[0] = Double.NaN; // a NaN embedding entry poisons the forward and the gradients
             be.setParameters(p);

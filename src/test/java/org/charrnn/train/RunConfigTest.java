@@ -4,12 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
-
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.charrnn.backend.BackendOptions;
 import org.charrnn.backend.ClipMode;
 import org.charrnn.backend.OptimizerConfig;
@@ -27,9 +25,11 @@ class RunConfigTest {
     /** Every field away from its default, so a field that is not written or not read back shows. */
     private static TrainConfig unusual(Path out) {
         OptimizerConfig opt = new OptimizerConfig(OptimizerKind.RMSPROP, 0.85, 0.995, 3e-7, 0.9, 0.7, 1e-4);
-        return new TrainConfig(new ModelSpec(CellType.GRU, 3, 96, 40, 0.125),
+        return new TrainConfig(
+                new ModelSpec(CellType.GRU, 3, 96, 40, 0.125),
                 new TrainConfig.Data("/data/corpus with spaces.txt", Encoding.BYTES, 77, 0.1, 0.02),
-                new TrainConfig.Batching(17, 33), opt,
+                new TrainConfig.Batching(17, 33),
+                opt,
                 new TrainConfig.Schedule(1.5e-3, LrSchedule.COSINE, 0.9, 3),
                 new TrainConfig.Clipping(2.5, ClipMode.VALUE),
                 new TrainConfig.Limits(7, 12345678901L),
@@ -41,7 +41,11 @@ class RunConfigTest {
 
     @Test
     void roundTripsExactlyWithIntegersAsIntegers(@TempDir Path dir) {
-        RunConfig run = new RunConfig(unusual(dir.resolve("run")), 65, "tiny corpus (1,000 characters)", "opencl",
+        RunConfig run = new RunConfig(
+                unusual(dir.resolve("run")),
+                65,
+                "tiny corpus (1,000 characters)",
+                "opencl",
                 "pthread-haswell (Portable Computing Language)");
         String json = run.toJson();
         assertEquals(run, RunConfig.fromJson(json));
@@ -50,10 +54,15 @@ class RunConfigTest {
         assertEquals("3", training.getAsJsonObject("model").get("layers").toString(), json);
         assertEquals("\"gru\"", training.getAsJsonObject("model").get("cell").toString());
         assertEquals("33", training.getAsJsonObject("batching").get("seq_len").toString());
-        assertEquals("12345678901", training.getAsJsonObject("limits").get("max_iters").toString());
+        assertEquals(
+                "12345678901",
+                training.getAsJsonObject("limits").get("max_iters").toString());
         assertEquals("-9007199254740993", training.get("seed").toString());
-        assertEquals("\"bytes\"", training.getAsJsonObject("data").get("encoding").toString());
-        assertEquals("\"/data/corpus with spaces.txt\"", training.getAsJsonObject("data").get("path").toString());
+        assertEquals(
+                "\"bytes\"", training.getAsJsonObject("data").get("encoding").toString());
+        assertEquals(
+                "\"/data/corpus with spaces.txt\"",
+                training.getAsJsonObject("data").get("path").toString());
         JsonObject opt = training.getAsJsonObject("optimizer");
         for (String k : new String[] {"kind", "beta1", "beta2", "eps", "decay", "momentum", "weight_decay"})
             assertTrue(opt.has(k), "optimizer." + k + " in " + opt);
@@ -65,7 +74,9 @@ class RunConfigTest {
 
     @Test
     void invalidConfigIsAOneLineError(@TempDir Path dir) throws Exception {
-        String json = new RunConfig(unusual(dir), 65, "c", "reference", "d").toJson().replace("\"layers\": 3", "\"layers\": 0");
+        String json = new RunConfig(unusual(dir), 65, "c", "reference", "d")
+                .toJson()
+                .replace("\"layers\": 3", "\"layers\": 0");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RunConfig.fromJson(json));
         assertTrue(e.getMessage().contains("--layers must be >= 1"), e.getMessage());
         Files.writeString(dir.resolve(RunConfig.FILE), "{\"training\": {\"model\": [1, 2]}}");
@@ -78,10 +89,13 @@ class RunConfigTest {
 
     @Test
     void aRunWritesTheConfigItRanWith(@TempDir Path dir) {
-        TrainConfig cfg = unusual(dir.resolve("run")).withLimits(new TrainConfig.Limits(1, 3))
-                .withBatching(new TrainConfig.Batching(2, 8)).withModel(new ModelSpec(CellType.RNN, 1, 8, 4, 0.0))
+        TrainConfig cfg = unusual(dir.resolve("run"))
+                .withLimits(new TrainConfig.Limits(1, 3))
+                .withBatching(new TrainConfig.Batching(2, 8))
+                .withModel(new ModelSpec(CellType.RNN, 1, 8, 4, 0.0))
                 .withReporting(new TrainConfig.Reporting(1, 0, 0.8));
-        Trainer.Options o = Trainer.Options.defaults().withBackend("reference", BackendOptions.defaults().withThreads(1))
+        Trainer.Options o = Trainer.Options.defaults()
+                .withBackend("reference", BackendOptions.defaults().withThreads(1))
                 .withOutput(true, line -> {}, null);
         try (Trainer t = new Trainer(cfg, TestData.split(TestData.pseudoText(400, 3), 0.0), o)) {
             t.run();

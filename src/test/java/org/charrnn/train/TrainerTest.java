@@ -4,13 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
-
 import org.charrnn.LanguageModel;
 import org.charrnn.backend.BackendOptions;
 import org.charrnn.backend.ClipMode;
@@ -29,12 +27,17 @@ import org.junit.jupiter.params.provider.EnumSource;
 class TrainerTest {
 
     private static Trainer.Options reference() {
-        return Trainer.Options.defaults().withBackend("reference", BackendOptions.defaults().withThreads(2));
+        return Trainer.Options.defaults()
+                .withBackend("reference", BackendOptions.defaults().withThreads(2));
     }
 
     private static TrainConfig small(Path out) {
-        return TrainConfig.defaults().withModel(new ModelSpec(CellType.LSTM, 1, 24, 8, 0.0)).withBatching(new TrainConfig.Batching(4, 10))
-                .withValidation(new TrainConfig.Validation(1000, 0)).withCheckpointing(new TrainConfig.Checkpointing(out, 1000, 3)).withReporting(new TrainConfig.Reporting(10, 20, 0.8));
+        return TrainConfig.defaults()
+                .withModel(new ModelSpec(CellType.LSTM, 1, 24, 8, 0.0))
+                .withBatching(new TrainConfig.Batching(4, 10))
+                .withValidation(new TrainConfig.Validation(1000, 0))
+                .withCheckpointing(new TrainConfig.Checkpointing(out, 1000, 3))
+                .withReporting(new TrainConfig.Reporting(10, 20, 0.8));
     }
 
     /** Each cell overfits a 200-character text to < 0.05 nats/char within a few hundred steps. */
@@ -43,9 +46,12 @@ class TrainerTest {
     void overfitsSmallText(CellType cell, @TempDir Path dir) throws Exception {
         String text = TestData.pseudoText(200, 11);
         Trainer.Data data = TestData.split(text, 0.0);
-        TrainConfig cfg = small(dir).withModel(new ModelSpec(cell, 1, 64, cell.feedsInputDirectly() ? 64 : 16, 0.0)).withBatching(new TrainConfig.Batching(2, 25))
+        TrainConfig cfg = small(dir)
+                .withModel(new ModelSpec(cell, 1, 64, cell.feedsInputDirectly() ? 64 : 16, 0.0))
+                .withBatching(new TrainConfig.Batching(2, 25))
                 .withOptimizer(OptimizerConfig.defaults(OptimizerKind.ADAM), 1e-2)
-                .withSchedule(new TrainConfig.Schedule(1e-2, LrSchedule.CONSTANT, 1, 1)).withLimits(new TrainConfig.Limits(1000, 400));
+                .withSchedule(new TrainConfig.Schedule(1e-2, LrSchedule.CONSTANT, 1, 1))
+                .withLimits(new TrainConfig.Limits(1000, 400));
         try (Trainer t = new Trainer(cfg, data, reference())) {
             t.run();
         }
@@ -54,7 +60,10 @@ class TrainerTest {
         long perEpoch = Trainer.iterationsPerEpoch(200, 2, 25);
         double sum = 0;
         for (int i = lines.size() - (int) perEpoch; i < lines.size(); i++)
-            sum += JsonParser.parseString(lines.get(i)).getAsJsonObject().get("loss").getAsDouble();
+            sum += JsonParser.parseString(lines.get(i))
+                    .getAsJsonObject()
+                    .get("loss")
+                    .getAsDouble();
         double last = sum / perEpoch;
         assertTrue(last < 0.05, cell + " reached only " + last + " nats/char");
     }
@@ -62,9 +71,19 @@ class TrainerTest {
     @Test
     void sameSeedGivesIdenticalLosses(@TempDir Path dir) throws Exception {
         Trainer.Data data = TestData.split(TestData.pseudoText(3000, 2), 0.1);
-        TrainConfig cfg = small(dir.resolve("a")).withModel(new ModelSpec(CellType.GRU, 2, 16, 8, 0.2)).withLimits(new TrainConfig.Limits(50, 30));
-        try (Trainer t = new Trainer(cfg, data, reference())) { t.run(); }
-        try (Trainer t = new Trainer(cfg.withValidation(new TrainConfig.Validation(1000, 0)).withCheckpointing(new TrainConfig.Checkpointing(dir.resolve("b"), 1000, 3)), data, reference())) { t.run(); }
+        TrainConfig cfg = small(dir.resolve("a"))
+                .withModel(new ModelSpec(CellType.GRU, 2, 16, 8, 0.2))
+                .withLimits(new TrainConfig.Limits(50, 30));
+        try (Trainer t = new Trainer(cfg, data, reference())) {
+            t.run();
+        }
+        try (Trainer t = new Trainer(
+                cfg.withValidation(new TrainConfig.Validation(1000, 0))
+                        .withCheckpointing(new TrainConfig.Checkpointing(dir.resolve("b"), 1000, 3)),
+                data,
+                reference())) {
+            t.run();
+        }
         assertEquals(losses(dir.resolve("a")), losses(dir.resolve("b")));
     }
 
@@ -73,25 +92,38 @@ class TrainerTest {
     @EnumSource(value = OptimizerKind.class)
     void resumeIsExact(OptimizerKind kind, @TempDir Path dir) throws Exception {
         Trainer.Data data = TestData.split(TestData.pseudoText(4000, 3), 0.1);
-        TrainConfig base = small(dir).withModel(new ModelSpec(CellType.LSTM, 2, 12, 6, 0.25))
+        TrainConfig base = small(dir)
+                .withModel(new ModelSpec(CellType.LSTM, 2, 12, 6, 0.25))
                 .withOptimizer(OptimizerConfig.defaults(kind), kind.defaultLr())
-                .withSchedule(new TrainConfig.Schedule(kind.defaultLr(), LrSchedule.COSINE, 1, 1)).withClip(new TrainConfig.Clipping(1.0, ClipMode.VALUE));
+                .withSchedule(new TrainConfig.Schedule(kind.defaultLr(), LrSchedule.COSINE, 1, 1))
+                .withClip(new TrainConfig.Clipping(1.0, ClipMode.VALUE));
         int n = 23; // not a multiple of the epoch length: the resume lands mid-epoch with carried state
-        TrainConfig straightCfg = base.withValidation(new TrainConfig.Validation(7, 0)).withCheckpointing(new TrainConfig.Checkpointing(dir.resolve("straight"), 1000, 3)).withLimits(new TrainConfig.Limits(50, 2L * n));
-        try (Trainer t = new Trainer(straightCfg, data, reference())) { t.run(); }
-        TrainConfig resumedCfg = base.withValidation(new TrainConfig.Validation(7, 0)).withCheckpointing(new TrainConfig.Checkpointing(dir.resolve("resumed"), 1000, 3)).withLimits(new TrainConfig.Limits(50, 2L * n));
+        TrainConfig straightCfg = base.withValidation(new TrainConfig.Validation(7, 0))
+                .withCheckpointing(new TrainConfig.Checkpointing(dir.resolve("straight"), 1000, 3))
+                .withLimits(new TrainConfig.Limits(50, 2L * n));
+        try (Trainer t = new Trainer(straightCfg, data, reference())) {
+            t.run();
+        }
+        TrainConfig resumedCfg = base.withValidation(new TrainConfig.Validation(7, 0))
+                .withCheckpointing(new TrainConfig.Checkpointing(dir.resolve("resumed"), 1000, 3))
+                .withLimits(new TrainConfig.Limits(50, 2L * n));
         try (Trainer t = new Trainer(resumedCfg, data, reference())) {
-            t.requestStopAt(n);     // as Ctrl-C would: finish the step, checkpoint, return
+            t.requestStopAt(n); // as Ctrl-C would: finish the step, checkpoint, return
             assertTrue(t.run().interrupted());
         }
-        try (Trainer t = new Trainer(resumedCfg, data, reference().withResume(dir.resolve("resumed")))) { t.run(); }
+        try (Trainer t = new Trainer(resumedCfg, data, reference().withResume(dir.resolve("resumed")))) {
+            t.run();
+        }
 
         Checkpoint.TrainingState a = Checkpoint.loadState(Checkpoint.modelPath(dir.resolve("straight"), 2L * n));
         Checkpoint.TrainingState b = Checkpoint.loadState(Checkpoint.modelPath(dir.resolve("resumed"), 2L * n));
         assertArrayEquals(a.params(), b.params(), 0.0);
-        for (int i = 0; i < a.optimizerSlots().length; i++) assertArrayEquals(a.optimizerSlots()[i], b.optimizerSlots()[i], 0.0);
+        for (int i = 0; i < a.optimizerSlots().length; i++)
+            assertArrayEquals(a.optimizerSlots()[i], b.optimizerSlots()[i], 0.0);
         assertArrayEquals(a.carriedState(), b.carriedState(), 0.0);
-        assertEquals(losses(dir.resolve("straight")).subList(n, 2 * n), losses(dir.resolve("resumed")).subList(n, 2 * n));
+        assertEquals(
+                losses(dir.resolve("straight")).subList(n, 2 * n),
+                losses(dir.resolve("resumed")).subList(n, 2 * n));
     }
 
     /**
@@ -102,11 +134,17 @@ class TrainerTest {
     @Test
     void stopLateInAnIterationStillCheckpoints(@TempDir Path dir) throws Exception {
         Trainer.Data data = TestData.split(TestData.pseudoText(3000, 4), 0.0);
-        TrainConfig cfg = small(dir).withLimits(new TrainConfig.Limits(50, 100)).withReporting(new TrainConfig.Reporting(1, 0, 0.8));
+        TrainConfig cfg = small(dir)
+                .withLimits(new TrainConfig.Limits(50, 100))
+                .withReporting(new TrainConfig.Reporting(1, 0, 0.8));
         Trainer[] self = new Trainer[1];
-        Trainer.Options o = reference().withOutput(true, line -> {
-            if (line.startsWith("iter 3/")) self[0].requestStop();
-        }, sample -> {});
+        Trainer.Options o = reference()
+                .withOutput(
+                        true,
+                        line -> {
+                            if (line.startsWith("iter 3/")) self[0].requestStop();
+                        },
+                        sample -> {});
         try (Trainer t = new Trainer(cfg, data, o)) {
             self[0] = t;
             Trainer.Result r = t.run();
@@ -121,10 +159,16 @@ class TrainerTest {
     void koreanTextTrainsAndSamples(@TempDir Path dir) throws Exception {
         String line = "동해 물과 백두산이 마르고 닳도록 하느님이 보우하사 우리나라 만세 🌸\n";
         Trainer.Data data = TestData.split(line.repeat(12), 0.0);
-        TrainConfig cfg = small(dir).withModel(new ModelSpec(CellType.LSTM, 1, 48, 16, 0.0)).withBatching(new TrainConfig.Batching(2, 20))
-                .withOptimizer(OptimizerConfig.defaults(OptimizerKind.ADAM), 1e-2).withLimits(new TrainConfig.Limits(1000, 150))
-                .withValidation(new TrainConfig.Validation(1000, 0)).withCheckpointing(new TrainConfig.Checkpointing(dir, 1000, 3));
-        try (Trainer t = new Trainer(cfg, data, reference())) { t.run(); }
+        TrainConfig cfg = small(dir)
+                .withModel(new ModelSpec(CellType.LSTM, 1, 48, 16, 0.0))
+                .withBatching(new TrainConfig.Batching(2, 20))
+                .withOptimizer(OptimizerConfig.defaults(OptimizerKind.ADAM), 1e-2)
+                .withLimits(new TrainConfig.Limits(1000, 150))
+                .withValidation(new TrainConfig.Validation(1000, 0))
+                .withCheckpointing(new TrainConfig.Checkpointing(dir, 1000, 3));
+        try (Trainer t = new Trainer(cfg, data, reference())) {
+            t.run();
+        }
         try (LanguageModel lm = LanguageModel.load(dir, "reference")) {
             String s = lm.sampler().sampleText("동해", new SampleOptions(60, 0.5, 0, 1.0, false, 1));
             assertTrue(s.startsWith("동해"), s);
@@ -136,8 +180,13 @@ class TrainerTest {
     @Test
     void keepsNewestCheckpointsAndTheBest(@TempDir Path dir) throws Exception {
         Trainer.Data data = TestData.split(TestData.pseudoText(3000, 4), 0.2);
-        TrainConfig cfg = small(dir).withValidation(new TrainConfig.Validation(5, 0)).withCheckpointing(new TrainConfig.Checkpointing(dir, 5, 2)).withLimits(new TrainConfig.Limits(50, 40));
-        try (Trainer t = new Trainer(cfg, data, reference())) { t.run(); }
+        TrainConfig cfg = small(dir)
+                .withValidation(new TrainConfig.Validation(5, 0))
+                .withCheckpointing(new TrainConfig.Checkpointing(dir, 5, 2))
+                .withLimits(new TrainConfig.Limits(50, 40));
+        try (Trainer t = new Trainer(cfg, data, reference())) {
+            t.run();
+        }
         List<Path> left = Checkpoint.list(dir);
         assertTrue(left.size() >= 2 && left.size() <= 3, "left " + left);
         assertTrue(left.contains(Checkpoint.modelPath(dir, 40)));
@@ -146,7 +195,9 @@ class TrainerTest {
             assertTrue(Files.exists(Checkpoint.statePath(p)));
             assertTrue(Files.exists(Checkpoint.samplePath(p)));
         }
-        JsonObject last = JsonParser.parseString(Files.readAllLines(dir.resolve("metrics.jsonl")).get(39)).getAsJsonObject();
+        JsonObject last = JsonParser.parseString(
+                        Files.readAllLines(dir.resolve("metrics.jsonl")).get(39))
+                .getAsJsonObject();
         assertEquals("iter", last.get("type").getAsString());
         for (String k : List.of("iter", "epoch", "loss", "grad_norm", "lr", "chars_per_s")) assertTrue(last.has(k), k);
     }
@@ -154,14 +205,23 @@ class TrainerTest {
     @Test
     void validationCanBeCappedToTheFirstWindows(@TempDir Path dir) throws Exception {
         Trainer.Data data = TestData.split(TestData.pseudoText(4000, 6), 0.25);
-        TrainConfig cfg = small(dir).withValidation(new TrainConfig.Validation(5, 1)).withCheckpointing(new TrainConfig.Checkpointing(dir, 5, 3))
+        TrainConfig cfg = small(dir)
+                .withValidation(new TrainConfig.Validation(5, 1))
+                .withCheckpointing(new TrainConfig.Checkpointing(dir, 5, 3))
                 .withLimits(new TrainConfig.Limits(50, 5));
-        try (Trainer t = new Trainer(cfg, data, reference())) { t.run(); }
-        JsonObject val = Files.readAllLines(dir.resolve("metrics.jsonl")).stream().map(l -> JsonParser.parseString(l).getAsJsonObject())
-                .filter(o -> o.get("type").getAsString().equals("val")).findFirst().orElseThrow();
+        try (Trainer t = new Trainer(cfg, data, reference())) {
+            t.run();
+        }
+        JsonObject val = Files.readAllLines(dir.resolve("metrics.jsonl")).stream()
+                .map(l -> JsonParser.parseString(l).getAsJsonObject())
+                .filter(o -> o.get("type").getAsString().equals("val"))
+                .findFirst()
+                .orElseThrow();
         // the same number by hand: the first window of the val split's 4 streams, from a zero state
-        try (var lm = LanguageModel.load(dir, "reference"); var be = lm.backend();
-             var buf = be.upload(data.val()); var st = be.newState(4)) {
+        try (var lm = LanguageModel.load(dir, "reference");
+                var be = lm.backend();
+                var buf = be.upload(data.val());
+                var st = be.newState(4)) {
             long S = (data.val().length() - 1) / 4;
             be.forward(st, new org.charrnn.backend.Window(buf, new long[] {0, S, 2 * S, 3 * S}, 10, 0), false);
             assertEquals(be.loss(), val.get("val_loss").getAsDouble(), 1e-6); // the checkpoint holds float32 weights
@@ -172,6 +232,7 @@ class TrainerTest {
         return Files.readAllLines(dir.resolve("metrics.jsonl")).stream()
                 .map(l -> JsonParser.parseString(l).getAsJsonObject())
                 .filter(o -> o.get("type").getAsString().equals("iter"))
-                .map(o -> o.get("loss").getAsDouble()).toList();
+                .map(o -> o.get("loss").getAsDouble())
+                .toList();
     }
 }

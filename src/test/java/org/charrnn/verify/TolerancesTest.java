@@ -20,7 +20,9 @@ class TolerancesTest {
     @Test
     void fewerMantissaBitsNeverTightenARow() {
         for (Tolerances.Kind k : Tolerances.Kind.values()) {
-            Tolerances.Tol f = Tolerances.fp32().of(k), t = Tolerances.tf32().of(k), b = Tolerances.bf16().of(k);
+            Tolerances.Tol f = Tolerances.fp32().of(k),
+                    t = Tolerances.tf32().of(k),
+                    b = Tolerances.bf16().of(k);
             assertTrue(t.atol() >= f.atol() && t.rtol() >= f.rtol(), "tf32 vs fp32 " + k);
             assertTrue(b.atol() >= t.atol() && b.rtol() >= t.rtol(), "bf16 vs tf32 " + k);
         }
@@ -33,7 +35,7 @@ class TolerancesTest {
         Tolerances.Tol loss = Tolerances.bf16().of(Tolerances.Kind.LOSS);
         double u = 1.0 / 256; // one bf16 ulp at 1
         assertTrue(grad.ok(0.05 * (1 + u), 0.05));
-        assertFalse(grad.ok(-0.05, 0.05));     // a sign error
+        assertFalse(grad.ok(-0.05, 0.05)); // a sign error
         assertFalse(grad.ok(0.05 * 1.2, 0.05)); // 20% off
         assertTrue(state.ok(0.5 * (1 + 2 * u), 0.5));
         assertFalse(state.ok(0.3, 0.5));

@@ -12,9 +12,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-
 import javax.imageio.ImageIO;
-
 import org.charrnn.io.Checkpoint;
 import org.charrnn.model.CellType;
 import org.jsoup.Jsoup;
@@ -31,7 +29,9 @@ import org.junit.jupiter.api.io.TempDir;
 class BrowserRenderTest {
     static final Path CHROMIUM = Path.of("/usr/bin/chromium");
 
-    @TempDir static Path dir;
+    @TempDir
+    static Path dir;
+
     static Path run;
 
     @BeforeAll
@@ -45,15 +45,30 @@ class BrowserRenderTest {
     private static BufferedImage screenshot(Path html, String name) throws Exception {
         Path png = dir.resolve(name + ".png");
         Path profile = Files.createTempDirectory(dir, "profile");
-        Process p = new ProcessBuilder(CHROMIUM.toString(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--user-data-dir=" + profile, "--screenshot=" + png, "--window-size=1200,900", html.toUri().toString())
-                .redirectErrorStream(true).redirectOutput(dir.resolve(name + ".log").toFile()).start();
+        Process p = new ProcessBuilder(
+                        CHROMIUM.toString(),
+                        "--headless",
+                        "--no-sandbox",
+                        "--disable-gpu",
+                        "--disable-quic",
+                        "--no-first-run",
+                        "--disable-background-networking",
+                        "--disable-component-update",
+                        "--disable-sync",
+                        "--user-data-dir=" + profile,
+                        "--screenshot=" + png,
+                        "--window-size=1200,900",
+                        html.toUri().toString())
+                .redirectErrorStream(true)
+                .redirectOutput(dir.resolve(name + ".log").toFile())
+                .start();
         if (!p.waitFor(90, TimeUnit.SECONDS)) {
             p.destroyForcibly();
             throw new AssertionError("chromium did not finish in 90 s");
         }
-        assertTrue(Files.isRegularFile(png), "no screenshot; chromium said: " + Files.readString(dir.resolve(name + ".log")));
+        assertTrue(
+                Files.isRegularFile(png),
+                "no screenshot; chromium said: " + Files.readString(dir.resolve(name + ".log")));
         BufferedImage img = ImageIO.read(png.toFile());
         assertEquals(1200, img.getWidth());
         assertEquals(900, img.getHeight());
@@ -64,10 +79,22 @@ class BrowserRenderTest {
     private static String dumpDom(Path html, String name) throws Exception {
         Path profile = Files.createTempDirectory(dir, "profile");
         Path out = dir.resolve(name + ".dom");
-        Process p = new ProcessBuilder(CHROMIUM.toString(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--user-data-dir=" + profile, "--dump-dom", html.toUri().toString())
-                .redirectOutput(out.toFile()).redirectError(dir.resolve(name + ".log").toFile()).start();
+        Process p = new ProcessBuilder(
+                        CHROMIUM.toString(),
+                        "--headless",
+                        "--no-sandbox",
+                        "--disable-gpu",
+                        "--disable-quic",
+                        "--no-first-run",
+                        "--disable-background-networking",
+                        "--disable-component-update",
+                        "--disable-sync",
+                        "--user-data-dir=" + profile,
+                        "--dump-dom",
+                        html.toUri().toString())
+                .redirectOutput(out.toFile())
+                .redirectError(dir.resolve(name + ".log").toFile())
+                .start();
         if (!p.waitFor(90, TimeUnit.SECONDS)) {
             p.destroyForcibly();
             throw new AssertionError("chromium did not finish in 90 s");
@@ -97,10 +124,11 @@ class BrowserRenderTest {
     @Test
     void cellsPageRendersShadedText() throws Exception {
         Checkpoint.Model m = Checkpoint.loadModel(Checkpoint.resolveModel(run));
-        CellsPage.Encoded e = CellsPage.encode(m.vocabulary(), VizFixtures.code(1500, 21).getBytes(StandardCharsets.UTF_8), 1500);
+        CellsPage.Encoded e =
+                CellsPage.encode(m.vocabulary(), VizFixtures.code(1500, 21).getBytes(StandardCharsets.UTF_8), 1500);
         CellsPage.Analysis a;
-        try (org.charrnn.backend.ReferenceBackend b = new org.charrnn.backend.ReferenceBackend(m.config(),
-                org.charrnn.backend.BackendOptions.defaults())) {
+        try (org.charrnn.backend.ReferenceBackend b =
+                new org.charrnn.backend.ReferenceBackend(m.config(), org.charrnn.backend.BackendOptions.defaults())) {
             a = CellsPage.analyse(m, b, e, CellsPage.Selection.top(0, 3), List.of(TextFeatures.Feature.values()), 2);
         }
         Path html = dir.resolve("cells.html");
@@ -113,8 +141,12 @@ class BrowserRenderTest {
         // hovering a character shows its value and the most likely next characters
         String page = Files.readString(html);
         Path hover = dir.resolve("hover.html");
-        Files.writeString(hover, page.replace("</body>", "<script>var s=document.querySelectorAll('#chosen .c')[7];"
-                + "s.dispatchEvent(new MouseEvent('mouseover',{bubbles:true,clientX:20,clientY:20}));</script></body>"));
+        Files.writeString(
+                hover,
+                page.replace(
+                        "</body>",
+                        "<script>var s=document.querySelectorAll('#chosen .c')[7];"
+                                + "s.dispatchEvent(new MouseEvent('mouseover',{bubbles:true,clientX:20,clientY:20}));</script></body>"));
         Document dom = Jsoup.parse(dumpDom(hover, "hover"));
         Element tip = dom.getElementById("tip");
         assertTrue(tip.attr("style").contains("display: block"), tip.outerHtml());

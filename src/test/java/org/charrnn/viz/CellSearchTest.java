@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.SplittableRandom;
-
 import org.charrnn.viz.CellSearch.Cell;
 import org.charrnn.viz.CellSearch.Hit;
 import org.junit.jupiter.api.Test;
@@ -38,20 +37,25 @@ class CellSearchTest {
         double[][] cells = randomCells(L, H, T, 1);
         SplittableRandom noise = new SplittableRandom(2);
         for (int t = 0; t < T; t++) {
-            cells[1][t * H + 17] = Math.tanh(2 * quote[t] - 1);                            // exact copy, squashed
-            cells[0][t * H + 5] = -0.6 * quote[t] + 0.3 + noise.nextDouble(-0.15, 0.15);     // noisy, anti-correlated
+            cells[1][t * H + 17] = Math.tanh(2 * quote[t] - 1); // exact copy, squashed
+            cells[0][t * H + 5] = -0.6 * quote[t] + 0.3 + noise.nextDouble(-0.15, 0.15); // noisy, anti-correlated
         }
         List<Hit> ranked = CellSearch.rank(cells, H, quote, null);
         assertEquals(L * H, ranked.size());
         assertEquals(new Cell(1, 17), ranked.get(0).cell());
         assertEquals(1.0, ranked.get(0).r(), 1e-9);
         assertEquals(new Cell(0, 5), ranked.get(1).cell());
-        assertTrue(ranked.get(1).r() < -0.6, "anti-correlated cell: r = " + ranked.get(1).r());
+        assertTrue(
+                ranked.get(1).r() < -0.6,
+                "anti-correlated cell: r = " + ranked.get(1).r());
         // the rest are noise
         assertTrue(Math.abs(ranked.get(2).r()) < 0.2, "third: " + ranked.get(2));
-        for (int i = 1; i < ranked.size(); i++) assertTrue(Math.abs(ranked.get(i - 1).r()) >= Math.abs(ranked.get(i).r()));
+        for (int i = 1; i < ranked.size(); i++)
+            assertTrue(Math.abs(ranked.get(i - 1).r()) >= Math.abs(ranked.get(i).r()));
         // restricted to layer 0, the anti-correlated cell leads
-        assertEquals(new Cell(0, 5), CellSearch.top(cells, H, quote, new int[] {0}, 3).get(0).cell());
+        assertEquals(
+                new Cell(0, 5),
+                CellSearch.top(cells, H, quote, new int[] {0}, 3).get(0).cell());
         assertEquals(3, CellSearch.top(cells, H, quote, null, 3).size());
     }
 
@@ -61,7 +65,7 @@ class CellSearchTest {
         String text = VizFixtures.code(T, 4).substring(0, T);
         double[] depth = TextFeatures.depth(TextFeatures.codePoints(text));
         double[][] cells = randomCells(1, H, T, 3);
-        for (int t = 0; t < T; t++) cells[0][t * H + 6] = Math.tanh(0.5 * depth[t]);   // monotone, not linear
+        for (int t = 0; t < T; t++) cells[0][t * H + 6] = Math.tanh(0.5 * depth[t]); // monotone, not linear
         Hit best = CellSearch.rank(cells, H, depth, null).get(0);
         assertEquals(new Cell(0, 6), best.cell());
         assertTrue(best.r() > 0.9, "r = " + best.r());
@@ -75,7 +79,7 @@ class CellSearchTest {
             double s = (t % 2 == 0) ? 1 : -1;
             cells[0][t * H] = 0.1 * s;
             cells[0][t * H + 1] = 0.9 * s;
-            cells[0][t * H + 2] = 0.5;          // constant
+            cells[0][t * H + 2] = 0.5; // constant
             cells[0][t * H + 3] = 0.4 * s;
         }
         assertEquals(List.of(new Cell(0, 1), new Cell(0, 3), new Cell(0, 0)), CellSearch.mostActive(cells, H, 0, 3));

@@ -1,11 +1,12 @@
 package org.charrnn.viz;
 
-import org.charrnn.testutil.CliRun;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.gson.JsonArray;
+import com.google.gson.JsonParser;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,10 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
-import com.google.gson.JsonArray;
-import com.google.gson.JsonParser;
-
 import org.charrnn.backend.BackendOptions;
 import org.charrnn.backend.ReferenceBackend;
 import org.charrnn.backend.RnnState;
@@ -24,6 +21,7 @@ import org.charrnn.data.Encoding;
 import org.charrnn.data.Vocabulary;
 import org.charrnn.io.Checkpoint;
 import org.charrnn.model.CellType;
+import org.charrnn.testutil.CliRun;
 import org.charrnn.viz.CellSearch.Cell;
 import org.charrnn.viz.CellSearch.Hit;
 import org.charrnn.viz.TextFeatures.Feature;
@@ -37,7 +35,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The cells page parsed as HTML: one shaded element per character whose value is the cell's activation. */
 class CellsPageTest {
-    @TempDir static Path dir;
+    @TempDir
+    static Path dir;
+
     static Path lstmRun, gruRun, textFile;
     static String text;
 
@@ -86,8 +86,20 @@ class CellsPageTest {
     @Test
     void chosenCellsAndFeatureSearch() throws Exception {
         Path out = dir.resolve("pages/lstm.html");
-        CliRun r = CliRun.of("cells", "--checkpoint", lstmRun.toString(), "--text", textFile.toString(), "--layer", "0",
-                "--cells", "0,3", "--max-chars", "900", "--out", out.toString());
+        CliRun r = CliRun.of(
+                "cells",
+                "--checkpoint",
+                lstmRun.toString(),
+                "--text",
+                textFile.toString(),
+                "--layer",
+                "0",
+                "--cells",
+                "0,3",
+                "--max-chars",
+                "900",
+                "--out",
+                out.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.err().contains("wrote " + out), r.err());
         String html = Files.readString(out);
@@ -139,9 +151,12 @@ class CellsPageTest {
             for (int j = 1; j < V; j++) if (tr.probs()[t * V + j] > tr.probs()[t * V + best]) best = j;
             JsonArray top = pred.get(t).getAsJsonArray();
             assertEquals(5, top.size());
-            String label = m.vocabulary().display(best).equals(" ") ? "\u2423" : m.vocabulary().display(best);
+            String label = m.vocabulary().display(best).equals(" ")
+                    ? "\u2423"
+                    : m.vocabulary().display(best);
             assertEquals(label, top.get(0).getAsJsonArray().get(0).getAsString());
-            assertEquals(tr.probs()[t * V + best], top.get(0).getAsJsonArray().get(1).getAsDouble(), 1e-4);
+            assertEquals(
+                    tr.probs()[t * V + best], top.get(0).getAsJsonArray().get(1).getAsDouble(), 1e-4);
         }
         // self-contained: nothing loaded from elsewhere
         assertTrue(doc.select("[src], link").isEmpty());
@@ -150,8 +165,20 @@ class CellsPageTest {
     @Test
     void gruTopCellsWithoutSearch() throws Exception {
         Path out = dir.resolve("gru.html");
-        CliRun r = CliRun.of("cells", "--checkpoint", gruRun.toString(), "--text", textFile.toString(), "--top", "4",
-                "--per-feature", "0", "--max-chars", "300", "--out", out.toString());
+        CliRun r = CliRun.of(
+                "cells",
+                "--checkpoint",
+                gruRun.toString(),
+                "--text",
+                textFile.toString(),
+                "--top",
+                "4",
+                "--per-feature",
+                "0",
+                "--max-chars",
+                "300",
+                "--out",
+                out.toString());
         assertEquals(0, r.code(), r.err());
         Document doc = Jsoup.parse(out.toFile(), "UTF-8");
         Checkpoint.Model m = Checkpoint.loadModel(Checkpoint.resolveModel(gruRun));
@@ -160,7 +187,8 @@ class CellsPageTest {
         List<Cell> expect = CellSearch.mostActive(tr.cells(), 16, 0, 4);
         Elements blocks = doc.select("#chosen .block");
         assertEquals(4, blocks.size());
-        for (int k = 0; k < 4; k++) assertBlockMatches(blocks.get(k), expect.get(k), tr, 16, TextFeatures.codePoints(head));
+        for (int k = 0; k < 4; k++)
+            assertBlockMatches(blocks.get(k), expect.get(k), tr, 16, TextFeatures.codePoints(head));
         assertTrue(doc.select("#features").isEmpty());
         assertTrue(doc.text().contains("truncated"));
     }
@@ -170,7 +198,16 @@ class CellsPageTest {
         Path t = dir.resolve("odd.txt");
         Files.writeString(t, "int a;\u00e9x = 1;\u20ac\n", StandardCharsets.UTF_8);
         Path out = dir.resolve("odd.html");
-        CliRun r = CliRun.of("cells", "--checkpoint", lstmRun.toString(), "--text", t.toString(), "--cells", "1", "--out", out.toString());
+        CliRun r = CliRun.of(
+                "cells",
+                "--checkpoint",
+                lstmRun.toString(),
+                "--text",
+                t.toString(),
+                "--cells",
+                "1",
+                "--out",
+                out.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.err().contains("skipped 2 characters of " + t), r.err());
         Document doc = Jsoup.parse(out.toFile(), "UTF-8");
@@ -182,21 +219,27 @@ class CellsPageTest {
     @Test
     void encodeMapsToTheUnknownSymbolOrSkips() {
         int[] ab = {'a', 'b'};
-        CellsPage.Encoded withUnk = CellsPage.encode(Vocabulary.of(Encoding.UTF8, ab, true), "abc\u00e9a".getBytes(StandardCharsets.UTF_8), 100);
+        CellsPage.Encoded withUnk = CellsPage.encode(
+                Vocabulary.of(Encoding.UTF8, ab, true), "abc\u00e9a".getBytes(StandardCharsets.UTF_8), 100);
         assertArrayEquals(new int[] {0, 1, 2, 2, 0}, withUnk.tokens());
         assertArrayEquals(new int[] {'a', 'b', 'c', 0xe9, 'a'}, withUnk.symbols());
         assertEquals(0, withUnk.skipped());
-        CellsPage.Encoded without = CellsPage.encode(Vocabulary.of(Encoding.UTF8, ab, false), "abcba".getBytes(StandardCharsets.UTF_8), 3);
+        CellsPage.Encoded without =
+                CellsPage.encode(Vocabulary.of(Encoding.UTF8, ab, false), "abcba".getBytes(StandardCharsets.UTF_8), 3);
         assertArrayEquals(new int[] {0, 1, 1}, without.tokens());
         assertEquals(1, without.skipped());
         assertTrue(without.truncated());
         // byte vocabularies see the UTF-8 bytes
         int[] bytes = new int[256];
         for (int i = 0; i < 256; i++) bytes[i] = i;
-        CellsPage.Encoded b = CellsPage.encode(Vocabulary.of(Encoding.BYTES, bytes, false), "\u00e9!".getBytes(StandardCharsets.UTF_8), 100);
+        CellsPage.Encoded b = CellsPage.encode(
+                Vocabulary.of(Encoding.BYTES, bytes, false), "\u00e9!".getBytes(StandardCharsets.UTF_8), 100);
         assertArrayEquals(new int[] {0xc3, 0xa9, '!'}, b.tokens());
         assertFalse(b.truncated());
-        assertEquals("\\xC3", Jsoup.parse(CellsPage.charHtml(Vocabulary.of(Encoding.BYTES, bytes, false), 0xc3)).text());
+        assertEquals(
+                "\\xC3",
+                Jsoup.parse(CellsPage.charHtml(Vocabulary.of(Encoding.BYTES, bytes, false), 0xc3))
+                        .text());
         assertEquals("&lt;", CellsPage.charHtml(Vocabulary.of(Encoding.UTF8, ab, false), '<'));
     }
 
@@ -211,29 +254,40 @@ class CellsPageTest {
 
     @Test
     void badInputIsOneLine() throws Exception {
-        String ck = lstmRun.toString(), tx = textFile.toString(), out = dir.resolve("x.html").toString();
-        CliRun.of("cells", "--checkpoint", ck, "--text", tx, "--layer", "1", "--out", out).assertOneLineError("--layer 1 is out of range");
-        CliRun.of("cells", "--checkpoint", ck, "--text", tx, "--cells", "0,16", "--out", out).assertOneLineError("cell 16 is out of range");
-        CliRun.of("cells", "--checkpoint", ck, "--text", tx, "--cells", "0", "--top", "2", "--out", out).assertOneLineError("exclude each other");
-        CliRun.of("cells", "--checkpoint", ck, "--text", tx, "--features", "quote,indent", "--out", out).assertOneLineError("unknown feature 'indent'");
-        CliRun.of("cells", "--checkpoint", ck, "--text", dir.resolve("none.txt").toString(), "--out", out).assertOneLineError("none.txt");
-        CliRun.of("cells", "--checkpoint", dir.resolve("nothing").toString(), "--text", tx, "--out", out).assertOneLineError("nothing");
-        CliRun.of("cells", "--checkpoint", ck, "--text", tx, "--max-chars", "0", "--out", out).assertOneLineError("--max-chars");
+        String ck = lstmRun.toString(),
+                tx = textFile.toString(),
+                out = dir.resolve("x.html").toString();
+        CliRun.of("cells", "--checkpoint", ck, "--text", tx, "--layer", "1", "--out", out)
+                .assertOneLineError("--layer 1 is out of range");
+        CliRun.of("cells", "--checkpoint", ck, "--text", tx, "--cells", "0,16", "--out", out)
+                .assertOneLineError("cell 16 is out of range");
+        CliRun.of("cells", "--checkpoint", ck, "--text", tx, "--cells", "0", "--top", "2", "--out", out)
+                .assertOneLineError("exclude each other");
+        CliRun.of("cells", "--checkpoint", ck, "--text", tx, "--features", "quote,indent", "--out", out)
+                .assertOneLineError("unknown feature 'indent'");
+        CliRun.of("cells", "--checkpoint", ck, "--text", dir.resolve("none.txt").toString(), "--out", out)
+                .assertOneLineError("none.txt");
+        CliRun.of("cells", "--checkpoint", dir.resolve("nothing").toString(), "--text", tx, "--out", out)
+                .assertOneLineError("nothing");
+        CliRun.of("cells", "--checkpoint", ck, "--text", tx, "--max-chars", "0", "--out", out)
+                .assertOneLineError("--max-chars");
         Path empty = dir.resolve("empty.txt");
         Files.writeString(empty, "\u20ac");
-        CliRun.of("cells", "--checkpoint", ck, "--text", empty.toString(), "--out", out).assertOneLineError("no characters of the model's vocabulary");
+        CliRun.of("cells", "--checkpoint", ck, "--text", empty.toString(), "--out", out)
+                .assertOneLineError("no characters of the model's vocabulary");
         assertFalse(Files.exists(Path.of(out)));
     }
 
     /** The trace goes through the Backend API: OpenCL (where present) records what the reference does. */
     @Test
     void traceIsTheSameOnAnyBackend() throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue(new org.charrnn.backend.opencl.OpenClBackendProvider().probe().available(),
-                "no OpenCL device");
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                new org.charrnn.backend.opencl.OpenClBackendProvider().probe().available(), "no OpenCL device");
         Checkpoint.Model m = Checkpoint.loadModel(Checkpoint.resolveModel(lstmRun));
         int[] tokens = m.vocabulary().encodePrime(text.substring(0, 200));
         Trace ref = trace(m, tokens), cl;
-        try (org.charrnn.backend.Backend b = new org.charrnn.backend.opencl.OpenClBackend(m.config(), BackendOptions.defaults())) {
+        try (org.charrnn.backend.Backend b =
+                new org.charrnn.backend.opencl.OpenClBackend(m.config(), BackendOptions.defaults())) {
             b.setParameters(m.params());
             try (RnnState s = b.newState(1)) {
                 cl = Trace.of(b, s, tokens);
@@ -241,7 +295,12 @@ class CellsPageTest {
         }
         for (int l = 0; l < ref.cells().length; l++)
             for (int i = 0; i < ref.cells()[l].length; i++)
-                assertEquals(ref.cells()[l][i], cl.cells()[l][i], 1e-4 + 1e-4 * Math.abs(ref.cells()[l][i]), "layer " + l + " at " + i);
-        for (int i = 0; i < ref.probs().length; i++) assertEquals(ref.probs()[i], cl.probs()[i], 1e-5 + 1e-4 * ref.probs()[i]);
+                assertEquals(
+                        ref.cells()[l][i],
+                        cl.cells()[l][i],
+                        1e-4 + 1e-4 * Math.abs(ref.cells()[l][i]),
+                        "layer " + l + " at " + i);
+        for (int i = 0; i < ref.probs().length; i++)
+            assertEquals(ref.probs()[i], cl.probs()[i], 1e-5 + 1e-4 * ref.probs()[i]);
     }
 }

@@ -1,6 +1,5 @@
 package org.charrnn.viz;
 
-import org.charrnn.testutil.CliRun;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,9 +9,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-
 import org.charrnn.io.Checkpoint;
 import org.charrnn.model.CellType;
+import org.charrnn.testutil.CliRun;
 import org.charrnn.train.Trainer;
 import org.jsoup.Jsoup;
 import org.jsoup.nodes.Document;
@@ -22,10 +21,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class ReportPageTest {
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
     private static String summaryValue(Document doc, String key) {
-        for (Element tr : doc.select("#summary tr")) if (tr.selectFirst("th").text().equals(key)) return tr.selectFirst("td").text();
+        for (Element tr : doc.select("#summary tr"))
+            if (tr.selectFirst("th").text().equals(key))
+                return tr.selectFirst("td").text();
         return null;
     }
 
@@ -41,21 +43,31 @@ class ReportPageTest {
         VizFixtures.train(run, CellType.LSTM, 30, Trainer.Options.defaults().withOnCheckpoint(file -> {
             ReportPage.write(run, run.resolve("report.html"));
             try {
-                iterationsShown.add(summaryValue(Jsoup.parse(run.resolve("report.html").toFile(), "UTF-8"), "iterations"));
+                iterationsShown.add(
+                        summaryValue(Jsoup.parse(run.resolve("report.html").toFile(), "UTF-8"), "iterations"));
             } catch (java.io.IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
         }));
         assertEquals(3, iterationsShown.size());
-        for (int i = 0; i < 3; i++) assertTrue(iterationsShown.get(i).startsWith((i + 1) * 10 + " (epoch "), iterationsShown.get(i));
+        for (int i = 0; i < 3; i++)
+            assertTrue(iterationsShown.get(i).startsWith((i + 1) * 10 + " (epoch "), iterationsShown.get(i));
 
         Document doc = Jsoup.parse(run.resolve("report.html").toFile(), "UTF-8");
         Elements charts = doc.select("svg.chart");
         assertEquals(7, charts.size());
         List<String> titles = new ArrayList<>();
         for (Element c : charts) titles.add(c.selectFirst("title").text());
-        assertEquals(List.of("Loss (nats/char) vs iteration", "Loss (bits/char) vs iteration", "Loss (nats/char) vs wall time",
-                "Loss (bits/char) vs wall time", "Learning rate", "Gradient norm (before clipping)", "Throughput"), titles);
+        assertEquals(
+                List.of(
+                        "Loss (nats/char) vs iteration",
+                        "Loss (bits/char) vs iteration",
+                        "Loss (nats/char) vs wall time",
+                        "Loss (bits/char) vs wall time",
+                        "Learning rate",
+                        "Gradient norm (before clipping)",
+                        "Throughput"),
+                titles);
         for (Element c : charts.subList(0, 4)) {
             assertEquals(30, points(c.selectFirst("polyline[data-name=train]")));
             assertEquals(30, points(c.selectFirst("polyline[data-name=train (smoothed)]")));
@@ -70,7 +82,9 @@ class ReportPageTest {
         List<Path> ckpts = Checkpoint.list(run);
         for (int i = 0; i < 3; i++) {
             assertEquals(Long.toString(10L * (i + 1)), samples.get(i).attr("data-iter"));
-            assertEquals(Files.readString(Checkpoint.samplePath(ckpts.get(i)), StandardCharsets.UTF_8), samples.get(i).selectFirst("pre").wholeText());
+            assertEquals(
+                    Files.readString(Checkpoint.samplePath(ckpts.get(i)), StandardCharsets.UTF_8),
+                    samples.get(i).selectFirst("pre").wholeText());
         }
         assertEquals(4, doc.select("#checkpoints tr").size());
         assertTrue(doc.select("#config td").eachText().contains("lstm"));
@@ -80,19 +94,24 @@ class ReportPageTest {
 
     @Test
     void metricsAcrossAResumeAndDamagedLines() throws Exception {
-        String row = "{\"type\":\"iter\",\"iter\":%d,\"epoch\":0.1,\"chars_per_s\":100.0,\"grad_norm\":1.0,\"loss\":%s,\"lr\":0.002,\"time_s\":%s}\n";
+        String row =
+                "{\"type\":\"iter\",\"iter\":%d,\"epoch\":0.1,\"chars_per_s\":100.0,\"grad_norm\":1.0,\"loss\":%s,\"lr\":0.002,\"time_s\":%s}\n";
         String text = String.format(row, 1, "4.0", "1.0") + String.format(row, 2, "3.5", "2.0")
                 + "{\"type\":\"val\",\"iter\":2,\"epoch\":0.2,\"val_bpc\":5.0,\"val_loss\":3.4657}\n"
                 + String.format(row, 3, "NaN", "3.0")
-                + "{\"type\":\"iter\",\"iter\":\n"                      // cut short
-                + String.format(row, 3, "3.0", "0.5")                   // resumed at iteration 2: 3 is done again
+                + "{\"type\":\"iter\",\"iter\":\n" // cut short
+                + String.format(row, 3, "3.0", "0.5") // resumed at iteration 2: 3 is done again
                 + String.format(row, 4, "2.5", "1.5");
         Files.writeString(dir.resolve("metrics.jsonl"), text);
         ReportPage.Metrics m = ReportPage.readMetrics(dir.resolve("metrics.jsonl"));
         assertEquals(1, m.badLines());
-        assertEquals(List.of(1L, 2L, 3L, 4L), m.iters().stream().map(ReportPage.IterRow::iter).toList());
+        assertEquals(
+                List.of(1L, 2L, 3L, 4L),
+                m.iters().stream().map(ReportPage.IterRow::iter).toList());
         assertEquals(3.0, m.iters().get(2).loss());
-        assertEquals(List.of(1.0, 2.0, 3.5, 4.5), m.iters().stream().map(ReportPage.IterRow::wall).toList());
+        assertEquals(
+                List.of(1.0, 2.0, 3.5, 4.5),
+                m.iters().stream().map(ReportPage.IterRow::wall).toList());
         assertEquals(1, m.vals().size());
         assertEquals(2.0, m.vals().get(0).wall());
 
@@ -105,7 +124,8 @@ class ReportPageTest {
     @Test
     @SuppressWarnings("InlineFormatString") // one row template, filled per row below
     void aNonFiniteLossLeavesAGap() throws Exception {
-        String row = "{\"type\":\"iter\",\"iter\":%d,\"epoch\":0.1,\"chars_per_s\":100.0,\"grad_norm\":1.0,\"loss\":%s,\"lr\":0.002,\"time_s\":%d}\n";
+        String row =
+                "{\"type\":\"iter\",\"iter\":%d,\"epoch\":0.1,\"chars_per_s\":100.0,\"grad_norm\":1.0,\"loss\":%s,\"lr\":0.002,\"time_s\":%d}\n";
         StringBuilder sb = new StringBuilder();
         for (int i = 1; i <= 6; i++) sb.append(String.format(row, i, i == 4 ? "NaN" : "2.0", i));
         Files.writeString(dir.resolve("metrics.jsonl"), sb.toString());
@@ -123,15 +143,18 @@ class ReportPageTest {
         y[100] = Double.NaN;
         double[] s = ReportPage.smooth(y);
         assertTrue(Double.isNaN(s[100]));
-        assertEquals(y[0], s[0], 1e-12);                      // bias-corrected: starts at the first value
-        assertEquals(3 - 399 / 200.0, s[399], 0.15);          // the zig-zag is averaged away, the trend kept
+        assertEquals(y[0], s[0], 1e-12); // bias-corrected: starts at the first value
+        assertEquals(3 - 399 / 200.0, s[399], 0.15); // the zig-zag is averaged away, the trend kept
     }
 
     @Test
     void svgReducesLongSeriesButKeepsSpikes() {
         int n = 20000;
         double[] x = new double[n], y = new double[n];
-        for (int i = 0; i < n; i++) { x[i] = i; y[i] = 1 + 0.01 * Math.sin(i); }
+        for (int i = 0; i < n; i++) {
+            x[i] = i;
+            y[i] = 1 + 0.01 * Math.sin(i);
+        }
         y[12345] = 50;
         double[][] r = Svg.reduce(x, y);
         assertTrue(r[0].length <= Svg.MAX_POINTS, "points: " + r[0].length);
@@ -139,7 +162,9 @@ class ReportPageTest {
         for (double v : r[1]) max = Math.max(max, v);
         assertEquals(50, max);
         for (int i = 1; i < r[0].length; i++) assertTrue(r[0][i] > r[0][i - 1], "x order");
-        assertEquals(List.of(0.0, 1.0, 2.0, 3.0, 4.0, 5.0), java.util.Arrays.stream(Svg.ticks(0, 4.1, 5)).boxed().toList());
+        assertEquals(
+                List.of(0.0, 1.0, 2.0, 3.0, 4.0, 5.0),
+                java.util.Arrays.stream(Svg.ticks(0, 4.1, 5)).boxed().toList());
         assertEquals("0.0025", Svg.tick(0.0025, Svg.ticks(0.0025, 0.003, 5)));
         assertEquals("50k", Svg.tick(50000, Svg.ticks(0, 200000, 5)));
         assertEquals("1.5M", Svg.tick(1.5e6, Svg.ticks(0, 2e6, 4)));
@@ -152,10 +177,36 @@ class ReportPageTest {
         Path data = dir.resolve("code.c");
         Files.writeString(data, VizFixtures.code(4000, 8));
         Path run = dir.resolve("run");
-        CliRun t = CliRun.of("train", "--data", data.toString(), "--backend", "reference", "--quiet", "--out", run.toString(),
-                "--layers", "1", "--hidden", "16", "--embedding", "8", "--batch", "4", "--seq", "20", "--max-iters", "20",
-                "--checkpoint-every", "10", "--val-every", "10", "--sample-length", "30", "--report",
-                "--cache-dir", dir.resolve("cache").toString());
+        CliRun t = CliRun.of(
+                "train",
+                "--data",
+                data.toString(),
+                "--backend",
+                "reference",
+                "--quiet",
+                "--out",
+                run.toString(),
+                "--layers",
+                "1",
+                "--hidden",
+                "16",
+                "--embedding",
+                "8",
+                "--batch",
+                "4",
+                "--seq",
+                "20",
+                "--max-iters",
+                "20",
+                "--checkpoint-every",
+                "10",
+                "--val-every",
+                "10",
+                "--sample-length",
+                "30",
+                "--report",
+                "--cache-dir",
+                dir.resolve("cache").toString());
         assertEquals(0, t.code(), t.err());
         Document doc = Jsoup.parse(run.resolve("report.html").toFile(), "UTF-8");
         assertTrue(summaryValue(doc, "iterations").startsWith("20 (epoch "), summaryValue(doc, "iterations"));
@@ -166,7 +217,8 @@ class ReportPageTest {
         assertEquals(0, r.code(), r.err());
         assertEquals(7, Jsoup.parse(out.toFile(), "UTF-8").select("svg.chart").size());
 
-        CliRun.of("report", "--run", dir.resolve("missing").toString(), "--out", out.toString()).assertOneLineError("run directory not found");
+        CliRun.of("report", "--run", dir.resolve("missing").toString(), "--out", out.toString())
+                .assertOneLineError("run directory not found");
         Files.createDirectories(dir.resolve("empty"));
         CliRun.of("report", "--run", dir.resolve("empty").toString()).assertOneLineError("is not a run directory");
     }

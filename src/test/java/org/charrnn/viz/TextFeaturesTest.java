@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.Map;
-
 import org.charrnn.util.UserError;
 import org.charrnn.viz.TextFeatures.Feature;
 import org.junit.jupiter.api.Test;
@@ -22,7 +21,9 @@ class TextFeaturesTest {
         return sb.toString();
     }
 
-    private static int[] cp(String s) { return TextFeatures.codePoints(s); }
+    private static int[] cp(String s) {
+        return TextFeatures.codePoints(s);
+    }
 
     @Test
     void quoteOpensAtTheOpeningQuoteAndClosesAtTheClosingOne() {
@@ -71,7 +72,9 @@ class TextFeaturesTest {
 
     @Test
     void ifConditionFromItsParenthesisToTheMatchingOne() {
-        assertEquals("...11111" + ".".repeat(22) + "11.", mask(TextFeatures.ifCondition(cp("if (a(b)) x(); while (c) {} if(d)"))));
+        assertEquals(
+                "...11111" + ".".repeat(22) + "11.",
+                mask(TextFeatures.ifCondition(cp("if (a(b)) x(); while (c) {} if(d)"))));
         // other words ending in "if", and an if in a string or comment, start nothing
         assertEquals(".".repeat(14), mask(TextFeatures.ifCondition(cp("elif (x) \"if(\""))));
         assertEquals(".".repeat(12), mask(TextFeatures.ifCondition(cp("/* if */ (x)"))));
@@ -85,7 +88,9 @@ class TextFeaturesTest {
         assertEquals(List.of(Feature.DEPTH, Feature.QUOTE), List.copyOf(m.keySet()));
         assertEquals(11, m.get(Feature.DEPTH).length);
         assertEquals(List.of(Feature.values()), TextFeatures.Feature.parseList("all"));
-        assertEquals(List.of(Feature.COMMENT, Feature.IF_CONDITION), TextFeatures.Feature.parseList("comment, if-condition,comment"));
+        assertEquals(
+                List.of(Feature.COMMENT, Feature.IF_CONDITION),
+                TextFeatures.Feature.parseList("comment, if-condition,comment"));
         UserError e = assertThrows(UserError.class, () -> TextFeatures.Feature.parseList("quote,indent"));
         assertTrue(e.getMessage().contains("indent") && e.getMessage().contains("line-position"), e.getMessage());
     }

@@ -1,7 +1,6 @@
 package org.charrnn.backend.cuda;
 
 import java.util.List;
-
 import org.charrnn.backend.Backend;
 import org.charrnn.backend.BackendOptions;
 import org.charrnn.backend.BackendProvider;
@@ -23,13 +22,19 @@ public final class CudaBackendProvider implements BackendProvider {
     public static final String EMULATED_MARK = "(emulated)";
 
     /** True when this process was started to use the CPU-emulated CUDA device. */
-    public static boolean emulatorRequested() { return "1".equals(System.getenv(EMULATOR_ENV)); }
+    public static boolean emulatorRequested() {
+        return "1".equals(System.getenv(EMULATOR_ENV));
+    }
 
     /** True for the name of the CPU-emulated CUDA device (as a device or backend reports it). */
-    public static boolean isEmulated(String deviceName) { return deviceName != null && deviceName.contains(EMULATED_MARK); }
+    public static boolean isEmulated(String deviceName) {
+        return deviceName != null && deviceName.contains(EMULATED_MARK);
+    }
 
     @Override
-    public String name() { return "cuda"; }
+    public String name() {
+        return "cuda";
+    }
 
     @Override
     public Availability probe() {

@@ -4,7 +4,6 @@ import static org.charrnn.backend.cuda.Kernels.arg;
 
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUfunction;
-
 import org.charrnn.backend.device.CellKernels;
 import org.charrnn.backend.device.DeviceArray;
 import org.charrnn.backend.device.Ref;
@@ -36,7 +35,9 @@ final class CudaCellKernels implements CellKernels {
     }
 
     /** The device pointer of a Ref into a CUDA buffer. */
-    static CUdeviceptr p(Ref r) { return buf(r.array()).at(r.offset()); }
+    static CUdeviceptr p(Ref r) {
+        return buf(r.array()).at(r.offset());
+    }
 
     static DeviceBuffer buf(DeviceArray a) {
         if (a instanceof DeviceBuffer b) return b;
@@ -45,38 +46,78 @@ final class CudaCellKernels implements CellKernels {
 
     @Override
     public void lstmForward(Ref gx, Ref gh, Ref bih, Ref bhh, Ref cPrev, Ref gates, Ref c, Ref h, int B, int H) {
-        k.elementwise(lstmForward, (long) B * H, arg(p(gx)), arg(p(gh)), arg(p(bih)), arg(p(bhh)), arg(p(cPrev)),
-                arg(p(gates)), arg(p(c)), arg(p(h)), arg(B), arg(H));
+        k.elementwise(
+                lstmForward,
+                (long) B * H,
+                arg(p(gx)),
+                arg(p(gh)),
+                arg(p(bih)),
+                arg(p(bhh)),
+                arg(p(cPrev)),
+                arg(p(gates)),
+                arg(p(c)),
+                arg(p(h)),
+                arg(B),
+                arg(H));
     }
 
     @Override
     public void gruForward(Ref gx, Ref gh, Ref bih, Ref bhh, Ref hPrev, Ref gates, Ref h, int B, int H) {
-        k.elementwise(gruForward, (long) B * H, arg(p(gx)), arg(p(gh)), arg(p(bih)), arg(p(bhh)), arg(p(hPrev)),
-                arg(p(gates)), arg(p(h)), arg(B), arg(H));
+        k.elementwise(
+                gruForward,
+                (long) B * H,
+                arg(p(gx)),
+                arg(p(gh)),
+                arg(p(bih)),
+                arg(p(bhh)),
+                arg(p(hPrev)),
+                arg(p(gates)),
+                arg(p(h)),
+                arg(B),
+                arg(H));
     }
 
     @Override
     public void rnnForward(Ref gx, Ref gh, Ref bih, Ref bhh, Ref h, int B, int H) {
-        k.elementwise(rnnForward, (long) B * H, arg(p(gx)), arg(p(gh)), arg(p(bih)), arg(p(bhh)), arg(p(h)), arg(B),
-                arg(H));
+        k.elementwise(
+                rnnForward, (long) B * H, arg(p(gx)), arg(p(gh)), arg(p(bih)), arg(p(bhh)), arg(p(h)), arg(B), arg(H));
     }
 
     @Override
     public void lstmBackward(Ref dhOut, Ref dhNext, Ref dc, Ref gates, Ref cPrev, Ref c, Ref dgates, int B, int H) {
-        k.elementwise(lstmBackward, (long) B * H, arg(p(dhOut)), arg(p(dhNext)), arg(p(dc)), arg(p(gates)),
-                arg(p(cPrev)), arg(p(c)), arg(p(dgates)), arg(B), arg(H));
+        k.elementwise(
+                lstmBackward,
+                (long) B * H,
+                arg(p(dhOut)),
+                arg(p(dhNext)),
+                arg(p(dc)),
+                arg(p(gates)),
+                arg(p(cPrev)),
+                arg(p(c)),
+                arg(p(dgates)),
+                arg(B),
+                arg(H));
     }
 
     @Override
     public void gruBackward(Ref dhOut, Ref dhNext, Ref gates, Ref hPrev, Ref dgx, Ref dgh, int B, int H) {
-        k.elementwise(gruBackward, (long) B * H, arg(p(dhOut)), arg(p(dhNext)), arg(p(gates)), arg(p(hPrev)),
-                arg(p(dgx)), arg(p(dgh)), arg(B), arg(H));
+        k.elementwise(
+                gruBackward,
+                (long) B * H,
+                arg(p(dhOut)),
+                arg(p(dhNext)),
+                arg(p(gates)),
+                arg(p(hPrev)),
+                arg(p(dgx)),
+                arg(p(dgh)),
+                arg(B),
+                arg(H));
     }
 
     @Override
     public void rnnBackward(Ref dhOut, Ref dhNext, Ref h, Ref dgates, int B, int H) {
-        k.elementwise(rnnBackward, (long) B * H, arg(p(dhOut)), arg(p(dhNext)), arg(p(h)), arg(p(dgates)), arg(B),
-                arg(H));
+        k.elementwise(
+                rnnBackward, (long) B * H, arg(p(dhOut)), arg(p(dhNext)), arg(p(h)), arg(p(dgates)), arg(B), arg(H));
     }
 
     @Override
@@ -86,28 +127,75 @@ final class CudaCellKernels implements CellKernels {
 
     @Override
     public void mutGatesForward(int v, Ref gx, Ref gh, Ref bih, Ref bhh, Ref hPrev, Ref x, Ref saved, int B, int H) {
-        k.elementwise(mutGatesForward, (long) B * H, arg(v), arg(p(gx)), arg(p(gh)), arg(p(bih)), arg(p(bhh)),
-                arg(p(hPrev)), arg(p(x)), arg(p(saved)), arg(B), arg(H));
+        k.elementwise(
+                mutGatesForward,
+                (long) B * H,
+                arg(v),
+                arg(p(gx)),
+                arg(p(gh)),
+                arg(p(bih)),
+                arg(p(bhh)),
+                arg(p(hPrev)),
+                arg(p(x)),
+                arg(p(saved)),
+                arg(B),
+                arg(H));
     }
 
     @Override
-    public void mutCandidateForward(int v, Ref gx, Ref gh, Ref bih, Ref bhh, Ref hPrev, Ref x, Ref saved, Ref h, int B,
-                                    int H) {
-        k.elementwise(mutCandidateForward, (long) B * H, arg(v), arg(p(gx)), arg(p(gh)), arg(p(bih)), arg(p(bhh)),
-                arg(p(hPrev)), arg(p(x)), arg(p(saved)), arg(p(h)), arg(B), arg(H));
+    public void mutCandidateForward(
+            int v, Ref gx, Ref gh, Ref bih, Ref bhh, Ref hPrev, Ref x, Ref saved, Ref h, int B, int H) {
+        k.elementwise(
+                mutCandidateForward,
+                (long) B * H,
+                arg(v),
+                arg(p(gx)),
+                arg(p(gh)),
+                arg(p(bih)),
+                arg(p(bhh)),
+                arg(p(hPrev)),
+                arg(p(x)),
+                arg(p(saved)),
+                arg(p(h)),
+                arg(B),
+                arg(H));
     }
 
     @Override
-    public void mutCandidateBackward(int v, Ref dhOut, Ref dhNext, Ref saved, Ref hPrev, Ref x, Ref dgx, Ref dgh, Ref dx,
-                                     int B, int H) {
-        k.elementwise(mutCandidateBackward, (long) B * H, arg(v), arg(p(dhOut)), arg(p(dhNext)), arg(p(saved)),
-                arg(p(hPrev)), arg(p(x)), arg(p(dgx)), arg(p(dgh)), arg(p(dx)), arg(B), arg(H));
+    public void mutCandidateBackward(
+            int v, Ref dhOut, Ref dhNext, Ref saved, Ref hPrev, Ref x, Ref dgx, Ref dgh, Ref dx, int B, int H) {
+        k.elementwise(
+                mutCandidateBackward,
+                (long) B * H,
+                arg(v),
+                arg(p(dhOut)),
+                arg(p(dhNext)),
+                arg(p(saved)),
+                arg(p(hPrev)),
+                arg(p(x)),
+                arg(p(dgx)),
+                arg(p(dgh)),
+                arg(p(dx)),
+                arg(B),
+                arg(H));
     }
 
     @Override
-    public void mutGatesBackward(int v, Ref drh, Ref saved, Ref hPrev, Ref dhNext, Ref dgx, Ref dgh, Ref dx, int B, int H) {
-        k.elementwise(mutGatesBackward, (long) B * H, arg(v), arg(p(drh)), arg(p(saved)), arg(p(hPrev)), arg(p(dhNext)),
-                arg(p(dgx)), arg(p(dgh)), arg(p(dx)), arg(B), arg(H));
+    public void mutGatesBackward(
+            int v, Ref drh, Ref saved, Ref hPrev, Ref dhNext, Ref dgx, Ref dgh, Ref dx, int B, int H) {
+        k.elementwise(
+                mutGatesBackward,
+                (long) B * H,
+                arg(v),
+                arg(p(drh)),
+                arg(p(saved)),
+                arg(p(hPrev)),
+                arg(p(dhNext)),
+                arg(p(dgx)),
+                arg(p(dgh)),
+                arg(p(dx)),
+                arg(B),
+                arg(H));
     }
 
     @Override

@@ -2,7 +2,6 @@ package org.charrnn.backend.cuda;
 
 import java.util.function.Consumer;
 import java.util.function.IntSupplier;
-
 import jcuda.driver.CUgraph;
 import jcuda.driver.CUgraphExec;
 import jcuda.driver.CUstream;
@@ -26,7 +25,7 @@ final class CudaGraphs implements AutoCloseable {
     private CUgraphExec exec;
     private Key graphKey, warmKey;
     private int warmCount;
-    private boolean failed;   // a capture failed once: whole steps run eagerly from then on
+    private boolean failed; // a capture failed once: whole steps run eagerly from then on
 
     private record Key(Object step, int gemmGeneration) {}
 
@@ -108,5 +107,7 @@ final class CudaGraphs implements AutoCloseable {
     }
 
     @Override
-    public void close() { destroy(); }
+    public void close() {
+        destroy();
+    }
 }

@@ -4,7 +4,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Supplier;
-
 import jcuda.CudaException;
 import jcuda.Pointer;
 import jcuda.Sizeof;
@@ -14,7 +13,6 @@ import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUstream;
 import jcuda.driver.CUstream_flags;
 import jcuda.driver.JCudaDriver;
-
 import org.charrnn.backend.Backend;
 import org.charrnn.backend.BackendOptions;
 import org.charrnn.backend.Dropout;
@@ -47,7 +45,7 @@ final class CudaOps implements DeviceOps {
     private final CUdevice device = new CUdevice();
     private final CUcontext context = new CUcontext();
     private final CUstream stream = new CUstream();
-    private boolean contextRetained, streamCreated;   // what close may give back
+    private boolean contextRetained, streamCreated; // what close may give back
     private final String deviceName;
     private final Set<DeviceBuffer> live = new LinkedHashSet<>();
     /**
@@ -55,27 +53,30 @@ final class CudaOps implements DeviceOps {
      * staged before it returns, so the arrays may change right after.
      */
     private final int[] iterationHost = new int[1];
+
     private final float[] hyperHost = new float[3];
     private final Pointer iterationArg = Pointer.to(iterationHost), hyperArg = Pointer.to(hyperHost);
     private Kernels kernels;
     private CudaCellKernels cells;
     private Gemm gemm;
     private CudaGraphs graphs;
-    private DeviceBuffer partial;   // [MAX_PARTIALS] stage-1 sums of the global norm
-    private DeviceBuffer scalars;   // [4] per-step scalars read by the kernels
+    private DeviceBuffer partial; // [MAX_PARTIALS] stage-1 sums of the global norm
+    private DeviceBuffer scalars; // [4] per-step scalars read by the kernels
     private boolean closed;
 
     /** Opens {@code options.device()} (-1 = 0); throws {@link UserError} when it cannot. */
     CudaOps(ModelConfig config, BackendOptions options) {
         this.precision = switch (options.precision()) {
             case FP32, TF32, BF16 -> options.precision();
-            case FP64 -> throw new UserError("the cuda backend computes in fp32, tf32 or bf16; fp64 is the reference backend's");
+            case FP64 ->
+                throw new UserError("the cuda backend computes in fp32, tf32 or bf16; fp64 is the reference backend's");
         };
         this.graphsEnabled = options.cudaGraph();
         this.seed32 = Dropout.seed32(options.dropoutSeed());
         this.model = config.describe();
         if (config.vocabSize() > 65536)
-            throw new UserError("the cuda backend supports vocabularies of up to 65536 symbols, got " + config.vocabSize());
+            throw new UserError(
+                    "the cuda backend supports vocabularies of up to 65536 symbols, got " + config.vocabSize());
         byte[] fatbin = CudaRuntime.fatbin();
         if (fatbin == null) throw new UserError(CudaRuntime.NOT_BUILT);
         String why = CudaRuntime.init();
@@ -98,8 +99,10 @@ final class CudaOps implements DeviceOps {
                 kernels = new Kernels(fatbin, stream);
                 cells = new CudaCellKernels(kernels);
             } catch (CudaException e) {
-                throw new UserError("cannot load the CUDA kernels on " + deviceName + " (sm_"
-                        + CudaRuntime.computeCapability(device) + "): " + CudaRuntime.oneLine(e), e);
+                throw new UserError(
+                        "cannot load the CUDA kernels on " + deviceName + " (sm_"
+                                + CudaRuntime.computeCapability(device) + "): " + CudaRuntime.oneLine(e),
+                        e);
             }
             DeviceBuffer.resetPeak();
             gemm = Gemm.create(kernels, stream, precision, model, options.log());
@@ -114,9 +117,20 @@ final class CudaOps implements DeviceOps {
         }
     }
 
-    @Override public String name() { return "cuda"; }
-    @Override public String deviceName() { return deviceName + " (" + gemm.description() + ")"; }
-    @Override public Precision precision() { return precision; }
+    @Override
+    public String name() {
+        return "cuda";
+    }
+
+    @Override
+    public String deviceName() {
+        return deviceName + " (" + gemm.description() + ")";
+    }
+
+    @Override
+    public Precision precision() {
+        return precision;
+    }
 
     @Override
     public <T> T guard(String op, Supplier<T> body) {
@@ -129,9 +143,13 @@ final class CudaOps implements DeviceOps {
         }
     }
 
-    private static CUdeviceptr p(Ref r) { return CudaCellKernels.p(r); }
+    private static CUdeviceptr p(Ref r) {
+        return CudaCellKernels.p(r);
+    }
 
-    private static DeviceBuffer buf(DeviceArray a) { return CudaCellKernels.buf(a); }
+    private static DeviceBuffer buf(DeviceArray a) {
+        return CudaCellKernels.buf(a);
+    }
 
     // ================================================================== memory
 
@@ -163,8 +181,11 @@ final class CudaOps implements DeviceOps {
         DeviceBuffer b = DeviceBuffer.allocate(Math.max(1, bytes), "corpus (" + seq.length() + " tokens)", model);
         live.add(b);
         try {
-            TokenBytes.encode(seq, vocab, (off, chunk, n) ->
-                    JCudaDriver.cuMemcpyHtoDAsync(b.ptr.withByteOffset(off), Pointer.to(chunk), n, stream));
+            TokenBytes.encode(
+                    seq,
+                    vocab,
+                    (off, chunk, n) ->
+                            JCudaDriver.cuMemcpyHtoDAsync(b.ptr.withByteOffset(off), Pointer.to(chunk), n, stream));
         } catch (RuntimeException e) {
             JCudaDriver.cuStreamSynchronize(stream);
             free(b);
@@ -185,38 +206,55 @@ final class CudaOps implements DeviceOps {
 
     @Override
     public void upload(Ref dst, float[] src) {
-        if (src.length > 0) JCudaDriver.cuMemcpyHtoDAsync(p(dst), Pointer.to(src), (long) src.length * Sizeof.FLOAT, stream);
+        if (src.length > 0)
+            JCudaDriver.cuMemcpyHtoDAsync(p(dst), Pointer.to(src), (long) src.length * Sizeof.FLOAT, stream);
     }
 
     @Override
     public void uploadInts(Ref dst, int[] src) {
-        if (src.length > 0) JCudaDriver.cuMemcpyHtoDAsync(p(dst), Pointer.to(src), (long) src.length * Sizeof.INT, stream);
+        if (src.length > 0)
+            JCudaDriver.cuMemcpyHtoDAsync(p(dst), Pointer.to(src), (long) src.length * Sizeof.INT, stream);
     }
 
     @Override
     public void uploadLongs(DeviceArray dst, long[] src) {
-        if (src.length > 0) JCudaDriver.cuMemcpyHtoDAsync(buf(dst).ptr, Pointer.to(src), (long) src.length * Sizeof.LONG, stream);
+        if (src.length > 0)
+            JCudaDriver.cuMemcpyHtoDAsync(buf(dst).ptr, Pointer.to(src), (long) src.length * Sizeof.LONG, stream);
     }
 
     @Override
-    public float[] download(Ref src, int n) { return buf(src.array()).download(src.offset(), n, stream); }
+    public float[] download(Ref src, int n) {
+        return buf(src.array()).download(src.offset(), n, stream);
+    }
 
     @Override
-    public void synchronize() { JCudaDriver.cuStreamSynchronize(stream); }
+    public void synchronize() {
+        JCudaDriver.cuStreamSynchronize(stream);
+    }
 
     /** Device memory high-water mark since this device was opened (buffers of other live backends included). */
     @Override
-    public long peakBytes() { return DeviceBuffer.peakBytes(); }
+    public long peakBytes() {
+        return DeviceBuffer.peakBytes();
+    }
 
     /** CUDA events recorded on the stream: device time only, no host launch overhead after the start event. */
     @Override
-    public Backend.Timer timer() { return new CudaTimer(stream); }
+    public Backend.Timer timer() {
+        return new CudaTimer(stream);
+    }
 
     // ================================================================== whole steps and per-step scalars
 
-    @Override public boolean defersSteps() { return graphsEnabled; }
+    @Override
+    public boolean defersSteps() {
+        return graphsEnabled;
+    }
 
-    @Override public void runWholeStep(Object key, Runnable step) { graphs.run(key, step); }
+    @Override
+    public void runWholeStep(Object key, Runnable step) {
+        graphs.run(key, step);
+    }
 
     @Override
     public void setIteration(int iteration) {
@@ -240,28 +278,60 @@ final class CudaOps implements DeviceOps {
     }
 
     /** bf16: the GEMMs that follow read the updated weights. */
-    @Override public void weightsChanged() { gemm.refreshWeights(); }
-
-    @Override public void reserveGemmScratch(long a, long b) { gemm.reserve(a, b); }
+    @Override
+    public void weightsChanged() {
+        gemm.refreshWeights();
+    }
 
     @Override
-    public void gemm(boolean transA, boolean transB, int M, int N, int K, float alpha, Ref A, int lda, Ref B, int ldb,
-                     float beta, Ref C, int ldc) {
+    public void reserveGemmScratch(long a, long b) {
+        gemm.reserve(a, b);
+    }
+
+    @Override
+    public void gemm(
+            boolean transA,
+            boolean transB,
+            int M,
+            int N,
+            int K,
+            float alpha,
+            Ref A,
+            int lda,
+            Ref B,
+            int ldb,
+            float beta,
+            Ref C,
+            int ldc) {
         gemm.gemm(transA, transB, M, N, K, alpha, p(A), lda, p(B), ldb, beta, p(C), ldc);
     }
 
     @Override
-    public void gemmWeight(boolean transW, int M, int N, int K, float alpha, Ref A, int lda, WeightRows w, float beta,
-                           Ref C, int ldc) {
+    public void gemmWeight(
+            boolean transW,
+            int M,
+            int N,
+            int K,
+            float alpha,
+            Ref A,
+            int lda,
+            WeightRows w,
+            float beta,
+            Ref C,
+            int ldc) {
         gemm.gemmWeight(false, transW, M, N, K, alpha, p(A), lda, w.rowOffset(), w.cols(), beta, p(C), ldc);
     }
 
     // ================================================================== kernels
 
-    @Override public CellKernels cells() { return cells; }
+    @Override
+    public CellKernels cells() {
+        return cells;
+    }
 
     @Override
-    public void gatherWindow(DeviceArray corpus, boolean u16, DeviceArray starts, int T, int B, DeviceArray x, DeviceArray y) {
+    public void gatherWindow(
+            DeviceArray corpus, boolean u16, DeviceArray starts, int T, int B, DeviceArray x, DeviceArray y) {
         kernels.gatherWindow(u16, buf(corpus).ptr, buf(starts).ptr, T, B, buf(x).ptr, buf(y).ptr);
     }
 
@@ -276,16 +346,25 @@ final class CudaOps implements DeviceOps {
     }
 
     @Override
-    public void softmaxXent(Ref logits, Ref bias, DeviceArray y, Ref rowLoss, int N, int V, float gradScale, boolean writeGrad) {
+    public void softmaxXent(
+            Ref logits, Ref bias, DeviceArray y, Ref rowLoss, int N, int V, float gradScale, boolean writeGrad) {
         kernels.softmaxXent(p(logits), p(bias), buf(y).ptr, p(rowLoss), N, V, gradScale, writeGrad);
     }
 
-    @Override public void addBiasRows(Ref y, Ref bias, int N, int C) { kernels.addBiasRows(p(y), p(bias), N, C); }
+    @Override
+    public void addBiasRows(Ref y, Ref bias, int N, int C) {
+        kernels.addBiasRows(p(y), p(bias), N, C);
+    }
 
     @Override
-    public void columnSum(Ref a, Ref out, int N, int C, float beta) { kernels.columnSum(p(a), p(out), N, C, beta); }
+    public void columnSum(Ref a, Ref out, int N, int C, float beta) {
+        kernels.columnSum(p(a), p(out), N, C, beta);
+    }
 
-    @Override public void sum(Ref a, int n, Ref out) { kernels.sumFinal(p(a), n, p(out), false); }
+    @Override
+    public void sum(Ref a, int n, Ref out) {
+        kernels.sumFinal(p(a), n, p(out), false);
+    }
 
     @Override
     public void globalNorm(Ref g, int n, Ref norm) {
@@ -293,7 +372,10 @@ final class CudaOps implements DeviceOps {
         kernels.sumFinal(partial.ptr, Kernels.partials(n), p(norm), true);
     }
 
-    @Override public void clipValue(Ref g, int n, float max, Ref norm) { kernels.clipValue(p(g), n, max, p(norm)); }
+    @Override
+    public void clipValue(Ref g, int n, float max, Ref norm) {
+        kernels.clipValue(p(g), n, max, p(norm));
+    }
 
     @Override
     public void dropoutForward(Ref x, Ref y, int n, int layer, float prob) {
@@ -306,27 +388,59 @@ final class CudaOps implements DeviceOps {
     }
 
     @Override
-    public void adamStep(Ref p, Ref g, Ref m, Ref v, int n, Ref norm, int clipMode, float clipMax, float beta1,
-                         float beta2, float eps, float weightDecay) {
-        kernels.adamStep(p(p), p(g), p(m), p(v), n, p(norm), clipMode, clipMax, scalars.at(S_LR), beta1, beta2, eps,
+    public void adamStep(
+            Ref p,
+            Ref g,
+            Ref m,
+            Ref v,
+            int n,
+            Ref norm,
+            int clipMode,
+            float clipMax,
+            float beta1,
+            float beta2,
+            float eps,
+            float weightDecay) {
+        kernels.adamStep(
+                p(p),
+                p(g),
+                p(m),
+                p(v),
+                n,
+                p(norm),
+                clipMode,
+                clipMax,
+                scalars.at(S_LR),
+                beta1,
+                beta2,
+                eps,
                 weightDecay);
     }
 
     @Override
-    public void rmspropStep(Ref p, Ref g, Ref s, int n, Ref norm, int clipMode, float clipMax, float decay, float eps,
-                            float weightDecay) {
+    public void rmspropStep(
+            Ref p,
+            Ref g,
+            Ref s,
+            int n,
+            Ref norm,
+            int clipMode,
+            float clipMax,
+            float decay,
+            float eps,
+            float weightDecay) {
         kernels.rmspropStep(p(p), p(g), p(s), n, p(norm), clipMode, clipMax, scalars.at(S_LR), decay, eps, weightDecay);
     }
 
     @Override
-    public void adagradStep(Ref p, Ref g, Ref s, int n, Ref norm, int clipMode, float clipMax, float eps,
-                            float weightDecay) {
+    public void adagradStep(
+            Ref p, Ref g, Ref s, int n, Ref norm, int clipMode, float clipMax, float eps, float weightDecay) {
         kernels.adagradStep(p(p), p(g), p(s), n, p(norm), clipMode, clipMax, scalars.at(S_LR), eps, weightDecay);
     }
 
     @Override
-    public void sgdStep(Ref p, Ref g, Ref u, int n, Ref norm, int clipMode, float clipMax, float momentum,
-                        float weightDecay) {
+    public void sgdStep(
+            Ref p, Ref g, Ref u, int n, Ref norm, int clipMode, float clipMax, float momentum, float weightDecay) {
         kernels.sgdStep(p(p), p(g), p(u), n, p(norm), clipMode, clipMax, scalars.at(S_LR), momentum, weightDecay);
     }
 
@@ -339,14 +453,29 @@ final class CudaOps implements DeviceOps {
         closed = true;
         Runnable[] steps = {
             () -> JCudaDriver.cuCtxSetCurrent(context),
-            () -> { if (streamCreated) JCudaDriver.cuStreamSynchronize(stream); },
-            () -> { if (graphs != null) graphs.close(); },
-            () -> { for (DeviceBuffer b : live) b.close(); live.clear(); },
-            () -> { if (gemm != null) gemm.close(); },
-            () -> { if (kernels != null) kernels.close(); },
-            () -> { if (streamCreated) JCudaDriver.cuStreamDestroy(stream); },
+            () -> {
+                if (streamCreated) JCudaDriver.cuStreamSynchronize(stream);
+            },
+            () -> {
+                if (graphs != null) graphs.close();
+            },
+            () -> {
+                for (DeviceBuffer b : live) b.close();
+                live.clear();
+            },
+            () -> {
+                if (gemm != null) gemm.close();
+            },
+            () -> {
+                if (kernels != null) kernels.close();
+            },
+            () -> {
+                if (streamCreated) JCudaDriver.cuStreamDestroy(stream);
+            },
             // only what this backend acquired: device 0's context may belong to another backend
-            () -> { if (contextRetained) JCudaDriver.cuDevicePrimaryCtxRelease(device); },
+            () -> {
+                if (contextRetained) JCudaDriver.cuDevicePrimaryCtxRelease(device);
+            },
         };
         for (Runnable r : steps) {
             try {

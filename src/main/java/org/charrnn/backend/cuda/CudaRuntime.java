@@ -4,12 +4,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
-
 import jcuda.CudaException;
 import jcuda.driver.CUdevice;
 import jcuda.driver.CUdevice_attribute;
 import jcuda.driver.JCudaDriver;
-
 import org.charrnn.backend.BackendProvider.DeviceInfo;
 
 /**
@@ -88,8 +86,12 @@ final class CudaRuntime {
                 JCudaDriver.cuDeviceTotalMem(mem, d);
                 String name = deviceName(d);
                 boolean emulated = CudaBackendProvider.isEmulated(name);
-                list.add(new DeviceInfo(i, emulated ? platform + ", CPU emulator" : platform,
-                        name + " (sm_" + computeCapability(d) + ")", mem[0], !emulated));
+                list.add(new DeviceInfo(
+                        i,
+                        emulated ? platform + ", CPU emulator" : platform,
+                        name + " (sm_" + computeCapability(d) + ")",
+                        mem[0],
+                        !emulated));
             }
         } catch (Throwable t) {
             list.clear();

@@ -5,7 +5,6 @@ import jcuda.driver.CUevent;
 import jcuda.driver.CUevent_flags;
 import jcuda.driver.CUstream;
 import jcuda.driver.JCudaDriver;
-
 import org.charrnn.backend.Backend;
 
 /**
@@ -27,7 +26,10 @@ final class CudaTimer implements Backend.Timer {
         }
     }
 
-    @Override public void start() { JCudaDriver.cuEventRecord(begin, stream); }
+    @Override
+    public void start() {
+        JCudaDriver.cuEventRecord(begin, stream);
+    }
 
     /** Records the end event, waits for it and returns the milliseconds between the two events. */
     @Override

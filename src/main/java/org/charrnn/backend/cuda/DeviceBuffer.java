@@ -7,7 +7,6 @@ import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUresult;
 import jcuda.driver.CUstream;
 import jcuda.driver.JCudaDriver;
-
 import org.charrnn.util.UserError;
 
 /** One cuMemAlloc'd region; freed by {@link #close()}. Offsets of the helpers are in elements of 4 bytes. */
@@ -18,13 +17,18 @@ final class DeviceBuffer implements AutoCloseable, org.charrnn.backend.device.De
 
     /** Bytes held by live buffers of this process, and the most ever held at once. */
     private static final java.util.concurrent.atomic.AtomicLong LIVE = new java.util.concurrent.atomic.AtomicLong();
+
     private static final java.util.concurrent.atomic.AtomicLong PEAK = new java.util.concurrent.atomic.AtomicLong();
 
     /** The most device memory held in DeviceBuffers at once since the last {@link #resetPeak()}, in bytes. */
-    static long peakBytes() { return PEAK.get(); }
+    static long peakBytes() {
+        return PEAK.get();
+    }
 
     /** Restarts the high-water mark at what is live now (a new backend measures its own peak). */
-    static void resetPeak() { PEAK.set(LIVE.get()); }
+    static void resetPeak() {
+        PEAK.set(LIVE.get());
+    }
 
     private DeviceBuffer(CUdeviceptr ptr, long bytes) {
         this.ptr = ptr;
@@ -52,8 +56,12 @@ final class DeviceBuffer implements AutoCloseable, org.charrnn.backend.device.De
                 } catch (CudaException ignored) {
                     // the request's size and the model are the useful part of the message
                 }
-                throw new UserError(String.format("out of GPU memory: %s needs %.1f MiB%s for model %s; "
-                        + "reduce --batch, --seq, --hidden or --layers", what, n / 1048576.0, info, model), e);
+                throw new UserError(
+                        String.format(
+                                "out of GPU memory: %s needs %.1f MiB%s for model %s; "
+                                        + "reduce --batch, --seq, --hidden or --layers",
+                                what, n / 1048576.0, info, model),
+                        e);
             }
             throw new UserError("CUDA error allocating " + n + " bytes for " + what + ": " + CudaRuntime.oneLine(e), e);
         }
@@ -61,7 +69,10 @@ final class DeviceBuffer implements AutoCloseable, org.charrnn.backend.device.De
         return new DeviceBuffer(p, n);
     }
 
-    @Override public long bytes() { return bytes; }
+    @Override
+    public long bytes() {
+        return bytes;
+    }
 
     static DeviceBuffer floats(long count, String what, String model) {
         return allocate(count * Sizeof.FLOAT, what, model);

@@ -1,7 +1,6 @@
 package org.charrnn.backend.cuda;
 
 import java.util.function.Consumer;
-
 import jcuda.Pointer;
 import jcuda.cudaDataType;
 import jcuda.driver.CUdeviceptr;
@@ -15,7 +14,6 @@ import jcuda.jcublas.cublasHandle;
 import jcuda.jcublas.cublasMath;
 import jcuda.jcublas.cublasOperation;
 import jcuda.runtime.cudaStream_t;
-
 import org.charrnn.backend.Precision;
 
 /**
@@ -44,6 +42,7 @@ import org.charrnn.backend.Precision;
 final class Gemm implements AutoCloseable {
     /** System property that skips cuBLAS (tests of the fallback path). */
     static final String FORCE_TILED = "charrnn.cuda.tiledGemm";
+
     private static final int BF16_BYTES = 2;
     private static final int CONVERT_CHUNK = 1 << 30; // elements per f32_to_bf16 launch (int n)
     // host alpha / beta of the values the backend uses (cuBLAS reads host scalars before returning)
@@ -53,19 +52,25 @@ final class Gemm implements AutoCloseable {
     private final CUstream stream;
     private final cublasHandle handle; // null: tiled fallback
     private final DeviceBuffer workspace;
-    private final boolean bf16;        // cuBLAS with bf16 operands
+    private final boolean bf16; // cuBLAS with bf16 operands
     private final String description;
     private final String model;
 
     // bf16 only
-    private DeviceBuffer weights;      // the backend's fp32 flat parameter buffer (not owned)
+    private DeviceBuffer weights; // the backend's fp32 flat parameter buffer (not owned)
     private long weightCount;
     private DeviceBuffer weightShadow; // bf16 [weightCount]
     private final DeviceBuffer[] scratch = new DeviceBuffer[2]; // bf16 copies of op A, op B
     private int generation;
 
-    private Gemm(Kernels kernels, CUstream stream, cublasHandle handle, DeviceBuffer workspace, boolean bf16,
-                 String description, String model) {
+    private Gemm(
+            Kernels kernels,
+            CUstream stream,
+            cublasHandle handle,
+            DeviceBuffer workspace,
+            boolean bf16,
+            String description,
+            String model) {
         this.kernels = kernels;
         this.stream = stream;
         this.handle = handle;
@@ -89,8 +94,11 @@ final class Gemm implements AutoCloseable {
             // A fixed workspace keeps cuBLAS from allocating during CUDA-graph capture.
             ws = DeviceBuffer.allocate(32L << 20, "cuBLAS workspace", model);
             JCublas2.cublasSetWorkspace(h, ws.ptr, ws.bytes);
-            JCublas2.cublasSetMathMode(h, precision == Precision.TF32
-                    ? cublasMath.CUBLAS_TF32_TENSOR_OP_MATH : cublasMath.CUBLAS_DEFAULT_MATH);
+            JCublas2.cublasSetMathMode(
+                    h,
+                    precision == Precision.TF32
+                            ? cublasMath.CUBLAS_TF32_TENSOR_OP_MATH
+                            : cublasMath.CUBLAS_DEFAULT_MATH);
             String what = switch (precision) {
                 case TF32 -> "cuBLAS TF32";
                 case BF16 -> "cuBLAS BF16";
@@ -103,27 +111,38 @@ final class Gemm implements AutoCloseable {
         } catch (Throwable t) {
             if (ws != null) ws.close();
             if (created) {
-                try { JCublas2.cublasDestroy(h); } catch (Throwable ignored) { /* already failing */ }
+                try {
+                    JCublas2.cublasDestroy(h);
+                } catch (Throwable ignored) {
+                    /* already failing */
+                }
             }
-            log.accept("warning: cuBLAS unavailable (" + CudaRuntime.oneLine(t)
-                    + "); using the slower gemm_tiled kernel");
+            log.accept(
+                    "warning: cuBLAS unavailable (" + CudaRuntime.oneLine(t) + "); using the slower gemm_tiled kernel");
             return tiled(kernels, stream, precision, model, log);
         }
     }
 
-    private static Gemm tiled(Kernels kernels, CUstream stream, Precision precision, String model, Consumer<String> log) {
+    private static Gemm tiled(
+            Kernels kernels, CUstream stream, Precision precision, String model, Consumer<String> log) {
         if (precision == Precision.BF16)
             log.accept("warning: --precision bf16 needs cuBLAS; gemm_tiled computes the GEMMs in fp32");
         return new Gemm(kernels, stream, null, null, false, "gemm_tiled", model);
     }
 
-    String description() { return description; }
+    String description() {
+        return description;
+    }
 
     /** Whether GEMM operands are converted to bf16 (bf16 precision with cuBLAS). */
-    boolean bf16() { return bf16; }
+    boolean bf16() {
+        return bf16;
+    }
 
     /** Bumped whenever a scratch buffer is replaced: graphs captured before reference the freed one. */
-    int generation() { return generation; }
+    int generation() {
+        return generation;
+    }
 
     /**
      * Registers the flat fp32 parameter buffer ({@code count} floats) that {@link #gemmWeight}
@@ -155,8 +174,20 @@ final class Gemm implements AutoCloseable {
     }
 
     /** Row-major C [M,N] = alpha op(A) op(B) + beta C; op(A) [M,K], op(B) [K,N]; A and B activations. */
-    void gemm(boolean transA, boolean transB, int M, int N, int K, float alpha,
-              Pointer A, int lda, Pointer B, int ldb, float beta, Pointer C, int ldc) {
+    void gemm(
+            boolean transA,
+            boolean transB,
+            int M,
+            int N,
+            int K,
+            float alpha,
+            Pointer A,
+            int lda,
+            Pointer B,
+            int ldb,
+            float beta,
+            Pointer C,
+            int ldc) {
         if (M == 0 || N == 0) return;
         if (!bf16) {
             fp32(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
@@ -174,8 +205,20 @@ final class Gemm implements AutoCloseable {
      * As {@link #gemm}, with B the weight tensor at element {@code weightOffset} of the attached
      * parameter buffer (in bf16 read from the shadow, which must be current).
      */
-    void gemmWeight(boolean transA, boolean transB, int M, int N, int K, float alpha,
-                    Pointer A, int lda, long weightOffset, int ldb, float beta, Pointer C, int ldc) {
+    void gemmWeight(
+            boolean transA,
+            boolean transB,
+            int M,
+            int N,
+            int K,
+            float alpha,
+            Pointer A,
+            int lda,
+            long weightOffset,
+            int ldb,
+            float beta,
+            Pointer C,
+            int ldc) {
         if (M == 0 || N == 0) return;
         if (!bf16) {
             fp32(transA, transB, M, N, K, alpha, A, lda, weights.at(weightOffset), ldb, beta, C, ldc);
@@ -198,11 +241,23 @@ final class Gemm implements AutoCloseable {
         return (storedRows - 1) * ld + storedCols;
     }
 
-    private void fp32(boolean transA, boolean transB, int M, int N, int K, float alpha,
-                      Pointer A, int lda, Pointer B, int ldb, float beta, Pointer C, int ldc) {
+    private void fp32(
+            boolean transA,
+            boolean transB,
+            int M,
+            int N,
+            int K,
+            float alpha,
+            Pointer A,
+            int lda,
+            Pointer B,
+            int ldb,
+            float beta,
+            Pointer C,
+            int ldc) {
         if (handle != null) {
-            JCublas2.cublasSgemm(handle, op(transB), op(transA),
-                    N, M, K, scalar(alpha), B, ldb, A, lda, scalar(beta), C, ldc);
+            JCublas2.cublasSgemm(
+                    handle, op(transB), op(transA), N, M, K, scalar(alpha), B, ldb, A, lda, scalar(beta), C, ldc);
         } else {
             kernels.gemmTiled(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         }
@@ -215,15 +270,40 @@ final class Gemm implements AutoCloseable {
      * native entry point is not exported); {@code cublasGemmEx_new} takes the cublasComputeType and
      * checks the result.
      */
-    private void gemmEx(boolean transA, boolean transB, int M, int N, int K, float alpha,
-                        Pointer A16, int lda, Pointer B16, int ldb, float beta, Pointer C, int ldc) {
-        JCublas2.cublasGemmEx_new(handle, op(transB), op(transA), N, M, K,
+    private void gemmEx(
+            boolean transA,
+            boolean transB,
+            int M,
+            int N,
+            int K,
+            float alpha,
+            Pointer A16,
+            int lda,
+            Pointer B16,
+            int ldb,
+            float beta,
+            Pointer C,
+            int ldc) {
+        JCublas2.cublasGemmEx_new(
+                handle,
+                op(transB),
+                op(transA),
+                N,
+                M,
+                K,
                 scalar(alpha),
-                B16, cudaDataType.CUDA_R_16BF, ldb,
-                A16, cudaDataType.CUDA_R_16BF, lda,
+                B16,
+                cudaDataType.CUDA_R_16BF,
+                ldb,
+                A16,
+                cudaDataType.CUDA_R_16BF,
+                lda,
                 scalar(beta),
-                C, cudaDataType.CUDA_R_32F, ldc,
-                cublasComputeType.CUBLAS_COMPUTE_32F, cublasGemmAlgo.CUBLAS_GEMM_DEFAULT);
+                C,
+                cudaDataType.CUDA_R_32F,
+                ldc,
+                cublasComputeType.CUBLAS_COMPUTE_32F,
+                cublasGemmAlgo.CUBLAS_GEMM_DEFAULT);
     }
 
     /** A host pointer to {@code v}; 0 and 1 (every GEMM of the backend) without allocating per call. */

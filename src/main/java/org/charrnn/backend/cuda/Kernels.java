@@ -16,10 +16,10 @@ import jcuda.driver.JCudaDriver;
  * {@code =} means the kernel writes its output, {@code +=} that it accumulates.
  */
 final class Kernels implements AutoCloseable {
-    static final int BLOCK = 256;         // CR_BLOCK
-    static final int ROW_BLOCK = 256;     // CR_ROW_BLOCK
+    static final int BLOCK = 256; // CR_BLOCK
+    static final int ROW_BLOCK = 256; // CR_ROW_BLOCK
     static final int MAX_PARTIALS = 1024; // CR_MAX_PARTIALS
-    static final int TILE = 16;           // CR_TILE
+    static final int TILE = 16; // CR_TILE
     private static final int MAX_GRID_Y = 65535; // gemm_tiled strides row tiles beyond it
 
     private final CUmodule module = new CUmodule();
@@ -100,9 +100,28 @@ final class Kernels implements AutoCloseable {
      * Adds bias [V] to logits [N,V], row_loss [N] (=) = logsumexp - logit[y]; with writeGrad the
      * logits are overwritten (=) by gradScale * (softmax - onehot(y)). One block per row.
      */
-    void softmaxXent(Pointer logits, Pointer bias, Pointer y, Pointer rowLoss, int N, int V, float gradScale,
-                     boolean writeGrad) {
-        launch(softmaxXent, N, 1, ROW_BLOCK, 1, arg(logits), arg(bias), arg(y), arg(rowLoss), arg(N), arg(V), arg(gradScale),
+    void softmaxXent(
+            Pointer logits,
+            Pointer bias,
+            Pointer y,
+            Pointer rowLoss,
+            int N,
+            int V,
+            float gradScale,
+            boolean writeGrad) {
+        launch(
+                softmaxXent,
+                N,
+                1,
+                ROW_BLOCK,
+                1,
+                arg(logits),
+                arg(bias),
+                arg(y),
+                arg(rowLoss),
+                arg(N),
+                arg(V),
+                arg(gradScale),
                 arg(writeGrad ? 1 : 0));
     }
 
@@ -131,44 +150,162 @@ final class Kernels implements AutoCloseable {
         return (int) Math.max(1, Math.min(MAX_PARTIALS, (n + BLOCK - 1) / BLOCK));
     }
 
-    // ================================================================== fused optimizers (hyper = [lr, bc1, bc2] on the device)
+    // ================================================================== fused optimizers (hyper = [lr, bc1, bc2] on
+    // the device)
 
     /** p, m, v [n] updated in place by Adam on g [n] clipped by clipMode (1 = norm) against norm [1]; skipped when norm is not finite. */
-    void adamStep(Pointer p, Pointer g, Pointer m, Pointer v, int n, Pointer norm, int clipMode, float clipMax,
-                  Pointer hyper, float beta1, float beta2, float eps, float weightDecay) {
-        elementwise(adamDev, n, arg(p), arg(g), arg(m), arg(v), arg(n), arg(norm), arg(clipMode), arg(clipMax), arg(hyper),
-                arg(beta1), arg(beta2), arg(eps), arg(weightDecay));
+    void adamStep(
+            Pointer p,
+            Pointer g,
+            Pointer m,
+            Pointer v,
+            int n,
+            Pointer norm,
+            int clipMode,
+            float clipMax,
+            Pointer hyper,
+            float beta1,
+            float beta2,
+            float eps,
+            float weightDecay) {
+        elementwise(
+                adamDev,
+                n,
+                arg(p),
+                arg(g),
+                arg(m),
+                arg(v),
+                arg(n),
+                arg(norm),
+                arg(clipMode),
+                arg(clipMax),
+                arg(hyper),
+                arg(beta1),
+                arg(beta2),
+                arg(eps),
+                arg(weightDecay));
     }
 
     /** p, s [n] updated in place by char-rnn's RMSprop (as {@link #adamStep}). */
-    void rmspropStep(Pointer p, Pointer g, Pointer s, int n, Pointer norm, int clipMode, float clipMax, Pointer hyper,
-                     float decay, float eps, float weightDecay) {
-        elementwise(rmspropDev, n, arg(p), arg(g), arg(s), arg(n), arg(norm), arg(clipMode), arg(clipMax), arg(hyper),
-                arg(decay), arg(eps), arg(weightDecay));
+    void rmspropStep(
+            Pointer p,
+            Pointer g,
+            Pointer s,
+            int n,
+            Pointer norm,
+            int clipMode,
+            float clipMax,
+            Pointer hyper,
+            float decay,
+            float eps,
+            float weightDecay) {
+        elementwise(
+                rmspropDev,
+                n,
+                arg(p),
+                arg(g),
+                arg(s),
+                arg(n),
+                arg(norm),
+                arg(clipMode),
+                arg(clipMax),
+                arg(hyper),
+                arg(decay),
+                arg(eps),
+                arg(weightDecay));
     }
 
     /** p, s [n] updated in place by Adagrad (as {@link #adamStep}). */
-    void adagradStep(Pointer p, Pointer g, Pointer s, int n, Pointer norm, int clipMode, float clipMax, Pointer hyper,
-                     float eps, float weightDecay) {
-        elementwise(adagradDev, n, arg(p), arg(g), arg(s), arg(n), arg(norm), arg(clipMode), arg(clipMax), arg(hyper),
-                arg(eps), arg(weightDecay));
+    void adagradStep(
+            Pointer p,
+            Pointer g,
+            Pointer s,
+            int n,
+            Pointer norm,
+            int clipMode,
+            float clipMax,
+            Pointer hyper,
+            float eps,
+            float weightDecay) {
+        elementwise(
+                adagradDev,
+                n,
+                arg(p),
+                arg(g),
+                arg(s),
+                arg(n),
+                arg(norm),
+                arg(clipMode),
+                arg(clipMax),
+                arg(hyper),
+                arg(eps),
+                arg(weightDecay));
     }
 
     /** p, u [n] updated in place by SGD with momentum (as {@link #adamStep}). */
-    void sgdStep(Pointer p, Pointer g, Pointer u, int n, Pointer norm, int clipMode, float clipMax, Pointer hyper,
-                 float momentum, float weightDecay) {
-        elementwise(sgdDev, n, arg(p), arg(g), arg(u), arg(n), arg(norm), arg(clipMode), arg(clipMax), arg(hyper),
-                arg(momentum), arg(weightDecay));
+    void sgdStep(
+            Pointer p,
+            Pointer g,
+            Pointer u,
+            int n,
+            Pointer norm,
+            int clipMode,
+            float clipMax,
+            Pointer hyper,
+            float momentum,
+            float weightDecay) {
+        elementwise(
+                sgdDev,
+                n,
+                arg(p),
+                arg(g),
+                arg(u),
+                arg(n),
+                arg(norm),
+                arg(clipMode),
+                arg(clipMax),
+                arg(hyper),
+                arg(momentum),
+                arg(weightDecay));
     }
 
     // ================================================================== GEMM fallback and bf16 conversion
 
     /** Row-major C [M,N] = alpha op(A) op(B) + beta C (beta = 0: C not read); C must not alias A or B. */
-    void gemmTiled(boolean transA, boolean transB, int M, int N, int K, float alpha, Pointer A, int lda, Pointer B, int ldb,
-                   float beta, Pointer C, int ldc) {
+    void gemmTiled(
+            boolean transA,
+            boolean transB,
+            int M,
+            int N,
+            int K,
+            float alpha,
+            Pointer A,
+            int lda,
+            Pointer B,
+            int ldb,
+            float beta,
+            Pointer C,
+            int ldc) {
         int gx = (N + TILE - 1) / TILE, gy = Math.min((M + TILE - 1) / TILE, MAX_GRID_Y);
-        launch(gemmTiled, gx, gy, TILE, TILE, arg(transA ? 1 : 0), arg(transB ? 1 : 0), arg(M), arg(N), arg(K), arg(alpha),
-                arg(A), arg(lda), arg(B), arg(ldb), arg(beta), arg(C), arg(ldc));
+        launch(
+                gemmTiled,
+                gx,
+                gy,
+                TILE,
+                TILE,
+                arg(transA ? 1 : 0),
+                arg(transB ? 1 : 0),
+                arg(M),
+                arg(N),
+                arg(K),
+                arg(alpha),
+                arg(A),
+                arg(lda),
+                arg(B),
+                arg(ldb),
+                arg(beta),
+                arg(C),
+                arg(ldc));
     }
 
     /** y [n] bf16 (=) = x [n] rounded to nearest even; y must not alias x. */
@@ -178,11 +315,17 @@ final class Kernels implements AutoCloseable {
 
     // ================================================================== launching
 
-    static NativePointerObject arg(Pointer devicePointer) { return Pointer.to(devicePointer); }
+    static NativePointerObject arg(Pointer devicePointer) {
+        return Pointer.to(devicePointer);
+    }
 
-    static NativePointerObject arg(int value) { return Pointer.to(new int[] {value}); }
+    static NativePointerObject arg(int value) {
+        return Pointer.to(new int[] {value});
+    }
 
-    static NativePointerObject arg(float value) { return Pointer.to(new float[] {value}); }
+    static NativePointerObject arg(float value) {
+        return Pointer.to(new float[] {value});
+    }
 
     /** One thread per element over {@code count} elements, BLOCK threads per block. */
     void elementwise(CUfunction f, long count, NativePointerObject... args) {

@@ -46,15 +46,16 @@ public interface CellKernels {
     void mutGatesForward(int variant, Ref gx, Ref gh, Ref bih, Ref bhh, Ref hPrev, Ref x, Ref saved, int B, int H);
 
     /** saved.n, h [B,H] (=) from gh.n (= saved.rh W_hn^T), gx.n or tanh(x), saved.z, hPrev; h must not alias hPrev. */
-    void mutCandidateForward(int variant, Ref gx, Ref gh, Ref bih, Ref bhh, Ref hPrev, Ref x, Ref saved, Ref h,
-                             int B, int H);
+    void mutCandidateForward(
+            int variant, Ref gx, Ref gh, Ref bih, Ref bhh, Ref hPrev, Ref x, Ref saved, Ref h, int B, int H);
 
     /** dgx/dgh z and n blocks (=), dx (MUT1, =); dhNext (=) (dhOut + dhNext)(1 - z). */
-    void mutCandidateBackward(int variant, Ref dhOut, Ref dhNext, Ref saved, Ref hPrev, Ref x, Ref dgx, Ref dgh, Ref dx,
-                              int B, int H);
+    void mutCandidateBackward(
+            int variant, Ref dhOut, Ref dhNext, Ref saved, Ref hPrev, Ref x, Ref dgx, Ref dgh, Ref dx, int B, int H);
 
     /** From drh [B,H] = dgh.n W_hn: dgh.r and dgx.r or dx (MUT2) (=); dhNext (+=) drh r. */
-    void mutGatesBackward(int variant, Ref drh, Ref saved, Ref hPrev, Ref dhNext, Ref dgx, Ref dgh, Ref dx, int B, int H);
+    void mutGatesBackward(
+            int variant, Ref drh, Ref saved, Ref hPrev, Ref dhNext, Ref dgx, Ref dgh, Ref dx, int B, int H);
 
     /** dhNext [B,H] (+=) dth (1 - saved.th^2) (MUT3). */
     void mutTanhBackward(Ref dth, Ref saved, Ref dhNext, int B, int H);

@@ -25,10 +25,14 @@ abstract sealed class DeviceCell {
     abstract int savedWidth(int H);
 
     /** True when dL/d(recurrent projection) differs from dL/d(input projection) and needs its own [N,Gh] buffer. */
-    boolean separateRecurrentGrad() { return false; }
+    boolean separateRecurrentGrad() {
+        return false;
+    }
 
     /** Floats per batch row of scratch that backward steps need ([B,width], reused every step). */
-    int scratchWidth(int H) { return 0; }
+    int scratchWidth(int H) {
+        return 0;
+    }
 
     /**
      * One forward step of B rows: s.gh (=) the recurrent projection of s.hPrev, then the cell
@@ -74,7 +78,10 @@ abstract sealed class DeviceCell {
 
     /** LSTM (PyTorch nn.LSTM): saves i, f, g, o activated. */
     static final class Lstm extends DeviceCell {
-        @Override int savedWidth(int H) { return 4 * H; }
+        @Override
+        int savedWidth(int H) {
+            return 4 * H;
+        }
 
         @Override
         void forward(DeviceOps ops, LayerWeights p, ForwardStep s) {
@@ -91,9 +98,15 @@ abstract sealed class DeviceCell {
 
     /** GRU (PyTorch nn.GRU): saves r, z, n and gh_n + b_hn, which r multiplies. */
     static final class Gru extends DeviceCell {
-        @Override int savedWidth(int H) { return 4 * H; }
+        @Override
+        int savedWidth(int H) {
+            return 4 * H;
+        }
 
-        @Override boolean separateRecurrentGrad() { return true; }
+        @Override
+        boolean separateRecurrentGrad() {
+            return true;
+        }
 
         @Override
         void forward(DeviceOps ops, LayerWeights p, ForwardStep s) {
@@ -110,7 +123,10 @@ abstract sealed class DeviceCell {
 
     /** Vanilla tanh RNN: saves nothing but h. */
     static final class Rnn extends DeviceCell {
-        @Override int savedWidth(int H) { return 0; }
+        @Override
+        int savedWidth(int H) {
+            return 0;
+        }
 
         @Override
         void forward(DeviceOps ops, LayerWeights p, ForwardStep s) {
@@ -132,40 +148,72 @@ abstract sealed class DeviceCell {
      * then the candidate kernel; backward mirrors it.
      */
     static final class Mut extends DeviceCell {
-        private static final int RH = 3, TH = 4;   // saved blocks of r*h_prev and tanh(h_prev) (z, r, n: 0, 1, 2)
+        private static final int RH = 3, TH = 4; // saved blocks of r*h_prev and tanh(h_prev) (z, r, n: 0, 1, 2)
         private final int v;
 
-        Mut(int variant) { this.v = variant; }
+        Mut(int variant) {
+            this.v = variant;
+        }
 
-        @Override int savedWidth(int H) { return 5 * H; }
+        @Override
+        int savedWidth(int H) {
+            return 5 * H;
+        }
 
-        @Override boolean separateRecurrentGrad() { return true; }
+        @Override
+        boolean separateRecurrentGrad() {
+            return true;
+        }
 
         /** drh [B,H], then dth [B,H] (MUT3). */
-        @Override int scratchWidth(int H) { return 2 * H; }
+        @Override
+        int scratchWidth(int H) {
+            return 2 * H;
+        }
 
         /** W_hh block index of the z gate (MUT2, MUT3), the r gate, and the n gate (always last). */
-        private int hz() { return v == 1 ? -1 : 0; }
-        private int hr() { return v == 1 ? 0 : 1; }
-        private int hn() { return v == 1 ? 1 : 2; }
+        private int hz() {
+            return v == 1 ? -1 : 0;
+        }
+
+        private int hr() {
+            return v == 1 ? 0 : 1;
+        }
+
+        private int hn() {
+            return v == 1 ? 1 : 2;
+        }
 
         /** W_hh block {@code k}: its rows k*H .. k*H+H-1. */
-        private static WeightRows block(LayerWeights p, int k, int H) { return p.whh().fromRow(k * H); }
+        private static WeightRows block(LayerWeights p, int k, int H) {
+            return p.whh().fromRow(k * H);
+        }
 
         @Override
         void forward(DeviceOps ops, LayerWeights p, ForwardStep s) {
             int B = s.B(), H = s.H(), Gh = s.Gh(), ld = savedWidth(H);
             Ref saved = s.gates();
-            if (v == 3) {   // z from tanh(h): gh.z = th W_hz^T, gh.r = h W_hr^T
+            if (v == 3) { // z from tanh(h): gh.z = th W_hz^T, gh.r = h W_hr^T
                 ops.cells().mutTanhH(s.hPrev(), saved, B, H);
                 ops.gemmWeight(true, B, H, H, 1f, saved.plus((long) TH * H), ld, block(p, hz(), H), 0f, s.gh(), Gh);
                 ops.gemmWeight(true, B, H, H, 1f, s.hPrev(), H, block(p, hr(), H), 0f, s.gh().plus(H), Gh);
-            } else {        // the blocks before n in one GEMM: MUT1 r, MUT2 z and r
+            } else { // the blocks before n in one GEMM: MUT1 r, MUT2 z and r
                 int rows = hn() * H;
                 ops.gemmWeight(true, B, rows, H, 1f, s.hPrev(), H, p.whh(), 0f, s.gh(), Gh);
             }
             ops.cells().mutGatesForward(v, s.gx(), s.gh(), p.bih(), p.bhh(), s.hPrev(), s.x(), saved, B, H);
-            ops.gemmWeight(true, B, H, H, 1f, saved.plus((long) RH * H), ld, block(p, hn(), H), 0f, s.gh().plus((long) hn() * H), Gh);
+            ops.gemmWeight(
+                    true,
+                    B,
+                    H,
+                    H,
+                    1f,
+                    saved.plus((long) RH * H),
+                    ld,
+                    block(p, hn(), H),
+                    0f,
+                    s.gh().plus((long) hn() * H),
+                    Gh);
             ops.cells().mutCandidateForward(v, s.gx(), s.gh(), p.bih(), p.bhh(), s.hPrev(), s.x(), saved, s.h(), B, H);
         }
 
@@ -173,11 +221,14 @@ abstract sealed class DeviceCell {
         void backward(DeviceOps ops, LayerWeights p, BackwardStep s) {
             int B = s.B(), H = s.H(), Gh = s.Gh();
             Ref drh = s.scratch(), dth = s.scratch().plus((long) B * H), dx = s.dx() != null ? s.dx() : s.dhNext();
-            ops.cells().mutCandidateBackward(v, s.dhOut(), s.dhNext(), s.gates(), s.hPrev(), s.x(), s.dgx(), s.dgh(), dx, B, H);
+            ops.cells()
+                    .mutCandidateBackward(
+                            v, s.dhOut(), s.dhNext(), s.gates(), s.hPrev(), s.x(), s.dgx(), s.dgh(), dx, B, H);
             ops.gemmWeight(false, B, H, H, 1f, s.dgh().plus((long) hn() * H), Gh, block(p, hn(), H), 0f, drh, H);
             ops.cells().mutGatesBackward(v, drh, s.gates(), s.hPrev(), s.dhNext(), s.dgx(), s.dgh(), dx, B, H);
-            if (v == 3) {   // r through W_hr; z through W_hz and tanh
-                ops.gemmWeight(false, B, H, H, 1f, s.dgh().plus((long) hr() * H), Gh, block(p, hr(), H), 1f, s.dhNext(), H);
+            if (v == 3) { // r through W_hr; z through W_hz and tanh
+                ops.gemmWeight(
+                        false, B, H, H, 1f, s.dgh().plus((long) hr() * H), Gh, block(p, hr(), H), 1f, s.dhNext(), H);
                 ops.gemmWeight(false, B, H, H, 1f, s.dgh(), Gh, block(p, hz(), H), 0f, dth, H);
                 ops.cells().mutTanhBackward(dth, s.gates(), s.dhNext(), B, H);
             } else {
@@ -194,12 +245,37 @@ abstract sealed class DeviceCell {
             Ref dW = p.dWhh();
             if (v == 3) {
                 ops.gemm(true, false, H, H, N, 1f, g.dgh(), Gh, g.saved().plus((long) TH * H), ld, 0f, dW, H);
-                ops.gemm(true, false, H, H, N, 1f, g.dgh().plus((long) hr() * H), Gh, g.hPrev(), H, 0f, dW.plus((long) hr() * H * H), H);
+                ops.gemm(
+                        true,
+                        false,
+                        H,
+                        H,
+                        N,
+                        1f,
+                        g.dgh().plus((long) hr() * H),
+                        Gh,
+                        g.hPrev(),
+                        H,
+                        0f,
+                        dW.plus((long) hr() * H * H),
+                        H);
             } else {
                 ops.gemm(true, false, hn() * H, H, N, 1f, g.dgh(), Gh, g.hPrev(), H, 0f, dW, H);
             }
-            ops.gemm(true, false, H, H, N, 1f, g.dgh().plus((long) hn() * H), Gh, g.saved().plus((long) RH * H), ld, 0f,
-                    dW.plus((long) hn() * H * H), H);
+            ops.gemm(
+                    true,
+                    false,
+                    H,
+                    H,
+                    N,
+                    1f,
+                    g.dgh().plus((long) hn() * H),
+                    Gh,
+                    g.saved().plus((long) RH * H),
+                    ld,
+                    0f,
+                    dW.plus((long) hn() * H * H),
+                    H);
             biasGradients(ops, p, g);
         }
 
@@ -219,16 +295,25 @@ abstract sealed class DeviceCell {
      * The parameters of layer {@code layer}: W_ih, W_hh as {@link WeightRows} (for
      * {@link DeviceOps#gemmWeight}), biases and gradients as Refs.
      */
-    record LayerWeights(int layer, int in, WeightRows wih, WeightRows whh, Ref bih, Ref bhh,
-                        Ref dWih, Ref dWhh, Ref dbih, Ref dbhh) {}
+    record LayerWeights(
+            int layer,
+            int in,
+            WeightRows wih,
+            WeightRows whh,
+            Ref bih,
+            Ref bhh,
+            Ref dWih,
+            Ref dWhh,
+            Ref dbih,
+            Ref dbhh) {}
 
     /**
      * One forward step of B rows: x [B,in] (the layer input of this step), gx [B,Gi] (its input
      * projection, no bias), gh [B,Gh] scratch, hPrev, h, cPrev, c [B,H] (c, cPrev null without a
      * cell state; c may alias cPrev, h may not alias hPrev), gates [B,savedWidth] (null when 0).
      */
-    record ForwardStep(int B, int H, int Gi, int Gh, Ref x, Ref gx, Ref gh, Ref hPrev, Ref h, Ref cPrev, Ref c,
-                       Ref gates) {}
+    record ForwardStep(
+            int B, int H, int Gi, int Gh, Ref x, Ref gx, Ref gh, Ref hPrev, Ref h, Ref cPrev, Ref c, Ref gates) {}
 
     /**
      * One backward step: x [B,in] the step's layer input, dhOut [B,H] from above, dhNext and dc
@@ -236,8 +321,24 @@ abstract sealed class DeviceCell {
      * outputs (the same Ref unless {@link #separateRecurrentGrad()}), dx [B,H] the input's direct
      * gradient (null unless the cell feeds its input directly), scratch [B,scratchWidth] (null when 0).
      */
-    record BackwardStep(int B, int H, int Gi, int Gh, Ref x, Ref dhOut, Ref dhNext, Ref dc, Ref gates, Ref hPrev, Ref h,
-                        Ref cPrev, Ref c, Ref dgx, Ref dgh, Ref dx, Ref scratch) {}
+    record BackwardStep(
+            int B,
+            int H,
+            int Gi,
+            int Gh,
+            Ref x,
+            Ref dhOut,
+            Ref dhNext,
+            Ref dc,
+            Ref gates,
+            Ref hPrev,
+            Ref h,
+            Ref cPrev,
+            Ref c,
+            Ref dgx,
+            Ref dgh,
+            Ref dx,
+            Ref scratch) {}
 
     /**
      * A layer's whole-window gradients once its time loop is done: dgx [N,Gi], dgh [N,Gh], the layer

@@ -2,7 +2,6 @@ package org.charrnn.backend.device;
 
 import java.util.List;
 import java.util.function.Supplier;
-
 import org.charrnn.backend.Backend;
 import org.charrnn.backend.Precision;
 import org.charrnn.data.TokenSequence;
@@ -34,7 +33,9 @@ public interface DeviceOps extends AutoCloseable {
      * Runs {@code body} as the public operation {@code op}: makes the device current and turns the
      * device API's exceptions into one-line {@link org.charrnn.util.UserError}s.
      */
-    default <T> T guard(String op, Supplier<T> body) { return body.get(); }
+    default <T> T guard(String op, Supplier<T> body) {
+        return body.get();
+    }
 
     // ------------------------------------------------------------------ memory and transfers
 
@@ -72,7 +73,9 @@ public interface DeviceOps extends AutoCloseable {
     long peakBytes();
 
     /** A timer of the queue's device time (default: the host clock around {@link #synchronize}). */
-    default Backend.Timer timer() { return Backend.Timer.hostClock(this::synchronize); }
+    default Backend.Timer timer() {
+        return Backend.Timer.hostClock(this::synchronize);
+    }
 
     // ------------------------------------------------------------------ whole steps
 
@@ -80,14 +83,18 @@ public interface DeviceOps extends AutoCloseable {
      * True when training steps should be handed to {@link #runWholeStep} (CUDA graphs): forward,
      * backward and clip are then deferred until the optimizer step arrives.
      */
-    default boolean defersSteps() { return false; }
+    default boolean defersSteps() {
+        return false;
+    }
 
     /**
      * Runs one whole training step (forward, backward, clip, optimizer update); {@code key} equals
      * the previous step's key exactly when the step reads and writes the same buffers with the same
      * shapes, so a device may replay a recording of it.
      */
-    default void runWholeStep(Object key, Runnable step) { step.run(); }
+    default void runWholeStep(Object key, Runnable step) {
+        step.run();
+    }
 
     // ------------------------------------------------------------------ per-step scalars
 
@@ -112,15 +119,27 @@ public interface DeviceOps extends AutoCloseable {
     default void reserveGemmScratch(long aElements, long bElements) {}
 
     /** C [M,N] = alpha op(A) op(B) + beta C (beta = 0: C not read); op(A) [M,K], op(B) [K,N]. */
-    void gemm(boolean transA, boolean transB, int M, int N, int K, float alpha, Ref A, int lda, Ref B, int ldb,
-              float beta, Ref C, int ldc);
+    void gemm(
+            boolean transA,
+            boolean transB,
+            int M,
+            int N,
+            int K,
+            float alpha,
+            Ref A,
+            int lda,
+            Ref B,
+            int ldb,
+            float beta,
+            Ref C,
+            int ldc);
 
     /**
      * C [M,N] = alpha A [M,K] op(W) + beta C with W the rows of a parameter matrix that {@code w}
      * names: op(W) = W^T for its N rows (of K columns) when {@code transW}, else W for its K rows (of N).
      */
-    void gemmWeight(boolean transW, int M, int N, int K, float alpha, Ref A, int lda, WeightRows w, float beta,
-                    Ref C, int ldc);
+    void gemmWeight(
+            boolean transW, int M, int N, int K, float alpha, Ref A, int lda, WeightRows w, float beta, Ref C, int ldc);
 
     // ------------------------------------------------------------------ embedding, loss, reductions
 
@@ -137,7 +156,8 @@ public interface DeviceOps extends AutoCloseable {
      * Softmax cross-entropy over logits [N,V] + bias [V] against y [N]: rowLoss [N] (=); with
      * {@code writeGrad}, logits (=) gradScale * (softmax - onehot(y)) in place.
      */
-    void softmaxXent(Ref logits, Ref bias, DeviceArray y, Ref rowLoss, int N, int V, float gradScale, boolean writeGrad);
+    void softmaxXent(
+            Ref logits, Ref bias, DeviceArray y, Ref rowLoss, int N, int V, float gradScale, boolean writeGrad);
 
     /** y [N,C] (+=) bias [C] on every row. */
     void addBiasRows(Ref y, Ref bias, int N, int C);
@@ -175,12 +195,32 @@ public interface DeviceOps extends AutoCloseable {
      * setHyper; the whole update is skipped when norm is not finite.
      */
 
-    void adamStep(Ref p, Ref g, Ref m, Ref v, int n, Ref norm, int clipMode, float clipMax, float beta1, float beta2,
-                  float eps, float weightDecay);
+    void adamStep(
+            Ref p,
+            Ref g,
+            Ref m,
+            Ref v,
+            int n,
+            Ref norm,
+            int clipMode,
+            float clipMax,
+            float beta1,
+            float beta2,
+            float eps,
+            float weightDecay);
 
     /** char-rnn's RMSprop. */
-    void rmspropStep(Ref p, Ref g, Ref s, int n, Ref norm, int clipMode, float clipMax, float decay, float eps,
-                     float weightDecay);
+    void rmspropStep(
+            Ref p,
+            Ref g,
+            Ref s,
+            int n,
+            Ref norm,
+            int clipMode,
+            float clipMax,
+            float decay,
+            float eps,
+            float weightDecay);
 
     void adagradStep(Ref p, Ref g, Ref s, int n, Ref norm, int clipMode, float clipMax, float eps, float weightDecay);
 

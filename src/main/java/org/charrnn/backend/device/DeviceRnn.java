@@ -2,7 +2,6 @@ package org.charrnn.backend.device;
 
 import java.util.Objects;
 import java.util.function.Supplier;
-
 import org.charrnn.backend.Backend;
 import org.charrnn.backend.ClipMode;
 import org.charrnn.backend.HostFloats;
@@ -42,21 +41,21 @@ public class DeviceRnn implements Backend {
     private final DeviceCell cell;
     private final int P;
 
-    private DeviceArray params;     // [P] layout order
-    private DeviceArray grads;      // [P] before NORM clipping (its scale is applied in the update)
-    private DeviceArray norm;       // [1] pre-clip global L2 norm of the last clip (NaN before any)
-    private DeviceArray[] slots = new DeviceArray[0];  // optimizer state, each [P]
+    private DeviceArray params; // [P] layout order
+    private DeviceArray grads; // [P] before NORM clipping (its scale is applied in the update)
+    private DeviceArray norm; // [1] pre-clip global L2 norm of the last clip (NaN before any)
+    private DeviceArray[] slots = new DeviceArray[0]; // optimizer state, each [P]
     private OptimizerConfig optimizer;
     private RnnPasses passes;
 
-    private Workspace train;        // the last training forward's activations
-    private Workspace infer;        // evaluation forwards
-    private Workspace sample;       // single steps (T = 1), apart so that eval and sampling do not reallocate each other
-    private Workspace lastForward;  // whose lossSum loss() reads
+    private Workspace train; // the last training forward's activations
+    private Workspace infer; // evaluation forwards
+    private Workspace sample; // single steps (T = 1), apart so that eval and sampling do not reallocate each other
+    private Workspace lastForward; // whose lossSum loss() reads
     private boolean haveTrainingForward;
-    private ClipMode clipMode;      // of the last clip since the last backward (null: none)
+    private ClipMode clipMode; // of the last clip since the last backward (null: none)
     private double clipMax;
-    private int generation;         // bumped whenever a buffer a recorded step may reference is replaced
+    private int generation; // bumped whenever a buffer a recorded step may reference is replaced
 
     private int pending = PENDING_NONE;
     private DeviceState pendingState;
@@ -65,8 +64,15 @@ public class DeviceRnn implements Backend {
     private boolean closed;
 
     /** What a whole step depends on besides the per-step values kept in device memory. */
-    private record StepKey(int T, int B, DeviceState state, DeviceTokens tokens, ClipMode clip, double clipMax,
-                           OptimizerConfig optimizer, int generation) {}
+    private record StepKey(
+            int T,
+            int B,
+            DeviceState state,
+            DeviceTokens tokens,
+            ClipMode clip,
+            double clipMax,
+            OptimizerConfig optimizer,
+            int generation) {}
 
     /** A backend of {@code config} over {@code ops}, which it owns from now on (closed on failure too). */
     protected DeviceRnn(ModelConfig config, DeviceOps ops) {
@@ -99,14 +105,38 @@ public class DeviceRnn implements Backend {
 
     // ================================================================== identity
 
-    @Override public String name() { return ops.name(); }
-    @Override public String deviceName() { return ops.deviceName(); }
-    @Override public Precision precision() { return ops.precision(); }
-    @Override public ModelConfig config() { return cfg; }
-    @Override public ParamLayout layout() { return layout; }
+    @Override
+    public String name() {
+        return ops.name();
+    }
 
-    DeviceOps ops() { return ops; }
-    boolean isClosed() { return closed; }
+    @Override
+    public String deviceName() {
+        return ops.deviceName();
+    }
+
+    @Override
+    public Precision precision() {
+        return ops.precision();
+    }
+
+    @Override
+    public ModelConfig config() {
+        return cfg;
+    }
+
+    @Override
+    public ParamLayout layout() {
+        return layout;
+    }
+
+    DeviceOps ops() {
+        return ops;
+    }
+
+    boolean isClosed() {
+        return closed;
+    }
 
     // ================================================================== guards
 
@@ -152,7 +182,8 @@ public class DeviceRnn implements Backend {
 
     @Override
     public void setParameters(double[] values) {
-        if (values.length != P) throw new IllegalArgumentException("expected " + P + " parameters, got " + values.length);
+        if (values.length != P)
+            throw new IllegalArgumentException("expected " + P + " parameters, got " + values.length);
         flushedRun("setParameters", () -> {
             ops.upload(Ref.of(params), HostFloats.toFloat(values));
             ops.weightsChanged();
@@ -238,8 +269,11 @@ public class DeviceRnn implements Backend {
 
     @Override
     public double loss() {
-        return flushed("loss", () -> lastForward == null || lastForward.T < 0 ? Double.NaN
-                : ops.download(Ref.of(lastForward.lossSum), 1)[0] / (double) lastForward.N);
+        return flushed(
+                "loss",
+                () -> lastForward == null || lastForward.T < 0
+                        ? Double.NaN
+                        : ops.download(Ref.of(lastForward.lossSum), 1)[0] / (double) lastForward.N);
     }
 
     @Override
@@ -287,7 +321,9 @@ public class DeviceRnn implements Backend {
             DeviceArray[] fresh = new DeviceArray[n];
             try {
                 for (int i = 0; i < n; i++)
-                    fresh[i] = ops.alloc(4L * P, "optimizer state " + optimizer.kind().slots().get(i));
+                    fresh[i] = ops.alloc(
+                            4L * P,
+                            "optimizer state " + optimizer.kind().slots().get(i));
             } catch (RuntimeException e) {
                 for (DeviceArray a : fresh) ops.free(a);
                 throw e;
@@ -305,11 +341,19 @@ public class DeviceRnn implements Backend {
         if (t < 1) throw new IllegalArgumentException("step count t must be >= 1, got " + t);
         run("step", () -> {
             OptimizerConfig o = optimizer;
-            ops.setHyper((float) lr, (float) (1 - Math.pow(o.beta1(), (double) t)), (float) (1 - Math.pow(o.beta2(), (double) t)));
+            ops.setHyper((float) lr, (float) (1 - Math.pow(o.beta1(), (double) t)), (float)
+                    (1 - Math.pow(o.beta2(), (double) t)));
             if (pending == PENDING_CLIP) {
                 pending = PENDING_NONE;
-                StepKey key = new StepKey(train.T, train.B, pendingState, train.tokens, pendingClip, pendingClipMax,
-                        optimizer, generation);
+                StepKey key = new StepKey(
+                        train.T,
+                        train.B,
+                        pendingState,
+                        train.tokens,
+                        pendingClip,
+                        pendingClipMax,
+                        optimizer,
+                        generation);
                 ops.runWholeStep(key, this::wholeStep);
             } else {
                 flush();
@@ -374,15 +418,21 @@ public class DeviceRnn implements Backend {
     }
 
     @Override
-    public void synchronize() { flushedRun("synchronize", ops::synchronize); }
+    public void synchronize() {
+        flushedRun("synchronize", ops::synchronize);
+    }
 
     /** The device's timer; deferred work is run before each mark, so a deferred step lies between them. */
     @Override
-    public Timer timer() { return new DeviceTimer(this, guard("timer", ops::timer)); }
+    public Timer timer() {
+        return new DeviceTimer(this, guard("timer", ops::timer));
+    }
 
     /** Device memory high-water mark of this model's buffers. */
     @Override
-    public long peakMemoryBytes() { return ops.peakBytes(); }
+    public long peakMemoryBytes() {
+        return ops.peakBytes();
+    }
 
     @Override
     public void close() {

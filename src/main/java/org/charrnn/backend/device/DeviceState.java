@@ -7,7 +7,7 @@ import org.charrnn.backend.RnnState;
 final class DeviceState implements RnnState {
     private final DeviceRnn owner;
     private final int batch;
-    private final int size;          // L*S*B*H
+    private final int size; // L*S*B*H
     final DeviceArray array;
     private boolean released;
 
@@ -18,9 +18,14 @@ final class DeviceState implements RnnState {
         this.array = owner.ops().alloc(4L * size, "recurrent state (B=" + batch + ")");
     }
 
-    DeviceRnn owner() { return owner; }
+    DeviceRnn owner() {
+        return owner;
+    }
 
-    @Override public int batch() { return batch; }
+    @Override
+    public int batch() {
+        return batch;
+    }
 
     @Override
     public void reset() {
@@ -34,7 +39,8 @@ final class DeviceState implements RnnState {
 
     @Override
     public void write(double[] values) {
-        if (values.length != size) throw new IllegalArgumentException("state has " + size + " values, got " + values.length);
+        if (values.length != size)
+            throw new IllegalArgumentException("state has " + size + " values, got " + values.length);
         owner.flushedRun("state write", () -> owner.ops().upload(Ref.of(array), HostFloats.toFloat(values)));
     }
 

@@ -28,7 +28,7 @@ final class DeviceTimer implements Backend.Timer {
 
     @Override
     public void close() {
-        if (released || owner.isClosed()) return;   // closing the backend released the device's timers
+        if (released || owner.isClosed()) return; // closing the backend released the device's timers
         released = true;
         owner.run("timer close", inner::close);
     }

@@ -19,11 +19,22 @@ final class DeviceTokens implements TokenBuffer {
         this.array = owner.ops().uploadTokens(seq, V);
     }
 
-    DeviceRnn owner() { return owner; }
-    DeviceArray array() { return array; }
-    boolean u16() { return u16; }
+    DeviceRnn owner() {
+        return owner;
+    }
 
-    @Override public long length() { return length; }
+    DeviceArray array() {
+        return array;
+    }
+
+    boolean u16() {
+        return u16;
+    }
+
+    @Override
+    public long length() {
+        return length;
+    }
 
     @Override
     public void close() {

@@ -16,8 +16,12 @@ public record Ref(DeviceArray array, long offset) {
     }
 
     /** Element 0 of {@code array}. */
-    public static Ref of(DeviceArray array) { return new Ref(array, 0); }
+    public static Ref of(DeviceArray array) {
+        return new Ref(array, 0);
+    }
 
     /** This position moved {@code elements} further. */
-    public Ref plus(long elements) { return elements == 0 ? this : new Ref(array, offset + elements); }
+    public Ref plus(long elements) {
+        return elements == 0 ? this : new Ref(array, offset + elements);
+    }
 }

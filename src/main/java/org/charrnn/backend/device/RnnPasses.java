@@ -20,10 +20,16 @@ final class RnnPasses {
     private final ModelConfig cfg;
     private final ParamLayout layout;
     private final DeviceCell cell;
-    private final DeviceArray params, grads;   // [P] each, layout order
+    private final DeviceArray params, grads; // [P] each, layout order
     private final int L, V, E, H, Gi, Gh, S, saved;
 
-    RnnPasses(DeviceOps ops, ModelConfig cfg, ParamLayout layout, DeviceCell cell, DeviceArray params, DeviceArray grads) {
+    RnnPasses(
+            DeviceOps ops,
+            ModelConfig cfg,
+            ParamLayout layout,
+            DeviceCell cell,
+            DeviceArray params,
+            DeviceArray grads) {
         this.ops = ops;
         this.cfg = cfg;
         this.layout = layout;
@@ -40,17 +46,32 @@ final class RnnPasses {
         this.saved = cell.savedWidth(H);
     }
 
-    private Ref param(ParamLayout.Tensor t) { return new Ref(params, t.offset()); }
-    private Ref grad(ParamLayout.Tensor t) { return new Ref(grads, t.offset()); }
+    private Ref param(ParamLayout.Tensor t) {
+        return new Ref(params, t.offset());
+    }
+
+    private Ref grad(ParamLayout.Tensor t) {
+        return new Ref(grads, t.offset());
+    }
 
     private DeviceCell.LayerWeights weights(int l) {
-        return new DeviceCell.LayerWeights(l, cfg.inputSize(l), WeightRows.of(layout.weightIh(l)), WeightRows.of(layout.weightHh(l)),
-                param(layout.biasIh(l)), param(layout.biasHh(l)), grad(layout.weightIh(l)), grad(layout.weightHh(l)),
-                grad(layout.biasIh(l)), grad(layout.biasHh(l)));
+        return new DeviceCell.LayerWeights(
+                l,
+                cfg.inputSize(l),
+                WeightRows.of(layout.weightIh(l)),
+                WeightRows.of(layout.weightHh(l)),
+                param(layout.biasIh(l)),
+                param(layout.biasHh(l)),
+                grad(layout.weightIh(l)),
+                grad(layout.weightHh(l)),
+                grad(layout.biasIh(l)),
+                grad(layout.biasHh(l)));
     }
 
     /** Element offset of vector s (0 = h, 1 = c) of layer l in a state [L,S,B,H]. */
-    private long stateOffset(int l, int s, int B) { return (long) (l * S + s) * B * H; }
+    private long stateOffset(int l, int s, int B) {
+        return (long) (l * S + s) * B * H;
+    }
 
     /**
      * Forward over w's window from {@code state} [L,S,B,H] (=: the state after step T-1). gather:
@@ -71,9 +92,22 @@ final class RnnPasses {
             if (S == 2) ops.copy(Ref.of(w.cs[l]), new Ref(state, stateOffset(l, 1, B)), BH);
             for (int t = 0; t < T; t++) {
                 long o = (long) t * BH, o1 = o + BH;
-                cell.forward(ops, p, new DeviceCell.ForwardStep(B, H, Gi, Gh, x.plus((long) t * B * p.in()),
-                        new Ref(w.gx[l], (long) t * B * Gi), Ref.of(w.gh), new Ref(w.hs[l], o), new Ref(w.hs[l], o1),
-                        at(w.cs[l], o), at(w.cs[l], o1), at(w.gates[l], (long) t * B * saved)));
+                cell.forward(
+                        ops,
+                        p,
+                        new DeviceCell.ForwardStep(
+                                B,
+                                H,
+                                Gi,
+                                Gh,
+                                x.plus((long) t * B * p.in()),
+                                new Ref(w.gx[l], (long) t * B * Gi),
+                                Ref.of(w.gh),
+                                new Ref(w.hs[l], o),
+                                new Ref(w.hs[l], o1),
+                                at(w.cs[l], o),
+                                at(w.cs[l], o1),
+                                at(w.gates[l], (long) t * B * saved)));
             }
             ops.copy(new Ref(state, stateOffset(l, 0, B)), new Ref(w.hs[l], (long) T * BH), BH);
             if (S == 2) ops.copy(new Ref(state, stateOffset(l, 1, B)), new Ref(w.cs[l], (long) T * BH), BH);
@@ -108,15 +142,32 @@ final class RnnPasses {
             Ref x = w.layerIn(l);
             for (int t = T - 1; t >= 0; t--) {
                 long o = (long) t * BH, o1 = o + BH;
-                cell.backward(ops, p, new DeviceCell.BackwardStep(B, H, Gi, Gh, x.plus((long) t * B * p.in()),
-                        new Ref(dCur, o), Ref.of(w.dhNext), at(w.dc, 0), at(w.gates[l], (long) t * B * saved),
-                        new Ref(w.hs[l], o), new Ref(w.hs[l], o1), at(w.cs[l], o), at(w.cs[l], o1),
-                        new Ref(w.dgx, (long) t * B * Gi), new Ref(dgh, (long) t * B * Gh), at(w.dx, o), at(w.scratch, 0)));
+                cell.backward(
+                        ops,
+                        p,
+                        new DeviceCell.BackwardStep(
+                                B,
+                                H,
+                                Gi,
+                                Gh,
+                                x.plus((long) t * B * p.in()),
+                                new Ref(dCur, o),
+                                Ref.of(w.dhNext),
+                                at(w.dc, 0),
+                                at(w.gates[l], (long) t * B * saved),
+                                new Ref(w.hs[l], o),
+                                new Ref(w.hs[l], o1),
+                                at(w.cs[l], o),
+                                at(w.cs[l], o1),
+                                new Ref(w.dgx, (long) t * B * Gi),
+                                new Ref(dgh, (long) t * B * Gh),
+                                at(w.dx, o),
+                                at(w.scratch, 0)));
             }
             ops.copy(new Ref(w.stateGrad, stateOffset(l, 0, B)), Ref.of(w.dhNext), BH);
             if (S == 2) ops.copy(new Ref(w.stateGrad, stateOffset(l, 1, B)), Ref.of(w.dc), BH);
-            DeviceCell.LayerGrads g = new DeviceCell.LayerGrads(N, H, Gi, Gh, Ref.of(w.dgx), Ref.of(dgh), x,
-                    Ref.of(w.hs[l]), at(w.gates[l], 0), at(w.dx, 0));
+            DeviceCell.LayerGrads g = new DeviceCell.LayerGrads(
+                    N, H, Gi, Gh, Ref.of(w.dgx), Ref.of(dgh), x, Ref.of(w.hs[l]), at(w.gates[l], 0), at(w.dx, 0));
             cell.weightGradients(ops, p, g);
             cell.inputGradient(ops, p, g, Ref.of(dNext));
             DeviceArray tmp = dCur;
@@ -138,9 +189,21 @@ final class RnnPasses {
         int P = layout.size(), mode = clip == ClipMode.NORM ? 1 : 0;
         float max = (float) clipMax, wd = (float) o.weightDecay(), eps = (float) o.eps();
         Ref p = Ref.of(params), g = Ref.of(grads), n = Ref.of(norm);
-        Runnable kernel = switch (o.kind()) {   // an expression: a new optimizer kind does not compile until handled
-            case ADAM -> () -> ops.adamStep(p, g, Ref.of(slots[0]), Ref.of(slots[1]), P, n, mode, max, (float) o.beta1(),
-                    (float) o.beta2(), eps, wd);
+        Runnable kernel = switch (o.kind()) { // an expression: a new optimizer kind does not compile until handled
+            case ADAM ->
+                () -> ops.adamStep(
+                        p,
+                        g,
+                        Ref.of(slots[0]),
+                        Ref.of(slots[1]),
+                        P,
+                        n,
+                        mode,
+                        max,
+                        (float) o.beta1(),
+                        (float) o.beta2(),
+                        eps,
+                        wd);
             case RMSPROP -> () -> ops.rmspropStep(p, g, Ref.of(slots[0]), P, n, mode, max, (float) o.decay(), eps, wd);
             case ADAGRAD -> () -> ops.adagradStep(p, g, Ref.of(slots[0]), P, n, mode, max, eps, wd);
             case SGD -> () -> ops.sgdStep(p, g, Ref.of(slots[0]), P, n, mode, max, (float) o.momentum(), wd);
@@ -149,5 +212,7 @@ final class RnnPasses {
         ops.weightsChanged();
     }
 
-    private static Ref at(DeviceArray a, long offset) { return a == null ? null : new Ref(a, offset); }
+    private static Ref at(DeviceArray a, long offset) {
+        return a == null ? null : new Ref(a, offset);
+    }
 }

@@ -17,14 +17,18 @@ public final class TokenBytes {
     }
 
     /** Bytes per token for {@code vocab} symbols: 1 or 2. */
-    public static int width(int vocab) { return vocab > 256 ? 2 : 1; }
+    public static int width(int vocab) {
+        return vocab > 256 ? 2 : 1;
+    }
 
     /**
      * Encodes {@code seq} chunk by chunk into {@code out}, checking every token against
      * {@code vocab} (IllegalArgumentException naming the first one outside it).
      */
     public static void encode(TokenSequence seq, int vocab, ChunkWriter out) {
-        if (vocab > 65536) throw new IllegalArgumentException("device backends support vocabularies of up to 65536 symbols, got " + vocab);
+        if (vocab > 65536)
+            throw new IllegalArgumentException(
+                    "device backends support vocabularies of up to 65536 symbols, got " + vocab);
         int width = width(vocab);
         long n = seq.length();
         int[] ids = new int[(int) Math.min(CHUNK, Math.max(1, n))];
@@ -35,7 +39,8 @@ public final class TokenBytes {
             for (int i = 0; i < m; i++) {
                 int v = ids[i];
                 if (v < 0 || v >= vocab)
-                    throw new IllegalArgumentException("token " + v + " at position " + (from + i) + " outside vocabulary of " + vocab);
+                    throw new IllegalArgumentException(
+                            "token " + v + " at position " + (from + i) + " outside vocabulary of " + vocab);
                 if (width == 2) {
                     bytes[2 * i] = (byte) v;
                     bytes[2 * i + 1] = (byte) (v >>> 8);

@@ -15,24 +15,24 @@ final class Workspace {
     private final ModelConfig cfg;
     private final DeviceCell cell;
     int T = -1, B = -1, N;
-    DeviceTokens tokens;        // corpus of the last gathered window
-    DeviceArray x, y;           // int [N] inputs and targets, row t*B + b
-    DeviceArray starts;         // int64 [B]
-    DeviceArray emb;            // [N,E] layer-0 input
-    DeviceArray[] gx;           // per layer [N,Gi] input projection (no bias)
-    DeviceArray[] gates;        // per layer [N,savedWidth] saved activations; null when the cell saves none
-    DeviceArray[] hs, cs;       // per layer [T+1,B,H]: slot 0 initial state, 1..T outputs; cs with a cell state only
-    DeviceArray[] drop;         // per layer [N,H] dropped output (training with dropout)
-    DeviceArray gh;             // [B,Gh] recurrent projection of one step
-    DeviceArray logits;         // [N,V]; dL/dlogits after a training forward
-    DeviceArray rowLoss;        // [N]
-    DeviceArray lossSum;        // [1]
-    DeviceArray dgx, dgh;       // [N,Gi], [N,Gh]; dgh only when the cell separates it
-    DeviceArray dx;             // [N,H] dL/d(layer input) that bypasses W_ih (cells that feed their input directly)
-    DeviceArray scratch;        // [B,scratchWidth] per-step scratch of the cell's backward
-    DeviceArray dhNext, dc;     // [B,H]; dc with a cell state only
-    DeviceArray dA, dB;         // [N,max(E,H)] gradient w.r.t. a layer's output / input, swapped per layer
-    DeviceArray stateGrad;      // [L,S,B,H] dL/d(initial state)
+    DeviceTokens tokens; // corpus of the last gathered window
+    DeviceArray x, y; // int [N] inputs and targets, row t*B + b
+    DeviceArray starts; // int64 [B]
+    DeviceArray emb; // [N,E] layer-0 input
+    DeviceArray[] gx; // per layer [N,Gi] input projection (no bias)
+    DeviceArray[] gates; // per layer [N,savedWidth] saved activations; null when the cell saves none
+    DeviceArray[] hs, cs; // per layer [T+1,B,H]: slot 0 initial state, 1..T outputs; cs with a cell state only
+    DeviceArray[] drop; // per layer [N,H] dropped output (training with dropout)
+    DeviceArray gh; // [B,Gh] recurrent projection of one step
+    DeviceArray logits; // [N,V]; dL/dlogits after a training forward
+    DeviceArray rowLoss; // [N]
+    DeviceArray lossSum; // [1]
+    DeviceArray dgx, dgh; // [N,Gi], [N,Gh]; dgh only when the cell separates it
+    DeviceArray dx; // [N,H] dL/d(layer input) that bypasses W_ih (cells that feed their input directly)
+    DeviceArray scratch; // [B,scratchWidth] per-step scratch of the cell's backward
+    DeviceArray dhNext, dc; // [B,H]; dc with a cell state only
+    DeviceArray dA, dB; // [N,max(E,H)] gradient w.r.t. a layer's output / input, swapped per layer
+    DeviceArray stateGrad; // [L,S,B,H] dL/d(initial state)
 
     Workspace(DeviceOps ops, ModelConfig cfg, DeviceCell cell, boolean training) {
         this.ops = ops;
@@ -50,7 +50,8 @@ final class Workspace {
         int S = cfg.cell().stateVectors(), saved = cell.savedWidth(H);
         long n = (long) T * B;
         if (n * Math.max(Math.max(G, V), Math.max(saved, Math.max(E, H))) > Integer.MAX_VALUE)
-            throw new UserError("window too large for the " + ops.name() + " backend: T*B*max(V, E, 4H) exceeds 2^31 elements");
+            throw new UserError(
+                    "window too large for the " + ops.name() + " backend: T*B*max(V, E, 4H) exceeds 2^31 elements");
         String what = (training ? "training" : "evaluation") + " activations (T=" + T + ", B=" + B + ")";
         x = ops.alloc(n * INT, what);
         y = ops.alloc(n * INT, what);
@@ -97,7 +98,9 @@ final class Workspace {
         return true;
     }
 
-    private DeviceArray floats(long count, String what) { return ops.alloc(count * FLOAT, what); }
+    private DeviceArray floats(long count, String what) {
+        return ops.alloc(count * FLOAT, what);
+    }
 
     /** The output of layer l as the next layer (or the decoder) reads it: [N,H]. */
     Ref layerOut(int l) {
@@ -105,21 +108,27 @@ final class Workspace {
     }
 
     /** The input of layer l: the embeddings [N,E] or the output of layer l-1 [N,H]. */
-    Ref layerIn(int l) { return l == 0 ? Ref.of(emb) : layerOut(l - 1); }
+    Ref layerIn(int l) {
+        return l == 0 ? Ref.of(emb) : layerOut(l - 1);
+    }
 
     /** dL/d(recurrent projection): its own buffer, or dgx when the cell does not separate them. */
-    DeviceArray recurrentGrad() { return dgh != null ? dgh : dgx; }
+    DeviceArray recurrentGrad() {
+        return dgh != null ? dgh : dgx;
+    }
 
     /** Frees every buffer (the caller synchronizes first). */
     void release() {
-        for (DeviceArray a : new DeviceArray[] {x, y, starts, emb, gh, logits, rowLoss, lossSum, dgx, dgh, dx, scratch,
-                dhNext, dc, dA, dB, stateGrad}) {
+        for (DeviceArray a : new DeviceArray[] {
+            x, y, starts, emb, gh, logits, rowLoss, lossSum, dgx, dgh, dx, scratch, dhNext, dc, dA, dB, stateGrad
+        }) {
             ops.free(a);
         }
         for (DeviceArray[] arr : new DeviceArray[][] {gx, gates, hs, cs, drop}) {
             if (arr != null) for (DeviceArray a : arr) ops.free(a);
         }
-        x = y = starts = emb = gh = logits = rowLoss = lossSum = dgx = dgh = dx = scratch = dhNext = dc = dA = dB = null;
+        x = y = starts =
+                emb = gh = logits = rowLoss = lossSum = dgx = dgh = dx = scratch = dhNext = dc = dA = dB = null;
         stateGrad = null;
         gx = gates = hs = cs = drop = null;
         tokens = null;

@@ -20,12 +20,15 @@ final class ClArgs {
     private final ClQueue q;
     /** Scratch of scalar arguments: clSetKernelArg copies the value before it returns. */
     private final int[] intScratch = new int[1];
+
     private final float[] floatScratch = new float[1];
     private final Pointer intArg = Pointer.to(intScratch), floatArg = Pointer.to(floatScratch);
     private cl_kernel k;
     private int i;
 
-    ClArgs(ClQueue q) { this.q = q; }
+    ClArgs(ClQueue q) {
+        this.q = q;
+    }
 
     /** Starts the arguments of {@code kernel} from the first. */
     ClArgs of(cl_kernel kernel) {
@@ -40,10 +43,14 @@ final class ClArgs {
     }
 
     /** A buffer and its element offset (two kernel arguments). */
-    ClArgs mem(ClBuffer b, int offset) { return mem(b).i32(offset); }
+    ClArgs mem(ClBuffer b, int offset) {
+        return mem(b).i32(offset);
+    }
 
     /** A Ref as (base buffer, element offset). */
-    ClArgs mem(Ref r) { return mem(buffer(r.array()), Math.toIntExact(r.offset())); }
+    ClArgs mem(Ref r) {
+        return mem(buffer(r.array()), Math.toIntExact(r.offset()));
+    }
 
     ClArgs i32(int v) {
         intScratch[0] = v;
@@ -62,7 +69,9 @@ final class ClArgs {
         if (n > 0) q.enqueue(k, name, new long[] {n}, new long[] {LOCAL_1D});
     }
 
-    void run(String name, long[] global, long[] local) { q.enqueue(k, name, global, local); }
+    void run(String name, long[] global, long[] local) {
+        q.enqueue(k, name, global, local);
+    }
 
     /** The OpenCL buffer behind a device array of this backend. */
     static ClBuffer buffer(DeviceArray a) {

@@ -10,6 +10,7 @@ final class ClBuffer implements AutoCloseable, org.charrnn.backend.device.Device
     final cl_mem mem;
     /** Pointer to {@link #mem}, made once: the kernel-argument form of this buffer. */
     final Pointer arg;
+
     final long bytes;
     private boolean closed;
 
@@ -19,10 +20,15 @@ final class ClBuffer implements AutoCloseable, org.charrnn.backend.device.Device
         this.bytes = bytes;
     }
 
-    @Override public long bytes() { return bytes; }
+    @Override
+    public long bytes() {
+        return bytes;
+    }
 
     /** Number of floats the buffer holds. */
-    long floats() { return bytes / 4; }
+    long floats() {
+        return bytes / 4;
+    }
 
     @Override
     public void close() {

@@ -5,7 +5,6 @@ import static org.jocl.CL.clReleaseKernel;
 
 import java.util.ArrayList;
 import java.util.List;
-
 import org.charrnn.backend.device.CellKernels;
 import org.charrnn.backend.device.Ref;
 import org.jocl.cl_kernel;
@@ -58,36 +57,86 @@ final class ClCellKernels implements CellKernels, AutoCloseable {
 
     @Override
     public void lstmForward(Ref gx, Ref gh, Ref bih, Ref bhh, Ref cPrev, Ref gates, Ref c, Ref h, int B, int H) {
-        args.of(lstmForward).mem(gx).mem(gh).mem(bih).mem(bhh).mem(cPrev).mem(gates).mem(c).mem(h).i32(B).i32(H);
+        args.of(lstmForward)
+                .mem(gx)
+                .mem(gh)
+                .mem(bih)
+                .mem(bhh)
+                .mem(cPrev)
+                .mem(gates)
+                .mem(c)
+                .mem(h)
+                .i32(B)
+                .i32(H);
         runCell("lstm_forward_step", B, H);
     }
 
     @Override
     public void gruForward(Ref gx, Ref gh, Ref bih, Ref bhh, Ref hPrev, Ref gates, Ref h, int B, int H) {
-        args.of(gruForward).mem(gx).mem(gh).mem(bih).mem(bhh).mem(hPrev).mem(gates).mem(h).i32(B).i32(H);
+        args.of(gruForward)
+                .mem(gx)
+                .mem(gh)
+                .mem(bih)
+                .mem(bhh)
+                .mem(hPrev)
+                .mem(gates)
+                .mem(h)
+                .i32(B)
+                .i32(H);
         runCell("gru_forward_step", B, H);
     }
 
     @Override
     public void rnnForward(Ref gx, Ref gh, Ref bih, Ref bhh, Ref h, int B, int H) {
-        args.of(rnnForward).mem(gx).mem(gh).mem(bih).mem(bhh).mem(h).i32(B).i32(H).run1("rnn_forward_step", (long) B * H);
+        args.of(rnnForward)
+                .mem(gx)
+                .mem(gh)
+                .mem(bih)
+                .mem(bhh)
+                .mem(h)
+                .i32(B)
+                .i32(H)
+                .run1("rnn_forward_step", (long) B * H);
     }
 
     @Override
     public void lstmBackward(Ref dhOut, Ref dhNext, Ref dc, Ref gates, Ref cPrev, Ref c, Ref dgates, int B, int H) {
-        args.of(lstmBackward).mem(dhOut).mem(dhNext).mem(dc).mem(gates).mem(cPrev).mem(c).mem(dgates).i32(B).i32(H);
+        args.of(lstmBackward)
+                .mem(dhOut)
+                .mem(dhNext)
+                .mem(dc)
+                .mem(gates)
+                .mem(cPrev)
+                .mem(c)
+                .mem(dgates)
+                .i32(B)
+                .i32(H);
         runCell("lstm_backward_step", B, H);
     }
 
     @Override
     public void gruBackward(Ref dhOut, Ref dhNext, Ref gates, Ref hPrev, Ref dgx, Ref dgh, int B, int H) {
-        args.of(gruBackward).mem(dhOut).mem(dhNext).mem(gates).mem(hPrev).mem(dgx).mem(dgh).i32(B).i32(H);
+        args.of(gruBackward)
+                .mem(dhOut)
+                .mem(dhNext)
+                .mem(gates)
+                .mem(hPrev)
+                .mem(dgx)
+                .mem(dgh)
+                .i32(B)
+                .i32(H);
         runCell("gru_backward_step", B, H);
     }
 
     @Override
     public void rnnBackward(Ref dhOut, Ref dhNext, Ref h, Ref dgates, int B, int H) {
-        args.of(rnnBackward).mem(dhOut).mem(dhNext).mem(h).mem(dgates).i32(B).i32(H)
+        args.of(rnnBackward)
+                .mem(dhOut)
+                .mem(dhNext)
+                .mem(h)
+                .mem(dgates)
+                .i32(B)
+                .i32(H)
                 .run1("rnn_backward_step", (long) B * H);
     }
 
@@ -98,28 +147,71 @@ final class ClCellKernels implements CellKernels, AutoCloseable {
 
     @Override
     public void mutGatesForward(int v, Ref gx, Ref gh, Ref bih, Ref bhh, Ref hPrev, Ref x, Ref saved, int B, int H) {
-        args.of(mutGatesForward).i32(v).mem(gx).mem(gh).mem(bih).mem(bhh).mem(hPrev).mem(x).mem(saved).i32(B).i32(H)
+        args.of(mutGatesForward)
+                .i32(v)
+                .mem(gx)
+                .mem(gh)
+                .mem(bih)
+                .mem(bhh)
+                .mem(hPrev)
+                .mem(x)
+                .mem(saved)
+                .i32(B)
+                .i32(H)
                 .run1("mut_gates_forward", (long) B * H);
     }
 
     @Override
-    public void mutCandidateForward(int v, Ref gx, Ref gh, Ref bih, Ref bhh, Ref hPrev, Ref x, Ref saved, Ref h, int B,
-                                    int H) {
-        args.of(mutCandidateForward).i32(v).mem(gx).mem(gh).mem(bih).mem(bhh).mem(hPrev).mem(x).mem(saved).mem(h)
-                .i32(B).i32(H).run1("mut_candidate_forward", (long) B * H);
+    public void mutCandidateForward(
+            int v, Ref gx, Ref gh, Ref bih, Ref bhh, Ref hPrev, Ref x, Ref saved, Ref h, int B, int H) {
+        args.of(mutCandidateForward)
+                .i32(v)
+                .mem(gx)
+                .mem(gh)
+                .mem(bih)
+                .mem(bhh)
+                .mem(hPrev)
+                .mem(x)
+                .mem(saved)
+                .mem(h)
+                .i32(B)
+                .i32(H)
+                .run1("mut_candidate_forward", (long) B * H);
     }
 
     @Override
-    public void mutCandidateBackward(int v, Ref dhOut, Ref dhNext, Ref saved, Ref hPrev, Ref x, Ref dgx, Ref dgh, Ref dx,
-                                     int B, int H) {
-        args.of(mutCandidateBackward).i32(v).mem(dhOut).mem(dhNext).mem(saved).mem(hPrev).mem(x).mem(dgx).mem(dgh)
-                .mem(dx).i32(B).i32(H).run1("mut_candidate_backward", (long) B * H);
+    public void mutCandidateBackward(
+            int v, Ref dhOut, Ref dhNext, Ref saved, Ref hPrev, Ref x, Ref dgx, Ref dgh, Ref dx, int B, int H) {
+        args.of(mutCandidateBackward)
+                .i32(v)
+                .mem(dhOut)
+                .mem(dhNext)
+                .mem(saved)
+                .mem(hPrev)
+                .mem(x)
+                .mem(dgx)
+                .mem(dgh)
+                .mem(dx)
+                .i32(B)
+                .i32(H)
+                .run1("mut_candidate_backward", (long) B * H);
     }
 
     @Override
-    public void mutGatesBackward(int v, Ref drh, Ref saved, Ref hPrev, Ref dhNext, Ref dgx, Ref dgh, Ref dx, int B, int H) {
-        args.of(mutGatesBackward).i32(v).mem(drh).mem(saved).mem(hPrev).mem(dhNext).mem(dgx).mem(dgh).mem(dx).i32(B)
-                .i32(H).run1("mut_gates_backward", (long) B * H);
+    public void mutGatesBackward(
+            int v, Ref drh, Ref saved, Ref hPrev, Ref dhNext, Ref dgx, Ref dgh, Ref dx, int B, int H) {
+        args.of(mutGatesBackward)
+                .i32(v)
+                .mem(drh)
+                .mem(saved)
+                .mem(hPrev)
+                .mem(dhNext)
+                .mem(dgx)
+                .mem(dgh)
+                .mem(dx)
+                .i32(B)
+                .i32(H)
+                .run1("mut_gates_backward", (long) B * H);
     }
 
     @Override

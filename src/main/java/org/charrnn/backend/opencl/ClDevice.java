@@ -3,7 +3,6 @@ package org.charrnn.backend.opencl;
 import static org.jocl.CL.*;
 
 import java.nio.charset.StandardCharsets;
-
 import org.jocl.Pointer;
 import org.jocl.Sizeof;
 import org.jocl.cl_device_id;
@@ -23,15 +22,31 @@ import org.jocl.cl_platform_id;
  * @param cpu          CL_DEVICE_TYPE_CPU (PoCL's pthread device, Intel's CPU runtime): selects the CPU GEMM
  * @param maxWorkGroup CL_DEVICE_MAX_WORK_GROUP_SIZE
  */
-record ClDevice(int index, cl_platform_id platformId, cl_device_id deviceId, String platformName, String name,
-                long globalMemory, long maxAlloc, boolean gpu, boolean cpu, long maxWorkGroup) {
+record ClDevice(
+        int index,
+        cl_platform_id platformId,
+        cl_device_id deviceId,
+        String platformName,
+        String name,
+        long globalMemory,
+        long maxAlloc,
+        boolean gpu,
+        boolean cpu,
+        long maxWorkGroup) {
 
     static ClDevice query(int index, cl_platform_id platform, cl_device_id device) {
         long type = longInfo(device, CL_DEVICE_TYPE);
-        return new ClDevice(index, platform, device, platformString(platform, CL_PLATFORM_NAME),
-                deviceString(device, CL_DEVICE_NAME), longInfo(device, CL_DEVICE_GLOBAL_MEM_SIZE),
-                longInfo(device, CL_DEVICE_MAX_MEM_ALLOC_SIZE), (type & CL_DEVICE_TYPE_GPU) != 0,
-                (type & CL_DEVICE_TYPE_CPU) != 0, sizeInfo(device, CL_DEVICE_MAX_WORK_GROUP_SIZE));
+        return new ClDevice(
+                index,
+                platform,
+                device,
+                platformString(platform, CL_PLATFORM_NAME),
+                deviceString(device, CL_DEVICE_NAME),
+                longInfo(device, CL_DEVICE_GLOBAL_MEM_SIZE),
+                longInfo(device, CL_DEVICE_MAX_MEM_ALLOC_SIZE),
+                (type & CL_DEVICE_TYPE_GPU) != 0,
+                (type & CL_DEVICE_TYPE_CPU) != 0,
+                sizeInfo(device, CL_DEVICE_MAX_WORK_GROUP_SIZE));
     }
 
     static String deviceString(cl_device_id d, int param) {

@@ -5,7 +5,6 @@ import static org.jocl.CL.clReleaseKernel;
 
 import java.util.ArrayList;
 import java.util.List;
-
 import org.jocl.cl_kernel;
 
 /**
@@ -24,7 +23,12 @@ final class ClKernels implements AutoCloseable {
 
     private final ClQueue q;
     private final List<cl_kernel> all = new ArrayList<>();
-    private final cl_kernel gatherU8, gatherU16, embeddingForward, embeddingBackward, embeddingBackwardVec16, addBiasRows;
+    private final cl_kernel gatherU8,
+            gatherU16,
+            embeddingForward,
+            embeddingBackward,
+            embeddingBackwardVec16,
+            addBiasRows;
     private final cl_kernel gemmTiled, gemmRows8, gemmRows16, transpose;
     private final cl_kernel dropoutForward, dropoutBackward, softmaxXent, softmaxXentRows;
     private final cl_kernel columnSum, columnSumVec16, sumSquaresPartial, sumFinal, clipValue;
@@ -76,13 +80,24 @@ final class ClKernels implements AutoCloseable {
 
     /** x, y [T,B] (=) from the corpus (u8 or u16) at starts [B] (int64). */
     void gatherWindow(boolean u16, ClBuffer corpus, ClBuffer starts, int T, int B, ClBuffer x, ClBuffer y) {
-        args.of(u16 ? gatherU16 : gatherU8).mem(corpus).mem(starts).i32(T).i32(B).mem(x).mem(y)
+        args.of(u16 ? gatherU16 : gatherU8)
+                .mem(corpus)
+                .mem(starts)
+                .i32(T)
+                .i32(B)
+                .mem(x)
+                .mem(y)
                 .run1(u16 ? "gather_window_u16" : "gather_window_u8", (long) T * B);
     }
 
     /** out [N,E] (=) rows x [N] of emb [V,E]. */
     void embeddingForward(ClBuffer x, ClBuffer emb, int embOff, ClBuffer out, int outOff, int N, int E) {
-        args.of(embeddingForward).mem(x).mem(emb, embOff).mem(out, outOff).i32(N).i32(E)
+        args.of(embeddingForward)
+                .mem(x)
+                .mem(emb, embOff)
+                .mem(out, outOff)
+                .i32(N)
+                .i32(E)
                 .run1("embedding_forward", (long) N * E);
     }
 
@@ -90,10 +105,22 @@ final class ClKernels implements AutoCloseable {
     void embeddingBackward(ClBuffer x, ClBuffer dout, int doutOff, ClBuffer demb, int dembOff, int N, int V, int E) {
         if (V <= 0 || E <= 0) return;
         if (q.variant == ClQueue.Variant.CPU) {
-            args.of(embeddingBackwardVec16).mem(x).mem(dout, doutOff).mem(demb, dembOff).i32(N).i32(V).i32(E)
+            args.of(embeddingBackwardVec16)
+                    .mem(x)
+                    .mem(dout, doutOff)
+                    .mem(demb, dembOff)
+                    .i32(N)
+                    .i32(V)
+                    .i32(E)
                     .run("embedding_backward_vec16", new long[] {(E + 15) / 16, V}, new long[] {1, 1});
         } else {
-            args.of(embeddingBackward).mem(x).mem(dout, doutOff).mem(demb, dembOff).i32(N).i32(V).i32(E)
+            args.of(embeddingBackward)
+                    .mem(x)
+                    .mem(dout, doutOff)
+                    .mem(demb, dembOff)
+                    .i32(N)
+                    .i32(V)
+                    .i32(E)
                     .run1("embedding_backward", (long) V * E);
         }
     }
@@ -109,8 +136,23 @@ final class ClKernels implements AutoCloseable {
      * Row-major C [M,N] = alpha op(A) op(B) + beta C with element offsets (see gemm.cl): gemm_rows8/16
      * for the CPU variant when B is not transposed, else gemm_tiled.
      */
-    void gemm(boolean transA, boolean transB, int M, int N, int K, float alpha, ClBuffer A, int aOff, int lda,
-              ClBuffer B, int bOff, int ldb, float beta, ClBuffer C, int cOff, int ldc) {
+    void gemm(
+            boolean transA,
+            boolean transB,
+            int M,
+            int N,
+            int K,
+            float alpha,
+            ClBuffer A,
+            int aOff,
+            int lda,
+            ClBuffer B,
+            int bOff,
+            int ldb,
+            float beta,
+            ClBuffer C,
+            int cOff,
+            int ldc) {
         if (M == 0 || N == 0) return;
         if (K == 0) {
             // op(A) op(B) is zero: C = beta C
@@ -121,36 +163,80 @@ final class ClKernels implements AutoCloseable {
         if (q.variant == ClQueue.Variant.CPU && !transB) {
             boolean rows16 = M >= GEMM_ROWS16_MIN_M;
             int rm = rows16 ? 16 : 8;
-            args.of(rows16 ? gemmRows16 : gemmRows8).i32(transA ? 1 : 0).i32(M).i32(N).i32(K).f32(alpha)
-                    .mem(A, aOff).i32(lda).mem(B, bOff).i32(ldb).f32(beta).mem(C, cOff).i32(ldc)
-                    .run(rows16 ? "gemm_rows16" : "gemm_rows8", new long[] {(N + 15) / 16, (M + rm - 1) / rm},
+            args.of(rows16 ? gemmRows16 : gemmRows8)
+                    .i32(transA ? 1 : 0)
+                    .i32(M)
+                    .i32(N)
+                    .i32(K)
+                    .f32(alpha)
+                    .mem(A, aOff)
+                    .i32(lda)
+                    .mem(B, bOff)
+                    .i32(ldb)
+                    .f32(beta)
+                    .mem(C, cOff)
+                    .i32(ldc)
+                    .run(
+                            rows16 ? "gemm_rows16" : "gemm_rows8",
+                            new long[] {(N + 15) / 16, (M + rm - 1) / rm},
                             new long[] {GEMM_ROWS_LOCAL, 1});
             return;
         }
-        args.of(gemmTiled).i32(transA ? 1 : 0).i32(transB ? 1 : 0).i32(M).i32(N).i32(K).f32(alpha)
-                .mem(A, aOff).i32(lda).mem(B, bOff).i32(ldb).f32(beta).mem(C, cOff).i32(ldc)
+        args.of(gemmTiled)
+                .i32(transA ? 1 : 0)
+                .i32(transB ? 1 : 0)
+                .i32(M)
+                .i32(N)
+                .i32(K)
+                .f32(alpha)
+                .mem(A, aOff)
+                .i32(lda)
+                .mem(B, bOff)
+                .i32(ldb)
+                .f32(beta)
+                .mem(C, cOff)
+                .i32(ldc)
                 .run("gemm_tiled", new long[] {(N + 63) / 64 * 16L, (M + 63) / 64 * 16L}, new long[] {16, 16});
     }
 
     /** dst [cols,rows] (=, contiguous) = src [rows,cols]^T (contiguous). */
     void transpose(ClBuffer src, int srcOff, int rows, int cols, ClBuffer dst, int dstOff) {
         if (rows <= 0 || cols <= 0) return;
-        args.of(transpose).mem(src, srcOff).i32(rows).i32(cols).mem(dst, dstOff)
+        args.of(transpose)
+                .mem(src, srcOff)
+                .i32(rows)
+                .i32(cols)
+                .mem(dst, dstOff)
                 .run("transpose", new long[] {cols, rows}, new long[] {16, 1});
     }
 
     // ================================================================== dropout
 
     /** y [n] (=) x * inverted-dropout mask of (seed, iteration, layer, index); y may alias x. */
-    void dropoutForward(ClBuffer x, int xOff, ClBuffer y, int yOff, int n, int seed, int iteration, int layer, float p) {
-        args.of(dropoutForward).mem(x, xOff).mem(y, yOff).i32(n).i32(seed).i32(iteration).i32(layer).f32(p)
+    void dropoutForward(
+            ClBuffer x, int xOff, ClBuffer y, int yOff, int n, int seed, int iteration, int layer, float p) {
+        args.of(dropoutForward)
+                .mem(x, xOff)
+                .mem(y, yOff)
+                .i32(n)
+                .i32(seed)
+                .i32(iteration)
+                .i32(layer)
+                .f32(p)
                 .run1("dropout_forward", n);
     }
 
     /** dx [n] (=) dy * the same mask; dx may alias dy. */
-    void dropoutBackward(ClBuffer dy, int dyOff, ClBuffer dx, int dxOff, int n, int seed, int iteration, int layer,
-                         float p) {
-        args.of(dropoutBackward).mem(dy, dyOff).mem(dx, dxOff).i32(n).i32(seed).i32(iteration).i32(layer).f32(p)
+    void dropoutBackward(
+            ClBuffer dy, int dyOff, ClBuffer dx, int dxOff, int n, int seed, int iteration, int layer, float p) {
+        args.of(dropoutBackward)
+                .mem(dy, dyOff)
+                .mem(dx, dxOff)
+                .i32(n)
+                .i32(seed)
+                .i32(iteration)
+                .i32(layer)
+                .f32(p)
                 .run1("dropout_backward", n);
     }
 
@@ -160,12 +246,28 @@ final class ClKernels implements AutoCloseable {
      * Softmax cross-entropy over logits [N,V] + bias: rowLoss [N] (=) and, if {@code writeGrad}, the
      * scaled gradient in place of the logits.
      */
-    void softmaxXent(ClBuffer logits, int lOff, ClBuffer bias, int bOff, ClBuffer y, ClBuffer rowLoss, int N, int V,
-                     float gradScale, boolean writeGrad) {
+    void softmaxXent(
+            ClBuffer logits,
+            int lOff,
+            ClBuffer bias,
+            int bOff,
+            ClBuffer y,
+            ClBuffer rowLoss,
+            int N,
+            int V,
+            float gradScale,
+            boolean writeGrad) {
         if (N <= 0) return;
         boolean rows = q.variant == ClQueue.Variant.CPU;
-        ClArgs a = args.of(rows ? softmaxXentRows : softmaxXent).mem(logits, lOff).mem(bias, bOff).mem(y).mem(rowLoss)
-                .i32(N).i32(V).f32(gradScale).i32(writeGrad ? 1 : 0);
+        ClArgs a = args.of(rows ? softmaxXentRows : softmaxXent)
+                .mem(logits, lOff)
+                .mem(bias, bOff)
+                .mem(y)
+                .mem(rowLoss)
+                .i32(N)
+                .i32(V)
+                .f32(gradScale)
+                .i32(writeGrad ? 1 : 0);
         if (rows) a.run("softmax_xent_rows", new long[] {N}, new long[] {16});
         else a.run("softmax_xent", new long[] {(long) N * q.reduceLocal}, new long[] {q.reduceLocal});
     }
@@ -174,22 +276,40 @@ final class ClKernels implements AutoCloseable {
     void columnSum(ClBuffer a, int aOff, ClBuffer out, int outOff, int N, int C, float beta) {
         if (C <= 0) return;
         if (q.variant == ClQueue.Variant.CPU) {
-            args.of(columnSumVec16).mem(a, aOff).mem(out, outOff).i32(N).i32(C).f32(beta)
+            args.of(columnSumVec16)
+                    .mem(a, aOff)
+                    .mem(out, outOff)
+                    .i32(N)
+                    .i32(C)
+                    .f32(beta)
                     .run("column_sum_vec16", new long[] {(C + 15) / 16}, new long[] {4});
         } else {
-            args.of(columnSum).mem(a, aOff).mem(out, outOff).i32(N).i32(C).f32(beta).run1("column_sum", C);
+            args.of(columnSum)
+                    .mem(a, aOff)
+                    .mem(out, outOff)
+                    .i32(N)
+                    .i32(C)
+                    .f32(beta)
+                    .run1("column_sum", C);
         }
     }
 
     /** partial [groups] (=) each work-group's sum of g[i]^2, a fixed tree per group. */
     void sumSquaresPartial(ClBuffer g, int gOff, int n, ClBuffer partial, int groups) {
-        args.of(sumSquaresPartial).mem(g, gOff).i32(n).mem(partial)
+        args.of(sumSquaresPartial)
+                .mem(g, gOff)
+                .i32(n)
+                .mem(partial)
                 .run("sum_squares_partial", new long[] {(long) groups * q.reduceLocal}, new long[] {q.reduceLocal});
     }
 
     /** out [1] (=) sum of a [n] (or its square root); one work-group. */
     void sumFinal(ClBuffer a, int n, ClBuffer out, boolean takeSqrt) {
-        args.of(sumFinal).mem(a).i32(n).mem(out).i32(takeSqrt ? 1 : 0)
+        args.of(sumFinal)
+                .mem(a)
+                .i32(n)
+                .mem(out)
+                .i32(takeSqrt ? 1 : 0)
                 .run("sum_final", new long[] {q.reduceLocal}, new long[] {q.reduceLocal});
     }
 
@@ -201,31 +321,119 @@ final class ClKernels implements AutoCloseable {
     // ================================================================== fused optimizers
 
     /** p, m, v [n] updated in place by Adam from g [n], NORM-clipped against norm [1]; skipped when norm is not finite. */
-    void adamStep(ClBuffer p, ClBuffer g, ClBuffer m, ClBuffer v, int n, ClBuffer norm, int clipMode, float clipMax,
-                  float lr, float beta1, float beta2, float eps, float weightDecay, float bc1, float bc2) {
-        args.of(adam).mem(p, 0).mem(g, 0).mem(m, 0).mem(v, 0).i32(n).mem(norm).i32(clipMode).f32(clipMax).f32(lr)
-                .f32(beta1).f32(beta2).f32(eps).f32(weightDecay).f32(bc1).f32(bc2).run1("adam_step", n);
+    void adamStep(
+            ClBuffer p,
+            ClBuffer g,
+            ClBuffer m,
+            ClBuffer v,
+            int n,
+            ClBuffer norm,
+            int clipMode,
+            float clipMax,
+            float lr,
+            float beta1,
+            float beta2,
+            float eps,
+            float weightDecay,
+            float bc1,
+            float bc2) {
+        args.of(adam)
+                .mem(p, 0)
+                .mem(g, 0)
+                .mem(m, 0)
+                .mem(v, 0)
+                .i32(n)
+                .mem(norm)
+                .i32(clipMode)
+                .f32(clipMax)
+                .f32(lr)
+                .f32(beta1)
+                .f32(beta2)
+                .f32(eps)
+                .f32(weightDecay)
+                .f32(bc1)
+                .f32(bc2)
+                .run1("adam_step", n);
     }
 
     /** p, s [n] updated in place by char-rnn's RMSprop (as {@link #adamStep}). */
-    void rmspropStep(ClBuffer p, ClBuffer g, ClBuffer s, int n, ClBuffer norm, int clipMode, float clipMax, float lr,
-                     float decay, float eps, float weightDecay) {
-        args.of(rmsprop).mem(p, 0).mem(g, 0).mem(s, 0).i32(n).mem(norm).i32(clipMode).f32(clipMax).f32(lr).f32(decay)
-                .f32(eps).f32(weightDecay).run1("rmsprop_step", n);
+    void rmspropStep(
+            ClBuffer p,
+            ClBuffer g,
+            ClBuffer s,
+            int n,
+            ClBuffer norm,
+            int clipMode,
+            float clipMax,
+            float lr,
+            float decay,
+            float eps,
+            float weightDecay) {
+        args.of(rmsprop)
+                .mem(p, 0)
+                .mem(g, 0)
+                .mem(s, 0)
+                .i32(n)
+                .mem(norm)
+                .i32(clipMode)
+                .f32(clipMax)
+                .f32(lr)
+                .f32(decay)
+                .f32(eps)
+                .f32(weightDecay)
+                .run1("rmsprop_step", n);
     }
 
     /** p, s [n] updated in place by Adagrad (as {@link #adamStep}). */
-    void adagradStep(ClBuffer p, ClBuffer g, ClBuffer s, int n, ClBuffer norm, int clipMode, float clipMax, float lr,
-                     float eps, float weightDecay) {
-        args.of(adagrad).mem(p, 0).mem(g, 0).mem(s, 0).i32(n).mem(norm).i32(clipMode).f32(clipMax).f32(lr).f32(eps)
-                .f32(weightDecay).run1("adagrad_step", n);
+    void adagradStep(
+            ClBuffer p,
+            ClBuffer g,
+            ClBuffer s,
+            int n,
+            ClBuffer norm,
+            int clipMode,
+            float clipMax,
+            float lr,
+            float eps,
+            float weightDecay) {
+        args.of(adagrad)
+                .mem(p, 0)
+                .mem(g, 0)
+                .mem(s, 0)
+                .i32(n)
+                .mem(norm)
+                .i32(clipMode)
+                .f32(clipMax)
+                .f32(lr)
+                .f32(eps)
+                .f32(weightDecay)
+                .run1("adagrad_step", n);
     }
 
     /** p, u [n] updated in place by SGD with momentum (as {@link #adamStep}). */
-    void sgdStep(ClBuffer p, ClBuffer g, ClBuffer u, int n, ClBuffer norm, int clipMode, float clipMax, float lr,
-                 float momentum, float weightDecay) {
-        args.of(sgd).mem(p, 0).mem(g, 0).mem(u, 0).i32(n).mem(norm).i32(clipMode).f32(clipMax).f32(lr).f32(momentum)
-                .f32(weightDecay).run1("sgd_step", n);
+    void sgdStep(
+            ClBuffer p,
+            ClBuffer g,
+            ClBuffer u,
+            int n,
+            ClBuffer norm,
+            int clipMode,
+            float clipMax,
+            float lr,
+            float momentum,
+            float weightDecay) {
+        args.of(sgd)
+                .mem(p, 0)
+                .mem(g, 0)
+                .mem(u, 0)
+                .i32(n)
+                .mem(norm)
+                .i32(clipMode)
+                .f32(clipMax)
+                .f32(lr)
+                .f32(momentum)
+                .f32(weightDecay)
+                .run1("sgd_step", n);
     }
 
     @Override

@@ -30,8 +30,10 @@ final class ClProgram implements AutoCloseable {
             String log = buildLog(prog, device.deviceId());
             clReleaseProgram(prog);
             clReleaseContext(ctx);
-            throw new UserError("building the OpenCL kernels failed on " + device.name() + " (" + e.getMessage()
-                    + "); compiler log:\n" + log, e);
+            throw new UserError(
+                    "building the OpenCL kernels failed on " + device.name() + " (" + e.getMessage()
+                            + "); compiler log:\n" + log,
+                    e);
         }
         return new ClProgram(device, ctx, prog);
     }

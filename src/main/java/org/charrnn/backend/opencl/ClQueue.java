@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Supplier;
-
 import org.charrnn.util.UserError;
 import org.jocl.CLException;
 import org.jocl.Pointer;
@@ -50,11 +49,13 @@ final class ClQueue implements AutoCloseable {
     final int reduceLocal;
     /** The kernel variant of the GEMM, softmax-cross-entropy, column-sum and embedding-backward launchers. */
     final Variant variant;
+
     private long allocated;
     private boolean closed;
     private long peak;
     /** Scratch of fill patterns: clEnqueueFillBuffer copies the value before it returns. */
     private final float[] floatScratch = new float[1];
+
     private final Pointer floatArg = Pointer.to(floatScratch);
 
     /** A queue with the device's kernel variant (or the one -Dcharrnn.opencl.kernels names). */
@@ -93,9 +94,13 @@ final class ClQueue implements AutoCloseable {
     }
 
     /** True when A W^T products should use a transposed copy of W (so gemm_rows8/16 apply). */
-    boolean prefersTransposedWeights() { return variant == Variant.CPU; }
+    boolean prefersTransposedWeights() {
+        return variant == Variant.CPU;
+    }
 
-    ClDevice device() { return program.device; }
+    ClDevice device() {
+        return program.device;
+    }
 
     // ------------------------------------------------------------------ buffers
 
@@ -107,7 +112,8 @@ final class ClQueue implements AutoCloseable {
     ClBuffer allocBytes(long bytes, String what) {
         ClDevice d = program.device;
         if (bytes > d.maxAlloc())
-            throw outOfMemory(bytes, what, "larger than the device's largest allocation (" + size(d.maxAlloc()) + ")", null);
+            throw outOfMemory(
+                    bytes, what, "larger than the device's largest allocation (" + size(d.maxAlloc()) + ")", null);
         cl_mem m;
         try {
             m = clCreateBuffer(program.context, CL_MEM_READ_WRITE, bytes, null, null);
@@ -134,25 +140,39 @@ final class ClQueue implements AutoCloseable {
         b.close();
     }
 
-    long allocatedBytes() { return allocated; }
+    long allocatedBytes() {
+        return allocated;
+    }
 
     /** Largest total of live buffers allocated through this queue. */
-    long peakBytes() { return peak; }
+    long peakBytes() {
+        return peak;
+    }
 
     private RuntimeException translate(CLException e, long bytes, String what) {
         int s = e.getStatus();
-        if (s == CL_MEM_OBJECT_ALLOCATION_FAILURE || s == CL_OUT_OF_RESOURCES || s == CL_OUT_OF_HOST_MEMORY
-                || s == CL_INVALID_BUFFER_SIZE)
-            return outOfMemory(bytes, what, stringFor_errorCode(s), e);
+        if (s == CL_MEM_OBJECT_ALLOCATION_FAILURE
+                || s == CL_OUT_OF_RESOURCES
+                || s == CL_OUT_OF_HOST_MEMORY
+                || s == CL_INVALID_BUFFER_SIZE) return outOfMemory(bytes, what, stringFor_errorCode(s), e);
         return e;
     }
 
     private UserError outOfMemory(long bytes, String what, String why, Throwable cause) {
         ClDevice d = program.device;
-        return new UserError(String.format(Locale.ROOT,
-                "out of OpenCL device memory: cannot allocate %s for %s on %s (%s global memory, %s already allocated"
-                        + " by this backend; %s) for model %s; use a smaller --batch, --seq or model",
-                size(bytes), what, d.name(), size(d.globalMemory()), size(allocated), why, context.get()), cause);
+        return new UserError(
+                String.format(
+                        Locale.ROOT,
+                        "out of OpenCL device memory: cannot allocate %s for %s on %s (%s global memory, %s already allocated"
+                                + " by this backend; %s) for model %s; use a smaller --batch, --seq or model",
+                        size(bytes),
+                        what,
+                        d.name(),
+                        size(d.globalMemory()),
+                        size(allocated),
+                        why,
+                        context.get()),
+                cause);
     }
 
     static String size(long bytes) {
@@ -168,27 +188,37 @@ final class ClQueue implements AutoCloseable {
     void fill(ClBuffer b, float value, long offFloats, long floats) {
         if (floats <= 0) return;
         floatScratch[0] = value;
-        run(() -> clEnqueueFillBuffer(queue, b.mem, floatArg, Sizeof.cl_float, offFloats * 4, floats * 4, 0, null, null),
+        run(
+                () -> clEnqueueFillBuffer(
+                        queue, b.mem, floatArg, Sizeof.cl_float, offFloats * 4, floats * 4, 0, null, null),
                 "fill");
     }
 
     void copy(ClBuffer src, long srcOff, ClBuffer dst, long dstOff, long floats) {
         if (floats <= 0) return;
-        run(() -> clEnqueueCopyBuffer(queue, src.mem, dst.mem, srcOff * 4, dstOff * 4, floats * 4, 0, null, null), "copy");
+        run(
+                () -> clEnqueueCopyBuffer(queue, src.mem, dst.mem, srcOff * 4, dstOff * 4, floats * 4, 0, null, null),
+                "copy");
     }
 
     void write(ClBuffer dst, long offFloats, float[] src) {
         if (src.length == 0) return;
-        run(() -> clEnqueueWriteBuffer(queue, dst.mem, CL_TRUE, offFloats * 4, src.length * 4L, Pointer.to(src),
-                0, null, null), "write");
+        run(
+                () -> clEnqueueWriteBuffer(
+                        queue, dst.mem, CL_TRUE, offFloats * 4, src.length * 4L, Pointer.to(src), 0, null, null),
+                "write");
     }
 
     void writeInts(ClBuffer dst, int[] src) {
-        run(() -> clEnqueueWriteBuffer(queue, dst.mem, CL_TRUE, 0, src.length * 4L, Pointer.to(src), 0, null, null), "write");
+        run(
+                () -> clEnqueueWriteBuffer(queue, dst.mem, CL_TRUE, 0, src.length * 4L, Pointer.to(src), 0, null, null),
+                "write");
     }
 
     void writeLongs(ClBuffer dst, long[] src) {
-        run(() -> clEnqueueWriteBuffer(queue, dst.mem, CL_TRUE, 0, src.length * 8L, Pointer.to(src), 0, null, null), "write");
+        run(
+                () -> clEnqueueWriteBuffer(queue, dst.mem, CL_TRUE, 0, src.length * 8L, Pointer.to(src), 0, null, null),
+                "write");
     }
 
     void writeBytes(ClBuffer dst, long offBytes, byte[] src, int n) {
@@ -198,20 +228,28 @@ final class ClQueue implements AutoCloseable {
     float[] read(ClBuffer src, long offFloats, int floats) {
         float[] out = new float[floats];
         if (floats > 0)
-            run(() -> clEnqueueReadBuffer(queue, src.mem, CL_TRUE, offFloats * 4, floats * 4L, Pointer.to(out), 0, null, null),
+            run(
+                    () -> clEnqueueReadBuffer(
+                            queue, src.mem, CL_TRUE, offFloats * 4, floats * 4L, Pointer.to(out), 0, null, null),
                     "read");
         return out;
     }
 
-    void finish() { run(() -> clFinish(queue), "finish"); }
+    void finish() {
+        run(() -> clFinish(queue), "finish");
+    }
 
     // ------------------------------------------------------------------ kernels
 
     /** The typed kernel launchers of this queue. */
-    ClKernels kernels() { return kernels; }
+    ClKernels kernels() {
+        return kernels;
+    }
 
     /** The typed launchers of the cell kernels of this queue. */
-    ClCellKernels cells() { return cells; }
+    ClCellKernels cells() {
+        return cells;
+    }
 
     /** Enqueues kernel {@code k} (named {@code name} in errors); global rounded up to a multiple of local. */
     void enqueue(cl_kernel k, String name, long[] global, long[] local) {
@@ -226,9 +264,12 @@ final class ClQueue implements AutoCloseable {
         } catch (CLException e) {
             int s = e.getStatus();
             if (s == CL_MEM_OBJECT_ALLOCATION_FAILURE || s == CL_OUT_OF_RESOURCES || s == CL_OUT_OF_HOST_MEMORY)
-                throw new UserError("OpenCL device " + program.device.name() + " ran out of memory in " + what + " ("
-                        + stringFor_errorCode(s) + ", " + size(allocated) + " allocated by this backend) for model "
-                        + context.get() + "; use a smaller --batch, --seq or model", e);
+                throw new UserError(
+                        "OpenCL device " + program.device.name() + " ran out of memory in " + what + " ("
+                                + stringFor_errorCode(s) + ", " + size(allocated)
+                                + " allocated by this backend) for model "
+                                + context.get() + "; use a smaller --batch, --seq or model",
+                        e);
             throw e;
         }
     }

@@ -12,7 +12,6 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-
 import org.charrnn.util.UserError;
 import org.jocl.CL;
 import org.jocl.CLException;
@@ -28,7 +27,16 @@ final class ClRuntime {
 
     /** Kernel files, concatenated after common/cell_math.h into one program. */
     static final List<String> KERNEL_FILES = List.of(
-            "embedding.cl", "lstm.cl", "gru.cl", "rnn.cl", "mut.cl", "loss.cl", "dropout.cl", "reduce.cl", "optim.cl", "gemm.cl");
+            "embedding.cl",
+            "lstm.cl",
+            "gru.cl",
+            "rnn.cl",
+            "mut.cl",
+            "loss.cl",
+            "dropout.cl",
+            "reduce.cl",
+            "optim.cl",
+            "gemm.cl");
 
     static final String BUILD_OPTIONS = "-cl-std=CL1.2 -DCR_MAX_WG=256";
 
@@ -87,8 +95,9 @@ final class ClRuntime {
         String why = init();
         if (why != null) throw new UserError("opencl backend unavailable: " + why);
         List<ClDevice> ds = devices;
-        if (ds.isEmpty()) throw new UserError("opencl backend unavailable: no OpenCL platform or device found"
-                + " (for CPUs: apt-get install pocl-opencl-icd)");
+        if (ds.isEmpty())
+            throw new UserError("opencl backend unavailable: no OpenCL platform or device found"
+                    + " (for CPUs: apt-get install pocl-opencl-icd)");
         if (index < 0) {
             for (ClDevice d : ds) if (d.gpu()) return d;
             return ds.get(0);

@@ -2,7 +2,6 @@ package org.charrnn.backend.opencl;
 
 import java.util.ArrayList;
 import java.util.List;
-
 import org.charrnn.backend.Backend;
 import org.charrnn.backend.BackendOptions;
 import org.charrnn.backend.BackendProvider;
@@ -11,7 +10,10 @@ import org.charrnn.model.ModelConfig;
 /** The OpenCL backend's provider: available when JOCL loads and at least one OpenCL device exists. */
 public final class OpenClBackendProvider implements BackendProvider {
 
-    @Override public String name() { return "opencl"; }
+    @Override
+    public String name() {
+        return "opencl";
+    }
 
     @Override
     public Availability probe() {

@@ -1,7 +1,6 @@
 package org.charrnn.backend.opencl;
 
 import java.util.List;
-
 import org.charrnn.backend.BackendOptions;
 import org.charrnn.backend.Dropout;
 import org.charrnn.backend.Precision;
@@ -28,10 +27,11 @@ final class OpenClOps implements DeviceOps {
     private final ClQueue q;
     private final ClKernels k;
     private final int seed32;
-    private final ClBuffer partial;      // [NORM_GROUPS] stage-1 sums of squares
-    private ClBuffer params;             // the attached parameters [P]
+    private final ClBuffer partial; // [NORM_GROUPS] stage-1 sums of squares
+    private ClBuffer params; // the attached parameters [P]
     /** [P] on CPU devices: each weight matrix W [R,C] stored transposed ([C,R]) at its own offset; else null. */
     private ClBuffer weightsT;
+
     private List<ParamLayout.Tensor> matrices = List.of();
     private boolean weightsTStale = true;
     private int iteration;
@@ -39,8 +39,8 @@ final class OpenClOps implements DeviceOps {
 
     OpenClOps(ModelConfig config, BackendOptions options) {
         if (options.precision() != Precision.FP32)
-            throw new UserError("the opencl backend computes in fp32 only; --precision " + options.precision().id()
-                    + " is not supported (use --precision fp32)");
+            throw new UserError("the opencl backend computes in fp32 only; --precision "
+                    + options.precision().id() + " is not supported (use --precision fp32)");
         this.seed32 = Dropout.seed32(options.dropoutSeed());
         ClDevice device = ClRuntime.select(options.device());
         this.q = new ClQueue(ClRuntime.program(device), config::describe);
@@ -53,31 +53,57 @@ final class OpenClOps implements DeviceOps {
         }
     }
 
-    @Override public String name() { return "opencl"; }
-    @Override public String deviceName() { return q.device().name() + " (" + q.device().platformName() + ")"; }
-    @Override public Precision precision() { return Precision.FP32; }
+    @Override
+    public String name() {
+        return "opencl";
+    }
 
-    private static ClBuffer cl(DeviceArray a) { return ClArgs.buffer(a); }
+    @Override
+    public String deviceName() {
+        return q.device().name() + " (" + q.device().platformName() + ")";
+    }
 
-    private static ClBuffer cl(Ref r) { return cl(r.array()); }
+    @Override
+    public Precision precision() {
+        return Precision.FP32;
+    }
+
+    private static ClBuffer cl(DeviceArray a) {
+        return ClArgs.buffer(a);
+    }
+
+    private static ClBuffer cl(Ref r) {
+        return cl(r.array());
+    }
 
     /** The element offset of r as the kernels' int argument. */
-    private static int off(Ref r) { return Math.toIntExact(r.offset()); }
+    private static int off(Ref r) {
+        return Math.toIntExact(r.offset());
+    }
 
     /** A whole buffer (offset 0), as the kernels without an offset argument take it. */
     private static ClBuffer whole(Ref r) {
-        if (r.offset() != 0) throw new IllegalArgumentException("kernel takes a whole buffer, got offset " + r.offset());
+        if (r.offset() != 0)
+            throw new IllegalArgumentException("kernel takes a whole buffer, got offset " + r.offset());
         return cl(r);
     }
 
     // ================================================================== memory
 
-    @Override public DeviceArray alloc(long bytes, String what) { return q.allocBytes(Math.max(4, bytes), what); }
-
-    @Override public void free(DeviceArray a) { if (a != null) q.release(cl(a)); }
+    @Override
+    public DeviceArray alloc(long bytes, String what) {
+        return q.allocBytes(Math.max(4, bytes), what);
+    }
 
     @Override
-    public DeviceArray uploadTokens(TokenSequence seq, int vocab) { return uploadTokens(q, seq, vocab); }
+    public void free(DeviceArray a) {
+        if (a != null) q.release(cl(a));
+    }
+
+    @Override
+    public DeviceArray uploadTokens(TokenSequence seq, int vocab) {
+        return uploadTokens(q, seq, vocab);
+    }
 
     /** The corpus on q's device, encoded as {@link TokenBytes} says. */
     static ClBuffer uploadTokens(ClQueue q, TokenSequence seq, int vocab) {
@@ -92,25 +118,52 @@ final class OpenClOps implements DeviceOps {
         return b;
     }
 
-    @Override public void fill(Ref dst, long n, float value) { q.fill(cl(dst), value, dst.offset(), n); }
+    @Override
+    public void fill(Ref dst, long n, float value) {
+        q.fill(cl(dst), value, dst.offset(), n);
+    }
 
-    @Override public void copy(Ref dst, Ref src, long n) { q.copy(cl(src), src.offset(), cl(dst), dst.offset(), n); }
+    @Override
+    public void copy(Ref dst, Ref src, long n) {
+        q.copy(cl(src), src.offset(), cl(dst), dst.offset(), n);
+    }
 
-    @Override public void upload(Ref dst, float[] src) { q.write(cl(dst), dst.offset(), src); }
+    @Override
+    public void upload(Ref dst, float[] src) {
+        q.write(cl(dst), dst.offset(), src);
+    }
 
-    @Override public void uploadInts(Ref dst, int[] src) { q.writeInts(whole(dst), src); }
+    @Override
+    public void uploadInts(Ref dst, int[] src) {
+        q.writeInts(whole(dst), src);
+    }
 
-    @Override public void uploadLongs(DeviceArray dst, long[] src) { q.writeLongs(cl(dst), src); }
+    @Override
+    public void uploadLongs(DeviceArray dst, long[] src) {
+        q.writeLongs(cl(dst), src);
+    }
 
-    @Override public float[] download(Ref src, int n) { return q.read(cl(src), src.offset(), n); }
+    @Override
+    public float[] download(Ref src, int n) {
+        return q.read(cl(src), src.offset(), n);
+    }
 
-    @Override public void synchronize() { q.finish(); }
+    @Override
+    public void synchronize() {
+        q.finish();
+    }
 
-    @Override public long peakBytes() { return q.peakBytes(); }
+    @Override
+    public long peakBytes() {
+        return q.peakBytes();
+    }
 
     // ================================================================== per-step scalars
 
-    @Override public void setIteration(int iteration) { this.iteration = iteration; }
+    @Override
+    public void setIteration(int iteration) {
+        this.iteration = iteration;
+    }
 
     @Override
     public void setHyper(float lr, float biasCorrection1, float biasCorrection2) {
@@ -130,11 +183,26 @@ final class OpenClOps implements DeviceOps {
         weightsTStale = true;
     }
 
-    @Override public void weightsChanged() { weightsTStale = true; }
+    @Override
+    public void weightsChanged() {
+        weightsTStale = true;
+    }
 
     @Override
-    public void gemm(boolean transA, boolean transB, int M, int N, int K, float alpha, Ref A, int lda, Ref B, int ldb,
-                     float beta, Ref C, int ldc) {
+    public void gemm(
+            boolean transA,
+            boolean transB,
+            int M,
+            int N,
+            int K,
+            float alpha,
+            Ref A,
+            int lda,
+            Ref B,
+            int ldb,
+            float beta,
+            Ref C,
+            int ldc) {
         k.gemm(transA, transB, M, N, K, alpha, cl(A), off(A), lda, cl(B), off(B), ldb, beta, cl(C), off(C), ldc);
     }
 
@@ -143,15 +211,55 @@ final class OpenClOps implements DeviceOps {
      * [R,C] are columns r.. of W^T [C,R]), else transB on the parameters.
      */
     @Override
-    public void gemmWeight(boolean transW, int M, int N, int K, float alpha, Ref A, int lda, WeightRows w, float beta,
-                           Ref C, int ldc) {
+    public void gemmWeight(
+            boolean transW,
+            int M,
+            int N,
+            int K,
+            float alpha,
+            Ref A,
+            int lda,
+            WeightRows w,
+            float beta,
+            Ref C,
+            int ldc) {
         if (transW && weightsT != null) {
             refreshTransposedWeights();
-            k.gemm(false, false, M, N, K, alpha, cl(A), off(A), lda, weightsT, Math.toIntExact(w.offset() + w.first()),
-                    w.rows(), beta, cl(C), off(C), ldc);
+            k.gemm(
+                    false,
+                    false,
+                    M,
+                    N,
+                    K,
+                    alpha,
+                    cl(A),
+                    off(A),
+                    lda,
+                    weightsT,
+                    Math.toIntExact(w.offset() + w.first()),
+                    w.rows(),
+                    beta,
+                    cl(C),
+                    off(C),
+                    ldc);
         } else {
-            k.gemm(false, transW, M, N, K, alpha, cl(A), off(A), lda, params, Math.toIntExact(w.rowOffset()), w.cols(),
-                    beta, cl(C), off(C), ldc);
+            k.gemm(
+                    false,
+                    transW,
+                    M,
+                    N,
+                    K,
+                    alpha,
+                    cl(A),
+                    off(A),
+                    lda,
+                    params,
+                    Math.toIntExact(w.rowOffset()),
+                    w.cols(),
+                    beta,
+                    cl(C),
+                    off(C),
+                    ldc);
         }
     }
 
@@ -165,10 +273,14 @@ final class OpenClOps implements DeviceOps {
 
     // ================================================================== kernels
 
-    @Override public CellKernels cells() { return q.cells(); }
+    @Override
+    public CellKernels cells() {
+        return q.cells();
+    }
 
     @Override
-    public void gatherWindow(DeviceArray corpus, boolean u16, DeviceArray starts, int T, int B, DeviceArray x, DeviceArray y) {
+    public void gatherWindow(
+            DeviceArray corpus, boolean u16, DeviceArray starts, int T, int B, DeviceArray x, DeviceArray y) {
         k.gatherWindow(u16, cl(corpus), cl(starts), T, B, cl(x), cl(y));
     }
 
@@ -183,19 +295,25 @@ final class OpenClOps implements DeviceOps {
     }
 
     @Override
-    public void softmaxXent(Ref logits, Ref bias, DeviceArray y, Ref rowLoss, int N, int V, float gradScale, boolean writeGrad) {
+    public void softmaxXent(
+            Ref logits, Ref bias, DeviceArray y, Ref rowLoss, int N, int V, float gradScale, boolean writeGrad) {
         k.softmaxXent(cl(logits), off(logits), cl(bias), off(bias), cl(y), whole(rowLoss), N, V, gradScale, writeGrad);
     }
 
     @Override
-    public void addBiasRows(Ref y, Ref bias, int N, int C) { k.addBiasRows(cl(y), off(y), cl(bias), off(bias), N, C); }
+    public void addBiasRows(Ref y, Ref bias, int N, int C) {
+        k.addBiasRows(cl(y), off(y), cl(bias), off(bias), N, C);
+    }
 
     @Override
     public void columnSum(Ref a, Ref out, int N, int C, float beta) {
         k.columnSum(cl(a), off(a), cl(out), off(out), N, C, beta);
     }
 
-    @Override public void sum(Ref a, int n, Ref out) { k.sumFinal(whole(a), n, whole(out), false); }
+    @Override
+    public void sum(Ref a, int n, Ref out) {
+        k.sumFinal(whole(a), n, whole(out), false);
+    }
 
     @Override
     public void globalNorm(Ref g, int n, Ref norm) {
@@ -203,7 +321,10 @@ final class OpenClOps implements DeviceOps {
         k.sumFinal(partial, NORM_GROUPS, whole(norm), true);
     }
 
-    @Override public void clipValue(Ref g, int n, float max, Ref norm) { k.clipValue(cl(g), off(g), n, max, whole(norm)); }
+    @Override
+    public void clipValue(Ref g, int n, float max, Ref norm) {
+        k.clipValue(cl(g), off(g), n, max, whole(norm));
+    }
 
     @Override
     public void dropoutForward(Ref x, Ref y, int n, int layer, float p) {
@@ -216,31 +337,67 @@ final class OpenClOps implements DeviceOps {
     }
 
     @Override
-    public void adamStep(Ref p, Ref g, Ref m, Ref v, int n, Ref norm, int clipMode, float clipMax, float beta1,
-                         float beta2, float eps, float weightDecay) {
-        k.adamStep(whole(p), whole(g), whole(m), whole(v), n, whole(norm), clipMode, clipMax, lr, beta1, beta2, eps,
-                weightDecay, bc1, bc2);
+    public void adamStep(
+            Ref p,
+            Ref g,
+            Ref m,
+            Ref v,
+            int n,
+            Ref norm,
+            int clipMode,
+            float clipMax,
+            float beta1,
+            float beta2,
+            float eps,
+            float weightDecay) {
+        k.adamStep(
+                whole(p),
+                whole(g),
+                whole(m),
+                whole(v),
+                n,
+                whole(norm),
+                clipMode,
+                clipMax,
+                lr,
+                beta1,
+                beta2,
+                eps,
+                weightDecay,
+                bc1,
+                bc2);
     }
 
     @Override
-    public void rmspropStep(Ref p, Ref g, Ref s, int n, Ref norm, int clipMode, float clipMax, float decay, float eps,
-                            float weightDecay) {
+    public void rmspropStep(
+            Ref p,
+            Ref g,
+            Ref s,
+            int n,
+            Ref norm,
+            int clipMode,
+            float clipMax,
+            float decay,
+            float eps,
+            float weightDecay) {
         k.rmspropStep(whole(p), whole(g), whole(s), n, whole(norm), clipMode, clipMax, lr, decay, eps, weightDecay);
     }
 
     @Override
-    public void adagradStep(Ref p, Ref g, Ref s, int n, Ref norm, int clipMode, float clipMax, float eps,
-                            float weightDecay) {
+    public void adagradStep(
+            Ref p, Ref g, Ref s, int n, Ref norm, int clipMode, float clipMax, float eps, float weightDecay) {
         k.adagradStep(whole(p), whole(g), whole(s), n, whole(norm), clipMode, clipMax, lr, eps, weightDecay);
     }
 
     @Override
-    public void sgdStep(Ref p, Ref g, Ref u, int n, Ref norm, int clipMode, float clipMax, float momentum,
-                        float weightDecay) {
+    public void sgdStep(
+            Ref p, Ref g, Ref u, int n, Ref norm, int clipMode, float clipMax, float momentum, float weightDecay) {
         k.sgdStep(whole(p), whole(g), whole(u), n, whole(norm), clipMode, clipMax, lr, momentum, weightDecay);
     }
 
     /** Releases the queue, its kernels and every buffer allocated through it. */
     @Override
-    public void close() { q.close(); }
+    public void close() {
+        q.close();
+    }
 }

@@ -10,7 +10,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
-
 import org.charrnn.backend.Backend;
 import org.charrnn.backend.BackendOptions;
 import org.charrnn.backend.ClipMode;
@@ -26,9 +25,9 @@ import org.charrnn.model.CellType;
 import org.charrnn.model.Init;
 import org.charrnn.model.ModelConfig;
 import org.charrnn.model.ParamLayout;
+import org.charrnn.testutil.Models;
 import org.charrnn.verify.Tolerances;
 import org.charrnn.verify.Verifier;
-import org.charrnn.testutil.Models;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -46,13 +45,15 @@ import org.junit.jupiter.params.provider.MethodSource;
 class CudaBf16Test {
 
     @BeforeEach
-    void requireCuda() { CudaTestSupport.assumeCuda(); }
+    void requireCuda() {
+        CudaTestSupport.assumeCuda();
+    }
 
     static Stream<Verifier.Shape> shapes() {
         List<Verifier.Shape> s = new ArrayList<>(Verifier.standardShapes());
         for (CellType c : CellType.values()) {
-            s.add(new Verifier.Shape(c, 13, 6, 257, 1, 2, 2, 0.2));   // H = 257: odd leading dimensions
-            s.add(new Verifier.Shape(c, 300, 8, 20, 1, 5, 3, 0.0));   // V > 256
+            s.add(new Verifier.Shape(c, 13, 6, 257, 1, 2, 2, 0.2)); // H = 257: odd leading dimensions
+            s.add(new Verifier.Shape(c, 300, 8, 20, 1, 5, 3, 0.0)); // V > 256
             s.add(new Verifier.Shape(c, 65, 32, 128, 2, 16, 20, 0.0)); // tensor-core sized GEMMs
         }
         return s.stream();
@@ -72,7 +73,9 @@ class CudaBf16Test {
         ModelConfig cfg = new ModelConfig(CellType.LSTM, 40, 32, 96, 2, 0.0);
         BackendOptions opt = BackendOptions.defaults().withDropoutSeed(3);
         double l32, l16;
-        try (Backend a = new CudaBackend(cfg, opt.withPrecision(Precision.FP32))) { l32 = firstLoss(a, cfg); }
+        try (Backend a = new CudaBackend(cfg, opt.withPrecision(Precision.FP32))) {
+            l32 = firstLoss(a, cfg);
+        }
         try (Backend b = new CudaBackend(cfg, opt.withPrecision(Precision.BF16))) {
             assertEquals(Precision.BF16, b.precision());
             assertTrue(b.deviceName().contains("cuBLAS BF16"), b.deviceName());
@@ -89,7 +92,8 @@ class CudaBf16Test {
         int[] toks = new int[len];
         for (int i = 0; i < len; i++) toks[i] = rng.nextInt(cfg.vocabSize());
         be.setParameters(Init.initialize(new ParamLayout(cfg), 11));
-        try (RnnState st = be.newState(B); TokenBuffer tb = be.upload(TokenSequence.of(toks))) {
+        try (RnnState st = be.newState(B);
+                TokenBuffer tb = be.upload(TokenSequence.of(toks))) {
             long[] starts = new long[B];
             for (int b = 0; b < B; b++) starts[b] = 37L * b;
             be.forward(st, new Window(tb, starts, T, 0), false);
@@ -114,8 +118,10 @@ class CudaBf16Test {
         for (int i = 0; i < len; i++) toks[i] = rng.nextInt(4) == 0 ? rng.nextInt(V) : pattern[i % pattern.length];
         be.setParameters(Init.initialize(new ParamLayout(cfg), 5));
         be.setOptimizer(OptimizerConfig.defaults(OptimizerKind.ADAM));
-        try (RnnState st = be.newState(B); RnnState ev = be.newState(B); RnnState big = be.newState(4 * B);
-             TokenBuffer tb = be.upload(TokenSequence.of(toks))) {
+        try (RnnState st = be.newState(B);
+                RnnState ev = be.newState(B);
+                RnnState big = be.newState(4 * B);
+                TokenBuffer tb = be.upload(TokenSequence.of(toks))) {
             long[] evalStarts = new long[B];
             for (int b = 0; b < B; b++) evalStarts[b] = 5000L + 61L * b;
             be.forward(ev, new Window(tb, evalStarts, T, 0), false);
@@ -150,8 +156,12 @@ class CudaBf16Test {
         ModelConfig cfg = Models.config(cell, 20, 16, 64, 2, 0.1);
         BackendOptions opt = BackendOptions.defaults().withDropoutSeed(9);
         Run fp32, bf16;
-        try (Backend a = new CudaBackend(cfg, opt.withPrecision(Precision.FP32))) { fp32 = train(a, cfg, 60); }
-        try (Backend b = new CudaBackend(cfg, opt.withPrecision(Precision.BF16))) { bf16 = train(b, cfg, 60); }
+        try (Backend a = new CudaBackend(cfg, opt.withPrecision(Precision.FP32))) {
+            fp32 = train(a, cfg, 60);
+        }
+        try (Backend b = new CudaBackend(cfg, opt.withPrecision(Precision.BF16))) {
+            bf16 = train(b, cfg, 60);
+        }
         String msg = "fp32 loss " + fp32.firstLoss() + " -> " + fp32.lastLoss() + ", bf16 " + bf16.firstLoss() + " -> "
                 + bf16.lastLoss();
         // it learns (the GEMMs see the updated weights), and like fp32 does
@@ -167,8 +177,12 @@ class CudaBf16Test {
         ModelConfig cfg = Models.config(cell, 23, 9, 45, 2, 0.25);
         BackendOptions opt = BackendOptions.defaults().withDropoutSeed(77).withPrecision(Precision.BF16);
         Run graph, eager;
-        try (Backend g = new CudaBackend(cfg, opt.withCudaGraph(true))) { graph = train(g, cfg, 12); }
-        try (Backend e = new CudaBackend(cfg, opt.withCudaGraph(false))) { eager = train(e, cfg, 12); }
+        try (Backend g = new CudaBackend(cfg, opt.withCudaGraph(true))) {
+            graph = train(g, cfg, 12);
+        }
+        try (Backend e = new CudaBackend(cfg, opt.withCudaGraph(false))) {
+            eager = train(e, cfg, 12);
+        }
         assertArrayEquals(eager.params(), graph.params(), "bf16 graph replay must match eager launches exactly");
         assertArrayEquals(eager.state(), graph.state());
         assertEquals(eager.lastLoss(), graph.lastLoss());
@@ -182,7 +196,9 @@ class CudaBf16Test {
         String old = System.setProperty(Gemm.FORCE_TILED, "true");
         try {
             Run fp32, bf16;
-            try (Backend a = new CudaBackend(cfg, opt.withPrecision(Precision.FP32))) { fp32 = train(a, cfg, 6); }
+            try (Backend a = new CudaBackend(cfg, opt.withPrecision(Precision.FP32))) {
+                fp32 = train(a, cfg, 6);
+            }
             try (Backend b = new CudaBackend(cfg, opt.withPrecision(Precision.BF16))) {
                 assertEquals(Precision.BF16, b.precision());
                 assertTrue(b.deviceName().contains("gemm_tiled"), b.deviceName());

@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
 import org.charrnn.testutil.CliRun;
 import org.charrnn.testutil.TestData;
 import org.junit.jupiter.api.BeforeEach;
@@ -30,10 +29,13 @@ import org.junit.jupiter.params.provider.ValueSource;
 class CudaCliTest {
     private static final Pattern LAST_LOSS = Pattern.compile("done: 100 iterations, last loss ([0-9.]+)");
 
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
     @BeforeEach
-    void requireCuda() { CudaTestSupport.assumeCuda(); }
+    void requireCuda() {
+        CudaTestSupport.assumeCuda();
+    }
 
     @ParameterizedTest
     @ValueSource(strings = {"fp32", "tf32", "bf16"})
@@ -46,15 +48,46 @@ class CudaCliTest {
     /** 100 iterations of a small LSTM; returns the loss of the last one. */
     private double train(String backend, String out, String... extra) {
         Path data = TestData.shakespeare();
-        List<String> args = new ArrayList<>(List.of("train", "--backend", backend, "--data", data.toString(),
-                "--model", "lstm", "--layers", "2", "--hidden", "48", "--embedding", "24", "--dropout", "0.1",
-                "--batch", "16", "--seq", "32", "--max-iters", "100", "--val-every", "100000", "--val-max-windows", "2",
-                "--checkpoint-every", "100000", "--sample-length", "0", "--quiet", "--print-every", "50",
-                "--out", dir.resolve(out).toString()));
+        List<String> args = new ArrayList<>(List.of(
+                "train",
+                "--backend",
+                backend,
+                "--data",
+                data.toString(),
+                "--model",
+                "lstm",
+                "--layers",
+                "2",
+                "--hidden",
+                "48",
+                "--embedding",
+                "24",
+                "--dropout",
+                "0.1",
+                "--batch",
+                "16",
+                "--seq",
+                "32",
+                "--max-iters",
+                "100",
+                "--val-every",
+                "100000",
+                "--val-max-windows",
+                "2",
+                "--checkpoint-every",
+                "100000",
+                "--sample-length",
+                "0",
+                "--quiet",
+                "--print-every",
+                "50",
+                "--out",
+                dir.resolve(out).toString()));
         args.addAll(List.of(extra));
         CliRun r = CliRun.of(args.toArray(String[]::new));
         assertEquals(0, r.code(), () -> r.out() + r.err());
-        if (backend.equals("cuda")) assertTrue(r.err().contains("backend: cuda") || r.out().contains("backend: cuda"), r.err());
+        if (backend.equals("cuda"))
+            assertTrue(r.err().contains("backend: cuda") || r.out().contains("backend: cuda"), r.err());
         Matcher m = LAST_LOSS.matcher(r.out() + r.err());
         assertTrue(m.find(), () -> r.out() + r.err());
         return Double.parseDouble(m.group(1));
@@ -70,20 +103,53 @@ class CudaCliTest {
         assumeTrue(CudaBackendProvider.emulatorRequested(), "fault injection needs the emulated CUDA device");
         Path text = dir.resolve("text.txt");
         Files.writeString(text, TestData.pseudoText(20_000, 3));
-        String[] common = {"train", "--backend", "cuda", "--data", text.toString(), "--model", "gru", "--layers", "1",
-                "--hidden", "24", "--embedding", "8", "--batch", "4", "--seq", "16", "--max-iters", "12",
-                "--val-every", "100000", "--checkpoint-every", "100000", "--sample-length", "0", "--quiet",
-                "--print-every", "1"};
-        CliRun failing = CliRun.inChildJvm(Map.of("CHARRNN_CUDA_EMULATOR_FAIL_CAPTURE", "1"), List.of("-Xmx1g"), 300,
+        String[] common = {
+            "train",
+            "--backend",
+            "cuda",
+            "--data",
+            text.toString(),
+            "--model",
+            "gru",
+            "--layers",
+            "1",
+            "--hidden",
+            "24",
+            "--embedding",
+            "8",
+            "--batch",
+            "4",
+            "--seq",
+            "16",
+            "--max-iters",
+            "12",
+            "--val-every",
+            "100000",
+            "--checkpoint-every",
+            "100000",
+            "--sample-length",
+            "0",
+            "--quiet",
+            "--print-every",
+            "1"
+        };
+        CliRun failing = CliRun.inChildJvm(
+                Map.of("CHARRNN_CUDA_EMULATOR_FAIL_CAPTURE", "1"),
+                List.of("-Xmx1g"),
+                300,
                 concat(common, "--out", dir.resolve("failing").toString()));
-        CliRun eager = CliRun.inChildJvm(Map.of(), List.of("-Xmx1g"), 300,
+        CliRun eager = CliRun.inChildJvm(
+                Map.of(),
+                List.of("-Xmx1g"),
+                300,
                 concat(common, "--out", dir.resolve("eager").toString(), "--no-graph"));
         assertEquals(0, failing.code(), failing::err);
         assertEquals(0, eager.code(), eager::err);
         String all = failing.out() + failing.err();
         assertEquals(1, all.split("CUDA-graph capture failed", -1).length - 1, all);
         assertTrue(all.contains("CUDA_ERROR_STREAM_CAPTURE_INVALIDATED"), all);
-        assertEquals(losses(eager.out() + eager.err()), losses(all), "the eager fallback computes what --no-graph does");
+        assertEquals(
+                losses(eager.out() + eager.err()), losses(all), "the eager fallback computes what --no-graph does");
     }
 
     private static String[] concat(String[] a, String... b) {

@@ -69,7 +69,8 @@ class CudaDriverRulesTest {
     @Test
     void capturedWorkRunsAtEachLaunchWithItsCaptureTimeArguments() {
         int n = 6;
-        try (DeviceBuffer y = DeviceBuffer.floats(n, "y", "test"); DeviceBuffer bias = DeviceBuffer.floats(n, "bias", "test")) {
+        try (DeviceBuffer y = DeviceBuffer.floats(n, "y", "test");
+                DeviceBuffer bias = DeviceBuffer.floats(n, "bias", "test")) {
             float[] b = {1, 2, 3, 4, 5, 6};
             bias.upload(b, 0, stream);
             y.fill(0, n, stream);
@@ -80,7 +81,7 @@ class CudaDriverRulesTest {
             Pointer args = Pointer.to(Pointer.to(y.ptr), Pointer.to(bias.ptr), Pointer.to(rows), Pointer.to(cols));
 
             beginCapture();
-            y.fill(Float.floatToRawIntBits(10f), n, stream);                   // y = 10
+            y.fill(Float.floatToRawIntBits(10f), n, stream); // y = 10
             JCudaDriver.cuLaunchKernel(addBias, 1, 1, 1, 32, 1, 1, 0, stream, args, null); // y += bias
             int[] status = new int[1];
             JCudaDriver.cuStreamIsCapturing(stream, status);
@@ -106,7 +107,8 @@ class CudaDriverRulesTest {
     @Test
     void cooperativeLaunchRunsAndRefusesGridsThatCannotBeResident() {
         int n = 64;
-        try (DeviceBuffer y = DeviceBuffer.floats(n, "y", "test"); DeviceBuffer bias = DeviceBuffer.floats(n, "bias", "test")) {
+        try (DeviceBuffer y = DeviceBuffer.floats(n, "y", "test");
+                DeviceBuffer bias = DeviceBuffer.floats(n, "bias", "test")) {
             float[] b = new float[n];
             for (int i = 0; i < n; i++) b[i] = i;
             bias.upload(b, 0, stream);
@@ -114,12 +116,15 @@ class CudaDriverRulesTest {
             CUfunction addBias = new CUfunction();
             JCudaDriver.cuModuleGetFunction(addBias, module, "add_bias_rows");
             int[] attr = new int[1];
-            JCudaDriver.cuDeviceGetAttribute(attr, jcuda.driver.CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COOPERATIVE_LAUNCH, device);
+            JCudaDriver.cuDeviceGetAttribute(
+                    attr, jcuda.driver.CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COOPERATIVE_LAUNCH, device);
             assertEquals(1, attr[0], "the device supports cooperative launches");
-            Pointer args = Pointer.to(Pointer.to(y.ptr), Pointer.to(bias.ptr), Pointer.to(new int[] {1}), Pointer.to(new int[] {n}));
+            Pointer args = Pointer.to(
+                    Pointer.to(y.ptr), Pointer.to(bias.ptr), Pointer.to(new int[] {1}), Pointer.to(new int[] {n}));
             JCudaDriver.cuLaunchCooperativeKernel(addBias, 2, 1, 1, 32, 1, 1, 0, stream, args);
             assertArrayEquals(b, y.download(0, n, stream));
-            assertFails("CUDA_ERROR_COOPERATIVE_LAUNCH_TOO_LARGE",
+            assertFails(
+                    "CUDA_ERROR_COOPERATIVE_LAUNCH_TOO_LARGE",
                     () -> JCudaDriver.cuLaunchCooperativeKernel(addBias, 1 << 20, 1, 1, 1024, 1, 1, 0, stream, args));
         }
     }
@@ -131,7 +136,8 @@ class CudaDriverRulesTest {
         int[] status = new int[1];
         JCudaDriver.cuStreamIsCapturing(stream, status);
         assertEquals(CUstreamCaptureStatus.CU_STREAM_CAPTURE_STATUS_INVALIDATED, status[0]);
-        assertFails("CUDA_ERROR_STREAM_CAPTURE_INVALIDATED", () -> JCudaDriver.cuStreamEndCapture(stream, new CUgraph()));
+        assertFails(
+                "CUDA_ERROR_STREAM_CAPTURE_INVALIDATED", () -> JCudaDriver.cuStreamEndCapture(stream, new CUgraph()));
         JCudaDriver.cuStreamIsCapturing(stream, status);
         assertEquals(CUstreamCaptureStatus.CU_STREAM_CAPTURE_STATUS_NONE, status[0], "the stream leaves capture mode");
     }
@@ -141,9 +147,12 @@ class CudaDriverRulesTest {
         try (DeviceBuffer d = DeviceBuffer.floats(4, "d", "test")) {
             beginCapture();
             float[] host = {1, 2, 3, 4};
-            assertFails("CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED",
+            assertFails(
+                    "CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED",
                     () -> JCudaDriver.cuMemcpyHtoDAsync(d.ptr, Pointer.to(host), 4L * Sizeof.FLOAT, stream));
-            assertFails("CUDA_ERROR_STREAM_CAPTURE_INVALIDATED", () -> JCudaDriver.cuStreamEndCapture(stream, new CUgraph()));
+            assertFails(
+                    "CUDA_ERROR_STREAM_CAPTURE_INVALIDATED",
+                    () -> JCudaDriver.cuStreamEndCapture(stream, new CUgraph()));
         }
     }
 }

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.SplittableRandom;
-
 import org.charrnn.backend.Backend;
 import org.charrnn.backend.BackendOptions;
 import org.charrnn.backend.ClipMode;
@@ -21,8 +20,8 @@ import org.charrnn.model.CellType;
 import org.charrnn.model.Init;
 import org.charrnn.model.ModelConfig;
 import org.charrnn.model.ParamLayout;
-import org.charrnn.verify.Tolerances;
 import org.charrnn.testutil.Models;
+import org.charrnn.verify.Tolerances;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -38,7 +37,9 @@ class CudaGraphTest {
     private static final int STEPS = 8; // > WARMUP_STEPS + 1: several replays of the captured graph
 
     @BeforeEach
-    void requireCuda() { CudaTestSupport.assumeCuda(); }
+    void requireCuda() {
+        CudaTestSupport.assumeCuda();
+    }
 
     private record Run(double[] params, double[] state, double evalLoss, double[][] slots) {}
 
@@ -50,7 +51,8 @@ class CudaGraphTest {
         for (int i = 0; i < len; i++) toks[i] = rng.nextInt(cfg.vocabSize());
         be.setParameters(Init.initialize(layout, seed));
         be.setOptimizer(OptimizerConfig.defaults(OptimizerKind.ADAM).withWeightDecay(1e-3));
-        try (RnnState st = be.newState(B); TokenBuffer tb = be.upload(TokenSequence.of(toks))) {
+        try (RnnState st = be.newState(B);
+                TokenBuffer tb = be.upload(TokenSequence.of(toks))) {
             for (int it = 0; it < STEPS; it++) {
                 long[] starts = new long[B];
                 for (int b = 0; b < B; b++) starts[b] = (long) b * (len / B) + (long) it * T;
@@ -71,9 +73,15 @@ class CudaGraphTest {
         ModelConfig cfg = Models.config(cell, 23, 9, 45, 2, 0.25);
         BackendOptions opt = BackendOptions.defaults().withDropoutSeed(77).withThreads(1);
         Run graph, eager, ref;
-        try (Backend g = new CudaBackend(cfg, opt.withCudaGraph(true))) { graph = train(g, cfg, 5, 4, 6); }
-        try (Backend e = new CudaBackend(cfg, opt.withCudaGraph(false))) { eager = train(e, cfg, 5, 4, 6); }
-        try (Backend r = new ReferenceBackend(cfg, opt.withPrecision(Precision.FP64))) { ref = train(r, cfg, 5, 4, 6); }
+        try (Backend g = new CudaBackend(cfg, opt.withCudaGraph(true))) {
+            graph = train(g, cfg, 5, 4, 6);
+        }
+        try (Backend e = new CudaBackend(cfg, opt.withCudaGraph(false))) {
+            eager = train(e, cfg, 5, 4, 6);
+        }
+        try (Backend r = new ReferenceBackend(cfg, opt.withPrecision(Precision.FP64))) {
+            ref = train(r, cfg, 5, 4, 6);
+        }
         assertArrayEquals(eager.params(), graph.params(), "graph replay must match eager launches exactly");
         assertArrayEquals(eager.state(), graph.state());
         assertEquals(eager.evalLoss(), graph.evalLoss());
@@ -91,13 +99,17 @@ class CudaGraphTest {
         ModelConfig cfg = Models.config(cell, 40, 32, 96, 2, 0.0);
         BackendOptions opt = BackendOptions.defaults().withDropoutSeed(3);
         Run fp32, tf32;
-        try (Backend a = new CudaBackend(cfg, opt.withPrecision(Precision.FP32))) { fp32 = train(a, cfg, 9, 8, 10); }
+        try (Backend a = new CudaBackend(cfg, opt.withPrecision(Precision.FP32))) {
+            fp32 = train(a, cfg, 9, 8, 10);
+        }
         try (Backend b = new CudaBackend(cfg, opt.withPrecision(Precision.TF32))) {
             assertEquals(Precision.TF32, b.precision());
             tf32 = train(b, cfg, 9, 8, 10);
         }
         double l32 = fp32.evalLoss(), lt = tf32.evalLoss();
-        assertTrue(Double.isFinite(lt) && Math.abs(lt - l32) <= 1e-4 + 2e-2 * Math.abs(l32), "fp32 loss " + l32 + ", tf32 " + lt);
+        assertTrue(
+                Double.isFinite(lt) && Math.abs(lt - l32) <= 1e-4 + 2e-2 * Math.abs(l32),
+                "fp32 loss " + l32 + ", tf32 " + lt);
     }
 
     /**
@@ -109,13 +121,14 @@ class CudaGraphTest {
         ModelConfig cfg = new ModelConfig(CellType.LSTM, 65, 64, 128, 2, 0.0);
         int B = 16, T = 32;
         try (Backend be = new CudaBackend(cfg, BackendOptions.defaults().withCudaGraph(true));
-             RnnState st = be.newState(B);
-             TokenBuffer tb = be.upload(TokenSequence.of(new SplittableRandom(1).ints(8L * B * T, 0, 65).toArray()))) {
+                RnnState st = be.newState(B);
+                TokenBuffer tb = be.upload(TokenSequence.of(
+                        new SplittableRandom(1).ints(8L * B * T, 0, 65).toArray()))) {
             be.setParameters(Init.initialize(new ParamLayout(cfg), 1));
             be.setOptimizer(OptimizerConfig.defaults(OptimizerKind.ADAM));
             double[] ms = new double[6], wall = new double[6];
             try (Backend.Timer timer = be.timer()) {
-                for (int it = 0; it < ms.length; it++) {   // steps 0-1 eager, 2 captured, 3-5 replays
+                for (int it = 0; it < ms.length; it++) { // steps 0-1 eager, 2 captured, 3-5 replays
                     long[] starts = new long[B];
                     for (int b = 0; b < B; b++) starts[b] = (long) b * T * 8 + (long) (it % 7) * T;
                     long t0 = System.nanoTime();
@@ -129,7 +142,9 @@ class CudaGraphTest {
                 }
             }
             for (int it = 0; it < ms.length; it++) {
-                assertTrue(ms[it] > 0 && ms[it] <= wall[it] + 0.05, "step " + it + ": event " + ms[it] + " ms, wall " + wall[it] + " ms");
+                assertTrue(
+                        ms[it] > 0 && ms[it] <= wall[it] + 0.05,
+                        "step " + it + ": event " + ms[it] + " ms, wall " + wall[it] + " ms");
             }
             assertTrue(Double.isFinite(be.loss()));
         }

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
-
 import org.charrnn.model.CellType;
 import org.charrnn.verify.Verifier;
 import org.junit.jupiter.api.BeforeEach;
@@ -24,14 +23,16 @@ import org.junit.jupiter.params.provider.MethodSource;
 class CudaParityTest {
 
     @BeforeEach
-    void requireCuda() { CudaTestSupport.assumeCuda(); }
+    void requireCuda() {
+        CudaTestSupport.assumeCuda();
+    }
 
     static Stream<Verifier.Shape> shapes() {
         List<Verifier.Shape> s = new ArrayList<>(Verifier.standardShapes());
         for (CellType c : CellType.values()) {
-            s.add(new Verifier.Shape(c, 13, 6, 257, 1, 2, 2, 0.2));   // H = 257
-            s.add(new Verifier.Shape(c, 300, 8, 20, 1, 5, 3, 0.0));   // V > 256: u16 corpus
-            s.add(new Verifier.Shape(c, 65, 16, 64, 3, 8, 7, 0.1));   // L = 3, multiple-of-32 H
+            s.add(new Verifier.Shape(c, 13, 6, 257, 1, 2, 2, 0.2)); // H = 257
+            s.add(new Verifier.Shape(c, 300, 8, 20, 1, 5, 3, 0.0)); // V > 256: u16 corpus
+            s.add(new Verifier.Shape(c, 65, 16, 64, 3, 8, 7, 0.1)); // L = 3, multiple-of-32 H
         }
         return s.stream();
     }

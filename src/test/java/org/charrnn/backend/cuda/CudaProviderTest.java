@@ -10,7 +10,6 @@ import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.List;
-
 import org.charrnn.backend.Backend;
 import org.charrnn.backend.BackendOptions;
 import org.charrnn.backend.BackendProvider;
@@ -35,7 +34,9 @@ class CudaProviderTest {
         // a second probe gives the same answer (cached driver initialisation)
         assertEquals(a, p.probe());
         if (!a.available()) {
-            assertTrue(a.reason().startsWith("no CUDA driver/device: ") || a.reason().equals(CudaRuntime.NOT_BUILT),
+            assertTrue(
+                    a.reason().startsWith("no CUDA driver/device: ")
+                            || a.reason().equals(CudaRuntime.NOT_BUILT),
                     a.reason());
             assertTrue(p.devices().isEmpty());
             ModelConfig cfg = new ModelConfig(CellType.LSTM, 11, 7, 33, 2, 0.0);
@@ -57,10 +58,12 @@ class CudaProviderTest {
         assertTrue(CudaBackendProvider.isEmulated(d.name()), d.name());
         assertFalse(d.gpu(), "the emulated device is not a GPU");
         assertFalse(Backends.autoChoice().startsWith("cuda"), Backends.autoChoice());
-        try (Backend b = Backends.create("auto", new ModelConfig(CellType.GRU, 11, 7, 33, 1, 0.0), BackendOptions.defaults(), line -> {})) {
+        try (Backend b = Backends.create(
+                "auto", new ModelConfig(CellType.GRU, 11, 7, 33, 1, 0.0), BackendOptions.defaults(), line -> {})) {
             assertFalse(b.name().equals("cuda"), "auto picked " + b.name() + " on " + b.deviceName());
         }
-        try (Backend b = Backends.create("cuda", new ModelConfig(CellType.GRU, 11, 7, 33, 1, 0.0), BackendOptions.defaults(), line -> {})) {
+        try (Backend b = Backends.create(
+                "cuda", new ModelConfig(CellType.GRU, 11, 7, 33, 1, 0.0), BackendOptions.defaults(), line -> {})) {
             assertTrue(CudaBackendProvider.isEmulated(b.deviceName()), b.deviceName());
         }
     }
@@ -84,8 +87,7 @@ class CudaProviderTest {
     private static boolean nvccOnPath() {
         String path = System.getenv("PATH");
         if (path == null) return false;
-        for (String dir : path.split(File.pathSeparator))
-            if (new File(dir, "nvcc").canExecute()) return true;
+        for (String dir : path.split(File.pathSeparator)) if (new File(dir, "nvcc").canExecute()) return true;
         return new File("/usr/local/cuda/bin/nvcc").canExecute();
     }
 }

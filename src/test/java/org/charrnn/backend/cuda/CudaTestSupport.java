@@ -15,8 +15,10 @@ final class CudaTestSupport {
     static void assumeCuda() {
         BackendProvider.Availability a = new CudaBackendProvider().probe();
         if (CudaBackendProvider.emulatorRequested())
-            Assertions.assertTrue(a.available(), () -> CudaBackendProvider.EMULATOR_ENV + "=1 but the cuda backend is"
-                    + " unavailable (is LD_LIBRARY_PATH pointing at target/cuda-emu?): " + a.reason());
+            Assertions.assertTrue(
+                    a.available(),
+                    () -> CudaBackendProvider.EMULATOR_ENV + "=1 but the cuda backend is"
+                            + " unavailable (is LD_LIBRARY_PATH pointing at target/cuda-emu?): " + a.reason());
         Assumptions.assumeTrue(a.available(), () -> "cuda backend unavailable: " + a.reason());
     }
 }

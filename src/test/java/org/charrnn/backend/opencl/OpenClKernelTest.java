@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.SplittableRandom;
-
 import org.charrnn.backend.Dropout;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -18,7 +17,9 @@ import org.junit.jupiter.params.provider.EnumSource;
 class OpenClKernelTest {
 
     @BeforeAll
-    static void requireOpenCl() { OpenClTestSupport.assumeOpenCl(); }
+    static void requireOpenCl() {
+        OpenClTestSupport.assumeOpenCl();
+    }
 
     private static float[] random(SplittableRandom r, int n) {
         float[] a = new float[n];
@@ -33,18 +34,20 @@ class OpenClKernelTest {
     }
 
     @ParameterizedTest(name = "gemm {6} tA={0} tB={1} M={2} N={3} K={4} beta={5}")
-    @CsvSource({"0,0,1,1,1,0,GPU", "0,1,33,257,17,0,GPU", "1,0,65,7,129,1,GPU", "1,1,5,70,64,0.5,GPU",
-                "0,0,130,3,1,1,GPU", "0,1,50,512,128,0,GPU", "1,0,512,128,50,0,GPU", "0,0,3,1,300,0,GPU",
-                "0,0,1,1,1,0,CPU", "0,0,33,257,17,0,CPU", "1,0,65,7,129,1,CPU", "0,0,17,48,5,0.5,CPU",
-                "0,0,130,3,1,1,CPU", "0,0,50,512,128,0,CPU", "1,0,512,128,50,0,CPU", "1,0,9,65,300,0,CPU",
-                "0,1,50,100,20,0.5,CPU", "0,0,300,37,19,0.5,CPU", "1,0,257,40,33,0,CPU"})
+    @CsvSource({
+        "0,0,1,1,1,0,GPU", "0,1,33,257,17,0,GPU", "1,0,65,7,129,1,GPU", "1,1,5,70,64,0.5,GPU",
+        "0,0,130,3,1,1,GPU", "0,1,50,512,128,0,GPU", "1,0,512,128,50,0,GPU", "0,0,3,1,300,0,GPU",
+        "0,0,1,1,1,0,CPU", "0,0,33,257,17,0,CPU", "1,0,65,7,129,1,CPU", "0,0,17,48,5,0.5,CPU",
+        "0,0,130,3,1,1,CPU", "0,0,50,512,128,0,CPU", "1,0,512,128,50,0,CPU", "1,0,9,65,300,0,CPU",
+        "0,1,50,100,20,0.5,CPU", "0,0,300,37,19,0.5,CPU", "1,0,257,40,33,0,CPU"
+    })
     void gemmMatchesDoubleLoops(int tA, int tB, int M, int N, int K, float beta, ClQueue.Variant variant) {
         SplittableRandom r = new SplittableRandom(M * 31L + N * 7L + K);
         int aOff = 3, bOff = 5, cOff = 2;
         int lda = (tA == 1 ? M : K) + 1, ldb = (tB == 1 ? K : N) + 2, ldc = N + 1;
         int aRows = tA == 1 ? K : M, bRows = tB == 1 ? N : K;
         float[] A = random(r, aOff + aRows * lda), B = random(r, bOff + bRows * ldb), C = random(r, cOff + M * ldc);
-        if (beta == 0) for (int i = 0; i < C.length; i++) C[i] = Float.NaN;   // beta = 0 must not read C
+        if (beta == 0) for (int i = 0; i < C.length; i++) C[i] = Float.NaN; // beta = 0 must not read C
         try (ClQueue q = OpenClTestSupport.queue(variant)) {
             ClBuffer a = upload(q, A), b = upload(q, B), c = upload(q, C);
             q.kernels().gemm(tA == 1, tB == 1, M, N, K, 0.75f, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
@@ -60,12 +63,14 @@ class OpenClKernelTest {
                     }
                     double want = 0.75 * s + (beta == 0 ? 0 : beta * C[cOff + i * ldc + j]);
                     maxErr = Math.max(maxErr, Math.abs(got[cOff + i * ldc + j] - want));
-                    assertTrue(Math.abs(got[cOff + i * ldc + j] - want) <= 1e-5 * (1 + Math.sqrt(K)),
+                    assertTrue(
+                            Math.abs(got[cOff + i * ldc + j] - want) <= 1e-5 * (1 + Math.sqrt(K)),
                             "C[" + i + "," + j + "] = " + got[cOff + i * ldc + j] + ", want " + want);
                 }
             // padding columns of C (j >= N) are untouched
             for (int i = 0; i < M; i++)
-                assertEquals(Float.floatToIntBits(C[cOff + i * ldc + N]), Float.floatToIntBits(got[cOff + i * ldc + N]));
+                assertEquals(
+                        Float.floatToIntBits(C[cOff + i * ldc + N]), Float.floatToIntBits(got[cOff + i * ldc + N]));
         }
     }
 
@@ -109,7 +114,7 @@ class OpenClKernelTest {
             ClBuffer x = upload(q, ones), y = q.alloc(n, "y");
             q.kernels().dropoutForward(x, 0, y, 0, n, seed, iteration, layer, p);
             float[] got = q.read(y, 0, n);
-            q.kernels().dropoutBackward(y, 0, y, 0, n, seed, iteration, layer, p);  // aliased, scale^2
+            q.kernels().dropoutBackward(y, 0, y, 0, n, seed, iteration, layer, p); // aliased, scale^2
             float[] back = q.read(y, 0, n);
             int dropped = 0;
             for (int i = 0; i < n; i++) {
@@ -129,7 +134,11 @@ class OpenClKernelTest {
         SplittableRandom r = new SplittableRandom(5);
         float[] g = random(r, n), a = random(r, N * C + 3);
         try (ClQueue q = OpenClTestSupport.queue(variant)) {
-            ClBuffer gb = upload(q, g), part = q.alloc(64, "p"), out = q.alloc(1, "o"), ab = upload(q, a), cs = q.alloc(C + 1, "c");
+            ClBuffer gb = upload(q, g),
+                    part = q.alloc(64, "p"),
+                    out = q.alloc(1, "o"),
+                    ab = upload(q, a),
+                    cs = q.alloc(C + 1, "c");
             float first = 0;
             for (int rep = 0; rep < 3; rep++) {
                 q.kernels().sumSquaresPartial(gb, 0, n, part, 64);
@@ -175,7 +184,9 @@ class OpenClKernelTest {
         float[] emb = random(r, V * E);
         try (ClQueue q = OpenClTestSupport.queue(variant)) {
             ClBuffer tb = OpenClOps.uploadTokens(q, org.charrnn.data.TokenSequence.of(toks), V);
-            ClBuffer st = q.allocBytes(8L * B, "starts"), x = q.alloc((long) T * B, "x"), y = q.alloc((long) T * B, "y");
+            ClBuffer st = q.allocBytes(8L * B, "starts"),
+                    x = q.alloc((long) T * B, "x"),
+                    y = q.alloc((long) T * B, "y");
             q.writeLongs(st, starts);
             q.kernels().gatherWindow(V > 256, tb, st, T, B, x, y);
             int[] xs = ints(q.read(x, 0, T * B)), ys = ints(q.read(y, 0, T * B));
@@ -184,7 +195,9 @@ class OpenClKernelTest {
                     assertEquals(toks[(int) starts[b] + t], xs[t * B + b]);
                     assertEquals(toks[(int) starts[b] + t + 1], ys[t * B + b]);
                 }
-            ClBuffer eb = upload(q, emb), out = q.alloc((long) T * B * E, "out"), demb = q.alloc((long) V * E + 2, "demb");
+            ClBuffer eb = upload(q, emb),
+                    out = q.alloc((long) T * B * E, "out"),
+                    demb = q.alloc((long) V * E + 2, "demb");
             q.kernels().embeddingForward(x, eb, 0, out, 0, T * B, E);
             float[] o = q.read(out, 0, T * B * E);
             for (int n = 0; n < T * B; n++)
@@ -192,8 +205,7 @@ class OpenClKernelTest {
             q.kernels().embeddingBackward(x, out, 0, demb, 2, T * B, V, E);
             float[] d = q.read(demb, 2, V * E);
             double[] want = new double[V * E];
-            for (int n = 0; n < T * B; n++)
-                for (int e = 0; e < E; e++) want[xs[n] * E + e] += o[n * E + e];
+            for (int n = 0; n < T * B; n++) for (int e = 0; e < E; e++) want[xs[n] * E + e] += o[n * E + e];
             for (int i = 0; i < V * E; i++) assertEquals(want[i], d[i], 1e-5);
         }
     }

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
-
 import org.charrnn.model.CellType;
 import org.charrnn.verify.Verifier;
 import org.junit.jupiter.api.BeforeAll;
@@ -23,13 +22,15 @@ import org.junit.jupiter.params.provider.MethodSource;
 class OpenClParityTest {
 
     @BeforeAll
-    static void requireOpenCl() { OpenClTestSupport.assumeOpenCl(); }
+    static void requireOpenCl() {
+        OpenClTestSupport.assumeOpenCl();
+    }
 
     static Stream<Verifier.Shape> shapes() {
         List<Verifier.Shape> s = new ArrayList<>(Verifier.standardShapes());
         for (CellType c : CellType.values()) {
-            s.add(new Verifier.Shape(c, 13, 6, 257, 1, 2, 2, 0.2));   // H beyond the 64-wide GEMM tiles
-            s.add(new Verifier.Shape(c, 300, 8, 20, 1, 5, 3, 0.0));   // V > 256: u16 corpus
+            s.add(new Verifier.Shape(c, 13, 6, 257, 1, 2, 2, 0.2)); // H beyond the 64-wide GEMM tiles
+            s.add(new Verifier.Shape(c, 300, 8, 20, 1, 5, 3, 0.0)); // V > 256: u16 corpus
         }
         return s.stream();
     }
@@ -66,7 +67,8 @@ class OpenClParityTest {
     }
 
     static Stream<Verifier.Shape> otherVariantShapes() {
-        return Stream.of(new Verifier.Shape(CellType.LSTM, 11, 7, 33, 2, 3, 5, 0.3),
+        return Stream.of(
+                new Verifier.Shape(CellType.LSTM, 11, 7, 33, 2, 3, 5, 0.3),
                 new Verifier.Shape(CellType.GRU, 13, 6, 40, 1, 2, 3, 0.0),
                 new Verifier.Shape(CellType.RNN, 9, 4, 17, 3, 1, 4, 0.25));
     }

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
-
 import org.charrnn.backend.Backend;
 import org.charrnn.backend.BackendOptions;
 import org.charrnn.backend.BackendProvider;
@@ -25,7 +24,9 @@ import org.junit.jupiter.api.Test;
 class OpenClProviderTest {
 
     @BeforeAll
-    static void requireOpenCl() { OpenClTestSupport.assumeOpenCl(); }
+    static void requireOpenCl() {
+        OpenClTestSupport.assumeOpenCl();
+    }
 
     private static final ModelConfig SMALL = new ModelConfig(CellType.GRU, 10, 4, 8, 1, 0.0);
 
@@ -46,17 +47,19 @@ class OpenClProviderTest {
             assertTrue(b.deviceName().contains(ds.get(0).name()));
             long paramBytes = 4L * b.layout().size();
             b.synchronize();
-            assertTrue(b.peakMemoryBytes() >= 2 * paramBytes, "parameters and gradients at least: " + b.peakMemoryBytes());
+            assertTrue(
+                    b.peakMemoryBytes() >= 2 * paramBytes, "parameters and gradients at least: " + b.peakMemoryBytes());
         }
     }
 
     @Test
     void rejectsUnknownDeviceAndUnsupportedPrecisionWithUserErrors() {
         OpenClBackendProvider p = new OpenClBackendProvider();
-        UserError e = assertThrows(UserError.class, () -> p.create(SMALL, BackendOptions.defaults().withDevice(99)));
+        UserError e = assertThrows(
+                UserError.class, () -> p.create(SMALL, BackendOptions.defaults().withDevice(99)));
         assertTrue(e.getMessage().contains("--device 99"), e.getMessage());
-        UserError f = assertThrows(UserError.class,
-                () -> p.create(SMALL, BackendOptions.defaults().withPrecision(Precision.BF16)));
+        UserError f = assertThrows(
+                UserError.class, () -> p.create(SMALL, BackendOptions.defaults().withPrecision(Precision.BF16)));
         assertTrue(f.getMessage().contains("fp32"), f.getMessage());
     }
 
@@ -65,8 +68,8 @@ class OpenClProviderTest {
         // 1.2e9 parameters (4.8 GB of floats): more than one allocation may hold on most devices
         ModelConfig cfg = new ModelConfig(CellType.RNN, 60000, 4, 16000, 1, 0.0);
         long bytes = 4L * new org.charrnn.model.ParamLayout(cfg).size();
-        org.junit.jupiter.api.Assumptions.assumeTrue(bytes > ClRuntime.select(-1).maxAlloc(),
-                "the device can allocate " + bytes + " bytes at once");
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                bytes > ClRuntime.select(-1).maxAlloc(), "the device can allocate " + bytes + " bytes at once");
         UserError e = assertThrows(UserError.class, () -> new OpenClBackend(cfg, BackendOptions.defaults()));
         assertTrue(e.getMessage().startsWith("out of OpenCL device memory"), e.getMessage());
         assertTrue(e.getMessage().contains("for parameters"), e.getMessage());
@@ -78,8 +81,9 @@ class OpenClProviderTest {
     @Test
     void stateCopyResetAndTokenLength() {
         try (Backend b = new OpenClBackend(SMALL, BackendOptions.defaults());
-             RnnState s1 = b.newState(3); RnnState s2 = b.newState(3);
-             TokenBuffer tb = b.upload(TokenSequence.of(1, 2, 3, 4, 5))) {
+                RnnState s1 = b.newState(3);
+                RnnState s2 = b.newState(3);
+                TokenBuffer tb = b.upload(TokenSequence.of(1, 2, 3, 4, 5))) {
             assertEquals(5, tb.length());
             double[] v = new double[SMALL.stateSizePerRow() * 3];
             for (int i = 0; i < v.length; i++) v[i] = i * 0.25;

@@ -8,7 +8,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
-
 import org.charrnn.backend.Backend;
 import org.charrnn.backend.BackendOptions;
 import org.charrnn.backend.ClipMode;
@@ -23,7 +22,6 @@ import org.charrnn.data.TokenSequence;
 import org.charrnn.model.CellType;
 import org.charrnn.model.Init;
 import org.charrnn.model.ModelConfig;
-import org.charrnn.model.ParamLayout;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -33,7 +31,9 @@ import org.junit.jupiter.api.Test;
 class OpenClTrainingTest {
 
     @BeforeAll
-    static void requireOpenCl() { OpenClTestSupport.assumeOpenCl(); }
+    static void requireOpenCl() {
+        OpenClTestSupport.assumeOpenCl();
+    }
 
     /** Trains {@code steps} steps with truncated BPTT over contiguous streams; returns the per-step losses. */
     static double[] train(Backend be, TokenSequence seq, int B, int T, int steps, long seed) {
@@ -42,7 +42,8 @@ class OpenClTrainingTest {
         be.setOptimizer(OptimizerConfig.defaults(OptimizerKind.ADAM));
         long stride = (seq.length() - 1) / B;
         long[] starts = new long[B];
-        try (RnnState st = be.newState(B); TokenBuffer tb = be.upload(seq)) {
+        try (RnnState st = be.newState(B);
+                TokenBuffer tb = be.upload(seq)) {
             long pos = 0;
             for (int i = 0; i < steps; i++) {
                 if (pos + T + 1 > stride) {
