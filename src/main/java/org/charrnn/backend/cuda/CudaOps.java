@@ -7,11 +7,8 @@ import java.util.function.Supplier;
 import jcuda.CudaException;
 import jcuda.Pointer;
 import jcuda.Sizeof;
-import jcuda.driver.CUcontext;
-import jcuda.driver.CUdevice;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUstream;
-import jcuda.driver.CUstream_flags;
 import jcuda.driver.JCudaDriver;
 import org.charrnn.backend.Backend;
 import org.charrnn.backend.BackendOptions;
@@ -20,6 +17,7 @@ import org.charrnn.backend.Precision;
 import org.charrnn.backend.device.CellKernels;
 import org.charrnn.backend.device.DeviceArray;
 import org.charrnn.backend.device.DeviceOps;
+import org.charrnn.backend.device.OptimizerKernels;
 import org.charrnn.backend.device.Ref;
 import org.charrnn.backend.device.TokenBytes;
 import org.charrnn.backend.device.WeightRows;
@@ -42,11 +40,8 @@ final class CudaOps implements DeviceOps {
     private final boolean graphsEnabled;
     private final int seed32;
     private final String model;
-    private final CUdevice device = new CUdevice();
-    private final CUcontext context = new CUcontext();
-    private final CUstream stream = new CUstream();
-    private boolean contextRetained, streamCreated; // what close may give back
-    private final String deviceName;
+    private final CudaContext ctx;
+    private final CUstream stream; // ctx.stream
     private final Set<DeviceBuffer> live = new LinkedHashSet<>();
     /**
      * Host sources of the per-step scalars, reused every step: an async copy from pageable memory is
@@ -54,10 +49,10 @@ final class CudaOps implements DeviceOps {
      */
     private final int[] iterationHost = new int[1];
 
-    private final float[] hyperHost = new float[3];
-    private final Pointer iterationArg = Pointer.to(iterationHost), hyperArg = Pointer.to(hyperHost);
+    private final Pointer iterationArg = Pointer.to(iterationHost);
     private Kernels kernels;
     private CudaCellKernels cells;
+    private CudaOptimizers optimizers;
     private Gemm gemm;
     private CudaGraphs graphs;
     private DeviceBuffer partial; // [MAX_PARTIALS] stage-1 sums of the global norm
@@ -81,34 +76,37 @@ final class CudaOps implements DeviceOps {
         if (fatbin == null) throw new UserError(CudaRuntime.NOT_BUILT);
         String why = CudaRuntime.init();
         if (why != null) throw new UserError(why);
+        int index = options.device() < 0 ? 0 : options.device();
+        try {
+            ctx = new CudaContext(index);
+        } catch (CudaException e) {
+            throw new UserError("CUDA error while opening device " + index + ": " + CudaRuntime.oneLine(e), e);
+        }
+        stream = ctx.stream;
         boolean ok = false;
         try {
-            int[] count = new int[1];
-            JCudaDriver.cuDeviceGetCount(count);
-            int index = options.device() < 0 ? 0 : options.device();
-            if (index >= count[0])
-                throw new UserError("--device " + index + " does not exist: " + count[0] + " CUDA device(s) found");
-            JCudaDriver.cuDeviceGet(device, index);
-            JCudaDriver.cuDevicePrimaryCtxRetain(context, device);
-            contextRetained = true;
-            JCudaDriver.cuCtxSetCurrent(context);
-            deviceName = CudaRuntime.deviceName(device);
-            JCudaDriver.cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING);
-            streamCreated = true;
             try {
                 kernels = new Kernels(fatbin, stream);
                 cells = new CudaCellKernels(kernels);
             } catch (CudaException e) {
                 throw new UserError(
-                        "cannot load the CUDA kernels on " + deviceName + " (sm_"
-                                + CudaRuntime.computeCapability(device) + "): " + CudaRuntime.oneLine(e),
+                        "cannot load the CUDA kernels on " + ctx.deviceName() + " (sm_"
+                                + CudaRuntime.computeCapability(ctx.device) + "): " + CudaRuntime.oneLine(e),
                         e);
             }
+            ctx.onClose(kernels::close);
             DeviceBuffer.resetPeak();
             gemm = Gemm.create(kernels, stream, precision, model, options.log());
+            ctx.onClose(gemm::close);
             graphs = new CudaGraphs(stream, gemm::generation, options.log());
+            ctx.onClose(graphs::close);
+            ctx.onClose(() -> {
+                for (DeviceBuffer b : live) b.close();
+                live.clear();
+            });
             partial = (DeviceBuffer) alloc(4L * Kernels.MAX_PARTIALS, "norm partial sums");
             scalars = (DeviceBuffer) alloc(4L * 4, "step scalars");
+            optimizers = new CudaOptimizers(kernels, stream, scalars.at(S_LR));
             ok = true;
         } catch (CudaException e) {
             throw new UserError("CUDA error while creating the cuda backend: " + CudaRuntime.oneLine(e), e);
@@ -124,7 +122,7 @@ final class CudaOps implements DeviceOps {
 
     @Override
     public String deviceName() {
-        return deviceName + " (" + gemm.description() + ")";
+        return ctx.deviceName() + " (" + gemm.description() + ")";
     }
 
     @Override
@@ -136,7 +134,7 @@ final class CudaOps implements DeviceOps {
     public <T> T guard(String op, Supplier<T> body) {
         if (closed) throw new IllegalStateException("cuda backend is closed");
         try {
-            JCudaDriver.cuCtxSetCurrent(context);
+            ctx.makeCurrent();
             return body.get();
         } catch (CudaException e) {
             throw new UserError("CUDA error in " + op + ": " + CudaRuntime.oneLine(e) + " (model " + model + ")", e);
@@ -229,7 +227,7 @@ final class CudaOps implements DeviceOps {
 
     @Override
     public void synchronize() {
-        JCudaDriver.cuStreamSynchronize(stream);
+        ctx.synchronize();
     }
 
     /** Device memory high-water mark since this device was opened (buffers of other live backends included). */
@@ -260,14 +258,6 @@ final class CudaOps implements DeviceOps {
     public void setIteration(int iteration) {
         iterationHost[0] = iteration;
         JCudaDriver.cuMemcpyHtoDAsync(scalars.at(S_ITER), iterationArg, Sizeof.INT, stream);
-    }
-
-    @Override
-    public void setHyper(float lr, float biasCorrection1, float biasCorrection2) {
-        hyperHost[0] = lr;
-        hyperHost[1] = biasCorrection1;
-        hyperHost[2] = biasCorrection2;
-        JCudaDriver.cuMemcpyHtoDAsync(scalars.at(S_LR), hyperArg, 3L * Sizeof.FLOAT, stream);
     }
 
     // ================================================================== GEMM
@@ -388,101 +378,17 @@ final class CudaOps implements DeviceOps {
     }
 
     @Override
-    public void adamStep(
-            Ref p,
-            Ref g,
-            Ref m,
-            Ref v,
-            int n,
-            Ref norm,
-            int clipMode,
-            float clipMax,
-            float beta1,
-            float beta2,
-            float eps,
-            float weightDecay) {
-        kernels.adamStep(
-                p(p),
-                p(g),
-                p(m),
-                p(v),
-                n,
-                p(norm),
-                clipMode,
-                clipMax,
-                scalars.at(S_LR),
-                beta1,
-                beta2,
-                eps,
-                weightDecay);
-    }
-
-    @Override
-    public void rmspropStep(
-            Ref p,
-            Ref g,
-            Ref s,
-            int n,
-            Ref norm,
-            int clipMode,
-            float clipMax,
-            float decay,
-            float eps,
-            float weightDecay) {
-        kernels.rmspropStep(p(p), p(g), p(s), n, p(norm), clipMode, clipMax, scalars.at(S_LR), decay, eps, weightDecay);
-    }
-
-    @Override
-    public void adagradStep(
-            Ref p, Ref g, Ref s, int n, Ref norm, int clipMode, float clipMax, float eps, float weightDecay) {
-        kernels.adagradStep(p(p), p(g), p(s), n, p(norm), clipMode, clipMax, scalars.at(S_LR), eps, weightDecay);
-    }
-
-    @Override
-    public void sgdStep(
-            Ref p, Ref g, Ref u, int n, Ref norm, int clipMode, float clipMax, float momentum, float weightDecay) {
-        kernels.sgdStep(p(p), p(g), p(u), n, p(norm), clipMode, clipMax, scalars.at(S_LR), momentum, weightDecay);
+    public OptimizerKernels optimizers() {
+        return optimizers;
     }
 
     // ================================================================== teardown
 
-    /** Frees everything acquired so far (also after a failed constructor), ignoring further errors. */
+    /** Frees everything acquired so far (also after a failed constructor). */
     @Override
     public void close() {
         if (closed) return;
         closed = true;
-        Runnable[] steps = {
-            () -> JCudaDriver.cuCtxSetCurrent(context),
-            () -> {
-                if (streamCreated) JCudaDriver.cuStreamSynchronize(stream);
-            },
-            () -> {
-                if (graphs != null) graphs.close();
-            },
-            () -> {
-                for (DeviceBuffer b : live) b.close();
-                live.clear();
-            },
-            () -> {
-                if (gemm != null) gemm.close();
-            },
-            () -> {
-                if (kernels != null) kernels.close();
-            },
-            () -> {
-                if (streamCreated) JCudaDriver.cuStreamDestroy(stream);
-            },
-            // only what this backend acquired: device 0's context may belong to another backend
-            () -> {
-                if (contextRetained) JCudaDriver.cuDevicePrimaryCtxRelease(device);
-            },
-        };
-        for (Runnable r : steps) {
-            try {
-                r.run();
-            } catch (Throwable ignored) {
-                // best effort: the process may be tearing the context down
-            }
-        }
+        ctx.close();
     }
 }

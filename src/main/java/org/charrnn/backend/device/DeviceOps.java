@@ -101,9 +101,6 @@ public interface DeviceOps extends AutoCloseable {
     /** The dropout iteration (mask key) of the next training forward. */
     void setIteration(int iteration);
 
-    /** The learning rate and Adam's bias corrections 1 - beta^t of the next optimizer update. */
-    void setHyper(float lr, float biasCorrection1, float biasCorrection2);
-
     // ------------------------------------------------------------------ GEMM
 
     /**
@@ -189,43 +186,8 @@ public interface DeviceOps extends AutoCloseable {
 
     // ------------------------------------------------------------------ fused optimizer updates
 
-    /*
-     * Each updates p [n] and its state in place from g [n], clipped by NORM (clipMode 1: g scaled
-     * by min(1, clipMax / (norm + 1e-6))) against norm [1], with the lr and bias corrections of
-     * setHyper; the whole update is skipped when norm is not finite.
-     */
-
-    void adamStep(
-            Ref p,
-            Ref g,
-            Ref m,
-            Ref v,
-            int n,
-            Ref norm,
-            int clipMode,
-            float clipMax,
-            float beta1,
-            float beta2,
-            float eps,
-            float weightDecay);
-
-    /** char-rnn's RMSprop. */
-    void rmspropStep(
-            Ref p,
-            Ref g,
-            Ref s,
-            int n,
-            Ref norm,
-            int clipMode,
-            float clipMax,
-            float decay,
-            float eps,
-            float weightDecay);
-
-    void adagradStep(Ref p, Ref g, Ref s, int n, Ref norm, int clipMode, float clipMax, float eps, float weightDecay);
-
-    /** SGD with momentum buffer u. */
-    void sgdStep(Ref p, Ref g, Ref u, int n, Ref norm, int clipMode, float clipMax, float momentum, float weightDecay);
+    /** The fused optimizer updates of this device. */
+    OptimizerKernels optimizers();
 
     /** Frees every native resource of the device (its queue, kernels and remaining allocations). */
     @Override

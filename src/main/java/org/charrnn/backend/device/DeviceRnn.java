@@ -33,8 +33,6 @@ import org.charrnn.model.ParamLayout;
  * trip. The update is skipped on the device when the norm is not finite.
  */
 public class DeviceRnn implements Backend {
-    private static final int PENDING_NONE = 0, PENDING_FORWARD = 1, PENDING_BACKWARD = 2, PENDING_CLIP = 3;
-
     private final ModelConfig cfg;
     private final ParamLayout layout;
     private final DeviceOps ops;
@@ -44,8 +42,7 @@ public class DeviceRnn implements Backend {
     private DeviceArray params; // [P] layout order
     private DeviceArray grads; // [P] before NORM clipping (its scale is applied in the update)
     private DeviceArray norm; // [1] pre-clip global L2 norm of the last clip (NaN before any)
-    private DeviceArray[] slots = new DeviceArray[0]; // optimizer state, each [P]
-    private OptimizerConfig optimizer;
+    private DeviceOptimizer optimizer;
     private RnnPasses passes;
 
     private Workspace train; // the last training forward's activations
@@ -57,22 +54,8 @@ public class DeviceRnn implements Backend {
     private double clipMax;
     private int generation; // bumped whenever a buffer a recorded step may reference is replaced
 
-    private int pending = PENDING_NONE;
-    private DeviceState pendingState;
-    private ClipMode pendingClip;
-    private double pendingClipMax;
+    private DeferredStep deferred; // training work held back for a whole step (devices that record steps)
     private boolean closed;
-
-    /** What a whole step depends on besides the per-step values kept in device memory. */
-    private record StepKey(
-            int T,
-            int B,
-            DeviceState state,
-            DeviceTokens tokens,
-            ClipMode clip,
-            double clipMax,
-            OptimizerConfig optimizer,
-            int generation) {}
 
     /** A backend of {@code config} over {@code ops}, which it owns from now on (closed on failure too). */
     protected DeviceRnn(ModelConfig config, DeviceOps ops) {
@@ -91,9 +74,11 @@ public class DeviceRnn implements Backend {
                 ops.attachWeights(params, P, layout.weightMatrices());
                 ops.weightsChanged();
                 passes = new RnnPasses(ops, cfg, layout, cell, params, grads);
+                optimizer = new DeviceOptimizer(ops, P);
                 train = new Workspace(ops, cfg, cell, true);
                 infer = new Workspace(ops, cfg, cell, false);
                 sample = new Workspace(ops, cfg, cell, false);
+                deferred = new DeferredStep(passes, train, norm);
                 return null;
             });
             setOptimizer(OptimizerConfig.defaults(OptimizerKind.ADAM));
@@ -156,7 +141,7 @@ public class DeviceRnn implements Backend {
     /** As {@link #guard}, after running any deferred work. */
     <T> T flushed(String op, Supplier<T> body) {
         return guard(op, () -> {
-            flush();
+            deferred.flush();
             return body.get();
         });
     }
@@ -252,8 +237,7 @@ public class DeviceRnn implements Backend {
             haveTrainingForward = true;
             clipMode = null;
             if (ops.defersSteps()) {
-                pending = PENDING_FORWARD;
-                pendingState = st;
+                deferred.forward(st);
             } else {
                 passes.forward(w, st.array, true, true, true);
             }
@@ -281,11 +265,8 @@ public class DeviceRnn implements Backend {
         if (!haveTrainingForward) throw new IllegalStateException("backward() needs a preceding forward(..., true)");
         run("backward", () -> {
             clipMode = null;
-            if (pending == PENDING_FORWARD) {
-                pending = PENDING_BACKWARD;
-                return;
-            }
-            flush();
+            if (deferred.backward()) return;
+            deferred.flush();
             passes.backward(train);
         });
     }
@@ -294,12 +275,8 @@ public class DeviceRnn implements Backend {
     public void clip(ClipMode mode, double max) {
         Objects.requireNonNull(mode);
         run("clip", () -> {
-            if (pending == PENDING_BACKWARD) {
-                pending = PENDING_CLIP;
-                pendingClip = mode;
-                pendingClipMax = max;
-            } else {
-                flush();
+            if (!deferred.clip(mode, max)) {
+                deferred.flush();
                 passes.clip(mode, max, norm);
             }
             clipMode = mode;
@@ -313,25 +290,10 @@ public class DeviceRnn implements Backend {
     }
 
     @Override
-    public void setOptimizer(OptimizerConfig optimizer) {
-        Objects.requireNonNull(optimizer);
+    public void setOptimizer(OptimizerConfig config) {
+        Objects.requireNonNull(config);
         flushedRun("setOptimizer", () -> {
-            // the new state first: if it does not fit, the backend keeps its old optimizer intact
-            int n = optimizer.kind().slots().size();
-            DeviceArray[] fresh = new DeviceArray[n];
-            try {
-                for (int i = 0; i < n; i++)
-                    fresh[i] = ops.alloc(
-                            4L * P,
-                            "optimizer state " + optimizer.kind().slots().get(i));
-            } catch (RuntimeException e) {
-                for (DeviceArray a : fresh) ops.free(a);
-                throw e;
-            }
-            ops.synchronize();
-            for (DeviceArray s : slots) ops.free(s);
-            slots = fresh;
-            this.optimizer = optimizer;
+            optimizer.set(config);
             generation++;
         });
     }
@@ -340,64 +302,29 @@ public class DeviceRnn implements Backend {
     public void step(double lr, long t) {
         if (t < 1) throw new IllegalArgumentException("step count t must be >= 1, got " + t);
         run("step", () -> {
-            OptimizerConfig o = optimizer;
-            ops.setHyper((float) lr, (float) (1 - Math.pow(o.beta1(), (double) t)), (float)
+            OptimizerConfig o = optimizer.config();
+            ops.optimizers().setHyper((float) lr, (float) (1 - Math.pow(o.beta1(), (double) t)), (float)
                     (1 - Math.pow(o.beta2(), (double) t)));
-            if (pending == PENDING_CLIP) {
-                pending = PENDING_NONE;
-                StepKey key = new StepKey(
-                        train.T,
-                        train.B,
-                        pendingState,
-                        train.tokens,
-                        pendingClip,
-                        pendingClipMax,
-                        optimizer,
-                        generation);
-                ops.runWholeStep(key, this::wholeStep);
+            Runnable update = () -> passes.update(o, optimizer.slots(), norm, clipMode, clipMax);
+            if (deferred.complete()) {
+                DeferredStep.Key key = deferred.key(o, generation);
+                ops.runWholeStep(key, deferred.takeWhole(update));
             } else {
-                flush();
-                passes.update(optimizer, slots, norm, clipMode, clipMax);
+                deferred.flush();
+                update.run();
             }
         });
     }
 
-    /** forward + backward + clip + update of the deferred step. */
-    private void wholeStep() {
-        passes.forward(train, pendingState.array, true, true, true);
-        passes.backward(train);
-        passes.clip(pendingClip, pendingClipMax, norm);
-        passes.update(optimizer, slots, norm, clipMode, clipMax);
-    }
-
-    /** Runs deferred forward / backward / clip now. */
-    private void flush() {
-        if (pending == PENDING_NONE) return;
-        int p = pending;
-        pending = PENDING_NONE;
-        passes.forward(train, pendingState.array, true, true, true);
-        if (p >= PENDING_BACKWARD) passes.backward(train);
-        if (p >= PENDING_CLIP) passes.clip(pendingClip, pendingClipMax, norm);
-    }
-
     @Override
     public double[][] getOptimizerState() {
-        return flushed("getOptimizerState", () -> {
-            double[][] out = new double[slots.length][];
-            for (int i = 0; i < slots.length; i++) out[i] = HostFloats.toDouble(ops.download(Ref.of(slots[i]), P));
-            return out;
-        });
+        return flushed("getOptimizerState", optimizer::read);
     }
 
     @Override
     public void setOptimizerState(double[][] values) {
-        if (values.length != slots.length)
-            throw new IllegalArgumentException("optimizer has " + slots.length + " state arrays, got " + values.length);
-        for (double[] v : values)
-            if (v.length != P) throw new IllegalArgumentException("optimizer state size mismatch");
-        flushedRun("setOptimizerState", () -> {
-            for (int i = 0; i < slots.length; i++) ops.upload(Ref.of(slots[i]), HostFloats.toFloat(values[i]));
-        });
+        optimizer.checkShape(values);
+        flushedRun("setOptimizerState", () -> optimizer.write(values));
     }
 
     // ================================================================== inference
@@ -437,7 +364,7 @@ public class DeviceRnn implements Backend {
     @Override
     public void close() {
         if (closed) return;
-        pending = PENDING_NONE;
+        if (deferred != null) deferred.clear();
         closed = true;
         ops.close();
     }

@@ -184,31 +184,20 @@ final class RnnPasses {
         if (mode == ClipMode.VALUE) ops.clipValue(Ref.of(grads), P, (float) max, Ref.of(norm));
     }
 
-    /** The fused optimizer update (lr and bias corrections from {@link DeviceOps#setHyper}). */
+    /** The fused optimizer update (lr and bias corrections from {@link OptimizerKernels#setHyper}). */
     void update(OptimizerConfig o, DeviceArray[] slots, DeviceArray norm, ClipMode clip, double clipMax) {
-        int P = layout.size(), mode = clip == ClipMode.NORM ? 1 : 0;
-        float max = (float) clipMax, wd = (float) o.weightDecay(), eps = (float) o.eps();
-        Ref p = Ref.of(params), g = Ref.of(grads), n = Ref.of(norm);
-        Runnable kernel = switch (o.kind()) { // an expression: a new optimizer kind does not compile until handled
-            case ADAM ->
-                () -> ops.adamStep(
-                        p,
-                        g,
-                        Ref.of(slots[0]),
-                        Ref.of(slots[1]),
-                        P,
-                        n,
-                        mode,
-                        max,
-                        (float) o.beta1(),
-                        (float) o.beta2(),
-                        eps,
-                        wd);
-            case RMSPROP -> () -> ops.rmspropStep(p, g, Ref.of(slots[0]), P, n, mode, max, (float) o.decay(), eps, wd);
-            case ADAGRAD -> () -> ops.adagradStep(p, g, Ref.of(slots[0]), P, n, mode, max, eps, wd);
-            case SGD -> () -> ops.sgdStep(p, g, Ref.of(slots[0]), P, n, mode, max, (float) o.momentum(), wd);
-        };
-        kernel.run();
+        Ref[] state = new Ref[slots.length];
+        for (int i = 0; i < slots.length; i++) state[i] = Ref.of(slots[i]);
+        ops.optimizers()
+                .step(
+                        o,
+                        Ref.of(params),
+                        Ref.of(grads),
+                        state,
+                        layout.size(),
+                        Ref.of(norm),
+                        clip == ClipMode.NORM ? 1 : 0,
+                        (float) clipMax);
         ops.weightsChanged();
     }
 

@@ -7,6 +7,7 @@ import org.charrnn.backend.Precision;
 import org.charrnn.backend.device.CellKernels;
 import org.charrnn.backend.device.DeviceArray;
 import org.charrnn.backend.device.DeviceOps;
+import org.charrnn.backend.device.OptimizerKernels;
 import org.charrnn.backend.device.Ref;
 import org.charrnn.backend.device.TokenBytes;
 import org.charrnn.backend.device.WeightRows;
@@ -26,6 +27,7 @@ final class OpenClOps implements DeviceOps {
 
     private final ClQueue q;
     private final ClKernels k;
+    private final ClOptimizers optimizers;
     private final int seed32;
     private final ClBuffer partial; // [NORM_GROUPS] stage-1 sums of squares
     private ClBuffer params; // the attached parameters [P]
@@ -35,7 +37,6 @@ final class OpenClOps implements DeviceOps {
     private List<ParamLayout.Tensor> matrices = List.of();
     private boolean weightsTStale = true;
     private int iteration;
-    private float lr, bc1, bc2;
 
     OpenClOps(ModelConfig config, BackendOptions options) {
         if (options.precision() != Precision.FP32)
@@ -45,6 +46,7 @@ final class OpenClOps implements DeviceOps {
         ClDevice device = ClRuntime.select(options.device());
         this.q = new ClQueue(ClRuntime.program(device), config::describe);
         this.k = q.kernels();
+        this.optimizers = new ClOptimizers(k);
         try {
             partial = q.alloc(NORM_GROUPS, "norm partial sums");
         } catch (RuntimeException e) {
@@ -163,13 +165,6 @@ final class OpenClOps implements DeviceOps {
     @Override
     public void setIteration(int iteration) {
         this.iteration = iteration;
-    }
-
-    @Override
-    public void setHyper(float lr, float biasCorrection1, float biasCorrection2) {
-        this.lr = lr;
-        this.bc1 = biasCorrection1;
-        this.bc2 = biasCorrection2;
     }
 
     // ================================================================== GEMM
@@ -337,62 +332,8 @@ final class OpenClOps implements DeviceOps {
     }
 
     @Override
-    public void adamStep(
-            Ref p,
-            Ref g,
-            Ref m,
-            Ref v,
-            int n,
-            Ref norm,
-            int clipMode,
-            float clipMax,
-            float beta1,
-            float beta2,
-            float eps,
-            float weightDecay) {
-        k.adamStep(
-                whole(p),
-                whole(g),
-                whole(m),
-                whole(v),
-                n,
-                whole(norm),
-                clipMode,
-                clipMax,
-                lr,
-                beta1,
-                beta2,
-                eps,
-                weightDecay,
-                bc1,
-                bc2);
-    }
-
-    @Override
-    public void rmspropStep(
-            Ref p,
-            Ref g,
-            Ref s,
-            int n,
-            Ref norm,
-            int clipMode,
-            float clipMax,
-            float decay,
-            float eps,
-            float weightDecay) {
-        k.rmspropStep(whole(p), whole(g), whole(s), n, whole(norm), clipMode, clipMax, lr, decay, eps, weightDecay);
-    }
-
-    @Override
-    public void adagradStep(
-            Ref p, Ref g, Ref s, int n, Ref norm, int clipMode, float clipMax, float eps, float weightDecay) {
-        k.adagradStep(whole(p), whole(g), whole(s), n, whole(norm), clipMode, clipMax, lr, eps, weightDecay);
-    }
-
-    @Override
-    public void sgdStep(
-            Ref p, Ref g, Ref u, int n, Ref norm, int clipMode, float clipMax, float momentum, float weightDecay) {
-        k.sgdStep(whole(p), whole(g), whole(u), n, whole(norm), clipMode, clipMax, lr, momentum, weightDecay);
+    public OptimizerKernels optimizers() {
+        return optimizers;
     }
 
     /** Releases the queue, its kernels and every buffer allocated through it. */

@@ -1,0 +1,70 @@
+package org.charrnn.backend.device;
+
+import org.charrnn.backend.HostFloats;
+import org.charrnn.backend.OptimizerConfig;
+
+/**
+ * The optimizer of a device backend: its configuration and its state arrays on the device (each
+ * [P], in {@link org.charrnn.backend.OptimizerKind#slots()} order), replaced whole when the
+ * optimizer changes.
+ */
+final class DeviceOptimizer {
+    private final DeviceOps ops;
+    private final int P;
+    private OptimizerConfig config;
+    private DeviceArray[] slots = new DeviceArray[0];
+
+    DeviceOptimizer(DeviceOps ops, int P) {
+        this.ops = ops;
+        this.P = P;
+    }
+
+    OptimizerConfig config() {
+        return config;
+    }
+
+    DeviceArray[] slots() {
+        return slots;
+    }
+
+    /**
+     * Switches to {@code o} with zeroed state. The new state is allocated first: if it does not fit,
+     * the old optimizer stays intact.
+     */
+    void set(OptimizerConfig o) {
+        int n = o.kind().slots().size();
+        DeviceArray[] fresh = new DeviceArray[n];
+        try {
+            for (int i = 0; i < n; i++)
+                fresh[i] =
+                        ops.alloc(4L * P, "optimizer state " + o.kind().slots().get(i));
+        } catch (RuntimeException e) {
+            for (DeviceArray a : fresh) ops.free(a);
+            throw e;
+        }
+        ops.synchronize();
+        for (DeviceArray s : slots) ops.free(s);
+        slots = fresh;
+        config = o;
+    }
+
+    /** Host copies of the state arrays. */
+    double[][] read() {
+        double[][] out = new double[slots.length][];
+        for (int i = 0; i < slots.length; i++) out[i] = HostFloats.toDouble(ops.download(Ref.of(slots[i]), P));
+        return out;
+    }
+
+    /** Checks {@code values} against the state's shape (IllegalArgumentException), before any write. */
+    void checkShape(double[][] values) {
+        if (values.length != slots.length)
+            throw new IllegalArgumentException("optimizer has " + slots.length + " state arrays, got " + values.length);
+        for (double[] v : values)
+            if (v.length != P) throw new IllegalArgumentException("optimizer state size mismatch");
+    }
+
+    /** Overwrites the state arrays (shape checked by {@link #checkShape}). */
+    void write(double[][] values) {
+        for (int i = 0; i < slots.length; i++) ops.upload(Ref.of(slots[i]), HostFloats.toFloat(values[i]));
+    }
+}
