@@ -16,22 +16,22 @@ import org.charrnn.model.CellType;
  * MUT3 z, r, n. Every linear map has its bias (b_ih with W_ih, b_hh with W_hh). Saved per step
  * and row ([N,5H]): z, r, n, r h_prev, tanh(h_prev).
  */
-final class ReferenceMut {
+final class ReferenceMut extends ReferenceCell {
     static final int SAVED = 5;
     private static final int Z = 0, R = 1, N_ = 2, RH = 3, TH = 4;
-    private final int v, H;
+    private final int v;
     private final int gi, gh; // blocks of W_ih and W_hh
     private final int xz, xr, xn; // W_ih block of z, r, n (-1: none)
     private final int hz, hr, hn; // W_hh block of z, r, n (-1: none)
 
     ReferenceMut(CellType cell, int H) {
+        super(H);
         this.v = switch (cell) {
             case MUT1 -> 1;
             case MUT2 -> 2;
             case MUT3 -> 3;
             case LSTM, GRU, RNN -> throw new IllegalArgumentException(cell + " is not a MUT cell");
         };
-        this.H = H;
         this.gi = cell.inputGates();
         this.gh = cell.recurrentGates();
         this.xz = 0;
@@ -42,8 +42,62 @@ final class ReferenceMut {
         this.hn = v == 1 ? 1 : 2;
     }
 
-    private static double sigmoid(double a) {
-        return 1.0 / (1.0 + Math.exp(-a));
+    @Override
+    int savedWidth() {
+        return SAVED * H;
+    }
+
+    @Override
+    boolean separateRecurrentGrad() {
+        return true;
+    }
+
+    @Override
+    void forward(Layer L, int t) {
+        int B = L.B(), hPrev = t * B * H;
+        forward(
+                L.p(),
+                L.whh(),
+                L.bhh(),
+                L.gxs(),
+                t * B * gi * H,
+                L.X(),
+                t * B * L.in(),
+                L.hs(),
+                hPrev,
+                hPrev + B * H,
+                L.saved(),
+                t * B * SAVED * H,
+                B);
+    }
+
+    @Override
+    void backward(Layer L, Grads d, int t) {
+        int B = L.B();
+        backward(
+                L.p(),
+                L.whh(),
+                d.dOut(),
+                t * B * H,
+                d.dhNext(),
+                L.saved(),
+                t * B * SAVED * H,
+                L.hs(),
+                t * B * H,
+                L.X(),
+                t * B * L.in(),
+                d.dgx(),
+                t * B * gi * H,
+                d.dgh(),
+                t * B * gh * H,
+                d.dx(),
+                t * B * H,
+                B);
+    }
+
+    @Override
+    void recurrentWeightGradients(Layer L, double[] dgh, double[] grads, int dWhh, int N) {
+        recurrentWeightGradients(grads, dWhh, dgh, L.hs(), L.saved(), N);
     }
 
     /** Row j of W_hh block k times u [H] (at uOff), plus that row's b_hh. */

@@ -1,0 +1,88 @@
+package org.charrnn.backend;
+
+import org.charrnn.model.ModelConfig;
+
+/**
+ * Activations of one forward over [T,B]; sized on demand and reused (no per-step allocation).
+ * N = T*B rows; the saved activations per step are the cell's (see {@link ReferenceCell#savedWidth()}).
+ */
+final class ReferenceWorkspace {
+    private final ModelConfig cfg;
+    private final ReferenceCell cell;
+    int T, B, N;
+    boolean training;
+    int iteration;
+    int[] x = new int[0], y = new int[0]; // [N] inputs and targets
+    double[][] in; // per layer: input X [N, in_l] (layer 0: embeddings; l>0: dropped output of l-1)
+    double[][] gx; // per layer: [N, Gi*H] = X W_ih^T + b_ih
+    double[][] hs; // per layer: [(T+1), B, H], slot 0 = initial h
+    double[][] cs; // per layer (LSTM): [(T+1), B, H], slot 0 = initial c
+    double[][] gates; // per layer: [N, 4H] activated gates (LSTM, GRU); [N, 5H] MUT (see ReferenceMut)
+    double[][] out; // per layer: [N, H] output after dropout (aliases hs[l] + B*H when no dropout)
+    int[] outOff; // per layer: offset of the output within out[l]
+    double[] gh; // [B, Gh*H] scratch for the recurrent GEMM
+    double[] logits; // [N, V] logits (decoder output + bias)
+    double[] probs; // [N, V] softmax(logits); backward turns it into dL/dlogits
+    double[] rowLoss; // [N]
+    // backward scratch (training workspace only), sized with the window
+    double[] dOut; // [N, H] dL/d(output of the current layer)
+    double[] dX; // [N, max(E, H)] dL/d(input of the current layer)
+    double[] dgx, dgh; // [N, Gi], [N, Gh] dL/d(gx), dL/d(gh) (dgh for GRU and MUT; LSTM and RNN share dgx)
+    double[] dxDirect; // [N, H] dL/dX not through W_ih (MUT1 tanh(x), MUT2 x)
+    double[] dhNext; // [B, H] dL/dh_{t-1} through the recurrence
+    double[] dc; // [B, H] LSTM dL/dc carried backwards
+
+    ReferenceWorkspace(ModelConfig cfg, ReferenceCell cell) {
+        this.cfg = cfg;
+        this.cell = cell;
+    }
+
+    void ensureBackward() {
+        int H = cfg.hidden();
+        dOut = grow(dOut, N * H);
+        dX = grow(dX, N * Math.max(cfg.embedding(), H));
+        dgx = grow(dgx, N * cfg.inputGateWidth());
+        if (cell.separateRecurrentGrad()) dgh = grow(dgh, N * cfg.recurrentGateWidth());
+        if (cfg.cell().feedsInputDirectly()) dxDirect = grow(dxDirect, N * H);
+        dhNext = grow(dhNext, B * H);
+        dc = grow(dc, B * H);
+    }
+
+    void ensure(int T, int B, boolean training) {
+        this.T = T;
+        this.B = B;
+        this.N = T * B;
+        this.training = training;
+        int L = cfg.layers(), H = cfg.hidden(), V = cfg.vocabSize();
+        if (in == null) {
+            in = new double[L][];
+            gx = new double[L][];
+            hs = new double[L][];
+            cs = new double[L][];
+            gates = new double[L][];
+            out = new double[L][];
+            outOff = new int[L];
+        }
+        x = grow(x, N);
+        y = grow(y, N);
+        for (int l = 0; l < L; l++) {
+            in[l] = grow(in[l], N * cfg.inputSize(l));
+            gx[l] = grow(gx[l], N * cfg.inputGateWidth());
+            hs[l] = grow(hs[l], (T + 1) * B * H);
+            if (cfg.cell().stateVectors() == 2) cs[l] = grow(cs[l], (T + 1) * B * H);
+            if (cell.savedWidth() > 0) gates[l] = grow(gates[l], N * cell.savedWidth());
+        }
+        gh = grow(gh, B * cfg.recurrentGateWidth());
+        logits = grow(logits, N * V);
+        probs = grow(probs, N * V);
+        rowLoss = grow(rowLoss, N);
+    }
+
+    private static double[] grow(double[] a, int n) {
+        return a != null && a.length >= n ? a : new double[n];
+    }
+
+    private static int[] grow(int[] a, int n) {
+        return a.length >= n ? a : new int[n];
+    }
+}
