@@ -1,7 +1,11 @@
 package org.charrnn.backend.opencl;
 
+import static org.jocl.CL.clCreateKernel;
+import static org.jocl.CL.clReleaseKernel;
 import static org.jocl.CL.clSetKernelArg;
 
+import java.util.ArrayList;
+import java.util.List;
 import org.charrnn.backend.device.DeviceArray;
 import org.charrnn.backend.device.Ref;
 import org.jocl.Pointer;
@@ -9,8 +13,9 @@ import org.jocl.Sizeof;
 import org.jocl.cl_kernel;
 
 /**
- * Sets a kernel's arguments in order, with their types, and launches it on a queue: the one place
- * the typed launchers of {@link ClKernels} and {@link ClCellKernels} go through. One instance is
+ * Creates kernels of a queue's program, sets a kernel's arguments in order, with their types, and
+ * launches it on the queue: the one place the typed launchers of {@link ClKernels} and
+ * {@link ClCellKernels} go through. One instance is
  * reused for every launch of its owner (no allocation per launch).
  */
 final class ClArgs {
@@ -23,11 +28,25 @@ final class ClArgs {
 
     private final float[] floatScratch = new float[1];
     private final Pointer intArg = Pointer.to(intScratch), floatArg = Pointer.to(floatScratch);
+    private final List<cl_kernel> kernels = new ArrayList<>();
     private cl_kernel k;
     private int i;
 
     ClArgs(ClQueue q) {
         this.q = q;
+    }
+
+    /** Creates kernel {@code name} of the queue's program; released by {@link #releaseKernels()}. */
+    cl_kernel kernel(String name) {
+        cl_kernel kernel = clCreateKernel(q.program.program, name, null);
+        kernels.add(kernel);
+        return kernel;
+    }
+
+    /** Releases every kernel {@link #kernel} created. */
+    void releaseKernels() {
+        for (cl_kernel kernel : kernels) clReleaseKernel(kernel);
+        kernels.clear();
     }
 
     /** Starts the arguments of {@code kernel} from the first. */

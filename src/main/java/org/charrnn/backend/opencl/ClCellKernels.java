@@ -1,10 +1,5 @@
 package org.charrnn.backend.opencl;
 
-import static org.jocl.CL.clCreateKernel;
-import static org.jocl.CL.clReleaseKernel;
-
-import java.util.ArrayList;
-import java.util.List;
 import org.charrnn.backend.device.CellKernels;
 import org.charrnn.backend.device.Ref;
 import org.jocl.cl_kernel;
@@ -17,7 +12,6 @@ import org.jocl.cl_kernel;
 final class ClCellKernels implements CellKernels, AutoCloseable {
     private final ClArgs args;
     private final ClQueue q;
-    private final List<cl_kernel> all = new ArrayList<>();
     private final cl_kernel lstmForward, lstmBackward, gruForward, gruBackward, rnnForward, rnnBackward;
     private final cl_kernel mutTanhH, mutGatesForward, mutCandidateForward, mutCandidateBackward, mutGatesBackward;
     private final cl_kernel mutTanhBackward;
@@ -26,28 +20,22 @@ final class ClCellKernels implements CellKernels, AutoCloseable {
         this.q = q;
         this.args = new ClArgs(q);
         try {
-            lstmForward = kernel("lstm_forward_step");
-            lstmBackward = kernel("lstm_backward_step");
-            gruForward = kernel("gru_forward_step");
-            gruBackward = kernel("gru_backward_step");
-            rnnForward = kernel("rnn_forward_step");
-            rnnBackward = kernel("rnn_backward_step");
-            mutTanhH = kernel("mut_tanh_h");
-            mutGatesForward = kernel("mut_gates_forward");
-            mutCandidateForward = kernel("mut_candidate_forward");
-            mutCandidateBackward = kernel("mut_candidate_backward");
-            mutGatesBackward = kernel("mut_gates_backward");
-            mutTanhBackward = kernel("mut_tanh_backward");
+            lstmForward = args.kernel("lstm_forward_step");
+            lstmBackward = args.kernel("lstm_backward_step");
+            gruForward = args.kernel("gru_forward_step");
+            gruBackward = args.kernel("gru_backward_step");
+            rnnForward = args.kernel("rnn_forward_step");
+            rnnBackward = args.kernel("rnn_backward_step");
+            mutTanhH = args.kernel("mut_tanh_h");
+            mutGatesForward = args.kernel("mut_gates_forward");
+            mutCandidateForward = args.kernel("mut_candidate_forward");
+            mutCandidateBackward = args.kernel("mut_candidate_backward");
+            mutGatesBackward = args.kernel("mut_gates_backward");
+            mutTanhBackward = args.kernel("mut_tanh_backward");
         } catch (RuntimeException e) {
             close();
             throw e;
         }
-    }
-
-    private cl_kernel kernel(String name) {
-        cl_kernel k = clCreateKernel(q.program.program, name, null);
-        all.add(k);
-        return k;
     }
 
     /** The 2-D range of the LSTM and GRU kernels: global (H, B), dimension 0 along the hidden unit. */
@@ -221,7 +209,6 @@ final class ClCellKernels implements CellKernels, AutoCloseable {
 
     @Override
     public void close() {
-        for (cl_kernel k : all) clReleaseKernel(k);
-        all.clear();
+        args.releaseKernels();
     }
 }

@@ -1,10 +1,5 @@
 package org.charrnn.backend.opencl;
 
-import static org.jocl.CL.clCreateKernel;
-import static org.jocl.CL.clReleaseKernel;
-
-import java.util.ArrayList;
-import java.util.List;
 import org.jocl.cl_kernel;
 
 /**
@@ -22,7 +17,6 @@ final class ClKernels implements AutoCloseable {
     static final int GEMM_ROWS16_MIN_M = 256;
 
     private final ClQueue q;
-    private final List<cl_kernel> all = new ArrayList<>();
     private final cl_kernel gatherU8,
             gatherU16,
             embeddingForward,
@@ -38,39 +32,33 @@ final class ClKernels implements AutoCloseable {
         this.q = q;
         this.args = new ClArgs(q);
         try {
-            gatherU8 = kernel("gather_window_u8");
-            gatherU16 = kernel("gather_window_u16");
-            embeddingForward = kernel("embedding_forward");
-            embeddingBackward = kernel("embedding_backward");
-            embeddingBackwardVec16 = kernel("embedding_backward_vec16");
-            addBiasRows = kernel("add_bias_rows");
-            gemmTiled = kernel("gemm_tiled");
-            gemmRows8 = kernel("gemm_rows8");
-            gemmRows16 = kernel("gemm_rows16");
-            transpose = kernel("transpose");
-            dropoutForward = kernel("dropout_forward");
-            dropoutBackward = kernel("dropout_backward");
-            softmaxXent = kernel("softmax_xent");
-            softmaxXentRows = kernel("softmax_xent_rows");
-            columnSum = kernel("column_sum");
-            columnSumVec16 = kernel("column_sum_vec16");
-            sumSquaresPartial = kernel("sum_squares_partial");
-            sumFinal = kernel("sum_final");
-            clipValue = kernel("clip_value");
-            adam = kernel("adam_step");
-            rmsprop = kernel("rmsprop_step");
-            adagrad = kernel("adagrad_step");
-            sgd = kernel("sgd_step");
+            gatherU8 = args.kernel("gather_window_u8");
+            gatherU16 = args.kernel("gather_window_u16");
+            embeddingForward = args.kernel("embedding_forward");
+            embeddingBackward = args.kernel("embedding_backward");
+            embeddingBackwardVec16 = args.kernel("embedding_backward_vec16");
+            addBiasRows = args.kernel("add_bias_rows");
+            gemmTiled = args.kernel("gemm_tiled");
+            gemmRows8 = args.kernel("gemm_rows8");
+            gemmRows16 = args.kernel("gemm_rows16");
+            transpose = args.kernel("transpose");
+            dropoutForward = args.kernel("dropout_forward");
+            dropoutBackward = args.kernel("dropout_backward");
+            softmaxXent = args.kernel("softmax_xent");
+            softmaxXentRows = args.kernel("softmax_xent_rows");
+            columnSum = args.kernel("column_sum");
+            columnSumVec16 = args.kernel("column_sum_vec16");
+            sumSquaresPartial = args.kernel("sum_squares_partial");
+            sumFinal = args.kernel("sum_final");
+            clipValue = args.kernel("clip_value");
+            adam = args.kernel("adam_step");
+            rmsprop = args.kernel("rmsprop_step");
+            adagrad = args.kernel("adagrad_step");
+            sgd = args.kernel("sgd_step");
         } catch (RuntimeException e) {
             close();
             throw e;
         }
-    }
-
-    private cl_kernel kernel(String name) {
-        cl_kernel k = clCreateKernel(q.program.program, name, null);
-        all.add(k);
-        return k;
     }
 
     /** Sets the arguments of one kernel in order and launches it; reused for every launch. */
@@ -438,7 +426,6 @@ final class ClKernels implements AutoCloseable {
 
     @Override
     public void close() {
-        for (cl_kernel k : all) clReleaseKernel(k);
-        all.clear();
+        args.releaseKernels();
     }
 }
