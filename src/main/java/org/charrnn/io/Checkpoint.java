@@ -96,6 +96,37 @@ public final class Checkpoint {
         }
     }
 
+    /**
+     * The complete checkpoints of {@code dir}, oldest first: model files whose state file exists.
+     * The state file is written last, so it commits the pair; a model file without one is what a
+     * crash between the two writes leaves behind.
+     */
+    public static List<Path> listComplete(Path dir) {
+        List<Path> out = new ArrayList<>();
+        for (Path p : list(dir)) if (Files.isRegularFile(statePath(p))) out.add(p);
+        return out;
+    }
+
+    /** Temporary files of checkpoint writes (AtomicFile names them .NAME.RANDOM.tmp). */
+    private static final Pattern PARTIAL = Pattern.compile("\\.ckpt-\\d+\\..*\\.tmp");
+
+    /**
+     * Deletes the temporary files that checkpoint writes cut short by a crash left in {@code dir};
+     * returns how many. Call it only while no other process writes checkpoints there.
+     */
+    public static int removePartialWrites(Path dir) {
+        if (!Files.isDirectory(dir)) return 0;
+        int n = 0;
+        try (Stream<Path> s = Files.list(dir)) {
+            for (Path p : (Iterable<Path>) s::iterator) {
+                if (PARTIAL.matcher(p.getFileName().toString()).matches() && Files.deleteIfExists(p)) n++;
+            }
+        } catch (IOException e) {
+            throw new UserError("cannot clean " + dir + ": " + e.getMessage(), e);
+        }
+        return n;
+    }
+
     static long iterationOf(Path model) {
         Matcher m = NAME.matcher(model.getFileName().toString());
         return m.matches() ? Long.parseLong(m.group(1)) : -1;
@@ -122,8 +153,8 @@ public final class Checkpoint {
     /** The newest checkpoint of a run directory that has its training state, for --resume. */
     public static Path resolveResume(Path dir) {
         if (!Files.isDirectory(dir)) throw new UserError("--resume expects a run directory, " + dir + " is not one");
-        List<Path> all = list(dir);
-        for (int i = all.size() - 1; i >= 0; i--) if (Files.isRegularFile(statePath(all.get(i)))) return all.get(i);
+        List<Path> complete = listComplete(dir);
+        if (!complete.isEmpty()) return complete.get(complete.size() - 1);
         throw new UserError("no resumable checkpoint (ckpt-*.safetensors with its .state.safetensors) in " + dir);
     }
 

@@ -194,6 +194,11 @@ public final class Trainer implements AutoCloseable {
 
         Path out = cfg.checkpointing().out();
         prepareOutput(out, resumeState == null);
+        int partial = Checkpoint.removePartialWrites(out);
+        if (partial > 0)
+            opts.log()
+                    .accept("removed " + partial + " unfinished checkpoint file" + (partial == 1 ? "" : "s")
+                            + " (a crash cut their writing short) from " + out);
         BackendOptions bo = opts.backendOptions().withDropoutSeed(cfg.seed());
         backend = opts.factory() != null
                 ? opts.factory().apply(model, bo)
@@ -480,9 +485,14 @@ public final class Trainer implements AutoCloseable {
         return file;
     }
 
-    /** Keeps the newest cfg.checkpointing().keep() checkpoints plus the best by val loss; deletes the rest. */
+    /**
+     * Keeps the newest --keep complete checkpoints plus the best complete one by val loss; deletes
+     * the other complete ones (model, state and sample). Only complete checkpoints count: a model
+     * file without its state file (a crash between the two writes) neither displaces a complete one
+     * nor is deleted here. Deletion goes oldest first, and the newest complete one is always kept.
+     */
     private void prune(Path out) throws IOException {
-        List<Path> all = Checkpoint.list(out);
+        List<Path> all = Checkpoint.listComplete(out);
         if (all.size() <= cfg.checkpointing().keep()) return;
         Path best = null;
         double bestLoss = Double.POSITIVE_INFINITY;

@@ -1,0 +1,65 @@
+package org.charrnn.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.charrnn.backend.BackendOptions;
+import org.charrnn.io.Checkpoint;
+import org.charrnn.model.CellType;
+import org.charrnn.model.ModelSpec;
+import org.charrnn.testutil.TestData;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What a crash between the files of a checkpoint leaves behind never costs the run its checkpoints. */
+class CrashRecoveryTest {
+
+    private static TrainConfig config(Path dir, long iters, int every, int keep) {
+        return TrainConfig.defaults()
+                .withModel(new ModelSpec(CellType.GRU, 1, 12, 6, 0.0))
+                .withBatching(new TrainConfig.Batching(2, 10))
+                .withLimits(new TrainConfig.Limits(100, iters))
+                .withValidation(new TrainConfig.Validation(1000, 0))
+                .withCheckpointing(new TrainConfig.Checkpointing(dir, every, keep))
+                .withReporting(new TrainConfig.Reporting(1000, 0, 0.8));
+    }
+
+    private static void train(TrainConfig cfg, boolean resume) {
+        Path dir = cfg.checkpointing().out();
+        Trainer.Options o = Trainer.Options.defaults()
+                .withBackend("reference", BackendOptions.defaults().withThreads(1))
+                .withOutput(true, line -> {}, null);
+        if (resume) o = o.withResume(dir);
+        try (Trainer t = new Trainer(cfg, TestData.split(TestData.pseudoText(4000, 7), 0.0), o)) {
+            t.run();
+        }
+    }
+
+    /**
+     * The model file of iteration 30 survived a crash, its state file did not: an orphan with the
+     * highest iteration. A resume with --keep 1 must not prune the checkpoint it resumed from, nor
+     * each one it writes, in favour of the orphan.
+     */
+    @Test
+    void anOrphanModelFileIsNeverKeptInsteadOfCompleteCheckpoints(@TempDir Path dir) throws Exception {
+        train(config(dir, 30, 10, 5), false);
+        Files.delete(Checkpoint.statePath(Checkpoint.modelPath(dir, 30)));
+        Path stale = dir.resolve(".ckpt-00000040.safetensors.123456.tmp");
+        Files.writeString(stale, "half a checkpoint");
+
+        train(config(dir, 25, 1, 1), true);
+
+        assertFalse(Files.exists(stale), "unfinished checkpoint writes are cleaned at start");
+        assertEquals(Checkpoint.modelPath(dir, 25), Checkpoint.resolveResume(dir));
+        List<Path> complete = Checkpoint.listComplete(dir);
+        assertEquals(Checkpoint.modelPath(dir, 25), complete.get(complete.size() - 1));
+        assertTrue(complete.size() <= 2, "--keep 1 keeps the newest (and at most the best): " + complete);
+        // and the run goes on from there
+        train(config(dir, 27, 1, 1), true);
+        assertEquals(Checkpoint.modelPath(dir, 27), Checkpoint.resolveResume(dir));
+    }
+}
