@@ -118,6 +118,7 @@ public final class Trainer implements AutoCloseable {
     private volatile boolean stopRequested;
     private volatile long stopAt = Long.MAX_VALUE;
 
+    private RunLock lock; // the run directory's, from run() until close()
     private Backend backend;
     private ModelConfig model;
 
@@ -163,6 +164,12 @@ public final class Trainer implements AutoCloseable {
                     "validation split has " + nVal + " characters, fewer than one window (--batch * --seq + 1 = "
                             + minChars + "); raise --val-frac or lower --batch/--seq");
 
+        Path out = cfg.checkpointing().out();
+        if (opts.resume() != null && !Files.isDirectory(opts.resume()))
+            throw new UserError("--resume expects a run directory, " + opts.resume() + " is not one");
+        // held until close(); taken before the run's checkpoints are read, so no other run writes them meanwhile
+        lock = prepareOutput(out, opts.resume() == null);
+
         Checkpoint.Model resumeModel = null;
         Checkpoint.TrainingState resumeState = null;
         if (opts.resume() != null) {
@@ -192,8 +199,6 @@ public final class Trainer implements AutoCloseable {
         long total = (long) cfg.limits().maxEpochs() * perEpoch;
         if (cfg.limits().maxIters() > 0) total = Math.min(total, cfg.limits().maxIters());
 
-        Path out = cfg.checkpointing().out();
-        prepareOutput(out, resumeState == null);
         int partial = Checkpoint.removePartialWrites(out);
         if (partial > 0)
             opts.log()
@@ -513,17 +518,11 @@ public final class Trainer implements AutoCloseable {
     }
 
     /**
-     * Creates the run directory and checks it is writable. A fresh run refuses a directory that
-     * already holds another run's checkpoints: it would overwrite them and mix the metrics.
+     * Creates the run directory, checks it is writable and locks it for this run (a second run on
+     * it fails with one line naming the holder). A fresh run refuses a directory that already holds
+     * another run's checkpoints: it would overwrite them and mix the metrics.
      */
-    private static void prepareOutput(Path out, boolean fresh) {
-        if (fresh) {
-            List<Path> existing = Checkpoint.list(out);
-            if (!existing.isEmpty())
-                throw new UserError(out + " already holds a run (newest checkpoint "
-                        + existing.get(existing.size() - 1).getFileName() + "); continue it with --resume " + out
-                        + ", or give a new --out directory");
-        }
+    private static RunLock prepareOutput(Path out, boolean fresh) {
         try {
             Files.createDirectories(out);
             Path probe = Files.createTempFile(out, ".write-test", ".tmp");
@@ -532,6 +531,17 @@ public final class Trainer implements AutoCloseable {
             throw new UserError("cannot write to --out " + out + ": "
                     + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : " " + e.getMessage()));
         }
+        RunLock lock = RunLock.acquire(out); // one run per directory, checked before anything else there
+        if (fresh) {
+            List<Path> existing = Checkpoint.list(out);
+            if (!existing.isEmpty()) {
+                lock.close();
+                throw new UserError(out + " already holds a run (newest checkpoint "
+                        + existing.get(existing.size() - 1).getFileName() + "); continue it with --resume " + out
+                        + ", or give a new --out directory");
+            }
+        }
+        return lock;
     }
 
     /** config.json: the run's configuration records, the vocabulary size and where it runs. */
@@ -560,6 +570,11 @@ public final class Trainer implements AutoCloseable {
 
     @Override
     public void close() {
-        if (backend != null) backend.close();
+        try {
+            if (backend != null) backend.close();
+        } finally {
+            if (lock != null) lock.close();
+            lock = null;
+        }
     }
 }

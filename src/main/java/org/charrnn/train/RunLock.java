@@ -1,0 +1,78 @@
+package org.charrnn.train;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import org.charrnn.util.UserError;
+
+/**
+ * An exclusive lock on a run directory for the life of a run, so that a second trainer on the same
+ * --out (a fresh run or a --resume) fails with one line naming the process that holds it instead of
+ * silently overwriting checkpoints and metrics. It is the operating system's lock on
+ * {@code DIR/.lock}, which dies with its process: the lock of a killed run is simply taken over.
+ * The file holds the holder's pid and start time, for the message.
+ */
+final class RunLock implements AutoCloseable {
+    static final String FILE = ".lock";
+
+    private final FileChannel channel;
+    private final FileLock lock;
+
+    private RunLock(FileChannel channel, FileLock lock) {
+        this.channel = channel;
+        this.lock = lock;
+    }
+
+    /** Takes the lock of {@code dir} (which exists) or throws a one-line UserError naming the holder. */
+    static RunLock acquire(Path dir) {
+        Path file = dir.resolve(FILE);
+        FileChannel ch = null;
+        try {
+            ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            FileLock l;
+            try {
+                l = ch.tryLock();
+            } catch (OverlappingFileLockException e) {
+                l = null; // held by this very process (another trainer in the same JVM)
+            }
+            if (l == null) {
+                String holder = Files.readString(file, StandardCharsets.UTF_8).trim();
+                ch.close();
+                throw new UserError("--out " + dir + " is in use by another charrnn run ("
+                        + (holder.isEmpty() ? "holder unknown" : holder)
+                        + "); wait for it to end or give another --out");
+            }
+            byte[] me = ("pid " + ProcessHandle.current().pid() + ", started " + Instant.now())
+                    .getBytes(StandardCharsets.UTF_8);
+            ch.truncate(0);
+            ch.write(ByteBuffer.wrap(me), 0);
+            ch.force(false);
+            return new RunLock(ch, l);
+        } catch (IOException e) {
+            try {
+                if (ch != null) ch.close();
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw new UserError("cannot lock the run directory " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Releases the lock (the file stays: removing it could race with a process about to lock it). */
+    @Override
+    public void close() {
+        try {
+            lock.release();
+            channel.close();
+        } catch (IOException e) {
+            throw new UserError("cannot release the lock of the run directory: " + e.getMessage(), e);
+        }
+    }
+}
