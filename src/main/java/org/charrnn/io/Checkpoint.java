@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.charrnn.backend.OptimizerKind;
 import org.charrnn.data.Vocabulary;
 import org.charrnn.model.CellType;
 import org.charrnn.model.ModelConfig;
@@ -164,7 +165,7 @@ public final class Checkpoint {
     public static void saveModel(
             Path file, ModelConfig cfg, Vocabulary vocab, double[] params, Info info, String trainingConfigJson)
             throws IOException {
-        requireFinite(params, "parameters");
+        requireFloat32(params, "parameters");
         ParamLayout layout = new ParamLayout(cfg);
         List<Safetensors.Tensor> tensors = new ArrayList<>();
         for (ParamLayout.Tensor t : layout.tensors()) {
@@ -258,21 +259,55 @@ public final class Checkpoint {
         Safetensors.Contents c = Safetensors.read(file);
         Map<String, String> meta = c.metadata();
         checkVersion(file, meta);
+        String optimizer = require(file, meta, "optimizer");
+        OptimizerKind kind;
+        try {
+            kind = OptimizerKind.parse(optimizer);
+        } catch (IllegalArgumentException e) {
+            throw corrupt(file, "unknown optimizer '" + optimizer + "'");
+        }
         int slots = (int) parseLong(file, require(file, meta, "optimizer_slots"));
+        if (slots != kind.slots().size())
+            throw corrupt(file, optimizer + " has " + kind.slots().size() + " state arrays, the file says " + slots);
         double[][] opt = new double[slots][];
-        for (int i = 0; i < slots; i++)
+        for (int i = 0; i < slots; i++) {
             opt[i] = c.require("optimizer." + i, file).values();
-        return new TrainingState(
+            String name = kind.slots().get(i);
+            checkFinite(file, opt[i], "optimizer state " + name);
+            // second moments, RMS averages and Adagrad sums are sums of squares: never negative
+            if (name.equals("exp_avg_sq") || name.equals("square_avg") || name.equals("sum"))
+                for (double v : opt[i]) if (v < 0) throw corrupt(file, "optimizer state " + name + " is negative");
+        }
+        TrainingState st = new TrainingState(
                 parseLong(file, require(file, meta, "iteration")),
                 parseLong(file, require(file, meta, "updates")),
                 parseDouble(require(file, meta, "lr_scale")),
                 Boolean.parseBoolean(meta.get("last_step_failed")),
                 c.require("params", file).values(),
-                require(file, meta, "optimizer"),
+                optimizer,
                 opt,
                 (int) parseLong(file, require(file, meta, "batch")),
                 c.require("carried_state", file).values(),
                 parseDouble(meta.get("best_val_loss")));
+        if (st.iteration() < 0) throw corrupt(file, "negative iteration " + st.iteration());
+        if (st.updates() < 0 || st.updates() > st.iteration())
+            throw corrupt(file, "updates " + st.updates() + " outside [0, iteration " + st.iteration() + "]");
+        if (!(st.lrScale() > 0 && st.lrScale() <= 1))
+            throw corrupt(file, "lr_scale " + st.lrScale() + " outside (0, 1]");
+        if (st.batch() < 1) throw corrupt(file, "batch " + st.batch() + " < 1");
+        checkFinite(file, st.params(), "parameters");
+        checkFinite(file, st.carriedState(), "the carried state");
+        for (double[] o : opt)
+            if (o.length != st.params().length) throw corrupt(file, "optimizer state and parameters differ in size");
+        return st;
+    }
+
+    private static UserError corrupt(Path file, String why) {
+        return new UserError(file + ": corrupt checkpoint: " + why);
+    }
+
+    private static void checkFinite(Path file, double[] v, String what) {
+        for (double x : v) if (!Double.isFinite(x)) throw corrupt(file, what + " contain NaN or Inf");
     }
 
     // ====================================================================== helpers
@@ -334,6 +369,20 @@ public final class Checkpoint {
         } catch (NumberFormatException e) {
             return Double.NaN;
         }
+    }
+
+    /** The model file stores float32: every value must stay finite after the cast. */
+    private static void requireFloat32(double[] v, String what) {
+        for (double x : v)
+            if (!Float.isFinite((float) x))
+                throw new IllegalStateException(
+                        "refusing to write a checkpoint: " + what + " contain NaN, Inf or values beyond float32");
+    }
+
+    /** True when every value is finite as float32 (what a model file can hold). */
+    public static boolean fitsFloat32(double[] v) {
+        for (double x : v) if (!Float.isFinite((float) x)) return false;
+        return true;
     }
 
     private static void requireFinite(double[] v, String what) {

@@ -394,7 +394,8 @@ public final class Trainer implements AutoCloseable {
                             lrScale,
                             lastFailed,
                             state,
-                            bestVal);
+                            bestVal,
+                            lastCkpt);
                 }
             }
             bar.finish();
@@ -431,10 +432,21 @@ public final class Trainer implements AutoCloseable {
             double lrScale,
             boolean lastFailed,
             RnnState state,
-            double bestVal)
+            double bestVal,
+            Path lastCkpt)
             throws IOException {
         Path file = Checkpoint.modelPath(out, it);
         double[] params = backend.getParameters();
+        if (!Checkpoint.fitsFloat32(params))
+            throw new UserError(
+                    String.format(
+                            Locale.ROOT,
+                            "training diverged: the parameters at iteration %d exceed the float32 range of a checkpoint"
+                                    + "; last checkpoint: %s; try a lower --lr or --clip",
+                            it,
+                            lastCkpt == null ? "none" : lastCkpt),
+                    1,
+                    null);
         Checkpoint.saveModel(
                 file,
                 model,

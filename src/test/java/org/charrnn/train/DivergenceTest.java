@@ -138,4 +138,36 @@ class DivergenceTest {
             }
         }
     }
+
+    /**
+     * Parameters that are finite in double but beyond float32 (SGD with --lr 1e40 gets there) would
+     * make a checkpoint of Inf that cannot be loaded: the guard stops instead, naming the last good
+     * checkpoint, and every checkpoint on disk loads.
+     */
+    @Test
+    void parametersBeyondFloat32StopWithTheLastGoodCheckpoint(@TempDir Path dir) throws Exception {
+        Trainer.Options o = Trainer.Options.defaults()
+                .withOutput(true, line -> {}, null)
+                .withFactory((m, bo) -> new ForwardingBackend(new ReferenceBackend(m, bo.withThreads(1))) {
+                    private int steps;
+
+                    @Override
+                    public void step(double lr, long t) {
+                        super.step(lr, t);
+                        if (++steps == 7) {
+                            double[] p = getParameters();
+                            p[0] = 1e39; // finite as a double, Inf as float32
+                            setParameters(p);
+                        }
+                    }
+                });
+        try (Trainer t = new Trainer(config(dir), TestData.split(TestData.pseudoText(4000, 1), 0.1), o)) {
+            UserError e = assertThrows(UserError.class, t::run);
+            assertTrue(e.getMessage().contains("float32"), e.getMessage());
+            assertTrue(e.getMessage().contains("ckpt-00000005"), "names the last good checkpoint: " + e.getMessage());
+            assertEquals(1, e.exitCode());
+        }
+        for (Path p : Checkpoint.list(dir)) Checkpoint.loadModel(p);
+        assertEquals(List.of(Checkpoint.modelPath(dir, 5)), Checkpoint.list(dir));
+    }
 }
