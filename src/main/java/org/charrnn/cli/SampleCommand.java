@@ -19,6 +19,15 @@ import picocli.CommandLine.Option;
         showDefaultValues = true,
         description = "Generate text from a checkpoint, streamed to stdout as it is made.")
 public final class SampleCommand implements Callable<Integer> {
+    /** Thrown from the sampling callback to stop at the first failed write of standard output. */
+    private static final class OutputClosed extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        OutputClosed() {
+            super(null, null, false, false);
+        }
+    }
+
     @Option(
             names = "--checkpoint",
             required = true,
@@ -61,16 +70,22 @@ public final class SampleCommand implements Callable<Integer> {
                 model, backendOptions.backend, backendOptions.options(seed), line -> System.err.println(line))) {
             Vocabulary v = lm.vocabulary();
             OutputStream out = new BufferedOutputStream(System.out, 1 << 12);
-            lm.sampler().sample(prime, so, idx -> {
-                try {
-                    out.write(v.bytes(idx));
-                    out.flush();
-                } catch (java.io.IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-            });
-            out.write('\n');
-            out.flush();
+            try {
+                lm.sampler().sample(prime, so, idx -> {
+                    try {
+                        out.write(v.bytes(idx));
+                        out.flush();
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                    // System.out swallows write errors: a reader that went away (| head) shows here
+                    if (System.out.checkError()) throw new OutputClosed();
+                });
+                out.write('\n');
+                out.flush();
+            } catch (OutputClosed e) {
+                return 0; // as Unix tools do when the reader of their output is gone
+            }
         }
         return 0;
     }

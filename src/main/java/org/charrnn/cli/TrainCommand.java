@@ -229,7 +229,7 @@ public final class TrainCommand implements Callable<Integer> {
                 o = o.withOnCheckpoint(f -> ReportPage.write(runDir, runDir.resolve("report.html")));
             }
             try (Trainer trainer = new Trainer(cfg, d, o)) {
-                Runnable stop = Signals.onInterrupt(trainer::requestStop);
+                Signals.Handle signals = Signals.onStopSignals(trainer::requestStop);
                 try {
                     Trainer.Result r = trainer.run();
                     if (r.interrupted()) {
@@ -237,7 +237,7 @@ public final class TrainCommand implements Callable<Integer> {
                                 r.lastCheckpoint() != null
                                         ? "interrupted: checkpoint written to " + r.lastCheckpoint()
                                         : "interrupted before the first iteration: no checkpoint written");
-                        return 130;
+                        return signals.exitCode();
                     }
                     System.err.printf(
                             java.util.Locale.ROOT,
@@ -249,7 +249,7 @@ public final class TrainCommand implements Callable<Integer> {
                                     : String.format(java.util.Locale.ROOT, ", best val loss %.4f", r.bestValLoss()));
                     return 0;
                 } finally {
-                    stop.run();
+                    signals.restore();
                 }
             }
         }

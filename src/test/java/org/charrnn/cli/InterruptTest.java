@@ -12,17 +12,22 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.charrnn.io.Checkpoint;
 import org.charrnn.testutil.TestData;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledOnOs;
 import org.junit.jupiter.api.condition.OS;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
-/** Ctrl-C (SIGINT) finishes the step, writes a loadable checkpoint and exits 130. */
+/**
+ * Ctrl-C (SIGINT) and SIGTERM (timeout, docker stop, job schedulers) finish the step, write a
+ * loadable checkpoint and exit 130 or 143.
+ */
 class InterruptTest {
 
-    @Test
+    @ParameterizedTest(name = "SIG{0} exits {1}")
+    @CsvSource({"INT,130", "TERM,143"})
     @EnabledOnOs({OS.LINUX, OS.MAC})
-    void sigintWritesCheckpointAndExits130(@TempDir Path dir) throws Exception {
+    void stopSignalWritesCheckpointAndExits(String signal, int exitCode, @TempDir Path dir) throws Exception {
         Path data = Files.writeString(dir.resolve("t.txt"), TestData.pseudoText(20000, 5));
         Path out = dir.resolve("run");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
@@ -65,10 +70,12 @@ class InterruptTest {
                 if (line.startsWith("iter 5/")) break;
             }
             assertTrue(seen.toString().contains("iter 5/"), seen.toString());
-            new ProcessBuilder("kill", "-INT", Long.toString(p.pid())).start().waitFor();
+            new ProcessBuilder("kill", "-" + signal, Long.toString(p.pid()))
+                    .start()
+                    .waitFor();
             while ((line = r.readLine()) != null) seen.append(line).append('\n');
             assertTrue(p.waitFor(60, TimeUnit.SECONDS), "process exits");
-            assertEquals(130, p.exitValue(), seen.toString());
+            assertEquals(exitCode, p.exitValue(), seen.toString());
             assertTrue(seen.toString().contains("interrupted: checkpoint written"), seen.toString());
         } finally {
             p.destroyForcibly();
