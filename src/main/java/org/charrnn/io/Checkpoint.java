@@ -202,21 +202,28 @@ public final class Checkpoint {
         if (vocab.size() != cfg.vocabSize())
             throw new UserError(file + ": corrupt checkpoint: vocabulary has " + vocab.size()
                     + " symbols, model expects " + cfg.vocabSize());
-        ParamLayout layout = new ParamLayout(cfg);
-        double[] params = new double[layout.size()];
+        ParamLayout layout;
+        try {
+            layout = new ParamLayout(cfg);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(file + ": corrupt checkpoint: " + e.getMessage());
+        }
+        // every shape is checked against the file's own tensors before anything is allocated for
+        // the model, so metadata that claims a huge model fails here, not with out of memory
+        if (c.tensors().size() != layout.tensors().size())
+            throw new UserError(file + ": checkpoint has " + c.tensors().size() + " tensors, the model config needs "
+                    + layout.tensors().size());
         for (ParamLayout.Tensor t : layout.tensors()) {
-            Safetensors.Tensor st = c.require(t.name(), file);
-            long[] shape = st.shape();
+            long[] shape = c.require(t.name(), file).shape();
             boolean ok = shape.length == t.shape().length;
             for (int i = 0; ok && i < shape.length; i++) ok = shape[i] == t.shape()[i];
             if (!ok)
                 throw new UserError(file + ": tensor " + t.name() + " has shape " + java.util.Arrays.toString(shape)
                         + ", the model config needs " + t.shapeString());
-            System.arraycopy(st.values(), 0, params, t.offset(), t.size());
         }
-        if (c.tensors().size() != layout.tensors().size())
-            throw new UserError(file + ": checkpoint has " + c.tensors().size() + " tensors, the model config needs "
-                    + layout.tensors().size());
+        double[] params = new double[layout.size()];
+        for (ParamLayout.Tensor t : layout.tensors())
+            System.arraycopy(c.require(t.name(), file).values(), 0, params, t.offset(), t.size());
         requireFiniteLoaded(file, params);
         Info info = new Info(
                 parseLong(file, meta.getOrDefault("iteration", "0")),
@@ -324,18 +331,41 @@ public final class Checkpoint {
     }
 
     static ModelConfig parseModelConfig(Path file, String json) {
+        JsonObject o;
         try {
-            JsonObject o = JsonParser.parseString(json).getAsJsonObject();
-            return new ModelConfig(
-                    CellType.parse(o.get("cell").getAsString()),
-                    o.get("vocab_size").getAsInt(),
-                    o.get("embedding").getAsInt(),
-                    o.get("hidden").getAsInt(),
-                    o.get("layers").getAsInt(),
-                    o.get("dropout").getAsDouble());
+            o = JsonParser.parseString(json).getAsJsonObject();
         } catch (RuntimeException e) {
-            throw new UserError(file + ": corrupt checkpoint: bad model config (" + e.getMessage() + ")");
+            throw new UserError(file + ": corrupt checkpoint: the model metadata is not a JSON object");
         }
+        try {
+            return new ModelConfig(
+                    CellType.parse(field(file, o, "cell").getAsString()),
+                    intField(file, o, "vocab_size"),
+                    intField(file, o, "embedding"),
+                    intField(file, o, "hidden"),
+                    intField(file, o, "layers"),
+                    field(file, o, "dropout").getAsDouble());
+        } catch (IllegalArgumentException e) { // includes a bad number and a value ModelConfig rejects
+            throw new UserError(file + ": corrupt checkpoint: bad model metadata (" + e.getMessage() + ")");
+        } catch (UnsupportedOperationException | IllegalStateException e) {
+            throw new UserError(file + ": corrupt checkpoint: bad model metadata (a field of the wrong type)");
+        }
+    }
+
+    /** The primitive field {@code name} of the model metadata, or a one-line corrupt-checkpoint error. */
+    private static com.google.gson.JsonPrimitive field(Path file, JsonObject o, String name) {
+        com.google.gson.JsonElement e = o.get(name);
+        if (e == null || !e.isJsonPrimitive())
+            throw new UserError(file + ": corrupt checkpoint: the model metadata lacks '" + name + "'");
+        return e.getAsJsonPrimitive();
+    }
+
+    private static int intField(Path file, JsonObject o, String name) {
+        com.google.gson.JsonPrimitive p = field(file, o, name);
+        double v = p.isNumber() ? p.getAsDouble() : Double.NaN;
+        if (!(v == Math.rint(v) && Math.abs(v) <= Integer.MAX_VALUE))
+            throw new UserError(file + ": corrupt checkpoint: model metadata '" + name + "' is not an integer: " + p);
+        return (int) v;
     }
 
     private static void checkVersion(Path file, Map<String, String> meta) {

@@ -21,9 +21,9 @@ public final class Sampler {
     }
 
     /**
-     * Feeds {@code prime} (may be empty: generation then starts from a symbol drawn uniformly)
-     * and generates {@code options.length()} symbols, handing every symbol index, the prime's
-     * included, to {@code out} as soon as it exists.
+     * Feeds {@code prime} and generates {@code options.length()} symbols after it, handing every
+     * symbol index, the prime's included, to {@code out} as soon as it exists. With an empty prime
+     * the text starts from a symbol drawn uniformly, which counts as the first of the length.
      */
     public void sample(String prime, SampleOptions options, IntConsumer out) {
         SplittableRandom rng = new SplittableRandom(options.seed());
@@ -32,9 +32,13 @@ public final class Sampler {
         try (RnnState state = backend.newState(1)) {
             double[] logits = null;
             int[] tok = new int[1];
+            int length = options.length();
             if (primeIdx.length == 0) {
+                if (length == 0) return;
+                // no prime: a random symbol starts the text and counts as the first of --length
                 int first = vocab.hasUnknown() ? rng.nextInt(V - 1) : rng.nextInt(V);
                 primeIdx = new int[] {first};
+                length--;
             }
             for (int idx : primeIdx) {
                 out.accept(idx);
@@ -42,11 +46,11 @@ public final class Sampler {
                 logits = backend.stepLogits(state, tok);
             }
             double[] probs = new double[V];
-            for (int i = 0; i < options.length(); i++) {
+            for (int i = 0; i < length; i++) {
                 int next = draw(logits, probs, options, rng);
                 out.accept(next);
                 tok[0] = next;
-                if (i + 1 < options.length()) logits = backend.stepLogits(state, tok);
+                if (i + 1 < length) logits = backend.stepLogits(state, tok);
             }
         }
     }

@@ -186,7 +186,7 @@ class CliTest {
             assertTrue(r.err().contains("model: " + cell + " L2 H16"), r.err());
             CliRun s = run("sample", "--checkpoint", out.toString(), "--length", "20", "--backend", "reference");
             assertEquals(0, s.code(), s.err());
-            assertTrue(s.out().codePointCount(0, s.out().length()) > 20, s.out());
+            assertEquals(21, s.out().codePointCount(0, s.out().length()), s.out()); // 20 symbols + newline
         }
     }
 
