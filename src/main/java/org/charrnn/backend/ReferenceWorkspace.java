@@ -49,6 +49,16 @@ final class ReferenceWorkspace {
     }
 
     void ensure(int T, int B, boolean training) {
+        long n = (long) T * B, widest = Math.max(Math.max(cfg.embedding(), cfg.hidden()), cfg.vocabSize());
+        widest =
+                Math.max(widest, Math.max(cfg.inputGateWidth(), Math.max(cfg.recurrentGateWidth(), cell.savedWidth())));
+        if (n * widest > Integer.MAX_VALUE - 8)
+            throw new org.charrnn.util.UserError(String.format(
+                    java.util.Locale.ROOT,
+                    "window too large for the reference backend: T*B = %,d rows of up to %,d values exceed 2^31;"
+                            + " lower --batch, --seq or the model's widths",
+                    n,
+                    widest));
         this.T = T;
         this.B = B;
         this.N = T * B;

@@ -18,10 +18,9 @@ public final class ParamLayout {
 
     /** One named view: elements [offset, offset + size) of the flat array, row-major with the given shape. */
     public record Tensor(String name, int offset, int[] shape) {
+        /** Number of elements (the layout only holds tensors of fewer than 2^31). */
         public int size() {
-            int n = 1;
-            for (int d : shape) n *= d;
-            return n;
+            return (int) elements(shape);
         }
 
         public String shapeString() {
@@ -59,11 +58,29 @@ public final class ParamLayout {
     }
 
     private static int add(List<Tensor> list, String name, int off, int... shape) {
-        Tensor t = new Tensor(name, off, shape);
-        list.add(t);
-        long end = (long) off + t.size();
-        if (end > Integer.MAX_VALUE) throw new IllegalArgumentException("model too large: more than 2^31 parameters");
+        long n = elements(shape), end = off + n;
+        if (n > Integer.MAX_VALUE || end > Integer.MAX_VALUE)
+            throw new IllegalArgumentException(String.format(
+                    java.util.Locale.ROOT,
+                    "model too large: %s alone would have %,d parameters, the whole model at least %,d;"
+                            + " at most %,d fit (lower --hidden, --embedding or --layers)",
+                    name,
+                    n,
+                    end,
+                    Integer.MAX_VALUE));
+        list.add(new Tensor(name, off, shape));
         return (int) end;
+    }
+
+    /** The product of {@code shape}, in long and saturating at Long.MAX_VALUE instead of overflowing. */
+    private static long elements(int[] shape) {
+        long n = 1;
+        try {
+            for (int d : shape) n = Math.multiplyExact(n, (long) d);
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE;
+        }
+        return n;
     }
 
     public ModelConfig config() {

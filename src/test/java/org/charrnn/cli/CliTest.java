@@ -73,6 +73,12 @@ class CliTest {
         assertOneLineError(run(train("--data", f.toString(), "--model", "transformer")), "transformer");
         assertOneLineError(run(train("--data", f.toString(), "--layers", "two")), "two");
         assertOneLineError(run(train("--data", f.toString(), "--dropout", "1.5")), "--dropout");
+        assertOneLineError(
+                run(train("--data", f.toString(), "--batch", "4", "--seq", "20", "--hidden", "30000")),
+                "model too large");
+        assertOneLineError(
+                run(train("--data", f.toString(), "--batch", "4", "--seq", "20", "--embedding", "2000000000")),
+                "model too large");
         assertOneLineError(run("sample", "--checkpoint", f.toString(), "--temperature", "0"), "--temperature");
         assertOneLineError(run("sample", "--checkpoint", f.toString(), "--temperature", "-1"), "--temperature");
     }
