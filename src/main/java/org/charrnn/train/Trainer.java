@@ -244,6 +244,7 @@ public final class Trainer implements AutoCloseable {
             backend.setParameters(Init.initialize(backend.layout(), cfg.seed()));
         }
         writeConfig(out);
+        if (resumeState != null) truncateMetrics(out.resolve("metrics.jsonl"), resumeState.iteration());
 
         ProgressBar bar = new ProgressBar(System.err, "train", !opts.quiet() && ProgressBar.interactive());
         Path lastCkpt = null;
@@ -554,6 +555,33 @@ public final class Trainer implements AutoCloseable {
             }
         }
         return lock;
+    }
+
+    /**
+     * Drops the metrics rows past {@code iteration} (written after the checkpoint a resume starts
+     * from, by a run that was then killed) and any partial last line, so that every iteration has
+     * one row after the resume. Rewritten atomically.
+     */
+    private static void truncateMetrics(Path file, long iteration) {
+        if (!Files.isRegularFile(file)) return;
+        try {
+            StringBuilder kept = new StringBuilder();
+            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+                long it;
+                try {
+                    it = com.google.gson.JsonParser.parseString(line)
+                            .getAsJsonObject()
+                            .get("iter")
+                            .getAsLong();
+                } catch (RuntimeException e) {
+                    continue; // a line cut off by the kill
+                }
+                if (it <= iteration) kept.append(line).append('\n');
+            }
+            org.charrnn.util.AtomicFile.writeString(file, kept.toString());
+        } catch (IOException e) {
+            throw new UserError("cannot rewrite " + file + ": " + e.getMessage(), e);
+        }
     }
 
     /** config.json: the run's configuration records, the vocabulary size and where it runs. */

@@ -62,4 +62,32 @@ class CrashRecoveryTest {
         train(config(dir, 27, 1, 1), true);
         assertEquals(Checkpoint.modelPath(dir, 27), Checkpoint.resolveResume(dir));
     }
+
+    /**
+     * A run killed after its last checkpoint leaves metrics rows past it (and perhaps half a line):
+     * the resume drops them, so every iteration has exactly one row.
+     */
+    @Test
+    void aResumeDropsTheMetricsRowsPastItsCheckpoint(@TempDir Path dir) throws Exception {
+        train(config(dir, 20, 10, 5), false);
+        Path metrics = dir.resolve("metrics.jsonl");
+        StringBuilder extra = new StringBuilder();
+        for (int it = 21; it <= 23; it++)
+            extra.append("{\"type\":\"iter\",\"iter\":").append(it).append(",\"epoch\":1.0,\"loss\":2.0}\n");
+        extra.append("{\"type\":\"iter\",\"it"); // cut off by kill -9
+        Files.writeString(metrics, extra, java.nio.file.StandardOpenOption.APPEND);
+
+        train(config(dir, 25, 10, 5), true);
+
+        List<Long> iters = new java.util.ArrayList<>();
+        for (String line : Files.readAllLines(metrics)) {
+            com.google.gson.JsonObject o =
+                    com.google.gson.JsonParser.parseString(line).getAsJsonObject();
+            if (o.get("type").getAsString().equals("iter"))
+                iters.add(o.get("iter").getAsLong());
+        }
+        List<Long> want = new java.util.ArrayList<>();
+        for (long it = 1; it <= 25; it++) want.add(it);
+        assertEquals(want, iters);
+    }
 }
