@@ -460,7 +460,19 @@ public final class Corpus implements AutoCloseable {
                     unknownCount));
         sb.append(String.format(
                 Locale.ROOT, ", train %,d / val %,d / test %,d", train.length(), val.length(), test.length()));
+        if (vocab.encoding() == Encoding.UTF8 && startsWithBom(file))
+            sb.append("; a leading UTF-8 byte-order mark skipped");
         return sb.toString();
+    }
+
+    /** Whether {@code f} begins with the UTF-8 byte-order mark EF BB BF (which UTF-8 decoding drops). */
+    static boolean startsWithBom(Path f) {
+        try (java.io.InputStream in = Files.newInputStream(f)) {
+            byte[] b = in.readNBytes(3);
+            return b.length == 3 && (b[0] & 0xFF) == 0xEF && (b[1] & 0xFF) == 0xBB && (b[2] & 0xFF) == 0xBF;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     @Override

@@ -36,7 +36,7 @@ import org.charrnn.util.AtomicFile;
  */
 final class TokenCache {
     static final byte[] MAGIC = "CRNNTOKS".getBytes(StandardCharsets.US_ASCII);
-    static final int VERSION = 1;
+    static final int VERSION = 2; // 2: a leading UTF-8 byte-order mark is not a symbol
     /** Files up to this size are hashed whole (changed by tests). */
     static long fullHashLimit = 64L << 20;
 

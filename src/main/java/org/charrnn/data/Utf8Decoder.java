@@ -89,7 +89,10 @@ final class Utf8Decoder {
                 hi = 0xBF;
                 cp = (cp << 6) | (b & 0x3F);
                 i++;
-                if (--need == 0) out[n++] = cp;
+                if (--need == 0) {
+                    // a byte-order mark at the very start of the input is a marker, not text
+                    if (cp != 0xFEFF || seqStart != 0) out[n++] = cp;
+                }
             }
         }
         position += len;

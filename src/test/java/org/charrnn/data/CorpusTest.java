@@ -426,4 +426,21 @@ class CorpusTest {
             assertEquals("First Citizen:", decode(c, c.tokens().slice(0, 14)));
         }
     }
+
+    /** A leading UTF-8 byte-order mark is a marker, not text: it is skipped, and the summary says so. */
+    @Test
+    void aLeadingByteOrderMarkIsNotASymbol() throws IOException {
+        byte[] text = "abba abba abba\n".repeat(40).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] withBom = new byte[text.length + 3];
+        withBom[0] = (byte) 0xEF;
+        withBom[1] = (byte) 0xBB;
+        withBom[2] = (byte) 0xBF;
+        System.arraycopy(text, 0, withBom, 3, text.length);
+        Path f = Files.write(dir.resolve("bom.txt"), withBom);
+        try (Corpus c = Corpus.open(f, opts(), Progress.NONE)) {
+            assertEquals(4, c.vocabulary().size(), "a, b, space, newline: " + c.vocabulary());
+            assertEquals(text.length, c.tokens().length());
+            assertTrue(c.summary().contains("byte-order mark skipped"), c.summary());
+        }
+    }
 }
