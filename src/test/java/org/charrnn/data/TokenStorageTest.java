@@ -111,28 +111,30 @@ class TokenStorageTest {
         }
     }
 
+    /** Every byte of a large corpus counts: an edit that keeps size and modification time is seen anywhere. */
     @Test
-    void contentHashSamplesLargeFiles() throws IOException {
+    void contentHashCoversEveryByteOfLargeFiles() throws IOException {
         Path f = dir.resolve("h.bin");
-        byte[] b = new byte[3 << 20];
+        byte[] b = new byte[12 << 20];
         new Random(1).nextBytes(b);
         Files.write(f, b);
         assertEquals(64L << 20, TokenCache.fullHashLimit);
         byte[] whole = TokenCache.contentHash(f, b.length);
         long saved = TokenCache.fullHashLimit;
-        TokenCache.fullHashLimit = 1 << 20;
+        TokenCache.fullHashLimit = 1 << 20; // above it: the large-file hash
         try {
-            byte[] sampled = TokenCache.contentHash(f, b.length);
-            assertFalse(java.util.Arrays.equals(whole, sampled), "sampled hash differs from the whole-file hash");
-            assertArrayEquals(sampled, TokenCache.contentHash(f, b.length), "deterministic");
-            for (int at : new int[] {0, (1 << 20) + 5, (3 << 20) - 1}) {
+            byte[] large = TokenCache.contentHash(f, b.length);
+            assertFalse(java.util.Arrays.equals(whole, large), "the two kinds of hash differ");
+            assertArrayEquals(large, TokenCache.contentHash(f, b.length), "deterministic");
+            // 1 MiB + 100,000 lies between the 64 KiB blocks that a sampled hash would read
+            for (int at : new int[] {0, (1 << 20) + 5, (1 << 20) + 100_000, (7 << 20) + 12_345, (12 << 20) - 1}) {
                 b[at] ^= 1;
                 Files.write(f, b);
-                assertFalse(java.util.Arrays.equals(sampled, TokenCache.contentHash(f, b.length)), "change at " + at);
+                assertFalse(java.util.Arrays.equals(large, TokenCache.contentHash(f, b.length)), "change at " + at);
                 b[at] ^= 1;
             }
             Files.write(f, b);
-            assertArrayEquals(sampled, TokenCache.contentHash(f, b.length));
+            assertArrayEquals(large, TokenCache.contentHash(f, b.length));
         } finally {
             TokenCache.fullHashLimit = saved;
         }
