@@ -69,11 +69,12 @@ public final class Safetensors {
     /** Writes tensors and metadata to {@code file} atomically. */
     public static void write(Path file, List<Tensor> tensors, Map<String, String> metadata) throws IOException {
         JsonObject header = new JsonObject();
-        if (metadata != null && !metadata.isEmpty()) {
-            JsonObject meta = new JsonObject();
-            metadata.forEach(meta::addProperty);
-            header.add("__metadata__", meta);
-        }
+        JsonObject meta = new JsonObject();
+        if (metadata != null) metadata.forEach(meta::addProperty);
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        encodeData(tensors, crc::update);
+        meta.addProperty(CHECKSUM_KEY, Long.toHexString(crc.getValue())); // replaces any copied from another file
+        header.add("__metadata__", meta);
         long offset = 0;
         for (Tensor t : tensors) {
             JsonObject o = new JsonObject();
@@ -101,21 +102,33 @@ public final class Safetensors {
             len.flip();
             writeFully(ch, len);
             writeFully(ch, ByteBuffer.wrap(headerBytes));
-            ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
-            for (Tensor t : tensors) {
-                for (double v : t.values()) {
-                    if (buf.remaining() < 8) {
-                        buf.flip();
-                        writeFully(ch, buf);
-                        buf.clear();
-                    }
-                    if (t.dtype() == DType.F32) buf.putFloat((float) v);
-                    else buf.putDouble(v);
-                }
-            }
-            buf.flip();
-            writeFully(ch, buf);
+            encodeData(tensors, buf -> writeFully(ch, buf));
         });
+    }
+
+    /** Metadata key of the CRC-32C (hex) of the data section, written by {@link #write} and checked by {@link #read}. */
+    public static final String CHECKSUM_KEY = "charrnn.data_crc32c";
+
+    private interface DataSink {
+        void accept(ByteBuffer encoded) throws IOException;
+    }
+
+    /** Hands the data section (every tensor's values, little-endian, in order) to {@code sink} in chunks. */
+    private static void encodeData(List<Tensor> tensors, DataSink sink) throws IOException {
+        ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
+        for (Tensor t : tensors) {
+            for (double v : t.values()) {
+                if (buf.remaining() < 8) {
+                    buf.flip();
+                    sink.accept(buf);
+                    buf.clear();
+                }
+                if (t.dtype() == DType.F32) buf.putFloat((float) v);
+                else buf.putDouble(v);
+            }
+        }
+        buf.flip();
+        sink.accept(buf);
     }
 
     private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
@@ -193,6 +206,22 @@ public final class Safetensors {
                 expect = r[1];
             }
             if (expect != dataLen) throw corrupt(file, "file has " + (dataLen - expect) + " bytes beyond its tensors");
+            String sum = metadata.get(CHECKSUM_KEY);
+            if (sum != null) {
+                java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+                ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
+                for (long pos = dataStart; pos < ch.size(); ) {
+                    buf.clear();
+                    int r = ch.read(buf, pos);
+                    if (r < 0) break;
+                    pos += r;
+                    buf.flip();
+                    crc.update(buf);
+                }
+                if (!sum.equalsIgnoreCase(Long.toHexString(crc.getValue())))
+                    throw corrupt(
+                            file, "its tensor data do not match their checksum (the file was changed or damaged)");
+            }
             return new Contents(tensors, metadata);
         } catch (IOException e) {
             throw new UserError(file + ": cannot read checkpoint: " + e.getMessage(), e);

@@ -68,4 +68,19 @@ class CorruptModelTest {
                     e.getMessage());
         }
     }
+
+    /** A flipped bit in the tensor data is caught by the checksum the writer stores in the metadata. */
+    @Test
+    void aFlippedBitInTheDataIsCaught(@TempDir Path dir) throws Exception {
+        Path file = withModelMetadata(dir, m -> m);
+        byte[] all = java.nio.file.Files.readAllBytes(file);
+        Checkpoint.loadModel(file); // intact: loads
+        for (int at : new int[] {all.length - 1, all.length - 17, all.length / 2 + 40}) {
+            byte[] flipped = all.clone();
+            flipped[at] ^= 0x10;
+            java.nio.file.Files.write(file, flipped);
+            UserError e = assertThrows(UserError.class, () -> Checkpoint.loadModel(file));
+            assertTrue(e.getMessage().contains("checksum") || e.getMessage().contains("corrupt"), e.getMessage());
+        }
+    }
 }
