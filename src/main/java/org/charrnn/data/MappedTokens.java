@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import org.charrnn.util.UserError;
 
 /**
  * Encoded symbols memory-mapped from a cache file: little-endian, one or two bytes each. Files
@@ -20,12 +22,14 @@ final class MappedTokens implements TokenSequence {
     private final long length;
     private final int width;
     private final ByteBuffer[] maps;
+    private final Path source; // the mapped file, for the message when it changes under us
 
-    MappedTokens(FileChannel ch, long dataOffset, long length, int width) throws IOException {
-        this(ch, dataOffset, length, width, DEFAULT_SHIFT);
+    MappedTokens(FileChannel ch, long dataOffset, long length, int width, Path source) throws IOException {
+        this(ch, dataOffset, length, width, DEFAULT_SHIFT, source);
     }
 
-    MappedTokens(FileChannel ch, long dataOffset, long length, int width, int shift) throws IOException {
+    MappedTokens(FileChannel ch, long dataOffset, long length, int width, int shift, Path source) throws IOException {
+        this.source = source;
         if (shift < 1 || shift > 30) throw new IllegalArgumentException("shift " + shift);
         this.shift = shift;
         this.mask = (1L << shift) - 1;
@@ -47,8 +51,27 @@ final class MappedTokens implements TokenSequence {
         return length;
     }
 
+    /**
+     * The JVM reports an access to a mapping whose file was truncated (SIGBUS) as an InternalError:
+     * made a one-line error naming the file.
+     */
+    private UserError truncated(InternalError e) {
+        return new UserError(
+                source + " (an encoded corpus in the cache) was truncated or replaced while in use;"
+                        + " run again to rebuild it",
+                e);
+    }
+
     @Override
     public int get(long i) {
+        try {
+            return read(i);
+        } catch (InternalError e) {
+            throw truncated(e);
+        }
+    }
+
+    private int read(long i) {
         if (i < 0 || i >= length) throw new IndexOutOfBoundsException("index " + i + " of " + length);
         long b = i * width;
         ByteBuffer m = maps[(int) (b >>> shift)];
@@ -58,6 +81,14 @@ final class MappedTokens implements TokenSequence {
 
     @Override
     public void copyTo(long from, int[] dst, int off, int n) {
+        try {
+            copy(from, dst, off, n);
+        } catch (InternalError e) {
+            throw truncated(e);
+        }
+    }
+
+    private void copy(long from, int[] dst, int off, int n) {
         if (from < 0 || n < 0 || from + n > length)
             throw new IndexOutOfBoundsException("copy [" + from + "," + (from + n) + ") of " + length);
         while (n > 0) {

@@ -124,7 +124,7 @@ final class TokenCache {
                     || count <= 0
                     || total != hlen + count * width) return null;
             Header h = new Header(k, size, time, hash, width, count, unk, unkDistinct, vocab);
-            return new Loaded(h, new MappedTokens(ch, hlen, count, width));
+            return new Loaded(h, new MappedTokens(ch, hlen, count, width, cacheFile));
         } catch (IOException | RuntimeException e) {
             return null;
         }
@@ -216,7 +216,7 @@ final class TokenCache {
                 if (scratch) Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING); // never kept: no fsync
                 else AtomicFile.commit(tmp, target);
                 try (FileChannel r = FileChannel.open(target, StandardOpenOption.READ)) {
-                    return new MappedTokens(r, headerLength, header.count(), header.width());
+                    return new MappedTokens(r, headerLength, header.count(), header.width(), target);
                 } finally {
                     if (scratch) deleteScratch(target);
                 }

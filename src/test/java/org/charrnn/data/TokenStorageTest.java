@@ -70,8 +70,8 @@ class TokenStorageTest {
             check(want, w.finish());
             int hlen = h.encode().length;
             try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(f)) {
-                check(want, new MappedTokens(ch, hlen, want.length, width, 4));
-                check(want, new MappedTokens(ch, hlen, want.length, width, 5));
+                check(want, new MappedTokens(ch, hlen, want.length, width, 4, f));
+                check(want, new MappedTokens(ch, hlen, want.length, width, 5, f));
             }
             TokenCache.Loaded l = TokenCache.tryLoad(f, "k", 1, 2, new byte[32]);
             assertNotNull(l);
@@ -138,5 +138,30 @@ class TokenStorageTest {
         } finally {
             TokenCache.fullHashLimit = saved;
         }
+    }
+
+    /** A cache file truncated under a running reader is a one-line error naming it, not an InternalError. */
+    @Test
+    void aCacheTruncatedWhileMappedIsAOneLineError() throws IOException {
+        int[] want = random(1 << 16, 256, 3);
+        Path f = dir.resolve("trunc.tokens");
+        TokenCache.Header h = new TokenCache.Header("k", 1, 2, new byte[32], 1, want.length, 0, 0, "{}");
+        TokenCache.Writer w = new TokenCache.Writer(f, h);
+        w.put(want, want.length);
+        w.finish();
+        TokenCache.Loaded l = TokenCache.tryLoad(f, "k", 1, 2, new byte[32]);
+        assertNotNull(l);
+        TokenSequence t = l.tokens();
+        assertEquals(want[want.length - 1], t.get(want.length - 1));
+        try (java.nio.channels.FileChannel ch =
+                java.nio.channels.FileChannel.open(f, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.truncate(h.encode().length + 100); // someone cut the file while it is mapped
+        }
+        org.charrnn.util.UserError e =
+                org.junit.jupiter.api.Assertions.assertThrows(org.charrnn.util.UserError.class, () -> {
+                    int[] all = new int[want.length];
+                    t.copyTo(0, all, 0, all.length);
+                });
+        assertTrue(e.getMessage().contains(f.toString()) && e.getMessage().contains("truncated"), e.getMessage());
     }
 }
