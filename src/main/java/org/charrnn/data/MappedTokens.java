@@ -5,7 +5,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import org.charrnn.util.UserError;
 
 /**
  * Encoded symbols memory-mapped from a cache file: little-endian, one or two bytes each. Files
@@ -55,8 +54,8 @@ final class MappedTokens implements TokenSequence {
      * The JVM reports an access to a mapping whose file was truncated (SIGBUS) as an InternalError:
      * made a one-line error naming the file.
      */
-    private UserError truncated(InternalError e) {
-        return new UserError(
+    private CorpusReadError truncated(InternalError e) {
+        return new CorpusReadError(
                 source + " (an encoded corpus in the cache) was truncated or replaced while in use;"
                         + " run again to rebuild it",
                 e);

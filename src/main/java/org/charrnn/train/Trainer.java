@@ -274,7 +274,28 @@ public final class Trainer implements AutoCloseable {
                 for (int b = 0; b < B; b++) starts[b] = b * S + k * T;
                 prevState.copyFrom(state);
                 Window w = new Window(trainBuf, starts, T, it);
-                backend.forward(state, w, true);
+                try {
+                    backend.forward(state, w, true);
+                } catch (org.charrnn.data.CorpusReadError e) {
+                    // the window's tokens were not read: parameters, optimizer and state are those of
+                    // iteration it, so they can still be saved before stopping
+                    bar.finish();
+                    metrics.flush();
+                    if (it > 0 && (lastCkpt == null || !lastCkpt.equals(Checkpoint.modelPath(out, it))))
+                        lastCkpt = checkpoint(
+                                out,
+                                it,
+                                it / (double) perEpoch,
+                                Double.NaN,
+                                updates,
+                                lrScale,
+                                lastFailed,
+                                state,
+                                bestVal,
+                                lastCkpt);
+                    throw new UserError(
+                            e.getMessage() + "; last checkpoint: " + (lastCkpt == null ? "none" : lastCkpt), e);
+                }
                 backend.backward();
                 backend.clip(cfg.clip().mode(), cfg.clip().max());
                 double lr = cfg.schedule().lr(it, perEpoch, total) * lrScale;

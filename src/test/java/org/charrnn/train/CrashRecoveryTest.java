@@ -90,4 +90,40 @@ class CrashRecoveryTest {
         for (long it = 1; it <= 25; it++) want.add(it);
         assertEquals(want, iters);
     }
+
+    /**
+     * The cached corpus failing under a running reference trainer (its file truncated) stops the
+     * run with one line naming the problem, after a checkpoint of the last completed iteration.
+     */
+    @Test
+    void aCorpusThatFailsMidRunStopsWithACheckpoint(@TempDir Path dir) throws Exception {
+        Trainer.Data d = TestData.split(TestData.pseudoText(4000, 7), 0.0);
+        org.charrnn.data.TokenSequence train = d.train();
+        long[] reads = {0};
+        org.charrnn.data.TokenSequence failing = new org.charrnn.data.TokenSequence() {
+            @Override
+            public long length() {
+                return train.length();
+            }
+
+            @Override
+            public int get(long i) {
+                if (++reads[0] > 40 * 7 + 5) // B 2 x T 10 inputs and targets a step: fails in step 8
+                throw new org.charrnn.data.CorpusReadError("/cache/x.tokens was truncated", null);
+                return train.get(i);
+            }
+        };
+        Trainer.Options o = Trainer.Options.defaults()
+                .withBackend("reference", BackendOptions.defaults().withThreads(1))
+                .withOutput(true, line -> {}, null);
+        TrainConfig cfg = config(dir, 100, 1000, 5);
+        try (Trainer t = new Trainer(cfg, new Trainer.Data(d.vocabulary(), failing, d.val(), d.description()), o)) {
+            org.charrnn.util.UserError e =
+                    org.junit.jupiter.api.Assertions.assertThrows(org.charrnn.util.UserError.class, t::run);
+            assertTrue(e.getMessage().contains("x.tokens was truncated"), e.getMessage());
+            assertTrue(e.getMessage().contains("ckpt-00000007"), e.getMessage());
+        }
+        assertEquals(Checkpoint.modelPath(dir, 7), Checkpoint.resolveResume(dir));
+        Checkpoint.loadModel(Checkpoint.modelPath(dir, 7));
+    }
 }
