@@ -393,11 +393,11 @@ public final class Trainer implements AutoCloseable {
                             total,
                             String.format(
                                     Locale.ROOT,
-                                    "iter %d epoch %.2f loss %.4f%s %,.0f chars/s",
+                                    "iter %d  epoch %.2f  loss %.4f%s  %,.0f chars/s",
                                     it,
                                     epoch,
                                     loss,
-                                    Double.isNaN(valLoss) ? "" : String.format(Locale.ROOT, " val %.4f", valLoss),
+                                    Double.isNaN(valLoss) ? "" : String.format(Locale.ROOT, "  val %.4f", valLoss),
                                     cps));
                 }
                 if (it % cfg.reporting().printEvery() == 0) {
