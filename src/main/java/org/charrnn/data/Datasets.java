@@ -119,7 +119,7 @@ public final class Datasets {
         Path tmp = null;
         try {
             Files.createDirectories(target.getParent());
-            tmp = Files.createTempFile(target.getParent(), "." + n.fileName() + ".", ".part");
+            tmp = AtomicFile.createTemp(target.getParent(), "." + n.fileName() + ".", ".part");
         } catch (IOException e) {
             throw new UserError(
                     "cannot write to the cache directory " + target.getParent() + " (" + e.getMessage()

@@ -112,7 +112,7 @@ public final class LinuxCorpus {
         Path tmp;
         try {
             Files.createDirectories(outAbs.getParent());
-            tmp = Files.createTempFile(outAbs.getParent(), "." + outAbs.getFileName() + ".", ".tmp");
+            tmp = AtomicFile.createTemp(outAbs.getParent(), "." + outAbs.getFileName() + ".", ".tmp");
         } catch (IOException e) {
             throw new UserError("cannot write --out " + out + ": " + e.getMessage(), e);
         }

@@ -173,7 +173,7 @@ final class TokenCache {
             this.target = target;
             this.header = header;
             Files.createDirectories(target.getParent());
-            this.tmp = Files.createTempFile(target.getParent(), target.getFileName() + ".", ".tmp");
+            this.tmp = AtomicFile.createTemp(target.getParent(), target.getFileName() + ".", ".tmp");
             FileChannel c = null;
             try {
                 c = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.READ);

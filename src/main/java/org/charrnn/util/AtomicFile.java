@@ -26,7 +26,7 @@ public final class AtomicFile {
     public static void write(Path target, Body body) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
         Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
+        Path tmp = createTemp(dir, "." + target.getFileName() + ".", ".tmp");
         try {
             try (FileChannel ch =
                     FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
@@ -35,6 +35,25 @@ public final class AtomicFile {
             commit(tmp, target);
         } finally {
             Files.deleteIfExists(tmp);
+        }
+    }
+
+    /**
+     * A new empty file {@code dir/prefix<random>suffix} with the permissions of any file the user
+     * creates (the umask's), unlike Files.createTempFile, whose files are owner-only: what is
+     * renamed into place keeps them.
+     */
+    public static Path createTemp(Path dir, String prefix, String suffix) throws IOException {
+        for (int attempt = 0; ; attempt++) {
+            Path p = dir.resolve(prefix
+                    + Long.toUnsignedString(
+                            java.util.concurrent.ThreadLocalRandom.current().nextLong(), 36)
+                    + suffix);
+            try {
+                return Files.createFile(p);
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                if (attempt > 100) throw e;
+            }
         }
     }
 
