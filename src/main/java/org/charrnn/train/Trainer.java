@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.BiFunction;
@@ -168,7 +167,7 @@ public final class Trainer implements AutoCloseable {
         if (opts.resume() != null && !Files.isDirectory(opts.resume()))
             throw new UserError("--resume expects a run directory, " + opts.resume() + " is not one");
         // held until close(); taken before the run's checkpoints are read, so no other run writes them meanwhile
-        lock = prepareOutput(out, opts.resume() == null);
+        lock = RunDirectory.prepare(out, opts.resume() == null);
 
         Checkpoint.Model resumeModel = null;
         Checkpoint.TrainingState resumeState = null;
@@ -244,7 +243,7 @@ public final class Trainer implements AutoCloseable {
             backend.setParameters(Init.initialize(backend.layout(), cfg.seed()));
         }
         writeConfig(out);
-        if (resumeState != null) truncateMetrics(out.resolve("metrics.jsonl"), resumeState.iteration());
+        if (resumeState != null) RunDirectory.truncateMetrics(out.resolve("metrics.jsonl"), resumeState.iteration());
 
         ProgressBar bar = new ProgressBar(System.err, "train", !opts.quiet() && ProgressBar.interactive());
         Path lastCkpt = null;
@@ -512,7 +511,7 @@ public final class Trainer implements AutoCloseable {
                         Double.isNaN(valLoss) ? "" : String.format(Locale.ROOT, ", val loss %.4f", valLoss)));
         if (opts.samples() != null && !sample.isEmpty())
             opts.samples().accept("--- sample at iteration " + it + " ---\n" + sample + "\n---");
-        prune(out);
+        RunDirectory.prune(out, cfg.checkpointing().keep());
         if (opts.onCheckpoint() != null) {
             try {
                 opts.onCheckpoint().accept(file);
@@ -522,87 +521,6 @@ public final class Trainer implements AutoCloseable {
             }
         }
         return file;
-    }
-
-    /**
-     * Keeps the newest --keep complete checkpoints plus the best complete one by val loss; deletes
-     * the other complete ones (model, state and sample). Only complete checkpoints count: a model
-     * file without its state file (a crash between the two writes) neither displaces a complete one
-     * nor is deleted here. Deletion goes oldest first, and the newest complete one is always kept.
-     */
-    private void prune(Path out) throws IOException {
-        List<Path> all = Checkpoint.listComplete(out);
-        if (all.size() <= cfg.checkpointing().keep()) return;
-        Path best = null;
-        double bestLoss = Double.POSITIVE_INFINITY;
-        for (Path p : all) {
-            String v = org.charrnn.io.Safetensors.readMetadata(p).get("val_loss");
-            if (v != null && !v.isEmpty() && Double.parseDouble(v) < bestLoss) {
-                bestLoss = Double.parseDouble(v);
-                best = p;
-            }
-        }
-        for (int i = 0; i < all.size() - cfg.checkpointing().keep(); i++) {
-            Path p = all.get(i);
-            if (p.equals(best)) continue;
-            Files.deleteIfExists(Checkpoint.statePath(p));
-            Files.deleteIfExists(Checkpoint.samplePath(p));
-            Files.deleteIfExists(p);
-        }
-    }
-
-    /**
-     * Creates the run directory, checks it is writable and locks it for this run (a second run on
-     * it fails with one line naming the holder). A fresh run refuses a directory that already holds
-     * another run's checkpoints: it would overwrite them and mix the metrics.
-     */
-    private static RunLock prepareOutput(Path out, boolean fresh) {
-        try {
-            Files.createDirectories(out);
-            Path probe = Files.createTempFile(out, ".write-test", ".tmp");
-            Files.delete(probe);
-        } catch (IOException | SecurityException e) {
-            throw new UserError("cannot write to --out " + out + ": "
-                    + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : " " + e.getMessage()));
-        }
-        RunLock lock = RunLock.acquire(out); // one run per directory, checked before anything else there
-        if (fresh) {
-            List<Path> existing = Checkpoint.list(out);
-            if (!existing.isEmpty()) {
-                lock.close();
-                throw new UserError(out + " already holds a run (newest checkpoint "
-                        + existing.get(existing.size() - 1).getFileName() + "); continue it with --resume " + out
-                        + ", or give a new --out directory");
-            }
-        }
-        return lock;
-    }
-
-    /**
-     * Drops the metrics rows past {@code iteration} (written after the checkpoint a resume starts
-     * from, by a run that was then killed) and any partial last line, so that every iteration has
-     * one row after the resume. Rewritten atomically.
-     */
-    private static void truncateMetrics(Path file, long iteration) {
-        if (!Files.isRegularFile(file)) return;
-        try {
-            StringBuilder kept = new StringBuilder();
-            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
-                long it;
-                try {
-                    it = com.google.gson.JsonParser.parseString(line)
-                            .getAsJsonObject()
-                            .get("iter")
-                            .getAsLong();
-                } catch (RuntimeException e) {
-                    continue; // a line cut off by the kill
-                }
-                if (it <= iteration) kept.append(line).append('\n');
-            }
-            org.charrnn.util.AtomicFile.writeString(file, kept.toString());
-        } catch (IOException e) {
-            throw new UserError("cannot rewrite " + file + ": " + e.getMessage(), e);
-        }
     }
 
     /** config.json: the run's configuration records, the vocabulary size and where it runs. */
