@@ -220,6 +220,7 @@ abstract sealed class DeviceCell {
         @Override
         void backward(DeviceOps ops, LayerWeights p, BackwardStep s) {
             int B = s.B(), H = s.H(), Gh = s.Gh();
+            // MUT3 has no direct input gradient: its kernels never write dx but take a valid pointer
             Ref drh = s.scratch(), dth = s.scratch().plus((long) B * H), dx = s.dx() != null ? s.dx() : s.dhNext();
             ops.cells()
                     .mutCandidateBackward(
