@@ -75,6 +75,17 @@ public final class LanguageModel implements AutoCloseable {
             BackendOptions options,
             Backends.Workload workload,
             Consumer<String> log) {
+        log.accept(String.format(
+                java.util.Locale.ROOT,
+                "checkpoint: %s (iteration %d%s)",
+                m.file(),
+                m.info().iteration(),
+                Double.isNaN(m.info().valLoss())
+                        ? ""
+                        : String.format(
+                                java.util.Locale.ROOT,
+                                ", val loss %.4f",
+                                m.info().valLoss())));
         Backend b = Backends.create(backendKind, m.config(), options, workload, log);
         try {
             b.setParameters(m.params());

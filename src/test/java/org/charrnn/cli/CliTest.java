@@ -234,6 +234,7 @@ class CliTest {
                 "--backend",
                 "reference");
         assertEquals(0, s.code(), s.err());
+        assertTrue(s.err().contains("checkpoint: " + dir.resolve("run").resolve("ckpt-")), s.err()); // says which
         assertTrue(s.out().startsWith("the "), s.out());
         assertEquals(55, s.out().length(), s.out()); // prime + 50 + newline
 
