@@ -131,79 +131,28 @@ public final class ReferenceBackend implements Backend {
     @Override
     public RnnState newState(int batch) {
         if (batch < 1) throw new IllegalArgumentException("batch must be >= 1");
-        return new State(batch, cfg.stateSizePerRow() * batch);
+        return new ReferenceState(batch, cfg.stateSizePerRow() * batch);
     }
 
     @Override
     public TokenBuffer upload(TokenSequence tokens) {
-        return new Tokens(tokens);
+        return new ReferenceState.Tokens(tokens);
     }
 
     /** Host state [L][S][B][H]. */
-    private static final class State implements RnnState {
-        final int batch;
-        final double[] v;
-
-        State(int batch, int size) {
-            this.batch = batch;
-            this.v = new double[size];
-        }
-
-        @Override
-        public int batch() {
-            return batch;
-        }
-
-        @Override
-        public void reset() {
-            Arrays.fill(v, 0.0);
-        }
-
-        @Override
-        public double[] read() {
-            return v.clone();
-        }
-
-        @Override
-        public void write(double[] values) {
-            if (values.length != v.length)
-                throw new IllegalArgumentException("state has " + v.length + " elements, got " + values.length);
-            System.arraycopy(values, 0, v, 0, v.length);
-        }
-
-        @Override
-        public void copyFrom(RnnState other) {
-            State o = (State) other;
-            if (o.v.length != v.length) throw new IllegalArgumentException("state shapes differ");
-            System.arraycopy(o.v, 0, v, 0, v.length);
-        }
-
-        @Override
-        public void close() {}
-    }
-
-    private record Tokens(TokenSequence seq) implements TokenBuffer {
-        @Override
-        public long length() {
-            return seq.length();
-        }
-
-        @Override
-        public void close() {}
-    }
 
     // ====================================================================== forward
 
     @Override
     public void forward(RnnState state, Window window, boolean training) {
-        State st = (State) state;
+        ReferenceState st = (ReferenceState) state;
         if (st.batch != window.batch())
             throw new IllegalArgumentException("state has batch " + st.batch + ", window " + window.batch());
         ReferenceWorkspace w = training ? train : infer;
         int T = window.seqLen(), B = window.batch();
         w.ensure(T, B, training);
         w.iteration = (int) window.iteration();
-        TokenSequence seq = ((Tokens) window.tokens()).seq();
+        TokenSequence seq = ((ReferenceState.Tokens) window.tokens()).seq();
         // x[t,b] = tokens[start_b + t], y[t,b] = tokens[start_b + t + 1]
         for (int b = 0; b < B; b++) {
             long s = window.starts()[b];
@@ -458,7 +407,7 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public double[] stepLogits(RnnState state, int[] tokens) {
-        State st = (State) state;
+        ReferenceState st = (ReferenceState) state;
         if (tokens.length != st.batch) throw new IllegalArgumentException("expected " + st.batch + " tokens");
         ReferenceWorkspace w = infer;
         w.ensure(1, st.batch, false);
