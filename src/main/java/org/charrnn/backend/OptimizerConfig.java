@@ -1,5 +1,7 @@
 package org.charrnn.backend;
 
+import static org.charrnn.util.ConfigError.require;
+
 /**
  * Optimizer hyper-parameters (the learning rate is passed per step, as schedules change it).
  *
@@ -15,14 +17,13 @@ public record OptimizerConfig(
         OptimizerKind kind, double beta1, double beta2, double eps, double decay, double momentum, double weightDecay) {
 
     public OptimizerConfig {
-        if (kind == null) throw new IllegalArgumentException("optimizer kind is required");
-        if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1))
-            throw new IllegalArgumentException("Adam betas must be in [0, 1)");
-        if (!(eps > 0)) throw new IllegalArgumentException("eps must be > 0");
-        if (!(decay >= 0 && decay < 1)) throw new IllegalArgumentException("--decay must be in [0, 1), got " + decay);
-        if (!(momentum >= 0 && momentum < 1))
-            throw new IllegalArgumentException("--momentum must be in [0, 1), got " + momentum);
-        if (!(weightDecay >= 0)) throw new IllegalArgumentException("--weight-decay must be >= 0, got " + weightDecay);
+        require(kind != null, "{OptimizerConfig.kind} is required");
+        require(beta1 >= 0 && beta1 < 1, "{OptimizerConfig.beta1} must be in [0, 1), got " + beta1);
+        require(beta2 >= 0 && beta2 < 1, "{OptimizerConfig.beta2} must be in [0, 1), got " + beta2);
+        require(eps > 0, "{OptimizerConfig.eps} must be > 0, got " + eps);
+        require(decay >= 0 && decay < 1, "{OptimizerConfig.decay} must be in [0, 1), got " + decay);
+        require(momentum >= 0 && momentum < 1, "{OptimizerConfig.momentum} must be in [0, 1), got " + momentum);
+        require(weightDecay >= 0, "{OptimizerConfig.weightDecay} must be >= 0, got " + weightDecay);
     }
 
     /** Defaults for {@code kind}. */

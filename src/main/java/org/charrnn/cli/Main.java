@@ -1,6 +1,7 @@
 package org.charrnn.cli;
 
 import java.io.PrintWriter;
+import org.charrnn.util.ConfigError;
 import org.charrnn.util.UserError;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -92,7 +93,8 @@ public final class Main implements Runnable {
                 return u.exitCode();
             }
             if (t instanceof IllegalArgumentException) {
-                err.println("charrnn: " + t.getMessage());
+                err.println(
+                        "charrnn: " + (t instanceof ConfigError c ? c.render(OptionNames.BY_SETTING) : t.getMessage()));
                 if (debug) t.printStackTrace(err);
                 err.flush();
                 return 2;

@@ -1,22 +1,35 @@
 package org.charrnn.cli;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.charrnn.backend.ClipMode;
 import org.charrnn.backend.OptimizerConfig;
 import org.charrnn.backend.OptimizerKind;
 import org.charrnn.data.Corpus;
+import org.charrnn.data.CorpusOptions;
 import org.charrnn.data.Datasets;
+import org.charrnn.data.Vocabulary;
+import org.charrnn.io.Checkpoint;
 import org.charrnn.model.CellType;
 import org.charrnn.model.ModelSpec;
 import org.charrnn.train.LrSchedule;
+import org.charrnn.train.RunConfig;
 import org.charrnn.train.TrainConfig;
 import org.charrnn.train.Trainer;
+import org.charrnn.util.Durations;
 import org.charrnn.util.ProgressBar;
+import org.charrnn.util.UserError;
 import org.charrnn.viz.ReportPage;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code charrnn train}: truncated-BPTT training with checkpoints, validation and samples. */
 @Command(
@@ -117,12 +130,25 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Option(
             names = "--max-epochs",
-            defaultValue = "50",
-            description = "Epochs in the whole run (a resume counts the earlier ones).")
+            defaultValue = "3",
+            description = "Epochs in the whole run (a resume counts the earlier ones); 3 take minutes, "
+                    + "a real run wants 20 to 50.")
     int maxEpochs;
 
     @Option(names = "--max-iters", defaultValue = "0", description = "Iterations in the whole run (0 = no limit).")
     long maxIters;
+
+    @Option(
+            names = "--max-time",
+            defaultValue = "0",
+            description = "Stop with a checkpoint after training this long, e.g. 45m, 2h, 1h30m (0 = no limit).")
+    String maxTime;
+
+    @Option(
+            names = "--early-stop",
+            defaultValue = "0",
+            description = "Stop after N validations in a row without a better val loss (0 = never).")
+    int earlyStop;
 
     @Option(
             names = "--val-every",
@@ -143,6 +169,12 @@ public final class TrainCommand implements Callable<Integer> {
     int checkpointEvery;
 
     @Option(
+            names = "--checkpoint-minutes",
+            defaultValue = "10",
+            description = "Also write a checkpoint when M minutes passed since the last one (0 = by iterations only).")
+    double checkpointMinutes;
+
+    @Option(
             names = "--keep",
             defaultValue = "5",
             description = "Keep the K newest checkpoints plus the best by val loss.")
@@ -150,14 +182,20 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Option(
             names = "--out",
-            defaultValue = "checkpoints",
-            description = "Run directory for checkpoints, metrics.jsonl and samples.")
+            description = "Run directory for checkpoints, metrics.jsonl and samples (default: runs/DATE-TIME).")
     Path out;
 
     @Option(
             names = "--resume",
-            description = "Continue the run in this directory exactly where its newest checkpoint left off.")
+            description = "Continue the run in this directory exactly where its newest checkpoint left off, with its "
+                    + "settings; options given again override the safe ones.")
     Path resume;
+
+    @Option(
+            names = "--init-from",
+            description = "Start a new run from this checkpoint's weights (a file or a run directory), with a fresh "
+                    + "optimizer and counters; the data must use its characters.")
+    Path initFrom;
 
     @Option(
             names = "--seed",
@@ -191,14 +229,23 @@ public final class TrainCommand implements Callable<Integer> {
             description = "Refresh report.html in the run directory at every checkpoint (see charrnn report).")
     boolean report;
 
-    @Override
-    public Integer call() {
+    @Spec
+    CommandSpec spec;
+
+    /** The settings as the options give them (defaults where an option is not typed). */
+    private TrainConfig fromOptions(Path runDir) {
         OptimizerKind kind = OptimizerKind.parse(optimizer);
         OptimizerConfig opt = OptimizerConfig.defaults(kind)
                 .withWeightDecay(weightDecay)
                 .withMomentum(momentum)
                 .withDecay(decay);
-        TrainConfig cfg = new TrainConfig(
+        Duration limit;
+        try {
+            limit = Durations.parse(maxTime);
+        } catch (IllegalArgumentException e) {
+            throw new UserError("--max-time: " + e.getMessage());
+        }
+        return new TrainConfig(
                 new ModelSpec(CellType.parse(model), layers, hidden, embedding, dropout),
                 new TrainConfig.Data(data, dataOptions.encoding(), dataOptions.maxVocab, valFrac, testFrac),
                 new TrainConfig.Batching(batch, seq),
@@ -206,32 +253,80 @@ public final class TrainCommand implements Callable<Integer> {
                 new TrainConfig.Schedule(
                         lr != null ? lr : kind.defaultLr(), LrSchedule.parse(schedule), lrDecay, lrDecayEvery),
                 new TrainConfig.Clipping(clip, ClipMode.parse(clipMode)),
-                new TrainConfig.Limits(maxEpochs, maxIters),
+                new TrainConfig.Limits(maxEpochs, maxIters, limit, earlyStop),
                 new TrainConfig.Validation(valEvery, valMaxWindows),
-                new TrainConfig.Checkpointing(resume != null ? resume : out, checkpointEvery, keep),
+                new TrainConfig.Checkpointing(runDir, checkpointEvery, keep, checkpointMinutes),
                 new TrainConfig.Reporting(printEvery, sampleLength, sampleTemperature),
                 seed);
+    }
+
+    private boolean typed(String option) {
+        return spec.commandLine().getParseResult().hasMatchedOption(option);
+    }
+
+    /** A fresh run's directory: --out, or runs/DATE-TIME (never one that exists). */
+    private static Path newRunDirectory() {
+        String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT));
+        Path dir = Path.of("runs", stamp);
+        for (int i = 2; Files.exists(dir); i++) dir = Path.of("runs", stamp + "-" + i);
+        return dir;
+    }
+
+    @Override
+    public Integer call() {
+        if (resume != null && initFrom != null)
+            throw new UserError("--resume continues a run and --init-from starts one: give one of them");
+        if (resume != null && out != null && !out.equals(resume))
+            throw new UserError("--out " + out + " with --resume " + resume + ": a resumed run writes to its own "
+                    + "directory; leave out --out");
+        java.util.function.Consumer<String> log = line -> System.err.println(line);
+        Path runDir = resume != null ? resume : out != null ? out : newRunDirectory();
+        TrainConfig cfg = fromOptions(runDir);
+        Vocabulary vocab = null; // the checkpoint's, when training continues from one
+        if (resume != null) {
+            TrainConfig run = RunConfig.read(resume).training();
+            TrainConfig.Checkpointing c = run.checkpointing(); // in this directory, wherever it was started
+            run = run.withCheckpointing(new TrainConfig.Checkpointing(runDir, c.every(), c.keep(), c.minutes()));
+            cfg = RunSettings.restore(run, cfg, this::typed, log);
+            vocab = Checkpoint.loadModel(Checkpoint.resolveResume(resume)).vocabulary();
+        } else if (initFrom != null) {
+            Checkpoint.Model from = Checkpoint.loadModel(Checkpoint.resolveModel(initFrom));
+            ModelSpec have = from.config().spec();
+            cfg = cfg.withModel(new ModelSpec(
+                    typed("--model") ? cfg.model().cell() : have.cell(),
+                    typed("--layers") ? layers : have.layers(),
+                    typed("--hidden") ? hidden : have.hidden(),
+                    typed("--embedding") ? embedding : have.embedding(),
+                    dropout));
+            vocab = from.vocabulary();
+        }
+        if (out == null && resume == null) log.accept("run directory: " + runDir);
+        TrainConfig.Data d0 = cfg.data();
         boolean bar = !quiet && ProgressBar.interactive();
-        Path file = Datasets.resolve(data, dataOptions.cacheDir(), new ProgressBar(System.err, "download", bar));
+        Path file = Datasets.resolve(d0.path(), dataOptions.cacheDir(), new ProgressBar(System.err, "download", bar));
         ProgressBar encodeBar = new ProgressBar(System.err, "encode", bar);
-        try (Corpus corpus = Corpus.open(file, dataOptions.options(valFrac, testFrac), encodeBar)) {
+        CorpusOptions corpusOptions =
+                new CorpusOptions(d0.encoding(), d0.maxVocab(), d0.valFrac(), d0.testFrac(), dataOptions.cacheDir());
+        try (Corpus corpus = Corpus.open(file, vocab, corpusOptions, encodeBar)) {
             encodeBar.finish();
             Trainer.Data d = new Trainer.Data(corpus.vocabulary(), corpus.train(), corpus.val(), corpus.summary());
             Trainer.Options o = new Trainer.Options(
-                    backendOptions.backend,
-                    backendOptions.options(seed),
-                    resume,
-                    quiet,
-                    line -> System.err.println(line),
-                    sample -> System.out.println(sample));
-            if (report) {
-                Path runDir = resume != null ? resume : out;
-                o = o.withOnCheckpoint(f -> ReportPage.write(runDir, runDir.resolve("report.html")));
-            }
+                            backendOptions.backend,
+                            backendOptions.options(cfg.seed()),
+                            resume,
+                            quiet,
+                            log,
+                            sample -> System.out.println(sample))
+                    .withInitFrom(initFrom);
+            if (report) o = o.withOnCheckpoint(f -> ReportPage.write(runDir, runDir.resolve("report.html")));
             try (Trainer trainer = new Trainer(cfg, d, o)) {
                 Signals.Handle signals = Signals.onStopSignals(trainer::requestStop);
                 try {
                     Trainer.Result r = trainer.run();
+                    if (r.stop() == Trainer.Stop.TIME_LIMIT || r.stop() == Trainer.Stop.EARLY_STOP)
+                        System.err.println("stopped early at iteration " + r.iterations() + " ("
+                                + (r.stop() == Trainer.Stop.TIME_LIMIT ? "--max-time" : "--early-stop")
+                                + "): checkpoint " + r.lastCheckpoint());
                     if (r.interrupted()) {
                         System.err.println(
                                 r.lastCheckpoint() != null

@@ -25,10 +25,11 @@ public record ModelConfig(CellType cell, int vocabSize, int embedding, int hidde
 
     /** A cell that feeds its input directly needs E = H (layers above 1 have input width H anyway). */
     static void checkInputWidth(CellType cell, int embedding, int hidden) {
-        if (cell.feedsInputDirectly() && embedding != hidden)
-            throw new IllegalArgumentException(
-                    "--model " + cell.id() + " adds the layer input itself into the cell, so --embedding (" + embedding
-                            + ") must equal --hidden (" + hidden + ")");
+        org.charrnn.util.ConfigError.require(
+                !cell.feedsInputDirectly() || embedding == hidden,
+                "{ModelSpec.cell} " + cell.id()
+                        + " adds the layer input itself into the cell, so {ModelSpec.embedding} (" + embedding
+                        + ") must equal {ModelSpec.hidden} (" + hidden + ")");
     }
 
     /** The shape without the vocabulary. */

@@ -1,10 +1,12 @@
 package org.charrnn.model;
 
+import static org.charrnn.util.ConfigError.require;
+
 /**
  * The shape of a model as a user chooses it; the vocabulary comes from the data
  * ({@link #withVocabulary}). Used by training (TrainConfig) and by the model ({@link ModelConfig}).
  *
- * @param cell      --model: the recurrent cell of every layer
+ * @param cell      the recurrent cell of every layer (--model) the recurrent cell of every layer
  * @param layers    --layers L (2)
  * @param hidden    --hidden H (128)
  * @param embedding --embedding E (64)
@@ -13,12 +15,11 @@ package org.charrnn.model;
 public record ModelSpec(CellType cell, int layers, int hidden, int embedding, double dropout) {
 
     public ModelSpec {
-        if (cell == null) throw new IllegalArgumentException("--model is required");
-        if (layers < 1) throw new IllegalArgumentException("--layers must be >= 1, got " + layers);
-        if (hidden < 1) throw new IllegalArgumentException("--hidden must be >= 1, got " + hidden);
-        if (embedding < 1) throw new IllegalArgumentException("--embedding must be >= 1, got " + embedding);
-        if (!(dropout >= 0 && dropout < 1))
-            throw new IllegalArgumentException("--dropout must be in [0, 1), got " + dropout);
+        require(cell != null, "{ModelSpec.cell} is required");
+        require(layers >= 1, "{ModelSpec.layers} must be >= 1, got " + layers);
+        require(hidden >= 1, "{ModelSpec.hidden} must be >= 1, got " + hidden);
+        require(embedding >= 1, "{ModelSpec.embedding} must be >= 1, got " + embedding);
+        require(dropout >= 0 && dropout < 1, "{ModelSpec.dropout} must be in [0, 1), got " + dropout);
         ModelConfig.checkInputWidth(cell, embedding, hidden);
     }
 

@@ -1,5 +1,7 @@
 package org.charrnn.sample;
 
+import static org.charrnn.util.ConfigError.require;
+
 /**
  * How to draw characters from the model.
  *
@@ -12,11 +14,12 @@ package org.charrnn.sample;
  */
 public record SampleOptions(int length, double temperature, int topK, double topP, boolean argmax, long seed) {
     public SampleOptions {
-        if (length < 0) throw new IllegalArgumentException("--length must be >= 0, got " + length);
-        if (!(temperature > 0) || !Double.isFinite(temperature))
-            throw new IllegalArgumentException("--temperature must be > 0, got " + temperature);
-        if (topK < 0) throw new IllegalArgumentException("--top-k must be >= 0, got " + topK);
-        if (!(topP > 0 && topP <= 1)) throw new IllegalArgumentException("--top-p must be in (0, 1], got " + topP);
+        require(length >= 0, "{SampleOptions.length} must be >= 0, got " + length);
+        require(
+                temperature > 0 && Double.isFinite(temperature),
+                "{SampleOptions.temperature} must be > 0, got " + temperature);
+        require(topK >= 0, "{SampleOptions.topK} must be >= 0, got " + topK);
+        require(topP > 0 && topP <= 1, "{SampleOptions.topP} must be in (0, 1], got " + topP);
     }
 
     public static SampleOptions defaults() {

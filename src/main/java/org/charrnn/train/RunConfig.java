@@ -11,11 +11,13 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.function.Function;
 import org.charrnn.backend.ClipMode;
 import org.charrnn.backend.OptimizerKind;
 import org.charrnn.data.Encoding;
 import org.charrnn.model.CellType;
+import org.charrnn.util.Durations;
 import org.charrnn.util.UserError;
 
 /**
@@ -43,6 +45,7 @@ public record RunConfig(TrainConfig training, int vocabSize, String corpus, Stri
             .registerTypeAdapter(ClipMode.class, byId(ClipMode::id, ClipMode::parse))
             .registerTypeAdapter(Encoding.class, byId(Encoding::id, Encoding::parse))
             .registerTypeHierarchyAdapter(Path.class, byId(Path::toString, Path::of))
+            .registerTypeAdapter(Duration.class, byId(Durations::format, Durations::parse))
             .disableHtmlEscaping()
             .create();
     private static final Gson GSON = COMPACT.newBuilder().setPrettyPrinting().create();

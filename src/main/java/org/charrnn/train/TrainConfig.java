@@ -1,6 +1,9 @@
 package org.charrnn.train;
 
+import static org.charrnn.util.ConfigError.require;
+
 import java.nio.file.Path;
+import java.time.Duration;
 import org.charrnn.backend.ClipMode;
 import org.charrnn.backend.OptimizerConfig;
 import org.charrnn.backend.OptimizerKind;
@@ -19,9 +22,9 @@ import org.charrnn.model.ModelSpec;
  * @param optimizer     --optimizer and all its hyper-parameters (the learning rate is the schedule's)
  * @param schedule      --lr, --lr-schedule, --lr-decay, --lr-decay-every
  * @param clip          --clip, --clip-mode
- * @param limits        --max-epochs, --max-iters
+ * @param limits        --max-epochs, --max-iters, --max-time, --early-stop
  * @param validation    --val-every, --val-max-windows
- * @param checkpointing --out, --checkpoint-every, --keep
+ * @param checkpointing --out, --checkpoint-every, --checkpoint-minutes, --keep
  * @param reporting     --print-every, --sample-length, --sample-temperature
  * @param seed          --seed (42): initialisation, dropout masks and checkpoint samples
  */
@@ -58,17 +61,17 @@ public record TrainConfig(
      */
     public record Data(String path, Encoding encoding, int maxVocab, double valFrac, double testFrac) {
         public Data {
-            require(path != null && !path.isBlank(), "--data is required");
-            require(encoding != null, "--encoding is required");
-            require(maxVocab >= 0, "--max-vocab must be >= 0, got " + maxVocab);
+            require(path != null && !path.isBlank(), "{Data.path} is required");
+            require(encoding != null, "{Data.encoding} is required");
+            require(maxVocab >= 0, "{Data.maxVocab} must be >= 0, got " + maxVocab);
         }
     }
 
     /** --batch B (50) parallel streams, --seq T (50) truncated-BPTT window. */
     public record Batching(int batch, int seqLen) {
         public Batching {
-            require(batch >= 1, "--batch must be >= 1, got " + batch);
-            require(seqLen >= 1, "--seq must be >= 1, got " + seqLen);
+            require(batch >= 1, "{Batching.batch} must be >= 1, got " + batch);
+            require(seqLen >= 1, "{Batching.seqLen} must be >= 1, got " + seqLen);
         }
     }
 
@@ -78,10 +81,10 @@ public record TrainConfig(
      */
     public record Schedule(double lr, LrSchedule kind, double decay, int decayEvery) {
         public Schedule {
-            require(lr > 0 && Double.isFinite(lr), "--lr must be > 0, got " + lr);
-            require(kind != null, "--lr-schedule is required");
-            require(decay > 0 && decay <= 1, "--lr-decay must be in (0, 1], got " + decay);
-            require(decayEvery >= 1, "--lr-decay-every must be >= 1, got " + decayEvery);
+            require(lr > 0 && Double.isFinite(lr), "{Schedule.lr} must be > 0, got " + lr);
+            require(kind != null, "{Schedule.kind} is required");
+            require(decay > 0 && decay <= 1, "{Schedule.decay} must be in (0, 1], got " + decay);
+            require(decayEvery >= 1, "{Schedule.decayEvery} must be >= 1, got " + decayEvery);
         }
 
         /** The learning rate of iteration {@code it} (0-based) of a run of {@code total} iterations. */
@@ -93,16 +96,29 @@ public record TrainConfig(
     /** --clip (5) with --clip-mode (norm). */
     public record Clipping(double max, ClipMode mode) {
         public Clipping {
-            require(max > 0, "--clip must be > 0, got " + max);
-            require(mode != null, "--clip-mode is required");
+            require(max > 0, "{Clipping.max} must be > 0, got " + max);
+            require(mode != null, "{Clipping.mode} is required");
         }
     }
 
-    /** --max-epochs (50) and --max-iters (0 = no limit), both counting the whole run. */
-    public record Limits(int maxEpochs, long maxIters) {
+    /**
+     * When a run ends: --max-epochs and --max-iters (0 = no limit), both counting the whole run;
+     * --max-time (zero = no limit), the time this process may train before it stops with a
+     * checkpoint; --early-stop N (0 = never), stop after N validations in a row without a new best
+     * val loss.
+     */
+    public record Limits(int maxEpochs, long maxIters, Duration maxTime, int earlyStop) {
         public Limits {
-            require(maxEpochs >= 1, "--max-epochs must be >= 1, got " + maxEpochs);
-            require(maxIters >= 0, "--max-iters must be >= 0, got " + maxIters);
+            require(maxEpochs >= 1, "{Limits.maxEpochs} must be >= 1, got " + maxEpochs);
+            require(maxIters >= 0, "{Limits.maxIters} must be >= 0, got " + maxIters);
+            if (maxTime == null) maxTime = Duration.ZERO; // config.json of runs older than the setting
+            require(!maxTime.isNegative(), "{Limits.maxTime} must not be negative, got " + maxTime);
+            require(earlyStop >= 0, "{Limits.earlyStop} must be >= 0, got " + earlyStop);
+        }
+
+        /** Epoch and iteration limits only. */
+        public Limits(int maxEpochs, long maxIters) {
+            this(maxEpochs, maxIters, Duration.ZERO, 0);
         }
     }
 
@@ -112,17 +128,30 @@ public record TrainConfig(
      */
     public record Validation(int every, long maxWindows) {
         public Validation {
-            require(every >= 1, "--val-every must be >= 1, got " + every);
-            require(maxWindows >= 0, "--val-max-windows must be >= 0, got " + maxWindows);
+            require(every >= 1, "{Validation.every} must be >= 1, got " + every);
+            require(maxWindows >= 0, "{Validation.maxWindows} must be >= 0, got " + maxWindows);
         }
     }
 
-    /** Run directory --out (checkpoints/), --checkpoint-every N (1000; also at the end), --keep K (5) newest plus the best. */
-    public record Checkpointing(Path out, int every, int keep) {
+    /**
+     * Run directory --out; a checkpoint every --checkpoint-every N iterations, at each epoch end, at
+     * the end, and whenever --checkpoint-minutes M (10; 0 = no time limit) passed since the last one;
+     * --keep K newest plus the best.
+     */
+    public record Checkpointing(Path out, int every, int keep, double minutes) {
+        /** Minutes between checkpoints unless the iteration count asks sooner. */
+        public static final double DEFAULT_MINUTES = 10;
+
         public Checkpointing {
-            require(out != null, "--out is required");
-            require(every >= 1, "--checkpoint-every must be >= 1, got " + every);
-            require(keep >= 1, "--keep must be >= 1, got " + keep);
+            require(out != null, "{Checkpointing.out} is required");
+            require(every >= 1, "{Checkpointing.every} must be >= 1, got " + every);
+            require(keep >= 1, "{Checkpointing.keep} must be >= 1, got " + keep);
+            require(minutes >= 0 && Double.isFinite(minutes), "{Checkpointing.minutes} must be >= 0, got " + minutes);
+        }
+
+        /** With the default time limit. */
+        public Checkpointing(Path out, int every, int keep) {
+            this(out, every, keep, DEFAULT_MINUTES);
         }
     }
 
@@ -132,16 +161,12 @@ public record TrainConfig(
      */
     public record Reporting(int printEvery, int sampleLength, double sampleTemperature) {
         public Reporting {
-            require(printEvery >= 1, "--print-every must be >= 1, got " + printEvery);
-            require(sampleLength >= 0, "--sample-length must be >= 0, got " + sampleLength);
+            require(printEvery >= 1, "{Reporting.printEvery} must be >= 1, got " + printEvery);
+            require(sampleLength >= 0, "{Reporting.sampleLength} must be >= 0, got " + sampleLength);
             require(
                     sampleTemperature > 0 && Double.isFinite(sampleTemperature),
-                    "--sample-temperature must be > 0, got " + sampleTemperature);
+                    "{Reporting.sampleTemperature} must be > 0, got " + sampleTemperature);
         }
-    }
-
-    private static void require(boolean ok, String message) {
-        if (!ok) throw new IllegalArgumentException(message);
     }
 
     public static TrainConfig defaults() {

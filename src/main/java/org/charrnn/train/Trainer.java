@@ -1,16 +1,9 @@
 package org.charrnn.train;
 
-import com.google.gson.Gson;
-import com.google.gson.GsonBuilder;
-import java.io.BufferedWriter;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.util.LinkedHashMap;
 import java.util.Locale;
-import java.util.Map;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import org.charrnn.backend.Backend;
@@ -24,8 +17,9 @@ import org.charrnn.data.Vocabulary;
 import org.charrnn.io.Checkpoint;
 import org.charrnn.model.Init;
 import org.charrnn.model.ModelConfig;
-import org.charrnn.sample.SampleOptions;
-import org.charrnn.sample.Sampler;
+import org.charrnn.model.ModelSpec;
+import org.charrnn.util.ConfigError;
+import org.charrnn.util.Durations;
 import org.charrnn.util.ProgressBar;
 import org.charrnn.util.UserError;
 
@@ -36,7 +30,7 @@ import org.charrnn.util.UserError;
  * is reset at each epoch start. The trainer works on whole windows and never loops over time.
  *
  * <pre>{@code
- * TrainConfig cfg = TrainConfig.defaults().withLimits(1, 200);
+ * TrainConfig cfg = TrainConfig.defaults().withLimits(new TrainConfig.Limits(1, 200));
  * Trainer.Data data = new Trainer.Data(vocab, corpus.train(), corpus.val(), corpus.summary());
  * try (Trainer t = new Trainer(cfg, data, Trainer.Options.defaults())) {
  *     Trainer.Result r = t.run();
@@ -53,22 +47,25 @@ public final class Trainer implements AutoCloseable {
      *
      * @param backend     auto | reference | cuda | opencl
      * @param backendOptions precision, device, ...
-     * @param resume      run directory to resume from (null = fresh start)
+     * @param resume      run directory to continue from its newest checkpoint (null = fresh start)
+     * @param initFrom    checkpoint whose weights start a fresh run (null = random initialisation);
+     *                    the model's shape and vocabulary must match it
      * @param quiet       plain log lines instead of a progress bar
      * @param log         where log lines go (stderr in the CLI)
      * @param samples     where checkpoint samples are printed (stdout in the CLI; null = not printed)
      * @param factory     creates the backend instead of {@link Backends#create} when not null (custom backends)
-     * @param onCheckpoint called with the model file after every checkpoint (null = nothing), e.g. to refresh a report
+     * @param listener    follows iterations, validations and checkpoints ({@link TrainListener#NONE})
      */
     public record Options(
             String backend,
             BackendOptions backendOptions,
             Path resume,
+            Path initFrom,
             boolean quiet,
             Consumer<String> log,
             Consumer<String> samples,
             BiFunction<ModelConfig, BackendOptions, Backend> factory,
-            Consumer<Path> onCheckpoint) {
+            TrainListener listener) {
         public Options(
                 String backend,
                 BackendOptions backendOptions,
@@ -76,7 +73,7 @@ public final class Trainer implements AutoCloseable {
                 boolean quiet,
                 Consumer<String> log,
                 Consumer<String> samples) {
-            this(backend, backendOptions, resume, quiet, log, samples, null, null);
+            this(backend, backendOptions, resume, null, quiet, log, samples, null, TrainListener.NONE);
         }
 
         public static Options defaults() {
@@ -84,32 +81,59 @@ public final class Trainer implements AutoCloseable {
         }
 
         public Options withBackend(String b, BackendOptions o) {
-            return new Options(b, o, resume, quiet, log, samples, factory, onCheckpoint);
+            return new Options(b, o, resume, initFrom, quiet, log, samples, factory, listener);
         }
 
         public Options withResume(Path r) {
-            return new Options(backend, backendOptions, r, quiet, log, samples, factory, onCheckpoint);
+            return new Options(backend, backendOptions, r, initFrom, quiet, log, samples, factory, listener);
+        }
+
+        public Options withInitFrom(Path checkpoint) {
+            return new Options(backend, backendOptions, resume, checkpoint, quiet, log, samples, factory, listener);
         }
 
         public Options withOutput(boolean q, Consumer<String> l, Consumer<String> s) {
-            return new Options(backend, backendOptions, resume, q, l, s, factory, onCheckpoint);
+            return new Options(backend, backendOptions, resume, initFrom, q, l, s, factory, listener);
         }
 
         public Options withFactory(BiFunction<ModelConfig, BackendOptions, Backend> f) {
-            return new Options(backend, backendOptions, resume, quiet, log, samples, f, onCheckpoint);
+            return new Options(backend, backendOptions, resume, initFrom, quiet, log, samples, f, listener);
         }
 
+        public Options withListener(TrainListener l) {
+            return new Options(backend, backendOptions, resume, initFrom, quiet, log, samples, factory, l);
+        }
+
+        /** A listener that calls {@code c} with the model file after every checkpoint (e.g. to refresh a report). */
         public Options withOnCheckpoint(Consumer<Path> c) {
-            return new Options(backend, backendOptions, resume, quiet, log, samples, factory, c);
+            return withListener(new TrainListener() {
+                @Override
+                public void onCheckpoint(long iteration, Path modelFile) {
+                    c.accept(modelFile);
+                }
+            });
         }
     }
 
-    /** Outcome of {@link #run()}. */
-    public record Result(
-            long iterations, double lastLoss, double bestValLoss, Path lastCheckpoint, boolean interrupted) {}
+    /** Why {@link #run()} returned. */
+    public enum Stop {
+        /** all iterations of the limits were done */
+        COMPLETED,
+        /** {@link #requestStop()} or {@link #requestStopAt(long)} (Ctrl-C in the CLI) */
+        INTERRUPTED,
+        /** the time limit ({@link TrainConfig.Limits#maxTime()}) passed */
+        TIME_LIMIT,
+        /** {@link TrainConfig.Limits#earlyStop()} validations in a row brought no better val loss */
+        EARLY_STOP
+    }
 
-    private static final Gson GSON =
-            new GsonBuilder().serializeSpecialFloatingPointValues().create();
+    /** Outcome of {@link #run()}: every way of stopping leaves a checkpoint of the last iteration. */
+    public record Result(long iterations, double lastLoss, double bestValLoss, Path lastCheckpoint, Stop stop) {
+        /** Stopped on request before its limits. */
+        public boolean interrupted() {
+            return stop == Stop.INTERRUPTED;
+        }
+    }
 
     private final TrainConfig cfg;
     private final Data data;
@@ -134,7 +158,7 @@ public final class Trainer implements AutoCloseable {
 
     /**
      * Stops cleanly, as {@link #requestStop()}, once {@code iteration} iterations are done (the
-     * schedule still spans the whole run, so a later --resume continues it exactly).
+     * schedule still spans the whole run, so a later resume continues it exactly).
      */
     public void requestStopAt(long iteration) {
         stopAt = iteration;
@@ -150,48 +174,59 @@ public final class Trainer implements AutoCloseable {
         return ((n - 1) / batch) / seqLen;
     }
 
+    /** The loop's counters, saved in every checkpoint. */
+    private static final class Counters {
+        long it, updates;
+        double lrScale = 1.0, bestVal = Double.NaN;
+        boolean lastFailed;
+        int sinceBest; // validations in a row without a new best (this process)
+    }
+
     public Result run() {
         int B = cfg.batching().batch(), T = cfg.batching().seqLen();
         long nTrain = data.train().length();
         long minChars = (long) B * T + 1;
         if (nTrain < minChars)
-            throw new UserError("training split has " + nTrain + " characters, fewer than --batch * --seq + 1 = "
-                    + minChars + "; use a longer corpus or lower --batch/--seq");
+            throw ConfigError.of("training split has " + nTrain + " characters, fewer than {Batching.batch} x "
+                    + "{Batching.seqLen} + 1 = " + minChars + "; use a longer corpus or lower {Batching.batch} or "
+                    + "{Batching.seqLen}");
         long nVal = data.val() == null ? 0 : data.val().length();
         if (nVal > 0 && nVal < minChars)
-            throw new UserError(
-                    "validation split has " + nVal + " characters, fewer than one window (--batch * --seq + 1 = "
-                            + minChars + "); raise --val-frac or lower --batch/--seq");
+            throw ConfigError.of("validation split has " + nVal + " characters, fewer than one window ({Batching.batch}"
+                    + " x {Batching.seqLen} + 1 = " + minChars + "); raise {Data.valFrac} or lower {Batching.batch} or "
+                    + "{Batching.seqLen}");
+        if (opts.resume() != null && opts.initFrom() != null)
+            throw new UserError("resume a run or start one from a checkpoint's weights, not both");
 
         Path out = cfg.checkpointing().out();
         if (opts.resume() != null && !Files.isDirectory(opts.resume()))
-            throw new UserError("--resume expects a run directory, " + opts.resume() + " is not one");
+            throw new UserError("resume expects a run directory, " + opts.resume() + " is not one");
         // held until close(); taken before the run's checkpoints are read, so no other run writes them meanwhile
         lock = RunDirectory.prepare(out, opts.resume() == null);
 
-        Checkpoint.Model resumeModel = null;
         Checkpoint.TrainingState resumeState = null;
+        double[] initial = null;
         if (opts.resume() != null) {
             Path file = Checkpoint.resolveResume(opts.resume());
-            resumeModel = Checkpoint.loadModel(file);
+            loadMatching(file);
             resumeState = Checkpoint.loadState(file);
-            if (!resumeModel.vocabulary().equals(data.vocabulary()))
-                throw new UserError("vocabulary mismatch: " + file + " was trained on "
-                        + resumeModel.vocabulary().size()
-                        + " symbols, the data given has a different vocabulary of "
-                        + data.vocabulary().size()
-                        + "; resume with the same --data (and --encoding/--max-vocab)");
             if (resumeState.batch() != B)
-                throw new UserError("--batch " + B + " differs from the checkpoint's " + resumeState.batch()
-                        + "; resume with --batch " + resumeState.batch());
+                throw new UserError("batch size " + B + " differs from the checkpoint's " + resumeState.batch()
+                        + " (its carried state has one row per stream); resume with batch size " + resumeState.batch());
             if (!resumeState.optimizer().equals(cfg.optimizer().kind().id()))
-                throw new UserError("--optimizer " + cfg.optimizer().kind().id() + " differs from the checkpoint's "
-                        + resumeState.optimizer() + "; resume with --optimizer " + resumeState.optimizer());
-            model = resumeModel.config();
+                throw new UserError("optimizer " + cfg.optimizer().kind().id() + " differs from the checkpoint's "
+                        + resumeState.optimizer() + " (its state would not fit); resume with "
+                        + resumeState.optimizer());
             opts.log().accept("resuming from " + file + " at iteration " + resumeState.iteration());
-        } else {
-            model = cfg.model().withVocabulary(data.vocabulary().size());
+        } else if (opts.initFrom() != null) {
+            Path file = Checkpoint.resolveModel(opts.initFrom());
+            Checkpoint.Model m = loadMatching(file);
+            initial = m.params();
+            opts.log()
+                    .accept("starting from the weights of " + file + " (iteration "
+                            + m.info().iteration() + "), with a fresh optimizer and counters");
         }
+        model = cfg.model().withVocabulary(data.vocabulary().size());
 
         long S = (nTrain - 1) / B;
         long perEpoch = S / T;
@@ -206,13 +241,7 @@ public final class Trainer implements AutoCloseable {
         BackendOptions bo = opts.backendOptions().withDropoutSeed(cfg.seed());
         backend = opts.factory() != null
                 ? opts.factory().apply(model, bo)
-                : Backends.create(
-                        opts.backend(),
-                        model,
-                        bo,
-                        new Backends.Workload(
-                                cfg.batching().batch(), cfg.batching().seqLen()),
-                        opts.log());
+                : Backends.create(opts.backend(), model, bo, new Backends.Workload(B, T), opts.log());
         opts.log()
                 .accept("model: " + model.describe() + ", " + backend.layout().size() + " parameters; data: "
                         + data.description());
@@ -228,51 +257,49 @@ public final class Trainer implements AutoCloseable {
                         cfg.schedule().lr()));
 
         backend.setOptimizer(cfg.optimizer());
-        long it = 0, updates = 0;
-        double lrScale = 1.0, bestVal = Double.NaN;
-        boolean lastFailed = false;
+        Counters c = new Counters();
         if (resumeState != null) {
             backend.setParameters(resumeState.params());
             backend.setOptimizerState(resumeState.optimizerSlots());
-            it = resumeState.iteration();
-            updates = resumeState.updates();
-            lrScale = resumeState.lrScale();
-            lastFailed = resumeState.lastStepFailed();
-            bestVal = resumeState.bestValLoss();
+            c.it = resumeState.iteration();
+            c.updates = resumeState.updates();
+            c.lrScale = resumeState.lrScale();
+            c.lastFailed = resumeState.lastStepFailed();
+            c.bestVal = resumeState.bestValLoss();
         } else {
-            backend.setParameters(Init.initialize(backend.layout(), cfg.seed()));
+            backend.setParameters(initial != null ? initial : Init.initialize(backend.layout(), cfg.seed()));
         }
         writeConfig(out);
-        if (resumeState != null) RunDirectory.truncateMetrics(out.resolve("metrics.jsonl"), resumeState.iteration());
+        if (resumeState != null) RunDirectory.truncateMetrics(out.resolve(MetricsLog.FILE), resumeState.iteration());
 
+        Listeners listeners = new Listeners(opts.listener(), opts.log());
+        Checkpointer ckpt =
+                new Checkpointer(cfg, model, data.vocabulary(), backend, opts.log(), opts.samples(), listeners);
         ProgressBar bar = new ProgressBar(System.err, "train", !opts.quiet() && ProgressBar.interactive());
-        Path lastCkpt = null;
+        boolean plainLog = opts.quiet() || !ProgressBar.interactive();
         double loss = Double.NaN, valLoss = Double.NaN;
         long validatedAt = -1;
+        Stop stop = null;
         try (TokenBuffer trainBuf = backend.upload(data.train());
                 TokenBuffer valBuf = nVal > 0 ? backend.upload(data.val()) : null;
                 RnnState state = backend.newState(B);
                 RnnState prevState = backend.newState(B);
-                BufferedWriter metrics = Files.newBufferedWriter(
-                        out.resolve("metrics.jsonl"),
-                        StandardCharsets.UTF_8,
-                        StandardOpenOption.CREATE,
-                        StandardOpenOption.WRITE,
-                        // a fresh run starts the file afresh (leftovers of a run that never checkpointed)
-                        resumeState != null ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
+                MetricsLog metrics = new MetricsLog(out, resumeState != null)) {
             if (resumeState != null) state.write(resumeState.carriedState());
             long[] starts = new long[B];
-            long t0 = System.nanoTime(), windowStart = t0;
+            long t0 = System.nanoTime(), windowStart = t0, lastCkptAt = t0;
+            long maxNanos = cfg.limits().maxTime().toNanos();
+            long ckptNanos = (long) (cfg.checkpointing().minutes() * 60e9);
             long charsSinceLog = 0;
             // The stop flag is read once per iteration (below), so a Ctrl-C landing anywhere in the
             // iteration still gets that iteration's checkpoint before the loop ends.
-            boolean stopping = stopRequested;
-            while (it < total && !stopping) {
-                long k = it % perEpoch;
+            if (stopRequested) stop = Stop.INTERRUPTED;
+            while (c.it < total && stop == null) {
+                long k = c.it % perEpoch;
                 if (k == 0) state.reset();
                 for (int b = 0; b < B; b++) starts[b] = b * S + k * T;
                 prevState.copyFrom(state);
-                Window w = new Window(trainBuf, starts, T, it);
+                Window w = new Window(trainBuf, starts, T, c.it);
                 try {
                     backend.forward(state, w, true);
                 } catch (org.charrnn.data.CorpusReadError e) {
@@ -280,150 +307,161 @@ public final class Trainer implements AutoCloseable {
                     // iteration it, so they can still be saved before stopping
                     bar.finish();
                     metrics.flush();
-                    if (it > 0 && (lastCkpt == null || !lastCkpt.equals(Checkpoint.modelPath(out, it))))
-                        lastCkpt = checkpoint(
-                                out,
-                                it,
-                                it / (double) perEpoch,
-                                Double.NaN,
-                                updates,
-                                lrScale,
-                                lastFailed,
-                                state,
-                                bestVal,
-                                lastCkpt);
-                    throw new UserError(
-                            e.getMessage() + "; last checkpoint: " + (lastCkpt == null ? "none" : lastCkpt), e);
+                    if (c.it > 0 && !ckpt.has(c.it)) ckpt.write(position(c, perEpoch, Double.NaN), state);
+                    throw new UserError(e.getMessage() + "; last checkpoint: " + ckpt.lastForMessage(), e);
                 }
                 backend.backward();
                 backend.clip(cfg.clip().mode(), cfg.clip().max());
-                double lr = cfg.schedule().lr(it, perEpoch, total) * lrScale;
-                backend.step(lr, updates + 1);
+                double lr = cfg.schedule().lr(c.it, perEpoch, total) * c.lrScale;
+                backend.step(lr, c.updates + 1);
                 loss = backend.loss();
                 double norm = backend.gradNorm();
-                it++;
-                stopping = stopRequested || it >= stopAt;
+                c.it++;
+                long now = System.nanoTime();
+                if (stopRequested || c.it >= stopAt) stop = Stop.INTERRUPTED;
+                else if (maxNanos > 0 && now - t0 >= maxNanos) {
+                    stop = Stop.TIME_LIMIT;
+                    bar.finish();
+                    opts.log()
+                            .accept("time limit "
+                                    + Durations.format(cfg.limits().maxTime()) + " reached at iteration " + c.it
+                                    + ": stopping with a checkpoint");
+                }
                 if (!Double.isFinite(loss) || !Double.isFinite(norm)) {
                     state.copyFrom(prevState);
-                    if (lastFailed)
+                    if (c.lastFailed)
                         throw new UserError(
                                 String.format(
                                         Locale.ROOT,
                                         "training diverged: loss or gradient not finite twice in a row (iteration %d, loss %s, grad norm %s); "
-                                                + "last checkpoint: %s; try a lower --lr or --clip",
-                                        it,
+                                                + "last checkpoint: %s; try a lower learning rate or clip threshold",
+                                        c.it,
                                         loss,
                                         norm,
-                                        lastCkpt == null ? "none" : lastCkpt),
+                                        ckpt.lastForMessage()),
                                 1,
                                 null);
-                    lastFailed = true;
-                    lrScale *= 0.5;
+                    c.lastFailed = true;
+                    c.lrScale *= 0.5;
                     bar.finish();
                     opts.log()
                             .accept(String.format(
                                     Locale.ROOT,
                                     "iteration %d: loss %s, grad norm %s: update skipped, state restored, learning rate halved to %.3g",
-                                    it,
+                                    c.it,
                                     loss,
                                     norm,
                                     lr * 0.5));
                 } else {
-                    lastFailed = false;
-                    updates++;
+                    c.lastFailed = false;
+                    c.updates++;
                 }
                 charsSinceLog += (long) B * T;
-                long now = System.nanoTime();
                 double cps = charsSinceLog / Math.max(1e-9, (now - windowStart) / 1e9);
-                double epoch = it / (double) perEpoch;
-                writeJson(
-                        metrics,
-                        row(
-                                "iter",
-                                it,
-                                epoch,
-                                Map.of(
-                                        "loss",
-                                        loss,
-                                        "grad_norm",
-                                        norm,
-                                        "lr",
-                                        lr,
-                                        "chars_per_s",
-                                        cps,
-                                        "time_s",
-                                        (now - t0) / 1e9)));
-                boolean epochEnd = it % perEpoch == 0;
-                boolean last = it == total || stopping;
-                if (valBuf != null
-                        && (it % cfg.validation().every() == 0
-                                || epochEnd
-                                || (last || it % cfg.checkpointing().every() == 0))) {
+                double epoch = c.it / (double) perEpoch;
+                TrainListener.Step step = new TrainListener.Step(c.it, total, epoch, loss, norm, lr, cps);
+                metrics.iteration(step, (now - t0) / 1e9);
+                listeners.iteration(step);
+                boolean logLine = c.it % cfg.reporting().printEvery() == 0 || c.it == 1;
+                boolean ckptDue = c.it % cfg.checkpointing().every() == 0
+                        || c.it % perEpoch == 0 // each epoch end
+                        || (ckptNanos > 0 && now - lastCkptAt >= ckptNanos)
+                        || c.it == total
+                        || stop != null;
+                if (valBuf != null && (c.it % cfg.validation().every() == 0 || ckptDue)) {
                     valLoss = validate(valBuf, nVal);
-                    validatedAt = it;
-                    if (!(valLoss >= bestVal)) bestVal = valLoss; // NaN-safe: first value or a better one
-                    writeJson(
-                            metrics,
-                            row("val", it, epoch, Map.of("val_loss", valLoss, "val_bpc", valLoss / Math.log(2))));
+                    validatedAt = c.it;
+                    if (!(valLoss >= c.bestVal)) { // NaN-safe: first value or a better one
+                        c.bestVal = valLoss;
+                        c.sinceBest = 0;
+                    } else c.sinceBest++;
+                    metrics.validation(c.it, epoch, valLoss);
+                    listeners.validated(c.it, valLoss, c.bestVal);
+                    int patience = cfg.limits().earlyStop();
+                    if (patience > 0 && c.sinceBest >= patience && stop == null) {
+                        stop = Stop.EARLY_STOP;
+                        ckptDue = true;
+                        bar.finish();
+                        opts.log()
+                                .accept(String.format(
+                                        Locale.ROOT,
+                                        "early stop at iteration %d: %d validations without a val loss below %.4f",
+                                        c.it,
+                                        c.sinceBest,
+                                        c.bestVal));
+                    }
                 }
-                if (opts.quiet() || !ProgressBar.interactive()) {
-                    if (it % cfg.reporting().printEvery() == 0 || it == 1 || last)
+                String val = validatedAt == c.it
+                        ? String.format(Locale.ROOT, "  val %.4f (%.3f bpc)", valLoss, valLoss / Math.log(2))
+                        : "";
+                if (plainLog) {
+                    if (logLine || stop != null || c.it == total)
                         opts.log()
                                 .accept(String.format(
                                         Locale.ROOT,
                                         "iter %d/%d  epoch %.2f  loss %.4f  grad_norm %.3f  lr %.3g  %,.0f chars/s%s",
-                                        it,
+                                        c.it,
                                         total,
                                         epoch,
                                         loss,
                                         norm,
                                         lr,
                                         cps,
-                                        validatedAt == it
-                                                ? String.format(
-                                                        Locale.ROOT,
-                                                        "  val %.4f (%.3f bpc)",
-                                                        valLoss,
-                                                        valLoss / Math.log(2))
-                                                : ""));
+                                        val));
                 } else {
                     bar.update(
-                            it,
+                            c.it,
                             total,
                             String.format(
                                     Locale.ROOT,
                                     "iter %d  epoch %.2f  loss %.4f%s  %,.0f chars/s",
-                                    it,
+                                    c.it,
                                     epoch,
                                     loss,
                                     Double.isNaN(valLoss) ? "" : String.format(Locale.ROOT, "  val %.4f", valLoss),
                                     cps));
                 }
-                if (it % cfg.reporting().printEvery() == 0) {
+                if (logLine) {
+                    metrics.flush();
                     windowStart = System.nanoTime();
                     charsSinceLog = 0;
                 }
-                if (it % cfg.checkpointing().every() == 0 || last) {
+                if (ckptDue) {
                     bar.finish();
                     metrics.flush();
-                    lastCkpt = checkpoint(
-                            out,
-                            it,
-                            epoch,
-                            validatedAt == it ? valLoss : Double.NaN,
-                            updates,
-                            lrScale,
-                            lastFailed,
-                            state,
-                            bestVal,
-                            lastCkpt);
+                    ckpt.write(position(c, perEpoch, validatedAt == c.it ? valLoss : Double.NaN), state);
+                    lastCkptAt = System.nanoTime();
                 }
             }
             bar.finish();
         } catch (IOException e) {
             throw new UserError("cannot write to " + out + ": " + e.getMessage(), e);
         }
-        return new Result(it, loss, bestVal, lastCkpt, it < total);
+        return new Result(c.it, loss, c.bestVal, ckpt.last(), stop == null ? Stop.COMPLETED : stop);
+    }
+
+    private static Checkpointer.Position position(Counters c, long perEpoch, double valLoss) {
+        return new Checkpointer.Position(
+                c.it, c.it / (double) perEpoch, valLoss, c.updates, c.lrScale, c.lastFailed, c.bestVal);
+    }
+
+    /** The checkpoint's model, which must be of this run's shape and vocabulary. */
+    private Checkpoint.Model loadMatching(Path file) {
+        Checkpoint.Model m = Checkpoint.loadModel(file);
+        if (!m.vocabulary().equals(data.vocabulary()))
+            throw new UserError("vocabulary mismatch: " + file + " was trained on "
+                    + m.vocabulary().size() + " symbols, the data given has a different vocabulary of "
+                    + data.vocabulary().size()
+                    + "; use data with the same characters (and the same encoding and vocabulary limit)");
+        ModelSpec have = m.config().spec(), want = cfg.model();
+        if (have.cell() != want.cell()
+                || have.layers() != want.layers()
+                || have.hidden() != want.hidden()
+                || have.embedding() != want.embedding())
+            throw new UserError("model shape mismatch: " + file + " holds a "
+                    + m.config().describe() + " model, the configuration asks for "
+                    + want.withVocabulary(m.config().vocabSize()).describe());
+        return m;
     }
 
     /** Mean loss (nats/char) over the val split (or its first --val-max-windows windows) from a zero state, B streams, windows of T. */
@@ -444,85 +482,6 @@ public final class Trainer implements AutoCloseable {
         return sum / windows;
     }
 
-    private Path checkpoint(
-            Path out,
-            long it,
-            double epoch,
-            double valLoss,
-            long updates,
-            double lrScale,
-            boolean lastFailed,
-            RnnState state,
-            double bestVal,
-            Path lastCkpt)
-            throws IOException {
-        Path file = Checkpoint.modelPath(out, it);
-        double[] params = backend.getParameters();
-        if (!Checkpoint.fitsFloat32(params))
-            throw new UserError(
-                    String.format(
-                            Locale.ROOT,
-                            "training diverged: the parameters at iteration %d exceed the float32 range of a checkpoint"
-                                    + "; last checkpoint: %s; try a lower --lr or --clip",
-                            it,
-                            lastCkpt == null ? "none" : lastCkpt),
-                    1,
-                    null);
-        Checkpoint.saveModel(
-                file,
-                model,
-                data.vocabulary(),
-                params,
-                new Checkpoint.Info(it, epoch, valLoss),
-                RunConfig.trainingJson(cfg));
-        Checkpoint.saveState(
-                file,
-                new Checkpoint.TrainingState(
-                        it,
-                        updates,
-                        lrScale,
-                        lastFailed,
-                        params,
-                        cfg.optimizer().kind().id(),
-                        backend.getOptimizerState(),
-                        cfg.batching().batch(),
-                        state.read(),
-                        bestVal));
-        String sample = "";
-        if (cfg.reporting().sampleLength() > 0) {
-            sample = new Sampler(backend, data.vocabulary())
-                    .sampleText(
-                            "",
-                            new SampleOptions(
-                                    cfg.reporting().sampleLength(),
-                                    cfg.reporting().sampleTemperature(),
-                                    0,
-                                    1.0,
-                                    false,
-                                    cfg.seed() + it));
-            org.charrnn.util.AtomicFile.writeString(Checkpoint.samplePath(file), sample);
-        }
-        opts.log()
-                .accept(String.format(
-                        Locale.ROOT,
-                        "checkpoint %s (iteration %d%s)",
-                        file,
-                        it,
-                        Double.isNaN(valLoss) ? "" : String.format(Locale.ROOT, ", val loss %.4f", valLoss)));
-        if (opts.samples() != null && !sample.isEmpty())
-            opts.samples().accept("--- sample at iteration " + it + " ---\n" + sample + "\n---");
-        RunDirectory.prune(out, cfg.checkpointing().keep());
-        if (opts.onCheckpoint() != null) {
-            try {
-                opts.onCheckpoint().accept(file);
-            } catch (RuntimeException e) {
-                // a failing observer (e.g. the HTML report) must not stop training: say so and go on
-                opts.log().accept("warning: after checkpoint " + file.getFileName() + ": " + e.getMessage());
-            }
-        }
-        return file;
-    }
-
     /** config.json: the run's configuration records, the vocabulary size and where it runs. */
     private void writeConfig(Path out) {
         RunConfig run = new RunConfig(cfg, model.vocabSize(), data.description(), backend.name(), backend.deviceName());
@@ -531,20 +490,6 @@ public final class Trainer implements AutoCloseable {
         } catch (IOException e) {
             throw new UserError("cannot write to " + out + ": " + e.getMessage(), e);
         }
-    }
-
-    private static Map<String, Object> row(String type, long it, double epoch, Map<String, Double> values) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("type", type);
-        m.put("iter", it);
-        m.put("epoch", epoch);
-        values.entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> m.put(e.getKey(), e.getValue()));
-        return m;
-    }
-
-    private static void writeJson(BufferedWriter w, Map<String, Object> row) throws IOException {
-        w.write(GSON.toJson(row));
-        w.newLine();
     }
 
     @Override

@@ -270,7 +270,8 @@ class CliTest {
         assertTrue(more.err().contains("resuming from"), more.err());
         assertTrue(Files.exists(Checkpoint.modelPath(dir.resolve("run"), 40)));
 
-        Path other = Files.writeString(dir.resolve("other.txt"), "QQQQQQQQQQ".repeat(600));
+        // other data may continue the run where its characters are the run's; one it never saw is an error
+        Path other = Files.writeString(dir.resolve("other.txt"), "QQQQQQQQQ\u0416".repeat(600));
         CliRun mismatch = run(train(
                 "--data",
                 other.toString(),
@@ -282,7 +283,14 @@ class CliTest {
                 "50",
                 "--resume",
                 dir.resolve("run").toString()));
-        assertOneLineError(mismatch, "vocabulary mismatch");
+        assertEquals(2, mismatch.code(), mismatch.err());
+        String[] lines = mismatch.err().strip().split("\n");
+        assertTrue(lines[0].startsWith("resume: --data " + other), mismatch.err()); // the override, logged
+        assertTrue(
+                lines[lines.length - 1].startsWith("charrnn: ")
+                        && lines[lines.length - 1].contains("not in the model's vocabulary:")
+                        && lines[lines.length - 1].contains("(U+0416)"),
+                mismatch.err());
 
         // a fresh run into the same directory would overwrite its checkpoints: refused, nothing touched
         byte[] before = Files.readAllBytes(Checkpoint.modelPath(dir.resolve("run"), 40));

@@ -73,9 +73,8 @@ class ConcurrentRunsTest {
             assertTrue(seen.toString().contains("iter 3/"), seen.toString());
 
             String holder = "pid " + p.pid();
-            CliRun resume =
-                    CliRun.of(train(dir, data, "--resume", dir.resolve("run").toString(), "--max-iters", "200000")
-                            .toArray(String[]::new));
+            CliRun resume = CliRun.of(
+                    train(dir, data, "--resume", dir.resolve("run").toString()).toArray(String[]::new));
             resume.assertOneLineError("is in use by another charrnn run (" + holder);
             CliRun fresh = CliRun.of(train(dir, data, "--max-iters", "10").toArray(String[]::new));
             fresh.assertOneLineError("is in use by another charrnn run (" + holder);

@@ -32,9 +32,9 @@ class RunConfigTest {
                 opt,
                 new TrainConfig.Schedule(1.5e-3, LrSchedule.COSINE, 0.9, 3),
                 new TrainConfig.Clipping(2.5, ClipMode.VALUE),
-                new TrainConfig.Limits(7, 12345678901L),
+                new TrainConfig.Limits(7, 12345678901L, java.time.Duration.ofMinutes(90), 4),
                 new TrainConfig.Validation(250, 40),
-                new TrainConfig.Checkpointing(out, 500, 4),
+                new TrainConfig.Checkpointing(out, 500, 4, 2.5),
                 new TrainConfig.Reporting(25, 123, 0.65),
                 -9007199254740993L);
     }
@@ -57,6 +57,8 @@ class RunConfigTest {
         assertEquals(
                 "12345678901",
                 training.getAsJsonObject("limits").get("max_iters").toString());
+        assertEquals(
+                "\"1h30m\"", training.getAsJsonObject("limits").get("max_time").toString());
         assertEquals("-9007199254740993", training.get("seed").toString());
         assertEquals(
                 "\"bytes\"", training.getAsJsonObject("data").get("encoding").toString());
@@ -78,7 +80,7 @@ class RunConfigTest {
                 .toJson()
                 .replace("\"layers\": 3", "\"layers\": 0");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RunConfig.fromJson(json));
-        assertTrue(e.getMessage().contains("--layers must be >= 1"), e.getMessage());
+        assertTrue(e.getMessage().contains("ModelSpec.layers must be >= 1"), e.getMessage());
         Files.writeString(dir.resolve(RunConfig.FILE), "{\"training\": {\"model\": [1, 2]}}");
         UserError u = assertThrows(UserError.class, () -> RunConfig.read(dir));
         assertTrue(u.getMessage().startsWith("corrupt " + dir.resolve(RunConfig.FILE)), u.getMessage());

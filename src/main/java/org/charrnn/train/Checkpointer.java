@@ -1,0 +1,126 @@
+package org.charrnn.train;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.function.Consumer;
+import org.charrnn.backend.Backend;
+import org.charrnn.backend.RnnState;
+import org.charrnn.data.Vocabulary;
+import org.charrnn.io.Checkpoint;
+import org.charrnn.model.ModelConfig;
+import org.charrnn.sample.SampleOptions;
+import org.charrnn.sample.Sampler;
+import org.charrnn.util.AtomicFile;
+import org.charrnn.util.UserError;
+
+/**
+ * Writes a run's checkpoints: the model file, then the training state that commits it, then the
+ * sample; logs it, prunes old ones and tells the listener.
+ */
+final class Checkpointer {
+
+    /** What a checkpoint stores besides the parameters: the loop's counters at iteration {@code it}. */
+    record Position(
+            long it, double epoch, double valLoss, long updates, double lrScale, boolean lastFailed, double bestVal) {}
+
+    private final TrainConfig cfg;
+    private final ModelConfig model;
+    private final Vocabulary vocabulary;
+    private final Backend backend;
+    private final Consumer<String> log;
+    private final Consumer<String> samples; // null = not printed
+    private final Listeners listeners;
+    private Path last; // newest checkpoint this run wrote or resumed from
+
+    Checkpointer(
+            TrainConfig cfg,
+            ModelConfig model,
+            Vocabulary vocabulary,
+            Backend backend,
+            Consumer<String> log,
+            Consumer<String> samples,
+            Listeners listeners) {
+        this.cfg = cfg;
+        this.model = model;
+        this.vocabulary = vocabulary;
+        this.backend = backend;
+        this.log = log;
+        this.samples = samples;
+        this.listeners = listeners;
+    }
+
+    /** The newest checkpoint written, or null. */
+    Path last() {
+        return last;
+    }
+
+    /** "none" or the newest checkpoint, for error messages. */
+    String lastForMessage() {
+        return last == null ? "none" : last.toString();
+    }
+
+    /** Whether iteration {@code it} already has its checkpoint. */
+    boolean has(long it) {
+        return last != null
+                && last.equals(Checkpoint.modelPath(cfg.checkpointing().out(), it));
+    }
+
+    Path write(Position p, RnnState state) throws IOException {
+        Path out = cfg.checkpointing().out();
+        Path file = Checkpoint.modelPath(out, p.it());
+        double[] params = backend.getParameters();
+        if (!Checkpoint.fitsFloat32(params))
+            throw new UserError(
+                    String.format(
+                            Locale.ROOT,
+                            "training diverged: the parameters at iteration %d exceed the float32 range of a checkpoint"
+                                    + "; last checkpoint: %s; try a lower learning rate or clip threshold",
+                            p.it(),
+                            lastForMessage()),
+                    1,
+                    null);
+        Checkpoint.saveModel(
+                file,
+                model,
+                vocabulary,
+                params,
+                new Checkpoint.Info(p.it(), p.epoch(), p.valLoss()),
+                RunConfig.trainingJson(cfg));
+        Checkpoint.saveState(
+                file,
+                new Checkpoint.TrainingState(
+                        p.it(),
+                        p.updates(),
+                        p.lrScale(),
+                        p.lastFailed(),
+                        params,
+                        cfg.optimizer().kind().id(),
+                        backend.getOptimizerState(),
+                        cfg.batching().batch(),
+                        state.read(),
+                        p.bestVal()));
+        String sample = "";
+        TrainConfig.Reporting r = cfg.reporting();
+        if (r.sampleLength() > 0) {
+            sample = new Sampler(backend, vocabulary)
+                    .sampleText(
+                            "",
+                            new SampleOptions(
+                                    r.sampleLength(), r.sampleTemperature(), 0, 1.0, false, cfg.seed() + p.it()));
+            AtomicFile.writeString(Checkpoint.samplePath(file), sample);
+        }
+        log.accept(String.format(
+                Locale.ROOT,
+                "checkpoint %s (iteration %d%s)",
+                file,
+                p.it(),
+                Double.isNaN(p.valLoss()) ? "" : String.format(Locale.ROOT, ", val loss %.4f", p.valLoss())));
+        if (samples != null && !sample.isEmpty())
+            samples.accept("--- sample at iteration " + p.it() + " ---\n" + sample + "\n---");
+        RunDirectory.prune(out, cfg.checkpointing().keep());
+        last = file;
+        listeners.checkpointed(p.it(), file);
+        return file;
+    }
+}

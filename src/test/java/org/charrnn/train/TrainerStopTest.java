@@ -1,0 +1,153 @@
+package org.charrnn.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.charrnn.backend.BackendOptions;
+import org.charrnn.backend.ReferenceBackend;
+import org.charrnn.backend.RnnState;
+import org.charrnn.backend.Window;
+import org.charrnn.io.Checkpoint;
+import org.charrnn.model.CellType;
+import org.charrnn.model.ModelSpec;
+import org.charrnn.testutil.ForwardingBackend;
+import org.charrnn.testutil.TestData;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** When a run writes its metrics and checkpoints, and the ways it stops before its limits. */
+class TrainerStopTest {
+
+    private static final Trainer.Data DATA = TestData.split(TestData.pseudoText(3000, 5), 0.1);
+
+    private static TrainConfig small(Path out) {
+        return TrainConfig.defaults()
+                .withModel(new ModelSpec(CellType.GRU, 1, 12, 6, 0.0))
+                .withBatching(new TrainConfig.Batching(4, 10))
+                .withValidation(new TrainConfig.Validation(1000, 0))
+                .withCheckpointing(new TrainConfig.Checkpointing(out, 1000, 100))
+                .withReporting(new TrainConfig.Reporting(5, 0, 0.8));
+    }
+
+    private static Trainer.Options reference() {
+        return Trainer.Options.defaults()
+                .withBackend("reference", BackendOptions.defaults().withThreads(1));
+    }
+
+    private static List<Long> checkpoints(Path dir) {
+        List<Long> its = new ArrayList<>();
+        for (Path p : Checkpoint.listComplete(dir))
+            its.add(Checkpoint.loadModel(p).info().iteration());
+        return its;
+    }
+
+    @Test
+    void checkpointsAtEveryEpochEnd(@TempDir Path dir) {
+        long perEpoch = Trainer.iterationsPerEpoch(DATA.train().length(), 4, 10);
+        TrainConfig cfg = small(dir).withLimits(new TrainConfig.Limits(3, 0));
+        try (Trainer t = new Trainer(cfg, DATA, reference())) {
+            assertEquals(Trainer.Stop.COMPLETED, t.run().stop());
+        }
+        assertEquals(List.of(perEpoch, 2 * perEpoch, 3 * perEpoch), checkpoints(dir));
+    }
+
+    @Test
+    void metricsReachTheFileAtEveryLogLine(@TempDir Path dir) {
+        Path metrics = dir.resolve("metrics.jsonl");
+        List<String> seen = new ArrayList<>();
+        TrainListener watcher = new TrainListener() {
+            @Override
+            public void onIteration(TrainListener.Step s) {
+                try {
+                    long rows = Files.readAllLines(metrics).stream()
+                            .filter(l -> l.contains("\"iter\"") && l.contains("\"loss\""))
+                            .count();
+                    // log lines at iteration 1 and every 5th: the last one before this iteration
+                    long logged = s.iteration() == 1 ? 0 : Math.max(1, (s.iteration() - 1) / 5 * 5);
+                    if (rows < logged) seen.add("iteration " + s.iteration() + ": " + rows + " rows");
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+        };
+        TrainConfig cfg = small(dir).withLimits(new TrainConfig.Limits(100, 23));
+        try (Trainer t = new Trainer(cfg, DATA, reference().withListener(watcher))) {
+            t.run();
+        }
+        assertEquals(List.of(), seen, "rows not on disk while the run went on");
+    }
+
+    @Test
+    void maxTimeStopsWithACheckpoint(@TempDir Path dir) {
+        TrainConfig cfg = small(dir).withLimits(new TrainConfig.Limits(100, 50, Duration.ofNanos(1), 0));
+        try (Trainer t = new Trainer(cfg, DATA, reference())) {
+            Trainer.Result r = t.run();
+            assertEquals(Trainer.Stop.TIME_LIMIT, r.stop());
+            assertEquals(1, r.iterations());
+            assertEquals(Checkpoint.modelPath(dir, 1), r.lastCheckpoint());
+        }
+        assertEquals(List.of(1L), checkpoints(dir));
+    }
+
+    @Test
+    void checkpointMinutesWritesOneWhenTheTimeIsUp(@TempDir Path dir) {
+        // 6e-9 minutes: every iteration is "long" enough for its own checkpoint
+        TrainConfig cfg = small(dir)
+                .withLimits(new TrainConfig.Limits(100, 4))
+                .withCheckpointing(new TrainConfig.Checkpointing(dir, 1000, 100, 6e-9));
+        try (Trainer t = new Trainer(cfg, DATA, reference())) {
+            t.run();
+        }
+        assertEquals(List.of(1L, 2L, 3L, 4L), checkpoints(dir));
+    }
+
+    /** Validation losses that never improve after the first: early stop after N more validations. */
+    @Test
+    void earlyStopAfterNValidationsWithoutABetterLoss(@TempDir Path dir) {
+        List<Double> vals = new ArrayList<>();
+        Trainer.Options o = reference()
+                .withFactory((m, bo) -> new ForwardingBackend(new ReferenceBackend(m, bo.withThreads(1))) {
+                    private boolean validating;
+
+                    @Override
+                    public void forward(RnnState s, Window w, boolean training) {
+                        validating = !training;
+                        super.forward(s, w, training);
+                    }
+
+                    @Override
+                    public double loss() {
+                        return validating ? 3.0 + w() : super.loss();
+                    }
+
+                    private double w() {
+                        return vals.size() * 0.01; // worse at every validation
+                    }
+                })
+                .withListener(new TrainListener() {
+                    @Override
+                    public void onValidation(long it, double valLoss, double best) {
+                        vals.add(valLoss);
+                    }
+                });
+        TrainConfig cfg = small(dir)
+                .withValidation(new TrainConfig.Validation(2, 0))
+                .withLimits(new TrainConfig.Limits(100, 100, Duration.ZERO, 3));
+        try (Trainer t = new Trainer(cfg, DATA, o)) {
+            Trainer.Result r = t.run();
+            assertEquals(Trainer.Stop.EARLY_STOP, r.stop());
+            assertEquals(8, r.iterations(), "validations at 2 (best), 4, 6, 8: three without a better loss");
+            assertEquals(3.0, r.bestValLoss(), 1e-12);
+            assertEquals(Checkpoint.modelPath(dir, 8), r.lastCheckpoint());
+        }
+        assertEquals(4, vals.size());
+        assertTrue(checkpoints(dir).contains(8L));
+    }
+}
