@@ -1,55 +1,50 @@
 package org.charrnn.api;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.charrnn.LanguageModel;
-import org.charrnn.data.Corpus;
-import org.charrnn.data.CorpusOptions;
-import org.charrnn.model.CellType;
-import org.charrnn.model.ModelSpec;
-import org.charrnn.sample.SampleOptions;
 import org.charrnn.testutil.TestData;
-import org.charrnn.train.TrainConfig;
-import org.charrnn.train.Trainer;
-import org.charrnn.util.Progress;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The README's "Library use" example, as code (smaller sizes, the reference backend, a temp directory). */
+/** The README's "Library use" example is {@link LibraryExample}, word for word, and it runs. */
 class ReadmeExampleTest {
 
+    private static Path basedir() {
+        return Path.of(System.getProperty("charrnn.basedir", "."));
+    }
+
     @Test
-    void libraryExampleRuns(@TempDir Path dir) throws Exception {
-        Path input = Files.writeString(dir.resolve("input.txt"), TestData.pseudoText(20000, 3));
-        TrainConfig cfg = TrainConfig.defaults()
-                .withModel(new ModelSpec(CellType.GRU, 2, 32, 16, 0.1))
-                .withLimits(new TrainConfig.Limits(10, 30))
-                .withBatching(new TrainConfig.Batching(8, 20))
-                .withValidation(new TrainConfig.Validation(1000, 0))
-                .withCheckpointing(new TrainConfig.Checkpointing(dir.resolve("checkpoints"), 1000, 5));
-        Trainer.Options options =
-                Trainer.Options.defaults().withBackend("reference", org.charrnn.backend.BackendOptions.defaults());
-        try (Corpus corpus =
-                        Corpus.open(input, CorpusOptions.defaults().withCacheDir(dir.resolve("cache")), Progress.NONE);
-                Trainer trainer = new Trainer(
-                        cfg,
-                        new Trainer.Data(corpus.vocabulary(), corpus.train(), corpus.val(), corpus.summary()),
-                        options)) {
-            Trainer.Result r = trainer.run();
-            assertTrue(r.iterations() == 30 && Double.isFinite(r.bestValLoss()));
+    void readmeShowsTheExampleFile() throws Exception {
+        String readme = Files.readString(basedir().resolve("README.md"), StandardCharsets.UTF_8);
+        String section = readme.substring(readme.indexOf("## Library use"));
+        int start = section.indexOf("```java\n") + "```java\n".length();
+        String shown = section.substring(start, section.indexOf("```\n", start));
+        String file = Files.readString(
+                basedir().resolve("src/test/java/org/charrnn/api/LibraryExample.java"), StandardCharsets.UTF_8);
+        assertEquals(file, shown, "README.md's example differs from LibraryExample.java: copy the file into it");
+    }
+
+    @Test
+    void exampleTrainsSamplesAndEvaluates(@TempDir Path dir) throws Exception {
+        Path input = Files.writeString(dir.resolve("input.txt"), "ROMEO:\n" + TestData.pseudoText(20000, 3));
+        PrintStream old = System.out;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        double bpc;
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            bpc = LibraryExample.trainSampleEvaluate(input, dir.resolve("run"), "reference", 50);
+        } finally {
+            System.setOut(old);
         }
-        try (LanguageModel lm = LanguageModel.load(dir.resolve("checkpoints"), "reference");
-                Corpus corpus = Corpus.open(
-                        input,
-                        lm.vocabulary(),
-                        CorpusOptions.defaults().withCacheDir(dir.resolve("cache")),
-                        Progress.NONE)) {
-            String text = lm.sampler().sampleText("the ", new SampleOptions(50, 0.8, 0, 1.0, false, 7));
-            assertTrue(text.startsWith("the ") && text.length() == 54, text);
-            double bpc = lm.evaluate(corpus.val(), 50, 100).bitsPerChar();
-            assertTrue(bpc > 0 && bpc < Math.log(lm.vocabulary().size()) / Math.log(2), "bits/char " + bpc);
-        }
+        String printed = out.toString(StandardCharsets.UTF_8);
+        assertTrue(printed.startsWith("iteration 50/50: loss "), printed); // the listener's line
+        assertTrue(printed.contains("\nROMEO:"), printed); // the sample, primed
+        assertTrue(bpc > 0 && bpc < 7, "bits/char " + bpc);
     }
 }
