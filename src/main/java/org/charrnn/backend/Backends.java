@@ -160,13 +160,15 @@ public final class Backends {
                 inventory(), config, workload, options, Runtime.getRuntime().availableProcessors());
         if (!c.backend().equals("reference")) {
             Backend b = provider(c.backend()).create(config, options);
+            // two lines: device names and the cost model's reason together overflow a terminal line
             log.accept("backend: " + b.name() + " on " + b.deviceName() + " ("
-                    + b.precision().id() + ", auto: " + c.reason() + ")");
+                    + b.precision().id() + ", auto)");
+            if (!c.reason().isEmpty()) log.accept("  chosen because: " + c.reason());
             return b;
         }
         Backend b = new ReferenceBackendProvider().create(config, options.withPrecision(Precision.FP64));
-        log.accept("backend: reference on " + b.deviceName() + " (auto"
-                + (c.reason().isEmpty() ? "" : "; " + c.reason()) + ")");
+        log.accept("backend: reference on " + b.deviceName() + " (fp64, auto)");
+        if (!c.reason().isEmpty()) log.accept("  chosen because: " + c.reason());
         return b;
     }
 

@@ -2,9 +2,10 @@ package org.charrnn.cli;
 
 import org.charrnn.backend.BackendOptions;
 import org.charrnn.backend.Precision;
+import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
-/** --backend, --device, --precision, --no-graph, --threads: shared by every command that computes. */
+/** --backend, --device, --precision, --threads: shared by every command that computes. */
 public final class BackendOptionsMixin {
     @Option(names = "--backend", defaultValue = "auto", description = "auto | reference | cuda | opencl.")
     String backend;
@@ -12,7 +13,9 @@ public final class BackendOptionsMixin {
     @Option(
             names = "--device",
             defaultValue = "-1",
-            description = "Device index for cuda/opencl, as listed by 'charrnn devices' (default: first suitable).")
+            showDefaultValue = CommandLine.Help.Visibility.NEVER,
+            description = "Device index for cuda/opencl, as listed by 'charrnn devices' (default: the first GPU, "
+                    + "else the first device).")
     int device;
 
     @Option(
@@ -21,14 +24,11 @@ public final class BackendOptionsMixin {
             description = "fp32 | tf32 | bf16 on GPUs; the reference always computes in fp64.")
     String precision;
 
-    @Option(names = "--no-graph", description = "CUDA: do not capture training steps as CUDA graphs.")
-    boolean noGraph;
-
     @Option(names = "--threads", defaultValue = "0", description = "Reference backend threads (0 = all cores).")
     int threads;
 
     BackendOptions options(long seed) {
         if (threads < 0) throw new IllegalArgumentException("--threads must be >= 0, got " + threads);
-        return new BackendOptions(Precision.parse(precision), device, !noGraph, seed, threads);
+        return new BackendOptions(Precision.parse(precision), device, true, seed, threads);
     }
 }

@@ -52,6 +52,9 @@ public final class BenchCommand implements Callable<Integer> {
     @Mixin
     BackendOptionsMixin backendOptions;
 
+    @Mixin
+    GraphOptionMixin graphOption;
+
     @Option(
             names = "--grid",
             description = "torch-rnn | large | all; --model/--layers/--hidden/--batch/--seq then filter its rows.")
@@ -151,7 +154,7 @@ public final class BenchCommand implements Callable<Integer> {
             if (!devices.isEmpty() && devices.stream().allMatch(d -> CudaBackendProvider.isEmulated(d.name())))
                 throw new UserError(BenchRunner.EMULATED_REFUSAL);
         }
-        BackendOptions opts = backendOptions.options(seed);
+        BackendOptions opts = graphOption.apply(backendOptions.options(seed));
         boolean bar = !quiet && ProgressBar.interactive();
         List<BenchResult> results = new ArrayList<>();
         boolean[] logged = {false};

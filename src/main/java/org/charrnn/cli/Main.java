@@ -77,8 +77,18 @@ public final class Main implements Runnable {
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         cl.setParameterExceptionHandler((ex, args) -> {
             PrintWriter err = ex.getCommandLine().getErr();
-            err.println(
-                    "charrnn: " + ex.getMessage() + " (see: charrnn " + commandPath(ex.getCommandLine()) + "--help)");
+            String hint = "";
+            if (ex instanceof CommandLine.UnmatchedArgumentException u
+                    && !u.getSuggestions().isEmpty())
+                hint = "; did you mean "
+                        + String.join(
+                                " or ",
+                                u.getSuggestions()
+                                        .subList(
+                                                0,
+                                                Math.min(3, u.getSuggestions().size()))) + "?";
+            err.println("charrnn: " + ex.getMessage() + hint + " (see: charrnn " + commandPath(ex.getCommandLine())
+                    + "--help)");
             err.flush();
             return 2;
         });

@@ -51,6 +51,9 @@ public final class TrainCommand implements Callable<Integer> {
     @Mixin
     BackendOptionsMixin backendOptions;
 
+    @Mixin
+    GraphOptionMixin graphOption;
+
     @Option(
             names = "--model",
             defaultValue = "lstm",
@@ -312,7 +315,7 @@ public final class TrainCommand implements Callable<Integer> {
             Trainer.Data d = new Trainer.Data(corpus.vocabulary(), corpus.train(), corpus.val(), corpus.summary());
             Trainer.Options o = new Trainer.Options(
                             backendOptions.backend,
-                            backendOptions.options(cfg.seed()),
+                            graphOption.apply(backendOptions.options(cfg.seed())),
                             resume,
                             quiet,
                             log,

@@ -48,6 +48,9 @@ final class ClRuntime {
     static synchronized String init() {
         if (devices != null) return null;
         if (loadFailure != null) return loadFailure;
+        loadFailure = OpenClLibrary.missingReason(
+                System.getProperty("os.name"), OpenClLibrary.searchPath(System.getenv("LD_LIBRARY_PATH")));
+        if (loadFailure != null) return loadFailure;
         try {
             CL.setExceptionsEnabled(true);
             int[] n = new int[1];
