@@ -241,6 +241,9 @@ public final class BenchCommand implements Callable<Integer> {
         if (from.isEmpty()) throw new UserError("--compare and --chart need at least one --from FILE (JSON lines)");
         List<JsonRows> rows = filterRows(JsonRows.read(from));
         if (rows.isEmpty()) throw new UserError("no benchmark rows in " + from + " match the given filters");
+        if (compare && rows.stream().allMatch(JsonRows::isTorch))
+            throw new UserError("only PyTorch rows in " + from
+                    + ": --compare needs rows of charrnn bench --json beside them to compare");
         if (compare) System.out.print(Compare.markdown(rows));
         if (chart != null) {
             try {
