@@ -19,7 +19,8 @@
 #   train        200 tiny-shakespeare steps on cuda (graphs, then --no-graph, then tf32) and on the
 #                reference with the same seed: fp32 final loss within 1% of the reference's
 #   memcheck, racecheck   12 training steps (dropout, graphs, validation, sampling) under compute-sanitizer: zero errors
-#   bench        charrnn bench (cuda fp32, cuda tf32, opencl) and PyTorch's baseline on the same rows
+#   bench        charrnn bench (cuda fp32, cuda tf32, opencl) and PyTorch's baseline (bench/torch_baseline.py,
+#                cuDNN, eager and CUDA graph, fp32 and TF32) on the same rows, then the comparison table
 set -uo pipefail
 OUT=${OUT:-$PWD/gpu-check-out}
 mkdir -p "$OUT"
@@ -97,14 +98,12 @@ bench_all() {
   local rows=(--grid all --steps 30 --warmup 8 --quiet)
   charrnn bench --backend cuda "${rows[@]}" --json "$OUT/charrnn.jsonl" || return 1
   charrnn bench --backend cuda --precision tf32 "${rows[@]}" --json "$OUT/charrnn.jsonl" || return 1
-  for p in fp32 tf32; do   # the baseline grid's one row outside ours: L3 H512 B1 T50
-    charrnn bench --backend cuda --precision $p --model lstm --layers 3 --hidden 512 --batch 1 --seq 50 \
-        --steps 30 --warmup 8 --quiet --json "$OUT/charrnn.jsonl" || return 1
-  done
   [ -n "$ocl_nv" ] && { charrnn bench --backend opencl --device "$ocl_nv" --grid all --steps 10 --warmup 3 --quiet \
       --json "$OUT/charrnn.jsonl" || return 1; }
+  # PyTorch's baseline from this checkout, on the same grid rows: eager and graphed, fp32 and TF32.
   for g in 0 1; do for t in 0 1; do
-    bash $GPU torch .device/torch_baseline.py --grid --graph $g --tf32 $t >> "$OUT/torch.jsonl" || return 1
+    bash $GPU torch bench/torch_baseline.py --device cuda --grid all --steps 30 --warmup 8 --graph $g --tf32 $t \
+        >> "$OUT/torch.jsonl" || return 1
   done; done
   charrnn bench --compare --from "$OUT/charrnn.jsonl" --from "$OUT/torch.jsonl"
 }

@@ -6,7 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * One measured row. Its JSON line uses the field names of {@code torch_baseline.py} where they mean
+ * One measured row. Its JSON line uses the field names of {@code bench/torch_baseline.py} where they mean
  * the same ({@code impl, device, cell, layers, hidden, batch, seq, tf32, ms_per_step, chars_per_s,
  * peak_mem_mib}), so the two outputs join on {@code cell, layers, hidden, batch, seq}.
  *

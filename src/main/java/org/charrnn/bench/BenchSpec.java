@@ -10,7 +10,7 @@ import org.charrnn.model.ModelConfig;
  * is tiny-shakespeare's 65 symbols; no dropout.
  */
 public record BenchSpec(CellType cell, int layers, int hidden, int batch, int seq) {
-    /** tiny-shakespeare's vocabulary size, as torch-rnn's benchmark and torch_baseline.py. */
+    /** tiny-shakespeare's vocabulary size, as torch-rnn's benchmark and bench/torch_baseline.py. */
     public static final int VOCAB = 65;
 
     public BenchSpec {

@@ -8,7 +8,7 @@ import java.util.Map;
 import java.util.TreeSet;
 
 /**
- * Joins our rows with torch_baseline.py's on (cell, layers, hidden, batch, seq) and prints, per
+ * Joins our rows with bench/torch_baseline.py's on (cell, layers, hidden, batch, seq) and prints, per
  * our row, our ms/step, each PyTorch variant's ms/step (eager or graph, fp32 or tf32, whichever are
  * present) and the time ratio ours / PyTorch: below 1 we are faster. When a variant has several rows
  * for one configuration, the last one read counts (rerun the baseline beside each measurement).

@@ -15,7 +15,7 @@ import java.util.List;
 import org.charrnn.util.UserError;
 
 /**
- * Benchmark rows read back from JSON lines, ours or torch_baseline.py's: only the shared fields
+ * Benchmark rows read back from JSON lines, ours or bench/torch_baseline.py's: only the shared fields
  * are interpreted. Lines that are not JSON objects (log output mixed into a capture) are skipped;
  * objects without the key fields are an error.
  */

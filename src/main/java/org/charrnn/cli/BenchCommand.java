@@ -35,7 +35,7 @@ import picocli.CommandLine.Option;
 /**
  * {@code charrnn bench}: times whole training steps (forward, loss, backward, clip, Adam) on a grid
  * of configurations; prints an aligned table and appends JSON lines joinable with
- * torch_baseline.py's. With {@code --compare} or {@code --chart} it reads earlier JSON lines
+ * bench/torch_baseline.py's. With {@code --compare} or {@code --chart} it reads earlier JSON lines
  * ({@code --from}) instead of measuring.
  */
 @Command(
@@ -131,7 +131,8 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(
             names = "--from",
             showDefaultValue = Help.Visibility.NEVER,
-            description = "JSON-lines results (ours or torch_baseline.py's) for --compare and --chart; repeatable.")
+            description =
+                    "JSON-lines results (ours or bench/torch_baseline.py's) for --compare and --chart; repeatable.")
     List<Path> from = new ArrayList<>();
 
     @Option(names = "--title", defaultValue = "charrnn training throughput", description = "Chart title.")
@@ -243,6 +244,9 @@ public final class BenchCommand implements Callable<Integer> {
         if (from.isEmpty()) throw new UserError("--compare and --chart need at least one --from FILE (JSON lines)");
         List<JsonRows> rows = filterRows(JsonRows.read(from));
         if (rows.isEmpty()) throw new UserError("no benchmark rows in " + from + " match the given filters");
+        if (compare && rows.stream().allMatch(JsonRows::isTorch))
+            throw new UserError("only PyTorch rows in " + from
+                    + ": --compare needs rows of charrnn bench --json beside them to compare");
         if (compare) System.out.print(Compare.markdown(rows));
         if (chart != null) {
             try {

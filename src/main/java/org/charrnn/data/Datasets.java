@@ -51,7 +51,8 @@ public final class Datasets {
         return defaultCacheDir(System.getenv("CHARRNN_HOME"), System.getProperty("user.home"));
     }
 
-    static Path defaultCacheDir(String charrnnHome, String userHome) {
+    /** The cache directory for the given {@code $CHARRNN_HOME} (null or blank when unset) and home directory. */
+    public static Path defaultCacheDir(String charrnnHome, String userHome) {
         if (charrnnHome != null && !charrnnHome.isBlank()) return Path.of(charrnnHome);
         return Path.of(userHome, ".cache", "charrnn");
     }

@@ -101,6 +101,8 @@ class BenchCliTest {
         assertFalse(only.out().contains("gru"), only.out());
         assertOneLineError(
                 run("bench", "--compare", "--from", json.toString(), "--hidden", "999"), "match the given filters");
+        assertOneLineError(
+                run("bench", "--compare", "--from", torch.toString()), "--compare needs rows of charrnn bench");
     }
 
     @Test

@@ -1,7 +1,11 @@
 package org.charrnn.testutil;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import org.charrnn.data.Datasets;
 import org.charrnn.data.Encoding;
 import org.charrnn.data.TokenSequence;
 import org.charrnn.data.Vocabulary;
@@ -43,11 +47,35 @@ public final class TestData {
         return sb.substring(0, n);
     }
 
-    /** The tiny-shakespeare path passed in by the build, or null when absent. */
+    /**
+     * tiny-shakespeare for the tests that need it, or null when absent: the file the build names in
+     * system property {@code charrnn.shakespeare} (pom.xml: {@code ../shared/data/tinyshakespeare.txt};
+     * {@code -Dcharrnn.shakespeare=FILE} overrides it), else the copy {@code charrnn train --data
+     * shakespeare} keeps in the cache directory ({@code $CHARRNN_HOME}, else {@code ~/.cache/charrnn}).
+     */
     public static Path shakespeare() {
-        String p = System.getProperty("charrnn.shakespeare");
-        if (p == null) return null;
-        Path path = Path.of(p);
-        return java.nio.file.Files.isRegularFile(path) ? path : null;
+        return shakespeare(
+                System.getProperty("charrnn.shakespeare"),
+                System.getenv("CHARRNN_HOME"),
+                System.getProperty("user.home"));
+    }
+
+    /**
+     * {@link #shakespeare()} for the given property value, {@code $CHARRNN_HOME} and home directory
+     * (each may be null). The cache's copy counts only at the dataset's exact size, as a download
+     * would have left it.
+     */
+    public static Path shakespeare(String property, String charrnnHome, String userHome) {
+        if (property != null && !property.isBlank()) {
+            Path p = Path.of(property);
+            if (Files.isRegularFile(p)) return p;
+        }
+        if ((charrnnHome == null || charrnnHome.isBlank()) && userHome == null) return null;
+        Path cached = Datasets.defaultCacheDir(charrnnHome, userHome).resolve(Datasets.SHAKESPEARE.fileName());
+        try {
+            return Files.isRegularFile(cached) && Files.size(cached) == Datasets.SHAKESPEARE.size() ? cached : null;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the size of " + cached, e);
+        }
     }
 }
