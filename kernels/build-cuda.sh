@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Compiles kernels/cuda/charrnn.cu (which #includes every kernel family) into one fatbin:
-#   kernels/build-cuda.sh <outdir>      -> <outdir>/charrnn.fatbin
+#   kernels/build-cuda.sh <outdir>      -> <outdir>/charrnn.fatbin, <outdir>/charrnn.fatbin.nvcc (e.g. "13.0")
 # SASS for every architecture in CUDA_ARCHS plus PTX for the newest, so newer GPUs JIT the PTX.
 # Invoked by the Maven build (exec-maven-plugin, generate-resources) with
 # <outdir> = ${project.build.outputDirectory}/kernels, so the fatbin is a classpath resource.
@@ -24,11 +24,11 @@ if [ -z "$nvcc" ]; then
 fi
 if [ -z "$nvcc" ]; then
   echo "build-cuda.sh: nvcc not found; CUDA kernels not built (the cuda backend will be unavailable)"
-  rm -f "$fatbin"
+  rm -f "$fatbin" "$fatbin.nvcc"
   exit 0
 fi
 
-if [ -f "$fatbin" ]; then
+if [ -f "$fatbin" ] && [ -f "$fatbin.nvcc" ]; then
   newer=$(find "$here/cuda" "$here/common" "$here/build-cuda.sh" -newer "$fatbin" \
             \( -name '*.cu' -o -name '*.cuh' -o -name '*.h' -o -name 'build-cuda.sh' \) -print -quit)
   if [ -z "$newer" ]; then exit 0; fi
@@ -56,4 +56,7 @@ start=$(date +%s)
 # shellcheck disable=SC2086
 "$nvcc" -O3 -std=c++17 -fatbin -Xptxas=-warn-spills ${NVCC_FLAGS:-} "${gencode[@]}" -o "$tmp" "$src"
 mv -f "$tmp" "$fatbin"
+# The CUDA release of the compiler: its cubins and PTX need a driver of that release or newer,
+# which the cuda backend checks at start (CudaRuntime.driverTooOld).
+"$nvcc" --version | sed -n 's/.*release \([0-9]*\.[0-9]*\).*/\1/p' > "$fatbin.nvcc"
 echo "build-cuda.sh: $(basename "$fatbin") $(stat -c %s "$fatbin") bytes, sm_{${archs// /,}} + compute_$newest PTX, $(( $(date +%s) - start ))s"

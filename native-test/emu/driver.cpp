@@ -61,7 +61,7 @@ EXPORT CUresult cuInit(unsigned int flags) {
 }
 EXPORT CUresult cuDriverGetVersion(int *v) {
   if (!v) return CUDA_ERROR_INVALID_VALUE;
-  *v = 12060;
+  *v = 13000; // a CUDA 13.0 (R580) driver: what kernels built by nvcc 13.0 need
   return CUDA_SUCCESS;
 }
 EXPORT CUresult cuDeviceGetCount(int *n) {

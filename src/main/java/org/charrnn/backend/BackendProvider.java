@@ -14,6 +14,11 @@ public interface BackendProvider {
     /** Devices this backend can use (empty when unavailable). */
     List<DeviceInfo> devices();
 
+    /** Lines about how this backend will run here (driver, GEMM library), shown by 'charrnn devices'. */
+    default List<String> notes() {
+        return List.of();
+    }
+
     /** A backend for {@code config}; throws {@link org.charrnn.util.UserError} with a clear reason when it cannot. */
     Backend create(org.charrnn.model.ModelConfig config, BackendOptions options);
 

@@ -43,6 +43,7 @@ public final class DevicesCommand implements Callable<Integer> {
                                 ? String.format(Locale.ROOT, "%.1f GiB", d.memoryBytes() / 1073741824.0)
                                 : "?",
                         d.gpu() ? "GPU" : CudaBackendProvider.isEmulated(d.name()) ? "emulated" : "CPU");
+            for (String note : p.notes()) System.out.printf(Locale.ROOT, "%-9s %5s  %s%n", p.name(), "", note);
         }
         System.out.println("--backend auto would use: " + Backends.autoChoice());
         return 0;

@@ -40,7 +40,20 @@ public final class CudaBackendProvider implements BackendProvider {
     public Availability probe() {
         if (!CudaRuntime.kernelsBuilt()) return Availability.no(CudaRuntime.NOT_BUILT);
         String why = CudaRuntime.init();
+        if (why == null) why = CudaRuntime.driverTooOld(CudaRuntime.driverVersion(), CudaRuntime.kernelsCudaVersion());
         return why == null ? Availability.yes() : Availability.no(why);
+    }
+
+    /** The driver's CUDA version beside the kernels', and the GEMM library the backend will use. */
+    @Override
+    public List<String> notes() {
+        if (!probe().available()) return List.of();
+        int built = CudaRuntime.kernelsCudaVersion();
+        String cublas = Cublas.unavailableReason();
+        return List.of(
+                "driver: CUDA " + CudaRuntime.versionText(CudaRuntime.driverVersion()) + "; kernels built by nvcc "
+                        + (built == 0 ? "(version not recorded)" : CudaRuntime.versionText(built)),
+                cublas == null ? "GEMM: cuBLAS" : "GEMM: gemm_tiled, several times slower than cuBLAS: " + cublas);
     }
 
     @Override

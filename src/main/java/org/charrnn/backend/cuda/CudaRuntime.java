@@ -2,6 +2,7 @@ package org.charrnn.backend.cuda;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import jcuda.CudaException;
@@ -20,6 +21,9 @@ final class CudaRuntime {
 
     /** Classpath resource written by kernels/build-cuda.sh during the Maven build. */
     static final String FATBIN_RESOURCE = "/kernels/charrnn.fatbin";
+
+    /** The CUDA release of the nvcc that built the fatbin ("13.0"), written beside it by kernels/build-cuda.sh. */
+    static final String NVCC_RESOURCE = FATBIN_RESOURCE + ".nvcc";
 
     /** Message when the build ran without nvcc. */
     static final String NOT_BUILT = "kernels not built: nvcc was not found at build time";
@@ -69,6 +73,55 @@ final class CudaRuntime {
         }
     }
 
+    /** The CUDA version the kernels were built for, encoded as the driver API does (13.0 = 13000); 0 if unknown. */
+    static int kernelsCudaVersion() {
+        try (InputStream in = CudaRuntime.class.getResourceAsStream(NVCC_RESOURCE)) {
+            return in == null ? 0 : parseVersion(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    /** "13.0" to 13000, "12.4" to 12040; 0 when it is not a version. */
+    static int parseVersion(String text) {
+        String[] parts = text.strip().split("\\.");
+        try {
+            return parts.length == 2 ? Integer.parseInt(parts[0]) * 1000 + Integer.parseInt(parts[1]) * 10 : 0;
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    /** 13000 to "13.0". */
+    static String versionText(int v) {
+        return v / 1000 + "." + (v % 1000) / 10;
+    }
+
+    /** The CUDA version the driver supports (after a successful {@link #init()}), 0 when it cannot say. */
+    static int driverVersion() {
+        if (init() != null) return 0;
+        try {
+            int[] v = new int[1];
+            JCudaDriver.cuDriverGetVersion(v);
+            return v[0];
+        } catch (RuntimeException e) {
+            return 0;
+        }
+    }
+
+    /**
+     * Null when a driver supporting CUDA {@code driver} runs kernels built by nvcc {@code built}
+     * (either 0: unknown, not checked); else what is wrong and the two ways out.
+     */
+    static String driverTooOld(int driver, int built) {
+        if (driver == 0 || built == 0 || driver >= built) return null;
+        return "the NVIDIA driver supports CUDA " + versionText(driver) + ", but the kernels were built by nvcc "
+                + versionText(built) + " and need a CUDA " + versionText(built) + " driver"
+                + (built / 1000 == 13 ? " (R580 or newer)" : "")
+                + ": update the driver, or rebuild the kernels with your CUDA toolkit's nvcc"
+                + " (NVCC=/usr/local/cuda/bin/nvcc mvn clean package -DskipTests)";
+    }
+
     /** Devices visible to the driver (empty when {@link #init()} fails). */
     static List<DeviceInfo> devices() {
         List<DeviceInfo> list = new ArrayList<>();
@@ -78,7 +131,7 @@ final class CudaRuntime {
             JCudaDriver.cuDeviceGetCount(count);
             int[] version = new int[1];
             JCudaDriver.cuDriverGetVersion(version);
-            String platform = "CUDA " + version[0] / 1000 + "." + (version[0] % 1000) / 10;
+            String platform = "CUDA " + versionText(version[0]);
             for (int i = 0; i < count[0]; i++) {
                 CUdevice d = new CUdevice();
                 JCudaDriver.cuDeviceGet(d, i);

@@ -83,6 +83,11 @@ final class Gemm implements AutoCloseable {
     /** cuBLAS on {@code stream}, or the tiled kernel with one warning line when libcublas cannot be used. */
     static Gemm create(Kernels kernels, CUstream stream, Precision precision, String model, Consumer<String> log) {
         if (Boolean.getBoolean(FORCE_TILED)) return tiled(kernels, stream, precision, model, log);
+        String missing = Cublas.unavailableReason();
+        if (missing != null) {
+            warnOnce(log, missing);
+            return tiled(kernels, stream, precision, model, log);
+        }
         cublasHandle h = new cublasHandle();
         boolean created = false;
         DeviceBuffer ws = null;
@@ -117,10 +122,19 @@ final class Gemm implements AutoCloseable {
                     /* already failing */
                 }
             }
-            log.accept(
-                    "warning: cuBLAS unavailable (" + CudaRuntime.oneLine(t) + "); using the slower gemm_tiled kernel");
+            warnOnce(log, CudaRuntime.oneLine(t));
             return tiled(kernels, stream, precision, model, log);
         }
+    }
+
+    private static final java.util.concurrent.atomic.AtomicBoolean WARNED =
+            new java.util.concurrent.atomic.AtomicBoolean();
+
+    /** The first fallback of the process says why and what to do; the device name shows gemm_tiled after that. */
+    private static void warnOnce(Consumer<String> log, String why) {
+        if (WARNED.compareAndSet(false, true))
+            log.accept("WARNING: cuBLAS unavailable, the GEMMs run on the gemm_tiled kernel, several times slower: "
+                    + why);
     }
 
     private static Gemm tiled(
