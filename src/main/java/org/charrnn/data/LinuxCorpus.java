@@ -209,7 +209,7 @@ public final class LinuxCorpus {
 
     private static long fromArchive(Path archive, Path out, Counter counter, Progress progress) throws IOException {
         long total = Files.size(archive);
-        Path staging = Files.createTempFile(out.getParent(), out.getFileName() + ".", ".staging");
+        Path staging = AtomicFile.createTemp(out.getParent(), out.getFileName() + ".", ".staging");
         try {
             Map<String, Piece> pieces = new HashMap<>();
             List<String> order = new ArrayList<>();

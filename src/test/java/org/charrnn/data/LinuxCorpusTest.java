@@ -8,6 +8,7 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -128,6 +129,22 @@ class LinuxCorpusTest {
             assertEquals(want.getBytes(StandardCharsets.UTF_8).length, s.bytes(), comp);
         }
         assertNoTempFiles(dir);
+    }
+
+    @Test
+    void corpusFromAnArchiveHasThePermissionsOfAnyNewFile() throws IOException {
+        Path plain = Files.writeString(dir.resolve("plain.txt"), "x");
+        Map<String, String> sorted = new TreeMap<>(tree());
+        for (String name : new String[] {"sorted.tar.gz", "unsorted.tar.gz"}) {
+            List<Map.Entry<String, String>> entries =
+                    new ArrayList<>((name.startsWith("sorted") ? sorted : tree()).entrySet());
+            Path out = dir.resolve(name + ".txt");
+            LinuxCorpus.build(writeTar(name, "", entries, "gz"), out, Progress.NONE);
+            assertEquals(
+                    PosixFilePermissions.toString(Files.getPosixFilePermissions(plain)),
+                    PosixFilePermissions.toString(Files.getPosixFilePermissions(out)),
+                    name);
+        }
     }
 
     @Test
