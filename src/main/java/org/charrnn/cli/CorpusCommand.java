@@ -6,6 +6,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.charrnn.data.Corpus;
 import org.charrnn.data.CorpusOptions;
+import org.charrnn.data.CorpusStats;
 import org.charrnn.data.Datasets;
 import org.charrnn.data.LinuxCorpus;
 import org.charrnn.util.ProgressBar;
@@ -66,7 +67,7 @@ public final class CorpusCommand implements Callable<Integer> {
         @Override
         public Integer call() {
             ProgressBar bar = new ProgressBar(System.err, "linux corpus", !quiet && ProgressBar.interactive());
-            LinuxCorpus.Stats s = LinuxCorpus.build(source, out, bar);
+            CorpusStats s = LinuxCorpus.build(source, out, bar);
             PrintWriter o = spec.commandLine().getOut();
             o.println(s.summary());
             o.flush();
