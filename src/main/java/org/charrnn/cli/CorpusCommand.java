@@ -2,13 +2,16 @@ package org.charrnn.cli;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.charrnn.data.Corpus;
 import org.charrnn.data.CorpusOptions;
 import org.charrnn.data.CorpusStats;
 import org.charrnn.data.Datasets;
+import org.charrnn.data.DirectoryCorpus;
 import org.charrnn.data.LinuxCorpus;
+import org.charrnn.data.PathSelection;
 import org.charrnn.util.ProgressBar;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -22,14 +25,14 @@ import picocli.CommandLine.Spec;
         name = "corpus",
         mixinStandardHelpOptions = true,
         description = "Build and inspect training corpora.",
-        subcommands = {CorpusCommand.Linux.class, CorpusCommand.Info.class})
+        subcommands = {CorpusCommand.Linux.class, CorpusCommand.Dir.class, CorpusCommand.Info.class})
 public final class CorpusCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand (linux, info)");
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand (linux, dir, info)");
     }
 
     /** {@code charrnn corpus linux --source PATH --out FILE}. */
@@ -68,6 +71,66 @@ public final class CorpusCommand implements Callable<Integer> {
         public Integer call() {
             ProgressBar bar = new ProgressBar(System.err, "linux corpus", !quiet && ProgressBar.interactive());
             CorpusStats s = LinuxCorpus.build(source, out, bar);
+            PrintWriter o = spec.commandLine().getOut();
+            o.println(s.summary());
+            o.flush();
+            return 0;
+        }
+    }
+
+    /** {@code charrnn corpus dir --source DIR --include GLOB [--exclude GLOB] --out FILE}. */
+    @Command(
+            name = "dir",
+            mixinStandardHelpOptions = true,
+            description = {
+                "Concatenate the files of a directory tree that match an --include and no --exclude, in sorted path order, "
+                        + "into one UTF-8 corpus file. Binary files (with NUL bytes) and files that are not valid UTF-8 "
+                        + "are skipped and counted; a leading byte-order mark is dropped.",
+                "A GLOB without '/' matches file names (and, for --exclude, directory names: --exclude .git); "
+                        + "one with '/' matches paths relative to DIR, where * stays within a directory and ** crosses them. "
+                        + "Quote globs so that the shell leaves them alone: --include '*.tex'."
+            })
+    public static final class Dir implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(
+                names = "--source",
+                required = true,
+                paramLabel = "DIR",
+                description = "Directory to collect files from.")
+        Path source;
+
+        @Option(
+                names = "--include",
+                required = true,
+                paramLabel = "GLOB",
+                description = "Files to collect, e.g. '*.tex' (repeatable).")
+        List<String> include;
+
+        @Option(
+                names = "--exclude",
+                paramLabel = "GLOB",
+                description = "Files or directories to leave out, e.g. 'old/**' or build (repeatable).")
+        List<String> exclude;
+
+        @Option(
+                names = "--out",
+                required = true,
+                paramLabel = "FILE",
+                description = "Corpus file to write (replaced if it exists).")
+        Path out;
+
+        @Option(
+                names = {"-q", "--quiet"},
+                description = "No progress bar.")
+        boolean quiet;
+
+        @Override
+        public Integer call() {
+            PathSelection selection = PathSelection.of(include, exclude);
+            ProgressBar bar = new ProgressBar(System.err, "corpus", !quiet && ProgressBar.interactive());
+            CorpusStats s = DirectoryCorpus.build(source, out, selection, bar);
             PrintWriter o = spec.commandLine().getOut();
             o.println(s.summary());
             o.flush();

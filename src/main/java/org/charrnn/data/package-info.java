@@ -28,7 +28,7 @@
  * <h2>Building corpora</h2>
  * {@link org.charrnn.data.DirectoryCorpus} concatenates the files of a tree that a {@link
  * org.charrnn.data.PathSelection} (include and exclude globs) selects, in sorted path order, into
- * one UTF-8 file, skipping binary and invalid UTF-8 files. {@link
+ * one UTF-8 file, skipping binary and invalid UTF-8 files ({@code charrnn corpus dir}). {@link
  * org.charrnn.data.LinuxCorpus} is the same walk configured for a kernel tree (its {@code .c} and
  * {@code .h} files, every one kept), or a stream through a kernel archive ({@code
  * TarCorpus}) ({@code charrnn corpus linux}). Both write through {@code

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import org.charrnn.cli.CorpusCommand;
+import org.charrnn.testutil.CliRun;
 import org.charrnn.util.UserError;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -63,6 +64,69 @@ class CorpusCommandTest {
     void linuxNeedsBothOptions() {
         assertEquals(2, run("linux", "--out", "x"));
         assertTrue(err.toString().contains("--source"), err.toString());
+    }
+
+    @Test
+    void dirFromTree() throws Exception {
+        Map<String, byte[]> files = DirectoryCorpusTest.project();
+        Path root = dir.resolve("paper");
+        for (Map.Entry<String, byte[]> e : files.entrySet()) {
+            Path p = root.resolve(e.getKey());
+            Files.createDirectories(p.getParent());
+            Files.write(p, e.getValue());
+        }
+        Path o = dir.resolve("tex.txt");
+        assertEquals(
+                0,
+                run(
+                        "dir",
+                        "--source",
+                        root.toString(),
+                        "--include",
+                        "*.tex",
+                        "--include",
+                        "*.bib",
+                        "--exclude",
+                        "old",
+                        "--out",
+                        o.toString(),
+                        "-q"),
+                err.toString());
+        String want = new String(files.get("chapters/appendix.tex"), StandardCharsets.UTF_8)
+                + new String(files.get("chapters/intro.tex"), StandardCharsets.UTF_8)
+                + new String(files.get("main.tex"), StandardCharsets.UTF_8)
+                + new String(files.get("refs.bib"), StandardCharsets.UTF_8);
+        assertEquals(want, Files.readString(o, StandardCharsets.UTF_8));
+        assertTrue(out.toString().startsWith(o + ": 4 files, "), out.toString());
+        assertTrue(
+                out.toString()
+                        .contains("; skipped 2 files: 1 binary, with NUL bytes (e.g. figures/scan.tex), "
+                                + "1 not valid UTF-8 (e.g. legacy.tex)"),
+                out.toString());
+        assertEquals("", err.toString());
+    }
+
+    @Test
+    void dirErrorsAreOneLine() throws Exception {
+        Path root = Files.createDirectories(dir.resolve("src"));
+        Files.writeString(root.resolve("a.txt"), "text\n");
+        Path o = dir.resolve("c.txt");
+        CliRun none =
+                CliRun.of("corpus", "dir", "--source", root.toString(), "--include", "*.tex", "--out", o.toString());
+        none.assertOneLineError("no files under " + root.toRealPath() + " match --include '*.tex'");
+        CliRun missing = CliRun.of(
+                "corpus", "dir", "--source", dir.resolve("x").toString(), "--include", "*", "--out", o.toString());
+        missing.assertOneLineError("--source " + dir.resolve("x") + " does not exist");
+        Path blocked = root.resolve("a.txt").resolve("c.txt");
+        CliRun unwritable = CliRun.of(
+                "corpus", "dir", "--source", root.toString(), "--include", "*.txt", "--out", blocked.toString());
+        unwritable.assertOneLineError("cannot write --out " + blocked + ": ");
+        CliRun badGlob =
+                CliRun.of("corpus", "dir", "--source", root.toString(), "--include", "{a", "--out", o.toString());
+        badGlob.assertOneLineError("--include '{a' is not a valid glob");
+        assertFalse(Files.exists(o));
+        assertEquals(2, run("dir", "--source", root.toString(), "--out", o.toString()));
+        assertTrue(err.toString().contains("--include"), err.toString());
     }
 
     @Test
