@@ -12,7 +12,10 @@ import org.charrnn.data.Datasets;
 import org.charrnn.data.DirectoryCorpus;
 import org.charrnn.data.LinuxCorpus;
 import org.charrnn.data.PathSelection;
+import org.charrnn.data.Vocabulary;
+import org.charrnn.data.VocabularyListing;
 import org.charrnn.util.ProgressBar;
+import org.charrnn.util.UserError;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -169,8 +172,15 @@ public final class CorpusCommand implements Callable<Integer> {
         @Option(names = "--no-cache", description = "Encode on the heap and write no cache file.")
         boolean noCache;
 
-        @Option(names = "--vocab", description = "Also list the vocabulary.")
-        boolean listVocab;
+        @Option(
+                names = "--vocab",
+                arity = "0..1",
+                defaultValue = "freq",
+                fallbackValue = "freq",
+                paramLabel = "ORDER",
+                description = "List the vocabulary with each symbol's count: by frequency (freq, the default), "
+                        + "by code point (code) or not at all (none). Wrapped to $COLUMNS (default 80).")
+        String vocab;
 
         @Option(
                 names = {"-q", "--quiet"},
@@ -182,6 +192,12 @@ public final class CorpusCommand implements Callable<Integer> {
                 "ClosingStandardOutputStreams") // the resource is the corpus; System.err is only handed to its progress
         // bar
         public Integer call() {
+            VocabularyListing.Order order = switch (vocab) {
+                case "freq" -> VocabularyListing.Order.FREQUENCY;
+                case "code" -> VocabularyListing.Order.CODE_POINT;
+                case "none" -> null;
+                default -> throw new UserError("--vocab must be freq, code or none, not '" + vocab + "'");
+            };
             boolean bars = !quiet && ProgressBar.interactive();
             Path file = Datasets.resolve(data, dataOptions.cacheDir(), new ProgressBar(System.err, "download", bars));
             CorpusOptions opt = dataOptions.options(valFrac, testFrac);
@@ -195,11 +211,15 @@ public final class CorpusCommand implements Callable<Integer> {
                         c.fromCache() ? "loaded from the cache" : "encoded",
                         c.openSeconds(),
                         c.storage()));
-                if (listVocab) {
-                    StringBuilder sb = new StringBuilder("vocabulary:");
-                    for (int i = 0; i < c.vocabulary().size(); i++)
-                        sb.append(' ').append(c.vocabulary().display(i));
-                    o.println(sb);
+                if (order != null) {
+                    Vocabulary v = c.vocabulary();
+                    long[] counts = VocabularyListing.counts(c.tokens(), v.size());
+                    o.println(
+                            order == VocabularyListing.Order.FREQUENCY
+                                    ? "vocabulary by frequency:"
+                                    : "vocabulary by code point:");
+                    int width = VocabularyListing.terminalWidth(System.getenv("COLUMNS"));
+                    for (String line : VocabularyListing.lines(v, counts, order, width)) o.println(line);
                 }
             }
             o.flush();
