@@ -6,6 +6,8 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import org.charrnn.util.Progress;
@@ -35,6 +37,7 @@ public final class Corpus implements AutoCloseable {
     private final TokenSequence tokens, train, val, test;
     private final long unknownCount;
     private final int unknownDistinct;
+    private final boolean unknownSkipped;
     private final Path cacheFile;
     private final boolean fromCache;
     private final String storage;
@@ -48,6 +51,7 @@ public final class Corpus implements AutoCloseable {
             CorpusOptions opt,
             long unknownCount,
             int unknownDistinct,
+            boolean unknownSkipped,
             Path cacheFile,
             boolean fromCache,
             double seconds) {
@@ -57,6 +61,7 @@ public final class Corpus implements AutoCloseable {
         this.tokens = tokens;
         this.unknownCount = unknownCount;
         this.unknownDistinct = unknownDistinct;
+        this.unknownSkipped = unknownSkipped;
         this.cacheFile = cacheFile;
         this.fromCache = fromCache;
         this.storage = cacheFile != null
@@ -83,6 +88,18 @@ public final class Corpus implements AutoCloseable {
      * {@link UserError} listing up to 10 of them. A null {@code vocab} builds one from the file.
      */
     public static Corpus open(Path file, Vocabulary vocab, CorpusOptions options, Progress progress) {
+        return open(file, vocab, false, options, progress);
+    }
+
+    /**
+     * As {@link #open(Path, Vocabulary, CorpusOptions, Progress)}; with {@code skipUnknown} the
+     * symbols that are not among {@code vocab}'s known symbols are dropped (even where it has an
+     * unknown symbol), and {@link #unknownCount()} and {@link #unknownDistinct()} count them. A
+     * file with nothing left is a {@link UserError}.
+     */
+    public static Corpus open(
+            Path file, Vocabulary vocab, boolean skipUnknown, CorpusOptions options, Progress progress) {
+        if (skipUnknown && vocab == null) throw new IllegalArgumentException("skipUnknown needs a vocabulary");
         long t0 = System.nanoTime();
         if (progress == null) progress = Progress.NONE;
         BasicFileAttributes attrs = checkFile(file);
@@ -94,7 +111,7 @@ public final class Corpus implements AutoCloseable {
         byte[] hash = null;
         try {
             if (options.cacheDir() != null) {
-                key = cacheKey(file, enc, vocab, options.maxVocab());
+                key = cacheKey(file, enc, vocab, options.maxVocab()) + (skipUnknown ? "|skip-unknown" : "");
                 cacheFile = TokenCache.fileFor(options.cacheDir(), key);
                 hash = TokenCache.contentHash(file, size);
                 TokenCache.Loaded hit = TokenCache.tryLoad(cacheFile, key, size, mtime, hash);
@@ -108,6 +125,7 @@ public final class Corpus implements AutoCloseable {
                             options,
                             hit.header().unknownCount(),
                             hit.header().unknownDistinct(),
+                            skipUnknown,
                             cacheFile,
                             true,
                             (System.nanoTime() - t0) / 1e9);
@@ -116,7 +134,7 @@ public final class Corpus implements AutoCloseable {
             CorpusEncoder e = new CorpusEncoder(file, size, enc, progress);
             try {
                 e.scan();
-                e.chooseVocabulary(vocab, options.maxVocab());
+                e.chooseVocabulary(vocab, options.maxVocab(), skipUnknown);
                 TokenSink sink = null;
                 if (cacheFile != null) {
                     TokenCache.Header h = new TokenCache.Header(
@@ -168,6 +186,7 @@ public final class Corpus implements AutoCloseable {
                         options,
                         e.unknownCount,
                         e.unknownDistinct,
+                        skipUnknown,
                         cacheFile,
                         false,
                         (System.nanoTime() - t0) / 1e9);
@@ -239,14 +258,38 @@ public final class Corpus implements AutoCloseable {
         return test;
     }
 
-    /** Occurrences of symbols that were mapped to the unknown symbol. */
+    /** Occurrences of symbols that were mapped to the unknown symbol, or dropped (see {@link #unknownSkipped()}). */
     public long unknownCount() {
         return unknownCount;
     }
 
-    /** Distinct symbols that were mapped to the unknown symbol. */
+    /** Distinct symbols that were mapped to the unknown symbol, or dropped. */
     public int unknownDistinct() {
         return unknownDistinct;
+    }
+
+    /** Whether symbols outside the given vocabulary were dropped; then the unknown counts count them. */
+    public boolean unknownSkipped() {
+        return unknownSkipped;
+    }
+
+    /**
+     * Up to {@code limit} of the symbols counted by {@link #unknownDistinct()}, in order of first
+     * occurrence in the file, described for messages: {@code 'é' (U+00E9)}, {@code byte 0xE9}. Reads
+     * the file only as far as it needs to.
+     */
+    public List<String> unknownExamples(int limit) {
+        int want = Math.min(limit, unknownDistinct);
+        if (want <= 0) return List.of();
+        Encoding enc = vocab.encoding();
+        List<String> out = new ArrayList<>();
+        try {
+            for (int s : new CorpusEncoder(file, sizeBytes, enc, Progress.NONE).firstMissing(vocab, want))
+                out.add(Vocabulary.describeSymbol(enc, s));
+        } catch (IOException e) {
+            throw new UserError("cannot read " + file + ": " + e.getMessage(), e);
+        }
+        return out;
     }
 
     /** True if the encoded form came from the cache rather than from encoding the file now. */
@@ -277,7 +320,14 @@ public final class Corpus implements AutoCloseable {
         String unit = vocab.encoding() == Encoding.BYTES ? "bytes" : "chars";
         StringBuilder sb = new StringBuilder(String.format(
                 Locale.ROOT, "%s: %,d %s, vocabulary %,d", file.getFileName(), tokens.length(), unit, vocab.size()));
-        if (vocab.hasUnknown())
+        if (unknownSkipped && unknownCount > 0)
+            sb.append(String.format(
+                    Locale.ROOT,
+                    " (%,d %s not in it skipped, %,d distinct)",
+                    unknownCount,
+                    vocab.encoding() == Encoding.BYTES ? "bytes" : "characters",
+                    unknownDistinct));
+        else if (vocab.hasUnknown() && !unknownSkipped)
             sb.append(String.format(
                     Locale.ROOT,
                     " (incl. unknown symbol: %,d rare %s, %,d occurrences)",

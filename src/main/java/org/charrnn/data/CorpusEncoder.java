@@ -7,8 +7,11 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
+import java.util.function.BooleanSupplier;
 import org.charrnn.util.Progress;
 import org.charrnn.util.UserError;
 
@@ -25,6 +28,8 @@ final class CorpusEncoder {
     Vocabulary vocab;
     long unknownCount;
     int unknownDistinct;
+    /** Symbols outside the given vocabulary are dropped rather than encoded. */
+    boolean skipping;
 
     CorpusEncoder(Path file, long size, Encoding enc, Progress progress) {
         this.file = file;
@@ -42,13 +47,18 @@ final class CorpusEncoder {
     }
 
     private void stream(long progressBase, String detail, ChunkHandler h) throws IOException {
+        stream(progressBase, detail, h, () -> false);
+    }
+
+    /** Streams the file through {@code h}, chunk by chunk, until its end or until {@code done}. */
+    private void stream(long progressBase, String detail, ChunkHandler h, BooleanSupplier done) throws IOException {
         byte[] buf = new byte[CHUNK];
         int[] out = new int[CHUNK];
         ByteBuffer bb = ByteBuffer.wrap(buf);
         Utf8Decoder dec = enc == Encoding.UTF8 ? new Utf8Decoder() : null;
         long pos = 0;
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            while (true) {
+            while (!done.getAsBoolean()) {
                 bb.clear();
                 int r = ch.read(bb);
                 if (r < 0) break;
@@ -64,7 +74,7 @@ final class CorpusEncoder {
                 pos += r;
                 progress.update(progressBase + pos, 2 * size, detail);
             }
-            if (dec != null) dec.finish();
+            if (dec != null && !done.getAsBoolean()) dec.finish();
         } catch (Utf8Decoder.Malformed m) {
             throw new UserError(String.format(
                     Locale.ROOT,
@@ -95,7 +105,12 @@ final class CorpusEncoder {
         });
     }
 
-    void chooseVocabulary(Vocabulary given, int maxVocab) {
+    /**
+     * Picks the vocabulary: {@code given} (a model's), or one built from the counts, capped at
+     * {@code maxVocab}. Symbols not in {@code given} map to its unknown symbol, or with {@code
+     * skipUnknown} are dropped; without either they are an error that lists them.
+     */
+    void chooseVocabulary(Vocabulary given, int maxVocab, boolean skipUnknown) {
         List<Integer> present = new ArrayList<>();
         for (int s = 0; s < hist.length; s++) if (hist[s] > 0) present.add(s);
         if (given != null) {
@@ -107,7 +122,18 @@ final class CorpusEncoder {
                 }
             }
             unknownDistinct = missing.size();
-            if (!missing.isEmpty() && !given.hasUnknown()) {
+            String unit = enc == Encoding.BYTES ? "byte values" : "characters";
+            if (!missing.isEmpty() && skipUnknown) {
+                skipping = true;
+                count -= unknownCount;
+                if (count == 0)
+                    throw new UserError(String.format(
+                            Locale.ROOT,
+                            "%s has no %s in the model's vocabulary (all %,d are skipped)",
+                            file,
+                            unit,
+                            unknownCount));
+            } else if (!missing.isEmpty() && !given.hasUnknown()) {
                 List<String> parts = new ArrayList<>();
                 for (int k = 0; k < Math.min(10, missing.size()); k++)
                     parts.add(Vocabulary.describeSymbol(enc, missing.get(k)));
@@ -115,10 +141,10 @@ final class CorpusEncoder {
                         missing.size() > 10 ? String.format(Locale.ROOT, " and %,d more", missing.size() - 10) : "";
                 throw new UserError(String.format(
                         Locale.ROOT,
-                        "%s has %,d %s not in the model's vocabulary: %s%s",
+                        "%s has %,d %s not in the model's vocabulary: %s%s; --skip-unknown leaves them out",
                         file,
                         missing.size(),
-                        enc == Encoding.BYTES ? "byte values" : "characters",
+                        unit,
                         String.join(", ", parts),
                         more));
             }
@@ -157,18 +183,20 @@ final class CorpusEncoder {
         try {
             long[] written = {0};
             stream(size, "encoding", (s, n, raw, rawLen, rawOff) -> {
+                int w = 0;
                 for (int i = 0; i < n; i++) {
                     int c = s[i];
                     int idx = c < table.length ? table[c] : -1;
                     if (idx < 0) {
+                        if (skipping) continue;
                         if (unk < 0) throw Corpus.changed(file);
                         idx = unk;
                     }
-                    s[i] = idx;
+                    s[w++] = idx;
                 }
-                written[0] += n;
+                written[0] += w;
                 if (written[0] > count) throw Corpus.changed(file);
-                sink.put(s, n);
+                sink.put(s, w);
             });
             if (written[0] != count) throw Corpus.changed(file);
             TokenSequence t = sink.finish();
@@ -177,5 +205,22 @@ final class CorpusEncoder {
         } finally {
             if (!ok) sink.abort();
         }
+    }
+
+    /**
+     * The first {@code limit} distinct symbols of the file, in order of first occurrence, that are
+     * not among {@code vocab}'s known symbols. Reads only as far as it needs to.
+     */
+    List<Integer> firstMissing(Vocabulary vocab, int limit) throws IOException {
+        Set<Integer> found = new LinkedHashSet<>();
+        stream(
+                0,
+                "scanning",
+                (s, n, raw, rawLen, rawOff) -> {
+                    for (int i = 0; i < n && found.size() < limit; i++)
+                        if (vocab.exactIndexOf(s[i]) < 0) found.add(s[i]);
+                },
+                () -> found.size() >= limit);
+        return new ArrayList<>(found);
     }
 }
