@@ -8,6 +8,7 @@ import org.charrnn.backend.Backends;
 import org.charrnn.data.Corpus;
 import org.charrnn.data.CorpusOptions;
 import org.charrnn.data.Datasets;
+import org.charrnn.data.Encoding;
 import org.charrnn.util.ProgressBar;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -35,6 +36,13 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--seq", defaultValue = "100", description = "Window length.")
     int seq;
 
+    @Option(
+            names = "--skip-unknown",
+            description = "Leave out the characters that are not in the model's vocabulary (and say how many and "
+                    + "which) instead of stopping; with a model trained with --max-vocab they are left out rather "
+                    + "than read as its unknown symbol.")
+    boolean skipUnknown;
+
     @Mixin
     BackendOptionsMixin backendOptions;
 
@@ -57,7 +65,12 @@ public final class EvalCommand implements Callable<Integer> {
                 line -> System.err.println(line))) {
             CorpusOptions co = new CorpusOptions(lm.vocabulary().encoding(), 0, 0, 0, dataOptions.cacheDir());
             try (Corpus c = Corpus.open(
-                    file, lm.vocabulary(), co, new ProgressBar(System.err, "encode", ProgressBar.interactive()))) {
+                    file,
+                    lm.vocabulary(),
+                    skipUnknown,
+                    co,
+                    new ProgressBar(System.err, "encode", ProgressBar.interactive()))) {
+                if (skipUnknown) System.out.println(skipped(c));
                 LanguageModel.Evaluation e = lm.evaluate(c.tokens(), batch, seq);
                 System.out.printf(
                         Locale.ROOT,
@@ -69,5 +82,23 @@ public final class EvalCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** How many examples of skipped characters to name. */
+    private static final int EXAMPLES = 5;
+
+    /** {@code skipped 12 characters not in the model's vocabulary (2 distinct: 'é' (U+00E9), 'ß' (U+00DF))}. */
+    static String skipped(Corpus c) {
+        String unit = c.vocabulary().encoding() == Encoding.BYTES ? "bytes" : "characters";
+        if (c.unknownCount() == 0) return "skipped 0 " + unit + ": all are in the model's vocabulary";
+        int distinct = c.unknownDistinct();
+        return String.format(
+                Locale.ROOT,
+                "skipped %,d %s not in the model's vocabulary (%,d distinct: %s%s)",
+                c.unknownCount(),
+                unit,
+                distinct,
+                String.join(", ", c.unknownExamples(EXAMPLES)),
+                distinct > EXAMPLES ? String.format(Locale.ROOT, " and %,d more", distinct - EXAMPLES) : "");
     }
 }

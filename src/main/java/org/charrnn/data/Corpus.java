@@ -1,16 +1,12 @@
 package org.charrnn.data;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
@@ -28,7 +24,6 @@ import org.charrnn.util.UserError;
  * file. Heap use while encoding is about 40 MB (buffers and a histogram of all code points).
  */
 public final class Corpus implements AutoCloseable {
-    private static final int CHUNK = 4 << 20;
     /**
      * Without a cache directory, encoded corpora up to this size stay on the heap: 256 MiB, or a
      * quarter of the maximum heap if that is less; larger ones are written to an unlinked temporary
@@ -42,6 +37,7 @@ public final class Corpus implements AutoCloseable {
     private final TokenSequence tokens, train, val, test;
     private final long unknownCount;
     private final int unknownDistinct;
+    private final boolean unknownSkipped;
     private final Path cacheFile;
     private final boolean fromCache;
     private final String storage;
@@ -55,6 +51,7 @@ public final class Corpus implements AutoCloseable {
             CorpusOptions opt,
             long unknownCount,
             int unknownDistinct,
+            boolean unknownSkipped,
             Path cacheFile,
             boolean fromCache,
             double seconds) {
@@ -64,6 +61,7 @@ public final class Corpus implements AutoCloseable {
         this.tokens = tokens;
         this.unknownCount = unknownCount;
         this.unknownDistinct = unknownDistinct;
+        this.unknownSkipped = unknownSkipped;
         this.cacheFile = cacheFile;
         this.fromCache = fromCache;
         this.storage = cacheFile != null
@@ -90,6 +88,18 @@ public final class Corpus implements AutoCloseable {
      * {@link UserError} listing up to 10 of them. A null {@code vocab} builds one from the file.
      */
     public static Corpus open(Path file, Vocabulary vocab, CorpusOptions options, Progress progress) {
+        return open(file, vocab, false, options, progress);
+    }
+
+    /**
+     * As {@link #open(Path, Vocabulary, CorpusOptions, Progress)}; with {@code skipUnknown} the
+     * symbols that are not among {@code vocab}'s known symbols are dropped (even where it has an
+     * unknown symbol), and {@link #unknownCount()} and {@link #unknownDistinct()} count them. A
+     * file with nothing left is a {@link UserError}.
+     */
+    public static Corpus open(
+            Path file, Vocabulary vocab, boolean skipUnknown, CorpusOptions options, Progress progress) {
+        if (skipUnknown && vocab == null) throw new IllegalArgumentException("skipUnknown needs a vocabulary");
         long t0 = System.nanoTime();
         if (progress == null) progress = Progress.NONE;
         BasicFileAttributes attrs = checkFile(file);
@@ -101,7 +111,7 @@ public final class Corpus implements AutoCloseable {
         byte[] hash = null;
         try {
             if (options.cacheDir() != null) {
-                key = cacheKey(file, enc, vocab, options.maxVocab());
+                key = cacheKey(file, enc, vocab, options.maxVocab()) + (skipUnknown ? "|skip-unknown" : "");
                 cacheFile = TokenCache.fileFor(options.cacheDir(), key);
                 hash = TokenCache.contentHash(file, size);
                 TokenCache.Loaded hit = TokenCache.tryLoad(cacheFile, key, size, mtime, hash);
@@ -115,15 +125,16 @@ public final class Corpus implements AutoCloseable {
                             options,
                             hit.header().unknownCount(),
                             hit.header().unknownDistinct(),
+                            skipUnknown,
                             cacheFile,
                             true,
                             (System.nanoTime() - t0) / 1e9);
                 }
             }
-            Encoder e = new Encoder(file, size, enc, progress);
+            CorpusEncoder e = new CorpusEncoder(file, size, enc, progress);
             try {
                 e.scan();
-                e.chooseVocabulary(vocab, options.maxVocab());
+                e.chooseVocabulary(vocab, options.maxVocab(), skipUnknown);
                 TokenSink sink = null;
                 if (cacheFile != null) {
                     TokenCache.Header h = new TokenCache.Header(
@@ -175,6 +186,7 @@ public final class Corpus implements AutoCloseable {
                         options,
                         e.unknownCount,
                         e.unknownDistinct,
+                        skipUnknown,
                         cacheFile,
                         false,
                         (System.nanoTime() - t0) / 1e9);
@@ -188,7 +200,7 @@ public final class Corpus implements AutoCloseable {
         }
     }
 
-    private static UserError changed(Path file) {
+    static UserError changed(Path file) {
         return new UserError(file + " changed while it was being read; try again");
     }
 
@@ -215,173 +227,6 @@ public final class Corpus implements AutoCloseable {
         if (!Files.isReadable(file)) throw new UserError("cannot read corpus file " + file + ": permission denied");
         if (a.size() == 0) throw new UserError("corpus file " + file + " is empty");
         return a;
-    }
-
-    /** Two streaming passes over the file: {@link #scan} counts, {@link #encode} writes indices. */
-    private static final class Encoder {
-        final Path file;
-        final long size;
-        final Encoding enc;
-        final Progress progress;
-        long[] hist;
-        long count;
-        Vocabulary vocab;
-        long unknownCount;
-        int unknownDistinct;
-
-        Encoder(Path file, long size, Encoding enc, Progress progress) {
-            this.file = file;
-            this.size = size;
-            this.enc = enc;
-            this.progress = progress;
-        }
-
-        int width() {
-            return vocab.size() <= 256 ? 1 : 2;
-        }
-
-        interface ChunkHandler {
-            void accept(int[] symbols, int n, byte[] raw, int rawLen, long rawOffset) throws IOException;
-        }
-
-        private void stream(long progressBase, String detail, ChunkHandler h) throws IOException {
-            byte[] buf = new byte[CHUNK];
-            int[] out = new int[CHUNK];
-            ByteBuffer bb = ByteBuffer.wrap(buf);
-            Utf8Decoder dec = enc == Encoding.UTF8 ? new Utf8Decoder() : null;
-            long pos = 0;
-            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-                while (true) {
-                    bb.clear();
-                    int r = ch.read(bb);
-                    if (r < 0) break;
-                    if (r == 0) continue;
-                    int n;
-                    if (dec != null) {
-                        n = dec.decode(buf, 0, r, out);
-                    } else {
-                        for (int i = 0; i < r; i++) out[i] = buf[i] & 0xFF;
-                        n = r;
-                    }
-                    h.accept(out, n, buf, r, pos);
-                    pos += r;
-                    progress.update(progressBase + pos, 2 * size, detail);
-                }
-                if (dec != null) dec.finish();
-            } catch (Utf8Decoder.Malformed m) {
-                throw new UserError(String.format(
-                        Locale.ROOT,
-                        "%s is not valid UTF-8: %s at byte offset %,d (bytes %s); use --encoding bytes to train on its raw bytes",
-                        file,
-                        m.getMessage().replaceFirst(" at byte offset.*", ""),
-                        m.offset,
-                        m.bytesHex));
-            }
-        }
-
-        void scan() throws IOException {
-            hist = new long[enc == Encoding.BYTES ? 256 : Character.MAX_CODE_POINT + 1];
-            long[] hst = hist;
-            stream(0, "scanning", (s, n, raw, rawLen, rawOff) -> {
-                long nul = hst[0];
-                for (int i = 0; i < n; i++) hst[s[i]]++;
-                count += n;
-                if (enc == Encoding.UTF8 && hst[0] != nul) {
-                    int at = 0;
-                    while (raw[at] != 0) at++;
-                    throw new UserError(String.format(
-                            Locale.ROOT,
-                            "%s looks like a binary file, not text: it has a NUL byte at byte offset %,d; use --encoding bytes to train on its raw bytes",
-                            file,
-                            rawOff + at));
-                }
-            });
-        }
-
-        void chooseVocabulary(Vocabulary given, int maxVocab) {
-            List<Integer> present = new ArrayList<>();
-            for (int s = 0; s < hist.length; s++) if (hist[s] > 0) present.add(s);
-            if (given != null) {
-                List<Integer> missing = new ArrayList<>();
-                for (int s : present) {
-                    if (given.exactIndexOf(s) < 0) {
-                        missing.add(s);
-                        unknownCount += hist[s];
-                    }
-                }
-                unknownDistinct = missing.size();
-                if (!missing.isEmpty() && !given.hasUnknown()) {
-                    List<String> parts = new ArrayList<>();
-                    for (int k = 0; k < Math.min(10, missing.size()); k++)
-                        parts.add(Vocabulary.describeSymbol(enc, missing.get(k)));
-                    String more =
-                            missing.size() > 10 ? String.format(Locale.ROOT, " and %,d more", missing.size() - 10) : "";
-                    throw new UserError(String.format(
-                            Locale.ROOT,
-                            "%s has %,d %s not in the model's vocabulary: %s%s",
-                            file,
-                            missing.size(),
-                            enc == Encoding.BYTES ? "byte values" : "characters",
-                            String.join(", ", parts),
-                            more));
-                }
-                vocab = given;
-                return;
-            }
-            int distinct = present.size();
-            if (maxVocab > 0 && distinct > maxVocab) {
-                Integer[] bySym = present.toArray(new Integer[0]);
-                Arrays.sort(
-                        bySym, (a, b) -> hist[a] != hist[b] ? Long.compare(hist[b], hist[a]) : Integer.compare(a, b));
-                int keep = maxVocab - 1;
-                int[] kept = new int[keep];
-                for (int k = 0; k < keep; k++) kept[k] = bySym[k];
-                for (int k = keep; k < bySym.length; k++) unknownCount += hist[bySym[k]];
-                unknownDistinct = bySym.length - keep;
-                Arrays.sort(kept);
-                vocab = Vocabulary.of(enc, kept, true);
-            } else {
-                if (distinct > Vocabulary.MAX_SIZE)
-                    throw new UserError(String.format(
-                            Locale.ROOT,
-                            "%s has %,d distinct characters, more than the %,d supported; use --max-vocab N to map the rarest to one unknown symbol",
-                            file,
-                            distinct,
-                            Vocabulary.MAX_SIZE));
-                int[] s = new int[distinct];
-                for (int k = 0; k < distinct; k++) s[k] = present.get(k);
-                vocab = Vocabulary.of(enc, s, false);
-            }
-        }
-
-        TokenSequence encode(TokenSink sink) throws IOException {
-            int[] table = vocab.lookupTable();
-            int unk = vocab.unknownIndex();
-            boolean ok = false;
-            try {
-                long[] written = {0};
-                stream(size, "encoding", (s, n, raw, rawLen, rawOff) -> {
-                    for (int i = 0; i < n; i++) {
-                        int c = s[i];
-                        int idx = c < table.length ? table[c] : -1;
-                        if (idx < 0) {
-                            if (unk < 0) throw changed(file);
-                            idx = unk;
-                        }
-                        s[i] = idx;
-                    }
-                    written[0] += n;
-                    if (written[0] > count) throw changed(file);
-                    sink.put(s, n);
-                });
-                if (written[0] != count) throw changed(file);
-                TokenSequence t = sink.finish();
-                ok = true;
-                return t;
-            } finally {
-                if (!ok) sink.abort();
-            }
-        }
     }
 
     public Path file() {
@@ -413,14 +258,38 @@ public final class Corpus implements AutoCloseable {
         return test;
     }
 
-    /** Occurrences of symbols that were mapped to the unknown symbol. */
+    /** Occurrences of symbols that were mapped to the unknown symbol, or dropped (see {@link #unknownSkipped()}). */
     public long unknownCount() {
         return unknownCount;
     }
 
-    /** Distinct symbols that were mapped to the unknown symbol. */
+    /** Distinct symbols that were mapped to the unknown symbol, or dropped. */
     public int unknownDistinct() {
         return unknownDistinct;
+    }
+
+    /** Whether symbols outside the given vocabulary were dropped; then the unknown counts count them. */
+    public boolean unknownSkipped() {
+        return unknownSkipped;
+    }
+
+    /**
+     * Up to {@code limit} of the symbols counted by {@link #unknownDistinct()}, in order of first
+     * occurrence in the file, described for messages: {@code 'é' (U+00E9)}, {@code byte 0xE9}. Reads
+     * the file only as far as it needs to.
+     */
+    public List<String> unknownExamples(int limit) {
+        int want = Math.min(limit, unknownDistinct);
+        if (want <= 0) return List.of();
+        Encoding enc = vocab.encoding();
+        List<String> out = new ArrayList<>();
+        try {
+            for (int s : new CorpusEncoder(file, sizeBytes, enc, Progress.NONE).firstMissing(vocab, want))
+                out.add(Vocabulary.describeSymbol(enc, s));
+        } catch (IOException e) {
+            throw new UserError("cannot read " + file + ": " + e.getMessage(), e);
+        }
+        return out;
     }
 
     /** True if the encoded form came from the cache rather than from encoding the file now. */
@@ -451,7 +320,14 @@ public final class Corpus implements AutoCloseable {
         String unit = vocab.encoding() == Encoding.BYTES ? "bytes" : "chars";
         StringBuilder sb = new StringBuilder(String.format(
                 Locale.ROOT, "%s: %,d %s, vocabulary %,d", file.getFileName(), tokens.length(), unit, vocab.size()));
-        if (vocab.hasUnknown())
+        if (unknownSkipped && unknownCount > 0)
+            sb.append(String.format(
+                    Locale.ROOT,
+                    " (%,d %s not in it skipped, %,d distinct)",
+                    unknownCount,
+                    vocab.encoding() == Encoding.BYTES ? "bytes" : "characters",
+                    unknownDistinct));
+        else if (vocab.hasUnknown() && !unknownSkipped)
             sb.append(String.format(
                     Locale.ROOT,
                     " (incl. unknown symbol: %,d rare %s, %,d occurrences)",

@@ -1,6 +1,6 @@
 /**
  * Corpora: reading text into symbol indices, the vocabulary stored in checkpoints, named datasets
- * and the Linux-kernel corpus.
+ * and the builders of corpus files (a directory of text files, the Linux kernel).
  *
  * <h2>Text and vocabulary</h2>
  * A corpus is a UTF-8 file; its symbols are Unicode code points (so Korean, emoji and other
@@ -25,8 +25,13 @@
  * {@code --data shakespeare} is {@code <cacheDir>/tinyshakespeare.txt}, downloaded from
  * karpathy/char-rnn and checked against its SHA-256 if absent ({@link org.charrnn.data.Datasets}).
  *
- * <h2>The Linux corpus</h2>
- * {@link org.charrnn.data.LinuxCorpus} concatenates the {@code .c} and {@code .h} files of a
- * kernel tree or archive in sorted path order ({@code charrnn corpus linux}).
+ * <h2>Building corpora</h2>
+ * {@link org.charrnn.data.DirectoryCorpus} concatenates the files of a tree that a {@link
+ * org.charrnn.data.PathSelection} (include and exclude globs) selects, in sorted path order, into
+ * one UTF-8 file, skipping binary and invalid UTF-8 files ({@code charrnn corpus dir}). {@link
+ * org.charrnn.data.LinuxCorpus} is the same walk configured for a kernel tree (its {@code .c} and
+ * {@code .h} files, every one kept), or a stream through a kernel archive ({@code
+ * TarCorpus}) ({@code charrnn corpus linux}). Both write through {@code
+ * CorpusBuild}: a temporary file renamed into place.
  */
 package org.charrnn.data;

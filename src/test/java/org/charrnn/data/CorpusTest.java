@@ -209,17 +209,58 @@ class CorpusTest {
         }
         Vocabulary noUnk = Vocabulary.of(Encoding.UTF8, new int[] {'a', 'b'}, false);
         UserError e = assertThrows(UserError.class, () -> Corpus.open(f, noUnk, opts(), Progress.NONE));
-        assertEquals(f + " has 2 characters not in the model's vocabulary: 'c' (U+0063), 'é' (U+00E9)", e.getMessage());
+        assertEquals(
+                f + " has 2 characters not in the model's vocabulary: 'c' (U+0063), 'é' (U+00E9); "
+                        + "--skip-unknown leaves them out",
+                e.getMessage());
         StringBuilder many = new StringBuilder();
         for (int i = 0; i < 15; i++) many.append((char) ('k' + i));
         Path g = write("many.txt", "ab" + many);
         UserError e2 = assertThrows(UserError.class, () -> Corpus.open(g, noUnk, opts(), Progress.NONE));
-        assertTrue(e2.getMessage().endsWith("'t' (U+0074) and 5 more"), e2.getMessage());
+        assertTrue(e2.getMessage().contains("'t' (U+0074) and 5 more; "), e2.getMessage());
         // the vocabulary's encoding wins over the options'
         Vocabulary bytes = Vocabulary.of(Encoding.BYTES, new int[] {'a', 'b', 'c', 0xA9, 0xC3}, false);
         try (Corpus c = Corpus.open(f, bytes, opts(), Progress.NONE)) {
             assertEquals(8, c.tokens().length());
         }
+    }
+
+    @Test
+    void skippingUnknownSymbolsDropsThem() throws IOException {
+        Path f = write("skip.txt", "éabcabcZé\nab");
+        Vocabulary noUnk = Vocabulary.of(Encoding.UTF8, new int[] {'\n', 'a', 'b', 'c'}, false);
+        Vocabulary withUnk = Vocabulary.of(Encoding.UTF8, new int[] {'\n', 'a', 'b', 'c'}, true);
+        for (Vocabulary v : List.of(noUnk, withUnk)) {
+            for (Path cache : new Path[] {null, dir.resolve("cache"), dir.resolve("cache")}) {
+                try (Corpus c = Corpus.open(f, v, true, opts().withSplits(0, 0).withCacheDir(cache), Progress.NONE)) {
+                    assertEquals("abcabc\nab", decode(c, c.tokens()));
+                    assertEquals(3, c.unknownCount());
+                    assertEquals(2, c.unknownDistinct());
+                    assertTrue(c.unknownSkipped());
+                    assertEquals(List.of("'é' (U+00E9)", "'Z' (U+005A)"), c.unknownExamples(5));
+                    assertEquals(List.of("'é' (U+00E9)"), c.unknownExamples(1));
+                    assertTrue(
+                            c.summary()
+                                    .contains(
+                                            "vocabulary " + v.size() + " (3 characters not in it skipped, 2 distinct)"),
+                            c.summary());
+                }
+            }
+        }
+        // what a skipping open cached is not what an open that maps them to the unknown symbol reads
+        try (Corpus c =
+                Corpus.open(f, withUnk, opts().withSplits(0, 0).withCacheDir(dir.resolve("cache")), Progress.NONE)) {
+            assertEquals(12, c.tokens().length());
+            assertFalse(c.unknownSkipped());
+        }
+        Path clean = write("clean.txt", "abc");
+        try (Corpus c = Corpus.open(clean, noUnk, true, opts(), Progress.NONE)) {
+            assertEquals(0, c.unknownCount());
+            assertEquals(List.of(), c.unknownExamples(5));
+        }
+        Path none = write("none.txt", "xyz");
+        UserError e = assertThrows(UserError.class, () -> Corpus.open(none, noUnk, true, opts(), Progress.NONE));
+        assertEquals(none + " has no characters in the model's vocabulary (all 3 are skipped)", e.getMessage());
     }
 
     @Test

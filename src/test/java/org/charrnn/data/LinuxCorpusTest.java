@@ -8,6 +8,7 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -98,13 +99,13 @@ class LinuxCorpusTest {
         Path link = Files.createSymbolicLink(dir.resolve("linux-link"), root);
         Path out = dir.resolve("out/linux.txt");
         List<Long> progress = new ArrayList<>();
-        LinuxCorpus.Stats s = LinuxCorpus.build(link, out, (d, t, x) -> progress.add(d));
+        CorpusStats s = LinuxCorpus.build(link, out, (d, t, x) -> progress.add(d));
         String want = expected(tree());
         assertEquals(want, Files.readString(out, StandardCharsets.UTF_8));
         assertEquals(5, s.files());
         assertEquals(want.getBytes(StandardCharsets.UTF_8).length, s.bytes());
         assertEquals(want.codePoints().distinct().count(), s.distinctChars());
-        assertEquals(0, s.invalidUtf8Files());
+        assertEquals(0, s.invalidUtf8().count());
         assertEquals(s.bytes(), (long) progress.get(progress.size() - 1));
         assertTrue(
                 s.summary()
@@ -122,12 +123,28 @@ class LinuxCorpusTest {
             Path archive = writeTar(
                     "linux-" + comp + ".tar" + (comp.equals("none") ? "" : "." + comp), "linux-6.1", entries, comp);
             Path out = dir.resolve("linux-" + comp + ".txt");
-            LinuxCorpus.Stats s = LinuxCorpus.build(archive, out, Progress.NONE);
+            CorpusStats s = LinuxCorpus.build(archive, out, Progress.NONE);
             assertEquals(want, Files.readString(out, StandardCharsets.UTF_8), comp);
             assertEquals(5, s.files(), comp);
             assertEquals(want.getBytes(StandardCharsets.UTF_8).length, s.bytes(), comp);
         }
         assertNoTempFiles(dir);
+    }
+
+    @Test
+    void corpusFromAnArchiveHasThePermissionsOfAnyNewFile() throws IOException {
+        Path plain = Files.writeString(dir.resolve("plain.txt"), "x");
+        Map<String, String> sorted = new TreeMap<>(tree());
+        for (String name : new String[] {"sorted.tar.gz", "unsorted.tar.gz"}) {
+            List<Map.Entry<String, String>> entries =
+                    new ArrayList<>((name.startsWith("sorted") ? sorted : tree()).entrySet());
+            Path out = dir.resolve(name + ".txt");
+            LinuxCorpus.build(writeTar(name, "", entries, "gz"), out, Progress.NONE);
+            assertEquals(
+                    PosixFilePermissions.toString(Files.getPosixFilePermissions(plain)),
+                    PosixFilePermissions.toString(Files.getPosixFilePermissions(out)),
+                    name);
+        }
     }
 
     @Test
@@ -143,7 +160,7 @@ class LinuxCorpusTest {
         Map<String, String> replaced = new TreeMap<>(tree());
         replaced.put("drivers/net/a.c", "/* replaced */\n");
         Path b = writeTar("dup.tar.xz", "", entries, "xz");
-        LinuxCorpus.Stats s = LinuxCorpus.build(b, out, Progress.NONE);
+        CorpusStats s = LinuxCorpus.build(b, out, Progress.NONE);
         assertEquals(expected(replaced), Files.readString(out, StandardCharsets.UTF_8));
         assertEquals(5, s.files());
         assertEquals(expected(replaced).getBytes(StandardCharsets.UTF_8).length, s.bytes());
@@ -154,10 +171,10 @@ class LinuxCorpusTest {
         Path root = writeTree(dir.resolve("linux"), tree());
         Files.write(root.resolve("drivers/old.c"), new byte[] {'/', '*', (byte) 0xE9, '*', '/', '\n'});
         Path out = dir.resolve("l.txt");
-        LinuxCorpus.Stats s = LinuxCorpus.build(root, out, Progress.NONE);
+        CorpusStats s = LinuxCorpus.build(root, out, Progress.NONE);
         assertEquals(6, s.files());
-        assertEquals(1, s.invalidUtf8Files());
-        assertEquals(List.of("drivers/old.c"), s.invalidUtf8Examples());
+        assertEquals(1, s.invalidUtf8().count());
+        assertEquals(List.of("drivers/old.c"), s.invalidUtf8().examples());
         assertTrue(
                 s.summary().contains("1 files are not valid UTF-8 (e.g. drivers/old.c): train with --encoding bytes"),
                 s.summary());
