@@ -17,6 +17,7 @@ import org.charrnn.backend.Window;
 import org.charrnn.io.Checkpoint;
 import org.charrnn.model.CellType;
 import org.charrnn.model.ModelSpec;
+import org.charrnn.testutil.CliRun;
 import org.charrnn.testutil.ForwardingBackend;
 import org.charrnn.testutil.TestData;
 import org.junit.jupiter.api.Test;
@@ -82,6 +83,49 @@ class TrainerStopTest {
             t.run();
         }
         assertEquals(List.of(), seen, "rows not on disk while the run went on");
+    }
+
+    /** sample, eval and report read a run in progress: its complete checkpoints and the metrics so far. */
+    @Test
+    void sampleEvalAndReportWorkWhileTheRunGoesOn(@TempDir Path dir) throws Exception {
+        Path text = Files.writeString(dir.resolve("t.txt"), TestData.pseudoText(3000, 5));
+        Path run = dir.resolve("run");
+        List<String> problems = new ArrayList<>();
+        TrainListener reader = new TrainListener() {
+            @Override
+            public void onIteration(TrainListener.Step s) {
+                if (s.iteration() != 12) return; // after the checkpoint at 10, before the run ends
+                CliRun sample =
+                        CliRun.of("sample", "--checkpoint", run.toString(), "--length", "20", "--backend", "reference");
+                CliRun eval = CliRun.of(
+                        "eval",
+                        "--checkpoint",
+                        run.toString(),
+                        "--data",
+                        text.toString(),
+                        "--batch",
+                        "2",
+                        "--seq",
+                        "10",
+                        "--backend",
+                        "reference");
+                CliRun report = CliRun.of(
+                        "report",
+                        "--run",
+                        run.toString(),
+                        "--out",
+                        dir.resolve("r.html").toString());
+                for (CliRun r : List.of(sample, eval, report)) if (r.code() != 0) problems.add(r.err());
+                if (!sample.err().contains("ckpt-00000010")) problems.add("sample used: " + sample.err());
+            }
+        };
+        TrainConfig cfg = small(run)
+                .withLimits(new TrainConfig.Limits(100, 15))
+                .withCheckpointing(new TrainConfig.Checkpointing(run, 10, 100));
+        try (Trainer t = new Trainer(cfg, DATA, reference().withListener(reader))) {
+            t.run();
+        }
+        assertEquals(List.of(), problems);
     }
 
     @Test
