@@ -9,6 +9,7 @@ import org.charrnn.backend.RnnState;
 import org.charrnn.data.Vocabulary;
 import org.charrnn.io.Checkpoint;
 import org.charrnn.model.ModelConfig;
+import org.charrnn.model.ModelSpec;
 import org.charrnn.sample.SampleOptions;
 import org.charrnn.sample.Sampler;
 import org.charrnn.util.AtomicFile;
@@ -122,5 +123,24 @@ final class Checkpointer {
         last = file;
         listeners.checkpointed(p.it(), file);
         return file;
+    }
+
+    /** The checkpoint's model, which must be of shape {@code want} over {@code vocabulary} (resume, init-from). */
+    static Checkpoint.Model loadMatching(Path file, Vocabulary vocabulary, ModelSpec want) {
+        Checkpoint.Model m = Checkpoint.loadModel(file);
+        if (!m.vocabulary().equals(vocabulary))
+            throw new UserError("vocabulary mismatch: " + file + " was trained on "
+                    + m.vocabulary().size() + " symbols, the data given has a different vocabulary of "
+                    + vocabulary.size()
+                    + "; use data with the same characters (and the same encoding and vocabulary limit)");
+        ModelSpec have = m.config().spec();
+        if (have.cell() != want.cell()
+                || have.layers() != want.layers()
+                || have.hidden() != want.hidden()
+                || have.embedding() != want.embedding())
+            throw new UserError("model shape mismatch: " + file + " holds a "
+                    + m.config().describe() + " model, the configuration asks for "
+                    + want.withVocabulary(m.config().vocabSize()).describe());
+        return m;
     }
 }

@@ -17,7 +17,6 @@ import org.charrnn.data.Vocabulary;
 import org.charrnn.io.Checkpoint;
 import org.charrnn.model.Init;
 import org.charrnn.model.ModelConfig;
-import org.charrnn.model.ModelSpec;
 import org.charrnn.util.ConfigError;
 import org.charrnn.util.Durations;
 import org.charrnn.util.ProgressBar;
@@ -208,7 +207,7 @@ public final class Trainer implements AutoCloseable {
         double[] initial = null;
         if (opts.resume() != null) {
             Path file = Checkpoint.resolveResume(opts.resume());
-            loadMatching(file);
+            Checkpointer.loadMatching(file, data.vocabulary(), cfg.model());
             resumeState = Checkpoint.loadState(file);
             if (resumeState.batch() != B)
                 throw new UserError("batch size " + B + " differs from the checkpoint's " + resumeState.batch()
@@ -220,7 +219,7 @@ public final class Trainer implements AutoCloseable {
             opts.log().accept("resuming from " + file + " at iteration " + resumeState.iteration());
         } else if (opts.initFrom() != null) {
             Path file = Checkpoint.resolveModel(opts.initFrom());
-            Checkpoint.Model m = loadMatching(file);
+            Checkpoint.Model m = Checkpointer.loadMatching(file, data.vocabulary(), cfg.model());
             initial = m.params();
             opts.log()
                     .accept("starting from the weights of " + file + " (iteration "
@@ -243,8 +242,12 @@ public final class Trainer implements AutoCloseable {
                 ? opts.factory().apply(model, bo)
                 : Backends.create(opts.backend(), model, bo, new Backends.Workload(B, T), opts.log());
         opts.log()
-                .accept("model: " + model.describe() + ", " + backend.layout().size() + " parameters; data: "
-                        + data.description());
+                .accept(String.format(
+                        Locale.ROOT,
+                        "model: %s, %,d parameters",
+                        model.describe(),
+                        backend.layout().size()));
+        opts.log().accept("data: " + data.description());
         opts.log()
                 .accept(String.format(
                         Locale.ROOT,
@@ -443,25 +446,6 @@ public final class Trainer implements AutoCloseable {
     private static Checkpointer.Position position(Counters c, long perEpoch, double valLoss) {
         return new Checkpointer.Position(
                 c.it, c.it / (double) perEpoch, valLoss, c.updates, c.lrScale, c.lastFailed, c.bestVal);
-    }
-
-    /** The checkpoint's model, which must be of this run's shape and vocabulary. */
-    private Checkpoint.Model loadMatching(Path file) {
-        Checkpoint.Model m = Checkpoint.loadModel(file);
-        if (!m.vocabulary().equals(data.vocabulary()))
-            throw new UserError("vocabulary mismatch: " + file + " was trained on "
-                    + m.vocabulary().size() + " symbols, the data given has a different vocabulary of "
-                    + data.vocabulary().size()
-                    + "; use data with the same characters (and the same encoding and vocabulary limit)");
-        ModelSpec have = m.config().spec(), want = cfg.model();
-        if (have.cell() != want.cell()
-                || have.layers() != want.layers()
-                || have.hidden() != want.hidden()
-                || have.embedding() != want.embedding())
-            throw new UserError("model shape mismatch: " + file + " holds a "
-                    + m.config().describe() + " model, the configuration asks for "
-                    + want.withVocabulary(m.config().vocabSize()).describe());
-        return m;
     }
 
     /** Mean loss (nats/char) over the val split (or its first --val-max-windows windows) from a zero state, B streams, windows of T. */
