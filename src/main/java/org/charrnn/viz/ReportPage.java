@@ -147,7 +147,14 @@ public final class ReportPage {
         return out;
     }
 
-    /** Exponential moving average with bias correction; non-finite values are passed over (NaN there). */
+    /**
+     * Exponential moving average, bias-corrected (divided by the weight the average has gathered,
+     * {@code 1 - beta^t} for a fixed beta, as Adam does), so that it starts at the first value
+     * instead of rising from 0. Its window is about 1/40 of the series (1 to 200 points) but, as
+     * in TensorFlow's ExponentialMovingAverage, at most about {@code (t + 10) / 9} points at the
+     * t-th value: early in training, where the loss falls fastest, a long window would keep the
+     * curve far above the loss it averages. Non-finite values are passed over (NaN there).
+     */
     static double[] smooth(double[] y) {
         int finite = 0;
         for (double v : y) if (Double.isFinite(v)) finite++;
@@ -155,14 +162,17 @@ public final class ReportPage {
         double beta = 1 - 1 / w;
         double[] out = new double[y.length];
         double avg = 0, weight = 0;
+        int t = 0;
         for (int i = 0; i < y.length; i++) {
             if (!Double.isFinite(y[i])) {
                 out[i] = Double.NaN;
                 continue;
             }
-            avg = beta * avg + (1 - beta) * y[i];
-            weight = beta * weight + (1 - beta);
+            double b = Math.min(beta, (1.0 + t) / (10.0 + t));
+            avg = b * avg + (1 - b) * y[i];
+            weight = b * weight + (1 - b);
             out[i] = avg / weight;
+            t++;
         }
         return out;
     }

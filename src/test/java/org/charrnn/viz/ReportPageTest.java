@@ -148,6 +148,39 @@ class ReportPageTest {
     }
 
     @Test
+    void smoothingStartsAtTheFirstValue() {
+        double[] constant = new double[500];
+        java.util.Arrays.fill(constant, 4.17);
+        for (double v : ReportPage.smooth(constant)) assertEquals(4.17, v, 1e-12);
+        double[] falling = new double[500];
+        for (int i = 0; i < falling.length; i++) falling[i] = 4.2 - i * 0.004;
+        assertEquals(falling[0], ReportPage.smooth(falling)[0], 1e-12);
+        double[] gap = {Double.NaN, 3.0, 2.0};
+        assertEquals(3.0, ReportPage.smooth(gap)[1], 1e-12);
+    }
+
+    /**
+     * A loss that falls fast early and flattens, with noise, over 8000 iterations (a 200-point
+     * window): the smoothed curve stays near the trend from the start instead of lagging above it.
+     */
+    @Test
+    void smoothingDoesNotLagAboveAFastFallingLoss() {
+        int n = 8000;
+        double[] trend = new double[n], y = new double[n];
+        java.util.SplittableRandom r = new java.util.SplittableRandom(11);
+        for (int i = 0; i < n; i++) {
+            trend[i] = 1.5 + 2.7 * Math.exp(-i / 150.0);
+            y[i] = trend[i] + r.nextDouble(-0.15, 0.15);
+        }
+        double[] s = ReportPage.smooth(y);
+        double worst = 0, noise = 0;
+        for (int i = 10; i < 1000; i++) worst = Math.max(worst, Math.abs(s[i] - trend[i]));
+        for (int i = 2000; i < n; i++) noise = Math.max(noise, Math.abs(s[i] - trend[i]));
+        assertTrue(worst < 0.2, "smoothed curve is up to " + worst + " off the trend in the first 1000 iterations");
+        assertTrue(noise < 0.03, "late noise is averaged away: " + noise);
+    }
+
+    @Test
     void svgReducesLongSeriesButKeepsSpikes() {
         int n = 20000;
         double[] x = new double[n], y = new double[n];
