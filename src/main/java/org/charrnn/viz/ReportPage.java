@@ -183,7 +183,9 @@ public final class ReportPage {
             body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:1.5em 2em;color:#222;background:#fff}
             h1{font-size:1.4em;margin:0 0 .3em} h2{font-size:1.15em;margin:1.6em 0 .5em;border-bottom:1px solid #ddd}
             .meta{color:#555;font-size:.9em;margin:.2em 0} .note{color:#777;font-style:italic}
-            .charts{display:flex;flex-wrap:wrap;gap:14px} .charts svg{border:1px solid #e5e5e5}
+            .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,440px),1fr));gap:14px}
+            .charts>div{overflow-x:auto} .charts svg{display:block;width:100%;height:auto;min-width:400px;border:1px solid #e5e5e5}
+            @media (max-width:600px){body{margin:.8em}}
             table{border-collapse:collapse;font-size:.9em} td,th{padding:2px 12px;border-bottom:1px solid #eee;text-align:left}
             td.r{text-align:right;font-variant-numeric:tabular-nums}
             pre{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12.5px;background:#f7f7f7;
@@ -381,7 +383,9 @@ public final class ReportPage {
         for (boolean bits : new boolean[] {false, true}) {
             double f = bits ? 1 / LN2 : 1;
             String u = bits ? "bits/char" : "nats/char";
-            sb.append(Svg.lineChart(
+            chart(
+                    sb,
+                    Svg.lineChart(
                             "Loss (" + u + ") vs iteration",
                             "iteration",
                             u,
@@ -391,13 +395,14 @@ public final class ReportPage {
                                     Svg.Series.line("train (smoothed)", BLUE, it, scale(lossSmooth, f)),
                                     Svg.Series.line("validation", ORANGE, vit, scale(vloss, f))
                                             .withMarkers()),
-                            List.of()))
-                    .append('\n');
+                            List.of()));
         }
         for (boolean bits : new boolean[] {false, true}) {
             double f = bits ? 1 / LN2 : 1;
             String u = bits ? "bits/char" : "nats/char";
-            sb.append(Svg.lineChart(
+            chart(
+                    sb,
+                    Svg.lineChart(
                             "Loss (" + u + ") vs wall time",
                             "wall time (" + unit + ")",
                             u,
@@ -407,16 +412,17 @@ public final class ReportPage {
                                     Svg.Series.line("train (smoothed)", BLUE, wallU, scale(lossSmooth, f)),
                                     Svg.Series.line("validation", ORANGE, vwallU, scale(vloss, f))
                                             .withMarkers()),
-                            List.of()))
-                    .append('\n');
+                            List.of()));
         }
-        sb.append(Svg.lineChart(
+        chart(
+                sb,
+                Svg.lineChart(
                         "Learning rate",
                         "iteration",
                         "learning rate",
                         List.of(Svg.Series.line("lr", GREEN, it, column(m.iters(), IterRow::lr))),
-                        List.of()))
-                .append('\n');
+                        List.of(),
+                        true));
         double[] norm = column(m.iters(), IterRow::gradNorm);
         List<Svg.Rule> clip = new ArrayList<>();
         String clipValue = str(config, "training", "clip", "max"), clipMode = str(config, "training", "clip", "mode");
@@ -427,23 +433,30 @@ public final class ReportPage {
                 // no threshold line
             }
         }
-        sb.append(Svg.lineChart(
+        chart(
+                sb,
+                Svg.lineChart(
                         "Gradient norm (before clipping)",
                         "iteration",
                         "global L2 norm",
                         List.of(
                                 Svg.Series.line("grad norm", PURPLE, it, norm).faint(),
                                 Svg.Series.line("smoothed", PURPLE, it, smooth(norm))),
-                        clip))
-                .append('\n');
-        sb.append(Svg.lineChart(
+                        clip));
+        chart(
+                sb,
+                Svg.lineChart(
                         "Throughput",
                         "iteration",
                         "chars/s",
                         List.of(Svg.Series.line("chars/s", GREY, it, column(m.iters(), IterRow::charsPerS))),
-                        List.of()))
-                .append('\n');
+                        List.of()));
         sb.append("</div></section>\n");
+    }
+
+    /** One chart in its grid cell, which scrolls sideways on screens narrower than the chart's minimum width. */
+    private static void chart(StringBuilder sb, String svg) {
+        sb.append("<div>").append(svg).append("</div>\n");
     }
 
     private static void configuration(StringBuilder sb, JsonObject config) {
