@@ -184,7 +184,7 @@ public final class ReportPage {
             h1{font-size:1.4em;margin:0 0 .3em} h2{font-size:1.15em;margin:1.6em 0 .5em;border-bottom:1px solid #ddd}
             .meta{color:#555;font-size:.9em;margin:.2em 0} .note{color:#777;font-style:italic}
             .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,440px),1fr));gap:14px}
-            .charts>div{overflow-x:auto} .charts svg{display:block;width:100%;height:auto;min-width:400px;border:1px solid #e5e5e5}
+            .charts>div{overflow-x:auto} .charts svg{display:block;box-sizing:border-box;width:100%;height:auto;min-width:400px;border:1px solid #e5e5e5}
             @media (max-width:600px){body{margin:.8em}}
             table{border-collapse:collapse;font-size:.9em} td,th{padding:2px 12px;border-bottom:1px solid #eee;text-align:left}
             td.r{text-align:right;font-variant-numeric:tabular-nums}

@@ -18,6 +18,7 @@ import org.charrnn.model.CellType;
 import org.jsoup.Jsoup;
 import org.jsoup.nodes.Document;
 import org.jsoup.nodes.Element;
+import org.jsoup.select.Elements;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -75,8 +76,13 @@ class BrowserRenderTest {
         return img;
     }
 
-    /** The DOM after the page's scripts ran. */
+    /** The DOM after the page's scripts ran, in a 1200x900 window. */
     private static String dumpDom(Path html, String name) throws Exception {
+        return dumpDom(html, name, 1200, 900);
+    }
+
+    /** The DOM after the page's scripts ran, in a window of the given size. */
+    private static String dumpDom(Path html, String name, int width, int height) throws Exception {
         Path profile = Files.createTempDirectory(dir, "profile");
         Path out = dir.resolve(name + ".dom");
         Process p = new ProcessBuilder(
@@ -90,6 +96,7 @@ class BrowserRenderTest {
                         "--disable-component-update",
                         "--disable-sync",
                         "--user-data-dir=" + profile,
+                        "--window-size=" + width + "," + height,
                         "--dump-dom",
                         html.toUri().toString())
                 .redirectOutput(out.toFile())
@@ -162,5 +169,66 @@ class BrowserRenderTest {
         Stats s = stats(screenshot(html, "report"));
         assertTrue(s.nonWhite() > 0.03, "mostly blank: " + s);
         assertTrue(s.colours() > 50, "too few colours: " + s);
+    }
+
+    /**
+     * The charts' laid-out boxes: per chart "left,top,width", its cell's width and how far its
+     * content overflows the cell, and the width of the page's content.
+     */
+    private static Document chartLayout(Path html, int width) throws Exception {
+        Path probe = dir.resolve("layout-" + width + ".html");
+        Files.writeString(
+                probe,
+                Files.readString(html)
+                        .replace(
+                                "</body>",
+                                "<script>document.body.setAttribute('data-content',document.body.clientWidth);"
+                                        + "document.querySelectorAll('svg.chart').forEach(function(c){var r=c.getBoundingClientRect();"
+                                        + "c.setAttribute('data-box',Math.round(r.left)+','+Math.round(r.top)+','+Math.round(r.width));"
+                                        + "var d=c.parentNode;d.setAttribute('data-width',Math.round(d.getBoundingClientRect().width));"
+                                        + "d.setAttribute('data-overflow',d.scrollWidth-d.clientWidth);"
+                                        + "});</script></body>"));
+        return Jsoup.parse(dumpDom(probe, "layout-" + width, width, 900));
+    }
+
+    @Test
+    void chartsFillTheWidthOfAWidePageAndKeepAReadableSizeOnANarrowOne() throws Exception {
+        Path html = run.resolve("report.html");
+        ReportPage.write(run, html);
+        Document wide = chartLayout(html, 1400);
+        int content = Integer.parseInt(wide.body().attr("data-content"));
+        assertTrue(content > 1200, "content width " + content);
+        Elements charts = wide.select("svg.chart");
+        assertEquals(7, charts.size());
+        int[] first = box(charts.get(0));
+        int rowRight = 0, inRow = 0;
+        for (Element c : charts) {
+            int[] b = box(c);
+            if (b[1] != first[1]) continue;
+            inRow++;
+            rowRight = Math.max(rowRight, b[0] + b[2]);
+        }
+        assertTrue(inRow >= 2, "charts side by side: " + inRow);
+        for (Element c : charts) assertEquals("0", c.parent().attr("data-overflow"), "no sideways scrolling when wide");
+        // the first row reaches across the page (less the body's margin)
+        assertTrue(rowRight - first[0] >= 0.97 * content, "row spans " + (rowRight - first[0]) + " of " + content);
+
+        // a phone-sized window (headless Chromium keeps windows at least about 500 px wide): one column
+        Document narrow = chartLayout(html, 500);
+        int narrowContent = Integer.parseInt(narrow.body().attr("data-content"));
+        assertTrue(narrowContent < 500, "content width " + narrowContent);
+        java.util.Set<Integer> tops = new java.util.HashSet<>();
+        for (Element c : narrow.select("svg.chart")) {
+            tops.add(box(c)[1]);
+            assertTrue(box(c)[2] >= 400, "a chart keeps a readable width: " + c.attr("data-box"));
+            int cell = Integer.parseInt(c.parent().attr("data-width"));
+            assertTrue(cell <= narrowContent, "its cell fits the page: " + cell + " of " + narrowContent);
+        }
+        assertEquals(7, tops.size(), "one chart per row");
+    }
+
+    private static int[] box(Element chart) {
+        String[] p = chart.attr("data-box").split(",");
+        return new int[] {Integer.parseInt(p[0]), Integer.parseInt(p[1]), Integer.parseInt(p[2])};
     }
 }
