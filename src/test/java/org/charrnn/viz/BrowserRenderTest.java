@@ -145,8 +145,28 @@ class BrowserRenderTest {
         assertTrue(s.colours() > 50, "too few colours: " + s);
         assertTrue(s.reddish() > 500 && s.bluish() > 500, "red and blue shading expected: " + s);
 
-        // hovering a character shows its value and the most likely next characters
+        // the script draws every character of every block, shaded by its quantized activation
         String page = Files.readString(html);
+        PageData data = PageData.of(page);
+        Document drawn = Jsoup.parse(dumpDom(html, "cells"));
+        Document raw = Jsoup.parse(page);
+        Elements blocks = drawn.select(".block");
+        assertEquals(raw.select(".block").size(), blocks.size());
+        for (Element b : blocks) {
+            Elements spans = b.select("span.c");
+            assertEquals(e.length(), spans.size(), "one element per character");
+            double[] v = PageData.activations(raw.getElementById(b.id()));
+            for (int t = 0; t < spans.size(); t++) {
+                Element c = spans.get(t);
+                int q = (int) Math.round(v[t] * 127);
+                assertEquals(data.shown(t), c.wholeText(), "character " + t);
+                assertEquals(Integer.toString(t), c.attr("data-i"));
+                assertEquals(String.format(java.util.Locale.ROOT, "%.2f", q / 127.0), c.attr("data-v"));
+                assertEquals(rgb(data.colour(q)), c.attr("style").replaceAll(".*background: *([^;]*);?.*", "$1"));
+            }
+        }
+
+        // hovering a character shows its value and the most likely next characters
         Path hover = dir.resolve("hover.html");
         Files.writeString(
                 hover,
@@ -157,9 +177,18 @@ class BrowserRenderTest {
         Document dom = Jsoup.parse(dumpDom(hover, "hover"));
         Element tip = dom.getElementById("tip");
         assertTrue(tip.attr("style").contains("display: block"), tip.outerHtml());
-        Element span = Jsoup.parse(page).select("#chosen .c").get(7);
+        Element span = drawn.select("#chosen .c").get(7);
         assertTrue(tip.text().contains("activation " + span.attr("data-v")), tip.text());
         assertEquals(5, tip.select("tr").size(), tip.outerHtml());
+        String first = data.vocabLabel(data.predicted(7, 0));
+        assertTrue(tip.select("tr").get(0).text().startsWith(first), tip.outerHtml());
+        assertTrue(tip.select("tr").get(0).text().endsWith(data.percent(7, 0) + "%"), tip.outerHtml());
+    }
+
+    /** "#ff9f9f" as the browser writes it in a style: "rgb(255, 159, 159)". */
+    private static String rgb(String hex) {
+        int v = Integer.parseInt(hex.substring(1), 16);
+        return "rgb(" + (v >> 16) + ", " + (v >> 8 & 0xFF) + ", " + (v & 0xFF) + ")";
     }
 
     @Test
