@@ -103,15 +103,15 @@ class ReportPageTest {
                 + String.format(row, 3, "3.0", "0.5") // resumed at iteration 2: 3 is done again
                 + String.format(row, 4, "2.5", "1.5");
         Files.writeString(dir.resolve("metrics.jsonl"), text);
-        ReportPage.Metrics m = ReportPage.readMetrics(dir.resolve("metrics.jsonl"));
+        RunMetrics.Metrics m = RunMetrics.readMetrics(dir.resolve("metrics.jsonl"));
         assertEquals(1, m.badLines());
         assertEquals(
                 List.of(1L, 2L, 3L, 4L),
-                m.iters().stream().map(ReportPage.IterRow::iter).toList());
+                m.iters().stream().map(RunMetrics.IterRow::iter).toList());
         assertEquals(3.0, m.iters().get(2).loss());
         assertEquals(
                 List.of(1.0, 2.0, 3.5, 4.5),
-                m.iters().stream().map(ReportPage.IterRow::wall).toList());
+                m.iters().stream().map(RunMetrics.IterRow::wall).toList());
         assertEquals(1, m.vals().size());
         assertEquals(2.0, m.vals().get(0).wall());
 
