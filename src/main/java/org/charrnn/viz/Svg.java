@@ -19,7 +19,8 @@ public final class Svg {
     /** The drawing's size in viewBox units; the page scales it to the width of its column. */
     static final int WIDTH = 540, PLOT_HEIGHT = 226;
 
-    private static final int LEFT = 64, RIGHT = 16, BOTTOM = 44;
+    /** The plot's margins; the left one grows with the y labels, to keep them clear of the axis title. */
+    private static final int MIN_LEFT = 64, RIGHT = 16, BOTTOM = 44, AXIS_TITLE = 25;
     /** Baseline of the title, first legend row, and the legend rows' spacing. */
     private static final int TITLE_Y = 17, LEGEND_Y = 35, LEGEND_ROW = 15;
     /** An estimate of the legend's text width per character at font-size 11, a little generous. */
@@ -84,7 +85,25 @@ public final class Svg {
             ymin = Math.min(ymin, r.y());
             ymax = Math.max(ymax, r.y());
         }
-        List<LegendEntry> legend = empty ? List.of() : legend(series, rules);
+        boolean log = !empty && logWhenDecades && ymin > 0 && ymax >= 100 * ymin;
+        if (!empty && xmax == xmin) {
+            xmin -= 0.5;
+            xmax += 0.5;
+        }
+        if (!empty && ymax == ymin) {
+            double d = Math.abs(ymin) > 0 ? Math.abs(ymin) * 0.1 : 0.5;
+            ymin -= d;
+            ymax += d;
+        }
+        double[] yt = empty ? new double[0] : log ? Ticks.log(ymin, ymax) : Ticks.linear(ymin, ymax, 5);
+        double[] xt = empty ? new double[0] : Ticks.linear(xmin, xmax, 6);
+        String[] yl = log ? Ticks.logLabels(yt) : Ticks.linearLabels(yt), xl = Ticks.linearLabels(xt);
+        double y0 = empty ? 0 : Math.min(ymin, yt[0]), y1 = empty ? 1 : Math.max(ymax, yt[yt.length - 1]);
+        int longest = 0;
+        for (String l : yl) longest = Math.max(longest, l.length());
+        int left = Math.max(MIN_LEFT, AXIS_TITLE + 5 + (int) Math.ceil(longest * CHAR_WIDTH));
+        int pw = WIDTH - left - RIGHT, ph = PLOT_HEIGHT;
+        List<LegendEntry> legend = empty ? List.of() : legend(series, rules, pw);
         int rows = legend.isEmpty() ? 0 : legend.get(legend.size() - 1).row() + 1;
         int top = rows == 0 ? 30 : LEGEND_Y + (rows - 1) * LEGEND_ROW + 12;
         int height = top + PLOT_HEIGHT + BOTTOM;
@@ -110,9 +129,8 @@ public final class Svg {
                 .append("\" text-anchor=\"middle\" font-size=\"13\" font-weight=\"600\">")
                 .append(Html.esc(title))
                 .append("</text>");
-        int pw = WIDTH - LEFT - RIGHT, ph = PLOT_HEIGHT;
         sb.append("<rect class=\"plot\" x=\"")
-                .append(LEFT)
+                .append(left)
                 .append("\" y=\"")
                 .append(top)
                 .append("\" width=\"")
@@ -122,26 +140,13 @@ public final class Svg {
                 .append("\" fill=\"none\" stroke=\"#bbb\"/>");
         if (empty) {
             sb.append("<text x=\"")
-                    .append(LEFT + pw / 2)
+                    .append(left + pw / 2)
                     .append("\" y=\"")
                     .append(top + ph / 2)
                     .append("\" text-anchor=\"middle\" fill=\"#888\">no data yet</text></svg>");
             return sb.toString();
         }
-        if (xmax == xmin) {
-            xmin -= 0.5;
-            xmax += 0.5;
-        }
-        boolean log = logWhenDecades && ymin > 0 && ymax >= 100 * ymin;
-        if (ymax == ymin) {
-            double d = Math.abs(ymin) > 0 ? Math.abs(ymin) * 0.1 : 0.5;
-            ymin -= d;
-            ymax += d;
-        }
-        double[] yt = log ? Ticks.log(ymin, ymax) : Ticks.linear(ymin, ymax, 5), xt = Ticks.linear(xmin, xmax, 6);
-        String[] yl = log ? Ticks.logLabels(yt) : Ticks.linearLabels(yt), xl = Ticks.linearLabels(xt);
-        double y0 = Math.min(ymin, yt[0]), y1 = Math.max(ymax, yt[yt.length - 1]);
-        Axis ax = new Axis(xmin, xmax, log ? Math.log10(y0) : y0, log ? Math.log10(y1) : y1, log, top, pw, ph);
+        Axis ax = new Axis(xmin, xmax, log ? Math.log10(y0) : y0, log ? Math.log10(y1) : y1, log, left, top, pw, ph);
 
         for (int i = 0; i < yt.length; i++) {
             double py = ax.py(yt[i]);
@@ -149,20 +154,20 @@ public final class Svg {
             sb.append(String.format(
                     Locale.ROOT,
                     "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>",
-                    LEFT,
-                    LEFT + pw,
+                    left,
+                    left + pw,
                     py,
                     py));
             sb.append(String.format(
                     Locale.ROOT,
                     "<text class=\"ytick\" x=\"%d\" y=\"%.1f\" text-anchor=\"end\" fill=\"#444\">%s</text>",
-                    LEFT - 5,
+                    left - 5,
                     py + 4,
                     yl[i]));
         }
         for (int i = 0; i < xt.length; i++) {
             double px = ax.px(xt[i]);
-            if (px < LEFT - 0.01 || px > LEFT + pw + 0.01) continue;
+            if (px < left - 0.01 || px > left + pw + 0.01) continue;
             sb.append(String.format(
                     Locale.ROOT,
                     "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\" stroke=\"#eee\"/>",
@@ -178,7 +183,7 @@ public final class Svg {
                     xl[i]));
         }
         sb.append("<text x=\"")
-                .append(LEFT + pw / 2)
+                .append(left + pw / 2)
                 .append("\" y=\"")
                 .append(height - 8)
                 .append("\" text-anchor=\"middle\" fill=\"#222\">")
@@ -196,8 +201,8 @@ public final class Svg {
             sb.append(String.format(
                     Locale.ROOT,
                     "<line class=\"rule\" x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-dasharray=\"6 4\"/>",
-                    LEFT,
-                    LEFT + pw,
+                    left,
+                    left + pw,
                     py,
                     py,
                     r.colour()));
@@ -209,7 +214,7 @@ public final class Svg {
         // the legend in rows between the title and the plot, where it cannot hide any data
         sb.append("<g class=\"legend\">");
         for (LegendEntry e : legend) {
-            int lx = LEFT + e.x(), ly = LEGEND_Y + e.row() * LEGEND_ROW;
+            int lx = left + e.x(), ly = LEGEND_Y + e.row() * LEGEND_ROW;
             sb.append(String.format(
                     Locale.ROOT,
                     "<line x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"2.5\" stroke-opacity=\"%.2f\"%s/>",
@@ -231,9 +236,9 @@ public final class Svg {
     record LegendEntry(String name, String colour, boolean dashed, double opacity, int row, int x) {}
 
     /** The legend laid out left to right in rows no wider than the plot. */
-    static List<LegendEntry> legend(List<Series> series, List<Rule> rules) {
+    static List<LegendEntry> legend(List<Series> series, List<Rule> rules, int pw) {
         List<LegendEntry> out = new ArrayList<>();
-        int pw = WIDTH - LEFT - RIGHT, row = 0, x = 0;
+        int row = 0, x = 0;
         List<Object> items = new ArrayList<>();
         for (Series s : series) if (s.name() != null && !s.name().isEmpty()) items.add(s);
         for (Rule r : rules) if (Double.isFinite(r.y())) items.add(r);
@@ -251,9 +256,9 @@ public final class Svg {
         return out;
     }
 
-    private record Axis(double x0, double x1, double y0, double y1, boolean log, int top, int pw, int ph) {
+    private record Axis(double x0, double x1, double y0, double y1, boolean log, int left, int top, int pw, int ph) {
         double px(double x) {
-            return LEFT + (x - x0) / (x1 - x0) * pw;
+            return left + (x - x0) / (x1 - x0) * pw;
         }
 
         double py(double y) {

@@ -104,6 +104,9 @@ class SvgTest {
                 "Learning rate", "iteration", "lr", List.of(Svg.Series.line("lr", "#000", x, flat)), List.of(), true));
         List<String> labels = narrow.select("text.ytick").eachText();
         assertEquals(labels.size(), new HashSet<>(labels).size(), labels.toString());
+        // long labels push the plot right rather than run into the axis title (at x = 14, about 4 units each side)
+        for (Element t : narrow.select("text.ytick"))
+            assertTrue(attr(t, "x") - 6.4 * t.text().length() >= 20, t.text() + " ends at " + t.attr("x"));
         assertFalse(narrow.text().contains("(log scale)"));
     }
 
