@@ -32,7 +32,7 @@ import org.charrnn.viz.TextFeatures.Feature;
  * </ul>
  *
  * Index arrays hold one byte per index, or two (little-endian) where a table has more than 256
- * entries ({@code D.siw}, {@code D.pw}); byte arrays are base64. 5,000 characters shaded for 23
+ * entries ({@code D.siw}, {@code D.pw}); byte arrays are base64. 5,000 characters shaded for 17
  * cells make a page of about 200 kB.
  */
 final class CellsHtml {
