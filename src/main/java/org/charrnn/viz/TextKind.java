@@ -13,33 +13,15 @@ import org.charrnn.viz.TextFeatures.Feature;
  * Prose has few of either: a semicolon ends some lines of verse, brackets are rare.
  */
 public enum TextKind {
-    PROSE(
-            "prose (verse, dialogue)",
-            List.of(
-                    Feature.QUOTE,
-                    Feature.BRACKETS,
-                    Feature.LINE_POSITION,
-                    Feature.SPEAKER,
-                    Feature.SPEECH_LINE,
-                    Feature.CAPITAL_LINE)),
-    CODE(
-            "code",
-            List.of(
-                    Feature.COMMENT,
-                    Feature.STRING,
-                    Feature.DEPTH,
-                    Feature.IF_CONDITION,
-                    Feature.INDENT,
-                    Feature.LINE_POSITION));
+    PROSE("prose (verse, dialogue)"),
+    CODE("code");
     static final double CODE_LINES = 0.3, CODE_SYMBOLS = 0.05;
     private static final String PUNCTUATION = "{}()[];=<>*&|#";
 
     private final String description;
-    private final List<Feature> features;
 
-    TextKind(String description, List<Feature> features) {
+    TextKind(String description) {
         this.description = description;
-        this.features = features;
     }
 
     /** In words, for the log and the page. */
@@ -49,7 +31,24 @@ public enum TextKind {
 
     /** The features that suit this kind of text, in the order shown. */
     public List<Feature> features() {
-        return features;
+        return switch (this) {
+            case PROSE ->
+                List.of(
+                        Feature.QUOTE,
+                        Feature.BRACKETS,
+                        Feature.LINE_POSITION,
+                        Feature.SPEAKER,
+                        Feature.SPEECH_LINE,
+                        Feature.CAPITAL_LINE);
+            case CODE ->
+                List.of(
+                        Feature.COMMENT,
+                        Feature.STRING,
+                        Feature.DEPTH,
+                        Feature.IF_CONDITION,
+                        Feature.INDENT,
+                        Feature.LINE_POSITION);
+        };
     }
 
     /** The kind of {@code symbols} (code points or bytes). */

@@ -195,7 +195,7 @@ class CellsPageTest {
         Document doc = Jsoup.parse(out.toFile(), "UTF-8");
         int blocks = doc.select(".block").size(), T = 5000;
         assertEquals(5 + 3 * TextKind.CODE.features().size(), blocks);
-        long perChar = blocks + 1 + 5 * 2; // bytes before base64
+        long perChar = blocks + 1L + 5 * 2; // bytes before base64
         long bound = 20_000 + 400L * blocks + (long) Math.ceil(T * perChar * 4 / 3.0);
         long size = Files.size(out);
         assertTrue(size <= bound, size + " bytes, more than " + bound);
