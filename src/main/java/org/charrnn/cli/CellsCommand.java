@@ -24,7 +24,9 @@ import picocli.CommandLine.Option;
         description = {
             "Run a model over a text and write a self-contained HTML page shading each character by a cell's "
                     + "activation (tanh(c) for LSTM, h for GRU/RNN; blue negative, red positive), with the cells that correlate "
-                    + "best with features of the text (quotes, comments, line position, nesting depth, if conditions, strings).",
+                    + "best with features of the text: for prose and verse quotes, brackets, line position, speaker lines, "
+                    + "speeches and capitalised lines; for code comments, strings, nesting depth, if conditions, indentation "
+                    + "and line position. Features that do not vary over the text are left out.",
             "Layers and cells count from 0."
         })
 public final class CellsCommand implements Callable<Integer> {
@@ -67,9 +69,10 @@ public final class CellsCommand implements Callable<Integer> {
 
     @Option(
             names = "--features",
-            defaultValue = "all",
-            description =
-                    "Features to search cells for: all, or a comma-separated list of quote, comment, line-position, depth, if-condition, string.")
+            defaultValue = "auto",
+            description = "Features to search cells for: auto (those that suit the text, prose or code), all, "
+                    + "or a comma-separated list of quote, comment, line-position, depth, if-condition, string, indent, "
+                    + "brackets, speaker, speech-line, capital-line.")
     String features;
 
     @Option(names = "--per-feature", defaultValue = "3", description = "Best cells listed per feature (0 = no search).")
@@ -78,7 +81,7 @@ public final class CellsCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if (cells != null && top != null) throw new UserError("--cells and --top exclude each other; give one");
-        List<TextFeatures.Feature> fs = TextFeatures.Feature.parseList(features);
+        if (!features.trim().equalsIgnoreCase("auto")) TextFeatures.Feature.parseList(features); // fail early
         if (!Files.isRegularFile(text)) throw new UserError("text file not found: " + text);
         Checkpoint.Model model = Checkpoint.loadModel(Checkpoint.resolveModel(checkpoint));
         byte[] bytes;
@@ -104,6 +107,7 @@ public final class CellsCommand implements Callable<Integer> {
             sel = CellsPage.Selection.top(l, top != null ? top : 5);
         }
         CellsPage.check(model, enc, sel, perFeature); // bad requests fail before a backend starts
+        List<TextFeatures.Feature> fs = TextFeatures.request(features, enc.symbols());
         CellsPage.Analysis a;
         try (Backend backend = Backends.create(
                 backendOptions.backend,
@@ -113,6 +117,18 @@ public final class CellsCommand implements Callable<Integer> {
                 line -> System.err.println(line))) {
             a = CellsPage.analyse(model, backend, enc, sel, fs, perFeature);
         }
+        if (a.searched())
+            System.err.println(
+                    "charrnn: " + text.getFileName() + " looks like " + a.kind().description()
+                            + "; features: "
+                            + (a.features().isEmpty()
+                                    ? "none varies"
+                                    : CellsPage.ids(a.features().stream()
+                                            .map(CellsPage.FeatureResult::feature)
+                                            .toList()))
+                            + (a.constant().isEmpty()
+                                    ? ""
+                                    : " (constant here, left out: " + CellsPage.ids(a.constant()) + ")"));
         CellsPage.write(out, a, text.getFileName().toString());
         List<String> best = new ArrayList<>();
         for (CellsPage.FeatureResult f : a.features())

@@ -4,7 +4,6 @@ import com.google.gson.GsonBuilder;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -13,14 +12,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.TreeMap;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.charrnn.io.Checkpoint;
 import org.charrnn.io.Safetensors;
 import org.charrnn.util.AtomicFile;
 import org.charrnn.util.UserError;
+import org.charrnn.viz.RunMetrics.IterRow;
+import org.charrnn.viz.RunMetrics.Metrics;
+import org.charrnn.viz.RunMetrics.Sample;
+import org.charrnn.viz.RunMetrics.ValRow;
 
 /**
  * The {@code charrnn report} page of a run directory: training and validation loss (nats and
@@ -28,29 +27,13 @@ import org.charrnn.util.UserError;
  * throughput, the run's configuration, its checkpoints and the samples written at them. One
  * self-contained HTML file with inline SVG charts (no scripts, no network).
  *
- * <p>Reads {@code config.json}, {@code metrics.jsonl} (lines that do not parse, e.g. one being
- * written, are skipped; after a resume, rows of a repeated iteration replace the earlier ones and
- * wall time continues from the earlier segment's end), {@code ckpt-*.safetensors} metadata and
- * {@code ckpt-*.sample.txt}.
+ * <p>Reads {@code config.json}, {@code metrics.jsonl} and the samples ({@link RunMetrics}) and
+ * {@code ckpt-*.safetensors} metadata.
  */
 public final class ReportPage {
     private ReportPage() {}
 
     private static final double LN2 = Math.log(2);
-    private static final Pattern SAMPLE = Pattern.compile("ckpt-(\\d+)\\.sample\\.txt");
-
-    /** One training iteration's metrics; {@code wall} is cumulative seconds over all segments of the run. */
-    public record IterRow(
-            long iter, double epoch, double loss, double gradNorm, double lr, double charsPerS, double wall) {}
-
-    /** One validation; {@code wall} as for the iteration it followed (NaN when unknown). */
-    public record ValRow(long iter, double epoch, double valLoss, double wall) {}
-
-    /** The parsed metrics of a run, in iteration order. */
-    public record Metrics(List<IterRow> iters, List<ValRow> vals, int badLines) {}
-
-    /** A checkpoint's sample. */
-    public record Sample(long iteration, String text) {}
 
     /** Writes the report of {@code runDir} to {@code out} atomically. */
     public static void write(Path runDir, Path out) {
@@ -62,92 +45,14 @@ public final class ReportPage {
         }
     }
 
-    /** Parses {@code metrics.jsonl} (an absent file gives empty metrics). */
-    public static Metrics readMetrics(Path file) {
-        if (!Files.isRegularFile(file)) return new Metrics(List.of(), List.of(), 0);
-        TreeMap<Long, IterRow> iters = new TreeMap<>();
-        TreeMap<Long, ValRow> vals = new TreeMap<>();
-        double offset = 0, lastTime = 0;
-        int bad = 0;
-        try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            for (String line = r.readLine(); line != null; line = r.readLine()) {
-                if (line.isBlank()) continue;
-                JsonObject o;
-                try {
-                    JsonElement e = JsonParser.parseString(line);
-                    if (!e.isJsonObject()) {
-                        bad++;
-                        continue;
-                    }
-                    o = e.getAsJsonObject();
-                    String type = o.has("type") ? o.get("type").getAsString() : "";
-                    long it = o.get("iter").getAsLong();
-                    double epoch = num(o, "epoch");
-                    if (type.equals("iter")) {
-                        double time = num(o, "time_s");
-                        if (Double.isFinite(time)) {
-                            if (time < lastTime) offset += lastTime; // a new process (resume): its clock starts again
-                            lastTime = time;
-                        }
-                        iters.put(
-                                it,
-                                new IterRow(
-                                        it,
-                                        epoch,
-                                        num(o, "loss"),
-                                        num(o, "grad_norm"),
-                                        num(o, "lr"),
-                                        num(o, "chars_per_s"),
-                                        Double.isFinite(time) ? offset + time : Double.NaN));
-                    } else if (type.equals("val")) {
-                        IterRow at = iters.get(it);
-                        vals.put(it, new ValRow(it, epoch, num(o, "val_loss"), at != null ? at.wall() : Double.NaN));
-                    } else {
-                        bad++;
-                    }
-                } catch (RuntimeException ex) {
-                    bad++;
-                }
-            }
-        } catch (IOException e) {
-            throw new UserError("cannot read " + file + ": " + e.getMessage(), e);
-        }
-        return new Metrics(new ArrayList<>(iters.values()), new ArrayList<>(vals.values()), bad);
-    }
-
-    private static double num(JsonObject o, String key) {
-        JsonElement e = o.get(key);
-        if (e == null || e.isJsonNull()) return Double.NaN;
-        try {
-            return e.getAsDouble();
-        } catch (RuntimeException ex) {
-            return Double.NaN;
-        }
-    }
-
-    /** The samples written at checkpoints ({@code ckpt-NNNNNNNN.sample.txt}), oldest iteration first. */
-    public static List<Sample> readSamples(Path runDir) {
-        TreeMap<Long, Path> files = new TreeMap<>();
-        try (Stream<Path> s = Files.list(runDir)) {
-            s.forEach(p -> {
-                Matcher m = SAMPLE.matcher(p.getFileName().toString());
-                if (m.matches()) files.put(Long.parseLong(m.group(1)), p);
-            });
-        } catch (IOException e) {
-            throw new UserError("cannot list " + runDir + ": " + e.getMessage(), e);
-        }
-        List<Sample> out = new ArrayList<>();
-        for (Map.Entry<Long, Path> e : files.entrySet()) {
-            try {
-                out.add(new Sample(e.getKey(), new String(Files.readAllBytes(e.getValue()), StandardCharsets.UTF_8)));
-            } catch (IOException ex) {
-                // a checkpoint pruned while the report is being written: leave its sample out
-            }
-        }
-        return out;
-    }
-
-    /** Exponential moving average with bias correction; non-finite values are passed over (NaN there). */
+    /**
+     * Exponential moving average, bias-corrected (divided by the weight the average has gathered,
+     * {@code 1 - beta^t} for a fixed beta, as Adam does), so that it starts at the first value
+     * instead of rising from 0. Its window is about 1/40 of the series (1 to 200 points) but, as
+     * in TensorFlow's ExponentialMovingAverage, at most about {@code (t + 10) / 9} points at the
+     * t-th value: early in training, where the loss falls fastest, a long window would keep the
+     * curve far above the loss it averages. Non-finite values are passed over (NaN there).
+     */
     static double[] smooth(double[] y) {
         int finite = 0;
         for (double v : y) if (Double.isFinite(v)) finite++;
@@ -155,14 +60,17 @@ public final class ReportPage {
         double beta = 1 - 1 / w;
         double[] out = new double[y.length];
         double avg = 0, weight = 0;
+        int t = 0;
         for (int i = 0; i < y.length; i++) {
             if (!Double.isFinite(y[i])) {
                 out[i] = Double.NaN;
                 continue;
             }
-            avg = beta * avg + (1 - beta) * y[i];
-            weight = beta * weight + (1 - beta);
+            double b = Math.min(beta, (1.0 + t) / (10.0 + t));
+            avg = b * avg + (1 - b) * y[i];
+            weight = b * weight + (1 - b);
             out[i] = avg / weight;
+            t++;
         }
         return out;
     }
@@ -173,7 +81,9 @@ public final class ReportPage {
             body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:1.5em 2em;color:#222;background:#fff}
             h1{font-size:1.4em;margin:0 0 .3em} h2{font-size:1.15em;margin:1.6em 0 .5em;border-bottom:1px solid #ddd}
             .meta{color:#555;font-size:.9em;margin:.2em 0} .note{color:#777;font-style:italic}
-            .charts{display:flex;flex-wrap:wrap;gap:14px} .charts svg{border:1px solid #e5e5e5}
+            .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,440px),1fr));gap:14px}
+            .charts>div{overflow-x:auto} .charts svg{display:block;box-sizing:border-box;width:100%;height:auto;min-width:400px;border:1px solid #e5e5e5}
+            @media (max-width:600px){body{margin:.8em}}
             table{border-collapse:collapse;font-size:.9em} td,th{padding:2px 12px;border-bottom:1px solid #eee;text-align:left}
             td.r{text-align:right;font-variant-numeric:tabular-nums}
             pre{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12.5px;background:#f7f7f7;
@@ -196,8 +106,8 @@ public final class ReportPage {
             throw new UserError(runDir
                     + " is not a run directory (no config.json or metrics.jsonl); give the --out of charrnn train");
         JsonObject config = readConfig(configFile);
-        Metrics m = readMetrics(metricsFile);
-        List<Sample> samples = readSamples(runDir);
+        Metrics m = RunMetrics.readMetrics(metricsFile);
+        List<Sample> samples = RunMetrics.readSamples(runDir);
 
         StringBuilder sb = new StringBuilder(1 << 16);
         String name = runDir.toAbsolutePath().normalize().getFileName() == null
@@ -371,7 +281,9 @@ public final class ReportPage {
         for (boolean bits : new boolean[] {false, true}) {
             double f = bits ? 1 / LN2 : 1;
             String u = bits ? "bits/char" : "nats/char";
-            sb.append(Svg.lineChart(
+            chart(
+                    sb,
+                    Svg.lineChart(
                             "Loss (" + u + ") vs iteration",
                             "iteration",
                             u,
@@ -381,13 +293,14 @@ public final class ReportPage {
                                     Svg.Series.line("train (smoothed)", BLUE, it, scale(lossSmooth, f)),
                                     Svg.Series.line("validation", ORANGE, vit, scale(vloss, f))
                                             .withMarkers()),
-                            List.of()))
-                    .append('\n');
+                            List.of()));
         }
         for (boolean bits : new boolean[] {false, true}) {
             double f = bits ? 1 / LN2 : 1;
             String u = bits ? "bits/char" : "nats/char";
-            sb.append(Svg.lineChart(
+            chart(
+                    sb,
+                    Svg.lineChart(
                             "Loss (" + u + ") vs wall time",
                             "wall time (" + unit + ")",
                             u,
@@ -397,16 +310,17 @@ public final class ReportPage {
                                     Svg.Series.line("train (smoothed)", BLUE, wallU, scale(lossSmooth, f)),
                                     Svg.Series.line("validation", ORANGE, vwallU, scale(vloss, f))
                                             .withMarkers()),
-                            List.of()))
-                    .append('\n');
+                            List.of()));
         }
-        sb.append(Svg.lineChart(
+        chart(
+                sb,
+                Svg.lineChart(
                         "Learning rate",
                         "iteration",
                         "learning rate",
                         List.of(Svg.Series.line("lr", GREEN, it, column(m.iters(), IterRow::lr))),
-                        List.of()))
-                .append('\n');
+                        List.of(),
+                        true));
         double[] norm = column(m.iters(), IterRow::gradNorm);
         List<Svg.Rule> clip = new ArrayList<>();
         String clipValue = str(config, "training", "clip", "max"), clipMode = str(config, "training", "clip", "mode");
@@ -417,23 +331,30 @@ public final class ReportPage {
                 // no threshold line
             }
         }
-        sb.append(Svg.lineChart(
+        chart(
+                sb,
+                Svg.lineChart(
                         "Gradient norm (before clipping)",
                         "iteration",
                         "global L2 norm",
                         List.of(
                                 Svg.Series.line("grad norm", PURPLE, it, norm).faint(),
                                 Svg.Series.line("smoothed", PURPLE, it, smooth(norm))),
-                        clip))
-                .append('\n');
-        sb.append(Svg.lineChart(
+                        clip));
+        chart(
+                sb,
+                Svg.lineChart(
                         "Throughput",
                         "iteration",
                         "chars/s",
                         List.of(Svg.Series.line("chars/s", GREY, it, column(m.iters(), IterRow::charsPerS))),
-                        List.of()))
-                .append('\n');
+                        List.of()));
         sb.append("</div></section>\n");
+    }
+
+    /** One chart in its grid cell, which scrolls sideways on screens narrower than the chart's minimum width. */
+    private static void chart(StringBuilder sb, String svg) {
+        sb.append("<div>").append(svg).append("</div>\n");
     }
 
     private static void configuration(StringBuilder sb, JsonObject config) {

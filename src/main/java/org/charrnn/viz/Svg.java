@@ -5,17 +5,26 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * A small inline-SVG line chart: linear axes with round ticks, several series (gaps at non-finite
- * values), optional point markers, a legend and horizontal reference lines. Long series are
- * reduced to the minimum and maximum of each of ~{@value #MAX_POINTS}/2 buckets, which keeps
- * spikes visible.
+ * A small inline-SVG line chart: axes with round ticks (see {@link Ticks}; optionally a log y axis
+ * for data spanning decades), several series (gaps at non-finite values), optional point markers,
+ * horizontal reference lines and a legend in rows above the plot, where it hides no data. The
+ * drawing has a viewBox and width 100%: it scales to the width of the element it is put in. Long
+ * series are reduced to the minimum and maximum of each of ~{@value #MAX_POINTS}/2 buckets, which
+ * keeps spikes visible.
  */
 public final class Svg {
     private Svg() {}
 
     static final int MAX_POINTS = 1600;
-    static final int WIDTH = 540, HEIGHT = 300;
-    private static final int LEFT = 64, RIGHT = 16, TOP = 30, BOTTOM = 44;
+    /** The drawing's size in viewBox units; the page scales it to the width of its column. */
+    static final int WIDTH = 540, PLOT_HEIGHT = 226;
+
+    /** The plot's margins; the left one grows with the y labels, to keep them clear of the axis title. */
+    private static final int MIN_LEFT = 64, RIGHT = 16, BOTTOM = 44, AXIS_TITLE = 25;
+    /** Baseline of the title, first legend row, and the legend rows' spacing. */
+    private static final int TITLE_Y = 17, LEGEND_Y = 35, LEGEND_ROW = 15;
+    /** An estimate of the legend's text width per character at font-size 11, a little generous. */
+    private static final double CHAR_WIDTH = 6.4;
 
     /** One line: x and y of equal length, drawn with {@code colour}. */
     public record Series(
@@ -47,8 +56,17 @@ public final class Svg {
     /** A horizontal reference line at {@code y}. */
     public record Rule(String name, String colour, double y) {}
 
-    /** The chart as an {@code <svg>} element. */
+    /** The chart as an {@code <svg>} element, on linear axes. */
     public static String lineChart(String title, String xLabel, String yLabel, List<Series> series, List<Rule> rules) {
+        return lineChart(title, xLabel, yLabel, series, rules, false);
+    }
+
+    /**
+     * The chart as an {@code <svg>} element; with {@code logWhenDecades} the y axis is logarithmic
+     * when every value is positive and the largest is at least 100 times the smallest.
+     */
+    public static String lineChart(
+            String title, String xLabel, String yLabel, List<Series> series, List<Rule> rules, boolean logWhenDecades) {
         double xmin = Double.POSITIVE_INFINITY, xmax = Double.NEGATIVE_INFINITY;
         double ymin = Double.POSITIVE_INFINITY, ymax = Double.NEGATIVE_INFINITY;
         for (Series s : series) {
@@ -67,33 +85,54 @@ public final class Svg {
             ymin = Math.min(ymin, r.y());
             ymax = Math.max(ymax, r.y());
         }
+        boolean log = !empty && logWhenDecades && ymin > 0 && ymax >= 100 * ymin;
+        if (!empty && xmax == xmin) {
+            xmin -= 0.5;
+            xmax += 0.5;
+        }
+        if (!empty && ymax == ymin) {
+            double d = Math.abs(ymin) > 0 ? Math.abs(ymin) * 0.1 : 0.5;
+            ymin -= d;
+            ymax += d;
+        }
+        double[] yt = empty ? new double[0] : log ? Ticks.log(ymin, ymax) : Ticks.linear(ymin, ymax, 5);
+        double[] xt = empty ? new double[0] : Ticks.linear(xmin, xmax, 6);
+        String[] yl = log ? Ticks.logLabels(yt) : Ticks.linearLabels(yt), xl = Ticks.linearLabels(xt);
+        double y0 = empty ? 0 : Math.min(ymin, yt[0]), y1 = empty ? 1 : Math.max(ymax, yt[yt.length - 1]);
+        int longest = 0;
+        for (String l : yl) longest = Math.max(longest, l.length());
+        int left = Math.max(MIN_LEFT, AXIS_TITLE + 5 + (int) Math.ceil(longest * CHAR_WIDTH));
+        int pw = WIDTH - left - RIGHT, ph = PLOT_HEIGHT;
+        List<LegendEntry> legend = empty ? List.of() : legend(series, rules, pw);
+        int rows = legend.isEmpty() ? 0 : legend.get(legend.size() - 1).row() + 1;
+        int top = rows == 0 ? 30 : LEGEND_Y + (rows - 1) * LEGEND_ROW + 12;
+        int height = top + PLOT_HEIGHT + BOTTOM;
         StringBuilder sb = new StringBuilder(4096);
-        sb.append("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" role=\"img\" width=\"")
-                .append(WIDTH)
-                .append("\" height=\"")
-                .append(HEIGHT)
-                .append("\" viewBox=\"0 0 ")
+        sb.append(
+                        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" role=\"img\" width=\"100%\" viewBox=\"0 0 ")
                 .append(WIDTH)
                 .append(' ')
-                .append(HEIGHT)
-                .append("\" font-family=\"system-ui,Helvetica,Arial,sans-serif\" font-size=\"11\"><title>")
+                .append(height)
+                .append("\" preserveAspectRatio=\"xMidYMid meet\"")
+                .append(" font-family=\"system-ui,Helvetica,Arial,sans-serif\" font-size=\"11\"><title>")
                 .append(Html.esc(title))
                 .append("</title>");
         sb.append("<rect x=\"0\" y=\"0\" width=\"")
                 .append(WIDTH)
                 .append("\" height=\"")
-                .append(HEIGHT)
+                .append(height)
                 .append("\" fill=\"#fff\"/>");
         sb.append("<text x=\"")
                 .append(WIDTH / 2)
-                .append("\" y=\"17\" text-anchor=\"middle\" font-size=\"13\" font-weight=\"600\">")
+                .append("\" y=\"")
+                .append(TITLE_Y)
+                .append("\" text-anchor=\"middle\" font-size=\"13\" font-weight=\"600\">")
                 .append(Html.esc(title))
                 .append("</text>");
-        int pw = WIDTH - LEFT - RIGHT, ph = HEIGHT - TOP - BOTTOM;
-        sb.append("<rect x=\"")
-                .append(LEFT)
+        sb.append("<rect class=\"plot\" x=\"")
+                .append(left)
                 .append("\" y=\"")
-                .append(TOP)
+                .append(top)
                 .append("\" width=\"")
                 .append(pw)
                 .append("\" height=\"")
@@ -101,72 +140,60 @@ public final class Svg {
                 .append("\" fill=\"none\" stroke=\"#bbb\"/>");
         if (empty) {
             sb.append("<text x=\"")
-                    .append(LEFT + pw / 2)
+                    .append(left + pw / 2)
                     .append("\" y=\"")
-                    .append(TOP + ph / 2)
+                    .append(top + ph / 2)
                     .append("\" text-anchor=\"middle\" fill=\"#888\">no data yet</text></svg>");
             return sb.toString();
         }
-        if (xmax == xmin) {
-            xmin -= 0.5;
-            xmax += 0.5;
-        }
-        if (ymax == ymin) {
-            double d = Math.abs(ymin) > 0 ? Math.abs(ymin) * 0.1 : 0.5;
-            ymin -= d;
-            ymax += d;
-        }
-        double[] yt = ticks(ymin, ymax, 5), xt = ticks(xmin, xmax, 6);
-        double y0 = Math.min(ymin, yt[0]), y1 = Math.max(ymax, yt[yt.length - 1]);
-        double x0 = xmin, x1 = xmax;
-        Axis ax = new Axis(x0, x1, y0, y1, pw, ph);
+        Axis ax = new Axis(xmin, xmax, log ? Math.log10(y0) : y0, log ? Math.log10(y1) : y1, log, left, top, pw, ph);
 
-        for (double t : yt) {
-            if (t < y0 - 1e-12 * Math.abs(y1 - y0) || t > y1 + 1e-12 * Math.abs(y1 - y0)) continue;
-            double py = ax.py(t);
+        for (int i = 0; i < yt.length; i++) {
+            double py = ax.py(yt[i]);
+            if (py < top - 0.01 || py > top + ph + 0.01) continue;
             sb.append(String.format(
                     Locale.ROOT,
                     "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>",
-                    LEFT,
-                    LEFT + pw,
+                    left,
+                    left + pw,
                     py,
                     py));
             sb.append(String.format(
                     Locale.ROOT,
-                    "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\" fill=\"#444\">%s</text>",
-                    LEFT - 5,
+                    "<text class=\"ytick\" x=\"%d\" y=\"%.1f\" text-anchor=\"end\" fill=\"#444\">%s</text>",
+                    left - 5,
                     py + 4,
-                    tick(t, yt)));
+                    yl[i]));
         }
-        for (double t : xt) {
-            if (t < x0 - 1e-9 * (x1 - x0) || t > x1 + 1e-9 * (x1 - x0)) continue;
-            double px = ax.px(t);
+        for (int i = 0; i < xt.length; i++) {
+            double px = ax.px(xt[i]);
+            if (px < left - 0.01 || px > left + pw + 0.01) continue;
             sb.append(String.format(
                     Locale.ROOT,
                     "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\" stroke=\"#eee\"/>",
                     px,
                     px,
-                    TOP,
-                    TOP + ph));
+                    top,
+                    top + ph));
             sb.append(String.format(
                     Locale.ROOT,
-                    "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" fill=\"#444\">%s</text>",
+                    "<text class=\"xtick\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" fill=\"#444\">%s</text>",
                     px,
-                    TOP + ph + 15,
-                    tick(t, xt)));
+                    top + ph + 15,
+                    xl[i]));
         }
         sb.append("<text x=\"")
-                .append(LEFT + pw / 2)
+                .append(left + pw / 2)
                 .append("\" y=\"")
-                .append(HEIGHT - 8)
+                .append(height - 8)
                 .append("\" text-anchor=\"middle\" fill=\"#222\">")
                 .append(Html.esc(xLabel))
                 .append("</text>");
         sb.append(String.format(
                 Locale.ROOT,
                 "<text transform=\"translate(14,%d) rotate(-90)\" text-anchor=\"middle\" fill=\"#222\">%s</text>",
-                TOP + ph / 2,
-                Html.esc(yLabel)));
+                top + ph / 2,
+                Html.esc(yLabel + (log ? " (log scale)" : ""))));
 
         for (Rule r : rules) {
             if (!Double.isFinite(r.y())) continue;
@@ -174,8 +201,8 @@ public final class Svg {
             sb.append(String.format(
                     Locale.ROOT,
                     "<line class=\"rule\" x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-dasharray=\"6 4\"/>",
-                    LEFT,
-                    LEFT + pw,
+                    left,
+                    left + pw,
                     py,
                     py,
                     r.colour()));
@@ -184,41 +211,59 @@ public final class Svg {
         for (Series s : series) drawSeries(sb, s, ax);
         sb.append("</g>");
 
-        List<String[]> legend = new ArrayList<>();
-        for (Series s : series)
-            if (s.name() != null && !s.name().isEmpty())
-                legend.add(new String[] {
-                    s.name(), s.colour(), s.dashed() ? "d" : "", String.format(Locale.ROOT, "%.2f", s.opacity())
-                });
-        for (Rule r : rules) if (Double.isFinite(r.y())) legend.add(new String[] {r.name(), r.colour(), "d", "1.00"});
-        int ly = TOP + 8;
-        for (String[] e : legend) {
-            int lx = LEFT + pw - 150;
+        // the legend in rows between the title and the plot, where it cannot hide any data
+        sb.append("<g class=\"legend\">");
+        for (LegendEntry e : legend) {
+            int lx = left + e.x(), ly = LEGEND_Y + e.row() * LEGEND_ROW;
             sb.append(String.format(
                     Locale.ROOT,
-                    "<line x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"2.5\" stroke-opacity=\"%s\"%s/>",
+                    "<line x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"2.5\" stroke-opacity=\"%.2f\"%s/>",
                     lx,
                     lx + 18,
-                    ly,
-                    ly,
-                    e[1],
-                    e[3],
-                    e[2].isEmpty() ? "" : " stroke-dasharray=\"5 3\""));
+                    ly - 4,
+                    ly - 4,
+                    e.colour(),
+                    e.opacity(),
+                    e.dashed() ? " stroke-dasharray=\"5 3\"" : ""));
             sb.append(String.format(
-                    Locale.ROOT, "<text x=\"%d\" y=\"%d\" fill=\"#222\">%s</text>", lx + 23, ly + 4, Html.esc(e[0])));
-            ly += 15;
+                    Locale.ROOT, "<text x=\"%d\" y=\"%d\" fill=\"#222\">%s</text>", lx + 23, ly, Html.esc(e.name())));
         }
-        sb.append("</svg>");
+        sb.append("</g></svg>");
         return sb.toString();
     }
 
-    private record Axis(double x0, double x1, double y0, double y1, int pw, int ph) {
+    /** One legend entry at {@code x} (from the plot's left edge) in legend row {@code row}. */
+    record LegendEntry(String name, String colour, boolean dashed, double opacity, int row, int x) {}
+
+    /** The legend laid out left to right in rows no wider than the plot. */
+    static List<LegendEntry> legend(List<Series> series, List<Rule> rules, int pw) {
+        List<LegendEntry> out = new ArrayList<>();
+        int row = 0, x = 0;
+        List<Object> items = new ArrayList<>();
+        for (Series s : series) if (s.name() != null && !s.name().isEmpty()) items.add(s);
+        for (Rule r : rules) if (Double.isFinite(r.y())) items.add(r);
+        for (Object o : items) {
+            String name = o instanceof Series s ? s.name() : ((Rule) o).name();
+            int w = 23 + (int) Math.ceil(name.length() * CHAR_WIDTH);
+            if (x > 0 && x + w > pw) {
+                row++;
+                x = 0;
+            }
+            if (o instanceof Series s) out.add(new LegendEntry(name, s.colour(), s.dashed(), s.opacity(), row, x));
+            else out.add(new LegendEntry(name, ((Rule) o).colour(), true, 1, row, x));
+            x += w + 16;
+        }
+        return out;
+    }
+
+    private record Axis(double x0, double x1, double y0, double y1, boolean log, int left, int top, int pw, int ph) {
         double px(double x) {
-            return LEFT + (x - x0) / (x1 - x0) * pw;
+            return left + (x - x0) / (x1 - x0) * pw;
         }
 
         double py(double y) {
-            return TOP + ph - (y - y0) / (y1 - y0) * ph;
+            double v = log ? Math.log10(y) : y;
+            return top + ph - (v - y0) / (y1 - y0) * ph;
         }
     }
 
@@ -303,45 +348,5 @@ public final class Svg {
             r[1][i] = out.get(i)[1];
         }
         return r;
-    }
-
-    /** Round tick values covering [lo, hi], about {@code n} of them. */
-    static double[] ticks(double lo, double hi, int n) {
-        double step = niceStep((hi - lo) / Math.max(1, n));
-        double start = Math.floor(lo / step) * step, end = Math.ceil(hi / step) * step;
-        int k = (int) Math.round((end - start) / step);
-        double[] t = new double[k + 1];
-        for (int i = 0; i <= k; i++) t[i] = start + i * step;
-        return t;
-    }
-
-    static double niceStep(double raw) {
-        if (!(raw > 0) || !Double.isFinite(raw)) return 1;
-        double p = Math.pow(10, Math.floor(Math.log10(raw)));
-        double f = raw / p;
-        double m = f <= 1 ? 1 : f <= 2 ? 2 : f <= 2.5 ? 2.5 : f <= 5 ? 5 : 10;
-        return m * p;
-    }
-
-    /** A tick label with just enough digits for the step between ticks. */
-    static String tick(double v, double[] ticks) {
-        double step = ticks.length > 1 ? ticks[1] - ticks[0] : 1;
-        if (Math.abs(v) < step * 1e-9) return "0";
-        double maxAbs = 0;
-        for (double t : ticks) maxAbs = Math.max(maxAbs, Math.abs(t));
-        if (maxAbs >= 1e4 && step >= 100) {
-            if (maxAbs >= 1e6) return trim(String.format(Locale.ROOT, "%.3f", v / 1e6)) + "M";
-            return trim(String.format(Locale.ROOT, "%.3f", v / 1e3)) + "k";
-        }
-        if (step < 1e-3) return String.format(Locale.ROOT, "%.2g", v);
-        int digits = Math.max(0, (int) Math.ceil(-Math.log10(step) + 1e-9));
-        if (step * Math.pow(10, digits) % 1 > 1e-6) digits++;
-        return String.format(Locale.ROOT, "%." + digits + "f", v);
-    }
-
-    private static String trim(String s) {
-        if (!s.contains(".")) return s;
-        s = s.replaceAll("0+$", "");
-        return s.endsWith(".") ? s.substring(0, s.length() - 1) : s;
     }
 }

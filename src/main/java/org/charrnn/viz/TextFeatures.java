@@ -16,7 +16,10 @@ import org.charrnn.util.UserError;
  * {@code "ab"} is already inside the quotes, the closing one is outside again. Symbols are code
  * points (or byte values); only ASCII matters to the extractors, so both encodings work.
  *
- * <p>The code features ({@link Feature#COMMENT}, {@link Feature#STRING}, {@link Feature#DEPTH},
+ * <p>Which features suit a text depends on what it is ({@link TextKind}): for prose, verse and
+ * dialogue quotes, brackets, the position in the line, speakers' names and their speeches
+ * ({@link ProseFeatures}); for code comments, strings, nesting and indentation. The code features
+ * ({@link Feature#COMMENT}, {@link Feature#STRING}, {@link Feature#DEPTH},
  * {@link Feature#IF_CONDITION}) follow a small C lexer: comments ({@code /* *}{@code /} and
  * {@code //} to the end of the line), string literals {@code "..."} and character literals
  * {@code '...'} with backslash escapes; brackets in comments and literals do not count, nor do
@@ -27,7 +30,7 @@ public final class TextFeatures {
 
     /** The features a cell is correlated with. */
     public enum Feature {
-        /** 1 inside double quotes (every {@code "} toggles; prose and code alike), else 0. */
+        /** 1 inside double quotes (every {@code "} toggles; {@code “ ”} open and close), else 0. */
         QUOTE("quote", "inside double quotes"),
         /** 1 inside a C comment ({@code /* *}{@code /} or {@code //} to the end of the line), else 0. */
         COMMENT("comment", "inside a C comment (/* */ or //)"),
@@ -38,7 +41,18 @@ public final class TextFeatures {
         /** 1 from the {@code (} after the keyword {@code if} up to its matching {@code )}, else 0. */
         IF_CONDITION("if-condition", "inside the condition of an if (...)"),
         /** 1 inside a C string literal (escapes and comments respected), else 0. */
-        STRING("string", "inside a string literal");
+        STRING("string", "inside a string literal"),
+        /** Columns of the current line's leading blanks (tabs to the next multiple of 8). */
+        INDENT("indent", "indentation of the line (columns of leading blanks)"),
+        /** Nesting depth of (), [] and {}, counting every bracket (no lexing: for prose). */
+        BRACKETS("brackets", "inside brackets: nesting depth of (), [] and {}"),
+        /** 1 on a line naming the next speaker, such as {@code ROMEO:} or {@code First Citizen:}. */
+        SPEAKER("speaker", "on a speaker's name line (\"ROMEO:\")"),
+        /** The line's number in the current speech: 1 on the line after the speaker's name, 0 outside speeches. */
+        SPEECH_LINE("speech-line", "line number within the current speech (0 outside a speech)"),
+        /** 1 on a line (other than a speaker's name) that starts with a capital letter, as verse lines do. */
+        CAPITAL_LINE(
+                "capital-line", "on a line that starts with a capital letter (verse; prose runs on in lower case)");
 
         private final String id;
         private final String description;
@@ -60,7 +74,7 @@ public final class TextFeatures {
         public static Feature parse(String s) {
             String k = s.trim().toLowerCase(Locale.ROOT);
             for (Feature f : values()) if (f.id.equals(k)) return f;
-            throw new UserError("unknown feature '" + s + "'; choose from " + ids());
+            throw new UserError("unknown feature '" + s + "'; choose from auto, all or " + ids());
         }
 
         /** A comma-separated list of ids, or "all". */
@@ -83,16 +97,33 @@ public final class TextFeatures {
         }
     }
 
+    /**
+     * The features a {@code --features} value asks for: {@code auto} those that suit the text's
+     * {@link TextKind}, {@code all} every one, or a comma-separated list of ids.
+     */
+    public static List<Feature> request(String spec, int[] symbols) {
+        if (spec != null && spec.trim().equalsIgnoreCase("auto"))
+            return TextKind.detect(symbols).features();
+        return Feature.parseList(spec);
+    }
+
     /** The chosen features of {@code symbols}, in the order asked for; each array has one value per symbol. */
     public static Map<Feature, double[]> compute(int[] symbols, List<Feature> features) {
         Map<Feature, double[]> out = new LinkedHashMap<>();
         double[][] all = null;
         for (Feature f : features) {
-            if (f == Feature.QUOTE) out.put(f, quote(symbols));
-            else if (f == Feature.LINE_POSITION) out.put(f, linePosition(symbols));
-            else {
-                if (all == null) all = lex(symbols);
-                out.put(f, all[f == Feature.COMMENT ? 0 : f == Feature.STRING ? 1 : f == Feature.DEPTH ? 2 : 3]);
+            switch (f) {
+                case QUOTE -> out.put(f, quote(symbols));
+                case LINE_POSITION -> out.put(f, linePosition(symbols));
+                case INDENT -> out.put(f, indent(symbols));
+                case BRACKETS -> out.put(f, ProseFeatures.brackets(symbols));
+                case SPEAKER -> out.put(f, ProseFeatures.speaker(symbols));
+                case SPEECH_LINE -> out.put(f, ProseFeatures.speechLine(symbols));
+                case CAPITAL_LINE -> out.put(f, ProseFeatures.capitalLine(symbols));
+                case COMMENT, STRING, DEPTH, IF_CONDITION -> {
+                    if (all == null) all = lex(symbols);
+                    out.put(f, all[f == Feature.COMMENT ? 0 : f == Feature.STRING ? 1 : f == Feature.DEPTH ? 2 : 3]);
+                }
             }
         }
         return out;
@@ -103,13 +134,37 @@ public final class TextFeatures {
         return s.codePoints().toArray();
     }
 
-    /** {@link Feature#QUOTE}: 1 from an opening {@code "} up to (not including) the closing one. */
+    /**
+     * {@link Feature#QUOTE}: 1 from an opening {@code "} up to (not including) the closing one;
+     * typographic quotes open ({@code “}) and close ({@code ”}) explicitly.
+     */
     public static double[] quote(int[] s) {
         double[] f = new double[s.length];
         boolean in = false;
         for (int t = 0; t < s.length; t++) {
             if (s[t] == '"') in = !in;
+            else if (s[t] == '\u201c') in = true;
+            else if (s[t] == '\u201d') in = false;
             f[t] = in ? 1 : 0;
+        }
+        return f;
+    }
+
+    /**
+     * {@link Feature#INDENT}: the columns of blanks that start the current line (a tab advances to
+     * the next multiple of 8), on every symbol of the line; a newline belongs to the line it ends.
+     */
+    public static double[] indent(int[] s) {
+        double[] f = new double[s.length];
+        int start = 0;
+        while (start < s.length) {
+            int end = start;
+            while (end < s.length && s[end] != '\n') end++;
+            int cols = 0;
+            for (int t = start; t < end && (s[t] == ' ' || s[t] == '\t'); t++)
+                cols = s[t] == '\t' ? (cols / 8 + 1) * 8 : cols + 1;
+            for (int t = start; t <= Math.min(end, s.length - 1); t++) f[t] = cols;
+            start = end + 1;
         }
         return f;
     }

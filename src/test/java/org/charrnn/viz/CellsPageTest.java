@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.gson.JsonArray;
-import com.google.gson.JsonParser;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,7 +31,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The cells page parsed as HTML: one shaded element per character whose value is the cell's activation. */
+/**
+ * The cells page parsed as HTML and its data decoded as its script does (the browser test renders
+ * it): per block the activation after each character, the text and the hover predictions.
+ */
 class CellsPageTest {
     @TempDir
     static Path dir;
@@ -65,21 +66,17 @@ class CellsPageTest {
         return cp == '\n' ? "\u21b5" : cp == '\t' ? "\u21e5" : new String(Character.toChars(cp));
     }
 
-    /** Every span of the block: its index, its character and its value, against the trace. */
-    private static void assertBlockMatches(Element block, Cell cell, Trace tr, int H, int[] symbols) {
+    /** A block's layer, cell and activations against the trace, and the text it shades. */
+    private static void assertBlockMatches(Element block, PageData data, Cell cell, Trace tr, int H, int[] symbols) {
         assertEquals(Integer.toString(cell.layer()), block.attr("data-layer"));
         assertEquals(Integer.toString(cell.index()), block.attr("data-cell"));
-        Elements spans = block.select("span.c");
-        assertEquals(symbols.length, spans.size(), "one shaded element per character");
+        double[] v = PageData.activations(block);
+        assertEquals(symbols.length, v.length, "one value per character");
+        assertEquals(symbols.length, data.length());
         for (int t = 0; t < symbols.length; t++) {
-            Element s = spans.get(t);
-            assertEquals(Integer.toString(t), s.attr("data-i"));
-            assertEquals(shown(symbols[t]), s.wholeText(), "character " + t);
+            assertEquals(shown(symbols[t]), data.shown(t), "character " + t);
             double expect = tr.cells()[cell.layer()][t * H + cell.index()];
-            double v = Double.parseDouble(s.attr("data-v"));
-            assertEquals(expect, v, 5.0001e-4, "value of " + cell + " at " + t);
-            String bg = s.attr("style").replace("background:", "");
-            assertEquals(CellsPage.colour(expect), bg);
+            assertEquals(expect, v[t], 0.5 / 127 + 1e-9, "value of " + cell + " at " + t);
         }
     }
 
@@ -111,20 +108,26 @@ class CellsPageTest {
         Trace tr = trace(m, tokens);
         int H = m.config().hidden();
 
+        PageData data = PageData.of(html);
         Elements chosen = doc.select("#chosen .block");
         assertEquals(2, chosen.size());
-        assertBlockMatches(chosen.get(0), new Cell(0, 0), tr, H, symbols);
-        assertBlockMatches(chosen.get(1), new Cell(0, 3), tr, H, symbols);
-        // markup characters come through as text, not markup
-        Elements spans = chosen.get(0).select("span.c");
-        assertTrue(spans.stream().anyMatch(s -> s.wholeText().equals("<")));
-        assertTrue(spans.stream().anyMatch(s -> s.wholeText().equals("&")));
-        assertTrue(spans.stream().anyMatch(s -> s.wholeText().equals("\"")));
+        assertBlockMatches(chosen.get(0), data, new Cell(0, 0), tr, H, symbols);
+        assertBlockMatches(chosen.get(1), data, new Cell(0, 3), tr, H, symbols);
+        // markup characters come through as data, not markup
+        java.util.Set<String> shownChars = new java.util.HashSet<>();
+        for (int t = 0; t < data.length(); t++) shownChars.add(data.shown(t));
+        assertTrue(shownChars.containsAll(List.of("<", "&", "\"")), shownChars.toString());
+        assertFalse(html.contains("\"<\""), "the script's data escapes markup characters");
 
-        // the search: the 3 best cells per feature, as CellSearch finds them on the same trace
-        Map<Feature, double[]> fs = TextFeatures.compute(symbols, List.of(Feature.values()));
+        // the search: the 3 best cells per feature of code, as CellSearch finds them on the same trace
+        List<Feature> code = TextKind.CODE.features();
+        Map<Feature, double[]> fs = TextFeatures.compute(symbols, code);
         Elements features = doc.select("#features .feature");
-        assertEquals(Feature.values().length, features.size());
+        assertEquals(
+                code.stream().map(Feature::id).toList(),
+                features.stream().map(f -> f.attr("data-feature")).toList());
+        assertTrue(doc.getElementById("kind").text().startsWith("The text looks like code."));
+        assertTrue(r.err().contains("code.c looks like code; features: " + CellsPage.ids(code)), r.err());
         Pattern rOf = Pattern.compile("r = ([+-][0-9.]+)");
         for (Element f : features) {
             Feature feature = Feature.parse(f.attr("data-feature"));
@@ -132,34 +135,103 @@ class CellsPageTest {
             Elements blocks = f.select(".block");
             assertEquals(3, blocks.size(), feature.id());
             for (int k = 0; k < 3; k++) {
-                assertBlockMatches(blocks.get(k), expect.get(k).cell(), tr, H, symbols);
+                assertBlockMatches(blocks.get(k), data, expect.get(k).cell(), tr, H, symbols);
                 Matcher mr = rOf.matcher(blocks.get(k).selectFirst("h3").text());
                 assertTrue(mr.find());
                 assertEquals(expect.get(k).r(), Double.parseDouble(mr.group(1)), 5.0001e-4);
             }
         }
-        assertEquals(Feature.values().length * 3, doc.select("table.summary tr").size() - 1);
+        assertEquals(code.size() * 3, doc.select("table.summary tr").size() - 1);
 
-        // hover data: the model's 5 most likely next characters after each one
-        Matcher pm = Pattern.compile("var PRED=(.*);\n").matcher(html);
-        assertTrue(pm.find());
-        JsonArray pred = JsonParser.parseString(pm.group(1)).getAsJsonArray();
-        assertEquals(symbols.length, pred.size());
+        // hover data: the model's 5 most likely next characters after each one, in whole percent
         int V = m.config().vocabSize();
+        assertEquals(5, data.k());
         for (int t : new int[] {0, 17, 450, symbols.length - 1}) {
-            int best = 0;
-            for (int j = 1; j < V; j++) if (tr.probs()[t * V + j] > tr.probs()[t * V + best]) best = j;
-            JsonArray top = pred.get(t).getAsJsonArray();
-            assertEquals(5, top.size());
-            String label = m.vocabulary().display(best).equals(" ")
-                    ? "\u2423"
-                    : m.vocabulary().display(best);
-            assertEquals(label, top.get(0).getAsJsonArray().get(0).getAsString());
-            assertEquals(
-                    tr.probs()[t * V + best], top.get(0).getAsJsonArray().get(1).getAsDouble(), 1e-4);
+            Integer[] order = new Integer[V];
+            for (int j = 0; j < V; j++) order[j] = j;
+            final int at = t;
+            java.util.Arrays.sort(order, (x, y) -> Double.compare(tr.probs()[at * V + y], tr.probs()[at * V + x]));
+            for (int i = 0; i < 5; i++) {
+                int best = order[i];
+                assertEquals(best, data.predicted(t, i), "rank " + i + " after character " + t);
+                String label = m.vocabulary().display(best).equals(" ")
+                        ? "\u2423"
+                        : m.vocabulary().display(best);
+                assertEquals(label, data.vocabLabel(best));
+                assertEquals(Math.round(100 * tr.probs()[t * V + best]), data.percent(t, i));
+            }
         }
+        assertEquals(shown(symbols[3]).equals(" ") ? "\u2423" : shown(symbols[3]), data.label(3));
+        for (int q : new int[] {-127, -40, 0, 1, 127}) assertEquals(CellsHtml.colour(q / 127.0), data.colour(q));
         // self-contained: nothing loaded from elsewhere
         assertTrue(doc.select("[src], link").isEmpty());
+    }
+
+    /**
+     * 5,000 characters shaded for 23 cells: the page costs about one byte and a third per character
+     * and cell (a base64 signed byte), plus per character its symbol and its five likeliest next
+     * symbols (index and percent, a byte each), plus a fixed part; far below 1 MB.
+     */
+    @Test
+    void thePageGrowsByAboutOneByteAndAThirdPerCharacterAndCell() throws Exception {
+        Path big = dir.resolve("big.c");
+        Files.writeString(big, VizFixtures.code(5200, 5), StandardCharsets.UTF_8);
+        Path out = dir.resolve("big.html");
+        CliRun r = CliRun.of(
+                "cells",
+                "--checkpoint",
+                lstmRun.toString(),
+                "--text",
+                big.toString(),
+                "--top",
+                "5",
+                "--per-feature",
+                "3",
+                "--max-chars",
+                "5000",
+                "--out",
+                out.toString());
+        assertEquals(0, r.code(), r.err());
+        Document doc = Jsoup.parse(out.toFile(), "UTF-8");
+        int blocks = doc.select(".block").size(), T = 5000;
+        assertEquals(5 + 3 * TextKind.CODE.features().size(), blocks);
+        long perChar = blocks + 1L + 5 * 2; // bytes before base64
+        long bound = 20_000 + 400L * blocks + (long) Math.ceil(T * perChar * 4 / 3.0);
+        long size = Files.size(out);
+        assertTrue(size <= bound, size + " bytes, more than " + bound);
+        assertTrue(size < 400_000, size + " bytes");
+        for (Element b : doc.select(".block")) assertEquals(T, PageData.activations(b).length);
+    }
+
+    @Test
+    void featuresThatDoNotVaryAreLeftOutAndNamed() throws Exception {
+        Path out = dir.resolve("all.html");
+        CliRun r = CliRun.of(
+                "cells",
+                "--checkpoint",
+                lstmRun.toString(),
+                "--text",
+                textFile.toString(),
+                "--cells",
+                "0",
+                "--features",
+                "all",
+                "--per-feature",
+                "1",
+                "--out",
+                out.toString());
+        assertEquals(0, r.code(), r.err());
+        // this C text has no speaker lines, no speeches, no line that starts with a capital letter
+        assertTrue(r.err().contains("(constant here, left out: speaker, speech-line, capital-line)"), r.err());
+        Document doc = Jsoup.parse(out.toFile(), "UTF-8");
+        assertTrue(
+                doc.getElementById("kind")
+                        .text()
+                        .contains("left out, being constant in this text: speaker, speech-line, capital-line"),
+                doc.getElementById("kind").text());
+        assertTrue(doc.select(".feature[data-feature=speaker]").isEmpty());
+        assertEquals(
+                Feature.values().length - 3, doc.select("#features .feature").size());
     }
 
     @Test
@@ -188,7 +260,13 @@ class CellsPageTest {
         Elements blocks = doc.select("#chosen .block");
         assertEquals(4, blocks.size());
         for (int k = 0; k < 4; k++)
-            assertBlockMatches(blocks.get(k), expect.get(k), tr, 16, TextFeatures.codePoints(head));
+            assertBlockMatches(
+                    blocks.get(k),
+                    PageData.of(Files.readString(out)),
+                    expect.get(k),
+                    tr,
+                    16,
+                    TextFeatures.codePoints(head));
         assertTrue(doc.select("#features").isEmpty());
         assertTrue(doc.text().contains("truncated"));
     }
@@ -210,9 +288,9 @@ class CellsPageTest {
                 out.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.err().contains("skipped 2 characters of " + t), r.err());
-        Document doc = Jsoup.parse(out.toFile(), "UTF-8");
+        PageData data = PageData.of(Files.readString(out));
         StringBuilder shown = new StringBuilder();
-        for (Element s : doc.select("#chosen .block span.c")) shown.append(s.wholeText());
+        for (int i = 0; i < data.length(); i++) shown.append(data.shown(i));
         assertEquals("int a;x = 1;\u21b5", shown.toString());
     }
 
@@ -237,19 +315,40 @@ class CellsPageTest {
         assertArrayEquals(new int[] {0xc3, 0xa9, '!'}, b.tokens());
         assertFalse(b.truncated());
         assertEquals(
-                "\\xC3",
-                Jsoup.parse(CellsPage.charHtml(Vocabulary.of(Encoding.BYTES, bytes, false), 0xc3))
-                        .text());
-        assertEquals("&lt;", CellsPage.charHtml(Vocabulary.of(Encoding.UTF8, ab, false), '<'));
+                new CellsHtml.Glyph("\\xC3", "ctl"),
+                CellsHtml.glyph(Vocabulary.of(Encoding.BYTES, bytes, false), 0xc3));
+        assertEquals(new CellsHtml.Glyph("<", ""), CellsHtml.glyph(Vocabulary.of(Encoding.UTF8, ab, false), '<'));
+    }
+
+    /** Vocabularies of more than 256 symbols take two bytes (little-endian) per predicted index. */
+    @Test
+    void predictionsOfALargeVocabularyTakeTwoBytesPerIndex() {
+        int T = 2, V = 300;
+        double[] p = new double[T * V];
+        java.util.Arrays.fill(p, 0.1 / (V - 5));
+        double[] top = {0.5, 0.2, 0.1, 0.06, 0.04};
+        int[][] at = {{299, 3, 256, 0, 40}, {7, 298, 1, 2, 257}};
+        for (int t = 0; t < T; t++) for (int i = 0; i < 5; i++) p[t * V + at[t][i]] = top[i];
+        byte[] b = CellsHtml.predictions(p, T, V, 5, 2);
+        assertEquals(T * 5 * 3, b.length);
+        for (int t = 0; t < T; t++)
+            for (int i = 0; i < 5; i++) {
+                int o = t * 15;
+                assertEquals(at[t][i], (b[o + 2 * i] & 0xFF) | (b[o + 2 * i + 1] & 0xFF) << 8, "index " + i);
+                assertEquals(Math.round(100 * top[i]), b[o + 10 + i] & 0xFF, "percent " + i);
+            }
     }
 
     @Test
     void colourIsBlueForNegativeAndRedForPositive() {
-        assertEquals("#ffffff", CellsPage.colour(0));
-        assertEquals("#ff4040", CellsPage.colour(1));
-        assertEquals("#4040ff", CellsPage.colour(-1));
-        assertEquals("#ff9f9f", CellsPage.colour(0.5));
-        assertEquals("#4040ff", CellsPage.colour(-3));
+        assertEquals("#ffffff", CellsHtml.colour(0));
+        assertEquals("#ff4040", CellsHtml.colour(1));
+        assertEquals("#4040ff", CellsHtml.colour(-1));
+        assertEquals("#ff9f9f", CellsHtml.colour(0.5));
+        assertEquals("#4040ff", CellsHtml.colour(-3));
+        assertEquals(127, CellsHtml.quantize(1.5));
+        assertEquals(-64, CellsHtml.quantize(-0.5));
+        assertEquals(0, CellsHtml.quantize(Double.NaN));
     }
 
     @Test
@@ -263,8 +362,8 @@ class CellsPageTest {
                 .assertOneLineError("cell 16 is out of range");
         CliRun.of("cells", "--checkpoint", ck, "--text", tx, "--cells", "0", "--top", "2", "--out", out)
                 .assertOneLineError("exclude each other");
-        CliRun.of("cells", "--checkpoint", ck, "--text", tx, "--features", "quote,indent", "--out", out)
-                .assertOneLineError("unknown feature 'indent'");
+        CliRun.of("cells", "--checkpoint", ck, "--text", tx, "--features", "quote,nesting", "--out", out)
+                .assertOneLineError("unknown feature 'nesting'");
         CliRun.of("cells", "--checkpoint", ck, "--text", dir.resolve("none.txt").toString(), "--out", out)
                 .assertOneLineError("none.txt");
         CliRun.of("cells", "--checkpoint", dir.resolve("nothing").toString(), "--text", tx, "--out", out)
