@@ -118,10 +118,38 @@ final class RunSettings {
                     c -> c.clip().mode().id(),
                     (r, g) -> r.withClip(
                             new TrainConfig.Clipping(r.clip().max(), g.clip().mode()))),
-            safe("--max-epochs", c -> c.limits().maxEpochs(), (r, g) -> r.withLimits(limits(r, g, 0))),
-            safe("--max-iters", c -> c.limits().maxIters(), (r, g) -> r.withLimits(limits(r, g, 1))),
-            safe("--max-time", c -> Durations.format(c.limits().maxTime()), (r, g) -> r.withLimits(limits(r, g, 2))),
-            safe("--early-stop", c -> c.limits().earlyStop(), (r, g) -> r.withLimits(limits(r, g, 3))),
+            safe(
+                    "--max-epochs",
+                    c -> c.limits().maxEpochs(),
+                    (r, g) -> r.withLimits(new Limits(
+                            g.limits().maxEpochs(),
+                            r.limits().maxIters(),
+                            r.limits().maxTime(),
+                            r.limits().earlyStop()))),
+            safe(
+                    "--max-iters",
+                    c -> c.limits().maxIters(),
+                    (r, g) -> r.withLimits(new Limits(
+                            r.limits().maxEpochs(),
+                            g.limits().maxIters(),
+                            r.limits().maxTime(),
+                            r.limits().earlyStop()))),
+            safe(
+                    "--max-time",
+                    c -> Durations.format(c.limits().maxTime()),
+                    (r, g) -> r.withLimits(new Limits(
+                            r.limits().maxEpochs(),
+                            r.limits().maxIters(),
+                            g.limits().maxTime(),
+                            r.limits().earlyStop()))),
+            safe(
+                    "--early-stop",
+                    c -> c.limits().earlyStop(),
+                    (r, g) -> r.withLimits(new Limits(
+                            r.limits().maxEpochs(),
+                            r.limits().maxIters(),
+                            r.limits().maxTime(),
+                            g.limits().earlyStop()))),
             safe(
                     "--val-every",
                     c -> c.validation().every(),
@@ -135,18 +163,48 @@ final class RunSettings {
             safe(
                     "--checkpoint-every",
                     c -> c.checkpointing().every(),
-                    (r, g) -> r.withCheckpointing(checkpointing(r, g, 0))),
-            safe("--keep", c -> c.checkpointing().keep(), (r, g) -> r.withCheckpointing(checkpointing(r, g, 1))),
+                    (r, g) -> r.withCheckpointing(new Checkpointing(
+                            r.checkpointing().out(),
+                            g.checkpointing().every(),
+                            r.checkpointing().keep(),
+                            r.checkpointing().minutes()))),
+            safe(
+                    "--keep",
+                    c -> c.checkpointing().keep(),
+                    (r, g) -> r.withCheckpointing(new Checkpointing(
+                            r.checkpointing().out(),
+                            r.checkpointing().every(),
+                            g.checkpointing().keep(),
+                            r.checkpointing().minutes()))),
             safe(
                     "--checkpoint-minutes",
                     c -> c.checkpointing().minutes(),
-                    (r, g) -> r.withCheckpointing(checkpointing(r, g, 2))),
-            safe("--print-every", c -> c.reporting().printEvery(), (r, g) -> r.withReporting(reporting(r, g, 0))),
-            safe("--sample-length", c -> c.reporting().sampleLength(), (r, g) -> r.withReporting(reporting(r, g, 1))),
+                    (r, g) -> r.withCheckpointing(new Checkpointing(
+                            r.checkpointing().out(),
+                            r.checkpointing().every(),
+                            r.checkpointing().keep(),
+                            g.checkpointing().minutes()))),
+            safe(
+                    "--print-every",
+                    c -> c.reporting().printEvery(),
+                    (r, g) -> r.withReporting(new Reporting(
+                            g.reporting().printEvery(),
+                            r.reporting().sampleLength(),
+                            r.reporting().sampleTemperature()))),
+            safe(
+                    "--sample-length",
+                    c -> c.reporting().sampleLength(),
+                    (r, g) -> r.withReporting(new Reporting(
+                            r.reporting().printEvery(),
+                            g.reporting().sampleLength(),
+                            r.reporting().sampleTemperature()))),
             safe(
                     "--sample-temperature",
                     c -> c.reporting().sampleTemperature(),
-                    (r, g) -> r.withReporting(reporting(r, g, 2))),
+                    (r, g) -> r.withReporting(new Reporting(
+                            r.reporting().printEvery(),
+                            r.reporting().sampleLength(),
+                            g.reporting().sampleTemperature()))),
             safe("--seed", TrainConfig::seed, (r, g) -> r.withSeed(g.seed())));
 
     /**
@@ -203,32 +261,5 @@ final class RunSettings {
 
     private static TrainConfig optimizer(TrainConfig r, OptimizerConfig o) {
         return r.withOptimizer(o, r.schedule().lr());
-    }
-
-    /** The run's limits with field {@code which} (0 epochs, 1 iterations, 2 time, 3 early stop) from {@code g}. */
-    private static Limits limits(TrainConfig r, TrainConfig g, int which) {
-        Limits a = r.limits(), b = g.limits();
-        return new Limits(
-                which == 0 ? b.maxEpochs() : a.maxEpochs(),
-                which == 1 ? b.maxIters() : a.maxIters(),
-                which == 2 ? b.maxTime() : a.maxTime(),
-                which == 3 ? b.earlyStop() : a.earlyStop());
-    }
-
-    private static Checkpointing checkpointing(TrainConfig r, TrainConfig g, int which) {
-        Checkpointing a = r.checkpointing(), b = g.checkpointing();
-        return new Checkpointing(
-                a.out(),
-                which == 0 ? b.every() : a.every(),
-                which == 1 ? b.keep() : a.keep(),
-                which == 2 ? b.minutes() : a.minutes());
-    }
-
-    private static Reporting reporting(TrainConfig r, TrainConfig g, int which) {
-        Reporting a = r.reporting(), b = g.reporting();
-        return new Reporting(
-                which == 0 ? b.printEvery() : a.printEvery(),
-                which == 1 ? b.sampleLength() : a.sampleLength(),
-                which == 2 ? b.sampleTemperature() : a.sampleTemperature());
     }
 }
