@@ -76,10 +76,37 @@ public final class Backends {
     /** The auto decision: backend name ("cuda", "opencl", "reference") and a human-readable reason. */
     public record Choice(String backend, String reason) {}
 
+    private static volatile Inventory probed;
+
+    /**
+     * Probes, once per process, what "--backend auto" chooses among; a command with other start-up
+     * work may call this for {@code kind} "auto" (a no-op for any other) on one thread while it does
+     * that work on another, and the auto choice then reuses the answer.
+     */
+    public static void probe(String kind) {
+        if (kind == null || kind.equalsIgnoreCase("auto")) inventory();
+    }
+
     private static Inventory inventory() {
+        Inventory inv = probed;
+        if (inv == null) {
+            synchronized (Backends.class) {
+                if (probed == null) probed = inventory(providers());
+                inv = probed;
+            }
+        }
+        return inv;
+    }
+
+    /**
+     * What {@code providers} (in preference order) offer. A CUDA GPU is the choice whatever else
+     * there is, so the providers after it are not probed (OpenCL is not even loaded).
+     */
+    static Inventory inventory(List<BackendProvider> providers) {
         boolean cudaGpu = false, openclGpu = false, openclCpu = false;
         StringBuilder skipped = new StringBuilder();
-        for (BackendProvider p : providers()) {
+        for (BackendProvider p : providers) {
+            if (cudaGpu) break;
             if (p.name().equals("reference")) continue;
             BackendProvider.Availability a = p.probe();
             if (!a.available()) {

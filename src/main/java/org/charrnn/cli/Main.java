@@ -1,6 +1,9 @@
 package org.charrnn.cli;
 
 import java.io.PrintWriter;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
 import org.charrnn.util.ConfigError;
 import org.charrnn.util.UserError;
 import picocli.CommandLine;
@@ -17,21 +20,27 @@ import picocli.CommandLine.ScopeType;
         mixinStandardHelpOptions = true,
         version = "charrnn " + Main.VERSION,
         description = "Character-level RNN language models (LSTM, GRU, RNN) on CUDA, OpenCL or pure Java.",
-        subcommands = {
-            TrainCommand.class,
-            SampleCommand.class,
-            EvalCommand.class,
-            CorpusCommand.class,
-            BenchCommand.class,
-            VerifyCommand.class,
-            DevicesCommand.class,
-            CellsCommand.class,
-            ReportCommand.class,
-            CommandLine.HelpCommand.class
-        },
         showDefaultValues = true)
 public final class Main implements Runnable {
     static final String VERSION = "0.1.0";
+
+    /**
+     * The commands, in the order --help lists them. Picocli reads the options of every command it
+     * is given, about a tenth of a second for all of them at start-up, so a command line naming one
+     * gets only that one ({@link #commandLine(String...)}). Lambdas, not constructor references:
+     * those would load every command class.
+     */
+    private static final List<Map.Entry<String, Supplier<Object>>> COMMANDS = List.of(
+            Map.entry("train", () -> new TrainCommand()),
+            Map.entry("sample", () -> new SampleCommand()),
+            Map.entry("eval", () -> new EvalCommand()),
+            Map.entry("corpus", () -> new CorpusCommand()),
+            Map.entry("bench", () -> new BenchCommand()),
+            Map.entry("verify", () -> new VerifyCommand()),
+            Map.entry("devices", () -> new DevicesCommand()),
+            Map.entry("cells", () -> new CellsCommand()),
+            Map.entry("report", () -> new ReportCommand()),
+            Map.entry("help", () -> new CommandLine.HelpCommand()));
 
     @Option(names = "--debug", scope = ScopeType.INHERIT, description = "Print stack traces of errors.")
     boolean debug;
@@ -52,7 +61,7 @@ public final class Main implements Runnable {
 
     /** Runs the CLI and returns the exit code (tests call this). */
     public static int run(String... args) {
-        CommandLine cl = commandLine();
+        CommandLine cl = commandLine(args);
         try {
             return cl.execute(args);
         } catch (Error e) {
@@ -72,8 +81,16 @@ public final class Main implements Runnable {
         }
     }
 
-    static CommandLine commandLine() {
+    /**
+     * The command line for {@code argv}: with only the command they name where they start with one
+     * (after --debug), else with all (for help, --version and suggestions for a misspelt name).
+     */
+    static CommandLine commandLine(String... argv) {
         CommandLine cl = new CommandLine(new Main());
+        String named = commandName(argv);
+        for (Map.Entry<String, Supplier<Object>> c : COMMANDS)
+            if (named == null || named.equals(c.getKey()))
+                cl.addSubcommand(c.getKey(), c.getValue().get());
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         cl.setParameterExceptionHandler((ex, args) -> {
             PrintWriter err = ex.getCommandLine().getErr();
@@ -115,6 +132,18 @@ public final class Main implements Runnable {
             return 1;
         });
         return cl;
+    }
+
+    /** The command {@code args} name (other than help), or null. */
+    static String commandName(String... args) {
+        for (String a : args) {
+            if (a.equals("--debug")) continue;
+            if (a.equals("help")) return null;
+            for (Map.Entry<String, Supplier<Object>> c : COMMANDS)
+                if (c.getKey().equals(a)) return a;
+            return null;
+        }
+        return null;
     }
 
     private static String commandPath(CommandLine cl) {

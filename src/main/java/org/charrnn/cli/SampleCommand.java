@@ -4,7 +4,10 @@ import java.io.BufferedOutputStream;
 import java.io.OutputStream;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import org.charrnn.LanguageModel;
+import org.charrnn.backend.Backends;
 import org.charrnn.data.Vocabulary;
 import org.charrnn.io.Checkpoint;
 import org.charrnn.sample.SampleOptions;
@@ -64,7 +67,11 @@ public final class SampleCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         SampleOptions so = new SampleOptions(length, temperature, topK, topP, argmax, seed);
-        Checkpoint.Model model = Checkpoint.loadModel(Checkpoint.resolveModel(checkpoint));
+        // reading the checkpoint and probing the devices for --backend auto are independent: overlap them
+        CompletableFuture<Checkpoint.Model> loading =
+                CompletableFuture.supplyAsync(() -> Checkpoint.loadModel(Checkpoint.resolveModel(checkpoint)));
+        Backends.probe(backendOptions.backend);
+        Checkpoint.Model model = join(loading);
         model.vocabulary().encodePrime(prime); // reject characters outside the vocabulary before any work
         try (LanguageModel lm = LanguageModel.open(
                 model, backendOptions.backend, backendOptions.options(seed), line -> System.err.println(line))) {
@@ -88,5 +95,16 @@ public final class SampleCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** The value of {@code f}, or what it threw, as thrown (not wrapped in a CompletionException). */
+    private static <T> T join(CompletableFuture<T> f) {
+        try {
+            return f.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException r) throw r;
+            if (e.getCause() instanceof Error err) throw err;
+            throw e;
+        }
     }
 }

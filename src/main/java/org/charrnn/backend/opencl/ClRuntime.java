@@ -12,6 +12,8 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import org.charrnn.data.Datasets;
 import org.charrnn.util.UserError;
 import org.jocl.CL;
 import org.jocl.CLException;
@@ -20,7 +22,8 @@ import org.jocl.cl_platform_id;
 
 /**
  * Process-wide OpenCL state: JOCL loading, device enumeration and one {@link ClProgram} per device,
- * built at first use from the kernel sources on the classpath and cached for the process.
+ * built at first use from the kernel sources on the classpath (or loaded from the binary the first
+ * build stored, {@link ClBinaryCache}) and kept for the process.
  */
 final class ClRuntime {
     private ClRuntime() {}
@@ -114,9 +117,35 @@ final class ClRuntime {
         return ds.get(index);
     }
 
-    /** The built program of {@code device}, building it on first use. */
-    static ClProgram program(ClDevice device) {
-        return PROGRAMS.computeIfAbsent(device.index(), i -> ClProgram.build(device, source()));
+    /**
+     * The built program of {@code device}, compiled on first use in this process or loaded from the
+     * binary an earlier process stored in {@link #cacheDir()} (unless the driver keeps compiled
+     * programs itself: {@link #driverCaches}); {@code log} gets the cache's warnings.
+     */
+    static ClProgram program(ClDevice device, Consumer<String> log) {
+        return PROGRAMS.computeIfAbsent(device.index(), i -> {
+            ClBinaryCache cache = driverCaches(device.platformName(), System.getenv("POCL_KERNEL_CACHE"))
+                    ? null
+                    : new ClBinaryCache(cacheDir());
+            return ClProgram.build(device, source(), cache, log);
+        });
+    }
+
+    /** Where program binaries are kept: opencl/ in the cache directory ($CHARRNN_HOME or ~/.cache/charrnn). */
+    static Path cacheDir() {
+        return Datasets.defaultCacheDir().resolve("opencl");
+    }
+
+    /**
+     * Whether the platform keeps compiled programs across processes itself, so that a copy in
+     * charrnn's cache would only cost: PoCL with its kernel cache on (its default; PoCL reads
+     * {@code POCL_KERNEL_CACHE} as on when unset or starting with 1). To hand out a binary PoCL
+     * compiles every kernel of the program, seconds on a small CPU, while its own cache already
+     * spares later runs the compile.
+     */
+    static boolean driverCaches(String platformName, String poclKernelCache) {
+        return platformName.equals("Portable Computing Language")
+                && (poclKernelCache == null || poclKernelCache.startsWith("1"));
     }
 
     /** common/cell_math.h followed by every kernel file, from the classpath (/kernels/...). */

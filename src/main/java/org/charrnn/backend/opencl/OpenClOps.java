@@ -44,7 +44,7 @@ final class OpenClOps implements DeviceOps {
                     + options.precision().id() + " is not supported (use --precision fp32)");
         this.seed32 = Dropout.seed32(options.dropoutSeed());
         ClDevice device = ClRuntime.select(options.device());
-        this.q = new ClQueue(ClRuntime.program(device), config::describe);
+        this.q = new ClQueue(ClRuntime.program(device, options.log()), config::describe);
         this.k = q.kernels();
         this.optimizers = new ClOptimizers(k);
         try {
