@@ -33,7 +33,8 @@ public final class CaptionCheckpoint {
             double[] params,
             double[] projection,
             long iteration,
-            double valLoss) {}
+            double valLoss,
+            Map<String, String> metadata) {}
 
     public static void save(
             Path file,
@@ -42,7 +43,8 @@ public final class CaptionCheckpoint {
             double[] params,
             StateProjection proj,
             long iteration,
-            double valLoss)
+            double valLoss,
+            Map<String, String> extra)
             throws IOException {
         if (vocab.size() != cfg.vocabSize())
             throw new IllegalArgumentException(vocab.size() + " symbols for a model of " + cfg.vocabSize());
@@ -71,6 +73,7 @@ public final class CaptionCheckpoint {
         meta.put("caption_chars", vocab.chars());
         meta.put("iteration", Long.toString(iteration));
         meta.put("val_loss", Double.isNaN(valLoss) ? "" : Double.toString(valLoss));
+        meta.putAll(extra);
         Safetensors.write(file, tensors, meta);
     }
 
@@ -116,7 +119,7 @@ public final class CaptionCheckpoint {
         } catch (NumberFormatException e) {
             throw new UserError(file + ": corrupt caption model: bad iteration");
         }
-        return new Contents(cfg, vocab, F, params, proj, it, vl.isEmpty() ? Double.NaN : Double.parseDouble(vl));
+        return new Contents(cfg, vocab, F, params, proj, it, vl.isEmpty() ? Double.NaN : Double.parseDouble(vl), meta);
     }
 
     private static String require(Path file, Map<String, String> meta, String key) {

@@ -27,6 +27,7 @@ import picocli.CommandLine.ScopeType;
             DevicesCommand.class,
             CellsCommand.class,
             ReportCommand.class,
+            CaptionCommand.class,
             CommandLine.HelpCommand.class
         },
         showDefaultValues = true)

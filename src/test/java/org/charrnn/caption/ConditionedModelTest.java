@@ -100,7 +100,7 @@ class ConditionedModelTest {
         try (ConditionedModel m = model(cfg, 9)) {
             Path file = dir.resolve("m.safetensors");
             double[] params = m.backend().getParameters();
-            CaptionCheckpoint.save(file, cfg, vocab, params, m.projection(), 12, 1.5);
+            CaptionCheckpoint.save(file, cfg, vocab, params, m.projection(), 12, 1.5, java.util.Map.of());
             CaptionCheckpoint.Contents c = CaptionCheckpoint.load(file);
             assertEquals(cfg, c.config());
             assertEquals(vocab.chars(), c.vocab().chars());
