@@ -38,3 +38,29 @@ softmax_xent(float *logits, const float *bias, const int *y, float *row_loss, in
     }
   }
 }
+
+/*
+ * target_weights
+ *   y [N] targets, w [N] (=): w[n] = 0 when y[n] == ignore, else 1. One thread per row.
+ * mask_xent
+ *   after softmax_xent with grad_scale = 1 over a window with uncounted targets: grad [N,V] (the
+ *   unscaled dL/dlogits in place of the logits, read only with write_grad), row_loss [N], w [N]
+ *   from target_weights, count [1] = sum of w. row_loss[n] (=) 0 where w[n] = 0; with write_grad,
+ *   grad[n,:] (=) 0 there and grad[n,:] / max(count, 1) elsewhere, i.e. dL/dlogits of the mean
+ *   over the counted targets. One thread per element of grad; no aliasing.
+ */
+extern "C" __global__ void target_weights(const int *y, int N, int ignore, float *w) {
+  long long n = cr_gid();
+  if (n >= N) return;
+  w[n] = y[n] == ignore ? 0.0f : 1.0f;
+}
+
+extern "C" __global__ void mask_xent(float *grad, float *row_loss, const float *w, const float *count, int N, int V,
+                                     int write_grad) {
+  long long k = cr_gid();
+  if (k >= (long long)N * V) return;
+  int n = (int)(k / V);
+  int keep = w[n] != 0.0f;
+  if (write_grad) grad[k] = keep ? grad[k] / fmaxf(count[0], 1.0f) : 0.0f;
+  if (k % V == 0 && !keep) row_loss[n] = 0.0f;
+}

@@ -89,3 +89,29 @@ __kernel void softmax_xent_rows(__global float* logits_base, int logits_off,
     }
   }
 }
+
+/*
+ * target_weights: y [N] targets, w [N] (=) 0 where y[n] == ignore, else 1. Global size >= N.
+ * mask_xent: after softmax_xent with grad_scale = 1 over a window with uncounted targets:
+ *   row_loss [N] (=) 0 where w[n] = 0; with write_grad, grad [N,V] (=) 0 on those rows and
+ *   grad / max(count[0], 1) elsewhere (dL/dlogits of the mean over the counted targets).
+ *   Global size >= N*V; no aliasing.
+ */
+__kernel void target_weights(__global const int* y, int N, int ignore, __global float* w) {
+  int n = get_global_id(0);
+  if (n >= N) return;
+  w[n] = y[n] == ignore ? 0.0f : 1.0f;
+}
+
+__kernel void mask_xent(__global float* grad_base, int grad_off, __global float* row_loss,
+                        __global const float* w, __global const float* count, int N, int V, int write_grad) {
+  long k = get_global_id(0);
+  if (k >= (long)N * V) return;
+  int n = (int)(k / V);
+  int keep = w[n] != 0.0f;
+  if (write_grad) {
+    __global float* g = grad_base + grad_off + k;
+    *g = keep ? *g / fmax(count[0], 1.0f) : 0.0f;
+  }
+  if (k % V == 0 && !keep) row_loss[n] = 0.0f;
+}

@@ -58,7 +58,7 @@ public interface Backend extends AutoCloseable {
     /**
      * Forward over a [T,B] window starting from {@code state}; on return {@code state} holds the
      * state after step T-1 (carried into the next window). Computes the mean cross-entropy over the
-     * T*B predictions. With {@code training}, dropout is applied and the activations backward needs
+     * T*B predictions (over the counted ones when {@link Window#ignoreTarget()} leaves some out). With {@code training}, dropout is applied and the activations backward needs
      * are saved (replacing those of any earlier forward).
      */
     void forward(RnnState state, Window window, boolean training);

@@ -15,7 +15,7 @@ import org.charrnn.model.ParamLayout;
  * <p>Model: x0 = emb[tokens]; per layer l, gx = X W_ih^T + b_ih for the whole window (one GEMM),
  * then per step gh = h_prev W_hh^T + b_hh and the cell (LSTM i,f,g,o; GRU r,z,n; RNN tanh);
  * inverted dropout (training only) on every layer's output; logits = top W_dec^T + b_dec; mean
- * softmax cross-entropy over the T*B predictions.
+ * softmax cross-entropy over the T*B predictions (over the counted ones, see {@link Window}).
  *
  * <p>Only the rows of GEMMs are split across threads (the batch rows of a step, the T*B rows of a
  * window); everything else is sequential and deterministic, so results do not depend on the
@@ -152,6 +152,7 @@ public final class ReferenceBackend implements Backend {
         int T = window.seqLen(), B = window.batch();
         w.ensure(T, B, training);
         w.iteration = (int) window.iteration();
+        w.ignoreTarget = window.ignoreTarget();
         TokenSequence seq = ((ReferenceState.Tokens) window.tokens()).seq();
         // x[t,b] = tokens[start_b + t], y[t,b] = tokens[start_b + t + 1]
         for (int b = 0; b < B; b++) {
@@ -184,8 +185,17 @@ public final class ReferenceBackend implements Backend {
         }
         decoderForward(w);
         double sum = 0;
-        for (int n = 0; n < N; n++) sum += w.rowLoss[n];
-        loss = sum / N;
+        int counted = 0;
+        for (int n = 0; n < N; n++) {
+            if (w.y[n] == w.ignoreTarget) {
+                w.rowLoss[n] = 0;
+            } else {
+                sum += w.rowLoss[n];
+                counted++;
+            }
+        }
+        w.counted = counted;
+        loss = counted == 0 ? 0 : sum / counted;
     }
 
     /** in[0] [N,E] = emb[x[n]] (=). */
@@ -277,12 +287,17 @@ public final class ReferenceBackend implements Backend {
         int S = cfg.cell().stateVectors();
         if (stateGrad.length != L * S * B * H) stateGrad = new double[L * S * B * H];
 
-        // dlogits [N,V] = (softmax - onehot(y)) / N, in place over the probabilities
+        // dlogits [N,V] = (softmax - onehot(y)) / counted, in place over the probabilities; rows of
+        // uncounted targets are zero
         double[] dlog = w.probs;
         for (int n = 0; n < N; n++) {
             int row = n * V;
+            if (w.y[n] == w.ignoreTarget) {
+                Arrays.fill(dlog, row, row + V, 0.0);
+                continue;
+            }
             dlog[row + w.y[n]] -= 1.0;
-            for (int v = 0; v < V; v++) dlog[row + v] /= N;
+            for (int v = 0; v < V; v++) dlog[row + v] /= w.counted;
         }
         // decoder: dW_dec [V,H] = dlogits^T top, db_dec = colsum(dlogits), dtop [N,H] = dlogits W_dec
         int top = L - 1;
@@ -411,6 +426,7 @@ public final class ReferenceBackend implements Backend {
         if (tokens.length != st.batch) throw new IllegalArgumentException("expected " + st.batch + " tokens");
         ReferenceWorkspace w = infer;
         w.ensure(1, st.batch, false);
+        w.ignoreTarget = Window.COUNT_ALL;
         for (int b = 0; b < st.batch; b++) {
             if (tokens[b] < 0 || tokens[b] >= cfg.vocabSize())
                 throw new IllegalArgumentException("token out of range: " + tokens[b]);

@@ -5,14 +5,14 @@ package org.charrnn.backend;
  * kernels (optim.cu, optim.cl) are tested against. Weight decay is added to the (already clipped)
  * gradient; Adam's moments are bias-corrected with the update count t.
  */
-final class ReferenceOptimizers {
+public final class ReferenceOptimizers {
     private ReferenceOptimizers() {}
 
     /**
      * One update of p [P] and the state arrays {@code slots} (in {@link OptimizerKind#slots()}
      * order) from the gradients g [P] with learning rate lr; t (1-based) is the update count.
      */
-    static void update(OptimizerConfig o, double[] p, double[] g, double[][] slots, double lr, long t) {
+    public static void update(OptimizerConfig o, double[] p, double[] g, double[][] slots, double lr, long t) {
         double wd = o.weightDecay();
         Runnable update = switch (o.kind()) { // an expression: every optimizer kind is handled
             case ADAM ->

@@ -4,25 +4,45 @@ package org.charrnn.backend;
  * One truncated-BPTT window of B streams and T steps over a resident token buffer: stream b reads
  * inputs x[t,b] = tokens[starts[b] + t] and targets y[t,b] = tokens[starts[b] + t + 1], t in [0, T).
  *
- * @param tokens    token buffer on the backend
- * @param starts    [B] start position of every stream; starts[b] + T + 1 <= tokens.length()
- * @param seqLen    T, number of steps
- * @param iteration global iteration number; keys the dropout masks (the same window and iteration
- *                  drop the same units on every backend)
+ * <p>With {@code ignoreTarget} >= 0, a target equal to that symbol is not counted: its loss and its
+ * gradient are zero, and the loss is the mean over the counted targets only (zero, with zero
+ * gradients, when none is counted). A padded batch of whole sequences pads with that symbol, so the
+ * padding costs nothing and learns nothing. The symbol is still a valid input.
+ *
+ * @param tokens       token buffer on the backend
+ * @param starts       [B] start position of every stream; starts[b] + T + 1 <= tokens.length()
+ * @param seqLen       T, number of steps
+ * @param iteration    global iteration number; keys the dropout masks (the same window and
+ *                     iteration drop the same units on every backend)
+ * @param ignoreTarget symbol whose targets are not counted, or -1 (every target counts)
  */
-public record Window(TokenBuffer tokens, long[] starts, int seqLen, long iteration) {
+public record Window(TokenBuffer tokens, long[] starts, int seqLen, long iteration, int ignoreTarget) {
+
+    /** No ignored targets. */
+    public static final int COUNT_ALL = -1;
 
     public Window {
         if (seqLen < 1) throw new IllegalArgumentException("seqLen must be >= 1");
         if (starts.length < 1) throw new IllegalArgumentException("at least one stream required");
+        if (ignoreTarget < COUNT_ALL) throw new IllegalArgumentException("ignoreTarget must be >= -1");
         for (long s : starts)
             if (s < 0 || s + seqLen + 1 > tokens.length())
                 throw new IllegalArgumentException(
                         "window [" + s + ", " + (s + seqLen + 1) + ") outside " + tokens.length() + " tokens");
     }
 
+    /** A window in which every target counts. */
+    public Window(TokenBuffer tokens, long[] starts, int seqLen, long iteration) {
+        this(tokens, starts, seqLen, iteration, COUNT_ALL);
+    }
+
     /** B, number of streams. */
     public int batch() {
         return starts.length;
+    }
+
+    /** True when some targets may be left uncounted. */
+    public boolean masked() {
+        return ignoreTarget != COUNT_ALL;
     }
 }

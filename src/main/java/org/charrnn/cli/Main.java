@@ -40,6 +40,7 @@ public final class Main implements Runnable {
             Map.entry("devices", () -> new DevicesCommand()),
             Map.entry("cells", () -> new CellsCommand()),
             Map.entry("report", () -> new ReportCommand()),
+            Map.entry("caption", () -> new CaptionCommand()),
             Map.entry("help", () -> new CommandLine.HelpCommand()));
 
     @Option(names = "--debug", scope = ScopeType.INHERIT, description = "Print stack traces of errors.")
@@ -52,7 +53,7 @@ public final class Main implements Runnable {
     public void run() {
         throw new CommandLine.ParameterException(
                 spec.commandLine(),
-                "missing command (train, sample, eval, verify, devices, corpus, bench, cells, report; see --help)");
+                "missing command (train, sample, eval, verify, devices, corpus, bench, cells, report, caption; see --help)");
     }
 
     public static void main(String[] args) {

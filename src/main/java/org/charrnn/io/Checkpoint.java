@@ -330,7 +330,7 @@ public final class Checkpoint {
         return o.toString();
     }
 
-    static ModelConfig parseModelConfig(Path file, String json) {
+    public static ModelConfig parseModelConfig(Path file, String json) {
         JsonObject o;
         try {
             o = JsonParser.parseString(json).getAsJsonObject();

@@ -24,7 +24,7 @@ import org.charrnn.model.ParamLayout;
  * Backend-agnostic parity harness: runs a backend under test and the fp64 reference on the same
  * seeded random model, state and window, and compares loss, every gradient tensor, the
  * initial-state gradient, the gradient norm, the carried state, parameters and optimizer state after
- * a clipped step (every optimizer, both clip modes), and stepLogits. Each element must satisfy
+ * a clipped step (every optimizer, both clip modes), a window with uncounted targets, and stepLogits. Each element must satisfy
  * {@code |a - ref| <= atol + rtol * |ref|} with the {@link Tolerances} row of its kind.
  */
 public final class Verifier {
@@ -213,6 +213,8 @@ public final class Verifier {
                 }
             }
 
+            checks.addAll(maskedChecks(pfx, a, r, sa, sr, p0, s0, ta, tr, starts, T, iteration, toks, layout));
+
             // inference: eval forward loss, then two stepLogits calls (the second uses the carried state)
             a.setParameters(p0);
             r.setParameters(p0);
@@ -233,6 +235,55 @@ public final class Verifier {
             }
             checks.add(compare(pfx + "state after stepLogits", sa.read(), sr.read(), Tolerances.Kind.STATE));
         }
+        return checks;
+    }
+
+    /**
+     * A window whose targets equal to one symbol are not counted (the first target of stream 0, so at
+     * least one is left out): training loss, every gradient tensor, the initial-state gradient and the
+     * evaluation loss.
+     */
+    private List<Check> maskedChecks(
+            String pfx,
+            Backend a,
+            Backend r,
+            RnnState sa,
+            RnnState sr,
+            double[] p0,
+            double[] s0,
+            TokenBuffer ta,
+            TokenBuffer tr,
+            long[] starts,
+            int T,
+            long iteration,
+            int[] toks,
+            ParamLayout layout) {
+        List<Check> checks = new ArrayList<>();
+        String tag = pfx + "masked ";
+        int ignore = toks[(int) starts[0] + 1];
+        Window wa = new Window(ta, starts, T, iteration, ignore), wr = new Window(tr, starts, T, iteration, ignore);
+        a.setParameters(p0);
+        r.setParameters(p0);
+        sa.write(s0);
+        sr.write(s0);
+        a.forward(sa, wa, true);
+        r.forward(sr, wr, true);
+        checks.add(compare(tag + "loss", new double[] {a.loss()}, new double[] {r.loss()}, Tolerances.Kind.LOSS));
+        a.backward();
+        r.backward();
+        double[] ga = a.getGradients(), gr = r.getGradients();
+        for (ParamLayout.Tensor t : layout.tensors())
+            checks.add(compare(tag + "grad " + t.name(), slice(ga, t), slice(gr, t), Tolerances.gradKind(t.name())));
+        checks.add(compare(
+                tag + "initial-state grad",
+                a.getInitialStateGradient(),
+                r.getInitialStateGradient(),
+                Tolerances.Kind.STATE_GRAD));
+        sa.write(s0);
+        sr.write(s0);
+        a.forward(sa, wa, false);
+        r.forward(sr, wr, false);
+        checks.add(compare(tag + "eval loss", new double[] {a.loss()}, new double[] {r.loss()}, Tolerances.Kind.LOSS));
         return checks;
     }
 

@@ -342,6 +342,22 @@ final class CudaOps implements DeviceOps {
     }
 
     @Override
+    public void maskTargets(
+            DeviceArray y,
+            int ignore,
+            Ref grad,
+            Ref rowLoss,
+            DeviceArray weights,
+            DeviceArray count,
+            int N,
+            int V,
+            boolean writeGrad) {
+        kernels.targetWeights(buf(y).ptr, N, ignore, buf(weights).ptr);
+        kernels.sumFinal(buf(weights).ptr, N, buf(count).ptr, false);
+        kernels.maskXent(p(grad), p(rowLoss), buf(weights).ptr, buf(count).ptr, N, V, writeGrad);
+    }
+
+    @Override
     public void addBiasRows(Ref y, Ref bias, int N, int C) {
         kernels.addBiasRows(p(y), p(bias), N, C);
     }

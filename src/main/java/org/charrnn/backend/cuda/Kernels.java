@@ -26,7 +26,7 @@ final class Kernels implements AutoCloseable {
     private final CUstream stream;
 
     private final CUfunction gatherU8, gatherU16, embeddingForward, embeddingBackward, addBiasRows;
-    private final CUfunction dropoutForwardDev, dropoutBackwardDev, softmaxXent;
+    private final CUfunction dropoutForwardDev, dropoutBackwardDev, softmaxXent, targetWeights, maskXent;
     private final CUfunction columnSum, sumSquaresPartial, sumFinal, clipValue;
     private final CUfunction adamDev, rmspropDev, adagradDev, sgdDev, gemmTiled, f32ToBf16;
 
@@ -41,6 +41,8 @@ final class Kernels implements AutoCloseable {
         dropoutForwardDev = fn("dropout_forward_dev");
         dropoutBackwardDev = fn("dropout_backward_dev");
         softmaxXent = fn("softmax_xent");
+        targetWeights = fn("target_weights");
+        maskXent = fn("mask_xent");
         columnSum = fn("column_sum");
         sumSquaresPartial = fn("sum_squares_partial");
         sumFinal = fn("sum_final");
@@ -122,6 +124,25 @@ final class Kernels implements AutoCloseable {
                 arg(N),
                 arg(V),
                 arg(gradScale),
+                arg(writeGrad ? 1 : 0));
+    }
+
+    /** w [N] (=) 0 where y[n] == ignore, else 1. */
+    void targetWeights(Pointer y, int N, int ignore, Pointer w) {
+        elementwise(targetWeights, N, arg(y), arg(N), arg(ignore), arg(w));
+    }
+
+    /** rowLoss [N] (=) 0 where w[n] = 0; with writeGrad grad [N,V] (=) 0 there, grad / max(count, 1) elsewhere. */
+    void maskXent(Pointer grad, Pointer rowLoss, Pointer w, Pointer count, int N, int V, boolean writeGrad) {
+        elementwise(
+                maskXent,
+                (long) N * V,
+                arg(grad),
+                arg(rowLoss),
+                arg(w),
+                arg(count),
+                arg(N),
+                arg(V),
                 arg(writeGrad ? 1 : 0));
     }
 

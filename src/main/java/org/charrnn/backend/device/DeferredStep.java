@@ -22,6 +22,7 @@ final class DeferredStep {
             int B,
             DeviceState state,
             DeviceTokens tokens,
+            int ignoreTarget,
             ClipMode clip,
             double clipMax,
             OptimizerConfig optimizer,
@@ -70,7 +71,7 @@ final class DeferredStep {
 
     /** The key of the complete step, for a device that records it. */
     Key key(OptimizerConfig optimizer, int generation) {
-        return new Key(train.T, train.B, state, train.tokens, clip, clipMax, optimizer, generation);
+        return new Key(train.T, train.B, state, train.tokens, train.ignoreTarget, clip, clipMax, optimizer, generation);
     }
 
     /**

@@ -156,6 +156,23 @@ public interface DeviceOps extends AutoCloseable {
     void softmaxXent(
             Ref logits, Ref bias, DeviceArray y, Ref rowLoss, int N, int V, float gradScale, boolean writeGrad);
 
+    /**
+     * Leaves out the targets equal to {@code ignore}, after a {@link #softmaxXent} with gradScale 1:
+     * weights [N] (=) 0 for those rows, else 1; count [1] (=) their sum; rowLoss [N] (=) 0 on the
+     * left-out rows; with {@code writeGrad}, grad [N,V] (=) 0 on them and grad / max(count, 1)
+     * elsewhere (dL/dlogits of the mean over the counted targets).
+     */
+    void maskTargets(
+            DeviceArray y,
+            int ignore,
+            Ref grad,
+            Ref rowLoss,
+            DeviceArray weights,
+            DeviceArray count,
+            int N,
+            int V,
+            boolean writeGrad);
+
     /** y [N,C] (+=) bias [C] on every row. */
     void addBiasRows(Ref y, Ref bias, int N, int C);
 

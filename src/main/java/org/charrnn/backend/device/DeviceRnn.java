@@ -227,6 +227,7 @@ public class DeviceRnn implements Backend {
             if (training) haveTrainingForward = false;
             if (ensure(w, window.seqLen(), window.batch()) && training) generation++;
             w.tokens = tokens;
+            w.ignoreTarget = window.ignoreTarget();
             ops.uploadLongs(w.starts, window.starts());
             lastForward = w;
             if (!training) {
@@ -253,11 +254,14 @@ public class DeviceRnn implements Backend {
 
     @Override
     public double loss() {
-        return flushed(
-                "loss",
-                () -> lastForward == null || lastForward.T < 0
-                        ? Double.NaN
-                        : ops.download(Ref.of(lastForward.lossSum), 1)[0] / (double) lastForward.N);
+        return flushed("loss", () -> {
+            Workspace w = lastForward;
+            if (w == null || w.T < 0) return Double.NaN;
+            double sum = ops.download(Ref.of(w.lossSum), 1)[0];
+            if (w.ignoreTarget < 0) return sum / w.N;
+            double counted = ops.download(Ref.of(w.counted), 1)[0];
+            return counted == 0 ? 0.0 : sum / counted;
+        });
     }
 
     @Override

@@ -115,7 +115,12 @@ final class RnnPasses {
         }
         Ref logits = Ref.of(w.logits), bias = param(layout.decoderBias());
         ops.gemmWeight(true, N, V, H, 1f, w.layerOut(L - 1), H, WeightRows.of(layout.decoderWeight()), 0f, logits, V);
-        if (softmax) {
+        if (softmax && w.ignoreTarget >= 0) {
+            // uncounted targets: unscaled gradient, then rows left out and the rest scaled by 1/count
+            ops.softmaxXent(logits, bias, w.y, Ref.of(w.rowLoss), N, V, 1.0f, training);
+            ops.maskTargets(w.y, w.ignoreTarget, logits, Ref.of(w.rowLoss), w.targetWeight, w.counted, N, V, training);
+            ops.sum(Ref.of(w.rowLoss), N, Ref.of(w.lossSum));
+        } else if (softmax) {
             ops.softmaxXent(logits, bias, w.y, Ref.of(w.rowLoss), N, V, 1.0f / N, training);
             ops.sum(Ref.of(w.rowLoss), N, Ref.of(w.lossSum));
         } else {

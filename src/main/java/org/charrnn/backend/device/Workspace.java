@@ -27,6 +27,9 @@ final class Workspace {
     DeviceArray logits; // [N,V]; dL/dlogits after a training forward
     DeviceArray rowLoss; // [N]
     DeviceArray lossSum; // [1]
+    DeviceArray targetWeight; // [N] 1 for a counted target, 0 for an ignored one (masked windows)
+    DeviceArray counted; // [1] number of counted targets (masked windows)
+    int ignoreTarget = -1; // of the last forward (see Window)
     DeviceArray dgx, dgh; // [N,Gi], [N,Gh]; dgh only when the cell separates it
     DeviceArray dx; // [N,H] dL/d(layer input) that bypasses W_ih (cells that feed their input directly)
     DeviceArray scratch; // [B,scratchWidth] per-step scratch of the cell's backward
@@ -73,6 +76,8 @@ final class Workspace {
         logits = floats(n * V, what);
         rowLoss = floats(n, what);
         lossSum = floats(1, what);
+        targetWeight = floats(n, what);
+        counted = floats(1, what);
         long inMax = Math.max(E, H);
         if (training) {
             String gw = "gradient scratch (T=" + T + ", B=" + B + ")";
@@ -120,7 +125,25 @@ final class Workspace {
     /** Frees every buffer (the caller synchronizes first). */
     void release() {
         for (DeviceArray a : new DeviceArray[] {
-            x, y, starts, emb, gh, logits, rowLoss, lossSum, dgx, dgh, dx, scratch, dhNext, dc, dA, dB, stateGrad
+            x,
+            y,
+            starts,
+            emb,
+            gh,
+            logits,
+            rowLoss,
+            lossSum,
+            targetWeight,
+            counted,
+            dgx,
+            dgh,
+            dx,
+            scratch,
+            dhNext,
+            dc,
+            dA,
+            dB,
+            stateGrad
         }) {
             ops.free(a);
         }
@@ -129,7 +152,7 @@ final class Workspace {
         }
         x = y = starts =
                 emb = gh = logits = rowLoss = lossSum = dgx = dgh = dx = scratch = dhNext = dc = dA = dB = null;
-        stateGrad = null;
+        stateGrad = targetWeight = counted = null;
         gx = gates = hs = cs = drop = null;
         tokens = null;
         T = B = -1;

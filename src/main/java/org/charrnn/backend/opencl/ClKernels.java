@@ -24,7 +24,7 @@ final class ClKernels implements AutoCloseable {
             embeddingBackwardVec16,
             addBiasRows;
     private final cl_kernel gemmTiled, gemmRows8, gemmRows16, transpose;
-    private final cl_kernel dropoutForward, dropoutBackward, softmaxXent, softmaxXentRows;
+    private final cl_kernel dropoutForward, dropoutBackward, softmaxXent, softmaxXentRows, targetWeights, maskXent;
     private final cl_kernel columnSum, columnSumVec16, sumSquaresPartial, sumFinal, clipValue;
     private final cl_kernel adam, rmsprop, adagrad, sgd;
 
@@ -46,6 +46,8 @@ final class ClKernels implements AutoCloseable {
             dropoutBackward = args.kernel("dropout_backward");
             softmaxXent = args.kernel("softmax_xent");
             softmaxXentRows = args.kernel("softmax_xent_rows");
+            targetWeights = args.kernel("target_weights");
+            maskXent = args.kernel("mask_xent");
             columnSum = args.kernel("column_sum");
             columnSumVec16 = args.kernel("column_sum_vec16");
             sumSquaresPartial = args.kernel("sum_squares_partial");
@@ -258,6 +260,25 @@ final class ClKernels implements AutoCloseable {
                 .i32(writeGrad ? 1 : 0);
         if (rows) a.run("softmax_xent_rows", new long[] {N}, new long[] {16});
         else a.run("softmax_xent", new long[] {(long) N * q.reduceLocal}, new long[] {q.reduceLocal});
+    }
+
+    /** w [N] (=) 0 where y[n] == ignore, else 1. */
+    void targetWeights(ClBuffer y, int N, int ignore, ClBuffer w) {
+        args.of(targetWeights).mem(y).i32(N).i32(ignore).mem(w).run1("target_weights", N);
+    }
+
+    /** rowLoss [N] (=) 0 where w[n] = 0; with writeGrad grad [N,V] (=) 0 there, grad / max(count, 1) elsewhere. */
+    void maskXent(
+            ClBuffer grad, int gOff, ClBuffer rowLoss, ClBuffer w, ClBuffer count, int N, int V, boolean writeGrad) {
+        args.of(maskXent)
+                .mem(grad, gOff)
+                .mem(rowLoss)
+                .mem(w)
+                .mem(count)
+                .i32(N)
+                .i32(V)
+                .i32(writeGrad ? 1 : 0)
+                .run1("mask_xent", (long) N * V);
     }
 
     /** out [C] = beta out + column sums of a [N,C], in increasing n (beta = 0: =). */

@@ -296,6 +296,22 @@ final class OpenClOps implements DeviceOps {
     }
 
     @Override
+    public void maskTargets(
+            DeviceArray y,
+            int ignore,
+            Ref grad,
+            Ref rowLoss,
+            DeviceArray weights,
+            DeviceArray count,
+            int N,
+            int V,
+            boolean writeGrad) {
+        k.targetWeights(cl(y), N, ignore, cl(weights));
+        k.sumFinal(cl(weights), N, cl(count), false);
+        k.maskXent(cl(grad), off(grad), whole(rowLoss), cl(weights), cl(count), N, V, writeGrad);
+    }
+
+    @Override
     public void addBiasRows(Ref y, Ref bias, int N, int C) {
         k.addBiasRows(cl(y), off(y), cl(bias), off(bias), N, C);
     }

@@ -1,0 +1,124 @@
+package org.charrnn.caption;
+
+import java.util.SplittableRandom;
+
+/**
+ * {@code --condition state}: the initial hidden state of every layer from an image's feature
+ * vector, h0_l = tanh(W_l f + b_l), with W_l [H,F] and b_l [H] learned. The LSTM cell state starts
+ * at zero: the image enters through h, which every gate reads, and c then starts from the same
+ * place for every caption as in an unconditioned model (Karpathy's neuraltalk does the same).
+ *
+ * <p>It is host-side math over {@link org.charrnn.backend.RnnState#write} and
+ * {@link org.charrnn.backend.Backend#getInitialStateGradient()}, so it runs unchanged with every
+ * backend. Parameters are one flat array, W_0..W_{L-1} (row-major [H,F] each) then b_0..b_{L-1}.
+ */
+public final class StateProjection {
+    private final int layers, stateVectors, hidden, features;
+    private final double[] params;
+    private final double[] grads;
+    private double[] lastFeatures = new double[0]; // [B,F] of the last forward
+    private double[] lastH = new double[0]; // [L,B,H] tanh outputs of the last forward
+    private int lastBatch;
+
+    /**
+     * @param stateVectors 2 for LSTM (h, c), else 1
+     */
+    public StateProjection(int layers, int stateVectors, int hidden, int features) {
+        if (layers < 1 || hidden < 1 || features < 1 || stateVectors < 1 || stateVectors > 2)
+            throw new IllegalArgumentException("bad projection shape");
+        this.layers = layers;
+        this.stateVectors = stateVectors;
+        this.hidden = hidden;
+        this.features = features;
+        this.params = new double[size(layers, hidden, features)];
+        this.grads = new double[params.length];
+    }
+
+    /** Number of parameters: L*H*F weights and L*H biases. */
+    public static int size(int layers, int hidden, int features) {
+        return Math.multiplyExact(Math.multiplyExact(layers, hidden), features + 1);
+    }
+
+    /** Uniform(-1/sqrt(F), 1/sqrt(F)) weights and zero biases, from {@code seed}. */
+    public void initialize(long seed) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        double a = 1.0 / Math.sqrt(features);
+        int nw = layers * hidden * features;
+        for (int i = 0; i < params.length; i++) params[i] = i < nw ? a * (2 * rng.nextDouble() - 1) : 0.0;
+    }
+
+    public int features() {
+        return features;
+    }
+
+    public int layers() {
+        return layers;
+    }
+
+    public int hidden() {
+        return hidden;
+    }
+
+    /** The parameters (the array itself: optimizers update it in place). */
+    public double[] parameters() {
+        return params;
+    }
+
+    /** dL/dparams of the last {@link #backward} (the array itself). */
+    public double[] gradients() {
+        return grads;
+    }
+
+    public void setParameters(double[] values) {
+        if (values.length != params.length)
+            throw new IllegalArgumentException("projection has " + params.length + " parameters, got " + values.length);
+        System.arraycopy(values, 0, params, 0, params.length);
+    }
+
+    /**
+     * The initial state [L][S][B][H] (as {@link org.charrnn.backend.RnnState#read()}) for B streams
+     * whose feature vectors are the rows of {@code feats} [B,F]; remembered for {@link #backward}.
+     */
+    public double[] forward(double[] feats, int batch) {
+        if (feats.length != batch * features)
+            throw new IllegalArgumentException("expected " + batch + "x" + features + " features");
+        int H = hidden, F = features, B = batch, nw = layers * H * F;
+        double[] state = new double[layers * stateVectors * B * H];
+        double[] h = new double[layers * B * H];
+        for (int l = 0; l < layers; l++)
+            for (int b = 0; b < B; b++)
+                for (int j = 0; j < H; j++) {
+                    int row = (l * H + j) * F;
+                    double s = params[nw + l * H + j];
+                    for (int k = 0; k < F; k++) s += params[row + k] * feats[b * F + k];
+                    double v = Math.tanh(s);
+                    h[(l * B + b) * H + j] = v;
+                    state[((l * stateVectors) * B + b) * H + j] = v;
+                }
+        lastFeatures = feats.clone();
+        lastH = h;
+        lastBatch = B;
+        return state;
+    }
+
+    /**
+     * Gradients (=) of the loss from dL/d(initial state) [L][S][B][H] of the batch of the last
+     * {@link #forward}; the cell-state part (LSTM) does not depend on the projection.
+     */
+    public void backward(double[] stateGrad) {
+        int H = hidden, F = features, B = lastBatch, nw = layers * H * F;
+        if (stateGrad.length != layers * stateVectors * B * H)
+            throw new IllegalArgumentException("state gradient has " + stateGrad.length + " elements");
+        java.util.Arrays.fill(grads, 0.0);
+        for (int l = 0; l < layers; l++)
+            for (int b = 0; b < B; b++)
+                for (int j = 0; j < H; j++) {
+                    double h = lastH[(l * B + b) * H + j];
+                    double d = stateGrad[((l * stateVectors) * B + b) * H + j] * (1 - h * h);
+                    if (d == 0) continue;
+                    grads[nw + l * H + j] += d;
+                    int row = (l * H + j) * F;
+                    for (int k = 0; k < F; k++) grads[row + k] += d * lastFeatures[b * F + k];
+                }
+    }
+}

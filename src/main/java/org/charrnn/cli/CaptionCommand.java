@@ -1,0 +1,326 @@
+package org.charrnn.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import org.charrnn.backend.Backend;
+import org.charrnn.backend.Backends;
+import org.charrnn.caption.Bleu;
+import org.charrnn.caption.CaptionBatches;
+import org.charrnn.caption.CaptionCheckpoint;
+import org.charrnn.caption.CaptionData;
+import org.charrnn.caption.CaptionSampler;
+import org.charrnn.caption.CaptionTrainer;
+import org.charrnn.caption.CaptionVocab;
+import org.charrnn.caption.ConditionedModel;
+import org.charrnn.caption.StateProjection;
+import org.charrnn.model.CellType;
+import org.charrnn.model.Init;
+import org.charrnn.model.ModelConfig;
+import org.charrnn.util.UserError;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code charrnn caption}: image captioning, a language model conditioned on image features. */
+@Command(
+        name = "caption",
+        mixinStandardHelpOptions = true,
+        description = "Image captioning: train, sample and evaluate a character model conditioned on image features.",
+        subcommands = {CaptionCommand.Train.class, CaptionCommand.Sample.class, CaptionCommand.Eval.class})
+public final class CaptionCommand {
+    static final String MODEL_FILE = "caption.safetensors";
+
+    /** A model file, or a directory holding {@value #MODEL_FILE}. */
+    static Path modelFile(Path p) {
+        Path f = Files.isDirectory(p) ? p.resolve(MODEL_FILE) : p;
+        if (!Files.isRegularFile(f)) throw new UserError("caption model " + f + " does not exist");
+        return f;
+    }
+
+    /** The model of a file on a backend. */
+    static ConditionedModel load(CaptionCheckpoint.Contents c, BackendOptionsMixin b) {
+        Backend be = Backends.create(b.backend, c.config(), b.options(42), line -> System.err.println(line));
+        be.setParameters(c.params());
+        StateProjection p = new StateProjection(
+                c.config().layers(),
+                c.config().cell().stateVectors(),
+                c.config().hidden(),
+                c.features());
+        p.setParameters(c.projection());
+        return new ConditionedModel(be, p);
+    }
+
+    static void checkWidth(CaptionData.Features f, CaptionCheckpoint.Contents c, Path file) {
+        if (f.width() != c.features())
+            throw new UserError(
+                    "features file " + file + " has " + f.width() + " features per image, the model " + c.features());
+    }
+
+    @Command(
+            name = "train",
+            mixinStandardHelpOptions = true,
+            showDefaultValues = true,
+            description = "Train a caption model; writes OUT/" + MODEL_FILE + " (the best by val loss).")
+    static final class Train implements Callable<Integer> {
+        @Option(names = "--features", required = true, description = "Safetensors file with one [N, F] float32 tensor.")
+        Path features;
+
+        @Option(names = "--captions", required = true, description = "JSON lines {\"image\": i, \"caption\": \"...\"}.")
+        Path captions;
+
+        @Option(names = "--out", required = true, description = "Output directory.")
+        Path out;
+
+        @Option(names = "--condition", defaultValue = "state", description = "How the image enters: state.")
+        String condition;
+
+        @Option(names = "--model", defaultValue = "lstm", description = "lstm | gru | rnn.")
+        String model;
+
+        @Option(names = "--layers", defaultValue = "1")
+        int layers;
+
+        @Option(names = "--hidden", defaultValue = "128")
+        int hidden;
+
+        @Option(names = "--embedding", defaultValue = "32")
+        int embedding;
+
+        @Option(names = "--batch", defaultValue = "32", description = "Captions per batch.")
+        int batch;
+
+        @Option(names = "--epochs", defaultValue = "10")
+        int epochs;
+
+        @Option(names = "--lr", defaultValue = "2e-3", description = "Adam learning rate.")
+        double lr;
+
+        @Option(names = "--clip", defaultValue = "5", description = "Max gradient L2 norm.")
+        double clip;
+
+        @Option(names = "--val-frac", defaultValue = "0.1", description = "Fraction of the images held out.")
+        double valFrac;
+
+        @Option(names = "--seed", defaultValue = "42")
+        long seed;
+
+        @Mixin
+        BackendOptionsMixin backendOptions;
+
+        @Override
+        public Integer call() throws IOException {
+            if (!condition.equals("state"))
+                throw new IllegalArgumentException("--condition must be state, got " + condition);
+            CaptionTrainer.Settings s = new CaptionTrainer.Settings(batch, epochs, lr, clip, seed);
+            CaptionData.Features f = CaptionData.readFeatures(features);
+            List<CaptionData.Caption> all = CaptionData.readCaptions(captions, f.count());
+            boolean[] val = CaptionData.validationImages(all, f.count(), valFrac, seed);
+            List<CaptionData.Caption> tr = CaptionData.select(all, val, false), va = CaptionData.select(all, val, true);
+            List<String> texts = new ArrayList<>();
+            for (CaptionData.Caption c : all) texts.add(c.text());
+            CaptionVocab vocab = CaptionVocab.of(texts);
+            ModelConfig cfg = new ModelConfig(CellType.parse(model), vocab.size(), embedding, hidden, layers, 0.0);
+            Files.createDirectories(out);
+            Backend be =
+                    Backends.create(backendOptions.backend, cfg, backendOptions.options(seed), System.err::println);
+            be.setParameters(Init.initialize(be.layout(), seed));
+            StateProjection p = new StateProjection(layers, cfg.cell().stateVectors(), hidden, f.width());
+            p.initialize(seed + 1);
+            System.out.printf(
+                    Locale.ROOT,
+                    "caption: %d images x %d features; %d train captions, %d val captions (%d held-out images); "
+                            + "%d symbols%n",
+                    f.count(),
+                    f.width(),
+                    tr.size(),
+                    va.size(),
+                    countTrue(val),
+                    vocab.size());
+            Map<String, String> extra = Map.of("val_frac", Double.toString(valFrac), "split_seed", Long.toString(seed));
+            Path file = out.resolve(MODEL_FILE);
+            try (ConditionedModel m = new ConditionedModel(be, p);
+                    CaptionBatches trainB = new CaptionBatches(be, vocab, tr);
+                    CaptionBatches valB = new CaptionBatches(be, vocab, va.isEmpty() ? tr.subList(0, 0) : va)) {
+                CaptionTrainer t = new CaptionTrainer(m, f, s);
+                double[] best = {Double.POSITIVE_INFINITY};
+                IOException[] failed = {null};
+                t.train(trainB, valB, e -> {
+                    System.out.printf(
+                            Locale.ROOT,
+                            "epoch %d  iter %d  train loss %.4f  val loss %.4f nats/char%n",
+                            e.epoch(),
+                            e.iteration(),
+                            e.trainLoss(),
+                            e.valLoss());
+                    double score = Double.isNaN(e.valLoss()) ? e.trainLoss() : e.valLoss();
+                    if (score < best[0] && failed[0] == null) {
+                        best[0] = score;
+                        try {
+                            CaptionCheckpoint.save(
+                                    file, cfg, vocab, be.getParameters(), p, e.iteration(), e.valLoss(), extra);
+                        } catch (IOException ex) {
+                            failed[0] = ex;
+                        }
+                    }
+                });
+                if (failed[0] != null) throw new UserError("cannot write " + file + ": " + failed[0].getMessage());
+            }
+            System.out.println("wrote " + file);
+            return 0;
+        }
+    }
+
+    private static int countTrue(boolean[] a) {
+        int n = 0;
+        for (boolean b : a) if (b) n++;
+        return n;
+    }
+
+    @Command(
+            name = "sample",
+            mixinStandardHelpOptions = true,
+            showDefaultValues = true,
+            description = "Write a caption for one image.")
+    static final class Sample implements Callable<Integer> {
+        @Option(names = "--checkpoint", required = true, description = "Model file or training output directory.")
+        Path checkpoint;
+
+        @Option(names = "--features", required = true)
+        Path features;
+
+        @Option(names = "--image", required = true, description = "Row of the features file.")
+        int image;
+
+        @Option(names = "--beam", defaultValue = "0", description = "Beam width (0: no beam search).")
+        int beam;
+
+        @Option(names = "--temperature", defaultValue = "0", description = "0: greedy; else sample at it.")
+        double temperature;
+
+        @Option(names = "--max-length", defaultValue = "100")
+        int maxLength;
+
+        @Option(names = "--seed", defaultValue = "42")
+        long seed;
+
+        @Mixin
+        BackendOptionsMixin backendOptions;
+
+        @Override
+        public Integer call() {
+            CaptionCheckpoint.Contents c = CaptionCheckpoint.load(modelFile(checkpoint));
+            CaptionData.Features f = CaptionData.readFeatures(features);
+            checkWidth(f, c, features);
+            if (image < 0 || image >= f.count())
+                throw new UserError("--image " + image + " is outside the " + f.count() + " feature rows (0.."
+                        + (f.count() - 1) + ")");
+            if (beam < 0) throw new IllegalArgumentException("--beam must be >= 0, got " + beam);
+            try (ConditionedModel m = load(c, backendOptions)) {
+                CaptionSampler s = new CaptionSampler(m, maxLength);
+                double[] feat = f.rows(new int[] {image});
+                int[] ids = beam > 0 ? s.beam(feat, beam) : s.sample(feat, temperature, new SplittableRandom(seed));
+                System.out.println(c.vocab().decode(ids));
+            }
+            return 0;
+        }
+    }
+
+    @Command(
+            name = "eval",
+            mixinStandardHelpOptions = true,
+            showDefaultValues = true,
+            description =
+                    "Loss per character and BLEU-4 (and exact-match rate) of the model's captions on held-out images.")
+    static final class Eval implements Callable<Integer> {
+        @Option(names = "--checkpoint", required = true, description = "Model file or training output directory.")
+        Path checkpoint;
+
+        @Option(names = "--features", required = true)
+        Path features;
+
+        @Option(names = "--captions", required = true)
+        Path captions;
+
+        @Option(
+                names = "--split",
+                defaultValue = "val",
+                description = "val (the training run's held-out images) | all.")
+        String split;
+
+        @Option(names = "--beam", defaultValue = "1", description = "Beam width of the generated captions (1: greedy).")
+        int beam;
+
+        @Option(names = "--max-length", defaultValue = "100")
+        int maxLength;
+
+        @Mixin
+        BackendOptionsMixin backendOptions;
+
+        @Override
+        public Integer call() {
+            if (!split.equals("val") && !split.equals("all"))
+                throw new IllegalArgumentException("--split must be val or all, got " + split);
+            CaptionCheckpoint.Contents c = CaptionCheckpoint.load(modelFile(checkpoint));
+            CaptionData.Features f = CaptionData.readFeatures(features);
+            checkWidth(f, c, features);
+            List<CaptionData.Caption> all = CaptionData.readCaptions(captions, f.count());
+            List<CaptionData.Caption> sel = all;
+            if (split.equals("val")) {
+                double frac = Double.parseDouble(c.metadata().getOrDefault("val_frac", "0.1"));
+                long seed = Long.parseLong(c.metadata().getOrDefault("split_seed", "42"));
+                sel = CaptionData.select(all, CaptionData.validationImages(all, f.count(), frac, seed), true);
+                if (sel.isEmpty()) throw new UserError("the training run held out no images; use --split all");
+            }
+            try (ConditionedModel m = load(c, backendOptions);
+                    CaptionBatches data = new CaptionBatches(m.backend(), c.vocab(), sel)) {
+                double loss = CaptionTrainer.loss(m, f, data, 32);
+                Quality q = quality(m, c.vocab(), f, sel, beam, maxLength);
+                System.out.printf(
+                        Locale.ROOT,
+                        "loss %.4f nats/char  BLEU-4 %.4f  exact match %.1f%% (%d images, %d captions)%n",
+                        loss,
+                        q.bleu4(),
+                        100 * q.exactMatch(),
+                        q.images(),
+                        sel.size());
+            }
+            return 0;
+        }
+    }
+
+    /** BLEU-4 and exact-match rate of generated captions, one per image, against every reference of it. */
+    record Quality(double bleu4, double exactMatch, int images, Map<Integer, String> generated) {}
+
+    static Quality quality(
+            ConditionedModel m,
+            CaptionVocab vocab,
+            CaptionData.Features f,
+            List<CaptionData.Caption> refs,
+            int beam,
+            int maxLength) {
+        Map<Integer, List<String>> byImage = new TreeMap<>();
+        for (CaptionData.Caption c : refs)
+            byImage.computeIfAbsent(c.image(), k -> new ArrayList<>()).add(c.text());
+        CaptionSampler s = new CaptionSampler(m, maxLength);
+        List<String> hyps = new ArrayList<>();
+        List<List<String>> rs = new ArrayList<>();
+        Map<Integer, String> generated = new TreeMap<>();
+        int exact = 0;
+        for (Map.Entry<Integer, List<String>> e : byImage.entrySet()) {
+            String h = vocab.decode(s.beam(f.rows(new int[] {e.getKey()}), Math.max(1, beam)));
+            generated.put(e.getKey(), h);
+            hyps.add(h);
+            rs.add(e.getValue());
+            if (e.getValue().contains(h)) exact++;
+        }
+        return new Quality(Bleu.bleu4(hyps, rs), (double) exact / byImage.size(), byImage.size(), generated);
+    }
+}

@@ -1,0 +1,167 @@
+package org.charrnn.caption;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.charrnn.io.Safetensors;
+import org.charrnn.testutil.CliRun;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code charrnn caption train/sample/eval} end to end on a tiny learnable set, and their input errors. */
+class CaptionCliTest {
+    static final String[] CAPTIONS = {"a small red dot", "a big blue box", "two small red dots", "one big blue dot"};
+
+    static Path features(Path dir, int n, int f) throws Exception {
+        double[] v = new double[n * f];
+        for (int i = 0; i < n; i++) v[i * f + (i % f)] = 1; // one-hot
+        Path p = dir.resolve("feats.safetensors");
+        Safetensors.write(
+                p, List.of(new Safetensors.Tensor("features", Safetensors.DType.F32, new long[] {n, f}, v)), Map.of());
+        return p;
+    }
+
+    static Path captions(Path dir, String... lines) throws Exception {
+        Path p = dir.resolve("caps.jsonl");
+        Files.write(p, List.of(lines), StandardCharsets.UTF_8);
+        return p;
+    }
+
+    @Test
+    void trainsSamplesAndEvaluates(@TempDir Path dir) throws Exception {
+        Path f = features(dir, 4, 4);
+        String[] lines = new String[4];
+        for (int i = 0; i < 4; i++) lines[i] = "{\"image\": " + i + ", \"caption\": \"" + CAPTIONS[i] + "\"}";
+        Path c = captions(dir, lines);
+        Path out = dir.resolve("run");
+        CliRun t = CliRun.of(
+                "caption",
+                "train",
+                "--features",
+                f.toString(),
+                "--captions",
+                c.toString(),
+                "--out",
+                out.toString(),
+                "--val-frac",
+                "0",
+                "--hidden",
+                "32",
+                "--embedding",
+                "8",
+                "--batch",
+                "4",
+                "--epochs",
+                "150",
+                "--lr",
+                "1e-2",
+                "--backend",
+                "reference",
+                "--threads",
+                "1");
+        assertEquals(0, t.code(), t.err());
+        assertTrue(Files.isRegularFile(out.resolve("caption.safetensors")));
+        for (int i = 0; i < 4; i++) {
+            CliRun s = CliRun.of(
+                    "caption",
+                    "sample",
+                    "--checkpoint",
+                    out.toString(),
+                    "--features",
+                    f.toString(),
+                    "--image",
+                    Integer.toString(i),
+                    "--backend",
+                    "reference");
+            assertEquals(0, s.code(), s.err());
+            assertEquals(CAPTIONS[i], s.out().strip());
+            CliRun b = CliRun.of(
+                    "caption",
+                    "sample",
+                    "--checkpoint",
+                    out.toString(),
+                    "--features",
+                    f.toString(),
+                    "--image",
+                    Integer.toString(i),
+                    "--beam",
+                    "3",
+                    "--backend",
+                    "reference");
+            assertEquals(CAPTIONS[i], b.out().strip(), b.err());
+        }
+        CliRun e = CliRun.of(
+                "caption",
+                "eval",
+                "--checkpoint",
+                out.toString(),
+                "--features",
+                f.toString(),
+                "--captions",
+                c.toString(),
+                "--split",
+                "all",
+                "--backend",
+                "reference");
+        assertEquals(0, e.code(), e.err());
+        assertTrue(e.out().contains("BLEU-4 1.0000  exact match 100.0% (4 images"), e.out());
+        CliRun bad = CliRun.of(
+                "caption",
+                "sample",
+                "--checkpoint",
+                out.toString(),
+                "--features",
+                f.toString(),
+                "--image",
+                "4",
+                "--backend",
+                "reference");
+        bad.assertOneLineError("--image 4 is outside the 4 feature rows");
+    }
+
+    private static CliRun train(Path f, Path c, Path dir) {
+        return CliRun.of(
+                "caption",
+                "train",
+                "--features",
+                f.toString(),
+                "--captions",
+                c.toString(),
+                "--out",
+                dir.resolve("bad").toString(),
+                "--epochs",
+                "1",
+                "--backend",
+                "reference");
+    }
+
+    @Test
+    void badInputsAreOneLineErrors(@TempDir Path dir) throws Exception {
+        Path f = features(dir, 2, 3);
+        train(f, captions(dir, "{\"image\": 2, \"caption\": \"x\"}"), dir)
+                .assertOneLineError("line 1: image 2 is outside the 2 feature rows (0..1)");
+        train(f, captions(dir, "{\"image\": 0, \"caption\": \"a\"}", "{\"image\": 1, \"caption\": \"\"}"), dir)
+                .assertOneLineError("line 2: empty caption");
+        train(f, captions(dir, "{\"image\": 0}"), dir).assertOneLineError("\"caption\" must be a string");
+        train(f, captions(dir, ""), dir).assertOneLineError("holds no captions");
+        Path c = captions(dir, "{\"image\": 0, \"caption\": \"a\"}");
+        Path rank3 = dir.resolve("r3.safetensors");
+        Safetensors.write(
+                rank3,
+                List.of(new Safetensors.Tensor("f", Safetensors.DType.F32, new long[] {1, 2, 2}, new double[4])),
+                Map.of());
+        train(rank3, c, dir).assertOneLineError("(rank 3); expected rank 2, [N, F]");
+        Path f64 = dir.resolve("f64.safetensors");
+        Safetensors.write(
+                f64,
+                List.of(new Safetensors.Tensor("f", Safetensors.DType.F64, new long[] {2, 2}, new double[4])),
+                Map.of());
+        train(f64, c, dir).assertOneLineError("has dtype F64; expected F32");
+        train(dir.resolve("missing.safetensors"), c, dir).assertOneLineError("does not exist");
+    }
+}
