@@ -39,7 +39,8 @@ abstract class ReferenceCell {
     /**
      * One layer over a window of B streams: parameters p (pT: every weight matrix transposed),
      * W_hh / b_hh offsets, the input X [N,in], gx [N,Gi] = X W_ih^T + b_ih, gh [B,Gh] scratch,
-     * hs [T+1,B,H] (slot 0 initial), cs [T+1,B,H] (LSTM), saved [N,savedWidth].
+     * hs [T+1,B,H] (slot 0 initial), cs [T+1,B,H] (LSTM), saved [N,savedWidth]; rows splits row
+     * loops across threads, gemm runs the GEMMs.
      */
     record Layer(
             int B,
@@ -56,7 +57,8 @@ abstract class ReferenceCell {
             double[] hs,
             double[] cs,
             double[] saved,
-            Rows rows) {}
+            Rows rows,
+            Gemm gemm) {}
 
     /**
      * Backward arrays of a layer: dOut [N,H] (dL/dh_t from above), dhNext and dc [B,H] carried
@@ -81,21 +83,21 @@ abstract class ReferenceCell {
 
     /** dW_hh [Gh*H, H] (=) at grads[dWhh] = dgh^T H_prev over all N rows. */
     void recurrentWeightGradients(Layer L, double[] dgh, double[] grads, int dWhh, int N) {
-        L.rows().run(L.gh(), (r0, r1) -> DenseMath.aTb(dgh, 0, L.hs(), 0, grads, dWhh, r0, r1, L.gh(), H, N));
+        L.rows().run(L.gh(), (r0, r1) -> L.gemm().aTb(dgh, 0, L.hs(), 0, grads, dWhh, r0, r1, L.gh(), H, N));
     }
 
     /** gh [B,Gh] = h_t W_hh^T + b_hh. */
     static void recurrentProjection(Layer L, int t, int H) {
         int B = L.B(), G = L.gh(), hPrev = t * B * H;
         double[] gh = L.ghs();
-        L.rows().run(B, (r0, r1) -> DenseMath.ab(L.hs(), hPrev, L.pT(), L.whh(), gh, 0, r0, r1, G, H, false));
+        L.rows().run(B, (r0, r1) -> L.gemm().ab(L.hs(), hPrev, L.pT(), L.whh(), gh, 0, r0, r1, G, H, false));
         for (int b = 0; b < B; b++) for (int g = 0; g < G; g++) gh[b * G + g] += L.p()[L.bhh() + g];
     }
 
     /** dhNext [B,H] += dgh_t [B,Gh] W_hh [Gh,H]. */
     static void recurrentGradient(Layer L, Grads d, int t, int H) {
         int B = L.B(), G = L.gh(), rowOff = t * B * G;
-        L.rows().run(B, (r0, r1) -> DenseMath.ab(d.dgh(), rowOff, L.p(), L.whh(), d.dhNext(), 0, r0, r1, H, G, true));
+        L.rows().run(B, (r0, r1) -> L.gemm().ab(d.dgh(), rowOff, L.p(), L.whh(), d.dhNext(), 0, r0, r1, H, G, true));
     }
 
     static double sigmoid(double x) {

@@ -1,0 +1,144 @@
+package org.charrnn.backend;
+
+import java.util.Locale;
+
+/**
+ * The reference backend's GEMMs: {@link #SCALAR} ({@link DenseMath}, plain Java loops) or
+ * {@link #VECTOR} ({@link VectorMath}, the Java Vector API). {@link #select()} picks VECTOR where
+ * the JVM was started with {@code --add-modules jdk.incubator.vector} (the {@code charrnn}
+ * launcher, the Maven build's tests) and SCALAR otherwise, so a library user who does not add the
+ * module still runs, only slower. The system property {@value #PROPERTY} = {@code false} forces
+ * SCALAR. Both compute in double precision; they differ in rounding only (VECTOR fuses each
+ * multiply-add).
+ */
+enum Gemm {
+    SCALAR {
+        @Override
+        void ab(
+                double[] a,
+                int aOff,
+                double[] b,
+                int bOff,
+                double[] c,
+                int cOff,
+                int rowFrom,
+                int rowTo,
+                int n,
+                int k,
+                boolean accumulate) {
+            DenseMath.ab(a, aOff, b, bOff, c, cOff, rowFrom, rowTo, n, k, accumulate);
+        }
+
+        @Override
+        void aTb(
+                double[] a,
+                int aOff,
+                double[] b,
+                int bOff,
+                double[] c,
+                int cOff,
+                int rowFrom,
+                int rowTo,
+                int m,
+                int n,
+                int k) {
+            DenseMath.aTb(a, aOff, b, bOff, c, cOff, rowFrom, rowTo, m, n, k);
+        }
+
+        @Override
+        String description() {
+            return "";
+        }
+    },
+    VECTOR {
+        @Override
+        void ab(
+                double[] a,
+                int aOff,
+                double[] b,
+                int bOff,
+                double[] c,
+                int cOff,
+                int rowFrom,
+                int rowTo,
+                int n,
+                int k,
+                boolean accumulate) {
+            VectorMath.ab(a, aOff, b, bOff, c, cOff, rowFrom, rowTo, n, k, accumulate);
+        }
+
+        @Override
+        void aTb(
+                double[] a,
+                int aOff,
+                double[] b,
+                int bOff,
+                double[] c,
+                int cOff,
+                int rowFrom,
+                int rowTo,
+                int m,
+                int n,
+                int k) {
+            VectorMath.aTb(a, aOff, b, bOff, c, cOff, rowFrom, rowTo, m, n, k);
+        }
+
+        @Override
+        String description() {
+            return VectorMath.bits() + "-bit SIMD";
+        }
+    };
+
+    /** System property: {@code false} makes {@link #select()} return {@link #SCALAR}. */
+    static final String PROPERTY = "charrnn.reference.vector";
+
+    /** The Vector API's module, present only where the JVM was started with --add-modules for it. */
+    static final String MODULE = "jdk.incubator.vector";
+
+    /** See {@link DenseMath#ab}. */
+    abstract void ab(
+            double[] a,
+            int aOff,
+            double[] b,
+            int bOff,
+            double[] c,
+            int cOff,
+            int rowFrom,
+            int rowTo,
+            int n,
+            int k,
+            boolean accumulate);
+
+    /** See {@link DenseMath#aTb}. */
+    abstract void aTb(
+            double[] a,
+            int aOff,
+            double[] b,
+            int bOff,
+            double[] c,
+            int cOff,
+            int rowFrom,
+            int rowTo,
+            int m,
+            int n,
+            int k);
+
+    /** What the device name of the backend says of this implementation ("" for the scalar one). */
+    abstract String description();
+
+    /**
+     * VECTOR where the module is loaded, its vectors hold at least two doubles and {@value #PROPERTY}
+     * is not {@code false}; else SCALAR.
+     */
+    static Gemm select() {
+        String p = System.getProperty(PROPERTY, "true").strip().toLowerCase(Locale.ROOT);
+        if (!p.equals("true") && !p.equals("false"))
+            throw new IllegalArgumentException("system property " + PROPERTY + " must be true or false, not " + p);
+        return p.equals("true") && vectorModuleLoaded() && VectorMath.bits() >= 128 ? VECTOR : SCALAR;
+    }
+
+    /** Whether the JVM resolved {@value #MODULE} at start (classes of the class path then read it). */
+    static boolean vectorModuleLoaded() {
+        return ModuleLayer.boot().findModule(MODULE).isPresent();
+    }
+}
