@@ -29,7 +29,8 @@ public final class ReferenceBackend implements Backend {
     private final ReferenceCell cell; // the cell's math (ReferenceCell.of: the one switch on the cell type)
     private final ForkJoinPool pool; // null when single-threaded
     private final int threads;
-    private final Gemm gemm; // the GEMMs: Vector API where its module is loaded (Gemm.select)
+    private final ReferenceMath
+            math; // GEMMs, activations: Vector API where its module is loaded (ReferenceMath.select)
 
     private final double[] params; // [P] flat, layout order
     private final double[] grads; // [P]
@@ -48,13 +49,13 @@ public final class ReferenceBackend implements Backend {
     private boolean haveTrainingForward;
 
     public ReferenceBackend(ModelConfig config, BackendOptions options) {
-        this(config, options, Gemm.select());
+        this(config, options, ReferenceMath.select());
     }
 
-    /** With the GEMMs of {@code gemm} (tests compare the implementations). */
-    ReferenceBackend(ModelConfig config, BackendOptions options, Gemm gemm) {
+    /** With the GEMMs and activations of {@code math} (tests compare the implementations). */
+    ReferenceBackend(ModelConfig config, BackendOptions options, ReferenceMath math) {
         this.cfg = config;
-        this.gemm = gemm;
+        this.math = math;
         this.layout = new ParamLayout(config);
         this.params = new double[layout.size()];
         this.grads = new double[layout.size()];
@@ -76,7 +77,7 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public String deviceName() {
-        String simd = gemm.description().isEmpty() ? "" : ", " + gemm.description();
+        String simd = math.description().isEmpty() ? "" : ", " + math.description();
         return "Java double precision (" + threads + " thread" + (threads > 1 ? "s" : "") + simd + ")";
     }
 
@@ -207,7 +208,7 @@ public final class ReferenceBackend implements Backend {
         int N = w.N, G = cfg.inputGateWidth(), in = cfg.inputSize(l);
         int wih = layout.weightIh(l).offset(), bih = layout.biasIh(l).offset();
         double[] X = w.in[l], gx = w.gx[l];
-        parallelRows(N, (r0, r1) -> gemm.ab(X, 0, paramsT, wih, gx, 0, r0, r1, G, in, false));
+        parallelRows(N, (r0, r1) -> math.ab(X, 0, paramsT, wih, gx, 0, r0, r1, G, in, false));
         for (int n = 0; n < N; n++) for (int g = 0; g < G; g++) gx[n * G + g] += params[bih + g];
         ReferenceCell.Layer layer = layer(w, l);
         for (int t = 0; t < w.T; t++) cell.forward(layer, t);
@@ -231,7 +232,7 @@ public final class ReferenceBackend implements Backend {
                 w.cs[l],
                 w.gates[l],
                 this::parallelRows,
-                gemm);
+                math);
     }
 
     /** out[l] [N,H] = dropout(hs[l][1..T]) in training with p > 0; otherwise out[l] aliases hs[l] + B*H. */
@@ -255,7 +256,7 @@ public final class ReferenceBackend implements Backend {
         int wd = layout.decoderWeight().offset(), bd = layout.decoderBias().offset();
         double[] o = w.out[top], logits = w.logits;
         int oOff = w.outOff[top];
-        parallelRows(N, (r0, r1) -> gemm.ab(o, oOff, paramsT, wd, logits, 0, r0, r1, V, H, false));
+        parallelRows(N, (r0, r1) -> math.ab(o, oOff, paramsT, wd, logits, 0, r0, r1, V, H, false));
         for (int n = 0; n < N; n++) {
             int row = n * V;
             double max = Double.NEGATIVE_INFINITY;
@@ -298,11 +299,11 @@ public final class ReferenceBackend implements Backend {
         double[] o = w.out[top];
         int oOff = w.outOff[top];
         int wd = layout.decoderWeight().offset();
-        parallelRows(V, (r0, r1) -> gemm.aTb(dlog, 0, o, oOff, grads, wd, r0, r1, V, H, N));
+        parallelRows(V, (r0, r1) -> math.aTb(dlog, 0, o, oOff, grads, wd, r0, r1, V, H, N));
         DenseMath.columnSum(dlog, 0, N, V, grads, layout.decoderBias().offset());
         w.ensureBackward();
         double[] dOut = w.dOut; // dL/d(output of layer l) before its dropout
-        parallelRows(N, (r0, r1) -> gemm.ab(dlog, 0, params, wd, dOut, 0, r0, r1, H, V, false));
+        parallelRows(N, (r0, r1) -> math.ab(dlog, 0, params, wd, dOut, 0, r0, r1, H, V, false));
 
         for (int l = L - 1; l >= 0; l--) {
             dropoutBackward(w, l, dOut);
@@ -335,19 +336,19 @@ public final class ReferenceBackend implements Backend {
         Arrays.fill(dc, 0, B * H, 0.0);
         double[] X = w.in[l];
         ReferenceCell.Layer layer = layer(w, l);
-        ReferenceCell.Grads d = new ReferenceCell.Grads(w.dOut, dhNext, dc, dgx, dgh, w.dxDirect);
+        ReferenceCell.Grads d = new ReferenceCell.Grads(w.dOut, dhNext, dc, dgx, dgh, w.dxDirect, w.scratch);
         for (int t = T - 1; t >= 0; t--) cell.backward(layer, d, t);
         // initial-state gradient of this layer
         System.arraycopy(dhNext, 0, stateGrad, (l * S) * B * H, B * H);
         if (S == 2) System.arraycopy(dc, 0, stateGrad, (l * S + 1) * B * H, B * H);
         // whole-window weight gradients: dW_ih = dgx^T X, dW_hh = dgh^T Hprev (Hprev = hs[0..T-1]; MUT: per block)
-        parallelRows(Gi, (r0, r1) -> gemm.aTb(dgx, 0, X, 0, grads, wih, r0, r1, Gi, in, N));
+        parallelRows(Gi, (r0, r1) -> math.aTb(dgx, 0, X, 0, grads, wih, r0, r1, Gi, in, N));
         cell.recurrentWeightGradients(layer, dgh, grads, whh, N);
         DenseMath.columnSum(dgx, 0, N, Gi, grads, layout.biasIh(l).offset());
         DenseMath.columnSum(dgh, 0, N, Gh, grads, layout.biasHh(l).offset());
         // dX [N,in] = dgx W_ih (+ the direct path of MUT1's tanh(x) and MUT2's x)
         double[] dX = w.dX;
-        parallelRows(N, (r0, r1) -> gemm.ab(dgx, 0, params, wih, dX, 0, r0, r1, in, Gi, false));
+        parallelRows(N, (r0, r1) -> math.ab(dgx, 0, params, wih, dX, 0, r0, r1, in, Gi, false));
         if (cfg.cell().feedsInputDirectly()) for (int i = 0; i < N * H; i++) dX[i] += w.dxDirect[i];
     }
 

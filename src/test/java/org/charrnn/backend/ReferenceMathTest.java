@@ -21,10 +21,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * The reference backend on its two GEMM implementations ({@link Gemm}): which one runs where, the
+ * The reference backend on its two GEMM implementations ({@link ReferenceMath}): which one runs where, the
  * same training steps on both, and the Vector API path independent of the thread count.
  */
-class ReferenceGemmTest {
+class ReferenceMathTest {
     private static final String[] BENCH = {
         "bench",
         "--backend",
@@ -52,8 +52,8 @@ class ReferenceGemmTest {
     @Test
     void buildTestsRunWithTheVectorModule() {
         assumeTrue(System.getProperty("charrnn.basedir") != null, "not run by the Maven build");
-        assertTrue(Gemm.vectorModuleLoaded());
-        assertSame(Gemm.VECTOR, Gemm.select());
+        assertTrue(ReferenceMath.vectorModuleLoaded());
+        assertSame(ReferenceMath.VECTOR, ReferenceMath.select());
         try (ReferenceBackend be = new ReferenceBackend(config(CellType.LSTM), BackendOptions.defaults())) {
             assertTrue(be.deviceName().contains("-bit SIMD"), be.deviceName());
         }
@@ -61,20 +61,20 @@ class ReferenceGemmTest {
 
     @Test
     void propertyForcesTheScalarPath() {
-        String old = System.getProperty(Gemm.PROPERTY);
+        String old = System.getProperty(ReferenceMath.PROPERTY);
         try {
-            System.setProperty(Gemm.PROPERTY, "false");
-            assertSame(Gemm.SCALAR, Gemm.select());
+            System.setProperty(ReferenceMath.PROPERTY, "false");
+            assertSame(ReferenceMath.SCALAR, ReferenceMath.select());
             try (ReferenceBackend be = new ReferenceBackend(
                     config(CellType.GRU), BackendOptions.defaults().withThreads(2))) {
                 assertEquals("Java double precision (2 threads)", be.deviceName());
             }
-            System.setProperty(Gemm.PROPERTY, "sometimes");
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, Gemm::select);
-            assertTrue(e.getMessage().contains(Gemm.PROPERTY), e.getMessage());
+            System.setProperty(ReferenceMath.PROPERTY, "sometimes");
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, ReferenceMath::select);
+            assertTrue(e.getMessage().contains(ReferenceMath.PROPERTY), e.getMessage());
         } finally {
-            if (old == null) System.clearProperty(Gemm.PROPERTY);
-            else System.setProperty(Gemm.PROPERTY, old);
+            if (old == null) System.clearProperty(ReferenceMath.PROPERTY);
+            else System.setProperty(ReferenceMath.PROPERTY, old);
         }
     }
 
@@ -91,14 +91,16 @@ class ReferenceGemmTest {
     /** With the module the JVM itself prints one warning line at start (which ./charrnn filters out). */
     @Test
     void withTheModuleTheVectorPathRuns() throws Exception {
-        CliRun r = CliRun.inChildJvm(List.of("-Xmx256m", "--add-modules", Gemm.MODULE), 120, BENCH);
+        CliRun r = CliRun.inChildJvm(List.of("-Xmx256m", "--add-modules", ReferenceMath.MODULE), 120, BENCH);
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("-bit SIMD)"), r.out());
         assertEquals(
-                "WARNING: Using incubator modules: " + Gemm.MODULE,
+                "WARNING: Using incubator modules: " + ReferenceMath.MODULE,
                 r.err().lines().findFirst().orElse(""));
         CliRun forced = CliRun.inChildJvm(
-                List.of("-Xmx256m", "--add-modules", Gemm.MODULE, "-D" + Gemm.PROPERTY + "=false"), 120, BENCH);
+                List.of("-Xmx256m", "--add-modules", ReferenceMath.MODULE, "-D" + ReferenceMath.PROPERTY + "=false"),
+                120,
+                BENCH);
         assertEquals(0, forced.code(), forced.err());
         assertTrue(forced.out().contains("Java double precision (1 thread)"), forced.out());
     }
@@ -107,8 +109,8 @@ class ReferenceGemmTest {
     @ParameterizedTest
     @EnumSource(CellType.class)
     void bothPathsTrainAlike(CellType cell) {
-        assumeTrue(Gemm.vectorModuleLoaded());
-        Run scalar = train(cell, Gemm.SCALAR, 2), vector = train(cell, Gemm.VECTOR, 2);
+        assumeTrue(ReferenceMath.vectorModuleLoaded());
+        Run scalar = train(cell, ReferenceMath.SCALAR, 2), vector = train(cell, ReferenceMath.VECTOR, 2);
         assertEquals(scalar.loss, vector.loss, 1e-12 * Math.abs(scalar.loss));
         assertClose(scalar.grads, vector.grads, 1e-11, "gradients");
         assertClose(scalar.stateGrad, vector.stateGrad, 1e-11, "initial-state gradient");
@@ -121,8 +123,8 @@ class ReferenceGemmTest {
             value = CellType.class,
             names = {"LSTM", "GRU", "RNN"})
     void vectorPathIndependentOfThreads(CellType cell) {
-        assumeTrue(Gemm.vectorModuleLoaded());
-        Run one = train(cell, Gemm.VECTOR, 1), three = train(cell, Gemm.VECTOR, 3);
+        assumeTrue(ReferenceMath.vectorModuleLoaded());
+        Run one = train(cell, ReferenceMath.VECTOR, 1), three = train(cell, ReferenceMath.VECTOR, 3);
         assertEquals(one.loss, three.loss, 0.0);
         assertArrayEquals(one.grads, three.grads);
         assertArrayEquals(one.stateGrad, three.stateGrad);
@@ -135,14 +137,14 @@ class ReferenceGemmTest {
         return Models.config(cell, 13, 7, 33, 2, 0.2);
     }
 
-    private static Run train(CellType cell, Gemm gemm, int threads) {
+    private static Run train(CellType cell, ReferenceMath math, int threads) {
         ModelConfig cfg = config(cell);
         int T = 6, B = 9;
         SplittableRandom rng = new SplittableRandom(11);
         int[] tokens = new int[400];
         for (int i = 0; i < tokens.length; i++) tokens[i] = rng.nextInt(cfg.vocabSize());
         try (ReferenceBackend be = new ReferenceBackend(
-                cfg, BackendOptions.defaults().withThreads(threads).withDropoutSeed(5), gemm)) {
+                cfg, BackendOptions.defaults().withThreads(threads).withDropoutSeed(5), math)) {
             be.setParameters(Init.initialize(be.layout(), 21));
             TokenBuffer buf = be.upload(TokenSequence.of(tokens));
             RnnState st = be.newState(B);

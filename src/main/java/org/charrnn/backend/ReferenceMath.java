@@ -3,15 +3,16 @@ package org.charrnn.backend;
 import java.util.Locale;
 
 /**
- * The reference backend's GEMMs: {@link #SCALAR} ({@link DenseMath}, plain Java loops) or
- * {@link #VECTOR} ({@link VectorMath}, the Java Vector API). {@link #select()} picks VECTOR where
- * the JVM was started with {@code --add-modules jdk.incubator.vector} (the {@code charrnn}
- * launcher, the Maven build's tests) and SCALAR otherwise, so a library user who does not add the
- * module still runs, only slower. The system property {@value #PROPERTY} = {@code false} forces
- * SCALAR. Both compute in double precision; they differ in rounding only (VECTOR fuses each
- * multiply-add).
+ * The reference backend's GEMMs and activations: {@link #SCALAR} ({@link DenseMath}, plain Java
+ * loops and {@link Math}) or {@link #VECTOR} ({@link VectorMath}, the Java Vector API).
+ * {@link #select()} picks VECTOR where the JVM was started with {@code --add-modules
+ * jdk.incubator.vector} (the {@code charrnn} launcher, the Maven build's tests) and SCALAR
+ * otherwise, so a library user who does not add the module still runs, only slower. The system
+ * property {@value #PROPERTY} = {@code false} forces SCALAR. Both compute in double precision;
+ * they differ in rounding only (VECTOR fuses each multiply-add, and its exp and tanh are within 2
+ * ulp of Math's).
  */
-enum Gemm {
+enum ReferenceMath {
     SCALAR {
         @Override
         void ab(
@@ -43,6 +44,16 @@ enum Gemm {
                 int n,
                 int k) {
             DenseMath.aTb(a, aOff, b, bOff, c, cOff, rowFrom, rowTo, m, n, k);
+        }
+
+        @Override
+        void sigmoid(double[] x, int off, int n) {
+            DenseMath.sigmoid(x, off, n);
+        }
+
+        @Override
+        void tanh(double[] x, int xOff, double[] y, int yOff, int n) {
+            DenseMath.tanh(x, xOff, y, yOff, n);
         }
 
         @Override
@@ -81,6 +92,16 @@ enum Gemm {
                 int n,
                 int k) {
             VectorMath.aTb(a, aOff, b, bOff, c, cOff, rowFrom, rowTo, m, n, k);
+        }
+
+        @Override
+        void sigmoid(double[] x, int off, int n) {
+            VectorMath.sigmoid(x, off, n);
+        }
+
+        @Override
+        void tanh(double[] x, int xOff, double[] y, int yOff, int n) {
+            VectorMath.tanh(x, xOff, y, yOff, n);
         }
 
         @Override
@@ -123,6 +144,12 @@ enum Gemm {
             int n,
             int k);
 
+    /** See {@link DenseMath#sigmoid}. */
+    abstract void sigmoid(double[] x, int off, int n);
+
+    /** See {@link DenseMath#tanh}. */
+    abstract void tanh(double[] x, int xOff, double[] y, int yOff, int n);
+
     /** What the device name of the backend says of this implementation ("" for the scalar one). */
     abstract String description();
 
@@ -130,7 +157,7 @@ enum Gemm {
      * VECTOR where the module is loaded, its vectors hold at least two doubles and {@value #PROPERTY}
      * is not {@code false}; else SCALAR.
      */
-    static Gemm select() {
+    static ReferenceMath select() {
         String p = System.getProperty(PROPERTY, "true").strip().toLowerCase(Locale.ROOT);
         if (!p.equals("true") && !p.equals("false"))
             throw new IllegalArgumentException("system property " + PROPERTY + " must be true or false, not " + p);
