@@ -19,7 +19,8 @@ import org.charrnn.model.ParamLayout;
  *
  * <p>Only the rows of GEMMs are split across threads (the batch rows of a step, the T*B rows of a
  * window); everything else is sequential and deterministic, so results do not depend on the
- * thread count.
+ * thread count. GEMMs and the cells' activations run through {@link ReferenceMath}: plain loops,
+ * or the Java Vector API where the JVM has its module (same math, rounding aside).
  */
 public final class ReferenceBackend implements Backend {
 
@@ -29,8 +30,8 @@ public final class ReferenceBackend implements Backend {
     private final ReferenceCell cell; // the cell's math (ReferenceCell.of: the one switch on the cell type)
     private final ForkJoinPool pool; // null when single-threaded
     private final int threads;
-    private final ReferenceMath
-            math; // GEMMs, activations: Vector API where its module is loaded (ReferenceMath.select)
+    // GEMMs and activations: on the Vector API where its module is loaded (ReferenceMath.select)
+    private final ReferenceMath math;
 
     private final double[] params; // [P] flat, layout order
     private final double[] grads; // [P]
