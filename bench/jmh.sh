@@ -22,6 +22,6 @@ cp="$build/test-classes:$build/classes:$(cat $build/jmh.classpath)"
 BACKENDS=${BACKENDS:-$(java -cp "$cp" org.charrnn.bench.jmh.AvailableBackends)}
 echo "jmh.sh: backends $BACKENDS, precision ${PRECISION:-fp32}" >&2
 # shellcheck disable=SC2086
-exec java ${JAVA_OPTS:-} -cp "$cp" org.openjdk.jmh.Main ${JMH_ITER:--wi 2 -w 1s -i 3 -r 1s -f 1} \
+exec java --add-modules jdk.incubator.vector ${JAVA_OPTS:-} -cp "$cp" org.openjdk.jmh.Main ${JMH_ITER:--wi 2 -w 1s -i 3 -r 1s -f 1} \
     -p backend="$BACKENDS" -p precision="${PRECISION:-fp32}" \
     -rf json -rff "${JMH_OUT:-$build/jmh-result.json}" "$@"

@@ -5,7 +5,8 @@ package org.charrnn.backend;
  * inner loop is an axpy over contiguous memory (the JIT vectorizes these; dot-product loops it
  * cannot reorder, and they ran at half the speed). Each method states which operand is
  * transposed and whether it writes (=) or accumulates (+=) into C. Rows of C may be split across
- * threads by the caller through {@code rowFrom, rowTo}.
+ * threads by the caller through {@code rowFrom, rowTo}. Also the cells' activations over arrays.
+ * These are the scalar implementations of {@link ReferenceMath}; {@link VectorMath} has the others.
  */
 final class DenseMath {
     private DenseMath() {}
@@ -74,5 +75,15 @@ final class DenseMath {
             int ar = aOff + r * cols;
             for (int c = 0; c < cols; c++) out[outOff + c] += a[ar + c];
         }
+    }
+
+    /** x[off..off+n) = 1 / (1 + exp(-x)) in place. */
+    static void sigmoid(double[] x, int off, int n) {
+        for (int i = off; i < off + n; i++) x[i] = 1.0 / (1.0 + Math.exp(-x[i]));
+    }
+
+    /** y[yOff..yOff+n) = tanh(x[xOff..xOff+n)) (y may be x at the same offset). */
+    static void tanh(double[] x, int xOff, double[] y, int yOff, int n) {
+        for (int i = 0; i < n; i++) y[yOff + i] = Math.tanh(x[xOff + i]);
     }
 }

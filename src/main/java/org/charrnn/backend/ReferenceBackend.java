@@ -19,7 +19,8 @@ import org.charrnn.model.ParamLayout;
  *
  * <p>Only the rows of GEMMs are split across threads (the batch rows of a step, the T*B rows of a
  * window); everything else is sequential and deterministic, so results do not depend on the
- * thread count.
+ * thread count. GEMMs and the cells' activations run through {@link ReferenceMath}: plain loops,
+ * or the Java Vector API where the JVM has its module (same math, rounding aside).
  */
 public final class ReferenceBackend implements Backend {
 
@@ -29,6 +30,8 @@ public final class ReferenceBackend implements Backend {
     private final ReferenceCell cell; // the cell's math (ReferenceCell.of: the one switch on the cell type)
     private final ForkJoinPool pool; // null when single-threaded
     private final int threads;
+    // GEMMs and activations: on the Vector API where its module is loaded (ReferenceMath.select)
+    private final ReferenceMath math;
 
     private final double[] params; // [P] flat, layout order
     private final double[] grads; // [P]
@@ -47,7 +50,13 @@ public final class ReferenceBackend implements Backend {
     private boolean haveTrainingForward;
 
     public ReferenceBackend(ModelConfig config, BackendOptions options) {
+        this(config, options, ReferenceMath.select());
+    }
+
+    /** With the GEMMs and activations of {@code math} (tests compare the implementations). */
+    ReferenceBackend(ModelConfig config, BackendOptions options, ReferenceMath math) {
         this.cfg = config;
+        this.math = math;
         this.layout = new ParamLayout(config);
         this.params = new double[layout.size()];
         this.grads = new double[layout.size()];
@@ -69,7 +78,8 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public String deviceName() {
-        return "Java double precision (" + threads + " thread" + (threads > 1 ? "s" : "") + ")";
+        String simd = math.description().isEmpty() ? "" : ", " + math.description();
+        return "Java double precision (" + threads + " thread" + (threads > 1 ? "s" : "") + simd + ")";
     }
 
     @Override
@@ -209,7 +219,7 @@ public final class ReferenceBackend implements Backend {
         int N = w.N, G = cfg.inputGateWidth(), in = cfg.inputSize(l);
         int wih = layout.weightIh(l).offset(), bih = layout.biasIh(l).offset();
         double[] X = w.in[l], gx = w.gx[l];
-        parallelRows(N, (r0, r1) -> DenseMath.ab(X, 0, paramsT, wih, gx, 0, r0, r1, G, in, false));
+        parallelRows(N, (r0, r1) -> math.ab(X, 0, paramsT, wih, gx, 0, r0, r1, G, in, false));
         for (int n = 0; n < N; n++) for (int g = 0; g < G; g++) gx[n * G + g] += params[bih + g];
         ReferenceCell.Layer layer = layer(w, l);
         for (int t = 0; t < w.T; t++) cell.forward(layer, t);
@@ -232,7 +242,8 @@ public final class ReferenceBackend implements Backend {
                 w.hs[l],
                 w.cs[l],
                 w.gates[l],
-                this::parallelRows);
+                this::parallelRows,
+                math);
     }
 
     /** out[l] [N,H] = dropout(hs[l][1..T]) in training with p > 0; otherwise out[l] aliases hs[l] + B*H. */
@@ -256,7 +267,7 @@ public final class ReferenceBackend implements Backend {
         int wd = layout.decoderWeight().offset(), bd = layout.decoderBias().offset();
         double[] o = w.out[top], logits = w.logits;
         int oOff = w.outOff[top];
-        parallelRows(N, (r0, r1) -> DenseMath.ab(o, oOff, paramsT, wd, logits, 0, r0, r1, V, H, false));
+        parallelRows(N, (r0, r1) -> math.ab(o, oOff, paramsT, wd, logits, 0, r0, r1, V, H, false));
         for (int n = 0; n < N; n++) {
             int row = n * V;
             double max = Double.NEGATIVE_INFINITY;
@@ -304,11 +315,11 @@ public final class ReferenceBackend implements Backend {
         double[] o = w.out[top];
         int oOff = w.outOff[top];
         int wd = layout.decoderWeight().offset();
-        parallelRows(V, (r0, r1) -> DenseMath.aTb(dlog, 0, o, oOff, grads, wd, r0, r1, V, H, N));
+        parallelRows(V, (r0, r1) -> math.aTb(dlog, 0, o, oOff, grads, wd, r0, r1, V, H, N));
         DenseMath.columnSum(dlog, 0, N, V, grads, layout.decoderBias().offset());
         w.ensureBackward();
         double[] dOut = w.dOut; // dL/d(output of layer l) before its dropout
-        parallelRows(N, (r0, r1) -> DenseMath.ab(dlog, 0, params, wd, dOut, 0, r0, r1, H, V, false));
+        parallelRows(N, (r0, r1) -> math.ab(dlog, 0, params, wd, dOut, 0, r0, r1, H, V, false));
 
         for (int l = L - 1; l >= 0; l--) {
             dropoutBackward(w, l, dOut);
@@ -341,19 +352,19 @@ public final class ReferenceBackend implements Backend {
         Arrays.fill(dc, 0, B * H, 0.0);
         double[] X = w.in[l];
         ReferenceCell.Layer layer = layer(w, l);
-        ReferenceCell.Grads d = new ReferenceCell.Grads(w.dOut, dhNext, dc, dgx, dgh, w.dxDirect);
+        ReferenceCell.Grads d = new ReferenceCell.Grads(w.dOut, dhNext, dc, dgx, dgh, w.dxDirect, w.scratch);
         for (int t = T - 1; t >= 0; t--) cell.backward(layer, d, t);
         // initial-state gradient of this layer
         System.arraycopy(dhNext, 0, stateGrad, (l * S) * B * H, B * H);
         if (S == 2) System.arraycopy(dc, 0, stateGrad, (l * S + 1) * B * H, B * H);
         // whole-window weight gradients: dW_ih = dgx^T X, dW_hh = dgh^T Hprev (Hprev = hs[0..T-1]; MUT: per block)
-        parallelRows(Gi, (r0, r1) -> DenseMath.aTb(dgx, 0, X, 0, grads, wih, r0, r1, Gi, in, N));
+        parallelRows(Gi, (r0, r1) -> math.aTb(dgx, 0, X, 0, grads, wih, r0, r1, Gi, in, N));
         cell.recurrentWeightGradients(layer, dgh, grads, whh, N);
         DenseMath.columnSum(dgx, 0, N, Gi, grads, layout.biasIh(l).offset());
         DenseMath.columnSum(dgh, 0, N, Gh, grads, layout.biasHh(l).offset());
         // dX [N,in] = dgx W_ih (+ the direct path of MUT1's tanh(x) and MUT2's x)
         double[] dX = w.dX;
-        parallelRows(N, (r0, r1) -> DenseMath.ab(dgx, 0, params, wih, dX, 0, r0, r1, in, Gi, false));
+        parallelRows(N, (r0, r1) -> math.ab(dgx, 0, params, wih, dX, 0, r0, r1, in, Gi, false));
         if (cfg.cell().feedsInputDirectly()) for (int i = 0; i < N * H; i++) dX[i] += w.dxDirect[i];
     }
 

@@ -39,7 +39,8 @@ abstract class ReferenceCell {
     /**
      * One layer over a window of B streams: parameters p (pT: every weight matrix transposed),
      * W_hh / b_hh offsets, the input X [N,in], gx [N,Gi] = X W_ih^T + b_ih, gh [B,Gh] scratch,
-     * hs [T+1,B,H] (slot 0 initial), cs [T+1,B,H] (LSTM), saved [N,savedWidth].
+     * hs [T+1,B,H] (slot 0 initial), cs [T+1,B,H] (LSTM), saved [N,savedWidth]; rows splits row
+     * loops across threads, math runs the GEMMs and activations.
      */
     record Layer(
             int B,
@@ -56,14 +57,16 @@ abstract class ReferenceCell {
             double[] hs,
             double[] cs,
             double[] saved,
-            Rows rows) {}
+            Rows rows,
+            ReferenceMath math) {}
 
     /**
      * Backward arrays of a layer: dOut [N,H] (dL/dh_t from above), dhNext and dc [B,H] carried
      * between steps, dgx [N,Gi], dgh [N,Gh] (dgx itself unless {@link #separateRecurrentGrad()}),
-     * dx [N,H] the input's direct gradient (cells that feed the input directly).
+     * dx [N,H] the input's direct gradient (cells that feed the input directly), scratch [B,H].
      */
-    record Grads(double[] dOut, double[] dhNext, double[] dc, double[] dgx, double[] dgh, double[] dx) {}
+    record Grads(
+            double[] dOut, double[] dhNext, double[] dc, double[] dgx, double[] dgh, double[] dx, double[] scratch) {}
 
     /** Floats saved per row and step for backward. */
     abstract int savedWidth();
@@ -81,21 +84,21 @@ abstract class ReferenceCell {
 
     /** dW_hh [Gh*H, H] (=) at grads[dWhh] = dgh^T H_prev over all N rows. */
     void recurrentWeightGradients(Layer L, double[] dgh, double[] grads, int dWhh, int N) {
-        L.rows().run(L.gh(), (r0, r1) -> DenseMath.aTb(dgh, 0, L.hs(), 0, grads, dWhh, r0, r1, L.gh(), H, N));
+        L.rows().run(L.gh(), (r0, r1) -> L.math().aTb(dgh, 0, L.hs(), 0, grads, dWhh, r0, r1, L.gh(), H, N));
     }
 
     /** gh [B,Gh] = h_t W_hh^T + b_hh. */
     static void recurrentProjection(Layer L, int t, int H) {
         int B = L.B(), G = L.gh(), hPrev = t * B * H;
         double[] gh = L.ghs();
-        L.rows().run(B, (r0, r1) -> DenseMath.ab(L.hs(), hPrev, L.pT(), L.whh(), gh, 0, r0, r1, G, H, false));
+        L.rows().run(B, (r0, r1) -> L.math().ab(L.hs(), hPrev, L.pT(), L.whh(), gh, 0, r0, r1, G, H, false));
         for (int b = 0; b < B; b++) for (int g = 0; g < G; g++) gh[b * G + g] += L.p()[L.bhh() + g];
     }
 
     /** dhNext [B,H] += dgh_t [B,Gh] W_hh [Gh,H]. */
     static void recurrentGradient(Layer L, Grads d, int t, int H) {
         int B = L.B(), G = L.gh(), rowOff = t * B * G;
-        L.rows().run(B, (r0, r1) -> DenseMath.ab(d.dgh(), rowOff, L.p(), L.whh(), d.dhNext(), 0, r0, r1, H, G, true));
+        L.rows().run(B, (r0, r1) -> L.math().ab(d.dgh(), rowOff, L.p(), L.whh(), d.dhNext(), 0, r0, r1, H, G, true));
     }
 
     static double sigmoid(double x) {
@@ -116,24 +119,23 @@ abstract class ReferenceCell {
         @Override
         void forward(Layer L, int t) {
             recurrentProjection(L, t, H);
-            int B = L.B(), G = 4 * H;
+            int B = L.B(), G = 4 * H, step = (t + 1) * B * H;
             double[] gx = L.gxs(), gh = L.ghs(), gates = L.saved(), hs = L.hs(), cs = L.cs();
+            ReferenceMath m = L.math();
             for (int b = 0; b < B; b++) {
                 int row = (t * B + b) * G, ghRow = b * G;
                 int prev = (t * B + b) * H, cur = ((t + 1) * B + b) * H;
-                for (int j = 0; j < H; j++) {
-                    double i = sigmoid(gx[row + j] + gh[ghRow + j]);
-                    double f = sigmoid(gx[row + H + j] + gh[ghRow + H + j]);
-                    double g = Math.tanh(gx[row + 2 * H + j] + gh[ghRow + 2 * H + j]);
-                    double o = sigmoid(gx[row + 3 * H + j] + gh[ghRow + 3 * H + j]);
-                    double c = f * cs[prev + j] + i * g;
-                    gates[row + j] = i;
-                    gates[row + H + j] = f;
-                    gates[row + 2 * H + j] = g;
-                    gates[row + 3 * H + j] = o;
-                    cs[cur + j] = c;
-                    hs[cur + j] = o * Math.tanh(c);
-                }
+                for (int j = 0; j < G; j++) gates[row + j] = gx[row + j] + gh[ghRow + j];
+                m.sigmoid(gates, row, 2 * H); // i, f
+                m.tanh(gates, row + 2 * H, gates, row + 2 * H, H); // g
+                m.sigmoid(gates, row + 3 * H, H); // o
+                for (int j = 0; j < H; j++)
+                    cs[cur + j] = gates[row + H + j] * cs[prev + j] + gates[row + j] * gates[row + 2 * H + j];
+            }
+            m.tanh(cs, step, hs, step, B * H);
+            for (int b = 0; b < B; b++) {
+                int o = (t * B + b) * G + 3 * H, cur = step + b * H;
+                for (int j = 0; j < H; j++) hs[cur + j] = gates[o + j] * hs[cur + j];
             }
         }
 
@@ -142,13 +144,15 @@ abstract class ReferenceCell {
         void backward(Layer L, Grads d, int t) {
             int B = L.B(), G = 4 * H;
             double[] cs = L.cs(), gates = L.saved(), dOut = d.dOut(), dhNext = d.dhNext(), dc = d.dc(), dgx = d.dgx();
+            double[] tanhC = d.scratch();
+            L.math().tanh(cs, (t + 1) * B * H, tanhC, 0, B * H);
             for (int b = 0; b < B; b++) {
-                int n = t * B + b, prev = n * H, cur = (n + B) * H, g0 = n * G;
+                int n = t * B + b, prev = n * H, g0 = n * G;
                 for (int j = 0; j < H; j++) {
                     double dh = dOut[n * H + j] + dhNext[b * H + j];
                     double i = gates[g0 + j], f = gates[g0 + H + j], g = gates[g0 + 2 * H + j];
                     double o = gates[g0 + 3 * H + j];
-                    double tc = Math.tanh(cs[cur + j]);
+                    double tc = tanhC[b * H + j];
                     double dcj = dc[b * H + j] + dh * o * (1 - tc * tc);
                     dgx[g0 + j] = dcj * g * i * (1 - i);
                     dgx[g0 + H + j] = dcj * cs[prev + j] * f * (1 - f);
@@ -183,18 +187,20 @@ abstract class ReferenceCell {
             recurrentProjection(L, t, H);
             int B = L.B(), G = 3 * H;
             double[] gx = L.gxs(), gh = L.ghs(), gates = L.saved(), hs = L.hs();
+            ReferenceMath m = L.math();
             for (int b = 0; b < B; b++) {
                 int row = (t * B + b) * G, ghRow = b * G, sRow = (t * B + b) * 4 * H;
                 int prev = (t * B + b) * H, cur = ((t + 1) * B + b) * H;
+                for (int j = 0; j < 2 * H; j++) gates[sRow + j] = gx[row + j] + gh[ghRow + j];
+                m.sigmoid(gates, sRow, 2 * H); // r, z
                 for (int j = 0; j < H; j++) {
-                    double r = sigmoid(gx[row + j] + gh[ghRow + j]);
-                    double z = sigmoid(gx[row + H + j] + gh[ghRow + H + j]);
                     double hn = gh[ghRow + 2 * H + j];
-                    double n = Math.tanh(gx[row + 2 * H + j] + r * hn);
-                    gates[sRow + j] = r;
-                    gates[sRow + H + j] = z;
-                    gates[sRow + 2 * H + j] = n;
                     gates[sRow + 3 * H + j] = hn;
+                    gates[sRow + 2 * H + j] = gx[row + 2 * H + j] + gates[sRow + j] * hn;
+                }
+                m.tanh(gates, sRow + 2 * H, gates, sRow + 2 * H, H); // n
+                for (int j = 0; j < H; j++) {
+                    double z = gates[sRow + H + j], n = gates[sRow + 2 * H + j];
                     hs[cur + j] = (1 - z) * n + z * hs[prev + j];
                 }
             }
@@ -245,8 +251,9 @@ abstract class ReferenceCell {
             double[] gx = L.gxs(), gh = L.ghs(), hs = L.hs();
             for (int b = 0; b < B; b++) {
                 int row = (t * B + b) * H, cur = ((t + 1) * B + b) * H;
-                for (int j = 0; j < H; j++) hs[cur + j] = Math.tanh(gx[row + j] + gh[b * H + j]);
+                for (int j = 0; j < H; j++) hs[cur + j] = gx[row + j] + gh[b * H + j];
             }
+            L.math().tanh(hs, (t + 1) * B * H, hs, (t + 1) * B * H, B * H);
         }
 
         /** dgx_t [B,H] = (dOut_t + dhNext)(1 - h_t^2) (=); dhNext = 0, then += dgx_t W_hh. */

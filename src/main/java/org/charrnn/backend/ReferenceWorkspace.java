@@ -33,6 +33,7 @@ final class ReferenceWorkspace {
     double[] dxDirect; // [N, H] dL/dX not through W_ih (MUT1 tanh(x), MUT2 x)
     double[] dhNext; // [B, H] dL/dh_{t-1} through the recurrence
     double[] dc; // [B, H] LSTM dL/dc carried backwards
+    double[] scratch; // [B, H] a cell's per-step temporary (LSTM: tanh(c_t))
 
     ReferenceWorkspace(ModelConfig cfg, ReferenceCell cell) {
         this.cfg = cfg;
@@ -48,6 +49,7 @@ final class ReferenceWorkspace {
         if (cfg.cell().feedsInputDirectly()) dxDirect = grow(dxDirect, N * H);
         dhNext = grow(dhNext, B * H);
         dc = grow(dc, B * H);
+        scratch = grow(scratch, B * H);
     }
 
     void ensure(int T, int B, boolean training) {
