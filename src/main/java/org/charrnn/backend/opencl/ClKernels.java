@@ -11,11 +11,6 @@ import org.jocl.cl_kernel;
  * kernel of the queue's {@link ClQueue.Variant}. "=" writes, "+=" accumulates.
  */
 final class ClKernels implements AutoCloseable {
-    /** Work-group size (along N) of gemm_rows8/16: 8 work-items, measured best on PoCL. */
-    static final int GEMM_ROWS_LOCAL = 8;
-    /** Smallest M for which gemm_rows16 (16-row blocks) runs instead of gemm_rows8. */
-    static final int GEMM_ROWS16_MIN_M = 256;
-
     private final ClQueue q;
     private final cl_kernel gatherU8,
             gatherU16,
@@ -23,7 +18,10 @@ final class ClKernels implements AutoCloseable {
             embeddingBackward,
             embeddingBackwardVec16,
             addBiasRows;
-    private final cl_kernel gemmTiled, gemmRows8, gemmRows16, transpose;
+    private final cl_kernel gemmTiled, transpose;
+    /** The CPU variant's GEMM kernels; null in the GPU variant. */
+    private final ClGemm cpuGemm;
+
     private final cl_kernel dropoutForward, dropoutBackward, softmaxXent, softmaxXentRows;
     private final cl_kernel columnSum, columnSumVec16, sumSquaresPartial, sumFinal, clipValue;
     private final cl_kernel adam, rmsprop, adagrad, sgd;
@@ -39,8 +37,6 @@ final class ClKernels implements AutoCloseable {
             embeddingBackwardVec16 = args.kernel("embedding_backward_vec16");
             addBiasRows = args.kernel("add_bias_rows");
             gemmTiled = args.kernel("gemm_tiled");
-            gemmRows8 = args.kernel("gemm_rows8");
-            gemmRows16 = args.kernel("gemm_rows16");
             transpose = args.kernel("transpose");
             dropoutForward = args.kernel("dropout_forward");
             dropoutBackward = args.kernel("dropout_backward");
@@ -55,6 +51,7 @@ final class ClKernels implements AutoCloseable {
             rmsprop = args.kernel("rmsprop_step");
             adagrad = args.kernel("adagrad_step");
             sgd = args.kernel("sgd_step");
+            cpuGemm = q.variant == ClQueue.Variant.CPU ? new ClGemm(q) : null;
         } catch (RuntimeException e) {
             close();
             throw e;
@@ -121,8 +118,8 @@ final class ClKernels implements AutoCloseable {
     // ================================================================== GEMM
 
     /**
-     * Row-major C [M,N] = alpha op(A) op(B) + beta C with element offsets (see gemm.cl): gemm_rows8/16
-     * for the CPU variant when B is not transposed, else gemm_tiled.
+     * Row-major C [M,N] = alpha op(A) op(B) + beta C with element offsets (see gemm.cl): the CPU
+     * variant's {@link ClGemm} when B is not transposed, else gemm_tiled.
      */
     void gemm(
             boolean transA,
@@ -148,26 +145,8 @@ final class ClKernels implements AutoCloseable {
             else if (beta != 1f) throw new IllegalArgumentException("K = 0 with beta != 0, 1");
             return;
         }
-        if (q.variant == ClQueue.Variant.CPU && !transB) {
-            boolean rows16 = M >= GEMM_ROWS16_MIN_M;
-            int rm = rows16 ? 16 : 8;
-            args.of(rows16 ? gemmRows16 : gemmRows8)
-                    .i32(transA ? 1 : 0)
-                    .i32(M)
-                    .i32(N)
-                    .i32(K)
-                    .f32(alpha)
-                    .mem(A, aOff)
-                    .i32(lda)
-                    .mem(B, bOff)
-                    .i32(ldb)
-                    .f32(beta)
-                    .mem(C, cOff)
-                    .i32(ldc)
-                    .run(
-                            rows16 ? "gemm_rows16" : "gemm_rows8",
-                            new long[] {(N + 15) / 16, (M + rm - 1) / rm},
-                            new long[] {GEMM_ROWS_LOCAL, 1});
+        if (cpuGemm != null && !transB) {
+            cpuGemm.gemm(transA, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
             return;
         }
         args.of(gemmTiled)
@@ -424,8 +403,14 @@ final class ClKernels implements AutoCloseable {
                 .run1("sgd_step", n);
     }
 
+    /** The CPU variant's GEMM kernels (null in the GPU variant). */
+    ClGemm cpuGemm() {
+        return cpuGemm;
+    }
+
     @Override
     public void close() {
         args.releaseKernels();
+        if (cpuGemm != null) cpuGemm.close();
     }
 }

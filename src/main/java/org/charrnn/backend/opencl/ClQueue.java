@@ -33,7 +33,7 @@ final class ClQueue implements AutoCloseable {
         /** gemm_tiled, softmax_xent (a work-group per row), column_sum, embedding_backward: the choice on GPUs. */
         GPU,
         /**
-         * gemm_rows8/16 (B not transposed; transB falls back to gemm_tiled), softmax_xent_rows,
+         * gemm_cpu_r* ({@link ClGemm}; B not transposed, transB falls back to gemm_tiled), softmax_xent_rows,
          * column_sum_vec16, embedding_backward_vec16: the choice on CPU devices.
          */
         CPU
@@ -93,7 +93,7 @@ final class ClQueue implements AutoCloseable {
         return device.cpu() ? Variant.CPU : Variant.GPU;
     }
 
-    /** True when A W^T products should use a transposed copy of W (so gemm_rows8/16 apply). */
+    /** True when A W^T products should use a transposed copy of W (so gemm_cpu_r* apply). */
     boolean prefersTransposedWeights() {
         return variant == Variant.CPU;
     }
