@@ -8,6 +8,52 @@
  */
 
 /*
+ * Vector helpers of the *_vec16 cell kernels (here and in gru.cl, rnn.cl, mut.cl, which follow in
+ * the one program ClRuntime builds). OpenCL only: common/cell_math.h keeps the scalar math every
+ * dialect shares, and the vec16 kernels restate its formulas on float16 (16 consecutive units j of
+ * one row b per work-item), falling back to the cell_math.h functions for the last H % 16 units.
+ * The CPU kernel variant runs them (PoCL's implicit vectorization of the per-element kernels across
+ * work-items produced 8-wide code that spent most of its time in the accurate exp and tanh).
+ *
+ * crv_load16 / crv_store16: 16 floats at any 4-byte-aligned address. PoCL expands vload16 into
+ * eight 2-float loads; a float16 type with 4-byte alignment (clang's typedef attribute) gives
+ * full-width unaligned loads. Other compilers get vload16.
+ */
+#if defined(__clang__)
+typedef float16 crv_float16u __attribute__((aligned(4)));
+#define crv_load16(p) (*(const __global crv_float16u*)(p))
+#define crv_store16(v, p) (*(__global crv_float16u*)(p) = (v))
+#else
+#define crv_load16(p) vload16(0, (p))
+#define crv_store16(v, p) vstore16((v), 0, (p))
+#endif
+
+/*
+ * exp for the activations: x clamped to [-87, 88] (the float range of the result), 2^n by the
+ * round-to-nearest of a 1.5 * 2^23 shift (n lands in the low mantissa bits, moved into the
+ * exponent), e^r on |r| <= ln2/2 by Cephes' expf polynomial. Relative error <= 1e-7 on the range.
+ */
+inline float16 crv_exp(float16 x) {
+  x = fmin(fmax(x, (float16)(-87.0f)), (float16)(88.0f));
+  float16 t = fma(x, (float16)(1.44269504088896341f), (float16)(12582912.0f));
+  float16 n = t - 12582912.0f;
+  float16 r = fma(n, (float16)(-0.693359375f), x);
+  r = fma(n, (float16)(2.12194440e-4f), r);
+  float16 p = (float16)(1.9875691500e-4f);
+  p = fma(p, r, (float16)(1.3981999507e-3f));
+  p = fma(p, r, (float16)(8.3334519073e-3f));
+  p = fma(p, r, (float16)(4.1665795894e-2f));
+  p = fma(p, r, (float16)(1.6666665459e-1f));
+  p = fma(p, r, (float16)(5.0000001201e-1f));
+  p = fma(p, r * r, r) + 1.0f;
+  return p * as_float16((as_int16(t) << 23) + 0x3F800000);
+}
+
+/* cr_sigmoid and cr_tanh on float16; tanh x = 1 - 2 / (e^2x + 1) (absolute error ~1e-7). */
+inline float16 crv_sigmoid(float16 x) { return 1.0f / (1.0f + crv_exp(-x)); }
+inline float16 crv_tanh(float16 x) { return 1.0f - 2.0f / (crv_exp(2.0f * x) + 1.0f); }
+
+/*
  * lstm_forward_step
  *   gx [B,4H] = x W_ih^T (no bias), gh [B,4H] = h_prev W_hh^T (no bias),
  *   b_ih [4H], b_hh [4H], c_prev [B,H]
@@ -70,4 +116,100 @@ __kernel void lstm_backward_step(__global const float* dhout_base, int dhout_off
   dgates[j] = di; dgates[H + j] = df; dgates[2 * H + j] = dg; dgates[3 * H + j] = dout;
   dc_base[dc_off + idx] = dcp;
   dhnext_base[dhnext_off + idx] = 0.0f;
+}
+
+/*
+ * lstm_forward_vec16 / lstm_backward_vec16: lstm_forward_step / lstm_backward_step for CPU
+ * devices, same arguments and results (the activations to ~1e-7); one work-item per 16
+ * consecutive units j of one row b. Launch: global (>= ceil(H/16), >= B), any local size.
+ */
+__kernel void lstm_forward_vec16(__global const float* gx_base, int gx_off,
+                                 __global const float* gh_base, int gh_off,
+                                 __global const float* bih_base, int bih_off,
+                                 __global const float* bhh_base, int bhh_off,
+                                 __global const float* cprev_base, int cprev_off,
+                                 __global float* gates_base, int gates_off,
+                                 __global float* c_base, int c_off,
+                                 __global float* h_base, int h_off,
+                                 int B, int H) {
+  int j = get_global_id(0) * 16, b = get_global_id(1);
+  if (j >= H || b >= B) return;
+  int idx = b * H + j;
+  __global const float* gx = gx_base + gx_off + b * 4 * H + j;
+  __global const float* gh = gh_base + gh_off + b * 4 * H + j;
+  __global const float* bih = bih_base + bih_off + j;
+  __global const float* bhh = bhh_base + bhh_off + j;
+  __global const float* cprev = cprev_base + cprev_off + idx;
+  __global float* gates = gates_base + gates_off + b * 4 * H + j;
+  __global float* c = c_base + c_off + idx;
+  __global float* h = h_base + h_off + idx;
+  if (j + 16 <= H) {
+    float16 i = crv_sigmoid(crv_load16(gx) + crv_load16(gh) + crv_load16(bih) + crv_load16(bhh));
+    float16 f = crv_sigmoid(crv_load16(gx + H) + crv_load16(gh + H) + crv_load16(bih + H) + crv_load16(bhh + H));
+    float16 g = crv_tanh(crv_load16(gx + 2 * H) + crv_load16(gh + 2 * H) + crv_load16(bih + 2 * H)
+                         + crv_load16(bhh + 2 * H));
+    float16 o = crv_sigmoid(crv_load16(gx + 3 * H) + crv_load16(gh + 3 * H) + crv_load16(bih + 3 * H)
+                            + crv_load16(bhh + 3 * H));
+    float16 cn = f * crv_load16(cprev) + i * g;
+    crv_store16(i, gates);
+    crv_store16(f, gates + H);
+    crv_store16(g, gates + 2 * H);
+    crv_store16(o, gates + 3 * H);
+    crv_store16(cn, c);
+    crv_store16(o * crv_tanh(cn), h);
+  } else {
+    for (int u = 0; u < H - j; u++) {
+      float vi, vf, vg, vo, vc, vh;
+      cr_lstm_forward(gx[u] + gh[u] + bih[u] + bhh[u], gx[H + u] + gh[H + u] + bih[H + u] + bhh[H + u],
+                      gx[2 * H + u] + gh[2 * H + u] + bih[2 * H + u] + bhh[2 * H + u],
+                      gx[3 * H + u] + gh[3 * H + u] + bih[3 * H + u] + bhh[3 * H + u], cprev[u],
+                      &vi, &vf, &vg, &vo, &vc, &vh);
+      gates[u] = vi; gates[H + u] = vf; gates[2 * H + u] = vg; gates[3 * H + u] = vo;
+      c[u] = vc;
+      h[u] = vh;
+    }
+  }
+}
+
+__kernel void lstm_backward_vec16(__global const float* dhout_base, int dhout_off,
+                                  __global float* dhnext_base, int dhnext_off,
+                                  __global float* dc_base, int dc_off,
+                                  __global const float* gates_base, int gates_off,
+                                  __global const float* cprev_base, int cprev_off,
+                                  __global const float* c_base, int c_off,
+                                  __global float* dgates_base, int dgates_off,
+                                  int B, int H) {
+  int j = get_global_id(0) * 16, b = get_global_id(1);
+  if (j >= H || b >= B) return;
+  int idx = b * H + j;
+  __global const float* dhout = dhout_base + dhout_off + idx;
+  __global float* dhnext = dhnext_base + dhnext_off + idx;
+  __global float* dcp = dc_base + dc_off + idx;
+  __global const float* gates = gates_base + gates_off + b * 4 * H + j;
+  __global const float* cprev = cprev_base + cprev_off + idx;
+  __global const float* cc = c_base + c_off + idx;
+  __global float* dgates = dgates_base + dgates_off + b * 4 * H + j;
+  if (j + 16 <= H) {
+    /* cr_lstm_backward */
+    float16 dh = crv_load16(dhout) + crv_load16(dhnext);
+    float16 i = crv_load16(gates), f = crv_load16(gates + H), g = crv_load16(gates + 2 * H),
+            o = crv_load16(gates + 3 * H);
+    float16 tc = crv_tanh(crv_load16(cc));
+    float16 dc = crv_load16(dcp) + dh * o * (1.0f - tc * tc);
+    crv_store16(dc * g * i * (1.0f - i), dgates);
+    crv_store16(dc * crv_load16(cprev) * f * (1.0f - f), dgates + H);
+    crv_store16(dc * i * (1.0f - g * g), dgates + 2 * H);
+    crv_store16(dh * tc * o * (1.0f - o), dgates + 3 * H);
+    crv_store16(dc * f, dcp);
+    crv_store16((float16)(0.0f), dhnext);
+  } else {
+    for (int u = 0; u < H - j; u++) {
+      float di, df, dg, dout, dprev;
+      cr_lstm_backward(dhout[u] + dhnext[u], dcp[u], gates[u], gates[H + u], gates[2 * H + u], gates[3 * H + u],
+                       cprev[u], cc[u], &di, &df, &dg, &dout, &dprev);
+      dgates[u] = di; dgates[H + u] = df; dgates[2 * H + u] = dg; dgates[3 * H + u] = dout;
+      dcp[u] = dprev;
+      dhnext[u] = 0.0f;
+    }
+  }
 }

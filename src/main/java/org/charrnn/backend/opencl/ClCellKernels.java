@@ -7,18 +7,24 @@ import org.jocl.cl_kernel;
 /**
  * The cell kernels of kernels/opencl (lstm.cl, gru.cl, rnn.cl, mut.cl) for one queue, resolved once
  * into fields, one typed launcher each. LSTM and GRU run as a 2-D range (H, B), the others one
- * work-item per (b, j) element.
+ * work-item per (b, j) element; in the CPU variant the LSTM, GRU and RNN steps run their *_vec16
+ * forms instead, a 2-D range (ceil(H/16), B) of work-items that each compute 16 units as a float16.
  */
 final class ClCellKernels implements CellKernels, AutoCloseable {
     private final ClArgs args;
     private final ClQueue q;
     private final cl_kernel lstmForward, lstmBackward, gruForward, gruBackward, rnnForward, rnnBackward;
+    /** The *_vec16 forms of the six kernels above, in the same order: the CPU variant's. */
+    private final cl_kernel[] vec16;
+
+    private final boolean useVec16;
     private final cl_kernel mutTanhH, mutGatesForward, mutCandidateForward, mutCandidateBackward, mutGatesBackward;
     private final cl_kernel mutTanhBackward;
 
     ClCellKernels(ClQueue q) {
         this.q = q;
         this.args = new ClArgs(q);
+        this.useVec16 = q.variant == ClQueue.Variant.CPU;
         try {
             lstmForward = args.kernel("lstm_forward_step");
             lstmBackward = args.kernel("lstm_backward_step");
@@ -32,20 +38,40 @@ final class ClCellKernels implements CellKernels, AutoCloseable {
             mutCandidateBackward = args.kernel("mut_candidate_backward");
             mutGatesBackward = args.kernel("mut_gates_backward");
             mutTanhBackward = args.kernel("mut_tanh_backward");
+            vec16 = useVec16
+                    ? new cl_kernel[] {
+                        args.kernel("lstm_forward_vec16"),
+                        args.kernel("lstm_backward_vec16"),
+                        args.kernel("gru_forward_vec16"),
+                        args.kernel("gru_backward_vec16"),
+                        args.kernel("rnn_forward_vec16"),
+                        args.kernel("rnn_backward_vec16")
+                    }
+                    : null;
         } catch (RuntimeException e) {
             close();
             throw e;
         }
     }
 
-    /** The 2-D range of the LSTM and GRU kernels: global (H, B), dimension 0 along the hidden unit. */
-    private void runCell(String name, int B, int H) {
-        if (B > 0 && H > 0) args.run(name, new long[] {H, B}, new long[] {H >= 64 ? 64 : 16, 1});
+    /** Kernel {@code plain}, or its vec16 form {@code vec16[i]} in the CPU variant. */
+    private ClArgs cell(cl_kernel plain, int i) {
+        return args.of(useVec16 ? vec16[i] : plain);
+    }
+
+    /**
+     * The 2-D range of the LSTM and GRU kernels, global (H, B) with dimension 0 along the hidden
+     * unit, or of the vec16 kernels, (ceil(H/16), B).
+     */
+    private void runCell(String name, String vec16Name, int B, int H) {
+        if (B <= 0 || H <= 0) return;
+        if (useVec16) args.run(vec16Name, new long[] {(H + 15) / 16, B}, new long[] {1, 1});
+        else args.run(name, new long[] {H, B}, new long[] {H >= 64 ? 64 : 16, 1});
     }
 
     @Override
     public void lstmForward(Ref gx, Ref gh, Ref bih, Ref bhh, Ref cPrev, Ref gates, Ref c, Ref h, int B, int H) {
-        args.of(lstmForward)
+        cell(lstmForward, 0)
                 .mem(gx)
                 .mem(gh)
                 .mem(bih)
@@ -56,12 +82,12 @@ final class ClCellKernels implements CellKernels, AutoCloseable {
                 .mem(h)
                 .i32(B)
                 .i32(H);
-        runCell("lstm_forward_step", B, H);
+        runCell("lstm_forward_step", "lstm_forward_vec16", B, H);
     }
 
     @Override
     public void gruForward(Ref gx, Ref gh, Ref bih, Ref bhh, Ref hPrev, Ref gates, Ref h, int B, int H) {
-        args.of(gruForward)
+        cell(gruForward, 2)
                 .mem(gx)
                 .mem(gh)
                 .mem(bih)
@@ -71,25 +97,26 @@ final class ClCellKernels implements CellKernels, AutoCloseable {
                 .mem(h)
                 .i32(B)
                 .i32(H);
-        runCell("gru_forward_step", B, H);
+        runCell("gru_forward_step", "gru_forward_vec16", B, H);
     }
 
     @Override
     public void rnnForward(Ref gx, Ref gh, Ref bih, Ref bhh, Ref h, int B, int H) {
-        args.of(rnnForward)
+        ClArgs a = cell(rnnForward, 4)
                 .mem(gx)
                 .mem(gh)
                 .mem(bih)
                 .mem(bhh)
                 .mem(h)
                 .i32(B)
-                .i32(H)
-                .run1("rnn_forward_step", (long) B * H);
+                .i32(H);
+        if (useVec16) runCell("rnn_forward_step", "rnn_forward_vec16", B, H);
+        else a.run1("rnn_forward_step", (long) B * H);
     }
 
     @Override
     public void lstmBackward(Ref dhOut, Ref dhNext, Ref dc, Ref gates, Ref cPrev, Ref c, Ref dgates, int B, int H) {
-        args.of(lstmBackward)
+        cell(lstmBackward, 1)
                 .mem(dhOut)
                 .mem(dhNext)
                 .mem(dc)
@@ -99,12 +126,12 @@ final class ClCellKernels implements CellKernels, AutoCloseable {
                 .mem(dgates)
                 .i32(B)
                 .i32(H);
-        runCell("lstm_backward_step", B, H);
+        runCell("lstm_backward_step", "lstm_backward_vec16", B, H);
     }
 
     @Override
     public void gruBackward(Ref dhOut, Ref dhNext, Ref gates, Ref hPrev, Ref dgx, Ref dgh, int B, int H) {
-        args.of(gruBackward)
+        cell(gruBackward, 3)
                 .mem(dhOut)
                 .mem(dhNext)
                 .mem(gates)
@@ -113,19 +140,20 @@ final class ClCellKernels implements CellKernels, AutoCloseable {
                 .mem(dgh)
                 .i32(B)
                 .i32(H);
-        runCell("gru_backward_step", B, H);
+        runCell("gru_backward_step", "gru_backward_vec16", B, H);
     }
 
     @Override
     public void rnnBackward(Ref dhOut, Ref dhNext, Ref h, Ref dgates, int B, int H) {
-        args.of(rnnBackward)
+        ClArgs a = cell(rnnBackward, 5)
                 .mem(dhOut)
                 .mem(dhNext)
                 .mem(h)
                 .mem(dgates)
                 .i32(B)
-                .i32(H)
-                .run1("rnn_backward_step", (long) B * H);
+                .i32(H);
+        if (useVec16) runCell("rnn_backward_step", "rnn_backward_vec16", B, H);
+        else a.run1("rnn_backward_step", (long) B * H);
     }
 
     @Override
