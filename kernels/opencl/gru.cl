@@ -70,7 +70,7 @@ __kernel void gru_backward_step(__global const float* dhout_base, int dhout_off,
 /*
  * gru_forward_vec16 / gru_backward_vec16: gru_forward_step / gru_backward_step for CPU devices,
  * same arguments and results (the activations to ~1e-7); one work-item per 16 consecutive units j
- * of one row b (helpers in lstm.cl). Launch: global (>= ceil(H/16), >= B), any local size.
+ * of one row b (helpers in embedding.cl). Launch: global (>= ceil(H/16), >= B), any local size.
  */
 __kernel void gru_forward_vec16(__global const float* gx_base, int gx_off,
                                 __global const float* gh_base, int gh_off,

@@ -8,52 +8,6 @@
  */
 
 /*
- * Vector helpers of the *_vec16 cell kernels (here and in gru.cl, rnn.cl, mut.cl, which follow in
- * the one program ClRuntime builds). OpenCL only: common/cell_math.h keeps the scalar math every
- * dialect shares, and the vec16 kernels restate its formulas on float16 (16 consecutive units j of
- * one row b per work-item), falling back to the cell_math.h functions for the last H % 16 units.
- * The CPU kernel variant runs them (PoCL's implicit vectorization of the per-element kernels across
- * work-items produced 8-wide code that spent most of its time in the accurate exp and tanh).
- *
- * crv_load16 / crv_store16: 16 floats at any 4-byte-aligned address. PoCL expands vload16 into
- * eight 2-float loads; a float16 type with 4-byte alignment (clang's typedef attribute) gives
- * full-width unaligned loads. Other compilers get vload16.
- */
-#if defined(__clang__)
-typedef float16 crv_float16u __attribute__((aligned(4)));
-#define crv_load16(p) (*(const __global crv_float16u*)(p))
-#define crv_store16(v, p) (*(__global crv_float16u*)(p) = (v))
-#else
-#define crv_load16(p) vload16(0, (p))
-#define crv_store16(v, p) vstore16((v), 0, (p))
-#endif
-
-/*
- * exp for the activations: x clamped to [-87, 88] (the float range of the result), 2^n by the
- * round-to-nearest of a 1.5 * 2^23 shift (n lands in the low mantissa bits, moved into the
- * exponent), e^r on |r| <= ln2/2 by Cephes' expf polynomial. Relative error <= 1e-7 on the range.
- */
-inline float16 crv_exp(float16 x) {
-  x = fmin(fmax(x, (float16)(-87.0f)), (float16)(88.0f));
-  float16 t = fma(x, (float16)(1.44269504088896341f), (float16)(12582912.0f));
-  float16 n = t - 12582912.0f;
-  float16 r = fma(n, (float16)(-0.693359375f), x);
-  r = fma(n, (float16)(2.12194440e-4f), r);
-  float16 p = (float16)(1.9875691500e-4f);
-  p = fma(p, r, (float16)(1.3981999507e-3f));
-  p = fma(p, r, (float16)(8.3334519073e-3f));
-  p = fma(p, r, (float16)(4.1665795894e-2f));
-  p = fma(p, r, (float16)(1.6666665459e-1f));
-  p = fma(p, r, (float16)(5.0000001201e-1f));
-  p = fma(p, r * r, r) + 1.0f;
-  return p * as_float16((as_int16(t) << 23) + 0x3F800000);
-}
-
-/* cr_sigmoid and cr_tanh on float16; tanh x = 1 - 2 / (e^2x + 1) (absolute error ~1e-7). */
-inline float16 crv_sigmoid(float16 x) { return 1.0f / (1.0f + crv_exp(-x)); }
-inline float16 crv_tanh(float16 x) { return 1.0f - 2.0f / (crv_exp(2.0f * x) + 1.0f); }
-
-/*
  * lstm_forward_step
  *   gx [B,4H] = x W_ih^T (no bias), gh [B,4H] = h_prev W_hh^T (no bias),
  *   b_ih [4H], b_hh [4H], c_prev [B,H]
@@ -121,7 +75,8 @@ __kernel void lstm_backward_step(__global const float* dhout_base, int dhout_off
 /*
  * lstm_forward_vec16 / lstm_backward_vec16: lstm_forward_step / lstm_backward_step for CPU
  * devices, same arguments and results (the activations to ~1e-7); one work-item per 16
- * consecutive units j of one row b. Launch: global (>= ceil(H/16), >= B), any local size.
+ * consecutive units j of one row b (helpers in embedding.cl).
+ * Launch: global (>= ceil(H/16), >= B), any local size.
  */
 __kernel void lstm_forward_vec16(__global const float* gx_base, int gx_off,
                                  __global const float* gh_base, int gh_off,

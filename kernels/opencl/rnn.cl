@@ -42,7 +42,7 @@ __kernel void rnn_backward_step(__global const float* dhout_base, int dhout_off,
 /*
  * rnn_forward_vec16 / rnn_backward_vec16: rnn_forward_step / rnn_backward_step for CPU devices,
  * same arguments and results (tanh to ~1e-7); a 2-D launch, one work-item per 16 consecutive
- * units j of one row b (helpers in lstm.cl). Launch: global (>= ceil(H/16), >= B), any local size.
+ * units j of one row b (helpers in embedding.cl). Launch: global (>= ceil(H/16), >= B), any local size.
  */
 __kernel void rnn_forward_vec16(__global const float* gx_base, int gx_off,
                                 __global const float* gh_base, int gh_off,

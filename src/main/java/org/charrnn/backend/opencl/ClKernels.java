@@ -23,7 +23,7 @@ final class ClKernels implements AutoCloseable {
     private final ClGemm cpuGemm;
 
     private final cl_kernel dropoutForward, dropoutBackward, softmaxXent, softmaxXentRows;
-    private final cl_kernel columnSum, columnSumVec16, sumSquaresPartial, sumFinal, clipValue;
+    private final cl_kernel columnSum, columnSumVec128, sumSquaresPartial, sumFinal, clipValue;
     private final cl_kernel adam, rmsprop, adagrad, sgd;
 
     ClKernels(ClQueue q) {
@@ -43,7 +43,7 @@ final class ClKernels implements AutoCloseable {
             softmaxXent = args.kernel("softmax_xent");
             softmaxXentRows = args.kernel("softmax_xent_rows");
             columnSum = args.kernel("column_sum");
-            columnSumVec16 = args.kernel("column_sum_vec16");
+            columnSumVec128 = args.kernel("column_sum_vec128");
             sumSquaresPartial = args.kernel("sum_squares_partial");
             sumFinal = args.kernel("sum_final");
             clipValue = args.kernel("clip_value");
@@ -97,7 +97,7 @@ final class ClKernels implements AutoCloseable {
                     .i32(N)
                     .i32(V)
                     .i32(E)
-                    .run("embedding_backward_vec16", new long[] {(E + 15) / 16, V}, new long[] {1, 1});
+                    .run("embedding_backward_vec16", new long[] {(E + 15) / 16}, new long[] {1});
         } else {
             args.of(embeddingBackward)
                     .mem(x)
@@ -243,13 +243,13 @@ final class ClKernels implements AutoCloseable {
     void columnSum(ClBuffer a, int aOff, ClBuffer out, int outOff, int N, int C, float beta) {
         if (C <= 0) return;
         if (q.variant == ClQueue.Variant.CPU) {
-            args.of(columnSumVec16)
+            args.of(columnSumVec128)
                     .mem(a, aOff)
                     .mem(out, outOff)
                     .i32(N)
                     .i32(C)
                     .f32(beta)
-                    .run("column_sum_vec16", new long[] {(C + 15) / 16}, new long[] {4});
+                    .run("column_sum_vec128", new long[] {(C + 127) / 128}, new long[] {1});
         } else {
             args.of(columnSum)
                     .mem(a, aOff)

@@ -34,7 +34,7 @@ final class ClQueue implements AutoCloseable {
         GPU,
         /**
          * gemm_cpu_r* ({@link ClGemm}; B not transposed, transB falls back to gemm_tiled), softmax_xent_rows,
-         * column_sum_vec16, embedding_backward_vec16: the choice on CPU devices.
+         * column_sum_vec128, embedding_backward_vec16: the choice on CPU devices.
          */
         CPU
     }
