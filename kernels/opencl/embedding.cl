@@ -91,6 +91,22 @@ __kernel void embedding_forward(__global const int* x,
 }
 
 /*
+ * embedding_forward_vec16: embedding_forward for CPU devices, same arguments and results; one
+ *   work-item per 16 consecutive columns of one row n (the last E % 16 one by one).
+ *   global size (>= ceil(E/16), >= N), any local size.
+ */
+__kernel void embedding_forward_vec16(__global const int* x,
+                                      __global const float* emb_base, int emb_off,
+                                      __global float* out_base, int out_off, int N, int E) {
+  int e0 = get_global_id(0) * 16, n = get_global_id(1);
+  if (e0 >= E || n >= N) return;
+  __global const float* src = emb_base + emb_off + (long)x[n] * E + e0;
+  __global float* dst = out_base + out_off + (long)n * E + e0;
+  if (e0 + 16 <= E) crv_store16(crv_load16(src), dst);
+  else for (int e = 0; e < E - e0; e++) dst[e] = src[e];
+}
+
+/*
  * embedding_backward: demb [V,E] (=): demb[v,e] = sum over n with x[n] == v of dout[n,e],
  *   summed in increasing n (deterministic); one work-item per (v, e), global size >= V*E.
  *   demb points into the flat gradient buffer. dout [N,E].

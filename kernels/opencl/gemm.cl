@@ -201,12 +201,24 @@ GEMM_CPU_KERNEL(12)
 
 /*
  * transpose: dst [cols,rows] = src [rows,cols]^T, both contiguous (ld = cols, resp. rows).
- * Refreshes the transposed weight copies that gemm_rows* multiply by (A W^T = A (W^T)).
- * Launch: global (cols, rows), any local size.
+ * Refreshes the transposed weight copies that gemm_cpu_r* multiply by (A W^T = A (W^T)), so only
+ * the CPU variant runs it: one work-item per 16 consecutive elements of a dst row (a column of src,
+ * gathered), stored as one float16 (helpers in embedding.cl); the last rows % 16 one by one.
+ * Launch: global (cols, ceil(rows/16)), any local size.
  */
 __kernel void transpose(__global const float* src_base, int src_off, int rows, int cols,
                         __global float* dst_base, int dst_off) {
-  int c = get_global_id(0), r = get_global_id(1);
-  if (c >= cols || r >= rows) return;
-  dst_base[dst_off + (long)c * rows + r] = src_base[src_off + (long)r * cols + c];
+  int c = get_global_id(0), r0 = get_global_id(1) * 16;
+  if (c >= cols || r0 >= rows) return;
+  __global const float* src = src_base + src_off + (long)r0 * cols + c;
+  __global float* dst = dst_base + dst_off + (long)c * rows + r0;
+  if (r0 + 16 <= rows) {
+    long s = cols;
+    crv_store16((float16)(src[0], src[s], src[2 * s], src[3 * s], src[4 * s], src[5 * s], src[6 * s], src[7 * s],
+                          src[8 * s], src[9 * s], src[10 * s], src[11 * s], src[12 * s], src[13 * s], src[14 * s],
+                          src[15 * s]),
+                dst);
+  } else {
+    for (int i = 0; i < rows - r0; i++) dst[i] = src[(long)i * cols];
+  }
 }

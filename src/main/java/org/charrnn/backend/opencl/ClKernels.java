@@ -7,14 +7,15 @@ import org.jocl.cl_kernel;
  * per-object state, so every queue owns its kernel objects), and one typed launcher per kernel or
  * family: arguments in the kernel's order with its types, launched with the shape its header
  * requires. Buffers come with element offsets ({@code *Off}). The variant-dependent launchers
- * ({@link #gemm}, {@link #softmaxXent}, {@link #columnSum}, {@link #embeddingBackward}) pick the
- * kernel of the queue's {@link ClQueue.Variant}. "=" writes, "+=" accumulates.
+ * ({@link #gemm}, {@link #softmaxXent}, {@link #columnSum}, {@link #embeddingForward},
+ * {@link #embeddingBackward}) pick the kernel of the queue's {@link ClQueue.Variant}. "=" writes, "+=" accumulates.
  */
 final class ClKernels implements AutoCloseable {
     private final ClQueue q;
     private final cl_kernel gatherU8,
             gatherU16,
             embeddingForward,
+            embeddingForwardVec16,
             embeddingBackward,
             embeddingBackwardVec16,
             addBiasRows;
@@ -33,6 +34,7 @@ final class ClKernels implements AutoCloseable {
             gatherU8 = args.kernel("gather_window_u8");
             gatherU16 = args.kernel("gather_window_u16");
             embeddingForward = args.kernel("embedding_forward");
+            embeddingForwardVec16 = args.kernel("embedding_forward_vec16");
             embeddingBackward = args.kernel("embedding_backward");
             embeddingBackwardVec16 = args.kernel("embedding_backward_vec16");
             addBiasRows = args.kernel("add_bias_rows");
@@ -77,13 +79,16 @@ final class ClKernels implements AutoCloseable {
 
     /** out [N,E] (=) rows x [N] of emb [V,E]. */
     void embeddingForward(ClBuffer x, ClBuffer emb, int embOff, ClBuffer out, int outOff, int N, int E) {
-        args.of(embeddingForward)
+        if (N <= 0 || E <= 0) return;
+        boolean vec16 = q.variant == ClQueue.Variant.CPU;
+        ClArgs a = args.of(vec16 ? embeddingForwardVec16 : embeddingForward)
                 .mem(x)
                 .mem(emb, embOff)
                 .mem(out, outOff)
                 .i32(N)
-                .i32(E)
-                .run1("embedding_forward", (long) N * E);
+                .i32(E);
+        if (vec16) a.run("embedding_forward_vec16", new long[] {(E + 15) / 16, N}, new long[] {1, 1});
+        else a.run1("embedding_forward", (long) N * E);
     }
 
     /** demb [V,E] (=) per-token sums of dout [N,E] rows selected by x [N], ascending n. */
@@ -174,7 +179,7 @@ final class ClKernels implements AutoCloseable {
                 .i32(rows)
                 .i32(cols)
                 .mem(dst, dstOff)
-                .run("transpose", new long[] {cols, rows}, new long[] {16, 1});
+                .run("transpose", new long[] {cols, (rows + 15) / 16}, new long[] {16, 1});
     }
 
     // ================================================================== dropout

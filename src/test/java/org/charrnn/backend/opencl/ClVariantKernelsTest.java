@@ -13,7 +13,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * The CPU variant's column-sum, embedding-backward and softmax kernels against the GPU variant's on
  * the same inputs: the first two sum the same terms in the same order, so they must agree bit for
  * bit; the softmax to float rounding. Widths below, at and past the 16 and 128 columns of a
- * work-item, odd offsets.
+ * work-item, odd offsets. Also the transpose of the CPU variant's weight copies.
  */
 @Tag("opencl")
 class ClVariantKernelsTest {
@@ -95,5 +95,20 @@ class ClVariantKernelsTest {
         for (int i = 0; i < grad[0].length; i++)
             assertEquals(grad[0][i], grad[1][i], 1e-7 + 1e-5 * Math.abs(grad[0][i]), "gradient " + i);
         assertEquals(logits[0], grad[1][0], 0f, "before the logits");
+    }
+
+    @ParameterizedTest(name = "transpose {0} x {1}")
+    @CsvSource({"1,1", "15,3", "16,33", "17,1", "40,7", "512,128"})
+    void transposeIsExact(int rows, int cols) {
+        float[] src = random(new SplittableRandom(rows * 7L + cols), 5 + rows * cols);
+        try (ClQueue q = OpenClTestSupport.queue(ClQueue.Variant.CPU)) {
+            ClBuffer sb = upload(q, src), db = upload(q, new float[2 + rows * cols + 1]);
+            q.kernels().transpose(sb, 5, rows, cols, db, 2);
+            float[] got = q.read(db, 0, 2 + rows * cols + 1);
+            for (int r = 0; r < rows; r++)
+                for (int c = 0; c < cols; c++) assertEquals(src[5 + r * cols + c], got[2 + c * rows + r], 0f);
+            assertEquals(0f, got[1], 0f, "before dst");
+            assertEquals(0f, got[2 + rows * cols], 0f, "after dst");
+        }
     }
 }
