@@ -7,14 +7,17 @@ import org.jocl.cl_kernel;
 /**
  * The cell kernels of kernels/opencl (lstm.cl, gru.cl, rnn.cl, mut.cl) for one queue, resolved once
  * into fields, one typed launcher each. LSTM and GRU run as a 2-D range (H, B), the others one
- * work-item per (b, j) element; in the CPU variant the LSTM, GRU and RNN steps run their *_vec16
- * forms instead, a 2-D range (ceil(H/16), B) of work-items that each compute 16 units as a float16.
+ * work-item per (b, j) element; in the CPU variant every cell kernel runs its *_vec16 form
+ * instead, a 2-D range (ceil(H/16), B) of work-items that each compute 16 units as a float16.
  */
 final class ClCellKernels implements CellKernels, AutoCloseable {
     private final ClArgs args;
     private final ClQueue q;
     private final cl_kernel lstmForward, lstmBackward, gruForward, gruBackward, rnnForward, rnnBackward;
-    /** The *_vec16 forms of the six kernels above, in the same order: the CPU variant's. */
+    /**
+     * The *_vec16 forms of the LSTM, GRU and RNN kernels above, in that order, then of the six MUT
+     * kernels in the order of {@link CellKernels}: the CPU variant's.
+     */
     private final cl_kernel[] vec16;
 
     private final boolean useVec16;
@@ -45,7 +48,13 @@ final class ClCellKernels implements CellKernels, AutoCloseable {
                         args.kernel("gru_forward_vec16"),
                         args.kernel("gru_backward_vec16"),
                         args.kernel("rnn_forward_vec16"),
-                        args.kernel("rnn_backward_vec16")
+                        args.kernel("rnn_backward_vec16"),
+                        args.kernel("mut_tanh_h_vec16"),
+                        args.kernel("mut_gates_forward_vec16"),
+                        args.kernel("mut_candidate_forward_vec16"),
+                        args.kernel("mut_candidate_backward_vec16"),
+                        args.kernel("mut_gates_backward_vec16"),
+                        args.kernel("mut_tanh_backward_vec16")
                     }
                     : null;
         } catch (RuntimeException e) {
@@ -67,6 +76,12 @@ final class ClCellKernels implements CellKernels, AutoCloseable {
         if (B <= 0 || H <= 0) return;
         if (useVec16) args.run(vec16Name, new long[] {(H + 15) / 16, B}, new long[] {1, 1});
         else args.run(name, new long[] {H, B}, new long[] {H >= 64 ? 64 : 16, 1});
+    }
+
+    /** The range of the other cell kernels: B*H work-items, or the vec16 kernels' (ceil(H/16), B). */
+    private void runPointwise(String name, String vec16Name, int B, int H) {
+        if (useVec16) runCell(name, vec16Name, B, H);
+        else args.run1(name, (long) B * H);
     }
 
     @Override
@@ -145,25 +160,19 @@ final class ClCellKernels implements CellKernels, AutoCloseable {
 
     @Override
     public void rnnBackward(Ref dhOut, Ref dhNext, Ref h, Ref dgates, int B, int H) {
-        ClArgs a = cell(rnnBackward, 5)
-                .mem(dhOut)
-                .mem(dhNext)
-                .mem(h)
-                .mem(dgates)
-                .i32(B)
-                .i32(H);
-        if (useVec16) runCell("rnn_backward_step", "rnn_backward_vec16", B, H);
-        else a.run1("rnn_backward_step", (long) B * H);
+        cell(rnnBackward, 5).mem(dhOut).mem(dhNext).mem(h).mem(dgates).i32(B).i32(H);
+        runPointwise("rnn_backward_step", "rnn_backward_vec16", B, H);
     }
 
     @Override
     public void mutTanhH(Ref hPrev, Ref saved, int B, int H) {
-        args.of(mutTanhH).mem(hPrev).mem(saved).i32(B).i32(H).run1("mut_tanh_h", (long) B * H);
+        cell(mutTanhH, 6).mem(hPrev).mem(saved).i32(B).i32(H);
+        runPointwise("mut_tanh_h", "mut_tanh_h_vec16", B, H);
     }
 
     @Override
     public void mutGatesForward(int v, Ref gx, Ref gh, Ref bih, Ref bhh, Ref hPrev, Ref x, Ref saved, int B, int H) {
-        args.of(mutGatesForward)
+        cell(mutGatesForward, 7)
                 .i32(v)
                 .mem(gx)
                 .mem(gh)
@@ -173,14 +182,14 @@ final class ClCellKernels implements CellKernels, AutoCloseable {
                 .mem(x)
                 .mem(saved)
                 .i32(B)
-                .i32(H)
-                .run1("mut_gates_forward", (long) B * H);
+                .i32(H);
+        runPointwise("mut_gates_forward", "mut_gates_forward_vec16", B, H);
     }
 
     @Override
     public void mutCandidateForward(
             int v, Ref gx, Ref gh, Ref bih, Ref bhh, Ref hPrev, Ref x, Ref saved, Ref h, int B, int H) {
-        args.of(mutCandidateForward)
+        cell(mutCandidateForward, 8)
                 .i32(v)
                 .mem(gx)
                 .mem(gh)
@@ -191,14 +200,14 @@ final class ClCellKernels implements CellKernels, AutoCloseable {
                 .mem(saved)
                 .mem(h)
                 .i32(B)
-                .i32(H)
-                .run1("mut_candidate_forward", (long) B * H);
+                .i32(H);
+        runPointwise("mut_candidate_forward", "mut_candidate_forward_vec16", B, H);
     }
 
     @Override
     public void mutCandidateBackward(
             int v, Ref dhOut, Ref dhNext, Ref saved, Ref hPrev, Ref x, Ref dgx, Ref dgh, Ref dx, int B, int H) {
-        args.of(mutCandidateBackward)
+        cell(mutCandidateBackward, 9)
                 .i32(v)
                 .mem(dhOut)
                 .mem(dhNext)
@@ -209,14 +218,14 @@ final class ClCellKernels implements CellKernels, AutoCloseable {
                 .mem(dgh)
                 .mem(dx)
                 .i32(B)
-                .i32(H)
-                .run1("mut_candidate_backward", (long) B * H);
+                .i32(H);
+        runPointwise("mut_candidate_backward", "mut_candidate_backward_vec16", B, H);
     }
 
     @Override
     public void mutGatesBackward(
             int v, Ref drh, Ref saved, Ref hPrev, Ref dhNext, Ref dgx, Ref dgh, Ref dx, int B, int H) {
-        args.of(mutGatesBackward)
+        cell(mutGatesBackward, 10)
                 .i32(v)
                 .mem(drh)
                 .mem(saved)
@@ -226,13 +235,14 @@ final class ClCellKernels implements CellKernels, AutoCloseable {
                 .mem(dgh)
                 .mem(dx)
                 .i32(B)
-                .i32(H)
-                .run1("mut_gates_backward", (long) B * H);
+                .i32(H);
+        runPointwise("mut_gates_backward", "mut_gates_backward_vec16", B, H);
     }
 
     @Override
     public void mutTanhBackward(Ref dth, Ref saved, Ref dhNext, int B, int H) {
-        args.of(mutTanhBackward).mem(dth).mem(saved).mem(dhNext).i32(B).i32(H).run1("mut_tanh_backward", (long) B * H);
+        cell(mutTanhBackward, 11).mem(dth).mem(saved).mem(dhNext).i32(B).i32(H);
+        runPointwise("mut_tanh_backward", "mut_tanh_backward_vec16", B, H);
     }
 
     @Override

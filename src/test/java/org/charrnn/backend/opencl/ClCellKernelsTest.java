@@ -164,4 +164,35 @@ class ClCellKernelsTest {
             }
         }
     }
+
+    @ParameterizedTest(name = "mut{0} B={1} H={2}")
+    @CsvSource({"1,1,15", "2,3,16", "3,2,17", "1,1,40", "2,1,40", "3,3,33"})
+    void mutVec16MatchesPerElementKernels(int v, int B, int H) {
+        SplittableRandom r = new SplittableRandom(v * 10_000L + B * 100L + H);
+        int gi = v == 3 ? 3 : 2, gr = v == 1 ? 2 : 3;
+        float[] gx = random(r, B * gi * H, 12), gh = random(r, B * gr * H, 4), bih = random(r, gi * H, 1);
+        float[] bhh = random(r, gr * H, 1), hprev = random(r, B * H, 1), x = random(r, B * H, 3);
+        float[] dhout = random(r, B * H, 1), dhnext = random(r, B * H, 1), drh = random(r, B * H, 1);
+        float[] dth = random(r, B * H, 1);
+        List<float[]> want = null;
+        for (ClQueue.Variant variant : new ClQueue.Variant[] {ClQueue.Variant.GPU, ClQueue.Variant.CPU}) {
+            try (Run run = new Run(variant)) {
+                CellKernels k = run.cells();
+                Ref saved = run.out(B * 5 * H), h = run.out(B * H), hp = run.upload(hprev), xr = run.upload(x);
+                Ref gxr = run.upload(gx), ghr = run.upload(gh), bi = run.upload(bih), bh = run.upload(bhh);
+                if (v == 3) k.mutTanhH(hp, saved, B, H);
+                k.mutGatesForward(v, gxr, ghr, bi, bh, hp, xr, saved, B, H);
+                k.mutCandidateForward(v, gxr, ghr, bi, bh, hp, xr, saved, h, B, H);
+                Ref dgx = run.out(B * gi * H), dgh = run.out(B * gr * H), dx = run.out(B * H);
+                Ref dhn = run.upload(dhnext);
+                k.mutCandidateBackward(v, run.upload(dhout), dhn, saved, hp, xr, dgx, dgh, dx, B, H);
+                k.mutGatesBackward(v, run.upload(drh), saved, hp, dhn, dgx, dgh, dx, B, H);
+                if (v == 3) k.mutTanhBackward(run.upload(dth), saved, dhn, B, H);
+                List<float[]> got = List.of(
+                        run.read(saved), run.read(h), run.read(dgx), run.read(dgh), run.read(dx), run.read(dhn));
+                if (want == null) want = got;
+                else for (int i = 0; i < got.size(); i++) assertClose("mut output " + i, want.get(i), got.get(i));
+            }
+        }
+    }
 }
