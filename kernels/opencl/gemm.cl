@@ -11,7 +11,7 @@
  * (4 x 4) register block at rows ly + 16*r, cols lx + 16*c. K is walked in steps of GEMM_TK (16)
  * through local-memory tiles of op(A) and op(B), zero-padded at the edges.
  * Launch: local (16, 16), global (ceil(N/64)*16, ceil(M/64)*16).
- * This is the variant for GPUs; CPU devices use gemm_rows8/gemm_rows16 below.
+ * This is the variant for GPUs; CPU devices use gemm_cpu_r* below.
  */
 #define GEMM_WX 16
 #define GEMM_WY 16
@@ -81,89 +81,144 @@ void gemm_tiled(int transA, int transB, int M, int N, int K, float alpha,
 }
 
 /*
- * gemm_rows8 / gemm_rows16: the CPU variant, C [M,N] = alpha op(A) B + beta C with B NOT
+ * gemm_cpu_r1 .. gemm_cpu_r12: the CPU variant, C [M,N] = alpha op(A) B + beta C with B NOT
  * transposed (B stored [K,N], contiguous along j); transA as in gemm_tiled. Arguments as
  * gemm_tiled without transB (callers keep transposed copies of weight matrices for A W^T).
+ * The caller guarantees M >= RM (the kernel's row count, ClGemm picks it).
  *
- * CPU OpenCL runtimes (PoCL's pthread device) run a work-group as a loop over its work-items
- * on one core and emulate local memory and barriers, so these kernels use neither: each
- * work-item computes an RM x 16 block of C (RM = 8 or 16) in float16 registers, walking k with
- * one contiguous 16-wide load of a B row and RM broadcasts of op(A) per step (AVX-512: one
- * register per row). 16 rows halve the B traffic per output (10-18% faster for M >= 256 on
- * PoCL); 8 rows waste less of a small M such as the batch of one timestep (M = 50).
- * Rows past M read row M-1 and are not stored; a right-edge block (N - j0 < 16) loads through
- * a zero-padded private row.
- * Launch: global (ceil(N/16), ceil(M/RM)), any local size.
+ * CPU OpenCL runtimes (PoCL's pthread device) run a work-group as a loop over its work-items on
+ * one core and emulate local memory and barriers, so these kernels use neither. Each work-item
+ * computes an RM x 32 block of C in 2*RM named float16 accumulators (not an array: PoCL keeps an
+ * array of accumulators in memory, loading and storing it every k; named variables stay in
+ * AVX-512 registers, 24 of the 32 for RM = 12), walking k with two contiguous 16-wide loads of a
+ * B row and RM broadcasts of op(A). Edge blocks are moved back inside the matrix instead of
+ * padded: the last block of rows starts at M - RM and the last block of columns at N - 32, so
+ * every load is in bounds and full width; they store only the rows and columns that no other
+ * block owns. Only N < 32 takes a slower path with zero-padded loads of B.
+ * Launch: global (ceil(N/32), ceil(M/RM)), any local size.
  */
-inline void gemm_rows_block(const int RM, int transA, int M, int N, int K, float alpha,
-                            __global const float* A, __global const float* B, int ldb, int lda,
-                            float beta, __global float* C, int ldc) {
-  int j0 = get_global_id(0) * 16;
-  int i0 = get_global_id(1) * RM;
-  if (j0 >= N || i0 >= M) return;
-  __global const float* Bp = B + j0;
-  long si = transA ? 1 : lda, sk = transA ? lda : 1;
-  long arow[16];
-  float16 acc[16];
-  for (int r = 0; r < RM; r++) {
-    arow[r] = (long)min(i0 + r, M - 1) * si;
-    acc[r] = (float16)(0.0f);
-  }
-  int nc = min(16, N - j0);
-  if (nc == 16) {
-    for (int k = 0; k < K; k++) {
-      float16 b = vload16(0, Bp + (long)k * ldb);
-      long ak = (long)k * sk;
-      for (int r = 0; r < RM; r++) acc[r] = fma((float16)(A[arow[r] + ak]), b, acc[r]);
+#define GEMM_ROWS1(X) X(0)
+#define GEMM_ROWS2(X) X(0) X(1)
+#define GEMM_ROWS4(X) GEMM_ROWS2(X) X(2) X(3)
+#define GEMM_ROWS6(X) GEMM_ROWS4(X) X(4) X(5)
+#define GEMM_ROWS8(X) GEMM_ROWS6(X) X(6) X(7)
+#define GEMM_ROWS10(X) GEMM_ROWS8(X) X(8) X(9)
+#define GEMM_ROWS12(X) GEMM_ROWS10(X) X(10) X(11)
+
+/* Row r of the block: accumulators for columns 0-15 and 16-31; (A not transposed) its row of A. */
+#define GEMM_ACC(r) float16 c##r##a = (float16)(0.0f), c##r##b = (float16)(0.0f);
+#define GEMM_AROW(r) __global const float* a##r = A + (long)(ib + r) * lda;
+/* One k step of row r: op(A)[ib + r, k] broadcast against the B row (b0, b1). */
+#define GEMM_FMA_N(r) { float16 av = (float16)(a##r[k]); c##r##a = fma(av, b0, c##r##a); c##r##b = fma(av, b1, c##r##b); }
+#define GEMM_FMA_T(r) { float16 av = (float16)(ak[r]); c##r##a = fma(av, b0, c##r##a); c##r##b = fma(av, b1, c##r##b); }
+#define GEMM_STORE(r) if (r >= skip_rows) gemm_store32(C + (long)(ib + r) * ldc, c##r##a, c##r##b, alpha, beta, skip_cols, nc);
+
+/* C row segment [0, nc) from column skip on: alpha acc + beta C (beta == 0: C is not read). */
+inline void gemm_store32(__global float* c, float16 va, float16 vb, float alpha, float beta, int skip, int nc) {
+  va *= alpha;
+  vb *= alpha;
+  if (skip == 0 && nc == 32) {
+    if (beta != 0.0f) {
+      va = fma((float16)(beta), vload16(0, c), va);
+      vb = fma((float16)(beta), vload16(1, c), vb);
     }
+    vstore16(va, 0, c);
+    vstore16(vb, 1, c);
   } else {
-    float bs[16];
-    for (int k = 0; k < K; k++) {
-      __global const float* brow = Bp + (long)k * ldb;
-      for (int j = 0; j < 16; j++) bs[j] = j < nc ? brow[j] : 0.0f;
-      float16 b = vload16(0, bs);
-      long ak = (long)k * sk;
-      for (int r = 0; r < RM; r++) acc[r] = fma((float16)(A[arow[r] + ak]), b, acc[r]);
-    }
-  }
-  C += j0;
-  for (int r = 0; r < RM; r++) {
-    if (i0 + r >= M) break;
-    __global float* crow = C + (long)(i0 + r) * ldc;
-    float16 v = alpha * acc[r];
-    if (nc == 16) {
-      if (beta != 0.0f) v = fma((float16)(beta), vload16(0, crow), v);
-      vstore16(v, 0, crow);
-    } else {
-      float vs[16];
-      vstore16(v, 0, vs);
-      for (int j = 0; j < nc; j++) crow[j] = beta == 0.0f ? vs[j] : vs[j] + beta * crow[j];
-    }
+    float t[32];
+    vstore16(va, 0, t);
+    vstore16(vb, 1, t);
+    for (int j = skip; j < nc; j++) c[j] = beta == 0.0f ? t[j] : t[j] + beta * c[j];
   }
 }
 
-__kernel void gemm_rows8(int transA, int M, int N, int K, float alpha,
-                         __global const float* A_base, int A_off, int lda,
-                         __global const float* B_base, int B_off, int ldb, float beta,
-                         __global float* C_base, int C_off, int ldc) {
-  gemm_rows_block(8, transA, M, N, K, alpha, A_base + A_off, B_base + B_off, ldb, lda, beta, C_base + C_off, ldc);
+/* The B row k of the block as (b0, b1); columns at or past nc read as zero (N < 32 only). */
+inline void gemm_load_b_padded(__global const float* brow, int nc, float16* b0, float16* b1) {
+  float t[32];
+  for (int j = 0; j < 32; j++) t[j] = j < nc ? brow[j] : 0.0f;
+  *b0 = vload16(0, t);
+  *b1 = vload16(1, t);
 }
 
-__kernel void gemm_rows16(int transA, int M, int N, int K, float alpha,
-                          __global const float* A_base, int A_off, int lda,
-                          __global const float* B_base, int B_off, int ldb, float beta,
-                          __global float* C_base, int C_off, int ldc) {
-  gemm_rows_block(16, transA, M, N, K, alpha, A_base + A_off, B_base + B_off, ldb, lda, beta, C_base + C_off, ldc);
+#define GEMM_CPU_KERNEL(RM) \
+__kernel void gemm_cpu_r##RM(int transA, int M, int N, int K, float alpha, \
+                             __global const float* A_base, int A_off, int lda, \
+                             __global const float* B_base, int B_off, int ldb, float beta, \
+                             __global float* C_base, int C_off, int ldc) { \
+  int j0 = get_global_id(0) * 32, i0 = get_global_id(1) * RM; \
+  if (j0 >= N || i0 >= M) return; \
+  int ib = min(i0, M - RM), jb = max(0, min(j0, N - 32)); \
+  int skip_rows = i0 - ib, skip_cols = j0 - jb, nc = min(32, N - jb); \
+  __global const float* A = A_base + A_off; \
+  __global const float* Bp = B_base + B_off + jb; \
+  __global float* C = C_base + C_off + jb; \
+  if (transA) { \
+    /* op(A)[i, k] = A[k*lda + i]: the block's RM values of k are contiguous */ \
+    GEMM_ROWS##RM(GEMM_ACC) \
+    if (nc == 32) { \
+      for (int k = 0; k < K; k++) { \
+        __global const float* brow = Bp + (long)k * ldb; \
+        float16 b0 = vload16(0, brow), b1 = vload16(1, brow); \
+        __global const float* ak = A + (long)k * lda + ib; \
+        GEMM_ROWS##RM(GEMM_FMA_T) \
+      } \
+    } else { \
+      for (int k = 0; k < K; k++) { \
+        float16 b0, b1; \
+        gemm_load_b_padded(Bp + (long)k * ldb, nc, &b0, &b1); \
+        __global const float* ak = A + (long)k * lda + ib; \
+        GEMM_ROWS##RM(GEMM_FMA_T) \
+      } \
+    } \
+    GEMM_ROWS##RM(GEMM_STORE) \
+  } else { \
+    GEMM_ROWS##RM(GEMM_ACC) \
+    GEMM_ROWS##RM(GEMM_AROW) \
+    if (nc == 32) { \
+      for (int k = 0; k < K; k++) { \
+        __global const float* brow = Bp + (long)k * ldb; \
+        float16 b0 = vload16(0, brow), b1 = vload16(1, brow); \
+        GEMM_ROWS##RM(GEMM_FMA_N) \
+      } \
+    } else { \
+      for (int k = 0; k < K; k++) { \
+        float16 b0, b1; \
+        gemm_load_b_padded(Bp + (long)k * ldb, nc, &b0, &b1); \
+        GEMM_ROWS##RM(GEMM_FMA_N) \
+      } \
+    } \
+    GEMM_ROWS##RM(GEMM_STORE) \
+  } \
 }
+
+GEMM_CPU_KERNEL(1)
+GEMM_CPU_KERNEL(2)
+GEMM_CPU_KERNEL(4)
+GEMM_CPU_KERNEL(6)
+GEMM_CPU_KERNEL(8)
+GEMM_CPU_KERNEL(10)
+GEMM_CPU_KERNEL(12)
 
 /*
  * transpose: dst [cols,rows] = src [rows,cols]^T, both contiguous (ld = cols, resp. rows).
- * Refreshes the transposed weight copies that gemm_rows* multiply by (A W^T = A (W^T)).
- * Launch: global (cols, rows), any local size.
+ * Refreshes the transposed weight copies that gemm_cpu_r* multiply by (A W^T = A (W^T)), so only
+ * the CPU variant runs it: one work-item per 16 consecutive elements of a dst row (a column of src,
+ * gathered), stored as one float16 (helpers in embedding.cl); the last rows % 16 one by one.
+ * Launch: global (cols, ceil(rows/16)), any local size.
  */
 __kernel void transpose(__global const float* src_base, int src_off, int rows, int cols,
                         __global float* dst_base, int dst_off) {
-  int c = get_global_id(0), r = get_global_id(1);
-  if (c >= cols || r >= rows) return;
-  dst_base[dst_off + (long)c * rows + r] = src_base[src_off + (long)r * cols + c];
+  int c = get_global_id(0), r0 = get_global_id(1) * 16;
+  if (c >= cols || r0 >= rows) return;
+  __global const float* src = src_base + src_off + (long)r0 * cols + c;
+  __global float* dst = dst_base + dst_off + (long)c * rows + r0;
+  if (r0 + 16 <= rows) {
+    long s = cols;
+    crv_store16((float16)(src[0], src[s], src[2 * s], src[3 * s], src[4 * s], src[5 * s], src[6 * s], src[7 * s],
+                          src[8 * s], src[9 * s], src[10 * s], src[11 * s], src[12 * s], src[13 * s], src[14 * s],
+                          src[15 * s]),
+                dst);
+  } else {
+    for (int i = 0; i < rows - r0; i++) dst[i] = src[(long)i * cols];
+  }
 }

@@ -59,10 +59,25 @@ __kernel void softmax_xent(__global float* logits_base, int logits_off,
 }
 
 /*
- * softmax_xent_rows: softmax_xent for CPU devices, same arguments and results; one work-item
- * per row walks its V logits sequentially (three passes), no local memory or barriers.
+ * softmax_xent_rows: softmax_xent for CPU devices, same arguments and results (to float rounding:
+ * the sums run in another order and the exponentials are crv_exp's); one work-item per row walks
+ * its V logits in float16 vectors (three passes), no local memory or barriers.
  * Launch: global >= N, any local size.
  */
+inline float crv_max16(float16 v) {
+  float8 a = fmax(v.lo, v.hi);
+  float4 b = fmax(a.lo, a.hi);
+  float2 c = fmax(b.lo, b.hi);
+  return fmax(c.x, c.y);
+}
+
+inline float crv_sum16(float16 v) {
+  float8 a = v.lo + v.hi;
+  float4 b = a.lo + a.hi;
+  float2 c = b.lo + b.hi;
+  return c.x + c.y;
+}
+
 __kernel void softmax_xent_rows(__global float* logits_base, int logits_off,
                                 __global const float* bias_base, int bias_off,
                                 __global const int* y, __global float* row_loss,
@@ -72,21 +87,30 @@ __kernel void softmax_xent_rows(__global float* logits_base, int logits_off,
   __global float* row = logits_base + logits_off + (long)n * V;
   __global const float* bias = bias_base + bias_off;
   int yn = y[n];
-  float mx = -INFINITY;
-  for (int v = 0; v < V; v++) {
+  int v16 = V - V % 16;
+  float16 mx16 = (float16)(-INFINITY);
+  for (int v = 0; v < v16; v += 16) {
+    float16 val = crv_load16(row + v) + crv_load16(bias + v);
+    crv_store16(val, row + v);
+    mx16 = fmax(mx16, val);
+  }
+  float mx = crv_max16(mx16);
+  for (int v = v16; v < V; v++) {
     float val = row[v] + bias[v];
     row[v] = val;
     mx = fmax(mx, val);
   }
-  float sum = 0.0f;
-  for (int v = 0; v < V; v++) sum += exp(row[v] - mx);
+  float16 sum16 = (float16)(0.0f);
+  for (int v = 0; v < v16; v += 16) sum16 += crv_exp(crv_load16(row + v) - mx);
+  float sum = crv_sum16(sum16);
+  for (int v = v16; v < V; v++) sum += exp(row[v] - mx);
   float lse = mx + log(sum);
-  row_loss[n] = lse - row[yn];
+  float target = row[yn];
+  row_loss[n] = lse - target;
   if (write_grad) {
-    for (int v = 0; v < V; v++) {
-      float pr = exp(row[v] - lse);
-      row[v] = grad_scale * (v == yn ? pr - 1.0f : pr);
-    }
+    for (int v = 0; v < v16; v += 16) crv_store16(grad_scale * crv_exp(crv_load16(row + v) - lse), row + v);
+    for (int v = v16; v < V; v++) row[v] = grad_scale * exp(row[v] - lse);
+    row[yn] = grad_scale * (exp(target - lse) - 1.0f);
   }
 }
 

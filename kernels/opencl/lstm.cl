@@ -71,3 +71,100 @@ __kernel void lstm_backward_step(__global const float* dhout_base, int dhout_off
   dc_base[dc_off + idx] = dcp;
   dhnext_base[dhnext_off + idx] = 0.0f;
 }
+
+/*
+ * lstm_forward_vec16 / lstm_backward_vec16: lstm_forward_step / lstm_backward_step for CPU
+ * devices, same arguments and results (the activations to ~1e-7); one work-item per 16
+ * consecutive units j of one row b (helpers in embedding.cl).
+ * Launch: global (>= ceil(H/16), >= B), any local size.
+ */
+__kernel void lstm_forward_vec16(__global const float* gx_base, int gx_off,
+                                 __global const float* gh_base, int gh_off,
+                                 __global const float* bih_base, int bih_off,
+                                 __global const float* bhh_base, int bhh_off,
+                                 __global const float* cprev_base, int cprev_off,
+                                 __global float* gates_base, int gates_off,
+                                 __global float* c_base, int c_off,
+                                 __global float* h_base, int h_off,
+                                 int B, int H) {
+  int j = get_global_id(0) * 16, b = get_global_id(1);
+  if (j >= H || b >= B) return;
+  int idx = b * H + j;
+  __global const float* gx = gx_base + gx_off + b * 4 * H + j;
+  __global const float* gh = gh_base + gh_off + b * 4 * H + j;
+  __global const float* bih = bih_base + bih_off + j;
+  __global const float* bhh = bhh_base + bhh_off + j;
+  __global const float* cprev = cprev_base + cprev_off + idx;
+  __global float* gates = gates_base + gates_off + b * 4 * H + j;
+  __global float* c = c_base + c_off + idx;
+  __global float* h = h_base + h_off + idx;
+  if (j + 16 <= H) {
+    float16 i = crv_sigmoid(crv_load16(gx) + crv_load16(gh) + crv_load16(bih) + crv_load16(bhh));
+    float16 f = crv_sigmoid(crv_load16(gx + H) + crv_load16(gh + H) + crv_load16(bih + H) + crv_load16(bhh + H));
+    float16 g = crv_tanh(crv_load16(gx + 2 * H) + crv_load16(gh + 2 * H) + crv_load16(bih + 2 * H)
+                         + crv_load16(bhh + 2 * H));
+    float16 o = crv_sigmoid(crv_load16(gx + 3 * H) + crv_load16(gh + 3 * H) + crv_load16(bih + 3 * H)
+                            + crv_load16(bhh + 3 * H));
+    float16 cn = f * crv_load16(cprev) + i * g;
+    crv_store16(i, gates);
+    crv_store16(f, gates + H);
+    crv_store16(g, gates + 2 * H);
+    crv_store16(o, gates + 3 * H);
+    crv_store16(cn, c);
+    crv_store16(o * crv_tanh(cn), h);
+  } else {
+    for (int u = 0; u < H - j; u++) {
+      float vi, vf, vg, vo, vc, vh;
+      cr_lstm_forward(gx[u] + gh[u] + bih[u] + bhh[u], gx[H + u] + gh[H + u] + bih[H + u] + bhh[H + u],
+                      gx[2 * H + u] + gh[2 * H + u] + bih[2 * H + u] + bhh[2 * H + u],
+                      gx[3 * H + u] + gh[3 * H + u] + bih[3 * H + u] + bhh[3 * H + u], cprev[u],
+                      &vi, &vf, &vg, &vo, &vc, &vh);
+      gates[u] = vi; gates[H + u] = vf; gates[2 * H + u] = vg; gates[3 * H + u] = vo;
+      c[u] = vc;
+      h[u] = vh;
+    }
+  }
+}
+
+__kernel void lstm_backward_vec16(__global const float* dhout_base, int dhout_off,
+                                  __global float* dhnext_base, int dhnext_off,
+                                  __global float* dc_base, int dc_off,
+                                  __global const float* gates_base, int gates_off,
+                                  __global const float* cprev_base, int cprev_off,
+                                  __global const float* c_base, int c_off,
+                                  __global float* dgates_base, int dgates_off,
+                                  int B, int H) {
+  int j = get_global_id(0) * 16, b = get_global_id(1);
+  if (j >= H || b >= B) return;
+  int idx = b * H + j;
+  __global const float* dhout = dhout_base + dhout_off + idx;
+  __global float* dhnext = dhnext_base + dhnext_off + idx;
+  __global float* dcp = dc_base + dc_off + idx;
+  __global const float* gates = gates_base + gates_off + b * 4 * H + j;
+  __global const float* cprev = cprev_base + cprev_off + idx;
+  __global const float* cc = c_base + c_off + idx;
+  __global float* dgates = dgates_base + dgates_off + b * 4 * H + j;
+  if (j + 16 <= H) {
+    /* cr_lstm_backward */
+    float16 dh = crv_load16(dhout) + crv_load16(dhnext);
+    float16 i = crv_load16(gates), f = crv_load16(gates + H), g = crv_load16(gates + 2 * H),
+            o = crv_load16(gates + 3 * H);
+    float16 tc = crv_tanh(crv_load16(cc));
+    float16 dc = crv_load16(dcp) + dh * o * (1.0f - tc * tc);
+    crv_store16(dc * g * i * (1.0f - i), dgates);
+    crv_store16(dc * crv_load16(cprev) * f * (1.0f - f), dgates + H);
+    crv_store16(dc * i * (1.0f - g * g), dgates + 2 * H);
+    crv_store16(dh * tc * o * (1.0f - o), dgates + 3 * H);
+    crv_store16(dc * f, dcp);
+    crv_store16((float16)(0.0f), dhnext);
+  } else {
+    for (int u = 0; u < H - j; u++) {
+      float di, df, dg, dout, dprev;
+      cr_lstm_backward(dhout[u] + dhnext[u], dcp[u], gates[u], gates[H + u], gates[2 * H + u], gates[3 * H + u],
+                       cprev[u], cc[u], &di, &df, &dg, &dout, &dprev);
+      dgates[u] = di; dgates[H + u] = df; dgates[2 * H + u] = dg; dgates[3 * H + u] = dout;
+      dcp[u] = dprev;
+      dhnext[u] = 0.0f;
+    }
+  }
+}

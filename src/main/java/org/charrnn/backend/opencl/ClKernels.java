@@ -7,25 +7,24 @@ import org.jocl.cl_kernel;
  * per-object state, so every queue owns its kernel objects), and one typed launcher per kernel or
  * family: arguments in the kernel's order with its types, launched with the shape its header
  * requires. Buffers come with element offsets ({@code *Off}). The variant-dependent launchers
- * ({@link #gemm}, {@link #softmaxXent}, {@link #columnSum}, {@link #embeddingBackward}) pick the
- * kernel of the queue's {@link ClQueue.Variant}. "=" writes, "+=" accumulates.
+ * ({@link #gemm}, {@link #softmaxXent}, {@link #columnSum}, {@link #embeddingForward},
+ * {@link #embeddingBackward}) pick the kernel of the queue's {@link ClQueue.Variant}. "=" writes, "+=" accumulates.
  */
 final class ClKernels implements AutoCloseable {
-    /** Work-group size (along N) of gemm_rows8/16: 8 work-items, measured best on PoCL. */
-    static final int GEMM_ROWS_LOCAL = 8;
-    /** Smallest M for which gemm_rows16 (16-row blocks) runs instead of gemm_rows8. */
-    static final int GEMM_ROWS16_MIN_M = 256;
-
     private final ClQueue q;
     private final cl_kernel gatherU8,
             gatherU16,
             embeddingForward,
+            embeddingForwardVec16,
             embeddingBackward,
             embeddingBackwardVec16,
             addBiasRows;
-    private final cl_kernel gemmTiled, gemmRows8, gemmRows16, transpose;
+    private final cl_kernel gemmTiled, transpose;
+    /** The CPU variant's GEMM kernels; null in the GPU variant. */
+    private final ClGemm cpuGemm;
+
     private final cl_kernel dropoutForward, dropoutBackward, softmaxXent, softmaxXentRows, targetWeights, maskXent;
-    private final cl_kernel columnSum, columnSumVec16, sumSquaresPartial, sumFinal, clipValue;
+    private final cl_kernel columnSum, columnSumVec128, sumSquaresPartial, sumFinal, clipValue;
     private final cl_kernel adam, rmsprop, adagrad, sgd;
 
     ClKernels(ClQueue q) {
@@ -35,12 +34,11 @@ final class ClKernels implements AutoCloseable {
             gatherU8 = args.kernel("gather_window_u8");
             gatherU16 = args.kernel("gather_window_u16");
             embeddingForward = args.kernel("embedding_forward");
+            embeddingForwardVec16 = args.kernel("embedding_forward_vec16");
             embeddingBackward = args.kernel("embedding_backward");
             embeddingBackwardVec16 = args.kernel("embedding_backward_vec16");
             addBiasRows = args.kernel("add_bias_rows");
             gemmTiled = args.kernel("gemm_tiled");
-            gemmRows8 = args.kernel("gemm_rows8");
-            gemmRows16 = args.kernel("gemm_rows16");
             transpose = args.kernel("transpose");
             dropoutForward = args.kernel("dropout_forward");
             dropoutBackward = args.kernel("dropout_backward");
@@ -49,7 +47,7 @@ final class ClKernels implements AutoCloseable {
             targetWeights = args.kernel("target_weights");
             maskXent = args.kernel("mask_xent");
             columnSum = args.kernel("column_sum");
-            columnSumVec16 = args.kernel("column_sum_vec16");
+            columnSumVec128 = args.kernel("column_sum_vec128");
             sumSquaresPartial = args.kernel("sum_squares_partial");
             sumFinal = args.kernel("sum_final");
             clipValue = args.kernel("clip_value");
@@ -57,6 +55,7 @@ final class ClKernels implements AutoCloseable {
             rmsprop = args.kernel("rmsprop_step");
             adagrad = args.kernel("adagrad_step");
             sgd = args.kernel("sgd_step");
+            cpuGemm = q.variant == ClQueue.Variant.CPU ? new ClGemm(q) : null;
         } catch (RuntimeException e) {
             close();
             throw e;
@@ -82,13 +81,16 @@ final class ClKernels implements AutoCloseable {
 
     /** out [N,E] (=) rows x [N] of emb [V,E]. */
     void embeddingForward(ClBuffer x, ClBuffer emb, int embOff, ClBuffer out, int outOff, int N, int E) {
-        args.of(embeddingForward)
+        if (N <= 0 || E <= 0) return;
+        boolean vec16 = q.variant == ClQueue.Variant.CPU;
+        ClArgs a = args.of(vec16 ? embeddingForwardVec16 : embeddingForward)
                 .mem(x)
                 .mem(emb, embOff)
                 .mem(out, outOff)
                 .i32(N)
-                .i32(E)
-                .run1("embedding_forward", (long) N * E);
+                .i32(E);
+        if (vec16) a.run("embedding_forward_vec16", new long[] {(E + 15) / 16, N}, new long[] {1, 1});
+        else a.run1("embedding_forward", (long) N * E);
     }
 
     /** demb [V,E] (=) per-token sums of dout [N,E] rows selected by x [N], ascending n. */
@@ -102,7 +104,7 @@ final class ClKernels implements AutoCloseable {
                     .i32(N)
                     .i32(V)
                     .i32(E)
-                    .run("embedding_backward_vec16", new long[] {(E + 15) / 16, V}, new long[] {1, 1});
+                    .run("embedding_backward_vec16", new long[] {(E + 15) / 16}, new long[] {1});
         } else {
             args.of(embeddingBackward)
                     .mem(x)
@@ -123,8 +125,8 @@ final class ClKernels implements AutoCloseable {
     // ================================================================== GEMM
 
     /**
-     * Row-major C [M,N] = alpha op(A) op(B) + beta C with element offsets (see gemm.cl): gemm_rows8/16
-     * for the CPU variant when B is not transposed, else gemm_tiled.
+     * Row-major C [M,N] = alpha op(A) op(B) + beta C with element offsets (see gemm.cl): the CPU
+     * variant's {@link ClGemm} when B is not transposed, else gemm_tiled.
      */
     void gemm(
             boolean transA,
@@ -150,26 +152,8 @@ final class ClKernels implements AutoCloseable {
             else if (beta != 1f) throw new IllegalArgumentException("K = 0 with beta != 0, 1");
             return;
         }
-        if (q.variant == ClQueue.Variant.CPU && !transB) {
-            boolean rows16 = M >= GEMM_ROWS16_MIN_M;
-            int rm = rows16 ? 16 : 8;
-            args.of(rows16 ? gemmRows16 : gemmRows8)
-                    .i32(transA ? 1 : 0)
-                    .i32(M)
-                    .i32(N)
-                    .i32(K)
-                    .f32(alpha)
-                    .mem(A, aOff)
-                    .i32(lda)
-                    .mem(B, bOff)
-                    .i32(ldb)
-                    .f32(beta)
-                    .mem(C, cOff)
-                    .i32(ldc)
-                    .run(
-                            rows16 ? "gemm_rows16" : "gemm_rows8",
-                            new long[] {(N + 15) / 16, (M + rm - 1) / rm},
-                            new long[] {GEMM_ROWS_LOCAL, 1});
+        if (cpuGemm != null && !transB) {
+            cpuGemm.gemm(transA, M, N, K, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc);
             return;
         }
         args.of(gemmTiled)
@@ -197,7 +181,7 @@ final class ClKernels implements AutoCloseable {
                 .i32(rows)
                 .i32(cols)
                 .mem(dst, dstOff)
-                .run("transpose", new long[] {cols, rows}, new long[] {16, 1});
+                .run("transpose", new long[] {cols, (rows + 15) / 16}, new long[] {16, 1});
     }
 
     // ================================================================== dropout
@@ -285,13 +269,13 @@ final class ClKernels implements AutoCloseable {
     void columnSum(ClBuffer a, int aOff, ClBuffer out, int outOff, int N, int C, float beta) {
         if (C <= 0) return;
         if (q.variant == ClQueue.Variant.CPU) {
-            args.of(columnSumVec16)
+            args.of(columnSumVec128)
                     .mem(a, aOff)
                     .mem(out, outOff)
                     .i32(N)
                     .i32(C)
                     .f32(beta)
-                    .run("column_sum_vec16", new long[] {(C + 15) / 16}, new long[] {4});
+                    .run("column_sum_vec128", new long[] {(C + 127) / 128}, new long[] {1});
         } else {
             args.of(columnSum)
                     .mem(a, aOff)
@@ -445,8 +429,14 @@ final class ClKernels implements AutoCloseable {
                 .run1("sgd_step", n);
     }
 
+    /** The CPU variant's GEMM kernels (null in the GPU variant). */
+    ClGemm cpuGemm() {
+        return cpuGemm;
+    }
+
     @Override
     public void close() {
         args.releaseKernels();
+        if (cpuGemm != null) cpuGemm.close();
     }
 }

@@ -25,16 +25,21 @@ final class ClQueue implements AutoCloseable {
     static final String VARIANT_PROPERTY = "charrnn.opencl.kernels";
 
     /**
-     * Which implementation of the GEMM, softmax-cross-entropy and column-sum kernels runs. CPU
-     * OpenCL runtimes (PoCL's pthread device) run a work-group as a loop on one core and emulate
-     * local memory and barriers, so the variants for them use neither.
+     * Which implementation of the GEMM, softmax-cross-entropy, column-sum, embedding and cell
+     * kernels runs. CPU OpenCL runtimes (PoCL's pthread device) run a work-group as a loop on one
+     * core and emulate local memory and barriers, so the variants for them use neither, and give
+     * each work-item a float16 vector of work.
      */
     enum Variant {
-        /** gemm_tiled, softmax_xent (a work-group per row), column_sum, embedding_backward: the choice on GPUs. */
+        /**
+         * gemm_tiled, softmax_xent (a work-group per row), column_sum, embedding_forward and
+         * embedding_backward, the per-element cell kernels: the choice on GPUs.
+         */
         GPU,
         /**
-         * gemm_rows8/16 (B not transposed; transB falls back to gemm_tiled), softmax_xent_rows,
-         * column_sum_vec16, embedding_backward_vec16: the choice on CPU devices.
+         * gemm_cpu_r* ({@link ClGemm}; B not transposed, transB falls back to gemm_tiled), softmax_xent_rows,
+         * column_sum_vec128, embedding_forward_vec16, embedding_backward_vec16, the *_vec16 cell
+         * kernels: the choice on CPU devices.
          */
         CPU
     }
@@ -93,7 +98,7 @@ final class ClQueue implements AutoCloseable {
         return device.cpu() ? Variant.CPU : Variant.GPU;
     }
 
-    /** True when A W^T products should use a transposed copy of W (so gemm_rows8/16 apply). */
+    /** True when A W^T products should use a transposed copy of W (so gemm_cpu_r* apply). */
     boolean prefersTransposedWeights() {
         return variant == Variant.CPU;
     }
