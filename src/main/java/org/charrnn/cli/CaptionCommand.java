@@ -34,7 +34,12 @@ import picocli.CommandLine.Option;
         name = "caption",
         mixinStandardHelpOptions = true,
         description = "Image captioning: train, sample and evaluate a character model conditioned on image features.",
-        subcommands = {CaptionCommand.Train.class, CaptionCommand.Sample.class, CaptionCommand.Eval.class})
+        subcommands = {
+            CaptionCommand.Train.class,
+            CaptionCommand.Sample.class,
+            CaptionCommand.Eval.class,
+            CaptionDemo.class
+        })
 public final class CaptionCommand {
     static final String MODEL_FILE = "caption.safetensors";
 
