@@ -12,6 +12,7 @@ import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import org.charrnn.backend.Backend;
 import org.charrnn.backend.Backends;
+import org.charrnn.backend.OptimizerKind;
 import org.charrnn.caption.Bleu;
 import org.charrnn.caption.CaptionBatches;
 import org.charrnn.caption.CaptionCheckpoint;
@@ -105,10 +106,16 @@ public final class CaptionCommand {
         @Option(names = "--epochs", defaultValue = "10")
         int epochs;
 
-        @Option(names = "--lr", defaultValue = "2e-3", description = "Adam learning rate.")
+        @Option(
+                names = "--optimizer",
+                defaultValue = "adam",
+                description = "adam | rmsprop | adagrad | sgd, for the model and the projection.")
+        String optimizer;
+
+        @Option(names = "--lr", defaultValue = "2e-3", description = "Learning rate.")
         double lr;
 
-        @Option(names = "--clip", defaultValue = "5", description = "Max gradient L2 norm.")
+        @Option(names = "--clip", defaultValue = "5", description = "Max L2 norm of all the gradients together.")
         double clip;
 
         @Option(names = "--val-frac", defaultValue = "0.1", description = "Fraction of the images held out.")
@@ -124,7 +131,8 @@ public final class CaptionCommand {
         public Integer call() throws IOException {
             if (!condition.equals("state"))
                 throw new IllegalArgumentException("--condition must be state, got " + condition);
-            CaptionTrainer.Settings s = new CaptionTrainer.Settings(batch, epochs, lr, clip, seed);
+            CaptionTrainer.Settings s =
+                    new CaptionTrainer.Settings(batch, epochs, lr, clip, seed, OptimizerKind.parse(optimizer));
             CaptionData.Features f = CaptionData.readFeatures(features);
             List<CaptionData.Caption> all = CaptionData.readCaptions(captions, f.count());
             boolean[] val = CaptionData.validationImages(all, f.count(), valFrac, seed);

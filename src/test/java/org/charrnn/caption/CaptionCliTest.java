@@ -163,5 +163,19 @@ class CaptionCliTest {
                 Map.of());
         train(f64, c, dir).assertOneLineError("has dtype F64; expected F32");
         train(dir.resolve("missing.safetensors"), c, dir).assertOneLineError("does not exist");
+        CliRun.of(
+                        "caption",
+                        "train",
+                        "--features",
+                        f.toString(),
+                        "--captions",
+                        c.toString(),
+                        "--out",
+                        dir.resolve("bad").toString(),
+                        "--optimizer",
+                        "lbfgs",
+                        "--backend",
+                        "reference")
+                .assertOneLineError("unknown optimizer 'lbfgs'");
     }
 }
