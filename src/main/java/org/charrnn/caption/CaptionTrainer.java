@@ -1,7 +1,6 @@
 package org.charrnn.caption;
 
 import java.util.SplittableRandom;
-import java.util.function.Consumer;
 import org.charrnn.backend.Backend;
 import org.charrnn.backend.ClipMode;
 import org.charrnn.backend.OptimizerConfig;
@@ -38,6 +37,19 @@ public final class CaptionTrainer {
     /** Result of one epoch. */
     public record Epoch(int epoch, long iteration, double trainLoss, double valLoss) {}
 
+    /**
+     * One update: its iteration, the epoch as a fraction (1.5: half way through the second), the
+     * batch's loss per counted character and the pre-clip norm of all the gradients.
+     */
+    public record Step(long iteration, double epoch, double loss, double gradNorm) {}
+
+    /** Told of every update and every epoch. */
+    public interface Listener {
+        void step(Step step);
+
+        void epoch(Epoch epoch);
+    }
+
     private final ConditionedModel model;
     private final CaptionData.Features features;
     private final Settings s;
@@ -61,25 +73,28 @@ public final class CaptionTrainer {
     }
 
     /** Runs every epoch; {@code val} may be empty (no validation loss, NaN). */
-    public void train(CaptionBatches train, CaptionBatches val, Consumer<Epoch> onEpoch) {
+    public void train(CaptionBatches train, CaptionBatches val, Listener listener) {
         int B = s.batch();
+        int perEpoch = (train.size() + B - 1) / B;
         SplittableRandom rng = new SplittableRandom(s.seed());
         try (RnnState st = model.backend().newState(B)) {
             for (int e = 1; e <= s.epochs(); e++) {
                 int[] order = permutation(train.size(), rng);
                 double lossSum = 0;
                 long counted = 0;
-                for (int from = 0; from < order.length; from += B) {
+                for (int from = 0, k = 1; from < order.length; from += B, k++) {
                     int[] ks = new int[B];
                     int count = 0;
                     for (int b = 0; b < B; b++) {
                         ks[b] = order[(from + b) % order.length];
                         count += train.targets(ks[b]);
                     }
-                    lossSum += step(st, train, ks) * count;
+                    double loss = step(st, train, ks);
+                    lossSum += loss * count;
                     counted += count;
+                    listener.step(new Step(iteration, e - 1 + (double) k / perEpoch, loss, lastNorm));
                 }
-                onEpoch.accept(new Epoch(e, iteration, lossSum / counted, val.size() == 0 ? Double.NaN : loss(val)));
+                listener.epoch(new Epoch(e, iteration, lossSum / counted, val.size() == 0 ? Double.NaN : loss(val)));
             }
         }
     }

@@ -17,6 +17,7 @@ import org.charrnn.caption.Bleu;
 import org.charrnn.caption.CaptionBatches;
 import org.charrnn.caption.CaptionCheckpoint;
 import org.charrnn.caption.CaptionData;
+import org.charrnn.caption.CaptionMetrics;
 import org.charrnn.caption.CaptionSampler;
 import org.charrnn.caption.CaptionTrainer;
 import org.charrnn.caption.CaptionVocab;
@@ -124,11 +125,18 @@ public final class CaptionCommand {
         @Option(names = "--seed", defaultValue = "42")
         long seed;
 
+        @Option(
+                names = "--log-every",
+                defaultValue = "50",
+                description = "Print a progress line every this many iterations (0: none).")
+        int logEvery;
+
         @Mixin
         BackendOptionsMixin backendOptions;
 
         @Override
         public Integer call() throws IOException {
+            if (logEvery < 0) throw new IllegalArgumentException("--log-every must be >= 0, got " + logEvery);
             if (!condition.equals("state"))
                 throw new IllegalArgumentException("--condition must be state, got " + condition);
             CaptionTrainer.Settings s =
@@ -165,26 +173,56 @@ public final class CaptionCommand {
                 CaptionTrainer t = new CaptionTrainer(m, f, s);
                 double[] best = {Double.POSITIVE_INFINITY};
                 IOException[] failed = {null};
-                t.train(trainB, valB, e -> {
-                    System.out.printf(
-                            Locale.ROOT,
-                            "epoch %d  iter %d  train loss %.4f  val loss %.4f nats/char%n",
-                            e.epoch(),
-                            e.iteration(),
-                            e.trainLoss(),
-                            e.valLoss());
-                    double score = Double.isNaN(e.valLoss()) ? e.trainLoss() : e.valLoss();
-                    if (score < best[0] && failed[0] == null) {
-                        best[0] = score;
-                        try {
-                            CaptionCheckpoint.save(
-                                    file, cfg, vocab, be.getParameters(), p, e.iteration(), e.valLoss(), extra);
-                        } catch (IOException ex) {
-                            failed[0] = ex;
+                long start = System.nanoTime();
+                try (CaptionMetrics metrics = new CaptionMetrics(out)) {
+                    t.train(trainB, valB, new CaptionTrainer.Listener() {
+                        @Override
+                        public void step(CaptionTrainer.Step st) {
+                            boolean log = logEvery > 0 && st.iteration() % logEvery == 0;
+                            if (log)
+                                System.out.printf(
+                                        Locale.ROOT,
+                                        "iter %d  epoch %.2f  loss %.4f  grad norm %.3f%n",
+                                        st.iteration(),
+                                        st.epoch(),
+                                        st.loss(),
+                                        st.gradNorm());
+                            if (failed[0] != null) return;
+                            try {
+                                metrics.step(st, lr, (System.nanoTime() - start) / 1e9);
+                                if (log) metrics.flush();
+                            } catch (IOException ex) {
+                                failed[0] = ex;
+                            }
                         }
-                    }
-                });
-                if (failed[0] != null) throw new UserError("cannot write " + file + ": " + failed[0].getMessage());
+
+                        @Override
+                        public void epoch(CaptionTrainer.Epoch e) {
+                            System.out.printf(
+                                    Locale.ROOT,
+                                    "epoch %d  iter %d  train loss %.4f  val loss %.4f nats/char%n",
+                                    e.epoch(),
+                                    e.iteration(),
+                                    e.trainLoss(),
+                                    e.valLoss());
+                            if (failed[0] != null) return;
+                            try {
+                                metrics.validation(e.iteration(), e.epoch(), e.valLoss());
+                                double score = Double.isNaN(e.valLoss()) ? e.trainLoss() : e.valLoss();
+                                if (score < best[0]) {
+                                    best[0] = score;
+                                    CaptionCheckpoint.save(
+                                            file, cfg, vocab, be.getParameters(), p, e.iteration(), e.valLoss(), extra);
+                                }
+                            } catch (IOException ex) {
+                                failed[0] = ex;
+                            }
+                        }
+                    });
+                } catch (IOException ex) {
+                    if (failed[0] == null) failed[0] = ex;
+                }
+                if (failed[0] != null) throw new UserError("cannot write in " + out + ": " + failed[0].getMessage());
             }
             System.out.println("wrote " + file);
             return 0;

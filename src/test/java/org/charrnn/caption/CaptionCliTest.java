@@ -1,8 +1,11 @@
 package org.charrnn.caption;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -122,6 +125,67 @@ class CaptionCliTest {
                 "--backend",
                 "reference");
         bad.assertOneLineError("--image 4 is outside the 4 feature rows");
+    }
+
+    @Test
+    void printsProgressAndWritesMetrics(@TempDir Path dir) throws Exception {
+        Path f = features(dir, 6, 4);
+        String[] lines = new String[6];
+        for (int i = 0; i < 6; i++) lines[i] = "{\"image\": " + i + ", \"caption\": \"" + CAPTIONS[i % 4] + "\"}";
+        Path out = dir.resolve("run");
+        CliRun t = CliRun.of(
+                "caption",
+                "train",
+                "--features",
+                f.toString(),
+                "--captions",
+                captions(dir, lines).toString(),
+                "--out",
+                out.toString(),
+                "--val-frac",
+                "0.34",
+                "--batch",
+                "2",
+                "--epochs",
+                "3",
+                "--hidden",
+                "8",
+                "--embedding",
+                "4",
+                "--log-every",
+                "2",
+                "--backend",
+                "reference",
+                "--threads",
+                "1");
+        assertEquals(0, t.code(), t.err());
+        // 4 training captions, 2 a batch: 2 updates an epoch, a progress line every 2nd
+        for (String it : new String[] {"iter 2  epoch 1.00  loss ", "iter 4  epoch 2.00  loss ", "iter 6  epoch 3.00"})
+            assertTrue(t.out().contains(it), t.out());
+        assertFalse(t.out().contains("iter 1  "), t.out());
+        List<String> rows = Files.readAllLines(out.resolve("metrics.jsonl"), StandardCharsets.UTF_8);
+        int iters = 0, vals = 0;
+        for (String r : rows) {
+            JsonObject o = JsonParser.parseString(r).getAsJsonObject();
+            long it = o.get("iter").getAsLong();
+            if (o.get("type").getAsString().equals("iter")) {
+                iters++;
+                assertEquals(iters, it);
+                assertEquals(it / 2.0, o.get("epoch").getAsDouble(), 1e-12);
+                assertTrue(o.get("loss").getAsDouble() > 0 && o.get("grad_norm").getAsDouble() > 0, r);
+                assertEquals(2e-3, o.get("lr").getAsDouble());
+            } else {
+                vals++;
+                assertEquals("val", o.get("type").getAsString());
+                assertEquals(2L * vals, it);
+                assertEquals(vals, o.get("epoch").getAsDouble());
+                double v = o.get("val_loss").getAsDouble();
+                assertTrue(v > 0 && Double.isFinite(v), r);
+                assertEquals(v / Math.log(2), o.get("val_bpc").getAsDouble(), 1e-12);
+            }
+        }
+        assertEquals(6, iters);
+        assertEquals(3, vals);
     }
 
     private static CliRun train(Path f, Path c, Path dir) {
