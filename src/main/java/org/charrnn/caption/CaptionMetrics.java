@@ -2,12 +2,15 @@ package org.charrnn.caption;
 
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
+import com.google.gson.JsonParser;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -25,9 +28,32 @@ public final class CaptionMetrics implements AutoCloseable {
 
     private final BufferedWriter out;
 
-    /** Starts {@code dir}/metrics.jsonl afresh. */
-    public CaptionMetrics(Path dir) throws IOException {
-        out = Files.newBufferedWriter(dir.resolve(FILE), StandardCharsets.UTF_8);
+    /**
+     * Opens {@code dir}/metrics.jsonl: afresh when {@code keepUpTo} is negative, else (a resumed run)
+     * keeping the rows of iterations up to {@code keepUpTo} and dropping later ones, which the
+     * resumed run writes again.
+     */
+    public CaptionMetrics(Path dir, long keepUpTo) throws IOException {
+        Path file = dir.resolve(FILE);
+        List<String> kept = new ArrayList<>();
+        if (keepUpTo >= 0 && Files.isRegularFile(file))
+            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+                try {
+                    if (JsonParser.parseString(line)
+                                    .getAsJsonObject()
+                                    .get("iter")
+                                    .getAsLong()
+                            <= keepUpTo) kept.add(line);
+                } catch (RuntimeException e) {
+                    // a line cut short by a killed run: dropped, as the rows after the resumed iteration are
+                    continue;
+                }
+            }
+        out = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
+        for (String line : kept) {
+            out.write(line);
+            out.newLine();
+        }
     }
 
     /** An "iter" row; {@code seconds} since training started. */

@@ -72,13 +72,42 @@ public final class CaptionTrainer {
         return iteration;
     }
 
+    /** The host-side optimizer state of the projection (the arrays themselves). */
+    public double[][] projectionSlots() {
+        return projSlots;
+    }
+
+    /**
+     * Continues from a saved state: the update count and both parts' optimizer state (the
+     * parameters are set on the model by the caller).
+     */
+    public void restore(long iteration, double[][] modelSlots, double[][] projectionSlots) {
+        if (projectionSlots.length != projSlots.length) throw new IllegalArgumentException("optimizer state shape");
+        for (int i = 0; i < projSlots.length; i++) {
+            if (projectionSlots[i].length != projSlots[i].length)
+                throw new IllegalArgumentException("optimizer state shape");
+            System.arraycopy(projectionSlots[i], 0, projSlots[i], 0, projSlots[i].length);
+        }
+        model.backend().setOptimizerState(modelSlots);
+        this.iteration = iteration;
+    }
+
     /** Runs every epoch; {@code val} may be empty (no validation loss, NaN). */
     public void train(CaptionBatches train, CaptionBatches val, Listener listener) {
+        train(train, val, listener, 0);
+    }
+
+    /**
+     * Runs epochs {@code done + 1} .. {@code epochs}, in the caption order an uninterrupted run
+     * would have used (the first {@code done} epochs' shuffles are drawn and dropped).
+     */
+    public void train(CaptionBatches train, CaptionBatches val, Listener listener, int done) {
         int B = s.batch();
         int perEpoch = (train.size() + B - 1) / B;
         SplittableRandom rng = new SplittableRandom(s.seed());
+        for (int e = 1; e <= done; e++) permutation(train.size(), rng);
         try (RnnState st = model.backend().newState(B)) {
-            for (int e = 1; e <= s.epochs(); e++) {
+            for (int e = done + 1; e <= s.epochs(); e++) {
                 int[] order = permutation(train.size(), rng);
                 double lossSum = 0;
                 long counted = 0;

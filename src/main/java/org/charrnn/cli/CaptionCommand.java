@@ -18,6 +18,7 @@ import org.charrnn.caption.CaptionBatches;
 import org.charrnn.caption.CaptionCheckpoint;
 import org.charrnn.caption.CaptionData;
 import org.charrnn.caption.CaptionMetrics;
+import org.charrnn.caption.CaptionResume;
 import org.charrnn.caption.CaptionSampler;
 import org.charrnn.caption.CaptionTrainer;
 import org.charrnn.caption.CaptionVocab;
@@ -131,6 +132,12 @@ public final class CaptionCommand {
                 description = "Print a progress line every this many iterations (0: none).")
         int logEvery;
 
+        @Option(
+                names = "--resume",
+                description = "Continue the run in --out from its last whole epoch (same data and options; "
+                        + "--epochs may be raised).")
+        boolean resume;
+
         @Mixin
         BackendOptionsMixin backendOptions;
 
@@ -149,12 +156,34 @@ public final class CaptionCommand {
             for (CaptionData.Caption c : all) texts.add(c.text());
             CaptionVocab vocab = CaptionVocab.of(texts);
             ModelConfig cfg = new ModelConfig(CellType.parse(model), vocab.size(), embedding, hidden, layers, 0.0);
+            OptimizerKind kind = s.optimizer();
+            Path resumeFile = out.resolve(CaptionResume.FILE);
+            CaptionResume.Run run = new CaptionResume.Run(
+                    cfg,
+                    vocab,
+                    f.width(),
+                    kind,
+                    Map.of(
+                            "--batch", Integer.toString(batch),
+                            "--seed", Long.toString(seed),
+                            "--val-frac", Double.toString(valFrac)));
+            CaptionResume.State from = null;
+            if (resume) {
+                from = CaptionResume.load(resumeFile, run);
+                if (from.epoch() >= epochs)
+                    throw new UserError("--resume: the run in " + out + " has done " + from.epoch() + " epochs; raise "
+                            + "--epochs above that to train longer");
+            }
             Files.createDirectories(out);
             Backend be =
                     Backends.create(backendOptions.backend, cfg, backendOptions.options(seed), System.err::println);
             be.setParameters(Init.initialize(be.layout(), seed));
             StateProjection p = new StateProjection(layers, cfg.cell().stateVectors(), hidden, f.width());
             p.initialize(seed + 1);
+            if (from != null) {
+                be.setParameters(from.params());
+                p.setParameters(from.projection());
+            }
             System.out.printf(
                     Locale.ROOT,
                     "caption: %d images x %d features; %d train captions, %d val captions (%d held-out images); "
@@ -172,53 +201,81 @@ public final class CaptionCommand {
                     CaptionBatches valB = new CaptionBatches(be, vocab, va.isEmpty() ? tr.subList(0, 0) : va)) {
                 CaptionTrainer t = new CaptionTrainer(m, f, s);
                 double[] best = {Double.POSITIVE_INFINITY};
+                if (from != null) {
+                    t.restore(from.iteration(), from.modelSlots(), from.projectionSlots());
+                    best[0] = from.best();
+                    System.out.printf(
+                            Locale.ROOT, "resuming after epoch %d (iteration %d)%n", from.epoch(), from.iteration());
+                }
                 IOException[] failed = {null};
                 long start = System.nanoTime();
-                try (CaptionMetrics metrics = new CaptionMetrics(out)) {
-                    t.train(trainB, valB, new CaptionTrainer.Listener() {
-                        @Override
-                        public void step(CaptionTrainer.Step st) {
-                            boolean log = logEvery > 0 && st.iteration() % logEvery == 0;
-                            if (log)
-                                System.out.printf(
-                                        Locale.ROOT,
-                                        "iter %d  epoch %.2f  loss %.4f  grad norm %.3f%n",
-                                        st.iteration(),
-                                        st.epoch(),
-                                        st.loss(),
-                                        st.gradNorm());
-                            if (failed[0] != null) return;
-                            try {
-                                metrics.step(st, lr, (System.nanoTime() - start) / 1e9);
-                                if (log) metrics.flush();
-                            } catch (IOException ex) {
-                                failed[0] = ex;
-                            }
-                        }
-
-                        @Override
-                        public void epoch(CaptionTrainer.Epoch e) {
-                            System.out.printf(
-                                    Locale.ROOT,
-                                    "epoch %d  iter %d  train loss %.4f  val loss %.4f nats/char%n",
-                                    e.epoch(),
-                                    e.iteration(),
-                                    e.trainLoss(),
-                                    e.valLoss());
-                            if (failed[0] != null) return;
-                            try {
-                                metrics.validation(e.iteration(), e.epoch(), e.valLoss());
-                                double score = Double.isNaN(e.valLoss()) ? e.trainLoss() : e.valLoss();
-                                if (score < best[0]) {
-                                    best[0] = score;
-                                    CaptionCheckpoint.save(
-                                            file, cfg, vocab, be.getParameters(), p, e.iteration(), e.valLoss(), extra);
+                try (CaptionMetrics metrics = new CaptionMetrics(out, from == null ? -1 : from.iteration())) {
+                    t.train(
+                            trainB,
+                            valB,
+                            new CaptionTrainer.Listener() {
+                                @Override
+                                public void step(CaptionTrainer.Step st) {
+                                    boolean log = logEvery > 0 && st.iteration() % logEvery == 0;
+                                    if (log)
+                                        System.out.printf(
+                                                Locale.ROOT,
+                                                "iter %d  epoch %.2f  loss %.4f  grad norm %.3f%n",
+                                                st.iteration(),
+                                                st.epoch(),
+                                                st.loss(),
+                                                st.gradNorm());
+                                    if (failed[0] != null) return;
+                                    try {
+                                        metrics.step(st, lr, (System.nanoTime() - start) / 1e9);
+                                        if (log) metrics.flush();
+                                    } catch (IOException ex) {
+                                        failed[0] = ex;
+                                    }
                                 }
-                            } catch (IOException ex) {
-                                failed[0] = ex;
-                            }
-                        }
-                    });
+
+                                @Override
+                                public void epoch(CaptionTrainer.Epoch e) {
+                                    System.out.printf(
+                                            Locale.ROOT,
+                                            "epoch %d  iter %d  train loss %.4f  val loss %.4f nats/char%n",
+                                            e.epoch(),
+                                            e.iteration(),
+                                            e.trainLoss(),
+                                            e.valLoss());
+                                    if (failed[0] != null) return;
+                                    try {
+                                        metrics.validation(e.iteration(), e.epoch(), e.valLoss());
+                                        double score = Double.isNaN(e.valLoss()) ? e.trainLoss() : e.valLoss();
+                                        if (score < best[0]) {
+                                            best[0] = score;
+                                            CaptionCheckpoint.save(
+                                                    file,
+                                                    cfg,
+                                                    vocab,
+                                                    be.getParameters(),
+                                                    p,
+                                                    e.iteration(),
+                                                    e.valLoss(),
+                                                    extra);
+                                        }
+                                        CaptionResume.save(
+                                                resumeFile,
+                                                run,
+                                                new CaptionResume.State(
+                                                        e.epoch(),
+                                                        e.iteration(),
+                                                        best[0],
+                                                        be.getParameters(),
+                                                        p.parameters(),
+                                                        be.getOptimizerState(),
+                                                        t.projectionSlots()));
+                                    } catch (IOException ex) {
+                                        failed[0] = ex;
+                                    }
+                                }
+                            },
+                            from == null ? 0 : from.epoch());
                 } catch (IOException ex) {
                     if (failed[0] == null) failed[0] = ex;
                 }

@@ -1,5 +1,6 @@
 package org.charrnn.caption;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -186,6 +187,77 @@ class CaptionCliTest {
         }
         assertEquals(6, iters);
         assertEquals(3, vals);
+    }
+
+    private static CliRun run(Path f, Path c, Path out, String epochs, String... more) {
+        List<String> args = new java.util.ArrayList<>(List.of(
+                "caption",
+                "train",
+                "--features",
+                f.toString(),
+                "--captions",
+                c.toString(),
+                "--out",
+                out.toString(),
+                "--val-frac",
+                "0.34",
+                "--batch",
+                "2",
+                "--epochs",
+                epochs,
+                "--hidden",
+                "8",
+                "--embedding",
+                "4",
+                "--optimizer",
+                "rmsprop",
+                "--backend",
+                "reference",
+                "--threads",
+                "1"));
+        args.addAll(List.of(more));
+        return CliRun.of(args.toArray(new String[0]));
+    }
+
+    private static List<Double> losses(Path metrics) throws Exception {
+        List<Double> out = new java.util.ArrayList<>();
+        for (String r : Files.readAllLines(metrics, StandardCharsets.UTF_8)) {
+            JsonObject o = JsonParser.parseString(r).getAsJsonObject();
+            out.add((double) o.get("iter").getAsLong());
+            out.add(
+                    o.has("loss")
+                            ? o.get("loss").getAsDouble()
+                            : o.get("val_loss").getAsDouble());
+        }
+        return out;
+    }
+
+    @Test
+    void resumedRunEndsAsAnUninterruptedOne(@TempDir Path dir) throws Exception {
+        Path f = features(dir, 6, 4);
+        String[] lines = new String[6];
+        for (int i = 0; i < 6; i++) lines[i] = "{\"image\": " + i + ", \"caption\": \"" + CAPTIONS[i % 4] + "\"}";
+        Path c = captions(dir, lines);
+        Path whole = dir.resolve("whole"), parts = dir.resolve("parts");
+        assertEquals(0, run(f, c, whole, "4").code());
+        CliRun first = run(f, c, parts, "2");
+        assertEquals(0, first.code(), first.err());
+        run(f, c, parts, "2", "--resume").assertOneLineError("has done 2 epochs; raise --epochs");
+        run(f, c, parts, "4", "--resume", "--layers", "2").assertOneLineError("is of a run with another model");
+        run(f, c, parts, "4", "--resume", "--seed", "7")
+                .assertOneLineError("is of a run with another --seed (42, now 7)");
+        run(f, c, dir.resolve("none"), "4", "--resume").assertOneLineError("resume.safetensors does not exist");
+        CliRun rest = run(f, c, parts, "4", "--resume");
+        assertEquals(0, rest.code(), rest.err());
+        assertTrue(rest.out().contains("resuming after epoch 2 (iteration 4)"), rest.out());
+        assertFalse(rest.out().contains("epoch 1  iter"), rest.out());
+        for (String file : new String[] {"resume.safetensors", "caption.safetensors"})
+            for (String t : Safetensors.read(whole.resolve(file)).tensors().keySet())
+                assertArrayEquals(
+                        Safetensors.read(whole.resolve(file)).tensors().get(t).values(),
+                        Safetensors.read(parts.resolve(file)).tensors().get(t).values(),
+                        file + " " + t);
+        assertEquals(losses(whole.resolve("metrics.jsonl")), losses(parts.resolve("metrics.jsonl")));
     }
 
     private static CliRun train(Path f, Path c, Path dir) {
