@@ -1,7 +1,7 @@
 package org.charrnn.caption;
 
 import java.util.SplittableRandom;
-import java.util.function.Consumer;
+import org.charrnn.backend.Backend;
 import org.charrnn.backend.ClipMode;
 import org.charrnn.backend.OptimizerConfig;
 import org.charrnn.backend.OptimizerKind;
@@ -11,20 +11,22 @@ import org.charrnn.backend.RnnState;
 /**
  * Trains a {@link ConditionedModel} on whole captions: every epoch visits the training captions
  * in a seeded random order, B at a time (the last batch is filled up from the start of the order),
- * each stream starting from its image's conditioned state. Adam for the model (on its backend) and
- * for the projection (on the host), the same learning rate; each part's gradients are clipped to
- * the global L2 norm {@code clip}.
+ * each stream starting from its image's conditioned state. One optimizer for the model (on its
+ * backend) and the projection (on the host), the same learning rate, after one global-norm clip
+ * over both: every gradient is scaled by min(1, clip / (||(g_model, g_projection)||_2 + 1e-6)).
  */
 public final class CaptionTrainer {
     /**
      * @param batch  captions per batch
      * @param epochs passes over the training captions
-     * @param lr     Adam learning rate
-     * @param clip   max gradient L2 norm of the model and of the projection
-     * @param seed   order of the captions
+     * @param lr        learning rate
+     * @param clip      max L2 norm of the gradients of the model and the projection together
+     * @param seed      order of the captions
+     * @param optimizer the optimizer of both parts
      */
-    public record Settings(int batch, int epochs, double lr, double clip, long seed) {
+    public record Settings(int batch, int epochs, double lr, double clip, long seed, OptimizerKind optimizer) {
         public Settings {
+            if (optimizer == null) throw new IllegalArgumentException("an optimizer is required");
             if (batch < 1) throw new IllegalArgumentException("--batch must be >= 1, got " + batch);
             if (epochs < 1) throw new IllegalArgumentException("--epochs must be >= 1, got " + epochs);
             if (!(lr > 0)) throw new IllegalArgumentException("--lr must be > 0, got " + lr);
@@ -35,48 +37,93 @@ public final class CaptionTrainer {
     /** Result of one epoch. */
     public record Epoch(int epoch, long iteration, double trainLoss, double valLoss) {}
 
+    /**
+     * One update: its iteration, the epoch as a fraction (1.5: half way through the second), the
+     * batch's loss per counted character and the pre-clip norm of all the gradients.
+     */
+    public record Step(long iteration, double epoch, double loss, double gradNorm) {}
+
+    /** Told of every update and every epoch. */
+    public interface Listener {
+        void step(Step step);
+
+        void epoch(Epoch epoch);
+    }
+
     private final ConditionedModel model;
     private final CaptionData.Features features;
     private final Settings s;
-    private final OptimizerConfig adam;
+    private final OptimizerConfig optimizer;
     private final double[][] projSlots;
     private long iteration;
+    private double lastNorm = Double.NaN;
 
     public CaptionTrainer(ConditionedModel model, CaptionData.Features features, Settings settings) {
         this.model = model;
         this.features = features;
         this.s = settings;
-        OptimizerConfig d = OptimizerConfig.defaults(OptimizerKind.ADAM);
-        this.adam = d;
-        model.backend().setOptimizer(d);
+        this.optimizer = OptimizerConfig.defaults(settings.optimizer());
+        model.backend().setOptimizer(optimizer);
         int P = model.projection().parameters().length;
-        this.projSlots = new double[OptimizerKind.ADAM.slots().size()][P];
+        this.projSlots = new double[settings.optimizer().slots().size()][P];
     }
 
     public long iteration() {
         return iteration;
     }
 
+    /** The host-side optimizer state of the projection (the arrays themselves). */
+    public double[][] projectionSlots() {
+        return projSlots;
+    }
+
+    /**
+     * Continues from a saved state: the update count and both parts' optimizer state (the
+     * parameters are set on the model by the caller).
+     */
+    public void restore(long iteration, double[][] modelSlots, double[][] projectionSlots) {
+        if (projectionSlots.length != projSlots.length) throw new IllegalArgumentException("optimizer state shape");
+        for (int i = 0; i < projSlots.length; i++) {
+            if (projectionSlots[i].length != projSlots[i].length)
+                throw new IllegalArgumentException("optimizer state shape");
+            System.arraycopy(projectionSlots[i], 0, projSlots[i], 0, projSlots[i].length);
+        }
+        model.backend().setOptimizerState(modelSlots);
+        this.iteration = iteration;
+    }
+
     /** Runs every epoch; {@code val} may be empty (no validation loss, NaN). */
-    public void train(CaptionBatches train, CaptionBatches val, Consumer<Epoch> onEpoch) {
+    public void train(CaptionBatches train, CaptionBatches val, Listener listener) {
+        train(train, val, listener, 0);
+    }
+
+    /**
+     * Runs epochs {@code done + 1} .. {@code epochs}, in the caption order an uninterrupted run
+     * would have used (the first {@code done} epochs' shuffles are drawn and dropped).
+     */
+    public void train(CaptionBatches train, CaptionBatches val, Listener listener, int done) {
         int B = s.batch();
+        int perEpoch = (train.size() + B - 1) / B;
         SplittableRandom rng = new SplittableRandom(s.seed());
+        for (int e = 1; e <= done; e++) permutation(train.size(), rng);
         try (RnnState st = model.backend().newState(B)) {
-            for (int e = 1; e <= s.epochs(); e++) {
+            for (int e = done + 1; e <= s.epochs(); e++) {
                 int[] order = permutation(train.size(), rng);
                 double lossSum = 0;
                 long counted = 0;
-                for (int from = 0; from < order.length; from += B) {
+                for (int from = 0, k = 1; from < order.length; from += B, k++) {
                     int[] ks = new int[B];
                     int count = 0;
                     for (int b = 0; b < B; b++) {
                         ks[b] = order[(from + b) % order.length];
                         count += train.targets(ks[b]);
                     }
-                    lossSum += step(st, train, ks) * count;
+                    double loss = step(st, train, ks);
+                    lossSum += loss * count;
                     counted += count;
+                    listener.step(new Step(iteration, e - 1 + (double) k / perEpoch, loss, lastNorm));
                 }
-                onEpoch.accept(new Epoch(e, iteration, lossSum / counted, val.size() == 0 ? Double.NaN : loss(val)));
+                listener.epoch(new Epoch(e, iteration, lossSum / counted, val.size() == 0 ? Double.NaN : loss(val)));
             }
         }
     }
@@ -87,17 +134,40 @@ public final class CaptionTrainer {
         int[] imgs = new int[ks.length];
         for (int b = 0; b < ks.length; b++) imgs[b] = data.image(ks[b]);
         double loss = model.forwardBackward(st, data.window(ks, iteration), features.rows(imgs));
-        model.backend().clip(ClipMode.NORM, s.clip());
+        clipJointly();
         model.backend().step(s.lr(), iteration);
         double[] g = model.projection().gradients();
-        double n = 0;
-        for (double v : g) n += v * v;
-        n = Math.sqrt(n);
-        if (!Double.isFinite(n)) return loss;
-        double scale = Math.min(1.0, s.clip() / (n + 1e-6));
-        if (scale < 1) for (int i = 0; i < g.length; i++) g[i] *= scale;
-        ReferenceOptimizers.update(adam, model.projection().parameters(), g, projSlots, s.lr(), iteration);
+        if (Double.isFinite(lastNorm))
+            ReferenceOptimizers.update(optimizer, model.projection().parameters(), g, projSlots, s.lr(), iteration);
         return loss;
+    }
+
+    /** Pre-clip L2 norm of the model's and the projection's gradients together, of the last step. */
+    public double gradNorm() {
+        return lastNorm;
+    }
+
+    /**
+     * One global-norm clip over the model's and the projection's gradients: the backend reports its
+     * norm (a clip with no limit scales nothing), then both parts are scaled by the same factor.
+     */
+    private void clipJointly() {
+        Backend be = model.backend();
+        be.clip(ClipMode.NORM, 1e30);
+        double nm = be.gradNorm();
+        double[] g = model.projection().gradients();
+        double np = 0;
+        for (double v : g) np += v * v;
+        double n = Math.sqrt(nm * nm + np);
+        lastNorm = n;
+        // not finite: the projection's update is skipped, and the backend skips its own when its norm is
+        // the cause (the projection's gradients come from the backend's, so they are finite when its are)
+        if (!Double.isFinite(n)) return;
+        double scale = Math.min(1.0, s.clip() / (n + 1e-6));
+        if (scale >= 1) return;
+        // the backend's NORM clip scales by max / (its norm + 1e-6): pick max to give the joint scale
+        be.clip(ClipMode.NORM, scale * (nm + 1e-6));
+        for (int i = 0; i < g.length; i++) g[i] *= scale;
     }
 
     /** Mean loss per counted character (characters and END) over every caption of {@code data}. */

@@ -12,10 +12,13 @@ import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import org.charrnn.backend.Backend;
 import org.charrnn.backend.Backends;
+import org.charrnn.backend.OptimizerKind;
 import org.charrnn.caption.Bleu;
 import org.charrnn.caption.CaptionBatches;
 import org.charrnn.caption.CaptionCheckpoint;
 import org.charrnn.caption.CaptionData;
+import org.charrnn.caption.CaptionMetrics;
+import org.charrnn.caption.CaptionResume;
 import org.charrnn.caption.CaptionSampler;
 import org.charrnn.caption.CaptionTrainer;
 import org.charrnn.caption.CaptionVocab;
@@ -34,7 +37,12 @@ import picocli.CommandLine.Option;
         name = "caption",
         mixinStandardHelpOptions = true,
         description = "Image captioning: train, sample and evaluate a character model conditioned on image features.",
-        subcommands = {CaptionCommand.Train.class, CaptionCommand.Sample.class, CaptionCommand.Eval.class})
+        subcommands = {
+            CaptionCommand.Train.class,
+            CaptionCommand.Sample.class,
+            CaptionCommand.Eval.class,
+            CaptionDemo.class
+        })
 public final class CaptionCommand {
     static final String MODEL_FILE = "caption.safetensors";
 
@@ -100,10 +108,16 @@ public final class CaptionCommand {
         @Option(names = "--epochs", defaultValue = "10")
         int epochs;
 
-        @Option(names = "--lr", defaultValue = "2e-3", description = "Adam learning rate.")
+        @Option(
+                names = "--optimizer",
+                defaultValue = "adam",
+                description = "adam | rmsprop | adagrad | sgd, for the model and the projection.")
+        String optimizer;
+
+        @Option(names = "--lr", defaultValue = "2e-3", description = "Learning rate.")
         double lr;
 
-        @Option(names = "--clip", defaultValue = "5", description = "Max gradient L2 norm.")
+        @Option(names = "--clip", defaultValue = "5", description = "Max L2 norm of all the gradients together.")
         double clip;
 
         @Option(names = "--val-frac", defaultValue = "0.1", description = "Fraction of the images held out.")
@@ -112,14 +126,28 @@ public final class CaptionCommand {
         @Option(names = "--seed", defaultValue = "42")
         long seed;
 
+        @Option(
+                names = "--log-every",
+                defaultValue = "50",
+                description = "Print a progress line every this many iterations (0: none).")
+        int logEvery;
+
+        @Option(
+                names = "--resume",
+                description = "Continue the run in --out from its last whole epoch (same data and options; "
+                        + "--epochs may be raised).")
+        boolean resume;
+
         @Mixin
         BackendOptionsMixin backendOptions;
 
         @Override
         public Integer call() throws IOException {
+            if (logEvery < 0) throw new IllegalArgumentException("--log-every must be >= 0, got " + logEvery);
             if (!condition.equals("state"))
                 throw new IllegalArgumentException("--condition must be state, got " + condition);
-            CaptionTrainer.Settings s = new CaptionTrainer.Settings(batch, epochs, lr, clip, seed);
+            CaptionTrainer.Settings s =
+                    new CaptionTrainer.Settings(batch, epochs, lr, clip, seed, OptimizerKind.parse(optimizer));
             CaptionData.Features f = CaptionData.readFeatures(features);
             List<CaptionData.Caption> all = CaptionData.readCaptions(captions, f.count());
             boolean[] val = CaptionData.validationImages(all, f.count(), valFrac, seed);
@@ -128,12 +156,34 @@ public final class CaptionCommand {
             for (CaptionData.Caption c : all) texts.add(c.text());
             CaptionVocab vocab = CaptionVocab.of(texts);
             ModelConfig cfg = new ModelConfig(CellType.parse(model), vocab.size(), embedding, hidden, layers, 0.0);
+            OptimizerKind kind = s.optimizer();
+            Path resumeFile = out.resolve(CaptionResume.FILE);
+            CaptionResume.Run run = new CaptionResume.Run(
+                    cfg,
+                    vocab,
+                    f.width(),
+                    kind,
+                    Map.of(
+                            "--batch", Integer.toString(batch),
+                            "--seed", Long.toString(seed),
+                            "--val-frac", Double.toString(valFrac)));
+            CaptionResume.State from = null;
+            if (resume) {
+                from = CaptionResume.load(resumeFile, run);
+                if (from.epoch() >= epochs)
+                    throw new UserError("--resume: the run in " + out + " has done " + from.epoch() + " epochs; raise "
+                            + "--epochs above that to train longer");
+            }
             Files.createDirectories(out);
             Backend be =
                     Backends.create(backendOptions.backend, cfg, backendOptions.options(seed), System.err::println);
             be.setParameters(Init.initialize(be.layout(), seed));
             StateProjection p = new StateProjection(layers, cfg.cell().stateVectors(), hidden, f.width());
             p.initialize(seed + 1);
+            if (from != null) {
+                be.setParameters(from.params());
+                p.setParameters(from.projection());
+            }
             System.out.printf(
                     Locale.ROOT,
                     "caption: %d images x %d features; %d train captions, %d val captions (%d held-out images); "
@@ -151,27 +201,85 @@ public final class CaptionCommand {
                     CaptionBatches valB = new CaptionBatches(be, vocab, va.isEmpty() ? tr.subList(0, 0) : va)) {
                 CaptionTrainer t = new CaptionTrainer(m, f, s);
                 double[] best = {Double.POSITIVE_INFINITY};
-                IOException[] failed = {null};
-                t.train(trainB, valB, e -> {
+                if (from != null) {
+                    t.restore(from.iteration(), from.modelSlots(), from.projectionSlots());
+                    best[0] = from.best();
                     System.out.printf(
-                            Locale.ROOT,
-                            "epoch %d  iter %d  train loss %.4f  val loss %.4f nats/char%n",
-                            e.epoch(),
-                            e.iteration(),
-                            e.trainLoss(),
-                            e.valLoss());
-                    double score = Double.isNaN(e.valLoss()) ? e.trainLoss() : e.valLoss();
-                    if (score < best[0] && failed[0] == null) {
-                        best[0] = score;
-                        try {
-                            CaptionCheckpoint.save(
-                                    file, cfg, vocab, be.getParameters(), p, e.iteration(), e.valLoss(), extra);
-                        } catch (IOException ex) {
-                            failed[0] = ex;
-                        }
-                    }
-                });
-                if (failed[0] != null) throw new UserError("cannot write " + file + ": " + failed[0].getMessage());
+                            Locale.ROOT, "resuming after epoch %d (iteration %d)%n", from.epoch(), from.iteration());
+                }
+                IOException[] failed = {null};
+                long start = System.nanoTime();
+                try (CaptionMetrics metrics = new CaptionMetrics(out, from == null ? -1 : from.iteration())) {
+                    t.train(
+                            trainB,
+                            valB,
+                            new CaptionTrainer.Listener() {
+                                @Override
+                                public void step(CaptionTrainer.Step st) {
+                                    boolean log = logEvery > 0 && st.iteration() % logEvery == 0;
+                                    if (log)
+                                        System.out.printf(
+                                                Locale.ROOT,
+                                                "iter %d  epoch %.2f  loss %.4f  grad norm %.3f%n",
+                                                st.iteration(),
+                                                st.epoch(),
+                                                st.loss(),
+                                                st.gradNorm());
+                                    if (failed[0] != null) return;
+                                    try {
+                                        metrics.step(st, lr, (System.nanoTime() - start) / 1e9);
+                                        if (log) metrics.flush();
+                                    } catch (IOException ex) {
+                                        failed[0] = ex;
+                                    }
+                                }
+
+                                @Override
+                                public void epoch(CaptionTrainer.Epoch e) {
+                                    System.out.printf(
+                                            Locale.ROOT,
+                                            "epoch %d  iter %d  train loss %.4f  val loss %.4f nats/char%n",
+                                            e.epoch(),
+                                            e.iteration(),
+                                            e.trainLoss(),
+                                            e.valLoss());
+                                    if (failed[0] != null) return;
+                                    try {
+                                        metrics.validation(e.iteration(), e.epoch(), e.valLoss());
+                                        double score = Double.isNaN(e.valLoss()) ? e.trainLoss() : e.valLoss();
+                                        if (score < best[0]) {
+                                            best[0] = score;
+                                            CaptionCheckpoint.save(
+                                                    file,
+                                                    cfg,
+                                                    vocab,
+                                                    be.getParameters(),
+                                                    p,
+                                                    e.iteration(),
+                                                    e.valLoss(),
+                                                    extra);
+                                        }
+                                        CaptionResume.save(
+                                                resumeFile,
+                                                run,
+                                                new CaptionResume.State(
+                                                        e.epoch(),
+                                                        e.iteration(),
+                                                        best[0],
+                                                        be.getParameters(),
+                                                        p.parameters(),
+                                                        be.getOptimizerState(),
+                                                        t.projectionSlots()));
+                                    } catch (IOException ex) {
+                                        failed[0] = ex;
+                                    }
+                                }
+                            },
+                            from == null ? 0 : from.epoch());
+                } catch (IOException ex) {
+                    if (failed[0] == null) failed[0] = ex;
+                }
+                if (failed[0] != null) throw new UserError("cannot write in " + out + ": " + failed[0].getMessage());
             }
             System.out.println("wrote " + file);
             return 0;

@@ -1,8 +1,12 @@
 package org.charrnn.caption;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -124,6 +128,138 @@ class CaptionCliTest {
         bad.assertOneLineError("--image 4 is outside the 4 feature rows");
     }
 
+    @Test
+    void printsProgressAndWritesMetrics(@TempDir Path dir) throws Exception {
+        Path f = features(dir, 6, 4);
+        String[] lines = new String[6];
+        for (int i = 0; i < 6; i++) lines[i] = "{\"image\": " + i + ", \"caption\": \"" + CAPTIONS[i % 4] + "\"}";
+        Path out = dir.resolve("run");
+        CliRun t = CliRun.of(
+                "caption",
+                "train",
+                "--features",
+                f.toString(),
+                "--captions",
+                captions(dir, lines).toString(),
+                "--out",
+                out.toString(),
+                "--val-frac",
+                "0.34",
+                "--batch",
+                "2",
+                "--epochs",
+                "3",
+                "--hidden",
+                "8",
+                "--embedding",
+                "4",
+                "--log-every",
+                "2",
+                "--backend",
+                "reference",
+                "--threads",
+                "1");
+        assertEquals(0, t.code(), t.err());
+        // 4 training captions, 2 a batch: 2 updates an epoch, a progress line every 2nd
+        for (String it : new String[] {"iter 2  epoch 1.00  loss ", "iter 4  epoch 2.00  loss ", "iter 6  epoch 3.00"})
+            assertTrue(t.out().contains(it), t.out());
+        assertFalse(t.out().contains("iter 1  "), t.out());
+        List<String> rows = Files.readAllLines(out.resolve("metrics.jsonl"), StandardCharsets.UTF_8);
+        int iters = 0, vals = 0;
+        for (String r : rows) {
+            JsonObject o = JsonParser.parseString(r).getAsJsonObject();
+            long it = o.get("iter").getAsLong();
+            if (o.get("type").getAsString().equals("iter")) {
+                iters++;
+                assertEquals(iters, it);
+                assertEquals(it / 2.0, o.get("epoch").getAsDouble(), 1e-12);
+                assertTrue(o.get("loss").getAsDouble() > 0 && o.get("grad_norm").getAsDouble() > 0, r);
+                assertEquals(2e-3, o.get("lr").getAsDouble());
+            } else {
+                vals++;
+                assertEquals("val", o.get("type").getAsString());
+                assertEquals(2L * vals, it);
+                assertEquals(vals, o.get("epoch").getAsDouble());
+                double v = o.get("val_loss").getAsDouble();
+                assertTrue(v > 0 && Double.isFinite(v), r);
+                assertEquals(v / Math.log(2), o.get("val_bpc").getAsDouble(), 1e-12);
+            }
+        }
+        assertEquals(6, iters);
+        assertEquals(3, vals);
+    }
+
+    private static CliRun run(Path f, Path c, Path out, String epochs, String... more) {
+        List<String> args = new java.util.ArrayList<>(List.of(
+                "caption",
+                "train",
+                "--features",
+                f.toString(),
+                "--captions",
+                c.toString(),
+                "--out",
+                out.toString(),
+                "--val-frac",
+                "0.34",
+                "--batch",
+                "2",
+                "--epochs",
+                epochs,
+                "--hidden",
+                "8",
+                "--embedding",
+                "4",
+                "--optimizer",
+                "rmsprop",
+                "--backend",
+                "reference",
+                "--threads",
+                "1"));
+        args.addAll(List.of(more));
+        return CliRun.of(args.toArray(new String[0]));
+    }
+
+    private static List<Double> losses(Path metrics) throws Exception {
+        List<Double> out = new java.util.ArrayList<>();
+        for (String r : Files.readAllLines(metrics, StandardCharsets.UTF_8)) {
+            JsonObject o = JsonParser.parseString(r).getAsJsonObject();
+            out.add((double) o.get("iter").getAsLong());
+            out.add(
+                    o.has("loss")
+                            ? o.get("loss").getAsDouble()
+                            : o.get("val_loss").getAsDouble());
+        }
+        return out;
+    }
+
+    @Test
+    void resumedRunEndsAsAnUninterruptedOne(@TempDir Path dir) throws Exception {
+        Path f = features(dir, 6, 4);
+        String[] lines = new String[6];
+        for (int i = 0; i < 6; i++) lines[i] = "{\"image\": " + i + ", \"caption\": \"" + CAPTIONS[i % 4] + "\"}";
+        Path c = captions(dir, lines);
+        Path whole = dir.resolve("whole"), parts = dir.resolve("parts");
+        assertEquals(0, run(f, c, whole, "4").code());
+        CliRun first = run(f, c, parts, "2");
+        assertEquals(0, first.code(), first.err());
+        run(f, c, parts, "2", "--resume").assertOneLineError("has done 2 epochs; raise --epochs");
+        run(f, c, parts, "4", "--resume", "--layers", "2").assertOneLineError("is of a run with another model");
+        run(f, c, parts, "4", "--resume", "--seed", "7")
+                .assertOneLineError("is of a run with another --seed (42, now 7)");
+        run(f, c, dir.resolve("none"), "4", "--resume").assertOneLineError("resume.safetensors does not exist");
+        CliRun rest = run(f, c, parts, "4", "--resume");
+        assertEquals(0, rest.code(), rest.err());
+        assertTrue(rest.out().contains("resuming after epoch 2 (iteration 4)"), rest.out());
+        assertFalse(rest.out().contains("epoch 1  iter"), rest.out());
+        for (String file : new String[] {"resume.safetensors", "caption.safetensors"})
+            for (String t : Safetensors.read(whole.resolve(file)).tensors().keySet())
+                assertArrayEquals(
+                        Safetensors.read(whole.resolve(file)).tensors().get(t).values(),
+                        Safetensors.read(parts.resolve(file)).tensors().get(t).values(),
+                        file + " " + t);
+        assertEquals(losses(whole.resolve("metrics.jsonl")), losses(parts.resolve("metrics.jsonl")));
+    }
+
     private static CliRun train(Path f, Path c, Path dir) {
         return CliRun.of(
                 "caption",
@@ -163,5 +299,19 @@ class CaptionCliTest {
                 Map.of());
         train(f64, c, dir).assertOneLineError("has dtype F64; expected F32");
         train(dir.resolve("missing.safetensors"), c, dir).assertOneLineError("does not exist");
+        CliRun.of(
+                        "caption",
+                        "train",
+                        "--features",
+                        f.toString(),
+                        "--captions",
+                        c.toString(),
+                        "--out",
+                        dir.resolve("bad").toString(),
+                        "--optimizer",
+                        "lbfgs",
+                        "--backend",
+                        "reference")
+                .assertOneLineError("unknown optimizer 'lbfgs'");
     }
 }

@@ -1,0 +1,110 @@
+package org.charrnn.caption;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.charrnn.backend.OptimizerKind;
+import org.charrnn.io.Checkpoint;
+import org.charrnn.io.Safetensors;
+import org.charrnn.model.ModelConfig;
+import org.charrnn.util.UserError;
+
+/**
+ * Where a caption run stands after its last whole epoch, for {@code caption train --resume}: the
+ * model's and the projection's parameters and optimizer state in float64 (a resumed run continues
+ * exactly as an uninterrupted one), the epoch, iteration and best score, and what the run was
+ * (model config, caption characters, feature width, optimizer) so that a resume with other data or
+ * other options is refused in one line.
+ */
+public final class CaptionResume {
+    public static final String FILE = "resume.safetensors";
+
+    /** The run after {@code epoch} whole epochs. */
+    public record State(
+            int epoch,
+            long iteration,
+            double best,
+            double[] params,
+            double[] projection,
+            double[][] modelSlots,
+            double[][] projectionSlots) {}
+
+    private CaptionResume() {}
+
+    /** What makes a run: its model, data, optimizer and the options that order and split the data. */
+    public record Run(
+            ModelConfig config,
+            CaptionVocab vocab,
+            int features,
+            OptimizerKind optimizer,
+            Map<String, String> options) {}
+
+    public static void save(Path file, Run run, State s) throws IOException {
+        OptimizerKind kind = run.optimizer();
+        List<Safetensors.Tensor> t = new ArrayList<>();
+        t.add(tensor("params", s.params()));
+        t.add(tensor("projection", s.projection()));
+        for (int i = 0; i < kind.slots().size(); i++) {
+            t.add(tensor("optimizer.model." + kind.slots().get(i), s.modelSlots()[i]));
+            t.add(tensor("optimizer.projection." + kind.slots().get(i), s.projectionSlots()[i]));
+        }
+        Map<String, String> meta = new LinkedHashMap<>(identity(run));
+        meta.put("epoch", Integer.toString(s.epoch()));
+        meta.put("iteration", Long.toString(s.iteration()));
+        meta.put("best", Double.toString(s.best()));
+        Safetensors.write(file, t, meta);
+    }
+
+    /** The state in {@code file}; a one-line error when there is none or it is of another run. */
+    public static State load(Path file, Run run) {
+        OptimizerKind kind = run.optimizer();
+        if (!Files.isRegularFile(file))
+            throw new UserError("--resume: " + file + " does not exist (a run writes it after each epoch)");
+        Safetensors.Contents c = Safetensors.read(file);
+        for (Map.Entry<String, String> e : identity(run).entrySet()) {
+            String had = c.metadata().get(e.getKey());
+            if (!e.getValue().equals(had))
+                throw new UserError("--resume: " + file + " is of a run with another " + e.getKey() + " (" + had
+                        + ", now " + e.getValue() + "); resume with the run's data and options");
+        }
+        double[][] ms = new double[kind.slots().size()][],
+                ps = new double[kind.slots().size()][];
+        for (int i = 0; i < ms.length; i++) {
+            ms[i] = c.require("optimizer.model." + kind.slots().get(i), file).values();
+            ps[i] = c.require("optimizer.projection." + kind.slots().get(i), file)
+                    .values();
+        }
+        try {
+            return new State(
+                    Integer.parseInt(c.metadata().get("epoch")),
+                    Long.parseLong(c.metadata().get("iteration")),
+                    Double.parseDouble(c.metadata().get("best")),
+                    c.require("params", file).values(),
+                    c.require("projection", file).values(),
+                    ms,
+                    ps);
+        } catch (RuntimeException e) {
+            if (e instanceof UserError u) throw u;
+            throw new UserError("--resume: " + file + " is corrupt: " + e.getMessage());
+        }
+    }
+
+    private static Map<String, String> identity(Run r) {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("format", "charrnn-caption-resume");
+        m.put("model", Checkpoint.modelConfigJson(r.config()));
+        m.put("caption_chars", r.vocab().chars());
+        m.put("features", Integer.toString(r.features()));
+        m.put("optimizer", r.optimizer().id());
+        m.putAll(r.options());
+        return m;
+    }
+
+    private static Safetensors.Tensor tensor(String name, double[] v) {
+        return new Safetensors.Tensor(name, Safetensors.DType.F64, new long[] {v.length}, v);
+    }
+}
