@@ -21,10 +21,12 @@
  *     from the table that gen_kernel_table.py generates), failing as CUDA does.
  *   - Aborts (with the kernel, block and source lines) when the threads of a block wait at
  *     different barriers, or when some return while others wait at a barrier.
- *   - Cooperative launches (run_cooperative): every block runs at once on its own OS thread, so
- *     a grid-wide barrier (cooperative_groups::this_grid().sync(), include/cooperative_groups.h)
- *     works; a block that finishes while others wait at it aborts, as does a grid barrier in an
- *     ordinary launch or a grid larger than max_coresident_blocks (the emulated device's limit).
+ *   - Cooperative launches (run_cooperative): every block is resident at once on its own OS
+ *     thread, so a grid-wide barrier (cooperative_groups::this_grid().sync(),
+ *     include/cooperative_groups.h) works; the blocks take turns between grid barriers in the
+ *     thread order's sense (GridBarrier), so a missing grid barrier fails reproducibly; a block
+ *     that finishes while others wait at it aborts, as does a grid barrier in an ordinary launch
+ *     or a grid larger than max_coresident_blocks (the emulated device's limit).
  *   - What it does not model: warps (no lockstep, no shuffles), hardware expf/tanhf rounding,
  *     memory ordering between blocks, timing.
  */
@@ -182,41 +184,73 @@ struct Fiber {
   char *stack_lo = nullptr;
 };
 
-/* The grid-wide barrier of a cooperative launch: all blocks arrive, then all go on. */
+/* The grid-wide barrier of a cooperative launch: all blocks arrive, then all go on. The blocks
+ * take turns: one runs at a time, from its start or a grid barrier to its next grid barrier or
+ * its end, in the phase's block order (CRCPU_ORDER: forward, reverse, or a seeded shuffle drawn
+ * anew each phase). A missing grid barrier therefore shows the same way on every run: in forward
+ * order block 0 runs ahead of the others, in reverse order behind them. */
 class GridBarrier {
  public:
-  explicit GridBarrier(long blocks) : blocks_(blocks) {}
+  explicit GridBarrier(long blocks) : blocks_(blocks), order_((size_t)blocks) {
+    rng_ = (settings().seed * 0x9E3779B97F4A7C15ULL) ^ 0x6A09E667F3BCC909ULL;
+    if (rng_ == 0) rng_ = 1;
+    reorder();
+  }
 
-  void arrive_and_wait(const char *kernel) {
+  /* Before a block starts: wait until it is its turn. */
+  void wait_turn(long block) {
+    std::unique_lock<std::mutex> g(m_);
+    cv_.wait(g, [&] { return my_turn(block); });
+  }
+
+  void arrive_and_wait(const char *kernel, long block) {
     std::unique_lock<std::mutex> g(m_);
     if (finished_) abort_finished(kernel);
     long gen = generation_;
-    if (++arrived_ == blocks_) {
+    arrived_++;
+    pos_++;
+    if (arrived_ == blocks_) {
       arrived_ = 0;
       generation_++;
-      cv_.notify_all();
-      return;
+      reorder();
     }
-    cv_.wait(g, [&] { return generation_ != gen || finished_; });
+    cv_.notify_all();
+    cv_.wait(g, [&] { return (generation_ != gen && my_turn(block)) || finished_; });
     if (generation_ == gen) abort_finished(kernel);
   }
 
-  /* A block has returned: no later grid barrier can complete. */
+  /* A block has returned: no later grid barrier can complete; the next block takes its turn. */
   void block_finished(const char *kernel) {
     std::lock_guard<std::mutex> g(m_);
     finished_++;
     if (arrived_ > 0) abort_finished(kernel);
+    pos_++;
     cv_.notify_all();
   }
 
  private:
+  bool my_turn(long block) const { return pos_ < blocks_ && order_[(size_t)pos_] == block; }
+
+  void reorder() {
+    pos_ = 0;
+    Order o = settings().order;
+    for (long i = 0; i < blocks_; i++) order_[(size_t)i] = o == Order::Reverse ? blocks_ - 1 - i : i;
+    if (o == Order::Shuffle)
+      for (long i = blocks_; i > 1; i--) {
+        rng_ ^= rng_ >> 12; rng_ ^= rng_ << 25; rng_ ^= rng_ >> 27;
+        std::swap(order_[(size_t)i - 1], order_[(size_t)((rng_ * 2685821657736338717ULL) % (uint64_t)i)]);
+      }
+  }
+
   [[noreturn]] static void abort_finished(const char *kernel) {
     fprintf(stderr, "crcpu: kernel %s: a block returned while others wait at the grid barrier\n", kernel);
     abort();
   }
   std::mutex m_;
   std::condition_variable cv_;
-  long blocks_, arrived_ = 0, generation_ = 0, finished_ = 0;
+  long blocks_, arrived_ = 0, generation_ = 0, finished_ = 0, pos_ = 0;
+  std::vector<long> order_;
+  uint64_t rng_ = 1;
 };
 
 /* What a launch runs in every thread: thunk(ctx) calls the kernel with its arguments. */
@@ -401,7 +435,7 @@ inline void run_block(const Job &job, uint3 bidx) {
         fprintf(stderr, "crcpu: kernel %s: grid-wide sync in a launch that is not cooperative\n", job.name);
         die("grid sync needs a cooperative launch");
       }
-      job.grid_barrier->arrive_and_wait(job.name);
+      job.grid_barrier->arrive_and_wait(job.name, (long)linear);
       for (unsigned i = 0; i < n; i++) s.fibers[i].state = State::Ready;
       continue;
     }
