@@ -12,7 +12,9 @@
  *     switch, below), so __syncthreads() is a real barrier: each fiber runs until it reaches a
  *     barrier or returns, then the next fiber runs. A barrier phase ends when every fiber has
  *     arrived; then all resume.
- *   - __shared__ is `static thread_local`: one copy per OS thread, hence per running block.
+ *   - __shared__ is `static thread_local`: one copy per OS thread, hence per running block; the
+ *     dynamic shared memory of a launch (Job::shared bytes, <= kMaxDynamicShared) is a per-block
+ *     buffer filled with NaN bytes at block start (dynamic_shared(), CR_DYNAMIC_SHARED).
  *   - Thread order within each barrier phase (CRCPU_ORDER): `forward` (0,1,2,...), `reverse`, or
  *     `shuffle[:SEED]` (a new seeded permutation every phase). A kernel whose result depends on
  *     the order has a race inside a block (a missing __syncthreads()).
@@ -260,7 +262,11 @@ struct Job {
   void (*thunk)(void *ctx);
   void *ctx;
   GridBarrier *grid_barrier = nullptr; /* cooperative launches only */
+  size_t shared = 0;                    /* bytes of dynamic shared memory per block */
 };
+
+/* The most dynamic shared memory a launch may ask for: sm_90's opt-in per-block limit (227 KiB). */
+constexpr size_t kMaxDynamicShared = 232448;
 
 /* One per OS thread: the fiber stacks (allocated once, guard page below each) and the scheduler. */
 struct Sched {
@@ -271,6 +277,7 @@ struct Sched {
   Block block{};
   const Job *job = nullptr;
   uint64_t rng = 0;
+  std::vector<double> dynamic_shared; /* the running block's dynamic shared memory (aligned) */
 #if CRCPU_ASAN
   const void *main_bottom = nullptr;
   size_t main_size = 0;
@@ -390,6 +397,9 @@ inline void run_block(const Job &job, uint3 bidx) {
   s.job = &job;
   s.block = Block{bidx, job.block, job.grid};
   tls_block = &s.block;
+  /* undefined at block start on a GPU: NaN bytes here, so a read before any write shows */
+  s.dynamic_shared.assign((job.shared + sizeof(double) - 1) / sizeof(double), 0.0);
+  if (job.shared) memset(s.dynamic_shared.data(), 0xff, s.dynamic_shared.size() * sizeof(double));
   for (unsigned i = 0; i < n; i++) {
     Fiber &f = s.fibers[i];
     init_fiber(s, f);
@@ -464,6 +474,14 @@ inline void syncthreads(const char *file, int line) {
   switch_to_main(s, *f, false);
   tls_fiber = f;
   tls_block = &s.block;
+}
+
+/* The running block's dynamic shared memory (extern __shared__; CR_DYNAMIC_SHARED in common.cuh). */
+inline void *dynamic_shared() {
+  Sched &s = sched();
+  if (!tls_fiber) die("dynamic shared memory used outside a kernel");
+  if (s.dynamic_shared.empty()) die("kernel %s uses dynamic shared memory but its launch asked for none", s.job->name);
+  return s.dynamic_shared.data();
 }
 
 /* cooperative_groups::this_grid().sync(): park this fiber at the grid barrier. */

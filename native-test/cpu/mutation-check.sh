@@ -4,8 +4,9 @@
 #   - block barrier: removes the __syncthreads() that publishes every thread's value before the
 #     tree of cr_block_sum (kernels/cuda/common.cuh); test_reduce_optim and test_loss must FAIL in
 #     the forward thread order (thread 0 then reads partners' stale scratch);
-#   - grid barrier: removes every grid-wide sync (grid.sync()) from test_grid_sync.cu; it must FAIL
-#     in the forward and the reverse order (block 0 then runs ahead of, or behind, the others).
+#   - grid barrier: removes every grid-wide sync (grid.sync()) from test_grid_sync.cu and from
+#     kernels/cuda/persistent_lstm.cu; test_grid_sync and test_persistent_lstm must FAIL in the
+#     forward and the reverse order (block 0 then runs ahead of, or behind, the others).
 # Exits 0 when every mutant is caught, 1 when one survives (the harness could not fail), 2 on error.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -44,6 +45,9 @@ mutant block-barrier kernels/cuda/common.cuh \
   's/(scratch\[threadIdx\.x\] = v;\n)(\s*)__syncthreads\(\);\n/$1$2\/* mutant: barrier removed *\/\n/' \
   forward test_reduce_optim test_loss
 mutant grid-barrier native-test/test_grid_sync.cu \
-  's/\bgrid\.sync\(\);/\/* mutant: barrier removed *\//g' \
+  's/\bgrid\.sync\(\);/\/* mutant: barrier removed *\/;/g' \
   "forward reverse" test_grid_sync
+mutant persistent-grid-barrier kernels/cuda/persistent_lstm.cu \
+  's/\bgrid\.sync\(\);/\/* mutant: barrier removed *\/;/g' \
+  "forward reverse" test_persistent_lstm
 exit $survived
