@@ -1,8 +1,10 @@
 /*
- * test_persistent_lstm: persistent_lstm_forward (one cooperative launch for all T steps) against a
- * scalar stepwise reference: gh = h_{t-1} W_hh^T in double, then ref_lstm_forward (ref.c) per
- * step. Awkward shapes: H not a multiple of the units per block U (a short last block), one block
- * for all of H, B = 1, T = 1, H = 1; and the initial state as the first slot of a [T+1,B,H] sequence.
+ * test_persistent_lstm: persistent_lstm_forward and persistent_lstm_backward (one cooperative launch
+ * for all T steps each) against scalar stepwise references: forward gh = h_{t-1} W_hh^T in double,
+ * then ref_lstm_forward (ref.c) per step; backward ref_lstm_backward per step, then dh_next =
+ * dgates W_hh in double. Awkward shapes: H not a multiple of the units per block U (a short last
+ * block), one block for all of H, B = 1, T = 1, H = 1; and the initial state as the first slot of a
+ * [T+1,B,H] sequence.
  */
 #include "common.h"
 #include "ref.h"
@@ -70,6 +72,41 @@ static void check(const Shape &s, Rng &r) {
   compare("h, every step", hgot, href, 1e-5f, 1e-4f);
 }
 
+static void check_backward(const Shape &s, Rng &r) {
+  int T = s.T, B = s.B, H = s.H, U = s.U;
+  printf("backward T=%d B=%d H=%d U=%d\n", T, B, H, U);
+  size_t n = (size_t)B * H, g = 4 * n;
+  auto dho = rand_vec((size_t)T * n, r), dhn = rand_vec(n, r), dc0 = rand_vec(n, r);
+  auto w = rand_vec((size_t)4 * H * H, r, -0.5f, 0.5f), cs = rand_vec((size_t)(T + 1) * n, r, -2, 2);
+  std::vector<float> gates((size_t)T * g);
+  for (size_t e = 0; e < gates.size(); e++) /* i, f, o in (0,1), g in (-1,1) */
+    gates[e] = ((e / (size_t)H) % 4 == 2) ? r.uniform(-1, 1) : r.uniform(0.01f, 0.99f);
+
+  std::vector<float> dh_ref(dhn), dc_ref(dc0), dg_ref((size_t)T * g);
+  for (int t = T - 1; t >= 0; t--) {
+    float *dg = dg_ref.data() + (size_t)t * g;
+    ref_lstm_backward(dho.data() + (size_t)t * n, dh_ref.data(), dc_ref.data(), gates.data() + (size_t)t * g,
+                      cs.data() + (size_t)t * n, cs.data() + (size_t)(t + 1) * n, dg, B, H);
+    for (int b = 0; b < B; b++)
+      for (int k = 0; k < H; k++) {
+        double acc = 0;
+        for (int row = 0; row < 4 * H; row++) acc += (double)dg[(size_t)b * 4 * H + row] * w[(size_t)row * H + k];
+        dh_ref[(size_t)b * H + k] += (float)acc;
+      }
+  }
+
+  Dev<float> ddho(dho), ddhn(dhn), ddc(dc0), dgates(gates), dcs(cs), dw(w), ddg((size_t)T * g);
+  unsigned blocks = (unsigned)((H + U - 1) / U);
+  size_t shmem = (size_t)persistent_lstm_shared_bytes(U, H);
+  CK(cudaFuncSetAttribute(persistent_lstm_backward, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shmem));
+  void *args[] = {&ddho.p, &ddhn.p, &ddc.p, &dgates.p, &dcs.p, &dw.p, &ddg.p, &T, &B, &H, &U};
+  CK(cudaLaunchCooperativeKernel(persistent_lstm_backward, dim3(blocks), dim3(CR_BLOCK), args, shmem));
+  CK_LAUNCH();
+  compare("dgates, every step", ddg.down(), dg_ref, 1e-5f, 1e-4f);
+  compare("dc_{-1}", ddc.down(), dc_ref, 1e-5f, 1e-4f);
+  compare("dh_{-1} = dgates_0 W_hh", ddhn.down(), dh_ref, 1e-5f, 1e-4f);
+}
+
 int main() {
   Rng r(20261202);
   const Shape shapes[] = {
@@ -82,6 +119,7 @@ int main() {
       {7, 2, 17, 4, false},  /* H prime, 5 blocks */
   };
   for (const Shape &s : shapes) check(s, r);
+  for (const Shape &s : shapes) check_backward(s, r);
   int T = 50, B = 50, H = 256, U = 32; /* 8 blocks: resident on the CPU layer with one thread too */
   size_t n = (size_t)B * H;
   Dev<float> gx((size_t)T * 4 * n), w((size_t)4 * H * H), bih(4 * (size_t)H), bhh(4 * (size_t)H), h0(n), c0(n),

@@ -72,3 +72,58 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK)
     if (t + 1 < T) grid.sync();
   }
 }
+
+/*
+ * persistent_lstm_backward: BPTT through one LSTM layer over all T steps in one cooperative launch,
+ * W_hh^T stationary: block k keeps the columns j in [k*U, min(H, (k+1)*U)) of W_hh (all 4H rows),
+ * 4 * U * H floats of dynamic shared memory, the same size as the forward's.
+ *   dh_out [T,B,H] gradient from above; dh_next [B,H] in: dL/dh_{T-1} from beyond the window, out:
+ *   dL/dh_{-1}; dc [B,H] likewise for c; gates [T,B,4H] and cs [T+1,B,H] (slot 0 = c_{-1}) as the
+ *   forward saved them; writes (=) dgates [T,B,4H] = dL/d pre-activation, as lstm_backward_step.
+ * Per step t = T-1 .. 0: each block applies cr_lstm_backward to its (b, j) pairs (dh = dh_out +
+ * dh_next) and writes dgates[t]; one grid barrier; then each block computes dh_next[b, j] =
+ * sum_r dgates[t][b, r] W_hh[r, j] (r ascending) for its own units. dh_next and dc of a pair are
+ * written and read only by the thread that owns the pair (the same pair-to-thread mapping in both
+ * phases), and dgates[t] is never written again, so one grid barrier per step suffices.
+ */
+extern "C" __global__ void __launch_bounds__(CR_BLOCK)
+    persistent_lstm_backward(const float *dh_out, float *dh_next, float *dc, const float *gates, const float *cs,
+                             const float *w_hh, float *dgates, int T, int B, int H, int U) {
+  cooperative_groups::grid_group grid = cooperative_groups::this_grid();
+  CR_DYNAMIC_SHARED(float, w);
+  int j0 = (int)blockIdx.x * U;
+  int units = H - j0 < U ? H - j0 : U;
+  long long G = 4LL * H;
+  for (long long e = threadIdx.x; e < (long long)U * G; e += blockDim.x) {
+    int u = (int)(e / G);
+    long long r = e % G;
+    w[e] = u < units ? w_hh[r * H + j0 + u] : 0.0f;
+  }
+  __syncthreads();
+  long long BH = (long long)B * H, pairs = (long long)B * (units > 0 ? units : 0);
+  for (int t = T - 1; t >= 0; t--) {
+    const float *g = gates + (long long)t * B * G;
+    float *dg = dgates + (long long)t * B * G;
+    for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
+      int b = (int)(p / units), j = j0 + (int)(p % units);
+      long long k = (long long)b * H + j, r = (long long)b * G;
+      float di, df, dgg, dov, dcp;
+      cr_lstm_backward(dh_out[(long long)t * BH + k] + dh_next[k], dc[k], g[r + j], g[r + H + j], g[r + 2 * H + j],
+                       g[r + 3 * H + j], cs[(long long)t * BH + k], cs[(long long)(t + 1) * BH + k], &di, &df, &dgg,
+                       &dov, &dcp);
+      dg[r + j] = di;
+      dg[r + H + j] = df;
+      dg[r + 2 * H + j] = dgg;
+      dg[r + 3 * H + j] = dov;
+      dc[k] = dcp;
+    }
+    grid.sync();
+    for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
+      int b = (int)(p / units), u = (int)(p % units);
+      const float *db = dg + (long long)b * G, *wu = w + (long long)u * G;
+      float acc = 0.0f;
+      for (long long r = 0; r < G; r++) acc = fmaf(db[r], wu[r], acc);
+      dh_next[(long long)b * H + j0 + u] = acc;
+    }
+  }
+}

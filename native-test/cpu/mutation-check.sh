@@ -4,8 +4,9 @@
 #   - block barrier: removes the __syncthreads() that publishes every thread's value before the
 #     tree of cr_block_sum (kernels/cuda/common.cuh); test_reduce_optim and test_loss must FAIL in
 #     the forward thread order (thread 0 then reads partners' stale scratch);
-#   - grid barrier: removes every grid-wide sync (grid.sync()) from test_grid_sync.cu and from
-#     kernels/cuda/persistent_lstm.cu; test_grid_sync and test_persistent_lstm must FAIL in the
+#   - grid barrier: removes every grid-wide sync (grid.sync()) from test_grid_sync.cu, then the one
+#     of persistent_lstm_forward, then the one of persistent_lstm_backward
+#     (kernels/cuda/persistent_lstm.cu); test_grid_sync, test_persistent_lstm must FAIL in the
 #     forward and the reverse order (block 0 then runs ahead of, or behind, the others).
 # Exits 0 when every mutant is caught, 1 when one survives (the harness could not fail), 2 on error.
 set -uo pipefail
@@ -47,7 +48,10 @@ mutant block-barrier kernels/cuda/common.cuh \
 mutant grid-barrier native-test/test_grid_sync.cu \
   's/\bgrid\.sync\(\);/\/* mutant: barrier removed *\/;/g' \
   "forward reverse" test_grid_sync
-mutant persistent-grid-barrier kernels/cuda/persistent_lstm.cu \
-  's/\bgrid\.sync\(\);/\/* mutant: barrier removed *\/;/g' \
+mutant persistent-forward-barrier kernels/cuda/persistent_lstm.cu \
+  's/if \(t \+ 1 < T\) grid\.sync\(\);/if (t + 1 < T) \/* mutant: barrier removed *\/;/' \
+  "forward reverse" test_persistent_lstm
+mutant persistent-backward-barrier kernels/cuda/persistent_lstm.cu \
+  's/\n    grid\.sync\(\);\n/\n    \/* mutant: barrier removed *\/\n/' \
   "forward reverse" test_persistent_lstm
 exit $survived
