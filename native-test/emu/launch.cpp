@@ -102,8 +102,9 @@ static std::shared_ptr<Launch> prepare(CUfunction f, dim3 grid, dim3 block, unsi
                                        bool cooperative, CUresult *err) {
   const KernelEntry *k = f->kernel;
   *err = CUDA_ERROR_INVALID_VALUE;
-  if (shared > crcpu::kMaxDynamicShared) {
-    say("%s: %u bytes of dynamic shared memory exceed %zu", k->name, shared, crcpu::kMaxDynamicShared);
+  if (shared > f->max_dynamic_shared) {
+    say("%s: %u bytes of dynamic shared memory exceed the kernel's limit of %u (cuFuncSetAttribute raises it)",
+        k->name, shared, f->max_dynamic_shared);
     return nullptr;
   }
   char why[256];
@@ -145,6 +146,19 @@ static std::shared_ptr<Launch> prepare(CUfunction f, dim3 grid, dim3 block, unsi
   }
   *err = CUDA_SUCCESS;
   return launch;
+}
+
+/* Only the dynamic shared memory limit of a kernel (up to the device's opt-in limit). */
+EXPORT CUresult cuFuncSetAttribute(CUfunction f, CUfunction_attribute a, int v) {
+  NEED_CTX();
+  if (!f) return CUDA_ERROR_INVALID_HANDLE;
+  if (a != CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES) {
+    say("%s: cuFuncSetAttribute(%d) is not emulated", f->kernel->name, (int)a);
+    return CUDA_ERROR_NOT_SUPPORTED;
+  }
+  if (v < 0 || (size_t)v > crcpu::kMaxDynamicShared) return CUDA_ERROR_INVALID_VALUE;
+  f->max_dynamic_shared = (unsigned)v;
+  return CUDA_SUCCESS;
 }
 
 EXPORT CUresult cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by,
