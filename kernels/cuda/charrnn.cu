@@ -14,3 +14,4 @@
 #include "optim.cu"
 #include "gemm.cu"
 #include "convert.cu"
+#include "persistent_lstm.cu"

@@ -23,6 +23,16 @@ static_assert((CR_BLOCK & (CR_BLOCK - 1)) == 0, "CR_BLOCK must be a power of two
 static_assert((CR_ROW_BLOCK & (CR_ROW_BLOCK - 1)) == 0, "CR_ROW_BLOCK must be a power of two");
 #define CR_MAX_PARTIALS 1024
 
+/* The launch's dynamic shared memory as a T*: `extern __shared__` on a GPU, the CPU execution
+ * layer's per-block buffer there (native-test/cpu/crcpu.h, which defines CHARRNN_CRCPU_H). */
+#ifdef CHARRNN_CRCPU_H
+#define CR_DYNAMIC_SHARED(T, name) T *name = (T *)crcpu::dynamic_shared()
+#else
+#define CR_DYNAMIC_SHARED(T, name) \
+  extern __shared__ __align__(16) unsigned char name##_bytes_[]; \
+  T *name = (T *)name##_bytes_
+#endif
+
 /* Global thread index as a 64-bit value (grids may exceed 2^31 threads in theory). */
 static __device__ __forceinline__ long long cr_gid() {
   return (long long)blockIdx.x * blockDim.x + threadIdx.x;

@@ -12,7 +12,9 @@
  *     switch, below), so __syncthreads() is a real barrier: each fiber runs until it reaches a
  *     barrier or returns, then the next fiber runs. A barrier phase ends when every fiber has
  *     arrived; then all resume.
- *   - __shared__ is `static thread_local`: one copy per OS thread, hence per running block.
+ *   - __shared__ is `static thread_local`: one copy per OS thread, hence per running block; the
+ *     dynamic shared memory of a launch (Job::shared bytes, <= kMaxDynamicShared) is a per-block
+ *     buffer filled with NaN bytes at block start (dynamic_shared(), CR_DYNAMIC_SHARED).
  *   - Thread order within each barrier phase (CRCPU_ORDER): `forward` (0,1,2,...), `reverse`, or
  *     `shuffle[:SEED]` (a new seeded permutation every phase). A kernel whose result depends on
  *     the order has a race inside a block (a missing __syncthreads()).
@@ -21,10 +23,12 @@
  *     from the table that gen_kernel_table.py generates), failing as CUDA does.
  *   - Aborts (with the kernel, block and source lines) when the threads of a block wait at
  *     different barriers, or when some return while others wait at a barrier.
- *   - Cooperative launches (run_cooperative): every block runs at once on its own OS thread, so
- *     a grid-wide barrier (cooperative_groups::this_grid().sync(), include/cooperative_groups.h)
- *     works; a block that finishes while others wait at it aborts, as does a grid barrier in an
- *     ordinary launch or a grid larger than max_coresident_blocks (the emulated device's limit).
+ *   - Cooperative launches (run_cooperative): every block is resident at once on its own OS
+ *     thread, so a grid-wide barrier (cooperative_groups::this_grid().sync(),
+ *     include/cooperative_groups.h) works; the blocks take turns between grid barriers in the
+ *     thread order's sense (GridBarrier), so a missing grid barrier fails reproducibly; a block
+ *     that finishes while others wait at it aborts, as does a grid barrier in an ordinary launch
+ *     or a grid larger than max_coresident_blocks (the emulated device's limit).
  *   - What it does not model: warps (no lockstep, no shuffles), hardware expf/tanhf rounding,
  *     memory ordering between blocks, timing.
  */
@@ -182,42 +186,11 @@ struct Fiber {
   char *stack_lo = nullptr;
 };
 
-/* The grid-wide barrier of a cooperative launch: all blocks arrive, then all go on. */
-class GridBarrier {
- public:
-  explicit GridBarrier(long blocks) : blocks_(blocks) {}
+}  /* namespace crcpu */
 
-  void arrive_and_wait(const char *kernel) {
-    std::unique_lock<std::mutex> g(m_);
-    if (finished_) abort_finished(kernel);
-    long gen = generation_;
-    if (++arrived_ == blocks_) {
-      arrived_ = 0;
-      generation_++;
-      cv_.notify_all();
-      return;
-    }
-    cv_.wait(g, [&] { return generation_ != gen || finished_; });
-    if (generation_ == gen) abort_finished(kernel);
-  }
+#include "crcpu_grid.h"
 
-  /* A block has returned: no later grid barrier can complete. */
-  void block_finished(const char *kernel) {
-    std::lock_guard<std::mutex> g(m_);
-    finished_++;
-    if (arrived_ > 0) abort_finished(kernel);
-    cv_.notify_all();
-  }
-
- private:
-  [[noreturn]] static void abort_finished(const char *kernel) {
-    fprintf(stderr, "crcpu: kernel %s: a block returned while others wait at the grid barrier\n", kernel);
-    abort();
-  }
-  std::mutex m_;
-  std::condition_variable cv_;
-  long blocks_, arrived_ = 0, generation_ = 0, finished_ = 0;
-};
+namespace crcpu {
 
 /* What a launch runs in every thread: thunk(ctx) calls the kernel with its arguments. */
 struct Job {
@@ -226,7 +199,11 @@ struct Job {
   void (*thunk)(void *ctx);
   void *ctx;
   GridBarrier *grid_barrier = nullptr; /* cooperative launches only */
+  size_t shared = 0;                    /* bytes of dynamic shared memory per block */
 };
+
+/* The most dynamic shared memory a launch may ask for: sm_90's opt-in per-block limit (227 KiB). */
+constexpr size_t kMaxDynamicShared = 232448;
 
 /* One per OS thread: the fiber stacks (allocated once, guard page below each) and the scheduler. */
 struct Sched {
@@ -237,6 +214,7 @@ struct Sched {
   Block block{};
   const Job *job = nullptr;
   uint64_t rng = 0;
+  std::vector<double> dynamic_shared; /* the running block's dynamic shared memory (aligned) */
 #if CRCPU_ASAN
   const void *main_bottom = nullptr;
   size_t main_size = 0;
@@ -356,6 +334,9 @@ inline void run_block(const Job &job, uint3 bidx) {
   s.job = &job;
   s.block = Block{bidx, job.block, job.grid};
   tls_block = &s.block;
+  /* undefined at block start on a GPU: NaN bytes here, so a read before any write shows */
+  s.dynamic_shared.assign((job.shared + sizeof(double) - 1) / sizeof(double), 0.0);
+  if (job.shared) memset(s.dynamic_shared.data(), 0xff, s.dynamic_shared.size() * sizeof(double));
   for (unsigned i = 0; i < n; i++) {
     Fiber &f = s.fibers[i];
     init_fiber(s, f);
@@ -401,7 +382,7 @@ inline void run_block(const Job &job, uint3 bidx) {
         fprintf(stderr, "crcpu: kernel %s: grid-wide sync in a launch that is not cooperative\n", job.name);
         die("grid sync needs a cooperative launch");
       }
-      job.grid_barrier->arrive_and_wait(job.name);
+      job.grid_barrier->arrive_and_wait(job.name, (long)linear);
       for (unsigned i = 0; i < n; i++) s.fibers[i].state = State::Ready;
       continue;
     }
@@ -430,6 +411,14 @@ inline void syncthreads(const char *file, int line) {
   switch_to_main(s, *f, false);
   tls_fiber = f;
   tls_block = &s.block;
+}
+
+/* The running block's dynamic shared memory (extern __shared__; CR_DYNAMIC_SHARED in common.cuh). */
+inline void *dynamic_shared() {
+  Sched &s = sched();
+  if (!tls_fiber) die("dynamic shared memory used outside a kernel");
+  if (s.dynamic_shared.empty()) die("kernel %s uses dynamic shared memory but its launch asked for none", s.job->name);
+  return s.dynamic_shared.data();
 }
 
 /* cooperative_groups::this_grid().sync(): park this fiber at the grid barrier. */

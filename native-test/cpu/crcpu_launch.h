@@ -15,7 +15,8 @@ inline long max_coresident_blocks(unsigned threads) {
   return per_sm * (long)settings().threads;
 }
 
-/* Runs a cooperative launch: every block at once, each on its own OS thread. */
+/* Runs a cooperative launch: every block resident at once, each on its own OS thread, taking
+ * turns between grid barriers (GridBarrier). */
 inline void run_cooperative(Job job) {
   long total = (long)job.grid.x * job.grid.y * job.grid.z;
   GridBarrier barrier(total);
@@ -26,6 +27,7 @@ inline void run_cooperative(Job job) {
     threads.emplace_back([&job, b] {
       uint3 idx{(unsigned)(b % job.grid.x), (unsigned)((b / job.grid.x) % job.grid.y),
                 (unsigned)(b / ((long)job.grid.x * job.grid.y))};
+      job.grid_barrier->wait_turn(b);
       run_block(job, idx);
     });
   for (auto &t : threads) t.join();

@@ -1,29 +1,57 @@
 #!/usr/bin/env bash
-# Shows that the CPU execution layer catches a race inside a block: in a scratch copy of the
-# kernels, removes the __syncthreads() that publishes every thread's value before the tree of
-# cr_block_sum (kernels/cuda/common.cuh), rebuilds test_reduce_optim and test_loss on the CPU, and
-# requires each to FAIL in the forward thread order (thread 0 then reads partners' stale scratch).
-# Exits 0 when the mutant is caught, 1 when it survives (the harness could not fail), 2 on error.
+# Shows that the native harnesses catch a missing barrier, in a scratch copy of the kernels and
+# harnesses rebuilt for the CPU execution layer:
+#   - block barrier: removes the __syncthreads() that publishes every thread's value before the
+#     tree of cr_block_sum (kernels/cuda/common.cuh); test_reduce_optim and test_loss must FAIL in
+#     the forward thread order (thread 0 then reads partners' stale scratch);
+#   - grid barrier: removes every grid-wide sync (grid.sync()) from test_grid_sync.cu, then the one
+#     of persistent_lstm_forward, then the one of persistent_lstm_backward
+#     (kernels/cuda/persistent_lstm.cu); test_grid_sync, test_persistent_lstm must FAIL in the
+#     forward and the reverse order (block 0 then runs ahead of, or behind, the others).
+# Exits 0 when every mutant is caught, 1 when one survives (the harness could not fail), 2 on error.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
-cp -r "$here/../kernels" "$scratch/kernels"
-mkdir -p "$scratch/native-test"
-cp -r "$here"/*.cu "$here"/*.c "$here"/*.h "$here/Makefile" "$here/cpu" "$scratch/native-test/"
-f="$scratch/kernels/cuda/common.cuh"
-# The first __syncthreads() of the file is the one right after scratch[threadIdx.x] = v in cr_block_sum.
-perl -0pi -e 's/(scratch\[threadIdx\.x\] = v;\n)(\s*)__syncthreads\(\);\n/$1$2\/* mutant: barrier removed *\/\n/' "$f"
-grep -q 'mutant: barrier removed' "$f" || { echo "mutation-check: could not find the barrier to remove" >&2; exit 2; }
-make -s -C "$scratch/native-test" CPU_BUILD=build/mutant build/mutant/test_reduce_optim build/mutant/test_loss >/dev/null 2>&1 \
-  || { echo "mutation-check: mutant build failed" >&2; exit 2; }
 survived=0
-for t in test_reduce_optim test_loss; do
-  if CRCPU_ORDER=forward "$scratch/native-test/build/mutant/$t" > "$scratch/$t.log" 2>&1; then
-    echo "mutation-check: $t PASSED with the barrier removed: the harness cannot see this race"
-    survived=1
-  else
-    echo "mutation-check: $t fails with the barrier removed, as it must ($(grep -c FAIL "$scratch/$t.log") failed checks)"
-  fi
-done
+
+# mutant NAME FILE PERL-EXPR "ORDERS" TESTS...: applies the substitution to a fresh copy of FILE
+# (relative to the repository root), rebuilds TESTS and requires each to fail in every order.
+mutant() {
+  local name=$1 file=$2 expr=$3 orders=$4; shift 4
+  local dir="$scratch/$name"
+  mkdir -p "$dir/native-test"
+  cp -r "$here/../kernels" "$dir/kernels"
+  cp -r "$here"/*.cu "$here"/*.c "$here"/*.h "$here/Makefile" "$here/cpu" "$dir/native-test/"
+  perl -0pi -e "$expr" "$dir/$file"
+  grep -q 'mutant: barrier removed' "$dir/$file" || { echo "mutation-check: $name: could not find the barrier to remove" >&2; exit 2; }
+  local targets=()
+  for t in "$@"; do targets+=("build/mutant/$t"); done
+  make -s -C "$dir/native-test" CPU_BUILD=build/mutant "${targets[@]}" >/dev/null 2>&1 \
+    || { echo "mutation-check: $name: mutant build failed" >&2; exit 2; }
+  for t in "$@"; do
+    for order in $orders; do
+      if CRCPU_ORDER=$order "$dir/native-test/build/mutant/$t" > "$dir/$t.$order.log" 2>&1; then
+        echo "mutation-check: $name: $t PASSED in $order order with the barrier removed: the harness cannot see this race"
+        survived=1
+      else
+        echo "mutation-check: $name: $t fails in $order order with the barrier removed, as it must ($(grep -c FAIL "$dir/$t.$order.log") failed checks)"
+      fi
+    done
+  done
+}
+
+# The first __syncthreads() of common.cuh is the one right after scratch[threadIdx.x] = v in cr_block_sum.
+mutant block-barrier kernels/cuda/common.cuh \
+  's/(scratch\[threadIdx\.x\] = v;\n)(\s*)__syncthreads\(\);\n/$1$2\/* mutant: barrier removed *\/\n/' \
+  forward test_reduce_optim test_loss
+mutant grid-barrier native-test/test_grid_sync.cu \
+  's/\bgrid\.sync\(\);/\/* mutant: barrier removed *\/;/g' \
+  "forward reverse" test_grid_sync
+mutant persistent-forward-barrier kernels/cuda/persistent_lstm.cu \
+  's/if \(t \+ 1 < T\) grid\.sync\(\);/if (t + 1 < T) \/* mutant: barrier removed *\/;/' \
+  "forward reverse" test_persistent_lstm
+mutant persistent-backward-barrier kernels/cuda/persistent_lstm.cu \
+  's/\n    grid\.sync\(\);\n/\n    \/* mutant: barrier removed *\/\n/' \
+  "forward reverse" test_persistent_lstm
 exit $survived

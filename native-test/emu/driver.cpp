@@ -20,6 +20,9 @@
  *     kernel's C++ signature and validates the launch shape (crcpu::validate);
  *     cuLaunchCooperativeKernel runs every block at once (crcpu::run_cooperative), so a grid-wide
  *     barrier works, and refuses grids larger than crcpu::max_coresident_blocks;
+ *   - dynamic shared memory: a launch may ask for up to 48 KiB, or up to the kernel's
+ *     CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES (cuFuncSetAttribute, at most the device's
+ *     opt-in limit of 227 KiB), as on a GPU;
  *   - stream capture: launches, async copies, memsets, event records and cuBLAS calls on a
  *     capturing stream are recorded, their arguments copied at capture time; synchronous calls
  *     (stream/context synchronize, synchronous copies, allocation and free) from the capturing
@@ -103,6 +106,7 @@ EXPORT CUresult cuDeviceGetAttribute(int *v, CUdevice_attribute a, CUdevice d) {
     case CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_Y: *v = 65535; break;
     case CU_DEVICE_ATTRIBUTE_MAX_GRID_DIM_Z: *v = 65535; break;
     case CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK: *v = 48 << 10; break;
+    case CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN: *v = (int)crcpu::kMaxDynamicShared; break;
     case CU_DEVICE_ATTRIBUTE_WARP_SIZE: *v = 32; break;
     case CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT: *v = (int)crcpu::settings().threads; break;
     case CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_MULTIPROCESSOR: *v = 1024; break;

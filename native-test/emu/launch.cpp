@@ -43,6 +43,7 @@ struct Launch {
   const KernelEntry *k;
   dim3 grid, block;
   bool cooperative = false; /* every block resident at once: a grid-wide barrier works */
+  unsigned shared = 0;      /* bytes of dynamic shared memory per block */
   std::vector<unsigned char> bytes;
   std::vector<size_t> offsets;
 
@@ -56,6 +57,7 @@ struct Launch {
                      Ctx *x = (Ctx *)p;
                      x->k->invoke(x->k->fn, x->params);
                    }, &c};
+    job.shared = shared;
     if (cooperative) crcpu::run_cooperative(job);
     else crcpu::Pool::get().run(job);
   }
@@ -100,7 +102,11 @@ static std::shared_ptr<Launch> prepare(CUfunction f, dim3 grid, dim3 block, unsi
                                        bool cooperative, CUresult *err) {
   const KernelEntry *k = f->kernel;
   *err = CUDA_ERROR_INVALID_VALUE;
-  if (shared) { say("%s: %u bytes of dynamic shared memory: no kernel declares any", k->name, shared); return nullptr; }
+  if (shared > f->max_dynamic_shared) {
+    say("%s: %u bytes of dynamic shared memory exceed the kernel's limit of %u (cuFuncSetAttribute raises it)",
+        k->name, shared, f->max_dynamic_shared);
+    return nullptr;
+  }
   char why[256];
   crcpu::LaunchError e = crcpu::validate(grid, block, k->bound, why, sizeof why);
   if (e != crcpu::LaunchError::None) {
@@ -121,6 +127,7 @@ static std::shared_ptr<Launch> prepare(CUfunction f, dim3 grid, dim3 block, unsi
   launch->grid = grid;
   launch->block = block;
   launch->cooperative = cooperative;
+  launch->shared = shared;
   for (int i = 0; i < k->arity; i++) {
     size_t at = (launch->bytes.size() + 7) & ~(size_t)7;
     launch->offsets.push_back(at);
@@ -139,6 +146,19 @@ static std::shared_ptr<Launch> prepare(CUfunction f, dim3 grid, dim3 block, unsi
   }
   *err = CUDA_SUCCESS;
   return launch;
+}
+
+/* Only the dynamic shared memory limit of a kernel (up to the device's opt-in limit). */
+EXPORT CUresult cuFuncSetAttribute(CUfunction f, CUfunction_attribute a, int v) {
+  NEED_CTX();
+  if (!f) return CUDA_ERROR_INVALID_HANDLE;
+  if (a != CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES) {
+    say("%s: cuFuncSetAttribute(%d) is not emulated", f->kernel->name, (int)a);
+    return CUDA_ERROR_NOT_SUPPORTED;
+  }
+  if (v < 0 || (size_t)v > crcpu::kMaxDynamicShared) return CUDA_ERROR_INVALID_VALUE;
+  f->max_dynamic_shared = (unsigned)v;
+  return CUDA_SUCCESS;
 }
 
 EXPORT CUresult cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by,

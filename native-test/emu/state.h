@@ -52,6 +52,7 @@ struct CUmod_st {
 };
 struct CUfunc_st {
   const KernelEntry *kernel;
+  unsigned max_dynamic_shared = 48 << 10; /* raised by cuFuncSetAttribute, as on a GPU */
 };
 inline CUmod_st::~CUmod_st() {
   for (CUfunction f : functions) delete f;

@@ -49,9 +49,14 @@ template <class... P> struct Launcher {
   void (*kernel)(P...);
   const char *name;
   dim3 grid, block;
+  size_t shmem;
   template <class... A> void operator()(A &&...a) const {
     char why[256];
     LaunchError e = validate(grid, block, crcpu_launch_bound(name), why, sizeof why);
+    if (e == LaunchError::None && shmem > kMaxDynamicShared) {
+      snprintf(why, sizeof why, "%zu bytes of dynamic shared memory exceed %zu", shmem, kMaxDynamicShared);
+      e = LaunchError::TooManyThreads;
+    }
     if (e != LaunchError::None) {
       fprintf(stderr, "crcpu: launch of %s refused: %s\n", name, why);
       record(e == LaunchError::TooManyThreads ? cudaErrorLaunchOutOfResources : cudaErrorInvalidConfiguration);
@@ -62,17 +67,14 @@ template <class... P> struct Launcher {
       std::tuple<P...> args;
     } ctx{kernel, std::tuple<P...>(std::forward<A>(a)...)};
     Job job{name, grid, block, [](void *c) { std::apply(((Ctx *)c)->kernel, ((Ctx *)c)->args); }, &ctx};
+    job.shared = shmem;
     Pool::get().run(job);
   }
 };
 template <class... P>
 Launcher<P...> make_launcher(void (*k)(P...), const char *name, dim3 g, dim3 b, size_t shmem = 0,
                              cudaStream_t = nullptr) {
-  if (shmem) {
-    fprintf(stderr, "crcpu: %s: dynamic shared memory is not emulated\n", name);
-    abort();
-  }
-  return Launcher<P...>{k, name, g, b};
+  return Launcher<P...>{k, name, g, b, shmem};
 }
 inline bool device_range(const void *p, size_t n, const char *what) {
   if (n == 0 || Memory::get().find(p, n)) return true;
@@ -99,7 +101,8 @@ template <class... P>
 cudaError_t cudaLaunchCooperativeKernel(void (*k)(P...), dim3 grid, dim3 block, void **args, size_t shmem = 0,
                                         cudaStream_t = nullptr) {
   char why[256];
-  if (shmem || crcpu::validate(grid, block, 0, why, sizeof why) != crcpu::LaunchError::None)
+  if (shmem > crcpu::kMaxDynamicShared) return crcpu::record(cudaErrorLaunchOutOfResources);
+  if (crcpu::validate(grid, block, 0, why, sizeof why) != crcpu::LaunchError::None)
     return crcpu::record(cudaErrorInvalidConfiguration);
   if ((long)grid.x * grid.y * grid.z > crcpu::max_coresident_blocks(block.x * block.y * block.z))
     return crcpu::record(cudaErrorCooperativeLaunchTooLarge);
@@ -111,8 +114,15 @@ cudaError_t cudaLaunchCooperativeKernel(void (*k)(P...), dim3 grid, dim3 block, 
                    Ctx *x = (Ctx *)c;
                    crcpu::Kernel<void (*)(P...)>::invoke((void *)x->k, x->args);
                  }, &ctx};
+  job.shared = shmem;
   crcpu::run_cooperative(job);
   return cudaSuccess;
+}
+
+enum cudaFuncAttribute { cudaFuncAttributeMaxDynamicSharedMemorySize = 8 };
+/* Only the dynamic shared memory limit, which every launch here may use up to kMaxDynamicShared. */
+template <class K> cudaError_t cudaFuncSetAttribute(K, cudaFuncAttribute, int value) {
+  return value < 0 || (size_t)value > crcpu::kMaxDynamicShared ? crcpu::record(cudaErrorInvalidValue) : cudaSuccess;
 }
 
 inline cudaError_t cudaGetLastError() {

@@ -11,18 +11,31 @@ import java.util.function.Consumer;
  * @param cudaGraph   capture and replay whole training steps as CUDA graphs (CUDA only)
  * @param dropoutSeed seed of the counter-based dropout masks (the run's --seed)
  * @param threads     CPU threads for the reference backend (0 = all cores)
+ * @param rnnKernel   persistent or stepwise recurrence on GPUs (CUDA only; AUTO picks)
  * @param log         where a backend reports what the user should know (fallbacks, warnings): one
  *                    line per call; backends never write to the console themselves
  */
 public record BackendOptions(
-        Precision precision, int device, boolean cudaGraph, long dropoutSeed, int threads, Consumer<String> log) {
+        Precision precision,
+        int device,
+        boolean cudaGraph,
+        long dropoutSeed,
+        int threads,
+        RnnKernel rnnKernel,
+        Consumer<String> log) {
 
     /** The log of {@link #defaults()}: standard error, each line prefixed "charrnn: ". */
     public static final Consumer<String> STDERR = line -> System.err.println("charrnn: " + line);
 
     public BackendOptions {
         Objects.requireNonNull(precision, "precision");
+        Objects.requireNonNull(rnnKernel, "rnnKernel");
         Objects.requireNonNull(log, "log");
+    }
+
+    public BackendOptions(
+            Precision precision, int device, boolean cudaGraph, long dropoutSeed, int threads, Consumer<String> log) {
+        this(precision, device, cudaGraph, dropoutSeed, threads, RnnKernel.AUTO, log);
     }
 
     public BackendOptions(Precision precision, int device, boolean cudaGraph, long dropoutSeed, int threads) {
@@ -34,26 +47,30 @@ public record BackendOptions(
     }
 
     public BackendOptions withPrecision(Precision p) {
-        return new BackendOptions(p, device, cudaGraph, dropoutSeed, threads, log);
+        return new BackendOptions(p, device, cudaGraph, dropoutSeed, threads, rnnKernel, log);
     }
 
     public BackendOptions withDevice(int d) {
-        return new BackendOptions(precision, d, cudaGraph, dropoutSeed, threads, log);
+        return new BackendOptions(precision, d, cudaGraph, dropoutSeed, threads, rnnKernel, log);
     }
 
     public BackendOptions withCudaGraph(boolean g) {
-        return new BackendOptions(precision, device, g, dropoutSeed, threads, log);
+        return new BackendOptions(precision, device, g, dropoutSeed, threads, rnnKernel, log);
     }
 
     public BackendOptions withDropoutSeed(long s) {
-        return new BackendOptions(precision, device, cudaGraph, s, threads, log);
+        return new BackendOptions(precision, device, cudaGraph, s, threads, rnnKernel, log);
     }
 
     public BackendOptions withThreads(int t) {
-        return new BackendOptions(precision, device, cudaGraph, dropoutSeed, t, log);
+        return new BackendOptions(precision, device, cudaGraph, dropoutSeed, t, rnnKernel, log);
+    }
+
+    public BackendOptions withRnnKernel(RnnKernel k) {
+        return new BackendOptions(precision, device, cudaGraph, dropoutSeed, threads, k, log);
     }
 
     public BackendOptions withLog(Consumer<String> l) {
-        return new BackendOptions(precision, device, cudaGraph, dropoutSeed, threads, l);
+        return new BackendOptions(precision, device, cudaGraph, dropoutSeed, threads, rnnKernel, l);
     }
 }

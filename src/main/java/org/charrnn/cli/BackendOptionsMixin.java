@@ -2,10 +2,11 @@ package org.charrnn.cli;
 
 import org.charrnn.backend.BackendOptions;
 import org.charrnn.backend.Precision;
+import org.charrnn.backend.RnnKernel;
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
-/** --backend, --device, --precision, --threads: shared by every command that computes. */
+/** --backend, --device, --precision, --threads, --rnn-kernel: shared by every command that computes. */
 public final class BackendOptionsMixin {
     @Option(names = "--backend", defaultValue = "auto", description = "auto | reference | cuda | opencl.")
     String backend;
@@ -27,8 +28,21 @@ public final class BackendOptionsMixin {
     @Option(names = "--threads", defaultValue = "0", description = "Reference backend threads (0 = all cores).")
     int threads;
 
+    @Option(
+            names = "--rnn-kernel",
+            defaultValue = "auto",
+            description = "auto | persistent | stepwise: the CUDA backend's LSTM passes as one persistent launch per "
+                    + "layer or a GEMM and a cell kernel per step (auto: persistent where it fits on the device).")
+    String rnnKernel;
+
     BackendOptions options(long seed) {
         if (threads < 0) throw new IllegalArgumentException("--threads must be >= 0, got " + threads);
-        return new BackendOptions(Precision.parse(precision), device, true, seed, threads);
+        RnnKernel kernel;
+        try {
+            kernel = RnnKernel.parse(rnnKernel);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--rnn-kernel: " + e.getMessage(), e);
+        }
+        return new BackendOptions(Precision.parse(precision), device, true, seed, threads).withRnnKernel(kernel);
     }
 }

@@ -7,6 +7,7 @@ import org.charrnn.backend.BackendProvider;
 import org.charrnn.backend.Backends;
 import org.charrnn.backend.Precision;
 import org.charrnn.backend.ReferenceBackend;
+import org.charrnn.backend.RnnKernel;
 import org.charrnn.util.UserError;
 import org.charrnn.verify.Tolerances;
 import org.charrnn.verify.Verifier;
@@ -35,6 +36,14 @@ public final class VerifyCommand implements Callable<Integer> {
                     "fp32 | tf32 | bf16: the precision the backend computes in; each has its own tolerance table.")
     String precision;
 
+    @Option(
+            names = "--rnn-kernel",
+            defaultValue = "auto",
+            description =
+                    "auto | persistent | stepwise: the CUDA LSTM passes to verify (persistent: only the cells that "
+                            + "have a persistent kernel are checked).")
+    String rnnKernel;
+
     @Option(names = "--seed", defaultValue = "1", description = "Seed of the random models and inputs.")
     long seed;
 
@@ -56,13 +65,23 @@ public final class VerifyCommand implements Callable<Integer> {
         }
         if (prec == Precision.FP64)
             throw new UserError("--precision fp64 is the reference's; verify fp32, tf32 or bf16");
+        RnnKernel kernel;
+        try {
+            kernel = RnnKernel.parse(rnnKernel);
+        } catch (IllegalArgumentException e) {
+            throw new UserError("--rnn-kernel: " + e.getMessage());
+        }
         BackendOptions base = BackendOptions.defaults().withDevice(device).withPrecision(prec);
         Verifier v = new Verifier(
-                (cfg, o) -> p.create(cfg, o.withDevice(base.device())),
+                (cfg, o) -> p.create(cfg, o.withDevice(base.device()).withRnnKernel(kernel)),
                 prec,
                 ReferenceBackend::new,
                 Tolerances.forPrecision(prec));
-        List<Verifier.Check> checks = v.run(Verifier.standardShapes(), seed);
+        // a forced persistent kernel is verified on the cells that have one
+        List<Verifier.Shape> shapes = Verifier.standardShapes().stream()
+                .filter(s -> kernel != RnnKernel.PERSISTENT || RnnKernel.hasPersistent(s.cell()))
+                .toList();
+        List<Verifier.Check> checks = v.run(shapes, seed);
         List<Verifier.Check> shown =
                 failuresOnly ? checks.stream().filter(c -> !c.passed()).toList() : checks;
         String table = Verifier.table(shown);

@@ -1,5 +1,6 @@
 package org.charrnn.backend.cuda;
 
+import java.util.ArrayList;
 import java.util.List;
 import org.charrnn.backend.Backend;
 import org.charrnn.backend.BackendOptions;
@@ -50,10 +51,12 @@ public final class CudaBackendProvider implements BackendProvider {
         if (!probe().available()) return List.of();
         int built = CudaRuntime.kernelsCudaVersion();
         String cublas = Cublas.unavailableReason();
-        return List.of(
+        List<String> notes = new ArrayList<>(List.of(
                 "driver: CUDA " + CudaRuntime.versionText(CudaRuntime.driverVersion()) + "; kernels built by nvcc "
                         + (built == 0 ? "(version not recorded)" : CudaRuntime.versionText(built)),
-                cublas == null ? "GEMM: cuBLAS" : "GEMM: gemm_tiled, several times slower than cuBLAS: " + cublas);
+                cublas == null ? "GEMM: cuBLAS" : "GEMM: gemm_tiled, several times slower than cuBLAS: " + cublas));
+        for (DeviceInfo d : devices()) notes.add(PersistentLstm.deviceNote(d.index()));
+        return notes;
     }
 
     @Override

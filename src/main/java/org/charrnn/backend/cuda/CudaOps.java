@@ -22,6 +22,7 @@ import org.charrnn.backend.device.Ref;
 import org.charrnn.backend.device.TokenBytes;
 import org.charrnn.backend.device.WeightRows;
 import org.charrnn.data.TokenSequence;
+import org.charrnn.model.CellType;
 import org.charrnn.model.ModelConfig;
 import org.charrnn.model.ParamLayout;
 import org.charrnn.util.UserError;
@@ -52,6 +53,8 @@ final class CudaOps implements DeviceOps {
     private final Pointer iterationArg = Pointer.to(iterationHost);
     private Kernels kernels;
     private CudaCellKernels cells;
+    private PersistentLstm persistent;
+    private DeviceBuffer params; // the flat parameters (attachWeights)
     private CudaOptimizers optimizers;
     private Gemm gemm;
     private CudaGraphs graphs;
@@ -104,6 +107,7 @@ final class CudaOps implements DeviceOps {
                 for (DeviceBuffer b : live) b.close();
                 live.clear();
             });
+            persistent = new PersistentLstm(kernels, stream, ctx.device, config, precision, options.rnnKernel());
             partial = (DeviceBuffer) alloc(4L * Kernels.MAX_PARTIALS, "norm partial sums");
             scalars = (DeviceBuffer) alloc(4L * 4, "step scalars");
             optimizers = new CudaOptimizers(kernels, stream, scalars.at(S_LR));
@@ -122,7 +126,7 @@ final class CudaOps implements DeviceOps {
 
     @Override
     public String deviceName() {
-        return ctx.deviceName() + " (" + gemm.description() + ")";
+        return ctx.deviceName() + " (" + gemm.description() + ", " + persistent.description() + ")";
     }
 
     @Override
@@ -264,7 +268,8 @@ final class CudaOps implements DeviceOps {
 
     @Override
     public void attachWeights(DeviceArray params, int P, List<ParamLayout.Tensor> matrices) {
-        gemm.attachWeights(buf(params), P);
+        this.params = buf(params);
+        gemm.attachWeights(this.params, P);
     }
 
     /** bf16: the GEMMs that follow read the updated weights. */
@@ -313,6 +318,32 @@ final class CudaOps implements DeviceOps {
     }
 
     // ================================================================== kernels
+
+    @Override
+    public boolean forwardWindow(
+            CellType cell, WeightRows whh, Ref bih, Ref bhh, Ref gx, Ref hs, Ref cs, Ref gates, int T, int B, int H) {
+        if (!persistent.enabled() || cell != CellType.LSTM) return false;
+        persistent.forward(p(gx), params.at(whh.rowOffset()), p(bih), p(bhh), p(hs), p(cs), p(gates), T, B, H);
+        return true;
+    }
+
+    @Override
+    public boolean backwardWindow(
+            CellType cell,
+            WeightRows whh,
+            Ref dhOut,
+            Ref dhNext,
+            Ref dc,
+            Ref gates,
+            Ref cs,
+            Ref dgx,
+            int T,
+            int B,
+            int H) {
+        if (!persistent.enabled() || cell != CellType.LSTM) return false;
+        persistent.backward(p(dhOut), p(dhNext), p(dc), p(gates), p(cs), params.at(whh.rowOffset()), p(dgx), T, B, H);
+        return true;
+    }
 
     @Override
     public CellKernels cells() {

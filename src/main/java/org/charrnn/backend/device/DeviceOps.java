@@ -5,6 +5,7 @@ import java.util.function.Supplier;
 import org.charrnn.backend.Backend;
 import org.charrnn.backend.Precision;
 import org.charrnn.data.TokenSequence;
+import org.charrnn.model.CellType;
 import org.charrnn.model.ParamLayout;
 
 /**
@@ -200,6 +201,41 @@ public interface DeviceOps extends AutoCloseable {
 
     /** The fused pointwise cell kernels of this device (one timestep, B rows). */
     CellKernels cells();
+
+    /**
+     * The recurrence of one layer's forward over all T steps at once, when this device has a
+     * persistent kernel for {@code cell} and chose it: returns true once queued; false (the default)
+     * and the caller runs the steps. gx [T,B,Gi] is the input projection without bias; hs and cs
+     * [T+1,B,H] hold the initial state in slot 0 and get slots 1..T (=); gates (=) as the cell's
+     * stepwise forward saves them; cs and gates are null where the cell has none.
+     */
+    default boolean forwardWindow(
+            CellType cell, WeightRows whh, Ref bih, Ref bhh, Ref gx, Ref hs, Ref cs, Ref gates, int T, int B, int H) {
+        return false;
+    }
+
+    /**
+     * BPTT through one layer's recurrence over all T steps at once, when this device has a
+     * persistent kernel for {@code cell} and chose it: returns true once queued; false (the default)
+     * and the caller runs the steps. dhOut [T,B,H] is the gradient from above; dhNext and dc [B,H]
+     * hold the gradients from beyond the window and get (=) dL/dh_{-1}, dL/dc_{-1}; gates and cs as
+     * {@link #forwardWindow} wrote them; dgx [T,B,Gi] (=) the pre-activation gradients (for an LSTM
+     * also those of the recurrent projection).
+     */
+    default boolean backwardWindow(
+            CellType cell,
+            WeightRows whh,
+            Ref dhOut,
+            Ref dhNext,
+            Ref dc,
+            Ref gates,
+            Ref cs,
+            Ref dgx,
+            int T,
+            int B,
+            int H) {
+        return false;
+    }
 
     // ------------------------------------------------------------------ fused optimizer updates
 

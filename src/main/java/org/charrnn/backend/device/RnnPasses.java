@@ -10,9 +10,11 @@ import org.charrnn.model.ParamLayout;
  *
  * <p>Forward over a [T,B] window: the window is gathered from the device-resident corpus, each
  * layer's input projection for all T steps is one GEMM ([N,Gi] = X [N,in] W_ih^T, N = T*B), then
- * per step the cell's recurrent GEMM and fused pointwise kernel; the decoder is one GEMM over all N
+ * per step the cell's recurrent GEMM and fused pointwise kernel (or, where the device has one, a
+ * persistent kernel for the whole window: {@link DeviceOps#forwardWindow}); the decoder is one GEMM over all N
  * rows and softmax + cross-entropy one fused kernel whose loss is summed on the device. Backward
- * mirrors it (BPTT within the window) with whole-window weight-gradient GEMMs. Nothing here
+ * mirrors it (BPTT within the window, stepwise or {@link DeviceOps#backwardWindow}) with
+ * whole-window weight-gradient GEMMs. Nothing here
  * synchronizes with the host.
  */
 final class RnnPasses {
@@ -90,7 +92,19 @@ final class RnnPasses {
             ops.gemmWeight(true, N, Gi, p.in(), 1f, x, p.in(), p.wih(), 0f, Ref.of(w.gx[l]), Gi);
             ops.copy(Ref.of(w.hs[l]), new Ref(state, stateOffset(l, 0, B)), BH);
             if (S == 2) ops.copy(Ref.of(w.cs[l]), new Ref(state, stateOffset(l, 1, B)), BH);
-            for (int t = 0; t < T; t++) {
+            boolean window = ops.forwardWindow(
+                    cfg.cell(),
+                    p.whh(),
+                    p.bih(),
+                    p.bhh(),
+                    Ref.of(w.gx[l]),
+                    Ref.of(w.hs[l]),
+                    at(w.cs[l], 0),
+                    at(w.gates[l], 0),
+                    T,
+                    B,
+                    H);
+            for (int t = 0; t < T && !window; t++) {
                 long o = (long) t * BH, o1 = o + BH;
                 cell.forward(
                         ops,
@@ -145,7 +159,19 @@ final class RnnPasses {
             ops.fill(Ref.of(w.dhNext), BH, 0f);
             if (S == 2) ops.fill(Ref.of(w.dc), BH, 0f);
             Ref x = w.layerIn(l);
-            for (int t = T - 1; t >= 0; t--) {
+            boolean window = ops.backwardWindow(
+                    cfg.cell(),
+                    p.whh(),
+                    Ref.of(dCur),
+                    Ref.of(w.dhNext),
+                    at(w.dc, 0),
+                    at(w.gates[l], 0),
+                    at(w.cs[l], 0),
+                    Ref.of(w.dgx),
+                    T,
+                    B,
+                    H);
+            for (int t = T - 1; t >= 0 && !window; t--) {
                 long o = (long) t * BH, o1 = o + BH;
                 cell.backward(
                         ops,

@@ -1,0 +1,129 @@
+/*
+ * persistent_lstm.cu: the LSTM forward pass of one layer over all T timesteps in one cooperative
+ * launch (every block resident at once), weight-stationary: each block keeps its slice of W_hh in
+ * shared memory for the whole window, so a timestep costs one pass over h_{t-1} and one grid
+ * barrier instead of a GEMM launch and a cell launch. Gate order along 4H: i, f, g, o (PyTorch).
+ *
+ * persistent_lstm_forward
+ *   gx [T,B,4H] = x W_ih^T for the whole window (one GEMM before this launch, no bias);
+ *   w_hh [4H,H] row-major fp32; b_ih, b_hh [4H]; h0, c0 [B,H] the initial state;
+ *   writes (=) h [T,B,H] (h_t), c [T,B,H] (c_t) and gates [T,B,4H] activated i,f,g,o: the same
+ *   values, in the same layout, as lstm_forward_step saves step by step (so backward is unchanged).
+ *   h0 may be h - B*H (a [T+1,B,H] sequence with the initial state first), likewise c0.
+ *   Launch: cooperative, grid = ceil(H / U) blocks of CR_BLOCK threads, U hidden units per block,
+ *   dynamic shared memory = 4 * U * H floats (persistent_lstm_shared_bytes).
+ *   Block k owns the units j in [k*U, min(H, (k+1)*U)): the 4 gate rows q*H + j of W_hh (q = i,
+ *   f, g, o), loaded into shared memory once. Each timestep every block computes, for each of its
+ *   (b, j) pairs, the four dot products W_hh[q*H+j,:] . h_{t-1}[b,:] (fp32, k ascending), adds
+ *   the input projection and biases as lstm_forward_step does, applies cr_lstm_forward and writes
+ *   h_t, c_t and the gates; then one grid barrier publishes h_t to every block for step t+1. c
+ *   never crosses blocks (a pair's c_{t-1} is written by the same block), and h_t goes to its own
+ *   slot of h, so no second barrier is needed.
+ */
+#include <cooperative_groups.h>
+
+#include "common.cuh"
+
+static inline unsigned long long persistent_lstm_shared_bytes(int U, int H) {
+  return 4ull * (unsigned long long)U * (unsigned long long)H * sizeof(float);
+}
+
+extern "C" __global__ void __launch_bounds__(CR_BLOCK)
+    persistent_lstm_forward(const float *gx, const float *w_hh, const float *b_ih, const float *b_hh,
+                            const float *h0, const float *c0, float *h, float *c, float *gates, int T, int B,
+                            int H, int U) {
+  cooperative_groups::grid_group grid = cooperative_groups::this_grid();
+  CR_DYNAMIC_SHARED(float, w);
+  int j0 = (int)blockIdx.x * U;
+  int units = H - j0 < U ? H - j0 : U; /* the last block may own fewer */
+  long long rows = 4LL * U;
+  for (long long e = threadIdx.x; e < rows * H; e += blockDim.x) {
+    int lr = (int)(e / H), k = (int)(e % H), q = lr / U, u = lr % U;
+    w[e] = u < units ? w_hh[((long long)q * H + j0 + u) * H + k] : 0.0f;
+  }
+  __syncthreads();
+  long long BH = (long long)B * H, pairs = (long long)B * (units > 0 ? units : 0);
+  for (int t = 0; t < T; t++) {
+    const float *hp = t == 0 ? h0 : h + (long long)(t - 1) * BH;
+    const float *cp = t == 0 ? c0 : c + (long long)(t - 1) * BH;
+    for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
+      int b = (int)(p / units), u = (int)(p % units), j = j0 + u;
+      const float *hb = hp + (long long)b * H;
+      long long r = ((long long)t * B + b) * 4 * H;
+      float pre[4];
+#pragma unroll
+      for (int q = 0; q < 4; q++) {
+        const float *wr = w + ((long long)q * U + u) * H;
+        float acc = 0.0f;
+        for (int k = 0; k < H; k++) acc = fmaf(wr[k], hb[k], acc);
+        int col = q * H + j;
+        pre[q] = (gx[r + col] + b_ih[col]) + (acc + b_hh[col]);
+      }
+      long long k = (long long)t * BH + (long long)b * H + j;
+      float i, f, g, o, cn, hn;
+      cr_lstm_forward(pre[0], pre[1], pre[2], pre[3], cp[(long long)b * H + j], &i, &f, &g, &o, &cn, &hn);
+      gates[r + j] = i;
+      gates[r + H + j] = f;
+      gates[r + 2 * H + j] = g;
+      gates[r + 3 * H + j] = o;
+      c[k] = cn;
+      h[k] = hn;
+    }
+    if (t + 1 < T) grid.sync();
+  }
+}
+
+/*
+ * persistent_lstm_backward: BPTT through one LSTM layer over all T steps in one cooperative launch,
+ * W_hh^T stationary: block k keeps the columns j in [k*U, min(H, (k+1)*U)) of W_hh (all 4H rows),
+ * 4 * U * H floats of dynamic shared memory, the same size as the forward's.
+ *   dh_out [T,B,H] gradient from above; dh_next [B,H] in: dL/dh_{T-1} from beyond the window, out:
+ *   dL/dh_{-1}; dc [B,H] likewise for c; gates [T,B,4H] and cs [T+1,B,H] (slot 0 = c_{-1}) as the
+ *   forward saved them; writes (=) dgates [T,B,4H] = dL/d pre-activation, as lstm_backward_step.
+ * Per step t = T-1 .. 0: each block applies cr_lstm_backward to its (b, j) pairs (dh = dh_out +
+ * dh_next) and writes dgates[t]; one grid barrier; then each block computes dh_next[b, j] =
+ * sum_r dgates[t][b, r] W_hh[r, j] (r ascending) for its own units. dh_next and dc of a pair are
+ * written and read only by the thread that owns the pair (the same pair-to-thread mapping in both
+ * phases), and dgates[t] is never written again, so one grid barrier per step suffices.
+ */
+extern "C" __global__ void __launch_bounds__(CR_BLOCK)
+    persistent_lstm_backward(const float *dh_out, float *dh_next, float *dc, const float *gates, const float *cs,
+                             const float *w_hh, float *dgates, int T, int B, int H, int U) {
+  cooperative_groups::grid_group grid = cooperative_groups::this_grid();
+  CR_DYNAMIC_SHARED(float, w);
+  int j0 = (int)blockIdx.x * U;
+  int units = H - j0 < U ? H - j0 : U;
+  long long G = 4LL * H;
+  for (long long e = threadIdx.x; e < (long long)U * G; e += blockDim.x) {
+    int u = (int)(e / G);
+    long long r = e % G;
+    w[e] = u < units ? w_hh[r * H + j0 + u] : 0.0f;
+  }
+  __syncthreads();
+  long long BH = (long long)B * H, pairs = (long long)B * (units > 0 ? units : 0);
+  for (int t = T - 1; t >= 0; t--) {
+    const float *g = gates + (long long)t * B * G;
+    float *dg = dgates + (long long)t * B * G;
+    for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
+      int b = (int)(p / units), j = j0 + (int)(p % units);
+      long long k = (long long)b * H + j, r = (long long)b * G;
+      float di, df, dgg, dov, dcp;
+      cr_lstm_backward(dh_out[(long long)t * BH + k] + dh_next[k], dc[k], g[r + j], g[r + H + j], g[r + 2 * H + j],
+                       g[r + 3 * H + j], cs[(long long)t * BH + k], cs[(long long)(t + 1) * BH + k], &di, &df, &dgg,
+                       &dov, &dcp);
+      dg[r + j] = di;
+      dg[r + H + j] = df;
+      dg[r + 2 * H + j] = dgg;
+      dg[r + 3 * H + j] = dov;
+      dc[k] = dcp;
+    }
+    grid.sync();
+    for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
+      int b = (int)(p / units), u = (int)(p % units);
+      const float *db = dg + (long long)b * G, *wu = w + (long long)u * G;
+      float acc = 0.0f;
+      for (long long r = 0; r < G; r++) acc = fmaf(db[r], wu[r], acc);
+      dh_next[(long long)b * H + j0 + u] = acc;
+    }
+  }
+}

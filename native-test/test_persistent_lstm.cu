@@ -1,0 +1,134 @@
+/*
+ * test_persistent_lstm: persistent_lstm_forward and persistent_lstm_backward (one cooperative launch
+ * for all T steps each) against scalar stepwise references: forward gh = h_{t-1} W_hh^T in double,
+ * then ref_lstm_forward (ref.c) per step; backward ref_lstm_backward per step, then dh_next =
+ * dgates W_hh in double. Awkward shapes: H not a multiple of the units per block U (a short last
+ * block), one block for all of H, B = 1, T = 1, H = 1; and the initial state as the first slot of a
+ * [T+1,B,H] sequence.
+ */
+#include "common.h"
+#include "ref.h"
+#include "../kernels/cuda/persistent_lstm.cu"
+
+struct Shape {
+  int T, B, H, U;
+  bool joined; /* h0, c0 the first slot of one [T+1,B,H] buffer each */
+};
+
+static void launch(const float *gx, const float *w, const float *bih, const float *bhh, const float *h0,
+                   const float *c0, float *h, float *c, float *gates, int T, int B, int H, int U) {
+  unsigned blocks = (unsigned)((H + U - 1) / U);
+  size_t shmem = (size_t)persistent_lstm_shared_bytes(U, H);
+  CK(cudaFuncSetAttribute(persistent_lstm_forward, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shmem));
+  void *args[] = {&gx, &w, &bih, &bhh, &h0, &c0, &h, &c, &gates, &T, &B, &H, &U};
+  CK(cudaLaunchCooperativeKernel(persistent_lstm_forward, dim3(blocks), dim3(CR_BLOCK), args, shmem));
+  CK_LAUNCH();
+}
+
+static void check(const Shape &s, Rng &r) {
+  int T = s.T, B = s.B, H = s.H, U = s.U;
+  printf("T=%d B=%d H=%d U=%d%s\n", T, B, H, U, s.joined ? " (initial state in the sequence)" : "");
+  size_t n = (size_t)B * H, g = 4 * n;
+  auto gx = rand_vec((size_t)T * g, r, -2, 2), w = rand_vec((size_t)4 * H * H, r, -0.5f, 0.5f);
+  auto bih = rand_vec(4 * (size_t)H, r), bhh = rand_vec(4 * (size_t)H, r);
+  auto h0 = rand_vec(n, r), c0 = rand_vec(n, r, -2, 2);
+
+  /* reference, step by step */
+  std::vector<float> href((size_t)T * n), cref((size_t)T * n), gref((size_t)T * g), gh(g);
+  for (int t = 0; t < T; t++) {
+    const float *hp = t == 0 ? h0.data() : href.data() + (size_t)(t - 1) * n;
+    const float *cp = t == 0 ? c0.data() : cref.data() + (size_t)(t - 1) * n;
+    for (int b = 0; b < B; b++)
+      for (int row = 0; row < 4 * H; row++) {
+        double acc = 0;
+        for (int k = 0; k < H; k++) acc += (double)w[(size_t)row * H + k] * hp[(size_t)b * H + k];
+        gh[(size_t)b * 4 * H + row] = (float)acc;
+      }
+    ref_lstm_forward(gx.data() + (size_t)t * g, gh.data(), bih.data(), bhh.data(), cp, gref.data() + (size_t)t * g,
+                     cref.data() + (size_t)t * n, href.data() + (size_t)t * n, B, H);
+  }
+
+  Dev<float> dgx(gx), dw(w), dbih(bih), dbhh(bhh), dgates((size_t)T * g);
+  std::vector<float> hgot, cgot;
+  if (s.joined) {
+    std::vector<float> hs((size_t)(T + 1) * n, 0.0f), cs((size_t)(T + 1) * n, 0.0f);
+    std::copy(h0.begin(), h0.end(), hs.begin());
+    std::copy(c0.begin(), c0.end(), cs.begin());
+    Dev<float> dh(hs), dc(cs);
+    launch(dgx.p, dw.p, dbih.p, dbhh.p, dh.p, dc.p, dh.p + n, dc.p + n, dgates.p, T, B, H, U);
+    auto ha = dh.down(), ca = dc.down();
+    compare("initial h kept", std::vector<float>(ha.begin(), ha.begin() + (long)n), h0, 0.0f, 0.0f);
+    compare("initial c kept", std::vector<float>(ca.begin(), ca.begin() + (long)n), c0, 0.0f, 0.0f);
+    hgot.assign(ha.begin() + (long)n, ha.end());
+    cgot.assign(ca.begin() + (long)n, ca.end());
+  } else {
+    Dev<float> dh0(h0), dc0(c0), dh((size_t)T * n), dc((size_t)T * n);
+    launch(dgx.p, dw.p, dbih.p, dbhh.p, dh0.p, dc0.p, dh.p, dc.p, dgates.p, T, B, H, U);
+    hgot = dh.down();
+    cgot = dc.down();
+  }
+  compare("gates, every step", dgates.down(), gref, 1e-5f, 1e-4f);
+  compare("c, every step", cgot, cref, 1e-5f, 1e-4f);
+  compare("h, every step", hgot, href, 1e-5f, 1e-4f);
+}
+
+static void check_backward(const Shape &s, Rng &r) {
+  int T = s.T, B = s.B, H = s.H, U = s.U;
+  printf("backward T=%d B=%d H=%d U=%d\n", T, B, H, U);
+  size_t n = (size_t)B * H, g = 4 * n;
+  auto dho = rand_vec((size_t)T * n, r), dhn = rand_vec(n, r), dc0 = rand_vec(n, r);
+  auto w = rand_vec((size_t)4 * H * H, r, -0.5f, 0.5f), cs = rand_vec((size_t)(T + 1) * n, r, -2, 2);
+  std::vector<float> gates((size_t)T * g);
+  for (size_t e = 0; e < gates.size(); e++) /* i, f, o in (0,1), g in (-1,1) */
+    gates[e] = ((e / (size_t)H) % 4 == 2) ? r.uniform(-1, 1) : r.uniform(0.01f, 0.99f);
+
+  std::vector<float> dh_ref(dhn), dc_ref(dc0), dg_ref((size_t)T * g);
+  for (int t = T - 1; t >= 0; t--) {
+    float *dg = dg_ref.data() + (size_t)t * g;
+    ref_lstm_backward(dho.data() + (size_t)t * n, dh_ref.data(), dc_ref.data(), gates.data() + (size_t)t * g,
+                      cs.data() + (size_t)t * n, cs.data() + (size_t)(t + 1) * n, dg, B, H);
+    for (int b = 0; b < B; b++)
+      for (int k = 0; k < H; k++) {
+        double acc = 0;
+        for (int row = 0; row < 4 * H; row++) acc += (double)dg[(size_t)b * 4 * H + row] * w[(size_t)row * H + k];
+        dh_ref[(size_t)b * H + k] += (float)acc;
+      }
+  }
+
+  Dev<float> ddho(dho), ddhn(dhn), ddc(dc0), dgates(gates), dcs(cs), dw(w), ddg((size_t)T * g);
+  unsigned blocks = (unsigned)((H + U - 1) / U);
+  size_t shmem = (size_t)persistent_lstm_shared_bytes(U, H);
+  CK(cudaFuncSetAttribute(persistent_lstm_backward, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shmem));
+  void *args[] = {&ddho.p, &ddhn.p, &ddc.p, &dgates.p, &dcs.p, &dw.p, &ddg.p, &T, &B, &H, &U};
+  CK(cudaLaunchCooperativeKernel(persistent_lstm_backward, dim3(blocks), dim3(CR_BLOCK), args, shmem));
+  CK_LAUNCH();
+  compare("dgates, every step", ddg.down(), dg_ref, 1e-5f, 1e-4f);
+  compare("dc_{-1}", ddc.down(), dc_ref, 1e-5f, 1e-4f);
+  compare("dh_{-1} = dgates_0 W_hh", ddhn.down(), dh_ref, 1e-5f, 1e-4f);
+}
+
+int main() {
+  Rng r(20261202);
+  const Shape shapes[] = {
+      {1, 1, 1, 1, false},   /* the smallest: one unit, one row, one step */
+      {1, 1, 33, 8, false},  /* T = 1, B = 1, a last block of one unit */
+      {3, 1, 33, 8, true},   /* B = 1 over steps; initial state in the sequence */
+      {5, 4, 33, 33, false}, /* one block owns all of H */
+      {4, 3, 33, 5, false},  /* 7 blocks, the last with 3 units */
+      {6, 50, 64, 8, true},  /* more (b, j) pairs than threads per block */
+      {7, 2, 17, 4, false},  /* H prime, 5 blocks */
+  };
+  for (const Shape &s : shapes) check(s, r);
+  for (const Shape &s : shapes) check_backward(s, r);
+  int T = 50, B = 50, H = 256, U = 32; /* 8 blocks: resident on the CPU layer with one thread too */
+  size_t n = (size_t)B * H;
+  Dev<float> gx((size_t)T * 4 * n), w((size_t)4 * H * H), bih(4 * (size_t)H), bhh(4 * (size_t)H), h0(n), c0(n),
+      h((size_t)T * n), c((size_t)T * n), gates((size_t)T * 4 * n);
+  CK(cudaMemset(gx.p, 0, (size_t)T * 4 * n * 4)); CK(cudaMemset(w.p, 0, (size_t)4 * H * H * 4));
+  CK(cudaMemset(bih.p, 0, 4 * (size_t)H * 4)); CK(cudaMemset(bhh.p, 0, 4 * (size_t)H * 4));
+  CK(cudaMemset(h0.p, 0, n * 4)); CK(cudaMemset(c0.p, 0, n * 4));
+  printf("timing T=%d B=%d H=%d U=%d\n", T, B, H, U);
+  TIME_IT("persistent_lstm_forward (whole window)", 20,
+          launch(gx.p, w.p, bih.p, bhh.p, h0.p, c0.p, h.p, c.p, gates.p, T, B, H, U));
+  return finish("test_persistent_lstm");
+}

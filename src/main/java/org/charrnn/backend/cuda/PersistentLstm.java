@@ -1,0 +1,174 @@
+package org.charrnn.backend.cuda;
+
+import static org.charrnn.backend.cuda.Kernels.arg;
+
+import jcuda.Pointer;
+import jcuda.driver.CUdevice;
+import jcuda.driver.CUdevice_attribute;
+import jcuda.driver.CUfunction;
+import jcuda.driver.CUfunction_attribute;
+import jcuda.driver.CUstream;
+import jcuda.driver.JCudaDriver;
+import org.charrnn.backend.Precision;
+import org.charrnn.backend.RnnKernel;
+import org.charrnn.model.ModelConfig;
+import org.charrnn.util.UserError;
+
+/**
+ * The choice between the persistent LSTM passes (kernels/cuda/persistent_lstm.cu: one cooperative
+ * launch per layer for all T steps, forward and backward, each block's slice of W_hh in dynamic
+ * shared memory) and the stepwise ones, made once per backend from {@link RnnKernel}, the model and the device, and the
+ * launch itself. One block of {@link Kernels#BLOCK} threads per multiprocessor, U = ceil(H / SMs)
+ * hidden units each, so every block is resident at once as a cooperative launch requires.
+ */
+final class PersistentLstm {
+    private static final int DEFAULT_SHARED = 48 << 10; // per block without cuFuncSetAttribute
+
+    private final CUfunction forward, backward;
+    private final CUstream stream;
+    private final int units; // U; 0 = stepwise
+    private final int sharedBytes;
+    private final String description;
+
+    /** Decides; {@link RnnKernel#PERSISTENT} that cannot run is a {@link UserError} saying why. */
+    PersistentLstm(Kernels kernels, CUstream stream, CUdevice device, ModelConfig config, Precision p, RnnKernel k) {
+        this.stream = stream;
+        int H = config.hidden();
+        int sms = attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT);
+        int optin = attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN);
+        int u = units(H, sms);
+        long bytes = sharedBytes(H, sms);
+        String why = null;
+        if (!RnnKernel.hasPersistent(config.cell()))
+            why = "only the LSTM has a persistent kernel, not " + config.cell().id();
+        else if (p != Precision.FP32) why = "the persistent kernel computes in fp32, not " + p.id();
+        else if (attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COOPERATIVE_LAUNCH) == 0)
+            why = "the device does not support cooperative launches";
+        else if (bytes > Math.max(optin, DEFAULT_SHARED))
+            why = "a slice of W_hh (" + u + " units x " + H + ", " + (bytes >> 10) + " KiB) exceeds the "
+                    + (Math.max(optin, DEFAULT_SHARED) >> 10) + " KiB of shared memory per block";
+        if (k == RnnKernel.PERSISTENT && why != null) throw new UserError("--rnn-kernel persistent: " + why);
+        boolean persistent = k != RnnKernel.STEPWISE && why == null;
+        this.units = persistent ? u : 0;
+        this.sharedBytes = persistent ? (int) bytes : 0;
+        this.forward = persistent ? kernels.fn("persistent_lstm_forward") : null;
+        this.backward = persistent ? kernels.fn("persistent_lstm_backward") : null;
+        if (persistent && bytes > DEFAULT_SHARED)
+            for (CUfunction f : new CUfunction[] {forward, backward})
+                JCudaDriver.cuFuncSetAttribute(
+                        f, CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, (int) bytes);
+        this.description = persistent
+                ? "rnn persistent (" + ((H + u - 1) / u) + " blocks x " + u + " units)"
+                : "rnn stepwise" + (k == RnnKernel.STEPWISE || why == null ? "" : " (" + why + ")");
+    }
+
+    /** Hidden units per block: one block per multiprocessor. */
+    private static int units(int H, int sms) {
+        return (H + Math.max(1, sms) - 1) / Math.max(1, sms);
+    }
+
+    /** Dynamic shared memory of a block: its units' four gate rows of W_hh in fp32. */
+    private static long sharedBytes(int H, int sms) {
+        return 16L * units(H, sms) * H;
+    }
+
+    /**
+     * What {@code --rnn-kernel auto} runs on device {@code index}, for {@code charrnn devices}: the
+     * largest H of an fp32 LSTM that runs persistent, or why none does.
+     */
+    static String deviceNote(int index) {
+        CUdevice d = new CUdevice();
+        JCudaDriver.cuDeviceGet(d, index);
+        if (attribute(d, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COOPERATIVE_LAUNCH) == 0)
+            return "device " + index + ": no cooperative launches: an LSTM runs stepwise";
+        int sms = attribute(d, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT);
+        int limit = Math.max(
+                DEFAULT_SHARED, attribute(d, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN));
+        int h = 0;
+        while (h < (1 << 16) && sharedBytes(h + 1, sms) <= limit) h++;
+        return "device " + index + ": --rnn-kernel auto runs an fp32 LSTM persistent up to H = " + h
+                + " (a block on each of " + sms + " SMs, " + (limit >> 10)
+                + " KiB of shared memory each), stepwise above";
+    }
+
+    private static int attribute(CUdevice device, int attribute) {
+        int[] v = new int[1];
+        JCudaDriver.cuDeviceGetAttribute(v, attribute, device);
+        return v[0];
+    }
+
+    /** True when the forward and the backward pass run as one persistent launch per layer each. */
+    boolean enabled() {
+        return units > 0;
+    }
+
+    /** "rnn persistent (...)" or "rnn stepwise (why)", for the device line of bench rows and logs. */
+    String description() {
+        return description;
+    }
+
+    /**
+     * One layer's whole window (kernels/README.md, persistent_lstm_forward): hs, cs [T+1,B,H] with
+     * the initial state in slot 0, written (=) in slots 1..T; gates [T,B,4H] (=); gx [T,B,4H].
+     */
+    void forward(
+            Pointer gx,
+            Pointer whh,
+            Pointer bih,
+            Pointer bhh,
+            Pointer hs,
+            Pointer cs,
+            Pointer gates,
+            int T,
+            int B,
+            int H) {
+        long bh = 4L * B * H;
+        int blocks = (H + units - 1) / units;
+        Pointer args = Pointer.to(
+                arg(gx),
+                arg(whh),
+                arg(bih),
+                arg(bhh),
+                arg(hs),
+                arg(cs),
+                arg(hs.withByteOffset(bh)),
+                arg(cs.withByteOffset(bh)),
+                arg(gates),
+                arg(T),
+                arg(B),
+                arg(H),
+                arg(units));
+        JCudaDriver.cuLaunchCooperativeKernel(forward, blocks, 1, 1, Kernels.BLOCK, 1, 1, sharedBytes, stream, args);
+    }
+
+    /**
+     * BPTT through one layer's window (kernels/README.md, persistent_lstm_backward): dhOut [T,B,H];
+     * dhNext, dc [B,H] in/out; gates [T,B,4H], cs [T+1,B,H] as forward saved them; dgates [T,B,4H] (=).
+     */
+    void backward(
+            Pointer dhOut,
+            Pointer dhNext,
+            Pointer dc,
+            Pointer gates,
+            Pointer cs,
+            Pointer whh,
+            Pointer dgates,
+            int T,
+            int B,
+            int H) {
+        int blocks = (H + units - 1) / units;
+        Pointer args = Pointer.to(
+                arg(dhOut),
+                arg(dhNext),
+                arg(dc),
+                arg(gates),
+                arg(cs),
+                arg(whh),
+                arg(dgates),
+                arg(T),
+                arg(B),
+                arg(H),
+                arg(units));
+        JCudaDriver.cuLaunchCooperativeKernel(backward, blocks, 1, 1, Kernels.BLOCK, 1, 1, sharedBytes, stream, args);
+    }
+}
