@@ -77,10 +77,12 @@ class CudaPersistentTest {
     }
 
     @Test
-    void autoPicksPersistentForAnFp32LstmAndStepwiseOtherwise() {
+    void autoRunsStepwiseAndPersistentRunsWhenAsked() {
         BackendOptions o = BackendOptions.defaults();
         ModelConfig lstm = new ModelConfig(CellType.LSTM, 11, 7, 33, 2, 0.0);
-        assertTrue(device(lstm, o).contains("rnn persistent ("), device(lstm, o));
+        assertTrue(device(lstm, o).contains("rnn stepwise (" + PersistentLstm.AUTO_STEPWISE + ")"), device(lstm, o));
+        String forced = device(lstm, o.withRnnKernel(RnnKernel.PERSISTENT));
+        assertTrue(forced.contains("rnn persistent ("), forced);
         String tf32 = device(lstm, o.withPrecision(Precision.TF32));
         assertTrue(tf32.contains("rnn stepwise (the persistent kernel computes in fp32, not tf32)"), tf32);
         String gru = device(new ModelConfig(CellType.GRU, 11, 7, 33, 2, 0.0), o);
@@ -123,14 +125,14 @@ class CudaPersistentTest {
     }
 
     @Test
-    void devicesSaysUpToWhichHiddenSizeAutoRunsPersistent() {
+    void devicesSaysUpToWhichHiddenSizePersistentRuns() {
         CliRun r = CliRun.of("devices");
         assertEquals(0, r.code(), () -> r.out() + r.err());
         assertTrue(
                 r.out()
-                        .matches("(?s).*device 0: --rnn-kernel auto runs an fp32 LSTM persistent up to H = [1-9][0-9]* "
-                                + "\\(a block on each of [1-9][0-9]* SMs, 227 KiB of shared memory each\\), "
-                                + "stepwise above.*"),
+                        .matches("(?s).*device 0: --rnn-kernel persistent runs an fp32 LSTM up to H = [1-9][0-9]* "
+                                + "\\(a block on each of [1-9][0-9]* SMs, 227 KiB of shared memory each\\); "
+                                + "auto runs stepwise until the persistent kernel is measured faster.*"),
                 r.out());
     }
 
