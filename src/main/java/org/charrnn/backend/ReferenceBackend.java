@@ -165,11 +165,12 @@ public final class ReferenceBackend implements Backend {
         w.ignoreTarget = window.ignoreTarget();
         TokenSequence seq = ((ReferenceState.Tokens) window.tokens()).seq();
         // x[t,b] = tokens[start_b + t], y[t,b] = tokens[start_b + t + 1]
+        int[] row = new int[T + 1]; // one bulk read per row: tokens[start_b .. start_b + T]
         for (int b = 0; b < B; b++) {
-            long s = window.starts()[b];
+            seq.copyTo(window.starts()[b], row, 0, T + 1);
             for (int t = 0; t < T; t++) {
-                w.x[t * B + b] = seq.get(s + t);
-                w.y[t * B + b] = seq.get(s + t + 1);
+                w.x[t * B + b] = row[t];
+                w.y[t * B + b] = row[t + 1];
             }
         }
         runForward(w, st.v);

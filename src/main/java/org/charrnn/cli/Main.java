@@ -75,7 +75,12 @@ public final class Main implements Runnable {
                             ? "charrnn: out of Java heap memory ("
                                     + Runtime.getRuntime().maxMemory() / (1 << 20)
                                     + " MiB); raise it with JAVA_OPTS=-Xmx8g, or use a smaller model, batch or corpus"
-                            : "charrnn: internal error: " + e + (debug ? "" : " (run with --debug for details)"));
+                            : e instanceof InternalError
+                                            && String.valueOf(e.getMessage()).contains("unsafe memory access")
+                                    ? "charrnn: a memory-mapped file (an encoded corpus in the cache) was truncated"
+                                            + " or replaced while in use; run again to rebuild it"
+                                    : "charrnn: internal error: " + e
+                                            + (debug ? "" : " (run with --debug for details)"));
             if (debug) e.printStackTrace(err);
             err.flush();
             return 1;

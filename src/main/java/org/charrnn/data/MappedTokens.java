@@ -22,6 +22,7 @@ final class MappedTokens implements TokenSequence {
     private final int width;
     private final ByteBuffer[] maps;
     private final Path source; // the mapped file, for the message when it changes under us
+    private final long fileEnd; // bytes the file must hold for every mapping to be readable
 
     MappedTokens(FileChannel ch, long dataOffset, long length, int width, Path source) throws IOException {
         this(ch, dataOffset, length, width, DEFAULT_SHIFT, source);
@@ -35,6 +36,7 @@ final class MappedTokens implements TokenSequence {
         this.length = length;
         this.width = width;
         long bytes = length * width;
+        this.fileEnd = dataOffset + bytes;
         int n = (int) ((bytes + mask) >>> shift);
         maps = new ByteBuffer[n];
         for (int k = 0; k < n; k++) {
@@ -52,9 +54,12 @@ final class MappedTokens implements TokenSequence {
 
     /**
      * The JVM reports an access to a mapping whose file was truncated (SIGBUS) as an InternalError:
-     * made a one-line error naming the file.
+     * made a one-line error naming the file. In compiled code that error is raised asynchronously
+     * ("a fault occurred in a recent unsafe memory access") and may surface after the access has
+     * returned, so bulk reads first check the file's size ({@link #checkSize}); the catch covers a
+     * truncation that races with the read.
      */
-    private CorpusReadError truncated(InternalError e) {
+    private CorpusReadError truncated(Throwable e) {
         return new CorpusReadError(
                 source + " (an encoded corpus in the cache) was truncated or replaced while in use;"
                         + " run again to rebuild it",
@@ -78,8 +83,20 @@ final class MappedTokens implements TokenSequence {
         return width == 1 ? m.get(o) & 0xFF : m.getShort(o) & 0xFFFF;
     }
 
+    /** One stat per bulk read: a file cut below the mapped range is an error before any access. */
+    private void checkSize() {
+        long size;
+        try {
+            size = java.nio.file.Files.size(source);
+        } catch (IOException e) {
+            throw truncated(e);
+        }
+        if (size < fileEnd) throw truncated(null);
+    }
+
     @Override
     public void copyTo(long from, int[] dst, int off, int n) {
+        checkSize();
         try {
             copy(from, dst, off, n);
         } catch (InternalError e) {
