@@ -335,8 +335,10 @@ final class CudaOps implements DeviceOps {
             Ref dhNext,
             Ref dc,
             Ref gates,
+            Ref hs,
             Ref cs,
             Ref dgx,
+            Ref dgh,
             int T,
             int B,
             int H) {

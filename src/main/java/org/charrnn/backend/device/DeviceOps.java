@@ -218,9 +218,10 @@ public interface DeviceOps extends AutoCloseable {
      * BPTT through one layer's recurrence over all T steps at once, when this device has a
      * persistent kernel for {@code cell} and chose it: returns true once queued; false (the default)
      * and the caller runs the steps. dhOut [T,B,H] is the gradient from above; dhNext and dc [B,H]
-     * hold the gradients from beyond the window and get (=) dL/dh_{-1}, dL/dc_{-1}; gates and cs as
-     * {@link #forwardWindow} wrote them; dgx [T,B,Gi] (=) the pre-activation gradients (for an LSTM
-     * also those of the recurrent projection).
+     * hold the gradients from beyond the window and get (=) dL/dh_{-1}, dL/dc_{-1}; gates, hs and cs
+     * as {@link #forwardWindow} wrote them; dgx [T,B,Gi] (=) the pre-activation gradients of the
+     * input projection; dgh [T,B,Gh] (=) those of the recurrent projection where the cell's differ
+     * (a GRU), null where they are dgx's (LSTM, RNN).
      */
     default boolean backwardWindow(
             CellType cell,
@@ -229,8 +230,10 @@ public interface DeviceOps extends AutoCloseable {
             Ref dhNext,
             Ref dc,
             Ref gates,
+            Ref hs,
             Ref cs,
             Ref dgx,
+            Ref dgh,
             int T,
             int B,
             int H) {

@@ -166,8 +166,10 @@ final class RnnPasses {
                     Ref.of(w.dhNext),
                     at(w.dc, 0),
                     at(w.gates[l], 0),
+                    Ref.of(w.hs[l]),
                     at(w.cs[l], 0),
                     Ref.of(w.dgx),
+                    dgh == w.dgx ? null : Ref.of(dgh),
                     T,
                     B,
                     H);
