@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 
 /**
  * Encoded symbols memory-mapped from a cache file: little-endian, one or two bytes each. Files
@@ -23,6 +25,7 @@ final class MappedTokens implements TokenSequence {
     private final ByteBuffer[] maps;
     private final Path source; // the mapped file, for the message when it changes under us
     private final long fileEnd; // bytes the file must hold for every mapping to be readable
+    private final Object fileKey; // the mapped file's identity (device and inode), null where unknown
 
     MappedTokens(FileChannel ch, long dataOffset, long length, int width, Path source) throws IOException {
         this(ch, dataOffset, length, width, DEFAULT_SHIFT, source);
@@ -37,6 +40,7 @@ final class MappedTokens implements TokenSequence {
         this.width = width;
         long bytes = length * width;
         this.fileEnd = dataOffset + bytes;
+        this.fileKey = Files.readAttributes(source, BasicFileAttributes.class).fileKey();
         int n = (int) ((bytes + mask) >>> shift);
         maps = new ByteBuffer[n];
         for (int k = 0; k < n; k++) {
@@ -83,15 +87,19 @@ final class MappedTokens implements TokenSequence {
         return width == 1 ? m.get(o) & 0xFF : m.getShort(o) & 0xFFFF;
     }
 
-    /** One stat per bulk read: a file cut below the mapped range is an error before any access. */
+    /**
+     * One stat per bulk read: the mapped file cut below the mapped range is an error before any
+     * access. A path that is gone or names another file (the cache unlinked or replaced by rename,
+     * as temporary caches are) leaves the mapped file itself intact, so only the same file is checked.
+     */
     private void checkSize() {
-        long size;
+        BasicFileAttributes now;
         try {
-            size = java.nio.file.Files.size(source);
+            now = Files.readAttributes(source, BasicFileAttributes.class);
         } catch (IOException e) {
-            throw truncated(e);
+            return; // unlinked: the mapping keeps the file
         }
-        if (size < fileEnd) throw truncated(null);
+        if (fileKey != null && fileKey.equals(now.fileKey()) && now.size() < fileEnd) throw truncated(null);
     }
 
     @Override
