@@ -18,7 +18,7 @@ struct Shape {
 static void launch(const float *gx, const float *w, const float *bih, const float *bhh, const float *h0,
                    const float *c0, float *h, float *c, float *gates, int T, int B, int H, int U) {
   unsigned blocks = (unsigned)((H + U - 1) / U);
-  size_t shmem = (size_t)persistent_lstm_shared_bytes(U, H);
+  size_t shmem = (size_t)persistent_shared_bytes(4, U, H);
   CK(cudaFuncSetAttribute(persistent_lstm_forward, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shmem));
   void *args[] = {&gx, &w, &bih, &bhh, &h0, &c0, &h, &c, &gates, &T, &B, &H, &U};
   CK(cudaLaunchCooperativeKernel(persistent_lstm_forward, dim3(blocks), dim3(CR_BLOCK), args, shmem));
@@ -97,7 +97,7 @@ static void check_backward(const Shape &s, Rng &r) {
 
   Dev<float> ddho(dho), ddhn(dhn), ddc(dc0), dgates(gates), dcs(cs), dw(w), ddg((size_t)T * g);
   unsigned blocks = (unsigned)((H + U - 1) / U);
-  size_t shmem = (size_t)persistent_lstm_shared_bytes(U, H);
+  size_t shmem = (size_t)persistent_shared_bytes(4, U, H);
   CK(cudaFuncSetAttribute(persistent_lstm_backward, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shmem));
   void *args[] = {&ddho.p, &ddhn.p, &ddc.p, &dgates.p, &dcs.p, &dw.p, &ddg.p, &T, &B, &H, &U};
   CK(cudaLaunchCooperativeKernel(persistent_lstm_backward, dim3(blocks), dim3(CR_BLOCK), args, shmem));

@@ -15,3 +15,5 @@
 #include "gemm.cu"
 #include "convert.cu"
 #include "persistent_lstm.cu"
+#include "persistent_gru.cu"
+#include "persistent_rnn.cu"

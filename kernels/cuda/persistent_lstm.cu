@@ -11,7 +11,7 @@
  *   values, in the same layout, as lstm_forward_step saves step by step (so backward is unchanged).
  *   h0 may be h - B*H (a [T+1,B,H] sequence with the initial state first), likewise c0.
  *   Launch: cooperative, grid = ceil(H / U) blocks of CR_BLOCK threads, U hidden units per block,
- *   dynamic shared memory = 4 * U * H floats (persistent_lstm_shared_bytes).
+ *   dynamic shared memory = 4 * U * H floats (persistent_shared_bytes(4, U, H); persistent_common.cuh).
  *   Block k owns the units j in [k*U, min(H, (k+1)*U)): the 4 gate rows q*H + j of W_hh (q = i,
  *   f, g, o), loaded into shared memory once. Each timestep every block computes, for each of its
  *   (b, j) pairs, the four dot products W_hh[q*H+j,:] . h_{t-1}[b,:] (fp32, k ascending), adds
@@ -20,13 +20,7 @@
  *   never crosses blocks (a pair's c_{t-1} is written by the same block), and h_t goes to its own
  *   slot of h, so no second barrier is needed.
  */
-#include <cooperative_groups.h>
-
-#include "common.cuh"
-
-static inline unsigned long long persistent_lstm_shared_bytes(int U, int H) {
-  return 4ull * (unsigned long long)U * (unsigned long long)H * sizeof(float);
-}
+#include "persistent_common.cuh"
 
 extern "C" __global__ void __launch_bounds__(CR_BLOCK)
     persistent_lstm_forward(const float *gx, const float *w_hh, const float *b_ih, const float *b_hh,
@@ -34,15 +28,9 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK)
                             int H, int U) {
   cooperative_groups::grid_group grid = cooperative_groups::this_grid();
   CR_DYNAMIC_SHARED(float, w);
-  int j0 = (int)blockIdx.x * U;
-  int units = H - j0 < U ? H - j0 : U; /* the last block may own fewer */
-  long long rows = 4LL * U;
-  for (long long e = threadIdx.x; e < rows * H; e += blockDim.x) {
-    int lr = (int)(e / H), k = (int)(e % H), q = lr / U, u = lr % U;
-    w[e] = u < units ? w_hh[((long long)q * H + j0 + u) * H + k] : 0.0f;
-  }
-  __syncthreads();
-  long long BH = (long long)B * H, pairs = (long long)B * (units > 0 ? units : 0);
+  int j0 = (int)blockIdx.x * U, units = cr_persistent_units(H, U); /* the last block may own fewer */
+  cr_persistent_stage_rows(w, w_hh, 4, H, U, units);
+  long long BH = (long long)B * H, pairs = (long long)B * units;
   for (int t = 0; t < T; t++) {
     const float *hp = t == 0 ? h0 : h + (long long)(t - 1) * BH;
     const float *cp = t == 0 ? c0 : c + (long long)(t - 1) * BH;
@@ -53,9 +41,7 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK)
       float pre[4];
 #pragma unroll
       for (int q = 0; q < 4; q++) {
-        const float *wr = w + ((long long)q * U + u) * H;
-        float acc = 0.0f;
-        for (int k = 0; k < H; k++) acc = fmaf(wr[k], hb[k], acc);
+        float acc = cr_persistent_dot(w + ((long long)q * U + u) * H, hb, H);
         int col = q * H + j;
         pre[q] = (gx[r + col] + b_ih[col]) + (acc + b_hh[col]);
       }
@@ -91,16 +77,10 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK)
                              const float *w_hh, float *dgates, int T, int B, int H, int U) {
   cooperative_groups::grid_group grid = cooperative_groups::this_grid();
   CR_DYNAMIC_SHARED(float, w);
-  int j0 = (int)blockIdx.x * U;
-  int units = H - j0 < U ? H - j0 : U;
-  long long G = 4LL * H;
-  for (long long e = threadIdx.x; e < (long long)U * G; e += blockDim.x) {
-    int u = (int)(e / G);
-    long long r = e % G;
-    w[e] = u < units ? w_hh[r * H + j0 + u] : 0.0f;
-  }
-  __syncthreads();
-  long long BH = (long long)B * H, pairs = (long long)B * (units > 0 ? units : 0);
+  int j0 = (int)blockIdx.x * U, units = cr_persistent_units(H, U);
+  int G = 4 * H;
+  cr_persistent_stage_cols(w, w_hh, 4, H, U, units);
+  long long BH = (long long)B * H, pairs = (long long)B * units;
   for (int t = T - 1; t >= 0; t--) {
     const float *g = gates + (long long)t * B * G;
     float *dg = dgates + (long long)t * B * G;
@@ -120,10 +100,7 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK)
     grid.sync();
     for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
       int b = (int)(p / units), u = (int)(p % units);
-      const float *db = dg + (long long)b * G, *wu = w + (long long)u * G;
-      float acc = 0.0f;
-      for (long long r = 0; r < G; r++) acc = fmaf(db[r], wu[r], acc);
-      dh_next[(long long)b * H + j0 + u] = acc;
+      dh_next[(long long)b * H + j0 + u] = cr_persistent_dot(dg + (long long)b * G, w + (long long)u * G, G);
     }
   }
 }

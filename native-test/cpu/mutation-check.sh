@@ -5,9 +5,9 @@
 #     tree of cr_block_sum (kernels/cuda/common.cuh); test_reduce_optim and test_loss must FAIL in
 #     the forward thread order (thread 0 then reads partners' stale scratch);
 #   - grid barrier: removes every grid-wide sync (grid.sync()) from test_grid_sync.cu, then the one
-#     of persistent_lstm_forward, then the one of persistent_lstm_backward
-#     (kernels/cuda/persistent_lstm.cu); test_grid_sync, test_persistent_lstm must FAIL in the
-#     forward and the reverse order (block 0 then runs ahead of, or behind, the others).
+#     of each persistent forward and each persistent backward (kernels/cuda/persistent_{lstm,gru,
+#     rnn}.cu); test_grid_sync and test_persistent_{lstm,gru,rnn} must FAIL in the forward and the
+#     reverse order (block 0 then runs ahead of, or behind, the others).
 # Exits 0 when every mutant is caught, 1 when one survives (the harness could not fail), 2 on error.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -48,10 +48,12 @@ mutant block-barrier kernels/cuda/common.cuh \
 mutant grid-barrier native-test/test_grid_sync.cu \
   's/\bgrid\.sync\(\);/\/* mutant: barrier removed *\/;/g' \
   "forward reverse" test_grid_sync
-mutant persistent-forward-barrier kernels/cuda/persistent_lstm.cu \
-  's/if \(t \+ 1 < T\) grid\.sync\(\);/if (t + 1 < T) \/* mutant: barrier removed *\/;/' \
-  "forward reverse" test_persistent_lstm
-mutant persistent-backward-barrier kernels/cuda/persistent_lstm.cu \
-  's/\n    grid\.sync\(\);\n/\n    \/* mutant: barrier removed *\/\n/' \
-  "forward reverse" test_persistent_lstm
+for cell in lstm gru rnn; do
+  mutant persistent-$cell-forward-barrier kernels/cuda/persistent_$cell.cu \
+    's/if \(t \+ 1 < T\) grid\.sync\(\);/if (t + 1 < T) \/* mutant: barrier removed *\/;/' \
+    "forward reverse" test_persistent_$cell
+  mutant persistent-$cell-backward-barrier kernels/cuda/persistent_$cell.cu \
+    's/\n    grid\.sync\(\);\n/\n    \/* mutant: barrier removed *\/\n/' \
+    "forward reverse" test_persistent_$cell
+done
 exit $survived

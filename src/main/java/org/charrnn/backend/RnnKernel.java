@@ -9,15 +9,18 @@ public enum RnnKernel {
     AUTO,
     /**
      * One cooperative launch per layer and pass for all T steps, W_hh held on chip (CUDA, LSTM,
-     * fp32, when every block of the launch fits on the device at once).
+     * GRU or RNN, fp32, when every block of the launch fits on the device at once).
      */
     PERSISTENT,
     /** A recurrent GEMM and a fused cell kernel per timestep. */
     STEPWISE;
 
-    /** True when {@code cell} has a persistent forward kernel (CUDA: kernels/cuda/persistent_lstm.cu). */
+    /** True when {@code cell} has persistent kernels, forward and backward (CUDA: kernels/cuda/persistent_*.cu). */
     public static boolean hasPersistent(CellType cell) {
-        return cell == CellType.LSTM;
+        return switch (cell) {
+            case LSTM, GRU, RNN -> true;
+            case MUT1, MUT2, MUT3 -> false;
+        };
     }
 
     public String id() {

@@ -31,8 +31,9 @@ public final class BackendOptionsMixin {
     @Option(
             names = "--rnn-kernel",
             defaultValue = "auto",
-            description = "auto | persistent | stepwise: the CUDA backend's LSTM passes as one persistent launch per "
-                    + "layer or a GEMM and a cell kernel per step (auto: persistent where it fits on the device).")
+            description = "auto | persistent | stepwise: the CUDA backend's LSTM, GRU and RNN passes as one persistent "
+                    + "launch per layer or a GEMM and a cell kernel per step (auto: stepwise until persistent is "
+                    + "measured faster on a GPU).")
     String rnnKernel;
 
     BackendOptions options(long seed) {

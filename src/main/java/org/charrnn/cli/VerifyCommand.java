@@ -40,7 +40,7 @@ public final class VerifyCommand implements Callable<Integer> {
             names = "--rnn-kernel",
             defaultValue = "auto",
             description =
-                    "auto | persistent | stepwise: the CUDA LSTM passes to verify (persistent: only the cells that "
+                    "auto | persistent | stepwise: the CUDA recurrent passes to verify (persistent: only the cells that "
                             + "have a persistent kernel are checked).")
     String rnnKernel;
 

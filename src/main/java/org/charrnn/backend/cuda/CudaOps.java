@@ -53,7 +53,7 @@ final class CudaOps implements DeviceOps {
     private final Pointer iterationArg = Pointer.to(iterationHost);
     private Kernels kernels;
     private CudaCellKernels cells;
-    private PersistentLstm persistent;
+    private PersistentRnn persistent;
     private DeviceBuffer params; // the flat parameters (attachWeights)
     private CudaOptimizers optimizers;
     private Gemm gemm;
@@ -107,7 +107,7 @@ final class CudaOps implements DeviceOps {
                 for (DeviceBuffer b : live) b.close();
                 live.clear();
             });
-            persistent = new PersistentLstm(kernels, stream, ctx.device, config, precision, options.rnnKernel());
+            persistent = new PersistentRnn(kernels, stream, ctx.device, config, precision, options.rnnKernel());
             partial = (DeviceBuffer) alloc(4L * Kernels.MAX_PARTIALS, "norm partial sums");
             scalars = (DeviceBuffer) alloc(4L * 4, "step scalars");
             optimizers = new CudaOptimizers(kernels, stream, scalars.at(S_LR));
@@ -322,9 +322,23 @@ final class CudaOps implements DeviceOps {
     @Override
     public boolean forwardWindow(
             CellType cell, WeightRows whh, Ref bih, Ref bhh, Ref gx, Ref hs, Ref cs, Ref gates, int T, int B, int H) {
-        if (!persistent.enabled() || cell != CellType.LSTM) return false;
-        persistent.forward(p(gx), params.at(whh.rowOffset()), p(bih), p(bhh), p(hs), p(cs), p(gates), T, B, H);
-        return true;
+        if (!persistent.enabled()) return false;
+        Pointer w = params.at(whh.rowOffset());
+        return switch (cell) {
+            case LSTM -> {
+                persistent.lstmForward(p(gx), w, p(bih), p(bhh), p(hs), p(cs), p(gates), T, B, H);
+                yield true;
+            }
+            case GRU -> {
+                persistent.gruForward(p(gx), w, p(bih), p(bhh), p(hs), p(gates), T, B, H);
+                yield true;
+            }
+            case RNN -> {
+                persistent.rnnForward(p(gx), w, p(bih), p(bhh), p(hs), T, B, H);
+                yield true;
+            }
+            case MUT1, MUT2, MUT3 -> false;
+        };
     }
 
     @Override
@@ -342,9 +356,23 @@ final class CudaOps implements DeviceOps {
             int T,
             int B,
             int H) {
-        if (!persistent.enabled() || cell != CellType.LSTM) return false;
-        persistent.backward(p(dhOut), p(dhNext), p(dc), p(gates), p(cs), params.at(whh.rowOffset()), p(dgx), T, B, H);
-        return true;
+        if (!persistent.enabled()) return false;
+        Pointer w = params.at(whh.rowOffset());
+        return switch (cell) {
+            case LSTM -> {
+                persistent.lstmBackward(p(dhOut), p(dhNext), p(dc), p(gates), p(cs), w, p(dgx), T, B, H);
+                yield true;
+            }
+            case GRU -> {
+                persistent.gruBackward(p(dhOut), p(dhNext), p(gates), p(hs), w, p(dgx), p(dgh), T, B, H);
+                yield true;
+            }
+            case RNN -> {
+                persistent.rnnBackward(p(dhOut), p(dhNext), p(hs), w, p(dgx), T, B, H);
+                yield true;
+            }
+            case MUT1, MUT2, MUT3 -> false;
+        };
     }
 
     @Override

@@ -15,6 +15,7 @@ import org.charrnn.model.CellType;
 import org.charrnn.model.ModelConfig;
 import org.charrnn.testutil.CliRun;
 import org.charrnn.util.UserError;
+import org.charrnn.verify.Tolerances;
 import org.charrnn.verify.Verifier;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
@@ -24,9 +25,10 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * {@code --rnn-kernel}: the persistent LSTM passes (one cooperative launch per layer, forward and
- * backward) and the stepwise ones each pass the parity suite against the fp64 reference at awkward shapes (H = 1, H =
- * 33, B = 1, T = 1, L = 3, dropout); auto picks persistent for an fp32 LSTM that fits; a forced
+ * {@code --rnn-kernel}: the persistent LSTM, GRU and RNN passes (one cooperative launch per layer,
+ * forward and backward) and the stepwise ones each pass the parity suite against the fp64 reference
+ * at awkward shapes (H = 1, H = 33, B = 1, T = 1, L = 3, dropout), and persistent against stepwise
+ * directly; auto runs stepwise until the persistent kernels are measured faster; a forced
  * persistent kernel that cannot run is a one-line error saying why; the device line says which ran.
  */
 @Tag("gpu")
@@ -37,11 +39,15 @@ class CudaPersistentTest {
         CudaTestSupport.assumeCuda();
     }
 
-    static Stream<Verifier.Shape> lstmShapes() {
+    /** The standard shapes and two more of every cell with persistent kernels. */
+    static Stream<Verifier.Shape> persistentShapes() {
         List<Verifier.Shape> s = new ArrayList<>();
-        for (Verifier.Shape v : Verifier.standardShapes()) if (v.cell() == CellType.LSTM) s.add(v);
-        s.add(new Verifier.Shape(CellType.LSTM, 11, 7, 33, 3, 1, 1, 0.0)); // B = 1, T = 1, L = 3, H = 33
-        s.add(new Verifier.Shape(CellType.LSTM, 13, 16, 64, 3, 8, 7, 0.1)); // more (b, j) pairs than threads
+        for (Verifier.Shape v : Verifier.standardShapes()) if (RnnKernel.hasPersistent(v.cell())) s.add(v);
+        for (CellType c : CellType.values()) {
+            if (!RnnKernel.hasPersistent(c)) continue;
+            s.add(new Verifier.Shape(c, 11, 7, 33, 3, 1, 1, 0.0)); // B = 1, T = 1, L = 3, H = 33
+            s.add(new Verifier.Shape(c, 13, 16, 64, 3, 8, 7, 0.1)); // more (b, j) pairs than threads
+        }
         return s.stream();
     }
 
@@ -59,15 +65,29 @@ class CudaPersistentTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("lstmShapes")
+    @MethodSource("persistentShapes")
     void persistentTrainingStepMatchesReference(Verifier.Shape shape) {
         assertParity(RnnKernel.PERSISTENT, shape, 37 + shape.hashCode());
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("lstmShapes")
+    @MethodSource("persistentShapes")
     void stepwiseTrainingStepMatchesReference(Verifier.Shape shape) {
         assertParity(RnnKernel.STEPWISE, shape, 41 + shape.hashCode());
+    }
+
+    /** Persistent against stepwise, both fp32 on the device: loss, every gradient and the carried state. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("persistentShapes")
+    void persistentTrainingStepMatchesStepwise(Verifier.Shape shape) {
+        Verifier v = new Verifier(
+                (cfg, o) -> new CudaBackend(cfg, o.withRnnKernel(RnnKernel.PERSISTENT)),
+                Precision.FP32,
+                (cfg, o) -> new CudaBackend(cfg, o.withPrecision(Precision.FP32).withRnnKernel(RnnKernel.STEPWISE)),
+                Tolerances.fp32());
+        List<Verifier.Check> checks = v.run(shape, 43 + shape.hashCode());
+        assertFalse(checks.isEmpty());
+        assertTrue(Verifier.allPassed(checks), () -> "\n" + Verifier.table(checks));
     }
 
     private static String device(ModelConfig cfg, BackendOptions o) {
@@ -80,38 +100,50 @@ class CudaPersistentTest {
     void autoRunsStepwiseAndPersistentRunsWhenAsked() {
         BackendOptions o = BackendOptions.defaults();
         ModelConfig lstm = new ModelConfig(CellType.LSTM, 11, 7, 33, 2, 0.0);
-        assertTrue(device(lstm, o).contains("rnn stepwise (" + PersistentLstm.AUTO_STEPWISE + ")"), device(lstm, o));
+        assertTrue(device(lstm, o).contains("rnn stepwise (" + PersistentRnn.AUTO_STEPWISE + ")"), device(lstm, o));
         String forced = device(lstm, o.withRnnKernel(RnnKernel.PERSISTENT));
         assertTrue(forced.contains("rnn persistent ("), forced);
         String tf32 = device(lstm, o.withPrecision(Precision.TF32));
         assertTrue(tf32.contains("rnn stepwise (the persistent kernel computes in fp32, not tf32)"), tf32);
-        String gru = device(new ModelConfig(CellType.GRU, 11, 7, 33, 2, 0.0), o);
-        assertTrue(gru.contains("rnn stepwise (only the LSTM has a persistent kernel, not gru)"), gru);
+        for (CellType c : new CellType[] {CellType.GRU, CellType.RNN}) {
+            ModelConfig cfg = new ModelConfig(c, 11, 7, 33, 2, 0.0);
+            assertTrue(device(cfg, o).contains("rnn stepwise (" + PersistentRnn.AUTO_STEPWISE + ")"), device(cfg, o));
+            String forcedCell = device(cfg, o.withRnnKernel(RnnKernel.PERSISTENT));
+            assertTrue(forcedCell.contains("rnn persistent ("), forcedCell);
+        }
+        String mut = device(new ModelConfig(CellType.MUT1, 11, 33, 33, 2, 0.0), o);
+        assertTrue(
+                mut.contains("rnn stepwise (only the lstm, gru and rnn cells have a persistent kernel, not mut1)"),
+                mut);
         assertTrue(device(lstm, o.withRnnKernel(RnnKernel.STEPWISE)).endsWith(", rnn stepwise)"));
     }
 
     @ParameterizedTest
     @EnumSource(
             value = CellType.class,
-            names = {"LSTM"},
+            names = {"LSTM", "GRU", "RNN"},
             mode = EnumSource.Mode.EXCLUDE)
     void forcedPersistentWithoutAKernelSaysSo(CellType cell) {
         BackendOptions o = BackendOptions.defaults().withRnnKernel(RnnKernel.PERSISTENT);
         UserError e = assertThrows(UserError.class, () -> device(new ModelConfig(cell, 11, 33, 33, 2, 0.0), o));
         assertEquals(
-                "--rnn-kernel persistent: only the LSTM has a persistent kernel, not " + cell.id(), e.getMessage());
+                "--rnn-kernel persistent: only the lstm, gru and rnn cells have a persistent kernel, not " + cell.id(),
+                e.getMessage());
     }
 
-    @Test
-    void forcedPersistentThatDoesNotFitSaysSo() {
+    @ParameterizedTest
+    @EnumSource(
+            value = CellType.class,
+            names = {"LSTM", "GRU", "RNN"})
+    void forcedPersistentThatDoesNotFitSaysSo(CellType cell) {
         BackendOptions o = BackendOptions.defaults().withRnnKernel(RnnKernel.PERSISTENT);
-        ModelConfig big = new ModelConfig(CellType.LSTM, 5, 3, 4096, 1, 0.0);
+        ModelConfig big = new ModelConfig(cell, 5, 3, 4096, 1, 0.0);
         UserError e = assertThrows(UserError.class, () -> device(big, o));
-        assertTrue(e.getMessage().startsWith("--rnn-kernel persistent: a slice of W_hh ("), e.getMessage());
+        String slice = "--rnn-kernel persistent: a slice of W_hh (" + cell.recurrentGates() + " rows x ";
+        assertTrue(e.getMessage().startsWith(slice), e.getMessage());
         assertTrue(e.getMessage().endsWith("KiB of shared memory per block"), e.getMessage());
         UserError bf16 = assertThrows(
-                UserError.class,
-                () -> device(new ModelConfig(CellType.LSTM, 5, 3, 8, 1, 0.0), o.withPrecision(Precision.BF16)));
+                UserError.class, () -> device(new ModelConfig(cell, 5, 3, 8, 1, 0.0), o.withPrecision(Precision.BF16)));
         assertEquals("--rnn-kernel persistent: the persistent kernel computes in fp32, not bf16", bf16.getMessage());
     }
 
@@ -120,8 +152,9 @@ class CudaPersistentTest {
         CliRun r = CliRun.of("verify", "--backend", "cuda", "--rnn-kernel", "persistent");
         assertEquals(0, r.code(), () -> r.out() + r.err());
         assertTrue(r.out().contains("checks passed"), r.out());
-        assertTrue(r.out().contains("lstm"), r.out());
-        assertFalse(r.out().contains("gru"), r.out()); // no persistent kernel: not verified on it
+        for (String cell : new String[] {"lstm V", "gru V", "rnn V"})
+            assertTrue(r.out().contains(cell), r.out());
+        assertFalse(r.out().contains("mut"), r.out()); // no persistent kernel: not verified on it
     }
 
     @Test
@@ -130,7 +163,8 @@ class CudaPersistentTest {
         assertEquals(0, r.code(), () -> r.out() + r.err());
         assertTrue(
                 r.out()
-                        .matches("(?s).*device 0: --rnn-kernel persistent runs an fp32 LSTM up to H = [1-9][0-9]* "
+                        .matches("(?s).*device 0: --rnn-kernel persistent runs fp32 lstm H <= [1-9][0-9]*, "
+                                + "gru H <= [1-9][0-9]*, rnn H <= [1-9][0-9]* "
                                 + "\\(a block on each of [1-9][0-9]* SMs, 227 KiB of shared memory each\\); "
                                 + "auto runs stepwise until the persistent kernel is measured faster.*"),
                 r.out());

@@ -1,0 +1,102 @@
+/*
+ * persistent_gru.cu: the GRU forward and backward passes of one layer over all T timesteps, one
+ * cooperative launch each, weight-stationary, with the blocks, units and W_hh slices of
+ * persistent_common.cuh (G = 3 gate rows per unit). Gate order along 3H: r, z, n (PyTorch).
+ *
+ * persistent_gru_forward
+ *   gx [T,B,3H] = x W_ih^T for the whole window (one GEMM before this launch, no bias);
+ *   w_hh [3H,H] row-major fp32; b_ih, b_hh [3H]; h0 [B,H] the initial state;
+ *   writes (=) h [T,B,H] (h_t) and gates [T,B,4H] = r, z, n, gh_n + b_hn per step: the same values,
+ *   in the same layout, as gru_forward_step saves step by step (so either backward reads them).
+ *   h0 may be h - B*H (a [T+1,B,H] sequence with the initial state first).
+ *   Launch: cooperative, grid = ceil(H / U) blocks of CR_BLOCK threads, dynamic shared memory
+ *   persistent_shared_bytes(3, U, H): block k's rows q*H + j of W_hh (q = r, z, n) for its units j.
+ *   Each timestep every block computes, for each of its (b, j) pairs, the three dot products
+ *   gh_q = W_hh[q*H+j,:] . h_{t-1}[b,:] (fp32, k ascending), adds the biases as gru_forward_step
+ *   does (b_hn inside the r product: n = tanh(gx_n + b_in + r (gh_n + b_hn))), applies
+ *   cr_gru_forward and writes h_t and the gates; then one grid barrier publishes h_t to every block
+ *   for step t+1. h_{t-1}[b, j] of the pair itself was written by the same thread a step before.
+ *
+ * persistent_gru_backward
+ *   dh_out [T,B,H] gradient from above; dh_next [B,H] in: dL/dh_{T-1} from beyond the window, out:
+ *   dL/dh_{-1}; gates [T,B,4H] as the forward saved them; hs [T+1,B,H] (slot t = h_{t-1}, slot 0 the
+ *   initial state); w_hh [3H,H]; writes (=) dgx [T,B,3H] = dL/d(gx + b_ih) and dgh [T,B,3H] =
+ *   dL/d(gh + b_hh) (they differ in the n block: dgh_n = dgx_n r), as gru_backward_step.
+ *   Block k keeps the columns j of its units of W_hh over all 3H rows (the same size as forward's).
+ * Per step t = T-1 .. 0: each block applies cr_gru_backward to its (b, j) pairs (dh = dh_out +
+ * dh_next), writes dgx[t], dgh[t] and keeps the direct part dh z in dh_next[b, j]; one grid
+ * barrier; then each block adds (+=) dgh[t][b, :] . W_hh[:, j] into dh_next[b, j] for its units.
+ * dh_next of a pair is read and written only by the thread that owns the pair (the same mapping in
+ * both phases), and dgh[t] is never written again, so one grid barrier per step suffices.
+ */
+#include "persistent_common.cuh"
+
+extern "C" __global__ void __launch_bounds__(CR_BLOCK)
+    persistent_gru_forward(const float *gx, const float *w_hh, const float *b_ih, const float *b_hh,
+                           const float *h0, float *h, float *gates, int T, int B, int H, int U) {
+  cooperative_groups::grid_group grid = cooperative_groups::this_grid();
+  CR_DYNAMIC_SHARED(float, w);
+  int j0 = (int)blockIdx.x * U, units = cr_persistent_units(H, U);
+  cr_persistent_stage_rows(w, w_hh, 3, H, U, units);
+  long long BH = (long long)B * H, pairs = (long long)B * units;
+  for (int t = 0; t < T; t++) {
+    const float *hp = t == 0 ? h0 : h + (long long)(t - 1) * BH;
+    for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
+      int b = (int)(p / units), u = (int)(p % units), j = j0 + u;
+      const float *hb = hp + (long long)b * H;
+      long long r3 = ((long long)t * B + b) * 3 * H, r4 = ((long long)t * B + b) * 4 * H;
+      float gh[3];
+#pragma unroll
+      for (int q = 0; q < 3; q++) gh[q] = cr_persistent_dot(w + ((long long)q * U + u) * H, hb, H);
+      float xr = gx[r3 + j] + b_ih[j];
+      float xz = gx[r3 + H + j] + b_ih[H + j];
+      float xn = gx[r3 + 2 * H + j] + b_ih[2 * H + j];
+      float hr = gh[0] + b_hh[j];
+      float hz = gh[1] + b_hh[H + j];
+      float hn = gh[2] + b_hh[2 * H + j];
+      float rr, zz, nn, hh;
+      cr_gru_forward(xr, xz, xn, hr, hz, hn, hb[j], &rr, &zz, &nn, &hh);
+      gates[r4 + j] = rr;
+      gates[r4 + H + j] = zz;
+      gates[r4 + 2 * H + j] = nn;
+      gates[r4 + 3 * H + j] = hn;
+      h[(long long)t * BH + (long long)b * H + j] = hh;
+    }
+    if (t + 1 < T) grid.sync();
+  }
+}
+
+extern "C" __global__ void __launch_bounds__(CR_BLOCK)
+    persistent_gru_backward(const float *dh_out, float *dh_next, const float *gates, const float *hs,
+                            const float *w_hh, float *dgx, float *dgh, int T, int B, int H, int U) {
+  cooperative_groups::grid_group grid = cooperative_groups::this_grid();
+  CR_DYNAMIC_SHARED(float, w);
+  int j0 = (int)blockIdx.x * U, units = cr_persistent_units(H, U);
+  int G = 3 * H;
+  cr_persistent_stage_cols(w, w_hh, 3, H, U, units);
+  long long BH = (long long)B * H, pairs = (long long)B * units;
+  for (int t = T - 1; t >= 0; t--) {
+    const float *g = gates + (long long)t * B * 4 * H;
+    float *dx = dgx + (long long)t * B * G, *dr = dgh + (long long)t * B * G;
+    for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
+      int b = (int)(p / units), j = j0 + (int)(p % units);
+      long long k = (long long)b * H + j, r3 = (long long)b * G, r4 = (long long)b * 4 * H;
+      float xr, xz, xn, hr, hz, hn, direct;
+      cr_gru_backward(dh_out[(long long)t * BH + k] + dh_next[k], g[r4 + j], g[r4 + H + j], g[r4 + 2 * H + j],
+                      g[r4 + 3 * H + j], hs[(long long)t * BH + k], &xr, &xz, &xn, &hr, &hz, &hn, &direct);
+      dx[r3 + j] = xr;
+      dx[r3 + H + j] = xz;
+      dx[r3 + 2 * H + j] = xn;
+      dr[r3 + j] = hr;
+      dr[r3 + H + j] = hz;
+      dr[r3 + 2 * H + j] = hn;
+      dh_next[k] = direct;
+    }
+    grid.sync();
+    for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
+      int b = (int)(p / units), u = (int)(p % units);
+      long long k = (long long)b * H + j0 + u;
+      dh_next[k] += cr_persistent_dot(dr + (long long)b * G, w + (long long)u * G, G);
+    }
+  }
+}

@@ -1,0 +1,69 @@
+/*
+ * persistent_rnn.cu: the tanh-RNN forward and backward passes of one layer over all T timesteps,
+ * one cooperative launch each, weight-stationary, with the blocks, units and W_hh slices of
+ * persistent_common.cuh (G = 1 row per unit).
+ *
+ * persistent_rnn_forward
+ *   gx [T,B,H] = x W_ih^T for the whole window (one GEMM before this launch, no bias);
+ *   w_hh [H,H] row-major fp32; b_ih, b_hh [H]; h0 [B,H] the initial state;
+ *   writes (=) h [T,B,H], h_t = tanh((gx_t + b_ih) + (h_{t-1} W_hh^T + b_hh)), as rnn_forward_step
+ *   (the cell saves nothing else). h0 may be h - B*H (a [T+1,B,H] sequence, initial state first).
+ *   Launch: cooperative, grid = ceil(H / U) blocks of CR_BLOCK threads, dynamic shared memory
+ *   persistent_shared_bytes(1, U, H): block k's rows j of W_hh for its units j. Each timestep
+ *   every block computes W_hh[j,:] . h_{t-1}[b,:] (fp32, k ascending) for its (b, j) pairs and
+ *   writes h_t; then one grid barrier publishes h_t to every block for step t+1.
+ *
+ * persistent_rnn_backward
+ *   dh_out [T,B,H] gradient from above; dh_next [B,H] in: dL/dh_{T-1} from beyond the window, out:
+ *   dL/dh_{-1}; h [T,B,H] the saved outputs h_t (slots 1..T of the forward's [T+1,B,H]);
+ *   w_hh [H,H]; writes (=) dgates [T,B,H] = dL/d pre-activation, as rnn_backward_step.
+ *   Block k keeps the columns j of its units of W_hh (the same size as forward's).
+ * Per step t = T-1 .. 0: each block writes dgates[t][b, j] = (dh_out + dh_next)(1 - h_t^2) for its
+ * (b, j) pairs; one grid barrier; then each block sets (=) dh_next[b, j] = dgates[t][b, :] .
+ * W_hh[:, j] for its units. dh_next of a pair is read and written only by the thread that owns
+ * the pair (the same mapping in both phases), and dgates[t] is never written again, so one grid
+ * barrier per step suffices.
+ */
+#include "persistent_common.cuh"
+
+extern "C" __global__ void __launch_bounds__(CR_BLOCK)
+    persistent_rnn_forward(const float *gx, const float *w_hh, const float *b_ih, const float *b_hh,
+                           const float *h0, float *h, int T, int B, int H, int U) {
+  cooperative_groups::grid_group grid = cooperative_groups::this_grid();
+  CR_DYNAMIC_SHARED(float, w);
+  int j0 = (int)blockIdx.x * U, units = cr_persistent_units(H, U);
+  cr_persistent_stage_rows(w, w_hh, 1, H, U, units);
+  long long BH = (long long)B * H, pairs = (long long)B * units;
+  for (int t = 0; t < T; t++) {
+    const float *hp = t == 0 ? h0 : h + (long long)(t - 1) * BH;
+    for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
+      int b = (int)(p / units), u = (int)(p % units), j = j0 + u;
+      long long k = (long long)t * BH + (long long)b * H + j;
+      float gh = cr_persistent_dot(w + (long long)u * H, hp + (long long)b * H, H);
+      h[k] = cr_rnn_forward((gx[k] + b_ih[j]) + (gh + b_hh[j]));
+    }
+    if (t + 1 < T) grid.sync();
+  }
+}
+
+extern "C" __global__ void __launch_bounds__(CR_BLOCK)
+    persistent_rnn_backward(const float *dh_out, float *dh_next, const float *h, const float *w_hh,
+                            float *dgates, int T, int B, int H, int U) {
+  cooperative_groups::grid_group grid = cooperative_groups::this_grid();
+  CR_DYNAMIC_SHARED(float, w);
+  int j0 = (int)blockIdx.x * U, units = cr_persistent_units(H, U);
+  cr_persistent_stage_cols(w, w_hh, 1, H, U, units);
+  long long BH = (long long)B * H, pairs = (long long)B * units;
+  for (int t = T - 1; t >= 0; t--) {
+    float *dg = dgates + (long long)t * BH;
+    for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
+      long long k = (long long)(p / units) * H + j0 + (int)(p % units);
+      dg[k] = cr_rnn_backward(dh_out[(long long)t * BH + k] + dh_next[k], h[(long long)t * BH + k]);
+    }
+    grid.sync();
+    for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
+      int b = (int)(p / units), u = (int)(p % units);
+      dh_next[(long long)b * H + j0 + u] = cr_persistent_dot(dg + (long long)b * H, w + (long long)u * H, H);
+    }
+  }
+}

@@ -1,0 +1,121 @@
+/*
+ * test_persistent_rnn: persistent_rnn_forward and persistent_rnn_backward (one cooperative launch
+ * for all T steps each) against scalar stepwise references: forward gh = h_{t-1} W_hh^T in double,
+ * then ref_rnn_forward (ref.c) per step; backward ref_rnn_backward per step, then dh_next =
+ * dgates W_hh in double. Awkward shapes as test_persistent_lstm: H not a multiple of the units
+ * per block U (a short last block), one block for all of H, B = 1, T = 1, H = 1; and the initial
+ * state as the first slot of a [T+1,B,H] sequence.
+ */
+#include "common.h"
+#include "ref.h"
+#include "../kernels/cuda/persistent_rnn.cu"
+
+struct Shape {
+  int T, B, H, U;
+  bool joined; /* h0 the first slot of one [T+1,B,H] buffer */
+};
+
+static void launch(const float *gx, const float *w, const float *bih, const float *bhh, const float *h0, float *h,
+                   int T, int B, int H, int U) {
+  unsigned blocks = (unsigned)((H + U - 1) / U);
+  size_t shmem = (size_t)persistent_shared_bytes(1, U, H);
+  CK(cudaFuncSetAttribute(persistent_rnn_forward, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shmem));
+  void *args[] = {&gx, &w, &bih, &bhh, &h0, &h, &T, &B, &H, &U};
+  CK(cudaLaunchCooperativeKernel(persistent_rnn_forward, dim3(blocks), dim3(CR_BLOCK), args, shmem));
+  CK_LAUNCH();
+}
+
+static void check(const Shape &s, Rng &r) {
+  int T = s.T, B = s.B, H = s.H, U = s.U;
+  printf("T=%d B=%d H=%d U=%d%s\n", T, B, H, U, s.joined ? " (initial state in the sequence)" : "");
+  size_t n = (size_t)B * H;
+  auto gx = rand_vec((size_t)T * n, r, -2, 2), w = rand_vec((size_t)H * H, r, -0.5f, 0.5f);
+  auto bih = rand_vec((size_t)H, r), bhh = rand_vec((size_t)H, r), h0 = rand_vec(n, r);
+
+  /* reference, step by step */
+  std::vector<float> href((size_t)T * n), gh(n);
+  for (int t = 0; t < T; t++) {
+    const float *hp = t == 0 ? h0.data() : href.data() + (size_t)(t - 1) * n;
+    for (int b = 0; b < B; b++)
+      for (int row = 0; row < H; row++) {
+        double acc = 0;
+        for (int k = 0; k < H; k++) acc += (double)w[(size_t)row * H + k] * hp[(size_t)b * H + k];
+        gh[(size_t)b * H + row] = (float)acc;
+      }
+    ref_rnn_forward(gx.data() + (size_t)t * n, gh.data(), bih.data(), bhh.data(), href.data() + (size_t)t * n, B, H);
+  }
+
+  Dev<float> dgx(gx), dw(w), dbih(bih), dbhh(bhh);
+  std::vector<float> hgot;
+  if (s.joined) {
+    std::vector<float> hs((size_t)(T + 1) * n, 0.0f);
+    std::copy(h0.begin(), h0.end(), hs.begin());
+    Dev<float> dh(hs);
+    launch(dgx.p, dw.p, dbih.p, dbhh.p, dh.p, dh.p + n, T, B, H, U);
+    auto ha = dh.down();
+    compare("initial h kept", std::vector<float>(ha.begin(), ha.begin() + (long)n), h0, 0.0f, 0.0f);
+    hgot.assign(ha.begin() + (long)n, ha.end());
+  } else {
+    Dev<float> dh0(h0), dh((size_t)T * n);
+    launch(dgx.p, dw.p, dbih.p, dbhh.p, dh0.p, dh.p, T, B, H, U);
+    hgot = dh.down();
+  }
+  compare("h, every step", hgot, href, 1e-5f, 1e-4f);
+}
+
+static void check_backward(const Shape &s, Rng &r) {
+  int T = s.T, B = s.B, H = s.H, U = s.U;
+  printf("backward T=%d B=%d H=%d U=%d\n", T, B, H, U);
+  size_t n = (size_t)B * H;
+  auto dho = rand_vec((size_t)T * n, r), dhn = rand_vec(n, r);
+  /* W_hh at PyTorch's init scale: at +-0.5 dh grows about 5x a step at H = 64 (no gate damps it as
+   * in the LSTM and GRU) and the fp32 sums lose digits to cancellation the reference does not */
+  float a = 1.0f / sqrtf((float)H);
+  auto w = rand_vec((size_t)H * H, r, -a, a), h = rand_vec((size_t)T * n, r, -0.99f, 0.99f);
+
+  std::vector<float> dh_ref(dhn), dg_ref((size_t)T * n);
+  for (int t = T - 1; t >= 0; t--) {
+    float *dg = dg_ref.data() + (size_t)t * n;
+    ref_rnn_backward(dho.data() + (size_t)t * n, dh_ref.data(), h.data() + (size_t)t * n, dg, B, H);
+    for (int b = 0; b < B; b++)
+      for (int k = 0; k < H; k++) {
+        double acc = 0;
+        for (int row = 0; row < H; row++) acc += (double)dg[(size_t)b * H + row] * w[(size_t)row * H + k];
+        dh_ref[(size_t)b * H + k] += (float)acc;
+      }
+  }
+
+  Dev<float> ddho(dho), ddhn(dhn), dh(h), dw(w), ddg((size_t)T * n);
+  unsigned blocks = (unsigned)((H + U - 1) / U);
+  size_t shmem = (size_t)persistent_shared_bytes(1, U, H);
+  CK(cudaFuncSetAttribute(persistent_rnn_backward, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shmem));
+  void *args[] = {&ddho.p, &ddhn.p, &dh.p, &dw.p, &ddg.p, &T, &B, &H, &U};
+  CK(cudaLaunchCooperativeKernel(persistent_rnn_backward, dim3(blocks), dim3(CR_BLOCK), args, shmem));
+  CK_LAUNCH();
+  compare("dgates, every step", ddg.down(), dg_ref, 1e-5f, 1e-4f);
+  compare("dh_{-1} = dgates_0 W_hh", ddhn.down(), dh_ref, 1e-5f, 1e-4f);
+}
+
+int main() {
+  Rng r(20261204);
+  const Shape shapes[] = {
+      {1, 1, 1, 1, false},   /* the smallest: one unit, one row, one step */
+      {1, 1, 33, 8, false},  /* T = 1, B = 1, a last block of one unit */
+      {3, 1, 33, 8, true},   /* B = 1 over steps; initial state in the sequence */
+      {5, 4, 33, 33, false}, /* one block owns all of H */
+      {4, 3, 33, 5, false},  /* 7 blocks, the last with 3 units */
+      {6, 50, 64, 8, true},  /* more (b, j) pairs than threads per block */
+      {7, 2, 17, 4, false},  /* H prime, 5 blocks */
+  };
+  for (const Shape &s : shapes) check(s, r);
+  for (const Shape &s : shapes) check_backward(s, r);
+  int T = 50, B = 50, H = 256, U = 32; /* 8 blocks: resident on the CPU layer with one thread too */
+  size_t n = (size_t)B * H;
+  Dev<float> gx((size_t)T * n), w((size_t)H * H), bih((size_t)H), bhh((size_t)H), h0(n), h((size_t)T * n);
+  CK(cudaMemset(gx.p, 0, (size_t)T * n * 4)); CK(cudaMemset(w.p, 0, (size_t)H * H * 4));
+  CK(cudaMemset(bih.p, 0, (size_t)H * 4)); CK(cudaMemset(bhh.p, 0, (size_t)H * 4));
+  CK(cudaMemset(h0.p, 0, n * 4));
+  printf("timing T=%d B=%d H=%d U=%d\n", T, B, H, U);
+  TIME_IT("persistent_rnn_forward (whole window)", 20, launch(gx.p, w.p, bih.p, bhh.p, h0.p, h.p, T, B, H, U));
+  return finish("test_persistent_rnn");
+}
