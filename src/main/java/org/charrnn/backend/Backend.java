@@ -47,6 +47,12 @@ public interface Backend extends AutoCloseable {
     /** Host copy of dL/d(initial state) of the last backward, [L][S][B][H] as {@link RnnState#read()}. */
     double[] getInitialStateGradient();
 
+    /**
+     * Host copy of dL/d(first input) [B,E] of the last backward, when its forward's window had a
+     * {@link Window#firstInput()}; empty otherwise.
+     */
+    double[] getFirstInputGradient();
+
     /** A new zeroed state for {@code batch} streams. */
     RnnState newState(int batch);
 

@@ -39,6 +39,7 @@ public final class ReferenceBackend implements Backend {
     // so the forward GEMMs run as row-times-matrix (vectorizable) loops
     private long paramsVersion, paramsTVersion = -1;
     private double[] stateGrad = new double[0]; // [L][S][B][H] dL/d(initial state)
+    private double[] firstInputGrad = new double[0]; // [B,E] dL/d(first input), when the window had one
 
     private OptimizerConfig optimizer;
     private double[][] slots = new double[0][]; // optimizer state, each [P]
@@ -139,6 +140,11 @@ public final class ReferenceBackend implements Backend {
     }
 
     @Override
+    public double[] getFirstInputGradient() {
+        return firstInputGrad.clone();
+    }
+
+    @Override
     public RnnState newState(int batch) {
         if (batch < 1) throw new IllegalArgumentException("batch must be >= 1");
         return new ReferenceState(batch, cfg.stateSizePerRow() * batch);
@@ -163,6 +169,7 @@ public final class ReferenceBackend implements Backend {
         w.ensure(T, B, training);
         w.iteration = (int) window.iteration();
         w.ignoreTarget = window.ignoreTarget();
+        w.firstInput = checkedFirstInput(window);
         TokenSequence seq = ((ReferenceState.Tokens) window.tokens()).seq();
         // x[t,b] = tokens[start_b + t], y[t,b] = tokens[start_b + t + 1]
         int[] row = new int[T + 1]; // one bulk read per row: tokens[start_b .. start_b + T]
@@ -175,6 +182,14 @@ public final class ReferenceBackend implements Backend {
         }
         runForward(w, st.v);
         if (training) haveTrainingForward = true;
+    }
+
+    private double[] checkedFirstInput(Window window) {
+        double[] f = window.firstInput();
+        if (f != null && f.length != window.batch() * cfg.embedding())
+            throw new IllegalArgumentException(
+                    "first input has " + f.length + " values, expected " + window.batch() + "x" + cfg.embedding());
+        return f;
     }
 
     /** Forward over w.x from state (updated in place to the final state); sets {@link #loss}. */
@@ -209,10 +224,11 @@ public final class ReferenceBackend implements Backend {
         loss = counted == 0 ? 0 : sum / counted;
     }
 
-    /** in[0] [N,E] = emb[x[n]] (=). */
+    /** in[0] [N,E] = emb[x[n]] (=), the rows of step 0 = the first input where the window has one. */
     private void embeddingForward(ReferenceWorkspace w) {
         int E = cfg.embedding(), off = layout.embedding().offset();
         for (int n = 0; n < w.N; n++) System.arraycopy(params, off + w.x[n] * E, w.in[0], n * E, E);
+        if (w.firstInput != null) System.arraycopy(w.firstInput, 0, w.in[0], 0, w.B * E);
     }
 
     /** Layer l over the window: gx = X W_ih^T + b_ih (one GEMM, as X times the transposed weight), then the cell per step. */
@@ -369,11 +385,15 @@ public final class ReferenceBackend implements Backend {
         if (cfg.cell().feedsInputDirectly()) for (int i = 0; i < N * H; i++) dX[i] += w.dxDirect[i];
     }
 
-    /** dEmb [V,E] = sum over n with x[n] = v of dX[n] (=). */
+    /**
+     * dEmb [V,E] = sum over n with x[n] = v of dX[n] (=); with a first input, the rows of step 0 go
+     * to {@link #firstInputGrad} instead.
+     */
     private void embeddingBackward(ReferenceWorkspace w, double[] dX) {
         int E = cfg.embedding(), off = layout.embedding().offset();
         Arrays.fill(grads, off, off + layout.embedding().size(), 0.0);
-        for (int n = 0; n < w.N; n++) {
+        firstInputGrad = w.firstInput == null ? new double[0] : Arrays.copyOf(dX, w.B * E);
+        for (int n = w.firstInput == null ? 0 : w.B; n < w.N; n++) {
             int row = off + w.x[n] * E;
             for (int e = 0; e < E; e++) grads[row + e] += dX[n * E + e];
         }
@@ -439,6 +459,7 @@ public final class ReferenceBackend implements Backend {
         ReferenceWorkspace w = infer;
         w.ensure(1, st.batch, false);
         w.ignoreTarget = Window.COUNT_ALL;
+        w.firstInput = null;
         for (int b = 0; b < st.batch; b++) {
             if (tokens[b] < 0 || tokens[b] >= cfg.vocabSize())
                 throw new IllegalArgumentException("token out of range: " + tokens[b]);

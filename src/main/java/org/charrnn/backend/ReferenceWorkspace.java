@@ -14,6 +14,7 @@ final class ReferenceWorkspace {
     int iteration;
     int ignoreTarget = -1; // targets equal to it are not counted (-1: all count)
     int counted; // number of counted targets of the last forward
+    double[] firstInput; // [B,E] layer-0 inputs of step 0 in place of embeddings, or null (see Window)
     int[] x = new int[0], y = new int[0]; // [N] inputs and targets
     double[][] in; // per layer: input X [N, in_l] (layer 0: embeddings; l>0: dropped output of l-1)
     double[][] gx; // per layer: [N, Gi*H] = X W_ih^T + b_ih

@@ -9,14 +9,21 @@ package org.charrnn.backend;
  * gradients, when none is counted). A padded batch of whole sequences pads with that symbol, so the
  * padding costs nothing and learns nothing. The symbol is still a valid input.
  *
+ * <p>With {@code firstInput} [B,E] (row-major, E the embedding width), row b is the layer-0 input
+ * of stream b at step 0 in place of the embedding of x[0,b] (an image's projection in Show and
+ * Tell's "image as the first input"); the embedding row of x[0,b] gets no gradient from that step,
+ * and {@link Backend#getFirstInputGradient()} returns dL/d(firstInput) after a backward.
+ *
  * @param tokens       token buffer on the backend
  * @param starts       [B] start position of every stream; starts[b] + T + 1 <= tokens.length()
  * @param seqLen       T, number of steps
  * @param iteration    global iteration number; keys the dropout masks (the same window and
  *                     iteration drop the same units on every backend)
  * @param ignoreTarget symbol whose targets are not counted, or -1 (every target counts)
+ * @param firstInput   [B,E] layer-0 inputs of step 0, or null (every input is a token's embedding)
  */
-public record Window(TokenBuffer tokens, long[] starts, int seqLen, long iteration, int ignoreTarget) {
+public record Window(
+        TokenBuffer tokens, long[] starts, int seqLen, long iteration, int ignoreTarget, double[] firstInput) {
 
     /** No ignored targets. */
     public static final int COUNT_ALL = -1;
@@ -31,6 +38,11 @@ public record Window(TokenBuffer tokens, long[] starts, int seqLen, long iterati
                         "window [" + s + ", " + (s + seqLen + 1) + ") outside " + tokens.length() + " tokens");
     }
 
+    /** A window whose inputs are all token embeddings. */
+    public Window(TokenBuffer tokens, long[] starts, int seqLen, long iteration, int ignoreTarget) {
+        this(tokens, starts, seqLen, iteration, ignoreTarget, null);
+    }
+
     /** A window in which every target counts. */
     public Window(TokenBuffer tokens, long[] starts, int seqLen, long iteration) {
         this(tokens, starts, seqLen, iteration, COUNT_ALL);
@@ -39,6 +51,11 @@ public record Window(TokenBuffer tokens, long[] starts, int seqLen, long iterati
     /** B, number of streams. */
     public int batch() {
         return starts.length;
+    }
+
+    /** This window with the layer-0 inputs of step 0 replaced by {@code rows} [B,E] (see above). */
+    public Window withFirstInput(double[] rows) {
+        return new Window(tokens, starts, seqLen, iteration, ignoreTarget, rows.clone());
     }
 
     /** True when some targets may be left uncounted. */

@@ -11,6 +11,10 @@ import org.charrnn.data.TokenSequence;
  * END c_1 .. c_n END PAD .., resident on the backend once. A batch is a window of T = slot - 1 steps
  * over B slots: step 0 reads END (start) and predicts c_1, the last counted step predicts END, and
  * the padding is never a counted target. No state is carried from one caption to the next.
+ *
+ * <p>For {@link Condition#INPUT} a slot is PAD PAD c_1 .. c_n END PAD ..: step 0 is the image step
+ * (its input is replaced by the image's projection, its target PAD is not counted), step 1 reads
+ * PAD (start) and predicts c_1.
  */
 public final class CaptionBatches implements AutoCloseable {
     private final int slot;
@@ -19,22 +23,29 @@ public final class CaptionBatches implements AutoCloseable {
     private final TokenBuffer buffer;
 
     public CaptionBatches(Backend backend, CaptionVocab vocab, List<CaptionData.Caption> captions) {
+        this(backend, vocab, captions, Condition.STATE);
+    }
+
+    /** The captions laid out for a model conditioned by {@code condition}. */
+    public CaptionBatches(
+            Backend backend, CaptionVocab vocab, List<CaptionData.Caption> captions, Condition condition) {
+        int lead = condition == Condition.INPUT ? 2 : 1; // symbols before c_1
         int longest = 0;
         int[][] enc = new int[captions.size()][];
         for (int k = 0; k < enc.length; k++) {
             enc[k] = vocab.encode(captions.get(k).text());
             longest = Math.max(longest, enc[k].length);
         }
-        this.slot = longest + 2;
+        this.slot = longest + lead + 1;
         this.images = new int[enc.length];
         this.lengths = new int[enc.length];
         int[] tokens = new int[Math.multiplyExact(slot, enc.length)];
         java.util.Arrays.fill(tokens, CaptionVocab.PAD);
         for (int k = 0; k < enc.length; k++) {
             int o = k * slot;
-            tokens[o] = CaptionVocab.END;
-            System.arraycopy(enc[k], 0, tokens, o + 1, enc[k].length);
-            tokens[o + 1 + enc[k].length] = CaptionVocab.END;
+            if (lead == 1) tokens[o] = CaptionVocab.END;
+            System.arraycopy(enc[k], 0, tokens, o + lead, enc[k].length);
+            tokens[o + lead + enc[k].length] = CaptionVocab.END;
             images[k] = captions.get(k).image();
             lengths[k] = enc[k].length;
         }
@@ -46,7 +57,7 @@ public final class CaptionBatches implements AutoCloseable {
         return images.length;
     }
 
-    /** Tokens per caption slot (longest caption + 2). */
+    /** Tokens per caption slot (longest caption + 2, + 3 for {@link Condition#INPUT}). */
     public int slot() {
         return slot;
     }

@@ -14,10 +14,11 @@ import org.charrnn.util.UserError;
 
 /**
  * A caption model file: safetensors with the language model's tensors under their usual names
- * ({@link ParamLayout}) plus {@code condition.weight} [L*H, F] (row l*H + j is unit j of layer l)
- * and {@code condition.bias} [L*H], float32; metadata {@code format = charrnn-caption}, the model
- * config as in {@link Checkpoint}, {@code condition} ("state"), {@code features} (F), the caption
- * characters, the iteration and the validation loss.
+ * ({@link ParamLayout}) plus the {@link FeatureProjection}: {@code condition.weight} [R, F] and
+ * {@code condition.bias} [R], float32, with R = L*H for {@code condition = state} (row l*H + j is unit
+ * j of layer l) and R = E for {@code condition = input}; metadata {@code format = charrnn-caption},
+ * the model config as in {@link Checkpoint}, {@code condition} ("state" or "input"), {@code features}
+ * (F), the caption characters, the iteration and the validation loss.
  */
 public final class CaptionCheckpoint {
     public static final String FORMAT = "charrnn-caption";
@@ -29,6 +30,7 @@ public final class CaptionCheckpoint {
     public record Contents(
             ModelConfig config,
             CaptionVocab vocab,
+            Condition condition,
             int features,
             double[] params,
             double[] projection,
@@ -41,7 +43,7 @@ public final class CaptionCheckpoint {
             ModelConfig cfg,
             CaptionVocab vocab,
             double[] params,
-            StateProjection proj,
+            FeatureProjection proj,
             long iteration,
             double valLoss,
             Map<String, String> extra)
@@ -58,7 +60,7 @@ public final class CaptionCheckpoint {
             for (int i = 0; i < shape.length; i++) shape[i] = t.shape()[i];
             tensors.add(new Safetensors.Tensor(t.name(), Safetensors.DType.F32, shape, v));
         }
-        int LH = cfg.layers() * cfg.hidden(), F = proj.features();
+        int LH = proj.rows(), F = proj.features();
         double[] p = proj.parameters();
         double[] w = new double[LH * F], b = new double[LH];
         System.arraycopy(p, 0, w, 0, w.length);
@@ -68,7 +70,7 @@ public final class CaptionCheckpoint {
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", FORMAT);
         meta.put("model", Checkpoint.modelConfigJson(cfg));
-        meta.put("condition", "state");
+        meta.put("condition", proj.condition().id());
         meta.put("features", Integer.toString(F));
         meta.put("caption_chars", vocab.chars());
         meta.put("iteration", Long.toString(iteration));
@@ -94,8 +96,12 @@ public final class CaptionCheckpoint {
         } catch (NumberFormatException e) {
             throw new UserError(file + ": corrupt caption model: bad features count");
         }
-        if (!"state".equals(meta.get("condition")))
+        Condition condition;
+        try {
+            condition = Condition.parse(meta.get("condition"));
+        } catch (IllegalArgumentException e) {
             throw new UserError(file + ": unsupported conditioning '" + meta.get("condition") + "'");
+        }
         ParamLayout layout = new ParamLayout(cfg);
         double[] params = new double[layout.size()];
         for (ParamLayout.Tensor t : layout.tensors()) {
@@ -104,11 +110,11 @@ public final class CaptionCheckpoint {
                 throw new UserError(file + ": tensor " + t.name() + " does not have the shape " + t.shapeString());
             System.arraycopy(s.values(), 0, params, t.offset(), t.size());
         }
-        int LH = cfg.layers() * cfg.hidden();
+        int LH = condition == Condition.STATE ? cfg.layers() * cfg.hidden() : cfg.embedding();
         double[] w = c.require(WEIGHT, file).values(), b = c.require(BIAS, file).values();
         if (w.length != (long) LH * F || b.length != LH)
-            throw new UserError(file + ": condition tensors do not match " + cfg.layers() + "x" + cfg.hidden()
-                    + " units and " + F + " features");
+            throw new UserError(file + ": condition tensors do not match " + LH + " " + condition.id() + " units and "
+                    + F + " features");
         double[] proj = new double[w.length + b.length];
         System.arraycopy(w, 0, proj, 0, w.length);
         System.arraycopy(b, 0, proj, w.length, b.length);
@@ -119,7 +125,8 @@ public final class CaptionCheckpoint {
         } catch (NumberFormatException e) {
             throw new UserError(file + ": corrupt caption model: bad iteration");
         }
-        return new Contents(cfg, vocab, F, params, proj, it, vl.isEmpty() ? Double.NaN : Double.parseDouble(vl), meta);
+        return new Contents(
+                cfg, vocab, condition, F, params, proj, it, vl.isEmpty() ? Double.NaN : Double.parseDouble(vl), meta);
     }
 
     private static String require(Path file, Map<String, String> meta, String key) {

@@ -7,7 +7,8 @@ import java.util.SplittableRandom;
 import org.charrnn.backend.RnnState;
 
 /**
- * Writes a caption for one image: from its conditioned state, END as the first input, one character
+ * Writes a caption for one image: from its conditioned state, {@link ConditionedModel#startToken()} (END,
+ * or PAD after an image first input) as the first input, one character
  * at a time until END or {@code maxLength} characters. Greedy (temperature 0), sampling at a
  * temperature, or beam search over K hypotheses scored by their summed log-probability. PAD is never
  * produced.
@@ -28,7 +29,7 @@ public final class CaptionSampler {
         List<Integer> out = new ArrayList<>();
         try (RnnState st = model.backend().newState(1)) {
             model.condition(st, feature);
-            int tok = CaptionVocab.END;
+            int tok = model.startToken();
             for (int i = 0; i < maxLength; i++) {
                 double[] logits = model.backend().stepLogits(st, new int[] {tok});
                 logits[CaptionVocab.PAD] = Double.NEGATIVE_INFINITY;
@@ -57,7 +58,7 @@ public final class CaptionSampler {
                 int[] in = new int[k];
                 for (int b = 0; b < live.size(); b++) {
                     int[] t = live.get(b).tokens();
-                    in[b] = t.length == 0 ? CaptionVocab.END : t[t.length - 1];
+                    in[b] = t.length == 0 ? model.startToken() : t[t.length - 1];
                 }
                 double[] logits = model.backend().stepLogits(st, in);
                 List<double[]> cands = new ArrayList<>(); // {score, beam, token}

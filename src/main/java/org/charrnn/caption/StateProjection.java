@@ -12,7 +12,7 @@ import java.util.SplittableRandom;
  * {@link org.charrnn.backend.Backend#getInitialStateGradient()}, so it runs unchanged with every
  * backend. Parameters are one flat array, W_0..W_{L-1} (row-major [H,F] each) then b_0..b_{L-1}.
  */
-public final class StateProjection {
+public final class StateProjection implements FeatureProjection {
     private final int layers, stateVectors, hidden, features;
     private final double[] params;
     private final double[] grads;
@@ -39,7 +39,17 @@ public final class StateProjection {
         return Math.multiplyExact(Math.multiplyExact(layers, hidden), features + 1);
     }
 
-    /** Uniform(-1/sqrt(F), 1/sqrt(F)) weights and zero biases, from {@code seed}. */
+    @Override
+    public Condition condition() {
+        return Condition.STATE;
+    }
+
+    @Override
+    public int rows() {
+        return layers * hidden;
+    }
+
+    @Override
     public void initialize(long seed) {
         SplittableRandom rng = new SplittableRandom(seed);
         double a = 1.0 / Math.sqrt(features);
@@ -47,6 +57,7 @@ public final class StateProjection {
         for (int i = 0; i < params.length; i++) params[i] = i < nw ? a * (2 * rng.nextDouble() - 1) : 0.0;
     }
 
+    @Override
     public int features() {
         return features;
     }
@@ -59,16 +70,17 @@ public final class StateProjection {
         return hidden;
     }
 
-    /** The parameters (the array itself: optimizers update it in place). */
+    @Override
     public double[] parameters() {
         return params;
     }
 
-    /** dL/dparams of the last {@link #backward} (the array itself). */
+    @Override
     public double[] gradients() {
         return grads;
     }
 
+    @Override
     public void setParameters(double[] values) {
         if (values.length != params.length)
             throw new IllegalArgumentException("projection has " + params.length + " parameters, got " + values.length);

@@ -22,8 +22,9 @@ import org.charrnn.caption.CaptionResume;
 import org.charrnn.caption.CaptionSampler;
 import org.charrnn.caption.CaptionTrainer;
 import org.charrnn.caption.CaptionVocab;
+import org.charrnn.caption.Condition;
 import org.charrnn.caption.ConditionedModel;
-import org.charrnn.caption.StateProjection;
+import org.charrnn.caption.FeatureProjection;
 import org.charrnn.model.CellType;
 import org.charrnn.model.Init;
 import org.charrnn.model.ModelConfig;
@@ -57,11 +58,7 @@ public final class CaptionCommand {
     static ConditionedModel load(CaptionCheckpoint.Contents c, BackendOptionsMixin b) {
         Backend be = Backends.create(b.backend, c.config(), b.options(42), line -> System.err.println(line));
         be.setParameters(c.params());
-        StateProjection p = new StateProjection(
-                c.config().layers(),
-                c.config().cell().stateVectors(),
-                c.config().hidden(),
-                c.features());
+        FeatureProjection p = FeatureProjection.of(c.condition(), c.config(), c.features());
         p.setParameters(c.projection());
         return new ConditionedModel(be, p);
     }
@@ -87,7 +84,11 @@ public final class CaptionCommand {
         @Option(names = "--out", required = true, description = "Output directory.")
         Path out;
 
-        @Option(names = "--condition", defaultValue = "state", description = "How the image enters: state.")
+        @Option(
+                names = "--condition",
+                defaultValue = "state",
+                description = "How the image enters: state (the initial hidden state of every layer) | input "
+                        + "(the model's input at the first step); saved in the model file.")
         String condition;
 
         @Option(names = "--model", defaultValue = "lstm", description = "lstm | gru | rnn.")
@@ -144,8 +145,7 @@ public final class CaptionCommand {
         @Override
         public Integer call() throws IOException {
             if (logEvery < 0) throw new IllegalArgumentException("--log-every must be >= 0, got " + logEvery);
-            if (!condition.equals("state"))
-                throw new IllegalArgumentException("--condition must be state, got " + condition);
+            Condition cond = Condition.parse(condition);
             CaptionTrainer.Settings s =
                     new CaptionTrainer.Settings(batch, epochs, lr, clip, seed, OptimizerKind.parse(optimizer));
             CaptionData.Features f = CaptionData.readFeatures(features);
@@ -165,6 +165,7 @@ public final class CaptionCommand {
                     kind,
                     Map.of(
                             "--batch", Integer.toString(batch),
+                            "--condition", cond.id(),
                             "--seed", Long.toString(seed),
                             "--val-frac", Double.toString(valFrac)));
             CaptionResume.State from = null;
@@ -178,7 +179,7 @@ public final class CaptionCommand {
             Backend be =
                     Backends.create(backendOptions.backend, cfg, backendOptions.options(seed), System.err::println);
             be.setParameters(Init.initialize(be.layout(), seed));
-            StateProjection p = new StateProjection(layers, cfg.cell().stateVectors(), hidden, f.width());
+            FeatureProjection p = FeatureProjection.of(cond, cfg, f.width());
             p.initialize(seed + 1);
             if (from != null) {
                 be.setParameters(from.params());
@@ -197,8 +198,8 @@ public final class CaptionCommand {
             Map<String, String> extra = Map.of("val_frac", Double.toString(valFrac), "split_seed", Long.toString(seed));
             Path file = out.resolve(MODEL_FILE);
             try (ConditionedModel m = new ConditionedModel(be, p);
-                    CaptionBatches trainB = new CaptionBatches(be, vocab, tr);
-                    CaptionBatches valB = new CaptionBatches(be, vocab, va.isEmpty() ? tr.subList(0, 0) : va)) {
+                    CaptionBatches trainB = new CaptionBatches(be, vocab, tr, cond);
+                    CaptionBatches valB = new CaptionBatches(be, vocab, va.isEmpty() ? tr.subList(0, 0) : va, cond)) {
                 CaptionTrainer t = new CaptionTrainer(m, f, s);
                 double[] best = {Double.POSITIVE_INFINITY};
                 if (from != null) {
@@ -388,7 +389,7 @@ public final class CaptionCommand {
                 if (sel.isEmpty()) throw new UserError("the training run held out no images; use --split all");
             }
             try (ConditionedModel m = load(c, backendOptions);
-                    CaptionBatches data = new CaptionBatches(m.backend(), c.vocab(), sel)) {
+                    CaptionBatches data = new CaptionBatches(m.backend(), c.vocab(), sel, c.condition())) {
                 double loss = CaptionTrainer.loss(m, f, data, 32);
                 Quality q = quality(m, c.vocab(), f, sel, beam, maxLength);
                 System.out.printf(

@@ -13,6 +13,7 @@ import java.util.concurrent.Callable;
 import org.charrnn.caption.CaptionCheckpoint;
 import org.charrnn.caption.CaptionData;
 import org.charrnn.caption.CaptionPage;
+import org.charrnn.caption.Condition;
 import org.charrnn.caption.ConditionedModel;
 import org.charrnn.caption.SceneFeatures;
 import org.charrnn.caption.Scenes;
@@ -53,6 +54,9 @@ final class CaptionDemo implements Callable<Integer> {
     @Option(names = "--model", defaultValue = "lstm", description = "lstm | gru | rnn.")
     String model;
 
+    @Option(names = "--condition", defaultValue = "state", description = "How the image enters: state | input.")
+    String condition;
+
     @Option(names = "--hidden", defaultValue = "128")
     int hidden;
 
@@ -80,6 +84,7 @@ final class CaptionDemo implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         if (beam < 1) throw new IllegalArgumentException("--beam must be >= 1, got " + beam);
+        Condition.parse(condition);
         long start = System.nanoTime();
         List<Scenes.Scene> scenes = Scenes.generate(images, maxShapes, seed);
         Files.createDirectories(out);
@@ -103,6 +108,7 @@ final class CaptionDemo implements Callable<Integer> {
                         "--out", out.toString(),
                         "--val-frac", Double.toString(valFrac),
                         "--model", model,
+                        "--condition", condition,
                         "--hidden", Integer.toString(hidden),
                         "--embedding", Integer.toString(embedding),
                         "--batch", Integer.toString(batch),
@@ -146,10 +152,11 @@ final class CaptionDemo implements Callable<Integer> {
         }
         String settings = String.format(
                 Locale.ROOT,
-                "model: %s, 1 layer, hidden %d, embedding %d; %d epochs, batch %d, lr %s, seed %d; %s",
+                "model: %s, 1 layer, hidden %d, embedding %d, image as %s; %d epochs, batch %d, lr %s, seed %d; %s",
                 model.toUpperCase(Locale.ROOT),
                 hidden,
                 embedding,
+                condition.equals("input") ? "the first input" : "the initial state",
                 epochs,
                 batch,
                 Double.toString(lr),

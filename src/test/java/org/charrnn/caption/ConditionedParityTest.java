@@ -11,7 +11,6 @@ import org.charrnn.backend.Backends;
 import org.charrnn.backend.Precision;
 import org.charrnn.backend.RnnState;
 import org.charrnn.backend.Window;
-import org.charrnn.data.TokenSequence;
 import org.charrnn.model.CellType;
 import org.charrnn.model.ModelConfig;
 import org.charrnn.verify.Tolerances;
@@ -21,39 +20,63 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * One conditioned training pass (padded captions, state from the projection) on OpenCL and CUDA
- * against the fp64 reference: loss, the model's gradients and the projection's gradients.
+ * One conditioned training pass (padded captions; the image as the initial state or as the first
+ * input) on OpenCL and CUDA against the fp64 reference: loss, the model's gradients and the
+ * projection's gradients, then the first steps of a caption from the conditioned state.
  */
 class ConditionedParityTest {
 
-    @ParameterizedTest(name = "{0} {1}")
-    @CsvSource({"opencl, LSTM", "opencl, GRU", "opencl, RNN", "cuda, LSTM", "cuda, GRU", "cuda, RNN"})
-    void conditionedPassMatchesReference(String backend, CellType cell) {
+    @ParameterizedTest(name = "{0} {1} {2}")
+    @CsvSource({
+        "opencl, LSTM, state",
+        "opencl, GRU, state",
+        "opencl, RNN, state",
+        "cuda, LSTM, state",
+        "cuda, GRU, state",
+        "cuda, RNN, state",
+        "opencl, LSTM, input",
+        "opencl, GRU, input",
+        "opencl, RNN, input",
+        "cuda, LSTM, input",
+        "cuda, GRU, input",
+        "cuda, RNN, input"
+    })
+    void conditionedPassMatchesReference(String backend, CellType cell, String condition) {
         BackendProvider provider = Backends.provider(backend);
         BackendProvider.Availability a = provider.probe();
         Assumptions.assumeTrue(a.available(), () -> backend + " unavailable: " + a.reason());
         ModelConfig cfg = new ModelConfig(cell, ConditionedModelTest.V, 3, 33, 2, 0.0);
-        int B = ConditionedModelTest.B, T = ConditionedModelTest.T;
+        int B = ConditionedModelTest.B;
+        Condition c = Condition.parse(condition);
         double[] f = ConditionedModelTest.features(4);
         Verifier v = Verifier.againstReference(provider::create);
         List<Verifier.Check> checks = new ArrayList<>();
-        try (ConditionedModel ref = ConditionedModelTest.model(cfg, 17);
+        try (ConditionedModel ref = ConditionedModelTest.model(cfg, 17, c);
                 Backend dev = provider.create(cfg, BackendOptions.defaults().withPrecision(Precision.FP32));
                 RnnState sr = ref.backend().newState(B);
                 RnnState sd = dev.newState(B)) {
             dev.setParameters(ref.backend().getParameters());
-            StateProjection pd = new StateProjection(cfg.layers(), cfg.cell().stateVectors(), cfg.hidden(), 5);
+            FeatureProjection pd = FeatureProjection.of(c, cfg, ConditionedModelTest.F);
             pd.setParameters(ref.projection().parameters());
             ConditionedModel m = new ConditionedModel(dev, pd);
-            TokenSequence seq = TokenSequence.of(ConditionedModelTest.TOKENS);
-            Window wr = new Window(ref.backend().upload(seq), ConditionedModelTest.STARTS, T, 1, CaptionVocab.PAD);
-            Window wd = new Window(dev.upload(seq), ConditionedModelTest.STARTS, T, 1, CaptionVocab.PAD);
+            Window wr = ConditionedModelTest.window(ref.backend(), c), wd = ConditionedModelTest.window(dev, c);
             double lr = ref.forwardBackward(sr, wr, f), ld = m.forwardBackward(sd, wd, f);
             checks.add(v.compare("loss", new double[] {ld}, new double[] {lr}, Tolerances.Kind.LOSS));
             checks.add(v.compare(
                     "model grads", dev.getGradients(), ref.backend().getGradients(), Tolerances.Kind.GRAD_WEIGHT_IH));
             checks.add(v.compare(
                     "projection grads", pd.gradients(), ref.projection().gradients(), Tolerances.Kind.STATE_GRAD));
+            // sampling: the conditioned state (input mode: after the image step), then the start symbol
+            ref.condition(sr, f);
+            m.condition(sd, f);
+            checks.add(v.compare("conditioned state", sd.read(), sr.read(), Tolerances.Kind.STATE));
+            int[] start = new int[B];
+            java.util.Arrays.fill(start, ref.startToken());
+            checks.add(v.compare(
+                    "first logits",
+                    dev.stepLogits(sd, start),
+                    ref.backend().stepLogits(sr, start),
+                    Tolerances.Kind.LOGITS));
         }
         assertTrue(Verifier.allPassed(checks), () -> "\n" + Verifier.table(checks));
     }

@@ -60,6 +60,11 @@ public class ForwardingBackend implements Backend {
     }
 
     @Override
+    public double[] getFirstInputGradient() {
+        return inner.getFirstInputGradient();
+    }
+
+    @Override
     public double[] getInitialStateGradient() {
         return inner.getInitialStateGradient();
     }

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -59,12 +60,18 @@ public final class PythonScript {
      * {@code timeoutSeconds} (it is then killed); IOException when it cannot start.
      */
     public static Result run(List<String> command, int timeoutSeconds) throws IOException, InterruptedException {
+        return run(command, Map.of(), timeoutSeconds);
+    }
+
+    /** As {@link #run(List, int)}, with {@code env} added to the environment. */
+    public static Result run(List<String> command, Map<String, String> env, int timeoutSeconds)
+            throws IOException, InterruptedException {
         Path out = Files.createTempFile("charrnn-py", ".out"), err = Files.createTempFile("charrnn-py", ".err");
         try {
-            Process p = new ProcessBuilder(new ArrayList<>(command))
-                    .redirectOutput(out.toFile())
-                    .redirectError(err.toFile())
-                    .start();
+            ProcessBuilder pb = new ProcessBuilder(new ArrayList<>(command));
+            pb.environment().putAll(env);
+            Process p =
+                    pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
             if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
                 p.destroyForcibly().waitFor();
                 return null;

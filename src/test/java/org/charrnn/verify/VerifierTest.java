@@ -120,6 +120,11 @@ class VerifierTest {
         }
 
         @Override
+        public double[] getFirstInputGradient() {
+            return d.getFirstInputGradient();
+        }
+
+        @Override
         public RnnState newState(int batch) {
             return d.newState(batch);
         }

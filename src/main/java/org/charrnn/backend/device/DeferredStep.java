@@ -23,6 +23,7 @@ final class DeferredStep {
             DeviceState state,
             DeviceTokens tokens,
             int ignoreTarget,
+            boolean firstInput,
             ClipMode clip,
             double clipMax,
             OptimizerConfig optimizer,
@@ -71,7 +72,17 @@ final class DeferredStep {
 
     /** The key of the complete step, for a device that records it. */
     Key key(OptimizerConfig optimizer, int generation) {
-        return new Key(train.T, train.B, state, train.tokens, train.ignoreTarget, clip, clipMax, optimizer, generation);
+        return new Key(
+                train.T,
+                train.B,
+                state,
+                train.tokens,
+                train.ignoreTarget,
+                train.firstInputOn,
+                clip,
+                clipMax,
+                optimizer,
+                generation);
     }
 
     /**

@@ -204,6 +204,14 @@ public class DeviceRnn implements Backend {
     }
 
     @Override
+    public double[] getFirstInputGradient() {
+        return flushed("getFirstInputGradient", () -> {
+            if (!haveTrainingForward || !train.firstInputOn) return new double[0];
+            return HostFloats.toDouble(ops.download(Ref.of(train.firstInputGrad), train.B * cfg.embedding()));
+        });
+    }
+
+    @Override
     public RnnState newState(int batch) {
         if (batch < 1) throw new IllegalArgumentException("batch must be >= 1");
         return guard("newState", () -> new DeviceState(this, batch));
@@ -222,6 +230,10 @@ public class DeviceRnn implements Backend {
         if (st.batch() != window.batch())
             throw new IllegalArgumentException("state has batch " + st.batch() + ", window " + window.batch());
         DeviceTokens tokens = own(window.tokens());
+        double[] first = window.firstInput();
+        if (first != null && first.length != window.batch() * cfg.embedding())
+            throw new IllegalArgumentException(
+                    "first input has " + first.length + " values, expected " + window.batch() + "x" + cfg.embedding());
         flushedRun("forward", () -> {
             Workspace w = training ? train : infer;
             if (training) haveTrainingForward = false;
@@ -229,6 +241,9 @@ public class DeviceRnn implements Backend {
             w.tokens = tokens;
             w.ignoreTarget = window.ignoreTarget();
             ops.uploadLongs(w.starts, window.starts());
+            // written before any deferral, as the starts: a recorded step reads it from device memory
+            w.firstInputOn = window.firstInput() != null;
+            if (w.firstInputOn) ops.upload(Ref.of(w.firstInput), HostFloats.toFloat(window.firstInput()));
             lastForward = w;
             if (!training) {
                 passes.forward(w, st.array, false, true, true);

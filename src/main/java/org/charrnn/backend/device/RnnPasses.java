@@ -84,6 +84,7 @@ final class RnnPasses {
         final int T = w.T, B = w.B, N = w.N, BH = B * H;
         if (gather) ops.gatherWindow(w.tokens.array(), w.tokens.u16(), w.starts, T, B, w.x, w.y);
         ops.embeddingForward(w.x, param(layout.embedding()), Ref.of(w.emb), N, E);
+        if (w.firstInputOn) ops.copy(Ref.of(w.emb), Ref.of(w.firstInput), (long) B * E);
         boolean dropout = training && cfg.dropout() > 0;
         for (int l = 0; l < L; l++) {
             DeviceCell.LayerWeights p = weights(l);
@@ -206,6 +207,10 @@ final class RnnPasses {
             DeviceArray tmp = dCur;
             dCur = dNext;
             dNext = tmp;
+        }
+        if (w.firstInputOn) { // step 0 read the first input, not an embedding row: its gradient goes there
+            ops.copy(Ref.of(w.firstInputGrad), Ref.of(dCur), (long) B * E);
+            ops.fill(Ref.of(dCur), (long) B * E, 0f);
         }
         ops.embeddingBackward(w.x, Ref.of(dCur), grad(layout.embedding()), N, V, E);
     }

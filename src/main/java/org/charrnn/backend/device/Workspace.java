@@ -19,6 +19,9 @@ final class Workspace {
     DeviceArray x, y; // int [N] inputs and targets, row t*B + b
     DeviceArray starts; // int64 [B]
     DeviceArray emb; // [N,E] layer-0 input
+    DeviceArray firstInput; // [B,E] layer-0 input of step 0 when firstInputOn (see Window#firstInput)
+    boolean firstInputOn; // of the last forward: its rows 0..B-1 of emb are firstInput's
+    DeviceArray firstInputGrad; // [B,E] dL/d(firstInput) of the last backward (training)
     DeviceArray[] gx; // per layer [N,Gi] input projection (no bias)
     DeviceArray[] gates; // per layer [N,savedWidth] saved activations; null when the cell saves none
     DeviceArray[] hs, cs; // per layer [T+1,B,H]: slot 0 initial state, 1..T outputs; cs with a cell state only
@@ -60,6 +63,7 @@ final class Workspace {
         y = ops.alloc(n * INT, what);
         starts = ops.alloc((long) B * LONG, what);
         emb = floats(n * E, what);
+        firstInput = floats((long) B * E, what);
         gx = new DeviceArray[L];
         gates = new DeviceArray[L];
         hs = new DeviceArray[L];
@@ -90,6 +94,7 @@ final class Workspace {
             dA = floats(n * inMax, gw);
             dB = floats(n * inMax, gw);
             stateGrad = floats((long) L * S * B * H, gw);
+            firstInputGrad = floats((long) B * E, gw);
         }
         // GEMM operand scratch (bf16) for every GEMM of this shape, so that none allocates later, in
         // particular not inside a recorded step. Forward: op A is the layer input [N,in], h_prev [B,H]
@@ -129,6 +134,8 @@ final class Workspace {
             y,
             starts,
             emb,
+            firstInput,
+            firstInputGrad,
             gh,
             logits,
             rowLoss,
@@ -152,7 +159,7 @@ final class Workspace {
         }
         x = y = starts =
                 emb = gh = logits = rowLoss = lossSum = dgx = dgh = dx = scratch = dhNext = dc = dA = dB = null;
-        stateGrad = targetWeight = counted = null;
+        stateGrad = targetWeight = counted = firstInput = firstInputGrad = null;
         gx = gates = hs = cs = drop = null;
         tokens = null;
         T = B = -1;
