@@ -170,16 +170,7 @@ public final class ReferenceBackend implements Backend {
         w.iteration = (int) window.iteration();
         w.ignoreTarget = window.ignoreTarget();
         w.firstInput = checkedFirstInput(window);
-        TokenSequence seq = ((ReferenceState.Tokens) window.tokens()).seq();
-        // x[t,b] = tokens[start_b + t], y[t,b] = tokens[start_b + t + 1]
-        int[] row = new int[T + 1]; // one bulk read per row: tokens[start_b .. start_b + T]
-        for (int b = 0; b < B; b++) {
-            seq.copyTo(window.starts()[b], row, 0, T + 1);
-            for (int t = 0; t < T; t++) {
-                w.x[t * B + b] = row[t];
-                w.y[t * B + b] = row[t + 1];
-            }
-        }
+        w.gather(((ReferenceState.Tokens) window.tokens()).seq(), window.starts());
         runForward(w, st.v);
         if (training) haveTrainingForward = true;
     }

@@ -1,5 +1,6 @@
 package org.charrnn.backend;
 
+import org.charrnn.data.TokenSequence;
 import org.charrnn.model.ModelConfig;
 
 /**
@@ -95,6 +96,18 @@ final class ReferenceWorkspace {
 
     private static double[] grow(double[] a, int n) {
         return a != null && a.length >= n ? a : new double[n];
+    }
+
+    /** x[t,b] (=) tokens[start_b + t], y[t,b] (=) tokens[start_b + t + 1]; one bulk read per row. */
+    void gather(TokenSequence seq, long[] starts) {
+        int[] row = new int[T + 1]; // tokens[start_b .. start_b + T]
+        for (int b = 0; b < B; b++) {
+            seq.copyTo(starts[b], row, 0, T + 1);
+            for (int t = 0; t < T; t++) {
+                x[t * B + b] = row[t];
+                y[t * B + b] = row[t + 1];
+            }
+        }
     }
 
     private static int[] grow(int[] a, int n) {
