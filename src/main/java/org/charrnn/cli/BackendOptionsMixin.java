@@ -31,8 +31,9 @@ public final class BackendOptionsMixin {
     @Option(
             names = "--rnn-kernel",
             defaultValue = "auto",
-            description = "auto | persistent | stepwise: the CUDA backend's LSTM passes as one persistent launch per "
-                    + "layer or a GEMM and a cell kernel per step (auto: persistent where it fits on the device).")
+            description = "auto | persistent | stepwise: each layer's recurrence as one launch per pass for the whole "
+                    + "window (CUDA: persistent LSTM; OpenCL on a CPU device: LSTM, GRU and RNN window kernels) or a "
+                    + "GEMM and a cell kernel per step (auto: OpenCL on a CPU device one launch, else stepwise).")
     String rnnKernel;
 
     BackendOptions options(long seed) {
