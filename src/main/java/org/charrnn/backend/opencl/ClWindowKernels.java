@@ -12,10 +12,18 @@ import org.jocl.cl_kernel;
  * recurrent GEMM and a cell kernel per step (about 50 us of host and runtime cost per command on
  * PoCL). Only the CPU variant runs them: they read the transposed weight copies that variant keeps,
  * and one work-item's serial loop over T suits a CPU core, not a GPU.
+ *
+ * <p>Every work-item reads all of W_hh at every step, so the launch has few work-items: {@link
+ * #ITEMS_PER_THREAD} per thread of the device, enough to even out a thread that another process
+ * delays. A work-item's GEMM walks its rows in sub-blocks of {@link #rowBlock} rows, the kernel's
+ * register block.
  */
 final class ClWindowKernels implements AutoCloseable {
-    /** The largest row block of the kernels (win_*_r1 .. win_*_r8). */
-    static final int MAX_ROWS = 8;
+    /** The largest register block of rows of the kernels (win_*_r1 .. win_*_r8). */
+    static final int MAX_BLOCK = 8;
+
+    /** Work-items per thread of the device (compute unit). */
+    static final int ITEMS_PER_THREAD = 2;
 
     private static final String[] KINDS = {
         "lstm_forward", "lstm_backward", "gru_forward", "gru_backward", "rnn_forward", "rnn_backward"
@@ -23,8 +31,8 @@ final class ClWindowKernels implements AutoCloseable {
 
     private final ClArgs args;
     private final int computeUnits;
-    /** [kind][rows - 1], created at first use. */
-    private final cl_kernel[][] kernels = new cl_kernel[KINDS.length][MAX_ROWS];
+    /** [kind][block - 1], created at first use. */
+    private final cl_kernel[][] kernels = new cl_kernel[KINDS.length][MAX_BLOCK];
 
     ClWindowKernels(ClQueue q, int computeUnits) {
         this.args = new ClArgs(q);
@@ -49,20 +57,26 @@ final class ClWindowKernels implements AutoCloseable {
         return cell == CellType.LSTM || cell == CellType.GRU || cell == CellType.RNN;
     }
 
-    /**
-     * Rows per work-item for B rows on {@code units} threads: the block (1..{@link #MAX_ROWS}, at
-     * most B) whose slowest thread does least, counting each block's fixed cost (its pass over
-     * W_hh per step) as two rows: ceil(ceil(B/R) / units) (R + 2). Ties go to the larger block.
-     */
+    /** Rows per work-item for B rows on {@code units} threads: B over {@link #ITEMS_PER_THREAD} items a thread, rounded up. */
     static int rowsPerItem(int B, int units) {
-        if (B < 1) throw new IllegalArgumentException("B = " + B);
+        if (B < 1 || units < 1) throw new IllegalArgumentException("B = " + B + ", units = " + units);
+        long items = Math.min(B, (long) units * ITEMS_PER_THREAD);
+        return (int) ((B + items - 1) / items);
+    }
+
+    /**
+     * The register block RB (1..{@link #MAX_BLOCK}, at most {@code rows}) for a work-item's rows:
+     * the one that wastes least, counting each sub-block's fixed cost (its loads of the weights)
+     * as two rows, ceil(rows/RB) (RB + 2), as {@link ClGemm#rowBlock}. Ties go to the larger block.
+     */
+    static int rowBlock(int rows) {
+        if (rows < 1) throw new IllegalArgumentException("rows = " + rows);
         int best = 1;
         long bestCost = Long.MAX_VALUE;
-        for (int r = Math.min(MAX_ROWS, B); r >= 1; r--) {
-            long items = (B + r - 1) / r;
-            long cost = (items + units - 1) / units * (r + 2L);
+        for (int rb = Math.min(MAX_BLOCK, rows); rb >= 1; rb--) {
+            long cost = (long) ((rows + rb - 1) / rb) * (rb + 2);
             if (cost < bestCost) {
-                best = r;
+                best = rb;
                 bestCost = cost;
             }
         }
@@ -84,7 +98,8 @@ final class ClWindowKernels implements AutoCloseable {
                 .mem(gates)
                 .i32(T)
                 .i32(B)
-                .i32(H);
+                .i32(H)
+                .i32(rows);
         run(0, rows, B);
     }
 
@@ -114,7 +129,8 @@ final class ClWindowKernels implements AutoCloseable {
                 .mem(dgx)
                 .i32(T)
                 .i32(B)
-                .i32(H);
+                .i32(H)
+                .i32(rows);
         run(1, rows, B);
     }
 
@@ -131,7 +147,8 @@ final class ClWindowKernels implements AutoCloseable {
                 .mem(gates)
                 .i32(T)
                 .i32(B)
-                .i32(H);
+                .i32(H)
+                .i32(rows);
         run(2, rows, B);
     }
 
@@ -161,7 +178,8 @@ final class ClWindowKernels implements AutoCloseable {
                 .mem(dgh)
                 .i32(T)
                 .i32(B)
-                .i32(H);
+                .i32(H)
+                .i32(rows);
         run(3, rows, B);
     }
 
@@ -177,7 +195,8 @@ final class ClWindowKernels implements AutoCloseable {
                 .mem(hs)
                 .i32(T)
                 .i32(B)
-                .i32(H);
+                .i32(H)
+                .i32(rows);
         run(4, rows, B);
     }
 
@@ -193,25 +212,28 @@ final class ClWindowKernels implements AutoCloseable {
                 .mem(dgx)
                 .i32(T)
                 .i32(B)
-                .i32(H);
+                .i32(H)
+                .i32(rows);
         run(5, rows, B);
     }
 
-    static String kernelName(int kind, int rows) {
-        return "win_" + KINDS[kind] + "_r" + rows;
+    static String kernelName(int kind, int block) {
+        return "win_" + KINDS[kind] + "_r" + block;
     }
 
+    /** The kernel of {@code kind} with the register block for {@code rows} rows per work-item. */
     private ClArgs kernel(int kind, int rows) {
-        cl_kernel k = kernels[kind][rows - 1];
+        int block = rowBlock(rows);
+        cl_kernel k = kernels[kind][block - 1];
         if (k == null) {
-            k = args.kernel(kernelName(kind, rows));
-            kernels[kind][rows - 1] = k;
+            k = args.kernel(kernelName(kind, block));
+            kernels[kind][block - 1] = k;
         }
         return args.of(k);
     }
 
     private void run(int kind, int rows, int B) {
-        args.run(kernelName(kind, rows), new long[] {(B + rows - 1) / rows}, new long[] {1});
+        args.run(kernelName(kind, rowBlock(rows)), new long[] {(B + rows - 1) / rows}, new long[] {1});
     }
 
     @Override

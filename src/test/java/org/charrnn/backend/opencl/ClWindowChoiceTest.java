@@ -65,18 +65,27 @@ class ClWindowChoiceTest {
                 RnnKernel.AUTO, ClQueue.variant(device(true, false), "cpu"), CellType.GRU));
     }
 
-    @ParameterizedTest(name = "B={0} on {1} threads: {2} rows")
-    @CsvSource({"1,1,1", "1,2,1", "2,2,1", "3,1,3", "9,2,5", "16,2,8", "50,1,8", "50,2,5", "50,4,7", "64,2,8"})
-    void rowBlock(int B, int units, int rows) {
+    @ParameterizedTest(name = "B={0} on {1} threads: {2} rows a work-item")
+    @CsvSource({"1,1,1", "1,2,1", "2,2,1", "3,1,2", "9,2,3", "16,2,4", "50,1,25", "50,2,13", "50,4,7", "64,2,16"})
+    void rowsPerItem(int B, int units, int rows) {
         assertEquals(rows, ClWindowKernels.rowsPerItem(B, units));
     }
 
+    @ParameterizedTest(name = "{0} rows a work-item: blocks of {1}")
+    @CsvSource({"1,1", "2,2", "3,3", "5,5", "7,7", "8,8", "9,5", "10,5", "13,7", "16,8", "25,5", "50,8"})
+    void rowBlock(int rows, int block) {
+        assertEquals(block, ClWindowKernels.rowBlock(rows));
+    }
+
     @Test
-    void rowBlocksStayWithinTheKernelsAndTheBatch() {
+    void theItemsCoverTheBatchWithinTheKernelsBlocks() {
         for (int units = 1; units <= 8; units++)
             for (int B = 1; B <= 200; B++) {
-                int r = ClWindowKernels.rowsPerItem(B, units);
-                assertTrue(r >= 1 && r <= Math.min(B, ClWindowKernels.MAX_ROWS), B + " on " + units + ": " + r);
+                int rows = ClWindowKernels.rowsPerItem(B, units), items = (B + rows - 1) / rows;
+                int rb = ClWindowKernels.rowBlock(rows);
+                assertTrue(
+                        items <= units * ClWindowKernels.ITEMS_PER_THREAD && (long) items * rows >= B, B + "/" + units);
+                assertTrue(rb >= 1 && rb <= Math.min(rows, ClWindowKernels.MAX_BLOCK), rows + ": " + rb);
             }
     }
 }

@@ -19,6 +19,7 @@ import org.charrnn.model.CellType;
 import org.charrnn.model.Init;
 import org.charrnn.model.ModelConfig;
 import org.charrnn.model.ParamLayout;
+import org.charrnn.testutil.CliRun;
 import org.charrnn.verify.Tolerances;
 import org.charrnn.verify.Verifier;
 import org.junit.jupiter.api.AfterAll;
@@ -110,6 +111,33 @@ class OpenClWindowTest {
         try (Backend b = new OpenClBackend(cfg, BackendOptions.defaults())) {
             assertTrue(b.deviceName().endsWith("rnn window)"), b.deviceName());
         }
+    }
+
+    /** --rnn-kernel persistent where no window kernel exists is a one-line error, not a silent fallback. */
+    @Test
+    void persistentWithoutAWindowKernelIsAOneLineError() {
+        CliRun r = CliRun.of(
+                "bench",
+                "--backend",
+                "opencl",
+                "--model",
+                "mut1",
+                "--layers",
+                "1",
+                "--hidden",
+                "8",
+                "--batch",
+                "1",
+                "--seq",
+                "2",
+                "--steps",
+                "1",
+                "--warmup",
+                "0",
+                "--quiet",
+                "--rnn-kernel",
+                "persistent");
+        r.assertOneLineError("--rnn-kernel persistent: no window kernel for mut1");
     }
 
     /** The results of one training forward and backward. */
