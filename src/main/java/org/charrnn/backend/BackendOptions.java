@@ -11,7 +11,7 @@ import java.util.function.Consumer;
  * @param cudaGraph   capture and replay whole training steps as CUDA graphs (CUDA only)
  * @param dropoutSeed seed of the counter-based dropout masks (the run's --seed)
  * @param threads     CPU threads for the reference backend (0 = all cores)
- * @param rnnKernel   persistent or stepwise recurrence on GPUs (CUDA only; AUTO picks)
+ * @param rnnKernel   one launch per layer and pass for the whole window, or a launch per step (CUDA, and OpenCL on CPU devices; AUTO picks)
  * @param log         where a backend reports what the user should know (fallbacks, warnings): one
  *                    line per call; backends never write to the console themselves
  */

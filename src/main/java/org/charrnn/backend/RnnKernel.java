@@ -3,13 +3,22 @@ package org.charrnn.backend;
 import java.util.Locale;
 import org.charrnn.model.CellType;
 
-/** How a GPU backend runs the recurrence of a layer over a window, forward and backward. */
+/**
+ * How a device backend runs the recurrence of a layer over a window, forward and backward: one
+ * launch per layer and pass for all T steps (CUDA's persistent kernels; OpenCL's window kernels on CPU
+ * devices), or a recurrent GEMM and a cell kernel per step.
+ */
 public enum RnnKernel {
-    /** Persistent where the device and the model allow it (see {@link #PERSISTENT}), else stepwise. */
+    /**
+     * The backend's default: CUDA stepwise (its persistent kernel is not yet measured faster);
+     * OpenCL on a CPU device the window kernels (LSTM, GRU, RNN), else stepwise.
+     */
     AUTO,
     /**
-     * One cooperative launch per layer and pass for all T steps, W_hh held on chip (CUDA, LSTM,
-     * GRU or RNN, fp32, when every block of the launch fits on the device at once).
+     * One launch per layer and pass for all T steps. CUDA: a cooperative launch with W_hh held on
+     * chip (LSTM, GRU or RNN, fp32, when every block of the launch fits on the device at once).
+     * OpenCL: the window kernels, each work-item running all T steps for its block of batch rows
+     * (LSTM, GRU, RNN; CPU devices only). Where it cannot run, an error says why.
      */
     PERSISTENT,
     /** A recurrent GEMM and a fused cell kernel per timestep. */

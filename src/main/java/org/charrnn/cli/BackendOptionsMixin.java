@@ -31,9 +31,9 @@ public final class BackendOptionsMixin {
     @Option(
             names = "--rnn-kernel",
             defaultValue = "auto",
-            description = "auto | persistent | stepwise: the CUDA backend's LSTM, GRU and RNN passes as one persistent "
-                    + "launch per layer or a GEMM and a cell kernel per step (auto: stepwise until persistent is "
-                    + "measured faster on a GPU).")
+            description = "auto | persistent | stepwise: each layer's recurrence as one launch per pass for the whole "
+                    + "window (CUDA: persistent LSTM, GRU and RNN kernels; OpenCL on a CPU device: window kernels) "
+                    + "or a GEMM and a cell kernel per step (auto: OpenCL on a CPU device one launch, else stepwise).")
     String rnnKernel;
 
     BackendOptions options(long seed) {

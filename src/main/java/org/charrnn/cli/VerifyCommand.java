@@ -40,8 +40,9 @@ public final class VerifyCommand implements Callable<Integer> {
             names = "--rnn-kernel",
             defaultValue = "auto",
             description =
-                    "auto | persistent | stepwise: the CUDA recurrent passes to verify (persistent: only the cells that "
-                            + "have a persistent kernel are checked).")
+                    "auto | persistent | stepwise: the recurrence to verify, one launch per layer and pass or one per "
+                            + "step (persistent: only the cells that have such a kernel, LSTM, GRU and RNN, are "
+                            + "checked).")
     String rnnKernel;
 
     @Option(names = "--seed", defaultValue = "1", description = "Seed of the random models and inputs.")

@@ -49,6 +49,13 @@ record ClDevice(
                 sizeInfo(device, CL_DEVICE_MAX_WORK_GROUP_SIZE));
     }
 
+    /** CL_DEVICE_MAX_COMPUTE_UNITS: on PoCL's pthread device its threads (POCL_MAX_PTHREAD_COUNT). */
+    int computeUnits() {
+        int[] v = new int[1];
+        clGetDeviceInfo(deviceId, CL_DEVICE_MAX_COMPUTE_UNITS, Sizeof.cl_uint, Pointer.to(v), null);
+        return Math.max(1, v[0]);
+    }
+
     static String deviceString(cl_device_id d, int param) {
         long[] size = new long[1];
         clGetDeviceInfo(d, param, 0, null, size);

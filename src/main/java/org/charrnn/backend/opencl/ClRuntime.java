@@ -39,7 +39,8 @@ final class ClRuntime {
             "dropout.cl",
             "reduce.cl",
             "optim.cl",
-            "gemm.cl");
+            "gemm.cl",
+            "window_cpu.cl");
 
     static final String BUILD_OPTIONS = "-cl-std=CL1.2 -DCR_MAX_WG=256";
 

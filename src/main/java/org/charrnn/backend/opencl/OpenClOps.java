@@ -12,6 +12,7 @@ import org.charrnn.backend.device.Ref;
 import org.charrnn.backend.device.TokenBytes;
 import org.charrnn.backend.device.WeightRows;
 import org.charrnn.data.TokenSequence;
+import org.charrnn.model.CellType;
 import org.charrnn.model.ModelConfig;
 import org.charrnn.model.ParamLayout;
 import org.charrnn.util.UserError;
@@ -20,7 +21,9 @@ import org.charrnn.util.UserError;
  * {@link DeviceOps} on one OpenCL device: the fp32 kernels of kernels/opencl ({@link ClKernels})
  * on one in-order queue. On CPU devices, where the GEMM kernels want B untransposed, A W^T
  * products read a transposed copy of every weight matrix, refreshed lazily after the parameters
- * change. Per-step scalars are plain kernel arguments (nothing is recorded for replay).
+ * change. On those devices each layer's recurrence runs as one launch per pass ({@link
+ * ClWindowKernels}) unless --rnn-kernel stepwise says otherwise. Per-step scalars are plain kernel
+ * arguments (nothing is recorded for replay).
  */
 final class OpenClOps implements DeviceOps {
     private static final int NORM_GROUPS = 64;
@@ -30,6 +33,11 @@ final class OpenClOps implements DeviceOps {
     private final ClOptimizers optimizers;
     private final int seed32;
     private final ClBuffer partial; // [NORM_GROUPS] stage-1 sums of squares
+    /** The whole-window recurrence kernels, or null where the recurrence runs stepwise ({@link #stepwiseReason}). */
+    private final ClWindowKernels window;
+    /** Why the recurrence runs stepwise; null when {@link #window} runs it. */
+    private final String stepwiseReason;
+
     private ClBuffer params; // the attached parameters [P]
     /** [P] on CPU devices: each weight matrix W [R,C] stored transposed ([C,R]) at its own offset; else null. */
     private ClBuffer weightsT;
@@ -49,6 +57,8 @@ final class OpenClOps implements DeviceOps {
         this.optimizers = new ClOptimizers(k);
         try {
             partial = q.alloc(NORM_GROUPS, "norm partial sums");
+            stepwiseReason = ClWindowKernels.stepwiseReason(options.rnnKernel(), q.variant, config.cell());
+            window = stepwiseReason == null ? new ClWindowKernels(q, device.computeUnits()) : null;
         } catch (RuntimeException e) {
             q.close();
             throw e;
@@ -62,7 +72,8 @@ final class OpenClOps implements DeviceOps {
 
     @Override
     public String deviceName() {
-        return q.device().name() + " (" + q.device().platformName() + ")";
+        return q.device().name() + " (" + q.device().platformName() + ", rnn "
+                + (window != null ? "window" : "stepwise: " + stepwiseReason) + ")";
     }
 
     @Override
@@ -266,6 +277,54 @@ final class OpenClOps implements DeviceOps {
         weightsTStale = false;
     }
 
+    // ================================================================== whole-window recurrence
+
+    @Override
+    public boolean forwardWindow(
+            CellType cell, WeightRows whh, Ref bih, Ref bhh, Ref gx, Ref hs, Ref cs, Ref gates, int T, int B, int H) {
+        if (window == null) return false;
+        refreshTransposedWeights();
+        // rows first.. of W_hh [R,H] are columns first.. of its transposed copy [H,R]
+        int wT = Math.toIntExact(whh.offset() + whh.first());
+        switch (cell) {
+            case LSTM -> window.lstmForward(gx, weightsT, wT, whh.rows(), bih, bhh, hs, cs, gates, T, B, H);
+            case GRU -> window.gruForward(gx, weightsT, wT, whh.rows(), bih, bhh, hs, gates, T, B, H);
+            case RNN -> window.rnnForward(gx, weightsT, wT, whh.rows(), bih, bhh, hs, T, B, H);
+            default -> {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public boolean backwardWindow(
+            CellType cell,
+            WeightRows whh,
+            Ref dhOut,
+            Ref dhNext,
+            Ref dc,
+            Ref gates,
+            Ref hs,
+            Ref cs,
+            Ref dgx,
+            Ref dgh,
+            int T,
+            int B,
+            int H) {
+        if (window == null) return false;
+        int w = Math.toIntExact(whh.rowOffset());
+        switch (cell) {
+            case LSTM -> window.lstmBackward(dhOut, params, w, whh.cols(), dhNext, dc, gates, cs, dgx, T, B, H);
+            case GRU -> window.gruBackward(dhOut, params, w, whh.cols(), dhNext, gates, hs, dgx, dgh, T, B, H);
+            case RNN -> window.rnnBackward(dhOut, params, w, whh.cols(), dhNext, hs, dgx, T, B, H);
+            default -> {
+                return false;
+            }
+        }
+        return true;
+    }
+
     // ================================================================== kernels
 
     @Override
@@ -355,6 +414,7 @@ final class OpenClOps implements DeviceOps {
     /** Releases the queue, its kernels and every buffer allocated through it. */
     @Override
     public void close() {
+        if (window != null) window.close();
         q.close();
     }
 }

@@ -2,14 +2,19 @@ package org.charrnn.backend.opencl;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
+import org.charrnn.backend.Backend;
+import org.charrnn.backend.BackendOptions;
 import org.charrnn.model.CellType;
+import org.charrnn.model.ModelConfig;
 import org.charrnn.verify.Verifier;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -42,6 +47,23 @@ class OpenClParityTest {
         List<Verifier.Check> checks = v.run(shape, 11 + shape.label().hashCode());
         assertFalse(checks.isEmpty());
         assertTrue(Verifier.allPassed(checks), () -> "\n" + Verifier.table(checks));
+    }
+
+    /**
+     * On a CPU device (PoCL) the suite above runs the whole-window recurrence kernels for the LSTM,
+     * GRU and RNN (window_cpu.cl), and the per-step kernels for the cells without one.
+     */
+    @Test
+    void aCpuDeviceRunsTheWindowKernelsByDefault() {
+        assumeTrue(ClRuntime.select(-1).cpu(), "the default device is not a CPU");
+        assumeTrue(System.getProperty(ClQueue.VARIANT_PROPERTY) == null, "kernel variant overridden");
+        for (CellType c : CellType.values())
+            try (Backend b = new OpenClBackend(new ModelConfig(c, 11, 8, 8, 1, 0.0), BackendOptions.defaults())) {
+                String expect = ClWindowKernels.hasKernel(c)
+                        ? "rnn window)"
+                        : "rnn stepwise: no window kernel for " + c.id() + ")";
+                assertTrue(b.deviceName().endsWith(expect), b.deviceName());
+            }
     }
 
     /**
