@@ -200,26 +200,27 @@ public final class Backends {
     }
 
     /**
-     * Predicted training-step times of the two CPU backends, calibrated on a 2-core AMD EPYC
-     * (Zen 4, AVX-512) with PoCL 3.1 (2026-11-26, bench harness, LSTM, V = 65, E = H, T = 50, both
-     * backends timed back to back): the reference sustains about 4.3 GFLOP/s per thread in fp64 at
-     * B = 50 plus about 45 us per timestep and layer (L1 H32 B1: 2.5 ms/step); OpenCL on PoCL
-     * sustains about 23 GFLOP/s per core in its register-blocked fp32 GEMMs plus about 15 us per
-     * kernel launch (L1 H32 B1: 3.6 ms/step), and launches about (4T + 14) L + 20 kernels per step.
-     * Measured, reference vs OpenCL: L2 H128 B50: 470 (unloaded) to 920 ms vs 95 to 150 ms;
-     * L1 H16 B50: 23 vs 7 ms; L1 H64 B8: 39 vs 6 ms; L1 H32 B4: 11 vs 5 ms; L1 H32 B1: 2.5 vs 3.6 ms.
-     * The model is linear in the GEMM FLOPs, so it errs toward the reference for small batches
-     * (where the reference is in fact less efficient than modelled, but both take milliseconds):
-     * with 2 cores and T = 50 it picks OpenCL from about 13 MFLOP per step for one layer and
-     * 23 MFLOP for two (L1 H16 B50 is 46 MFLOP, L2 H128 B50 4 GFLOP).
+     * Predicted training-step times of the two CPU backends, calibrated on the 2-vCPU Intel Xeon
+     * development VM (AVX-512) with PoCL 3.1 on 2026-12-02 (bench harness, LSTM, V = 65, E = H,
+     * T = 50; bench/results/reference-vector-2026-12-02.md and opencl-window-2026-12-02.md): the
+     * reference, on the Java Vector API, sustains about 25 GFLOP/s per thread in fp64 (L2 H128 B50:
+     * 161 ms of CPU per step on one thread) plus about 21 us per timestep and layer (L1 H32 B1: 1.2
+     * to 1.35 ms/step once compiled); OpenCL on PoCL, with its register-blocked GEMMs and one window
+     * kernel per layer and pass, sustains about 70 GFLOP/s per core (L2 H128 B50: 43 to 44 ms on
+     * one thread, L2 H256 240 ms) plus about 18 us per command, and enqueues about 28 L + 20
+     * commands per step (L2 H8 B1: 1.24 ms; L1 H32 B1: 1.22 ms). Measured, reference vs OpenCL on
+     * 2 threads: L1 H16 B50: 14.2 vs 2.8 ms; L1 H64 B8: 13.2 vs 2.5 ms; L1 H32 B4: 6.9 (not yet
+     * compiled: 4.2 at best) vs 1.2 ms; L1 H32 B1: 1.2 vs 1.2 ms. So OpenCL wins every training
+     * workload from about B4 and ties at one stream, and the reference wins single steps (T = 1:
+     * sampling, where a step's commands cost more than the reference's arithmetic).
      */
     static final class CostModel {
         private CostModel() {}
 
-        static final double REF_GFLOPS_PER_THREAD = 4.3;
-        static final double REF_US_PER_STEP_LAYER = 45;
-        static final double OCL_GFLOPS_PER_CORE = 23;
-        static final double OCL_US_PER_LAUNCH = 15;
+        static final double REF_GFLOPS_PER_THREAD = 25;
+        static final double REF_US_PER_STEP_LAYER = 21;
+        static final double OCL_GFLOPS_PER_CORE = 70;
+        static final double OCL_US_PER_LAUNCH = 18;
 
         /** GEMM FLOPs of one training step: forward (input, recurrent, decoder) and twice that backward. */
         static double stepFlops(ModelConfig c, Workload w) {
@@ -237,7 +238,7 @@ public final class Backends {
 
         static double openClCpuMs(ModelConfig c, Workload w, int cores) {
             double compute = stepFlops(c, w) / (OCL_GFLOPS_PER_CORE * 1e9 * Math.max(1, cores)) * 1e3;
-            double launches = (4.0 * w.seqLen() + 14) * c.layers() + 20;
+            double launches = 28.0 * c.layers() + 20; // the recurrence is one window kernel per layer and pass
             return compute + launches * OCL_US_PER_LAUNCH / 1e3;
         }
     }

@@ -36,14 +36,14 @@ class BackendsAutoTest {
     }
 
     @Test
-    void openClOnTheCpuWinsForTheBenchModelAndLosesForATinyOne() {
+    void openClOnTheCpuWinsTrainingAndLosesSingleSteps() {
         Backends.Choice big = Backends.decide(inv(false, false, true), BENCH, B50T50, FP32, 2);
         assertEquals("opencl", big.backend());
         assertTrue(big.reason().contains("ms/step"), big.reason());
-        // launch overhead dominates a one-stream H32 model: the reference is faster there
+        // a single step of one stream (sampling): a step's commands cost more than the reference's arithmetic
         assertEquals(
                 "reference",
-                Backends.decide(inv(false, false, true), TINY, new Backends.Workload(1, 50), FP32, 2)
+                Backends.decide(inv(false, false, true), TINY, new Backends.Workload(1, 1), FP32, 2)
                         .backend());
         assertEquals(
                 "opencl",
@@ -84,16 +84,19 @@ class BackendsAutoTest {
 
     @Test
     void costModelMatchesTheCalibrationPoints() {
-        // L2 H128 B50 T50: measured ~470-920 ms (reference), ~95-150 ms (opencl on PoCL), 2 cores
+        // L2 H128 B50 T50 on 2 threads: reference 161 ms of CPU on one thread, OpenCL 43-44 ms on one
         double ref = Backends.CostModel.referenceMs(BENCH, B50T50, 2),
                 ocl = Backends.CostModel.openClCpuMs(BENCH, B50T50, 2);
-        assertTrue(ref > 400 && ref < 600, "reference " + ref);
-        assertTrue(ocl > 60 && ocl < 160, "opencl " + ocl);
-        // L1 H16 B50 T50 (46 MFLOP): opencl; L1 H32 B1 T50 (3 MFLOP): reference
+        assertTrue(ref > 70 && ref < 180, "reference " + ref);
+        assertTrue(ocl > 25 && ocl < 60, "opencl " + ocl);
+        // L1 H16 B50 T50 (measured 14.2 vs 2.8 ms): opencl
         ModelConfig h16 = new ModelConfig(CellType.LSTM, 65, 16, 16, 1, 0.0);
         assertTrue(Backends.CostModel.openClCpuMs(h16, B50T50, 2) < Backends.CostModel.referenceMs(h16, B50T50, 2));
+        // L1 H32 B1 T50 (measured 1.2 ms on both): within a factor 1.5 of each other and of 1.2 ms
         Backends.Workload b1 = new Backends.Workload(1, 50);
-        assertTrue(Backends.CostModel.openClCpuMs(TINY, b1, 2) > Backends.CostModel.referenceMs(TINY, b1, 2));
+        double tinyRef = Backends.CostModel.referenceMs(TINY, b1, 2),
+                tinyOcl = Backends.CostModel.openClCpuMs(TINY, b1, 2);
+        assertTrue(tinyRef > 0.8 && tinyRef < 1.8 && tinyOcl > 0.8 && tinyOcl < 1.8, tinyRef + " vs " + tinyOcl);
         // fewer reference threads make the reference slower, never faster
         assertTrue(Backends.CostModel.referenceMs(BENCH, B50T50, 1) > ref);
         // GEMM FLOPs: 3 x (2 layers x 2*2500*512*256 + 2*2500*65*128)
