@@ -40,16 +40,27 @@ public final class Chart {
                         .thenComparingInt(PanelKey::batch)
                         .thenComparingInt(PanelKey::seq)
                         .thenComparingInt(PanelKey::layers));
-        double yMin = Double.POSITIVE_INFINITY, yMax = 0;
+        // rows measured several times (rounds of the same grid) are drawn at their median
+        Map<PanelKey, Map<String, TreeMap<Integer, List<Double>>>> measured = new LinkedHashMap<>();
         for (JsonRows r : rows) {
             if (!(r.charsPerS() > 0)) continue;
             PanelKey k = new PanelKey(r.cell(), r.layers(), r.batch(), r.seq());
-            panels.computeIfAbsent(k, x -> new LinkedHashMap<>())
+            measured.computeIfAbsent(k, x -> new LinkedHashMap<>())
                     .computeIfAbsent(r.variant(), x -> new TreeMap<>())
-                    .put(r.hidden(), r.charsPerS());
-            yMin = Math.min(yMin, r.charsPerS());
-            yMax = Math.max(yMax, r.charsPerS());
+                    .computeIfAbsent(r.hidden(), x -> new ArrayList<>())
+                    .add(r.charsPerS());
         }
+        double yMin = Double.POSITIVE_INFINITY, yMax = 0;
+        for (var panel : measured.entrySet())
+            for (var series : panel.getValue().entrySet())
+                for (var point : series.getValue().entrySet()) {
+                    double m = median(point.getValue());
+                    panels.computeIfAbsent(panel.getKey(), x -> new LinkedHashMap<>())
+                            .computeIfAbsent(series.getKey(), x -> new TreeMap<>())
+                            .put(point.getKey(), m);
+                    yMin = Math.min(yMin, m);
+                    yMax = Math.max(yMax, m);
+                }
         if (panels.isEmpty()) throw new IllegalArgumentException("no benchmark rows with a positive chars/s");
         List<String> seriesNames = seriesNames(rows);
         Map<String, String> colour = new LinkedHashMap<>();
@@ -154,6 +165,14 @@ public final class Chart {
             sb.append("</g>\n");
         }
         sb.append("</g>\n");
+    }
+
+    /** The median of {@code v} (the mean of the middle two for an even count). */
+    static double median(List<Double> v) {
+        List<Double> sorted = new ArrayList<>(v);
+        sorted.sort(null);
+        int n = sorted.size();
+        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
     }
 
     /** lstm panels first (the torch-rnn grid), then gru, rnn, anything else. */

@@ -95,6 +95,27 @@ class ChartTest {
         assertTrue(yb < ya, "10x the chars/s is higher on the page: " + yb + " vs " + ya);
     }
 
+    /** Rounds of the same row are drawn at their median, not at whichever came last. */
+    @Test
+    void repeatedRowsAreDrawnAtTheirMedian() throws Exception {
+        String once = row("charrnn-a", "fp32", 1, 64, 10) + row("charrnn-b", "fp32", 1, 64, 10);
+        String rounds = row("charrnn-a", "fp32", 1, 64, 10)
+                + row("charrnn-a", "fp32", 1, 64, 10)
+                + row("charrnn-a", "fp32", 1, 64, 40) // the last round, an outlier
+                + row("charrnn-b", "fp32", 1, 64, 10);
+        assertEquals(seriesY(once, "charrnn-a"), seriesY(rounds, "charrnn-a"), 1e-9);
+        assertEquals(15.0, Chart.median(List.of(40.0, 10.0, 5.0, 20.0)), 1e-12);
+    }
+
+    private static double seriesY(String rows, String series) throws Exception {
+        Document d = parse(Chart.svg(JsonRows.parse(rows, "t"), "t"));
+        for (Element g : byClass(d, "g", "series"))
+            if (g.getAttribute("data-series").startsWith(series))
+                return Double.parseDouble(
+                        ((Element) g.getElementsByTagNameNS("*", "circle").item(0)).getAttribute("cy"));
+        throw new AssertionError("no series " + series);
+    }
+
     @Test
     void noRowsIsAnError() {
         assertThrows(IllegalArgumentException.class, () -> Chart.svg(List.of(), "t"));
