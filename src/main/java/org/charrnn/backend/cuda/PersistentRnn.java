@@ -22,7 +22,8 @@ import org.charrnn.util.UserError;
  * {@link RnnKernel}, the model and the device, and the launches themselves. One block of
  * {@link Kernels#BLOCK} threads per multiprocessor, U = ceil(H / SMs) hidden units each, so every
  * block is resident at once as a cooperative launch requires; a block's slice is the G = Gh / H gate
- * rows of each of its units (4 LSTM, 3 GRU, 1 RNN), G U H floats.
+ * rows of each of its units (4 LSTM, 3 GRU, 1 RNN), G U H floats, next to an h (or dgates) tile and
+ * the products ({@link PersistentPlan}), so a launch's shared memory depends on the batch size B.
  */
 final class PersistentRnn {
     private static final int DEFAULT_SHARED = 48 << 10; // per block without cuFuncSetAttribute
@@ -33,7 +34,7 @@ final class PersistentRnn {
     private final CUfunction forward, backward;
     private final CUstream stream;
     private final int units; // U; 0 = stepwise
-    private final int sharedBytes;
+    private final int gates, limit; // G; shared memory a block may use
     private final String description;
 
     /** Decides; {@link RnnKernel#PERSISTENT} that cannot run is a {@link UserError} saying why. */
@@ -61,13 +62,14 @@ final class PersistentRnn {
         if (k == RnnKernel.AUTO && why == null) why = AUTO_STEPWISE;
         boolean persistent = k == RnnKernel.PERSISTENT || (k != RnnKernel.STEPWISE && why == null);
         this.units = persistent ? u : 0;
-        this.sharedBytes = persistent ? (int) bytes : 0;
+        this.gates = persistent ? gates(cell) : 0;
+        this.limit = Math.max(optin, DEFAULT_SHARED);
         this.forward = persistent ? kernels.fn("persistent_" + cell.id() + "_forward") : null;
         this.backward = persistent ? kernels.fn("persistent_" + cell.id() + "_backward") : null;
-        if (persistent && bytes > DEFAULT_SHARED)
+        if (persistent && limit > DEFAULT_SHARED)
             for (CUfunction f : new CUfunction[] {forward, backward})
                 JCudaDriver.cuFuncSetAttribute(
-                        f, CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, (int) bytes);
+                        f, CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, limit);
         this.description = persistent
                 ? "rnn persistent (" + ((H + u - 1) / u) + " blocks x " + u + " units)"
                 : "rnn stepwise" + (k == RnnKernel.STEPWISE || why == null ? "" : " (" + why + ")");
@@ -130,10 +132,18 @@ final class PersistentRnn {
         return description;
     }
 
-    /** ceil(H / U) blocks of {@link Kernels#BLOCK} threads, cooperative, the slice as dynamic shared memory. */
-    private void launch(CUfunction f, int H, Pointer args) {
+    /**
+     * ceil(H / U) blocks of {@link Kernels#BLOCK} threads, cooperative, with the block's shared
+     * memory at batch B ({@link PersistentPlan#sharedBytes}); a {@link UserError} where it does not fit.
+     */
+    private void launch(CUfunction f, int H, int B, Pointer args) {
         int blocks = (H + units - 1) / units;
-        JCudaDriver.cuLaunchCooperativeKernel(f, blocks, 1, 1, Kernels.BLOCK, 1, 1, sharedBytes, stream, args);
+        long bytes = PersistentPlan.sharedBytes(gates, units, H, B);
+        if (bytes > limit)
+            throw new UserError("--rnn-kernel persistent: at batch size " + B + " a block needs " + (bytes >> 10)
+                    + " KiB of shared memory (its W_hh slice, an h tile and the products), more than the "
+                    + (limit >> 10) + " KiB per block");
+        JCudaDriver.cuLaunchCooperativeKernel(f, blocks, 1, 1, Kernels.BLOCK, 1, 1, (int) bytes, stream, args);
     }
 
     /** Byte offset of slot 1 of a [T+1,B,H] sequence. */
@@ -160,6 +170,7 @@ final class PersistentRnn {
         launch(
                 forward,
                 H,
+                B,
                 Pointer.to(
                         arg(gx),
                         arg(whh),
@@ -194,6 +205,7 @@ final class PersistentRnn {
         launch(
                 backward,
                 H,
+                B,
                 Pointer.to(
                         arg(dhOut),
                         arg(dhNext),
@@ -216,6 +228,7 @@ final class PersistentRnn {
         launch(
                 forward,
                 H,
+                B,
                 Pointer.to(
                         arg(gx),
                         arg(whh),
@@ -248,6 +261,7 @@ final class PersistentRnn {
         launch(
                 backward,
                 H,
+                B,
                 Pointer.to(
                         arg(dhOut),
                         arg(dhNext),
@@ -270,6 +284,7 @@ final class PersistentRnn {
         launch(
                 forward,
                 H,
+                B,
                 Pointer.to(
                         arg(gx),
                         arg(whh),
@@ -291,6 +306,7 @@ final class PersistentRnn {
         launch(
                 backward,
                 H,
+                B,
                 Pointer.to(
                         arg(dhOut),
                         arg(dhNext),
