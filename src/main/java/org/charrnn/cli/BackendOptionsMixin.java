@@ -32,8 +32,8 @@ public final class BackendOptionsMixin {
             names = "--rnn-kernel",
             defaultValue = "auto",
             description = "auto | persistent | stepwise: the CUDA backend's LSTM, GRU and RNN passes as one persistent "
-                    + "launch per layer or a GEMM and a cell kernel per step (auto: stepwise until persistent is "
-                    + "measured faster on a GPU).")
+                    + "launch per layer or a GEMM and a cell kernel per step (auto: each pass persistent where "
+                    + "a cost model of the device predicts it faster).")
     String rnnKernel;
 
     BackendOptions options(long seed) {

@@ -28,7 +28,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * {@code --rnn-kernel}: the persistent LSTM, GRU and RNN passes (one cooperative launch per layer,
  * forward and backward) and the stepwise ones each pass the parity suite against the fp64 reference
  * at awkward shapes (H = 1, H = 33, B = 1, T = 1, L = 3, dropout), and persistent against stepwise
- * directly; auto runs stepwise until the persistent kernels are measured faster; a forced
+ * directly; auto goes by the cost model ({@link RnnCostModelTest} checks its choices); a forced
  * persistent kernel that cannot run is a one-line error saying why; the device line says which ran.
  */
 @Tag("gpu")
@@ -96,18 +96,26 @@ class CudaPersistentTest {
         }
     }
 
+    /** Auto on this device: by the cost model, or stepwise where the device reports no clock (the emulated one). */
+    private static void assertAuto(String device) {
+        assertTrue(
+                device.contains("rnn stepwise (" + PersistentRnn.NO_CLOCK + ")")
+                        || device.contains("rnn auto (each pass by the cost model, "),
+                device);
+    }
+
     @Test
-    void autoRunsStepwiseAndPersistentRunsWhenAsked() {
+    void autoGoesByTheCostModelAndPersistentRunsWhenAsked() {
         BackendOptions o = BackendOptions.defaults();
         ModelConfig lstm = new ModelConfig(CellType.LSTM, 11, 7, 33, 2, 0.0);
-        assertTrue(device(lstm, o).contains("rnn stepwise (" + PersistentRnn.AUTO_STEPWISE + ")"), device(lstm, o));
+        assertAuto(device(lstm, o));
         String forced = device(lstm, o.withRnnKernel(RnnKernel.PERSISTENT));
         assertTrue(forced.contains("rnn persistent ("), forced);
         String tf32 = device(lstm, o.withPrecision(Precision.TF32));
         assertTrue(tf32.contains("rnn stepwise (the persistent kernel computes in fp32, not tf32)"), tf32);
         for (CellType c : new CellType[] {CellType.GRU, CellType.RNN}) {
             ModelConfig cfg = new ModelConfig(c, 11, 7, 33, 2, 0.0);
-            assertTrue(device(cfg, o).contains("rnn stepwise (" + PersistentRnn.AUTO_STEPWISE + ")"), device(cfg, o));
+            assertAuto(device(cfg, o));
             String forcedCell = device(cfg, o.withRnnKernel(RnnKernel.PERSISTENT));
             assertTrue(forcedCell.contains("rnn persistent ("), forcedCell);
         }
@@ -158,15 +166,18 @@ class CudaPersistentTest {
     }
 
     @Test
-    void devicesSaysUpToWhichHiddenSizePersistentRuns() {
+    void devicesSaysUpToWhichHiddenSizePersistentRunsAndWhatAutoPicks() {
         CliRun r = CliRun.of("devices");
         assertEquals(0, r.code(), () -> r.out() + r.err());
         assertTrue(
                 r.out()
                         .matches("(?s).*device 0: --rnn-kernel persistent runs fp32 lstm H <= [1-9][0-9]*, "
-                                + "gru H <= [1-9][0-9]*, rnn H <= [1-9][0-9]* "
+                                + "gru H <= [1-9][0-9]*, rnn H <= [1-9][0-9]* at B <= 128 "
                                 + "\\(a block on each of [1-9][0-9]* SMs, 227 KiB of shared memory each\\); "
-                                + "auto runs stepwise until the persistent kernel is measured faster.*"),
+                                + "(auto runs stepwise: the device reports no clock rate for the cost model"
+                                + "|auto runs each pass persistent where the cost model predicts it faster, e\\.g\\. "
+                                + "rnn kernel at batch size 50 \\(cost model, [^)]*\\): forward (persistent|stepwise) "
+                                + "[^,]*, backward (persistent|stepwise) .* per layer-step).*"),
                 r.out());
     }
 
