@@ -39,7 +39,7 @@ class CudaPersistentTest {
         CudaTestSupport.assumeCuda();
     }
 
-    /** The standard shapes and two more of every cell with persistent kernels. */
+    /** The standard shapes and three more of every cell with persistent kernels. */
     static Stream<Verifier.Shape> persistentShapes() {
         List<Verifier.Shape> s = new ArrayList<>();
         for (Verifier.Shape v : Verifier.standardShapes()) if (RnnKernel.hasPersistent(v.cell())) s.add(v);
@@ -47,6 +47,8 @@ class CudaPersistentTest {
             if (!RnnKernel.hasPersistent(c)) continue;
             s.add(new Verifier.Shape(c, 11, 7, 33, 3, 1, 1, 0.0)); // B = 1, T = 1, L = 3, H = 33
             s.add(new Verifier.Shape(c, 13, 16, 64, 3, 8, 7, 0.1)); // more (b, j) pairs than threads
+            // B H past the kernels' 8192-float stage: h_{t-1} and dgates in k-tiles; H prime, B % 4 != 0
+            s.add(new Verifier.Shape(c, 9, 5, 97, 1, 90, 2, 0.0));
         }
         return s.stream();
     }
