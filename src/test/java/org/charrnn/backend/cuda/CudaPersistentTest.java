@@ -158,6 +158,23 @@ class CudaPersistentTest {
     }
 
     @Test
+    void forcedPersistentWhoseBlockDoesNotFitAtTheBatchSizeSaysSo() {
+        // H 8: a W_hh slice of at most 1 KiB on any number of SMs, but at B 16384 the products alone
+        // (at least 4 rows x 16384 floats) take more than a block's 227 KiB
+        Verifier v = Verifier.againstReference((cfg, o) -> new CudaBackend(cfg, o.withRnnKernel(RnnKernel.PERSISTENT)));
+        Verifier.Shape wide = new Verifier.Shape(CellType.LSTM, 5, 3, 8, 1, 16384, 1, 0.0);
+        UserError e = assertThrows(UserError.class, () -> v.run(wide, 7));
+        assertTrue(
+                e.getMessage().startsWith("--rnn-kernel persistent: at batch size 16384 a block needs "),
+                e.getMessage());
+        assertTrue(
+                e.getMessage()
+                        .endsWith(" KiB of shared memory (its W_hh slice, an h tile and the products),"
+                                + " more than the 227 KiB per block"),
+                e.getMessage());
+    }
+
+    @Test
     void verifyRunsTheParitySuiteOnThePersistentKernel() {
         CliRun r = CliRun.of("verify", "--backend", "cuda", "--rnn-kernel", "persistent");
         assertEquals(0, r.code(), () -> r.out() + r.err());
