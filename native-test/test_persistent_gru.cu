@@ -18,7 +18,7 @@ struct Shape {
 static void launch(const float *gx, const float *w, const float *bih, const float *bhh, const float *h0, float *h,
                    float *gates, int T, int B, int H, int U) {
   unsigned blocks = (unsigned)((H + U - 1) / U);
-  size_t shmem = (size_t)persistent_shared_bytes(3, U, H);
+  size_t shmem = (size_t)persistent_shared_bytes(3, U, H, B);
   CK(cudaFuncSetAttribute(persistent_gru_forward, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shmem));
   void *args[] = {&gx, &w, &bih, &bhh, &h0, &h, &gates, &T, &B, &H, &U};
   CK(cudaLaunchCooperativeKernel(persistent_gru_forward, dim3(blocks), dim3(CR_BLOCK), args, shmem));
@@ -60,6 +60,8 @@ static void check(const Shape &s, Rng &r) {
     Dev<float> dh0(h0), dh((size_t)T * n);
     launch(dgx.p, dw.p, dbih.p, dbhh.p, dh0.p, dh.p, dgates.p, T, B, H, U);
     hgot = dh.down();
+    launch(dgx.p, dw.p, dbih.p, dbhh.p, dh0.p, dh.p, dgates.p, T, B, H, U);
+    compare("h, a second run bit for bit", dh.down(), hgot, 0.0f, 0.0f); /* thread order aside */
   }
   compare("gates r, z, n, gh_n + b_hn, every step", dgates.down(), gref, 1e-5f, 1e-4f);
   compare("h, every step", hgot, href, 1e-5f, 1e-4f);
@@ -92,7 +94,7 @@ static void check_backward(const Shape &s, Rng &r) {
 
   Dev<float> ddho(dho), ddhn(dhn), dgates(gates), dhs(hs), dw(w), ddgx((size_t)T * g3), ddgh((size_t)T * g3);
   unsigned blocks = (unsigned)((H + U - 1) / U);
-  size_t shmem = (size_t)persistent_shared_bytes(3, U, H);
+  size_t shmem = (size_t)persistent_shared_bytes(3, U, H, B);
   CK(cudaFuncSetAttribute(persistent_gru_backward, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shmem));
   void *args[] = {&ddho.p, &ddhn.p, &dgates.p, &dhs.p, &dw.p, &ddgx.p, &ddgh.p, &T, &B, &H, &U};
   CK(cudaLaunchCooperativeKernel(persistent_gru_backward, dim3(blocks), dim3(CR_BLOCK), args, shmem));
@@ -112,6 +114,8 @@ int main() {
       {4, 3, 33, 5, false},  /* 7 blocks, the last with 3 units */
       {6, 50, 64, 8, true},  /* more (b, j) pairs than threads per block */
       {7, 2, 17, 4, false},  /* H prime, 5 blocks */
+      {2, 37, 229, 32, false}, /* B H > CR_PERSISTENT_STAGE_FLOATS: h, dgates in k-tiles, a short last one */
+      {3, 5, 30, 4, true},      /* B not a multiple of CR_PERSISTENT_RB, 8 blocks */
   };
   for (const Shape &s : shapes) check(s, r);
   for (const Shape &s : shapes) check_backward(s, r);

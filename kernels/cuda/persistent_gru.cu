@@ -10,9 +10,10 @@
  *   in the same layout, as gru_forward_step saves step by step (so either backward reads them).
  *   h0 may be h - B*H (a [T+1,B,H] sequence with the initial state first).
  *   Launch: cooperative, grid = ceil(H / U) blocks of CR_BLOCK threads, dynamic shared memory
- *   persistent_shared_bytes(3, U, H): block k's rows q*H + j of W_hh (q = r, z, n) for its units j.
- *   Each timestep every block computes, for each of its (b, j) pairs, the three dot products
- *   gh_q = W_hh[q*H+j,:] . h_{t-1}[b,:] (fp32, k ascending), adds the biases as gru_forward_step
+ *   persistent_shared_bytes(3, U, H, B): block k's rows q*H + j of W_hh (q = r, z, n) for its
+ *   units j, an h tile and the products. Each timestep every block stages h_{t-1} and computes,
+ *   for its (b, j) pairs, the three products gh_q = W_hh[q*H+j,:] . h_{t-1}[b,:] (fp32,
+ *   cr_persistent_product); each pair adds the biases as gru_forward_step
  *   does (b_hn inside the r product: n = tanh(gx_n + b_in + r (gh_n + b_hn))), applies
  *   cr_gru_forward and writes h_t and the gates; then one grid barrier publishes h_t to every block
  *   for step t+1. h_{t-1}[b, j] of the pair itself was written by the same thread a step before.
@@ -25,7 +26,8 @@
  *   Block k keeps the columns j of its units of W_hh over all 3H rows (the same size as forward's).
  * Per step t = T-1 .. 0: each block applies cr_gru_backward to its (b, j) pairs (dh = dh_out +
  * dh_next), writes dgx[t], dgh[t] and keeps the direct part dh z in dh_next[b, j]; one grid
- * barrier; then each block adds (+=) dgh[t][b, :] . W_hh[:, j] into dh_next[b, j] for its units.
+ * barrier; then each block stages dgh[t] and adds (+=) dgh[t][b, :] . W_hh[:, j] (fp32,
+ * cr_persistent_product) into dh_next[b, j] for its units.
  * dh_next of a pair is read and written only by the thread that owns the pair (the same mapping in
  * both phases), and dgh[t] is never written again, so one grid barrier per step suffices.
  */
@@ -37,17 +39,20 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK)
   cooperative_groups::grid_group grid = cooperative_groups::this_grid();
   CR_DYNAMIC_SHARED(float, w);
   int j0 = (int)blockIdx.x * U, units = cr_persistent_units(H, U);
+  CrPersistentPlan plan = cr_persistent_plan(3 * U, H, B);
+  float *x = cr_persistent_x(w, plan), *acc = cr_persistent_acc(w, plan);
   cr_persistent_stage_rows(w, w_hh, 3, H, U, units);
   long long BH = (long long)B * H, pairs = (long long)B * units;
   for (int t = 0; t < T; t++) {
     const float *hp = t == 0 ? h0 : h + (long long)(t - 1) * BH;
+    cr_persistent_product(plan, w, hp, x, acc);
     for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
       int b = (int)(p / units), u = (int)(p % units), j = j0 + u;
       const float *hb = hp + (long long)b * H;
       long long r3 = ((long long)t * B + b) * 3 * H, r4 = ((long long)t * B + b) * 4 * H;
       float gh[3];
 #pragma unroll
-      for (int q = 0; q < 3; q++) gh[q] = cr_persistent_dot(w + ((long long)q * U + u) * H, hb, H);
+      for (int q = 0; q < 3; q++) gh[q] = cr_persistent_result(acc, plan, q * U + u, b);
       float xr = gx[r3 + j] + b_ih[j];
       float xz = gx[r3 + H + j] + b_ih[H + j];
       float xn = gx[r3 + 2 * H + j] + b_ih[2 * H + j];
@@ -73,6 +78,8 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK)
   CR_DYNAMIC_SHARED(float, w);
   int j0 = (int)blockIdx.x * U, units = cr_persistent_units(H, U);
   int G = 3 * H;
+  CrPersistentPlan plan = cr_persistent_plan(U, G, B);
+  float *x = cr_persistent_x(w, plan), *acc = cr_persistent_acc(w, plan);
   cr_persistent_stage_cols(w, w_hh, 3, H, U, units);
   long long BH = (long long)B * H, pairs = (long long)B * units;
   for (int t = T - 1; t >= 0; t--) {
@@ -93,10 +100,10 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK)
       dh_next[k] = direct;
     }
     grid.sync();
+    cr_persistent_product(plan, w, dr, x, acc);
     for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
       int b = (int)(p / units), u = (int)(p % units);
-      long long k = (long long)b * H + j0 + u;
-      dh_next[k] += cr_persistent_dot(dr + (long long)b * G, w + (long long)u * G, G);
+      dh_next[(long long)b * H + j0 + u] += cr_persistent_result(acc, plan, u, b);
     }
   }
 }

@@ -11,11 +11,12 @@
  *   values, in the same layout, as lstm_forward_step saves step by step (so backward is unchanged).
  *   h0 may be h - B*H (a [T+1,B,H] sequence with the initial state first), likewise c0.
  *   Launch: cooperative, grid = ceil(H / U) blocks of CR_BLOCK threads, U hidden units per block,
- *   dynamic shared memory = 4 * U * H floats (persistent_shared_bytes(4, U, H); persistent_common.cuh).
+ *   dynamic shared memory persistent_shared_bytes(4, U, H, B) (persistent_common.cuh).
  *   Block k owns the units j in [k*U, min(H, (k+1)*U)): the 4 gate rows q*H + j of W_hh (q = i,
- *   f, g, o), loaded into shared memory once. Each timestep every block computes, for each of its
- *   (b, j) pairs, the four dot products W_hh[q*H+j,:] . h_{t-1}[b,:] (fp32, k ascending), adds
- *   the input projection and biases as lstm_forward_step does, applies cr_lstm_forward and writes
+ *   f, g, o), loaded into shared memory once. Each timestep every block stages h_{t-1} in shared
+ *   memory and its threads together compute the four products W_hh[q*H+j,:] . h_{t-1}[b,:] (fp32)
+ *   of its (b, j) pairs (cr_persistent_product); then each pair adds the input projection and
+ *   biases as lstm_forward_step does, applies cr_lstm_forward and writes
  *   h_t, c_t and the gates; then one grid barrier publishes h_t to every block for step t+1. c
  *   never crosses blocks (a pair's c_{t-1} is written by the same block), and h_t goes to its own
  *   slot of h, so no second barrier is needed.
@@ -29,21 +30,22 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK)
   cooperative_groups::grid_group grid = cooperative_groups::this_grid();
   CR_DYNAMIC_SHARED(float, w);
   int j0 = (int)blockIdx.x * U, units = cr_persistent_units(H, U); /* the last block may own fewer */
+  CrPersistentPlan plan = cr_persistent_plan(4 * U, H, B);
+  float *x = cr_persistent_x(w, plan), *acc = cr_persistent_acc(w, plan);
   cr_persistent_stage_rows(w, w_hh, 4, H, U, units);
   long long BH = (long long)B * H, pairs = (long long)B * units;
   for (int t = 0; t < T; t++) {
     const float *hp = t == 0 ? h0 : h + (long long)(t - 1) * BH;
     const float *cp = t == 0 ? c0 : c + (long long)(t - 1) * BH;
+    cr_persistent_product(plan, w, hp, x, acc);
     for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
       int b = (int)(p / units), u = (int)(p % units), j = j0 + u;
-      const float *hb = hp + (long long)b * H;
       long long r = ((long long)t * B + b) * 4 * H;
       float pre[4];
 #pragma unroll
       for (int q = 0; q < 4; q++) {
-        float acc = cr_persistent_dot(w + ((long long)q * U + u) * H, hb, H);
         int col = q * H + j;
-        pre[q] = (gx[r + col] + b_ih[col]) + (acc + b_hh[col]);
+        pre[q] = (gx[r + col] + b_ih[col]) + (cr_persistent_result(acc, plan, q * U + u, b) + b_hh[col]);
       }
       long long k = (long long)t * BH + (long long)b * H + j;
       float i, f, g, o, cn, hn;
@@ -62,13 +64,14 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK)
 /*
  * persistent_lstm_backward: BPTT through one LSTM layer over all T steps in one cooperative launch,
  * W_hh^T stationary: block k keeps the columns j in [k*U, min(H, (k+1)*U)) of W_hh (all 4H rows),
- * 4 * U * H floats of dynamic shared memory, the same size as the forward's.
+ * with the same dynamic shared memory as the forward's (persistent_shared_bytes(4, U, H, B)).
  *   dh_out [T,B,H] gradient from above; dh_next [B,H] in: dL/dh_{T-1} from beyond the window, out:
  *   dL/dh_{-1}; dc [B,H] likewise for c; gates [T,B,4H] and cs [T+1,B,H] (slot 0 = c_{-1}) as the
  *   forward saved them; writes (=) dgates [T,B,4H] = dL/d pre-activation, as lstm_backward_step.
  * Per step t = T-1 .. 0: each block applies cr_lstm_backward to its (b, j) pairs (dh = dh_out +
- * dh_next) and writes dgates[t]; one grid barrier; then each block computes dh_next[b, j] =
- * sum_r dgates[t][b, r] W_hh[r, j] (r ascending) for its own units. dh_next and dc of a pair are
+ * dh_next) and writes dgates[t]; one grid barrier; then each block stages dgates[t] in shared
+ * memory and computes dh_next[b, j] = sum_r dgates[t][b, r] W_hh[r, j] (fp32,
+ * cr_persistent_product) for its own units. dh_next and dc of a pair are
  * written and read only by the thread that owns the pair (the same pair-to-thread mapping in both
  * phases), and dgates[t] is never written again, so one grid barrier per step suffices.
  */
@@ -79,6 +82,8 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK)
   CR_DYNAMIC_SHARED(float, w);
   int j0 = (int)blockIdx.x * U, units = cr_persistent_units(H, U);
   int G = 4 * H;
+  CrPersistentPlan plan = cr_persistent_plan(U, G, B);
+  float *x = cr_persistent_x(w, plan), *acc = cr_persistent_acc(w, plan);
   cr_persistent_stage_cols(w, w_hh, 4, H, U, units);
   long long BH = (long long)B * H, pairs = (long long)B * units;
   for (int t = T - 1; t >= 0; t--) {
@@ -98,9 +103,10 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK)
       dc[k] = dcp;
     }
     grid.sync();
+    cr_persistent_product(plan, w, dg, x, acc);
     for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
       int b = (int)(p / units), u = (int)(p % units);
-      dh_next[(long long)b * H + j0 + u] = cr_persistent_dot(dg + (long long)b * G, w + (long long)u * G, G);
+      dh_next[(long long)b * H + j0 + u] = cr_persistent_result(acc, plan, u, b);
     }
   }
 }

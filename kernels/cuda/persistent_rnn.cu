@@ -9,9 +9,9 @@
  *   writes (=) h [T,B,H], h_t = tanh((gx_t + b_ih) + (h_{t-1} W_hh^T + b_hh)), as rnn_forward_step
  *   (the cell saves nothing else). h0 may be h - B*H (a [T+1,B,H] sequence, initial state first).
  *   Launch: cooperative, grid = ceil(H / U) blocks of CR_BLOCK threads, dynamic shared memory
- *   persistent_shared_bytes(1, U, H): block k's rows j of W_hh for its units j. Each timestep
- *   every block computes W_hh[j,:] . h_{t-1}[b,:] (fp32, k ascending) for its (b, j) pairs and
- *   writes h_t; then one grid barrier publishes h_t to every block for step t+1.
+ *   persistent_shared_bytes(1, U, H, B): block k's rows j of W_hh for its units j, an h tile and
+ *   the products. Each timestep every block stages h_{t-1} and computes W_hh[j,:] . h_{t-1}[b,:]
+ *   (fp32, cr_persistent_product) for its (b, j) pairs and writes h_t; then one grid barrier publishes h_t to every block for step t+1.
  *
  * persistent_rnn_backward
  *   dh_out [T,B,H] gradient from above; dh_next [B,H] in: dL/dh_{T-1} from beyond the window, out:
@@ -19,8 +19,8 @@
  *   w_hh [H,H]; writes (=) dgates [T,B,H] = dL/d pre-activation, as rnn_backward_step.
  *   Block k keeps the columns j of its units of W_hh (the same size as forward's).
  * Per step t = T-1 .. 0: each block writes dgates[t][b, j] = (dh_out + dh_next)(1 - h_t^2) for its
- * (b, j) pairs; one grid barrier; then each block sets (=) dh_next[b, j] = dgates[t][b, :] .
- * W_hh[:, j] for its units. dh_next of a pair is read and written only by the thread that owns
+ * (b, j) pairs; one grid barrier; then each block stages dgates[t] and sets (=) dh_next[b, j] =
+ * dgates[t][b, :] . W_hh[:, j] (fp32, cr_persistent_product) for its units. dh_next of a pair is read and written only by the thread that owns
  * the pair (the same mapping in both phases), and dgates[t] is never written again, so one grid
  * barrier per step suffices.
  */
@@ -32,14 +32,17 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK)
   cooperative_groups::grid_group grid = cooperative_groups::this_grid();
   CR_DYNAMIC_SHARED(float, w);
   int j0 = (int)blockIdx.x * U, units = cr_persistent_units(H, U);
+  CrPersistentPlan plan = cr_persistent_plan(U, H, B);
+  float *x = cr_persistent_x(w, plan), *acc = cr_persistent_acc(w, plan);
   cr_persistent_stage_rows(w, w_hh, 1, H, U, units);
   long long BH = (long long)B * H, pairs = (long long)B * units;
   for (int t = 0; t < T; t++) {
     const float *hp = t == 0 ? h0 : h + (long long)(t - 1) * BH;
+    cr_persistent_product(plan, w, hp, x, acc);
     for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
       int b = (int)(p / units), u = (int)(p % units), j = j0 + u;
       long long k = (long long)t * BH + (long long)b * H + j;
-      float gh = cr_persistent_dot(w + (long long)u * H, hp + (long long)b * H, H);
+      float gh = cr_persistent_result(acc, plan, u, b);
       h[k] = cr_rnn_forward((gx[k] + b_ih[j]) + (gh + b_hh[j]));
     }
     if (t + 1 < T) grid.sync();
@@ -52,6 +55,8 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK)
   cooperative_groups::grid_group grid = cooperative_groups::this_grid();
   CR_DYNAMIC_SHARED(float, w);
   int j0 = (int)blockIdx.x * U, units = cr_persistent_units(H, U);
+  CrPersistentPlan plan = cr_persistent_plan(U, H, B);
+  float *x = cr_persistent_x(w, plan), *acc = cr_persistent_acc(w, plan);
   cr_persistent_stage_cols(w, w_hh, 1, H, U, units);
   long long BH = (long long)B * H, pairs = (long long)B * units;
   for (int t = T - 1; t >= 0; t--) {
@@ -61,9 +66,10 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK)
       dg[k] = cr_rnn_backward(dh_out[(long long)t * BH + k] + dh_next[k], h[(long long)t * BH + k]);
     }
     grid.sync();
+    cr_persistent_product(plan, w, dg, x, acc);
     for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
       int b = (int)(p / units), u = (int)(p % units);
-      dh_next[(long long)b * H + j0 + u] = cr_persistent_dot(dg + (long long)b * H, w + (long long)u * H, H);
+      dh_next[(long long)b * H + j0 + u] = cr_persistent_result(acc, plan, u, b);
     }
   }
 }

@@ -7,7 +7,12 @@
 #   - grid barrier: removes every grid-wide sync (grid.sync()) from test_grid_sync.cu, then the one
 #     of each persistent forward and each persistent backward (kernels/cuda/persistent_{lstm,gru,
 #     rnn}.cu); test_grid_sync and test_persistent_{lstm,gru,rnn} must FAIL in the forward and the
-#     reverse order (block 0 then runs ahead of, or behind, the others).
+#     reverse order (block 0 then runs ahead of, or behind, the others);
+#   - the block barriers of cr_persistent_product (kernels/cuda/persistent_common.cuh), one at a
+#     time: the one before a tile of x is staged (its readers of the previous tile must be done),
+#     the one after it (the tile must be complete before any thread reads it) and the one after
+#     the last tile (every lane's partial sum must be written before the tree adds them);
+#     test_persistent_lstm_tiled (many k-tiles, S lanes per product) must FAIL in the forward order.
 # Exits 0 when every mutant is caught, 1 when one survives (the harness could not fail), 2 on error.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -56,4 +61,13 @@ for cell in lstm gru rnn; do
     's/\n    grid\.sync\(\);\n/\n    \/* mutant: barrier removed *\/\n/' \
     "forward reverse" test_persistent_$cell
 done
+mutant persistent-tile-free-barrier kernels/cuda/persistent_common.cuh \
+  's/__syncthreads\(\); \/\* x and acc are free/\/* mutant: barrier removed *\/ \/* x and acc are free/' \
+  forward test_persistent_lstm_tiled
+mutant persistent-tile-staged-barrier kernels/cuda/persistent_common.cuh \
+  's/(: 0\.0f;\n    \}\n)    __syncthreads\(\);\n/$1    \/* mutant: barrier removed *\/\n/' \
+  forward test_persistent_lstm_tiled
+mutant persistent-lanes-barrier kernels/cuda/persistent_common.cuh \
+  's/(\n  \}\n)  __syncthreads\(\);\n(  \/\* the S lanes)/$1  \/* mutant: barrier removed *\/\n$2/' \
+  forward test_persistent_lstm_tiled
 exit $survived

@@ -10,8 +10,9 @@ import org.charrnn.model.CellType;
  */
 public enum RnnKernel {
     /**
-     * The backend's default: CUDA stepwise (its persistent kernel is not yet measured faster);
-     * OpenCL on a CPU device the window kernels (LSTM, GRU, RNN), else stepwise.
+     * The backend's default: CUDA runs each pass persistent where it fits and a per-step cost model
+     * of the device predicts it faster (RnnCostModel), else stepwise; OpenCL on a CPU device the
+     * window kernels (LSTM, GRU, RNN), else stepwise.
      */
     AUTO,
     /**

@@ -33,7 +33,8 @@ public final class BackendOptionsMixin {
             defaultValue = "auto",
             description = "auto | persistent | stepwise: each layer's recurrence as one launch per pass for the whole "
                     + "window (CUDA: persistent LSTM, GRU and RNN kernels; OpenCL on a CPU device: window kernels) "
-                    + "or a GEMM and a cell kernel per step (auto: OpenCL on a CPU device one launch, else stepwise).")
+                    + "or a GEMM and a cell kernel per step (auto: CUDA each pass persistent where a cost model of "
+                    + "the device predicts it faster; OpenCL on a CPU device one launch; else stepwise).")
     String rnnKernel;
 
     BackendOptions options(long seed) {

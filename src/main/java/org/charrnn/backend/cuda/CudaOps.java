@@ -107,7 +107,8 @@ final class CudaOps implements DeviceOps {
                 for (DeviceBuffer b : live) b.close();
                 live.clear();
             });
-            persistent = new PersistentRnn(kernels, stream, ctx.device, config, precision, options.rnnKernel());
+            persistent = new PersistentRnn(
+                    kernels, stream, ctx.device, config, precision, options.rnnKernel(), options.log());
             partial = (DeviceBuffer) alloc(4L * Kernels.MAX_PARTIALS, "norm partial sums");
             scalars = (DeviceBuffer) alloc(4L * 4, "step scalars");
             optimizers = new CudaOptimizers(kernels, stream, scalars.at(S_LR));
@@ -322,7 +323,7 @@ final class CudaOps implements DeviceOps {
     @Override
     public boolean forwardWindow(
             CellType cell, WeightRows whh, Ref bih, Ref bhh, Ref gx, Ref hs, Ref cs, Ref gates, int T, int B, int H) {
-        if (!persistent.enabled()) return false;
+        if (!persistent.forwardPersistent(B)) return false;
         Pointer w = params.at(whh.rowOffset());
         return switch (cell) {
             case LSTM -> {
@@ -356,7 +357,7 @@ final class CudaOps implements DeviceOps {
             int T,
             int B,
             int H) {
-        if (!persistent.enabled()) return false;
+        if (!persistent.backwardPersistent(B)) return false;
         Pointer w = params.at(whh.rowOffset());
         return switch (cell) {
             case LSTM -> {

@@ -2,6 +2,10 @@ package org.charrnn.backend.cuda;
 
 import static org.charrnn.backend.cuda.Kernels.arg;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.StringJoiner;
+import java.util.function.Consumer;
 import jcuda.Pointer;
 import jcuda.driver.CUdevice;
 import jcuda.driver.CUdevice_attribute;
@@ -18,100 +22,146 @@ import org.charrnn.util.UserError;
 /**
  * The choice between the persistent passes of an LSTM, GRU or RNN (kernels/cuda/persistent_*.cu:
  * one cooperative launch per layer for all T steps, forward and backward, each block's slice of
- * W_hh in dynamic shared memory) and the stepwise ones, made once per backend from
- * {@link RnnKernel}, the model and the device, and the launches themselves. One block of
+ * W_hh in dynamic shared memory) and the stepwise ones, and the launches themselves. One block of
  * {@link Kernels#BLOCK} threads per multiprocessor, U = ceil(H / SMs) hidden units each, so every
  * block is resident at once as a cooperative launch requires; a block's slice is the G = Gh / H gate
- * rows of each of its units (4 LSTM, 3 GRU, 1 RNN), G U H floats.
+ * rows of each of its units (4 LSTM, 3 GRU, 1 RNN), G U H floats, next to an h (or dgates) tile and
+ * the products ({@link PersistentPlan}). What does not depend on the batch is decided once per
+ * backend; the rest once per batch size B and pass, on its first window: {@link RnnKernel#AUTO}
+ * runs a pass persistent where the block fits and {@link RnnCostModel} predicts it faster, and
+ * says so in one log line with both estimates.
  */
 final class PersistentRnn {
     private static final int DEFAULT_SHARED = 48 << 10; // per block without cuFuncSetAttribute
 
-    /** Why auto runs stepwise where the persistent kernel could run. */
-    static final String AUTO_STEPWISE = "auto: persistent not yet measured faster on a GPU; --rnn-kernel persistent";
+    /** Why auto cannot compare the two paths on a device that reports no clock rate. */
+    static final String NO_CLOCK = "auto: the device reports no clock rate for the cost model";
+
+    /** One batch size's choice: which passes run persistent, and the line that says why. */
+    record Choice(boolean forward, boolean backward, String line) {}
 
     private final CUfunction forward, backward;
     private final CUstream stream;
-    private final int units; // U; 0 = stepwise
-    private final int sharedBytes;
-    private final String description;
+    private final Consumer<String> log;
+    private final RnnKernel kernel;
+    private final CellType cell;
+    private final int gates, hidden, units; // units: U, 0 where no pass can run persistent
+    private final int limit; // shared memory a block may use
+    private final RnnCostModel.Device model; // null without a clock rate
+    private final String why; // why no pass runs persistent; null when some may
+    private final Map<Integer, Choice> choices = new LinkedHashMap<>();
 
-    /** Decides; {@link RnnKernel#PERSISTENT} that cannot run is a {@link UserError} saying why. */
-    PersistentRnn(Kernels kernels, CUstream stream, CUdevice device, ModelConfig config, Precision p, RnnKernel k) {
+    /** Decides what it can; {@link RnnKernel#PERSISTENT} that cannot run is a {@link UserError} saying why. */
+    PersistentRnn(
+            Kernels kernels,
+            CUstream stream,
+            CUdevice device,
+            ModelConfig config,
+            Precision p,
+            RnnKernel k,
+            Consumer<String> log) {
         this.stream = stream;
-        CellType cell = config.cell();
+        this.log = log;
+        this.kernel = k;
+        this.cell = config.cell();
         int H = config.hidden();
-        int sms = attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT);
-        int optin = attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN);
-        int u = units(H, sms);
-        long bytes = RnnKernel.hasPersistent(cell) ? sharedBytes(cell, H, sms) : 0;
-        String why = null;
+        int sms = Math.max(1, attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT));
+        this.limit = Math.max(
+                DEFAULT_SHARED,
+                attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN));
+        int clockKhz = attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_CLOCK_RATE);
+        this.model = clockKhz > 0 ? new RnnCostModel.Device(sms, clockKhz / 1e6, limit) : null;
+        int u = RnnCostModel.units(H, sms);
+        this.gates = RnnKernel.hasPersistent(cell) ? cell.recurrentGates() : 0;
+        this.hidden = H;
+        long slice = 4L * gates * u * H;
+        String no = null;
         if (!RnnKernel.hasPersistent(cell))
-            why = "only the lstm, gru and rnn cells have a persistent kernel, not " + cell.id();
-        else if (p != Precision.FP32) why = "the persistent kernel computes in fp32, not " + p.id();
+            no = "only the lstm, gru and rnn cells have a persistent kernel, not " + cell.id();
+        else if (p != Precision.FP32) no = "the persistent kernel computes in fp32, not " + p.id();
         else if (attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COOPERATIVE_LAUNCH) == 0)
-            why = "the device does not support cooperative launches";
-        else if (bytes > Math.max(optin, DEFAULT_SHARED))
-            why = "a slice of W_hh (" + gates(cell) + " rows x " + u + " units x " + H + ", " + (bytes >> 10)
-                    + " KiB) exceeds the " + (Math.max(optin, DEFAULT_SHARED) >> 10)
-                    + " KiB of shared memory per block";
-        if (k == RnnKernel.PERSISTENT && why != null) throw new UserError("--rnn-kernel persistent: " + why);
-        // auto stays stepwise until a GPU measurement shows the persistent kernels faster: the cost
-        // model (bench/results/persistent-cost-model-2026-12-02.md) expects the present mapping slower
-        if (k == RnnKernel.AUTO && why == null) why = AUTO_STEPWISE;
-        boolean persistent = k == RnnKernel.PERSISTENT || (k != RnnKernel.STEPWISE && why == null);
-        this.units = persistent ? u : 0;
-        this.sharedBytes = persistent ? (int) bytes : 0;
-        this.forward = persistent ? kernels.fn("persistent_" + cell.id() + "_forward") : null;
-        this.backward = persistent ? kernels.fn("persistent_" + cell.id() + "_backward") : null;
-        if (persistent && bytes > DEFAULT_SHARED)
+            no = "the device does not support cooperative launches";
+        else if (slice > limit)
+            no = "a slice of W_hh (" + gates + " rows x " + u + " units x " + H + ", " + (slice >> 10)
+                    + " KiB) exceeds the " + (limit >> 10) + " KiB of shared memory per block";
+        if (k == RnnKernel.PERSISTENT && no != null) throw new UserError("--rnn-kernel persistent: " + no);
+        if (k == RnnKernel.AUTO && no == null && model == null) no = NO_CLOCK;
+        this.why = k == RnnKernel.STEPWISE ? "" : no;
+        boolean possible = why == null;
+        this.units = possible ? u : 0;
+        this.forward = possible ? kernels.fn("persistent_" + cell.id() + "_forward") : null;
+        this.backward = possible ? kernels.fn("persistent_" + cell.id() + "_backward") : null;
+        if (possible && limit > DEFAULT_SHARED)
             for (CUfunction f : new CUfunction[] {forward, backward})
                 JCudaDriver.cuFuncSetAttribute(
-                        f, CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, (int) bytes);
-        this.description = persistent
-                ? "rnn persistent (" + ((H + u - 1) / u) + " blocks x " + u + " units)"
-                : "rnn stepwise" + (k == RnnKernel.STEPWISE || why == null ? "" : " (" + why + ")");
+                        f, CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, limit);
     }
 
-    /** Gate rows of W_hh per hidden unit, G = Gh / H, of a cell with a persistent kernel. */
-    private static int gates(CellType cell) {
-        return cell.recurrentGates();
+    /**
+     * What runs at batch B, where the persistent kernels can run at all: forced persistent runs both
+     * passes (a {@link UserError} where the block does not fit at this B); auto each pass by {@link
+     * #decide}, logged once per B.
+     */
+    private Choice choice(int B) {
+        Choice c = choices.get(B);
+        if (c != null) return c;
+        long bytes = PersistentPlan.sharedBytes(gates, units, hidden, B);
+        if (kernel == RnnKernel.PERSISTENT) {
+            if (bytes > limit)
+                throw new UserError("--rnn-kernel persistent: at batch size " + B + " a block needs " + (bytes >> 10)
+                        + " KiB of shared memory (its W_hh slice, an h tile and the products), more than the "
+                        + (limit >> 10) + " KiB per block");
+            c = new Choice(true, true, "");
+        } else {
+            c = decide(model, cell, hidden, B);
+            log.accept(c.line());
+        }
+        choices.put(B, c);
+        return c;
     }
 
-    /** Hidden units per block: one block per multiprocessor. */
-    private static int units(int H, int sms) {
-        return (H + Math.max(1, sms) - 1) / Math.max(1, sms);
-    }
-
-    /** Dynamic shared memory of a block: its units' G gate rows of W_hh in fp32. */
-    private static long sharedBytes(CellType cell, int H, int sms) {
-        return 4L * gates(cell) * units(H, sms) * H;
+    /**
+     * Auto's choice for a cell at hidden size H and batch B on a device: each pass persistent where
+     * the block fits and the cost model predicts it faster; the line gives both estimates.
+     */
+    static Choice decide(RnnCostModel.Device d, CellType cell, int H, int B) {
+        RnnCostModel.Estimate f = RnnCostModel.forward(d, cell, H, B), b = RnnCostModel.backward(d, cell, H, B);
+        String line = "rnn kernel at batch size " + B + " (cost model, " + d + "): forward " + f.describe()
+                + ", backward " + b.describe() + " per layer-step";
+        return new Choice(f.persistent(), b.persistent(), line);
     }
 
     /**
      * What {@code --rnn-kernel persistent} runs on device {@code index}, for {@code charrnn devices}:
-     * the largest H of each fp32 cell that runs persistent, or why none does.
+     * the largest H of each fp32 cell that runs persistent at B = 128, and what auto picks for the
+     * LSTM at the first bench row (H 256, B 50).
      */
     static String deviceNote(int index) {
         CUdevice d = new CUdevice();
         JCudaDriver.cuDeviceGet(d, index);
         if (attribute(d, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COOPERATIVE_LAUNCH) == 0)
             return "device " + index + ": no cooperative launches: every cell runs stepwise";
-        int sms = attribute(d, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT);
+        int sms = Math.max(1, attribute(d, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT));
         int limit = Math.max(
                 DEFAULT_SHARED, attribute(d, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN));
         StringBuilder up = new StringBuilder();
         for (CellType cell : new CellType[] {CellType.LSTM, CellType.GRU, CellType.RNN}) {
-            int h = 0;
-            while (h < (1 << 16) && sharedBytes(cell, h + 1, sms) <= limit) h++;
+            int h = 0, g = cell.recurrentGates();
+            while (h < (1 << 16) && PersistentPlan.sharedBytes(g, RnnCostModel.units(h + 1, sms), h + 1, 128) <= limit)
+                h++;
             up.append(up.isEmpty() ? "" : ", ")
                     .append(cell.id())
                     .append(" H <= ")
                     .append(h);
         }
-        return "device " + index + ": --rnn-kernel persistent runs fp32 " + up + " (a block on each of " + sms
-                + " SMs, " + (limit >> 10)
-                + " KiB of shared memory each); auto runs stepwise until the persistent kernel is measured faster";
+        int clockKhz = attribute(d, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_CLOCK_RATE);
+        String auto = clockKhz > 0
+                ? "auto runs each pass persistent where the cost model predicts it faster, e.g. "
+                        + decide(new RnnCostModel.Device(sms, clockKhz / 1e6, limit), CellType.LSTM, 256, 50)
+                                .line()
+                : "auto runs stepwise: the device reports no clock rate for the cost model";
+        return "device " + index + ": --rnn-kernel persistent runs fp32 " + up + " at B <= 128 (a block on each of "
+                + sms + " SMs, " + (limit >> 10) + " KiB of shared memory each); " + auto;
     }
 
     private static int attribute(CUdevice device, int attribute) {
@@ -120,20 +170,37 @@ final class PersistentRnn {
         return v[0];
     }
 
-    /** True when the forward and the backward pass run as one persistent launch per layer each. */
-    boolean enabled() {
-        return units > 0;
+    /** True when the forward pass of a window of batch size B runs as one persistent launch per layer. */
+    boolean forwardPersistent(int B) {
+        return units > 0 && choice(B).forward();
     }
 
-    /** "rnn persistent (...)" or "rnn stepwise (why)", for the device line of bench rows and logs. */
+    /** True when the backward pass of a window of batch size B runs as one persistent launch per layer. */
+    boolean backwardPersistent(int B) {
+        return units > 0 && choice(B).backward();
+    }
+
+    /**
+     * "rnn persistent (...)", "rnn stepwise (why)" or "rnn auto (...)" with what auto chose so far,
+     * for the device line of bench rows and logs.
+     */
     String description() {
-        return description;
+        if (why != null) return "rnn stepwise" + (why.isEmpty() ? "" : " (" + why + ")");
+        if (kernel == RnnKernel.PERSISTENT)
+            return "rnn persistent (" + ((hidden + units - 1) / units) + " blocks x " + units + " units)";
+        if (choices.isEmpty()) return "rnn auto (each pass by the cost model, " + model + ")";
+        StringJoiner s = new StringJoiner("; ", "rnn auto (", ")");
+        for (Map.Entry<Integer, Choice> e : choices.entrySet())
+            s.add("B " + e.getKey() + ": forward " + (e.getValue().forward() ? "persistent" : "stepwise")
+                    + ", backward " + (e.getValue().backward() ? "persistent" : "stepwise"));
+        return s.toString();
     }
 
-    /** ceil(H / U) blocks of {@link Kernels#BLOCK} threads, cooperative, the slice as dynamic shared memory. */
-    private void launch(CUfunction f, int H, Pointer args) {
+    /** ceil(H / U) blocks of {@link Kernels#BLOCK} threads, cooperative, the block's shared memory at batch B. */
+    private void launch(CUfunction f, int H, int B, Pointer args) {
         int blocks = (H + units - 1) / units;
-        JCudaDriver.cuLaunchCooperativeKernel(f, blocks, 1, 1, Kernels.BLOCK, 1, 1, sharedBytes, stream, args);
+        int bytes = (int) PersistentPlan.sharedBytes(gates, units, H, B);
+        JCudaDriver.cuLaunchCooperativeKernel(f, blocks, 1, 1, Kernels.BLOCK, 1, 1, bytes, stream, args);
     }
 
     /** Byte offset of slot 1 of a [T+1,B,H] sequence. */
@@ -160,6 +227,7 @@ final class PersistentRnn {
         launch(
                 forward,
                 H,
+                B,
                 Pointer.to(
                         arg(gx),
                         arg(whh),
@@ -194,6 +262,7 @@ final class PersistentRnn {
         launch(
                 backward,
                 H,
+                B,
                 Pointer.to(
                         arg(dhOut),
                         arg(dhNext),
@@ -216,6 +285,7 @@ final class PersistentRnn {
         launch(
                 forward,
                 H,
+                B,
                 Pointer.to(
                         arg(gx),
                         arg(whh),
@@ -248,6 +318,7 @@ final class PersistentRnn {
         launch(
                 backward,
                 H,
+                B,
                 Pointer.to(
                         arg(dhOut),
                         arg(dhNext),
@@ -270,6 +341,7 @@ final class PersistentRnn {
         launch(
                 forward,
                 H,
+                B,
                 Pointer.to(
                         arg(gx),
                         arg(whh),
@@ -291,6 +363,7 @@ final class PersistentRnn {
         launch(
                 backward,
                 H,
+                B,
                 Pointer.to(
                         arg(dhOut),
                         arg(dhNext),

@@ -28,7 +28,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * {@code --rnn-kernel}: the persistent LSTM, GRU and RNN passes (one cooperative launch per layer,
  * forward and backward) and the stepwise ones each pass the parity suite against the fp64 reference
  * at awkward shapes (H = 1, H = 33, B = 1, T = 1, L = 3, dropout), and persistent against stepwise
- * directly; auto runs stepwise until the persistent kernels are measured faster; a forced
+ * directly; auto goes by the cost model ({@link RnnCostModelTest} checks its choices); a forced
  * persistent kernel that cannot run is a one-line error saying why; the device line says which ran.
  */
 @Tag("gpu")
@@ -39,7 +39,7 @@ class CudaPersistentTest {
         CudaTestSupport.assumeCuda();
     }
 
-    /** The standard shapes and two more of every cell with persistent kernels. */
+    /** The standard shapes and three more of every cell with persistent kernels. */
     static Stream<Verifier.Shape> persistentShapes() {
         List<Verifier.Shape> s = new ArrayList<>();
         for (Verifier.Shape v : Verifier.standardShapes()) if (RnnKernel.hasPersistent(v.cell())) s.add(v);
@@ -47,6 +47,8 @@ class CudaPersistentTest {
             if (!RnnKernel.hasPersistent(c)) continue;
             s.add(new Verifier.Shape(c, 11, 7, 33, 3, 1, 1, 0.0)); // B = 1, T = 1, L = 3, H = 33
             s.add(new Verifier.Shape(c, 13, 16, 64, 3, 8, 7, 0.1)); // more (b, j) pairs than threads
+            // B H past the kernels' 8192-float stage: h_{t-1} and dgates in k-tiles; H prime, B % 4 != 0
+            s.add(new Verifier.Shape(c, 9, 5, 97, 1, 90, 2, 0.0));
         }
         return s.stream();
     }
@@ -96,18 +98,26 @@ class CudaPersistentTest {
         }
     }
 
+    /** Auto on this device: by the cost model, or stepwise where the device reports no clock (the emulated one). */
+    private static void assertAuto(String device) {
+        assertTrue(
+                device.contains("rnn stepwise (" + PersistentRnn.NO_CLOCK + ")")
+                        || device.contains("rnn auto (each pass by the cost model, "),
+                device);
+    }
+
     @Test
-    void autoRunsStepwiseAndPersistentRunsWhenAsked() {
+    void autoGoesByTheCostModelAndPersistentRunsWhenAsked() {
         BackendOptions o = BackendOptions.defaults();
         ModelConfig lstm = new ModelConfig(CellType.LSTM, 11, 7, 33, 2, 0.0);
-        assertTrue(device(lstm, o).contains("rnn stepwise (" + PersistentRnn.AUTO_STEPWISE + ")"), device(lstm, o));
+        assertAuto(device(lstm, o));
         String forced = device(lstm, o.withRnnKernel(RnnKernel.PERSISTENT));
         assertTrue(forced.contains("rnn persistent ("), forced);
         String tf32 = device(lstm, o.withPrecision(Precision.TF32));
         assertTrue(tf32.contains("rnn stepwise (the persistent kernel computes in fp32, not tf32)"), tf32);
         for (CellType c : new CellType[] {CellType.GRU, CellType.RNN}) {
             ModelConfig cfg = new ModelConfig(c, 11, 7, 33, 2, 0.0);
-            assertTrue(device(cfg, o).contains("rnn stepwise (" + PersistentRnn.AUTO_STEPWISE + ")"), device(cfg, o));
+            assertAuto(device(cfg, o));
             String forcedCell = device(cfg, o.withRnnKernel(RnnKernel.PERSISTENT));
             assertTrue(forcedCell.contains("rnn persistent ("), forcedCell);
         }
@@ -148,6 +158,23 @@ class CudaPersistentTest {
     }
 
     @Test
+    void forcedPersistentWhoseBlockDoesNotFitAtTheBatchSizeSaysSo() {
+        // H 8: a W_hh slice of at most 1 KiB on any number of SMs, but at B 16384 the products alone
+        // (at least 4 rows x 16384 floats) take more than a block's 227 KiB
+        Verifier v = Verifier.againstReference((cfg, o) -> new CudaBackend(cfg, o.withRnnKernel(RnnKernel.PERSISTENT)));
+        Verifier.Shape wide = new Verifier.Shape(CellType.LSTM, 5, 3, 8, 1, 16384, 1, 0.0);
+        UserError e = assertThrows(UserError.class, () -> v.run(wide, 7));
+        assertTrue(
+                e.getMessage().startsWith("--rnn-kernel persistent: at batch size 16384 a block needs "),
+                e.getMessage());
+        assertTrue(
+                e.getMessage()
+                        .endsWith(" KiB of shared memory (its W_hh slice, an h tile and the products),"
+                                + " more than the 227 KiB per block"),
+                e.getMessage());
+    }
+
+    @Test
     void verifyRunsTheParitySuiteOnThePersistentKernel() {
         CliRun r = CliRun.of("verify", "--backend", "cuda", "--rnn-kernel", "persistent");
         assertEquals(0, r.code(), () -> r.out() + r.err());
@@ -158,15 +185,18 @@ class CudaPersistentTest {
     }
 
     @Test
-    void devicesSaysUpToWhichHiddenSizePersistentRuns() {
+    void devicesSaysUpToWhichHiddenSizePersistentRunsAndWhatAutoPicks() {
         CliRun r = CliRun.of("devices");
         assertEquals(0, r.code(), () -> r.out() + r.err());
         assertTrue(
                 r.out()
                         .matches("(?s).*device 0: --rnn-kernel persistent runs fp32 lstm H <= [1-9][0-9]*, "
-                                + "gru H <= [1-9][0-9]*, rnn H <= [1-9][0-9]* "
+                                + "gru H <= [1-9][0-9]*, rnn H <= [1-9][0-9]* at B <= 128 "
                                 + "\\(a block on each of [1-9][0-9]* SMs, 227 KiB of shared memory each\\); "
-                                + "auto runs stepwise until the persistent kernel is measured faster.*"),
+                                + "(auto runs stepwise: the device reports no clock rate for the cost model"
+                                + "|auto runs each pass persistent where the cost model predicts it faster, e\\.g\\. "
+                                + "rnn kernel at batch size 50 \\(cost model, [^)]*\\): forward (persistent|stepwise) "
+                                + "[^,]*, backward (persistent|stepwise) .* per layer-step).*"),
                 r.out());
     }
 

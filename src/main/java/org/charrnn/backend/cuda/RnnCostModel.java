@@ -1,0 +1,117 @@
+package org.charrnn.backend.cuda;
+
+import java.util.Locale;
+import org.charrnn.model.CellType;
+
+/**
+ * Microseconds per layer and timestep of the persistent kernels (kernels/cuda/persistent_*.cu, the
+ * staged product of persistent_common.cuh) and of the stepwise path (a recurrent GEMM and a cell
+ * kernel per timestep), from the device's multiprocessor count and clock, for one pass of one cell
+ * at hidden size H and batch B. {@code --rnn-kernel auto} runs each pass persistent where the block
+ * fits in shared memory and this model predicts it faster. The rates and latencies below are the
+ * ones of bench/results/persistent-cost-model-2026-12-02.md, which derives them and lists what a
+ * GPU run must confirm; this class is the one place they are written down for the code.
+ *
+ * <p>Persistent, per step: one block per SM with U = ceil(H / SMs) units, plan {@link
+ * PersistentPlan} (R rows of K against B). compute = max(FMAs RP BP K / {@link #FMA_LANES},
+ * shared-memory loads: items K (RR + RB) / 32 warp loads plus the BP K stores of the staging, one
+ * per clock, and the dependent chain of one thread: ceil(items S / 256) ceil(K / S) {@link
+ * #FMA_LATENCY} clocks); + the right-hand side every block reads from L2, P 4 B K bytes at {@link
+ * #L2_BYTES_PER_US}; + {@link #TILE_CLOCKS} per k-tile; + one {@link #GRID_BARRIER_US}. Stepwise,
+ * per step: {@link #STEPWISE_LAUNCHES_US} + the recurrent GEMM's 2 G B H^2 FLOPs at the fp32 peak.
+ * Both paths move the same gx, gates and state bytes, so those cancel and are left out.
+ */
+final class RnnCostModel {
+    /** fp32 FMA lanes per SM and clock (132 SMs x 128 x 2 FLOP x 1.98 GHz = 67 TFLOP/s). */
+    static final int FMA_LANES = 128;
+    /** Clocks from one FMA to the next that depends on it. */
+    static final int FMA_LATENCY = 4;
+    /** L2 to the SMs, all together: about 5.5 TB/s. */
+    static final double L2_BYTES_PER_US = 5.5e6;
+    /** One k-tile's L2 latency (no double buffering) and its two block barriers, in clocks (assumed). */
+    static final int TILE_CLOCKS = 600;
+    /** One grid barrier (grid.sync() over one block per SM): the doc's 1-2 µs, the middle. */
+    static final double GRID_BARRIER_US = 1.5;
+    /**
+     * The stepwise path's floor per layer-step: a GEMM and a cell kernel, back to back in a CUDA
+     * graph; the low end of the 5-8 µs of issue #16, so persistent has to beat stepwise's best case.
+     */
+    static final double STEPWISE_LAUNCHES_US = 5.0;
+
+    /** The device numbers the model reads: multiprocessors, clock, shared memory a block may use. */
+    record Device(int sms, double clockGhz, int sharedBytes) {
+        Device {
+            if (sms < 1 || !(clockGhz > 0) || sharedBytes < 1)
+                throw new IllegalArgumentException("device numbers must be positive: " + sms + " SMs, " + clockGhz
+                        + " GHz, " + sharedBytes + " bytes");
+        }
+
+        /** An H200 SXM (and H100 SXM): 132 SMs at 1.98 GHz, 227 KiB of shared memory per block. */
+        static Device h200() {
+            return new Device(132, 1.98, 227 << 10);
+        }
+
+        double clocksPerUs() {
+            return clockGhz * 1e3;
+        }
+
+        @Override
+        public String toString() {
+            return String.format(Locale.ROOT, "%d SMs at %.2f GHz, %d KiB", sms, clockGhz, sharedBytes >> 10);
+        }
+    }
+
+    /** One pass's two estimates per layer-step, and whether the persistent block fits at all. */
+    record Estimate(double persistentUs, double stepwiseUs, boolean fits) {
+        /** Persistent where it fits and is predicted faster. */
+        boolean persistent() {
+            return fits && persistentUs < stepwiseUs;
+        }
+
+        /** "persistent 4.3 µs vs stepwise 5.4 µs" (the chosen one first), or why it cannot run. */
+        String describe() {
+            if (!fits) return "stepwise: the block does not fit in shared memory";
+            String p = String.format(Locale.ROOT, "%.1f µs", persistentUs);
+            String s = String.format(Locale.ROOT, "%.1f µs", stepwiseUs);
+            return persistent() ? "persistent " + p + " vs stepwise " + s : "stepwise " + s + " vs persistent " + p;
+        }
+    }
+
+    private RnnCostModel() {}
+
+    /** Hidden units per block: one block per SM. */
+    static int units(int hidden, int sms) {
+        return (hidden + sms - 1) / sms;
+    }
+
+    /** The forward pass (h_{t-1} W_hh^T and the cell) of one layer-step. */
+    static Estimate forward(Device d, CellType cell, int hidden, int batch) {
+        int g = cell.recurrentGates(), u = units(hidden, d.sms());
+        return estimate(d, g, hidden, batch, PersistentPlan.forward(g, u, hidden, batch));
+    }
+
+    /** The backward pass (the cell's backward and dgates W_hh) of one layer-step. */
+    static Estimate backward(Device d, CellType cell, int hidden, int batch) {
+        int g = cell.recurrentGates(), u = units(hidden, d.sms());
+        return estimate(d, g, hidden, batch, PersistentPlan.backward(g, u, hidden, batch));
+    }
+
+    private static Estimate estimate(Device d, int gates, int hidden, int batch, PersistentPlan p) {
+        int u = units(hidden, d.sms());
+        int blocks = (hidden + u - 1) / u;
+        boolean fits = PersistentPlan.sharedBytes(gates, u, hidden, batch) <= d.sharedBytes();
+        double k = p.k();
+        double fma = (double) p.rowsPad() * p.batchPad() * k / FMA_LANES;
+        double loads = p.items() * k * (PersistentPlan.TILE_ROWS + PersistentPlan.TILE_BATCH) / 32
+                + (double) p.batchPad() * k / 32;
+        double perThread = Math.ceil((double) p.items() * p.lanes() / Kernels.BLOCK);
+        double chain = perThread * Math.ceil(k / p.lanes()) * FMA_LATENCY;
+        double compute = Math.max(fma, Math.max(loads, chain)) / d.clocksPerUs();
+        double l2 = (double) blocks * 4 * batch * k / L2_BYTES_PER_US;
+        double tiles = (double) p.tiles() * TILE_CLOCKS / d.clocksPerUs();
+        double persistent = compute + l2 + tiles + GRID_BARRIER_US;
+        double flops = 2.0 * gates * batch * (double) hidden * hidden;
+        double peak = 2.0 * FMA_LANES * d.sms() * d.clocksPerUs(); // FLOPs per µs
+        return new Estimate(persistent, STEPWISE_LAUNCHES_US + flops / peak, fits);
+    }
+}

@@ -1,0 +1,92 @@
+package org.charrnn.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.charrnn.model.CellType;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * What {@code --rnn-kernel auto} picks per pass on an H200's numbers (132 SMs, 1.98 GHz, 227 KiB
+ * per block) for the rows of the bench grids: the cost model of
+ * bench/results/persistent-cost-model-2026-12-02.md, no GPU needed.
+ */
+class RnnCostModelTest {
+    private static final RnnCostModel.Device H200 = new RnnCostModel.Device(132, 1.98, 227 << 10);
+
+    @ParameterizedTest(name = "{0} H{1} B{2}: forward {3}, backward {4}")
+    @CsvSource({
+        // the B <= 50 row: the forward pass persistent; the backward reads 4x (GRU 3x) the bytes of
+        // dgates per step from L2 and stays stepwise, but for the RNN's, which reads what forward does
+        "lstm, 256, 50, true, false",
+        "gru, 256, 50, true, false",
+        "rnn, 256, 50, true, true",
+        // the large rows: the shared-memory loads of the product and the L2 reads of h outweigh a
+        // stepwise GEMM at the fp32 peak (changes 2 and 3 of the doc are what would turn these)
+        "lstm, 512, 128, false, false",
+        "gru, 512, 128, false, false",
+        "rnn, 512, 128, false, false",
+        "lstm, 1024, 128, false, false",
+        "gru, 1024, 128, false, false",
+        "rnn, 1024, 128, false, false",
+        // sampling (B = 1) is barrier-bound: persistent both ways
+        "lstm, 256, 1, true, true",
+    })
+    void autoPicksPerPassOnAnH200(String cell, int h, int b, boolean forward, boolean backward) {
+        CellType c = CellType.parse(cell);
+        PersistentRnn.Choice choice = PersistentRnn.decide(H200, c, h, b);
+        assertEquals(forward, choice.forward(), choice.line());
+        assertEquals(backward, choice.backward(), choice.line());
+        RnnCostModel.Estimate f = RnnCostModel.forward(H200, c, h, b);
+        assertTrue(f.fits(), choice.line());
+        assertEquals(forward, f.persistentUs() < f.stepwiseUs(), choice.line());
+    }
+
+    @Test
+    void theSmallLstmRowsEstimatesAreTheDocs() {
+        RnnCostModel.Estimate f = RnnCostModel.forward(H200, CellType.LSTM, 256, 50);
+        RnnCostModel.Estimate b = RnnCostModel.backward(H200, CellType.LSTM, 256, 50);
+        // stepwise: 5 µs of launches + 26.2 MFLOP at 66.9 TFLOP/s; persistent: 1.05 µs of shared
+        // loads + 1.19 µs of L2 + 2 tiles x 600 clocks + 1.5 µs of barrier
+        assertEquals(5.39, f.stepwiseUs(), 0.01);
+        assertEquals(4.35, f.persistentUs(), 0.01);
+        assertEquals(5.39, b.stepwiseUs(), 0.01);
+        assertEquals(10.91, b.persistentUs(), 0.01);
+        assertEquals(
+                "rnn kernel at batch size 50 (cost model, 132 SMs at 1.98 GHz, 227 KiB): forward persistent 4.3 µs"
+                        + " vs stepwise 5.4 µs, backward stepwise 5.4 µs vs persistent 10.9 µs per layer-step",
+                PersistentRnn.decide(H200, CellType.LSTM, 256, 50).line());
+    }
+
+    @Test
+    void aBlockThatDoesNotFitRunsStepwiseWhateverTheEstimate() {
+        // H 1056: U = 8, a 132 KiB W_hh slice; at B = 512 the products (32 x 512 floats) and an h
+        // tile push the block past 227 KiB, at B = 128 it fits (180 KiB)
+        RnnCostModel.Estimate f = RnnCostModel.forward(H200, CellType.LSTM, 1056, 512);
+        assertFalse(f.fits());
+        assertFalse(f.persistent());
+        assertEquals("stepwise: the block does not fit in shared memory", f.describe());
+        assertTrue(RnnCostModel.forward(H200, CellType.LSTM, 1056, 128).fits());
+        assertFalse(PersistentRnn.decide(H200, CellType.LSTM, 1056, 512).backward());
+    }
+
+    @Test
+    void aSlowerClockShiftsTheChoice() {
+        // at a quarter of the clock the product, the tiles' latency and the launches' FLOPs all take
+        // longer, but the stepwise floor of launches does not: the small LSTM row's forward flips
+        RnnCostModel.Device slow = new RnnCostModel.Device(132, 0.5, 227 << 10);
+        assertTrue(PersistentRnn.decide(H200, CellType.LSTM, 256, 50).forward());
+        assertFalse(PersistentRnn.decide(slow, CellType.LSTM, 256, 50).forward());
+    }
+
+    @Test
+    void deviceNumbersMustBePositive() {
+        assertThrows(IllegalArgumentException.class, () -> new RnnCostModel.Device(0, 1.98, 1 << 10));
+        assertThrows(IllegalArgumentException.class, () -> new RnnCostModel.Device(132, 0, 1 << 10));
+        assertThrows(IllegalArgumentException.class, () -> new RnnCostModel.Device(132, 1.98, 0));
+    }
+}
