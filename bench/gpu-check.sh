@@ -9,11 +9,12 @@
 #   OUT=$OUT bash bench/gpu-check.sh
 # STEPS="info junit ..." runs a subset (names below). Exit status 1 if any step failed.
 # One device call may run at most 10 minutes; if the whole list does not fit, split it in two calls:
-#   STEPS="info junit verify-cuda native train"   then   STEPS="memcheck racecheck verify-ocl bench"
+#   STEPS="info junit verify-cuda verify-persistent native train"   then   STEPS="memcheck racecheck verify-ocl bench bench-rnn"
 #
 # What each step shows (the bar of the CUDA and OpenCL issues):
 #   junit        gpu-tagged JUnit tests: every kernel family and whole steps vs the fp64 reference
 #   verify-cuda  `charrnn verify --backend cuda`: all checks pass
+#   verify-persistent  the same with the persistent LSTM, GRU and RNN kernels forced
 #   verify-ocl   `charrnn verify --backend opencl --device <NVIDIA>`: the parity suite on NVIDIA's OpenCL
 #   native       native-test/run-all.sh: standalone kernel harnesses vs plain C, with timings
 #   train        200 tiny-shakespeare steps on cuda (graphs, then --no-graph, then tf32) and on the
@@ -21,11 +22,13 @@
 #   memcheck, racecheck   12 training steps (dropout, graphs, validation, sampling) under compute-sanitizer: zero errors
 #   bench        charrnn bench (cuda fp32, cuda tf32, opencl) and PyTorch's baseline (bench/torch_baseline.py,
 #                cuDNN, eager and CUDA graph, fp32 and TF32) on the same rows, then the comparison table
+#   bench-rnn    the recurrence's kernels against each other (issue #16): every grid row forced stepwise,
+#                and the small row (L2 H256 B50 T50, each cell) forced persistent; `auto` is in bench's rows
 set -uo pipefail
 OUT=${OUT:-$PWD/gpu-check-out}
 mkdir -p "$OUT"
 DATA=${DATA:-.device/data/tinyshakespeare.txt}
-STEPS=${STEPS:-"info junit verify-cuda verify-ocl native train memcheck racecheck bench"}
+STEPS=${STEPS:-"info junit verify-cuda verify-persistent verify-ocl native train memcheck racecheck bench bench-rnn"}
 [ -f "$DATA" ] || { echo "gpu-check.sh: corpus $DATA missing (copy ../shared/data/tinyshakespeare.txt into .device/data/ before sending)" >&2; exit 2; }
 GPU=.device/on-gpu.sh
 bash $GPU info >/dev/null 2>&1   # unpacks the Java runtime into /tmp/jre
@@ -65,6 +68,7 @@ junit_all() {
 }
 step junit 300 junit_all
 step verify-cuda 300 charrnn verify --backend cuda
+step verify-persistent 300 charrnn verify --backend cuda --rnn-kernel persistent
 ocl_nv=$(charrnn devices 2>/dev/null | awk '$1 == "opencl" && /NVIDIA/ {print $2; exit}')
 if [ -n "$ocl_nv" ]; then
   step verify-ocl 300 charrnn verify --backend opencl --device "$ocl_nv"
@@ -109,5 +113,15 @@ bench_all() {
 }
 step bench 600 bench_all
 want bench && tail -30 "$OUT/bench.log"
+
+bench_rnn() {
+  charrnn bench --backend cuda --rnn-kernel stepwise --grid all --steps 30 --warmup 8 --quiet \
+      --json "$OUT/rnn-kernels.jsonl" || return 1
+  charrnn bench --backend cuda --rnn-kernel persistent --model lstm,gru,rnn --layers 2 --hidden 256 --batch 50 \
+      --steps 30 --warmup 8 --quiet --json "$OUT/rnn-kernels.jsonl" || return 1
+  charrnn bench --compare --from "$OUT/rnn-kernels.jsonl" --from "$OUT/charrnn.jsonl" --from "$OUT/torch.jsonl"
+}
+step bench-rnn 600 bench_rnn
+want bench-rnn && tail -30 "$OUT/bench-rnn.log"
 [ $status -eq 0 ] && echo "gpu-check.sh: all steps passed" || echo "gpu-check.sh: some steps FAILED"
 exit $status
