@@ -8,12 +8,9 @@
  */
 #include "common.h"
 #include "ref.h"
+#include "persistent_shapes.h"
 #include "../kernels/cuda/persistent_lstm.cu"
 
-struct Shape {
-  int T, B, H, U;
-  bool joined; /* h0, c0 the first slot of one [T+1,B,H] buffer each */
-};
 
 static void launch(const float *gx, const float *w, const float *bih, const float *bhh, const float *h0,
                    const float *c0, float *h, float *c, float *gates, int T, int B, int H, int U) {
@@ -111,19 +108,8 @@ static void check_backward(const Shape &s, Rng &r) {
 
 int main() {
   Rng r(20261202);
-  const Shape shapes[] = {
-      {1, 1, 1, 1, false},   /* the smallest: one unit, one row, one step */
-      {1, 1, 33, 8, false},  /* T = 1, B = 1, a last block of one unit */
-      {3, 1, 33, 8, true},   /* B = 1 over steps; initial state in the sequence */
-      {5, 4, 33, 33, false}, /* one block owns all of H */
-      {4, 3, 33, 5, false},  /* 7 blocks, the last with 3 units */
-      {6, 50, 64, 8, true},  /* more (b, j) pairs than threads per block */
-      {7, 2, 17, 4, false},  /* H prime, 5 blocks */
-      {2, 37, 229, 32, false}, /* B H > CR_PERSISTENT_STAGE_FLOATS: h, dgates in k-tiles, a short last one */
-      {3, 5, 30, 4, true},      /* B not a multiple of CR_PERSISTENT_RB, 8 blocks */
-  };
-  for (const Shape &s : shapes) check(s, r);
-  for (const Shape &s : shapes) check_backward(s, r);
+  for (const Shape &s : PERSISTENT_SHAPES) check(s, r);
+  for (const Shape &s : PERSISTENT_SHAPES) check_backward(s, r);
   int T = 50, B = 50, H = 256, U = 32; /* 8 blocks: resident on the CPU layer with one thread too */
   size_t n = (size_t)B * H;
   Dev<float> gx((size_t)T * 4 * n), w((size_t)4 * H * H), bih(4 * (size_t)H), bhh(4 * (size_t)H), h0(n), c0(n),

@@ -1,0 +1,23 @@
+/*
+ * The awkward shapes every persistent-kernel harness (test_persistent_{lstm,gru,rnn}.cu) runs,
+ * forward and backward: T steps, B rows, H units, U units per block, and whether the initial state
+ * is the first slot of one [T+1,B,H] sequence buffer (joined) or a buffer of its own.
+ */
+#pragma once
+
+struct Shape {
+  int T, B, H, U;
+  bool joined; /* h0 (and an LSTM's c0) the first slot of one [T+1,B,H] buffer each */
+};
+
+static const Shape PERSISTENT_SHAPES[] = {
+    {1, 1, 1, 1, false},     /* the smallest: one unit, one row, one step */
+    {1, 1, 33, 8, false},    /* T = 1, B = 1, a last block of one unit */
+    {3, 1, 33, 8, true},     /* B = 1 over steps; initial state in the sequence */
+    {5, 4, 33, 33, false},   /* one block owns all of H */
+    {4, 3, 33, 5, false},    /* 7 blocks, the last with 3 units */
+    {6, 50, 64, 8, true},    /* more (b, j) pairs than threads per block */
+    {7, 2, 17, 4, false},    /* H prime, 5 blocks */
+    {2, 37, 229, 32, false}, /* B H > CR_PERSISTENT_STAGE_FLOATS: h, dgates in k-tiles, a short last one */
+    {3, 5, 30, 4, true},     /* B not a multiple of CR_PERSISTENT_RB, 8 blocks */
+};
