@@ -73,9 +73,93 @@ __kernel void lstm_backward_step(__global const float* dhout_base, int dhout_off
 }
 
 /*
+ * lstm_forward_row16: the pointwise forward step of units [j0, j1) of one batch row, 16 at a time
+ * as a float16 and the rest through cr_lstm_forward. Pointers address unit 0 of the row:
+ *   gx [4H] = x W_ih^T, gh [4H] = h_prev W_hh^T (both without bias), b_ih [4H], b_hh [4H],
+ *   c_prev [H]
+ *   writes (=): gates [4H] activated i,f,g,o, c [H], h [H]
+ *   gh may alias gates and c may alias c_prev (every unit is read before it is written).
+ * Used by lstm_forward_vec16 and the window kernels of window_cpu.cl, so both sum
+ * gx + gh + b_ih + b_hh in the same order.
+ */
+inline void lstm_forward_row16(__global const float* gx, __global const float* gh, __global const float* bih,
+                               __global const float* bhh, __global const float* cprev, __global float* gates,
+                               __global float* c, __global float* h, int j0, int j1, int H) {
+  int j = j0;
+  for (; j + 16 <= j1; j += 16) {
+    float16 i = crv_sigmoid(crv_load16(gx + j) + crv_load16(gh + j) + crv_load16(bih + j) + crv_load16(bhh + j));
+    float16 f = crv_sigmoid(crv_load16(gx + H + j) + crv_load16(gh + H + j) + crv_load16(bih + H + j)
+                            + crv_load16(bhh + H + j));
+    float16 g = crv_tanh(crv_load16(gx + 2 * H + j) + crv_load16(gh + 2 * H + j) + crv_load16(bih + 2 * H + j)
+                         + crv_load16(bhh + 2 * H + j));
+    float16 o = crv_sigmoid(crv_load16(gx + 3 * H + j) + crv_load16(gh + 3 * H + j) + crv_load16(bih + 3 * H + j)
+                            + crv_load16(bhh + 3 * H + j));
+    float16 cn = f * crv_load16(cprev + j) + i * g;
+    crv_store16(i, gates + j);
+    crv_store16(f, gates + H + j);
+    crv_store16(g, gates + 2 * H + j);
+    crv_store16(o, gates + 3 * H + j);
+    crv_store16(cn, c + j);
+    crv_store16(o * crv_tanh(cn), h + j);
+  }
+  for (; j < j1; j++) {
+    float vi, vf, vg, vo, vc, vh;
+    cr_lstm_forward(gx[j] + gh[j] + bih[j] + bhh[j], gx[H + j] + gh[H + j] + bih[H + j] + bhh[H + j],
+                    gx[2 * H + j] + gh[2 * H + j] + bih[2 * H + j] + bhh[2 * H + j],
+                    gx[3 * H + j] + gh[3 * H + j] + bih[3 * H + j] + bhh[3 * H + j], cprev[j],
+                    &vi, &vf, &vg, &vo, &vc, &vh);
+    gates[j] = vi; gates[H + j] = vf; gates[2 * H + j] = vg; gates[3 * H + j] = vo;
+    c[j] = vc;
+    h[j] = vh;
+  }
+}
+
+/*
+ * lstm_backward_row16: the pointwise backward step of units [j0, j1) of one batch row, 16 at a
+ * time as a float16 and the rest through cr_lstm_backward. Pointers address unit 0 of the row:
+ *   dh = dh_out [H] + dh_next [H]; gates [4H] saved i,f,g,o, c_prev [H], c [H]
+ *   dc [H] in: dL/dc_t, out: dL/dc_{t-1} (in place)
+ *   writes (=): dgates [4H] = dL/d pre-activation (i,f,g,o). dh_next is only read (the callers
+ *   clear or overwrite it).
+ * Used by lstm_backward_vec16 and the window kernels of window_cpu.cl.
+ */
+inline void lstm_backward_row16(__global const float* dhout, __global const float* dhnext, __global float* dc,
+                                __global const float* gates, __global const float* cprev, __global const float* c,
+                                __global float* dgates, int j0, int j1, int H) {
+  int j = j0;
+  for (; j + 16 <= j1; j += 16) {
+    /* cr_lstm_backward */
+    float16 dh = crv_load16(dhout + j) + crv_load16(dhnext + j);
+    float16 i = crv_load16(gates + j), f = crv_load16(gates + H + j), g = crv_load16(gates + 2 * H + j),
+            o = crv_load16(gates + 3 * H + j);
+    float16 tc = crv_tanh(crv_load16(c + j));
+    float16 dcv = crv_load16(dc + j) + dh * o * (1.0f - tc * tc);
+    crv_store16(dcv * g * i * (1.0f - i), dgates + j);
+    crv_store16(dcv * crv_load16(cprev + j) * f * (1.0f - f), dgates + H + j);
+    crv_store16(dcv * i * (1.0f - g * g), dgates + 2 * H + j);
+    crv_store16(dh * tc * o * (1.0f - o), dgates + 3 * H + j);
+    crv_store16(dcv * f, dc + j);
+  }
+  for (; j < j1; j++) {
+    float di, df, dg, dout, dprev;
+    cr_lstm_backward(dhout[j] + dhnext[j], dc[j], gates[j], gates[H + j], gates[2 * H + j], gates[3 * H + j],
+                     cprev[j], c[j], &di, &df, &dg, &dout, &dprev);
+    dgates[j] = di; dgates[H + j] = df; dgates[2 * H + j] = dg; dgates[3 * H + j] = dout;
+    dc[j] = dprev;
+  }
+}
+
+/* cell_clear_units: p[j0, j1) (=) 0, 16 at a time as a float16 and the rest one by one. */
+inline void cell_clear_units(__global float* p, int j0, int j1) {
+  int j = j0;
+  for (; j + 16 <= j1; j += 16) crv_store16((float16)(0.0f), p + j);
+  for (; j < j1; j++) p[j] = 0.0f;
+}
+
+/*
  * lstm_forward_vec16 / lstm_backward_vec16: lstm_forward_step / lstm_backward_step for CPU
  * devices, same arguments and results (the activations to ~1e-7); one work-item per 16
- * consecutive units j of one row b (helpers in embedding.cl).
+ * consecutive units j of one row b (the float16 helpers are in embedding.cl).
  * Launch: global (>= ceil(H/16), >= B), any local size.
  */
 __kernel void lstm_forward_vec16(__global const float* gx_base, int gx_off,
@@ -89,41 +173,10 @@ __kernel void lstm_forward_vec16(__global const float* gx_base, int gx_off,
                                  int B, int H) {
   int j = get_global_id(0) * 16, b = get_global_id(1);
   if (j >= H || b >= B) return;
-  int idx = b * H + j;
-  __global const float* gx = gx_base + gx_off + b * 4 * H + j;
-  __global const float* gh = gh_base + gh_off + b * 4 * H + j;
-  __global const float* bih = bih_base + bih_off + j;
-  __global const float* bhh = bhh_base + bhh_off + j;
-  __global const float* cprev = cprev_base + cprev_off + idx;
-  __global float* gates = gates_base + gates_off + b * 4 * H + j;
-  __global float* c = c_base + c_off + idx;
-  __global float* h = h_base + h_off + idx;
-  if (j + 16 <= H) {
-    float16 i = crv_sigmoid(crv_load16(gx) + crv_load16(gh) + crv_load16(bih) + crv_load16(bhh));
-    float16 f = crv_sigmoid(crv_load16(gx + H) + crv_load16(gh + H) + crv_load16(bih + H) + crv_load16(bhh + H));
-    float16 g = crv_tanh(crv_load16(gx + 2 * H) + crv_load16(gh + 2 * H) + crv_load16(bih + 2 * H)
-                         + crv_load16(bhh + 2 * H));
-    float16 o = crv_sigmoid(crv_load16(gx + 3 * H) + crv_load16(gh + 3 * H) + crv_load16(bih + 3 * H)
-                            + crv_load16(bhh + 3 * H));
-    float16 cn = f * crv_load16(cprev) + i * g;
-    crv_store16(i, gates);
-    crv_store16(f, gates + H);
-    crv_store16(g, gates + 2 * H);
-    crv_store16(o, gates + 3 * H);
-    crv_store16(cn, c);
-    crv_store16(o * crv_tanh(cn), h);
-  } else {
-    for (int u = 0; u < H - j; u++) {
-      float vi, vf, vg, vo, vc, vh;
-      cr_lstm_forward(gx[u] + gh[u] + bih[u] + bhh[u], gx[H + u] + gh[H + u] + bih[H + u] + bhh[H + u],
-                      gx[2 * H + u] + gh[2 * H + u] + bih[2 * H + u] + bhh[2 * H + u],
-                      gx[3 * H + u] + gh[3 * H + u] + bih[3 * H + u] + bhh[3 * H + u], cprev[u],
-                      &vi, &vf, &vg, &vo, &vc, &vh);
-      gates[u] = vi; gates[H + u] = vf; gates[2 * H + u] = vg; gates[3 * H + u] = vo;
-      c[u] = vc;
-      h[u] = vh;
-    }
-  }
+  int row = b * H;
+  lstm_forward_row16(gx_base + gx_off + b * 4 * H, gh_base + gh_off + b * 4 * H, bih_base + bih_off,
+                     bhh_base + bhh_off, cprev_base + cprev_off + row, gates_base + gates_off + b * 4 * H,
+                     c_base + c_off + row, h_base + h_off + row, j, min(j + 16, H), H);
 }
 
 __kernel void lstm_backward_vec16(__global const float* dhout_base, int dhout_off,
@@ -136,35 +189,10 @@ __kernel void lstm_backward_vec16(__global const float* dhout_base, int dhout_of
                                   int B, int H) {
   int j = get_global_id(0) * 16, b = get_global_id(1);
   if (j >= H || b >= B) return;
-  int idx = b * H + j;
-  __global const float* dhout = dhout_base + dhout_off + idx;
-  __global float* dhnext = dhnext_base + dhnext_off + idx;
-  __global float* dcp = dc_base + dc_off + idx;
-  __global const float* gates = gates_base + gates_off + b * 4 * H + j;
-  __global const float* cprev = cprev_base + cprev_off + idx;
-  __global const float* cc = c_base + c_off + idx;
-  __global float* dgates = dgates_base + dgates_off + b * 4 * H + j;
-  if (j + 16 <= H) {
-    /* cr_lstm_backward */
-    float16 dh = crv_load16(dhout) + crv_load16(dhnext);
-    float16 i = crv_load16(gates), f = crv_load16(gates + H), g = crv_load16(gates + 2 * H),
-            o = crv_load16(gates + 3 * H);
-    float16 tc = crv_tanh(crv_load16(cc));
-    float16 dc = crv_load16(dcp) + dh * o * (1.0f - tc * tc);
-    crv_store16(dc * g * i * (1.0f - i), dgates);
-    crv_store16(dc * crv_load16(cprev) * f * (1.0f - f), dgates + H);
-    crv_store16(dc * i * (1.0f - g * g), dgates + 2 * H);
-    crv_store16(dh * tc * o * (1.0f - o), dgates + 3 * H);
-    crv_store16(dc * f, dcp);
-    crv_store16((float16)(0.0f), dhnext);
-  } else {
-    for (int u = 0; u < H - j; u++) {
-      float di, df, dg, dout, dprev;
-      cr_lstm_backward(dhout[u] + dhnext[u], dcp[u], gates[u], gates[H + u], gates[2 * H + u], gates[3 * H + u],
-                       cprev[u], cc[u], &di, &df, &dg, &dout, &dprev);
-      dgates[u] = di; dgates[H + u] = df; dgates[2 * H + u] = dg; dgates[3 * H + u] = dout;
-      dcp[u] = dprev;
-      dhnext[u] = 0.0f;
-    }
-  }
+  int row = b * H;
+  __global float* dhnext = dhnext_base + dhnext_off + row;
+  lstm_backward_row16(dhout_base + dhout_off + row, dhnext, dc_base + dc_off + row, gates_base + gates_off + b * 4 * H,
+                      cprev_base + cprev_off + row, c_base + c_off + row, dgates_base + dgates_off + b * 4 * H, j,
+                      min(j + 16, H), H);
+  cell_clear_units(dhnext, j, min(j + 16, H));
 }

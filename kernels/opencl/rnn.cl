@@ -40,9 +40,41 @@ __kernel void rnn_backward_step(__global const float* dhout_base, int dhout_off,
 }
 
 /*
+ * rnn_forward_row16: the pointwise forward step of units [j0, j1) of one batch row, 16 at a time
+ * as a float16 and the rest through cr_rnn_forward. Pointers address unit 0 of the row:
+ *   gx [H] = x W_ih^T, gh [H] = h_prev W_hh^T (both without bias), b_ih [H], b_hh [H]
+ *   writes (=): h [H] = tanh(gx + b_ih + gh + b_hh); gh may alias h.
+ * Used by rnn_forward_vec16 and the window kernels of window_cpu.cl, so both sum in this order.
+ */
+inline void rnn_forward_row16(__global const float* gx, __global const float* gh, __global const float* bih,
+                              __global const float* bhh, __global float* h, int j0, int j1) {
+  int j = j0;
+  for (; j + 16 <= j1; j += 16)
+    crv_store16(crv_tanh(crv_load16(gx + j) + crv_load16(bih + j) + crv_load16(gh + j) + crv_load16(bhh + j)), h + j);
+  for (; j < j1; j++) h[j] = cr_rnn_forward(gx[j] + bih[j] + gh[j] + bhh[j]);
+}
+
+/*
+ * rnn_backward_row16: units [j0, j1) of one batch row, 16 at a time as a float16 and the rest
+ * through cr_rnn_backward: dgates [H] (=) (dh_out [H] + dh_next [H])(1 - h^2), h [H] this step's
+ * output. dh_next is only read (the callers clear or overwrite it).
+ * Used by rnn_backward_vec16 and the window kernels of window_cpu.cl.
+ */
+inline void rnn_backward_row16(__global const float* dhout, __global const float* dhnext, __global const float* h,
+                               __global float* dgates, int j0, int j1) {
+  int j = j0;
+  for (; j + 16 <= j1; j += 16) {
+    float16 hv = crv_load16(h + j);
+    crv_store16((crv_load16(dhout + j) + crv_load16(dhnext + j)) * (1.0f - hv * hv), dgates + j);
+  }
+  for (; j < j1; j++) dgates[j] = cr_rnn_backward(dhout[j] + dhnext[j], h[j]);
+}
+
+/*
  * rnn_forward_vec16 / rnn_backward_vec16: rnn_forward_step / rnn_backward_step for CPU devices,
  * same arguments and results (tanh to ~1e-7); a 2-D launch, one work-item per 16 consecutive
- * units j of one row b (helpers in embedding.cl). Launch: global (>= ceil(H/16), >= B), any local size.
+ * units j of one row b (the float16 helpers are in embedding.cl, cell_clear_units in lstm.cl).
+ * Launch: global (>= ceil(H/16), >= B), any local size.
  */
 __kernel void rnn_forward_vec16(__global const float* gx_base, int gx_off,
                                 __global const float* gh_base, int gh_off,
@@ -52,17 +84,9 @@ __kernel void rnn_forward_vec16(__global const float* gx_base, int gx_off,
                                 int B, int H) {
   int j = get_global_id(0) * 16, b = get_global_id(1);
   if (j >= H || b >= B) return;
-  int idx = b * H + j;
-  __global const float* gx = gx_base + gx_off + idx;
-  __global const float* gh = gh_base + gh_off + idx;
-  __global const float* bih = bih_base + bih_off + j;
-  __global const float* bhh = bhh_base + bhh_off + j;
-  __global float* h = h_base + h_off + idx;
-  if (j + 16 <= H) {
-    crv_store16(crv_tanh(crv_load16(gx) + crv_load16(bih) + crv_load16(gh) + crv_load16(bhh)), h);
-  } else {
-    for (int u = 0; u < H - j; u++) h[u] = cr_rnn_forward(gx[u] + bih[u] + gh[u] + bhh[u]);
-  }
+  int row = b * H;
+  rnn_forward_row16(gx_base + gx_off + row, gh_base + gh_off + row, bih_base + bih_off, bhh_base + bhh_off,
+                    h_base + h_off + row, j, min(j + 16, H));
 }
 
 __kernel void rnn_backward_vec16(__global const float* dhout_base, int dhout_off,
@@ -72,19 +96,9 @@ __kernel void rnn_backward_vec16(__global const float* dhout_base, int dhout_off
                                  int B, int H) {
   int j = get_global_id(0) * 16, b = get_global_id(1);
   if (j >= H || b >= B) return;
-  int idx = b * H + j;
-  __global const float* dhout = dhout_base + dhout_off + idx;
-  __global float* dhnext = dhnext_base + dhnext_off + idx;
-  __global const float* h = h_base + h_off + idx;
-  __global float* dgates = dgates_base + dgates_off + idx;
-  if (j + 16 <= H) {
-    float16 hv = crv_load16(h);
-    crv_store16((crv_load16(dhout) + crv_load16(dhnext)) * (1.0f - hv * hv), dgates);
-    crv_store16((float16)(0.0f), dhnext);
-  } else {
-    for (int u = 0; u < H - j; u++) {
-      dgates[u] = cr_rnn_backward(dhout[u] + dhnext[u], h[u]);
-      dhnext[u] = 0.0f;
-    }
-  }
+  int row = b * H;
+  __global float* dhnext = dhnext_base + dhnext_off + row;
+  rnn_backward_row16(dhout_base + dhout_off + row, dhnext, h_base + h_off + row, dgates_base + dgates_off + row, j,
+                     min(j + 16, H));
+  cell_clear_units(dhnext, j, min(j + 16, H));
 }

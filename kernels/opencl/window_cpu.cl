@@ -4,10 +4,10 @@
  *
  * The recurrence is independent per batch row, so no barrier is needed: each work-item owns `rows`
  * consecutive batch rows (the last work-item fewer) and runs all T steps for them in order. A step
- * is the recurrent GEMM of its rows followed by the cell's
- * pointwise math on its rows (16 units as a float16 as the *_vec16 cell kernels, whose formulas
- * and summation order it repeats; common/cell_math.h for the last H % 16 units). The buffers hold
- * exactly what the stepwise kernels write, so the weight-gradient GEMMs after it read the same.
+ * is the recurrent GEMM of its rows followed by the cell's pointwise math on each row through the
+ * *_row16 function that the *_vec16 cell kernels also run (lstm.cl, gru.cl, rnn.cl; those files
+ * come before this one in the program). The buffers hold exactly what the stepwise kernels write,
+ * so the weight-gradient GEMMs after it read the same.
  *
  * The GEMM walks the columns in blocks of 32 and, within a block, the work-item's rows in
  * sub-blocks of RB (the kernel's suffix) with RB x 32 named float16 accumulators, as gemm_cpu_r*
@@ -97,194 +97,69 @@ inline void win_gemm_r##RB(__global const float* A0, int lda, int nrows, __globa
 }
 
 /* ---------------------------------------------------------------- pointwise, nrows rows of a step */
+/* Each row runs the cell's *_row16 function (lstm.cl, gru.cl, rnn.cl) over all H units. */
 
 /*
  * LSTM forward: gates [nrows,4H] in: h_prev W_hh^T, out (=): i,f,g,o activated; c, h [nrows,H] (=).
- * gx [nrows,4H]; c_prev [nrows,H]. Same sums as lstm_forward_vec16 (gx + gh + b_ih + b_hh).
+ * gx [nrows,4H]; c_prev [nrows,H].
  */
 inline void win_lstm_cell(__global const float* gx, __global const float* bih, __global const float* bhh,
                           __global const float* cprev, __global float* gates, __global float* c,
                           __global float* h, int nrows, int H) {
-  for (int r = 0; r < nrows; r++) {
-    __global const float* x = gx + (long)r * 4 * H;
-    __global float* g4 = gates + (long)r * 4 * H;
-    __global const float* cp = cprev + (long)r * H;
-    __global float* cr = c + (long)r * H;
-    __global float* hr = h + (long)r * H;
-    int j = 0;
-    for (; j + 16 <= H; j += 16) {
-      float16 i = crv_sigmoid(crv_load16(x + j) + crv_load16(g4 + j) + crv_load16(bih + j) + crv_load16(bhh + j));
-      float16 f = crv_sigmoid(crv_load16(x + H + j) + crv_load16(g4 + H + j) + crv_load16(bih + H + j)
-                              + crv_load16(bhh + H + j));
-      float16 g = crv_tanh(crv_load16(x + 2 * H + j) + crv_load16(g4 + 2 * H + j) + crv_load16(bih + 2 * H + j)
-                           + crv_load16(bhh + 2 * H + j));
-      float16 o = crv_sigmoid(crv_load16(x + 3 * H + j) + crv_load16(g4 + 3 * H + j) + crv_load16(bih + 3 * H + j)
-                              + crv_load16(bhh + 3 * H + j));
-      float16 cn = f * crv_load16(cp + j) + i * g;
-      crv_store16(i, g4 + j);
-      crv_store16(f, g4 + H + j);
-      crv_store16(g, g4 + 2 * H + j);
-      crv_store16(o, g4 + 3 * H + j);
-      crv_store16(cn, cr + j);
-      crv_store16(o * crv_tanh(cn), hr + j);
-    }
-    for (; j < H; j++) {
-      float vi, vf, vg, vo, vc, vh;
-      cr_lstm_forward(x[j] + g4[j] + bih[j] + bhh[j], x[H + j] + g4[H + j] + bih[H + j] + bhh[H + j],
-                      x[2 * H + j] + g4[2 * H + j] + bih[2 * H + j] + bhh[2 * H + j],
-                      x[3 * H + j] + g4[3 * H + j] + bih[3 * H + j] + bhh[3 * H + j], cp[j],
-                      &vi, &vf, &vg, &vo, &vc, &vh);
-      g4[j] = vi; g4[H + j] = vf; g4[2 * H + j] = vg; g4[3 * H + j] = vo;
-      cr[j] = vc;
-      hr[j] = vh;
-    }
-  }
+  for (int r = 0; r < nrows; r++)
+    lstm_forward_row16(gx + (long)r * 4 * H, gates + (long)r * 4 * H, bih, bhh, cprev + (long)r * H,
+                       gates + (long)r * 4 * H, c + (long)r * H, h + (long)r * H, 0, H, H);
 }
 
 /*
- * LSTM backward: dh = dhout + dhnext; dgx [nrows,4H] (=) dL/d pre-activation; dc [nrows,H] in:
- * dL/dc_t, out: dL/dc_{t-1}. As lstm_backward_vec16 (dhnext is left for the GEMM to overwrite).
+ * LSTM backward: dh = dhout + dhnext [nrows,H]; dgx [nrows,4H] (=) dL/d pre-activation; dc
+ * [nrows,H] in: dL/dc_t, out: dL/dc_{t-1}. dhnext is left for the GEMM to overwrite.
  */
 inline void win_lstm_cell_backward(__global const float* dhout, __global const float* dhnext, __global float* dc,
                                    __global const float* gates, __global const float* cprev,
                                    __global const float* c, __global float* dgx, int nrows, int H) {
-  for (int r = 0; r < nrows; r++) {
-    __global const float* dho = dhout + (long)r * H;
-    __global const float* dhn = dhnext + (long)r * H;
-    __global float* dcr = dc + (long)r * H;
-    __global const float* g4 = gates + (long)r * 4 * H;
-    __global const float* cp = cprev + (long)r * H;
-    __global const float* cc = c + (long)r * H;
-    __global float* d4 = dgx + (long)r * 4 * H;
-    int j = 0;
-    for (; j + 16 <= H; j += 16) {
-      float16 dh = crv_load16(dho + j) + crv_load16(dhn + j);
-      float16 i = crv_load16(g4 + j), f = crv_load16(g4 + H + j), g = crv_load16(g4 + 2 * H + j),
-              o = crv_load16(g4 + 3 * H + j);
-      float16 tc = crv_tanh(crv_load16(cc + j));
-      float16 dcv = crv_load16(dcr + j) + dh * o * (1.0f - tc * tc);
-      crv_store16(dcv * g * i * (1.0f - i), d4 + j);
-      crv_store16(dcv * crv_load16(cp + j) * f * (1.0f - f), d4 + H + j);
-      crv_store16(dcv * i * (1.0f - g * g), d4 + 2 * H + j);
-      crv_store16(dh * tc * o * (1.0f - o), d4 + 3 * H + j);
-      crv_store16(dcv * f, dcr + j);
-    }
-    for (; j < H; j++) {
-      float di, df, dg, dout, dprev;
-      cr_lstm_backward(dho[j] + dhn[j], dcr[j], g4[j], g4[H + j], g4[2 * H + j], g4[3 * H + j], cp[j], cc[j],
-                       &di, &df, &dg, &dout, &dprev);
-      d4[j] = di; d4[H + j] = df; d4[2 * H + j] = dg; d4[3 * H + j] = dout;
-      dcr[j] = dprev;
-    }
-  }
+  for (int r = 0; r < nrows; r++)
+    lstm_backward_row16(dhout + (long)r * H, dhnext + (long)r * H, dc + (long)r * H, gates + (long)r * 4 * H,
+                        cprev + (long)r * H, c + (long)r * H, dgx + (long)r * 4 * H, 0, H, H);
 }
 
 /*
  * GRU forward: gates [nrows,4H] in: blocks 0, 1, 3 = h_prev W_hr^T, W_hz^T, W_hn^T (block 2
  * unused); out (=) r, z, n, gh_n + b_hn; h [nrows,H] (=). gx [nrows,3H], h_prev [nrows,H].
- * Same sums as gru_forward_vec16.
  */
 inline void win_gru_cell(__global const float* gx, __global const float* bih, __global const float* bhh,
                          __global const float* hprev, __global float* gates, __global float* h, int nrows, int H) {
   for (int r = 0; r < nrows; r++) {
-    __global const float* x = gx + (long)r * 3 * H;
     __global float* g4 = gates + (long)r * 4 * H;
-    __global const float* hp = hprev + (long)r * H;
-    __global float* hr = h + (long)r * H;
-    int j = 0;
-    for (; j + 16 <= H; j += 16) {
-      float16 rv = crv_sigmoid((crv_load16(x + j) + crv_load16(bih + j)) + (crv_load16(g4 + j) + crv_load16(bhh + j)));
-      float16 z = crv_sigmoid((crv_load16(x + H + j) + crv_load16(bih + H + j))
-                              + (crv_load16(g4 + H + j) + crv_load16(bhh + H + j)));
-      float16 ghn = crv_load16(g4 + 3 * H + j) + crv_load16(bhh + 2 * H + j);
-      float16 n = crv_tanh((crv_load16(x + 2 * H + j) + crv_load16(bih + 2 * H + j)) + rv * ghn);
-      crv_store16(rv, g4 + j);
-      crv_store16(z, g4 + H + j);
-      crv_store16(n, g4 + 2 * H + j);
-      crv_store16(ghn, g4 + 3 * H + j);
-      crv_store16((1.0f - z) * n + z * crv_load16(hp + j), hr + j);
-    }
-    for (; j < H; j++) {
-      float ghn = g4[3 * H + j] + bhh[2 * H + j];
-      float rv, z, n, hn;
-      cr_gru_forward(x[j] + bih[j], x[H + j] + bih[H + j], x[2 * H + j] + bih[2 * H + j], g4[j] + bhh[j],
-                     g4[H + j] + bhh[H + j], ghn, hp[j], &rv, &z, &n, &hn);
-      g4[j] = rv; g4[H + j] = z; g4[2 * H + j] = n; g4[3 * H + j] = ghn;
-      hr[j] = hn;
-    }
+    gru_forward_row16(gx + (long)r * 3 * H, g4, g4 + 3 * H, bih, bhh, hprev + (long)r * H, g4, h + (long)r * H, 0,
+                      H, H);
   }
 }
 
 /*
- * GRU backward: dh = dhout + dhnext; dgx, dgh [nrows,3H] (=); dhnext (=) dh z, the part of
- * dL/dh_{t-1} that does not pass through W_hh (the GEMM then adds dgh W_hh). As gru_backward_vec16.
+ * GRU backward: dh = dhout + dhnext [nrows,H]; dgx, dgh [nrows,3H] (=); dhnext (=) dh z, the part
+ * of dL/dh_{t-1} that does not pass through W_hh (the GEMM then adds dgh W_hh).
  */
 inline void win_gru_cell_backward(__global const float* dhout, __global float* dhnext, __global const float* gates,
                                   __global const float* hprev, __global float* dgx, __global float* dgh, int nrows,
                                   int H) {
-  for (int r = 0; r < nrows; r++) {
-    __global const float* dho = dhout + (long)r * H;
-    __global float* dhn = dhnext + (long)r * H;
-    __global const float* g4 = gates + (long)r * 4 * H;
-    __global const float* hp = hprev + (long)r * H;
-    __global float* dx = dgx + (long)r * 3 * H;
-    __global float* dg = dgh + (long)r * 3 * H;
-    int j = 0;
-    for (; j + 16 <= H; j += 16) {
-      float16 dh = crv_load16(dho + j) + crv_load16(dhn + j);
-      float16 rv = crv_load16(g4 + j), z = crv_load16(g4 + H + j), n = crv_load16(g4 + 2 * H + j),
-              ghn = crv_load16(g4 + 3 * H + j);
-      float16 dn = dh * (1.0f - z) * (1.0f - n * n);
-      float16 dz = dh * (crv_load16(hp + j) - n) * z * (1.0f - z);
-      float16 dr = dn * ghn * rv * (1.0f - rv);
-      crv_store16(dr, dx + j);
-      crv_store16(dz, dx + H + j);
-      crv_store16(dn, dx + 2 * H + j);
-      crv_store16(dr, dg + j);
-      crv_store16(dz, dg + H + j);
-      crv_store16(dn * rv, dg + 2 * H + j);
-      crv_store16(dh * z, dhn + j);
-    }
-    for (; j < H; j++) {
-      float dxr, dxz, dxn, dhr, dhz, dhnn, dprev;
-      cr_gru_backward(dho[j] + dhn[j], g4[j], g4[H + j], g4[2 * H + j], g4[3 * H + j], hp[j],
-                      &dxr, &dxz, &dxn, &dhr, &dhz, &dhnn, &dprev);
-      dx[j] = dxr; dx[H + j] = dxz; dx[2 * H + j] = dxn;
-      dg[j] = dhr; dg[H + j] = dhz; dg[2 * H + j] = dhnn;
-      dhn[j] = dprev;
-    }
-  }
+  for (int r = 0; r < nrows; r++)
+    gru_backward_row16(dhout + (long)r * H, dhnext + (long)r * H, gates + (long)r * 4 * H, hprev + (long)r * H,
+                       dgx + (long)r * 3 * H, dgh + (long)r * 3 * H, 0, H, H);
 }
 
-/* RNN forward: h [nrows,H] in: h_prev W_hh^T, out (=) tanh(gx + b_ih + gh + b_hh) (rnn_forward_vec16's sum). */
+/* RNN forward: h [nrows,H] in: h_prev W_hh^T, out (=) tanh(gx + b_ih + gh + b_hh); gx [nrows,H]. */
 inline void win_rnn_cell(__global const float* gx, __global const float* bih, __global const float* bhh,
                          __global float* h, int nrows, int H) {
-  for (int r = 0; r < nrows; r++) {
-    __global const float* x = gx + (long)r * H;
-    __global float* hr = h + (long)r * H;
-    int j = 0;
-    for (; j + 16 <= H; j += 16)
-      crv_store16(crv_tanh(crv_load16(x + j) + crv_load16(bih + j) + crv_load16(hr + j) + crv_load16(bhh + j)),
-                  hr + j);
-    for (; j < H; j++) hr[j] = cr_rnn_forward(x[j] + bih[j] + hr[j] + bhh[j]);
-  }
+  for (int r = 0; r < nrows; r++)
+    rnn_forward_row16(gx + (long)r * H, h + (long)r * H, bih, bhh, h + (long)r * H, 0, H);
 }
 
-/* RNN backward: dgx [nrows,H] (=) (dhout + dhnext)(1 - h^2), h this step's output. */
+/* RNN backward: dgx [nrows,H] (=) (dhout + dhnext)(1 - h^2), h [nrows,H] this step's output. */
 inline void win_rnn_cell_backward(__global const float* dhout, __global const float* dhnext,
                                   __global const float* h, __global float* dgx, int nrows, int H) {
-  for (int r = 0; r < nrows; r++) {
-    __global const float* dho = dhout + (long)r * H;
-    __global const float* dhn = dhnext + (long)r * H;
-    __global const float* hr = h + (long)r * H;
-    __global float* dx = dgx + (long)r * H;
-    int j = 0;
-    for (; j + 16 <= H; j += 16) {
-      float16 hv = crv_load16(hr + j);
-      crv_store16((crv_load16(dho + j) + crv_load16(dhn + j)) * (1.0f - hv * hv), dx + j);
-    }
-    for (; j < H; j++) dx[j] = cr_rnn_backward(dho[j] + dhn[j], hr[j]);
-  }
+  for (int r = 0; r < nrows; r++)
+    rnn_backward_row16(dhout + (long)r * H, dhnext + (long)r * H, h + (long)r * H, dgx + (long)r * H, 0, H);
 }
 
 /* ---------------------------------------------------------------- the kernels, per RB */
