@@ -17,6 +17,7 @@ final class ReferenceWorkspace {
     int counted; // number of counted targets of the last forward
     double[] firstInput; // [B,E] layer-0 inputs of step 0 in place of embeddings, or null (see Window)
     int[] x = new int[0], y = new int[0]; // [N] inputs and targets
+    private int[] row = new int[0]; // [T+1] one stream's tokens, read by gather
     double[][] in; // per layer: input X [N, in_l] (layer 0: embeddings; l>0: dropped output of l-1)
     double[][] gx; // per layer: [N, Gi*H] = X W_ih^T + b_ih
     double[][] hs; // per layer: [(T+1), B, H], slot 0 = initial h
@@ -100,7 +101,7 @@ final class ReferenceWorkspace {
 
     /** x[t,b] (=) tokens[start_b + t], y[t,b] (=) tokens[start_b + t + 1]; one bulk read per row. */
     void gather(TokenSequence seq, long[] starts) {
-        int[] row = new int[T + 1]; // tokens[start_b .. start_b + T]
+        row = grow(row, T + 1); // tokens[start_b .. start_b + T]
         for (int b = 0; b < B; b++) {
             seq.copyTo(starts[b], row, 0, T + 1);
             for (int t = 0; t < T; t++) {

@@ -290,8 +290,8 @@ final class OpenClOps implements DeviceOps {
             case LSTM -> window.lstmForward(gx, weightsT, wT, whh.rows(), bih, bhh, hs, cs, gates, T, B, H);
             case GRU -> window.gruForward(gx, weightsT, wT, whh.rows(), bih, bhh, hs, gates, T, B, H);
             case RNN -> window.rnnForward(gx, weightsT, wT, whh.rows(), bih, bhh, hs, T, B, H);
-            default -> {
-                return false;
+            case MUT1, MUT2, MUT3 -> {
+                return false; // no window kernel: stepwise
             }
         }
         return true;
@@ -318,8 +318,8 @@ final class OpenClOps implements DeviceOps {
             case LSTM -> window.lstmBackward(dhOut, params, w, whh.cols(), dhNext, dc, gates, cs, dgx, T, B, H);
             case GRU -> window.gruBackward(dhOut, params, w, whh.cols(), dhNext, gates, hs, dgx, dgh, T, B, H);
             case RNN -> window.rnnBackward(dhOut, params, w, whh.cols(), dhNext, hs, dgx, T, B, H);
-            default -> {
-                return false;
+            case MUT1, MUT2, MUT3 -> {
+                return false; // no window kernel: stepwise
             }
         }
         return true;
