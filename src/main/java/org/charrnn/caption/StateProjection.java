@@ -1,7 +1,5 @@
 package org.charrnn.caption;
 
-import java.util.SplittableRandom;
-
 /**
  * {@code --condition state}: the initial hidden state of every layer from an image's feature
  * vector, h0_l = tanh(W_l f + b_l), with W_l [H,F] and b_l [H] learned. The LSTM cell state starts
@@ -50,14 +48,6 @@ public final class StateProjection implements FeatureProjection {
     }
 
     @Override
-    public void initialize(long seed) {
-        SplittableRandom rng = new SplittableRandom(seed);
-        double a = 1.0 / Math.sqrt(features);
-        int nw = layers * hidden * features;
-        for (int i = 0; i < params.length; i++) params[i] = i < nw ? a * (2 * rng.nextDouble() - 1) : 0.0;
-    }
-
-    @Override
     public int features() {
         return features;
     }
@@ -80,30 +70,19 @@ public final class StateProjection implements FeatureProjection {
         return grads;
     }
 
-    @Override
-    public void setParameters(double[] values) {
-        if (values.length != params.length)
-            throw new IllegalArgumentException("projection has " + params.length + " parameters, got " + values.length);
-        System.arraycopy(values, 0, params, 0, params.length);
-    }
-
     /**
      * The initial state [L][S][B][H] (as {@link org.charrnn.backend.RnnState#read()}) for B streams
      * whose feature vectors are the rows of {@code feats} [B,F]; remembered for {@link #backward}.
      */
     public double[] forward(double[] feats, int batch) {
-        if (feats.length != batch * features)
-            throw new IllegalArgumentException("expected " + batch + "x" + features + " features");
-        int H = hidden, F = features, B = batch, nw = layers * H * F;
+        int H = hidden, B = batch, LH = layers * H;
+        double[] y = FeatureProjection.affine(params, LH, features, feats, B); // [B, L*H]
         double[] state = new double[layers * stateVectors * B * H];
         double[] h = new double[layers * B * H];
         for (int l = 0; l < layers; l++)
             for (int b = 0; b < B; b++)
                 for (int j = 0; j < H; j++) {
-                    int row = (l * H + j) * F;
-                    double s = params[nw + l * H + j];
-                    for (int k = 0; k < F; k++) s += params[row + k] * feats[b * F + k];
-                    double v = Math.tanh(s);
+                    double v = Math.tanh(y[b * LH + l * H + j]);
                     h[(l * B + b) * H + j] = v;
                     state[((l * stateVectors) * B + b) * H + j] = v;
                 }
@@ -118,19 +97,16 @@ public final class StateProjection implements FeatureProjection {
      * {@link #forward}; the cell-state part (LSTM) does not depend on the projection.
      */
     public void backward(double[] stateGrad) {
-        int H = hidden, F = features, B = lastBatch, nw = layers * H * F;
+        int H = hidden, B = lastBatch, LH = layers * H;
         if (stateGrad.length != layers * stateVectors * B * H)
             throw new IllegalArgumentException("state gradient has " + stateGrad.length + " elements");
-        java.util.Arrays.fill(grads, 0.0);
+        double[] dy = new double[B * LH]; // dL/d(W f + b) through the tanh
         for (int l = 0; l < layers; l++)
             for (int b = 0; b < B; b++)
                 for (int j = 0; j < H; j++) {
                     double h = lastH[(l * B + b) * H + j];
-                    double d = stateGrad[((l * stateVectors) * B + b) * H + j] * (1 - h * h);
-                    if (d == 0) continue;
-                    grads[nw + l * H + j] += d;
-                    int row = (l * H + j) * F;
-                    for (int k = 0; k < F; k++) grads[row + k] += d * lastFeatures[b * F + k];
+                    dy[b * LH + l * H + j] = stateGrad[((l * stateVectors) * B + b) * H + j] * (1 - h * h);
                 }
+        FeatureProjection.affineBackward(grads, LH, features, lastFeatures, dy);
     }
 }
