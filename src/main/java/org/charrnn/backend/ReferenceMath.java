@@ -94,14 +94,19 @@ enum ReferenceMath {
             VectorMath.aTb(a, aOff, b, bOff, c, cOff, rowFrom, rowTo, m, n, k);
         }
 
+        /*
+         * The activations stay scalar (Math.exp, Math.tanh): the Vector API's EXP and TANH give
+         * SVML's results once C2 compiles them and Math's before, up to 2 ulp apart, so one run
+         * would not be bit-for-bit the same as another (nor a resumed run as a straight one).
+         */
         @Override
         void sigmoid(double[] x, int off, int n) {
-            VectorMath.sigmoid(x, off, n);
+            DenseMath.sigmoid(x, off, n);
         }
 
         @Override
         void tanh(double[] x, int xOff, double[] y, int yOff, int n) {
-            VectorMath.tanh(x, xOff, y, yOff, n);
+            DenseMath.tanh(x, xOff, y, yOff, n);
         }
 
         @Override

@@ -2,7 +2,6 @@ package org.charrnn.backend;
 
 import java.util.Arrays;
 import jdk.incubator.vector.DoubleVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -241,28 +240,5 @@ final class VectorMath {
         for (int q = 0; q < kn; q++)
             s = DoubleVector.broadcast(S, a[a0 + q * aks]).fma(DoubleVector.fromArray(S, b, b0 + q * n), s);
         s.intoArray(c, c0);
-    }
-
-    /**
-     * As {@link DenseMath#sigmoid}, with the Vector API's exp (within 2 ulp of Math.exp) on whole
-     * vectors and Math.exp on the last elements.
-     */
-    static void sigmoid(double[] x, int off, int n) {
-        int i = off, end = off + n;
-        for (; i + L <= end; i += L) {
-            DoubleVector e = DoubleVector.fromArray(S, x, i).neg().lanewise(VectorOperators.EXP);
-            DoubleVector.broadcast(S, 1.0).div(e.add(1.0)).intoArray(x, i);
-        }
-        for (; i < end; i++) x[i] = 1.0 / (1.0 + Math.exp(-x[i]));
-    }
-
-    /** As {@link DenseMath#tanh}, with the Vector API's tanh (within 2 ulp of Math.tanh) on whole vectors. */
-    static void tanh(double[] x, int xOff, double[] y, int yOff, int n) {
-        int i = 0;
-        for (; i + L <= n; i += L)
-            DoubleVector.fromArray(S, x, xOff + i)
-                    .lanewise(VectorOperators.TANH)
-                    .intoArray(y, yOff + i);
-        for (; i < n; i++) y[yOff + i] = Math.tanh(x[xOff + i]);
     }
 }
