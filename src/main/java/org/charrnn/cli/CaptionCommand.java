@@ -28,6 +28,7 @@ import org.charrnn.caption.FeatureProjection;
 import org.charrnn.model.CellType;
 import org.charrnn.model.Init;
 import org.charrnn.model.ModelConfig;
+import org.charrnn.util.LogLines;
 import org.charrnn.util.UserError;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -56,7 +57,7 @@ public final class CaptionCommand {
 
     /** The model of a file on a backend. */
     static ConditionedModel load(CaptionCheckpoint.Contents c, BackendOptionsMixin b) {
-        Backend be = Backends.create(b.backend, c.config(), b.options(42), line -> System.err.println(line));
+        Backend be = Backends.create(b.backend, c.config(), b.options(42), LogLines.stderr());
         be.setParameters(c.params());
         FeatureProjection p = FeatureProjection.of(c.condition(), c.config(), c.features());
         p.setParameters(c.projection());
@@ -176,8 +177,7 @@ public final class CaptionCommand {
                             + "--epochs above that to train longer");
             }
             Files.createDirectories(out);
-            Backend be =
-                    Backends.create(backendOptions.backend, cfg, backendOptions.options(seed), System.err::println);
+            Backend be = Backends.create(backendOptions.backend, cfg, backendOptions.options(seed), LogLines.stderr());
             be.setParameters(Init.initialize(be.layout(), seed));
             FeatureProjection p = FeatureProjection.of(cond, cfg, f.width());
             p.initialize(seed + 1);

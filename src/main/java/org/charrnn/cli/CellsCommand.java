@@ -9,6 +9,7 @@ import java.util.concurrent.Callable;
 import org.charrnn.backend.Backend;
 import org.charrnn.backend.Backends;
 import org.charrnn.io.Checkpoint;
+import org.charrnn.util.LogLines;
 import org.charrnn.util.UserError;
 import org.charrnn.viz.CellsPage;
 import org.charrnn.viz.TextFeatures;
@@ -114,7 +115,7 @@ public final class CellsCommand implements Callable<Integer> {
                 model.config().withDropout(0),
                 backendOptions.options(0),
                 new Backends.Workload(1, 1),
-                line -> System.err.println(line))) {
+                LogLines.stderr())) {
             a = CellsPage.analyse(model, backend, enc, sel, fs, perFeature);
         }
         if (a.searched())

@@ -11,6 +11,7 @@ import org.charrnn.backend.Backends;
 import org.charrnn.data.Vocabulary;
 import org.charrnn.io.Checkpoint;
 import org.charrnn.sample.SampleOptions;
+import org.charrnn.util.LogLines;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -73,8 +74,8 @@ public final class SampleCommand implements Callable<Integer> {
         Backends.probe(backendOptions.backend);
         Checkpoint.Model model = join(loading);
         model.vocabulary().encodePrime(prime); // reject characters outside the vocabulary before any work
-        try (LanguageModel lm = LanguageModel.open(
-                model, backendOptions.backend, backendOptions.options(seed), line -> System.err.println(line))) {
+        try (LanguageModel lm =
+                LanguageModel.open(model, backendOptions.backend, backendOptions.options(seed), LogLines.stderr())) {
             Vocabulary v = lm.vocabulary();
             OutputStream out = new BufferedOutputStream(System.out, 1 << 12);
             try {

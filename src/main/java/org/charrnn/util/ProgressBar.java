@@ -48,7 +48,7 @@ public final class ProgressBar implements Progress {
     }
 
     /** {@code $COLUMNS} when the shell exports it, else 80. */
-    static int terminalColumns() {
+    public static int terminalColumns() {
         try {
             String c = System.getenv("COLUMNS");
             return c == null || c.isBlank() ? 80 : Integer.parseInt(c.trim());
