@@ -60,10 +60,10 @@ final class ReferenceWorkspace {
         widest =
                 Math.max(widest, Math.max(cfg.inputGateWidth(), Math.max(cfg.recurrentGateWidth(), cell.savedWidth())));
         if (n * widest > Integer.MAX_VALUE - 8)
-            throw new org.charrnn.util.UserError(String.format(
+            throw org.charrnn.util.UserError.naming(String.format(
                     java.util.Locale.ROOT,
                     "window too large for the reference backend: T*B = %,d rows of up to %,d values exceed 2^31;"
-                            + " lower --batch, --seq or the model's widths",
+                            + " lower {Batching.batch}, {Batching.seqLen} or the model's widths",
                     n,
                     widest));
         this.T = T;

@@ -9,7 +9,10 @@ import org.charrnn.data.Corpus;
 import org.charrnn.data.CorpusOptions;
 import org.charrnn.data.Datasets;
 import org.charrnn.data.Encoding;
+import org.charrnn.data.UnknownSymbolsError;
+import org.charrnn.util.LogLines;
 import org.charrnn.util.ProgressBar;
+import org.charrnn.util.UserError;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -49,9 +52,23 @@ public final class EvalCommand implements Callable<Integer> {
     @Mixin
     DataOptionsMixin dataOptions;
 
-    @Override
+    /** The text over the model's vocabulary; with --skip-unknown its other characters are left out. */
     @SuppressWarnings(
             "ClosingStandardOutputStreams") // the resource is the corpus; System.err is only handed to its progress bar
+    private Corpus open(Path file, LanguageModel lm, CorpusOptions co) {
+        try {
+            return Corpus.open(
+                    file,
+                    lm.vocabulary(),
+                    skipUnknown,
+                    co,
+                    new ProgressBar(System.err, "encode", ProgressBar.interactive()));
+        } catch (UnknownSymbolsError e) {
+            throw new UserError(e.getMessage() + "; --skip-unknown leaves them out", e);
+        }
+    }
+
+    @Override
     public Integer call() {
         if (batch < 1) throw new IllegalArgumentException("--batch must be >= 1, got " + batch);
         if (seq < 1) throw new IllegalArgumentException("--seq must be >= 1, got " + seq);
@@ -62,14 +79,9 @@ public final class EvalCommand implements Callable<Integer> {
                 backendOptions.backend,
                 backendOptions.options(42),
                 new Backends.Workload(batch, seq),
-                line -> System.err.println(line))) {
+                LogLines.stderr())) {
             CorpusOptions co = new CorpusOptions(lm.vocabulary().encoding(), 0, 0, 0, dataOptions.cacheDir());
-            try (Corpus c = Corpus.open(
-                    file,
-                    lm.vocabulary(),
-                    skipUnknown,
-                    co,
-                    new ProgressBar(System.err, "encode", ProgressBar.interactive()))) {
+            try (Corpus c = open(file, lm, co)) {
                 if (skipUnknown) System.out.println(skipped(c));
                 LanguageModel.Evaluation e = lm.evaluate(c.tokens(), batch, seq);
                 System.out.printf(

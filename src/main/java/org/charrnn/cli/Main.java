@@ -120,7 +120,7 @@ public final class Main implements Runnable {
             boolean debug = isDebug(parsed);
             Throwable t = ex;
             if (t instanceof UserError u) {
-                err.println("charrnn: " + u.getMessage());
+                err.println("charrnn: " + u.render(OptionNames.BY_SETTING));
                 if (debug) u.printStackTrace(err);
                 err.flush();
                 return u.exitCode();

@@ -13,6 +13,7 @@ import org.charrnn.backend.OptimizerKind;
 import org.charrnn.data.Corpus;
 import org.charrnn.data.CorpusOptions;
 import org.charrnn.data.Datasets;
+import org.charrnn.data.UnknownSymbolsError;
 import org.charrnn.data.Vocabulary;
 import org.charrnn.io.Checkpoint;
 import org.charrnn.model.CellType;
@@ -22,6 +23,7 @@ import org.charrnn.train.RunConfig;
 import org.charrnn.train.TrainConfig;
 import org.charrnn.train.Trainer;
 import org.charrnn.util.Durations;
+import org.charrnn.util.LogLines;
 import org.charrnn.util.ProgressBar;
 import org.charrnn.util.UserError;
 import org.charrnn.viz.ReportPage;
@@ -275,6 +277,18 @@ public final class TrainCommand implements Callable<Integer> {
         return dir;
     }
 
+    /** The corpus, over the checkpoint's vocabulary {@code vocab} when training continues from one. */
+    private Corpus open(Path file, Vocabulary vocab, CorpusOptions options, ProgressBar bar) {
+        try {
+            return Corpus.open(file, vocab, options, bar);
+        } catch (UnknownSymbolsError e) {
+            throw new UserError(
+                    e.getMessage() + "; " + (resume != null ? "--resume" : "--init-from")
+                            + " trains only on text written in the checkpoint's characters",
+                    e);
+        }
+    }
+
     @Override
     public Integer call() {
         if (resume != null && initFrom != null)
@@ -282,7 +296,7 @@ public final class TrainCommand implements Callable<Integer> {
         if (resume != null && out != null && !out.equals(resume))
             throw new UserError("--out " + out + " with --resume " + resume + ": a resumed run writes to its own "
                     + "directory; leave out --out");
-        java.util.function.Consumer<String> log = line -> System.err.println(line);
+        java.util.function.Consumer<String> log = LogLines.stderr();
         Path runDir = resume != null ? resume : out != null ? out : newRunDirectory();
         TrainConfig cfg = fromOptions(runDir);
         Vocabulary vocab = null; // the checkpoint's, when training continues from one
@@ -310,7 +324,7 @@ public final class TrainCommand implements Callable<Integer> {
         ProgressBar encodeBar = new ProgressBar(System.err, "encode", bar);
         CorpusOptions corpusOptions =
                 new CorpusOptions(d0.encoding(), d0.maxVocab(), d0.valFrac(), d0.testFrac(), dataOptions.cacheDir());
-        try (Corpus corpus = Corpus.open(file, vocab, corpusOptions, encodeBar)) {
+        try (Corpus corpus = open(file, vocab, corpusOptions, encodeBar)) {
             encodeBar.finish();
             Trainer.Data d = new Trainer.Data(corpus.vocabulary(), corpus.train(), corpus.val(), corpus.summary());
             Trainer.Options o = new Trainer.Options(

@@ -76,9 +76,9 @@ final class CorpusEncoder {
             }
             if (dec != null && !done.getAsBoolean()) dec.finish();
         } catch (Utf8Decoder.Malformed m) {
-            throw new UserError(String.format(
+            throw UserError.naming(String.format(
                     Locale.ROOT,
-                    "%s is not valid UTF-8: %s at byte offset %,d (bytes %s); use --encoding bytes to train on its raw bytes",
+                    "%s is not valid UTF-8: %s at byte offset %,d (bytes %s); use {CorpusOptions.encoding} bytes to train on its raw bytes",
                     file,
                     m.getMessage().replaceFirst(" at byte offset.*", ""),
                     m.offset,
@@ -96,9 +96,9 @@ final class CorpusEncoder {
             if (enc == Encoding.UTF8 && hst[0] != nul) {
                 int at = 0;
                 while (raw[at] != 0) at++;
-                throw new UserError(String.format(
+                throw UserError.naming(String.format(
                         Locale.ROOT,
-                        "%s looks like a binary file, not text: it has a NUL byte at byte offset %,d; use --encoding bytes to train on its raw bytes",
+                        "%s looks like a binary file, not text: it has a NUL byte at byte offset %,d; use {CorpusOptions.encoding} bytes to train on its raw bytes",
                         file,
                         rawOff + at));
             }
@@ -127,7 +127,7 @@ final class CorpusEncoder {
                 skipping = true;
                 count -= unknownCount;
                 if (count == 0)
-                    throw new UserError(String.format(
+                    throw UserError.naming(String.format(
                             Locale.ROOT,
                             "%s has no %s in the model's vocabulary (all %,d are skipped)",
                             file,
@@ -139,9 +139,9 @@ final class CorpusEncoder {
                     parts.add(Vocabulary.describeSymbol(enc, missing.get(k)));
                 String more =
                         missing.size() > 10 ? String.format(Locale.ROOT, " and %,d more", missing.size() - 10) : "";
-                throw new UserError(String.format(
+                throw new UnknownSymbolsError(String.format(
                         Locale.ROOT,
-                        "%s has %,d %s not in the model's vocabulary: %s%s; --skip-unknown leaves them out",
+                        "%s has %,d %s not in the model's vocabulary: %s%s",
                         file,
                         missing.size(),
                         unit,
@@ -164,9 +164,9 @@ final class CorpusEncoder {
             vocab = Vocabulary.of(enc, kept, true);
         } else {
             if (distinct > Vocabulary.MAX_SIZE)
-                throw new UserError(String.format(
+                throw UserError.naming(String.format(
                         Locale.ROOT,
-                        "%s has %,d distinct characters, more than the %,d supported; use --max-vocab N to map the rarest to one unknown symbol",
+                        "%s has %,d distinct characters, more than the %,d supported; use {CorpusOptions.maxVocab} N to map the rarest to one unknown symbol",
                         file,
                         distinct,
                         Vocabulary.MAX_SIZE));

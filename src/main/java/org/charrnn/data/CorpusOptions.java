@@ -20,21 +20,22 @@ public record CorpusOptions(Encoding encoding, int maxVocab, double valFrac, dou
     public CorpusOptions {
         if (encoding == null) throw new IllegalArgumentException("encoding is null");
         if (maxVocab < 0 || maxVocab == 1)
-            throw new UserError("--max-vocab must be 0 (unlimited) or at least 2, not " + maxVocab);
+            throw UserError.naming("{CorpusOptions.maxVocab} must be 0 (unlimited) or at least 2, not " + maxVocab);
         if (maxVocab > Vocabulary.MAX_SIZE)
-            throw new UserError("--max-vocab must be at most " + Vocabulary.MAX_SIZE + ", not " + maxVocab);
-        checkFrac("--val-frac", valFrac);
-        checkFrac("--test-frac", testFrac);
+            throw UserError.naming(
+                    "{CorpusOptions.maxVocab} must be at most " + Vocabulary.MAX_SIZE + ", not " + maxVocab);
+        checkFrac("{CorpusOptions.valFrac}", valFrac);
+        checkFrac("{CorpusOptions.testFrac}", testFrac);
         if (valFrac + testFrac >= 1)
-            throw new UserError(String.format(
+            throw UserError.naming(String.format(
                     Locale.ROOT,
-                    "--val-frac %s plus --test-frac %s must be less than 1 so that some data is left for training",
+                    "{CorpusOptions.valFrac} %s plus {CorpusOptions.testFrac} %s must be less than 1 so that some data is left for training",
                     valFrac,
                     testFrac));
     }
 
     private static void checkFrac(String name, double f) {
-        if (!(f >= 0 && f < 1)) throw new UserError(name + " must be in [0, 1), not " + f);
+        if (!(f >= 0 && f < 1)) throw UserError.naming(name + " must be in [0, 1), not " + f);
     }
 
     /** UTF8, unlimited vocabulary, val 0.05, test 0, no cache. */

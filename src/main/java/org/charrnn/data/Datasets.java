@@ -75,13 +75,13 @@ public final class Datasets {
     /** As {@link #resolve(String, Path, Progress)}, downloading from {@code url} (tests). */
     static Path resolve(String dataArg, Path cacheDir, Progress progress, URI url) {
         if (dataArg == null || dataArg.isBlank())
-            throw new UserError("--data is empty: give a corpus file or 'shakespeare'");
+            throw UserError.naming("{Data.path} is empty: give a corpus file or 'shakespeare'");
         Named n = named(dataArg);
         Path p;
         try {
             p = Path.of(dataArg);
         } catch (InvalidPathException e) {
-            throw new UserError("--data " + dataArg + " is not a valid file name (" + e.getReason() + ")", e);
+            throw UserError.naming("{Data.path} " + dataArg + " is not a valid file name (" + e.getReason() + ")", e);
         }
         if (n == null || Files.exists(p)) {
             Corpus.checkFile(p);
@@ -107,7 +107,7 @@ public final class Datasets {
             download(n, url, target, progress);
             return target;
         } catch (UserError e) {
-            if (problem != null) throw new UserError(problem + "; " + e.getMessage(), e);
+            if (problem != null) throw e.prefixed(problem + "; ");
             throw e;
         }
     }
@@ -115,16 +115,16 @@ public final class Datasets {
     /** Downloads into a temporary file beside {@code target}, verifies it and renames it into place. */
     static void download(Named n, URI url, Path target, Progress progress) {
         String how = "download it yourself" + (url.equals(n.url()) ? "" : " from " + n.url())
-                + " and pass --data FILE, or place it at " + target;
+                + " and give {Data.path} FILE, or place it at " + target;
         String what = "cannot download " + n.name() + " from " + url + ": ";
         Path tmp = null;
         try {
             Files.createDirectories(target.getParent());
             tmp = AtomicFile.createTemp(target.getParent(), "." + n.fileName() + ".", ".part");
         } catch (IOException e) {
-            throw new UserError(
+            throw UserError.naming(
                     "cannot write to the cache directory " + target.getParent() + " (" + e.getMessage()
-                            + "); set CHARRNN_HOME to a writable directory or pass --data FILE",
+                            + "); set CHARRNN_HOME to a writable directory or give {Data.path} FILE",
                     e);
         }
         boolean ok = false;
@@ -135,7 +135,7 @@ public final class Datasets {
             conn.setReadTimeout(readTimeoutMs);
             conn.setInstanceFollowRedirects(true);
             int status = conn.getResponseCode();
-            if (status != 200) throw new UserError(what + "the server answered HTTP " + status + "; " + how);
+            if (status != 200) throw UserError.naming(what + "the server answered HTTP " + status + "; " + how);
             MessageDigest md = TokenCache.sha256();
             long got = 0;
             try (InputStream in = conn.getInputStream();
@@ -150,7 +150,7 @@ public final class Datasets {
                     if (got > n.size()) break;
                 }
             } catch (IOException e) {
-                throw new UserError(
+                throw UserError.naming(
                         String.format(
                                 Locale.ROOT,
                                 "%sthe download broke off after %,d of %,d bytes (%s); %s",
@@ -162,25 +162,25 @@ public final class Datasets {
                         e);
             }
             if (got != n.size())
-                throw new UserError(
+                throw UserError.naming(
                         String.format(Locale.ROOT, "%sgot %,d bytes, expected %,d; %s", what, got, n.size(), how));
             String sha = HexFormat.of().formatHex(md.digest());
             if (!sha.equals(n.sha256()))
-                throw new UserError(
+                throw UserError.naming(
                         what + "checksum mismatch (SHA-256 " + sha + ", expected " + n.sha256() + "); " + how);
             AtomicFile.commit(tmp, target);
             ok = true;
         } catch (SocketTimeoutException e) {
-            throw new UserError(what + "no answer in time (offline?); " + how, e);
+            throw UserError.naming(what + "no answer in time (offline?); " + how, e);
         } catch (ConnectException e) {
-            throw new UserError(
+            throw UserError.naming(
                     what + "cannot connect (offline?" + (e.getMessage() != null ? " " + e.getMessage() : "") + "); "
                             + how,
                     e);
         } catch (UnknownHostException e) {
-            throw new UserError(what + "unknown host " + url.getHost() + " (offline?); " + how, e);
+            throw UserError.naming(what + "unknown host " + url.getHost() + " (offline?); " + how, e);
         } catch (IOException | IllegalArgumentException e) {
-            throw new UserError(what + describe(e) + "; " + how, e);
+            throw UserError.naming(what + describe(e) + "; " + how, e);
         } finally {
             progress.finish();
             if (conn != null) conn.disconnect();

@@ -153,7 +153,8 @@ public final class Checkpoint {
 
     /** The newest checkpoint of a run directory that has its training state, for --resume. */
     public static Path resolveResume(Path dir) {
-        if (!Files.isDirectory(dir)) throw new UserError("--resume expects a run directory, " + dir + " is not one");
+        if (!Files.isDirectory(dir))
+            throw UserError.naming("{Options.resume} expects a run directory, " + dir + " is not one");
         List<Path> complete = listComplete(dir);
         if (!complete.isEmpty()) return complete.get(complete.size() - 1);
         throw new UserError("no resumable checkpoint (ckpt-*.safetensors with its .state.safetensors) in " + dir);

@@ -15,11 +15,12 @@ public record ModelConfig(CellType cell, int vocabSize, int embedding, int hidde
     public ModelConfig {
         if (cell == null) throw new IllegalArgumentException("cell type is required");
         if (vocabSize < 1) throw new IllegalArgumentException("vocabulary size must be >= 1, got " + vocabSize);
-        if (embedding < 1) throw new IllegalArgumentException("--embedding must be >= 1, got " + embedding);
-        if (hidden < 1) throw new IllegalArgumentException("--hidden must be >= 1, got " + hidden);
-        if (layers < 1) throw new IllegalArgumentException("--layers must be >= 1, got " + layers);
+        if (embedding < 1)
+            throw org.charrnn.util.ConfigError.of("{ModelSpec.embedding} must be >= 1, got " + embedding);
+        if (hidden < 1) throw org.charrnn.util.ConfigError.of("{ModelSpec.hidden} must be >= 1, got " + hidden);
+        if (layers < 1) throw org.charrnn.util.ConfigError.of("{ModelSpec.layers} must be >= 1, got " + layers);
         if (!(dropout >= 0 && dropout < 1))
-            throw new IllegalArgumentException("--dropout must be in [0, 1), got " + dropout);
+            throw org.charrnn.util.ConfigError.of("{ModelSpec.dropout} must be in [0, 1), got " + dropout);
         checkInputWidth(cell, embedding, hidden);
     }
 

@@ -60,10 +60,10 @@ public final class ParamLayout {
     private static int add(List<Tensor> list, String name, int off, int... shape) {
         long n = elements(shape), end = off + n;
         if (n > Integer.MAX_VALUE || end > Integer.MAX_VALUE)
-            throw new IllegalArgumentException(String.format(
+            throw org.charrnn.util.ConfigError.of(String.format(
                     java.util.Locale.ROOT,
                     "model too large: %s alone would have %,d parameters, the whole model at least %,d;"
-                            + " at most %,d fit (lower --hidden, --embedding or --layers)",
+                            + " at most %,d fit (lower {ModelSpec.hidden}, {ModelSpec.embedding} or {ModelSpec.layers})",
                     name,
                     n,
                     end,

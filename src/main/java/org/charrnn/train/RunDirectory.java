@@ -27,7 +27,7 @@ final class RunDirectory {
             Path probe = Files.createTempFile(out, ".write-test", ".tmp");
             Files.delete(probe);
         } catch (IOException | SecurityException e) {
-            throw new UserError("cannot write to --out " + out + ": "
+            throw UserError.naming("cannot write to {Checkpointing.out} " + out + ": "
                     + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : " " + e.getMessage()));
         }
         RunLock lock = RunLock.acquire(out); // one run per directory, checked before anything else there
@@ -35,9 +35,10 @@ final class RunDirectory {
             List<Path> existing = Checkpoint.list(out);
             if (!existing.isEmpty()) {
                 lock.close();
-                throw new UserError(out + " already holds a run (newest checkpoint "
-                        + existing.get(existing.size() - 1).getFileName() + "); continue it with --resume " + out
-                        + ", or give a new --out directory");
+                throw UserError.naming(out + " already holds a run (newest checkpoint "
+                        + existing.get(existing.size() - 1).getFileName() + "); continue it with {Options.resume} "
+                        + out
+                        + ", or give a new {Checkpointing.out} directory");
             }
         }
         return lock;

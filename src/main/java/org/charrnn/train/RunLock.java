@@ -45,9 +45,9 @@ final class RunLock implements AutoCloseable {
             if (l == null) {
                 String holder = Files.readString(file, StandardCharsets.UTF_8).trim();
                 ch.close();
-                throw new UserError("--out " + dir + " is in use by another charrnn run ("
+                throw UserError.naming("{Checkpointing.out} " + dir + " is in use by another charrnn run ("
                         + (holder.isEmpty() ? "holder unknown" : holder)
-                        + "); wait for it to end or give another --out");
+                        + "); wait for it to end or give another {Checkpointing.out}");
             }
             byte[] me = ("pid " + ProcessHandle.current().pid() + ", started " + Instant.now())
                     .getBytes(StandardCharsets.UTF_8);

@@ -36,7 +36,7 @@ public final class ConfigError extends IllegalArgumentException {
         return render(template, names);
     }
 
-    private static String render(String template, Map<String, String> names) {
+    static String render(String template, Map<String, String> names) {
         Matcher m = SETTING.matcher(template);
         StringBuilder sb = new StringBuilder();
         while (m.find()) m.appendReplacement(sb, Matcher.quoteReplacement(names.getOrDefault(m.group(1), m.group(1))));

@@ -169,7 +169,8 @@ class ResumeSettingsTest {
                         run.toString(),
                         "--out",
                         dir.resolve("a").toString()))
-                .assertOneLineError("not in the model's vocabulary");
+                .assertOneLineError("not in the model's vocabulary: '\u0416' (U+0416); --init-from trains only on text"
+                        + " written in the checkpoint's characters");
         CliRun.of(concat(
                         base(),
                         "--data",

@@ -101,7 +101,7 @@ class CorpusTest {
         UserError e = assertThrows(UserError.class, () -> Corpus.open(f, opts(), Progress.NONE));
         assertEquals(
                 f + " is not valid UTF-8: invalid UTF-8 sequence at byte offset 11 (bytes E2 78);"
-                        + " use --encoding bytes to train on its raw bytes",
+                        + " use CorpusOptions.encoding bytes to train on its raw bytes",
                 e.getMessage());
         assertEquals(2, e.exitCode());
     }
@@ -113,14 +113,15 @@ class CorpusTest {
         Path f = writeBytes("garbage.bin", g);
         UserError e = assertThrows(UserError.class, () -> Corpus.open(f, opts(), Progress.NONE));
         assertTrue(
-                e.getMessage().contains("is not valid UTF-8") && e.getMessage().contains("--encoding bytes"),
+                e.getMessage().contains("is not valid UTF-8")
+                        && e.getMessage().contains("CorpusOptions.encoding bytes"),
                 e.getMessage());
         // NUL bytes are valid UTF-8 but mark a binary file
         Path z = writeBytes("zeros.bin", new byte[] {'a', 'b', 0, 0, 'c'});
         UserError e2 = assertThrows(UserError.class, () -> Corpus.open(z, opts(), Progress.NONE));
         assertEquals(
                 z + " looks like a binary file, not text: it has a NUL byte at byte offset 2;"
-                        + " use --encoding bytes to train on its raw bytes",
+                        + " use CorpusOptions.encoding bytes to train on its raw bytes",
                 e2.getMessage());
         try (Corpus c = Corpus.open(z, opts().withEncoding(Encoding.BYTES), Progress.NONE)) {
             assertEquals(5, c.tokens().length());
@@ -208,16 +209,13 @@ class CorpusTest {
             assertEquals(1, c.unknownCount());
         }
         Vocabulary noUnk = Vocabulary.of(Encoding.UTF8, new int[] {'a', 'b'}, false);
-        UserError e = assertThrows(UserError.class, () -> Corpus.open(f, noUnk, opts(), Progress.NONE));
-        assertEquals(
-                f + " has 2 characters not in the model's vocabulary: 'c' (U+0063), 'é' (U+00E9); "
-                        + "--skip-unknown leaves them out",
-                e.getMessage());
+        UserError e = assertThrows(UnknownSymbolsError.class, () -> Corpus.open(f, noUnk, opts(), Progress.NONE));
+        assertEquals(f + " has 2 characters not in the model's vocabulary: 'c' (U+0063), 'é' (U+00E9)", e.getMessage());
         StringBuilder many = new StringBuilder();
         for (int i = 0; i < 15; i++) many.append((char) ('k' + i));
         Path g = write("many.txt", "ab" + many);
         UserError e2 = assertThrows(UserError.class, () -> Corpus.open(g, noUnk, opts(), Progress.NONE));
-        assertTrue(e2.getMessage().contains("'t' (U+0074) and 5 more; "), e2.getMessage());
+        assertTrue(e2.getMessage().endsWith("'t' (U+0074) and 5 more"), e2.getMessage());
         // the vocabulary's encoding wins over the options'
         Vocabulary bytes = Vocabulary.of(Encoding.BYTES, new int[] {'a', 'b', 'c', 0xA9, 0xC3}, false);
         try (Corpus c = Corpus.open(f, bytes, opts(), Progress.NONE)) {
@@ -430,16 +428,16 @@ class CorpusTest {
         assertEquals(0.0, d.testFrac());
         assertNull(d.cacheDir());
         assertEquals(
-                "--max-vocab must be 0 (unlimited) or at least 2, not 1",
+                "CorpusOptions.maxVocab must be 0 (unlimited) or at least 2, not 1",
                 assertThrows(UserError.class, () -> d.withMaxVocab(1)).getMessage());
         assertThrows(UserError.class, () -> d.withMaxVocab(-3));
         assertThrows(UserError.class, () -> d.withMaxVocab(70000));
         assertEquals(
-                "--val-frac must be in [0, 1), not -0.1",
+                "CorpusOptions.valFrac must be in [0, 1), not -0.1",
                 assertThrows(UserError.class, () -> d.withSplits(-0.1, 0)).getMessage());
         assertThrows(UserError.class, () -> d.withSplits(0, Double.NaN));
         assertEquals(
-                "--val-frac 0.5 plus --test-frac 0.5 must be less than 1 so that some data is left for training",
+                "CorpusOptions.valFrac 0.5 plus CorpusOptions.testFrac 0.5 must be less than 1 so that some data is left for training",
                 assertThrows(UserError.class, () -> d.withSplits(0.5, 0.5)).getMessage());
     }
 

@@ -106,7 +106,7 @@ class DatasetsTest {
                 e.getMessage()
                         .startsWith("cannot download hamlet from " + url + ": checksum mismatch (SHA-256 " + sha(other)
                                 + ", expected " + sha(BODY)
-                                + "); download it yourself and pass --data FILE, or place it at "
+                                + "); download it yourself and give Data.path FILE, or place it at "
                                 + cache.resolve("hamlet.txt")),
                 e.getMessage());
         assertFalse(e.getMessage().contains("\n"));
@@ -139,7 +139,7 @@ class DatasetsTest {
                     e.getMessage().contains("broke off after 1,000 of 2,150 bytes")
                             || e.getMessage().contains("got 1,000 bytes, expected 2,150"),
                     e.getMessage());
-            assertTrue(e.getMessage().contains("pass --data FILE, or place it at"), e.getMessage());
+            assertTrue(e.getMessage().contains("give Data.path FILE, or place it at"), e.getMessage());
             assertNothingLeft(cache);
             t.join(5000);
         }
@@ -193,7 +193,7 @@ class DatasetsTest {
                 e.getMessage().startsWith("cannot download hamlet from " + url + ": cannot connect (offline?"),
                 e.getMessage());
         assertTrue(
-                e.getMessage().endsWith("pass --data FILE, or place it at " + cache.resolve("hamlet.txt")),
+                e.getMessage().endsWith("give Data.path FILE, or place it at " + cache.resolve("hamlet.txt")),
                 e.getMessage());
         assertFalse(e.getMessage().contains("\n"));
         assertNothingLeft(cache);
@@ -247,7 +247,7 @@ class DatasetsTest {
         assertTrue(
                 e.getMessage()
                         .contains("download it yourself from " + Datasets.SHAKESPEARE.url()
-                                + " and pass --data FILE, or place it at " + cache.resolve("tinyshakespeare.txt")),
+                                + " and give Data.path FILE, or place it at " + cache.resolve("tinyshakespeare.txt")),
                 e.getMessage());
     }
 

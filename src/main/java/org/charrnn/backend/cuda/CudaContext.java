@@ -28,7 +28,8 @@ final class CudaContext implements AutoCloseable {
         int[] count = new int[1];
         JCudaDriver.cuDeviceGetCount(count);
         if (index >= count[0])
-            throw new UserError("--device " + index + " does not exist: " + count[0] + " CUDA device(s) found");
+            throw UserError.naming(
+                    "{BackendOptions.device} " + index + " does not exist: " + count[0] + " CUDA device(s) found");
         JCudaDriver.cuDeviceGet(device, index);
         JCudaDriver.cuDevicePrimaryCtxRetain(context, device);
         contextRetained = true;

@@ -56,10 +56,10 @@ final class DeviceBuffer implements AutoCloseable, org.charrnn.backend.device.De
                 } catch (CudaException ignored) {
                     // the request's size and the model are the useful part of the message
                 }
-                throw new UserError(
+                throw UserError.naming(
                         String.format(
                                 "out of GPU memory: %s needs %.1f MiB%s for model %s; "
-                                        + "reduce --batch, --seq, --hidden or --layers",
+                                        + "reduce {Batching.batch}, {Batching.seqLen}, {ModelSpec.hidden} or {ModelSpec.layers}",
                                 what, n / 1048576.0, info, model),
                         e);
             }

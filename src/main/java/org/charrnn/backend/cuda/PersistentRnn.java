@@ -84,7 +84,8 @@ final class PersistentRnn {
         else if (slice > limit)
             no = "a slice of W_hh (" + gates + " rows x " + u + " units x " + H + ", " + (slice >> 10)
                     + " KiB) exceeds the " + (limit >> 10) + " KiB of shared memory per block";
-        if (k == RnnKernel.PERSISTENT && no != null) throw new UserError("--rnn-kernel persistent: " + no);
+        if (k == RnnKernel.PERSISTENT && no != null)
+            throw UserError.naming("{BackendOptions.rnnKernel} persistent: " + no);
         if (k == RnnKernel.AUTO && no == null && model == null) no = NO_CLOCK;
         this.why = k == RnnKernel.STEPWISE ? "" : no;
         boolean possible = why == null;
@@ -108,9 +109,10 @@ final class PersistentRnn {
         long bytes = PersistentPlan.sharedBytes(gates, units, hidden, B);
         if (kernel == RnnKernel.PERSISTENT) {
             if (bytes > limit)
-                throw new UserError("--rnn-kernel persistent: at batch size " + B + " a block needs " + (bytes >> 10)
-                        + " KiB of shared memory (its W_hh slice, an h tile and the products), more than the "
-                        + (limit >> 10) + " KiB per block");
+                throw UserError.naming(
+                        "{BackendOptions.rnnKernel} persistent: at batch size " + B + " a block needs " + (bytes >> 10)
+                                + " KiB of shared memory (its W_hh slice, an h tile and the products), more than the "
+                                + (limit >> 10) + " KiB per block");
             c = new Choice(true, true, "");
         } else {
             c = decide(model, cell, hidden, B);

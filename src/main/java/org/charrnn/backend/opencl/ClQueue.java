@@ -165,11 +165,11 @@ final class ClQueue implements AutoCloseable {
 
     private UserError outOfMemory(long bytes, String what, String why, Throwable cause) {
         ClDevice d = program.device;
-        return new UserError(
+        return UserError.naming(
                 String.format(
                         Locale.ROOT,
                         "out of OpenCL device memory: cannot allocate %s for %s on %s (%s global memory, %s already allocated"
-                                + " by this backend; %s) for model %s; use a smaller --batch, --seq or model",
+                                + " by this backend; %s) for model %s; use a smaller {Batching.batch}, {Batching.seqLen} or model",
                         size(bytes),
                         what,
                         d.name(),
@@ -269,11 +269,11 @@ final class ClQueue implements AutoCloseable {
         } catch (CLException e) {
             int s = e.getStatus();
             if (s == CL_MEM_OBJECT_ALLOCATION_FAILURE || s == CL_OUT_OF_RESOURCES || s == CL_OUT_OF_HOST_MEMORY)
-                throw new UserError(
+                throw UserError.naming(
                         "OpenCL device " + program.device.name() + " ran out of memory in " + what + " ("
                                 + stringFor_errorCode(s) + ", " + size(allocated)
                                 + " allocated by this backend) for model "
-                                + context.get() + "; use a smaller --batch, --seq or model",
+                                + context.get() + "; use a smaller {Batching.batch}, {Batching.seqLen} or model",
                         e);
             throw e;
         }

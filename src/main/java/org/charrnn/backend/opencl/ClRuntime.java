@@ -110,7 +110,7 @@ final class ClRuntime {
             return ds.get(0);
         }
         if (index >= ds.size())
-            throw new UserError("--device " + index + " does not exist: "
+            throw UserError.naming("{BackendOptions.device} " + index + " does not exist: "
                     + (ds.size() == 1
                             ? "there is 1 OpenCL device (0)"
                             : "there are " + ds.size() + " OpenCL devices (0.." + (ds.size() - 1) + ")")

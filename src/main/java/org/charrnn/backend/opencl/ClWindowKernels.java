@@ -49,7 +49,8 @@ final class ClWindowKernels implements AutoCloseable {
         String why = null;
         if (variant != ClQueue.Variant.CPU) why = "the window kernels are for CPU devices";
         else if (!hasKernel(cell)) why = "no window kernel for " + cell.id();
-        if (why != null && choice == RnnKernel.PERSISTENT) throw new UserError("--rnn-kernel persistent: " + why);
+        if (why != null && choice == RnnKernel.PERSISTENT)
+            throw UserError.naming("{BackendOptions.rnnKernel} persistent: " + why);
         return why;
     }
 

@@ -48,8 +48,8 @@ final class OpenClOps implements DeviceOps {
 
     OpenClOps(ModelConfig config, BackendOptions options) {
         if (options.precision() != Precision.FP32)
-            throw new UserError("the opencl backend computes in fp32 only; --precision "
-                    + options.precision().id() + " is not supported (use --precision fp32)");
+            throw UserError.naming("the opencl backend computes in fp32 only; {BackendOptions.precision} "
+                    + options.precision().id() + " is not supported (use {BackendOptions.precision} fp32)");
         this.seed32 = Dropout.seed32(options.dropoutSeed());
         ClDevice device = ClRuntime.select(options.device());
         this.q = new ClQueue(ClRuntime.program(device, options.log()), config::describe);

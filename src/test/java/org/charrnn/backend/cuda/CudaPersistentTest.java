@@ -137,7 +137,8 @@ class CudaPersistentTest {
         BackendOptions o = BackendOptions.defaults().withRnnKernel(RnnKernel.PERSISTENT);
         UserError e = assertThrows(UserError.class, () -> device(new ModelConfig(cell, 11, 33, 33, 2, 0.0), o));
         assertEquals(
-                "--rnn-kernel persistent: only the lstm, gru and rnn cells have a persistent kernel, not " + cell.id(),
+                "BackendOptions.rnnKernel persistent: only the lstm, gru and rnn cells have a persistent kernel, not "
+                        + cell.id(),
                 e.getMessage());
     }
 
@@ -149,12 +150,14 @@ class CudaPersistentTest {
         BackendOptions o = BackendOptions.defaults().withRnnKernel(RnnKernel.PERSISTENT);
         ModelConfig big = new ModelConfig(cell, 5, 3, 4096, 1, 0.0);
         UserError e = assertThrows(UserError.class, () -> device(big, o));
-        String slice = "--rnn-kernel persistent: a slice of W_hh (" + cell.recurrentGates() + " rows x ";
+        String slice = "BackendOptions.rnnKernel persistent: a slice of W_hh (" + cell.recurrentGates() + " rows x ";
         assertTrue(e.getMessage().startsWith(slice), e.getMessage());
         assertTrue(e.getMessage().endsWith("KiB of shared memory per block"), e.getMessage());
         UserError bf16 = assertThrows(
                 UserError.class, () -> device(new ModelConfig(cell, 5, 3, 8, 1, 0.0), o.withPrecision(Precision.BF16)));
-        assertEquals("--rnn-kernel persistent: the persistent kernel computes in fp32, not bf16", bf16.getMessage());
+        assertEquals(
+                "BackendOptions.rnnKernel persistent: the persistent kernel computes in fp32, not bf16",
+                bf16.getMessage());
     }
 
     @Test
@@ -165,7 +168,7 @@ class CudaPersistentTest {
         Verifier.Shape wide = new Verifier.Shape(CellType.LSTM, 5, 3, 8, 1, 16384, 1, 0.0);
         UserError e = assertThrows(UserError.class, () -> v.run(wide, 7));
         assertTrue(
-                e.getMessage().startsWith("--rnn-kernel persistent: at batch size 16384 a block needs "),
+                e.getMessage().startsWith("BackendOptions.rnnKernel persistent: at batch size 16384 a block needs "),
                 e.getMessage());
         assertTrue(
                 e.getMessage()

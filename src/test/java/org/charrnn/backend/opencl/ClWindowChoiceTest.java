@@ -45,14 +45,14 @@ class ClWindowChoiceTest {
         assertEquals("no window kernel for mut1", reason(RnnKernel.AUTO, device(false, true), CellType.MUT1));
         UserError e =
                 assertThrows(UserError.class, () -> reason(RnnKernel.PERSISTENT, device(false, true), CellType.MUT3));
-        assertEquals("--rnn-kernel persistent: no window kernel for mut3", e.getMessage());
+        assertEquals("BackendOptions.rnnKernel persistent: no window kernel for mut3", e.getMessage());
     }
 
     @Test
     void persistentOnAGpuDeviceSaysWhyNot() {
         UserError e =
                 assertThrows(UserError.class, () -> reason(RnnKernel.PERSISTENT, device(true, false), CellType.LSTM));
-        assertEquals("--rnn-kernel persistent: the window kernels are for CPU devices", e.getMessage());
+        assertEquals("BackendOptions.rnnKernel persistent: the window kernels are for CPU devices", e.getMessage());
     }
 
     @Test

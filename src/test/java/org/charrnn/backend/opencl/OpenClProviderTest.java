@@ -57,7 +57,7 @@ class OpenClProviderTest {
         OpenClBackendProvider p = new OpenClBackendProvider();
         UserError e = assertThrows(
                 UserError.class, () -> p.create(SMALL, BackendOptions.defaults().withDevice(99)));
-        assertTrue(e.getMessage().contains("--device 99"), e.getMessage());
+        assertTrue(e.getMessage().contains("BackendOptions.device 99"), e.getMessage());
         UserError f = assertThrows(
                 UserError.class, () -> p.create(SMALL, BackendOptions.defaults().withPrecision(Precision.BF16)));
         assertTrue(f.getMessage().contains("fp32"), f.getMessage());
