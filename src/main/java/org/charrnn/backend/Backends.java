@@ -149,9 +149,9 @@ public final class Backends {
                 double ref = CostModel.referenceMs(config, workload, threads);
                 String est = String.format(
                         Locale.ROOT,
-                        "estimated %.1f ms/step on opencl-cpu vs %.1f on the reference" + " for B%d T%d",
-                        ocl,
-                        ref,
+                        "estimated %s ms/step on opencl-cpu vs %s on the reference for B%d T%d",
+                        millis(ocl),
+                        millis(ref),
                         workload.batch(),
                         workload.seqLen());
                 if (ocl < ref) return new Choice("opencl", "CPU device, " + est);
@@ -159,6 +159,11 @@ public final class Backends {
             }
         }
         return new Choice("reference", why);
+    }
+
+    /** A time in ms with two or three significant digits: 83, 1.4, 0.047. */
+    static String millis(double ms) {
+        return String.format(Locale.ROOT, ms >= 10 ? "%.0f" : ms >= 0.1 ? "%.1f" : "%.3f", ms);
     }
 
     /**

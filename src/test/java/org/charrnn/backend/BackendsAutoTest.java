@@ -111,4 +111,11 @@ class BackendsAutoTest {
         String s = Backends.autoChoice();
         assertTrue(s.startsWith("cuda") || s.startsWith("opencl") || s.startsWith("reference"), s);
     }
+
+    @Test
+    void estimatesKeepTheirDigits() {
+        assertEquals("83", Backends.millis(83.2));
+        assertEquals("1.4", Backends.millis(1.35));
+        assertEquals("0.047", Backends.millis(0.0471));
+    }
 }
