@@ -75,6 +75,46 @@ static bool compare(const char *what, const std::vector<float> &got, const std::
   return bad == 0;
 }
 
+/* The operands of the persistent kernels' products as precision prec (CR_PREC_FP32 0, _TF32 1, _BF16 2)
+ * multiplies them, stated here again on the bits of the float (persistent_common.cuh's cr_round_operand):
+ * TF32 keeps 10 mantissa bits, bf16 7, both rounded to nearest, ties to even; Inf and NaN stay. */
+static inline float round_tf32(float v) {
+  unsigned u;
+  memcpy(&u, &v, 4);
+  if ((u & 0x7f800000u) != 0x7f800000u) u = (u + 0xfffu + ((u >> 13) & 1u)) & ~0x1fffu;
+  memcpy(&v, &u, 4);
+  return v;
+}
+static inline float round_bf16(float v) {
+  unsigned u;
+  memcpy(&u, &v, 4);
+  if ((u & 0x7fffffffu) > 0x7f800000u) return v; /* NaN */
+  u = (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u;
+  memcpy(&v, &u, 4);
+  return v;
+}
+static inline float round_operand(float v, int prec) {
+  return prec == 1 ? round_tf32(v) : prec == 2 ? round_bf16(v) : v;
+}
+static inline std::vector<float> round_operands(const float *v, size_t n, int prec) {
+  std::vector<float> r(n);
+  for (size_t i = 0; i < n; i++) r[i] = round_operand(v[i], prec);
+  return r;
+}
+static inline const char *prec_name(int prec) { return prec == 1 ? "tf32" : prec == 2 ? "bf16" : "fp32"; }
+
+/* Requires max |a - b| > min_diff: two results that must differ (a product rounded as a reduced
+ * precision multiplies it against the unrounded one); prints the difference, counts a failure if not. */
+static inline bool expect_differ(const char *what, const std::vector<float> &a, const std::vector<float> &b,
+                                 double min_diff) {
+  double d = 0;
+  for (size_t i = 0; i < a.size() && i < b.size(); i++) d = fmax(d, fabs((double)a[i] - (double)b[i]));
+  bool ok = d > min_diff;
+  printf("  %-44s max |diff| %.3e %s\n", what, d, ok ? "ok" : "FAIL");
+  if (!ok) g_failures++;
+  return ok;
+}
+
 static inline void expect(bool cond, const char *what) {
   printf("  %-44s %s\n", what, cond ? "ok" : "FAIL");
   if (!cond) g_failures++;

@@ -21,3 +21,11 @@ static const Shape PERSISTENT_SHAPES[] = {
     {2, 37, 229, 32, false}, /* B H > CR_PERSISTENT_STAGE_FLOATS: h, dgates in k-tiles, a short last one */
     {3, 5, 30, 4, true},     /* B not a multiple of CR_PERSISTENT_RB, 8 blocks */
 };
+
+/* The subset the precision checks (TF32, bf16) run, forward and backward: T = 1, B = 1, H = 1; and
+ * the k-tiles (a short last one) with B = 37 (not a multiple of CR_PERSISTENT_RB) and a last block of
+ * 5 units. */
+static const Shape PERSISTENT_PREC_SHAPES[] = {
+    {1, 1, 1, 1, false},
+    {2, 37, 229, 32, false},
+};

@@ -4,7 +4,11 @@
  * then ref_gru_forward (ref.c) per step; backward ref_gru_backward per step (dgx, dgh and the
  * direct part dh z), then dh_next += dgh W_hh in double. Awkward shapes as test_persistent_lstm:
  * H not a multiple of the units per block U (a short last block), one block for all of H, B = 1,
- * T = 1, H = 1; and the initial state as the first slot of a [T+1,B,H] sequence.
+ * T = 1, H = 1; and the initial state as the first slot of a [T+1,B,H] sequence. At TF32 and bf16 (prec 1, 2;
+ * PERSISTENT_PREC_SHAPES) the references round W_hh and the right-hand side as the kernels do (common.h
+ * round_operand) and are teacher-forced, each step from the kernels' own h_{t-1} (backward dgh[t]), so every
+ * step is checked alone at the fp32 tolerances; a second run must match bit for bit and the products must
+ * differ from the unrounded ones.
  */
 #include "common.h"
 #include "ref.h"
@@ -13,12 +17,22 @@
 
 
 static void launch(const float *gx, const float *w, const float *bih, const float *bhh, const float *h0, float *h,
-                   float *gates, int T, int B, int H, int U) {
+                   float *gates, int T, int B, int H, int U, int prec = CR_PREC_FP32) {
   unsigned blocks = (unsigned)((H + U - 1) / U);
-  size_t shmem = (size_t)persistent_shared_bytes(3, U, H, B);
+  size_t shmem = (size_t)persistent_shared_bytes(3, U, H, B, prec);
   CK(cudaFuncSetAttribute(persistent_gru_forward, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shmem));
-  void *args[] = {&gx, &w, &bih, &bhh, &h0, &h, &gates, &T, &B, &H, &U};
+  void *args[] = {&gx, &w, &bih, &bhh, &h0, &h, &gates, &T, &B, &H, &U, &prec};
   CK(cudaLaunchCooperativeKernel(persistent_gru_forward, dim3(blocks), dim3(CR_BLOCK), args, shmem));
+  CK_LAUNCH();
+}
+
+static void launch_backward(const float *dho, float *dhn, const float *gates, const float *hs, const float *w,
+                            float *dgx, float *dgh, int T, int B, int H, int U, int prec = CR_PREC_FP32) {
+  unsigned blocks = (unsigned)((H + U - 1) / U);
+  size_t shmem = (size_t)persistent_shared_bytes(3, U, H, B, prec);
+  CK(cudaFuncSetAttribute(persistent_gru_backward, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shmem));
+  void *args[] = {&dho, &dhn, &gates, &hs, &w, &dgx, &dgh, &T, &B, &H, &U, &prec};
+  CK(cudaLaunchCooperativeKernel(persistent_gru_backward, dim3(blocks), dim3(CR_BLOCK), args, shmem));
   CK_LAUNCH();
 }
 
@@ -90,21 +104,113 @@ static void check_backward(const Shape &s, Rng &r) {
   }
 
   Dev<float> ddho(dho), ddhn(dhn), dgates(gates), dhs(hs), dw(w), ddgx((size_t)T * g3), ddgh((size_t)T * g3);
-  unsigned blocks = (unsigned)((H + U - 1) / U);
-  size_t shmem = (size_t)persistent_shared_bytes(3, U, H, B);
-  CK(cudaFuncSetAttribute(persistent_gru_backward, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shmem));
-  void *args[] = {&ddho.p, &ddhn.p, &dgates.p, &dhs.p, &dw.p, &ddgx.p, &ddgh.p, &T, &B, &H, &U};
-  CK(cudaLaunchCooperativeKernel(persistent_gru_backward, dim3(blocks), dim3(CR_BLOCK), args, shmem));
-  CK_LAUNCH();
+  launch_backward(ddho.p, ddhn.p, dgates.p, dhs.p, dw.p, ddgx.p, ddgh.p, T, B, H, U);
   compare("dgx, every step", ddgx.down(), dgx_ref, 1e-5f, 1e-4f);
   compare("dgh (dgh_n = dgx_n r), every step", ddgh.down(), dgh_ref, 1e-5f, 1e-4f);
   compare("dh_{-1} = dh z + dgh_0 W_hh", ddhn.down(), dh_ref, 1e-5f, 1e-4f);
+}
+
+/* Forward at precision prec (TF32 or bf16), teacher-forced: the reference's step t starts from the kernel's own
+ * h_{t-1} (h0 at t = 0) and multiplies round_operand(W_hh) by round_operand(h_{t-1}) in double, as the kernel
+ * rounds them (a reference running on its own h would, now and then, round a value 1 ulp off the kernel's to
+ * the other side). With min_diff > 0, h must also differ from the unrounded products' by more. */
+static void check_prec(const Shape &s, Rng &r, int prec, double min_diff) {
+  int T = s.T, B = s.B, H = s.H, U = s.U;
+  printf("%s T=%d B=%d H=%d U=%d\n", prec_name(prec), T, B, H, U);
+  size_t n = (size_t)B * H, g3 = 3 * n, g4 = 4 * n;
+  auto gx = rand_vec((size_t)T * g3, r, -2, 2), w = rand_vec((size_t)3 * H * H, r, -0.5f, 0.5f);
+  auto bih = rand_vec(3 * (size_t)H, r), bhh = rand_vec(3 * (size_t)H, r), h0 = rand_vec(n, r);
+
+  Dev<float> dgx(gx), dw(w), dbih(bih), dbhh(bhh), dh0(h0), dh((size_t)T * n), dgates((size_t)T * g4);
+  launch(dgx.p, dw.p, dbih.p, dbhh.p, dh0.p, dh.p, dgates.p, T, B, H, U, prec);
+  auto hgot = dh.down(), ggot = dgates.down();
+  launch(dgx.p, dw.p, dbih.p, dbhh.p, dh0.p, dh.p, dgates.p, T, B, H, U, prec);
+  compare("h, a second run bit for bit", dh.down(), hgot, 0.0f, 0.0f);
+
+  auto wr = round_operands(w.data(), w.size(), prec);
+  std::vector<float> href((size_t)T * n), gref((size_t)T * g4), gh(g3);
+  std::vector<float> hraw((size_t)T * n), graw(g4), ghraw(g3); /* from the unrounded products */
+  for (int t = 0; t < T; t++) {
+    const float *hp = t == 0 ? h0.data() : hgot.data() + (size_t)(t - 1) * n;
+    auto hr = round_operands(hp, n, prec);
+    for (int b = 0; b < B; b++)
+      for (int row = 0; row < 3 * H; row++) {
+        double acc = 0, raw = 0;
+        for (int k = 0; k < H; k++) {
+          acc += (double)wr[(size_t)row * H + k] * hr[(size_t)b * H + k];
+          raw += (double)w[(size_t)row * H + k] * hp[(size_t)b * H + k];
+        }
+        gh[(size_t)b * 3 * H + row] = (float)acc;
+        ghraw[(size_t)b * 3 * H + row] = (float)raw;
+      }
+    ref_gru_forward(gx.data() + (size_t)t * g3, gh.data(), bih.data(), bhh.data(), hp, gref.data() + (size_t)t * g4,
+                    href.data() + (size_t)t * n, B, H);
+    ref_gru_forward(gx.data() + (size_t)t * g3, ghraw.data(), bih.data(), bhh.data(), hp, graw.data(),
+                    hraw.data() + (size_t)t * n, B, H);
+  }
+  compare("gates r, z, n, gh_n + b_hn, every step", ggot, gref, 1e-5f, 1e-4f);
+  compare("h, every step", hgot, href, 1e-5f, 1e-4f);
+  if (min_diff > 0) expect_differ("h differs from the unrounded products'", hgot, hraw, min_diff);
+}
+
+/* Backward at precision prec, teacher-forced: the reference adds to the direct part dh z of step t the product
+ * of the kernel's own dgh[t], rounded as the kernel rounds it, with round_operand(W_hh), summed in double. With
+ * min_diff > 0, dh_{-1} must also differ from the unrounded product's by more. */
+static void check_backward_prec(const Shape &s, Rng &r, int prec, double min_diff) {
+  int T = s.T, B = s.B, H = s.H, U = s.U;
+  printf("%s backward T=%d B=%d H=%d U=%d\n", prec_name(prec), T, B, H, U);
+  size_t n = (size_t)B * H, g3 = 3 * n, g4 = 4 * n;
+  auto dho = rand_vec((size_t)T * n, r), dhn = rand_vec(n, r);
+  auto w = rand_vec((size_t)3 * H * H, r, -0.5f, 0.5f), hs = rand_vec((size_t)(T + 1) * n, r);
+  std::vector<float> gates((size_t)T * g4);
+  for (size_t e = 0; e < gates.size(); e++) { /* r, z in (0,1), n in (-1,1), gh_n + b_hn any */
+    size_t q = (e / (size_t)H) % 4;
+    gates[e] = q < 2 ? r.uniform(0.01f, 0.99f) : q == 2 ? r.uniform(-1, 1) : r.uniform(-2, 2);
+  }
+
+  Dev<float> ddho(dho), ddhn(dhn), dgates(gates), dhs(hs), dw(w), ddgx((size_t)T * g3), ddgh((size_t)T * g3);
+  launch_backward(ddho.p, ddhn.p, dgates.p, dhs.p, dw.p, ddgx.p, ddgh.p, T, B, H, U, prec);
+  auto dgxgot = ddgx.down(), dghgot = ddgh.down(), dhgot = ddhn.down();
+  ddhn.up(dhn);
+  launch_backward(ddho.p, ddhn.p, dgates.p, dhs.p, dw.p, ddgx.p, ddgh.p, T, B, H, U, prec);
+  compare("dh_{-1}, a second run bit for bit", ddhn.down(), dhgot, 0.0f, 0.0f);
+
+  auto wr = round_operands(w.data(), w.size(), prec);
+  std::vector<float> dh_ref(dhn), dgx_ref((size_t)T * g3), dgh_ref((size_t)T * g3), dh_raw(n);
+  for (int t = T - 1; t >= 0; t--) {
+    const float *dgk = dghgot.data() + (size_t)t * g3; /* the kernel's dgh[t] */
+    ref_gru_backward(dho.data() + (size_t)t * n, dh_ref.data(), gates.data() + (size_t)t * g4,
+                     hs.data() + (size_t)t * n, dgx_ref.data() + (size_t)t * g3, dgh_ref.data() + (size_t)t * g3, B, H);
+    auto dgr = round_operands(dgk, g3, prec);
+    for (int b = 0; b < B; b++)
+      for (int k = 0; k < H; k++) {
+        double acc = dh_ref[(size_t)b * H + k], raw = acc;
+        for (int row = 0; row < 3 * H; row++) {
+          acc += (double)dgr[(size_t)b * 3 * H + row] * wr[(size_t)row * H + k];
+          raw += (double)dgk[(size_t)b * 3 * H + row] * w[(size_t)row * H + k];
+        }
+        dh_ref[(size_t)b * H + k] = (float)acc;
+        dh_raw[(size_t)b * H + k] = (float)raw;
+      }
+  }
+  compare("dgx, every step", dgxgot, dgx_ref, 1e-5f, 1e-4f);
+  compare("dgh (dgh_n = dgx_n r), every step", dghgot, dgh_ref, 1e-5f, 1e-4f);
+  compare("dh_{-1} = dh z + round(dgh_0) round(W_hh)", dhgot, dh_ref, 1e-5f, 1e-4f);
+  if (min_diff > 0) expect_differ("dh_{-1} differs from the unrounded product's", dhgot, dh_raw, min_diff);
 }
 
 int main() {
   Rng r(20261203);
   for (const Shape &s : PERSISTENT_SHAPES) check(s, r);
   for (const Shape &s : PERSISTENT_SHAPES) check_backward(s, r);
+  /* TF32 and bf16; at the largest shape the products must also differ from the unrounded ones (by 3e-4 .. 2e-2
+   * on the CPU layer; a kernel that ignored prec would be off by about 1e-6 there) */
+  for (int prec = CR_PREC_TF32; prec <= CR_PREC_BF16; prec++)
+    for (const Shape &s : PERSISTENT_PREC_SHAPES) {
+      double min_diff = s.H < 200 ? 0.0 : prec == CR_PREC_TF32 ? 3e-5 : 3e-4;
+      check_prec(s, r, prec, min_diff);
+      check_backward_prec(s, r, prec, min_diff);
+    }
   int T = 50, B = 50, H = 256, U = 32; /* 8 blocks: resident on the CPU layer with one thread too */
   size_t n = (size_t)B * H;
   Dev<float> gx((size_t)T * 3 * n), w((size_t)3 * H * H), bih(3 * (size_t)H), bhh(3 * (size_t)H), h0(n),

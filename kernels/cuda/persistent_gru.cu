@@ -10,7 +10,7 @@
  *   in the same layout, as gru_forward_step saves step by step (so either backward reads them).
  *   h0 may be h - B*H (a [T+1,B,H] sequence with the initial state first).
  *   Launch: cooperative, grid = ceil(H / U) blocks of CR_BLOCK threads, dynamic shared memory
- *   persistent_shared_bytes(3, U, H, B): block k's rows q*H + j of W_hh (q = r, z, n) for its
+ *   persistent_shared_bytes(3, U, H, B, prec): block k's rows q*H + j of W_hh (q = r, z, n) for its
  *   units j, an h tile and the products. Each timestep every block stages h_{t-1} and computes,
  *   for its (b, j) pairs, the three products gh_q = W_hh[q*H+j,:] . h_{t-1}[b,:] (fp32,
  *   cr_persistent_product); each pair adds the biases as gru_forward_step
@@ -30,22 +30,27 @@
  * cr_persistent_product) into dh_next[b, j] for its units.
  * dh_next of a pair is read and written only by the thread that owns the pair (the same mapping in
  * both phases), and dgh[t] is never written again, so one grid barrier per step suffices.
+ *
+ * prec, the last argument of both kernels: the products' precision, CR_PREC_FP32, _TF32 or _BF16
+ * (persistent_common.cuh: W_hh and the staged right-hand side rounded as a tensor-core GEMM reads them).
  */
 #include "persistent_common.cuh"
 
-extern "C" __global__ void __launch_bounds__(CR_BLOCK)
-    persistent_gru_forward(const float *gx, const float *w_hh, const float *b_ih, const float *b_hh,
-                           const float *h0, float *h, float *gates, int T, int B, int H, int U) {
+template <typename A>
+static __device__ __forceinline__ void persistent_gru_forward_body(const float *gx, const float *w_hh,
+    const float *b_ih, const float *b_hh, const float *h0, float *h, float *gates, int T, int B, int H, int U,
+    int prec) {
   cooperative_groups::grid_group grid = cooperative_groups::this_grid();
-  CR_DYNAMIC_SHARED(float, w);
+  CR_DYNAMIC_SHARED(unsigned char, smem);
+  A *w = (A *)smem;
   int j0 = (int)blockIdx.x * U, units = cr_persistent_units(H, U);
-  CrPersistentPlan plan = cr_persistent_plan(3 * U, H, B);
-  float *x = cr_persistent_x(w, plan), *acc = cr_persistent_acc(w, plan);
-  cr_persistent_stage_rows(w, w_hh, 3, H, U, units);
+  CrPersistentPlan plan = cr_persistent_plan(3 * U, H, B, (int)sizeof(A));
+  float *x = cr_persistent_x(smem, plan), *acc = cr_persistent_acc(smem, plan);
+  cr_persistent_stage_rows(w, w_hh, 3, H, U, units, prec);
   long long BH = (long long)B * H, pairs = (long long)B * units;
   for (int t = 0; t < T; t++) {
     const float *hp = t == 0 ? h0 : h + (long long)(t - 1) * BH;
-    cr_persistent_product(plan, w, hp, x, acc);
+    cr_persistent_product(plan, w, hp, x, acc, prec);
     for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
       int b = (int)(p / units), u = (int)(p % units), j = j0 + u;
       const float *hb = hp + (long long)b * H;
@@ -72,15 +77,26 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK)
 }
 
 extern "C" __global__ void __launch_bounds__(CR_BLOCK)
-    persistent_gru_backward(const float *dh_out, float *dh_next, const float *gates, const float *hs,
-                            const float *w_hh, float *dgx, float *dgh, int T, int B, int H, int U) {
+    persistent_gru_forward(const float *gx, const float *w_hh, const float *b_ih, const float *b_hh, const float *h0,
+                           float *h, float *gates, int T, int B, int H, int U, int prec) {
+  if (prec == CR_PREC_BF16)
+    persistent_gru_forward_body<__nv_bfloat16>(gx, w_hh, b_ih, b_hh, h0, h, gates, T, B, H, U, prec);
+  else
+    persistent_gru_forward_body<float>(gx, w_hh, b_ih, b_hh, h0, h, gates, T, B, H, U, prec);
+}
+
+template <typename A>
+static __device__ __forceinline__ void persistent_gru_backward_body(const float *dh_out, float *dh_next,
+    const float *gates, const float *hs, const float *w_hh, float *dgx, float *dgh, int T, int B, int H, int U,
+    int prec) {
   cooperative_groups::grid_group grid = cooperative_groups::this_grid();
-  CR_DYNAMIC_SHARED(float, w);
+  CR_DYNAMIC_SHARED(unsigned char, smem);
+  A *w = (A *)smem;
   int j0 = (int)blockIdx.x * U, units = cr_persistent_units(H, U);
   int G = 3 * H;
-  CrPersistentPlan plan = cr_persistent_plan(U, G, B);
-  float *x = cr_persistent_x(w, plan), *acc = cr_persistent_acc(w, plan);
-  cr_persistent_stage_cols(w, w_hh, 3, H, U, units);
+  CrPersistentPlan plan = cr_persistent_plan(U, G, B, (int)sizeof(A));
+  float *x = cr_persistent_x(smem, plan), *acc = cr_persistent_acc(smem, plan);
+  cr_persistent_stage_cols(w, w_hh, 3, H, U, units, prec);
   long long BH = (long long)B * H, pairs = (long long)B * units;
   for (int t = T - 1; t >= 0; t--) {
     const float *g = gates + (long long)t * B * 4 * H;
@@ -100,10 +116,19 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK)
       dh_next[k] = direct;
     }
     grid.sync();
-    cr_persistent_product(plan, w, dr, x, acc);
+    cr_persistent_product(plan, w, dr, x, acc, prec);
     for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
       int b = (int)(p / units), u = (int)(p % units);
       dh_next[(long long)b * H + j0 + u] += cr_persistent_result(acc, plan, u, b);
     }
   }
+}
+
+extern "C" __global__ void __launch_bounds__(CR_BLOCK)
+    persistent_gru_backward(const float *dh_out, float *dh_next, const float *gates, const float *hs,
+                            const float *w_hh, float *dgx, float *dgh, int T, int B, int H, int U, int prec) {
+  if (prec == CR_PREC_BF16)
+    persistent_gru_backward_body<__nv_bfloat16>(dh_out, dh_next, gates, hs, w_hh, dgx, dgh, T, B, H, U, prec);
+  else
+    persistent_gru_backward_body<float>(dh_out, dh_next, gates, hs, w_hh, dgx, dgh, T, B, H, U, prec);
 }

@@ -11,7 +11,7 @@
  *   values, in the same layout, as lstm_forward_step saves step by step (so backward is unchanged).
  *   h0 may be h - B*H (a [T+1,B,H] sequence with the initial state first), likewise c0.
  *   Launch: cooperative, grid = ceil(H / U) blocks of CR_BLOCK threads, U hidden units per block,
- *   dynamic shared memory persistent_shared_bytes(4, U, H, B) (persistent_common.cuh).
+ *   dynamic shared memory persistent_shared_bytes(4, U, H, B, prec) (persistent_common.cuh).
  *   Block k owns the units j in [k*U, min(H, (k+1)*U)): the 4 gate rows q*H + j of W_hh (q = i,
  *   f, g, o), loaded into shared memory once. Each timestep every block stages h_{t-1} in shared
  *   memory and its threads together compute the four products W_hh[q*H+j,:] . h_{t-1}[b,:] (fp32)
@@ -20,24 +20,28 @@
  *   h_t, c_t and the gates; then one grid barrier publishes h_t to every block for step t+1. c
  *   never crosses blocks (a pair's c_{t-1} is written by the same block), and h_t goes to its own
  *   slot of h, so no second barrier is needed.
+ *
+ * prec, the last argument of both kernels: the products' precision, CR_PREC_FP32, _TF32 or _BF16
+ * (persistent_common.cuh: W_hh and the staged right-hand side rounded as a tensor-core GEMM reads them).
  */
 #include "persistent_common.cuh"
 
-extern "C" __global__ void __launch_bounds__(CR_BLOCK)
-    persistent_lstm_forward(const float *gx, const float *w_hh, const float *b_ih, const float *b_hh,
-                            const float *h0, const float *c0, float *h, float *c, float *gates, int T, int B,
-                            int H, int U) {
+template <typename A>
+static __device__ __forceinline__ void persistent_lstm_forward_body(const float *gx, const float *w_hh,
+    const float *b_ih, const float *b_hh, const float *h0, const float *c0, float *h, float *c, float *gates, int T,
+    int B, int H, int U, int prec) {
   cooperative_groups::grid_group grid = cooperative_groups::this_grid();
-  CR_DYNAMIC_SHARED(float, w);
+  CR_DYNAMIC_SHARED(unsigned char, smem);
+  A *w = (A *)smem;
   int j0 = (int)blockIdx.x * U, units = cr_persistent_units(H, U); /* the last block may own fewer */
-  CrPersistentPlan plan = cr_persistent_plan(4 * U, H, B);
-  float *x = cr_persistent_x(w, plan), *acc = cr_persistent_acc(w, plan);
-  cr_persistent_stage_rows(w, w_hh, 4, H, U, units);
+  CrPersistentPlan plan = cr_persistent_plan(4 * U, H, B, (int)sizeof(A));
+  float *x = cr_persistent_x(smem, plan), *acc = cr_persistent_acc(smem, plan);
+  cr_persistent_stage_rows(w, w_hh, 4, H, U, units, prec);
   long long BH = (long long)B * H, pairs = (long long)B * units;
   for (int t = 0; t < T; t++) {
     const float *hp = t == 0 ? h0 : h + (long long)(t - 1) * BH;
     const float *cp = t == 0 ? c0 : c + (long long)(t - 1) * BH;
-    cr_persistent_product(plan, w, hp, x, acc);
+    cr_persistent_product(plan, w, hp, x, acc, prec);
     for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
       int b = (int)(p / units), u = (int)(p % units), j = j0 + u;
       long long r = ((long long)t * B + b) * 4 * H;
@@ -61,10 +65,19 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK)
   }
 }
 
+extern "C" __global__ void __launch_bounds__(CR_BLOCK)
+    persistent_lstm_forward(const float *gx, const float *w_hh, const float *b_ih, const float *b_hh, const float *h0,
+                            const float *c0, float *h, float *c, float *gates, int T, int B, int H, int U, int prec) {
+  if (prec == CR_PREC_BF16)
+    persistent_lstm_forward_body<__nv_bfloat16>(gx, w_hh, b_ih, b_hh, h0, c0, h, c, gates, T, B, H, U, prec);
+  else
+    persistent_lstm_forward_body<float>(gx, w_hh, b_ih, b_hh, h0, c0, h, c, gates, T, B, H, U, prec);
+}
+
 /*
  * persistent_lstm_backward: BPTT through one LSTM layer over all T steps in one cooperative launch,
  * W_hh^T stationary: block k keeps the columns j in [k*U, min(H, (k+1)*U)) of W_hh (all 4H rows),
- * with the same dynamic shared memory as the forward's (persistent_shared_bytes(4, U, H, B)).
+ * with the same dynamic shared memory as the forward's (persistent_shared_bytes(4, U, H, B, prec)).
  *   dh_out [T,B,H] gradient from above; dh_next [B,H] in: dL/dh_{T-1} from beyond the window, out:
  *   dL/dh_{-1}; dc [B,H] likewise for c; gates [T,B,4H] and cs [T+1,B,H] (slot 0 = c_{-1}) as the
  *   forward saved them; writes (=) dgates [T,B,4H] = dL/d pre-activation, as lstm_backward_step.
@@ -75,16 +88,17 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK)
  * written and read only by the thread that owns the pair (the same pair-to-thread mapping in both
  * phases), and dgates[t] is never written again, so one grid barrier per step suffices.
  */
-extern "C" __global__ void __launch_bounds__(CR_BLOCK)
-    persistent_lstm_backward(const float *dh_out, float *dh_next, float *dc, const float *gates, const float *cs,
-                             const float *w_hh, float *dgates, int T, int B, int H, int U) {
+template <typename A>
+static __device__ __forceinline__ void persistent_lstm_backward_body(const float *dh_out, float *dh_next, float *dc,
+    const float *gates, const float *cs, const float *w_hh, float *dgates, int T, int B, int H, int U, int prec) {
   cooperative_groups::grid_group grid = cooperative_groups::this_grid();
-  CR_DYNAMIC_SHARED(float, w);
+  CR_DYNAMIC_SHARED(unsigned char, smem);
+  A *w = (A *)smem;
   int j0 = (int)blockIdx.x * U, units = cr_persistent_units(H, U);
   int G = 4 * H;
-  CrPersistentPlan plan = cr_persistent_plan(U, G, B);
-  float *x = cr_persistent_x(w, plan), *acc = cr_persistent_acc(w, plan);
-  cr_persistent_stage_cols(w, w_hh, 4, H, U, units);
+  CrPersistentPlan plan = cr_persistent_plan(U, G, B, (int)sizeof(A));
+  float *x = cr_persistent_x(smem, plan), *acc = cr_persistent_acc(smem, plan);
+  cr_persistent_stage_cols(w, w_hh, 4, H, U, units, prec);
   long long BH = (long long)B * H, pairs = (long long)B * units;
   for (int t = T - 1; t >= 0; t--) {
     const float *g = gates + (long long)t * B * G;
@@ -103,10 +117,19 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK)
       dc[k] = dcp;
     }
     grid.sync();
-    cr_persistent_product(plan, w, dg, x, acc);
+    cr_persistent_product(plan, w, dg, x, acc, prec);
     for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
       int b = (int)(p / units), u = (int)(p % units);
       dh_next[(long long)b * H + j0 + u] = cr_persistent_result(acc, plan, u, b);
     }
   }
+}
+
+extern "C" __global__ void __launch_bounds__(CR_BLOCK)
+    persistent_lstm_backward(const float *dh_out, float *dh_next, float *dc, const float *gates, const float *cs,
+                             const float *w_hh, float *dgates, int T, int B, int H, int U, int prec) {
+  if (prec == CR_PREC_BF16)
+    persistent_lstm_backward_body<__nv_bfloat16>(dh_out, dh_next, dc, gates, cs, w_hh, dgates, T, B, H, U, prec);
+  else
+    persistent_lstm_backward_body<float>(dh_out, dh_next, dc, gates, cs, w_hh, dgates, T, B, H, U, prec);
 }

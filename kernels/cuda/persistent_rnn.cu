@@ -9,9 +9,10 @@
  *   writes (=) h [T,B,H], h_t = tanh((gx_t + b_ih) + (h_{t-1} W_hh^T + b_hh)), as rnn_forward_step
  *   (the cell saves nothing else). h0 may be h - B*H (a [T+1,B,H] sequence, initial state first).
  *   Launch: cooperative, grid = ceil(H / U) blocks of CR_BLOCK threads, dynamic shared memory
- *   persistent_shared_bytes(1, U, H, B): block k's rows j of W_hh for its units j, an h tile and
+ *   persistent_shared_bytes(1, U, H, B, prec): block k's rows j of W_hh for its units j, an h tile and
  *   the products. Each timestep every block stages h_{t-1} and computes W_hh[j,:] . h_{t-1}[b,:]
- *   (fp32, cr_persistent_product) for its (b, j) pairs and writes h_t; then one grid barrier publishes h_t to every block for step t+1.
+ *   (fp32, cr_persistent_product) for its (b,
+      j) pairs and writes h_t; then one grid barrier publishes h_t to every block for step t+1.
  *
  * persistent_rnn_backward
  *   dh_out [T,B,H] gradient from above; dh_next [B,H] in: dL/dh_{T-1} from beyond the window, out:
@@ -20,25 +21,30 @@
  *   Block k keeps the columns j of its units of W_hh (the same size as forward's).
  * Per step t = T-1 .. 0: each block writes dgates[t][b, j] = (dh_out + dh_next)(1 - h_t^2) for its
  * (b, j) pairs; one grid barrier; then each block stages dgates[t] and sets (=) dh_next[b, j] =
- * dgates[t][b, :] . W_hh[:, j] (fp32, cr_persistent_product) for its units. dh_next of a pair is read and written only by the thread that owns
+ * dgates[t][b, :] . W_hh[:, j] (fp32,
+                                 cr_persistent_product) for its units. dh_next of a pair is read and written only by the thread that owns
  * the pair (the same mapping in both phases), and dgates[t] is never written again, so one grid
  * barrier per step suffices.
+ *
+ * prec, the last argument of both kernels: the products' precision, CR_PREC_FP32, _TF32 or _BF16
+ * (persistent_common.cuh: W_hh and the staged right-hand side rounded as a tensor-core GEMM reads them).
  */
 #include "persistent_common.cuh"
 
-extern "C" __global__ void __launch_bounds__(CR_BLOCK)
-    persistent_rnn_forward(const float *gx, const float *w_hh, const float *b_ih, const float *b_hh,
-                           const float *h0, float *h, int T, int B, int H, int U) {
+template <typename A>
+static __device__ __forceinline__ void persistent_rnn_forward_body(const float *gx, const float *w_hh,
+    const float *b_ih, const float *b_hh, const float *h0, float *h, int T, int B, int H, int U, int prec) {
   cooperative_groups::grid_group grid = cooperative_groups::this_grid();
-  CR_DYNAMIC_SHARED(float, w);
+  CR_DYNAMIC_SHARED(unsigned char, smem);
+  A *w = (A *)smem;
   int j0 = (int)blockIdx.x * U, units = cr_persistent_units(H, U);
-  CrPersistentPlan plan = cr_persistent_plan(U, H, B);
-  float *x = cr_persistent_x(w, plan), *acc = cr_persistent_acc(w, plan);
-  cr_persistent_stage_rows(w, w_hh, 1, H, U, units);
+  CrPersistentPlan plan = cr_persistent_plan(U, H, B, (int)sizeof(A));
+  float *x = cr_persistent_x(smem, plan), *acc = cr_persistent_acc(smem, plan);
+  cr_persistent_stage_rows(w, w_hh, 1, H, U, units, prec);
   long long BH = (long long)B * H, pairs = (long long)B * units;
   for (int t = 0; t < T; t++) {
     const float *hp = t == 0 ? h0 : h + (long long)(t - 1) * BH;
-    cr_persistent_product(plan, w, hp, x, acc);
+    cr_persistent_product(plan, w, hp, x, acc, prec);
     for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
       int b = (int)(p / units), u = (int)(p % units), j = j0 + u;
       long long k = (long long)t * BH + (long long)b * H + j;
@@ -50,14 +56,24 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK)
 }
 
 extern "C" __global__ void __launch_bounds__(CR_BLOCK)
-    persistent_rnn_backward(const float *dh_out, float *dh_next, const float *h, const float *w_hh,
-                            float *dgates, int T, int B, int H, int U) {
+    persistent_rnn_forward(const float *gx, const float *w_hh, const float *b_ih, const float *b_hh, const float *h0,
+                           float *h, int T, int B, int H, int U, int prec) {
+  if (prec == CR_PREC_BF16)
+    persistent_rnn_forward_body<__nv_bfloat16>(gx, w_hh, b_ih, b_hh, h0, h, T, B, H, U, prec);
+  else
+    persistent_rnn_forward_body<float>(gx, w_hh, b_ih, b_hh, h0, h, T, B, H, U, prec);
+}
+
+template <typename A>
+static __device__ __forceinline__ void persistent_rnn_backward_body(const float *dh_out, float *dh_next,
+    const float *h, const float *w_hh, float *dgates, int T, int B, int H, int U, int prec) {
   cooperative_groups::grid_group grid = cooperative_groups::this_grid();
-  CR_DYNAMIC_SHARED(float, w);
+  CR_DYNAMIC_SHARED(unsigned char, smem);
+  A *w = (A *)smem;
   int j0 = (int)blockIdx.x * U, units = cr_persistent_units(H, U);
-  CrPersistentPlan plan = cr_persistent_plan(U, H, B);
-  float *x = cr_persistent_x(w, plan), *acc = cr_persistent_acc(w, plan);
-  cr_persistent_stage_cols(w, w_hh, 1, H, U, units);
+  CrPersistentPlan plan = cr_persistent_plan(U, H, B, (int)sizeof(A));
+  float *x = cr_persistent_x(smem, plan), *acc = cr_persistent_acc(smem, plan);
+  cr_persistent_stage_cols(w, w_hh, 1, H, U, units, prec);
   long long BH = (long long)B * H, pairs = (long long)B * units;
   for (int t = T - 1; t >= 0; t--) {
     float *dg = dgates + (long long)t * BH;
@@ -66,10 +82,19 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK)
       dg[k] = cr_rnn_backward(dh_out[(long long)t * BH + k] + dh_next[k], h[(long long)t * BH + k]);
     }
     grid.sync();
-    cr_persistent_product(plan, w, dg, x, acc);
+    cr_persistent_product(plan, w, dg, x, acc, prec);
     for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
       int b = (int)(p / units), u = (int)(p % units);
       dh_next[(long long)b * H + j0 + u] = cr_persistent_result(acc, plan, u, b);
     }
   }
+}
+
+extern "C" __global__ void __launch_bounds__(CR_BLOCK)
+    persistent_rnn_backward(const float *dh_out, float *dh_next, const float *h, const float *w_hh, float *dgates,
+                            int T, int B, int H, int U, int prec) {
+  if (prec == CR_PREC_BF16)
+    persistent_rnn_backward_body<__nv_bfloat16>(dh_out, dh_next, h, w_hh, dgates, T, B, H, U, prec);
+  else
+    persistent_rnn_backward_body<float>(dh_out, dh_next, h, w_hh, dgates, T, B, H, U, prec);
 }

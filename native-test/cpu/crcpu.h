@@ -71,6 +71,18 @@
 #define __shared__ static thread_local
 #define __restrict__ __restrict
 
+/* The bit casts of the CUDA math API. */
+static inline unsigned __float_as_uint(float f) {
+  unsigned u;
+  memcpy(&u, &f, 4);
+  return u;
+}
+static inline float __uint_as_float(unsigned u) {
+  float f;
+  memcpy(&f, &u, 4);
+  return f;
+}
+
 struct uint3 { unsigned x, y, z; };
 struct dim3 {
   unsigned x, y, z;

@@ -108,7 +108,7 @@ final class CudaOps implements DeviceOps {
                 live.clear();
             });
             persistent = new PersistentRnn(
-                    kernels, stream, ctx.device, config, precision, options.rnnKernel(), options.log());
+                    kernels, stream, ctx.device, config, gemm.arithmetic(), options.rnnKernel(), options.log());
             partial = (DeviceBuffer) alloc(4L * Kernels.MAX_PARTIALS, "norm partial sums");
             scalars = (DeviceBuffer) alloc(4L * 4, "step scalars");
             optimizers = new CudaOptimizers(kernels, stream, scalars.at(S_LR));

@@ -53,6 +53,7 @@ final class Gemm implements AutoCloseable {
     private final cublasHandle handle; // null: tiled fallback
     private final DeviceBuffer workspace;
     private final boolean bf16; // cuBLAS with bf16 operands
+    private final Precision arithmetic; // what the GEMMs multiply: FP32, TF32 or BF16
     private final String description;
     private final String model;
 
@@ -68,14 +69,15 @@ final class Gemm implements AutoCloseable {
             CUstream stream,
             cublasHandle handle,
             DeviceBuffer workspace,
-            boolean bf16,
+            Precision arithmetic,
             String description,
             String model) {
         this.kernels = kernels;
         this.stream = stream;
         this.handle = handle;
         this.workspace = workspace;
-        this.bf16 = bf16;
+        this.arithmetic = arithmetic;
+        this.bf16 = arithmetic == Precision.BF16;
         this.description = description;
         this.model = model;
     }
@@ -109,7 +111,9 @@ final class Gemm implements AutoCloseable {
                 case BF16 -> "cuBLAS BF16";
                 default -> "cuBLAS";
             };
-            return new Gemm(kernels, stream, h, ws, precision == Precision.BF16, what, model);
+            Precision arithmetic =
+                    precision == Precision.TF32 || precision == Precision.BF16 ? precision : Precision.FP32;
+            return new Gemm(kernels, stream, h, ws, arithmetic, what, model);
         } catch (org.charrnn.util.UserError e) {
             if (created) JCublas2.cublasDestroy(h);
             throw e;
@@ -141,11 +145,19 @@ final class Gemm implements AutoCloseable {
             Kernels kernels, CUstream stream, Precision precision, String model, Consumer<String> log) {
         if (precision == Precision.BF16)
             log.accept("warning: --precision bf16 needs cuBLAS; gemm_tiled computes the GEMMs in fp32");
-        return new Gemm(kernels, stream, null, null, false, "gemm_tiled", model);
+        return new Gemm(kernels, stream, null, null, Precision.FP32, "gemm_tiled", model);
     }
 
     String description() {
         return description;
+    }
+
+    /**
+     * What the GEMMs multiply: TF32 or bf16 operands with cuBLAS at that precision, else fp32
+     * (gemm_tiled computes every precision in fp32). The persistent kernels round to the same.
+     */
+    Precision arithmetic() {
+        return arithmetic;
     }
 
     /** Whether GEMM operands are converted to bf16 (bf16 precision with cuBLAS). */

@@ -26,7 +26,9 @@ import org.charrnn.util.UserError;
  * {@link Kernels#BLOCK} threads per multiprocessor, U = ceil(H / SMs) hidden units each, so every
  * block is resident at once as a cooperative launch requires; a block's slice is the G = Gh / H gate
  * rows of each of its units (4 LSTM, 3 GRU, 1 RNN), G U H floats, next to an h (or dgates) tile and
- * the products ({@link PersistentPlan}). What does not depend on the batch is decided once per
+ * the products ({@link PersistentPlan}). The products multiply what the run's GEMMs multiply
+ * ({@link Gemm#arithmetic}): fp32, or W_hh and the right-hand side rounded to TF32 or bf16 (then
+ * the slice is stored as bf16, half the bytes). What does not depend on the batch is decided once per
  * backend; the rest once per batch size B and pass, on its first window: {@link RnnKernel#AUTO}
  * runs a pass persistent where the block fits and {@link RnnCostModel} predicts it faster, and
  * says so in one log line with both estimates.
@@ -46,12 +48,16 @@ final class PersistentRnn {
     private final RnnKernel kernel;
     private final CellType cell;
     private final int gates, hidden, units; // units: U, 0 where no pass can run persistent
+    private final int elem, prec; // bytes of a W_hh element in shared memory; the kernels' prec argument
     private final int limit; // shared memory a block may use
     private final RnnCostModel.Device model; // null without a clock rate
     private final String why; // why no pass runs persistent; null when some may
     private final Map<Integer, Choice> choices = new LinkedHashMap<>();
 
-    /** Decides what it can; {@link RnnKernel#PERSISTENT} that cannot run is a {@link UserError} saying why. */
+    /**
+     * Decides what it can for arithmetic {@code p} (the GEMMs'); {@link RnnKernel#PERSISTENT} that
+     * cannot run is a {@link UserError} saying why.
+     */
     PersistentRnn(
             Kernels kernels,
             CUstream stream,
@@ -74,11 +80,12 @@ final class PersistentRnn {
         int u = RnnCostModel.units(H, sms);
         this.gates = RnnKernel.hasPersistent(cell) ? cell.recurrentGates() : 0;
         this.hidden = H;
-        long slice = 4L * gates * u * H;
+        this.elem = PersistentPlan.elemBytes(p);
+        this.prec = PersistentPlan.kernelPrecision(p);
+        long slice = (long) elem * gates * u * H;
         String no = null;
         if (!RnnKernel.hasPersistent(cell))
             no = "only the lstm, gru and rnn cells have a persistent kernel, not " + cell.id();
-        else if (p != Precision.FP32) no = "the persistent kernel computes in fp32, not " + p.id();
         else if (attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COOPERATIVE_LAUNCH) == 0)
             no = "the device does not support cooperative launches";
         else if (slice > limit)
@@ -106,7 +113,7 @@ final class PersistentRnn {
     private Choice choice(int B) {
         Choice c = choices.get(B);
         if (c != null) return c;
-        long bytes = PersistentPlan.sharedBytes(gates, units, hidden, B);
+        long bytes = PersistentPlan.sharedBytes(gates, units, hidden, B, elem);
         if (kernel == RnnKernel.PERSISTENT) {
             if (bytes > limit)
                 throw UserError.naming(
@@ -115,7 +122,7 @@ final class PersistentRnn {
                                 + (limit >> 10) + " KiB per block");
             c = new Choice(true, true, "");
         } else {
-            c = decide(model, cell, hidden, B);
+            c = decide(model, cell, hidden, B, elem);
             log.accept(c.line());
         }
         choices.put(B, c);
@@ -127,7 +134,13 @@ final class PersistentRnn {
      * the block fits and the cost model predicts it faster; the line gives both estimates.
      */
     static Choice decide(RnnCostModel.Device d, CellType cell, int H, int B) {
-        RnnCostModel.Estimate f = RnnCostModel.forward(d, cell, H, B), b = RnnCostModel.backward(d, cell, H, B);
+        return decide(d, cell, H, B, 4);
+    }
+
+    /** As {@link #decide(RnnCostModel.Device, CellType, int, int)} with {@code elem} bytes per W_hh element. */
+    static Choice decide(RnnCostModel.Device d, CellType cell, int H, int B, int elem) {
+        RnnCostModel.Estimate f = RnnCostModel.forward(d, cell, H, B, elem);
+        RnnCostModel.Estimate b = RnnCostModel.backward(d, cell, H, B, elem);
         String line = "rnn kernel at batch size " + B + " (cost model, " + d + "): forward " + f.describe()
                 + ", backward " + b.describe() + " per layer-step";
         return new Choice(f.persistent(), b.persistent(), line);
@@ -135,26 +148,25 @@ final class PersistentRnn {
 
     /**
      * What {@code --rnn-kernel persistent} runs on device {@code index}, for {@code charrnn devices}:
-     * the largest H of each fp32 cell that runs persistent at B = 128, and what auto picks for the
-     * LSTM at the first bench row (H 256, B 50).
+     * the largest H of each cell that runs persistent at B = 128 in fp32 (and TF32) and in bf16, and
+     * what auto picks for the fp32 LSTM at the first bench row (H 256, B 50).
      */
     static String deviceNote(int index) {
         CUdevice d = new CUdevice();
         JCudaDriver.cuDeviceGet(d, index);
         if (attribute(d, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COOPERATIVE_LAUNCH) == 0)
             return "device " + index + ": no cooperative launches: every cell runs stepwise";
-        int sms = Math.max(1, attribute(d, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT));
-        int limit = Math.max(
-                DEFAULT_SHARED, attribute(d, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN));
+        int[] sl = multiprocessorsAndSharedLimit(index);
+        int sms = sl[0], limit = sl[1];
         StringBuilder up = new StringBuilder();
-        for (CellType cell : new CellType[] {CellType.LSTM, CellType.GRU, CellType.RNN}) {
-            int h = 0, g = cell.recurrentGates();
-            while (h < (1 << 16) && PersistentPlan.sharedBytes(g, RnnCostModel.units(h + 1, sms), h + 1, 128) <= limit)
-                h++;
-            up.append(up.isEmpty() ? "" : ", ")
-                    .append(cell.id())
-                    .append(" H <= ")
-                    .append(h);
+        for (int elem : new int[] {4, 2}) {
+            up.append(elem == 4 ? "fp32 " : "; bf16 ");
+            for (CellType cell : new CellType[] {CellType.LSTM, CellType.GRU, CellType.RNN}) {
+                up.append(cell == CellType.LSTM ? "" : ", ")
+                        .append(cell.id())
+                        .append(" H <= ")
+                        .append(largestHidden(cell, sms, limit, elem));
+            }
         }
         int clockKhz = attribute(d, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_CLOCK_RATE);
         String auto = clockKhz > 0
@@ -162,8 +174,35 @@ final class PersistentRnn {
                         + decide(new RnnCostModel.Device(sms, clockKhz / 1e6, limit), CellType.LSTM, 256, 50)
                                 .line()
                 : "auto runs stepwise: the device reports no clock rate for the cost model";
-        return "device " + index + ": --rnn-kernel persistent runs fp32 " + up + " at B <= 128 (a block on each of "
-                + sms + " SMs, " + (limit >> 10) + " KiB of shared memory each); " + auto;
+        return "device " + index + ": --rnn-kernel persistent runs " + up + " at B <= 128 (a block on each of " + sms
+                + " SMs, " + (limit >> 10) + " KiB of shared memory each); " + auto;
+    }
+
+    /** Device {@code index}'s multiprocessors and the shared memory a block may use, as the constructor reads them. */
+    static int[] multiprocessorsAndSharedLimit(int index) {
+        CUdevice d = new CUdevice();
+        JCudaDriver.cuDeviceGet(d, index);
+        return new int[] {
+            Math.max(1, attribute(d, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)),
+            Math.max(
+                    DEFAULT_SHARED,
+                    attribute(d, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN))
+        };
+    }
+
+    /** The largest H whose W_hh slice alone fits in {@code limit} bytes (the constructor's check; up to 65536). */
+    static int largestSliceHidden(CellType cell, int sms, int limit, int elem) {
+        int h = 0, g = cell.recurrentGates();
+        while (h < (1 << 16) && (long) elem * g * RnnCostModel.units(h + 1, sms) * (h + 1) <= limit) h++;
+        return h;
+    }
+
+    /** The largest H whose persistent block fits in {@code limit} bytes at B = 128 (up to 65536). */
+    static int largestHidden(CellType cell, int sms, int limit, int elem) {
+        int h = 0, g = cell.recurrentGates();
+        while (h < (1 << 16)
+                && PersistentPlan.sharedBytes(g, RnnCostModel.units(h + 1, sms), h + 1, 128, elem) <= limit) h++;
+        return h;
     }
 
     private static int attribute(CUdevice device, int attribute) {
@@ -189,7 +228,8 @@ final class PersistentRnn {
     String description() {
         if (why != null) return "rnn stepwise" + (why.isEmpty() ? "" : " (" + why + ")");
         if (kernel == RnnKernel.PERSISTENT)
-            return "rnn persistent (" + ((hidden + units - 1) / units) + " blocks x " + units + " units)";
+            return "rnn persistent (" + ((hidden + units - 1) / units) + " blocks x " + units + " units"
+                    + (prec == 0 ? "" : elem == 2 ? ", bf16 products" : ", tf32 products") + ")";
         if (choices.isEmpty()) return "rnn auto (each pass by the cost model, " + model + ")";
         StringJoiner s = new StringJoiner("; ", "rnn auto (", ")");
         for (Map.Entry<Integer, Choice> e : choices.entrySet())
@@ -201,7 +241,7 @@ final class PersistentRnn {
     /** ceil(H / U) blocks of {@link Kernels#BLOCK} threads, cooperative, the block's shared memory at batch B. */
     private void launch(CUfunction f, int H, int B, Pointer args) {
         int blocks = (H + units - 1) / units;
-        int bytes = (int) PersistentPlan.sharedBytes(gates, units, H, B);
+        int bytes = (int) PersistentPlan.sharedBytes(gates, units, H, B, elem);
         JCudaDriver.cuLaunchCooperativeKernel(f, blocks, 1, 1, Kernels.BLOCK, 1, 1, bytes, stream, args);
     }
 
@@ -243,7 +283,8 @@ final class PersistentRnn {
                         arg(T),
                         arg(B),
                         arg(H),
-                        arg(units)));
+                        arg(units),
+                        arg(prec)));
     }
 
     /**
@@ -276,7 +317,8 @@ final class PersistentRnn {
                         arg(T),
                         arg(B),
                         arg(H),
-                        arg(units)));
+                        arg(units),
+                        arg(prec)));
     }
 
     /**
@@ -299,7 +341,8 @@ final class PersistentRnn {
                         arg(T),
                         arg(B),
                         arg(H),
-                        arg(units)));
+                        arg(units),
+                        arg(prec)));
     }
 
     /**
@@ -332,7 +375,8 @@ final class PersistentRnn {
                         arg(T),
                         arg(B),
                         arg(H),
-                        arg(units)));
+                        arg(units),
+                        arg(prec)));
     }
 
     /**
@@ -354,7 +398,8 @@ final class PersistentRnn {
                         arg(T),
                         arg(B),
                         arg(H),
-                        arg(units)));
+                        arg(units),
+                        arg(prec)));
     }
 
     /**
@@ -375,6 +420,7 @@ final class PersistentRnn {
                         arg(T),
                         arg(B),
                         arg(H),
-                        arg(units)));
+                        arg(units),
+                        arg(prec)));
     }
 }

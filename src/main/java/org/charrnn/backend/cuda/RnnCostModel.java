@@ -84,22 +84,35 @@ final class RnnCostModel {
         return (hidden + sms - 1) / sms;
     }
 
-    /** The forward pass (h_{t-1} W_hh^T and the cell) of one layer-step. */
+    /** The forward pass (h_{t-1} W_hh^T and the cell) of one fp32 layer-step. */
     static Estimate forward(Device d, CellType cell, int hidden, int batch) {
-        int g = cell.recurrentGates(), u = units(hidden, d.sms());
-        return estimate(d, g, hidden, batch, PersistentPlan.forward(g, u, hidden, batch));
+        return forward(d, cell, hidden, batch, 4);
     }
 
-    /** The backward pass (the cell's backward and dgates W_hh) of one layer-step. */
-    static Estimate backward(Device d, CellType cell, int hidden, int batch) {
+    /**
+     * The forward pass of one layer-step with {@code elem} bytes per W_hh element in shared memory
+     * (2 at bf16: the block fits at a larger H; the model's rates are fp32's for every precision).
+     */
+    static Estimate forward(Device d, CellType cell, int hidden, int batch, int elem) {
         int g = cell.recurrentGates(), u = units(hidden, d.sms());
-        return estimate(d, g, hidden, batch, PersistentPlan.backward(g, u, hidden, batch));
+        return estimate(d, g, hidden, batch, PersistentPlan.forward(g, u, hidden, batch, elem));
+    }
+
+    /** The backward pass (the cell's backward and dgates W_hh) of one fp32 layer-step. */
+    static Estimate backward(Device d, CellType cell, int hidden, int batch) {
+        return backward(d, cell, hidden, batch, 4);
+    }
+
+    /** As {@link #backward(Device, CellType, int, int)} with {@code elem} bytes per W_hh element. */
+    static Estimate backward(Device d, CellType cell, int hidden, int batch, int elem) {
+        int g = cell.recurrentGates(), u = units(hidden, d.sms());
+        return estimate(d, g, hidden, batch, PersistentPlan.backward(g, u, hidden, batch, elem));
     }
 
     private static Estimate estimate(Device d, int gates, int hidden, int batch, PersistentPlan p) {
         int u = units(hidden, d.sms());
         int blocks = (hidden + u - 1) / u;
-        boolean fits = PersistentPlan.sharedBytes(gates, u, hidden, batch) <= d.sharedBytes();
+        boolean fits = PersistentPlan.sharedBytes(gates, u, hidden, batch, p.elem()) <= d.sharedBytes();
         double k = p.k();
         double fma = (double) p.rowsPad() * p.batchPad() * k / FMA_LANES;
         double loads = p.items() * k * (PersistentPlan.TILE_ROWS + PersistentPlan.TILE_BATCH) / 32

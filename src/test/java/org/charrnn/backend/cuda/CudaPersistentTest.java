@@ -113,8 +113,10 @@ class CudaPersistentTest {
         assertAuto(device(lstm, o));
         String forced = device(lstm, o.withRnnKernel(RnnKernel.PERSISTENT));
         assertTrue(forced.contains("rnn persistent ("), forced);
-        String tf32 = device(lstm, o.withPrecision(Precision.TF32));
-        assertTrue(tf32.contains("rnn stepwise (the persistent kernel computes in fp32, not tf32)"), tf32);
+        String tf32 = device(lstm, o.withPrecision(Precision.TF32).withRnnKernel(RnnKernel.PERSISTENT));
+        assertTrue(tf32.contains("rnn persistent (") && tf32.endsWith(" units, tf32 products))"), tf32);
+        String bf16 = device(lstm, o.withPrecision(Precision.BF16).withRnnKernel(RnnKernel.PERSISTENT));
+        assertTrue(bf16.contains("rnn persistent (") && bf16.endsWith(" units, bf16 products))"), bf16);
         for (CellType c : new CellType[] {CellType.GRU, CellType.RNN}) {
             ModelConfig cfg = new ModelConfig(c, 11, 7, 33, 2, 0.0);
             assertAuto(device(cfg, o));
@@ -153,11 +155,70 @@ class CudaPersistentTest {
         String slice = "BackendOptions.rnnKernel persistent: a slice of W_hh (" + cell.recurrentGates() + " rows x ";
         assertTrue(e.getMessage().startsWith(slice), e.getMessage());
         assertTrue(e.getMessage().endsWith("KiB of shared memory per block"), e.getMessage());
-        UserError bf16 = assertThrows(
-                UserError.class, () -> device(new ModelConfig(cell, 5, 3, 8, 1, 0.0), o.withPrecision(Precision.BF16)));
-        assertEquals(
-                "BackendOptions.rnnKernel persistent: the persistent kernel computes in fp32, not bf16",
-                bf16.getMessage());
+    }
+
+    /** bf16 keeps the W_hh slice in 2-byte elements: the smallest H whose fp32 slice does not fit runs in bf16. */
+    @ParameterizedTest
+    @EnumSource(
+            value = CellType.class,
+            names = {"LSTM", "GRU", "RNN"})
+    void bf16FitsAHiddenSizeThatFp32DoesNot(CellType cell) {
+        int[] device = PersistentRnn.multiprocessorsAndSharedLimit(0);
+        int h = PersistentRnn.largestSliceHidden(cell, device[0], device[1], 4) + 1;
+        assertTrue(h <= PersistentRnn.largestSliceHidden(cell, device[0], device[1], 2), "H " + h);
+        BackendOptions o = BackendOptions.defaults().withRnnKernel(RnnKernel.PERSISTENT);
+        ModelConfig cfg = new ModelConfig(cell, 5, 3, h, 1, 0.0);
+        UserError e = assertThrows(UserError.class, () -> device(cfg, o));
+        assertTrue(e.getMessage().contains("a slice of W_hh"), e.getMessage());
+        String bf16 = device(cfg, o.withPrecision(Precision.BF16));
+        assertTrue(bf16.endsWith(" units, bf16 products))"), bf16);
+    }
+
+    /** Shapes of the TF32 and bf16 persistent passes: one of each cell, L = 2 with dropout, and k-tiles. */
+    static Stream<Verifier.Shape> precisionShapes() {
+        List<Verifier.Shape> s = new ArrayList<>();
+        for (CellType c : new CellType[] {CellType.LSTM, CellType.GRU, CellType.RNN}) {
+            s.add(new Verifier.Shape(c, 11, 7, 33, 2, 3, 5, 0.3));
+            s.add(new Verifier.Shape(c, 9, 5, 97, 1, 90, 2, 0.0)); // B H past the stage: k-tiles
+        }
+        return s.stream();
+    }
+
+    /**
+     * TF32 and bf16: the persistent passes round W_hh and h (dgates) as the stepwise path's cuBLAS
+     * GEMMs read them, and pass the precision's parity tolerances against the fp64 reference.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("precisionShapes")
+    void persistentTf32AndBf16MatchReferenceWithinTheirTolerances(Verifier.Shape shape) {
+        for (Precision p : new Precision[] {Precision.TF32, Precision.BF16}) {
+            String[] device = new String[1];
+            Verifier v = new Verifier(
+                    (cfg, o) -> {
+                        CudaBackend b = new CudaBackend(cfg, o.withRnnKernel(RnnKernel.PERSISTENT));
+                        device[0] = b.deviceName();
+                        return b;
+                    },
+                    p,
+                    org.charrnn.backend.ReferenceBackend::new,
+                    Tolerances.forPrecision(p));
+            List<Verifier.Check> checks = v.run(shape, 47 + shape.hashCode());
+            assertTrue(Verifier.allPassed(checks), () -> p + "\n" + Verifier.table(checks));
+            assertTrue(device[0].contains(p.id() + " products)"), device[0]);
+        }
+    }
+
+    /** TF32 persistent against TF32 stepwise: the same rounding of the same operands, within TF32's tolerances. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("precisionShapes")
+    void persistentTf32MatchesStepwiseTf32(Verifier.Shape shape) {
+        Verifier v = new Verifier(
+                (cfg, o) -> new CudaBackend(cfg, o.withRnnKernel(RnnKernel.PERSISTENT)),
+                Precision.TF32,
+                (cfg, o) -> new CudaBackend(cfg, o.withPrecision(Precision.TF32).withRnnKernel(RnnKernel.STEPWISE)),
+                Tolerances.tf32());
+        List<Verifier.Check> checks = v.run(shape, 53 + shape.hashCode());
+        assertTrue(Verifier.allPassed(checks), () -> "\n" + Verifier.table(checks));
     }
 
     @Test
@@ -194,6 +255,7 @@ class CudaPersistentTest {
         assertTrue(
                 r.out()
                         .matches("(?s).*device 0: --rnn-kernel persistent runs fp32 lstm H <= [1-9][0-9]*, "
+                                + "gru H <= [1-9][0-9]*, rnn H <= [1-9][0-9]*; bf16 lstm H <= [1-9][0-9]*, "
                                 + "gru H <= [1-9][0-9]*, rnn H <= [1-9][0-9]* at B <= 128 "
                                 + "\\(a block on each of [1-9][0-9]* SMs, 227 KiB of shared memory each\\); "
                                 + "(auto runs stepwise: the device reports no clock rate for the cost model"
