@@ -78,17 +78,32 @@ static void check(const Shape &s, Rng &r) {
   compare("h, every step", hgot, href, 1e-5f, 1e-4f);
 }
 
+/* Random inputs of a backward pass: dh_out [T,B,H], dh_next [B,H], W_hh [3H,H], hs [T+1,B,H] and the saved
+ * gates [T,B,4H] (r, z in (0,1), n in (-1,1), gh_n + b_hn in (-2,2)). */
+struct BackwardInputs {
+  std::vector<float> dho, dhn, w, hs, gates;
+};
+static BackwardInputs backward_inputs(int T, int B, int H, Rng &r) {
+  size_t n = (size_t)B * H;
+  BackwardInputs in;
+  in.dho = rand_vec((size_t)T * n, r);
+  in.dhn = rand_vec(n, r);
+  in.w = rand_vec((size_t)3 * H * H, r, -0.5f, 0.5f);
+  in.hs = rand_vec((size_t)(T + 1) * n, r);
+  in.gates.resize((size_t)T * 4 * n);
+  for (size_t e = 0; e < in.gates.size(); e++) {
+    size_t q = (e / (size_t)H) % 4;
+    in.gates[e] = q < 2 ? r.uniform(0.01f, 0.99f) : q == 2 ? r.uniform(-1, 1) : r.uniform(-2, 2);
+  }
+  return in;
+}
+
 static void check_backward(const Shape &s, Rng &r) {
   int T = s.T, B = s.B, H = s.H, U = s.U;
   printf("backward T=%d B=%d H=%d U=%d\n", T, B, H, U);
   size_t n = (size_t)B * H, g3 = 3 * n, g4 = 4 * n;
-  auto dho = rand_vec((size_t)T * n, r), dhn = rand_vec(n, r);
-  auto w = rand_vec((size_t)3 * H * H, r, -0.5f, 0.5f), hs = rand_vec((size_t)(T + 1) * n, r);
-  std::vector<float> gates((size_t)T * g4);
-  for (size_t e = 0; e < gates.size(); e++) { /* r, z in (0,1), n in (-1,1), gh_n + b_hn any */
-    size_t q = (e / (size_t)H) % 4;
-    gates[e] = q < 2 ? r.uniform(0.01f, 0.99f) : q == 2 ? r.uniform(-1, 1) : r.uniform(-2, 2);
-  }
+  BackwardInputs in = backward_inputs(T, B, H, r);
+  auto &dho = in.dho, &dhn = in.dhn, &w = in.w, &hs = in.hs, &gates = in.gates;
 
   std::vector<float> dh_ref(dhn), dgx_ref((size_t)T * g3), dgh_ref((size_t)T * g3);
   for (int t = T - 1; t >= 0; t--) {
@@ -160,13 +175,8 @@ static void check_backward_prec(const Shape &s, Rng &r, int prec, double min_dif
   int T = s.T, B = s.B, H = s.H, U = s.U;
   printf("%s backward T=%d B=%d H=%d U=%d\n", prec_name(prec), T, B, H, U);
   size_t n = (size_t)B * H, g3 = 3 * n, g4 = 4 * n;
-  auto dho = rand_vec((size_t)T * n, r), dhn = rand_vec(n, r);
-  auto w = rand_vec((size_t)3 * H * H, r, -0.5f, 0.5f), hs = rand_vec((size_t)(T + 1) * n, r);
-  std::vector<float> gates((size_t)T * g4);
-  for (size_t e = 0; e < gates.size(); e++) { /* r, z in (0,1), n in (-1,1), gh_n + b_hn any */
-    size_t q = (e / (size_t)H) % 4;
-    gates[e] = q < 2 ? r.uniform(0.01f, 0.99f) : q == 2 ? r.uniform(-1, 1) : r.uniform(-2, 2);
-  }
+  BackwardInputs in = backward_inputs(T, B, H, r);
+  auto &dho = in.dho, &dhn = in.dhn, &w = in.w, &hs = in.hs, &gates = in.gates;
 
   Dev<float> ddho(dho), ddhn(dhn), dgates(gates), dhs(hs), dw(w), ddgx((size_t)T * g3), ddgh((size_t)T * g3);
   launch_backward(ddho.p, ddhn.p, dgates.p, dhs.p, dw.p, ddgx.p, ddgh.p, T, B, H, U, prec);

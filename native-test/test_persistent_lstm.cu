@@ -85,15 +85,31 @@ static void check(const Shape &s, Rng &r) {
   compare("h, every step", hgot, href, 1e-5f, 1e-4f);
 }
 
+/* Random inputs of a backward pass: dh_out [T,B,H], dh_next and dc [B,H], W_hh [4H,H], cs [T+1,B,H] and the
+ * saved gates [T,B,4H] (i, f, o in (0,1), g in (-1,1)). */
+struct BackwardInputs {
+  std::vector<float> dho, dhn, dc0, w, cs, gates;
+};
+static BackwardInputs backward_inputs(int T, int B, int H, Rng &r) {
+  size_t n = (size_t)B * H;
+  BackwardInputs in;
+  in.dho = rand_vec((size_t)T * n, r);
+  in.dhn = rand_vec(n, r);
+  in.dc0 = rand_vec(n, r);
+  in.w = rand_vec((size_t)4 * H * H, r, -0.5f, 0.5f);
+  in.cs = rand_vec((size_t)(T + 1) * n, r, -2, 2);
+  in.gates.resize((size_t)T * 4 * n);
+  for (size_t e = 0; e < in.gates.size(); e++)
+    in.gates[e] = ((e / (size_t)H) % 4 == 2) ? r.uniform(-1, 1) : r.uniform(0.01f, 0.99f);
+  return in;
+}
+
 static void check_backward(const Shape &s, Rng &r) {
   int T = s.T, B = s.B, H = s.H, U = s.U;
   printf("backward T=%d B=%d H=%d U=%d\n", T, B, H, U);
   size_t n = (size_t)B * H, g = 4 * n;
-  auto dho = rand_vec((size_t)T * n, r), dhn = rand_vec(n, r), dc0 = rand_vec(n, r);
-  auto w = rand_vec((size_t)4 * H * H, r, -0.5f, 0.5f), cs = rand_vec((size_t)(T + 1) * n, r, -2, 2);
-  std::vector<float> gates((size_t)T * g);
-  for (size_t e = 0; e < gates.size(); e++) /* i, f, o in (0,1), g in (-1,1) */
-    gates[e] = ((e / (size_t)H) % 4 == 2) ? r.uniform(-1, 1) : r.uniform(0.01f, 0.99f);
+  BackwardInputs in = backward_inputs(T, B, H, r);
+  auto &dho = in.dho, &dhn = in.dhn, &dc0 = in.dc0, &w = in.w, &cs = in.cs, &gates = in.gates;
 
   std::vector<float> dh_ref(dhn), dc_ref(dc0), dg_ref((size_t)T * g);
   for (int t = T - 1; t >= 0; t--) {
@@ -169,11 +185,8 @@ static void check_backward_prec(const Shape &s, Rng &r, int prec, double min_dif
   int T = s.T, B = s.B, H = s.H, U = s.U;
   printf("%s backward T=%d B=%d H=%d U=%d\n", prec_name(prec), T, B, H, U);
   size_t n = (size_t)B * H, g = 4 * n;
-  auto dho = rand_vec((size_t)T * n, r), dhn = rand_vec(n, r), dc0 = rand_vec(n, r);
-  auto w = rand_vec((size_t)4 * H * H, r, -0.5f, 0.5f), cs = rand_vec((size_t)(T + 1) * n, r, -2, 2);
-  std::vector<float> gates((size_t)T * g);
-  for (size_t e = 0; e < gates.size(); e++) /* i, f, o in (0,1), g in (-1,1) */
-    gates[e] = ((e / (size_t)H) % 4 == 2) ? r.uniform(-1, 1) : r.uniform(0.01f, 0.99f);
+  BackwardInputs in = backward_inputs(T, B, H, r);
+  auto &dho = in.dho, &dhn = in.dhn, &dc0 = in.dc0, &w = in.w, &cs = in.cs, &gates = in.gates;
 
   Dev<float> ddho(dho), ddhn(dhn), ddc(dc0), dgates(gates), dcs(cs), dw(w), ddg((size_t)T * g);
   launch_backward(ddho.p, ddhn.p, ddc.p, dgates.p, dcs.p, dw.p, ddg.p, T, B, H, U, prec);
