@@ -82,14 +82,19 @@ class CudaPersistentTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("persistentShapes")
     void persistentTrainingStepMatchesStepwise(Verifier.Shape shape) {
+        assertPersistentMatchesStepwise(Precision.FP32, shape, 43 + shape.hashCode());
+    }
+
+    /** Persistent against stepwise, both at precision {@code p} on the device, within {@code p}'s tolerances. */
+    private static void assertPersistentMatchesStepwise(Precision p, Verifier.Shape shape, long seed) {
         Verifier v = new Verifier(
                 (cfg, o) -> new CudaBackend(cfg, o.withRnnKernel(RnnKernel.PERSISTENT)),
-                Precision.FP32,
-                (cfg, o) -> new CudaBackend(cfg, o.withPrecision(Precision.FP32).withRnnKernel(RnnKernel.STEPWISE)),
-                Tolerances.fp32());
-        List<Verifier.Check> checks = v.run(shape, 43 + shape.hashCode());
+                p,
+                (cfg, o) -> new CudaBackend(cfg, o.withPrecision(p).withRnnKernel(RnnKernel.STEPWISE)),
+                Tolerances.forPrecision(p));
+        List<Verifier.Check> checks = v.run(shape, seed);
         assertFalse(checks.isEmpty());
-        assertTrue(Verifier.allPassed(checks), () -> "\n" + Verifier.table(checks));
+        assertTrue(Verifier.allPassed(checks), () -> p + "\n" + Verifier.table(checks));
     }
 
     private static String device(ModelConfig cfg, BackendOptions o) {
@@ -212,13 +217,7 @@ class CudaPersistentTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("precisionShapes")
     void persistentTf32MatchesStepwiseTf32(Verifier.Shape shape) {
-        Verifier v = new Verifier(
-                (cfg, o) -> new CudaBackend(cfg, o.withRnnKernel(RnnKernel.PERSISTENT)),
-                Precision.TF32,
-                (cfg, o) -> new CudaBackend(cfg, o.withPrecision(Precision.TF32).withRnnKernel(RnnKernel.STEPWISE)),
-                Tolerances.tf32());
-        List<Verifier.Check> checks = v.run(shape, 53 + shape.hashCode());
-        assertTrue(Verifier.allPassed(checks), () -> "\n" + Verifier.table(checks));
+        assertPersistentMatchesStepwise(Precision.TF32, shape, 53 + shape.hashCode());
     }
 
     @Test
