@@ -224,11 +224,9 @@ int main() {
   Rng r(20261202);
   for (const Shape &s : PERSISTENT_SHAPES) check(s, r);
   for (const Shape &s : PERSISTENT_SHAPES) check_backward(s, r);
-  /* TF32 and bf16; at the largest shape the products must also differ from the unrounded ones (by 3e-4 .. 2e-2
-   * on the CPU layer; a kernel that ignored prec would be off by about 1e-6 there) */
-  for (int prec = CR_PREC_TF32; prec <= CR_PREC_BF16; prec++)
+  for (int prec = CR_PREC_TF32; prec <= CR_PREC_BF16; prec++) /* TF32 and bf16 */
     for (const Shape &s : PERSISTENT_PREC_SHAPES) {
-      double min_diff = s.H < 200 ? 0.0 : prec == CR_PREC_TF32 ? 3e-5 : 3e-4;
+      double min_diff = prec_min_diff(s, prec);
       check_prec(s, r, prec, min_diff);
       check_backward_prec(s, r, prec, min_diff);
     }
