@@ -103,6 +103,27 @@ static inline std::vector<float> round_operands(const float *v, size_t n, int pr
 }
 static inline const char *prec_name(int prec) { return prec == 1 ? "tf32" : prec == 2 ? "bf16" : "fp32"; }
 
+/* out [B,R] (=) x W^T in double, stored as float: x [B,K], W [R,K] row-major (a recurrent product, forward). */
+static inline void ref_xwt(const float *x, const float *w, int B, int R, int K, float *out) {
+  for (int b = 0; b < B; b++)
+    for (int r = 0; r < R; r++) {
+      double acc = 0;
+      for (int k = 0; k < K; k++) acc += (double)w[(size_t)r * K + k] * x[(size_t)b * K + k];
+      out[(size_t)b * R + r] = (float)acc;
+    }
+}
+
+/* out [B,K] (=) init + x W in double, stored as float: x [B,R], W [R,K] row-major, init [B,K] or null for
+ * zeros (the backward's product); init may be out. */
+static inline void ref_xw(const float *x, const float *w, int B, int R, int K, const float *init, float *out) {
+  for (int b = 0; b < B; b++)
+    for (int k = 0; k < K; k++) {
+      double acc = init ? init[(size_t)b * K + k] : 0.0;
+      for (int r = 0; r < R; r++) acc += (double)x[(size_t)b * R + r] * w[(size_t)r * K + k];
+      out[(size_t)b * K + k] = (float)acc;
+    }
+}
+
 /* Requires max |a - b| > min_diff: two results that must differ (a product rounded as a reduced
  * precision multiplies it against the unrounded one); prints the difference, counts a failure if not. */
 static inline bool expect_differ(const char *what, const std::vector<float> &a, const std::vector<float> &b,

@@ -148,16 +148,8 @@ static void check_prec(const Shape &s, Rng &r, int prec, double min_diff) {
   for (int t = 0; t < T; t++) {
     const float *hp = t == 0 ? h0.data() : hgot.data() + (size_t)(t - 1) * n;
     auto hr = round_operands(hp, n, prec);
-    for (int b = 0; b < B; b++)
-      for (int row = 0; row < 3 * H; row++) {
-        double acc = 0, raw = 0;
-        for (int k = 0; k < H; k++) {
-          acc += (double)wr[(size_t)row * H + k] * hr[(size_t)b * H + k];
-          raw += (double)w[(size_t)row * H + k] * hp[(size_t)b * H + k];
-        }
-        gh[(size_t)b * 3 * H + row] = (float)acc;
-        ghraw[(size_t)b * 3 * H + row] = (float)raw;
-      }
+    ref_xwt(hr.data(), wr.data(), B, 3 * H, H, gh.data());
+    ref_xwt(hp, w.data(), B, 3 * H, H, ghraw.data());
     ref_gru_forward(gx.data() + (size_t)t * g3, gh.data(), bih.data(), bhh.data(), hp, gref.data() + (size_t)t * g4,
                     href.data() + (size_t)t * n, B, H);
     ref_gru_forward(gx.data() + (size_t)t * g3, ghraw.data(), bih.data(), bhh.data(), hp, graw.data(),
@@ -192,16 +184,8 @@ static void check_backward_prec(const Shape &s, Rng &r, int prec, double min_dif
     ref_gru_backward(dho.data() + (size_t)t * n, dh_ref.data(), gates.data() + (size_t)t * g4,
                      hs.data() + (size_t)t * n, dgx_ref.data() + (size_t)t * g3, dgh_ref.data() + (size_t)t * g3, B, H);
     auto dgr = round_operands(dgk, g3, prec);
-    for (int b = 0; b < B; b++)
-      for (int k = 0; k < H; k++) {
-        double acc = dh_ref[(size_t)b * H + k], raw = acc;
-        for (int row = 0; row < 3 * H; row++) {
-          acc += (double)dgr[(size_t)b * 3 * H + row] * wr[(size_t)row * H + k];
-          raw += (double)dgk[(size_t)b * 3 * H + row] * w[(size_t)row * H + k];
-        }
-        dh_ref[(size_t)b * H + k] = (float)acc;
-        dh_raw[(size_t)b * H + k] = (float)raw;
-      }
+    ref_xw(dgk, w.data(), B, 3 * H, H, dh_ref.data(), dh_raw.data()); /* before dh_ref takes the product */
+    ref_xw(dgr.data(), wr.data(), B, 3 * H, H, dh_ref.data(), dh_ref.data());
   }
   compare("dgx, every step", dgxgot, dgx_ref, 1e-5f, 1e-4f);
   compare("dgh (dgh_n = dgx_n r), every step", dghgot, dgh_ref, 1e-5f, 1e-4f);

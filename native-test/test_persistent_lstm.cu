@@ -157,16 +157,8 @@ static void check_prec(const Shape &s, Rng &r, int prec, double min_diff) {
     const float *hp = t == 0 ? h0.data() : hgot.data() + (size_t)(t - 1) * n;
     const float *cp = t == 0 ? c0.data() : cgot.data() + (size_t)(t - 1) * n;
     auto hr = round_operands(hp, n, prec);
-    for (int b = 0; b < B; b++)
-      for (int row = 0; row < 4 * H; row++) {
-        double acc = 0, raw = 0;
-        for (int k = 0; k < H; k++) {
-          acc += (double)wr[(size_t)row * H + k] * hr[(size_t)b * H + k];
-          raw += (double)w[(size_t)row * H + k] * hp[(size_t)b * H + k];
-        }
-        gh[(size_t)b * 4 * H + row] = (float)acc;
-        ghraw[(size_t)b * 4 * H + row] = (float)raw;
-      }
+    ref_xwt(hr.data(), wr.data(), B, 4 * H, H, gh.data());
+    ref_xwt(hp, w.data(), B, 4 * H, H, ghraw.data());
     ref_lstm_forward(gx.data() + (size_t)t * g, gh.data(), bih.data(), bhh.data(), cp, gref.data() + (size_t)t * g,
                      cref.data() + (size_t)t * n, href.data() + (size_t)t * n, B, H);
     ref_lstm_forward(gx.data() + (size_t)t * g, ghraw.data(), bih.data(), bhh.data(), cp, graw.data(), craw.data(),
@@ -203,16 +195,8 @@ static void check_backward_prec(const Shape &s, Rng &r, int prec, double min_dif
     ref_lstm_backward(dho.data() + (size_t)t * n, dh_ref.data(), dc_ref.data(), gates.data() + (size_t)t * g,
                       cs.data() + (size_t)t * n, cs.data() + (size_t)(t + 1) * n, dg_ref.data() + (size_t)t * g, B, H);
     auto dgr = round_operands(dgk, g, prec);
-    for (int b = 0; b < B; b++)
-      for (int k = 0; k < H; k++) {
-        double acc = 0, raw = 0;
-        for (int row = 0; row < 4 * H; row++) {
-          acc += (double)dgr[(size_t)b * 4 * H + row] * wr[(size_t)row * H + k];
-          raw += (double)dgk[(size_t)b * 4 * H + row] * w[(size_t)row * H + k];
-        }
-        dh_ref[(size_t)b * H + k] += (float)acc;
-        dh_raw[(size_t)b * H + k] = (float)raw;
-      }
+    ref_xw(dgr.data(), wr.data(), B, 4 * H, H, dh_ref.data(), dh_ref.data());
+    ref_xw(dgk, w.data(), B, 4 * H, H, nullptr, dh_raw.data());
   }
   compare("dgates, every step", dggot, dg_ref, 1e-5f, 1e-4f);
   compare("dc_{-1}", dcgot, dc_ref, 1e-5f, 1e-4f);

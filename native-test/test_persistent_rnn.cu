@@ -126,16 +126,8 @@ static void check_prec(const Shape &s, Rng &r, int prec, double min_diff) {
   for (int t = 0; t < T; t++) {
     const float *hp = t == 0 ? h0.data() : hgot.data() + (size_t)(t - 1) * n;
     auto hr = round_operands(hp, n, prec);
-    for (int b = 0; b < B; b++)
-      for (int row = 0; row < H; row++) {
-        double acc = 0, raw = 0;
-        for (int k = 0; k < H; k++) {
-          acc += (double)wr[(size_t)row * H + k] * hr[(size_t)b * H + k];
-          raw += (double)w[(size_t)row * H + k] * hp[(size_t)b * H + k];
-        }
-        gh[(size_t)b * H + row] = (float)acc;
-        ghraw[(size_t)b * H + row] = (float)raw;
-      }
+    ref_xwt(hr.data(), wr.data(), B, H, H, gh.data());
+    ref_xwt(hp, w.data(), B, H, H, ghraw.data());
     const float *xt = gx.data() + (size_t)t * n;
     ref_rnn_forward(xt, gh.data(), bih.data(), bhh.data(), href.data() + (size_t)t * n, B, H);
     ref_rnn_forward(xt, ghraw.data(), bih.data(), bhh.data(), hraw.data() + (size_t)t * n, B, H);
@@ -169,16 +161,8 @@ static void check_backward_prec(const Shape &s, Rng &r, int prec, double min_dif
     ref_rnn_backward(dho.data() + (size_t)t * n, dh_ref.data(), h.data() + (size_t)t * n, dg_ref.data() + (size_t)t * n,
                      B, H);
     auto dgr = round_operands(dgk, n, prec);
-    for (int b = 0; b < B; b++)
-      for (int k = 0; k < H; k++) {
-        double acc = 0, raw = 0;
-        for (int row = 0; row < H; row++) {
-          acc += (double)dgr[(size_t)b * H + row] * wr[(size_t)row * H + k];
-          raw += (double)dgk[(size_t)b * H + row] * w[(size_t)row * H + k];
-        }
-        dh_ref[(size_t)b * H + k] += (float)acc;
-        dh_raw[(size_t)b * H + k] = (float)raw;
-      }
+    ref_xw(dgr.data(), wr.data(), B, H, H, dh_ref.data(), dh_ref.data());
+    ref_xw(dgk, w.data(), B, H, H, nullptr, dh_raw.data());
   }
   compare("dgates, every step", dggot, dg_ref, 1e-5f, 1e-4f);
   compare("dh_{-1} = round(dgates_0) round(W_hh)", dhgot, dh_ref, 1e-5f, 1e-4f);
