@@ -75,8 +75,8 @@ static bool compare(const char *what, const std::vector<float> &got, const std::
   return bad == 0;
 }
 
-/* The operands of the persistent kernels' products as precision prec (CR_PREC_FP32 0, _TF32 1, _BF16 2)
- * multiplies them, stated here again on the bits of the float (persistent_common.cuh's cr_round_operand):
+/* The operands of the persistent kernels' products as precision prec (CR_PREC_FP32 0, _TF32 1, _BF16 2,
+ * any of them | CR_PREC_MMA 4 for tensor cores, which round alike) multiplies them, stated here again on the bits of the float (persistent_common.cuh's cr_round_operand):
  * TF32 keeps 10 mantissa bits, bf16 7, both rounded to nearest, ties to even; Inf and NaN stay. */
 static inline float round_tf32(float v) {
   unsigned u;
@@ -94,14 +94,17 @@ static inline float round_bf16(float v) {
   return v;
 }
 static inline float round_operand(float v, int prec) {
-  return prec == 1 ? round_tf32(v) : prec == 2 ? round_bf16(v) : v;
+  return (prec & 3) == 1 ? round_tf32(v) : (prec & 3) == 2 ? round_bf16(v) : v;
 }
 static inline std::vector<float> round_operands(const float *v, size_t n, int prec) {
   std::vector<float> r(n);
   for (size_t i = 0; i < n; i++) r[i] = round_operand(v[i], prec);
   return r;
 }
-static inline const char *prec_name(int prec) { return prec == 1 ? "tf32" : prec == 2 ? "bf16" : "fp32"; }
+static inline const char *prec_name(int prec) {
+  static const char *names[] = {"fp32", "tf32", "bf16", "?", "fp32 mma", "tf32 mma", "bf16 mma", "?"};
+  return names[prec & 7];
+}
 
 /* out [B,R] (=) x W^T in double, stored as float: x [B,K], W [R,K] row-major (a recurrent product, forward). */
 static inline void ref_xwt(const float *x, const float *w, int B, int R, int K, float *out) {

@@ -33,4 +33,15 @@ static const Shape PERSISTENT_PREC_SHAPES[] = {
 /* How far a TF32 (prec 1) or bf16 (prec 2) result must differ from the unrounded products' at a shape
  * of the precision checks, so that a kernel ignoring prec fails: at H 229 they differ by 3e-4 .. 2e-2
  * on the CPU layer, a kernel that ignored prec by about 1e-6. 0: not checked at this shape. */
-static inline double prec_min_diff(const Shape &s, int prec) { return s.H < 200 ? 0.0 : prec == 1 ? 3e-5 : 3e-4; }
+static inline double prec_min_diff(const Shape &s, int prec) { return s.H < 200 ? 0.0 : (prec & 3) == 1 ? 3e-5 : 3e-4; }
+
+/* Runs check(shape, prec) for every precision check: TF32 (1) and bf16 (2) on FMAs (the rounding for
+ * devices before sm_80) at PERSISTENT_PREC_SHAPES, and on tensor cores (| CR_PREC_MMA, 4: the
+ * mma.sync plan, what sm_80 and newer run) at every shape of PERSISTENT_SHAPES. */
+template <typename F>
+static void for_each_precision_check(F check) {
+  for (int prec = 1; prec <= 2; prec++)
+    for (const Shape &s : PERSISTENT_PREC_SHAPES) check(s, prec);
+  for (int prec = 1; prec <= 2; prec++)
+    for (const Shape &s : PERSISTENT_SHAPES) check(s, prec | 4);
+}

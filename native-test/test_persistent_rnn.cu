@@ -173,12 +173,11 @@ int main() {
   Rng r(20261204);
   for (const Shape &s : PERSISTENT_SHAPES) check(s, r);
   for (const Shape &s : PERSISTENT_SHAPES) check_backward(s, r);
-  for (int prec = CR_PREC_TF32; prec <= CR_PREC_BF16; prec++) /* TF32 and bf16 */
-    for (const Shape &s : PERSISTENT_PREC_SHAPES) {
-      double min_diff = prec_min_diff(s, prec);
-      check_prec(s, r, prec, min_diff);
-      check_backward_prec(s, r, prec, min_diff);
-    }
+  for_each_precision_check([&](const Shape &s, int prec) {
+    double min_diff = prec_min_diff(s, prec);
+    check_prec(s, r, prec, min_diff);
+    check_backward_prec(s, r, prec, min_diff);
+  });
   int T = 50, B = 50, H = 256, U = 32; /* 8 blocks: resident on the CPU layer with one thread too */
   size_t n = (size_t)B * H;
   Dev<float> gx((size_t)T * n), w((size_t)H * H), bih((size_t)H), bhh((size_t)H), h0(n), h((size_t)T * n);

@@ -7,10 +7,12 @@
  * gate q of unit j. A launch has ceil(H / U) blocks of CR_BLOCK threads; block k owns the units j in
  * [k*U, min(H, (k+1)*U)). Its dynamic shared memory (persistent_shared_bytes) holds (fp32 but for a
  * at bf16, see Precision below):
- *   a: its slice of W_hh, R rows of K floats, loaded once per window:
- *      forward: the G rows of each of its units, [G][U][H] (R = G U, K = H; cr_persistent_stage_rows);
- *      backward: the columns of its units over all G*H rows, [U][G*H] (R = U, K = G H; stage_cols);
- *   x: one k-tile of the step's right-hand side, [KT][XS] (row stride XS >= BP): h_{t-1} [B,H]
+ *   a: its slice of W_hh, R rows of K elements (row stride AS: K, or the mma plan's padded rows,
+ *      zeros past K), loaded once per window:
+ *      forward: the G rows of each of its units, [G][U][AS] (R = G U, K = H; cr_persistent_stage_rows);
+ *      backward: the columns of its units over all G*H rows, [U][AS] (R = U, K = G H; stage_cols);
+ *   x: one k-tile of the step's right-hand side, [KT][XS] (row stride XS >= BP; the mma plan's is
+ *      b-major, [BP][XS] words): h_{t-1} [B,H]
  *      forward, dgates[t] (GRU: dgh[t]) [B,G*H] backward, copied from global memory once per block
  *      and step with coalesced loads; KT = K when XS K floats fit in CR_PERSISTENT_STAGE_FLOATS,
  *      else a tile of about that size (the last one shorter);
@@ -22,19 +24,22 @@
  * Precision (prec, the last argument of every persistent kernel; --precision): CR_PREC_FP32
  * multiplies the fp32 values. CR_PREC_TF32 and CR_PREC_BF16 multiply what a tensor-core GEMM of
  * the stepwise path multiplies: W_hh and the right-hand side rounded to TF32 (10 mantissa bits) or
- * to bf16 (7), to nearest even, as they are staged; the sums stay fp32 FMAs. With bf16 the slice
- * a is kept as bf16, 2 bytes an element instead of 4, so the slice of a larger H fits (a's region
- * is R K elements rounded up to 16 bytes; x and acc stay fp32). Between timesteps
- * the blocks meet at one grid barrier (cooperative_groups::this_grid().sync()), which needs a
- * cooperative launch.
+ * to bf16 (7), to nearest even, as they are staged. With bf16 the slice a is kept as bf16, 2 bytes
+ * an element instead of 4, so the slice of a larger H fits. Without CR_PREC_MMA the rounded values
+ * meet in fp32 FMAs (the plan below; for devices older than sm_80). With CR_PREC_MMA (TF32 or
+ * BF16 | CR_PREC_MMA, sm_80 and newer) the products run on tensor cores, mma.sync m16n8k8 (TF32)
+ * or m16n8k16 (bf16), with a plan of their own (cr_persistent_product_mma below). Between
+ * timesteps the blocks meet at one grid barrier (cooperative_groups::this_grid().sync()), which
+ * needs a cooperative launch.
  *
- * cr_persistent_product splits the RP * BP * K FMAs of a step over all threads of the block: a
+ * cr_persistent_product_fma splits the RP * BP * K FMAs of a step over all threads of the block: a
  * thread holds RR x RB accumulators (CR_PERSISTENT_RR rows of a, CR_PERSISTENT_RB rows b: each
  * value loaded from shared memory feeds RB or RR FMAs) and, when there are fewer such items than
  * threads, S lanes split k (lane s takes k = k0 + s, k0 + s + S, ... of every tile, ascending).
  * The S partial sums of a product meet in a fixed-order tree, as cr_block_sum's do, so every
- * result is bit-identical run to run and does not depend on the order threads run in. The plan
- * (RP, BP, XS, KT, S) depends only on R, K and B, so the host computes the same shared size
+ * result is bit-identical run to run and does not depend on the order threads run in (the mma
+ * product's S warps likewise). The plan (RP, BP, XS, KT, S, AS) depends only on R, K, B and prec,
+ * so the host computes the same shared size
  * (persistent_shared_bytes; PersistentPlan.java mirrors it).
  */
 #ifndef CHARRNN_CUDA_PERSISTENT_COMMON_CUH
@@ -56,26 +61,80 @@
 /* Most lanes that split k of one item. */
 #define CR_PERSISTENT_MAX_LANES 32
 
-/* The arithmetic of the products (see the top of this file). */
+/* The arithmetic of the products (see the top of this file): the rounding of the operands, and
+ * CR_PREC_MMA or'ed in for tensor cores. */
 #define CR_PREC_FP32 0
 #define CR_PREC_TF32 1
 #define CR_PREC_BF16 2
+#define CR_PREC_MMA 4
+
+/* The rounding of prec (CR_PREC_FP32, _TF32 or _BF16), without CR_PREC_MMA. */
+static __host__ __device__ inline int cr_prec_rounding(int prec) { return prec & 3; }
 
 /* Bytes of one element of the W_hh slice a at precision prec. */
-static __host__ __device__ inline int cr_persistent_elem(int prec) { return prec == CR_PREC_BF16 ? 2 : 4; }
+static __host__ __device__ inline int cr_persistent_elem(int prec) {
+  return cr_prec_rounding(prec) == CR_PREC_BF16 ? 2 : 4;
+}
 
-/* How a block computes the R x B products of length K of one step (see the top of this file). */
+/* The tensor-core tiles (CR_PREC_MMA): 16 rows of a by 8 rows b per mma.sync; a k-step is 8
+ * 32-bit words of each operand (8 TF32 or 16 bf16 elements); each warp keeps up to
+ * CR_MMA_TILES_PER_WARP tiles' accumulators in flight, so their mma chains overlap. */
+#define CR_MMA_M 16
+#define CR_MMA_N 8
+#define CR_MMA_KW 8
+#define CR_MMA_TILES_PER_WARP 4
+#define CR_WARPS (CR_BLOCK / 32)
+
+/*
+ * How a block computes the R x B products of length K of one step (see the top of this file).
+ * FMA plan (prec without CR_PREC_MMA): RP, BP rounded up to the register tile; XS x's row stride
+ * (floats) over KT rows k; S lanes per register tile. MMA plan: RP, BP rounded up to 16 and 8; a
+ * and x hold 32-bit words (one TF32 or two bf16 elements, the lower k in the low half): a [R][AS
+ * elements], x [BP][XS words] (b-major, a k-tile of KT elements, zeros past K and for b >= B); AS
+ * and XS are the padded k-steps' words + 4, so the 32 lanes of a fragment load hit 32 banks; S
+ * warps split the k-steps of one 16 x 8 tile.
+ */
 struct CrPersistentPlan {
   int R, K, B, RP, BP, XS, KT, S;
-  long long a_bytes;               /* a: R K elements of elem bytes, padded to 16 bytes */
+  int mma, AS;                     /* CR_PREC_MMA's plan; a's row stride in elements (K for FMA) */
+  long long a_bytes;               /* a: R AS elements of elem bytes, padded to 16 bytes */
   long long x_floats, acc_floats;  /* x padded to 4 floats, acc */
 };
 
-static __host__ __device__ inline CrPersistentPlan cr_persistent_plan(int R, int K, int B, int elem) {
+static __host__ __device__ inline CrPersistentPlan cr_persistent_plan_mma(int R, int K, int B, int prec) {
+  CrPersistentPlan p;
+  int elem = cr_persistent_elem(prec), per_word = 4 / elem, kstep = CR_MMA_KW * per_word;
+  p.R = R;
+  p.K = K;
+  p.B = B;
+  p.mma = 1;
+  p.RP = (R + CR_MMA_M - 1) / CR_MMA_M * CR_MMA_M;
+  p.BP = (B + CR_MMA_N - 1) / CR_MMA_N * CR_MMA_N;
+  int words = (K + kstep - 1) / kstep * CR_MMA_KW; /* a row of K in whole k-steps */
+  p.AS = (words + 4) * per_word;
+  int tile = CR_PERSISTENT_STAGE_FLOATS / p.BP - 4; /* the most words whose row fits the budget */
+  tile = tile < CR_MMA_KW ? CR_MMA_KW : tile / CR_MMA_KW * CR_MMA_KW;
+  if (tile > words) tile = words;
+  p.KT = tile * per_word;
+  p.XS = tile + 4;
+  int tiles = (p.RP / CR_MMA_M) * (p.BP / CR_MMA_N);
+  p.S = 1;
+  while (p.S < CR_WARPS && tiles * p.S * 2 <= CR_WARPS) p.S *= 2;
+  p.a_bytes = ((long long)R * p.AS * elem + 15) / 16 * 16;
+  p.x_floats = ((long long)p.BP * p.XS + 3) / 4 * 4;
+  p.acc_floats = (long long)p.RP * p.BP * p.S;
+  return p;
+}
+
+static __host__ __device__ inline CrPersistentPlan cr_persistent_plan(int R, int K, int B, int prec) {
+  if (prec & CR_PREC_MMA) return cr_persistent_plan_mma(R, K, B, prec);
+  int elem = cr_persistent_elem(prec);
   CrPersistentPlan p;
   p.R = R;
   p.K = K;
   p.B = B;
+  p.mma = 0;
+  p.AS = K;
   p.RP = (R + CR_PERSISTENT_RR - 1) / CR_PERSISTENT_RR * CR_PERSISTENT_RR;
   p.BP = (B + CR_PERSISTENT_RB - 1) / CR_PERSISTENT_RB * CR_PERSISTENT_RB;
   long long items = (long long)(p.RP / CR_PERSISTENT_RR) * (p.BP / CR_PERSISTENT_RB);
@@ -105,9 +164,8 @@ static __host__ __device__ inline unsigned long long cr_persistent_plan_bytes(Cr
  * its W_hh slice of G gate rows x U units x H (fp32, or bf16 at CR_PREC_BF16), an x tile and the
  * products (fp32). */
 static inline unsigned long long persistent_shared_bytes(int G, int U, int H, int B, int prec) {
-  int e = cr_persistent_elem(prec);
-  unsigned long long f = cr_persistent_plan_bytes(cr_persistent_plan(G * U, H, B, e));
-  unsigned long long b = cr_persistent_plan_bytes(cr_persistent_plan(U, G * H, B, e));
+  unsigned long long f = cr_persistent_plan_bytes(cr_persistent_plan(G * U, H, B, prec));
+  unsigned long long b = cr_persistent_plan_bytes(cr_persistent_plan(U, G * H, B, prec));
   return f > b ? f : b;
 }
 
@@ -120,7 +178,8 @@ static __device__ __forceinline__ float cr_round_tf32(float v) {
 
 /* An operand of the products as precision prec multiplies it. */
 static __device__ __forceinline__ float cr_round_operand(float v, int prec) {
-  return prec == CR_PREC_TF32 ? cr_round_tf32(v) : prec == CR_PREC_BF16 ? __bfloat162float(__float2bfloat16_rn(v)) : v;
+  int r = cr_prec_rounding(prec);
+  return r == CR_PREC_TF32 ? cr_round_tf32(v) : r == CR_PREC_BF16 ? __bfloat162float(__float2bfloat16_rn(v)) : v;
 }
 
 /* An element of a as stored (=) and as read: fp32 (rounded to TF32 at CR_PREC_TF32) or bf16. */
@@ -135,31 +194,31 @@ static __device__ __forceinline__ int cr_persistent_units(int H, int U) {
   return left < 0 ? 0 : left < U ? left : U;
 }
 
-/* w [G][U][H] (=) the G gate rows of units j0 .. j0+U-1 of w_hh [G*H,H], as prec multiplies them;
- * then a block barrier. */
+/* w [G][U][AS] (=) the G gate rows of units j0 .. j0+U-1 of w_hh [G*H,H], as prec multiplies them,
+ * each row's AS - H padding elements zero; then a block barrier. */
 template <typename A>
 static __device__ __forceinline__ void cr_persistent_stage_rows(A *w, const float *w_hh, int G, int H, int U, int units,
-                                                                int prec) {
+                                                                int AS, int prec) {
   int j0 = (int)blockIdx.x * U;
   long long rows = (long long)G * U;
-  for (long long e = threadIdx.x; e < rows * H; e += blockDim.x) {
-    int lr = (int)(e / H), k = (int)(e % H), q = lr / U, u = lr % U;
-    cr_store(&w[e], u < units ? w_hh[((long long)q * H + j0 + u) * H + k] : 0.0f, prec);
+  for (long long e = threadIdx.x; e < rows * AS; e += blockDim.x) {
+    int lr = (int)(e / AS), k = (int)(e % AS), q = lr / U, u = lr % U;
+    cr_store(&w[e], u < units && k < H ? w_hh[((long long)q * H + j0 + u) * H + k] : 0.0f, prec);
   }
   __syncthreads();
 }
 
-/* w [U][G*H] (=) the columns j0 .. j0+U-1 of w_hh [G*H,H], each over all G*H rows, as prec
- * multiplies them; then a block barrier. */
+/* w [U][AS] (=) the columns j0 .. j0+U-1 of w_hh [G*H,H], each over all G*H rows, as prec
+ * multiplies them, the AS - G*H padding elements zero; then a block barrier. */
 template <typename A>
 static __device__ __forceinline__ void cr_persistent_stage_cols(A *w, const float *w_hh, int G, int H, int U, int units,
-                                                                int prec) {
+                                                                int AS, int prec) {
   int j0 = (int)blockIdx.x * U;
   long long GH = (long long)G * H;
-  for (long long e = threadIdx.x; e < (long long)U * GH; e += blockDim.x) {
-    int u = (int)(e / GH);
-    long long r = e % GH;
-    cr_store(&w[e], u < units ? w_hh[r * H + j0 + u] : 0.0f, prec);
+  for (long long e = threadIdx.x; e < (long long)U * AS; e += blockDim.x) {
+    int u = (int)(e / AS);
+    long long r = e % AS;
+    cr_store(&w[e], u < units && r < GH ? w_hh[r * H + j0 + u] : 0.0f, prec);
   }
   __syncthreads();
 }
@@ -178,7 +237,19 @@ static __device__ __forceinline__ float cr_persistent_result(const float *acc, c
   return acc[((long long)r * p.BP + b) * p.S];
 }
 
+/* After a block barrier: the S partial sums of each product (acc [RP][BP][S]), pairwise in a fixed
+ * tree into slot 0; ends with a block barrier. */
+static __device__ __forceinline__ void cr_persistent_sum_lanes(const CrPersistentPlan &p, float *acc) {
+  __syncthreads(); /* every lane's partial sums are written */
+  for (int half = p.S >> 1; half > 0; half >>= 1) {
+    for (long long e = threadIdx.x; e < p.acc_floats; e += blockDim.x)
+      if ((int)(e % p.S) < half) acc[e] += acc[e + half];
+    __syncthreads();
+  }
+}
+
 /*
+ * The FMA product (plan without CR_PREC_MMA), what cr_persistent_product runs:
  * acc (=) a [R,K] (shared) times y^T, y [B,K] in global memory (row stride K): for every r < R
  * and b < B the fp32 sum over k of a[r,k] y[b,k] (y rounded as prec multiplies it), read with
  * cr_persistent_result. Stages y through
@@ -189,8 +260,8 @@ static __device__ __forceinline__ float cr_persistent_result(const float *acc, c
  * acc rewritten by the next call.
  */
 template <typename A>
-static __device__ __forceinline__ void cr_persistent_product(const CrPersistentPlan &p, const A *a, const float *y,
-                                                             float *x, float *acc, int prec) {
+static __device__ __forceinline__ void cr_persistent_product_fma(const CrPersistentPlan &p, const A *a, const float *y,
+                                                                 float *x, float *acc, int prec) {
   const int BP = p.BP, XS = p.XS, K = p.K, S = p.S, NG = BP / CR_PERSISTENT_RB;
   const long long items = (long long)(p.RP / CR_PERSISTENT_RR) * NG * S;
   for (int k0 = 0; k0 < K; k0 += p.KT) {
@@ -214,7 +285,7 @@ static __device__ __forceinline__ void cr_persistent_product(const CrPersistentP
       const A *ar[CR_PERSISTENT_RR]; /* rows past R (the last item's) repeat row R-1: never read */
 #pragma unroll
       for (int q = 0; q < CR_PERSISTENT_RR; q++)
-        ar[q] = a + (long long)(r0 + q < p.R ? r0 + q : p.R - 1) * K + k0;
+        ar[q] = a + (long long)(r0 + q < p.R ? r0 + q : p.R - 1) * p.AS + k0;
       for (int kk = s; kk < kn; kk += S) {
         float w[CR_PERSISTENT_RR], v[CR_PERSISTENT_RB];
 #pragma unroll
@@ -232,13 +303,131 @@ static __device__ __forceinline__ void cr_persistent_product(const CrPersistentP
         for (int i = 0; i < CR_PERSISTENT_RB; i++) out[((long long)q * BP + i) * S] = sum[q][i];
     }
   }
-  __syncthreads();
-  /* the S lanes' partial sums of each product, pairwise in a fixed tree into lane 0 */
-  for (int half = S >> 1; half > 0; half >>= 1) {
-    for (long long e = threadIdx.x; e < p.acc_floats; e += blockDim.x)
-      if ((int)(e % S) < half) acc[e] += acc[e + half];
-    __syncthreads();
+  cr_persistent_sum_lanes(p, acc);
+}
+
+
+/* The 32-bit word w of the slice a (one TF32 or two bf16 elements). */
+static __device__ __forceinline__ unsigned cr_word(const void *a, long long w) {
+#ifdef CHARRNN_CRCPU_H
+  unsigned u;
+  memcpy(&u, (const unsigned char *)a + 4 * w, 4);
+  return u;
+#else
+  return ((const unsigned *)a)[w];
+#endif
+}
+
+/* The word of y [B,K] (row b, elements k, k+1 at bf16) as an mma operand at precision prec: TF32's
+ * bits, or two bf16 with element k in the low half; zeros past K and for b >= B. */
+static __device__ __forceinline__ unsigned cr_mma_word(const float *y, int b, int k, int B, int K, int prec) {
+  if (b >= B) return 0u;
+  const float *row = y + (long long)b * K;
+  if (cr_prec_rounding(prec) != CR_PREC_BF16) return k < K ? __float_as_uint(cr_round_tf32(row[k])) : 0u;
+  unsigned lo = k < K ? __float_as_uint(__bfloat162float(__float2bfloat16_rn(row[k]))) >> 16 : 0u;
+  unsigned hi = k + 1 < K ? __float_as_uint(__bfloat162float(__float2bfloat16_rn(row[k + 1]))) & 0xffff0000u : 0u;
+  return lo | hi;
+}
+
+/*
+ * d (+=) the warp's 16 x 8 tile A B: mma.sync.aligned m16n8k8 .tf32 (prec TF32) or m16n8k16 .bf16
+ * (BF16), fp32 accumulators, row.col. Fragments as the PTX ISA lays them out (groupID g = lane / 4,
+ * t = lane % 4): a[0..3] the words (row g, word t), (g + 8, t), (g, t + 4), (g + 8, t + 4) of A's
+ * k-step; b[0..1] words t and t + 4 of B's column g; d[0..3] (row g, columns 2t, 2t + 1), (g + 8,
+ * 2t, 2t + 1). Every lane of the warp must call it together (the CPU layer checks that).
+ */
+static __device__ __forceinline__ void cr_mma(int prec, float d[4], const unsigned a[4], const unsigned b[2]) {
+  bool bf16 = cr_prec_rounding(prec) == CR_PREC_BF16;
+#ifdef CHARRNN_CRCPU_H
+  crcpu::warp_mma(bf16, d, a, b, __FILE__, __LINE__);
+#elif defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  if (bf16)
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+                 "{%0,%1,%2,%3};"
+                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+  else
+    asm volatile("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+                 "{%0,%1,%2,%3};"
+                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+#else
+  (void)bf16; (void)d; (void)a; (void)b;
+  __trap(); /* the host passes CR_PREC_MMA only to devices of compute capability 8.0 and newer */
+#endif
+}
+
+/*
+ * The tensor-core product (plan with CR_PREC_MMA), what cr_persistent_product runs: the same
+ * result as cr_persistent_product_fma's (acc, read with cr_persistent_result), from a [R][AS] (its
+ * words as cr_mma reads them) and y [B,K] staged into x one k-tile at a time as words
+ * (cr_mma_word). Work: the (RP / 16) (BP / 8) tiles times S k-splits, item = tile S + s, warp w
+ * takes items w, w + CR_WARPS, ... in groups of up to CR_MMA_TILES_PER_WARP whose mma chains
+ * interleave (with S > 1 a warp has one item: tiles S <= CR_WARPS); rows past R read row R-1 and
+ * are never read back. Every thread of the block must call it; block barriers as the FMA product's.
+ */
+template <typename A>
+static __device__ __forceinline__ void cr_persistent_product_mma(const CrPersistentPlan &p, const A *a, const float *y,
+                                                                 float *x, float *acc, int prec) {
+  const int per_word = 4 / (int)sizeof(A), kstep = CR_MMA_KW * per_word, S = p.S, BP = p.BP;
+  const int nt = BP / CR_MMA_N, items = (p.RP / CR_MMA_M) * nt * S, AW = p.AS / per_word;
+  const int warp = (int)threadIdx.x / 32, lane = (int)threadIdx.x % 32, g = lane >> 2, t = lane & 3;
+  unsigned *xw = (unsigned *)x;
+  for (int k0 = 0; k0 < p.K; k0 += p.KT) {
+    int kn = p.K - k0 < p.KT ? p.K - k0 : p.KT, words = (kn + kstep - 1) / kstep * CR_MMA_KW;
+    __syncthreads(); /* x and acc are free for the mma: the previous tile's (or call's) readers are done */
+    for (long long e = threadIdx.x; e < (long long)BP * words; e += blockDim.x) {
+      int b = (int)(e / words), w = (int)(e % words);
+      xw[(long long)b * p.XS + w] = cr_mma_word(y, b, k0 + w * per_word, p.B, p.K, prec);
+    }
+    __syncthreads(); /* the tile of words is complete */
+    for (int i0 = warp; i0 < items; i0 += CR_WARPS * CR_MMA_TILES_PER_WARP) {
+      int s = i0 % S; /* the same for the whole group: CR_WARPS is a multiple of S */
+      float d[CR_MMA_TILES_PER_WARP][4];
+      long long arow[CR_MMA_TILES_PER_WARP][2], out[CR_MMA_TILES_PER_WARP][2];
+      const unsigned *xrow[CR_MMA_TILES_PER_WARP];
+#pragma unroll
+      for (int j = 0; j < CR_MMA_TILES_PER_WARP; j++) {
+        int tile = (i0 + j * CR_WARPS) / S, r0 = tile / nt * CR_MMA_M, n0 = tile % nt * CR_MMA_N;
+        if (i0 + j * CR_WARPS >= items) r0 = n0 = 0; /* no such item: computes tile 0, never stored */
+        for (int h = 0; h < 2; h++) {
+          int r = r0 + g + 8 * h;
+          arow[j][h] = (long long)(r < p.R ? r : p.R - 1) * AW + k0 / per_word;
+          out[j][h] = ((long long)r * BP + n0 + 2 * t) * S + s;
+        }
+        xrow[j] = xw + (long long)(n0 + g) * p.XS;
+#pragma unroll
+        for (int i = 0; i < 4; i++) d[j][i] = k0 == 0 ? 0.0f : acc[out[j][i >> 1] + (i & 1) * S];
+      }
+      for (int kw = s * CR_MMA_KW; kw < words; kw += S * CR_MMA_KW) {
+#pragma unroll
+        for (int j = 0; j < CR_MMA_TILES_PER_WARP; j++) {
+          if (i0 + j * CR_WARPS >= items) break; /* warp-uniform */
+          unsigned af[4] = {cr_word(a, arow[j][0] + kw + t), cr_word(a, arow[j][1] + kw + t),
+                            cr_word(a, arow[j][0] + kw + t + 4), cr_word(a, arow[j][1] + kw + t + 4)};
+          unsigned bf[2] = {xrow[j][kw + t], xrow[j][kw + t + 4]};
+          cr_mma(prec, d[j], af, bf);
+        }
+      }
+#pragma unroll
+      for (int j = 0; j < CR_MMA_TILES_PER_WARP; j++) {
+        if (i0 + j * CR_WARPS >= items) break;
+#pragma unroll
+        for (int i = 0; i < 4; i++) acc[out[j][i >> 1] + (i & 1) * S] = d[j][i];
+      }
+    }
   }
+  cr_persistent_sum_lanes(p, acc);
+}
+
+/* acc (=) the step's products: cr_persistent_product_mma or _fma, as the plan says. */
+template <typename A>
+static __device__ __forceinline__ void cr_persistent_product(const CrPersistentPlan &p, const A *a, const float *y,
+                                                             float *x, float *acc, int prec) {
+  if (p.mma)
+    cr_persistent_product_mma(p, a, y, x, acc, prec);
+  else
+    cr_persistent_product_fma(p, a, y, x, acc, prec);
 }
 
 #endif

@@ -32,7 +32,9 @@
  * both phases), and dgh[t] is never written again, so one grid barrier per step suffices.
  *
  * prec, the last argument of both kernels: the products' precision, CR_PREC_FP32, _TF32 or _BF16
- * (persistent_common.cuh: W_hh and the staged right-hand side rounded as a tensor-core GEMM reads them).
+ * (persistent_common.cuh: W_hh and the staged right-hand side rounded as a tensor-core GEMM reads them),
+ * TF32 and BF16 | CR_PREC_MMA on tensor cores (sm_80 and newer). Launch bounds (CR_BLOCK, 1): one
+ * block per SM, so ptxas may give a thread the registers of the mma tiles (no spills).
  */
 #include "persistent_common.cuh"
 
@@ -44,9 +46,9 @@ static __device__ __forceinline__ void persistent_gru_forward_body(const float *
   CR_DYNAMIC_SHARED(unsigned char, smem);
   A *w = (A *)smem;
   int j0 = (int)blockIdx.x * U, units = cr_persistent_units(H, U);
-  CrPersistentPlan plan = cr_persistent_plan(3 * U, H, B, (int)sizeof(A));
+  CrPersistentPlan plan = cr_persistent_plan(3 * U, H, B, prec);
   float *x = cr_persistent_x(smem, plan), *acc = cr_persistent_acc(smem, plan);
-  cr_persistent_stage_rows(w, w_hh, 3, H, U, units, prec);
+  cr_persistent_stage_rows(w, w_hh, 3, H, U, units, plan.AS, prec);
   long long BH = (long long)B * H, pairs = (long long)B * units;
   for (int t = 0; t < T; t++) {
     const float *hp = t == 0 ? h0 : h + (long long)(t - 1) * BH;
@@ -76,10 +78,10 @@ static __device__ __forceinline__ void persistent_gru_forward_body(const float *
   }
 }
 
-extern "C" __global__ void __launch_bounds__(CR_BLOCK)
+extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1)
     persistent_gru_forward(const float *gx, const float *w_hh, const float *b_ih, const float *b_hh, const float *h0,
                            float *h, float *gates, int T, int B, int H, int U, int prec) {
-  if (prec == CR_PREC_BF16)
+  if (cr_prec_rounding(prec) == CR_PREC_BF16)
     persistent_gru_forward_body<__nv_bfloat16>(gx, w_hh, b_ih, b_hh, h0, h, gates, T, B, H, U, prec);
   else
     persistent_gru_forward_body<float>(gx, w_hh, b_ih, b_hh, h0, h, gates, T, B, H, U, prec);
@@ -94,9 +96,9 @@ static __device__ __forceinline__ void persistent_gru_backward_body(const float 
   A *w = (A *)smem;
   int j0 = (int)blockIdx.x * U, units = cr_persistent_units(H, U);
   int G = 3 * H;
-  CrPersistentPlan plan = cr_persistent_plan(U, G, B, (int)sizeof(A));
+  CrPersistentPlan plan = cr_persistent_plan(U, G, B, prec);
   float *x = cr_persistent_x(smem, plan), *acc = cr_persistent_acc(smem, plan);
-  cr_persistent_stage_cols(w, w_hh, 3, H, U, units, prec);
+  cr_persistent_stage_cols(w, w_hh, 3, H, U, units, plan.AS, prec);
   long long BH = (long long)B * H, pairs = (long long)B * units;
   for (int t = T - 1; t >= 0; t--) {
     const float *g = gates + (long long)t * B * 4 * H;
@@ -124,10 +126,10 @@ static __device__ __forceinline__ void persistent_gru_backward_body(const float 
   }
 }
 
-extern "C" __global__ void __launch_bounds__(CR_BLOCK)
+extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1)
     persistent_gru_backward(const float *dh_out, float *dh_next, const float *gates, const float *hs,
                             const float *w_hh, float *dgx, float *dgh, int T, int B, int H, int U, int prec) {
-  if (prec == CR_PREC_BF16)
+  if (cr_prec_rounding(prec) == CR_PREC_BF16)
     persistent_gru_backward_body<__nv_bfloat16>(dh_out, dh_next, gates, hs, w_hh, dgx, dgh, T, B, H, U, prec);
   else
     persistent_gru_backward_body<float>(dh_out, dh_next, gates, hs, w_hh, dgx, dgh, T, B, H, U, prec);

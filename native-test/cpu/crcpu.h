@@ -29,8 +29,11 @@
  *     thread order's sense (GridBarrier), so a missing grid barrier fails reproducibly; a block
  *     that finishes while others wait at it aborts, as does a grid barrier in an ordinary launch
  *     or a grid larger than max_coresident_blocks (the emulated device's limit).
- *   - What it does not model: warps (no lockstep, no shuffles), hardware expf/tanhf rounding,
- *     memory ordering between blocks, timing.
+ *   - Warps only where a kernel asks for them: a tensor-core mma (crcpu_warp.h) parks its lane until
+ *     all 32 lanes of the warp stand at the same mma, then computes the warp's tile from their
+ *     fragments as the PTX ISA lays them out; a warp whose lanes do not all arrive aborts.
+ *   - What it does not model: lockstep otherwise (no shuffles), hardware expf/tanhf and tensor-core
+ *     rounding, memory ordering between blocks, timing.
  */
 #ifndef CHARRNN_CRCPU_H
 #define CHARRNN_CRCPU_H
@@ -187,7 +190,7 @@ struct Block {
   dim3 dim, grid;
 };
 
-enum class State { Ready, Waiting, WaitingGrid, Done };
+enum class State { Ready, Waiting, WaitingGrid, WaitingWarp, Done };
 
 struct Fiber {
   void *sp = nullptr;
@@ -196,11 +199,13 @@ struct Fiber {
   const char *bar_file = nullptr;
   int bar_line = 0;
   char *stack_lo = nullptr;
+  const void *warp_op = nullptr; /* at WaitingWarp: its operands (crcpu_warp.h) */
 };
 
 }  /* namespace crcpu */
 
 #include "crcpu_grid.h"
+#include "crcpu_warp.h"
 
 namespace crcpu {
 
@@ -369,6 +374,7 @@ inline void run_block(const Job &job, uint3 bidx) {
       Fiber &f = s.fibers[i];
       if (f.state == State::Ready) switch_to_fiber(s, f);
     }
+    if (resolve_warp_ops(job.name, bidx, s.fibers.data(), n)) continue; /* the warps' mma, then on */
     const Fiber *waiting = nullptr, *done = nullptr, *at_grid = nullptr;
     for (unsigned i = 0; i < n; i++) {
       const Fiber &f = s.fibers[i];
@@ -442,6 +448,23 @@ inline void grid_sync() {
   switch_to_main(s, *f, false);
   tls_fiber = f;
   tls_block = &s.block;
+}
+
+/* A warp-collective mma.sync (kernels' cr_mma): park this lane with its operands until every lane
+ * of its warp has arrived at the same one; run_block then computes d (+=) A B for the warp. */
+inline void warp_mma(bool bf16, float d[4], const unsigned a[4], const unsigned b[2], const char *file, int line) {
+  Sched &s = sched();
+  Fiber *f = tls_fiber;
+  if (!f) die("mma called outside a kernel");
+  WarpMma op{bf16, d, a, b};
+  f->warp_op = &op;
+  f->state = State::WaitingWarp;
+  f->bar_file = file;
+  f->bar_line = line;
+  switch_to_main(s, *f, false);
+  tls_fiber = f;
+  tls_block = &s.block;
+  f->warp_op = nullptr;
 }
 
 } /* namespace crcpu */

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Lists the kernels of kernels/cuda as CRCPU_KERNEL(name, bound) lines, one per
-`extern "C" __global__ void [__launch_bounds__(B)] name(` declaration (bound 0 = none).
+`extern "C" __global__ void [__launch_bounds__(B[, M])] name(` declaration (bound B; 0 = none).
 
 Usage: gen_kernel_table.py OUT KERNEL.cu...   (writes OUT only when its content changes)
 The includers define CRCPU_KERNEL: bounds.cpp (launch bounds by name, for the harnesses) and
@@ -10,7 +10,7 @@ import re
 import sys
 
 DECL = re.compile(
-    r'extern\s+"C"\s+__global__\s+void\s+(?:__launch_bounds__\(\s*([^)]*?)\s*\)\s+)?([A-Za-z_]\w*)\s*\(')
+    r'extern\s+"C"\s+__global__\s+void\s+(?:__launch_bounds__\(\s*([^),]*?)\s*(?:,[^)]*)?\)\s+)?([A-Za-z_]\w*)\s*\(')
 
 
 def main():

@@ -8,11 +8,14 @@
 #     of each persistent forward and each persistent backward (kernels/cuda/persistent_{lstm,gru,
 #     rnn}.cu); test_grid_sync and test_persistent_{lstm,gru,rnn} must FAIL in the forward and the
 #     reverse order (block 0 then runs ahead of, or behind, the others);
-#   - the block barriers of cr_persistent_product (kernels/cuda/persistent_common.cuh), one at a
-#     time: the one before a tile of x is staged (its readers of the previous tile must be done),
-#     the one after it (the tile must be complete before any thread reads it) and the one after
-#     the last tile (every lane's partial sum must be written before the tree adds them);
-#     test_persistent_lstm_tiled (many k-tiles, S lanes per product) must FAIL in the forward order.
+#   - the block barriers of the persistent products (kernels/cuda/persistent_common.cuh), one at a
+#     time: of the FMA and of the tensor-core (mma) product, the one before a tile of x is staged
+#     (its readers of the previous tile must be done) and the one after it (the tile must be
+#     complete before any thread reads it); and the one after the last tile that both share (every
+#     lane's or warp's partial sum must be written before the tree adds them);
+#     test_persistent_lstm_tiled (many k-tiles, S lanes or warps per product, every precision)
+#     must FAIL in the forward order (the mma's free-x barrier: test_persistent_lstm, forward and
+#     reverse).
 # Exits 0 when every mutant is caught, 1 when one survives (the harness could not fail), 2 on error.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -67,7 +70,15 @@ mutant persistent-tile-free-barrier kernels/cuda/persistent_common.cuh \
 mutant persistent-tile-staged-barrier kernels/cuda/persistent_common.cuh \
   's/(: 0\.0f;\n    \}\n)    __syncthreads\(\);\n/$1    \/* mutant: barrier removed *\/\n/' \
   forward test_persistent_lstm_tiled
+# (with 40-float tiles a k-tile is one mma k-step, which every warp reads before any restages it in
+# the forward order; the untiled harness has warps that finish their k-steps first)
+mutant persistent-mma-tile-free-barrier kernels/cuda/persistent_common.cuh \
+  's/__syncthreads\(\); \/\* x and acc are free for the mma/\/* mutant: barrier removed *\/ \/* x and acc are free for the mma/' \
+  "forward reverse" test_persistent_lstm
+mutant persistent-mma-tile-staged-barrier kernels/cuda/persistent_common.cuh \
+  's/__syncthreads\(\); \/\* the tile of words is complete/\/* mutant: barrier removed *\/ \/* the tile of words is complete/' \
+  forward test_persistent_lstm_tiled
 mutant persistent-lanes-barrier kernels/cuda/persistent_common.cuh \
-  's/(\n  \}\n)  __syncthreads\(\);\n(  \/\* the S lanes)/$1  \/* mutant: barrier removed *\/\n$2/' \
+  's/__syncthreads\(\); \/\* every lane.s partial sums are written/\/* mutant: barrier removed *\/ \/* every lane partial sums/' \
   forward test_persistent_lstm_tiled
 exit $survived

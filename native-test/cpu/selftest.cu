@@ -7,10 +7,14 @@
  *   selftest divergent    threads of a block at different __syncthreads(): must abort
  *   selftest early-return some threads return while others wait: must abort
  *   selftest grid-sync    a grid barrier in an ordinary launch: must abort
+ *   selftest mma          one warp's mma (cr_mma) at TF32 and bf16 against a host product, each
+ *                         lane loading its fragments as the PTX ISA lays them out
+ *   selftest mma-divergent half a warp at an mma, the other half returned: must abort
  * Exit 0 = the check behaved; the abort cases are expected to die with SIGABRT.
  */
 #include <cooperative_groups.h>
 #include "common.h"
+#include "../kernels/cuda/persistent_common.cuh"
 
 /* Each thread records the order in which it passed the barrier phase. */
 extern "C" __global__ void __launch_bounds__(64) arrival_order(int *order) {
@@ -39,6 +43,52 @@ extern "C" __global__ void early_return(int *out) {
 extern "C" __global__ void grid_sync_plain(int *out) {
   cooperative_groups::this_grid().sync();
   out[threadIdx.x] = 1;
+}
+
+/* d [16][8] (=) a [16][K] b^T + c, b [8][K] (K = 8 at TF32, 16 at bf16, prec | CR_PREC_MMA), one
+ * warp, each lane loading and storing its fragment registers by the layout cr_mma states. */
+extern "C" __global__ void mma_tile(const float *a, const float *b, const float *c, float *d, int prec) {
+  int lane = threadIdx.x, g = lane >> 2, t = lane & 3, K = cr_prec_rounding(prec) == CR_PREC_BF16 ? 16 : 8;
+  unsigned af[4], bf[2];
+  float acc[4];
+  for (int r = 0; r < 4; r++) {
+    int row = g + 8 * (r & 1), word = t + 4 * (r >> 1);
+    af[r] = cr_mma_word(a, row, word * (K / 8), 16, K, prec);
+  }
+  for (int r = 0; r < 2; r++) bf[r] = cr_mma_word(b, g, (t + 4 * r) * (K / 8), 8, K, prec);
+  for (int i = 0; i < 4; i++) acc[i] = c[(g + 8 * (i >> 1)) * 8 + 2 * t + (i & 1)];
+  cr_mma(prec, acc, af, bf);
+  for (int i = 0; i < 4; i++) d[(g + 8 * (i >> 1)) * 8 + 2 * t + (i & 1)] = acc[i];
+}
+
+extern "C" __global__ void mma_divergent(float *out) {
+  unsigned a[4] = {0, 0, 0, 0}, b[2] = {0, 0};
+  float d[4] = {0, 0, 0, 0};
+  if (threadIdx.x >= 16) return;
+  cr_mma(CR_PREC_TF32 | CR_PREC_MMA, d, a, b);
+  out[threadIdx.x] = d[0];
+}
+
+/* The mma of small integers (exact at TF32 and bf16) against the host's product. */
+static int check_mma() {
+  for (int prec : {CR_PREC_TF32 | CR_PREC_MMA, CR_PREC_BF16 | CR_PREC_MMA}) {
+    int K = prec == (CR_PREC_BF16 | CR_PREC_MMA) ? 16 : 8;
+    std::vector<float> a(16 * K), b(8 * K), c(16 * 8), want(16 * 8);
+    for (int i = 0; i < 16 * K; i++) a[i] = (float)(i % 7 - 3);
+    for (int i = 0; i < 8 * K; i++) b[i] = (float)(i % 5 - 2);
+    for (int i = 0; i < 16 * 8; i++) c[i] = (float)(i % 3);
+    for (int r = 0; r < 16; r++)
+      for (int n = 0; n < 8; n++) {
+        double s = c[r * 8 + n];
+        for (int k = 0; k < K; k++) s += (double)a[r * K + k] * b[n * K + k];
+        want[r * 8 + n] = (float)s;
+      }
+    Dev<float> da(a), db(b), dc(c), dd(16 * 8);
+    mma_tile<<<1, 32>>>(da.p, db.p, dc.p, dd.p, prec);
+    CK_LAUNCH();
+    compare(prec_name(prec), dd.down(), want, 0.0f, 0.0f);
+  }
+  return finish("selftest mma");
 }
 
 int main(int argc, char **argv) {
@@ -70,11 +120,13 @@ int main(int argc, char **argv) {
     expect(buf.down()[1] == 0, "no refused kernel ran");
     return finish("selftest bounds");
   }
+  if (!strcmp(mode, "mma")) return check_mma();
   if (!strcmp(mode, "divergent")) divergent_barriers<<<1, 32>>>(buf.p);
+  else if (!strcmp(mode, "mma-divergent")) mma_divergent<<<1, 32>>>((float *)buf.p);
   else if (!strcmp(mode, "early-return")) early_return<<<1, 32>>>(buf.p);
   else if (!strcmp(mode, "grid-sync")) grid_sync_plain<<<2, 32>>>(buf.p);
   else {
-    fprintf(stderr, "usage: selftest order|bounds|divergent|early-return|grid-sync\n");
+    fprintf(stderr, "usage: selftest order|bounds|mma|divergent|early-return|grid-sync|mma-divergent\n");
     return 2;
   }
   CK_LAUNCH();
