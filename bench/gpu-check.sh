@@ -9,13 +9,14 @@
 #   OUT=$OUT bash bench/gpu-check.sh
 # STEPS="info junit ..." runs a subset (names below). Exit status 1 if any step failed.
 # One device call may run at most 10 minutes; if the whole list does not fit, split it in two calls:
-#   STEPS="info junit verify-cuda verify-persistent verify-persistent-bf16 native train"   then   STEPS="memcheck racecheck verify-ocl bench bench-rnn"
+#   STEPS="info junit verify-cuda verify-persistent verify-persistent-tf32 verify-persistent-bf16 native train"   then   STEPS="memcheck racecheck verify-ocl bench bench-rnn"
 #
 # What each step shows (the bar of the CUDA and OpenCL issues):
 #   junit        gpu-tagged JUnit tests: every kernel family and whole steps vs the fp64 reference
 #   verify-cuda  `charrnn verify --backend cuda`: all checks pass
 #   verify-persistent  the same with the persistent LSTM, GRU and RNN kernels forced
-#   verify-persistent-bf16  the same in bf16 (W_hh slice in bf16, operands rounded as the GEMMs do)
+#   verify-persistent-tf32  the same in TF32: the products on tensor cores (mma.sync m16n8k8)
+#   verify-persistent-bf16  the same in bf16 (W_hh slice in bf16, mma.sync m16n8k16)
 #   verify-ocl   `charrnn verify --backend opencl --device <NVIDIA>`: the parity suite on NVIDIA's OpenCL
 #   native       native-test/run-all.sh: standalone kernel harnesses vs plain C, with timings
 #   train        200 tiny-shakespeare steps on cuda (graphs, then --no-graph, then tf32) and on the
@@ -29,7 +30,7 @@ set -uo pipefail
 OUT=${OUT:-$PWD/gpu-check-out}
 mkdir -p "$OUT"
 DATA=${DATA:-.device/data/tinyshakespeare.txt}
-STEPS=${STEPS:-"info junit verify-cuda verify-persistent verify-persistent-bf16 verify-ocl native train memcheck racecheck bench bench-rnn"}
+STEPS=${STEPS:-"info junit verify-cuda verify-persistent verify-persistent-tf32 verify-persistent-bf16 verify-ocl native train memcheck racecheck bench bench-rnn"}
 [ -f "$DATA" ] || { echo "gpu-check.sh: corpus $DATA missing (copy ../shared/data/tinyshakespeare.txt into .device/data/ before sending)" >&2; exit 2; }
 GPU=.device/on-gpu.sh
 bash $GPU info >/dev/null 2>&1   # unpacks the Java runtime into /tmp/jre
@@ -70,6 +71,7 @@ junit_all() {
 step junit 300 junit_all
 step verify-cuda 300 charrnn verify --backend cuda
 step verify-persistent 300 charrnn verify --backend cuda --rnn-kernel persistent
+step verify-persistent-tf32 300 charrnn verify --backend cuda --rnn-kernel persistent --precision tf32
 step verify-persistent-bf16 300 charrnn verify --backend cuda --rnn-kernel persistent --precision bf16
 ocl_nv=$(charrnn devices 2>/dev/null | awk '$1 == "opencl" && /NVIDIA/ {print $2; exit}')
 if [ -n "$ocl_nv" ]; then

@@ -28,7 +28,8 @@ import org.charrnn.util.UserError;
  * rows of each of its units (4 LSTM, 3 GRU, 1 RNN), G U H floats, next to an h (or dgates) tile and
  * the products ({@link PersistentPlan}). The products multiply what the run's GEMMs multiply
  * ({@link Gemm#arithmetic}): fp32, or W_hh and the right-hand side rounded to TF32 or bf16 (then
- * the slice is stored as bf16, half the bytes). What does not depend on the batch is decided once per
+ * the slice is stored as bf16, half the bytes), on tensor cores from compute capability 8.0 ({@link
+ * ProductArithmetic}). What does not depend on the batch is decided once per
  * backend; the rest once per batch size B and pass, on its first window: {@link RnnKernel#AUTO}
  * runs a pass persistent where the block fits and {@link RnnCostModel} predicts it faster, and
  * says so in one log line with both estimates.
@@ -48,7 +49,7 @@ final class PersistentRnn {
     private final RnnKernel kernel;
     private final CellType cell;
     private final int gates, hidden, units; // units: U, 0 where no pass can run persistent
-    private final int elem, prec; // bytes of a W_hh element in shared memory; the kernels' prec argument
+    private final ProductArithmetic arithmetic; // what the products compute: the kernels' prec argument
     private final int limit; // shared memory a block may use
     private final RnnCostModel.Device model; // null without a clock rate
     private final String why; // why no pass runs persistent; null when some may
@@ -80,9 +81,11 @@ final class PersistentRnn {
         int u = RnnCostModel.units(H, sms);
         this.gates = RnnKernel.hasPersistent(cell) ? cell.recurrentGates() : 0;
         this.hidden = H;
-        this.elem = PersistentPlan.elemBytes(p);
-        this.prec = PersistentPlan.kernelPrecision(p);
-        long slice = (long) elem * gates * u * H;
+        this.arithmetic = ProductArithmetic.of(
+                p,
+                ProductArithmetic.tensorCores(
+                        attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR)));
+        long slice = (long) arithmetic.elemBytes * gates * u * H;
         String no = null;
         if (!RnnKernel.hasPersistent(cell))
             no = "only the lstm, gru and rnn cells have a persistent kernel, not " + cell.id();
@@ -113,7 +116,7 @@ final class PersistentRnn {
     private Choice choice(int B) {
         Choice c = choices.get(B);
         if (c != null) return c;
-        long bytes = PersistentPlan.sharedBytes(gates, units, hidden, B, elem);
+        long bytes = PersistentPlan.sharedBytes(gates, units, hidden, B, arithmetic);
         if (kernel == RnnKernel.PERSISTENT) {
             if (bytes > limit)
                 throw UserError.naming(
@@ -122,7 +125,7 @@ final class PersistentRnn {
                                 + (limit >> 10) + " KiB per block");
             c = new Choice(true, true, "");
         } else {
-            c = decide(model, cell, hidden, B, elem);
+            c = decide(model, cell, hidden, B, arithmetic);
             log.accept(c.line());
         }
         choices.put(B, c);
@@ -134,13 +137,13 @@ final class PersistentRnn {
      * the block fits and the cost model predicts it faster; the line gives both estimates.
      */
     static Choice decide(RnnCostModel.Device d, CellType cell, int H, int B) {
-        return decide(d, cell, H, B, 4);
+        return decide(d, cell, H, B, ProductArithmetic.FP32);
     }
 
-    /** As {@link #decide(RnnCostModel.Device, CellType, int, int)} with {@code elem} bytes per W_hh element. */
-    static Choice decide(RnnCostModel.Device d, CellType cell, int H, int B, int elem) {
-        RnnCostModel.Estimate f = RnnCostModel.forward(d, cell, H, B, elem);
-        RnnCostModel.Estimate b = RnnCostModel.backward(d, cell, H, B, elem);
+    /** As {@link #decide(RnnCostModel.Device, CellType, int, int)} with products in arithmetic {@code a}. */
+    static Choice decide(RnnCostModel.Device d, CellType cell, int H, int B, ProductArithmetic a) {
+        RnnCostModel.Estimate f = RnnCostModel.forward(d, cell, H, B, a);
+        RnnCostModel.Estimate b = RnnCostModel.backward(d, cell, H, B, a);
         String line = "rnn kernel at batch size " + B + " (cost model, " + d + "): forward " + f.describe()
                 + ", backward " + b.describe() + " per layer-step";
         return new Choice(f.persistent(), b.persistent(), line);
@@ -148,7 +151,7 @@ final class PersistentRnn {
 
     /**
      * What {@code --rnn-kernel persistent} runs on device {@code index}, for {@code charrnn devices}:
-     * the largest H of each cell that runs persistent at B = 128 in fp32 (and TF32) and in bf16, and
+     * the largest H of each cell that runs persistent at B = 128 in fp32 and in bf16, and
      * what auto picks for the fp32 LSTM at the first bench row (H 256, B 50).
      */
     static String deviceNote(int index) {
@@ -158,14 +161,17 @@ final class PersistentRnn {
             return "device " + index + ": no cooperative launches: every cell runs stepwise";
         int[] sl = multiprocessorsAndSharedLimit(index);
         int sms = sl[0], limit = sl[1];
+        boolean tensorCores = ProductArithmetic.tensorCores(
+                attribute(d, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR));
         StringBuilder up = new StringBuilder();
-        for (int elem : new int[] {4, 2}) {
-            up.append(elem == 4 ? "fp32 " : "; bf16 ");
+        for (Precision p : new Precision[] {Precision.FP32, Precision.BF16}) {
+            ProductArithmetic a = ProductArithmetic.of(p, tensorCores);
+            up.append(a == ProductArithmetic.FP32 ? "fp32 " : "; " + a.label + " ");
             for (CellType cell : new CellType[] {CellType.LSTM, CellType.GRU, CellType.RNN}) {
                 up.append(cell == CellType.LSTM ? "" : ", ")
                         .append(cell.id())
                         .append(" H <= ")
-                        .append(largestHidden(cell, sms, limit, elem));
+                        .append(largestHidden(cell, sms, limit, a));
             }
         }
         int clockKhz = attribute(d, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_CLOCK_RATE);
@@ -197,11 +203,11 @@ final class PersistentRnn {
         return h;
     }
 
-    /** The largest H whose persistent block fits in {@code limit} bytes at B = 128 (up to 65536). */
-    static int largestHidden(CellType cell, int sms, int limit, int elem) {
+    /** The largest H whose persistent block fits in {@code limit} bytes at B = 128 in arithmetic {@code a} (up to 65536). */
+    static int largestHidden(CellType cell, int sms, int limit, ProductArithmetic a) {
         int h = 0, g = cell.recurrentGates();
-        while (h < (1 << 16)
-                && PersistentPlan.sharedBytes(g, RnnCostModel.units(h + 1, sms), h + 1, 128, elem) <= limit) h++;
+        while (h < (1 << 16) && PersistentPlan.sharedBytes(g, RnnCostModel.units(h + 1, sms), h + 1, 128, a) <= limit)
+            h++;
         return h;
     }
 
@@ -229,7 +235,7 @@ final class PersistentRnn {
         if (why != null) return "rnn stepwise" + (why.isEmpty() ? "" : " (" + why + ")");
         if (kernel == RnnKernel.PERSISTENT)
             return "rnn persistent (" + ((hidden + units - 1) / units) + " blocks x " + units + " units"
-                    + (prec == 0 ? "" : elem == 2 ? ", bf16 products" : ", tf32 products") + ")";
+                    + (arithmetic == ProductArithmetic.FP32 ? "" : ", " + arithmetic.label + " products") + ")";
         if (choices.isEmpty()) return "rnn auto (each pass by the cost model, " + model + ")";
         StringJoiner s = new StringJoiner("; ", "rnn auto (", ")");
         for (Map.Entry<Integer, Choice> e : choices.entrySet())
@@ -241,7 +247,7 @@ final class PersistentRnn {
     /** ceil(H / U) blocks of {@link Kernels#BLOCK} threads, cooperative, the block's shared memory at batch B. */
     private void launch(CUfunction f, int H, int B, Pointer args) {
         int blocks = (H + units - 1) / units;
-        int bytes = (int) PersistentPlan.sharedBytes(gates, units, H, B, elem);
+        int bytes = (int) PersistentPlan.sharedBytes(gates, units, H, B, arithmetic);
         JCudaDriver.cuLaunchCooperativeKernel(f, blocks, 1, 1, Kernels.BLOCK, 1, 1, bytes, stream, args);
     }
 
@@ -284,7 +290,7 @@ final class PersistentRnn {
                         arg(B),
                         arg(H),
                         arg(units),
-                        arg(prec)));
+                        arg(arithmetic.code)));
     }
 
     /**
@@ -318,7 +324,7 @@ final class PersistentRnn {
                         arg(B),
                         arg(H),
                         arg(units),
-                        arg(prec)));
+                        arg(arithmetic.code)));
     }
 
     /**
@@ -342,7 +348,7 @@ final class PersistentRnn {
                         arg(B),
                         arg(H),
                         arg(units),
-                        arg(prec)));
+                        arg(arithmetic.code)));
     }
 
     /**
@@ -376,7 +382,7 @@ final class PersistentRnn {
                         arg(B),
                         arg(H),
                         arg(units),
-                        arg(prec)));
+                        arg(arithmetic.code)));
     }
 
     /**
@@ -399,7 +405,7 @@ final class PersistentRnn {
                         arg(B),
                         arg(H),
                         arg(units),
-                        arg(prec)));
+                        arg(arithmetic.code)));
     }
 
     /**
@@ -421,6 +427,6 @@ final class PersistentRnn {
                         arg(B),
                         arg(H),
                         arg(units),
-                        arg(prec)));
+                        arg(arithmetic.code)));
     }
 }

@@ -19,7 +19,9 @@ import org.charrnn.model.CellType;
  * #FMA_LATENCY} clocks); + the right-hand side every block reads from L2, P 4 B K bytes at {@link
  * #L2_BYTES_PER_US}; + {@link #TILE_CLOCKS} per k-tile; + one {@link #GRID_BARRIER_US}. Stepwise,
  * per step: {@link #STEPWISE_LAUNCHES_US} + the recurrent GEMM's 2 G B H^2 FLOPs at the fp32 peak.
- * Both paths move the same gx, gates and state bytes, so those cancel and are left out.
+ * Both paths move the same gx, gates and state bytes, so those cancel and are left out. With the
+ * products on tensor cores (TF32, bf16 from sm_80) the compute term is the mma plan's ({@link
+ * #mmaClocks}) and stepwise's GEMM runs at the same tensor-core rate.
  */
 final class RnnCostModel {
     /** fp32 FMA lanes per SM and clock (132 SMs x 128 x 2 FLOP x 1.98 GHz = 67 TFLOP/s). */
@@ -37,6 +39,15 @@ final class RnnCostModel {
      * graph; the low end of the 5-8 µs of issue #16, so persistent has to beat stepwise's best case.
      */
     static final double STEPWISE_LAUNCHES_US = 5.0;
+    /**
+     * TF32 tensor-core FMAs per SM and clock through mma.sync: half of an H100's dense 495 TFLOP/s
+     * (947 per SM and clock, reached with wgmma), assumed; bf16 twice that.
+     */
+    static final int MMA_FMAS = 512, MMA_FMAS_BF16 = 1024;
+    /** Clocks from one mma.sync to the next that accumulates into the same tile (assumed). */
+    static final int MMA_LATENCY = 32;
+    /** CR_MMA_TILES_PER_WARP: the tiles whose mma chains a warp interleaves. */
+    static final int MMA_TILES_PER_WARP = 4;
 
     /** The device numbers the model reads: multiprocessors, clock, shared memory a block may use. */
     record Device(int sms, double clockGhz, int sharedBytes) {
@@ -86,45 +97,73 @@ final class RnnCostModel {
 
     /** The forward pass (h_{t-1} W_hh^T and the cell) of one fp32 layer-step. */
     static Estimate forward(Device d, CellType cell, int hidden, int batch) {
-        return forward(d, cell, hidden, batch, 4);
+        return forward(d, cell, hidden, batch, ProductArithmetic.FP32);
     }
 
     /**
-     * The forward pass of one layer-step with {@code elem} bytes per W_hh element in shared memory
-     * (2 at bf16: the block fits at a larger H; the model's rates are fp32's for every precision).
+     * The forward pass of one layer-step whose products compute in arithmetic {@code a} (bf16: the
+     * block fits at a larger H; tensor cores: the mma plan at {@link #MMA_FMAS}' rates, and stepwise's
+     * GEMM at the same tensor-core rate).
      */
-    static Estimate forward(Device d, CellType cell, int hidden, int batch, int elem) {
+    static Estimate forward(Device d, CellType cell, int hidden, int batch, ProductArithmetic a) {
         int g = cell.recurrentGates(), u = units(hidden, d.sms());
-        return estimate(d, g, hidden, batch, PersistentPlan.forward(g, u, hidden, batch, elem));
+        return estimate(d, g, hidden, batch, PersistentPlan.forward(g, u, hidden, batch, a));
     }
 
     /** The backward pass (the cell's backward and dgates W_hh) of one fp32 layer-step. */
     static Estimate backward(Device d, CellType cell, int hidden, int batch) {
-        return backward(d, cell, hidden, batch, 4);
+        return backward(d, cell, hidden, batch, ProductArithmetic.FP32);
     }
 
-    /** As {@link #backward(Device, CellType, int, int)} with {@code elem} bytes per W_hh element. */
-    static Estimate backward(Device d, CellType cell, int hidden, int batch, int elem) {
+    /** As {@link #backward(Device, CellType, int, int)} with products in arithmetic {@code a}. */
+    static Estimate backward(Device d, CellType cell, int hidden, int batch, ProductArithmetic a) {
         int g = cell.recurrentGates(), u = units(hidden, d.sms());
-        return estimate(d, g, hidden, batch, PersistentPlan.backward(g, u, hidden, batch, elem));
+        return estimate(d, g, hidden, batch, PersistentPlan.backward(g, u, hidden, batch, a));
     }
 
     private static Estimate estimate(Device d, int gates, int hidden, int batch, PersistentPlan p) {
         int u = units(hidden, d.sms());
         int blocks = (hidden + u - 1) / u;
-        boolean fits = PersistentPlan.sharedBytes(gates, u, hidden, batch, p.elem()) <= d.sharedBytes();
+        boolean fits = PersistentPlan.sharedBytes(gates, u, hidden, batch, p.arithmetic()) <= d.sharedBytes();
+        double compute = (p.arithmetic().mma ? mmaClocks(p) : fmaClocks(p)) / d.clocksPerUs();
+        double l2 = (double) blocks * 4 * batch * p.k() / L2_BYTES_PER_US;
+        double tiles = (double) p.tiles() * TILE_CLOCKS / d.clocksPerUs();
+        double persistent = compute + l2 + tiles + GRID_BARRIER_US;
+        double flops = 2.0 * gates * batch * (double) hidden * hidden;
+        double perClock = p.arithmetic().mma ? 2.0 * mmaFmas(p.arithmetic()) : 2.0 * FMA_LANES;
+        double peak = perClock * d.sms() * d.clocksPerUs(); // FLOPs per µs
+        return new Estimate(persistent, STEPWISE_LAUNCHES_US + flops / peak, fits);
+    }
+
+    /** The FMA product's clocks per step: FMAs, shared loads or one thread's chain, whichever is longest. */
+    private static double fmaClocks(PersistentPlan p) {
         double k = p.k();
         double fma = (double) p.rowsPad() * p.batchPad() * k / FMA_LANES;
         double loads = p.items() * k * (PersistentPlan.TILE_ROWS + PersistentPlan.TILE_BATCH) / 32
                 + (double) p.batchPad() * k / 32;
         double perThread = Math.ceil((double) p.items() * p.lanes() / Kernels.BLOCK);
         double chain = perThread * Math.ceil(k / p.lanes()) * FMA_LATENCY;
-        double compute = Math.max(fma, Math.max(loads, chain)) / d.clocksPerUs();
-        double l2 = (double) blocks * 4 * batch * k / L2_BYTES_PER_US;
-        double tiles = (double) p.tiles() * TILE_CLOCKS / d.clocksPerUs();
-        double persistent = compute + l2 + tiles + GRID_BARRIER_US;
-        double flops = 2.0 * gates * batch * (double) hidden * hidden;
-        double peak = 2.0 * FMA_LANES * d.sms() * d.clocksPerUs(); // FLOPs per µs
-        return new Estimate(persistent, STEPWISE_LAUNCHES_US + flops / peak, fits);
+        return Math.max(fma, Math.max(loads, chain));
+    }
+
+    /**
+     * The tensor-core product's clocks per step: the mma FMAs at {@link #mmaFmas}, the fragments' six
+     * warp-wide shared loads per mma (4 words of a, 2 of x) plus the staging, or one warp's chain of
+     * dependent mma ({@link #MMA_LATENCY} each, up to CR_MMA_TILES_PER_WARP tiles interleaved).
+     */
+    private static double mmaClocks(PersistentPlan p) {
+        int perWord = 4 / p.arithmetic().elemBytes, kstep = PersistentPlan.MMA_WORDS * perWord;
+        double steps = Math.ceil((double) p.k() / kstep), mmas = p.items() * steps;
+        double fma = mmas * PersistentPlan.MMA_ROWS * PersistentPlan.MMA_BATCH * kstep / mmaFmas(p.arithmetic());
+        double loads = mmas * 6 + (double) p.batchPad() * steps * PersistentPlan.MMA_WORDS / 32;
+        double groups =
+                Math.ceil(Math.ceil((double) p.items() * p.lanes() / PersistentPlan.WARPS) / MMA_TILES_PER_WARP);
+        double chain = groups * Math.ceil(steps / p.lanes()) * MMA_LATENCY;
+        return Math.max(fma, Math.max(loads, chain));
+    }
+
+    /** Tensor-core FMAs per SM and clock at arithmetic {@code a} (mma.sync's assumed rate). */
+    private static int mmaFmas(ProductArithmetic a) {
+        return a.elemBytes == 2 ? MMA_FMAS_BF16 : MMA_FMAS;
     }
 }

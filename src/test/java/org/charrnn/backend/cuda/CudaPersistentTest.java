@@ -119,9 +119,9 @@ class CudaPersistentTest {
         String forced = device(lstm, o.withRnnKernel(RnnKernel.PERSISTENT));
         assertTrue(forced.contains("rnn persistent ("), forced);
         String tf32 = device(lstm, o.withPrecision(Precision.TF32).withRnnKernel(RnnKernel.PERSISTENT));
-        assertTrue(tf32.contains("rnn persistent (") && tf32.endsWith(" units, tf32 products))"), tf32);
+        assertTrue(tf32.contains("rnn persistent (") && tf32.endsWith(" units, tf32 tensor-core products))"), tf32);
         String bf16 = device(lstm, o.withPrecision(Precision.BF16).withRnnKernel(RnnKernel.PERSISTENT));
-        assertTrue(bf16.contains("rnn persistent (") && bf16.endsWith(" units, bf16 products))"), bf16);
+        assertTrue(bf16.contains("rnn persistent (") && bf16.endsWith(" units, bf16 tensor-core products))"), bf16);
         for (CellType c : new CellType[] {CellType.GRU, CellType.RNN}) {
             ModelConfig cfg = new ModelConfig(c, 11, 7, 33, 2, 0.0);
             assertAuto(device(cfg, o));
@@ -176,7 +176,7 @@ class CudaPersistentTest {
         UserError e = assertThrows(UserError.class, () -> device(cfg, o));
         assertTrue(e.getMessage().contains("a slice of W_hh"), e.getMessage());
         String bf16 = device(cfg, o.withPrecision(Precision.BF16));
-        assertTrue(bf16.endsWith(" units, bf16 products))"), bf16);
+        assertTrue(bf16.endsWith(" units, bf16 tensor-core products))"), bf16);
     }
 
     /** Shapes of the TF32 and bf16 persistent passes: one of each cell, L = 2 with dropout, and k-tiles. */
@@ -209,7 +209,8 @@ class CudaPersistentTest {
                     Tolerances.forPrecision(p));
             List<Verifier.Check> checks = v.run(shape, 47 + shape.hashCode());
             assertTrue(Verifier.allPassed(checks), () -> p + "\n" + Verifier.table(checks));
-            assertTrue(device[0].contains(p.id() + " products)"), device[0]);
+            assertTrue(
+                    device[0].contains(p.id() + " tensor-core products)"), device[0]); // the emulated device is sm_90
         }
     }
 
@@ -254,7 +255,7 @@ class CudaPersistentTest {
         assertTrue(
                 r.out()
                         .matches("(?s).*device 0: --rnn-kernel persistent runs fp32 lstm H <= [1-9][0-9]*, "
-                                + "gru H <= [1-9][0-9]*, rnn H <= [1-9][0-9]*; bf16 lstm H <= [1-9][0-9]*, "
+                                + "gru H <= [1-9][0-9]*, rnn H <= [1-9][0-9]*; bf16 tensor-core lstm H <= [1-9][0-9]*, "
                                 + "gru H <= [1-9][0-9]*, rnn H <= [1-9][0-9]* at B <= 128 "
                                 + "\\(a block on each of [1-9][0-9]* SMs, 227 KiB of shared memory each\\); "
                                 + "(auto runs stepwise: the device reports no clock rate for the cost model"

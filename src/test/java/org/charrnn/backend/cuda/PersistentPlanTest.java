@@ -13,44 +13,71 @@ import org.junit.jupiter.params.provider.CsvSource;
  * The host's copy of the persistent kernels' plan (persistent_common.cuh) gives the values that
  * cr_persistent_plan and persistent_shared_bytes give for the same shapes: the bench rows of every
  * cell, B = 1, and the awkward shapes of the native harnesses, with the W_hh slice in fp32 and in
- * bf16. A launch with fewer bytes than the
- * kernel's plan would let it write past its shared memory, so these must match exactly.
+ * bf16, on FMAs and on tensor cores. A launch with fewer bytes than the kernel's plan would let it
+ * write past its shared memory, so these must match exactly.
  */
 class PersistentPlanTest {
 
-    @ParameterizedTest(name = "elem={0} G={1} U={2} H={3} B={4}")
+    @ParameterizedTest(name = "{0} G={1} U={2} H={3} B={4}")
     @CsvSource({
-        // elem (4 fp32/tf32, 2 bf16), G, U, H, B, forward RP BP XS KT S bytes, backward RP BP XS KT S bytes,
-        // shared: printed by cr_persistent_plan and persistent_shared_bytes of persistent_common.cuh
-        "4, 4, 2, 256, 50, 8, 52, 52, 157, 8, 54160, 4, 52, 54, 151, 16, 54128, 54160",
-        "4, 4, 4, 512, 128, 16, 128, 144, 56, 2, 81408, 4, 128, 132, 62, 8, 81888, 81888",
-        "4, 4, 8, 1024, 128, 32, 128, 128, 64, 1, 180224, 8, 128, 136, 60, 4, 180096, 180224",
-        "4, 3, 2, 256, 50, 8, 52, 52, 157, 8, 52112, 4, 52, 54, 151, 16, 52080, 52112",
-        "4, 1, 2, 256, 50, 4, 52, 54, 151, 16, 47984, 4, 52, 54, 151, 16, 47984, 47984",
-        "4, 3, 8, 1024, 128, 24, 128, 128, 64, 1, 143360, 8, 128, 136, 60, 4, 147328, 147328",
-        "4, 1, 8, 1024, 128, 8, 128, 136, 60, 4, 81792, 8, 128, 136, 60, 4, 81792, 81792",
-        "4, 4, 1, 1, 1, 4, 4, 5, 1, 32, 2096, 4, 4, 5, 4, 32, 2144, 2144",
-        "4, 4, 5, 33, 3, 20, 4, 5, 33, 32, 13552, 8, 4, 5, 132, 32, 9376, 13552",
-        "4, 4, 33, 229, 37, 132, 40, 40, 204, 1, 174672, 36, 40, 48, 170, 2, 165072, 174672",
-        "4, 1, 2, 256, 1, 4, 4, 5, 256, 32, 9216, 4, 4, 5, 256, 32, 9216, 9216",
-        "4, 4, 12, 1500, 128, 48, 128, 128, 64, 1, 345344, 12, 128, 144, 56, 2, 332544, 345344",
-        "4, 4, 3, 33, 5, 12, 8, 9, 33, 32, 15072, 4, 8, 9, 132, 32, 10432, 15072",
-        "2, 4, 2, 256, 50, 8, 52, 52, 157, 8, 50064, 4, 52, 54, 151, 16, 50032, 50064",
-        "2, 4, 4, 512, 128, 16, 128, 144, 56, 2, 65024, 4, 128, 132, 62, 8, 65504, 65504",
-        "2, 4, 8, 1024, 128, 32, 128, 128, 64, 1, 114688, 8, 128, 136, 60, 4, 114560, 114688",
-        "2, 3, 2, 256, 50, 8, 52, 52, 157, 8, 49040, 4, 52, 54, 151, 16, 49008, 49040",
-        "2, 1, 2, 256, 50, 4, 52, 54, 151, 16, 46960, 4, 52, 54, 151, 16, 46960, 46960",
-        "2, 3, 8, 1024, 128, 24, 128, 128, 64, 1, 94208, 8, 128, 136, 60, 4, 98176, 98176",
-        "2, 1, 8, 1024, 128, 8, 128, 136, 60, 4, 65408, 8, 128, 136, 60, 4, 65408, 65408",
-        "2, 4, 1, 1, 1, 4, 4, 5, 1, 32, 2096, 4, 4, 5, 4, 32, 2144, 2144",
-        "2, 4, 5, 33, 3, 20, 4, 5, 33, 32, 12240, 8, 4, 5, 132, 32, 8064, 12240",
-        "2, 4, 33, 229, 37, 132, 40, 40, 204, 1, 114224, 36, 40, 48, 170, 2, 104624, 114224",
-        "2, 1, 2, 256, 1, 4, 4, 5, 256, 32, 8192, 4, 4, 5, 256, 32, 8192, 8192",
-        "2, 4, 12, 1500, 128, 48, 128, 128, 64, 1, 201344, 12, 128, 144, 56, 2, 188544, 201344",
-        "2, 4, 3, 33, 5, 12, 8, 9, 33, 32, 14288, 4, 8, 9, 132, 32, 9648, 14288",
+        // arithmetic, G, U, H, B, forward RP BP XS KT S AS bytes, backward RP BP XS KT S AS bytes, shared:
+        // printed by cr_persistent_plan and persistent_shared_bytes of persistent_common.cuh (TF32 without
+        // tensor cores has FP32's plan)
+        "FP32, 4, 2, 256, 50, 8, 52, 52, 157, 8, 256, 54160, 4, 52, 54, 151, 16, 1024, 54128, 54160",
+        "FP32, 4, 4, 512, 128, 16, 128, 144, 56, 2, 512, 81408, 4, 128, 132, 62, 8, 2048, 81888, 81888",
+        "FP32, 4, 8, 1024, 128, 32, 128, 128, 64, 1, 1024, 180224, 8, 128, 136, 60, 4, 4096, 180096, 180224",
+        "FP32, 3, 2, 256, 50, 8, 52, 52, 157, 8, 256, 52112, 4, 52, 54, 151, 16, 768, 52080, 52112",
+        "FP32, 1, 2, 256, 50, 4, 52, 54, 151, 16, 256, 47984, 4, 52, 54, 151, 16, 256, 47984, 47984",
+        "FP32, 3, 8, 1024, 128, 24, 128, 128, 64, 1, 1024, 143360, 8, 128, 136, 60, 4, 3072, 147328, 147328",
+        "FP32, 1, 8, 1024, 128, 8, 128, 136, 60, 4, 1024, 81792, 8, 128, 136, 60, 4, 1024, 81792, 81792",
+        "FP32, 4, 1, 1, 1, 4, 4, 5, 1, 32, 1, 2096, 4, 4, 5, 4, 32, 4, 2144, 2144",
+        "FP32, 4, 5, 33, 3, 20, 4, 5, 33, 32, 33, 13552, 8, 4, 5, 132, 32, 132, 9376, 13552",
+        "FP32, 4, 33, 229, 37, 132, 40, 40, 204, 1, 229, 174672, 36, 40, 48, 170, 2, 916, 165072, 174672",
+        "FP32, 1, 2, 256, 1, 4, 4, 5, 256, 32, 256, 9216, 4, 4, 5, 256, 32, 256, 9216, 9216",
+        "FP32, 4, 12, 1500, 128, 48, 128, 128, 64, 1, 1500, 345344, 12, 128, 144, 56, 2, 6000, 332544, 345344",
+        "FP32, 4, 3, 33, 5, 12, 8, 9, 33, 32, 33, 15072, 4, 8, 9, 132, 32, 132, 10432, 15072",
+        "BF16, 4, 2, 256, 50, 8, 52, 52, 157, 8, 256, 50064, 4, 52, 54, 151, 16, 1024, 50032, 50064",
+        "BF16, 4, 4, 512, 128, 16, 128, 144, 56, 2, 512, 65024, 4, 128, 132, 62, 8, 2048, 65504, 65504",
+        "BF16, 4, 8, 1024, 128, 32, 128, 128, 64, 1, 1024, 114688, 8, 128, 136, 60, 4, 4096, 114560, 114688",
+        "BF16, 3, 2, 256, 50, 8, 52, 52, 157, 8, 256, 49040, 4, 52, 54, 151, 16, 768, 49008, 49040",
+        "BF16, 1, 2, 256, 50, 4, 52, 54, 151, 16, 256, 46960, 4, 52, 54, 151, 16, 256, 46960, 46960",
+        "BF16, 3, 8, 1024, 128, 24, 128, 128, 64, 1, 1024, 94208, 8, 128, 136, 60, 4, 3072, 98176, 98176",
+        "BF16, 1, 8, 1024, 128, 8, 128, 136, 60, 4, 1024, 65408, 8, 128, 136, 60, 4, 1024, 65408, 65408",
+        "BF16, 4, 1, 1, 1, 4, 4, 5, 1, 32, 1, 2096, 4, 4, 5, 4, 32, 4, 2144, 2144",
+        "BF16, 4, 5, 33, 3, 20, 4, 5, 33, 32, 33, 12240, 8, 4, 5, 132, 32, 132, 8064, 12240",
+        "BF16, 4, 33, 229, 37, 132, 40, 40, 204, 1, 229, 114224, 36, 40, 48, 170, 2, 916, 104624, 114224",
+        "BF16, 1, 2, 256, 1, 4, 4, 5, 256, 32, 256, 8192, 4, 4, 5, 256, 32, 256, 8192, 8192",
+        "BF16, 4, 12, 1500, 128, 48, 128, 128, 64, 1, 1500, 201344, 12, 128, 144, 56, 2, 6000, 188544, 201344",
+        "BF16, 4, 3, 33, 5, 12, 8, 9, 33, 32, 33, 14288, 4, 8, 9, 132, 32, 132, 9648, 14288",
+        "TF32_MMA, 4, 2, 256, 50, 16, 56, 140, 136, 1, 260, 43264, 16, 56, 140, 136, 1, 1028, 43168, 43264",
+        "TF32_MMA, 4, 4, 512, 128, 16, 128, 60, 56, 1, 516, 71936, 16, 128, 60, 56, 1, 2052, 71744, 71936",
+        "TF32_MMA, 4, 8, 1024, 128, 32, 128, 60, 56, 1, 1028, 178688, 16, 128, 60, 56, 1, 4100, 170112, 178688",
+        "TF32_MMA, 3, 2, 256, 50, 16, 56, 140, 136, 1, 260, 41184, 16, 56, 140, 136, 1, 772, 41120, 41184",
+        "TF32_MMA, 1, 2, 256, 50, 16, 56, 140, 136, 1, 260, 37024, 16, 56, 140, 136, 1, 260, 37024, 37024",
+        "TF32_MMA, 3, 8, 1024, 128, 32, 128, 60, 56, 1, 1028, 145792, 16, 128, 60, 56, 1, 3076, 137344, 145792",
+        "TF32_MMA, 1, 8, 1024, 128, 16, 128, 60, 56, 1, 1028, 71808, 16, 128, 60, 56, 1, 1028, 71808, 71808",
+        "TF32_MMA, 4, 1, 1, 1, 16, 8, 12, 8, 8, 12, 4672, 16, 8, 12, 8, 8, 12, 4528, 4672",
+        "TF32_MMA, 4, 5, 33, 3, 32, 8, 44, 40, 4, 44, 9024, 16, 8, 140, 136, 8, 140, 11376, 11376",
+        "TF32_MMA, 4, 33, 229, 37, 144, 40, 204, 200, 1, 236, 180288, 48, 40, 204, 200, 1, 924, 162288, 180288",
+        "TF32_MMA, 1, 2, 256, 1, 16, 8, 260, 256, 8, 260, 14496, 16, 8, 260, 256, 8, 260, 14496, 14496",
+        "TF32_MMA, 4, 12, 1500, 128, 48, 128, 60, 56, 1, 1508, 344832, 16, 128, 60, 56, 1, 6004, 327104, 344832",
+        "TF32_MMA, 4, 3, 33, 5, 16, 8, 44, 40, 8, 44, 7616, 16, 8, 140, 136, 8, 140, 10256, 10256",
+        "BF16_MMA, 4, 2, 256, 50, 16, 56, 132, 256, 1, 264, 37376, 16, 56, 140, 272, 1, 1032, 39072, 39072",
+        "BF16_MMA, 4, 4, 512, 128, 16, 128, 60, 112, 1, 520, 55552, 16, 128, 60, 112, 1, 2056, 55360, 55552",
+        "BF16_MMA, 4, 8, 1024, 128, 32, 128, 60, 112, 1, 1032, 113152, 16, 128, 60, 112, 1, 4104, 104576, 113152",
+        "BF16_MMA, 3, 2, 256, 50, 16, 56, 132, 256, 1, 264, 36320, 16, 56, 140, 272, 1, 776, 38048, 38048",
+        "BF16_MMA, 1, 2, 256, 50, 16, 56, 132, 256, 1, 264, 34208, 16, 56, 132, 256, 1, 264, 34208, 34208",
+        "BF16_MMA, 3, 8, 1024, 128, 32, 128, 60, 112, 1, 1032, 96640, 16, 128, 60, 112, 1, 3080, 88192, 96640",
+        "BF16_MMA, 1, 8, 1024, 128, 16, 128, 60, 112, 1, 1032, 55424, 16, 128, 60, 112, 1, 1032, 55424, 55424",
+        "BF16_MMA, 4, 1, 1, 1, 16, 8, 12, 16, 8, 24, 4672, 16, 8, 12, 16, 8, 24, 4528, 4672",
+        "BF16_MMA, 4, 5, 33, 3, 32, 8, 28, 48, 4, 56, 7232, 16, 8, 76, 144, 8, 152, 8048, 8048",
+        "BF16_MMA, 4, 33, 229, 37, 144, 40, 124, 240, 1, 248, 108352, 48, 40, 204, 400, 1, 936, 102096, 108352",
+        "BF16_MMA, 1, 2, 256, 1, 16, 8, 132, 256, 8, 264, 9376, 16, 8, 132, 256, 8, 264, 9376, 9376",
+        "BF16_MMA, 4, 12, 1500, 128, 48, 128, 60, 112, 1, 1512, 200448, 16, 128, 60, 112, 1, 6008, 183104, 200448",
+        "BF16_MMA, 4, 3, 33, 5, 16, 8, 28, 48, 8, 56, 6336, 16, 8, 76, 144, 8, 152, 7440, 7440",
     })
     void matchesTheKernelsPlan(
-            int elem,
+            ProductArithmetic a,
             int g,
             int u,
             int h,
@@ -60,33 +87,53 @@ class PersistentPlanTest {
             int fXs,
             int fKt,
             int fS,
+            int fAs,
             long fBytes,
             int bRp,
             int bBp,
             int bXs,
             int bKt,
             int bS,
+            int bAs,
             long bBytes,
             long shared) {
-        PersistentPlan f = PersistentPlan.forward(g, u, h, b, elem), k = PersistentPlan.backward(g, u, h, b, elem);
-        assertEquals(new PersistentPlan(g * u, h, b, fRp, fBp, fXs, fKt, fS, elem), f);
+        PersistentPlan f = PersistentPlan.forward(g, u, h, b, a), k = PersistentPlan.backward(g, u, h, b, a);
+        assertEquals(new PersistentPlan(g * u, h, b, fRp, fBp, fXs, fKt, fS, fAs, a), f);
         assertEquals(fBytes, f.bytes());
-        assertEquals(new PersistentPlan(u, g * h, b, bRp, bBp, bXs, bKt, bS, elem), k);
+        assertEquals(new PersistentPlan(u, g * h, b, bRp, bBp, bXs, bKt, bS, bAs, a), k);
         assertEquals(bBytes, k.bytes());
-        assertEquals(shared, PersistentPlan.sharedBytes(g, u, h, b, elem));
+        assertEquals(shared, PersistentPlan.sharedBytes(g, u, h, b, a));
+        if (a == ProductArithmetic.FP32) {
+            PersistentPlan t = PersistentPlan.forward(g, u, h, b, ProductArithmetic.TF32);
+            assertEquals(f.bytes(), t.bytes());
+        }
     }
 
     @Test
     void bf16FitsALargerHidden() {
         int limit = 227 << 10, sms = 132;
-        for (CellType c : new CellType[] {CellType.LSTM, CellType.GRU, CellType.RNN}) {
-            int fp32 = PersistentRnn.largestHidden(c, sms, limit, 4),
-                    bf16 = PersistentRnn.largestHidden(c, sms, limit, 2);
-            assertTrue(bf16 > fp32 * 5 / 4, c + ": bf16 H <= " + bf16 + ", fp32 H <= " + fp32);
-        }
-        assertEquals(4, PersistentPlan.elemBytes(Precision.TF32));
-        assertEquals(2, PersistentPlan.elemBytes(Precision.BF16));
-        assertEquals(1, PersistentPlan.kernelPrecision(Precision.TF32));
-        assertEquals(2, PersistentPlan.kernelPrecision(Precision.BF16));
+        for (CellType c : new CellType[] {CellType.LSTM, CellType.GRU, CellType.RNN})
+            for (boolean tensorCores : new boolean[] {false, true}) {
+                ProductArithmetic tf32 = ProductArithmetic.of(Precision.TF32, tensorCores),
+                        bf16 = ProductArithmetic.of(Precision.BF16, tensorCores);
+                int fp32 = PersistentRnn.largestHidden(c, sms, limit, ProductArithmetic.FP32),
+                        t = PersistentRnn.largestHidden(c, sms, limit, tf32),
+                        h = PersistentRnn.largestHidden(c, sms, limit, bf16);
+                String what = c + (tensorCores ? " on tensor cores" : "") + ": fp32 H <= " + fp32 + ", tf32 " + t
+                        + ", bf16 " + h;
+                assertTrue(h > fp32 * 5 / 4, what);
+                assertTrue(t >= fp32 * 95 / 100, what); // the same 4-byte slice; the mma plan's x and acc differ
+            }
+    }
+
+    @Test
+    void theKernelsPrecisionArgument() {
+        assertEquals(ProductArithmetic.FP32, ProductArithmetic.of(Precision.FP32, true));
+        assertEquals(1, ProductArithmetic.of(Precision.TF32, false).code);
+        assertEquals(2, ProductArithmetic.of(Precision.BF16, false).code);
+        assertEquals(5, ProductArithmetic.of(Precision.TF32, true).code); // CR_PREC_TF32 | CR_PREC_MMA
+        assertEquals(6, ProductArithmetic.of(Precision.BF16, true).code);
+        assertEquals(2, ProductArithmetic.BF16_MMA.elemBytes);
+        assertTrue(ProductArithmetic.tensorCores(8) && !ProductArithmetic.tensorCores(7));
     }
 }

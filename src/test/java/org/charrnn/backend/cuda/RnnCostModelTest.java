@@ -83,6 +83,48 @@ class RnnCostModelTest {
         assertFalse(PersistentRnn.decide(slow, CellType.LSTM, 256, 50).forward());
     }
 
+    @ParameterizedTest(name = "{0} {1} H{2} B{3}: forward {4}, backward {5}")
+    @CsvSource({
+        // on tensor cores (TF32, bf16 from sm_80) the small row's forward still wins and its
+        // backward still loses to the L2 reads of dgates; sampling stays barrier-bound
+        "TF32_MMA, lstm, 256, 50, true, false",
+        "BF16_MMA, lstm, 256, 50, true, false",
+        "TF32_MMA, rnn, 256, 50, true, true",
+        "TF32_MMA, lstm, 256, 1, true, true",
+        // the large rows: the product gets faster, but every block reading all of h (dgates) from
+        // L2 alone takes longer than stepwise's GEMM at the tensor-core rate (change 2 of the doc)
+        "TF32_MMA, lstm, 1024, 128, false, false",
+        "BF16_MMA, lstm, 1024, 128, false, false",
+        "BF16_MMA, gru, 512, 128, false, false",
+    })
+    void autoOnTensorCores(ProductArithmetic a, String cell, int h, int b, boolean forward, boolean backward) {
+        PersistentRnn.Choice choice = PersistentRnn.decide(H200, CellType.parse(cell), h, b, a);
+        assertEquals(forward, choice.forward(), choice.line());
+        assertEquals(backward, choice.backward(), choice.line());
+    }
+
+    @Test
+    void tensorCoresShortenTheLargeRowsProducts() {
+        for (CellType c : new CellType[] {CellType.LSTM, CellType.GRU, CellType.RNN})
+            for (ProductArithmetic a :
+                    new ProductArithmetic[] {ProductArithmetic.TF32_MMA, ProductArithmetic.BF16_MMA}) {
+                String what = c + " " + a;
+                assertTrue(
+                        RnnCostModel.forward(H200, c, 1024, 128, a).persistentUs()
+                                < RnnCostModel.forward(H200, c, 1024, 128).persistentUs(),
+                        what);
+                assertTrue(
+                        RnnCostModel.backward(H200, c, 1024, 128, a).persistentUs()
+                                < RnnCostModel.backward(H200, c, 1024, 128).persistentUs(),
+                        what);
+                // and stepwise's GEMM runs at the tensor-core rate too
+                assertTrue(
+                        RnnCostModel.forward(H200, c, 1024, 128, a).stepwiseUs()
+                                < RnnCostModel.forward(H200, c, 1024, 128).stepwiseUs(),
+                        what);
+            }
+    }
+
     @Test
     void deviceNumbersMustBePositive() {
         assertThrows(IllegalArgumentException.class, () -> new RnnCostModel.Device(0, 1.98, 1 << 10));
