@@ -418,18 +418,24 @@ inline void run_block(const Job &job, uint3 bidx) {
   if (job.grid_barrier) job.grid_barrier->block_finished(job.name);
 }
 
-/* __syncthreads(): park this fiber at the barrier (file:line identifies it) and run the next. */
-inline void syncthreads(const char *file, int line) {
+/* Parks the running fiber in state st (at file:line, with a warp op's operands) and runs the next;
+ * returns when run_block readies it again. `what` names the call in the error outside a kernel. */
+inline void park(State st, const char *what, const char *file = nullptr, int line = 0, const void *op = nullptr) {
   Sched &s = sched();
   Fiber *f = tls_fiber;
-  if (!f) die("__syncthreads() called outside a kernel");
-  f->state = State::Waiting;
+  if (!f) die("%s called outside a kernel", what);
+  f->state = st;
   f->bar_file = file;
   f->bar_line = line;
+  f->warp_op = op;
   switch_to_main(s, *f, false);
   tls_fiber = f;
   tls_block = &s.block;
+  f->warp_op = nullptr;
 }
+
+/* __syncthreads(): park this fiber at the barrier (file:line identifies it) and run the next. */
+inline void syncthreads(const char *file, int line) { park(State::Waiting, "__syncthreads()", file, line); }
 
 /* The running block's dynamic shared memory (extern __shared__; CR_DYNAMIC_SHARED in common.cuh). */
 inline void *dynamic_shared() {
@@ -440,31 +446,13 @@ inline void *dynamic_shared() {
 }
 
 /* cooperative_groups::this_grid().sync(): park this fiber at the grid barrier. */
-inline void grid_sync() {
-  Sched &s = sched();
-  Fiber *f = tls_fiber;
-  if (!f) die("grid sync called outside a kernel");
-  f->state = State::WaitingGrid;
-  switch_to_main(s, *f, false);
-  tls_fiber = f;
-  tls_block = &s.block;
-}
+inline void grid_sync() { park(State::WaitingGrid, "grid sync"); }
 
 /* A warp-collective mma.sync (kernels' cr_mma): park this lane with its operands until every lane
  * of its warp has arrived at the same one; run_block then computes d (+=) A B for the warp. */
 inline void warp_mma(bool bf16, float d[4], const unsigned a[4], const unsigned b[2], const char *file, int line) {
-  Sched &s = sched();
-  Fiber *f = tls_fiber;
-  if (!f) die("mma called outside a kernel");
   WarpMma op{bf16, d, a, b};
-  f->warp_op = &op;
-  f->state = State::WaitingWarp;
-  f->bar_file = file;
-  f->bar_line = line;
-  switch_to_main(s, *f, false);
-  tls_fiber = f;
-  tls_block = &s.block;
-  f->warp_op = nullptr;
+  park(State::WaitingWarp, "mma", file, line, &op);
 }
 
 } /* namespace crcpu */
