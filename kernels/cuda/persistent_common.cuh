@@ -92,11 +92,12 @@ static __host__ __device__ inline int cr_persistent_elem(int prec) {
  * and x hold 32-bit words (one TF32 or two bf16 elements, the lower k in the low half): a [R][AS
  * elements], x [BP][XS words] (b-major, a k-tile of KT elements, zeros past K and for b >= B); AS
  * and XS are the padded k-steps' words + 4, so the 32 lanes of a fragment load hit 32 banks; S
- * warps split the k-steps of one 16 x 8 tile.
+ * warps split the k-steps of one 16 x 8 tile; swap: the tiles are 16 rows b by 8 rows of a (RP,
+ * BP rounded up to 8 and 16).
  */
 struct CrPersistentPlan {
   int R, K, B, RP, BP, XS, KT, S;
-  int mma, AS;                     /* CR_PREC_MMA's plan; a's row stride in elements (K for FMA) */
+  int mma, swap, AS;               /* CR_PREC_MMA's plan, transposed; a's row stride in elements */
   long long a_bytes;               /* a: R AS elements of elem bytes, padded to 16 bytes */
   long long x_floats, acc_floats;  /* x padded to 4 floats, acc */
 };
@@ -108,8 +109,15 @@ static __host__ __device__ inline CrPersistentPlan cr_persistent_plan_mma(int R,
   p.K = K;
   p.B = B;
   p.mma = 1;
-  p.RP = (R + CR_MMA_M - 1) / CR_MMA_M * CR_MMA_M;
-  p.BP = (B + CR_MMA_N - 1) / CR_MMA_N * CR_MMA_N;
+  /* rows of a as the mma's 16-row side and b as its 8 columns, or transposed (x B-side rows b as
+   * the 16, a's rows as the 8), whichever needs fewer tiles: a block's U = 2 units backward are 2
+   * rows of a, 2 of 16 in a tile but 2 of 8 transposed */
+  int tiles_rb = (R + CR_MMA_M - 1) / CR_MMA_M * ((B + CR_MMA_N - 1) / CR_MMA_N);
+  int tiles_br = (B + CR_MMA_M - 1) / CR_MMA_M * ((R + CR_MMA_N - 1) / CR_MMA_N);
+  p.swap = tiles_br < tiles_rb;
+  int mr = p.swap ? CR_MMA_N : CR_MMA_M, mb = p.swap ? CR_MMA_M : CR_MMA_N;
+  p.RP = (R + mr - 1) / mr * mr;
+  p.BP = (B + mb - 1) / mb * mb;
   int words = (K + kstep - 1) / kstep * CR_MMA_KW; /* a row of K in whole k-steps */
   p.AS = (words + 4) * per_word;
   int tile = CR_PERSISTENT_STAGE_FLOATS / p.BP - 4; /* the most words whose row fits the budget */
@@ -117,7 +125,7 @@ static __host__ __device__ inline CrPersistentPlan cr_persistent_plan_mma(int R,
   if (tile > words) tile = words;
   p.KT = tile * per_word;
   p.XS = tile + 4;
-  int tiles = (p.RP / CR_MMA_M) * (p.BP / CR_MMA_N);
+  int tiles = p.swap ? tiles_br : tiles_rb;
   p.S = 1;
   while (p.S < CR_WARPS && tiles * p.S * 2 <= CR_WARPS) p.S *= 2;
   p.a_bytes = ((long long)R * p.AS * elem + 15) / 16 * 16;
@@ -134,6 +142,7 @@ static __host__ __device__ inline CrPersistentPlan cr_persistent_plan(int R, int
   p.K = K;
   p.B = B;
   p.mma = 0;
+  p.swap = 0;
   p.AS = K;
   p.RP = (R + CR_PERSISTENT_RR - 1) / CR_PERSISTENT_RR * CR_PERSISTENT_RR;
   p.BP = (B + CR_PERSISTENT_RB - 1) / CR_PERSISTENT_RB * CR_PERSISTENT_RB;
@@ -361,18 +370,22 @@ static __device__ __forceinline__ void cr_mma(int prec, float d[4], const unsign
  * The tensor-core product (plan with CR_PREC_MMA), what cr_persistent_product runs: the same
  * result as cr_persistent_product_fma's (acc, read with cr_persistent_result), from a [R][AS] (its
  * words as cr_mma reads them) and y [B,K] staged into x one k-tile at a time as words
- * (cr_mma_word). Work: the (RP / 16) (BP / 8) tiles times S k-splits, item = tile S + s, warp w
- * takes items w, w + CR_WARPS, ... in groups of up to CR_MMA_TILES_PER_WARP whose mma chains
- * interleave (with S > 1 a warp has one item: tiles S <= CR_WARPS); rows past R read row R-1 and
- * are never read back. Every thread of the block must call it; block barriers as the FMA product's.
+ * (cr_mma_word). A tile is 16 rows of a (the mma's A) by 8 rows b of x (its B, column-major as x
+ * is b-major), or with p.swap 16 rows b of x by 8 rows of a: either way both operands are rows of
+ * k-words. Work: the tiles times S k-splits, item = tile S + s, warp w takes items w, w + CR_WARPS,
+ * ... in groups of up to CR_MMA_TILES_PER_WARP whose mma chains interleave (with S > 1 a warp has
+ * one item: tiles S <= CR_WARPS); rows of a past R read row R-1 and are never read back. Every
+ * thread of the block must call it; block barriers as the FMA product's.
  */
 template <typename A>
 static __device__ __forceinline__ void cr_persistent_product_mma(const CrPersistentPlan &p, const A *a, const float *y,
                                                                  float *x, float *acc, int prec) {
-  const int per_word = 4 / (int)sizeof(A), kstep = CR_MMA_KW * per_word, S = p.S, BP = p.BP;
-  const int nt = BP / CR_MMA_N, items = (p.RP / CR_MMA_M) * nt * S, AW = p.AS / per_word;
+  const int per_word = 4 / (int)sizeof(A), kstep = CR_MMA_KW * per_word, S = p.S, BP = p.BP, AW = p.AS / per_word;
+  const int mr = p.swap ? CR_MMA_N : CR_MMA_M, mb = p.swap ? CR_MMA_M : CR_MMA_N; /* a tile's rows of a, of b */
+  const int nb = BP / mb, items = (p.RP / mr) * nb * S;
   const int warp = (int)threadIdx.x / 32, lane = (int)threadIdx.x % 32, g = lane >> 2, t = lane & 3;
   unsigned *xw = (unsigned *)x;
+  const void *mside = p.swap ? (const void *)xw : (const void *)a, *nside = p.swap ? (const void *)a : (const void *)xw;
   for (int k0 = 0; k0 < p.K; k0 += p.KT) {
     int kn = p.K - k0 < p.KT ? p.K - k0 : p.KT, words = (kn + kstep - 1) / kstep * CR_MMA_KW;
     __syncthreads(); /* x and acc are free for the mma: the previous tile's (or call's) readers are done */
@@ -381,31 +394,41 @@ static __device__ __forceinline__ void cr_persistent_product_mma(const CrPersist
       xw[(long long)b * p.XS + w] = cr_mma_word(y, b, k0 + w * per_word, p.B, p.K, prec);
     }
     __syncthreads(); /* the tile of words is complete */
+    long long a0 = k0 / per_word; /* the k-tile's first word in a row of a (x holds this tile alone) */
     for (int i0 = warp; i0 < items; i0 += CR_WARPS * CR_MMA_TILES_PER_WARP) {
       int s = i0 % S; /* the same for the whole group: CR_WARPS is a multiple of S */
       float d[CR_MMA_TILES_PER_WARP][4];
-      long long arow[CR_MMA_TILES_PER_WARP][2], out[CR_MMA_TILES_PER_WARP][2];
-      const unsigned *xrow[CR_MMA_TILES_PER_WARP];
+      long long mrow[CR_MMA_TILES_PER_WARP][2], nrow[CR_MMA_TILES_PER_WARP];
+      int out[CR_MMA_TILES_PER_WARP][4];
 #pragma unroll
       for (int j = 0; j < CR_MMA_TILES_PER_WARP; j++) {
-        int tile = (i0 + j * CR_WARPS) / S, r0 = tile / nt * CR_MMA_M, n0 = tile % nt * CR_MMA_N;
-        if (i0 + j * CR_WARPS >= items) r0 = n0 = 0; /* no such item: computes tile 0, never stored */
-        for (int h = 0; h < 2; h++) {
-          int r = r0 + g + 8 * h;
-          arow[j][h] = (long long)(r < p.R ? r : p.R - 1) * AW + k0 / per_word;
-          out[j][h] = ((long long)r * BP + n0 + 2 * t) * S + s;
+        int tile = (i0 + j * CR_WARPS) / S, r0 = tile / nb * mr, b0 = tile % nb * mb;
+        if (i0 + j * CR_WARPS >= items) r0 = b0 = 0; /* no such item: computes tile 0, never stored */
+        int ra = r0 + g < p.R ? r0 + g : p.R - 1, rb = r0 + g + 8 < p.R ? r0 + g + 8 : p.R - 1;
+        if (p.swap) { /* A: rows b0+g, b0+g+8 of x; B: row r0+g of a */
+          mrow[j][0] = (long long)(b0 + g) * p.XS;
+          mrow[j][1] = (long long)(b0 + g + 8) * p.XS;
+          nrow[j] = ra * (long long)AW + a0;
+        } else { /* A: rows r0+g, r0+g+8 of a; B: row b0+g of x */
+          mrow[j][0] = ra * (long long)AW + a0;
+          mrow[j][1] = rb * (long long)AW + a0;
+          nrow[j] = (long long)(b0 + g) * p.XS;
         }
-        xrow[j] = xw + (long long)(n0 + g) * p.XS;
 #pragma unroll
-        for (int i = 0; i < 4; i++) d[j][i] = k0 == 0 ? 0.0f : acc[out[j][i >> 1] + (i & 1) * S];
+        for (int i = 0; i < 4; i++) { /* d[i]: row g + 8 (i >> 1), column 2t + (i & 1) of the tile */
+          int m = g + 8 * (i >> 1), n = 2 * t + (i & 1);
+          int r = p.swap ? r0 + n : r0 + m, b = p.swap ? b0 + m : b0 + n;
+          out[j][i] = (r * BP + b) * S + s;
+          d[j][i] = k0 == 0 ? 0.0f : acc[out[j][i]];
+        }
       }
       for (int kw = s * CR_MMA_KW; kw < words; kw += S * CR_MMA_KW) {
 #pragma unroll
         for (int j = 0; j < CR_MMA_TILES_PER_WARP; j++) {
           if (i0 + j * CR_WARPS >= items) break; /* warp-uniform */
-          unsigned af[4] = {cr_word(a, arow[j][0] + kw + t), cr_word(a, arow[j][1] + kw + t),
-                            cr_word(a, arow[j][0] + kw + t + 4), cr_word(a, arow[j][1] + kw + t + 4)};
-          unsigned bf[2] = {xrow[j][kw + t], xrow[j][kw + t + 4]};
+          unsigned af[4] = {cr_word(mside, mrow[j][0] + kw + t), cr_word(mside, mrow[j][1] + kw + t),
+                            cr_word(mside, mrow[j][0] + kw + t + 4), cr_word(mside, mrow[j][1] + kw + t + 4)};
+          unsigned bf[2] = {cr_word(nside, nrow[j] + kw + t), cr_word(nside, nrow[j] + kw + t + 4)};
           cr_mma(prec, d[j], af, bf);
         }
       }
@@ -413,7 +436,7 @@ static __device__ __forceinline__ void cr_persistent_product_mma(const CrPersist
       for (int j = 0; j < CR_MMA_TILES_PER_WARP; j++) {
         if (i0 + j * CR_WARPS >= items) break;
 #pragma unroll
-        for (int i = 0; i < 4; i++) acc[out[j][i >> 1] + (i & 1) * S] = d[j][i];
+        for (int i = 0; i < 4; i++) acc[out[j][i]] = d[j][i];
       }
     }
   }

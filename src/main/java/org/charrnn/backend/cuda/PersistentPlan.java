@@ -8,7 +8,8 @@ package org.charrnn.backend.cuda;
  * k-tile of the right-hand side) and acc (the products, RP x BP x S partial sums) in shared memory.
  * FMA plan: x is [KT][XS] floats, register tiles of {@link #TILE_ROWS} x {@link #TILE_BATCH}, S
  * lanes per tile. Tensor-core plan ({@link ProductArithmetic#mma}): a and x hold 32-bit words, x
- * is [BP][XS] words, tiles of {@link #MMA_ROWS} x {@link #MMA_BATCH}, S warps per tile.
+ * is [BP][XS] words, tiles of {@link #MMA_ROWS} rows of a x {@link #MMA_BATCH} rows b (or the other
+ * way round, {@link #transposed}), S warps per tile.
  *
  * @param rows       R: G U rows forward, U backward
  * @param k          K: H forward, G H backward
@@ -58,12 +59,22 @@ record PersistentPlan(
     /** cr_persistent_plan_mma. */
     private static PersistentPlan mma(int rows, int k, int batch, ProductArithmetic a) {
         int perWord = 4 / a.elemBytes, words = ceil(k, MMA_WORDS * perWord) * MMA_WORDS;
-        int rp = ceil(rows, MMA_ROWS) * MMA_ROWS, bp = ceil(batch, MMA_BATCH) * MMA_BATCH;
+        boolean t = transposed(rows, batch);
+        int mr = t ? MMA_BATCH : MMA_ROWS, mb = t ? MMA_ROWS : MMA_BATCH;
+        int rp = ceil(rows, mr) * mr, bp = ceil(batch, mb) * mb;
         int tile = STAGE_FLOATS / bp - 4;
         tile = Math.min(words, tile < MMA_WORDS ? MMA_WORDS : tile / MMA_WORDS * MMA_WORDS);
-        int tiles = (rp / MMA_ROWS) * (bp / MMA_BATCH), s = 1;
+        int tiles = (rp / mr) * (bp / mb), s = 1;
         while (s < WARPS && tiles * s * 2 <= WARPS) s *= 2;
         return new PersistentPlan(rows, k, batch, rp, bp, tile + 4, tile * perWord, s, (words + 4) * perWord, a);
+    }
+
+    /**
+     * The mma plan's swap: tiles of 16 rows b by 8 rows of a where that takes fewer tiles than 16
+     * rows of a by 8 rows b (a block's few units backward).
+     */
+    static boolean transposed(int rows, int batch) {
+        return ceil(batch, MMA_ROWS) * ceil(rows, MMA_BATCH) < ceil(rows, MMA_ROWS) * ceil(batch, MMA_BATCH);
     }
 
     /** The forward pass's plan: the G gate rows of each of U units against h_{t-1}. */
@@ -78,9 +89,8 @@ record PersistentPlan(
 
     /** Tiles of the block before the lanes (or warps) split them: register tiles, or the mma's 16 x 8. */
     long items() {
-        return arithmetic.mma
-                ? (long) (rowsPad / MMA_ROWS) * (batchPad / MMA_BATCH)
-                : (long) (rowsPad / TILE_ROWS) * (batchPad / TILE_BATCH);
+        if (!arithmetic.mma) return (long) (rowsPad / TILE_ROWS) * (batchPad / TILE_BATCH);
+        return (long) rowsPad * batchPad / (MMA_ROWS * MMA_BATCH);
     }
 
     /** k-tiles per step. */
