@@ -26,8 +26,24 @@ static void launch(const float *gx, const float *w, const float *bih, const floa
   CK_LAUNCH();
 }
 
+/* Which backward the checks run: the column-stationary persistent_lstm_backward, or with rows the
+ * row-stationary persistent_lstm_backward_rows (persistent_rows.cuh), whose exchange starts as NaN so
+ * that a share read before it is written fails the checks. main runs every backward check with both. */
+static bool backward_rows = false;
+
 static void launch_backward(const float *dho, float *dhn, float *dc, const float *gates, const float *cs,
                             const float *w, float *dg, int T, int B, int H, int U, int prec = CR_PREC_FP32) {
+  if (backward_rows) {
+    unsigned blocks = (unsigned)((H + U - 1) / U);
+    size_t shmem = (size_t)persistent_rows_shared_bytes(4, U, H, B, prec);
+    Dev<float> part((size_t)persistent_rows_exchange_floats(U, H, B));
+    CK(cudaMemset(part.p, 0xff, part.n * sizeof(float)));
+    CK(cudaFuncSetAttribute(persistent_lstm_backward_rows, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shmem));
+    void *args[] = {&dho, &dhn, &dc, &gates, &cs, &w, &dg, &part.p, &T, &B, &H, &U, &prec};
+    CK(cudaLaunchCooperativeKernel(persistent_lstm_backward_rows, dim3(blocks), dim3(CR_BLOCK), args, shmem));
+    CK_LAUNCH();
+    return;
+  }
   unsigned blocks = (unsigned)((H + U - 1) / U);
   size_t shmem = (size_t)persistent_shared_bytes(4, U, H, B, prec);
   CK(cudaFuncSetAttribute(persistent_lstm_backward, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shmem));
@@ -106,7 +122,7 @@ static BackwardInputs backward_inputs(int T, int B, int H, Rng &r) {
 
 static void check_backward(const Shape &s, Rng &r) {
   int T = s.T, B = s.B, H = s.H, U = s.U;
-  printf("backward T=%d B=%d H=%d U=%d\n", T, B, H, U);
+  printf("backward%s T=%d B=%d H=%d U=%d\n", backward_rows ? " rows" : "", T, B, H, U);
   size_t n = (size_t)B * H, g = 4 * n;
   BackwardInputs in = backward_inputs(T, B, H, r);
   auto &dho = in.dho, &dhn = in.dhn, &dc0 = in.dc0, &w = in.w, &cs = in.cs, &gates = in.gates;
@@ -175,7 +191,7 @@ static void check_prec(const Shape &s, Rng &r, int prec, double min_diff) {
  * dh_{-1} must also differ from the unrounded product by more. */
 static void check_backward_prec(const Shape &s, Rng &r, int prec, double min_diff) {
   int T = s.T, B = s.B, H = s.H, U = s.U;
-  printf("%s backward T=%d B=%d H=%d U=%d\n", prec_name(prec), T, B, H, U);
+  printf("%s backward%s T=%d B=%d H=%d U=%d\n", prec_name(prec), backward_rows ? " rows" : "", T, B, H, U);
   size_t n = (size_t)B * H, g = 4 * n;
   BackwardInputs in = backward_inputs(T, B, H, r);
   auto &dho = in.dho, &dhn = in.dhn, &dc0 = in.dc0, &w = in.w, &cs = in.cs, &gates = in.gates;
@@ -213,6 +229,9 @@ int main() {
     check_prec(s, r, prec, min_diff);
     check_backward_prec(s, r, prec, min_diff);
   });
+  backward_rows = true;
+  for (const Shape &s : PERSISTENT_SHAPES) check_backward(s, r);
+  for_each_precision_check([&](const Shape &s, int prec) { check_backward_prec(s, r, prec, prec_min_diff(s, prec)); });
   int T = 50, B = 50, H = 256, U = 32; /* 8 blocks: resident on the CPU layer with one thread too */
   size_t n = (size_t)B * H;
   Dev<float> gx((size_t)T * 4 * n), w((size_t)4 * H * H), bih(4 * (size_t)H), bhh(4 * (size_t)H), h0(n), c0(n),

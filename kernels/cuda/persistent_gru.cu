@@ -36,7 +36,7 @@
  * TF32 and BF16 | CR_PREC_MMA on tensor cores (sm_80 and newer). Launch bounds (CR_BLOCK, 1): one
  * block per SM, so ptxas may give a thread the registers of the mma tiles (no spills).
  */
-#include "persistent_common.cuh"
+#include "persistent_rows.cuh"
 
 template <typename A>
 static __device__ __forceinline__ void persistent_gru_forward_body(const float *gx, const float *w_hh,
@@ -133,4 +133,69 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1)
     persistent_gru_backward_body<__nv_bfloat16>(dh_out, dh_next, gates, hs, w_hh, dgx, dgh, T, B, H, U, prec);
   else
     persistent_gru_backward_body<float>(dh_out, dh_next, gates, hs, w_hh, dgx, dgh, T, B, H, U, prec);
+}
+
+/*
+ * persistent_gru_backward_rows: the same pass as persistent_gru_backward (same arguments, same
+ * results up to the order of the dh_next sums), row-stationary (persistent_rows.cuh): block k keeps
+ * the forward's slice, the 3 gate rows r, z, n of its units, and part [2][P][P][B][U]
+ * (persistent_rows_exchange_floats(U, H, B); scratch) carries the shares of dgh[t] W_hh between
+ * blocks. Dynamic shared memory persistent_rows_shared_bytes(3, U, H, B, prec). Per step t = T-1
+ * .. 0: each block's pairs take dh = dh_out + dh_next + (t < T-1 ? the P shares of step t+1 : 0),
+ * apply cr_gru_backward, write dgx[t], dgh[t] and the direct part dh z to dh_next, and keep their
+ * dgh rows in shared memory; the block scatters its shares to part slot t & 1; one grid barrier.
+ * After step 0, dh_next (+=) the shares of step 0.
+ */
+template <typename A>
+static __device__ __forceinline__ void persistent_gru_backward_rows_body(const float *dh_out, float *dh_next,
+    const float *gates, const float *hs, const float *w_hh, float *dgx, float *dgh, float *part, int T, int B, int H,
+    int U, int prec) {
+  if (T < 1) return; /* nothing to carry: dh_next stays as it is */
+  cooperative_groups::grid_group grid = cooperative_groups::this_grid();
+  CR_DYNAMIC_SHARED(unsigned char, smem);
+  A *w = (A *)smem;
+  int j0 = (int)blockIdx.x * U, units = cr_persistent_units(H, U), G = 3 * H;
+  CrRowsPlan plan = cr_rows_plan(3, U, H, B, prec);
+  float *dgl = cr_rows_dg(smem, plan), *o = cr_rows_o(smem, plan);
+  cr_persistent_stage_rows(w, w_hh, 3, H, U, units, H, prec);
+  cr_rows_clear(plan, dgl);
+  long long BH = (long long)B * H, pairs = (long long)B * units;
+  for (int t = T - 1; t >= 0; t--) {
+    const float *g = gates + (long long)t * B * 4 * H;
+    float *dx = dgx + (long long)t * B * G, *dr = dgh + (long long)t * B * G;
+    for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
+      int b = (int)(p / units), u = (int)(p % units), j = j0 + u;
+      long long k = (long long)b * H + j, r3 = (long long)b * G, r4 = (long long)b * 4 * H;
+      float carry = dh_next[k] + (t == T - 1 ? 0.0f : cr_rows_gather(plan, part, (t + 1) & 1, b, u));
+      float x[3], d[3], direct;
+      cr_gru_backward(dh_out[(long long)t * BH + k] + carry, g[r4 + j], g[r4 + H + j], g[r4 + 2 * H + j],
+                      g[r4 + 3 * H + j], hs[(long long)t * BH + k], &x[0], &x[1], &x[2], &d[0], &d[1], &d[2],
+                      &direct);
+#pragma unroll
+      for (int q = 0; q < 3; q++) {
+        dx[r3 + q * H + j] = x[q];
+        dr[r3 + q * H + j] = d[q];
+        cr_rows_put(plan, dgl, q, u, b, d[q], prec);
+      }
+      dh_next[k] = direct;
+    }
+    __syncthreads(); /* the block's rows of dgh[t] are complete */
+    cr_rows_scatter(plan, w, dgl, o, part, t & 1);
+    grid.sync(); /* the shares of step t are published */
+  }
+  for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
+    int b = (int)(p / units), u = (int)(p % units);
+    dh_next[(long long)b * H + j0 + u] += cr_rows_gather(plan, part, 0, b, u);
+  }
+}
+
+extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1)
+    persistent_gru_backward_rows(const float *dh_out, float *dh_next, const float *gates, const float *hs,
+                                 const float *w_hh, float *dgx, float *dgh, float *part, int T, int B, int H, int U,
+                                 int prec) {
+  if (cr_prec_rounding(prec) == CR_PREC_BF16)
+    persistent_gru_backward_rows_body<__nv_bfloat16>(dh_out, dh_next, gates, hs, w_hh, dgx, dgh, part, T, B, H, U,
+                                                     prec);
+  else
+    persistent_gru_backward_rows_body<float>(dh_out, dh_next, gates, hs, w_hh, dgx, dgh, part, T, B, H, U, prec);
 }

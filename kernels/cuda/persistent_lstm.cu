@@ -26,7 +26,7 @@
  * TF32 and BF16 | CR_PREC_MMA on tensor cores (sm_80 and newer). Launch bounds (CR_BLOCK, 1): one
  * block per SM, so ptxas may give a thread the registers of the mma tiles (no spills).
  */
-#include "persistent_common.cuh"
+#include "persistent_rows.cuh"
 
 template <typename A>
 static __device__ __forceinline__ void persistent_lstm_forward_body(const float *gx, const float *w_hh,
@@ -134,4 +134,69 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1)
     persistent_lstm_backward_body<__nv_bfloat16>(dh_out, dh_next, dc, gates, cs, w_hh, dgates, T, B, H, U, prec);
   else
     persistent_lstm_backward_body<float>(dh_out, dh_next, dc, gates, cs, w_hh, dgates, T, B, H, U, prec);
+}
+
+/*
+ * persistent_lstm_backward_rows: the same pass as persistent_lstm_backward (same arguments, same
+ * results up to the order of the dh_next sums), row-stationary (persistent_rows.cuh): block k keeps
+ * the forward's slice, the 4 gate rows of its units [k*U, min(H, (k+1)*U)), and
+ *   part [2][P][P][B][U] (persistent_rows_exchange_floats(U, H, B); scratch, any contents)
+ * carries the shares of dh_next between blocks. Dynamic shared memory persistent_rows_shared_bytes(4,
+ * U, H, B, prec). Per step t = T-1 .. 0: each block's pairs (b, j) take dh = dh_out + (t = T-1 ?
+ * dh_next : the P shares of step t+1), apply cr_lstm_backward, write dgates[t] and keep their rows
+ * in shared memory; the block scatters its shares of dh_next to part slot t & 1; one grid barrier.
+ * After step 0, dh_next (=) the shares of step 0. dc of a pair is read and written by the thread
+ * that owns it, as in persistent_lstm_backward.
+ */
+template <typename A>
+static __device__ __forceinline__ void persistent_lstm_backward_rows_body(const float *dh_out, float *dh_next,
+    float *dc, const float *gates, const float *cs, const float *w_hh, float *dgates, float *part, int T, int B,
+    int H, int U, int prec) {
+  if (T < 1) return; /* nothing to carry: dh_next and dc stay as they are */
+  cooperative_groups::grid_group grid = cooperative_groups::this_grid();
+  CR_DYNAMIC_SHARED(unsigned char, smem);
+  A *w = (A *)smem;
+  int j0 = (int)blockIdx.x * U, units = cr_persistent_units(H, U), G = 4 * H;
+  CrRowsPlan plan = cr_rows_plan(4, U, H, B, prec);
+  float *dgl = cr_rows_dg(smem, plan), *o = cr_rows_o(smem, plan);
+  cr_persistent_stage_rows(w, w_hh, 4, H, U, units, H, prec);
+  cr_rows_clear(plan, dgl);
+  long long BH = (long long)B * H, pairs = (long long)B * units;
+  for (int t = T - 1; t >= 0; t--) {
+    const float *g = gates + (long long)t * B * G;
+    float *dg = dgates + (long long)t * B * G;
+    for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
+      int b = (int)(p / units), u = (int)(p % units), j = j0 + u;
+      long long k = (long long)b * H + j, r = (long long)b * G;
+      float carry = t == T - 1 ? dh_next[k] : cr_rows_gather(plan, part, (t + 1) & 1, b, u);
+      float d[4], dcp;
+      cr_lstm_backward(dh_out[(long long)t * BH + k] + carry, dc[k], g[r + j], g[r + H + j], g[r + 2 * H + j],
+                       g[r + 3 * H + j], cs[(long long)t * BH + k], cs[(long long)(t + 1) * BH + k], &d[0], &d[1],
+                       &d[2], &d[3], &dcp);
+#pragma unroll
+      for (int q = 0; q < 4; q++) {
+        dg[r + q * H + j] = d[q];
+        cr_rows_put(plan, dgl, q, u, b, d[q], prec);
+      }
+      dc[k] = dcp;
+    }
+    __syncthreads(); /* the block's rows of dgates[t] are complete */
+    cr_rows_scatter(plan, w, dgl, o, part, t & 1);
+    grid.sync(); /* the shares of step t are published */
+  }
+  for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
+    int b = (int)(p / units), u = (int)(p % units);
+    dh_next[(long long)b * H + j0 + u] = cr_rows_gather(plan, part, 0, b, u);
+  }
+}
+
+extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1)
+    persistent_lstm_backward_rows(const float *dh_out, float *dh_next, float *dc, const float *gates, const float *cs,
+                                  const float *w_hh, float *dgates, float *part, int T, int B, int H, int U,
+                                  int prec) {
+  if (cr_prec_rounding(prec) == CR_PREC_BF16)
+    persistent_lstm_backward_rows_body<__nv_bfloat16>(dh_out, dh_next, dc, gates, cs, w_hh, dgates, part, T, B, H,
+                                                      U, prec);
+  else
+    persistent_lstm_backward_rows_body<float>(dh_out, dh_next, dc, gates, cs, w_hh, dgates, part, T, B, H, U, prec);
 }

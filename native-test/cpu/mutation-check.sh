@@ -15,7 +15,12 @@
 #     lane's or warp's partial sum must be written before the tree adds them);
 #     test_persistent_lstm_tiled (many k-tiles, S lanes or warps per product, every precision)
 #     must FAIL in the forward order (the mma's free-x barrier: test_persistent_lstm, forward and
-#     reverse).
+#     reverse);
+#   - the row-stationary backward (kernels/cuda/persistent_rows.cuh): the grid barrier that
+#     publishes a step's shares (LSTM and GRU), the block barrier after the cell phase, the two of
+#     the scatter's tiles, and one exchange slot for every step instead of two (a block then
+#     overwrites shares that slower blocks have yet to read): test_persistent_{lstm,gru} or their
+#     _tiled builds must FAIL in the forward order.
 # Exits 0 when every mutant is caught, 1 when one survives (the harness could not fail), 2 on error.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -32,7 +37,7 @@ mutant() {
   cp -r "$here/../kernels" "$dir/kernels"
   cp -r "$here"/*.cu "$here"/*.c "$here"/*.h "$here/Makefile" "$here/cpu" "$dir/native-test/"
   perl -0pi -e "$expr" "$dir/$file"
-  grep -q 'mutant: barrier removed' "$dir/$file" || { echo "mutation-check: $name: could not find the barrier to remove" >&2; exit 2; }
+  grep -q 'mutant: ' "$dir/$file" || { echo "mutation-check: $name: could not find the barrier to remove" >&2; exit 2; }
   local targets=()
   for t in "$@"; do targets+=("build/mutant/$t"); done
   make -s -C "$dir/native-test" CPU_BUILD=build/mutant "${targets[@]}" >/dev/null 2>&1 \
@@ -64,6 +69,23 @@ for cell in lstm gru rnn; do
     's/\n    grid\.sync\(\);\n/\n    \/* mutant: barrier removed *\/\n/' \
     "forward reverse" test_persistent_$cell
 done
+for cell in lstm gru; do
+  mutant persistent-$cell-rows-barrier kernels/cuda/persistent_$cell.cu \
+    's/grid\.sync\(\); \/\* the shares of step t are published \*\//\/* mutant: barrier removed *\//' \
+    "forward reverse" test_persistent_$cell
+  mutant persistent-$cell-rows-slot kernels/cuda/persistent_$cell.cu \
+    's/part, t & 1\);/part, (t + 1) & 1 \/* mutant: one exchange slot *\/);/' \
+    forward test_persistent_$cell
+done
+mutant persistent-rows-cell-barrier kernels/cuda/persistent_lstm.cu \
+  's/__syncthreads\(\); \/\* the block.s rows of dgates/\/* mutant: barrier removed *\/ \/* rows of dgates/' \
+  forward test_persistent_lstm
+mutant persistent-rows-complete-barrier kernels/cuda/persistent_rows.cuh \
+  's/__syncthreads\(\); \/\* the tile.s shares are complete/\/* mutant: barrier removed *\/ \/* shares/' \
+  forward test_persistent_lstm_tiled
+mutant persistent-rows-free-barrier kernels/cuda/persistent_rows.cuh \
+  's/__syncthreads\(\); \/\* o is free for the next tile/\/* mutant: barrier removed *\/ \/* o is free/' \
+  forward test_persistent_lstm_tiled
 mutant persistent-tile-free-barrier kernels/cuda/persistent_common.cuh \
   's/__syncthreads\(\); \/\* x and acc are free/\/* mutant: barrier removed *\/ \/* x and acc are free/' \
   forward test_persistent_lstm_tiled

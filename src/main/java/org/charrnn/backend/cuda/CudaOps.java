@@ -1,7 +1,9 @@
 package org.charrnn.backend.cuda;
 
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
 import jcuda.CudaException;
@@ -44,6 +46,7 @@ final class CudaOps implements DeviceOps {
     private final CudaContext ctx;
     private final CUstream stream; // ctx.stream
     private final Set<DeviceBuffer> live = new LinkedHashSet<>();
+    private final Map<Integer, DeviceArray> exchanges = new HashMap<>(); // by batch size; freed with live
     /**
      * Host sources of the per-step scalars, reused every step: an async copy from pageable memory is
      * staged before it returns, so the arrays may change right after.
@@ -359,13 +362,14 @@ final class CudaOps implements DeviceOps {
             int H) {
         if (!persistent.backwardPersistent(B)) return false;
         Pointer w = params.at(whh.rowOffset());
+        Pointer part = exchange(B);
         return switch (cell) {
             case LSTM -> {
-                persistent.lstmBackward(p(dhOut), p(dhNext), p(dc), p(gates), p(cs), w, p(dgx), T, B, H);
+                persistent.lstmBackward(p(dhOut), p(dhNext), p(dc), p(gates), p(cs), w, p(dgx), part, T, B, H);
                 yield true;
             }
             case GRU -> {
-                persistent.gruBackward(p(dhOut), p(dhNext), p(gates), p(hs), w, p(dgx), p(dgh), T, B, H);
+                persistent.gruBackward(p(dhOut), p(dhNext), p(gates), p(hs), w, p(dgx), p(dgh), part, T, B, H);
                 yield true;
             }
             case RNN -> {
@@ -374,6 +378,17 @@ final class CudaOps implements DeviceOps {
             }
             case MUT1, MUT2, MUT3 -> false;
         };
+    }
+
+    /**
+     * The exchange buffer of the row-stationary persistent backward at batch size B (allocated on
+     * its first window, which runs eagerly before any graph capture, and kept while the backend
+     * lives, since captured steps refer to it), or null where that backward does not run.
+     */
+    private Pointer exchange(int B) {
+        long bytes = persistent.exchangeBytes(B);
+        if (bytes == 0) return null;
+        return buf(exchanges.computeIfAbsent(B, b -> alloc(bytes, "persistent backward exchange (B " + b + ")"))).ptr;
     }
 
     @Override

@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.StringJoiner;
 import java.util.function.Consumer;
+import jcuda.NativePointerObject;
 import jcuda.Pointer;
 import jcuda.driver.CUdevice;
 import jcuda.driver.CUdevice_attribute;
@@ -37,13 +38,23 @@ import org.charrnn.util.UserError;
 final class PersistentRnn {
     private static final int DEFAULT_SHARED = 48 << 10; // per block without cuFuncSetAttribute
 
+    /**
+     * A developer's knob (a system property, e.g. {@code -Dcharrnn.persistent.backward=columns}):
+     * which persistent backward kernel the LSTM and GRU run, {@code rows} or {@code columns}, to
+     * compare the two on a device; unset or {@code auto}, the cost model picks.
+     */
+    static final String BACKWARD_PROPERTY = "charrnn.persistent.backward";
+
     /** Why auto cannot compare the two paths on a device that reports no clock rate. */
     static final String NO_CLOCK = "auto: the device reports no clock rate for the cost model";
 
-    /** One batch size's choice: which passes run persistent, and the line that says why. */
-    record Choice(boolean forward, boolean backward, String line) {}
+    /**
+     * One batch size's choice: which passes run persistent, whether a persistent backward is the
+     * row-stationary kernel (LSTM, GRU: {@link RowsPlan}), and the line that says why.
+     */
+    record Choice(boolean forward, boolean backward, boolean rows, String line) {}
 
-    private final CUfunction forward, backward;
+    private final CUfunction forward, backward, backwardRows; // backwardRows: null for the RNN
     private final CUstream stream;
     private final Consumer<String> log;
     private final RnnKernel kernel;
@@ -54,6 +65,7 @@ final class PersistentRnn {
     private final RnnCostModel.Device model; // null without a clock rate
     private final String why; // why no pass runs persistent; null when some may
     private final Map<Integer, Choice> choices = new LinkedHashMap<>();
+    private final Boolean rowsWanted; // BACKWARD_PROPERTY: rows TRUE, columns FALSE, auto null
 
     /**
      * Decides what it can for arithmetic {@code p} (the GEMMs'); {@link RnnKernel#PERSISTENT} that
@@ -71,6 +83,14 @@ final class PersistentRnn {
         this.log = log;
         this.kernel = k;
         this.cell = config.cell();
+        this.rowsWanted = switch (System.getProperty(BACKWARD_PROPERTY, "auto")) {
+            case "auto" -> null;
+            case "rows" -> Boolean.TRUE;
+            case "columns" -> Boolean.FALSE;
+            default ->
+                throw new UserError(BACKWARD_PROPERTY + " must be auto, rows or columns, not '"
+                        + System.getProperty(BACKWARD_PROPERTY) + "'");
+        };
         int H = config.hidden();
         int sms = Math.max(1, attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT));
         this.limit = Math.max(
@@ -102,10 +122,14 @@ final class PersistentRnn {
         this.units = possible ? u : 0;
         this.forward = possible ? kernels.fn("persistent_" + cell.id() + "_forward") : null;
         this.backward = possible ? kernels.fn("persistent_" + cell.id() + "_backward") : null;
+        this.backwardRows = possible && RnnCostModel.hasRows(cell)
+                ? kernels.fn("persistent_" + cell.id() + "_backward_rows")
+                : null;
         if (possible && limit > DEFAULT_SHARED)
-            for (CUfunction f : new CUfunction[] {forward, backward})
-                JCudaDriver.cuFuncSetAttribute(
-                        f, CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, limit);
+            for (CUfunction f : new CUfunction[] {forward, backward, backwardRows})
+                if (f != null)
+                    JCudaDriver.cuFuncSetAttribute(
+                            f, CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, limit);
     }
 
     /**
@@ -123,13 +147,34 @@ final class PersistentRnn {
                         "{BackendOptions.rnnKernel} persistent: at batch size " + B + " a block needs " + (bytes >> 10)
                                 + " KiB of shared memory (its W_hh slice, an h tile and the products), more than the "
                                 + (limit >> 10) + " KiB per block");
-            c = new Choice(true, true, "");
+            c = new Choice(true, true, forcedRows(B), "");
         } else {
             c = decide(model, cell, hidden, B, arithmetic);
+            if (c.backward() && rowsWanted != null)
+                c = new Choice(c.forward(), true, rowsFit(B) && rowsWanted, c.line());
             log.accept(c.line());
         }
         choices.put(B, c);
         return c;
+    }
+
+    /**
+     * Forced persistent's backward kernel at batch B: the row-stationary one (LSTM, GRU) where its
+     * block fits and, on a device with a clock rate, the cost model predicts it faster than the
+     * column-stationary one; without a clock rate wherever it fits (it moves 2 / G of the bytes);
+     * {@link #BACKWARD_PROPERTY} overrides that.
+     */
+    private boolean forcedRows(int B) {
+        if (!rowsFit(B)) return false;
+        if (rowsWanted != null) return rowsWanted;
+        return model == null
+                || RnnCostModel.backward(model, cell, hidden, B, arithmetic).rows();
+    }
+
+    /** Whether the cell has a row-stationary backward and its block fits at batch B. */
+    private boolean rowsFit(int B) {
+        return backwardRows != null
+                && RowsPlan.of(gates, units, hidden, B, arithmetic).bytes() <= limit;
     }
 
     /**
@@ -146,7 +191,7 @@ final class PersistentRnn {
         RnnCostModel.Estimate b = RnnCostModel.backward(d, cell, H, B, a);
         String line = "rnn kernel at batch size " + B + " (cost model, " + d + "): forward " + f.describe()
                 + ", backward " + b.describe() + " per layer-step";
-        return new Choice(f.persistent(), b.persistent(), line);
+        return new Choice(f.persistent(), b.persistent(), b.persistent() && b.rows(), line);
     }
 
     /**
@@ -228,6 +273,16 @@ final class PersistentRnn {
     }
 
     /**
+     * Bytes of the exchange buffer (RowsPlan.exchangeFloats) the persistent backward of batch size
+     * B needs, 0 where it runs the column-stationary kernel or stepwise: the caller passes such a
+     * buffer (scratch; kept for later windows) to {@link #lstmBackward} and {@link #gruBackward}.
+     */
+    long exchangeBytes(int B) {
+        if (!backwardPersistent(B) || !choice(B).rows()) return 0;
+        return 4L * RowsPlan.of(gates, units, hidden, B, arithmetic).exchangeFloats();
+    }
+
+    /**
      * "rnn persistent (...)", "rnn stepwise (why)" or "rnn auto (...)" with what auto chose so far,
      * for the device line of bench rows and logs.
      */
@@ -235,20 +290,56 @@ final class PersistentRnn {
         if (why != null) return "rnn stepwise" + (why.isEmpty() ? "" : " (" + why + ")");
         if (kernel == RnnKernel.PERSISTENT)
             return "rnn persistent (" + ((hidden + units - 1) / units) + " blocks x " + units + " units"
-                    + (arithmetic == ProductArithmetic.FP32 ? "" : ", " + arithmetic.label + " products") + ")";
+                    + (arithmetic == ProductArithmetic.FP32 ? "" : ", " + arithmetic.label + " products")
+                    + backwards() + ")";
         if (choices.isEmpty()) return "rnn auto (each pass by the cost model, " + model + ")";
         StringJoiner s = new StringJoiner("; ", "rnn auto (", ")");
         for (Map.Entry<Integer, Choice> e : choices.entrySet())
             s.add("B " + e.getKey() + ": forward " + (e.getValue().forward() ? "persistent" : "stepwise")
-                    + ", backward " + (e.getValue().backward() ? "persistent" : "stepwise"));
+                    + ", backward " + (e.getValue().backward() ? "persistent" : "stepwise")
+                    + (e.getValue().rows() ? " (rows)" : ""));
         return s.toString();
+    }
+
+    /** ", backward rows at B 50" for each batch size run so far (forced persistent). */
+    private String backwards() {
+        StringBuilder b = new StringBuilder();
+        for (Map.Entry<Integer, Choice> e : choices.entrySet())
+            b.append(", backward ")
+                    .append(e.getValue().rows() ? "rows" : "columns")
+                    .append(" at B ")
+                    .append(e.getKey());
+        return b.toString();
     }
 
     /** ceil(H / U) blocks of {@link Kernels#BLOCK} threads, cooperative, the block's shared memory at batch B. */
     private void launch(CUfunction f, int H, int B, Pointer args) {
+        launchShared(f, H, (int) PersistentPlan.sharedBytes(gates, units, H, B, arithmetic), args);
+    }
+
+    /** As {@link #launch} with {@code sharedBytes} of dynamic shared memory per block. */
+    private void launchShared(CUfunction f, int H, int sharedBytes, Pointer args) {
         int blocks = (H + units - 1) / units;
-        int bytes = (int) PersistentPlan.sharedBytes(gates, units, H, B, arithmetic);
-        JCudaDriver.cuLaunchCooperativeKernel(f, blocks, 1, 1, Kernels.BLOCK, 1, 1, bytes, stream, args);
+        JCudaDriver.cuLaunchCooperativeKernel(f, blocks, 1, 1, Kernels.BLOCK, 1, 1, sharedBytes, stream, args);
+    }
+
+    /**
+     * A backward launch: the row-stationary kernel with {@code part} (its exchange, {@link
+     * #exchangeBytes}) inserted before T, or with {@code part} null the column-stationary one.
+     */
+    private void launchBackward(Pointer part, int H, int B, NativePointerObject[] before, int T) {
+        NativePointerObject[] tail = {arg(T), arg(B), arg(H), arg(units), arg(arithmetic.code)};
+        NativePointerObject[] all = new NativePointerObject[before.length + (part == null ? 0 : 1) + tail.length];
+        System.arraycopy(before, 0, all, 0, before.length);
+        if (part != null) all[before.length] = arg(part);
+        System.arraycopy(tail, 0, all, all.length - tail.length, tail.length);
+        if (part == null) launch(backward, H, B, Pointer.to(all));
+        else
+            launchShared(
+                    backwardRows,
+                    H,
+                    (int) RowsPlan.of(gates, units, H, B, arithmetic).bytes(),
+                    Pointer.to(all));
     }
 
     /** Byte offset of slot 1 of a [T+1,B,H] sequence. */
@@ -294,7 +385,8 @@ final class PersistentRnn {
     }
 
     /**
-     * BPTT through one LSTM layer's window (persistent_lstm_backward): dhOut [T,B,H]; dhNext, dc
+     * BPTT through one LSTM layer's window (persistent_lstm_backward, or with {@code part} the
+     * exchange of {@link #exchangeBytes} persistent_lstm_backward_rows): dhOut [T,B,H]; dhNext, dc
      * [B,H] in/out; gates [T,B,4H], cs [T+1,B,H] as forward saved them; dgates [T,B,4H] (=).
      */
     void lstmBackward(
@@ -305,26 +397,17 @@ final class PersistentRnn {
             Pointer cs,
             Pointer whh,
             Pointer dgates,
+            Pointer part,
             int T,
             int B,
             int H) {
-        launch(
-                backward,
+        launchBackward(
+                part,
                 H,
                 B,
-                Pointer.to(
-                        arg(dhOut),
-                        arg(dhNext),
-                        arg(dc),
-                        arg(gates),
-                        arg(cs),
-                        arg(whh),
-                        arg(dgates),
-                        arg(T),
-                        arg(B),
-                        arg(H),
-                        arg(units),
-                        arg(arithmetic.code)));
+                new NativePointerObject[] {arg(dhOut), arg(dhNext), arg(dc), arg(gates), arg(cs), arg(whh), arg(dgates)
+                },
+                T);
     }
 
     /**
@@ -352,8 +435,9 @@ final class PersistentRnn {
     }
 
     /**
-     * BPTT through one GRU layer's window (persistent_gru_backward): dhOut [T,B,H]; dhNext [B,H]
-     * in/out; gates [T,B,4H], hs [T+1,B,H] as forward saved them; dgx, dgh [T,B,3H] (=).
+     * BPTT through one GRU layer's window (persistent_gru_backward, or with {@code part} the
+     * exchange of {@link #exchangeBytes} persistent_gru_backward_rows): dhOut [T,B,H]; dhNext
+     * [B,H] in/out; gates [T,B,4H], hs [T+1,B,H] as forward saved them; dgx, dgh [T,B,3H] (=).
      */
     void gruBackward(
             Pointer dhOut,
@@ -363,26 +447,16 @@ final class PersistentRnn {
             Pointer whh,
             Pointer dgx,
             Pointer dgh,
+            Pointer part,
             int T,
             int B,
             int H) {
-        launch(
-                backward,
+        launchBackward(
+                part,
                 H,
                 B,
-                Pointer.to(
-                        arg(dhOut),
-                        arg(dhNext),
-                        arg(gates),
-                        arg(hs),
-                        arg(whh),
-                        arg(dgx),
-                        arg(dgh),
-                        arg(T),
-                        arg(B),
-                        arg(H),
-                        arg(units),
-                        arg(arithmetic.code)));
+                new NativePointerObject[] {arg(dhOut), arg(dhNext), arg(gates), arg(hs), arg(whh), arg(dgx), arg(dgh)},
+                T);
     }
 
     /**

@@ -72,8 +72,11 @@ final class RnnCostModel {
         }
     }
 
-    /** One pass's two estimates per layer-step, and whether the persistent block fits at all. */
-    record Estimate(double persistentUs, double stepwiseUs, boolean fits) {
+    /**
+     * One pass's two estimates per layer-step, whether the persistent block fits at all, and for a
+     * backward pass whether the persistent one is the row-stationary kernel ({@link RowsPlan}).
+     */
+    record Estimate(double persistentUs, double stepwiseUs, boolean fits, boolean rows) {
         /** Persistent where it fits and is predicted faster. */
         boolean persistent() {
             return fits && persistentUs < stepwiseUs;
@@ -82,7 +85,7 @@ final class RnnCostModel {
         /** "persistent 4.3 µs vs stepwise 5.4 µs" (the chosen one first), or why it cannot run. */
         String describe() {
             if (!fits) return "stepwise: the block does not fit in shared memory";
-            String p = String.format(Locale.ROOT, "%.1f µs", persistentUs);
+            String p = String.format(Locale.ROOT, "%.1f µs", persistentUs) + (rows ? " (rows)" : "");
             String s = String.format(Locale.ROOT, "%.1f µs", stepwiseUs);
             return persistent() ? "persistent " + p + " vs stepwise " + s : "stepwise " + s + " vs persistent " + p;
         }
@@ -115,10 +118,50 @@ final class RnnCostModel {
         return backward(d, cell, hidden, batch, ProductArithmetic.FP32);
     }
 
-    /** As {@link #backward(Device, CellType, int, int)} with products in arithmetic {@code a}. */
+    /**
+     * As {@link #backward(Device, CellType, int, int)} with products in arithmetic {@code a}: of the
+     * LSTM's and GRU's two persistent backward kernels the one that fits and is predicted faster
+     * (the column-stationary where neither fits); the RNN has the column-stationary only.
+     */
     static Estimate backward(Device d, CellType cell, int hidden, int batch, ProductArithmetic a) {
+        Estimate columns = backwardColumns(d, cell, hidden, batch, a);
+        if (!hasRows(cell)) return columns;
+        Estimate rows = backwardRows(d, cell, hidden, batch, a);
+        if (!rows.fits()) return columns;
+        return !columns.fits() || rows.persistentUs() < columns.persistentUs() ? rows : columns;
+    }
+
+    /** The column-stationary backward (persistent_{lstm,gru,rnn}_backward): every block reads all of dgates[t]. */
+    static Estimate backwardColumns(Device d, CellType cell, int hidden, int batch, ProductArithmetic a) {
         int g = cell.recurrentGates(), u = units(hidden, d.sms());
         return estimate(d, g, hidden, batch, PersistentPlan.backward(g, u, hidden, batch, a));
+    }
+
+    /** Whether the cell has a row-stationary backward: the LSTM and the GRU (the RNN's would move more bytes). */
+    static boolean hasRows(CellType cell) {
+        return cell.recurrentGates() > 1;
+    }
+
+    /**
+     * The row-stationary backward (persistent_{lstm,gru}_backward_rows, {@link RowsPlan}) of one
+     * layer-step: compute = max(FMAs R BP H / {@link #FMA_LANES}; shared loads: per item (a column,
+     * 4 rows b) and row one load of the slice and one broadcast of 4 dgates, plus the B H shares
+     * staged and copied out; one thread's chain of R FMAs per item); + the shares through L2, B H P
+     * floats written and as many read; + {@link #TILE_CLOCKS} for the gather and for each scatter
+     * tile; + one {@link #GRID_BARRIER_US}. Its products are fp32 FMAs at every precision.
+     */
+    static Estimate backwardRows(Device d, CellType cell, int hidden, int batch, ProductArithmetic a) {
+        int g = cell.recurrentGates(), u = units(hidden, d.sms());
+        RowsPlan p = RowsPlan.of(g, u, hidden, batch, a);
+        double cols = (double) p.blocks() * u, items = cols * (p.batchPad() / 4);
+        double fma = (double) p.rows() * p.batchPad() * cols / FMA_LANES;
+        double loads = items * p.rows() * 2 / 32 + 2.0 * batch * cols / 32;
+        double chain = Math.ceil(items / Kernels.BLOCK) * p.rows() * FMA_LATENCY;
+        double compute = Math.max(fma, Math.max(loads, chain)) / d.clocksPerUs();
+        double l2 = 2.0 * p.blocks() * 4 * batch * cols / L2_BYTES_PER_US;
+        double tiles = (1.0 + p.scatterTiles()) * TILE_CLOCKS / d.clocksPerUs();
+        double persistent = compute + l2 + tiles + GRID_BARRIER_US;
+        return new Estimate(persistent, stepwiseUs(d, g, hidden, batch, a), p.bytes() <= d.sharedBytes(), true);
     }
 
     private static Estimate estimate(Device d, int gates, int hidden, int batch, PersistentPlan p) {
@@ -129,10 +172,15 @@ final class RnnCostModel {
         double l2 = (double) blocks * 4 * batch * p.k() / L2_BYTES_PER_US;
         double tiles = (double) p.tiles() * TILE_CLOCKS / d.clocksPerUs();
         double persistent = compute + l2 + tiles + GRID_BARRIER_US;
+        return new Estimate(persistent, stepwiseUs(d, gates, hidden, batch, p.arithmetic()), fits, false);
+    }
+
+    /** Stepwise per layer-step: the launches' floor + the recurrent GEMM's FLOPs at the peak of arithmetic a. */
+    private static double stepwiseUs(Device d, int gates, int hidden, int batch, ProductArithmetic a) {
         double flops = 2.0 * gates * batch * (double) hidden * hidden;
-        double perClock = p.arithmetic().mma ? 2.0 * mmaFmas(p.arithmetic()) : 2.0 * FMA_LANES;
+        double perClock = a.mma ? 2.0 * mmaFmas(a) : 2.0 * FMA_LANES;
         double peak = perClock * d.sms() * d.clocksPerUs(); // FLOPs per µs
-        return new Estimate(persistent, STEPWISE_LAUNCHES_US + flops / peak, fits);
+        return STEPWISE_LAUNCHES_US + flops / peak;
     }
 
     /** The FMA product's clocks per step: FMAs, shared loads or one thread's chain, whichever is longest. */

@@ -78,6 +78,50 @@ class CudaPersistentTest {
         assertParity(RnnKernel.STEPWISE, shape, 41 + shape.hashCode());
     }
 
+    /** The LSTM's and GRU's shapes of {@link #persistentShapes}: the cells with two persistent backward kernels. */
+    static Stream<Verifier.Shape> twoBackwardShapes() {
+        return persistentShapes().filter(v -> RnnCostModel.hasRows(v.cell()));
+    }
+
+    /**
+     * Each persistent backward kernel of the LSTM and GRU, chosen with {@link
+     * PersistentRnn#BACKWARD_PROPERTY}: the row-stationary (exchange of shares) and the
+     * column-stationary one pass the parity suite, and the device line says which ran.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("twoBackwardShapes")
+    void bothPersistentBackwardKernelsMatchReference(Verifier.Shape shape) {
+        for (String kind : new String[] {"rows", "columns"}) {
+            System.setProperty(PersistentRnn.BACKWARD_PROPERTY, kind);
+            try {
+                CudaBackend[] device = new CudaBackend[1];
+                Verifier v = Verifier.againstReference((cfg, o) -> {
+                    CudaBackend b = new CudaBackend(cfg, o.withRnnKernel(RnnKernel.PERSISTENT));
+                    device[0] = b;
+                    return b;
+                });
+                List<Verifier.Check> checks = v.run(shape, 47 + shape.hashCode());
+                assertTrue(Verifier.allPassed(checks), () -> kind + "\n" + Verifier.table(checks));
+                assertTrue(device[0].deviceName().contains("backward " + kind + " at B " + shape.batch()), kind);
+            } finally {
+                System.clearProperty(PersistentRnn.BACKWARD_PROPERTY);
+            }
+        }
+    }
+
+    @Test
+    void anUnknownBackwardKernelIsAOneLineError() {
+        System.setProperty(PersistentRnn.BACKWARD_PROPERTY, "diagonal");
+        try {
+            UserError e = assertThrows(
+                    UserError.class,
+                    () -> device(new ModelConfig(CellType.LSTM, 11, 7, 33, 2, 0.0), BackendOptions.defaults()));
+            assertEquals("charrnn.persistent.backward must be auto, rows or columns, not 'diagonal'", e.getMessage());
+        } finally {
+            System.clearProperty(PersistentRnn.BACKWARD_PROPERTY);
+        }
+    }
+
     /** Persistent against stepwise, both fp32 on the device: loss, every gradient and the carried state. */
     @ParameterizedTest(name = "{0}")
     @MethodSource("persistentShapes")

@@ -1,0 +1,49 @@
+package org.charrnn.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The host's copy of the row-stationary backward's layout (persistent_rows.cuh) gives the values
+ * that cr_rows_plan, persistent_rows_shared_bytes and persistent_rows_exchange_floats give for the
+ * same shapes: a launch with fewer shared bytes, or a smaller exchange, than the kernel's plan would
+ * let it write past them, so these must match exactly.
+ */
+class RowsPlanTest {
+
+    @ParameterizedTest(name = "{0} G={1} U={2} H={3} B={4}")
+    @CsvSource({
+        // arithmetic, G, U, H, B, BP, P, ND, shared bytes, exchange floats: printed by cr_rows_plan,
+        // persistent_rows_shared_bytes and persistent_rows_exchange_floats (2026-12-03)
+        "FP32, 4, 2, 256, 50, 52, 128, 81, 42256, 3276800",
+        "FP32, 3, 2, 256, 50, 52, 128, 81, 39792, 3276800",
+        "FP32, 4, 4, 512, 128, 128, 128, 16, 73728, 16777216",
+        "FP32, 4, 8, 1024, 128, 128, 128, 8, 180224, 33554432",
+        "FP32, 3, 8, 1024, 128, 128, 128, 8, 143360, 33554432",
+        "FP32, 4, 2, 256, 1, 4, 128, 128, 9344, 65536",
+        "FP32, 4, 1, 1, 1, 4, 1, 1, 96, 2",
+        "FP32, 4, 5, 33, 3, 4, 7, 7, 3392, 1470",
+        "FP32, 4, 33, 229, 37, 40, 7, 6, 171344, 119658",
+        "FP32, 3, 3, 33, 5, 8, 11, 11, 2160, 3630",
+        "FP32, 4, 12, 1500, 128, 128, 125, 5, 343296, 48000000",
+        "BF16, 4, 2, 256, 50, 52, 128, 81, 38160, 3276800",
+        "BF16, 4, 8, 1024, 128, 128, 128, 8, 114688, 33554432",
+        "BF16, 4, 33, 229, 37, 40, 7, 6, 110896, 119658",
+        "BF16, 3, 5, 33, 3, 4, 7, 7, 1664, 1470",
+        "TF32_MMA, 4, 2, 256, 50, 52, 128, 81, 42256, 3276800",
+        "BF16_MMA, 3, 8, 1024, 128, 128, 128, 8, 94208, 33554432",
+    })
+    void matchesTheKernelsPlan(
+            ProductArithmetic a, int g, int u, int h, int b, int bp, int p, int nd, long bytes, long exchange) {
+        RowsPlan plan = RowsPlan.of(g, u, h, b, a);
+        assertEquals(g * u, plan.rows());
+        assertEquals(bp, plan.batchPad());
+        assertEquals(p, plan.blocks());
+        assertEquals(nd, plan.destinations());
+        assertEquals(bytes, plan.bytes());
+        assertEquals(exchange, plan.exchangeFloats());
+        assertEquals((p + nd - 1) / nd, plan.scatterTiles());
+    }
+}
