@@ -156,19 +156,20 @@ static __device__ __forceinline__ void persistent_gru_backward_rows_body(const f
   A *w = (A *)smem;
   int j0 = (int)blockIdx.x * U, units = cr_persistent_units(H, U), G = 3 * H;
   CrRowsPlan plan = cr_rows_plan(3, U, H, B, prec);
-  float *dgl = cr_rows_dg(smem, plan), *o = cr_rows_o(smem, plan);
+  float *dgl = cr_rows_dg(smem, plan), *o = cr_rows_o(smem, plan), *carry = cr_rows_carry(smem, plan);
   cr_persistent_stage_rows(w, w_hh, 3, H, U, units, H, prec);
   cr_rows_clear(plan, dgl);
   long long BH = (long long)B * H, pairs = (long long)B * units;
   for (int t = T - 1; t >= 0; t--) {
     const float *g = gates + (long long)t * B * 4 * H;
     float *dx = dgx + (long long)t * B * G, *dr = dgh + (long long)t * B * G;
+    if (t < T - 1) cr_rows_gather(plan, part, (t + 1) & 1, o, carry);
     for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
       int b = (int)(p / units), u = (int)(p % units), j = j0 + u;
       long long k = (long long)b * H + j, r3 = (long long)b * G, r4 = (long long)b * 4 * H;
-      float carry = dh_next[k] + (t == T - 1 ? 0.0f : cr_rows_gather(plan, part, (t + 1) & 1, b, u));
+      float dh = dh_next[k] + (t == T - 1 ? 0.0f : carry[b * U + u]);
       float x[3], d[3], direct;
-      cr_gru_backward(dh_out[(long long)t * BH + k] + carry, g[r4 + j], g[r4 + H + j], g[r4 + 2 * H + j],
+      cr_gru_backward(dh_out[(long long)t * BH + k] + dh, g[r4 + j], g[r4 + H + j], g[r4 + 2 * H + j],
                       g[r4 + 3 * H + j], hs[(long long)t * BH + k], &x[0], &x[1], &x[2], &d[0], &d[1], &d[2],
                       &direct);
 #pragma unroll
@@ -183,9 +184,10 @@ static __device__ __forceinline__ void persistent_gru_backward_rows_body(const f
     cr_rows_scatter(plan, w, dgl, o, part, t & 1);
     grid.sync(); /* the shares of step t are published */
   }
+  cr_rows_gather(plan, part, 0, o, carry);
   for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
     int b = (int)(p / units), u = (int)(p % units);
-    dh_next[(long long)b * H + j0 + u] += cr_rows_gather(plan, part, 0, b, u);
+    dh_next[(long long)b * H + j0 + u] += carry[b * U + u];
   }
 }
 

@@ -158,19 +158,20 @@ static __device__ __forceinline__ void persistent_lstm_backward_rows_body(const 
   A *w = (A *)smem;
   int j0 = (int)blockIdx.x * U, units = cr_persistent_units(H, U), G = 4 * H;
   CrRowsPlan plan = cr_rows_plan(4, U, H, B, prec);
-  float *dgl = cr_rows_dg(smem, plan), *o = cr_rows_o(smem, plan);
+  float *dgl = cr_rows_dg(smem, plan), *o = cr_rows_o(smem, plan), *carry = cr_rows_carry(smem, plan);
   cr_persistent_stage_rows(w, w_hh, 4, H, U, units, H, prec);
   cr_rows_clear(plan, dgl);
   long long BH = (long long)B * H, pairs = (long long)B * units;
   for (int t = T - 1; t >= 0; t--) {
     const float *g = gates + (long long)t * B * G;
     float *dg = dgates + (long long)t * B * G;
+    if (t < T - 1) cr_rows_gather(plan, part, (t + 1) & 1, o, carry);
     for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
       int b = (int)(p / units), u = (int)(p % units), j = j0 + u;
       long long k = (long long)b * H + j, r = (long long)b * G;
-      float carry = t == T - 1 ? dh_next[k] : cr_rows_gather(plan, part, (t + 1) & 1, b, u);
+      float dh = t == T - 1 ? dh_next[k] : carry[b * U + u];
       float d[4], dcp;
-      cr_lstm_backward(dh_out[(long long)t * BH + k] + carry, dc[k], g[r + j], g[r + H + j], g[r + 2 * H + j],
+      cr_lstm_backward(dh_out[(long long)t * BH + k] + dh, dc[k], g[r + j], g[r + H + j], g[r + 2 * H + j],
                        g[r + 3 * H + j], cs[(long long)t * BH + k], cs[(long long)(t + 1) * BH + k], &d[0], &d[1],
                        &d[2], &d[3], &dcp);
 #pragma unroll
@@ -184,9 +185,10 @@ static __device__ __forceinline__ void persistent_lstm_backward_rows_body(const 
     cr_rows_scatter(plan, w, dgl, o, part, t & 1);
     grid.sync(); /* the shares of step t are published */
   }
+  cr_rows_gather(plan, part, 0, o, carry);
   for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
     int b = (int)(p / units), u = (int)(p % units);
-    dh_next[(long long)b * H + j0 + u] = cr_rows_gather(plan, part, 0, b, u);
+    dh_next[(long long)b * H + j0 + u] = carry[b * U + u];
   }
 }
 

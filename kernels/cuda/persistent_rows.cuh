@@ -26,8 +26,11 @@
  *   w: the slice, [G U][H] elements of A (fp32, or bf16 at CR_PREC_BF16), padded to 16 bytes;
  *   dg: the block's dgates[t] rows, [G U][BP] floats (BP = B rounded up to 4; zeros past B and for
  *       units past H), rounded as prec multiplies them (cr_round_operand);
- *   o: the shares of ND destination blocks at a time, [ND][B][U] floats, written out to part with
- *      coalesced stores (ND = CR_PERSISTENT_STAGE_FLOATS / (B U), at least 1, at most P).
+ *   o: ND blocks' shares at a time, [ND][B][U] floats (ND = CR_ROWS_STAGE_FLOATS / (B U), at least
+ *      1, at most P): the scatter's shares for ND destination blocks, written out to part
+ *      with coalesced stores, and the gather's shares from ND writer blocks, staged with coalesced
+ *      loads as the forward stages h_{t-1} (every thread, a tile at a time);
+ *   carry: the sums of the gather, [B][U] floats.
  * At every precision the products are fp32 FMAs of the rounded operands (a TF32 or bf16 product
  * is exact in fp32), so the sums are a tensor-core GEMM's up to their order.
  */
@@ -36,10 +39,14 @@
 
 #include "persistent_common.cuh"
 
+/* Floats of o: twice the forward's x tile, so that the small rows' shares (B H floats) take one
+ * tile each way; with the slice of H 1024 (U 8) at B 128 the block still fits in 227 KiB. */
+#define CR_ROWS_STAGE_FLOATS (2 * CR_PERSISTENT_STAGE_FLOATS)
+
 /* The row-stationary backward's layout: R = G U rows, P blocks, BP, ND and the three regions. */
 struct CrRowsPlan {
   int R, B, BP, H, U, P, ND;
-  long long w_bytes, dg_floats, o_floats;
+  long long w_bytes, dg_floats, o_floats, carry_floats;
 };
 
 static __host__ __device__ inline CrRowsPlan cr_rows_plan(int G, int U, int H, int B, int prec) {
@@ -50,18 +57,19 @@ static __host__ __device__ inline CrRowsPlan cr_rows_plan(int G, int U, int H, i
   p.H = H;
   p.U = U;
   p.P = (H + U - 1) / U;
-  long long nd = CR_PERSISTENT_STAGE_FLOATS / ((long long)B * U);
+  long long nd = CR_ROWS_STAGE_FLOATS / ((long long)B * U);
   p.ND = nd < 1 ? 1 : nd > p.P ? p.P : (int)nd;
   p.w_bytes = ((long long)p.R * H * cr_persistent_elem(prec) + 15) / 16 * 16;
   p.dg_floats = (long long)p.R * p.BP;
   p.o_floats = ((long long)p.ND * B * U + 3) / 4 * 4;
+  p.carry_floats = ((long long)B * U + 3) / 4 * 4;
   return p;
 }
 
 /* Dynamic shared memory of one block of a row-stationary backward launch. */
 static inline unsigned long long persistent_rows_shared_bytes(int G, int U, int H, int B, int prec) {
   CrRowsPlan p = cr_rows_plan(G, U, H, B, prec);
-  return (unsigned long long)p.w_bytes + (unsigned long long)(p.dg_floats + p.o_floats) * sizeof(float);
+  return (unsigned long long)p.w_bytes + (unsigned long long)(p.dg_floats + p.o_floats + p.carry_floats) * sizeof(float);
 }
 
 /* Floats of the exchange part: [2][P][P][B][U]. */
@@ -70,13 +78,21 @@ static inline unsigned long long persistent_rows_exchange_floats(int U, int H, i
   return 2ull * P * P * (unsigned long long)B * (unsigned long long)U;
 }
 
-/* The dg and o regions that follow w in the block's dynamic shared memory. */
+/* The dg, o and carry regions that follow w in the block's dynamic shared memory. */
 static __device__ __forceinline__ float *cr_rows_dg(unsigned char *shared, const CrRowsPlan &p) {
   return (float *)(shared + p.w_bytes);
 }
 static __device__ __forceinline__ float *cr_rows_o(unsigned char *shared, const CrRowsPlan &p) {
   return (float *)(shared + p.w_bytes) + p.dg_floats;
 }
+static __device__ __forceinline__ float *cr_rows_carry(unsigned char *shared, const CrRowsPlan &p) {
+  return (float *)(shared + p.w_bytes) + p.dg_floats + p.o_floats;
+}
+
+/* Four consecutive floats of dg, read with one 16-byte load (dg and its rows are 16-byte aligned). */
+struct alignas(16) CrRowsQuad {
+  float v[4];
+};
 
 /* dg (=) zeros: the entries past B and of units past H stay zero for the whole window; a block barrier. */
 static __device__ __forceinline__ void cr_rows_clear(const CrRowsPlan &p, float *dg) {
@@ -90,13 +106,28 @@ static __device__ __forceinline__ void cr_rows_put(const CrRowsPlan &p, float *d
   dg[((long long)q * p.U + u) * p.BP + b] = cr_round_operand(v, prec);
 }
 
-/* The sum, in block order, of the P shares of this block's pair (b, u) in exchange slot s of part. */
-static __device__ __forceinline__ float cr_rows_gather(const CrRowsPlan &p, const float *part, int s, int b, int u) {
-  long long share = (long long)p.B * p.U, d = blockIdx.x;
-  const float *q = part + (long long)s * p.P * p.P * share + d * share + (long long)b * p.U + u;
-  float sum = 0.0f;
-  for (int k = 0; k < p.P; k++) sum += q[(long long)k * p.P * share];
-  return sum;
+/*
+ * carry [B][U] (=) the sums, in block order p = 0 .. P-1, of the P blocks' shares for this block in
+ * exchange slot s of part, staged through o ND writers at a time; read carry[b U + u] for the pair
+ * (b, u). Every thread of the block must call it; it begins and ends with a block barrier.
+ */
+static __device__ __forceinline__ void cr_rows_gather(const CrRowsPlan &p, const float *part, int s, float *o,
+                                                      float *carry) {
+  long long share = (long long)p.B * p.U;
+  const float *src = part + (long long)s * p.P * p.P * share + (long long)blockIdx.x * share;
+  for (int p0 = 0; p0 < p.P; p0 += p.ND) {
+    int np = p.P - p0 < p.ND ? p.P - p0 : p.ND;
+    __syncthreads(); /* o is free: its readers (the scatter, or the previous tile) are done */
+    for (long long e = threadIdx.x; e < np * share; e += blockDim.x)
+      o[e] = src[(p0 + e / share) * p.P * share + e % share];
+    __syncthreads(); /* the tile of shares is staged */
+    for (long long i = threadIdx.x; i < share; i += blockDim.x) {
+      float sum = p0 == 0 ? 0.0f : carry[i];
+      for (int k = 0; k < np; k++) sum += o[k * share + i];
+      carry[i] = sum;
+    }
+  }
+  __syncthreads(); /* carry is complete */
 }
 
 /*
@@ -119,9 +150,9 @@ static __device__ __forceinline__ void cr_rows_scatter(const CrRowsPlan &p, cons
       if (j < p.H)
         for (int r = 0; r < p.R; r++) {
           float a = cr_load(w[(long long)r * p.H + j]);
-          const float *v = dg + (long long)r * p.BP + b0;
+          CrRowsQuad q = *(const CrRowsQuad *)(dg + (long long)r * p.BP + b0);
 #pragma unroll
-          for (int i = 0; i < 4; i++) sum[i] = fmaf(v[i], a, sum[i]);
+          for (int i = 0; i < 4; i++) sum[i] = fmaf(q.v[i], a, sum[i]);
         }
       long long at = (long long)(c / U) * share + c % U;
 #pragma unroll

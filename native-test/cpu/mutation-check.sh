@@ -18,9 +18,10 @@
 #     reverse);
 #   - the row-stationary backward (kernels/cuda/persistent_rows.cuh): the grid barrier that
 #     publishes a step's shares (LSTM and GRU), the block barrier after the cell phase, the two of
-#     the scatter's tiles, and one exchange slot for every step instead of two (a block then
-#     overwrites shares that slower blocks have yet to read): test_persistent_{lstm,gru} or their
-#     _tiled builds must FAIL in the forward order.
+#     the scatter's tiles and the three of the gather's (o free, tile staged, sums complete), and
+#     one exchange slot for every step instead of two (a block then overwrites shares that slower
+#     blocks have yet to read): test_persistent_{lstm,gru} or their _tiled builds must FAIL in the
+#     forward order.
 # Exits 0 when every mutant is caught, 1 when one survives (the harness could not fail), 2 on error.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -86,6 +87,15 @@ mutant persistent-rows-complete-barrier kernels/cuda/persistent_rows.cuh \
 mutant persistent-rows-free-barrier kernels/cuda/persistent_rows.cuh \
   's/__syncthreads\(\); \/\* o is free for the next tile/\/* mutant: barrier removed *\/ \/* o is free/' \
   forward test_persistent_lstm_tiled
+mutant persistent-rows-gather-free-barrier kernels/cuda/persistent_rows.cuh \
+  's/__syncthreads\(\); \/\* o is free: its readers/\/* mutant: barrier removed *\/ \/* o is free: its readers/' \
+  forward test_persistent_lstm_tiled
+mutant persistent-rows-gather-staged-barrier kernels/cuda/persistent_rows.cuh \
+  's/__syncthreads\(\); \/\* the tile of shares is staged/\/* mutant: barrier removed *\/ \/* staged/' \
+  forward test_persistent_lstm_tiled
+mutant persistent-rows-gather-sums-barrier kernels/cuda/persistent_rows.cuh \
+  's/__syncthreads\(\); \/\* carry is complete/\/* mutant: barrier removed *\/ \/* carry/' \
+  forward test_persistent_lstm
 mutant persistent-tile-free-barrier kernels/cuda/persistent_common.cuh \
   's/__syncthreads\(\); \/\* x and acc are free/\/* mutant: barrier removed *\/ \/* x and acc are free/' \
   forward test_persistent_lstm_tiled

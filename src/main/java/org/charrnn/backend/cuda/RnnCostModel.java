@@ -145,21 +145,23 @@ final class RnnCostModel {
     /**
      * The row-stationary backward (persistent_{lstm,gru}_backward_rows, {@link RowsPlan}) of one
      * layer-step: compute = max(FMAs R BP H / {@link #FMA_LANES}; shared loads: per item (a column,
-     * 4 rows b) and row one load of the slice and one broadcast of 4 dgates, plus the B H shares
-     * staged and copied out; one thread's chain of R FMAs per item); + the shares through L2, B H P
-     * floats written and as many read; + {@link #TILE_CLOCKS} for the gather and for each scatter
-     * tile; + one {@link #GRID_BARRIER_US}. Its products are fp32 FMAs at every precision.
+     * 4 rows b) and row one load of the slice and one 16-byte broadcast of 4 dgates, plus the B H
+     * shares the scatter stages and copies out and the P B U the gather stages and sums; one
+     * thread's chain of R FMAs per item); + the shares through L2, B H P floats written and as many
+     * read; + {@link #TILE_CLOCKS} for each tile of the scatter and of the gather (ND blocks' shares
+     * each, as the forward's k-tiles of h); + one {@link #GRID_BARRIER_US}. Its products are fp32
+     * FMAs at every precision.
      */
     static Estimate backwardRows(Device d, CellType cell, int hidden, int batch, ProductArithmetic a) {
         int g = cell.recurrentGates(), u = units(hidden, d.sms());
         RowsPlan p = RowsPlan.of(g, u, hidden, batch, a);
         double cols = (double) p.blocks() * u, items = cols * (p.batchPad() / 4);
         double fma = (double) p.rows() * p.batchPad() * cols / FMA_LANES;
-        double loads = items * p.rows() * 2 / 32 + 2.0 * batch * cols / 32;
+        double loads = items * p.rows() * 2 / 32 + 4.0 * batch * cols / 32;
         double chain = Math.ceil(items / Kernels.BLOCK) * p.rows() * FMA_LATENCY;
         double compute = Math.max(fma, Math.max(loads, chain)) / d.clocksPerUs();
         double l2 = 2.0 * p.blocks() * 4 * batch * cols / L2_BYTES_PER_US;
-        double tiles = (1.0 + p.scatterTiles()) * TILE_CLOCKS / d.clocksPerUs();
+        double tiles = 2.0 * p.tiles() * TILE_CLOCKS / d.clocksPerUs();
         double persistent = compute + l2 + tiles + GRID_BARRIER_US;
         return new Estimate(persistent, stepwiseUs(d, g, hidden, batch, a), p.bytes() <= d.sharedBytes(), true);
     }

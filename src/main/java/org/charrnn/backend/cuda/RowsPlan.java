@@ -3,9 +3,10 @@ package org.charrnn.backend.cuda;
 /**
  * The row-stationary backward's layout (kernels/cuda/persistent_rows.cuh, {@code cr_rows_plan} and
  * {@code persistent_rows_shared_bytes}, which this must match exactly): a block keeps the forward's
- * slice of W_hh (its G U gate rows of H elements), its rows of dgates[t] ([R][BP] floats) and the
- * shares of ND destination blocks at a time ([ND][B][U] floats), and the blocks exchange their shares
- * of dh_next through a [2][P][P][B][U] float buffer in device memory.
+ * slice of W_hh (its G U gate rows of H elements), its rows of dgates[t] ([R][BP] floats), the
+ * shares of ND blocks at a time ([ND][B][U] floats: the scatter's for ND destinations, the gather's
+ * from ND writers) and the gather's sums ([B][U] floats), and the blocks exchange their shares of
+ * dh_next through a [2][P][P][B][U] float buffer in device memory.
  *
  * @param rows         R = G U: the block's gate rows
  * @param batch        B
@@ -13,7 +14,7 @@ package org.charrnn.backend.cuda;
  * @param hidden       H
  * @param units        U: units per block
  * @param blocks       P = ceil(H / U)
- * @param destinations ND: destination blocks whose shares are staged at a time
+ * @param destinations ND: blocks whose shares are staged at a time (scatter and gather alike)
  * @param arithmetic   the products' operands (the slice is bf16 at bf16, else fp32)
  */
 record RowsPlan(
@@ -25,21 +26,24 @@ record RowsPlan(
         int blocks,
         int destinations,
         ProductArithmetic arithmetic) {
+    /** CR_ROWS_STAGE_FLOATS: floats of o. */
+    static final int STAGE_FLOATS = 2 * PersistentPlan.STAGE_FLOATS;
 
     /** cr_rows_plan(G, U, H, B, prec). */
     static RowsPlan of(int gates, int units, int hidden, int batch, ProductArithmetic a) {
         int p = (hidden + units - 1) / units;
-        long nd = PersistentPlan.STAGE_FLOATS / ((long) batch * units);
+        long nd = STAGE_FLOATS / ((long) batch * units);
         int destinations = (int) Math.max(1, Math.min(p, nd));
         return new RowsPlan(gates * units, batch, (batch + 3) / 4 * 4, hidden, units, p, destinations, a);
     }
 
-    /** persistent_rows_shared_bytes: the slice padded to 16 bytes, then dg and o (padded to 4 floats). */
+    /** persistent_rows_shared_bytes: the slice padded to 16 bytes, then dg, o and carry (padded to 4 floats). */
     long bytes() {
         long w = ((long) rows * hidden * arithmetic.elemBytes + 15) / 16 * 16;
         long dg = (long) rows * batchPad;
         long o = ((long) destinations * batch * units + 3) / 4 * 4;
-        return w + 4L * (dg + o);
+        long carry = ((long) batch * units + 3) / 4 * 4;
+        return w + 4L * (dg + o + carry);
     }
 
     /** persistent_rows_exchange_floats(U, H, B): the two slots of every block's shares for every block. */
@@ -47,8 +51,8 @@ record RowsPlan(
         return 2L * blocks * blocks * batch * units;
     }
 
-    /** Tiles of destination blocks a step's scatter stages and writes out. */
-    int scatterTiles() {
+    /** Tiles of ND blocks a step's scatter stages and writes out, and its gather reads and stages. */
+    int tiles() {
         return (blocks + destinations - 1) / destinations;
     }
 }

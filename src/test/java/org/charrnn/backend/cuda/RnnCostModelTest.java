@@ -55,11 +55,11 @@ class RnnCostModelTest {
         assertEquals(5.39, f.stepwiseUs(), 0.01);
         assertEquals(4.35, f.persistentUs(), 0.01);
         assertEquals(5.39, b.stepwiseUs(), 0.01);
-        // backward, row-stationary: 1.24 µs of shared loads + 2.38 µs of shares through L2 + 3 x 600
-        // clocks (the gather, 2 scatter tiles) + 1.5 µs of barrier; column-stationary: 2.52 µs of
-        // shared loads + 4.77 µs of dgates from L2 + 7 tiles x 600 clocks + 1.5 µs
+        // backward, row-stationary: 1.65 µs of shared loads + 2.38 µs of shares through L2 + 2 tiles
+        // x 600 clocks (one of the gather, one of the scatter) + 1.5 µs of barrier; column-stationary:
+        // 2.52 µs of shared loads + 4.77 µs of dgates from L2 + 7 tiles x 600 clocks + 1.5 µs
         assertTrue(b.rows());
-        assertEquals(6.04, b.persistentUs(), 0.01);
+        assertEquals(6.14, b.persistentUs(), 0.01);
         assertEquals(
                 10.91,
                 RnnCostModel.backwardColumns(H200, CellType.LSTM, 256, 50, ProductArithmetic.FP32)
@@ -67,7 +67,7 @@ class RnnCostModelTest {
                 0.01);
         assertEquals(
                 "rnn kernel at batch size 50 (cost model, 132 SMs at 1.98 GHz, 227 KiB): forward persistent 4.3 µs"
-                        + " vs stepwise 5.4 µs, backward stepwise 5.4 µs vs persistent 6.0 µs (rows) per layer-step",
+                        + " vs stepwise 5.4 µs, backward stepwise 5.4 µs vs persistent 6.1 µs (rows) per layer-step",
                 PersistentRnn.decide(H200, CellType.LSTM, 256, 50).line());
     }
 
