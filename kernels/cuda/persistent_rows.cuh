@@ -19,10 +19,10 @@
  * part [2][P][P][B][U] floats (the exchange, P = ceil(H / U) blocks): part[s][p][d] is block p's
  * share for block d's units, [B][U] (so a block's reads, and its writes, are contiguous); s =
  * t & 1 alternates, so the shares of step t are read (step t-1's cell phase) before the same slots
- * are written again (step t-2's scatter, one grid barrier later). Only the (b, u < units) entries
- * are ever read; the kernel writes every entry.
+ * are written again (step t-2's scatter, one grid barrier later). A step's scatter writes every
+ * entry of its slot (zeros for units past H) before any is read, so part needs no initial value.
  *
- * Dynamic shared memory (persistent_rows_shared_bytes; PersistentPlan.rows mirrors it):
+ * Dynamic shared memory (persistent_rows_shared_bytes; RowsPlan.java mirrors it):
  *   w: the slice, [G U][H] elements of A (fp32, or bf16 at CR_PREC_BF16), padded to 16 bytes;
  *   dg: the block's dgates[t] rows, [G U][BP] floats (BP = B rounded up to 4; zeros past B and for
  *       units past H), rounded as prec multiplies them (cr_round_operand);
@@ -43,7 +43,7 @@
  * tile each way; with the slice of H 1024 (U 8) at B 128 the block still fits in 227 KiB. */
 #define CR_ROWS_STAGE_FLOATS (2 * CR_PERSISTENT_STAGE_FLOATS)
 
-/* The row-stationary backward's layout: R = G U rows, P blocks, BP, ND and the three regions. */
+/* The row-stationary backward's layout: R = G U rows, P blocks, BP, ND and the four regions. */
 struct CrRowsPlan {
   int R, B, BP, H, U, P, ND;
   long long w_bytes, dg_floats, o_floats, carry_floats;
@@ -69,7 +69,8 @@ static __host__ __device__ inline CrRowsPlan cr_rows_plan(int G, int U, int H, i
 /* Dynamic shared memory of one block of a row-stationary backward launch. */
 static inline unsigned long long persistent_rows_shared_bytes(int G, int U, int H, int B, int prec) {
   CrRowsPlan p = cr_rows_plan(G, U, H, B, prec);
-  return (unsigned long long)p.w_bytes + (unsigned long long)(p.dg_floats + p.o_floats + p.carry_floats) * sizeof(float);
+  unsigned long long floats = (unsigned long long)(p.dg_floats + p.o_floats + p.carry_floats);
+  return (unsigned long long)p.w_bytes + floats * sizeof(float);
 }
 
 /* Floats of the exchange part: [2][P][P][B][U]. */

@@ -21,7 +21,7 @@
 #     the scatter's tiles and the three of the gather's (o free, tile staged, sums complete), and
 #     one exchange slot for every step instead of two (a block then overwrites shares that slower
 #     blocks have yet to read): test_persistent_{lstm,gru} or their _tiled builds must FAIL in the
-#     forward order.
+#     forward order (the gather's o-free barrier: in the reverse order).
 # Exits 0 when every mutant is caught, 1 when one survives (the harness could not fail), 2 on error.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -87,9 +87,10 @@ mutant persistent-rows-complete-barrier kernels/cuda/persistent_rows.cuh \
 mutant persistent-rows-free-barrier kernels/cuda/persistent_rows.cuh \
   's/__syncthreads\(\); \/\* o is free for the next tile/\/* mutant: barrier removed *\/ \/* o is free/' \
   forward test_persistent_lstm_tiled
+# (a thread stages the entries it sums itself, or ones summed by later threads: the reverse order)
 mutant persistent-rows-gather-free-barrier kernels/cuda/persistent_rows.cuh \
   's/__syncthreads\(\); \/\* o is free: its readers/\/* mutant: barrier removed *\/ \/* o is free: its readers/' \
-  forward test_persistent_lstm_tiled
+  reverse test_persistent_lstm_tiled
 mutant persistent-rows-gather-staged-barrier kernels/cuda/persistent_rows.cuh \
   's/__syncthreads\(\); \/\* the tile of shares is staged/\/* mutant: barrier removed *\/ \/* staged/' \
   forward test_persistent_lstm_tiled
