@@ -20,6 +20,8 @@ static const Shape PERSISTENT_SHAPES[] = {
     {7, 2, 17, 4, false},    /* H prime, 5 blocks */
     {2, 37, 229, 32, false}, /* B H > CR_PERSISTENT_STAGE_FLOATS: h, dgates in k-tiles, a short last one */
     {3, 5, 30, 4, true},     /* B not a multiple of CR_PERSISTENT_RB, 8 blocks */
+    {2, 40, 48, 6, false},   /* mma forward transposed (16 rows b by 8 of a) over 3 tiles of a's 24
+                                (GRU 18) rows: a ragged group of 2 x 2 tiles */
 };
 
 /* The subset the precision checks (TF32, bf16) run, forward and backward: T = 1, B = 1, H = 1; and

@@ -77,12 +77,13 @@ static __host__ __device__ inline int cr_persistent_elem(int prec) {
 }
 
 /* The tensor-core tiles (CR_PREC_MMA): 16 rows of a by 8 rows b per mma.sync; a k-step is 8
- * 32-bit words of each operand (8 TF32 or 16 bf16 elements); each warp keeps up to
- * CR_MMA_TILES_PER_WARP tiles' accumulators in flight, so their mma chains overlap. */
+ * 32-bit words of each operand (8 TF32 or 16 bf16 elements). A warp computes a group of up to
+ * CR_MMA_GROUP x CR_MMA_GROUP tiles (rows of a by rows b) at a time: each fragment it loads feeds
+ * the group's tiles on its row or column, and their mma chains overlap. */
 #define CR_MMA_M 16
 #define CR_MMA_N 8
 #define CR_MMA_KW 8
-#define CR_MMA_TILES_PER_WARP 4
+#define CR_MMA_GROUP 2
 #define CR_WARPS (CR_BLOCK / 32)
 
 /*
@@ -92,8 +93,8 @@ static __host__ __device__ inline int cr_persistent_elem(int prec) {
  * and x hold 32-bit words (one TF32 or two bf16 elements, the lower k in the low half): a [R][AS
  * elements], x [BP][XS words] (b-major, a k-tile of KT elements, zeros past K and for b >= B); AS
  * and XS are the padded k-steps' words + 4, so the 32 lanes of a fragment load hit 32 banks; S
- * warps split the k-steps of one 16 x 8 tile; swap: the tiles are 16 rows b by 8 rows of a (RP,
- * BP rounded up to 8 and 16).
+ * warps split the k-steps of one group of tiles (cr_mma_groups); swap: the tiles are 16 rows b by
+ * 8 rows of a (RP, BP rounded up to 8 and 16).
  */
 struct CrPersistentPlan {
   int R, K, B, RP, BP, XS, KT, S;
@@ -101,6 +102,16 @@ struct CrPersistentPlan {
   long long a_bytes;               /* a: R AS elements of elem bytes, padded to 16 bytes */
   long long x_floats, acc_floats;  /* x padded to 4 floats, acc */
 };
+
+/* The tiles of one warp's group along a side of RT tiles: CR_MMA_GROUP, or 1 when RT is 1. */
+static __host__ __device__ inline int cr_mma_group_side(int RT) { return RT < CR_MMA_GROUP ? RT : CR_MMA_GROUP; }
+
+/* Groups of tiles over an RT x NT grid of tiles (rows of a by rows b); the last row or column of
+ * groups may be ragged. */
+static __host__ __device__ inline int cr_mma_groups(int RT, int NT) {
+  int gr = cr_mma_group_side(RT), gn = cr_mma_group_side(NT);
+  return (RT + gr - 1) / gr * ((NT + gn - 1) / gn);
+}
 
 static __host__ __device__ inline CrPersistentPlan cr_persistent_plan_mma(int R, int K, int B, int prec) {
   CrPersistentPlan p;
@@ -125,9 +136,9 @@ static __host__ __device__ inline CrPersistentPlan cr_persistent_plan_mma(int R,
   if (tile > words) tile = words;
   p.KT = tile * per_word;
   p.XS = tile + 4;
-  int tiles = p.swap ? tiles_br : tiles_rb;
+  int groups = cr_mma_groups(p.RP / mr, p.BP / mb);
   p.S = 1;
-  while (p.S < CR_WARPS && tiles * p.S * 2 <= CR_WARPS) p.S *= 2;
+  while (p.S < CR_WARPS && groups * p.S * 2 <= CR_WARPS) p.S *= 2;
   p.a_bytes = ((long long)R * p.AS * elem + 15) / 16 * 16;
   p.x_floats = ((long long)p.BP * p.XS + 3) / 4 * 4;
   p.acc_floats = (long long)p.RP * p.BP * p.S;
@@ -372,20 +383,22 @@ static __device__ __forceinline__ void cr_mma(int prec, float d[4], const unsign
  * words as cr_mma reads them) and y [B,K] staged into x one k-tile at a time as words
  * (cr_mma_word). A tile is 16 rows of a (the mma's A) by 8 rows b of x (its B, column-major as x
  * is b-major), or with p.swap 16 rows b of x by 8 rows of a: either way both operands are rows of
- * k-words. Work: the tiles times S k-splits, item = tile S + s, warp w takes items w, w + CR_WARPS,
- * ... in groups of up to CR_MMA_TILES_PER_WARP whose mma chains interleave (with S > 1 a warp has
- * one item: tiles S <= CR_WARPS); rows of a past R read row R-1 and are never read back. Every
- * thread of the block must call it; block barriers as the FMA product's.
+ * k-words. The RT x NT tiles (RT along a's rows, NT along b) form groups of GR x GN tiles
+ * (cr_mma_group_side); work: the groups times S k-splits, item = group S + s, warp w takes items
+ * w, w + CR_WARPS, ...; per k-step a warp loads the fragments of its group's GR tiles of a and GN
+ * of x once and runs the group's GR GN mma (a ragged group's missing tiles are skipped, the same
+ * for the whole warp); rows of a past R read row R-1 and are never read back. Every thread of the
+ * block must call it; block barriers as the FMA product's.
  */
 template <typename A>
 static __device__ __forceinline__ void cr_persistent_product_mma(const CrPersistentPlan &p, const A *a, const float *y,
                                                                  float *x, float *acc, int prec) {
   const int per_word = 4 / (int)sizeof(A), kstep = CR_MMA_KW * per_word, S = p.S, BP = p.BP, AW = p.AS / per_word;
   const int mr = p.swap ? CR_MMA_N : CR_MMA_M, mb = p.swap ? CR_MMA_M : CR_MMA_N; /* a tile's rows of a, of b */
-  const int nb = BP / mb, items = (p.RP / mr) * nb * S;
+  const int RT = p.RP / mr, NT = BP / mb, GR = cr_mma_group_side(RT), GN = cr_mma_group_side(NT);
+  const int NGN = (NT + GN - 1) / GN, items = cr_mma_groups(RT, NT) * S;
   const int warp = (int)threadIdx.x / 32, lane = (int)threadIdx.x % 32, g = lane >> 2, t = lane & 3;
   unsigned *xw = (unsigned *)x;
-  const void *mside = p.swap ? (const void *)xw : (const void *)a, *nside = p.swap ? (const void *)a : (const void *)xw;
   for (int k0 = 0; k0 < p.K; k0 += p.KT) {
     int kn = p.K - k0 < p.KT ? p.K - k0 : p.KT, words = (kn + kstep - 1) / kstep * CR_MMA_KW;
     __syncthreads(); /* x and acc are free for the mma: the previous tile's (or call's) readers are done */
@@ -395,49 +408,76 @@ static __device__ __forceinline__ void cr_persistent_product_mma(const CrPersist
     }
     __syncthreads(); /* the tile of words is complete */
     long long a0 = k0 / per_word; /* the k-tile's first word in a row of a (x holds this tile alone) */
-    for (int i0 = warp; i0 < items; i0 += CR_WARPS * CR_MMA_TILES_PER_WARP) {
-      int s = i0 % S; /* the same for the whole group: CR_WARPS is a multiple of S */
-      float d[CR_MMA_TILES_PER_WARP][4];
-      long long mrow[CR_MMA_TILES_PER_WARP][2], nrow[CR_MMA_TILES_PER_WARP];
-      int out[CR_MMA_TILES_PER_WARP][4];
+    for (int item = warp; item < items; item += CR_WARPS) {
+      int s = item % S, group = item / S, rt0 = group / NGN * GR, nt0 = group % NGN * GN;
+      /* a side: rows g, g + 8 (A operand) or g (B, swap) of tile rt0 + i; x side: rows g (B) or
+       * g, g + 8 (A, swap) of tile nt0 + j; a missing tile's rows repeat the last tile's */
+      long long arow[CR_MMA_GROUP][2], xrow[CR_MMA_GROUP][2];
+      bool ok[CR_MMA_GROUP][CR_MMA_GROUP];
+      float d[CR_MMA_GROUP][CR_MMA_GROUP][4];
+      int out[CR_MMA_GROUP][CR_MMA_GROUP][4];
 #pragma unroll
-      for (int j = 0; j < CR_MMA_TILES_PER_WARP; j++) {
-        int tile = (i0 + j * CR_WARPS) / S, r0 = tile / nb * mr, b0 = tile % nb * mb;
-        if (i0 + j * CR_WARPS >= items) r0 = b0 = 0; /* no such item: computes tile 0, never stored */
+      for (int i = 0; i < CR_MMA_GROUP; i++) {
+        int r0 = (rt0 + i < RT ? rt0 + i : RT - 1) * mr;
         int ra = r0 + g < p.R ? r0 + g : p.R - 1, rb = r0 + g + 8 < p.R ? r0 + g + 8 : p.R - 1;
-        if (p.swap) { /* A: rows b0+g, b0+g+8 of x; B: row r0+g of a */
-          mrow[j][0] = (long long)(b0 + g) * p.XS;
-          mrow[j][1] = (long long)(b0 + g + 8) * p.XS;
-          nrow[j] = ra * (long long)AW + a0;
-        } else { /* A: rows r0+g, r0+g+8 of a; B: row b0+g of x */
-          mrow[j][0] = ra * (long long)AW + a0;
-          mrow[j][1] = rb * (long long)AW + a0;
-          nrow[j] = (long long)(b0 + g) * p.XS;
-        }
-#pragma unroll
-        for (int i = 0; i < 4; i++) { /* d[i]: row g + 8 (i >> 1), column 2t + (i & 1) of the tile */
-          int m = g + 8 * (i >> 1), n = 2 * t + (i & 1);
-          int r = p.swap ? r0 + n : r0 + m, b = p.swap ? b0 + m : b0 + n;
-          out[j][i] = (r * BP + b) * S + s;
-          d[j][i] = k0 == 0 ? 0.0f : acc[out[j][i]];
-        }
+        arow[i][0] = ra * (long long)AW + a0;
+        arow[i][1] = rb * (long long)AW + a0;
+        int b0 = (nt0 + i < NT ? nt0 + i : NT - 1) * mb; /* x's rows b0 + g + 8 exist only with swap */
+        xrow[i][0] = (long long)(b0 + g) * p.XS;
+        xrow[i][1] = p.swap ? (long long)(b0 + g + 8) * p.XS : xrow[i][0];
       }
+#pragma unroll
+      for (int i = 0; i < CR_MMA_GROUP; i++)
+#pragma unroll
+        for (int j = 0; j < CR_MMA_GROUP; j++) {
+          ok[i][j] = i < GR && j < GN && rt0 + i < RT && nt0 + j < NT;
+          int r0 = (rt0 + i) * mr, b0 = (nt0 + j) * mb;
+#pragma unroll
+          for (int q = 0; q < 4; q++) { /* d[q]: row g + 8 (q >> 1), column 2t + (q & 1) of the tile */
+            int m = g + 8 * (q >> 1), n = 2 * t + (q & 1);
+            int r = p.swap ? r0 + n : r0 + m, b = p.swap ? b0 + m : b0 + n;
+            out[i][j][q] = (r * BP + b) * S + s;
+            d[i][j][q] = k0 == 0 || !ok[i][j] ? 0.0f : acc[out[i][j][q]];
+          }
+        }
       for (int kw = s * CR_MMA_KW; kw < words; kw += S * CR_MMA_KW) {
+        unsigned af[CR_MMA_GROUP][4], xf[CR_MMA_GROUP][4];
 #pragma unroll
-        for (int j = 0; j < CR_MMA_TILES_PER_WARP; j++) {
-          if (i0 + j * CR_WARPS >= items) break; /* warp-uniform */
-          unsigned af[4] = {cr_word(mside, mrow[j][0] + kw + t), cr_word(mside, mrow[j][1] + kw + t),
-                            cr_word(mside, mrow[j][0] + kw + t + 4), cr_word(mside, mrow[j][1] + kw + t + 4)};
-          unsigned bf[2] = {cr_word(nside, nrow[j] + kw + t), cr_word(nside, nrow[j] + kw + t + 4)};
-          cr_mma(prec, d[j], af, bf);
+        for (int i = 0; i < CR_MMA_GROUP; i++) {
+          if (i >= GR) break; /* warp-uniform */
+          af[i][0] = cr_word(a, arow[i][0] + kw + t);
+          af[i][1] = p.swap ? cr_word(a, arow[i][0] + kw + t + 4) : cr_word(a, arow[i][1] + kw + t);
+          if (p.swap) continue; /* a is the B operand: two words */
+          af[i][2] = cr_word(a, arow[i][0] + kw + t + 4);
+          af[i][3] = cr_word(a, arow[i][1] + kw + t + 4);
         }
+#pragma unroll
+        for (int j = 0; j < CR_MMA_GROUP; j++) {
+          if (j >= GN) break;
+          xf[j][0] = xw[xrow[j][0] + kw + t];
+          xf[j][1] = p.swap ? xw[xrow[j][1] + kw + t] : xw[xrow[j][0] + kw + t + 4];
+          if (!p.swap) continue; /* x is the B operand: two words */
+          xf[j][2] = xw[xrow[j][0] + kw + t + 4];
+          xf[j][3] = xw[xrow[j][1] + kw + t + 4];
+        }
+#pragma unroll
+        for (int i = 0; i < CR_MMA_GROUP; i++)
+#pragma unroll
+          for (int j = 0; j < CR_MMA_GROUP; j++) {
+            if (!ok[i][j]) continue; /* warp-uniform */
+            if (p.swap)
+              cr_mma(prec, d[i][j], xf[j], af[i]); /* A: 16 rows b; B: 8 rows of a, words t and t + 4 */
+            else
+              cr_mma(prec, d[i][j], af[i], xf[j]); /* A: 16 rows of a; B: 8 rows b, words t and t + 4 */
+          }
       }
 #pragma unroll
-      for (int j = 0; j < CR_MMA_TILES_PER_WARP; j++) {
-        if (i0 + j * CR_WARPS >= items) break;
+      for (int i = 0; i < CR_MMA_GROUP; i++)
 #pragma unroll
-        for (int i = 0; i < 4; i++) acc[out[j][i]] = d[j][i];
-      }
+        for (int j = 0; j < CR_MMA_GROUP; j++)
+          if (ok[i][j])
+#pragma unroll
+            for (int q = 0; q < 4; q++) acc[out[i][j][q]] = d[i][j][q];
     }
   }
   cr_persistent_sum_lanes(p, acc);

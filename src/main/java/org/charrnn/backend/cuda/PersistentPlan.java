@@ -64,9 +64,22 @@ record PersistentPlan(
         int rp = ceil(rows, mr) * mr, bp = ceil(batch, mb) * mb;
         int tile = STAGE_FLOATS / bp - 4;
         tile = Math.min(words, tile < MMA_WORDS ? MMA_WORDS : tile / MMA_WORDS * MMA_WORDS);
-        int tiles = (rp / mr) * (bp / mb), s = 1;
-        while (s < WARPS && tiles * s * 2 <= WARPS) s *= 2;
+        int groups = groups(rp / mr, bp / mb), s = 1;
+        while (s < WARPS && groups * s * 2 <= WARPS) s *= 2;
         return new PersistentPlan(rows, k, batch, rp, bp, tile + 4, tile * perWord, s, (words + 4) * perWord, a);
+    }
+
+    /** CR_MMA_GROUP: a warp's group of tiles is up to this many tiles of a by as many of b. */
+    static final int MMA_GROUP = 2;
+
+    /** cr_mma_group_side: the tiles of a warp's group along a side of {@code tiles} tiles. */
+    static int groupSide(int tiles) {
+        return Math.min(tiles, MMA_GROUP);
+    }
+
+    /** cr_mma_groups: the warps' groups over an {@code rt} x {@code nt} grid of tiles (the last ones ragged). */
+    static int groups(int rt, int nt) {
+        return ceil(rt, groupSide(rt)) * ceil(nt, groupSide(nt));
     }
 
     /**
@@ -85,6 +98,12 @@ record PersistentPlan(
     /** The backward pass's plan: U columns of W_hh (all G H rows) against dgates[t]. */
     static PersistentPlan backward(int gates, int units, int hidden, int batch, ProductArithmetic a) {
         return of(units, gates * hidden, batch, a);
+    }
+
+    /** The mma plan's tiles along a's rows and along b (16 x 8 tiles, or 8 x 16 transposed). */
+    int[] mmaTiles() {
+        boolean t = transposed(rows, batch);
+        return new int[] {rowsPad / (t ? MMA_BATCH : MMA_ROWS), batchPad / (t ? MMA_ROWS : MMA_BATCH)};
     }
 
     /** Tiles of the block before the lanes (or warps) split them: register tiles, or the mma's 16 x 8. */

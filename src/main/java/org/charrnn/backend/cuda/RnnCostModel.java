@@ -46,8 +46,6 @@ final class RnnCostModel {
     static final int MMA_FMAS = 512, MMA_FMAS_BF16 = 1024;
     /** Clocks from one mma.sync to the next that accumulates into the same tile (assumed). */
     static final int MMA_LATENCY = 32;
-    /** CR_MMA_TILES_PER_WARP: the tiles whose mma chains a warp interleaves. */
-    static final int MMA_TILES_PER_WARP = 4;
 
     /** The device numbers the model reads: multiprocessors, clock, shared memory a block may use. */
     record Device(int sms, double clockGhz, int sharedBytes) {
@@ -197,18 +195,23 @@ final class RnnCostModel {
     }
 
     /**
-     * The tensor-core product's clocks per step: the mma FMAs at {@link #mmaFmas}, the fragments' six
-     * warp-wide shared loads per mma (4 words of a, 2 of x) plus the staging, or one warp's chain of
-     * dependent mma ({@link #MMA_LATENCY} each, up to CR_MMA_TILES_PER_WARP tiles interleaved).
+     * The tensor-core product's clocks per step: the mma FMAs at {@link #mmaFmas}; the fragments'
+     * warp-wide shared loads, per group of GR x GN tiles and k-step GR fragments of a and GN of x (4
+     * words for the mma's A operand, 2 for its B) plus the staging; or one warp's chain of dependent
+     * mma ({@link #MMA_LATENCY} each, a group's GR GN chains interleaved), whichever is longest.
      */
     private static double mmaClocks(PersistentPlan p) {
         int perWord = 4 / p.arithmetic().elemBytes, kstep = PersistentPlan.MMA_WORDS * perWord;
         double steps = Math.ceil((double) p.k() / kstep), mmas = p.items() * steps;
         double fma = mmas * PersistentPlan.MMA_ROWS * PersistentPlan.MMA_BATCH * kstep / mmaFmas(p.arithmetic());
-        double loads = mmas * 6 + (double) p.batchPad() * steps * PersistentPlan.MMA_WORDS / 32;
-        double groups =
-                Math.ceil(Math.ceil((double) p.items() * p.lanes() / PersistentPlan.WARPS) / MMA_TILES_PER_WARP);
-        double chain = groups * Math.ceil(steps / p.lanes()) * MMA_LATENCY;
+        int[] tiles = p.mmaTiles();
+        int gr = PersistentPlan.groupSide(tiles[0]), gn = PersistentPlan.groupSide(tiles[1]);
+        int groups = PersistentPlan.groups(tiles[0], tiles[1]);
+        boolean t = PersistentPlan.transposed(p.rows(), p.batch());
+        double perGroupStep = gr * (t ? 2 : 4) + gn * (t ? 4 : 2);
+        double loads = groups * steps * perGroupStep + (double) p.batchPad() * steps * PersistentPlan.MMA_WORDS / 32;
+        double perWarp = Math.ceil((double) groups * p.lanes() / PersistentPlan.WARPS);
+        double chain = perWarp * Math.ceil(steps / p.lanes()) * MMA_LATENCY;
         return Math.max(fma, Math.max(loads, chain));
     }
 
