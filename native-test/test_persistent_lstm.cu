@@ -229,9 +229,12 @@ int main() {
     check_prec(s, r, prec, min_diff);
     check_backward_prec(s, r, prec, min_diff);
   });
+  /* the row-stationary backward: every shape in fp32, and the TF32 and bf16 roundings at the precision
+   * shapes (its products are FMAs of the rounded operands whether or not the host asks for tensor cores) */
   backward_rows = true;
   for (const Shape &s : PERSISTENT_SHAPES) check_backward(s, r);
-  for_each_precision_check([&](const Shape &s, int prec) { check_backward_prec(s, r, prec, prec_min_diff(s, prec)); });
+  for (int prec : {CR_PREC_TF32, CR_PREC_BF16, CR_PREC_TF32 | CR_PREC_MMA})
+    for (const Shape &s : PERSISTENT_PREC_SHAPES) check_backward_prec(s, r, prec, prec_min_diff(s, prec));
   int T = 50, B = 50, H = 256, U = 32; /* 8 blocks: resident on the CPU layer with one thread too */
   size_t n = (size_t)B * H;
   Dev<float> gx((size_t)T * 4 * n), w((size_t)4 * H * H), bih(4 * (size_t)H), bhh(4 * (size_t)H), h0(n), c0(n),
