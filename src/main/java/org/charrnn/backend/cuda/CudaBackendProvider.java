@@ -55,7 +55,7 @@ public final class CudaBackendProvider implements BackendProvider {
                 "driver: CUDA " + CudaRuntime.versionText(CudaRuntime.driverVersion()) + "; kernels built by nvcc "
                         + (built == 0 ? "(version not recorded)" : CudaRuntime.versionText(built)),
                 cublas == null ? "GEMM: cuBLAS" : "GEMM: gemm_tiled, several times slower than cuBLAS: " + cublas));
-        for (DeviceInfo d : devices()) notes.add(PersistentRnn.deviceNote(d.index()));
+        for (DeviceInfo d : devices()) notes.add(PersistentLimits.deviceNote(d.index()));
         return notes;
     }
 

@@ -213,9 +213,9 @@ class CudaPersistentTest {
             value = CellType.class,
             names = {"LSTM", "GRU", "RNN"})
     void bf16FitsAHiddenSizeThatFp32DoesNot(CellType cell) {
-        int[] device = PersistentRnn.multiprocessorsAndSharedLimit(0);
-        int h = PersistentRnn.largestSliceHidden(cell, device[0], device[1], 4) + 1;
-        assertTrue(h <= PersistentRnn.largestSliceHidden(cell, device[0], device[1], 2), "H " + h);
+        int[] device = PersistentLimits.multiprocessorsAndSharedLimit(0);
+        int h = PersistentLimits.largestSliceHidden(cell, device[0], device[1], 4) + 1;
+        assertTrue(h <= PersistentLimits.largestSliceHidden(cell, device[0], device[1], 2), "H " + h);
         BackendOptions o = BackendOptions.defaults().withRnnKernel(RnnKernel.PERSISTENT);
         ModelConfig cfg = new ModelConfig(cell, 5, 3, h, 1, 0.0);
         UserError e = assertThrows(UserError.class, () -> device(cfg, o));

@@ -120,9 +120,9 @@ class PersistentPlanTest {
             for (boolean tensorCores : new boolean[] {false, true}) {
                 ProductArithmetic tf32 = ProductArithmetic.of(Precision.TF32, tensorCores),
                         bf16 = ProductArithmetic.of(Precision.BF16, tensorCores);
-                int fp32 = PersistentRnn.largestHidden(c, sms, limit, ProductArithmetic.FP32),
-                        t = PersistentRnn.largestHidden(c, sms, limit, tf32),
-                        h = PersistentRnn.largestHidden(c, sms, limit, bf16);
+                int fp32 = PersistentLimits.largestHidden(c, sms, limit, ProductArithmetic.FP32),
+                        t = PersistentLimits.largestHidden(c, sms, limit, tf32),
+                        h = PersistentLimits.largestHidden(c, sms, limit, bf16);
                 String what = c + (tensorCores ? " on tensor cores" : "") + ": fp32 H <= " + fp32 + ", tf32 " + t
                         + ", bf16 " + h;
                 assertTrue(h > fp32 * 5 / 4, what);
