@@ -12,6 +12,7 @@ cd "$(dirname "$0")"
 TESTS="test_lstm test_gru test_rnn test_loss test_reduce_optim test_embedding_dropout test_gemm test_convert test_grid_sync test_persistent_lstm test_persistent_gru test_persistent_rnn
   test_persistent_lstm_tiled test_persistent_gru_tiled test_persistent_rnn_tiled"
 status=0
+jobs=$(nproc 2>/dev/null || echo 2)
 
 run() { # run <label> <binary> [env...]
   local label=$1 bin=$2; shift 2
@@ -26,8 +27,8 @@ if [ "${1:-}" = cpu ]; then
   shift
   seed=${CRCPU_SEED:-20261202}
   asan_flags="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
-  make -s cpu "$@" || { echo "run-all.sh: cpu build failed" >&2; exit 2; }
-  make -s cpu CPU_BUILD=build/cpu-asan CPU_FLAGS="$asan_flags" "$@" || { echo "run-all.sh: asan build failed" >&2; exit 2; }
+  make -s -j"$jobs" cpu "$@" || { echo "run-all.sh: cpu build failed" >&2; exit 2; }
+  make -s -j"$jobs" cpu CPU_BUILD=build/cpu-asan CPU_FLAGS="$asan_flags" "$@" || { echo "run-all.sh: asan build failed" >&2; exit 2; }
   for t in $TESTS; do
     for order in forward reverse "shuffle:$seed"; do
       run "$t (cpu, $order)" "./build/cpu/$t" CRCPU_ORDER="$order" > "build/cpu/$t.${order%%:*}.log" 2>&1
@@ -46,7 +47,7 @@ if [ "${1:-}" = cpu ]; then
   exit $status
 fi
 
-make -s "$@" || { echo "run-all.sh: build failed" >&2; exit 2; }
+make -s -j"$jobs" "$@" || { echo "run-all.sh: build failed" >&2; exit 2; }
 for t in $TESTS; do
   run "$t" "./build/$t"
 done

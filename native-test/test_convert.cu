@@ -44,7 +44,7 @@ static void check(const char *what, const std::vector<float> &x) {
     memcpy(&u, &x[first], 4);
     printf("    %ld mismatches; first at %ld: x = 0x%08x, got 0x%04x, want 0x%04x\n", bad, first, u,
            (unsigned)y[first], (unsigned)ref_bf16(x[first]));
-    g_failures++;
+    cr_failed();
   }
 }
 
