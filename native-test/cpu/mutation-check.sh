@@ -4,7 +4,8 @@
 #   - block barrier: removes the __syncthreads() that publishes every thread's value before the
 #     tree of cr_block_sum (kernels/cuda/common.cuh); test_reduce_optim and test_loss must FAIL in
 #     the forward thread order (thread 0 then reads partners' stale scratch);
-#   - grid barrier: removes every grid-wide sync (grid.sync()) from test_grid_sync.cu, then the one
+#   - grid barrier: removes every grid-wide sync (grid.sync()) from test_grid_sync.cu, the one of
+#     probe_rates' barrier probe (its flags check must FAIL in both orders), then the one
 #     of each persistent forward and each persistent backward (kernels/cuda/persistent_{lstm,gru,
 #     rnn}.cu); test_grid_sync and test_persistent_{lstm,gru,rnn} must FAIL in the forward and the
 #     reverse order (block 0 then runs ahead of, or behind, the others);
@@ -64,6 +65,10 @@ mutant block-barrier kernels/cuda/common.cuh \
 mutant grid-barrier native-test/test_grid_sync.cu \
   's/\bgrid\.sync\(\);/\/* mutant: barrier removed *\/;/g' \
   "forward reverse" test_grid_sync
+# (probe_rates times a GPU's grid barrier only after its flags show the barrier held)
+mutant probe-barrier native-test/probe_rates.cu \
+  's/grid\.sync\(\);\n(\s*)if \(threadIdx\.x == 0 && \(\(volatile/\/* mutant: barrier removed *\/\n$1if (threadIdx.x == 0 \&\& ((volatile/' \
+  "forward reverse" probe_rates
 for cell in lstm gru rnn; do
   mutant persistent-$cell-forward-barrier kernels/cuda/persistent_$cell.cu \
     's/if \(t \+ 1 < T\) grid\.sync\(\);/if (t + 1 < T) \/* mutant: barrier removed *\/;/' \

@@ -1,0 +1,230 @@
+/*
+ * probe_rates: measures on the GPU the rates the persistent kernels' cost model assumes
+ * (src/main/java/org/charrnn/backend/cuda/RnnCostModel.java; derived in
+ * bench/results/persistent-cost-model-2026-12-02.md), with the access patterns of the kernels in
+ * ../kernels/cuda/persistent_common.cuh:
+ *   grid_barrier_us   one grid.sync() of a cooperative launch of one 256-thread block per SM;
+ *   tile_clocks       one k-tile staged from L2 into shared memory between its two block barriers,
+ *                     with so few bytes that the latency is all (every block reading the same words,
+ *                     as every block reads h_{t-1});
+ *   l2_bytes_per_us   the bytes every block stages from the same L2-resident words, all blocks
+ *                     together (8192-float tiles, CR_PERSISTENT_STAGE_FLOATS, less the latency);
+ *   mma_latency       clocks from one mma.sync to the next that accumulates into the same tile;
+ *   mma_fmas_tf32/_bf16  tensor-core FMAs per SM and clock through mma.sync (8 warps, 8 chains each).
+ * Clocks are the device's reported clock rate (cudaDevAttrClockRate), as the model reads it.
+ * Each time is the difference of two launches of different lengths (the launch cancels), the best
+ * of five, after a warm-up. Every kernel's result is checked (the barrier's flags, the staged sums,
+ * the mma tiles) so a timing of a kernel that went wrong is never reported.
+ *
+ *   probe_rates [rates.json]   prints a table and writes the rates as one JSON line (the file that
+ *                              -Dcharrnn.persistent.rates reads); exit 1 if a check fails.
+ * On the CPU execution layer (cpu/) it runs every kernel once at a small size and checks it; it
+ * measures nothing there (an emulated kernel's time says nothing about a GPU's).
+ */
+#include <algorithm>
+#include <cooperative_groups.h>
+#include "common.h"
+#include "../kernels/cuda/persistent_common.cuh"
+
+namespace cg = cooperative_groups;
+
+/* flag [blocks] (=): rounds grid barriers; before each, block b sets flag[b] = round + 1; after it,
+ * every block must see its neighbour's flag at least that high (bad[0] = 1 if not). */
+extern "C" __global__ void __launch_bounds__(CR_BLOCK) probe_barrier(int *flag, int *bad, int rounds) {
+  cg::grid_group grid = cg::this_grid();
+  int next = (int)((blockIdx.x + 1) % gridDim.x);
+  for (int r = 0; r < rounds; r++) {
+    if (threadIdx.x == 0) ((volatile int *)flag)[blockIdx.x] = r + 1;
+    grid.sync();
+    if (threadIdx.x == 0 && ((volatile int *)flag)[next] < r + 1) *bad = 1;
+  }
+}
+
+/* sink [blocks][CR_BLOCK] (=): per round, tiles k-tiles of n floats staged from src [slots][tiles][n]
+ * (slot round % slots, the same words for every block, as h_{t-1}) into shared memory between two
+ * block barriers, each thread adding one staged word per tile; a grid barrier ends the round. */
+extern "C" __global__ void __launch_bounds__(CR_BLOCK) probe_stage(const float *src, float *sink, int rounds,
+                                                                   int tiles, int n, int slots) {
+  CR_DYNAMIC_SHARED(float, x);
+  cg::grid_group grid = cg::this_grid();
+  float acc = 0.0f;
+  for (int r = 0; r < rounds; r++) {
+    const float *slot = src + (long long)(r % slots) * tiles * n;
+    for (int k = 0; k < tiles; k++) {
+      __syncthreads(); /* the previous tile's readers are done */
+      for (int e = threadIdx.x; e < n; e += blockDim.x) x[e] = slot[(long long)k * n + e];
+      __syncthreads(); /* the tile is staged */
+      acc += x[(threadIdx.x * 5 + k) % n];
+    }
+    grid.sync();
+  }
+  sink[(long long)blockIdx.x * blockDim.x + threadIdx.x] = acc;
+}
+
+/* out [blocks * threads][PROBE_CHAINS][4] (=): each warp runs `chains` (<= PROBE_CHAINS) independent
+ * chains of iters mma.sync (prec: CR_PREC_TF32 or CR_PREC_BF16) on all-ones fragments (one: 1.0 as
+ * the operand word), so every accumulator of a chain ends at iters * k-step; the others stay 0. */
+#define PROBE_CHAINS 8
+extern "C" __global__ void __launch_bounds__(CR_BLOCK) probe_mma(int prec, int iters, int chains, unsigned one,
+                                                                 float *out) {
+  float d[PROBE_CHAINS][4] = {};
+  unsigned a[4] = {one, one, one, one}, b[2] = {one, one};
+  for (int it = 0; it < iters; it++)
+#pragma unroll
+    for (int c = 0; c < PROBE_CHAINS; c++)
+      if (c < chains) cr_mma(prec | CR_PREC_MMA, d[c], a, b);
+  float *o = out + ((long long)blockIdx.x * blockDim.x + threadIdx.x) * PROBE_CHAINS * 4;
+  for (int c = 0; c < PROBE_CHAINS; c++)
+    for (int i = 0; i < 4; i++) o[c * 4 + i] = d[c][i];
+}
+
+/* ----------------------------------------------------------------- host */
+
+struct Sizes { /* the GPU's measurement or the CPU layer's check */
+  int blocks, rounds, tiles, small_n, big_n, mma_iters;
+};
+
+/* Milliseconds of launch(), the best of five after one warm-up (one run on the CPU layer). */
+template <class F> static double best_ms(F launch) {
+  launch();
+  CK_LAUNCH();
+#ifdef CRCPU_RUNTIME
+  return 0.0;
+#else
+  double best = 1e30;
+  for (int i = 0; i < 5; i++) {
+    cudaEvent_t a, b;
+    CK(cudaEventCreate(&a)); CK(cudaEventCreate(&b));
+    CK(cudaEventRecord(a));
+    launch();
+    CK(cudaEventRecord(b)); CK(cudaEventSynchronize(b)); CK(cudaGetLastError());
+    float ms = 0; CK(cudaEventElapsedTime(&ms, a, b));
+    CK(cudaEventDestroy(a)); CK(cudaEventDestroy(b));
+    if (ms < best) best = ms;
+  }
+  return best;
+#endif
+}
+
+/* µs per grid barrier (two lengths of the same launch), and its check. */
+static double barrier_us(const Sizes &s) {
+  Dev<int> flag((size_t)s.blocks), bad(1);
+  CK(cudaMemset(flag.p, 0, (size_t)s.blocks * sizeof(int)));
+  CK(cudaMemset(bad.p, 0, sizeof(int)));
+  auto run = [&](int rounds) {
+    return best_ms([&] {
+      void *args[] = {&flag.p, &bad.p, &rounds};
+      CK(cudaLaunchCooperativeKernel(probe_barrier, dim3(s.blocks), dim3(CR_BLOCK), args));
+    });
+  };
+  /* the warm-up launch starts from zeros; later ones start from the earlier flags and check less */
+  double t1 = run(s.rounds), t2 = run(6 * s.rounds);
+  expect(bad.down()[0] == 0, "grid barrier: every block saw its neighbour's flag");
+  return 1000.0 * (t2 - t1) / (5.0 * s.rounds);
+}
+
+/* µs per k-tile of n floats (launches with and without the tiles), and the staged sums' check. */
+static double tile_us(const Sizes &s, int n) {
+  int slots = (int)std::max<long long>(1, (1LL << 20) / ((long long)s.tiles * n)); /* 4 MB: past any L1 */
+  std::vector<float> h((size_t)slots * s.tiles * n);
+  for (size_t i = 0; i < h.size(); i++) h[i] = (float)((int)(i % 7) - 3);
+  Dev<float> src(h), sink((size_t)s.blocks * CR_BLOCK);
+  size_t shmem = (size_t)n * sizeof(float);
+  CK(cudaFuncSetAttribute(probe_stage, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shmem));
+  auto run = [&](int tiles) {
+    return best_ms([&] {
+      int rounds = s.rounds;
+      void *args[] = {&src.p, &sink.p, &rounds, &tiles, &n, &slots};
+      CK(cudaLaunchCooperativeKernel(probe_stage, dim3(s.blocks), dim3(CR_BLOCK), args, shmem));
+    });
+  };
+  double t0 = run(0), t1 = run(s.tiles);
+  std::vector<double> ref((size_t)s.blocks * CR_BLOCK, 0.0);
+  for (int b = 0; b < s.blocks; b++)
+    for (int t = 0; t < CR_BLOCK; t++)
+      for (int r = 0; r < s.rounds; r++)
+        for (int k = 0; k < s.tiles; k++)
+          ref[(size_t)b * CR_BLOCK + t] +=
+              h[((size_t)(r % slots) * s.tiles + k) * n + (size_t)((t * 5 + k) % n)];
+  char what[64];
+  snprintf(what, sizeof what, "staged sums, tiles of %d floats", n);
+  compare(what, sink.down(), ref, 0.0f, 0.0f);
+  return 1000.0 * (t1 - t0) / ((double)s.rounds * s.tiles);
+}
+
+/* µs per iteration of `chains` mma.sync in every warp of `blocks` blocks of `threads`, and the tiles' check. */
+static double mma_us(const Sizes &s, int prec, int chains, int blocks, int threads) {
+  int kstep = prec == CR_PREC_BF16 ? 16 : 8;
+  unsigned one = prec == CR_PREC_BF16 ? 0x3f803f80u : 0x3f800000u; /* 1.0 as two bf16, or as TF32 */
+  Dev<float> out((size_t)blocks * threads * PROBE_CHAINS * 4);
+  int iters = s.mma_iters;
+  auto run = [&](int n) {
+    return best_ms([&] { probe_mma<<<blocks, threads>>>(prec, n, chains, one, out.p); });
+  };
+  double t1 = run(iters), t2 = run(2 * iters);
+  std::vector<double> ref(out.n, 0.0);
+  for (size_t e = 0; e < ref.size(); e++)
+    if ((int)(e / 4 % PROBE_CHAINS) < chains) ref[e] = 2.0 * iters * kstep;
+  char what[64];
+  snprintf(what, sizeof what, "mma %s, %d chain(s) a warp", prec == CR_PREC_BF16 ? "bf16" : "tf32", chains);
+  compare(what, out.down(), ref, 0.0f, 0.0f);
+  return 1000.0 * (t2 - t1) / iters;
+}
+
+int main(int argc, char **argv) {
+#ifdef CRCPU_RUNTIME
+  Sizes s{4, 3, 2, 256, 1024, 4};
+  (void)argc; (void)argv;
+#else
+  int sms = 0, clock_khz = 0, major = 0;
+  CK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
+  CK(cudaDeviceGetAttribute(&clock_khz, cudaDevAttrClockRate, 0));
+  CK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, 0));
+  if (clock_khz <= 0 || major < 8) {
+    fprintf(stderr, "probe_rates: needs a device of compute capability 8.0 or newer that reports its clock\n");
+    return 2;
+  }
+  Sizes s{sms, 200, 8, 256, CR_PERSISTENT_STAGE_FLOATS, 4096};
+#endif
+  double barrier = barrier_us(s);
+  double small = tile_us(s, s.small_n), big = tile_us(s, s.big_n);
+  double lat_tf32 = mma_us(s, CR_PREC_TF32, 1, 1, 32), lat_bf16 = mma_us(s, CR_PREC_BF16, 1, 1, 32);
+  double thr_tf32 = mma_us(s, CR_PREC_TF32, PROBE_CHAINS, s.blocks, CR_BLOCK);
+  double thr_bf16 = mma_us(s, CR_PREC_BF16, PROBE_CHAINS, s.blocks, CR_BLOCK);
+#ifdef CRCPU_RUNTIME
+  (void)barrier; (void)small; (void)big; (void)lat_tf32; (void)lat_bf16; (void)thr_tf32; (void)thr_bf16;
+  printf("  rates: not measured (CPU emulation: every probe ran once and was checked)\n");
+#else
+  cudaDeviceProp prop;
+  CK(cudaGetDeviceProperties(&prop, 0));
+  double per_us = clock_khz / 1000.0; /* clocks per µs */
+  double fmas = (double)(CR_BLOCK / 32) * PROBE_CHAINS * 16 * 8; /* a block's FMAs an iteration, per k-step element */
+  double rates[] = {
+      barrier,
+      small * per_us,
+      (double)s.blocks * 4.0 * (s.big_n - s.small_n) / (big - small),
+      0.5 * (lat_tf32 + lat_bf16) * per_us,
+      fmas * 8 / (thr_tf32 * per_us),
+      fmas * 16 / (thr_bf16 * per_us),
+  };
+  const char *names[] = {"grid_barrier_us", "tile_clocks", "l2_bytes_per_us", "mma_latency", "mma_fmas_tf32",
+                         "mma_fmas_bf16"};
+  bool sane = true;
+  for (double r : rates) sane &= std::isfinite(r) && r > 0;
+  expect(sane, "every rate positive and finite");
+  printf("%s, %d SMs at %.3f GHz (reported clock)\n", prop.name, sms, clock_khz / 1e6);
+  printf("  mma latency: tf32 %.1f, bf16 %.1f clocks\n", lat_tf32 * per_us, lat_bf16 * per_us);
+  for (int i = 0; i < 6; i++) printf("  %-16s %12.4g\n", names[i], rates[i]);
+  if (argc > 1 && sane && !g_failures) {
+    FILE *f = fopen(argv[1], "w");
+    if (!f) { fprintf(stderr, "probe_rates: cannot write %s\n", argv[1]); return 2; }
+    fprintf(f, "{\"probe\":\"probe_rates\",\"device\":\"%s\",\"sms\":%d,\"clock_ghz\":%.4f", prop.name, sms,
+            clock_khz / 1e6);
+    for (int i = 0; i < 6; i++) fprintf(f, ",\"%s\":%.6g", names[i], rates[i]);
+    fprintf(f, "}\n");
+    fclose(f);
+    printf("  wrote %s\n", argv[1]);
+  }
+#endif
+  return finish("probe_rates");
+}
