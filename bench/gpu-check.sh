@@ -9,9 +9,13 @@
 #   OUT=$OUT bash bench/gpu-check.sh
 # STEPS="info junit ..." runs a subset (names below). Exit status 1 if any step failed.
 # One device call may run at most 10 minutes; if the whole list does not fit, split it in two calls:
-#   STEPS="info junit verify-cuda verify-persistent verify-persistent-backward verify-persistent-tf32 verify-persistent-bf16 native train"   then   STEPS="memcheck racecheck verify-ocl bench bench-rnn"
+#   STEPS="info rates junit verify-cuda verify-persistent verify-persistent-backward verify-persistent-tf32 verify-persistent-bf16 native train"   then   STEPS="rates memcheck racecheck verify-ocl bench bench-rnn"
 #
 # What each step shows (the bar of the CUDA and OpenCL issues):
+#   rates        native-test/probe_rates: the cost model's rates measured (grid barrier, a k-tile's
+#                latency, L2 to all blocks, mma latency and rate) into $OUT/rates.json, which the
+#                forced persistent runs of bench-rnn hand to the model (-Dcharrnn.persistent.rates):
+#                their log lines then give the model's estimates at the measured rates
 #   junit        gpu-tagged JUnit tests: every kernel family and whole steps vs the fp64 reference
 #   verify-cuda  `charrnn verify --backend cuda`: all checks pass
 #   verify-persistent  the same with the persistent LSTM, GRU and RNN kernels forced
@@ -28,12 +32,13 @@
 #                cuDNN, eager and CUDA graph, fp32 and TF32) on the same rows, then the comparison table
 #   bench-rnn    the recurrence's kernels against each other (issue #16): every grid row forced stepwise,
 #                and the small row (L2 H256 B50 T50, each cell) forced persistent, the LSTM and GRU once
-#                more with the column-stationary backward; `auto` is in bench's rows
+#                more with the column-stationary backward; `auto` is in bench's rows. With $OUT/rates.json
+#                (step rates) each run's log line gives the model's estimates at the measured rates.
 set -uo pipefail
 OUT=${OUT:-$PWD/gpu-check-out}
 mkdir -p "$OUT"
 DATA=${DATA:-.device/data/tinyshakespeare.txt}
-STEPS=${STEPS:-"info junit verify-cuda verify-persistent verify-persistent-backward verify-persistent-tf32 verify-persistent-bf16 verify-ocl native train memcheck racecheck bench bench-rnn"}
+STEPS=${STEPS:-"info rates junit verify-cuda verify-persistent verify-persistent-backward verify-persistent-tf32 verify-persistent-bf16 verify-ocl native train memcheck racecheck bench bench-rnn"}
 [ -f "$DATA" ] || { echo "gpu-check.sh: corpus $DATA missing (copy ../shared/data/tinyshakespeare.txt into .device/data/ before sending)" >&2; exit 2; }
 GPU=.device/on-gpu.sh
 bash $GPU info >/dev/null 2>&1   # unpacks the Java runtime into /tmp/jre
@@ -61,6 +66,14 @@ SAN=(train --backend cuda --data "$DATA" --max-iters 12 --model lstm --layers 2 
 
 step info 60 bash $GPU info
 want info && cat "$OUT/info.log"
+probe_rates() {
+  make -s -j"$(nproc)" -C native-test build/probe_rates && native-test/build/probe_rates "$OUT/rates.json"
+}
+step rates 180 probe_rates
+want rates && tail -9 "$OUT/rates.log"
+# the cost model at the measured rates, where step rates wrote them (this call or an earlier one)
+RATES=()
+[ -s "$OUT/rates.json" ] && RATES=("-Dcharrnn.persistent.rates=$OUT/rates.json")
 # A CUDA test that cannot reach the device skips (assumption) rather than fails, so on the GPU machine
 # every test found must also have succeeded: aborted (skipped) tests fail this step.
 junit_all() {
@@ -133,14 +146,14 @@ want bench && tail -30 "$OUT/bench.log"
 bench_rnn() {
   charrnn bench --backend cuda --rnn-kernel stepwise --grid all --steps 30 --warmup 8 --quiet \
       --json "$OUT/rnn-kernels.jsonl" || return 1
-  charrnn bench --backend cuda --rnn-kernel persistent --model lstm,gru,rnn --layers 2 --hidden 256 --batch 50 \
-      --steps 30 --warmup 8 --quiet --json "$OUT/rnn-kernels.jsonl" || return 1
-  bash $GPU java -Dcharrnn.persistent.backward=columns org.charrnn.cli.Main bench --backend cuda --rnn-kernel persistent \
+  bash $GPU java ${RATES[@]+"${RATES[@]}"} org.charrnn.cli.Main bench --backend cuda --rnn-kernel persistent --model lstm,gru,rnn \
+      --layers 2 --hidden 256 --batch 50 --steps 30 --warmup 8 --quiet --json "$OUT/rnn-kernels.jsonl" || return 1
+  bash $GPU java ${RATES[@]+"${RATES[@]}"} -Dcharrnn.persistent.backward=columns org.charrnn.cli.Main bench --backend cuda --rnn-kernel persistent \
       --model lstm,gru --layers 2 --hidden 256 --batch 50 --steps 30 --warmup 8 --quiet \
       --json "$OUT/rnn-kernels.jsonl" || return 1
   charrnn bench --compare --from "$OUT/rnn-kernels.jsonl" --from "$OUT/charrnn.jsonl" --from "$OUT/torch.jsonl"
 }
 step bench-rnn 600 bench_rnn
-want bench-rnn && tail -30 "$OUT/bench-rnn.log"
+want bench-rnn && { tail -30 "$OUT/bench-rnn.log"; grep "persistent, forced" "$OUT/bench-rnn.log" | sort -u; }
 [ $status -eq 0 ] && echo "gpu-check.sh: all steps passed" || echo "gpu-check.sh: some steps FAILED"
 exit $status

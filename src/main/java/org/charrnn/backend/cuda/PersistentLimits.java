@@ -40,11 +40,11 @@ final class PersistentLimits {
             }
         }
         int clockKhz = PersistentRnn.attribute(d, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_CLOCK_RATE);
-        String auto = clockKhz > 0
+        RnnCostModel.Device model =
+                clockKhz > 0 ? new RnnCostModel.Device(sms, clockKhz / 1e6, limit, RnnRates.fromProperty()) : null;
+        String auto = model != null
                 ? "auto runs each pass persistent where the cost model predicts it faster, e.g. "
-                        + PersistentRnn.decide(
-                                        new RnnCostModel.Device(sms, clockKhz / 1e6, limit), CellType.LSTM, 256, 50)
-                                .line()
+                        + PersistentRnn.decide(model, CellType.LSTM, 256, 50).line()
                 : "auto runs stepwise: the device reports no clock rate for the cost model";
         return "device " + index + ": --rnn-kernel persistent runs " + up + " at B <= 128 (a block on each of " + sms
                 + " SMs, " + (limit >> 10) + " KiB of shared memory each); " + auto;

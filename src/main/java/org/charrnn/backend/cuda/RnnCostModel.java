@@ -10,14 +10,15 @@ import org.charrnn.model.CellType;
  * at hidden size H and batch B. {@code --rnn-kernel auto} runs each pass persistent where the block
  * fits in shared memory and this model predicts it faster. The rates and latencies below are the
  * ones of bench/results/persistent-cost-model-2026-12-02.md, which derives them and lists what a
- * GPU run must confirm; this class is the one place they are written down for the code.
+ * GPU run must confirm; {@link RnnRates} holds the ones a probe can measure (assumed, or measured
+ * by native-test/probe_rates), this class the rest and the arithmetic.
  *
  * <p>Persistent, per step: one block per SM with U = ceil(H / SMs) units, plan {@link
  * PersistentPlan} (R rows of K against B). compute = max(FMAs RP BP K / {@link #FMA_LANES},
  * shared-memory loads: items K (RR + RB) / 32 warp loads plus the BP K stores of the staging, one
  * per clock, and the dependent chain of one thread: ceil(items S / 256) ceil(K / S) {@link
  * #FMA_LATENCY} clocks); + the right-hand side every block reads from L2, P 4 B K bytes at {@link
- * #L2_BYTES_PER_US}; + {@link #TILE_CLOCKS} per k-tile; + one {@link #GRID_BARRIER_US}. Stepwise,
+ * RnnRates#l2BytesPerUs}; + {@link RnnRates#tileClocks} per k-tile; + one {@link RnnRates#gridBarrierUs}. Stepwise,
  * per step: {@link #STEPWISE_LAUNCHES_US} + the recurrent GEMM's 2 G B H^2 FLOPs at the fp32 peak.
  * Both paths move the same gx, gates and state bytes, so those cancel and are left out. With the
  * products on tensor cores (TF32, bf16 from sm_80) the compute term is the mma plan's ({@link
@@ -28,31 +29,27 @@ final class RnnCostModel {
     static final int FMA_LANES = 128;
     /** Clocks from one FMA to the next that depends on it. */
     static final int FMA_LATENCY = 4;
-    /** L2 to the SMs, all together: about 5.5 TB/s. */
-    static final double L2_BYTES_PER_US = 5.5e6;
-    /** One k-tile's L2 latency (no double buffering) and its two block barriers, in clocks (assumed). */
-    static final int TILE_CLOCKS = 600;
-    /** One grid barrier (grid.sync() over one block per SM): the doc's 1-2 µs, the middle. */
-    static final double GRID_BARRIER_US = 1.5;
     /**
      * The stepwise path's floor per layer-step: a GEMM and a cell kernel, back to back in a CUDA
      * graph; the low end of the 5-8 µs of issue #16, so persistent has to beat stepwise's best case.
      */
     static final double STEPWISE_LAUNCHES_US = 5.0;
-    /**
-     * TF32 tensor-core FMAs per SM and clock through mma.sync: half of an H100's dense 495 TFLOP/s
-     * (947 per SM and clock, reached with wgmma), assumed; bf16 twice that.
-     */
-    static final int MMA_FMAS = 512, MMA_FMAS_BF16 = 1024;
-    /** Clocks from one mma.sync to the next that accumulates into the same tile (assumed). */
-    static final int MMA_LATENCY = 32;
 
-    /** The device numbers the model reads: multiprocessors, clock, shared memory a block may use. */
-    record Device(int sms, double clockGhz, int sharedBytes) {
+    /**
+     * The device numbers the model reads: multiprocessors, clock, shared memory a block may use, and
+     * the rates of its L2, grid barrier and tensor cores.
+     */
+    record Device(int sms, double clockGhz, int sharedBytes, RnnRates rates) {
         Device {
             if (sms < 1 || !(clockGhz > 0) || sharedBytes < 1)
                 throw new IllegalArgumentException("device numbers must be positive: " + sms + " SMs, " + clockGhz
                         + " GHz, " + sharedBytes + " bytes");
+            java.util.Objects.requireNonNull(rates, "rates");
+        }
+
+        /** A device at the {@link RnnRates#ASSUMED} rates. */
+        Device(int sms, double clockGhz, int sharedBytes) {
+            this(sms, clockGhz, sharedBytes, RnnRates.ASSUMED);
         }
 
         /** An H200 SXM (and H100 SXM): 132 SMs at 1.98 GHz, 227 KiB of shared memory per block. */
@@ -66,7 +63,8 @@ final class RnnCostModel {
 
         @Override
         public String toString() {
-            return String.format(Locale.ROOT, "%d SMs at %.2f GHz, %d KiB", sms, clockGhz, sharedBytes >> 10);
+            String d = String.format(Locale.ROOT, "%d SMs at %.2f GHz, %d KiB", sms, clockGhz, sharedBytes >> 10);
+            return rates == RnnRates.ASSUMED ? d : d + ", " + rates;
         }
     }
 
@@ -103,7 +101,7 @@ final class RnnCostModel {
 
     /**
      * The forward pass of one layer-step whose products compute in arithmetic {@code a} (bf16: the
-     * block fits at a larger H; tensor cores: the mma plan at {@link #MMA_FMAS}' rates, and stepwise's
+     * block fits at a larger H; tensor cores: the mma plan at {@link RnnRates#mmaFmas}, and stepwise's
      * GEMM at the same tensor-core rate).
      */
     static Estimate forward(Device d, CellType cell, int hidden, int batch, ProductArithmetic a) {
@@ -146,8 +144,8 @@ final class RnnCostModel {
      * 4 rows b) and row one load of the slice and one 16-byte broadcast of 4 dgates, plus the B H
      * shares the scatter stages and copies out and the P B U the gather stages and sums; one
      * thread's chain of R FMAs per item); + the shares through L2, B H P floats written and as many
-     * read; + {@link #TILE_CLOCKS} for each tile of the scatter and of the gather (ND blocks' shares
-     * each, as the forward's k-tiles of h); + one {@link #GRID_BARRIER_US}. Its products are fp32
+     * read; + {@link RnnRates#tileClocks} for each tile of the scatter and of the gather (ND blocks'
+     * shares each, as the forward's k-tiles of h); + one grid barrier. Its products are fp32
      * FMAs at every precision.
      */
     static Estimate backwardRows(Device d, CellType cell, int hidden, int batch, ProductArithmetic a) {
@@ -158,9 +156,10 @@ final class RnnCostModel {
         double loads = items * p.rows() * 2 / 32 + 4.0 * batch * cols / 32;
         double chain = Math.ceil(items / Kernels.BLOCK) * p.rows() * FMA_LATENCY;
         double compute = Math.max(fma, Math.max(loads, chain)) / d.clocksPerUs();
-        double l2 = 2.0 * p.blocks() * 4 * batch * cols / L2_BYTES_PER_US;
-        double tiles = 2.0 * p.tiles() * TILE_CLOCKS / d.clocksPerUs();
-        double persistent = compute + l2 + tiles + GRID_BARRIER_US;
+        RnnRates r = d.rates();
+        double l2 = 2.0 * p.blocks() * 4 * batch * cols / r.l2BytesPerUs();
+        double tiles = 2.0 * p.tiles() * r.tileClocks() / d.clocksPerUs();
+        double persistent = compute + l2 + tiles + r.gridBarrierUs();
         return new Estimate(persistent, stepwiseUs(d, g, hidden, batch, a), p.bytes() <= d.sharedBytes(), true);
     }
 
@@ -168,17 +167,18 @@ final class RnnCostModel {
         int u = units(hidden, d.sms());
         int blocks = (hidden + u - 1) / u;
         boolean fits = PersistentPlan.sharedBytes(gates, u, hidden, batch, p.arithmetic()) <= d.sharedBytes();
-        double compute = (p.arithmetic().mma ? mmaClocks(p) : fmaClocks(p)) / d.clocksPerUs();
-        double l2 = (double) blocks * 4 * batch * p.k() / L2_BYTES_PER_US;
-        double tiles = (double) p.tiles() * TILE_CLOCKS / d.clocksPerUs();
-        double persistent = compute + l2 + tiles + GRID_BARRIER_US;
+        RnnRates r = d.rates();
+        double compute = (p.arithmetic().mma ? mmaClocks(r, p) : fmaClocks(p)) / d.clocksPerUs();
+        double l2 = (double) blocks * 4 * batch * p.k() / r.l2BytesPerUs();
+        double tiles = (double) p.tiles() * r.tileClocks() / d.clocksPerUs();
+        double persistent = compute + l2 + tiles + r.gridBarrierUs();
         return new Estimate(persistent, stepwiseUs(d, gates, hidden, batch, p.arithmetic()), fits, false);
     }
 
     /** Stepwise per layer-step: the launches' floor + the recurrent GEMM's FLOPs at the peak of arithmetic a. */
     private static double stepwiseUs(Device d, int gates, int hidden, int batch, ProductArithmetic a) {
         double flops = 2.0 * gates * batch * (double) hidden * hidden;
-        double perClock = a.mma ? 2.0 * mmaFmas(a) : 2.0 * FMA_LANES;
+        double perClock = a.mma ? 2.0 * d.rates().mmaFmas(a.elemBytes) : 2.0 * FMA_LANES;
         double peak = perClock * d.sms() * d.clocksPerUs(); // FLOPs per µs
         return STEPWISE_LAUNCHES_US + flops / peak;
     }
@@ -195,15 +195,17 @@ final class RnnCostModel {
     }
 
     /**
-     * The tensor-core product's clocks per step: the mma FMAs at {@link #mmaFmas}; the fragments'
-     * warp-wide shared loads, per group of GR x GN tiles and k-step GR fragments of a and GN of x (4
-     * words for the mma's A operand, 2 for its B) plus the staging; or one warp's chain of dependent
-     * mma ({@link #MMA_LATENCY} each, a group's GR GN chains interleaved), whichever is longest.
+     * The tensor-core product's clocks per step: the mma FMAs at {@link RnnRates#mmaFmas}; the
+     * fragments' warp-wide shared loads, per group of GR x GN tiles and k-step GR fragments of a and
+     * GN of x (4 words for the mma's A operand, 2 for its B) plus the staging; or one warp's chain of
+     * dependent mma ({@link RnnRates#mmaLatency} each, a group's GR GN chains interleaved), whichever
+     * is longest.
      */
-    private static double mmaClocks(PersistentPlan p) {
+    private static double mmaClocks(RnnRates r, PersistentPlan p) {
         int perWord = 4 / p.arithmetic().elemBytes, kstep = PersistentPlan.MMA_WORDS * perWord;
         double steps = Math.ceil((double) p.k() / kstep), mmas = p.items() * steps;
-        double fma = mmas * PersistentPlan.MMA_ROWS * PersistentPlan.MMA_BATCH * kstep / mmaFmas(p.arithmetic());
+        double fma =
+                mmas * PersistentPlan.MMA_ROWS * PersistentPlan.MMA_BATCH * kstep / r.mmaFmas(p.arithmetic().elemBytes);
         int[] tiles = p.mmaTiles();
         int gr = PersistentPlan.groupSide(tiles[0]), gn = PersistentPlan.groupSide(tiles[1]);
         int groups = PersistentPlan.groups(tiles[0], tiles[1]);
@@ -211,12 +213,7 @@ final class RnnCostModel {
         double perGroupStep = gr * (t ? 2 : 4) + gn * (t ? 4 : 2);
         double loads = groups * steps * perGroupStep + (double) p.batchPad() * steps * PersistentPlan.MMA_WORDS / 32;
         double perWarp = Math.ceil((double) groups * p.lanes() / PersistentPlan.WARPS);
-        double chain = perWarp * Math.ceil(steps / p.lanes()) * MMA_LATENCY;
+        double chain = perWarp * Math.ceil(steps / p.lanes()) * r.mmaLatency();
         return Math.max(fma, Math.max(loads, chain));
-    }
-
-    /** Tensor-core FMAs per SM and clock at arithmetic {@code a} (mma.sync's assumed rate). */
-    private static int mmaFmas(ProductArithmetic a) {
-        return a.elemBytes == 2 ? MMA_FMAS_BF16 : MMA_FMAS;
     }
 }

@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
@@ -20,6 +23,7 @@ import org.charrnn.verify.Verifier;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -120,6 +124,22 @@ class CudaPersistentTest {
             assertEquals("charrnn.persistent.backward must be auto, rows or columns, not 'diagonal'", e.getMessage());
         } finally {
             System.clearProperty(PersistentRnn.BACKWARD_PROPERTY);
+        }
+    }
+
+    @Test
+    void aBadRatesFileIsAOneLineError(@TempDir Path dir) throws IOException {
+        Path f = Files.writeString(dir.resolve("rates.json"), "{\"grid_barrier_us\":0.5}");
+        System.setProperty(RnnRates.PROPERTY, f.toString());
+        try {
+            UserError e = assertThrows(
+                    UserError.class,
+                    () -> device(new ModelConfig(CellType.LSTM, 11, 7, 33, 2, 0.0), BackendOptions.defaults()));
+            assertEquals(
+                    "charrnn.persistent.rates: " + f + " is not a probe_rates line: no number tile_clocks",
+                    e.getMessage());
+        } finally {
+            System.clearProperty(RnnRates.PROPERTY);
         }
     }
 

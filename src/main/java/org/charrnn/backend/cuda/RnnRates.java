@@ -1,0 +1,119 @@
+package org.charrnn.backend.cuda;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import com.google.gson.JsonSyntaxException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import org.charrnn.util.UserError;
+
+/**
+ * The device rates {@link RnnCostModel} prices a persistent layer-step with: the ones
+ * bench/results/persistent-cost-model-2026-12-02.md assumes ({@link #ASSUMED}), or the ones
+ * native-test/probe_rates measured on a GPU, read from its JSON line with {@code
+ * -Dcharrnn.persistent.rates=FILE} ({@link #PROPERTY}; bench/gpu-check.sh writes the file in its
+ * {@code rates} step).
+ *
+ * @param gridBarrierUs one grid.sync() over one 256-thread block per SM, µs
+ * @param tileClocks one k-tile staged from L2 into shared memory between its two block barriers, clocks
+ * @param l2BytesPerUs what all blocks together stage from the same L2-resident words, bytes per µs
+ * @param mmaLatency clocks from one mma.sync to the next that accumulates into the same tile
+ * @param mmaFmasTf32 TF32 tensor-core FMAs per SM and clock through mma.sync (m16n8k8)
+ * @param mmaFmasBf16 bf16 tensor-core FMAs per SM and clock through mma.sync (m16n8k16)
+ * @param source "assumed", or "measured on DEVICE" for {@link RnnCostModel.Device#toString}
+ */
+record RnnRates(
+        double gridBarrierUs,
+        double tileClocks,
+        double l2BytesPerUs,
+        double mmaLatency,
+        double mmaFmasTf32,
+        double mmaFmasBf16,
+        String source) {
+    /** The system property naming a probe_rates JSON file; unset, the model uses {@link #ASSUMED}. */
+    static final String PROPERTY = "charrnn.persistent.rates";
+
+    /**
+     * The doc's rates: a grid barrier 1-2 µs (the middle); a k-tile's L2 latency with no double
+     * buffering and two block barriers, 600 clocks; L2 to the SMs about 5.5 TB/s (a common
+     * microbenchmark figure); mma.sync at half of an H100's dense tensor rate (947 TF32 FMAs per SM
+     * and clock, reached with wgmma) with 32 clocks of latency; bf16 twice TF32.
+     */
+    static final RnnRates ASSUMED = new RnnRates(1.5, 600, 5.5e6, 32, 512, 1024, "assumed");
+
+    RnnRates {
+        double[] all = {gridBarrierUs, tileClocks, l2BytesPerUs, mmaLatency, mmaFmasTf32, mmaFmasBf16};
+        for (double v : all)
+            if (!(v > 0) || Double.isInfinite(v))
+                throw new IllegalArgumentException(
+                        "rates must be positive and finite: " + java.util.Arrays.toString(all));
+    }
+
+    /** Tensor-core FMAs per SM and clock for elements of {@code elemBytes} (2: bf16, else TF32). */
+    double mmaFmas(int elemBytes) {
+        return elemBytes == 2 ? mmaFmasBf16 : mmaFmasTf32;
+    }
+
+    /** {@link #ASSUMED}, or the file {@link #PROPERTY} names (a {@link UserError} if it cannot be read). */
+    static RnnRates fromProperty() {
+        String file = System.getProperty(PROPERTY);
+        return file == null || file.isBlank() ? ASSUMED : read(Path.of(file));
+    }
+
+    /** The rates of a probe_rates JSON line; a {@link UserError} naming the file and what is wrong. */
+    static RnnRates read(Path file) {
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UserError(PROPERTY + ": cannot read " + file + ": " + e.getMessage(), e);
+        }
+        try {
+            JsonElement e = JsonParser.parseString(text);
+            if (!e.isJsonObject()) throw new JsonParseException("not a JSON object");
+            JsonObject o = e.getAsJsonObject();
+            String device = o.has("device") ? o.get("device").getAsString() : "a GPU";
+            return new RnnRates(
+                    number(o, "grid_barrier_us"),
+                    number(o, "tile_clocks"),
+                    number(o, "l2_bytes_per_us"),
+                    number(o, "mma_latency"),
+                    number(o, "mma_fmas_tf32"),
+                    number(o, "mma_fmas_bf16"),
+                    "measured on " + device);
+        } catch (JsonSyntaxException e) {
+            throw new UserError(PROPERTY + ": " + file + " is not a probe_rates line: not valid JSON", e);
+        } catch (JsonParseException
+                | IllegalStateException
+                | UnsupportedOperationException
+                | IllegalArgumentException e) {
+            throw new UserError(PROPERTY + ": " + file + " is not a probe_rates line: " + e.getMessage(), e);
+        }
+    }
+
+    private static double number(JsonObject o, String key) {
+        JsonElement v = o.get(key);
+        if (v == null || !v.isJsonPrimitive() || !v.getAsJsonPrimitive().isNumber())
+            throw new JsonParseException("no number " + key);
+        return v.getAsDouble();
+    }
+
+    @Override
+    public String toString() {
+        return String.format(
+                Locale.ROOT,
+                "rates %s: grid barrier %.2f µs, k-tile %.0f clocks, L2 %.2f TB/s, mma %.0f clocks, %.0f/%.0f FMAs per SM-clock",
+                source,
+                gridBarrierUs,
+                tileClocks,
+                l2BytesPerUs / 1e6,
+                mmaLatency,
+                mmaFmasTf32,
+                mmaFmasBf16);
+    }
+}
