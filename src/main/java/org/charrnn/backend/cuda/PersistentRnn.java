@@ -98,6 +98,8 @@ final class PersistentRnn {
                 attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN));
         int clockKhz = attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_CLOCK_RATE);
         RnnRates rates = RnnRates.fromProperty(); // read on every device, so a bad file is an error everywhere
+        String mismatch = rates.mismatch(sms);
+        if (mismatch != null && k != RnnKernel.STEPWISE) log.accept(mismatch);
         this.model = clockKhz > 0 ? new RnnCostModel.Device(sms, clockKhz / 1e6, limit, rates) : null;
         int u = RnnCostModel.units(H, sms);
         this.gates = RnnKernel.hasPersistent(cell) ? cell.recurrentGates() : 0;

@@ -26,6 +26,7 @@ import org.charrnn.util.UserError;
  * @param mmaFmasTf32 TF32 tensor-core FMAs per SM and clock through mma.sync (m16n8k8)
  * @param mmaFmasBf16 bf16 tensor-core FMAs per SM and clock through mma.sync (m16n8k16)
  * @param source "assumed", or "measured on DEVICE" for {@link RnnCostModel.Device#toString}
+ * @param sms the multiprocessors of the device they were measured on; 0 for {@link #ASSUMED}
  */
 record RnnRates(
         double gridBarrierUs,
@@ -34,7 +35,8 @@ record RnnRates(
         double mmaLatency,
         double mmaFmasTf32,
         double mmaFmasBf16,
-        String source) {
+        String source,
+        int sms) {
     /** The system property naming a probe_rates JSON file; unset, the model uses {@link #ASSUMED}. */
     static final String PROPERTY = "charrnn.persistent.rates";
 
@@ -44,7 +46,7 @@ record RnnRates(
      * microbenchmark figure); mma.sync at half of an H100's dense tensor rate (947 TF32 FMAs per SM
      * and clock, reached with wgmma) with 32 clocks of latency; bf16 twice TF32.
      */
-    static final RnnRates ASSUMED = new RnnRates(1.5, 600, 5.5e6, 32, 512, 1024, "assumed");
+    static final RnnRates ASSUMED = new RnnRates(1.5, 600, 5.5e6, 32, 512, 1024, "assumed", 0);
 
     RnnRates {
         double[] all = {gridBarrierUs, tileClocks, l2BytesPerUs, mmaLatency, mmaFmasTf32, mmaFmasBf16};
@@ -52,6 +54,20 @@ record RnnRates(
             if (!(v > 0) || Double.isInfinite(v))
                 throw new IllegalArgumentException(
                         "rates must be positive and finite: " + java.util.Arrays.toString(all));
+    }
+
+    /**
+     * Why these rates may not fit a device of {@code deviceSms} multiprocessors (measured on one
+     * with a different count: the barrier and L2's total scale with it), or null.
+     */
+    String mismatch(int deviceSms) {
+        if (sms == 0 || sms == deviceSms) return null;
+        return String.format(
+                Locale.ROOT,
+                "%s: the rates were measured on %d SMs, this device has %d: the cost model may misjudge",
+                PROPERTY,
+                sms,
+                deviceSms);
     }
 
     /** Tensor-core FMAs per SM and clock for elements of {@code elemBytes} (2: bf16, else TF32). */
@@ -85,7 +101,8 @@ record RnnRates(
                     number(o, "mma_latency"),
                     number(o, "mma_fmas_tf32"),
                     number(o, "mma_fmas_bf16"),
-                    "measured on " + device);
+                    "measured on " + device,
+                    o.has("sms") ? (int) number(o, "sms") : 0);
         } catch (JsonSyntaxException e) {
             throw new UserError(PROPERTY + ": " + file + " is not a probe_rates line: not valid JSON", e);
         } catch (JsonParseException

@@ -43,7 +43,13 @@ class RnnRatesTest {
     @Test
     void aProbeLineReadsAsMeasuredRates() throws IOException {
         RnnRates r = RnnRates.read(write(LINE));
-        assertEquals(new RnnRates(0.5, 900, 4.4e6, 30, 480, 960, "measured on NVIDIA H200"), r);
+        assertEquals(new RnnRates(0.5, 900, 4.4e6, 30, 480, 960, "measured on NVIDIA H200", 132), r);
+        assertEquals(null, r.mismatch(132));
+        assertEquals(
+                "charrnn.persistent.rates: the rates were measured on 132 SMs, this device has 108: the cost model"
+                        + " may misjudge",
+                r.mismatch(108));
+        assertEquals(null, RnnRates.ASSUMED.mismatch(108));
         assertEquals(960, r.mmaFmas(2));
         assertEquals(480, r.mmaFmas(4));
         RnnCostModel.Device d = new RnnCostModel.Device(132, 1.98, 227 << 10, r);
@@ -78,9 +84,9 @@ class RnnRatesTest {
         RnnRates a = RnnRates.ASSUMED;
         RnnCostModel.Device base = new RnnCostModel.Device(132, 1.98, 227 << 10);
         RnnCostModel.Device slowBarrier = new RnnCostModel.Device(
-                132, 1.98, 227 << 10, new RnnRates(a.gridBarrierUs() + 1, 600, 5.5e6, 32, 512, 1024, "x"));
-        RnnCostModel.Device slowTiles =
-                new RnnCostModel.Device(132, 1.98, 227 << 10, new RnnRates(1.5, 600 + 198, 5.5e6, 32, 512, 1024, "x"));
+                132, 1.98, 227 << 10, new RnnRates(a.gridBarrierUs() + 1, 600, 5.5e6, 32, 512, 1024, "x", 0));
+        RnnCostModel.Device slowTiles = new RnnCostModel.Device(
+                132, 1.98, 227 << 10, new RnnRates(1.5, 600 + 198, 5.5e6, 32, 512, 1024, "x", 0));
         for (CellType c : new CellType[] {CellType.LSTM, CellType.GRU, CellType.RNN}) {
             RnnCostModel.Estimate f = RnnCostModel.forward(base, c, 256, 50);
             // one barrier per step, forward and backward; stepwise does not have one
@@ -111,9 +117,9 @@ class RnnRatesTest {
         // the small LSTM row's row-stationary backward: 6.1 µs against stepwise's 5.4 at a 1.5 µs
         // barrier; at 0.5 µs it runs persistent, at 3 µs even the forward goes stepwise
         RnnCostModel.Device fast =
-                new RnnCostModel.Device(132, 1.98, 227 << 10, new RnnRates(0.5, 600, 5.5e6, 32, 512, 1024, "x"));
+                new RnnCostModel.Device(132, 1.98, 227 << 10, new RnnRates(0.5, 600, 5.5e6, 32, 512, 1024, "x", 0));
         RnnCostModel.Device slow =
-                new RnnCostModel.Device(132, 1.98, 227 << 10, new RnnRates(3.0, 600, 5.5e6, 32, 512, 1024, "x"));
+                new RnnCostModel.Device(132, 1.98, 227 << 10, new RnnRates(3.0, 600, 5.5e6, 32, 512, 1024, "x", 0));
         RnnCostModel.Device assumed = new RnnCostModel.Device(132, 1.98, 227 << 10);
         assertFalse(PersistentRnn.decide(assumed, CellType.LSTM, 256, 50).backward());
         assertTrue(PersistentRnn.decide(fast, CellType.LSTM, 256, 50).backward());
@@ -122,7 +128,7 @@ class RnnRatesTest {
         // a much slower tensor core (a 32nd of the assumed rate, 32 times the latency) binds the mma
         // product, and stepwise's GEMM, which the model runs at the same rate
         RnnCostModel.Device slowMma =
-                new RnnCostModel.Device(132, 1.98, 227 << 10, new RnnRates(1.5, 600, 5.5e6, 1024, 16, 32, "x"));
+                new RnnCostModel.Device(132, 1.98, 227 << 10, new RnnRates(1.5, 600, 5.5e6, 1024, 16, 32, "x", 0));
         for (ProductArithmetic m : new ProductArithmetic[] {ProductArithmetic.TF32_MMA, ProductArithmetic.BF16_MMA}) {
             RnnCostModel.Estimate before = RnnCostModel.forward(assumed, CellType.LSTM, 1024, 128, m);
             RnnCostModel.Estimate after = RnnCostModel.forward(slowMma, CellType.LSTM, 1024, 128, m);
