@@ -3,7 +3,8 @@
  * (src/main/java/org/charrnn/backend/cuda/RnnCostModel.java; derived in
  * bench/results/persistent-cost-model-2026-12-02.md), with the access patterns of the kernels in
  * ../kernels/cuda/persistent_common.cuh:
- *   grid_barrier_us   one grid.sync() of a cooperative launch of one 256-thread block per SM;
+ *   grid_barrier_us   one grid.sync() of a cooperative launch of one 256-thread block per SM (and,
+ *                     written beside the rates, grid_barrier_half_us: over half as many blocks);
  *   tile_clocks       one k-tile staged from L2 into shared memory between its two block barriers,
  *                     with so few bytes that the latency is all (every block reading the same words,
  *                     as every block reads h_{t-1});
@@ -106,15 +107,15 @@ template <class F> static double best_ms(F launch) {
 #endif
 }
 
-/* µs per grid barrier (two lengths of the same launch), and its check. */
-static double barrier_us(const Sizes &s) {
-  Dev<int> flag((size_t)s.blocks), bad(1);
-  CK(cudaMemset(flag.p, 0, (size_t)s.blocks * sizeof(int)));
+/* µs per grid barrier of `blocks` blocks (two lengths of the same launch), and its check. */
+static double barrier_us(const Sizes &s, int blocks) {
+  Dev<int> flag((size_t)blocks), bad(1);
+  CK(cudaMemset(flag.p, 0, (size_t)blocks * sizeof(int)));
   CK(cudaMemset(bad.p, 0, sizeof(int)));
   auto run = [&](int rounds) {
     return best_ms([&] {
       void *args[] = {&flag.p, &bad.p, &rounds};
-      CK(cudaLaunchCooperativeKernel(probe_barrier, dim3(s.blocks), dim3(CR_BLOCK), args));
+      CK(cudaLaunchCooperativeKernel(probe_barrier, dim3(blocks), dim3(CR_BLOCK), args));
     });
   };
   /* the warm-up launch starts from zeros; later ones start from the earlier flags and check less */
@@ -186,13 +187,15 @@ int main(int argc, char **argv) {
   }
   Sizes s{sms, 200, 8, 256, CR_PERSISTENT_STAGE_FLOATS, 4096};
 #endif
-  double barrier = barrier_us(s);
+  double barrier = barrier_us(s, s.blocks);
+  /* over half the SMs: whether fewer, larger persistent blocks pay a cheaper barrier (not a model rate yet) */
+  double half_barrier = barrier_us(s, (s.blocks + 1) / 2);
   double small = tile_us(s, s.small_n), big = tile_us(s, s.big_n);
   double lat_tf32 = mma_us(s, CR_PREC_TF32, 1, 1, 32), lat_bf16 = mma_us(s, CR_PREC_BF16, 1, 1, 32);
   double thr_tf32 = mma_us(s, CR_PREC_TF32, PROBE_CHAINS, s.blocks, CR_BLOCK);
   double thr_bf16 = mma_us(s, CR_PREC_BF16, PROBE_CHAINS, s.blocks, CR_BLOCK);
 #ifdef CRCPU_RUNTIME
-  (void)barrier; (void)small; (void)big; (void)lat_tf32; (void)lat_bf16; (void)thr_tf32; (void)thr_bf16;
+  (void)barrier; (void)half_barrier; (void)small; (void)big; (void)lat_tf32; (void)lat_bf16; (void)thr_tf32; (void)thr_bf16;
   printf("  rates: not measured (CPU emulation: every probe ran once and was checked)\n");
 #else
   cudaDeviceProp prop;
@@ -214,6 +217,7 @@ int main(int argc, char **argv) {
   expect(sane, "every rate positive and finite");
   printf("%s, %d SMs at %.3f GHz (reported clock)\n", prop.name, sms, clock_khz / 1e6);
   printf("  mma latency: tf32 %.1f, bf16 %.1f clocks\n", lat_tf32 * per_us, lat_bf16 * per_us);
+  printf("  grid barrier over %d blocks: %.3f us\n", (s.blocks + 1) / 2, half_barrier);
   for (int i = 0; i < 6; i++) printf("  %-16s %12.4g\n", names[i], rates[i]);
   if (argc > 1 && sane && !g_failures) {
     FILE *f = fopen(argv[1], "w");
@@ -221,6 +225,7 @@ int main(int argc, char **argv) {
     fprintf(f, "{\"probe\":\"probe_rates\",\"device\":\"%s\",\"sms\":%d,\"clock_ghz\":%.4f", prop.name, sms,
             clock_khz / 1e6);
     for (int i = 0; i < 6; i++) fprintf(f, ",\"%s\":%.6g", names[i], rates[i]);
+    fprintf(f, ",\"grid_barrier_half_us\":%.6g", half_barrier);
     fprintf(f, "}\n");
     fclose(f);
     printf("  wrote %s\n", argv[1]);
