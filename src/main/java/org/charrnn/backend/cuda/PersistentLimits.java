@@ -44,7 +44,7 @@ final class PersistentLimits {
                 clockKhz > 0 ? new RnnCostModel.Device(sms, clockKhz / 1e6, limit, RnnRates.fromProperty()) : null;
         String auto = model != null
                 ? "auto runs each pass persistent where the cost model predicts it faster, e.g. "
-                        + PersistentRnn.decide(model, CellType.LSTM, 256, 50).line()
+                        + PersistentChoice.decide(model, CellType.LSTM, 256, 50).line()
                 : "auto runs stepwise: the device reports no clock rate for the cost model";
         return "device " + index + ": --rnn-kernel persistent runs " + up + " at B <= 128 (a block on each of " + sms
                 + " SMs, " + (limit >> 10) + " KiB of shared memory each); " + auto;

@@ -23,9 +23,10 @@ import org.charrnn.util.UserError;
 /**
  * The choice between the persistent passes of an LSTM, GRU or RNN (kernels/cuda/persistent_*.cu:
  * one cooperative launch per layer for all T steps, forward and backward, each block's slice of
- * W_hh in dynamic shared memory) and the stepwise ones, and the launches themselves. One block of
- * {@link Kernels#BLOCK} threads per multiprocessor, U = ceil(H / SMs) hidden units each, so every
- * block is resident at once as a cooperative launch requires; a block's slice is the G = Gh / H gate
+ * W_hh in dynamic shared memory) and the stepwise ones, and the launches themselves. At most one
+ * block of {@link Kernels#BLOCK} threads per multiprocessor, U >= ceil(H / SMs) hidden units each
+ * (per batch size, {@link PersistentChoice}), so every block is resident at once as a cooperative
+ * launch requires; a block's slice is the G = Gh / H gate
  * rows of each of its units (4 LSTM, 3 GRU, 1 RNN), G U H floats, next to an h (or dgates) tile and
  * the products ({@link PersistentPlan}). The products multiply what the run's GEMMs multiply
  * ({@link Gemm#arithmetic}): fp32, or W_hh and the right-hand side rounded to TF32 or bf16 (then
@@ -45,26 +46,28 @@ final class PersistentRnn {
      */
     static final String BACKWARD_PROPERTY = "charrnn.persistent.backward";
 
+    /**
+     * A developer's knob: the units per block of a forced persistent run ({@code
+     * -Dcharrnn.persistent.units=4}), at least ceil(H / SMs); unset, the cost model picks (the
+     * fewest where the device reports no clock).
+     */
+    static final String UNITS_PROPERTY = "charrnn.persistent.units";
+
     /** Why auto cannot compare the two paths on a device that reports no clock rate. */
     static final String NO_CLOCK = "auto: the device reports no clock rate for the cost model";
-
-    /**
-     * One batch size's choice: which passes run persistent, whether a persistent backward is the
-     * row-stationary kernel (LSTM, GRU: {@link RowsPlan}), and the line that says why.
-     */
-    record Choice(boolean forward, boolean backward, boolean rows, String line) {}
 
     private final CUfunction forward, backward, backwardRows; // backwardRows: null for the RNN
     private final CUstream stream;
     private final Consumer<String> log;
     private final RnnKernel kernel;
     private final CellType cell;
-    private final int gates, hidden, units; // units: U, 0 where no pass can run persistent
+    private final int gates, hidden, units; // units: the fewest U, ceil(H / SMs); 0 where no pass can run persistent
+    private final int unitsWanted; // UNITS_PROPERTY, 0 unset
     private final ProductArithmetic arithmetic; // what the products compute: the kernels' prec argument
     private final int limit; // shared memory a block may use
     private final RnnCostModel.Device model; // null without a clock rate
     private final String why; // why no pass runs persistent; null when some may
-    private final Map<Integer, Choice> choices = new LinkedHashMap<>();
+    private final Map<Integer, PersistentChoice> choices = new LinkedHashMap<>();
     private final Boolean rowsWanted; // BACKWARD_PROPERTY: rows TRUE, columns FALSE, auto null
 
     /**
@@ -102,6 +105,7 @@ final class PersistentRnn {
         if (mismatch != null && k != RnnKernel.STEPWISE) log.accept(mismatch);
         this.model = clockKhz > 0 ? new RnnCostModel.Device(sms, clockKhz / 1e6, limit, rates) : null;
         int u = RnnCostModel.units(H, sms);
+        this.unitsWanted = unitsProperty(u);
         this.gates = RnnKernel.hasPersistent(cell) ? cell.recurrentGates() : 0;
         this.hidden = H;
         this.arithmetic = ProductArithmetic.of(
@@ -138,26 +142,27 @@ final class PersistentRnn {
     /**
      * What runs at batch B, where the persistent kernels can run at all: forced persistent runs both
      * passes (a {@link UserError} where the block does not fit at this B); auto each pass by {@link
-     * #decide}, logged once per B.
+     * PersistentChoice#decide}, logged once per B.
      */
-    private Choice choice(int B) {
-        Choice c = choices.get(B);
+    private PersistentChoice choice(int B) {
+        PersistentChoice c = choices.get(B);
         if (c != null) return c;
-        long bytes = PersistentPlan.sharedBytes(gates, units, hidden, B, arithmetic);
         if (kernel == RnnKernel.PERSISTENT) {
+            int u = forcedUnits(B);
+            long bytes = PersistentPlan.sharedBytes(gates, u, hidden, B, arithmetic);
             if (bytes > limit)
                 throw UserError.naming(
                         "{BackendOptions.rnnKernel} persistent: at batch size " + B + " a block needs " + (bytes >> 10)
                                 + " KiB of shared memory (its W_hh slice, an h tile and the products), more than the "
                                 + (limit >> 10) + " KiB per block");
-            c = new Choice(true, true, forcedRows(B), "");
+            c = new PersistentChoice(true, true, forcedRows(B, u), u, "");
             if (model != null) { // what the model predicts, to set beside what the forced kernels take
-                log.accept(forcedLine(model, cell, hidden, B, arithmetic));
+                log.accept(PersistentChoice.forcedLine(model, cell, hidden, B, arithmetic, u));
             }
         } else {
-            c = decide(model, cell, hidden, B, arithmetic);
+            c = PersistentChoice.decide(model, cell, hidden, B, arithmetic);
             if (c.backward() && rowsWanted != null)
-                c = new Choice(c.forward(), true, rowsFit(B) && rowsWanted, c.line());
+                c = new PersistentChoice(c.forward(), true, rowsFit(B, c.units()) && rowsWanted, c.units(), c.line());
             log.accept(c.line());
         }
         choices.put(B, c);
@@ -170,45 +175,43 @@ final class PersistentRnn {
      * column-stationary one; without a clock rate wherever it fits (it moves 2 / G of the bytes);
      * {@link #BACKWARD_PROPERTY} overrides that.
      */
-    private boolean forcedRows(int B) {
-        if (!rowsFit(B)) return false;
+    private boolean forcedRows(int B, int u) {
+        if (!rowsFit(B, u)) return false;
         if (rowsWanted != null) return rowsWanted;
         return model == null
-                || RnnCostModel.backward(model, cell, hidden, B, arithmetic).rows();
-    }
-
-    /** Whether the cell has a row-stationary backward and its block fits at batch B. */
-    private boolean rowsFit(int B) {
-        return backwardRows != null
-                && RowsPlan.of(gates, units, hidden, B, arithmetic).bytes() <= limit;
+                || RnnCostModel.backward(model.withBlocks((hidden + u - 1) / u), cell, hidden, B, arithmetic)
+                        .rows();
     }
 
     /**
-     * Auto's choice for a cell at hidden size H and batch B on a device: each pass persistent where
-     * the block fits and the cost model predicts it faster; the line gives both estimates.
+     * Forced persistent's units per block at batch B: {@link #UNITS_PROPERTY}'s; else, on a device
+     * with a clock rate, the cost model's ({@link PersistentChoice#forcedUnits}); else the fewest.
      */
-    static Choice decide(RnnCostModel.Device d, CellType cell, int H, int B) {
-        return decide(d, cell, H, B, ProductArithmetic.FP32);
+    private int forcedUnits(int B) {
+        if (unitsWanted > 0) return unitsWanted;
+        return model == null ? units : PersistentChoice.forcedUnits(model, cell, hidden, B, arithmetic);
     }
 
-    /** As {@link #decide(RnnCostModel.Device, CellType, int, int)} with products in arithmetic {@code a}. */
-    static Choice decide(RnnCostModel.Device d, CellType cell, int H, int B, ProductArithmetic a) {
-        RnnCostModel.Estimate f = RnnCostModel.forward(d, cell, H, B, a);
-        RnnCostModel.Estimate b = RnnCostModel.backward(d, cell, H, B, a);
-        String line = "rnn kernel at batch size " + B + " (cost model, " + d + "): " + estimates(d, cell, H, B, a);
-        return new Choice(f.persistent(), b.persistent(), b.persistent() && b.rows(), line);
+    /** UNITS_PROPERTY's units per block, 0 unset; a {@link UserError} below {@code fewest} or not a number. */
+    private static int unitsProperty(int fewest) {
+        String v = System.getProperty(UNITS_PROPERTY);
+        if (v == null || v.isBlank()) return 0;
+        int u;
+        try {
+            u = Integer.parseInt(v.trim());
+        } catch (NumberFormatException e) {
+            u = -1;
+        }
+        if (u < Math.max(1, fewest))
+            throw new UserError(UNITS_PROPERTY + " must be a whole number of at least " + Math.max(1, fewest)
+                    + " (one block per SM at most), not '" + v + "'");
+        return u;
     }
 
-    /** Forced persistent's log line at batch B: the model's estimates, to set beside what the kernels take. */
-    static String forcedLine(RnnCostModel.Device d, CellType cell, int H, int B, ProductArithmetic a) {
-        return "rnn kernel at batch size " + B + ": persistent, forced (cost model, " + d + ": "
-                + estimates(d, cell, H, B, a) + ")";
-    }
-
-    /** "forward persistent 4.3 µs vs stepwise 5.4 µs, backward ... per layer-step": both passes' estimates. */
-    private static String estimates(RnnCostModel.Device d, CellType cell, int H, int B, ProductArithmetic a) {
-        return "forward " + RnnCostModel.forward(d, cell, H, B, a).describe() + ", backward "
-                + RnnCostModel.backward(d, cell, H, B, a).describe() + " per layer-step";
+    /** Whether the cell has a row-stationary backward and its block of u units fits at batch B. */
+    private boolean rowsFit(int B, int u) {
+        return backwardRows != null
+                && RowsPlan.of(gates, u, hidden, B, arithmetic).bytes() <= limit;
     }
 
     static int attribute(CUdevice device, int attribute) {
@@ -234,7 +237,7 @@ final class PersistentRnn {
      */
     long exchangeBytes(int B) {
         if (!backwardPersistent(B) || !choice(B).rows()) return 0;
-        return 4L * RowsPlan.of(gates, units, hidden, B, arithmetic).exchangeFloats();
+        return 4L * RowsPlan.of(gates, choice(B).units(), hidden, B, arithmetic).exchangeFloats();
     }
 
     /**
@@ -243,38 +246,57 @@ final class PersistentRnn {
      */
     String description() {
         if (why != null) return "rnn stepwise" + (why.isEmpty() ? "" : " (" + why + ")");
-        if (kernel == RnnKernel.PERSISTENT)
-            return "rnn persistent (" + ((hidden + units - 1) / units) + " blocks x " + units + " units"
+        if (kernel == RnnKernel.PERSISTENT) {
+            int u = choices.isEmpty()
+                    ? forcedUnitsSoFar()
+                    : choices.values().iterator().next().units();
+            return "rnn persistent (" + ((hidden + u - 1) / u) + " blocks x " + u + " units"
                     + (arithmetic == ProductArithmetic.FP32 ? "" : ", " + arithmetic.label + " products")
                     + backwards() + ")";
+        }
         if (choices.isEmpty()) return "rnn auto (each pass by the cost model, " + model + ")";
         StringJoiner s = new StringJoiner("; ", "rnn auto (", ")");
-        for (Map.Entry<Integer, Choice> e : choices.entrySet())
+        for (Map.Entry<Integer, PersistentChoice> e : choices.entrySet())
             s.add("B " + e.getKey() + ": forward " + (e.getValue().forward() ? "persistent" : "stepwise")
                     + ", backward " + (e.getValue().backward() ? "persistent" : "stepwise")
-                    + (e.getValue().rows() ? " (rows)" : ""));
+                    + (e.getValue().rows() ? " (rows)" : "")
+                    + (e.getValue().units() == units ? "" : ", " + e.getValue().units() + " units a block"));
         return s.toString();
     }
 
-    /** ", backward rows at B 50" for each batch size run so far (forced persistent). */
+    /** The units per block a forced run uses before its first window: the property's, or the fewest. */
+    private int forcedUnitsSoFar() {
+        return unitsWanted > 0 ? unitsWanted : units;
+    }
+
+    /**
+     * ", backward rows at B 50" for each batch size run so far (forced persistent), with its units
+     * per block where they differ from the first batch size's.
+     */
     private String backwards() {
         StringBuilder b = new StringBuilder();
-        for (Map.Entry<Integer, Choice> e : choices.entrySet())
+        int first = choices.isEmpty() ? 0 : choices.values().iterator().next().units();
+        for (Map.Entry<Integer, PersistentChoice> e : choices.entrySet())
             b.append(", backward ")
                     .append(e.getValue().rows() ? "rows" : "columns")
                     .append(" at B ")
-                    .append(e.getKey());
+                    .append(e.getKey())
+                    .append(
+                            e.getValue().units() == first
+                                    ? ""
+                                    : " (" + e.getValue().units() + " units a block)");
         return b.toString();
     }
 
     /** ceil(H / U) blocks of {@link Kernels#BLOCK} threads, cooperative, the block's shared memory at batch B. */
     private void launch(CUfunction f, int H, int B, Pointer args) {
-        launchShared(f, H, (int) PersistentPlan.sharedBytes(gates, units, H, B, arithmetic), args);
+        int u = choice(B).units();
+        launchShared(f, H, u, (int) PersistentPlan.sharedBytes(gates, u, H, B, arithmetic), args);
     }
 
-    /** As {@link #launch} with {@code sharedBytes} of dynamic shared memory per block. */
-    private void launchShared(CUfunction f, int H, int sharedBytes, Pointer args) {
-        int blocks = (H + units - 1) / units;
+    /** As {@link #launch} with blocks of u units and {@code sharedBytes} of dynamic shared memory each. */
+    private void launchShared(CUfunction f, int H, int u, int sharedBytes, Pointer args) {
+        int blocks = (H + u - 1) / u;
         JCudaDriver.cuLaunchCooperativeKernel(f, blocks, 1, 1, Kernels.BLOCK, 1, 1, sharedBytes, stream, args);
     }
 
@@ -283,7 +305,8 @@ final class PersistentRnn {
      * #exchangeBytes}) inserted before T, or with {@code part} null the column-stationary one.
      */
     private void launchBackward(Pointer part, int H, int B, NativePointerObject[] before, int T) {
-        NativePointerObject[] tail = {arg(T), arg(B), arg(H), arg(units), arg(arithmetic.code)};
+        int u = choice(B).units();
+        NativePointerObject[] tail = {arg(T), arg(B), arg(H), arg(u), arg(arithmetic.code)};
         NativePointerObject[] all = new NativePointerObject[before.length + (part == null ? 0 : 1) + tail.length];
         System.arraycopy(before, 0, all, 0, before.length);
         if (part != null) all[before.length] = arg(part);
@@ -293,7 +316,8 @@ final class PersistentRnn {
             launchShared(
                     backwardRows,
                     H,
-                    (int) RowsPlan.of(gates, units, H, B, arithmetic).bytes(),
+                    u,
+                    (int) RowsPlan.of(gates, u, H, B, arithmetic).bytes(),
                     Pointer.to(all));
     }
 
@@ -335,7 +359,7 @@ final class PersistentRnn {
                         arg(T),
                         arg(B),
                         arg(H),
-                        arg(units),
+                        arg(choice(B).units()),
                         arg(arithmetic.code)));
     }
 
@@ -385,7 +409,7 @@ final class PersistentRnn {
                         arg(T),
                         arg(B),
                         arg(H),
-                        arg(units),
+                        arg(choice(B).units()),
                         arg(arithmetic.code)));
     }
 
@@ -433,7 +457,7 @@ final class PersistentRnn {
                         arg(T),
                         arg(B),
                         arg(H),
-                        arg(units),
+                        arg(choice(B).units()),
                         arg(arithmetic.code)));
     }
 
@@ -455,7 +479,7 @@ final class PersistentRnn {
                         arg(T),
                         arg(B),
                         arg(H),
-                        arg(units),
+                        arg(choice(B).units()),
                         arg(arithmetic.code)));
     }
 }

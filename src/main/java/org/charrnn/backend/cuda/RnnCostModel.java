@@ -36,15 +36,21 @@ final class RnnCostModel {
     static final double STEPWISE_LAUNCHES_US = 5.0;
 
     /**
-     * The device numbers the model reads: multiprocessors, clock, shared memory a block may use, and
-     * the rates of its L2, grid barrier and tensor cores.
+     * The device numbers the model reads: multiprocessors, clock, shared memory a block may use, the
+     * rates of its L2, grid barrier and tensor cores, and how many blocks a persistent launch may
+     * use (one per SM: at most {@code sms}; fewer blocks have more units each).
      */
-    record Device(int sms, double clockGhz, int sharedBytes, RnnRates rates) {
+    record Device(int sms, double clockGhz, int sharedBytes, RnnRates rates, int maxBlocks) {
         Device {
-            if (sms < 1 || !(clockGhz > 0) || sharedBytes < 1)
+            if (sms < 1 || !(clockGhz > 0) || sharedBytes < 1 || maxBlocks < 1 || maxBlocks > sms)
                 throw new IllegalArgumentException("device numbers must be positive: " + sms + " SMs, " + clockGhz
-                        + " GHz, " + sharedBytes + " bytes");
+                        + " GHz, " + sharedBytes + " bytes, " + maxBlocks + " blocks (at most one per SM)");
             java.util.Objects.requireNonNull(rates, "rates");
+        }
+
+        /** A device whose persistent launches may use every SM. */
+        Device(int sms, double clockGhz, int sharedBytes, RnnRates rates) {
+            this(sms, clockGhz, sharedBytes, rates, sms);
         }
 
         /** A device at the {@link RnnRates#ASSUMED} rates. */
@@ -55,6 +61,15 @@ final class RnnCostModel {
         /** An H200 SXM (and H100 SXM): 132 SMs at 1.98 GHz, 227 KiB of shared memory per block. */
         static Device h200() {
             return new Device(132, 1.98, 227 << 10);
+        }
+
+        /**
+         * The device with persistent launches of at most {@code p} blocks: one on each of p SMs (U =
+         * ceil(H / p) units each), the rates unchanged (L2's total is the SMs' to share, and a third
+         * of them already draw more than it); stepwise still has every SM.
+         */
+        Device withBlocks(int p) {
+            return new Device(sms, clockGhz, sharedBytes, rates, Math.min(p, sms));
         }
 
         double clocksPerUs() {
@@ -94,6 +109,19 @@ final class RnnCostModel {
         return (hidden + sms - 1) / sms;
     }
 
+    /**
+     * The block counts a persistent launch of hidden size H may use on {@code sms} SMs, most first:
+     * every distinct ceil(H / U) for U from the fewest units per block, ceil(H / SMs), to 4 times
+     * that (fewer, larger blocks: less of h_{t-1} read through L2, more compute each).
+     */
+    static int[] blockCounts(int hidden, int sms) {
+        int u0 = units(hidden, sms);
+        return java.util.stream.IntStream.rangeClosed(u0, 4 * u0)
+                .map(u -> (hidden + u - 1) / u)
+                .distinct()
+                .toArray();
+    }
+
     /** The forward pass (h_{t-1} W_hh^T and the cell) of one fp32 layer-step. */
     static Estimate forward(Device d, CellType cell, int hidden, int batch) {
         return forward(d, cell, hidden, batch, ProductArithmetic.FP32);
@@ -105,7 +133,7 @@ final class RnnCostModel {
      * GEMM at the same tensor-core rate).
      */
     static Estimate forward(Device d, CellType cell, int hidden, int batch, ProductArithmetic a) {
-        int g = cell.recurrentGates(), u = units(hidden, d.sms());
+        int g = cell.recurrentGates(), u = units(hidden, d.maxBlocks());
         return estimate(d, g, hidden, batch, PersistentPlan.forward(g, u, hidden, batch, a));
     }
 
@@ -129,7 +157,7 @@ final class RnnCostModel {
 
     /** The column-stationary backward (persistent_{lstm,gru,rnn}_backward): every block reads all of dgates[t]. */
     static Estimate backwardColumns(Device d, CellType cell, int hidden, int batch, ProductArithmetic a) {
-        int g = cell.recurrentGates(), u = units(hidden, d.sms());
+        int g = cell.recurrentGates(), u = units(hidden, d.maxBlocks());
         return estimate(d, g, hidden, batch, PersistentPlan.backward(g, u, hidden, batch, a));
     }
 
@@ -149,7 +177,7 @@ final class RnnCostModel {
      * FMAs at every precision.
      */
     static Estimate backwardRows(Device d, CellType cell, int hidden, int batch, ProductArithmetic a) {
-        int g = cell.recurrentGates(), u = units(hidden, d.sms());
+        int g = cell.recurrentGates(), u = units(hidden, d.maxBlocks());
         RowsPlan p = RowsPlan.of(g, u, hidden, batch, a);
         double cols = (double) p.blocks() * u, items = cols * (p.batchPad() / 4);
         double fma = (double) p.rows() * p.batchPad() * cols / FMA_LANES;
@@ -164,7 +192,7 @@ final class RnnCostModel {
     }
 
     private static Estimate estimate(Device d, int gates, int hidden, int batch, PersistentPlan p) {
-        int u = units(hidden, d.sms());
+        int u = units(hidden, d.maxBlocks());
         int blocks = (hidden + u - 1) / u;
         boolean fits = PersistentPlan.sharedBytes(gates, u, hidden, batch, p.arithmetic()) <= d.sharedBytes();
         RnnRates r = d.rates();

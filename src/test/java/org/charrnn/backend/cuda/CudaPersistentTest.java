@@ -27,6 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * {@code --rnn-kernel}: the persistent LSTM, GRU and RNN passes (one cooperative launch per layer,
@@ -124,6 +125,49 @@ class CudaPersistentTest {
             assertEquals("charrnn.persistent.backward must be auto, rows or columns, not 'diagonal'", e.getMessage());
         } finally {
             System.clearProperty(PersistentRnn.BACKWARD_PROPERTY);
+        }
+    }
+
+    /**
+     * Forced persistent with {@link PersistentRnn#UNITS_PROPERTY} at H: one block for all of H,
+     * more units per block than the fewest on any device of two SMs or more, through every launch.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(
+            value = CellType.class,
+            names = {"LSTM", "GRU", "RNN"})
+    void forcedUnitsPerBlockPassTheParitySuite(CellType cell) {
+        Verifier.Shape shape = new Verifier.Shape(cell, 13, 16, 64, 2, 8, 7, 0.1);
+        System.setProperty(PersistentRnn.UNITS_PROPERTY, "64");
+        try {
+            CudaBackend[] device = new CudaBackend[1];
+            Verifier v = Verifier.againstReference((cfg, o) -> {
+                device[0] = new CudaBackend(cfg, o.withRnnKernel(RnnKernel.PERSISTENT));
+                return device[0];
+            });
+            List<Verifier.Check> checks = v.run(shape, 53);
+            assertTrue(Verifier.allPassed(checks), () -> Verifier.table(checks));
+            String line = device[0].deviceName();
+            assertTrue(line.contains("rnn persistent (1 blocks x 64 units"), line);
+        } finally {
+            System.clearProperty(PersistentRnn.UNITS_PROPERTY);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"0", "four", "-3"})
+    void badUnitsPerBlockAreAOneLineError(String value) {
+        System.setProperty(PersistentRnn.UNITS_PROPERTY, value);
+        try {
+            UserError e = assertThrows(
+                    UserError.class,
+                    () -> device(new ModelConfig(CellType.LSTM, 11, 7, 33, 2, 0.0), BackendOptions.defaults()));
+            assertTrue(
+                    e.getMessage().startsWith("charrnn.persistent.units must be a whole number of at least "),
+                    e.getMessage());
+            assertTrue(e.getMessage().endsWith(", not '" + value + "'"), e.getMessage());
+        } finally {
+            System.clearProperty(PersistentRnn.UNITS_PROPERTY);
         }
     }
 

@@ -121,10 +121,10 @@ class RnnRatesTest {
         RnnCostModel.Device slow =
                 new RnnCostModel.Device(132, 1.98, 227 << 10, new RnnRates(3.0, 600, 5.5e6, 32, 512, 1024, "x", 0));
         RnnCostModel.Device assumed = new RnnCostModel.Device(132, 1.98, 227 << 10);
-        assertFalse(PersistentRnn.decide(assumed, CellType.LSTM, 256, 50).backward());
-        assertTrue(PersistentRnn.decide(fast, CellType.LSTM, 256, 50).backward());
-        assertTrue(PersistentRnn.decide(fast, CellType.LSTM, 256, 50).rows());
-        assertFalse(PersistentRnn.decide(slow, CellType.LSTM, 256, 50).forward());
+        assertFalse(PersistentChoice.decide(assumed, CellType.LSTM, 256, 50).backward());
+        assertTrue(PersistentChoice.decide(fast, CellType.LSTM, 256, 50).backward());
+        assertTrue(PersistentChoice.decide(fast, CellType.LSTM, 256, 50).rows());
+        assertFalse(PersistentChoice.decide(slow, CellType.LSTM, 256, 50).forward());
         // a much slower tensor core (a 32nd of the assumed rate, 32 times the latency) binds the mma
         // product, and stepwise's GEMM, which the model runs at the same rate
         RnnCostModel.Device slowMma =
@@ -140,15 +140,16 @@ class RnnRatesTest {
     @Test
     void forcedPersistentLogsWhatTheModelPredicts() throws IOException {
         RnnCostModel.Device d = new RnnCostModel.Device(132, 1.98, 227 << 10, RnnRates.read(write(LINE)));
-        String line = PersistentRnn.forcedLine(d, CellType.LSTM, 256, 50, ProductArithmetic.FP32);
+        PersistentChoice auto = PersistentChoice.decide(d, CellType.LSTM, 256, 50);
+        // at these rates auto takes fewer, larger blocks (the probe's slower L2 and tiles)
+        assertEquals(3, auto.units(), auto.line());
+        String line = PersistentChoice.forcedLine(d, CellType.LSTM, 256, 50, ProductArithmetic.FP32, auto.units());
         assertTrue(
                 line.startsWith("rnn kernel at batch size 50: persistent, forced (cost model, 132 SMs at 1.98 GHz,"
                         + " 227 KiB, rates measured on NVIDIA H200: "),
                 line);
         assertTrue(
-                line.endsWith(
-                        PersistentRnn.decide(d, CellType.LSTM, 256, 50).line().replaceFirst(".*\\): ", "") + ")"),
-                line);
+                line.endsWith(": 3 units a block (86 blocks): " + auto.line().replaceFirst(".*\\): ", "") + ")"), line);
     }
 
     @Test
