@@ -188,7 +188,7 @@ final class PersistentRnn {
      * with a clock rate, the cost model's ({@link PersistentChoice#forcedUnits}); else the fewest.
      */
     private int forcedUnits(int B) {
-        if (unitsWanted > 0) return unitsWanted;
+        if (unitsWanted > 0) return Math.min(unitsWanted, hidden); // one block for all of H at most
         return model == null ? units : PersistentChoice.forcedUnits(model, cell, hidden, B, arithmetic);
     }
 
@@ -266,7 +266,7 @@ final class PersistentRnn {
 
     /** The units per block a forced run uses before its first window: the property's, or the fewest. */
     private int forcedUnitsSoFar() {
-        return unitsWanted > 0 ? unitsWanted : units;
+        return unitsWanted > 0 ? Math.min(unitsWanted, hidden) : units;
     }
 
     /**
