@@ -1,5 +1,6 @@
 package org.charrnn.backend.cuda;
 
+import java.util.function.ToDoubleFunction;
 import org.charrnn.model.CellType;
 
 /**
@@ -31,17 +32,11 @@ record PersistentChoice(boolean forward, boolean backward, boolean rows, int uni
      * fewest units). The line names the units where they are not the fewest.
      */
     static PersistentChoice decide(RnnCostModel.Device d, CellType cell, int H, int B, ProductArithmetic a) {
-        RnnCostModel.Device best = d;
-        double bestUs = Double.POSITIVE_INFINITY;
-        for (int p : RnnCostModel.blockCounts(H, d.sms())) { // the fewest units first
-            RnnCostModel.Device dp = d.withBlocks(p);
-            double us = chosenUs(RnnCostModel.forward(dp, cell, H, B, a))
-                    + chosenUs(RnnCostModel.backward(dp, cell, H, B, a));
-            if (us < bestUs) {
-                best = dp;
-                bestUs = us;
-            }
-        }
+        RnnCostModel.Device best = cheapest(
+                d,
+                H,
+                dp -> chosenUs(RnnCostModel.forward(dp, cell, H, B, a))
+                        + chosenUs(RnnCostModel.backward(dp, cell, H, B, a)));
         RnnCostModel.Estimate f = RnnCostModel.forward(best, cell, H, B, a);
         RnnCostModel.Estimate b = RnnCostModel.backward(best, cell, H, B, a);
         int u = RnnCostModel.units(H, best.maxBlocks());
@@ -56,16 +51,30 @@ record PersistentChoice(boolean forward, boolean backward, boolean rows, int uni
      * (ties: the fewest units); the fewest where none fits (the caller then says why).
      */
     static int forcedUnits(RnnCostModel.Device d, CellType cell, int H, int B, ProductArithmetic a) {
-        int best = RnnCostModel.units(H, d.sms());
-        double bestUs = Double.POSITIVE_INFINITY;
-        for (int p : RnnCostModel.blockCounts(H, d.sms())) {
-            RnnCostModel.Device dp = d.withBlocks(p);
+        RnnCostModel.Device best = cheapest(d, H, dp -> {
             RnnCostModel.Estimate f = RnnCostModel.forward(dp, cell, H, B, a);
-            double us =
-                    f.persistentUs() + RnnCostModel.backward(dp, cell, H, B, a).persistentUs();
-            if (f.fits() && us < bestUs) {
-                best = RnnCostModel.units(H, p);
-                bestUs = us;
+            return f.fits()
+                    ? f.persistentUs()
+                            + RnnCostModel.backward(dp, cell, H, B, a).persistentUs()
+                    : Double.POSITIVE_INFINITY;
+        });
+        return RnnCostModel.units(H, best.maxBlocks());
+    }
+
+    /**
+     * Device d limited to the block count of {@link RnnCostModel#blockCounts} with the least {@code
+     * us} (ties: the fewest units); d itself, the fewest units, where every count costs infinity.
+     */
+    private static RnnCostModel.Device cheapest(
+            RnnCostModel.Device d, int H, ToDoubleFunction<RnnCostModel.Device> us) {
+        RnnCostModel.Device best = d;
+        double bestUs = Double.POSITIVE_INFINITY;
+        for (int p : RnnCostModel.blockCounts(H, d.sms())) { // the fewest units first
+            RnnCostModel.Device dp = d.withBlocks(p);
+            double v = us.applyAsDouble(dp);
+            if (v < bestUs) {
+                best = dp;
+                bestUs = v;
             }
         }
         return best;
