@@ -40,8 +40,8 @@ record PersistentChoice(boolean forward, boolean backward, boolean rows, int uni
         RnnCostModel.Estimate f = RnnCostModel.forward(best, cell, H, B, a);
         RnnCostModel.Estimate b = RnnCostModel.backward(best, cell, H, B, a);
         int u = RnnCostModel.units(H, best.maxBlocks());
-        String line = "rnn kernel at batch size " + B + " (cost model, " + d + "): " + blocks(d, H, u)
-                + estimates(best, cell, H, B, a);
+        String line =
+                "rnn kernel at batch size " + B + " (cost model, " + d + "): " + blocks(d, H, u) + estimates(f, b);
         return new PersistentChoice(f.persistent(), b.persistent(), b.persistent() && b.rows(), u, line);
     }
 
@@ -87,7 +87,7 @@ record PersistentChoice(boolean forward, boolean backward, boolean rows, int uni
     static String forcedLine(RnnCostModel.Device d, CellType cell, int H, int B, ProductArithmetic a, int u) {
         RnnCostModel.Device dp = d.withBlocks((H + u - 1) / u);
         return "rnn kernel at batch size " + B + ": persistent, forced (cost model, " + d + ": " + blocks(d, H, u)
-                + estimates(dp, cell, H, B, a) + ")";
+                + estimates(RnnCostModel.forward(dp, cell, H, B, a), RnnCostModel.backward(dp, cell, H, B, a)) + ")";
     }
 
     /** "4 units a block (64 blocks): " where u is not the fewest units on device d, else "". */
@@ -101,8 +101,7 @@ record PersistentChoice(boolean forward, boolean backward, boolean rows, int uni
     }
 
     /** "forward persistent 4.3 µs vs stepwise 5.4 µs, backward ... per layer-step": both passes' estimates. */
-    private static String estimates(RnnCostModel.Device d, CellType cell, int H, int B, ProductArithmetic a) {
-        return "forward " + RnnCostModel.forward(d, cell, H, B, a).describe() + ", backward "
-                + RnnCostModel.backward(d, cell, H, B, a).describe() + " per layer-step";
+    private static String estimates(RnnCostModel.Estimate forward, RnnCostModel.Estimate backward) {
+        return "forward " + forward.describe() + ", backward " + backward.describe() + " per layer-step";
     }
 }

@@ -1,6 +1,8 @@
 package org.charrnn.backend.cuda;
 
 import java.util.Locale;
+import java.util.Objects;
+import java.util.stream.IntStream;
 import org.charrnn.model.CellType;
 
 /**
@@ -45,7 +47,7 @@ final class RnnCostModel {
             if (sms < 1 || !(clockGhz > 0) || sharedBytes < 1 || maxBlocks < 1 || maxBlocks > sms)
                 throw new IllegalArgumentException("device numbers must be positive: " + sms + " SMs, " + clockGhz
                         + " GHz, " + sharedBytes + " bytes, " + maxBlocks + " blocks (at most one per SM)");
-            java.util.Objects.requireNonNull(rates, "rates");
+            Objects.requireNonNull(rates, "rates");
         }
 
         /** A device whose persistent launches may use every SM. */
@@ -116,7 +118,7 @@ final class RnnCostModel {
      */
     static int[] blockCounts(int hidden, int sms) {
         int u0 = units(hidden, sms);
-        return java.util.stream.IntStream.rangeClosed(u0, 4 * u0)
+        return IntStream.rangeClosed(u0, 4 * u0)
                 .map(u -> (hidden + u - 1) / u)
                 .distinct()
                 .toArray();

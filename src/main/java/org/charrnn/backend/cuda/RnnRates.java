@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Locale;
 import org.charrnn.util.UserError;
 
@@ -52,8 +53,7 @@ record RnnRates(
         double[] all = {gridBarrierUs, tileClocks, l2BytesPerUs, mmaLatency, mmaFmasTf32, mmaFmasBf16};
         for (double v : all)
             if (!(v > 0) || Double.isInfinite(v))
-                throw new IllegalArgumentException(
-                        "rates must be positive and finite: " + java.util.Arrays.toString(all));
+                throw new IllegalArgumentException("rates must be positive and finite: " + Arrays.toString(all));
     }
 
     /**
