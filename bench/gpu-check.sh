@@ -9,7 +9,7 @@
 #   OUT=$OUT bash bench/gpu-check.sh
 # STEPS="info junit ..." runs a subset (names below). Exit status 1 if any step failed.
 # One device call may run at most 10 minutes; if the whole list does not fit, split it in two calls:
-#   STEPS="info rates junit verify-cuda verify-persistent verify-persistent-backward verify-persistent-tf32 verify-persistent-bf16 native train"   then   STEPS="rates memcheck racecheck verify-ocl bench bench-rnn"
+#   STEPS="info rates junit verify-cuda verify-persistent verify-persistent-backward verify-persistent-cluster verify-persistent-cluster-tf32 verify-persistent-tf32 verify-persistent-bf16 native train"   then   STEPS="rates memcheck racecheck verify-ocl bench bench-rnn"
 #
 # What each step shows (the bar of the CUDA and OpenCL issues):
 #   rates        native-test/probe_rates: the cost model's rates measured (grid barrier, a k-tile's
@@ -21,6 +21,9 @@
 #   verify-persistent  the same with the persistent LSTM, GRU and RNN kernels forced
 #   verify-persistent-backward  the same with each persistent backward of the LSTM and GRU forced in turn
 #                (-Dcharrnn.persistent.backward=rows, then =columns)
+#   verify-persistent-cluster  the same in the cluster layout (-Dcharrnn.persistent.layout=cluster: sm_90's
+#                clusters of 8 blocks, each cluster its own rows of the batch, a cluster barrier a step),
+#                in fp32 and (verify-persistent-cluster-tf32) on TF32 tensor cores
 #   verify-persistent-tf32  the same in TF32: the products on tensor cores (mma.sync m16n8k8)
 #   verify-persistent-bf16  the same in bf16 (W_hh slice in bf16, mma.sync m16n8k16)
 #   verify-ocl   `charrnn verify --backend opencl --device <NVIDIA>`: the parity suite on NVIDIA's OpenCL
@@ -31,14 +34,15 @@
 #   bench        charrnn bench (cuda fp32, cuda tf32, opencl) and PyTorch's baseline (bench/torch_baseline.py,
 #                cuDNN, eager and CUDA graph, fp32 and TF32) on the same rows, then the comparison table
 #   bench-rnn    the recurrence's kernels against each other (issue #16): every grid row forced stepwise,
-#                and the small row (L2 H256 B50 T50, each cell) forced persistent, the LSTM and GRU once
-#                more with the column-stationary backward; `auto` is in bench's rows. With $OUT/rates.json
+#                and the small row (L2 H256 B50 T50, each cell) forced persistent (the model's layout),
+#                the LSTM and GRU once more with the column-stationary backward, and each cell in the
+#                grid and in the cluster layout; `auto` is in bench's rows. With $OUT/rates.json
 #                (step rates) each run's log line gives the model's estimates at the measured rates.
 set -uo pipefail
 OUT=${OUT:-$PWD/gpu-check-out}
 mkdir -p "$OUT"
 DATA=${DATA:-.device/data/tinyshakespeare.txt}
-STEPS=${STEPS:-"info rates junit verify-cuda verify-persistent verify-persistent-backward verify-persistent-tf32 verify-persistent-bf16 verify-ocl native train memcheck racecheck bench bench-rnn"}
+STEPS=${STEPS:-"info rates junit verify-cuda verify-persistent verify-persistent-backward verify-persistent-cluster verify-persistent-cluster-tf32 verify-persistent-tf32 verify-persistent-bf16 verify-ocl native train memcheck racecheck bench bench-rnn"}
 [ -f "$DATA" ] || { echo "gpu-check.sh: corpus $DATA missing (copy ../shared/data/tinyshakespeare.txt into .device/data/ before sending)" >&2; exit 2; }
 GPU=.device/on-gpu.sh
 bash $GPU info >/dev/null 2>&1   # unpacks the Java runtime into /tmp/jre
@@ -96,6 +100,10 @@ verify_backwards() {
   done
 }
 step verify-persistent-backward 600 verify_backwards
+step verify-persistent-cluster 300 bash $GPU java -Dcharrnn.persistent.layout=cluster org.charrnn.cli.Main verify \
+    --backend cuda --rnn-kernel persistent
+step verify-persistent-cluster-tf32 300 bash $GPU java -Dcharrnn.persistent.layout=cluster org.charrnn.cli.Main verify \
+    --backend cuda --rnn-kernel persistent --precision tf32
 step verify-persistent-tf32 300 charrnn verify --backend cuda --rnn-kernel persistent --precision tf32
 step verify-persistent-bf16 300 charrnn verify --backend cuda --rnn-kernel persistent --precision bf16
 ocl_nv=$(charrnn devices 2>/dev/null | awk '$1 == "opencl" && /NVIDIA/ {print $2; exit}')
@@ -151,6 +159,12 @@ bench_rnn() {
   bash $GPU java ${RATES[@]+"${RATES[@]}"} -Dcharrnn.persistent.backward=columns org.charrnn.cli.Main bench --backend cuda --rnn-kernel persistent \
       --model lstm,gru --layers 2 --hidden 256 --batch 50 --steps 30 --warmup 8 --quiet \
       --json "$OUT/rnn-kernels.jsonl" || return 1
+  local layout
+  for layout in grid cluster; do
+    bash $GPU java ${RATES[@]+"${RATES[@]}"} -Dcharrnn.persistent.layout=$layout org.charrnn.cli.Main bench --backend cuda \
+        --rnn-kernel persistent --model lstm,gru,rnn --layers 2 --hidden 256 --batch 50 --steps 30 --warmup 8 --quiet \
+        --json "$OUT/rnn-kernels.jsonl" || return 1
+  done
   charrnn bench --compare --from "$OUT/rnn-kernels.jsonl" --from "$OUT/charrnn.jsonl" --from "$OUT/torch.jsonl"
 }
 step bench-rnn 600 bench_rnn

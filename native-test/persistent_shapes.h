@@ -5,6 +5,8 @@
  */
 #pragma once
 
+#include "../kernels/cuda/persistent_common.cuh"
+
 struct Shape {
   int T, B, H, U;
   bool joined; /* h0 (and an LSTM's c0) the first slot of one [T+1,B,H] buffer each */
@@ -46,4 +48,41 @@ static void for_each_precision_check(F check) {
     for (const Shape &s : PERSISTENT_PREC_SHAPES) check(s, prec);
   for (int prec = 1; prec <= 2; prec++)
     for (const Shape &s : PERSISTENT_SHAPES) check(s, prec | 4);
+}
+
+/* The cluster layout (persistent_common.cuh): with persistent_clusters > 0 the harnesses launch the
+ * *_cluster kernels, persistent_clusters clusters of CR_CLUSTER blocks of cluster_units(H, U) units
+ * each, with every shape's checks unchanged. 3 clusters give each shape a short last cluster (B 4,
+ * 5, 37, 40, 50) or clusters that own no rows (B 1, 2). */
+static int persistent_clusters = 0;
+static inline int cluster_units(int H, int U) {
+  int fewest = (H + CR_CLUSTER - 1) / CR_CLUSTER;
+  return U > fewest ? U : fewest;
+}
+static inline const char *layout_name() { return persistent_clusters ? " cluster" : ""; }
+
+/* Whether the device runs the cluster kernels: compute capability 9.0 and newer (the CPU layer runs them). */
+static inline bool clusters_supported() {
+#ifdef CRCPU_RUNTIME
+  return true;
+#else
+  int major = 0;
+  CK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, 0));
+  return major >= 9;
+#endif
+}
+
+/* Runs check_fp32(shape) at every shape and check_prec(shape, prec) at the precision shapes on tensor
+ * cores (TF32 and bf16 | CR_PREC_MMA) with the cluster kernels, where the device has clusters. */
+template <typename F, typename P>
+static void for_each_cluster_check(F check_fp32, P check_prec) {
+  if (!clusters_supported()) {
+    printf("cluster layout: skipped (compute capability below 9.0)\n");
+    return;
+  }
+  persistent_clusters = 3;
+  for (const Shape &s : PERSISTENT_SHAPES) check_fp32(s);
+  for (int prec : {CR_PREC_TF32 | CR_PREC_MMA, CR_PREC_BF16 | CR_PREC_MMA})
+    for (const Shape &s : PERSISTENT_PREC_SHAPES) check_prec(s, prec);
+  persistent_clusters = 0;
 }

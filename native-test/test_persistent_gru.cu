@@ -18,6 +18,15 @@
 
 static void launch(const float *gx, const float *w, const float *bih, const float *bhh, const float *h0, float *h,
                    float *gates, int T, int B, int H, int U, int prec = CR_PREC_FP32) {
+  if (persistent_clusters) {
+    int u = cluster_units(H, U), pb = (B + persistent_clusters - 1) / persistent_clusters;
+    size_t shmem = (size_t)persistent_shared_bytes(3, u, H, pb, prec);
+    CK(cudaFuncSetAttribute(persistent_gru_forward_cluster, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shmem));
+    persistent_gru_forward_cluster<<<dim3(persistent_clusters * CR_CLUSTER), dim3(CR_BLOCK), shmem>>>(
+        gx, w, bih, bhh, h0, h, gates, T, B, H, u, prec);
+    CK_LAUNCH();
+    return;
+  }
   unsigned blocks = (unsigned)((H + U - 1) / U);
   size_t shmem = (size_t)persistent_shared_bytes(3, U, H, B, prec);
   CK(cudaFuncSetAttribute(persistent_gru_forward, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shmem));
@@ -33,6 +42,16 @@ static bool backward_rows = false;
 
 static void launch_backward(const float *dho, float *dhn, const float *gates, const float *hs, const float *w,
                             float *dgx, float *dgh, int T, int B, int H, int U, int prec = CR_PREC_FP32) {
+  if (persistent_clusters) {
+    int u = cluster_units(H, U), pb = (B + persistent_clusters - 1) / persistent_clusters;
+    size_t shmem = (size_t)persistent_shared_bytes(3, u, H, pb, prec);
+    CK(cudaFuncSetAttribute(persistent_gru_backward_cluster, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                            (int)shmem));
+    persistent_gru_backward_cluster<<<dim3(persistent_clusters * CR_CLUSTER), dim3(CR_BLOCK), shmem>>>(
+        dho, dhn, gates, hs, w, dgx, dgh, T, B, H, u, prec);
+    CK_LAUNCH();
+    return;
+  }
   if (backward_rows) {
     unsigned blocks = (unsigned)((H + U - 1) / U);
     size_t shmem = (size_t)persistent_rows_shared_bytes(3, U, H, B, prec);
@@ -54,7 +73,8 @@ static void launch_backward(const float *dho, float *dhn, const float *gates, co
 
 static void check(const Shape &s, Rng &r) {
   int T = s.T, B = s.B, H = s.H, U = s.U;
-  printf("T=%d B=%d H=%d U=%d%s\n", T, B, H, U, s.joined ? " (initial state in the sequence)" : "");
+  printf("%sT=%d B=%d H=%d U=%d%s\n", persistent_clusters ? "cluster " : "", T, B, H, U,
+         s.joined ? " (initial state in the sequence)" : "");
   size_t n = (size_t)B * H, g3 = 3 * n, g4 = 4 * n;
   auto gx = rand_vec((size_t)T * g3, r, -2, 2), w = rand_vec((size_t)3 * H * H, r, -0.5f, 0.5f);
   auto bih = rand_vec(3 * (size_t)H, r), bhh = rand_vec(3 * (size_t)H, r), h0 = rand_vec(n, r);
@@ -116,7 +136,7 @@ static BackwardInputs backward_inputs(int T, int B, int H, Rng &r) {
 
 static void check_backward(const Shape &s, Rng &r) {
   int T = s.T, B = s.B, H = s.H, U = s.U;
-  printf("backward%s T=%d B=%d H=%d U=%d\n", backward_rows ? " rows" : "", T, B, H, U);
+  printf("backward%s%s T=%d B=%d H=%d U=%d\n", backward_rows ? " rows" : "", layout_name(), T, B, H, U);
   size_t n = (size_t)B * H, g3 = 3 * n, g4 = 4 * n;
   BackwardInputs in = backward_inputs(T, B, H, r);
   auto &dho = in.dho, &dhn = in.dhn, &w = in.w, &hs = in.hs, &gates = in.gates;
@@ -147,7 +167,7 @@ static void check_backward(const Shape &s, Rng &r) {
  * the other side). With min_diff > 0, h must also differ from the unrounded products' by more. */
 static void check_prec(const Shape &s, Rng &r, int prec, double min_diff) {
   int T = s.T, B = s.B, H = s.H, U = s.U;
-  printf("%s T=%d B=%d H=%d U=%d\n", prec_name(prec), T, B, H, U);
+  printf("%s%s T=%d B=%d H=%d U=%d\n", prec_name(prec), layout_name(), T, B, H, U);
   size_t n = (size_t)B * H, g3 = 3 * n, g4 = 4 * n;
   auto gx = rand_vec((size_t)T * g3, r, -2, 2), w = rand_vec((size_t)3 * H * H, r, -0.5f, 0.5f);
   auto bih = rand_vec(3 * (size_t)H, r), bhh = rand_vec(3 * (size_t)H, r), h0 = rand_vec(n, r);
@@ -181,7 +201,8 @@ static void check_prec(const Shape &s, Rng &r, int prec, double min_diff) {
  * min_diff > 0, dh_{-1} must also differ from the unrounded product's by more. */
 static void check_backward_prec(const Shape &s, Rng &r, int prec, double min_diff) {
   int T = s.T, B = s.B, H = s.H, U = s.U;
-  printf("%s backward%s T=%d B=%d H=%d U=%d\n", prec_name(prec), backward_rows ? " rows" : "", T, B, H, U);
+  printf("%s backward%s%s T=%d B=%d H=%d U=%d\n", prec_name(prec), backward_rows ? " rows" : "", layout_name(), T, B,
+         H, U);
   size_t n = (size_t)B * H, g3 = 3 * n, g4 = 4 * n;
   BackwardInputs in = backward_inputs(T, B, H, r);
   auto &dho = in.dho, &dhn = in.dhn, &w = in.w, &hs = in.hs, &gates = in.gates;
@@ -218,6 +239,15 @@ int main() {
     check_prec(s, r, prec, min_diff);
     check_backward_prec(s, r, prec, min_diff);
   });
+  for_each_cluster_check(
+      [&](const Shape &s) {
+        check(s, r);
+        check_backward(s, r);
+      },
+      [&](const Shape &s, int prec) {
+        check_prec(s, r, prec, prec_min_diff(s, prec));
+        check_backward_prec(s, r, prec, prec_min_diff(s, prec));
+      });
   /* the row-stationary backward: every shape in fp32, and the TF32 and bf16 roundings at the precision
    * shapes (its products are FMAs of the rounded operands whether or not the host asks for tensor cores) */
   backward_rows = true;

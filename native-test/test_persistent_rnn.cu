@@ -18,6 +18,15 @@
 
 static void launch(const float *gx, const float *w, const float *bih, const float *bhh, const float *h0, float *h,
                    int T, int B, int H, int U, int prec = CR_PREC_FP32) {
+  if (persistent_clusters) {
+    int u = cluster_units(H, U), pb = (B + persistent_clusters - 1) / persistent_clusters;
+    size_t shmem = (size_t)persistent_shared_bytes(1, u, H, pb, prec);
+    CK(cudaFuncSetAttribute(persistent_rnn_forward_cluster, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shmem));
+    persistent_rnn_forward_cluster<<<dim3(persistent_clusters * CR_CLUSTER), dim3(CR_BLOCK), shmem>>>(
+        gx, w, bih, bhh, h0, h, T, B, H, u, prec);
+    CK_LAUNCH();
+    return;
+  }
   unsigned blocks = (unsigned)((H + U - 1) / U);
   size_t shmem = (size_t)persistent_shared_bytes(1, U, H, B, prec);
   CK(cudaFuncSetAttribute(persistent_rnn_forward, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shmem));
@@ -28,6 +37,16 @@ static void launch(const float *gx, const float *w, const float *bih, const floa
 
 static void launch_backward(const float *dho, float *dhn, const float *h, const float *w, float *dg, int T, int B,
                             int H, int U, int prec = CR_PREC_FP32) {
+  if (persistent_clusters) {
+    int u = cluster_units(H, U), pb = (B + persistent_clusters - 1) / persistent_clusters;
+    size_t shmem = (size_t)persistent_shared_bytes(1, u, H, pb, prec);
+    CK(cudaFuncSetAttribute(persistent_rnn_backward_cluster, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                            (int)shmem));
+    persistent_rnn_backward_cluster<<<dim3(persistent_clusters * CR_CLUSTER), dim3(CR_BLOCK), shmem>>>(
+        dho, dhn, h, w, dg, T, B, H, u, prec);
+    CK_LAUNCH();
+    return;
+  }
   unsigned blocks = (unsigned)((H + U - 1) / U);
   size_t shmem = (size_t)persistent_shared_bytes(1, U, H, B, prec);
   CK(cudaFuncSetAttribute(persistent_rnn_backward, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shmem));
@@ -38,7 +57,8 @@ static void launch_backward(const float *dho, float *dhn, const float *h, const 
 
 static void check(const Shape &s, Rng &r) {
   int T = s.T, B = s.B, H = s.H, U = s.U;
-  printf("T=%d B=%d H=%d U=%d%s\n", T, B, H, U, s.joined ? " (initial state in the sequence)" : "");
+  printf("%sT=%d B=%d H=%d U=%d%s\n", persistent_clusters ? "cluster " : "", T, B, H, U,
+         s.joined ? " (initial state in the sequence)" : "");
   size_t n = (size_t)B * H;
   auto gx = rand_vec((size_t)T * n, r, -2, 2), w = rand_vec((size_t)H * H, r, -0.5f, 0.5f);
   auto bih = rand_vec((size_t)H, r), bhh = rand_vec((size_t)H, r), h0 = rand_vec(n, r);
@@ -78,7 +98,7 @@ static void check(const Shape &s, Rng &r) {
 
 static void check_backward(const Shape &s, Rng &r) {
   int T = s.T, B = s.B, H = s.H, U = s.U;
-  printf("backward T=%d B=%d H=%d U=%d\n", T, B, H, U);
+  printf("backward%s T=%d B=%d H=%d U=%d\n", layout_name(), T, B, H, U);
   size_t n = (size_t)B * H;
   auto dho = rand_vec((size_t)T * n, r), dhn = rand_vec(n, r);
   /* W_hh at PyTorch's init scale: at +-0.5 dh grows about 5x a step at H = 64 (no gate damps it as
@@ -110,7 +130,7 @@ static void check_backward(const Shape &s, Rng &r) {
  * the other side). With min_diff > 0, h must also differ from the unrounded products' by more. */
 static void check_prec(const Shape &s, Rng &r, int prec, double min_diff) {
   int T = s.T, B = s.B, H = s.H, U = s.U;
-  printf("%s T=%d B=%d H=%d U=%d\n", prec_name(prec), T, B, H, U);
+  printf("%s%s T=%d B=%d H=%d U=%d\n", prec_name(prec), layout_name(), T, B, H, U);
   size_t n = (size_t)B * H;
   auto gx = rand_vec((size_t)T * n, r, -2, 2), w = rand_vec((size_t)H * H, r, -0.5f, 0.5f);
   auto bih = rand_vec((size_t)H, r), bhh = rand_vec((size_t)H, r), h0 = rand_vec(n, r);
@@ -141,7 +161,7 @@ static void check_prec(const Shape &s, Rng &r, int prec, double min_diff) {
  * dh_{-1} must also differ from the unrounded product by more. */
 static void check_backward_prec(const Shape &s, Rng &r, int prec, double min_diff) {
   int T = s.T, B = s.B, H = s.H, U = s.U;
-  printf("%s backward T=%d B=%d H=%d U=%d\n", prec_name(prec), T, B, H, U);
+  printf("%s backward%s T=%d B=%d H=%d U=%d\n", prec_name(prec), layout_name(), T, B, H, U);
   size_t n = (size_t)B * H;
   auto dho = rand_vec((size_t)T * n, r), dhn = rand_vec(n, r);
   float a = 1.0f / sqrtf((float)H); /* W_hh at PyTorch's init scale, as in check_backward */
@@ -178,6 +198,15 @@ int main() {
     check_prec(s, r, prec, min_diff);
     check_backward_prec(s, r, prec, min_diff);
   });
+  for_each_cluster_check(
+      [&](const Shape &s) {
+        check(s, r);
+        check_backward(s, r);
+      },
+      [&](const Shape &s, int prec) {
+        check_prec(s, r, prec, prec_min_diff(s, prec));
+        check_backward_prec(s, r, prec, prec_min_diff(s, prec));
+      });
   int T = 50, B = 50, H = 256, U = 32; /* 8 blocks: resident on the CPU layer with one thread too */
   size_t n = (size_t)B * H;
   Dev<float> gx((size_t)T * n), w((size_t)H * H), bih((size_t)H), bhh((size_t)H), h0(n), h((size_t)T * n);

@@ -98,6 +98,8 @@ static __host__ __device__ inline int cr_persistent_elem(int prec) {
  */
 struct CrPersistentPlan {
   int R, K, B, RP, BP, XS, KT, S;
+  int rows;                        /* rows b of y that exist (<= B; the cluster layout's last
+                                      cluster may own fewer than B): x holds zeros past them */
   int mma, swap, AS;               /* CR_PREC_MMA's plan, transposed; a's row stride in elements */
   long long a_bytes;               /* a: R AS elements of elem bytes, padded to 16 bytes */
   long long x_floats, acc_floats;  /* x padded to 4 floats, acc */
@@ -119,6 +121,7 @@ static __host__ __device__ inline CrPersistentPlan cr_persistent_plan_mma(int R,
   p.R = R;
   p.K = K;
   p.B = B;
+  p.rows = B;
   p.mma = 1;
   /* rows of a as the mma's 16-row side and b as its 8 columns, or transposed (x B-side rows b as
    * the 16, a's rows as the 8), whichever needs fewer tiles: a block's U = 2 units backward are 2
@@ -152,6 +155,7 @@ static __host__ __device__ inline CrPersistentPlan cr_persistent_plan(int R, int
   p.R = R;
   p.K = K;
   p.B = B;
+  p.rows = B;
   p.mma = 0;
   p.swap = 0;
   p.AS = K;
@@ -214,12 +218,79 @@ static __device__ __forceinline__ int cr_persistent_units(int H, int U) {
   return left < 0 ? 0 : left < U ? left : U;
 }
 
-/* w [G][U][AS] (=) the G gate rows of units j0 .. j0+U-1 of w_hh [G*H,H], as prec multiplies them,
- * each row's AS - H padding elements zero; then a block barrier. */
+/*
+ * The two layouts of a persistent launch: which units and batch rows a block owns, and how the
+ * blocks meet between timesteps (the kernels take the layout as a template argument CLUSTER):
+ *   grid: a cooperative launch of ceil(H / U) blocks; block k owns the units [k U, min(H, (k+1) U))
+ *     of every row b, and the blocks meet at a grid barrier (cooperative_groups::this_grid()).
+ *   cluster (sm_90 and newer): an ordinary launch of C clusters of CR_CLUSTER blocks (the kernels'
+ *     compile-time __cluster_dims__, CR_CLUSTER_KERNEL), U >= ceil(H / CR_CLUSTER). Cluster c owns
+ *     the batch rows [c PB, min(B, (c+1) PB)), PB = ceil(B / C), and its block of rank k the units
+ *     [k U, min(H, (k+1) U)) of those rows; the blocks of a cluster meet at a cluster barrier
+ *     (barrier.cluster, release / acquire at cluster scope, so h_t written to global memory before it
+ *     is seen after it) and clusters never meet: the rows b of a recurrence are independent. So no
+ *     block waits for the whole grid, no launch needs every block resident at once, and a block
+ *     stages only its cluster's PB rows of h_{t-1} (backward: of dgates[t]), not all B. Each cluster
+ *     keeps its own copy of W_hh, one slice a block, so W_hh must fit in CR_CLUSTER blocks.
+ */
+#define CR_CLUSTER 8
+
+/* The cluster kernels' compile-time cluster size: nothing where clusters do not exist (before
+ * sm_90, where nvcc rejects the attribute, and on the CPU execution layer, which reads CR_CLUSTER
+ * from the kernel table that gen_kernel_table.py makes of the sources). */
+#if defined(CHARRNN_CRCPU_H) || (defined(__CUDA_ARCH__) && __CUDA_ARCH__ < 900)
+#define CR_CLUSTER_KERNEL
+#else
+#define CR_CLUSTER_KERNEL __cluster_dims__(CR_CLUSTER, 1, 1)
+#endif
+
+/* What a block owns in its layout: units [j0, j0 + units), batch rows [b0, b0 + rows); PB the rows
+ * of its plan (the most rows any block owns: B in the grid layout). */
+struct CrPersistentSlice {
+  int j0, units, b0, rows, PB;
+};
+
+template <bool CLUSTER>
+static __device__ __forceinline__ CrPersistentSlice cr_persistent_slice(int H, int B, int U) {
+  CrPersistentSlice s;
+  int k = CLUSTER ? (int)blockIdx.x % CR_CLUSTER : (int)blockIdx.x, left = H - k * U;
+  s.j0 = k * U;
+  s.units = left < 0 ? 0 : left < U ? left : U;
+  if (CLUSTER) {
+    int C = (int)gridDim.x / CR_CLUSTER;
+    s.PB = (B + C - 1) / C;
+    s.b0 = (int)blockIdx.x / CR_CLUSTER * s.PB;
+    s.rows = B - s.b0 <= 0 ? 0 : B - s.b0 < s.PB ? B - s.b0 : s.PB;
+  } else {
+    s.b0 = 0;
+    s.rows = B;
+    s.PB = B;
+  }
+  return s;
+}
+
+/* The barrier between timesteps of the layout: the cluster's, or the grid's. Every thread of every
+ * block of the cluster (grid) must call it. */
+template <bool CLUSTER>
+static __device__ __forceinline__ void cr_persistent_sync() {
+  if (CLUSTER) {
+#ifdef CHARRNN_CRCPU_H
+    crcpu::cluster_sync();
+#elif defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    cooperative_groups::this_cluster().sync();
+#else
+    __trap(); /* the host launches the cluster kernels only on compute capability 9.0 and newer */
+#endif
+  } else {
+    cooperative_groups::this_grid().sync();
+  }
+}
+
+/* w [G][U][AS] (=) the G gate rows of units j0 .. j0+U-1 of w_hh [G*H,H] (zeros for u >= units),
+ * as prec multiplies them, each row's AS - H padding elements zero; then a block barrier. */
 template <typename A>
-static __device__ __forceinline__ void cr_persistent_stage_rows(A *w, const float *w_hh, int G, int H, int U, int units,
-                                                                int AS, int prec) {
-  int j0 = (int)blockIdx.x * U;
+static __device__ __forceinline__ void cr_persistent_stage_rows(A *w, const float *w_hh, int G, int H, int U, int j0,
+                                                                int units, int AS, int prec) {
   long long rows = (long long)G * U;
   for (long long e = threadIdx.x; e < rows * AS; e += blockDim.x) {
     int lr = (int)(e / AS), k = (int)(e % AS), q = lr / U, u = lr % U;
@@ -228,12 +299,11 @@ static __device__ __forceinline__ void cr_persistent_stage_rows(A *w, const floa
   __syncthreads();
 }
 
-/* w [U][AS] (=) the columns j0 .. j0+U-1 of w_hh [G*H,H], each over all G*H rows, as prec
- * multiplies them, the AS - G*H padding elements zero; then a block barrier. */
+/* w [U][AS] (=) the columns j0 .. j0+U-1 of w_hh [G*H,H] (zeros for u >= units), each over all
+ * G*H rows, as prec multiplies them, the AS - G*H padding elements zero; then a block barrier. */
 template <typename A>
-static __device__ __forceinline__ void cr_persistent_stage_cols(A *w, const float *w_hh, int G, int H, int U, int units,
-                                                                int AS, int prec) {
-  int j0 = (int)blockIdx.x * U;
+static __device__ __forceinline__ void cr_persistent_stage_cols(A *w, const float *w_hh, int G, int H, int U, int j0,
+                                                                int units, int AS, int prec) {
   long long GH = (long long)G * H;
   for (long long e = threadIdx.x; e < (long long)U * AS; e += blockDim.x) {
     int u = (int)(e / AS);
@@ -290,7 +360,7 @@ static __device__ __forceinline__ void cr_persistent_product_fma(const CrPersist
     for (long long e = threadIdx.x; e < (long long)BP * kn; e += blockDim.x) {
       int b = (int)(e / kn), kk = (int)(e % kn);
       x[(long long)kk * XS + (b % CR_PERSISTENT_RB) * NG + b / CR_PERSISTENT_RB] =
-          b < p.B ? cr_round_operand(y[(long long)b * K + k0 + kk], prec) : 0.0f;
+          b < p.rows ? cr_round_operand(y[(long long)b * K + k0 + kk], prec) : 0.0f;
     }
     __syncthreads();
     for (long long e = threadIdx.x; e < items; e += blockDim.x) {
@@ -404,7 +474,7 @@ static __device__ __forceinline__ void cr_persistent_product_mma(const CrPersist
     __syncthreads(); /* x and acc are free for the mma: the previous tile's (or call's) readers are done */
     for (long long e = threadIdx.x; e < (long long)BP * words; e += blockDim.x) {
       int b = (int)(e / words), w = (int)(e % words);
-      xw[(long long)b * p.XS + w] = cr_mma_word(y, b, k0 + w * per_word, p.B, p.K, prec);
+      xw[(long long)b * p.XS + w] = cr_mma_word(y, b, k0 + w * per_word, p.rows, p.K, prec);
     }
     __syncthreads(); /* the tile of words is complete */
     long long a0 = k0 / per_word; /* the k-tile's first word in a row of a (x holds this tile alone) */

@@ -38,28 +38,29 @@
  */
 #include "persistent_rows.cuh"
 
-template <typename A>
+template <typename A, bool CLUSTER>
 static __device__ __forceinline__ void persistent_gru_forward_body(const float *gx, const float *w_hh,
     const float *b_ih, const float *b_hh, const float *h0, float *h, float *gates, int T, int B, int H, int U,
     int prec) {
-  cooperative_groups::grid_group grid = cooperative_groups::this_grid();
   CR_DYNAMIC_SHARED(unsigned char, smem);
   A *w = (A *)smem;
-  int j0 = (int)blockIdx.x * U, units = cr_persistent_units(H, U);
-  CrPersistentPlan plan = cr_persistent_plan(3 * U, H, B, prec);
+  CrPersistentSlice s = cr_persistent_slice<CLUSTER>(H, B, U);
+  if (s.rows == 0) return; /* a cluster past the batch: all its blocks alike */
+  CrPersistentPlan plan = cr_persistent_plan(3 * U, H, s.PB, prec);
+  plan.rows = s.rows;
   float *x = cr_persistent_x(smem, plan), *acc = cr_persistent_acc(smem, plan);
-  cr_persistent_stage_rows(w, w_hh, 3, H, U, units, plan.AS, prec);
-  long long BH = (long long)B * H, pairs = (long long)B * units;
+  cr_persistent_stage_rows(w, w_hh, 3, H, U, s.j0, s.units, plan.AS, prec);
+  long long BH = (long long)B * H, pairs = (long long)s.rows * s.units;
   for (int t = 0; t < T; t++) {
     const float *hp = t == 0 ? h0 : h + (long long)(t - 1) * BH;
-    cr_persistent_product(plan, w, hp, x, acc, prec);
+    cr_persistent_product(plan, w, hp + (long long)s.b0 * H, x, acc, prec);
     for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
-      int b = (int)(p / units), u = (int)(p % units), j = j0 + u;
+      int lb = (int)(p / s.units), u = (int)(p % s.units), b = s.b0 + lb, j = s.j0 + u;
       const float *hb = hp + (long long)b * H;
       long long r3 = ((long long)t * B + b) * 3 * H, r4 = ((long long)t * B + b) * 4 * H;
       float gh[3];
 #pragma unroll
-      for (int q = 0; q < 3; q++) gh[q] = cr_persistent_result(acc, plan, q * U + u, b);
+      for (int q = 0; q < 3; q++) gh[q] = cr_persistent_result(acc, plan, q * U + u, lb);
       float xr = gx[r3 + j] + b_ih[j];
       float xz = gx[r3 + H + j] + b_ih[H + j];
       float xn = gx[r3 + 2 * H + j] + b_ih[2 * H + j];
@@ -74,7 +75,7 @@ static __device__ __forceinline__ void persistent_gru_forward_body(const float *
       gates[r4 + 3 * H + j] = hn;
       h[(long long)t * BH + (long long)b * H + j] = hh;
     }
-    if (t + 1 < T) grid.sync();
+    if (t + 1 < T) cr_persistent_sync<CLUSTER>();
   }
 }
 
@@ -82,29 +83,42 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1)
     persistent_gru_forward(const float *gx, const float *w_hh, const float *b_ih, const float *b_hh, const float *h0,
                            float *h, float *gates, int T, int B, int H, int U, int prec) {
   if (cr_prec_rounding(prec) == CR_PREC_BF16)
-    persistent_gru_forward_body<__nv_bfloat16>(gx, w_hh, b_ih, b_hh, h0, h, gates, T, B, H, U, prec);
+    persistent_gru_forward_body<__nv_bfloat16, false>(gx, w_hh, b_ih, b_hh, h0, h, gates, T, B, H, U, prec);
   else
-    persistent_gru_forward_body<float>(gx, w_hh, b_ih, b_hh, h0, h, gates, T, B, H, U, prec);
+    persistent_gru_forward_body<float, false>(gx, w_hh, b_ih, b_hh, h0, h, gates, T, B, H, U, prec);
 }
 
-template <typename A>
+/* persistent_gru_forward_cluster: the same pass in the cluster layout (persistent_common.cuh; the
+ * same arguments and results); an ordinary launch of C clusters of CR_CLUSTER blocks, U >= ceil(H /
+ * CR_CLUSTER), shared memory persistent_shared_bytes(3, U, H, ceil(B / C), prec); sm_90 and newer. */
+extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1) CR_CLUSTER_KERNEL
+    persistent_gru_forward_cluster(const float *gx, const float *w_hh, const float *b_ih, const float *b_hh,
+                                   const float *h0, float *h, float *gates, int T, int B, int H, int U, int prec) {
+  if (cr_prec_rounding(prec) == CR_PREC_BF16)
+    persistent_gru_forward_body<__nv_bfloat16, true>(gx, w_hh, b_ih, b_hh, h0, h, gates, T, B, H, U, prec);
+  else
+    persistent_gru_forward_body<float, true>(gx, w_hh, b_ih, b_hh, h0, h, gates, T, B, H, U, prec);
+}
+
+template <typename A, bool CLUSTER>
 static __device__ __forceinline__ void persistent_gru_backward_body(const float *dh_out, float *dh_next,
     const float *gates, const float *hs, const float *w_hh, float *dgx, float *dgh, int T, int B, int H, int U,
     int prec) {
-  cooperative_groups::grid_group grid = cooperative_groups::this_grid();
   CR_DYNAMIC_SHARED(unsigned char, smem);
   A *w = (A *)smem;
-  int j0 = (int)blockIdx.x * U, units = cr_persistent_units(H, U);
+  CrPersistentSlice s = cr_persistent_slice<CLUSTER>(H, B, U);
+  if (s.rows == 0) return;
   int G = 3 * H;
-  CrPersistentPlan plan = cr_persistent_plan(U, G, B, prec);
+  CrPersistentPlan plan = cr_persistent_plan(U, G, s.PB, prec);
+  plan.rows = s.rows;
   float *x = cr_persistent_x(smem, plan), *acc = cr_persistent_acc(smem, plan);
-  cr_persistent_stage_cols(w, w_hh, 3, H, U, units, plan.AS, prec);
-  long long BH = (long long)B * H, pairs = (long long)B * units;
+  cr_persistent_stage_cols(w, w_hh, 3, H, U, s.j0, s.units, plan.AS, prec);
+  long long BH = (long long)B * H, pairs = (long long)s.rows * s.units;
   for (int t = T - 1; t >= 0; t--) {
     const float *g = gates + (long long)t * B * 4 * H;
     float *dx = dgx + (long long)t * B * G, *dr = dgh + (long long)t * B * G;
     for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
-      int b = (int)(p / units), j = j0 + (int)(p % units);
+      int b = s.b0 + (int)(p / s.units), j = s.j0 + (int)(p % s.units);
       long long k = (long long)b * H + j, r3 = (long long)b * G, r4 = (long long)b * 4 * H;
       float xr, xz, xn, hr, hz, hn, direct;
       cr_gru_backward(dh_out[(long long)t * BH + k] + dh_next[k], g[r4 + j], g[r4 + H + j], g[r4 + 2 * H + j],
@@ -117,11 +131,11 @@ static __device__ __forceinline__ void persistent_gru_backward_body(const float 
       dr[r3 + 2 * H + j] = hn;
       dh_next[k] = direct;
     }
-    grid.sync();
-    cr_persistent_product(plan, w, dr, x, acc, prec);
+    cr_persistent_sync<CLUSTER>();
+    cr_persistent_product(plan, w, dr + (long long)s.b0 * G, x, acc, prec);
     for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
-      int b = (int)(p / units), u = (int)(p % units);
-      dh_next[(long long)b * H + j0 + u] += cr_persistent_result(acc, plan, u, b);
+      int lb = (int)(p / s.units), u = (int)(p % s.units);
+      dh_next[(long long)(s.b0 + lb) * H + s.j0 + u] += cr_persistent_result(acc, plan, u, lb);
     }
   }
 }
@@ -130,9 +144,20 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1)
     persistent_gru_backward(const float *dh_out, float *dh_next, const float *gates, const float *hs,
                             const float *w_hh, float *dgx, float *dgh, int T, int B, int H, int U, int prec) {
   if (cr_prec_rounding(prec) == CR_PREC_BF16)
-    persistent_gru_backward_body<__nv_bfloat16>(dh_out, dh_next, gates, hs, w_hh, dgx, dgh, T, B, H, U, prec);
+    persistent_gru_backward_body<__nv_bfloat16, false>(dh_out, dh_next, gates, hs, w_hh, dgx, dgh, T, B, H, U, prec);
   else
-    persistent_gru_backward_body<float>(dh_out, dh_next, gates, hs, w_hh, dgx, dgh, T, B, H, U, prec);
+    persistent_gru_backward_body<float, false>(dh_out, dh_next, gates, hs, w_hh, dgx, dgh, T, B, H, U, prec);
+}
+
+/* persistent_gru_backward_cluster: persistent_gru_backward in the cluster layout (the same
+ * arguments and results; launched as persistent_gru_forward_cluster, with its shared memory). */
+extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1) CR_CLUSTER_KERNEL
+    persistent_gru_backward_cluster(const float *dh_out, float *dh_next, const float *gates, const float *hs,
+                                    const float *w_hh, float *dgx, float *dgh, int T, int B, int H, int U, int prec) {
+  if (cr_prec_rounding(prec) == CR_PREC_BF16)
+    persistent_gru_backward_body<__nv_bfloat16, true>(dh_out, dh_next, gates, hs, w_hh, dgx, dgh, T, B, H, U, prec);
+  else
+    persistent_gru_backward_body<float, true>(dh_out, dh_next, gates, hs, w_hh, dgx, dgh, T, B, H, U, prec);
 }
 
 /*
@@ -157,7 +182,7 @@ static __device__ __forceinline__ void persistent_gru_backward_rows_body(const f
   int j0 = (int)blockIdx.x * U, units = cr_persistent_units(H, U), G = 3 * H;
   CrRowsPlan plan = cr_rows_plan(3, U, H, B, prec);
   float *dgl = cr_rows_dg(smem, plan), *o = cr_rows_o(smem, plan), *carry = cr_rows_carry(smem, plan);
-  cr_persistent_stage_rows(w, w_hh, 3, H, U, units, H, prec);
+  cr_persistent_stage_rows(w, w_hh, 3, H, U, j0, units, H, prec);
   cr_rows_clear(plan, dgl);
   long long BH = (long long)B * H, pairs = (long long)B * units;
   for (int t = T - 1; t >= 0; t--) {

@@ -28,30 +28,31 @@
  */
 #include "persistent_rows.cuh"
 
-template <typename A>
+template <typename A, bool CLUSTER>
 static __device__ __forceinline__ void persistent_lstm_forward_body(const float *gx, const float *w_hh,
     const float *b_ih, const float *b_hh, const float *h0, const float *c0, float *h, float *c, float *gates, int T,
     int B, int H, int U, int prec) {
-  cooperative_groups::grid_group grid = cooperative_groups::this_grid();
   CR_DYNAMIC_SHARED(unsigned char, smem);
   A *w = (A *)smem;
-  int j0 = (int)blockIdx.x * U, units = cr_persistent_units(H, U); /* the last block may own fewer */
-  CrPersistentPlan plan = cr_persistent_plan(4 * U, H, B, prec);
+  CrPersistentSlice s = cr_persistent_slice<CLUSTER>(H, B, U); /* the last block may own fewer units */
+  if (s.rows == 0) return; /* a cluster past the batch: all its blocks alike */
+  CrPersistentPlan plan = cr_persistent_plan(4 * U, H, s.PB, prec);
+  plan.rows = s.rows;
   float *x = cr_persistent_x(smem, plan), *acc = cr_persistent_acc(smem, plan);
-  cr_persistent_stage_rows(w, w_hh, 4, H, U, units, plan.AS, prec);
-  long long BH = (long long)B * H, pairs = (long long)B * units;
+  cr_persistent_stage_rows(w, w_hh, 4, H, U, s.j0, s.units, plan.AS, prec);
+  long long BH = (long long)B * H, pairs = (long long)s.rows * s.units;
   for (int t = 0; t < T; t++) {
     const float *hp = t == 0 ? h0 : h + (long long)(t - 1) * BH;
     const float *cp = t == 0 ? c0 : c + (long long)(t - 1) * BH;
-    cr_persistent_product(plan, w, hp, x, acc, prec);
+    cr_persistent_product(plan, w, hp + (long long)s.b0 * H, x, acc, prec);
     for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
-      int b = (int)(p / units), u = (int)(p % units), j = j0 + u;
+      int lb = (int)(p / s.units), u = (int)(p % s.units), b = s.b0 + lb, j = s.j0 + u;
       long long r = ((long long)t * B + b) * 4 * H;
       float pre[4];
 #pragma unroll
       for (int q = 0; q < 4; q++) {
         int col = q * H + j;
-        pre[q] = (gx[r + col] + b_ih[col]) + (cr_persistent_result(acc, plan, q * U + u, b) + b_hh[col]);
+        pre[q] = (gx[r + col] + b_ih[col]) + (cr_persistent_result(acc, plan, q * U + u, lb) + b_hh[col]);
       }
       long long k = (long long)t * BH + (long long)b * H + j;
       float i, f, g, o, cn, hn;
@@ -63,7 +64,7 @@ static __device__ __forceinline__ void persistent_lstm_forward_body(const float 
       c[k] = cn;
       h[k] = hn;
     }
-    if (t + 1 < T) grid.sync();
+    if (t + 1 < T) cr_persistent_sync<CLUSTER>();
   }
 }
 
@@ -71,9 +72,23 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1)
     persistent_lstm_forward(const float *gx, const float *w_hh, const float *b_ih, const float *b_hh, const float *h0,
                             const float *c0, float *h, float *c, float *gates, int T, int B, int H, int U, int prec) {
   if (cr_prec_rounding(prec) == CR_PREC_BF16)
-    persistent_lstm_forward_body<__nv_bfloat16>(gx, w_hh, b_ih, b_hh, h0, c0, h, c, gates, T, B, H, U, prec);
+    persistent_lstm_forward_body<__nv_bfloat16, false>(gx, w_hh, b_ih, b_hh, h0, c0, h, c, gates, T, B, H, U, prec);
   else
-    persistent_lstm_forward_body<float>(gx, w_hh, b_ih, b_hh, h0, c0, h, c, gates, T, B, H, U, prec);
+    persistent_lstm_forward_body<float, false>(gx, w_hh, b_ih, b_hh, h0, c0, h, c, gates, T, B, H, U, prec);
+}
+
+/* persistent_lstm_forward_cluster: the same pass in the cluster layout (persistent_common.cuh):
+ * the same arguments and results (bit for bit: a pair's products and cell are the same arithmetic);
+ * an ordinary launch of C clusters of CR_CLUSTER blocks, U >= ceil(H / CR_CLUSTER), dynamic shared
+ * memory persistent_shared_bytes(4, U, H, ceil(B / C), prec); sm_90 and newer. */
+extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1) CR_CLUSTER_KERNEL
+    persistent_lstm_forward_cluster(const float *gx, const float *w_hh, const float *b_ih, const float *b_hh,
+                                    const float *h0, const float *c0, float *h, float *c, float *gates, int T, int B,
+                                    int H, int U, int prec) {
+  if (cr_prec_rounding(prec) == CR_PREC_BF16)
+    persistent_lstm_forward_body<__nv_bfloat16, true>(gx, w_hh, b_ih, b_hh, h0, c0, h, c, gates, T, B, H, U, prec);
+  else
+    persistent_lstm_forward_body<float, true>(gx, w_hh, b_ih, b_hh, h0, c0, h, c, gates, T, B, H, U, prec);
 }
 
 /*
@@ -90,23 +105,24 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1)
  * written and read only by the thread that owns the pair (the same pair-to-thread mapping in both
  * phases), and dgates[t] is never written again, so one grid barrier per step suffices.
  */
-template <typename A>
+template <typename A, bool CLUSTER>
 static __device__ __forceinline__ void persistent_lstm_backward_body(const float *dh_out, float *dh_next, float *dc,
     const float *gates, const float *cs, const float *w_hh, float *dgates, int T, int B, int H, int U, int prec) {
-  cooperative_groups::grid_group grid = cooperative_groups::this_grid();
   CR_DYNAMIC_SHARED(unsigned char, smem);
   A *w = (A *)smem;
-  int j0 = (int)blockIdx.x * U, units = cr_persistent_units(H, U);
+  CrPersistentSlice s = cr_persistent_slice<CLUSTER>(H, B, U);
+  if (s.rows == 0) return;
   int G = 4 * H;
-  CrPersistentPlan plan = cr_persistent_plan(U, G, B, prec);
+  CrPersistentPlan plan = cr_persistent_plan(U, G, s.PB, prec);
+  plan.rows = s.rows;
   float *x = cr_persistent_x(smem, plan), *acc = cr_persistent_acc(smem, plan);
-  cr_persistent_stage_cols(w, w_hh, 4, H, U, units, plan.AS, prec);
-  long long BH = (long long)B * H, pairs = (long long)B * units;
+  cr_persistent_stage_cols(w, w_hh, 4, H, U, s.j0, s.units, plan.AS, prec);
+  long long BH = (long long)B * H, pairs = (long long)s.rows * s.units;
   for (int t = T - 1; t >= 0; t--) {
     const float *g = gates + (long long)t * B * G;
     float *dg = dgates + (long long)t * B * G;
     for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
-      int b = (int)(p / units), j = j0 + (int)(p % units);
+      int b = s.b0 + (int)(p / s.units), j = s.j0 + (int)(p % s.units);
       long long k = (long long)b * H + j, r = (long long)b * G;
       float di, df, dgg, dov, dcp;
       cr_lstm_backward(dh_out[(long long)t * BH + k] + dh_next[k], dc[k], g[r + j], g[r + H + j], g[r + 2 * H + j],
@@ -118,11 +134,11 @@ static __device__ __forceinline__ void persistent_lstm_backward_body(const float
       dg[r + 3 * H + j] = dov;
       dc[k] = dcp;
     }
-    grid.sync();
-    cr_persistent_product(plan, w, dg, x, acc, prec);
+    cr_persistent_sync<CLUSTER>();
+    cr_persistent_product(plan, w, dg + (long long)s.b0 * G, x, acc, prec);
     for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
-      int b = (int)(p / units), u = (int)(p % units);
-      dh_next[(long long)b * H + j0 + u] = cr_persistent_result(acc, plan, u, b);
+      int lb = (int)(p / s.units), u = (int)(p % s.units);
+      dh_next[(long long)(s.b0 + lb) * H + s.j0 + u] = cr_persistent_result(acc, plan, u, lb);
     }
   }
 }
@@ -131,9 +147,23 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1)
     persistent_lstm_backward(const float *dh_out, float *dh_next, float *dc, const float *gates, const float *cs,
                              const float *w_hh, float *dgates, int T, int B, int H, int U, int prec) {
   if (cr_prec_rounding(prec) == CR_PREC_BF16)
-    persistent_lstm_backward_body<__nv_bfloat16>(dh_out, dh_next, dc, gates, cs, w_hh, dgates, T, B, H, U, prec);
+    persistent_lstm_backward_body<__nv_bfloat16, false>(dh_out, dh_next, dc, gates, cs, w_hh, dgates, T, B, H, U,
+                                                        prec);
   else
-    persistent_lstm_backward_body<float>(dh_out, dh_next, dc, gates, cs, w_hh, dgates, T, B, H, U, prec);
+    persistent_lstm_backward_body<float, false>(dh_out, dh_next, dc, gates, cs, w_hh, dgates, T, B, H, U, prec);
+}
+
+/* persistent_lstm_backward_cluster: persistent_lstm_backward in the cluster layout (the same
+ * arguments and results; launched as persistent_lstm_forward_cluster, with its shared memory). */
+extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1) CR_CLUSTER_KERNEL
+    persistent_lstm_backward_cluster(const float *dh_out, float *dh_next, float *dc, const float *gates,
+                                     const float *cs, const float *w_hh, float *dgates, int T, int B, int H, int U,
+                                     int prec) {
+  if (cr_prec_rounding(prec) == CR_PREC_BF16)
+    persistent_lstm_backward_body<__nv_bfloat16, true>(dh_out, dh_next, dc, gates, cs, w_hh, dgates, T, B, H, U,
+                                                       prec);
+  else
+    persistent_lstm_backward_body<float, true>(dh_out, dh_next, dc, gates, cs, w_hh, dgates, T, B, H, U, prec);
 }
 
 /*
@@ -159,7 +189,7 @@ static __device__ __forceinline__ void persistent_lstm_backward_rows_body(const 
   int j0 = (int)blockIdx.x * U, units = cr_persistent_units(H, U), G = 4 * H;
   CrRowsPlan plan = cr_rows_plan(4, U, H, B, prec);
   float *dgl = cr_rows_dg(smem, plan), *o = cr_rows_o(smem, plan), *carry = cr_rows_carry(smem, plan);
-  cr_persistent_stage_rows(w, w_hh, 4, H, U, units, H, prec);
+  cr_persistent_stage_rows(w, w_hh, 4, H, U, j0, units, H, prec);
   cr_rows_clear(plan, dgl);
   long long BH = (long long)B * H, pairs = (long long)B * units;
   for (int t = T - 1; t >= 0; t--) {

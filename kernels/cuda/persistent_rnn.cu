@@ -33,27 +33,28 @@
  */
 #include "persistent_common.cuh"
 
-template <typename A>
+template <typename A, bool CLUSTER>
 static __device__ __forceinline__ void persistent_rnn_forward_body(const float *gx, const float *w_hh,
     const float *b_ih, const float *b_hh, const float *h0, float *h, int T, int B, int H, int U, int prec) {
-  cooperative_groups::grid_group grid = cooperative_groups::this_grid();
   CR_DYNAMIC_SHARED(unsigned char, smem);
   A *w = (A *)smem;
-  int j0 = (int)blockIdx.x * U, units = cr_persistent_units(H, U);
-  CrPersistentPlan plan = cr_persistent_plan(U, H, B, prec);
+  CrPersistentSlice s = cr_persistent_slice<CLUSTER>(H, B, U);
+  if (s.rows == 0) return; /* a cluster past the batch: all its blocks alike */
+  CrPersistentPlan plan = cr_persistent_plan(U, H, s.PB, prec);
+  plan.rows = s.rows;
   float *x = cr_persistent_x(smem, plan), *acc = cr_persistent_acc(smem, plan);
-  cr_persistent_stage_rows(w, w_hh, 1, H, U, units, plan.AS, prec);
-  long long BH = (long long)B * H, pairs = (long long)B * units;
+  cr_persistent_stage_rows(w, w_hh, 1, H, U, s.j0, s.units, plan.AS, prec);
+  long long BH = (long long)B * H, pairs = (long long)s.rows * s.units;
   for (int t = 0; t < T; t++) {
     const float *hp = t == 0 ? h0 : h + (long long)(t - 1) * BH;
-    cr_persistent_product(plan, w, hp, x, acc, prec);
+    cr_persistent_product(plan, w, hp + (long long)s.b0 * H, x, acc, prec);
     for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
-      int b = (int)(p / units), u = (int)(p % units), j = j0 + u;
-      long long k = (long long)t * BH + (long long)b * H + j;
-      float gh = cr_persistent_result(acc, plan, u, b);
+      int lb = (int)(p / s.units), u = (int)(p % s.units), j = s.j0 + u;
+      long long k = (long long)t * BH + (long long)(s.b0 + lb) * H + j;
+      float gh = cr_persistent_result(acc, plan, u, lb);
       h[k] = cr_rnn_forward((gx[k] + b_ih[j]) + (gh + b_hh[j]));
     }
-    if (t + 1 < T) grid.sync();
+    if (t + 1 < T) cr_persistent_sync<CLUSTER>();
   }
 }
 
@@ -61,33 +62,46 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1)
     persistent_rnn_forward(const float *gx, const float *w_hh, const float *b_ih, const float *b_hh, const float *h0,
                            float *h, int T, int B, int H, int U, int prec) {
   if (cr_prec_rounding(prec) == CR_PREC_BF16)
-    persistent_rnn_forward_body<__nv_bfloat16>(gx, w_hh, b_ih, b_hh, h0, h, T, B, H, U, prec);
+    persistent_rnn_forward_body<__nv_bfloat16, false>(gx, w_hh, b_ih, b_hh, h0, h, T, B, H, U, prec);
   else
-    persistent_rnn_forward_body<float>(gx, w_hh, b_ih, b_hh, h0, h, T, B, H, U, prec);
+    persistent_rnn_forward_body<float, false>(gx, w_hh, b_ih, b_hh, h0, h, T, B, H, U, prec);
 }
 
-template <typename A>
+/* persistent_rnn_forward_cluster: the same pass in the cluster layout (persistent_common.cuh; the
+ * same arguments and results); an ordinary launch of C clusters of CR_CLUSTER blocks, U >= ceil(H /
+ * CR_CLUSTER), shared memory persistent_shared_bytes(1, U, H, ceil(B / C), prec); sm_90 and newer. */
+extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1) CR_CLUSTER_KERNEL
+    persistent_rnn_forward_cluster(const float *gx, const float *w_hh, const float *b_ih, const float *b_hh,
+                                   const float *h0, float *h, int T, int B, int H, int U, int prec) {
+  if (cr_prec_rounding(prec) == CR_PREC_BF16)
+    persistent_rnn_forward_body<__nv_bfloat16, true>(gx, w_hh, b_ih, b_hh, h0, h, T, B, H, U, prec);
+  else
+    persistent_rnn_forward_body<float, true>(gx, w_hh, b_ih, b_hh, h0, h, T, B, H, U, prec);
+}
+
+template <typename A, bool CLUSTER>
 static __device__ __forceinline__ void persistent_rnn_backward_body(const float *dh_out, float *dh_next,
     const float *h, const float *w_hh, float *dgates, int T, int B, int H, int U, int prec) {
-  cooperative_groups::grid_group grid = cooperative_groups::this_grid();
   CR_DYNAMIC_SHARED(unsigned char, smem);
   A *w = (A *)smem;
-  int j0 = (int)blockIdx.x * U, units = cr_persistent_units(H, U);
-  CrPersistentPlan plan = cr_persistent_plan(U, H, B, prec);
+  CrPersistentSlice s = cr_persistent_slice<CLUSTER>(H, B, U);
+  if (s.rows == 0) return;
+  CrPersistentPlan plan = cr_persistent_plan(U, H, s.PB, prec);
+  plan.rows = s.rows;
   float *x = cr_persistent_x(smem, plan), *acc = cr_persistent_acc(smem, plan);
-  cr_persistent_stage_cols(w, w_hh, 1, H, U, units, plan.AS, prec);
-  long long BH = (long long)B * H, pairs = (long long)B * units;
+  cr_persistent_stage_cols(w, w_hh, 1, H, U, s.j0, s.units, plan.AS, prec);
+  long long BH = (long long)B * H, pairs = (long long)s.rows * s.units;
   for (int t = T - 1; t >= 0; t--) {
     float *dg = dgates + (long long)t * BH;
     for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
-      long long k = (long long)(p / units) * H + j0 + (int)(p % units);
+      long long k = (long long)(s.b0 + p / s.units) * H + s.j0 + (int)(p % s.units);
       dg[k] = cr_rnn_backward(dh_out[(long long)t * BH + k] + dh_next[k], h[(long long)t * BH + k]);
     }
-    grid.sync();
-    cr_persistent_product(plan, w, dg, x, acc, prec);
+    cr_persistent_sync<CLUSTER>();
+    cr_persistent_product(plan, w, dg + (long long)s.b0 * H, x, acc, prec);
     for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
-      int b = (int)(p / units), u = (int)(p % units);
-      dh_next[(long long)b * H + j0 + u] = cr_persistent_result(acc, plan, u, b);
+      int lb = (int)(p / s.units), u = (int)(p % s.units);
+      dh_next[(long long)(s.b0 + lb) * H + s.j0 + u] = cr_persistent_result(acc, plan, u, lb);
     }
   }
 }
@@ -96,7 +110,18 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1)
     persistent_rnn_backward(const float *dh_out, float *dh_next, const float *h, const float *w_hh, float *dgates,
                             int T, int B, int H, int U, int prec) {
   if (cr_prec_rounding(prec) == CR_PREC_BF16)
-    persistent_rnn_backward_body<__nv_bfloat16>(dh_out, dh_next, h, w_hh, dgates, T, B, H, U, prec);
+    persistent_rnn_backward_body<__nv_bfloat16, false>(dh_out, dh_next, h, w_hh, dgates, T, B, H, U, prec);
   else
-    persistent_rnn_backward_body<float>(dh_out, dh_next, h, w_hh, dgates, T, B, H, U, prec);
+    persistent_rnn_backward_body<float, false>(dh_out, dh_next, h, w_hh, dgates, T, B, H, U, prec);
+}
+
+/* persistent_rnn_backward_cluster: persistent_rnn_backward in the cluster layout (the same
+ * arguments and results; launched as persistent_rnn_forward_cluster, with its shared memory). */
+extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1) CR_CLUSTER_KERNEL
+    persistent_rnn_backward_cluster(const float *dh_out, float *dh_next, const float *h, const float *w_hh,
+                                    float *dgates, int T, int B, int H, int U, int prec) {
+  if (cr_prec_rounding(prec) == CR_PREC_BF16)
+    persistent_rnn_backward_body<__nv_bfloat16, true>(dh_out, dh_next, h, w_hh, dgates, T, B, H, U, prec);
+  else
+    persistent_rnn_backward_body<float, true>(dh_out, dh_next, h, w_hh, dgates, T, B, H, U, prec);
 }

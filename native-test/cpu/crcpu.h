@@ -29,6 +29,10 @@
  *     thread order's sense (GridBarrier), so a missing grid barrier fails reproducibly; a block
  *     that finishes while others wait at it aborts, as does a grid barrier in an ordinary launch
  *     or a grid larger than max_coresident_blocks (the emulated device's limit).
+ *   - Cluster launches (run_clusters; a kernel whose table entry has a cluster size, from its
+ *     CR_CLUSTER_KERNEL): one cluster at a time, in the thread order's sense, its blocks resident
+ *     at once and taking turns between cluster barriers (crcpu::cluster_sync) as a cooperative
+ *     launch's do between grid barriers; a cluster barrier elsewhere aborts.
  *   - Warps only where a kernel asks for them: a tensor-core mma (crcpu_warp.h) parks its lane until
  *     all 32 lanes of the warp stand at the same mma, then computes the warp's tile from their
  *     fragments as the PTX ISA lays them out; a warp whose lanes do not all arrive aborts.
@@ -190,7 +194,7 @@ struct Block {
   dim3 dim, grid;
 };
 
-enum class State { Ready, Waiting, WaitingGrid, WaitingWarp, Done };
+enum class State { Ready, Waiting, WaitingGrid, WaitingCluster, WaitingWarp, Done };
 
 struct Fiber {
   void *sp = nullptr;
@@ -217,6 +221,8 @@ struct Job {
   void *ctx;
   GridBarrier *grid_barrier = nullptr; /* cooperative launches only */
   size_t shared = 0;                    /* bytes of dynamic shared memory per block */
+  int cluster = 0;                      /* blocks per cluster (the kernel's __cluster_dims__), 0: none */
+  GridBarrier *cluster_barrier = nullptr; /* cluster launches: the running cluster's barrier */
 };
 
 /* The most dynamic shared memory a launch may ask for: sm_90's opt-in per-block limit (227 KiB). */
@@ -375,11 +381,15 @@ inline void run_block(const Job &job, uint3 bidx) {
       if (f.state == State::Ready) switch_to_fiber(s, f);
     }
     if (resolve_warp_ops(job.name, bidx, s.fibers.data(), n)) continue; /* the warps' mma, then on */
-    const Fiber *waiting = nullptr, *done = nullptr, *at_grid = nullptr;
+    const Fiber *waiting = nullptr, *done = nullptr, *at_grid = nullptr; /* at_grid: or at the cluster barrier */
     for (unsigned i = 0; i < n; i++) {
       const Fiber &f = s.fibers[i];
       if (f.state == State::Done) { done = done ? done : &f; continue; }
-      if (f.state == State::WaitingGrid) { at_grid = at_grid ? at_grid : &f; continue; }
+      if (f.state == State::WaitingGrid || f.state == State::WaitingCluster) {
+        if (at_grid && f.state != at_grid->state) die("threads of one block wait at the grid and the cluster barrier");
+        at_grid = at_grid ? at_grid : &f;
+        continue;
+      }
       if (!waiting) { waiting = &f; continue; }
       if (f.bar_line != waiting->bar_line || strcmp(f.bar_file, waiting->bar_file) != 0) {
         fprintf(stderr, "crcpu: kernel %s, block (%u,%u,%u): thread (%u,%u,%u) waits at %s:%d, thread (%u,%u,%u) at %s:%d\n",
@@ -396,11 +406,14 @@ inline void run_block(const Job &job, uint3 bidx) {
                 other->tid.y, other->tid.z, waiting ? "at a block barrier" : "returned");
         die("threads of one block disagree about the grid barrier");
       }
-      if (!job.grid_barrier) {
-        fprintf(stderr, "crcpu: kernel %s: grid-wide sync in a launch that is not cooperative\n", job.name);
-        die("grid sync needs a cooperative launch");
+      bool cluster = at_grid->state == State::WaitingCluster;
+      GridBarrier *barrier = cluster ? job.cluster_barrier : job.grid_barrier;
+      if (!barrier) {
+        fprintf(stderr, "crcpu: kernel %s: %s in a launch that is not %s\n", job.name,
+                cluster ? "cluster sync" : "grid-wide sync", cluster ? "a cluster launch" : "cooperative");
+        die(cluster ? "cluster sync needs a kernel with __cluster_dims__" : "grid sync needs a cooperative launch");
       }
-      job.grid_barrier->arrive_and_wait(job.name, (long)linear);
+      barrier->arrive_and_wait(job.name, cluster ? (long)(linear % job.cluster) : (long)linear);
       for (unsigned i = 0; i < n; i++) s.fibers[i].state = State::Ready;
       continue;
     }
@@ -416,6 +429,7 @@ inline void run_block(const Job &job, uint3 bidx) {
   tls_block = nullptr;
   s.job = nullptr;
   if (job.grid_barrier) job.grid_barrier->block_finished(job.name);
+  if (job.cluster_barrier) job.cluster_barrier->block_finished(job.name);
 }
 
 /* Parks the running fiber in state st (at file:line, with a warp op's operands) and runs the next;
@@ -447,6 +461,10 @@ inline void *dynamic_shared() {
 
 /* cooperative_groups::this_grid().sync(): park this fiber at the grid barrier. */
 inline void grid_sync() { park(State::WaitingGrid, "grid sync"); }
+
+/* cooperative_groups::this_cluster().sync() (the kernels' cr_persistent_sync<true>): park this
+ * fiber at its cluster's barrier. */
+inline void cluster_sync() { park(State::WaitingCluster, "cluster sync"); }
 
 /* A warp-collective mma.sync (kernels' cr_mma): park this lane with its operands until every lane
  * of its warp has arrived at the same one; run_block then computes d (+=) A B for the warp. */

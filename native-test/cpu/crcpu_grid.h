@@ -14,7 +14,8 @@ namespace crcpu {
  * order block 0 runs ahead of the others, in reverse order behind them. */
 class GridBarrier {
  public:
-  explicit GridBarrier(long blocks) : blocks_(blocks), order_((size_t)blocks) {
+  explicit GridBarrier(long blocks, const char *what = "the grid barrier")
+      : what_(what), blocks_(blocks), order_((size_t)blocks) {
     rng_ = (settings().seed * 0x9E3779B97F4A7C15ULL) ^ 0x6A09E667F3BCC909ULL;
     if (rng_ == 0) rng_ = 1;
     reorder();
@@ -65,10 +66,11 @@ class GridBarrier {
       }
   }
 
-  [[noreturn]] static void abort_finished(const char *kernel) {
-    fprintf(stderr, "crcpu: kernel %s: a block returned while others wait at the grid barrier\n", kernel);
+  [[noreturn]] void abort_finished(const char *kernel) const {
+    fprintf(stderr, "crcpu: kernel %s: a block returned while others wait at %s\n", kernel, what_);
     abort();
   }
+  const char *what_;
   std::mutex m_;
   std::condition_variable cv_;
   long blocks_, arrived_ = 0, generation_ = 0, finished_ = 0, pos_ = 0;

@@ -33,6 +33,31 @@ inline void run_cooperative(Job job) {
   for (auto &t : threads) t.join();
 }
 
+/* The block of linear index b in grid g. */
+inline uint3 block_index(dim3 g, long b) {
+  return uint3{(unsigned)(b % g.x), (unsigned)((b / g.x) % g.y), (unsigned)(b / ((long)g.x * g.y))};
+}
+
+/* Runs a cluster launch (job.cluster blocks a cluster, consecutive along the grid): one cluster at
+ * a time, in the thread order's sense (forward, or reverse for `reverse`), so a kernel that reads
+ * what another cluster writes in the same launch fails in one order; within a cluster every block
+ * is resident at once on its own OS thread, taking turns between cluster barriers (GridBarrier). */
+inline void run_clusters(Job job) {
+  long total = (long)job.grid.x * job.grid.y * job.grid.z, clusters = total / job.cluster;
+  for (long i = 0; i < clusters; i++) {
+    long c = settings().order == Order::Reverse ? clusters - 1 - i : i;
+    GridBarrier barrier(job.cluster, "the cluster barrier");
+    job.cluster_barrier = &barrier;
+    std::vector<std::thread> threads;
+    for (long r = 0; r < job.cluster; r++)
+      threads.emplace_back([&job, c, r] {
+        job.cluster_barrier->wait_turn(r);
+        run_block(job, block_index(job.grid, c * job.cluster + r));
+      });
+    for (auto &t : threads) t.join();
+  }
+}
+
 /* ------------------------------------------------------------------ the block pool */
 class Pool {
  public:
@@ -71,9 +96,7 @@ class Pool {
     for (auto &w : workers_) w.detach();
   }
 
-  static uint3 unflatten(dim3 g, long b) {
-    return uint3{(unsigned)(b % g.x), (unsigned)((b / g.x) % g.y), (unsigned)(b / ((long)g.x * g.y))};
-  }
+  static uint3 unflatten(dim3 g, long b) { return block_index(g, b); }
 
   void work(const Job &job, long total) {
     for (long b; (b = next_.fetch_add(1)) < total;) run_block(job, unflatten(job.grid, b));
@@ -107,8 +130,22 @@ class Pool {
   uint64_t gen_ = 0;
 };
 
+/* An ordinary launch: its clusters one at a time where the kernel has a cluster size, else the pool. */
+inline void run_launch(const Job &job) {
+  if (job.cluster > 0) run_clusters(job);
+  else Pool::get().run(job);
+}
+
 /* ------------------------------------------------------------------ launch validation */
-enum class LaunchError { None, InvalidConfig, TooManyThreads };
+enum class LaunchError { None, InvalidConfig, TooManyThreads, ClusterSize };
+
+/* A cluster launch's grid: along x only, a whole number of clusters (cluster: the kernel's size, 0 none). */
+inline LaunchError validate_cluster(dim3 grid, int cluster, char *why, size_t why_len) {
+  if (cluster <= 0 || (grid.x % (unsigned)cluster == 0 && grid.y == 1 && grid.z == 1)) return LaunchError::None;
+  snprintf(why, why_len, "grid (%u,%u,%u) is not a whole number of clusters of (%d,1,1) blocks", grid.x, grid.y,
+           grid.z, cluster);
+  return LaunchError::ClusterSize;
+}
 
 /* bound: the kernel's __launch_bounds__ (0 = none, 1024 applies). */
 inline LaunchError validate(dim3 grid, dim3 block, int bound, char *why, size_t why_len) {

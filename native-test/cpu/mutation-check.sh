@@ -5,10 +5,12 @@
 #     tree of cr_block_sum (kernels/cuda/common.cuh); test_reduce_optim and test_loss must FAIL in
 #     the forward thread order (thread 0 then reads partners' stale scratch);
 #   - grid barrier: removes every grid-wide sync (grid.sync()) from test_grid_sync.cu, the one of
-#     probe_rates' barrier probe (its flags check must FAIL in both orders), then the one
-#     of each persistent forward and each persistent backward (kernels/cuda/persistent_{lstm,gru,
-#     rnn}.cu); test_grid_sync and test_persistent_{lstm,gru,rnn} must FAIL in the forward and the
-#     reverse order (block 0 then runs ahead of, or behind, the others);
+#     probe_rates' barrier probe (its flags check must FAIL in both orders), then the barrier
+#     between steps of each persistent forward and each persistent backward (kernels/cuda/
+#     persistent_{lstm,gru,rnn}.cu), in the grid layout (the grid barrier) and in the cluster
+#     layout (the cluster barrier) in turn; test_grid_sync and test_persistent_{lstm,gru,rnn} must
+#     FAIL in the forward and the reverse order (block 0 then runs ahead of, or behind, the others
+#     of its grid or cluster);
 #   - the block barriers of the persistent products (kernels/cuda/persistent_common.cuh), one at a
 #     time: of the FMA and of the tensor-core (mma) product, the one before a tile of x is staged
 #     (its readers of the previous tile must be done) and the one after it (the tile must be
@@ -69,13 +71,18 @@ mutant grid-barrier native-test/test_grid_sync.cu \
 mutant probe-barrier native-test/probe_rates.cu \
   's/grid\.sync\(\);\n(\s*)if \(threadIdx\.x == 0 && \(\(volatile/\/* mutant: barrier removed *\/\n$1if (threadIdx.x == 0 \&\& ((volatile/' \
   "forward reverse" probe_rates
+# (each layout's barrier alone: the grid layout keeps the cluster barrier, and the other way round)
 for cell in lstm gru rnn; do
-  mutant persistent-$cell-forward-barrier kernels/cuda/persistent_$cell.cu \
-    's/if \(t \+ 1 < T\) grid\.sync\(\);/if (t + 1 < T) \/* mutant: barrier removed *\/;/' \
-    "forward reverse" test_persistent_$cell
-  mutant persistent-$cell-backward-barrier kernels/cuda/persistent_$cell.cu \
-    's/\n    grid\.sync\(\);\n/\n    \/* mutant: barrier removed *\/\n/' \
-    "forward reverse" test_persistent_$cell
+  for layout in grid cluster; do
+    keep=CLUSTER
+    [ $layout = cluster ] && keep='!CLUSTER'
+    mutant persistent-$cell-forward-$layout-barrier kernels/cuda/persistent_$cell.cu \
+      "s/if \\(t \\+ 1 < T\\) cr_persistent_sync<CLUSTER>\\(\\);/if (t + 1 < T \\&\\& $keep) cr_persistent_sync<CLUSTER>(); \\/* mutant: $layout barrier removed *\\//" \
+      "forward reverse" test_persistent_$cell
+    mutant persistent-$cell-backward-$layout-barrier kernels/cuda/persistent_$cell.cu \
+      "s/\\n    cr_persistent_sync<CLUSTER>\\(\\);\\n/\\n    if ($keep) cr_persistent_sync<CLUSTER>(); \\/* mutant: $layout barrier removed *\\/\\n/" \
+      "forward reverse" test_persistent_$cell
+  done
 done
 for cell in lstm gru; do
   mutant persistent-$cell-rows-barrier kernels/cuda/persistent_$cell.cu \

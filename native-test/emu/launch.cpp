@@ -14,6 +14,7 @@ struct KernelEntry {
   const char *name;
   void *fn;
   int bound;
+  int cluster; /* blocks per cluster (CR_CLUSTER_KERNEL), 0: none */
   int arity;
   const size_t *sizes;
   const bool *pointers;
@@ -22,18 +23,18 @@ struct KernelEntry {
 
 namespace {
 
-template <class F> KernelEntry entry(const char *name, F fn, int bound) {
+template <class F> KernelEntry entry(const char *name, F fn, int bound, int cluster) {
   using K = crcpu::Kernel<F>;
-  return KernelEntry{name, (void *)fn, bound, K::arity, K::sizes, K::pointers, &K::invoke};
+  return KernelEntry{name, (void *)fn, bound, cluster, K::arity, K::sizes, K::pointers, &K::invoke};
 }
 
 const KernelEntry kKernels[] = {
-#define CRCPU_KERNEL(name, bound) entry(#name, &name, bound),
+#define CRCPU_KERNEL(name, bound, cluster) entry(#name, &name, bound, cluster),
 #include "kernel_table.inc"
 #undef CRCPU_KERNEL
 };
 
-#define CRCPU_KERNEL(name, bound) \
+#define CRCPU_KERNEL(name, bound, cluster) \
   static_assert(crcpu::Kernel<decltype(&name)>::arity <= 64, #name " has more parameters than a Launch holds");
 #include "kernel_table.inc"
 #undef CRCPU_KERNEL
@@ -58,8 +59,9 @@ struct Launch {
                      x->k->invoke(x->k->fn, x->params);
                    }, &c};
     job.shared = shared;
+    job.cluster = cooperative ? 0 : k->cluster;
     if (cooperative) crcpu::run_cooperative(job);
-    else crcpu::Pool::get().run(job);
+    else crcpu::run_launch(job);
   }
 };
 
@@ -109,9 +111,11 @@ static std::shared_ptr<Launch> prepare(CUfunction f, dim3 grid, dim3 block, unsi
   }
   char why[256];
   crcpu::LaunchError e = crcpu::validate(grid, block, k->bound, why, sizeof why);
+  if (e == crcpu::LaunchError::None && !cooperative) e = crcpu::validate_cluster(grid, k->cluster, why, sizeof why);
   if (e != crcpu::LaunchError::None) {
     say("launch of %s refused: %s", k->name, why);
     if (e == crcpu::LaunchError::TooManyThreads) *err = CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES;
+    if (e == crcpu::LaunchError::ClusterSize) *err = CUDA_ERROR_INVALID_CLUSTER_SIZE;
     return nullptr;
   }
   long blocks = (long)grid.x * grid.y * grid.z;
@@ -158,6 +162,20 @@ EXPORT CUresult cuFuncSetAttribute(CUfunction f, CUfunction_attribute a, int v) 
   }
   if (v < 0 || (size_t)v > crcpu::kMaxDynamicShared) return CUDA_ERROR_INVALID_VALUE;
   f->max_dynamic_shared = (unsigned)v;
+  return CUDA_SUCCESS;
+}
+
+/* Only the compile-time cluster size (CU_FUNC_ATTRIBUTE_REQUIRED_CLUSTER_WIDTH: CR_CLUSTER for the
+ * kernels with CR_CLUSTER_KERNEL, 0 for the others, as a GPU answers). */
+EXPORT CUresult cuFuncGetAttribute(int *v, CUfunction_attribute a, CUfunction f) {
+  NEED_CTX();
+  if (!f) return CUDA_ERROR_INVALID_HANDLE;
+  if (!v) return CUDA_ERROR_INVALID_VALUE;
+  if (a != CU_FUNC_ATTRIBUTE_REQUIRED_CLUSTER_WIDTH) {
+    say("%s: cuFuncGetAttribute(%d) is not emulated", f->kernel->name, (int)a);
+    return CUDA_ERROR_NOT_SUPPORTED;
+  }
+  *v = f->kernel->cluster;
   return CUDA_SUCCESS;
 }
 

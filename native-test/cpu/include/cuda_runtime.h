@@ -22,6 +22,7 @@ enum cudaError_t {
   cudaErrorInvalidConfiguration = 9,
   cudaErrorLaunchOutOfResources = 701,
   cudaErrorCooperativeLaunchTooLarge = 720,
+  cudaErrorInvalidClusterSize = 912,
 };
 enum cudaMemcpyKind {
   cudaMemcpyHostToHost = 0,
@@ -42,8 +43,10 @@ inline cudaError_t record(cudaError_t e) {
   if (e != cudaSuccess) last_error() = e;
   return e;
 }
-/* __launch_bounds__ of a kernel by name (0: none); defined by the generated kernel table. */
+/* __launch_bounds__ of a kernel by name (0: none) and its cluster size (CR_CLUSTER_KERNEL; 0: none);
+ * defined by the generated kernel table. */
 extern "C" int crcpu_launch_bound(const char *name);
+extern "C" int crcpu_launch_cluster(const char *name);
 
 template <class... P> struct Launcher {
   void (*kernel)(P...);
@@ -52,14 +55,18 @@ template <class... P> struct Launcher {
   size_t shmem;
   template <class... A> void operator()(A &&...a) const {
     char why[256];
+    int cluster = crcpu_launch_cluster(name);
     LaunchError e = validate(grid, block, crcpu_launch_bound(name), why, sizeof why);
+    if (e == LaunchError::None) e = validate_cluster(grid, cluster, why, sizeof why);
     if (e == LaunchError::None && shmem > kMaxDynamicShared) {
       snprintf(why, sizeof why, "%zu bytes of dynamic shared memory exceed %zu", shmem, kMaxDynamicShared);
       e = LaunchError::TooManyThreads;
     }
     if (e != LaunchError::None) {
       fprintf(stderr, "crcpu: launch of %s refused: %s\n", name, why);
-      record(e == LaunchError::TooManyThreads ? cudaErrorLaunchOutOfResources : cudaErrorInvalidConfiguration);
+      record(e == LaunchError::TooManyThreads ? cudaErrorLaunchOutOfResources
+             : e == LaunchError::ClusterSize  ? cudaErrorInvalidClusterSize
+                                              : cudaErrorInvalidConfiguration);
       return;
     }
     struct Ctx {
@@ -68,7 +75,8 @@ template <class... P> struct Launcher {
     } ctx{kernel, std::tuple<P...>(std::forward<A>(a)...)};
     Job job{name, grid, block, [](void *c) { std::apply(((Ctx *)c)->kernel, ((Ctx *)c)->args); }, &ctx};
     job.shared = shmem;
-    Pool::get().run(job);
+    job.cluster = cluster;
+    run_launch(job);
   }
 };
 template <class... P>
@@ -93,6 +101,7 @@ inline const char *cudaGetErrorString(cudaError_t e) {
     case cudaErrorInvalidConfiguration: return "invalid configuration argument";
     case cudaErrorLaunchOutOfResources: return "too many resources requested for launch";
     case cudaErrorCooperativeLaunchTooLarge: return "too many blocks in cooperative launch";
+    case cudaErrorInvalidClusterSize: return "invalid cluster size";
   }
   return "unknown error";
 }

@@ -18,6 +18,7 @@ import jcuda.driver.JCudaDriver;
 final class Kernels implements AutoCloseable {
     static final int BLOCK = 256; // CR_BLOCK
     static final int ROW_BLOCK = 256; // CR_ROW_BLOCK
+    static final int CLUSTER = 8; // CR_CLUSTER: blocks per cluster of the persistent kernels' cluster layout
     static final int MAX_PARTIALS = 1024; // CR_MAX_PARTIALS
     static final int TILE = 16; // CR_TILE
     private static final int MAX_GRID_Y = 65535; // gemm_tiled strides row tiles beyond it

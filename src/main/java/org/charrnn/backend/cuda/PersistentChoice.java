@@ -4,18 +4,21 @@ import java.util.function.ToDoubleFunction;
 import org.charrnn.model.CellType;
 
 /**
- * What a batch size runs ({@link PersistentRnn} keeps one per B): which passes run persistent,
- * whether a persistent backward is the row-stationary kernel (LSTM, GRU: {@link RowsPlan}), the
- * units U of each block of both passes (ceil(H / U) blocks), and the line that says why; and how
- * auto and a forced run pick them by {@link RnnCostModel}.
+ * What a batch size runs ({@link PersistentRnn} keeps one per B): which passes run persistent, in
+ * which layout (persistent_common.cuh: the grid's cooperative launch of ceil(H / U) blocks, or C
+ * clusters of {@link Kernels#CLUSTER} blocks, each cluster its own rows of the batch), whether a
+ * persistent backward is the row-stationary kernel (LSTM, GRU: {@link RowsPlan}; grid layout
+ * only), the units U of each block of both passes, and the line that says why; and how auto and a
+ * forced run pick them by {@link RnnCostModel}.
  *
  * @param forward the forward pass runs as one persistent launch per layer
  * @param backward the backward pass does
  * @param rows a persistent backward is the row-stationary kernel
- * @param units U, at least ceil(H / SMs)
+ * @param units U: at least ceil(H / SMs) in the grid layout, ceil(H / CLUSTER) in the cluster layout
+ * @param clusters C, the clusters of the cluster layout; 0 for the grid layout
  * @param line the log line with the model's estimates ("" for a forced run without them)
  */
-record PersistentChoice(boolean forward, boolean backward, boolean rows, int units, String line) {
+record PersistentChoice(boolean forward, boolean backward, boolean rows, int units, int clusters, String line) {
 
     /**
      * Auto's choice for a cell at hidden size H and batch B on a device: each pass persistent where
@@ -32,6 +35,18 @@ record PersistentChoice(boolean forward, boolean backward, boolean rows, int uni
      * fewest units). The line names the units where they are not the fewest.
      */
     static PersistentChoice decide(RnnCostModel.Device d, CellType cell, int H, int B, ProductArithmetic a) {
+        return decide(d, cell, H, B, a, false);
+    }
+
+    /**
+     * As {@link #decide(RnnCostModel.Device, CellType, int, int, ProductArithmetic)}, and where
+     * {@code clusters} (the device runs the cluster kernels: sm_90 and newer) also the cluster layout
+     * ({@link RnnCostModel#forwardCluster}, {@link RnnCostModel#backwardCluster}), each pass in it
+     * persistent or stepwise as predicted faster: the layout whose two passes take the least time
+     * (ties: the grid layout).
+     */
+    static PersistentChoice decide(
+            RnnCostModel.Device d, CellType cell, int H, int B, ProductArithmetic a, boolean clusters) {
         RnnCostModel.Device best = cheapest(
                 d,
                 H,
@@ -40,9 +55,53 @@ record PersistentChoice(boolean forward, boolean backward, boolean rows, int uni
         RnnCostModel.Estimate f = RnnCostModel.forward(best, cell, H, B, a);
         RnnCostModel.Estimate b = RnnCostModel.backward(best, cell, H, B, a);
         int u = RnnCostModel.units(H, best.maxBlocks());
-        String line =
-                "rnn kernel at batch size " + B + " (cost model, " + d + "): " + blocks(d, H, u) + estimates(f, b);
-        return new PersistentChoice(f.persistent(), b.persistent(), b.persistent() && b.rows(), u, line);
+        String head = "rnn kernel at batch size " + B + " (cost model, " + d + "): ";
+        if (clusters) {
+            RnnCostModel.Estimate fc = RnnCostModel.forwardCluster(d, cell, H, B, a);
+            RnnCostModel.Estimate bc = RnnCostModel.backwardCluster(d, cell, H, B, a);
+            if ((fc.persistent() || bc.persistent()) && chosenUs(fc) + chosenUs(bc) < chosenUs(f) + chosenUs(b))
+                return new PersistentChoice(
+                        fc.persistent(),
+                        bc.persistent(),
+                        false,
+                        RnnCostModel.clusterUnits(H),
+                        fc.clusters(),
+                        head + clusterBlocks(H, fc.clusters()) + estimates(fc, bc));
+        }
+        return new PersistentChoice(
+                f.persistent(),
+                b.persistent(),
+                b.persistent() && b.rows(),
+                u,
+                0,
+                head + blocks(d, H, u) + estimates(f, b));
+    }
+
+    /**
+     * A forced persistent run's clusters at batch B where the device runs the cluster kernels: C of
+     * {@link RnnCostModel#clusters} where the cluster layout's block fits and its two passes are
+     * predicted faster than the grid layout's with {@code units} a block; else 0, the grid layout.
+     */
+    static int forcedClusters(RnnCostModel.Device d, CellType cell, int H, int B, ProductArithmetic a, int units) {
+        RnnCostModel.Estimate fc = RnnCostModel.forwardCluster(d, cell, H, B, a);
+        if (!fc.fits()) return 0;
+        RnnCostModel.Device dp = d.withBlocks((H + units - 1) / units);
+        double grid = RnnCostModel.forward(dp, cell, H, B, a).persistentUs()
+                + RnnCostModel.backward(dp, cell, H, B, a).persistentUs();
+        double cluster = fc.persistentUs()
+                + RnnCostModel.backwardCluster(d, cell, H, B, a).persistentUs();
+        return cluster < grid ? fc.clusters() : 0;
+    }
+
+    /** "13 clusters of 8 blocks x 32 units: " (the cluster layout). */
+    private static String clusterBlocks(int H, int clusters) {
+        return layout(clusters, RnnCostModel.clusterUnits(H)) + ": ";
+    }
+
+    /** "13 clusters of 8 blocks x 32 units", "1 cluster of 8 blocks x 32 units". */
+    static String layout(int clusters, int units) {
+        return clusters + (clusters == 1 ? " cluster" : " clusters") + " of " + Kernels.CLUSTER + " blocks x " + units
+                + " units";
     }
 
     /**
@@ -85,6 +144,19 @@ record PersistentChoice(boolean forward, boolean backward, boolean rows, int uni
      * beside what the kernels take.
      */
     static String forcedLine(RnnCostModel.Device d, CellType cell, int H, int B, ProductArithmetic a, int u) {
+        return forcedLine(d, cell, H, B, a, u, 0);
+    }
+
+    /** As {@link #forcedLine(RnnCostModel.Device, CellType, int, int, ProductArithmetic, int)}, in the cluster layout's C clusters where {@code clusters} > 0. */
+    static String forcedLine(
+            RnnCostModel.Device d, CellType cell, int H, int B, ProductArithmetic a, int u, int clusters) {
+        if (clusters > 0)
+            return "rnn kernel at batch size " + B + ": persistent, forced (cost model, " + d + ": "
+                    + clusterBlocks(H, clusters)
+                    + estimates(
+                            RnnCostModel.forwardCluster(d, cell, H, B, a),
+                            RnnCostModel.backwardCluster(d, cell, H, B, a))
+                    + ")";
         RnnCostModel.Device dp = d.withBlocks((H + u - 1) / u);
         return "rnn kernel at batch size " + B + ": persistent, forced (cost model, " + d + ": " + blocks(d, H, u)
                 + estimates(RnnCostModel.forward(dp, cell, H, B, a), RnnCostModel.backward(dp, cell, H, B, a)) + ")";

@@ -26,8 +26,8 @@ final class PersistentLimits {
             return "device " + index + ": no cooperative launches: every cell runs stepwise";
         int[] sl = multiprocessorsAndSharedLimit(index);
         int sms = sl[0], limit = sl[1];
-        boolean tensorCores = ProductArithmetic.tensorCores(
-                PersistentRnn.attribute(d, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR));
+        int major = PersistentRnn.attribute(d, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR);
+        boolean tensorCores = ProductArithmetic.tensorCores(major);
         StringBuilder up = new StringBuilder();
         for (Precision p : new Precision[] {Precision.FP32, Precision.BF16}) {
             ProductArithmetic a = ProductArithmetic.of(p, tensorCores);
@@ -44,7 +44,8 @@ final class PersistentLimits {
                 clockKhz > 0 ? new RnnCostModel.Device(sms, clockKhz / 1e6, limit, RnnRates.fromProperty()) : null;
         String auto = model != null
                 ? "auto runs each pass persistent where the cost model predicts it faster, e.g. "
-                        + PersistentChoice.decide(model, CellType.LSTM, 256, 50).line()
+                        + PersistentChoice.decide(model, CellType.LSTM, 256, 50, ProductArithmetic.FP32, major >= 9)
+                                .line()
                 : "auto runs stepwise: the device reports no clock rate for the cost model";
         return "device " + index + ": --rnn-kernel persistent runs " + up + " at B <= 128 (a block on each of " + sms
                 + " SMs, " + (limit >> 10) + " KiB of shared memory each); " + auto;

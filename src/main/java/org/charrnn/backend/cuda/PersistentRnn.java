@@ -10,8 +10,6 @@ import jcuda.NativePointerObject;
 import jcuda.Pointer;
 import jcuda.driver.CUdevice;
 import jcuda.driver.CUdevice_attribute;
-import jcuda.driver.CUfunction;
-import jcuda.driver.CUfunction_attribute;
 import jcuda.driver.CUstream;
 import jcuda.driver.JCudaDriver;
 import org.charrnn.backend.Precision;
@@ -39,36 +37,21 @@ import org.charrnn.util.UserError;
 final class PersistentRnn {
     static final int DEFAULT_SHARED = 48 << 10; // per block without cuFuncSetAttribute
 
-    /**
-     * A developer's knob (a system property, e.g. {@code -Dcharrnn.persistent.backward=columns}):
-     * which persistent backward kernel the LSTM and GRU run, {@code rows} or {@code columns}, to
-     * compare the two on a device; unset or {@code auto}, the cost model picks.
-     */
-    static final String BACKWARD_PROPERTY = "charrnn.persistent.backward";
-
-    /**
-     * A developer's knob: the units per block of a forced persistent run ({@code
-     * -Dcharrnn.persistent.units=4}), at least ceil(H / SMs); unset, the cost model picks (the
-     * fewest where the device reports no clock).
-     */
-    static final String UNITS_PROPERTY = "charrnn.persistent.units";
-
     /** Why auto cannot compare the two paths on a device that reports no clock rate. */
     static final String NO_CLOCK = "auto: the device reports no clock rate for the cost model";
 
-    private final CUfunction forward, backward, backwardRows; // backwardRows: null for the RNN
-    private final CUstream stream;
+    private final PersistentLaunches launches; // null where no pass can run persistent
     private final Consumer<String> log;
     private final RnnKernel kernel;
     private final CellType cell;
     private final int gates, hidden, units; // units: the fewest U, ceil(H / SMs); 0 where no pass can run persistent
-    private final int unitsWanted; // UNITS_PROPERTY, 0 unset
+    private final int sms;
+    private final PersistentKnobs knobs;
     private final ProductArithmetic arithmetic; // what the products compute: the kernels' prec argument
     private final int limit; // shared memory a block may use
     private final RnnCostModel.Device model; // null without a clock rate
     private final String why; // why no pass runs persistent; null when some may
     private final Map<Integer, PersistentChoice> choices = new LinkedHashMap<>();
-    private final Boolean rowsWanted; // BACKWARD_PROPERTY: rows TRUE, columns FALSE, auto null
 
     /**
      * Decides what it can for arithmetic {@code p} (the GEMMs'); {@link RnnKernel#PERSISTENT} that
@@ -82,20 +65,11 @@ final class PersistentRnn {
             Precision p,
             RnnKernel k,
             Consumer<String> log) {
-        this.stream = stream;
         this.log = log;
         this.kernel = k;
         this.cell = config.cell();
-        this.rowsWanted = switch (System.getProperty(BACKWARD_PROPERTY, "auto")) {
-            case "auto" -> null;
-            case "rows" -> Boolean.TRUE;
-            case "columns" -> Boolean.FALSE;
-            default ->
-                throw new UserError(BACKWARD_PROPERTY + " must be auto, rows or columns, not '"
-                        + System.getProperty(BACKWARD_PROPERTY) + "'");
-        };
         int H = config.hidden();
-        int sms = Math.max(1, attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT));
+        this.sms = Math.max(1, attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT));
         this.limit = Math.max(
                 DEFAULT_SHARED,
                 attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN));
@@ -105,7 +79,7 @@ final class PersistentRnn {
         if (mismatch != null && k != RnnKernel.STEPWISE) log.accept(mismatch);
         this.model = clockKhz > 0 ? new RnnCostModel.Device(sms, clockKhz / 1e6, limit, rates) : null;
         int u = RnnCostModel.units(H, sms);
-        this.unitsWanted = unitsProperty(u);
+        this.knobs = PersistentKnobs.fromProperties(u);
         this.gates = RnnKernel.hasPersistent(cell) ? cell.recurrentGates() : 0;
         this.hidden = H;
         this.arithmetic = ProductArithmetic.of(
@@ -127,16 +101,20 @@ final class PersistentRnn {
         this.why = k == RnnKernel.STEPWISE ? "" : no;
         boolean possible = why == null;
         this.units = possible ? u : 0;
-        this.forward = possible ? kernels.fn("persistent_" + cell.id() + "_forward") : null;
-        this.backward = possible ? kernels.fn("persistent_" + cell.id() + "_backward") : null;
-        this.backwardRows = possible && RnnCostModel.hasRows(cell)
-                ? kernels.fn("persistent_" + cell.id() + "_backward_rows")
+        boolean clusters =
+                possible && attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR) >= 9;
+        if (k == RnnKernel.PERSISTENT && knobs.layout().equals("cluster") && !clusters)
+            throw new UserError(
+                    PersistentKnobs.LAYOUT_PROPERTY + "=cluster needs a device of compute capability 9.0 or newer");
+        this.launches = possible
+                ? new PersistentLaunches(
+                        kernels, stream, cell, gates, arithmetic, clusters, limit, limit > DEFAULT_SHARED)
                 : null;
-        if (possible && limit > DEFAULT_SHARED)
-            for (CUfunction f : new CUfunction[] {forward, backward, backwardRows})
-                if (f != null)
-                    JCudaDriver.cuFuncSetAttribute(
-                            f, CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, limit);
+    }
+
+    /** Whether the cluster layout may run: the device has clusters and the layout knob is not grid. */
+    private boolean clusterLayout() {
+        return launches.hasClusters() && !knobs.layout().equals("grid");
     }
 
     /**
@@ -148,21 +126,23 @@ final class PersistentRnn {
         PersistentChoice c = choices.get(B);
         if (c != null) return c;
         if (kernel == RnnKernel.PERSISTENT) {
-            int u = forcedUnits(B);
-            long bytes = PersistentPlan.sharedBytes(gates, u, hidden, B, arithmetic);
+            int cl = forcedClusters(B);
+            int u = cl > 0 ? RnnCostModel.clusterUnits(hidden) : forcedUnits(B);
+            long bytes = PersistentPlan.sharedBytes(gates, u, hidden, cl > 0 ? (B + cl - 1) / cl : B, arithmetic);
             if (bytes > limit)
                 throw UserError.naming(
                         "{BackendOptions.rnnKernel} persistent: at batch size " + B + " a block needs " + (bytes >> 10)
                                 + " KiB of shared memory (its W_hh slice, an h tile and the products), more than the "
                                 + (limit >> 10) + " KiB per block");
-            c = new PersistentChoice(true, true, forcedRows(B, u), u, "");
+            c = new PersistentChoice(true, true, cl == 0 && forcedRows(B, u), u, cl, "");
             if (model != null) { // what the model predicts, to set beside what the forced kernels take
-                log.accept(PersistentChoice.forcedLine(model, cell, hidden, B, arithmetic, u));
+                log.accept(PersistentChoice.forcedLine(model, cell, hidden, B, arithmetic, u, cl));
             }
         } else {
-            c = PersistentChoice.decide(model, cell, hidden, B, arithmetic);
-            if (c.backward() && rowsWanted != null)
-                c = new PersistentChoice(c.forward(), true, rowsFit(B, c.units()) && rowsWanted, c.units(), c.line());
+            c = PersistentChoice.decide(model, cell, hidden, B, arithmetic, clusterLayout());
+            if (c.backward() && c.clusters() == 0 && knobs.rows() != null)
+                c = new PersistentChoice(
+                        c.forward(), true, rowsFit(B, c.units()) && knobs.rows(), c.units(), 0, c.line());
             log.accept(c.line());
         }
         choices.put(B, c);
@@ -177,7 +157,7 @@ final class PersistentRnn {
      */
     private boolean forcedRows(int B, int u) {
         if (!rowsFit(B, u)) return false;
-        if (rowsWanted != null) return rowsWanted;
+        if (knobs.rows() != null) return knobs.rows();
         return model == null
                 || RnnCostModel.backward(model.withBlocks((hidden + u - 1) / u), cell, hidden, B, arithmetic)
                         .rows();
@@ -188,29 +168,26 @@ final class PersistentRnn {
      * with a clock rate, the cost model's ({@link PersistentChoice#forcedUnits}); else the fewest.
      */
     private int forcedUnits(int B) {
-        if (unitsWanted > 0) return Math.min(unitsWanted, hidden); // one block for all of H at most
+        if (knobs.units() > 0) return Math.min(knobs.units(), hidden); // one block for all of H at most
         return model == null ? units : PersistentChoice.forcedUnits(model, cell, hidden, B, arithmetic);
     }
 
-    /** UNITS_PROPERTY's units per block, 0 unset; a {@link UserError} below {@code fewest} or not a number. */
-    private static int unitsProperty(int fewest) {
-        String v = System.getProperty(UNITS_PROPERTY);
-        if (v == null || v.isBlank()) return 0;
-        int u;
-        try {
-            u = Integer.parseInt(v.trim());
-        } catch (NumberFormatException e) {
-            u = -1;
-        }
-        if (u < Math.max(1, fewest))
-            throw new UserError(UNITS_PROPERTY + " must be a whole number of at least " + Math.max(1, fewest)
-                    + " (one block per SM at most), not '" + v + "'");
-        return u;
+    /**
+     * Forced persistent's clusters at batch B (0: the grid layout): the layout knob's; else, on a
+     * device with clusters and a clock rate and without the grid layout's units or backward knob,
+     * the cost model's ({@link PersistentChoice#forcedClusters}); else the grid layout.
+     */
+    private int forcedClusters(int B) {
+        if (!launches.hasClusters() || knobs.layout().equals("grid")) return 0;
+        if (knobs.layout().equals("cluster"))
+            return knobs.clusters() > 0 ? RnnCostModel.clustersOf(knobs.clusters(), B) : RnnCostModel.clusters(sms, B);
+        if (model == null || knobs.units() > 0 || knobs.rows() != null) return 0; // the grid layout's knobs
+        return PersistentChoice.forcedClusters(model, cell, hidden, B, arithmetic, forcedUnits(B));
     }
 
     /** Whether the cell has a row-stationary backward and its block of u units fits at batch B. */
     private boolean rowsFit(int B, int u) {
-        return backwardRows != null
+        return launches.hasRows()
                 && RowsPlan.of(gates, u, hidden, B, arithmetic).bytes() <= limit;
     }
 
@@ -247,10 +224,13 @@ final class PersistentRnn {
     String description() {
         if (why != null) return "rnn stepwise" + (why.isEmpty() ? "" : " (" + why + ")");
         if (kernel == RnnKernel.PERSISTENT) {
-            int u = choices.isEmpty()
-                    ? forcedUnitsSoFar()
-                    : choices.values().iterator().next().units();
-            return "rnn persistent (" + ((hidden + u - 1) / u) + " blocks x " + u + " units"
+            PersistentChoice first =
+                    choices.isEmpty() ? null : choices.values().iterator().next();
+            int u = first == null ? forcedUnitsSoFar() : first.units();
+            String blocks = first != null && first.clusters() > 0
+                    ? PersistentChoice.layout(first.clusters(), u)
+                    : ((hidden + u - 1) / u) + " blocks x " + u + " units";
+            return "rnn persistent (" + blocks
                     + (arithmetic == ProductArithmetic.FP32 ? "" : ", " + arithmetic.label + " products")
                     + backwards() + ")";
         }
@@ -260,13 +240,17 @@ final class PersistentRnn {
             s.add("B " + e.getKey() + ": forward " + (e.getValue().forward() ? "persistent" : "stepwise")
                     + ", backward " + (e.getValue().backward() ? "persistent" : "stepwise")
                     + (e.getValue().rows() ? " (rows)" : "")
-                    + (e.getValue().units() == units ? "" : ", " + e.getValue().units() + " units a block"));
+                    + (e.getValue().clusters() > 0
+                            ? ", " + e.getValue().clusters() + " clusters"
+                            : e.getValue().units() == units
+                                    ? ""
+                                    : ", " + e.getValue().units() + " units a block"));
         return s.toString();
     }
 
     /** The units per block a forced run uses before its first window: the property's, or the fewest. */
     private int forcedUnitsSoFar() {
-        return unitsWanted > 0 ? Math.min(unitsWanted, hidden) : units;
+        return knobs.units() > 0 ? Math.min(knobs.units(), hidden) : units;
     }
 
     /**
@@ -278,7 +262,7 @@ final class PersistentRnn {
         int first = choices.isEmpty() ? 0 : choices.values().iterator().next().units();
         for (Map.Entry<Integer, PersistentChoice> e : choices.entrySet())
             b.append(", backward ")
-                    .append(e.getValue().rows() ? "rows" : "columns")
+                    .append(e.getValue().rows() ? "rows" : e.getValue().clusters() > 0 ? "clusters" : "columns")
                     .append(" at B ")
                     .append(e.getKey())
                     .append(
@@ -286,39 +270,6 @@ final class PersistentRnn {
                                     ? ""
                                     : " (" + e.getValue().units() + " units a block)");
         return b.toString();
-    }
-
-    /** ceil(H / U) blocks of {@link Kernels#BLOCK} threads, cooperative, the block's shared memory at batch B. */
-    private void launch(CUfunction f, int H, int B, Pointer args) {
-        int u = choice(B).units();
-        launchShared(f, H, u, (int) PersistentPlan.sharedBytes(gates, u, H, B, arithmetic), args);
-    }
-
-    /** As {@link #launch} with blocks of u units and {@code sharedBytes} of dynamic shared memory each. */
-    private void launchShared(CUfunction f, int H, int u, int sharedBytes, Pointer args) {
-        int blocks = (H + u - 1) / u;
-        JCudaDriver.cuLaunchCooperativeKernel(f, blocks, 1, 1, Kernels.BLOCK, 1, 1, sharedBytes, stream, args);
-    }
-
-    /**
-     * A backward launch: the row-stationary kernel with {@code part} (its exchange, {@link
-     * #exchangeBytes}) inserted before T, or with {@code part} null the column-stationary one.
-     */
-    private void launchBackward(Pointer part, int H, int B, NativePointerObject[] before, int T) {
-        int u = choice(B).units();
-        NativePointerObject[] tail = {arg(T), arg(B), arg(H), arg(u), arg(arithmetic.code)};
-        NativePointerObject[] all = new NativePointerObject[before.length + (part == null ? 0 : 1) + tail.length];
-        System.arraycopy(before, 0, all, 0, before.length);
-        if (part != null) all[before.length] = arg(part);
-        System.arraycopy(tail, 0, all, all.length - tail.length, tail.length);
-        if (part == null) launch(backward, H, B, Pointer.to(all));
-        else
-            launchShared(
-                    backwardRows,
-                    H,
-                    u,
-                    (int) RowsPlan.of(gates, u, H, B, arithmetic).bytes(),
-                    Pointer.to(all));
     }
 
     /** Byte offset of slot 1 of a [T+1,B,H] sequence. */
@@ -342,8 +293,9 @@ final class PersistentRnn {
             int B,
             int H) {
         long s1 = slot1(B, H);
-        launch(
-                forward,
+        launches.pass(
+                true,
+                choice(B),
                 H,
                 B,
                 Pointer.to(
@@ -380,7 +332,8 @@ final class PersistentRnn {
             int T,
             int B,
             int H) {
-        launchBackward(
+        launches.backward(
+                choice(B),
                 part,
                 H,
                 B,
@@ -394,8 +347,9 @@ final class PersistentRnn {
      * slot 0, written (=) in slots 1..T; gates [T,B,4H] (=) r, z, n, gh_n + b_hn; gx [T,B,3H].
      */
     void gruForward(Pointer gx, Pointer whh, Pointer bih, Pointer bhh, Pointer hs, Pointer gates, int T, int B, int H) {
-        launch(
-                forward,
+        launches.pass(
+                true,
+                choice(B),
                 H,
                 B,
                 Pointer.to(
@@ -430,7 +384,8 @@ final class PersistentRnn {
             int T,
             int B,
             int H) {
-        launchBackward(
+        launches.backward(
+                choice(B),
                 part,
                 H,
                 B,
@@ -443,8 +398,9 @@ final class PersistentRnn {
      * state in slot 0, written (=) in slots 1..T; gx [T,B,H].
      */
     void rnnForward(Pointer gx, Pointer whh, Pointer bih, Pointer bhh, Pointer hs, int T, int B, int H) {
-        launch(
-                forward,
+        launches.pass(
+                true,
+                choice(B),
                 H,
                 B,
                 Pointer.to(
@@ -466,8 +422,9 @@ final class PersistentRnn {
      * [B,H] in/out; hs [T+1,B,H] as forward wrote it (the kernel reads slots 1..T); dgates [T,B,H] (=).
      */
     void rnnBackward(Pointer dhOut, Pointer dhNext, Pointer hs, Pointer whh, Pointer dgates, int T, int B, int H) {
-        launch(
-                backward,
+        launches.pass(
+                false,
+                choice(B),
                 H,
                 B,
                 Pointer.to(

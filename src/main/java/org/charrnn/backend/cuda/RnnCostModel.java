@@ -36,6 +36,12 @@ final class RnnCostModel {
      * graph; the low end of the 5-8 µs of issue #16, so persistent has to beat stepwise's best case.
      */
     static final double STEPWISE_LAUNCHES_US = 5.0;
+    /**
+     * The barrier of a cluster of {@link Kernels#CLUSTER} blocks (barrier.cluster): assumed, a third
+     * of the grid barrier's 1.5 µs (the hardware barrier of one GPC against a grid-wide one through
+     * global memory); native-test/probe_rates does not measure it yet.
+     */
+    static final double CLUSTER_BARRIER_US = 0.5;
 
     /**
      * The device numbers the model reads: multiprocessors, clock, shared memory a block may use, the
@@ -89,7 +95,11 @@ final class RnnCostModel {
      * One pass's two estimates per layer-step, whether the persistent block fits at all, and for a
      * backward pass whether the persistent one is the row-stationary kernel ({@link RowsPlan}).
      */
-    record Estimate(double persistentUs, double stepwiseUs, boolean fits, boolean rows) {
+    record Estimate(double persistentUs, double stepwiseUs, boolean fits, boolean rows, int clusters) {
+        Estimate(double persistentUs, double stepwiseUs, boolean fits, boolean rows) {
+            this(persistentUs, stepwiseUs, fits, rows, 0);
+        }
+
         /** Persistent where it fits and is predicted faster. */
         boolean persistent() {
             return fits && persistentUs < stepwiseUs;
@@ -98,7 +108,8 @@ final class RnnCostModel {
         /** "persistent 4.3 µs vs stepwise 5.4 µs" (the chosen one first), or why it cannot run. */
         String describe() {
             if (!fits) return "stepwise: the block does not fit in shared memory";
-            String p = String.format(Locale.ROOT, "%.1f µs", persistentUs) + (rows ? " (rows)" : "");
+            String p = String.format(Locale.ROOT, "%.1f µs", persistentUs)
+                    + (rows ? " (rows)" : clusters > 0 ? " (clusters)" : "");
             String s = String.format(Locale.ROOT, "%.1f µs", stepwiseUs);
             return persistent() ? "persistent " + p + " vs stepwise " + s : "stepwise " + s + " vs persistent " + p;
         }
@@ -191,6 +202,57 @@ final class RnnCostModel {
         double tiles = 2.0 * p.tiles() * r.tileClocks() / d.clocksPerUs();
         double persistent = compute + l2 + tiles + r.gridBarrierUs();
         return new Estimate(persistent, stepwiseUs(d, g, hidden, batch, a), p.bytes() <= d.sharedBytes(), true);
+    }
+
+    /**
+     * Clusters of {@link Kernels#CLUSTER} blocks the cluster layout runs at batch B: one block per SM
+     * at most, no more than B, and no cluster without rows (C = ceil(B / ceil(B / C0))).
+     */
+    static int clusters(int sms, int batch) {
+        return clustersOf(sms / Kernels.CLUSTER, batch);
+    }
+
+    /** At most {@code c0} clusters (at least one) over B rows with none of them empty: ceil(B / ceil(B / c0)). */
+    static int clustersOf(int c0, int batch) {
+        int c = Math.max(1, Math.min(c0, batch));
+        int rows = (batch + c - 1) / c;
+        return (batch + rows - 1) / rows;
+    }
+
+    /** Units per block of the cluster layout: H over the blocks of one cluster. */
+    static int clusterUnits(int hidden) {
+        return (hidden + Kernels.CLUSTER - 1) / Kernels.CLUSTER;
+    }
+
+    /**
+     * The forward pass of one layer-step in the cluster layout (persistent_*_forward_cluster, sm_90):
+     * C = {@link #clusters} clusters, each the rows [c PB, ...) of the batch, PB = ceil(B / C), its
+     * {@link Kernels#CLUSTER} blocks {@link #clusterUnits} units each. The plan's compute for PB
+     * rows; + the right-hand side each block reads from L2, C CLUSTER 4 PB K bytes; + the k-tiles;
+     * + one {@link #CLUSTER_BARRIER_US}. Fits where the block fits (the device must be sm_90 or
+     * newer with at least CLUSTER SMs: the caller's to know).
+     */
+    static Estimate forwardCluster(Device d, CellType cell, int hidden, int batch, ProductArithmetic a) {
+        int g = cell.recurrentGates(), c = clusters(d.sms(), batch), pb = (batch + c - 1) / c;
+        return clusterEstimate(d, g, hidden, batch, c, PersistentPlan.forward(g, clusterUnits(hidden), hidden, pb, a));
+    }
+
+    /** The column-stationary backward of one layer-step in the cluster layout, priced as {@link #forwardCluster}. */
+    static Estimate backwardCluster(Device d, CellType cell, int hidden, int batch, ProductArithmetic a) {
+        int g = cell.recurrentGates(), c = clusters(d.sms(), batch), pb = (batch + c - 1) / c;
+        return clusterEstimate(d, g, hidden, batch, c, PersistentPlan.backward(g, clusterUnits(hidden), hidden, pb, a));
+    }
+
+    private static Estimate clusterEstimate(Device d, int gates, int hidden, int batch, int c, PersistentPlan p) {
+        boolean fits = d.sms() >= Kernels.CLUSTER
+                && PersistentPlan.sharedBytes(gates, clusterUnits(hidden), hidden, p.batch(), p.arithmetic())
+                        <= d.sharedBytes();
+        RnnRates r = d.rates();
+        double compute = (p.arithmetic().mma ? mmaClocks(r, p) : fmaClocks(p)) / d.clocksPerUs();
+        double l2 = (double) c * Kernels.CLUSTER * 4 * p.batch() * p.k() / r.l2BytesPerUs();
+        double tiles = (double) p.tiles() * r.tileClocks() / d.clocksPerUs();
+        double persistent = compute + l2 + tiles + CLUSTER_BARRIER_US;
+        return new Estimate(persistent, stepwiseUs(d, gates, hidden, batch, p.arithmetic()), fits, false, c);
     }
 
     private static Estimate estimate(Device d, int gates, int hidden, int batch, PersistentPlan p) {

@@ -62,10 +62,10 @@ class CudaPersistentTest {
      * The parity suite on {@code kernel}; the device line (read after the run, when it names each
      * batch size's choices) must say which ran, and for a persistent LSTM or GRU, on this device
      * without a clock rate, that the backward ran row-stationary unless {@code backward} says
-     * otherwise ({@link PersistentRnn#BACKWARD_PROPERTY}, set for the run).
+     * otherwise ({@link PersistentKnobs#BACKWARD_PROPERTY}, set for the run).
      */
     private static void assertParity(RnnKernel kernel, Verifier.Shape shape, long seed, String backward) {
-        if (backward != null) System.setProperty(PersistentRnn.BACKWARD_PROPERTY, backward);
+        if (backward != null) System.setProperty(PersistentKnobs.BACKWARD_PROPERTY, backward);
         try {
             CudaBackend[] device = new CudaBackend[1];
             Verifier v = Verifier.againstReference((cfg, o) -> {
@@ -83,7 +83,7 @@ class CudaPersistentTest {
                         line.contains("backward " + (backward == null ? "rows" : backward) + " at B " + shape.batch()),
                         line);
         } finally {
-            System.clearProperty(PersistentRnn.BACKWARD_PROPERTY);
+            System.clearProperty(PersistentKnobs.BACKWARD_PROPERTY);
         }
     }
 
@@ -106,7 +106,7 @@ class CudaPersistentTest {
 
     /**
      * The LSTM's and GRU's other persistent backward, the column-stationary one (chosen with {@link
-     * PersistentRnn#BACKWARD_PROPERTY}; the row-stationary one runs in {@link
+     * PersistentKnobs#BACKWARD_PROPERTY}; the row-stationary one runs in {@link
      * #persistentTrainingStepMatchesReference}), passes the parity suite and says so.
      */
     @ParameterizedTest(name = "{0}")
@@ -117,19 +117,19 @@ class CudaPersistentTest {
 
     @Test
     void anUnknownBackwardKernelIsAOneLineError() {
-        System.setProperty(PersistentRnn.BACKWARD_PROPERTY, "diagonal");
+        System.setProperty(PersistentKnobs.BACKWARD_PROPERTY, "diagonal");
         try {
             UserError e = assertThrows(
                     UserError.class,
                     () -> device(new ModelConfig(CellType.LSTM, 11, 7, 33, 2, 0.0), BackendOptions.defaults()));
             assertEquals("charrnn.persistent.backward must be auto, rows or columns, not 'diagonal'", e.getMessage());
         } finally {
-            System.clearProperty(PersistentRnn.BACKWARD_PROPERTY);
+            System.clearProperty(PersistentKnobs.BACKWARD_PROPERTY);
         }
     }
 
     /**
-     * Forced persistent with {@link PersistentRnn#UNITS_PROPERTY} past H: one block for all of H,
+     * Forced persistent with {@link PersistentKnobs#UNITS_PROPERTY} past H: one block for all of H,
      * more units per block than the fewest on any device of two SMs or more, through every launch.
      */
     @ParameterizedTest(name = "{0}")
@@ -138,7 +138,7 @@ class CudaPersistentTest {
             names = {"LSTM", "GRU", "RNN"})
     void forcedUnitsPerBlockPassTheParitySuite(CellType cell) {
         Verifier.Shape shape = new Verifier.Shape(cell, 13, 16, 64, 2, 8, 7, 0.1);
-        System.setProperty(PersistentRnn.UNITS_PROPERTY, "1000"); // more than H: one block of all 64
+        System.setProperty(PersistentKnobs.UNITS_PROPERTY, "1000"); // more than H: one block of all 64
         try {
             CudaBackend[] device = new CudaBackend[1];
             Verifier v = Verifier.againstReference((cfg, o) -> {
@@ -150,14 +150,60 @@ class CudaPersistentTest {
             String line = device[0].deviceName();
             assertTrue(line.contains("rnn persistent (1 blocks x 64 units"), line);
         } finally {
-            System.clearProperty(PersistentRnn.UNITS_PROPERTY);
+            System.clearProperty(PersistentKnobs.UNITS_PROPERTY);
+        }
+    }
+
+    /**
+     * The cluster layout forced ({@link PersistentKnobs#LAYOUT_PROPERTY}) through every launch of
+     * each cell, forward and backward, with three clusters over B 7 (rows 3, 3 and 1: a short last
+     * cluster; {@link PersistentKnobs#CLUSTERS_PROPERTY}) and a last block of 1 unit (H 33, 5 units
+     * a block), two layers, dropout; the device line says the layout ran.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(
+            value = CellType.class,
+            names = {"LSTM", "GRU", "RNN"})
+    void clusterLayoutPassesTheParitySuite(CellType cell) {
+        Verifier.Shape shape = new Verifier.Shape(cell, 13, 16, 33, 2, 7, 6, 0.1);
+        System.setProperty(PersistentKnobs.LAYOUT_PROPERTY, "cluster");
+        System.setProperty(PersistentKnobs.CLUSTERS_PROPERTY, "3");
+        try {
+            CudaBackend[] device = new CudaBackend[1];
+            Verifier v = Verifier.againstReference((cfg, o) -> {
+                device[0] = new CudaBackend(cfg, o.withRnnKernel(RnnKernel.PERSISTENT));
+                return device[0];
+            });
+            List<Verifier.Check> checks = v.run(shape, 59);
+            assertTrue(Verifier.allPassed(checks), () -> Verifier.table(checks));
+            String line = device[0].deviceName();
+            assertTrue(line.contains("rnn persistent (3 clusters of 8 blocks x 5 units"), line);
+            assertTrue(line.contains("backward clusters at B 7"), line);
+        } finally {
+            System.clearProperty(PersistentKnobs.LAYOUT_PROPERTY);
+            System.clearProperty(PersistentKnobs.CLUSTERS_PROPERTY);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"rows", "Cluster", ""})
+    void anUnknownLayoutIsAOneLineError(String value) {
+        System.setProperty(PersistentKnobs.LAYOUT_PROPERTY, value);
+        try {
+            UserError e = assertThrows(
+                    UserError.class,
+                    () -> device(new ModelConfig(CellType.LSTM, 11, 7, 33, 2, 0.0), BackendOptions.defaults()));
+            assertEquals(
+                    "charrnn.persistent.layout must be auto, grid or cluster, not '" + value + "'", e.getMessage());
+        } finally {
+            System.clearProperty(PersistentKnobs.LAYOUT_PROPERTY);
         }
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"0", "four", "-3"})
     void badUnitsPerBlockAreAOneLineError(String value) {
-        System.setProperty(PersistentRnn.UNITS_PROPERTY, value);
+        System.setProperty(PersistentKnobs.UNITS_PROPERTY, value);
         try {
             UserError e = assertThrows(
                     UserError.class,
@@ -167,7 +213,7 @@ class CudaPersistentTest {
                     e.getMessage());
             assertTrue(e.getMessage().endsWith(", not '" + value + "'"), e.getMessage());
         } finally {
-            System.clearProperty(PersistentRnn.UNITS_PROPERTY);
+            System.clearProperty(PersistentKnobs.UNITS_PROPERTY);
         }
     }
 

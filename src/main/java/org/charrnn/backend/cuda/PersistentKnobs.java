@@ -1,0 +1,70 @@
+package org.charrnn.backend.cuda;
+
+import org.charrnn.util.UserError;
+
+/**
+ * The developer's knobs of the persistent kernels, system properties read once per backend (for the
+ * {@code charrnn} script: {@code JAVA_OPTS}), to compare the kernels on a device; unset, the cost
+ * model picks. A bad value is a one-line {@link UserError}.
+ *
+ * @param rows {@link #BACKWARD_PROPERTY}: the LSTM's and GRU's persistent backward kernel in the
+ *     grid layout, row-stationary (TRUE) or column-stationary (FALSE); null for the model's pick
+ * @param units {@link #UNITS_PROPERTY}: units per block of a forced grid-layout run; 0 unset
+ * @param layout {@link #LAYOUT_PROPERTY}: "auto", "grid" or "cluster"
+ * @param clusters {@link #CLUSTERS_PROPERTY}: clusters of a forced cluster-layout run; 0 unset
+ */
+record PersistentKnobs(Boolean rows, int units, String layout, int clusters) {
+    /** {@code -Dcharrnn.persistent.backward=rows|columns|auto}. */
+    static final String BACKWARD_PROPERTY = "charrnn.persistent.backward";
+
+    /** {@code -Dcharrnn.persistent.units=U}: at least ceil(H / SMs). */
+    static final String UNITS_PROPERTY = "charrnn.persistent.units";
+
+    /**
+     * {@code -Dcharrnn.persistent.layout=auto|grid|cluster}: the layout of a forced persistent run
+     * (persistent_common.cuh); {@code grid} also keeps auto from the cluster layout.
+     */
+    static final String LAYOUT_PROPERTY = "charrnn.persistent.layout";
+
+    /**
+     * {@code -Dcharrnn.persistent.clusters=C}: the clusters of a forced cluster-layout run (at most
+     * B, none without rows); unset, one per {@link Kernels#CLUSTER} SMs.
+     */
+    static final String CLUSTERS_PROPERTY = "charrnn.persistent.clusters";
+
+    /** The knobs as set, with {@code fewest} = ceil(H / SMs) the least units a block may have. */
+    static PersistentKnobs fromProperties(int fewest) {
+        Boolean rows = switch (System.getProperty(BACKWARD_PROPERTY, "auto")) {
+            case "auto" -> null;
+            case "rows" -> Boolean.TRUE;
+            case "columns" -> Boolean.FALSE;
+            default ->
+                throw new UserError(BACKWARD_PROPERTY + " must be auto, rows or columns, not '"
+                        + System.getProperty(BACKWARD_PROPERTY) + "'");
+        };
+        String layout = System.getProperty(LAYOUT_PROPERTY, "auto");
+        if (!layout.equals("auto") && !layout.equals("grid") && !layout.equals("cluster"))
+            throw new UserError(LAYOUT_PROPERTY + " must be auto, grid or cluster, not '" + layout + "'");
+        return new PersistentKnobs(
+                rows,
+                wholeNumber(UNITS_PROPERTY, fewest, " (one block per SM at most)"),
+                layout,
+                wholeNumber(CLUSTERS_PROPERTY, 1, ""));
+    }
+
+    /** A whole-number property, 0 unset; a {@link UserError} below {@code fewest} or not a number. */
+    private static int wholeNumber(String property, int fewest, String why) {
+        String v = System.getProperty(property);
+        if (v == null || v.isBlank()) return 0;
+        int u;
+        try {
+            u = Integer.parseInt(v.trim());
+        } catch (NumberFormatException e) {
+            u = -1;
+        }
+        if (u < Math.max(1, fewest))
+            throw new UserError(property + " must be a whole number of at least " + Math.max(1, fewest) + why
+                    + ", not '" + v + "'");
+        return u;
+    }
+}

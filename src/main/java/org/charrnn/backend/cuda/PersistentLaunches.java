@@ -1,0 +1,132 @@
+package org.charrnn.backend.cuda;
+
+import static org.charrnn.backend.cuda.Kernels.arg;
+
+import jcuda.NativePointerObject;
+import jcuda.Pointer;
+import jcuda.driver.CUfunction;
+import jcuda.driver.CUfunction_attribute;
+import jcuda.driver.CUstream;
+import jcuda.driver.JCudaDriver;
+import org.charrnn.model.CellType;
+
+/**
+ * One cell's persistent kernels (kernels/cuda/persistent_*.cu) and their launches in the layout a
+ * {@link PersistentChoice} names (persistent_common.cuh): the grid layout's cooperative launch of
+ * ceil(H / U) blocks, or the cluster layout's ordinary launch of C clusters of {@link
+ * Kernels#CLUSTER} blocks; {@link PersistentRnn} decides which and passes the kernels' arguments.
+ */
+final class PersistentLaunches {
+    private final CUfunction forward, backward, backwardRows; // backwardRows: null for the RNN
+    private final CUfunction forwardCluster, backwardCluster; // null where the device runs no clusters
+    private final CUstream stream;
+    private final int gates;
+    private final ProductArithmetic arithmetic;
+
+    /**
+     * The kernels of {@code cell} (G = {@code gates} rows a unit), the cluster ones where {@code
+     * clusters} (compute capability 9.0 and newer), each allowed {@code limit} bytes of dynamic
+     * shared memory where that is more than the default.
+     */
+    PersistentLaunches(
+            Kernels kernels,
+            CUstream stream,
+            CellType cell,
+            int gates,
+            ProductArithmetic a,
+            boolean clusters,
+            int limit,
+            boolean raiseLimit) {
+        this.stream = stream;
+        this.gates = gates;
+        this.arithmetic = a;
+        String name = "persistent_" + cell.id();
+        this.forward = kernels.fn(name + "_forward");
+        this.backward = kernels.fn(name + "_backward");
+        this.backwardRows = RnnCostModel.hasRows(cell) ? kernels.fn(name + "_backward_rows") : null;
+        this.forwardCluster = clusters ? clusterFn(kernels, name + "_forward_cluster") : null;
+        this.backwardCluster = clusters ? clusterFn(kernels, name + "_backward_cluster") : null;
+        if (raiseLimit)
+            for (CUfunction f : new CUfunction[] {forward, backward, backwardRows, forwardCluster, backwardCluster})
+                if (f != null)
+                    JCudaDriver.cuFuncSetAttribute(
+                            f, CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, limit);
+    }
+
+    /** A cluster kernel, whose compiled cluster size must be the {@link Kernels#CLUSTER} the host plans with. */
+    private static CUfunction clusterFn(Kernels kernels, String name) {
+        CUfunction f = kernels.fn(name);
+        int[] width = new int[1];
+        JCudaDriver.cuFuncGetAttribute(width, CUfunction_attribute.CU_FUNC_ATTRIBUTE_REQUIRED_CLUSTER_WIDTH, f);
+        if (width[0] != Kernels.CLUSTER)
+            throw new IllegalStateException(
+                    name + " was compiled for clusters of " + width[0] + " blocks, not " + Kernels.CLUSTER);
+        return f;
+    }
+
+    /** Whether the cell has a row-stationary backward kernel (the LSTM and GRU). */
+    boolean hasRows() {
+        return backwardRows != null;
+    }
+
+    /** Whether the cluster layout's kernels may run (the device has clusters). */
+    boolean hasClusters() {
+        return forwardCluster != null;
+    }
+
+    /**
+     * A pass's column-stationary (backward) or only (forward) kernel at hidden size H and batch B in
+     * choice c's layout: grid, ceil(H / U) blocks of {@link Kernels#BLOCK} threads, cooperative, the
+     * shared memory of B rows; cluster, C clusters of {@link Kernels#CLUSTER} blocks, the shared memory
+     * of ceil(B / C) rows.
+     */
+    void pass(boolean forwardPass, PersistentChoice c, int H, int B, Pointer args) {
+        int u = c.units();
+        if (c.clusters() == 0) {
+            cooperative(
+                    forwardPass ? forward : backward,
+                    H,
+                    u,
+                    PersistentPlan.sharedBytes(gates, u, H, B, arithmetic),
+                    args);
+            return;
+        }
+        int rows = (B + c.clusters() - 1) / c.clusters();
+        JCudaDriver.cuLaunchKernel(
+                forwardPass ? forwardCluster : backwardCluster,
+                c.clusters() * Kernels.CLUSTER,
+                1,
+                1,
+                Kernels.BLOCK,
+                1,
+                1,
+                (int) PersistentPlan.sharedBytes(gates, u, H, rows, arithmetic),
+                stream,
+                args,
+                null);
+    }
+
+    /**
+     * A backward launch in choice c's kernel: {@code before} the arguments ahead of T, B, H, U and
+     * the arithmetic; the row-stationary kernel with {@code part} (its exchange) inserted before T,
+     * or with {@code part} null {@link #pass}'s.
+     */
+    void backward(PersistentChoice c, Pointer part, int H, int B, NativePointerObject[] before, int T) {
+        int u = c.units();
+        NativePointerObject[] tail = {arg(T), arg(B), arg(H), arg(u), arg(arithmetic.code)};
+        NativePointerObject[] all = new NativePointerObject[before.length + (part == null ? 0 : 1) + tail.length];
+        System.arraycopy(before, 0, all, 0, before.length);
+        if (part != null) all[before.length] = arg(part);
+        System.arraycopy(tail, 0, all, all.length - tail.length, tail.length);
+        if (part == null) pass(false, c, H, B, Pointer.to(all));
+        else
+            cooperative(
+                    backwardRows, H, u, RowsPlan.of(gates, u, H, B, arithmetic).bytes(), Pointer.to(all));
+    }
+
+    /** ceil(H / u) blocks of {@link Kernels#BLOCK} threads, cooperative, {@code sharedBytes} of dynamic shared memory each. */
+    private void cooperative(CUfunction f, int H, int u, long sharedBytes, Pointer args) {
+        int blocks = (H + u - 1) / u;
+        JCudaDriver.cuLaunchCooperativeKernel(f, blocks, 1, 1, Kernels.BLOCK, 1, 1, (int) sharedBytes, stream, args);
+    }
+}

@@ -1,0 +1,119 @@
+package org.charrnn.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.charrnn.model.CellType;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The cost model of the persistent kernels' cluster layout (persistent_common.cuh; {@link
+ * RnnCostModel#forwardCluster}, {@link RnnCostModel#backwardCluster}) and auto's and a forced
+ * run's choice of it ({@link PersistentChoice}), at the assumed rates on an H200.
+ */
+class RnnClusterModelTest {
+    private static final RnnCostModel.Device H200 = RnnCostModel.Device.h200();
+
+    /** C: one cluster per 8 SMs at most, no more than B, none without rows. */
+    @ParameterizedTest(name = "{0} SMs, B {1}: {2} clusters")
+    @CsvSource({"132, 50, 13", "132, 128, 16", "132, 1, 1", "132, 16, 16", "2, 50, 1", "16, 3, 2"})
+    void clusterCounts(int sms, int batch, int clusters) {
+        assertEquals(clusters, RnnCostModel.clusters(sms, batch));
+    }
+
+    @ParameterizedTest(name = "at most {0} over B {1}: {2}")
+    @CsvSource({"3, 7, 3", "3, 4, 2", "0, 5, 1", "100, 5, 5", "13, 50, 13"})
+    void atMostSoManyClustersWithRowsEach(int most, int batch, int clusters) {
+        assertEquals(clusters, RnnCostModel.clustersOf(most, batch));
+        int rows = (batch + clusters - 1) / clusters;
+        assertTrue((clusters - 1) * rows < batch, "the last cluster owns rows");
+    }
+
+    @Test
+    void unitsAreHOverTheBlocksOfOneCluster() {
+        assertEquals(32, RnnCostModel.clusterUnits(256));
+        assertEquals(5, RnnCostModel.clusterUnits(33));
+        assertEquals(1, RnnCostModel.clusterUnits(1));
+    }
+
+    @Test
+    void autoRunsTheSmallRowsInClustersWhereTheDeviceHasThem() {
+        PersistentChoice c = PersistentChoice.decide(H200, CellType.LSTM, 256, 50, ProductArithmetic.FP32, true);
+        assertEquals(13, c.clusters(), c.line());
+        assertEquals(32, c.units(), c.line());
+        assertTrue(c.forward() && c.backward() && !c.rows(), c.line());
+        assertTrue(
+                c.line()
+                        .endsWith("13 clusters of 8 blocks x 32 units: forward persistent 1.9 µs (clusters) vs stepwise"
+                                + " 5.4 µs, backward persistent 2.2 µs (clusters) vs stepwise 5.4 µs per layer-step"),
+                c.line());
+        // without clusters (before sm_90) the grid layout, as before
+        PersistentChoice grid = PersistentChoice.decide(H200, CellType.LSTM, 256, 50, ProductArithmetic.FP32, false);
+        assertEquals(0, grid.clusters());
+        assertFalse(grid.backward(), grid.line());
+        for (CellType cell : new CellType[] {CellType.GRU, CellType.RNN}) {
+            PersistentChoice k = PersistentChoice.decide(H200, cell, 256, 50, ProductArithmetic.FP32, true);
+            assertEquals(13, k.clusters(), k.line());
+            assertTrue(k.forward() && k.backward(), k.line());
+        }
+    }
+
+    @Test
+    void weightsThatDoNotFitInOneClusterStayInTheGridLayoutOrStepwise() {
+        // LSTM H 1024: W_hh is 16 MiB, 2 MiB a block of 8
+        assertFalse(RnnCostModel.forwardCluster(H200, CellType.LSTM, 1024, 128, ProductArithmetic.FP32)
+                .fits());
+        assertEquals(
+                0,
+                PersistentChoice.decide(H200, CellType.LSTM, 1024, 128, ProductArithmetic.FP32, true)
+                        .clusters());
+        // GRU H 512 in bf16 fits (W_hh 1.5 MiB, 192 KiB a block): 16 clusters of 64 units
+        PersistentChoice gru = PersistentChoice.decide(H200, CellType.GRU, 512, 128, ProductArithmetic.BF16_MMA, true);
+        assertEquals(16, gru.clusters(), gru.line());
+        assertEquals(64, gru.units(), gru.line());
+    }
+
+    @Test
+    void aForcedRunTakesTheClusterLayoutWhereItIsPredictedFaster() {
+        assertEquals(13, PersistentChoice.forcedClusters(H200, CellType.LSTM, 256, 50, ProductArithmetic.FP32, 3));
+        assertEquals(0, PersistentChoice.forcedClusters(H200, CellType.LSTM, 1024, 128, ProductArithmetic.FP32, 8));
+        String line = PersistentChoice.forcedLine(H200, CellType.LSTM, 256, 1, ProductArithmetic.FP32, 32, 1);
+        assertTrue(line.contains(": 1 cluster of 8 blocks x 32 units: forward persistent"), line);
+    }
+
+    /** The cluster layout pays its cluster barrier, not the grid's, and C 8 blocks' reads of PB rows from L2. */
+    @Test
+    void clustersPayTheClusterBarrierAndTheirOwnRowsOfL2() {
+        RnnRates r = RnnRates.ASSUMED;
+        RnnRates slowBarrier = new RnnRates(
+                9.0, r.tileClocks(), r.l2BytesPerUs(), r.mmaLatency(), r.mmaFmasTf32(), r.mmaFmasBf16(), "test", 132);
+        RnnRates slowL2 = new RnnRates(
+                r.gridBarrierUs(),
+                r.tileClocks(),
+                r.l2BytesPerUs() / 2,
+                r.mmaLatency(),
+                r.mmaFmasTf32(),
+                r.mmaFmasBf16(),
+                "test",
+                132);
+        RnnCostModel.Device barrier = new RnnCostModel.Device(132, 1.98, 227 << 10, slowBarrier);
+        RnnCostModel.Device l2 = new RnnCostModel.Device(132, 1.98, 227 << 10, slowL2);
+        double base = RnnCostModel.forwardCluster(H200, CellType.LSTM, 256, 50, ProductArithmetic.FP32)
+                .persistentUs();
+        assertEquals(
+                base,
+                RnnCostModel.forwardCluster(barrier, CellType.LSTM, 256, 50, ProductArithmetic.FP32)
+                        .persistentUs(),
+                1e-12);
+        // 13 clusters x 8 blocks x 4 rows x 256 floats x 4 bytes at 5.5 TB/s, once more at half the rate
+        double bytes = 13.0 * 8 * 4 * 256 * 4;
+        assertEquals(
+                base + bytes / r.l2BytesPerUs(),
+                RnnCostModel.forwardCluster(l2, CellType.LSTM, 256, 50, ProductArithmetic.FP32)
+                        .persistentUs(),
+                1e-9);
+    }
+}
