@@ -13,7 +13,8 @@
 #
 # What each step shows (the bar of the CUDA and OpenCL issues):
 #   rates        native-test/probe_rates: the cost model's rates measured (grid barrier, a k-tile's
-#                latency, L2 to all blocks, mma latency and rate) into $OUT/rates.json, which the
+#                latency, L2 to all blocks, mma latency and rate; on sm_90 the cluster barrier and how
+#                many clusters of 8 blocks are resident at once) into $OUT/rates.json, which the
 #                forced persistent runs of bench-rnn hand to the model (-Dcharrnn.persistent.rates):
 #                their log lines then give the model's estimates at the measured rates
 #   junit        gpu-tagged JUnit tests: every kernel family and whole steps vs the fp64 reference

@@ -11,7 +11,12 @@
  *   l2_bytes_per_us   the bytes every block stages from the same L2-resident words, all blocks
  *                     together (8192-float tiles, CR_PERSISTENT_STAGE_FLOATS, less the latency);
  *   mma_latency       clocks from one mma.sync to the next that accumulates into the same tile;
- *   mma_fmas_tf32/_bf16  tensor-core FMAs per SM and clock through mma.sync (8 warps, 8 chains each).
+ *   mma_fmas_tf32/_bf16  tensor-core FMAs per SM and clock through mma.sync (8 warps, 8 chains each);
+ *   cluster_barrier_us  one cluster barrier of the persistent kernels' cluster layout (sm_90:
+ *                     cr_persistent_sync<true>, clusters of CR_CLUSTER blocks, one block per SM by its
+ *                     shared memory), over as many clusters as are resident at once;
+ *   resident_clusters how many such clusters the device holds at once (cudaOccupancyMaxActiveClusters):
+ *                     the cluster layout's C beyond it waits for a second wave.
  * Clocks are the device's reported clock rate (cudaDevAttrClockRate), as the model reads it.
  * Each time is the difference of two launches of different lengths (the launch cancels), the best
  * of five, after a warm-up. Every kernel's result is checked (the barrier's flags, the staged sums,
@@ -37,6 +42,18 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK) probe_barrier(int *flag, 
   for (int r = 0; r < rounds; r++) {
     if (threadIdx.x == 0) ((volatile int *)flag)[blockIdx.x] = r + 1;
     grid.sync();
+    if (threadIdx.x == 0 && ((volatile int *)flag)[next] < r + 1) *bad = 1;
+  }
+}
+
+/* flag [blocks] (=): as probe_barrier with the cluster barrier of the cluster layout
+ * (persistent_common.cuh): every block must see the flag of the next block of its own cluster. */
+extern "C" __global__ void __launch_bounds__(CR_BLOCK) CR_CLUSTER_KERNEL probe_cluster_barrier(int *flag, int *bad,
+                                                                                               int rounds) {
+  int base = (int)blockIdx.x / CR_CLUSTER * CR_CLUSTER, next = base + ((int)blockIdx.x - base + 1) % CR_CLUSTER;
+  for (int r = 0; r < rounds; r++) {
+    if (threadIdx.x == 0) ((volatile int *)flag)[blockIdx.x] = r + 1;
+    cr_persistent_sync<true>();
     if (threadIdx.x == 0 && ((volatile int *)flag)[next] < r + 1) *bad = 1;
   }
 }
@@ -124,6 +141,38 @@ static double barrier_us(const Sizes &s, int blocks) {
   return 1000.0 * (t2 - t1) / (5.0 * s.rounds);
 }
 
+/* The clusters of probe_cluster_barrier with `shmem` bytes a block the device holds at once (the CPU
+ * layer: 2, run one after another). */
+static int resident_clusters(int wanted, size_t shmem) {
+#ifdef CRCPU_RUNTIME
+  (void)wanted; (void)shmem;
+  return 2;
+#else
+  cudaLaunchConfig_t cfg = {};
+  cfg.gridDim = dim3((unsigned)(wanted * CR_CLUSTER));
+  cfg.blockDim = dim3(CR_BLOCK);
+  cfg.dynamicSmemBytes = shmem;
+  int n = 0;
+  CK(cudaOccupancyMaxActiveClusters(&n, probe_cluster_barrier, &cfg));
+  return n;
+#endif
+}
+
+/* µs per cluster barrier over `clusters` clusters of `shmem` bytes a block (two lengths), and its check. */
+static double cluster_barrier_us(const Sizes &s, int clusters, size_t shmem) {
+  int blocks = clusters * CR_CLUSTER;
+  Dev<int> flag((size_t)blocks), bad(1);
+  CK(cudaMemset(flag.p, 0, (size_t)blocks * sizeof(int)));
+  CK(cudaMemset(bad.p, 0, sizeof(int)));
+  CK(cudaFuncSetAttribute(probe_cluster_barrier, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shmem));
+  auto run = [&](int rounds) {
+    return best_ms([&] { probe_cluster_barrier<<<dim3(blocks), dim3(CR_BLOCK), shmem>>>(flag.p, bad.p, rounds); });
+  };
+  double t1 = run(s.rounds), t2 = run(6 * s.rounds);
+  expect(bad.down()[0] == 0, "cluster barrier: every block saw its cluster neighbour's flag");
+  return 1000.0 * (t2 - t1) / (5.0 * s.rounds);
+}
+
 /* µs per k-tile of n floats (launches with and without the tiles), and the staged sums' check. */
 static double tile_us(const Sizes &s, int n) {
   int slots = (int)std::max<long long>(1, (1LL << 20) / ((long long)s.tiles * n)); /* 4 MB: past any L1 */
@@ -194,8 +243,24 @@ int main(int argc, char **argv) {
   double lat_tf32 = mma_us(s, CR_PREC_TF32, 1, 1, 32), lat_bf16 = mma_us(s, CR_PREC_BF16, 1, 1, 32);
   double thr_tf32 = mma_us(s, CR_PREC_TF32, PROBE_CHAINS, s.blocks, CR_BLOCK);
   double thr_bf16 = mma_us(s, CR_PREC_BF16, PROBE_CHAINS, s.blocks, CR_BLOCK);
+  /* the cluster layout (sm_90): clusters of one block per SM (the opt-in shared memory each), as many
+   * as are resident at once, and their barrier */
+  int resident = 0;
+  double cluster_barrier = 0;
+#ifdef CRCPU_RUNTIME
+  resident = resident_clusters(2, 0);
+  cluster_barrier = cluster_barrier_us(s, resident, 0);
+#else
+  if (major >= 9) {
+    int optin = 0;
+    CK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, 0));
+    resident = resident_clusters(std::max(1, sms / CR_CLUSTER), (size_t)optin);
+    if (resident > 0) cluster_barrier = cluster_barrier_us(s, std::min(resident, std::max(1, sms / CR_CLUSTER)), (size_t)optin);
+  }
+#endif
 #ifdef CRCPU_RUNTIME
   (void)barrier; (void)half_barrier; (void)small; (void)big; (void)lat_tf32; (void)lat_bf16; (void)thr_tf32; (void)thr_bf16;
+  (void)cluster_barrier;
   printf("  rates: not measured (CPU emulation: every probe ran once and was checked)\n");
 #else
   cudaDeviceProp prop;
@@ -219,12 +284,22 @@ int main(int argc, char **argv) {
   printf("  mma latency: tf32 %.1f, bf16 %.1f clocks\n", lat_tf32 * per_us, lat_bf16 * per_us);
   printf("  grid barrier over %d blocks: %.3f us\n", (s.blocks + 1) / 2, half_barrier);
   for (int i = 0; i < 6; i++) printf("  %-16s %12.4g\n", names[i], rates[i]);
+  /* written only where measured (sm_90 and newer); the model assumes them otherwise */
+  const char *cluster_names[] = {"cluster_barrier_us", "resident_clusters"};
+  double cluster_rates[] = {cluster_barrier, (double)resident};
+  bool clusters = resident > 0 && std::isfinite(cluster_barrier) && cluster_barrier > 0;
+  if (clusters)
+    for (int i = 0; i < 2; i++) printf("  %-16s %12.4g\n", cluster_names[i], cluster_rates[i]);
+  else
+    printf("  cluster layout: not measured (%s)\n", major >= 9 ? "no cluster of 8 blocks resident" : "before sm_90");
   if (argc > 1 && sane && !g_failures) {
     FILE *f = fopen(argv[1], "w");
     if (!f) { fprintf(stderr, "probe_rates: cannot write %s\n", argv[1]); return 2; }
     fprintf(f, "{\"probe\":\"probe_rates\",\"device\":\"%s\",\"sms\":%d,\"clock_ghz\":%.4f", prop.name, sms,
             clock_khz / 1e6);
     for (int i = 0; i < 6; i++) fprintf(f, ",\"%s\":%.6g", names[i], rates[i]);
+    if (clusters)
+      for (int i = 0; i < 2; i++) fprintf(f, ",\"%s\":%.6g", cluster_names[i], cluster_rates[i]);
     fprintf(f, ",\"grid_barrier_half_us\":%.6g", half_barrier);
     fprintf(f, "}\n");
     fclose(f);

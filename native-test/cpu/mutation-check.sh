@@ -5,7 +5,7 @@
 #     tree of cr_block_sum (kernels/cuda/common.cuh); test_reduce_optim and test_loss must FAIL in
 #     the forward thread order (thread 0 then reads partners' stale scratch);
 #   - grid barrier: removes every grid-wide sync (grid.sync()) from test_grid_sync.cu, the one of
-#     probe_rates' barrier probe (its flags check must FAIL in both orders), then the barrier
+#     probe_rates' barrier probes, grid and cluster (their flags checks must FAIL in both orders), then the barrier
 #     between steps of each persistent forward and each persistent backward (kernels/cuda/
 #     persistent_{lstm,gru,rnn}.cu), in the grid layout (the grid barrier) and in the cluster
 #     layout (the cluster barrier) in turn; test_grid_sync and test_persistent_{lstm,gru,rnn} must
@@ -70,6 +70,9 @@ mutant grid-barrier native-test/test_grid_sync.cu \
 # (probe_rates times a GPU's grid barrier only after its flags show the barrier held)
 mutant probe-barrier native-test/probe_rates.cu \
   's/grid\.sync\(\);\n(\s*)if \(threadIdx\.x == 0 && \(\(volatile/\/* mutant: barrier removed *\/\n$1if (threadIdx.x == 0 \&\& ((volatile/' \
+  "forward reverse" probe_rates
+mutant probe-cluster-barrier native-test/probe_rates.cu \
+  's/cr_persistent_sync<true>\(\);/\/* mutant: barrier removed *\//' \
   "forward reverse" probe_rates
 # (each layout's barrier alone: the grid layout keeps the cluster barrier, and the other way round)
 for cell in lstm gru rnn; do

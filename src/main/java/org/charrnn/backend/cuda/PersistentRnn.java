@@ -180,7 +180,9 @@ final class PersistentRnn {
     private int forcedClusters(int B) {
         if (!launches.hasClusters() || knobs.layout().equals("grid")) return 0;
         if (knobs.layout().equals("cluster"))
-            return knobs.clusters() > 0 ? RnnCostModel.clustersOf(knobs.clusters(), B) : RnnCostModel.clusters(sms, B);
+            return knobs.clusters() > 0
+                    ? RnnCostModel.clustersOf(knobs.clusters(), B)
+                    : model != null ? RnnCostModel.clusters(model, B) : RnnCostModel.clusters(sms, B);
         if (model == null || knobs.units() > 0 || knobs.rows() != null) return 0; // the grid layout's knobs
         return PersistentChoice.forcedClusters(model, cell, hidden, B, arithmetic, forcedUnits(B));
     }

@@ -36,12 +36,6 @@ final class RnnCostModel {
      * graph; the low end of the 5-8 µs of issue #16, so persistent has to beat stepwise's best case.
      */
     static final double STEPWISE_LAUNCHES_US = 5.0;
-    /**
-     * The barrier of a cluster of {@link Kernels#CLUSTER} blocks (barrier.cluster): assumed, a third
-     * of the grid barrier's 1.5 µs (the hardware barrier of one GPC against a grid-wide one through
-     * global memory); native-test/probe_rates does not measure it yet.
-     */
-    static final double CLUSTER_BARRIER_US = 0.5;
 
     /**
      * The device numbers the model reads: multiprocessors, clock, shared memory a block may use, the
@@ -212,6 +206,13 @@ final class RnnCostModel {
         return clustersOf(sms / Kernels.CLUSTER, batch);
     }
 
+    /** As {@link #clusters(int, int)}, no more than the device holds at once where its rates say ({@link RnnRates#residentClusters}). */
+    static int clusters(Device d, int batch) {
+        int resident = d.rates().residentClusters();
+        int most = d.sms() / Kernels.CLUSTER;
+        return clustersOf(resident > 0 ? Math.min(resident, most) : most, batch);
+    }
+
     /** At most {@code c0} clusters (at least one) over B rows with none of them empty: ceil(B / ceil(B / c0)). */
     static int clustersOf(int c0, int batch) {
         int c = Math.max(1, Math.min(c0, batch));
@@ -229,17 +230,17 @@ final class RnnCostModel {
      * C = {@link #clusters} clusters, each the rows [c PB, ...) of the batch, PB = ceil(B / C), its
      * {@link Kernels#CLUSTER} blocks {@link #clusterUnits} units each. The plan's compute for PB
      * rows; + the right-hand side each block reads from L2, C CLUSTER 4 PB K bytes; + the k-tiles;
-     * + one {@link #CLUSTER_BARRIER_US}. Fits where the block fits (the device must be sm_90 or
+     * + one {@link RnnRates#clusterBarrierUs}. Fits where the block fits (the device must be sm_90 or
      * newer with at least CLUSTER SMs: the caller's to know).
      */
     static Estimate forwardCluster(Device d, CellType cell, int hidden, int batch, ProductArithmetic a) {
-        int g = cell.recurrentGates(), c = clusters(d.sms(), batch), pb = (batch + c - 1) / c;
+        int g = cell.recurrentGates(), c = clusters(d, batch), pb = (batch + c - 1) / c;
         return clusterEstimate(d, g, hidden, batch, c, PersistentPlan.forward(g, clusterUnits(hidden), hidden, pb, a));
     }
 
     /** The column-stationary backward of one layer-step in the cluster layout, priced as {@link #forwardCluster}. */
     static Estimate backwardCluster(Device d, CellType cell, int hidden, int batch, ProductArithmetic a) {
-        int g = cell.recurrentGates(), c = clusters(d.sms(), batch), pb = (batch + c - 1) / c;
+        int g = cell.recurrentGates(), c = clusters(d, batch), pb = (batch + c - 1) / c;
         return clusterEstimate(d, g, hidden, batch, c, PersistentPlan.backward(g, clusterUnits(hidden), hidden, pb, a));
     }
 
@@ -251,7 +252,7 @@ final class RnnCostModel {
         double compute = (p.arithmetic().mma ? mmaClocks(r, p) : fmaClocks(p)) / d.clocksPerUs();
         double l2 = (double) c * Kernels.CLUSTER * 4 * p.batch() * p.k() / r.l2BytesPerUs();
         double tiles = (double) p.tiles() * r.tileClocks() / d.clocksPerUs();
-        double persistent = compute + l2 + tiles + CLUSTER_BARRIER_US;
+        double persistent = compute + l2 + tiles + r.clusterBarrierUs();
         return new Estimate(persistent, stepwiseUs(d, gates, hidden, batch, p.arithmetic()), fits, false, c);
     }
 

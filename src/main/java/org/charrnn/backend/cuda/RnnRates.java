@@ -26,6 +26,10 @@ import org.charrnn.util.UserError;
  * @param mmaLatency clocks from one mma.sync to the next that accumulates into the same tile
  * @param mmaFmasTf32 TF32 tensor-core FMAs per SM and clock through mma.sync (m16n8k8)
  * @param mmaFmasBf16 bf16 tensor-core FMAs per SM and clock through mma.sync (m16n8k16)
+ * @param clusterBarrierUs one cluster barrier of the cluster layout (clusters of {@link Kernels#CLUSTER}
+ *     blocks, sm_90), µs
+ * @param residentClusters how many such clusters of one block per SM the device holds at once; 0
+ *     unknown (the model then takes one per {@link Kernels#CLUSTER} SMs)
  * @param source "assumed", or "measured on DEVICE" for {@link RnnCostModel.Device#toString}
  * @param sms the multiprocessors of the device they were measured on; 0 for {@link #ASSUMED}
  */
@@ -36,6 +40,8 @@ record RnnRates(
         double mmaLatency,
         double mmaFmasTf32,
         double mmaFmasBf16,
+        double clusterBarrierUs,
+        int residentClusters,
         String source,
         int sms) {
     /** The system property naming a probe_rates JSON file; unset, the model uses {@link #ASSUMED}. */
@@ -45,15 +51,33 @@ record RnnRates(
      * The doc's rates: a grid barrier 1-2 µs (the middle); a k-tile's L2 latency with no double
      * buffering and two block barriers, 600 clocks; L2 to the SMs about 5.5 TB/s (a common
      * microbenchmark figure); mma.sync at half of an H100's dense tensor rate (947 TF32 FMAs per SM
-     * and clock, reached with wgmma) with 32 clocks of latency; bf16 twice TF32.
+     * and clock, reached with wgmma) with 32 clocks of latency; bf16 twice TF32; a cluster barrier
+     * a third of the grid barrier (the hardware barrier of one GPC against a grid-wide one through
+     * global memory), and clusters resident one per 8 SMs.
      */
-    static final RnnRates ASSUMED = new RnnRates(1.5, 600, 5.5e6, 32, 512, 1024, "assumed", 0);
+    static final RnnRates ASSUMED = new RnnRates(1.5, 600, 5.5e6, 32, 512, 1024, 0.5, 0, "assumed", 0);
 
     RnnRates {
-        double[] all = {gridBarrierUs, tileClocks, l2BytesPerUs, mmaLatency, mmaFmasTf32, mmaFmasBf16};
+        double[] all = {gridBarrierUs, tileClocks, l2BytesPerUs, mmaLatency, mmaFmasTf32, mmaFmasBf16, clusterBarrierUs
+        };
         for (double v : all)
             if (!(v > 0) || Double.isInfinite(v))
                 throw new IllegalArgumentException("rates must be positive and finite: " + Arrays.toString(all));
+        if (residentClusters < 0)
+            throw new IllegalArgumentException("resident clusters must not be negative: " + residentClusters);
+    }
+
+    /** The rates without the cluster layout's: those {@link #ASSUMED}. */
+    RnnRates(
+            double gridBarrierUs,
+            double tileClocks,
+            double l2BytesPerUs,
+            double mmaLatency,
+            double mmaFmasTf32,
+            double mmaFmasBf16,
+            String source,
+            int sms) {
+        this(gridBarrierUs, tileClocks, l2BytesPerUs, mmaLatency, mmaFmasTf32, mmaFmasBf16, 0.5, 0, source, sms);
     }
 
     /**
@@ -81,7 +105,11 @@ record RnnRates(
         return file == null || file.isBlank() ? ASSUMED : read(Path.of(file));
     }
 
-    /** The rates of a probe_rates JSON line; a {@link UserError} naming the file and what is wrong. */
+    /**
+     * The rates of a probe_rates JSON line; a {@link UserError} naming the file and what is wrong. The
+     * cluster layout's two (written where the probe ran on sm_90 or newer) may be absent: then {@link
+     * #ASSUMED}'s.
+     */
     static RnnRates read(Path file) {
         String text;
         try {
@@ -101,6 +129,8 @@ record RnnRates(
                     number(o, "mma_latency"),
                     number(o, "mma_fmas_tf32"),
                     number(o, "mma_fmas_bf16"),
+                    o.has("cluster_barrier_us") ? number(o, "cluster_barrier_us") : ASSUMED.clusterBarrierUs,
+                    o.has("resident_clusters") ? (int) number(o, "resident_clusters") : ASSUMED.residentClusters,
                     "measured on " + device,
                     o.has("sms") ? (int) number(o, "sms") : 0);
         } catch (JsonSyntaxException e) {
@@ -124,13 +154,15 @@ record RnnRates(
     public String toString() {
         return String.format(
                 Locale.ROOT,
-                "rates %s: grid barrier %.2f µs, k-tile %.0f clocks, L2 %.2f TB/s, mma %.0f clocks, %.0f/%.0f FMAs per SM-clock",
+                "rates %s: grid barrier %.2f µs, k-tile %.0f clocks, L2 %.2f TB/s, mma %.0f clocks, %.0f/%.0f FMAs per SM-clock, cluster barrier %.2f µs%s",
                 source,
                 gridBarrierUs,
                 tileClocks,
                 l2BytesPerUs / 1e6,
                 mmaLatency,
                 mmaFmasTf32,
-                mmaFmasBf16);
+                mmaFmasBf16,
+                clusterBarrierUs,
+                residentClusters > 0 ? ", " + residentClusters + " clusters resident" : "");
     }
 }

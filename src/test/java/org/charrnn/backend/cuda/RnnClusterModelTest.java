@@ -84,12 +84,26 @@ class RnnClusterModelTest {
         assertTrue(line.contains(": 1 cluster of 8 blocks x 32 units: forward persistent"), line);
     }
 
-    /** The cluster layout pays its cluster barrier, not the grid's, and C 8 blocks' reads of PB rows from L2. */
+    /**
+     * The cluster layout pays its cluster barrier ({@link RnnRates#clusterBarrierUs}), not the grid's,
+     * C 8 blocks' reads of PB rows from L2, and runs no more clusters than are resident.
+     */
     @Test
     void clustersPayTheClusterBarrierAndTheirOwnRowsOfL2() {
         RnnRates r = RnnRates.ASSUMED;
         RnnRates slowBarrier = new RnnRates(
                 9.0, r.tileClocks(), r.l2BytesPerUs(), r.mmaLatency(), r.mmaFmasTf32(), r.mmaFmasBf16(), "test", 132);
+        RnnRates slowClusterBarrier = new RnnRates(
+                r.gridBarrierUs(),
+                r.tileClocks(),
+                r.l2BytesPerUs(),
+                r.mmaLatency(),
+                r.mmaFmasTf32(),
+                r.mmaFmasBf16(),
+                r.clusterBarrierUs() + 1,
+                10,
+                "test",
+                132);
         RnnRates slowL2 = new RnnRates(
                 r.gridBarrierUs(),
                 r.tileClocks(),
@@ -114,6 +128,33 @@ class RnnClusterModelTest {
                 base + bytes / r.l2BytesPerUs(),
                 RnnCostModel.forwardCluster(l2, CellType.LSTM, 256, 50, ProductArithmetic.FP32)
                         .persistentUs(),
+                1e-9);
+        // 10 clusters resident: 10 of 5 rows each at B 50 (not 13 of 4), and a barrier 1 µs longer
+        RnnCostModel.Device ten = new RnnCostModel.Device(132, 1.98, 227 << 10, slowClusterBarrier);
+        assertEquals(10, RnnCostModel.clusters(ten, 50));
+        assertEquals(13, RnnCostModel.clusters(H200, 50));
+        RnnCostModel.Estimate e = RnnCostModel.backwardCluster(ten, CellType.RNN, 256, 50, ProductArithmetic.FP32);
+        assertEquals(10, e.clusters());
+        RnnCostModel.Device tenFast = new RnnCostModel.Device(
+                132,
+                1.98,
+                227 << 10,
+                new RnnRates(
+                        r.gridBarrierUs(),
+                        r.tileClocks(),
+                        r.l2BytesPerUs(),
+                        r.mmaLatency(),
+                        r.mmaFmasTf32(),
+                        r.mmaFmasBf16(),
+                        r.clusterBarrierUs(),
+                        10,
+                        "test",
+                        132));
+        assertEquals(
+                RnnCostModel.backwardCluster(tenFast, CellType.RNN, 256, 50, ProductArithmetic.FP32)
+                                .persistentUs()
+                        + 1,
+                e.persistentUs(),
                 1e-9);
     }
 }

@@ -29,7 +29,8 @@ class RnnRatesTest {
     /** A line as probe_rates writes it (its fprintf formats), with rates unlike the assumed ones. */
     private static final String LINE = "{\"probe\":\"probe_rates\",\"device\":\"NVIDIA H200\",\"sms\":132,"
             + "\"clock_ghz\":1.9800,\"grid_barrier_us\":0.5,\"tile_clocks\":900,\"l2_bytes_per_us\":4.4e+06,"
-            + "\"mma_latency\":30,\"mma_fmas_tf32\":480,\"mma_fmas_bf16\":960}\n";
+            + "\"mma_latency\":30,\"mma_fmas_tf32\":480,\"mma_fmas_bf16\":960,\"cluster_barrier_us\":0.3,"
+            + "\"resident_clusters\":14,\"grid_barrier_half_us\":0.45}\n";
 
     @TempDir
     Path dir;
@@ -43,7 +44,7 @@ class RnnRatesTest {
     @Test
     void aProbeLineReadsAsMeasuredRates() throws IOException {
         RnnRates r = RnnRates.read(write(LINE));
-        assertEquals(new RnnRates(0.5, 900, 4.4e6, 30, 480, 960, "measured on NVIDIA H200", 132), r);
+        assertEquals(new RnnRates(0.5, 900, 4.4e6, 30, 480, 960, 0.3, 14, "measured on NVIDIA H200", 132), r);
         assertEquals(null, r.mismatch(132));
         assertEquals(
                 "charrnn.persistent.rates: the rates were measured on 132 SMs, this device has 108: the cost model"
@@ -55,7 +56,8 @@ class RnnRatesTest {
         RnnCostModel.Device d = new RnnCostModel.Device(132, 1.98, 227 << 10, r);
         assertEquals(
                 "132 SMs at 1.98 GHz, 227 KiB, rates measured on NVIDIA H200: grid barrier 0.50 µs, k-tile 900"
-                        + " clocks, L2 4.40 TB/s, mma 30 clocks, 480/960 FMAs per SM-clock",
+                        + " clocks, L2 4.40 TB/s, mma 30 clocks, 480/960 FMAs per SM-clock, cluster barrier 0.30 µs,"
+                        + " 14 clusters resident",
                 d.toString());
         assertEquals("132 SMs at 1.98 GHz, 227 KiB", new RnnCostModel.Device(132, 1.98, 227 << 10).toString());
     }
@@ -66,16 +68,19 @@ class RnnRatesTest {
         String probe = Files.readString(
                 Path.of(System.getProperty("charrnn.basedir"), "native-test", "probe_rates.cu"),
                 StandardCharsets.UTF_8);
-        Matcher table =
-                Pattern.compile("const char \\*names\\[\\] = \\{([^}]*)\\}").matcher(probe);
-        assertTrue(table.find(), "probe_rates.cu has a names[] table");
+        // (and its cluster_names[], written where it ran on sm_90, which read() takes where present)
         Set<String> written = new LinkedHashSet<>();
-        Matcher name = Pattern.compile("\"(\\w+)\"").matcher(table.group(1));
-        while (name.find()) written.add(name.group(1));
+        for (String table : new String[] {"names", "cluster_names"}) {
+            Matcher m = Pattern.compile("const char \\*" + table + "\\[\\] = \\{([^}]*)\\}")
+                    .matcher(probe);
+            assertTrue(m.find(), "probe_rates.cu has a " + table + "[] table");
+            Matcher name = Pattern.compile("\"(\\w+)\"").matcher(m.group(1));
+            while (name.find()) written.add(name.group(1));
+        }
         Set<String> read = new LinkedHashSet<>();
         Matcher key = Pattern.compile("\"(\\w+)\":[0-9]").matcher(LINE);
         while (key.find()) read.add(key.group(1));
-        read.removeAll(Set.of("sms", "clock_ghz"));
+        read.removeAll(Set.of("sms", "clock_ghz", "grid_barrier_half_us")); // the half barrier: beside the rates
         assertEquals(read, written);
     }
 
@@ -153,6 +158,15 @@ class RnnRatesTest {
     }
 
     @Test
+    void aLineWithoutTheClusterRatesAssumesThem() throws IOException {
+        String before = LINE.replaceAll(",\"cluster_barrier_us\":[0-9.]+,\"resident_clusters\":[0-9]+", "");
+        RnnRates r = RnnRates.read(write(before));
+        assertEquals(RnnRates.ASSUMED.clusterBarrierUs(), r.clusterBarrierUs());
+        assertEquals(0, r.residentClusters());
+        assertEquals(0.5, r.gridBarrierUs());
+    }
+
+    @Test
     void withoutThePropertyTheModelAssumes() {
         String before = System.clearProperty(RnnRates.PROPERTY);
         try {
@@ -187,6 +201,10 @@ class RnnRatesTest {
                         + "\"mma_fmas_tf32\":480,\"mma_fmas_bf16\":960}",
                 "{\"grid_barrier_us\":0,\"tile_clocks\":900,\"l2_bytes_per_us\":4e6,\"mma_latency\":30,"
                         + "\"mma_fmas_tf32\":480,\"mma_fmas_bf16\":960}",
+                "{\"grid_barrier_us\":1,\"tile_clocks\":900,\"l2_bytes_per_us\":4e6,\"mma_latency\":30,"
+                        + "\"mma_fmas_tf32\":480,\"mma_fmas_bf16\":960,\"cluster_barrier_us\":0}",
+                "{\"grid_barrier_us\":1,\"tile_clocks\":900,\"l2_bytes_per_us\":4e6,\"mma_latency\":30,"
+                        + "\"mma_fmas_tf32\":480,\"mma_fmas_bf16\":960,\"resident_clusters\":-2}",
             })
     void aBadFileIsAOneLineError(String text) throws IOException {
         Path f = write(text);
