@@ -50,7 +50,7 @@ static void for_each_precision_check(F check) {
     for (const Shape &s : PERSISTENT_SHAPES) check(s, prec | 4);
 }
 
-/* The cluster layout (persistent_common.cuh): with persistent_clusters > 0 the harnesses launch the
+/* The cluster layout (persistent_layout.cuh): with persistent_clusters > 0 the harnesses launch the
  * *_cluster kernels, persistent_clusters clusters of CR_CLUSTER blocks of cluster_units(H, U) units
  * each, with every shape's checks unchanged. 3 clusters give each shape a short last cluster (B 4,
  * 5, 37, 40, 50) or clusters that own no rows (B 1, 2). */

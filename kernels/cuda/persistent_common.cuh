@@ -29,8 +29,9 @@
  * meet in fp32 FMAs (the plan below; for devices older than sm_80). With CR_PREC_MMA (TF32 or
  * BF16 | CR_PREC_MMA, sm_80 and newer) the products run on tensor cores, mma.sync m16n8k8 (TF32)
  * or m16n8k16 (bf16), with a plan of their own (cr_persistent_product_mma below). Between
- * timesteps the blocks meet at one grid barrier (cooperative_groups::this_grid().sync()), which
- * needs a cooperative launch.
+ * timesteps the blocks meet at one barrier: in the grid layout a grid barrier
+ * (cooperative_groups::this_grid().sync(), which needs a cooperative launch), in the cluster layout
+ * their cluster's (persistent_layout.cuh).
  *
  * cr_persistent_product_fma splits the RP * BP * K FMAs of a step over all threads of the block: a
  * thread holds RR x RB accumulators (CR_PERSISTENT_RR rows of a, CR_PERSISTENT_RB rows b: each
@@ -49,6 +50,7 @@
 #include <cuda_bf16.h>
 
 #include "common.cuh"
+#include "persistent_layout.cuh"
 
 /* Floats of x (one k-tile of the right-hand side) per block; a native test may build with less. */
 #ifndef CR_PERSISTENT_STAGE_FLOATS
@@ -216,74 +218,6 @@ static __device__ __forceinline__ float cr_load(__nv_bfloat16 a) { return __bflo
 static __device__ __forceinline__ int cr_persistent_units(int H, int U) {
   int left = H - (int)blockIdx.x * U;
   return left < 0 ? 0 : left < U ? left : U;
-}
-
-/*
- * The two layouts of a persistent launch: which units and batch rows a block owns, and how the
- * blocks meet between timesteps (the kernels take the layout as a template argument CLUSTER):
- *   grid: a cooperative launch of ceil(H / U) blocks; block k owns the units [k U, min(H, (k+1) U))
- *     of every row b, and the blocks meet at a grid barrier (cooperative_groups::this_grid()).
- *   cluster (sm_90 and newer): an ordinary launch of C clusters of CR_CLUSTER blocks (the kernels'
- *     compile-time __cluster_dims__, CR_CLUSTER_KERNEL), U >= ceil(H / CR_CLUSTER). Cluster c owns
- *     the batch rows [c PB, min(B, (c+1) PB)), PB = ceil(B / C), and its block of rank k the units
- *     [k U, min(H, (k+1) U)) of those rows; the blocks of a cluster meet at a cluster barrier
- *     (barrier.cluster, release / acquire at cluster scope, so h_t written to global memory before it
- *     is seen after it) and clusters never meet: the rows b of a recurrence are independent. So no
- *     block waits for the whole grid, no launch needs every block resident at once, and a block
- *     stages only its cluster's PB rows of h_{t-1} (backward: of dgates[t]), not all B. Each cluster
- *     keeps its own copy of W_hh, one slice a block, so W_hh must fit in CR_CLUSTER blocks.
- */
-#define CR_CLUSTER 8
-
-/* The cluster kernels' compile-time cluster size: nothing where clusters do not exist (before
- * sm_90, where nvcc rejects the attribute, and on the CPU execution layer, which reads CR_CLUSTER
- * from the kernel table that gen_kernel_table.py makes of the sources). */
-#if defined(CHARRNN_CRCPU_H) || (defined(__CUDA_ARCH__) && __CUDA_ARCH__ < 900)
-#define CR_CLUSTER_KERNEL
-#else
-#define CR_CLUSTER_KERNEL __cluster_dims__(CR_CLUSTER, 1, 1)
-#endif
-
-/* What a block owns in its layout: units [j0, j0 + units), batch rows [b0, b0 + rows); PB the rows
- * of its plan (the most rows any block owns: B in the grid layout). */
-struct CrPersistentSlice {
-  int j0, units, b0, rows, PB;
-};
-
-template <bool CLUSTER>
-static __device__ __forceinline__ CrPersistentSlice cr_persistent_slice(int H, int B, int U) {
-  CrPersistentSlice s;
-  int k = CLUSTER ? (int)blockIdx.x % CR_CLUSTER : (int)blockIdx.x, left = H - k * U;
-  s.j0 = k * U;
-  s.units = left < 0 ? 0 : left < U ? left : U;
-  if (CLUSTER) {
-    int C = (int)gridDim.x / CR_CLUSTER;
-    s.PB = (B + C - 1) / C;
-    s.b0 = (int)blockIdx.x / CR_CLUSTER * s.PB;
-    s.rows = B - s.b0 <= 0 ? 0 : B - s.b0 < s.PB ? B - s.b0 : s.PB;
-  } else {
-    s.b0 = 0;
-    s.rows = B;
-    s.PB = B;
-  }
-  return s;
-}
-
-/* The barrier between timesteps of the layout: the cluster's, or the grid's. Every thread of every
- * block of the cluster (grid) must call it. */
-template <bool CLUSTER>
-static __device__ __forceinline__ void cr_persistent_sync() {
-  if (CLUSTER) {
-#ifdef CHARRNN_CRCPU_H
-    crcpu::cluster_sync();
-#elif defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-    cooperative_groups::this_cluster().sync();
-#else
-    __trap(); /* the host launches the cluster kernels only on compute capability 9.0 and newer */
-#endif
-  } else {
-    cooperative_groups::this_grid().sync();
-  }
 }
 
 /* w [G][U][AS] (=) the G gate rows of units j0 .. j0+U-1 of w_hh [G*H,H] (zeros for u >= units),

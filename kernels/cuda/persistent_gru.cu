@@ -88,7 +88,7 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1)
     persistent_gru_forward_body<float, false>(gx, w_hh, b_ih, b_hh, h0, h, gates, T, B, H, U, prec);
 }
 
-/* persistent_gru_forward_cluster: the same pass in the cluster layout (persistent_common.cuh; the
+/* persistent_gru_forward_cluster: the same pass in the cluster layout (persistent_layout.cuh; the
  * same arguments and results); an ordinary launch of C clusters of CR_CLUSTER blocks, U >= ceil(H /
  * CR_CLUSTER), shared memory persistent_shared_bytes(3, U, H, ceil(B / C), prec); sm_90 and newer. */
 extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1) CR_CLUSTER_KERNEL

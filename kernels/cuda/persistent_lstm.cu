@@ -77,7 +77,7 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1)
     persistent_lstm_forward_body<float, false>(gx, w_hh, b_ih, b_hh, h0, c0, h, c, gates, T, B, H, U, prec);
 }
 
-/* persistent_lstm_forward_cluster: the same pass in the cluster layout (persistent_common.cuh):
+/* persistent_lstm_forward_cluster: the same pass in the cluster layout (persistent_layout.cuh):
  * the same arguments and results (bit for bit: a pair's products and cell are the same arithmetic);
  * an ordinary launch of C clusters of CR_CLUSTER blocks, U >= ceil(H / CR_CLUSTER), dynamic shared
  * memory persistent_shared_bytes(4, U, H, ceil(B / C), prec); sm_90 and newer. */

@@ -5,7 +5,7 @@ import org.charrnn.model.CellType;
 
 /**
  * What a batch size runs ({@link PersistentRnn} keeps one per B): which passes run persistent, in
- * which layout (persistent_common.cuh: the grid's cooperative launch of ceil(H / U) blocks, or C
+ * which layout (persistent_layout.cuh: the grid's cooperative launch of ceil(H / U) blocks, or C
  * clusters of {@link Kernels#CLUSTER} blocks, each cluster its own rows of the batch), whether a
  * persistent backward is the row-stationary kernel (LSTM, GRU: {@link RowsPlan}; grid layout
  * only), the units U of each block of both passes, and the line that says why; and how auto and a

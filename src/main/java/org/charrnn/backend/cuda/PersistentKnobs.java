@@ -22,7 +22,7 @@ record PersistentKnobs(Boolean rows, int units, String layout, int clusters) {
 
     /**
      * {@code -Dcharrnn.persistent.layout=auto|grid|cluster}: the layout of a forced persistent run
-     * (persistent_common.cuh); {@code grid} also keeps auto from the cluster layout.
+     * (persistent_layout.cuh); {@code grid} also keeps auto from the cluster layout.
      */
     static final String LAYOUT_PROPERTY = "charrnn.persistent.layout";
 

@@ -12,7 +12,7 @@ import org.charrnn.model.CellType;
 
 /**
  * One cell's persistent kernels (kernels/cuda/persistent_*.cu) and their launches in the layout a
- * {@link PersistentChoice} names (persistent_common.cuh): the grid layout's cooperative launch of
+ * {@link PersistentChoice} names (persistent_layout.cuh): the grid layout's cooperative launch of
  * ceil(H / U) blocks, or the cluster layout's ordinary launch of C clusters of {@link
  * Kernels#CLUSTER} blocks; {@link PersistentRnn} decides which and passes the kernels' arguments.
  */

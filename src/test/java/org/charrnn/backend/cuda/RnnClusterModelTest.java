@@ -10,7 +10,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * The cost model of the persistent kernels' cluster layout (persistent_common.cuh; {@link
+ * The cost model of the persistent kernels' cluster layout (persistent_layout.cuh; {@link
  * RnnCostModel#forwardCluster}, {@link RnnCostModel#backwardCluster}) and auto's and a forced
  * run's choice of it ({@link PersistentChoice}), at the assumed rates on an H200.
  */
