@@ -72,17 +72,24 @@ static inline bool clusters_supported() {
 #endif
 }
 
-/* Runs check_fp32(shape) at every shape and check_prec(shape, prec) at the precision shapes on tensor
- * cores (TF32 and bf16 | CR_PREC_MMA) with the cluster kernels, where the device has clusters. */
-template <typename F, typename P>
-static void for_each_cluster_check(F check_fp32, P check_prec) {
+/* The cluster layout's checks, where the device has clusters: a harness's check and check_backward at
+ * every shape, and its check_prec and check_backward_prec on tensor cores (TF32 and bf16 |
+ * CR_PREC_MMA) at the precision shapes, with the *_cluster kernels. */
+template <typename C, typename CB, typename P, typename PB>
+static void run_cluster_checks(Rng &r, C check, CB check_backward, P check_prec, PB check_backward_prec) {
   if (!clusters_supported()) {
     printf("cluster layout: skipped (compute capability below 9.0)\n");
     return;
   }
   persistent_clusters = 3;
-  for (const Shape &s : PERSISTENT_SHAPES) check_fp32(s);
+  for (const Shape &s : PERSISTENT_SHAPES) {
+    check(s, r);
+    check_backward(s, r);
+  }
   for (int prec : {CR_PREC_TF32 | CR_PREC_MMA, CR_PREC_BF16 | CR_PREC_MMA})
-    for (const Shape &s : PERSISTENT_PREC_SHAPES) check_prec(s, prec);
+    for (const Shape &s : PERSISTENT_PREC_SHAPES) {
+      check_prec(s, r, prec, prec_min_diff(s, prec));
+      check_backward_prec(s, r, prec, prec_min_diff(s, prec));
+    }
   persistent_clusters = 0;
 }

@@ -239,15 +239,7 @@ int main() {
     check_prec(s, r, prec, min_diff);
     check_backward_prec(s, r, prec, min_diff);
   });
-  for_each_cluster_check(
-      [&](const Shape &s) {
-        check(s, r);
-        check_backward(s, r);
-      },
-      [&](const Shape &s, int prec) {
-        check_prec(s, r, prec, prec_min_diff(s, prec));
-        check_backward_prec(s, r, prec, prec_min_diff(s, prec));
-      });
+  run_cluster_checks(r, check, check_backward, check_prec, check_backward_prec);
   /* the row-stationary backward: every shape in fp32, and the TF32 and bf16 roundings at the precision
    * shapes (its products are FMAs of the rounded operands whether or not the host asks for tensor cores) */
   backward_rows = true;

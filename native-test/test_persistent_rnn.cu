@@ -198,15 +198,7 @@ int main() {
     check_prec(s, r, prec, min_diff);
     check_backward_prec(s, r, prec, min_diff);
   });
-  for_each_cluster_check(
-      [&](const Shape &s) {
-        check(s, r);
-        check_backward(s, r);
-      },
-      [&](const Shape &s, int prec) {
-        check_prec(s, r, prec, prec_min_diff(s, prec));
-        check_backward_prec(s, r, prec, prec_min_diff(s, prec));
-      });
+  run_cluster_checks(r, check, check_backward, check_prec, check_backward_prec);
   int T = 50, B = 50, H = 256, U = 32; /* 8 blocks: resident on the CPU layer with one thread too */
   size_t n = (size_t)B * H;
   Dev<float> gx((size_t)T * n), w((size_t)H * H), bih((size_t)H), bhh((size_t)H), h0(n), h((size_t)T * n);

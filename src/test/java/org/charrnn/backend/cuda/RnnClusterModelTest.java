@@ -84,6 +84,27 @@ class RnnClusterModelTest {
         assertTrue(line.contains(": 1 cluster of 8 blocks x 32 units: forward persistent"), line);
     }
 
+    /** An H200 at the assumed rates but for these four. */
+    private static RnnCostModel.Device h200(
+            double gridBarrierUs, double l2BytesPerUs, double clusterBarrierUs, int resident) {
+        RnnRates r = RnnRates.ASSUMED;
+        return new RnnCostModel.Device(
+                132,
+                1.98,
+                227 << 10,
+                new RnnRates(
+                        gridBarrierUs,
+                        r.tileClocks(),
+                        l2BytesPerUs,
+                        r.mmaLatency(),
+                        r.mmaFmasTf32(),
+                        r.mmaFmasBf16(),
+                        clusterBarrierUs,
+                        resident,
+                        "test",
+                        132));
+    }
+
     /**
      * The cluster layout pays its cluster barrier ({@link RnnRates#clusterBarrierUs}), not the grid's,
      * C 8 blocks' reads of PB rows from L2, and runs no more clusters than are resident.
@@ -91,70 +112,24 @@ class RnnClusterModelTest {
     @Test
     void clustersPayTheClusterBarrierAndTheirOwnRowsOfL2() {
         RnnRates r = RnnRates.ASSUMED;
-        RnnRates slowBarrier = new RnnRates(
-                9.0, r.tileClocks(), r.l2BytesPerUs(), r.mmaLatency(), r.mmaFmasTf32(), r.mmaFmasBf16(), "test", 132);
-        RnnRates slowClusterBarrier = new RnnRates(
-                r.gridBarrierUs(),
-                r.tileClocks(),
-                r.l2BytesPerUs(),
-                r.mmaLatency(),
-                r.mmaFmasTf32(),
-                r.mmaFmasBf16(),
-                r.clusterBarrierUs() + 1,
-                10,
-                "test",
-                132);
-        RnnRates slowL2 = new RnnRates(
-                r.gridBarrierUs(),
-                r.tileClocks(),
-                r.l2BytesPerUs() / 2,
-                r.mmaLatency(),
-                r.mmaFmasTf32(),
-                r.mmaFmasBf16(),
-                "test",
-                132);
-        RnnCostModel.Device barrier = new RnnCostModel.Device(132, 1.98, 227 << 10, slowBarrier);
-        RnnCostModel.Device l2 = new RnnCostModel.Device(132, 1.98, 227 << 10, slowL2);
-        double base = RnnCostModel.forwardCluster(H200, CellType.LSTM, 256, 50, ProductArithmetic.FP32)
-                .persistentUs();
-        assertEquals(
-                base,
-                RnnCostModel.forwardCluster(barrier, CellType.LSTM, 256, 50, ProductArithmetic.FP32)
-                        .persistentUs(),
-                1e-12);
+        double grid = r.gridBarrierUs(), l2 = r.l2BytesPerUs(), cluster = r.clusterBarrierUs();
+        double base = forwardUs(H200);
+        assertEquals(base, forwardUs(h200(9.0, l2, cluster, 0)), 1e-12);
         // 13 clusters x 8 blocks x 4 rows x 256 floats x 4 bytes at 5.5 TB/s, once more at half the rate
-        double bytes = 13.0 * 8 * 4 * 256 * 4;
-        assertEquals(
-                base + bytes / r.l2BytesPerUs(),
-                RnnCostModel.forwardCluster(l2, CellType.LSTM, 256, 50, ProductArithmetic.FP32)
-                        .persistentUs(),
-                1e-9);
-        // 10 clusters resident: 10 of 5 rows each at B 50 (not 13 of 4), and a barrier 1 µs longer
-        RnnCostModel.Device ten = new RnnCostModel.Device(132, 1.98, 227 << 10, slowClusterBarrier);
+        assertEquals(base + 13.0 * 8 * 4 * 256 * 4 / l2, forwardUs(h200(grid, l2 / 2, cluster, 0)), 1e-9);
+        assertEquals(base + 1, forwardUs(h200(grid, l2, cluster + 1, 0)), 1e-9);
+        // 10 clusters resident: 10 of 5 rows each at B 50 (not 13 of 4)
+        RnnCostModel.Device ten = h200(grid, l2, cluster, 10);
         assertEquals(10, RnnCostModel.clusters(ten, 50));
         assertEquals(13, RnnCostModel.clusters(H200, 50));
-        RnnCostModel.Estimate e = RnnCostModel.backwardCluster(ten, CellType.RNN, 256, 50, ProductArithmetic.FP32);
-        assertEquals(10, e.clusters());
-        RnnCostModel.Device tenFast = new RnnCostModel.Device(
-                132,
-                1.98,
-                227 << 10,
-                new RnnRates(
-                        r.gridBarrierUs(),
-                        r.tileClocks(),
-                        r.l2BytesPerUs(),
-                        r.mmaLatency(),
-                        r.mmaFmasTf32(),
-                        r.mmaFmasBf16(),
-                        r.clusterBarrierUs(),
-                        10,
-                        "test",
-                        132));
         assertEquals(
-                RnnCostModel.backwardCluster(tenFast, CellType.RNN, 256, 50, ProductArithmetic.FP32)
-                                .persistentUs()
-                        + 1,
-                e.persistentUs(),
-                1e-9);
+                10,
+                RnnCostModel.backwardCluster(ten, CellType.RNN, 256, 50, ProductArithmetic.FP32)
+                        .clusters());
+    }
+
+    private static double forwardUs(RnnCostModel.Device d) {
+        return RnnCostModel.forwardCluster(d, CellType.LSTM, 256, 50, ProductArithmetic.FP32)
+                .persistentUs();
     }
 }
