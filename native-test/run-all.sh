@@ -3,8 +3,8 @@
 # cannot run.
 #   native-test/run-all.sh [make args]       on this machine's GPU (nvcc build)
 #   native-test/run-all.sh cpu [make args]   on the CPU execution layer (cpu/crcpu.h, g++ only):
-#       every harness in the three thread orders (forward, reverse, shuffle:$CRCPU_SEED), then an
-#       AddressSanitizer + UBSan build in shuffled order, then cpu/selftest.sh (the layer's own
+#       every harness in the three thread orders (forward, reverse, shuffle:$CRCPU_SEED) and an
+#       AddressSanitizer + UBSan build in shuffled order, as many runs at once as there are cores, then cpu/selftest.sh (the layer's own
 #       checks: thread orders, launch validation, aborts) and cpu/mutation-check.sh, which shows
 #       that the harnesses fail when a __syncthreads() is removed from a block reduction.
 set -uo pipefail
@@ -29,15 +29,19 @@ if [ "${1:-}" = cpu ]; then
   asan_flags="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
   make -s -j"$jobs" cpu "$@" || { echo "run-all.sh: cpu build failed" >&2; exit 2; }
   make -s -j"$jobs" cpu CPU_BUILD=build/cpu-asan CPU_FLAGS="$asan_flags" "$@" || { echo "run-all.sh: asan build failed" >&2; exit 2; }
-  for t in $TESTS; do
-    for order in forward reverse "shuffle:$seed"; do
-      run "$t (cpu, $order)" "./build/cpu/$t" CRCPU_ORDER="$order" > "build/cpu/$t.${order%%:*}.log" 2>&1
-      tail -1 "build/cpu/$t.${order%%:*}.log"
-    done
-    run "$t (cpu, asan+ubsan, shuffle:$seed)" "./build/cpu-asan/$t" CRCPU_ORDER="shuffle:$seed" \
-      ASAN_OPTIONS=detect_leaks=0 > "build/cpu-asan/$t.log" 2>&1
-    tail -1 "build/cpu-asan/$t.log"
-  done
+  # One run a core at a time (a harness's blocks mostly take turns on one core): the ASan runs
+  # first, the longest; each run's log in build/cpu{,-asan}/, a .failed file beside a failed one's.
+  rm -f build/cpu/*.failed build/cpu-asan/*.failed
+  for t in $TESTS; do echo "$t shuffle:$seed cpu-asan"; done > build/cpu/runs.txt
+  for t in $TESTS; do for order in forward reverse "shuffle:$seed"; do echo "$t $order cpu"; done; done >> build/cpu/runs.txt
+  xargs -P "$jobs" -L 1 bash -c '
+    t=$1 order=$2 dir=build/$3 log=build/$3/$1.${2%%:*}.log
+    if CRCPU_ORDER=$order ASAN_OPTIONS=detect_leaks=0 "./$dir/$t" > "$log" 2>&1; then
+      echo "$(tail -1 "$log")  ($dir, $order)"
+    else
+      echo "=== $t ($dir, $order) FAILED"; tail -1 "$log"; touch "$log.failed"
+    fi' _ < build/cpu/runs.txt
+  ls build/cpu/*.failed build/cpu-asan/*.failed > /dev/null 2>&1 && status=1
   [ $status -eq 0 ] || { grep -h -B2 -A3 "FAIL\|ERROR\|runtime error\|crcpu:" build/cpu/*.log build/cpu-asan/*.log | head -60 >&2; }
   echo "=== self-test of the CPU layer's checks"
   bash cpu/selftest.sh build/cpu/selftest || status=1
