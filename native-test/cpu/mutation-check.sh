@@ -30,34 +30,41 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
-survived=0
 jobs=$(nproc 2>/dev/null || echo 2)
 
 # mutant NAME FILE PERL-EXPR "ORDERS" TESTS...: applies the substitution to a fresh copy of FILE
 # (relative to the repository root), rebuilds TESTS and requires each to fail in every order. A mutant's
 # harness stops at its first failed check (CR_FAIL_FAST, common.h): that it fails is all this shows.
+# Mutants run as many at once as there are cores (each a build of one harness at -O1, mostly one core's work);
+# a survivor leaves $scratch/survived, an error $scratch/error.
 mutant() {
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n; done
+  mutant_run "$@" &
+}
+mutant_run() {
   local name=$1 file=$2 expr=$3 orders=$4; shift 4
-  local dir="$scratch/$name"
+  local dir="$scratch/$name" out=""
   mkdir -p "$dir/native-test"
   cp -r "$here/../kernels" "$dir/kernels"
   cp -r "$here"/*.cu "$here"/*.c "$here"/*.h "$here/Makefile" "$here/cpu" "$dir/native-test/"
   perl -0pi -e "$expr" "$dir/$file"
-  grep -q 'mutant: ' "$dir/$file" || { echo "mutation-check: $name: could not find the barrier to remove" >&2; exit 2; }
+  grep -q 'mutant: ' "$dir/$file" || { echo "mutation-check: $name: could not find the barrier to remove" >&2; touch "$scratch/error"; return; }
   local targets=()
   for t in "$@"; do targets+=("build/mutant/$t"); done
-  make -s -j"$jobs" -C "$dir/native-test" CPU_BUILD=build/mutant "${targets[@]}" >/dev/null 2>&1 \
-    || { echo "mutation-check: $name: mutant build failed" >&2; exit 2; }
+  make -s -j"$jobs" -C "$dir/native-test" CPU_BUILD=build/mutant CPU_FLAGS=-O1 "${targets[@]}" >/dev/null 2>&1 \
+    || { echo "mutation-check: $name: mutant build failed" >&2; touch "$scratch/error"; return; }
   for t in "$@"; do
     for order in $orders; do
       if CR_FAIL_FAST=1 CRCPU_ORDER=$order "$dir/native-test/build/mutant/$t" > "$dir/$t.$order.log" 2>&1; then
-        echo "mutation-check: $name: $t PASSED in $order order with the barrier removed: the harness cannot see this race"
-        survived=1
+        out+="mutation-check: $name: $t PASSED in $order order with the barrier removed: the harness cannot see this race"$'\n'
+        touch "$scratch/survived"
       else
-        echo "mutation-check: $name: $t fails in $order order with the barrier removed, as it must (first failed check: $(grep -m1 FAIL "$dir/$t.$order.log" | sed 's/  */ /g;s/^ //'))"
+        out+="mutation-check: $name: $t fails in $order order with the barrier removed, as it must (first failed check: $(grep -m1 FAIL "$dir/$t.$order.log" | sed 's/  */ /g;s/^ //'))"$'\n'
       fi
     done
   done
+  printf '%s' "$out"
+  rm -rf "$dir"
 }
 
 # The first __syncthreads() of common.cuh is the one right after scratch[threadIdx.x] = v in cr_block_sum.
@@ -131,4 +138,7 @@ mutant persistent-mma-tile-staged-barrier kernels/cuda/persistent_common.cuh \
 mutant persistent-lanes-barrier kernels/cuda/persistent_common.cuh \
   's/__syncthreads\(\); \/\* every lane.s partial sums are written/\/* mutant: barrier removed *\/ \/* every lane partial sums/' \
   forward test_persistent_lstm_tiled
-exit $survived
+wait
+[ -e "$scratch/error" ] && exit 2
+[ -e "$scratch/survived" ] && exit 1
+exit 0
