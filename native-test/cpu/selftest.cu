@@ -7,6 +7,10 @@
  *   selftest divergent    threads of a block at different __syncthreads(): must abort
  *   selftest early-return some threads return while others wait: must abort
  *   selftest grid-sync    a grid barrier in an ordinary launch: must abort
+ *   selftest cluster      a cluster kernel (CR_CLUSTER_KERNEL) runs every block of 2 clusters past
+ *                         their cluster barriers; a grid of 12 blocks (not whole clusters of 8) is
+ *                         refused with cudaErrorInvalidClusterSize and does not run
+ *   selftest cluster-sync a cluster barrier in a kernel without a cluster size: must abort
  *   selftest mma          one warp's mma (cr_mma) at TF32 and bf16 against a host product, each
  *                         lane loading its fragments as the PTX ISA lays them out
  *   selftest mma-divergent half a warp at an mma, the other half returned: must abort
@@ -37,6 +41,21 @@ extern "C" __global__ void divergent_barriers(int *out) {
 extern "C" __global__ void early_return(int *out) {
   if (threadIdx.x == 0) return;
   __syncthreads();
+  out[threadIdx.x] = 1;
+}
+
+/* out[block * 32 + thread] (=) 1 + the sum of flag over the block's cluster, after a cluster barrier
+ * that every block's flag (1) is set before. */
+extern "C" __global__ void CR_CLUSTER_KERNEL cluster_marks(int *flag, int *out) {
+  if (threadIdx.x == 0) flag[blockIdx.x] = 1;
+  cr_persistent_sync<true>();
+  int base = (int)blockIdx.x / CR_CLUSTER * CR_CLUSTER, sum = 0;
+  for (int k = 0; k < CR_CLUSTER; k++) sum += flag[base + k];
+  out[blockIdx.x * blockDim.x + threadIdx.x] = 1 + sum;
+}
+
+extern "C" __global__ void cluster_sync_plain(int *out) {
+  cr_persistent_sync<true>();
   out[threadIdx.x] = 1;
 }
 
@@ -121,12 +140,28 @@ int main(int argc, char **argv) {
     return finish("selftest bounds");
   }
   if (!strcmp(mode, "mma")) return check_mma();
+  if (!strcmp(mode, "cluster")) {
+    Dev<int> flag(2 * CR_CLUSTER);
+    CK(cudaMemset(flag.p, 0, 2 * CR_CLUSTER * sizeof(int)));
+    cluster_marks<<<12, 32>>>(flag.p, buf.p);
+    expect(cudaGetLastError() == cudaErrorInvalidClusterSize, "12 blocks (not whole clusters of 8) refused");
+    expect(buf.down()[0] == 0, "the refused kernel did not run");
+    cluster_marks<<<2 * CR_CLUSTER, 32>>>(flag.p, buf.p);
+    CK_LAUNCH();
+    std::vector<int> got = buf.down();
+    bool all = true;
+    for (int e = 0; e < 2 * CR_CLUSTER * 32; e++) all &= got[(size_t)e] == 1 + CR_CLUSTER;
+    expect(all, "every block of 2 clusters saw its cluster's 8 flags after the cluster barrier");
+    return finish("selftest cluster");
+  }
   if (!strcmp(mode, "divergent")) divergent_barriers<<<1, 32>>>(buf.p);
   else if (!strcmp(mode, "mma-divergent")) mma_divergent<<<1, 32>>>((float *)buf.p);
   else if (!strcmp(mode, "early-return")) early_return<<<1, 32>>>(buf.p);
   else if (!strcmp(mode, "grid-sync")) grid_sync_plain<<<2, 32>>>(buf.p);
+  else if (!strcmp(mode, "cluster-sync")) cluster_sync_plain<<<1, 32>>>(buf.p);
   else {
-    fprintf(stderr, "usage: selftest order|bounds|mma|divergent|early-return|grid-sync|mma-divergent\n");
+    fprintf(stderr, "usage: selftest order|bounds|mma|cluster|divergent|early-return|grid-sync|cluster-sync|"
+                    "mma-divergent\n");
     return 2;
   }
   CK_LAUNCH();

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks the CPU execution layer's checks (cpu/selftest.cu): thread orders, launch validation, the
-# warp mma, and the aborts on divergent barriers, early returns at a barrier, a grid sync outside a
-# cooperative launch and an mma that half a warp skips. Usage: cpu/selftest.sh BINARY (the CPU
+# warp mma, cluster launches, and the aborts on divergent barriers, early returns at a barrier, a
+# grid sync outside a cooperative launch, a cluster sync outside a cluster launch and an mma that
+# half a warp skips. Usage: cpu/selftest.sh BINARY (the CPU
 # build of selftest.cu). Exit 0 = all behaved.
 set -uo pipefail
 bin=${1:?usage: selftest.sh BINARY}
@@ -11,7 +12,10 @@ for order in forward reverse shuffle:11; do
 done
 "$bin" bounds 2>/dev/null | tail -1 || status=1
 "$bin" mma | tail -1 || status=1
-for mode in divergent early-return grid-sync mma-divergent; do
+for order in forward reverse; do
+  CRCPU_ORDER=$order "$bin" cluster 2>/dev/null | tail -1 || status=1
+done
+for mode in divergent early-return grid-sync cluster-sync mma-divergent; do
   err=$("$bin" "$mode" 2>&1 >/dev/null)
   rc=$?
   if [ $rc -eq 134 ] && grep -q '^crcpu: ' <<<"$err"; then
