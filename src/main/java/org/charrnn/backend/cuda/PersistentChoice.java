@@ -154,8 +154,8 @@ record PersistentChoice(boolean forward, boolean backward, boolean rows, int uni
             return "rnn kernel at batch size " + B + ": persistent, forced (cost model, " + d + ": "
                     + clusterBlocks(H, clusters)
                     + estimates(
-                            RnnCostModel.forwardCluster(d, cell, H, B, a),
-                            RnnCostModel.backwardCluster(d, cell, H, B, a))
+                            RnnCostModel.forwardCluster(d, cell, H, B, a, clusters),
+                            RnnCostModel.backwardCluster(d, cell, H, B, a, clusters))
                     + ")";
         RnnCostModel.Device dp = d.withBlocks((H + u - 1) / u);
         return "rnn kernel at batch size " + B + ": persistent, forced (cost model, " + d + ": " + blocks(d, H, u)

@@ -234,13 +234,23 @@ final class RnnCostModel {
      * newer with at least CLUSTER SMs: the caller's to know).
      */
     static Estimate forwardCluster(Device d, CellType cell, int hidden, int batch, ProductArithmetic a) {
-        int g = cell.recurrentGates(), c = clusters(d, batch), pb = (batch + c - 1) / c;
+        return forwardCluster(d, cell, hidden, batch, a, clusters(d, batch));
+    }
+
+    /** As {@link #forwardCluster(Device, CellType, int, int, ProductArithmetic)} with {@code c} clusters. */
+    static Estimate forwardCluster(Device d, CellType cell, int hidden, int batch, ProductArithmetic a, int c) {
+        int g = cell.recurrentGates(), pb = (batch + c - 1) / c;
         return clusterEstimate(d, g, hidden, batch, c, PersistentPlan.forward(g, clusterUnits(hidden), hidden, pb, a));
     }
 
     /** The column-stationary backward of one layer-step in the cluster layout, priced as {@link #forwardCluster}. */
     static Estimate backwardCluster(Device d, CellType cell, int hidden, int batch, ProductArithmetic a) {
-        int g = cell.recurrentGates(), c = clusters(d, batch), pb = (batch + c - 1) / c;
+        return backwardCluster(d, cell, hidden, batch, a, clusters(d, batch));
+    }
+
+    /** As {@link #backwardCluster(Device, CellType, int, int, ProductArithmetic)} with {@code c} clusters. */
+    static Estimate backwardCluster(Device d, CellType cell, int hidden, int batch, ProductArithmetic a, int c) {
+        int g = cell.recurrentGates(), pb = (batch + c - 1) / c;
         return clusterEstimate(d, g, hidden, batch, c, PersistentPlan.backward(g, clusterUnits(hidden), hidden, pb, a));
     }
 

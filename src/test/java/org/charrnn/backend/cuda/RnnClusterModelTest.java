@@ -82,6 +82,22 @@ class RnnClusterModelTest {
         assertEquals(0, PersistentChoice.forcedClusters(H200, CellType.LSTM, 1024, 128, ProductArithmetic.FP32, 8));
         String line = PersistentChoice.forcedLine(H200, CellType.LSTM, 256, 1, ProductArithmetic.FP32, 32, 1);
         assertTrue(line.contains(": 1 cluster of 8 blocks x 32 units: forward persistent"), line);
+        // a forced count (-Dcharrnn.persistent.clusters) is priced at that count, not the model's 13
+        String three = PersistentChoice.forcedLine(H200, CellType.LSTM, 256, 50, ProductArithmetic.FP32, 32, 3);
+        String us = String.format(
+                java.util.Locale.ROOT,
+                "persistent %.1f µs (clusters)",
+                RnnCostModel.forwardCluster(H200, CellType.LSTM, 256, 50, ProductArithmetic.FP32, 3)
+                        .persistentUs());
+        assertTrue(
+                three.contains(": 3 clusters of 8 blocks x 32 units: forward stepwise ") && three.contains(us), three);
+        assertFalse(
+                three.contains(String.format(
+                        java.util.Locale.ROOT,
+                        "persistent %.1f µs (clusters)",
+                        RnnCostModel.forwardCluster(H200, CellType.LSTM, 256, 50, ProductArithmetic.FP32)
+                                .persistentUs())),
+                three);
     }
 
     /** An H200 at the assumed rates but for these four. */
