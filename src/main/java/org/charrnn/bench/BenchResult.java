@@ -15,6 +15,7 @@ import java.util.Map;
  * @param device      device name as the backend reports it
  * @param precision   arithmetic (fp64, fp32, tf32, bf16)
  * @param graph       CUDA graphs were enabled (false on other backends)
+ * @param rnnKernel   the --rnn-kernel asked for ("auto", "persistent", "stepwise"); what ran is in {@code device}
  * @param spec        configuration
  * @param steps       timed plain steps
  * @param warmup      untimed steps before them
@@ -35,6 +36,7 @@ public record BenchResult(
         String device,
         String precision,
         boolean graph,
+        String rnnKernel,
         BenchSpec spec,
         int steps,
         int warmup,
@@ -66,6 +68,7 @@ public record BenchResult(
         m.put("precision", precision);
         m.put("tf32", precision.equals("tf32"));
         m.put("graph", graph);
+        m.put("rnn_kernel", rnnKernel);
         m.put("cell", spec.cell().id());
         m.put("layers", spec.layers());
         m.put("hidden", spec.hidden());

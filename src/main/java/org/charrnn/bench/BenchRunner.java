@@ -10,6 +10,7 @@ import org.charrnn.backend.Backend;
 import org.charrnn.backend.ClipMode;
 import org.charrnn.backend.OptimizerConfig;
 import org.charrnn.backend.OptimizerKind;
+import org.charrnn.backend.RnnKernel;
 import org.charrnn.backend.RnnState;
 import org.charrnn.backend.TokenBuffer;
 import org.charrnn.backend.Window;
@@ -70,10 +71,16 @@ public final class BenchRunner {
     /**
      * Runs {@code spec} on a backend made by {@code factory} (closed afterwards).
      *
+     * @param rnnKernel what the factory's options ask of the recurrence, recorded in the row
      * @param progress receives (steps done in this row, steps in this row)
      */
     public static BenchResult run(
-            BenchSpec spec, Function<ModelConfig, Backend> factory, Settings s, boolean cudaGraph, Progress progress) {
+            BenchSpec spec,
+            Function<ModelConfig, Backend> factory,
+            Settings s,
+            boolean cudaGraph,
+            RnnKernel rnnKernel,
+            Progress progress) {
         ModelConfig cfg = spec.modelConfig();
         int B = spec.batch(), T = spec.seq();
         int windows = Math.max(1, Math.min(MAX_WINDOWS, s.total()));
@@ -127,6 +134,7 @@ public final class BenchRunner {
                         b.deviceName(),
                         b.precision().id(),
                         cudaGraph && b.name().equals("cuda"),
+                        rnnKernel.id(),
                         spec,
                         s.steps(),
                         s.warmup(),

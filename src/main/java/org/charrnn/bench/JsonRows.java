@@ -16,7 +16,8 @@ import org.charrnn.util.UserError;
 
 /**
  * Benchmark rows read back from JSON lines, ours or bench/torch_baseline.py's: only the shared fields
- * are interpreted. Lines that are not JSON objects (log output mixed into a capture) are skipped;
+ * are interpreted ({@code rnn_kernel} is "auto" where a row has none: PyTorch's, and ours from before
+ * the field). Lines that are not JSON objects (log output mixed into a capture) are skipped;
  * objects without the key fields are an error.
  */
 public record JsonRows(
@@ -24,6 +25,7 @@ public record JsonRows(
         String device,
         String precision,
         boolean graph,
+        String rnnKernel,
         String cell,
         int layers,
         int hidden,
@@ -50,10 +52,18 @@ public record JsonRows(
     }
 
     /**
-     * The series a row belongs to: "charrnn-cuda fp32 graph", "pytorch fp32", "pytorch-cudagraph tf32".
+     * The series a row belongs to: "charrnn-cuda fp32 graph", "charrnn-cuda fp32 graph persistent" (a
+     * forced --rnn-kernel), "pytorch fp32", "pytorch-cudagraph tf32".
      */
     public String variant() {
-        return impl + " " + precision + (graph && !isTorch() ? " graph" : "");
+        if (isTorch()) return impl + " " + precision;
+        return impl + " " + precision + (graph ? " graph" : "") + (rnnKernel.equals("auto") ? "" : " " + rnnKernel);
+    }
+
+    /** The row's peak memory in MiB ({@code peak_mem_mib}), NaN where the row has none. */
+    public double peakMemMib() {
+        JsonElement e = raw.get("peak_mem_mib");
+        return e == null || e.isJsonNull() ? Double.NaN : e.getAsDouble();
     }
 
     /** Parses one JSON object. */
@@ -72,6 +82,9 @@ public record JsonRows(
                 o.has("device") ? o.get("device").getAsString() : "?",
                 precision,
                 o.has("graph") && o.get("graph").getAsBoolean(),
+                o.has("rnn_kernel") && !o.get("rnn_kernel").isJsonNull()
+                        ? o.get("rnn_kernel").getAsString()
+                        : "auto",
                 o.get("cell").getAsString(),
                 o.get("layers").getAsInt(),
                 o.get("hidden").getAsInt(),

@@ -8,13 +8,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import org.charrnn.backend.BackendOptions;
 import org.charrnn.backend.BackendProvider;
 import org.charrnn.backend.Backends;
 import org.charrnn.backend.cuda.CudaBackendProvider;
+import org.charrnn.bench.Bar;
 import org.charrnn.bench.BenchResult;
 import org.charrnn.bench.BenchRunner;
 import org.charrnn.bench.BenchSpec;
@@ -123,6 +126,13 @@ public final class BenchCommand implements Callable<Integer> {
     boolean compare;
 
     @Option(
+            names = "--bar",
+            description = "Do not measure: judge the --from files' CUDA rows (fp32, TF32, --rnn-kernel auto) against "
+                    + "PyTorch's: 5x faster than PyTorch with a CUDA graph at B <= 50, 2x above, peak memory no higher "
+                    + "than eager PyTorch's. Prints a table; exit status 1 if a row misses.")
+    boolean bar;
+
+    @Option(
             names = "--chart",
             description =
                     "Do not measure: render the --from files' rows as an SVG chart (chars/s vs H per backend) into this file.")
@@ -132,7 +142,7 @@ public final class BenchCommand implements Callable<Integer> {
             names = "--from",
             showDefaultValue = Help.Visibility.NEVER,
             description =
-                    "JSON-lines results (ours or bench/torch_baseline.py's) for --compare and --chart; repeatable.")
+                    "JSON-lines results (ours or bench/torch_baseline.py's) for --compare, --bar and --chart; repeatable.")
     List<Path> from = new ArrayList<>();
 
     @Option(names = "--title", defaultValue = "charrnn training throughput", description = "Chart title.")
@@ -140,8 +150,8 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (compare || chart != null) return report();
-        if (!from.isEmpty()) throw new UserError("--from is only used with --compare or --chart");
+        if (compare || bar || chart != null) return report();
+        if (!from.isEmpty()) throw new UserError("--from is only used with --compare, --bar or --chart");
         int split = splitSteps != null ? splitSteps : Math.min(steps, 10);
         BenchRunner.Settings settings = new BenchRunner.Settings(steps, warmup, split, seed);
         List<BenchSpec> specs = specs();
@@ -158,7 +168,7 @@ public final class BenchCommand implements Callable<Integer> {
         BackendOptions opts = graphOption.apply(backendOptions.options(seed));
         boolean bar = !quiet && ProgressBar.interactive();
         List<BenchResult> results = new ArrayList<>();
-        boolean[] logged = {false};
+        Set<String> logged = new HashSet<>(); // each distinct log line once: the backend, each B's rnn choice
         try (BufferedWriter out = json == null
                 ? null
                 : Files.newBufferedWriter(
@@ -172,11 +182,11 @@ public final class BenchCommand implements Callable<Integer> {
                 BenchResult r = BenchRunner.run(
                         s,
                         cfg -> Backends.create(kind, cfg, opts, new Backends.Workload(s.batch(), s.seq()), line -> {
-                            if (!logged[0]) System.err.println(line);
-                            logged[0] = true;
+                            if (logged.add(line)) System.err.println(line);
                         }),
                         settings,
                         opts.cudaGraph(),
+                        opts.rnnKernel(),
                         pb);
                 pb.finish();
                 if (!bar)
@@ -241,13 +251,19 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     private Integer report() {
-        if (from.isEmpty()) throw new UserError("--compare and --chart need at least one --from FILE (JSON lines)");
+        if (from.isEmpty())
+            throw new UserError("--compare, --bar and --chart need at least one --from FILE (JSON lines)");
         List<JsonRows> rows = filterRows(JsonRows.read(from));
         if (rows.isEmpty()) throw new UserError("no benchmark rows in " + from + " match the given filters");
         if (compare && rows.stream().allMatch(JsonRows::isTorch))
             throw new UserError("only PyTorch rows in " + from
                     + ": --compare needs rows of charrnn bench --json beside them to compare");
+        List<Bar.Verdict> verdicts = bar ? Bar.judge(rows) : List.of();
+        if (bar && verdicts.isEmpty())
+            throw new UserError(
+                    "no CUDA rows in fp32 or tf32 with --rnn-kernel auto in " + from + ": --bar judges those");
         if (compare) System.out.print(Compare.markdown(rows));
+        if (bar) System.out.print((compare ? "\n" : "") + Bar.markdown(verdicts));
         if (chart != null) {
             try {
                 AtomicFile.writeString(chart, Chart.svg(rows, title));
@@ -257,6 +273,7 @@ public final class BenchCommand implements Callable<Integer> {
             System.err.println(
                     "chart: " + chart + " (" + Chart.seriesNames(rows).size() + " series)");
         }
-        return 0;
+        System.out.flush();
+        return verdicts.stream().allMatch(Bar.Verdict::met) ? 0 : 1;
     }
 }

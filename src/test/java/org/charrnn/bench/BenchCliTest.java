@@ -59,6 +59,8 @@ class BenchCliTest {
         };
         CliRun r = run(args);
         assertEquals(0, r.code(), r.err());
+        assertEquals(
+                1, r.err().split("backend: reference on", -1).length - 1, "each distinct log line once: " + r.err());
         String[] table = r.out().strip().split("\n");
         assertEquals(3, table.length, r.out());
         assertTrue(
@@ -137,6 +139,32 @@ class BenchCliTest {
                 "the emulated CUDA device is not in use");
         assertOneLineError(
                 run("bench", "--backend", "cuda", "--grid", "torch-rnn"), "bench refuses the emulated CUDA device");
+    }
+
+    @Test
+    void barExitsZeroOnlyWhenEveryJudgedRowMeetsIt() throws Exception {
+        Path torch = dir.resolve("torch.jsonl");
+        Files.write(torch, BarTest.torchRows("lstm", 2, 256, 50, 50, 2.0, 1.6, 155.0));
+        Path fast = dir.resolve("fast.jsonl");
+        Files.write(fast, List.of(BarTest.ours("lstm", 2, 256, 50, 50, "fp32", "auto", 0.3, 120.0)));
+        CliRun met = run("bench", "--bar", "--from", fast.toString(), "--from", torch.toString());
+        assertEquals(0, met.code(), met.err());
+        assertTrue(met.out().strip().startsWith("| config |"), met.out());
+        assertTrue(met.out().contains("| 6.67x | 5x | 120.0 | 155.0 | yes |"), met.out());
+        assertTrue(met.out().contains("bar: 1 of 1 rows met"), met.out());
+
+        Path slow = dir.resolve("slow.jsonl");
+        Files.write(slow, List.of(BarTest.ours("lstm", 2, 256, 50, 50, "fp32", "auto", 1.0, 120.0)));
+        CliRun missed = run("bench", "--compare", "--bar", "--from", slow.toString(), "--from", torch.toString());
+        assertEquals(1, missed.code(), "a missed bar is a failed check: " + missed.err());
+        assertTrue(missed.out().contains("| ours/pytorch fp32 |"), "--compare's table first: " + missed.out());
+        assertTrue(missed.out().contains("| 2.00x | 5x | 120.0 | 155.0 | no (speed) |"), missed.out());
+        assertTrue(missed.out().contains("bar: 0 of 1 rows met"), missed.out());
+
+        Path forced = dir.resolve("forced.jsonl");
+        Files.write(forced, List.of(BarTest.ours("lstm", 2, 256, 50, 50, "fp32", "stepwise", 1.0, 120.0)));
+        assertOneLineError(
+                run("bench", "--bar", "--from", forced.toString(), "--from", torch.toString()), "--bar judges those");
     }
 
     @Test

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.charrnn.backend.BackendOptions;
 import org.charrnn.backend.ReferenceBackend;
+import org.charrnn.backend.RnnKernel;
 import org.charrnn.model.CellType;
 import org.junit.jupiter.api.Test;
 
@@ -24,6 +25,7 @@ class BenchRunnerTest {
                 cfg -> new ReferenceBackend(cfg, BackendOptions.defaults().withThreads(1)),
                 new BenchRunner.Settings(4, 2, 3, 7),
                 true,
+                RnnKernel.AUTO,
                 (done, total, detail) -> {
                     assertEquals(9, total);
                     progress.add(done);
@@ -72,6 +74,7 @@ class BenchRunnerTest {
         JsonRows back = JsonRows.of(o);
         assertEquals(new JsonRows.Key("gru", 2, 8, 3, 4), back.key());
         assertEquals("charrnn-reference fp64", back.variant());
+        assertEquals("auto", o.get("rnn_kernel").getAsString(), "the --rnn-kernel asked for");
     }
 
     @Test
@@ -81,9 +84,11 @@ class BenchRunnerTest {
                 cfg -> new ReferenceBackend(cfg, BackendOptions.defaults().withThreads(1)),
                 new BenchRunner.Settings(2, 0, 0, 1),
                 false,
+                RnnKernel.STEPWISE,
                 (done, total, detail) -> {});
         assertTrue(Double.isNaN(r.forwardMs()));
         JsonObject o = JsonParser.parseString(r.toJsonLine()).getAsJsonObject();
+        assertEquals("charrnn-reference fp64 stepwise", JsonRows.of(o).variant(), "a forced kernel is its own series");
         assertTrue(
                 o.get("forward_ms").isJsonNull()
                         && o.get("backward_ms").isJsonNull()

@@ -11,6 +11,7 @@ import org.charrnn.backend.Backend;
 import org.charrnn.backend.BackendOptions;
 import org.charrnn.backend.ClipMode;
 import org.charrnn.backend.ReferenceBackend;
+import org.charrnn.backend.RnnKernel;
 import org.charrnn.backend.RnnState;
 import org.charrnn.backend.Window;
 import org.charrnn.model.CellType;
@@ -109,6 +110,7 @@ class DeviceTimingTest {
                         new ReferenceBackend(cfg, BackendOptions.defaults().withThreads(1))),
                 new BenchRunner.Settings(3, 2, 2, 5),
                 true,
+                RnnKernel.AUTO,
                 (done, total, detail) -> {});
         List<String> log = dev[0].log;
         List<String> step = List.of("forward", "backward", "clip norm 5.0", "step 0.002");
