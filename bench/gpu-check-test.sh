@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Checks how bench/gpu-check.sh runs its steps, on any machine: a stand-in for .device/on-gpu.sh
+# records each call and answers as the kit would (STUB_SLEEP: seconds a verify takes; STUB_FAIL=verify:
+# verify fails). Steps run in $STEPS order, DEADLINE skips late steps and cuts time limits (and the
+# cut kills the step's processes), failures and skips set the exit status, bad input exits 2.
+set -uo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+check() { # check <what> <command...>: the command must succeed
+  local what=$1; shift
+  if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fails=$((fails + 1)); fi
+}
+
+cat >"$tmp/stub.sh" <<'STUB'
+#!/usr/bin/env bash
+echo "$*" >>"$STUB_LOG"
+what=$1; shift
+case $what in
+  info) echo "stand-in GPU, driver 0" ;;
+  torch) echo '{"impl": "pytorch-cudagraph", "cell": "lstm", "layers": 2, "hidden": 256, "batch": 50, "seq": 50, "tf32": false, "ms_per_step": 2.0}' ;;
+  java)
+    while [[ $1 == -D* ]]; do shift; done
+    shift # the main class
+    case $1 in
+      verify)
+        sleep "${STUB_SLEEP:-0}"
+        [ "${STUB_FAIL:-}" = verify ] && { echo "verify: 1 of 40 checks FAILED"; exit 1; }
+        echo "verify: all 40 checks passed" ;;
+      bench)
+        json=""
+        while [ $# -gt 0 ]; do [ "$1" = --json ] && json=$2; shift; done
+        [ -n "$json" ] && echo '{"impl":"charrnn-cuda","cell":"lstm","layers":2,"hidden":256,"batch":50,"seq":50,"ms_per_step":0.4}' >>"$json"
+        echo "bench done" ;;
+      devices) echo "cuda 0 stand-in" ;;
+    esac ;;
+esac
+STUB
+touch "$tmp/corpus.txt"
+
+# gpu <name> [VAR=value ...]: runs gpu-check.sh with the stand-in; output in $tmp/<name>.out, status in rc
+gpu() {
+  local name=$1; shift
+  rm -rf "$tmp/out" && : >"$tmp/stub.log"
+  env GPU="$tmp/stub.sh" STUB_LOG="$tmp/stub.log" DATA="$tmp/corpus.txt" OUT="$tmp/out" "$@" \
+      bash bench/gpu-check.sh >"$tmp/$name.out" 2>&1
+  rc=$?
+}
+has() { grep -q -- "$2" "$tmp/$1.out" || { echo "  $1 lacks '$2':"; sed 's/^/    /' "$tmp/$1.out"; return 1; }; }
+order() { # order <name> <pattern>...: the patterns appear in $tmp/<name>.out in this order
+  local name=$1; shift
+  local prev=0 p n
+  for p in "$@"; do
+    n=$(grep -n -- "$p" "$tmp/$name.out" | head -1 | cut -d: -f1)
+    [ -n "$n" ] && [ "$n" -gt "$prev" ] || { echo "  '$p' out of order in:"; sed 's/^/    /' "$tmp/$name.out"; return 1; }
+    prev=$n
+  done
+}
+
+gpu ordered STEPS="bar info verify-persistent"
+check "all steps pass: exit 0" [ $rc -eq 0 ]
+check "steps run in \$STEPS order" order ordered "PASS bar" "PASS info" "PASS verify-persistent" "all steps passed"
+check "a step's report follows it" order ordered "PASS info" "stand-in GPU"
+check "verify runs the persistent kernels" grep -q "org.charrnn.cli.Main verify --backend cuda --rnn-kernel persistent" "$tmp/stub.log"
+
+gpu unknown STEPS="info nope"
+check "an unknown step: exit 2" [ $rc -eq 2 ]
+check "an unknown step is named" has unknown "unknown step 'nope'"
+check "an unknown step runs nothing" [ ! -s "$tmp/stub.log" ]
+
+gpu deadline STEPS="verify-persistent info" DEADLINE=4 MIN_LEFT=1 STUB_SLEEP=37.25
+check "a step past the deadline fails: exit 1" [ $rc -eq 1 ]
+check "its time limit is cut to the deadline" has deadline "FAIL verify-persistent (.*time limit [1-4]s)"
+check "the steps after it are skipped" has deadline "SKIP info"
+check "the skipped steps are named" has deadline "skipped for the deadline (run them next time): info"
+check "the cut kills the step's processes" bash -c '! pgrep -f "^sleep 37.25" >/dev/null'
+check "its log says why it stopped" grep -q "stopped after its time limit of [1-4]s" "$tmp/out/verify-persistent.log"
+
+gpu skipped STEPS="info" DEADLINE=10 MIN_LEFT=20
+check "only skips: exit 3" [ $rc -eq 3 ]
+
+gpu failing STEPS="verify-persistent info" STUB_FAIL=verify
+check "a failed step: exit 1" [ $rc -eq 1 ]
+check "a failed step shows its log's tail" order failing "FAIL verify-persistent" "1 of 40 checks FAILED" "PASS info"
+check "the failed steps are named" has failing "some steps FAILED: verify-persistent"
+
+mkdir -p "$tmp/out-rates"
+echo '{"grid_barrier_us": 1.0}' >"$tmp/out-rates/rates.json"
+rm -rf "$tmp/out" && : >"$tmp/stub.log" && cp -r "$tmp/out-rates" "$tmp/out"
+env GPU="$tmp/stub.sh" STUB_LOG="$tmp/stub.log" DATA="$tmp/corpus.txt" OUT="$tmp/out" STEPS="bench bench-rnn bar" \
+    bash bench/gpu-check.sh >"$tmp/bench.out" 2>&1
+rc=$?
+check "bench, bench-rnn and bar pass" [ $rc -eq 0 ]
+check "PyTorch's four variants run" [ "$(grep -c "^torch bench/torch_baseline.py" "$tmp/stub.log")" -eq 4 ]
+check "forced persistent runs get the measured rates" \
+    [ "$(grep -c -- "-Dcharrnn.persistent.rates=$tmp/out/rates.json .*--rnn-kernel persistent" "$tmp/stub.log")" -eq 4 ]
+check "the cluster layout is benched" grep -q -- "-Dcharrnn.persistent.layout=cluster org.charrnn.cli.Main bench" "$tmp/stub.log"
+check "bar judges bench's rows" grep -q -- "bench --bar --from $tmp/out/charrnn.jsonl --from $tmp/out/torch.jsonl" "$tmp/stub.log"
+
+gpu badline STEPS=info DEADLINE=soon
+check "a bad DEADLINE: exit 2" [ $rc -eq 2 ]
+gpu nocorpus STEPS=info DATA="$tmp/missing.txt"
+check "a missing corpus: exit 2" [ $rc -eq 2 ]
+check "a missing corpus is named" has nocorpus "corpus $tmp/missing.txt missing"
+
+[ $fails -eq 0 ] && echo "gpu-check-test.sh: all checks passed" || echo "gpu-check-test.sh: $fails checks FAILED"
+[ $fails -eq 0 ]
