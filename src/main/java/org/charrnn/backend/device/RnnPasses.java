@@ -90,7 +90,7 @@ final class RnnPasses {
             DeviceCell.LayerWeights p = weights(l);
             // gx [N,Gi] = X [N,in] W_ih^T, all T steps in one GEMM
             Ref x = w.layerIn(l);
-            ops.gemmWeight(true, N, Gi, p.in(), 1f, x, p.in(), p.wih(), 0f, Ref.of(w.gx[l]), Gi);
+            ops.gemmWeight(true, N, Gi, p.in(), 1f, x, p.in(), p.wih(), 0f, Ref.of(w.gx), Gi);
             ops.copy(Ref.of(w.hs[l]), new Ref(state, stateOffset(l, 0, B)), BH);
             if (S == 2) ops.copy(Ref.of(w.cs[l]), new Ref(state, stateOffset(l, 1, B)), BH);
             boolean window = ops.forwardWindow(
@@ -98,7 +98,7 @@ final class RnnPasses {
                     p.whh(),
                     p.bih(),
                     p.bhh(),
-                    Ref.of(w.gx[l]),
+                    Ref.of(w.gx),
                     Ref.of(w.hs[l]),
                     at(w.cs[l], 0),
                     at(w.gates[l], 0),
@@ -116,7 +116,7 @@ final class RnnPasses {
                                 Gi,
                                 Gh,
                                 x.plus((long) t * B * p.in()),
-                                new Ref(w.gx[l], (long) t * B * Gi),
+                                new Ref(w.gx, (long) t * B * Gi),
                                 Ref.of(w.gh),
                                 new Ref(w.hs[l], o),
                                 new Ref(w.hs[l], o1),

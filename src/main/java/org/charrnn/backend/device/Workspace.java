@@ -22,7 +22,9 @@ final class Workspace {
     DeviceArray firstInput; // [B,E] layer-0 input of step 0 when firstInputOn (see Window#firstInput)
     boolean firstInputOn; // of the last forward: its rows 0..B-1 of emb are firstInput's
     DeviceArray firstInputGrad; // [B,E] dL/d(firstInput) of the last backward (training)
-    DeviceArray[] gx; // per layer [N,Gi] input projection (no bias)
+    // [N,Gi] input projection (no bias) of the layer the forward is in: a layer reads it only during
+    // its own forward, so one buffer serves every layer, and backward reuses it as dgx
+    DeviceArray gx;
     DeviceArray[] gates; // per layer [N,savedWidth] saved activations; null when the cell saves none
     DeviceArray[] hs, cs; // per layer [T+1,B,H]: slot 0 initial state, 1..T outputs; cs with a cell state only
     DeviceArray[] drop; // per layer [N,H] dropped output (training with dropout)
@@ -33,7 +35,9 @@ final class Workspace {
     DeviceArray targetWeight; // [N] 1 for a counted target, 0 for an ignored one (masked windows)
     DeviceArray counted; // [1] number of counted targets (masked windows)
     int ignoreTarget = -1; // of the last forward (see Window)
-    DeviceArray dgx, dgh; // [N,Gi], [N,Gh]; dgh only when the cell separates it
+    DeviceArray dgx,
+            dgh; // [N,Gi] (the gx buffer: no projection is read after the forward), [N,Gh]; dgh only when the cell
+    // separates it
     DeviceArray dx; // [N,H] dL/d(layer input) that bypasses W_ih (cells that feed their input directly)
     DeviceArray scratch; // [B,scratchWidth] per-step scratch of the cell's backward
     DeviceArray dhNext, dc; // [B,H]; dc with a cell state only
@@ -64,13 +68,12 @@ final class Workspace {
         starts = ops.alloc((long) B * LONG, what);
         emb = floats(n * E, what);
         firstInput = floats((long) B * E, what);
-        gx = new DeviceArray[L];
+        gx = floats(n * Gi, what);
         gates = new DeviceArray[L];
         hs = new DeviceArray[L];
         cs = new DeviceArray[L];
         drop = new DeviceArray[L];
         for (int l = 0; l < L; l++) {
-            gx[l] = floats(n * Gi, what);
             if (saved > 0) gates[l] = floats(n * saved, what);
             hs[l] = floats(n * H + (long) B * H, what);
             if (S == 2) cs[l] = floats(n * H + (long) B * H, what);
@@ -85,7 +88,7 @@ final class Workspace {
         long inMax = Math.max(E, H);
         if (training) {
             String gw = "gradient scratch (T=" + T + ", B=" + B + ")";
-            dgx = floats(n * Gi, gw);
+            dgx = gx;
             if (cell.separateRecurrentGrad()) dgh = floats(n * Gh, gw);
             if (cfg.cell().feedsInputDirectly()) dx = floats(n * H, gw);
             if (cell.scratchWidth(H) > 0) scratch = floats((long) B * cell.scratchWidth(H), gw);
@@ -142,7 +145,7 @@ final class Workspace {
             lossSum,
             targetWeight,
             counted,
-            dgx,
+            gx, // dgx is the same buffer
             dgh,
             dx,
             scratch,
@@ -154,13 +157,14 @@ final class Workspace {
         }) {
             ops.free(a);
         }
-        for (DeviceArray[] arr : new DeviceArray[][] {gx, gates, hs, cs, drop}) {
+        for (DeviceArray[] arr : new DeviceArray[][] {gates, hs, cs, drop}) {
             if (arr != null) for (DeviceArray a : arr) ops.free(a);
         }
         x = y = starts =
                 emb = gh = logits = rowLoss = lossSum = dgx = dgh = dx = scratch = dhNext = dc = dA = dB = null;
         stateGrad = targetWeight = counted = firstInput = firstInputGrad = null;
-        gx = gates = hs = cs = drop = null;
+        gx = null;
+        gates = hs = cs = drop = null;
         tokens = null;
         T = B = -1;
     }

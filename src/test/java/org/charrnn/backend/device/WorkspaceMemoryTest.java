@@ -1,0 +1,105 @@
+package org.charrnn.backend.device;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+
+import java.lang.reflect.Proxy;
+import java.util.ArrayList;
+import java.util.List;
+import org.charrnn.model.CellType;
+import org.charrnn.model.ModelConfig;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What a workspace allocates, counted through a stand-in DeviceOps: the device backends' peak memory
+ * is the parameters, gradients and optimizer state plus this, so this is what keeps it at or under
+ * PyTorch's on the large bench rows. One [N,Gi] projection buffer serves every layer's forward and
+ * is backward's dgx.
+ */
+class WorkspaceMemoryTest {
+
+    /** A DeviceOps that records each allocation's size and does nothing else. */
+    private static DeviceOps counting(List<Long> sizes) {
+        return (DeviceOps) Proxy.newProxyInstance(
+                DeviceOps.class.getClassLoader(), new Class<?>[] {DeviceOps.class}, (proxy, m, args) -> {
+                    switch (m.getName()) {
+                        case "alloc" -> {
+                            long bytes = (Long) args[0];
+                            sizes.add(bytes);
+                            return (DeviceArray) () -> bytes;
+                        }
+                        case "free" -> {
+                            if (args[0] != null) sizes.add(-((DeviceArray) args[0]).bytes()); // null: a no-op
+                            return null;
+                        }
+                        case "name" -> {
+                            return "counting";
+                        }
+                        case "reserveGemmScratch" -> {
+                            return null;
+                        }
+                        default -> throw new UnsupportedOperationException(m.getName());
+                    }
+                });
+    }
+
+    private static long sum(List<Long> sizes) {
+        return sizes.stream().mapToLong(Long::longValue).sum();
+    }
+
+    @Test
+    void aTrainingWorkspaceHoldsOneProjectionBufferForAllLayers() {
+        int L = 3, E = 24, H = 40, V = 65, T = 7, B = 5;
+        long n = (long) T * B, G = 4L * H, f = 4;
+        List<Long> sizes = new ArrayList<>();
+        ModelConfig cfg = new ModelConfig(CellType.LSTM, V, E, H, L, 0.0);
+        Workspace w = new Workspace(counting(sizes), cfg, DeviceCell.of(CellType.LSTM), true);
+        w.ensure(T, B);
+        long window = 2 * n * 4
+                + B * 8L // x, y, starts
+                + n * E * f
+                + (long) B * E * f // emb, firstInput
+                + n * G * f // gx: one for all layers (and dgx)
+                + L * (n * G * f + 2 * (n * H + (long) B * H) * f) // per layer: saved gates, hs, cs
+                + (long) B * G * f
+                + n * V * f
+                + n * f
+                + f
+                + n * f
+                + f // gh, logits, rowLoss, lossSum, targetWeight, counted
+                + 2 * (long) B * H * f // dhNext, dc
+                + 2 * n * Math.max(E, H) * f // dA, dB
+                + (long) L * 2 * B * H * f
+                + (long) B * E * f; // stateGrad, firstInputGrad
+        assertEquals(window, sum(sizes), "bytes of a training workspace, L " + L + " T " + T + " B " + B);
+        assertSame(w.gx, w.dgx, "backward's dgx is the forward's projection buffer");
+        assertSame(w.dgx, w.recurrentGrad(), "an LSTM's recurrent gradient is dgx");
+
+        w.release();
+        assertEquals(0, sum(sizes), "release frees each buffer once (dgx is not freed twice)");
+    }
+
+    @Test
+    void aGruKeepsItsOwnRecurrentGradientAndAnEvaluationWorkspaceHasNoGradients() {
+        int L = 2, H = 16, T = 3, B = 2;
+        long n = (long) T * B;
+        ModelConfig cfg = new ModelConfig(CellType.GRU, 11, H, H, L, 0.0);
+        List<Long> train = new ArrayList<>(), eval = new ArrayList<>();
+        Workspace t = new Workspace(counting(train), cfg, DeviceCell.of(CellType.GRU), true);
+        Workspace e = new Workspace(counting(eval), cfg, DeviceCell.of(CellType.GRU), false);
+        t.ensure(T, B);
+        e.ensure(T, B);
+        long gradients = n * 3 * H * 4 // dgh [N,3H]; dgx is gx
+                + (long) B * H * 4 // dhNext
+                + 2 * n * H * 4 // dA, dB
+                + (long) L * B * H * 4
+                + (long) B * H * 4; // stateGrad, firstInputGrad
+        assertEquals(gradients, sum(train) - sum(eval), "what training adds to an evaluation workspace");
+        assertSame(t.gx, t.dgx);
+        assertEquals(t.dgh, t.recurrentGrad());
+        t.release();
+        e.release();
+        assertEquals(0, sum(train));
+        assertEquals(0, sum(eval));
+    }
+}
