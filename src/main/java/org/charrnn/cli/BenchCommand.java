@@ -166,7 +166,7 @@ public final class BenchCommand implements Callable<Integer> {
                 throw new UserError(BenchRunner.EMULATED_REFUSAL);
         }
         BackendOptions opts = graphOption.apply(backendOptions.options(seed));
-        boolean bar = !quiet && ProgressBar.interactive();
+        boolean progress = !quiet && ProgressBar.interactive();
         List<BenchResult> results = new ArrayList<>();
         Set<String> logged = new HashSet<>(); // each distinct log line once: the backend, each B's rnn choice
         try (BufferedWriter out = json == null
@@ -178,7 +178,7 @@ public final class BenchCommand implements Callable<Integer> {
                 ProgressBar pb = new ProgressBar(
                         System.err,
                         String.format(Locale.ROOT, "bench %d/%d %-22s", i + 1, specs.size(), s.label()),
-                        bar);
+                        progress);
                 BenchResult r = BenchRunner.run(
                         s,
                         cfg -> Backends.create(kind, cfg, opts, new Backends.Workload(s.batch(), s.seq()), line -> {
@@ -189,7 +189,7 @@ public final class BenchCommand implements Callable<Integer> {
                         opts.rnnKernel(),
                         pb);
                 pb.finish();
-                if (!bar)
+                if (!progress)
                     System.err.printf(
                             Locale.ROOT,
                             "bench %d/%d %s: %.3f ms/step%n",
