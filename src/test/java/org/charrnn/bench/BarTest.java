@@ -56,6 +56,13 @@ class BarTest {
                 torch("pytorch-cudagraph", cell, l, h, b, t, true, graphTf32, peak * 2));
     }
 
+    /** The table's last line: how many of how many rows met the bar, and what the bar is. */
+    static void assertSummary(String md, int met, int rows) {
+        String last = "bar: " + met + " of " + rows
+                + " rows met (5x PyTorch with a CUDA graph at B <= 50, 2x above; peak memory <= eager PyTorch's)";
+        assertTrue(md.strip().endsWith(last), md);
+    }
+
     static List<JsonRows> parse(List<String> lines) {
         return JsonRows.parse(String.join("\n", lines), "rows.jsonl");
     }
@@ -100,11 +107,7 @@ class BarTest {
                 md);
         assertTrue(md.contains("| 4.00x | 5x | 150.0 | 155.0 | no (speed) |"), md);
         assertTrue(md.contains("| 2.30x | 2x | 1500.0 | 1471.0 | no (memory) |"), md);
-        assertTrue(
-                md.strip()
-                        .endsWith("bar: 2 of 4 rows met (5x PyTorch with a CUDA graph at B <= 50, 2x above; "
-                                + "peak memory <= eager PyTorch's)"),
-                md);
+        assertSummary(md, 2, 4);
     }
 
     @Test
@@ -121,11 +124,7 @@ class BarTest {
         String md = Bar.markdown(v);
         assertTrue(md.contains("| - | - | 5x | 10.0 | - | no (no PyTorch graph row, no peak memory) |"), md);
         assertTrue(md.contains("| 20.00x | 5x | - | 155.0 | no (no peak memory) |"), md);
-        assertTrue(
-                md.strip()
-                        .endsWith("bar: 0 of 2 rows met (5x PyTorch with a CUDA graph at B <= 50, 2x above; "
-                                + "peak memory <= eager PyTorch's)"),
-                md);
+        assertSummary(md, 0, 2);
     }
 
     @Test
