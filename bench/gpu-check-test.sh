@@ -99,6 +99,11 @@ check "forced persistent runs get the measured rates" \
 check "the cluster layout is benched" grep -q -- "-Dcharrnn.persistent.layout=cluster org.charrnn.cli.Main bench" "$tmp/stub.log"
 check "bar judges bench's rows" grep -q -- "bench --bar --from $tmp/out/charrnn.jsonl --from $tmp/out/torch.jsonl" "$tmp/stub.log"
 
+gpu noocl STEPS="verify-ocl bench-ocl"
+check "no NVIDIA OpenCL device: exit 1" [ $rc -eq 1 ]
+check "no NVIDIA OpenCL device: both OpenCL steps fail" order noocl "FAIL verify-ocl" "FAIL bench-ocl"
+check "and say why" grep -q "no NVIDIA OpenCL device listed" "$tmp/out/bench-ocl.log"
+
 gpu badline STEPS=info DEADLINE=soon
 check "a bad DEADLINE: exit 2" [ $rc -eq 2 ]
 gpu nocorpus STEPS=info DATA="$tmp/missing.txt"

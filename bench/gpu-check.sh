@@ -66,12 +66,18 @@ STEPS=${STEPS:-$ALL}
 DEADLINE=${DEADLINE:-0}
 MIN_LEFT=${MIN_LEFT:-20} # no step starts with less time than this before DEADLINE
 
-charrnn() { bash "$GPU" java org.charrnn.cli.Main "$@"; }
+# charrnn [-Dname=value ...] <command> [args]: the CLI on the kit's Java, system properties first.
+charrnn() {
+  local props=()
+  while [[ ${1:-} == -D* ]]; do props+=("$1"); shift; done
+  bash "$GPU" java ${props[@]+"${props[@]}"} org.charrnn.cli.Main "$@"
+}
 final_loss() { grep '"type":"iter"' "$1/metrics.jsonl" | tail -1 | sed 's/.*"loss":\([0-9.eE+-]*\).*/\1/'; }
-# NVIDIA's OpenCL device index, as charrnn devices lists it (empty when there is none); asked once.
+# NVIDIA's OpenCL device index, as charrnn devices lists it (asked once); fails, saying so, without one.
 nvidia_ocl() {
   [ -f "$OUT/ocl-device.txt" ] ||
     charrnn devices 2>/dev/null | awk '$1 == "opencl" && /NVIDIA/ {print $2; exit}' >"$OUT/ocl-device.txt"
+  [ -s "$OUT/ocl-device.txt" ] || { echo "no NVIDIA OpenCL device listed by charrnn devices" >&2; return 1; }
   cat "$OUT/ocl-device.txt"
 }
 # The JSON-lines files that exist, each after --from.
@@ -112,13 +118,13 @@ step_bench_rnn() {
   [ -s "$OUT/rates.json" ] && rates=("-Dcharrnn.persistent.rates=$OUT/rates.json")
   charrnn bench --backend cuda --rnn-kernel stepwise --grid all --steps 30 --warmup 8 --quiet \
       --json "$OUT/rnn-kernels.jsonl" || return 1
-  bash "$GPU" java ${rates[@]+"${rates[@]}"} org.charrnn.cli.Main bench --backend cuda --rnn-kernel persistent --model lstm,gru,rnn \
-      "${small[@]}" || return 1
-  bash "$GPU" java ${rates[@]+"${rates[@]}"} -Dcharrnn.persistent.backward=columns org.charrnn.cli.Main bench --backend cuda \
-      --rnn-kernel persistent --model lstm,gru "${small[@]}" || return 1
+  charrnn ${rates[@]+"${rates[@]}"} bench --backend cuda --rnn-kernel persistent --model lstm,gru,rnn "${small[@]}" ||
+      return 1
+  charrnn ${rates[@]+"${rates[@]}"} -Dcharrnn.persistent.backward=columns bench --backend cuda --rnn-kernel persistent \
+      --model lstm,gru "${small[@]}" || return 1
   for layout in grid cluster; do
-    bash "$GPU" java ${rates[@]+"${rates[@]}"} -Dcharrnn.persistent.layout=$layout org.charrnn.cli.Main bench --backend cuda \
-        --rnn-kernel persistent --model lstm,gru,rnn "${small[@]}" || return 1
+    charrnn ${rates[@]+"${rates[@]}"} -Dcharrnn.persistent.layout=$layout bench --backend cuda --rnn-kernel persistent \
+        --model lstm,gru,rnn "${small[@]}" || return 1
   done
   local from
   mapfile -t from < <(from_existing rnn-kernels.jsonl charrnn.jsonl torch.jsonl)
@@ -142,16 +148,12 @@ step_verify_persistent_backward() {
   local k
   for k in rows columns; do
     echo "== -Dcharrnn.persistent.backward=$k"
-    bash "$GPU" java -Dcharrnn.persistent.backward=$k org.charrnn.cli.Main verify --backend cuda \
-        --rnn-kernel persistent || return 1
+    charrnn -Dcharrnn.persistent.backward=$k verify --backend cuda --rnn-kernel persistent || return 1
   done
 }
-step_verify_persistent_cluster() {
-  bash "$GPU" java -Dcharrnn.persistent.layout=cluster org.charrnn.cli.Main verify --backend cuda --rnn-kernel persistent
-}
+step_verify_persistent_cluster() { charrnn -Dcharrnn.persistent.layout=cluster verify --backend cuda --rnn-kernel persistent; }
 step_verify_persistent_cluster_tf32() {
-  bash "$GPU" java -Dcharrnn.persistent.layout=cluster org.charrnn.cli.Main verify --backend cuda \
-      --rnn-kernel persistent --precision tf32
+  charrnn -Dcharrnn.persistent.layout=cluster verify --backend cuda --rnn-kernel persistent --precision tf32
 }
 step_verify_persistent_tf32() { charrnn verify --backend cuda --rnn-kernel persistent --precision tf32; }
 step_verify_persistent_bf16() { charrnn verify --backend cuda --rnn-kernel persistent --precision bf16; }
@@ -176,15 +178,11 @@ step_racecheck() { TOOL=racecheck bash "$GPU" sanitize org.charrnn.cli.Main "${S
 report_racecheck() { grep -E "RACECHECK SUMMARY|ERROR SUMMARY" "$OUT/racecheck.log" | tail -1 | sed "s/^/racecheck: /"; }
 step_verify_ocl() {
   local d
-  d=$(nvidia_ocl)
-  [ -n "$d" ] || { echo "no NVIDIA OpenCL device listed by charrnn devices"; return 1; }
-  charrnn verify --backend opencl --device "$d"
+  d=$(nvidia_ocl) && charrnn verify --backend opencl --device "$d"
 }
 step_bench_ocl() {
   local d
-  d=$(nvidia_ocl)
-  [ -n "$d" ] || { echo "no NVIDIA OpenCL device listed by charrnn devices"; return 1; }
-  charrnn bench --backend opencl --device "$d" --grid all --steps 10 --warmup 3 --quiet --json "$OUT/charrnn.jsonl"
+  d=$(nvidia_ocl) && charrnn bench --backend opencl --device "$d" --grid all --steps 10 --warmup 3 --quiet --json "$OUT/charrnn.jsonl"
 }
 
 if [ "${1:-}" = --step ]; then # one step, in the process run_step started
