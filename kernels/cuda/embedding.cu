@@ -7,8 +7,9 @@
  * embedding_forward
  *   x [N], emb [V,E], out [N,E]: out[n,:] = emb[x[n],:]  (=). One thread per (n,e). No aliasing.
  * embedding_backward
- *   x [N], dout [N,E], demb [V,E]: demb[v,e] = sum over n with x[n]=v of dout[n,e], n ascending  (=).
- *   One thread per (v,e): deterministic, no atomics.
+ *   x [N], dout [N,E], demb [V,E]: demb[v,e] = sum over n with x[n]=v of dout[n,e]  (=), in
+ *   cr_column_total's fixed order: deterministic, no atomics. Launch grid (V, ceil(E / CR_COL_WIDTH))
+ *   of CR_COL_WIDTH x CR_COL_LANES threads: block (v, j) sums columns [j CR_COL_WIDTH, ..) of row v.
  * add_bias_rows
  *   y [N,C], bias [C]: y[n,c] += bias[c]  (+=). One thread per element.
  */
@@ -43,15 +44,12 @@ extern "C" __global__ void embedding_forward(const int *x, const float *emb, flo
   out[k] = emb[(long long)x[n] * E + e];
 }
 
-extern "C" __global__ void embedding_backward(const int *x, const float *dout, float *demb,
-                                              int N, int V, int E) {
-  long long k = cr_gid();
-  if (k >= (long long)V * E) return;
-  int v = (int)(k / E), e = (int)(k % E);
-  float s = 0.0f;
-  for (int n = 0; n < N; n++)
-    if (x[n] == v) s += dout[(long long)n * E + e];
-  demb[k] = s;
+extern "C" __global__ void __launch_bounds__(CR_COL_WIDTH * CR_COL_LANES)
+embedding_backward(const int *x, const float *dout, float *demb, int N, int V, int E) {
+  int v = blockIdx.x;
+  long long e = (long long)blockIdx.y * CR_COL_WIDTH + threadIdx.x;
+  float s = cr_column_total(dout, E, N, e, v < V && e < E, [x, v](int n) { return x[n] == v; });
+  if (threadIdx.y == 0 && v < V && e < E) demb[(long long)v * E + e] = s;
 }
 
 extern "C" __global__ void add_bias_rows(float *y, const float *bias, int N, int C) {

@@ -2,8 +2,9 @@
  * reduce.cu: deterministic reductions (bias gradients, global gradient norm, loss sum) and
  * value clipping.
  *
- * column_sum           a [N,C], out [C]: out[c] = beta*out[c] + sum_{n ascending} a[n,c]  (beta = 0: =,
- *                      out not read). One thread per column.
+ * column_sum           a [N,C], out [C]: out[c] = beta*out[c] + sum_n a[n,c]  (beta = 0: =, out not
+ *                      read), in cr_column_total's fixed order. Launch ceil(C / CR_COL_WIDTH) blocks
+ *                      of CR_COL_WIDTH x CR_COL_LANES threads.
  * sum_squares_partial  g [n], partial [P]: block k writes partial[k] = sum of g[i]^2 over
  *                      i = k*blockDim + tid + s*P*blockDim (grid-stride), fixed block tree.
  *                      Launch P = gridDim.x <= CR_MAX_PARTIALS blocks of CR_BLOCK threads.
@@ -15,12 +16,11 @@
  */
 #include "common.cuh"
 
-extern "C" __global__ void column_sum(const float *a, float *out, int N, int C, float beta) {
-  long long c = cr_gid();
-  if (c >= C) return;
-  float s = 0.0f;
-  for (int n = 0; n < N; n++) s += a[(long long)n * C + c];
-  out[c] = beta == 0.0f ? s : beta * out[c] + s;
+extern "C" __global__ void __launch_bounds__(CR_COL_WIDTH * CR_COL_LANES)
+column_sum(const float *a, float *out, int N, int C, float beta) {
+  long long c = (long long)blockIdx.x * CR_COL_WIDTH + threadIdx.x;
+  float s = cr_column_total(a, C, N, c, c < C, [](int) { return true; });
+  if (threadIdx.y == 0 && c < C) out[c] = beta == 0.0f ? s : beta * out[c] + s;
 }
 
 extern "C" __global__ void __launch_bounds__(CR_BLOCK) sum_squares_partial(const float *g, int n, float *partial) {

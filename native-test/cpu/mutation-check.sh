@@ -3,7 +3,9 @@
 # harnesses rebuilt for the CPU execution layer:
 #   - block barrier: removes the __syncthreads() that publishes every thread's value before the
 #     tree of cr_block_sum (kernels/cuda/common.cuh); test_reduce_optim and test_loss must FAIL in
-#     the forward thread order (thread 0 then reads partners' stale scratch);
+#     the forward thread order (thread 0 then reads partners' stale scratch); and the one of
+#     cr_column_total that publishes each row lane's sum before lane 0 adds them: test_reduce_optim
+#     (column_sum) and test_embedding_dropout (embedding_backward) must FAIL in the forward order;
 #   - grid barrier: removes every grid-wide sync (grid.sync()) from test_grid_sync.cu, the one of
 #     probe_rates' barrier probes, grid and cluster (their flags checks must FAIL in both orders), then the barrier
 #     between steps of each persistent forward and each persistent backward (kernels/cuda/
@@ -71,6 +73,9 @@ mutant_run() {
 mutant block-barrier kernels/cuda/common.cuh \
   's/(scratch\[threadIdx\.x\] = v;\n)(\s*)__syncthreads\(\);\n/$1$2\/* mutant: barrier removed *\/\n/' \
   forward test_reduce_optim test_loss
+mutant column-barrier kernels/cuda/common.cuh \
+  's/(lanes\[threadIdx\.y\]\[threadIdx\.x\] = s;\n)(\s*)__syncthreads\(\);\n/$1$2\/* mutant: barrier removed *\/\n/' \
+  forward test_reduce_optim test_embedding_dropout
 mutant grid-barrier native-test/test_grid_sync.cu \
   's/\bgrid\.sync\(\);/\/* mutant: barrier removed *\/;/g' \
   "forward reverse" test_grid_sync

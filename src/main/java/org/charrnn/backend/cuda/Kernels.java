@@ -20,6 +20,8 @@ final class Kernels implements AutoCloseable {
     static final int ROW_BLOCK = 256; // CR_ROW_BLOCK
     static final int CLUSTER = 8; // CR_CLUSTER: blocks per cluster of the persistent kernels' cluster layout
     static final int MAX_PARTIALS = 1024; // CR_MAX_PARTIALS
+    static final int COL_WIDTH = 32; // CR_COL_WIDTH: columns of a column-sum block
+    static final int COL_LANES = 32; // CR_COL_LANES: its row lanes
     static final int TILE = 16; // CR_TILE
     private static final int MAX_GRID_Y = 65535; // gemm_tiled strides row tiles beyond it
 
@@ -75,9 +77,21 @@ final class Kernels implements AutoCloseable {
         elementwise(embeddingForward, (long) N * E, arg(x), arg(emb), arg(out), arg(N), arg(E));
     }
 
-    /** demb [V,E] (=): row v = sum of dout [N,E] rows n with x[n] = v, ascending n. */
+    /** demb [V,E] (=): row v = sum of dout [N,E] rows n with x[n] = v, in a fixed order. */
     void embeddingBackward(Pointer x, Pointer dout, Pointer demb, int N, int V, int E) {
-        elementwise(embeddingBackward, (long) V * E, arg(x), arg(dout), arg(demb), arg(N), arg(V), arg(E));
+        if (V <= 0 || E <= 0) return;
+        launch(
+                embeddingBackward,
+                V,
+                (E + COL_WIDTH - 1) / COL_WIDTH,
+                COL_WIDTH,
+                COL_LANES,
+                arg(x),
+                arg(dout),
+                arg(demb),
+                arg(N),
+                arg(V),
+                arg(E));
     }
 
     /** y [N,C] += bias [C] on every row. */
@@ -147,9 +161,20 @@ final class Kernels implements AutoCloseable {
                 arg(writeGrad ? 1 : 0));
     }
 
-    /** out [C] = beta*out + sum over the N rows of a [N,C], ascending (beta = 0: =). */
+    /** out [C] = beta*out + sum over the N rows of a [N,C], in a fixed order (beta = 0: =). */
     void columnSum(Pointer a, Pointer out, int N, int C, float beta) {
-        elementwise(columnSum, C, arg(a), arg(out), arg(N), arg(C), arg(beta));
+        if (C <= 0) return;
+        launch(
+                columnSum,
+                (C + COL_WIDTH - 1) / COL_WIDTH,
+                1,
+                COL_WIDTH,
+                COL_LANES,
+                arg(a),
+                arg(out),
+                arg(N),
+                arg(C),
+                arg(beta));
     }
 
     /** partial [partials(n)] (=): each block's sum of g[i]^2 (stage 1 of the global norm). */
