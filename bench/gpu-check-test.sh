@@ -98,6 +98,8 @@ check "forced persistent runs get the measured rates" \
     [ "$(grep -c -- "-Dcharrnn.persistent.rates=$tmp/out/rates.json .*--rnn-kernel persistent" "$tmp/stub.log")" -eq 4 ]
 check "the cluster layout is benched" grep -q -- "-Dcharrnn.persistent.layout=cluster org.charrnn.cli.Main bench" "$tmp/stub.log"
 check "bar judges bench's rows" grep -q -- "bench --bar --from $tmp/out/charrnn.jsonl --from $tmp/out/torch.jsonl" "$tmp/stub.log"
+check "and sets the model's prediction at the measured rates beside them" \
+    [ "$(grep -c -- "-Dcharrnn.persistent.rates=$tmp/out/rates.json .*bench --predict --grid all --precision .* --from $tmp/out/torch.jsonl" "$tmp/stub.log")" -eq 2 ]
 
 gpu noocl STEPS="verify-ocl bench-ocl"
 check "no NVIDIA OpenCL device: exit 1" [ $rc -eq 1 ]

@@ -31,7 +31,9 @@
 #                grid and in the cluster layout; `auto` is in bench's rows. With $OUT/rates.json
 #                (step rates) each run's log line gives the model's estimates at the measured rates.
 #   bar          `charrnn bench --bar` over bench's rows: 5x PyTorch with a CUDA graph on the B <= 50
-#                rows, 2x on the large rows, peak memory no higher than eager PyTorch's (fails if missed)
+#                rows, 2x on the large rows, peak memory no higher than eager PyTorch's (fails if missed);
+#                then the step cost model's prediction of the same rows (`charrnn bench --predict`, fp32
+#                and tf32; with $OUT/rates.json at the measured rates), to set beside what was measured
 #   junit        gpu-tagged JUnit tests: every kernel family and whole steps vs the fp64 reference
 #   verify-cuda  `charrnn verify --backend cuda`: all checks pass
 #   verify-persistent-backward  verify-persistent with each persistent backward of the LSTM and GRU
@@ -131,8 +133,16 @@ step_bench_rnn() {
   charrnn bench --compare "${from[@]}"
 }
 report_bench_rnn() { tail -30 "$OUT/bench-rnn.log"; grep "persistent, forced" "$OUT/bench-rnn.log" | sort -u; }
-step_bar() { charrnn bench --bar --from "$OUT/charrnn.jsonl" --from "$OUT/torch.jsonl"; }
-report_bar() { grep -E '^\||^bar:' "$OUT/bar.log"; }
+step_bar() {
+  local rc=0 p rates=()
+  charrnn bench --bar --from "$OUT/charrnn.jsonl" --from "$OUT/torch.jsonl" || rc=1
+  [ -s "$OUT/rates.json" ] && rates=("-Dcharrnn.persistent.rates=$OUT/rates.json")
+  for p in fp32 tf32; do
+    charrnn ${rates[@]+"${rates[@]}"} bench --predict --grid all --precision $p --from "$OUT/torch.jsonl" || return 1
+  done
+  return $rc
+}
+report_bar() { grep -E '^\||^bar|^predicted' "$OUT/bar.log"; }
 # A CUDA test that cannot reach the device skips (assumption) rather than fails, so on the GPU machine
 # every test found must also have succeeded: aborted (skipped) tests fail this step.
 step_junit() {

@@ -25,6 +25,7 @@ import org.charrnn.bench.Chart;
 import org.charrnn.bench.Compare;
 import org.charrnn.bench.Grids;
 import org.charrnn.bench.JsonRows;
+import org.charrnn.bench.Predictions;
 import org.charrnn.bench.Table;
 import org.charrnn.model.CellType;
 import org.charrnn.util.AtomicFile;
@@ -38,8 +39,9 @@ import picocli.CommandLine.Option;
 /**
  * {@code charrnn bench}: times whole training steps (forward, loss, backward, clip, Adam) on a grid
  * of configurations; prints an aligned table and appends JSON lines joinable with
- * bench/torch_baseline.py's. With {@code --compare} or {@code --chart} it reads earlier JSON lines
- * ({@code --from}) instead of measuring.
+ * bench/torch_baseline.py's. With {@code --compare}, {@code --bar} or {@code --chart} it reads earlier
+ * JSON lines ({@code --from}) instead of measuring; with {@code --predict} it prints the step cost
+ * model's prediction for the CUDA backend on an H200.
  */
 @Command(
         name = "bench",
@@ -133,6 +135,13 @@ public final class BenchCommand implements Callable<Integer> {
     boolean bar;
 
     @Option(
+            names = "--predict",
+            description = "Do not measure: print the step cost model's ms per training step of the CUDA backend on an "
+                    + "H200 (--precision fp32 or tf32, --rnn-kernel) for each configuration, where the time goes, and "
+                    + "beside the --from files' PyTorch rows with a CUDA graph the factor the bar needs.")
+    boolean predict;
+
+    @Option(
             names = "--chart",
             description =
                     "Do not measure: render the --from files' rows as an SVG chart (chars/s vs H per backend) into this file.")
@@ -150,8 +159,9 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (predict) return predict();
         if (compare || bar || chart != null) return report();
-        if (!from.isEmpty()) throw new UserError("--from is only used with --compare, --bar or --chart");
+        if (!from.isEmpty()) throw new UserError("--from is only used with --compare, --bar, --chart or --predict");
         int split = splitSteps != null ? splitSteps : Math.min(steps, 10);
         BenchRunner.Settings settings = new BenchRunner.Settings(steps, warmup, split, seed);
         List<BenchSpec> specs = specs();
@@ -248,6 +258,19 @@ public final class BenchCommand implements Callable<Integer> {
 
     private static List<Integer> or(List<Integer> v, int dflt) {
         return v.isEmpty() ? List.of(dflt) : v;
+    }
+
+    private Integer predict() {
+        if (compare || bar || chart != null)
+            throw new UserError("--predict prints a prediction; it does not combine with --compare, --bar or --chart");
+        List<BenchSpec> specs = specs();
+        if (specs.isEmpty()) throw new UserError("no configuration of grid '" + grid + "' matches the given filters");
+        BackendOptions opts = backendOptions.options(seed);
+        List<JsonRows> rows = from.isEmpty() ? List.of() : JsonRows.read(from);
+        System.out.print(Predictions.markdown(
+                Predictions.predict(specs, opts.precision(), opts.rnnKernel(), rows), opts.precision()));
+        System.out.flush();
+        return 0;
     }
 
     private Integer report() {

@@ -9,7 +9,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.google.gson.JsonParser;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import org.charrnn.backend.Backends;
 import org.charrnn.backend.cuda.CudaBackendProvider;
 import org.charrnn.testutil.CliRun;
@@ -165,6 +167,53 @@ class BenchCliTest {
         Files.write(forced, List.of(BarTest.ours("lstm", 2, 256, 50, 50, "fp32", "stepwise", 1.0, 120.0)));
         assertOneLineError(
                 run("bench", "--bar", "--from", forced.toString(), "--from", torch.toString()), "--bar judges those");
+    }
+
+    @Test
+    void predictPrintsTheModelsStepBesidePyTorchsRows() throws Exception {
+        Path torch = dir.resolve("torch.jsonl");
+        Files.write(torch, BarTest.torchRows("lstm", 2, 256, 50, 50, 2.26, 1.98, 155.0));
+        CliRun r = run(
+                "bench",
+                "--predict",
+                "--model",
+                "lstm,gru",
+                "--layers",
+                "2",
+                "--hidden",
+                "256",
+                "--from",
+                torch.toString());
+        assertEquals(0, r.code(), r.err());
+        String[] lines = r.out().strip().split("\n");
+        assertTrue(lines[0].startsWith("| config | recurrence |"), r.out());
+        List<String> lstm = cells(lines[2]), gru = cells(lines[3]);
+        assertEquals("lstm L2 H256 B50 T50", lstm.get(0), lines[2]);
+        assertTrue(lstm.get(1).startsWith("persistent both passes ("), lines[2]);
+        double predicted = Double.parseDouble(lstm.get(8)), floor = Double.parseDouble(lstm.get(9));
+        assertTrue(floor > 0 && floor < predicted, lines[2]);
+        assertEquals(
+                List.of(
+                        "2.26",
+                        String.format(Locale.ROOT, "%.2fx", 2.26 / predicted),
+                        String.format(Locale.ROOT, "%.2fx", 2.26 / floor),
+                        "5x"),
+                lstm.subList(10, 14),
+                "PyTorch's graph row of the same precision: " + lines[2]);
+        assertEquals("gru L2 H256 B50 T50", gru.get(0), lines[3]);
+        assertEquals(List.of("-", "-", "-", "5x"), gru.subList(10, 14), "no PyTorch row for the GRU: " + lines[3]);
+        assertTrue(r.out().contains("predicted, not measured: charrnn-cuda fp32 on the H200 SXM model"), r.out());
+        assertTrue(r.out().contains("bar (speed only): 0 of 1 rows with a PyTorch graph row"), r.out());
+
+        assertOneLineError(run("bench", "--predict", "--precision", "bf16"), "fp32 and tf32");
+        assertOneLineError(run("bench", "--predict", "--bar", "--from", torch.toString()), "does not combine with");
+    }
+
+    /** The cells of a Markdown table row. */
+    private static List<String> cells(String row) {
+        return Arrays.stream(row.substring(1, row.length() - 1).split("\\|"))
+                .map(String::strip)
+                .toList();
     }
 
     @Test

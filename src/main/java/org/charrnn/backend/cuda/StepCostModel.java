@@ -1,0 +1,273 @@
+package org.charrnn.backend.cuda;
+
+import java.util.Locale;
+import java.util.Map;
+import org.charrnn.backend.ClipMode;
+import org.charrnn.backend.Precision;
+import org.charrnn.backend.RnnKernel;
+import org.charrnn.backend.Window;
+import org.charrnn.backend.device.DeviceRnn;
+import org.charrnn.data.TokenSequence;
+import org.charrnn.model.CellType;
+import org.charrnn.model.ModelConfig;
+import org.charrnn.util.UserError;
+
+/**
+ * Milliseconds per training step of the CUDA backend on an H200, predicted without a GPU: one
+ * step as {@code charrnn bench} times it (forward with the loss, backward, global-norm clip, Adam;
+ * a whole-step CUDA graph), traced through the backend's own orchestration ({@link DeviceRnn} over
+ * a {@link StepTrace}), each operation priced by the rates below and the recurrence by {@link
+ * RnnCostModel} as auto (or a forced {@code --rnn-kernel}) would run it. What the bench's bar needs
+ * from a GPU run is its measurement; this says where the time of a step is expected to go, and
+ * which rows the design can reach the bar on at all.
+ */
+public final class StepCostModel {
+
+    /**
+     * The rates of everything but the recurrence (which {@link RnnCostModel} prices with {@link
+     * RnnRates}), assumed for an H200 SXM; none is measured yet.
+     *
+     * <pre>
+     * rate             assumed   what it is
+     * kernelUs         2.0 µs    a kernel, memset or device copy as a node of a whole-step graph,
+     *                            dependent on the one before: launch and drain with nothing to do
+     * gemmUs           3.0 µs    a cuBLAS GEMM's floor (with kernelUs: RnnCostModel's 5 µs
+     *                            stepwise layer-step, a recurrent GEMM and a cell kernel)
+     * hbmBytesPerUs    4.0e6     HBM3e, 4.8 TB/s peak at about 83%
+     * gemmEfficiency   0.6       of the fp32 FMA peak (67 TFLOP/s) or the TF32 tensor-core peak
+     *                            (495 TFLOP/s) that a GEMM of a window's size reaches
+     * l2LatencyClocks  270       an L2 hit: what a thread that sums a column waits for per load
+     * hostCopyUs       3.0 µs    a small host-to-device copy queued before the step's graph
+     *                            (window starts, dropout iteration, Adam's scalars)
+     * graphLaunchUs    5.0 µs    launching the step's graph until its first node runs
+     * </pre>
+     *
+     * @param device the multiprocessors, clock and {@link RnnRates} of the recurrence's model
+     */
+    record Rates(
+            RnnCostModel.Device device,
+            double kernelUs,
+            double gemmUs,
+            double hbmBytesPerUs,
+            double gemmEfficiency,
+            double l2LatencyClocks,
+            double hostCopyUs,
+            double graphLaunchUs) {
+
+        /** TF32 tensor-core FMAs per SM and clock of cuBLAS's GEMMs (dense: 495 TFLOP/s at 132 SMs, 1.98 GHz). */
+        static final double TF32_GEMM_FMAS = 946;
+        /** Loads of a column-sum lane in flight at once (kernels/cuda/common.cuh, cr_column_total's unroll). */
+        static final int COLUMN_LOADS_IN_FLIGHT = 8;
+
+        /** The assumed rates on {@code device}. */
+        static Rates assumed(RnnCostModel.Device device) {
+            return new Rates(device, 2.0, 3.0, 4.0e6, 0.6, 270, 3.0, 5.0);
+        }
+
+        /** A kernel that moves {@code bytes}: its floor, or its bytes at HBM's rate where more. */
+        double kernelUs(double bytes) {
+            return kernelUs + bytes / hbmBytesPerUs;
+        }
+
+        /**
+         * A column sum over N rows (column_sum, embedding_backward): its bytes, or the latency of a
+         * lane's N / CR_COL_LANES loads, {@link #COLUMN_LOADS_IN_FLIGHT} at a time, where more.
+         */
+        double columnSumUs(int N, double bytes) {
+            double rounds = Math.ceil((double) N / (Kernels.COL_LANES * COLUMN_LOADS_IN_FLIGHT));
+            return kernelUs + Math.max(bytes / hbmBytesPerUs, rounds * l2LatencyClocks / device.clocksPerUs());
+        }
+
+        /** sum_final over n values: one block of CR_BLOCK threads, each waiting for its n / CR_BLOCK loads. */
+        double blockSumUs(long n) {
+            return kernelUs + Math.ceil((double) n / (Kernels.BLOCK * 4)) * l2LatencyClocks / device.clocksPerUs();
+        }
+
+        /** FLOPs per µs of the device's matrix products at precision p, at their peak. */
+        double peakFlopsPerUs(Precision p) {
+            double fmasPerClock = p == Precision.TF32 ? TF32_GEMM_FMAS : RnnCostModel.FMA_LANES;
+            return 2 * fmasPerClock * device.sms() * device.clocksPerUs();
+        }
+
+        /** C [M,N] = A [M,K] B [K,N]: the floor plus the FLOPs at {@link #gemmEfficiency} of the peak, or the bytes where more. */
+        double gemmUs(int M, int N, int K, Precision p) {
+            double flopsPerUs = peakFlopsPerUs(p) * gemmEfficiency;
+            double flops = 2.0 * M * N * K;
+            double bytes = 4.0 * ((double) M * K + (double) K * N + (double) M * N);
+            return gemmUs + Math.max(flops / flopsPerUs, bytes / hbmBytesPerUs);
+        }
+    }
+
+    /**
+     * One configuration's predicted step, in ms.
+     *
+     * @param forwardRecurrence the layers' forward recurrence (persistent launches, or the stepwise GEMMs and cells)
+     * @param backwardRecurrence theirs backward
+     * @param gemms the other GEMMs (input projections, decoder, weight and input gradients)
+     * @param gemmCount how many
+     * @param kernels the other kernels, memsets and copies (embedding, softmax, bias sums, state copies)
+     * @param kernelCount how many
+     * @param update the global norm and the fused Adam update
+     * @param host the step's small uploads and its graph launch
+     * @param flopFloor the step's matrix-product FLOPs (GEMMs and recurrences) at the precision's peak: no
+     *     step at this precision on this device is faster, whatever the kernels
+     * @param recurrence the recurrence's choice ("stepwise", or the cost model's line)
+     * @param device what the model assumes
+     */
+    public record Prediction(
+            double forwardRecurrence,
+            double backwardRecurrence,
+            double gemms,
+            int gemmCount,
+            double kernels,
+            int kernelCount,
+            double update,
+            double host,
+            double flopFloor,
+            String recurrence,
+            String device) {
+        /** The whole step, ms. */
+        public double total() {
+            return forwardRecurrence + backwardRecurrence + gemms + kernels + update + host;
+        }
+    }
+
+    /** The clip and learning rate of the priced step, as charrnn bench's (neither changes its cost). */
+    private static final double CLIP = 5.0, LR = 2e-3;
+
+    private StepCostModel() {}
+
+    /** The modelled device: an H200 SXM with the recurrence's rates of {@link RnnRates#fromProperty}. */
+    static RnnCostModel.Device h200() {
+        RnnCostModel.Device d = RnnCostModel.Device.h200();
+        return new RnnCostModel.Device(d.sms(), d.clockGhz(), d.sharedBytes(), RnnRates.fromProperty());
+    }
+
+    /**
+     * The predicted training step of {@code config} at batch B and T steps a window, precision fp32
+     * or tf32 (else a {@link UserError}), the recurrence as {@code kernel} runs it on an H200.
+     */
+    public static Prediction predict(ModelConfig config, int B, int T, Precision p, RnnKernel kernel) {
+        if (p != Precision.FP32 && p != Precision.TF32)
+            throw new UserError("the step cost model prices fp32 and tf32 steps, not " + p.id());
+        Rates rates = Rates.assumed(h200());
+        Recurrences r = new Recurrences(rates.device(), p, kernel);
+        StepTrace trace = new StepTrace(rates, p, r);
+        try (Traced b = new Traced(config, trace)) {
+            long perStream = T + 1L;
+            int[] tokens = new int[(int) (B * perStream + 1)];
+            for (int i = 0; i < tokens.length; i++) tokens[i] = i % config.vocabSize();
+            try (var buf = b.upload(TokenSequence.of(tokens));
+                    var state = b.newState(B)) {
+                long[] starts = new long[B];
+                for (int i = 0; i < B; i++) starts[i] = i * perStream;
+                for (int step = 1; step <= 2; step++) { // the first allocates the workspace; the second is priced
+                    trace.clear();
+                    b.forward(state, new Window(buf, starts.clone(), T, step), true);
+                    b.backward();
+                    b.clip(ClipMode.NORM, CLIP);
+                    b.step(LR, step);
+                }
+            }
+        }
+        Map<StepTrace.Part, double[]> t = trace.totals();
+        return new Prediction(
+                ms(t, StepTrace.Part.FORWARD_RECURRENCE),
+                ms(t, StepTrace.Part.BACKWARD_RECURRENCE),
+                ms(t, StepTrace.Part.GEMM),
+                count(t, StepTrace.Part.GEMM),
+                ms(t, StepTrace.Part.KERNELS),
+                count(t, StepTrace.Part.KERNELS),
+                ms(t, StepTrace.Part.UPDATE),
+                ms(t, StepTrace.Part.HOST) + rates.graphLaunchUs() / 1e3,
+                trace.flops() / rates.peakFlopsPerUs(p) / 1e3,
+                r.describe(config.cell(), config.hidden(), B),
+                "H200 SXM model (" + rates.device() + ")");
+    }
+
+    private static double ms(Map<StepTrace.Part, double[]> t, StepTrace.Part p) {
+        double[] v = t.get(p);
+        return v == null ? 0 : v[0] / 1e3;
+    }
+
+    private static int count(Map<StepTrace.Part, double[]> t, StepTrace.Part p) {
+        double[] v = t.get(p);
+        return v == null ? 0 : (int) v[1];
+    }
+
+    /** The backend the trace drives: the device orchestration over a {@link StepTrace}. */
+    private static final class Traced extends DeviceRnn {
+        Traced(ModelConfig config, StepTrace trace) {
+            super(config, trace);
+        }
+    }
+
+    /** The recurrence's kernel as {@link PersistentRnn} picks it on a device of the model's numbers. */
+    private static final class Recurrences implements StepTrace.Recurrence {
+        private final RnnCostModel.Device d;
+        private final ProductArithmetic a;
+        private final RnnKernel kernel;
+
+        Recurrences(RnnCostModel.Device d, Precision p, RnnKernel kernel) {
+            this.d = d;
+            this.a = ProductArithmetic.of(p, true);
+            this.kernel = kernel;
+        }
+
+        @Override
+        public PersistentChoice choose(CellType cell, int H, int B) {
+            if (kernel == RnnKernel.STEPWISE || !RnnKernel.hasPersistent(cell)) {
+                if (kernel == RnnKernel.PERSISTENT)
+                    throw new UserError("--rnn-kernel persistent: only the lstm, gru and rnn cells have a persistent "
+                            + "kernel, not " + cell.id());
+                return null;
+            }
+            if (kernel == RnnKernel.AUTO) return PersistentChoice.decide(d, cell, H, B, a, true);
+            int u = PersistentChoice.forcedUnits(d, cell, H, B, a);
+            int cl = PersistentChoice.forcedClusters(d, cell, H, B, a, u);
+            if (cl > 0) return new PersistentChoice(true, true, false, RnnCostModel.clusterUnits(H), cl, "");
+            RnnCostModel.Device dp = d.withBlocks((H + u - 1) / u);
+            if (!RnnCostModel.forward(dp, cell, H, B, a).fits())
+                throw new UserError("--rnn-kernel persistent: at batch size " + B
+                        + " the persistent block does not fit in an H200's shared memory");
+            return new PersistentChoice(
+                    true, true, RnnCostModel.backward(dp, cell, H, B, a).rows(), u, 0, "");
+        }
+
+        @Override
+        public double forwardUs(PersistentChoice c, CellType cell, int H, int B) {
+            if (c.clusters() > 0)
+                return RnnCostModel.forwardCluster(d, cell, H, B, a, c.clusters())
+                        .persistentUs();
+            return RnnCostModel.forward(blocks(c, H), cell, H, B, a).persistentUs();
+        }
+
+        @Override
+        public double backwardUs(PersistentChoice c, CellType cell, int H, int B) {
+            if (c.clusters() > 0)
+                return RnnCostModel.backwardCluster(d, cell, H, B, a, c.clusters())
+                        .persistentUs();
+            RnnCostModel.Device dp = blocks(c, H);
+            return (c.rows()
+                            ? RnnCostModel.backwardRows(dp, cell, H, B, a)
+                            : RnnCostModel.backwardColumns(dp, cell, H, B, a))
+                    .persistentUs();
+        }
+
+        private RnnCostModel.Device blocks(PersistentChoice c, int H) {
+            return d.withBlocks((H + c.units() - 1) / c.units());
+        }
+
+        /** "stepwise", "persistent" (forced) or auto's choice: which passes, in which layout. */
+        String describe(CellType cell, int H, int B) {
+            PersistentChoice c = choose(cell, H, B);
+            if (c == null || !(c.forward() || c.backward())) return "stepwise";
+            String passes = c.forward() && c.backward() ? "both passes" : c.forward() ? "forward" : "backward";
+            String layout = c.clusters() > 0
+                    ? PersistentChoice.layout(c.clusters(), c.units())
+                    : String.format(Locale.ROOT, "%d blocks x %d units", (H + c.units() - 1) / c.units(), c.units())
+                            + (c.backward() && c.rows() ? ", rows backward" : "");
+            return "persistent " + passes + " (" + layout + ")";
+        }
+    }
+}

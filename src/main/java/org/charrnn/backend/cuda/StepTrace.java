@@ -1,0 +1,467 @@
+package org.charrnn.backend.cuda;
+
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.charrnn.backend.OptimizerConfig;
+import org.charrnn.backend.Precision;
+import org.charrnn.backend.device.CellKernels;
+import org.charrnn.backend.device.DeviceArray;
+import org.charrnn.backend.device.DeviceOps;
+import org.charrnn.backend.device.OptimizerKernels;
+import org.charrnn.backend.device.Ref;
+import org.charrnn.backend.device.WeightRows;
+import org.charrnn.data.TokenSequence;
+import org.charrnn.model.CellType;
+import org.charrnn.model.ParamLayout;
+
+/**
+ * A {@link DeviceOps} that computes nothing and prices every operation the orchestration issues
+ * (kernels/cuda as {@link CudaOps} launches them) with {@link StepCostModel}'s rates: the
+ * operations of a training step, as {@link org.charrnn.backend.device.DeviceRnn} queues them, each
+ * with its microseconds on the modelled device. The recurrence of a layer is one persistent launch
+ * where {@link #forwardWindow} / {@link #backwardWindow} choose it (priced by {@link RnnCostModel}),
+ * else the stepwise GEMMs and cell kernels that follow; those count as recurrence until the
+ * orchestration's next {@link #copy}, which is where RnnPasses copies the state out after a
+ * layer's steps. Downloads return zeros: nothing here reads a value back.
+ */
+final class StepTrace implements DeviceOps {
+
+    /** Where an operation's time goes. */
+    enum Part {
+        FORWARD_RECURRENCE("forward recurrence"),
+        BACKWARD_RECURRENCE("backward recurrence"),
+        GEMM("GEMMs"),
+        KERNELS("other kernels"),
+        UPDATE("norm and update"),
+        HOST("host");
+
+        final String label;
+
+        Part(String label) {
+            this.label = label;
+        }
+    }
+
+    /** One priced operation: its part, the kernel or transfer, µs on the modelled device. */
+    record Op(Part part, String name, double us) {}
+
+    /** Which recurrence kernel the layers run: auto's choice, or one forced. */
+    interface Recurrence {
+        /** The choice at batch B (null: stepwise); its forward / backward µs per layer-step below. */
+        PersistentChoice choose(CellType cell, int H, int B);
+
+        double forwardUs(PersistentChoice c, CellType cell, int H, int B);
+
+        double backwardUs(PersistentChoice c, CellType cell, int H, int B);
+    }
+
+    private record Array(long bytes) implements DeviceArray {}
+
+    private final StepCostModel.Rates rates;
+    private final Precision precision;
+    private final Recurrence recurrence;
+    private final List<Op> ops = new ArrayList<>();
+    private Part stepwise; // the recurrence part stepwise steps are running in, null outside one
+    private double flops; // of the GEMMs and the persistent recurrent products since the last clear
+
+    /** A trace at precision fp32 or tf32 (bf16's operand conversions are not modelled). */
+    StepTrace(StepCostModel.Rates rates, Precision precision, Recurrence recurrence) {
+        if (precision != Precision.FP32 && precision != Precision.TF32)
+            throw new IllegalArgumentException("the step cost model prices fp32 and tf32 steps, not " + precision.id());
+        this.rates = Objects.requireNonNull(rates);
+        this.precision = precision;
+        this.recurrence = Objects.requireNonNull(recurrence);
+    }
+
+    /** The operations priced since the last {@link #clear}. */
+    List<Op> ops() {
+        return List.copyOf(ops);
+    }
+
+    void clear() {
+        ops.clear();
+        stepwise = null;
+        flops = 0;
+    }
+
+    /** FLOPs of the matrix products since the last {@link #clear}: the GEMMs and the persistent recurrences'. */
+    double flops() {
+        return flops;
+    }
+
+    /** µs per part of the operations since the last {@link #clear}, and how many of each. */
+    Map<Part, double[]> totals() {
+        Map<Part, double[]> t = new EnumMap<>(Part.class);
+        for (Op o : ops) {
+            double[] v = t.computeIfAbsent(o.part(), p -> new double[2]);
+            v[0] += o.us();
+            v[1]++;
+        }
+        return t;
+    }
+
+    private void add(Part part, String name, double us) {
+        ops.add(new Op(stepwise != null && part != Part.HOST ? stepwise : part, name, us));
+    }
+
+    private void kernel(String name, double bytes) {
+        add(Part.KERNELS, name, rates.kernelUs(bytes));
+    }
+
+    // ================================================================== identity and memory
+
+    @Override
+    public String name() {
+        return "cuda";
+    }
+
+    @Override
+    public String deviceName() {
+        return "cost model: " + rates.device();
+    }
+
+    @Override
+    public Precision precision() {
+        return precision;
+    }
+
+    @Override
+    public DeviceArray alloc(long bytes, String what) {
+        return new Array(bytes);
+    }
+
+    @Override
+    public void free(DeviceArray a) {}
+
+    @Override
+    public DeviceArray uploadTokens(TokenSequence tokens, int vocab) {
+        return new Array(tokens.length() * (vocab > 256 ? 2 : 1));
+    }
+
+    @Override
+    public void fill(Ref dst, long n, float value) {
+        if (n > 0) kernel("memset", 4.0 * n);
+    }
+
+    @Override
+    public void copy(Ref dst, Ref src, long n) {
+        stepwise = null; // RnnPasses copies the state out right after a layer's steps
+        if (n > 0) kernel("memcpy", 8.0 * n);
+    }
+
+    @Override
+    public void upload(Ref dst, float[] src) {
+        add(Part.HOST, "upload", rates.hostCopyUs());
+    }
+
+    @Override
+    public void uploadInts(Ref dst, int[] src) {
+        add(Part.HOST, "upload", rates.hostCopyUs());
+    }
+
+    @Override
+    public void uploadLongs(DeviceArray dst, long[] src) {
+        add(Part.HOST, "upload starts", rates.hostCopyUs());
+    }
+
+    @Override
+    public float[] download(Ref src, int n) {
+        return new float[n];
+    }
+
+    @Override
+    public void synchronize() {}
+
+    @Override
+    public long peakBytes() {
+        return 0;
+    }
+
+    @Override
+    public void setIteration(int iteration) {
+        add(Part.HOST, "upload iteration", rates.hostCopyUs());
+    }
+
+    // ================================================================== GEMM
+
+    @Override
+    public void attachWeights(DeviceArray params, int P, List<ParamLayout.Tensor> matrices) {}
+
+    /** fp32 and tf32 GEMMs read the parameters themselves (bf16 would convert a copy here). */
+    @Override
+    public void weightsChanged() {}
+
+    @Override
+    public void gemm(
+            boolean transA,
+            boolean transB,
+            int M,
+            int N,
+            int K,
+            float alpha,
+            Ref A,
+            int lda,
+            Ref B,
+            int ldb,
+            float beta,
+            Ref C,
+            int ldc) {
+        gemm(M, N, K);
+    }
+
+    @Override
+    public void gemmWeight(
+            boolean transW,
+            int M,
+            int N,
+            int K,
+            float alpha,
+            Ref A,
+            int lda,
+            WeightRows w,
+            float beta,
+            Ref C,
+            int ldc) {
+        gemm(M, N, K);
+    }
+
+    private void gemm(int M, int N, int K) {
+        flops += 2.0 * M * N * K;
+        add(Part.GEMM, "gemm " + M + "x" + N + "x" + K, rates.gemmUs(M, N, K, precision));
+    }
+
+    /** A persistent pass's recurrent products: T steps of [B,H] x [H,G H] (forward) or its transpose (backward). */
+    private void recurrentFlops(CellType cell, int T, int B, int H) {
+        flops += 2.0 * T * B * H * cell.recurrentGates() * H;
+    }
+
+    // ================================================================== embedding, loss, reductions
+
+    @Override
+    public void gatherWindow(
+            DeviceArray corpus, boolean u16, DeviceArray starts, int T, int B, DeviceArray x, DeviceArray y) {
+        kernel("gather_window", 12.0 * T * B);
+    }
+
+    @Override
+    public void embeddingForward(DeviceArray x, Ref table, Ref out, int N, int E) {
+        kernel("embedding_forward", 8.0 * N * E + 4.0 * N);
+    }
+
+    @Override
+    public void embeddingBackward(DeviceArray x, Ref dOut, Ref dTable, int N, int V, int E) {
+        add(Part.KERNELS, "embedding_backward", rates.columnSumUs(N, 4.0 * N * E + 4.0 * V * E + 4.0 * N));
+    }
+
+    @Override
+    public void softmaxXent(
+            Ref logits, Ref bias, DeviceArray y, Ref rowLoss, int N, int V, float gradScale, boolean writeGrad) {
+        kernel("softmax_xent", (writeGrad ? 8.0 : 4.0) * N * V + 8.0 * N);
+    }
+
+    @Override
+    public void maskTargets(
+            DeviceArray y,
+            int ignore,
+            Ref grad,
+            Ref rowLoss,
+            DeviceArray weights,
+            DeviceArray count,
+            int N,
+            int V,
+            boolean writeGrad) {
+        kernel("target_weights", 12.0 * N);
+        kernel("mask_xent", (writeGrad ? 8.0 : 0.0) * N * V + 8.0 * N);
+    }
+
+    @Override
+    public void addBiasRows(Ref y, Ref bias, int N, int C) {
+        kernel("add_bias_rows", 8.0 * N * C);
+    }
+
+    @Override
+    public void columnSum(Ref a, Ref out, int N, int C, float beta) {
+        add(Part.KERNELS, "column_sum", rates.columnSumUs(N, 4.0 * N * C + 8.0 * C));
+    }
+
+    @Override
+    public void sum(Ref a, int n, Ref out) {
+        add(Part.KERNELS, "sum_final", rates.blockSumUs(n));
+    }
+
+    @Override
+    public void globalNorm(Ref g, int n, Ref norm) {
+        add(Part.UPDATE, "sum_squares_partial", rates.kernelUs(4.0 * n));
+        add(Part.UPDATE, "sum_final", rates.blockSumUs(Kernels.partials(n)));
+    }
+
+    @Override
+    public void clipValue(Ref g, int n, float max, Ref norm) {
+        add(Part.UPDATE, "clip_value", rates.kernelUs(8.0 * n));
+    }
+
+    @Override
+    public void dropoutForward(Ref x, Ref y, int n, int layer, float p) {
+        kernel("dropout_forward", 8.0 * n);
+    }
+
+    @Override
+    public void dropoutBackward(Ref dy, Ref dx, int n, int layer, float p) {
+        kernel("dropout_backward", 8.0 * n);
+    }
+
+    // ================================================================== recurrence
+
+    @Override
+    public boolean forwardWindow(
+            CellType cell, WeightRows whh, Ref bih, Ref bhh, Ref gx, Ref hs, Ref cs, Ref gates, int T, int B, int H) {
+        PersistentChoice c = recurrence.choose(cell, H, B);
+        if (c == null || !c.forward()) {
+            stepwise = Part.FORWARD_RECURRENCE;
+            return false;
+        }
+        recurrentFlops(cell, T, B, H);
+        add(Part.FORWARD_RECURRENCE, "persistent forward", rates.kernelUs(0) + T * recurrence.forwardUs(c, cell, H, B));
+        return true;
+    }
+
+    @Override
+    public boolean backwardWindow(
+            CellType cell,
+            WeightRows whh,
+            Ref dhOut,
+            Ref dhNext,
+            Ref dc,
+            Ref gates,
+            Ref hs,
+            Ref cs,
+            Ref dgx,
+            Ref dgh,
+            int T,
+            int B,
+            int H) {
+        PersistentChoice c = recurrence.choose(cell, H, B);
+        if (c == null || !c.backward()) {
+            stepwise = Part.BACKWARD_RECURRENCE;
+            return false;
+        }
+        recurrentFlops(cell, T, B, H);
+        add(
+                Part.BACKWARD_RECURRENCE,
+                "persistent backward",
+                rates.kernelUs(0) + T * recurrence.backwardUs(c, cell, H, B));
+        return true;
+    }
+
+    private final CellKernels cells = new CellKernels() {
+        // bytes per unit and row: the gates, states and gradients each kernel reads and writes (4 bytes each)
+        private void cell(String name, int B, int H, int floatsPerUnit) {
+            kernel(name, 4.0 * B * H * floatsPerUnit);
+        }
+
+        @Override
+        public void lstmForward(Ref gx, Ref gh, Ref bih, Ref bhh, Ref cPrev, Ref gates, Ref c, Ref h, int B, int H) {
+            cell("lstm_forward", B, H, 15); // gx, gh, gates 4 each; cPrev, c, h
+        }
+
+        @Override
+        public void gruForward(Ref gx, Ref gh, Ref bih, Ref bhh, Ref hPrev, Ref gates, Ref h, int B, int H) {
+            cell("gru_forward", B, H, 12); // gx, gh 3 each; gates 4; hPrev, h
+        }
+
+        @Override
+        public void rnnForward(Ref gx, Ref gh, Ref bih, Ref bhh, Ref h, int B, int H) {
+            cell("rnn_forward", B, H, 3);
+        }
+
+        @Override
+        public void lstmBackward(Ref dhOut, Ref dhNext, Ref dc, Ref gates, Ref cPrev, Ref c, Ref dgates, int B, int H) {
+            cell("lstm_backward", B, H, 15); // dhOut, dhNext and dc read and written, gates, cPrev, c, dgates
+        }
+
+        @Override
+        public void gruBackward(Ref dhOut, Ref dhNext, Ref gates, Ref hPrev, Ref dgx, Ref dgh, int B, int H) {
+            cell("gru_backward", B, H, 14);
+        }
+
+        @Override
+        public void rnnBackward(Ref dhOut, Ref dhNext, Ref h, Ref dgates, int B, int H) {
+            cell("rnn_backward", B, H, 5);
+        }
+
+        @Override
+        public void mutTanhH(Ref hPrev, Ref saved, int B, int H) {
+            cell("mut_tanh_h", B, H, 2);
+        }
+
+        @Override
+        public void mutGatesForward(
+                int variant, Ref gx, Ref gh, Ref bih, Ref bhh, Ref hPrev, Ref x, Ref saved, int B, int H) {
+            cell("mut_gates_forward", B, H, 10);
+        }
+
+        @Override
+        public void mutCandidateForward(
+                int variant, Ref gx, Ref gh, Ref bih, Ref bhh, Ref hPrev, Ref x, Ref saved, Ref h, int B, int H) {
+            cell("mut_candidate_forward", B, H, 8);
+        }
+
+        @Override
+        public void mutCandidateBackward(
+                int variant,
+                Ref dhOut,
+                Ref dhNext,
+                Ref saved,
+                Ref hPrev,
+                Ref x,
+                Ref dgx,
+                Ref dgh,
+                Ref dx,
+                int B,
+                int H) {
+            cell("mut_candidate_backward", B, H, 12);
+        }
+
+        @Override
+        public void mutGatesBackward(
+                int variant, Ref drh, Ref saved, Ref hPrev, Ref dhNext, Ref dgx, Ref dgh, Ref dx, int B, int H) {
+            cell("mut_gates_backward", B, H, 10);
+        }
+
+        @Override
+        public void mutTanhBackward(Ref dth, Ref saved, Ref dhNext, int B, int H) {
+            cell("mut_tanh_backward", B, H, 4);
+        }
+    };
+
+    @Override
+    public CellKernels cells() {
+        return cells;
+    }
+
+    // ================================================================== optimizer
+
+    private final OptimizerKernels optimizers = new OptimizerKernels() {
+        @Override
+        public void setHyper(float lr, float biasCorrection1, float biasCorrection2) {
+            add(Part.HOST, "upload optimizer scalars", rates.hostCopyUs());
+        }
+
+        @Override
+        public void step(OptimizerConfig o, Ref p, Ref g, Ref[] slots, int n, Ref norm, int clipMode, float clipMax) {
+            // p read and written, g read, each state slot read and written
+            add(Part.UPDATE, o.kind().id() + "_step", rates.kernelUs(4.0 * n * (3 + 2 * slots.length)));
+        }
+    };
+
+    @Override
+    public OptimizerKernels optimizers() {
+        return optimizers;
+    }
+
+    @Override
+    public void close() {}
+}

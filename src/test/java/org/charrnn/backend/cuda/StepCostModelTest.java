@@ -1,0 +1,151 @@
+package org.charrnn.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.charrnn.backend.Precision;
+import org.charrnn.backend.RnnKernel;
+import org.charrnn.model.CellType;
+import org.charrnn.model.ModelConfig;
+import org.charrnn.util.UserError;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The step cost model: a training step traced through the device orchestration and priced op by
+ * op. These pin what the trace sees of a step (which operations, in which part) and the arithmetic
+ * of each price, so the model follows the orchestration when it changes; the rates themselves are
+ * assumptions that only a GPU run can check.
+ */
+class StepCostModelTest {
+    private static final StepCostModel.Rates RATES = StepCostModel.Rates.assumed(RnnCostModel.Device.h200());
+
+    private static ModelConfig lstm(int layers, int hidden) {
+        return new ModelConfig(CellType.LSTM, 65, hidden, hidden, layers, 0.0);
+    }
+
+    @ParameterizedTest(name = "{0} L{1}: {2} GEMMs outside the recurrence")
+    @CsvSource({
+        // forward: one input projection a layer and the decoder; backward: the decoder's weight and
+        // input gradients, and a layer's dW_ih, dW_hh and input gradient
+        "lstm, 1, 7",
+        "lstm, 3, 15",
+        "gru, 2, 11",
+        "rnn, 2, 11",
+    })
+    void aStepHasTheOrchestrationsGemms(String cell, int layers, int gemms) {
+        ModelConfig cfg = new ModelConfig(CellType.parse(cell), 65, 33, 33, layers, 0.0);
+        for (RnnKernel k : new RnnKernel[] {RnnKernel.AUTO, RnnKernel.STEPWISE}) {
+            StepCostModel.Prediction p = StepCostModel.predict(cfg, 5, 7, Precision.FP32, k);
+            assertEquals(gemms, p.gemmCount(), k + ": " + p);
+        }
+    }
+
+    @Test
+    void stepwiseRecurrenceIsAGemmAndACellKernelPerLayerStep() {
+        int L = 2, H = 40, B = 3, T = 6;
+        StepCostModel.Prediction p = StepCostModel.predict(lstm(L, H), B, T, Precision.FP32, RnnKernel.STEPWISE);
+        assertEquals("stepwise", p.recurrence());
+        double forwardStep = RATES.gemmUs(B, 4 * H, H, Precision.FP32) + RATES.kernelUs(4.0 * B * H * 15);
+        assertEquals(L * T * forwardStep / 1e3, p.forwardRecurrence(), 1e-9);
+        // backward: the cell kernel, then dh_{t-1} += dgates W_hh
+        double backwardStep = RATES.kernelUs(4.0 * B * H * 15) + RATES.gemmUs(B, H, 4 * H, Precision.FP32);
+        assertEquals(L * T * backwardStep / 1e3, p.backwardRecurrence(), 1e-9);
+    }
+
+    @Test
+    void autoPricesEachPersistentPassAsTheRecurrenceModel() {
+        int L = 2, H = 256, B = 50, T = 50;
+        StepCostModel.Prediction p = StepCostModel.predict(lstm(L, H), B, T, Precision.FP32, RnnKernel.AUTO);
+        PersistentChoice c =
+                PersistentChoice.decide(RnnCostModel.Device.h200(), CellType.LSTM, H, B, ProductArithmetic.FP32, true);
+        assertTrue(c.forward() && c.backward() && c.clusters() > 0, c.line());
+        double f = RnnCostModel.forwardCluster(
+                        RnnCostModel.Device.h200(), CellType.LSTM, H, B, ProductArithmetic.FP32, c.clusters())
+                .persistentUs();
+        double b = RnnCostModel.backwardCluster(
+                        RnnCostModel.Device.h200(), CellType.LSTM, H, B, ProductArithmetic.FP32, c.clusters())
+                .persistentUs();
+        assertEquals(L * (RATES.kernelUs(0) + T * f) / 1e3, p.forwardRecurrence(), 1e-9);
+        assertEquals(L * (RATES.kernelUs(0) + T * b) / 1e3, p.backwardRecurrence(), 1e-9);
+        assertTrue(p.recurrence().startsWith("persistent both passes (" + c.clusters() + " clusters"), p.recurrence());
+    }
+
+    @Test
+    void theTotalIsItsPartsAndTheFloorIsTheProductsAtPeak() {
+        int L = 2, H = 64, B = 4, T = 5, V = 65;
+        StepCostModel.Prediction p = StepCostModel.predict(lstm(L, H), B, T, Precision.TF32, RnnKernel.STEPWISE);
+        double parts = p.forwardRecurrence() + p.backwardRecurrence() + p.gemms() + p.kernels() + p.update() + p.host();
+        assertEquals(parts, p.total(), 1e-12);
+        // the step's matrix products, each 2 M N K: per layer, the input projection, T recurrent
+        // products forward and T backward, dW_ih, dW_hh and the input gradient; the decoder's three
+        double N = (double) T * B, G = 4.0 * H;
+        double layer = 2 * N * G * H // gx = x W_ih^T
+                + 2 * T * (2.0 * B * G * H) // gh = h W_hh^T, dh += dgates W_hh
+                + 3 * (2 * N * G * H); // dW_ih, dW_hh, dx
+        double flops = L * layer + 3 * (2 * N * V * H);
+        assertEquals(flops / RATES.peakFlopsPerUs(Precision.TF32) / 1e3, p.flopFloor(), 1e-12);
+        assertTrue(p.flopFloor() < p.gemms() + p.forwardRecurrence() + p.backwardRecurrence());
+    }
+
+    @Test
+    void columnSumsWaitForALanesLoadsOrTheirBytes() {
+        // N 12800 over 32 lanes, 8 loads in flight: 50 rounds of an L2 hit
+        assertEquals(2.0 + 50 * 270 / 1980.0, RATES.columnSumUs(12800, 4.0 * 12800 * 65), 1e-9);
+        // 4H = 4096 columns: the bytes (210 MB at 4 TB/s)
+        assertEquals(2.0 + 4.0 * 12800 * 4096 / 4.0e6, RATES.columnSumUs(12800, 4.0 * 12800 * 4096), 1e-9);
+    }
+
+    @Test
+    void aPersistentRunOfACellWithoutTheKernelsOrBf16IsAnError() {
+        ModelConfig mut = new ModelConfig(CellType.MUT1, 65, 16, 16, 1, 0.0);
+        UserError e = assertThrows(
+                UserError.class, () -> StepCostModel.predict(mut, 2, 3, Precision.FP32, RnnKernel.PERSISTENT));
+        assertTrue(e.getMessage().contains("mut1"), e.getMessage());
+        assertEquals(
+                "stepwise",
+                StepCostModel.predict(mut, 2, 3, Precision.FP32, RnnKernel.AUTO).recurrence());
+        e = assertThrows(
+                UserError.class, () -> StepCostModel.predict(lstm(1, 16), 2, 3, Precision.BF16, RnnKernel.AUTO));
+        assertTrue(e.getMessage().contains("fp32 and tf32"), e.getMessage());
+    }
+
+    @Test
+    void theTraceAttributesStepwiseStepsToTheirPass() {
+        StepTrace trace = new StepTrace(RATES, Precision.FP32, new StepTrace.Recurrence() {
+            @Override
+            public PersistentChoice choose(CellType cell, int H, int B) {
+                return null;
+            }
+
+            @Override
+            public double forwardUs(PersistentChoice c, CellType cell, int H, int B) {
+                throw new AssertionError("stepwise");
+            }
+
+            @Override
+            public double backwardUs(PersistentChoice c, CellType cell, int H, int B) {
+                throw new AssertionError("stepwise");
+            }
+        });
+        assertEquals(false, trace.forwardWindow(CellType.RNN, null, null, null, null, null, null, null, 2, 1, 4));
+        trace.cells().rnnForward(null, null, null, null, null, 1, 4);
+        trace.setIteration(1); // host work stays host work
+        trace.fill(null, 4, 0f); // not a copy: still the steps'
+        trace.copy(null, null, 4); // the state copied out: the steps are over
+        trace.cells().rnnForward(null, null, null, null, null, 1, 4);
+        List<StepTrace.Part> parts =
+                trace.ops().stream().map(StepTrace.Op::part).toList();
+        assertEquals(
+                List.of(
+                        StepTrace.Part.FORWARD_RECURRENCE,
+                        StepTrace.Part.HOST,
+                        StepTrace.Part.FORWARD_RECURRENCE,
+                        StepTrace.Part.KERNELS,
+                        StepTrace.Part.KERNELS),
+                parts);
+    }
+}
