@@ -107,26 +107,59 @@ __kernel void embedding_forward_vec16(__global const int* x,
 }
 
 /*
- * embedding_backward: demb [V,E] (=): demb[v,e] = sum over n with x[n] == v of dout[n,e],
- *   summed in increasing n (deterministic); one work-item per (v, e), global size >= V*E.
- *   demb points into the flat gradient buffer. dout [N,E].
+ * Column sums of the GPU variant (column_sum in reduce.cl, embedding_backward here): work-groups of
+ * CRL_COL_WIDTH x CRL_COL_LANES work-items, local id 0 the column within the group's
+ * CRL_COL_WIDTH, local id 1 the row lane. A work-item a column that reads all N rows in turn waits
+ * for N dependent loads on a GPU (N = B T: 2500 to 12800); a lane here reads N / CRL_COL_LANES.
+ * crl_column_lane: lane y's sum of column c of a [N, ld] over rows y, y + CRL_COL_LANES, ...
+ *   ascending (only rows with x[n] == v where x is not null); 0 where !in.
+ * crl_column_total: the lanes' sums added in ascending lane, a fixed order (deterministic); every
+ *   work-item of the group calls it once with the group's __local
+ *   lanes [CRL_COL_LANES * (CRL_COL_WIDTH + 1)]; the total is valid in lane 0.
  */
-__kernel void embedding_backward(__global const int* x,
-                                 __global const float* dout_base, int dout_off,
-                                 __global float* demb_base, int demb_off, int N, int V, int E) {
-  int i = get_global_id(0);
-  if (i >= V * E) return;
-  int v = i / E, e = i - (i / E) * E;
-  __global const float* dout = dout_base + dout_off;
+#define CRL_COL_WIDTH 32
+#define CRL_COL_LANES 8
+
+inline float crl_column_lane(__global const float* a, long ld, int N, long c, int in, __global const int* x, int v) {
   float s = 0.0f;
-  for (int n = 0; n < N; n++)
-    if (x[n] == v) s += dout[n * E + e];
-  demb_base[demb_off + i] = s;
+  if (in)
+    for (int n = get_local_id(1); n < N; n += CRL_COL_LANES)
+      if (x == 0 || x[n] == v) s += a[(long)n * ld + c];
+  return s;
+}
+
+inline float crl_column_total(float s, __local float* lanes) {
+  int x = get_local_id(0), y = get_local_id(1);
+  lanes[y * (CRL_COL_WIDTH + 1) + x] = s;
+  barrier(CLK_LOCAL_MEM_FENCE);
+  float t = 0.0f;
+  if (y == 0)
+    for (int k = 0; k < CRL_COL_LANES; k++) t += lanes[k * (CRL_COL_WIDTH + 1) + x];
+  return t;
 }
 
 /*
- * embedding_backward_vec16: embedding_backward for CPU devices, same arguments and bit-identical
- *   results (each element sums the same terms in the same increasing n, starting from 0). One
+ * embedding_backward: demb [V,E] (=): demb[v,e] = sum over n with x[n] == v of dout[n,e], in
+ *   crl_column_total's fixed order (deterministic). Global size {V * CRL_COL_WIDTH, ceil(E /
+ *   CRL_COL_WIDTH) * CRL_COL_LANES}, local size {CRL_COL_WIDTH, CRL_COL_LANES}: group (v, j) sums
+ *   columns [j CRL_COL_WIDTH, ..) of row v. demb points into the flat gradient buffer. dout [N,E].
+ */
+__kernel __attribute__((reqd_work_group_size(CRL_COL_WIDTH, CRL_COL_LANES, 1)))
+void embedding_backward(__global const int* x,
+                        __global const float* dout_base, int dout_off,
+                        __global float* demb_base, int demb_off, int N, int V, int E) {
+  __local float lanes[CRL_COL_LANES * (CRL_COL_WIDTH + 1)];
+  int v = get_group_id(0);
+  long e = (long)get_group_id(1) * CRL_COL_WIDTH + get_local_id(0);
+  int in = v < V && e < E;
+  float s = crl_column_total(crl_column_lane(dout_base + dout_off, E, N, e, in, x, v), lanes);
+  if (get_local_id(1) == 0 && in) demb_base[demb_off + (long)v * E + e] = s;
+}
+
+/*
+ * embedding_backward_vec16: embedding_backward for CPU devices, same arguments and results to float
+ *   rounding (each element sums the same terms in increasing n, where the GPU variant's lanes add
+ *   them in another fixed order). One
  *   work-item per 16 consecutive columns e: it zeroes its [V,16] strip of demb, then walks n once,
  *   adding row n of dout to row x[n] (the strip, V*64 bytes, stays in cache), where the per-(v, e)
  *   kernel scanned x V*E times; a token outside [0, V) adds nothing, as there. The last E % 16

@@ -8,23 +8,23 @@
 #endif
 
 /*
- * column_sum: out [C] = beta * out + sum over n of a [N,C] (sum in increasing n)   (= / +=)
- *   one work-item per column c, global size >= C; bias gradients (out in the gradient buffer).
- *   beta == 0 writes without reading out.
+ * column_sum: out [C] = beta * out + sum over n of a [N,C]   (= / +=), in crl_column_total's fixed
+ *   order (embedding.cl): deterministic. Global size {ceil(C / CRL_COL_WIDTH) * CRL_COL_WIDTH,
+ *   CRL_COL_LANES}, local size {CRL_COL_WIDTH, CRL_COL_LANES}; bias gradients (out in the gradient
+ *   buffer). beta == 0 writes without reading out.
  */
-__kernel void column_sum(__global const float* a_base, int a_off,
-                         __global float* out_base, int out_off, int N, int C, float beta) {
-  int c = get_global_id(0);
-  if (c >= C) return;
-  __global const float* a = a_base + a_off;
-  float s = 0.0f;
-  for (int n = 0; n < N; n++) s += a[(long)n * C + c];
-  out_base[out_off + c] = beta == 0.0f ? s : beta * out_base[out_off + c] + s;
+__kernel __attribute__((reqd_work_group_size(CRL_COL_WIDTH, CRL_COL_LANES, 1)))
+void column_sum(__global const float* a_base, int a_off,
+                __global float* out_base, int out_off, int N, int C, float beta) {
+  __local float lanes[CRL_COL_LANES * (CRL_COL_WIDTH + 1)];
+  long c = (long)get_group_id(0) * CRL_COL_WIDTH + get_local_id(0);
+  float s = crl_column_total(crl_column_lane(a_base + a_off, C, N, c, c < C, 0, 0), lanes);
+  if (get_local_id(1) == 0 && c < C) out_base[out_off + c] = beta == 0.0f ? s : beta * out_base[out_off + c] + s;
 }
 
 /*
- * column_sum_vec128: column_sum for CPU devices, same arguments and bit-identical results (the same
- *   per-column order, increasing n). One work-item per 128 consecutive columns, summed as eight
+ * column_sum_vec128: column_sum for CPU devices, same arguments and results to float rounding (each
+ *   column summed in increasing n; the GPU variant's lanes add in another fixed order). One work-item per 128 consecutive columns, summed as eight
  *   float16 (a row is read as 512 contiguous bytes: 16-column strips read 64 bytes per row, a
  *   strided walk the prefetchers follow badly, 2.4x slower at N=2500 C=512). The last C % 128
  *   columns go by 16-column strips, then column by column.

@@ -11,6 +11,9 @@ import org.jocl.cl_kernel;
  * {@link #embeddingBackward}) pick the kernel of the queue's {@link ClQueue.Variant}. "=" writes, "+=" accumulates.
  */
 final class ClKernels implements AutoCloseable {
+    /** The GPU variant's column sums: work-groups of COL_WIDTH columns x COL_LANES row lanes (embedding.cl). */
+    static final int COL_WIDTH = 32, COL_LANES = 8;
+
     private final ClQueue q;
     private final cl_kernel gatherU8,
             gatherU16,
@@ -93,7 +96,7 @@ final class ClKernels implements AutoCloseable {
         else a.run1("embedding_forward", (long) N * E);
     }
 
-    /** demb [V,E] (=) per-token sums of dout [N,E] rows selected by x [N], ascending n. */
+    /** demb [V,E] (=) per-token sums of dout [N,E] rows selected by x [N], in a fixed order. */
     void embeddingBackward(ClBuffer x, ClBuffer dout, int doutOff, ClBuffer demb, int dembOff, int N, int V, int E) {
         if (V <= 0 || E <= 0) return;
         if (q.variant == ClQueue.Variant.CPU) {
@@ -113,7 +116,10 @@ final class ClKernels implements AutoCloseable {
                     .i32(N)
                     .i32(V)
                     .i32(E)
-                    .run1("embedding_backward", (long) V * E);
+                    .run(
+                            "embedding_backward",
+                            new long[] {(long) V * COL_WIDTH, (long) ((E + COL_WIDTH - 1) / COL_WIDTH) * COL_LANES},
+                            new long[] {COL_WIDTH, COL_LANES});
         }
     }
 
@@ -265,7 +271,7 @@ final class ClKernels implements AutoCloseable {
                 .run1("mask_xent", (long) N * V);
     }
 
-    /** out [C] = beta out + column sums of a [N,C], in increasing n (beta = 0: =). */
+    /** out [C] = beta out + column sums of a [N,C], in a fixed order (beta = 0: =). */
     void columnSum(ClBuffer a, int aOff, ClBuffer out, int outOff, int N, int C, float beta) {
         if (C <= 0) return;
         if (q.variant == ClQueue.Variant.CPU) {
@@ -283,7 +289,10 @@ final class ClKernels implements AutoCloseable {
                     .i32(N)
                     .i32(C)
                     .f32(beta)
-                    .run1("column_sum", C);
+                    .run(
+                            "column_sum",
+                            new long[] {(long) ((C + COL_WIDTH - 1) / COL_WIDTH) * COL_WIDTH, COL_LANES},
+                            new long[] {COL_WIDTH, COL_LANES});
         }
     }
 
