@@ -64,14 +64,14 @@ public final class StepCostModel {
             return new Rates(device, 2.0, 3.0, 4.0e6, 0.6, 270, 3.0, 5.0);
         }
 
-        /** A kernel that moves {@code bytes}: its floor, or its bytes at HBM's rate where more. */
+        /** A kernel that moves {@code bytes}: its floor plus its bytes at HBM's rate. */
         double kernelUs(double bytes) {
             return kernelUs + bytes / hbmBytesPerUs;
         }
 
         /**
-         * A column sum over N rows (column_sum, embedding_backward): its bytes, or the latency of a
-         * lane's N / CR_COL_LANES loads, {@link #COLUMN_LOADS_IN_FLIGHT} at a time, where more.
+         * A column sum over N rows (column_sum, embedding_backward): its floor plus its bytes, or the
+         * latency of a lane's N / CR_COL_LANES loads, {@link #COLUMN_LOADS_IN_FLIGHT} at a time, where more.
          */
         double columnSumUs(int N, double bytes) {
             double rounds = Math.ceil((double) N / (Kernels.COL_LANES * COLUMN_LOADS_IN_FLIGHT));
@@ -102,7 +102,7 @@ public final class StepCostModel {
      * One configuration's predicted step, in ms.
      *
      * @param forwardRecurrence the layers' forward recurrence (persistent launches, or the stepwise GEMMs and cells)
-     * @param backwardRecurrence theirs backward
+     * @param backwardRecurrence the layers' backward recurrence
      * @param gemms the other GEMMs (input projections, decoder, weight and input gradients)
      * @param gemmCount how many
      * @param kernels the other kernels, memsets and copies (embedding, softmax, bias sums, state copies)
@@ -111,7 +111,7 @@ public final class StepCostModel {
      * @param host the step's small uploads and its graph launch
      * @param flopFloor the step's matrix-product FLOPs (GEMMs and recurrences) at the precision's peak: no
      *     step at this precision on this device is faster, whatever the kernels
-     * @param recurrence the recurrence's choice ("stepwise", or the cost model's line)
+     * @param recurrence the recurrence's kernels: "stepwise", or which passes run persistent in which layout
      * @param device what the model assumes
      */
     public record Prediction(
