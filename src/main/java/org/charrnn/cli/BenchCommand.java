@@ -263,6 +263,10 @@ public final class BenchCommand implements Callable<Integer> {
     private Integer predict() {
         if (compare || bar || chart != null)
             throw new UserError("--predict prints a prediction; it does not combine with --compare, --bar or --chart");
+        if (json != null) throw new UserError("--json records measurements; --predict measures nothing");
+        String kind = backendOptions.backend;
+        if (!kind.equalsIgnoreCase("auto") && !kind.equalsIgnoreCase("cuda"))
+            throw new UserError("--predict models the CUDA backend, not --backend " + kind);
         List<BenchSpec> specs = specs();
         if (specs.isEmpty()) throw new UserError("no configuration of grid '" + grid + "' matches the given filters");
         BackendOptions opts = backendOptions.options(seed);

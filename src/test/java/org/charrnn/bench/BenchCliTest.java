@@ -207,6 +207,9 @@ class BenchCliTest {
 
         assertOneLineError(run("bench", "--predict", "--precision", "bf16"), "fp32 and tf32");
         assertOneLineError(run("bench", "--predict", "--bar", "--from", torch.toString()), "does not combine with");
+        assertOneLineError(run("bench", "--predict", "--backend", "opencl"), "models the CUDA backend");
+        assertOneLineError(
+                run("bench", "--predict", "--json", dir.resolve("p.jsonl").toString()), "measures nothing");
     }
 
     /** The cells of a Markdown table row. */
