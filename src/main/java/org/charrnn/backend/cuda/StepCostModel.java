@@ -218,8 +218,9 @@ public final class StepCostModel {
         public PersistentChoice choose(CellType cell, int H, int B) {
             if (kernel == RnnKernel.STEPWISE || !RnnKernel.hasPersistent(cell)) {
                 if (kernel == RnnKernel.PERSISTENT)
-                    throw new UserError("--rnn-kernel persistent: only the lstm, gru and rnn cells have a persistent "
-                            + "kernel, not " + cell.id());
+                    throw UserError.naming(
+                            "{BackendOptions.rnnKernel} persistent: only the lstm, gru and rnn cells have a persistent "
+                                    + "kernel, not " + cell.id());
                 return null;
             }
             if (kernel == RnnKernel.AUTO) return PersistentChoice.decide(d, cell, H, B, a, true);
@@ -228,7 +229,7 @@ public final class StepCostModel {
             if (cl > 0) return new PersistentChoice(true, true, false, RnnCostModel.clusterUnits(H), cl, "");
             RnnCostModel.Device dp = d.withBlocks((H + u - 1) / u);
             if (!RnnCostModel.forward(dp, cell, H, B, a).fits())
-                throw new UserError("--rnn-kernel persistent: at batch size " + B
+                throw UserError.naming("{BackendOptions.rnnKernel} persistent: at batch size " + B
                         + " the persistent block does not fit in an H200's shared memory");
             return new PersistentChoice(
                     true, true, RnnCostModel.backward(dp, cell, H, B, a).rows(), u, 0, "");
