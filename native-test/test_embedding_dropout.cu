@@ -1,9 +1,10 @@
-/* test_embedding_dropout: window gather, embedding forward/backward, add_bias_rows and dropout. */
+/* test_embedding_dropout: window gather, embedding forward/backward, add_bias_rows, copy_rows and dropout. */
 #include <algorithm>
 #include "common.h"
 #include "ref.h"
 #include "../kernels/cuda/embedding.cu"
 #include "../kernels/cuda/dropout.cu"
+#include "../kernels/cuda/copy.cu"
 
 static void check_gather(int T, int B, int V, Rng &r) {
   printf("gather T=%d B=%d V=%d\n", T, B, V);
@@ -70,6 +71,27 @@ static void check_embedding(int N, int V, int E, Rng &r) {
   compare("add_bias_rows", out.down(), rout, 0.0f, 0.0f);
 }
 
+/* copy_rows as the orchestration uses it: a state [rows, cols] into slot 0 of rows slots `pitch`
+ * apart, and slot `last` back out; everything between the rows must stay as it was. */
+static void check_copy_rows(int rows, long long cols, long long pitch, long long last, Rng &r) {
+  printf("copy_rows rows=%d cols=%lld pitch=%lld\n", rows, cols, pitch);
+  auto state = rand_vec((int)(rows * cols), r);
+  auto slots = rand_vec((int)(rows * pitch), r);
+  Dev<float> ds(state), dslots(slots), out((size_t)(rows * cols));
+  copy_rows<<<blocks_for(rows * cols), 256>>>(dslots.p, pitch, ds.p, cols, rows, cols);
+  CK_LAUNCH();
+  auto in = slots;
+  for (int k = 0; k < rows; k++)
+    for (long long j = 0; j < cols; j++) in[(size_t)(k * pitch + j)] = state[(size_t)(k * cols + j)];
+  compare("copy_rows in (gaps untouched)", dslots.down(), in, 0.0f, 0.0f);
+  copy_rows<<<blocks_for(rows * cols), 256>>>(out.p, cols, dslots.p + last * cols, pitch, rows, cols);
+  CK_LAUNCH();
+  std::vector<float> back((size_t)(rows * cols));
+  for (int k = 0; k < rows; k++)
+    for (long long j = 0; j < cols; j++) back[(size_t)(k * cols + j)] = in[(size_t)(k * pitch + last * cols + j)];
+  compare("copy_rows out", out.down(), back, 0.0f, 0.0f);
+}
+
 static void check_dropout(int n, float p, unsigned seed, unsigned it, unsigned layer, Rng &r) {
   printf("dropout n=%d p=%.2f\n", n, p);
   auto x = rand_vec(n, r);
@@ -113,6 +135,9 @@ int main() {
   check_embedding(2500, 65, 64, r);
   check_embedding(33, 257, 33, r);
   check_embedding(12800, 65, 40, r); /* a B 128 T 100 window; E past one block of columns */
+  check_copy_rows(1, 1, 2, 1, r);          /* L 1, S 1, B H 1, T 1 */
+  check_copy_rows(6, 33, 33 * 8, 7, r);    /* L 3, S 2, B 1, H 33, T 7 */
+  check_copy_rows(4, 12800, 12800 * 51, 50, r); /* L 2 LSTM, B 50 H 256, T 50 */
   check_dropout(1, 0.5f, 42, 0, 0, r);
   check_dropout(50 * 50 * 257, 0.25f, 42, 7, 2, r);
   check_dropout(12345, 0.5f, 0xDEADBEEFu, 123456789u, 1, r);

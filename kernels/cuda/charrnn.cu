@@ -3,6 +3,7 @@
  * loaded by org.charrnn.backend.cuda.CudaBackend with cuModuleLoadData). The kernel families live
  * in their own files, each documenting shapes, gate order, aliasing and = / += of its kernels.
  */
+#include "copy.cu"
 #include "embedding.cu"
 #include "lstm.cu"
 #include "gru.cu"

@@ -211,6 +211,11 @@ final class CudaOps implements DeviceOps {
     }
 
     @Override
+    public void copyRows(Ref dst, long dstPitch, Ref src, long srcPitch, int rows, long cols) {
+        kernels.copyRows(p(dst), dstPitch, p(src), srcPitch, rows, cols);
+    }
+
+    @Override
     public void upload(Ref dst, float[] src) {
         if (src.length > 0)
             JCudaDriver.cuMemcpyHtoDAsync(p(dst), Pointer.to(src), (long) src.length * Sizeof.FLOAT, stream);

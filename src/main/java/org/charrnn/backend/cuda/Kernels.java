@@ -28,7 +28,7 @@ final class Kernels implements AutoCloseable {
     private final CUmodule module = new CUmodule();
     private final CUstream stream;
 
-    private final CUfunction gatherU8, gatherU16, embeddingForward, embeddingBackward, addBiasRows;
+    private final CUfunction gatherU8, gatherU16, embeddingForward, embeddingBackward, addBiasRows, copyRows;
     private final CUfunction dropoutForwardDev, dropoutBackwardDev, softmaxXent, targetWeights, maskXent;
     private final CUfunction columnSum, sumSquaresPartial, sumFinal, clipValue;
     private final CUfunction adamDev, rmspropDev, adagradDev, sgdDev, gemmTiled, f32ToBf16;
@@ -41,6 +41,7 @@ final class Kernels implements AutoCloseable {
         embeddingForward = fn("embedding_forward");
         embeddingBackward = fn("embedding_backward");
         addBiasRows = fn("add_bias_rows");
+        copyRows = fn("copy_rows");
         dropoutForwardDev = fn("dropout_forward_dev");
         dropoutBackwardDev = fn("dropout_backward_dev");
         softmaxXent = fn("softmax_xent");
@@ -63,6 +64,13 @@ final class Kernels implements AutoCloseable {
         CUfunction f = new CUfunction();
         JCudaDriver.cuModuleGetFunction(f, module, name);
         return f;
+    }
+
+    // ================================================================== memory
+
+    /** dst [rows, dstPitch] (=) src [rows, srcPitch], the first cols floats of each row; no overlap. */
+    void copyRows(Pointer dst, long dstPitch, Pointer src, long srcPitch, int rows, long cols) {
+        elementwise(copyRows, rows * cols, arg(dst), arg(dstPitch), arg(src), arg(srcPitch), arg(rows), arg(cols));
     }
 
     // ================================================================== embedding and tokens
@@ -368,6 +376,10 @@ final class Kernels implements AutoCloseable {
 
     static NativePointerObject arg(int value) {
         return Pointer.to(new int[] {value});
+    }
+
+    static NativePointerObject arg(long value) {
+        return Pointer.to(new long[] {value});
     }
 
     static NativePointerObject arg(float value) {

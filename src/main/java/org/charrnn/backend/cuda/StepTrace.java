@@ -23,9 +23,9 @@ import org.charrnn.model.ParamLayout;
  * operations of a training step, as {@link org.charrnn.backend.device.DeviceRnn} queues them, each
  * with its microseconds on the modelled device. The recurrence of a layer is one persistent launch
  * where {@link #forwardWindow} / {@link #backwardWindow} choose it (priced by {@link RnnCostModel}),
- * else the stepwise GEMMs and cell kernels that follow; those count as recurrence until the
- * orchestration's next {@link #copy}, which is where RnnPasses copies the state out after a
- * layer's steps. Downloads return zeros: nothing here reads a value back.
+ * else the stepwise steps that follow: their cell kernels and the GEMMs against that layer's W_hh
+ * count as recurrence, and the first other operation ends them. Downloads return zeros: nothing
+ * here reads a value back.
  */
 final class StepTrace implements DeviceOps {
 
@@ -65,6 +65,7 @@ final class StepTrace implements DeviceOps {
     private final Recurrence recurrence;
     private final List<Op> ops = new ArrayList<>();
     private Part stepwise; // the recurrence part stepwise steps are running in, null outside one
+    private long stepwiseWeights; // the offset of the W_hh those steps multiply by
     private double flops; // of the GEMMs and the persistent recurrent products since the last clear
 
     /** A trace at precision fp32 or tf32 (bf16's operand conversions are not modelled). */
@@ -103,8 +104,20 @@ final class StepTrace implements DeviceOps {
         return t;
     }
 
+    /** An operation that is no part of a stepwise step: it ends any such steps. */
     private void add(Part part, String name, double us) {
-        ops.add(new Op(stepwise != null && part != Part.HOST ? stepwise : part, name, us));
+        stepwise = null;
+        ops.add(new Op(part, name, us));
+    }
+
+    /** A cell kernel or a GEMM against W_hh: recurrence while stepwise steps run, else {@code part}. */
+    private void stepOp(Part part, String name, double us) {
+        ops.add(new Op(stepwise != null ? stepwise : part, name, us));
+    }
+
+    private void stepwise(Part part, WeightRows whh) {
+        stepwise = part;
+        stepwiseWeights = whh.offset();
     }
 
     private void kernel(String name, double bytes) {
@@ -148,8 +161,12 @@ final class StepTrace implements DeviceOps {
 
     @Override
     public void copy(Ref dst, Ref src, long n) {
-        stepwise = null; // RnnPasses copies the state out right after a layer's steps
         if (n > 0) kernel("memcpy", 8.0 * n);
+    }
+
+    @Override
+    public void copyRows(Ref dst, long dstPitch, Ref src, long srcPitch, int rows, long cols) {
+        if (rows > 0 && cols > 0) kernel("copy_rows", 8.0 * rows * cols);
     }
 
     @Override
@@ -225,7 +242,10 @@ final class StepTrace implements DeviceOps {
             float beta,
             Ref C,
             int ldc) {
-        gemm(M, N, K);
+        if (stepwise != null && w.offset() == stepwiseWeights) {
+            flops += 2.0 * M * N * K;
+            stepOp(Part.GEMM, "gemm " + M + "x" + N + "x" + K, rates.gemmUs(M, N, K, precision));
+        } else gemm(M, N, K);
     }
 
     private void gemm(int M, int N, int K) {
@@ -320,7 +340,7 @@ final class StepTrace implements DeviceOps {
             CellType cell, WeightRows whh, Ref bih, Ref bhh, Ref gx, Ref hs, Ref cs, Ref gates, int T, int B, int H) {
         PersistentChoice c = recurrence.choose(cell, H, B);
         if (c == null || !c.forward()) {
-            stepwise = Part.FORWARD_RECURRENCE;
+            stepwise(Part.FORWARD_RECURRENCE, whh);
             return false;
         }
         recurrentFlops(cell, T, B, H);
@@ -345,7 +365,7 @@ final class StepTrace implements DeviceOps {
             int H) {
         PersistentChoice c = recurrence.choose(cell, H, B);
         if (c == null || !c.backward()) {
-            stepwise = Part.BACKWARD_RECURRENCE;
+            stepwise(Part.BACKWARD_RECURRENCE, whh);
             return false;
         }
         recurrentFlops(cell, T, B, H);
@@ -359,7 +379,7 @@ final class StepTrace implements DeviceOps {
     private final CellKernels cells = new CellKernels() {
         // bytes per unit and row: the gates, states and gradients each kernel reads and writes (4 bytes each)
         private void cell(String name, int B, int H, int floatsPerUnit) {
-            kernel(name, 4.0 * B * H * floatsPerUnit);
+            stepOp(Part.KERNELS, name, rates.kernelUs(4.0 * B * H * floatsPerUnit));
         }
 
         @Override

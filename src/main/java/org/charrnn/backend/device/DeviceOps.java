@@ -55,6 +55,14 @@ public interface DeviceOps extends AutoCloseable {
     /** dst[0, n) (=) src[0, n) (floats); the ranges must not overlap. */
     void copy(Ref dst, Ref src, long n);
 
+    /**
+     * A strided copy in one operation: row r of dst (=) row r of src, for r in [0, rows), each row
+     * {@code cols} floats, dst's rows {@code dstPitch} floats apart and src's {@code srcPitch} (each
+     * at least cols); the ranges must not overlap. The orchestration moves every layer's state in
+     * (or out) with one of these.
+     */
+    void copyRows(Ref dst, long dstPitch, Ref src, long srcPitch, int rows, long cols);
+
     /** dst (=) host floats; {@code src} may be reused as soon as this returns. */
     void upload(Ref dst, float[] src);
 

@@ -86,25 +86,16 @@ final class RnnPasses {
         ops.embeddingForward(w.x, param(layout.embedding()), Ref.of(w.emb), N, E);
         if (w.firstInputOn) ops.copy(Ref.of(w.emb), Ref.of(w.firstInput), (long) B * E);
         boolean dropout = training && cfg.dropout() > 0;
+        // every layer's initial state into slot 0 of its hs (and cs): L*S rows of B*H, (T+1) B H apart
+        long slots = (long) (T + 1) * BH;
+        ops.copyRows(Ref.of(w.states), slots, Ref.of(state), BH, L * S, BH);
         for (int l = 0; l < L; l++) {
             DeviceCell.LayerWeights p = weights(l);
             // gx [N,Gi] = X [N,in] W_ih^T, all T steps in one GEMM
             Ref x = w.layerIn(l);
             ops.gemmWeight(true, N, Gi, p.in(), 1f, x, p.in(), p.wih(), 0f, Ref.of(w.gx), Gi);
-            ops.copy(Ref.of(w.hs[l]), new Ref(state, stateOffset(l, 0, B)), BH);
-            if (S == 2) ops.copy(Ref.of(w.cs[l]), new Ref(state, stateOffset(l, 1, B)), BH);
             boolean window = ops.forwardWindow(
-                    cfg.cell(),
-                    p.whh(),
-                    p.bih(),
-                    p.bhh(),
-                    Ref.of(w.gx),
-                    Ref.of(w.hs[l]),
-                    at(w.cs[l], 0),
-                    at(w.gates[l], 0),
-                    T,
-                    B,
-                    H);
+                    cfg.cell(), p.whh(), p.bih(), p.bhh(), Ref.of(w.gx), w.hs[l], w.cs[l], at(w.gates[l], 0), T, B, H);
             for (int t = 0; t < T && !window; t++) {
                 long o = (long) t * BH, o1 = o + BH;
                 cell.forward(
@@ -118,16 +109,16 @@ final class RnnPasses {
                                 x.plus((long) t * B * p.in()),
                                 new Ref(w.gx, (long) t * B * Gi),
                                 Ref.of(w.gh),
-                                new Ref(w.hs[l], o),
-                                new Ref(w.hs[l], o1),
+                                w.hs[l].plus(o),
+                                w.hs[l].plus(o1),
                                 at(w.cs[l], o),
                                 at(w.cs[l], o1),
                                 at(w.gates[l], (long) t * B * saved)));
             }
-            ops.copy(new Ref(state, stateOffset(l, 0, B)), new Ref(w.hs[l], (long) T * BH), BH);
-            if (S == 2) ops.copy(new Ref(state, stateOffset(l, 1, B)), new Ref(w.cs[l], (long) T * BH), BH);
-            if (dropout) ops.dropoutForward(new Ref(w.hs[l], BH), Ref.of(w.drop[l]), N * H, l, (float) cfg.dropout());
+            if (dropout) ops.dropoutForward(w.hs[l].plus(BH), Ref.of(w.drop[l]), N * H, l, (float) cfg.dropout());
         }
+        // and every layer's slot T back out as the state after the window
+        ops.copyRows(Ref.of(state), BH, new Ref(w.states, (long) T * BH), slots, L * S, BH);
         Ref logits = Ref.of(w.logits), bias = param(layout.decoderBias());
         ops.gemmWeight(true, N, V, H, 1f, w.layerOut(L - 1), H, WeightRows.of(layout.decoderWeight()), 0f, logits, V);
         if (softmax && w.ignoreTarget >= 0) {
@@ -154,21 +145,24 @@ final class RnnPasses {
         DeviceArray dCur = w.dA, dNext = w.dB;
         ops.gemmWeight(false, N, H, V, 1f, dlogits, V, WeightRows.of(dec), 0f, Ref.of(dCur), H);
         DeviceArray dgh = w.recurrentGrad();
+        ops.fill(Ref.of(w.stateGrad), (long) L * S * BH, 0f); // no gradient from beyond the window
         for (int l = L - 1; l >= 0; l--) {
             DeviceCell.LayerWeights p = weights(l);
             if (cfg.dropout() > 0) ops.dropoutBackward(Ref.of(dCur), Ref.of(dCur), N * H, l, (float) cfg.dropout());
-            ops.fill(Ref.of(w.dhNext), BH, 0f);
-            if (S == 2) ops.fill(Ref.of(w.dc), BH, 0f);
+            // layer l's slices of stateGrad carry dL/dh (and dL/dc) back through the window and end as
+            // dL/d(initial state): no buffer of their own, nothing to copy out
+            Ref dhNext = new Ref(w.stateGrad, stateOffset(l, 0, B));
+            Ref dc = S == 2 ? new Ref(w.stateGrad, stateOffset(l, 1, B)) : null;
             Ref x = w.layerIn(l);
             boolean window = ops.backwardWindow(
                     cfg.cell(),
                     p.whh(),
                     Ref.of(dCur),
-                    Ref.of(w.dhNext),
-                    at(w.dc, 0),
+                    dhNext,
+                    dc,
                     at(w.gates[l], 0),
-                    Ref.of(w.hs[l]),
-                    at(w.cs[l], 0),
+                    w.hs[l],
+                    w.cs[l],
                     Ref.of(w.dgx),
                     dgh == w.dgx ? null : Ref.of(dgh),
                     T,
@@ -186,11 +180,11 @@ final class RnnPasses {
                                 Gh,
                                 x.plus((long) t * B * p.in()),
                                 new Ref(dCur, o),
-                                Ref.of(w.dhNext),
-                                at(w.dc, 0),
+                                dhNext,
+                                dc,
                                 at(w.gates[l], (long) t * B * saved),
-                                new Ref(w.hs[l], o),
-                                new Ref(w.hs[l], o1),
+                                w.hs[l].plus(o),
+                                w.hs[l].plus(o1),
                                 at(w.cs[l], o),
                                 at(w.cs[l], o1),
                                 new Ref(w.dgx, (long) t * B * Gi),
@@ -198,10 +192,8 @@ final class RnnPasses {
                                 at(w.dx, o),
                                 at(w.scratch, 0)));
             }
-            ops.copy(new Ref(w.stateGrad, stateOffset(l, 0, B)), Ref.of(w.dhNext), BH);
-            if (S == 2) ops.copy(new Ref(w.stateGrad, stateOffset(l, 1, B)), Ref.of(w.dc), BH);
             DeviceCell.LayerGrads g = new DeviceCell.LayerGrads(
-                    N, H, Gi, Gh, Ref.of(w.dgx), Ref.of(dgh), x, Ref.of(w.hs[l]), at(w.gates[l], 0), at(w.dx, 0));
+                    N, H, Gi, Gh, Ref.of(w.dgx), Ref.of(dgh), x, w.hs[l], at(w.gates[l], 0), at(w.dx, 0));
             cell.weightGradients(ops, p, g);
             cell.inputGradient(ops, p, g, Ref.of(dNext));
             DeviceArray tmp = dCur;
@@ -241,5 +233,9 @@ final class RnnPasses {
 
     private static Ref at(DeviceArray a, long offset) {
         return a == null ? null : new Ref(a, offset);
+    }
+
+    private static Ref at(Ref r, long offset) {
+        return r == null ? null : r.plus(offset);
     }
 }

@@ -26,7 +26,12 @@ final class Workspace {
     // its own forward, so one buffer serves every layer, and backward reuses it as dgx
     DeviceArray gx;
     DeviceArray[] gates; // per layer [N,savedWidth] saved activations; null when the cell saves none
-    DeviceArray[] hs, cs; // per layer [T+1,B,H]: slot 0 initial state, 1..T outputs; cs with a cell state only
+    // [L,S,T+1,B,H]: every layer's h (s = 0) and c (s = 1, cells with a cell state), slot 0 the
+    // initial state, 1..T the outputs; hs[l] and cs[l] [T+1,B,H] are views into it. The slots 0 of
+    // all layers (and the slots T) lie (T+1) B H apart, so the state [L,S,B,H] moves in or out in one
+    // strided copy
+    DeviceArray states;
+    Ref[] hs, cs;
     DeviceArray[] drop; // per layer [N,H] dropped output (training with dropout)
     DeviceArray gh; // [B,Gh] recurrent projection of one step
     DeviceArray logits; // [N,V]; dL/dlogits after a training forward
@@ -40,9 +45,10 @@ final class Workspace {
     // separates it
     DeviceArray dx; // [N,H] dL/d(layer input) that bypasses W_ih (cells that feed their input directly)
     DeviceArray scratch; // [B,scratchWidth] per-step scratch of the cell's backward
-    DeviceArray dhNext, dc; // [B,H]; dc with a cell state only
     DeviceArray dA, dB; // [N,max(E,H)] gradient w.r.t. a layer's output / input, swapped per layer
-    DeviceArray stateGrad; // [L,S,B,H] dL/d(initial state)
+    // [L,S,B,H] dL/d(initial state); during backward, layer l's slices carry dL/dh_t and dL/dc_t
+    // from step to step (the cells' dhNext and dc)
+    DeviceArray stateGrad;
 
     Workspace(DeviceOps ops, ModelConfig cfg, DeviceCell cell, boolean training) {
         this.ops = ops;
@@ -70,13 +76,15 @@ final class Workspace {
         firstInput = floats((long) B * E, what);
         gx = floats(n * Gi, what);
         gates = new DeviceArray[L];
-        hs = new DeviceArray[L];
-        cs = new DeviceArray[L];
+        long slots = n * H + (long) B * H; // [T+1,B,H]
+        states = floats(L * S * slots, what);
+        hs = new Ref[L];
+        cs = new Ref[L];
         drop = new DeviceArray[L];
         for (int l = 0; l < L; l++) {
             if (saved > 0) gates[l] = floats(n * saved, what);
-            hs[l] = floats(n * H + (long) B * H, what);
-            if (S == 2) cs[l] = floats(n * H + (long) B * H, what);
+            hs[l] = new Ref(states, (long) l * S * slots);
+            if (S == 2) cs[l] = new Ref(states, (long) (l * S + 1) * slots);
             if (training && cfg.dropout() > 0) drop[l] = floats(n * H, what);
         }
         gh = floats((long) B * Gh, what);
@@ -92,8 +100,6 @@ final class Workspace {
             if (cell.separateRecurrentGrad()) dgh = floats(n * Gh, gw);
             if (cfg.cell().feedsInputDirectly()) dx = floats(n * H, gw);
             if (cell.scratchWidth(H) > 0) scratch = floats((long) B * cell.scratchWidth(H), gw);
-            dhNext = floats((long) B * H, gw);
-            if (S == 2) dc = floats((long) B * H, gw);
             dA = floats(n * inMax, gw);
             dB = floats(n * inMax, gw);
             stateGrad = floats((long) L * S * B * H, gw);
@@ -117,7 +123,7 @@ final class Workspace {
 
     /** The output of layer l as the next layer (or the decoder) reads it: [N,H]. */
     Ref layerOut(int l) {
-        return drop[l] != null ? Ref.of(drop[l]) : new Ref(hs[l], (long) B * cfg.hidden());
+        return drop[l] != null ? Ref.of(drop[l]) : hs[l].plus((long) B * cfg.hidden());
     }
 
     /** The input of layer l: the embeddings [N,E] or the output of layer l-1 [N,H]. */
@@ -149,22 +155,21 @@ final class Workspace {
             dgh,
             dx,
             scratch,
-            dhNext,
-            dc,
             dA,
             dB,
-            stateGrad
+            stateGrad,
+            states
         }) {
             ops.free(a);
         }
-        for (DeviceArray[] arr : new DeviceArray[][] {gates, hs, cs, drop}) {
+        for (DeviceArray[] arr : new DeviceArray[][] {gates, drop}) {
             if (arr != null) for (DeviceArray a : arr) ops.free(a);
         }
-        x = y = starts =
-                emb = gh = logits = rowLoss = lossSum = dgx = dgh = dx = scratch = dhNext = dc = dA = dB = null;
-        stateGrad = targetWeight = counted = firstInput = firstInputGrad = null;
+        x = y = starts = emb = gh = logits = rowLoss = lossSum = dgx = dgh = dx = scratch = dA = dB = null;
+        stateGrad = targetWeight = counted = firstInput = firstInputGrad = states = null;
         gx = null;
-        gates = hs = cs = drop = null;
+        gates = drop = null;
+        hs = cs = null;
         tokens = null;
         T = B = -1;
     }

@@ -206,6 +206,29 @@ final class ClQueue implements AutoCloseable {
                 "copy");
     }
 
+    /** rows of cols floats, src's srcPitch apart from srcOff, to dst's dstPitch apart from dstOff (one rectangle copy). */
+    void copyRows(
+            ClBuffer src, long srcOff, long srcPitch, ClBuffer dst, long dstOff, long dstPitch, int rows, long cols) {
+        if (rows <= 0 || cols <= 0) return;
+        long[] srcOrigin = {srcOff * 4, 0, 0}, dstOrigin = {dstOff * 4, 0, 0}, region = {cols * 4, rows, 1};
+        run(
+                () -> clEnqueueCopyBufferRect(
+                        queue,
+                        src.mem,
+                        dst.mem,
+                        srcOrigin,
+                        dstOrigin,
+                        region,
+                        srcPitch * 4,
+                        0,
+                        dstPitch * 4,
+                        0,
+                        0,
+                        null,
+                        null),
+                "copy rows");
+    }
+
     void write(ClBuffer dst, long offFloats, float[] src) {
         if (src.length == 0) return;
         run(

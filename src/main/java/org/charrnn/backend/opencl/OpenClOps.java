@@ -142,6 +142,11 @@ final class OpenClOps implements DeviceOps {
     }
 
     @Override
+    public void copyRows(Ref dst, long dstPitch, Ref src, long srcPitch, int rows, long cols) {
+        q.copyRows(cl(src), src.offset(), srcPitch, cl(dst), dst.offset(), dstPitch, rows, cols);
+    }
+
+    @Override
     public void upload(Ref dst, float[] src) {
         q.write(cl(dst), dst.offset(), src);
     }

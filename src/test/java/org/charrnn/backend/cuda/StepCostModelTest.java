@@ -1,12 +1,14 @@
 package org.charrnn.backend.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import org.charrnn.backend.Precision;
 import org.charrnn.backend.RnnKernel;
+import org.charrnn.backend.device.WeightRows;
 import org.charrnn.model.CellType;
 import org.charrnn.model.ModelConfig;
 import org.charrnn.util.UserError;
@@ -131,21 +133,31 @@ class StepCostModelTest {
                 throw new AssertionError("stepwise");
             }
         });
-        assertEquals(false, trace.forwardWindow(CellType.RNN, null, null, null, null, null, null, null, 2, 1, 4));
+        WeightRows whh = new WeightRows(100, 16, 4, 0), wih = new WeightRows(20, 16, 4, 0);
+        assertFalse(trace.forwardWindow(CellType.RNN, whh, null, null, null, null, null, null, 2, 1, 4));
+        trace.gemmWeight(true, 1, 4, 4, 1f, null, 4, whh, 0f, null, 4); // gh = h W_hh^T
         trace.cells().rnnForward(null, null, null, null, null, 1, 4);
-        trace.setIteration(1); // host work stays host work
-        trace.fill(null, 4, 0f); // not a copy: still the steps'
-        trace.copy(null, null, 4); // the state copied out: the steps are over
+        trace.gemmWeight(true, 1, 4, 4, 1f, null, 4, whh.fromRow(4), 0f, null, 4); // a block of W_hh (MUT)
+        trace.gemmWeight(true, 2, 4, 4, 1f, null, 4, wih, 0f, null, 4); // the next layer's projection: steps over
         trace.cells().rnnForward(null, null, null, null, null, 1, 4);
+        assertFalse(trace.backwardWindow(CellType.RNN, whh, null, null, null, null, null, null, null, null, 2, 1, 4));
+        trace.cells().rnnBackward(null, null, null, null, 1, 4);
+        trace.copyRows(null, 8, null, 4, 2, 4); // not a step's: the steps are over
+        trace.gemmWeight(false, 1, 4, 4, 1f, null, 4, whh, 1f, null, 4);
+        trace.setIteration(1);
         List<StepTrace.Part> parts =
                 trace.ops().stream().map(StepTrace.Op::part).toList();
         assertEquals(
                 List.of(
                         StepTrace.Part.FORWARD_RECURRENCE,
-                        StepTrace.Part.HOST,
                         StepTrace.Part.FORWARD_RECURRENCE,
+                        StepTrace.Part.FORWARD_RECURRENCE,
+                        StepTrace.Part.GEMM,
                         StepTrace.Part.KERNELS,
-                        StepTrace.Part.KERNELS),
+                        StepTrace.Part.BACKWARD_RECURRENCE,
+                        StepTrace.Part.KERNELS,
+                        StepTrace.Part.GEMM,
+                        StepTrace.Part.HOST),
                 parts);
     }
 }

@@ -60,17 +60,16 @@ class WorkspaceMemoryTest {
                 + n * E * f
                 + (long) B * E * f // emb, firstInput
                 + n * G * f // gx: one for all layers (and dgx)
-                + L * (n * G * f + 2 * (n * H + (long) B * H) * f) // per layer: saved gates, hs, cs
+                + L * (n * G * f + 2 * (n * H + (long) B * H) * f) // per layer: saved gates, hs, cs (one buffer)
                 + (long) B * G * f
                 + n * V * f
                 + n * f
                 + f
                 + n * f
                 + f // gh, logits, rowLoss, lossSum, targetWeight, counted
-                + 2 * (long) B * H * f // dhNext, dc
                 + 2 * n * Math.max(E, H) * f // dA, dB
                 + (long) L * 2 * B * H * f
-                + (long) B * E * f; // stateGrad, firstInputGrad
+                + (long) B * E * f; // stateGrad (also backward's dhNext and dc), firstInputGrad
         assertEquals(window, sum(sizes), "bytes of a training workspace, L " + L + " T " + T + " B " + B);
         assertSame(w.gx, w.dgx, "backward's dgx is the forward's projection buffer");
         assertSame(w.dgx, w.recurrentGrad(), "an LSTM's recurrent gradient is dgx");
@@ -90,10 +89,9 @@ class WorkspaceMemoryTest {
         t.ensure(T, B);
         e.ensure(T, B);
         long gradients = n * 3 * H * 4 // dgh [N,3H]; dgx is gx
-                + (long) B * H * 4 // dhNext
                 + 2 * n * H * 4 // dA, dB
                 + (long) L * B * H * 4
-                + (long) B * H * 4; // stateGrad, firstInputGrad
+                + (long) B * H * 4; // stateGrad (also backward's dhNext), firstInputGrad
         assertEquals(gradients, sum(train) - sum(eval), "what training adds to an evaluation workspace");
         assertSame(t.gx, t.dgx);
         assertEquals(t.dgh, t.recurrentGrad());
