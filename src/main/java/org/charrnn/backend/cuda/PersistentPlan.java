@@ -62,7 +62,7 @@ record PersistentPlan(
         boolean t = transposed(rows, batch);
         int mr = t ? MMA_BATCH : MMA_ROWS, mb = t ? MMA_ROWS : MMA_BATCH;
         int rp = ceil(rows, mr) * mr, bp = ceil(batch, mb) * mb;
-        int tile = STAGE_FLOATS / bp - 4;
+        int tile = STAGE_FLOATS / bp; // rows b of that many words, their padding on top
         tile = Math.min(words, tile < MMA_WORDS ? MMA_WORDS : tile / MMA_WORDS * MMA_WORDS);
         int groups = groups(rp / mr, bp / mb), s = 1;
         while (s < WARPS && groups * s * 2 <= WARPS) s *= 2;
