@@ -127,6 +127,28 @@ class OpenClKernelTest {
         }
     }
 
+    /** copyRows as the orchestration moves the state: into every slot 0, and every slot T back out; the gaps stay. */
+    @ParameterizedTest(name = "copy rows {0}")
+    @EnumSource(ClQueue.Variant.class)
+    void copyRowsMovesEachRowAndNothingElse(ClQueue.Variant variant) {
+        int rows = 6, cols = 33, pitch = 33 * 8, last = 7, off = 5; // L 3 S 2, B 1 H 33, T 7; state at offset 5
+        SplittableRandom r = new SplittableRandom(11);
+        float[] state = random(r, off + rows * cols), slots = random(r, rows * pitch);
+        try (ClQueue q = OpenClTestSupport.queue(variant)) {
+            ClBuffer sb = upload(q, state), tb = upload(q, slots), back = q.alloc(off + rows * cols, "back");
+            q.copyRows(sb, off, cols, tb, 0, pitch, rows, cols);
+            float[] in = q.read(tb, 0, rows * pitch), want = slots.clone();
+            for (int k = 0; k < rows; k++) System.arraycopy(state, off + k * cols, want, k * pitch, cols);
+            for (int i = 0; i < want.length; i++) assertEquals(want[i], in[i], 0f, "slots element " + i);
+            q.copyRows(tb, (long) last * cols, pitch, back, off, cols, rows, cols);
+            float[] out = q.read(back, 0, off + rows * cols);
+            for (int i = 0; i < off; i++) assertEquals(0f, out[i], 0f, "before the destination");
+            for (int k = 0; k < rows; k++)
+                for (int j = 0; j < cols; j++)
+                    assertEquals(want[k * pitch + last * cols + j], out[off + k * cols + j], 0f, "row " + k);
+        }
+    }
+
     @ParameterizedTest(name = "reductions {0}")
     @EnumSource(ClQueue.Variant.class)
     void reductionsAreExactEnoughAndDeterministic(ClQueue.Variant variant) {
