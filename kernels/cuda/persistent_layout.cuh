@@ -76,4 +76,18 @@ static __device__ __forceinline__ void cr_persistent_sync() {
   }
 }
 
+/* What p addresses in this block's dynamic shared memory, in the block of rank `rank` of its
+ * cluster (distributed shared memory, sm_90): where a block writes what a peer reads after the next
+ * cluster barrier. Both blocks must be running: a cluster barrier after the blocks start, and one
+ * before any returns, around every use. */
+template <typename T>
+static __device__ __forceinline__ T *cr_cluster_peer(T *p, int rank) {
+#if defined(CHARRNN_CRCPU_H) || (defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900)
+  return cooperative_groups::this_cluster().map_shared_rank(p, (unsigned)rank);
+#else
+  __trap(); /* the host launches the cluster kernels only on compute capability 9.0 and newer */
+  return p;
+#endif
+}
+
 #endif

@@ -33,6 +33,7 @@
  *     CR_CLUSTER_KERNEL): one cluster at a time, in the thread order's sense, its blocks resident
  *     at once and taking turns between cluster barriers (crcpu::cluster_sync) as a cooperative
  *     launch's do between grid barriers; a cluster barrier elsewhere aborts.
+ *     A block maps a peer's dynamic shared memory (map_shared_rank) while both run.
  *   - Warps only where a kernel asks for them: a tensor-core mma (crcpu_warp.h) parks its lane until
  *     all 32 lanes of the warp stand at the same mma, then computes the warp's tile from their
  *     fragments as the PTX ISA lays them out; a warp whose lanes do not all arrive aborts.
@@ -223,6 +224,7 @@ struct Job {
   size_t shared = 0;                    /* bytes of dynamic shared memory per block */
   int cluster = 0;                      /* blocks per cluster (the kernel's __cluster_dims__), 0: none */
   GridBarrier *cluster_barrier = nullptr; /* cluster launches: the running cluster's barrier */
+  void **cluster_shared = nullptr; /* cluster launches: rank r's dynamic shared memory while it runs, else null */
 };
 
 /* The most dynamic shared memory a launch may ask for: sm_90's opt-in per-block limit (227 KiB). */
@@ -360,6 +362,8 @@ inline void run_block(const Job &job, uint3 bidx) {
   /* undefined at block start on a GPU: NaN bytes here, so a read before any write shows */
   s.dynamic_shared.assign((job.shared + sizeof(double) - 1) / sizeof(double), 0.0);
   if (job.shared) memset(s.dynamic_shared.data(), 0xff, s.dynamic_shared.size() * sizeof(double));
+  uint64_t linear = bidx.x + (uint64_t)job.grid.x * (bidx.y + (uint64_t)job.grid.y * bidx.z);
+  if (job.cluster_shared && job.shared) job.cluster_shared[linear % job.cluster] = s.dynamic_shared.data();
   for (unsigned i = 0; i < n; i++) {
     Fiber &f = s.fibers[i];
     init_fiber(s, f);
@@ -369,7 +373,6 @@ inline void run_block(const Job &job, uint3 bidx) {
   std::vector<unsigned> order(n);
   /* the shuffle of a block depends only on the seed and the block: reproducible whichever OS
    * thread runs it (the same launch twice gives the same orders) */
-  uint64_t linear = bidx.x + (uint64_t)job.grid.x * (bidx.y + (uint64_t)job.grid.y * bidx.z);
   s.rng = (cfg.seed * 0x9E3779B97F4A7C15ULL) ^ (linear * 0xD1B54A32D192ED03ULL) ^ 0x2545F4914F6CDD1DULL;
   if (s.rng == 0) s.rng = 1;
   for (long phase = 0;; phase++) {
@@ -428,6 +431,7 @@ inline void run_block(const Job &job, uint3 bidx) {
   }
   tls_block = nullptr;
   s.job = nullptr;
+  if (job.cluster_shared) job.cluster_shared[linear % job.cluster] = nullptr; /* its peers may no longer map it */
   if (job.grid_barrier) job.grid_barrier->block_finished(job.name);
   if (job.cluster_barrier) job.cluster_barrier->block_finished(job.name);
 }
@@ -457,6 +461,28 @@ inline void *dynamic_shared() {
   if (!tls_fiber) die("dynamic shared memory used outside a kernel");
   if (s.dynamic_shared.empty()) die("kernel %s uses dynamic shared memory but its launch asked for none", s.job->name);
   return s.dynamic_shared.data();
+}
+
+/* cooperative_groups::this_cluster().map_shared_rank(p, rank): the address in block `rank` of the
+ * running cluster of what p addresses in this block's dynamic shared memory (distributed shared
+ * memory). As on sm_90, the peer must be running: a map before the cluster's first barrier (a
+ * peer may not have started) or after the peer returned aborts, as does a pointer outside the
+ * dynamic shared memory (static __shared__ is per OS thread here and does not map). */
+inline void *map_shared_rank(void *p, unsigned rank) {
+  Sched &s = sched();
+  if (!tls_fiber) die("map_shared_rank called outside a kernel");
+  const Job &job = *s.job;
+  if (!job.cluster_shared) die("kernel %s: map_shared_rank needs a cluster launch", job.name);
+  if (rank >= (unsigned)job.cluster) die("kernel %s: map_shared_rank to rank %u of a cluster of %d", job.name, rank, job.cluster);
+  char *base = (char *)s.dynamic_shared.data(), *at = (char *)p;
+  if (!job.shared || at < base || at >= base + job.shared)
+    die("kernel %s: map_shared_rank maps dynamic shared memory only", job.name);
+  void *peer = job.cluster_shared[rank];
+  if (!peer)
+    die("kernel %s: rank %u of the cluster is not running (distributed shared memory needs a cluster barrier after "
+        "the blocks start and before they return)",
+        job.name, rank);
+  return (char *)peer + (at - base);
 }
 
 /* cooperative_groups::this_grid().sync(): park this fiber at the grid barrier. */

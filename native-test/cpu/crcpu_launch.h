@@ -48,6 +48,8 @@ inline void run_clusters(Job job) {
     long c = settings().order == Order::Reverse ? clusters - 1 - i : i;
     GridBarrier barrier(job.cluster, "the cluster barrier");
     job.cluster_barrier = &barrier;
+    std::vector<void *> shared((size_t)job.cluster, nullptr);
+    job.cluster_shared = shared.data();
     std::vector<std::thread> threads;
     for (long r = 0; r < job.cluster; r++)
       threads.emplace_back([&job, c, r] {

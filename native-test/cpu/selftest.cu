@@ -11,6 +11,10 @@
  *                         their cluster barriers; a grid of 12 blocks (not whole clusters of 8) is
  *                         refused with cudaErrorInvalidClusterSize and does not run
  *   selftest cluster-sync a cluster barrier in a kernel without a cluster size: must abort
+ *   selftest dsmem        every block of 2 clusters writes into each peer's dynamic shared memory
+ *                         (cr_cluster_peer) between cluster barriers, and reads what they wrote
+ *   selftest dsmem-early  a write into a peer before the first cluster barrier: must abort
+ *   selftest dsmem-late   a write into a peer after the last one (it may have returned): must abort
  *   selftest mma          one warp's mma (cr_mma) at TF32 and bf16 against a host product, each
  *                         lane loading its fragments as the PTX ISA lays them out
  *   selftest mma-divergent half a warp at an mma, the other half returned: must abort
@@ -52,6 +56,25 @@ extern "C" __global__ void CR_CLUSTER_KERNEL cluster_marks(int *flag, int *out) 
   int base = (int)blockIdx.x / CR_CLUSTER * CR_CLUSTER, sum = 0;
   for (int k = 0; k < CR_CLUSTER; k++) sum += flag[base + k];
   out[blockIdx.x * blockDim.x + threadIdx.x] = 1 + sum;
+}
+
+/* Thread k < CR_CLUSTER of each block writes block + 1 into slot `rank` of rank k's dynamic shared
+ * memory; after a cluster barrier thread 0 sums its slots into out[block]. mode 1 leaves out the
+ * barrier before the writes (a peer may not have started), mode 2 writes after the last barrier
+ * instead (a peer may have returned). */
+extern "C" __global__ void CR_CLUSTER_KERNEL cluster_exchange(int *out, int mode) {
+  CR_DYNAMIC_SHARED(int, slots);
+  int rank = (int)blockIdx.x % CR_CLUSTER;
+  if (mode != 1) cr_persistent_sync<true>();
+  if (mode != 2 && threadIdx.x < CR_CLUSTER) cr_cluster_peer(slots, (int)threadIdx.x)[rank] = (int)blockIdx.x + 1;
+  cr_persistent_sync<true>();
+  if (threadIdx.x == 0) {
+    int sum = 0;
+    for (int k = 0; k < CR_CLUSTER; k++) sum += slots[k];
+    out[blockIdx.x] = sum;
+  }
+  cr_persistent_sync<true>();
+  if (mode == 2 && threadIdx.x < CR_CLUSTER) cr_cluster_peer(slots, (int)threadIdx.x)[rank] = 0;
 }
 
 extern "C" __global__ void cluster_sync_plain(int *out) {
@@ -154,14 +177,29 @@ int main(int argc, char **argv) {
     expect(all, "every block of 2 clusters saw its cluster's 8 flags after the cluster barrier");
     return finish("selftest cluster");
   }
-  if (!strcmp(mode, "divergent")) divergent_barriers<<<1, 32>>>(buf.p);
+  if (!strcmp(mode, "dsmem")) {
+    cluster_exchange<<<2 * CR_CLUSTER, 32, CR_CLUSTER * sizeof(int)>>>(buf.p, 0);
+    CK_LAUNCH();
+    std::vector<int> got = buf.down();
+    bool all = true;
+    for (int b = 0; b < 2 * CR_CLUSTER; b++) {
+      int c = b / CR_CLUSTER, want = 0;
+      for (int k = 0; k < CR_CLUSTER; k++) want += c * CR_CLUSTER + k + 1;
+      all &= got[(size_t)b] == want;
+    }
+    expect(all, "every block read the 8 values its cluster's blocks wrote into its shared memory");
+    return finish("selftest dsmem");
+  }
+  if (!strcmp(mode, "dsmem-early")) cluster_exchange<<<CR_CLUSTER, 32, CR_CLUSTER * sizeof(int)>>>(buf.p, 1);
+  else if (!strcmp(mode, "dsmem-late")) cluster_exchange<<<CR_CLUSTER, 32, CR_CLUSTER * sizeof(int)>>>(buf.p, 2);
+  else if (!strcmp(mode, "divergent")) divergent_barriers<<<1, 32>>>(buf.p);
   else if (!strcmp(mode, "mma-divergent")) mma_divergent<<<1, 32>>>((float *)buf.p);
   else if (!strcmp(mode, "early-return")) early_return<<<1, 32>>>(buf.p);
   else if (!strcmp(mode, "grid-sync")) grid_sync_plain<<<2, 32>>>(buf.p);
   else if (!strcmp(mode, "cluster-sync")) cluster_sync_plain<<<1, 32>>>(buf.p);
   else {
-    fprintf(stderr, "usage: selftest order|bounds|mma|cluster|divergent|early-return|grid-sync|cluster-sync|"
-                    "mma-divergent\n");
+    fprintf(stderr, "usage: selftest order|bounds|mma|cluster|dsmem|divergent|early-return|grid-sync|cluster-sync|"
+                    "mma-divergent|dsmem-early|dsmem-late\n");
     return 2;
   }
   CK_LAUNCH();

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Checks the CPU execution layer's checks (cpu/selftest.cu): thread orders, launch validation, the
 # warp mma, cluster launches, and the aborts on divergent barriers, early returns at a barrier, a
-# grid sync outside a cooperative launch, a cluster sync outside a cluster launch and an mma that
-# half a warp skips. Usage: cpu/selftest.sh BINARY (the CPU
-# build of selftest.cu). Exit 0 = all behaved.
+# grid sync outside a cooperative launch, a cluster sync outside a cluster launch, an mma that
+# half a warp skips, and distributed shared memory (a peer's, mapped while both run, and the aborts
+# when a write may come before a peer starts or after it returned).
+# Usage: cpu/selftest.sh BINARY (the CPU build of selftest.cu). Exit 0 = all behaved.
 set -uo pipefail
 bin=${1:?usage: selftest.sh BINARY}
 status=0
@@ -15,7 +16,10 @@ done
 for order in forward reverse; do
   CRCPU_ORDER=$order "$bin" cluster 2>/dev/null | tail -1 || status=1
 done
-for mode in divergent early-return grid-sync cluster-sync mma-divergent; do
+for order in forward reverse shuffle:5; do
+  CRCPU_ORDER=$order "$bin" dsmem | tail -1 || status=1
+done
+for mode in divergent early-return grid-sync cluster-sync mma-divergent dsmem-early dsmem-late; do
   err=$("$bin" "$mode" 2>&1 >/dev/null)
   rc=$?
   if [ $rc -eq 134 ] && grep -q '^crcpu: ' <<<"$err"; then
