@@ -68,6 +68,9 @@ final class Workspace {
         if (n * Math.max(Math.max(G, V), Math.max(saved, Math.max(E, H))) > Integer.MAX_VALUE)
             throw new UserError(
                     "window too large for the " + ops.name() + " backend: T*B*max(V, E, 4H) exceeds 2^31 elements");
+        if ((long) L * S * (n + B) * H > Integer.MAX_VALUE) // the states buffer, addressed by element offsets
+        throw new UserError("window too large for the " + ops.name()
+                + " backend: the layers' states, L*S*(T+1)*B*H, exceed 2^31 elements");
         String what = (training ? "training" : "evaluation") + " activations (T=" + T + ", B=" + B + ")";
         x = ops.alloc(n * INT, what);
         y = ops.alloc(n * INT, what);

@@ -2,12 +2,14 @@ package org.charrnn.backend.device;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.lang.reflect.Proxy;
 import java.util.ArrayList;
 import java.util.List;
 import org.charrnn.model.CellType;
 import org.charrnn.model.ModelConfig;
+import org.charrnn.util.UserError;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -99,5 +101,18 @@ class WorkspaceMemoryTest {
         e.release();
         assertEquals(0, sum(train));
         assertEquals(0, sum(eval));
+    }
+
+    @Test
+    void layersWhoseStatesPassTwoToThe31ElementsAreOneLineErrors() {
+        // T*B*4H = 1.6e9 passes the window check; the states of 3 LSTM layers, 6 (T+1) B H = 2.5e9, do not
+        ModelConfig cfg = new ModelConfig(CellType.LSTM, 65, 1024, 1024, 3, 0.0);
+        List<Long> sizes = new ArrayList<>();
+        Workspace w = new Workspace(counting(sizes), cfg, DeviceCell.of(CellType.LSTM), true);
+        UserError e = assertThrows(UserError.class, () -> w.ensure(1, 400_000));
+        assertEquals(
+                "window too large for the counting backend: the layers' states, L*S*(T+1)*B*H, exceed 2^31 elements",
+                e.getMessage());
+        assertEquals(0, sizes.size(), "nothing was allocated");
     }
 }
