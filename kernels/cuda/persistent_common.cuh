@@ -14,9 +14,8 @@
  *   x: one k-tile of the step's right-hand side, [KT][XS] (row stride XS >= BP; the mma plan's is
  *      b-major, [BP][XS] words): h_{t-1} [B,H]
  *      forward, dgates[t] (GRU: dgh[t]) [B,G*H] backward, copied from global memory once per block
- *      and step with coalesced loads; KT = K when XS K floats fit in CR_PERSISTENT_STAGE_FLOATS
- *      (the mma plan: BP K words, its rows' padding on top), else a tile of about that size (the
- *      last one shorter);
+ *      and step with coalesced loads; KT = K when XS K floats (mma: BP K words, padding aside) fit
+ *      in CR_PERSISTENT_STAGE_FLOATS, else a tile of about that size (the last one shorter);
  *   acc: the products, [RP][BP][S] (S partial sums of each, combined before use).
  * Slots of units past H (the last block's) hold zeros, as do x's rows b >= B (RP, BP: R, B rounded
  * up to multiples of CR_PERSISTENT_RR, CR_PERSISTENT_RB; the products of rows R .. RP-1 are
@@ -137,9 +136,7 @@ static __host__ __device__ inline CrPersistentPlan cr_persistent_plan_mma(int R,
   p.BP = (B + mb - 1) / mb * mb;
   int words = (K + kstep - 1) / kstep * CR_MMA_KW; /* a row of K in whole k-steps */
   p.AS = (words + 4) * per_word;
-  /* the most words of a row b that fit the budget, each row's 4 words of padding on top: a row of
-   * K = 1024 at BP = 8 (an LSTM's H 256 backward, 4 rows b a cluster) is one tile, not two */
-  int tile = CR_PERSISTENT_STAGE_FLOATS / p.BP;
+  int tile = CR_PERSISTENT_STAGE_FLOATS / p.BP; /* words of a row b that fit, its 4 of padding on top */
   tile = tile < CR_MMA_KW ? CR_MMA_KW : tile / CR_MMA_KW * CR_MMA_KW;
   if (tile > words) tile = words;
   p.KT = tile * per_word;
