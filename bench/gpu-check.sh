@@ -17,7 +17,8 @@
 #   info         nvidia-smi's name, driver and memory; the Java runtime
 #   rates        native-test/probe_rates: the cost model's rates measured (grid barrier, a k-tile's
 #                latency, L2 to all blocks, mma latency and rate; on sm_90 the cluster barrier and how
-#                many clusters of 8 blocks are resident at once) into $OUT/rates.json, which the
+#                many clusters of 8 blocks are resident at once, and what an SM stores into its cluster's
+#                shared memory per µs) into $OUT/rates.json, which the
 #                forced persistent runs of bench-rnn hand to the model (-Dcharrnn.persistent.rates):
 #                their log lines then give the model's estimates at the measured rates
 #   verify-persistent  `charrnn verify --backend cuda --rnn-kernel persistent`: the parity suite on the
@@ -28,7 +29,9 @@
 #   bench-rnn    the recurrence's kernels against each other (issue #16): every grid row forced stepwise,
 #                and the small row (L2 H256 B50 T50, each cell) forced persistent (the model's layout),
 #                the LSTM and GRU once more with the column-stationary backward, and each cell in the
-#                grid and in the cluster layout; `auto` is in bench's rows. With $OUT/rates.json
+#                grid and in the cluster layout, the latter without and with the exchange through
+#                distributed shared memory in every pass that can take it
+#                (-Dcharrnn.persistent.exchange=off, on); `auto` is in bench's rows. With $OUT/rates.json
 #                (step rates) each run's log line gives the model's estimates at the measured rates.
 #   bar          `charrnn bench --bar` over bench's rows: 5x PyTorch with a CUDA graph on the B <= 50
 #                rows, 2x on the large rows, peak memory no higher than eager PyTorch's (fails if missed);
@@ -39,8 +42,10 @@
 #   verify-persistent-backward  verify-persistent with each persistent backward of the LSTM and GRU
 #                forced in turn (-Dcharrnn.persistent.backward=rows, then =columns)
 #   verify-persistent-cluster  the same in the cluster layout (-Dcharrnn.persistent.layout=cluster: sm_90's
-#                clusters of 8 blocks, each cluster its own rows of the batch, a cluster barrier a step),
-#                in fp32 and (verify-persistent-cluster-tf32) on TF32 tensor cores
+#                clusters of 8 blocks, each cluster its own rows of the batch, a cluster barrier a step)
+#                with the exchange through distributed shared memory in every pass that can take it
+#                (-Dcharrnn.persistent.exchange=on; auto's choice runs in verify-persistent), in fp32 and
+#                (verify-persistent-cluster-tf32) on TF32 tensor cores
 #   verify-persistent-tf32  the same in TF32: the products on tensor cores (mma.sync m16n8k8)
 #   verify-persistent-bf16  the same in bf16 (W_hh slice in bf16, mma.sync m16n8k16)
 #   native       native-test/run-all.sh: standalone kernel harnesses vs plain C, with timings
@@ -124,9 +129,12 @@ step_bench_rnn() {
       return 1
   charrnn ${rates[@]+"${rates[@]}"} -Dcharrnn.persistent.backward=columns bench --backend cuda --rnn-kernel persistent \
       --model lstm,gru "${small[@]}" || return 1
-  for layout in grid cluster; do
-    charrnn ${rates[@]+"${rates[@]}"} -Dcharrnn.persistent.layout=$layout bench --backend cuda --rnn-kernel persistent \
-        --model lstm,gru,rnn "${small[@]}" || return 1
+  charrnn ${rates[@]+"${rates[@]}"} -Dcharrnn.persistent.layout=grid bench --backend cuda --rnn-kernel persistent \
+      --model lstm,gru,rnn "${small[@]}" || return 1
+  local x
+  for x in off on; do
+    charrnn ${rates[@]+"${rates[@]}"} -Dcharrnn.persistent.layout=cluster -Dcharrnn.persistent.exchange=$x bench \
+        --backend cuda --rnn-kernel persistent --model lstm,gru,rnn "${small[@]}" || return 1
   done
   local from
   mapfile -t from < <(from_existing rnn-kernels.jsonl charrnn.jsonl torch.jsonl)
@@ -161,9 +169,13 @@ step_verify_persistent_backward() {
     charrnn -Dcharrnn.persistent.backward=$k verify --backend cuda --rnn-kernel persistent || return 1
   done
 }
-step_verify_persistent_cluster() { charrnn -Dcharrnn.persistent.layout=cluster verify --backend cuda --rnn-kernel persistent; }
+step_verify_persistent_cluster() {
+  charrnn -Dcharrnn.persistent.layout=cluster -Dcharrnn.persistent.exchange=on verify --backend cuda \
+      --rnn-kernel persistent
+}
 step_verify_persistent_cluster_tf32() {
-  charrnn -Dcharrnn.persistent.layout=cluster verify --backend cuda --rnn-kernel persistent --precision tf32
+  charrnn -Dcharrnn.persistent.layout=cluster -Dcharrnn.persistent.exchange=on verify --backend cuda \
+      --rnn-kernel persistent --precision tf32
 }
 step_verify_persistent_tf32() { charrnn verify --backend cuda --rnn-kernel persistent --precision tf32; }
 step_verify_persistent_bf16() { charrnn verify --backend cuda --rnn-kernel persistent --precision bf16; }

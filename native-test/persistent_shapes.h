@@ -59,7 +59,13 @@ static inline int cluster_units(int H, int U) {
   int fewest = (H + CR_CLUSTER - 1) / CR_CLUSTER;
   return U > fewest ? U : fewest;
 }
-static inline const char *layout_name() { return persistent_clusters ? " cluster" : ""; }
+/* With persistent_exchange the cluster launches or CR_PREC_EXCHANGE into prec (persistent_exchange.cuh:
+ * h_{t-1} and dgates[t] through distributed shared memory where a plan is one k-tile). */
+static int persistent_exchange = 0;
+static inline int cluster_prec(int prec) { return persistent_exchange ? prec | CR_PREC_EXCHANGE : prec; }
+static inline const char *layout_name() {
+  return !persistent_clusters ? "" : persistent_exchange ? " cluster exchange" : " cluster";
+}
 
 /* Whether the device runs the cluster kernels: compute capability 9.0 and newer (the CPU layer runs them). */
 static inline bool clusters_supported() {
@@ -74,7 +80,8 @@ static inline bool clusters_supported() {
 
 /* The cluster layout's checks, where the device has clusters: a harness's check and check_backward at
  * every shape, and its check_prec and check_backward_prec on tensor cores (TF32 and bf16 |
- * CR_PREC_MMA) at the precision shapes, with the *_cluster kernels. */
+ * CR_PREC_MMA) at the precision shapes, with the *_cluster kernels and the exchange; then check and
+ * check_backward at the precision shapes without it. */
 template <typename C, typename CB, typename P, typename PB>
 static void run_cluster_checks(Rng &r, C check, CB check_backward, P check_prec, PB check_backward_prec) {
   if (!clusters_supported()) {
@@ -82,6 +89,7 @@ static void run_cluster_checks(Rng &r, C check, CB check_backward, P check_prec,
     return;
   }
   persistent_clusters = 3;
+  persistent_exchange = 1;
   for (const Shape &s : PERSISTENT_SHAPES) {
     check(s, r);
     check_backward(s, r);
@@ -91,5 +99,12 @@ static void run_cluster_checks(Rng &r, C check, CB check_backward, P check_prec,
       check_prec(s, r, prec, prec_min_diff(s, prec));
       check_backward_prec(s, r, prec, prec_min_diff(s, prec));
     }
+  /* without the exchange: what plans of several k-tiles take anyway (in the _tiled builds, whose
+   * 40-float tiles split nearly every plan, at every shape) */
+  persistent_exchange = 0;
+  for (const Shape &s : PERSISTENT_PREC_SHAPES) {
+    check(s, r);
+    check_backward(s, r);
+  }
   persistent_clusters = 0;
 }

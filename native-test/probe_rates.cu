@@ -16,7 +16,10 @@
  *                     cr_persistent_sync<true>, clusters of CR_CLUSTER blocks, one block per SM by its
  *                     shared memory), over as many clusters as are resident at once;
  *   resident_clusters how many such clusters the device holds at once (cudaOccupancyMaxActiveClusters):
- *                     the cluster layout's C beyond it waits for a second wave.
+ *                     the cluster layout's C beyond it waits for a second wave;
+ *   dsmem_bytes_per_us  what one SM stores into the shared memory of its cluster's blocks (distributed
+ *                     shared memory), as the cluster layout's exchange does (persistent_exchange.cuh:
+ *                     each thread its words to every block of the cluster), over the resident clusters.
  * Clocks are the device's reported clock rate (cudaDevAttrClockRate), as the model reads it.
  * Each time is the difference of two launches of different lengths (the launch cancels), the best
  * of five, after a warm-up. Every kernel's result is checked (the barrier's flags, the staged sums,
@@ -56,6 +59,27 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK) CR_CLUSTER_KERNEL probe_c
     cr_persistent_sync<true>();
     if (threadIdx.x == 0 && ((volatile int *)flag)[next] < r + 1) *bad = 1;
   }
+}
+
+/* sink [blocks][CR_BLOCK] (=): after a cluster barrier (every peer runs), per round each block stores n
+ * words into its slot [r & 1][rank][n] of the dynamic shared memory of every block of its cluster
+ * (each thread its words to all CR_CLUSTER blocks, as cr_exchange_put), a cluster barrier, then each
+ * thread adds one word of every slot of round r in its own block. Two slots alternate, as the
+ * exchange's buffers: a round's stores never meet the previous round's reads. */
+extern "C" __global__ void __launch_bounds__(CR_BLOCK) CR_CLUSTER_KERNEL probe_dsmem(float *sink, int rounds, int n) {
+  CR_DYNAMIC_SHARED(float, x);
+  int rank = (int)blockIdx.x % CR_CLUSTER;
+  float acc = 0.0f;
+  cr_persistent_sync<true>();
+  for (int r = 0; r < rounds; r++) {
+    float *slot = x + (long long)((r & 1) * CR_CLUSTER + rank) * n;
+    for (int e = threadIdx.x; e < n; e += blockDim.x)
+      for (int q = 0; q < CR_CLUSTER; q++) *cr_cluster_peer(slot + e, q) = (float)(r + rank + e % 7);
+    cr_persistent_sync<true>();
+    for (int q = 0; q < CR_CLUSTER && n > 0; q++)
+      acc += x[(long long)((r & 1) * CR_CLUSTER + q) * n + ((int)threadIdx.x * 5 + q) % n];
+  }
+  sink[(long long)blockIdx.x * blockDim.x + threadIdx.x] = acc;
 }
 
 /* sink [blocks][CR_BLOCK] (=): per round, tiles k-tiles of n floats staged from src [slots][tiles][n]
@@ -173,6 +197,26 @@ static double cluster_barrier_us(const Sizes &s, int clusters, size_t shmem) {
   return 1000.0 * (t2 - t1) / (5.0 * s.rounds);
 }
 
+/* Bytes an SM stores into its cluster's shared memory per µs: probe_dsmem over `clusters` clusters
+ * with n_big and n_small words a round (the difference cancels the barrier), and the sums' check. */
+static double dsmem_bytes_per_us(const Sizes &s, int clusters, int n_small, int n_big) {
+  int blocks = clusters * CR_CLUSTER;
+  Dev<float> sink((size_t)blocks * CR_BLOCK);
+  size_t shmem = (size_t)2 * CR_CLUSTER * n_big * sizeof(float);
+  CK(cudaFuncSetAttribute(probe_dsmem, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shmem));
+  auto run = [&](int n) {
+    return best_ms([&] { probe_dsmem<<<dim3(blocks), dim3(CR_BLOCK), shmem>>>(sink.p, s.rounds, n); });
+  };
+  double t_small = run(n_small), t_big = run(n_big);
+  std::vector<double> ref((size_t)blocks * CR_BLOCK, 0.0);
+  for (size_t e = 0; e < ref.size(); e++)
+    for (int r = 0; r < s.rounds; r++)
+      for (int q = 0; q < CR_CLUSTER; q++) ref[e] += r + q + (int)(((e % CR_BLOCK) * 5 + q) % n_big) % 7;
+  compare("distributed shared memory: every peer's words", sink.down(), ref, 0.0f, 0.0f);
+  double us = 1000.0 * (t_big - t_small) / s.rounds; /* per round */
+  return (double)(n_big - n_small) * CR_CLUSTER * sizeof(float) / us;
+}
+
 /* µs per k-tile of n floats (launches with and without the tiles), and the staged sums' check. */
 static double tile_us(const Sizes &s, int n) {
   int slots = (int)std::max<long long>(1, (1LL << 20) / ((long long)s.tiles * n)); /* 4 MB: past any L1 */
@@ -246,21 +290,26 @@ int main(int argc, char **argv) {
   /* the cluster layout (sm_90): clusters of one block per SM (the opt-in shared memory each), as many
    * as are resident at once, and their barrier */
   int resident = 0;
-  double cluster_barrier = 0;
+  double cluster_barrier = 0, dsmem = 0;
 #ifdef CRCPU_RUNTIME
   resident = resident_clusters(2, 0);
   cluster_barrier = cluster_barrier_us(s, resident, 0);
+  dsmem = dsmem_bytes_per_us(s, resident, 8, 40);
 #else
   if (major >= 9) {
     int optin = 0;
     CK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, 0));
     resident = resident_clusters(std::max(1, sms / CR_CLUSTER), (size_t)optin);
-    if (resident > 0) cluster_barrier = cluster_barrier_us(s, std::min(resident, std::max(1, sms / CR_CLUSTER)), (size_t)optin);
+    int clusters = std::min(resident, std::max(1, sms / CR_CLUSTER));
+    if (resident > 0) cluster_barrier = cluster_barrier_us(s, clusters, (size_t)optin);
+    /* a round's words to 8 blocks, two slots of them in the opt-in shared memory: 3072 words at 227 KiB */
+    int n_big = (int)std::min<long long>(3072, optin / (2LL * CR_CLUSTER * (long long)sizeof(float)) / 256 * 256);
+    if (resident > 0 && n_big > 256) dsmem = dsmem_bytes_per_us(s, clusters, 256, n_big);
   }
 #endif
 #ifdef CRCPU_RUNTIME
   (void)barrier; (void)half_barrier; (void)small; (void)big; (void)lat_tf32; (void)lat_bf16; (void)thr_tf32; (void)thr_bf16;
-  (void)cluster_barrier;
+  (void)cluster_barrier; (void)dsmem;
   printf("  rates: not measured (CPU emulation: every probe ran once and was checked)\n");
 #else
   cudaDeviceProp prop;
@@ -285,11 +334,12 @@ int main(int argc, char **argv) {
   printf("  grid barrier over %d blocks: %.3f us\n", (s.blocks + 1) / 2, half_barrier);
   for (int i = 0; i < 6; i++) printf("  %-16s %12.4g\n", names[i], rates[i]);
   /* written only where measured (sm_90 and newer); the model assumes them otherwise */
-  const char *cluster_names[] = {"cluster_barrier_us", "resident_clusters"};
-  double cluster_rates[] = {cluster_barrier, (double)resident};
-  bool clusters = resident > 0 && std::isfinite(cluster_barrier) && cluster_barrier > 0;
+  const char *cluster_names[] = {"cluster_barrier_us", "resident_clusters", "dsmem_bytes_per_us"};
+  double cluster_rates[] = {cluster_barrier, (double)resident, dsmem};
+  bool clusters = resident > 0 && std::isfinite(cluster_barrier) && cluster_barrier > 0 && std::isfinite(dsmem) &&
+                  dsmem > 0;
   if (clusters)
-    for (int i = 0; i < 2; i++) printf("  %-16s %12.4g\n", cluster_names[i], cluster_rates[i]);
+    for (int i = 0; i < 3; i++) printf("  %-16s %12.4g\n", cluster_names[i], cluster_rates[i]);
   else
     printf("  cluster layout: not measured (%s)\n", major >= 9 ? "no cluster of 8 blocks resident" : "before sm_90");
   if (argc > 1 && sane && !g_failures) {
@@ -299,7 +349,7 @@ int main(int argc, char **argv) {
             clock_khz / 1e6);
     for (int i = 0; i < 6; i++) fprintf(f, ",\"%s\":%.6g", names[i], rates[i]);
     if (clusters)
-      for (int i = 0; i < 2; i++) fprintf(f, ",\"%s\":%.6g", cluster_names[i], cluster_rates[i]);
+      for (int i = 0; i < 3; i++) fprintf(f, ",\"%s\":%.6g", cluster_names[i], cluster_rates[i]);
     fprintf(f, ",\"grid_barrier_half_us\":%.6g", half_barrier);
     fprintf(f, "}\n");
     fclose(f);

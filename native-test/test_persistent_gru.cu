@@ -19,6 +19,7 @@
 static void launch(const float *gx, const float *w, const float *bih, const float *bhh, const float *h0, float *h,
                    float *gates, int T, int B, int H, int U, int prec = CR_PREC_FP32) {
   if (persistent_clusters) {
+    prec = cluster_prec(prec);
     int u = cluster_units(H, U), pb = (B + persistent_clusters - 1) / persistent_clusters;
     size_t shmem = (size_t)persistent_shared_bytes(3, u, H, pb, prec);
     CK(cudaFuncSetAttribute(persistent_gru_forward_cluster, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shmem));
@@ -43,6 +44,7 @@ static bool backward_rows = false;
 static void launch_backward(const float *dho, float *dhn, const float *gates, const float *hs, const float *w,
                             float *dgx, float *dgh, int T, int B, int H, int U, int prec = CR_PREC_FP32) {
   if (persistent_clusters) {
+    prec = cluster_prec(prec);
     int u = cluster_units(H, U), pb = (B + persistent_clusters - 1) / persistent_clusters;
     size_t shmem = (size_t)persistent_shared_bytes(3, u, H, pb, prec);
     CK(cudaFuncSetAttribute(persistent_gru_backward_cluster, cudaFuncAttributeMaxDynamicSharedMemorySize,
@@ -73,7 +75,7 @@ static void launch_backward(const float *dho, float *dhn, const float *gates, co
 
 static void check(const Shape &s, Rng &r) {
   int T = s.T, B = s.B, H = s.H, U = s.U;
-  printf("%sT=%d B=%d H=%d U=%d%s\n", persistent_clusters ? "cluster " : "", T, B, H, U,
+  printf("forward%s T=%d B=%d H=%d U=%d%s\n", layout_name(), T, B, H, U,
          s.joined ? " (initial state in the sequence)" : "");
   size_t n = (size_t)B * H, g3 = 3 * n, g4 = 4 * n;
   auto gx = rand_vec((size_t)T * g3, r, -2, 2), w = rand_vec((size_t)3 * H * H, r, -0.5f, 0.5f);

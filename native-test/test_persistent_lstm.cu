@@ -19,6 +19,7 @@ static void launch(const float *gx, const float *w, const float *bih, const floa
                    const float *c0, float *h, float *c, float *gates, int T, int B, int H, int U,
                    int prec = CR_PREC_FP32) {
   if (persistent_clusters) {
+    prec = cluster_prec(prec);
     int u = cluster_units(H, U), pb = (B + persistent_clusters - 1) / persistent_clusters;
     size_t shmem = (size_t)persistent_shared_bytes(4, u, H, pb, prec);
     CK(cudaFuncSetAttribute(persistent_lstm_forward_cluster, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shmem));
@@ -43,6 +44,7 @@ static bool backward_rows = false;
 static void launch_backward(const float *dho, float *dhn, float *dc, const float *gates, const float *cs,
                             const float *w, float *dg, int T, int B, int H, int U, int prec = CR_PREC_FP32) {
   if (persistent_clusters) {
+    prec = cluster_prec(prec);
     int u = cluster_units(H, U), pb = (B + persistent_clusters - 1) / persistent_clusters;
     size_t shmem = (size_t)persistent_shared_bytes(4, u, H, pb, prec);
     CK(cudaFuncSetAttribute(persistent_lstm_backward_cluster, cudaFuncAttributeMaxDynamicSharedMemorySize,
@@ -73,7 +75,7 @@ static void launch_backward(const float *dho, float *dhn, float *dc, const float
 
 static void check(const Shape &s, Rng &r) {
   int T = s.T, B = s.B, H = s.H, U = s.U;
-  printf("%sT=%d B=%d H=%d U=%d%s\n", persistent_clusters ? "cluster " : "", T, B, H, U,
+  printf("forward%s T=%d B=%d H=%d U=%d%s\n", layout_name(), T, B, H, U,
          s.joined ? " (initial state in the sequence)" : "");
   size_t n = (size_t)B * H, g = 4 * n;
   auto gx = rand_vec((size_t)T * g, r, -2, 2), w = rand_vec((size_t)4 * H * H, r, -0.5f, 0.5f);

@@ -19,6 +19,7 @@
 static void launch(const float *gx, const float *w, const float *bih, const float *bhh, const float *h0, float *h,
                    int T, int B, int H, int U, int prec = CR_PREC_FP32) {
   if (persistent_clusters) {
+    prec = cluster_prec(prec);
     int u = cluster_units(H, U), pb = (B + persistent_clusters - 1) / persistent_clusters;
     size_t shmem = (size_t)persistent_shared_bytes(1, u, H, pb, prec);
     CK(cudaFuncSetAttribute(persistent_rnn_forward_cluster, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shmem));
@@ -38,6 +39,7 @@ static void launch(const float *gx, const float *w, const float *bih, const floa
 static void launch_backward(const float *dho, float *dhn, const float *h, const float *w, float *dg, int T, int B,
                             int H, int U, int prec = CR_PREC_FP32) {
   if (persistent_clusters) {
+    prec = cluster_prec(prec);
     int u = cluster_units(H, U), pb = (B + persistent_clusters - 1) / persistent_clusters;
     size_t shmem = (size_t)persistent_shared_bytes(1, u, H, pb, prec);
     CK(cudaFuncSetAttribute(persistent_rnn_backward_cluster, cudaFuncAttributeMaxDynamicSharedMemorySize,
@@ -57,7 +59,7 @@ static void launch_backward(const float *dho, float *dhn, const float *h, const 
 
 static void check(const Shape &s, Rng &r) {
   int T = s.T, B = s.B, H = s.H, U = s.U;
-  printf("%sT=%d B=%d H=%d U=%d%s\n", persistent_clusters ? "cluster " : "", T, B, H, U,
+  printf("forward%s T=%d B=%d H=%d U=%d%s\n", layout_name(), T, B, H, U,
          s.joined ? " (initial state in the sequence)" : "");
   size_t n = (size_t)B * H;
   auto gx = rand_vec((size_t)T * n, r, -2, 2), w = rand_vec((size_t)H * H, r, -0.5f, 0.5f);

@@ -39,9 +39,8 @@
  * threads, S lanes split k (lane s takes k = k0 + s, k0 + s + S, ... of every tile, ascending).
  * The S partial sums of a product meet in a fixed-order tree, as cr_block_sum's do, so every
  * result is bit-identical run to run and does not depend on the order threads run in (the mma
- * product's S warps likewise). The plan (RP, BP, XS, KT, S, AS) depends only on R, K, B and prec,
- * so the host computes the same shared size
- * (persistent_shared_bytes; PersistentPlan.java mirrors it).
+ * product's S warps likewise). The plan depends only on R, K, B and prec, so the host computes the
+ * same shared size (persistent_shared_bytes; PersistentPlan.java mirrors it).
  */
 #ifndef CHARRNN_CUDA_PERSISTENT_COMMON_CUH
 #define CHARRNN_CUDA_PERSISTENT_COMMON_CUH
@@ -69,6 +68,9 @@
 #define CR_PREC_TF32 1
 #define CR_PREC_BF16 2
 #define CR_PREC_MMA 4
+/* Or'ed into prec of a cluster kernel: the exchange through distributed shared memory
+ * (persistent_exchange.cuh) where the pass's plan is one k-tile; the grid kernels ignore it. */
+#define CR_PREC_EXCHANGE 8
 
 /* The rounding of prec (CR_PREC_FP32, _TF32 or _BF16), without CR_PREC_MMA. */
 static __host__ __device__ inline int cr_prec_rounding(int prec) { return prec & 3; }
@@ -103,6 +105,8 @@ struct CrPersistentPlan {
   int rows;                        /* rows b of y that exist (<= B; the cluster layout's last
                                       cluster may own fewer than B): x holds zeros past them */
   int mma, swap, AS;               /* CR_PREC_MMA's plan, transposed; a's row stride in elements */
+  int exchange;                    /* CR_PREC_EXCHANGE with KT >= K: two x buffers, filled by the
+                                      cluster's blocks (persistent_exchange.cuh) */
   long long a_bytes;               /* a: R AS elements of elem bytes, padded to 16 bytes */
   long long x_floats, acc_floats;  /* x padded to 4 floats, acc */
 };
@@ -144,6 +148,7 @@ static __host__ __device__ inline CrPersistentPlan cr_persistent_plan_mma(int R,
   int groups = cr_mma_groups(p.RP / mr, p.BP / mb);
   p.S = 1;
   while (p.S < CR_WARPS && groups * p.S * 2 <= CR_WARPS) p.S *= 2;
+  p.exchange = (prec & CR_PREC_EXCHANGE) && p.KT >= K;
   p.a_bytes = ((long long)R * p.AS * elem + 15) / 16 * 16;
   p.x_floats = ((long long)p.BP * p.XS + 3) / 4 * 4;
   p.acc_floats = (long long)p.RP * p.BP * p.S;
@@ -176,6 +181,7 @@ static __host__ __device__ inline CrPersistentPlan cr_persistent_plan(int R, int
     int kt = CR_PERSISTENT_STAGE_FLOATS / p.XS;
     p.KT = kt < 1 ? 1 : kt;
   }
+  p.exchange = (prec & CR_PREC_EXCHANGE) && p.KT >= K;
   p.a_bytes = ((long long)R * K * elem + 15) / 16 * 16;
   p.x_floats = ((long long)p.KT * p.XS + 3) / 4 * 4;
   p.acc_floats = (long long)p.RP * p.BP * p.S;
@@ -183,12 +189,13 @@ static __host__ __device__ inline CrPersistentPlan cr_persistent_plan(int R, int
 }
 
 static __host__ __device__ inline unsigned long long cr_persistent_plan_bytes(CrPersistentPlan p) {
-  return (unsigned long long)p.a_bytes + (unsigned long long)(p.x_floats + p.acc_floats) * sizeof(float);
+  unsigned long long floats = (unsigned long long)(p.x_floats * (1 + p.exchange) + p.acc_floats);
+  return (unsigned long long)p.a_bytes + floats * sizeof(float);
 }
 
 /* Dynamic shared memory of one block, forward and backward alike (the larger of the two plans):
- * its W_hh slice of G gate rows x U units x H (fp32, or bf16 at CR_PREC_BF16), an x tile and the
- * products (fp32). */
+ * its W_hh slice of G gate rows x U units x H (fp32, or bf16 at CR_PREC_BF16), an x tile (two with
+ * CR_PREC_EXCHANGE where the plan is one k-tile) and the products (fp32). */
 static inline unsigned long long persistent_shared_bytes(int G, int U, int H, int B, int prec) {
   unsigned long long f = cr_persistent_plan_bytes(cr_persistent_plan(G * U, H, B, prec));
   unsigned long long b = cr_persistent_plan_bytes(cr_persistent_plan(U, G * H, B, prec));
@@ -213,12 +220,6 @@ static __device__ __forceinline__ void cr_store(float *a, float v, int prec) { *
 static __device__ __forceinline__ void cr_store(__nv_bfloat16 *a, float v, int) { *a = __float2bfloat16_rn(v); }
 static __device__ __forceinline__ float cr_load(float a) { return a; }
 static __device__ __forceinline__ float cr_load(__nv_bfloat16 a) { return __bfloat162float(a); }
-
-/* The units this block owns: U, fewer in the last block (0 if U * blocks overshoots H by a block). */
-static __device__ __forceinline__ int cr_persistent_units(int H, int U) {
-  int left = H - (int)blockIdx.x * U;
-  return left < 0 ? 0 : left < U ? left : U;
-}
 
 /* w [G][U][AS] (=) the G gate rows of units j0 .. j0+U-1 of w_hh [G*H,H] (zeros for u >= units),
  * as prec multiplies them, each row's AS - H padding elements zero; then a block barrier. */
@@ -247,12 +248,13 @@ static __device__ __forceinline__ void cr_persistent_stage_cols(A *w, const floa
   __syncthreads();
 }
 
-/* The x and acc regions that follow a (the W_hh slice) in the block's dynamic shared memory. */
+/* The x (the first of two with the exchange) and acc regions that follow a (the W_hh slice) in the
+ * block's dynamic shared memory. */
 static __device__ __forceinline__ float *cr_persistent_x(unsigned char *shared, const CrPersistentPlan &p) {
   return (float *)(shared + p.a_bytes);
 }
 static __device__ __forceinline__ float *cr_persistent_acc(unsigned char *shared, const CrPersistentPlan &p) {
-  return (float *)(shared + p.a_bytes) + p.x_floats;
+  return (float *)(shared + p.a_bytes) + p.x_floats * (1 + p.exchange);
 }
 
 /* The product of row r of a and row b of the right-hand side, after cr_persistent_product. */
@@ -291,7 +293,7 @@ static __device__ __forceinline__ void cr_persistent_product_fma(const CrPersist
   for (int k0 = 0; k0 < K; k0 += p.KT) {
     int kn = K - k0 < p.KT ? K - k0 : p.KT;
     __syncthreads(); /* x and acc are free: the previous tile's (or call's) readers are done */
-    for (long long e = threadIdx.x; e < (long long)BP * kn; e += blockDim.x) {
+    for (long long e = threadIdx.x; y && e < (long long)BP * kn; e += blockDim.x) {
       int b = (int)(e / kn), kk = (int)(e % kn);
       x[(long long)kk * XS + (b % CR_PERSISTENT_RB) * NG + b / CR_PERSISTENT_RB] =
           b < p.rows ? cr_round_operand(y[(long long)b * K + k0 + kk], prec) : 0.0f;
@@ -329,7 +331,6 @@ static __device__ __forceinline__ void cr_persistent_product_fma(const CrPersist
   }
   cr_persistent_sum_lanes(p, acc);
 }
-
 
 /* The 32-bit word w of the slice a (one TF32 or two bf16 elements). */
 static __device__ __forceinline__ unsigned cr_word(const void *a, long long w) {
@@ -406,7 +407,7 @@ static __device__ __forceinline__ void cr_persistent_product_mma(const CrPersist
   for (int k0 = 0; k0 < p.K; k0 += p.KT) {
     int kn = p.K - k0 < p.KT ? p.K - k0 : p.KT, words = (kn + kstep - 1) / kstep * CR_MMA_KW;
     __syncthreads(); /* x and acc are free for the mma: the previous tile's (or call's) readers are done */
-    for (long long e = threadIdx.x; e < (long long)BP * words; e += blockDim.x) {
+    for (long long e = threadIdx.x; y && e < (long long)BP * words; e += blockDim.x) {
       int b = (int)(e / words), w = (int)(e % words);
       xw[(long long)b * p.XS + w] = cr_mma_word(y, b, k0 + w * per_word, p.rows, p.K, prec);
     }
@@ -487,14 +488,12 @@ static __device__ __forceinline__ void cr_persistent_product_mma(const CrPersist
   cr_persistent_sum_lanes(p, acc);
 }
 
-/* acc (=) the step's products: cr_persistent_product_mma or _fma, as the plan says. */
+/* acc (=) the step's products: cr_persistent_product_mma or _fma, as the plan says. y null: x holds
+ * the one k-tile already (the exchange, persistent_exchange.cuh), nothing is staged. */
 template <typename A>
 static __device__ __forceinline__ void cr_persistent_product(const CrPersistentPlan &p, const A *a, const float *y,
                                                              float *x, float *acc, int prec) {
-  if (p.mma)
-    cr_persistent_product_mma(p, a, y, x, acc, prec);
-  else
-    cr_persistent_product_fma(p, a, y, x, acc, prec);
+  p.mma ? cr_persistent_product_mma(p, a, y, x, acc, prec) : cr_persistent_product_fma(p, a, y, x, acc, prec);
 }
 
 #endif

@@ -36,6 +36,7 @@
  * TF32 and BF16 | CR_PREC_MMA on tensor cores (sm_80 and newer). Launch bounds (CR_BLOCK, 1): one
  * block per SM, so ptxas may give a thread the registers of the mma tiles (no spills).
  */
+#include "persistent_exchange.cuh"
 #include "persistent_rows.cuh"
 
 template <typename A, bool CLUSTER>
@@ -46,14 +47,16 @@ static __device__ __forceinline__ void persistent_gru_forward_body(const float *
   A *w = (A *)smem;
   CrPersistentSlice s = cr_persistent_slice<CLUSTER>(H, B, U);
   if (s.rows == 0) return; /* a cluster past the batch: all its blocks alike */
-  CrPersistentPlan plan = cr_persistent_plan(3 * U, H, s.PB, prec);
+  CrPersistentPlan plan = cr_persistent_plan(3 * U, H, s.PB, cr_layout_prec<CLUSTER>(prec));
   plan.rows = s.rows;
-  float *x = cr_persistent_x(smem, plan), *acc = cr_persistent_acc(smem, plan);
+  float *acc = cr_persistent_acc(smem, plan);
   cr_persistent_stage_rows(w, w_hh, 3, H, U, s.j0, s.units, plan.AS, prec);
+  cr_exchange_begin(smem, plan);
   long long BH = (long long)B * H, pairs = (long long)s.rows * s.units;
   for (int t = 0; t < T; t++) {
     const float *hp = t == 0 ? h0 : h + (long long)(t - 1) * BH;
-    cr_persistent_product(plan, w, hp + (long long)s.b0 * H, x, acc, prec);
+    const float *y = plan.exchange && t > 0 ? nullptr : hp + (long long)s.b0 * H; /* null: exchanged */
+    cr_persistent_product(plan, w, y, cr_exchange_x(smem, plan, t), acc, prec);
     for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
       int lb = (int)(p / s.units), u = (int)(p % s.units), b = s.b0 + lb, j = s.j0 + u;
       const float *hb = hp + (long long)b * H;
@@ -74,6 +77,7 @@ static __device__ __forceinline__ void persistent_gru_forward_body(const float *
       gates[r4 + 2 * H + j] = nn;
       gates[r4 + 3 * H + j] = hn;
       h[(long long)t * BH + (long long)b * H + j] = hh;
+      if (t + 1 < T) cr_exchange_put(smem, plan, t + 1, lb, j, hh, prec);
     }
     if (t + 1 < T) cr_persistent_sync<CLUSTER>();
   }
@@ -90,7 +94,8 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1)
 
 /* persistent_gru_forward_cluster: the same pass in the cluster layout (persistent_layout.cuh; the
  * same arguments and results); an ordinary launch of C clusters of CR_CLUSTER blocks, U >= ceil(H /
- * CR_CLUSTER), shared memory persistent_shared_bytes(3, U, H, ceil(B / C), prec); sm_90 and newer. */
+ * CR_CLUSTER), shared memory persistent_shared_bytes(3, U, H, ceil(B / C), prec); sm_90 and newer. prec | CR_PREC_EXCHANGE:
+ * h_t through distributed shared memory (persistent_exchange.cuh), backward dgh[t] likewise. */
 extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1) CR_CLUSTER_KERNEL
     persistent_gru_forward_cluster(const float *gx, const float *w_hh, const float *b_ih, const float *b_hh,
                                    const float *h0, float *h, float *gates, int T, int B, int H, int U, int prec) {
@@ -109,30 +114,33 @@ static __device__ __forceinline__ void persistent_gru_backward_body(const float 
   CrPersistentSlice s = cr_persistent_slice<CLUSTER>(H, B, U);
   if (s.rows == 0) return;
   int G = 3 * H;
-  CrPersistentPlan plan = cr_persistent_plan(U, G, s.PB, prec);
+  CrPersistentPlan plan = cr_persistent_plan(U, G, s.PB, cr_layout_prec<CLUSTER>(prec));
   plan.rows = s.rows;
-  float *x = cr_persistent_x(smem, plan), *acc = cr_persistent_acc(smem, plan);
+  float *acc = cr_persistent_acc(smem, plan);
   cr_persistent_stage_cols(w, w_hh, 3, H, U, s.j0, s.units, plan.AS, prec);
+  cr_exchange_begin(smem, plan);
   long long BH = (long long)B * H, pairs = (long long)s.rows * s.units;
   for (int t = T - 1; t >= 0; t--) {
     const float *g = gates + (long long)t * B * 4 * H;
     float *dx = dgx + (long long)t * B * G, *dr = dgh + (long long)t * B * G;
     for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
-      int b = s.b0 + (int)(p / s.units), j = s.j0 + (int)(p % s.units);
+      int lb = (int)(p / s.units), b = s.b0 + lb, j = s.j0 + (int)(p % s.units);
       long long k = (long long)b * H + j, r3 = (long long)b * G, r4 = (long long)b * 4 * H;
-      float xr, xz, xn, hr, hz, hn, direct;
+      float x[3], d[3], direct;
       cr_gru_backward(dh_out[(long long)t * BH + k] + dh_next[k], g[r4 + j], g[r4 + H + j], g[r4 + 2 * H + j],
-                      g[r4 + 3 * H + j], hs[(long long)t * BH + k], &xr, &xz, &xn, &hr, &hz, &hn, &direct);
-      dx[r3 + j] = xr;
-      dx[r3 + H + j] = xz;
-      dx[r3 + 2 * H + j] = xn;
-      dr[r3 + j] = hr;
-      dr[r3 + H + j] = hz;
-      dr[r3 + 2 * H + j] = hn;
+                      g[r4 + 3 * H + j], hs[(long long)t * BH + k], &x[0], &x[1], &x[2], &d[0], &d[1], &d[2],
+                      &direct);
+#pragma unroll
+      for (int q = 0; q < 3; q++) {
+        dx[r3 + q * H + j] = x[q];
+        dr[r3 + q * H + j] = d[q];
+        cr_exchange_put(smem, plan, t, lb, q * H + j, d[q], prec);
+      }
       dh_next[k] = direct;
     }
     cr_persistent_sync<CLUSTER>();
-    cr_persistent_product(plan, w, dr + (long long)s.b0 * G, x, acc, prec);
+    const float *y = plan.exchange ? nullptr : dr + (long long)s.b0 * G; /* null: exchanged */
+    cr_persistent_product(plan, w, y, cr_exchange_x(smem, plan, t), acc, prec);
     for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
       int lb = (int)(p / s.units), u = (int)(p % s.units);
       dh_next[(long long)(s.b0 + lb) * H + s.j0 + u] += cr_persistent_result(acc, plan, u, lb);

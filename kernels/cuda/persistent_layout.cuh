@@ -20,8 +20,10 @@
  *     (barrier.cluster, release / acquire at cluster scope, so h_t written to global memory before it
  *     is seen after it) and clusters never meet: the rows b of a recurrence are independent. So no
  *     block waits for the whole grid, no launch needs every block resident at once, and a block
- *     stages only its cluster's PB rows of h_{t-1} (backward: of dgates[t]), not all B. Each cluster
- *     keeps its own copy of W_hh, one slice a block, so W_hh must fit in CR_CLUSTER blocks.
+ *     stages only its cluster's PB rows of h_{t-1} (backward: of dgates[t]), not all B, or with
+ *     the exchange (persistent_exchange.cuh) receives them from its cluster's blocks through
+ *     distributed shared memory. Each cluster keeps its own copy of W_hh, one slice a block, so
+ *     W_hh must fit in CR_CLUSTER blocks.
  */
 #define CR_CLUSTER 8
 

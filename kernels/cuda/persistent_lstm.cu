@@ -26,6 +26,7 @@
  * TF32 and BF16 | CR_PREC_MMA on tensor cores (sm_80 and newer). Launch bounds (CR_BLOCK, 1): one
  * block per SM, so ptxas may give a thread the registers of the mma tiles (no spills).
  */
+#include "persistent_exchange.cuh"
 #include "persistent_rows.cuh"
 
 template <typename A, bool CLUSTER>
@@ -36,15 +37,17 @@ static __device__ __forceinline__ void persistent_lstm_forward_body(const float 
   A *w = (A *)smem;
   CrPersistentSlice s = cr_persistent_slice<CLUSTER>(H, B, U); /* the last block may own fewer units */
   if (s.rows == 0) return; /* a cluster past the batch: all its blocks alike */
-  CrPersistentPlan plan = cr_persistent_plan(4 * U, H, s.PB, prec);
+  CrPersistentPlan plan = cr_persistent_plan(4 * U, H, s.PB, cr_layout_prec<CLUSTER>(prec));
   plan.rows = s.rows;
-  float *x = cr_persistent_x(smem, plan), *acc = cr_persistent_acc(smem, plan);
+  float *acc = cr_persistent_acc(smem, plan);
   cr_persistent_stage_rows(w, w_hh, 4, H, U, s.j0, s.units, plan.AS, prec);
+  cr_exchange_begin(smem, plan);
   long long BH = (long long)B * H, pairs = (long long)s.rows * s.units;
   for (int t = 0; t < T; t++) {
     const float *hp = t == 0 ? h0 : h + (long long)(t - 1) * BH;
     const float *cp = t == 0 ? c0 : c + (long long)(t - 1) * BH;
-    cr_persistent_product(plan, w, hp + (long long)s.b0 * H, x, acc, prec);
+    const float *y = plan.exchange && t > 0 ? nullptr : hp + (long long)s.b0 * H; /* null: exchanged */
+    cr_persistent_product(plan, w, y, cr_exchange_x(smem, plan, t), acc, prec);
     for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
       int lb = (int)(p / s.units), u = (int)(p % s.units), b = s.b0 + lb, j = s.j0 + u;
       long long r = ((long long)t * B + b) * 4 * H;
@@ -63,6 +66,7 @@ static __device__ __forceinline__ void persistent_lstm_forward_body(const float 
       gates[r + 3 * H + j] = o;
       c[k] = cn;
       h[k] = hn;
+      if (t + 1 < T) cr_exchange_put(smem, plan, t + 1, lb, j, hn, prec);
     }
     if (t + 1 < T) cr_persistent_sync<CLUSTER>();
   }
@@ -80,7 +84,8 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1)
 /* persistent_lstm_forward_cluster: the same pass in the cluster layout (persistent_layout.cuh):
  * the same arguments and results (bit for bit: a pair's products and cell are the same arithmetic);
  * an ordinary launch of C clusters of CR_CLUSTER blocks, U >= ceil(H / CR_CLUSTER), dynamic shared
- * memory persistent_shared_bytes(4, U, H, ceil(B / C), prec); sm_90 and newer. */
+ * memory persistent_shared_bytes(4, U, H, ceil(B / C), prec); sm_90 and newer. prec | CR_PREC_EXCHANGE:
+ * h_t through distributed shared memory (persistent_exchange.cuh), backward dgates[t] likewise. */
 extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1) CR_CLUSTER_KERNEL
     persistent_lstm_forward_cluster(const float *gx, const float *w_hh, const float *b_ih, const float *b_hh,
                                     const float *h0, const float *c0, float *h, float *c, float *gates, int T, int B,
@@ -113,29 +118,32 @@ static __device__ __forceinline__ void persistent_lstm_backward_body(const float
   CrPersistentSlice s = cr_persistent_slice<CLUSTER>(H, B, U);
   if (s.rows == 0) return;
   int G = 4 * H;
-  CrPersistentPlan plan = cr_persistent_plan(U, G, s.PB, prec);
+  CrPersistentPlan plan = cr_persistent_plan(U, G, s.PB, cr_layout_prec<CLUSTER>(prec));
   plan.rows = s.rows;
-  float *x = cr_persistent_x(smem, plan), *acc = cr_persistent_acc(smem, plan);
+  float *acc = cr_persistent_acc(smem, plan);
   cr_persistent_stage_cols(w, w_hh, 4, H, U, s.j0, s.units, plan.AS, prec);
+  cr_exchange_begin(smem, plan);
   long long BH = (long long)B * H, pairs = (long long)s.rows * s.units;
   for (int t = T - 1; t >= 0; t--) {
     const float *g = gates + (long long)t * B * G;
     float *dg = dgates + (long long)t * B * G;
     for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
-      int b = s.b0 + (int)(p / s.units), j = s.j0 + (int)(p % s.units);
+      int lb = (int)(p / s.units), b = s.b0 + lb, j = s.j0 + (int)(p % s.units);
       long long k = (long long)b * H + j, r = (long long)b * G;
-      float di, df, dgg, dov, dcp;
+      float d[4], dcp;
       cr_lstm_backward(dh_out[(long long)t * BH + k] + dh_next[k], dc[k], g[r + j], g[r + H + j], g[r + 2 * H + j],
-                       g[r + 3 * H + j], cs[(long long)t * BH + k], cs[(long long)(t + 1) * BH + k], &di, &df, &dgg,
-                       &dov, &dcp);
-      dg[r + j] = di;
-      dg[r + H + j] = df;
-      dg[r + 2 * H + j] = dgg;
-      dg[r + 3 * H + j] = dov;
+                       g[r + 3 * H + j], cs[(long long)t * BH + k], cs[(long long)(t + 1) * BH + k], &d[0], &d[1],
+                       &d[2], &d[3], &dcp);
+#pragma unroll
+      for (int q = 0; q < 4; q++) {
+        dg[r + q * H + j] = d[q];
+        cr_exchange_put(smem, plan, t, lb, q * H + j, d[q], prec);
+      }
       dc[k] = dcp;
     }
     cr_persistent_sync<CLUSTER>();
-    cr_persistent_product(plan, w, dg + (long long)s.b0 * G, x, acc, prec);
+    const float *y = plan.exchange ? nullptr : dg + (long long)s.b0 * G; /* null: exchanged */
+    cr_persistent_product(plan, w, y, cr_exchange_x(smem, plan, t), acc, prec);
     for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
       int lb = (int)(p / s.units), u = (int)(p % s.units);
       dh_next[(long long)(s.b0 + lb) * H + s.j0 + u] = cr_persistent_result(acc, plan, u, lb);

@@ -11,8 +11,7 @@
  *   Launch: cooperative, grid = ceil(H / U) blocks of CR_BLOCK threads, dynamic shared memory
  *   persistent_shared_bytes(1, U, H, B, prec): block k's rows j of W_hh for its units j, an h tile and
  *   the products. Each timestep every block stages h_{t-1} and computes W_hh[j,:] . h_{t-1}[b,:]
- *   (fp32, cr_persistent_product) for its (b,
-      j) pairs and writes h_t; then one grid barrier publishes h_t to every block for step t+1.
+ *   (fp32, cr_persistent_product) for its (b, j) pairs and writes h_t; then one grid barrier publishes h_t to every block for step t+1.
  *
  * persistent_rnn_backward
  *   dh_out [T,B,H] gradient from above; dh_next [B,H] in: dL/dh_{T-1} from beyond the window, out:
@@ -21,8 +20,7 @@
  *   Block k keeps the columns j of its units of W_hh (the same size as forward's).
  * Per step t = T-1 .. 0: each block writes dgates[t][b, j] = (dh_out + dh_next)(1 - h_t^2) for its
  * (b, j) pairs; one grid barrier; then each block stages dgates[t] and sets (=) dh_next[b, j] =
- * dgates[t][b, :] . W_hh[:, j] (fp32,
-                                 cr_persistent_product) for its units. dh_next of a pair is read and written only by the thread that owns
+ * dgates[t][b, :] . W_hh[:, j] (fp32, cr_persistent_product) for its units. dh_next of a pair is read and written only by the thread that owns
  * the pair (the same mapping in both phases), and dgates[t] is never written again, so one grid
  * barrier per step suffices.
  *
@@ -31,7 +29,7 @@
  * TF32 and BF16 | CR_PREC_MMA on tensor cores (sm_80 and newer). Launch bounds (CR_BLOCK, 1): one
  * block per SM, so ptxas may give a thread the registers of the mma tiles (no spills).
  */
-#include "persistent_common.cuh"
+#include "persistent_exchange.cuh"
 
 template <typename A, bool CLUSTER>
 static __device__ __forceinline__ void persistent_rnn_forward_body(const float *gx, const float *w_hh,
@@ -40,19 +38,23 @@ static __device__ __forceinline__ void persistent_rnn_forward_body(const float *
   A *w = (A *)smem;
   CrPersistentSlice s = cr_persistent_slice<CLUSTER>(H, B, U);
   if (s.rows == 0) return; /* a cluster past the batch: all its blocks alike */
-  CrPersistentPlan plan = cr_persistent_plan(U, H, s.PB, prec);
+  CrPersistentPlan plan = cr_persistent_plan(U, H, s.PB, cr_layout_prec<CLUSTER>(prec));
   plan.rows = s.rows;
-  float *x = cr_persistent_x(smem, plan), *acc = cr_persistent_acc(smem, plan);
+  float *acc = cr_persistent_acc(smem, plan);
   cr_persistent_stage_rows(w, w_hh, 1, H, U, s.j0, s.units, plan.AS, prec);
+  cr_exchange_begin(smem, plan);
   long long BH = (long long)B * H, pairs = (long long)s.rows * s.units;
   for (int t = 0; t < T; t++) {
     const float *hp = t == 0 ? h0 : h + (long long)(t - 1) * BH;
-    cr_persistent_product(plan, w, hp + (long long)s.b0 * H, x, acc, prec);
+    const float *y = plan.exchange && t > 0 ? nullptr : hp + (long long)s.b0 * H; /* null: exchanged */
+    cr_persistent_product(plan, w, y, cr_exchange_x(smem, plan, t), acc, prec);
     for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
       int lb = (int)(p / s.units), u = (int)(p % s.units), j = s.j0 + u;
       long long k = (long long)t * BH + (long long)(s.b0 + lb) * H + j;
       float gh = cr_persistent_result(acc, plan, u, lb);
-      h[k] = cr_rnn_forward((gx[k] + b_ih[j]) + (gh + b_hh[j]));
+      float hn = cr_rnn_forward((gx[k] + b_ih[j]) + (gh + b_hh[j]));
+      h[k] = hn;
+      if (t + 1 < T) cr_exchange_put(smem, plan, t + 1, lb, j, hn, prec);
     }
     if (t + 1 < T) cr_persistent_sync<CLUSTER>();
   }
@@ -69,7 +71,8 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1)
 
 /* persistent_rnn_forward_cluster: the same pass in the cluster layout (persistent_layout.cuh; the
  * same arguments and results); an ordinary launch of C clusters of CR_CLUSTER blocks, U >= ceil(H /
- * CR_CLUSTER), shared memory persistent_shared_bytes(1, U, H, ceil(B / C), prec); sm_90 and newer. */
+ * CR_CLUSTER), shared memory persistent_shared_bytes(1, U, H, ceil(B / C), prec); sm_90 and newer. prec | CR_PREC_EXCHANGE:
+ * h_t through distributed shared memory (persistent_exchange.cuh), backward dgates[t] likewise. */
 extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1) CR_CLUSTER_KERNEL
     persistent_rnn_forward_cluster(const float *gx, const float *w_hh, const float *b_ih, const float *b_hh,
                                    const float *h0, float *h, int T, int B, int H, int U, int prec) {
@@ -86,19 +89,24 @@ static __device__ __forceinline__ void persistent_rnn_backward_body(const float 
   A *w = (A *)smem;
   CrPersistentSlice s = cr_persistent_slice<CLUSTER>(H, B, U);
   if (s.rows == 0) return;
-  CrPersistentPlan plan = cr_persistent_plan(U, H, s.PB, prec);
+  CrPersistentPlan plan = cr_persistent_plan(U, H, s.PB, cr_layout_prec<CLUSTER>(prec));
   plan.rows = s.rows;
-  float *x = cr_persistent_x(smem, plan), *acc = cr_persistent_acc(smem, plan);
+  float *acc = cr_persistent_acc(smem, plan);
   cr_persistent_stage_cols(w, w_hh, 1, H, U, s.j0, s.units, plan.AS, prec);
+  cr_exchange_begin(smem, plan);
   long long BH = (long long)B * H, pairs = (long long)s.rows * s.units;
   for (int t = T - 1; t >= 0; t--) {
     float *dg = dgates + (long long)t * BH;
     for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
-      long long k = (long long)(s.b0 + p / s.units) * H + s.j0 + (int)(p % s.units);
-      dg[k] = cr_rnn_backward(dh_out[(long long)t * BH + k] + dh_next[k], h[(long long)t * BH + k]);
+      int lb = (int)(p / s.units), j = s.j0 + (int)(p % s.units);
+      long long k = (long long)(s.b0 + lb) * H + j;
+      float d = cr_rnn_backward(dh_out[(long long)t * BH + k] + dh_next[k], h[(long long)t * BH + k]);
+      dg[k] = d;
+      cr_exchange_put(smem, plan, t, lb, j, d, prec);
     }
     cr_persistent_sync<CLUSTER>();
-    cr_persistent_product(plan, w, dg + (long long)s.b0 * H, x, acc, prec);
+    const float *y = plan.exchange ? nullptr : dg + (long long)s.b0 * H; /* null: exchanged */
+    cr_persistent_product(plan, w, y, cr_exchange_x(smem, plan, t), acc, prec);
     for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
       int lb = (int)(p / s.units), u = (int)(p % s.units);
       dh_next[(long long)(s.b0 + lb) * H + s.j0 + u] = cr_persistent_result(acc, plan, u, lb);

@@ -39,6 +39,12 @@
 
 #include "persistent_common.cuh"
 
+/* The units this block owns: U, fewer in the last block (0 if U * blocks overshoots H by a block). */
+static __device__ __forceinline__ int cr_persistent_units(int H, int U) {
+  int left = H - (int)blockIdx.x * U;
+  return left < 0 ? 0 : left < U ? left : U;
+}
+
 /* Floats of o: twice the forward's x tile, so that the small rows' shares (B H floats) take one
  * tile each way; with the slice of H 1024 (U 8) at B 128 the block still fits in 227 KiB. */
 #define CR_ROWS_STAGE_FLOATS (2 * CR_PERSISTENT_STAGE_FLOATS)

@@ -26,7 +26,9 @@
 #     the scatter's tiles and the three of the gather's (o free, tile staged, sums complete), and
 #     one exchange slot for every step instead of two (a block then overwrites shares that slower
 #     blocks have yet to read): test_persistent_{lstm,gru} or their _tiled builds must FAIL in the
-#     forward order (the gather's o-free barrier: in the reverse order).
+#     forward order (the gather's o-free barrier: in the reverse order);
+#   - the cluster layout's exchange (kernels/cuda/persistent_exchange.cuh): one x buffer instead of
+#     two; test_persistent_lstm must FAIL in the forward order.
 # Exits 0 when every mutant is caught, 1 when one survives (the harness could not fail), 2 on error.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -143,6 +145,11 @@ mutant persistent-mma-tile-staged-barrier kernels/cuda/persistent_common.cuh \
 mutant persistent-lanes-barrier kernels/cuda/persistent_common.cuh \
   's/__syncthreads\(\); \/\* every lane.s partial sums are written/\/* mutant: barrier removed *\/ \/* every lane partial sums/' \
   forward test_persistent_lstm_tiled
+# (the exchange's two x buffers as one: a block's cell phase stores step t's values over the ones a
+# slower peer's product of step t is still reading)
+mutant persistent-exchange-one-buffer kernels/cuda/persistent_exchange.cuh \
+  's/\(p\.exchange \? \(long long\)\(i & 1\)/(p.exchange ? 0 \/* mutant: one exchange buffer *\/ * (long long)(i \& 1)/' \
+  forward test_persistent_lstm
 wait
 [ -e "$scratch/error" ] && exit 2
 [ -e "$scratch/survived" ] && exit 1

@@ -16,9 +16,17 @@ import org.charrnn.model.CellType;
  * @param rows a persistent backward is the row-stationary kernel
  * @param units U: at least ceil(H / SMs) in the grid layout, ceil(H / CLUSTER) in the cluster layout
  * @param clusters C, the clusters of the cluster layout; 0 for the grid layout
+ * @param exchange the cluster layout's passes that exchange through distributed shared memory
+ *     ({@link Exchange#NONE} in the grid layout)
  * @param line the log line with the model's estimates ("" for a forced run without them)
  */
-record PersistentChoice(boolean forward, boolean backward, boolean rows, int units, int clusters, String line) {
+record PersistentChoice(
+        boolean forward, boolean backward, boolean rows, int units, int clusters, Exchange exchange, String line) {
+
+    /** A grid-layout choice, or a cluster-layout one without the exchange. */
+    PersistentChoice(boolean forward, boolean backward, boolean rows, int units, int clusters, String line) {
+        this(forward, backward, rows, units, clusters, Exchange.NONE, line);
+    }
 
     /**
      * Auto's choice for a cell at hidden size H and batch B on a device: each pass persistent where
@@ -66,6 +74,7 @@ record PersistentChoice(boolean forward, boolean backward, boolean rows, int uni
                         false,
                         RnnCostModel.clusterUnits(H),
                         fc.clusters(),
+                        new Exchange(fc.persistent() && fc.exchange(), bc.persistent() && bc.exchange()),
                         head + clusterBlocks(H, fc.clusters()) + estimates(fc, bc));
         }
         return new PersistentChoice(
@@ -91,6 +100,17 @@ record PersistentChoice(boolean forward, boolean backward, boolean rows, int uni
         double cluster = fc.persistentUs()
                 + RnnCostModel.backwardCluster(d, cell, H, B, a).persistentUs();
         return cluster < grid ? fc.clusters() : 0;
+    }
+
+    /**
+     * The passes a forced run in the cluster layout's C clusters exchanges: those the model predicts
+     * faster with the exchange ({@link RnnCostModel.Estimate#exchange}).
+     */
+    static Exchange forcedExchange(
+            RnnCostModel.Device d, CellType cell, int H, int B, ProductArithmetic a, int clusters) {
+        return new Exchange(
+                RnnCostModel.forwardCluster(d, cell, H, B, a, clusters).exchange(),
+                RnnCostModel.backwardCluster(d, cell, H, B, a, clusters).exchange());
     }
 
     /** "13 clusters of 8 blocks x 32 units: " (the cluster layout). */

@@ -12,8 +12,9 @@ import org.charrnn.util.UserError;
  * @param units {@link #UNITS_PROPERTY}: units per block of a forced grid-layout run; 0 unset
  * @param layout {@link #LAYOUT_PROPERTY}: "auto", "grid" or "cluster"
  * @param clusters {@link #CLUSTERS_PROPERTY}: clusters of a forced cluster-layout run; 0 unset
+ * @param exchange {@link #EXCHANGE_PROPERTY}: "auto", "on" or "off"
  */
-record PersistentKnobs(Boolean rows, int units, String layout, int clusters) {
+record PersistentKnobs(Boolean rows, int units, String layout, int clusters, String exchange) {
     /** {@code -Dcharrnn.persistent.backward=rows|columns|auto}. */
     static final String BACKWARD_PROPERTY = "charrnn.persistent.backward";
 
@@ -32,6 +33,13 @@ record PersistentKnobs(Boolean rows, int units, String layout, int clusters) {
      */
     static final String CLUSTERS_PROPERTY = "charrnn.persistent.clusters";
 
+    /**
+     * {@code -Dcharrnn.persistent.exchange=auto|on|off}: the cluster layout's exchange through
+     * distributed shared memory ({@link Exchange}) in every pass that can take it (on), in none
+     * (off), or where the cost model predicts it faster (auto; on without a clock rate).
+     */
+    static final String EXCHANGE_PROPERTY = "charrnn.persistent.exchange";
+
     /** The knobs as set, with {@code fewest} = ceil(H / SMs) the least units a block may have. */
     static PersistentKnobs fromProperties(int fewest) {
         Boolean rows = switch (System.getProperty(BACKWARD_PROPERTY, "auto")) {
@@ -45,11 +53,15 @@ record PersistentKnobs(Boolean rows, int units, String layout, int clusters) {
         String layout = System.getProperty(LAYOUT_PROPERTY, "auto");
         if (!layout.equals("auto") && !layout.equals("grid") && !layout.equals("cluster"))
             throw new UserError(LAYOUT_PROPERTY + " must be auto, grid or cluster, not '" + layout + "'");
+        String exchange = System.getProperty(EXCHANGE_PROPERTY, "auto");
+        if (!exchange.equals("auto") && !exchange.equals("on") && !exchange.equals("off"))
+            throw new UserError(EXCHANGE_PROPERTY + " must be auto, on or off, not '" + exchange + "'");
         return new PersistentKnobs(
                 rows,
                 wholeNumber(UNITS_PROPERTY, fewest, " (one block per SM at most)"),
                 layout,
-                wholeNumber(CLUSTERS_PROPERTY, 1, ""));
+                wholeNumber(CLUSTERS_PROPERTY, 1, ""),
+                exchange);
     }
 
     /** A whole-number property, 0 unset; a {@link UserError} below {@code fewest} or not a number. */

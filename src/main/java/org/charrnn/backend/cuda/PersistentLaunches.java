@@ -76,12 +76,14 @@ final class PersistentLaunches {
 
     /**
      * A pass's column-stationary (backward) or only (forward) kernel at hidden size H and batch B in
-     * choice c's layout: grid, ceil(H / U) blocks of {@link Kernels#BLOCK} threads, cooperative, the
-     * shared memory of B rows; cluster, C clusters of {@link Kernels#CLUSTER} blocks, the shared memory
-     * of ceil(B / C) rows.
+     * choice c's layout, {@code before} the arguments ahead of T, B, H, U and prec (the arithmetic's
+     * code, with {@link Exchange#BIT} where c's cluster layout exchanges in this pass): grid, ceil(H /
+     * U) blocks of {@link Kernels#BLOCK} threads, cooperative, the shared memory of B rows; cluster, C
+     * clusters of {@link Kernels#CLUSTER} blocks, the shared memory of ceil(B / C) rows.
      */
-    void pass(boolean forwardPass, PersistentChoice c, int H, int B, Pointer args) {
+    void pass(boolean forwardPass, PersistentChoice c, int H, int B, NativePointerObject[] before, int T) {
         int u = c.units();
+        Pointer args = Pointer.to(withTail(before, null, c, forwardPass, T, B, H));
         if (c.clusters() == 0) {
             cooperative(
                     forwardPass ? forward : backward,
@@ -100,7 +102,7 @@ final class PersistentLaunches {
                 Kernels.BLOCK,
                 1,
                 1,
-                (int) PersistentPlan.sharedBytes(gates, u, H, rows, arithmetic),
+                (int) PersistentPlan.sharedBytes(gates, u, H, rows, arithmetic, c.exchange()),
                 stream,
                 args,
                 null);
@@ -112,16 +114,27 @@ final class PersistentLaunches {
      * or with {@code part} null {@link #pass}'s.
      */
     void backward(PersistentChoice c, Pointer part, int H, int B, NativePointerObject[] before, int T) {
-        int u = c.units();
-        NativePointerObject[] tail = {arg(T), arg(B), arg(H), arg(u), arg(arithmetic.code)};
+        if (part == null) pass(false, c, H, B, before, T);
+        else
+            cooperative(
+                    backwardRows,
+                    H,
+                    c.units(),
+                    RowsPlan.of(gates, c.units(), H, B, arithmetic).bytes(),
+                    Pointer.to(withTail(before, part, c, false, T, B, H)));
+    }
+
+    /** {@code before}, then {@code part} where not null, then T, B, H, U and the pass's prec. */
+    private NativePointerObject[] withTail(
+            NativePointerObject[] before, Pointer part, PersistentChoice c, boolean forwardPass, int T, int B, int H) {
+        NativePointerObject[] tail = {
+            arg(T), arg(B), arg(H), arg(c.units()), arg(c.exchange().prec(forwardPass, arithmetic))
+        };
         NativePointerObject[] all = new NativePointerObject[before.length + (part == null ? 0 : 1) + tail.length];
         System.arraycopy(before, 0, all, 0, before.length);
         if (part != null) all[before.length] = arg(part);
         System.arraycopy(tail, 0, all, all.length - tail.length, tail.length);
-        if (part == null) pass(false, c, H, B, Pointer.to(all));
-        else
-            cooperative(
-                    backwardRows, H, u, RowsPlan.of(gates, u, H, B, arithmetic).bytes(), Pointer.to(all));
+        return all;
     }
 
     /** ceil(H / u) blocks of {@link Kernels#BLOCK} threads, cooperative, {@code sharedBytes} of dynamic shared memory each. */

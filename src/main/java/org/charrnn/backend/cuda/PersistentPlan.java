@@ -119,16 +119,38 @@ record PersistentPlan(
 
     /** Dynamic shared memory of this plan: a (R x AS elements) padded to 16 bytes, x to 4 floats, then acc. */
     long bytes() {
+        return bytes(false);
+    }
+
+    /**
+     * Whether the plan can take the cluster layout's exchange ({@link Exchange}, the plan's {@code
+     * exchange}): its right-hand side in one k-tile.
+     */
+    boolean exchangeable() {
+        return tile >= k;
+    }
+
+    /** {@link #bytes()}, with two x buffers where {@code exchange} and the plan is {@link #exchangeable}. */
+    long bytes(boolean exchange) {
         long a = ((long) rows * aStride * arithmetic.elemBytes + 15) / 16 * 16;
         long x = ((long) (arithmetic.mma ? batchPad : tile) * stride + 3) / 4 * 4;
-        return a + 4L * (x + (long) rowsPad * batchPad * lanes);
+        return a + 4L * (x * (exchange && exchangeable() ? 2 : 1) + (long) rowsPad * batchPad * lanes);
     }
 
     /** persistent_shared_bytes(G, U, H, B, prec): what a launch of either pass gets, the larger plan's. */
     static long sharedBytes(int gates, int units, int hidden, int batch, ProductArithmetic a) {
+        return sharedBytes(gates, units, hidden, batch, a, Exchange.NONE);
+    }
+
+    /**
+     * As {@link #sharedBytes(int, int, int, int, ProductArithmetic)} with the passes of {@code x}
+     * exchanging (persistent_shared_bytes with CR_PREC_EXCHANGE gives both passes' plans two buffers:
+     * the same where both exchange).
+     */
+    static long sharedBytes(int gates, int units, int hidden, int batch, ProductArithmetic a, Exchange x) {
         return Math.max(
-                forward(gates, units, hidden, batch, a).bytes(),
-                backward(gates, units, hidden, batch, a).bytes());
+                forward(gates, units, hidden, batch, a).bytes(x.forward()),
+                backward(gates, units, hidden, batch, a).bytes(x.backward()));
     }
 
     private static int ceil(int a, int b) {

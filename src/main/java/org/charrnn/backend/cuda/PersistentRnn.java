@@ -134,12 +134,29 @@ final class PersistentRnn {
                         "{BackendOptions.rnnKernel} persistent: at batch size " + B + " a block needs " + (bytes >> 10)
                                 + " KiB of shared memory (its W_hh slice, an h tile and the products), more than the "
                                 + (limit >> 10) + " KiB per block");
-            c = new PersistentChoice(true, true, cl == 0 && forcedRows(B, u), u, cl, "");
+            Exchange x = cl == 0
+                    ? Exchange.NONE
+                    : exchange(
+                            B,
+                            cl,
+                            model == null
+                                    ? null
+                                    : PersistentChoice.forcedExchange(model, cell, hidden, B, arithmetic, cl));
+            c = new PersistentChoice(true, true, cl == 0 && forcedRows(B, u), u, cl, x, "");
             if (model != null) { // what the model predicts, to set beside what the forced kernels take
                 log.accept(PersistentChoice.forcedLine(model, cell, hidden, B, arithmetic, u, cl));
             }
         } else {
             c = PersistentChoice.decide(model, cell, hidden, B, arithmetic, clusterLayout());
+            if (c.clusters() > 0 && !knobs.exchange().equals("auto"))
+                c = new PersistentChoice(
+                        c.forward(),
+                        c.backward(),
+                        false,
+                        c.units(),
+                        c.clusters(),
+                        exchange(B, c.clusters(), null),
+                        c.line());
             if (c.backward() && c.clusters() == 0 && knobs.rows() != null)
                 c = new PersistentChoice(
                         c.forward(), true, rowsFit(B, c.units()) && knobs.rows(), c.units(), 0, c.line());
@@ -187,6 +204,23 @@ final class PersistentRnn {
         return PersistentChoice.forcedClusters(model, cell, hidden, B, arithmetic, forcedUnits(B));
     }
 
+    /**
+     * The passes that exchange in the cluster layout's C clusters at batch B ({@link Exchange}): per
+     * {@link PersistentKnobs#EXCHANGE_PROPERTY}, none (off), the model's {@code modelled} (auto with a
+     * clock rate), or every pass whose plan is one k-tile (on; auto without a clock rate), of those
+     * whose block with two x buffers fits.
+     */
+    private Exchange exchange(int B, int clusters, Exchange modelled) {
+        if (knobs.exchange().equals("off")) return Exchange.NONE;
+        if (knobs.exchange().equals("auto") && modelled != null) return modelled;
+        int u = RnnCostModel.clusterUnits(hidden), pb = (B + clusters - 1) / clusters;
+        boolean f = PersistentPlan.forward(gates, u, hidden, pb, arithmetic).exchangeable()
+                && PersistentPlan.sharedBytes(gates, u, hidden, pb, arithmetic, new Exchange(true, false)) <= limit;
+        boolean b = PersistentPlan.backward(gates, u, hidden, pb, arithmetic).exchangeable()
+                && PersistentPlan.sharedBytes(gates, u, hidden, pb, arithmetic, new Exchange(false, true)) <= limit;
+        return new Exchange(f, b);
+    }
+
     /** Whether the cell has a row-stationary backward and its block of u units fits at batch B. */
     private boolean rowsFit(int B, int u) {
         return launches.hasRows()
@@ -231,6 +265,7 @@ final class PersistentRnn {
             int u = first == null ? forcedUnitsSoFar() : first.units();
             String blocks = first != null && first.clusters() > 0
                     ? PersistentChoice.layout(first.clusters(), u)
+                            + first.exchange().describe()
                     : ((hidden + u - 1) / u) + " blocks x " + u + " units";
             return "rnn persistent (" + blocks
                     + (arithmetic == ProductArithmetic.FP32 ? "" : ", " + arithmetic.label + " products")
@@ -244,6 +279,7 @@ final class PersistentRnn {
                     + (e.getValue().rows() ? " (rows)" : "")
                     + (e.getValue().clusters() > 0
                             ? ", " + e.getValue().clusters() + " clusters"
+                                    + e.getValue().exchange().describe()
                             : e.getValue().units() == units
                                     ? ""
                                     : ", " + e.getValue().units() + " units a block"));
@@ -300,21 +336,18 @@ final class PersistentRnn {
                 choice(B),
                 H,
                 B,
-                Pointer.to(
-                        arg(gx),
-                        arg(whh),
-                        arg(bih),
-                        arg(bhh),
-                        arg(hs),
-                        arg(cs),
-                        arg(hs.withByteOffset(s1)),
-                        arg(cs.withByteOffset(s1)),
-                        arg(gates),
-                        arg(T),
-                        arg(B),
-                        arg(H),
-                        arg(choice(B).units()),
-                        arg(arithmetic.code)));
+                new NativePointerObject[] {
+                    arg(gx),
+                    arg(whh),
+                    arg(bih),
+                    arg(bhh),
+                    arg(hs),
+                    arg(cs),
+                    arg(hs.withByteOffset(s1)),
+                    arg(cs.withByteOffset(s1)),
+                    arg(gates)
+                },
+                T);
     }
 
     /**
@@ -354,19 +387,10 @@ final class PersistentRnn {
                 choice(B),
                 H,
                 B,
-                Pointer.to(
-                        arg(gx),
-                        arg(whh),
-                        arg(bih),
-                        arg(bhh),
-                        arg(hs),
-                        arg(hs.withByteOffset(slot1(B, H))),
-                        arg(gates),
-                        arg(T),
-                        arg(B),
-                        arg(H),
-                        arg(choice(B).units()),
-                        arg(arithmetic.code)));
+                new NativePointerObject[] {
+                    arg(gx), arg(whh), arg(bih), arg(bhh), arg(hs), arg(hs.withByteOffset(slot1(B, H))), arg(gates)
+                },
+                T);
     }
 
     /**
@@ -405,18 +429,10 @@ final class PersistentRnn {
                 choice(B),
                 H,
                 B,
-                Pointer.to(
-                        arg(gx),
-                        arg(whh),
-                        arg(bih),
-                        arg(bhh),
-                        arg(hs),
-                        arg(hs.withByteOffset(slot1(B, H))),
-                        arg(T),
-                        arg(B),
-                        arg(H),
-                        arg(choice(B).units()),
-                        arg(arithmetic.code)));
+                new NativePointerObject[] {
+                    arg(gx), arg(whh), arg(bih), arg(bhh), arg(hs), arg(hs.withByteOffset(slot1(B, H)))
+                },
+                T);
     }
 
     /**
@@ -429,16 +445,9 @@ final class PersistentRnn {
                 choice(B),
                 H,
                 B,
-                Pointer.to(
-                        arg(dhOut),
-                        arg(dhNext),
-                        arg(hs.withByteOffset(slot1(B, H))),
-                        arg(whh),
-                        arg(dgates),
-                        arg(T),
-                        arg(B),
-                        arg(H),
-                        arg(choice(B).units()),
-                        arg(arithmetic.code)));
+                new NativePointerObject[] {
+                    arg(dhOut), arg(dhNext), arg(hs.withByteOffset(slot1(B, H))), arg(whh), arg(dgates)
+                },
+                T);
     }
 }

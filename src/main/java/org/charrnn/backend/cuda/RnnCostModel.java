@@ -86,12 +86,15 @@ final class RnnCostModel {
     }
 
     /**
-     * One pass's two estimates per layer-step, whether the persistent block fits at all, and for a
-     * backward pass whether the persistent one is the row-stationary kernel ({@link RowsPlan}).
+     * One pass's two estimates per layer-step, whether the persistent block fits at all, for a
+     * backward pass whether the persistent one is the row-stationary kernel ({@link RowsPlan}), the
+     * clusters of the cluster layout (0: the grid layout) and whether the pass there takes the
+     * exchange through distributed shared memory ({@link Exchange}).
      */
-    record Estimate(double persistentUs, double stepwiseUs, boolean fits, boolean rows, int clusters) {
+    record Estimate(
+            double persistentUs, double stepwiseUs, boolean fits, boolean rows, int clusters, boolean exchange) {
         Estimate(double persistentUs, double stepwiseUs, boolean fits, boolean rows) {
-            this(persistentUs, stepwiseUs, fits, rows, 0);
+            this(persistentUs, stepwiseUs, fits, rows, 0, false);
         }
 
         /** Persistent where it fits and is predicted faster. */
@@ -103,7 +106,7 @@ final class RnnCostModel {
         String describe() {
             if (!fits) return "stepwise: the block does not fit in shared memory";
             String p = String.format(Locale.ROOT, "%.1f µs", persistentUs)
-                    + (rows ? " (rows)" : clusters > 0 ? " (clusters)" : "");
+                    + (rows ? " (rows)" : exchange ? " (clusters, exchange)" : clusters > 0 ? " (clusters)" : "");
             String s = String.format(Locale.ROOT, "%.1f µs", stepwiseUs);
             return persistent() ? "persistent " + p + " vs stepwise " + s : "stepwise " + s + " vs persistent " + p;
         }
@@ -231,7 +234,11 @@ final class RnnCostModel {
      * {@link Kernels#CLUSTER} blocks {@link #clusterUnits} units each. The plan's compute for PB
      * rows; + the right-hand side each block reads from L2, C CLUSTER 4 PB K bytes; + the k-tiles;
      * + one {@link RnnRates#clusterBarrierUs}. Fits where the block fits (the device must be sm_90 or
-     * newer with at least CLUSTER SMs: the caller's to know).
+     * newer with at least CLUSTER SMs: the caller's to know). With the exchange ({@link Exchange},
+     * where the plan is one k-tile and the block with two x buffers fits) the L2 and k-tile terms
+     * give way to the stores into the cluster's blocks: PB rows of the block's U units (backward G U
+     * values) to CLUSTER blocks, 4 bytes each (2 at bf16 on tensor cores), at {@link
+     * RnnRates#dsmemBytesPerUs}; the pass exchanges where that is predicted faster.
      */
     static Estimate forwardCluster(Device d, CellType cell, int hidden, int batch, ProductArithmetic a) {
         return forwardCluster(d, cell, hidden, batch, a, clusters(d, batch));
@@ -240,7 +247,8 @@ final class RnnCostModel {
     /** As {@link #forwardCluster(Device, CellType, int, int, ProductArithmetic)} with {@code c} clusters. */
     static Estimate forwardCluster(Device d, CellType cell, int hidden, int batch, ProductArithmetic a, int c) {
         int g = cell.recurrentGates(), pb = (batch + c - 1) / c;
-        return clusterEstimate(d, g, hidden, batch, c, PersistentPlan.forward(g, clusterUnits(hidden), hidden, pb, a));
+        return clusterEstimate(
+                d, g, hidden, batch, c, PersistentPlan.forward(g, clusterUnits(hidden), hidden, pb, a), true);
     }
 
     /** The column-stationary backward of one layer-step in the cluster layout, priced as {@link #forwardCluster}. */
@@ -251,19 +259,38 @@ final class RnnCostModel {
     /** As {@link #backwardCluster(Device, CellType, int, int, ProductArithmetic)} with {@code c} clusters. */
     static Estimate backwardCluster(Device d, CellType cell, int hidden, int batch, ProductArithmetic a, int c) {
         int g = cell.recurrentGates(), pb = (batch + c - 1) / c;
-        return clusterEstimate(d, g, hidden, batch, c, PersistentPlan.backward(g, clusterUnits(hidden), hidden, pb, a));
+        return clusterEstimate(
+                d, g, hidden, batch, c, PersistentPlan.backward(g, clusterUnits(hidden), hidden, pb, a), false);
     }
 
-    private static Estimate clusterEstimate(Device d, int gates, int hidden, int batch, int c, PersistentPlan p) {
+    private static Estimate clusterEstimate(
+            Device d, int gates, int hidden, int batch, int c, PersistentPlan p, boolean forwardPass) {
+        int u = clusterUnits(hidden);
+        Exchange x = new Exchange(forwardPass, !forwardPass);
         boolean fits = d.sms() >= Kernels.CLUSTER
-                && PersistentPlan.sharedBytes(gates, clusterUnits(hidden), hidden, p.batch(), p.arithmetic())
-                        <= d.sharedBytes();
+                && PersistentPlan.sharedBytes(gates, u, hidden, p.batch(), p.arithmetic()) <= d.sharedBytes();
+        boolean canExchange = fits
+                && p.exchangeable()
+                && PersistentPlan.sharedBytes(gates, u, hidden, p.batch(), p.arithmetic(), x) <= d.sharedBytes();
         RnnRates r = d.rates();
         double compute = (p.arithmetic().mma ? mmaClocks(r, p) : fmaClocks(p)) / d.clocksPerUs();
         double l2 = (double) c * Kernels.CLUSTER * 4 * p.batch() * p.k() / r.l2BytesPerUs();
         double tiles = (double) p.tiles() * r.tileClocks() / d.clocksPerUs();
-        double persistent = compute + l2 + tiles + r.clusterBarrierUs();
-        return new Estimate(persistent, stepwiseUs(d, gates, hidden, batch, p.arithmetic()), fits, false, c);
+        double staged = l2 + tiles, exchanged = exchangeUs(r, p, u, hidden);
+        boolean exchange = canExchange && exchanged < staged;
+        double persistent = compute + (exchange ? exchanged : staged) + r.clusterBarrierUs();
+        return new Estimate(persistent, stepwiseUs(d, gates, hidden, batch, p.arithmetic()), fits, false, c, exchange);
+    }
+
+    /**
+     * The exchange's stores of one block and step: PB rows of its values (U a row forward, the G U
+     * of its units' gate rows backward: K U / H) to every block of its cluster, 4 bytes each, 2 where
+     * the tensor cores read bf16.
+     */
+    static double exchangeUs(RnnRates r, PersistentPlan p, int units, int hidden) {
+        int bytes = p.arithmetic().mma && p.arithmetic().elemBytes == 2 ? 2 : 4;
+        double values = (double) p.batch() * units * (p.k() / hidden);
+        return values * Kernels.CLUSTER * bytes / r.dsmemBytesPerUs();
     }
 
     private static Estimate estimate(Device d, int gates, int hidden, int batch, PersistentPlan p) {

@@ -30,6 +30,8 @@ import org.charrnn.util.UserError;
  *     blocks, sm_90), µs
  * @param residentClusters how many such clusters of one block per SM the device holds at once; 0
  *     unknown (the model then takes one per {@link Kernels#CLUSTER} SMs)
+ * @param dsmemBytesPerUs what one SM stores into the shared memory of the other blocks of its
+ *     cluster (distributed shared memory, the cluster layout's exchange), bytes per µs
  * @param source "assumed", or "measured on DEVICE" for {@link RnnCostModel.Device#toString}
  * @param sms the multiprocessors of the device they were measured on; 0 for {@link #ASSUMED}
  */
@@ -42,10 +44,14 @@ record RnnRates(
         double mmaFmasBf16,
         double clusterBarrierUs,
         int residentClusters,
+        double dsmemBytesPerUs,
         String source,
         int sms) {
     /** The system property naming a probe_rates JSON file; unset, the model uses {@link #ASSUMED}. */
     static final String PROPERTY = "charrnn.persistent.rates";
+
+    /** {@link #ASSUMED}'s distributed shared memory rate per SM, bytes per µs (3.3 TB/s over 132 SMs). */
+    static final double DSMEM_ASSUMED = 3.3e6 / 132;
 
     /**
      * The doc's rates: a grid barrier 1-2 µs (the middle); a k-tile's L2 latency with no double
@@ -53,12 +59,22 @@ record RnnRates(
      * microbenchmark figure); mma.sync at half of an H100's dense tensor rate (947 TF32 FMAs per SM
      * and clock, reached with wgmma) with 32 clocks of latency; bf16 twice TF32; a cluster barrier
      * a third of the grid barrier (the hardware barrier of one GPC against a grid-wide one through
-     * global memory), and clusters resident one per 8 SMs.
+     * global memory), and clusters resident one per 8 SMs; distributed shared memory at the 3.3 TB/s
+     * over 132 SMs a published Hopper microbenchmark measured between the SMs of clusters (less than
+     * an SM's share of L2: the exchange saves a round trip's latency, not bandwidth).
      */
-    static final RnnRates ASSUMED = new RnnRates(1.5, 600, 5.5e6, 32, 512, 1024, 0.5, 0, "assumed", 0);
+    static final RnnRates ASSUMED = new RnnRates(1.5, 600, 5.5e6, 32, 512, 1024, 0.5, 0, DSMEM_ASSUMED, "assumed", 0);
 
     RnnRates {
-        double[] all = {gridBarrierUs, tileClocks, l2BytesPerUs, mmaLatency, mmaFmasTf32, mmaFmasBf16, clusterBarrierUs
+        double[] all = {
+            gridBarrierUs,
+            tileClocks,
+            l2BytesPerUs,
+            mmaLatency,
+            mmaFmasTf32,
+            mmaFmasBf16,
+            clusterBarrierUs,
+            dsmemBytesPerUs
         };
         for (double v : all)
             if (!(v > 0) || Double.isInfinite(v))
@@ -78,6 +94,32 @@ record RnnRates(
             String source,
             int sms) {
         this(gridBarrierUs, tileClocks, l2BytesPerUs, mmaLatency, mmaFmasTf32, mmaFmasBf16, 0.5, 0, source, sms);
+    }
+
+    /** The rates without a measured distributed shared memory rate: {@link #DSMEM_ASSUMED}. */
+    RnnRates(
+            double gridBarrierUs,
+            double tileClocks,
+            double l2BytesPerUs,
+            double mmaLatency,
+            double mmaFmasTf32,
+            double mmaFmasBf16,
+            double clusterBarrierUs,
+            int residentClusters,
+            String source,
+            int sms) {
+        this(
+                gridBarrierUs,
+                tileClocks,
+                l2BytesPerUs,
+                mmaLatency,
+                mmaFmasTf32,
+                mmaFmasBf16,
+                clusterBarrierUs,
+                residentClusters,
+                DSMEM_ASSUMED,
+                source,
+                sms);
     }
 
     /**
@@ -107,7 +149,7 @@ record RnnRates(
 
     /**
      * The rates of a probe_rates JSON line; a {@link UserError} naming the file and what is wrong. The
-     * cluster layout's two (written where the probe ran on sm_90 or newer) may be absent: then {@link
+     * cluster layout's three (written where the probe ran on sm_90 or newer) may be absent: then {@link
      * #ASSUMED}'s.
      */
     static RnnRates read(Path file) {
@@ -131,6 +173,7 @@ record RnnRates(
                     number(o, "mma_fmas_bf16"),
                     o.has("cluster_barrier_us") ? number(o, "cluster_barrier_us") : ASSUMED.clusterBarrierUs,
                     o.has("resident_clusters") ? (int) number(o, "resident_clusters") : ASSUMED.residentClusters,
+                    o.has("dsmem_bytes_per_us") ? number(o, "dsmem_bytes_per_us") : ASSUMED.dsmemBytesPerUs,
                     "measured on " + device,
                     o.has("sms") ? (int) number(o, "sms") : 0);
         } catch (JsonSyntaxException e) {
@@ -154,7 +197,7 @@ record RnnRates(
     public String toString() {
         return String.format(
                 Locale.ROOT,
-                "rates %s: grid barrier %.2f µs, k-tile %.0f clocks, L2 %.2f TB/s, mma %.0f clocks, %.0f/%.0f FMAs per SM-clock, cluster barrier %.2f µs%s",
+                "rates %s: grid barrier %.2f µs, k-tile %.0f clocks, L2 %.2f TB/s, mma %.0f clocks, %.0f/%.0f FMAs per SM-clock, cluster barrier %.2f µs, DSMEM %.0f GB/s per SM%s",
                 source,
                 gridBarrierUs,
                 tileClocks,
@@ -163,6 +206,7 @@ record RnnRates(
                 mmaFmasTf32,
                 mmaFmasBf16,
                 clusterBarrierUs,
+                dsmemBytesPerUs / 1e3,
                 residentClusters > 0 ? ", " + residentClusters + " clusters resident" : "");
     }
 }

@@ -226,7 +226,15 @@ public final class StepCostModel {
             if (kernel == RnnKernel.AUTO) return PersistentChoice.decide(d, cell, H, B, a, true);
             int u = PersistentChoice.forcedUnits(d, cell, H, B, a);
             int cl = PersistentChoice.forcedClusters(d, cell, H, B, a, u);
-            if (cl > 0) return new PersistentChoice(true, true, false, RnnCostModel.clusterUnits(H), cl, "");
+            if (cl > 0)
+                return new PersistentChoice(
+                        true,
+                        true,
+                        false,
+                        RnnCostModel.clusterUnits(H),
+                        cl,
+                        PersistentChoice.forcedExchange(d, cell, H, B, a, cl),
+                        "");
             RnnCostModel.Device dp = d.withBlocks((H + u - 1) / u);
             if (!RnnCostModel.forward(dp, cell, H, B, a).fits())
                 throw UserError.naming("{BackendOptions.rnnKernel} persistent: at batch size " + B

@@ -25,6 +25,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -158,16 +159,17 @@ class CudaPersistentTest {
      * The cluster layout forced ({@link PersistentKnobs#LAYOUT_PROPERTY}) through every launch of
      * each cell, forward and backward, with three clusters over B 7 (rows 3, 3 and 1: a short last
      * cluster; {@link PersistentKnobs#CLUSTERS_PROPERTY}) and a last block of 1 unit (H 33, 5 units
-     * a block), two layers, dropout; the device line says the layout ran.
+     * a block), two layers, dropout; the device line says the layout ran, with the exchange through
+     * distributed shared memory in both passes ({@link PersistentKnobs#EXCHANGE_PROPERTY} auto: on, as
+     * this device reports no clock rate; every plan here is one k-tile) or, off, without it.
      */
-    @ParameterizedTest(name = "{0}")
-    @EnumSource(
-            value = CellType.class,
-            names = {"LSTM", "GRU", "RNN"})
-    void clusterLayoutPassesTheParitySuite(CellType cell) {
+    @ParameterizedTest(name = "{0} exchange {1}")
+    @CsvSource({"LSTM, auto", "GRU, auto", "RNN, auto", "LSTM, off"})
+    void clusterLayoutPassesTheParitySuite(CellType cell, String exchange) {
         Verifier.Shape shape = new Verifier.Shape(cell, 13, 16, 33, 2, 7, 6, 0.1);
         System.setProperty(PersistentKnobs.LAYOUT_PROPERTY, "cluster");
         System.setProperty(PersistentKnobs.CLUSTERS_PROPERTY, "3");
+        System.setProperty(PersistentKnobs.EXCHANGE_PROPERTY, exchange);
         try {
             CudaBackend[] device = new CudaBackend[1];
             Verifier v = Verifier.againstReference((cfg, o) -> {
@@ -178,10 +180,26 @@ class CudaPersistentTest {
             assertTrue(Verifier.allPassed(checks), () -> Verifier.table(checks));
             String line = device[0].deviceName();
             assertTrue(line.contains("rnn persistent (3 clusters of 8 blocks x 5 units"), line);
+            assertEquals(exchange.equals("off"), !line.contains("with the DSMEM exchange (both passes)"), line);
             assertTrue(line.contains("backward clusters at B 7"), line);
         } finally {
             System.clearProperty(PersistentKnobs.LAYOUT_PROPERTY);
             System.clearProperty(PersistentKnobs.CLUSTERS_PROPERTY);
+            System.clearProperty(PersistentKnobs.EXCHANGE_PROPERTY);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"yes", "ON", ""})
+    void anUnknownExchangeIsAOneLineError(String value) {
+        System.setProperty(PersistentKnobs.EXCHANGE_PROPERTY, value);
+        try {
+            UserError e = assertThrows(
+                    UserError.class,
+                    () -> device(new ModelConfig(CellType.LSTM, 11, 7, 33, 2, 0.0), BackendOptions.defaults()));
+            assertEquals("charrnn.persistent.exchange must be auto, on or off, not '" + value + "'", e.getMessage());
+        } finally {
+            System.clearProperty(PersistentKnobs.EXCHANGE_PROPERTY);
         }
     }
 

@@ -113,6 +113,46 @@ class PersistentPlanTest {
         }
     }
 
+    /**
+     * The cluster layout's exchange (persistent_exchange.cuh): persistent_shared_bytes without and
+     * with CR_PREC_EXCHANGE, and whether each pass's plan takes it (cr_persistent_plan's exchange: one
+     * k-tile), as a host program over persistent_common.cuh printed them. Cluster shapes: PB rows
+     * of a cluster, U = ceil(H / 8).
+     */
+    @ParameterizedTest(name = "{0} G={1} U={2} H={3} PB={4}")
+    @CsvSource({
+        // arithmetic, G, U, H, PB, shared, shared with the exchange, forward exchanges, backward exchanges
+        "TF32_MMA, 4, 32, 256, 4, 172672, 205568, true, true",
+        "FP32, 4, 32, 256, 4, 167936, 188416, true, true",
+        "FP32, 4, 32, 256, 8, 180224, 180224, true, false", // backward K 1024 x XS 12 floats: k-tiles
+        "TF32_MMA, 3, 32, 256, 4, 131712, 156416, true, true",
+        "BF16_MMA, 3, 32, 256, 4, 70272, 82688, true, true",
+        "TF32, 1, 32, 256, 4, 54272, 59392, true, true",
+        "FP32, 4, 5, 33, 3, 13552, 14224, true, true",
+        "TF32_MMA, 4, 16, 128, 4, 53632, 70144, true, true",
+        "BF16_MMA, 3, 64, 512, 8, 230528, 255232, true, true", // more than 227 KiB with it
+        "BF16, 4, 32, 256, 13, 114640, 114688, true, false",
+    })
+    void theExchangeAddsASecondXBufferWhereAPlanIsOneKTile(
+            ProductArithmetic a,
+            int g,
+            int u,
+            int h,
+            int pb,
+            long shared,
+            long exchanged,
+            boolean forward,
+            boolean backward) {
+        assertEquals(shared, PersistentPlan.sharedBytes(g, u, h, pb, a));
+        assertEquals(shared, PersistentPlan.sharedBytes(g, u, h, pb, a, Exchange.NONE));
+        assertEquals(exchanged, PersistentPlan.sharedBytes(g, u, h, pb, a, new Exchange(true, true)));
+        assertEquals(forward, PersistentPlan.forward(g, u, h, pb, a).exchangeable());
+        assertEquals(backward, PersistentPlan.backward(g, u, h, pb, a).exchangeable());
+        PersistentPlan f = PersistentPlan.forward(g, u, h, pb, a);
+        long x = f.bytes(true) - f.bytes(false); // one more x: [KT][XS] floats, or [BP][XS] words
+        assertEquals(4L * (((long) (a.mma ? f.batchPad() : f.tile()) * f.stride() + 3) / 4 * 4), x);
+    }
+
     @Test
     void bf16FitsALargerHidden() {
         int limit = 227 << 10, sms = 132;

@@ -47,9 +47,11 @@ class RnnClusterModelTest {
         assertTrue(c.forward() && c.backward() && !c.rows(), c.line());
         assertTrue(
                 c.line()
-                        .endsWith("13 clusters of 8 blocks x 32 units: forward persistent 1.9 µs (clusters) vs stepwise"
-                                + " 5.4 µs, backward persistent 2.2 µs (clusters) vs stepwise 5.4 µs per layer-step"),
+                        .endsWith("13 clusters of 8 blocks x 32 units: forward persistent 1.7 µs (clusters, exchange)"
+                                + " vs stepwise 5.4 µs, backward persistent 2.2 µs (clusters) vs stepwise 5.4 µs per"
+                                + " layer-step"),
                 c.line());
+        assertEquals(new Exchange(true, false), c.exchange(), c.line());
         // without clusters (before sm_90) the grid layout, as before
         PersistentChoice grid = PersistentChoice.decide(H200, CellType.LSTM, 256, 50, ProductArithmetic.FP32, false);
         assertEquals(0, grid.clusters());
@@ -100,9 +102,15 @@ class RnnClusterModelTest {
                 three);
     }
 
-    /** An H200 at the assumed rates but for these four. */
+    /** An H200 at the assumed rates but for these four, distributed shared memory too slow to pay. */
     private static RnnCostModel.Device h200(
             double gridBarrierUs, double l2BytesPerUs, double clusterBarrierUs, int resident) {
+        return h200(gridBarrierUs, l2BytesPerUs, clusterBarrierUs, resident, 1);
+    }
+
+    /** An H200 at the assumed rates but for these five. */
+    private static RnnCostModel.Device h200(
+            double gridBarrierUs, double l2BytesPerUs, double clusterBarrierUs, int resident, double dsmemBytesPerUs) {
         RnnRates r = RnnRates.ASSUMED;
         return new RnnCostModel.Device(
                 132,
@@ -117,6 +125,7 @@ class RnnClusterModelTest {
                         r.mmaFmasBf16(),
                         clusterBarrierUs,
                         resident,
+                        dsmemBytesPerUs,
                         "test",
                         132));
     }
@@ -129,7 +138,7 @@ class RnnClusterModelTest {
     void clustersPayTheClusterBarrierAndTheirOwnRowsOfL2() {
         RnnRates r = RnnRates.ASSUMED;
         double grid = r.gridBarrierUs(), l2 = r.l2BytesPerUs(), cluster = r.clusterBarrierUs();
-        double base = forwardUs(H200);
+        double base = forwardUs(h200(grid, l2, cluster, 0));
         assertEquals(base, forwardUs(h200(9.0, l2, cluster, 0)), 1e-12);
         // 13 clusters x 8 blocks x 4 rows x 256 floats x 4 bytes at 5.5 TB/s, once more at half the rate
         assertEquals(base + 13.0 * 8 * 4 * 256 * 4 / l2, forwardUs(h200(grid, l2 / 2, cluster, 0)), 1e-9);
@@ -142,6 +151,61 @@ class RnnClusterModelTest {
                 10,
                 RnnCostModel.backwardCluster(ten, CellType.RNN, 256, 50, ProductArithmetic.FP32)
                         .clusters());
+    }
+
+    /**
+     * With the exchange ({@link Exchange}) a pass pays the stores into its cluster's blocks instead
+     * of the L2 reads and the k-tile: LSTM H 256 at B 50, 13 clusters of 4 rows, 32 units a block;
+     * forward 4 rows x 32 values, backward 4 x 128 (the 4 gate rows of its units), 8 blocks, 4 bytes.
+     */
+    @Test
+    void theExchangeTradesTheL2ReadsAndTheKTileForStoresIntoTheCluster() {
+        RnnRates r = RnnRates.ASSUMED;
+        double grid = r.gridBarrierUs(), l2 = r.l2BytesPerUs(), cluster = r.clusterBarrierUs();
+        double tile = r.tileClocks() / 1980.0;
+        for (ProductArithmetic a : new ProductArithmetic[] {ProductArithmetic.FP32, ProductArithmetic.TF32_MMA}) {
+            RnnCostModel.Device slow = h200(grid, l2, cluster, 0, 1), fast = h200(grid, l2, cluster, 0, 1e6);
+            RnnCostModel.Estimate staged = RnnCostModel.forwardCluster(slow, CellType.LSTM, 256, 50, a);
+            RnnCostModel.Estimate exchanged = RnnCostModel.forwardCluster(fast, CellType.LSTM, 256, 50, a);
+            assertFalse(staged.exchange());
+            assertTrue(exchanged.exchange());
+            double l2Us = 13.0 * 8 * 4 * 256 * 4 / l2;
+            assertEquals(staged.persistentUs() - l2Us - tile + 4.0 * 32 * 8 * 4 / 1e6, exchanged.persistentUs(), 1e-9);
+            RnnCostModel.Estimate back = RnnCostModel.backwardCluster(fast, CellType.LSTM, 256, 50, a);
+            RnnCostModel.Estimate backStaged = RnnCostModel.backwardCluster(slow, CellType.LSTM, 256, 50, a);
+            assertTrue(back.exchange());
+            assertEquals(
+                    backStaged.persistentUs() - 4 * l2Us - tile + 4.0 * 128 * 8 * 4 / 1e6, back.persistentUs(), 1e-9);
+        }
+        // at the assumed 25 GB/s per SM the forward's 4 KiB pay, the backward's 16 KiB do not (0.66 µs
+        // against 0.31 of L2 and 0.30 of k-tile)
+        assertTrue(RnnCostModel.forwardCluster(H200, CellType.LSTM, 256, 50, ProductArithmetic.TF32_MMA)
+                .exchange());
+        assertFalse(RnnCostModel.backwardCluster(H200, CellType.LSTM, 256, 50, ProductArithmetic.TF32_MMA)
+                .exchange());
+        // bf16 on tensor cores stores 2 bytes a value
+        PersistentPlan bf16 = PersistentPlan.forward(4, 32, 256, 4, ProductArithmetic.BF16_MMA);
+        assertEquals(
+                4.0 * 32 * 8 * 2 / 1e6,
+                RnnCostModel.exchangeUs(h200(grid, l2, cluster, 0, 1e6).rates(), bf16, 32, 256),
+                1e-12);
+    }
+
+    /** A plan of more than one k-tile cannot exchange, however fast distributed shared memory is. */
+    @Test
+    void aPlanOfSeveralKTilesStages() {
+        RnnCostModel.Device fast = h200(1.5, 5.5e6, 0.5, 0, 1e9);
+        // fp32 LSTM H 256 at B 128: 16 clusters of 8 rows; backward K 1024 x XS 12 > 8192 floats
+        PersistentPlan p = PersistentPlan.backward(4, 32, 256, 8, ProductArithmetic.FP32);
+        assertTrue(p.tiles() > 1);
+        assertFalse(p.exchangeable());
+        assertFalse(RnnCostModel.backwardCluster(fast, CellType.LSTM, 256, 128, ProductArithmetic.FP32)
+                .exchange());
+        assertTrue(RnnCostModel.forwardCluster(fast, CellType.LSTM, 256, 128, ProductArithmetic.FP32)
+                .exchange());
+        assertEquals(
+                new Exchange(true, false),
+                PersistentChoice.forcedExchange(fast, CellType.LSTM, 256, 128, ProductArithmetic.FP32, 16));
     }
 
     private static double forwardUs(RnnCostModel.Device d) {

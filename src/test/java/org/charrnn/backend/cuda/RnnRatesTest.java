@@ -30,7 +30,7 @@ class RnnRatesTest {
     private static final String LINE = "{\"probe\":\"probe_rates\",\"device\":\"NVIDIA H200\",\"sms\":132,"
             + "\"clock_ghz\":1.9800,\"grid_barrier_us\":0.5,\"tile_clocks\":900,\"l2_bytes_per_us\":4.4e+06,"
             + "\"mma_latency\":30,\"mma_fmas_tf32\":480,\"mma_fmas_bf16\":960,\"cluster_barrier_us\":0.3,"
-            + "\"resident_clusters\":14,\"grid_barrier_half_us\":0.45}\n";
+            + "\"resident_clusters\":14,\"dsmem_bytes_per_us\":4e+04,\"grid_barrier_half_us\":0.45}\n";
 
     @TempDir
     Path dir;
@@ -44,7 +44,7 @@ class RnnRatesTest {
     @Test
     void aProbeLineReadsAsMeasuredRates() throws IOException {
         RnnRates r = RnnRates.read(write(LINE));
-        assertEquals(new RnnRates(0.5, 900, 4.4e6, 30, 480, 960, 0.3, 14, "measured on NVIDIA H200", 132), r);
+        assertEquals(new RnnRates(0.5, 900, 4.4e6, 30, 480, 960, 0.3, 14, 4e4, "measured on NVIDIA H200", 132), r);
         assertEquals(null, r.mismatch(132));
         assertEquals(
                 "charrnn.persistent.rates: the rates were measured on 132 SMs, this device has 108: the cost model"
@@ -57,7 +57,7 @@ class RnnRatesTest {
         assertEquals(
                 "132 SMs at 1.98 GHz, 227 KiB, rates measured on NVIDIA H200: grid barrier 0.50 µs, k-tile 900"
                         + " clocks, L2 4.40 TB/s, mma 30 clocks, 480/960 FMAs per SM-clock, cluster barrier 0.30 µs,"
-                        + " 14 clusters resident",
+                        + " DSMEM 40 GB/s per SM, 14 clusters resident",
                 d.toString());
         assertEquals("132 SMs at 1.98 GHz, 227 KiB", new RnnCostModel.Device(132, 1.98, 227 << 10).toString());
     }
@@ -159,10 +159,13 @@ class RnnRatesTest {
 
     @Test
     void aLineWithoutTheClusterRatesAssumesThem() throws IOException {
-        String before = LINE.replaceAll(",\"cluster_barrier_us\":[0-9.]+,\"resident_clusters\":[0-9]+", "");
+        String before = LINE.replaceAll(
+                ",\"cluster_barrier_us\":[0-9.]+,\"resident_clusters\":[0-9]+,\"dsmem_bytes_per_us\":[0-9.e+]+", "");
+        assertFalse(before.contains("cluster") || before.contains("dsmem"), before);
         RnnRates r = RnnRates.read(write(before));
         assertEquals(RnnRates.ASSUMED.clusterBarrierUs(), r.clusterBarrierUs());
         assertEquals(0, r.residentClusters());
+        assertEquals(RnnRates.ASSUMED.dsmemBytesPerUs(), r.dsmemBytesPerUs());
         assertEquals(0.5, r.gridBarrierUs());
     }
 
