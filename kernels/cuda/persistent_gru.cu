@@ -94,8 +94,9 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1)
 
 /* persistent_gru_forward_cluster: the same pass in the cluster layout (persistent_layout.cuh; the
  * same arguments and results); an ordinary launch of C clusters of CR_CLUSTER blocks, U >= ceil(H /
- * CR_CLUSTER), shared memory persistent_shared_bytes(3, U, H, ceil(B / C), prec); sm_90 and newer. prec | CR_PREC_EXCHANGE:
- * h_t through distributed shared memory (persistent_exchange.cuh), backward dgh[t] likewise. */
+ * CR_CLUSTER), shared memory persistent_shared_bytes(3, U, H, ceil(B / C), prec); sm_90 and newer.
+ * prec | CR_PREC_EXCHANGE: h_t through distributed shared memory (persistent_exchange.cuh), backward
+ * dgh[t] likewise. */
 extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1) CR_CLUSTER_KERNEL
     persistent_gru_forward_cluster(const float *gx, const float *w_hh, const float *b_ih, const float *b_hh,
                                    const float *h0, float *h, float *gates, int T, int B, int H, int U, int prec) {
@@ -103,6 +104,23 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1) CR_CLUSTER_KERNEL
     persistent_gru_forward_body<__nv_bfloat16, true>(gx, w_hh, b_ih, b_hh, h0, h, gates, T, B, H, U, prec);
   else
     persistent_gru_forward_body<float, true>(gx, w_hh, b_ih, b_hh, h0, h, gates, T, B, H, U, prec);
+}
+
+/* Pair (b, j)'s cell backward at one step, both backward kernels' (dh = dL/dh_t): rows b of dx, dr
+ * [B,3H] (=) dL/d(gx + b_ih), dL/d(gh + b_hh) of unit j's r, z, n, and d[3] (=) the latter, from
+ * the step's gates [B,4H] and hp = h_{t-1} [B,H]; returns the direct part dh z. */
+static __device__ __forceinline__ float cr_gru_backward_pair(float dh, const float *g, const float *hp, float *dx,
+                                                             float *dr, int H, int b, int j, float d[3]) {
+  long long r3 = (long long)b * 3 * H, r4 = (long long)b * 4 * H;
+  float x[3], direct;
+  cr_gru_backward(dh, g[r4 + j], g[r4 + H + j], g[r4 + 2 * H + j], g[r4 + 3 * H + j], hp[(long long)b * H + j],
+                  &x[0], &x[1], &x[2], &d[0], &d[1], &d[2], &direct);
+#pragma unroll
+  for (int q = 0; q < 3; q++) {
+    dx[r3 + q * H + j] = x[q];
+    dr[r3 + q * H + j] = d[q];
+  }
+  return direct;
 }
 
 template <typename A, bool CLUSTER>
@@ -125,18 +143,12 @@ static __device__ __forceinline__ void persistent_gru_backward_body(const float 
     float *dx = dgx + (long long)t * B * G, *dr = dgh + (long long)t * B * G;
     for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
       int lb = (int)(p / s.units), b = s.b0 + lb, j = s.j0 + (int)(p % s.units);
-      long long k = (long long)b * H + j, r3 = (long long)b * G, r4 = (long long)b * 4 * H;
-      float x[3], d[3], direct;
-      cr_gru_backward(dh_out[(long long)t * BH + k] + dh_next[k], g[r4 + j], g[r4 + H + j], g[r4 + 2 * H + j],
-                      g[r4 + 3 * H + j], hs[(long long)t * BH + k], &x[0], &x[1], &x[2], &d[0], &d[1], &d[2],
-                      &direct);
+      long long k = (long long)b * H + j;
+      float d[3];
+      dh_next[k] = cr_gru_backward_pair(dh_out[(long long)t * BH + k] + dh_next[k], g, hs + (long long)t * BH, dx, dr,
+                                        H, b, j, d);
 #pragma unroll
-      for (int q = 0; q < 3; q++) {
-        dx[r3 + q * H + j] = x[q];
-        dr[r3 + q * H + j] = d[q];
-        cr_exchange_put(smem, plan, t, lb, q * H + j, d[q], prec);
-      }
-      dh_next[k] = direct;
+      for (int q = 0; q < 3; q++) cr_exchange_put(smem, plan, t, lb, q * H + j, d[q], prec);
     }
     cr_persistent_sync<CLUSTER>();
     const float *y = plan.exchange ? nullptr : dr + (long long)s.b0 * G; /* null: exchanged */
@@ -199,19 +211,12 @@ static __device__ __forceinline__ void persistent_gru_backward_rows_body(const f
     if (t < T - 1) cr_rows_gather(plan, part, (t + 1) & 1, o, carry);
     for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
       int b = (int)(p / units), u = (int)(p % units), j = j0 + u;
-      long long k = (long long)b * H + j, r3 = (long long)b * G, r4 = (long long)b * 4 * H;
-      float dh = dh_next[k] + (t == T - 1 ? 0.0f : carry[b * U + u]);
-      float x[3], d[3], direct;
-      cr_gru_backward(dh_out[(long long)t * BH + k] + dh, g[r4 + j], g[r4 + H + j], g[r4 + 2 * H + j],
-                      g[r4 + 3 * H + j], hs[(long long)t * BH + k], &x[0], &x[1], &x[2], &d[0], &d[1], &d[2],
-                      &direct);
+      long long k = (long long)b * H + j;
+      float dh = dh_next[k] + (t == T - 1 ? 0.0f : carry[b * U + u]), d[3];
+      dh_next[k] =
+          cr_gru_backward_pair(dh_out[(long long)t * BH + k] + dh, g, hs + (long long)t * BH, dx, dr, H, b, j, d);
 #pragma unroll
-      for (int q = 0; q < 3; q++) {
-        dx[r3 + q * H + j] = x[q];
-        dr[r3 + q * H + j] = d[q];
-        cr_rows_put(plan, dgl, q, u, b, d[q], prec);
-      }
-      dh_next[k] = direct;
+      for (int q = 0; q < 3; q++) cr_rows_put(plan, dgl, q, u, b, d[q], prec);
     }
     __syncthreads(); /* the block's rows of dgh[t] are complete */
     cr_rows_scatter(plan, w, dgl, o, part, t & 1);

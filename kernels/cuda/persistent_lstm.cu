@@ -84,8 +84,9 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1)
 /* persistent_lstm_forward_cluster: the same pass in the cluster layout (persistent_layout.cuh):
  * the same arguments and results (bit for bit: a pair's products and cell are the same arithmetic);
  * an ordinary launch of C clusters of CR_CLUSTER blocks, U >= ceil(H / CR_CLUSTER), dynamic shared
- * memory persistent_shared_bytes(4, U, H, ceil(B / C), prec); sm_90 and newer. prec | CR_PREC_EXCHANGE:
- * h_t through distributed shared memory (persistent_exchange.cuh), backward dgates[t] likewise. */
+ * memory persistent_shared_bytes(4, U, H, ceil(B / C), prec); sm_90 and newer. prec |
+ * CR_PREC_EXCHANGE: h_t through distributed shared memory (persistent_exchange.cuh), backward
+ * dgates[t] likewise. */
 extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1) CR_CLUSTER_KERNEL
     persistent_lstm_forward_cluster(const float *gx, const float *w_hh, const float *b_ih, const float *b_hh,
                                     const float *h0, const float *c0, float *h, float *c, float *gates, int T, int B,

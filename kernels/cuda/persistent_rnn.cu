@@ -11,7 +11,8 @@
  *   Launch: cooperative, grid = ceil(H / U) blocks of CR_BLOCK threads, dynamic shared memory
  *   persistent_shared_bytes(1, U, H, B, prec): block k's rows j of W_hh for its units j, an h tile and
  *   the products. Each timestep every block stages h_{t-1} and computes W_hh[j,:] . h_{t-1}[b,:]
- *   (fp32, cr_persistent_product) for its (b, j) pairs and writes h_t; then one grid barrier publishes h_t to every block for step t+1.
+ *   (fp32, cr_persistent_product) for its (b, j) pairs and writes h_t; then one grid barrier
+ *   publishes h_t to every block for step t+1.
  *
  * persistent_rnn_backward
  *   dh_out [T,B,H] gradient from above; dh_next [B,H] in: dL/dh_{T-1} from beyond the window, out:
@@ -20,9 +21,9 @@
  *   Block k keeps the columns j of its units of W_hh (the same size as forward's).
  * Per step t = T-1 .. 0: each block writes dgates[t][b, j] = (dh_out + dh_next)(1 - h_t^2) for its
  * (b, j) pairs; one grid barrier; then each block stages dgates[t] and sets (=) dh_next[b, j] =
- * dgates[t][b, :] . W_hh[:, j] (fp32, cr_persistent_product) for its units. dh_next of a pair is read and written only by the thread that owns
- * the pair (the same mapping in both phases), and dgates[t] is never written again, so one grid
- * barrier per step suffices.
+ * dgates[t][b, :] . W_hh[:, j] (fp32, cr_persistent_product) for its units. dh_next of a pair is
+ * read and written only by the thread that owns the pair (the same mapping in both phases), and
+ * dgates[t] is never written again, so one grid barrier per step suffices.
  *
  * prec, the last argument of both kernels: the products' precision, CR_PREC_FP32, _TF32 or _BF16
  * (persistent_common.cuh: W_hh and the staged right-hand side rounded as a tensor-core GEMM reads them),
@@ -71,8 +72,9 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1)
 
 /* persistent_rnn_forward_cluster: the same pass in the cluster layout (persistent_layout.cuh; the
  * same arguments and results); an ordinary launch of C clusters of CR_CLUSTER blocks, U >= ceil(H /
- * CR_CLUSTER), shared memory persistent_shared_bytes(1, U, H, ceil(B / C), prec); sm_90 and newer. prec | CR_PREC_EXCHANGE:
- * h_t through distributed shared memory (persistent_exchange.cuh), backward dgates[t] likewise. */
+ * CR_CLUSTER), shared memory persistent_shared_bytes(1, U, H, ceil(B / C), prec); sm_90 and newer.
+ * prec | CR_PREC_EXCHANGE: h_t through distributed shared memory (persistent_exchange.cuh), backward
+ * dgates[t] likewise. */
 extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1) CR_CLUSTER_KERNEL
     persistent_rnn_forward_cluster(const float *gx, const float *w_hh, const float *b_ih, const float *b_hh,
                                    const float *h0, float *h, int T, int B, int H, int U, int prec) {

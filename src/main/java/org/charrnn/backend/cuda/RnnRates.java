@@ -93,21 +93,6 @@ record RnnRates(
             double mmaFmasBf16,
             String source,
             int sms) {
-        this(gridBarrierUs, tileClocks, l2BytesPerUs, mmaLatency, mmaFmasTf32, mmaFmasBf16, 0.5, 0, source, sms);
-    }
-
-    /** The rates without a measured distributed shared memory rate: {@link #DSMEM_ASSUMED}. */
-    RnnRates(
-            double gridBarrierUs,
-            double tileClocks,
-            double l2BytesPerUs,
-            double mmaLatency,
-            double mmaFmasTf32,
-            double mmaFmasBf16,
-            double clusterBarrierUs,
-            int residentClusters,
-            String source,
-            int sms) {
         this(
                 gridBarrierUs,
                 tileClocks,
@@ -115,8 +100,8 @@ record RnnRates(
                 mmaLatency,
                 mmaFmasTf32,
                 mmaFmasBf16,
-                clusterBarrierUs,
-                residentClusters,
+                0.5,
+                0,
                 DSMEM_ASSUMED,
                 source,
                 sms);

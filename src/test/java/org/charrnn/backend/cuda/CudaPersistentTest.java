@@ -189,32 +189,25 @@ class CudaPersistentTest {
         }
     }
 
-    @ParameterizedTest
-    @ValueSource(strings = {"yes", "ON", ""})
-    void anUnknownExchangeIsAOneLineError(String value) {
-        System.setProperty(PersistentKnobs.EXCHANGE_PROPERTY, value);
+    /** A knob of the cluster layout with a value it does not take: a one-line error naming the choices. */
+    @ParameterizedTest(name = "{0}={1}")
+    @CsvSource({
+        "charrnn.persistent.layout, rows, 'auto, grid or cluster'",
+        "charrnn.persistent.layout, Cluster, 'auto, grid or cluster'",
+        "charrnn.persistent.layout, '', 'auto, grid or cluster'",
+        "charrnn.persistent.exchange, yes, 'auto, on or off'",
+        "charrnn.persistent.exchange, ON, 'auto, on or off'",
+        "charrnn.persistent.exchange, '', 'auto, on or off'",
+    })
+    void anUnknownLayoutOrExchangeIsAOneLineError(String property, String value, String choices) {
+        System.setProperty(property, value);
         try {
             UserError e = assertThrows(
                     UserError.class,
                     () -> device(new ModelConfig(CellType.LSTM, 11, 7, 33, 2, 0.0), BackendOptions.defaults()));
-            assertEquals("charrnn.persistent.exchange must be auto, on or off, not '" + value + "'", e.getMessage());
+            assertEquals(property + " must be " + choices + ", not '" + value + "'", e.getMessage());
         } finally {
-            System.clearProperty(PersistentKnobs.EXCHANGE_PROPERTY);
-        }
-    }
-
-    @ParameterizedTest
-    @ValueSource(strings = {"rows", "Cluster", ""})
-    void anUnknownLayoutIsAOneLineError(String value) {
-        System.setProperty(PersistentKnobs.LAYOUT_PROPERTY, value);
-        try {
-            UserError e = assertThrows(
-                    UserError.class,
-                    () -> device(new ModelConfig(CellType.LSTM, 11, 7, 33, 2, 0.0), BackendOptions.defaults()));
-            assertEquals(
-                    "charrnn.persistent.layout must be auto, grid or cluster, not '" + value + "'", e.getMessage());
-        } finally {
-            System.clearProperty(PersistentKnobs.LAYOUT_PROPERTY);
+            System.clearProperty(property);
         }
     }
 
