@@ -13,8 +13,15 @@
  *     arguments are checked against the live allocations (CUDA_ERROR_INVALID_VALUE /
  *     CUDA_ERROR_ILLEGAL_ADDRESS, with a line on stderr); an access past an allocation's end
  *     faults on its guard page;
- *   - streams execute in order and at once (an infinitely fast GPU); events take host
- *     timestamps;
+ *   - each user stream runs its work in order, but late: queued work runs only when something
+ *     needs it (a stream, event or context synchronize, a wait on an event recorded after it,
+ *     a free; a synchronous copy or memset, on the legacy stream, waits for the blocking
+ *     streams only), and a cuStreamWaitEvent entry, when its stream's
+ *     work reaches it, first runs the other stream's work up to the event. That is the latest
+ *     schedule CUDA allows: work on a
+ *     second stream that no later wait joins runs after the other stream's, and a buffer a
+ *     second stream reads is seen as the first stream left it when the join came (on a GPU:
+ *     anything in between). Events take host timestamps when their record runs;
  *   - cuModuleLoadData accepts a fatbin, cubin or PTX image and resolves kernel names to the
  *     CPU-compiled kernels (kernel_table.inc); cuLaunchKernel unpacks kernelParams with each
  *     kernel's C++ signature and validates the launch shape (crcpu::validate);
@@ -28,8 +35,11 @@
  *     (stream/context synchronize, synchronous copies, allocation and free) from the capturing
  *     thread and pageable host-to-device copies into the capture fail with
  *     CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED and invalidate the capture, whose
- *     cuStreamEndCapture then answers CUDA_ERROR_STREAM_CAPTURE_INVALIDATED; cuGraphLaunch
- *     replays the recorded operations in order;
+ *     cuStreamEndCapture then answers CUDA_ERROR_STREAM_CAPTURE_INVALIDATED; a stream that
+ *     waits on an event recorded in a capture joins it (a fork), and the origin stream must wait
+ *     on an event recorded after that stream's last captured work before cuStreamEndCapture
+ *     (else CUDA_ERROR_STREAM_CAPTURE_UNJOINED); the graph holds the operations in the late
+ *     schedule above, and cuGraphLaunch replays them in that order;
  *   - every other driver symbol JCuda links against answers CUDA_ERROR_NOT_SUPPORTED (stubs.c,
  *     generated from driver-symbols.txt).
  * Fault injection (tests of the callers' error paths): CHARRNN_CUDA_EMULATOR_FAIL_CAPTURE=1 makes
@@ -130,6 +140,7 @@ EXPORT CUresult cuDevicePrimaryCtxRelease(CUdevice d) {
   NEED_INIT();
   if (d != 0) return CUDA_ERROR_INVALID_DEVICE;
   if (g_primary.refs <= 0) return CUDA_ERROR_INVALID_CONTEXT;
+  flush();
   g_primary.refs--;
   return CUDA_SUCCESS;
 }
@@ -152,7 +163,9 @@ EXPORT CUresult cuCtxGetDevice(CUdevice *d) {
 }
 EXPORT CUresult cuCtxSynchronize() {
   NEED_CTX();
-  return refuse_during_capture("cuCtxSynchronize");
+  if (CUresult r = refuse_during_capture("cuCtxSynchronize")) return r;
+  flush();
+  return CUDA_SUCCESS;
 }
 
 /* ====================================================================== memory */
@@ -171,6 +184,7 @@ EXPORT CUresult cuMemFree(CUdeviceptr p) {
   NEED_CTX();
   if (CUresult r = refuse_during_capture("cuMemFree")) return r;
   if (p == 0) return CUDA_SUCCESS;
+  flush(); /* as on a GPU, a free waits for the work queued before it */
   if (!crcpu::Memory::get().free((void *)p)) {
     say("cuMemFree(%p): not the start of a live allocation", (void *)p);
     return CUDA_ERROR_INVALID_VALUE;
@@ -207,6 +221,7 @@ static CUresult copy(CUstream s, const char *what, void *dst, const void *src, s
   if ((dst_dev && !device_range(dst, n, what)) || (src_dev && !device_range(src, n, what))) return CUDA_ERROR_INVALID_VALUE;
   if (!async) {
     if (CUresult r = refuse_during_capture(what)) return r;
+    flush(nullptr, true); /* the legacy stream: after the blocking streams */
     memmove(dst, src, n);
     return CUDA_SUCCESS;
   }
@@ -216,6 +231,16 @@ static CUresult copy(CUstream s, const char *what, void *dst, const void *src, s
     say("%s of pageable host memory into a stream capture: not permitted (the capture is invalidated)", what);
     st->capture = CU_STREAM_CAPTURE_STATUS_INVALIDATED;
     return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
+  }
+  if (!src_dev && !pinned(src, n)) { /* pageable source: staged before the call returns */
+    auto staged = std::make_shared<std::vector<unsigned char>>((const unsigned char *)src, (const unsigned char *)src + n);
+    return enqueue(s, what, [=] { memmove(dst, staged->data(), n); });
+  }
+  if (!dst_dev && !pinned(dst, n)) { /* pageable destination: the call returns when the copy is done */
+    if (CUresult r = enqueue(s, what, [] {})) return r;
+    if (st) flush(st);
+    memmove(dst, src, n);
+    return CUDA_SUCCESS;
   }
   return enqueue(s, what, [=] { memmove(dst, src, n); });
 }
@@ -234,6 +259,7 @@ EXPORT CUresult cuMemsetD32(CUdeviceptr p, unsigned int v, size_t n) {
   NEED_CTX();
   if ((p & 3) || !device_range((void *)p, n * 4, "cuMemsetD32")) return CUDA_ERROR_INVALID_VALUE;
   if (CUresult r = refuse_during_capture("cuMemsetD32")) return r;
+  flush(nullptr, true); /* the legacy stream: after the blocking streams */
   fill32((void *)p, v, n);
   return CUDA_SUCCESS;
 }
@@ -246,6 +272,7 @@ EXPORT CUresult cuMemsetD8(CUdeviceptr p, unsigned char v, size_t n) {
   NEED_CTX();
   if (!device_range((void *)p, n, "cuMemsetD8")) return CUDA_ERROR_INVALID_VALUE;
   if (CUresult r = refuse_during_capture("cuMemsetD8")) return r;
+  flush(nullptr, true); /* the legacy stream: after the blocking streams */
   memset((void *)p, v, n);
   return CUDA_SUCCESS;
 }

@@ -1,8 +1,8 @@
 /*
  * emu.h: what the emulated libcublas.so.12 needs from the emulated libcuda.so.1 (both built by
- * native-test/emu/build.sh). Work enqueued on a stream runs at once (the emulated device is
- * synchronous and in order) unless the stream is being captured, in which case it is recorded
- * into the capture's graph and runs at each cuGraphLaunch instead.
+ * native-test/emu/build.sh). Work enqueued on a stream is queued and runs when something needs it
+ * (driver.cpp: the late schedule), or, when the stream is being captured, goes into the capture's
+ * graph and runs at each cuGraphLaunch instead.
  */
 #ifndef CHARRNN_EMU_H
 #define CHARRNN_EMU_H
@@ -11,8 +11,9 @@
 
 #include <functional>
 
-/* Runs op now, or records it when stream is capturing (op then owns copies of everything it
- * reads from the host: CUDA semantics of a captured call). */
+/* Queues op on stream (the legacy stream: runs it now, after all queued work), or records it when
+ * stream is capturing; op owns copies of everything it reads from the host (CUDA semantics of an
+ * asynchronous call). */
 extern "C" CUresult cremu_enqueue(CUstream stream, const char *what, std::function<void()> *op);
 
 /* True when [p, p+bytes) lies in one live device allocation (prints why not, naming what). */

@@ -211,6 +211,9 @@ EXPORT CUresult cuStreamCreate(CUstream *s, unsigned flags) {
 EXPORT CUresult cuStreamCreateWithPriority(CUstream *s, unsigned flags, int) { return cuStreamCreate(s, flags); }
 EXPORT CUresult cuStreamDestroy(CUstream s) {
   NEED_CTX();
+  if (!live(g_streams, s)) return CUDA_ERROR_INVALID_HANDLE;
+  if (s->capture != CU_STREAM_CAPTURE_STATUS_NONE) return CUDA_ERROR_ILLEGAL_STATE;
+  flush(); /* its queued work still runs, and other streams' waits may name it */
   return destroy(g_streams, s);
 }
 EXPORT CUresult cuStreamSynchronize(CUstream s) {
@@ -221,16 +224,51 @@ EXPORT CUresult cuStreamSynchronize(CUstream s) {
     s->capture = CU_STREAM_CAPTURE_STATUS_INVALIDATED;
     return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
   }
-  return refuse_during_capture("cuStreamSynchronize");
+  if (CUresult r = refuse_during_capture("cuStreamSynchronize")) return r;
+  if (user_stream(s)) flush(s);
+  else flush();
+  return CUDA_SUCCESS;
 }
 EXPORT CUresult cuStreamQuery(CUstream s) {
   NEED_CTX();
-  return valid_stream(s) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
+  if (!valid_stream(s)) return CUDA_ERROR_INVALID_HANDLE;
+  CUstream_st *st = user_stream(s);
+  return st && st->done < st->end() ? CUDA_ERROR_NOT_READY : CUDA_SUCCESS;
 }
+/* s's later work waits for what e's stream had queued when e was recorded. Waiting on an event
+ * recorded in a capture joins s to that capture (the graph's fork); the origin stream must wait
+ * on an event recorded after s's last captured work before its capture ends (the join). */
 EXPORT CUresult cuStreamWaitEvent(CUstream s, CUevent e, unsigned) {
   NEED_CTX();
   if (!valid_stream(s) || !live(g_events, e)) return CUDA_ERROR_INVALID_HANDLE;
-  return CUDA_SUCCESS; /* in-order, synchronous execution: the event has happened */
+  CUstream_st *st = user_stream(s), *from = e->stream;
+  if (!from || from == st) return CUDA_SUCCESS; /* nothing queued before it, or in order anyway */
+  if (!live(g_streams, from)) return CUDA_SUCCESS; /* its stream was destroyed after running its work */
+  bool captured = from->capture != CU_STREAM_CAPTURE_STATUS_NONE;
+  if (!st) { /* the legacy stream: wait here, on the host */
+    if (captured) return CUDA_ERROR_STREAM_CAPTURE_ISOLATION;
+    drain(from, e->mark, run_op);
+    return CUDA_SUCCESS;
+  }
+  if (captured) {
+    CUstream_st *root = from->root;
+    if (st->capture == CU_STREAM_CAPTURE_STATUS_NONE) {
+      flush(st); /* what it queued before the fork is no part of the graph */
+      st->capture = from->capture;
+      st->mode = root->mode;
+      st->capturing_thread = root->capturing_thread;
+      st->root = root;
+      root->joined.push_back(st);
+    } else if (st->root != root) {
+      say("cuStreamWaitEvent: an event of one capture waited on by a stream of another");
+      return CUDA_ERROR_STREAM_CAPTURE_ISOLATION;
+    }
+  } else if (st->capture != CU_STREAM_CAPTURE_STATUS_NONE) {
+    drain(from, e->mark, run_op); /* recorded outside the capture: it has happened by launch time */
+    return CUDA_SUCCESS;
+  }
+  st->queue.push_back(Entry{nullptr, from, e->mark});
+  return CUDA_SUCCESS;
 }
 EXPORT CUresult cuStreamIsCapturing(CUstream s, CUstreamCaptureStatus *status) {
   NEED_CTX();
@@ -243,6 +281,7 @@ EXPORT CUresult cuStreamBeginCapture(CUstream s, CUstreamCaptureMode mode) {
   NEED_CTX();
   if (!s || !live(g_streams, s)) return s ? CUDA_ERROR_INVALID_HANDLE : CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
   if (s->capture != CU_STREAM_CAPTURE_STATUS_NONE) return CUDA_ERROR_ILLEGAL_STATE;
+  flush(s); /* work queued before the capture runs before it, and is no part of it */
   s->capture = CU_STREAM_CAPTURE_STATUS_ACTIVE;
   /* fault injection for tests of a caller's fallback: every capture ends invalidated */
   const char *fail = getenv("CHARRNN_CUDA_EMULATOR_FAIL_CAPTURE");
@@ -250,6 +289,7 @@ EXPORT CUresult cuStreamBeginCapture(CUstream s, CUstreamCaptureMode mode) {
   s->mode = mode;
   s->capturing_thread = std::this_thread::get_id();
   s->graph = new CUgraph_st();
+  s->root = s;
   return CUDA_SUCCESS;
 }
 EXPORT CUresult cuStreamEndCapture(CUstream s, CUgraph *graph) {
@@ -257,16 +297,32 @@ EXPORT CUresult cuStreamEndCapture(CUstream s, CUgraph *graph) {
   if (!graph) return CUDA_ERROR_INVALID_VALUE;
   if (!s || !live(g_streams, s)) return CUDA_ERROR_INVALID_HANDLE;
   if (s->capture == CU_STREAM_CAPTURE_STATUS_NONE) return CUDA_ERROR_ILLEGAL_STATE;
+  if (s->root != s) return CUDA_ERROR_STREAM_CAPTURE_UNMATCHED;
   if (s->capturing_thread != std::this_thread::get_id() && s->mode != CU_STREAM_CAPTURE_MODE_RELAXED)
     return CUDA_ERROR_STREAM_CAPTURE_WRONG_THREAD;
-  bool invalid = s->capture == CU_STREAM_CAPTURE_STATUS_INVALIDATED;
+  bool invalid = s->capture == CU_STREAM_CAPTURE_STATUS_INVALIDATED, unjoined = false;
   CUgraph g = s->graph;
+  /* the graph: the origin's work in the order a GPU may latest run it, each fork's work where it is joined */
+  drain(s, s->end(), [g](const std::shared_ptr<std::function<void()>> &op) { g->ops.push_back(op); });
+  std::vector<CUstream_st *> members = s->joined;
+  members.push_back(s);
+  for (CUstream_st *m : members) {
+    invalid |= m->capture == CU_STREAM_CAPTURE_STATUS_INVALIDATED;
+    if (m->done < m->end()) {
+      say("cuStreamEndCapture: a stream that joined the capture has work the origin stream never waited for");
+      unjoined = true;
+    }
+    m->capture = CU_STREAM_CAPTURE_STATUS_NONE;
+    m->root = nullptr;
+    m->base = m->done = m->end(); /* what was captured never runs eagerly */
+    m->queue.clear();
+  }
+  s->joined.clear();
   s->graph = nullptr;
-  s->capture = CU_STREAM_CAPTURE_STATUS_NONE;
-  if (invalid) {
+  if (invalid || unjoined) {
     delete g;
     *graph = nullptr;
-    return CUDA_ERROR_STREAM_CAPTURE_INVALIDATED;
+    return unjoined ? CUDA_ERROR_STREAM_CAPTURE_UNJOINED : CUDA_ERROR_STREAM_CAPTURE_INVALIDATED;
   }
   return track(g_graphs, g, graph);
 }
@@ -303,21 +359,32 @@ EXPORT CUresult cuEventCreate(CUevent *e, unsigned flags) {
 }
 EXPORT CUresult cuEventDestroy(CUevent e) {
   NEED_CTX();
+  flush(); /* a queued record of it must not outlive it */
   return destroy(g_events, e);
 }
 EXPORT CUresult cuEventRecord(CUevent e, CUstream s) {
   NEED_CTX();
   if (!live(g_events, e)) return CUDA_ERROR_INVALID_HANDLE;
-  return enqueue(s, "cuEventRecord", [e] { e->recorded = true; e->ms = now_ms(); });
+  CUresult r = enqueue(s, "cuEventRecord", [e] { e->recorded = true; e->ms = now_ms(); });
+  if (r != CUDA_SUCCESS) return r;
+  CUstream_st *st = user_stream(s);
+  e->stream = st;
+  e->mark = st ? st->end() : 0;
+  return CUDA_SUCCESS;
 }
+/* True when e's work has run (draining nothing: a query does not wait). */
+static bool event_done(CUevent e) { return !e->stream || !live(g_streams, e->stream) || e->stream->done >= e->mark; }
 EXPORT CUresult cuEventQuery(CUevent e) {
   NEED_CTX();
-  return live(g_events, e) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
+  if (!live(g_events, e)) return CUDA_ERROR_INVALID_HANDLE;
+  return event_done(e) ? CUDA_SUCCESS : CUDA_ERROR_NOT_READY;
 }
 EXPORT CUresult cuEventSynchronize(CUevent e) {
   NEED_CTX();
   if (!live(g_events, e)) return CUDA_ERROR_INVALID_HANDLE;
-  return refuse_during_capture("cuEventSynchronize");
+  if (CUresult r = refuse_during_capture("cuEventSynchronize")) return r;
+  if (!event_done(e) && e->stream->capture == CU_STREAM_CAPTURE_STATUS_NONE) drain(e->stream, e->mark, run_op);
+  return CUDA_SUCCESS;
 }
 /* cuda.h 13 maps cuEventElapsedTime to cuEventElapsedTime_v2; JCuda 12.6 calls the original. */
 #undef cuEventElapsedTime

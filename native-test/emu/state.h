@@ -15,6 +15,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "emu.h"
 
@@ -57,24 +58,43 @@ struct CUfunc_st {
 inline CUmod_st::~CUmod_st() {
   for (CUfunction f : functions) delete f;
 }
+/* One queued operation of a stream: an operation to run, or (op null) a wait until stream `after`
+ * has run its first `mark` entries (cuStreamWaitEvent). */
+struct CUstream_st;
+struct Entry {
+  std::shared_ptr<std::function<void()>> op;
+  CUstream_st *after = nullptr;
+  size_t mark = 0;
+};
 struct CUgraph_st {
   std::vector<std::shared_ptr<std::function<void()>>> ops;
 };
 struct CUgraphExec_st {
   std::vector<std::shared_ptr<std::function<void()>>> ops;
 };
+/* A user stream. Its work is queued, not run: entries [done, base + queue.size()) wait until
+ * something needs them (a synchronize, a wait on an event after them, a free, a synchronous copy)
+ * or, while the stream captures, until the capture ends and becomes a graph. Positions are
+ * absolute (base counts the entries dropped after they ran), so marks stay valid. */
 struct CUstream_st {
   unsigned flags = 0;
   CUstreamCaptureStatus capture = CU_STREAM_CAPTURE_STATUS_NONE;
   CUstreamCaptureMode mode = CU_STREAM_CAPTURE_MODE_GLOBAL;
   std::thread::id capturing_thread;
-  CUgraph graph = nullptr; /* the capture in progress (owned) */
+  CUgraph graph = nullptr;      /* the capture in progress (owned by its origin stream) */
+  CUstream_st *root = nullptr;  /* the capture's origin stream: itself, or the one whose capture it joined */
+  std::vector<CUstream_st *> joined; /* (origin) the streams that joined its capture */
+  std::vector<Entry> queue;
+  size_t base = 0, done = 0;
+  size_t end() const { return base + queue.size(); }
   ~CUstream_st() { delete graph; }
 };
 struct CUevent_st {
   unsigned flags = 0;
   bool recorded = false;
   double ms = 0;
+  CUstream_st *stream = nullptr; /* the user stream it was last recorded on, and its position there */
+  size_t mark = 0;
 };
 
 namespace cremu {
@@ -150,19 +170,54 @@ inline bool pinned(const void *p, size_t n) {
   return (uintptr_t)p >= it->first && (uintptr_t)p + n <= it->first + it->second;
 }
 
+/* Runs (or, with a sink, hands over) s's entries up to position mark, first what each wait entry
+ * waits for: the latest schedule CUDA allows, so that work on another stream that nothing joins
+ * runs late, as it may on a GPU, and a missing cuStreamWaitEvent shows in the results. */
+template <class Sink> void drain(CUstream_st *s, size_t mark, Sink &&sink) {
+  while (s->done < mark) {
+    Entry e = s->queue[s->done - s->base];
+    s->done++;
+    if (e.op) sink(e.op);
+    else drain(e.after, e.mark, sink);
+  }
+  if (s->done == s->end() && s->capture == CU_STREAM_CAPTURE_STATUS_NONE) {
+    s->base = s->done;
+    s->queue.clear();
+  }
+}
+
+inline void run_op(const std::shared_ptr<std::function<void()>> &op) { (*op)(); }
+
+/* Runs the queued work of s, or with s null of every stream (only the blocking ones with
+ * blocking_only: what the legacy stream waits for), except work being captured. */
+inline void flush(CUstream_st *s = nullptr, bool blocking_only = false) {
+  if (s) {
+    if (s->capture == CU_STREAM_CAPTURE_STATUS_NONE) drain(s, s->end(), run_op);
+    return;
+  }
+  std::vector<CUstream> all;
+  {
+    std::lock_guard<std::mutex> g(g_mutex);
+    all.assign(g_streams.begin(), g_streams.end());
+  }
+  for (CUstream x : all)
+    if (x->capture == CU_STREAM_CAPTURE_STATUS_NONE && !(blocking_only && (x->flags & CU_STREAM_NON_BLOCKING)))
+      drain(x, x->end(), run_op);
+}
+
 inline CUresult enqueue(CUstream hs, const char *what, std::function<void()> op) {
   if (!valid_stream(hs)) return CUDA_ERROR_INVALID_HANDLE;
   CUstream_st *s = user_stream(hs);
   if (s && s->capture == CU_STREAM_CAPTURE_STATUS_INVALIDATED) return CUDA_ERROR_STREAM_CAPTURE_INVALIDATED;
-  if (s && s->capture == CU_STREAM_CAPTURE_STATUS_ACTIVE) {
-    s->graph->ops.push_back(std::make_shared<std::function<void()>>(std::move(op)));
+  if (s) {
+    s->queue.push_back(Entry{std::make_shared<std::function<void()>>(std::move(op))});
     return CUDA_SUCCESS;
   }
-  if (!s) { /* the legacy stream waits for every blocking stream: nothing to wait for here, but
-               it may not be used while another stream captures in global mode */
-    CUresult r = refuse_during_capture(what);
-    if (r != CUDA_SUCCESS) return r;
-  }
+  /* the legacy stream waits for every blocking stream's work (not a non-blocking stream's); it may
+     not be used while another stream captures in global mode */
+  CUresult r = refuse_during_capture(what);
+  if (r != CUDA_SUCCESS) return r;
+  flush(nullptr, true);
   op();
   return CUDA_SUCCESS;
 }

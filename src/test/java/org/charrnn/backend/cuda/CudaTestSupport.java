@@ -21,4 +21,10 @@ final class CudaTestSupport {
                             + " unavailable (is LD_LIBRARY_PATH pointing at target/cuda-emu?): " + a.reason());
         Assumptions.assumeTrue(a.available(), () -> "cuda backend unavailable: " + a.reason());
     }
+
+    /** Skips unless the device is the CPU-emulated one (a test of its late schedule, not of a GPU's). */
+    static void assumeEmulated() {
+        assumeCuda();
+        Assumptions.assumeTrue(CudaBackendProvider.emulatorRequested(), "runs on the emulated device only");
+    }
 }
