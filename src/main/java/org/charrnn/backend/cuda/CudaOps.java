@@ -1,9 +1,7 @@
 package org.charrnn.backend.cuda;
 
-import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
 import jcuda.CudaException;
@@ -46,7 +44,6 @@ final class CudaOps implements DeviceOps {
     private final CudaContext ctx;
     private final CUstream stream; // ctx.stream
     private final Set<DeviceBuffer> live = new LinkedHashSet<>();
-    private final Map<Integer, DeviceArray> exchanges = new HashMap<>(); // by batch size; freed with live
     /**
      * Host sources of the per-step scalars, reused every step: an async copy from pageable memory is
      * staged before it returns, so the arrays may change right after.
@@ -57,9 +54,11 @@ final class CudaOps implements DeviceOps {
     private Kernels kernels;
     private CudaCellKernels cells;
     private PersistentRnn persistent;
+    private PersistentWindows windows; // the persistent launches of forwardWindow / backwardWindow
     private DeviceBuffer params; // the flat parameters (attachWeights)
     private CudaOptimizers optimizers;
     private Gemm gemm;
+    private SideStream side; // the weight gradients' stream (overlapWeightGradients)
     private CudaGraphs graphs;
     private DeviceBuffer partial; // [MAX_PARTIALS] stage-1 sums of the global norm
     private DeviceBuffer scalars; // [4] per-step scalars read by the kernels
@@ -104,7 +103,9 @@ final class CudaOps implements DeviceOps {
             DeviceBuffer.resetPeak();
             gemm = Gemm.create(kernels, stream, precision, model, options.log());
             ctx.onClose(gemm::close);
-            graphs = new CudaGraphs(stream, gemm::generation, options.log());
+            side = new SideStream(kernels, stream, precision, model, options.log());
+            ctx.onClose(side::close);
+            graphs = new CudaGraphs(stream, () -> gemm.generation() + side.generation(), options.log());
             ctx.onClose(graphs::close);
             ctx.onClose(() -> {
                 for (DeviceBuffer b : live) b.close();
@@ -112,6 +113,7 @@ final class CudaOps implements DeviceOps {
             });
             persistent = new PersistentRnn(
                     kernels, stream, ctx.device, config, gemm.arithmetic(), options.rnnKernel(), options.log());
+            windows = new PersistentWindows(persistent, this::alloc);
             partial = (DeviceBuffer) alloc(4L * Kernels.MAX_PARTIALS, "norm partial sums");
             scalars = (DeviceBuffer) alloc(4L * 4, "step scalars");
             optimizers = new CudaOptimizers(kernels, stream, scalars.at(S_LR));
@@ -130,7 +132,8 @@ final class CudaOps implements DeviceOps {
 
     @Override
     public String deviceName() {
-        return ctx.deviceName() + " (" + gemm.description() + ", " + persistent.description() + ")";
+        return ctx.deviceName() + " (" + gemm.description() + ", " + persistent.description() + side.description()
+                + ")";
     }
 
     @Override
@@ -202,12 +205,12 @@ final class CudaOps implements DeviceOps {
 
     @Override
     public void fill(Ref dst, long n, float value) {
-        if (n > 0) JCudaDriver.cuMemsetD32Async(p(dst), Float.floatToRawIntBits(value), n, stream);
+        if (n > 0) JCudaDriver.cuMemsetD32Async(p(dst), Float.floatToRawIntBits(value), n, side.current());
     }
 
     @Override
     public void copy(Ref dst, Ref src, long n) {
-        if (n > 0) JCudaDriver.cuMemcpyDtoDAsync(p(dst), p(src), n * Sizeof.FLOAT, stream);
+        if (n > 0) JCudaDriver.cuMemcpyDtoDAsync(p(dst), p(src), n * Sizeof.FLOAT, side.current());
     }
 
     @Override
@@ -288,8 +291,26 @@ final class CudaOps implements DeviceOps {
     }
 
     @Override
+    public boolean overlapWeightGradients(int B) {
+        boolean on = side.wanted(persistent.backwardInClusters(B));
+        if (on) side.open();
+        return on;
+    }
+
+    @Override
+    public void onSide(Runnable work) {
+        side.run(work);
+    }
+
+    @Override
+    public void joinSide() {
+        side.join();
+    }
+
+    @Override
     public void reserveGemmScratch(long a, long b) {
         gemm.reserve(a, b);
+        side.reserve(a, b);
     }
 
     @Override
@@ -307,7 +328,8 @@ final class CudaOps implements DeviceOps {
             float beta,
             Ref C,
             int ldc) {
-        gemm.gemm(transA, transB, M, N, K, alpha, p(A), lda, p(B), ldb, beta, p(C), ldc);
+        (side.inside() ? side.gemm() : gemm)
+                .gemm(transA, transB, M, N, K, alpha, p(A), lda, p(B), ldb, beta, p(C), ldc);
     }
 
     @Override
@@ -331,23 +353,7 @@ final class CudaOps implements DeviceOps {
     @Override
     public boolean forwardWindow(
             CellType cell, WeightRows whh, Ref bih, Ref bhh, Ref gx, Ref hs, Ref cs, Ref gates, int T, int B, int H) {
-        if (!persistent.forwardPersistent(B)) return false;
-        Pointer w = params.at(whh.rowOffset());
-        return switch (cell) {
-            case LSTM -> {
-                persistent.lstmForward(p(gx), w, p(bih), p(bhh), p(hs), p(cs), p(gates), T, B, H);
-                yield true;
-            }
-            case GRU -> {
-                persistent.gruForward(p(gx), w, p(bih), p(bhh), p(hs), p(gates), T, B, H);
-                yield true;
-            }
-            case RNN -> {
-                persistent.rnnForward(p(gx), w, p(bih), p(bhh), p(hs), T, B, H);
-                yield true;
-            }
-            case MUT1, MUT2, MUT3 -> false;
-        };
+        return windows.forward(cell, params.at(whh.rowOffset()), bih, bhh, gx, hs, cs, gates, T, B, H);
     }
 
     @Override
@@ -365,35 +371,7 @@ final class CudaOps implements DeviceOps {
             int T,
             int B,
             int H) {
-        if (!persistent.backwardPersistent(B)) return false;
-        Pointer w = params.at(whh.rowOffset());
-        Pointer part = exchange(B);
-        return switch (cell) {
-            case LSTM -> {
-                persistent.lstmBackward(p(dhOut), p(dhNext), p(dc), p(gates), p(cs), w, p(dgx), part, T, B, H);
-                yield true;
-            }
-            case GRU -> {
-                persistent.gruBackward(p(dhOut), p(dhNext), p(gates), p(hs), w, p(dgx), p(dgh), part, T, B, H);
-                yield true;
-            }
-            case RNN -> {
-                persistent.rnnBackward(p(dhOut), p(dhNext), p(hs), w, p(dgx), T, B, H);
-                yield true;
-            }
-            case MUT1, MUT2, MUT3 -> false;
-        };
-    }
-
-    /**
-     * The exchange buffer of the row-stationary persistent backward at batch size B (allocated on
-     * its first window, which runs eagerly before any graph capture, and kept while the backend
-     * lives, since captured steps refer to it), or null where that backward does not run.
-     */
-    private Pointer exchange(int B) {
-        long bytes = persistent.exchangeBytes(B);
-        if (bytes == 0) return null;
-        return buf(exchanges.computeIfAbsent(B, b -> alloc(bytes, "persistent backward exchange (B " + b + ")"))).ptr;
+        return windows.backward(cell, params.at(whh.rowOffset()), dhOut, dhNext, dc, gates, hs, cs, dgx, dgh, T, B, H);
     }
 
     @Override

@@ -26,7 +26,7 @@ final class Kernels implements AutoCloseable {
     private static final int MAX_GRID_Y = 65535; // gemm_tiled strides row tiles beyond it
 
     private final CUmodule module = new CUmodule();
-    private final CUstream stream;
+    private CUstream stream; // the stream launches go to: the backend's, or its side stream (SideStream)
 
     private final CUfunction gatherU8, gatherU16, embeddingForward, embeddingBackward, addBiasRows, copyRows;
     private final CUfunction dropoutForwardDev, dropoutBackwardDev, softmaxXent, targetWeights, maskXent;
@@ -396,6 +396,13 @@ final class Kernels implements AutoCloseable {
     /** {@code gridX x gridY} blocks of {@code blockX x blockY} threads. */
     private void launch(CUfunction f, int gridX, int gridY, int blockX, int blockY, NativePointerObject... args) {
         JCudaDriver.cuLaunchKernel(f, gridX, gridY, 1, blockX, blockY, 1, 0, stream, Pointer.to(args), null);
+    }
+
+    /** Launches go to {@code s} from now on; returns the stream they went to before. */
+    CUstream use(CUstream s) {
+        CUstream before = stream;
+        stream = s;
+        return before;
     }
 
     @Override

@@ -243,6 +243,11 @@ final class PersistentRnn {
         return units > 0 && choice(B).backward();
     }
 
+    /** True when the backward pass at batch size B runs persistent in the cluster layout (which leaves SMs idle). */
+    boolean backwardInClusters(int B) {
+        return backwardPersistent(B) && choice(B).clusters() > 0;
+    }
+
     /**
      * Bytes of the exchange buffer (RowsPlan.exchangeFloats) the persistent backward of batch size
      * B needs, 0 where it runs the column-stationary kernel or stepwise: the caller passes such a

@@ -109,6 +109,8 @@ public final class StepCostModel {
      * @param kernelCount how many
      * @param update the global norm and the fused Adam update
      * @param host the step's small uploads and its graph launch
+     * @param overlapped the part of the above that runs on the side stream beside the main stream's
+     *     work ({@link StepTrace#criticalUs}), not adding to the step
      * @param flopFloor the step's matrix-product FLOPs (GEMMs and recurrences) at the precision's peak: no
      *     step at this precision on this device is faster, whatever the kernels
      * @param recurrence the recurrence's kernels: "stepwise", or which passes run persistent in which layout
@@ -123,12 +125,13 @@ public final class StepCostModel {
             int kernelCount,
             double update,
             double host,
+            double overlapped,
             double flopFloor,
             String recurrence,
             String device) {
         /** The whole step, ms. */
         public double total() {
-            return forwardRecurrence + backwardRecurrence + gemms + kernels + update + host;
+            return forwardRecurrence + backwardRecurrence + gemms + kernels + update + host - overlapped;
         }
     }
 
@@ -151,7 +154,7 @@ public final class StepCostModel {
         if (p != Precision.FP32 && p != Precision.TF32)
             throw new UserError("the step cost model prices fp32 and tf32 steps, not " + p.id());
         Rates rates = Rates.assumed(h200());
-        Recurrences r = new Recurrences(rates.device(), p, kernel);
+        Recurrences r = new Recurrences(rates.device(), p, kernel, config.cell(), config.hidden());
         StepTrace trace = new StepTrace(rates, p, r);
         try (Traced b = new Traced(config, trace)) {
             long perStream = T + 1L;
@@ -180,6 +183,7 @@ public final class StepCostModel {
                 count(t, StepTrace.Part.KERNELS),
                 ms(t, StepTrace.Part.UPDATE),
                 ms(t, StepTrace.Part.HOST) + rates.graphLaunchUs() / 1e3,
+                Math.max(0, sum(t) - trace.criticalUs()) / 1e3,
                 trace.flops() / rates.peakFlopsPerUs(p) / 1e3,
                 r.describe(config.cell(), config.hidden(), B),
                 "H200 SXM model (" + rates.device() + ")");
@@ -188,6 +192,12 @@ public final class StepCostModel {
     private static double ms(Map<StepTrace.Part, double[]> t, StepTrace.Part p) {
         double[] v = t.get(p);
         return v == null ? 0 : v[0] / 1e3;
+    }
+
+    private static double sum(Map<StepTrace.Part, double[]> t) {
+        double s = 0;
+        for (double[] v : t.values()) s += v[0];
+        return s;
     }
 
     private static int count(Map<StepTrace.Part, double[]> t, StepTrace.Part p) {
@@ -207,11 +217,24 @@ public final class StepCostModel {
         private final RnnCostModel.Device d;
         private final ProductArithmetic a;
         private final RnnKernel kernel;
+        private final CellType cell;
+        private final int H;
+        private final String overlap = SideStream.knob();
 
-        Recurrences(RnnCostModel.Device d, Precision p, RnnKernel kernel) {
+        Recurrences(RnnCostModel.Device d, Precision p, RnnKernel kernel, CellType cell, int H) {
             this.d = d;
             this.a = ProductArithmetic.of(p, true);
             this.kernel = kernel;
+            this.cell = cell;
+            this.H = H;
+        }
+
+        /** As {@link SideStream#wanted}: on, off, or auto where the backward runs in the cluster layout. */
+        @Override
+        public boolean overlapsWeightGradients(int B) {
+            if (!overlap.equals("auto")) return overlap.equals("on");
+            PersistentChoice c = choose(cell, H, B);
+            return c != null && c.backward() && c.clusters() > 0;
         }
 
         @Override

@@ -56,6 +56,11 @@ final class StepTrace implements DeviceOps {
         double forwardUs(PersistentChoice c, CellType cell, int H, int B);
 
         double backwardUs(PersistentChoice c, CellType cell, int H, int B);
+
+        /** Whether the weight gradients run on a side stream at batch B ({@link SideStream}'s choice). */
+        default boolean overlapsWeightGradients(int B) {
+            return false;
+        }
     }
 
     private record Array(long bytes) implements DeviceArray {}
@@ -63,10 +68,15 @@ final class StepTrace implements DeviceOps {
     private final StepCostModel.Rates rates;
     private final Precision precision;
     private final Recurrence recurrence;
+    private final CellKernels cells;
     private final List<Op> ops = new ArrayList<>();
     private Part stepwise; // the recurrence part stepwise steps are running in, null outside one
     private long stepwiseWeights; // the offset of the W_hh those steps multiply by
     private double flops; // of the GEMMs and the persistent recurrent products since the last clear
+    // the step's timeline: the main stream's clock and the side stream's work not yet done, µs
+    private double clock, sideLeft;
+    private boolean inSide; // onSide's work is being queued
+    private double sideRate = 0.5; // the side stream's share of the device beside the next main operation
 
     /** A trace at precision fp32 or tf32 (bf16's operand conversions are not modelled). */
     StepTrace(StepCostModel.Rates rates, Precision precision, Recurrence recurrence) {
@@ -75,6 +85,7 @@ final class StepTrace implements DeviceOps {
         this.rates = Objects.requireNonNull(rates);
         this.precision = precision;
         this.recurrence = Objects.requireNonNull(recurrence);
+        this.cells = new TracedCells(rates, (name, us) -> stepOp(Part.KERNELS, name, us));
     }
 
     /** The operations priced since the last {@link #clear}. */
@@ -86,6 +97,17 @@ final class StepTrace implements DeviceOps {
         ops.clear();
         stepwise = null;
         flops = 0;
+        clock = sideLeft = 0;
+    }
+
+    /**
+     * The step's µs with the side stream's work beside the main stream's: each main operation
+     * lets the side work progress at a share of its time (what a persistent pass in the cluster
+     * layout leaves: its idle SMs' share; beside any other operation half), a join waits for the
+     * rest at the full device. Without side work, the sum of the operations.
+     */
+    double criticalUs() {
+        return clock + sideLeft;
     }
 
     /** FLOPs of the matrix products since the last {@link #clear}: the GEMMs and the persistent recurrences'. */
@@ -106,13 +128,51 @@ final class StepTrace implements DeviceOps {
 
     /** An operation that is no part of a stepwise step: it ends any such steps. */
     private void add(Part part, String name, double us) {
-        stepwise = null;
-        ops.add(new Op(part, name, us));
+        if (!inSide) stepwise = null;
+        record(new Op(part, name, us));
     }
 
     /** A cell kernel or a GEMM against W_hh: recurrence while stepwise steps run, else {@code part}. */
     private void stepOp(Part part, String name, double us) {
-        ops.add(new Op(stepwise != null ? stepwise : part, name, us));
+        record(new Op(stepwise != null ? stepwise : part, name, us));
+    }
+
+    private void record(Op o) {
+        ops.add(o);
+        if (inSide) {
+            sideLeft += o.us();
+            return;
+        }
+        sideLeft = Math.max(0, sideLeft - o.us() * sideRate);
+        clock += o.us();
+        sideRate = 0.5;
+    }
+
+    @Override
+    public boolean overlapWeightGradients(int B) {
+        return recurrence.overlapsWeightGradients(B);
+    }
+
+    @Override
+    public void onSide(Runnable work) {
+        inSide = true;
+        try {
+            work.run();
+        } finally {
+            inSide = false;
+        }
+    }
+
+    @Override
+    public void joinSide() {
+        clock += sideLeft;
+        sideLeft = 0;
+    }
+
+    /** The next (persistent) operation leaves the side stream the SMs outside its clusters. */
+    private void besideClusters(PersistentChoice c) {
+        int sms = rates.device().sms();
+        if (c.clusters() > 0) sideRate = Math.max(0, sms - c.clusters() * Kernels.CLUSTER) / (double) sms;
     }
 
     private void stepwise(Part part, WeightRows whh) {
@@ -344,6 +404,7 @@ final class StepTrace implements DeviceOps {
             return false;
         }
         recurrentFlops(cell, T, B, H);
+        besideClusters(c);
         add(Part.FORWARD_RECURRENCE, "persistent forward", rates.kernelUs(0) + T * recurrence.forwardUs(c, cell, H, B));
         return true;
     }
@@ -369,93 +430,13 @@ final class StepTrace implements DeviceOps {
             return false;
         }
         recurrentFlops(cell, T, B, H);
+        besideClusters(c);
         add(
                 Part.BACKWARD_RECURRENCE,
                 "persistent backward",
                 rates.kernelUs(0) + T * recurrence.backwardUs(c, cell, H, B));
         return true;
     }
-
-    private final CellKernels cells = new CellKernels() {
-        // bytes per unit and row: the gates, states and gradients each kernel reads and writes (4 bytes each)
-        private void cell(String name, int B, int H, int floatsPerUnit) {
-            stepOp(Part.KERNELS, name, rates.kernelUs(4.0 * B * H * floatsPerUnit));
-        }
-
-        @Override
-        public void lstmForward(Ref gx, Ref gh, Ref bih, Ref bhh, Ref cPrev, Ref gates, Ref c, Ref h, int B, int H) {
-            cell("lstm_forward", B, H, 15); // gx, gh, gates 4 each; cPrev, c, h
-        }
-
-        @Override
-        public void gruForward(Ref gx, Ref gh, Ref bih, Ref bhh, Ref hPrev, Ref gates, Ref h, int B, int H) {
-            cell("gru_forward", B, H, 12); // gx, gh 3 each; gates 4; hPrev, h
-        }
-
-        @Override
-        public void rnnForward(Ref gx, Ref gh, Ref bih, Ref bhh, Ref h, int B, int H) {
-            cell("rnn_forward", B, H, 3);
-        }
-
-        @Override
-        public void lstmBackward(Ref dhOut, Ref dhNext, Ref dc, Ref gates, Ref cPrev, Ref c, Ref dgates, int B, int H) {
-            cell("lstm_backward", B, H, 15); // dhOut, dhNext and dc read and written, gates, cPrev, c, dgates
-        }
-
-        @Override
-        public void gruBackward(Ref dhOut, Ref dhNext, Ref gates, Ref hPrev, Ref dgx, Ref dgh, int B, int H) {
-            cell("gru_backward", B, H, 14);
-        }
-
-        @Override
-        public void rnnBackward(Ref dhOut, Ref dhNext, Ref h, Ref dgates, int B, int H) {
-            cell("rnn_backward", B, H, 5);
-        }
-
-        @Override
-        public void mutTanhH(Ref hPrev, Ref saved, int B, int H) {
-            cell("mut_tanh_h", B, H, 2);
-        }
-
-        @Override
-        public void mutGatesForward(
-                int variant, Ref gx, Ref gh, Ref bih, Ref bhh, Ref hPrev, Ref x, Ref saved, int B, int H) {
-            cell("mut_gates_forward", B, H, 10);
-        }
-
-        @Override
-        public void mutCandidateForward(
-                int variant, Ref gx, Ref gh, Ref bih, Ref bhh, Ref hPrev, Ref x, Ref saved, Ref h, int B, int H) {
-            cell("mut_candidate_forward", B, H, 8);
-        }
-
-        @Override
-        public void mutCandidateBackward(
-                int variant,
-                Ref dhOut,
-                Ref dhNext,
-                Ref saved,
-                Ref hPrev,
-                Ref x,
-                Ref dgx,
-                Ref dgh,
-                Ref dx,
-                int B,
-                int H) {
-            cell("mut_candidate_backward", B, H, 12);
-        }
-
-        @Override
-        public void mutGatesBackward(
-                int variant, Ref drh, Ref saved, Ref hPrev, Ref dhNext, Ref dgx, Ref dgh, Ref dx, int B, int H) {
-            cell("mut_gates_backward", B, H, 10);
-        }
-
-        @Override
-        public void mutTanhBackward(Ref dth, Ref saved, Ref dhNext, int B, int H) {
-            cell("mut_tanh_backward", B, H, 4);
-        }
-    };
 
     @Override
     public CellKernels cells() {

@@ -124,6 +124,29 @@ public interface DeviceOps extends AutoCloseable {
     /** Makes GEMM scratch hold op-A / op-B operands of up to the given elements (bf16); outside any recording. */
     default void reserveGemmScratch(long aElements, long bElements) {}
 
+    // ------------------------------------------------------------------ a side queue
+
+    /**
+     * True when the weight gradients of a window of batch size B should run on a side queue ({@link
+     * #onSide}) beside the next layer's backward recurrence; the device then sets the side queue up.
+     * Asked once per window shape, outside any recording. Default: false (one queue).
+     */
+    default boolean overlapWeightGradients(int B) {
+        return false;
+    }
+
+    /**
+     * Queues {@code work}'s operations on the side queue: they start after everything queued before
+     * this call and may run beside what is queued after it, until {@link #joinSide}; they must not
+     * write what that reads, nor read what that writes. Default: runs them in order on the one queue.
+     */
+    default void onSide(Runnable work) {
+        work.run();
+    }
+
+    /** What is queued after this waits for all the side work queued before it (default: nothing to wait for). */
+    default void joinSide() {}
+
     /** C [M,N] = alpha op(A) op(B) + beta C (beta = 0: C not read); op(A) [M,K], op(B) [K,N]. */
     void gemm(
             boolean transA,

@@ -134,20 +134,28 @@ final class RnnPasses {
         }
     }
 
-    /** BPTT over the last training forward (w.logits holds dL/dlogits): grads and w.stateGrad (=). */
+    /**
+     * BPTT over the last training forward (w.logits holds dL/dlogits): grads and w.stateGrad (=).
+     * With w.overlap the weight gradients (the decoder's, then each layer's) go to the device's side
+     * queue and run beside the next layer's recurrence: layer l writes dgates into w.dgx(l), which
+     * alternates between two buffers, and the side work of layer l+1 (reading the other one) is
+     * joined before layer l's is queued, so before layer l-1 writes that buffer again.
+     */
     void backward(Workspace w) {
         final int T = w.T, B = w.B, N = w.N, BH = B * H;
         Ref dlogits = Ref.of(w.logits);
         ParamLayout.Tensor dec = layout.decoderWeight();
         // decoder: dW_dec [V,H] = dlogits^T top, db_dec = colsum(dlogits), dtop [N,H] = dlogits W_dec
-        ops.gemm(true, false, V, H, N, 1f, dlogits, V, w.layerOut(L - 1), H, 0f, grad(dec), H);
-        ops.columnSum(dlogits, grad(layout.decoderBias()), N, V, 0f);
+        side(w, () -> {
+            ops.gemm(true, false, V, H, N, 1f, dlogits, V, w.layerOut(L - 1), H, 0f, grad(dec), H);
+            ops.columnSum(dlogits, grad(layout.decoderBias()), N, V, 0f);
+        });
         DeviceArray dCur = w.dA, dNext = w.dB;
         ops.gemmWeight(false, N, H, V, 1f, dlogits, V, WeightRows.of(dec), 0f, Ref.of(dCur), H);
-        DeviceArray dgh = w.recurrentGrad();
         ops.fill(Ref.of(w.stateGrad), (long) L * S * BH, 0f); // no gradient from beyond the window
         for (int l = L - 1; l >= 0; l--) {
             DeviceCell.LayerWeights p = weights(l);
+            DeviceArray dgx = w.dgx(l), dgh = w.recurrentGrad(l);
             if (cfg.dropout() > 0) ops.dropoutBackward(Ref.of(dCur), Ref.of(dCur), N * H, l, (float) cfg.dropout());
             // layer l's slices of stateGrad carry dL/dh (and dL/dc) back through the window and end as
             // dL/d(initial state): no buffer of their own, nothing to copy out
@@ -163,8 +171,8 @@ final class RnnPasses {
                     at(w.gates[l], 0),
                     w.hs[l],
                     w.cs[l],
-                    Ref.of(w.dgx),
-                    dgh == w.dgx ? null : Ref.of(dgh),
+                    Ref.of(dgx),
+                    dgh == dgx ? null : Ref.of(dgh),
                     T,
                     B,
                     H);
@@ -187,15 +195,16 @@ final class RnnPasses {
                                 w.hs[l].plus(o1),
                                 at(w.cs[l], o),
                                 at(w.cs[l], o1),
-                                new Ref(w.dgx, (long) t * B * Gi),
+                                new Ref(dgx, (long) t * B * Gi),
                                 new Ref(dgh, (long) t * B * Gh),
                                 at(w.dx, o),
                                 at(w.scratch, 0)));
             }
             DeviceCell.LayerGrads g = new DeviceCell.LayerGrads(
-                    N, H, Gi, Gh, Ref.of(w.dgx), Ref.of(dgh), x, w.hs[l], at(w.gates[l], 0), at(w.dx, 0));
-            cell.weightGradients(ops, p, g);
+                    N, H, Gi, Gh, Ref.of(dgx), Ref.of(dgh), x, w.hs[l], at(w.gates[l], 0), at(w.dx, 0));
             cell.inputGradient(ops, p, g, Ref.of(dNext));
+            if (w.overlap) ops.joinSide(); // layer l+1's side work read the buffer layer l-1 writes
+            side(w, () -> cell.weightGradients(ops, p, g));
             DeviceArray tmp = dCur;
             dCur = dNext;
             dNext = tmp;
@@ -205,6 +214,13 @@ final class RnnPasses {
             ops.fill(Ref.of(dCur), (long) B * E, 0f);
         }
         ops.embeddingBackward(w.x, Ref.of(dCur), grad(layout.embedding()), N, V, E);
+        if (w.overlap) ops.joinSide(); // the clip reads every gradient
+    }
+
+    /** {@code work} on the side queue where w overlaps the weight gradients, else in order. */
+    private void side(Workspace w, Runnable work) {
+        if (w.overlap) ops.onSide(work);
+        else work.run();
     }
 
     /** norm (=) the global L2 norm of the gradients; VALUE clipping clamps them in place (NORM is applied in the update). */

@@ -43,6 +43,10 @@ final class Workspace {
     DeviceArray dgx,
             dgh; // [N,Gi] (the gx buffer: no projection is read after the forward), [N,Gh]; dgh only when the cell
     // separates it
+    // with the weight gradients on a side queue (overlap): a second dgx / dgh, so that the layer below
+    // writes its gradients while the side queue still reads the layer above's; null otherwise
+    boolean overlap;
+    DeviceArray dgxAlt, dghAlt;
     DeviceArray dx; // [N,H] dL/d(layer input) that bypasses W_ih (cells that feed their input directly)
     DeviceArray scratch; // [B,scratchWidth] per-step scratch of the cell's backward
     DeviceArray dA, dB; // [N,max(E,H)] gradient w.r.t. a layer's output / input, swapped per layer
@@ -101,6 +105,11 @@ final class Workspace {
             String gw = "gradient scratch (T=" + T + ", B=" + B + ")";
             dgx = gx;
             if (cell.separateRecurrentGrad()) dgh = floats(n * Gh, gw);
+            overlap = ops.overlapWeightGradients(B);
+            if (overlap && L > 1) {
+                dgxAlt = floats(n * Gi, gw);
+                if (dgh != null) dghAlt = floats(n * Gh, gw);
+            }
             if (cfg.cell().feedsInputDirectly()) dx = floats(n * H, gw);
             if (cell.scratchWidth(H) > 0) scratch = floats((long) B * cell.scratchWidth(H), gw);
             dA = floats(n * inMax, gw);
@@ -134,9 +143,19 @@ final class Workspace {
         return l == 0 ? Ref.of(emb) : layerOut(l - 1);
     }
 
-    /** dL/d(recurrent projection): its own buffer, or dgx when the cell does not separate them. */
-    DeviceArray recurrentGrad() {
-        return dgh != null ? dgh : dgx;
+    /** dL/d(input projection) [N,Gi] of layer l: dgx, or with overlap every other layer dgxAlt. */
+    DeviceArray dgx(int l) {
+        return alternate(l) ? dgxAlt : dgx;
+    }
+
+    /** dL/d(recurrent projection) [N,Gh] of layer l: its own buffer, or dgx(l) when the cell does not separate them. */
+    DeviceArray recurrentGrad(int l) {
+        if (dgh == null) return dgx(l);
+        return alternate(l) ? dghAlt : dgh;
+    }
+
+    private boolean alternate(int l) {
+        return dgxAlt != null && ((cfg.layers() - 1 - l) & 1) == 1;
     }
 
     /** Frees every buffer (the caller synchronizes first). */
@@ -156,6 +175,8 @@ final class Workspace {
             counted,
             gx, // dgx is the same buffer
             dgh,
+            dgxAlt,
+            dghAlt,
             dx,
             scratch,
             dA,
@@ -168,7 +189,9 @@ final class Workspace {
         for (DeviceArray[] arr : new DeviceArray[][] {gates, drop}) {
             if (arr != null) for (DeviceArray a : arr) ops.free(a);
         }
-        x = y = starts = emb = gh = logits = rowLoss = lossSum = dgx = dgh = dx = scratch = dA = dB = null;
+        x = y = starts =
+                emb = gh = logits = rowLoss = lossSum = dgx = dgh = dgxAlt = dghAlt = dx = scratch = dA = dB = null;
+        overlap = false;
         stateGrad = targetWeight = counted = firstInput = firstInputGrad = states = null;
         gx = null;
         gates = drop = null;

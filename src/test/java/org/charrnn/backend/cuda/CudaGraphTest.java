@@ -41,9 +41,9 @@ class CudaGraphTest {
         CudaTestSupport.assumeCuda();
     }
 
-    private record Run(double[] params, double[] state, double evalLoss, double[][] slots) {}
+    record Run(double[] params, double[] state, double evalLoss, double[][] slots) {}
 
-    private static Run train(Backend be, ModelConfig cfg, long seed, int B, int T) {
+    static Run train(Backend be, ModelConfig cfg, long seed, int B, int T) {
         ParamLayout layout = new ParamLayout(cfg);
         SplittableRandom rng = new SplittableRandom(seed);
         int len = 2000;

@@ -160,4 +160,74 @@ class StepCostModelTest {
                         StepTrace.Part.HOST),
                 parts);
     }
+
+    @Test
+    void sideWorkRunsInTheSMsAClusterPassLeavesAndTheJoinWaitsForTheRest() {
+        int T = 50, B = 50, H = 256, clusters = 13;
+        PersistentChoice cluster = new PersistentChoice(true, true, false, 32, clusters, Exchange.NONE, "");
+        StepTrace trace = new StepTrace(RATES, Precision.TF32, new StepTrace.Recurrence() {
+            @Override
+            public PersistentChoice choose(CellType cell, int h, int b) {
+                return cluster;
+            }
+
+            @Override
+            public double forwardUs(PersistentChoice c, CellType cell, int h, int b) {
+                return 1.0;
+            }
+
+            @Override
+            public double backwardUs(PersistentChoice c, CellType cell, int h, int b) {
+                return 2.0;
+            }
+        });
+        WeightRows whh = new WeightRows(0, 4 * H, H, 0);
+        // a large side GEMM beside the persistent backward: it outlasts the pass, the join waits for the rest
+        trace.onSide(() -> trace.gemm(false, false, 2048, 2048, 8192, 1f, null, 1, null, 1, 0f, null, 1));
+        assertTrue(trace.backwardWindow(CellType.LSTM, whh, null, null, null, null, null, null, null, null, T, B, H));
+        trace.joinSide();
+        double side = RATES.gemmUs(2048, 2048, 8192, Precision.TF32);
+        double pass = RATES.kernelUs(0) + T * 2.0;
+        double share = (132 - clusters * 8) / 132.0; // the SMs outside the 13 clusters of 8
+        assertTrue(side > pass * share, "the side GEMM outlasts its share of the pass");
+        assertEquals(pass + side - pass * share, trace.criticalUs(), 1e-9);
+        // a small one beside another operation gets half the device and hides entirely
+        double before = trace.criticalUs();
+        trace.onSide(() -> trace.columnSum(null, null, 10, 4, 0f));
+        trace.copyRows(null, 1 << 20, null, 1 << 20, 64, 1 << 20);
+        trace.joinSide();
+        List<StepTrace.Op> ops = trace.ops();
+        double small = ops.get(2).us(), copy = ops.get(3).us();
+        assertTrue(small <= copy / 2, small + " vs " + copy);
+        assertEquals(before + copy, trace.criticalUs(), 1e-9);
+        assertEquals(
+                side + pass + small + copy,
+                ops.stream().mapToDouble(StepTrace.Op::us).sum(),
+                1e-9);
+    }
+
+    @Test
+    void theOverlappedPartIsWhatTheSecondStreamSaves() {
+        ModelConfig cfg = lstm(2, 256);
+        StepCostModel.Prediction auto = StepCostModel.predict(cfg, 50, 50, Precision.TF32, RnnKernel.AUTO);
+        StepCostModel.Prediction off;
+        System.setProperty(SideStream.PROPERTY, "off");
+        try {
+            off = StepCostModel.predict(cfg, 50, 50, Precision.TF32, RnnKernel.AUTO);
+        } finally {
+            System.clearProperty(SideStream.PROPERTY);
+        }
+        assertTrue(auto.recurrence().contains("clusters"), auto.recurrence());
+        assertEquals(0, off.overlapped());
+        assertTrue(auto.overlapped() > 0, auto.toString());
+        // the same operations: the parts agree, and only the overlap differs
+        assertEquals(off.gemms(), auto.gemms(), 1e-12);
+        assertEquals(off.kernels(), auto.kernels(), 1e-12);
+        assertEquals(off.total() - auto.overlapped(), auto.total(), 1e-12);
+        // the large rows recur stepwise: auto keeps one stream there
+        assertEquals(
+                0,
+                StepCostModel.predict(lstm(2, 1024), 128, 100, Precision.TF32, RnnKernel.AUTO)
+                        .overlapped());
+    }
 }

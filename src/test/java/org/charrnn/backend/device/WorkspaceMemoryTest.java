@@ -3,6 +3,7 @@ package org.charrnn.backend.device;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.reflect.Proxy;
 import java.util.ArrayList;
@@ -22,6 +23,11 @@ class WorkspaceMemoryTest {
 
     /** A DeviceOps that records each allocation's size and does nothing else. */
     private static DeviceOps counting(List<Long> sizes) {
+        return counting(sizes, false);
+    }
+
+    /** As above, answering {@code overlap} to overlapWeightGradients. */
+    private static DeviceOps counting(List<Long> sizes, boolean overlap) {
         return (DeviceOps) Proxy.newProxyInstance(
                 DeviceOps.class.getClassLoader(), new Class<?>[] {DeviceOps.class}, (proxy, m, args) -> {
                     switch (m.getName()) {
@@ -39,6 +45,9 @@ class WorkspaceMemoryTest {
                         }
                         case "reserveGemmScratch" -> {
                             return null;
+                        }
+                        case "overlapWeightGradients" -> {
+                            return overlap;
                         }
                         default -> throw new UnsupportedOperationException(m.getName());
                     }
@@ -74,7 +83,7 @@ class WorkspaceMemoryTest {
                 + (long) B * E * f; // stateGrad (also backward's dhNext and dc), firstInputGrad
         assertEquals(window, sum(sizes), "bytes of a training workspace, L " + L + " T " + T + " B " + B);
         assertSame(w.gx, w.dgx, "backward's dgx is the forward's projection buffer");
-        assertSame(w.dgx, w.recurrentGrad(), "an LSTM's recurrent gradient is dgx");
+        assertSame(w.dgx, w.recurrentGrad(0), "an LSTM's recurrent gradient is dgx");
 
         w.release();
         assertEquals(0, sum(sizes), "release frees each buffer once (dgx is not freed twice)");
@@ -96,11 +105,42 @@ class WorkspaceMemoryTest {
                 + (long) B * H * 4; // stateGrad (also backward's dhNext), firstInputGrad
         assertEquals(gradients, sum(train) - sum(eval), "what training adds to an evaluation workspace");
         assertSame(t.gx, t.dgx);
-        assertEquals(t.dgh, t.recurrentGrad());
+        assertEquals(t.dgh, t.recurrentGrad(0));
         t.release();
         e.release();
         assertEquals(0, sum(train));
         assertEquals(0, sum(eval));
+    }
+
+    @Test
+    void overlappedWeightGradientsAlternateTwoGradientBuffersByLayer() {
+        int L = 3, H = 16, T = 3, B = 2;
+        long n = (long) T * B;
+        ModelConfig cfg = new ModelConfig(CellType.GRU, 11, H, H, L, 0.0);
+        List<Long> plain = new ArrayList<>(), over = new ArrayList<>();
+        Workspace p = new Workspace(counting(plain, false), cfg, DeviceCell.of(CellType.GRU), true);
+        Workspace o = new Workspace(counting(over, true), cfg, DeviceCell.of(CellType.GRU), true);
+        p.ensure(T, B);
+        o.ensure(T, B);
+        assertEquals(2 * n * 3 * H * 4, sum(over) - sum(plain), "a second dgx [N,3H] and dgh [N,3H]");
+        assertSame(o.dgx, o.dgx(2), "the top layer writes the projection buffer");
+        assertSame(o.dgxAlt, o.dgx(1));
+        assertSame(o.dgx, o.dgx(0));
+        assertSame(o.dghAlt, o.recurrentGrad(1));
+        assertSame(o.dgh, o.recurrentGrad(0));
+        for (int l = 0; l < L; l++) assertSame(p.dgx, p.dgx(l), "without overlap one buffer serves every layer");
+        o.release();
+        assertEquals(0, sum(over));
+        List<Long> one = new ArrayList<>();
+        Workspace single = new Workspace(
+                counting(one, true),
+                new ModelConfig(CellType.LSTM, 11, H, H, 1, 0.0),
+                DeviceCell.of(CellType.LSTM),
+                true);
+        single.ensure(T, B);
+        assertTrue(single.overlap);
+        assertSame(single.dgx, single.recurrentGrad(0), "one layer: nothing to alternate");
+        assertEquals(null, single.dgxAlt);
     }
 
     @Test

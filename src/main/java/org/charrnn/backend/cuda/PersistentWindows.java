@@ -1,0 +1,98 @@
+package org.charrnn.backend.cuda;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.BiFunction;
+import jcuda.Pointer;
+import jcuda.driver.CUdeviceptr;
+import org.charrnn.backend.device.DeviceArray;
+import org.charrnn.backend.device.Ref;
+import org.charrnn.model.CellType;
+
+/**
+ * The cells' dispatch of {@link CudaOps#forwardWindow} and {@link CudaOps#backwardWindow} onto the
+ * persistent kernels ({@link PersistentRnn}), where they run at the window's batch size, with the
+ * exchange buffers the row-stationary backward needs. Shapes and aliasing as DeviceOps states them.
+ */
+final class PersistentWindows {
+    private final PersistentRnn persistent;
+    private final BiFunction<Long, String, DeviceArray> alloc; // CudaOps.alloc: freed with the backend
+    private final Map<Integer, DeviceArray> exchanges = new HashMap<>(); // by batch size
+
+    PersistentWindows(PersistentRnn persistent, BiFunction<Long, String, DeviceArray> alloc) {
+        this.persistent = persistent;
+        this.alloc = alloc;
+    }
+
+    private static CUdeviceptr p(Ref r) {
+        return CudaCellKernels.p(r);
+    }
+
+    /** The layer's forward over T steps as one launch (true), or false where it runs stepwise. */
+    boolean forward(
+            CellType cell, Pointer w, Ref bih, Ref bhh, Ref gx, Ref hs, Ref cs, Ref gates, int T, int B, int H) {
+        if (!persistent.forwardPersistent(B)) return false;
+        return switch (cell) {
+            case LSTM -> {
+                persistent.lstmForward(p(gx), w, p(bih), p(bhh), p(hs), p(cs), p(gates), T, B, H);
+                yield true;
+            }
+            case GRU -> {
+                persistent.gruForward(p(gx), w, p(bih), p(bhh), p(hs), p(gates), T, B, H);
+                yield true;
+            }
+            case RNN -> {
+                persistent.rnnForward(p(gx), w, p(bih), p(bhh), p(hs), T, B, H);
+                yield true;
+            }
+            case MUT1, MUT2, MUT3 -> false;
+        };
+    }
+
+    /** The layer's backward over T steps as one launch (true), or false where it runs stepwise. */
+    boolean backward(
+            CellType cell,
+            Pointer w,
+            Ref dhOut,
+            Ref dhNext,
+            Ref dc,
+            Ref gates,
+            Ref hs,
+            Ref cs,
+            Ref dgx,
+            Ref dgh,
+            int T,
+            int B,
+            int H) {
+        if (!persistent.backwardPersistent(B)) return false;
+        Pointer part = exchange(B);
+        return switch (cell) {
+            case LSTM -> {
+                persistent.lstmBackward(p(dhOut), p(dhNext), p(dc), p(gates), p(cs), w, p(dgx), part, T, B, H);
+                yield true;
+            }
+            case GRU -> {
+                persistent.gruBackward(p(dhOut), p(dhNext), p(gates), p(hs), w, p(dgx), p(dgh), part, T, B, H);
+                yield true;
+            }
+            case RNN -> {
+                persistent.rnnBackward(p(dhOut), p(dhNext), p(hs), w, p(dgx), T, B, H);
+                yield true;
+            }
+            case MUT1, MUT2, MUT3 -> false;
+        };
+    }
+
+    /**
+     * The exchange buffer of the row-stationary persistent backward at batch size B (allocated on
+     * its first window, which runs eagerly before any graph capture, and kept while the backend
+     * lives, since captured steps refer to it), or null where that backward does not run.
+     */
+    private Pointer exchange(int B) {
+        long bytes = persistent.exchangeBytes(B);
+        if (bytes == 0) return null;
+        DeviceArray a =
+                exchanges.computeIfAbsent(B, b -> alloc.apply(bytes, "persistent backward exchange (B " + b + ")"));
+        return CudaCellKernels.buf(a).ptr;
+    }
+}

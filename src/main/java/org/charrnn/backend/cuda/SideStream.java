@@ -1,0 +1,147 @@
+package org.charrnn.backend.cuda;
+
+import java.util.Locale;
+import java.util.function.Consumer;
+import jcuda.driver.CUevent;
+import jcuda.driver.CUevent_flags;
+import jcuda.driver.CUstream;
+import jcuda.driver.CUstream_flags;
+import jcuda.driver.JCudaDriver;
+import org.charrnn.backend.Precision;
+import org.charrnn.util.UserError;
+
+/**
+ * A second stream for work that may run beside the backend's stream: the weight gradients of a
+ * layer beside the next layer's backward recurrence, which leaves SMs idle (the cluster layout
+ * holds 13 clusters of 8 SMs of an H200's 132). {@link #run} forks (an event on the main stream
+ * that the side stream waits on), queues the work on the side stream with its own {@link Gemm}
+ * (cuBLAS handle, workspace and bf16 scratch: two streams must not share them) and {@link
+ * #join} makes the main stream wait for an event recorded after it. Both are plain stream
+ * operations, so a whole-step CUDA graph captures the fork and the join as graph edges.
+ *
+ * <p>Whether it is used: {@code -Dcharrnn.overlap=auto|on|off} ({@link #PROPERTY}); auto where
+ * the backward recurrence runs persistent in the cluster layout. Its stream, events and GEMM are
+ * created the first time a window shape asks for it ({@link #open}, outside any capture).
+ */
+final class SideStream implements AutoCloseable {
+    static final String PROPERTY = "charrnn.overlap";
+
+    private final Kernels kernels;
+    private final CUstream main;
+    private final Precision precision;
+    private final String model;
+    private final Consumer<String> log;
+    private final String knob; // auto, on or off
+    private CUstream stream;
+    private CUevent fork, joined;
+    private Gemm gemm;
+    private boolean inside, pending;
+
+    SideStream(Kernels kernels, CUstream main, Precision precision, String model, Consumer<String> log) {
+        this.kernels = kernels;
+        this.main = main;
+        this.precision = precision;
+        this.model = model;
+        this.log = log;
+        this.knob = knob();
+    }
+
+    /** The knob's value: auto, on or off (anything else is a one-line UserError). */
+    static String knob() {
+        String v = System.getProperty(PROPERTY, "auto").toLowerCase(Locale.ROOT);
+        if (!v.equals("auto") && !v.equals("on") && !v.equals("off"))
+            throw new UserError(
+                    "-D" + PROPERTY + " must be auto, on or off, not '" + System.getProperty(PROPERTY) + "'");
+        return v;
+    }
+
+    /** Whether a window whose backward runs persistent in the cluster layout ({@code cluster}) overlaps. */
+    boolean wanted(boolean cluster) {
+        return knob.equals("on") || (knob.equals("auto") && cluster);
+    }
+
+    /** Creates the stream, events and GEMM if not yet there; outside any capture. */
+    void open() {
+        if (stream != null) return;
+        CUstream s = new CUstream();
+        JCudaDriver.cuStreamCreate(s, CUstream_flags.CU_STREAM_NON_BLOCKING);
+        stream = s;
+        fork = event();
+        joined = event();
+        gemm = Gemm.create(kernels, stream, precision, model, line -> {}); // the main GEMM already said why
+        log.accept("cuda: weight gradients on a second stream, beside the next layer's recurrence");
+    }
+
+    private static CUevent event() {
+        CUevent e = new CUevent();
+        JCudaDriver.cuEventCreate(e, CUevent_flags.CU_EVENT_DISABLE_TIMING);
+        return e;
+    }
+
+    /** ", weight gradients on a second stream" once a window used it, for the device line; else "". */
+    String description() {
+        return stream == null ? "" : ", weight gradients on a second stream";
+    }
+
+    /** True while {@link #run} queues work: the GEMMs and copies of that work go to {@link #stream()}. */
+    boolean inside() {
+        return inside;
+    }
+
+    /** The side stream's GEMM (only while {@link #inside}). */
+    Gemm gemm() {
+        return gemm;
+    }
+
+    /** The stream copies and memsets go to now: the side stream inside {@link #run}, else the main one. */
+    CUstream current() {
+        return inside ? stream : main;
+    }
+
+    /** Queues {@code work} on the side stream after everything queued on the main stream so far. */
+    void run(Runnable work) {
+        if (stream == null) throw new IllegalStateException("the side stream is used before it was opened");
+        if (inside) throw new IllegalStateException("side work queues no side work of its own");
+        JCudaDriver.cuEventRecord(fork, main);
+        JCudaDriver.cuStreamWaitEvent(stream, fork, 0);
+        CUstream before = kernels.use(stream);
+        inside = true;
+        try {
+            work.run();
+        } finally {
+            inside = false;
+            kernels.use(before);
+        }
+        pending = true;
+    }
+
+    /** The main stream's later work waits for all the side work queued so far. */
+    void join() {
+        if (!pending) return;
+        JCudaDriver.cuEventRecord(joined, stream);
+        JCudaDriver.cuStreamWaitEvent(main, joined, 0);
+        pending = false;
+    }
+
+    /** Reserves the side GEMM's bf16 scratch as the main one's (outside any capture). */
+    void reserve(long aElements, long bElements) {
+        if (gemm != null) gemm.reserve(aElements, bElements);
+    }
+
+    /** How many times the side GEMM's scratch moved (a recorded graph that read it is stale). */
+    int generation() {
+        return gemm == null ? 0 : gemm.generation();
+    }
+
+    /** After the main stream drained (CudaContext.close runs this before destroying it). */
+    @Override
+    public void close() {
+        if (stream == null) return;
+        JCudaDriver.cuStreamSynchronize(stream);
+        gemm.close();
+        JCudaDriver.cuEventDestroy(fork);
+        JCudaDriver.cuEventDestroy(joined);
+        JCudaDriver.cuStreamDestroy(stream);
+        stream = null;
+    }
+}
