@@ -95,12 +95,16 @@ rc=$?
 check "bench, bench-rnn and bar pass" [ $rc -eq 0 ]
 check "PyTorch's four variants run" [ "$(grep -c "^torch bench/torch_baseline.py" "$tmp/stub.log")" -eq 4 ]
 check "forced persistent runs get the measured rates" \
-    [ "$(grep -c -- "-Dcharrnn.persistent.rates=$tmp/out/rates.json .*--rnn-kernel persistent" "$tmp/stub.log")" -eq 5 ]
+    [ "$(grep -c -- "-Dcharrnn.persistent.rates=$tmp/out/rates.json .*--rnn-kernel persistent" "$tmp/stub.log")" -eq 6 ]
 for x in off on; do
   check "the cluster layout is benched with the exchange $x" \
       grep -q -- "-Dcharrnn.persistent.layout=cluster -Dcharrnn.persistent.exchange=$x org.charrnn.cli.Main bench" \
       "$tmp/stub.log"
 done
+check "the cluster layout is benched with the weight gradients on one stream" \
+    grep -q -- "-Dcharrnn.persistent.exchange=on -Dcharrnn.overlap=off org.charrnn.cli.Main bench" "$tmp/stub.log"
+check "both large rows are benched with them on a second stream" \
+    [ "$(grep -c -- "-Dcharrnn.overlap=on org.charrnn.cli.Main bench .*--batch 128 --seq 100" "$tmp/stub.log")" -eq 2 ]
 check "bar judges bench's rows" grep -q -- "bench --bar --from $tmp/out/charrnn.jsonl --from $tmp/out/torch.jsonl" "$tmp/stub.log"
 check "and sets the model's prediction at the measured rates beside them" \
     [ "$(grep -c -- "-Dcharrnn.persistent.rates=$tmp/out/rates.json .*bench --predict --grid all --precision .* --from $tmp/out/torch.jsonl" "$tmp/stub.log")" -eq 2 ]

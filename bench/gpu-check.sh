@@ -31,7 +31,10 @@
 #                the LSTM and GRU once more with the column-stationary backward, and each cell in the
 #                grid and in the cluster layout, the latter without and with the exchange through
 #                distributed shared memory in every pass that can take it
-#                (-Dcharrnn.persistent.exchange=off, on); `auto` is in bench's rows. With $OUT/rates.json
+#                (-Dcharrnn.persistent.exchange=off, on), and with it on once more with the weight
+#                gradients on the main stream (-Dcharrnn.overlap=off; auto puts them on a second stream
+#                there); then the two large LSTM rows with them on a second stream (-Dcharrnn.overlap=on;
+#                auto does not there: bench's rows); `auto` is in bench's rows. With $OUT/rates.json
 #                (step rates) each run's log line gives the model's estimates at the measured rates.
 #   bar          `charrnn bench --bar` over bench's rows: 5x PyTorch with a CUDA graph on the B <= 50
 #                rows, 2x on the large rows, peak memory no higher than eager PyTorch's (fails if missed);
@@ -136,6 +139,14 @@ step_bench_rnn() {
     charrnn ${rates[@]+"${rates[@]}"} -Dcharrnn.persistent.layout=cluster -Dcharrnn.persistent.exchange=$x bench \
         --backend cuda --rnn-kernel persistent --model lstm,gru,rnn "${small[@]}" || return 1
   done
+  # the weight gradients on one stream (the runs above put them on a second one, as auto does there)
+  charrnn ${rates[@]+"${rates[@]}"} -Dcharrnn.persistent.layout=cluster -Dcharrnn.persistent.exchange=on \
+      -Dcharrnn.overlap=off bench --backend cuda --rnn-kernel persistent --model lstm,gru,rnn "${small[@]}" || return 1
+  # and on a second stream beside the stepwise recurrence of the large rows (auto keeps them on one)
+  charrnn -Dcharrnn.overlap=on bench --backend cuda --model lstm --layers 3 --hidden 512 --batch 128 --seq 100 \
+      --steps 20 --warmup 5 --quiet --json "$OUT/rnn-kernels.jsonl" || return 1
+  charrnn -Dcharrnn.overlap=on bench --backend cuda --model lstm --layers 2 --hidden 1024 --batch 128 --seq 100 \
+      --steps 20 --warmup 5 --quiet --json "$OUT/rnn-kernels.jsonl" || return 1
   local from
   mapfile -t from < <(from_existing rnn-kernels.jsonl charrnn.jsonl torch.jsonl)
   charrnn bench --compare "${from[@]}"
