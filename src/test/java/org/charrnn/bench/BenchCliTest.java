@@ -190,18 +190,24 @@ class BenchCliTest {
         List<String> lstm = cells(lines[2]), gru = cells(lines[3]);
         assertEquals("lstm L2 H256 B50 T50", lstm.get(0), lines[2]);
         assertTrue(lstm.get(1).startsWith("persistent both passes ("), lines[2]);
-        double predicted = Double.parseDouble(lstm.get(8)), floor = Double.parseDouble(lstm.get(9));
+        double predicted = Double.parseDouble(lstm.get(9)), floor = Double.parseDouble(lstm.get(10));
         assertTrue(floor > 0 && floor < predicted, lines[2]);
+        // the side stream's hidden part: the parts (columns 2 .. 7) less it make the step
+        double parts = 0;
+        for (int i = 2; i <= 7; i++) parts += Double.parseDouble(lstm.get(i).replaceAll(" \\(.*", ""));
+        double hidden = Double.parseDouble(lstm.get(8));
+        assertTrue(hidden > 0, lines[2]);
+        assertEquals(parts - hidden, predicted, 0.003, lines[2]);
         assertEquals(
                 List.of(
                         "2.26",
                         String.format(Locale.ROOT, "%.2fx", 2.26 / predicted),
                         String.format(Locale.ROOT, "%.2fx", 2.26 / floor),
                         "5x"),
-                lstm.subList(10, 14),
+                lstm.subList(11, 15),
                 "PyTorch's graph row of the same precision: " + lines[2]);
         assertEquals("gru L2 H256 B50 T50", gru.get(0), lines[3]);
-        assertEquals(List.of("-", "-", "-", "5x"), gru.subList(10, 14), "no PyTorch row for the GRU: " + lines[3]);
+        assertEquals(List.of("-", "-", "-", "5x"), gru.subList(11, 15), "no PyTorch row for the GRU: " + lines[3]);
         assertTrue(r.out().contains("predicted, not measured: charrnn-cuda fp32 on the H200 SXM model"), r.out());
         assertTrue(r.out().contains("bar (speed only): 0 of 1 rows with a PyTorch graph row"), r.out());
 

@@ -345,6 +345,8 @@ final class CudaOps implements DeviceOps {
             float beta,
             Ref C,
             int ldc) {
+        // the weights' copies (transposed, bf16) belong to the main stream's GEMM
+        if (side.inside()) throw new IllegalStateException("work on the side stream multiplies no weight matrix");
         gemm.gemmWeight(false, transW, M, N, K, alpha, p(A), lda, w.rowOffset(), w.cols(), beta, p(C), ldc);
     }
 

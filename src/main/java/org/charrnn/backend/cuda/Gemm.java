@@ -82,8 +82,22 @@ final class Gemm implements AutoCloseable {
         this.model = model;
     }
 
+    /** cuBLAS's workspace: 32 MiB, what NVIDIA recommends for Hopper. */
+    static final long WORKSPACE = 32L << 20;
+
     /** cuBLAS on {@code stream}, or the tiled kernel with one warning line when libcublas cannot be used. */
     static Gemm create(Kernels kernels, CUstream stream, Precision precision, String model, Consumer<String> log) {
+        return create(kernels, stream, precision, model, log, WORKSPACE);
+    }
+
+    /** As above, with a cuBLAS workspace of {@code workspaceBytes}. */
+    static Gemm create(
+            Kernels kernels,
+            CUstream stream,
+            Precision precision,
+            String model,
+            Consumer<String> log,
+            long workspaceBytes) {
         if (Boolean.getBoolean(FORCE_TILED)) return tiled(kernels, stream, precision, model, log);
         String missing = Cublas.unavailableReason();
         if (missing != null) {
@@ -99,7 +113,7 @@ final class Gemm implements AutoCloseable {
             created = true;
             JCublas2.cublasSetStream(h, new cudaStream_t(stream));
             // A fixed workspace keeps cuBLAS from allocating during CUDA-graph capture.
-            ws = DeviceBuffer.allocate(32L << 20, "cuBLAS workspace", model);
+            ws = DeviceBuffer.allocate(workspaceBytes, "cuBLAS workspace", model);
             JCublas2.cublasSetWorkspace(h, ws.ptr, ws.bytes);
             JCublas2.cublasSetMathMode(
                     h,

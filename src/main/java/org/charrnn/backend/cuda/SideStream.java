@@ -15,7 +15,7 @@ import org.charrnn.util.UserError;
  * layer beside the next layer's backward recurrence, which leaves SMs idle (the cluster layout
  * holds 13 clusters of 8 SMs of an H200's 132). {@link #run} forks (an event on the main stream
  * that the side stream waits on), queues the work on the side stream with its own {@link Gemm}
- * (cuBLAS handle, workspace and bf16 scratch: two streams must not share them) and {@link
+ * (cuBLAS handle, a 4 MiB workspace and bf16 scratch: two streams must not share them) and {@link
  * #join} makes the main stream wait for an event recorded after it. Both are plain stream
  * operations, so a whole-step CUDA graph captures the fork and the join as graph edges.
  *
@@ -25,6 +25,8 @@ import org.charrnn.util.UserError;
  */
 final class SideStream implements AutoCloseable {
     static final String PROPERTY = "charrnn.overlap";
+    /** The side GEMM's cuBLAS workspace: 4 MiB, not the main one's 32 (the bar counts peak memory). */
+    static final long WORKSPACE = 4L << 20;
 
     private final Kernels kernels;
     private final CUstream main;
@@ -68,7 +70,10 @@ final class SideStream implements AutoCloseable {
         stream = s;
         fork = event();
         joined = event();
-        gemm = Gemm.create(kernels, stream, precision, model, line -> {}); // the main GEMM already said why
+        // the main GEMM already said why where cuBLAS is missing. The weight gradients' products are
+        // large in M and N, where cuBLAS seldom splits K (what its workspace is mostly for): a small
+        // one should cost them little; the GPU run's bench-rnn measures the side stream as a whole
+        gemm = Gemm.create(kernels, stream, precision, model, line -> {}, WORKSPACE);
         log.accept("cuda: weight gradients on a second stream, beside the next layer's recurrence");
     }
 

@@ -150,23 +150,18 @@ class CudaStreamRulesTest {
         CudaTestSupport.assumeEmulated();
         try (DeviceBuffer a = DeviceBuffer.floats(N, "a", "test");
                 DeviceBuffer b = DeviceBuffer.floats(N, "b", "test");
-                DeviceBuffer c = DeviceBuffer.floats(N, "c", "test")) {
-            // the race the orchestration must avoid: main overwrites what the fork reads
-            fill(a, 1, main);
-            JCudaDriver.cuEventRecord(fork, main);
-            JCudaDriver.cuStreamWaitEvent(side, fork, 0);
-            copy(b, a, side);
-            fill(a, 5, main);
-            JCudaDriver.cuEventRecord(join, side);
-            JCudaDriver.cuStreamWaitEvent(main, join, 0);
-            assertArrayEquals(new float[] {5, 5, 5, 5}, read(b, main), "the fork read a as the join found it");
+                DeviceBuffer c = DeviceBuffer.floats(N, "c", "test");
+                DeviceBuffer d = DeviceBuffer.floats(N, "d", "test")) {
+            // the race the orchestration must avoid: main overwrites (c = a) what the fork reads
+            forkAndJoin(a, b, a, d);
+            assertArrayEquals(new float[] {2, 2, 2, 2}, read(d, main), "the fork read a as the join found it");
             // and a fork nothing joins has not run when the main stream is done
             JCudaDriver.cuEventRecord(fork, main);
             JCudaDriver.cuStreamWaitEvent(side, fork, 0);
             copy(c, a, side);
             assertArrayEquals(new float[N], read(c, main), "an unjoined fork runs after the main stream");
             JCudaDriver.cuStreamSynchronize(side);
-            assertArrayEquals(new float[] {5, 5, 5, 5}, read(c, main));
+            assertArrayEquals(new float[] {2, 2, 2, 2}, read(c, main));
         }
     }
 }
