@@ -95,12 +95,15 @@ rc=$?
 check "bench, bench-rnn and bar pass" [ $rc -eq 0 ]
 check "PyTorch's four variants run" [ "$(grep -c "^torch bench/torch_baseline.py" "$tmp/stub.log")" -eq 4 ]
 check "forced persistent runs get the measured rates" \
-    [ "$(grep -c -- "-Dcharrnn.persistent.rates=$tmp/out/rates.json .*--rnn-kernel persistent" "$tmp/stub.log")" -eq 6 ]
+    [ "$(grep -c -- "-Dcharrnn.persistent.rates=$tmp/out/rates.json .*--rnn-kernel persistent" "$tmp/stub.log")" -eq 7 ]
 for x in off on; do
   check "the cluster layout is benched with the exchange $x" \
       grep -q -- "-Dcharrnn.persistent.layout=cluster -Dcharrnn.persistent.exchange=$x org.charrnn.cli.Main bench" \
       "$tmp/stub.log"
 done
+check "the cluster layout is benched with the column-stationary backward" \
+    grep -q -- "-Dcharrnn.persistent.backward=columns org.charrnn.cli.Main bench --backend cuda --rnn-kernel persistent --model lstm,gru" \
+    "$tmp/stub.log"
 check "the cluster layout is benched with the weight gradients on one stream" \
     grep -q -- "-Dcharrnn.persistent.exchange=on -Dcharrnn.overlap=off org.charrnn.cli.Main bench" "$tmp/stub.log"
 check "both large rows are benched with them on a second stream" \
@@ -108,6 +111,16 @@ check "both large rows are benched with them on a second stream" \
 check "bar judges bench's rows" grep -q -- "bench --bar --from $tmp/out/charrnn.jsonl --from $tmp/out/torch.jsonl" "$tmp/stub.log"
 check "and sets the model's prediction at the measured rates beside them" \
     [ "$(grep -c -- "-Dcharrnn.persistent.rates=$tmp/out/rates.json .*bench --predict --grid all --precision .* --from $tmp/out/torch.jsonl" "$tmp/stub.log")" -eq 2 ]
+
+gpu cluster STEPS="verify-persistent-cluster verify-persistent-cluster-tf32"
+check "the cluster layout verifies both backward kernels" [ $rc -eq 0 ]
+for p in fp32 tf32; do
+  for k in rows columns; do
+    check "the cluster layout verifies the $k backward in $p" grep -q -- \
+        "-Dcharrnn.persistent.backward=$k org.charrnn.cli.Main verify --backend cuda --rnn-kernel persistent --precision $p" \
+        "$tmp/stub.log"
+  done
+done
 
 gpu noocl STEPS="verify-ocl bench-ocl"
 check "no NVIDIA OpenCL device: exit 1" [ $rc -eq 1 ]

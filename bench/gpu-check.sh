@@ -31,7 +31,9 @@
 #                the LSTM and GRU once more with the column-stationary backward, and each cell in the
 #                grid and in the cluster layout, the latter without and with the exchange through
 #                distributed shared memory in every pass that can take it
-#                (-Dcharrnn.persistent.exchange=off, on), and with it on once more with the weight
+#                (-Dcharrnn.persistent.exchange=off, on), the LSTM and GRU once more there with the
+#                column-stationary backward (-Dcharrnn.persistent.backward=columns; the model picks the
+#                row-stationary one of persistent_cluster_rows.cuh), and with it on once more with the weight
 #                gradients on the main stream (-Dcharrnn.overlap=off; auto puts them on a second stream
 #                there); then the two large LSTM rows with them on a second stream (-Dcharrnn.overlap=on;
 #                auto does not there: bench's rows); `auto` is in bench's rows. With $OUT/rates.json
@@ -47,7 +49,9 @@
 #   verify-persistent-cluster  the same in the cluster layout (-Dcharrnn.persistent.layout=cluster: sm_90's
 #                clusters of 8 blocks, each cluster its own rows of the batch, a cluster barrier a step)
 #                with the exchange through distributed shared memory in every pass that can take it
-#                (-Dcharrnn.persistent.exchange=on; auto's choice runs in verify-persistent), in fp32 and
+#                (-Dcharrnn.persistent.exchange=on; auto's choice runs in verify-persistent), each
+#                backward of the LSTM and GRU in turn (-Dcharrnn.persistent.backward=rows: the
+#                row-stationary one of persistent_cluster_rows.cuh, then =columns), in fp32 and
 #                (verify-persistent-cluster-tf32) on TF32 tensor cores
 #   verify-persistent-tf32  the same in TF32: the products on tensor cores (mma.sync m16n8k8)
 #   verify-persistent-bf16  the same in bf16 (W_hh slice in bf16, mma.sync m16n8k16)
@@ -139,6 +143,11 @@ step_bench_rnn() {
     charrnn ${rates[@]+"${rates[@]}"} -Dcharrnn.persistent.layout=cluster -Dcharrnn.persistent.exchange=$x bench \
         --backend cuda --rnn-kernel persistent --model lstm,gru,rnn "${small[@]}" || return 1
   done
+  # the LSTM's and GRU's column-stationary backward in clusters (the runs above take the model's pick,
+  # the row-stationary one at this row)
+  charrnn ${rates[@]+"${rates[@]}"} -Dcharrnn.persistent.layout=cluster -Dcharrnn.persistent.exchange=on \
+      -Dcharrnn.persistent.backward=columns bench --backend cuda --rnn-kernel persistent --model lstm,gru \
+      "${small[@]}" || return 1
   # the weight gradients on one stream (the runs above put them on a second one, as auto does there)
   charrnn ${rates[@]+"${rates[@]}"} -Dcharrnn.persistent.layout=cluster -Dcharrnn.persistent.exchange=on \
       -Dcharrnn.overlap=off bench --backend cuda --rnn-kernel persistent --model lstm,gru,rnn "${small[@]}" || return 1
@@ -180,14 +189,18 @@ step_verify_persistent_backward() {
     charrnn -Dcharrnn.persistent.backward=$k verify --backend cuda --rnn-kernel persistent || return 1
   done
 }
-step_verify_persistent_cluster() {
-  charrnn -Dcharrnn.persistent.layout=cluster -Dcharrnn.persistent.exchange=on verify --backend cuda \
-      --rnn-kernel persistent
+# the cluster layout with each backward of the LSTM and GRU in turn (the row-stationary one exchanges
+# nothing; the column-stationary one through distributed shared memory), at precision $1
+verify_cluster() {
+  local k
+  for k in rows columns; do
+    echo "== -Dcharrnn.persistent.backward=$k"
+    charrnn -Dcharrnn.persistent.layout=cluster -Dcharrnn.persistent.exchange=on -Dcharrnn.persistent.backward=$k \
+        verify --backend cuda --rnn-kernel persistent --precision "$1" || return 1
+  done
 }
-step_verify_persistent_cluster_tf32() {
-  charrnn -Dcharrnn.persistent.layout=cluster -Dcharrnn.persistent.exchange=on verify --backend cuda \
-      --rnn-kernel persistent --precision tf32
-}
+step_verify_persistent_cluster() { verify_cluster fp32; }
+step_verify_persistent_cluster_tf32() { verify_cluster tf32; }
 step_verify_persistent_tf32() { charrnn verify --backend cuda --rnn-kernel persistent --precision tf32; }
 step_verify_persistent_bf16() { charrnn verify --backend cuda --rnn-kernel persistent --precision bf16; }
 step_native() { bash native-test/run-all.sh; }

@@ -5,7 +5,7 @@
  */
 #pragma once
 
-#include "../kernels/cuda/persistent_common.cuh"
+#include "../kernels/cuda/persistent_cluster_rows.cuh"
 
 struct Shape {
   int T, B, H, U;
@@ -106,5 +106,25 @@ static void run_cluster_checks(Rng &r, C check, CB check_backward, P check_prec,
     check(s, r);
     check_backward(s, r);
   }
+  persistent_clusters = 0;
+}
+
+/* The cluster layout's row-stationary backward (persistent_cluster_rows.cuh; the caller has set its
+ * backward_rows): check_backward at every shape in 3 clusters, and check_backward_prec at the
+ * precision shapes in TF32 and bf16, each on FMAs and with CR_PREC_MMA (tensor cores at TF32). */
+template <typename CB, typename PB>
+static void run_cluster_rows_checks(Rng &r, CB check_backward, PB check_backward_prec) {
+#if CR_PERSISTENT_STAGE_FLOATS != 8192 /* a _tiled harness: the kernel stages nothing in k-tiles */
+  printf("cluster layout, row-stationary backward: in the untiled harness only (it stages nothing in k-tiles)\n");
+  return;
+#endif
+  if (!clusters_supported()) {
+    printf("cluster layout, row-stationary backward: skipped (compute capability below 9.0)\n");
+    return;
+  }
+  persistent_clusters = 3;
+  for (const Shape &s : PERSISTENT_SHAPES) check_backward(s, r);
+  for (int prec : {CR_PREC_TF32 | CR_PREC_MMA, CR_PREC_TF32, CR_PREC_BF16, CR_PREC_BF16 | CR_PREC_MMA})
+    for (const Shape &s : PERSISTENT_PREC_SHAPES) check_backward_prec(s, r, prec, prec_min_diff(s, prec));
   persistent_clusters = 0;
 }

@@ -38,11 +38,23 @@ static void launch(const float *gx, const float *w, const float *bih, const floa
 
 /* Which backward the checks run: the column-stationary persistent_gru_backward, or with rows the
  * row-stationary persistent_gru_backward_rows (persistent_rows.cuh), whose exchange starts as NaN so
- * that a share read before it is written fails the checks. main runs every backward check with both. */
+ * that a share read before it is written fails the checks, and in the cluster layout
+ * persistent_gru_backward_cluster_rows (persistent_cluster_rows.cuh). main runs every backward check
+ * with both. */
 static bool backward_rows = false;
 
 static void launch_backward(const float *dho, float *dhn, const float *gates, const float *hs, const float *w,
                             float *dgx, float *dgh, int T, int B, int H, int U, int prec = CR_PREC_FP32) {
+  if (persistent_clusters && backward_rows) {
+    int u = cluster_units(H, U), pb = (B + persistent_clusters - 1) / persistent_clusters;
+    size_t shmem = (size_t)persistent_cluster_rows_shared_bytes(3, u, H, pb, prec);
+    CK(cudaFuncSetAttribute(persistent_gru_backward_cluster_rows, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                            (int)shmem));
+    persistent_gru_backward_cluster_rows<<<dim3(persistent_clusters * CR_CLUSTER), dim3(CR_BLOCK), shmem>>>(
+        dho, dhn, gates, hs, w, dgx, dgh, T, B, H, u, prec);
+    CK_LAUNCH();
+    return;
+  }
   if (persistent_clusters) {
     prec = cluster_prec(prec);
     int u = cluster_units(H, U), pb = (B + persistent_clusters - 1) / persistent_clusters;
@@ -248,6 +260,7 @@ int main() {
   for (const Shape &s : PERSISTENT_SHAPES) check_backward(s, r);
   for (int prec : {CR_PREC_TF32, CR_PREC_BF16, CR_PREC_TF32 | CR_PREC_MMA})
     for (const Shape &s : PERSISTENT_PREC_SHAPES) check_backward_prec(s, r, prec, prec_min_diff(s, prec));
+  run_cluster_rows_checks(r, check_backward, check_backward_prec);
   int T = 50, B = 50, H = 256, U = 32; /* 8 blocks: resident on the CPU layer with one thread too */
   size_t n = (size_t)B * H;
   Dev<float> gx((size_t)T * 3 * n), w((size_t)3 * H * H), bih(3 * (size_t)H), bhh(3 * (size_t)H), h0(n),

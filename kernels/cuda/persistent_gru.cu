@@ -37,7 +37,7 @@
  * block per SM, so ptxas may give a thread the registers of the mma tiles (no spills).
  */
 #include "persistent_exchange.cuh"
-#include "persistent_rows.cuh"
+#include "persistent_cluster_rows.cuh"
 
 template <typename A, bool CLUSTER>
 static __device__ __forceinline__ void persistent_gru_forward_body(const float *gx, const float *w_hh,
@@ -238,4 +238,61 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1)
                                                      prec);
   else
     persistent_gru_backward_rows_body<float>(dh_out, dh_next, gates, hs, w_hh, dgx, dgh, part, T, B, H, U, prec);
+}
+
+/*
+ * persistent_gru_backward_cluster_rows: the same pass as persistent_gru_backward_cluster (same
+ * arguments, launch and layout, same results up to the order of the dh_next sums), row-stationary
+ * (persistent_cluster_rows.cuh): block k of cluster c keeps the 3 gate rows r, z, n of its units and
+ * its dgh rows of the cluster's batch rows; dynamic shared memory
+ * persistent_cluster_rows_shared_bytes(3, U, H, PB, prec). Per step t = T-1 .. 0: each pair takes dh
+ * = dh_out + dh_next + (t < T-1 ? the shares of step t+1 : 0), applies cr_gru_backward, writes
+ * dgx[t], dgh[t] and the direct part dh z to dh_next, and keeps its dgh rows; the block stores its
+ * shares into its cluster's blocks; one cluster barrier. After step 0, dh_next (+=) the shares of step 0.
+ */
+template <typename A>
+static __device__ __forceinline__ void persistent_gru_backward_cluster_rows_body(const float *dh_out, float *dh_next,
+    const float *gates, const float *hs, const float *w_hh, float *dgx, float *dgh, int T, int B, int H, int U,
+    int prec) {
+  CR_DYNAMIC_SHARED(unsigned char, smem);
+  A *w = (A *)smem;
+  CrPersistentSlice s = cr_persistent_slice<true>(H, B, U);
+  if (s.rows == 0 || T < 1) return; /* the whole cluster: no rows (or no steps), no exchange */
+  int G = 3 * H, rank = (int)blockIdx.x % CR_CLUSTER;
+  CrClusterRowsPlan plan = cr_cluster_rows_plan(3, U, H, s.PB, prec);
+  float *dgl = cr_cluster_rows_dg(smem, plan), *in = cr_cluster_rows_in(smem, plan);
+  cr_persistent_stage_rows(w, w_hh, 3, H, U, s.j0, s.units, H, prec);
+  cr_cluster_rows_begin(plan, dgl, in);
+  long long BH = (long long)B * H, pairs = (long long)s.rows * s.units;
+  for (int t = T - 1; t >= 0; t--) {
+    const float *g = gates + (long long)t * B * 4 * H;
+    float *dx = dgx + (long long)t * B * G, *dr = dgh + (long long)t * B * G;
+    for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
+      int lb = (int)(p / s.units), u = (int)(p % s.units), b = s.b0 + lb, j = s.j0 + u;
+      long long k = (long long)b * H + j;
+      float dh = dh_next[k] + (t == T - 1 ? 0.0f : cr_cluster_rows_sum(plan, in, (t + 1) & 1, lb, u)), d[3];
+      dh_next[k] =
+          cr_gru_backward_pair(dh_out[(long long)t * BH + k] + dh, g, hs + (long long)t * BH, dx, dr, H, b, j, d);
+#pragma unroll
+      for (int q = 0; q < 3; q++) cr_cluster_rows_put(plan, dgl, q, u, lb, d[q], prec);
+    }
+    __syncthreads(); /* the block's dgh rows are complete */
+    cr_cluster_rows_scatter(plan, w, dgl, in, t & 1, rank, prec);
+    cr_persistent_sync<true>(); /* the shares of step t are in every block */
+  }
+  for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
+    int lb = (int)(p / s.units), u = (int)(p % s.units);
+    dh_next[(long long)(s.b0 + lb) * H + s.j0 + u] += cr_cluster_rows_sum(plan, in, 0, lb, u);
+  }
+}
+
+extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1) CR_CLUSTER_KERNEL
+    persistent_gru_backward_cluster_rows(const float *dh_out, float *dh_next, const float *gates, const float *hs,
+                                         const float *w_hh, float *dgx, float *dgh, int T, int B, int H, int U,
+                                         int prec) {
+  if (cr_prec_rounding(prec) == CR_PREC_BF16)
+    persistent_gru_backward_cluster_rows_body<__nv_bfloat16>(dh_out, dh_next, gates, hs, w_hh, dgx, dgh, T, B, H, U,
+                                                             prec);
+  else
+    persistent_gru_backward_cluster_rows_body<float>(dh_out, dh_next, gates, hs, w_hh, dgx, dgh, T, B, H, U, prec);
 }

@@ -27,7 +27,7 @@
  * block per SM, so ptxas may give a thread the registers of the mma tiles (no spills).
  */
 #include "persistent_exchange.cuh"
-#include "persistent_rows.cuh"
+#include "persistent_cluster_rows.cuh"
 
 template <typename A, bool CLUSTER>
 static __device__ __forceinline__ void persistent_lstm_forward_body(const float *gx, const float *w_hh,
@@ -240,4 +240,68 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1)
                                                       U, prec);
   else
     persistent_lstm_backward_rows_body<float>(dh_out, dh_next, dc, gates, cs, w_hh, dgates, part, T, B, H, U, prec);
+}
+
+/*
+ * persistent_lstm_backward_cluster_rows: the same pass as persistent_lstm_backward_cluster (same
+ * arguments, launch and layout, same results up to the order of the dh_next sums), row-stationary
+ * (persistent_cluster_rows.cuh): block k of cluster c keeps the 4 gate rows of its units and its
+ * dgates rows of the cluster's batch rows; dynamic shared memory
+ * persistent_cluster_rows_shared_bytes(4, U, H, PB, prec). Per step t = T-1 .. 0: each pair (b, j)
+ * takes dh = dh_out + (t = T-1 ? dh_next : the shares of step t+1), applies cr_lstm_backward, writes
+ * dgates[t] and its dgates rows; the block stores its shares of dh_next into its cluster's blocks;
+ * one cluster barrier. After step 0, dh_next (=) the shares of step 0.
+ */
+template <typename A>
+static __device__ __forceinline__ void persistent_lstm_backward_cluster_rows_body(const float *dh_out,
+    float *dh_next, float *dc, const float *gates, const float *cs, const float *w_hh, float *dgates, int T, int B,
+    int H, int U, int prec) {
+  CR_DYNAMIC_SHARED(unsigned char, smem);
+  A *w = (A *)smem;
+  CrPersistentSlice s = cr_persistent_slice<true>(H, B, U);
+  if (s.rows == 0 || T < 1) return; /* the whole cluster: no rows (or no steps), no exchange */
+  int G = 4 * H, rank = (int)blockIdx.x % CR_CLUSTER;
+  CrClusterRowsPlan plan = cr_cluster_rows_plan(4, U, H, s.PB, prec);
+  float *dgl = cr_cluster_rows_dg(smem, plan), *in = cr_cluster_rows_in(smem, plan);
+  cr_persistent_stage_rows(w, w_hh, 4, H, U, s.j0, s.units, H, prec);
+  cr_cluster_rows_begin(plan, dgl, in);
+  long long BH = (long long)B * H, pairs = (long long)s.rows * s.units;
+  for (int t = T - 1; t >= 0; t--) {
+    const float *g = gates + (long long)t * B * G;
+    float *dg = dgates + (long long)t * B * G;
+    for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
+      int lb = (int)(p / s.units), u = (int)(p % s.units), b = s.b0 + lb, j = s.j0 + u;
+      long long k = (long long)b * H + j, r = (long long)b * G;
+      float dh = t == T - 1 ? dh_next[k] : cr_cluster_rows_sum(plan, in, (t + 1) & 1, lb, u);
+      float d[4], dcp;
+      cr_lstm_backward(dh_out[(long long)t * BH + k] + dh, dc[k], g[r + j], g[r + H + j], g[r + 2 * H + j],
+                       g[r + 3 * H + j], cs[(long long)t * BH + k], cs[(long long)(t + 1) * BH + k], &d[0], &d[1],
+                       &d[2], &d[3], &dcp);
+#pragma unroll
+      for (int q = 0; q < 4; q++) {
+        dg[r + q * H + j] = d[q];
+        cr_cluster_rows_put(plan, dgl, q, u, lb, d[q], prec);
+      }
+      dc[k] = dcp;
+    }
+    __syncthreads(); /* the block's dgates rows are complete */
+    cr_cluster_rows_scatter(plan, w, dgl, in, t & 1, rank, prec);
+    cr_persistent_sync<true>(); /* the shares of step t are in every block */
+  }
+  for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
+    int lb = (int)(p / s.units), u = (int)(p % s.units);
+    dh_next[(long long)(s.b0 + lb) * H + s.j0 + u] = cr_cluster_rows_sum(plan, in, 0, lb, u);
+  }
+}
+
+extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1) CR_CLUSTER_KERNEL
+    persistent_lstm_backward_cluster_rows(const float *dh_out, float *dh_next, float *dc, const float *gates,
+                                          const float *cs, const float *w_hh, float *dgates, int T, int B, int H,
+                                          int U, int prec) {
+  if (cr_prec_rounding(prec) == CR_PREC_BF16)
+    persistent_lstm_backward_cluster_rows_body<__nv_bfloat16>(dh_out, dh_next, dc, gates, cs, w_hh, dgates, T, B,
+                                                              H, U, prec);
+  else
+    persistent_lstm_backward_cluster_rows_body<float>(dh_out, dh_next, dc, gates, cs, w_hh, dgates, T, B, H, U,
+                                                      prec);
 }

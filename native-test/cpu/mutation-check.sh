@@ -109,6 +109,14 @@ for cell in lstm gru; do
     's/part, t & 1\);/part, (t + 1) & 1 \/* mutant: one exchange slot *\/);/' \
     forward test_persistent_$cell
 done
+# the cluster layout's row-stationary backward (persistent_cluster_rows.cuh): its cluster barrier
+# a step, and its two slots of shares as one (a block's scatter overwrites shares a peer still sums)
+mutant persistent-lstm-cluster-rows-barrier kernels/cuda/persistent_lstm.cu \
+  's/cr_persistent_sync<true>\(\); \/\* the shares of step t are in every block \*\//\/* mutant: barrier removed *\//' \
+  "forward reverse" test_persistent_lstm
+mutant persistent-gru-cluster-rows-slot kernels/cuda/persistent_gru.cu \
+  's/in, t & 1, rank, prec\);/in, (t + 1) \& 1 \/* mutant: one slot *\/, rank, prec);/' \
+  forward test_persistent_gru
 mutant persistent-rows-cell-barrier kernels/cuda/persistent_lstm.cu \
   's/__syncthreads\(\); \/\* the block.s rows of dgates/\/* mutant: barrier removed *\/ \/* rows of dgates/' \
   forward test_persistent_lstm

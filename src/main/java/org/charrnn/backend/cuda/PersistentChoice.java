@@ -7,8 +7,8 @@ import org.charrnn.model.CellType;
  * What a batch size runs ({@link PersistentRnn} keeps one per B): which passes run persistent, in
  * which layout (persistent_layout.cuh: the grid's cooperative launch of ceil(H / U) blocks, or C
  * clusters of {@link Kernels#CLUSTER} blocks, each cluster its own rows of the batch), whether a
- * persistent backward is the row-stationary kernel (LSTM, GRU: {@link RowsPlan}; grid layout
- * only), the units U of each block of both passes, and the line that says why; and how auto and a
+ * persistent backward is the row-stationary kernel (LSTM, GRU: {@link RowsPlan} in the grid
+ * layout, {@link ClusterRowsPlan} in the cluster layout), the units U of each block of both passes, and the line that says why; and how auto and a
  * forced run pick them by {@link RnnCostModel}.
  *
  * @param forward the forward pass runs as one persistent launch per layer
@@ -71,7 +71,7 @@ record PersistentChoice(
                 return new PersistentChoice(
                         fc.persistent(),
                         bc.persistent(),
-                        false,
+                        bc.persistent() && bc.rows(),
                         RnnCostModel.clusterUnits(H),
                         fc.clusters(),
                         new Exchange(fc.persistent() && fc.exchange(), bc.persistent() && bc.exchange()),
@@ -103,14 +103,15 @@ record PersistentChoice(
     }
 
     /**
-     * The passes a forced run in the cluster layout's C clusters exchanges: those the model predicts
-     * faster with the exchange ({@link RnnCostModel.Estimate#exchange}).
+     * The passes a run in the cluster layout's C clusters exchanges: those the model predicts faster
+     * with the exchange ({@link RnnCostModel.Estimate#exchange}; the backward's where it runs the
+     * column-stationary kernel).
      */
     static Exchange forcedExchange(
             RnnCostModel.Device d, CellType cell, int H, int B, ProductArithmetic a, int clusters) {
         return new Exchange(
                 RnnCostModel.forwardCluster(d, cell, H, B, a, clusters).exchange(),
-                RnnCostModel.backwardCluster(d, cell, H, B, a, clusters).exchange());
+                RnnCostModel.backwardClusterColumns(d, cell, H, B, a, clusters).exchange());
     }
 
     /** "13 clusters of 8 blocks x 32 units: " (the cluster layout). */

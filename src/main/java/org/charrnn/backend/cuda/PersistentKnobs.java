@@ -7,8 +7,8 @@ import org.charrnn.util.UserError;
  * {@code charrnn} script: {@code JAVA_OPTS}), to compare the kernels on a device; unset, the cost
  * model picks. A bad value is a one-line {@link UserError}.
  *
- * @param rows {@link #BACKWARD_PROPERTY}: the LSTM's and GRU's persistent backward kernel in the
- *     grid layout, row-stationary (TRUE) or column-stationary (FALSE); null for the model's pick
+ * @param rows {@link #BACKWARD_PROPERTY}: the LSTM's and GRU's persistent backward kernel in either
+ *     layout, row-stationary (TRUE) or column-stationary (FALSE); null for the model's pick
  * @param units {@link #UNITS_PROPERTY}: units per block of a forced grid-layout run; 0 unset
  * @param layout {@link #LAYOUT_PROPERTY}: "auto", "grid" or "cluster"
  * @param clusters {@link #CLUSTERS_PROPERTY}: clusters of a forced cluster-layout run; 0 unset

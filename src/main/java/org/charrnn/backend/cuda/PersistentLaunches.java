@@ -19,6 +19,7 @@ import org.charrnn.model.CellType;
 final class PersistentLaunches {
     private final CUfunction forward, backward, backwardRows; // backwardRows: null for the RNN
     private final CUfunction forwardCluster, backwardCluster; // null where the device runs no clusters
+    private final CUfunction backwardClusterRows; // null without clusters, and for the RNN
     private final CUstream stream;
     private final int gates;
     private final ProductArithmetic arithmetic;
@@ -46,8 +47,12 @@ final class PersistentLaunches {
         this.backwardRows = RnnCostModel.hasRows(cell) ? kernels.fn(name + "_backward_rows") : null;
         this.forwardCluster = clusters ? clusterFn(kernels, name + "_forward_cluster") : null;
         this.backwardCluster = clusters ? clusterFn(kernels, name + "_backward_cluster") : null;
+        this.backwardClusterRows =
+                clusters && backwardRows != null ? clusterFn(kernels, name + "_backward_cluster_rows") : null;
         if (raiseLimit)
-            for (CUfunction f : new CUfunction[] {forward, backward, backwardRows, forwardCluster, backwardCluster})
+            for (CUfunction f : new CUfunction[] {
+                forward, backward, backwardRows, forwardCluster, backwardCluster, backwardClusterRows
+            })
                 if (f != null)
                     JCudaDriver.cuFuncSetAttribute(
                             f, CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, limit);
@@ -79,7 +84,8 @@ final class PersistentLaunches {
      * choice c's layout, {@code before} the arguments ahead of T, B, H, U and prec (the arithmetic's
      * code, with {@link Exchange#BIT} where c's cluster layout exchanges in this pass): grid, ceil(H /
      * U) blocks of {@link Kernels#BLOCK} threads, cooperative, the shared memory of B rows; cluster, C
-     * clusters of {@link Kernels#CLUSTER} blocks, the shared memory of ceil(B / C) rows.
+     * clusters of {@link Kernels#CLUSTER} blocks, the shared memory of ceil(B / C) rows; a backward
+     * with c.rows() in clusters is the row-stationary cluster kernel ({@link ClusterRowsPlan}).
      */
     void pass(boolean forwardPass, PersistentChoice c, int H, int B, NativePointerObject[] before, int T) {
         int u = c.units();
@@ -94,15 +100,20 @@ final class PersistentLaunches {
             return;
         }
         int rows = (B + c.clusters() - 1) / c.clusters();
+        boolean rowStationary = !forwardPass && c.rows(); // persistent_cluster_rows.cuh
         JCudaDriver.cuLaunchKernel(
-                forwardPass ? forwardCluster : backwardCluster,
+                forwardPass ? forwardCluster : rowStationary ? backwardClusterRows : backwardCluster,
                 c.clusters() * Kernels.CLUSTER,
                 1,
                 1,
                 Kernels.BLOCK,
                 1,
                 1,
-                (int) PersistentPlan.sharedBytes(gates, u, H, rows, arithmetic, c.exchange()),
+                (int)
+                        (rowStationary
+                                ? ClusterRowsPlan.of(gates, u, H, rows, arithmetic)
+                                        .bytes()
+                                : PersistentPlan.sharedBytes(gates, u, H, rows, arithmetic, c.exchange())),
                 stream,
                 args,
                 null);
@@ -110,8 +121,8 @@ final class PersistentLaunches {
 
     /**
      * A backward launch in choice c's kernel: {@code before} the arguments ahead of T, B, H, U and
-     * the arithmetic; the row-stationary kernel with {@code part} (its exchange) inserted before T,
-     * or with {@code part} null {@link #pass}'s.
+     * the arithmetic; the grid layout's row-stationary kernel with {@code part} (its exchange)
+     * inserted before T, or with {@code part} null {@link #pass}'s.
      */
     void backward(PersistentChoice c, Pointer part, int H, int B, NativePointerObject[] before, int T) {
         if (part == null) pass(false, c, H, B, before, T);

@@ -134,36 +134,49 @@ final class PersistentRnn {
                         "{BackendOptions.rnnKernel} persistent: at batch size " + B + " a block needs " + (bytes >> 10)
                                 + " KiB of shared memory (its W_hh slice, an h tile and the products), more than the "
                                 + (limit >> 10) + " KiB per block");
-            Exchange x = cl == 0
-                    ? Exchange.NONE
-                    : exchange(
-                            B,
-                            cl,
-                            model == null
-                                    ? null
-                                    : PersistentChoice.forcedExchange(model, cell, hidden, B, arithmetic, cl));
-            c = new PersistentChoice(true, true, cl == 0 && forcedRows(B, u), u, cl, x, "");
+            c = new PersistentChoice(true, true, cl == 0 && forcedRows(B, u), u, cl, "");
             if (model != null) { // what the model predicts, to set beside what the forced kernels take
                 log.accept(PersistentChoice.forcedLine(model, cell, hidden, B, arithmetic, u, cl));
             }
         } else {
             c = PersistentChoice.decide(model, cell, hidden, B, arithmetic, clusterLayout());
-            if (c.clusters() > 0 && !knobs.exchange().equals("auto"))
-                c = new PersistentChoice(
-                        c.forward(),
-                        c.backward(),
-                        false,
-                        c.units(),
-                        c.clusters(),
-                        exchange(B, c.clusters(), null),
-                        c.line());
             if (c.backward() && c.clusters() == 0 && knobs.rows() != null)
                 c = new PersistentChoice(
                         c.forward(), true, rowsFit(B, c.units()) && knobs.rows(), c.units(), 0, c.line());
             log.accept(c.line());
         }
+        if (c.clusters() > 0) c = clustered(c, B);
         choices.put(B, c);
         return c;
+    }
+
+    /**
+     * A cluster-layout choice c at batch B with its backward kernel, row-stationary (LSTM, GRU:
+     * {@link ClusterRowsPlan}) where its block fits and {@link PersistentKnobs#BACKWARD_PROPERTY}
+     * says rows, else the cost model predicts it faster, else (no clock rate) wherever it fits; and
+     * the passes that exchange ({@link #exchange}; a row-stationary backward has no exchange).
+     */
+    private PersistentChoice clustered(PersistentChoice c, int B) {
+        int cl = c.clusters(), pb = (B + cl - 1) / cl;
+        boolean fits = launches.hasRows()
+                && ClusterRowsPlan.of(gates, c.units(), hidden, pb, arithmetic).bytes() <= limit;
+        boolean rows = c.backward()
+                && fits
+                && (knobs.rows() != null
+                        ? knobs.rows()
+                        : model == null
+                                || RnnCostModel.backwardCluster(model, cell, hidden, B, arithmetic, cl)
+                                        .rows());
+        Exchange x = exchange(
+                B, cl, model == null ? null : PersistentChoice.forcedExchange(model, cell, hidden, B, arithmetic, cl));
+        return new PersistentChoice(
+                c.forward(),
+                c.backward(),
+                rows,
+                c.units(),
+                cl,
+                new Exchange(c.forward() && x.forward(), c.backward() && !rows && x.backward()),
+                c.line());
     }
 
     /**
@@ -254,7 +267,7 @@ final class PersistentRnn {
      * buffer (scratch; kept for later windows) to {@link #lstmBackward} and {@link #gruBackward}.
      */
     long exchangeBytes(int B) {
-        if (!backwardPersistent(B) || !choice(B).rows()) return 0;
+        if (!backwardPersistent(B) || !choice(B).rows() || choice(B).clusters() > 0) return 0;
         return 4L * RowsPlan.of(gates, choice(B).units(), hidden, B, arithmetic).exchangeFloats();
     }
 

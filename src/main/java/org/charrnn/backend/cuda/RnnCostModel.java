@@ -106,7 +106,11 @@ final class RnnCostModel {
         String describe() {
             if (!fits) return "stepwise: the block does not fit in shared memory";
             String p = String.format(Locale.ROOT, "%.1f µs", persistentUs)
-                    + (rows ? " (rows)" : exchange ? " (clusters, exchange)" : clusters > 0 ? " (clusters)" : "");
+                    + (rows && clusters > 0
+                            ? " (clusters, rows)"
+                            : rows
+                                    ? " (rows)"
+                                    : exchange ? " (clusters, exchange)" : clusters > 0 ? " (clusters)" : "");
             String s = String.format(Locale.ROOT, "%.1f µs", stepwiseUs);
             return persistent() ? "persistent " + p + " vs stepwise " + s : "stepwise " + s + " vs persistent " + p;
         }
@@ -251,16 +255,64 @@ final class RnnCostModel {
                 d, g, hidden, batch, c, PersistentPlan.forward(g, clusterUnits(hidden), hidden, pb, a), true);
     }
 
-    /** The column-stationary backward of one layer-step in the cluster layout, priced as {@link #forwardCluster}. */
+    /** The backward of one layer-step in the cluster layout at {@link #clusters} clusters (below). */
     static Estimate backwardCluster(Device d, CellType cell, int hidden, int batch, ProductArithmetic a) {
         return backwardCluster(d, cell, hidden, batch, a, clusters(d, batch));
     }
 
-    /** As {@link #backwardCluster(Device, CellType, int, int, ProductArithmetic)} with {@code c} clusters. */
+    /**
+     * As {@link #backwardCluster(Device, CellType, int, int, ProductArithmetic)} with {@code c}
+     * clusters: the row-stationary kernel ({@link #backwardClusterRows}) where the cell has one, its
+     * block fits and it is predicted faster, else the column-stationary one ({@link
+     * #backwardClusterColumns}).
+     */
     static Estimate backwardCluster(Device d, CellType cell, int hidden, int batch, ProductArithmetic a, int c) {
+        Estimate columns = backwardClusterColumns(d, cell, hidden, batch, a, c);
+        if (!hasRows(cell)) return columns;
+        Estimate rows = backwardClusterRows(d, cell, hidden, batch, a, c);
+        return rows.fits() && (!columns.fits() || rows.persistentUs() < columns.persistentUs()) ? rows : columns;
+    }
+
+    /** The column-stationary backward of one layer-step in C clusters, priced as {@link #forwardCluster}. */
+    static Estimate backwardClusterColumns(Device d, CellType cell, int hidden, int batch, ProductArithmetic a, int c) {
         int g = cell.recurrentGates(), pb = (batch + c - 1) / c;
         return clusterEstimate(
                 d, g, hidden, batch, c, PersistentPlan.backward(g, clusterUnits(hidden), hidden, pb, a), false);
+    }
+
+    /**
+     * The row-stationary backward of one layer-step in C clusters (persistent_*_backward_cluster_rows,
+     * {@link ClusterRowsPlan}): a block's scatter multiplies its G U rows into the cluster's CLUSTER U
+     * columns for PB rows, on tensor cores (TF32) max(the mma at {@link RnnRates#mmaFmas}; 6 fragment
+     * words a tile and k-step; a warp's chain of k-steps at {@link RnnRates#mmaLatency}, its tiles
+     * {@link ClusterRowsPlan#MMA_TILES} at a time), else max(the FMAs over {@link #FMA_LANES}; two
+     * shared loads a row and item, 32 lanes a load; a thread's chain of R FMAs an item); + the shares
+     * it stores into its cluster's blocks, PB CLUSTER U floats at {@link RnnRates#dsmemBytesPerUs};
+     * + one {@link RnnRates#clusterBarrierUs}. Fits where its block fits.
+     */
+    static Estimate backwardClusterRows(Device d, CellType cell, int hidden, int batch, ProductArithmetic a, int c) {
+        int g = cell.recurrentGates(), pb = (batch + c - 1) / c;
+        ClusterRowsPlan p = ClusterRowsPlan.of(g, clusterUnits(hidden), hidden, pb, a);
+        RnnRates r = d.rates();
+        double clocks;
+        if (p.mma()) {
+            int tiles = (p.columns() + 15) / 16 * (p.batchPad() / 8), steps = p.rowsPad() / 8;
+            double fma = (double) tiles * steps * PersistentPlan.MMA_ROWS * PersistentPlan.MMA_BATCH * 8 / r.mmaFmas(4);
+            double loads = (double) tiles * steps * 6;
+            double perWarp = Math.ceil((double) tiles / PersistentPlan.WARPS);
+            double chain = Math.ceil(perWarp / ClusterRowsPlan.MMA_TILES) * steps * r.mmaLatency();
+            clocks = Math.max(fma, Math.max(loads, chain));
+        } else {
+            double items = (double) p.columns() * p.batchPad() / 4;
+            double fma = (double) p.rows() * p.columns() * p.batchPad() / FMA_LANES;
+            double loads = items * p.rows() * 2 / 32;
+            double chain = Math.ceil(items / Kernels.BLOCK) * p.rows() * FMA_LATENCY;
+            clocks = Math.max(fma, Math.max(loads, chain));
+        }
+        double stores = 4.0 * pb * p.columns() / r.dsmemBytesPerUs();
+        double persistent = clocks / d.clocksPerUs() + stores + r.clusterBarrierUs();
+        boolean fits = d.sms() >= Kernels.CLUSTER && p.bytes() <= d.sharedBytes();
+        return new Estimate(persistent, stepwiseUs(d, g, hidden, batch, a), fits, true, c, false);
     }
 
     private static Estimate clusterEstimate(

@@ -249,15 +249,19 @@ public final class StepCostModel {
             if (kernel == RnnKernel.AUTO) return PersistentChoice.decide(d, cell, H, B, a, true);
             int u = PersistentChoice.forcedUnits(d, cell, H, B, a);
             int cl = PersistentChoice.forcedClusters(d, cell, H, B, a, u);
-            if (cl > 0)
+            if (cl > 0) {
+                boolean rows =
+                        RnnCostModel.backwardCluster(d, cell, H, B, a, cl).rows();
+                Exchange x = PersistentChoice.forcedExchange(d, cell, H, B, a, cl);
                 return new PersistentChoice(
                         true,
                         true,
-                        false,
+                        rows,
                         RnnCostModel.clusterUnits(H),
                         cl,
-                        PersistentChoice.forcedExchange(d, cell, H, B, a, cl),
+                        new Exchange(x.forward(), x.backward() && !rows),
                         "");
+            }
             RnnCostModel.Device dp = d.withBlocks((H + u - 1) / u);
             if (!RnnCostModel.forward(dp, cell, H, B, a).fits())
                 throw UserError.naming("{BackendOptions.rnnKernel} persistent: at batch size " + B
@@ -277,7 +281,9 @@ public final class StepCostModel {
         @Override
         public double backwardUs(PersistentChoice c, CellType cell, int H, int B) {
             if (c.clusters() > 0)
-                return RnnCostModel.backwardCluster(d, cell, H, B, a, c.clusters())
+                return (c.rows()
+                                ? RnnCostModel.backwardClusterRows(d, cell, H, B, a, c.clusters())
+                                : RnnCostModel.backwardClusterColumns(d, cell, H, B, a, c.clusters()))
                         .persistentUs();
             RnnCostModel.Device dp = blocks(c, H);
             return (c.rows()
@@ -297,8 +303,8 @@ public final class StepCostModel {
             String passes = c.forward() && c.backward() ? "both passes" : c.forward() ? "forward" : "backward";
             String layout = c.clusters() > 0
                     ? PersistentChoice.layout(c.clusters(), c.units())
-                    : String.format(Locale.ROOT, "%d blocks x %d units", (H + c.units() - 1) / c.units(), c.units())
-                            + (c.backward() && c.rows() ? ", rows backward" : "");
+                    : String.format(Locale.ROOT, "%d blocks x %d units", (H + c.units() - 1) / c.units(), c.units());
+            layout += c.backward() && c.rows() ? ", rows backward" : "";
             return "persistent " + passes + " (" + layout + ")";
         }
     }

@@ -43,6 +43,7 @@ class CudaExchangeTest {
         for (Tolerances.Kind k : Tolerances.Kind.values()) exact.put(k, new Tolerances.Tol(0, 0));
         System.setProperty(PersistentKnobs.LAYOUT_PROPERTY, "cluster");
         System.setProperty(PersistentKnobs.CLUSTERS_PROPERTY, "3");
+        System.setProperty(PersistentKnobs.BACKWARD_PROPERTY, "columns"); // the row-stationary one exchanges nothing
         try {
             CudaBackend[] on = new CudaBackend[1], off = new CudaBackend[1];
             Verifier v = new Verifier(
@@ -61,6 +62,7 @@ class CudaExchangeTest {
         } finally {
             System.clearProperty(PersistentKnobs.LAYOUT_PROPERTY);
             System.clearProperty(PersistentKnobs.CLUSTERS_PROPERTY);
+            System.clearProperty(PersistentKnobs.BACKWARD_PROPERTY);
         }
     }
 

@@ -161,15 +161,25 @@ class CudaPersistentTest {
      * cluster; {@link PersistentKnobs#CLUSTERS_PROPERTY}) and a last block of 1 unit (H 33, 5 units
      * a block), two layers, dropout; the device line says the layout ran, with the exchange through
      * distributed shared memory in both passes ({@link PersistentKnobs#EXCHANGE_PROPERTY} auto: on, as
-     * this device reports no clock rate; every plan here is one k-tile) or, off, without it.
+     * this device reports no clock rate; every plan here is one k-tile) or, off, without it; the
+     * LSTM's and GRU's backward column-stationary or row-stationary ({@link
+     * PersistentKnobs#BACKWARD_PROPERTY}: persistent_cluster_rows.cuh, which exchanges nothing).
      */
-    @ParameterizedTest(name = "{0} exchange {1}")
-    @CsvSource({"LSTM, auto", "GRU, auto", "RNN, auto", "LSTM, off"})
-    void clusterLayoutPassesTheParitySuite(CellType cell, String exchange) {
+    @ParameterizedTest(name = "{0} exchange {1} backward {2}")
+    @CsvSource({
+        "LSTM, auto, columns",
+        "GRU, auto, columns",
+        "RNN, auto, auto",
+        "LSTM, off, columns",
+        "LSTM, auto, rows",
+        "GRU, off, rows"
+    })
+    void clusterLayoutPassesTheParitySuite(CellType cell, String exchange, String backward) {
         Verifier.Shape shape = new Verifier.Shape(cell, 13, 16, 33, 2, 7, 6, 0.1);
         System.setProperty(PersistentKnobs.LAYOUT_PROPERTY, "cluster");
         System.setProperty(PersistentKnobs.CLUSTERS_PROPERTY, "3");
         System.setProperty(PersistentKnobs.EXCHANGE_PROPERTY, exchange);
+        System.setProperty(PersistentKnobs.BACKWARD_PROPERTY, backward);
         try {
             CudaBackend[] device = new CudaBackend[1];
             Verifier v = Verifier.againstReference((cfg, o) -> {
@@ -180,9 +190,12 @@ class CudaPersistentTest {
             assertTrue(Verifier.allPassed(checks), () -> Verifier.table(checks));
             String line = device[0].deviceName();
             assertTrue(line.contains("rnn persistent (3 clusters of 8 blocks x 5 units"), line);
-            assertEquals(exchange.equals("off"), !line.contains("with the DSMEM exchange (both passes)"), line);
-            assertTrue(line.contains("backward clusters at B 7"), line);
+            boolean rows = backward.equals("rows");
+            String exchanged = exchange.equals("off") ? "" : rows ? " (forward)" : " (both passes)";
+            assertEquals(!exchanged.isEmpty(), line.contains("with the DSMEM exchange" + exchanged + ","), line);
+            assertTrue(line.contains(rows ? "backward rows at B 7" : "backward clusters at B 7"), line);
         } finally {
+            System.clearProperty(PersistentKnobs.BACKWARD_PROPERTY);
             System.clearProperty(PersistentKnobs.LAYOUT_PROPERTY);
             System.clearProperty(PersistentKnobs.CLUSTERS_PROPERTY);
             System.clearProperty(PersistentKnobs.EXCHANGE_PROPERTY);

@@ -206,4 +206,21 @@ class PersistentPlanTest {
         assertEquals(2, ProductArithmetic.BF16_MMA.elemBytes);
         assertTrue(ProductArithmetic.tensorCores(8) && !ProductArithmetic.tensorCores(7));
     }
+
+    /** ClusterRowsPlan's bytes against persistent_cluster_rows_shared_bytes (printed by a host program over the header). */
+    @ParameterizedTest(name = "{4} G={0} U={1} H={2} PB={3}")
+    @CsvSource({
+        "4, 32, 256, 4, FP32, 141312",
+        "4, 32, 256, 4, TF32_MMA, 143360",
+        "3, 32, 256, 4, TF32_MMA, 109568",
+        "4, 5, 33, 3, FP32, 3920",
+        "4, 5, 33, 3, TF32_MMA, 4368",
+        "3, 5, 33, 17, BF16, 7632",
+        "3, 5, 33, 17, BF16_MMA, 7632",
+        "4, 1, 1, 1, TF32, 144",
+        "4, 64, 512, 10, TF32_MMA, 581632",
+    })
+    void clusterRowsPlanMatchesTheKernels(int G, int U, int H, int PB, ProductArithmetic a, long bytes) {
+        assertEquals(bytes, ClusterRowsPlan.of(G, U, H, PB, a).bytes());
+    }
 }

@@ -44,12 +44,12 @@ class RnnClusterModelTest {
         PersistentChoice c = PersistentChoice.decide(H200, CellType.LSTM, 256, 50, ProductArithmetic.FP32, true);
         assertEquals(13, c.clusters(), c.line());
         assertEquals(32, c.units(), c.line());
-        assertTrue(c.forward() && c.backward() && !c.rows(), c.line());
+        assertTrue(c.forward() && c.backward() && c.rows(), c.line());
         assertTrue(
                 c.line()
                         .endsWith("13 clusters of 8 blocks x 32 units: forward persistent 1.7 µs (clusters, exchange)"
-                                + " vs stepwise 5.4 µs, backward persistent 2.2 µs (clusters) vs stepwise 5.4 µs per"
-                                + " layer-step"),
+                                + " vs stepwise 5.4 µs, backward persistent 1.7 µs (clusters, rows) vs stepwise 5.4 µs"
+                                + " per layer-step"),
                 c.line());
         assertEquals(new Exchange(true, false), c.exchange(), c.line());
         // without clusters (before sm_90) the grid layout, as before
@@ -171,8 +171,8 @@ class RnnClusterModelTest {
             assertTrue(exchanged.exchange());
             double l2Us = 13.0 * 8 * 4 * 256 * 4 / l2;
             assertEquals(staged.persistentUs() - l2Us - tile + 4.0 * 32 * 8 * 4 / 1e6, exchanged.persistentUs(), 1e-9);
-            RnnCostModel.Estimate back = RnnCostModel.backwardCluster(fast, CellType.LSTM, 256, 50, a);
-            RnnCostModel.Estimate backStaged = RnnCostModel.backwardCluster(slow, CellType.LSTM, 256, 50, a);
+            RnnCostModel.Estimate back = RnnCostModel.backwardClusterColumns(fast, CellType.LSTM, 256, 50, a, 13);
+            RnnCostModel.Estimate backStaged = RnnCostModel.backwardClusterColumns(slow, CellType.LSTM, 256, 50, a, 13);
             assertTrue(back.exchange());
             assertEquals(
                     backStaged.persistentUs() - 4 * l2Us - tile + 4.0 * 128 * 8 * 4 / 1e6, back.persistentUs(), 1e-9);
@@ -181,7 +181,7 @@ class RnnClusterModelTest {
         // against 0.31 of L2 and 0.30 of k-tile)
         assertTrue(RnnCostModel.forwardCluster(H200, CellType.LSTM, 256, 50, ProductArithmetic.TF32_MMA)
                 .exchange());
-        assertFalse(RnnCostModel.backwardCluster(H200, CellType.LSTM, 256, 50, ProductArithmetic.TF32_MMA)
+        assertFalse(RnnCostModel.backwardClusterColumns(H200, CellType.LSTM, 256, 50, ProductArithmetic.TF32_MMA, 13)
                 .exchange());
         // bf16 on tensor cores stores 2 bytes a value
         PersistentPlan bf16 = PersistentPlan.forward(4, 32, 256, 4, ProductArithmetic.BF16_MMA);
@@ -199,13 +199,48 @@ class RnnClusterModelTest {
         PersistentPlan p = PersistentPlan.backward(4, 32, 256, 8, ProductArithmetic.FP32);
         assertTrue(p.tiles() > 1);
         assertFalse(p.exchangeable());
-        assertFalse(RnnCostModel.backwardCluster(fast, CellType.LSTM, 256, 128, ProductArithmetic.FP32)
+        assertFalse(RnnCostModel.backwardClusterColumns(fast, CellType.LSTM, 256, 128, ProductArithmetic.FP32, 16)
                 .exchange());
         assertTrue(RnnCostModel.forwardCluster(fast, CellType.LSTM, 256, 128, ProductArithmetic.FP32)
                 .exchange());
         assertEquals(
                 new Exchange(true, false),
                 PersistentChoice.forcedExchange(fast, CellType.LSTM, 256, 128, ProductArithmetic.FP32, 16));
+    }
+
+    /**
+     * The row-stationary backward in the cluster layout (persistent_cluster_rows.cuh): its terms at
+     * TF32 L2 H256 B50 (13 clusters of 4 rows; a block's 128 rows into 256 columns on tensor cores:
+     * 16 tiles of 16 x 8, 16 k-steps), the stores of its shares instead of every block's dgates rows,
+     * and auto's and the step model's choice of it for the LSTM and GRU (the RNN has none).
+     */
+    @Test
+    void theRowStationaryClusterBackwardStoresSharesNotDgates() {
+        RnnRates r = RnnRates.ASSUMED;
+        ProductArithmetic a = ProductArithmetic.TF32_MMA;
+        RnnCostModel.Estimate rows = RnnCostModel.backwardClusterRows(H200, CellType.LSTM, 256, 50, a, 13);
+        assertTrue(rows.rows() && rows.fits() && !rows.exchange());
+        double fma = 16.0 * 16 * 16 * 8 * 8 / r.mmaFmas(4), loads = 16.0 * 16 * 6, chain = 16 * r.mmaLatency();
+        double expected = Math.max(fma, Math.max(loads, chain)) / 1980.0
+                + 4.0 * 4 * 256 / r.dsmemBytesPerUs()
+                + r.clusterBarrierUs();
+        assertEquals(expected, rows.persistentUs(), 1e-9);
+        RnnCostModel.Estimate columns = RnnCostModel.backwardClusterColumns(H200, CellType.LSTM, 256, 50, a, 13);
+        assertTrue(rows.persistentUs() < columns.persistentUs(), rows + " vs " + columns);
+        assertEquals(rows, RnnCostModel.backwardCluster(H200, CellType.LSTM, 256, 50, a, 13));
+        assertTrue(
+                RnnCostModel.backwardCluster(H200, CellType.GRU, 256, 50, a, 13).rows());
+        assertFalse(
+                RnnCostModel.backwardCluster(H200, CellType.RNN, 256, 50, a, 13).rows());
+        PersistentChoice c = PersistentChoice.decide(H200, CellType.LSTM, 256, 50, a, true);
+        assertTrue(c.clusters() > 0 && c.backward() && c.rows(), c.toString());
+        assertFalse(c.exchange().backward(), "the row-stationary backward exchanges nothing");
+        // fp32: the same products in FMAs (128 rows x 256 columns x 4 rows / 128 lanes: 1024 clocks),
+        // bound by the shared loads: 256 items x 128 rows x 2 / 32 lanes, 2048 clocks a step
+        RnnCostModel.Estimate fp32 =
+                RnnCostModel.backwardClusterRows(H200, CellType.LSTM, 256, 50, ProductArithmetic.FP32, 13);
+        assertEquals(
+                2048 / 1980.0 + 4.0 * 4 * 256 / r.dsmemBytesPerUs() + r.clusterBarrierUs(), fp32.persistentUs(), 1e-9);
     }
 
     private static double forwardUs(RnnCostModel.Device d) {
