@@ -115,14 +115,8 @@ static __device__ __forceinline__ void cr_cluster_rows_scatter_fma(const CrClust
   const int cols = CR_CLUSTER * p.U, BG = p.BP / 4;
   for (long long e = threadIdx.x; e < (long long)cols * BG; e += blockDim.x) {
     int j = (int)(e % cols), b0 = (int)(e / cols) * 4;
-    float sum[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-    if (j < p.H)
-      for (int r = 0; r < p.R; r++) {
-        float a = cr_load(w[(long long)r * p.H + j]);
-        CrRowsQuad q = *(const CrRowsQuad *)(dg + (long long)r * p.BP + b0);
-#pragma unroll
-        for (int i = 0; i < 4; i++) sum[i] = fmaf(q.v[i], a, sum[i]);
-      }
+    float sum[4];
+    cr_rows_item(w, dg, p.R, p.H, p.BP, j, b0, sum);
 #pragma unroll
     for (int i = 0; i < 4; i++)
       if (b0 + i < p.PB) cr_cluster_rows_store(p, in, s, rank, j / p.U, b0 + i, j % p.U, sum[i]);

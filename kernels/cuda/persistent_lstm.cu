@@ -111,6 +111,21 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1) CR_CLUSTER_KERNEL
  * written and read only by the thread that owns the pair (the same pair-to-thread mapping in both
  * phases), and dgates[t] is never written again, so one grid barrier per step suffices.
  */
+/* Pair (b, j)'s cell backward at step t, every LSTM backward kernel's (dh = dL/dh_t from above and
+ * from step t+1): d[4] (=) dL/d(i, f, g, o pre-activations), also into row b of dg [B,4H]; dc [B,H]
+ * carried (read and written by the pair's thread); from gates [B,4H] and cs [T+1,B,H] (BH = B H). */
+static __device__ __forceinline__ void cr_lstm_backward_pair(float dh, float *dc, const float *g, const float *cs,
+                                                             float *dg, long long BH, int t, int H, int b, int j,
+                                                             float d[4]) {
+  long long k = (long long)b * H + j, r = (long long)b * 4 * H;
+  float dcp;
+  cr_lstm_backward(dh, dc[k], g[r + j], g[r + H + j], g[r + 2 * H + j], g[r + 3 * H + j], cs[(long long)t * BH + k],
+                   cs[(long long)(t + 1) * BH + k], &d[0], &d[1], &d[2], &d[3], &dcp);
+#pragma unroll
+  for (int q = 0; q < 4; q++) dg[r + q * H + j] = d[q];
+  dc[k] = dcp;
+}
+
 template <typename A, bool CLUSTER>
 static __device__ __forceinline__ void persistent_lstm_backward_body(const float *dh_out, float *dh_next, float *dc,
     const float *gates, const float *cs, const float *w_hh, float *dgates, int T, int B, int H, int U, int prec) {
@@ -130,17 +145,11 @@ static __device__ __forceinline__ void persistent_lstm_backward_body(const float
     float *dg = dgates + (long long)t * B * G;
     for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
       int lb = (int)(p / s.units), b = s.b0 + lb, j = s.j0 + (int)(p % s.units);
-      long long k = (long long)b * H + j, r = (long long)b * G;
-      float d[4], dcp;
-      cr_lstm_backward(dh_out[(long long)t * BH + k] + dh_next[k], dc[k], g[r + j], g[r + H + j], g[r + 2 * H + j],
-                       g[r + 3 * H + j], cs[(long long)t * BH + k], cs[(long long)(t + 1) * BH + k], &d[0], &d[1],
-                       &d[2], &d[3], &dcp);
+      long long k = (long long)b * H + j;
+      float d[4];
+      cr_lstm_backward_pair(dh_out[(long long)t * BH + k] + dh_next[k], dc, g, cs, dg, BH, t, H, b, j, d);
 #pragma unroll
-      for (int q = 0; q < 4; q++) {
-        dg[r + q * H + j] = d[q];
-        cr_exchange_put(smem, plan, t, lb, q * H + j, d[q], prec);
-      }
-      dc[k] = dcp;
+      for (int q = 0; q < 4; q++) cr_exchange_put(smem, plan, t, lb, q * H + j, d[q], prec);
     }
     cr_persistent_sync<CLUSTER>();
     const float *y = plan.exchange ? nullptr : dg + (long long)s.b0 * G; /* null: exchanged */
@@ -207,18 +216,11 @@ static __device__ __forceinline__ void persistent_lstm_backward_rows_body(const 
     if (t < T - 1) cr_rows_gather(plan, part, (t + 1) & 1, o, carry);
     for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
       int b = (int)(p / units), u = (int)(p % units), j = j0 + u;
-      long long k = (long long)b * H + j, r = (long long)b * G;
-      float dh = t == T - 1 ? dh_next[k] : carry[b * U + u];
-      float d[4], dcp;
-      cr_lstm_backward(dh_out[(long long)t * BH + k] + dh, dc[k], g[r + j], g[r + H + j], g[r + 2 * H + j],
-                       g[r + 3 * H + j], cs[(long long)t * BH + k], cs[(long long)(t + 1) * BH + k], &d[0], &d[1],
-                       &d[2], &d[3], &dcp);
+      long long k = (long long)b * H + j;
+      float dh = t == T - 1 ? dh_next[k] : carry[b * U + u], d[4];
+      cr_lstm_backward_pair(dh_out[(long long)t * BH + k] + dh, dc, g, cs, dg, BH, t, H, b, j, d);
 #pragma unroll
-      for (int q = 0; q < 4; q++) {
-        dg[r + q * H + j] = d[q];
-        cr_rows_put(plan, dgl, q, u, b, d[q], prec);
-      }
-      dc[k] = dcp;
+      for (int q = 0; q < 4; q++) cr_rows_put(plan, dgl, q, u, b, d[q], prec);
     }
     __syncthreads(); /* the block's rows of dgates[t] are complete */
     cr_rows_scatter(plan, w, dgl, o, part, t & 1);
@@ -271,18 +273,11 @@ static __device__ __forceinline__ void persistent_lstm_backward_cluster_rows_bod
     float *dg = dgates + (long long)t * B * G;
     for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
       int lb = (int)(p / s.units), u = (int)(p % s.units), b = s.b0 + lb, j = s.j0 + u;
-      long long k = (long long)b * H + j, r = (long long)b * G;
-      float dh = t == T - 1 ? dh_next[k] : cr_cluster_rows_sum(plan, in, (t + 1) & 1, lb, u);
-      float d[4], dcp;
-      cr_lstm_backward(dh_out[(long long)t * BH + k] + dh, dc[k], g[r + j], g[r + H + j], g[r + 2 * H + j],
-                       g[r + 3 * H + j], cs[(long long)t * BH + k], cs[(long long)(t + 1) * BH + k], &d[0], &d[1],
-                       &d[2], &d[3], &dcp);
+      long long k = (long long)b * H + j;
+      float dh = t == T - 1 ? dh_next[k] : cr_cluster_rows_sum(plan, in, (t + 1) & 1, lb, u), d[4];
+      cr_lstm_backward_pair(dh_out[(long long)t * BH + k] + dh, dc, g, cs, dg, BH, t, H, b, j, d);
 #pragma unroll
-      for (int q = 0; q < 4; q++) {
-        dg[r + q * H + j] = d[q];
-        cr_cluster_rows_put(plan, dgl, q, u, lb, d[q], prec);
-      }
-      dc[k] = dcp;
+      for (int q = 0; q < 4; q++) cr_cluster_rows_put(plan, dgl, q, u, lb, d[q], prec);
     }
     __syncthreads(); /* the block's dgates rows are complete */
     cr_cluster_rows_scatter(plan, w, dgl, in, t & 1, rank, prec);

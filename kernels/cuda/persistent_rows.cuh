@@ -137,6 +137,22 @@ static __device__ __forceinline__ void cr_rows_gather(const CrRowsPlan &p, const
   __syncthreads(); /* carry is complete */
 }
 
+/* One item of a row-stationary scatter: sum[i] (=) sum over rows r < R, ascending, of dg[r][b0 + i]
+ * w[r][j] for i < 4 (dg [R][BP] floats, w [R][H] elements); zeros for j >= H. */
+template <typename A>
+static __device__ __forceinline__ void cr_rows_item(const A *w, const float *dg, int R, int H, int BP, int j, int b0,
+                                                    float sum[4]) {
+#pragma unroll
+  for (int i = 0; i < 4; i++) sum[i] = 0.0f;
+  if (j >= H) return;
+  for (int r = 0; r < R; r++) {
+    float a = cr_load(w[(long long)r * H + j]);
+    CrRowsQuad q = *(const CrRowsQuad *)(dg + (long long)r * BP + b0);
+#pragma unroll
+    for (int i = 0; i < 4; i++) sum[i] = fmaf(q.v[i], a, sum[i]);
+  }
+}
+
 /*
  * After a block barrier (dg complete): part slot s, this block's shares (=) dg^T w for every unit
  * j < H (zeros for the padding units of the last destination block): o holds ND destination
@@ -153,14 +169,8 @@ static __device__ __forceinline__ void cr_rows_scatter(const CrRowsPlan &p, cons
     int nd = p.P - d0 < p.ND ? p.P - d0 : p.ND, cols = nd * U;
     for (long long e = threadIdx.x; e < (long long)cols * BG; e += blockDim.x) {
       int c = (int)(e % cols), b0 = (int)(e / cols) * 4, j = d0 * U + c;
-      float sum[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-      if (j < p.H)
-        for (int r = 0; r < p.R; r++) {
-          float a = cr_load(w[(long long)r * p.H + j]);
-          CrRowsQuad q = *(const CrRowsQuad *)(dg + (long long)r * p.BP + b0);
-#pragma unroll
-          for (int i = 0; i < 4; i++) sum[i] = fmaf(q.v[i], a, sum[i]);
-        }
+      float sum[4];
+      cr_rows_item(w, dg, p.R, p.H, p.BP, j, b0, sum);
       long long at = (long long)(c / U) * share + c % U;
 #pragma unroll
       for (int i = 0; i < 4; i++)
