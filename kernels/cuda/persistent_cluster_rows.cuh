@@ -164,7 +164,8 @@ static __device__ __forceinline__ void cr_cluster_rows_scatter_mma(const CrClust
 #pragma unroll
       for (int q = 0; q < 4; q++) { /* d[q]: row g + 8 (q >> 1) (a column j), column 2t + (q & 1) (a row lb) */
         int j = j0 + g + 8 * (q >> 1), lb = b0 + 2 * t + (q & 1);
-        if (j < cols && lb < p.PB) cr_cluster_rows_store(p, in, s, rank, j / p.U, lb, j % p.U, j < p.H ? d[i][q] : 0.0f);
+        if (j < cols && lb < p.PB)
+          cr_cluster_rows_store(p, in, s, rank, j / p.U, lb, j % p.U, j < p.H ? d[i][q] : 0.0f);
       }
     }
   }

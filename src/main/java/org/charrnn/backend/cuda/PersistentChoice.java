@@ -8,8 +8,9 @@ import org.charrnn.model.CellType;
  * which layout (persistent_layout.cuh: the grid's cooperative launch of ceil(H / U) blocks, or C
  * clusters of {@link Kernels#CLUSTER} blocks, each cluster its own rows of the batch), whether a
  * persistent backward is the row-stationary kernel (LSTM, GRU: {@link RowsPlan} in the grid
- * layout, {@link ClusterRowsPlan} in the cluster layout), the units U of each block of both passes, and the line that says why; and how auto and a
- * forced run pick them by {@link RnnCostModel}.
+ * layout, {@link ClusterRowsPlan} in the cluster layout), the units U of each block of both
+ * passes, and the line that says why; and how auto and a forced run pick them by {@link
+ * RnnCostModel}.
  *
  * @param forward the forward pass runs as one persistent launch per layer
  * @param backward the backward pass does
