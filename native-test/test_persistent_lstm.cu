@@ -257,6 +257,10 @@ static void check_backward_prec(const Shape &s, Rng &r, int prec, double min_dif
 
 int main() {
   Rng r(20261202);
+  /* the cluster layout's row-stationary backward first: its mutants (mutation-check.sh) fail at once */
+  backward_rows = true;
+  run_cluster_rows_checks(r, check_backward, check_backward_prec);
+  backward_rows = false;
   for (const Shape &s : PERSISTENT_SHAPES) check(s, r);
   for (const Shape &s : PERSISTENT_SHAPES) check_backward(s, r);
   for_each_precision_check([&](const Shape &s, int prec) {
@@ -271,7 +275,6 @@ int main() {
   for (const Shape &s : PERSISTENT_SHAPES) check_backward(s, r);
   for (int prec : {CR_PREC_TF32, CR_PREC_BF16, CR_PREC_TF32 | CR_PREC_MMA})
     for (const Shape &s : PERSISTENT_PREC_SHAPES) check_backward_prec(s, r, prec, prec_min_diff(s, prec));
-  run_cluster_rows_checks(r, check_backward, check_backward_prec);
   int T = 50, B = 50, H = 256, U = 32; /* 8 blocks: resident on the CPU layer with one thread too */
   size_t n = (size_t)B * H;
   Dev<float> gx((size_t)T * 4 * n), w((size_t)4 * H * H), bih(4 * (size_t)H), bhh(4 * (size_t)H), h0(n), c0(n),

@@ -150,8 +150,16 @@ class CudaBf16Test {
         }
     }
 
+    /**
+     * 60 steps in fp32 and in bf16: it learns, and like fp32 does. bf16 rounds the GEMMs' operands
+     * only (the cells compute in fp32), so three cells stand for all (LSTM; GRU, whose recurrent
+     * and input projections differ; a MUT cell, which feeds its input directly): the per-cell parity
+     * is bf16TrainingStepMatchesReferenceWithinBf16Tolerances' (CI time).
+     */
     @ParameterizedTest
-    @EnumSource(CellType.class)
+    @EnumSource(
+            value = CellType.class,
+            names = {"LSTM", "GRU", "MUT1"})
     void bf16TrainingTracksFp32(CellType cell) {
         ModelConfig cfg = Models.config(cell, 20, 16, 64, 2, 0.1);
         BackendOptions opt = BackendOptions.defaults().withDropoutSeed(9);
