@@ -78,6 +78,41 @@ static inline bool clusters_supported() {
 #endif
 }
 
+/* The resident plan of the tensor-core product (persistent_common.cuh, CrPersistentPlan.resident:
+ * each warp's a fragments in its registers for the whole launch). The launches count the passes
+ * whose plan is resident (count_resident, with the arguments of persistent_shared_bytes), and the
+ * precision checks' second run of a tensor-core pass reads a from shared memory every step instead
+ * (CR_PREC_SHARED_A) and must give the first run's results bit for bit. main requires a resident
+ * forward, a resident backward and (LSTM, GRU, where the device has clusters) a resident cluster
+ * row-stationary backward among the launches (expect_resident); not in the _tiled builds, whose
+ * 40-float tiles split nearly every plan into k-tiles, which the resident plan never takes. */
+static int resident_passes[3]; /* forward, backward, the cluster layout's row-stationary backward */
+static inline void count_resident(bool forward, int G, int U, int H, int B, int prec) {
+  CrPersistentPlan p = forward ? cr_persistent_plan(G * U, H, B, prec) : cr_persistent_plan(U, G * H, B, prec);
+  if (p.resident) resident_passes[forward ? 0 : 1]++;
+}
+static inline int second_run_prec(int prec) { return prec & CR_PREC_MMA ? prec | CR_PREC_SHARED_A : prec; }
+static inline const char *second_run_label(const char *what, int prec) {
+  static char label[96];
+  snprintf(label, sizeof label, "%s, a second run%s bit for bit", what,
+           prec & CR_PREC_MMA ? " (a from shared memory)" : "");
+  return label;
+}
+static inline void count_resident_rows(int G, int U, int H, int PB, int prec) {
+  if (cr_cluster_rows_plan(G, U, H, PB, prec).resident) resident_passes[2]++;
+}
+/* rows: the harness runs the cluster layout's row-stationary backward (the LSTM's and GRU's) */
+static inline void expect_resident(bool rows) {
+  printf("resident a fragments: %d forward launches, %d backward, %d row-stationary backward in clusters\n",
+         resident_passes[0], resident_passes[1], resident_passes[2]);
+#if CR_PERSISTENT_STAGE_FLOATS != 8192
+  return;
+#endif
+  expect(resident_passes[0] > 0, "a forward launch with the resident plan");
+  expect(resident_passes[1] > 0, "a backward launch with the resident plan");
+  if (rows && clusters_supported()) expect(resident_passes[2] > 0, "a cluster rows launch with the resident plan");
+}
+
 /* The cluster layout's checks, where the device has clusters: a harness's check and check_backward at
  * every shape, and its check_prec and check_backward_prec on tensor cores (TF32 and bf16 |
  * CR_PREC_MMA) at the precision shapes, with the *_cluster kernels and the exchange; then check and
@@ -113,7 +148,8 @@ static void run_cluster_checks(Rng &r, C check, CB check_backward, P check_prec,
  * backward_rows), in 3 clusters: check_backward at the shapes that differ for it (one unit, one row;
  * B 1 over 3 steps, so clusters without rows and blocks without units; a last block of 3 units; B
  * 50, 17 rows a cluster, 3 mma tiles of rows; H prime), and check_backward_prec on TF32 tensor cores at
- * both precision shapes, in TF32 and bf16 FMAs at H 229 (bf16 with CR_PREC_MMA runs the same FMAs). */
+ * both precision shapes and at B 50 (the resident plan), in TF32 and bf16 FMAs at H 229 (bf16 with
+ * CR_PREC_MMA runs the same FMAs). */
 template <typename CB, typename PB>
 static void run_cluster_rows_checks(Rng &r, CB check_backward, PB check_backward_prec) {
 #if CR_PERSISTENT_STAGE_FLOATS != 8192 /* a _tiled harness: the kernel stages nothing in k-tiles */
@@ -128,6 +164,9 @@ static void run_cluster_rows_checks(Rng &r, CB check_backward, PB check_backward
   for (int i : {0, 2, 4, 5, 6}) check_backward(PERSISTENT_SHAPES[i], r);
   for (const Shape &s : PERSISTENT_PREC_SHAPES)
     check_backward_prec(s, r, CR_PREC_TF32 | CR_PREC_MMA, prec_min_diff(s, CR_PREC_TF32 | CR_PREC_MMA));
+  /* B 50, 17 rows a cluster: 12 mma tiles (two for some warps) over 4 k-steps (LSTM; GRU 3), the
+   * resident plan's A fragments in registers */
+  check_backward_prec(PERSISTENT_SHAPES[5], r, CR_PREC_TF32 | CR_PREC_MMA, 0.0);
   for (int prec : {CR_PREC_TF32, CR_PREC_BF16})
     check_backward_prec(PERSISTENT_PREC_SHAPES[1], r, prec, prec_min_diff(PERSISTENT_PREC_SHAPES[1], prec));
   persistent_clusters = 0;

@@ -22,6 +22,7 @@ static void launch(const float *gx, const float *w, const float *bih, const floa
     prec = cluster_prec(prec);
     int u = cluster_units(H, U), pb = (B + persistent_clusters - 1) / persistent_clusters;
     size_t shmem = (size_t)persistent_shared_bytes(1, u, H, pb, prec);
+    count_resident(true, 1, u, H, pb, prec);
     CK(cudaFuncSetAttribute(persistent_rnn_forward_cluster, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shmem));
     persistent_rnn_forward_cluster<<<dim3(persistent_clusters * CR_CLUSTER), dim3(CR_BLOCK), shmem>>>(
         gx, w, bih, bhh, h0, h, T, B, H, u, prec);
@@ -30,6 +31,7 @@ static void launch(const float *gx, const float *w, const float *bih, const floa
   }
   unsigned blocks = (unsigned)((H + U - 1) / U);
   size_t shmem = (size_t)persistent_shared_bytes(1, U, H, B, prec);
+  count_resident(true, 1, U, H, B, prec);
   CK(cudaFuncSetAttribute(persistent_rnn_forward, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shmem));
   void *args[] = {&gx, &w, &bih, &bhh, &h0, &h, &T, &B, &H, &U, &prec};
   CK(cudaLaunchCooperativeKernel(persistent_rnn_forward, dim3(blocks), dim3(CR_BLOCK), args, shmem));
@@ -42,6 +44,7 @@ static void launch_backward(const float *dho, float *dhn, const float *h, const 
     prec = cluster_prec(prec);
     int u = cluster_units(H, U), pb = (B + persistent_clusters - 1) / persistent_clusters;
     size_t shmem = (size_t)persistent_shared_bytes(1, u, H, pb, prec);
+    count_resident(false, 1, u, H, pb, prec);
     CK(cudaFuncSetAttribute(persistent_rnn_backward_cluster, cudaFuncAttributeMaxDynamicSharedMemorySize,
                             (int)shmem));
     persistent_rnn_backward_cluster<<<dim3(persistent_clusters * CR_CLUSTER), dim3(CR_BLOCK), shmem>>>(
@@ -51,6 +54,7 @@ static void launch_backward(const float *dho, float *dhn, const float *h, const 
   }
   unsigned blocks = (unsigned)((H + U - 1) / U);
   size_t shmem = (size_t)persistent_shared_bytes(1, U, H, B, prec);
+  count_resident(false, 1, U, H, B, prec);
   CK(cudaFuncSetAttribute(persistent_rnn_backward, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shmem));
   void *args[] = {&dho, &dhn, &h, &w, &dg, &T, &B, &H, &U, &prec};
   CK(cudaLaunchCooperativeKernel(persistent_rnn_backward, dim3(blocks), dim3(CR_BLOCK), args, shmem));
@@ -140,8 +144,8 @@ static void check_prec(const Shape &s, Rng &r, int prec, double min_diff) {
   Dev<float> dgx(gx), dw(w), dbih(bih), dbhh(bhh), dh0(h0), dh((size_t)T * n);
   launch(dgx.p, dw.p, dbih.p, dbhh.p, dh0.p, dh.p, T, B, H, U, prec);
   auto hgot = dh.down();
-  launch(dgx.p, dw.p, dbih.p, dbhh.p, dh0.p, dh.p, T, B, H, U, prec);
-  compare("h, a second run bit for bit", dh.down(), hgot, 0.0f, 0.0f);
+  launch(dgx.p, dw.p, dbih.p, dbhh.p, dh0.p, dh.p, T, B, H, U, second_run_prec(prec));
+  compare(second_run_label("h", prec), dh.down(), hgot, 0.0f, 0.0f);
 
   auto wr = round_operands(w.data(), w.size(), prec);
   std::vector<float> href((size_t)T * n), gh(n), hraw((size_t)T * n), ghraw(n); /* raw: the unrounded products */
@@ -173,8 +177,8 @@ static void check_backward_prec(const Shape &s, Rng &r, int prec, double min_dif
   launch_backward(ddho.p, ddhn.p, dh.p, dw.p, ddg.p, T, B, H, U, prec);
   auto dggot = ddg.down(), dhgot = ddhn.down();
   ddhn.up(dhn);
-  launch_backward(ddho.p, ddhn.p, dh.p, dw.p, ddg.p, T, B, H, U, prec);
-  compare("dh_{-1}, a second run bit for bit", ddhn.down(), dhgot, 0.0f, 0.0f);
+  launch_backward(ddho.p, ddhn.p, dh.p, dw.p, ddg.p, T, B, H, U, second_run_prec(prec));
+  compare(second_run_label("dh_{-1}", prec), ddhn.down(), dhgot, 0.0f, 0.0f);
 
   auto wr = round_operands(w.data(), w.size(), prec);
   std::vector<float> dh_ref(dhn), dg_ref((size_t)T * n), dh_raw(n);
@@ -209,5 +213,6 @@ int main() {
   CK(cudaMemset(h0.p, 0, n * 4));
   printf("timing T=%d B=%d H=%d U=%d\n", T, B, H, U);
   TIME_IT("persistent_rnn_forward (whole window)", 20, launch(gx.p, w.p, bih.p, bhh.p, h0.p, h.p, T, B, H, U));
+  expect_resident(false);
   return finish("test_persistent_rnn");
 }

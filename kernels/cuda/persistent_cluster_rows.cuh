@@ -27,7 +27,11 @@
  * as mma.sync m16n8k8, M 16 units j, N 8 rows b, K 8 rows r; the A fragment reads the slice as it
  * is staged, w[r H + j] (a group's lanes read consecutive j), the B fragment dg[r BP + b]. A warp
  * takes tiles warp, warp + CR_WARPS, ... up to CR_ROWS_MMA_TILES at once, their chains interleaved.
- * (bf16 with CR_PREC_MMA runs the FMAs, as the grid layout's row-stationary backward does.)
+ * (bf16 with CR_PREC_MMA runs the FMAs, as the grid layout's row-stationary backward does.) Where a
+ * warp has at most CR_MMA_GROUP tiles and RP / 8 <= CR_MMA_ASTEPS k-steps (the resident plan, not
+ * with CR_PREC_SHARED_A), it keeps their A fragments in its registers for the whole launch
+ * (CrMmaFragments, cr_cluster_rows_keep) instead of reading the slice every step: the same words in
+ * the same mma, so the same results bit for bit.
  *
  * Dynamic shared memory (persistent_cluster_rows_shared_bytes; PersistentPlan.java mirrors it):
  *   w: the slice, [R][H] elements (fp32, or bf16 at CR_PREC_BF16), padded to 16 bytes;
@@ -45,6 +49,8 @@
 
 struct CrClusterRowsPlan {
   int R, RP, PB, BP, U, H, mma;
+  int tiles;    /* the mma scatter's tiles: ceil(CR_CLUSTER U / 16) x BP / 8 */
+  int resident; /* the mma scatter's A fragments in registers (see the top of this file) */
   long long w_bytes, dg_floats, in_floats;
 };
 
@@ -58,6 +64,8 @@ static __host__ __device__ inline CrClusterRowsPlan cr_cluster_rows_plan(int G, 
   p.BP = p.mma ? (PB + 7) / 8 * 8 : (PB + 3) / 4 * 4;
   p.U = U;
   p.H = H;
+  p.tiles = (CR_CLUSTER * U + 15) / 16 * (p.BP / 8);
+  p.resident = p.mma && !(prec & CR_PREC_SHARED_A) && p.tiles <= CR_WARPS * CR_MMA_GROUP && p.RP / 8 <= CR_MMA_ASTEPS;
   p.w_bytes = ((long long)p.R * H * cr_persistent_elem(prec) + 15) / 16 * 16;
   p.dg_floats = (long long)p.RP * p.BP;
   p.in_floats = (2LL * CR_CLUSTER * PB * U + 3) / 4 * 4;
@@ -129,13 +137,81 @@ static __device__ __forceinline__ unsigned cr_cluster_rows_a(const CrClusterRows
   return r < p.R && j < p.H ? __float_as_uint(cr_load(w[(long long)r * p.H + j])) : 0u;
 }
 
-/* The tensor-core scatter (p.mma: TF32): part^T tiles of 16 columns j by 8 rows lb, K over RP rows. */
+/* The A fragment of tile `tile` (16 columns j from j0) at k-step k0: slice^T rows j0 + g, + 8 and
+ * columns k0 + t, + 4 (lane g = lane / 4, t = lane % 4). */
+template <typename A>
+static __device__ __forceinline__ void cr_cluster_rows_a_fragment(const CrClusterRowsPlan &p, const A *w, int tile,
+                                                                  int k0, int g, int t, unsigned a[4]) {
+  int j0 = tile / (p.BP / 8) * 16;
+  a[0] = cr_cluster_rows_a(p, w, k0 + t, j0 + g);
+  a[1] = cr_cluster_rows_a(p, w, k0 + t, j0 + g + 8);
+  a[2] = cr_cluster_rows_a(p, w, k0 + t + 4, j0 + g);
+  a[3] = cr_cluster_rows_a(p, w, k0 + t + 4, j0 + g + 8);
+}
+
+/* f (=) this warp's A fragments where the plan is resident (nothing otherwise): tiles warp + i
+ * CR_WARPS (i < CR_MMA_GROUP), k-steps st (k0 = 8 st). Every thread calls it after w is staged. */
+template <typename A>
+static __device__ __forceinline__ void cr_cluster_rows_keep(const CrClusterRowsPlan &p, const A *w,
+                                                            CrMmaFragments &f) {
+  if (!p.resident) return;
+  const int warp = (int)threadIdx.x / 32, lane = (int)threadIdx.x % 32, g = lane >> 2, t = lane & 3;
+#pragma unroll
+  for (int st = 0; st < CR_MMA_ASTEPS; st++) {
+    if (st * 8 >= p.RP) break;
+#pragma unroll
+    for (int i = 0; i < CR_MMA_GROUP; i++)
+      if (warp + i * CR_WARPS < p.tiles)
+        cr_cluster_rows_a_fragment(p, w, warp + i * CR_WARPS, st * 8, g, t, f.w[st][i]);
+  }
+}
+
+/* One mma of the scatter: tile `tile`'s d (+=) its A fragment a times dg's rows k0 .. k0 + 7. */
+static __device__ __forceinline__ void cr_cluster_rows_mma(const CrClusterRowsPlan &p, const float *dg, int tile,
+                                                           int k0, int g, int t, const unsigned a[4], float d[4],
+                                                           int prec) {
+  int b0 = tile % (p.BP / 8) * 8;
+  /* dg holds TF32-rounded floats: their bits are the words */
+  unsigned b[2] = {cr_word(dg, (long long)(k0 + t) * p.BP + b0 + g),
+                   cr_word(dg, (long long)(k0 + t + 4) * p.BP + b0 + g)};
+  cr_mma(prec, d, a, b);
+}
+
+/* Tile `tile`'s results d into `in` of the blocks that own its columns (zeros for columns past H). */
+static __device__ __forceinline__ void cr_cluster_rows_store_tile(const CrClusterRowsPlan &p, float *in, int s,
+                                                                  int rank, int tile, int g, int t,
+                                                                  const float d[4]) {
+  const int cols = CR_CLUSTER * p.U, NT = p.BP / 8, j0 = tile / NT * 16, b0 = tile % NT * 8;
+#pragma unroll
+  for (int q = 0; q < 4; q++) { /* d[q]: row g + 8 (q >> 1) (a column j), column 2t + (q & 1) (a row lb) */
+    int j = j0 + g + 8 * (q >> 1), lb = b0 + 2 * t + (q & 1);
+    if (j < cols && lb < p.PB) cr_cluster_rows_store(p, in, s, rank, j / p.U, lb, j % p.U, j < p.H ? d[q] : 0.0f);
+  }
+}
+
+/* The tensor-core scatter (p.mma: TF32): part^T tiles of 16 columns j by 8 rows lb, K over RP rows;
+ * the resident plan's A fragments from f (cr_cluster_rows_keep). */
 template <typename A>
 static __device__ __forceinline__ void cr_cluster_rows_scatter_mma(const CrClusterRowsPlan &p, const A *w,
-                                                                   const float *dg, float *in, int s, int rank,
-                                                                   int prec) {
-  const int cols = CR_CLUSTER * p.U, JT = (cols + 15) / 16, NT = p.BP / 8, tiles = JT * NT;
+                                                                   const CrMmaFragments &f, const float *dg,
+                                                                   float *in, int s, int rank, int prec) {
+  const int tiles = p.tiles;
   const int warp = (int)threadIdx.x / 32, lane = (int)threadIdx.x % 32, g = lane >> 2, t = lane & 3;
+  if (p.resident) {
+    float d[CR_MMA_GROUP][4] = {};
+#pragma unroll
+    for (int st = 0; st < CR_MMA_ASTEPS; st++) {
+      if (st * 8 >= p.RP) break; /* warp-uniform */
+#pragma unroll
+      for (int i = 0; i < CR_MMA_GROUP; i++)
+        if (warp + i * CR_WARPS < tiles)
+          cr_cluster_rows_mma(p, dg, warp + i * CR_WARPS, st * 8, g, t, f.w[st][i], d[i], prec);
+    }
+#pragma unroll
+    for (int i = 0; i < CR_MMA_GROUP; i++)
+      if (warp + i * CR_WARPS < tiles) cr_cluster_rows_store_tile(p, in, s, rank, warp + i * CR_WARPS, g, t, d[i]);
+    return;
+  }
   for (int first = warp; first < tiles; first += CR_WARPS * CR_ROWS_MMA_TILES) {
     float d[CR_ROWS_MMA_TILES][4];
 #pragma unroll
@@ -147,26 +223,16 @@ static __device__ __forceinline__ void cr_cluster_rows_scatter_mma(const CrClust
       for (int i = 0; i < CR_ROWS_MMA_TILES; i++) {
         int tile = first + i * CR_WARPS;
         if (tile >= tiles) break; /* warp-uniform */
-        int j0 = tile / NT * 16, b0 = tile % NT * 8;
-        unsigned a[4] = {cr_cluster_rows_a(p, w, k0 + t, j0 + g), cr_cluster_rows_a(p, w, k0 + t, j0 + g + 8),
-                         cr_cluster_rows_a(p, w, k0 + t + 4, j0 + g), cr_cluster_rows_a(p, w, k0 + t + 4, j0 + g + 8)};
-        /* dg holds TF32-rounded floats: their bits are the words */
-        unsigned b[2] = {cr_word(dg, (long long)(k0 + t) * p.BP + b0 + g),
-                         cr_word(dg, (long long)(k0 + t + 4) * p.BP + b0 + g)};
-        cr_mma(prec, d[i], a, b);
+        unsigned a[4];
+        cr_cluster_rows_a_fragment(p, w, tile, k0, g, t, a);
+        cr_cluster_rows_mma(p, dg, tile, k0, g, t, a, d[i], prec);
       }
     }
 #pragma unroll
     for (int i = 0; i < CR_ROWS_MMA_TILES; i++) {
       int tile = first + i * CR_WARPS;
       if (tile >= tiles) break;
-      int j0 = tile / NT * 16, b0 = tile % NT * 8;
-#pragma unroll
-      for (int q = 0; q < 4; q++) { /* d[q]: row g + 8 (q >> 1) (a column j), column 2t + (q & 1) (a row lb) */
-        int j = j0 + g + 8 * (q >> 1), lb = b0 + 2 * t + (q & 1);
-        if (j < cols && lb < p.PB)
-          cr_cluster_rows_store(p, in, s, rank, j / p.U, lb, j % p.U, j < p.H ? d[i][q] : 0.0f);
-      }
+      cr_cluster_rows_store_tile(p, in, s, rank, tile, g, t, d[i]);
     }
   }
 }
@@ -176,9 +242,9 @@ static __device__ __forceinline__ void cr_cluster_rows_scatter_mma(const CrClust
  * is warp-collective); the caller's cluster barrier publishes the stores. */
 template <typename A>
 static __device__ __forceinline__ void cr_cluster_rows_scatter(const CrClusterRowsPlan &p, const A *w,
-                                                               const float *dg, float *in, int s, int rank,
-                                                               int prec) {
-  if (p.mma) cr_cluster_rows_scatter_mma(p, w, dg, in, s, rank, prec);
+                                                               const CrMmaFragments &f, const float *dg, float *in,
+                                                               int s, int rank, int prec) {
+  if (p.mma) cr_cluster_rows_scatter_mma(p, w, f, dg, in, s, rank, prec);
   else cr_cluster_rows_scatter_fma(p, w, dg, in, s, rank);
 }
 

@@ -1,7 +1,8 @@
 /*
  * persistent_common.cuh: what the persistent recurrent kernels (persistent_lstm.cu, persistent_gru.cu,
  * persistent_rnn.cu) share: the units a block owns, the staging of its slice of W_hh into dynamic
- * shared memory, and the block-wide product every timestep runs (cr_persistent_product).
+ * shared memory, and the block-wide product every timestep runs (cr_persistent_product; its
+ * tensor-core plan in persistent_mma.cuh).
  *
  * A cell with G gate rows per hidden unit (LSTM 4, GRU 3, RNN 1) has W_hh [G*H, H], row q*H + j the
  * gate q of unit j. A launch has ceil(H / U) blocks of CR_BLOCK threads; block k owns the units j in
@@ -71,6 +72,10 @@
 /* Or'ed into prec of a cluster kernel: the exchange through distributed shared memory
  * (persistent_exchange.cuh) where the pass's plan is one k-tile; the grid kernels ignore it. */
 #define CR_PREC_EXCHANGE 8
+/* Or'ed into prec: the tensor-core product reads its a fragments from shared memory every step,
+ * even where the plan could keep them in registers (CrPersistentPlan.resident): to compare the two
+ * on a device. The results are the same bit for bit. */
+#define CR_PREC_SHARED_A 16
 
 /* The rounding of prec (CR_PREC_FP32, _TF32 or _BF16), without CR_PREC_MMA. */
 static __host__ __device__ inline int cr_prec_rounding(int prec) { return prec & 3; }
@@ -89,6 +94,9 @@ static __host__ __device__ inline int cr_persistent_elem(int prec) {
 #define CR_MMA_KW 8
 #define CR_MMA_GROUP 2
 #define CR_WARPS (CR_BLOCK / 32)
+/* Most k-steps of a warp's a fragments that stay in its registers for the whole launch (the
+ * resident plan): CR_MMA_ASTEPS x CR_MMA_GROUP tiles x 4 words, 128 registers a thread. */
+#define CR_MMA_ASTEPS 16
 
 /*
  * How a block computes the R x B products of length K of one step (see the top of this file).
@@ -107,6 +115,9 @@ struct CrPersistentPlan {
   int mma, swap, AS;               /* CR_PREC_MMA's plan, transposed; a's row stride in elements */
   int exchange;                    /* CR_PREC_EXCHANGE with KT >= K: two x buffers, filled by the
                                       cluster's blocks (persistent_exchange.cuh) */
+  int resident;                    /* the mma plan keeps each warp's a fragments in its registers
+                                      (CrMmaFragments): one k-tile, one group of tiles a warp, its
+                                      k-steps at most CR_MMA_ASTEPS; not with CR_PREC_SHARED_A */
   long long a_bytes;               /* a: R AS elements of elem bytes, padded to 16 bytes */
   long long x_floats, acc_floats;  /* x padded to 4 floats, acc */
 };
@@ -149,6 +160,9 @@ static __host__ __device__ inline CrPersistentPlan cr_persistent_plan_mma(int R,
   p.S = 1;
   while (p.S < CR_WARPS && groups * p.S * 2 <= CR_WARPS) p.S *= 2;
   p.exchange = (prec & CR_PREC_EXCHANGE) && p.KT >= K;
+  int steps = words / CR_MMA_KW; /* k-steps of K; a warp takes every S-th */
+  p.resident = !(prec & CR_PREC_SHARED_A) && p.KT >= K && groups <= CR_WARPS &&
+               (steps + p.S - 1) / p.S <= CR_MMA_ASTEPS;
   p.a_bytes = ((long long)R * p.AS * elem + 15) / 16 * 16;
   p.x_floats = ((long long)p.BP * p.XS + 3) / 4 * 4;
   p.acc_floats = (long long)p.RP * p.BP * p.S;
@@ -182,6 +196,7 @@ static __host__ __device__ inline CrPersistentPlan cr_persistent_plan(int R, int
     p.KT = kt < 1 ? 1 : kt;
   }
   p.exchange = (prec & CR_PREC_EXCHANGE) && p.KT >= K;
+  p.resident = 0;
   p.a_bytes = ((long long)R * K * elem + 15) / 16 * 16;
   p.x_floats = ((long long)p.KT * p.XS + 3) / 4 * 4;
   p.acc_floats = (long long)p.RP * p.BP * p.S;
@@ -332,168 +347,17 @@ static __device__ __forceinline__ void cr_persistent_product_fma(const CrPersist
   cr_persistent_sum_lanes(p, acc);
 }
 
-/* The 32-bit word w of the slice a (one TF32 or two bf16 elements). */
-static __device__ __forceinline__ unsigned cr_word(const void *a, long long w) {
-#ifdef CHARRNN_CRCPU_H
-  unsigned u;
-  memcpy(&u, (const unsigned char *)a + 4 * w, 4);
-  return u;
-#else
-  return ((const unsigned *)a)[w];
-#endif
-}
+/* The tensor-core product (cr_persistent_product_mma) and its resident fragments. */
+#include "persistent_mma.cuh"
 
-/* The word of y [B,K] (row b, elements k, k+1 at bf16) as an mma operand at precision prec: TF32's
- * bits, or two bf16 with element k in the low half; zeros past K and for b >= B. */
-static __device__ __forceinline__ unsigned cr_mma_word(const float *y, int b, int k, int B, int K, int prec) {
-  if (b >= B) return 0u;
-  const float *row = y + (long long)b * K;
-  if (cr_prec_rounding(prec) != CR_PREC_BF16) return k < K ? __float_as_uint(cr_round_tf32(row[k])) : 0u;
-  unsigned lo = k < K ? __float_as_uint(__bfloat162float(__float2bfloat16_rn(row[k]))) >> 16 : 0u;
-  unsigned hi = k + 1 < K ? __float_as_uint(__bfloat162float(__float2bfloat16_rn(row[k + 1]))) & 0xffff0000u : 0u;
-  return lo | hi;
-}
-
-/*
- * d (+=) the warp's 16 x 8 tile A B: mma.sync.aligned m16n8k8 .tf32 (prec TF32) or m16n8k16 .bf16
- * (BF16), fp32 accumulators, row.col. Fragments as the PTX ISA lays them out (groupID g = lane / 4,
- * t = lane % 4): a[0..3] the words (row g, word t), (g + 8, t), (g, t + 4), (g + 8, t + 4) of A's
- * k-step; b[0..1] words t and t + 4 of B's column g; d[0..3] (row g, columns 2t, 2t + 1), (g + 8,
- * 2t, 2t + 1). Every lane of the warp must call it together (the CPU layer checks that).
- */
-static __device__ __forceinline__ void cr_mma(int prec, float d[4], const unsigned a[4], const unsigned b[2]) {
-  bool bf16 = cr_prec_rounding(prec) == CR_PREC_BF16;
-#ifdef CHARRNN_CRCPU_H
-  crcpu::warp_mma(bf16, d, a, b, __FILE__, __LINE__);
-#elif defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
-  if (bf16)
-    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
-                 "{%0,%1,%2,%3};"
-                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
-  else
-    asm volatile("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
-                 "{%0,%1,%2,%3};"
-                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
-#else
-  (void)bf16; (void)d; (void)a; (void)b;
-  __trap(); /* the host passes CR_PREC_MMA only to devices of compute capability 8.0 and newer */
-#endif
-}
-
-/*
- * The tensor-core product (plan with CR_PREC_MMA), what cr_persistent_product runs: the same
- * result as cr_persistent_product_fma's (acc, read with cr_persistent_result), from a [R][AS] (its
- * words as cr_mma reads them) and y [B,K] staged into x one k-tile at a time as words
- * (cr_mma_word). A tile is 16 rows of a (the mma's A) by 8 rows b of x (its B, column-major as x
- * is b-major), or with p.swap 16 rows b of x by 8 rows of a: either way both operands are rows of
- * k-words. The RT x NT tiles (RT along a's rows, NT along b) form groups of GR x GN tiles
- * (cr_mma_group_side); work: the groups times S k-splits, item = group S + s, warp w takes items
- * w, w + CR_WARPS, ...; per k-step a warp loads the fragments of its group's GR tiles of a and GN
- * of x once and runs the group's GR GN mma (a ragged group's missing tiles are skipped, the same
- * for the whole warp); rows of a past R read row R-1 and are never read back. Every thread of the
- * block must call it; block barriers as the FMA product's.
- */
+/* acc (=) the step's products: cr_persistent_product_mma or _fma, as the plan says; f the a
+ * fragments cr_mma_keep kept (read only by the resident plan). y null: x holds the one k-tile
+ * already (the exchange, persistent_exchange.cuh), nothing is staged. */
 template <typename A>
-static __device__ __forceinline__ void cr_persistent_product_mma(const CrPersistentPlan &p, const A *a, const float *y,
-                                                                 float *x, float *acc, int prec) {
-  const int per_word = 4 / (int)sizeof(A), kstep = CR_MMA_KW * per_word, S = p.S, BP = p.BP, AW = p.AS / per_word;
-  const int mr = p.swap ? CR_MMA_N : CR_MMA_M, mb = p.swap ? CR_MMA_M : CR_MMA_N; /* a tile's rows of a, of b */
-  const int RT = p.RP / mr, NT = BP / mb, GR = cr_mma_group_side(RT), GN = cr_mma_group_side(NT);
-  const int NGN = (NT + GN - 1) / GN, items = cr_mma_groups(RT, NT) * S;
-  const int warp = (int)threadIdx.x / 32, lane = (int)threadIdx.x % 32, g = lane >> 2, t = lane & 3;
-  unsigned *xw = (unsigned *)x;
-  for (int k0 = 0; k0 < p.K; k0 += p.KT) {
-    int kn = p.K - k0 < p.KT ? p.K - k0 : p.KT, words = (kn + kstep - 1) / kstep * CR_MMA_KW;
-    __syncthreads(); /* x and acc are free for the mma: the previous tile's (or call's) readers are done */
-    for (long long e = threadIdx.x; y && e < (long long)BP * words; e += blockDim.x) {
-      int b = (int)(e / words), w = (int)(e % words);
-      xw[(long long)b * p.XS + w] = cr_mma_word(y, b, k0 + w * per_word, p.rows, p.K, prec);
-    }
-    __syncthreads(); /* the tile of words is complete */
-    long long a0 = k0 / per_word; /* the k-tile's first word in a row of a (x holds this tile alone) */
-    for (int item = warp; item < items; item += CR_WARPS) {
-      int s = item % S, group = item / S, rt0 = group / NGN * GR, nt0 = group % NGN * GN;
-      /* a side: rows g, g + 8 (A operand) or g (B, swap) of tile rt0 + i; x side: rows g (B) or
-       * g, g + 8 (A, swap) of tile nt0 + j; a missing tile's rows repeat the last tile's */
-      long long arow[CR_MMA_GROUP][2], xrow[CR_MMA_GROUP][2];
-      bool ok[CR_MMA_GROUP][CR_MMA_GROUP];
-      float d[CR_MMA_GROUP][CR_MMA_GROUP][4];
-      int out[CR_MMA_GROUP][CR_MMA_GROUP][4];
-#pragma unroll
-      for (int i = 0; i < CR_MMA_GROUP; i++) {
-        int r0 = (rt0 + i < RT ? rt0 + i : RT - 1) * mr;
-        int ra = r0 + g < p.R ? r0 + g : p.R - 1, rb = r0 + g + 8 < p.R ? r0 + g + 8 : p.R - 1;
-        arow[i][0] = ra * (long long)AW + a0;
-        arow[i][1] = rb * (long long)AW + a0;
-        int b0 = (nt0 + i < NT ? nt0 + i : NT - 1) * mb; /* x's rows b0 + g + 8 exist only with swap */
-        xrow[i][0] = (long long)(b0 + g) * p.XS;
-        xrow[i][1] = p.swap ? (long long)(b0 + g + 8) * p.XS : xrow[i][0];
-      }
-#pragma unroll
-      for (int i = 0; i < CR_MMA_GROUP; i++)
-#pragma unroll
-        for (int j = 0; j < CR_MMA_GROUP; j++) {
-          ok[i][j] = i < GR && j < GN && rt0 + i < RT && nt0 + j < NT;
-          int r0 = (rt0 + i) * mr, b0 = (nt0 + j) * mb;
-#pragma unroll
-          for (int q = 0; q < 4; q++) { /* d[q]: row g + 8 (q >> 1), column 2t + (q & 1) of the tile */
-            int m = g + 8 * (q >> 1), n = 2 * t + (q & 1);
-            int r = p.swap ? r0 + n : r0 + m, b = p.swap ? b0 + m : b0 + n;
-            out[i][j][q] = (r * BP + b) * S + s;
-            d[i][j][q] = k0 == 0 || !ok[i][j] ? 0.0f : acc[out[i][j][q]];
-          }
-        }
-      for (int kw = s * CR_MMA_KW; kw < words; kw += S * CR_MMA_KW) {
-        unsigned af[CR_MMA_GROUP][4], xf[CR_MMA_GROUP][4];
-#pragma unroll
-        for (int i = 0; i < CR_MMA_GROUP; i++) {
-          if (i >= GR) break; /* warp-uniform */
-          af[i][0] = cr_word(a, arow[i][0] + kw + t);
-          af[i][1] = p.swap ? cr_word(a, arow[i][0] + kw + t + 4) : cr_word(a, arow[i][1] + kw + t);
-          if (p.swap) continue; /* a is the B operand: two words */
-          af[i][2] = cr_word(a, arow[i][0] + kw + t + 4);
-          af[i][3] = cr_word(a, arow[i][1] + kw + t + 4);
-        }
-#pragma unroll
-        for (int j = 0; j < CR_MMA_GROUP; j++) {
-          if (j >= GN) break;
-          xf[j][0] = xw[xrow[j][0] + kw + t];
-          xf[j][1] = p.swap ? xw[xrow[j][1] + kw + t] : xw[xrow[j][0] + kw + t + 4];
-          if (!p.swap) continue; /* x is the B operand: two words */
-          xf[j][2] = xw[xrow[j][0] + kw + t + 4];
-          xf[j][3] = xw[xrow[j][1] + kw + t + 4];
-        }
-#pragma unroll
-        for (int i = 0; i < CR_MMA_GROUP; i++)
-#pragma unroll
-          for (int j = 0; j < CR_MMA_GROUP; j++) {
-            if (!ok[i][j]) continue; /* warp-uniform */
-            if (p.swap)
-              cr_mma(prec, d[i][j], xf[j], af[i]); /* A: 16 rows b; B: 8 rows of a, words t and t + 4 */
-            else
-              cr_mma(prec, d[i][j], af[i], xf[j]); /* A: 16 rows of a; B: 8 rows b, words t and t + 4 */
-          }
-      }
-#pragma unroll
-      for (int i = 0; i < CR_MMA_GROUP; i++)
-#pragma unroll
-        for (int j = 0; j < CR_MMA_GROUP; j++)
-          if (ok[i][j])
-#pragma unroll
-            for (int q = 0; q < 4; q++) acc[out[i][j][q]] = d[i][j][q];
-    }
-  }
-  cr_persistent_sum_lanes(p, acc);
-}
-
-/* acc (=) the step's products: cr_persistent_product_mma or _fma, as the plan says. y null: x holds
- * the one k-tile already (the exchange, persistent_exchange.cuh), nothing is staged. */
-template <typename A>
-static __device__ __forceinline__ void cr_persistent_product(const CrPersistentPlan &p, const A *a, const float *y,
-                                                             float *x, float *acc, int prec) {
-  p.mma ? cr_persistent_product_mma(p, a, y, x, acc, prec) : cr_persistent_product_fma(p, a, y, x, acc, prec);
+static __device__ __forceinline__ void cr_persistent_product(const CrPersistentPlan &p, const A *a,
+                                                             const CrMmaFragments &f, const float *y, float *x,
+                                                             float *acc, int prec) {
+  p.mma ? cr_persistent_product_mma(p, a, f, y, x, acc, prec) : cr_persistent_product_fma(p, a, y, x, acc, prec);
 }
 
 #endif

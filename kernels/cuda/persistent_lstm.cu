@@ -41,13 +41,15 @@ static __device__ __forceinline__ void persistent_lstm_forward_body(const float 
   plan.rows = s.rows;
   float *acc = cr_persistent_acc(smem, plan);
   cr_persistent_stage_rows(w, w_hh, 4, H, U, s.j0, s.units, plan.AS, prec);
+  CrMmaFragments frag;
+  cr_mma_keep(plan, w, frag);
   cr_exchange_begin(smem, plan);
   long long BH = (long long)B * H, pairs = (long long)s.rows * s.units;
   for (int t = 0; t < T; t++) {
     const float *hp = t == 0 ? h0 : h + (long long)(t - 1) * BH;
     const float *cp = t == 0 ? c0 : c + (long long)(t - 1) * BH;
     const float *y = plan.exchange && t > 0 ? nullptr : hp + (long long)s.b0 * H; /* null: exchanged */
-    cr_persistent_product(plan, w, y, cr_exchange_x(smem, plan, t), acc, prec);
+    cr_persistent_product(plan, w, frag, y, cr_exchange_x(smem, plan, t), acc, prec);
     for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
       int lb = (int)(p / s.units), u = (int)(p % s.units), b = s.b0 + lb, j = s.j0 + u;
       long long r = ((long long)t * B + b) * 4 * H;
@@ -138,6 +140,8 @@ static __device__ __forceinline__ void persistent_lstm_backward_body(const float
   plan.rows = s.rows;
   float *acc = cr_persistent_acc(smem, plan);
   cr_persistent_stage_cols(w, w_hh, 4, H, U, s.j0, s.units, plan.AS, prec);
+  CrMmaFragments frag;
+  cr_mma_keep(plan, w, frag);
   cr_exchange_begin(smem, plan);
   long long BH = (long long)B * H, pairs = (long long)s.rows * s.units;
   for (int t = T - 1; t >= 0; t--) {
@@ -153,7 +157,7 @@ static __device__ __forceinline__ void persistent_lstm_backward_body(const float
     }
     cr_persistent_sync<CLUSTER>();
     const float *y = plan.exchange ? nullptr : dg + (long long)s.b0 * G; /* null: exchanged */
-    cr_persistent_product(plan, w, y, cr_exchange_x(smem, plan, t), acc, prec);
+    cr_persistent_product(plan, w, frag, y, cr_exchange_x(smem, plan, t), acc, prec);
     for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
       int lb = (int)(p / s.units), u = (int)(p % s.units);
       dh_next[(long long)(s.b0 + lb) * H + s.j0 + u] = cr_persistent_result(acc, plan, u, lb);
@@ -266,6 +270,8 @@ static __device__ __forceinline__ void persistent_lstm_backward_cluster_rows_bod
   CrClusterRowsPlan plan = cr_cluster_rows_plan(4, U, H, s.PB, prec);
   float *dgl = cr_cluster_rows_dg(smem, plan), *in = cr_cluster_rows_in(smem, plan);
   cr_persistent_stage_rows(w, w_hh, 4, H, U, s.j0, s.units, H, prec);
+  CrMmaFragments frag;
+  cr_cluster_rows_keep(plan, w, frag);
   cr_cluster_rows_begin(plan, dgl, in);
   long long BH = (long long)B * H, pairs = (long long)s.rows * s.units;
   for (int t = T - 1; t >= 0; t--) {
@@ -280,7 +286,7 @@ static __device__ __forceinline__ void persistent_lstm_backward_cluster_rows_bod
       for (int q = 0; q < 4; q++) cr_cluster_rows_put(plan, dgl, q, u, lb, d[q], prec);
     }
     __syncthreads(); /* the block's dgates rows are complete */
-    cr_cluster_rows_scatter(plan, w, dgl, in, t & 1, rank, prec);
+    cr_cluster_rows_scatter(plan, w, frag, dgl, in, t & 1, rank, prec);
     cr_persistent_sync<true>(); /* the shares of step t are in every block */
   }
   for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {

@@ -43,12 +43,14 @@ static __device__ __forceinline__ void persistent_rnn_forward_body(const float *
   plan.rows = s.rows;
   float *acc = cr_persistent_acc(smem, plan);
   cr_persistent_stage_rows(w, w_hh, 1, H, U, s.j0, s.units, plan.AS, prec);
+  CrMmaFragments frag;
+  cr_mma_keep(plan, w, frag);
   cr_exchange_begin(smem, plan);
   long long BH = (long long)B * H, pairs = (long long)s.rows * s.units;
   for (int t = 0; t < T; t++) {
     const float *hp = t == 0 ? h0 : h + (long long)(t - 1) * BH;
     const float *y = plan.exchange && t > 0 ? nullptr : hp + (long long)s.b0 * H; /* null: exchanged */
-    cr_persistent_product(plan, w, y, cr_exchange_x(smem, plan, t), acc, prec);
+    cr_persistent_product(plan, w, frag, y, cr_exchange_x(smem, plan, t), acc, prec);
     for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
       int lb = (int)(p / s.units), u = (int)(p % s.units), j = s.j0 + u;
       long long k = (long long)t * BH + (long long)(s.b0 + lb) * H + j;
@@ -95,6 +97,8 @@ static __device__ __forceinline__ void persistent_rnn_backward_body(const float 
   plan.rows = s.rows;
   float *acc = cr_persistent_acc(smem, plan);
   cr_persistent_stage_cols(w, w_hh, 1, H, U, s.j0, s.units, plan.AS, prec);
+  CrMmaFragments frag;
+  cr_mma_keep(plan, w, frag);
   cr_exchange_begin(smem, plan);
   long long BH = (long long)B * H, pairs = (long long)s.rows * s.units;
   for (int t = T - 1; t >= 0; t--) {
@@ -108,7 +112,7 @@ static __device__ __forceinline__ void persistent_rnn_backward_body(const float 
     }
     cr_persistent_sync<CLUSTER>();
     const float *y = plan.exchange ? nullptr : dg + (long long)s.b0 * H; /* null: exchanged */
-    cr_persistent_product(plan, w, y, cr_exchange_x(smem, plan, t), acc, prec);
+    cr_persistent_product(plan, w, frag, y, cr_exchange_x(smem, plan, t), acc, prec);
     for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
       int lb = (int)(p / s.units), u = (int)(p % s.units);
       dh_next[(long long)(s.b0 + lb) * H + s.j0 + u] = cr_persistent_result(acc, plan, u, lb);

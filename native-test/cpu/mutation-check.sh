@@ -13,7 +13,7 @@
 #     layout (the cluster barrier) in turn; test_grid_sync and test_persistent_{lstm,gru,rnn} must
 #     FAIL in the forward and the reverse order (block 0 then runs ahead of, or behind, the others
 #     of its grid or cluster);
-#   - the block barriers of the persistent products (kernels/cuda/persistent_common.cuh), one at a
+#   - the block barriers of the persistent products (kernels/cuda/persistent_{common,mma}.cuh), one at a
 #     time: of the FMA and of the tensor-core (mma) product, the one before a tile of x is staged
 #     (its readers of the previous tile must be done) and the one after it (the tile must be
 #     complete before any thread reads it); and the one after the last tile that both share (every
@@ -28,7 +28,10 @@
 #     blocks have yet to read): test_persistent_{lstm,gru} or their _tiled builds must FAIL in the
 #     forward order (the gather's o-free barrier: in the reverse order);
 #   - the cluster layout's exchange (kernels/cuda/persistent_exchange.cuh): one x buffer instead of
-#     two; test_persistent_lstm must FAIL in the forward order.
+#     two; test_persistent_lstm must FAIL in the forward order;
+#   - the resident tensor-core plans (kernels/cuda/persistent_mma.cuh, the cluster rows scatter
+#     of persistent_cluster_rows.cuh): a warp's a fragments of the previous k-step from its
+#     registers; test_persistent_lstm must FAIL in the forward order.
 # Exits 0 when every mutant is caught, 1 when one survives (the harness could not fail), 2 on error.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -144,10 +147,10 @@ mutant persistent-tile-staged-barrier kernels/cuda/persistent_common.cuh \
   forward test_persistent_lstm_tiled
 # (with 40-float tiles a k-tile is one mma k-step, which every warp reads before any restages it in
 # the forward order; the untiled harness has warps that finish their k-steps first)
-mutant persistent-mma-tile-free-barrier kernels/cuda/persistent_common.cuh \
+mutant persistent-mma-tile-free-barrier kernels/cuda/persistent_mma.cuh \
   's/__syncthreads\(\); \/\* x and acc are free for the mma/\/* mutant: barrier removed *\/ \/* x and acc are free for the mma/' \
   "forward reverse" test_persistent_lstm
-mutant persistent-mma-tile-staged-barrier kernels/cuda/persistent_common.cuh \
+mutant persistent-mma-tile-staged-barrier kernels/cuda/persistent_mma.cuh \
   's/__syncthreads\(\); \/\* the tile of words is complete/\/* mutant: barrier removed *\/ \/* the tile of words is complete/' \
   forward test_persistent_lstm_tiled
 mutant persistent-lanes-barrier kernels/cuda/persistent_common.cuh \
@@ -157,6 +160,14 @@ mutant persistent-lanes-barrier kernels/cuda/persistent_common.cuh \
 # slower peer's product of step t is still reading)
 mutant persistent-exchange-one-buffer kernels/cuda/persistent_exchange.cuh \
   's/\(p\.exchange \? \(long long\)\(i & 1\)/(p.exchange ? 0 \/* mutant: one exchange buffer *\/ * (long long)(i \& 1)/' \
+  forward test_persistent_lstm
+# (the a fragments kept in registers, read at the wrong k-step: no barrier, but the one place the
+# resident plan and the shared one differ)
+mutant persistent-resident-step kernels/cuda/persistent_mma.cuh \
+  's/f\.w\[st\], ok, d\);/f.w[st > 0 ? st - 1 : 0] \/* mutant: the wrong k-step *\/, ok, d);/' \
+  forward test_persistent_lstm
+mutant persistent-cluster-rows-resident-step kernels/cuda/persistent_cluster_rows.cuh \
+  's/f\.w\[st\]\[i\], d\[i\], prec\);/f.w[st > 0 ? st - 1 : 0][i] \/* mutant: the wrong k-step *\/, d[i], prec);/' \
   forward test_persistent_lstm
 wait
 [ -e "$scratch/error" ] && exit 2

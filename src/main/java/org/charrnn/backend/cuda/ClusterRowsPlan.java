@@ -43,6 +43,22 @@ record ClusterRowsPlan(
                 a);
     }
 
+    /** The tensor-core scatter's tiles (cr_cluster_rows_plan's tiles): 16 columns by 8 rows b each. */
+    int tiles() {
+        return (columns() + 15) / 16 * (batchPad / 8);
+    }
+
+    /**
+     * cr_cluster_rows_plan's resident (without CR_PREC_SHARED_A): the tensor-core scatter keeps each
+     * warp's A fragments in its registers for the whole launch, where a warp has at most {@link
+     * PersistentPlan#MMA_GROUP} tiles and RP / 8 k-steps are at most {@link PersistentPlan#MMA_ASTEPS}.
+     */
+    boolean resident() {
+        return mma
+                && tiles() <= PersistentPlan.WARPS * PersistentPlan.MMA_GROUP
+                && rowsPad / 8 <= PersistentPlan.MMA_ASTEPS;
+    }
+
     /** The columns a block's scatter computes: every unit of the cluster's blocks, CLUSTER U. */
     int columns() {
         return Kernels.CLUSTER * units;

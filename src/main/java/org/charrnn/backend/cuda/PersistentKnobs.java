@@ -13,8 +13,9 @@ import org.charrnn.util.UserError;
  * @param layout {@link #LAYOUT_PROPERTY}: "auto", "grid" or "cluster"
  * @param clusters {@link #CLUSTERS_PROPERTY}: clusters of a forced cluster-layout run; 0 unset
  * @param exchange {@link #EXCHANGE_PROPERTY}: "auto", "on" or "off"
+ * @param registers {@link #REGISTERS_PROPERTY}: false where "off"
  */
-record PersistentKnobs(Boolean rows, int units, String layout, int clusters, String exchange) {
+record PersistentKnobs(Boolean rows, int units, String layout, int clusters, String exchange, boolean registers) {
     /** {@code -Dcharrnn.persistent.backward=rows|columns|auto}. */
     static final String BACKWARD_PROPERTY = "charrnn.persistent.backward";
 
@@ -40,6 +41,27 @@ record PersistentKnobs(Boolean rows, int units, String layout, int clusters, Str
      */
     static final String EXCHANGE_PROPERTY = "charrnn.persistent.exchange";
 
+    /**
+     * {@code -Dcharrnn.persistent.registers=auto|off}: the tensor-core product keeps each warp's
+     * fragments of the W_hh slice in its registers where the plan allows ({@link
+     * PersistentPlan#resident}; auto), or reads them from shared memory every step (off, {@code
+     * CR_PREC_SHARED_A}). The results are the same bit for bit; the cost model follows the knob.
+     */
+    static final String REGISTERS_PROPERTY = "charrnn.persistent.registers";
+
+    /** CR_PREC_SHARED_A, or'ed into the kernels' prec where {@link #registers} is off. */
+    static final int SHARED_A_BIT = 16;
+
+    /** {@link #REGISTERS_PROPERTY} as set: true for auto (the default), false for off. */
+    static boolean registersAllowed() {
+        String v = System.getProperty(REGISTERS_PROPERTY, "auto");
+        return switch (v) {
+            case "auto" -> true;
+            case "off" -> false;
+            default -> throw new UserError(REGISTERS_PROPERTY + " must be auto or off, not '" + v + "'");
+        };
+    }
+
     /** The knobs as set, with {@code fewest} = ceil(H / SMs) the least units a block may have. */
     static PersistentKnobs fromProperties(int fewest) {
         Boolean rows = switch (System.getProperty(BACKWARD_PROPERTY, "auto")) {
@@ -61,7 +83,8 @@ record PersistentKnobs(Boolean rows, int units, String layout, int clusters, Str
                 wholeNumber(UNITS_PROPERTY, fewest, " (one block per SM at most)"),
                 layout,
                 wholeNumber(CLUSTERS_PROPERTY, 1, ""),
-                exchange);
+                exchange,
+                registersAllowed());
     }
 
     /** A whole-number property, 0 unset; a {@link UserError} below {@code fewest} or not a number. */

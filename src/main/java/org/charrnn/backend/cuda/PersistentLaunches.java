@@ -23,11 +23,13 @@ final class PersistentLaunches {
     private final CUstream stream;
     private final int gates;
     private final ProductArithmetic arithmetic;
+    private final boolean registers; // PersistentKnobs.registers: the resident plan where it applies
 
     /**
      * The kernels of {@code cell} (G = {@code gates} rows a unit), the cluster ones where {@code
      * clusters} (compute capability 9.0 and newer), each allowed {@code limit} bytes of dynamic
-     * shared memory where that is more than the default.
+     * shared memory where that is more than the default; without {@code registers} every launch
+     * reads its fragments of W_hh from shared memory ({@link PersistentKnobs#SHARED_A_BIT}).
      */
     PersistentLaunches(
             Kernels kernels,
@@ -37,8 +39,10 @@ final class PersistentLaunches {
             ProductArithmetic a,
             boolean clusters,
             int limit,
-            boolean raiseLimit) {
+            boolean raiseLimit,
+            boolean registers) {
         this.stream = stream;
+        this.registers = registers;
         this.gates = gates;
         this.arithmetic = a;
         String name = "persistent_" + cell.id();
@@ -139,7 +143,11 @@ final class PersistentLaunches {
     private NativePointerObject[] withTail(
             NativePointerObject[] before, Pointer part, PersistentChoice c, boolean forwardPass, int T, int B, int H) {
         NativePointerObject[] tail = {
-            arg(T), arg(B), arg(H), arg(c.units()), arg(c.exchange().prec(forwardPass, arithmetic))
+            arg(T),
+            arg(B),
+            arg(H),
+            arg(c.units()),
+            arg(c.exchange().prec(forwardPass, arithmetic) | (registers ? 0 : PersistentKnobs.SHARED_A_BIT))
         };
         NativePointerObject[] all = new NativePointerObject[before.length + (part == null ? 0 : 1) + tail.length];
         System.arraycopy(before, 0, all, 0, before.length);

@@ -43,6 +43,8 @@ record PersistentPlan(
     static final int MMA_ROWS = 16, MMA_BATCH = 8, MMA_WORDS = 8;
     /** CR_WARPS. */
     static final int WARPS = Kernels.BLOCK / 32;
+    /** CR_MMA_ASTEPS: the most k-steps of a warp's fragments of a that stay in its registers. */
+    static final int MMA_ASTEPS = 16;
 
     static PersistentPlan of(int rows, int k, int batch, ProductArithmetic a) {
         if (a.mma) return mma(rows, k, batch, a);
@@ -110,6 +112,18 @@ record PersistentPlan(
     long items() {
         if (!arithmetic.mma) return (long) (rowsPad / TILE_ROWS) * (batchPad / TILE_BATCH);
         return (long) rowsPad * batchPad / (MMA_ROWS * MMA_BATCH);
+    }
+
+    /**
+     * CrPersistentPlan.resident (without CR_PREC_SHARED_A): the tensor-core plan keeps each warp's
+     * fragments of a in its registers for the whole launch, where the plan is one k-tile, a warp
+     * has at most one group of tiles and its share of the k-steps is at most {@link #MMA_ASTEPS}.
+     */
+    boolean resident() {
+        if (!arithmetic.mma || tile < k) return false;
+        int[] t = mmaTiles();
+        int steps = ceil(k, MMA_WORDS * (4 / arithmetic.elemBytes));
+        return groups(t[0], t[1]) <= WARPS && ceil(steps, lanes) <= MMA_ASTEPS;
     }
 
     /** k-tiles per step. */

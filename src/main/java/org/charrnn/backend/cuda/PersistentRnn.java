@@ -108,7 +108,15 @@ final class PersistentRnn {
                     PersistentKnobs.LAYOUT_PROPERTY + "=cluster needs a device of compute capability 9.0 or newer");
         this.launches = possible
                 ? new PersistentLaunches(
-                        kernels, stream, cell, gates, arithmetic, clusters, limit, limit > DEFAULT_SHARED)
+                        kernels,
+                        stream,
+                        cell,
+                        gates,
+                        arithmetic,
+                        clusters,
+                        limit,
+                        limit > DEFAULT_SHARED,
+                        knobs.registers())
                 : null;
     }
 

@@ -296,9 +296,10 @@ final class RnnCostModel {
         RnnRates r = d.rates();
         double clocks;
         if (p.mma()) {
-            int tiles = (p.columns() + 15) / 16 * (p.batchPad() / 8), steps = p.rowsPad() / 8;
+            int tiles = p.tiles(), steps = p.rowsPad() / 8;
             double fma = (double) tiles * steps * PersistentPlan.MMA_ROWS * PersistentPlan.MMA_BATCH * 8 / r.mmaFmas(4);
-            double loads = (double) tiles * steps * 6;
+            boolean resident = p.resident() && PersistentKnobs.registersAllowed(); // A fragments in registers
+            double loads = (double) tiles * steps * (resident ? 2 : 6);
             double perWarp = Math.ceil((double) tiles / PersistentPlan.WARPS);
             double chain = Math.ceil(perWarp / ClusterRowsPlan.MMA_TILES) * steps * r.mmaLatency();
             clocks = Math.max(fma, Math.max(loads, chain));
@@ -379,7 +380,8 @@ final class RnnCostModel {
     /**
      * The tensor-core product's clocks per step: the mma FMAs at {@link RnnRates#mmaFmas}; the
      * fragments' warp-wide shared loads, per group of GR x GN tiles and k-step GR fragments of a and
-     * GN of x (4 words for the mma's A operand, 2 for its B) plus the staging; or one warp's chain of
+     * GN of x (4 words for the mma's A operand, 2 for its B; none of a where the plan keeps them in
+     * registers, {@link PersistentPlan#resident}) plus the staging; or one warp's chain of
      * dependent mma ({@link RnnRates#mmaLatency} each, a group's GR GN chains interleaved), whichever
      * is longest.
      */
@@ -392,7 +394,8 @@ final class RnnCostModel {
         int gr = PersistentPlan.groupSide(tiles[0]), gn = PersistentPlan.groupSide(tiles[1]);
         int groups = PersistentPlan.groups(tiles[0], tiles[1]);
         boolean t = PersistentPlan.transposed(p.rows(), p.batch());
-        double perGroupStep = gr * (t ? 2 : 4) + gn * (t ? 4 : 2);
+        boolean resident = p.resident() && PersistentKnobs.registersAllowed(); // a's fragments in registers
+        double perGroupStep = (resident ? 0 : gr * (t ? 2 : 4)) + gn * (t ? 4 : 2);
         double loads = groups * steps * perGroupStep + (double) p.batchPad() * steps * PersistentPlan.MMA_WORDS / 32;
         double perWarp = Math.ceil((double) groups * p.lanes() / PersistentPlan.WARPS);
         double chain = perWarp * Math.ceil(steps / p.lanes()) * r.mmaLatency();

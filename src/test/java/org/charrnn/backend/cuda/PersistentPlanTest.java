@@ -114,6 +114,66 @@ class PersistentPlanTest {
     }
 
     /**
+     * Whether each pass's tensor-core plan keeps its fragments of a in registers (cr_persistent_plan's
+     * resident, as a host program over persistent_common.cuh printed it): the cluster layout's B50
+     * rows (PB 4) in both passes, not the grid layout's (several groups a warp, or k-tiles), and the
+     * native harnesses' shapes both ways.
+     */
+    @ParameterizedTest(name = "{0} G={1} U={2} H={3} B={4}")
+    @CsvSource({
+        "TF32_MMA, 4, 32, 256, 4, true, true",
+        "TF32_MMA, 3, 32, 256, 4, true, true",
+        "TF32_MMA, 1, 32, 256, 4, true, true",
+        "TF32_MMA, 4, 16, 128, 4, true, true",
+        "TF32_MMA, 4, 64, 512, 4, false, false",
+        "TF32_MMA, 4, 2, 256, 50, false, false",
+        "TF32_MMA, 4, 4, 512, 128, false, false",
+        "TF32_MMA, 4, 8, 1024, 128, false, false",
+        "TF32_MMA, 4, 6, 48, 40, true, false",
+        "TF32_MMA, 4, 33, 229, 37, false, false",
+        "TF32_MMA, 4, 5, 33, 3, true, true",
+        "TF32_MMA, 4, 1, 1, 1, true, true",
+        "BF16_MMA, 4, 32, 256, 4, true, true",
+        "BF16_MMA, 4, 64, 512, 4, false, false",
+        "BF16_MMA, 4, 2, 256, 50, true, false",
+        "BF16_MMA, 4, 6, 48, 40, true, true",
+        "BF16_MMA, 4, 33, 229, 37, false, false",
+        "BF16_MMA, 4, 29, 229, 13, true, true",
+        "FP32, 4, 32, 256, 4, false, false",
+        "TF32, 4, 32, 256, 4, false, false",
+    })
+    void theResidentPlanMatchesTheKernels(
+            ProductArithmetic a, int g, int u, int h, int b, boolean forward, boolean backward) {
+        assertEquals(forward, PersistentPlan.forward(g, u, h, b, a).resident());
+        assertEquals(backward, PersistentPlan.backward(g, u, h, b, a).resident());
+    }
+
+    /**
+     * Whether the cluster rows backward's tensor-core scatter keeps its A fragments in registers
+     * (cr_cluster_rows_plan's tiles and resident, printed by a host program over
+     * persistent_cluster_rows.cuh): at most 2 tiles a warp, at most 16 k-steps.
+     */
+    @ParameterizedTest(name = "G={0} U={1} H={2} PB={3}")
+    @CsvSource({
+        "4, 32, 256, 4, 16, true",
+        "3, 32, 256, 4, 16, true",
+        "4, 16, 128, 4, 8, true",
+        "4, 8, 64, 17, 12, true",
+        "3, 8, 64, 17, 12, true",
+        "4, 32, 229, 13, 32, false",
+        "4, 1, 1, 1, 1, true",
+        "4, 64, 512, 4, 32, false",
+        "4, 32, 256, 8, 16, true",
+        "4, 32, 256, 10, 32, false",
+    })
+    void theClusterRowsResidentPlanMatchesTheKernels(int g, int u, int h, int pb, int tiles, boolean resident) {
+        ClusterRowsPlan p = ClusterRowsPlan.of(g, u, h, pb, ProductArithmetic.TF32_MMA);
+        assertEquals(tiles, p.tiles());
+        assertEquals(resident, p.resident());
+        assertFalse(ClusterRowsPlan.of(g, u, h, pb, ProductArithmetic.TF32).resident()); // FMAs
+    }
+
+    /**
      * The cluster layout's exchange (persistent_exchange.cuh): persistent_shared_bytes without and
      * with CR_PREC_EXCHANGE, and whether each pass's plan takes it (cr_persistent_plan's exchange: one
      * k-tile), as a host program over persistent_common.cuh printed them. Cluster shapes: PB rows

@@ -211,7 +211,8 @@ class RnnClusterModelTest {
     /**
      * The row-stationary backward in the cluster layout (persistent_cluster_rows.cuh): its terms at
      * TF32 L2 H256 B50 (13 clusters of 4 rows; a block's 128 rows into 256 columns on tensor cores:
-     * 16 tiles of 16 x 8, 16 k-steps), the stores of its shares instead of every block's dgates rows,
+     * 16 tiles of 16 x 8, 16 k-steps, the A fragments in registers or with {@link
+     * PersistentKnobs#REGISTERS_PROPERTY} off read every step), the stores of its shares instead of every block's dgates rows,
      * and auto's and the step model's choice of it for the LSTM and GRU (the RNN has none).
      */
     @Test
@@ -220,11 +221,23 @@ class RnnClusterModelTest {
         ProductArithmetic a = ProductArithmetic.TF32_MMA;
         RnnCostModel.Estimate rows = RnnCostModel.backwardClusterRows(H200, CellType.LSTM, 256, 50, a, 13);
         assertTrue(rows.rows() && rows.fits() && !rows.exchange());
-        double fma = 16.0 * 16 * 16 * 8 * 8 / r.mmaFmas(4), loads = 16.0 * 16 * 6, chain = 16 * r.mmaLatency();
-        double expected = Math.max(fma, Math.max(loads, chain)) / 1980.0
-                + 4.0 * 4 * 256 / r.dsmemBytesPerUs()
-                + r.clusterBarrierUs();
+        // 2 of the 6 fragment words a tile and k-step: the A fragments stay in registers (resident)
+        assertTrue(ClusterRowsPlan.of(4, 32, 256, 4, a).resident());
+        double fma = 16.0 * 16 * 16 * 8 * 8 / r.mmaFmas(4), loads = 16.0 * 16 * 2, chain = 16 * r.mmaLatency();
+        double stores = 4.0 * 4 * 256 / r.dsmemBytesPerUs();
+        double expected = Math.max(fma, Math.max(loads, chain)) / 1980.0 + stores + r.clusterBarrierUs();
         assertEquals(expected, rows.persistentUs(), 1e-9);
+        System.setProperty(PersistentKnobs.REGISTERS_PROPERTY, "off");
+        try {
+            double shared = Math.max(fma, Math.max(16.0 * 16 * 6, chain)) / 1980.0 + stores + r.clusterBarrierUs();
+            assertEquals(
+                    shared,
+                    RnnCostModel.backwardClusterRows(H200, CellType.LSTM, 256, 50, a, 13)
+                            .persistentUs(),
+                    1e-9);
+        } finally {
+            System.clearProperty(PersistentKnobs.REGISTERS_PROPERTY);
+        }
         RnnCostModel.Estimate columns = RnnCostModel.backwardClusterColumns(H200, CellType.LSTM, 256, 50, a, 13);
         assertTrue(rows.persistentUs() < columns.persistentUs(), rows + " vs " + columns);
         assertEquals(rows, RnnCostModel.backwardCluster(H200, CellType.LSTM, 256, 50, a, 13));
@@ -241,6 +254,32 @@ class RnnClusterModelTest {
                 RnnCostModel.backwardClusterRows(H200, CellType.LSTM, 256, 50, ProductArithmetic.FP32, 13);
         assertEquals(
                 2048 / 1980.0 + 4.0 * 4 * 256 / r.dsmemBytesPerUs() + r.clusterBarrierUs(), fp32.persistentUs(), 1e-9);
+    }
+
+    /**
+     * The resident plan (persistent_common.cuh) takes the W_hh slice's fragments from registers: TF32
+     * LSTM H256 at B50 forward in clusters (8 tiles of 16 rows x 8 rows b in 4 groups, 2 warps each,
+     * 32 k-steps) loads per group and k-step only x's fragment, 2 words, not a's two of 4 as well:
+     * 4 x 32 x 2 + the staging's 64 = 320 clocks instead of 1344, under the mma's 512 (and the
+     * chain's). {@link PersistentKnobs#REGISTERS_PROPERTY} off prices the shared loads again.
+     */
+    @Test
+    void theResidentPlanLoadsOnlyTheRightHandSide() {
+        ProductArithmetic a = ProductArithmetic.TF32_MMA;
+        assertTrue(PersistentPlan.forward(4, 32, 256, 4, a).resident());
+        double resident =
+                RnnCostModel.forwardCluster(H200, CellType.LSTM, 256, 50, a).persistentUs();
+        System.setProperty(PersistentKnobs.REGISTERS_PROPERTY, "off");
+        try {
+            double shared =
+                    RnnCostModel.forwardCluster(H200, CellType.LSTM, 256, 50, a).persistentUs();
+            assertEquals((1344 - 512) / 1980.0, shared - resident, 1e-9);
+        } finally {
+            System.clearProperty(PersistentKnobs.REGISTERS_PROPERTY);
+        }
+        // fp32 FMAs have no fragments to keep
+        assertFalse(
+                PersistentPlan.forward(4, 32, 256, 4, ProductArithmetic.FP32).resident());
     }
 
     private static double forwardUs(RnnCostModel.Device d) {
