@@ -95,7 +95,7 @@ rc=$?
 check "bench, bench-rnn and bar pass" [ $rc -eq 0 ]
 check "PyTorch's four variants run" [ "$(grep -c "^torch bench/torch_baseline.py" "$tmp/stub.log")" -eq 4 ]
 check "forced persistent runs get the measured rates" \
-    [ "$(grep -c -- "-Dcharrnn.persistent.rates=$tmp/out/rates.json .*--rnn-kernel persistent" "$tmp/stub.log")" -eq 7 ]
+    [ "$(grep -c -- "-Dcharrnn.persistent.rates=$tmp/out/rates.json .*--rnn-kernel persistent" "$tmp/stub.log")" -eq 9 ]
 for x in off on; do
   check "the cluster layout is benched with the exchange $x" \
       grep -q -- "-Dcharrnn.persistent.layout=cluster -Dcharrnn.persistent.exchange=$x org.charrnn.cli.Main bench" \
@@ -106,6 +106,11 @@ check "the cluster layout is benched with the column-stationary backward" \
     "$tmp/stub.log"
 check "the cluster layout is benched with the weight gradients on one stream" \
     grep -q -- "-Dcharrnn.persistent.exchange=on -Dcharrnn.overlap=off org.charrnn.cli.Main bench" "$tmp/stub.log"
+for x in off auto; do
+  check "TF32 in clusters is benched with the W_hh fragments in registers $x" \
+      grep -q -- "-Dcharrnn.persistent.registers=$x org.charrnn.cli.Main bench --backend cuda --precision tf32 --rnn-kernel persistent" \
+      "$tmp/stub.log"
+done
 check "both large rows are benched with them on a second stream" \
     [ "$(grep -c -- "-Dcharrnn.overlap=on org.charrnn.cli.Main bench .*--batch 128 --seq 100" "$tmp/stub.log")" -eq 2 ]
 check "bar judges bench's rows" grep -q -- "bench --bar --from $tmp/out/charrnn.jsonl --from $tmp/out/torch.jsonl" "$tmp/stub.log"

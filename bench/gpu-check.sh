@@ -36,7 +36,9 @@
 #                row-stationary one of persistent_cluster_rows.cuh), and with it on once more with the weight
 #                gradients on the main stream (-Dcharrnn.overlap=off; auto puts them on a second stream
 #                there); then the two large LSTM rows with them on a second stream (-Dcharrnn.overlap=on;
-#                auto does not there: bench's rows); `auto` is in bench's rows. With $OUT/rates.json
+#                auto does not there: bench's rows); and the small row in TF32 in clusters with the
+#                W_hh fragments read from shared memory every step and kept in registers
+#                (-Dcharrnn.persistent.registers=off, auto); `auto` is in bench's rows. With $OUT/rates.json
 #                (step rates) each run's log line gives the model's estimates at the measured rates.
 #   bar          `charrnn bench --bar` over bench's rows: 5x PyTorch with a CUDA graph on the B <= 50
 #                rows, 2x on the large rows, peak memory no higher than eager PyTorch's (fails if missed);
@@ -151,6 +153,12 @@ step_bench_rnn() {
   # the weight gradients on one stream (the runs above put them on a second one, as auto does there)
   charrnn ${rates[@]+"${rates[@]}"} -Dcharrnn.persistent.layout=cluster -Dcharrnn.persistent.exchange=on \
       -Dcharrnn.overlap=off bench --backend cuda --rnn-kernel persistent --model lstm,gru,rnn "${small[@]}" || return 1
+  # TF32 on tensor cores, each warp's W_hh fragments in its registers (auto) and read from shared
+  # memory every step (-Dcharrnn.persistent.registers=off): the resident plan of persistent_mma.cuh
+  for x in off auto; do
+    charrnn ${rates[@]+"${rates[@]}"} -Dcharrnn.persistent.layout=cluster -Dcharrnn.persistent.registers=$x bench \
+        --backend cuda --precision tf32 --rnn-kernel persistent --model lstm,gru,rnn "${small[@]}" || return 1
+  done
   # and on a second stream beside the stepwise recurrence of the large rows (auto keeps them on one)
   charrnn -Dcharrnn.overlap=on bench --backend cuda --model lstm --layers 3 --hidden 512 --batch 128 --seq 100 \
       --steps 20 --warmup 5 --quiet --json "$OUT/rnn-kernels.jsonl" || return 1
