@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Supplier;
 import org.charrnn.backend.BackendOptions;
 import org.charrnn.backend.Precision;
 import org.charrnn.backend.RnnKernel;
@@ -47,10 +46,13 @@ class CudaExchangeTest {
         try {
             CudaBackend[] on = new CudaBackend[1], off = new CudaBackend[1];
             Verifier v = new Verifier(
-                    (cfg, o) -> on[0] = withExchange("on", () -> new CudaBackend(cfg, persistent(o))),
+                    (cfg, o) -> on[0] = CudaTestSupport.withProperty(
+                            PersistentKnobs.EXCHANGE_PROPERTY, "on", () -> new CudaBackend(cfg, persistent(o))),
                     Precision.FP32,
-                    (cfg, o) -> off[0] = withExchange(
-                            "off", () -> new CudaBackend(cfg, persistent(o.withPrecision(Precision.FP32)))),
+                    (cfg, o) -> off[0] = CudaTestSupport.withProperty(
+                            PersistentKnobs.EXCHANGE_PROPERTY,
+                            "off",
+                            () -> new CudaBackend(cfg, persistent(o.withPrecision(Precision.FP32)))),
                     new Tolerances(exact));
             List<Verifier.Check> checks = v.run(new Verifier.Shape(cell, 13, 16, 33, 1, 7, 6, 0.0), 61);
             assertFalse(checks.isEmpty());
@@ -68,15 +70,5 @@ class CudaExchangeTest {
 
     private static BackendOptions persistent(BackendOptions o) {
         return o.withRnnKernel(RnnKernel.PERSISTENT);
-    }
-
-    /** A backend made with {@link PersistentKnobs#EXCHANGE_PROPERTY} = {@code value} (the knobs are read as it is made). */
-    private static CudaBackend withExchange(String value, Supplier<CudaBackend> make) {
-        System.setProperty(PersistentKnobs.EXCHANGE_PROPERTY, value);
-        try {
-            return make.get();
-        } finally {
-            System.clearProperty(PersistentKnobs.EXCHANGE_PROPERTY);
-        }
     }
 }

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Supplier;
 import org.charrnn.backend.BackendOptions;
 import org.charrnn.backend.Precision;
 import org.charrnn.backend.RnnKernel;
@@ -50,10 +49,13 @@ class CudaResidentTest {
         System.setProperty(PersistentKnobs.BACKWARD_PROPERTY, "columns");
         try {
             Verifier v = new Verifier(
-                    (cfg, o) -> withRegisters("auto", () -> new CudaBackend(cfg, persistent(o))),
+                    (cfg, o) -> CudaTestSupport.withProperty(
+                            PersistentKnobs.REGISTERS_PROPERTY, "auto", () -> new CudaBackend(cfg, persistent(o))),
                     Precision.TF32,
-                    (cfg, o) -> withRegisters(
-                            "off", () -> new CudaBackend(cfg, persistent(o.withPrecision(Precision.TF32)))),
+                    (cfg, o) -> CudaTestSupport.withProperty(
+                            PersistentKnobs.REGISTERS_PROPERTY,
+                            "off",
+                            () -> new CudaBackend(cfg, persistent(o.withPrecision(Precision.TF32)))),
                     new Tolerances(exact));
             List<Verifier.Check> checks = v.run(new Verifier.Shape(CellType.LSTM, 13, 16, 33, 1, 7, 6, 0.0), 67);
             assertFalse(checks.isEmpty());
@@ -78,15 +80,5 @@ class CudaResidentTest {
 
     private static BackendOptions persistent(BackendOptions o) {
         return o.withRnnKernel(RnnKernel.PERSISTENT);
-    }
-
-    /** A backend made with {@link PersistentKnobs#REGISTERS_PROPERTY} = {@code value} (the knobs are read as it is made). */
-    private static CudaBackend withRegisters(String value, Supplier<CudaBackend> make) {
-        System.setProperty(PersistentKnobs.REGISTERS_PROPERTY, value);
-        try {
-            return make.get();
-        } finally {
-            System.clearProperty(PersistentKnobs.REGISTERS_PROPERTY);
-        }
     }
 }

@@ -27,4 +27,17 @@ final class CudaTestSupport {
         assumeCuda();
         Assumptions.assumeTrue(CudaBackendProvider.emulatorRequested(), "runs on the emulated device only");
     }
+
+    /**
+     * What {@code make} returns with the system property set to {@code value} while it runs (the
+     * persistent kernels' knobs are read as a backend is made); cleared after.
+     */
+    static <T> T withProperty(String property, String value, java.util.function.Supplier<T> make) {
+        System.setProperty(property, value);
+        try {
+            return make.get();
+        } finally {
+            System.clearProperty(property);
+        }
+    }
 }
