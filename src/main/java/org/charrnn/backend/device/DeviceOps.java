@@ -107,7 +107,7 @@ public interface DeviceOps extends AutoCloseable {
 
     // ------------------------------------------------------------------ per-step scalars
 
-    /** The dropout iteration (mask key) of the next training forward. */
+    /** The dropout iteration (mask key) of the next training forward; set only where the model has dropout. */
     void setIteration(int iteration);
 
     // ------------------------------------------------------------------ GEMM

@@ -24,9 +24,9 @@ import org.charrnn.model.ParamLayout;
  * <p>Deferred steps: when {@link DeviceOps#defersSteps()} (CUDA graphs), forward(training),
  * backward and clip are held until {@link #step} arrives and the whole step goes to
  * {@link DeviceOps#runWholeStep} with a key naming every buffer and setting it depends on.
- * Everything that varies per step (window starts, dropout iteration, lr and bias corrections)
- * lives in device memory written just before. Any other call runs the deferred work first, so
- * what a caller observes never depends on deferral.
+ * Everything that varies per step (window starts, the dropout iteration where the model has
+ * dropout, lr and bias corrections) lives in device memory written just before. Any other call
+ * runs the deferred work first, so what a caller observes never depends on deferral.
  *
  * <p>NORM clipping only computes the norm; the scale min(1, max/(norm + 1e-6)) is applied inside
  * the fused optimizer kernel (and to host copies of the gradients), so a step needs no host round
@@ -249,7 +249,8 @@ public class DeviceRnn implements Backend {
                 passes.forward(w, st.array, false, true, true);
                 return;
             }
-            ops.setIteration((int) window.iteration());
+            // only the dropout kernels read it: without dropout the step has one upload less
+            if (cfg.dropout() > 0) ops.setIteration((int) window.iteration());
             haveTrainingForward = true;
             clipMode = null;
             if (ops.defersSteps()) {

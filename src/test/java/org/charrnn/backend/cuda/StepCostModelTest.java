@@ -47,6 +47,21 @@ class StepCostModelTest {
     }
 
     @Test
+    void onlyAModelWithDropoutUploadsTheIteration() {
+        // host: the window starts, Adam's scalars, the graph's launch; the dropout iteration only with dropout
+        for (double dropout : new double[] {0.0, 0.25}) {
+            ModelConfig cfg = new ModelConfig(CellType.LSTM, 65, 33, 33, 2, dropout);
+            StepCostModel.Prediction p = StepCostModel.predict(cfg, 5, 7, Precision.FP32, RnnKernel.AUTO);
+            int uploads = dropout > 0 ? 3 : 2;
+            assertEquals(
+                    (uploads * RATES.hostCopyUs() + RATES.graphLaunchUs()) / 1e3,
+                    p.host(),
+                    1e-12,
+                    "dropout " + dropout);
+        }
+    }
+
+    @Test
     void stepwiseRecurrenceIsAGemmAndACellKernelPerLayerStep() {
         int L = 2, H = 40, B = 3, T = 6;
         StepCostModel.Prediction p = StepCostModel.predict(lstm(L, H), B, T, Precision.FP32, RnnKernel.STEPWISE);
