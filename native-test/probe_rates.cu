@@ -19,7 +19,10 @@
  *                     the cluster layout's C beyond it waits for a second wave;
  *   dsmem_bytes_per_us  what one SM stores into the shared memory of its cluster's blocks (distributed
  *                     shared memory), as the cluster layout's exchange does (persistent_exchange.cuh:
- *                     each thread its words to every block of the cluster), over the resident clusters.
+ *                     each thread its words to every block of the cluster), over the resident clusters;
+ *   and beside the rates (the model reads none of them yet): cluster_barrier_2_us and _4_us, the
+ *                     same barrier in clusters of 2 and 4 blocks (one block per SM, as many as are
+ *                     resident up to one per 2 or 4 SMs): whether smaller clusters meet faster.
  * Clocks are the device's reported clock rate (cudaDevAttrClockRate), as the model reads it.
  * Each time is the difference of two launches of different lengths (the launch cancels), the best
  * of five, after a warm-up. Every kernel's result is checked (the barrier's flags, the staged sums,
@@ -50,15 +53,51 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK) probe_barrier(int *flag, 
 }
 
 /* flag [blocks] (=): as probe_barrier with the cluster barrier of the cluster layout
- * (persistent_common.cuh): every block must see the flag of the next block of its own cluster. */
-extern "C" __global__ void __launch_bounds__(CR_BLOCK) CR_CLUSTER_KERNEL probe_cluster_barrier(int *flag, int *bad,
-                                                                                               int rounds) {
-  int base = (int)blockIdx.x / CR_CLUSTER * CR_CLUSTER, next = base + ((int)blockIdx.x - base + 1) % CR_CLUSTER;
+ * (persistent_common.cuh) in clusters of N blocks: every block must see the flag of the next block
+ * of its own cluster. */
+template <int N>
+static __device__ __forceinline__ void probe_cluster_rounds(int *flag, int *bad, int rounds) {
+  int base = (int)blockIdx.x / N * N, next = base + ((int)blockIdx.x - base + 1) % N;
   for (int r = 0; r < rounds; r++) {
     if (threadIdx.x == 0) ((volatile int *)flag)[blockIdx.x] = r + 1;
     cr_persistent_sync<true>();
     if (threadIdx.x == 0 && ((volatile int *)flag)[next] < r + 1) *bad = 1;
   }
+}
+
+/* The layout's clusters of CR_CLUSTER blocks (the model's cluster_barrier_us). */
+extern "C" __global__ void __launch_bounds__(CR_BLOCK) CR_CLUSTER_KERNEL probe_cluster_barrier(int *flag, int *bad,
+                                                                                               int rounds) {
+  probe_cluster_rounds<CR_CLUSTER>(flag, bad, rounds);
+}
+
+/* Smaller clusters, 2 and 4 blocks: whether a layout of fewer blocks a cluster would meet at a
+ * cheaper barrier (written beside the rates; the model reads none of them yet). */
+extern "C" __global__ void __launch_bounds__(CR_BLOCK) CR_CLUSTER_KERNEL_OF(2)
+    probe_cluster_barrier_2(int *flag, int *bad, int rounds) {
+  probe_cluster_rounds<2>(flag, bad, rounds);
+}
+
+extern "C" __global__ void __launch_bounds__(CR_BLOCK) CR_CLUSTER_KERNEL_OF(4)
+    probe_cluster_barrier_4(int *flag, int *bad, int rounds) {
+  probe_cluster_rounds<4>(flag, bad, rounds);
+}
+
+typedef void (*ProbeClusterKernel)(int *, int *, int);
+
+/* The probe of clusters of `size` blocks (2, 4 or CR_CLUSTER). */
+static ProbeClusterKernel probe_cluster_kernel(int size) {
+  return size == 2 ? probe_cluster_barrier_2 : size == 4 ? probe_cluster_barrier_4 : probe_cluster_barrier;
+}
+
+/* Launches it over `blocks` blocks (a launch names its kernel: the CPU layer finds it by name). */
+static void launch_cluster_probe(int size, int blocks, size_t shmem, int *flag, int *bad, int rounds) {
+  if (size == 2)
+    probe_cluster_barrier_2<<<dim3(blocks), dim3(CR_BLOCK), shmem>>>(flag, bad, rounds);
+  else if (size == 4)
+    probe_cluster_barrier_4<<<dim3(blocks), dim3(CR_BLOCK), shmem>>>(flag, bad, rounds);
+  else
+    probe_cluster_barrier<<<dim3(blocks), dim3(CR_BLOCK), shmem>>>(flag, bad, rounds);
 }
 
 /* sink [blocks][CR_BLOCK] (=): after a cluster barrier (every peer runs), per round each block stores n
@@ -165,36 +204,49 @@ static double barrier_us(const Sizes &s, int blocks) {
   return 1000.0 * (t2 - t1) / (5.0 * s.rounds);
 }
 
-/* The clusters of probe_cluster_barrier with `shmem` bytes a block the device holds at once (the CPU
- * layer: 2, run one after another). */
-static int resident_clusters(int wanted, size_t shmem) {
+/* The clusters of `size` blocks of `shmem` bytes a block the device holds at once (the CPU layer: 2,
+ * run one after another). */
+static int resident_clusters(int size, int wanted, size_t shmem) {
 #ifdef CRCPU_RUNTIME
-  (void)wanted; (void)shmem;
+  (void)size; (void)wanted; (void)shmem;
   return 2;
 #else
+  ProbeClusterKernel kernel = probe_cluster_kernel(size);
+  CK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shmem));
   cudaLaunchConfig_t cfg = {};
-  cfg.gridDim = dim3((unsigned)(wanted * CR_CLUSTER));
+  cfg.gridDim = dim3((unsigned)(wanted * size));
   cfg.blockDim = dim3(CR_BLOCK);
   cfg.dynamicSmemBytes = shmem;
   int n = 0;
-  CK(cudaOccupancyMaxActiveClusters(&n, probe_cluster_barrier, &cfg));
+  CK(cudaOccupancyMaxActiveClusters(&n, kernel, &cfg));
   return n;
 #endif
 }
 
-/* µs per cluster barrier over `clusters` clusters of `shmem` bytes a block (two lengths), and its check. */
-static double cluster_barrier_us(const Sizes &s, int clusters, size_t shmem) {
-  int blocks = clusters * CR_CLUSTER;
+/* µs per cluster barrier over `clusters` clusters of `size` blocks of `shmem` bytes (two lengths), and
+ * its check. */
+static double cluster_barrier_us(const Sizes &s, int size, int clusters, size_t shmem) {
+  int blocks = clusters * size;
   Dev<int> flag((size_t)blocks), bad(1);
   CK(cudaMemset(flag.p, 0, (size_t)blocks * sizeof(int)));
   CK(cudaMemset(bad.p, 0, sizeof(int)));
-  CK(cudaFuncSetAttribute(probe_cluster_barrier, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shmem));
+  CK(cudaFuncSetAttribute(probe_cluster_kernel(size), cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shmem));
   auto run = [&](int rounds) {
-    return best_ms([&] { probe_cluster_barrier<<<dim3(blocks), dim3(CR_BLOCK), shmem>>>(flag.p, bad.p, rounds); });
+    return best_ms([&] { launch_cluster_probe(size, blocks, shmem, flag.p, bad.p, rounds); });
   };
   double t1 = run(s.rounds), t2 = run(6 * s.rounds);
-  expect(bad.down()[0] == 0, "cluster barrier: every block saw its cluster neighbour's flag");
+  char what[96];
+  snprintf(what, sizeof what, "cluster barrier (%d blocks): every block saw its cluster neighbour's flag", size);
+  expect(bad.down()[0] == 0, what);
   return 1000.0 * (t2 - t1) / (5.0 * s.rounds);
+}
+
+/* The cluster barrier of `size`-block clusters of one block per SM (`shmem` bytes each) over as many
+ * of them as are resident at once, up to one per `size` SMs; 0 where none is. */
+static double cluster_barrier_at(const Sizes &s, int size, int sms, size_t shmem) {
+  int wanted = std::max(1, sms / size);
+  int clusters = std::min(resident_clusters(size, wanted, shmem), wanted);
+  return clusters > 0 ? cluster_barrier_us(s, size, clusters, shmem) : 0;
 }
 
 /* Bytes an SM stores into its cluster's shared memory per µs: probe_dsmem over `clusters` clusters
@@ -290,18 +342,22 @@ int main(int argc, char **argv) {
   /* the cluster layout (sm_90): clusters of one block per SM (the opt-in shared memory each), as many
    * as are resident at once, and their barrier */
   int resident = 0;
-  double cluster_barrier = 0, dsmem = 0;
+  double cluster_barrier = 0, dsmem = 0, barrier_2 = 0, barrier_4 = 0;
 #ifdef CRCPU_RUNTIME
-  resident = resident_clusters(2, 0);
-  cluster_barrier = cluster_barrier_us(s, resident, 0);
+  resident = resident_clusters(CR_CLUSTER, 2, 0);
+  cluster_barrier = cluster_barrier_us(s, CR_CLUSTER, resident, 0);
+  barrier_2 = cluster_barrier_at(s, 2, 6, 0);
+  barrier_4 = cluster_barrier_at(s, 4, 12, 0);
   dsmem = dsmem_bytes_per_us(s, resident, 8, 40);
 #else
   if (major >= 9) {
     int optin = 0;
     CK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, 0));
-    resident = resident_clusters(std::max(1, sms / CR_CLUSTER), (size_t)optin);
+    resident = resident_clusters(CR_CLUSTER, std::max(1, sms / CR_CLUSTER), (size_t)optin);
     int clusters = std::min(resident, std::max(1, sms / CR_CLUSTER));
-    if (resident > 0) cluster_barrier = cluster_barrier_us(s, clusters, (size_t)optin);
+    if (resident > 0) cluster_barrier = cluster_barrier_us(s, CR_CLUSTER, clusters, (size_t)optin);
+    barrier_2 = cluster_barrier_at(s, 2, sms, (size_t)optin);
+    barrier_4 = cluster_barrier_at(s, 4, sms, (size_t)optin);
     /* a round's words to 8 blocks, two slots of them in the opt-in shared memory: 3072 words at 227 KiB */
     int n_big = (int)std::min<long long>(3072, optin / (2LL * CR_CLUSTER * (long long)sizeof(float)) / 256 * 256);
     if (resident > 0 && n_big > 256) dsmem = dsmem_bytes_per_us(s, clusters, 256, n_big);
@@ -309,7 +365,7 @@ int main(int argc, char **argv) {
 #endif
 #ifdef CRCPU_RUNTIME
   (void)barrier; (void)half_barrier; (void)small; (void)big; (void)lat_tf32; (void)lat_bf16; (void)thr_tf32; (void)thr_bf16;
-  (void)cluster_barrier; (void)dsmem;
+  (void)cluster_barrier; (void)dsmem; (void)barrier_2; (void)barrier_4;
   printf("  rates: not measured (CPU emulation: every probe ran once and was checked)\n");
 #else
   cudaDeviceProp prop;
@@ -338,9 +394,10 @@ int main(int argc, char **argv) {
   double cluster_rates[] = {cluster_barrier, (double)resident, dsmem};
   bool clusters = resident > 0 && std::isfinite(cluster_barrier) && cluster_barrier > 0 && std::isfinite(dsmem) &&
                   dsmem > 0;
-  if (clusters)
+  if (clusters) {
     for (int i = 0; i < 3; i++) printf("  %-16s %12.4g\n", cluster_names[i], cluster_rates[i]);
-  else
+    printf("  cluster barrier of 2 blocks: %.3f us, of 4: %.3f us (0: none resident)\n", barrier_2, barrier_4);
+  } else
     printf("  cluster layout: not measured (%s)\n", major >= 9 ? "no cluster of 8 blocks resident" : "before sm_90");
   if (argc > 1 && sane && !g_failures) {
     FILE *f = fopen(argv[1], "w");
@@ -351,6 +408,8 @@ int main(int argc, char **argv) {
     if (clusters)
       for (int i = 0; i < 3; i++) fprintf(f, ",\"%s\":%.6g", cluster_names[i], cluster_rates[i]);
     fprintf(f, ",\"grid_barrier_half_us\":%.6g", half_barrier);
+    if (clusters && barrier_2 > 0 && barrier_4 > 0)
+      fprintf(f, ",\"cluster_barrier_2_us\":%.6g,\"cluster_barrier_4_us\":%.6g", barrier_2, barrier_4);
     fprintf(f, "}\n");
     fclose(f);
     printf("  wrote %s\n", argv[1]);

@@ -27,14 +27,16 @@
  */
 #define CR_CLUSTER 8
 
-/* The cluster kernels' compile-time cluster size: nothing where clusters do not exist (before
- * sm_90, where nvcc rejects the attribute, and on the CPU execution layer, which reads CR_CLUSTER
- * from the kernel table that gen_kernel_table.py makes of the sources). */
+/* The cluster kernels' compile-time cluster size (CR_CLUSTER_KERNEL_OF(n): n blocks, up to the
+ * portable 8; only native-test's probes take another than CR_CLUSTER): nothing where clusters do
+ * not exist (before sm_90, where nvcc rejects the attribute, and on the CPU execution layer, which
+ * reads the size from the kernel table that gen_kernel_table.py makes of the sources). */
 #if defined(CHARRNN_CRCPU_H) || (defined(__CUDA_ARCH__) && __CUDA_ARCH__ < 900)
-#define CR_CLUSTER_KERNEL
+#define CR_CLUSTER_KERNEL_OF(n)
 #else
-#define CR_CLUSTER_KERNEL __cluster_dims__(CR_CLUSTER, 1, 1)
+#define CR_CLUSTER_KERNEL_OF(n) __cluster_dims__(n, 1, 1)
 #endif
+#define CR_CLUSTER_KERNEL CR_CLUSTER_KERNEL_OF(CR_CLUSTER)
 
 /* What a block owns in its layout: units [j0, j0 + units), batch rows [b0, b0 + rows); PB the rows
  * of its plan (the most rows any block owns: B in the grid layout). */
