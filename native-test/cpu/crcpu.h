@@ -268,10 +268,26 @@ inline thread_local Sched *tls_sched = nullptr;
 inline thread_local Fiber *tls_fiber = nullptr; /* the running CUDA thread */
 inline thread_local Block *tls_block = nullptr;
 
-/* Frees an OS thread's scheduler (its fiber stacks) when the thread exits. */
+/* The schedulers of OS threads that have exited, for the next threads to take: a cooperative or
+ * cluster launch starts an OS thread a block, and mapping (and faulting in) fresh fiber stacks for
+ * each cost more than the blocks' work at the harnesses' shapes. Never freed (at most one a thread
+ * that was alive at once). */
+struct SchedCache {
+  std::mutex m;
+  std::vector<Sched *> free;
+};
+inline SchedCache &sched_cache() {
+  static SchedCache *c = new SchedCache(); /* never destroyed: threads may exit after statics */
+  return *c;
+}
+
+/* Returns an OS thread's scheduler (its fiber stacks) to the cache when the thread exits. */
 struct SchedOwner {
   ~SchedOwner() {
-    delete tls_sched;
+    if (!tls_sched) return;
+    SchedCache &c = sched_cache();
+    std::lock_guard<std::mutex> g(c.m);
+    c.free.push_back(tls_sched);
     tls_sched = nullptr;
   }
 };
@@ -280,7 +296,14 @@ inline thread_local SchedOwner tls_sched_owner;
 inline Sched &sched() {
   if (!tls_sched) {
     (void)&tls_sched_owner; /* odr-use: registers the destructor for this thread */
-    tls_sched = new Sched();
+    SchedCache &c = sched_cache();
+    std::lock_guard<std::mutex> g(c.m);
+    if (c.free.empty()) {
+      tls_sched = new Sched();
+    } else {
+      tls_sched = c.free.back();
+      c.free.pop_back();
+    }
   }
   return *tls_sched;
 }
@@ -394,7 +417,7 @@ inline void run_block(const Job &job, uint3 bidx) {
         continue;
       }
       if (!waiting) { waiting = &f; continue; }
-      if (f.bar_line != waiting->bar_line || strcmp(f.bar_file, waiting->bar_file) != 0) {
+      if (f.bar_line != waiting->bar_line || (f.bar_file != waiting->bar_file && strcmp(f.bar_file, waiting->bar_file) != 0)) {
         fprintf(stderr, "crcpu: kernel %s, block (%u,%u,%u): thread (%u,%u,%u) waits at %s:%d, thread (%u,%u,%u) at %s:%d\n",
                 job.name, bidx.x, bidx.y, bidx.z, waiting->tid.x, waiting->tid.y, waiting->tid.z, waiting->bar_file,
                 waiting->bar_line, f.tid.x, f.tid.y, f.tid.z, f.bar_file, f.bar_line);
