@@ -3,9 +3,8 @@
 # cannot run.
 #   native-test/run-all.sh [make args]       on this machine's GPU (nvcc build)
 #   native-test/run-all.sh cpu [make args]   on the CPU execution layer (cpu/crcpu.h, g++ only):
-#       every harness in the three thread orders (forward, reverse, shuffle:$CRCPU_SEED; the _tiled
-#       builds of the persistent harnesses in the forward order only) and an
-#       AddressSanitizer + UBSan build in shuffled order (the _tiled builds too), as many runs at once as there are cores,
+#       every harness in the three thread orders (forward, reverse, shuffle:$CRCPU_SEED) and an
+#       AddressSanitizer + UBSan build in shuffled order, as many runs at once as there are cores,
 #       then cpu/selftest.sh (the layer's own checks: thread orders, launch validation, aborts) and
 #       cpu/mutation-check.sh, which shows that the harnesses fail when a barrier is removed.
 set -uo pipefail
@@ -34,12 +33,9 @@ if [ "${1:-}" = cpu ]; then
   # first, the longest; each run's log in build/cpu{,-asan}/, a .failed file beside a failed one's.
   rm -f build/cpu/*.failed build/cpu-asan/*.failed
   for t in $TESTS; do echo "$t shuffle:$seed cpu-asan"; done > build/cpu/runs.txt
-  # (the _tiled builds, the untiled harnesses' checks with 40-float k-tiles: forward here, and
-  # shuffled in the ASan runs above, to keep CI under its 30 minutes)
+  # (the _tiled builds are the untiled harnesses' checks with 40-float k-tiles)
   for t in $TESTS; do
-    for order in forward reverse "shuffle:$seed"; do
-      case "$t:$order" in *_tiled:reverse | *_tiled:shuffle*) ;; *) echo "$t $order cpu" ;; esac
-    done
+    for order in forward reverse "shuffle:$seed"; do echo "$t $order cpu"; done
   done >> build/cpu/runs.txt
   xargs -P "$jobs" -L 1 bash -c '
     t=$1 order=$2 dir=build/$3 log=build/$3/$1.${2%%:*}.log
