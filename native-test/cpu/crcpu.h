@@ -270,8 +270,8 @@ inline thread_local Block *tls_block = nullptr;
 
 /* The schedulers of OS threads that have exited, for the next threads to take: a cooperative or
  * cluster launch starts an OS thread a block, and mapping (and faulting in) fresh fiber stacks for
- * each cost more than the blocks' work at the harnesses' shapes. Never freed (at most one a thread
- * that was alive at once). */
+ * each cost more than the blocks' work at the harnesses' shapes. Never freed: the cache holds at most
+ * as many as there were OS threads alive at once. */
 struct SchedCache {
   std::mutex m;
   std::vector<Sched *> free;
