@@ -1,4 +1,4 @@
-/* test_reduce_optim: column_sum, two-stage global norm, clip_value and the fused optimizers. */
+/* test_reduce_optim: column_sum, the one-launch global norm, sum_final, clip_value and the fused optimizers. */
 #include "common.h"
 #include "../kernels/cuda/reduce.cu"
 #include "../kernels/cuda/optim.cu"
@@ -8,13 +8,17 @@ static int partials(long long n) { long long p = (n + CR_BLOCK - 1) / CR_BLOCK; 
 static void check_reduce(int N, int C, Rng &r) {
   printf("reduce N=%d C=%d\n", N, C);
   auto a = rand_vec((size_t)N * C, r), out0 = rand_vec(C, r);
-  Dev<float> da(a), dout(out0), dout2(C), dout3(C);
+  Dev<float> da(a), dout(out0), dout2(C), dout3(C), dcopy(C), dout4(out0), dcopy4(C);
   dim3 cols(CR_COL_WIDTH, CR_COL_LANES);
-  column_sum<<<blocks_for(C, CR_COL_WIDTH), cols>>>(da.p, dout.p, N, C, 1.0f);
-  column_sum<<<blocks_for(C, CR_COL_WIDTH), cols>>>(da.p, dout2.p, N, C, 0.0f);
-  column_sum<<<blocks_for(C, CR_COL_WIDTH), cols>>>(da.p, dout3.p, N, C, 0.0f);
+  column_sum<<<blocks_for(C, CR_COL_WIDTH), cols>>>(da.p, dout.p, nullptr, N, C, 1.0f);
+  column_sum<<<blocks_for(C, CR_COL_WIDTH), cols>>>(da.p, dout2.p, nullptr, N, C, 0.0f);
+  column_sum<<<blocks_for(C, CR_COL_WIDTH), cols>>>(da.p, dout3.p, dcopy.p, N, C, 0.0f);
+  column_sum<<<blocks_for(C, CR_COL_WIDTH), cols>>>(da.p, dout4.p, dcopy4.p, N, C, 1.0f);
   CK_LAUNCH();
   expect(dout2.down() == dout3.down(), "column_sum deterministic");
+  /* out2: the same values as out, bit for bit, whatever beta */
+  expect(dcopy.down() == dout2.down(), "column_sum out2 = out (beta=0)");
+  expect(dout4.down() == dout.down() && dcopy4.down() == dout.down(), "column_sum out2 = out (beta=1)");
   std::vector<double> r1(C), r0(C);
   for (int c = 0; c < C; c++) {
     double s = 0;
@@ -27,20 +31,25 @@ static void check_reduce(int N, int C, Rng &r) {
   compare("column_sum beta=0", dout2.down(), r0, 2e-6f * N, 1e-4f);
   long long n = (long long)N * C;
   int P = partials(n);
-  Dev<float> part(P), norm(1), sum(1);
-  sum_squares_partial<<<P, CR_BLOCK>>>(da.p, (int)n, part.p);
-  sum_final<<<1, CR_BLOCK>>>(part.p, P, norm.p, 1);
+  Dev<float> part(P), norm(1), sum(1), staged(1);
+  Dev<unsigned> ticket(std::vector<unsigned>{0});
+  global_norm<<<P, CR_BLOCK>>>(da.p, (int)n, part.p, norm.p, ticket.p);
   sum_final<<<1, CR_BLOCK>>>(da.p, (int)n, sum.p, 0);
   CK_LAUNCH();
   double ss = 0, s = 0, sabs = 0;
   for (float v : a) { ss += (double)v * v; s += v; sabs += fabs(v); }
-  compare("global norm (two-stage)", norm.down(), std::vector<double>{sqrt(ss)}, 1e-6f, 1e-5f);
+  compare("global_norm", norm.down(), std::vector<double>{sqrt(ss)}, 1e-6f, 1e-5f);
   compare("sum_final plain sum", sum.down(), std::vector<double>{s}, (float)(1e-6 * sabs + 1e-6), 1e-4f);
-  /* determinism: the same launch twice gives the same bits */
-  sum_squares_partial<<<P, CR_BLOCK>>>(da.p, (int)n, part.p);
-  sum_final<<<1, CR_BLOCK>>>(part.p, P, sum.p, 1);
+  expect(ticket.down()[0] == 0, "global_norm leaves its ticket at 0");
+  /* the last block's sum is the second stage it replaced: sum_final over the partials, sqrt */
+  sum_final<<<1, CR_BLOCK>>>(part.p, P, staged.p, 1);
+  CK_LAUNCH();
+  expect(staged.down()[0] == norm.down()[0], "global_norm = sum_final of its partials");
+  /* determinism, and the ticket reused: the same launch again gives the same bits */
+  global_norm<<<P, CR_BLOCK>>>(da.p, (int)n, part.p, sum.p, ticket.p);
   CK_LAUNCH();
   expect(sum.down()[0] == norm.down()[0], "global norm deterministic");
+  expect(ticket.down()[0] == 0, "global_norm leaves its ticket at 0 again");
   float mx = 0.3f;
   clip_value<<<blocks_for(n), 256>>>(da.p, (int)n, mx, norm.p);
   CK_LAUNCH();
@@ -151,15 +160,16 @@ int main() {
   hyper.up(std::vector<float>{1e-3f, 0.1f, 0.001f});
   int P = partials(n);
   printf("timing n=%d\n", n);
-  TIME_IT("sum_squares_partial + sum_final", 200, (sum_squares_partial<<<P, CR_BLOCK>>>(g.p, n, part.p), sum_final<<<1, CR_BLOCK>>>(part.p, P, norm.p, 1)));
+  Dev<unsigned> ticket(std::vector<unsigned>{0});
+  TIME_IT("global_norm", 200, (global_norm<<<P, CR_BLOCK>>>(g.p, n, part.p, norm.p, ticket.p)));
   TIME_IT("adam_step_dev", 200, (adam_step_dev<<<blocks_for(n), 256>>>(p.p, g.p, m.p, v.p, n, norm.p, 1, 5.0f, hyper.p, 0.9f, 0.999f, 1e-8f, 0.0f)));
   /* column_sum reads N*C floats of g: N = n / C rows fit the buffer (was 2500 rows, past its end). */
   const int C = 4096, N = n / C;
   char label[64];
   snprintf(label, sizeof label, "column_sum N=%d C=%d", N, C);
-  TIME_IT(label, 200, (column_sum<<<blocks_for(C, CR_COL_WIDTH), dim3(CR_COL_WIDTH, CR_COL_LANES)>>>(g.p, m.p, N, C, 0.0f)));
+  TIME_IT(label, 200, (column_sum<<<blocks_for(C, CR_COL_WIDTH), dim3(CR_COL_WIDTH, CR_COL_LANES)>>>(g.p, m.p, nullptr, N, C, 0.0f)));
   /* the decoder bias of a B 128 T 100 window: 65 columns over 12800 rows (the one-thread-a-column
      kernel this replaced waited for 12800 / 4 dependent loads here) */
-  TIME_IT("column_sum N=12800 C=65", 200, (column_sum<<<blocks_for(65, CR_COL_WIDTH), dim3(CR_COL_WIDTH, CR_COL_LANES)>>>(g.p, m.p, 12800, 65, 0.0f)));
+  TIME_IT("column_sum N=12800 C=65", 200, (column_sum<<<blocks_for(65, CR_COL_WIDTH), dim3(CR_COL_WIDTH, CR_COL_LANES)>>>(g.p, m.p, nullptr, 12800, 65, 0.0f)));
   return finish("test_reduce_optim");
 }

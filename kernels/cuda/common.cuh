@@ -4,12 +4,13 @@
  * Launch conventions used by the backend and the native tests:
  *   elementwise kernels: 1-D grid, CR_BLOCK threads per block, one thread per element, bounds-checked;
  *   row kernels (softmax_xent): one block of CR_ROW_BLOCK threads per row;
- *   sum_squares_partial: P blocks of CR_BLOCK threads (P <= CR_MAX_PARTIALS), grid-stride over n;
+ *   global_norm: P blocks of CR_BLOCK threads (P <= CR_MAX_PARTIALS), grid-stride over n;
  *   sum_final: one block of CR_BLOCK threads;
  *   column sums (column_sum, embedding_backward): blocks of CR_COL_WIDTH x CR_COL_LANES threads,
  *   CR_COL_WIDTH columns a block, threadIdx.y the row lane (cr_column_total).
  * Every block reduction below is a fixed-shape tree over shared memory, so results are bit-identical
- * run to run for the same launch configuration (no atomics anywhere).
+ * run to run for the same launch configuration. The one atomic (cr_last_block's ticket) only picks
+ * which block runs a kernel's final sum; the sum's order is fixed.
  */
 #ifndef CHARRNN_CUDA_COMMON_CUH
 #define CHARRNN_CUDA_COMMON_CUH
@@ -60,6 +61,40 @@ static __device__ __forceinline__ float cr_block_sum(float v, float *scratch) {
   }
   float r = scratch[0];
   __syncthreads();
+  return r;
+}
+
+/*
+ * The sum of v [n] over the block in sum_final's order: thread i adds v[i], v[i + blockDim.x], ...
+ * ascending, then cr_block_sum's tree. Valid in every thread; scratch as cr_block_sum's. v is
+ * volatile: after cr_last_block it holds other blocks' writes, which no cached copy may hide.
+ */
+static __device__ __forceinline__ float cr_block_total(const volatile float *v, int n, float *scratch) {
+  float s = 0.0f;
+  for (int i = threadIdx.x; i < n; i += blockDim.x) s += v[i];
+  return cr_block_sum(s, scratch);
+}
+
+/*
+ * The last-block-done pattern: a kernel's final reduction without a second launch. Every thread of
+ * every block of the grid calls it once, after its block wrote its part of the result to global
+ * memory; it returns true in every thread of the one block that arrives last, and that block then
+ * sees every other block's writes (each block fences before it takes its ticket; the last fences
+ * again after). ticket: a device word that is 0 before the launch and 0 after it (atomicInc wraps
+ * at the block count), so a CUDA graph replays it; one word per kernel that may run at the same
+ * time as another user. Which block is last varies; what it computes must not depend on it.
+ */
+static __device__ __forceinline__ bool cr_last_block(unsigned *ticket) {
+  __shared__ int last;
+  __threadfence(); /* this thread's writes before the block's ticket */
+  __syncthreads();
+  if (threadIdx.x == 0 && threadIdx.y == 0 && threadIdx.z == 0) {
+    unsigned blocks = gridDim.x * gridDim.y * gridDim.z;
+    last = atomicInc(ticket, blocks - 1) == blocks - 1;
+  }
+  __syncthreads();
+  bool r = last != 0;
+  if (r) __threadfence(); /* the other blocks' writes before this block's reads of them */
   return r;
 }
 

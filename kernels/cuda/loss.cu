@@ -7,15 +7,16 @@
  *   writes (=) row_loss[n] = logsumexp(logits[n]+bias) - (logits[n,y[n]]+bias[y[n]]);
  *   if write_grad != 0, overwrites logits (in place) with grad_scale * (softmax - onehot(y)),
  *   i.e. dL/dlogits of the mean loss when grad_scale = 1/N; otherwise leaves logits + bias there.
+ *   loss_sum [1] (=) the sum of row_loss, added as sum_final adds it, by the last block to finish
+ *   (cr_last_block on ticket [1], 0 before and after), or null: no sum (ticket unused). The loss
+ *   of a window in one launch instead of two.
  *   Max and sum are fixed-shape block trees: deterministic.
  */
 #include "common.cuh"
 
-extern "C" __global__ void __launch_bounds__(CR_ROW_BLOCK)
-softmax_xent(float *logits, const float *bias, const int *y, float *row_loss, int N, int V, float grad_scale, int write_grad) {
-  __shared__ float scratch[CR_ROW_BLOCK];
-  int n = blockIdx.x;
-  if (n >= N) return; /* uniform over the block */
+/* Row n of softmax_xent: its loss (valid in every thread), the gradient in place with write_grad. */
+static __device__ __forceinline__ float cr_softmax_row(float *logits, const float *bias, const int *y, int n, int V,
+                                                       float grad_scale, int write_grad, float *scratch) {
   float *row = logits + (long long)n * V;
   float mx = -INFINITY;
   for (int c = threadIdx.x; c < V; c += blockDim.x) {
@@ -29,13 +30,28 @@ softmax_xent(float *logits, const float *bias, const int *y, float *row_loss, in
   float s = 0.0f;
   for (int c = threadIdx.x; c < V; c += blockDim.x) s += expf(row[c] - mx);
   s = cr_block_sum(s, scratch); /* synchronizes: every read of row[target] happened */
-  if (threadIdx.x == 0) row_loss[n] = (logf(s) + mx) - ly;
   if (write_grad) {
     float inv = 1.0f / s;
     for (int c = threadIdx.x; c < V; c += blockDim.x) {
       float p = expf(row[c] - mx) * inv;
       row[c] = grad_scale * (p - (c == target ? 1.0f : 0.0f));
     }
+  }
+  return (logf(s) + mx) - ly;
+}
+
+extern "C" __global__ void __launch_bounds__(CR_ROW_BLOCK)
+softmax_xent(float *logits, const float *bias, const int *y, float *row_loss, int N, int V, float grad_scale,
+             int write_grad, float *loss_sum, unsigned *ticket) {
+  __shared__ float scratch[CR_ROW_BLOCK];
+  int n = blockIdx.x;
+  if (n < N) { /* uniform over the block; every block still takes its ticket below */
+    float loss = cr_softmax_row(logits, bias, y, n, V, grad_scale, write_grad, scratch);
+    if (threadIdx.x == 0) row_loss[n] = loss;
+  }
+  if (loss_sum && cr_last_block(ticket)) {
+    float total = cr_block_total(row_loss, N, scratch);
+    if (threadIdx.x == 0) loss_sum[0] = total;
   }
 }
 

@@ -3,13 +3,19 @@
  * value clipping.
  *
  * column_sum           a [N,C], out [C]: out[c] = beta*out[c] + sum_n a[n,c]  (beta = 0: =, out not
- *                      read), in cr_column_total's fixed order. Launch ceil(C / CR_COL_WIDTH) blocks
- *                      of CR_COL_WIDTH x CR_COL_LANES threads.
- * sum_squares_partial  g [n], partial [P]: block k writes partial[k] = sum of g[i]^2 over
- *                      i = k*blockDim + tid + s*P*blockDim (grid-stride), fixed block tree.
- *                      Launch P = gridDim.x <= CR_MAX_PARTIALS blocks of CR_BLOCK threads.
+ *                      read), in cr_column_total's fixed order; out2 [C] (=) the same values as out,
+ *                      or null (a layer whose two bias gradients are the same sums: one launch, no
+ *                      copy). out2 must not alias out or a. Launch ceil(C / CR_COL_WIDTH) blocks of
+ *                      CR_COL_WIDTH x CR_COL_LANES threads.
+ * global_norm          g [n], partial [P] (=), norm [1] (=), ticket [1]: block k writes partial[k] =
+ *                      sum of g[i]^2 over i = k*blockDim + tid + s*P*blockDim (grid-stride), fixed
+ *                      block tree; the last block to finish (cr_last_block) writes norm[0] =
+ *                      sqrt(sum of partial), summed as sum_final sums: one launch, the result of
+ *                      the two-stage reduction it replaced. ticket 0 before and after. Launch P =
+ *                      gridDim.x <= CR_MAX_PARTIALS blocks of CR_BLOCK threads.
  * sum_final            partial [P], out [1]: out[0] = sum (take_sqrt = 0) or sqrt(sum)  (=).
- *                      Launch one block of CR_BLOCK threads. Also sums row losses.
+ *                      Launch one block of CR_BLOCK threads. Sums row losses where the loss kernel
+ *                      does not (windows with uncounted targets) and counts targets.
  * clip_value           g [n], norm [1]: g = clamp(g, -max, max) (in place), NaN stays NaN; nothing is
  *                      written when the pre-clip norm is not finite (the update is skipped then, and
  *                      the gradients stay as the reference leaves them).
@@ -17,13 +23,18 @@
 #include "common.cuh"
 
 extern "C" __global__ void __launch_bounds__(CR_COL_WIDTH * CR_COL_LANES)
-column_sum(const float *a, float *out, int N, int C, float beta) {
+column_sum(const float *a, float *out, float *out2, int N, int C, float beta) {
   long long c = (long long)blockIdx.x * CR_COL_WIDTH + threadIdx.x;
   float s = cr_column_total(a, C, N, c, c < C, [](int) { return true; });
-  if (threadIdx.y == 0 && c < C) out[c] = beta == 0.0f ? s : beta * out[c] + s;
+  if (threadIdx.y == 0 && c < C) {
+    float v = beta == 0.0f ? s : beta * out[c] + s;
+    out[c] = v;
+    if (out2) out2[c] = v;
+  }
 }
 
-extern "C" __global__ void __launch_bounds__(CR_BLOCK) sum_squares_partial(const float *g, int n, float *partial) {
+extern "C" __global__ void __launch_bounds__(CR_BLOCK)
+global_norm(const float *g, int n, float *partial, float *norm, unsigned *ticket) {
   __shared__ float scratch[CR_BLOCK];
   float s = 0.0f;
   long long stride = (long long)gridDim.x * blockDim.x;
@@ -33,13 +44,15 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK) sum_squares_partial(const
   }
   s = cr_block_sum(s, scratch);
   if (threadIdx.x == 0) partial[blockIdx.x] = s;
+  if (cr_last_block(ticket)) {
+    float total = cr_block_total(partial, gridDim.x, scratch);
+    if (threadIdx.x == 0) norm[0] = sqrtf(total);
+  }
 }
 
 extern "C" __global__ void __launch_bounds__(CR_BLOCK) sum_final(const float *partial, int P, float *out, int take_sqrt) {
   __shared__ float scratch[CR_BLOCK];
-  float s = 0.0f;
-  for (int i = threadIdx.x; i < P; i += blockDim.x) s += partial[i];
-  s = cr_block_sum(s, scratch);
+  float s = cr_block_total(partial, P, scratch);
   if (threadIdx.x == 0) out[0] = take_sqrt ? sqrtf(s) : s;
 }
 

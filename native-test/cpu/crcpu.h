@@ -37,8 +37,10 @@
  *   - Warps only where a kernel asks for them: a tensor-core mma (crcpu_warp.h) parks its lane until
  *     all 32 lanes of the warp stand at the same mma, then computes the warp's tile from their
  *     fragments as the PTX ISA lays them out; a warp whose lanes do not all arrive aborts.
+ *   - atomicInc and __threadfence are the host's atomics and fences (the blocks of a grid run on
+ *     OS threads at once), so a last-block-done reduction (cr_last_block) works.
  *   - What it does not model: lockstep otherwise (no shuffles), hardware expf/tanhf and tensor-core
- *     rounding, memory ordering between blocks, timing.
+ *     rounding, memory ordering between blocks beyond those fences, timing.
  */
 #ifndef CHARRNN_CRCPU_H
 #define CHARRNN_CRCPU_H
@@ -90,6 +92,16 @@ static inline float __uint_as_float(unsigned u) {
   memcpy(&f, &u, 4);
   return f;
 }
+
+/* The device atomics and fences the kernels use (cr_last_block): a grid's blocks run on a pool of
+ * OS threads, so they are the host's. atomicInc as CUDA's: old >= val ? 0 : old + 1, returns old. */
+static inline unsigned atomicInc(unsigned *a, unsigned val) {
+  unsigned old = __atomic_load_n(a, __ATOMIC_RELAXED);
+  while (!__atomic_compare_exchange_n(a, &old, old >= val ? 0u : old + 1, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+  }
+  return old;
+}
+static inline void __threadfence() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 
 struct uint3 { unsigned x, y, z; };
 struct dim3 {

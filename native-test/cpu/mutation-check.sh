@@ -6,6 +6,9 @@
 #     the forward thread order (thread 0 then reads partners' stale scratch); and the one of
 #     cr_column_total that publishes each row lane's sum before lane 0 adds them: test_reduce_optim
 #     (column_sum) and test_embedding_dropout (embedding_backward) must FAIL in the forward order;
+#   - the last-block reduction (cr_last_block, common.cuh): the first block to finish, not the last,
+#     runs the final sum (it then adds partials other blocks have yet to write); test_reduce_optim
+#     (global_norm) and test_loss (softmax_xent's loss sum) must FAIL in the forward order;
 #   - grid barrier: removes every grid-wide sync (grid.sync()) from test_grid_sync.cu, the one of
 #     probe_rates' barrier probes, grid and cluster (their flags checks must FAIL in both orders), then the barrier
 #     between steps of each persistent forward and each persistent backward (kernels/cuda/
@@ -81,6 +84,9 @@ mutant block-barrier kernels/cuda/common.cuh \
 mutant column-barrier kernels/cuda/common.cuh \
   's/(lanes\[threadIdx\.y\]\[threadIdx\.x\] = s;\n)(\s*)__syncthreads\(\);\n/$1$2\/* mutant: barrier removed *\/\n/' \
   forward test_reduce_optim test_embedding_dropout
+mutant last-block kernels/cuda/common.cuh \
+  's/== blocks - 1;/== 0; \/* mutant: the first block sums *\//' \
+  forward test_reduce_optim test_loss
 mutant grid-barrier native-test/test_grid_sync.cu \
   's/\bgrid\.sync\(\);/\/* mutant: barrier removed *\/;/g' \
   "forward reverse" test_grid_sync

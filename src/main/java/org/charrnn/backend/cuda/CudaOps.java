@@ -61,6 +61,7 @@ final class CudaOps implements DeviceOps {
     private SideStream side; // the weight gradients' stream (overlapWeightGradients)
     private CudaGraphs graphs;
     private DeviceBuffer partial; // [MAX_PARTIALS] stage-1 sums of the global norm
+    private DeviceBuffer tickets; // [2] the last-block counters of the loss sum and the norm, 0 between launches
     private DeviceBuffer scalars; // [4] per-step scalars read by the kernels
     private boolean closed;
 
@@ -115,6 +116,7 @@ final class CudaOps implements DeviceOps {
                     kernels, stream, ctx.device, config, gemm.arithmetic(), options.rnnKernel(), options.log());
             windows = new PersistentWindows(persistent, this::alloc);
             partial = (DeviceBuffer) alloc(4L * Kernels.MAX_PARTIALS, "norm partial sums");
+            tickets = (DeviceBuffer) alloc(4L * 2, "reduction tickets"); // zeroed, as alloc leaves every buffer
             scalars = (DeviceBuffer) alloc(4L * 4, "step scalars");
             optimizers = new CudaOptimizers(kernels, stream, scalars.at(S_LR));
             ok = true;
@@ -400,7 +402,23 @@ final class CudaOps implements DeviceOps {
     @Override
     public void softmaxXent(
             Ref logits, Ref bias, DeviceArray y, Ref rowLoss, int N, int V, float gradScale, boolean writeGrad) {
-        kernels.softmaxXent(p(logits), p(bias), buf(y).ptr, p(rowLoss), N, V, gradScale, writeGrad);
+        kernels.softmaxXent(
+                p(logits), p(bias), buf(y).ptr, p(rowLoss), N, V, gradScale, writeGrad, Kernels.NONE, Kernels.NONE);
+    }
+
+    @Override
+    public void softmaxXentSum(
+            Ref logits,
+            Ref bias,
+            DeviceArray y,
+            Ref rowLoss,
+            Ref lossSum,
+            int N,
+            int V,
+            float gradScale,
+            boolean writeGrad) {
+        kernels.softmaxXent(
+                p(logits), p(bias), buf(y).ptr, p(rowLoss), N, V, gradScale, writeGrad, p(lossSum), tickets.at(0));
     }
 
     @Override
@@ -426,7 +444,12 @@ final class CudaOps implements DeviceOps {
 
     @Override
     public void columnSum(Ref a, Ref out, int N, int C, float beta) {
-        kernels.columnSum(p(a), p(out), N, C, beta);
+        kernels.columnSum(p(a), p(out), Kernels.NONE, N, C, beta);
+    }
+
+    @Override
+    public void columnSumTwice(Ref a, Ref out, Ref out2, int N, int C) {
+        kernels.columnSum(p(a), p(out), p(out2), N, C, 0f);
     }
 
     @Override
@@ -436,8 +459,7 @@ final class CudaOps implements DeviceOps {
 
     @Override
     public void globalNorm(Ref g, int n, Ref norm) {
-        kernels.sumSquaresPartial(p(g), n, partial.ptr);
-        kernels.sumFinal(partial.ptr, Kernels.partials(n), p(norm), true);
+        kernels.globalNorm(p(g), n, partial.ptr, p(norm), tickets.at(1));
     }
 
     @Override

@@ -2,6 +2,7 @@ package org.charrnn.backend.cuda;
 
 import jcuda.NativePointerObject;
 import jcuda.Pointer;
+import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUmodule;
 import jcuda.driver.CUstream;
@@ -24,13 +25,15 @@ final class Kernels implements AutoCloseable {
     static final int COL_LANES = 32; // CR_COL_LANES: its row lanes
     static final int TILE = 16; // CR_TILE
     private static final int MAX_GRID_Y = 65535; // gemm_tiled strides row tiles beyond it
+    /** A null device pointer: an optional pointer argument left out. */
+    static final Pointer NONE = new CUdeviceptr();
 
     private final CUmodule module = new CUmodule();
     private CUstream stream; // the stream launches go to: the backend's, or its side stream (SideStream)
 
     private final CUfunction gatherU8, gatherU16, embeddingForward, embeddingBackward, addBiasRows, copyRows;
     private final CUfunction dropoutForwardDev, dropoutBackwardDev, softmaxXent, targetWeights, maskXent;
-    private final CUfunction columnSum, sumSquaresPartial, sumFinal, clipValue;
+    private final CUfunction columnSum, globalNorm, sumFinal, clipValue;
     private final CUfunction adamDev, rmspropDev, adagradDev, sgdDev, gemmTiled, f32ToBf16;
 
     Kernels(byte[] fatbin, CUstream stream) {
@@ -48,7 +51,7 @@ final class Kernels implements AutoCloseable {
         targetWeights = fn("target_weights");
         maskXent = fn("mask_xent");
         columnSum = fn("column_sum");
-        sumSquaresPartial = fn("sum_squares_partial");
+        globalNorm = fn("global_norm");
         sumFinal = fn("sum_final");
         clipValue = fn("clip_value");
         adamDev = fn("adam_step_dev");
@@ -123,7 +126,9 @@ final class Kernels implements AutoCloseable {
 
     /**
      * Adds bias [V] to logits [N,V], row_loss [N] (=) = logsumexp - logit[y]; with writeGrad the
-     * logits are overwritten (=) by gradScale * (softmax - onehot(y)). One block per row.
+     * logits are overwritten (=) by gradScale * (softmax - onehot(y)). One block per row. lossSum
+     * [1] (=) the sum of rowLoss as {@link #sumFinal} adds it, by the kernel's last block (ticket [1]:
+     * 0 before and after), or {@link #NONE} for no sum (ticket then unused, {@link #NONE} too).
      */
     void softmaxXent(
             Pointer logits,
@@ -133,7 +138,9 @@ final class Kernels implements AutoCloseable {
             int N,
             int V,
             float gradScale,
-            boolean writeGrad) {
+            boolean writeGrad,
+            Pointer lossSum,
+            Pointer ticket) {
         launch(
                 softmaxXent,
                 N,
@@ -147,7 +154,9 @@ final class Kernels implements AutoCloseable {
                 arg(N),
                 arg(V),
                 arg(gradScale),
-                arg(writeGrad ? 1 : 0));
+                arg(writeGrad ? 1 : 0),
+                arg(lossSum),
+                arg(ticket));
     }
 
     /** w [N] (=) 0 where y[n] == ignore, else 1. */
@@ -169,8 +178,11 @@ final class Kernels implements AutoCloseable {
                 arg(writeGrad ? 1 : 0));
     }
 
-    /** out [C] = beta*out + sum over the N rows of a [N,C], in a fixed order (beta = 0: =). */
-    void columnSum(Pointer a, Pointer out, int N, int C, float beta) {
+    /**
+     * out [C] = beta*out + sum over the N rows of a [N,C], in a fixed order (beta = 0: =); out2 [C]
+     * (=) the same values, or {@link #NONE}. out2 must not alias out or a.
+     */
+    void columnSum(Pointer a, Pointer out, Pointer out2, int N, int C, float beta) {
         if (C <= 0) return;
         launch(
                 columnSum,
@@ -180,14 +192,18 @@ final class Kernels implements AutoCloseable {
                 COL_LANES,
                 arg(a),
                 arg(out),
+                arg(out2),
                 arg(N),
                 arg(C),
                 arg(beta));
     }
 
-    /** partial [partials(n)] (=): each block's sum of g[i]^2 (stage 1 of the global norm). */
-    void sumSquaresPartial(Pointer g, int n, Pointer partial) {
-        launch(sumSquaresPartial, partials(n), 1, BLOCK, 1, arg(g), arg(n), arg(partial));
+    /**
+     * norm [1] (=) sqrt of the sum of g[i]^2 over g [n], in one launch: partial [partials(n)] (=)
+     * each block's sum, the last block's sum of them (ticket [1]: 0 before and after).
+     */
+    void globalNorm(Pointer g, int n, Pointer partial, Pointer norm, Pointer ticket) {
+        launch(globalNorm, partials(n), 1, BLOCK, 1, arg(g), arg(n), arg(partial), arg(norm), arg(ticket));
     }
 
     /** out [1] (=) = sum of partial [P] (or its square root). One block. */
@@ -200,7 +216,7 @@ final class Kernels implements AutoCloseable {
         elementwise(clipValue, n, arg(g), arg(n), arg(max), arg(norm));
     }
 
-    /** Number of partial sums sum_squares_partial uses for {@code n} elements. */
+    /** Number of partial sums (blocks) global_norm uses for {@code n} elements. */
     static int partials(long n) {
         return (int) Math.max(1, Math.min(MAX_PARTIALS, (n + BLOCK - 1) / BLOCK));
     }

@@ -155,6 +155,36 @@ public final class StepCostModel {
             throw new UserError("the step cost model prices fp32 and tf32 steps, not " + p.id());
         Rates rates = Rates.assumed(h200());
         Recurrences r = new Recurrences(rates.device(), p, kernel, config.cell(), config.hidden());
+        StepTrace trace = trace(config, B, T, p, rates, r);
+        Map<StepTrace.Part, double[]> t = trace.totals();
+        return new Prediction(
+                ms(t, StepTrace.Part.FORWARD_RECURRENCE),
+                ms(t, StepTrace.Part.BACKWARD_RECURRENCE),
+                ms(t, StepTrace.Part.GEMM),
+                count(t, StepTrace.Part.GEMM),
+                ms(t, StepTrace.Part.KERNELS),
+                count(t, StepTrace.Part.KERNELS),
+                ms(t, StepTrace.Part.UPDATE),
+                ms(t, StepTrace.Part.HOST) + rates.graphLaunchUs() / 1e3,
+                Math.max(0, sum(t) - trace.criticalUs()) / 1e3,
+                trace.flops() / rates.peakFlopsPerUs(p) / 1e3,
+                r.describe(config.cell(), config.hidden(), B),
+                "H200 SXM model (" + rates.device() + ")");
+    }
+
+    /** {@link #trace} at the assumed rates, the recurrence as {@code kernel} runs it on an H200. */
+    static StepTrace trace(ModelConfig config, int B, int T, Precision p, RnnKernel kernel) {
+        Rates rates = Rates.assumed(h200());
+        return trace(
+                config, B, T, p, rates, new Recurrences(rates.device(), p, kernel, config.cell(), config.hidden()));
+    }
+
+    /**
+     * The operations of one training step of {@code config} at batch B and T steps a window, as the
+     * device orchestration queues them (the second step: the first allocates the workspace),
+     * priced at {@code rates} with the recurrence's kernels as {@code r} chooses them.
+     */
+    static StepTrace trace(ModelConfig config, int B, int T, Precision p, Rates rates, StepTrace.Recurrence r) {
         StepTrace trace = new StepTrace(rates, p, r);
         try (Traced b = new Traced(config, trace)) {
             long perStream = T + 1L;
@@ -173,20 +203,7 @@ public final class StepCostModel {
                 }
             }
         }
-        Map<StepTrace.Part, double[]> t = trace.totals();
-        return new Prediction(
-                ms(t, StepTrace.Part.FORWARD_RECURRENCE),
-                ms(t, StepTrace.Part.BACKWARD_RECURRENCE),
-                ms(t, StepTrace.Part.GEMM),
-                count(t, StepTrace.Part.GEMM),
-                ms(t, StepTrace.Part.KERNELS),
-                count(t, StepTrace.Part.KERNELS),
-                ms(t, StepTrace.Part.UPDATE),
-                ms(t, StepTrace.Part.HOST) + rates.graphLaunchUs() / 1e3,
-                Math.max(0, sum(t) - trace.criticalUs()) / 1e3,
-                trace.flops() / rates.peakFlopsPerUs(p) / 1e3,
-                r.describe(config.cell(), config.hidden(), B),
-                "H200 SXM model (" + rates.device() + ")");
+        return trace;
     }
 
     private static double ms(Map<StepTrace.Part, double[]> t, StepTrace.Part p) {

@@ -63,7 +63,19 @@ final class StepTrace implements DeviceOps {
         }
     }
 
-    private record Array(long bytes) implements DeviceArray {}
+    /** An allocation: equal only to itself, as a device's buffers are (a record of its size would make two buffers of one size the same). */
+    private static final class Array implements DeviceArray {
+        private final long bytes;
+
+        Array(long bytes) {
+            this.bytes = bytes;
+        }
+
+        @Override
+        public long bytes() {
+            return bytes;
+        }
+    }
 
     private final StepCostModel.Rates rates;
     private final Precision precision;
@@ -178,6 +190,11 @@ final class StepTrace implements DeviceOps {
     private void stepwise(Part part, WeightRows whh) {
         stepwise = part;
         stepwiseWeights = whh.offset();
+    }
+
+    /** A sum of n values by a kernel's last block (cr_last_block): sum_final's time without its launch. */
+    private double lastBlockSumUs(long n) {
+        return rates.blockSumUs(n) - rates.kernelUs();
     }
 
     private void kernel(String name, double bytes) {
@@ -343,6 +360,21 @@ final class StepTrace implements DeviceOps {
     }
 
     @Override
+    public void softmaxXentSum(
+            Ref logits,
+            Ref bias,
+            DeviceArray y,
+            Ref rowLoss,
+            Ref lossSum,
+            int N,
+            int V,
+            float gradScale,
+            boolean writeGrad) {
+        double us = rates.kernelUs((writeGrad ? 8.0 : 4.0) * N * V + 12.0 * N) + lastBlockSumUs(N);
+        add(Part.KERNELS, "softmax_xent + loss sum", us);
+    }
+
+    @Override
     public void maskTargets(
             DeviceArray y,
             int ignore,
@@ -368,14 +400,18 @@ final class StepTrace implements DeviceOps {
     }
 
     @Override
+    public void columnSumTwice(Ref a, Ref out, Ref out2, int N, int C) {
+        add(Part.KERNELS, "column_sum (two outputs)", rates.columnSumUs(N, 4.0 * N * C + 8.0 * C));
+    }
+
+    @Override
     public void sum(Ref a, int n, Ref out) {
         add(Part.KERNELS, "sum_final", rates.blockSumUs(n));
     }
 
     @Override
     public void globalNorm(Ref g, int n, Ref norm) {
-        add(Part.UPDATE, "sum_squares_partial", rates.kernelUs(4.0 * n));
-        add(Part.UPDATE, "sum_final", rates.blockSumUs(Kernels.partials(n)));
+        add(Part.UPDATE, "global_norm", rates.kernelUs(4.0 * n) + lastBlockSumUs(Kernels.partials(n)));
     }
 
     @Override

@@ -63,12 +63,15 @@ abstract sealed class DeviceCell {
 
     /**
      * db_ih (=) colsum(dgx), db_hh (=) colsum(dgh). Where dgh is dgx (LSTM, RNN) the two are the same
-     * sums: one column sum over all N rows and a copy of its G H floats.
+     * sums: one column sum over all N rows written to both.
      */
     static void biasGradients(DeviceOps ops, LayerWeights p, LayerGrads g) {
-        ops.columnSum(g.dgx(), p.dbih(), g.N(), g.Gi(), 0f);
-        if (g.dgh().equals(g.dgx()) && g.Gh() == g.Gi()) ops.copy(p.dbhh(), p.dbih(), g.Gh());
-        else ops.columnSum(g.dgh(), p.dbhh(), g.N(), g.Gh(), 0f);
+        if (g.dgh().equals(g.dgx()) && g.Gh() == g.Gi()) {
+            ops.columnSumTwice(g.dgx(), p.dbih(), p.dbhh(), g.N(), g.Gi());
+        } else {
+            ops.columnSum(g.dgx(), p.dbih(), g.N(), g.Gi(), 0f);
+            ops.columnSum(g.dgh(), p.dbhh(), g.N(), g.Gh(), 0f);
+        }
     }
 
     /** gh [B,Gh] (=) hPrev [B,H] W_hh^T. */

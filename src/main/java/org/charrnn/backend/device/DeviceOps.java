@@ -189,6 +189,24 @@ public interface DeviceOps extends AutoCloseable {
             Ref logits, Ref bias, DeviceArray y, Ref rowLoss, int N, int V, float gradScale, boolean writeGrad);
 
     /**
+     * {@link #softmaxXent}, then lossSum [1] (=) the sum of rowLoss [N] as {@link #sum} adds it. A
+     * backend may do both in one launch (the CUDA backend does).
+     */
+    default void softmaxXentSum(
+            Ref logits,
+            Ref bias,
+            DeviceArray y,
+            Ref rowLoss,
+            Ref lossSum,
+            int N,
+            int V,
+            float gradScale,
+            boolean writeGrad) {
+        softmaxXent(logits, bias, y, rowLoss, N, V, gradScale, writeGrad);
+        sum(rowLoss, N, lossSum);
+    }
+
+    /**
      * Leaves out the targets equal to {@code ignore}, after a {@link #softmaxXent} with gradScale 1:
      * weights [N] (=) 0 for those rows, else 1; count [1] (=) their sum; rowLoss [N] (=) 0 on the
      * left-out rows; with {@code writeGrad}, grad [N,V] (=) 0 on them and grad / max(count, 1)
@@ -211,10 +229,20 @@ public interface DeviceOps extends AutoCloseable {
     /** out [C] = beta out + column sums of a [N,C], ascending n (beta = 0: =). */
     void columnSum(Ref a, Ref out, int N, int C, float beta);
 
+    /**
+     * out [C] (=) and out2 [C] (=) the column sums of a [N,C], as {@link #columnSum} adds them (a
+     * layer's two bias gradients where they are the same sums); out2 aliases neither out nor a. A
+     * backend may write both in one launch (the CUDA backend does).
+     */
+    default void columnSumTwice(Ref a, Ref out, Ref out2, int N, int C) {
+        columnSum(a, out, N, C, 0f);
+        copy(out2, out, C);
+    }
+
     /** out [1] (=) sum of a [n], in a fixed order. */
     void sum(Ref a, int n, Ref out);
 
-    /** norm [1] (=) global L2 norm of g [n], deterministic (two-stage reduction). */
+    /** norm [1] (=) global L2 norm of g [n], deterministic (a fixed-order two-stage reduction). */
     void globalNorm(Ref g, int n, Ref norm);
 
     /** g [n] (=) clamp(g, -max, max) in place; untouched when norm [1] is not finite. */

@@ -127,8 +127,7 @@ final class RnnPasses {
             ops.maskTargets(w.y, w.ignoreTarget, logits, Ref.of(w.rowLoss), w.targetWeight, w.counted, N, V, training);
             ops.sum(Ref.of(w.rowLoss), N, Ref.of(w.lossSum));
         } else if (softmax) {
-            ops.softmaxXent(logits, bias, w.y, Ref.of(w.rowLoss), N, V, 1.0f / N, training);
-            ops.sum(Ref.of(w.rowLoss), N, Ref.of(w.lossSum));
+            ops.softmaxXentSum(logits, bias, w.y, Ref.of(w.rowLoss), Ref.of(w.lossSum), N, V, 1.0f / N, training);
         } else {
             ops.addBiasRows(logits, bias, N, V);
         }
