@@ -1,4 +1,4 @@
-/* test_embedding_dropout: window gather, embedding forward/backward, add_bias_rows, copy_rows and dropout. */
+/* test_embedding_dropout: window gather (alone and with the embedding), embedding forward/backward, add_bias_rows, copy_rows and dropout. */
 #include <algorithm>
 #include "common.h"
 #include "ref.h"
@@ -32,6 +32,23 @@ static void check_gather(int T, int B, int V, Rng &r) {
     }
   expect(ok8, "gather_window_u8 exact");
   expect(ok16, "gather_window_u16 exact");
+  /* gather_embed: the same x and y, and out = embedding_forward of them, bit for bit */
+  for (int E : {1, 33}) {
+    auto emb = rand_vec((size_t)V * E, r);
+    Dev<float> demb(emb), out8((size_t)T * B * E), out16((size_t)T * B * E), ref16((size_t)T * B * E);
+    Dev<int> x3(T * B), y3(T * B), x4(T * B), y4(T * B);
+    gather_embed_u8<<<blocks_for((long long)T * B * E), 256>>>(d8.p, ds.p, T, B, x3.p, y3.p, demb.p, out8.p, E);
+    gather_embed_u16<<<blocks_for((long long)T * B * E), 256>>>(d16.p, ds.p, T, B, x4.p, y4.p, demb.p, out16.p, E);
+    embedding_forward<<<blocks_for((long long)T * B * E), 256>>>(x2.p, demb.p, ref16.p, T * B, E);
+    CK_LAUNCH();
+    expect(x3.down() == hx && y3.down() == hy, "gather_embed_u8: x, y as gather_window_u8");
+    expect(x4.down() == hx2 && y4.down() == hy2, "gather_embed_u16: x, y as gather_window_u16");
+    expect(out16.down() == ref16.down(), "gather_embed_u16: out as embedding_forward");
+    bool rows8 = true;
+    auto o8 = out8.down();
+    for (long long k = 0; k < (long long)T * B * E; k++) rows8 &= o8[k] == emb[(size_t)hx[k / E] * E + k % E];
+    expect(rows8, "gather_embed_u8: out as embedding_forward");
+  }
 }
 
 static void check_embedding(int N, int V, int E, Rng &r) {

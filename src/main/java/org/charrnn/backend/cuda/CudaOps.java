@@ -390,6 +390,21 @@ final class CudaOps implements DeviceOps {
     }
 
     @Override
+    public void gatherEmbedding(
+            DeviceArray corpus,
+            boolean u16,
+            DeviceArray starts,
+            int T,
+            int B,
+            DeviceArray x,
+            DeviceArray y,
+            Ref table,
+            Ref out,
+            int E) {
+        kernels.gatherEmbed(u16, buf(corpus).ptr, buf(starts).ptr, T, B, buf(x).ptr, buf(y).ptr, p(table), p(out), E);
+    }
+
+    @Override
     public void embeddingForward(DeviceArray x, Ref table, Ref out, int N, int E) {
         kernels.embeddingForward(buf(x).ptr, p(table), p(out), N, E);
     }

@@ -31,7 +31,14 @@ final class Kernels implements AutoCloseable {
     private final CUmodule module = new CUmodule();
     private CUstream stream; // the stream launches go to: the backend's, or its side stream (SideStream)
 
-    private final CUfunction gatherU8, gatherU16, embeddingForward, embeddingBackward, addBiasRows, copyRows;
+    private final CUfunction gatherU8,
+            gatherU16,
+            gatherEmbedU8,
+            gatherEmbedU16,
+            embeddingForward,
+            embeddingBackward,
+            addBiasRows,
+            copyRows;
     private final CUfunction dropoutForwardDev, dropoutBackwardDev, softmaxXent, targetWeights, maskXent;
     private final CUfunction columnSum, globalNorm, sumFinal, clipValue;
     private final CUfunction adamDev, rmspropDev, adagradDev, sgdDev, gemmTiled, f32ToBf16;
@@ -41,6 +48,8 @@ final class Kernels implements AutoCloseable {
         JCudaDriver.cuModuleLoadData(module, fatbin);
         gatherU8 = fn("gather_window_u8");
         gatherU16 = fn("gather_window_u16");
+        gatherEmbedU8 = fn("gather_embed_u8");
+        gatherEmbedU16 = fn("gather_embed_u16");
         embeddingForward = fn("embedding_forward");
         embeddingBackward = fn("embedding_backward");
         addBiasRows = fn("add_bias_rows");
@@ -81,6 +90,35 @@ final class Kernels implements AutoCloseable {
     /** x, y [T,B] (=): x[t,b] = corpus[starts[b]+t], y[t,b] = corpus[starts[b]+t+1]; corpus u8 or u16, starts [B] int64. */
     void gatherWindow(boolean u16, Pointer corpus, Pointer starts, int T, int B, Pointer x, Pointer y) {
         elementwise(u16 ? gatherU16 : gatherU8, (long) T * B, arg(corpus), arg(starts), arg(T), arg(B), arg(x), arg(y));
+    }
+
+    /**
+     * {@link #gatherWindow} and {@link #embeddingForward} of its x in one launch: x, y [T,B] (=), out
+     * [T*B,E] (=) = emb [V,E] rows x; E >= 1, no aliasing.
+     */
+    void gatherEmbed(
+            boolean u16,
+            Pointer corpus,
+            Pointer starts,
+            int T,
+            int B,
+            Pointer x,
+            Pointer y,
+            Pointer emb,
+            Pointer out,
+            int E) {
+        elementwise(
+                u16 ? gatherEmbedU16 : gatherEmbedU8,
+                (long) T * B * E,
+                arg(corpus),
+                arg(starts),
+                arg(T),
+                arg(B),
+                arg(x),
+                arg(y),
+                arg(emb),
+                arg(out),
+                arg(E));
     }
 
     /** out [N,E] (=) = emb [V,E] rows x [N]. */

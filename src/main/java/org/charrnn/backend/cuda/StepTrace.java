@@ -344,6 +344,21 @@ final class StepTrace implements DeviceOps {
     }
 
     @Override
+    public void gatherEmbedding(
+            DeviceArray corpus,
+            boolean u16,
+            DeviceArray starts,
+            int T,
+            int B,
+            DeviceArray x,
+            DeviceArray y,
+            Ref table,
+            Ref out,
+            int E) {
+        kernel("gather_embed", 12.0 * T * B + 8.0 * T * B * E);
+    }
+
+    @Override
     public void embeddingForward(DeviceArray x, Ref table, Ref out, int N, int E) {
         kernel("embedding_forward", 8.0 * N * E + 4.0 * N);
     }

@@ -178,6 +178,25 @@ public interface DeviceOps extends AutoCloseable {
     /** out [N,E] (=) = rows x [N] of table [V,E]. */
     void embeddingForward(DeviceArray x, Ref table, Ref out, int N, int E);
 
+    /**
+     * {@link #gatherWindow}, then out [T*B,E] (=) the rows of table [V,E] that x names ({@link
+     * #embeddingForward}). A backend may do both in one launch (the CUDA backend does).
+     */
+    default void gatherEmbedding(
+            DeviceArray corpus,
+            boolean u16,
+            DeviceArray starts,
+            int T,
+            int B,
+            DeviceArray x,
+            DeviceArray y,
+            Ref table,
+            Ref out,
+            int E) {
+        gatherWindow(corpus, u16, starts, T, B, x, y);
+        embeddingForward(x, table, out, T * B, E);
+    }
+
     /** dTable [V,E] (=): row v = sum of dOut [N,E] rows n with x[n] = v, ascending n. */
     void embeddingBackward(DeviceArray x, Ref dOut, Ref dTable, int N, int V, int E);
 

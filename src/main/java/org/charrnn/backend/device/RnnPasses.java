@@ -82,8 +82,10 @@ final class RnnPasses {
      */
     void forward(Workspace w, DeviceArray state, boolean training, boolean gather, boolean softmax) {
         final int T = w.T, B = w.B, N = w.N, BH = B * H;
-        if (gather) ops.gatherWindow(w.tokens.array(), w.tokens.u16(), w.starts, T, B, w.x, w.y);
-        ops.embeddingForward(w.x, param(layout.embedding()), Ref.of(w.emb), N, E);
+        Ref table = param(layout.embedding());
+        if (gather)
+            ops.gatherEmbedding(w.tokens.array(), w.tokens.u16(), w.starts, T, B, w.x, w.y, table, Ref.of(w.emb), E);
+        else ops.embeddingForward(w.x, table, Ref.of(w.emb), N, E);
         if (w.firstInputOn) ops.copy(Ref.of(w.emb), Ref.of(w.firstInput), (long) B * E);
         boolean dropout = training && cfg.dropout() > 0;
         // every layer's initial state into slot 0 of its hs (and cs): L*S rows of B*H, (T+1) B H apart

@@ -61,7 +61,8 @@ class StepCostModelTest {
         }
     }
 
-    @ParameterizedTest(name = "{0} L{1} {2}: the loss, the norm and a layer's bias gradients, a launch each")
+    @ParameterizedTest(
+            name = "{0} L{1} {2}: the window's input, the loss, the norm and a layer's bias gradients, a launch each")
     @CsvSource({
         // where a layer's dgh is its dgx (LSTM, RNN) its two bias gradients are one column sum with
         // two outputs; else (GRU, MUT1: dgh of their own) two column sums. The decoder's is one more.
@@ -71,8 +72,7 @@ class StepCostModelTest {
         "gru, 2, stepwise, 0, 5",
         "mut1, 2, stepwise, 0, 5",
     })
-    void theLossTheNormAndTwinBiasGradientsAreOneLaunchEach(
-            String cell, int layers, String kernel, int twins, int single) {
+    void fusedLaunchesAreOneLaunchEach(String cell, int layers, String kernel, int twins, int single) {
         ModelConfig cfg = new ModelConfig(CellType.parse(cell), 65, 33, 33, layers, 0.0);
         List<String> names = StepCostModel.trace(cfg, 5, 7, Precision.FP32, RnnKernel.parse(kernel)).ops().stream()
                 .map(StepTrace.Op::name)
@@ -82,8 +82,16 @@ class StepCostModelTest {
         assertEquals(
                 twins, names.stream().filter("column_sum (two outputs)"::equals).count(), names::toString);
         assertEquals(single, names.stream().filter("column_sum"::equals).count(), names::toString);
-        // and neither launch the fused ones replace: the loss's sum_final, the norm's first stage
-        assertTrue(names.stream().noneMatch(n -> n.equals("sum_final") || n.contains("partial")), names::toString);
+        assertEquals(1, names.stream().filter("gather_embed"::equals).count(), names::toString);
+        // and no launch the fused ones replace: the loss's sum_final, the norm's first stage, the
+        // window's gather and embedding
+        assertTrue(
+                names.stream()
+                        .noneMatch(n -> n.equals("sum_final")
+                                || n.contains("partial")
+                                || n.equals("gather_window")
+                                || n.equals("embedding_forward")),
+                names::toString);
     }
 
     @Test
