@@ -360,4 +360,52 @@ static __device__ __forceinline__ void cr_persistent_product(const CrPersistentP
   p.mma ? cr_persistent_product_mma(p, a, f, y, x, acc, prec) : cr_persistent_product_fma(p, a, y, x, acc, prec);
 }
 
+/*
+ * A step's cell operands in global memory (forward: the input projection, the biases, the pair's
+ * own state of the step before; backward: dh_out, the saved gates and states) loaded ahead of the
+ * cell phase, so that their round trip to L2 runs beside the step's product instead of after it,
+ * on the recurrence's critical path. load(p, o) fills an Ops for pair p; cell(p, o) is the pair's
+ * cell with those operands. A thread's pairs are p = threadIdx.x + i blockDim.x < pairs, as a plain
+ * loop over them: cr_ahead_load loads its first AHEAD (into registers: the loops over them are
+ * unrolled); cr_ahead_cells runs every pair's cell, those AHEAD with what was loaded, the rest
+ * loading theirs first. load may read only what no other block writes meanwhile (the pass's
+ * inputs, and what this thread wrote itself before); the arithmetic is the plain loop's, so
+ * results are bit for bit the same. AHEAD: as many pairs as ptxas keeps in registers beside the
+ * resident plan's fragments without spilling (sm_90, -O3; each kernel says its own); one pair a
+ * thread is every pair of a block in the cluster layout at the bench's shapes.
+ */
+template <int AHEAD, typename Ops, typename Load>
+static __device__ __forceinline__ void cr_ahead_load(Ops (&ahead)[AHEAD], long long pairs, Load load) {
+#pragma unroll
+  for (int i = 0; i < AHEAD; i++) {
+    long long p = threadIdx.x + (long long)i * blockDim.x;
+    if (p < pairs) load(p, ahead[i]);
+  }
+}
+
+template <int AHEAD, typename Ops, typename Load, typename Cell>
+static __device__ __forceinline__ void cr_ahead_cells(const Ops (&ahead)[AHEAD], long long pairs, Load load,
+                                                      Cell cell) {
+#pragma unroll
+  for (int i = 0; i < AHEAD; i++) {
+    long long p = threadIdx.x + (long long)i * blockDim.x;
+    if (p < pairs) cell(p, ahead[i]);
+  }
+  for (long long p = threadIdx.x + (long long)AHEAD * blockDim.x; p < pairs; p += blockDim.x) {
+    Ops o;
+    load(p, o);
+    cell(p, o);
+  }
+}
+
+/* A forward step: its operands loaded (cr_ahead_load), then product() (the step's
+ * cr_persistent_product: every thread calls it), then the cells (cr_ahead_cells). */
+template <int AHEAD, typename Ops, typename Load, typename Product, typename Cell>
+static __device__ __forceinline__ void cr_step_ahead(long long pairs, Load load, Product product, Cell cell) {
+  Ops ahead[AHEAD];
+  cr_ahead_load(ahead, pairs, load);
+  product();
+  cr_ahead_cells(ahead, pairs, load, cell);
+}
+
 #endif

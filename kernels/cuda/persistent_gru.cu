@@ -55,32 +55,41 @@ static __device__ __forceinline__ void persistent_gru_forward_body(const float *
   cr_mma_keep(plan, w, frag);
   cr_exchange_begin(smem, plan);
   long long BH = (long long)B * H, pairs = (long long)s.rows * s.units;
+  /* a pair's operands of a step besides its products: gx + b_ih, b_hh and h_{t-1} (its own) */
+  struct Ops {
+    float x[3], hb[3], h;
+  };
   for (int t = 0; t < T; t++) {
     const float *hp = t == 0 ? h0 : h + (long long)(t - 1) * BH;
     const float *y = plan.exchange && t > 0 ? nullptr : hp + (long long)s.b0 * H; /* null: exchanged */
-    cr_persistent_product(plan, w, frag, y, cr_exchange_x(smem, plan, t), acc, prec);
-    for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
-      int lb = (int)(p / s.units), u = (int)(p % s.units), b = s.b0 + lb, j = s.j0 + u;
-      const float *hb = hp + (long long)b * H;
-      long long r3 = ((long long)t * B + b) * 3 * H, r4 = ((long long)t * B + b) * 4 * H;
-      float gh[3];
+    cr_step_ahead<1, Ops>( /* 1 pair a thread ahead (two spill the grid kernel: 255 registers) */
+        pairs,
+        [&](long long p, Ops &o) {
+          int b = s.b0 + (int)(p / s.units), j = s.j0 + (int)(p % s.units);
+          long long r3 = ((long long)t * B + b) * 3 * H;
 #pragma unroll
-      for (int q = 0; q < 3; q++) gh[q] = cr_persistent_result(acc, plan, q * U + u, lb);
-      float xr = gx[r3 + j] + b_ih[j];
-      float xz = gx[r3 + H + j] + b_ih[H + j];
-      float xn = gx[r3 + 2 * H + j] + b_ih[2 * H + j];
-      float hr = gh[0] + b_hh[j];
-      float hz = gh[1] + b_hh[H + j];
-      float hn = gh[2] + b_hh[2 * H + j];
-      float rr, zz, nn, hh;
-      cr_gru_forward(xr, xz, xn, hr, hz, hn, hb[j], &rr, &zz, &nn, &hh);
-      gates[r4 + j] = rr;
-      gates[r4 + H + j] = zz;
-      gates[r4 + 2 * H + j] = nn;
-      gates[r4 + 3 * H + j] = hn;
-      h[(long long)t * BH + (long long)b * H + j] = hh;
-      if (t + 1 < T) cr_exchange_put(smem, plan, t + 1, lb, j, hh, prec);
-    }
+          for (int q = 0; q < 3; q++) {
+            o.x[q] = gx[r3 + q * H + j] + b_ih[q * H + j];
+            o.hb[q] = b_hh[q * H + j];
+          }
+          o.h = hp[(long long)b * H + j];
+        },
+        [&] { cr_persistent_product(plan, w, frag, y, cr_exchange_x(smem, plan, t), acc, prec); },
+        [&](long long p, const Ops &o) {
+          int lb = (int)(p / s.units), u = (int)(p % s.units), b = s.b0 + lb, j = s.j0 + u;
+          long long r4 = ((long long)t * B + b) * 4 * H;
+          float gh[3];
+#pragma unroll
+          for (int q = 0; q < 3; q++) gh[q] = cr_persistent_result(acc, plan, q * U + u, lb) + o.hb[q];
+          float rr, zz, nn, hh;
+          cr_gru_forward(o.x[0], o.x[1], o.x[2], gh[0], gh[1], gh[2], o.h, &rr, &zz, &nn, &hh);
+          gates[r4 + j] = rr;
+          gates[r4 + H + j] = zz;
+          gates[r4 + 2 * H + j] = nn;
+          gates[r4 + 3 * H + j] = gh[2];
+          h[(long long)t * BH + (long long)b * H + j] = hh;
+          if (t + 1 < T) cr_exchange_put(smem, plan, t + 1, lb, j, hh, prec);
+        });
     if (t + 1 < T) cr_persistent_sync<CLUSTER>();
   }
 }
@@ -108,15 +117,31 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1) CR_CLUSTER_KERNEL
     persistent_gru_forward_body<float, true>(gx, w_hh, b_ih, b_hh, h0, h, gates, T, B, H, U, prec);
 }
 
-/* Pair (b, j)'s cell backward at one step, both backward kernels' (dh = dL/dh_t): rows b of dx, dr
- * [B,3H] (=) dL/d(gx + b_ih), dL/d(gh + b_hh) of unit j's r, z, n, and d[3] (=) the latter, from
- * the step's gates [B,4H] and hp = h_{t-1} [B,H]; returns the direct part dh z. */
-static __device__ __forceinline__ float cr_gru_backward_pair(float dh, const float *g, const float *hp, float *dx,
-                                                             float *dr, int H, int b, int j, float d[3]) {
-  long long r3 = (long long)b * 3 * H, r4 = (long long)b * 4 * H;
+/* Pair (b, j)'s cell operands at step t of every GRU backward kernel, loaded ahead of its cell
+ * phase (cr_ahead_load): dh_out[t], the saved r, z, n, gh_n + b_hn and h_{t-1}. */
+struct CrGruBackOps {
+  float dh_out, g[4], hp;
+};
+
+/* o (=) pair (b, j)'s operands at step t from dh_out [T,B,H], gates [T,B,4H] and hs [T+1,B,H]
+ * (slot t = h_{t-1}). */
+static __device__ __forceinline__ void cr_gru_back_load(CrGruBackOps &o, const float *dh_out, const float *gates,
+                                                        const float *hs, int t, int B, int H, int b, int j) {
+  long long k = ((long long)t * B + b) * H + j, r4 = ((long long)t * B + b) * 4 * H;
+  o.dh_out = dh_out[k];
+#pragma unroll
+  for (int q = 0; q < 4; q++) o.g[q] = gates[r4 + q * H + j];
+  o.hp = hs[k];
+}
+
+/* Pair (b, j)'s cell backward at one step, every GRU backward kernel's (dh = dL/dh_t, o its
+ * operands): rows b of dx, dr [B,3H] (=) dL/d(gx + b_ih), dL/d(gh + b_hh) of unit j's r, z, n, and
+ * d[3] (=) the latter; returns the direct part dh z. */
+static __device__ __forceinline__ float cr_gru_backward_pair(float dh, const CrGruBackOps &o, float *dx, float *dr,
+                                                             int H, int b, int j, float d[3]) {
+  long long r3 = (long long)b * 3 * H;
   float x[3], direct;
-  cr_gru_backward(dh, g[r4 + j], g[r4 + H + j], g[r4 + 2 * H + j], g[r4 + 3 * H + j], hp[(long long)b * H + j],
-                  &x[0], &x[1], &x[2], &d[0], &d[1], &d[2], &direct);
+  cr_gru_backward(dh, o.g[0], o.g[1], o.g[2], o.g[3], o.hp, &x[0], &x[1], &x[2], &d[0], &d[1], &d[2], &direct);
 #pragma unroll
   for (int q = 0; q < 3; q++) {
     dx[r3 + q * H + j] = x[q];
@@ -141,20 +166,28 @@ static __device__ __forceinline__ void persistent_gru_backward_body(const float 
   CrMmaFragments frag;
   cr_mma_keep(plan, w, frag);
   cr_exchange_begin(smem, plan);
-  long long BH = (long long)B * H, pairs = (long long)s.rows * s.units;
+  long long pairs = (long long)s.rows * s.units;
+  int tl = T - 1; /* the step whose operands load reads */
+  auto load = [&](long long p, CrGruBackOps &o) {
+    cr_gru_back_load(o, dh_out, gates, hs, tl, B, H, s.b0 + (int)(p / s.units), s.j0 + (int)(p % s.units));
+  };
+  CrGruBackOps ahead[1]; /* a pair a thread ahead */
+  if (T > 0) cr_ahead_load(ahead, pairs, load);
   for (int t = T - 1; t >= 0; t--) {
-    const float *g = gates + (long long)t * B * 4 * H;
     float *dx = dgx + (long long)t * B * G, *dr = dgh + (long long)t * B * G;
-    for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
+    cr_ahead_cells(ahead, pairs, load, [&](long long p, const CrGruBackOps &o) {
       int lb = (int)(p / s.units), b = s.b0 + lb, j = s.j0 + (int)(p % s.units);
       long long k = (long long)b * H + j;
       float d[3];
-      dh_next[k] = cr_gru_backward_pair(dh_out[(long long)t * BH + k] + dh_next[k], g, hs + (long long)t * BH, dx, dr,
-                                        H, b, j, d);
+      dh_next[k] = cr_gru_backward_pair(o.dh_out + dh_next[k], o, dx, dr, H, b, j, d);
 #pragma unroll
       for (int q = 0; q < 3; q++) cr_exchange_put(smem, plan, t, lb, q * H + j, d[q], prec);
-    }
+    });
     cr_persistent_sync<CLUSTER>();
+    if (t > 0) { /* step t-1's operands, beside this step's product */
+      tl = t - 1;
+      cr_ahead_load(ahead, pairs, load);
+    }
     const float *y = plan.exchange ? nullptr : dr + (long long)s.b0 * G; /* null: exchanged */
     cr_persistent_product(plan, w, frag, y, cr_exchange_x(smem, plan, t), acc, prec);
     for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
@@ -208,21 +241,29 @@ static __device__ __forceinline__ void persistent_gru_backward_rows_body(const f
   float *dgl = cr_rows_dg(smem, plan), *o = cr_rows_o(smem, plan), *carry = cr_rows_carry(smem, plan);
   cr_persistent_stage_rows(w, w_hh, 3, H, U, j0, units, H, prec);
   cr_rows_clear(plan, dgl);
-  long long BH = (long long)B * H, pairs = (long long)B * units;
+  long long pairs = (long long)B * units;
+  int tl = T - 1; /* the step whose operands load reads */
+  auto load = [&](long long p, CrGruBackOps &op) {
+    cr_gru_back_load(op, dh_out, gates, hs, tl, B, H, (int)(p / units), j0 + (int)(p % units));
+  };
+  CrGruBackOps ahead[1]; /* a pair a thread ahead */
+  cr_ahead_load(ahead, pairs, load);
   for (int t = T - 1; t >= 0; t--) {
-    const float *g = gates + (long long)t * B * 4 * H;
     float *dx = dgx + (long long)t * B * G, *dr = dgh + (long long)t * B * G;
     if (t < T - 1) cr_rows_gather(plan, part, (t + 1) & 1, o, carry);
-    for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
+    cr_ahead_cells(ahead, pairs, load, [&](long long p, const CrGruBackOps &op) {
       int b = (int)(p / units), u = (int)(p % units), j = j0 + u;
       long long k = (long long)b * H + j;
       float dh = dh_next[k] + (t == T - 1 ? 0.0f : carry[b * U + u]), d[3];
-      dh_next[k] =
-          cr_gru_backward_pair(dh_out[(long long)t * BH + k] + dh, g, hs + (long long)t * BH, dx, dr, H, b, j, d);
+      dh_next[k] = cr_gru_backward_pair(op.dh_out + dh, op, dx, dr, H, b, j, d);
 #pragma unroll
       for (int q = 0; q < 3; q++) cr_rows_put(plan, dgl, q, u, b, d[q], prec);
-    }
+    });
     __syncthreads(); /* the block's rows of dgh[t] are complete */
+    if (t > 0) { /* step t-1's operands, beside this step's scatter */
+      tl = t - 1;
+      cr_ahead_load(ahead, pairs, load);
+    }
     cr_rows_scatter(plan, w, dgl, o, part, t & 1);
     grid.sync(); /* the shares of step t are published */
   }
@@ -269,20 +310,28 @@ static __device__ __forceinline__ void persistent_gru_backward_cluster_rows_body
   CrMmaFragments frag;
   cr_cluster_rows_keep(plan, w, frag);
   cr_cluster_rows_begin(plan, dgl, in);
-  long long BH = (long long)B * H, pairs = (long long)s.rows * s.units;
+  long long pairs = (long long)s.rows * s.units;
+  int tl = T - 1; /* the step whose operands load reads */
+  auto load = [&](long long p, CrGruBackOps &o) {
+    cr_gru_back_load(o, dh_out, gates, hs, tl, B, H, s.b0 + (int)(p / s.units), s.j0 + (int)(p % s.units));
+  };
+  CrGruBackOps ahead[1]; /* a pair a thread ahead */
+  cr_ahead_load(ahead, pairs, load);
   for (int t = T - 1; t >= 0; t--) {
-    const float *g = gates + (long long)t * B * 4 * H;
     float *dx = dgx + (long long)t * B * G, *dr = dgh + (long long)t * B * G;
-    for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
+    cr_ahead_cells(ahead, pairs, load, [&](long long p, const CrGruBackOps &o) {
       int lb = (int)(p / s.units), u = (int)(p % s.units), b = s.b0 + lb, j = s.j0 + u;
       long long k = (long long)b * H + j;
       float dh = dh_next[k] + (t == T - 1 ? 0.0f : cr_cluster_rows_sum(plan, in, (t + 1) & 1, lb, u)), d[3];
-      dh_next[k] =
-          cr_gru_backward_pair(dh_out[(long long)t * BH + k] + dh, g, hs + (long long)t * BH, dx, dr, H, b, j, d);
+      dh_next[k] = cr_gru_backward_pair(o.dh_out + dh, o, dx, dr, H, b, j, d);
 #pragma unroll
       for (int q = 0; q < 3; q++) cr_cluster_rows_put(plan, dgl, q, u, lb, d[q], prec);
-    }
+    });
     __syncthreads(); /* the block's dgh rows are complete */
+    if (t > 0) { /* step t-1's operands, beside this step's scatter */
+      tl = t - 1;
+      cr_ahead_load(ahead, pairs, load);
+    }
     cr_cluster_rows_scatter(plan, w, frag, dgl, in, t & 1, rank, prec);
     cr_persistent_sync<true>(); /* the shares of step t are in every block */
   }

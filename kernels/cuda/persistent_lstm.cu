@@ -16,7 +16,8 @@
  *   f, g, o), loaded into shared memory once. Each timestep every block stages h_{t-1} in shared
  *   memory and its threads together compute the four products W_hh[q*H+j,:] . h_{t-1}[b,:] (fp32)
  *   of its (b, j) pairs (cr_persistent_product); then each pair adds the input projection and
- *   biases as lstm_forward_step does, applies cr_lstm_forward and writes
+ *   biases (loaded before the product: cr_step_ahead) as lstm_forward_step does, applies
+ *   cr_lstm_forward and writes
  *   h_t, c_t and the gates; then one grid barrier publishes h_t to every block for step t+1. c
  *   never crosses blocks (a pair's c_{t-1} is written by the same block), and h_t goes to its own
  *   slot of h, so no second barrier is needed.
@@ -45,31 +46,44 @@ static __device__ __forceinline__ void persistent_lstm_forward_body(const float 
   cr_mma_keep(plan, w, frag);
   cr_exchange_begin(smem, plan);
   long long BH = (long long)B * H, pairs = (long long)s.rows * s.units;
+  /* a pair's operands of a step besides its products: gx + b_ih, b_hh and c_{t-1} (its own) */
+  struct Ops {
+    float x[4], hb[4], c;
+  };
   for (int t = 0; t < T; t++) {
     const float *hp = t == 0 ? h0 : h + (long long)(t - 1) * BH;
     const float *cp = t == 0 ? c0 : c + (long long)(t - 1) * BH;
     const float *y = plan.exchange && t > 0 ? nullptr : hp + (long long)s.b0 * H; /* null: exchanged */
-    cr_persistent_product(plan, w, frag, y, cr_exchange_x(smem, plan, t), acc, prec);
-    for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
-      int lb = (int)(p / s.units), u = (int)(p % s.units), b = s.b0 + lb, j = s.j0 + u;
-      long long r = ((long long)t * B + b) * 4 * H;
-      float pre[4];
+    cr_step_ahead<1, Ops>( /* 1 pair a thread ahead (two spill the grid kernel: 255 registers) */
+        pairs,
+        [&](long long p, Ops &o) {
+          int b = s.b0 + (int)(p / s.units), j = s.j0 + (int)(p % s.units);
+          long long r = ((long long)t * B + b) * 4 * H;
 #pragma unroll
-      for (int q = 0; q < 4; q++) {
-        int col = q * H + j;
-        pre[q] = (gx[r + col] + b_ih[col]) + (cr_persistent_result(acc, plan, q * U + u, lb) + b_hh[col]);
-      }
-      long long k = (long long)t * BH + (long long)b * H + j;
-      float i, f, g, o, cn, hn;
-      cr_lstm_forward(pre[0], pre[1], pre[2], pre[3], cp[(long long)b * H + j], &i, &f, &g, &o, &cn, &hn);
-      gates[r + j] = i;
-      gates[r + H + j] = f;
-      gates[r + 2 * H + j] = g;
-      gates[r + 3 * H + j] = o;
-      c[k] = cn;
-      h[k] = hn;
-      if (t + 1 < T) cr_exchange_put(smem, plan, t + 1, lb, j, hn, prec);
-    }
+          for (int q = 0; q < 4; q++) {
+            o.x[q] = gx[r + q * H + j] + b_ih[q * H + j];
+            o.hb[q] = b_hh[q * H + j];
+          }
+          o.c = cp[(long long)b * H + j];
+        },
+        [&] { cr_persistent_product(plan, w, frag, y, cr_exchange_x(smem, plan, t), acc, prec); },
+        [&](long long p, const Ops &o) {
+          int lb = (int)(p / s.units), u = (int)(p % s.units), b = s.b0 + lb, j = s.j0 + u;
+          long long r = ((long long)t * B + b) * 4 * H;
+          float pre[4];
+#pragma unroll
+          for (int q = 0; q < 4; q++) pre[q] = o.x[q] + (cr_persistent_result(acc, plan, q * U + u, lb) + o.hb[q]);
+          long long k = (long long)t * BH + (long long)b * H + j;
+          float i, f, g, og, cn, hn;
+          cr_lstm_forward(pre[0], pre[1], pre[2], pre[3], o.c, &i, &f, &g, &og, &cn, &hn);
+          gates[r + j] = i;
+          gates[r + H + j] = f;
+          gates[r + 2 * H + j] = g;
+          gates[r + 3 * H + j] = og;
+          c[k] = cn;
+          h[k] = hn;
+          if (t + 1 < T) cr_exchange_put(smem, plan, t + 1, lb, j, hn, prec);
+        });
     if (t + 1 < T) cr_persistent_sync<CLUSTER>();
   }
 }
@@ -113,16 +127,34 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1) CR_CLUSTER_KERNEL
  * written and read only by the thread that owns the pair (the same pair-to-thread mapping in both
  * phases), and dgates[t] is never written again, so one grid barrier per step suffices.
  */
-/* Pair (b, j)'s cell backward at step t, every LSTM backward kernel's (dh = dL/dh_t from above and
- * from step t+1): d[4] (=) dL/d(i, f, g, o pre-activations), also into row b of dg [B,4H]; dc [B,H]
- * carried (read and written by the pair's thread); from gates [B,4H] and cs [T+1,B,H] (BH = B H). */
-static __device__ __forceinline__ void cr_lstm_backward_pair(float dh, float *dc, const float *g, const float *cs,
-                                                             float *dg, long long BH, int t, int H, int b, int j,
-                                                             float d[4]) {
+/* Pair (b, j)'s cell operands at step t of every LSTM backward kernel, loaded ahead of its cell
+ * phase (cr_ahead_load): dh_out[t], the saved i, f, g, o, c_{t-1}, c_t and the carried dc. */
+struct CrLstmBackOps {
+  float dh_out, g[4], c_prev, c, dc;
+};
+
+/* o (=) pair (b, j)'s operands at step t from dh_out [T,B,H], gates [T,B,4H], cs [T+1,B,H] (slot 0
+ * = c_{-1}) and dc [B,H]. */
+static __device__ __forceinline__ void cr_lstm_back_load(CrLstmBackOps &o, const float *dh_out, const float *gates,
+                                                         const float *cs, const float *dc, int t, int B, int H, int b,
+                                                         int j) {
+  long long BH = (long long)B * H, k = (long long)b * H + j, r = ((long long)t * B + b) * 4 * H;
+  o.dh_out = dh_out[(long long)t * BH + k];
+#pragma unroll
+  for (int q = 0; q < 4; q++) o.g[q] = gates[r + q * H + j];
+  o.c_prev = cs[(long long)t * BH + k];
+  o.c = cs[(long long)(t + 1) * BH + k];
+  o.dc = dc[k];
+}
+
+/* Pair (b, j)'s cell backward, every LSTM backward kernel's (dh = dL/dh_t from above and from step
+ * t+1, o its operands): d[4] (=) dL/d(i, f, g, o pre-activations), also into row b of dg [B,4H]; dc
+ * [B,H] (=) the carry to step t-1 (read ahead and written by the pair's thread). */
+static __device__ __forceinline__ void cr_lstm_backward_pair(float dh, const CrLstmBackOps &o, float *dc, float *dg,
+                                                             int H, int b, int j, float d[4]) {
   long long k = (long long)b * H + j, r = (long long)b * 4 * H;
   float dcp;
-  cr_lstm_backward(dh, dc[k], g[r + j], g[r + H + j], g[r + 2 * H + j], g[r + 3 * H + j], cs[(long long)t * BH + k],
-                   cs[(long long)(t + 1) * BH + k], &d[0], &d[1], &d[2], &d[3], &dcp);
+  cr_lstm_backward(dh, o.dc, o.g[0], o.g[1], o.g[2], o.g[3], o.c_prev, o.c, &d[0], &d[1], &d[2], &d[3], &dcp);
 #pragma unroll
   for (int q = 0; q < 4; q++) dg[r + q * H + j] = d[q];
   dc[k] = dcp;
@@ -143,19 +175,27 @@ static __device__ __forceinline__ void persistent_lstm_backward_body(const float
   CrMmaFragments frag;
   cr_mma_keep(plan, w, frag);
   cr_exchange_begin(smem, plan);
-  long long BH = (long long)B * H, pairs = (long long)s.rows * s.units;
+  long long pairs = (long long)s.rows * s.units;
+  int tl = T - 1; /* the step whose operands load reads */
+  auto load = [&](long long p, CrLstmBackOps &o) {
+    cr_lstm_back_load(o, dh_out, gates, cs, dc, tl, B, H, s.b0 + (int)(p / s.units), s.j0 + (int)(p % s.units));
+  };
+  CrLstmBackOps ahead[1]; /* a pair a thread ahead */
+  if (T > 0) cr_ahead_load(ahead, pairs, load);
   for (int t = T - 1; t >= 0; t--) {
-    const float *g = gates + (long long)t * B * G;
     float *dg = dgates + (long long)t * B * G;
-    for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
+    cr_ahead_cells(ahead, pairs, load, [&](long long p, const CrLstmBackOps &o) {
       int lb = (int)(p / s.units), b = s.b0 + lb, j = s.j0 + (int)(p % s.units);
-      long long k = (long long)b * H + j;
       float d[4];
-      cr_lstm_backward_pair(dh_out[(long long)t * BH + k] + dh_next[k], dc, g, cs, dg, BH, t, H, b, j, d);
+      cr_lstm_backward_pair(o.dh_out + dh_next[(long long)b * H + j], o, dc, dg, H, b, j, d);
 #pragma unroll
       for (int q = 0; q < 4; q++) cr_exchange_put(smem, plan, t, lb, q * H + j, d[q], prec);
-    }
+    });
     cr_persistent_sync<CLUSTER>();
+    if (t > 0) { /* step t-1's operands, beside this step's product */
+      tl = t - 1;
+      cr_ahead_load(ahead, pairs, load);
+    }
     const float *y = plan.exchange ? nullptr : dg + (long long)s.b0 * G; /* null: exchanged */
     cr_persistent_product(plan, w, frag, y, cr_exchange_x(smem, plan, t), acc, prec);
     for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
@@ -213,20 +253,28 @@ static __device__ __forceinline__ void persistent_lstm_backward_rows_body(const 
   float *dgl = cr_rows_dg(smem, plan), *o = cr_rows_o(smem, plan), *carry = cr_rows_carry(smem, plan);
   cr_persistent_stage_rows(w, w_hh, 4, H, U, j0, units, H, prec);
   cr_rows_clear(plan, dgl);
-  long long BH = (long long)B * H, pairs = (long long)B * units;
+  long long pairs = (long long)B * units;
+  int tl = T - 1; /* the step whose operands load reads */
+  auto load = [&](long long p, CrLstmBackOps &op) {
+    cr_lstm_back_load(op, dh_out, gates, cs, dc, tl, B, H, (int)(p / units), j0 + (int)(p % units));
+  };
+  CrLstmBackOps ahead[1]; /* a pair a thread ahead */
+  cr_ahead_load(ahead, pairs, load);
   for (int t = T - 1; t >= 0; t--) {
-    const float *g = gates + (long long)t * B * G;
     float *dg = dgates + (long long)t * B * G;
     if (t < T - 1) cr_rows_gather(plan, part, (t + 1) & 1, o, carry);
-    for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
+    cr_ahead_cells(ahead, pairs, load, [&](long long p, const CrLstmBackOps &op) {
       int b = (int)(p / units), u = (int)(p % units), j = j0 + u;
-      long long k = (long long)b * H + j;
-      float dh = t == T - 1 ? dh_next[k] : carry[b * U + u], d[4];
-      cr_lstm_backward_pair(dh_out[(long long)t * BH + k] + dh, dc, g, cs, dg, BH, t, H, b, j, d);
+      float dh = t == T - 1 ? dh_next[(long long)b * H + j] : carry[b * U + u], d[4];
+      cr_lstm_backward_pair(op.dh_out + dh, op, dc, dg, H, b, j, d);
 #pragma unroll
       for (int q = 0; q < 4; q++) cr_rows_put(plan, dgl, q, u, b, d[q], prec);
-    }
+    });
     __syncthreads(); /* the block's rows of dgates[t] are complete */
+    if (t > 0) { /* step t-1's operands, beside this step's scatter */
+      tl = t - 1;
+      cr_ahead_load(ahead, pairs, load);
+    }
     cr_rows_scatter(plan, w, dgl, o, part, t & 1);
     grid.sync(); /* the shares of step t are published */
   }
@@ -273,19 +321,27 @@ static __device__ __forceinline__ void persistent_lstm_backward_cluster_rows_bod
   CrMmaFragments frag;
   cr_cluster_rows_keep(plan, w, frag);
   cr_cluster_rows_begin(plan, dgl, in);
-  long long BH = (long long)B * H, pairs = (long long)s.rows * s.units;
+  long long pairs = (long long)s.rows * s.units;
+  int tl = T - 1; /* the step whose operands load reads */
+  auto load = [&](long long p, CrLstmBackOps &o) {
+    cr_lstm_back_load(o, dh_out, gates, cs, dc, tl, B, H, s.b0 + (int)(p / s.units), s.j0 + (int)(p % s.units));
+  };
+  CrLstmBackOps ahead[1]; /* a pair a thread ahead */
+  cr_ahead_load(ahead, pairs, load);
   for (int t = T - 1; t >= 0; t--) {
-    const float *g = gates + (long long)t * B * G;
     float *dg = dgates + (long long)t * B * G;
-    for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
+    cr_ahead_cells(ahead, pairs, load, [&](long long p, const CrLstmBackOps &o) {
       int lb = (int)(p / s.units), u = (int)(p % s.units), b = s.b0 + lb, j = s.j0 + u;
-      long long k = (long long)b * H + j;
-      float dh = t == T - 1 ? dh_next[k] : cr_cluster_rows_sum(plan, in, (t + 1) & 1, lb, u), d[4];
-      cr_lstm_backward_pair(dh_out[(long long)t * BH + k] + dh, dc, g, cs, dg, BH, t, H, b, j, d);
+      float dh = t == T - 1 ? dh_next[(long long)b * H + j] : cr_cluster_rows_sum(plan, in, (t + 1) & 1, lb, u), d[4];
+      cr_lstm_backward_pair(o.dh_out + dh, o, dc, dg, H, b, j, d);
 #pragma unroll
       for (int q = 0; q < 4; q++) cr_cluster_rows_put(plan, dgl, q, u, lb, d[q], prec);
-    }
+    });
     __syncthreads(); /* the block's dgates rows are complete */
+    if (t > 0) { /* step t-1's operands, beside this step's scatter */
+      tl = t - 1;
+      cr_ahead_load(ahead, pairs, load);
+    }
     cr_cluster_rows_scatter(plan, w, frag, dgl, in, t & 1, rank, prec);
     cr_persistent_sync<true>(); /* the shares of step t are in every block */
   }

@@ -47,18 +47,29 @@ static __device__ __forceinline__ void persistent_rnn_forward_body(const float *
   cr_mma_keep(plan, w, frag);
   cr_exchange_begin(smem, plan);
   long long BH = (long long)B * H, pairs = (long long)s.rows * s.units;
+  /* a pair's operands of a step besides its product: gx + b_ih and b_hh */
+  struct Ops {
+    float x, hb;
+  };
   for (int t = 0; t < T; t++) {
     const float *hp = t == 0 ? h0 : h + (long long)(t - 1) * BH;
     const float *y = plan.exchange && t > 0 ? nullptr : hp + (long long)s.b0 * H; /* null: exchanged */
-    cr_persistent_product(plan, w, frag, y, cr_exchange_x(smem, plan, t), acc, prec);
-    for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
-      int lb = (int)(p / s.units), u = (int)(p % s.units), j = s.j0 + u;
-      long long k = (long long)t * BH + (long long)(s.b0 + lb) * H + j;
-      float gh = cr_persistent_result(acc, plan, u, lb);
-      float hn = cr_rnn_forward((gx[k] + b_ih[j]) + (gh + b_hh[j]));
-      h[k] = hn;
-      if (t + 1 < T) cr_exchange_put(smem, plan, t + 1, lb, j, hn, prec);
-    }
+    cr_step_ahead<2, Ops>( /* 2 pairs a thread ahead (one spills 4 bytes of the grid kernel; two do not) */
+        pairs,
+        [&](long long p, Ops &o) {
+          int j = s.j0 + (int)(p % s.units);
+          long long k = (long long)t * BH + (long long)(s.b0 + p / s.units) * H + j;
+          o.x = gx[k] + b_ih[j];
+          o.hb = b_hh[j];
+        },
+        [&] { cr_persistent_product(plan, w, frag, y, cr_exchange_x(smem, plan, t), acc, prec); },
+        [&](long long p, const Ops &o) {
+          int lb = (int)(p / s.units), u = (int)(p % s.units), j = s.j0 + u;
+          long long k = (long long)t * BH + (long long)(s.b0 + lb) * H + j;
+          float hn = cr_rnn_forward(o.x + (cr_persistent_result(acc, plan, u, lb) + o.hb));
+          h[k] = hn;
+          if (t + 1 < T) cr_exchange_put(smem, plan, t + 1, lb, j, hn, prec);
+        });
     if (t + 1 < T) cr_persistent_sync<CLUSTER>();
   }
 }
@@ -101,16 +112,32 @@ static __device__ __forceinline__ void persistent_rnn_backward_body(const float 
   cr_mma_keep(plan, w, frag);
   cr_exchange_begin(smem, plan);
   long long BH = (long long)B * H, pairs = (long long)s.rows * s.units;
+  /* a pair's operands of a step besides dh_next: dh_out[t] and h_t, loaded ahead (cr_ahead_load) */
+  struct Ops {
+    float dh_out, h;
+  };
+  int tl = T - 1; /* the step whose operands load reads */
+  auto load = [&](long long p, Ops &o) {
+    long long k = (long long)tl * BH + (long long)(s.b0 + p / s.units) * H + s.j0 + p % s.units;
+    o.dh_out = dh_out[k];
+    o.h = h[k];
+  };
+  Ops ahead[2]; /* two pairs a thread ahead */
+  if (T > 0) cr_ahead_load(ahead, pairs, load);
   for (int t = T - 1; t >= 0; t--) {
     float *dg = dgates + (long long)t * BH;
-    for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
+    cr_ahead_cells(ahead, pairs, load, [&](long long p, const Ops &o) {
       int lb = (int)(p / s.units), j = s.j0 + (int)(p % s.units);
       long long k = (long long)(s.b0 + lb) * H + j;
-      float d = cr_rnn_backward(dh_out[(long long)t * BH + k] + dh_next[k], h[(long long)t * BH + k]);
+      float d = cr_rnn_backward(o.dh_out + dh_next[k], o.h);
       dg[k] = d;
       cr_exchange_put(smem, plan, t, lb, j, d, prec);
-    }
+    });
     cr_persistent_sync<CLUSTER>();
+    if (t > 0) { /* step t-1's operands, beside this step's product */
+      tl = t - 1;
+      cr_ahead_load(ahead, pairs, load);
+    }
     const float *y = plan.exchange ? nullptr : dg + (long long)s.b0 * H; /* null: exchanged */
     cr_persistent_product(plan, w, frag, y, cr_exchange_x(smem, plan, t), acc, prec);
     for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {

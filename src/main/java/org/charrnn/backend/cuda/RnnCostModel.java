@@ -20,7 +20,8 @@ import org.charrnn.model.CellType;
  * shared-memory loads: items K (RR + RB) / 32 warp loads plus the BP K stores of the staging, one
  * per clock, and the dependent chain of one thread: ceil(items S / 256) ceil(K / S) {@link
  * #FMA_LATENCY} clocks); + the right-hand side every block reads from L2, P 4 B K bytes at {@link
- * RnnRates#l2BytesPerUs}; + {@link RnnRates#tileClocks} per k-tile; + one {@link RnnRates#gridBarrierUs}. Stepwise,
+ * RnnRates#l2BytesPerUs}; + {@link RnnRates#tileClocks} per k-tile; + one {@link RnnRates#gridBarrierUs}; + the
+ * cell operands' loads where they outlast the product ({@link #CELL_LOAD_CLOCKS}). Stepwise,
  * per step: {@link #STEPWISE_LAUNCHES_US} + the recurrent GEMM's 2 G B H^2 FLOPs at the fp32 peak.
  * Both paths move the same gx, gates and state bytes, so those cancel and are left out. With the
  * products on tensor cores (TF32, bf16 from sm_80) the compute term is the mma plan's ({@link
@@ -36,6 +37,14 @@ final class RnnCostModel {
      * graph; the low end of the 5-8 µs of issue #16, so persistent has to beat stepwise's best case.
      */
     static final double STEPWISE_LAUNCHES_US = 5.0;
+    /**
+     * Clocks of a step's cell operands in global memory (the input projection and biases forward;
+     * dh_out, the saved gates and states backward): loads issued together, one L2 hit (as {@link
+     * StepCostModel.Rates#l2LatencyClocks}). The persistent kernels load them before the product
+     * that precedes their cell phase (cr_ahead_load; backward: the next step's, before this step's
+     * product or scatter), so only what outlasts that product shows.
+     */
+    static final int CELL_LOAD_CLOCKS = 270;
 
     /**
      * The device numbers the model reads: multiprocessors, clock, shared memory a block may use, the
@@ -201,7 +210,7 @@ final class RnnCostModel {
         RnnRates r = d.rates();
         double l2 = 2.0 * p.blocks() * 4 * batch * cols / r.l2BytesPerUs();
         double tiles = 2.0 * p.tiles() * r.tileClocks() / d.clocksPerUs();
-        double persistent = compute + l2 + tiles + r.gridBarrierUs();
+        double persistent = compute + l2 + tiles + r.gridBarrierUs() + cellLoadUs(d, compute); // beside the scatter
         return new Estimate(persistent, stepwiseUs(d, g, hidden, batch, a), p.bytes() <= d.sharedBytes(), true);
     }
 
@@ -311,7 +320,8 @@ final class RnnCostModel {
             clocks = Math.max(fma, Math.max(loads, chain));
         }
         double stores = 4.0 * pb * p.columns() / r.dsmemBytesPerUs();
-        double persistent = clocks / d.clocksPerUs() + stores + r.clusterBarrierUs();
+        double scatter = clocks / d.clocksPerUs() + stores; // the next step's cell operands load beside it
+        double persistent = scatter + r.clusterBarrierUs() + cellLoadUs(d, scatter);
         boolean fits = d.sms() >= Kernels.CLUSTER && p.bytes() <= d.sharedBytes();
         return new Estimate(persistent, stepwiseUs(d, g, hidden, batch, a), fits, true, c, false);
     }
@@ -331,7 +341,9 @@ final class RnnCostModel {
         double tiles = (double) p.tiles() * r.tileClocks() / d.clocksPerUs();
         double staged = l2 + tiles, exchanged = exchangeUs(r, p, u, hidden);
         boolean exchange = canExchange && exchanged < staged;
-        double persistent = compute + (exchange ? exchanged : staged) + r.clusterBarrierUs();
+        // the cell's operands load beside the product and, without the exchange, its staging
+        double loads = cellLoadUs(d, compute + (exchange ? 0 : staged));
+        double persistent = compute + (exchange ? exchanged : staged) + r.clusterBarrierUs() + loads;
         return new Estimate(persistent, stepwiseUs(d, gates, hidden, batch, p.arithmetic()), fits, false, c, exchange);
     }
 
@@ -346,6 +358,11 @@ final class RnnCostModel {
         return values * Kernels.CLUSTER * bytes / r.dsmemBytesPerUs();
     }
 
+    /** The cell operands' load time that shows: {@link #CELL_LOAD_CLOCKS} less what runs beside them. */
+    static double cellLoadUs(Device d, double besideUs) {
+        return Math.max(0, CELL_LOAD_CLOCKS / d.clocksPerUs() - besideUs);
+    }
+
     private static Estimate estimate(Device d, int gates, int hidden, int batch, PersistentPlan p) {
         int u = units(hidden, d.maxBlocks());
         int blocks = (hidden + u - 1) / u;
@@ -354,7 +371,8 @@ final class RnnCostModel {
         double compute = (p.arithmetic().mma ? mmaClocks(r, p) : fmaClocks(p)) / d.clocksPerUs();
         double l2 = (double) blocks * 4 * batch * p.k() / r.l2BytesPerUs();
         double tiles = (double) p.tiles() * r.tileClocks() / d.clocksPerUs();
-        double persistent = compute + l2 + tiles + r.gridBarrierUs();
+        double loads = cellLoadUs(d, compute + l2 + tiles); // beside the product and its staging
+        double persistent = compute + l2 + tiles + r.gridBarrierUs() + loads;
         return new Estimate(persistent, stepwiseUs(d, gates, hidden, batch, p.arithmetic()), fits, false);
     }
 

@@ -48,6 +48,14 @@ class RnnCostModelTest {
     }
 
     @Test
+    void theCellOperandsShowWhereNothingRunsBesideThem() {
+        double all = RnnCostModel.CELL_LOAD_CLOCKS / 1980.0; // an L2 hit at 1.98 GHz: 0.136 µs
+        assertEquals(all, RnnCostModel.cellLoadUs(H200, 0), 1e-12); // nothing beside them
+        assertEquals(all - 0.1, RnnCostModel.cellLoadUs(H200, 0.1), 1e-12); // past a short product
+        assertEquals(0, RnnCostModel.cellLoadUs(H200, 1.0)); // under a long one
+    }
+
+    @Test
     void theSmallLstmRowsEstimatesAreTheDocs() {
         RnnCostModel.Estimate f = RnnCostModel.forward(H200, CellType.LSTM, 256, 50);
         RnnCostModel.Estimate b = RnnCostModel.backward(H200, CellType.LSTM, 256, 50);
@@ -58,7 +66,8 @@ class RnnCostModelTest {
         assertEquals(5.39, b.stepwiseUs(), 0.01);
         // backward, row-stationary: 1.65 µs of shared loads + 2.38 µs of shares through L2 + 2 tiles
         // x 600 clocks (one of the gather, one of the scatter) + 1.5 µs of barrier; column-stationary:
-        // 2.52 µs of shared loads + 4.77 µs of dgates from L2 + 7 tiles x 600 clocks + 1.5 µs
+        // 2.52 µs of shared loads + 4.77 µs of dgates from L2 + 7 tiles x 600 clocks + 1.5 µs (the
+        // cell's operand loads, 270 clocks, run beside products longer than they are: nothing shows)
         assertTrue(b.rows());
         assertEquals(6.14, b.persistentUs(), 0.01);
         assertEquals(
