@@ -19,7 +19,6 @@ import org.charrnn.backend.device.DeviceArray;
 import org.charrnn.backend.device.DeviceOps;
 import org.charrnn.backend.device.OptimizerKernels;
 import org.charrnn.backend.device.Ref;
-import org.charrnn.backend.device.TokenBytes;
 import org.charrnn.backend.device.WeightRows;
 import org.charrnn.data.TokenSequence;
 import org.charrnn.model.CellType;
@@ -179,29 +178,11 @@ final class CudaOps implements DeviceOps {
         if (live.remove(b)) b.close();
     }
 
-    /**
-     * Copies the tokens in chunks on the stream, so the kernels queued after it see them (a
-     * synchronous copy runs on the legacy stream, which the non-blocking stream does not wait for);
-     * an async copy from pageable memory is staged before it returns, so each chunk may be reused.
-     */
+    /** The corpus on the device, copied on the stream ({@link DeviceBuffer#tokens}). */
     @Override
     public DeviceArray uploadTokens(TokenSequence seq, int vocab) {
-        long bytes = seq.length() * TokenBytes.width(vocab);
-        // exactly the corpus bytes, not zero-filled (every byte is written): a gather past the
-        // corpus end then faults on the emulated device's guard page
-        DeviceBuffer b = DeviceBuffer.allocate(Math.max(1, bytes), "corpus (" + seq.length() + " tokens)", model);
+        DeviceBuffer b = DeviceBuffer.tokens(seq, vocab, model, stream);
         live.add(b);
-        try {
-            TokenBytes.encode(
-                    seq,
-                    vocab,
-                    (off, chunk, n) ->
-                            JCudaDriver.cuMemcpyHtoDAsync(b.ptr.withByteOffset(off), Pointer.to(chunk), n, stream));
-        } catch (RuntimeException e) {
-            JCudaDriver.cuStreamSynchronize(stream);
-            free(b);
-            throw e;
-        }
         return b;
     }
 

@@ -7,6 +7,8 @@ import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUresult;
 import jcuda.driver.CUstream;
 import jcuda.driver.JCudaDriver;
+import org.charrnn.backend.device.TokenBytes;
+import org.charrnn.data.TokenSequence;
 import org.charrnn.util.UserError;
 
 /** One cuMemAlloc'd region; freed by {@link #close()}. Offsets of the helpers are in elements of 4 bytes. */
@@ -92,6 +94,31 @@ final class DeviceBuffer implements AutoCloseable, org.charrnn.backend.device.De
     }
 
     /** Synchronizes {@code stream}, then copies {@code count} floats from {@code index}. */
+    /**
+     * The corpus {@code seq} as u8 or u16 symbols (TokenBytes) in a new buffer of exactly its bytes
+     * (not zero-filled: every byte is written, so a gather past the corpus end faults on the
+     * emulated device's guard page), copied in chunks on {@code stream} so that the kernels queued
+     * after it see them (a synchronous copy runs on the legacy stream, which a non-blocking stream
+     * does not wait for); an async copy from pageable memory is staged before it returns, so each
+     * chunk may be reused. On a failure the buffer is freed and the exception rethrown.
+     */
+    static DeviceBuffer tokens(TokenSequence seq, int vocab, String model, CUstream stream) {
+        long bytes = seq.length() * TokenBytes.width(vocab);
+        DeviceBuffer b = allocate(Math.max(1, bytes), "corpus (" + seq.length() + " tokens)", model);
+        try {
+            TokenBytes.encode(
+                    seq,
+                    vocab,
+                    (off, chunk, n) ->
+                            JCudaDriver.cuMemcpyHtoDAsync(b.ptr.withByteOffset(off), Pointer.to(chunk), n, stream));
+        } catch (RuntimeException e) {
+            JCudaDriver.cuStreamSynchronize(stream);
+            b.close();
+            throw e;
+        }
+        return b;
+    }
+
     float[] download(long index, int count, CUstream stream) {
         float[] dst = new float[count];
         JCudaDriver.cuStreamSynchronize(stream);

@@ -184,7 +184,7 @@ public final class StepCostModel {
      * device orchestration queues them (the second step: the first allocates the workspace),
      * priced at {@code rates} with the recurrence's kernels as {@code r} chooses them.
      */
-    static StepTrace trace(ModelConfig config, int B, int T, Precision p, Rates rates, StepTrace.Recurrence r) {
+    static StepTrace trace(ModelConfig config, int B, int T, Precision p, Rates rates, TracedRecurrence r) {
         StepTrace trace = new StepTrace(rates, p, r);
         try (Traced b = new Traced(config, trace)) {
             long perStream = T + 1L;
@@ -230,7 +230,7 @@ public final class StepCostModel {
     }
 
     /** The recurrence's kernel as {@link PersistentRnn} picks it on a device of the model's numbers. */
-    private static final class Recurrences implements StepTrace.Recurrence {
+    private static final class Recurrences implements TracedRecurrence {
         private final RnnCostModel.Device d;
         private final ProductArithmetic a;
         private final RnnKernel kernel;

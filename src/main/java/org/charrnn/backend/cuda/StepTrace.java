@@ -48,24 +48,9 @@ final class StepTrace implements DeviceOps {
     /** One priced operation: its part, the kernel or transfer, µs on the modelled device. */
     record Op(Part part, String name, double us) {}
 
-    /** Which recurrence kernel the layers run: auto's choice, or one forced. */
-    interface Recurrence {
-        /** The choice at batch B (null: stepwise); its forward / backward µs per layer-step below. */
-        PersistentChoice choose(CellType cell, int H, int B);
-
-        double forwardUs(PersistentChoice c, CellType cell, int H, int B);
-
-        double backwardUs(PersistentChoice c, CellType cell, int H, int B);
-
-        /** Whether the weight gradients run on a side stream at batch B ({@link SideStream}'s choice). */
-        default boolean overlapsWeightGradients(int B) {
-            return false;
-        }
-    }
-
     private final StepCostModel.Rates rates;
     private final Precision precision;
-    private final Recurrence recurrence;
+    private final TracedRecurrence recurrence;
     private final CellKernels cells;
     private final List<Op> ops = new ArrayList<>();
     private Part stepwise; // the recurrence part stepwise steps are running in, null outside one
@@ -77,7 +62,7 @@ final class StepTrace implements DeviceOps {
     private double sideRate = 0.5; // the side stream's share of the device beside the next main operation
 
     /** A trace at precision fp32 or tf32 (bf16's operand conversions are not modelled). */
-    StepTrace(StepCostModel.Rates rates, Precision precision, Recurrence recurrence) {
+    StepTrace(StepCostModel.Rates rates, Precision precision, TracedRecurrence recurrence) {
         if (precision != Precision.FP32 && precision != Precision.TF32)
             throw new IllegalArgumentException("the step cost model prices fp32 and tf32 steps, not " + precision.id());
         this.rates = Objects.requireNonNull(rates);

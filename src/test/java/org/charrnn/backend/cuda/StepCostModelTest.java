@@ -165,7 +165,7 @@ class StepCostModelTest {
 
     @Test
     void theTraceAttributesStepwiseStepsToTheirPass() {
-        StepTrace trace = new StepTrace(RATES, Precision.FP32, new StepTrace.Recurrence() {
+        StepTrace trace = new StepTrace(RATES, Precision.FP32, new TracedRecurrence() {
             @Override
             public PersistentChoice choose(CellType cell, int H, int B) {
                 return null;
@@ -213,7 +213,7 @@ class StepCostModelTest {
     void sideWorkRunsInTheSMsAClusterPassLeavesAndTheJoinWaitsForTheRest() {
         int T = 50, B = 50, H = 256, clusters = 13;
         PersistentChoice cluster = new PersistentChoice(true, true, false, 32, clusters, Exchange.NONE, "");
-        StepTrace trace = new StepTrace(RATES, Precision.TF32, new StepTrace.Recurrence() {
+        StepTrace trace = new StepTrace(RATES, Precision.TF32, new TracedRecurrence() {
             @Override
             public PersistentChoice choose(CellType cell, int h, int b) {
                 return cluster;

@@ -1,0 +1,22 @@
+package org.charrnn.backend.cuda;
+
+import org.charrnn.model.CellType;
+
+/**
+ * Which recurrence kernel the layers of a {@link StepTrace} run (auto's choice, or one forced) and
+ * what a persistent pass of it costs: the step cost model's {@code StepCostModel.Recurrences} over
+ * {@link RnnCostModel}, or a test's fixed prices.
+ */
+interface TracedRecurrence {
+    /** The choice at batch B (null: stepwise); its forward / backward µs per layer-step below. */
+    PersistentChoice choose(CellType cell, int H, int B);
+
+    double forwardUs(PersistentChoice c, CellType cell, int H, int B);
+
+    double backwardUs(PersistentChoice c, CellType cell, int H, int B);
+
+    /** Whether the weight gradients run on a side stream at batch B ({@link SideStream}'s choice). */
+    default boolean overlapsWeightGradients(int B) {
+        return false;
+    }
+}
