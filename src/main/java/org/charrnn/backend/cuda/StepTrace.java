@@ -45,8 +45,8 @@ final class StepTrace implements DeviceOps {
         }
     }
 
-    /** One priced operation: its part, the kernel or transfer, µs on the modelled device. */
-    record Op(Part part, String name, double us) {}
+    /** One priced operation: its part, the kernel or transfer, µs on the modelled device, whether on the side stream. */
+    record Op(Part part, String name, double us, boolean side) {}
 
     private final StepCostModel.Rates rates;
     private final Precision precision;
@@ -112,23 +112,29 @@ final class StepTrace implements DeviceOps {
     /** An operation that is no part of a stepwise step: it ends any such steps. */
     private void add(Part part, String name, double us) {
         if (!inSide) stepwise = null;
-        record(new Op(part, name, us));
+        record(new Op(part, name, us, inSide));
     }
 
     /** A cell kernel or a GEMM against W_hh: recurrence while stepwise steps run, else {@code part}. */
     private void stepOp(Part part, String name, double us) {
-        record(new Op(stepwise != null ? stepwise : part, name, us));
+        record(new Op(stepwise != null ? stepwise : part, name, us, inSide));
     }
 
     private void record(Op o) {
         ops.add(o);
-        if (inSide) {
+        if (o.side()) {
             sideLeft += o.us();
             return;
         }
         sideLeft = Math.max(0, sideLeft - o.us() * sideRate);
         clock += o.us();
         sideRate = 0.5;
+    }
+
+    /** As bench's CUDA steps: whole steps (a graph), so the orchestration's whole-step order is priced. */
+    @Override
+    public boolean defersSteps() {
+        return true;
     }
 
     @Override

@@ -96,8 +96,7 @@ final class DeferredStep {
         ClipMode mode = clip;
         double max = clipMax;
         return () -> {
-            passes.forward(train, st.array, true, true, true);
-            passes.backward(train);
+            passes.forwardBackward(train, st.array);
             passes.clip(mode, max, norm);
             update.run();
         };
@@ -108,8 +107,8 @@ final class DeferredStep {
         Stage s = stage;
         stage = Stage.NONE;
         if (s == Stage.NONE) return;
-        passes.forward(train, state.array, true, true, true);
-        if (s != Stage.FORWARD) passes.backward(train);
+        if (s == Stage.FORWARD) passes.forward(train, state.array, true, true, true);
+        else passes.forwardBackward(train, state.array);
         if (s == Stage.CLIP) passes.clip(clip, clipMax, norm);
     }
 

@@ -79,8 +79,35 @@ final class RnnPasses {
      * Forward over w's window from {@code state} [L,S,B,H] (=: the state after step T-1). gather:
      * x, y from the corpus (else w.x was uploaded); softmax: loss into w.lossSum (and, training,
      * dL/dlogits in place of the logits), else w.logits (=) logits + bias. Training applies dropout.
+     * Nothing is left on the side queue.
      */
     void forward(Workspace w, DeviceArray state, boolean training, boolean gather, boolean softmax) {
+        forward(w, state, training, gather, softmax, false);
+    }
+
+    /**
+     * A training forward and its backward, as in a whole step: the side queue (where w overlaps)
+     * zeroes w.stateGrad beside the forward's start, and copies the state out beside the decoder
+     * and the backward's start, joined where the backward joins its first side work.
+     */
+    void forwardBackward(Workspace w, DeviceArray state) {
+        forward(w, state, true, true, true, true);
+        backward(w, true);
+    }
+
+    /**
+     * The forward; the copies of the state in and out go to the side queue where w overlaps
+     * ({@link #side}): in beside the gather and the first input projection (joined before the
+     * first recurrence), out beside the decoder, joined at the end unless {@code backwardFollows}
+     * (then w.stateGrad is zeroed beside the copy in, and the backward joins the copy out).
+     */
+    private void forward(
+            Workspace w,
+            DeviceArray state,
+            boolean training,
+            boolean gather,
+            boolean softmax,
+            boolean backwardFollows) {
         final int T = w.T, B = w.B, N = w.N, BH = B * H;
         Ref table = param(layout.embedding());
         if (gather)
@@ -90,12 +117,17 @@ final class RnnPasses {
         boolean dropout = training && cfg.dropout() > 0;
         // every layer's initial state into slot 0 of its hs (and cs): L*S rows of B*H, (T+1) B H apart
         long slots = (long) (T + 1) * BH;
-        ops.copyRows(Ref.of(w.states), slots, Ref.of(state), BH, L * S, BH);
+        side(w, () -> {
+            ops.copyRows(Ref.of(w.states), slots, Ref.of(state), BH, L * S, BH);
+            // no gradient from beyond the window (the backward's recurrences carry it from zero)
+            if (backwardFollows) ops.fill(Ref.of(w.stateGrad), (long) L * S * BH, 0f);
+        });
         for (int l = 0; l < L; l++) {
             DeviceCell.LayerWeights p = weights(l);
             // gx [N,Gi] = X [N,in] W_ih^T, all T steps in one GEMM
             Ref x = w.layerIn(l);
             ops.gemmWeight(true, N, Gi, p.in(), 1f, x, p.in(), p.wih(), 0f, Ref.of(w.gx), Gi);
+            if (l == 0 && w.overlap) ops.joinSide(); // the recurrence reads slot 0
             boolean window = ops.forwardWindow(
                     cfg.cell(), p.whh(), p.bih(), p.bhh(), Ref.of(w.gx), w.hs[l], w.cs[l], at(w.gates[l], 0), T, B, H);
             for (int t = 0; t < T && !window; t++) {
@@ -120,7 +152,7 @@ final class RnnPasses {
             if (dropout) ops.dropoutForward(w.hs[l].plus(BH), Ref.of(w.drop[l]), N * H, l, (float) cfg.dropout());
         }
         // and every layer's slot T back out as the state after the window
-        ops.copyRows(Ref.of(state), BH, new Ref(w.states, (long) T * BH), slots, L * S, BH);
+        side(w, () -> ops.copyRows(Ref.of(state), BH, new Ref(w.states, (long) T * BH), slots, L * S, BH));
         Ref logits = Ref.of(w.logits), bias = param(layout.decoderBias());
         ops.gemmWeight(true, N, V, H, 1f, w.layerOut(L - 1), H, WeightRows.of(layout.decoderWeight()), 0f, logits, V);
         if (softmax && w.ignoreTarget >= 0) {
@@ -133,6 +165,7 @@ final class RnnPasses {
         } else {
             ops.addBiasRows(logits, bias, N, V);
         }
+        if (!backwardFollows && w.overlap) ops.joinSide(); // the state after the window is copied out
     }
 
     /**
@@ -143,6 +176,11 @@ final class RnnPasses {
      * joined before layer l's is queued, so before layer l-1 writes that buffer again.
      */
     void backward(Workspace w) {
+        backward(w, false);
+    }
+
+    /** The backward; {@code stateGradZeroed}: its forward zeroed w.stateGrad ({@link #forwardBackward}). */
+    private void backward(Workspace w, boolean stateGradZeroed) {
         final int T = w.T, B = w.B, N = w.N, BH = B * H;
         Ref dlogits = Ref.of(w.logits);
         ParamLayout.Tensor dec = layout.decoderWeight();
@@ -153,7 +191,7 @@ final class RnnPasses {
         });
         DeviceArray dCur = w.dA, dNext = w.dB;
         ops.gemmWeight(false, N, H, V, 1f, dlogits, V, WeightRows.of(dec), 0f, Ref.of(dCur), H);
-        ops.fill(Ref.of(w.stateGrad), (long) L * S * BH, 0f); // no gradient from beyond the window
+        if (!stateGradZeroed) ops.fill(Ref.of(w.stateGrad), (long) L * S * BH, 0f); // none from beyond the window
         for (int l = L - 1; l >= 0; l--) {
             DeviceCell.LayerWeights p = weights(l);
             DeviceArray dgx = w.dgx(l), dgh = w.recurrentGrad(l);

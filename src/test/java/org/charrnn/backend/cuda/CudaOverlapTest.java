@@ -6,13 +6,23 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
 import org.charrnn.backend.Backend;
 import org.charrnn.backend.BackendOptions;
+import org.charrnn.backend.ClipMode;
+import org.charrnn.backend.OptimizerConfig;
+import org.charrnn.backend.OptimizerKind;
 import org.charrnn.backend.RnnKernel;
+import org.charrnn.backend.RnnState;
+import org.charrnn.backend.TokenBuffer;
+import org.charrnn.backend.Window;
+import org.charrnn.data.TokenSequence;
 import org.charrnn.model.CellType;
+import org.charrnn.model.Init;
 import org.charrnn.model.ModelConfig;
+import org.charrnn.model.ParamLayout;
 import org.charrnn.testutil.Models;
 import org.charrnn.util.UserError;
 import org.junit.jupiter.api.BeforeEach;
@@ -21,6 +31,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The weight gradients on a second stream ({@link SideStream}, {@code -Dcharrnn.overlap}) compute
@@ -78,6 +89,49 @@ class CudaOverlapTest {
             boolean said = lines.stream().anyMatch(l -> l.contains("weight gradients on a second stream"));
             assertEquals(overlap.equals("on"), said, () -> String.join("\n", lines));
             return r;
+        } finally {
+            System.clearProperty(SideStream.PROPERTY);
+        }
+    }
+
+    /**
+     * The state copied out on the side queue is there for whoever reads it next: after a training
+     * forward read before its backward (eager, or flushed out of a deferred step) and after a
+     * step whose forward and backward ran as one unit (its state gradient too), overlap on equals
+     * overlap off bit for bit. A forward that left the copy out unjoined fails the first read.
+     */
+    @ParameterizedTest(name = "CUDA graph {0}")
+    @ValueSource(booleans = {false, true})
+    void theStateIsCopiedOutBeforeAnyoneReadsIt(boolean graph) {
+        ModelConfig cfg = Models.config(CellType.LSTM, 23, 9, 33, 2, 0.0);
+        BackendOptions opt = BackendOptions.defaults().withCudaGraph(graph);
+        double[][] on = readsAroundSteps(cfg, opt, "on"), off = readsAroundSteps(cfg, opt, "off");
+        assertTrue(Arrays.stream(off[0]).anyMatch(v -> v != 0), "the first forward moved the state");
+        String[] what = {"state after a forward", "state after a whole step", "initial state gradient"};
+        for (int k = 0; k < what.length; k++) assertArrayEquals(off[k], on[k], what[k]);
+    }
+
+    private static double[][] readsAroundSteps(ModelConfig cfg, BackendOptions opt, String overlap) {
+        System.setProperty(SideStream.PROPERTY, overlap);
+        int B = 4, T = 6;
+        int[] toks = new int[400];
+        for (int i = 0; i < toks.length; i++) toks[i] = (i * 7 + i / 5) % cfg.vocabSize();
+        try (Backend be = new CudaBackend(cfg, opt);
+                RnnState st = be.newState(B);
+                TokenBuffer tb = be.upload(TokenSequence.of(toks))) {
+            be.setParameters(Init.initialize(new ParamLayout(cfg), 3));
+            be.setOptimizer(OptimizerConfig.defaults(OptimizerKind.ADAM));
+            long[] starts = {0, 90, 180, 270};
+            be.forward(st, new Window(tb, starts, T, 0), true);
+            double[] afterForward = st.read();
+            be.backward();
+            be.clip(ClipMode.NORM, 1.0);
+            be.step(1e-2, 1);
+            for (int i = 0; i < B; i++) starts[i] += T;
+            be.forward(st, new Window(tb, starts, T, 1), true);
+            be.backward();
+            double[] stateGrad = be.getInitialStateGradient();
+            return new double[][] {afterForward, st.read(), stateGrad};
         } finally {
             System.clearProperty(SideStream.PROPERTY);
         }

@@ -254,6 +254,28 @@ class StepCostModelTest {
                 1e-9);
     }
 
+    @ParameterizedTest(name = "overlap {0}")
+    @CsvSource({"auto, true", "off, false"})
+    void theStateCopiesAndItsGradientsZeroingRunOnTheSideStream(String overlap, boolean side) {
+        System.setProperty(SideStream.PROPERTY, overlap);
+        List<StepTrace.Op> ops;
+        try {
+            ops = StepCostModel.trace(lstm(2, 256), 50, 50, Precision.TF32, RnnKernel.AUTO)
+                    .ops();
+        } finally {
+            System.clearProperty(SideStream.PROPERTY);
+        }
+        List<StepTrace.Op> moved = ops.stream()
+                .filter(o -> o.name().equals("copy_rows") || o.name().equals("memset"))
+                .toList();
+        assertEquals(3, moved.size(), ops::toString); // the state in, its gradient zeroed, the state out
+        assertTrue(moved.stream().allMatch(o -> o.side() == side), moved::toString);
+        // in (and the zeroing) before the first recurrence, out after the last forward one
+        List<String> names = ops.stream().map(StepTrace.Op::name).toList();
+        assertTrue(names.indexOf("memset") < names.indexOf("persistent forward"), names::toString);
+        assertTrue(names.lastIndexOf("copy_rows") > names.lastIndexOf("persistent forward"), names::toString);
+    }
+
     @Test
     void theOverlappedPartIsWhatTheSecondStreamSaves() {
         ModelConfig cfg = lstm(2, 256);
