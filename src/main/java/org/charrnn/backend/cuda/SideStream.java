@@ -13,7 +13,8 @@ import org.charrnn.util.UserError;
 /**
  * A second stream for work that may run beside the backend's stream: the weight gradients of a
  * layer beside the next layer's backward recurrence, which leaves SMs idle (the cluster layout
- * holds 13 clusters of 8 SMs of an H200's 132). {@link #run} forks (an event on the main stream
+ * holds 13 clusters of 8 SMs of an H200's 132), and a whole step's state copies and
+ * state-gradient zeroing beside the gather, the input projection and the decoder. {@link #run} forks (an event on the main stream
  * that the side stream waits on), queues the work on the side stream with its own {@link Gemm}
  * (cuBLAS handle, a 4 MiB workspace and bf16 scratch: two streams must not share them) and {@link
  * #join} makes the main stream wait for an event recorded after it. Both are plain stream

@@ -128,8 +128,9 @@ public interface DeviceOps extends AutoCloseable {
 
     /**
      * True when the weight gradients of a window of batch size B should run on a side queue ({@link
-     * #onSide}) beside the next layer's backward recurrence; the device then sets the side queue up.
-     * Asked once per window shape, outside any recording. Default: false (one queue).
+     * #onSide}) beside the next layer's backward recurrence (and a whole step's state copies and
+     * state-gradient zeroing beside its main work); the device then sets the side queue up. Asked
+     * once per window shape, outside any recording. Default: false (one queue).
      */
     default boolean overlapWeightGradients(int B) {
         return false;
