@@ -28,14 +28,12 @@ import org.charrnn.util.UserError;
 
 /**
  * {@link DeviceOps} on one CUDA device: the kernels of kernels/cuda ({@link Kernels}) and cuBLAS
- * ({@link Gemm}) queued on one non-blocking stream of the device's primary context. Per-step
- * scalars (dropout iteration, lr, Adam bias corrections) live in device memory written by async
- * copies, so a captured step ({@link CudaGraphs}) reads each step's values when replayed.
+ * ({@link Gemm}) queued on one non-blocking stream of the device's primary context. The per-step
+ * values (the training window's starts, dropout iteration, lr, Adam bias corrections) live in one
+ * device block ({@link StepBlock}) copied once before the launches that read it, so a captured
+ * step ({@link CudaGraphs}) reads each step's values when replayed.
  */
 final class CudaOps implements DeviceOps {
-    // scalars [4]: 0 lr, 1 Adam bias correction 1, 2 Adam bias correction 2, 3 dropout iteration (uint bits)
-    private static final int S_LR = 0, S_ITER = 3;
-
     private final Precision precision;
     private final boolean graphsEnabled;
     private final int seed32;
@@ -43,13 +41,6 @@ final class CudaOps implements DeviceOps {
     private final CudaContext ctx;
     private final CUstream stream; // ctx.stream
     private final Set<DeviceBuffer> live = new LinkedHashSet<>();
-    /**
-     * Host sources of the per-step scalars, reused every step: an async copy from pageable memory is
-     * staged before it returns, so the arrays may change right after.
-     */
-    private final int[] iterationHost = new int[1];
-
-    private final Pointer iterationArg = Pointer.to(iterationHost);
     private Kernels kernels;
     private CudaCellKernels cells;
     private PersistentRnn persistent;
@@ -61,7 +52,7 @@ final class CudaOps implements DeviceOps {
     private CudaGraphs graphs;
     private DeviceBuffer partial; // [MAX_PARTIALS] stage-1 sums of the global norm
     private DeviceBuffer tickets; // [2] the last-block counters of the loss sum and the norm, 0 between launches
-    private DeviceBuffer scalars; // [4] per-step scalars read by the kernels
+    private StepBlock stepValues; // the training window's starts, lr, bias corrections and dropout iteration
     private boolean closed;
 
     /** Opens {@code options.device()} (-1 = 0); throws {@link UserError} when it cannot. */
@@ -116,8 +107,9 @@ final class CudaOps implements DeviceOps {
             windows = new PersistentWindows(persistent, this::alloc);
             partial = (DeviceBuffer) alloc(4L * Kernels.MAX_PARTIALS, "norm partial sums");
             tickets = (DeviceBuffer) alloc(4L * 2, "reduction tickets"); // zeroed, as alloc leaves every buffer
-            scalars = (DeviceBuffer) alloc(4L * 4, "step scalars");
-            optimizers = new CudaOptimizers(kernels, stream, scalars.at(S_LR));
+            stepValues = new StepBlock(stream, model, ctx::synchronize);
+            ctx.onClose(stepValues::close);
+            optimizers = new CudaOptimizers(kernels, stepValues);
             ok = true;
         } catch (CudaException e) {
             throw new UserError("CUDA error while creating the cuda backend: " + CudaRuntime.oneLine(e), e);
@@ -213,9 +205,16 @@ final class CudaOps implements DeviceOps {
             JCudaDriver.cuMemcpyHtoDAsync(p(dst), Pointer.to(src), (long) src.length * Sizeof.INT, stream);
     }
 
+    /** The training workspace's starts are the step block's: one copy with the step's scalars. */
+    @Override
+    public DeviceArray allocStepStarts(int B, String what) {
+        return stepValues.starts(B);
+    }
+
     @Override
     public void uploadLongs(DeviceArray dst, long[] src) {
-        if (src.length > 0)
+        if (stepValues.holds(dst)) stepValues.values.starts(src); // copied by the first launch that reads them
+        else if (src.length > 0)
             JCudaDriver.cuMemcpyHtoDAsync(buf(dst).ptr, Pointer.to(src), (long) src.length * Sizeof.LONG, stream);
     }
 
@@ -248,15 +247,16 @@ final class CudaOps implements DeviceOps {
         return graphsEnabled;
     }
 
+    /** The step's values are copied before the graph (a captured step copies nothing). */
     @Override
     public void runWholeStep(Object key, Runnable step) {
+        stepValues.flush();
         graphs.run(key, step);
     }
 
     @Override
     public void setIteration(int iteration) {
-        iterationHost[0] = iteration;
-        JCudaDriver.cuMemcpyHtoDAsync(scalars.at(S_ITER), iterationArg, Sizeof.INT, stream);
+        stepValues.values.iteration(iteration);
     }
 
     // ================================================================== GEMM
@@ -367,6 +367,7 @@ final class CudaOps implements DeviceOps {
     @Override
     public void gatherWindow(
             DeviceArray corpus, boolean u16, DeviceArray starts, int T, int B, DeviceArray x, DeviceArray y) {
+        stepValues.flush();
         kernels.gatherWindow(u16, buf(corpus).ptr, buf(starts).ptr, T, B, buf(x).ptr, buf(y).ptr);
     }
 
@@ -382,6 +383,7 @@ final class CudaOps implements DeviceOps {
             Ref table,
             Ref out,
             int E) {
+        stepValues.flush();
         kernels.gatherEmbed(u16, buf(corpus).ptr, buf(starts).ptr, T, B, buf(x).ptr, buf(y).ptr, p(table), p(out), E);
     }
 
@@ -465,12 +467,14 @@ final class CudaOps implements DeviceOps {
 
     @Override
     public void dropoutForward(Ref x, Ref y, int n, int layer, float prob) {
-        kernels.dropoutForward(p(x), p(y), n, seed32, scalars.at(S_ITER), layer, prob);
+        stepValues.flush();
+        kernels.dropoutForward(p(x), p(y), n, seed32, stepValues.iteration(), layer, prob);
     }
 
     @Override
     public void dropoutBackward(Ref dy, Ref dx, int n, int layer, float prob) {
-        kernels.dropoutBackward(p(dy), p(dx), n, seed32, scalars.at(S_ITER), layer, prob);
+        stepValues.flush();
+        kernels.dropoutBackward(p(dy), p(dx), n, seed32, stepValues.iteration(), layer, prob);
     }
 
     @Override

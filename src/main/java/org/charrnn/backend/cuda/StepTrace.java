@@ -5,7 +5,6 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import org.charrnn.backend.OptimizerConfig;
 import org.charrnn.backend.Precision;
 import org.charrnn.backend.device.CellKernels;
 import org.charrnn.backend.device.DeviceArray;
@@ -52,6 +51,7 @@ final class StepTrace implements DeviceOps {
     private final Precision precision;
     private final TracedRecurrence recurrence;
     private final CellKernels cells;
+    private final TracedStepValues stepValues; // the window starts, lr and iteration: one block, one copy
     private final List<Op> ops = new ArrayList<>();
     private Part stepwise; // the recurrence part stepwise steps are running in, null outside one
     private long stepwiseWeights; // the offset of the W_hh those steps multiply by
@@ -69,6 +69,7 @@ final class StepTrace implements DeviceOps {
         this.precision = precision;
         this.recurrence = Objects.requireNonNull(recurrence);
         this.cells = new TracedCells(rates, (name, us) -> stepOp(Part.KERNELS, name, us));
+        this.stepValues = new TracedStepValues(rates, this::add);
     }
 
     /** The operations priced since the last {@link #clear}. */
@@ -135,6 +136,13 @@ final class StepTrace implements DeviceOps {
     @Override
     public boolean defersSteps() {
         return true;
+    }
+
+    /** As {@link CudaOps#runWholeStep}: the step's values are copied before the graph. */
+    @Override
+    public void runWholeStep(Object key, Runnable step) {
+        stepValues.flush();
+        step.run();
     }
 
     @Override
@@ -235,8 +243,13 @@ final class StepTrace implements DeviceOps {
     }
 
     @Override
+    public DeviceArray allocStepStarts(int B, String what) {
+        return stepValues.starts(B);
+    }
+
+    @Override
     public void uploadLongs(DeviceArray dst, long[] src) {
-        add(Part.HOST, "upload starts", rates.hostCopyUs());
+        if (!stepValues.uploadStarts(dst, src)) add(Part.HOST, "upload starts", rates.hostCopyUs());
     }
 
     @Override
@@ -254,7 +267,7 @@ final class StepTrace implements DeviceOps {
 
     @Override
     public void setIteration(int iteration) {
-        add(Part.HOST, "upload iteration", rates.hostCopyUs());
+        stepValues.iteration(iteration);
     }
 
     // ================================================================== GEMM
@@ -318,6 +331,7 @@ final class StepTrace implements DeviceOps {
     @Override
     public void gatherWindow(
             DeviceArray corpus, boolean u16, DeviceArray starts, int T, int B, DeviceArray x, DeviceArray y) {
+        stepValues.flush();
         kernel("gather_window", 12.0 * T * B);
     }
 
@@ -333,6 +347,7 @@ final class StepTrace implements DeviceOps {
             Ref table,
             Ref out,
             int E) {
+        stepValues.flush();
         kernel("gather_embed", 12.0 * T * B + 8.0 * T * B * E);
     }
 
@@ -414,11 +429,13 @@ final class StepTrace implements DeviceOps {
 
     @Override
     public void dropoutForward(Ref x, Ref y, int n, int layer, float p) {
+        stepValues.flush();
         kernel("dropout_forward", 8.0 * n);
     }
 
     @Override
     public void dropoutBackward(Ref dy, Ref dx, int n, int layer, float p) {
+        stepValues.flush();
         kernel("dropout_backward", 8.0 * n);
     }
 
@@ -472,24 +489,9 @@ final class StepTrace implements DeviceOps {
         return cells;
     }
 
-    // ================================================================== optimizer
-
-    private final OptimizerKernels optimizers = new OptimizerKernels() {
-        @Override
-        public void setHyper(float lr, float biasCorrection1, float biasCorrection2) {
-            add(Part.HOST, "upload optimizer scalars", rates.hostCopyUs());
-        }
-
-        @Override
-        public void step(OptimizerConfig o, Ref p, Ref g, Ref[] slots, int n, Ref norm, int clipMode, float clipMax) {
-            // p read and written, g read, each state slot read and written
-            add(Part.UPDATE, o.kind().id() + "_step", rates.kernelUs(4.0 * n * (3 + 2 * slots.length)));
-        }
-    };
-
     @Override
     public OptimizerKernels optimizers() {
-        return optimizers;
+        return stepValues;
     }
 
     @Override

@@ -69,8 +69,21 @@ public interface DeviceOps extends AutoCloseable {
     /** dst (=) host ints (4-byte elements). */
     void uploadInts(Ref dst, int[] src);
 
-    /** dst (=) host int64 values; dst's array holds 8-byte elements from offset 0. */
+    /**
+     * dst (=) host int64 values; dst's array holds 8-byte elements from offset 0. Into the block of
+     * {@link #allocStepStarts} a device may copy them with the step's other values, before the first
+     * operation that reads them.
+     */
     void uploadLongs(DeviceArray dst, long[] src);
+
+    /**
+     * The training workspace's window starts, int64 [B]: where a device copies them with the step's
+     * other values in one transfer (CUDA), its own block, freed by {@link #free} as any other.
+     * Default: a plain allocation.
+     */
+    default DeviceArray allocStepStarts(int B, String what) {
+        return alloc((long) B * Long.BYTES, what);
+    }
 
     /** Waits for the queue, then copies src[0, n) to the host. */
     float[] download(Ref src, int n);

@@ -78,7 +78,7 @@ final class Workspace {
         String what = (training ? "training" : "evaluation") + " activations (T=" + T + ", B=" + B + ")";
         x = ops.alloc(n * INT, what);
         y = ops.alloc(n * INT, what);
-        starts = ops.alloc((long) B * LONG, what);
+        starts = training ? ops.allocStepStarts(B, what) : ops.alloc((long) B * LONG, what);
         emb = floats(n * E, what);
         firstInput = floats((long) B * E, what);
         gx = floats(n * Gi, what);

@@ -36,6 +36,11 @@ class WorkspaceMemoryTest {
                             sizes.add(bytes);
                             return (DeviceArray) () -> bytes;
                         }
+                        case "allocStepStarts" -> { // the default's plain allocation of B int64
+                            long bytes = 8L * (Integer) args[0];
+                            sizes.add(bytes);
+                            return (DeviceArray) () -> bytes;
+                        }
                         case "free" -> {
                             if (args[0] != null) sizes.add(-((DeviceArray) args[0]).bytes()); // null: a no-op
                             return null;
