@@ -18,8 +18,9 @@
 #   rates        native-test/probe_rates: the cost model's rates measured (grid barrier, a k-tile's
 #                latency, L2 to all blocks, mma latency and rate; on sm_90 the cluster barrier and how
 #                many clusters of 8 blocks are resident at once, and what an SM stores into its cluster's
-#                shared memory per µs; beside them the barrier in clusters of 2 and 4 blocks, which no
-#                layout uses yet) into $OUT/rates.json, which the
+#                shared memory per µs; beside them, for layouts not built yet, the barrier in clusters
+#                of 2 and 4 blocks, and of 16 (non-portable): how many are resident, their barrier and
+#                exchange rate) into $OUT/rates.json, which the
 #                forced persistent runs of bench-rnn hand to the model (-Dcharrnn.persistent.rates):
 #                their log lines then give the model's estimates at the measured rates
 #   verify-persistent  `charrnn verify --backend cuda --rnn-kernel persistent`: the parity suite on the

@@ -22,7 +22,12 @@
  *                     each thread its words to every block of the cluster), over the resident clusters;
  *   and beside the rates (the model reads none of them yet): cluster_barrier_2_us and _4_us, the
  *                     same barrier in clusters of 2 and 4 blocks (one block per SM, as many as are
- *                     resident up to one per 2 or 4 SMs): whether smaller clusters meet faster.
+ *                     resident up to one per 2 or 4 SMs): whether smaller clusters meet faster;
+ *                     resident_clusters_16, cluster_barrier_16_us and dsmem_16_bytes_per_us, the
+ *                     non-portable clusters of 16 blocks (cudaFuncAttributeNonPortableClusterSizeAllowed)
+ *                     of the opt-in shared memory each: whether a layout whose cluster holds twice
+ *                     the weights (W_hh at H 512 in TF32 needs 16 blocks' shared memory) would run,
+ *                     how many at once, and at what barrier and exchange cost.
  * Clocks are the device's reported clock rate (cudaDevAttrClockRate), as the model reads it.
  * Each time is the difference of two launches of different lengths (the launch cancels), the best
  * of five, after a warm-up. Every kernel's result is checked (the barrier's flags, the staged sums,
@@ -83,11 +88,21 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK) CR_CLUSTER_KERNEL_OF(4)
   probe_cluster_rounds<4>(flag, bad, rounds);
 }
 
+/* A larger, non-portable cluster of 16 blocks (sm_90 runs it where the kernel allows it:
+ * allow_cluster_size): whether twice the layout's blocks meet at a barrier not much dearer. */
+extern "C" __global__ void __launch_bounds__(CR_BLOCK) CR_CLUSTER_KERNEL_OF(16)
+    probe_cluster_barrier_16(int *flag, int *bad, int rounds) {
+  probe_cluster_rounds<16>(flag, bad, rounds);
+}
+
 typedef void (*ProbeClusterKernel)(int *, int *, int);
 
-/* The probe of clusters of `size` blocks (2, 4 or CR_CLUSTER). */
+/* The probe of clusters of `size` blocks (2, 4, 16 or CR_CLUSTER). */
 static ProbeClusterKernel probe_cluster_kernel(int size) {
-  return size == 2 ? probe_cluster_barrier_2 : size == 4 ? probe_cluster_barrier_4 : probe_cluster_barrier;
+  return size == 2    ? probe_cluster_barrier_2
+         : size == 4  ? probe_cluster_barrier_4
+         : size == 16 ? probe_cluster_barrier_16
+                      : probe_cluster_barrier;
 }
 
 /* Launches it over `blocks` blocks (a launch names its kernel: the CPU layer finds it by name). */
@@ -96,29 +111,44 @@ static void launch_cluster_probe(int size, int blocks, size_t shmem, int *flag, 
     probe_cluster_barrier_2<<<dim3(blocks), dim3(CR_BLOCK), shmem>>>(flag, bad, rounds);
   else if (size == 4)
     probe_cluster_barrier_4<<<dim3(blocks), dim3(CR_BLOCK), shmem>>>(flag, bad, rounds);
+  else if (size == 16)
+    probe_cluster_barrier_16<<<dim3(blocks), dim3(CR_BLOCK), shmem>>>(flag, bad, rounds);
   else
     probe_cluster_barrier<<<dim3(blocks), dim3(CR_BLOCK), shmem>>>(flag, bad, rounds);
 }
 
 /* sink [blocks][CR_BLOCK] (=): after a cluster barrier (every peer runs), per round each block stores n
  * words into its slot [r & 1][rank][n] of the dynamic shared memory of every block of its cluster
- * (each thread its words to all CR_CLUSTER blocks, as cr_exchange_put), a cluster barrier, then each
- * thread adds one word of every slot of round r in its own block. Two slots alternate, as the
- * exchange's buffers: a round's stores never meet the previous round's reads. */
-extern "C" __global__ void __launch_bounds__(CR_BLOCK) CR_CLUSTER_KERNEL probe_dsmem(float *sink, int rounds, int n) {
-  CR_DYNAMIC_SHARED(float, x);
-  int rank = (int)blockIdx.x % CR_CLUSTER;
+ * of N (each thread its words to all N blocks, as cr_exchange_put), a cluster barrier, then each
+ * thread adds one word of every slot of round r in its own block (x: its dynamic shared memory).
+ * Two slots alternate, as the exchange's buffers: a round's stores never meet the previous round's
+ * reads. */
+template <int N>
+static __device__ __forceinline__ void probe_dsmem_rounds(float *x, float *sink, int rounds, int n) {
+  int rank = (int)blockIdx.x % N;
   float acc = 0.0f;
   cr_persistent_sync<true>();
   for (int r = 0; r < rounds; r++) {
-    float *slot = x + (long long)((r & 1) * CR_CLUSTER + rank) * n;
+    float *slot = x + (long long)((r & 1) * N + rank) * n;
     for (int e = threadIdx.x; e < n; e += blockDim.x)
-      for (int q = 0; q < CR_CLUSTER; q++) *cr_cluster_peer(slot + e, q) = (float)(r + rank + e % 7);
+      for (int q = 0; q < N; q++) *cr_cluster_peer(slot + e, q) = (float)(r + rank + e % 7);
     cr_persistent_sync<true>();
-    for (int q = 0; q < CR_CLUSTER && n > 0; q++)
-      acc += x[(long long)((r & 1) * CR_CLUSTER + q) * n + ((int)threadIdx.x * 5 + q) % n];
+    for (int q = 0; q < N && n > 0; q++) acc += x[(long long)((r & 1) * N + q) * n + ((int)threadIdx.x * 5 + q) % n];
   }
   sink[(long long)blockIdx.x * blockDim.x + threadIdx.x] = acc;
+}
+
+/* The layout's clusters of CR_CLUSTER blocks (the model's dsmem_bytes_per_us). */
+extern "C" __global__ void __launch_bounds__(CR_BLOCK) CR_CLUSTER_KERNEL probe_dsmem(float *sink, int rounds, int n) {
+  CR_DYNAMIC_SHARED(float, x);
+  probe_dsmem_rounds<CR_CLUSTER>(x, sink, rounds, n);
+}
+
+/* The non-portable clusters of 16 blocks (beside the rates). */
+extern "C" __global__ void __launch_bounds__(CR_BLOCK) CR_CLUSTER_KERNEL_OF(16)
+    probe_dsmem_16(float *sink, int rounds, int n) {
+  CR_DYNAMIC_SHARED(float, x);
+  probe_dsmem_rounds<16>(x, sink, rounds, n);
 }
 
 /* sink [blocks][CR_BLOCK] (=): per round, tiles k-tiles of n floats staged from src [slots][tiles][n]
@@ -204,21 +234,39 @@ static double barrier_us(const Sizes &s, int blocks) {
   return 1000.0 * (t2 - t1) / (5.0 * s.rounds);
 }
 
+/* Lets `kernel` run clusters of `size` blocks: past the portable 8 the kernel must allow a
+ * non-portable size; false where the device refuses (the error cleared: nothing is measured). */
+template <class K> static bool allow_cluster_size(K kernel, int size) {
+#ifdef CRCPU_RUNTIME
+  (void)kernel; (void)size;
+  return true;
+#else
+  if (size <= 8) return true;
+  if (cudaFuncSetAttribute(kernel, cudaFuncAttributeNonPortableClusterSizeAllowed, 1) == cudaSuccess) return true;
+  (void)cudaGetLastError();
+  return false;
+#endif
+}
+
 /* The clusters of `size` blocks of `shmem` bytes a block the device holds at once (the CPU layer: 2,
- * run one after another). */
+ * run one after another); 0 where the device runs none of that size. */
 static int resident_clusters(int size, int wanted, size_t shmem) {
 #ifdef CRCPU_RUNTIME
   (void)size; (void)wanted; (void)shmem;
   return 2;
 #else
   ProbeClusterKernel kernel = probe_cluster_kernel(size);
+  if (!allow_cluster_size(kernel, size)) return 0;
   CK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shmem));
   cudaLaunchConfig_t cfg = {};
   cfg.gridDim = dim3((unsigned)(wanted * size));
   cfg.blockDim = dim3(CR_BLOCK);
   cfg.dynamicSmemBytes = shmem;
   int n = 0;
-  CK(cudaOccupancyMaxActiveClusters(&n, kernel, &cfg));
+  if (cudaOccupancyMaxActiveClusters(&n, kernel, &cfg) != cudaSuccess) {
+    (void)cudaGetLastError(); /* a size the device does not schedule: none resident */
+    return 0;
+  }
   return n;
 #endif
 }
@@ -249,24 +297,34 @@ static double cluster_barrier_at(const Sizes &s, int size, int sms, size_t shmem
   return clusters > 0 ? cluster_barrier_us(s, size, clusters, shmem) : 0;
 }
 
-/* Bytes an SM stores into its cluster's shared memory per µs: probe_dsmem over `clusters` clusters
- * with n_big and n_small words a round (the difference cancels the barrier), and the sums' check. */
-static double dsmem_bytes_per_us(const Sizes &s, int clusters, int n_small, int n_big) {
-  int blocks = clusters * CR_CLUSTER;
+/* Bytes an SM stores into its cluster's shared memory per µs: probe_dsmem (size CR_CLUSTER) or
+ * probe_dsmem_16 over `clusters` clusters with n_big and n_small words a round (the difference
+ * cancels the barrier), and the sums' check. */
+static double dsmem_bytes_per_us(const Sizes &s, int size, int clusters, int n_small, int n_big) {
+  int blocks = clusters * size;
   Dev<float> sink((size_t)blocks * CR_BLOCK);
-  size_t shmem = (size_t)2 * CR_CLUSTER * n_big * sizeof(float);
-  CK(cudaFuncSetAttribute(probe_dsmem, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shmem));
+  size_t shmem = (size_t)2 * size * n_big * sizeof(float);
+  auto kernel = size == 16 ? probe_dsmem_16 : probe_dsmem;
+  if (!allow_cluster_size(kernel, size)) return 0;
+  CK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shmem));
   auto run = [&](int n) {
-    return best_ms([&] { probe_dsmem<<<dim3(blocks), dim3(CR_BLOCK), shmem>>>(sink.p, s.rounds, n); });
+    return best_ms([&] {
+      if (size == 16) /* a launch names its kernel: the CPU layer finds it by name */
+        probe_dsmem_16<<<dim3(blocks), dim3(CR_BLOCK), shmem>>>(sink.p, s.rounds, n);
+      else
+        probe_dsmem<<<dim3(blocks), dim3(CR_BLOCK), shmem>>>(sink.p, s.rounds, n);
+    });
   };
   double t_small = run(n_small), t_big = run(n_big);
   std::vector<double> ref((size_t)blocks * CR_BLOCK, 0.0);
   for (size_t e = 0; e < ref.size(); e++)
     for (int r = 0; r < s.rounds; r++)
-      for (int q = 0; q < CR_CLUSTER; q++) ref[e] += r + q + (int)(((e % CR_BLOCK) * 5 + q) % n_big) % 7;
-  compare("distributed shared memory: every peer's words", sink.down(), ref, 0.0f, 0.0f);
+      for (int q = 0; q < size; q++) ref[e] += r + q + (int)(((e % CR_BLOCK) * 5 + q) % n_big) % 7;
+  char what[80];
+  snprintf(what, sizeof what, "distributed shared memory (%d blocks): every peer's words", size);
+  compare(what, sink.down(), ref, 0.0f, 0.0f);
   double us = 1000.0 * (t_big - t_small) / s.rounds; /* per round */
-  return (double)(n_big - n_small) * CR_CLUSTER * sizeof(float) / us;
+  return (double)(n_big - n_small) * size * sizeof(float) / us;
 }
 
 /* µs per k-tile of n floats (launches with and without the tiles), and the staged sums' check. */
@@ -343,12 +401,17 @@ int main(int argc, char **argv) {
    * as are resident at once, and their barrier */
   int resident = 0;
   double cluster_barrier = 0, dsmem = 0, barrier_2 = 0, barrier_4 = 0;
+  int resident_16 = 0; /* and the non-portable clusters of 16 blocks */
+  double barrier_16 = 0, dsmem_16 = 0;
 #ifdef CRCPU_RUNTIME
   resident = resident_clusters(CR_CLUSTER, 2, 0);
   cluster_barrier = cluster_barrier_us(s, CR_CLUSTER, resident, 0);
   barrier_2 = cluster_barrier_at(s, 2, 6, 0);
   barrier_4 = cluster_barrier_at(s, 4, 12, 0);
-  dsmem = dsmem_bytes_per_us(s, resident, 8, 40);
+  dsmem = dsmem_bytes_per_us(s, CR_CLUSTER, resident, 8, 40);
+  resident_16 = resident_clusters(16, 2, 0);
+  barrier_16 = cluster_barrier_us(s, 16, resident_16, 0);
+  dsmem_16 = dsmem_bytes_per_us(s, 16, resident_16, 8, 40);
 #else
   if (major >= 9) {
     int optin = 0;
@@ -360,12 +423,21 @@ int main(int argc, char **argv) {
     barrier_4 = cluster_barrier_at(s, 4, sms, (size_t)optin);
     /* a round's words to 8 blocks, two slots of them in the opt-in shared memory: 3072 words at 227 KiB */
     int n_big = (int)std::min<long long>(3072, optin / (2LL * CR_CLUSTER * (long long)sizeof(float)) / 256 * 256);
-    if (resident > 0 && n_big > 256) dsmem = dsmem_bytes_per_us(s, clusters, 256, n_big);
+    if (resident > 0 && n_big > 256) dsmem = dsmem_bytes_per_us(s, CR_CLUSTER, clusters, 256, n_big);
+    /* 16 blocks a cluster, where the device schedules them: 1792 words a round at 227 KiB */
+    int wanted_16 = std::max(1, sms / 16);
+    resident_16 = resident_clusters(16, wanted_16, (size_t)optin);
+    int clusters_16 = std::min(resident_16, wanted_16);
+    int n_big_16 = (int)std::min<long long>(3072, optin / (2LL * 16 * (long long)sizeof(float)) / 256 * 256);
+    if (clusters_16 > 0) {
+      barrier_16 = cluster_barrier_us(s, 16, clusters_16, (size_t)optin);
+      if (n_big_16 > 256) dsmem_16 = dsmem_bytes_per_us(s, 16, clusters_16, 256, n_big_16);
+    }
   }
 #endif
 #ifdef CRCPU_RUNTIME
   (void)barrier; (void)half_barrier; (void)small; (void)big; (void)lat_tf32; (void)lat_bf16; (void)thr_tf32; (void)thr_bf16;
-  (void)cluster_barrier; (void)dsmem; (void)barrier_2; (void)barrier_4;
+  (void)cluster_barrier; (void)dsmem; (void)barrier_2; (void)barrier_4; (void)barrier_16; (void)dsmem_16;
   printf("  rates: not measured (CPU emulation: every probe ran once and was checked)\n");
 #else
   cudaDeviceProp prop;
@@ -396,7 +468,9 @@ int main(int argc, char **argv) {
                   dsmem > 0;
   if (clusters) {
     for (int i = 0; i < 3; i++) printf("  %-16s %12.4g\n", cluster_names[i], cluster_rates[i]);
-    printf("  cluster barrier of 2 blocks: %.3f us, of 4: %.3f us (0: none resident)\n", barrier_2, barrier_4);
+    printf("  cluster barrier of 2 blocks: %.3f us, of 4: %.3f us, of 16: %.3f us (%d resident, DSMEM %.4g B/us) "
+           "(0: none resident)\n",
+           barrier_2, barrier_4, barrier_16, resident_16, dsmem_16);
   } else
     printf("  cluster layout: not measured (%s)\n", major >= 9 ? "no cluster of 8 blocks resident" : "before sm_90");
   if (argc > 1 && sane && !g_failures) {
@@ -410,6 +484,11 @@ int main(int argc, char **argv) {
     fprintf(f, ",\"grid_barrier_half_us\":%.6g", half_barrier);
     if (clusters && barrier_2 > 0 && barrier_4 > 0)
       fprintf(f, ",\"cluster_barrier_2_us\":%.6g,\"cluster_barrier_4_us\":%.6g", barrier_2, barrier_4);
+    bool sixteen = resident_16 > 0 && std::isfinite(barrier_16) && barrier_16 > 0 && std::isfinite(dsmem_16) &&
+                   dsmem_16 > 0;
+    if (clusters && sixteen)
+      fprintf(f, ",\"resident_clusters_16\":%d,\"cluster_barrier_16_us\":%.6g,\"dsmem_16_bytes_per_us\":%.6g",
+              resident_16, barrier_16, dsmem_16);
     fprintf(f, "}\n");
     fclose(f);
     printf("  wrote %s\n", argv[1]);

@@ -28,9 +28,10 @@
 #define CR_CLUSTER 8
 
 /* The cluster kernels' compile-time cluster size (CR_CLUSTER_KERNEL_OF(n): n blocks, up to the
- * portable 8; only native-test's probes take another than CR_CLUSTER): nothing where clusters do
- * not exist (before sm_90, where nvcc rejects the attribute, and on the CPU execution layer, which
- * reads the size from the kernel table that gen_kernel_table.py makes of the sources). */
+ * portable 8, or 16 where the host allows the kernel the non-portable size; only native-test's
+ * probes take another than CR_CLUSTER): nothing where clusters do not exist (before sm_90, where
+ * nvcc rejects the attribute, and on the CPU execution layer, which reads the size from the kernel
+ * table that gen_kernel_table.py makes of the sources). */
 #if defined(CHARRNN_CRCPU_H) || (defined(__CUDA_ARCH__) && __CUDA_ARCH__ < 900)
 #define CR_CLUSTER_KERNEL_OF(n)
 #else
