@@ -48,10 +48,18 @@ abstract sealed class DeviceCell {
 
     /**
      * The layer's weight gradients (=) over all N = T*B rows once the time loop is done: dW_ih =
-     * dgx^T X, dW_hh = dgh^T H_prev, db_ih, db_hh = column sums.
+     * dgx^T X, then {@link #recurrentWeightGradients}.
      */
-    void weightGradients(DeviceOps ops, LayerWeights p, LayerGrads g) {
+    final void weightGradients(DeviceOps ops, LayerWeights p, LayerGrads g) {
         ops.gemm(true, false, g.Gi(), p.in(), g.N(), 1f, g.dgx(), g.Gi(), g.x(), p.in(), 0f, p.dWih(), p.in());
+        recurrentWeightGradients(ops, p, g);
+    }
+
+    /**
+     * The layer's weight gradients but dW_ih (=): dW_hh = dgh^T H_prev, db_ih, db_hh = column sums
+     * (dW_ih from the token sums instead: {@link TokenProjection}).
+     */
+    void recurrentWeightGradients(DeviceOps ops, LayerWeights p, LayerGrads g) {
         ops.gemm(true, false, g.Gh(), g.H(), g.N(), 1f, g.dgh(), g.Gh(), g.hPrev(), g.H(), 0f, p.dWhh(), g.H());
         biasGradients(ops, p, g);
     }
@@ -246,11 +254,10 @@ abstract sealed class DeviceCell {
             }
         }
 
-        /** As the standard cells for W_ih and biases; each W_hh block against its own operand. */
+        /** As the standard cells for the biases; each W_hh block against its own operand. */
         @Override
-        void weightGradients(DeviceOps ops, LayerWeights p, LayerGrads g) {
+        void recurrentWeightGradients(DeviceOps ops, LayerWeights p, LayerGrads g) {
             int N = g.N(), H = g.H(), Gh = g.Gh(), ld = savedWidth(H);
-            ops.gemm(true, false, g.Gi(), p.in(), N, 1f, g.dgx(), g.Gi(), g.x(), p.in(), 0f, p.dWih(), p.in());
             Ref dW = p.dWhh();
             if (v == 3) {
                 ops.gemm(true, false, H, H, N, 1f, g.dgh(), Gh, g.saved().plus((long) TH * H), ld, 0f, dW, H);

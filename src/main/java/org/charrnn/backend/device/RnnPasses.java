@@ -9,7 +9,8 @@ import org.charrnn.model.ParamLayout;
  * The model's math over {@link DeviceOps}, written once for every device backend.
  *
  * <p>Forward over a [T,B] window: the window is gathered from the device-resident corpus, each
- * layer's input projection for all T steps is one GEMM ([N,Gi] = X [N,in] W_ih^T, N = T*B), then
+ * layer's input projection for all T steps is one GEMM ([N,Gi] = X [N,in] W_ih^T, N = T*B; layer 0
+ * where the workspace projects by token, {@link TokenProjection}: the rows of Emb W_ih^T), then
  * per step the cell's recurrent GEMM and fused pointwise kernel (or, where the device has one, a
  * persistent kernel for the whole window: {@link DeviceOps#forwardWindow}); the decoder is one GEMM over all N
  * rows and softmax + cross-entropy one fused kernel whose loss is summed on the device. Backward
@@ -110,10 +111,20 @@ final class RnnPasses {
             boolean backwardFollows) {
         final int T = w.T, B = w.B, N = w.N, BH = B * H;
         Ref table = param(layout.embedding());
-        if (gather)
-            ops.gatherEmbedding(w.tokens.array(), w.tokens.u16(), w.starts, T, B, w.x, w.y, table, Ref.of(w.emb), E);
-        else ops.embeddingForward(w.x, table, Ref.of(w.emb), N, E);
-        if (w.firstInputOn) ops.copy(Ref.of(w.emb), Ref.of(w.firstInput), (long) B * E);
+        w.tokenProjected = w.tokenTable != null && !w.firstInputOn;
+        if (w.tokenProjected) {
+            // layer 0's input projection by token (TokenProjection): P [V,Gi] (=) Emb W_ih^T, gx its rows
+            Ref p = Ref.of(w.tokenTable), gx = Ref.of(w.gx);
+            ops.gemmWeight(true, V, Gi, E, 1f, table, E, weights(0).wih(), 0f, p, Gi);
+            if (gather) ops.gatherEmbedding(w.tokens.array(), w.tokens.u16(), w.starts, T, B, w.x, w.y, p, gx, Gi);
+            else ops.embeddingForward(w.x, p, gx, N, Gi);
+        } else {
+            if (gather)
+                ops.gatherEmbedding(
+                        w.tokens.array(), w.tokens.u16(), w.starts, T, B, w.x, w.y, table, Ref.of(w.emb), E);
+            else ops.embeddingForward(w.x, table, Ref.of(w.emb), N, E);
+            if (w.firstInputOn) ops.copy(Ref.of(w.emb), Ref.of(w.firstInput), (long) B * E);
+        }
         boolean dropout = training && cfg.dropout() > 0;
         // every layer's initial state into slot 0 of its hs (and cs): L*S rows of B*H, (T+1) B H apart
         long slots = (long) (T + 1) * BH;
@@ -124,9 +135,10 @@ final class RnnPasses {
         });
         for (int l = 0; l < L; l++) {
             DeviceCell.LayerWeights p = weights(l);
-            // gx [N,Gi] = X [N,in] W_ih^T, all T steps in one GEMM
+            // gx [N,Gi] = X [N,in] W_ih^T, all T steps in one GEMM (layer 0 projected by token: gathered)
             Ref x = w.layerIn(l);
-            ops.gemmWeight(true, N, Gi, p.in(), 1f, x, p.in(), p.wih(), 0f, Ref.of(w.gx), Gi);
+            if (l > 0 || !w.tokenProjected)
+                ops.gemmWeight(true, N, Gi, p.in(), 1f, x, p.in(), p.wih(), 0f, Ref.of(w.gx), Gi);
             if (l == 0 && w.overlap) ops.joinSide(); // the recurrence reads slot 0
             boolean window = ops.forwardWindow(
                     cfg.cell(), p.whh(), p.bih(), p.bhh(), Ref.of(w.gx), w.hs[l], w.cs[l], at(w.gates[l], 0), T, B, H);
@@ -241,18 +253,31 @@ final class RnnPasses {
             }
             DeviceCell.LayerGrads g = new DeviceCell.LayerGrads(
                     N, H, Gi, Gh, Ref.of(dgx), Ref.of(dgh), x, w.hs[l], at(w.gates[l], 0), at(w.dx, 0));
-            cell.inputGradient(ops, p, g, Ref.of(dNext));
+            boolean byToken = l == 0 && w.tokenProjected;
+            Ref sums = byToken ? Ref.of(w.tokenTable) : null;
+            // S [V,Gi] (=) dgx summed per token, in place of dX: layer 0 takes dEmb and dW_ih from it
+            if (byToken) ops.embeddingBackward(w.x, Ref.of(dgx), sums, N, V, Gi);
+            else cell.inputGradient(ops, p, g, Ref.of(dNext));
             if (w.overlap) ops.joinSide(); // layer l+1's side work read the buffer layer l-1 writes
-            side(w, () -> cell.weightGradients(ops, p, g));
+            if (byToken) {
+                side(w, () -> cell.recurrentWeightGradients(ops, p, g));
+                // dEmb [V,E] (=) S W_ih, dW_ih [Gi,E] (=) S^T Emb
+                ops.gemmWeight(false, V, E, Gi, 1f, sums, Gi, p.wih(), 0f, grad(layout.embedding()), E);
+                ops.gemm(true, false, Gi, E, V, 1f, sums, Gi, param(layout.embedding()), E, 0f, p.dWih(), E);
+            } else {
+                side(w, () -> cell.weightGradients(ops, p, g));
+            }
             DeviceArray tmp = dCur;
             dCur = dNext;
             dNext = tmp;
         }
-        if (w.firstInputOn) { // step 0 read the first input, not an embedding row: its gradient goes there
-            ops.copy(Ref.of(w.firstInputGrad), Ref.of(dCur), (long) B * E);
-            ops.fill(Ref.of(dCur), (long) B * E, 0f);
+        if (!w.tokenProjected) {
+            if (w.firstInputOn) { // step 0 read the first input, not an embedding row: its gradient goes there
+                ops.copy(Ref.of(w.firstInputGrad), Ref.of(dCur), (long) B * E);
+                ops.fill(Ref.of(dCur), (long) B * E, 0f);
+            }
+            ops.embeddingBackward(w.x, Ref.of(dCur), grad(layout.embedding()), N, V, E);
         }
-        ops.embeddingBackward(w.x, Ref.of(dCur), grad(layout.embedding()), N, V, E);
         if (w.overlap) ops.joinSide(); // the clip reads every gradient
     }
 

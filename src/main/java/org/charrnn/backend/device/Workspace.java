@@ -22,6 +22,10 @@ final class Workspace {
     DeviceArray firstInput; // [B,E] layer-0 input of step 0 when firstInputOn (see Window#firstInput)
     boolean firstInputOn; // of the last forward: its rows 0..B-1 of emb are firstInput's
     DeviceArray firstInputGrad; // [B,E] dL/d(firstInput) of the last backward (training)
+    // [V,Gi] layer 0's input projection of every token (forward: gx gathers its rows), then dgx
+    // summed per token (backward); null where the workspace does not project by token (TokenProjection)
+    DeviceArray tokenTable;
+    boolean tokenProjected; // of the last forward: layer 0's gx came from tokenTable
     // [N,Gi] input projection (no bias) of the layer the forward is in: a layer reads it only during
     // its own forward, so one buffer serves every layer, and backward reuses it as dgx
     DeviceArray gx;
@@ -82,6 +86,7 @@ final class Workspace {
         emb = floats(n * E, what);
         firstInput = floats((long) B * E, what);
         gx = floats(n * Gi, what);
+        if (TokenProjection.applies(cfg, n)) tokenTable = floats((long) V * Gi, what);
         gates = new DeviceArray[L];
         long slots = n * H + (long) B * H; // [T+1,B,H]
         states = floats(L * S * slots, what);
@@ -121,7 +126,10 @@ final class Workspace {
         // particular not inside a recorded step. Forward: op A is the layer input [N,in], h_prev [B,H]
         // or the top output [N,H]; backward adds dlogits [N,V] and dgx / dgh [N,G] as op A, and the
         // weight-gradient right operands [N,in] / [N,H] (or saved activations [N,savedWidth]).
-        long opA = Math.max(n * inMax, n * saved), opB = Math.max(n * inMax, n * saved);
+        // With the token table: P = Emb W_ih^T and backward's S W_ih and S^T Emb read [V,max(E,Gi)].
+        long table = tokenTable != null ? (long) V * Math.max(E, Gi) : 0;
+        long opA = Math.max(Math.max(n * inMax, n * saved), table),
+                opB = Math.max(Math.max(n * inMax, n * saved), table);
         ops.reserveGemmScratch(training ? Math.max(n * Math.max(V, G), opA) : opA, training ? opB : 0);
         this.T = T;
         this.B = B;
@@ -167,6 +175,7 @@ final class Workspace {
             emb,
             firstInput,
             firstInputGrad,
+            tokenTable,
             gh,
             logits,
             rowLoss,
@@ -192,7 +201,8 @@ final class Workspace {
         x = y = starts =
                 emb = gh = logits = rowLoss = lossSum = dgx = dgh = dgxAlt = dghAlt = dx = scratch = dA = dB = null;
         overlap = false;
-        stateGrad = targetWeight = counted = firstInput = firstInputGrad = states = null;
+        stateGrad = targetWeight = counted = firstInput = firstInputGrad = states = tokenTable = null;
+        tokenProjected = false;
         gx = null;
         gates = drop = null;
         hs = cs = null;
