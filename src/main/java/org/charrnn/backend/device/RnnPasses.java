@@ -253,18 +253,17 @@ final class RnnPasses {
             }
             DeviceCell.LayerGrads g = new DeviceCell.LayerGrads(
                     N, H, Gi, Gh, Ref.of(dgx), Ref.of(dgh), x, w.hs[l], at(w.gates[l], 0), at(w.dx, 0));
-            boolean byToken = l == 0 && w.tokenProjected;
-            Ref sums = byToken ? Ref.of(w.tokenTable) : null;
-            // S [V,Gi] (=) dgx summed per token, in place of dX: layer 0 takes dEmb and dW_ih from it
-            if (byToken) ops.embeddingBackward(w.x, Ref.of(dgx), sums, N, V, Gi);
-            else cell.inputGradient(ops, p, g, Ref.of(dNext));
-            if (w.overlap) ops.joinSide(); // layer l+1's side work read the buffer layer l-1 writes
-            if (byToken) {
+            if (l == 0 && w.tokenProjected) {
+                // dW_hh and the biases beside the token sums (no layer below writes a dgx buffer: no join);
+                // S [V,Gi] (=) dgx summed per token, dEmb [V,E] (=) S W_ih, dW_ih [Gi,E] (=) S^T Emb
                 side(w, () -> cell.recurrentWeightGradients(ops, p, g));
-                // dEmb [V,E] (=) S W_ih, dW_ih [Gi,E] (=) S^T Emb
+                Ref sums = Ref.of(w.tokenTable);
+                ops.embeddingBackward(w.x, Ref.of(dgx), sums, N, V, Gi);
                 ops.gemmWeight(false, V, E, Gi, 1f, sums, Gi, p.wih(), 0f, grad(layout.embedding()), E);
                 ops.gemm(true, false, Gi, E, V, 1f, sums, Gi, param(layout.embedding()), E, 0f, p.dWih(), E);
             } else {
+                cell.inputGradient(ops, p, g, Ref.of(dNext));
+                if (w.overlap) ops.joinSide(); // layer l+1's side work read the buffer layer l-1 writes
                 side(w, () -> cell.weightGradients(ops, p, g));
             }
             DeviceArray tmp = dCur;
