@@ -113,6 +113,10 @@ for x in off auto; do
 done
 check "both large rows are benched with them on a second stream" \
     [ "$(grep -c -- "-Dcharrnn.overlap=on org.charrnn.cli.Main bench .*--batch 128 --seq 100" "$tmp/stub.log")" -eq 2 ]
+check "two rows are benched with layer 0 projected by row" \
+    [ "$(grep -c -- "-Dcharrnn.tokenProjection=off org.charrnn.cli.Main bench .*--json $tmp/out/token-rows.jsonl" "$tmp/stub.log")" -eq 2 ]
+check "and compared in a table of their own" \
+    grep -q -- "bench --compare --from $tmp/out/token-rows.jsonl --from $tmp/out/torch.jsonl" "$tmp/stub.log"
 check "bar judges bench's rows" grep -q -- "bench --bar --from $tmp/out/charrnn.jsonl --from $tmp/out/torch.jsonl" "$tmp/stub.log"
 check "and sets the model's prediction at the measured rates beside them" \
     [ "$(grep -c -- "-Dcharrnn.persistent.rates=$tmp/out/rates.json .*bench --predict --grid all --precision .* --from $tmp/out/torch.jsonl" "$tmp/stub.log")" -eq 2 ]

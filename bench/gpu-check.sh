@@ -40,7 +40,10 @@
 #                there); then the two large LSTM rows with them on a second stream (-Dcharrnn.overlap=on;
 #                auto does not there: bench's rows); and the small row in TF32 in clusters with the
 #                W_hh fragments read from shared memory every step and kept in registers
-#                (-Dcharrnn.persistent.registers=off, auto); `auto` is in bench's rows. With $OUT/rates.json
+#                (-Dcharrnn.persistent.registers=off, auto); `auto` is in bench's rows. Last, layer 0's
+#                input projection by row (-Dcharrnn.tokenProjection=off; auto projects by token on every
+#                bench row) on the rows it changes most, LSTM L2 H1024 B128 T100 fp32 and L1 H128 B50
+#                TF32, into token-rows.jsonl with a comparison table of their own. With $OUT/rates.json
 #                (step rates) each run's log line gives the model's estimates at the measured rates.
 #   bar          `charrnn bench --bar` over bench's rows: 5x PyTorch with a CUDA graph on the B <= 50
 #                rows, 2x on the large rows, peak memory no higher than eager PyTorch's (fails if missed);
@@ -169,8 +172,15 @@ step_bench_rnn() {
   local from
   mapfile -t from < <(from_existing rnn-kernels.jsonl charrnn.jsonl torch.jsonl)
   charrnn bench --compare "${from[@]}"
+  # layer 0's input projection by row, against bench's rows (by token) in their own table
+  charrnn -Dcharrnn.tokenProjection=off bench --backend cuda --model lstm --layers 2 --hidden 1024 --batch 128 \
+      --seq 100 --steps 20 --warmup 5 --quiet --json "$OUT/token-rows.jsonl" || return 1
+  charrnn -Dcharrnn.tokenProjection=off bench --backend cuda --precision tf32 --model lstm --layers 1 --hidden 128 \
+      --batch 50 --seq 50 --steps 30 --warmup 8 --quiet --json "$OUT/token-rows.jsonl" || return 1
+  mapfile -t from < <(from_existing token-rows.jsonl torch.jsonl)
+  charrnn bench --compare "${from[@]}"
 }
-report_bench_rnn() { tail -30 "$OUT/bench-rnn.log"; grep "persistent, forced" "$OUT/bench-rnn.log" | sort -u; }
+report_bench_rnn() { tail -40 "$OUT/bench-rnn.log"; grep "persistent, forced" "$OUT/bench-rnn.log" | sort -u; }
 step_bar() {
   local rc=0 p rates=()
   charrnn bench --bar --from "$OUT/charrnn.jsonl" --from "$OUT/torch.jsonl" || rc=1
