@@ -118,7 +118,7 @@ report_info() { cat "$OUT/info.log"; }
 step_rates() {
   make -s -j"$(nproc)" -C native-test build/probe_rates && native-test/build/probe_rates "$OUT/rates.json"
 }
-report_rates() { tail -9 "$OUT/rates.log"; }
+report_rates() { tail -17 "$OUT/rates.log"; }
 step_verify_persistent() { charrnn verify --backend cuda --rnn-kernel persistent; }
 step_bench() {
   local rows=(--grid all --steps 30 --warmup 8 --quiet)

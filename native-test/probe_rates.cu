@@ -401,20 +401,23 @@ int main(int argc, char **argv) {
    * as are resident at once, and their barrier */
   int resident = 0;
   double cluster_barrier = 0, dsmem = 0, barrier_2 = 0, barrier_4 = 0;
-  int resident_16 = 0; /* and the non-portable clusters of 16 blocks */
-  double barrier_16 = 0, dsmem_16 = 0;
 #ifdef CRCPU_RUNTIME
   resident = resident_clusters(CR_CLUSTER, 2, 0);
   cluster_barrier = cluster_barrier_us(s, CR_CLUSTER, resident, 0);
   barrier_2 = cluster_barrier_at(s, 2, 6, 0);
   barrier_4 = cluster_barrier_at(s, 4, 12, 0);
   dsmem = dsmem_bytes_per_us(s, CR_CLUSTER, resident, 8, 40);
-  resident_16 = resident_clusters(16, 2, 0);
-  barrier_16 = cluster_barrier_us(s, 16, resident_16, 0);
-  dsmem_16 = dsmem_bytes_per_us(s, 16, resident_16, 8, 40);
+  /* the non-portable clusters of 16 blocks */
+  int resident_16 = resident_clusters(16, 2, 0);
+  (void)cluster_barrier_us(s, 16, resident_16, 0);
+  (void)dsmem_bytes_per_us(s, 16, resident_16, 8, 40);
+  (void)argc; (void)argv;
+  (void)barrier; (void)half_barrier; (void)small; (void)big; (void)lat_tf32; (void)lat_bf16; (void)thr_tf32; (void)thr_bf16;
+  (void)cluster_barrier; (void)dsmem; (void)barrier_2; (void)barrier_4;
+  printf("  rates: not measured (CPU emulation: every probe ran once and was checked)\n");
 #else
+  int optin = 0;
   if (major >= 9) {
-    int optin = 0;
     CK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, 0));
     resident = resident_clusters(CR_CLUSTER, std::max(1, sms / CR_CLUSTER), (size_t)optin);
     int clusters = std::min(resident, std::max(1, sms / CR_CLUSTER));
@@ -424,22 +427,7 @@ int main(int argc, char **argv) {
     /* a round's words to 8 blocks, two slots of them in the opt-in shared memory: 3072 words at 227 KiB */
     int n_big = (int)std::min<long long>(3072, optin / (2LL * CR_CLUSTER * (long long)sizeof(float)) / 256 * 256);
     if (resident > 0 && n_big > 256) dsmem = dsmem_bytes_per_us(s, CR_CLUSTER, clusters, 256, n_big);
-    /* 16 blocks a cluster, where the device schedules them: 1792 words a round at 227 KiB */
-    int wanted_16 = std::max(1, sms / 16);
-    resident_16 = resident_clusters(16, wanted_16, (size_t)optin);
-    int clusters_16 = std::min(resident_16, wanted_16);
-    int n_big_16 = (int)std::min<long long>(3072, optin / (2LL * 16 * (long long)sizeof(float)) / 256 * 256);
-    if (clusters_16 > 0) {
-      barrier_16 = cluster_barrier_us(s, 16, clusters_16, (size_t)optin);
-      if (n_big_16 > 256) dsmem_16 = dsmem_bytes_per_us(s, 16, clusters_16, 256, n_big_16);
-    }
   }
-#endif
-#ifdef CRCPU_RUNTIME
-  (void)barrier; (void)half_barrier; (void)small; (void)big; (void)lat_tf32; (void)lat_bf16; (void)thr_tf32; (void)thr_bf16;
-  (void)cluster_barrier; (void)dsmem; (void)barrier_2; (void)barrier_4; (void)barrier_16; (void)dsmem_16;
-  printf("  rates: not measured (CPU emulation: every probe ran once and was checked)\n");
-#else
   cudaDeviceProp prop;
   CK(cudaGetDeviceProperties(&prop, 0));
   double per_us = clock_khz / 1000.0; /* clocks per µs */
@@ -468,14 +456,15 @@ int main(int argc, char **argv) {
                   dsmem > 0;
   if (clusters) {
     for (int i = 0; i < 3; i++) printf("  %-16s %12.4g\n", cluster_names[i], cluster_rates[i]);
-    printf("  cluster barrier of 2 blocks: %.3f us, of 4: %.3f us, of 16: %.3f us (%d resident, DSMEM %.4g B/us) "
-           "(0: none resident)\n",
-           barrier_2, barrier_4, barrier_16, resident_16, dsmem_16);
+    printf("  cluster barrier of 2 blocks: %.3f us, of 4: %.3f us (0: none resident)\n", barrier_2, barrier_4);
   } else
     printf("  cluster layout: not measured (%s)\n", major >= 9 ? "no cluster of 8 blocks resident" : "before sm_90");
-  if (argc > 1 && sane && !g_failures) {
+  /* the JSON line, extra: more fields ("" or ",\"name\":value..."); written twice, before and after
+   * the 16-block clusters, so that a device refusing those still leaves the rates */
+  auto write = [&](const char *extra) {
+    if (argc <= 1 || !sane || g_failures) return true;
     FILE *f = fopen(argv[1], "w");
-    if (!f) { fprintf(stderr, "probe_rates: cannot write %s\n", argv[1]); return 2; }
+    if (!f) { fprintf(stderr, "probe_rates: cannot write %s\n", argv[1]); return false; }
     fprintf(f, "{\"probe\":\"probe_rates\",\"device\":\"%s\",\"sms\":%d,\"clock_ghz\":%.4f", prop.name, sms,
             clock_khz / 1e6);
     for (int i = 0; i < 6; i++) fprintf(f, ",\"%s\":%.6g", names[i], rates[i]);
@@ -484,14 +473,32 @@ int main(int argc, char **argv) {
     fprintf(f, ",\"grid_barrier_half_us\":%.6g", half_barrier);
     if (clusters && barrier_2 > 0 && barrier_4 > 0)
       fprintf(f, ",\"cluster_barrier_2_us\":%.6g,\"cluster_barrier_4_us\":%.6g", barrier_2, barrier_4);
-    bool sixteen = resident_16 > 0 && std::isfinite(barrier_16) && barrier_16 > 0 && std::isfinite(dsmem_16) &&
-                   dsmem_16 > 0;
-    if (clusters && sixteen)
-      fprintf(f, ",\"resident_clusters_16\":%d,\"cluster_barrier_16_us\":%.6g,\"dsmem_16_bytes_per_us\":%.6g",
-              resident_16, barrier_16, dsmem_16);
-    fprintf(f, "}\n");
+    fprintf(f, "%s}\n", extra);
     fclose(f);
     printf("  wrote %s\n", argv[1]);
+    return true;
+  };
+  if (!write("")) return 2;
+  /* 16 blocks a cluster, where the device schedules them (1792 words a round at 227 KiB) */
+  if (clusters) {
+    int wanted_16 = std::max(1, sms / 16);
+    int resident_16 = resident_clusters(16, wanted_16, (size_t)optin);
+    int clusters_16 = std::min(resident_16, wanted_16);
+    int n_big_16 = (int)std::min<long long>(3072, optin / (2LL * 16 * (long long)sizeof(float)) / 256 * 256);
+    double barrier_16 = 0, dsmem_16 = 0;
+    if (clusters_16 > 0) {
+      barrier_16 = cluster_barrier_us(s, 16, clusters_16, (size_t)optin);
+      if (n_big_16 > 256) dsmem_16 = dsmem_bytes_per_us(s, 16, clusters_16, 256, n_big_16);
+    }
+    printf("  clusters of 16 blocks: %d resident, barrier %.3f us, DSMEM %.4g bytes/us (0: none resident)\n",
+           resident_16, barrier_16, dsmem_16);
+    if (resident_16 > 0 && std::isfinite(barrier_16) && barrier_16 > 0 && std::isfinite(dsmem_16) && dsmem_16 > 0) {
+      char extra[160];
+      snprintf(extra, sizeof extra,
+               ",\"resident_clusters_16\":%d,\"cluster_barrier_16_us\":%.6g,\"dsmem_16_bytes_per_us\":%.6g",
+               resident_16, barrier_16, dsmem_16);
+      if (!write(extra)) return 2;
+    }
   }
 #endif
   return finish("probe_rates");
