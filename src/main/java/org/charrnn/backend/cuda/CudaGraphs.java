@@ -61,8 +61,8 @@ final class CudaGraphs implements AutoCloseable {
             // The step's work did not run (capture only records it): run it eagerly, and keep
             // running steps eagerly rather than failing every later step on the same capture.
             failed = true;
-            log.accept("warning: CUDA-graph capture failed (" + CudaRuntime.oneLine(failure)
-                    + "); training continues without graphs");
+            log.accept(
+                    "warning: CUDA-graph capture failed (" + cause(failure) + "); training continues without graphs");
             step.run();
             return;
         }
@@ -96,6 +96,18 @@ final class CudaGraphs implements AutoCloseable {
         }
         if (failure != null) destroy();
         return failure;
+    }
+
+    /**
+     * The failure in one line, and the end of the capture's error after it where that failed too: a
+     * capture the driver invalidated shows first as whatever the next call reports (a cuBLAS GEMM:
+     * CUBLAS_STATUS_EXECUTION_FAILED), and only cuStreamEndCapture names it.
+     */
+    private static String cause(RuntimeException failure) {
+        StringBuilder b = new StringBuilder(CudaRuntime.oneLine(failure));
+        for (Throwable s : failure.getSuppressed())
+            b.append("; ending the capture: ").append(CudaRuntime.oneLine(s));
+        return b.toString();
     }
 
     private void destroy() {
