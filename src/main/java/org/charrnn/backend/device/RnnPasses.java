@@ -111,8 +111,7 @@ final class RnnPasses {
             boolean backwardFollows) {
         final int T = w.T, B = w.B, N = w.N, BH = B * H;
         Ref table = param(layout.embedding());
-        w.tokenProjected = w.tokenTable != null && !w.firstInputOn;
-        if (w.tokenProjected) {
+        if (w.tokenProjected()) {
             // layer 0's input projection by token (TokenProjection): P [V,Gi] (=) Emb W_ih^T, gx its rows
             Ref p = Ref.of(w.tokenTable), gx = Ref.of(w.gx);
             ops.gemmWeight(true, V, Gi, E, 1f, table, E, weights(0).wih(), 0f, p, Gi);
@@ -137,7 +136,7 @@ final class RnnPasses {
             DeviceCell.LayerWeights p = weights(l);
             // gx [N,Gi] = X [N,in] W_ih^T, all T steps in one GEMM (layer 0 projected by token: gathered)
             Ref x = w.layerIn(l);
-            if (l > 0 || !w.tokenProjected)
+            if (l > 0 || !w.tokenProjected())
                 ops.gemmWeight(true, N, Gi, p.in(), 1f, x, p.in(), p.wih(), 0f, Ref.of(w.gx), Gi);
             if (l == 0 && w.overlap) ops.joinSide(); // the recurrence reads slot 0
             boolean window = ops.forwardWindow(
@@ -253,7 +252,7 @@ final class RnnPasses {
             }
             DeviceCell.LayerGrads g = new DeviceCell.LayerGrads(
                     N, H, Gi, Gh, Ref.of(dgx), Ref.of(dgh), x, w.hs[l], at(w.gates[l], 0), at(w.dx, 0));
-            if (l == 0 && w.tokenProjected) {
+            if (l == 0 && w.tokenProjected()) {
                 // dW_hh and the biases beside the token sums (no layer below writes a dgx buffer: no join);
                 // S [V,Gi] (=) dgx summed per token, dEmb [V,E] (=) S W_ih, dW_ih [Gi,E] (=) S^T Emb
                 side(w, () -> cell.recurrentWeightGradients(ops, p, g));
@@ -270,7 +269,7 @@ final class RnnPasses {
             dCur = dNext;
             dNext = tmp;
         }
-        if (!w.tokenProjected) {
+        if (!w.tokenProjected()) {
             if (w.firstInputOn) { // step 0 read the first input, not an embedding row: its gradient goes there
                 ops.copy(Ref.of(w.firstInputGrad), Ref.of(dCur), (long) B * E);
                 ops.fill(Ref.of(dCur), (long) B * E, 0f);

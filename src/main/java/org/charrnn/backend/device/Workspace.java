@@ -25,7 +25,6 @@ final class Workspace {
     // [V,Gi] layer 0's input projection of every token (forward: gx gathers its rows), then dgx
     // summed per token (backward); null where the workspace does not project by token (TokenProjection)
     DeviceArray tokenTable;
-    boolean tokenProjected; // of the last forward: layer 0's gx came from tokenTable
     // [N,Gi] input projection (no bias) of the layer the forward is in: a layer reads it only during
     // its own forward, so one buffer serves every layer, and backward reuses it as dgx
     DeviceArray gx;
@@ -141,6 +140,11 @@ final class Workspace {
         return ops.alloc(count * FLOAT, what);
     }
 
+    /** Whether the last forward took layer 0's gx from {@link #tokenTable} (a first input keeps the row path). */
+    boolean tokenProjected() {
+        return tokenTable != null && !firstInputOn;
+    }
+
     /** The output of layer l as the next layer (or the decoder) reads it: [N,H]. */
     Ref layerOut(int l) {
         return drop[l] != null ? Ref.of(drop[l]) : hs[l].plus((long) B * cfg.hidden());
@@ -202,7 +206,6 @@ final class Workspace {
                 emb = gh = logits = rowLoss = lossSum = dgx = dgh = dgxAlt = dghAlt = dx = scratch = dA = dB = null;
         overlap = false;
         stateGrad = targetWeight = counted = firstInput = firstInputGrad = states = tokenTable = null;
-        tokenProjected = false;
         gx = null;
         gates = drop = null;
         hs = cs = null;
