@@ -112,7 +112,11 @@ for x in off auto; do
       "$tmp/stub.log"
 done
 check "both large rows are benched with them on a second stream" \
-    [ "$(grep -c -- "-Dcharrnn.overlap=on org.charrnn.cli.Main bench .*--batch 128 --seq 100" "$tmp/stub.log")" -eq 2 ]
+    [ "$(grep -c -- "-Dcharrnn.overlap=on -Dcharrnn.layerPipeline=off org.charrnn.cli.Main bench .*--batch 128 --seq 100" "$tmp/stub.log")" -eq 2 ]
+check "three large rows are benched with their layers one after another" \
+    [ "$(grep -c -- "-Dcharrnn.layerPipeline=off org.charrnn.cli.Main bench .*--json $tmp/out/pipeline-rows.jsonl" "$tmp/stub.log")" -eq 3 ]
+check "and compared in a table of their own" \
+    grep -q -- "bench --compare --from $tmp/out/pipeline-rows.jsonl --from $tmp/out/torch.jsonl" "$tmp/stub.log"
 check "two rows are benched with layer 0 projected by row" \
     [ "$(grep -c -- "-Dcharrnn.tokenProjection=off org.charrnn.cli.Main bench .*--json $tmp/out/token-rows.jsonl" "$tmp/stub.log")" -eq 2 ]
 check "and compared in a table of their own" \

@@ -43,8 +43,12 @@
 #                (-Dcharrnn.persistent.registers=off, auto); `auto` is in bench's rows. Last, layer 0's
 #                input projection by row (-Dcharrnn.tokenProjection=off; auto projects by token on every
 #                bench row) on the rows it changes most, LSTM L2 H1024 B128 T100 fp32 and L1 H128 B50
-#                TF32, into token-rows.jsonl with a comparison table of their own. With $OUT/rates.json
-#                (step rates) each run's log line gives the model's estimates at the measured rates.
+#                TF32, into token-rows.jsonl with a comparison table of their own; and the large rows'
+#                layers one after another (-Dcharrnn.layerPipeline=off; auto pipelines them by chunks
+#                of the window on two streams there), L2 H1024 B128 fp32 and TF32 and L3 H512 B128
+#                TF32, into pipeline-rows.jsonl with a table of their own (the overlap=on runs above
+#                set it off too). With $OUT/rates.json (step rates) each run's log line gives the
+#                model's estimates at the measured rates.
 #   bar          `charrnn bench --bar` over bench's rows: 5x PyTorch with a CUDA graph on the B <= 50
 #                rows, 2x on the large rows, peak memory no higher than eager PyTorch's (fails if missed);
 #                then the step cost model's prediction of the same rows (`charrnn bench --predict`, fp32
@@ -164,11 +168,12 @@ step_bench_rnn() {
     charrnn ${rates[@]+"${rates[@]}"} -Dcharrnn.persistent.layout=cluster -Dcharrnn.persistent.registers=$x bench \
         --backend cuda --precision tf32 --rnn-kernel persistent --model lstm,gru,rnn "${small[@]}" || return 1
   done
-  # and on a second stream beside the stepwise recurrence of the large rows (auto keeps them on one)
-  charrnn -Dcharrnn.overlap=on bench --backend cuda --model lstm --layers 3 --hidden 512 --batch 128 --seq 100 \
-      --steps 20 --warmup 5 --quiet --json "$OUT/rnn-kernels.jsonl" || return 1
-  charrnn -Dcharrnn.overlap=on bench --backend cuda --model lstm --layers 2 --hidden 1024 --batch 128 --seq 100 \
-      --steps 20 --warmup 5 --quiet --json "$OUT/rnn-kernels.jsonl" || return 1
+  # and on a second stream beside the stepwise recurrence of the large rows (auto keeps them on one,
+  # and pipelines their layers there instead: off here, so that the second stream runs only them)
+  charrnn -Dcharrnn.overlap=on -Dcharrnn.layerPipeline=off bench --backend cuda --model lstm --layers 3 --hidden 512 \
+      --batch 128 --seq 100 --steps 20 --warmup 5 --quiet --json "$OUT/rnn-kernels.jsonl" || return 1
+  charrnn -Dcharrnn.overlap=on -Dcharrnn.layerPipeline=off bench --backend cuda --model lstm --layers 2 --hidden 1024 \
+      --batch 128 --seq 100 --steps 20 --warmup 5 --quiet --json "$OUT/rnn-kernels.jsonl" || return 1
   local from
   mapfile -t from < <(from_existing rnn-kernels.jsonl charrnn.jsonl torch.jsonl)
   charrnn bench --compare "${from[@]}"
@@ -179,8 +184,18 @@ step_bench_rnn() {
       --batch 50 --seq 50 --steps 30 --warmup 8 --quiet --json "$OUT/token-rows.jsonl" || return 1
   mapfile -t from < <(from_existing token-rows.jsonl torch.jsonl)
   charrnn bench --compare "${from[@]}"
+  # the large rows' layers one after another (auto pipelines them by chunks on two streams), against
+  # bench's rows in their own table
+  charrnn -Dcharrnn.layerPipeline=off bench --backend cuda --model lstm --layers 2 --hidden 1024 --batch 128 \
+      --seq 100 --steps 20 --warmup 5 --quiet --json "$OUT/pipeline-rows.jsonl" || return 1
+  charrnn -Dcharrnn.layerPipeline=off bench --backend cuda --precision tf32 --model lstm --layers 2 --hidden 1024 \
+      --batch 128 --seq 100 --steps 20 --warmup 5 --quiet --json "$OUT/pipeline-rows.jsonl" || return 1
+  charrnn -Dcharrnn.layerPipeline=off bench --backend cuda --precision tf32 --model lstm --layers 3 --hidden 512 \
+      --batch 128 --seq 100 --steps 20 --warmup 5 --quiet --json "$OUT/pipeline-rows.jsonl" || return 1
+  mapfile -t from < <(from_existing pipeline-rows.jsonl torch.jsonl)
+  charrnn bench --compare "${from[@]}"
 }
-report_bench_rnn() { tail -40 "$OUT/bench-rnn.log"; grep "persistent, forced" "$OUT/bench-rnn.log" | sort -u; }
+report_bench_rnn() { tail -52 "$OUT/bench-rnn.log"; grep "persistent, forced" "$OUT/bench-rnn.log" | sort -u; }
 step_bar() {
   local rc=0 p rates=()
   charrnn bench --bar --from "$OUT/charrnn.jsonl" --from "$OUT/torch.jsonl" || rc=1

@@ -276,8 +276,19 @@ final class CudaOps implements DeviceOps {
     @Override
     public boolean overlapWeightGradients(int B) {
         boolean on = side.wanted(persistent.backwardInClusters(B));
-        if (on) side.open();
+        if (on) side.open(gemm, SideStream.Purpose.WEIGHT_GRADIENTS);
         return on;
+    }
+
+    /** Where both passes run stepwise: their per-step launches leave SMs for a second layer's. */
+    @Override
+    public boolean pipelinesLayers(int B) {
+        return !persistent.forwardPersistent(B) && !persistent.backwardPersistent(B);
+    }
+
+    @Override
+    public void prepareSide() {
+        side.open(gemm, SideStream.Purpose.LAYER_PIPELINE);
     }
 
     @Override
@@ -328,9 +339,9 @@ final class CudaOps implements DeviceOps {
             float beta,
             Ref C,
             int ldc) {
-        // the weights' copies (transposed, bf16) belong to the main stream's GEMM
-        if (side.inside()) throw new IllegalStateException("work on the side stream multiplies no weight matrix");
-        gemm.gemmWeight(false, transW, M, N, K, alpha, p(A), lda, w.rowOffset(), w.cols(), beta, p(C), ldc);
+        // the side stream's GEMM reads the main one's weights (and bf16 copy: SideStream.open)
+        (side.inside() ? side.gemm() : gemm)
+                .gemmWeight(false, transW, M, N, K, alpha, p(A), lda, w.rowOffset(), w.cols(), beta, p(C), ldc);
     }
 
     // ================================================================== kernels
@@ -338,6 +349,7 @@ final class CudaOps implements DeviceOps {
     @Override
     public boolean forwardWindow(
             CellType cell, WeightRows whh, Ref bih, Ref bhh, Ref gx, Ref hs, Ref cs, Ref gates, int T, int B, int H) {
+        if (side.inside()) return false; // persistent passes launch on the main stream: the side's steps go stepwise
         return windows.forward(cell, params.at(whh.rowOffset()), bih, bhh, gx, hs, cs, gates, T, B, H);
     }
 
@@ -356,6 +368,7 @@ final class CudaOps implements DeviceOps {
             int T,
             int B,
             int H) {
+        if (side.inside()) return false; // as forwardWindow
         return windows.backward(cell, params.at(whh.rowOffset()), dhOut, dhNext, dc, gates, hs, cs, dgx, dgh, T, B, H);
     }
 

@@ -61,6 +61,7 @@ final class Gemm implements AutoCloseable {
     private DeviceBuffer weights; // the backend's fp32 flat parameter buffer (not owned)
     private long weightCount;
     private DeviceBuffer weightShadow; // bf16 [weightCount]
+    private Gemm weightSource = this; // whose weights gemmWeight reads: its own, or the main stream's (readWeightsOf)
     private final DeviceBuffer[] scratch = new DeviceBuffer[2]; // bf16 copies of op A, op B
     private int generation;
 
@@ -197,6 +198,15 @@ final class Gemm implements AutoCloseable {
         weightShadow = DeviceBuffer.allocate(count * BF16_BYTES, "bf16 copy of the parameters", model);
     }
 
+    /**
+     * {@link #gemmWeight} reads {@code owner}'s attached weights (and bf16 shadow) from now on: a
+     * second stream's GEMM multiplies the same parameters, converted once, by the stream that owns
+     * them (its work forks from that stream after the conversion).
+     */
+    void readWeightsOf(Gemm owner) {
+        this.weightSource = owner;
+    }
+
     /** bf16: queues the conversion of the whole parameter buffer into its shadow (no-op otherwise). */
     void refreshWeights() {
         if (bf16) convert(weights.ptr, weightShadow.ptr, weightCount);
@@ -260,14 +270,19 @@ final class Gemm implements AutoCloseable {
             Pointer C,
             int ldc) {
         if (M == 0 || N == 0) return;
+        Gemm src = weightSource;
         if (!bf16) {
-            fp32(transA, transB, M, N, K, alpha, A, lda, weights.at(weightOffset), ldb, beta, C, ldc);
+            fp32(transA, transB, M, N, K, alpha, A, lda, src.weights.at(weightOffset), ldb, beta, C, ldc);
             return;
         }
+        if (src.weightShadow == null)
+            throw new IllegalStateException(
+                    "bf16 GEMM against weights that have no bf16 copy (the owner's GEMM is not bf16)");
         long sa = span(transA, M, K, lda);
         ensureScratch(0, sa);
         convert(A, scratch[0].ptr, sa);
-        Pointer w = weightOffset == 0 ? weightShadow.ptr : weightShadow.ptr.withByteOffset(weightOffset * BF16_BYTES);
+        Pointer shadow = src.weightShadow.ptr;
+        Pointer w = weightOffset == 0 ? shadow : shadow.withByteOffset(weightOffset * BF16_BYTES);
         gemmEx(transA, transB, M, N, K, alpha, scratch[0].ptr, lda, w, ldb, beta, C, ldc);
     }
 

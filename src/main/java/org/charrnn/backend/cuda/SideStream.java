@@ -14,7 +14,10 @@ import org.charrnn.util.UserError;
  * A second stream for work that may run beside the backend's stream: the weight gradients of a
  * layer beside the next layer's backward recurrence, which leaves SMs idle (the cluster layout
  * holds 13 clusters of 8 SMs of an H200's 132), and a whole step's state copies and
- * state-gradient zeroing beside the gather, the input projection and the decoder. {@link #run} forks (an event on the main stream
+ * state-gradient zeroing beside the gather, the input projection and the decoder; or, where the
+ * recurrence runs stepwise, every other layer's chunks of the window (device.LayerPipeline), whose
+ * GEMMs against W_ih and W_hh read the main GEMM's weights ({@link Gemm#readWeightsOf}); persistent
+ * passes stay on the main stream. {@link #run} forks (an event on the main stream
  * that the side stream waits on), queues the work on the side stream with its own {@link Gemm}
  * (cuBLAS handle, a 4 MiB workspace and bf16 scratch: two streams must not share them) and {@link
  * #join} makes the main stream wait for an event recorded after it. Both are plain stream
@@ -39,6 +42,7 @@ final class SideStream implements AutoCloseable {
     private CUevent fork, joined;
     private Gemm gemm;
     private boolean inside, pending;
+    private final java.util.EnumSet<Purpose> purposes = java.util.EnumSet.noneOf(Purpose.class);
 
     SideStream(Kernels kernels, CUstream main, Precision precision, String model, Consumer<String> log) {
         this.kernels = kernels;
@@ -63,8 +67,12 @@ final class SideStream implements AutoCloseable {
         return knob.equals("on") || (knob.equals("auto") && cluster);
     }
 
-    /** Creates the stream, events and GEMM if not yet there; outside any capture. */
-    void open() {
+    /**
+     * Creates the stream, events and GEMM if not yet there (its weight GEMMs read {@code weights}'
+     * parameters); outside any capture. {@code purpose} says in the device line what uses it.
+     */
+    void open(Gemm weights, Purpose purpose) {
+        if (purposes.add(purpose)) log.accept("cuda: " + purpose.line);
         if (stream != null) return;
         CUstream s = new CUstream();
         JCudaDriver.cuStreamCreate(s, CUstream_flags.CU_STREAM_NON_BLOCKING);
@@ -75,7 +83,7 @@ final class SideStream implements AutoCloseable {
         // large in M and N, where cuBLAS seldom splits K (what its workspace is mostly for): a small
         // one should cost them little; the GPU run's bench-rnn measures the side stream as a whole
         gemm = Gemm.create(kernels, stream, precision, model, line -> {}, WORKSPACE);
-        log.accept("cuda: weight gradients on a second stream, beside the next layer's recurrence");
+        gemm.readWeightsOf(weights);
     }
 
     private static CUevent event() {
@@ -84,9 +92,25 @@ final class SideStream implements AutoCloseable {
         return e;
     }
 
-    /** ", weight gradients on a second stream" once a window used it, for the device line; else "". */
+    /** ", weight gradients on a second stream" (and what else used it) once a window did, for the device line; else "". */
     String description() {
-        return stream == null ? "" : ", weight gradients on a second stream";
+        StringBuilder s = new StringBuilder();
+        for (Purpose p : purposes) s.append(", ").append(p.description);
+        return s.toString();
+    }
+
+    /** What a window uses the side stream for. */
+    enum Purpose {
+        WEIGHT_GRADIENTS(
+                "weight gradients on a second stream, beside the next layer's recurrence",
+                "weight gradients on a second stream"),
+        LAYER_PIPELINE("layers pipelined by chunks of the window on two streams", "layers pipelined on two streams");
+        final String line, description;
+
+        Purpose(String line, String description) {
+            this.line = line;
+            this.description = description;
+        }
     }
 
     /** True while {@link #run} queues work: the GEMMs and copies of that work go to {@link #stream()}. */

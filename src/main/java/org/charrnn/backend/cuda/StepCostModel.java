@@ -254,6 +254,13 @@ public final class StepCostModel {
             return c != null && c.backward() && c.clusters() > 0;
         }
 
+        /** As {@link CudaOps#pipelinesLayers}: where neither pass runs persistent. */
+        @Override
+        public boolean pipelinesLayers(int B) {
+            PersistentChoice c = choose(cell, H, B);
+            return c == null || (!c.forward() && !c.backward());
+        }
+
         @Override
         public PersistentChoice choose(CellType cell, int H, int B) {
             if (kernel == RnnKernel.STEPWISE || !RnnKernel.hasPersistent(cell)) {

@@ -151,6 +151,11 @@ final class StepTrace implements DeviceOps {
     }
 
     @Override
+    public boolean pipelinesLayers(int B) {
+        return recurrence.pipelinesLayers(B);
+    }
+
+    @Override
     public void onSide(Runnable work) {
         inSide = true;
         try {
@@ -444,7 +449,7 @@ final class StepTrace implements DeviceOps {
     @Override
     public boolean forwardWindow(
             CellType cell, WeightRows whh, Ref bih, Ref bhh, Ref gx, Ref hs, Ref cs, Ref gates, int T, int B, int H) {
-        PersistentChoice c = recurrence.choose(cell, H, B);
+        PersistentChoice c = inSide ? null : recurrence.choose(cell, H, B); // as CudaOps: the side runs stepwise
         if (c == null || !c.forward()) {
             stepwise(Part.FORWARD_RECURRENCE, whh);
             return false;
@@ -470,7 +475,7 @@ final class StepTrace implements DeviceOps {
             int T,
             int B,
             int H) {
-        PersistentChoice c = recurrence.choose(cell, H, B);
+        PersistentChoice c = inSide ? null : recurrence.choose(cell, H, B);
         if (c == null || !c.backward()) {
             stepwise(Part.BACKWARD_RECURRENCE, whh);
             return false;

@@ -19,4 +19,9 @@ interface TracedRecurrence {
     default boolean overlapsWeightGradients(int B) {
         return false;
     }
+
+    /** Whether the layers run pipelined by chunks at batch B (CudaOps's auto: both passes stepwise). */
+    default boolean pipelinesLayers(int B) {
+        return false;
+    }
 }

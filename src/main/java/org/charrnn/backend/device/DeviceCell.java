@@ -47,20 +47,20 @@ abstract sealed class DeviceCell {
     abstract void backward(DeviceOps ops, LayerWeights p, BackwardStep s);
 
     /**
-     * The layer's weight gradients (=) over all N = T*B rows once the time loop is done: dW_ih =
-     * dgx^T X, then {@link #recurrentWeightGradients}.
+     * The layer's weight gradients over g's N rows (=, or += where g.beta() is 1): dW_ih = dgx^T X,
+     * then {@link #recurrentWeightGradients}.
      */
     final void weightGradients(DeviceOps ops, LayerWeights p, LayerGrads g) {
-        ops.gemm(true, false, g.Gi(), p.in(), g.N(), 1f, g.dgx(), g.Gi(), g.x(), p.in(), 0f, p.dWih(), p.in());
+        ops.gemm(true, false, g.Gi(), p.in(), g.N(), 1f, g.dgx(), g.Gi(), g.x(), p.in(), g.beta(), p.dWih(), p.in());
         recurrentWeightGradients(ops, p, g);
     }
 
     /**
-     * The layer's weight gradients but dW_ih (=): dW_hh = dgh^T H_prev, db_ih, db_hh = column sums
-     * (dW_ih from the token sums instead: {@link TokenProjection}).
+     * The layer's weight gradients but dW_ih (= or +=, as g.beta()): dW_hh = dgh^T H_prev, db_ih,
+     * db_hh = column sums (dW_ih from the token sums instead: {@link TokenProjection}).
      */
     void recurrentWeightGradients(DeviceOps ops, LayerWeights p, LayerGrads g) {
-        ops.gemm(true, false, g.Gh(), g.H(), g.N(), 1f, g.dgh(), g.Gh(), g.hPrev(), g.H(), 0f, p.dWhh(), g.H());
+        ops.gemm(true, false, g.Gh(), g.H(), g.N(), 1f, g.dgh(), g.Gh(), g.hPrev(), g.H(), g.beta(), p.dWhh(), g.H());
         biasGradients(ops, p, g);
     }
 
@@ -70,15 +70,15 @@ abstract sealed class DeviceCell {
     }
 
     /**
-     * db_ih (=) colsum(dgx), db_hh (=) colsum(dgh). Where dgh is dgx (LSTM, RNN) the two are the same
-     * sums: one column sum over all N rows written to both.
+     * db_ih (= or +=) colsum(dgx), db_hh (= or +=) colsum(dgh). Where dgh is dgx (LSTM, RNN) the two
+     * are the same sums: written (=) by one column sum over all N rows into both.
      */
     static void biasGradients(DeviceOps ops, LayerWeights p, LayerGrads g) {
-        if (g.dgh().equals(g.dgx()) && g.Gh() == g.Gi()) {
+        if (g.dgh().equals(g.dgx()) && g.Gh() == g.Gi() && g.beta() == 0f) {
             ops.columnSumTwice(g.dgx(), p.dbih(), p.dbhh(), g.N(), g.Gi());
         } else {
-            ops.columnSum(g.dgx(), p.dbih(), g.N(), g.Gi(), 0f);
-            ops.columnSum(g.dgh(), p.dbhh(), g.N(), g.Gh(), 0f);
+            ops.columnSum(g.dgx(), p.dbih(), g.N(), g.Gi(), g.beta());
+            ops.columnSum(g.dgh(), p.dbhh(), g.N(), g.Gh(), g.beta());
         }
     }
 
@@ -260,7 +260,7 @@ abstract sealed class DeviceCell {
             int N = g.N(), H = g.H(), Gh = g.Gh(), ld = savedWidth(H);
             Ref dW = p.dWhh();
             if (v == 3) {
-                ops.gemm(true, false, H, H, N, 1f, g.dgh(), Gh, g.saved().plus((long) TH * H), ld, 0f, dW, H);
+                ops.gemm(true, false, H, H, N, 1f, g.dgh(), Gh, g.saved().plus((long) TH * H), ld, g.beta(), dW, H);
                 ops.gemm(
                         true,
                         false,
@@ -272,11 +272,11 @@ abstract sealed class DeviceCell {
                         Gh,
                         g.hPrev(),
                         H,
-                        0f,
+                        g.beta(),
                         dW.plus((long) hr() * H * H),
                         H);
             } else {
-                ops.gemm(true, false, hn() * H, H, N, 1f, g.dgh(), Gh, g.hPrev(), H, 0f, dW, H);
+                ops.gemm(true, false, hn() * H, H, N, 1f, g.dgh(), Gh, g.hPrev(), H, g.beta(), dW, H);
             }
             ops.gemm(
                     true,
@@ -289,7 +289,7 @@ abstract sealed class DeviceCell {
                     Gh,
                     g.saved().plus((long) RH * H),
                     ld,
-                    0f,
+                    g.beta(),
                     dW.plus((long) hn() * H * H),
                     H);
             biasGradients(ops, p, g);
@@ -357,9 +357,12 @@ abstract sealed class DeviceCell {
             Ref scratch) {}
 
     /**
-     * A layer's whole-window gradients once its time loop is done: dgx [N,Gi], dgh [N,Gh], the layer
-     * input x [N,in], hPrev [N,H] = h_0 .. h_{T-1}, the saved activations [N,savedWidth] (null when
-     * none) and dx [N,H] (the input's direct gradient; null unless the cell feeds its input directly).
+     * A layer's gradients over N rows once their steps are done (the whole window, or a chunk of it:
+     * {@link LayerPipeline}): dgx [N,Gi], dgh [N,Gh], the layer input x [N,in], hPrev [N,H] = the
+     * rows' previous h, the saved activations [N,savedWidth] (null when none) and dx [N,H] (the
+     * input's direct gradient; null unless the cell feeds its input directly); beta 0 writes the
+     * weight gradients (=), 1 adds these rows' to them (+=).
      */
-    record LayerGrads(int N, int H, int Gi, int Gh, Ref dgx, Ref dgh, Ref x, Ref hPrev, Ref saved, Ref dx) {}
+    record LayerGrads(
+            int N, int H, int Gi, int Gh, Ref dgx, Ref dgh, Ref x, Ref hPrev, Ref saved, Ref dx, float beta) {}
 }

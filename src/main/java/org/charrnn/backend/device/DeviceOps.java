@@ -161,6 +161,18 @@ public interface DeviceOps extends AutoCloseable {
     /** What is queued after this waits for all the side work queued before it (default: nothing to wait for). */
     default void joinSide() {}
 
+    /**
+     * True when the device would pipeline the layers of a window of batch size B by chunks ({@link
+     * LayerPipeline}'s auto): the layers then alternate between the main and the side queue. Asked
+     * once per window shape, outside any recording. Default: false.
+     */
+    default boolean pipelinesLayers(int B) {
+        return false;
+    }
+
+    /** Sets the side queue up for a window shape that uses it (outside any recording). Default: nothing to set up. */
+    default void prepareSide() {}
+
     /** C [M,N] = alpha op(A) op(B) + beta C (beta = 0: C not read); op(A) [M,K], op(B) [K,N]. */
     void gemm(
             boolean transA,

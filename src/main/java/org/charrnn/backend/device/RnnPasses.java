@@ -15,8 +15,9 @@ import org.charrnn.model.ParamLayout;
  * persistent kernel for the whole window: {@link DeviceOps#forwardWindow}); the decoder is one GEMM over all N
  * rows and softmax + cross-entropy one fused kernel whose loss is summed on the device. Backward
  * mirrors it (BPTT within the window, stepwise or {@link DeviceOps#backwardWindow}) with
- * whole-window weight-gradient GEMMs. Nothing here
- * synchronizes with the host.
+ * whole-window weight-gradient GEMMs. Where the workspace pipelines the layers ({@link
+ * LayerPipeline}) both passes run by chunks of the window, every other layer on the side queue.
+ * Nothing here synchronizes with the host.
  */
 final class RnnPasses {
     private final DeviceOps ops;
@@ -132,36 +133,15 @@ final class RnnPasses {
             // no gradient from beyond the window (the backward's recurrences carry it from zero)
             if (backwardFollows) ops.fill(Ref.of(w.stateGrad), (long) L * S * BH, 0f);
         });
-        for (int l = 0; l < L; l++) {
-            DeviceCell.LayerWeights p = weights(l);
-            // gx [N,Gi] = X [N,in] W_ih^T, all T steps in one GEMM (layer 0 projected by token: gathered)
-            Ref x = w.layerIn(l);
-            if (l > 0 || !w.tokenProjected())
-                ops.gemmWeight(true, N, Gi, p.in(), 1f, x, p.in(), p.wih(), 0f, Ref.of(w.gx), Gi);
-            if (l == 0 && w.overlap) ops.joinSide(); // the recurrence reads slot 0
-            boolean window = ops.forwardWindow(
-                    cfg.cell(), p.whh(), p.bih(), p.bhh(), Ref.of(w.gx), w.hs[l], w.cs[l], at(w.gates[l], 0), T, B, H);
-            for (int t = 0; t < T && !window; t++) {
-                long o = (long) t * BH, o1 = o + BH;
-                cell.forward(
-                        ops,
-                        p,
-                        new DeviceCell.ForwardStep(
-                                B,
-                                H,
-                                Gi,
-                                Gh,
-                                x.plus((long) t * B * p.in()),
-                                new Ref(w.gx, (long) t * B * Gi),
-                                Ref.of(w.gh),
-                                w.hs[l].plus(o),
-                                w.hs[l].plus(o1),
-                                at(w.cs[l], o),
-                                at(w.cs[l], o1),
-                                at(w.gates[l], (long) t * B * saved)));
+        if (w.chunk > 0) forwardPipelined(w);
+        else
+            for (int l = 0; l < L; l++) {
+                // gx [N,Gi] = X [N,in] W_ih^T, all T steps in one GEMM (layer 0 projected by token: gathered)
+                if (l > 0 || !w.tokenProjected()) project(w, l, 0, T);
+                if (l == 0 && w.overlap) ops.joinSide(); // the recurrence reads slot 0
+                forwardSteps(w, l, 0, T, false);
+                if (dropout) ops.dropoutForward(w.hs[l].plus(BH), Ref.of(w.drop[l]), N * H, l, (float) cfg.dropout());
             }
-            if (dropout) ops.dropoutForward(w.hs[l].plus(BH), Ref.of(w.drop[l]), N * H, l, (float) cfg.dropout());
-        }
         // and every layer's slot T back out as the state after the window
         side(w, () -> ops.copyRows(Ref.of(state), BH, new Ref(w.states, (long) T * BH), slots, L * S, BH));
         Ref logits = Ref.of(w.logits), bias = param(layout.decoderBias());
@@ -200,83 +180,241 @@ final class RnnPasses {
             ops.gemm(true, false, V, H, N, 1f, dlogits, V, w.layerOut(L - 1), H, 0f, grad(dec), H);
             ops.columnSum(dlogits, grad(layout.decoderBias()), N, V, 0f);
         });
-        DeviceArray dCur = w.dA, dNext = w.dB;
-        ops.gemmWeight(false, N, H, V, 1f, dlogits, V, WeightRows.of(dec), 0f, Ref.of(dCur), H);
+        ops.gemmWeight(false, N, H, V, 1f, dlogits, V, WeightRows.of(dec), 0f, Ref.of(dOut(w, L - 1)), H);
         if (!stateGradZeroed) ops.fill(Ref.of(w.stateGrad), (long) L * S * BH, 0f); // none from beyond the window
-        for (int l = L - 1; l >= 0; l--) {
-            DeviceCell.LayerWeights p = weights(l);
-            DeviceArray dgx = w.dgx(l), dgh = w.recurrentGrad(l);
-            if (cfg.dropout() > 0) ops.dropoutBackward(Ref.of(dCur), Ref.of(dCur), N * H, l, (float) cfg.dropout());
-            // layer l's slices of stateGrad carry dL/dh (and dL/dc) back through the window and end as
-            // dL/d(initial state): no buffer of their own, nothing to copy out
-            Ref dhNext = new Ref(w.stateGrad, stateOffset(l, 0, B));
-            Ref dc = S == 2 ? new Ref(w.stateGrad, stateOffset(l, 1, B)) : null;
-            Ref x = w.layerIn(l);
-            boolean window = ops.backwardWindow(
-                    cfg.cell(),
-                    p.whh(),
-                    Ref.of(dCur),
-                    dhNext,
-                    dc,
-                    at(w.gates[l], 0),
-                    w.hs[l],
-                    w.cs[l],
-                    Ref.of(dgx),
-                    dgh == dgx ? null : Ref.of(dgh),
-                    T,
-                    B,
-                    H);
-            for (int t = T - 1; t >= 0 && !window; t--) {
-                long o = (long) t * BH, o1 = o + BH;
-                cell.backward(
-                        ops,
-                        p,
-                        new DeviceCell.BackwardStep(
-                                B,
-                                H,
-                                Gi,
-                                Gh,
-                                x.plus((long) t * B * p.in()),
-                                new Ref(dCur, o),
-                                dhNext,
-                                dc,
-                                at(w.gates[l], (long) t * B * saved),
-                                w.hs[l].plus(o),
-                                w.hs[l].plus(o1),
-                                at(w.cs[l], o),
-                                at(w.cs[l], o1),
-                                new Ref(dgx, (long) t * B * Gi),
-                                new Ref(dgh, (long) t * B * Gh),
-                                at(w.dx, o),
-                                at(w.scratch, 0)));
+        if (w.chunk > 0) {
+            backwardPipelined(w); // every layer's recurrence; the gradients of those above layer 0
+            layerGradients(w, 0);
+        } else {
+            for (int l = L - 1; l >= 0; l--) {
+                if (cfg.dropout() > 0) {
+                    Ref d = Ref.of(dOut(w, l));
+                    ops.dropoutBackward(d, d, N * H, l, (float) cfg.dropout());
+                }
+                backwardSteps(w, l, 0, T, false);
+                layerGradients(w, l);
             }
-            DeviceCell.LayerGrads g = new DeviceCell.LayerGrads(
-                    N, H, Gi, Gh, Ref.of(dgx), Ref.of(dgh), x, w.hs[l], at(w.gates[l], 0), at(w.dx, 0));
-            if (l == 0 && w.tokenProjected()) {
-                // dW_hh and the biases beside the token sums (no layer below writes a dgx buffer: no join);
-                // S [V,Gi] (=) dgx summed per token, dEmb [V,E] (=) S W_ih, dW_ih [Gi,E] (=) S^T Emb
-                side(w, () -> cell.recurrentWeightGradients(ops, p, g));
-                Ref sums = Ref.of(w.tokenTable);
-                ops.embeddingBackward(w.x, Ref.of(dgx), sums, N, V, Gi);
-                ops.gemmWeight(false, V, E, Gi, 1f, sums, Gi, p.wih(), 0f, grad(layout.embedding()), E);
-                ops.gemm(true, false, Gi, E, V, 1f, sums, Gi, param(layout.embedding()), E, 0f, p.dWih(), E);
-            } else {
-                cell.inputGradient(ops, p, g, Ref.of(dNext));
-                if (w.overlap) ops.joinSide(); // layer l+1's side work read the buffer layer l-1 writes
-                side(w, () -> cell.weightGradients(ops, p, g));
-            }
-            DeviceArray tmp = dCur;
-            dCur = dNext;
-            dNext = tmp;
         }
+        Ref dCur = Ref.of(dOut(w, -1)); // dL/d(layer 0's input)
         if (!w.tokenProjected()) {
             if (w.firstInputOn) { // step 0 read the first input, not an embedding row: its gradient goes there
-                ops.copy(Ref.of(w.firstInputGrad), Ref.of(dCur), (long) B * E);
-                ops.fill(Ref.of(dCur), (long) B * E, 0f);
+                ops.copy(Ref.of(w.firstInputGrad), dCur, (long) B * E);
+                ops.fill(dCur, (long) B * E, 0f);
             }
-            ops.embeddingBackward(w.x, Ref.of(dCur), grad(layout.embedding()), N, V, E);
+            ops.embeddingBackward(w.x, dCur, grad(layout.embedding()), N, V, E);
         }
         if (w.overlap) ops.joinSide(); // the clip reads every gradient
+    }
+
+    /** gx rows of steps [t0, t1) (=) layer l's input rows W_ih^T: [R,Gi] = [R,in] [in,Gi], R = (t1 - t0) B. */
+    private void project(Workspace w, int l, int t0, int t1) {
+        DeviceCell.LayerWeights p = weights(l);
+        int in = p.in(), rows = (t1 - t0) * w.B;
+        Ref x = w.layerIn(l).plus((long) t0 * w.B * in), gx = new Ref(w.gx, (long) t0 * w.B * Gi);
+        ops.gemmWeight(true, rows, Gi, in, 1f, x, in, p.wih(), 0f, gx, Gi);
+    }
+
+    /**
+     * Layer l's forward recurrence over steps [t0, t1), whose gx rows hold its input projection, from
+     * slot t0 of its states: one persistent window, else per step the cell with the gh of its queue
+     * ({@code side}: the side queue's, {@link Workspace#gh}). Writes slots t0 + 1 .. t1 and the steps' gates.
+     */
+    private void forwardSteps(Workspace w, int l, int t0, int t1, boolean side) {
+        final int B = w.B;
+        final long BH = (long) B * H;
+        DeviceCell.LayerWeights p = weights(l);
+        Ref gx = new Ref(w.gx, (long) t0 * B * Gi), hs = w.hs[l].plus(t0 * BH);
+        Ref cs = at(w.cs[l], t0 * BH), gates = at(w.gates[l], (long) t0 * B * saved);
+        if (ops.forwardWindow(cfg.cell(), p.whh(), p.bih(), p.bhh(), gx, hs, cs, gates, t1 - t0, B, H)) return;
+        Ref x = w.layerIn(l);
+        for (int t = t0; t < t1; t++) {
+            long o = t * BH, o1 = o + BH;
+            cell.forward(
+                    ops,
+                    p,
+                    new DeviceCell.ForwardStep(
+                            B,
+                            H,
+                            Gi,
+                            Gh,
+                            x.plus((long) t * B * p.in()),
+                            new Ref(w.gx, (long) t * B * Gi),
+                            w.gh(side),
+                            w.hs[l].plus(o),
+                            w.hs[l].plus(o1),
+                            at(w.cs[l], o),
+                            at(w.cs[l], o1),
+                            at(w.gates[l], (long) t * B * saved)));
+        }
+    }
+
+    /**
+     * Layer l's backward recurrence over steps t1 - 1 down to t0: reads dOut(l)'s rows of those steps
+     * and carries dL/dh (and dL/dc) in layer l's slices of w.stateGrad; writes the steps' dgx / dgh
+     * rows (=). One persistent window, else per step the cell.
+     */
+    private void backwardSteps(Workspace w, int l, int t0, int t1, boolean side) {
+        final int B = w.B;
+        final long BH = (long) B * H;
+        DeviceCell.LayerWeights p = weights(l);
+        DeviceArray dCur = dOut(w, l), dgx = w.dgx(l), dgh = w.recurrentGrad(l);
+        // layer l's slices of stateGrad carry dL/dh (and dL/dc) back through the window and end as
+        // dL/d(initial state): no buffer of their own, nothing to copy out
+        Ref dhNext = new Ref(w.stateGrad, stateOffset(l, 0, B));
+        Ref dc = S == 2 ? new Ref(w.stateGrad, stateOffset(l, 1, B)) : null;
+        boolean window = ops.backwardWindow(
+                cfg.cell(),
+                p.whh(),
+                new Ref(dCur, t0 * BH),
+                dhNext,
+                dc,
+                at(w.gates[l], (long) t0 * B * saved),
+                w.hs[l].plus(t0 * BH),
+                at(w.cs[l], t0 * BH),
+                new Ref(dgx, (long) t0 * B * Gi),
+                dgh == dgx ? null : new Ref(dgh, (long) t0 * B * Gh),
+                t1 - t0,
+                B,
+                H);
+        Ref x = w.layerIn(l);
+        for (int t = t1 - 1; t >= t0 && !window; t--) {
+            long o = t * BH, o1 = o + BH;
+            cell.backward(
+                    ops,
+                    p,
+                    new DeviceCell.BackwardStep(
+                            B,
+                            H,
+                            Gi,
+                            Gh,
+                            x.plus((long) t * B * p.in()),
+                            new Ref(dCur, o),
+                            dhNext,
+                            dc,
+                            at(w.gates[l], (long) t * B * saved),
+                            w.hs[l].plus(o),
+                            w.hs[l].plus(o1),
+                            at(w.cs[l], o),
+                            at(w.cs[l], o1),
+                            new Ref(dgx, (long) t * B * Gi),
+                            new Ref(dgh, (long) t * B * Gh),
+                            at(w.dx, o),
+                            at(w.scratch, 0)));
+        }
+    }
+
+    /** Layer l's gradients of steps [t0, t1) (its dgx / dgh rows written): beta 0 writes the weight gradients, 1 adds to them. */
+    private DeviceCell.LayerGrads grads(Workspace w, int l, int t0, int t1, float beta) {
+        final int B = w.B;
+        final long BH = (long) B * H;
+        int in = cfg.inputSize(l);
+        return new DeviceCell.LayerGrads(
+                (t1 - t0) * B,
+                H,
+                Gi,
+                Gh,
+                new Ref(w.dgx(l), (long) t0 * B * Gi),
+                new Ref(w.recurrentGrad(l), (long) t0 * B * Gh),
+                w.layerIn(l).plus((long) t0 * B * in),
+                w.hs[l].plus(t0 * BH),
+                at(w.gates[l], (long) t0 * B * saved),
+                at(w.dx, t0 * BH),
+                beta);
+    }
+
+    /**
+     * Layer l's whole-window gradients once its recurrence is done: dL/d(its input) into dOut(l - 1)
+     * (layer 0 projected by token: the token sums, dEmb and dW_ih instead) and its weight gradients,
+     * on the side queue where w overlaps them.
+     */
+    private void layerGradients(Workspace w, int l) {
+        DeviceCell.LayerWeights p = weights(l);
+        DeviceCell.LayerGrads g = grads(w, l, 0, w.T, 0f);
+        if (l == 0 && w.tokenProjected()) {
+            // dW_hh and the biases beside the token sums (no layer below writes a dgx buffer: no join);
+            // S [V,Gi] (=) dgx summed per token, dEmb [V,E] (=) S W_ih, dW_ih [Gi,E] (=) S^T Emb
+            side(w, () -> cell.recurrentWeightGradients(ops, p, g));
+            Ref sums = Ref.of(w.tokenTable);
+            ops.embeddingBackward(w.x, g.dgx(), sums, w.N, V, Gi);
+            ops.gemmWeight(false, V, E, Gi, 1f, sums, Gi, p.wih(), 0f, grad(layout.embedding()), E);
+            ops.gemm(true, false, Gi, E, V, 1f, sums, Gi, param(layout.embedding()), E, 0f, p.dWih(), E);
+        } else {
+            cell.inputGradient(ops, p, g, Ref.of(dOut(w, l - 1)));
+            if (w.overlap) ops.joinSide(); // layer l+1's side work read the buffer layer l-1 writes
+            side(w, () -> cell.weightGradients(ops, p, g));
+        }
+    }
+
+    /**
+     * The layers' forward by chunks of w.chunk steps ({@link LayerPipeline}): at tick k layer l runs
+     * chunk k - l, the odd layers on the side queue. Within a tick the layers queue top down, so that
+     * each waits for little more than the chunk it reads: a side chunk forks after the main queue's
+     * last chunk of the layer below, a main chunk above layer 0 joins the side queue first.
+     */
+    private void forwardPipelined(Workspace w) {
+        final int T = w.T, C = w.chunk, K = (T + C - 1) / C;
+        if (!w.tokenProjected()) project(w, 0, 0, T); // layer 0's: one GEMM over the window, as unpipelined
+        for (int k = 0; k < K + L - 1; k++) {
+            for (int l = L - 1; l >= 0; l--) {
+                int c = k - l;
+                if (c < 0 || c >= K) continue;
+                int layer = l, t0 = c * C, t1 = Math.min(T, t0 + C);
+                boolean side = (l & 1) == 1;
+                Runnable chunk = () -> {
+                    // above layer 0 the chunk's rows of the projection, written over the gx rows the
+                    // layer below has finished with
+                    if (layer > 0) project(w, layer, t0, t1);
+                    forwardSteps(w, layer, t0, t1, side);
+                };
+                if (side) ops.onSide(chunk);
+                else {
+                    if (layer > 0) ops.joinSide(); // the layer below (on the side queue) finished chunk c
+                    chunk.run();
+                }
+            }
+        }
+        ops.joinSide(); // the decoder reads the top layer
+    }
+
+    /**
+     * The layers' backward by chunks, top down: at tick k layer l runs chunk K - 1 - (k - (L - 1 -
+     * l)) (its steps last to first), on the side queue where L - 1 - l is odd. A chunk above layer 0
+     * then writes its rows' dL/d(input) into dOut(l - 1) and adds its rows' weight gradients (the
+     * layer's first chunk writes them), before the layer below overwrites those dgx rows.
+     */
+    private void backwardPipelined(Workspace w) {
+        final int T = w.T, C = w.chunk, K = (T + C - 1) / C;
+        for (int k = 0; k < K + L - 1; k++) {
+            for (int l = 0; l < L; l++) { // bottom up: the consumers of a tick queue first
+                int c = K - 1 - (k - (L - 1 - l));
+                if (c < 0 || c >= K) continue;
+                int layer = l, t0 = c * C, t1 = Math.min(T, t0 + C);
+                boolean side = ((L - 1 - l) & 1) == 1;
+                float beta = c == K - 1 ? 0f : 1f;
+                Runnable chunk = () -> {
+                    backwardSteps(w, layer, t0, t1, side);
+                    if (layer == 0) return; // layer 0's gradients take the whole window, after the pipeline
+                    DeviceCell.LayerWeights p = weights(layer);
+                    DeviceCell.LayerGrads g = grads(w, layer, t0, t1, beta);
+                    cell.inputGradient(ops, p, g, new Ref(dOut(w, layer - 1), (long) t0 * w.B * H));
+                    cell.weightGradients(ops, p, g);
+                };
+                if (side) ops.onSide(chunk);
+                else {
+                    if (layer < L - 1) ops.joinSide(); // the layer above (on the side queue) finished chunk c
+                    chunk.run();
+                }
+            }
+        }
+        ops.joinSide(); // layer 0's gradients read its dgx, the clip every gradient
+    }
+
+    /**
+     * dL/d(output of layer l) [N,H] (dL/d(layer 0's input) [N,E] for l = -1): w.dA for the top
+     * layer, then alternating with w.dB down the stack; layer l's input gradient writes dOut(l - 1).
+     */
+    private DeviceArray dOut(Workspace w, int l) {
+        return ((L - 1 - l) & 1) == 0 ? w.dA : w.dB;
     }
 
     /** {@code work} on the side queue where w overlaps the weight gradients, else in order. */

@@ -37,6 +37,10 @@ final class Workspace {
     Ref[] hs, cs;
     DeviceArray[] drop; // per layer [N,H] dropped output (training with dropout)
     DeviceArray gh; // [B,Gh] recurrent projection of one step
+    // layers pipelined by chunks of this many steps (LayerPipeline), 0 where they run one after
+    // another; then ghSide [B,Gh] is the side queue's gh
+    int chunk;
+    DeviceArray ghSide;
     DeviceArray logits; // [N,V]; dL/dlogits after a training forward
     DeviceArray rowLoss; // [N]
     DeviceArray lossSum; // [1]
@@ -99,6 +103,8 @@ final class Workspace {
             if (training && cfg.dropout() > 0) drop[l] = floats(n * H, what);
         }
         gh = floats((long) B * Gh, what);
+        chunk = LayerPipeline.chunk(cfg, ops, T, B);
+        if (chunk > 0) ghSide = floats((long) B * Gh, what);
         logits = floats(n * V, what);
         rowLoss = floats(n, what);
         lossSum = floats(1, what);
@@ -109,7 +115,7 @@ final class Workspace {
             String gw = "gradient scratch (T=" + T + ", B=" + B + ")";
             dgx = gx;
             if (cell.separateRecurrentGrad()) dgh = floats(n * Gh, gw);
-            overlap = ops.overlapWeightGradients(B);
+            overlap = chunk == 0 && ops.overlapWeightGradients(B); // a pipeline takes the side queue
             if (overlap && L > 1) {
                 dgxAlt = floats(n * Gi, gw);
                 if (dgh != null) dghAlt = floats(n * Gh, gw);
@@ -143,6 +149,11 @@ final class Workspace {
     /** Whether the last forward took layer 0's gx from {@link #tokenTable} (a first input keeps the row path). */
     boolean tokenProjected() {
         return tokenTable != null && !firstInputOn;
+    }
+
+    /** The [B,Gh] gh of the main queue's steps, or ({@code side}) of the side queue's layers in a pipeline. */
+    Ref gh(boolean side) {
+        return Ref.of(side ? ghSide : gh);
     }
 
     /** The output of layer l as the next layer (or the decoder) reads it: [N,H]. */
@@ -181,6 +192,7 @@ final class Workspace {
             firstInputGrad,
             tokenTable,
             gh,
+            ghSide,
             logits,
             rowLoss,
             lossSum,
@@ -202,9 +214,10 @@ final class Workspace {
         for (DeviceArray[] arr : new DeviceArray[][] {gates, drop}) {
             if (arr != null) for (DeviceArray a : arr) ops.free(a);
         }
-        x = y = starts =
-                emb = gh = logits = rowLoss = lossSum = dgx = dgh = dgxAlt = dghAlt = dx = scratch = dA = dB = null;
+        x = y = starts = emb =
+                gh = ghSide = logits = rowLoss = lossSum = dgx = dgh = dgxAlt = dghAlt = dx = scratch = dA = dB = null;
         overlap = false;
+        chunk = 0;
         stateGrad = targetWeight = counted = firstInput = firstInputGrad = states = tokenTable = null;
         gx = null;
         gates = drop = null;

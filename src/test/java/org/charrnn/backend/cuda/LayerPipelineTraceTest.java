@@ -1,0 +1,160 @@
+package org.charrnn.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.function.Supplier;
+import org.charrnn.backend.Precision;
+import org.charrnn.backend.RnnKernel;
+import org.charrnn.model.CellType;
+import org.charrnn.model.ModelConfig;
+import org.charrnn.util.UserError;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * The layers pipelined by chunks of the window (device.LayerPipeline, -Dcharrnn.layerPipeline and
+ * -Dcharrnn.pipelineChunk) as the step trace sees it: which operations a pipelined step runs and on
+ * which stream, where auto takes it (both passes stepwise) and where nothing does (one layer,
+ * dropout, the MUT cells), and that the model prices the large stepwise rows cheaper with it. The
+ * numbers it computes are checked against the fp64 reference by CudaLayerPipelineTest and
+ * OpenClLayerPipelineTest.
+ */
+class LayerPipelineTraceTest {
+    private static final String PROPERTY = "charrnn.layerPipeline", CHUNK = "charrnn.pipelineChunk";
+
+    private static StepTrace trace(ModelConfig cfg, int B, int T, Precision p, String mode) {
+        return with(mode, () -> StepCostModel.trace(cfg, B, T, p, RnnKernel.AUTO));
+    }
+
+    private static List<String> names(List<StepTrace.Op> ops) {
+        return ops.stream().map(StepTrace.Op::name).toList();
+    }
+
+    private static <T> T with(String mode, Supplier<T> work) {
+        if (mode != null) System.setProperty(PROPERTY, mode);
+        try {
+            return work.get();
+        } finally {
+            System.clearProperty(PROPERTY);
+        }
+    }
+
+    private static final ModelConfig LARGE = new ModelConfig(CellType.LSTM, 65, 1024, 1024, 2, 0.0);
+
+    @Test
+    void autoPipelinesTheStepwiseLayersByChunksOfTenSteps() {
+        for (String mode : new String[] {null, "auto", "on"}) {
+            List<StepTrace.Op> ops =
+                    trace(LARGE, 128, 100, Precision.TF32, mode).ops();
+            List<String> names = names(ops);
+            // layer 1's projection and input gradient by chunk (10 steps x 128 rows), none over the window
+            assertEquals(
+                    10, names.stream().filter("gemm 1280x4096x1024"::equals).count(), mode + ": " + names);
+            assertEquals(
+                    10, names.stream().filter("gemm 1280x1024x4096"::equals).count(), mode + ": " + names);
+            assertFalse(names.contains("gemm 12800x4096x1024") || names.contains("gemm 12800x1024x4096"), mode + "");
+            // layer 1's forward steps on the side stream, layer 0's (and its whole-window gradients) on the main one
+            assertEquals(100, count(ops, "lstm_forward", true), mode + "");
+            assertEquals(100, count(ops, "lstm_forward", false), mode + "");
+            assertEquals(100, count(ops, "lstm_backward", true), mode + "");
+            assertEquals(100, count(ops, "lstm_backward", false), mode + "");
+        }
+        List<String> off = names(trace(LARGE, 128, 100, Precision.TF32, "off").ops());
+        assertTrue(off.contains("gemm 12800x4096x1024") && off.contains("gemm 12800x1024x4096"), off.toString());
+        assertFalse(off.contains("gemm 1280x4096x1024"), off.toString());
+    }
+
+    private static long count(List<StepTrace.Op> ops, String name, boolean side) {
+        return ops.stream()
+                .filter(o -> o.name().equals(name) && o.side() == side)
+                .count();
+    }
+
+    @Test
+    void theChunkPropertySetsTheStepsPerChunk() {
+        System.setProperty(CHUNK, "25");
+        try {
+            List<String> names =
+                    names(trace(LARGE, 128, 100, Precision.TF32, "on").ops());
+            assertEquals(4, names.stream().filter("gemm 3200x4096x1024"::equals).count(), names.toString());
+        } finally {
+            System.clearProperty(CHUNK);
+        }
+    }
+
+    @Test
+    void autoLeavesPersistentLayersAndShortWindowsUnpipelined() {
+        ModelConfig small = new ModelConfig(CellType.LSTM, 65, 256, 256, 2, 0.0); // persistent at B 50
+        List<String> persistent =
+                names(trace(small, 50, 50, Precision.TF32, null).ops());
+        assertTrue(persistent.contains("gemm 2500x1024x256"), persistent.toString());
+        assertFalse(persistent.contains("gemm 500x1024x256"), persistent.toString());
+        List<String> shortWindow =
+                names(trace(LARGE, 128, 10, Precision.TF32, null).ops()); // one chunk
+        assertTrue(shortWindow.contains("gemm 1280x4096x1024"), shortWindow.toString());
+        assertEquals(
+                1, shortWindow.stream().filter("gemm 1280x4096x1024"::equals).count(), shortWindow.toString());
+        assertTrue(trace(LARGE, 128, 10, Precision.TF32, null).ops().stream().noneMatch(StepTrace.Op::side));
+    }
+
+    @ParameterizedTest
+    @EnumSource(
+            value = CellType.class,
+            names = {"MUT1", "MUT2", "MUT3"})
+    void cellsWithPerStepScratchNeverPipeline(CellType cell) {
+        ModelConfig cfg = new ModelConfig(cell, 65, 256, 256, 2, 0.0);
+        assertEquals(
+                names(trace(cfg, 50, 50, Precision.FP32, "off").ops()),
+                names(trace(cfg, 50, 50, Precision.FP32, "on").ops()));
+    }
+
+    @Test
+    void oneLayerOrDropoutNeverPipelines() {
+        for (ModelConfig cfg : new ModelConfig[] {
+            new ModelConfig(CellType.LSTM, 65, 1024, 1024, 1, 0.0),
+            new ModelConfig(CellType.LSTM, 65, 1024, 1024, 2, 0.5)
+        }) {
+            assertEquals(
+                    names(trace(cfg, 128, 100, Precision.TF32, "off").ops()),
+                    names(trace(cfg, 128, 100, Precision.TF32, "on").ops()),
+                    cfg.describe());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(
+            value = Precision.class,
+            names = {"FP32", "TF32"})
+    void theModelPricesTheLargeStepwiseRowsCheaperPipelined(Precision p) {
+        for (ModelConfig cfg : new ModelConfig[] {LARGE, new ModelConfig(CellType.LSTM, 65, 512, 512, 3, 0.0)}) {
+            double on = with(
+                    "auto",
+                    () -> StepCostModel.predict(cfg, 128, 100, p, RnnKernel.AUTO)
+                            .total());
+            double off = with(
+                    "off",
+                    () -> StepCostModel.predict(cfg, 128, 100, p, RnnKernel.AUTO)
+                            .total());
+            assertTrue(on < off, cfg.describe() + " " + p + ": pipelined " + on + " ms, not " + off + " ms");
+        }
+    }
+
+    @Test
+    void badValuesAreOneLineErrors() {
+        UserError e = assertThrows(UserError.class, () -> trace(LARGE, 128, 100, Precision.TF32, "maybe"));
+        assertEquals("charrnn.layerPipeline must be auto, on or off, not 'maybe'", e.getMessage());
+        System.setProperty(CHUNK, "0");
+        try {
+            e = assertThrows(UserError.class, () -> trace(LARGE, 128, 100, Precision.TF32, "on"));
+            assertEquals(
+                    "charrnn.pipelineChunk must be a whole number of steps of at least 1, not '0'", e.getMessage());
+        } finally {
+            System.clearProperty(CHUNK);
+        }
+    }
+}
