@@ -115,7 +115,7 @@ static void check_dropout(int n, float p, unsigned seed, unsigned it, unsigned l
   Dev<float> dx(x), dy(n), it_dev(1);
   unsigned itv = it;
   CK(cudaMemcpy(it_dev.p, &itv, 4, cudaMemcpyHostToDevice));
-  dropout_forward<<<blocks_for(n), 256>>>(dx.p, dy.p, n, seed, it, layer, p);
+  dropout_forward<<<blocks_for(n), 256>>>(dx.p, dy.p, n, 0, seed, it, layer, p);
   CK_LAUNCH();
   std::vector<float> ref(n);
   long dropped = 0;
@@ -126,15 +126,28 @@ static void check_dropout(int n, float p, unsigned seed, unsigned it, unsigned l
   }
   compare("dropout_forward (bit-exact mask)", dy.down(), ref, 0.0f, 0.0f);
   Dev<float> y2(n);
-  dropout_forward_dev<<<blocks_for(n), 256>>>(dx.p, y2.p, n, seed, (const unsigned *)it_dev.p, layer, p);
+  dropout_forward_dev<<<blocks_for(n), 256>>>(dx.p, y2.p, n, 0, seed, (const unsigned *)it_dev.p, layer, p);
   CK_LAUNCH();
   compare("dropout_forward_dev", y2.down(), ref, 0.0f, 0.0f);
+  /* a chunk from element k on (a pipelined layer's chunk of the window): first = k draws the
+   * whole layer's mask for those elements */
+  int k = n / 3;
+  Dev<float> y3(n);
+  CK(cudaMemset(y3.p, 0, (size_t)n * 4));
+  dropout_forward_dev<<<blocks_for(n - k), 256>>>(dx.p + k, y3.p + k, n - k, k, seed, (const unsigned *)it_dev.p,
+                                                  layer, p);
+  CK_LAUNCH();
+  if (k > 0) {
+    dropout_forward_dev<<<blocks_for(k), 256>>>(dx.p, y3.p, k, 0, seed, (const unsigned *)it_dev.p, layer, p);
+    CK_LAUNCH();
+  }
+  compare("dropout_forward_dev by chunks (first = k)", y3.down(), ref, 0.0f, 0.0f);
   /* backward in place (dx aliases dy) */
-  dropout_backward<<<blocks_for(n), 256>>>(dx.p, dx.p, n, seed, it, layer, p);
+  dropout_backward<<<blocks_for(n), 256>>>(dx.p, dx.p, n, 0, seed, it, layer, p);
   CK_LAUNCH();
   compare("dropout_backward in place", dx.down(), ref, 0.0f, 0.0f);
   dx.up(x);
-  dropout_backward_dev<<<blocks_for(n), 256>>>(dx.p, dx.p, n, seed, (const unsigned *)it_dev.p, layer, p);
+  dropout_backward_dev<<<blocks_for(n), 256>>>(dx.p, dx.p, n, 0, seed, (const unsigned *)it_dev.p, layer, p);
   CK_LAUNCH();
   compare("dropout_backward_dev in place", dx.down(), ref, 0.0f, 0.0f);
   if (n >= 10000) {
@@ -166,6 +179,6 @@ int main() {
   printf("timing N=%d V=%d E=%d\n", N, V, E);
   TIME_IT("embedding_forward", 200, (embedding_forward<<<blocks_for((long long)N * E), 256>>>(x.p, emb.p, out.p, N, E)));
   TIME_IT("embedding_backward", 50, (embedding_backward<<<dim3(V, blocks_for(E, CR_COL_WIDTH)), dim3(CR_COL_WIDTH, CR_COL_LANES)>>>(x.p, out.p, grad.p, N, V, E)));
-  TIME_IT("dropout_forward", 200, (dropout_forward<<<blocks_for((long long)N * E), 256>>>(out.p, out.p, N * E, 1, 2, 3, 0.5f)));
+  TIME_IT("dropout_forward", 200, (dropout_forward<<<blocks_for((long long)N * E), 256>>>(out.p, out.p, N * E, 0, 1, 2, 3, 0.5f)));
   return finish("test_embedding_dropout");
 }

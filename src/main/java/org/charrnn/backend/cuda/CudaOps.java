@@ -479,15 +479,15 @@ final class CudaOps implements DeviceOps {
     }
 
     @Override
-    public void dropoutForward(Ref x, Ref y, int n, int layer, float prob) {
+    public void dropoutForward(Ref x, Ref y, int n, int first, int layer, float prob) {
         stepValues.flush();
-        kernels.dropoutForward(p(x), p(y), n, seed32, stepValues.iteration(), layer, prob);
+        kernels.dropoutForward(p(x), p(y), n, first, seed32, stepValues.iteration(), layer, prob);
     }
 
     @Override
-    public void dropoutBackward(Ref dy, Ref dx, int n, int layer, float prob) {
+    public void dropoutBackward(Ref dy, Ref dx, int n, int first, int layer, float prob) {
         stepValues.flush();
-        kernels.dropoutBackward(p(dy), p(dx), n, seed32, stepValues.iteration(), layer, prob);
+        kernels.dropoutBackward(p(dy), p(dx), n, first, seed32, stepValues.iteration(), layer, prob);
     }
 
     @Override

@@ -150,14 +150,34 @@ final class Kernels implements AutoCloseable {
 
     // ================================================================== dropout (iteration read from the device)
 
-    /** y [n] (=) = x * inverted-dropout mask of (seed, *iteration, layer, index); y may alias x. */
-    void dropoutForward(Pointer x, Pointer y, int n, int seed, Pointer iteration, int layer, float p) {
-        elementwise(dropoutForwardDev, n, arg(x), arg(y), arg(n), arg(seed), arg(iteration), arg(layer), arg(p));
+    /** y [n] (=) = x * inverted-dropout mask of (seed, *iteration, layer, first + i); y may alias x. */
+    void dropoutForward(Pointer x, Pointer y, int n, int first, int seed, Pointer iteration, int layer, float p) {
+        elementwise(
+                dropoutForwardDev,
+                n,
+                arg(x),
+                arg(y),
+                arg(n),
+                arg(first),
+                arg(seed),
+                arg(iteration),
+                arg(layer),
+                arg(p));
     }
 
     /** dx [n] (=) = dy * the same mask; dx may alias dy. */
-    void dropoutBackward(Pointer dy, Pointer dx, int n, int seed, Pointer iteration, int layer, float p) {
-        elementwise(dropoutBackwardDev, n, arg(dy), arg(dx), arg(n), arg(seed), arg(iteration), arg(layer), arg(p));
+    void dropoutBackward(Pointer dy, Pointer dx, int n, int first, int seed, Pointer iteration, int layer, float p) {
+        elementwise(
+                dropoutBackwardDev,
+                n,
+                arg(dy),
+                arg(dx),
+                arg(n),
+                arg(first),
+                arg(seed),
+                arg(iteration),
+                arg(layer),
+                arg(p));
     }
 
     // ================================================================== loss and reductions

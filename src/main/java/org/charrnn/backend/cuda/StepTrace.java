@@ -433,13 +433,13 @@ final class StepTrace implements DeviceOps {
     }
 
     @Override
-    public void dropoutForward(Ref x, Ref y, int n, int layer, float p) {
+    public void dropoutForward(Ref x, Ref y, int n, int first, int layer, float p) {
         stepValues.flush();
         kernel("dropout_forward", 8.0 * n);
     }
 
     @Override
-    public void dropoutBackward(Ref dy, Ref dx, int n, int layer, float p) {
+    public void dropoutBackward(Ref dy, Ref dx, int n, int first, int layer, float p) {
         stepValues.flush();
         kernel("dropout_backward", 8.0 * n);
     }

@@ -295,11 +295,15 @@ public interface DeviceOps extends AutoCloseable {
 
     // ------------------------------------------------------------------ dropout
 
-    /** y [n] (=) x * inverted-dropout mask of (seed, iteration, layer, index); y may alias x. */
-    void dropoutForward(Ref x, Ref y, int n, int layer, float p);
+    /**
+     * y [n] (=) x * inverted-dropout mask of (seed, iteration, layer, index); y may alias x. Element
+     * i's index is first + i, its flat index in the layer's output [T,B,H] (0 for a whole layer, t0
+     * B H for the chunk from step t0).
+     */
+    void dropoutForward(Ref x, Ref y, int n, int first, int layer, float p);
 
-    /** dx [n] (=) dy * the same mask; dx may alias dy. */
-    void dropoutBackward(Ref dy, Ref dx, int n, int layer, float p);
+    /** dx [n] (=) dy * the same mask (element i at index first + i); dx may alias dy. */
+    void dropoutBackward(Ref dy, Ref dx, int n, int first, int layer, float p);
 
     // ------------------------------------------------------------------ cells
 

@@ -20,7 +20,8 @@ import org.charrnn.util.UserError;
  * asks for it ({@link DeviceOps#pipelinesLayers}: the CUDA backend where both passes run stepwise),
  * on wherever it may run (tests cover it at any shape). It needs two layers or more, a cell whose
  * steps need no per-step scratch of their own and whose input enters only through W_ih (LSTM, GRU,
- * RNN), and no dropout between layers (the dropout masks are counted over a whole layer's output).
+ * RNN). A chunk draws its share of the layer's dropout mask (its elements' indices in the whole
+ * layer's output), so dropout is the same as unpipelined.
  * {@code -Dcharrnn.pipelineChunk} ({@link #CHUNK_PROPERTY}, default {@value #DEFAULT_CHUNK}) sets C;
  * auto also needs more steps than one chunk.
  */
@@ -38,7 +39,7 @@ final class LayerPipeline {
     static int chunk(ModelConfig cfg, DeviceOps ops, int T, int B) {
         String v = System.getProperty(PROPERTY, "auto");
         int c = chunkSteps();
-        boolean allowed = cfg.layers() > 1 && cfg.dropout() == 0 && runsChunks(cfg.cell());
+        boolean allowed = cfg.layers() > 1 && runsChunks(cfg.cell());
         boolean on = switch (v) {
             case "auto" -> allowed && T > c && ops.pipelinesLayers(B);
             case "on" -> allowed;

@@ -133,14 +133,15 @@ final class RnnPasses {
             // no gradient from beyond the window (the backward's recurrences carry it from zero)
             if (backwardFollows) ops.fill(Ref.of(w.stateGrad), (long) L * S * BH, 0f);
         });
-        if (w.chunk > 0) forwardPipelined(w);
+        if (w.chunk > 0) forwardPipelined(w, dropout);
         else
             for (int l = 0; l < L; l++) {
                 // gx [N,Gi] = X [N,in] W_ih^T, all T steps in one GEMM (layer 0 projected by token: gathered)
                 if (l > 0 || !w.tokenProjected()) project(w, l, 0, T);
                 if (l == 0 && w.overlap) ops.joinSide(); // the recurrence reads slot 0
                 forwardSteps(w, l, 0, T, false);
-                if (dropout) ops.dropoutForward(w.hs[l].plus(BH), Ref.of(w.drop[l]), N * H, l, (float) cfg.dropout());
+                if (dropout)
+                    ops.dropoutForward(w.hs[l].plus(BH), Ref.of(w.drop[l]), N * H, 0, l, (float) cfg.dropout());
             }
         // and every layer's slot T back out as the state after the window
         side(w, () -> ops.copyRows(Ref.of(state), BH, new Ref(w.states, (long) T * BH), slots, L * S, BH));
@@ -189,7 +190,7 @@ final class RnnPasses {
             for (int l = L - 1; l >= 0; l--) {
                 if (cfg.dropout() > 0) {
                     Ref d = Ref.of(dOut(w, l));
-                    ops.dropoutBackward(d, d, N * H, l, (float) cfg.dropout());
+                    ops.dropoutBackward(d, d, N * H, 0, l, (float) cfg.dropout());
                 }
                 backwardSteps(w, l, 0, T, false);
                 layerGradients(w, l);
@@ -351,7 +352,7 @@ final class RnnPasses {
      * each waits for little more than the chunk it reads: a side chunk forks after the main queue's
      * last chunk of the layer below, a main chunk above layer 0 joins the side queue first.
      */
-    private void forwardPipelined(Workspace w) {
+    private void forwardPipelined(Workspace w, boolean dropout) {
         final int T = w.T, C = w.chunk, K = (T + C - 1) / C;
         if (!w.tokenProjected()) project(w, 0, 0, T); // layer 0's: one GEMM over the window, as unpipelined
         for (int k = 0; k < K + L - 1; k++) {
@@ -365,6 +366,16 @@ final class RnnPasses {
                     // layer below has finished with
                     if (layer > 0) project(w, layer, t0, t1);
                     forwardSteps(w, layer, t0, t1, side);
+                    if (dropout) { // the chunk's share of the layer's mask (element indices from t0 B H)
+                        int first = t0 * w.B * H;
+                        ops.dropoutForward(
+                                w.hs[layer].plus((long) (t0 + 1) * w.B * H),
+                                new Ref(w.drop[layer], first),
+                                (t1 - t0) * w.B * H,
+                                first,
+                                layer,
+                                (float) cfg.dropout());
+                    }
                 };
                 if (side) ops.onSide(chunk);
                 else {
@@ -392,6 +403,11 @@ final class RnnPasses {
                 boolean side = ((L - 1 - l) & 1) == 1;
                 float beta = c == K - 1 ? 0f : 1f;
                 Runnable chunk = () -> {
+                    if (cfg.dropout() > 0) {
+                        int first = t0 * w.B * H;
+                        Ref d = new Ref(dOut(w, layer), first);
+                        ops.dropoutBackward(d, d, (t1 - t0) * w.B * H, first, layer, (float) cfg.dropout());
+                    }
                     backwardSteps(w, layer, t0, t1, side);
                     if (layer == 0) return; // layer 0's gradients take the whole window, after the pipeline
                     DeviceCell.LayerWeights p = weights(layer);

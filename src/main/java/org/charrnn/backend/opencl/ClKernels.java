@@ -192,13 +192,14 @@ final class ClKernels implements AutoCloseable {
 
     // ================================================================== dropout
 
-    /** y [n] (=) x * inverted-dropout mask of (seed, iteration, layer, index); y may alias x. */
+    /** y [n] (=) x * inverted-dropout mask of (seed, iteration, layer, first + i); y may alias x. */
     void dropoutForward(
-            ClBuffer x, int xOff, ClBuffer y, int yOff, int n, int seed, int iteration, int layer, float p) {
+            ClBuffer x, int xOff, ClBuffer y, int yOff, int n, int first, int seed, int iteration, int layer, float p) {
         args.of(dropoutForward)
                 .mem(x, xOff)
                 .mem(y, yOff)
                 .i32(n)
+                .i32(first)
                 .i32(seed)
                 .i32(iteration)
                 .i32(layer)
@@ -208,11 +209,21 @@ final class ClKernels implements AutoCloseable {
 
     /** dx [n] (=) dy * the same mask; dx may alias dy. */
     void dropoutBackward(
-            ClBuffer dy, int dyOff, ClBuffer dx, int dxOff, int n, int seed, int iteration, int layer, float p) {
+            ClBuffer dy,
+            int dyOff,
+            ClBuffer dx,
+            int dxOff,
+            int n,
+            int first,
+            int seed,
+            int iteration,
+            int layer,
+            float p) {
         args.of(dropoutBackward)
                 .mem(dy, dyOff)
                 .mem(dx, dxOff)
                 .i32(n)
+                .i32(first)
                 .i32(seed)
                 .i32(iteration)
                 .i32(layer)

@@ -402,13 +402,13 @@ final class OpenClOps implements DeviceOps {
     }
 
     @Override
-    public void dropoutForward(Ref x, Ref y, int n, int layer, float p) {
-        k.dropoutForward(cl(x), off(x), cl(y), off(y), n, seed32, iteration, layer, p);
+    public void dropoutForward(Ref x, Ref y, int n, int first, int layer, float p) {
+        k.dropoutForward(cl(x), off(x), cl(y), off(y), n, first, seed32, iteration, layer, p);
     }
 
     @Override
-    public void dropoutBackward(Ref dy, Ref dx, int n, int layer, float p) {
-        k.dropoutBackward(cl(dy), off(dy), cl(dx), off(dx), n, seed32, iteration, layer, p);
+    public void dropoutBackward(Ref dy, Ref dx, int n, int first, int layer, float p) {
+        k.dropoutBackward(cl(dy), off(dy), cl(dx), off(dx), n, first, seed32, iteration, layer, p);
     }
 
     @Override

@@ -112,9 +112,9 @@ class OpenClKernelTest {
         java.util.Arrays.fill(ones, 1f);
         try (ClQueue q = OpenClTestSupport.queue()) {
             ClBuffer x = upload(q, ones), y = q.alloc(n, "y");
-            q.kernels().dropoutForward(x, 0, y, 0, n, seed, iteration, layer, p);
+            q.kernels().dropoutForward(x, 0, y, 0, n, 0, seed, iteration, layer, p);
             float[] got = q.read(y, 0, n);
-            q.kernels().dropoutBackward(y, 0, y, 0, n, seed, iteration, layer, p); // aliased, scale^2
+            q.kernels().dropoutBackward(y, 0, y, 0, n, 0, seed, iteration, layer, p); // aliased, scale^2
             float[] back = q.read(y, 0, n);
             int dropped = 0;
             for (int i = 0; i < n; i++) {
@@ -124,6 +124,13 @@ class OpenClKernelTest {
                 assertEquals((float) want * (float) want, back[i], 1e-6f, "element " + i);
             }
             assertEquals(p, dropped / (double) n, 0.02);
+            // a chunk from element k on (a pipelined layer's): first = k draws those elements' mask
+            int k = n / 3;
+            ClBuffer z = q.alloc(n, "z");
+            q.kernels().dropoutForward(x, k, z, k, n - k, k, seed, iteration, layer, p);
+            float[] chunk = q.read(z, k, n - k);
+            for (int i = k; i < n; i++)
+                assertEquals((float) Dropout.scale(seed, iteration, layer, i, p), chunk[i - k], 0f, "element " + i);
         }
     }
 
