@@ -93,6 +93,43 @@ class CudaGraphTest {
         assertClose("eval loss", new double[] {graph.evalLoss()}, new double[] {ref.evalLoss()}, tol);
     }
 
+    /**
+     * The layers pipelined by chunks (LayerPipeline, forced on, chunks of 2 steps at T 6, L 3 with
+     * dropout): the captured step forks the side stream once per side chunk and joins it back; its
+     * replays must equal eager launches bit for bit and track the reference.
+     */
+    @ParameterizedTest
+    @EnumSource(
+            value = CellType.class,
+            names = {"LSTM", "GRU", "RNN"})
+    void aPipelinedStepReplaysAsItRunsEagerly(CellType cell) {
+        ModelConfig cfg = Models.config(cell, 23, 9, 20, 3, 0.25);
+        BackendOptions opt = BackendOptions.defaults().withDropoutSeed(71).withThreads(1);
+        System.setProperty("charrnn.layerPipeline", "on");
+        System.setProperty("charrnn.pipelineChunk", "2");
+        Run graph, eager, ref;
+        try {
+            try (Backend g = new CudaBackend(cfg, opt.withCudaGraph(true))) {
+                graph = train(g, cfg, 7, 3, 6);
+            }
+            try (Backend e = new CudaBackend(cfg, opt.withCudaGraph(false))) {
+                eager = train(e, cfg, 7, 3, 6);
+            }
+        } finally {
+            System.clearProperty("charrnn.layerPipeline");
+            System.clearProperty("charrnn.pipelineChunk");
+        }
+        try (Backend r = new ReferenceBackend(cfg, opt.withPrecision(Precision.FP64))) {
+            ref = train(r, cfg, 7, 3, 6);
+        }
+        assertArrayEquals(eager.params(), graph.params(), "graph replay must match eager launches exactly");
+        assertArrayEquals(eager.state(), graph.state());
+        assertEquals(eager.evalLoss(), graph.evalLoss());
+        Tolerances.Tol tol = new Tolerances.Tol(2e-5, 1e-3);
+        assertClose("params", graph.params(), ref.params(), tol);
+        assertClose("state", graph.state(), ref.state(), tol);
+    }
+
     @ParameterizedTest
     @EnumSource(CellType.class)
     void tf32StaysCloseToFp32(CellType cell) {
