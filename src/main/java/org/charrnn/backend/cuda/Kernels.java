@@ -152,32 +152,18 @@ final class Kernels implements AutoCloseable {
 
     /** y [n] (=) = x * inverted-dropout mask of (seed, *iteration, layer, first + i); y may alias x. */
     void dropoutForward(Pointer x, Pointer y, int n, int first, int seed, Pointer iteration, int layer, float p) {
-        elementwise(
-                dropoutForwardDev,
-                n,
-                arg(x),
-                arg(y),
-                arg(n),
-                arg(first),
-                arg(seed),
-                arg(iteration),
-                arg(layer),
-                arg(p));
+        dropout(dropoutForwardDev, x, y, n, first, seed, iteration, layer, p);
     }
 
     /** dx [n] (=) = dy * the same mask; dx may alias dy. */
     void dropoutBackward(Pointer dy, Pointer dx, int n, int first, int seed, Pointer iteration, int layer, float p) {
-        elementwise(
-                dropoutBackwardDev,
-                n,
-                arg(dy),
-                arg(dx),
-                arg(n),
-                arg(first),
-                arg(seed),
-                arg(iteration),
-                arg(layer),
-                arg(p));
+        dropout(dropoutBackwardDev, dy, dx, n, first, seed, iteration, layer, p);
+    }
+
+    /** The two dropout kernels take the same arguments: (in, out, n, first, seed, iteration, layer, p). */
+    private void dropout(
+            CUfunction f, Pointer in, Pointer out, int n, int first, int seed, Pointer iteration, int layer, float p) {
+        elementwise(f, n, arg(in), arg(out), arg(n), arg(first), arg(seed), arg(iteration), arg(layer), arg(p));
     }
 
     // ================================================================== loss and reductions

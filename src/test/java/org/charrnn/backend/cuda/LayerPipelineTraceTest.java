@@ -11,6 +11,7 @@ import org.charrnn.backend.Precision;
 import org.charrnn.backend.RnnKernel;
 import org.charrnn.model.CellType;
 import org.charrnn.model.ModelConfig;
+import org.charrnn.testutil.Properties;
 import org.charrnn.util.UserError;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -36,12 +37,7 @@ class LayerPipelineTraceTest {
     }
 
     private static <T> T with(String mode, Supplier<T> work) {
-        if (mode != null) System.setProperty(PROPERTY, mode);
-        try {
-            return work.get();
-        } finally {
-            System.clearProperty(PROPERTY);
-        }
+        return Properties.with(PROPERTY, mode, work);
     }
 
     private static final ModelConfig LARGE = new ModelConfig(CellType.LSTM, 65, 1024, 1024, 2, 0.0);
