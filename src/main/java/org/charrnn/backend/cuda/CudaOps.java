@@ -459,8 +459,8 @@ final class CudaOps implements DeviceOps {
     }
 
     @Override
-    public void columnSumTwice(Ref a, Ref out, Ref out2, int N, int C) {
-        kernels.columnSum(p(a), p(out), p(out2), N, C, 0f);
+    public void columnSumTwice(Ref a, Ref out, Ref out2, int N, int C, float beta) {
+        kernels.columnSum(p(a), p(out), p(out2), N, C, beta);
     }
 
     @Override

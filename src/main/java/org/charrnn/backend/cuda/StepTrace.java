@@ -413,7 +413,7 @@ final class StepTrace implements DeviceOps {
     }
 
     @Override
-    public void columnSumTwice(Ref a, Ref out, Ref out2, int N, int C) {
+    public void columnSumTwice(Ref a, Ref out, Ref out2, int N, int C, float beta) {
         add(Part.KERNELS, "column_sum (two outputs)", rates.columnSumUs(N, 4.0 * N * C + 8.0 * C));
     }
 

@@ -71,11 +71,11 @@ abstract sealed class DeviceCell {
 
     /**
      * db_ih (= or +=) colsum(dgx), db_hh (= or +=) colsum(dgh). Where dgh is dgx (LSTM, RNN) the two
-     * are the same sums: written (=) by one column sum over all N rows into both.
+     * are the same sums: one column sum over the N rows into both (equal before, when it adds).
      */
     static void biasGradients(DeviceOps ops, LayerWeights p, LayerGrads g) {
-        if (g.dgh().equals(g.dgx()) && g.Gh() == g.Gi() && g.beta() == 0f) {
-            ops.columnSumTwice(g.dgx(), p.dbih(), p.dbhh(), g.N(), g.Gi());
+        if (g.dgh().equals(g.dgx()) && g.Gh() == g.Gi()) {
+            ops.columnSumTwice(g.dgx(), p.dbih(), p.dbhh(), g.N(), g.Gi(), g.beta());
         } else {
             ops.columnSum(g.dgx(), p.dbih(), g.N(), g.Gi(), g.beta());
             ops.columnSum(g.dgh(), p.dbhh(), g.N(), g.Gh(), g.beta());

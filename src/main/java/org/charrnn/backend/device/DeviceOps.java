@@ -275,12 +275,13 @@ public interface DeviceOps extends AutoCloseable {
     void columnSum(Ref a, Ref out, int N, int C, float beta);
 
     /**
-     * out [C] (=) and out2 [C] (=) the column sums of a [N,C], as {@link #columnSum} adds them (a
-     * layer's two bias gradients where they are the same sums); out2 aliases neither out nor a. A
-     * backend may write both in one launch (the CUDA backend does).
+     * out [C] and out2 [C] (=) beta out + the column sums of a [N,C], as {@link #columnSum} adds
+     * them (a layer's two bias gradients where they are the same sums: with beta 1, out2 held what
+     * out did); out2 aliases neither out nor a. A backend may write both in one launch (the CUDA
+     * backend does).
      */
-    default void columnSumTwice(Ref a, Ref out, Ref out2, int N, int C) {
-        columnSum(a, out, N, C, 0f);
+    default void columnSumTwice(Ref a, Ref out, Ref out2, int N, int C, float beta) {
+        columnSum(a, out, N, C, beta);
         copy(out2, out, C);
     }
 
