@@ -26,6 +26,7 @@ import org.charrnn.model.Init;
 import org.charrnn.model.ModelConfig;
 import org.charrnn.model.ParamLayout;
 import org.charrnn.testutil.Models;
+import org.charrnn.testutil.Properties;
 import org.charrnn.verify.Tolerances;
 import org.charrnn.verify.Verifier;
 import org.junit.jupiter.api.BeforeEach;
@@ -64,6 +65,25 @@ class CudaBf16Test {
     void bf16TrainingStepMatchesReferenceWithinBf16Tolerances(Verifier.Shape shape) {
         Verifier v = new Verifier(CudaBackend::new, Precision.BF16, ReferenceBackend::new, Tolerances.bf16());
         List<Verifier.Check> checks = v.run(shape, 41 + shape.hashCode());
+        assertFalse(checks.isEmpty());
+        assertTrue(Verifier.allPassed(checks), () -> "\n" + Verifier.table(checks));
+    }
+
+    /**
+     * The layers pipelined by chunks in bf16: the side stream's GEMMs read the main GEMM's bf16 copy
+     * of the weights (Gemm.readWeightsOf), which must be the current one.
+     */
+    @ParameterizedTest
+    @EnumSource(
+            value = CellType.class,
+            names = {"LSTM", "GRU", "RNN"})
+    void bf16PipelinedStepMatchesReferenceWithinBf16Tolerances(CellType cell) {
+        Verifier.Shape shape = new Verifier.Shape(cell, 13, 6, 24, 3, 3, 7, 0.2);
+        Verifier v = new Verifier(CudaBackend::new, Precision.BF16, ReferenceBackend::new, Tolerances.bf16());
+        List<Verifier.Check> checks = Properties.with(
+                "charrnn.layerPipeline",
+                "on",
+                () -> Properties.with("charrnn.pipelineChunk", "3", () -> v.run(shape, 43 + shape.hashCode())));
         assertFalse(checks.isEmpty());
         assertTrue(Verifier.allPassed(checks), () -> "\n" + Verifier.table(checks));
     }
