@@ -192,7 +192,7 @@ final class RnnPasses {
                     Ref d = Ref.of(dOut(w, l));
                     ops.dropoutBackward(d, d, N * H, 0, l, (float) cfg.dropout());
                 }
-                backwardSteps(w, l, 0, T, false);
+                backwardSteps(w, l, 0, T);
                 layerGradients(w, l);
             }
         }
@@ -252,9 +252,10 @@ final class RnnPasses {
     /**
      * Layer l's backward recurrence over steps t1 - 1 down to t0: reads dOut(l)'s rows of those steps
      * and carries dL/dh (and dL/dc) in layer l's slices of w.stateGrad; writes the steps' dgx / dgh
-     * rows (=). One persistent window, else per step the cell.
+     * rows (=). One persistent window, else per step the cell (on either queue: the cells that
+     * pipeline need no per-step scratch).
      */
-    private void backwardSteps(Workspace w, int l, int t0, int t1, boolean side) {
+    private void backwardSteps(Workspace w, int l, int t0, int t1) {
         final int B = w.B;
         final long BH = (long) B * H;
         DeviceCell.LayerWeights p = weights(l);
@@ -408,7 +409,7 @@ final class RnnPasses {
                         Ref d = new Ref(dOut(w, layer), first);
                         ops.dropoutBackward(d, d, (t1 - t0) * w.B * H, first, layer, (float) cfg.dropout());
                     }
-                    backwardSteps(w, layer, t0, t1, side);
+                    backwardSteps(w, layer, t0, t1);
                     if (layer == 0) return; // layer 0's gradients take the whole window, after the pipeline
                     DeviceCell.LayerWeights p = weights(layer);
                     DeviceCell.LayerGrads g = grads(w, layer, t0, t1, beta);

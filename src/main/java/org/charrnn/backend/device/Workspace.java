@@ -26,7 +26,8 @@ final class Workspace {
     // summed per token (backward); null where the workspace does not project by token (TokenProjection)
     DeviceArray tokenTable;
     // [N,Gi] input projection (no bias) of the layer the forward is in: a layer reads it only during
-    // its own forward, so one buffer serves every layer, and backward reuses it as dgx
+    // its own forward, so one buffer serves every layer (pipelined: a chunk's rows, once the layer
+    // below is done with them), and backward reuses it as dgx
     DeviceArray gx;
     DeviceArray[] gates; // per layer [N,savedWidth] saved activations; null when the cell saves none
     // [L,S,T+1,B,H]: every layer's h (s = 0) and c (s = 1, cells with a cell state), slot 0 the
