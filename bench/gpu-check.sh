@@ -28,6 +28,10 @@
 #   bench        charrnn bench (cuda fp32, cuda tf32; --grid all) and PyTorch's baseline
 #                (bench/torch_baseline.py, cuDNN, eager and CUDA graph, fp32 and TF32) on the same rows,
 #                then the comparison table
+#   bar          `charrnn bench --bar` over bench's rows: 5x PyTorch with a CUDA graph on the B <= 50
+#                rows, 2x on the large rows, peak memory no higher than eager PyTorch's (fails if missed);
+#                then the step cost model's prediction of the same rows (`charrnn bench --predict`, fp32
+#                and tf32; with $OUT/rates.json at the measured rates), to set beside what was measured
 #   bench-rnn    the recurrence's kernels against each other (issue #16): every grid row forced stepwise,
 #                and the small row (L2 H256 B50 T50, each cell) forced persistent (the model's layout),
 #                the LSTM and GRU once more with the column-stationary backward, and each cell in the
@@ -49,10 +53,6 @@
 #                TF32, into pipeline-rows.jsonl with a table of their own (the overlap=on runs above
 #                set it off too). With $OUT/rates.json (step rates) each run's log line gives the
 #                model's estimates at the measured rates.
-#   bar          `charrnn bench --bar` over bench's rows: 5x PyTorch with a CUDA graph on the B <= 50
-#                rows, 2x on the large rows, peak memory no higher than eager PyTorch's (fails if missed);
-#                then the step cost model's prediction of the same rows (`charrnn bench --predict`, fp32
-#                and tf32; with $OUT/rates.json at the measured rates), to set beside what was measured
 #   junit        gpu-tagged JUnit tests: every kernel family and whole steps vs the fp64 reference
 #   verify-cuda  `charrnn verify --backend cuda`: all checks pass
 #   verify-persistent-backward  verify-persistent with each persistent backward of the LSTM and GRU
@@ -76,7 +76,7 @@
 # bench/gpu-check-test.sh checks this script's running of steps (order, deadline, time limits, exit
 # status) on any machine, with a stand-in for .device/on-gpu.sh.
 set -uo pipefail
-ALL="info rates verify-persistent bench bench-rnn bar junit verify-cuda verify-persistent-backward
+ALL="info rates verify-persistent bench bar bench-rnn junit verify-cuda verify-persistent-backward
      verify-persistent-cluster verify-persistent-cluster-tf32 verify-persistent-tf32 verify-persistent-bf16
      native train memcheck racecheck verify-ocl bench-ocl"
 # Each step's time limit in seconds (a step running past it fails).
