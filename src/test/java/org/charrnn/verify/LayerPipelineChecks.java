@@ -10,8 +10,8 @@ import org.charrnn.model.CellType;
  * The device backends' tests of the layers pipelined by chunks of the window
  * (CudaLayerPipelineTest, OpenClLayerPipelineTest): whole training steps against the fp64
  * reference with -Dcharrnn.layerPipeline=on at chunks that do not divide T (the last one
- * shorter), one step per chunk, one chunk for the whole window, T = 1 and B = 1, at L 2 and 3 (the
- * third layer back on the main queue), with layer 0 projected by token (V 11 < N) and by row (V 300),
+ * shorter), one step per chunk, one chunk for the whole window, T = 1 and B = 1, at L 2, 3 (the
+ * third layer back on the main queue) and 4 (two layers on each queue), with layer 0 projected by token (V 11 < N) and by row (V 300),
  * and with dropout (each chunk draws its share of the layer's mask).
  */
 public final class LayerPipelineChecks {
@@ -25,6 +25,7 @@ public final class LayerPipelineChecks {
         List<Case> cases = List.of(
                 new Case(new Verifier.Shape(cell, 11, 7, 33, 2, 3, 7, 0.0), 3),
                 new Case(new Verifier.Shape(cell, 11, 6, 12, 3, 2, 5, 0.4), 2),
+                new Case(new Verifier.Shape(cell, 11, 5, 10, 4, 2, 6, 0.0), 2),
                 new Case(new Verifier.Shape(cell, 11, 5, 9, 3, 1, 5, 0.0), 2),
                 new Case(new Verifier.Shape(cell, 300, 8, 20, 3, 2, 4, 0.0), 1),
                 new Case(new Verifier.Shape(cell, 11, 6, 17, 2, 4, 3, 0.0), 5),
