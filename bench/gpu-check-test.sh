@@ -117,6 +117,8 @@ check "three large rows are benched with their layers one after another" \
     [ "$(grep -c -- "-Dcharrnn.layerPipeline=off org.charrnn.cli.Main bench .*--json $tmp/out/pipeline-rows.jsonl" "$tmp/stub.log")" -eq 3 ]
 check "and compared in a table of their own" \
     grep -q -- "bench --compare --from $tmp/out/pipeline-rows.jsonl --from $tmp/out/torch.jsonl" "$tmp/stub.log"
+check "the large row is benched pipelined in chunks of 5 and of 20 steps" \
+    [ "$(grep -c -- "-Dcharrnn.pipelineChunk=[52]0* org.charrnn.cli.Main bench .*--json $tmp/out/pipeline-chunks.jsonl" "$tmp/stub.log")" -eq 2 ]
 check "two rows are benched with layer 0 projected by row" \
     [ "$(grep -c -- "-Dcharrnn.tokenProjection=off org.charrnn.cli.Main bench .*--json $tmp/out/token-rows.jsonl" "$tmp/stub.log")" -eq 2 ]
 check "and compared in a table of their own" \

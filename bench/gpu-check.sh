@@ -51,7 +51,8 @@
 #                layers one after another (-Dcharrnn.layerPipeline=off; auto pipelines them by chunks
 #                of the window on two streams there), L2 H1024 B128 fp32 and TF32 and L3 H512 B128
 #                TF32, into pipeline-rows.jsonl with a table of their own (the overlap=on runs above
-#                set it off too). With $OUT/rates.json (step rates) each run's log line gives the
+#                set it off too), and L2 H1024 TF32 pipelined in chunks of 5 and of 20 steps
+#                (-Dcharrnn.pipelineChunk; auto's 10 is in bench's rows) into pipeline-chunks.jsonl. With $OUT/rates.json (step rates) each run's log line gives the
 #                model's estimates at the measured rates.
 #   junit        gpu-tagged JUnit tests: every kernel family and whole steps vs the fp64 reference
 #   verify-cuda  `charrnn verify --backend cuda`: all checks pass
@@ -194,8 +195,18 @@ step_bench_rnn() {
       --batch 128 --seq 100 --steps 20 --warmup 5 --quiet --json "$OUT/pipeline-rows.jsonl" || return 1
   mapfile -t from < <(from_existing pipeline-rows.jsonl torch.jsonl)
   charrnn bench --compare "${from[@]}"
+  # the chunk length on either side of the default (10 steps), on the row the pipeline changes most:
+  # pipeline-chunks.jsonl holds chunks of 5 steps, then of 20
+  local c
+  for c in 5 20; do
+    echo "L2 H1024 B128 T100 TF32 pipelined in chunks of $c steps:"
+    charrnn -Dcharrnn.pipelineChunk=$c bench --backend cuda --precision tf32 --model lstm --layers 2 --hidden 1024 \
+        --batch 128 --seq 100 --steps 20 --warmup 5 --quiet --json "$OUT/pipeline-chunks.jsonl" || return 1
+  done
+  mapfile -t from < <(from_existing pipeline-chunks.jsonl torch.jsonl)
+  charrnn bench --compare "${from[@]}"
 }
-report_bench_rnn() { tail -52 "$OUT/bench-rnn.log"; grep "persistent, forced" "$OUT/bench-rnn.log" | sort -u; }
+report_bench_rnn() { tail -62 "$OUT/bench-rnn.log"; grep "persistent, forced" "$OUT/bench-rnn.log" | sort -u; }
 step_bar() {
   local rc=0 p rates=()
   charrnn bench --bar --from "$OUT/charrnn.jsonl" --from "$OUT/torch.jsonl" || rc=1
