@@ -14,7 +14,8 @@ import java.util.Map;
  * higher than eager PyTorch's at that precision.
  *
  * <p>Judged: our CUDA rows ({@code impl} charrnn-cuda) in fp32 or TF32 that let auto choose the
- * recurrence's kernel (rows of a forced {@code --rnn-kernel} are comparisons, not the product). A row
+ * recurrence's kernel and set no -D knob (rows of a forced {@code --rnn-kernel} or a knob, {@link
+ * Knobs}, are comparisons, not the product). A row
  * without its PyTorch counterpart, or without peak memory on either side, is not met: nothing shows
  * it. Where several rows share a configuration and series, the last one read counts, as in {@link
  * Compare}.
@@ -65,6 +66,7 @@ public final class Bar {
     static boolean judged(JsonRows r) {
         return r.impl().equals("charrnn-cuda")
                 && r.rnnKernel().equals("auto")
+                && r.knobs().isEmpty()
                 && (r.precision().equals("fp32") || r.precision().equals("tf32"));
     }
 

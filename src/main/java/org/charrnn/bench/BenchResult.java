@@ -16,6 +16,7 @@ import java.util.Map;
  * @param precision   arithmetic (fp64, fp32, tf32, bf16)
  * @param graph       CUDA graphs were enabled (false on other backends)
  * @param rnnKernel   the --rnn-kernel asked for ("auto", "persistent", "stepwise"); what ran is in {@code device}
+ * @param knobs       the -Dcharrnn.* knobs set ({@link Knobs}), by name; empty for none
  * @param spec        configuration
  * @param steps       timed plain steps
  * @param warmup      untimed steps before them
@@ -37,6 +38,7 @@ public record BenchResult(
         String precision,
         boolean graph,
         String rnnKernel,
+        Map<String, String> knobs,
         BenchSpec spec,
         int steps,
         int warmup,
@@ -69,6 +71,7 @@ public record BenchResult(
         m.put("tf32", precision.equals("tf32"));
         m.put("graph", graph);
         m.put("rnn_kernel", rnnKernel);
+        m.put("knobs", knobs);
         m.put("cell", spec.cell().id());
         m.put("layers", spec.layers());
         m.put("hidden", spec.hidden());

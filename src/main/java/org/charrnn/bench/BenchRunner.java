@@ -135,6 +135,7 @@ public final class BenchRunner {
                         b.precision().id(),
                         cudaGraph && b.name().equals("cuda"),
                         rnnKernel.id(),
+                        Knobs.current(),
                         spec,
                         s.steps(),
                         s.warmup(),

@@ -12,12 +12,14 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import org.charrnn.util.UserError;
 
 /**
  * Benchmark rows read back from JSON lines, ours or bench/torch_baseline.py's: only the shared fields
  * are interpreted ({@code rnn_kernel} is "auto" where a row has none: PyTorch's, and ours from before
- * the field). Lines that are not JSON objects (log output mixed into a capture) are skipped;
+ * the field; {@code knobs} empty). Lines that are not JSON objects (log output mixed into a capture) are skipped;
  * objects without the key fields are an error.
  */
 public record JsonRows(
@@ -26,6 +28,7 @@ public record JsonRows(
         String precision,
         boolean graph,
         String rnnKernel,
+        Map<String, String> knobs,
         String cell,
         int layers,
         int hidden,
@@ -53,11 +56,13 @@ public record JsonRows(
 
     /**
      * The series a row belongs to: "charrnn-cuda fp32 graph", "charrnn-cuda fp32 graph persistent" (a
-     * forced --rnn-kernel), "pytorch fp32", "pytorch-cudagraph tf32".
+     * forced --rnn-kernel), "charrnn-cuda tf32 graph layerPipeline=off" (a -D knob set), "pytorch
+     * fp32", "pytorch-cudagraph tf32".
      */
     public String variant() {
         if (isTorch()) return impl + " " + precision;
-        return impl + " " + precision + (graph ? " graph" : "") + (rnnKernel.equals("auto") ? "" : " " + rnnKernel);
+        return impl + " " + precision + (graph ? " graph" : "") + (rnnKernel.equals("auto") ? "" : " " + rnnKernel)
+                + Knobs.label(knobs);
     }
 
     /** The row's peak memory in MiB ({@code peak_mem_mib}), NaN where the row has none. */
@@ -85,6 +90,7 @@ public record JsonRows(
                 o.has("rnn_kernel") && !o.get("rnn_kernel").isJsonNull()
                         ? o.get("rnn_kernel").getAsString()
                         : "auto",
+                knobs(o),
                 o.get("cell").getAsString(),
                 o.get("layers").getAsInt(),
                 o.get("hidden").getAsInt(),
@@ -93,6 +99,17 @@ public record JsonRows(
                 ms,
                 cps,
                 o);
+    }
+
+    /** The row's {@code knobs} object as names and values; empty where it has none. */
+    private static Map<String, String> knobs(JsonObject o) {
+        JsonElement e = o.get("knobs");
+        if (e == null || e.isJsonNull()) return Map.of();
+        if (!e.isJsonObject()) throw new IllegalArgumentException("'knobs' is not an object: " + e);
+        Map<String, String> m = new TreeMap<>();
+        for (Map.Entry<String, JsonElement> k : e.getAsJsonObject().entrySet())
+            m.put(k.getKey(), k.getValue().getAsString());
+        return m;
     }
 
     /** Rows of one JSON-lines text. */

@@ -85,6 +85,8 @@ class BarTest {
         lines.add(ours("lstm", 2, 1024, 128, 100, "tf32", "auto", 5.0, 1500.0)); // 2.30x, more memory
         lines.add(ours("lstm", 2, 256, 50, 50, "fp32", "persistent", 0.1, 1.0)); // forced: not judged
         lines.add(ours("lstm", 2, 256, 50, 50, "bf16", "auto", 0.1, 1.0)); // no PyTorch bf16: not judged
+        lines.add(ours("lstm", 2, 1024, 128, 100, "tf32", "auto", 1.0, 1.0)
+                .replace("\"cell\"", "\"knobs\":{\"charrnn.layerPipeline\":\"off\"},\"cell\"")); // a knob: not judged
         List<Bar.Verdict> v = Bar.judge(parse(lines));
         assertEquals(4, v.size(), v.toString());
         assertEquals(2.0, v.get(0).graphMs());

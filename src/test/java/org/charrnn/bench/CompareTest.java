@@ -43,6 +43,19 @@ class CompareTest {
     }
 
     @Test
+    void rowsMeasuredWithKnobsAreTheirOwnSeries() {
+        String line = "{\"impl\":\"charrnn-cuda\",\"precision\":\"tf32\",\"graph\":true,\"rnn_kernel\":\"auto\","
+                + "\"knobs\":{\"charrnn.pipelineChunk\":\"5\",\"charrnn.layerPipeline\":\"off\"},"
+                + "\"cell\":\"lstm\",\"layers\":2,\"hidden\":1024,\"batch\":128,\"seq\":100,\"ms_per_step\":6.0}";
+        JsonRows r = JsonRows.parse(line, "ours").get(0);
+        assertEquals("charrnn-cuda tf32 graph layerPipeline=off pipelineChunk=5", r.variant());
+        String notAnObject = line.replace(
+                "{\"charrnn.pipelineChunk\":\"5\",\"charrnn.layerPipeline\":\"off\"}", "\"layerPipeline=off\"");
+        UserError e = assertThrows(UserError.class, () -> JsonRows.parse(notAnObject, "ours"));
+        assertEquals("ours:1: 'knobs' is not an object: \"layerPipeline=off\"", e.getMessage());
+    }
+
+    @Test
     void joinsOnConfigurationAndComputesTimeRatios() {
         List<JsonRows> r = rows();
         assertEquals(List.of("pytorch fp32", "pytorch tf32", "pytorch-cudagraph fp32"), Compare.torchVariants(r));
