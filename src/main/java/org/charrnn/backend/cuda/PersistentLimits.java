@@ -48,7 +48,9 @@ final class PersistentLimits {
                                 .line()
                 : "auto runs stepwise: the device reports no clock rate for the cost model";
         return "device " + index + ": --rnn-kernel persistent runs " + up + " at B <= 128 (a block on each of " + sms
-                + " SMs, " + (limit >> 10) + " KiB of shared memory each); " + auto;
+                + " SMs, " + (limit >> 10) + " KiB of shared memory each); " + auto
+                + "; where both passes run stepwise, two layers or more run pipelined by chunks of the window on two"
+                + " streams (-Dcharrnn.layerPipeline, -Dcharrnn.pipelineChunk)";
     }
 
     /** Device {@code index}'s multiprocessors and the shared memory a block may use, as the constructor reads them. */

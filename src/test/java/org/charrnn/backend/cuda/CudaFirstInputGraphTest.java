@@ -19,6 +19,7 @@ import org.charrnn.model.CellType;
 import org.charrnn.model.Init;
 import org.charrnn.model.ModelConfig;
 import org.charrnn.model.ParamLayout;
+import org.charrnn.testutil.Properties;
 import org.charrnn.verify.Tolerances;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
@@ -68,7 +69,26 @@ class CudaFirstInputGraphTest {
             value = CellType.class,
             names = {"LSTM", "GRU", "RNN"})
     void graphReplayReadsEachStepsFirstInput(CellType cell) {
-        ModelConfig cfg = new ModelConfig(cell, 9, 6, 17, 2, 0.0);
+        check(new ModelConfig(cell, 9, 6, 17, 2, 0.0));
+    }
+
+    /** The same with the layers pipelined by chunks of 2 steps (layer 0's rows read the first input). */
+    @ParameterizedTest
+    @EnumSource(
+            value = CellType.class,
+            names = {"LSTM", "GRU", "RNN"})
+    void pipelinedStepsReadEachStepsFirstInput(CellType cell) {
+        ModelConfig cfg = new ModelConfig(cell, 9, 6, 17, 3, 0.0);
+        Properties.with(
+                "charrnn.layerPipeline",
+                "on",
+                () -> Properties.with("charrnn.pipelineChunk", "2", () -> {
+                    check(cfg);
+                    return null;
+                }));
+    }
+
+    private static void check(ModelConfig cfg) {
         BackendOptions opt = BackendOptions.defaults().withThreads(1);
         double[] graph, eager, ref;
         try (Backend g = new CudaBackend(cfg, opt.withCudaGraph(true))) {
