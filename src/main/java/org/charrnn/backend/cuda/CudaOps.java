@@ -1,5 +1,8 @@
 package org.charrnn.backend.cuda;
 
+import static org.charrnn.backend.cuda.CudaCellKernels.buf;
+import static org.charrnn.backend.cuda.CudaCellKernels.p;
+
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -7,7 +10,6 @@ import java.util.function.Supplier;
 import jcuda.CudaException;
 import jcuda.Pointer;
 import jcuda.Sizeof;
-import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUstream;
 import jcuda.driver.JCudaDriver;
 import org.charrnn.backend.Backend;
@@ -145,14 +147,6 @@ final class CudaOps implements DeviceOps {
         }
     }
 
-    private static CUdeviceptr p(Ref r) {
-        return CudaCellKernels.p(r);
-    }
-
-    private static DeviceBuffer buf(DeviceArray a) {
-        return CudaCellKernels.buf(a);
-    }
-
     // ================================================================== memory
 
     @Override
@@ -280,15 +274,12 @@ final class CudaOps implements DeviceOps {
         return on;
     }
 
-    /** Where both passes run stepwise: their per-step launches leave SMs for a second layer's. */
+    /** Auto: where both passes run stepwise, whose per-step launches leave SMs for a second layer's. */
     @Override
-    public boolean pipelinesLayers(int B) {
-        return !persistent.forwardPersistent(B) && !persistent.backwardPersistent(B);
-    }
-
-    @Override
-    public void prepareSide() {
-        side.open(gemm, SideStream.Purpose.LAYER_PIPELINE);
+    public boolean pipelinesLayers(int B, boolean forced) {
+        boolean on = forced || (!persistent.forwardPersistent(B) && !persistent.backwardPersistent(B));
+        if (on) side.open(gemm, SideStream.Purpose.LAYER_PIPELINE);
+        return on;
     }
 
     @Override

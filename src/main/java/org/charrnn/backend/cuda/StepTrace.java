@@ -151,8 +151,8 @@ final class StepTrace implements DeviceOps {
     }
 
     @Override
-    public boolean pipelinesLayers(int B) {
-        return recurrence.pipelinesLayers(B);
+    public boolean pipelinesLayers(int B, boolean forced) {
+        return forced || recurrence.pipelinesLayers(B);
     }
 
     @Override

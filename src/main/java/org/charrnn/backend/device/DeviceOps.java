@@ -162,16 +162,14 @@ public interface DeviceOps extends AutoCloseable {
     default void joinSide() {}
 
     /**
-     * True when the device would pipeline the layers of a window of batch size B by chunks ({@link
-     * LayerPipeline}'s auto): the layers then alternate between the main and the side queue. Asked
-     * once per window shape, outside any recording. Default: false.
+     * True when the layers of a window of batch size B run pipelined by chunks ({@link
+     * LayerPipeline}), alternating between the main and the side queue: {@code forced}, or where
+     * the device would (auto); the device then sets the side queue up. Asked once per window shape,
+     * outside any recording. Default: {@code forced} (no overlap to gain on one queue).
      */
-    default boolean pipelinesLayers(int B) {
-        return false;
+    default boolean pipelinesLayers(int B, boolean forced) {
+        return forced;
     }
-
-    /** Sets the side queue up for a window shape that uses it (outside any recording). Default: nothing to set up. */
-    default void prepareSide() {}
 
     /** C [M,N] = alpha op(A) op(B) + beta C (beta = 0: C not read); op(A) [M,K], op(B) [K,N]. */
     void gemm(

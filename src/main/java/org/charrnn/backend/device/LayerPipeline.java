@@ -41,14 +41,12 @@ final class LayerPipeline {
         int c = chunkSteps();
         boolean allowed = cfg.layers() > 1 && runsChunks(cfg.cell());
         boolean on = switch (v) {
-            case "auto" -> allowed && T > c && ops.pipelinesLayers(B);
-            case "on" -> allowed;
+            case "auto" -> allowed && T > c && ops.pipelinesLayers(B, false);
+            case "on" -> allowed && ops.pipelinesLayers(B, true);
             case "off" -> false;
             default -> throw new UserError(PROPERTY + " must be auto, on or off, not '" + v + "'");
         };
-        if (!on) return 0;
-        ops.prepareSide();
-        return c;
+        return on ? c : 0;
     }
 
     /** The cells whose steps the pipeline may run on either queue: an exhaustive switch. */
