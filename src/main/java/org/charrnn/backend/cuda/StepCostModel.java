@@ -156,16 +156,16 @@ public final class StepCostModel {
         Rates rates = Rates.assumed(h200());
         Recurrences r = new Recurrences(rates.device(), p, kernel, config.cell(), config.hidden());
         StepTrace trace = trace(config, B, T, p, rates, r);
-        Map<StepTrace.Part, double[]> t = trace.totals();
+        Map<StepPart, double[]> t = trace.totals();
         return new Prediction(
-                ms(t, StepTrace.Part.FORWARD_RECURRENCE),
-                ms(t, StepTrace.Part.BACKWARD_RECURRENCE),
-                ms(t, StepTrace.Part.GEMM),
-                count(t, StepTrace.Part.GEMM),
-                ms(t, StepTrace.Part.KERNELS),
-                count(t, StepTrace.Part.KERNELS),
-                ms(t, StepTrace.Part.UPDATE),
-                ms(t, StepTrace.Part.HOST) + rates.graphLaunchUs() / 1e3,
+                ms(t, StepPart.FORWARD_RECURRENCE),
+                ms(t, StepPart.BACKWARD_RECURRENCE),
+                ms(t, StepPart.GEMM),
+                count(t, StepPart.GEMM),
+                ms(t, StepPart.KERNELS),
+                count(t, StepPart.KERNELS),
+                ms(t, StepPart.UPDATE),
+                ms(t, StepPart.HOST) + rates.graphLaunchUs() / 1e3,
                 Math.max(0, sum(t) - trace.criticalUs()) / 1e3,
                 trace.flops() / rates.peakFlopsPerUs(p) / 1e3,
                 r.describe(config.cell(), config.hidden(), B),
@@ -206,18 +206,18 @@ public final class StepCostModel {
         return trace;
     }
 
-    private static double ms(Map<StepTrace.Part, double[]> t, StepTrace.Part p) {
+    private static double ms(Map<StepPart, double[]> t, StepPart p) {
         double[] v = t.get(p);
         return v == null ? 0 : v[0] / 1e3;
     }
 
-    private static double sum(Map<StepTrace.Part, double[]> t) {
+    private static double sum(Map<StepPart, double[]> t) {
         double s = 0;
         for (double[] v : t.values()) s += v[0];
         return s;
     }
 
-    private static int count(Map<StepTrace.Part, double[]> t, StepTrace.Part p) {
+    private static int count(Map<StepPart, double[]> t, StepPart p) {
         double[] v = t.get(p);
         return v == null ? 0 : (int) v[1];
     }

@@ -28,24 +28,8 @@ import org.charrnn.model.ParamLayout;
  */
 final class StepTrace implements DeviceOps {
 
-    /** Where an operation's time goes. */
-    enum Part {
-        FORWARD_RECURRENCE("forward recurrence"),
-        BACKWARD_RECURRENCE("backward recurrence"),
-        GEMM("GEMMs"),
-        KERNELS("other kernels"),
-        UPDATE("norm and update"),
-        HOST("host");
-
-        final String label;
-
-        Part(String label) {
-            this.label = label;
-        }
-    }
-
     /** One priced operation: its part, the kernel or transfer, µs on the modelled device, whether on the side stream. */
-    record Op(Part part, String name, double us, boolean side) {}
+    record Op(StepPart part, String name, double us, boolean side) {}
 
     private final StepCostModel.Rates rates;
     private final Precision precision;
@@ -53,7 +37,7 @@ final class StepTrace implements DeviceOps {
     private final CellKernels cells;
     private final TracedStepValues stepValues; // the window starts, lr and iteration: one block, one copy
     private final List<Op> ops = new ArrayList<>();
-    private Part stepwise; // the recurrence part stepwise steps are running in, null outside one
+    private StepPart stepwise; // the recurrence part stepwise steps are running in, null outside one
     private long stepwiseWeights; // the offset of the W_hh those steps multiply by
     private double flops; // of the GEMMs and the persistent recurrent products since the last clear
     // the step's timeline: the main stream's clock and the side stream's work not yet done, µs
@@ -68,7 +52,7 @@ final class StepTrace implements DeviceOps {
         this.rates = Objects.requireNonNull(rates);
         this.precision = precision;
         this.recurrence = Objects.requireNonNull(recurrence);
-        this.cells = new TracedCells(rates, (name, us) -> stepOp(Part.KERNELS, name, us));
+        this.cells = new TracedCells(rates, (name, us) -> stepOp(StepPart.KERNELS, name, us));
         this.stepValues = new TracedStepValues(rates, this::add);
     }
 
@@ -100,8 +84,8 @@ final class StepTrace implements DeviceOps {
     }
 
     /** µs per part of the operations since the last {@link #clear}, and how many of each. */
-    Map<Part, double[]> totals() {
-        Map<Part, double[]> t = new EnumMap<>(Part.class);
+    Map<StepPart, double[]> totals() {
+        Map<StepPart, double[]> t = new EnumMap<>(StepPart.class);
         for (Op o : ops) {
             double[] v = t.computeIfAbsent(o.part(), p -> new double[2]);
             v[0] += o.us();
@@ -111,13 +95,13 @@ final class StepTrace implements DeviceOps {
     }
 
     /** An operation that is no part of a stepwise step: it ends any such steps. */
-    private void add(Part part, String name, double us) {
+    private void add(StepPart part, String name, double us) {
         if (!inSide) stepwise = null;
         record(new Op(part, name, us, inSide));
     }
 
     /** A cell kernel or a GEMM against W_hh: recurrence while stepwise steps run, else {@code part}. */
-    private void stepOp(Part part, String name, double us) {
+    private void stepOp(StepPart part, String name, double us) {
         record(new Op(stepwise != null ? stepwise : part, name, us, inSide));
     }
 
@@ -177,7 +161,7 @@ final class StepTrace implements DeviceOps {
         if (c.clusters() > 0) sideRate = Math.max(0, sms - c.clusters() * Kernels.CLUSTER) / (double) sms;
     }
 
-    private void stepwise(Part part, WeightRows whh) {
+    private void stepwise(StepPart part, WeightRows whh) {
         stepwise = part;
         stepwiseWeights = whh.offset();
     }
@@ -188,7 +172,7 @@ final class StepTrace implements DeviceOps {
     }
 
     private void kernel(String name, double bytes) {
-        add(Part.KERNELS, name, rates.kernelUs(bytes));
+        add(StepPart.KERNELS, name, rates.kernelUs(bytes));
     }
 
     // ================================================================== identity and memory
@@ -239,12 +223,12 @@ final class StepTrace implements DeviceOps {
 
     @Override
     public void upload(Ref dst, float[] src) {
-        add(Part.HOST, "upload", rates.hostCopyUs());
+        add(StepPart.HOST, "upload", rates.hostCopyUs());
     }
 
     @Override
     public void uploadInts(Ref dst, int[] src) {
-        add(Part.HOST, "upload", rates.hostCopyUs());
+        add(StepPart.HOST, "upload", rates.hostCopyUs());
     }
 
     @Override
@@ -254,7 +238,7 @@ final class StepTrace implements DeviceOps {
 
     @Override
     public void uploadLongs(DeviceArray dst, long[] src) {
-        if (!stepValues.uploadStarts(dst, src)) add(Part.HOST, "upload starts", rates.hostCopyUs());
+        if (!stepValues.uploadStarts(dst, src)) add(StepPart.HOST, "upload starts", rates.hostCopyUs());
     }
 
     @Override
@@ -317,13 +301,13 @@ final class StepTrace implements DeviceOps {
             int ldc) {
         if (stepwise != null && w.offset() == stepwiseWeights) {
             flops += 2.0 * M * N * K;
-            stepOp(Part.GEMM, "gemm " + M + "x" + N + "x" + K, rates.gemmUs(M, N, K, precision));
+            stepOp(StepPart.GEMM, "gemm " + M + "x" + N + "x" + K, rates.gemmUs(M, N, K, precision));
         } else gemm(M, N, K);
     }
 
     private void gemm(int M, int N, int K) {
         flops += 2.0 * M * N * K;
-        add(Part.GEMM, "gemm " + M + "x" + N + "x" + K, rates.gemmUs(M, N, K, precision));
+        add(StepPart.GEMM, "gemm " + M + "x" + N + "x" + K, rates.gemmUs(M, N, K, precision));
     }
 
     /** A persistent pass's recurrent products: T steps of [B,H] x [H,G H] (forward) or its transpose (backward). */
@@ -363,7 +347,7 @@ final class StepTrace implements DeviceOps {
 
     @Override
     public void embeddingBackward(DeviceArray x, Ref dOut, Ref dTable, int N, int V, int E) {
-        add(Part.KERNELS, "embedding_backward", rates.columnSumUs(N, 4.0 * N * E + 4.0 * V * E + 4.0 * N));
+        add(StepPart.KERNELS, "embedding_backward", rates.columnSumUs(N, 4.0 * N * E + 4.0 * V * E + 4.0 * N));
     }
 
     @Override
@@ -384,7 +368,7 @@ final class StepTrace implements DeviceOps {
             float gradScale,
             boolean writeGrad) {
         double us = rates.kernelUs((writeGrad ? 8.0 : 4.0) * N * V + 12.0 * N) + lastBlockSumUs(N);
-        add(Part.KERNELS, "softmax_xent + loss sum", us);
+        add(StepPart.KERNELS, "softmax_xent + loss sum", us);
     }
 
     @Override
@@ -409,27 +393,27 @@ final class StepTrace implements DeviceOps {
 
     @Override
     public void columnSum(Ref a, Ref out, int N, int C, float beta) {
-        add(Part.KERNELS, "column_sum", rates.columnSumUs(N, 4.0 * N * C + 8.0 * C));
+        add(StepPart.KERNELS, "column_sum", rates.columnSumUs(N, 4.0 * N * C + 8.0 * C));
     }
 
     @Override
     public void columnSumTwice(Ref a, Ref out, Ref out2, int N, int C, float beta) {
-        add(Part.KERNELS, "column_sum (two outputs)", rates.columnSumUs(N, 4.0 * N * C + 8.0 * C));
+        add(StepPart.KERNELS, "column_sum (two outputs)", rates.columnSumUs(N, 4.0 * N * C + 8.0 * C));
     }
 
     @Override
     public void sum(Ref a, int n, Ref out) {
-        add(Part.KERNELS, "sum_final", rates.blockSumUs(n));
+        add(StepPart.KERNELS, "sum_final", rates.blockSumUs(n));
     }
 
     @Override
     public void globalNorm(Ref g, int n, Ref norm) {
-        add(Part.UPDATE, "global_norm", rates.kernelUs(4.0 * n) + lastBlockSumUs(Kernels.partials(n)));
+        add(StepPart.UPDATE, "global_norm", rates.kernelUs(4.0 * n) + lastBlockSumUs(Kernels.partials(n)));
     }
 
     @Override
     public void clipValue(Ref g, int n, float max, Ref norm) {
-        add(Part.UPDATE, "clip_value", rates.kernelUs(8.0 * n));
+        add(StepPart.UPDATE, "clip_value", rates.kernelUs(8.0 * n));
     }
 
     @Override
@@ -451,12 +435,15 @@ final class StepTrace implements DeviceOps {
             CellType cell, WeightRows whh, Ref bih, Ref bhh, Ref gx, Ref hs, Ref cs, Ref gates, int T, int B, int H) {
         PersistentChoice c = inSide ? null : recurrence.choose(cell, H, B); // as CudaOps: the side runs stepwise
         if (c == null || !c.forward()) {
-            stepwise(Part.FORWARD_RECURRENCE, whh);
+            stepwise(StepPart.FORWARD_RECURRENCE, whh);
             return false;
         }
         recurrentFlops(cell, T, B, H);
         besideClusters(c);
-        add(Part.FORWARD_RECURRENCE, "persistent forward", rates.kernelUs(0) + T * recurrence.forwardUs(c, cell, H, B));
+        add(
+                StepPart.FORWARD_RECURRENCE,
+                "persistent forward",
+                rates.kernelUs(0) + T * recurrence.forwardUs(c, cell, H, B));
         return true;
     }
 
@@ -477,13 +464,13 @@ final class StepTrace implements DeviceOps {
             int H) {
         PersistentChoice c = inSide ? null : recurrence.choose(cell, H, B);
         if (c == null || !c.backward()) {
-            stepwise(Part.BACKWARD_RECURRENCE, whh);
+            stepwise(StepPart.BACKWARD_RECURRENCE, whh);
             return false;
         }
         recurrentFlops(cell, T, B, H);
         besideClusters(c);
         add(
-                Part.BACKWARD_RECURRENCE,
+                StepPart.BACKWARD_RECURRENCE,
                 "persistent backward",
                 rates.kernelUs(0) + T * recurrence.backwardUs(c, cell, H, B));
         return true;

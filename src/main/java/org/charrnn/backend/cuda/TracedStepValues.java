@@ -14,7 +14,7 @@ import org.charrnn.backend.device.Ref;
 final class TracedStepValues implements OptimizerKernels {
     /** Where the trace takes a priced operation: its part, name and µs. */
     interface Priced {
-        void add(StepTrace.Part part, String name, double us);
+        void add(StepPart part, String name, double us);
     }
 
     private final StepCostModel.Rates rates;
@@ -48,7 +48,7 @@ final class TracedStepValues implements OptimizerKernels {
 
     /** The block's copy, priced where it changed since the last one. */
     void flush() {
-        if (values.takeChanged()) priced.add(StepTrace.Part.HOST, "upload step values", rates.hostCopyUs());
+        if (values.takeChanged()) priced.add(StepPart.HOST, "upload step values", rates.hostCopyUs());
     }
 
     @Override
@@ -60,6 +60,6 @@ final class TracedStepValues implements OptimizerKernels {
     public void step(OptimizerConfig o, Ref p, Ref g, Ref[] slots, int n, Ref norm, int clipMode, float clipMax) {
         flush();
         // p read and written, g read, each state slot read and written
-        priced.add(StepTrace.Part.UPDATE, o.kind().id() + "_step", rates.kernelUs(4.0 * n * (3 + 2 * slots.length)));
+        priced.add(StepPart.UPDATE, o.kind().id() + "_step", rates.kernelUs(4.0 * n * (3 + 2 * slots.length)));
     }
 }

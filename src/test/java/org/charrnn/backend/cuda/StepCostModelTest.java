@@ -189,19 +189,18 @@ class StepCostModelTest {
         trace.copyRows(null, 8, null, 4, 2, 4); // not a step's: the steps are over
         trace.gemmWeight(false, 1, 4, 4, 1f, null, 4, whh, 1f, null, 4);
         trace.upload(null, new float[1]); // a host copy: not a step's either
-        List<StepTrace.Part> parts =
-                trace.ops().stream().map(StepTrace.Op::part).toList();
+        List<StepPart> parts = trace.ops().stream().map(StepTrace.Op::part).toList();
         assertEquals(
                 List.of(
-                        StepTrace.Part.FORWARD_RECURRENCE,
-                        StepTrace.Part.FORWARD_RECURRENCE,
-                        StepTrace.Part.FORWARD_RECURRENCE,
-                        StepTrace.Part.GEMM,
-                        StepTrace.Part.KERNELS,
-                        StepTrace.Part.BACKWARD_RECURRENCE,
-                        StepTrace.Part.KERNELS,
-                        StepTrace.Part.GEMM,
-                        StepTrace.Part.HOST),
+                        StepPart.FORWARD_RECURRENCE,
+                        StepPart.FORWARD_RECURRENCE,
+                        StepPart.FORWARD_RECURRENCE,
+                        StepPart.GEMM,
+                        StepPart.KERNELS,
+                        StepPart.BACKWARD_RECURRENCE,
+                        StepPart.KERNELS,
+                        StepPart.GEMM,
+                        StepPart.HOST),
                 parts);
     }
 
