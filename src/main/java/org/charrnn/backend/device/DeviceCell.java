@@ -35,6 +35,14 @@ abstract sealed class DeviceCell {
     }
 
     /**
+     * True when the step kernels take the layer input x as an argument (whether or not the variant
+     * reads it): a token-projected workspace then keeps the embedding rows for them.
+     */
+    boolean stepsTakeInput() {
+        return false;
+    }
+
+    /**
      * One forward step of B rows: s.gh (=) the recurrent projection of s.hPrev, then the cell
      * writes s.h (and s.c, s.gates). gx holds the input projection without bias.
      */
@@ -181,6 +189,12 @@ abstract sealed class DeviceCell {
             return true;
         }
 
+        /** mut_gates_forward and mut_candidate_forward take x (MUT2 and MUT1 read it). */
+        @Override
+        boolean stepsTakeInput() {
+            return true;
+        }
+
         /** drh [B,H], then dth [B,H] (MUT3). */
         @Override
         int scratchWidth(int H) {
@@ -324,7 +338,8 @@ abstract sealed class DeviceCell {
             Ref dbhh) {}
 
     /**
-     * One forward step of B rows: x [B,in] (the layer input of this step), gx [B,Gi] (its input
+     * One forward step of B rows: x [B,in] (the layer input of this step; null for layer 0 of a
+     * workspace projected by token, whose cells never read it), gx [B,Gi] (its input
      * projection, no bias), gh [B,Gh] scratch, hPrev, h, cPrev, c [B,H] (c, cPrev null without a
      * cell state; c may alias cPrev, h may not alias hPrev), gates [B,savedWidth] (null when 0).
      */
@@ -332,7 +347,7 @@ abstract sealed class DeviceCell {
             int B, int H, int Gi, int Gh, Ref x, Ref gx, Ref gh, Ref hPrev, Ref h, Ref cPrev, Ref c, Ref gates) {}
 
     /**
-     * One backward step: x [B,in] the step's layer input, dhOut [B,H] from above, dhNext and dc
+     * One backward step: x [B,in] the step's layer input (null as in ForwardStep), dhOut [B,H] from above, dhNext and dc
      * [B,H] carried between steps, the saved gates and states of the step, dgx [B,Gi] / dgh [B,Gh]
      * outputs (the same Ref unless {@link #separateRecurrentGrad()}), dx [B,H] the input's direct
      * gradient (null unless the cell feeds its input directly), scratch [B,scratchWidth] (null when 0).
@@ -358,7 +373,8 @@ abstract sealed class DeviceCell {
 
     /**
      * A layer's gradients over N rows once their steps are done (the whole window, or a chunk of it:
-     * {@link LayerPipeline}): dgx [N,Gi], dgh [N,Gh], the layer input x [N,in], hPrev [N,H] = the
+     * {@link LayerPipeline}): dgx [N,Gi], dgh [N,Gh], the layer input x [N,in] (null as in
+     * ForwardStep: layer 0's weight gradients then come from the token sums), hPrev [N,H] = the
      * rows' previous h, the saved activations [N,savedWidth] (null when none) and dx [N,H] (the
      * input's direct gradient; null unless the cell feeds its input directly); beta 0 writes the
      * weight gradients (=), 1 adds these rows' to them (+=).

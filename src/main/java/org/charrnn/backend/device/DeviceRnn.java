@@ -243,7 +243,12 @@ public class DeviceRnn implements Backend {
             ops.uploadLongs(w.starts, window.starts());
             // written before any deferral, as the starts: a recorded step reads it from device memory
             w.firstInputOn = window.firstInput() != null;
-            if (w.firstInputOn) ops.upload(Ref.of(w.firstInput), HostFloats.toFloat(window.firstInput()));
+            if (w.firstInputOn) {
+                // allocated on the first such window of a token-projected workspace; no recorded step
+                // references them before (a recorded step's key says whether it had a first input)
+                w.embeddingRows();
+                ops.upload(Ref.of(w.firstInput), HostFloats.toFloat(window.firstInput()));
+            }
             lastForward = w;
             if (!training) {
                 passes.forward(w, st.array, false, true, true);

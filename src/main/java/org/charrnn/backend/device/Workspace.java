@@ -18,7 +18,10 @@ final class Workspace {
     DeviceTokens tokens; // corpus of the last gathered window
     DeviceArray x, y; // int [N] inputs and targets, row t*B + b
     DeviceArray starts; // int64 [B]
-    DeviceArray emb; // [N,E] layer-0 input
+    // [N,E] layer-0 input; with a token table allocated only once a window brings a first input
+    // (embeddingRows), as token-projected windows never read it (unless the cell's step kernels
+    // take it: DeviceCell.stepsTakeInput)
+    DeviceArray emb;
     DeviceArray firstInput; // [B,E] layer-0 input of step 0 when firstInputOn (see Window#firstInput)
     boolean firstInputOn; // of the last forward: its rows 0..B-1 of emb are firstInput's
     DeviceArray firstInputGrad; // [B,E] dL/d(firstInput) of the last backward (training)
@@ -83,14 +86,14 @@ final class Workspace {
         if ((long) L * S * (n + B) * H > Integer.MAX_VALUE) // the states buffer, addressed by element offsets
         throw new UserError("window too large for the " + ops.name()
                 + " backend: the layers' states, L*S*(T+1)*B*H, exceed 2^31 elements");
-        String what = (training ? "training" : "evaluation") + " activations (T=" + T + ", B=" + B + ")";
+        String what = activations(T, B);
         x = ops.alloc(n * INT, what);
         y = ops.alloc(n * INT, what);
         starts = training ? ops.allocStepStarts(B, what) : ops.alloc((long) B * LONG, what);
-        emb = floats(n * E, what);
+        if (TokenProjection.applies(cfg, n)) tokenTable = floats((long) V * Gi, what);
+        if (tokenTable == null || cell.stepsTakeInput()) emb = floats(n * E, what);
         firstInput = floats((long) B * E, what);
         gx = floats(n * Gi, what);
-        if (TokenProjection.applies(cfg, n)) tokenTable = floats((long) V * Gi, what);
         gates = new DeviceArray[L];
         long slots = n * H + (long) B * H; // [T+1,B,H]
         states = floats(L * S * slots, what);
@@ -143,6 +146,21 @@ final class Workspace {
         return true;
     }
 
+    /**
+     * Makes {@link #emb} exist for a window that reads it (one with a first input, where the
+     * workspace projects by token); true when it was allocated now.
+     */
+    boolean embeddingRows() {
+        if (emb != null) return false;
+        emb = floats((long) N * cfg.embedding(), activations(T, B));
+        return true;
+    }
+
+    /** What the activation buffers of a (T, B) workspace are, for allocation errors. */
+    private String activations(int T, int B) {
+        return (training ? "training" : "evaluation") + " activations (T=" + T + ", B=" + B + ")";
+    }
+
     private DeviceArray floats(long count, String what) {
         return ops.alloc(count * FLOAT, what);
     }
@@ -162,9 +180,13 @@ final class Workspace {
         return drop[l] != null ? Ref.of(drop[l]) : hs[l].plus((long) B * cfg.hidden());
     }
 
-    /** The input of layer l: the embeddings [N,E] or the output of layer l-1 [N,H]. */
+    /**
+     * The input of layer l: the embeddings [N,E] or the output of layer l-1 [N,H]; null for layer 0
+     * of a workspace without the embedding rows (projected by token: no cell that reads them runs).
+     */
     Ref layerIn(int l) {
-        return l == 0 ? Ref.of(emb) : layerOut(l - 1);
+        if (l > 0) return layerOut(l - 1);
+        return emb == null ? null : Ref.of(emb);
     }
 
     /** dL/d(input projection) [N,Gi] of layer l: dgx, or with overlap every other layer dgxAlt. */

@@ -29,7 +29,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * Whole training steps whose windows carry a first input (new values every step, and some steps
  * without one): replayed CUDA graphs read each step's first input and equal eager launches
- * exactly, and both track the fp64 reference.
+ * exactly, and both track the fp64 reference. V 9 < N 15: the workspace projects by token, so the
+ * first two steps (no first input) run without the embedding rows, which the third allocates.
  */
 @Tag("gpu")
 class CudaFirstInputGraphTest {
@@ -52,7 +53,7 @@ class CudaFirstInputGraphTest {
                 long[] starts = new long[B];
                 for (int b = 0; b < B; b++) starts[b] = (long) b * (len / B) + (long) it * T;
                 Window w = new Window(tb, starts, T, it, 0);
-                if (it != 5)
+                if (it >= 2 && it != 5)
                     w = w.withFirstInput(rng.doubles((long) B * E, -1, 1).toArray());
                 st.reset();
                 be.forward(st, w, true);

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.charrnn.model.CellType;
 import org.charrnn.model.ModelConfig;
+import org.charrnn.testutil.Properties;
 import org.charrnn.util.UserError;
 import org.junit.jupiter.api.Test;
 
@@ -92,6 +93,44 @@ class WorkspaceMemoryTest {
 
         w.release();
         assertEquals(0, sum(sizes), "release frees each buffer once (dgx is not freed twice)");
+    }
+
+    @Test
+    void aTokenTableTakesTheEmbeddingRowsPlaceUntilAWindowBringsAFirstInput() {
+        int L = 2, E = 24, H = 40, V = 11, T = 7, B = 5; // V < N = 35: projected by token
+        long n = (long) T * B, f = 4;
+        ModelConfig cfg = new ModelConfig(CellType.LSTM, V, E, H, L, 0.0);
+        List<Long> rows = new ArrayList<>(), table = new ArrayList<>();
+        Workspace r = Properties.with(TokenProjection.PROPERTY, "off", () -> {
+            Workspace w = new Workspace(counting(rows), cfg, DeviceCell.of(CellType.LSTM), true);
+            w.ensure(T, B);
+            return w;
+        });
+        Workspace t = new Workspace(counting(table), cfg, DeviceCell.of(CellType.LSTM), true);
+        t.ensure(T, B);
+        assertEquals(null, r.tokenTable);
+        assertEquals(
+                (long) V * 4 * H * f - n * E * f,
+                sum(table) - sum(rows),
+                "the table [V,4H] in place of the embedding rows [N,E]");
+        assertEquals(null, t.emb, "no window read them yet");
+        int before = table.size();
+        assertTrue(t.embeddingRows(), "a first input's window allocates them");
+        assertEquals(List.of(n * E * f), table.subList(before, table.size()));
+        assertTrue(!t.embeddingRows() && !r.embeddingRows(), "once");
+        t.release();
+        r.release();
+        assertEquals(0, sum(table), "release frees them with the rest");
+        assertEquals(0, sum(rows));
+        List<Long> mut = new ArrayList<>();
+        Workspace m = Properties.with(TokenProjection.PROPERTY, "on", () -> {
+            Workspace w = new Workspace(
+                    counting(mut), new ModelConfig(CellType.MUT3, V, E, H, L, 0.0), DeviceCell.of(CellType.MUT3), true);
+            w.ensure(T, B);
+            return w;
+        });
+        assertTrue(m.tokenTable != null && m.emb != null, "MUT3's step kernels take x: it keeps the rows");
+        m.release();
     }
 
     @Test
