@@ -86,6 +86,12 @@ check "a failed step: exit 1" [ $rc -eq 1 ]
 check "a failed step shows its log's tail" order failing "FAIL verify-persistent" "1 of 40 checks FAILED" "PASS info"
 check "the failed steps are named" has failing "some steps FAILED: verify-persistent"
 
+mkdir -p "$tmp/bin" && printf '#!/bin/sh\necho "make: stand-in, no nvcc" >&2\nexit 2\n' >"$tmp/bin/make" && chmod +x "$tmp/bin/make"
+gpu rates STEPS="rates" PATH="$tmp/bin:$PATH"
+check "a rates step whose native probe fails fails" [ $rc -eq 1 ]
+check "and still measures the step cost model's rates into the same file" \
+    grep -q -- "org.charrnn.cli.Main bench --backend cuda --probe $tmp/out/rates.json" "$tmp/stub.log"
+
 mkdir -p "$tmp/out-rates"
 echo '{"grid_barrier_us": 1.0}' >"$tmp/out-rates/rates.json"
 rm -rf "$tmp/out" && : >"$tmp/stub.log" && cp -r "$tmp/out-rates" "$tmp/out"

@@ -20,9 +20,12 @@
 #                many clusters of 8 blocks are resident at once, and what an SM stores into its cluster's
 #                shared memory per µs; beside them, for layouts not built yet, the barrier in clusters
 #                of 2 and 4 blocks, and of 16 (non-portable): how many are resident, their barrier and
-#                exchange rate) into $OUT/rates.json, which the
+#                exchange rate) into $OUT/rates.json; then `charrnn bench --probe` adds the step cost
+#                model's rates (a graph node's and a cuBLAS GEMM's floor, the graph launch, the step's host
+#                copy, HBM, GEMM efficiency in fp32 and TF32) to the same file, which the
 #                forced persistent runs of bench-rnn hand to the model (-Dcharrnn.persistent.rates):
-#                their log lines then give the model's estimates at the measured rates
+#                their log lines then give the model's estimates at the measured rates, as bar's
+#                predictions do for whole steps
 #   verify-persistent  `charrnn verify --backend cuda --rnn-kernel persistent`: the parity suite on the
 #                persistent LSTM, GRU and RNN kernels (the layout auto picks: clusters on sm_90)
 #   bench        charrnn bench (cuda fp32, cuda tf32; --grid all) and PyTorch's baseline
@@ -121,9 +124,13 @@ SAN=(train --backend cuda --data "$DATA" --max-iters 12 --model lstm --layers 2 
 step_info() { bash "$GPU" info; }
 report_info() { cat "$OUT/info.log"; }
 step_rates() {
-  make -s -j"$(nproc)" -C native-test build/probe_rates && native-test/build/probe_rates "$OUT/rates.json"
+  local rc=0
+  { make -s -j"$(nproc)" -C native-test build/probe_rates && native-test/build/probe_rates "$OUT/rates.json"; } || rc=1
+  # the step cost model's rates into the same file (after probe_rates, which writes it anew)
+  charrnn bench --backend cuda --probe "$OUT/rates.json" || rc=1
+  return $rc
 }
-report_rates() { tail -17 "$OUT/rates.log"; }
+report_rates() { tail -26 "$OUT/rates.log"; }
 step_verify_persistent() { charrnn verify --backend cuda --rnn-kernel persistent; }
 step_bench() {
   local rows=(--grid all --steps 30 --warmup 8 --quiet)

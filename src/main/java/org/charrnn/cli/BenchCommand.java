@@ -17,6 +17,7 @@ import org.charrnn.backend.BackendOptions;
 import org.charrnn.backend.BackendProvider;
 import org.charrnn.backend.Backends;
 import org.charrnn.backend.cuda.CudaBackendProvider;
+import org.charrnn.backend.cuda.StepRatesProbe;
 import org.charrnn.bench.Bar;
 import org.charrnn.bench.BenchResult;
 import org.charrnn.bench.BenchRunner;
@@ -142,6 +143,15 @@ public final class BenchCommand implements Callable<Integer> {
     boolean predict;
 
     @Option(
+            names = "--probe",
+            paramLabel = "FILE",
+            description = "Do not bench: measure on the CUDA device (--device) the rates the step cost model assumes "
+                    + "(a graph node's and a GEMM's floor, the graph launch, the step's host copy, HBM, GEMM "
+                    + "efficiency in fp32 and TF32) and write them into this rates file (native-test/probe_rates's, "
+                    + "which -Dcharrnn.persistent.rates hands to --predict), creating it if need be.")
+    Path probe;
+
+    @Option(
             names = "--chart",
             description =
                     "Do not measure: render the --from files' rows as an SVG chart (chars/s vs H per backend) into this file.")
@@ -159,6 +169,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (probe != null) return probe();
         if (predict) return predict();
         if (compare || bar || chart != null) return report();
         if (!from.isEmpty()) throw new UserError("--from is only used with --compare, --bar, --chart or --predict");
@@ -274,6 +285,22 @@ public final class BenchCommand implements Callable<Integer> {
         System.out.print(Predictions.markdown(
                 Predictions.predict(specs, opts.precision(), opts.rnnKernel(), rows), opts.precision()));
         System.out.flush();
+        return 0;
+    }
+
+    private Integer probe() {
+        if (predict || compare || bar || chart != null || json != null || !from.isEmpty())
+            throw new UserError(
+                    "--probe measures the device's rates; it does not combine with other modes, --json or --from");
+        String kind = backendOptions.backend;
+        if (!kind.equalsIgnoreCase("auto") && !kind.equalsIgnoreCase("cuda"))
+            throw new UserError("--probe measures a CUDA device, not --backend " + kind);
+        if (CudaBackendProvider.emulatorRequested()) throw new UserError(BenchRunner.EMULATED_REFUSAL);
+        StepRatesProbe.Measured m = StepRatesProbe.measure(
+                Math.max(0, backendOptions.device), StepRatesProbe.Sizes.GPU, System.err::println);
+        StepRatesProbe.writeInto(probe, m);
+        System.out.println("step rates of " + m.device() + " (written into " + probe + "):");
+        m.rates().forEach((k, v) -> System.out.printf(Locale.ROOT, "  %-22s %.4g%n", k, v));
         return 0;
     }
 

@@ -47,6 +47,11 @@ record RnnRates(
         double dsmemBytesPerUs,
         String source,
         int sms) {
+    /** The fields of a probe_rates line the model needs (the cluster layout's may be absent). */
+    private static final String[] REQUIRED = {
+        "grid_barrier_us", "tile_clocks", "l2_bytes_per_us", "mma_latency", "mma_fmas_tf32", "mma_fmas_bf16"
+    };
+
     /** The system property naming a probe_rates JSON file; unset, the model uses {@link #ASSUMED}. */
     static final String PROPERTY = "charrnn.persistent.rates";
 
@@ -135,19 +140,13 @@ record RnnRates(
     /**
      * The rates of a probe_rates JSON line; a {@link UserError} naming the file and what is wrong. The
      * cluster layout's three (written where the probe ran on sm_90 or newer) may be absent: then {@link
-     * #ASSUMED}'s.
+     * #ASSUMED}'s; a file with none of probe_rates' fields (only {@code charrnn bench --probe}'s) gives
+     * {@link #ASSUMED}.
      */
     static RnnRates read(Path file) {
-        String text;
+        JsonObject o = readObject(file);
+        if (Arrays.stream(REQUIRED).noneMatch(o::has)) return ASSUMED; // the step rates' fields alone
         try {
-            text = Files.readString(file, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UserError(PROPERTY + ": cannot read " + file + ": " + e.getMessage(), e);
-        }
-        try {
-            JsonElement e = JsonParser.parseString(text);
-            if (!e.isJsonObject()) throw new JsonParseException("not a JSON object");
-            JsonObject o = e.getAsJsonObject();
             String device = o.has("device") ? o.get("device").getAsString() : "a GPU";
             return new RnnRates(
                     number(o, "grid_barrier_us"),
@@ -161,12 +160,38 @@ record RnnRates(
                     o.has("dsmem_bytes_per_us") ? number(o, "dsmem_bytes_per_us") : ASSUMED.dsmemBytesPerUs,
                     "measured on " + device,
                     o.has("sms") ? (int) number(o, "sms") : 0);
-        } catch (JsonSyntaxException e) {
-            throw new UserError(PROPERTY + ": " + file + " is not a probe_rates line: not valid JSON", e);
         } catch (JsonParseException
                 | IllegalStateException
                 | UnsupportedOperationException
                 | IllegalArgumentException e) {
+            throw new UserError(PROPERTY + ": " + file + " is not a probe_rates line: " + e.getMessage(), e);
+        }
+    }
+
+    /** The rates file's JSON object; a {@link UserError} naming the file where it cannot be read or is none. */
+    static JsonObject readObject(Path file) {
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UserError(PROPERTY + ": cannot read " + file + ": " + e.getMessage(), e);
+        }
+        try {
+            JsonElement e = JsonParser.parseString(text);
+            if (!e.isJsonObject()) throw new JsonParseException("not a JSON object");
+            return e.getAsJsonObject();
+        } catch (JsonSyntaxException e) {
+            throw new UserError(PROPERTY + ": " + file + " is not a probe_rates line: not valid JSON", e);
+        } catch (JsonParseException e) {
+            throw new UserError(PROPERTY + ": " + file + " is not a probe_rates line: " + e.getMessage(), e);
+        }
+    }
+
+    /** The number {@code key} of the rates file's object; a {@link UserError} naming the file where it is none. */
+    static double number(JsonObject o, Path file, String key) {
+        try {
+            return number(o, key);
+        } catch (JsonParseException e) {
             throw new UserError(PROPERTY + ": " + file + " is not a probe_rates line: " + e.getMessage(), e);
         }
     }

@@ -1,5 +1,8 @@
 package org.charrnn.backend.cuda;
 
+import com.google.gson.JsonObject;
+import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
 import org.charrnn.backend.ClipMode;
@@ -25,24 +28,30 @@ public final class StepCostModel {
 
     /**
      * The rates of everything but the recurrence (which {@link RnnCostModel} prices with {@link
-     * RnnRates}), assumed for an H200 SXM; none is measured yet.
+     * RnnRates}), assumed for an H200 SXM, or those {@code charrnn bench --probe} measured on a GPU
+     * ({@link StepRatesProbe}; its JSON names in brackets), read from the rates file of {@link
+     * RnnRates#PROPERTY} where it has them ({@link #fromProperty}).
      *
      * <pre>
      * rate             assumed   what it is
      * kernelUs         2.0 µs    a kernel, memset or device copy as a node of a whole-step graph,
      *                            dependent on the one before: launch and drain with nothing to do
+     *                            [kernel_us]
      * gemmUs           3.0 µs    a cuBLAS GEMM's floor (with kernelUs: RnnCostModel's 5 µs
-     *                            stepwise layer-step, a recurrent GEMM and a cell kernel)
-     * hbmBytesPerUs    4.0e6     HBM3e, 4.8 TB/s peak at about 83%
-     * gemmEfficiency   0.6       of the fp32 FMA peak (67 TFLOP/s) or the TF32 tensor-core peak
-     *                            (495 TFLOP/s) that a GEMM of a window's size reaches
+     *                            stepwise layer-step, a recurrent GEMM and a cell kernel) [gemm_us]
+     * hbmBytesPerUs    4.0e6     HBM3e, 4.8 TB/s peak at about 83% [hbm_bytes_per_us]
+     * gemmEfficiency   0.6       of the fp32 FMA peak (67 TFLOP/s) that a GEMM of a window's size
+     *                            reaches [gemm_efficiency_fp32]
+     * gemmEfficiencyTf32  0.6    of the TF32 tensor-core peak (495 TFLOP/s) [gemm_efficiency_tf32]
      * l2LatencyClocks  270       an L2 hit: what a thread that sums a column waits for per load
      * hostCopyUs       3.0 µs    a small host-to-device copy queued before the step's graph
-     *                            (window starts, dropout iteration, Adam's scalars)
+     *                            (window starts, dropout iteration, Adam's scalars) [host_copy_us]
      * graphLaunchUs    5.0 µs    launching the step's graph until its first node runs
+     *                            [graph_launch_us]
      * </pre>
      *
      * @param device the multiprocessors, clock and {@link RnnRates} of the recurrence's model
+     * @param source "assumed", or "measured on DEVICE" where the rates file had any of them
      */
     record Rates(
             RnnCostModel.Device device,
@@ -50,18 +59,85 @@ public final class StepCostModel {
             double gemmUs,
             double hbmBytesPerUs,
             double gemmEfficiency,
+            double gemmEfficiencyTf32,
             double l2LatencyClocks,
             double hostCopyUs,
-            double graphLaunchUs) {
+            double graphLaunchUs,
+            String source) {
 
         /** TF32 tensor-core FMAs per SM and clock of cuBLAS's GEMMs (dense: 495 TFLOP/s at 132 SMs, 1.98 GHz). */
         static final double TF32_GEMM_FMAS = 946;
         /** Loads of a column-sum lane in flight at once (kernels/cuda/common.cuh, cr_column_total's unroll). */
         static final int COLUMN_LOADS_IN_FLIGHT = 8;
 
+        /** The JSON names of the rates a probe measures, in the table's order ({@link StepRatesProbe}). */
+        static final String[] MEASURED = {
+            "kernel_us",
+            "gemm_us",
+            "hbm_bytes_per_us",
+            "gemm_efficiency_fp32",
+            "gemm_efficiency_tf32",
+            "host_copy_us",
+            "graph_launch_us"
+        };
+
+        Rates {
+            double[] positive = {kernelUs, gemmUs, hbmBytesPerUs, gemmEfficiency, gemmEfficiencyTf32, l2LatencyClocks};
+            for (double v : positive)
+                if (!(v > 0) || Double.isInfinite(v))
+                    throw new IllegalArgumentException(
+                            "step rates must be positive and finite: " + Arrays.toString(positive));
+            if (!(hostCopyUs >= 0) || !(graphLaunchUs >= 0) || Double.isInfinite(hostCopyUs + graphLaunchUs))
+                throw new IllegalArgumentException("host copy and graph launch must be finite and not negative");
+        }
+
         /** The assumed rates on {@code device}. */
         static Rates assumed(RnnCostModel.Device device) {
-            return new Rates(device, 2.0, 3.0, 4.0e6, 0.6, 270, 3.0, 5.0);
+            return new Rates(device, 2.0, 3.0, 4.0e6, 0.6, 0.6, 270, 3.0, 5.0, "assumed");
+        }
+
+        /**
+         * The rates on {@code device}: those of {@link #MEASURED} that the file {@link
+         * RnnRates#PROPERTY} names has, the others {@link #assumed}; a {@link UserError} naming the file
+         * where it cannot be read or a value is not a positive number (0 allowed for the copy and the launch).
+         */
+        static Rates fromProperty(RnnCostModel.Device device) {
+            String file = System.getProperty(RnnRates.PROPERTY);
+            Rates a = assumed(device);
+            if (file == null || file.isBlank()) return a;
+            Path path = Path.of(file);
+            JsonObject o = RnnRates.readObject(path);
+            double[] v = {
+                a.kernelUs,
+                a.gemmUs,
+                a.hbmBytesPerUs,
+                a.gemmEfficiency,
+                a.gemmEfficiencyTf32,
+                a.hostCopyUs,
+                a.graphLaunchUs
+            };
+            boolean any = false;
+            for (int i = 0; i < MEASURED.length; i++) {
+                if (!o.has(MEASURED[i])) continue;
+                v[i] = RnnRates.number(o, path, MEASURED[i]);
+                any = true;
+            }
+            if (!any) return a;
+            try {
+                return new Rates(
+                        device,
+                        v[0],
+                        v[1],
+                        v[2],
+                        v[3],
+                        v[4],
+                        a.l2LatencyClocks,
+                        v[5],
+                        v[6],
+                        "measured on " + (o.has("device") ? o.get("device").getAsString() : "a GPU"));
+            } catch (IllegalArgumentException e) {
+                throw new UserError(RnnRates.PROPERTY + ": " + path + ": " + e.getMessage(), e);
+            }
         }
 
         /** A kernel that moves {@code bytes}: its floor plus its bytes at HBM's rate. */
@@ -91,7 +167,7 @@ public final class StepCostModel {
 
         /** C [M,N] = A [M,K] B [K,N]: the floor plus the FLOPs at {@link #gemmEfficiency} of the peak, or the bytes where more. */
         double gemmUs(int M, int N, int K, Precision p) {
-            double flopsPerUs = peakFlopsPerUs(p) * gemmEfficiency;
+            double flopsPerUs = peakFlopsPerUs(p) * (p == Precision.TF32 ? gemmEfficiencyTf32 : gemmEfficiency);
             double flops = 2.0 * M * N * K;
             double bytes = 4.0 * ((double) M * K + (double) K * N + (double) M * N);
             return gemmUs + Math.max(flops / flopsPerUs, bytes / hbmBytesPerUs);
@@ -153,7 +229,7 @@ public final class StepCostModel {
     public static Prediction predict(ModelConfig config, int B, int T, Precision p, RnnKernel kernel) {
         if (p != Precision.FP32 && p != Precision.TF32)
             throw new UserError("the step cost model prices fp32 and tf32 steps, not " + p.id());
-        Rates rates = Rates.assumed(h200());
+        Rates rates = Rates.fromProperty(h200());
         Recurrences r = new Recurrences(rates.device(), p, kernel, config.cell(), config.hidden());
         StepTrace trace = trace(config, B, T, p, rates, r);
         Map<StepPart, double[]> t = trace.totals();
@@ -169,12 +245,13 @@ public final class StepCostModel {
                 Math.max(0, sum(t) - trace.criticalUs()) / 1e3,
                 trace.flops() / rates.peakFlopsPerUs(p) / 1e3,
                 r.describe(config.cell(), config.hidden(), B),
-                "H200 SXM model (" + rates.device() + ")");
+                "H200 SXM model (" + rates.device()
+                        + (rates.source().equals("assumed") ? "" : "; step rates " + rates.source()) + ")");
     }
 
-    /** {@link #trace} at the assumed rates, the recurrence as {@code kernel} runs it on an H200. */
+    /** {@link #trace} at the rates of {@link Rates#fromProperty}, the recurrence as {@code kernel} runs it on an H200. */
     static StepTrace trace(ModelConfig config, int B, int T, Precision p, RnnKernel kernel) {
-        Rates rates = Rates.assumed(h200());
+        Rates rates = Rates.fromProperty(h200());
         return trace(
                 config, B, T, p, rates, new Recurrences(rates.device(), p, kernel, config.cell(), config.hidden()));
     }

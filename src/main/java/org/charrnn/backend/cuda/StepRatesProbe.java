@@ -1,0 +1,252 @@
+package org.charrnn.backend.cuda;
+
+import com.google.gson.JsonObject;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Consumer;
+import jcuda.CudaException;
+import jcuda.Pointer;
+import jcuda.driver.CUdevice_attribute;
+import jcuda.driver.CUgraph;
+import jcuda.driver.CUgraphExec;
+import jcuda.driver.CUstream;
+import jcuda.driver.CUstreamCaptureMode;
+import jcuda.driver.JCudaDriver;
+import org.charrnn.backend.Precision;
+import org.charrnn.util.AtomicFile;
+import org.charrnn.util.UserError;
+
+/**
+ * Measures on a CUDA device the rates the step cost model assumes ({@link StepCostModel.Rates}),
+ * with this backend's own launches on one stream, as a training step queues them:
+ *
+ * <pre>
+ * kernel_us             a kernel as a node of a captured graph, dependent on the one before
+ *                       (copy_rows of one float): graphs of few and many such nodes, the
+ *                       difference over the difference in nodes
+ * gemm_us               a cuBLAS GEMM's floor, the same way (64 x 64 x 64, fp32)
+ * hbm_bytes_per_us      a device-to-device copy of {@link Sizes#copyFloats} floats, both ways' bytes
+ * gemm_efficiency_fp32  a window-sized GEMM's FLOPs per µs over the model's fp32 peak
+ * gemm_efficiency_tf32  the same GEMM on TF32 tensor cores over the model's TF32 peak
+ * host_copy_us          the step values' copy (64 bytes from a Java array, cuMemcpyHtoDAsync)
+ *                       queued before each launch of a one-node graph, less those launches alone
+ * graph_launch_us       that one-node graph launched back to back, less kernel_us
+ * </pre>
+ *
+ * Each time is the best of {@link Sizes#bestOf} timings of {@link Sizes#repeats} back-to-back
+ * launches after a warm-up, between two events. {@code charrnn bench --probe} writes them into the
+ * rates file native-test/probe_rates writes (-Dcharrnn.persistent.rates), which {@code charrnn
+ * bench --predict} then reads for both models.
+ */
+public final class StepRatesProbe {
+    /** The floor's GEMM: SMALL x SMALL x SMALL. */
+    private static final int SMALL = 64;
+
+    private StepRatesProbe() {}
+
+    /**
+     * How much the probe launches: graphs of {@code fewNodes} and {@code manyNodes} nodes; {@code
+     * repeats} launches a timing, the best of {@code bestOf}; the window-sized GEMM [side, depth] x
+     * [depth, side]; the copy's floats.
+     */
+    public record Sizes(
+            int fewNodes, int manyNodes, int repeats, int bestOf, int gemmSide, int gemmDepth, long copyFloats) {
+        /** A GPU's: 20 and 220 nodes, 10 launches, best of 5, a 4096 x 1024 x 4096 GEMM, 256 MiB copied. */
+        public static final Sizes GPU = new Sizes(20, 220, 10, 5, 4096, 1024, 64L << 20);
+
+        public Sizes {
+            if (fewNodes < 1
+                    || manyNodes <= fewNodes
+                    || repeats < 1
+                    || bestOf < 1
+                    || gemmSide < 1
+                    || gemmDepth < 1
+                    || copyFloats < 1) throw new IllegalArgumentException("bad probe sizes: " + this);
+        }
+    }
+
+    /** The rates by their JSON names, in the order of the table above ({@link StepCostModel.Rates#MEASURED}); the device's name. */
+    public record Measured(String device, Map<String, Double> rates) {}
+
+    /**
+     * Writes {@code m}'s rates into the rates file {@code file}: added to (or replacing the same
+     * fields of) the JSON object a probe_rates run left there, else one of their own with the device;
+     * one line, written atomically. A {@link UserError} where the file is not such an object or
+     * cannot be written.
+     */
+    public static void writeInto(Path file, Measured m) {
+        JsonObject o = Files.exists(file) ? RnnRates.readObject(file) : new JsonObject();
+        if (!o.has("device")) o.addProperty("device", m.device());
+        for (var e : m.rates().entrySet()) o.addProperty(e.getKey(), e.getValue());
+        try {
+            AtomicFile.writeString(file, o + "\n");
+        } catch (IOException e) {
+            throw new UserError("cannot write " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Measures device {@code index} (a {@link UserError} where it cannot be opened or a rate comes out non-positive). */
+    public static Measured measure(int index, Sizes s, Consumer<String> log) {
+        return measure(index, s, log, null);
+    }
+
+    /**
+     * As {@link #measure(int, Sizes, Consumer)}, the GEMM efficiencies against the peaks of {@code
+     * peaks} (null: of the device itself, its SMs and reported clock).
+     */
+    static Measured measure(int index, Sizes s, Consumer<String> log, RnnCostModel.Device peaks) {
+        byte[] fatbin = CudaRuntime.fatbin();
+        if (fatbin == null) throw new UserError(CudaRuntime.NOT_BUILT);
+        String why = CudaRuntime.init();
+        if (why != null) throw new UserError(why);
+        try (CudaContext ctx = new CudaContext(index)) {
+            return new Run(ctx, index, fatbin, s, log, peaks).measure();
+        } catch (CudaException e) {
+            throw new UserError("CUDA error while probing device " + index + ": " + CudaRuntime.oneLine(e), e);
+        }
+    }
+
+    /** One probe's device state: the kernels, both GEMMs and the buffers, freed with the context. */
+    private static final class Run {
+        private final CudaContext ctx;
+        private final int index;
+        private final RnnCostModel.Device peaks; // null: the device's own
+        private final CUstream stream;
+        private final Kernels kernels;
+        private final Gemm fp32, tf32;
+        private final DeviceBuffer one, a, b, c, copyFrom, copyTo;
+        private final Sizes s;
+        private final CudaTimer timer;
+
+        Run(CudaContext ctx, int index, byte[] fatbin, Sizes s, Consumer<String> log, RnnCostModel.Device peaks) {
+            this.ctx = ctx;
+            this.index = index;
+            this.peaks = peaks;
+            this.stream = ctx.stream;
+            this.s = s;
+            kernels = new Kernels(fatbin, stream);
+            ctx.onClose(kernels::close);
+            fp32 = Gemm.create(kernels, stream, Precision.FP32, "probe", log);
+            ctx.onClose(fp32::close);
+            tf32 = Gemm.create(kernels, stream, Precision.TF32, "probe", log);
+            ctx.onClose(tf32::close);
+            long operand = Math.max((long) s.gemmSide() * s.gemmDepth(), SMALL * SMALL);
+            one = buffer(4L * 16);
+            a = buffer(4L * operand);
+            b = buffer(4L * operand);
+            c = buffer(4L * Math.max((long) s.gemmSide() * s.gemmSide(), SMALL * SMALL));
+            copyFrom = buffer(4L * s.copyFloats());
+            copyTo = buffer(4L * s.copyFloats());
+            timer = new CudaTimer(stream);
+            ctx.onClose(timer::close);
+        }
+
+        private DeviceBuffer buffer(long bytes) {
+            DeviceBuffer d = DeviceBuffer.allocate(bytes, "rates probe", "probe");
+            ctx.onClose(d::close);
+            JCudaDriver.cuMemsetD32Async(d.ptr, 0, d.bytes / 4, stream);
+            return d;
+        }
+
+        Measured measure() {
+            Runnable node = () -> kernels.copyRows(one.ptr, 1, one.ptr.withByteOffset(4), 1, 1, 1);
+            Runnable smallGemm = () ->
+                    fp32.gemm(false, false, SMALL, SMALL, SMALL, 1f, a.ptr, SMALL, b.ptr, SMALL, 0f, c.ptr, SMALL);
+            double kernelUs = perNode(node), gemmUs = perNode(smallGemm);
+            CUgraphExec single = capture(1, node);
+            try {
+                double launch = best(() -> JCudaDriver.cuGraphLaunch(single, stream));
+                int[] words = new int[16];
+                double copied = best(() -> {
+                    JCudaDriver.cuMemcpyHtoDAsync(one.ptr, Pointer.to(words), 64, stream);
+                    JCudaDriver.cuGraphLaunch(single, stream);
+                });
+                double copyUs =
+                        best(() -> JCudaDriver.cuMemcpyDtoDAsync(copyTo.ptr, copyFrom.ptr, copyFrom.bytes, stream));
+                Map<String, Double> r = new LinkedHashMap<>();
+                r.put("kernel_us", kernelUs);
+                r.put("gemm_us", gemmUs);
+                r.put("hbm_bytes_per_us", 2.0 * copyFrom.bytes / copyUs);
+                r.put("gemm_efficiency_fp32", efficiency(fp32, Precision.FP32));
+                r.put("gemm_efficiency_tf32", efficiency(tf32, Precision.TF32));
+                r.put("host_copy_us", Math.max(0, copied - launch));
+                r.put("graph_launch_us", Math.max(0, launch - kernelUs));
+                for (var e : r.entrySet()) { // the launch and the copy may hide entirely: 0 is a rate there
+                    boolean mayBeZero =
+                            e.getKey().equals("graph_launch_us") || e.getKey().equals("host_copy_us");
+                    double v = e.getValue();
+                    if (!(v > 0 || (mayBeZero && v == 0)) || Double.isInfinite(v))
+                        throw new UserError("the rates probe measured " + e.getKey() + " = " + v + " on "
+                                + ctx.deviceName() + ": rerun it on an idle device");
+                }
+                return new Measured(ctx.deviceName(), r);
+            } finally {
+                JCudaDriver.cuGraphExecDestroy(single);
+            }
+        }
+
+        /** µs of one of {@code node}'s launches inside a graph: graphs of few and many, the difference over the nodes'. */
+        private double perNode(Runnable node) {
+            CUgraphExec few = capture(s.fewNodes(), node), many = capture(s.manyNodes(), node);
+            try {
+                double tFew = best(() -> JCudaDriver.cuGraphLaunch(few, stream));
+                double tMany = best(() -> JCudaDriver.cuGraphLaunch(many, stream));
+                return (tMany - tFew) / (s.manyNodes() - s.fewNodes());
+            } finally {
+                JCudaDriver.cuGraphExecDestroy(few);
+                JCudaDriver.cuGraphExecDestroy(many);
+            }
+        }
+
+        /** The window-sized GEMM's FLOPs per µs over the model's peak at precision p on this device. */
+        private double efficiency(Gemm g, Precision p) {
+            int m = s.gemmSide(), k = s.gemmDepth();
+            double us = best(() -> g.gemm(false, false, m, m, k, 1f, a.ptr, k, b.ptr, m, 0f, c.ptr, m));
+            return 2.0 * m * m * k / us / StepCostModel.Rates.assumed(device()).peakFlopsPerUs(p);
+        }
+
+        /** This device as the model describes it: its SMs, clock and shared memory, the assumed recurrence rates. */
+        private RnnCostModel.Device device() {
+            if (peaks != null) return peaks;
+            int[] sl = PersistentLimits.multiprocessorsAndSharedLimit(index);
+            int khz = PersistentRnn.attribute(ctx.device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_CLOCK_RATE);
+            if (khz <= 0)
+                throw new UserError("the rates probe needs the device's clock rate, which it does not report");
+            return new RnnCostModel.Device(sl[0], khz / 1e6, sl[1], RnnRates.ASSUMED);
+        }
+
+        /** {@code count} launches of {@code node} captured as one graph, instantiated. */
+        private CUgraphExec capture(int count, Runnable node) {
+            CUgraph g = new CUgraph();
+            JCudaDriver.cuStreamBeginCapture(stream, CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL);
+            try {
+                for (int i = 0; i < count; i++) node.run();
+            } finally {
+                JCudaDriver.cuStreamEndCapture(stream, g);
+            }
+            try {
+                CUgraphExec e = new CUgraphExec();
+                JCudaDriver.cuGraphInstantiate(e, g, 0);
+                return e;
+            } finally {
+                JCudaDriver.cuGraphDestroy(g);
+            }
+        }
+
+        /** µs of one {@code launch}: the best of bestOf timings of repeats launches, after one untimed. */
+        private double best(Runnable launch) {
+            launch.run();
+            ctx.synchronize();
+            double best = Double.POSITIVE_INFINITY;
+            for (int i = 0; i < s.bestOf(); i++) {
+                timer.start();
+                for (int r = 0; r < s.repeats(); r++) launch.run();
+                best = Math.min(best, timer.stopMillis() * 1e3 / s.repeats());
+            }
+            return best;
+        }
+    }
+}

@@ -1,0 +1,57 @@
+package org.charrnn.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.charrnn.testutil.CliRun;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@link StepRatesProbe} end to end on a CUDA device (the emulated one in CI, where its times mean
+ * nothing and only the launches, graphs and the file are checked): every rate the step cost model
+ * reads comes out finite and in range, and {@code charrnn bench --probe} refuses the emulated device.
+ */
+@Tag("gpu")
+class StepRatesProbeTest {
+    @TempDir
+    Path dir;
+
+    @BeforeEach
+    void requireCuda() {
+        CudaTestSupport.assumeCuda();
+    }
+
+    @Test
+    void everyRateOfTheModelIsMeasured() {
+        StepRatesProbe.Measured m =
+                // the emulated device reports no clock rate: its efficiencies against the H200 model's peaks
+                StepRatesProbe.measure(
+                        0, new StepRatesProbe.Sizes(2, 12, 2, 2, 96, 32, 4096), line -> {}, StepCostModel.h200());
+        assertEquals(
+                List.of(StepCostModel.Rates.MEASURED), List.copyOf(m.rates().keySet()));
+        for (Map.Entry<String, Double> e : m.rates().entrySet())
+            assertTrue(e.getValue() >= 0 && Double.isFinite(e.getValue()), e.toString());
+        for (String positive : new String[] {"kernel_us", "gemm_us", "hbm_bytes_per_us"})
+            assertTrue(m.rates().get(positive) > 0, positive);
+        Path f = dir.resolve("rates.json");
+        StepRatesProbe.writeInto(f, m);
+        StepCostModel.Rates r = org.charrnn.testutil.Properties.with(
+                RnnRates.PROPERTY, f.toString(), () -> StepCostModel.Rates.fromProperty(StepCostModel.h200()));
+        assertEquals(m.rates().get("kernel_us"), r.kernelUs());
+        assertEquals("measured on " + m.device(), r.source());
+    }
+
+    @Test
+    void theCommandRefusesTheEmulatedDevice() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(CudaBackendProvider.emulatorRequested(), "the emulated device");
+        CliRun r = CliRun.of("bench", "--probe", dir.resolve("rates.json").toString());
+        assertEquals(2, r.code(), r::err);
+        assertTrue(r.err().contains("bench refuses the emulated CUDA device"), r.err());
+    }
+}

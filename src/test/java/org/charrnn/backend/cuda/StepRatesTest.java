@@ -1,0 +1,111 @@
+package org.charrnn.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.charrnn.backend.Precision;
+import org.charrnn.backend.RnnKernel;
+import org.charrnn.model.CellType;
+import org.charrnn.model.ModelConfig;
+import org.charrnn.testutil.Properties;
+import org.charrnn.util.UserError;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The step cost model's rates from the rates file: what {@code charrnn bench --probe} writes into
+ * it (beside probe_rates' fields, or alone), read by {@link StepCostModel.Rates#fromProperty} for
+ * {@code --predict}, and one-line errors for what it cannot use.
+ */
+class StepRatesTest {
+    /** probe_rates' fields, as RnnRatesTest's line. */
+    private static final String PROBE = "{\"probe\":\"probe_rates\",\"device\":\"NVIDIA H200\",\"sms\":132,"
+            + "\"grid_barrier_us\":0.5,\"tile_clocks\":900,\"l2_bytes_per_us\":4.4e+06,\"mma_latency\":30,"
+            + "\"mma_fmas_tf32\":480,\"mma_fmas_bf16\":960}\n";
+
+    @TempDir
+    Path dir;
+
+    private static StepRatesProbe.Measured measured(double kernelUs) {
+        Map<String, Double> r = new LinkedHashMap<>();
+        double[] v = {kernelUs, 2.5, 3.5e6, 0.7, 0.5, 1.5, 0.0};
+        for (int i = 0; i < v.length; i++) r.put(StepCostModel.Rates.MEASURED[i], v[i]);
+        return new StepRatesProbe.Measured("NVIDIA H200", r);
+    }
+
+    private static <T> T withRates(Path file, java.util.function.Supplier<T> body) {
+        return Properties.with(RnnRates.PROPERTY, file.toString(), body);
+    }
+
+    @Test
+    void aProbeAddsItsRatesToProbeRatesLineAndThePredictionReadsThem() throws IOException {
+        Path f = dir.resolve("rates.json");
+        Files.writeString(f, PROBE, StandardCharsets.UTF_8);
+        StepRatesProbe.writeInto(f, measured(1.0));
+        String text = Files.readString(f, StandardCharsets.UTF_8);
+        assertTrue(text.endsWith("}\n") && text.indexOf('\n') == text.length() - 1, "one line: " + text);
+        assertEquals(0.5, RnnRates.read(f).gridBarrierUs(), "probe_rates' fields stay");
+        RnnCostModel.Device d = StepCostModel.h200();
+        StepCostModel.Rates r = withRates(f, () -> StepCostModel.Rates.fromProperty(d));
+        assertEquals(
+                new StepCostModel.Rates(d, 1.0, 2.5, 3.5e6, 0.7, 0.5, 270, 1.5, 0.0, "measured on NVIDIA H200"), r);
+        // the GEMM's FLOPs at each precision's own efficiency
+        double flops = 2.0 * 4096 * 4096 * 1024;
+        assertEquals(
+                2.5 + flops / (r.peakFlopsPerUs(Precision.FP32) * 0.7),
+                r.gemmUs(4096, 4096, 1024, Precision.FP32),
+                1e-9);
+        assertEquals(
+                2.5 + flops / (r.peakFlopsPerUs(Precision.TF32) * 0.5),
+                r.gemmUs(4096, 4096, 1024, Precision.TF32),
+                1e-9);
+
+        // a second probe replaces its own fields and nothing else
+        StepRatesProbe.writeInto(f, measured(1.25));
+        assertEquals(
+                1.25, withRates(f, () -> StepCostModel.Rates.fromProperty(d)).kernelUs());
+        assertEquals(0.5, RnnRates.read(f).gridBarrierUs());
+    }
+
+    @Test
+    void cheaperNodesPredictAFasterStepAndTheDeviceLineSaysWhoseRates() throws IOException {
+        Path f = dir.resolve("step-only.json");
+        StepRatesProbe.writeInto(f, measured(1.0)); // a file of its own: the device, the step rates
+        assertSame(RnnRates.ASSUMED, RnnRates.read(f), "no probe_rates field: the recurrence's rates stay assumed");
+        ModelConfig cfg = new ModelConfig(CellType.LSTM, 65, 128, 128, 1, 0.0);
+        StepCostModel.Prediction assumed = StepCostModel.predict(cfg, 50, 50, Precision.TF32, RnnKernel.AUTO);
+        StepCostModel.Prediction measured =
+                withRates(f, () -> StepCostModel.predict(cfg, 50, 50, Precision.TF32, RnnKernel.AUTO));
+        assertTrue(measured.total() < assumed.total(), measured.total() + " vs " + assumed.total());
+        assertTrue(measured.device().endsWith("; step rates measured on NVIDIA H200)"), measured.device());
+        assertTrue(!assumed.device().contains("step rates"), assumed.device());
+    }
+
+    @Test
+    void whatTheModelCannotUseIsAOneLineError() throws IOException {
+        Path f = dir.resolve("bad.json");
+        Files.writeString(f, "{\"device\":\"x\",\"kernel_us\":-1}\n", StandardCharsets.UTF_8);
+        RnnCostModel.Device d = StepCostModel.h200();
+        UserError e = assertThrows(UserError.class, () -> withRates(f, () -> StepCostModel.Rates.fromProperty(d)));
+        assertTrue(
+                e.getMessage().startsWith("charrnn.persistent.rates: " + f + ": step rates must be positive"),
+                e.getMessage());
+        Files.writeString(f, "{\"kernel_us\":\"fast\"}\n", StandardCharsets.UTF_8);
+        e = assertThrows(UserError.class, () -> withRates(f, () -> StepCostModel.Rates.fromProperty(d)));
+        assertEquals(
+                "charrnn.persistent.rates: " + f + " is not a probe_rates line: no number kernel_us", e.getMessage());
+        Files.writeString(f, "[1, 2]\n", StandardCharsets.UTF_8);
+        e = assertThrows(UserError.class, () -> StepRatesProbe.writeInto(f, measured(1.0)));
+        assertEquals(
+                "charrnn.persistent.rates: " + f + " is not a probe_rates line: not a JSON object", e.getMessage());
+        assertEquals("[1, 2]\n", Files.readString(f, StandardCharsets.UTF_8), "a file it cannot use stays as it was");
+    }
+}
