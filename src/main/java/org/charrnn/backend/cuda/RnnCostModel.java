@@ -22,7 +22,8 @@ import org.charrnn.model.CellType;
  * #FMA_LATENCY} clocks); + the right-hand side every block reads from L2, P 4 B K bytes at {@link
  * RnnRates#l2BytesPerUs}; + {@link RnnRates#tileClocks} per k-tile; + one {@link RnnRates#gridBarrierUs}; + the
  * cell operands' loads where they outlast the product ({@link #CELL_LOAD_CLOCKS}). Stepwise,
- * per step: {@link #STEPWISE_LAUNCHES_US} + the recurrent GEMM's 2 G B H^2 FLOPs at the fp32 peak.
+ * per step: {@link RnnRates#stepwiseUs} ({@link #STEPWISE_LAUNCHES_US} unless measured) + the recurrent
+ * GEMM's 2 G B H^2 FLOPs at the fp32 peak.
  * Both paths move the same gx, gates and state bytes, so those cancel and are left out. With the
  * products on tensor cores (TF32, bf16 from sm_80) the compute term is the mma plan's ({@link
  * #mmaClocks}) and stepwise's GEMM runs at the same tensor-core rate.
@@ -381,7 +382,7 @@ final class RnnCostModel {
         double flops = 2.0 * gates * batch * (double) hidden * hidden;
         double perClock = a.mma ? 2.0 * d.rates().mmaFmas(a.elemBytes) : 2.0 * FMA_LANES;
         double peak = perClock * d.sms() * d.clocksPerUs(); // FLOPs per µs
-        return STEPWISE_LAUNCHES_US + flops / peak;
+        return d.rates().stepwiseUs() + flops / peak;
     }
 
     /** The FMA product's clocks per step: FMAs, shared loads or one thread's chain, whichever is longest. */

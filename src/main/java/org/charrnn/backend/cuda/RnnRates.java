@@ -34,6 +34,10 @@ import org.charrnn.util.UserError;
  *     cluster (distributed shared memory, the cluster layout's exchange), bytes per µs
  * @param source "assumed", or "measured on DEVICE" for {@link RnnCostModel.Device#toString}
  * @param sms the multiprocessors of the device they were measured on; 0 for {@link #ASSUMED}
+ * @param stepwiseUs the stepwise path's floor per layer-step, a recurrent GEMM and a cell kernel
+ *     back to back in a graph: {@link RnnCostModel#STEPWISE_LAUNCHES_US}, or where the file has
+ *     {@code charrnn bench --probe}'s floors the measured gemm_us + kernel_us, so that auto weighs
+ *     persistent against what stepwise costs on the device
  */
 record RnnRates(
         double gridBarrierUs,
@@ -46,7 +50,8 @@ record RnnRates(
         int residentClusters,
         double dsmemBytesPerUs,
         String source,
-        int sms) {
+        int sms,
+        double stepwiseUs) {
     /** The fields of a probe_rates line the model needs (the cluster layout's may be absent). */
     private static final String[] REQUIRED = {
         "grid_barrier_us", "tile_clocks", "l2_bytes_per_us", "mma_latency", "mma_fmas_tf32", "mma_fmas_bf16"
@@ -72,6 +77,7 @@ record RnnRates(
 
     RnnRates {
         double[] all = {
+            stepwiseUs,
             gridBarrierUs,
             tileClocks,
             l2BytesPerUs,
@@ -86,6 +92,34 @@ record RnnRates(
                 throw new IllegalArgumentException("rates must be positive and finite: " + Arrays.toString(all));
         if (residentClusters < 0)
             throw new IllegalArgumentException("resident clusters must not be negative: " + residentClusters);
+    }
+
+    /** The rates with the assumed stepwise floor ({@link RnnCostModel#STEPWISE_LAUNCHES_US}). */
+    RnnRates(
+            double gridBarrierUs,
+            double tileClocks,
+            double l2BytesPerUs,
+            double mmaLatency,
+            double mmaFmasTf32,
+            double mmaFmasBf16,
+            double clusterBarrierUs,
+            int residentClusters,
+            double dsmemBytesPerUs,
+            String source,
+            int sms) {
+        this(
+                gridBarrierUs,
+                tileClocks,
+                l2BytesPerUs,
+                mmaLatency,
+                mmaFmasTf32,
+                mmaFmasBf16,
+                clusterBarrierUs,
+                residentClusters,
+                dsmemBytesPerUs,
+                source,
+                sms,
+                RnnCostModel.STEPWISE_LAUNCHES_US);
     }
 
     /** The rates without the cluster layout's: those {@link #ASSUMED}. */
@@ -126,6 +160,27 @@ record RnnRates(
                 deviceSms);
     }
 
+    /** These rates with the stepwise floor {@code us} measured (a {@link UserError} naming the file where it is not positive). */
+    private RnnRates withStepwise(double us, Path file) {
+        try {
+            return new RnnRates(
+                    gridBarrierUs,
+                    tileClocks,
+                    l2BytesPerUs,
+                    mmaLatency,
+                    mmaFmasTf32,
+                    mmaFmasBf16,
+                    clusterBarrierUs,
+                    residentClusters,
+                    dsmemBytesPerUs,
+                    source,
+                    sms,
+                    us);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(PROPERTY + ": " + file + " is not a probe_rates line: " + e.getMessage(), e);
+        }
+    }
+
     /** Tensor-core FMAs per SM and clock for elements of {@code elemBytes} (2: bf16, else TF32). */
     double mmaFmas(int elemBytes) {
         return elemBytes == 2 ? mmaFmasBf16 : mmaFmasTf32;
@@ -145,7 +200,11 @@ record RnnRates(
      */
     static RnnRates read(Path file) {
         JsonObject o = readObject(file);
-        if (Arrays.stream(REQUIRED).noneMatch(o::has)) return ASSUMED; // the step rates' fields alone
+        double stepwise = o.has("gemm_us") && o.has("kernel_us")
+                ? number(o, file, "gemm_us") + number(o, file, "kernel_us")
+                : RnnCostModel.STEPWISE_LAUNCHES_US;
+        if (Arrays.stream(REQUIRED).noneMatch(o::has)) // the step rates' fields alone
+        return stepwise == ASSUMED.stepwiseUs ? ASSUMED : ASSUMED.withStepwise(stepwise, file);
         try {
             String device = o.has("device") ? o.get("device").getAsString() : "a GPU";
             return new RnnRates(
@@ -159,7 +218,8 @@ record RnnRates(
                     o.has("resident_clusters") ? (int) number(o, "resident_clusters") : ASSUMED.residentClusters,
                     o.has("dsmem_bytes_per_us") ? number(o, "dsmem_bytes_per_us") : ASSUMED.dsmemBytesPerUs,
                     "measured on " + device,
-                    o.has("sms") ? (int) number(o, "sms") : 0);
+                    o.has("sms") ? (int) number(o, "sms") : 0,
+                    stepwise);
         } catch (JsonParseException
                 | IllegalStateException
                 | UnsupportedOperationException
@@ -206,17 +266,20 @@ record RnnRates(
     @Override
     public String toString() {
         return String.format(
-                Locale.ROOT,
-                "rates %s: grid barrier %.2f µs, k-tile %.0f clocks, L2 %.2f TB/s, mma %.0f clocks, %.0f/%.0f FMAs per SM-clock, cluster barrier %.2f µs, DSMEM %.0f GB/s per SM%s",
-                source,
-                gridBarrierUs,
-                tileClocks,
-                l2BytesPerUs / 1e6,
-                mmaLatency,
-                mmaFmasTf32,
-                mmaFmasBf16,
-                clusterBarrierUs,
-                dsmemBytesPerUs / 1e3,
-                residentClusters > 0 ? ", " + residentClusters + " clusters resident" : "");
+                        Locale.ROOT,
+                        "rates %s: grid barrier %.2f µs, k-tile %.0f clocks, L2 %.2f TB/s, mma %.0f clocks, %.0f/%.0f FMAs per SM-clock, cluster barrier %.2f µs, DSMEM %.0f GB/s per SM%s",
+                        source,
+                        gridBarrierUs,
+                        tileClocks,
+                        l2BytesPerUs / 1e6,
+                        mmaLatency,
+                        mmaFmasTf32,
+                        mmaFmasBf16,
+                        clusterBarrierUs,
+                        dsmemBytesPerUs / 1e3,
+                        residentClusters > 0 ? ", " + residentClusters + " clusters resident" : "")
+                + (stepwiseUs == RnnCostModel.STEPWISE_LAUNCHES_US
+                        ? ""
+                        : String.format(Locale.ROOT, ", stepwise floor %.2f µs", stepwiseUs));
     }
 }

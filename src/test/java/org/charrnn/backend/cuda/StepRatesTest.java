@@ -1,7 +1,6 @@
 package org.charrnn.backend.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -79,7 +78,9 @@ class StepRatesTest {
     void cheaperNodesPredictAFasterStepAndTheDeviceLineSaysWhoseRates() throws IOException {
         Path f = dir.resolve("step-only.json");
         StepRatesProbe.writeInto(f, measured(1.0)); // a file of its own: the device, the step rates
-        assertSame(RnnRates.ASSUMED, RnnRates.read(f), "no probe_rates field: the recurrence's rates stay assumed");
+        RnnRates alone = RnnRates.read(f);
+        assertEquals(RnnRates.ASSUMED.gridBarrierUs(), alone.gridBarrierUs(), "no probe_rates field: assumed");
+        assertEquals(1.0 + 2.5, alone.stepwiseUs(), "but the stepwise floor is the measured GEMM's and kernel's");
         ModelConfig cfg = new ModelConfig(CellType.LSTM, 65, 128, 128, 1, 0.0);
         StepCostModel.Prediction assumed = StepCostModel.predict(cfg, 50, 50, Precision.TF32, RnnKernel.AUTO);
         StepCostModel.Prediction measured =
@@ -87,6 +88,35 @@ class StepRatesTest {
         assertTrue(measured.total() < assumed.total(), measured.total() + " vs " + assumed.total());
         assertTrue(measured.device().endsWith("; step rates measured on NVIDIA H200)"), measured.device());
         assertTrue(!assumed.device().contains("step rates"), assumed.device());
+    }
+
+    @Test
+    void autoWeighsPersistentAgainstTheMeasuredStepwiseFloor() throws IOException {
+        Path f = dir.resolve("rates.json");
+        Files.writeString(f, PROBE, StandardCharsets.UTF_8);
+        assertEquals(RnnCostModel.STEPWISE_LAUNCHES_US, RnnRates.read(f).stepwiseUs(), "probe_rates' fields alone");
+        StepRatesProbe.writeInto(f, measured(1.0));
+        RnnRates r = RnnRates.read(f);
+        assertEquals(3.5, r.stepwiseUs());
+        assertTrue(r.toString().endsWith(", stepwise floor 3.50 µs"), r.toString());
+        RnnCostModel.Device measured = new RnnCostModel.Device(132, 1.98, 227 << 10, r);
+        RnnRates floorAssumed = new RnnRates(
+                r.gridBarrierUs(),
+                r.tileClocks(),
+                r.l2BytesPerUs(),
+                r.mmaLatency(),
+                r.mmaFmasTf32(),
+                r.mmaFmasBf16(),
+                r.clusterBarrierUs(),
+                r.residentClusters(),
+                r.dsmemBytesPerUs(),
+                r.source(),
+                r.sms());
+        RnnCostModel.Device assumed = new RnnCostModel.Device(132, 1.98, 227 << 10, floorAssumed);
+        RnnCostModel.Estimate m = RnnCostModel.forward(measured, CellType.LSTM, 512, 50);
+        RnnCostModel.Estimate a = RnnCostModel.forward(assumed, CellType.LSTM, 512, 50);
+        assertEquals(a.stepwiseUs() - (RnnCostModel.STEPWISE_LAUNCHES_US - 3.5), m.stepwiseUs(), 1e-9);
+        assertEquals(a.persistentUs(), m.persistentUs(), "the persistent estimate does not change");
     }
 
     @Test
