@@ -48,6 +48,9 @@ public final class StepCostModel {
      *                            (window starts, dropout iteration, Adam's scalars) [host_copy_us]
      * graphLaunchUs    5.0 µs    launching the step's graph until its first node runs
      *                            [graph_launch_us]
+     * sideRate         0.5       the share of its time by which the side stream's work progresses
+     *                            beside a main-stream operation (StepTrace; a cluster-layout pass
+     *                            leaves its idle SMs' share instead) [side_rate]
      * </pre>
      *
      * @param device the multiprocessors, clock and {@link RnnRates} of the recurrence's model
@@ -63,6 +66,7 @@ public final class StepCostModel {
             double l2LatencyClocks,
             double hostCopyUs,
             double graphLaunchUs,
+            double sideRate,
             String source) {
 
         /** TF32 tensor-core FMAs per SM and clock of cuBLAS's GEMMs (dense: 495 TFLOP/s at 132 SMs, 1.98 GHz). */
@@ -78,7 +82,8 @@ public final class StepCostModel {
             "gemm_efficiency_fp32",
             "gemm_efficiency_tf32",
             "host_copy_us",
-            "graph_launch_us"
+            "graph_launch_us",
+            "side_rate"
         };
 
         Rates {
@@ -89,11 +94,13 @@ public final class StepCostModel {
                             "step rates must be positive and finite: " + Arrays.toString(positive));
             if (!(hostCopyUs >= 0) || !(graphLaunchUs >= 0) || Double.isInfinite(hostCopyUs + graphLaunchUs))
                 throw new IllegalArgumentException("host copy and graph launch must be finite and not negative");
+            if (!(sideRate >= 0 && sideRate <= 1))
+                throw new IllegalArgumentException("the side stream's rate must be within [0, 1], not " + sideRate);
         }
 
         /** The assumed rates on {@code device}. */
         static Rates assumed(RnnCostModel.Device device) {
-            return new Rates(device, 2.0, 3.0, 4.0e6, 0.6, 0.6, 270, 3.0, 5.0, "assumed");
+            return new Rates(device, 2.0, 3.0, 4.0e6, 0.6, 0.6, 270, 3.0, 5.0, 0.5, "assumed");
         }
 
         /**
@@ -114,7 +121,8 @@ public final class StepCostModel {
                 a.gemmEfficiency,
                 a.gemmEfficiencyTf32,
                 a.hostCopyUs,
-                a.graphLaunchUs
+                a.graphLaunchUs,
+                a.sideRate
             };
             boolean any = false;
             for (int i = 0; i < MEASURED.length; i++) {
@@ -134,6 +142,7 @@ public final class StepCostModel {
                         a.l2LatencyClocks,
                         v[5],
                         v[6],
+                        v[7],
                         "measured on " + (o.has("device") ? o.get("device").getAsString() : "a GPU"));
             } catch (IllegalArgumentException e) {
                 throw new UserError(RnnRates.PROPERTY + ": " + path + ": " + e.getMessage(), e);

@@ -10,10 +10,13 @@ import java.util.function.Consumer;
 import jcuda.CudaException;
 import jcuda.Pointer;
 import jcuda.driver.CUdevice_attribute;
+import jcuda.driver.CUevent;
+import jcuda.driver.CUevent_flags;
 import jcuda.driver.CUgraph;
 import jcuda.driver.CUgraphExec;
 import jcuda.driver.CUstream;
 import jcuda.driver.CUstreamCaptureMode;
+import jcuda.driver.CUstream_flags;
 import jcuda.driver.JCudaDriver;
 import org.charrnn.backend.Precision;
 import org.charrnn.util.AtomicFile;
@@ -34,6 +37,9 @@ import org.charrnn.util.UserError;
  * host_copy_us          the step values' copy (64 bytes from a Java array, cuMemcpyHtoDAsync)
  *                       queued before each launch of a one-node graph, less those launches alone
  * graph_launch_us       that one-node graph launched back to back, less kernel_us
+ * side_rate             how far a second stream's work gets beside the first's: a graph of
+ *                       stepwise-like steps (the GEMM above and a kernel each) on two streams at
+ *                       once against one alone, 2 - both / alone (1: they overlap fully, 0: not at all)
  * </pre>
  *
  * Each time is the best of {@link Sizes#bestOf} timings of {@link Sizes#repeats} back-to-back
@@ -174,9 +180,11 @@ public final class StepRatesProbe {
                 r.put("gemm_efficiency_tf32", efficiency(tf32, Precision.TF32));
                 r.put("host_copy_us", Math.max(0, copied - launch));
                 r.put("graph_launch_us", Math.max(0, launch - kernelUs));
+                r.put("side_rate", sideRate(node, smallGemm));
                 for (var e : r.entrySet()) { // the launch and the copy may hide entirely: 0 is a rate there
-                    boolean mayBeZero =
-                            e.getKey().equals("graph_launch_us") || e.getKey().equals("host_copy_us");
+                    boolean mayBeZero = e.getKey().equals("graph_launch_us")
+                            || e.getKey().equals("host_copy_us")
+                            || e.getKey().equals("side_rate");
                     double v = e.getValue();
                     if (!(v > 0 || (mayBeZero && v == 0)) || Double.isInfinite(v))
                         throw new UserError("the rates probe measured " + e.getKey() + " = " + v + " on "
@@ -198,6 +206,49 @@ public final class StepRatesProbe {
             } finally {
                 JCudaDriver.cuGraphExecDestroy(few);
                 JCudaDriver.cuGraphExecDestroy(many);
+            }
+        }
+
+        /**
+         * 2 - (two streams' graphs of steps at once) / (one alone), within [0, 1]: each graph
+         * {@link Sizes#fewNodes} steps of a GEMM and a kernel; the second stream forks from the
+         * first before its launches and the first joins it after them.
+         */
+        private double sideRate(Runnable node, Runnable gemm) {
+            Runnable step = () -> {
+                gemm.run();
+                node.run();
+            };
+            CUgraphExec mine = capture(s.fewNodes(), step), theirs = capture(s.fewNodes(), step);
+            CUstream side = new CUstream();
+            CUevent fork = new CUevent(), join = new CUevent();
+            JCudaDriver.cuStreamCreate(side, CUstream_flags.CU_STREAM_NON_BLOCKING);
+            try {
+                JCudaDriver.cuEventCreate(fork, CUevent_flags.CU_EVENT_DISABLE_TIMING);
+                JCudaDriver.cuEventCreate(join, CUevent_flags.CU_EVENT_DISABLE_TIMING);
+                double alone = best(() -> JCudaDriver.cuGraphLaunch(mine, stream));
+                double both = best(
+                        () -> {
+                            JCudaDriver.cuEventRecord(fork, stream);
+                            JCudaDriver.cuStreamWaitEvent(side, fork, 0);
+                        },
+                        () -> {
+                            JCudaDriver.cuGraphLaunch(mine, stream);
+                            JCudaDriver.cuGraphLaunch(theirs, side);
+                        },
+                        () -> {
+                            JCudaDriver.cuEventRecord(join, side);
+                            JCudaDriver.cuStreamWaitEvent(stream, join, 0);
+                        });
+                return Math.min(1, Math.max(0, 2 - both / alone));
+            } finally {
+                ctx.synchronize();
+                JCudaDriver.cuStreamSynchronize(side);
+                JCudaDriver.cuEventDestroy(fork);
+                JCudaDriver.cuEventDestroy(join);
+                JCudaDriver.cuStreamDestroy(side);
+                JCudaDriver.cuGraphExecDestroy(mine);
+                JCudaDriver.cuGraphExecDestroy(theirs);
             }
         }
 
@@ -238,12 +289,21 @@ public final class StepRatesProbe {
 
         /** µs of one {@code launch}: the best of bestOf timings of repeats launches, after one untimed. */
         private double best(Runnable launch) {
+            return best(() -> {}, launch, () -> {});
+        }
+
+        /** As {@link #best(Runnable)}, each timing's launches between {@code before} and {@code after}. */
+        private double best(Runnable before, Runnable launch, Runnable after) {
+            before.run();
             launch.run();
+            after.run();
             ctx.synchronize();
             double best = Double.POSITIVE_INFINITY;
             for (int i = 0; i < s.bestOf(); i++) {
                 timer.start();
+                before.run();
                 for (int r = 0; r < s.repeats(); r++) launch.run();
+                after.run();
                 best = Math.min(best, timer.stopMillis() * 1e3 / s.repeats());
             }
             return best;

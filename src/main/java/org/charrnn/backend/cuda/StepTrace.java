@@ -43,13 +43,14 @@ final class StepTrace implements DeviceOps {
     // the step's timeline: the main stream's clock and the side stream's work not yet done, µs
     private double clock, sideLeft;
     private boolean inSide; // onSide's work is being queued
-    private double sideRate = 0.5; // the side stream's share of the device beside the next main operation
+    private double sideRate; // the side stream's share of the device beside the next main operation
 
     /** A trace at precision fp32 or tf32 (bf16's operand conversions are not modelled). */
     StepTrace(StepCostModel.Rates rates, Precision precision, TracedRecurrence recurrence) {
         if (precision != Precision.FP32 && precision != Precision.TF32)
             throw new IllegalArgumentException("the step cost model prices fp32 and tf32 steps, not " + precision.id());
         this.rates = Objects.requireNonNull(rates);
+        this.sideRate = rates.sideRate();
         this.precision = precision;
         this.recurrence = Objects.requireNonNull(recurrence);
         this.cells = new TracedCells(rates, (name, us) -> stepOp(StepPart.KERNELS, name, us));
@@ -71,7 +72,8 @@ final class StepTrace implements DeviceOps {
     /**
      * The step's µs with the side stream's work beside the main stream's: each main operation
      * lets the side work progress at a share of its time (what a persistent pass in the cluster
-     * layout leaves: its idle SMs' share; beside any other operation half), a join waits for the
+     * layout leaves: its idle SMs' share; beside any other operation {@link StepCostModel.Rates#sideRate},
+     * half unless measured), a join waits for the
      * rest at the full device. Without side work, the sum of the operations.
      */
     double criticalUs() {
@@ -113,7 +115,7 @@ final class StepTrace implements DeviceOps {
         }
         sideLeft = Math.max(0, sideLeft - o.us() * sideRate);
         clock += o.us();
-        sideRate = 0.5;
+        sideRate = rates.sideRate();
     }
 
     /** As bench's CUDA steps: whole steps (a graph), so the orchestration's whole-step order is priced. */

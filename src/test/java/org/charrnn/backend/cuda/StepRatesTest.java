@@ -35,7 +35,7 @@ class StepRatesTest {
 
     private static StepRatesProbe.Measured measured(double kernelUs) {
         Map<String, Double> r = new LinkedHashMap<>();
-        double[] v = {kernelUs, 2.5, 3.5e6, 0.7, 0.5, 1.5, 0.0};
+        double[] v = {kernelUs, 2.5, 3.5e6, 0.7, 0.5, 1.5, 0.0, 0.8};
         for (int i = 0; i < v.length; i++) r.put(StepCostModel.Rates.MEASURED[i], v[i]);
         return new StepRatesProbe.Measured("NVIDIA H200", r);
     }
@@ -55,7 +55,8 @@ class StepRatesTest {
         RnnCostModel.Device d = StepCostModel.h200();
         StepCostModel.Rates r = withRates(f, () -> StepCostModel.Rates.fromProperty(d));
         assertEquals(
-                new StepCostModel.Rates(d, 1.0, 2.5, 3.5e6, 0.7, 0.5, 270, 1.5, 0.0, "measured on NVIDIA H200"), r);
+                new StepCostModel.Rates(d, 1.0, 2.5, 3.5e6, 0.7, 0.5, 270, 1.5, 0.0, 0.8, "measured on NVIDIA H200"),
+                r);
         // the GEMM's FLOPs at each precision's own efficiency
         double flops = 2.0 * 4096 * 4096 * 1024;
         assertEquals(
@@ -117,6 +118,31 @@ class StepRatesTest {
         RnnCostModel.Estimate a = RnnCostModel.forward(assumed, CellType.LSTM, 512, 50);
         assertEquals(a.stepwiseUs() - (RnnCostModel.STEPWISE_LAUNCHES_US - 3.5), m.stepwiseUs(), 1e-9);
         assertEquals(a.persistentUs(), m.persistentUs(), "the persistent estimate does not change");
+    }
+
+    @Test
+    void streamsThatOverlapMoreHideMoreOfAPipelinedStep() throws IOException {
+        ModelConfig cfg = new ModelConfig(CellType.LSTM, 65, 1024, 1024, 2, 0.0);
+        double[] hidden = new double[2], total = new double[2];
+        for (int i = 0; i < 2; i++) {
+            Path f = dir.resolve("side-" + i + ".json");
+            Files.writeString(f, "{\"side_rate\":" + i + "}\n", StandardCharsets.UTF_8);
+            StepCostModel.Prediction p =
+                    withRates(f, () -> StepCostModel.predict(cfg, 128, 100, Precision.TF32, RnnKernel.AUTO));
+            hidden[i] = p.overlapped();
+            total[i] = p.total();
+        }
+        assertEquals(0, hidden[0], 1e-12, "side work that never overlaps hides nothing");
+        assertTrue(
+                hidden[1] > 1.0 && total[1] < total[0] - 1.0,
+                hidden[1] + " ms hidden, " + total[1] + " vs " + total[0]);
+        Path bad = dir.resolve("side-bad.json");
+        Files.writeString(bad, "{\"side_rate\":1.5}\n", StandardCharsets.UTF_8);
+        UserError e = assertThrows(
+                UserError.class, () -> withRates(bad, () -> StepCostModel.Rates.fromProperty(StepCostModel.h200())));
+        assertEquals(
+                "charrnn.persistent.rates: " + bad + ": the side stream's rate must be within [0, 1], not 1.5",
+                e.getMessage());
     }
 
     @Test
