@@ -73,7 +73,8 @@ record RnnRates(
      * over 132 SMs a published Hopper microbenchmark measured between the SMs of clusters (less than
      * an SM's share of L2: the exchange saves a round trip's latency, not bandwidth).
      */
-    static final RnnRates ASSUMED = new RnnRates(1.5, 600, 5.5e6, 32, 512, 1024, 0.5, 0, DSMEM_ASSUMED, "assumed", 0);
+    static final RnnRates ASSUMED = new RnnRates(
+            1.5, 600, 5.5e6, 32, 512, 1024, 0.5, 0, DSMEM_ASSUMED, "assumed", 0, RnnCostModel.STEPWISE_LAUNCHES_US);
 
     RnnRates {
         double[] all = {
@@ -94,35 +95,7 @@ record RnnRates(
             throw new IllegalArgumentException("resident clusters must not be negative: " + residentClusters);
     }
 
-    /** The rates with the assumed stepwise floor ({@link RnnCostModel#STEPWISE_LAUNCHES_US}). */
-    RnnRates(
-            double gridBarrierUs,
-            double tileClocks,
-            double l2BytesPerUs,
-            double mmaLatency,
-            double mmaFmasTf32,
-            double mmaFmasBf16,
-            double clusterBarrierUs,
-            int residentClusters,
-            double dsmemBytesPerUs,
-            String source,
-            int sms) {
-        this(
-                gridBarrierUs,
-                tileClocks,
-                l2BytesPerUs,
-                mmaLatency,
-                mmaFmasTf32,
-                mmaFmasBf16,
-                clusterBarrierUs,
-                residentClusters,
-                dsmemBytesPerUs,
-                source,
-                sms,
-                RnnCostModel.STEPWISE_LAUNCHES_US);
-    }
-
-    /** The rates without the cluster layout's: those {@link #ASSUMED}. */
+    /** The rates without the cluster layout's and the stepwise floor: those {@link #ASSUMED}. */
     RnnRates(
             double gridBarrierUs,
             double tileClocks,
@@ -143,7 +116,8 @@ record RnnRates(
                 0,
                 DSMEM_ASSUMED,
                 source,
-                sms);
+                sms,
+                RnnCostModel.STEPWISE_LAUNCHES_US);
     }
 
     /**

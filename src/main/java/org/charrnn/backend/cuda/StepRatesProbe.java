@@ -24,7 +24,7 @@ import org.charrnn.util.UserError;
 
 /**
  * Measures on a CUDA device the rates the step cost model assumes ({@link StepCostModel.Rates}),
- * with this backend's own launches on one stream, as a training step queues them:
+ * with this backend's own launches on its stream (side_rate: two), as a training step queues them:
  *
  * <pre>
  * kernel_us             a kernel as a node of a captured graph, dependent on the one before
@@ -37,9 +37,10 @@ import org.charrnn.util.UserError;
  * host_copy_us          the step values' copy (64 bytes from a Java array, cuMemcpyHtoDAsync)
  *                       queued before each launch of a one-node graph, less those launches alone
  * graph_launch_us       that one-node graph launched back to back, less kernel_us
- * side_rate             how far a second stream's work gets beside the first's: a graph of
- *                       stepwise-like steps (the GEMM above and a kernel each) on two streams at
- *                       once against one alone, 2 - both / alone (1: they overlap fully, 0: not at all)
+ * side_rate             how far a second stream's work gets beside the first's: graphs of
+ *                       stepwise steps of the large bench row L3 H512 B128 (its recurrent GEMM
+ *                       and a kernel over the gates) on two streams at once against one alone,
+ *                       2 - both / alone (1: they overlap fully, 0: not at all)
  * </pre>
  *
  * Each time is the best of {@link Sizes#bestOf} timings of {@link Sizes#repeats} back-to-back
@@ -56,12 +57,25 @@ public final class StepRatesProbe {
     /**
      * How much the probe launches: graphs of {@code fewNodes} and {@code manyNodes} nodes; {@code
      * repeats} launches a timing, the best of {@code bestOf}; the window-sized GEMM [side, depth] x
-     * [depth, side]; the copy's floats.
+     * [depth, side]; the copy's floats; the stepwise-like steps of side_rate at batch {@code
+     * stepBatch} and hidden size {@code stepHidden} (an LSTM's recurrent GEMM [B,H] x [H,4H] and a
+     * kernel over its [B,4H] result).
      */
     public record Sizes(
-            int fewNodes, int manyNodes, int repeats, int bestOf, int gemmSide, int gemmDepth, long copyFloats) {
-        /** A GPU's: 20 and 220 nodes, 10 launches, best of 5, a 4096 x 1024 x 4096 GEMM, 256 MiB copied. */
-        public static final Sizes GPU = new Sizes(20, 220, 10, 5, 4096, 1024, 64L << 20);
+            int fewNodes,
+            int manyNodes,
+            int repeats,
+            int bestOf,
+            int gemmSide,
+            int gemmDepth,
+            long copyFloats,
+            int stepBatch,
+            int stepHidden) {
+        /**
+         * A GPU's: 20 and 220 nodes, 10 launches, best of 5, a 4096 x 1024 x 4096 GEMM, 256 MiB
+         * copied, steps of the large bench row L3 H512 B128.
+         */
+        public static final Sizes GPU = new Sizes(20, 220, 10, 5, 4096, 1024, 64L << 20, 128, 512);
 
         public Sizes {
             if (fewNodes < 1
@@ -70,7 +84,9 @@ public final class StepRatesProbe {
                     || bestOf < 1
                     || gemmSide < 1
                     || gemmDepth < 1
-                    || copyFloats < 1) throw new IllegalArgumentException("bad probe sizes: " + this);
+                    || copyFloats < 1
+                    || stepBatch < 1
+                    || stepHidden < 1) throw new IllegalArgumentException("bad probe sizes: " + this);
         }
     }
 
@@ -124,6 +140,8 @@ public final class StepRatesProbe {
         private final Kernels kernels;
         private final Gemm fp32, tf32;
         private final DeviceBuffer one, a, b, c, copyFrom, copyTo;
+        private final DeviceBuffer stepH, stepW; // [B,H], [H,4H]
+        private final DeviceBuffer[] stepOut = new DeviceBuffer[2], cellOut = new DeviceBuffer[2]; // [B,4H] a stream
         private final Sizes s;
         private final CudaTimer timer;
 
@@ -146,6 +164,13 @@ public final class StepRatesProbe {
             c = buffer(4L * Math.max((long) s.gemmSide() * s.gemmSide(), SMALL * SMALL));
             copyFrom = buffer(4L * s.copyFloats());
             copyTo = buffer(4L * s.copyFloats());
+            long h = s.stepHidden(), gates = 4L * s.stepBatch() * h;
+            stepH = buffer(4L * s.stepBatch() * h);
+            stepW = buffer(4L * h * 4 * h);
+            for (int i = 0; i < 2; i++) {
+                stepOut[i] = buffer(4L * gates);
+                cellOut[i] = buffer(4L * gates);
+            }
             timer = new CudaTimer(stream);
             ctx.onClose(timer::close);
         }
@@ -180,7 +205,7 @@ public final class StepRatesProbe {
                 r.put("gemm_efficiency_tf32", efficiency(tf32, Precision.TF32));
                 r.put("host_copy_us", Math.max(0, copied - launch));
                 r.put("graph_launch_us", Math.max(0, launch - kernelUs));
-                r.put("side_rate", sideRate(node, smallGemm));
+                r.put("side_rate", sideRate());
                 for (var e : r.entrySet()) { // the launch and the copy may hide entirely: 0 is a rate there
                     boolean mayBeZero = e.getKey().equals("graph_launch_us")
                             || e.getKey().equals("host_copy_us")
@@ -211,15 +236,12 @@ public final class StepRatesProbe {
 
         /**
          * 2 - (two streams' graphs of steps at once) / (one alone), within [0, 1]: each graph
-         * {@link Sizes#fewNodes} steps of a GEMM and a kernel; the second stream forks from the
-         * first before its launches and the first joins it after them.
+         * {@link Sizes#fewNodes} stepwise-like steps of its own (the recurrent GEMM and a kernel over
+         * its result); the second stream forks from the first before its launches and the first
+         * joins it after them.
          */
-        private double sideRate(Runnable node, Runnable gemm) {
-            Runnable step = () -> {
-                gemm.run();
-                node.run();
-            };
-            CUgraphExec mine = capture(s.fewNodes(), step), theirs = capture(s.fewNodes(), step);
+        private double sideRate() {
+            CUgraphExec mine = capture(s.fewNodes(), step(0)), theirs = capture(s.fewNodes(), step(1));
             CUstream side = new CUstream();
             CUevent fork = new CUevent(), join = new CUevent();
             JCudaDriver.cuStreamCreate(side, CUstream_flags.CU_STREAM_NON_BLOCKING);
@@ -250,6 +272,15 @@ public final class StepRatesProbe {
                 JCudaDriver.cuGraphExecDestroy(mine);
                 JCudaDriver.cuGraphExecDestroy(theirs);
             }
+        }
+
+        /** Stream i's stepwise-like step: gates [B,4H] (=) h [B,H] W [H,4H], then a kernel copies them. */
+        private Runnable step(int i) {
+            int B = s.stepBatch(), H = s.stepHidden(), G = 4 * H;
+            return () -> {
+                fp32.gemm(false, false, B, G, H, 1f, stepH.ptr, H, stepW.ptr, G, 0f, stepOut[i].ptr, G);
+                kernels.copyRows(cellOut[i].ptr, G, stepOut[i].ptr, G, B, G);
+            };
         }
 
         /** The window-sized GEMM's FLOPs per µs over the model's peak at precision p on this device. */

@@ -127,7 +127,8 @@ class RnnClusterModelTest {
                         resident,
                         dsmemBytesPerUs,
                         "test",
-                        132));
+                        132,
+                        r.stepwiseUs()));
     }
 
     /**

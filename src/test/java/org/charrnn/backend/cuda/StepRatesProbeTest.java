@@ -32,7 +32,10 @@ class StepRatesProbeTest {
         StepRatesProbe.Measured m =
                 // the emulated device reports no clock rate: its efficiencies against the H200 model's peaks
                 StepRatesProbe.measure(
-                        0, new StepRatesProbe.Sizes(2, 12, 2, 2, 96, 32, 4096), line -> {}, StepCostModel.h200());
+                        0,
+                        new StepRatesProbe.Sizes(2, 12, 2, 2, 96, 32, 4096, 3, 20),
+                        line -> {},
+                        StepCostModel.h200());
         assertEquals(
                 List.of(StepCostModel.Rates.MEASURED), List.copyOf(m.rates().keySet()));
         for (Map.Entry<String, Double> e : m.rates().entrySet())

@@ -112,7 +112,8 @@ class StepRatesTest {
                 r.residentClusters(),
                 r.dsmemBytesPerUs(),
                 r.source(),
-                r.sms());
+                r.sms(),
+                RnnCostModel.STEPWISE_LAUNCHES_US);
         RnnCostModel.Device assumed = new RnnCostModel.Device(132, 1.98, 227 << 10, floorAssumed);
         RnnCostModel.Estimate m = RnnCostModel.forward(measured, CellType.LSTM, 512, 50);
         RnnCostModel.Estimate a = RnnCostModel.forward(assumed, CellType.LSTM, 512, 50);
