@@ -398,14 +398,26 @@ static __device__ __forceinline__ void cr_ahead_cells(const Ops (&ahead)[AHEAD],
   }
 }
 
-/* A forward step: its operands loaded (cr_ahead_load), then product() (the step's
- * cr_persistent_product: every thread calls it), then the cells (cr_ahead_cells). */
-template <int AHEAD, typename Ops, typename Load, typename Product, typename Cell>
-static __device__ __forceinline__ void cr_step_ahead(long long pairs, Load load, Product product, Cell cell) {
+/* A forward pass's T steps in layout CLUSTER: step t's operands loaded (cr_ahead_load with
+ * load(t, p, o)), then product(t) (the step's cr_persistent_product: every thread calls it), then
+ * the cells cell(t, p, o) (cr_ahead_cells); between two steps the layout's barrier in its two
+ * halves with step t + 1's operands loaded between them (cr_persistent_arrive, _wait), so that
+ * their round trip runs beside the barrier, not after it. */
+template <int AHEAD, typename Ops, bool CLUSTER, typename Load, typename Product, typename Cell>
+static __device__ __forceinline__ void cr_forward_steps(int T, long long pairs, Load load, Product product,
+                                                        Cell cell) {
   Ops ahead[AHEAD];
-  cr_ahead_load(ahead, pairs, load);
-  product();
-  cr_ahead_cells(ahead, pairs, load, cell);
+  int t = 0;
+  auto at = [&](long long p, Ops &o) { load(t, p, o); };
+  if (T > 0) cr_ahead_load(ahead, pairs, at);
+  while (t < T) {
+    product(t);
+    cr_ahead_cells(ahead, pairs, at, [&](long long p, const Ops &o) { cell(t, p, o); });
+    if (++t == T) break;
+    cr_persistent_arrive<CLUSTER>();
+    cr_ahead_load(ahead, pairs, at); /* step t's (the next one's) */
+    cr_persistent_wait<CLUSTER>();
+  }
 }
 
 #endif

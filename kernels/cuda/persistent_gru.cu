@@ -59,39 +59,40 @@ static __device__ __forceinline__ void persistent_gru_forward_body(const float *
   struct Ops {
     float x[3], hb[3], h;
   };
-  for (int t = 0; t < T; t++) {
-    const float *hp = t == 0 ? h0 : h + (long long)(t - 1) * BH;
-    const float *y = plan.exchange && t > 0 ? nullptr : hp + (long long)s.b0 * H; /* null: exchanged */
-    cr_step_ahead<1, Ops>( /* 1 pair a thread ahead (two spill the grid kernel: 255 registers) */
-        pairs,
-        [&](long long p, Ops &o) {
-          int b = s.b0 + (int)(p / s.units), j = s.j0 + (int)(p % s.units);
-          long long r3 = ((long long)t * B + b) * 3 * H;
+  cr_forward_steps<1, Ops, CLUSTER>( /* 1 pair a thread ahead (two spill the grid kernel: 255 registers) */
+      T,
+      pairs,
+      [&](int t, long long p, Ops &o) {
+        const float *hp = t == 0 ? h0 : h + (long long)(t - 1) * BH; /* its own h_{t-1}: this thread wrote it */
+        int b = s.b0 + (int)(p / s.units), j = s.j0 + (int)(p % s.units);
+        long long r3 = ((long long)t * B + b) * 3 * H;
 #pragma unroll
-          for (int q = 0; q < 3; q++) {
-            o.x[q] = gx[r3 + q * H + j] + b_ih[q * H + j];
-            o.hb[q] = b_hh[q * H + j];
-          }
-          o.h = hp[(long long)b * H + j];
-        },
-        [&] { cr_persistent_product(plan, w, frag, y, cr_exchange_x(smem, plan, t), acc, prec); },
-        [&](long long p, const Ops &o) {
-          int lb = (int)(p / s.units), u = (int)(p % s.units), b = s.b0 + lb, j = s.j0 + u;
-          long long r4 = ((long long)t * B + b) * 4 * H;
-          float gh[3];
+        for (int q = 0; q < 3; q++) {
+          o.x[q] = gx[r3 + q * H + j] + b_ih[q * H + j];
+          o.hb[q] = b_hh[q * H + j];
+        }
+        o.h = hp[(long long)b * H + j];
+      },
+      [&](int t) {
+        const float *hp = t == 0 ? h0 : h + (long long)(t - 1) * BH;
+        const float *y = plan.exchange && t > 0 ? nullptr : hp + (long long)s.b0 * H; /* null: exchanged */
+        cr_persistent_product(plan, w, frag, y, cr_exchange_x(smem, plan, t), acc, prec);
+      },
+      [&](int t, long long p, const Ops &o) {
+        int lb = (int)(p / s.units), u = (int)(p % s.units), b = s.b0 + lb, j = s.j0 + u;
+        long long r4 = ((long long)t * B + b) * 4 * H;
+        float gh[3];
 #pragma unroll
-          for (int q = 0; q < 3; q++) gh[q] = cr_persistent_result(acc, plan, q * U + u, lb) + o.hb[q];
-          float rr, zz, nn, hh;
-          cr_gru_forward(o.x[0], o.x[1], o.x[2], gh[0], gh[1], gh[2], o.h, &rr, &zz, &nn, &hh);
-          gates[r4 + j] = rr;
-          gates[r4 + H + j] = zz;
-          gates[r4 + 2 * H + j] = nn;
-          gates[r4 + 3 * H + j] = gh[2];
-          h[(long long)t * BH + (long long)b * H + j] = hh;
-          if (t + 1 < T) cr_exchange_put(smem, plan, t + 1, lb, j, hh, prec);
-        });
-    if (t + 1 < T) cr_persistent_sync<CLUSTER>();
-  }
+        for (int q = 0; q < 3; q++) gh[q] = cr_persistent_result(acc, plan, q * U + u, lb) + o.hb[q];
+        float rr, zz, nn, hh;
+        cr_gru_forward(o.x[0], o.x[1], o.x[2], gh[0], gh[1], gh[2], o.h, &rr, &zz, &nn, &hh);
+        gates[r4 + j] = rr;
+        gates[r4 + H + j] = zz;
+        gates[r4 + 2 * H + j] = nn;
+        gates[r4 + 3 * H + j] = gh[2];
+        h[(long long)t * BH + (long long)b * H + j] = hh;
+        if (t + 1 < T) cr_exchange_put(smem, plan, t + 1, lb, j, hh, prec);
+      });
 }
 
 extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1)

@@ -81,6 +81,43 @@ static __device__ __forceinline__ void cr_persistent_sync() {
   }
 }
 
+/* The same barrier in two halves, so that a block can do work of its own between them:
+ * cr_persistent_arrive says this block is past the step (the cluster's barrier.cluster.arrive, with
+ * release: what it wrote before is seen by a peer after that peer's wait), cr_persistent_wait waits
+ * for every block of the cluster to arrive (barrier.cluster.wait, acquire). Between them a block may
+ * read only what no other block writes meanwhile (its own outputs, the pass's inputs) and write
+ * nothing another block reads. The grid layout has no split barrier: its arrive is the whole grid
+ * barrier and its wait nothing. The CPU execution layer runs the work between them before the
+ * barrier (its arrive is nothing, its wait the cluster barrier): the weakest order the hardware
+ * allows there, so work that read a peer's step there would see it unwritten in some thread order. */
+template <bool CLUSTER>
+static __device__ __forceinline__ void cr_persistent_arrive() {
+  if (CLUSTER) {
+#if defined(CHARRNN_CRCPU_H)
+    /* nothing: the wait is the barrier */
+#elif defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    cooperative_groups::cluster_group::barrier_arrive();
+#else
+    __trap(); /* the host launches the cluster kernels only on compute capability 9.0 and newer */
+#endif
+  } else {
+    cooperative_groups::this_grid().sync();
+  }
+}
+
+template <bool CLUSTER>
+static __device__ __forceinline__ void cr_persistent_wait() {
+  if (CLUSTER) {
+#if defined(CHARRNN_CRCPU_H)
+    crcpu::cluster_sync();
+#elif defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    cooperative_groups::cluster_group::barrier_wait();
+#else
+    __trap();
+#endif
+  }
+}
+
 /* What p addresses in this block's dynamic shared memory, in the block of rank `rank` of its
  * cluster (distributed shared memory, sm_90): where a block writes what a peer reads after the next
  * cluster barrier. Both blocks must be running: a cluster barrier after the blocks start, and one

@@ -16,9 +16,9 @@
  *   f, g, o), loaded into shared memory once. Each timestep every block stages h_{t-1} in shared
  *   memory and its threads together compute the four products W_hh[q*H+j,:] . h_{t-1}[b,:] (fp32)
  *   of its (b, j) pairs (cr_persistent_product); then each pair adds the input projection and
- *   biases (loaded before the product: cr_step_ahead) as lstm_forward_step does, applies
- *   cr_lstm_forward and writes
- *   h_t, c_t and the gates; then one grid barrier publishes h_t to every block for step t+1. c
+ *   biases (loaded ahead: cr_forward_steps) as lstm_forward_step does, applies cr_lstm_forward and
+ *   writes h_t, c_t and the gates; then one grid barrier publishes h_t to every block for step t+1
+ *   (in the cluster layout a cluster barrier, step t+1's operands loaded between its two halves). c
  *   never crosses blocks (a pair's c_{t-1} is written by the same block), and h_t goes to its own
  *   slot of h, so no second barrier is needed.
  *
@@ -50,42 +50,42 @@ static __device__ __forceinline__ void persistent_lstm_forward_body(const float 
   struct Ops {
     float x[4], hb[4], c;
   };
-  for (int t = 0; t < T; t++) {
-    const float *hp = t == 0 ? h0 : h + (long long)(t - 1) * BH;
-    const float *cp = t == 0 ? c0 : c + (long long)(t - 1) * BH;
-    const float *y = plan.exchange && t > 0 ? nullptr : hp + (long long)s.b0 * H; /* null: exchanged */
-    cr_step_ahead<1, Ops>( /* 1 pair a thread ahead (two spill the grid kernel: 255 registers) */
-        pairs,
-        [&](long long p, Ops &o) {
-          int b = s.b0 + (int)(p / s.units), j = s.j0 + (int)(p % s.units);
-          long long r = ((long long)t * B + b) * 4 * H;
+  cr_forward_steps<1, Ops, CLUSTER>( /* 1 pair a thread ahead (two spill the grid kernel: 255 registers) */
+      T,
+      pairs,
+      [&](int t, long long p, Ops &o) {
+        const float *cp = t == 0 ? c0 : c + (long long)(t - 1) * BH; /* c_{t-1}: this thread wrote it */
+        int b = s.b0 + (int)(p / s.units), j = s.j0 + (int)(p % s.units);
+        long long r = ((long long)t * B + b) * 4 * H;
 #pragma unroll
-          for (int q = 0; q < 4; q++) {
-            o.x[q] = gx[r + q * H + j] + b_ih[q * H + j];
-            o.hb[q] = b_hh[q * H + j];
-          }
-          o.c = cp[(long long)b * H + j];
-        },
-        [&] { cr_persistent_product(plan, w, frag, y, cr_exchange_x(smem, plan, t), acc, prec); },
-        [&](long long p, const Ops &o) {
-          int lb = (int)(p / s.units), u = (int)(p % s.units), b = s.b0 + lb, j = s.j0 + u;
-          long long r = ((long long)t * B + b) * 4 * H;
-          float pre[4];
+        for (int q = 0; q < 4; q++) {
+          o.x[q] = gx[r + q * H + j] + b_ih[q * H + j];
+          o.hb[q] = b_hh[q * H + j];
+        }
+        o.c = cp[(long long)b * H + j];
+      },
+      [&](int t) {
+        const float *hp = t == 0 ? h0 : h + (long long)(t - 1) * BH;
+        const float *y = plan.exchange && t > 0 ? nullptr : hp + (long long)s.b0 * H; /* null: exchanged */
+        cr_persistent_product(plan, w, frag, y, cr_exchange_x(smem, plan, t), acc, prec);
+      },
+      [&](int t, long long p, const Ops &o) {
+        int lb = (int)(p / s.units), u = (int)(p % s.units), b = s.b0 + lb, j = s.j0 + u;
+        long long r = ((long long)t * B + b) * 4 * H;
+        float pre[4];
 #pragma unroll
-          for (int q = 0; q < 4; q++) pre[q] = o.x[q] + (cr_persistent_result(acc, plan, q * U + u, lb) + o.hb[q]);
-          long long k = (long long)t * BH + (long long)b * H + j;
-          float i, f, g, og, cn, hn;
-          cr_lstm_forward(pre[0], pre[1], pre[2], pre[3], o.c, &i, &f, &g, &og, &cn, &hn);
-          gates[r + j] = i;
-          gates[r + H + j] = f;
-          gates[r + 2 * H + j] = g;
-          gates[r + 3 * H + j] = og;
-          c[k] = cn;
-          h[k] = hn;
-          if (t + 1 < T) cr_exchange_put(smem, plan, t + 1, lb, j, hn, prec);
-        });
-    if (t + 1 < T) cr_persistent_sync<CLUSTER>();
-  }
+        for (int q = 0; q < 4; q++) pre[q] = o.x[q] + (cr_persistent_result(acc, plan, q * U + u, lb) + o.hb[q]);
+        long long k = (long long)t * BH + (long long)b * H + j;
+        float i, f, g, og, cn, hn;
+        cr_lstm_forward(pre[0], pre[1], pre[2], pre[3], o.c, &i, &f, &g, &og, &cn, &hn);
+        gates[r + j] = i;
+        gates[r + H + j] = f;
+        gates[r + 2 * H + j] = g;
+        gates[r + 3 * H + j] = og;
+        c[k] = cn;
+        h[k] = hn;
+        if (t + 1 < T) cr_exchange_put(smem, plan, t + 1, lb, j, hn, prec);
+      });
 }
 
 extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1)

@@ -51,27 +51,27 @@ static __device__ __forceinline__ void persistent_rnn_forward_body(const float *
   struct Ops {
     float x, hb;
   };
-  for (int t = 0; t < T; t++) {
-    const float *hp = t == 0 ? h0 : h + (long long)(t - 1) * BH;
-    const float *y = plan.exchange && t > 0 ? nullptr : hp + (long long)s.b0 * H; /* null: exchanged */
-    cr_step_ahead<2, Ops>( /* 2 pairs a thread ahead (one spills 4 bytes of the grid kernel; two do not) */
-        pairs,
-        [&](long long p, Ops &o) {
-          int j = s.j0 + (int)(p % s.units);
-          long long k = (long long)t * BH + (long long)(s.b0 + p / s.units) * H + j;
-          o.x = gx[k] + b_ih[j];
-          o.hb = b_hh[j];
-        },
-        [&] { cr_persistent_product(plan, w, frag, y, cr_exchange_x(smem, plan, t), acc, prec); },
-        [&](long long p, const Ops &o) {
-          int lb = (int)(p / s.units), u = (int)(p % s.units), j = s.j0 + u;
-          long long k = (long long)t * BH + (long long)(s.b0 + lb) * H + j;
-          float hn = cr_rnn_forward(o.x + (cr_persistent_result(acc, plan, u, lb) + o.hb));
-          h[k] = hn;
-          if (t + 1 < T) cr_exchange_put(smem, plan, t + 1, lb, j, hn, prec);
-        });
-    if (t + 1 < T) cr_persistent_sync<CLUSTER>();
-  }
+  cr_forward_steps<2, Ops, CLUSTER>( /* 2 pairs a thread ahead (one spills 4 bytes of the grid kernel; two do not) */
+      T,
+      pairs,
+      [&](int t, long long p, Ops &o) {
+        int j = s.j0 + (int)(p % s.units);
+        long long k = (long long)t * BH + (long long)(s.b0 + p / s.units) * H + j;
+        o.x = gx[k] + b_ih[j];
+        o.hb = b_hh[j];
+      },
+      [&](int t) {
+        const float *hp = t == 0 ? h0 : h + (long long)(t - 1) * BH;
+        const float *y = plan.exchange && t > 0 ? nullptr : hp + (long long)s.b0 * H; /* null: exchanged */
+        cr_persistent_product(plan, w, frag, y, cr_exchange_x(smem, plan, t), acc, prec);
+      },
+      [&](int t, long long p, const Ops &o) {
+        int lb = (int)(p / s.units), u = (int)(p % s.units), j = s.j0 + u;
+        long long k = (long long)t * BH + (long long)(s.b0 + lb) * H + j;
+        float hn = cr_rnn_forward(o.x + (cr_persistent_result(acc, plan, u, lb) + o.hb));
+        h[k] = hn;
+        if (t + 1 < T) cr_exchange_put(smem, plan, t + 1, lb, j, hn, prec);
+      });
 }
 
 extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1)

@@ -43,7 +43,9 @@ final class RnnCostModel {
      * dh_out, the saved gates and states backward): loads issued together, one L2 hit (as {@link
      * StepCostModel.Rates#l2LatencyClocks}). The persistent kernels load them before the product
      * that precedes their cell phase (cr_ahead_load; backward: the next step's, before this step's
-     * product or scatter), so only what outlasts that product shows.
+     * product or scatter), so only what outlasts that product shows; the cluster layout's forward
+     * loads them between the two halves of the barrier before it (cr_forward_steps), so only what
+     * outlasts the barrier and the product shows.
      */
     static final int CELL_LOAD_CLOCKS = 270;
 
@@ -342,8 +344,9 @@ final class RnnCostModel {
         double tiles = (double) p.tiles() * r.tileClocks() / d.clocksPerUs();
         double staged = l2 + tiles, exchanged = exchangeUs(r, p, u, hidden);
         boolean exchange = canExchange && exchanged < staged;
-        // the cell's operands load beside the product and, without the exchange, its staging
-        double loads = cellLoadUs(d, compute + (exchange ? 0 : staged));
+        // the cell's operands load beside the product and, without the exchange, its staging; the
+        // forward's also beside the barrier, between its two halves (cr_forward_steps)
+        double loads = cellLoadUs(d, compute + (exchange ? 0 : staged) + (forwardPass ? r.clusterBarrierUs() : 0));
         double persistent = compute + (exchange ? exchanged : staged) + r.clusterBarrierUs() + loads;
         return new Estimate(persistent, stepwiseUs(d, gates, hidden, batch, p.arithmetic()), fits, false, c, exchange);
     }

@@ -63,6 +63,33 @@ class RnnClusterModelTest {
         }
     }
 
+    /**
+     * The cluster forward loads the next step's cell operands between the two halves of its barrier
+     * (cr_forward_steps): a barrier at least as long as the loads hides them, so a longer one adds
+     * all its time; a barrier shorter than the loads adds less, the loads shrinking as it grows. The
+     * backward loads beside its product, not its barrier: every µs of barrier adds a µs.
+     */
+    @Test
+    void theClusterForwardLoadsItsNextOperandsBesideItsBarrier() {
+        double l2 = RnnRates.ASSUMED.l2BytesPerUs(), dsmem = RnnRates.ASSUMED.dsmemBytesPerUs();
+        ProductArithmetic a = ProductArithmetic.TF32_MMA;
+        double f1 = RnnCostModel.forwardCluster(h200(1.5, l2, 0.30, 0, dsmem), CellType.LSTM, 128, 50, a)
+                .persistentUs();
+        double f2 = RnnCostModel.forwardCluster(h200(1.5, l2, 0.40, 0, dsmem), CellType.LSTM, 128, 50, a)
+                .persistentUs();
+        assertEquals(0.10, f2 - f1, 1e-9, "barriers past the loads");
+        double s1 = RnnCostModel.forwardCluster(h200(1.5, l2, 0.001, 0, dsmem), CellType.LSTM, 128, 50, a)
+                .persistentUs();
+        double s2 = RnnCostModel.forwardCluster(h200(1.5, l2, 0.011, 0, dsmem), CellType.LSTM, 128, 50, a)
+                .persistentUs();
+        assertTrue(s2 - s1 < 0.01 - 1e-9, "short barriers hide part of the loads: " + (s2 - s1));
+        double b1 = RnnCostModel.backwardClusterColumns(h200(1.5, l2, 0.001, 0, dsmem), CellType.LSTM, 128, 50, a, 13)
+                .persistentUs();
+        double b2 = RnnCostModel.backwardClusterColumns(h200(1.5, l2, 0.011, 0, dsmem), CellType.LSTM, 128, 50, a, 13)
+                .persistentUs();
+        assertEquals(0.01, b2 - b1, 1e-9, "the backward's loads run beside its product only");
+    }
+
     @Test
     void weightsThatDoNotFitInOneClusterStayInTheGridLayoutOrStepwise() {
         // LSTM H 1024: W_hh is 16 MiB, 2 MiB a block of 8
