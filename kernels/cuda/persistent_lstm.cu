@@ -191,11 +191,12 @@ static __device__ __forceinline__ void persistent_lstm_backward_body(const float
 #pragma unroll
       for (int q = 0; q < 4; q++) cr_exchange_put(smem, plan, t, lb, q * H + j, d[q], prec);
     });
-    cr_persistent_sync<CLUSTER>();
-    if (t > 0) { /* step t-1's operands, beside this step's product */
+    cr_persistent_arrive<CLUSTER>();
+    if (t > 0) { /* step t-1's operands, beside this step's barrier (in clusters) and product */
       tl = t - 1;
       cr_ahead_load(ahead, pairs, load);
     }
+    cr_persistent_wait<CLUSTER>();
     const float *y = plan.exchange ? nullptr : dg + (long long)s.b0 * G; /* null: exchanged */
     cr_persistent_product(plan, w, frag, y, cr_exchange_x(smem, plan, t), acc, prec);
     for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {

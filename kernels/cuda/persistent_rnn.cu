@@ -133,11 +133,12 @@ static __device__ __forceinline__ void persistent_rnn_backward_body(const float 
       dg[k] = d;
       cr_exchange_put(smem, plan, t, lb, j, d, prec);
     });
-    cr_persistent_sync<CLUSTER>();
-    if (t > 0) { /* step t-1's operands, beside this step's product */
+    cr_persistent_arrive<CLUSTER>();
+    if (t > 0) { /* step t-1's operands, beside this step's barrier (in clusters) and product */
       tl = t - 1;
       cr_ahead_load(ahead, pairs, load);
     }
+    cr_persistent_wait<CLUSTER>();
     const float *y = plan.exchange ? nullptr : dg + (long long)s.b0 * H; /* null: exchanged */
     cr_persistent_product(plan, w, frag, y, cr_exchange_x(smem, plan, t), acc, prec);
     for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {

@@ -43,8 +43,9 @@ final class RnnCostModel {
      * dh_out, the saved gates and states backward): loads issued together, one L2 hit (as {@link
      * StepCostModel.Rates#l2LatencyClocks}). The persistent kernels load them before the product
      * that precedes their cell phase (cr_ahead_load; backward: the next step's, before this step's
-     * product or scatter), so only what outlasts that product shows; the cluster layout's forward
-     * loads them between the two halves of the barrier before it (cr_forward_steps), so only what
+     * product or scatter), so only what outlasts that product shows; in the cluster layout they
+     * load between the two halves of the barrier before that product (cr_forward_steps, the
+     * backward's loop; the row-stationary backward before its scatter and barrier), so only what
      * outlasts the barrier and the product shows.
      */
     static final int CELL_LOAD_CLOCKS = 270;
@@ -324,7 +325,8 @@ final class RnnCostModel {
         }
         double stores = 4.0 * pb * p.columns() / r.dsmemBytesPerUs();
         double scatter = clocks / d.clocksPerUs() + stores; // the next step's cell operands load beside it
-        double persistent = scatter + r.clusterBarrierUs() + cellLoadUs(d, scatter);
+        // the next step's cell operands load before the scatter, so beside it and the barrier after it
+        double persistent = scatter + r.clusterBarrierUs() + cellLoadUs(d, scatter + r.clusterBarrierUs());
         boolean fits = d.sms() >= Kernels.CLUSTER && p.bytes() <= d.sharedBytes();
         return new Estimate(persistent, stepwiseUs(d, g, hidden, batch, a), fits, true, c, false);
     }
@@ -344,9 +346,9 @@ final class RnnCostModel {
         double tiles = (double) p.tiles() * r.tileClocks() / d.clocksPerUs();
         double staged = l2 + tiles, exchanged = exchangeUs(r, p, u, hidden);
         boolean exchange = canExchange && exchanged < staged;
-        // the cell's operands load beside the product and, without the exchange, its staging; the
-        // forward's also beside the barrier, between its two halves (cr_forward_steps)
-        double loads = cellLoadUs(d, compute + (exchange ? 0 : staged) + (forwardPass ? r.clusterBarrierUs() : 0));
+        // the cell's operands load beside the product and, without the exchange, its staging, and
+        // beside the barrier, between its two halves (cr_forward_steps; the backward's loop)
+        double loads = cellLoadUs(d, compute + (exchange ? 0 : staged) + r.clusterBarrierUs());
         double persistent = compute + (exchange ? exchanged : staged) + r.clusterBarrierUs() + loads;
         return new Estimate(persistent, stepwiseUs(d, gates, hidden, batch, p.arithmetic()), fits, false, c, exchange);
     }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.function.DoubleUnaryOperator;
 import org.charrnn.model.CellType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -64,30 +65,46 @@ class RnnClusterModelTest {
     }
 
     /**
-     * The cluster forward loads the next step's cell operands between the two halves of its barrier
-     * (cr_forward_steps): a barrier at least as long as the loads hides them, so a longer one adds
-     * all its time; a barrier shorter than the loads adds less, the loads shrinking as it grows. The
-     * backward loads beside its product, not its barrier: every µs of barrier adds a µs.
+     * In the cluster layout a step's cell operands load between the two halves of the barrier before
+     * its product (cr_forward_steps, the backward's loop; the row-stationary backward before its
+     * scatter and barrier): a barrier at least as long as the loads hides them, so a longer one adds
+     * all its time, and a shorter one adds less, the loads shrinking as it grows. The grid layout
+     * loads after its whole barrier: every µs of barrier adds a µs.
      */
     @Test
-    void theClusterForwardLoadsItsNextOperandsBesideItsBarrier() {
+    void theClusterLayoutLoadsTheNextOperandsBesideItsBarrier() {
         double l2 = RnnRates.ASSUMED.l2BytesPerUs(), dsmem = RnnRates.ASSUMED.dsmemBytesPerUs();
         ProductArithmetic a = ProductArithmetic.TF32_MMA;
-        double f1 = RnnCostModel.forwardCluster(h200(1.5, l2, 0.30, 0, dsmem), CellType.LSTM, 128, 50, a)
+        for (int pass = 0; pass < 3; pass++) {
+            DoubleUnaryOperator us = pass(pass, l2, dsmem, a);
+            assertEquals(
+                    0.10, us.applyAsDouble(0.40) - us.applyAsDouble(0.30), 1e-9, "pass " + pass + ": past the loads");
+            if (pass == 2) continue; // its scatter alone outlasts the loads at this shape
+            double shorter = us.applyAsDouble(0.011) - us.applyAsDouble(0.001);
+            assertTrue(shorter < 0.01 - 1e-9, "pass " + pass + ": short barriers hide part of the loads: " + shorter);
+        }
+        double g1 = RnnCostModel.forward(h200(0.001, l2, 0.5, 0, dsmem), CellType.LSTM, 128, 50, a)
                 .persistentUs();
-        double f2 = RnnCostModel.forwardCluster(h200(1.5, l2, 0.40, 0, dsmem), CellType.LSTM, 128, 50, a)
+        double g2 = RnnCostModel.forward(h200(0.011, l2, 0.5, 0, dsmem), CellType.LSTM, 128, 50, a)
                 .persistentUs();
-        assertEquals(0.10, f2 - f1, 1e-9, "barriers past the loads");
-        double s1 = RnnCostModel.forwardCluster(h200(1.5, l2, 0.001, 0, dsmem), CellType.LSTM, 128, 50, a)
-                .persistentUs();
-        double s2 = RnnCostModel.forwardCluster(h200(1.5, l2, 0.011, 0, dsmem), CellType.LSTM, 128, 50, a)
-                .persistentUs();
-        assertTrue(s2 - s1 < 0.01 - 1e-9, "short barriers hide part of the loads: " + (s2 - s1));
-        double b1 = RnnCostModel.backwardClusterColumns(h200(1.5, l2, 0.001, 0, dsmem), CellType.LSTM, 128, 50, a, 13)
-                .persistentUs();
-        double b2 = RnnCostModel.backwardClusterColumns(h200(1.5, l2, 0.011, 0, dsmem), CellType.LSTM, 128, 50, a, 13)
-                .persistentUs();
-        assertEquals(0.01, b2 - b1, 1e-9, "the backward's loads run beside its product only");
+        assertEquals(0.01, g2 - g1, 1e-9, "the grid layout loads after its barrier");
+    }
+
+    /** µs of one LSTM H 128 B 50 layer-step in 13 clusters at cluster barrier x: 0 forward, 1 columns backward, 2 rows backward. */
+    private static DoubleUnaryOperator pass(int pass, double l2, double dsmem, ProductArithmetic a) {
+        return x -> {
+            RnnCostModel.Device d = h200(1.5, l2, x, 0, dsmem);
+            return switch (pass) {
+                case 0 ->
+                    RnnCostModel.forwardCluster(d, CellType.LSTM, 128, 50, a).persistentUs();
+                case 1 ->
+                    RnnCostModel.backwardClusterColumns(d, CellType.LSTM, 128, 50, a, 13)
+                            .persistentUs();
+                default ->
+                    RnnCostModel.backwardClusterRows(d, CellType.LSTM, 128, 50, a, 13)
+                            .persistentUs();
+            };
+        };
     }
 
     @Test
