@@ -11,8 +11,9 @@
 #     (global_norm) and test_loss (softmax_xent's loss sum) must FAIL in the forward order;
 #   - grid barrier: removes every grid-wide sync (grid.sync()) from test_grid_sync.cu, the one of
 #     probe_rates' barrier probes, grid and cluster (their flags checks must FAIL in both orders), then the barrier
-#     between steps of each persistent forward and each persistent backward (kernels/cuda/
-#     persistent_{lstm,gru,rnn}.cu), in the grid layout (the grid barrier) and in the cluster
+#     between steps of each persistent forward (cr_forward_steps, kernels/cuda/persistent_common.cuh)
+#     and each persistent backward (kernels/cuda/persistent_{lstm,gru,rnn}.cu), both halves of it
+#     (cr_persistent_arrive, _wait), in the grid layout (the grid barrier) and in the cluster
 #     layout (the cluster barrier) in turn; test_grid_sync and test_persistent_{lstm,gru,rnn} must
 #     FAIL in the forward and the reverse order (block 0 then runs ahead of, or behind, the others
 #     of its grid or cluster);
@@ -102,11 +103,13 @@ for cell in lstm gru rnn; do
   for layout in grid cluster; do
     keep=CLUSTER
     [ $layout = cluster ] && keep='!CLUSTER'
-    mutant persistent-$cell-forward-$layout-barrier kernels/cuda/persistent_$cell.cu \
-      "s/if \\(t \\+ 1 < T\\) cr_persistent_sync<CLUSTER>\\(\\);/if (t + 1 < T \\&\\& $keep) cr_persistent_sync<CLUSTER>(); \\/* mutant: $layout barrier removed *\\//" \
+    # both halves of the split barrier (the grid layout's arrive is its whole barrier, the cluster's
+    # wait on the CPU execution layer): the forward's in cr_forward_steps, shared by the three cells
+    mutant persistent-$cell-forward-$layout-barrier kernels/cuda/persistent_common.cuh \
+      "s/\\n    cr_persistent_arrive<CLUSTER>\\(\\);\\n/\\n    if ($keep) cr_persistent_arrive<CLUSTER>(); \\/* mutant: $layout barrier removed *\\/\\n/; s/\\n    cr_persistent_wait<CLUSTER>\\(\\);\\n/\\n    if ($keep) cr_persistent_wait<CLUSTER>();\\n/" \
       "forward reverse" test_persistent_$cell
     mutant persistent-$cell-backward-$layout-barrier kernels/cuda/persistent_$cell.cu \
-      "s/\\n    cr_persistent_sync<CLUSTER>\\(\\);\\n/\\n    if ($keep) cr_persistent_sync<CLUSTER>(); \\/* mutant: $layout barrier removed *\\/\\n/" \
+      "s/\\n    cr_persistent_arrive<CLUSTER>\\(\\);\\n/\\n    if ($keep) cr_persistent_arrive<CLUSTER>(); \\/* mutant: $layout barrier removed *\\/\\n/; s/\\n    cr_persistent_wait<CLUSTER>\\(\\);\\n/\\n    if ($keep) cr_persistent_wait<CLUSTER>();\\n/" \
       "forward reverse" test_persistent_$cell
   done
 done

@@ -147,7 +147,8 @@ public final class BenchCommand implements Callable<Integer> {
             paramLabel = "FILE",
             description = "Do not bench: measure on the CUDA device (--device) the rates the step cost model assumes "
                     + "(a graph node's and a GEMM's floor, the graph launch, the step's host copy, HBM, GEMM "
-                    + "efficiency in fp32 and TF32) and write them into this rates file (native-test/probe_rates's, "
+                    + "efficiency in fp32 and TF32, how far a second stream gets beside the first) and write them "
+                    + "into this rates file (native-test/probe_rates's, "
                     + "which -Dcharrnn.persistent.rates hands to --predict), creating it if need be.")
     Path probe;
 

@@ -170,17 +170,18 @@ record RnnRates(
      * The rates of a probe_rates JSON line; a {@link UserError} naming the file and what is wrong. The
      * cluster layout's three (written where the probe ran on sm_90 or newer) may be absent: then {@link
      * #ASSUMED}'s; a file with none of probe_rates' fields (only {@code charrnn bench --probe}'s) gives
-     * {@link #ASSUMED}.
+     * {@link #ASSUMED}'s rates with its stepwise floor.
      */
     static RnnRates read(Path file) {
         JsonObject o = readObject(file);
         double stepwise = o.has("gemm_us") && o.has("kernel_us")
                 ? number(o, file, "gemm_us") + number(o, file, "kernel_us")
                 : RnnCostModel.STEPWISE_LAUNCHES_US;
-        if (Arrays.stream(REQUIRED).noneMatch(o::has)) // the step rates' fields alone
-        return stepwise == ASSUMED.stepwiseUs ? ASSUMED : ASSUMED.withStepwise(stepwise, file);
+        if (Arrays.stream(REQUIRED).noneMatch(o::has)) { // the step rates' fields alone
+            return stepwise == ASSUMED.stepwiseUs ? ASSUMED : ASSUMED.withStepwise(stepwise, file);
+        }
         try {
-            String device = o.has("device") ? o.get("device").getAsString() : "a GPU";
+            String device = device(o);
             return new RnnRates(
                     number(o, "grid_barrier_us"),
                     number(o, "tile_clocks"),
@@ -221,6 +222,12 @@ record RnnRates(
         }
     }
 
+    /** The device a rates file names ("device", where it is a string), else "a GPU". */
+    static String device(JsonObject o) {
+        JsonElement d = o.get("device");
+        return d != null && d.isJsonPrimitive() && d.getAsJsonPrimitive().isString() ? d.getAsString() : "a GPU";
+    }
+
     /** The number {@code key} of the rates file's object; a {@link UserError} naming the file where it is none. */
     static double number(JsonObject o, Path file, String key) {
         try {
@@ -239,21 +246,23 @@ record RnnRates(
 
     @Override
     public String toString() {
+        String resident = residentClusters > 0 ? ", " + residentClusters + " clusters resident" : "";
+        String floor = stepwiseUs == RnnCostModel.STEPWISE_LAUNCHES_US
+                ? ""
+                : String.format(Locale.ROOT, ", stepwise floor %.2f µs", stepwiseUs);
         return String.format(
-                        Locale.ROOT,
-                        "rates %s: grid barrier %.2f µs, k-tile %.0f clocks, L2 %.2f TB/s, mma %.0f clocks, %.0f/%.0f FMAs per SM-clock, cluster barrier %.2f µs, DSMEM %.0f GB/s per SM%s",
-                        source,
-                        gridBarrierUs,
-                        tileClocks,
-                        l2BytesPerUs / 1e6,
-                        mmaLatency,
-                        mmaFmasTf32,
-                        mmaFmasBf16,
-                        clusterBarrierUs,
-                        dsmemBytesPerUs / 1e3,
-                        residentClusters > 0 ? ", " + residentClusters + " clusters resident" : "")
-                + (stepwiseUs == RnnCostModel.STEPWISE_LAUNCHES_US
-                        ? ""
-                        : String.format(Locale.ROOT, ", stepwise floor %.2f µs", stepwiseUs));
+                Locale.ROOT,
+                "rates %s: grid barrier %.2f µs, k-tile %.0f clocks, L2 %.2f TB/s, mma %.0f clocks, %.0f/%.0f FMAs per SM-clock, cluster barrier %.2f µs, DSMEM %.0f GB/s per SM%s%s",
+                source,
+                gridBarrierUs,
+                tileClocks,
+                l2BytesPerUs / 1e6,
+                mmaLatency,
+                mmaFmasTf32,
+                mmaFmasBf16,
+                clusterBarrierUs,
+                dsmemBytesPerUs / 1e3,
+                resident,
+                floor);
     }
 }

@@ -106,7 +106,8 @@ public final class StepCostModel {
         /**
          * The rates on {@code device}: those of {@link #MEASURED} that the file {@link
          * RnnRates#PROPERTY} names has, the others {@link #assumed}; a {@link UserError} naming the file
-         * where it cannot be read or a value is not a positive number (0 allowed for the copy and the launch).
+         * where it cannot be read or a value is out of range (positive; 0 allowed for the copy and the
+         * launch; the side rate within [0, 1]).
          */
         static Rates fromProperty(RnnCostModel.Device device) {
             String file = System.getProperty(RnnRates.PROPERTY);
@@ -143,7 +144,7 @@ public final class StepCostModel {
                         v[5],
                         v[6],
                         v[7],
-                        "measured on " + (o.has("device") ? o.get("device").getAsString() : "a GPU"));
+                        "measured on " + RnnRates.device(o));
             } catch (IllegalArgumentException e) {
                 throw new UserError(RnnRates.PROPERTY + ": " + path + ": " + e.getMessage(), e);
             }

@@ -347,8 +347,8 @@ abstract sealed class DeviceCell {
             int B, int H, int Gi, int Gh, Ref x, Ref gx, Ref gh, Ref hPrev, Ref h, Ref cPrev, Ref c, Ref gates) {}
 
     /**
-     * One backward step: x [B,in] the step's layer input (null as in ForwardStep), dhOut [B,H] from above, dhNext and dc
-     * [B,H] carried between steps, the saved gates and states of the step, dgx [B,Gi] / dgh [B,Gh]
+     * One backward step: x [B,in] the step's layer input (null as in ForwardStep), dhOut [B,H] from
+     * above, dhNext and dc [B,H] carried between steps, the saved gates and states of the step, dgx [B,Gi] / dgh [B,Gh]
      * outputs (the same Ref unless {@link #separateRecurrentGrad()}), dx [B,H] the input's direct
      * gradient (null unless the cell feeds its input directly), scratch [B,scratchWidth] (null when 0).
      */

@@ -148,6 +148,13 @@ class StepRatesTest {
 
     @Test
     void whatTheModelCannotUseIsAOneLineError() throws IOException {
+        Path named = dir.resolve("named.json");
+        Files.writeString(named, "{\"device\":{\"name\":\"x\"},\"kernel_us\":1.0}\n", StandardCharsets.UTF_8);
+        assertEquals(
+                "measured on a GPU",
+                withRates(named, () -> StepCostModel.Rates.fromProperty(StepCostModel.h200()))
+                        .source(),
+                "a device that is not a name");
         Path f = dir.resolve("bad.json");
         Files.writeString(f, "{\"device\":\"x\",\"kernel_us\":-1}\n", StandardCharsets.UTF_8);
         RnnCostModel.Device d = StepCostModel.h200();
