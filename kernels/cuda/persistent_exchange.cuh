@@ -80,4 +80,17 @@ static __device__ __forceinline__ void cr_exchange_put(unsigned char *shared, co
   for (int q = 0; q < CR_CLUSTER; q++) *cr_cluster_peer(e, q) = r;
 }
 
+/* A forward step t's product (every thread calls it): the block's rows of W_hh times h_{t-1}, its
+ * cluster's rows b0.. of h0 (t = 0) or of h [T,B,H] (slot t-1), staged from global memory, or with
+ * the exchange (after step 0) as its peers stored them into x buffer t & 1. */
+template <typename A>
+static __device__ __forceinline__ void cr_forward_product(const CrPersistentPlan &plan, const A *w,
+                                                          const CrMmaFragments &frag, unsigned char *smem,
+                                                          float *acc, const float *h0, const float *h, int t,
+                                                          int b0, int B, int H, int prec) {
+  const float *hp = t == 0 ? h0 : h + (long long)(t - 1) * B * H;
+  const float *y = plan.exchange && t > 0 ? nullptr : hp + (long long)b0 * H; /* null: exchanged */
+  cr_persistent_product(plan, w, frag, y, cr_exchange_x(smem, plan, t), acc, prec);
+}
+
 #endif

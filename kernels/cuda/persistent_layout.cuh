@@ -64,32 +64,17 @@ static __device__ __forceinline__ CrPersistentSlice cr_persistent_slice(int H, i
   return s;
 }
 
-/* The barrier between timesteps of the layout: the cluster's, or the grid's. Every thread of every
- * block of the cluster (grid) must call it. */
-template <bool CLUSTER>
-static __device__ __forceinline__ void cr_persistent_sync() {
-  if (CLUSTER) {
-#ifdef CHARRNN_CRCPU_H
-    crcpu::cluster_sync();
-#elif defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-    cooperative_groups::this_cluster().sync();
-#else
-    __trap(); /* the host launches the cluster kernels only on compute capability 9.0 and newer */
-#endif
-  } else {
-    cooperative_groups::this_grid().sync();
-  }
-}
-
-/* The same barrier in two halves, so that a block can do work of its own between them:
- * cr_persistent_arrive says this block is past the step (the cluster's barrier.cluster.arrive, with
- * release: what it wrote before is seen by a peer after that peer's wait), cr_persistent_wait waits
- * for every block of the cluster to arrive (barrier.cluster.wait, acquire). Between them a block may
- * read only what no other block writes meanwhile (its own outputs, the pass's inputs) and write
- * nothing another block reads. The grid layout has no split barrier: its arrive is the whole grid
- * barrier and its wait nothing. The CPU execution layer runs the work between them before the
- * barrier (its arrive is nothing, its wait the cluster barrier): the weakest order the hardware
- * allows there, so work that read a peer's step there would see it unwritten in some thread order. */
+/* The barrier between timesteps of the layout, the cluster's or the grid's, in two halves so that a
+ * block can do work of its own between them: cr_persistent_arrive says this block is past the step
+ * (the cluster's barrier.cluster.arrive, with release: what it wrote before is seen by a peer after
+ * that peer's wait), cr_persistent_wait waits for every block of the cluster to arrive
+ * (barrier.cluster.wait, acquire); cr_persistent_sync is both at once. Every thread of every block
+ * of the cluster (grid) must call them. Between the halves a block may read only what no other
+ * block writes meanwhile (its own outputs, the pass's inputs) and write nothing another block
+ * reads. The grid layout has no split barrier: its arrive is the whole grid barrier and its wait
+ * nothing. The CPU execution layer runs the work between them before the barrier (its arrive is
+ * nothing, its wait the cluster barrier): the weakest order the hardware allows there, so work that
+ * read a peer's step there would see it unwritten in some thread order. */
 template <bool CLUSTER>
 static __device__ __forceinline__ void cr_persistent_arrive() {
   if (CLUSTER) {
@@ -116,6 +101,12 @@ static __device__ __forceinline__ void cr_persistent_wait() {
     __trap();
 #endif
   }
+}
+
+template <bool CLUSTER>
+static __device__ __forceinline__ void cr_persistent_sync() {
+  cr_persistent_arrive<CLUSTER>();
+  cr_persistent_wait<CLUSTER>();
 }
 
 /* What p addresses in this block's dynamic shared memory, in the block of rank `rank` of its

@@ -64,11 +64,7 @@ static __device__ __forceinline__ void persistent_lstm_forward_body(const float 
         }
         o.c = cp[(long long)b * H + j];
       },
-      [&](int t) {
-        const float *hp = t == 0 ? h0 : h + (long long)(t - 1) * BH;
-        const float *y = plan.exchange && t > 0 ? nullptr : hp + (long long)s.b0 * H; /* null: exchanged */
-        cr_persistent_product(plan, w, frag, y, cr_exchange_x(smem, plan, t), acc, prec);
-      },
+      [&](int t) { cr_forward_product(plan, w, frag, smem, acc, h0, h, t, s.b0, B, H, prec); },
       [&](int t, long long p, const Ops &o) {
         int lb = (int)(p / s.units), u = (int)(p % s.units), b = s.b0 + lb, j = s.j0 + u;
         long long r = ((long long)t * B + b) * 4 * H;
