@@ -65,11 +65,16 @@ abstract sealed class DeviceCell {
 
     /**
      * The layer's weight gradients but dW_ih (= or +=, as g.beta()): dW_hh = dgh^T H_prev, db_ih,
-     * db_hh = column sums (dW_ih from the token sums instead: {@link TokenProjection}).
+     * db_hh = column sums.
      */
-    void recurrentWeightGradients(DeviceOps ops, LayerWeights p, LayerGrads g) {
+    final void recurrentWeightGradients(DeviceOps ops, LayerWeights p, LayerGrads g) {
+        recurrentWeightProduct(ops, p, g);
+        biasGradients(ops, p, g, g.dgx(), g.N());
+    }
+
+    /** dW_hh [Gh,H] (= or +=, as g.beta()) dgh^T H_prev over g's N rows. */
+    void recurrentWeightProduct(DeviceOps ops, LayerWeights p, LayerGrads g) {
         ops.gemm(true, false, g.Gh(), g.H(), g.N(), 1f, g.dgh(), g.Gh(), g.hPrev(), g.H(), g.beta(), p.dWhh(), g.H());
-        biasGradients(ops, p, g);
     }
 
     /** dX [N,in] (=) dL/d(layer input) = dgx W_ih. */
@@ -78,14 +83,16 @@ abstract sealed class DeviceCell {
     }
 
     /**
-     * db_ih (= or +=) colsum(dgx), db_hh (= or +=) colsum(dgh). Where dgh is dgx (LSTM, RNN) the two
-     * are the same sums: one column sum over the N rows into both (equal before, when it adds).
+     * db_ih (= or +=) colsum(dgx), db_hh (= or +=) colsum(dgh), dgx's column totals taken from
+     * {@code dgxRows} [rows,Gi]: dgx itself (rows N), or any rows with the same column totals (the
+     * token sums of {@link TokenProjection}: V rows). Where dgh is dgx (LSTM, RNN) the two are the
+     * same sums: one column sum into both (equal before, when it adds); else db_hh sums dgh's N rows.
      */
-    static void biasGradients(DeviceOps ops, LayerWeights p, LayerGrads g) {
+    static void biasGradients(DeviceOps ops, LayerWeights p, LayerGrads g, Ref dgxRows, int rows) {
         if (g.dgh().equals(g.dgx()) && g.Gh() == g.Gi()) {
-            ops.columnSumTwice(g.dgx(), p.dbih(), p.dbhh(), g.N(), g.Gi(), g.beta());
+            ops.columnSumTwice(dgxRows, p.dbih(), p.dbhh(), rows, g.Gi(), g.beta());
         } else {
-            ops.columnSum(g.dgx(), p.dbih(), g.N(), g.Gi(), g.beta());
+            ops.columnSum(dgxRows, p.dbih(), rows, g.Gi(), g.beta());
             ops.columnSum(g.dgh(), p.dbhh(), g.N(), g.Gh(), g.beta());
         }
     }
@@ -268,9 +275,9 @@ abstract sealed class DeviceCell {
             }
         }
 
-        /** As the standard cells for the biases; each W_hh block against its own operand. */
+        /** Each W_hh block against its own operand. */
         @Override
-        void recurrentWeightGradients(DeviceOps ops, LayerWeights p, LayerGrads g) {
+        void recurrentWeightProduct(DeviceOps ops, LayerWeights p, LayerGrads g) {
             int N = g.N(), H = g.H(), Gh = g.Gh(), ld = savedWidth(H);
             Ref dW = p.dWhh();
             if (v == 3) {
@@ -306,7 +313,6 @@ abstract sealed class DeviceCell {
                     g.beta(),
                     dW.plus((long) hn() * H * H),
                     H);
-            biasGradients(ops, p, g);
         }
 
         /** dgx W_ih, plus the input's direct path (MUT1 tanh(x), MUT2 x) gathered in dx. */

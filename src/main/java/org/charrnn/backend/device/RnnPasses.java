@@ -333,11 +333,13 @@ final class RnnPasses {
         DeviceCell.LayerWeights p = weights(l);
         DeviceCell.LayerGrads g = grads(w, l, 0, w.T, 0f);
         if (l == 0 && w.tokenProjected()) {
-            // dW_hh and the biases beside the token sums (no layer below writes a dgx buffer: no join);
-            // S [V,Gi] (=) dgx summed per token, dEmb [V,E] (=) S W_ih, dW_ih [Gi,E] (=) S^T Emb
-            side(w, () -> cell.recurrentWeightGradients(ops, p, g));
+            // dW_hh beside the token sums (no layer below writes a dgx buffer: no join); S [V,Gi] (=)
+            // dgx summed per token; the biases from S's V rows, dgx's column totals regrouped by token
+            // (not its N rows again); dEmb [V,E] (=) S W_ih, dW_ih [Gi,E] (=) S^T Emb
+            side(w, () -> cell.recurrentWeightProduct(ops, p, g));
             Ref sums = Ref.of(w.tokenTable);
             ops.embeddingBackward(w.x, g.dgx(), sums, w.N, V, Gi);
+            side(w, () -> DeviceCell.biasGradients(ops, p, g, sums, V));
             ops.gemmWeight(false, V, E, Gi, 1f, sums, Gi, p.wih(), 0f, grad(layout.embedding()), E);
             ops.gemm(true, false, Gi, E, V, 1f, sums, Gi, param(layout.embedding()), E, 0f, p.dWih(), E);
         } else {

@@ -63,6 +63,25 @@ class TokenProjectionTraceTest {
     }
 
     @Test
+    void theBiasesSumTheTokenSumsNotTheWindowsRows() {
+        ModelConfig cfg = config(CellType.LSTM); // one layer: its bias sums are the step's only pair
+        double on = biasSumUs(cfg, "on"), off = biasSumUs(cfg, "off");
+        // db_ih, db_hh from S's 65 rows of 512 (by token) against dgx's 2500 rows (by row)
+        assertTrue(on < off, "by token " + on + " µs, by row " + off + " µs");
+    }
+
+    /** The µs of the one "column_sum (two outputs)" of a B 50 T 50 TF32 step with the property at {@code mode}. */
+    private static double biasSumUs(ModelConfig cfg, String mode) {
+        List<StepTrace.Op> sums = with(
+                mode,
+                () -> StepCostModel.trace(cfg, 50, 50, Precision.TF32, RnnKernel.AUTO).ops().stream()
+                        .filter(o -> o.name().equals("column_sum (two outputs)"))
+                        .toList());
+        assertEquals(1, sums.size(), mode + ": " + sums);
+        return sums.get(0).us();
+    }
+
+    @Test
     void autoLeavesWindowsNoLargerThanTheVocabulary() {
         ModelConfig cfg = new ModelConfig(CellType.LSTM, 65, 33, 33, 1, 0.0);
         // N = 5 x 12 = 60 rows, fewer than V 65: the input projection over the window's rows, no table
