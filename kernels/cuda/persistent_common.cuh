@@ -403,6 +403,28 @@ static __device__ __forceinline__ void cr_ahead_cells(const Ops (&ahead)[AHEAD],
  * the cells cell(t, p, o) (cr_ahead_cells); between two steps the layout's barrier in its two
  * halves with step t + 1's operands loaded between them (cr_persistent_arrive, _wait), so that
  * their round trip runs beside the barrier, not after it. */
+/* A pair's operands of step t in a cell of G gate rows besides its products (the LSTM's and the
+ * GRU's forward): x[q] = gx[t,b,q H + j] + b_ih[q H + j] and hb[q] = b_hh[q H + j] of gate q (gx
+ * [T,B,G H], the biases [G H]), and own = prev[b,j], the pair's own previous value (c_{t-1} or
+ * h_{t-1} [B,H]: the initial state at t = 0, else what the loading thread wrote at step t-1). */
+template <int G>
+struct CrGateOperands {
+  float x[G], hb[G], own;
+};
+
+template <int G>
+static __device__ __forceinline__ void cr_load_gate_operands(const float *gx, const float *b_ih, const float *b_hh,
+                                                             const float *prev, int t, int b, int j, int B, int H,
+                                                             CrGateOperands<G> &o) {
+  long long r = ((long long)t * B + b) * G * H;
+#pragma unroll
+  for (int q = 0; q < G; q++) {
+    o.x[q] = gx[r + q * H + j] + b_ih[q * H + j];
+    o.hb[q] = b_hh[q * H + j];
+  }
+  o.own = prev[(long long)b * H + j];
+}
+
 template <int AHEAD, typename Ops, bool CLUSTER, typename Load, typename Product, typename Cell>
 static __device__ __forceinline__ void cr_forward_steps(int T, long long pairs, Load load, Product product,
                                                         Cell cell) {

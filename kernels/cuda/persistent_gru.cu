@@ -55,23 +55,13 @@ static __device__ __forceinline__ void persistent_gru_forward_body(const float *
   cr_mma_keep(plan, w, frag);
   cr_exchange_begin(smem, plan);
   long long BH = (long long)B * H, pairs = (long long)s.rows * s.units;
-  /* a pair's operands of a step besides its products: gx + b_ih, b_hh and h_{t-1} (its own) */
-  struct Ops {
-    float x[3], hb[3], h;
-  };
+  using Ops = CrGateOperands<3>; /* gx + b_ih, b_hh and (own) h_{t-1} */
   cr_forward_steps<1, Ops, CLUSTER>( /* 1 pair a thread ahead (two spill the grid kernel: 255 registers) */
       T,
       pairs,
       [&](int t, long long p, Ops &o) {
-        const float *hp = t == 0 ? h0 : h + (long long)(t - 1) * BH; /* its own h_{t-1}: this thread wrote it */
-        int b = s.b0 + (int)(p / s.units), j = s.j0 + (int)(p % s.units);
-        long long r3 = ((long long)t * B + b) * 3 * H;
-#pragma unroll
-        for (int q = 0; q < 3; q++) {
-          o.x[q] = gx[r3 + q * H + j] + b_ih[q * H + j];
-          o.hb[q] = b_hh[q * H + j];
-        }
-        o.h = hp[(long long)b * H + j];
+        const float *hp = t == 0 ? h0 : h + (long long)(t - 1) * BH;
+        cr_load_gate_operands(gx, b_ih, b_hh, hp, t, s.b0 + (int)(p / s.units), s.j0 + (int)(p % s.units), B, H, o);
       },
       [&](int t) { cr_forward_product(plan, w, frag, smem, acc, h0, h, t, s.b0, B, H, prec); },
       [&](int t, long long p, const Ops &o) {
@@ -81,7 +71,7 @@ static __device__ __forceinline__ void persistent_gru_forward_body(const float *
 #pragma unroll
         for (int q = 0; q < 3; q++) gh[q] = cr_persistent_result(acc, plan, q * U + u, lb) + o.hb[q];
         float rr, zz, nn, hh;
-        cr_gru_forward(o.x[0], o.x[1], o.x[2], gh[0], gh[1], gh[2], o.h, &rr, &zz, &nn, &hh);
+        cr_gru_forward(o.x[0], o.x[1], o.x[2], gh[0], gh[1], gh[2], o.own, &rr, &zz, &nn, &hh);
         gates[r4 + j] = rr;
         gates[r4 + H + j] = zz;
         gates[r4 + 2 * H + j] = nn;

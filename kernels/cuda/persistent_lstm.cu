@@ -46,23 +46,13 @@ static __device__ __forceinline__ void persistent_lstm_forward_body(const float 
   cr_mma_keep(plan, w, frag);
   cr_exchange_begin(smem, plan);
   long long BH = (long long)B * H, pairs = (long long)s.rows * s.units;
-  /* a pair's operands of a step besides its products: gx + b_ih, b_hh and c_{t-1} (its own) */
-  struct Ops {
-    float x[4], hb[4], c;
-  };
+  using Ops = CrGateOperands<4>; /* gx + b_ih, b_hh and (own) c_{t-1} */
   cr_forward_steps<1, Ops, CLUSTER>( /* 1 pair a thread ahead (two spill the grid kernel: 255 registers) */
       T,
       pairs,
       [&](int t, long long p, Ops &o) {
-        const float *cp = t == 0 ? c0 : c + (long long)(t - 1) * BH; /* c_{t-1}: this thread wrote it */
-        int b = s.b0 + (int)(p / s.units), j = s.j0 + (int)(p % s.units);
-        long long r = ((long long)t * B + b) * 4 * H;
-#pragma unroll
-        for (int q = 0; q < 4; q++) {
-          o.x[q] = gx[r + q * H + j] + b_ih[q * H + j];
-          o.hb[q] = b_hh[q * H + j];
-        }
-        o.c = cp[(long long)b * H + j];
+        const float *cp = t == 0 ? c0 : c + (long long)(t - 1) * BH;
+        cr_load_gate_operands(gx, b_ih, b_hh, cp, t, s.b0 + (int)(p / s.units), s.j0 + (int)(p % s.units), B, H, o);
       },
       [&](int t) { cr_forward_product(plan, w, frag, smem, acc, h0, h, t, s.b0, B, H, prec); },
       [&](int t, long long p, const Ops &o) {
@@ -73,7 +63,7 @@ static __device__ __forceinline__ void persistent_lstm_forward_body(const float 
         for (int q = 0; q < 4; q++) pre[q] = o.x[q] + (cr_persistent_result(acc, plan, q * U + u, lb) + o.hb[q]);
         long long k = (long long)t * BH + (long long)b * H + j;
         float i, f, g, og, cn, hn;
-        cr_lstm_forward(pre[0], pre[1], pre[2], pre[3], o.c, &i, &f, &g, &og, &cn, &hn);
+        cr_lstm_forward(pre[0], pre[1], pre[2], pre[3], o.own, &i, &f, &g, &og, &cn, &hn);
         gates[r + j] = i;
         gates[r + H + j] = f;
         gates[r + 2 * H + j] = g;
