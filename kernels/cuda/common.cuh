@@ -43,6 +43,15 @@ static_assert((CR_ROW_BLOCK & (CR_ROW_BLOCK - 1)) == 0, "CR_ROW_BLOCK must be a 
   T *name = (T *)name##_bytes_
 #endif
 
+/* A unit's four values into its four columns of a [*, 4H] gate row (=): row[q H] = v_q, q = 0..3,
+ * row pointing at the unit's first (&gates[r + j]). */
+static __device__ __forceinline__ void cr_store_gates4(float *row, int H, float v0, float v1, float v2, float v3) {
+  row[0] = v0;
+  row[H] = v1;
+  row[2 * H] = v2;
+  row[3 * H] = v3;
+}
+
 /* Global thread index as a 64-bit value (grids may exceed 2^31 threads in theory). */
 static __device__ __forceinline__ long long cr_gid() {
   return (long long)blockIdx.x * blockDim.x + threadIdx.x;

@@ -27,10 +27,7 @@ extern "C" __global__ void gru_forward_step(const float *gx, const float *gh, co
   float hn = gh[r3 + 2 * H + j] + b_hh[2 * H + j];
   float rr, zz, nn, hh;
   cr_gru_forward(xr, xz, xn, hr, hz, hn, h_prev[k], &rr, &zz, &nn, &hh);
-  gates[r4 + j] = rr;
-  gates[r4 + H + j] = zz;
-  gates[r4 + 2 * H + j] = nn;
-  gates[r4 + 3 * H + j] = hn;
+  cr_store_gates4(gates + r4 + j, H, rr, zz, nn, hn);
   h[k] = hh;
 }
 

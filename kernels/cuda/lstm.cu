@@ -31,10 +31,7 @@ extern "C" __global__ void lstm_forward_step(const float *gx, const float *gh, c
   }
   float i, f, g, o, cn, hn;
   cr_lstm_forward(pre[0], pre[1], pre[2], pre[3], c_prev[k], &i, &f, &g, &o, &cn, &hn);
-  gates[r + j] = i;
-  gates[r + H + j] = f;
-  gates[r + 2 * H + j] = g;
-  gates[r + 3 * H + j] = o;
+  cr_store_gates4(gates + r + j, H, i, f, g, o);
   c[k] = cn;
   h[k] = hn;
 }
@@ -50,10 +47,7 @@ extern "C" __global__ void lstm_backward_step(const float *dh_out, float *dh_nex
   float di, df, dg, dov, dcp;
   cr_lstm_backward(dh, dc[k], gates[r + j], gates[r + H + j], gates[r + 2 * H + j], gates[r + 3 * H + j],
                    c_prev[k], c[k], &di, &df, &dg, &dov, &dcp);
-  dgates[r + j] = di;
-  dgates[r + H + j] = df;
-  dgates[r + 2 * H + j] = dg;
-  dgates[r + 3 * H + j] = dov;
+  cr_store_gates4(dgates + r + j, H, di, df, dg, dov);
   dc[k] = dcp;
   dh_next[k] = 0.0f;
 }

@@ -72,10 +72,7 @@ static __device__ __forceinline__ void persistent_gru_forward_body(const float *
         for (int q = 0; q < 3; q++) gh[q] = cr_persistent_result(acc, plan, q * U + u, lb) + o.hb[q];
         float rr, zz, nn, hh;
         cr_gru_forward(o.x[0], o.x[1], o.x[2], gh[0], gh[1], gh[2], o.own, &rr, &zz, &nn, &hh);
-        gates[r4 + j] = rr;
-        gates[r4 + H + j] = zz;
-        gates[r4 + 2 * H + j] = nn;
-        gates[r4 + 3 * H + j] = gh[2];
+        cr_store_gates4(gates + r4 + j, H, rr, zz, nn, gh[2]);
         h[(long long)t * BH + (long long)b * H + j] = hh;
         if (t + 1 < T) cr_exchange_put(smem, plan, t + 1, lb, j, hh, prec);
       });

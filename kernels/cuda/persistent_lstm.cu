@@ -64,10 +64,7 @@ static __device__ __forceinline__ void persistent_lstm_forward_body(const float 
         long long k = (long long)t * BH + (long long)b * H + j;
         float i, f, g, og, cn, hn;
         cr_lstm_forward(pre[0], pre[1], pre[2], pre[3], o.own, &i, &f, &g, &og, &cn, &hn);
-        gates[r + j] = i;
-        gates[r + H + j] = f;
-        gates[r + 2 * H + j] = g;
-        gates[r + 3 * H + j] = og;
+        cr_store_gates4(gates + r + j, H, i, f, g, og);
         c[k] = cn;
         h[k] = hn;
         if (t + 1 < T) cr_exchange_put(smem, plan, t + 1, lb, j, hn, prec);
