@@ -7,6 +7,7 @@ import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.charrnn.backend.BackendOptions;
 import org.charrnn.backend.ClipMode;
 import org.charrnn.backend.OptimizerConfig;
 import org.charrnn.backend.OptimizerKind;
@@ -317,6 +318,8 @@ public final class TrainCommand implements Callable<Integer> {
                     dropout));
             vocab = from.vocabulary();
         }
+        // the backend's options are checked before the corpus is fetched and encoded (minutes for a large one)
+        BackendOptions backend = graphOption.apply(backendOptions.options(cfg.seed()));
         if (out == null && resume == null) log.accept("run directory: " + runDir);
         TrainConfig.Data d0 = cfg.data();
         boolean bar = !quiet && ProgressBar.interactive();
@@ -328,12 +331,7 @@ public final class TrainCommand implements Callable<Integer> {
             encodeBar.finish();
             Trainer.Data d = new Trainer.Data(corpus.vocabulary(), corpus.train(), corpus.val(), corpus.summary());
             Trainer.Options o = new Trainer.Options(
-                            backendOptions.backend,
-                            graphOption.apply(backendOptions.options(cfg.seed())),
-                            resume,
-                            quiet,
-                            log,
-                            sample -> System.out.println(sample))
+                            backendOptions.backend, backend, resume, quiet, log, sample -> System.out.println(sample))
                     .withInitFrom(initFrom);
             if (report) o = o.withOnCheckpoint(f -> ReportPage.write(runDir, runDir.resolve("report.html")));
             try (Trainer trainer = new Trainer(cfg, d, o)) {

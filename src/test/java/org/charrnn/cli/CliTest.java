@@ -45,6 +45,15 @@ class CliTest {
         assertOneLineError(run(train("--data", dir.resolve("nope.txt").toString())), "nope.txt");
     }
 
+    /** The backend's options are checked before the corpus is looked for (a large one takes minutes to encode). */
+    @Test
+    void badBackendOptionsComeBeforeTheCorpus() {
+        String missing = dir.resolve("nope.txt").toString();
+        assertOneLineError(run(train("--data", missing, "--rnn-kernel", "fast")), "--rnn-kernel");
+        assertOneLineError(run(train("--data", missing, "--precision", "fp16")), "fp16");
+        assertOneLineError(run(train("--data", missing, "--threads", "-1")), "--threads");
+    }
+
     @Test
     void emptyFile() throws Exception {
         Path f = Files.writeString(dir.resolve("empty.txt"), "");
