@@ -398,11 +398,6 @@ static __device__ __forceinline__ void cr_ahead_cells(const Ops (&ahead)[AHEAD],
   }
 }
 
-/* A forward pass's T steps in layout CLUSTER: step t's operands loaded (cr_ahead_load with
- * load(t, p, o)), then product(t) (the step's cr_persistent_product: every thread calls it), then
- * the cells cell(t, p, o) (cr_ahead_cells); between two steps the layout's barrier in its two
- * halves with step t + 1's operands loaded between them (cr_persistent_arrive, _wait), so that
- * their round trip runs beside the barrier, not after it. */
 /* A pair's operands of step t in a cell of G gate rows besides its products (the LSTM's and the
  * GRU's forward): x[q] = gx[t,b,q H + j] + b_ih[q H + j] and hb[q] = b_hh[q H + j] of gate q (gx
  * [T,B,G H], the biases [G H]), and own = prev[b,j], the pair's own previous value (c_{t-1} or
@@ -425,6 +420,11 @@ static __device__ __forceinline__ void cr_load_gate_operands(const float *gx, co
   o.own = prev[(long long)b * H + j];
 }
 
+/* A forward pass's T steps in layout CLUSTER: step t's operands loaded (cr_ahead_load with
+ * load(t, p, o)), then product(t) (the step's cr_persistent_product: every thread calls it), then
+ * the cells cell(t, p, o) (cr_ahead_cells); between two steps the layout's barrier in its two
+ * halves with step t + 1's operands loaded between them (cr_persistent_arrive, _wait), so that
+ * their round trip runs beside the barrier, not after it. */
 template <int AHEAD, typename Ops, bool CLUSTER, typename Load, typename Product, typename Cell>
 static __device__ __forceinline__ void cr_forward_steps(int T, long long pairs, Load load, Product product,
                                                         Cell cell) {
