@@ -318,15 +318,16 @@ public final class TrainCommand implements Callable<Integer> {
                     dropout));
             vocab = from.vocabulary();
         }
-        // the backend's options are checked before the corpus is fetched and encoded (minutes for a large one)
+        // the backend's and the corpus's options are checked before the corpus is fetched and
+        // encoded (minutes for a large one)
         BackendOptions backend = graphOption.apply(backendOptions.options(cfg.seed()));
-        if (out == null && resume == null) log.accept("run directory: " + runDir);
         TrainConfig.Data d0 = cfg.data();
+        CorpusOptions corpusOptions =
+                new CorpusOptions(d0.encoding(), d0.maxVocab(), d0.valFrac(), d0.testFrac(), dataOptions.cacheDir());
+        if (out == null && resume == null) log.accept("run directory: " + runDir);
         boolean bar = !quiet && ProgressBar.interactive();
         Path file = Datasets.resolve(d0.path(), dataOptions.cacheDir(), new ProgressBar(System.err, "download", bar));
         ProgressBar encodeBar = new ProgressBar(System.err, "encode", bar);
-        CorpusOptions corpusOptions =
-                new CorpusOptions(d0.encoding(), d0.maxVocab(), d0.valFrac(), d0.testFrac(), dataOptions.cacheDir());
         try (Corpus corpus = open(file, vocab, corpusOptions, encodeBar)) {
             encodeBar.finish();
             Trainer.Data d = new Trainer.Data(corpus.vocabulary(), corpus.train(), corpus.val(), corpus.summary());

@@ -45,13 +45,15 @@ class CliTest {
         assertOneLineError(run(train("--data", dir.resolve("nope.txt").toString())), "nope.txt");
     }
 
-    /** The backend's options are checked before the corpus is looked for (a large one takes minutes to encode). */
+    /** The backend's and the corpus's options are checked before the corpus is looked for (a large one takes minutes to encode). */
     @Test
-    void badBackendOptionsComeBeforeTheCorpus() {
+    void badOptionsComeBeforeTheCorpus() {
         String missing = dir.resolve("nope.txt").toString();
         assertOneLineError(run(train("--data", missing, "--rnn-kernel", "fast")), "--rnn-kernel");
         assertOneLineError(run(train("--data", missing, "--precision", "fp16")), "fp16");
         assertOneLineError(run(train("--data", missing, "--threads", "-1")), "--threads");
+        assertOneLineError(run(train("--data", missing, "--val-frac", "2")), "--val-frac");
+        assertOneLineError(run(train("--data", missing, "--max-vocab", "1")), "--max-vocab");
     }
 
     @Test
