@@ -5,6 +5,8 @@
  */
 #pragma once
 
+#include <algorithm>
+
 #include "../kernels/cuda/persistent_cluster_rows.cuh"
 
 struct Shape {
@@ -25,6 +27,27 @@ static const Shape PERSISTENT_SHAPES[] = {
     {2, 40, 48, 6, false},   /* mma forward transposed (16 rows b by 8 of a) over 3 tiles of a's 24
                                 (GRU 18) rows: a ragged group of 2 x 2 tiles */
 };
+
+/* A window's input projection as layer 0's by-token path hands it to a persistent forward: the table
+ * [V,G] (V = 7, so most rows repeat; values in [-2, 2]), tokens [N] in [0, V), and gx [N,G] (=) the
+ * table's rows the tokens name. A forward given (table, tokens) must give its run on gx bit for bit. */
+struct TokenProjection {
+  std::vector<float> table, gx;
+  std::vector<int> tokens;
+};
+
+static inline TokenProjection token_projection(size_t N, size_t G, Rng &r) {
+  const int V = 7;
+  TokenProjection p;
+  p.table = rand_vec((size_t)V * G, r, -2, 2);
+  p.tokens.resize(N);
+  p.gx.resize(N * G);
+  for (size_t n = 0; n < N; n++) {
+    p.tokens[n] = (int)(r.next() % V);
+    std::copy_n(p.table.begin() + (long)((size_t)p.tokens[n] * G), G, p.gx.begin() + (long)(n * G));
+  }
+  return p;
+}
 
 /* The subset the precision checks (TF32, bf16) run, forward and backward: T = 1, B = 1, H = 1; and
  * the k-tiles (a short last one) with B = 37 (not a multiple of CR_PERSISTENT_RB) and a last block of

@@ -15,8 +15,8 @@
 #include "../kernels/cuda/persistent_lstm.cu"
 
 
-static void launch(const float *gx, const float *w, const float *bih, const float *bhh, const float *h0,
-                   const float *c0, float *h, float *c, float *gates, int T, int B, int H, int U,
+static void launch(const float *gx, const int *tokens, const float *w, const float *bih, const float *bhh,
+                   const float *h0, const float *c0, float *h, float *c, float *gates, int T, int B, int H, int U,
                    int prec = CR_PREC_FP32) {
   if (persistent_clusters) {
     prec = cluster_prec(prec);
@@ -25,7 +25,7 @@ static void launch(const float *gx, const float *w, const float *bih, const floa
     count_resident(true, 4, u, H, pb, prec);
     CK(cudaFuncSetAttribute(persistent_lstm_forward_cluster, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shmem));
     persistent_lstm_forward_cluster<<<dim3(persistent_clusters * CR_CLUSTER), dim3(CR_BLOCK), shmem>>>(
-        gx, w, bih, bhh, h0, c0, h, c, gates, T, B, H, u, prec);
+        gx, tokens, w, bih, bhh, h0, c0, h, c, gates, T, B, H, u, prec);
     CK_LAUNCH();
     return;
   }
@@ -33,7 +33,7 @@ static void launch(const float *gx, const float *w, const float *bih, const floa
   size_t shmem = (size_t)persistent_shared_bytes(4, U, H, B, prec);
   count_resident(true, 4, U, H, B, prec);
   CK(cudaFuncSetAttribute(persistent_lstm_forward, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shmem));
-  void *args[] = {&gx, &w, &bih, &bhh, &h0, &c0, &h, &c, &gates, &T, &B, &H, &U, &prec};
+  void *args[] = {&gx, &tokens, &w, &bih, &bhh, &h0, &c0, &h, &c, &gates, &T, &B, &H, &U, &prec};
   CK(cudaLaunchCooperativeKernel(persistent_lstm_forward, dim3(blocks), dim3(CR_BLOCK), args, shmem));
   CK_LAUNCH();
 }
@@ -95,7 +95,9 @@ static void check(const Shape &s, Rng &r) {
   printf("forward%s T=%d B=%d H=%d U=%d%s\n", layout_name(), T, B, H, U,
          s.joined ? " (initial state in the sequence)" : "");
   size_t n = (size_t)B * H, g = 4 * n;
-  auto gx = rand_vec((size_t)T * g, r, -2, 2), w = rand_vec((size_t)4 * H * H, r, -0.5f, 0.5f);
+  TokenProjection tp = token_projection((size_t)T * B, 4 * (size_t)H, r); /* gx [T,B,G H] by token */
+  auto &gx = tp.gx;
+  auto w = rand_vec((size_t)4 * H * H, r, -0.5f, 0.5f);
   auto bih = rand_vec(4 * (size_t)H, r), bhh = rand_vec(4 * (size_t)H, r);
   auto h0 = rand_vec(n, r), c0 = rand_vec(n, r, -2, 2);
 
@@ -121,7 +123,7 @@ static void check(const Shape &s, Rng &r) {
     std::copy(h0.begin(), h0.end(), hs.begin());
     std::copy(c0.begin(), c0.end(), cs.begin());
     Dev<float> dh(hs), dc(cs);
-    launch(dgx.p, dw.p, dbih.p, dbhh.p, dh.p, dc.p, dh.p + n, dc.p + n, dgates.p, T, B, H, U);
+    launch(dgx.p, nullptr, dw.p, dbih.p, dbhh.p, dh.p, dc.p, dh.p + n, dc.p + n, dgates.p, T, B, H, U);
     auto ha = dh.down(), ca = dc.down();
     compare("initial h kept", std::vector<float>(ha.begin(), ha.begin() + (long)n), h0, 0.0f, 0.0f);
     compare("initial c kept", std::vector<float>(ca.begin(), ca.begin() + (long)n), c0, 0.0f, 0.0f);
@@ -129,10 +131,12 @@ static void check(const Shape &s, Rng &r) {
     cgot.assign(ca.begin() + (long)n, ca.end());
   } else {
     Dev<float> dh0(h0), dc0(c0), dh((size_t)T * n), dc((size_t)T * n);
-    launch(dgx.p, dw.p, dbih.p, dbhh.p, dh0.p, dc0.p, dh.p, dc.p, dgates.p, T, B, H, U);
+    launch(dgx.p, nullptr, dw.p, dbih.p, dbhh.p, dh0.p, dc0.p, dh.p, dc.p, dgates.p, T, B, H, U);
     hgot = dh.down();
-    launch(dgx.p, dw.p, dbih.p, dbhh.p, dh0.p, dc0.p, dh.p, dc.p, dgates.p, T, B, H, U);
-    compare("h, a second run bit for bit", dh.down(), hgot, 0.0f, 0.0f); /* thread order aside */
+    Dev<float> dtable(tp.table);
+    Dev<int> dtokens(tp.tokens);
+    launch(dtable.p, dtokens.p, dw.p, dbih.p, dbhh.p, dh0.p, dc0.p, dh.p, dc.p, dgates.p, T, B, H, U);
+    compare("h, a second run by token bit for bit", dh.down(), hgot, 0.0f, 0.0f); /* thread order aside */
     cgot = dc.down();
   }
   compare("gates, every step", dgates.down(), gref, 1e-5f, 1e-4f);
@@ -200,9 +204,9 @@ static void check_prec(const Shape &s, Rng &r, int prec, double min_diff) {
 
   Dev<float> dgx(gx), dw(w), dbih(bih), dbhh(bhh), dh0(h0), dc0(c0), dh((size_t)T * n), dc((size_t)T * n),
       dgates((size_t)T * g);
-  launch(dgx.p, dw.p, dbih.p, dbhh.p, dh0.p, dc0.p, dh.p, dc.p, dgates.p, T, B, H, U, prec);
+  launch(dgx.p, nullptr, dw.p, dbih.p, dbhh.p, dh0.p, dc0.p, dh.p, dc.p, dgates.p, T, B, H, U, prec);
   auto hgot = dh.down(), cgot = dc.down(), ggot = dgates.down();
-  launch(dgx.p, dw.p, dbih.p, dbhh.p, dh0.p, dc0.p, dh.p, dc.p, dgates.p, T, B, H, U, second_run_prec(prec));
+  launch(dgx.p, nullptr, dw.p, dbih.p, dbhh.p, dh0.p, dc0.p, dh.p, dc.p, dgates.p, T, B, H, U, second_run_prec(prec));
   compare(second_run_label("h", prec), dh.down(), hgot, 0.0f, 0.0f);
 
   auto wr = round_operands(w.data(), w.size(), prec);
@@ -291,7 +295,7 @@ int main() {
   CK(cudaMemset(h0.p, 0, n * 4)); CK(cudaMemset(c0.p, 0, n * 4));
   printf("timing T=%d B=%d H=%d U=%d\n", T, B, H, U);
   TIME_IT("persistent_lstm_forward (whole window)", 20,
-          launch(gx.p, w.p, bih.p, bhh.p, h0.p, c0.p, h.p, c.p, gates.p, T, B, H, U));
+          launch(gx.p, nullptr, w.p, bih.p, bhh.p, h0.p, c0.p, h.p, c.p, gates.p, T, B, H, U));
   expect_resident(true);
   return finish("test_persistent_lstm");
 }

@@ -16,8 +16,8 @@
 #include "../kernels/cuda/persistent_rnn.cu"
 
 
-static void launch(const float *gx, const float *w, const float *bih, const float *bhh, const float *h0, float *h,
-                   int T, int B, int H, int U, int prec = CR_PREC_FP32) {
+static void launch(const float *gx, const int *tokens, const float *w, const float *bih, const float *bhh,
+                   const float *h0, float *h, int T, int B, int H, int U, int prec = CR_PREC_FP32) {
   if (persistent_clusters) {
     prec = cluster_prec(prec);
     int u = cluster_units(H, U), pb = (B + persistent_clusters - 1) / persistent_clusters;
@@ -25,7 +25,7 @@ static void launch(const float *gx, const float *w, const float *bih, const floa
     count_resident(true, 1, u, H, pb, prec);
     CK(cudaFuncSetAttribute(persistent_rnn_forward_cluster, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shmem));
     persistent_rnn_forward_cluster<<<dim3(persistent_clusters * CR_CLUSTER), dim3(CR_BLOCK), shmem>>>(
-        gx, w, bih, bhh, h0, h, T, B, H, u, prec);
+        gx, tokens, w, bih, bhh, h0, h, T, B, H, u, prec);
     CK_LAUNCH();
     return;
   }
@@ -33,7 +33,7 @@ static void launch(const float *gx, const float *w, const float *bih, const floa
   size_t shmem = (size_t)persistent_shared_bytes(1, U, H, B, prec);
   count_resident(true, 1, U, H, B, prec);
   CK(cudaFuncSetAttribute(persistent_rnn_forward, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shmem));
-  void *args[] = {&gx, &w, &bih, &bhh, &h0, &h, &T, &B, &H, &U, &prec};
+  void *args[] = {&gx, &tokens, &w, &bih, &bhh, &h0, &h, &T, &B, &H, &U, &prec};
   CK(cudaLaunchCooperativeKernel(persistent_rnn_forward, dim3(blocks), dim3(CR_BLOCK), args, shmem));
   CK_LAUNCH();
 }
@@ -66,7 +66,9 @@ static void check(const Shape &s, Rng &r) {
   printf("forward%s T=%d B=%d H=%d U=%d%s\n", layout_name(), T, B, H, U,
          s.joined ? " (initial state in the sequence)" : "");
   size_t n = (size_t)B * H;
-  auto gx = rand_vec((size_t)T * n, r, -2, 2), w = rand_vec((size_t)H * H, r, -0.5f, 0.5f);
+  TokenProjection tp = token_projection((size_t)T * B, (size_t)H, r); /* gx [T,B,G H] by token */
+  auto &gx = tp.gx;
+  auto w = rand_vec((size_t)H * H, r, -0.5f, 0.5f);
   auto bih = rand_vec((size_t)H, r), bhh = rand_vec((size_t)H, r), h0 = rand_vec(n, r);
 
   /* reference, step by step */
@@ -88,16 +90,18 @@ static void check(const Shape &s, Rng &r) {
     std::vector<float> hs((size_t)(T + 1) * n, 0.0f);
     std::copy(h0.begin(), h0.end(), hs.begin());
     Dev<float> dh(hs);
-    launch(dgx.p, dw.p, dbih.p, dbhh.p, dh.p, dh.p + n, T, B, H, U);
+    launch(dgx.p, nullptr, dw.p, dbih.p, dbhh.p, dh.p, dh.p + n, T, B, H, U);
     auto ha = dh.down();
     compare("initial h kept", std::vector<float>(ha.begin(), ha.begin() + (long)n), h0, 0.0f, 0.0f);
     hgot.assign(ha.begin() + (long)n, ha.end());
   } else {
     Dev<float> dh0(h0), dh((size_t)T * n);
-    launch(dgx.p, dw.p, dbih.p, dbhh.p, dh0.p, dh.p, T, B, H, U);
+    launch(dgx.p, nullptr, dw.p, dbih.p, dbhh.p, dh0.p, dh.p, T, B, H, U);
     hgot = dh.down();
-    launch(dgx.p, dw.p, dbih.p, dbhh.p, dh0.p, dh.p, T, B, H, U);
-    compare("h, a second run bit for bit", dh.down(), hgot, 0.0f, 0.0f); /* thread order aside */
+    Dev<float> dtable(tp.table);
+    Dev<int> dtokens(tp.tokens);
+    launch(dtable.p, dtokens.p, dw.p, dbih.p, dbhh.p, dh0.p, dh.p, T, B, H, U);
+    compare("h, a second run by token bit for bit", dh.down(), hgot, 0.0f, 0.0f); /* thread order aside */
   }
   compare("h, every step", hgot, href, 1e-5f, 1e-4f);
 }
@@ -142,9 +146,9 @@ static void check_prec(const Shape &s, Rng &r, int prec, double min_diff) {
   auto bih = rand_vec((size_t)H, r), bhh = rand_vec((size_t)H, r), h0 = rand_vec(n, r);
 
   Dev<float> dgx(gx), dw(w), dbih(bih), dbhh(bhh), dh0(h0), dh((size_t)T * n);
-  launch(dgx.p, dw.p, dbih.p, dbhh.p, dh0.p, dh.p, T, B, H, U, prec);
+  launch(dgx.p, nullptr, dw.p, dbih.p, dbhh.p, dh0.p, dh.p, T, B, H, U, prec);
   auto hgot = dh.down();
-  launch(dgx.p, dw.p, dbih.p, dbhh.p, dh0.p, dh.p, T, B, H, U, second_run_prec(prec));
+  launch(dgx.p, nullptr, dw.p, dbih.p, dbhh.p, dh0.p, dh.p, T, B, H, U, second_run_prec(prec));
   compare(second_run_label("h", prec), dh.down(), hgot, 0.0f, 0.0f);
 
   auto wr = round_operands(w.data(), w.size(), prec);
@@ -212,7 +216,7 @@ int main() {
   CK(cudaMemset(bih.p, 0, (size_t)H * 4)); CK(cudaMemset(bhh.p, 0, (size_t)H * 4));
   CK(cudaMemset(h0.p, 0, n * 4));
   printf("timing T=%d B=%d H=%d U=%d\n", T, B, H, U);
-  TIME_IT("persistent_rnn_forward (whole window)", 20, launch(gx.p, w.p, bih.p, bhh.p, h0.p, h.p, T, B, H, U));
+  TIME_IT("persistent_rnn_forward (whole window)", 20, launch(gx.p, nullptr, w.p, bih.p, bhh.p, h0.p, h.p, T, B, H, U));
   expect_resident(false);
   return finish("test_persistent_rnn");
 }

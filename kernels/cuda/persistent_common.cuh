@@ -398,20 +398,30 @@ static __device__ __forceinline__ void cr_ahead_cells(const Ops (&ahead)[AHEAD],
   }
 }
 
+/* The row of a forward's input projection that step t's batch row b adds: t B + b of the window's
+ * gx [T,B,G H], or with tokens [T,B] (int32, not null) row tokens[t B + b] of the token table gx [V,G H]
+ * (layer 0 projected by token, Emb W_ih^T: the table's rows are read where a gathered copy of the
+ * window's would be). */
+static __device__ __forceinline__ long long cr_gx_row(const int *tokens, int t, int b, int B) {
+  long long n = (long long)t * B + b;
+  return tokens ? (long long)tokens[n] : n;
+}
+
 /* A pair's operands of step t in a cell of G gate rows besides its products (the LSTM's and the
- * GRU's forward): x[q] = gx[t,b,q H + j] + b_ih[q H + j] and hb[q] = b_hh[q H + j] of gate q (gx
- * [T,B,G H], the biases [G H]), and own = prev[b,j], the pair's own previous value (c_{t-1} or
- * h_{t-1} [B,H]: the initial state at t = 0, else what the loading thread wrote at step t-1). */
+ * GRU's forward): x[q] = gx[row,q H + j] + b_ih[q H + j] (row = cr_gx_row(tokens, t, b, B)) and
+ * hb[q] = b_hh[q H + j] of gate q (the biases [G H]), and own = prev[b,j], the pair's own previous
+ * value (c_{t-1} or h_{t-1} [B,H]: the initial state at t = 0, else what the loading thread wrote
+ * at step t-1). */
 template <int G>
 struct CrGateOperands {
   float x[G], hb[G], own;
 };
 
 template <int G>
-static __device__ __forceinline__ void cr_load_gate_operands(const float *gx, const float *b_ih, const float *b_hh,
-                                                             const float *prev, int t, int b, int j, int B, int H,
-                                                             CrGateOperands<G> &o) {
-  long long r = ((long long)t * B + b) * G * H;
+static __device__ __forceinline__ void cr_load_gate_operands(const float *gx, const int *tokens, const float *b_ih,
+                                                             const float *b_hh, const float *prev, int t, int b, int j,
+                                                             int B, int H, CrGateOperands<G> &o) {
+  long long r = cr_gx_row(tokens, t, b, B) * G * H;
 #pragma unroll
   for (int q = 0; q < G; q++) {
     o.x[q] = gx[r + q * H + j] + b_ih[q * H + j];

@@ -4,7 +4,9 @@
  * persistent_common.cuh (G = 3 gate rows per unit). Gate order along 3H: r, z, n (PyTorch).
  *
  * persistent_gru_forward
- *   gx [T,B,3H] = x W_ih^T for the whole window (one GEMM before this launch, no bias);
+ *   gx [T,B,3H] = x W_ih^T for the whole window (one GEMM before this launch, no bias), or with
+ *   tokens [T,B] (int32; null: none) the token table [V,3H] whose row tokens[t,b] is gx[t,b]
+ *   (cr_gx_row, as persistent_lstm_forward);
  *   w_hh [3H,H] row-major fp32; b_ih, b_hh [3H]; h0 [B,H] the initial state;
  *   writes (=) h [T,B,H] (h_t) and gates [T,B,4H] = r, z, n, gh_n + b_hn per step: the same values,
  *   in the same layout, as gru_forward_step saves step by step (so either backward reads them).
@@ -40,9 +42,9 @@
 #include "persistent_cluster_rows.cuh"
 
 template <typename A, bool CLUSTER>
-static __device__ __forceinline__ void persistent_gru_forward_body(const float *gx, const float *w_hh,
-    const float *b_ih, const float *b_hh, const float *h0, float *h, float *gates, int T, int B, int H, int U,
-    int prec) {
+static __device__ __forceinline__ void persistent_gru_forward_body(const float *gx, const int *tokens,
+    const float *w_hh, const float *b_ih, const float *b_hh, const float *h0, float *h, float *gates, int T, int B,
+    int H, int U, int prec) {
   CR_DYNAMIC_SHARED(unsigned char, smem);
   A *w = (A *)smem;
   CrPersistentSlice s = cr_persistent_slice<CLUSTER>(H, B, U);
@@ -61,7 +63,8 @@ static __device__ __forceinline__ void persistent_gru_forward_body(const float *
       pairs,
       [&](int t, long long p, Ops &o) {
         const float *hp = t == 0 ? h0 : h + (long long)(t - 1) * BH;
-        cr_load_gate_operands(gx, b_ih, b_hh, hp, t, s.b0 + (int)(p / s.units), s.j0 + (int)(p % s.units), B, H, o);
+        cr_load_gate_operands(gx, tokens, b_ih, b_hh, hp, t, s.b0 + (int)(p / s.units), s.j0 + (int)(p % s.units), B,
+                              H, o);
       },
       [&](int t) { cr_forward_product(plan, w, frag, smem, acc, h0, h, t, s.b0, B, H, prec); },
       [&](int t, long long p, const Ops &o) {
@@ -79,12 +82,13 @@ static __device__ __forceinline__ void persistent_gru_forward_body(const float *
 }
 
 extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1)
-    persistent_gru_forward(const float *gx, const float *w_hh, const float *b_ih, const float *b_hh, const float *h0,
-                           float *h, float *gates, int T, int B, int H, int U, int prec) {
+    persistent_gru_forward(const float *gx, const int *tokens, const float *w_hh, const float *b_ih,
+                           const float *b_hh, const float *h0, float *h, float *gates, int T, int B, int H, int U,
+                           int prec) {
   if (cr_prec_rounding(prec) == CR_PREC_BF16)
-    persistent_gru_forward_body<__nv_bfloat16, false>(gx, w_hh, b_ih, b_hh, h0, h, gates, T, B, H, U, prec);
+    persistent_gru_forward_body<__nv_bfloat16, false>(gx, tokens, w_hh, b_ih, b_hh, h0, h, gates, T, B, H, U, prec);
   else
-    persistent_gru_forward_body<float, false>(gx, w_hh, b_ih, b_hh, h0, h, gates, T, B, H, U, prec);
+    persistent_gru_forward_body<float, false>(gx, tokens, w_hh, b_ih, b_hh, h0, h, gates, T, B, H, U, prec);
 }
 
 /* persistent_gru_forward_cluster: the same pass in the cluster layout (persistent_layout.cuh; the
@@ -93,12 +97,13 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1)
  * prec | CR_PREC_EXCHANGE: h_t through distributed shared memory (persistent_exchange.cuh), backward
  * dgh[t] likewise. */
 extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1) CR_CLUSTER_KERNEL
-    persistent_gru_forward_cluster(const float *gx, const float *w_hh, const float *b_ih, const float *b_hh,
-                                   const float *h0, float *h, float *gates, int T, int B, int H, int U, int prec) {
+    persistent_gru_forward_cluster(const float *gx, const int *tokens, const float *w_hh, const float *b_ih,
+                                   const float *b_hh, const float *h0, float *h, float *gates, int T, int B, int H,
+                                   int U, int prec) {
   if (cr_prec_rounding(prec) == CR_PREC_BF16)
-    persistent_gru_forward_body<__nv_bfloat16, true>(gx, w_hh, b_ih, b_hh, h0, h, gates, T, B, H, U, prec);
+    persistent_gru_forward_body<__nv_bfloat16, true>(gx, tokens, w_hh, b_ih, b_hh, h0, h, gates, T, B, H, U, prec);
   else
-    persistent_gru_forward_body<float, true>(gx, w_hh, b_ih, b_hh, h0, h, gates, T, B, H, U, prec);
+    persistent_gru_forward_body<float, true>(gx, tokens, w_hh, b_ih, b_hh, h0, h, gates, T, B, H, U, prec);
 }
 
 /* Pair (b, j)'s cell operands at step t of every GRU backward kernel, loaded ahead of its cell

@@ -5,7 +5,9 @@
  * barrier instead of a GEMM launch and a cell launch. Gate order along 4H: i, f, g, o (PyTorch).
  *
  * persistent_lstm_forward
- *   gx [T,B,4H] = x W_ih^T for the whole window (one GEMM before this launch, no bias);
+ *   gx [T,B,4H] = x W_ih^T for the whole window (one GEMM before this launch, no bias), or with
+ *   tokens [T,B] (int32; null: none) the token table [V,4H] = Emb W_ih^T whose row tokens[t,b] is
+ *   gx[t,b] (layer 0 projected by token: no gathered copy of the window's rows; cr_gx_row);
  *   w_hh [4H,H] row-major fp32; b_ih, b_hh [4H]; h0, c0 [B,H] the initial state;
  *   writes (=) h [T,B,H] (h_t), c [T,B,H] (c_t) and gates [T,B,4H] activated i,f,g,o: the same
  *   values, in the same layout, as lstm_forward_step saves step by step (so backward is unchanged).
@@ -31,9 +33,9 @@
 #include "persistent_cluster_rows.cuh"
 
 template <typename A, bool CLUSTER>
-static __device__ __forceinline__ void persistent_lstm_forward_body(const float *gx, const float *w_hh,
-    const float *b_ih, const float *b_hh, const float *h0, const float *c0, float *h, float *c, float *gates, int T,
-    int B, int H, int U, int prec) {
+static __device__ __forceinline__ void persistent_lstm_forward_body(const float *gx, const int *tokens,
+    const float *w_hh, const float *b_ih, const float *b_hh, const float *h0, const float *c0, float *h, float *c,
+    float *gates, int T, int B, int H, int U, int prec) {
   CR_DYNAMIC_SHARED(unsigned char, smem);
   A *w = (A *)smem;
   CrPersistentSlice s = cr_persistent_slice<CLUSTER>(H, B, U); /* the last block may own fewer units */
@@ -52,7 +54,8 @@ static __device__ __forceinline__ void persistent_lstm_forward_body(const float 
       pairs,
       [&](int t, long long p, Ops &o) {
         const float *cp = t == 0 ? c0 : c + (long long)(t - 1) * BH;
-        cr_load_gate_operands(gx, b_ih, b_hh, cp, t, s.b0 + (int)(p / s.units), s.j0 + (int)(p % s.units), B, H, o);
+        cr_load_gate_operands(gx, tokens, b_ih, b_hh, cp, t, s.b0 + (int)(p / s.units), s.j0 + (int)(p % s.units), B,
+                              H, o);
       },
       [&](int t) { cr_forward_product(plan, w, frag, smem, acc, h0, h, t, s.b0, B, H, prec); },
       [&](int t, long long p, const Ops &o) {
@@ -72,12 +75,14 @@ static __device__ __forceinline__ void persistent_lstm_forward_body(const float 
 }
 
 extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1)
-    persistent_lstm_forward(const float *gx, const float *w_hh, const float *b_ih, const float *b_hh, const float *h0,
-                            const float *c0, float *h, float *c, float *gates, int T, int B, int H, int U, int prec) {
+    persistent_lstm_forward(const float *gx, const int *tokens, const float *w_hh, const float *b_ih,
+                            const float *b_hh, const float *h0, const float *c0, float *h, float *c, float *gates,
+                            int T, int B, int H, int U, int prec) {
   if (cr_prec_rounding(prec) == CR_PREC_BF16)
-    persistent_lstm_forward_body<__nv_bfloat16, false>(gx, w_hh, b_ih, b_hh, h0, c0, h, c, gates, T, B, H, U, prec);
+    persistent_lstm_forward_body<__nv_bfloat16, false>(gx, tokens, w_hh, b_ih, b_hh, h0, c0, h, c, gates, T, B, H, U,
+                                                       prec);
   else
-    persistent_lstm_forward_body<float, false>(gx, w_hh, b_ih, b_hh, h0, c0, h, c, gates, T, B, H, U, prec);
+    persistent_lstm_forward_body<float, false>(gx, tokens, w_hh, b_ih, b_hh, h0, c0, h, c, gates, T, B, H, U, prec);
 }
 
 /* persistent_lstm_forward_cluster: the same pass in the cluster layout (persistent_layout.cuh):
@@ -87,13 +92,14 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1)
  * CR_PREC_EXCHANGE: h_t through distributed shared memory (persistent_exchange.cuh), backward
  * dgates[t] likewise. */
 extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1) CR_CLUSTER_KERNEL
-    persistent_lstm_forward_cluster(const float *gx, const float *w_hh, const float *b_ih, const float *b_hh,
-                                    const float *h0, const float *c0, float *h, float *c, float *gates, int T, int B,
-                                    int H, int U, int prec) {
+    persistent_lstm_forward_cluster(const float *gx, const int *tokens, const float *w_hh, const float *b_ih,
+                                    const float *b_hh, const float *h0, const float *c0, float *h, float *c,
+                                    float *gates, int T, int B, int H, int U, int prec) {
   if (cr_prec_rounding(prec) == CR_PREC_BF16)
-    persistent_lstm_forward_body<__nv_bfloat16, true>(gx, w_hh, b_ih, b_hh, h0, c0, h, c, gates, T, B, H, U, prec);
+    persistent_lstm_forward_body<__nv_bfloat16, true>(gx, tokens, w_hh, b_ih, b_hh, h0, c0, h, c, gates, T, B, H, U,
+                                                      prec);
   else
-    persistent_lstm_forward_body<float, true>(gx, w_hh, b_ih, b_hh, h0, c0, h, c, gates, T, B, H, U, prec);
+    persistent_lstm_forward_body<float, true>(gx, tokens, w_hh, b_ih, b_hh, h0, c0, h, c, gates, T, B, H, U, prec);
 }
 
 /*

@@ -4,7 +4,9 @@
  * persistent_common.cuh (G = 1 row per unit).
  *
  * persistent_rnn_forward
- *   gx [T,B,H] = x W_ih^T for the whole window (one GEMM before this launch, no bias);
+ *   gx [T,B,H] = x W_ih^T for the whole window (one GEMM before this launch, no bias), or with
+ *   tokens [T,B] (int32; null: none) the token table [V,H] whose row tokens[t,b] is gx[t,b]
+ *   (cr_gx_row, as persistent_lstm_forward);
  *   w_hh [H,H] row-major fp32; b_ih, b_hh [H]; h0 [B,H] the initial state;
  *   writes (=) h [T,B,H], h_t = tanh((gx_t + b_ih) + (h_{t-1} W_hh^T + b_hh)), as rnn_forward_step
  *   (the cell saves nothing else). h0 may be h - B*H (a [T+1,B,H] sequence, initial state first).
@@ -33,8 +35,9 @@
 #include "persistent_exchange.cuh"
 
 template <typename A, bool CLUSTER>
-static __device__ __forceinline__ void persistent_rnn_forward_body(const float *gx, const float *w_hh,
-    const float *b_ih, const float *b_hh, const float *h0, float *h, int T, int B, int H, int U, int prec) {
+static __device__ __forceinline__ void persistent_rnn_forward_body(const float *gx, const int *tokens,
+    const float *w_hh, const float *b_ih, const float *b_hh, const float *h0, float *h, int T, int B, int H, int U,
+    int prec) {
   CR_DYNAMIC_SHARED(unsigned char, smem);
   A *w = (A *)smem;
   CrPersistentSlice s = cr_persistent_slice<CLUSTER>(H, B, U);
@@ -56,8 +59,7 @@ static __device__ __forceinline__ void persistent_rnn_forward_body(const float *
       pairs,
       [&](int t, long long p, Ops &o) {
         int j = s.j0 + (int)(p % s.units);
-        long long k = (long long)t * BH + (long long)(s.b0 + p / s.units) * H + j;
-        o.x = gx[k] + b_ih[j];
+        o.x = gx[cr_gx_row(tokens, t, s.b0 + (int)(p / s.units), B) * H + j] + b_ih[j];
         o.hb = b_hh[j];
       },
       [&](int t) { cr_forward_product(plan, w, frag, smem, acc, h0, h, t, s.b0, B, H, prec); },
@@ -71,12 +73,12 @@ static __device__ __forceinline__ void persistent_rnn_forward_body(const float *
 }
 
 extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1)
-    persistent_rnn_forward(const float *gx, const float *w_hh, const float *b_ih, const float *b_hh, const float *h0,
-                           float *h, int T, int B, int H, int U, int prec) {
+    persistent_rnn_forward(const float *gx, const int *tokens, const float *w_hh, const float *b_ih,
+                           const float *b_hh, const float *h0, float *h, int T, int B, int H, int U, int prec) {
   if (cr_prec_rounding(prec) == CR_PREC_BF16)
-    persistent_rnn_forward_body<__nv_bfloat16, false>(gx, w_hh, b_ih, b_hh, h0, h, T, B, H, U, prec);
+    persistent_rnn_forward_body<__nv_bfloat16, false>(gx, tokens, w_hh, b_ih, b_hh, h0, h, T, B, H, U, prec);
   else
-    persistent_rnn_forward_body<float, false>(gx, w_hh, b_ih, b_hh, h0, h, T, B, H, U, prec);
+    persistent_rnn_forward_body<float, false>(gx, tokens, w_hh, b_ih, b_hh, h0, h, T, B, H, U, prec);
 }
 
 /* persistent_rnn_forward_cluster: the same pass in the cluster layout (persistent_layout.cuh; the
@@ -85,12 +87,13 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1)
  * prec | CR_PREC_EXCHANGE: h_t through distributed shared memory (persistent_exchange.cuh), backward
  * dgates[t] likewise. */
 extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1) CR_CLUSTER_KERNEL
-    persistent_rnn_forward_cluster(const float *gx, const float *w_hh, const float *b_ih, const float *b_hh,
-                                   const float *h0, float *h, int T, int B, int H, int U, int prec) {
+    persistent_rnn_forward_cluster(const float *gx, const int *tokens, const float *w_hh, const float *b_ih,
+                                   const float *b_hh, const float *h0, float *h, int T, int B, int H, int U,
+                                   int prec) {
   if (cr_prec_rounding(prec) == CR_PREC_BF16)
-    persistent_rnn_forward_body<__nv_bfloat16, true>(gx, w_hh, b_ih, b_hh, h0, h, T, B, H, U, prec);
+    persistent_rnn_forward_body<__nv_bfloat16, true>(gx, tokens, w_hh, b_ih, b_hh, h0, h, T, B, H, U, prec);
   else
-    persistent_rnn_forward_body<float, true>(gx, w_hh, b_ih, b_hh, h0, h, T, B, H, U, prec);
+    persistent_rnn_forward_body<float, true>(gx, tokens, w_hh, b_ih, b_hh, h0, h, T, B, H, U, prec);
 }
 
 template <typename A, bool CLUSTER>

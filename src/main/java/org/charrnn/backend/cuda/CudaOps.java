@@ -339,9 +339,25 @@ final class CudaOps implements DeviceOps {
 
     @Override
     public boolean forwardWindow(
-            CellType cell, WeightRows whh, Ref bih, Ref bhh, Ref gx, Ref hs, Ref cs, Ref gates, int T, int B, int H) {
+            CellType cell,
+            WeightRows whh,
+            Ref bih,
+            Ref bhh,
+            Ref gx,
+            Ref tokens,
+            Ref hs,
+            Ref cs,
+            Ref gates,
+            int T,
+            int B,
+            int H) {
         if (side.inside()) return false; // persistent passes launch on the main stream: the side's steps go stepwise
-        return windows.forward(cell, params.at(whh.rowOffset()), bih, bhh, gx, hs, cs, gates, T, B, H);
+        return windows.forward(cell, params.at(whh.rowOffset()), bih, bhh, gx, tokens, hs, cs, gates, T, B, H);
+    }
+
+    @Override
+    public boolean forwardWindowByToken(CellType cell, int B, int H) {
+        return windows.byToken(cell, B); // every persistent forward reads by token
     }
 
     @Override

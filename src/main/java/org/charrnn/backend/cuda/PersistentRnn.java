@@ -343,10 +343,12 @@ final class PersistentRnn {
 
     /**
      * One LSTM layer's whole window (kernels/README.md, persistent_lstm_forward): hs, cs [T+1,B,H]
-     * with the initial state in slot 0, written (=) in slots 1..T; gates [T,B,4H] (=); gx [T,B,4H].
+     * with the initial state in slot 0, written (=) in slots 1..T; gates [T,B,4H] (=); gx [T,B,4H], or
+     * the token table [V,4H] that tokens (int32 [T,B]; {@link Kernels#NONE}: none) index.
      */
     void lstmForward(
             Pointer gx,
+            Pointer tokens,
             Pointer whh,
             Pointer bih,
             Pointer bhh,
@@ -364,6 +366,7 @@ final class PersistentRnn {
                 B,
                 new NativePointerObject[] {
                     arg(gx),
+                    arg(tokens),
                     arg(whh),
                     arg(bih),
                     arg(bhh),
@@ -405,16 +408,34 @@ final class PersistentRnn {
 
     /**
      * One GRU layer's whole window (persistent_gru_forward): hs [T+1,B,H] with the initial state in
-     * slot 0, written (=) in slots 1..T; gates [T,B,4H] (=) r, z, n, gh_n + b_hn; gx [T,B,3H].
+     * slot 0, written (=) in slots 1..T; gates [T,B,4H] (=) r, z, n, gh_n + b_hn; gx [T,B,3H], or the
+     * token table [V,3H] that tokens index (as {@link #lstmForward}).
      */
-    void gruForward(Pointer gx, Pointer whh, Pointer bih, Pointer bhh, Pointer hs, Pointer gates, int T, int B, int H) {
+    void gruForward(
+            Pointer gx,
+            Pointer tokens,
+            Pointer whh,
+            Pointer bih,
+            Pointer bhh,
+            Pointer hs,
+            Pointer gates,
+            int T,
+            int B,
+            int H) {
         launches.pass(
                 true,
                 choice(B),
                 H,
                 B,
                 new NativePointerObject[] {
-                    arg(gx), arg(whh), arg(bih), arg(bhh), arg(hs), arg(hs.withByteOffset(slot1(B, H))), arg(gates)
+                    arg(gx),
+                    arg(tokens),
+                    arg(whh),
+                    arg(bih),
+                    arg(bhh),
+                    arg(hs),
+                    arg(hs.withByteOffset(slot1(B, H))),
+                    arg(gates)
                 },
                 T);
     }
@@ -447,16 +468,18 @@ final class PersistentRnn {
 
     /**
      * One tanh-RNN layer's whole window (persistent_rnn_forward): hs [T+1,B,H] with the initial
-     * state in slot 0, written (=) in slots 1..T; gx [T,B,H].
+     * state in slot 0, written (=) in slots 1..T; gx [T,B,H], or the token table [V,H] that tokens
+     * index (as {@link #lstmForward}).
      */
-    void rnnForward(Pointer gx, Pointer whh, Pointer bih, Pointer bhh, Pointer hs, int T, int B, int H) {
+    void rnnForward(
+            Pointer gx, Pointer tokens, Pointer whh, Pointer bih, Pointer bhh, Pointer hs, int T, int B, int H) {
         launches.pass(
                 true,
                 choice(B),
                 H,
                 B,
                 new NativePointerObject[] {
-                    arg(gx), arg(whh), arg(bih), arg(bhh), arg(hs), arg(hs.withByteOffset(slot1(B, H)))
+                    arg(gx), arg(tokens), arg(whh), arg(bih), arg(bhh), arg(hs), arg(hs.withByteOffset(slot1(B, H)))
                 },
                 T);
     }

@@ -28,23 +28,48 @@ final class PersistentWindows {
         return CudaCellKernels.p(r);
     }
 
-    /** The layer's forward over T steps as one launch (true), or false where it runs stepwise. */
+    /**
+     * The layer's forward over T steps as one launch (true), or false where it runs stepwise; with
+     * {@code tokens} (int32 [T,B], else null) gx is the token table those ids index ({@link #byToken}).
+     */
     boolean forward(
-            CellType cell, Pointer w, Ref bih, Ref bhh, Ref gx, Ref hs, Ref cs, Ref gates, int T, int B, int H) {
+            CellType cell,
+            Pointer w,
+            Ref bih,
+            Ref bhh,
+            Ref gx,
+            Ref tokens,
+            Ref hs,
+            Ref cs,
+            Ref gates,
+            int T,
+            int B,
+            int H) {
+        if (tokens != null && !byToken(cell, B))
+            throw new IllegalStateException("a " + cell.id() + " forward by token at B " + B + " that runs stepwise");
         if (!persistent.forwardPersistent(B)) return false;
+        Pointer ids = tokens == null ? Kernels.NONE : p(tokens);
         return switch (cell) {
             case LSTM -> {
-                persistent.lstmForward(p(gx), w, p(bih), p(bhh), p(hs), p(cs), p(gates), T, B, H);
+                persistent.lstmForward(p(gx), ids, w, p(bih), p(bhh), p(hs), p(cs), p(gates), T, B, H);
                 yield true;
             }
             case GRU -> {
-                persistent.gruForward(p(gx), w, p(bih), p(bhh), p(hs), p(gates), T, B, H);
+                persistent.gruForward(p(gx), ids, w, p(bih), p(bhh), p(hs), p(gates), T, B, H);
                 yield true;
             }
             case RNN -> {
-                persistent.rnnForward(p(gx), w, p(bih), p(bhh), p(hs), T, B, H);
+                persistent.rnnForward(p(gx), ids, w, p(bih), p(bhh), p(hs), T, B, H);
                 yield true;
             }
+            case MUT1, MUT2, MUT3 -> false;
+        };
+    }
+
+    /** Whether {@link #forward} of {@code cell} at batch size B runs persistent, reading gx by token where asked. */
+    boolean byToken(CellType cell, int B) {
+        return switch (cell) {
+            case LSTM, GRU, RNN -> persistent.forwardPersistent(B);
             case MUT1, MUT2, MUT3 -> false;
         };
     }

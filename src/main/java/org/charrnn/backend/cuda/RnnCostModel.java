@@ -46,7 +46,9 @@ final class RnnCostModel {
      * product or scatter), so only what outlasts that product shows; in the cluster layout they
      * load between the two halves of the barrier before that product (cr_forward_steps, the
      * backward's loop; the row-stationary backward before its scatter and barrier), so only what
-     * outlasts the barrier and the product shows.
+     * outlasts the barrier and the product shows. Layer 0's forward by token reads a pair's id and
+     * then its row of the table, two hits in a chain; priced as one, since at every persistent row
+     * of the bench grids (fp32 and TF32) twice these clocks still hide beside the barrier and product.
      */
     static final int CELL_LOAD_CLOCKS = 270;
 

@@ -434,8 +434,21 @@ final class StepTrace implements DeviceOps {
 
     @Override
     public boolean forwardWindow(
-            CellType cell, WeightRows whh, Ref bih, Ref bhh, Ref gx, Ref hs, Ref cs, Ref gates, int T, int B, int H) {
+            CellType cell,
+            WeightRows whh,
+            Ref bih,
+            Ref bhh,
+            Ref gx,
+            Ref tokens,
+            Ref hs,
+            Ref cs,
+            Ref gates,
+            int T,
+            int B,
+            int H) {
         PersistentChoice c = inSide ? null : recurrence.choose(cell, H, B); // as CudaOps: the side runs stepwise
+        if (tokens != null && (c == null || !c.forward()))
+            throw new IllegalStateException("a forward by token that runs stepwise");
         if (c == null || !c.forward()) {
             stepwise(StepPart.FORWARD_RECURRENCE, whh);
             return false;
@@ -447,6 +460,13 @@ final class StepTrace implements DeviceOps {
                 "persistent forward",
                 rates.kernelUs(0) + T * recurrence.forwardUs(c, cell, H, B));
         return true;
+    }
+
+    /** As CudaOps: every persistent forward reads by token. */
+    @Override
+    public boolean forwardWindowByToken(CellType cell, int B, int H) {
+        PersistentChoice c = recurrence.choose(cell, H, B);
+        return c != null && c.forward();
     }
 
     @Override

@@ -312,12 +312,36 @@ public interface DeviceOps extends AutoCloseable {
     /**
      * The recurrence of one layer's forward over all T steps at once, when this device has a
      * persistent kernel for {@code cell} and chose it: returns true once queued; false (the default)
-     * and the caller runs the steps. gx [T,B,Gi] is the input projection without bias; hs and cs
-     * [T+1,B,H] hold the initial state in slot 0 and get slots 1..T (=); gates (=) as the cell's
-     * stepwise forward saves them; cs and gates are null where the cell has none.
+     * and the caller runs the steps. gx [T,B,Gi] is the input projection without bias, or where
+     * {@code tokens} is not null (only where {@link #forwardWindowByToken} said so) the token table
+     * [V,Gi] whose row tokens[t,b] (int32 [T,B]) is step t's row b of it; hs and cs [T+1,B,H] hold
+     * the initial state in slot 0 and get slots 1..T (=); gates (=) as the cell's stepwise forward
+     * saves them; cs and gates are null where the cell has none.
      */
     default boolean forwardWindow(
-            CellType cell, WeightRows whh, Ref bih, Ref bhh, Ref gx, Ref hs, Ref cs, Ref gates, int T, int B, int H) {
+            CellType cell,
+            WeightRows whh,
+            Ref bih,
+            Ref bhh,
+            Ref gx,
+            Ref tokens,
+            Ref hs,
+            Ref cs,
+            Ref gates,
+            int T,
+            int B,
+            int H) {
+        return false;
+    }
+
+    /**
+     * True when {@link #forwardWindow} of {@code cell} at batch size B and hidden size H, queued on
+     * the main queue, runs as one launch that reads its input projection through token ids (layer 0
+     * projected by token then gathers no [T,B,Gi] copy of the table's rows); false (the default)
+     * where it would run stepwise or reads only gx's rows. Asked outside any recording, the same
+     * answer for every window of that shape.
+     */
+    default boolean forwardWindowByToken(CellType cell, int B, int H) {
         return false;
     }
 

@@ -10,7 +10,8 @@ import org.charrnn.model.ParamLayout;
  *
  * <p>Forward over a [T,B] window: the window is gathered from the device-resident corpus, each
  * layer's input projection for all T steps is one GEMM ([N,Gi] = X [N,in] W_ih^T, N = T*B; layer 0
- * where the workspace projects by token, {@link TokenProjection}: the rows of Emb W_ih^T), then
+ * where the workspace projects by token, {@link TokenProjection}: the rows of Emb W_ih^T, which a
+ * persistent forward reads through the window's ids), then
  * per step the cell's recurrent GEMM and fused pointwise kernel (or, where the device has one, a
  * persistent kernel for the whole window: {@link DeviceOps#forwardWindow}); the decoder is one GEMM over all N
  * rows and softmax + cross-entropy one fused kernel whose loss is summed on the device. Backward
@@ -113,10 +114,14 @@ final class RnnPasses {
         final int T = w.T, B = w.B, N = w.N, BH = B * H;
         Ref table = param(layout.embedding());
         if (w.tokenProjected()) {
-            // layer 0's input projection by token (TokenProjection): P [V,Gi] (=) Emb W_ih^T, gx its rows
+            // layer 0's input projection by token (TokenProjection): P [V,Gi] (=) Emb W_ih^T, gx its rows;
+            // a forward that reads P by token (forwardSteps) needs only the window's ids, no copy of the rows
             Ref p = Ref.of(w.tokenTable), gx = Ref.of(w.gx);
             ops.gemmWeight(true, V, Gi, E, 1f, table, E, weights(0).wih(), 0f, p, Gi);
-            if (gather) ops.gatherEmbedding(w.tokens.array(), w.tokens.u16(), w.starts, T, B, w.x, w.y, p, gx, Gi);
+            if (byToken(w)) {
+                if (gather) ops.gatherWindow(w.tokens.array(), w.tokens.u16(), w.starts, T, B, w.x, w.y);
+            } else if (gather)
+                ops.gatherEmbedding(w.tokens.array(), w.tokens.u16(), w.starts, T, B, w.x, w.y, p, gx, Gi);
             else ops.embeddingForward(w.x, p, gx, N, Gi);
         } else {
             if (gather)
@@ -207,6 +212,15 @@ final class RnnPasses {
         if (w.overlap) ops.joinSide(); // the clip reads every gradient
     }
 
+    /**
+     * Whether layer 0 reads its input projection by token: projected by token ({@link TokenProjection})
+     * and its forward a launch that reads the table's rows through the window's ids ({@link
+     * DeviceOps#forwardWindowByToken}), so that no [T,B,Gi] copy of them is gathered.
+     */
+    private boolean byToken(Workspace w) {
+        return w.tokenProjected() && ops.forwardWindowByToken(cfg.cell(), w.B, H);
+    }
+
     /** gx rows of steps [t0, t1) (=) layer l's input rows W_ih^T: [R,Gi] = [R,in] [in,Gi], R = (t1 - t0) B. */
     private void project(Workspace w, int l, int t0, int t1) {
         DeviceCell.LayerWeights p = weights(l);
@@ -224,9 +238,16 @@ final class RnnPasses {
         final int B = w.B;
         final long BH = (long) B * H;
         DeviceCell.LayerWeights p = weights(l);
-        Ref gx = new Ref(w.gx, (long) t0 * B * Gi), hs = w.hs[l].plus(t0 * BH);
-        Ref cs = at(w.cs[l], t0 * BH), gates = at(w.gates[l], (long) t0 * B * saved);
-        if (ops.forwardWindow(cfg.cell(), p.whh(), p.bih(), p.bhh(), gx, hs, cs, gates, t1 - t0, B, H)) return;
+        Ref hs = w.hs[l].plus(t0 * BH), cs = at(w.cs[l], t0 * BH), gates = at(w.gates[l], (long) t0 * B * saved);
+        if (l == 0 && byToken(w)) { // P [V,Gi] and the steps' token ids (on this queue: layer 0 is never the side's)
+            Ref tokens = Ref.of(w.x).plus((long) t0 * B);
+            if (!ops.forwardWindow(
+                    cfg.cell(), p.whh(), p.bih(), p.bhh(), Ref.of(w.tokenTable), tokens, hs, cs, gates, t1 - t0, B, H))
+                throw new IllegalStateException("the forward by token ran stepwise");
+            return;
+        }
+        Ref gx = new Ref(w.gx, (long) t0 * B * Gi);
+        if (ops.forwardWindow(cfg.cell(), p.whh(), p.bih(), p.bhh(), gx, null, hs, cs, gates, t1 - t0, B, H)) return;
         Ref x = w.layerIn(l);
         for (int t = t0; t < t1; t++) {
             long o = t * BH, o1 = o + BH;

@@ -284,9 +284,22 @@ final class OpenClOps implements DeviceOps {
 
     // ================================================================== whole-window recurrence
 
+    /** gx is always the window's [T,B,Gi] rows: no window kernel reads by token (forwardWindowByToken: false). */
     @Override
     public boolean forwardWindow(
-            CellType cell, WeightRows whh, Ref bih, Ref bhh, Ref gx, Ref hs, Ref cs, Ref gates, int T, int B, int H) {
+            CellType cell,
+            WeightRows whh,
+            Ref bih,
+            Ref bhh,
+            Ref gx,
+            Ref tokens,
+            Ref hs,
+            Ref cs,
+            Ref gates,
+            int T,
+            int B,
+            int H) {
+        if (tokens != null) throw new IllegalArgumentException("OpenCL's window kernels read no token ids");
         if (window == null) return false;
         refreshTransposedWeights();
         // rows first.. of W_hh [R,H] are columns first.. of its transposed copy [H,R]

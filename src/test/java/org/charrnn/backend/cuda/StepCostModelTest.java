@@ -178,7 +178,7 @@ class StepCostModelTest {
             }
         });
         WeightRows whh = new WeightRows(100, 16, 4, 0), wih = new WeightRows(20, 16, 4, 0);
-        assertFalse(trace.forwardWindow(CellType.RNN, whh, null, null, null, null, null, null, 2, 1, 4));
+        assertFalse(trace.forwardWindow(CellType.RNN, whh, null, null, null, null, null, null, null, 2, 1, 4));
         trace.gemmWeight(true, 1, 4, 4, 1f, null, 4, whh, 0f, null, 4); // gh = h W_hh^T
         trace.cells().rnnForward(null, null, null, null, null, 1, 4);
         trace.gemmWeight(true, 1, 4, 4, 1f, null, 4, whh.fromRow(4), 0f, null, 4); // a block of W_hh (MUT)

@@ -81,6 +81,25 @@ class TokenProjectionTraceTest {
         return sums.get(0).us();
     }
 
+    @ParameterizedTest
+    @EnumSource(
+            value = CellType.class,
+            names = {"LSTM", "GRU", "RNN"})
+    void aPersistentForwardReadsTheTableByTokenSoOnlyTheIdsAreGathered(CellType cell) {
+        ModelConfig cfg = config(cell);
+        for (RnnKernel kernel : new RnnKernel[] {RnnKernel.PERSISTENT, RnnKernel.STEPWISE}) {
+            List<String> ops = with(
+                    "on",
+                    () -> StepCostModel.trace(cfg, 50, 50, Precision.TF32, kernel).ops().stream()
+                            .map(StepTrace.Op::name)
+                            .toList());
+            // persistent: the window's ids, no [2500, Gi] copy of P's rows; stepwise: the cells read those rows
+            boolean byToken = kernel == RnnKernel.PERSISTENT;
+            assertEquals(byToken, ops.contains("gather_window"), kernel + ": " + ops);
+            assertEquals(!byToken, ops.contains("gather_embed"), kernel + ": " + ops);
+        }
+    }
+
     @Test
     void autoLeavesWindowsNoLargerThanTheVocabulary() {
         ModelConfig cfg = new ModelConfig(CellType.LSTM, 65, 33, 33, 1, 0.0);
