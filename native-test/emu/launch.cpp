@@ -332,13 +332,21 @@ EXPORT CUresult cuGraphInstantiateWithFlags(CUgraphExec *exec, CUgraph g, unsign
   NEED_CTX();
   if (!exec) return CUDA_ERROR_INVALID_VALUE;
   if (!live(g_graphs, g)) return CUDA_ERROR_INVALID_HANDLE;
-  return track(g_execs, new CUgraphExec_st{g->ops}, exec);
+  return track(g_execs, new CUgraphExec_st{g->ops, g->events}, exec);
 }
 EXPORT CUresult cuGraphLaunch(CUgraphExec x, CUstream s) {
   NEED_CTX();
   if (!live(g_execs, x)) return CUDA_ERROR_INVALID_HANDLE;
   auto ops = x->ops;
-  return enqueue(s, "cuGraphLaunch", [ops] { for (auto &op : ops) (*op)(); });
+  if (CUresult r = enqueue(s, "cuGraphLaunch", [ops] { for (auto &op : ops) (*op)(); })) return r;
+  CUstream_st *st = user_stream(s);
+  for (CUevent e : x->events) /* its event record nodes: done once the launch has run */
+    if (live(g_events, e)) {
+      e->stream = st;
+      e->mark = st ? st->end() : 0;
+      e->captured = false;
+    }
+  return CUDA_SUCCESS;
 }
 EXPORT CUresult cuGraphExecDestroy(CUgraphExec x) {
   NEED_CTX();
@@ -362,7 +370,10 @@ EXPORT CUresult cuEventDestroy(CUevent e) {
   flush(); /* a queued record of it must not outlive it */
   return destroy(g_events, e);
 }
-EXPORT CUresult cuEventRecord(CUevent e, CUstream s) {
+/* A record of e on s. In a capture, a plain record only orders the capture's streams (the host may
+ * not wait for e until it is recorded again: CUDA_ERROR_CAPTURED_EVENT), an external one
+ * (CU_EVENT_RECORD_EXTERNAL) becomes an event record node: each launch of the graph records e. */
+static CUresult record(CUevent e, CUstream s, bool external) {
   NEED_CTX();
   if (!live(g_events, e)) return CUDA_ERROR_INVALID_HANDLE;
   CUresult r = enqueue(s, "cuEventRecord", [e] { e->recorded = true; e->ms = now_ms(); });
@@ -370,18 +381,31 @@ EXPORT CUresult cuEventRecord(CUevent e, CUstream s) {
   CUstream_st *st = user_stream(s);
   e->stream = st;
   e->mark = st ? st->end() : 0;
+  bool captured = st && st->capture != CU_STREAM_CAPTURE_STATUS_NONE;
+  e->captured = captured && !external;
+  if (captured && external && st->root && st->root->graph) st->root->graph->events.push_back(e);
   return CUDA_SUCCESS;
+}
+EXPORT CUresult cuEventRecord(CUevent e, CUstream s) { return record(e, s, false); }
+EXPORT CUresult cuEventRecordWithFlags(CUevent e, CUstream s, unsigned flags) {
+  if (flags & ~(unsigned)CU_EVENT_RECORD_EXTERNAL) return CUDA_ERROR_INVALID_VALUE;
+  return record(e, s, flags & CU_EVENT_RECORD_EXTERNAL);
 }
 /* True when e's work has run (draining nothing: a query does not wait). */
 static bool event_done(CUevent e) { return !e->stream || !live(g_streams, e->stream) || e->stream->done >= e->mark; }
 EXPORT CUresult cuEventQuery(CUevent e) {
   NEED_CTX();
   if (!live(g_events, e)) return CUDA_ERROR_INVALID_HANDLE;
+  if (e->captured) return CUDA_ERROR_CAPTURED_EVENT;
   return event_done(e) ? CUDA_SUCCESS : CUDA_ERROR_NOT_READY;
 }
 EXPORT CUresult cuEventSynchronize(CUevent e) {
   NEED_CTX();
   if (!live(g_events, e)) return CUDA_ERROR_INVALID_HANDLE;
+  if (e->captured) {
+    say("cuEventSynchronize on an event last recorded in a capture without CU_EVENT_RECORD_EXTERNAL");
+    return CUDA_ERROR_CAPTURED_EVENT;
+  }
   if (CUresult r = refuse_during_capture("cuEventSynchronize")) return r;
   if (!event_done(e) && e->stream->capture == CU_STREAM_CAPTURE_STATUS_NONE) drain(e->stream, e->mark, run_op);
   return CUDA_SUCCESS;

@@ -66,11 +66,16 @@ struct Entry {
   CUstream_st *after = nullptr;
   size_t mark = 0;
 };
+struct CUevent_st;
+/* A graph's work in order, and the events recorded in its capture (event record nodes): a launch
+ * of it records them again, as done when the launch has run. */
 struct CUgraph_st {
   std::vector<std::shared_ptr<std::function<void()>>> ops;
+  std::vector<CUevent_st *> events;
 };
 struct CUgraphExec_st {
   std::vector<std::shared_ptr<std::function<void()>>> ops;
+  std::vector<CUevent_st *> events;
 };
 /* A user stream. Its work is queued, not run: entries [done, base + queue.size()) wait until
  * something needs them (a synchronize, a wait on an event after them, a free, a synchronous copy)
@@ -95,6 +100,7 @@ struct CUevent_st {
   double ms = 0;
   CUstream_st *stream = nullptr; /* the user stream it was last recorded on, and its position there */
   size_t mark = 0;
+  bool captured = false; /* last recorded in a capture, not as an event record node: the host may not wait */
 };
 
 namespace cremu {

@@ -241,11 +241,17 @@ final class CudaOps implements DeviceOps {
         return graphsEnabled;
     }
 
-    /** The step's values are copied before the graph (a captured step copies nothing). */
+    /**
+     * The step's values are staged before the graph and copied as its first work (a replay copies
+     * what was staged for it: no copy queued from the host, StepBlock).
+     */
     @Override
     public void runWholeStep(Object key, Runnable step) {
-        stepValues.flush();
-        graphs.run(key, step);
+        stepValues.stage();
+        graphs.run(key, () -> {
+            stepValues.copy();
+            step.run();
+        });
     }
 
     @Override

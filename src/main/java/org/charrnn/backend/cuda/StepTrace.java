@@ -124,10 +124,11 @@ final class StepTrace implements DeviceOps {
         return true;
     }
 
-    /** As {@link CudaOps#runWholeStep}: the step's values are copied before the graph. */
+    /** As {@link CudaOps#runWholeStep}: the step's values are staged, then copied as the graph's first node. */
     @Override
     public void runWholeStep(Object key, Runnable step) {
-        stepValues.flush();
+        stepValues.stage();
+        stepValues.copyInStep();
         step.run();
     }
 

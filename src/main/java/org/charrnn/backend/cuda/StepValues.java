@@ -5,9 +5,8 @@ package org.charrnn.backend.cuda;
  * training window's starts [B] (int64), then lr, Adam's two bias corrections and the dropout
  * iteration (32 bits each, in that order: the kernels' {@code hyper[0..2]} and iteration). Setters
  * write this mirror and mark it changed; the device copies the whole block when {@link #takeChanged}
- * says so, right before the first operation that reads it (and before a whole-step graph, which
- * copies nothing itself): one copy a step where the starts, the scalars and the iteration were
- * three.
+ * says so, right before the first operation that reads it (a whole-step graph copies it as its first
+ * node, StepBlock): one copy a step where the starts, the scalars and the iteration were three.
  */
 final class StepValues {
     /** int64 words after the starts: lr | bc1, bc2 | iteration (low word first, as the device reads them). */

@@ -9,7 +9,8 @@ import org.charrnn.backend.device.Ref;
  * {@link StepTrace}'s per-step values and optimizer, as the CUDA backend has them: the training
  * window's starts, lr, bias corrections and dropout iteration kept as one {@link StepValues} block
  * and priced as one host copy when an operation that reads them ({@link #flush}) runs after they
- * changed; the update priced as a kernel over its arrays.
+ * changed, or in a whole step as a copy node of its graph ({@link #copyInStep}); the update priced as
+ * a kernel over its arrays.
  */
 final class TracedStepValues implements OptimizerKernels {
     /** Where the trace takes a priced operation: its part, name and µs. */
@@ -46,9 +47,19 @@ final class TracedStepValues implements OptimizerKernels {
         values.iteration(iteration);
     }
 
-    /** The block's copy, priced where it changed since the last one. */
+    /** The block's copy, priced as one host copy where it changed since the last one. */
     void flush() {
         if (values.takeChanged()) priced.add(StepPart.HOST, "upload step values", rates.hostCopyUs());
+    }
+
+    /** As {@link StepBlock#stage}: the mirror into the pinned copy on the host, no copy queued (priced as nothing). */
+    void stage() {
+        values.takeChanged();
+    }
+
+    /** As {@link StepBlock#copy} inside a whole step: a copy node of the step's graph, priced as a node's floor. */
+    void copyInStep() {
+        priced.add(StepPart.KERNELS, "copy step values", rates.kernelUs(values.bytes()));
     }
 
     @Override

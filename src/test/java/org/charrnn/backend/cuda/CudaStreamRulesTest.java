@@ -4,12 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import jcuda.CudaException;
+import jcuda.Pointer;
 import jcuda.Sizeof;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
 import jcuda.driver.CUevent;
 import jcuda.driver.CUevent_flags;
+import jcuda.driver.CUevent_record_flags;
 import jcuda.driver.CUgraph;
 import jcuda.driver.CUgraphExec;
 import jcuda.driver.CUstream;
@@ -127,6 +131,62 @@ class CudaStreamRulesTest {
                 assertArrayEquals(new float[] {v, v, v, v}, read(d, main), "each launch runs the fork, then the join");
             }
             JCudaDriver.cuGraphExecDestroy(exec);
+            JCudaDriver.cuGraphDestroy(g);
+        }
+    }
+
+    /**
+     * What StepBlock relies on: an event recorded in a capture as an event record node
+     * (CU_EVENT_RECORD_EXTERNAL) is recorded by each launch of the graph, so that waiting for it
+     * means the launch's copy from pinned host memory has run (and read what was staged before that
+     * launch), and the host may stage the next values.
+     */
+    @Test
+    void anEventRecordedInACaptureMarksEachLaunchsCopyFromPinnedMemory() {
+        Pointer staged = new Pointer();
+        JCudaDriver.cuMemAllocHost(staged, (long) N * Sizeof.FLOAT);
+        try (DeviceBuffer a = DeviceBuffer.floats(N, "a", "test");
+                DeviceBuffer d = DeviceBuffer.floats(N, "d", "test")) {
+            CUgraph g = new CUgraph();
+            CUgraphExec exec = new CUgraphExec();
+            JCudaDriver.cuStreamBeginCapture(main, CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL);
+            JCudaDriver.cuMemcpyHtoDAsync(a.ptr, staged, (long) N * Sizeof.FLOAT, main);
+            JCudaDriver.cuEventRecordWithFlags(fork, main, CUevent_record_flags.CU_EVENT_RECORD_EXTERNAL);
+            copy(d, a, main);
+            JCudaDriver.cuStreamEndCapture(main, g);
+            JCudaDriver.cuGraphInstantiate(exec, g, 0);
+            FloatBuffer host = staged.getByteBuffer(0, (long) N * Sizeof.FLOAT)
+                    .order(ByteOrder.nativeOrder())
+                    .asFloatBuffer();
+            for (float v = 3; v <= 4; v++) {
+                JCudaDriver.cuEventSynchronize(fork); // the last launch's copy has run: stage over it
+                host.put(0, new float[] {v, v, v, v});
+                JCudaDriver.cuGraphLaunch(exec, main);
+            }
+            JCudaDriver.cuEventSynchronize(fork);
+            host.put(0, new float[] {9, 9, 9, 9}); // after the last launch's copy: none of its values
+            assertArrayEquals(new float[] {4, 4, 4, 4}, read(d, main), "each launch copies what was staged for it");
+            JCudaDriver.cuGraphExecDestroy(exec);
+            JCudaDriver.cuGraphDestroy(g);
+        } finally {
+            JCudaDriver.cuMemFreeHost(staged);
+        }
+    }
+
+    /** A plain record in a capture only orders the capture's streams: the host may not wait for it. */
+    @Test
+    void onTheEmulatedDeviceAnEventRecordedPlainlyInACaptureIsNoEventForTheHost() {
+        CudaTestSupport.assumeEmulated();
+        try (DeviceBuffer a = DeviceBuffer.floats(N, "a", "test")) {
+            CUgraph g = new CUgraph();
+            JCudaDriver.cuStreamBeginCapture(main, CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL);
+            fill(a, 1, main);
+            JCudaDriver.cuEventRecord(fork, main);
+            JCudaDriver.cuStreamEndCapture(main, g);
+            CudaException e = assertThrows(CudaException.class, () -> JCudaDriver.cuEventSynchronize(fork));
+            assertTrue(e.getMessage().contains("CUDA_ERROR_CAPTURED_EVENT"), e.getMessage());
+            JCudaDriver.cuEventRecord(fork, main); // recorded again outside the capture: an event again
+            JCudaDriver.cuEventSynchronize(fork);
             JCudaDriver.cuGraphDestroy(g);
         }
     }
