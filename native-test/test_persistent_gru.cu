@@ -9,6 +9,9 @@
  * round_operand) and are teacher-forced, each step from the kernels' own h_{t-1} (backward dgh[t]), so every
  * step is checked alone at the fp32 tolerances; a second run must match bit for bit and the products must
  * differ from the unrounded ones.
+ * The fp32 forward's gx is the rows of a 7-row token table (token_projection, persistent_shapes.h); where the
+ * initial state has a buffer of its own, a second run reads the table by token id (layer 0's by-token path)
+ * and must give the first run's h bit for bit, and the references its gates.
  */
 #include "common.h"
 #include "ref.h"

@@ -338,8 +338,8 @@ public interface DeviceOps extends AutoCloseable {
      * True when {@link #forwardWindow} of {@code cell} at batch size B and hidden size H, queued on
      * the main queue, runs as one launch that reads its input projection through token ids (layer 0
      * projected by token then gathers no [T,B,Gi] copy of the table's rows); false (the default)
-     * where it would run stepwise or reads only gx's rows. Asked outside any recording, the same
-     * answer for every window of that shape.
+     * where it would run stepwise or reads only gx's rows. Asked by every forward, a recorded step's
+     * too: the same answer for every window of that shape.
      */
     default boolean forwardWindowByToken(CellType cell, int B, int H) {
         return false;
