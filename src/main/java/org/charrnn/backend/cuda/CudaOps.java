@@ -109,7 +109,7 @@ final class CudaOps implements DeviceOps {
             windows = new PersistentWindows(persistent, this::alloc);
             partial = (DeviceBuffer) alloc(4L * Kernels.MAX_PARTIALS, "norm partial sums");
             tickets = (DeviceBuffer) alloc(4L * 2, "reduction tickets"); // zeroed, as alloc leaves every buffer
-            stepValues = new StepBlock(stream, model, ctx::synchronize);
+            stepValues = new StepBlock(stream, side::current, model, ctx::synchronize);
             ctx.onClose(stepValues::close);
             optimizers = new CudaOptimizers(kernels, stepValues);
             ok = true;
@@ -242,16 +242,14 @@ final class CudaOps implements DeviceOps {
     }
 
     /**
-     * The step's values are staged before the graph and copied as its first work (a replay copies
-     * what was staged for it: no copy queued from the host, StepBlock).
+     * The step's values are staged before the graph and copied as its first work, beside the main
+     * stream's until a launch reads them (a replay copies what was staged for it: no copy queued
+     * from the host, StepBlock).
      */
     @Override
     public void runWholeStep(Object key, Runnable step) {
         stepValues.stage();
-        graphs.run(key, () -> {
-            stepValues.copy();
-            step.run();
-        });
+        graphs.run(key, stepValues.copiedIn(step));
     }
 
     @Override

@@ -28,7 +28,10 @@ import org.charrnn.model.ParamLayout;
  */
 final class StepTrace implements DeviceOps {
 
-    /** One priced operation: its part, the kernel or transfer, µs on the modelled device, whether on the side stream. */
+    /**
+     * One priced operation: its part, the kernel or transfer, µs on the modelled device, whether on
+     * the side stream (not: the main stream, or the step values' copy beside it).
+     */
     record Op(StepPart part, String name, double us, boolean side) {}
 
     private final StepCostModel.Rates rates;
@@ -40,21 +43,19 @@ final class StepTrace implements DeviceOps {
     private StepPart stepwise; // the recurrence part stepwise steps are running in, null outside one
     private long stepwiseWeights; // the offset of the W_hh those steps multiply by
     private double flops; // of the GEMMs and the persistent recurrent products since the last clear
-    // the step's timeline: the main stream's clock and the side stream's work not yet done, µs
-    private double clock, sideLeft;
+    private final StepTimeline timeline;
     private boolean inSide; // onSide's work is being queued
-    private double sideRate; // the side stream's share of the device beside the next main operation
 
     /** A trace at precision fp32 or tf32 (bf16's operand conversions are not modelled). */
     StepTrace(StepCostModel.Rates rates, Precision precision, TracedRecurrence recurrence) {
         if (precision != Precision.FP32 && precision != Precision.TF32)
             throw new IllegalArgumentException("the step cost model prices fp32 and tf32 steps, not " + precision.id());
         this.rates = Objects.requireNonNull(rates);
-        this.sideRate = rates.sideRate();
+        this.timeline = new StepTimeline(rates.sideRate());
         this.precision = precision;
         this.recurrence = Objects.requireNonNull(recurrence);
         this.cells = new TracedCells(rates, (name, us) -> stepOp(StepPart.KERNELS, name, us));
-        this.stepValues = new TracedStepValues(rates, this::add);
+        this.stepValues = new TracedStepValues(rates, this::add, this::beside, timeline::joinBeside);
     }
 
     /** The operations priced since the last {@link #clear}. */
@@ -66,18 +67,12 @@ final class StepTrace implements DeviceOps {
         ops.clear();
         stepwise = null;
         flops = 0;
-        clock = sideLeft = 0;
+        timeline.clear();
     }
 
-    /**
-     * The step's µs with the side stream's work beside the main stream's: each main operation
-     * lets the side work progress at a share of its time (what a persistent pass in the cluster
-     * layout leaves: its idle SMs' share; beside any other operation {@link StepCostModel.Rates#sideRate},
-     * half unless measured), a join waits for the
-     * rest at the full device. Without side work, the sum of the operations.
-     */
+    /** The step's µs with the side stream's work and the step values' copy beside the main stream's ({@link StepTimeline}). */
     double criticalUs() {
-        return clock + sideLeft;
+        return timeline.criticalUs();
     }
 
     /** FLOPs of the matrix products since the last {@link #clear}: the GEMMs and the persistent recurrences'. */
@@ -102,6 +97,12 @@ final class StepTrace implements DeviceOps {
         record(new Op(part, name, us, inSide));
     }
 
+    /** An operation on a stream of its own beside the main one until {@link StepTimeline#joinBeside} (the step values' copy). */
+    private void beside(StepPart part, String name, double us) {
+        ops.add(new Op(part, name, us, false));
+        timeline.beside(us);
+    }
+
     /** A cell kernel or a GEMM against W_hh: recurrence while stepwise steps run, else {@code part}. */
     private void stepOp(StepPart part, String name, double us) {
         record(new Op(stepwise != null ? stepwise : part, name, us, inSide));
@@ -109,13 +110,8 @@ final class StepTrace implements DeviceOps {
 
     private void record(Op o) {
         ops.add(o);
-        if (o.side()) {
-            sideLeft += o.us();
-            return;
-        }
-        sideLeft = Math.max(0, sideLeft - o.us() * sideRate);
-        clock += o.us();
-        sideRate = rates.sideRate();
+        if (o.side()) timeline.side(o.us());
+        else timeline.main(o.us());
     }
 
     /** As bench's CUDA steps: whole steps (a graph), so the orchestration's whole-step order is priced. */
@@ -124,12 +120,13 @@ final class StepTrace implements DeviceOps {
         return true;
     }
 
-    /** As {@link CudaOps#runWholeStep}: the step's values are staged, then copied as the graph's first node. */
+    /** As {@link CudaOps#runWholeStep}: the step's values are staged, then copied beside the graph's first work. */
     @Override
     public void runWholeStep(Object key, Runnable step) {
         stepValues.stage();
         stepValues.copyInStep();
         step.run();
+        stepValues.flush(); // as StepBlock.join at the step's end (nothing changed: no copy priced)
     }
 
     @Override
@@ -154,14 +151,13 @@ final class StepTrace implements DeviceOps {
 
     @Override
     public void joinSide() {
-        clock += sideLeft;
-        sideLeft = 0;
+        timeline.joinSide();
     }
 
     /** The next (persistent) operation leaves the side stream the SMs outside its clusters. */
     private void besideClusters(PersistentChoice c) {
         int sms = rates.device().sms();
-        if (c.clusters() > 0) sideRate = Math.max(0, sms - c.clusters() * Kernels.CLUSTER) / (double) sms;
+        if (c.clusters() > 0) timeline.nextSideRate(Math.max(0, sms - c.clusters() * Kernels.CLUSTER) / (double) sms);
     }
 
     private void stepwise(StepPart part, WeightRows whh) {

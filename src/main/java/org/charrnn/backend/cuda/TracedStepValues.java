@@ -9,8 +9,8 @@ import org.charrnn.backend.device.Ref;
  * {@link StepTrace}'s per-step values and optimizer, as the CUDA backend has them: the training
  * window's starts, lr, bias corrections and dropout iteration kept as one {@link StepValues} block
  * and priced as one host copy when an operation that reads them ({@link #flush}) runs after they
- * changed, or in a whole step as a copy node of its graph ({@link #copyInStep}); the update priced as
- * a kernel over its arrays.
+ * changed, or in a whole step as a copy node of its graph beside the main stream's first work ({@link
+ * #copyInStep}); the update priced as a kernel over its arrays.
  */
 final class TracedStepValues implements OptimizerKernels {
     /** Where the trace takes a priced operation: its part, name and µs. */
@@ -20,12 +20,16 @@ final class TracedStepValues implements OptimizerKernels {
 
     private final StepCostModel.Rates rates;
     private final Priced priced;
+    private final Priced beside; // an operation beside the main stream's (a whole step's copy) until joined
+    private final Runnable joinBeside; // the main stream waits for it
     private final StepValues values = new StepValues();
     private DeviceArray starts; // the training workspace's, equal only to itself
 
-    TracedStepValues(StepCostModel.Rates rates, Priced priced) {
+    TracedStepValues(StepCostModel.Rates rates, Priced priced, Priced beside, Runnable joinBeside) {
         this.rates = rates;
         this.priced = priced;
+        this.beside = beside;
+        this.joinBeside = joinBeside;
     }
 
     /** The training workspace's starts [B]: the block, resized. */
@@ -47,8 +51,12 @@ final class TracedStepValues implements OptimizerKernels {
         values.iteration(iteration);
     }
 
-    /** The block's copy, priced as one host copy where it changed since the last one. */
+    /**
+     * Before a read of the block: the wait for a whole step's copy beside the main stream, and the
+     * block's copy, priced as one host copy where it changed since the last one.
+     */
     void flush() {
+        joinBeside.run();
         if (values.takeChanged()) priced.add(StepPart.HOST, "upload step values", rates.hostCopyUs());
     }
 
@@ -57,9 +65,12 @@ final class TracedStepValues implements OptimizerKernels {
         values.takeChanged();
     }
 
-    /** As {@link StepBlock#copy} inside a whole step: a copy node of the step's graph, priced as a node's floor. */
+    /**
+     * As {@link StepBlock#copy} inside a whole step: a copy node of the step's graph beside the main
+     * stream's first work, priced as a node's floor, until a read of the block ({@link #flush}).
+     */
     void copyInStep() {
-        priced.add(StepPart.KERNELS, "copy step values", rates.kernelUs(values.bytes()));
+        beside.add(StepPart.KERNELS, "copy step values", rates.kernelUs(values.bytes()));
     }
 
     @Override

@@ -288,20 +288,23 @@ class StepCostModelTest {
             System.clearProperty(SideStream.PROPERTY);
         }
         assertTrue(auto.recurrence().contains("clusters"), auto.recurrence());
-        assertEquals(0, off.overlapped());
-        assertTrue(auto.overlapped() > 0, auto.toString());
-        // the same operations: the parts agree, and only the overlap differs
+        // one stream but for the step values' copy, beside the first GEMM (StepBlock): hidden
+        double copy = RATES.kernelUs(8.0 * (50 + StepValues.SCALAR_WORDS)) / 1e3;
+        assertEquals(copy, off.overlapped(), 1e-12);
+        assertTrue(auto.overlapped() > copy, auto.toString());
+        // the same operations: the parts agree, and only the second stream's overlap differs
         assertEquals(off.gemms(), auto.gemms(), 1e-12);
         assertEquals(off.kernels(), auto.kernels(), 1e-12);
-        assertEquals(off.total() - auto.overlapped(), auto.total(), 1e-12);
+        assertEquals(off.total() - (auto.overlapped() - off.overlapped()), auto.total(), 1e-12);
         // the large rows recur stepwise: auto keeps their weight gradients on one stream, and the
         // second stream runs every other layer's chunks instead (LayerPipelineTraceTest)
         System.setProperty("charrnn.layerPipeline", "off");
         try {
             assertEquals(
-                    0,
+                    RATES.kernelUs(8.0 * (128 + StepValues.SCALAR_WORDS)) / 1e3, // the values' copy alone
                     StepCostModel.predict(lstm(2, 1024), 128, 100, Precision.TF32, RnnKernel.AUTO)
-                            .overlapped());
+                            .overlapped(),
+                    1e-12);
         } finally {
             System.clearProperty("charrnn.layerPipeline");
         }

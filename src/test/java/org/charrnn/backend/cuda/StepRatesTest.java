@@ -133,7 +133,9 @@ class StepRatesTest {
             hidden[i] = p.overlapped();
             total[i] = p.total();
         }
-        assertEquals(0, hidden[0], 1e-12, "side work that never overlaps hides nothing");
+        // side work that never overlaps hides nothing: what is hidden is the step values' copy (StepBlock)
+        double copy = StepCostModel.Rates.assumed(StepCostModel.h200()).kernelUs(8.0 * (128 + StepValues.SCALAR_WORDS));
+        assertEquals(copy / 1e3, hidden[0], 1e-12, "side work that never overlaps hides nothing");
         assertTrue(
                 hidden[1] > 1.0 && total[1] < total[0] - 1.0,
                 hidden[1] + " ms hidden, " + total[1] + " vs " + total[0]);
