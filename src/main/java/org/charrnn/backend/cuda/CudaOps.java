@@ -22,8 +22,8 @@ import org.charrnn.backend.device.DeviceOps;
 import org.charrnn.backend.device.OptimizerKernels;
 import org.charrnn.backend.device.Ref;
 import org.charrnn.backend.device.WeightRows;
+import org.charrnn.backend.device.WindowKernels;
 import org.charrnn.data.TokenSequence;
-import org.charrnn.model.CellType;
 import org.charrnn.model.ModelConfig;
 import org.charrnn.model.ParamLayout;
 import org.charrnn.util.UserError;
@@ -46,7 +46,7 @@ final class CudaOps implements DeviceOps {
     private Kernels kernels;
     private CudaCellKernels cells;
     private PersistentRnn persistent;
-    private PersistentWindows windows; // the persistent launches of forwardWindow / backwardWindow
+    private PersistentWindows windows; // the persistent launches of the whole-window recurrences
     private DeviceBuffer params; // the flat parameters (attachWeights)
     private CudaOptimizers optimizers;
     private Gemm gemm;
@@ -106,7 +106,7 @@ final class CudaOps implements DeviceOps {
             });
             persistent = new PersistentRnn(
                     kernels, stream, ctx.device, config, gemm.arithmetic(), options.rnnKernel(), options.log());
-            windows = new PersistentWindows(persistent, this::alloc);
+            windows = new PersistentWindows(persistent, this::alloc, w -> params.at(w.rowOffset()), side::inside);
             partial = (DeviceBuffer) alloc(4L * Kernels.MAX_PARTIALS, "norm partial sums");
             tickets = (DeviceBuffer) alloc(4L * 2, "reduction tickets"); // zeroed, as alloc leaves every buffer
             stepValues = new StepBlock(stream, side::current, model, ctx::synchronize);
@@ -342,45 +342,8 @@ final class CudaOps implements DeviceOps {
     // ================================================================== kernels
 
     @Override
-    public boolean forwardWindow(
-            CellType cell,
-            WeightRows whh,
-            Ref bih,
-            Ref bhh,
-            Ref gx,
-            Ref tokens,
-            Ref hs,
-            Ref cs,
-            Ref gates,
-            int T,
-            int B,
-            int H) {
-        if (side.inside()) return false; // persistent passes launch on the main stream: the side's steps go stepwise
-        return windows.forward(cell, params.at(whh.rowOffset()), bih, bhh, gx, tokens, hs, cs, gates, T, B, H);
-    }
-
-    @Override
-    public boolean forwardWindowByToken(CellType cell, int B, int H) {
-        return windows.byToken(cell, B); // every persistent forward reads by token
-    }
-
-    @Override
-    public boolean backwardWindow(
-            CellType cell,
-            WeightRows whh,
-            Ref dhOut,
-            Ref dhNext,
-            Ref dc,
-            Ref gates,
-            Ref hs,
-            Ref cs,
-            Ref dgx,
-            Ref dgh,
-            int T,
-            int B,
-            int H) {
-        if (side.inside()) return false; // as forwardWindow
-        return windows.backward(cell, params.at(whh.rowOffset()), dhOut, dhNext, dc, gates, hs, cs, dgx, dgh, T, B, H);
+    public WindowKernels windows() {
+        return windows;
     }
 
     @Override

@@ -336,6 +336,13 @@ final class PersistentRnn {
         return b.toString();
     }
 
+    /** The kernel arguments of {@code pointers}, in order: a pass's arguments before T, B, H, U and prec. */
+    private static NativePointerObject[] args(Pointer... pointers) {
+        NativePointerObject[] a = new NativePointerObject[pointers.length];
+        for (int i = 0; i < a.length; i++) a[i] = arg(pointers[i]);
+        return a;
+    }
+
     /** Byte offset of slot 1 of a [T+1,B,H] sequence. */
     private static long slot1(int B, int H) {
         return 4L * B * H;
@@ -364,18 +371,7 @@ final class PersistentRnn {
                 choice(B),
                 H,
                 B,
-                new NativePointerObject[] {
-                    arg(gx),
-                    arg(tokens),
-                    arg(whh),
-                    arg(bih),
-                    arg(bhh),
-                    arg(hs),
-                    arg(cs),
-                    arg(hs.withByteOffset(s1)),
-                    arg(cs.withByteOffset(s1)),
-                    arg(gates)
-                },
+                args(gx, tokens, whh, bih, bhh, hs, cs, hs.withByteOffset(s1), cs.withByteOffset(s1), gates),
                 T);
     }
 
@@ -396,14 +392,7 @@ final class PersistentRnn {
             int T,
             int B,
             int H) {
-        launches.backward(
-                choice(B),
-                part,
-                H,
-                B,
-                new NativePointerObject[] {arg(dhOut), arg(dhNext), arg(dc), arg(gates), arg(cs), arg(whh), arg(dgates)
-                },
-                T);
+        launches.backward(choice(B), part, H, B, args(dhOut, dhNext, dc, gates, cs, whh, dgates), T);
     }
 
     /**
@@ -423,21 +412,7 @@ final class PersistentRnn {
             int B,
             int H) {
         launches.pass(
-                true,
-                choice(B),
-                H,
-                B,
-                new NativePointerObject[] {
-                    arg(gx),
-                    arg(tokens),
-                    arg(whh),
-                    arg(bih),
-                    arg(bhh),
-                    arg(hs),
-                    arg(hs.withByteOffset(slot1(B, H))),
-                    arg(gates)
-                },
-                T);
+                true, choice(B), H, B, args(gx, tokens, whh, bih, bhh, hs, hs.withByteOffset(slot1(B, H)), gates), T);
     }
 
     /**
@@ -457,13 +432,7 @@ final class PersistentRnn {
             int T,
             int B,
             int H) {
-        launches.backward(
-                choice(B),
-                part,
-                H,
-                B,
-                new NativePointerObject[] {arg(dhOut), arg(dhNext), arg(gates), arg(hs), arg(whh), arg(dgx), arg(dgh)},
-                T);
+        launches.backward(choice(B), part, H, B, args(dhOut, dhNext, gates, hs, whh, dgx, dgh), T);
     }
 
     /**
@@ -473,15 +442,7 @@ final class PersistentRnn {
      */
     void rnnForward(
             Pointer gx, Pointer tokens, Pointer whh, Pointer bih, Pointer bhh, Pointer hs, int T, int B, int H) {
-        launches.pass(
-                true,
-                choice(B),
-                H,
-                B,
-                new NativePointerObject[] {
-                    arg(gx), arg(tokens), arg(whh), arg(bih), arg(bhh), arg(hs), arg(hs.withByteOffset(slot1(B, H)))
-                },
-                T);
+        launches.pass(true, choice(B), H, B, args(gx, tokens, whh, bih, bhh, hs, hs.withByteOffset(slot1(B, H))), T);
     }
 
     /**
@@ -489,14 +450,6 @@ final class PersistentRnn {
      * [B,H] in/out; hs [T+1,B,H] as forward wrote it (the kernel reads slots 1..T); dgates [T,B,H] (=).
      */
     void rnnBackward(Pointer dhOut, Pointer dhNext, Pointer hs, Pointer whh, Pointer dgates, int T, int B, int H) {
-        launches.pass(
-                false,
-                choice(B),
-                H,
-                B,
-                new NativePointerObject[] {
-                    arg(dhOut), arg(dhNext), arg(hs.withByteOffset(slot1(B, H))), arg(whh), arg(dgates)
-                },
-                T);
+        launches.pass(false, choice(B), H, B, args(dhOut, dhNext, hs.withByteOffset(slot1(B, H)), whh, dgates), T);
     }
 }

@@ -3,38 +3,48 @@ package org.charrnn.backend.cuda;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.BiFunction;
+import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
 import org.charrnn.backend.device.DeviceArray;
 import org.charrnn.backend.device.Ref;
+import org.charrnn.backend.device.WeightRows;
+import org.charrnn.backend.device.WindowKernels;
 import org.charrnn.model.CellType;
 
 /**
- * The cells' dispatch of {@link CudaOps#forwardWindow} and {@link CudaOps#backwardWindow} onto the
- * persistent kernels ({@link PersistentRnn}), where they run at the window's batch size, with the
- * exchange buffers the row-stationary backward needs. Shapes and aliasing as DeviceOps states them.
+ * The CUDA backend's {@link WindowKernels}: the cells' dispatch onto the persistent kernels ({@link
+ * PersistentRnn}), where they run at the window's batch size, with the exchange buffers the
+ * row-stationary backward needs. Shapes and aliasing as WindowKernels states them. Persistent passes
+ * launch on the main stream: work queued on the side stream runs stepwise.
  */
-final class PersistentWindows {
+final class PersistentWindows implements WindowKernels {
     private final PersistentRnn persistent;
     private final BiFunction<Long, String, DeviceArray> alloc; // CudaOps.alloc: freed with the backend
+    private final Function<WeightRows, Pointer> weights; // W_hh's rows in the attached parameters
+    private final BooleanSupplier onSide; // work is being queued on the side stream
     private final Map<Integer, DeviceArray> exchanges = new HashMap<>(); // by batch size
 
-    PersistentWindows(PersistentRnn persistent, BiFunction<Long, String, DeviceArray> alloc) {
+    PersistentWindows(
+            PersistentRnn persistent,
+            BiFunction<Long, String, DeviceArray> alloc,
+            Function<WeightRows, Pointer> weights,
+            BooleanSupplier onSide) {
         this.persistent = persistent;
         this.alloc = alloc;
+        this.weights = weights;
+        this.onSide = onSide;
     }
 
     private static CUdeviceptr p(Ref r) {
         return CudaCellKernels.p(r);
     }
 
-    /**
-     * The layer's forward over T steps as one launch (true), or false where it runs stepwise; with
-     * {@code tokens} (int32 [T,B], else null) gx is the token table those ids index ({@link #byToken}).
-     */
-    boolean forward(
+    @Override
+    public boolean forward(
             CellType cell,
-            Pointer w,
+            WeightRows whh,
             Ref bih,
             Ref bhh,
             Ref gx,
@@ -45,10 +55,11 @@ final class PersistentWindows {
             int T,
             int B,
             int H) {
-        if (tokens != null && !byToken(cell, B))
+        if (onSide.getAsBoolean()) return false;
+        if (tokens != null && !forwardByToken(cell, B, H))
             throw new IllegalStateException("a " + cell.id() + " forward by token at B " + B + " that runs stepwise");
         if (!persistent.forwardPersistent(B)) return false;
-        Pointer ids = tokens == null ? Kernels.NONE : p(tokens);
+        Pointer w = weights.apply(whh), ids = tokens == null ? Kernels.NONE : p(tokens);
         return switch (cell) {
             case LSTM -> {
                 persistent.lstmForward(p(gx), ids, w, p(bih), p(bhh), p(hs), p(cs), p(gates), T, B, H);
@@ -66,18 +77,19 @@ final class PersistentWindows {
         };
     }
 
-    /** Whether {@link #forward} of {@code cell} at batch size B runs persistent, reading gx by token where asked. */
-    boolean byToken(CellType cell, int B) {
+    /** Every persistent forward reads by token where asked. */
+    @Override
+    public boolean forwardByToken(CellType cell, int B, int H) {
         return switch (cell) {
             case LSTM, GRU, RNN -> persistent.forwardPersistent(B);
             case MUT1, MUT2, MUT3 -> false;
         };
     }
 
-    /** The layer's backward over T steps as one launch (true), or false where it runs stepwise. */
-    boolean backward(
+    @Override
+    public boolean backward(
             CellType cell,
-            Pointer w,
+            WeightRows whh,
             Ref dhOut,
             Ref dhNext,
             Ref dc,
@@ -89,8 +101,8 @@ final class PersistentWindows {
             int T,
             int B,
             int H) {
-        if (!persistent.backwardPersistent(B)) return false;
-        Pointer part = exchange(B);
+        if (onSide.getAsBoolean() || !persistent.backwardPersistent(B)) return false;
+        Pointer w = weights.apply(whh), part = exchange(B);
         return switch (cell) {
             case LSTM -> {
                 persistent.lstmBackward(p(dhOut), p(dhNext), p(dc), p(gates), p(cs), w, p(dgx), part, T, B, H);

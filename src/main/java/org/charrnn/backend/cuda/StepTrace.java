@@ -12,6 +12,7 @@ import org.charrnn.backend.device.DeviceOps;
 import org.charrnn.backend.device.OptimizerKernels;
 import org.charrnn.backend.device.Ref;
 import org.charrnn.backend.device.WeightRows;
+import org.charrnn.backend.device.WindowKernels;
 import org.charrnn.data.TokenSequence;
 import org.charrnn.model.CellType;
 import org.charrnn.model.ParamLayout;
@@ -21,7 +22,7 @@ import org.charrnn.model.ParamLayout;
  * (kernels/cuda as {@link CudaOps} launches them) with {@link StepCostModel}'s rates: the
  * operations of a training step, as {@link org.charrnn.backend.device.DeviceRnn} queues them, each
  * with its microseconds on the modelled device. The recurrence of a layer is one persistent launch
- * where {@link #forwardWindow} / {@link #backwardWindow} choose it (priced by {@link RnnCostModel}),
+ * where {@link TracedWindows} chooses it (priced by {@link RnnCostModel}),
  * else the stepwise steps that follow: their cell kernels and the GEMMs against that layer's W_hh
  * count as recurrence, and the first other operation ends them. Downloads return zeros: nothing
  * here reads a value back.
@@ -39,6 +40,7 @@ final class StepTrace implements DeviceOps {
     private final TracedRecurrence recurrence;
     private final CellKernels cells;
     private final TracedStepValues stepValues; // the window starts, lr and iteration: one block, one copy
+    private final TracedWindows windows; // the persistent passes where the model chooses them
     private final List<Op> ops = new ArrayList<>();
     private StepPart stepwise; // the recurrence part stepwise steps are running in, null outside one
     private long stepwiseWeights; // the offset of the W_hh those steps multiply by
@@ -56,6 +58,7 @@ final class StepTrace implements DeviceOps {
         this.recurrence = Objects.requireNonNull(recurrence);
         this.cells = new TracedCells(rates, (name, us) -> stepOp(StepPart.KERNELS, name, us));
         this.stepValues = new TracedStepValues(rates, this::add, this::beside, timeline::joinBeside);
+        this.windows = new TracedWindows(this, recurrence, rates);
     }
 
     /** The operations priced since the last {@link #clear}. */
@@ -92,7 +95,7 @@ final class StepTrace implements DeviceOps {
     }
 
     /** An operation that is no part of a stepwise step: it ends any such steps. */
-    private void add(StepPart part, String name, double us) {
+    void add(StepPart part, String name, double us) {
         if (!inSide) stepwise = null;
         record(new Op(part, name, us, inSide));
     }
@@ -139,6 +142,11 @@ final class StepTrace implements DeviceOps {
         return forced || recurrence.pipelinesLayers(B);
     }
 
+    /** Whether onSide's work is being queued (where the recurrence runs stepwise, as on CudaOps's side stream). */
+    boolean inSide() {
+        return inSide;
+    }
+
     @Override
     public void onSide(Runnable work) {
         inSide = true;
@@ -155,12 +163,12 @@ final class StepTrace implements DeviceOps {
     }
 
     /** The next (persistent) operation leaves the side stream the SMs outside its clusters. */
-    private void besideClusters(PersistentChoice c) {
+    void besideClusters(PersistentChoice c) {
         int sms = rates.device().sms();
         if (c.clusters() > 0) timeline.nextSideRate(Math.max(0, sms - c.clusters() * Kernels.CLUSTER) / (double) sms);
     }
 
-    private void stepwise(StepPart part, WeightRows whh) {
+    void stepwise(StepPart part, WeightRows whh) {
         stepwise = part;
         stepwiseWeights = whh.offset();
     }
@@ -310,7 +318,7 @@ final class StepTrace implements DeviceOps {
     }
 
     /** A persistent pass's recurrent products: T steps of [B,H] x [H,G H] (forward) or its transpose (backward). */
-    private void recurrentFlops(CellType cell, int T, int B, int H) {
+    void recurrentFlops(CellType cell, int T, int B, int H) {
         flops += 2.0 * T * B * H * cell.recurrentGates() * H;
     }
 
@@ -427,72 +435,9 @@ final class StepTrace implements DeviceOps {
         kernel("dropout_backward", 8.0 * n);
     }
 
-    // ================================================================== recurrence
-
     @Override
-    public boolean forwardWindow(
-            CellType cell,
-            WeightRows whh,
-            Ref bih,
-            Ref bhh,
-            Ref gx,
-            Ref tokens,
-            Ref hs,
-            Ref cs,
-            Ref gates,
-            int T,
-            int B,
-            int H) {
-        PersistentChoice c = inSide ? null : recurrence.choose(cell, H, B); // as CudaOps: the side runs stepwise
-        if (tokens != null && (c == null || !c.forward()))
-            throw new IllegalStateException("a forward by token that runs stepwise");
-        if (c == null || !c.forward()) {
-            stepwise(StepPart.FORWARD_RECURRENCE, whh);
-            return false;
-        }
-        recurrentFlops(cell, T, B, H);
-        besideClusters(c);
-        add(
-                StepPart.FORWARD_RECURRENCE,
-                "persistent forward",
-                rates.kernelUs(0) + T * recurrence.forwardUs(c, cell, H, B));
-        return true;
-    }
-
-    /** As CudaOps: every persistent forward reads by token. */
-    @Override
-    public boolean forwardWindowByToken(CellType cell, int B, int H) {
-        PersistentChoice c = recurrence.choose(cell, H, B);
-        return c != null && c.forward();
-    }
-
-    @Override
-    public boolean backwardWindow(
-            CellType cell,
-            WeightRows whh,
-            Ref dhOut,
-            Ref dhNext,
-            Ref dc,
-            Ref gates,
-            Ref hs,
-            Ref cs,
-            Ref dgx,
-            Ref dgh,
-            int T,
-            int B,
-            int H) {
-        PersistentChoice c = inSide ? null : recurrence.choose(cell, H, B);
-        if (c == null || !c.backward()) {
-            stepwise(StepPart.BACKWARD_RECURRENCE, whh);
-            return false;
-        }
-        recurrentFlops(cell, T, B, H);
-        besideClusters(c);
-        add(
-                StepPart.BACKWARD_RECURRENCE,
-                "persistent backward",
-                rates.kernelUs(0) + T * recurrence.backwardUs(c, cell, H, B));
-        return true;
+    public WindowKernels windows() {
+        return windows;
     }
 
     @Override

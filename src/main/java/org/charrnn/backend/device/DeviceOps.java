@@ -5,7 +5,6 @@ import java.util.function.Supplier;
 import org.charrnn.backend.Backend;
 import org.charrnn.backend.Precision;
 import org.charrnn.data.TokenSequence;
-import org.charrnn.model.CellType;
 import org.charrnn.model.ParamLayout;
 
 /**
@@ -309,66 +308,9 @@ public interface DeviceOps extends AutoCloseable {
     /** The fused pointwise cell kernels of this device (one timestep, B rows). */
     CellKernels cells();
 
-    /**
-     * The recurrence of one layer's forward over all T steps at once, when this device has a
-     * persistent kernel for {@code cell} and chose it: returns true once queued; false (the default)
-     * and the caller runs the steps. gx [T,B,Gi] is the input projection without bias, or where
-     * {@code tokens} is not null (only where {@link #forwardWindowByToken} said so) the token table
-     * [V,Gi] whose row tokens[t,b] (int32 [T,B]) is step t's row b of it; hs and cs [T+1,B,H] hold
-     * the initial state in slot 0 and get slots 1..T (=); gates (=) as the cell's stepwise forward
-     * saves them; cs and gates are null where the cell has none.
-     */
-    default boolean forwardWindow(
-            CellType cell,
-            WeightRows whh,
-            Ref bih,
-            Ref bhh,
-            Ref gx,
-            Ref tokens,
-            Ref hs,
-            Ref cs,
-            Ref gates,
-            int T,
-            int B,
-            int H) {
-        return false;
-    }
-
-    /**
-     * True when {@link #forwardWindow} of {@code cell} at batch size B and hidden size H, queued on
-     * the main queue, runs as one launch that reads its input projection through token ids (layer 0
-     * projected by token then gathers no [T,B,Gi] copy of the table's rows); false (the default)
-     * where it would run stepwise or reads only gx's rows. Asked by every forward, a recorded step's
-     * too: the same answer for every window of that shape.
-     */
-    default boolean forwardWindowByToken(CellType cell, int B, int H) {
-        return false;
-    }
-
-    /**
-     * BPTT through one layer's recurrence over all T steps at once, when this device has a
-     * persistent kernel for {@code cell} and chose it: returns true once queued; false (the default)
-     * and the caller runs the steps. dhOut [T,B,H] is the gradient from above; dhNext and dc [B,H]
-     * hold the gradients from beyond the window and get (=) dL/dh_{-1}, dL/dc_{-1}; gates, hs and cs
-     * as {@link #forwardWindow} wrote them; dgx [T,B,Gi] (=) the pre-activation gradients of the
-     * input projection; dgh [T,B,Gh] (=) those of the recurrent projection where the cell's differ
-     * (a GRU), null where they are dgx's (LSTM, RNN).
-     */
-    default boolean backwardWindow(
-            CellType cell,
-            WeightRows whh,
-            Ref dhOut,
-            Ref dhNext,
-            Ref dc,
-            Ref gates,
-            Ref hs,
-            Ref cs,
-            Ref dgx,
-            Ref dgh,
-            int T,
-            int B,
-            int H) {
-        return false;
+    /** This device's whole-window recurrences ({@link WindowKernels#NONE}, the default: every layer stepwise). */
+    default WindowKernels windows() {
+        return WindowKernels.NONE;
     }
 
     // ------------------------------------------------------------------ fused optimizer updates

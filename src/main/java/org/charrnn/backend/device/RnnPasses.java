@@ -13,9 +13,9 @@ import org.charrnn.model.ParamLayout;
  * where the workspace projects by token, {@link TokenProjection}: the rows of Emb W_ih^T, which a
  * persistent forward reads through the window's ids), then
  * per step the cell's recurrent GEMM and fused pointwise kernel (or, where the device has one, a
- * persistent kernel for the whole window: {@link DeviceOps#forwardWindow}); the decoder is one GEMM over all N
+ * persistent kernel for the whole window: {@link WindowKernels#forward}); the decoder is one GEMM over all N
  * rows and softmax + cross-entropy one fused kernel whose loss is summed on the device. Backward
- * mirrors it (BPTT within the window, stepwise or {@link DeviceOps#backwardWindow}) with
+ * mirrors it (BPTT within the window, stepwise or {@link WindowKernels#backward}) with
  * whole-window weight-gradient GEMMs. Where the workspace pipelines the layers ({@link
  * LayerPipeline}) both passes run by chunks of the window, every other layer on the side queue.
  * Nothing here synchronizes with the host.
@@ -215,10 +215,10 @@ final class RnnPasses {
     /**
      * Whether layer 0 reads its input projection by token: projected by token ({@link TokenProjection})
      * and its forward a launch that reads the table's rows through the window's ids ({@link
-     * DeviceOps#forwardWindowByToken}), so that no [T,B,Gi] copy of them is gathered.
+     * WindowKernels#forwardByToken}), so that no [T,B,Gi] copy of them is gathered.
      */
     private boolean byToken(Workspace w) {
-        return w.tokenProjected() && ops.forwardWindowByToken(cfg.cell(), w.B, H);
+        return w.tokenProjected() && ops.windows().forwardByToken(cfg.cell(), w.B, H);
     }
 
     /** gx rows of steps [t0, t1) (=) layer l's input rows W_ih^T: [R,Gi] = [R,in] [in,Gi], R = (t1 - t0) B. */
@@ -238,16 +238,16 @@ final class RnnPasses {
         final int B = w.B;
         final long BH = (long) B * H;
         DeviceCell.LayerWeights p = weights(l);
+        WindowKernels windows = ops.windows();
         Ref hs = w.hs[l].plus(t0 * BH), cs = at(w.cs[l], t0 * BH), gates = at(w.gates[l], (long) t0 * B * saved);
         if (l == 0 && byToken(w)) { // P [V,Gi] and the steps' token ids (on this queue: layer 0 is never the side's)
-            Ref tokens = Ref.of(w.x).plus((long) t0 * B);
-            if (!ops.forwardWindow(
-                    cfg.cell(), p.whh(), p.bih(), p.bhh(), Ref.of(w.tokenTable), tokens, hs, cs, gates, t1 - t0, B, H))
+            Ref table = Ref.of(w.tokenTable), tokens = Ref.of(w.x).plus((long) t0 * B);
+            if (!windows.forward(cfg.cell(), p.whh(), p.bih(), p.bhh(), table, tokens, hs, cs, gates, t1 - t0, B, H))
                 throw new IllegalStateException("the forward by token ran stepwise");
             return;
         }
         Ref gx = new Ref(w.gx, (long) t0 * B * Gi);
-        if (ops.forwardWindow(cfg.cell(), p.whh(), p.bih(), p.bhh(), gx, null, hs, cs, gates, t1 - t0, B, H)) return;
+        if (windows.forward(cfg.cell(), p.whh(), p.bih(), p.bhh(), gx, null, hs, cs, gates, t1 - t0, B, H)) return;
         Ref x = w.layerIn(l);
         for (int t = t0; t < t1; t++) {
             long o = t * BH, o1 = o + BH;
@@ -285,7 +285,8 @@ final class RnnPasses {
         // dL/d(initial state): no buffer of their own, nothing to copy out
         Ref dhNext = new Ref(w.stateGrad, stateOffset(l, 0, B));
         Ref dc = S == 2 ? new Ref(w.stateGrad, stateOffset(l, 1, B)) : null;
-        boolean window = ops.backwardWindow(
+        WindowKernels windows = ops.windows();
+        boolean window = windows.backward(
                 cfg.cell(),
                 p.whh(),
                 new Ref(dCur, t0 * BH),

@@ -9,7 +9,7 @@ import org.charrnn.util.UserError;
  * n of gx [N,Gi] = Emb[x_n] W_ih^T is row x_n of the table P [V,Gi] = Emb W_ih^T. A window then
  * takes one GEMM of V Gi E multiply-adds and a gather of P's rows instead of the gather of
  * embeddings and a GEMM of N Gi E (where layer 0's forward is one launch that reads P's rows
- * through the window's ids, {@link DeviceOps#forwardWindowByToken}, not even that gather); backward sums dgx per token into S [V,Gi] (P's buffer) and takes
+ * through the window's ids, {@link WindowKernels#forwardByToken}, not even that gather); backward sums dgx per token into S [V,Gi] (P's buffer) and takes
  * dEmb [V,E] = S W_ih, dW_ih [Gi,E] = S^T Emb and the biases' column sums (S's V rows, not dgx's N)
  * from it, in place of dX [N,E] = dgx W_ih, its scatter into dEmb, dW_ih = dgx^T X and the column
  * sums over N rows: the same sums, regrouped by token. It pays where V < N = T

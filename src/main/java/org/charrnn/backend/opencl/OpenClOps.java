@@ -11,6 +11,7 @@ import org.charrnn.backend.device.OptimizerKernels;
 import org.charrnn.backend.device.Ref;
 import org.charrnn.backend.device.TokenBytes;
 import org.charrnn.backend.device.WeightRows;
+import org.charrnn.backend.device.WindowKernels;
 import org.charrnn.data.TokenSequence;
 import org.charrnn.model.CellType;
 import org.charrnn.model.ModelConfig;
@@ -284,64 +285,69 @@ final class OpenClOps implements DeviceOps {
 
     // ================================================================== whole-window recurrence
 
-    /** gx is always the window's [T,B,Gi] rows: no window kernel reads by token (forwardWindowByToken: false). */
     @Override
-    public boolean forwardWindow(
-            CellType cell,
-            WeightRows whh,
-            Ref bih,
-            Ref bhh,
-            Ref gx,
-            Ref tokens,
-            Ref hs,
-            Ref cs,
-            Ref gates,
-            int T,
-            int B,
-            int H) {
-        if (tokens != null) throw new IllegalArgumentException("OpenCL's window kernels read no token ids");
-        if (window == null) return false;
-        refreshTransposedWeights();
-        // rows first.. of W_hh [R,H] are columns first.. of its transposed copy [H,R]
-        int wT = Math.toIntExact(whh.offset() + whh.first());
-        switch (cell) {
-            case LSTM -> window.lstmForward(gx, weightsT, wT, whh.rows(), bih, bhh, hs, cs, gates, T, B, H);
-            case GRU -> window.gruForward(gx, weightsT, wT, whh.rows(), bih, bhh, hs, gates, T, B, H);
-            case RNN -> window.rnnForward(gx, weightsT, wT, whh.rows(), bih, bhh, hs, T, B, H);
-            case MUT1, MUT2, MUT3 -> {
-                return false; // no window kernel: stepwise
-            }
-        }
-        return true;
+    public WindowKernels windows() {
+        return window == null ? WindowKernels.NONE : windows;
     }
 
-    @Override
-    public boolean backwardWindow(
-            CellType cell,
-            WeightRows whh,
-            Ref dhOut,
-            Ref dhNext,
-            Ref dc,
-            Ref gates,
-            Ref hs,
-            Ref cs,
-            Ref dgx,
-            Ref dgh,
-            int T,
-            int B,
-            int H) {
-        if (window == null) return false;
-        int w = Math.toIntExact(whh.rowOffset());
-        switch (cell) {
-            case LSTM -> window.lstmBackward(dhOut, params, w, whh.cols(), dhNext, dc, gates, cs, dgx, T, B, H);
-            case GRU -> window.gruBackward(dhOut, params, w, whh.cols(), dhNext, gates, hs, dgx, dgh, T, B, H);
-            case RNN -> window.rnnBackward(dhOut, params, w, whh.cols(), dhNext, hs, dgx, T, B, H);
-            case MUT1, MUT2, MUT3 -> {
-                return false; // no window kernel: stepwise
+    /** The window kernels' recurrences (gx always the window's [T,B,Gi] rows: none reads by token). */
+    private final WindowKernels windows = new WindowKernels() {
+        @Override
+        public boolean forward(
+                CellType cell,
+                WeightRows whh,
+                Ref bih,
+                Ref bhh,
+                Ref gx,
+                Ref tokens,
+                Ref hs,
+                Ref cs,
+                Ref gates,
+                int T,
+                int B,
+                int H) {
+            if (tokens != null) throw new IllegalArgumentException("OpenCL's window kernels read no token ids");
+            refreshTransposedWeights();
+            // rows first.. of W_hh [R,H] are columns first.. of its transposed copy [H,R]
+            int wT = Math.toIntExact(whh.offset() + whh.first());
+            switch (cell) {
+                case LSTM -> window.lstmForward(gx, weightsT, wT, whh.rows(), bih, bhh, hs, cs, gates, T, B, H);
+                case GRU -> window.gruForward(gx, weightsT, wT, whh.rows(), bih, bhh, hs, gates, T, B, H);
+                case RNN -> window.rnnForward(gx, weightsT, wT, whh.rows(), bih, bhh, hs, T, B, H);
+                case MUT1, MUT2, MUT3 -> {
+                    return false; // no window kernel: stepwise
+                }
             }
+            return true;
         }
-        return true;
-    }
+
+        @Override
+        public boolean backward(
+                CellType cell,
+                WeightRows whh,
+                Ref dhOut,
+                Ref dhNext,
+                Ref dc,
+                Ref gates,
+                Ref hs,
+                Ref cs,
+                Ref dgx,
+                Ref dgh,
+                int T,
+                int B,
+                int H) {
+            int w = Math.toIntExact(whh.rowOffset());
+            switch (cell) {
+                case LSTM -> window.lstmBackward(dhOut, params, w, whh.cols(), dhNext, dc, gates, cs, dgx, T, B, H);
+                case GRU -> window.gruBackward(dhOut, params, w, whh.cols(), dhNext, gates, hs, dgx, dgh, T, B, H);
+                case RNN -> window.rnnBackward(dhOut, params, w, whh.cols(), dhNext, hs, dgx, T, B, H);
+                case MUT1, MUT2, MUT3 -> {
+                    return false; // no window kernel: stepwise
+                }
+            }
+            return true;
+        }
+    };
 
     // ================================================================== kernels
 

@@ -183,13 +183,14 @@ class StepCostModelTest {
             }
         });
         WeightRows whh = new WeightRows(100, 16, 4, 0), wih = new WeightRows(20, 16, 4, 0);
-        assertFalse(trace.forwardWindow(CellType.RNN, whh, null, null, null, null, null, null, null, 2, 1, 4));
+        assertFalse(trace.windows().forward(CellType.RNN, whh, null, null, null, null, null, null, null, 2, 1, 4));
         trace.gemmWeight(true, 1, 4, 4, 1f, null, 4, whh, 0f, null, 4); // gh = h W_hh^T
         trace.cells().rnnForward(null, null, null, null, null, 1, 4);
         trace.gemmWeight(true, 1, 4, 4, 1f, null, 4, whh.fromRow(4), 0f, null, 4); // a block of W_hh (MUT)
         trace.gemmWeight(true, 2, 4, 4, 1f, null, 4, wih, 0f, null, 4); // the next layer's projection: steps over
         trace.cells().rnnForward(null, null, null, null, null, 1, 4);
-        assertFalse(trace.backwardWindow(CellType.RNN, whh, null, null, null, null, null, null, null, null, 2, 1, 4));
+        assertFalse(
+                trace.windows().backward(CellType.RNN, whh, null, null, null, null, null, null, null, null, 2, 1, 4));
         trace.cells().rnnBackward(null, null, null, null, 1, 4);
         trace.copyRows(null, 8, null, 4, 2, 4); // not a step's: the steps are over
         trace.gemmWeight(false, 1, 4, 4, 1f, null, 4, whh, 1f, null, 4);
@@ -232,7 +233,8 @@ class StepCostModelTest {
         WeightRows whh = new WeightRows(0, 4 * H, H, 0);
         // a large side GEMM beside the persistent backward: it outlasts the pass, the join waits for the rest
         trace.onSide(() -> trace.gemm(false, false, 2048, 2048, 8192, 1f, null, 1, null, 1, 0f, null, 1));
-        assertTrue(trace.backwardWindow(CellType.LSTM, whh, null, null, null, null, null, null, null, null, T, B, H));
+        assertTrue(
+                trace.windows().backward(CellType.LSTM, whh, null, null, null, null, null, null, null, null, T, B, H));
         trace.joinSide();
         double side = RATES.gemmUs(2048, 2048, 8192, Precision.TF32);
         double pass = RATES.kernelUs(0) + T * 2.0;
