@@ -36,23 +36,9 @@ final class TracedWindows implements WindowKernels {
             int T,
             int B,
             int H) {
-        PersistentChoice c = trace.inSide() ? null : recurrence.choose(cell, H, B);
-        if (tokens != null && (c == null || !c.forward()))
-            throw new IllegalStateException("a forward by token that runs stepwise");
-        if (c == null || !c.forward()) {
-            trace.stepwise(StepPart.FORWARD_RECURRENCE, whh);
-            return false;
-        }
-        priced(
-                StepPart.FORWARD_RECURRENCE,
-                "persistent forward",
-                c,
-                cell,
-                T,
-                B,
-                H,
-                recurrence.forwardUs(c, cell, H, B));
-        return true;
+        boolean persistent = pass(true, cell, whh, T, B, H);
+        if (tokens != null && !persistent) throw new IllegalStateException("a forward by token that runs stepwise");
+        return persistent;
     }
 
     /** As PersistentWindows: every persistent forward reads by token. */
@@ -77,28 +63,25 @@ final class TracedWindows implements WindowKernels {
             int T,
             int B,
             int H) {
-        PersistentChoice c = trace.inSide() ? null : recurrence.choose(cell, H, B);
-        if (c == null || !c.backward()) {
-            trace.stepwise(StepPart.BACKWARD_RECURRENCE, whh);
-            return false;
-        }
-        priced(
-                StepPart.BACKWARD_RECURRENCE,
-                "persistent backward",
-                c,
-                cell,
-                T,
-                B,
-                H,
-                recurrence.backwardUs(c, cell, H, B));
-        return true;
+        return pass(false, cell, whh, T, B, H);
     }
 
-    /** A persistent pass of T steps of {@code stepUs} each after its launch, beside which the side stream gets c's idle SMs. */
-    private void priced(
-            StepPart part, String name, PersistentChoice c, CellType cell, int T, int B, int H, double stepUs) {
+    /**
+     * A pass of T steps: one persistent launch where the model chooses it (on the main stream), whose
+     * steps the recurrence's model prices and beside which the side stream gets its idle SMs (true);
+     * else the stepwise steps that follow are priced as the pass (false).
+     */
+    private boolean pass(boolean forwardPass, CellType cell, WeightRows whh, int T, int B, int H) {
+        StepPart part = forwardPass ? StepPart.FORWARD_RECURRENCE : StepPart.BACKWARD_RECURRENCE;
+        PersistentChoice c = trace.inSide() ? null : recurrence.choose(cell, H, B);
+        if (c == null || !(forwardPass ? c.forward() : c.backward())) {
+            trace.stepwise(part, whh);
+            return false;
+        }
+        double stepUs = forwardPass ? recurrence.forwardUs(c, cell, H, B) : recurrence.backwardUs(c, cell, H, B);
         trace.recurrentFlops(cell, T, B, H);
         trace.besideClusters(c);
-        trace.add(part, name, rates.kernelUs(0) + T * stepUs);
+        trace.add(part, forwardPass ? "persistent forward" : "persistent backward", rates.kernelUs(0) + T * stepUs);
+        return true;
     }
 }
