@@ -1,6 +1,7 @@
 package org.charrnn.backend.cuda;
 
 import java.nio.ByteOrder;
+import java.nio.LongBuffer;
 import java.util.function.Supplier;
 import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
@@ -38,6 +39,7 @@ final class StepBlock implements AutoCloseable {
     private boolean unjoined; // a whole step's copy that no launch has waited for yet
     private DeviceBuffer block; // [StepValues.bytes()]
     private Pointer host; // [StepValues.bytes()] pinned: the copies' source, read when a copy runs
+    private LongBuffer staged; // host's words, written by stage (one view per allocation, not per step)
 
     StepBlock(CUstream stream, Supplier<CUstream> current, String model, Runnable synchronize) {
         this.stream = stream;
@@ -101,10 +103,7 @@ final class StepBlock implements AutoCloseable {
     boolean stage() {
         if (!values.takeChanged()) return false;
         JCudaDriver.cuEventSynchronize(copied);
-        host.getByteBuffer(0, values.bytes())
-                .order(ByteOrder.nativeOrder())
-                .asLongBuffer()
-                .put(values.words());
+        staged.put(0, values.words());
         return true;
     }
 
@@ -154,6 +153,9 @@ final class StepBlock implements AutoCloseable {
         block = DeviceBuffer.allocate(values.bytes(), "step values (window starts, lr, iteration)", model);
         host = new Pointer();
         JCudaDriver.cuMemAllocHost(host, values.bytes());
+        staged = host.getByteBuffer(0, values.bytes())
+                .order(ByteOrder.nativeOrder())
+                .asLongBuffer();
     }
 
     private void free() {
