@@ -101,7 +101,9 @@ rc=$?
 check "bench, bench-rnn and bar pass" [ $rc -eq 0 ]
 check "PyTorch's four variants run" [ "$(grep -c "^torch bench/torch_baseline.py" "$tmp/stub.log")" -eq 4 ]
 check "forced persistent runs get the measured rates" \
-    [ "$(grep -c -- "-Dcharrnn.persistent.rates=$tmp/out/rates.json .*--rnn-kernel persistent" "$tmp/stub.log")" -eq 9 ]
+    [ "$(grep -c -- "-Dcharrnn.persistent.rates=$tmp/out/rates.json .*--rnn-kernel persistent" "$tmp/stub.log")" -eq 10 ]
+check "the grid layout is benched in one batch group too" \
+    grep -q -- "-Dcharrnn.persistent.layout=grid -Dcharrnn.persistent.groups=1 org.charrnn.cli.Main bench" "$tmp/stub.log"
 for x in off on; do
   check "the cluster layout is benched with the exchange $x" \
       grep -q -- "-Dcharrnn.persistent.layout=cluster -Dcharrnn.persistent.exchange=$x org.charrnn.cli.Main bench" \

@@ -38,7 +38,8 @@
 #   bench-rnn    the recurrence's kernels against each other (issue #16): every grid row forced stepwise,
 #                and the small row (L2 H256 B50 T50, each cell) forced persistent (the model's layout),
 #                the LSTM and GRU once more with the column-stationary backward, and each cell in the
-#                grid and in the cluster layout, the latter without and with the exchange through
+#                grid layout (in the model's batch groups, then in one: -Dcharrnn.persistent.groups=1)
+#                and in the cluster layout, the latter without and with the exchange through
 #                distributed shared memory in every pass that can take it
 #                (-Dcharrnn.persistent.exchange=off, on), the LSTM and GRU once more there with the
 #                column-stationary backward (-Dcharrnn.persistent.backward=columns; the model picks the
@@ -155,8 +156,11 @@ step_bench_rnn() {
       return 1
   charrnn ${rates[@]+"${rates[@]}"} -Dcharrnn.persistent.backward=columns bench --backend cuda --rnn-kernel persistent \
       --model lstm,gru "${small[@]}" || return 1
+  # the grid layout in the model's batch groups, then in one group of every row (-Dcharrnn.persistent.groups=1)
   charrnn ${rates[@]+"${rates[@]}"} -Dcharrnn.persistent.layout=grid bench --backend cuda --rnn-kernel persistent \
       --model lstm,gru,rnn "${small[@]}" || return 1
+  charrnn ${rates[@]+"${rates[@]}"} -Dcharrnn.persistent.layout=grid -Dcharrnn.persistent.groups=1 bench \
+      --backend cuda --rnn-kernel persistent --model lstm,gru,rnn "${small[@]}" || return 1
   local x
   for x in off on; do
     charrnn ${rates[@]+"${rates[@]}"} -Dcharrnn.persistent.layout=cluster -Dcharrnn.persistent.exchange=$x bench \

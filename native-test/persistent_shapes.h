@@ -86,7 +86,22 @@ static inline int cluster_units(int H, int U) {
  * h_{t-1} and dgates[t] through distributed shared memory where a plan is one k-tile). */
 static int persistent_exchange = 0;
 static inline int cluster_prec(int prec) { return persistent_exchange ? prec | CR_PREC_EXCHANGE : prec; }
+/* The grid layout's batch groups (persistent_layout.cuh): with persistent_groups > 0 the grid
+ * launches of the forward and the column-stationary backward run grid_groups(B, NB) groups of NB =
+ * ceil(H / U) blocks, each group its own rows of the batch, with every shape's checks unchanged: at
+ * most persistent_groups, at most GROUP_BLOCKS blocks in all, and as the host launches them, no group
+ * without rows (B 1 takes one group; B 3 at two groups rows 2 and 1; B 4 at three groups two of 2). */
+static int persistent_groups = 0;
+/* Blocks of a grouped launch at most: what the CPU layer holds at once on two threads (8 blocks of
+ * CR_BLOCK threads each), so the checks run there on a two-core machine. */
+static const int GROUP_BLOCKS = 16;
+static inline int grid_groups(int B, int NB) {
+  if (!persistent_groups) return 1;
+  int c = std::max(1, std::min(std::min(persistent_groups, GROUP_BLOCKS / NB), B)), rows = (B + c - 1) / c;
+  return (B + rows - 1) / rows;
+}
 static inline const char *layout_name() {
+  if (persistent_groups) return " grid groups";
   return !persistent_clusters ? "" : persistent_exchange ? " cluster exchange" : " cluster";
 }
 
@@ -165,6 +180,24 @@ static void run_cluster_checks(Rng &r, C check, CB check_backward, P check_prec,
     check_backward(s, r);
   }
   persistent_clusters = 0;
+}
+
+/* The grid layout in batch groups (up to 3; grid_groups), where the caller runs the
+ * column-stationary backward: a harness's check and check_backward at every shape, and its check_prec
+ * and check_backward_prec on tensor cores (TF32 and bf16 | CR_PREC_MMA) at the precision shapes. */
+template <typename C, typename CB, typename P, typename PB>
+static void run_group_checks(Rng &r, C check, CB check_backward, P check_prec, PB check_backward_prec) {
+  persistent_groups = 3;
+  for (const Shape &s : PERSISTENT_SHAPES) {
+    check(s, r);
+    check_backward(s, r);
+  }
+  for (int prec : {CR_PREC_TF32 | CR_PREC_MMA, CR_PREC_BF16 | CR_PREC_MMA})
+    for (const Shape &s : PERSISTENT_PREC_SHAPES) {
+      check_prec(s, r, prec, prec_min_diff(s, prec));
+      check_backward_prec(s, r, prec, prec_min_diff(s, prec));
+    }
+  persistent_groups = 0;
 }
 
 /* The cluster layout's row-stationary backward (persistent_cluster_rows.cuh; the caller has set its

@@ -32,9 +32,10 @@ static void launch(const float *gx, const int *tokens, const float *w, const flo
     CK_LAUNCH();
     return;
   }
-  unsigned blocks = (unsigned)((H + U - 1) / U);
-  size_t shmem = (size_t)persistent_shared_bytes(4, U, H, B, prec);
-  count_resident(true, 4, U, H, B, prec);
+  int groups = grid_groups(B, (H + U - 1) / U), gb = (B + groups - 1) / groups; /* batch groups, their rows */
+  unsigned blocks = (unsigned)(groups * ((H + U - 1) / U));
+  size_t shmem = (size_t)persistent_shared_bytes(4, U, H, gb, prec);
+  count_resident(true, 4, U, H, gb, prec);
   CK(cudaFuncSetAttribute(persistent_lstm_forward, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shmem));
   void *args[] = {&gx, &tokens, &w, &bih, &bhh, &h0, &c0, &h, &c, &gates, &T, &B, &H, &U, &prec};
   CK(cudaLaunchCooperativeKernel(persistent_lstm_forward, dim3(blocks), dim3(CR_BLOCK), args, shmem));
@@ -84,9 +85,10 @@ static void launch_backward(const float *dho, float *dhn, float *dc, const float
     CK_LAUNCH();
     return;
   }
-  unsigned blocks = (unsigned)((H + U - 1) / U);
-  size_t shmem = (size_t)persistent_shared_bytes(4, U, H, B, prec);
-  count_resident(false, 4, U, H, B, prec);
+  int groups = grid_groups(B, (H + U - 1) / U), gb = (B + groups - 1) / groups; /* batch groups, their rows */
+  unsigned blocks = (unsigned)(groups * ((H + U - 1) / U));
+  size_t shmem = (size_t)persistent_shared_bytes(4, U, H, gb, prec);
+  count_resident(false, 4, U, H, gb, prec);
   CK(cudaFuncSetAttribute(persistent_lstm_backward, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shmem));
   void *args[] = {&dho, &dhn, &dc, &gates, &cs, &w, &dg, &T, &B, &H, &U, &prec};
   CK(cudaLaunchCooperativeKernel(persistent_lstm_backward, dim3(blocks), dim3(CR_BLOCK), args, shmem));
@@ -288,6 +290,7 @@ int main() {
     check_prec(s, r, prec, min_diff);
     check_backward_prec(s, r, prec, min_diff);
   });
+  run_group_checks(r, check, check_backward, check_prec, check_backward_prec);
   run_cluster_checks(r, check, check_backward, check_prec, check_backward_prec);
   int T = 50, B = 50, H = 256, U = 32; /* 8 blocks: resident on the CPU layer with one thread too */
   size_t n = (size_t)B * H;

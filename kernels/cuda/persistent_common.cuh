@@ -5,8 +5,9 @@
  * tensor-core plan in persistent_mma.cuh).
  *
  * A cell with G gate rows per hidden unit (LSTM 4, GRU 3, RNN 1) has W_hh [G*H, H], row q*H + j the
- * gate q of unit j. A launch has ceil(H / U) blocks of CR_BLOCK threads; block k owns the units j in
- * [k*U, min(H, (k+1)*U)). Its dynamic shared memory (persistent_shared_bytes) holds (fp32 but for a
+ * gate q of unit j. A launch has ceil(H / U) blocks of CR_BLOCK threads for each batch group (each
+ * cluster; persistent_layout.cuh); block k of a group owns the units j in [k*U, min(H, (k+1)*U)) of
+ * the group's rows. Its dynamic shared memory (persistent_shared_bytes) holds (fp32 but for a
  * at bf16, see Precision below):
  *   a: its slice of W_hh, R rows of K elements (row stride AS: K, or the mma plan's padded rows,
  *      zeros past K), loaded once per window:

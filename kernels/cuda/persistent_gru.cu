@@ -11,8 +11,8 @@
  *   writes (=) h [T,B,H] (h_t) and gates [T,B,4H] = r, z, n, gh_n + b_hn per step: the same values,
  *   in the same layout, as gru_forward_step saves step by step (so either backward reads them).
  *   h0 may be h - B*H (a [T+1,B,H] sequence with the initial state first).
- *   Launch: cooperative, grid = ceil(H / U) blocks of CR_BLOCK threads, dynamic shared memory
- *   persistent_shared_bytes(3, U, H, B, prec): block k's rows q*H + j of W_hh (q = r, z, n) for its
+ *   Launch: cooperative, grid = G ceil(H / U) blocks of CR_BLOCK threads (G batch groups,
+ *   persistent_layout.cuh), dynamic shared memory persistent_shared_bytes(3, U, H, ceil(B / G), prec): block k's rows q*H + j of W_hh (q = r, z, n) for its
  *   units j, an h tile and the products. Each timestep every block stages h_{t-1} and computes,
  *   for its (b, j) pairs, the three products gh_q = W_hh[q*H+j,:] . h_{t-1}[b,:] (fp32,
  *   cr_persistent_product); each pair adds the biases as gru_forward_step
@@ -25,7 +25,8 @@
  *   dL/dh_{-1}; gates [T,B,4H] as the forward saved them; hs [T+1,B,H] (slot t = h_{t-1}, slot 0 the
  *   initial state); w_hh [3H,H]; writes (=) dgx [T,B,3H] = dL/d(gx + b_ih) and dgh [T,B,3H] =
  *   dL/d(gh + b_hh) (they differ in the n block: dgh_n = dgx_n r), as gru_backward_step.
- *   Block k keeps the columns j of its units of W_hh over all 3H rows (the same size as forward's).
+ *   Launched as the forward (G batch groups); block k keeps the columns j of its units of W_hh over
+ *   all 3H rows (the same size as forward's).
  * Per step t = T-1 .. 0: each block applies cr_gru_backward to its (b, j) pairs (dh = dh_out +
  * dh_next), writes dgx[t], dgh[t] and keeps the direct part dh z in dh_next[b, j]; one grid
  * barrier; then each block stages dgh[t] and adds (+=) dgh[t][b, :] . W_hh[:, j] (fp32,
@@ -212,7 +213,7 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1) CR_CLUSTER_KERNEL
  * results up to the order of the dh_next sums), row-stationary (persistent_rows.cuh): block k keeps
  * the forward's slice, the 3 gate rows r, z, n of its units, and part [2][P][P][B][U]
  * (persistent_rows_exchange_floats(U, H, B); scratch) carries the shares of dgh[t] W_hh between
- * blocks. Dynamic shared memory persistent_rows_shared_bytes(3, U, H, B, prec). Per step t = T-1
+ * blocks; one group of every row only (ceil(H / U) blocks). Dynamic shared memory persistent_rows_shared_bytes(3, U, H, B, prec). Per step t = T-1
  * .. 0: each block's pairs take dh = dh_out + dh_next + (t < T-1 ? the P shares of step t+1 : 0),
  * apply cr_gru_backward, write dgx[t], dgh[t] and the direct part dh z to dh_next, and keep their
  * dgh rows in shared memory; the block scatters its shares to part slot t & 1; one grid barrier.

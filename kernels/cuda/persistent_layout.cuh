@@ -11,8 +11,13 @@
 /*
  * The two layouts of a persistent launch: which units and batch rows a block owns, and how the
  * blocks meet between timesteps (the kernels take the layout as a template argument CLUSTER):
- *   grid: a cooperative launch of ceil(H / U) blocks; block k owns the units [k U, min(H, (k+1) U))
- *     of every row b, and the blocks meet at a grid barrier (cooperative_groups::this_grid()).
+ *   grid: a cooperative launch of G ceil(H / U) blocks, G >= 1 batch groups of NB = ceil(H / U)
+ *     blocks: group g owns the batch rows [g PB, min(B, (g+1) PB)), PB = ceil(B / G), and its block
+ *     of rank k (block g NB + k) the units [k U, min(H, (k+1) U)) of those rows; all blocks meet at
+ *     a grid barrier (cooperative_groups::this_grid()). A block stages only its group's PB rows of
+ *     h_{t-1} (backward: of dgates[t]), so the grid reads G NB PB rows from L2 a step instead of NB
+ *     B; each group keeps its own copy of W_hh. G = 1 is one group of every row. The host launches
+ *     no group without rows (G = ceil(B / ceil(B / G0))): every block must reach every grid barrier.
  *   cluster (sm_90 and newer): an ordinary launch of C clusters of CR_CLUSTER blocks (the kernels'
  *     compile-time __cluster_dims__, CR_CLUSTER_KERNEL), U >= ceil(H / CR_CLUSTER). Cluster c owns
  *     the batch rows [c PB, min(B, (c+1) PB)), PB = ceil(B / C), and its block of rank k the units
@@ -40,7 +45,7 @@
 #define CR_CLUSTER_KERNEL CR_CLUSTER_KERNEL_OF(CR_CLUSTER)
 
 /* What a block owns in its layout: units [j0, j0 + units), batch rows [b0, b0 + rows); PB the rows
- * of its plan (the most rows any block owns: B in the grid layout). */
+ * of its plan (the most rows any block owns: B in the grid layout's one group). */
 struct CrPersistentSlice {
   int j0, units, b0, rows, PB;
 };
@@ -48,19 +53,14 @@ struct CrPersistentSlice {
 template <bool CLUSTER>
 static __device__ __forceinline__ CrPersistentSlice cr_persistent_slice(int H, int B, int U) {
   CrPersistentSlice s;
-  int k = CLUSTER ? (int)blockIdx.x % CR_CLUSTER : (int)blockIdx.x, left = H - k * U;
+  /* the blocks of a cluster (a batch group of the grid layout) and how many of them the launch has */
+  int per = CLUSTER ? CR_CLUSTER : (H + U - 1) / U, groups = (int)gridDim.x / per;
+  int k = (int)blockIdx.x % per, left = H - k * U;
   s.j0 = k * U;
   s.units = left < 0 ? 0 : left < U ? left : U;
-  if (CLUSTER) {
-    int C = (int)gridDim.x / CR_CLUSTER;
-    s.PB = (B + C - 1) / C;
-    s.b0 = (int)blockIdx.x / CR_CLUSTER * s.PB;
-    s.rows = B - s.b0 <= 0 ? 0 : B - s.b0 < s.PB ? B - s.b0 : s.PB;
-  } else {
-    s.b0 = 0;
-    s.rows = B;
-    s.PB = B;
-  }
+  s.PB = (B + groups - 1) / groups;
+  s.b0 = (int)blockIdx.x / per * s.PB;
+  s.rows = B - s.b0 <= 0 ? 0 : B - s.b0 < s.PB ? B - s.b0 : s.PB;
   return s;
 }
 

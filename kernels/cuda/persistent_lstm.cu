@@ -12,9 +12,9 @@
  *   writes (=) h [T,B,H] (h_t), c [T,B,H] (c_t) and gates [T,B,4H] activated i,f,g,o: the same
  *   values, in the same layout, as lstm_forward_step saves step by step (so backward is unchanged).
  *   h0 may be h - B*H (a [T+1,B,H] sequence with the initial state first), likewise c0.
- *   Launch: cooperative, grid = ceil(H / U) blocks of CR_BLOCK threads, U hidden units per block,
- *   dynamic shared memory persistent_shared_bytes(4, U, H, B, prec) (persistent_common.cuh).
- *   Block k owns the units j in [k*U, min(H, (k+1)*U)): the 4 gate rows q*H + j of W_hh (q = i,
+ *   Launch: cooperative, grid = G ceil(H / U) blocks of CR_BLOCK threads (G batch groups, G = 1 for
+ *   all rows in one: persistent_layout.cuh), U hidden units per block, dynamic shared memory
+ *   persistent_shared_bytes(4, U, H, ceil(B / G), prec) (persistent_common.cuh). Block k owns the units j in [k*U, min(H, (k+1)*U)): the 4 gate rows q*H + j of W_hh (q = i,
  *   f, g, o), loaded into shared memory once. Each timestep every block stages h_{t-1} in shared
  *   memory and its threads together compute the four products W_hh[q*H+j,:] . h_{t-1}[b,:] (fp32)
  *   of its (b, j) pairs (cr_persistent_product); then each pair adds the input projection and
@@ -105,7 +105,8 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1) CR_CLUSTER_KERNEL
 /*
  * persistent_lstm_backward: BPTT through one LSTM layer over all T steps in one cooperative launch,
  * W_hh^T stationary: block k keeps the columns j in [k*U, min(H, (k+1)*U)) of W_hh (all 4H rows),
- * with the same dynamic shared memory as the forward's (persistent_shared_bytes(4, U, H, B, prec)).
+ * with the same grid and dynamic shared memory as the forward's (G batch groups: persistent_shared_bytes(4, U, H,
+ * ceil(B / G), prec)).
  *   dh_out [T,B,H] gradient from above; dh_next [B,H] in: dL/dh_{T-1} from beyond the window, out:
  *   dL/dh_{-1}; dc [B,H] likewise for c; gates [T,B,4H] and cs [T+1,B,H] (slot 0 = c_{-1}) as the
  *   forward saved them; writes (=) dgates [T,B,4H] = dL/d pre-activation, as lstm_backward_step.
@@ -223,8 +224,8 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1) CR_CLUSTER_KERNEL
  * results up to the order of the dh_next sums), row-stationary (persistent_rows.cuh): block k keeps
  * the forward's slice, the 4 gate rows of its units [k*U, min(H, (k+1)*U)), and
  *   part [2][P][P][B][U] (persistent_rows_exchange_floats(U, H, B); scratch, any contents)
- * carries the shares of dh_next between blocks. Dynamic shared memory persistent_rows_shared_bytes(4,
- * U, H, B, prec). Per step t = T-1 .. 0: each block's pairs (b, j) take dh = dh_out + (t = T-1 ?
+ * carries the shares of dh_next between blocks; one group of every row only (ceil(H / U) blocks).
+ * Dynamic shared memory persistent_rows_shared_bytes(4, U, H, B, prec). Per step t = T-1 .. 0: each block's pairs (b, j) take dh = dh_out + (t = T-1 ?
  * dh_next : the P shares of step t+1), apply cr_lstm_backward, write dgates[t] and keep their rows
  * in shared memory; the block scatters its shares of dh_next to part slot t & 1; one grid barrier.
  * After step 0, dh_next (=) the shares of step 0. dc of a pair is read and written by the thread

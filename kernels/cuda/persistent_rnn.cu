@@ -10,8 +10,8 @@
  *   w_hh [H,H] row-major fp32; b_ih, b_hh [H]; h0 [B,H] the initial state;
  *   writes (=) h [T,B,H], h_t = tanh((gx_t + b_ih) + (h_{t-1} W_hh^T + b_hh)), as rnn_forward_step
  *   (the cell saves nothing else). h0 may be h - B*H (a [T+1,B,H] sequence, initial state first).
- *   Launch: cooperative, grid = ceil(H / U) blocks of CR_BLOCK threads, dynamic shared memory
- *   persistent_shared_bytes(1, U, H, B, prec): block k's rows j of W_hh for its units j, an h tile and
+ *   Launch: cooperative, grid = G ceil(H / U) blocks of CR_BLOCK threads (G batch groups,
+ *   persistent_layout.cuh), dynamic shared memory persistent_shared_bytes(1, U, H, ceil(B / G), prec): block k's rows j of W_hh for its units j, an h tile and
  *   the products. Each timestep every block stages h_{t-1} and computes W_hh[j,:] . h_{t-1}[b,:]
  *   (fp32, cr_persistent_product) for its (b, j) pairs and writes h_t; then one grid barrier
  *   publishes h_t to every block for step t+1.
@@ -20,7 +20,8 @@
  *   dh_out [T,B,H] gradient from above; dh_next [B,H] in: dL/dh_{T-1} from beyond the window, out:
  *   dL/dh_{-1}; h [T,B,H] the saved outputs h_t (slots 1..T of the forward's [T+1,B,H]);
  *   w_hh [H,H]; writes (=) dgates [T,B,H] = dL/d pre-activation, as rnn_backward_step.
- *   Block k keeps the columns j of its units of W_hh (the same size as forward's).
+ *   Launched as the forward (G batch groups); block k keeps the columns j of its units of W_hh (the
+ *   same size as forward's).
  * Per step t = T-1 .. 0: each block writes dgates[t][b, j] = (dh_out + dh_next)(1 - h_t^2) for its
  * (b, j) pairs; one grid barrier; then each block stages dgates[t] and sets (=) dh_next[b, j] =
  * dgates[t][b, :] . W_hh[:, j] (fp32, cr_persistent_product) for its units. dh_next of a pair is
@@ -121,7 +122,9 @@ static __device__ __forceinline__ void persistent_rnn_backward_body(const float 
     o.dh_out = dh_out[k];
     o.h = h[k];
   };
-  Ops ahead[2]; /* two pairs a thread ahead */
+  /* two pairs a thread ahead in clusters, one in the grid layout (two spill there at sm_90: 8 bytes,
+   * its batch groups' slice held in registers beside them) */
+  Ops ahead[CLUSTER ? 2 : 1] = {};
   if (T > 0) cr_ahead_load(ahead, pairs, load);
   for (int t = T - 1; t >= 0; t--) {
     float *dg = dgates + (long long)t * BH;

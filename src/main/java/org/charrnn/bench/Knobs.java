@@ -25,6 +25,7 @@ public final class Knobs {
             "charrnn.persistent.backward",
             "charrnn.persistent.clusters",
             "charrnn.persistent.exchange",
+            "charrnn.persistent.groups",
             "charrnn.persistent.layout",
             "charrnn.persistent.registers",
             "charrnn.persistent.units",

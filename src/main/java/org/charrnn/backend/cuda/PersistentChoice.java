@@ -5,8 +5,9 @@ import org.charrnn.model.CellType;
 
 /**
  * What a batch size runs ({@link PersistentRnn} keeps one per B): which passes run persistent, in
- * which layout (persistent_layout.cuh: the grid's cooperative launch of ceil(H / U) blocks, or C
- * clusters of {@link Kernels#CLUSTER} blocks, each cluster its own rows of the batch), whether a
+ * which layout (persistent_layout.cuh: the grid's cooperative launch of G batch groups of ceil(H /
+ * U) blocks, or C clusters of {@link Kernels#CLUSTER} blocks, each group or cluster its own rows of
+ * the batch), whether a
  * persistent backward is the row-stationary kernel (LSTM, GRU: {@link RowsPlan} in the grid
  * layout, {@link ClusterRowsPlan} in the cluster layout), the units U of each block of both
  * passes, and the line that says why; and how auto and a forced run pick them by {@link
@@ -16,17 +17,47 @@ import org.charrnn.model.CellType;
  * @param backward the backward pass does
  * @param rows a persistent backward is the row-stationary kernel
  * @param units U: at least ceil(H / SMs) in the grid layout, ceil(H / CLUSTER) in the cluster layout
+ * @param groups G, the grid layout's batch groups of its forward and column-stationary backward (the
+ *     row-stationary backward runs one); 1 in the cluster layout
  * @param clusters C, the clusters of the cluster layout; 0 for the grid layout
  * @param exchange the cluster layout's passes that exchange through distributed shared memory
  *     ({@link Exchange#NONE} in the grid layout)
  * @param line the log line with the model's estimates ("" for a forced run without them)
  */
 record PersistentChoice(
-        boolean forward, boolean backward, boolean rows, int units, int clusters, Exchange exchange, String line) {
+        boolean forward,
+        boolean backward,
+        boolean rows,
+        int units,
+        int groups,
+        int clusters,
+        Exchange exchange,
+        String line) {
+    PersistentChoice {
+        if (groups < 1 || (clusters > 0 && groups != 1))
+            throw new IllegalArgumentException(
+                    groups + " batch groups: at least 1 in the grid layout, 1 in the cluster layout");
+    }
 
-    /** A grid-layout choice, or a cluster-layout one without the exchange. */
+    /** A cluster-layout choice (or one of a single batch group in the grid layout). */
+    PersistentChoice(
+            boolean forward, boolean backward, boolean rows, int units, int clusters, Exchange exchange, String line) {
+        this(forward, backward, rows, units, 1, clusters, exchange, line);
+    }
+
+    /** A grid-layout choice of one batch group, or a cluster-layout one without the exchange. */
     PersistentChoice(boolean forward, boolean backward, boolean rows, int units, int clusters, String line) {
-        this(forward, backward, rows, units, clusters, Exchange.NONE, line);
+        this(forward, backward, rows, units, 1, clusters, Exchange.NONE, line);
+    }
+
+    /** A grid-layout choice of {@code groups} batch groups. */
+    static PersistentChoice grid(boolean forward, boolean backward, boolean rows, int units, int groups, String line) {
+        return new PersistentChoice(forward, backward, rows, units, groups, 0, Exchange.NONE, line);
+    }
+
+    /** Device d as the grid layout of this choice runs on it: ceil(H / U) blocks a group, its groups. */
+    RnnCostModel.Device gridOn(RnnCostModel.Device d, int H) {
+        return d.withBlocks((H + units - 1) / units).withGroups(groups);
     }
 
     /**
@@ -39,9 +70,10 @@ record PersistentChoice(
 
     /**
      * As {@link #decide(RnnCostModel.Device, CellType, int, int)} with products in arithmetic
-     * {@code a}, over every block count of {@link RnnCostModel#blockCounts}: the one whose passes,
-     * each persistent or stepwise as predicted faster, take the least time together (ties: the
-     * fewest units). The line names the units where they are not the fewest.
+     * {@code a}, over every block count of {@link RnnCostModel#blockCounts} and batch groups of them
+     * ({@link #cheapest}): the one whose passes, each persistent or stepwise as predicted faster,
+     * take the least time together (ties: the fewest units, then the fewest groups). The line names
+     * the units where they are not the fewest, and the groups where more than one.
      */
     static PersistentChoice decide(RnnCostModel.Device d, CellType cell, int H, int B, ProductArithmetic a) {
         return decide(d, cell, H, B, a, false);
@@ -59,6 +91,7 @@ record PersistentChoice(
         RnnCostModel.Device best = cheapest(
                 d,
                 H,
+                B,
                 dp -> chosenUs(RnnCostModel.forward(dp, cell, H, B, a))
                         + chosenUs(RnnCostModel.backward(dp, cell, H, B, a)));
         RnnCostModel.Estimate f = RnnCostModel.forward(best, cell, H, B, a);
@@ -78,24 +111,26 @@ record PersistentChoice(
                         new Exchange(fc.persistent() && fc.exchange(), bc.persistent() && bc.exchange()),
                         head + clusterBlocks(H, fc.clusters()) + estimates(fc, bc));
         }
-        return new PersistentChoice(
+        int groups = f.persistent() || (b.persistent() && !b.rows()) ? best.groupsAt(B) : 1;
+        return grid(
                 f.persistent(),
                 b.persistent(),
                 b.persistent() && b.rows(),
                 u,
-                0,
-                head + blocks(d, H, u) + estimates(f, b));
+                groups,
+                head + blocks(d, H, u, groups) + estimates(f, b));
     }
 
     /**
      * A forced persistent run's clusters at batch B where the device runs the cluster kernels: C of
      * {@link RnnCostModel#clusters} where the cluster layout's block fits and its two passes are
-     * predicted faster than the grid layout's with {@code units} a block; else 0, the grid layout.
+     * predicted faster than the grid layout's on {@code dp} (its blocks and groups, {@link
+     * #forcedGrid}); else 0, the grid layout.
      */
-    static int forcedClusters(RnnCostModel.Device d, CellType cell, int H, int B, ProductArithmetic a, int units) {
+    static int forcedClusters(
+            RnnCostModel.Device d, CellType cell, int H, int B, ProductArithmetic a, RnnCostModel.Device dp) {
         RnnCostModel.Estimate fc = RnnCostModel.forwardCluster(d, cell, H, B, a);
         if (!fc.fits()) return 0;
-        RnnCostModel.Device dp = d.withBlocks((H + units - 1) / units);
         double grid = RnnCostModel.forward(dp, cell, H, B, a).persistentUs()
                 + RnnCostModel.backward(dp, cell, H, B, a).persistentUs();
         double cluster = fc.persistentUs()
@@ -127,37 +162,51 @@ record PersistentChoice(
     }
 
     /**
-     * A forced persistent run's units per block at batch B: of {@link RnnCostModel#blockCounts}
-     * whose forward block fits, the one with the least predicted time for both passes persistent
-     * (ties: the fewest units); the fewest where none fits (the caller then says why).
+     * A forced persistent run's grid layout at batch B: of {@link RnnCostModel#blockCounts} and their
+     * batch groups ({@link #cheapest}; only {@code units} a block where that is more than 0) whose
+     * forward block fits, the one with the least predicted time for both passes persistent (ties:
+     * the fewest units, then the fewest groups); the fewest units in one group where none fits (the
+     * caller then says why). Its {@link RnnCostModel#units} and {@link RnnCostModel.Device#groupsAt}
+     * are the run's.
      */
-    static int forcedUnits(RnnCostModel.Device d, CellType cell, int H, int B, ProductArithmetic a) {
-        RnnCostModel.Device best = cheapest(d, H, dp -> {
+    static RnnCostModel.Device forcedGrid(
+            RnnCostModel.Device d, CellType cell, int H, int B, ProductArithmetic a, int units) {
+        RnnCostModel.Device on = units > 0 ? d.withBlocks((H + units - 1) / units) : d;
+        int[] counts = units > 0 ? new int[] {on.maxBlocks()} : RnnCostModel.blockCounts(H, d.sms());
+        return cheapest(on, counts, B, dp -> {
             RnnCostModel.Estimate f = RnnCostModel.forward(dp, cell, H, B, a);
             return f.fits()
                     ? f.persistentUs()
                             + RnnCostModel.backward(dp, cell, H, B, a).persistentUs()
                     : Double.POSITIVE_INFINITY;
         });
-        return RnnCostModel.units(H, best.maxBlocks());
+    }
+
+    /** {@link #cheapest(RnnCostModel.Device, int[], int, ToDoubleFunction)} over {@link RnnCostModel#blockCounts}. */
+    private static RnnCostModel.Device cheapest(
+            RnnCostModel.Device d, int H, int B, ToDoubleFunction<RnnCostModel.Device> us) {
+        return cheapest(d, RnnCostModel.blockCounts(H, d.sms()), B, us);
     }
 
     /**
-     * Device d limited to the block count of {@link RnnCostModel#blockCounts} with the least {@code
-     * us} (ties: the fewest units); d itself, the fewest units, where every count costs infinity.
+     * Device d limited to the block count of {@code counts} (the fewest units first) and the batch
+     * groups G of them (G counts <= SMs, G <= B, no group without rows) with the least {@code us}
+     * (ties: the fewest units, then the fewest groups); d itself where every one costs infinity.
      */
     private static RnnCostModel.Device cheapest(
-            RnnCostModel.Device d, int H, ToDoubleFunction<RnnCostModel.Device> us) {
+            RnnCostModel.Device d, int[] counts, int B, ToDoubleFunction<RnnCostModel.Device> us) {
         RnnCostModel.Device best = d;
         double bestUs = Double.POSITIVE_INFINITY;
-        for (int p : RnnCostModel.blockCounts(H, d.sms())) { // the fewest units first
-            RnnCostModel.Device dp = d.withBlocks(p);
-            double v = us.applyAsDouble(dp);
-            if (v < bestUs) {
-                best = dp;
-                bestUs = v;
+        for (int p : counts)
+            for (int g = 1; g <= Math.min(d.sms() / p, B); g++) {
+                RnnCostModel.Device dp = d.withBlocks(p).withGroups(g);
+                if (dp.groupsAt(B) != g) continue; // as g - 1 groups: some group would own no rows
+                double v = us.applyAsDouble(dp);
+                if (v < bestUs) {
+                    best = dp;
+                    bestUs = v;
+                }
             }
-        }
         return best;
     }
 
@@ -166,12 +215,15 @@ record PersistentChoice(
      * beside what the kernels take.
      */
     static String forcedLine(RnnCostModel.Device d, CellType cell, int H, int B, ProductArithmetic a, int u) {
-        return forcedLine(d, cell, H, B, a, u, 0);
+        return forcedLine(d, cell, H, B, a, u, 1, 0);
     }
 
-    /** As {@link #forcedLine(RnnCostModel.Device, CellType, int, int, ProductArithmetic, int)}, in the cluster layout's C clusters where {@code clusters} > 0. */
+    /**
+     * As {@link #forcedLine(RnnCostModel.Device, CellType, int, int, ProductArithmetic, int)}, in the
+     * cluster layout's C clusters where {@code clusters} > 0, else in the grid layout's {@code groups}.
+     */
     static String forcedLine(
-            RnnCostModel.Device d, CellType cell, int H, int B, ProductArithmetic a, int u, int clusters) {
+            RnnCostModel.Device d, CellType cell, int H, int B, ProductArithmetic a, int u, int groups, int clusters) {
         if (clusters > 0)
             return "rnn kernel at batch size " + B + ": persistent, forced (cost model, " + d + ": "
                     + clusterBlocks(H, clusters)
@@ -179,14 +231,20 @@ record PersistentChoice(
                             RnnCostModel.forwardCluster(d, cell, H, B, a, clusters),
                             RnnCostModel.backwardCluster(d, cell, H, B, a, clusters))
                     + ")";
-        RnnCostModel.Device dp = d.withBlocks((H + u - 1) / u);
-        return "rnn kernel at batch size " + B + ": persistent, forced (cost model, " + d + ": " + blocks(d, H, u)
+        RnnCostModel.Device dp = d.withBlocks((H + u - 1) / u).withGroups(groups);
+        return "rnn kernel at batch size " + B + ": persistent, forced (cost model, " + d + ": "
+                + blocks(d, H, u, groups)
                 + estimates(RnnCostModel.forward(dp, cell, H, B, a), RnnCostModel.backward(dp, cell, H, B, a)) + ")";
     }
 
-    /** "4 units a block (64 blocks): " where u is not the fewest units on device d, else "". */
-    private static String blocks(RnnCostModel.Device d, int H, int u) {
-        return u == RnnCostModel.units(H, d.sms()) ? "" : u + " units a block (" + (H + u - 1) / u + " blocks): ";
+    /**
+     * "4 units a block (64 blocks): " where u is not the fewest units on device d, "... in 2 batch
+     * groups (128 blocks): " where there are several groups, else "".
+     */
+    static String blocks(RnnCostModel.Device d, int H, int u, int groups) {
+        int p = (H + u - 1) / u;
+        if (groups > 1) return u + " units a block in " + groups + " batch groups (" + groups * p + " blocks): ";
+        return u == RnnCostModel.units(H, d.sms()) ? "" : u + " units a block (" + p + " blocks): ";
     }
 
     /** What auto's pass takes per layer-step: the persistent estimate where it runs persistent. */

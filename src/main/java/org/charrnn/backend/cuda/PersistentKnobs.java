@@ -10,17 +10,26 @@ import org.charrnn.util.UserError;
  * @param rows {@link #BACKWARD_PROPERTY}: the LSTM's and GRU's persistent backward kernel in either
  *     layout, row-stationary (TRUE) or column-stationary (FALSE); null for the model's pick
  * @param units {@link #UNITS_PROPERTY}: units per block of a forced grid-layout run; 0 unset
+ * @param groups {@link #GROUPS_PROPERTY}: batch groups of a forced grid-layout run; 0 unset
  * @param layout {@link #LAYOUT_PROPERTY}: "auto", "grid" or "cluster"
  * @param clusters {@link #CLUSTERS_PROPERTY}: clusters of a forced cluster-layout run; 0 unset
  * @param exchange {@link #EXCHANGE_PROPERTY}: "auto", "on" or "off"
  * @param registers {@link #REGISTERS_PROPERTY}: false where "off"
  */
-record PersistentKnobs(Boolean rows, int units, String layout, int clusters, String exchange, boolean registers) {
+record PersistentKnobs(
+        Boolean rows, int units, int groups, String layout, int clusters, String exchange, boolean registers) {
     /** {@code -Dcharrnn.persistent.backward=rows|columns|auto}. */
     static final String BACKWARD_PROPERTY = "charrnn.persistent.backward";
 
     /** {@code -Dcharrnn.persistent.units=U}: at least ceil(H / SMs). */
     static final String UNITS_PROPERTY = "charrnn.persistent.units";
+
+    /**
+     * {@code -Dcharrnn.persistent.groups=G}: the batch groups of a forced grid-layout run
+     * (persistent_layout.cuh; at most B, none without rows); G ceil(H / U) blocks must be resident
+     * at once, or the driver refuses the cooperative launch.
+     */
+    static final String GROUPS_PROPERTY = "charrnn.persistent.groups";
 
     /**
      * {@code -Dcharrnn.persistent.layout=auto|grid|cluster}: the layout of a forced persistent run
@@ -81,6 +90,7 @@ record PersistentKnobs(Boolean rows, int units, String layout, int clusters, Str
         return new PersistentKnobs(
                 rows,
                 wholeNumber(UNITS_PROPERTY, fewest, " (one block per SM at most)"),
+                wholeNumber(GROUPS_PROPERTY, 1, ""),
                 layout,
                 wholeNumber(CLUSTERS_PROPERTY, 1, ""),
                 exchange,

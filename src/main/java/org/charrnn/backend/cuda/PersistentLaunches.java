@@ -13,7 +13,7 @@ import org.charrnn.model.CellType;
 /**
  * One cell's persistent kernels (kernels/cuda/persistent_*.cu) and their launches in the layout a
  * {@link PersistentChoice} names (persistent_layout.cuh): the grid layout's cooperative launch of
- * ceil(H / U) blocks, or the cluster layout's ordinary launch of C clusters of {@link
+ * G batch groups of ceil(H / U) blocks, or the cluster layout's ordinary launch of C clusters of {@link
  * Kernels#CLUSTER} blocks; {@link PersistentRnn} decides which and passes the kernels' arguments.
  */
 final class PersistentLaunches {
@@ -73,6 +73,19 @@ final class PersistentLaunches {
         return f;
     }
 
+    /** A grid-layout launch: its blocks and each one's dynamic shared memory. */
+    record Grid(int blocks, long sharedBytes) {}
+
+    /**
+     * The grid layout's launch of choice c's forward and column-stationary backward for a cell of G =
+     * {@code gates} rows a unit: c.groups() batch groups of ceil(H / U) blocks, the shared memory of
+     * one group's ceil(B / groups) rows.
+     */
+    static Grid grid(PersistentChoice c, int gates, int H, int B, ProductArithmetic a) {
+        int g = c.groups(), u = c.units();
+        return new Grid(g * ((H + u - 1) / u), PersistentPlan.sharedBytes(gates, u, H, (B + g - 1) / g, a));
+    }
+
     /** Whether the cell has a row-stationary backward kernel (the LSTM and GRU). */
     boolean hasRows() {
         return backwardRows != null;
@@ -86,8 +99,9 @@ final class PersistentLaunches {
     /**
      * A pass's column-stationary (backward) or only (forward) kernel at hidden size H and batch B in
      * choice c's layout, {@code before} the arguments ahead of T, B, H, U and prec (the arithmetic's
-     * code, with {@link Exchange#BIT} where c's cluster layout exchanges in this pass): grid, ceil(H /
-     * U) blocks of {@link Kernels#BLOCK} threads, cooperative, the shared memory of B rows; cluster, C
+     * code, with {@link Exchange#BIT} where c's cluster layout exchanges in this pass): grid, G ceil(H /
+     * U) blocks of {@link Kernels#BLOCK} threads (G = c.groups()), cooperative, the shared memory of
+     * ceil(B / G) rows; cluster, C
      * clusters of {@link Kernels#CLUSTER} blocks, the shared memory of ceil(B / C) rows; a backward
      * with c.rows() in clusters is the row-stationary cluster kernel ({@link ClusterRowsPlan}).
      */
@@ -95,12 +109,8 @@ final class PersistentLaunches {
         int u = c.units();
         Pointer args = Pointer.to(withTail(before, null, c, forwardPass, T, B, H));
         if (c.clusters() == 0) {
-            cooperative(
-                    forwardPass ? forward : backward,
-                    H,
-                    u,
-                    PersistentPlan.sharedBytes(gates, u, H, B, arithmetic),
-                    args);
+            Grid grid = grid(c, gates, H, B, arithmetic);
+            cooperative(forwardPass ? forward : backward, grid.blocks(), grid.sharedBytes(), args);
             return;
         }
         int rows = (B + c.clusters() - 1) / c.clusters();
@@ -126,15 +136,14 @@ final class PersistentLaunches {
     /**
      * A backward launch in choice c's kernel: {@code before} the arguments ahead of T, B, H, U and
      * the arithmetic; the grid layout's row-stationary kernel with {@code part} (its exchange)
-     * inserted before T, or with {@code part} null {@link #pass}'s.
+     * inserted before T, one group of every row, or with {@code part} null {@link #pass}'s.
      */
     void backward(PersistentChoice c, Pointer part, int H, int B, NativePointerObject[] before, int T) {
         if (part == null) pass(false, c, H, B, before, T);
         else
             cooperative(
                     backwardRows,
-                    H,
-                    c.units(),
+                    (H + c.units() - 1) / c.units(),
                     RowsPlan.of(gates, c.units(), H, B, arithmetic).bytes(),
                     Pointer.to(withTail(before, part, c, false, T, B, H)));
     }
@@ -156,9 +165,8 @@ final class PersistentLaunches {
         return all;
     }
 
-    /** ceil(H / u) blocks of {@link Kernels#BLOCK} threads, cooperative, {@code sharedBytes} of dynamic shared memory each. */
-    private void cooperative(CUfunction f, int H, int u, long sharedBytes, Pointer args) {
-        int blocks = (H + u - 1) / u;
+    /** {@code blocks} blocks of {@link Kernels#BLOCK} threads, cooperative, {@code sharedBytes} of dynamic shared memory each. */
+    private void cooperative(CUfunction f, int blocks, long sharedBytes, Pointer args) {
         JCudaDriver.cuLaunchCooperativeKernel(f, blocks, 1, 1, Kernels.BLOCK, 1, 1, (int) sharedBytes, stream, args);
     }
 }

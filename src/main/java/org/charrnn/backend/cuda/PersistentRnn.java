@@ -136,21 +136,22 @@ final class PersistentRnn {
         if (kernel == RnnKernel.PERSISTENT) {
             int cl = forcedClusters(B);
             int u = cl > 0 ? RnnCostModel.clusterUnits(hidden) : forcedUnits(B);
-            long bytes = PersistentPlan.sharedBytes(gates, u, hidden, cl > 0 ? (B + cl - 1) / cl : B, arithmetic);
+            int g = cl > 0 ? 1 : forcedGroups(B, u), parts = cl > 0 ? cl : g;
+            long bytes = PersistentPlan.sharedBytes(gates, u, hidden, (B + parts - 1) / parts, arithmetic);
             if (bytes > limit)
                 throw UserError.naming(
                         "{BackendOptions.rnnKernel} persistent: at batch size " + B + " a block needs " + (bytes >> 10)
                                 + " KiB of shared memory (its W_hh slice, an h tile and the products), more than the "
                                 + (limit >> 10) + " KiB per block");
-            c = new PersistentChoice(true, true, cl == 0 && forcedRows(B, u), u, cl, "");
+            c = new PersistentChoice(true, true, cl == 0 && forcedRows(B, u, g), u, g, cl, Exchange.NONE, "");
             if (model != null) { // what the model predicts, to set beside what the forced kernels take
-                log.accept(PersistentChoice.forcedLine(model, cell, hidden, B, arithmetic, u, cl));
+                log.accept(PersistentChoice.forcedLine(model, cell, hidden, B, arithmetic, u, g, cl));
             }
         } else {
             c = PersistentChoice.decide(model, cell, hidden, B, arithmetic, clusterLayout());
             if (c.backward() && c.clusters() == 0 && knobs.rows() != null)
-                c = new PersistentChoice(
-                        c.forward(), true, rowsFit(B, c.units()) && knobs.rows(), c.units(), 0, c.line());
+                c = PersistentChoice.grid(
+                        c.forward(), true, rowsFit(B, c.units()) && knobs.rows(), c.units(), c.groups(), c.line());
             log.accept(c.line());
         }
         if (c.clusters() > 0) c = clustered(c, B);
@@ -188,16 +189,18 @@ final class PersistentRnn {
     }
 
     /**
-     * Forced persistent's backward kernel at batch B: the row-stationary one (LSTM, GRU) where its
-     * block fits and, on a device with a clock rate, the cost model predicts it faster than the
-     * column-stationary one; without a clock rate wherever it fits (it moves 2 / G of the bytes);
-     * {@link #BACKWARD_PROPERTY} overrides that.
+     * Forced persistent's backward kernel at batch B with u units a block: the row-stationary one
+     * (LSTM, GRU; one batch group) where its block fits and, on a device with a clock rate, the cost
+     * model predicts it faster than the column-stationary one in {@code groups} batch groups; without
+     * a clock rate wherever it fits (it moves 2 / G of the bytes); {@link
+     * PersistentKnobs#BACKWARD_PROPERTY} overrides that.
      */
-    private boolean forcedRows(int B, int u) {
+    private boolean forcedRows(int B, int u, int groups) {
         if (!rowsFit(B, u)) return false;
         if (knobs.rows() != null) return knobs.rows();
         return model == null
-                || RnnCostModel.backward(model.withBlocks((hidden + u - 1) / u), cell, hidden, B, arithmetic)
+                || RnnCostModel.backward(
+                                model.withBlocks((hidden + u - 1) / u).withGroups(groups), cell, hidden, B, arithmetic)
                         .rows();
     }
 
@@ -207,12 +210,30 @@ final class PersistentRnn {
      */
     private int forcedUnits(int B) {
         if (knobs.units() > 0) return Math.min(knobs.units(), hidden); // one block for all of H at most
-        return model == null ? units : PersistentChoice.forcedUnits(model, cell, hidden, B, arithmetic);
+        return model == null
+                ? units
+                : RnnCostModel.units(
+                        hidden,
+                        PersistentChoice.forcedGrid(model, cell, hidden, B, arithmetic, 0)
+                                .maxBlocks());
+    }
+
+    /**
+     * Forced persistent's batch groups at batch B with u units a block: {@link
+     * PersistentKnobs#GROUPS_PROPERTY}'s (fewer where some group would own no rows); else, on a
+     * device with a clock rate, the cost model's ({@link PersistentChoice#forcedGrid}); else one.
+     */
+    private int forcedGroups(int B, int u) {
+        if (knobs.groups() > 0) return RnnCostModel.clustersOf(knobs.groups(), B);
+        return model == null
+                ? 1
+                : PersistentChoice.forcedGrid(model, cell, hidden, B, arithmetic, u)
+                        .groupsAt(B);
     }
 
     /**
      * Forced persistent's clusters at batch B (0: the grid layout): the layout knob's; else, on a
-     * device with clusters and a clock rate and without the grid layout's units or backward knob,
+     * device with clusters and a clock rate and without the grid layout's units, groups or backward knob,
      * the cost model's ({@link PersistentChoice#forcedClusters}); else the grid layout.
      */
     private int forcedClusters(int B) {
@@ -221,8 +242,16 @@ final class PersistentRnn {
             return knobs.clusters() > 0
                     ? RnnCostModel.clustersOf(knobs.clusters(), B)
                     : model != null ? RnnCostModel.clusters(model, B) : RnnCostModel.clusters(sms, B);
-        if (model == null || knobs.units() > 0 || knobs.rows() != null) return 0; // the grid layout's knobs
-        return PersistentChoice.forcedClusters(model, cell, hidden, B, arithmetic, forcedUnits(B));
+        if (model == null || knobs.units() > 0 || knobs.groups() > 0 || knobs.rows() != null)
+            return 0; // the grid layout's knobs
+        int u = forcedUnits(B);
+        return PersistentChoice.forcedClusters(
+                model,
+                cell,
+                hidden,
+                B,
+                arithmetic,
+                model.withBlocks((hidden + u - 1) / u).withGroups(forcedGroups(B, u)));
     }
 
     /**
@@ -292,7 +321,8 @@ final class PersistentRnn {
             String blocks = first != null && first.clusters() > 0
                     ? PersistentChoice.layout(first.clusters(), u)
                             + first.exchange().describe()
-                    : ((hidden + u - 1) / u) + " blocks x " + u + " units";
+                    : (first != null && first.groups() > 1 ? first.groups() + " batch groups of " : "")
+                            + ((hidden + u - 1) / u) + " blocks x " + u + " units";
             return "rnn persistent (" + blocks
                     + (arithmetic == ProductArithmetic.FP32 ? "" : ", " + arithmetic.label + " products")
                     + backwards() + ")";
@@ -306,9 +336,12 @@ final class PersistentRnn {
                     + (e.getValue().clusters() > 0
                             ? ", " + e.getValue().clusters() + " clusters"
                                     + e.getValue().exchange().describe()
-                            : e.getValue().units() == units
-                                    ? ""
-                                    : ", " + e.getValue().units() + " units a block"));
+                            : (e.getValue().units() == units
+                                            ? ""
+                                            : ", " + e.getValue().units() + " units a block")
+                                    + (e.getValue().groups() > 1
+                                            ? ", " + e.getValue().groups() + " batch groups"
+                                            : "")));
         return s.toString();
     }
 

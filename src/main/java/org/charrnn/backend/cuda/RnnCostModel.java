@@ -15,11 +15,12 @@ import org.charrnn.model.CellType;
  * GPU run must confirm; {@link RnnRates} holds the ones a probe can measure (assumed, or measured
  * by native-test/probe_rates), this class the rest and the arithmetic.
  *
- * <p>Persistent, per step: one block per SM with U = ceil(H / SMs) units, plan {@link
- * PersistentPlan} (R rows of K against B). compute = max(FMAs RP BP K / {@link #FMA_LANES},
+ * <p>Persistent, per step: one block per SM with U = ceil(H / SMs) units, in G batch groups of P =
+ * ceil(H / U) blocks (G P <= SMs; {@link Device#withGroups}), plan {@link PersistentPlan} (R rows of
+ * K against a group's B' = ceil(B / G) rows). compute = max(FMAs RP BP K / {@link #FMA_LANES},
  * shared-memory loads: items K (RR + RB) / 32 warp loads plus the BP K stores of the staging, one
  * per clock, and the dependent chain of one thread: ceil(items S / 256) ceil(K / S) {@link
- * #FMA_LATENCY} clocks); + the right-hand side every block reads from L2, P 4 B K bytes at {@link
+ * #FMA_LATENCY} clocks); + the right-hand side every block reads from L2, G P 4 B' K bytes at {@link
  * RnnRates#l2BytesPerUs}; + {@link RnnRates#tileClocks} per k-tile; + one {@link RnnRates#gridBarrierUs}; + the
  * cell operands' loads where they outlast the product ({@link #CELL_LOAD_CLOCKS}). Stepwise,
  * per step: {@link RnnRates#stepwiseUs} ({@link #STEPWISE_LAUNCHES_US} unless measured) + the recurrent
@@ -54,15 +55,28 @@ final class RnnCostModel {
 
     /**
      * The device numbers the model reads: multiprocessors, clock, shared memory a block may use, the
-     * rates of its L2, grid barrier and tensor cores, and how many blocks a persistent launch may
-     * use (one per SM: at most {@code sms}; fewer blocks have more units each).
+     * rates of its L2, grid barrier and tensor cores, how many blocks a persistent launch's group of
+     * every unit may use (one per SM: at most {@code sms}; fewer blocks have more units each), and
+     * the grid layout's batch groups of such blocks (persistent_layout.cuh: each group its own rows
+     * of the batch; at most one block per SM in all).
      */
-    record Device(int sms, double clockGhz, int sharedBytes, RnnRates rates, int maxBlocks) {
+    record Device(int sms, double clockGhz, int sharedBytes, RnnRates rates, int maxBlocks, int groups) {
         Device {
-            if (sms < 1 || !(clockGhz > 0) || sharedBytes < 1 || maxBlocks < 1 || maxBlocks > sms)
+            if (sms < 1
+                    || !(clockGhz > 0)
+                    || sharedBytes < 1
+                    || maxBlocks < 1
+                    || groups < 1
+                    || (long) maxBlocks * groups > sms)
                 throw new IllegalArgumentException("device numbers must be positive: " + sms + " SMs, " + clockGhz
-                        + " GHz, " + sharedBytes + " bytes, " + maxBlocks + " blocks (at most one per SM)");
+                        + " GHz, " + sharedBytes + " bytes, " + groups + " groups of " + maxBlocks
+                        + " blocks (at most one per SM)");
             Objects.requireNonNull(rates, "rates");
+        }
+
+        /** A device whose persistent launches may use {@code maxBlocks} blocks in one group of every row. */
+        Device(int sms, double clockGhz, int sharedBytes, RnnRates rates, int maxBlocks) {
+            this(sms, clockGhz, sharedBytes, rates, maxBlocks, 1);
         }
 
         /** A device whose persistent launches may use every SM. */
@@ -87,6 +101,20 @@ final class RnnCostModel {
          */
         Device withBlocks(int p) {
             return new Device(sms, clockGhz, sharedBytes, rates, Math.min(p, sms));
+        }
+
+        /**
+         * This device's blocks in {@code g} batch groups of the grid layout (the forward and the
+         * column-stationary backward: every block stages only its group's rows of the batch; the
+         * row-stationary backward runs one group); at most one block per SM in all.
+         */
+        Device withGroups(int g) {
+            return new Device(sms, clockGhz, sharedBytes, rates, maxBlocks, g);
+        }
+
+        /** The groups a launch at batch B runs: {@link #groups}, fewer where some would own no rows. */
+        int groupsAt(int batch) {
+            return clustersOf(groups, batch);
         }
 
         double clocksPerUs() {
@@ -163,7 +191,13 @@ final class RnnCostModel {
      */
     static Estimate forward(Device d, CellType cell, int hidden, int batch, ProductArithmetic a) {
         int g = cell.recurrentGates(), u = units(hidden, d.maxBlocks());
-        return estimate(d, g, hidden, batch, PersistentPlan.forward(g, u, hidden, batch, a));
+        return estimate(d, g, hidden, batch, PersistentPlan.forward(g, u, hidden, groupRows(d, batch), a));
+    }
+
+    /** The rows of the batch each of device d's batch groups owns: ceil(B / G). */
+    static int groupRows(Device d, int batch) {
+        int groups = d.groupsAt(batch);
+        return (batch + groups - 1) / groups;
     }
 
     /** The backward pass (the cell's backward and dgates W_hh) of one fp32 layer-step. */
@@ -187,7 +221,7 @@ final class RnnCostModel {
     /** The column-stationary backward (persistent_{lstm,gru,rnn}_backward): every block reads all of dgates[t]. */
     static Estimate backwardColumns(Device d, CellType cell, int hidden, int batch, ProductArithmetic a) {
         int g = cell.recurrentGates(), u = units(hidden, d.maxBlocks());
-        return estimate(d, g, hidden, batch, PersistentPlan.backward(g, u, hidden, batch, a));
+        return estimate(d, g, hidden, batch, PersistentPlan.backward(g, u, hidden, groupRows(d, batch), a));
     }
 
     /** Whether the cell has a row-stationary backward: the LSTM and the GRU (the RNN's would move more bytes). */
@@ -371,13 +405,14 @@ final class RnnCostModel {
         return Math.max(0, CELL_LOAD_CLOCKS / d.clocksPerUs() - besideUs);
     }
 
+    /** The grid layout's estimate of plan p, whose B is one batch group's rows (of the batch's {@code batch}). */
     private static Estimate estimate(Device d, int gates, int hidden, int batch, PersistentPlan p) {
         int u = units(hidden, d.maxBlocks());
-        int blocks = (hidden + u - 1) / u;
-        boolean fits = PersistentPlan.sharedBytes(gates, u, hidden, batch, p.arithmetic()) <= d.sharedBytes();
+        int blocks = (hidden + u - 1) / u * d.groupsAt(batch), rows = p.batch();
+        boolean fits = PersistentPlan.sharedBytes(gates, u, hidden, rows, p.arithmetic()) <= d.sharedBytes();
         RnnRates r = d.rates();
         double compute = (p.arithmetic().mma ? mmaClocks(r, p) : fmaClocks(p)) / d.clocksPerUs();
-        double l2 = (double) blocks * 4 * batch * p.k() / r.l2BytesPerUs();
+        double l2 = (double) blocks * 4 * rows * p.k() / r.l2BytesPerUs();
         double tiles = (double) p.tiles() * r.tileClocks() / d.clocksPerUs();
         double loads = cellLoadUs(d, compute + l2 + tiles); // beside the product and its staging
         double persistent = compute + l2 + tiles + r.gridBarrierUs() + loads;

@@ -358,8 +358,8 @@ public final class StepCostModel {
                 return null;
             }
             if (kernel == RnnKernel.AUTO) return PersistentChoice.decide(d, cell, H, B, a, true);
-            int u = PersistentChoice.forcedUnits(d, cell, H, B, a);
-            int cl = PersistentChoice.forcedClusters(d, cell, H, B, a, u);
+            RnnCostModel.Device dp = PersistentChoice.forcedGrid(d, cell, H, B, a, 0);
+            int cl = PersistentChoice.forcedClusters(d, cell, H, B, a, dp);
             if (cl > 0) {
                 boolean rows =
                         RnnCostModel.backwardCluster(d, cell, H, B, a, cl).rows();
@@ -373,12 +373,16 @@ public final class StepCostModel {
                         new Exchange(x.forward(), x.backward() && !rows),
                         "");
             }
-            RnnCostModel.Device dp = d.withBlocks((H + u - 1) / u);
             if (!RnnCostModel.forward(dp, cell, H, B, a).fits())
                 throw UserError.naming("{BackendOptions.rnnKernel} persistent: at batch size " + B
                         + " the persistent block does not fit in an H200's shared memory");
-            return new PersistentChoice(
-                    true, true, RnnCostModel.backward(dp, cell, H, B, a).rows(), u, 0, "");
+            return PersistentChoice.grid(
+                    true,
+                    true,
+                    RnnCostModel.backward(dp, cell, H, B, a).rows(),
+                    RnnCostModel.units(H, dp.maxBlocks()),
+                    dp.groupsAt(B),
+                    "");
         }
 
         @Override
@@ -386,7 +390,7 @@ public final class StepCostModel {
             if (c.clusters() > 0)
                 return RnnCostModel.forwardCluster(d, cell, H, B, a, c.clusters())
                         .persistentUs();
-            return RnnCostModel.forward(blocks(c, H), cell, H, B, a).persistentUs();
+            return RnnCostModel.forward(c.gridOn(d, H), cell, H, B, a).persistentUs();
         }
 
         @Override
@@ -396,15 +400,11 @@ public final class StepCostModel {
                                 ? RnnCostModel.backwardClusterRows(d, cell, H, B, a, c.clusters())
                                 : RnnCostModel.backwardClusterColumns(d, cell, H, B, a, c.clusters()))
                         .persistentUs();
-            RnnCostModel.Device dp = blocks(c, H);
+            RnnCostModel.Device dp = c.gridOn(d, H);
             return (c.rows()
                             ? RnnCostModel.backwardRows(dp, cell, H, B, a)
                             : RnnCostModel.backwardColumns(dp, cell, H, B, a))
                     .persistentUs();
-        }
-
-        private RnnCostModel.Device blocks(PersistentChoice c, int H) {
-            return d.withBlocks((H + c.units() - 1) / c.units());
         }
 
         /** "stepwise", "persistent" (forced) or auto's choice: which passes, in which layout. */
@@ -414,7 +414,9 @@ public final class StepCostModel {
             String passes = c.forward() && c.backward() ? "both passes" : c.forward() ? "forward" : "backward";
             String layout = c.clusters() > 0
                     ? PersistentChoice.layout(c.clusters(), c.units())
-                    : String.format(Locale.ROOT, "%d blocks x %d units", (H + c.units() - 1) / c.units(), c.units());
+                    : (c.groups() > 1 ? c.groups() + " batch groups of " : "")
+                            + String.format(
+                                    Locale.ROOT, "%d blocks x %d units", (H + c.units() - 1) / c.units(), c.units());
             layout += c.backward() && c.rows() ? ", rows backward" : "";
             return "persistent " + passes + " (" + layout + ")";
         }

@@ -137,7 +137,11 @@ class LayerPipelineTraceTest {
             value = Precision.class,
             names = {"FP32", "TF32"})
     void theModelPricesTheLargeStepwiseRowsCheaperPipelined(Precision p) {
-        for (ModelConfig cfg : new ModelConfig[] {LARGE, new ModelConfig(CellType.LSTM, 65, 512, 512, 3, 0.0)}) {
+        // (L3 H512 at TF32 runs its forward persistent in batch groups, so auto pipelines nothing there)
+        ModelConfig[] stepwise = p == Precision.TF32
+                ? new ModelConfig[] {LARGE}
+                : new ModelConfig[] {LARGE, new ModelConfig(CellType.LSTM, 65, 512, 512, 3, 0.0)};
+        for (ModelConfig cfg : stepwise) {
             double on = with(
                     "auto",
                     () -> StepCostModel.predict(cfg, 128, 100, p, RnnKernel.AUTO)

@@ -283,4 +283,24 @@ class PersistentPlanTest {
     void clusterRowsPlanMatchesTheKernels(int G, int U, int H, int PB, ProductArithmetic a, long bytes) {
         assertEquals(bytes, ClusterRowsPlan.of(G, U, H, PB, a).bytes());
     }
+
+    /**
+     * The grid layout's launch in G batch groups: G ceil(H / U) blocks, each with the shared memory of
+     * one group's ceil(B / G) rows (what persistent_layout.cuh's cr_persistent_slice plans a block
+     * with: fewer bytes would let it write past them); one group is ceil(H / U) blocks of B rows.
+     */
+    @ParameterizedTest(name = "{0} G={1} U={2} H={3} B={4} groups={5}")
+    @CsvSource({
+        "FP32, 4, 17, 33, 7, 3, 6, 3",
+        "TF32_MMA, 4, 8, 256, 50, 4, 128, 13",
+        "BF16_MMA, 3, 16, 512, 128, 4, 128, 32",
+        "FP32, 1, 8, 256, 50, 1, 32, 50",
+    })
+    void gridLaunchesTheGroupsBlocksWithOneGroupsRows(
+            ProductArithmetic a, int g, int u, int h, int b, int groups, int blocks, int rows) {
+        PersistentChoice c = PersistentChoice.grid(true, true, false, u, groups, "");
+        PersistentLaunches.Grid grid = PersistentLaunches.grid(c, g, h, b, a);
+        assertEquals(blocks, grid.blocks());
+        assertEquals(PersistentPlan.sharedBytes(g, u, h, rows, a), grid.sharedBytes());
+    }
 }

@@ -53,10 +53,10 @@ class RnnClusterModelTest {
                                 + " per layer-step"),
                 c.line());
         assertEquals(new Exchange(true, false), c.exchange(), c.line());
-        // without clusters (before sm_90) the grid layout, as before
+        // without clusters (before sm_90) the grid layout, in batch groups
         PersistentChoice grid = PersistentChoice.decide(H200, CellType.LSTM, 256, 50, ProductArithmetic.FP32, false);
         assertEquals(0, grid.clusters());
-        assertFalse(grid.backward(), grid.line());
+        assertEquals(4, grid.groups(), grid.line());
         for (CellType cell : new CellType[] {CellType.GRU, CellType.RNN}) {
             PersistentChoice k = PersistentChoice.decide(H200, cell, 256, 50, ProductArithmetic.FP32, true);
             assertEquals(13, k.clusters(), k.line());
@@ -124,12 +124,18 @@ class RnnClusterModelTest {
 
     @Test
     void aForcedRunTakesTheClusterLayoutWhereItIsPredictedFaster() {
-        assertEquals(13, PersistentChoice.forcedClusters(H200, CellType.LSTM, 256, 50, ProductArithmetic.FP32, 3));
-        assertEquals(0, PersistentChoice.forcedClusters(H200, CellType.LSTM, 1024, 128, ProductArithmetic.FP32, 8));
-        String line = PersistentChoice.forcedLine(H200, CellType.LSTM, 256, 1, ProductArithmetic.FP32, 32, 1);
+        assertEquals(
+                13,
+                PersistentChoice.forcedClusters(
+                        H200, CellType.LSTM, 256, 50, ProductArithmetic.FP32, H200.withBlocks(86)));
+        assertEquals(
+                0,
+                PersistentChoice.forcedClusters(
+                        H200, CellType.LSTM, 1024, 128, ProductArithmetic.FP32, H200.withBlocks(128)));
+        String line = PersistentChoice.forcedLine(H200, CellType.LSTM, 256, 1, ProductArithmetic.FP32, 32, 1, 1);
         assertTrue(line.contains(": 1 cluster of 8 blocks x 32 units: forward persistent"), line);
         // a forced count (-Dcharrnn.persistent.clusters) is priced at that count, not the model's 13
-        String three = PersistentChoice.forcedLine(H200, CellType.LSTM, 256, 50, ProductArithmetic.FP32, 32, 3);
+        String three = PersistentChoice.forcedLine(H200, CellType.LSTM, 256, 50, ProductArithmetic.FP32, 32, 1, 3);
         String us = String.format(
                 java.util.Locale.ROOT,
                 "persistent %.1f µs (clusters)",

@@ -21,10 +21,11 @@ class RnnCostModelTest {
 
     @ParameterizedTest(name = "{0} H{1} B{2}: forward {3}, backward {4}")
     @CsvSource({
-        // the B <= 50 row: the forward pass persistent; the backward reads 4x (GRU 3x) the bytes of
-        // dgates per step from L2 and stays stepwise, but for the RNN's, which reads what forward does
-        "lstm, 256, 50, true, false",
-        "gru, 256, 50, true, false",
+        // the B <= 50 row: both passes persistent in 4 batch groups of 32 blocks, each block reading
+        // a quarter of the rows of h (backward: of dgates) from L2; in one group the LSTM's and GRU's
+        // backward, 4x (3x) the bytes of the forward, would stay stepwise (theSmallLstmRowsEstimatesAreTheDocs)
+        "lstm, 256, 50, true, true",
+        "gru, 256, 50, true, true",
         "rnn, 256, 50, true, true",
         // the large rows: the shared-memory loads of the product and the L2 reads of h outweigh a
         // stepwise GEMM at the fp32 peak (changes 2 and 3 of the doc are what would turn these)
@@ -75,10 +76,51 @@ class RnnCostModelTest {
                 RnnCostModel.backwardColumns(H200, CellType.LSTM, 256, 50, ProductArithmetic.FP32)
                         .persistentUs(),
                 0.01);
+        // those are one batch group's; auto takes 4 groups of 32 blocks of 8 units (batchGroups... below)
         assertEquals(
-                "rnn kernel at batch size 50 (cost model, 132 SMs at 1.98 GHz, 227 KiB): forward persistent 4.3 µs"
-                        + " vs stepwise 5.4 µs, backward stepwise 5.4 µs vs persistent 6.1 µs (rows) per layer-step",
+                "rnn kernel at batch size 50 (cost model, 132 SMs at 1.98 GHz, 227 KiB): 8 units a block in 4 batch"
+                        + " groups (128 blocks): forward persistent 3.2 µs vs stepwise 5.4 µs, backward persistent 4.9 µs"
+                        + " vs stepwise 5.4 µs per layer-step",
                 PersistentChoice.decide(H200, CellType.LSTM, 256, 50).line());
+    }
+
+    /**
+     * The grid layout in G batch groups: a group's plan is the one-group plan of its ceil(B / G)
+     * rows, and the grid reads G times that group's right-hand side from L2 (every block its group's
+     * rows of h): the estimate differs from one group's at ceil(B / G) rows by (G - 1) P 4 B' K bytes
+     * at the L2 rate alone (the cell operands' loads hide beside either product).
+     */
+    @Test
+    void batchGroupsCutTheRowsEveryBlockReads() {
+        RnnCostModel.Device four = H200.withBlocks(32).withGroups(4), one = H200.withBlocks(32);
+        double l2 = 3.0 * 32 * 4 * 13 * 256 / RnnRates.ASSUMED.l2BytesPerUs(); // 3 more groups of 13 rows
+        for (ProductArithmetic a : new ProductArithmetic[] {ProductArithmetic.FP32, ProductArithmetic.TF32_MMA}) {
+            assertEquals(
+                    RnnCostModel.forward(one, CellType.LSTM, 256, 13, a).persistentUs() + l2,
+                    RnnCostModel.forward(four, CellType.LSTM, 256, 50, a).persistentUs(),
+                    1e-9,
+                    a.label);
+            assertEquals( // backward: K = 4 H
+                    RnnCostModel.backwardColumns(one, CellType.LSTM, 256, 13, a).persistentUs() + 4 * l2,
+                    RnnCostModel.backwardColumns(four, CellType.LSTM, 256, 50, a)
+                            .persistentUs(),
+                    1e-9,
+                    a.label);
+        }
+        // the row-stationary backward runs one group whatever the device's groups
+        assertEquals(
+                RnnCostModel.backwardRows(one, CellType.LSTM, 256, 50, ProductArithmetic.FP32)
+                        .persistentUs(),
+                RnnCostModel.backwardRows(four, CellType.LSTM, 256, 50, ProductArithmetic.FP32)
+                        .persistentUs(),
+                1e-12);
+        // no group without rows: 3 groups of B 4 are 2 of 2 rows; B 1 is one group
+        assertEquals(2, H200.withBlocks(32).withGroups(3).groupsAt(4));
+        assertEquals(1, four.groupsAt(1));
+        assertEquals(4, four.groupsAt(50));
+        // at most one block per SM in all
+        assertThrows(IllegalArgumentException.class, () -> H200.withBlocks(64).withGroups(3));
+        assertThrows(IllegalArgumentException.class, () -> H200.withGroups(0));
     }
 
     @ParameterizedTest(name = "{0} H{1} B{2}: rows {3}")
@@ -135,17 +177,20 @@ class RnnCostModelTest {
 
     @ParameterizedTest(name = "{0} {1} H{2} B{3}: forward {4}, backward {5}")
     @CsvSource({
-        // on tensor cores (TF32, bf16 from sm_80) the small row's forward still wins and its
-        // backward still loses to the L2 reads of dgates; sampling stays barrier-bound
-        "TF32_MMA, lstm, 256, 50, true, false",
-        "BF16_MMA, lstm, 256, 50, true, false",
+        // on tensor cores (TF32, bf16 from sm_80) the small row runs both passes persistent in batch
+        // groups, as in fp32; sampling stays barrier-bound
+        "TF32_MMA, lstm, 256, 50, true, true",
+        "BF16_MMA, lstm, 256, 50, true, true",
         "TF32_MMA, rnn, 256, 50, true, true",
         "TF32_MMA, lstm, 256, 1, true, true",
         // the large rows: the product gets faster, but every block reading all of h (dgates) from
-        // L2 alone takes longer than stepwise's GEMM at the tensor-core rate (change 2 of the doc)
+        // L2 alone takes longer than stepwise's GEMM at the tensor-core rate (change 2 of the doc),
+        // and at H 1024 the slice of W_hh leaves no SMs for a second group
         "TF32_MMA, lstm, 1024, 128, false, false",
         "BF16_MMA, lstm, 1024, 128, false, false",
-        "BF16_MMA, gru, 512, 128, false, false",
+        // H 512 in bf16: 4 groups of 32 blocks read a quarter of h each, and the forward wins; the
+        // backward's dgates, 3x the bytes, still lose
+        "BF16_MMA, gru, 512, 128, true, false",
     })
     void autoOnTensorCores(ProductArithmetic a, String cell, int h, int b, boolean forward, boolean backward) {
         PersistentChoice choice = PersistentChoice.decide(H200, CellType.parse(cell), h, b, a);
@@ -189,20 +234,30 @@ class RnnCostModelTest {
 
     @Test
     void autoTakesFewerLargerBlocksWhereTheyPay() {
-        // the small RNN row: 64 blocks of 4 units halve the L2 reads of h and double the compute,
-        // 3.3 against 3.9 µs a pass; the LSTM's stays on the fewest units (its line names none)
+        // the small RNN row: 4 batch groups of 32 blocks of 8 units, a quarter of the rows of h read
+        // by 128 blocks, 2.4 µs a pass against one group's 3.9 (64 blocks of 4 units: 3.3)
         PersistentChoice rnn = PersistentChoice.decide(H200, CellType.RNN, 256, 50);
-        assertEquals(4, rnn.units(), rnn.line());
+        assertEquals(8, rnn.units(), rnn.line());
+        assertEquals(4, rnn.groups(), rnn.line());
         assertTrue(
                 rnn.line()
-                        .contains("(cost model, 132 SMs at 1.98 GHz, 227 KiB): 4 units a block (64 blocks): forward"
-                                + " persistent 3.3 µs"),
+                        .contains("(cost model, 132 SMs at 1.98 GHz, 227 KiB): 8 units a block in 4 batch groups (128"
+                                + " blocks): forward persistent 2.4 µs"),
                 rnn.line());
-        assertEquals(2, PersistentChoice.decide(H200, CellType.LSTM, 256, 50).units());
-        // the GRU's forward gains (4.2 against 4.35 µs); its backward stays stepwise at either
-        PersistentChoice gru = PersistentChoice.decide(H200, CellType.GRU, 256, 50);
-        assertEquals(4, gru.units(), gru.line());
-        assertTrue(gru.forward() && !gru.backward(), gru.line());
+        assertEquals(
+                3.3,
+                RnnCostModel.forward(H200.withBlocks(64), CellType.RNN, 256, 50).persistentUs(),
+                0.05);
+        assertEquals(3.9, RnnCostModel.forward(H200, CellType.RNN, 256, 50).persistentUs(), 0.05);
+        // so do the LSTM's and the GRU's, both passes
+        for (CellType cell : new CellType[] {CellType.LSTM, CellType.GRU}) {
+            PersistentChoice c = PersistentChoice.decide(H200, cell, 256, 50);
+            assertEquals(8, c.units(), c.line());
+            assertEquals(4, c.groups(), c.line());
+            assertTrue(c.forward() && c.backward() && !c.rows(), c.line());
+        }
+        // sampling's one row is one group (of the fewest units that pay: 86 blocks of 3)
+        assertEquals(1, PersistentChoice.decide(H200, CellType.LSTM, 256, 1).groups());
         // the large rows stay on the fewest: more units a block do not fit (LSTM) or cost more
         assertEquals(8, PersistentChoice.decide(H200, CellType.LSTM, 1024, 128).units());
         // stepwise's estimate has every SM whatever the blocks
@@ -214,10 +269,27 @@ class RnnCostModelTest {
 
     @Test
     void aForcedRunTakesTheUnitsWithTheLeastTimeForBothPasses() {
-        // the small LSTM row forced: 86 blocks of 3 units, 4.38 + 5.80 µs against 4.35 + 6.14
-        assertEquals(3, PersistentChoice.forcedUnits(H200, CellType.LSTM, 256, 50, ProductArithmetic.FP32));
-        // at H 1024 B 128 only the fewest units fit
-        assertEquals(8, PersistentChoice.forcedUnits(H200, CellType.LSTM, 1024, 128, ProductArithmetic.FP32));
+        // the small LSTM row forced: 4 batch groups of 32 blocks of 8 units (3.2 + 4.9 µs)
+        RnnCostModel.Device small =
+                PersistentChoice.forcedGrid(H200, CellType.LSTM, 256, 50, ProductArithmetic.FP32, 0);
+        assertEquals(8, RnnCostModel.units(256, small.maxBlocks()));
+        assertEquals(4, small.groupsAt(50));
+        // with the units given (-Dcharrnn.persistent.units) only the groups are the model's: at 2
+        // units a block, 128 blocks leave no SMs for a second group; at 16, 16 blocks a group, 7
+        // groups of 8 rows
+        assertEquals(
+                1,
+                PersistentChoice.forcedGrid(H200, CellType.LSTM, 256, 50, ProductArithmetic.FP32, 2)
+                        .groupsAt(50));
+        assertEquals(
+                7,
+                PersistentChoice.forcedGrid(H200, CellType.LSTM, 256, 50, ProductArithmetic.FP32, 16)
+                        .groupsAt(50));
+        // at H 1024 B 128 only the fewest units fit, in one group
+        RnnCostModel.Device large =
+                PersistentChoice.forcedGrid(H200, CellType.LSTM, 1024, 128, ProductArithmetic.FP32, 0);
+        assertEquals(8, RnnCostModel.units(1024, large.maxBlocks()));
+        assertEquals(1, large.groupsAt(128));
     }
 
     @Test

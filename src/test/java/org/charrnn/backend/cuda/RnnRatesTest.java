@@ -119,17 +119,21 @@ class RnnRatesTest {
 
     @Test
     void measuredRatesCanTurnAutosChoice() {
-        // the small LSTM row's row-stationary backward: 6.1 µs against stepwise's 5.4 at a 1.5 µs
-        // barrier; at 0.5 µs it runs persistent, at 3 µs even the forward goes stepwise
+        // a 0.5 µs barrier runs the RNN's B 128 row persistent (4 groups of 32 blocks), which at the
+        // assumed 1.5 µs stays stepwise; a 3 µs one sends the small LSTM row's backward, and the LSTM
+        // B 128 row's forward, stepwise, persistent at the assumed rates
         RnnCostModel.Device fast =
                 new RnnCostModel.Device(132, 1.98, 227 << 10, new RnnRates(0.5, 600, 5.5e6, 32, 512, 1024, "x", 0));
         RnnCostModel.Device slow =
                 new RnnCostModel.Device(132, 1.98, 227 << 10, new RnnRates(3.0, 600, 5.5e6, 32, 512, 1024, "x", 0));
         RnnCostModel.Device assumed = new RnnCostModel.Device(132, 1.98, 227 << 10);
-        assertFalse(PersistentChoice.decide(assumed, CellType.LSTM, 256, 50).backward());
-        assertTrue(PersistentChoice.decide(fast, CellType.LSTM, 256, 50).backward());
-        assertTrue(PersistentChoice.decide(fast, CellType.LSTM, 256, 50).rows());
-        assertFalse(PersistentChoice.decide(slow, CellType.LSTM, 256, 50).forward());
+        assertFalse(PersistentChoice.decide(assumed, CellType.RNN, 512, 128).forward());
+        assertTrue(PersistentChoice.decide(fast, CellType.RNN, 512, 128).forward());
+        assertTrue(PersistentChoice.decide(fast, CellType.RNN, 512, 128).backward());
+        assertTrue(PersistentChoice.decide(assumed, CellType.LSTM, 256, 50).backward());
+        assertFalse(PersistentChoice.decide(slow, CellType.LSTM, 256, 50).backward());
+        assertTrue(PersistentChoice.decide(assumed, CellType.LSTM, 256, 128).forward());
+        assertFalse(PersistentChoice.decide(slow, CellType.LSTM, 256, 128).forward());
         // a much slower tensor core (a 32nd of the assumed rate, 32 times the latency) binds the mma
         // product, and stepwise's GEMM, which the model runs at the same rate
         RnnCostModel.Device slowMma =
@@ -146,15 +150,19 @@ class RnnRatesTest {
     void forcedPersistentLogsWhatTheModelPredicts() throws IOException {
         RnnCostModel.Device d = new RnnCostModel.Device(132, 1.98, 227 << 10, RnnRates.read(write(LINE)));
         PersistentChoice auto = PersistentChoice.decide(d, CellType.LSTM, 256, 50);
-        // at these rates auto takes fewer, larger blocks (the probe's slower L2 and tiles)
-        assertEquals(3, auto.units(), auto.line());
-        String line = PersistentChoice.forcedLine(d, CellType.LSTM, 256, 50, ProductArithmetic.FP32, auto.units());
+        // at these rates too auto takes 4 batch groups of 32 blocks of 8 units
+        assertEquals(8, auto.units(), auto.line());
+        assertEquals(4, auto.groups(), auto.line());
+        String line = PersistentChoice.forcedLine(
+                d, CellType.LSTM, 256, 50, ProductArithmetic.FP32, auto.units(), auto.groups(), 0);
         assertTrue(
                 line.startsWith("rnn kernel at batch size 50: persistent, forced (cost model, 132 SMs at 1.98 GHz,"
                         + " 227 KiB, rates measured on NVIDIA H200: "),
                 line);
         assertTrue(
-                line.endsWith(": 3 units a block (86 blocks): " + auto.line().replaceFirst(".*\\): ", "") + ")"), line);
+                line.endsWith(": 8 units a block in 4 batch groups (128 blocks): "
+                        + auto.line().replaceFirst(".*\\): ", "") + ")"),
+                line);
     }
 
     @Test
