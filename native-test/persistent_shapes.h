@@ -151,6 +151,22 @@ static inline void expect_resident(bool rows) {
   if (rows && clusters_supported()) expect(resident_passes[2] > 0, "a cluster rows launch with the resident plan");
 }
 
+/* What a layout runs (the cluster layout, the grid layout's batch groups): a harness's check and
+ * check_backward at every shape, and its check_prec and check_backward_prec on tensor cores (TF32 and
+ * bf16 | CR_PREC_MMA) at the precision shapes. */
+template <typename C, typename CB, typename P, typename PB>
+static void run_layout_shapes(Rng &r, C check, CB check_backward, P check_prec, PB check_backward_prec) {
+  for (const Shape &s : PERSISTENT_SHAPES) {
+    check(s, r);
+    check_backward(s, r);
+  }
+  for (int prec : {CR_PREC_TF32 | CR_PREC_MMA, CR_PREC_BF16 | CR_PREC_MMA})
+    for (const Shape &s : PERSISTENT_PREC_SHAPES) {
+      check_prec(s, r, prec, prec_min_diff(s, prec));
+      check_backward_prec(s, r, prec, prec_min_diff(s, prec));
+    }
+}
+
 /* The cluster layout's checks, where the device has clusters: a harness's check and check_backward at
  * every shape, and its check_prec and check_backward_prec on tensor cores (TF32 and bf16 |
  * CR_PREC_MMA) at the precision shapes, with the *_cluster kernels and the exchange; then check and
@@ -163,15 +179,7 @@ static void run_cluster_checks(Rng &r, C check, CB check_backward, P check_prec,
   }
   persistent_clusters = 3;
   persistent_exchange = 1;
-  for (const Shape &s : PERSISTENT_SHAPES) {
-    check(s, r);
-    check_backward(s, r);
-  }
-  for (int prec : {CR_PREC_TF32 | CR_PREC_MMA, CR_PREC_BF16 | CR_PREC_MMA})
-    for (const Shape &s : PERSISTENT_PREC_SHAPES) {
-      check_prec(s, r, prec, prec_min_diff(s, prec));
-      check_backward_prec(s, r, prec, prec_min_diff(s, prec));
-    }
+  run_layout_shapes(r, check, check_backward, check_prec, check_backward_prec);
   /* without the exchange: what plans of several k-tiles take anyway (in the _tiled builds, whose
    * 40-float tiles split nearly every plan, at every shape) */
   persistent_exchange = 0;
@@ -182,21 +190,12 @@ static void run_cluster_checks(Rng &r, C check, CB check_backward, P check_prec,
   persistent_clusters = 0;
 }
 
-/* The grid layout in batch groups (up to 3; grid_groups), where the caller runs the
- * column-stationary backward: a harness's check and check_backward at every shape, and its check_prec
- * and check_backward_prec on tensor cores (TF32 and bf16 | CR_PREC_MMA) at the precision shapes. */
+/* The grid layout in batch groups (up to 3; grid_groups), where the caller runs the column-stationary
+ * backward: run_layout_shapes. */
 template <typename C, typename CB, typename P, typename PB>
 static void run_group_checks(Rng &r, C check, CB check_backward, P check_prec, PB check_backward_prec) {
   persistent_groups = 3;
-  for (const Shape &s : PERSISTENT_SHAPES) {
-    check(s, r);
-    check_backward(s, r);
-  }
-  for (int prec : {CR_PREC_TF32 | CR_PREC_MMA, CR_PREC_BF16 | CR_PREC_MMA})
-    for (const Shape &s : PERSISTENT_PREC_SHAPES) {
-      check_prec(s, r, prec, prec_min_diff(s, prec));
-      check_backward_prec(s, r, prec, prec_min_diff(s, prec));
-    }
+  run_layout_shapes(r, check, check_backward, check_prec, check_backward_prec);
   persistent_groups = 0;
 }
 
