@@ -12,7 +12,9 @@ import org.charrnn.model.CellType;
  * reference with -Dcharrnn.layerPipeline=on at chunks that do not divide T (the last one
  * shorter), one step per chunk, one chunk for the whole window, T = 1 and B = 1, at L 2, 3 (the
  * third layer back on the main queue) and 4 (two layers on each queue), with layer 0 projected by token (V 11 < N) and by row (V 300),
- * and with dropout (each chunk draws its share of the layer's mask).
+ * and with dropout (each chunk draws its share of the layer's mask); and with one pass pipelined,
+ * the other's layers one after another (=forward, =backward: the one gx / dgx buffer handed between
+ * a pass by chunks and one by whole layers).
  */
 public final class LayerPipelineChecks {
     private LayerPipelineChecks() {}
@@ -20,8 +22,16 @@ public final class LayerPipelineChecks {
     /** One shape and the steps per chunk it runs at. */
     record Case(Verifier.Shape shape, int chunk) {}
 
-    /** Runs every case of {@code cell} on {@code backend}; fails with the Verifier's table. */
+    /** Runs every case of {@code cell} on {@code backend} with both passes pipelined; fails with the Verifier's table. */
     public static void run(Verifier.Factory backend, CellType cell, long seed) {
+        run(backend, cell, seed, "on", 7);
+    }
+
+    /**
+     * Runs the first {@code first} cases of {@code cell} on {@code backend} with -Dcharrnn.layerPipeline
+     * = {@code mode} (on, forward, backward); fails with the Verifier's table.
+     */
+    public static void run(Verifier.Factory backend, CellType cell, long seed, String mode, int first) {
         List<Case> cases = List.of(
                 new Case(new Verifier.Shape(cell, 11, 7, 33, 2, 3, 7, 0.0), 3),
                 new Case(new Verifier.Shape(cell, 11, 6, 12, 3, 2, 5, 0.4), 2),
@@ -30,15 +40,17 @@ public final class LayerPipelineChecks {
                 new Case(new Verifier.Shape(cell, 300, 8, 20, 3, 2, 4, 0.0), 1),
                 new Case(new Verifier.Shape(cell, 11, 6, 17, 2, 4, 3, 0.0), 5),
                 new Case(new Verifier.Shape(cell, 6, 5, 9, 2, 1, 1, 0.0), 1));
-        String oldOn = System.setProperty("charrnn.layerPipeline", "on");
+        String oldOn = System.setProperty("charrnn.layerPipeline", mode);
         String oldChunk = System.getProperty("charrnn.pipelineChunk");
         try {
-            for (Case c : cases) {
+            for (Case c : cases.subList(0, first)) {
                 System.setProperty("charrnn.pipelineChunk", Integer.toString(c.chunk()));
                 List<Verifier.Check> checks = Verifier.againstReference(backend)
                         .run(c.shape(), seed + c.shape().label().hashCode());
                 assertFalse(checks.isEmpty());
-                assertTrue(Verifier.allPassed(checks), () -> "chunk " + c.chunk() + "\n" + Verifier.table(checks));
+                assertTrue(
+                        Verifier.allPassed(checks),
+                        () -> mode + ", chunk " + c.chunk() + "\n" + Verifier.table(checks));
             }
         } finally {
             restore("charrnn.layerPipeline", oldOn);

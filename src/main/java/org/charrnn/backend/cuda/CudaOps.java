@@ -278,10 +278,13 @@ final class CudaOps implements DeviceOps {
         return on;
     }
 
-    /** Auto: where both passes run stepwise, whose per-step launches leave SMs for a second layer's. */
+    /**
+     * Auto: where the pass runs stepwise, whose per-step launches leave SMs for a second layer's (a
+     * persistent pass holds its SMs for the whole window: its layers run one after another).
+     */
     @Override
-    public boolean pipelinesLayers(int B, boolean forced) {
-        boolean on = forced || (!persistent.forwardPersistent(B) && !persistent.backwardPersistent(B));
+    public boolean pipelinesLayers(int B, boolean forced, boolean forwardPass) {
+        boolean on = forced || !(forwardPass ? persistent.forwardPersistent(B) : persistent.backwardPersistent(B));
         if (on) side.open(gemm, SideStream.Purpose.LAYER_PIPELINE);
         return on;
     }

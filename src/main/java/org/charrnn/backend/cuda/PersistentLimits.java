@@ -49,7 +49,7 @@ final class PersistentLimits {
                 : "auto runs stepwise: the device reports no clock rate for the cost model";
         return "device " + index + ": --rnn-kernel persistent runs " + up + " at B <= 128 (a block on each of " + sms
                 + " SMs, " + (limit >> 10) + " KiB of shared memory each); " + auto
-                + "; where both passes run stepwise, two layers or more run pipelined by chunks of the window on two"
+                + "; in a pass that runs stepwise, two layers or more run pipelined by chunks of the window on two"
                 + " streams (-Dcharrnn.layerPipeline, -Dcharrnn.pipelineChunk)";
     }
 

@@ -341,11 +341,11 @@ public final class StepCostModel {
             return c != null && c.backward() && c.clusters() > 0;
         }
 
-        /** As {@link CudaOps#pipelinesLayers}: where neither pass runs persistent. */
+        /** As {@link CudaOps#pipelinesLayers}: where the pass runs stepwise. */
         @Override
-        public boolean pipelinesLayers(int B) {
+        public boolean pipelinesLayers(int B, boolean forwardPass) {
             PersistentChoice c = choose(cell, H, B);
-            return c == null || (!c.forward() && !c.backward());
+            return c == null || !(forwardPass ? c.forward() : c.backward());
         }
 
         @Override

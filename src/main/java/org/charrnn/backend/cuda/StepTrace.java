@@ -138,8 +138,8 @@ final class StepTrace implements DeviceOps {
     }
 
     @Override
-    public boolean pipelinesLayers(int B, boolean forced) {
-        return forced || recurrence.pipelinesLayers(B);
+    public boolean pipelinesLayers(int B, boolean forced, boolean forwardPass) {
+        return forced || recurrence.pipelinesLayers(B, forwardPass);
     }
 
     /** Whether onSide's work is being queued (where the recurrence runs stepwise, as on CudaOps's side stream). */

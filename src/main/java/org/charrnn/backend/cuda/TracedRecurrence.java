@@ -20,8 +20,11 @@ interface TracedRecurrence {
         return false;
     }
 
-    /** Whether the layers run pipelined by chunks at batch B (CudaOps's auto: both passes stepwise). */
-    default boolean pipelinesLayers(int B) {
+    /**
+     * Whether the layers run pipelined by chunks at batch B in the forward pass ({@code forwardPass})
+     * or the backward (CudaOps's auto: where that pass runs stepwise).
+     */
+    default boolean pipelinesLayers(int B, boolean forwardPass) {
         return false;
     }
 }

@@ -162,11 +162,12 @@ public interface DeviceOps extends AutoCloseable {
 
     /**
      * True when the layers of a window of batch size B run pipelined by chunks ({@link
-     * LayerPipeline}), alternating between the main and the side queue: {@code forced}, or where
-     * the device would (auto); the device then sets the side queue up. Asked once per window shape,
-     * outside any recording. Default: {@code forced} (no overlap to gain on one queue).
+     * LayerPipeline}) in the forward pass ({@code forwardPass}) or the backward, alternating between
+     * the main and the side queue: {@code forced}, or where the device would (auto); the device then
+     * sets the side queue up. Asked once per window shape and pass, outside any recording. Default:
+     * {@code forced} (no overlap to gain on one queue).
      */
-    default boolean pipelinesLayers(int B, boolean forced) {
+    default boolean pipelinesLayers(int B, boolean forced, boolean forwardPass) {
         return forced;
     }
 

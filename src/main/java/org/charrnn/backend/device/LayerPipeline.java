@@ -16,11 +16,12 @@ import org.charrnn.util.UserError;
  * projection and gradients. What it buys: the stepwise recurrence's small launches of two layers
  * overlap (at B 128 a step's GEMM fills a fraction of the SMs).
  *
- * <p>Where: {@code -Dcharrnn.layerPipeline=auto|on|off} ({@link #PROPERTY}): auto where the device
- * asks for it ({@link DeviceOps#pipelinesLayers}: the CUDA backend where both passes run stepwise),
- * on wherever it may run (tests cover it at any shape). It needs two layers or more, a cell whose
- * steps need no per-step scratch of their own and whose input enters only through W_ih (LSTM, GRU,
- * RNN). A chunk draws its share of the layer's dropout mask (its elements' indices in the whole
+ * <p>Where: {@code -Dcharrnn.layerPipeline=auto|on|forward|backward|off} ({@link #PROPERTY}): auto
+ * in each pass where the device asks for it ({@link DeviceOps#pipelinesLayers}: the CUDA backend
+ * where that pass runs stepwise; the other may run persistent, its layers one after another), on
+ * wherever it may run (tests cover it at any shape), forward or backward in that pass only. It
+ * needs two layers or more, a cell whose steps need no per-step scratch of their own and whose
+ * input enters only through W_ih (LSTM, GRU, RNN). A chunk draws its share of the layer's dropout mask (its elements' indices in the whole
  * layer's output), so dropout is the same as unpipelined.
  * {@code -Dcharrnn.pipelineChunk} ({@link #CHUNK_PROPERTY}, default {@value #DEFAULT_CHUNK}) sets C;
  * auto also needs more steps than one chunk.
@@ -33,18 +34,21 @@ final class LayerPipeline {
     private LayerPipeline() {}
 
     /**
-     * Steps per chunk for a window of T steps and B rows of config cfg on ops (which sets its side
-     * queue up when it is used), or 0 where the layers run one after another.
+     * Steps per chunk of the forward pass ({@code forwardPass}) or the backward for a window of T
+     * steps and B rows of config cfg on ops (which sets its side queue up when it is used), or 0
+     * where the pass runs its layers one after another.
      */
-    static int chunk(ModelConfig cfg, DeviceOps ops, int T, int B) {
+    static int chunk(ModelConfig cfg, DeviceOps ops, int T, int B, boolean forwardPass) {
         String v = System.getProperty(PROPERTY, "auto");
         int c = chunkSteps();
         boolean allowed = cfg.layers() > 1 && runsChunks(cfg.cell());
         boolean on = switch (v) {
-            case "auto" -> allowed && T > c && ops.pipelinesLayers(B, false);
-            case "on" -> allowed && ops.pipelinesLayers(B, true);
+            case "auto" -> allowed && T > c && ops.pipelinesLayers(B, false, forwardPass);
+            case "on" -> allowed && ops.pipelinesLayers(B, true, forwardPass);
+            case "forward", "backward" ->
+                allowed && v.equals(forwardPass ? "forward" : "backward") && ops.pipelinesLayers(B, true, forwardPass);
             case "off" -> false;
-            default -> throw new UserError(PROPERTY + " must be auto, on or off, not '" + v + "'");
+            default -> throw new UserError(PROPERTY + " must be auto, on, forward, backward or off, not '" + v + "'");
         };
         return on ? c : 0;
     }

@@ -16,8 +16,8 @@ import org.charrnn.model.ParamLayout;
  * persistent kernel for the whole window: {@link WindowKernels#forward}); the decoder is one GEMM over all N
  * rows and softmax + cross-entropy one fused kernel whose loss is summed on the device. Backward
  * mirrors it (BPTT within the window, stepwise or {@link WindowKernels#backward}) with
- * whole-window weight-gradient GEMMs. Where the workspace pipelines the layers ({@link
- * LayerPipeline}) both passes run by chunks of the window, every other layer on the side queue.
+ * whole-window weight-gradient GEMMs. Where the workspace pipelines a pass's layers ({@link
+ * LayerPipeline}) that pass runs by chunks of the window, every other layer on the side queue.
  * Nothing here synchronizes with the host.
  */
 final class RnnPasses {
@@ -138,7 +138,7 @@ final class RnnPasses {
             // no gradient from beyond the window (the backward's recurrences carry it from zero)
             if (backwardFollows) ops.fill(Ref.of(w.stateGrad), (long) L * S * BH, 0f);
         });
-        if (w.chunk > 0) forwardPipelined(w, dropout);
+        if (w.forwardChunk > 0) forwardPipelined(w, dropout);
         else
             for (int l = 0; l < L; l++) {
                 // gx [N,Gi] = X [N,in] W_ih^T, all T steps in one GEMM (layer 0 projected by token: gathered)
@@ -188,7 +188,7 @@ final class RnnPasses {
         });
         ops.gemmWeight(false, N, H, V, 1f, dlogits, V, WeightRows.of(dec), 0f, Ref.of(dOut(w, L - 1)), H);
         if (!stateGradZeroed) ops.fill(Ref.of(w.stateGrad), (long) L * S * BH, 0f); // none from beyond the window
-        if (w.chunk > 0) {
+        if (w.backwardChunk > 0) {
             backwardPipelined(w); // every layer's recurrence; the gradients of those above layer 0
             layerGradients(w, 0);
         } else {
@@ -372,13 +372,13 @@ final class RnnPasses {
     }
 
     /**
-     * The layers' forward by chunks of w.chunk steps ({@link LayerPipeline}): at tick k layer l runs
+     * The layers' forward by chunks of w.forwardChunk steps ({@link LayerPipeline}): at tick k layer l runs
      * chunk k - l, the odd layers on the side queue. Within a tick the layers queue top down, so that
      * each waits for little more than the chunk it reads: a side chunk forks after the main queue's
      * last chunk of the layer below, a main chunk above layer 0 joins the side queue first.
      */
     private void forwardPipelined(Workspace w, boolean dropout) {
-        final int T = w.T, C = w.chunk, K = (T + C - 1) / C;
+        final int T = w.T, C = w.forwardChunk, K = (T + C - 1) / C;
         if (!w.tokenProjected()) project(w, 0, 0, T); // layer 0's: one GEMM over the window, as unpipelined
         for (int k = 0; k < K + L - 1; k++) {
             for (int l = L - 1; l >= 0; l--) {
@@ -419,7 +419,7 @@ final class RnnPasses {
      * layer's first chunk writes them), before the layer below overwrites those dgx rows.
      */
     private void backwardPipelined(Workspace w) {
-        final int T = w.T, C = w.chunk, K = (T + C - 1) / C;
+        final int T = w.T, C = w.backwardChunk, K = (T + C - 1) / C;
         for (int k = 0; k < K + L - 1; k++) {
             for (int l = 0; l < L; l++) { // bottom up: the consumers of a tick queue first
                 int c = K - 1 - (k - (L - 1 - l));

@@ -41,9 +41,9 @@ final class Workspace {
     Ref[] hs, cs;
     DeviceArray[] drop; // per layer [N,H] dropped output (training with dropout)
     DeviceArray gh; // [B,Gh] recurrent projection of one step
-    // layers pipelined by chunks of this many steps (LayerPipeline), 0 where they run one after
-    // another; then ghSide [B,Gh] is the side queue's gh
-    int chunk;
+    // each pass's layers pipelined by chunks of this many steps (LayerPipeline), 0 where that pass
+    // runs them one after another; where either is not, ghSide [B,Gh] is the side queue's gh
+    int forwardChunk, backwardChunk;
     DeviceArray ghSide;
     DeviceArray logits; // [N,V]; dL/dlogits after a training forward
     DeviceArray rowLoss; // [N]
@@ -107,8 +107,9 @@ final class Workspace {
             if (training && cfg.dropout() > 0) drop[l] = floats(n * H, what);
         }
         gh = floats((long) B * Gh, what);
-        chunk = LayerPipeline.chunk(cfg, ops, T, B);
-        if (chunk > 0) ghSide = floats((long) B * Gh, what);
+        forwardChunk = LayerPipeline.chunk(cfg, ops, T, B, true);
+        backwardChunk = training ? LayerPipeline.chunk(cfg, ops, T, B, false) : 0;
+        if (forwardChunk > 0 || backwardChunk > 0) ghSide = floats((long) B * Gh, what);
         logits = floats(n * V, what);
         rowLoss = floats(n, what);
         lossSum = floats(1, what);
@@ -119,7 +120,8 @@ final class Workspace {
             String gw = "gradient scratch (T=" + T + ", B=" + B + ")";
             dgx = gx;
             if (cell.separateRecurrentGrad()) dgh = floats(n * Gh, gw);
-            overlap = chunk == 0 && ops.overlapWeightGradients(B); // a pipeline takes the side queue
+            // a pipeline takes the side queue
+            overlap = forwardChunk == 0 && backwardChunk == 0 && ops.overlapWeightGradients(B);
             if (overlap && L > 1) {
                 dgxAlt = floats(n * Gi, gw);
                 if (dgh != null) dghAlt = floats(n * Gh, gw);
@@ -240,7 +242,7 @@ final class Workspace {
         x = y = starts = emb =
                 gh = ghSide = logits = rowLoss = lossSum = dgx = dgh = dgxAlt = dghAlt = dx = scratch = dA = dB = null;
         overlap = false;
-        chunk = 0;
+        forwardChunk = backwardChunk = 0;
         stateGrad = targetWeight = counted = firstInput = firstInputGrad = states = tokenTable = null;
         gx = null;
         gates = drop = null;

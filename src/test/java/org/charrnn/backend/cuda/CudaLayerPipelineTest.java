@@ -5,6 +5,7 @@ import org.charrnn.verify.LayerPipelineChecks;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
@@ -27,5 +28,12 @@ class CudaLayerPipelineTest {
             names = {"LSTM", "GRU", "RNN"})
     void pipelinedStepsMatchTheReference(CellType cell) {
         LayerPipelineChecks.run(CudaBackend::new, cell, 59);
+    }
+
+    /** One pass by chunks, the other by whole layers (what auto runs where only one pass is stepwise). */
+    @ParameterizedTest
+    @CsvSource({"LSTM, forward", "LSTM, backward", "GRU, backward", "RNN, forward"})
+    void onePassPipelinedMatchesTheReference(CellType cell, String pass) {
+        LayerPipelineChecks.run(CudaBackend::new, cell, 61, pass, 3);
     }
 }

@@ -439,9 +439,10 @@ class CudaPersistentTest {
                                 + "\\(a block on each of [1-9][0-9]* SMs, 227 KiB of shared memory each\\); "
                                 + "(auto runs stepwise: the device reports no clock rate for the cost model"
                                 + "|auto runs each pass persistent where the cost model predicts it faster, e\\.g\\. "
-                                + "rnn kernel at batch size 50 \\(cost model, [^)]*\\): forward (persistent|stepwise) "
-                                + "[^,]*, backward (persistent|stepwise) .* per layer-step); where both passes run "
-                                + "stepwise, two layers or more run pipelined by chunks of the window on two streams "
+                                + "rnn kernel at batch size 50 \\(cost model, [^)]*\\): ([^:]*: )?forward "
+                                + "(persistent|stepwise) .*, backward (persistent|stepwise) .* per layer-step); in a "
+                                + "pass that runs stepwise, two layers or more run pipelined by chunks of the window on "
+                                + "two streams "
                                 + "\\(-Dcharrnn.layerPipeline, -Dcharrnn.pipelineChunk\\).*"),
                 r.out());
     }

@@ -16,6 +16,7 @@ import org.charrnn.util.UserError;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The layers pipelined by chunks of the window (device.LayerPipeline, -Dcharrnn.layerPipeline and
@@ -98,6 +99,35 @@ class LayerPipelineTraceTest {
         assertTrue(trace(LARGE, 128, 10, Precision.TF32, null).ops().stream().noneMatch(StepTrace.Op::side));
     }
 
+    /**
+     * Auto pipelines each pass where it runs stepwise: L3 H512 B128 at TF32 runs its forward
+     * persistent (in batch groups, the layers one after another, each projected over the whole
+     * window) and its backward stepwise by chunks, layer 1 on the side queue.
+     */
+    @Test
+    void autoPipelinesTheStepwisePassOnly() {
+        ModelConfig cfg = new ModelConfig(CellType.LSTM, 65, 512, 512, 3, 0.0);
+        List<StepTrace.Op> ops = trace(cfg, 128, 100, Precision.TF32, null).ops();
+        List<String> names = names(ops);
+        assertEquals(3, names.stream().filter("persistent forward"::equals).count(), names.toString());
+        assertEquals(2, names.stream().filter("gemm 12800x2048x512"::equals).count(), names.toString());
+        assertFalse(names.contains("lstm_forward") || names.contains("gemm 1280x2048x512"), names.toString());
+        assertEquals(100, count(ops, "lstm_backward", true));
+        assertEquals(200, count(ops, "lstm_backward", false));
+    }
+
+    /** =forward and =backward pipeline that pass only, the other's layers one after another. */
+    @ParameterizedTest
+    @ValueSource(strings = {"forward", "backward"})
+    void onePassPipelinesAlone(String pass) {
+        List<StepTrace.Op> ops = trace(LARGE, 128, 100, Precision.TF32, pass).ops();
+        boolean forward = pass.equals("forward");
+        assertEquals(forward ? 100 : 0, count(ops, "lstm_forward", true), pass);
+        assertEquals(forward ? 0 : 100, count(ops, "lstm_backward", true), pass);
+        assertEquals(forward ? 100 : 200, count(ops, "lstm_forward", false), pass);
+        assertEquals(forward ? 200 : 100, count(ops, "lstm_backward", false), pass);
+    }
+
     @ParameterizedTest
     @EnumSource(
             value = CellType.class,
@@ -137,11 +167,8 @@ class LayerPipelineTraceTest {
             value = Precision.class,
             names = {"FP32", "TF32"})
     void theModelPricesTheLargeStepwiseRowsCheaperPipelined(Precision p) {
-        // (L3 H512 at TF32 runs its forward persistent in batch groups, so auto pipelines nothing there)
-        ModelConfig[] stepwise = p == Precision.TF32
-                ? new ModelConfig[] {LARGE}
-                : new ModelConfig[] {LARGE, new ModelConfig(CellType.LSTM, 65, 512, 512, 3, 0.0)};
-        for (ModelConfig cfg : stepwise) {
+        // (L3 H512 at TF32 runs its forward persistent in batch groups: auto pipelines its backward)
+        for (ModelConfig cfg : new ModelConfig[] {LARGE, new ModelConfig(CellType.LSTM, 65, 512, 512, 3, 0.0)}) {
             double on = with(
                     "auto",
                     () -> StepCostModel.predict(cfg, 128, 100, p, RnnKernel.AUTO)
@@ -157,7 +184,7 @@ class LayerPipelineTraceTest {
     @Test
     void badValuesAreOneLineErrors() {
         UserError e = assertThrows(UserError.class, () -> trace(LARGE, 128, 100, Precision.TF32, "maybe"));
-        assertEquals("charrnn.layerPipeline must be auto, on or off, not 'maybe'", e.getMessage());
+        assertEquals("charrnn.layerPipeline must be auto, on, forward, backward or off, not 'maybe'", e.getMessage());
         System.setProperty(CHUNK, "0");
         try {
             e = assertThrows(UserError.class, () -> trace(LARGE, 128, 100, Precision.TF32, "on"));
