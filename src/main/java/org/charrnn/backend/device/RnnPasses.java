@@ -372,8 +372,8 @@ final class RnnPasses {
     }
 
     /**
-     * The layers' forward by chunks of w.forwardChunk steps ({@link LayerPipeline}): at tick k layer l runs
-     * chunk k - l, the odd layers on the side queue. Within a tick the layers queue top down, so that
+     * The layers' forward by chunks of w.forwardChunk steps ({@link LayerPipeline}): at tick k layer
+     * l runs chunk k - l, the odd layers on the side queue. Within a tick the layers queue top down, so that
      * each waits for little more than the chunk it reads: a side chunk forks after the main queue's
      * last chunk of the layer below, a main chunk above layer 0 joins the side queue first.
      */

@@ -42,7 +42,7 @@ final class Workspace {
     DeviceArray[] drop; // per layer [N,H] dropped output (training with dropout)
     DeviceArray gh; // [B,Gh] recurrent projection of one step
     // each pass's layers pipelined by chunks of this many steps (LayerPipeline), 0 where that pass
-    // runs them one after another; where either is not, ghSide [B,Gh] is the side queue's gh
+    // runs them one after another; where either pass is pipelined, ghSide [B,Gh] is the side queue's gh
     int forwardChunk, backwardChunk;
     DeviceArray ghSide;
     DeviceArray logits; // [N,V]; dL/dlogits after a training forward
