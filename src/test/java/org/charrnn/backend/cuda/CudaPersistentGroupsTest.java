@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.List;
 import org.charrnn.backend.BackendOptions;
 import org.charrnn.backend.RnnKernel;
 import org.charrnn.model.CellType;
@@ -53,14 +52,7 @@ class CudaPersistentGroupsTest {
         System.setProperty(PersistentKnobs.GROUPS_PROPERTY, "3");
         System.setProperty(PersistentKnobs.BACKWARD_PROPERTY, backward);
         try {
-            CudaBackend[] device = new CudaBackend[1];
-            Verifier v = Verifier.againstReference((cfg, o) -> {
-                device[0] = new CudaBackend(cfg, o.withRnnKernel(RnnKernel.PERSISTENT));
-                return device[0];
-            });
-            List<Verifier.Check> checks = v.run(shape, 61 + batch);
-            assertTrue(Verifier.allPassed(checks), () -> Verifier.table(checks));
-            String line = device[0].deviceName();
+            String line = CudaTestSupport.parityDeviceLine(RnnKernel.PERSISTENT, shape, 61 + batch, shape.label());
             String layout = (groups > 1 ? groups + " batch groups of " : "") + "2 blocks x 17 units";
             assertTrue(line.contains("rnn persistent (" + layout), line);
             if (RnnCostModel.hasRows(cell)) assertTrue(line.contains("backward " + backward + " at B " + batch), line);

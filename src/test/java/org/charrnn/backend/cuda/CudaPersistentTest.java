@@ -68,16 +68,7 @@ class CudaPersistentTest {
     private static void assertParity(RnnKernel kernel, Verifier.Shape shape, long seed, String backward) {
         if (backward != null) System.setProperty(PersistentKnobs.BACKWARD_PROPERTY, backward);
         try {
-            CudaBackend[] device = new CudaBackend[1];
-            Verifier v = Verifier.againstReference((cfg, o) -> {
-                CudaBackend b = new CudaBackend(cfg, o.withRnnKernel(kernel));
-                device[0] = b;
-                return b;
-            });
-            List<Verifier.Check> checks = v.run(shape, seed);
-            assertFalse(checks.isEmpty());
-            assertTrue(Verifier.allPassed(checks), () -> backward + "\n" + Verifier.table(checks));
-            String line = device[0].deviceName();
+            String line = CudaTestSupport.parityDeviceLine(kernel, shape, seed, "backward " + backward);
             assertTrue(line.contains("rnn " + kernel.id()), line);
             if (kernel == RnnKernel.PERSISTENT && RnnCostModel.hasRows(shape.cell()))
                 assertTrue(
@@ -141,14 +132,7 @@ class CudaPersistentTest {
         Verifier.Shape shape = new Verifier.Shape(cell, 13, 16, 64, 2, 8, 7, 0.1);
         System.setProperty(PersistentKnobs.UNITS_PROPERTY, "1000"); // more than H: one block of all 64
         try {
-            CudaBackend[] device = new CudaBackend[1];
-            Verifier v = Verifier.againstReference((cfg, o) -> {
-                device[0] = new CudaBackend(cfg, o.withRnnKernel(RnnKernel.PERSISTENT));
-                return device[0];
-            });
-            List<Verifier.Check> checks = v.run(shape, 53);
-            assertTrue(Verifier.allPassed(checks), () -> Verifier.table(checks));
-            String line = device[0].deviceName();
+            String line = CudaTestSupport.parityDeviceLine(RnnKernel.PERSISTENT, shape, 53, cell.id());
             assertTrue(line.contains("rnn persistent (1 blocks x 64 units"), line);
         } finally {
             System.clearProperty(PersistentKnobs.UNITS_PROPERTY);
@@ -181,14 +165,7 @@ class CudaPersistentTest {
         System.setProperty(PersistentKnobs.EXCHANGE_PROPERTY, exchange);
         System.setProperty(PersistentKnobs.BACKWARD_PROPERTY, backward);
         try {
-            CudaBackend[] device = new CudaBackend[1];
-            Verifier v = Verifier.againstReference((cfg, o) -> {
-                device[0] = new CudaBackend(cfg, o.withRnnKernel(RnnKernel.PERSISTENT));
-                return device[0];
-            });
-            List<Verifier.Check> checks = v.run(shape, 59);
-            assertTrue(Verifier.allPassed(checks), () -> Verifier.table(checks));
-            String line = device[0].deviceName();
+            String line = CudaTestSupport.parityDeviceLine(RnnKernel.PERSISTENT, shape, 59, cell.id());
             assertTrue(line.contains("rnn persistent (3 clusters of 8 blocks x 5 units"), line);
             boolean rows = backward.equals("rows");
             String exchanged = exchange.equals("off") ? "" : rows ? " (forward)" : " (both passes)";

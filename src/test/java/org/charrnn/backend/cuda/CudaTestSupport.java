@@ -1,6 +1,9 @@
 package org.charrnn.backend.cuda;
 
+import java.util.List;
 import org.charrnn.backend.BackendProvider;
+import org.charrnn.backend.RnnKernel;
+import org.charrnn.verify.Verifier;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
 
@@ -39,5 +42,23 @@ final class CudaTestSupport {
         } finally {
             System.clearProperty(property);
         }
+    }
+
+    /**
+     * Whole training steps of {@code shape} against the fp64 reference with rnn kernel {@code kernel}
+     * (seeded by {@code seed}): fails with {@code what} and the checks' table unless every check
+     * passes; returns the backend's device line, read after the run (when it names each batch size's
+     * choices).
+     */
+    static String parityDeviceLine(RnnKernel kernel, Verifier.Shape shape, long seed, String what) {
+        CudaBackend[] device = new CudaBackend[1];
+        Verifier v = Verifier.againstReference((cfg, o) -> {
+            device[0] = new CudaBackend(cfg, o.withRnnKernel(kernel));
+            return device[0];
+        });
+        List<Verifier.Check> checks = v.run(shape, seed);
+        Assertions.assertFalse(checks.isEmpty());
+        Assertions.assertTrue(Verifier.allPassed(checks), () -> what + "\n" + Verifier.table(checks));
+        return device[0].deviceName();
     }
 }
