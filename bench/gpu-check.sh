@@ -156,7 +156,8 @@ step_bench_rnn() {
       return 1
   charrnn ${rates[@]+"${rates[@]}"} -Dcharrnn.persistent.backward=columns bench --backend cuda --rnn-kernel persistent \
       --model lstm,gru "${small[@]}" || return 1
-  # the grid layout in the model's batch groups, then in one group of every row (-Dcharrnn.persistent.groups=1)
+  # the grid layout in the model's batch groups, then in one group of every row (-Dcharrnn.persistent.groups=1);
+  # the LSTM's and GRU's backward the model's pick in each (row-stationary at this row, in the groups too)
   charrnn ${rates[@]+"${rates[@]}"} -Dcharrnn.persistent.layout=grid bench --backend cuda --rnn-kernel persistent \
       --model lstm,gru,rnn "${small[@]}" || return 1
   charrnn ${rates[@]+"${rates[@]}"} -Dcharrnn.persistent.layout=grid -Dcharrnn.persistent.groups=1 bench \

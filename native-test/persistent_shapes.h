@@ -87,7 +87,7 @@ static inline int cluster_units(int H, int U) {
 static int persistent_exchange = 0;
 static inline int cluster_prec(int prec) { return persistent_exchange ? prec | CR_PREC_EXCHANGE : prec; }
 /* The grid layout's batch groups (persistent_layout.cuh): with persistent_groups > 0 the grid
- * launches of the forward and the column-stationary backward run grid_groups(B, NB) groups of NB =
+ * launches of the forward and both backwards (column- and row-stationary) run grid_groups(B, NB) groups of NB =
  * ceil(H / U) blocks, each group its own rows of the batch, with every shape's checks unchanged: at
  * most persistent_groups, at most GROUP_BLOCKS blocks in all, and as the host launches them, no group
  * without rows (B 1 takes one group; B 3 at two groups rows 2 and 1; B 4 at three groups two of 2). */
@@ -196,6 +196,17 @@ template <typename C, typename CB, typename P, typename PB>
 static void run_group_checks(Rng &r, C check, CB check_backward, P check_prec, PB check_backward_prec) {
   persistent_groups = 3;
   run_layout_shapes(r, check, check_backward, check_prec, check_backward_prec);
+  persistent_groups = 0;
+}
+
+/* The grid layout's row-stationary backward (persistent_rows.cuh; the caller has set its
+ * backward_rows) in batch groups (up to 3; grid_groups): check_backward at every shape, and
+ * check_backward_prec in TF32 FMAs at the precision shapes. */
+template <typename CB, typename PB>
+static void run_group_rows_checks(Rng &r, CB check_backward, PB check_backward_prec) {
+  persistent_groups = 3;
+  for (const Shape &s : PERSISTENT_SHAPES) check_backward(s, r);
+  for (const Shape &s : PERSISTENT_PREC_SHAPES) check_backward_prec(s, r, CR_PREC_TF32, prec_min_diff(s, CR_PREC_TF32));
   persistent_groups = 0;
 }
 

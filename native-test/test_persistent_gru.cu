@@ -75,9 +75,10 @@ static void launch_backward(const float *dho, float *dhn, const float *gates, co
     return;
   }
   if (backward_rows) {
-    unsigned blocks = (unsigned)((H + U - 1) / U);
-    size_t shmem = (size_t)persistent_rows_shared_bytes(3, U, H, B, prec);
-    Dev<float> part((size_t)persistent_rows_exchange_floats(U, H, B));
+    int groups = grid_groups(B, (H + U - 1) / U), gb = (B + groups - 1) / groups; /* batch groups, their rows */
+    unsigned blocks = (unsigned)(groups * ((H + U - 1) / U));
+    size_t shmem = (size_t)persistent_rows_shared_bytes(3, U, H, gb, prec);
+    Dev<float> part((size_t)persistent_rows_exchange_floats(U, H, B, groups));
     CK(cudaMemset(part.p, 0xff, part.n * sizeof(float)));
     CK(cudaFuncSetAttribute(persistent_gru_backward_rows, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shmem));
     void *args[] = {&dho, &dhn, &gates, &hs, &w, &dgx, &dgh, &part.p, &T, &B, &H, &U, &prec};
@@ -262,7 +263,8 @@ static void check_backward_prec(const Shape &s, Rng &r, int prec, double min_dif
 
 int main() {
   Rng r(20261203);
-  /* the row-stationary backward first, in the cluster layout and then in the grid layout: its mutants
+  /* the row-stationary backward first, in the cluster layout and then in the grid layout (one batch
+   * group, then up to 3): its mutants
    * (mutation-check.sh) fail at once. The grid layout's at every shape in fp32, and the TF32 and bf16
    * roundings at the precision shapes (its products are FMAs of the rounded operands whether or not
    * the host asks for tensor cores). */
@@ -271,6 +273,7 @@ int main() {
   for (const Shape &s : PERSISTENT_SHAPES) check_backward(s, r);
   for (int prec : {CR_PREC_TF32, CR_PREC_BF16, CR_PREC_TF32 | CR_PREC_MMA})
     for (const Shape &s : PERSISTENT_PREC_SHAPES) check_backward_prec(s, r, prec, prec_min_diff(s, prec));
+  run_group_rows_checks(r, check_backward, check_backward_prec);
   backward_rows = false;
   for (const Shape &s : PERSISTENT_SHAPES) check(s, r);
   for (const Shape &s : PERSISTENT_SHAPES) check_backward(s, r);

@@ -210,14 +210,16 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1) CR_CLUSTER_KERNEL
 
 /*
  * persistent_gru_backward_rows: the same pass as persistent_gru_backward (same arguments, same
- * results up to the order of the dh_next sums), row-stationary (persistent_rows.cuh): block k keeps
- * the forward's slice, the 3 gate rows r, z, n of its units, and part [2][P][P][B][U]
- * (persistent_rows_exchange_floats(U, H, B); scratch) carries the shares of dgh[t] W_hh between
- * blocks; one group of every row only (ceil(H / U) blocks). Dynamic shared memory persistent_rows_shared_bytes(3, U, H, B, prec). Per step t = T-1
- * .. 0: each block's pairs take dh = dh_out + dh_next + (t < T-1 ? the P shares of step t+1 : 0),
- * apply cr_gru_backward, write dgx[t], dgh[t] and the direct part dh z to dh_next, and keep their
- * dgh rows in shared memory; the block scatters its shares to part slot t & 1; one grid barrier.
- * After step 0, dh_next (+=) the shares of step 0.
+ * results up to the order of the dh_next sums), row-stationary (persistent_rows.cuh): in NG batch
+ * groups of P = ceil(H / U) blocks (NG = gridDim.x / P), block k of group g keeps the forward's
+ * slice, the 3 gate rows r, z, n of its units, for the group's rows of the batch, and part
+ * [2][NG][P][P][PB][U] (persistent_rows_exchange_floats(U, H, B, NG); scratch) carries the shares
+ * of dgh[t] W_hh between the blocks of a group. Dynamic shared memory
+ * persistent_rows_shared_bytes(3, U, H, PB, prec), PB = ceil(B / NG). Per step t = T-1 .. 0: each
+ * block's pairs take dh = dh_out + dh_next + (t < T-1 ? the P shares of step t+1 : 0), apply
+ * cr_gru_backward, write dgx[t], dgh[t] and the direct part dh z to dh_next, and keep their dgh
+ * rows in shared memory; the block scatters its shares to part slot t & 1; one grid barrier. After
+ * step 0, dh_next (+=) the shares of step 0.
  */
 template <typename A>
 static __device__ __forceinline__ void persistent_gru_backward_rows_body(const float *dh_out, float *dh_next,
@@ -227,41 +229,43 @@ static __device__ __forceinline__ void persistent_gru_backward_rows_body(const f
   cooperative_groups::grid_group grid = cooperative_groups::this_grid();
   CR_DYNAMIC_SHARED(unsigned char, smem);
   A *w = (A *)smem;
-  int j0 = (int)blockIdx.x * U, units = cr_persistent_units(H, U), G = 3 * H;
-  CrRowsPlan plan = cr_rows_plan(3, U, H, B, prec);
+  CrPersistentSlice s = cr_persistent_slice<false>(H, B, U);
+  int G = 3 * H;
+  CrRowsPlan plan = cr_rows_plan(3, U, H, s.PB, prec);
+  int NG = (int)gridDim.x / plan.P, rank = (int)blockIdx.x % plan.P;
   float *dgl = cr_rows_dg(smem, plan), *o = cr_rows_o(smem, plan), *carry = cr_rows_carry(smem, plan);
-  cr_persistent_stage_rows(w, w_hh, 3, H, U, j0, units, H, prec);
+  cr_persistent_stage_rows(w, w_hh, 3, H, U, s.j0, s.units, H, prec);
   cr_rows_clear(plan, dgl);
-  long long pairs = (long long)B * units;
+  long long pairs = (long long)s.rows * s.units;
   int tl = T - 1; /* the step whose operands load reads */
   auto load = [&](long long p, CrGruBackOps &op) {
-    cr_gru_back_load(op, dh_out, gates, hs, tl, B, H, (int)(p / units), j0 + (int)(p % units));
+    cr_gru_back_load(op, dh_out, gates, hs, tl, B, H, s.b0 + (int)(p / s.units), s.j0 + (int)(p % s.units));
   };
   CrGruBackOps ahead[1]; /* a pair a thread ahead */
   cr_ahead_load(ahead, pairs, load);
   for (int t = T - 1; t >= 0; t--) {
     float *dx = dgx + (long long)t * B * G, *dr = dgh + (long long)t * B * G;
-    if (t < T - 1) cr_rows_gather(plan, part, (t + 1) & 1, o, carry);
+    if (t < T - 1) cr_rows_gather(plan, part, NG, (t + 1) & 1, rank, o, carry);
     cr_ahead_cells(ahead, pairs, load, [&](long long p, const CrGruBackOps &op) {
-      int b = (int)(p / units), u = (int)(p % units), j = j0 + u;
+      int lb = (int)(p / s.units), u = (int)(p % s.units), b = s.b0 + lb, j = s.j0 + u;
       long long k = (long long)b * H + j;
-      float dh = dh_next[k] + (t == T - 1 ? 0.0f : carry[b * U + u]), d[3];
+      float dh = dh_next[k] + (t == T - 1 ? 0.0f : carry[lb * U + u]), d[3];
       dh_next[k] = cr_gru_backward_pair(op.dh_out + dh, op, dx, dr, H, b, j, d);
 #pragma unroll
-      for (int q = 0; q < 3; q++) cr_rows_put(plan, dgl, q, u, b, d[q], prec);
+      for (int q = 0; q < 3; q++) cr_rows_put(plan, dgl, q, u, lb, d[q], prec);
     });
     __syncthreads(); /* the block's rows of dgh[t] are complete */
     if (t > 0) { /* step t-1's operands, beside this step's scatter */
       tl = t - 1;
       cr_ahead_load(ahead, pairs, load);
     }
-    cr_rows_scatter(plan, w, dgl, o, part, t & 1);
+    cr_rows_scatter(plan, w, dgl, o, part, NG, t & 1, rank);
     grid.sync(); /* the shares of step t are published */
   }
-  cr_rows_gather(plan, part, 0, o, carry);
+  cr_rows_gather(plan, part, NG, 0, rank, o, carry);
   for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
-    int b = (int)(p / units), u = (int)(p % units);
-    dh_next[(long long)b * H + j0 + u] += carry[b * U + u];
+    int lb = (int)(p / s.units), u = (int)(p % s.units);
+    dh_next[(long long)(s.b0 + lb) * H + s.j0 + u] += carry[lb * U + u];
   }
 }
 

@@ -15,7 +15,8 @@
  *     blocks: group g owns the batch rows [g PB, min(B, (g+1) PB)), PB = ceil(B / G), and its block
  *     of rank k (block g NB + k) the units [k U, min(H, (k+1) U)) of those rows; all blocks meet at
  *     a grid barrier (cooperative_groups::this_grid()). A block stages only its group's PB rows of
- *     h_{t-1} (backward: of dgates[t]), so the grid reads G NB PB rows from L2 a step instead of NB
+ *     h_{t-1} (backward: of dgates[t]; the row-stationary backward exchanges its shares of dh with
+ *     its group's blocks only), so the grid reads G NB PB rows from L2 a step instead of NB
  *     B; each group keeps its own copy of W_hh. G = 1 is one group of every row. The host launches
  *     no group without rows (G = ceil(B / ceil(B / G0))): every block must reach every grid barrier.
  *   cluster (sm_90 and newer): an ordinary launch of C clusters of CR_CLUSTER blocks (the kernels'

@@ -221,15 +221,17 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1) CR_CLUSTER_KERNEL
 
 /*
  * persistent_lstm_backward_rows: the same pass as persistent_lstm_backward (same arguments, same
- * results up to the order of the dh_next sums), row-stationary (persistent_rows.cuh): block k keeps
- * the forward's slice, the 4 gate rows of its units [k*U, min(H, (k+1)*U)), and
- *   part [2][P][P][B][U] (persistent_rows_exchange_floats(U, H, B); scratch, any contents)
- * carries the shares of dh_next between blocks; one group of every row only (ceil(H / U) blocks).
- * Dynamic shared memory persistent_rows_shared_bytes(4, U, H, B, prec). Per step t = T-1 .. 0: each block's pairs (b, j) take dh = dh_out + (t = T-1 ?
- * dh_next : the P shares of step t+1), apply cr_lstm_backward, write dgates[t] and keep their rows
- * in shared memory; the block scatters its shares of dh_next to part slot t & 1; one grid barrier.
- * After step 0, dh_next (=) the shares of step 0. dc of a pair is read and written by the thread
- * that owns it, as in persistent_lstm_backward.
+ * results up to the order of the dh_next sums), row-stationary (persistent_rows.cuh): in NG batch
+ * groups of P = ceil(H / U) blocks (persistent_layout.cuh's grid layout; NG = gridDim.x / P), block
+ * k of group g keeps the forward's slice, the 4 gate rows of its units [k*U, min(H, (k+1)*U)), for
+ * the group's rows of the batch, and
+ *   part [2][NG][P][P][PB][U] (persistent_rows_exchange_floats(U, H, B, NG); scratch, any contents)
+ * carries the shares of dh_next between the blocks of a group. Dynamic shared memory
+ * persistent_rows_shared_bytes(4, U, H, PB, prec), PB = ceil(B / NG). Per step t = T-1 .. 0: each
+ * block's pairs (b, j) take dh = dh_out + (t = T-1 ? dh_next : the P shares of step t+1), apply
+ * cr_lstm_backward, write dgates[t] and keep their rows in shared memory; the block scatters its
+ * shares of dh_next to part slot t & 1; one grid barrier. After step 0, dh_next (=) the shares of
+ * step 0. dc of a pair is read and written by the thread that owns it, as in persistent_lstm_backward.
  */
 template <typename A>
 static __device__ __forceinline__ void persistent_lstm_backward_rows_body(const float *dh_out, float *dh_next,
@@ -239,40 +241,42 @@ static __device__ __forceinline__ void persistent_lstm_backward_rows_body(const 
   cooperative_groups::grid_group grid = cooperative_groups::this_grid();
   CR_DYNAMIC_SHARED(unsigned char, smem);
   A *w = (A *)smem;
-  int j0 = (int)blockIdx.x * U, units = cr_persistent_units(H, U), G = 4 * H;
-  CrRowsPlan plan = cr_rows_plan(4, U, H, B, prec);
+  CrPersistentSlice s = cr_persistent_slice<false>(H, B, U);
+  int G = 4 * H;
+  CrRowsPlan plan = cr_rows_plan(4, U, H, s.PB, prec);
+  int NG = (int)gridDim.x / plan.P, rank = (int)blockIdx.x % plan.P;
   float *dgl = cr_rows_dg(smem, plan), *o = cr_rows_o(smem, plan), *carry = cr_rows_carry(smem, plan);
-  cr_persistent_stage_rows(w, w_hh, 4, H, U, j0, units, H, prec);
+  cr_persistent_stage_rows(w, w_hh, 4, H, U, s.j0, s.units, H, prec);
   cr_rows_clear(plan, dgl);
-  long long pairs = (long long)B * units;
+  long long pairs = (long long)s.rows * s.units;
   int tl = T - 1; /* the step whose operands load reads */
   auto load = [&](long long p, CrLstmBackOps &op) {
-    cr_lstm_back_load(op, dh_out, gates, cs, dc, tl, B, H, (int)(p / units), j0 + (int)(p % units));
+    cr_lstm_back_load(op, dh_out, gates, cs, dc, tl, B, H, s.b0 + (int)(p / s.units), s.j0 + (int)(p % s.units));
   };
   CrLstmBackOps ahead[1]; /* a pair a thread ahead */
   cr_ahead_load(ahead, pairs, load);
   for (int t = T - 1; t >= 0; t--) {
     float *dg = dgates + (long long)t * B * G;
-    if (t < T - 1) cr_rows_gather(plan, part, (t + 1) & 1, o, carry);
+    if (t < T - 1) cr_rows_gather(plan, part, NG, (t + 1) & 1, rank, o, carry);
     cr_ahead_cells(ahead, pairs, load, [&](long long p, const CrLstmBackOps &op) {
-      int b = (int)(p / units), u = (int)(p % units), j = j0 + u;
-      float dh = t == T - 1 ? dh_next[(long long)b * H + j] : carry[b * U + u], d[4];
+      int lb = (int)(p / s.units), u = (int)(p % s.units), b = s.b0 + lb, j = s.j0 + u;
+      float dh = t == T - 1 ? dh_next[(long long)b * H + j] : carry[lb * U + u], d[4];
       cr_lstm_backward_pair(op.dh_out + dh, op, dc, dg, H, b, j, d);
 #pragma unroll
-      for (int q = 0; q < 4; q++) cr_rows_put(plan, dgl, q, u, b, d[q], prec);
+      for (int q = 0; q < 4; q++) cr_rows_put(plan, dgl, q, u, lb, d[q], prec);
     });
     __syncthreads(); /* the block's rows of dgates[t] are complete */
     if (t > 0) { /* step t-1's operands, beside this step's scatter */
       tl = t - 1;
       cr_ahead_load(ahead, pairs, load);
     }
-    cr_rows_scatter(plan, w, dgl, o, part, t & 1);
+    cr_rows_scatter(plan, w, dgl, o, part, NG, t & 1, rank);
     grid.sync(); /* the shares of step t are published */
   }
-  cr_rows_gather(plan, part, 0, o, carry);
+  cr_rows_gather(plan, part, NG, 0, rank, o, carry);
   for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
-    int b = (int)(p / units), u = (int)(p % units);
-    dh_next[(long long)b * H + j0 + u] = carry[b * U + u];
+    int lb = (int)(p / s.units), u = (int)(p % s.units);
+    dh_next[(long long)(s.b0 + lb) * H + s.j0 + u] = carry[lb * U + u];
   }
 }
 

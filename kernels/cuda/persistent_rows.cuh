@@ -7,7 +7,8 @@
  * compute dh_next for its own units: P G B H floats from L2 per step over the grid. Here a block
  * keeps the forward's slice instead (the G gate rows of its U units, [G][U][H], cr_persistent_stage_rows)
  * and its own dgates rows, which its cell phase has just computed, in shared memory; it multiplies
- * them out into its share of every unit's dh_next and scatters that to the other blocks:
+ * them out into its share of every unit's dh_next and scatters that to the other blocks of its
+ * batch group:
  *   part_p[b, j] = sum over its rows r (q*H + j' for its units j') of dgates[t][b, r] W_hh[r, j],
  * and after the grid barrier each block sums, for its own (b, j) pairs, the P blocks' shares in
  * block order p = 0 .. P-1: dh_next[b, j] = sum_p part_p[b, j]. Per step the grid writes P B H
@@ -16,13 +17,20 @@
  * one after the last step before dh_{-1} is summed. Results are bit-identical run to run (fixed
  * orders: rows ascending within a block, blocks ascending across them).
  *
- * part [2][P][P][B][U] floats (the exchange, P = ceil(H / U) blocks): part[s][p][d] is block p's
- * share for block d's units, [B][U] (so a block's reads, and its writes, are contiguous); s =
- * t & 1 alternates, so the shares of step t are read (step t-1's cell phase) before the same slots
- * are written again (step t-2's scatter, one grid barrier later). A step's scatter writes every
- * entry of its slot (zeros for units past H) before any is read, so part needs no initial value.
+ * Batch groups (persistent_layout.cuh's grid layout): a launch of NG P blocks runs NG groups, group
+ * g the batch rows [g PB, min(B, (g+1) PB)), PB = ceil(B / NG), its block of rank k the units
+ * [k U, min(H, (k+1) U)) of those rows; the blocks of a group exchange shares among themselves only,
+ * each a plan of PB rows (rows past the group's last are zeros), so a step moves 2 PB H P floats a
+ * group, about 2 B H P over the grid as with one group, and each block's scatter is of PB rows.
  *
- * Dynamic shared memory (persistent_rows_shared_bytes; RowsPlan.java mirrors it):
+ * part [2][NG][P][P][PB][U] floats (the exchange, P = ceil(H / U) blocks a group): part[s][g][p][d]
+ * is block p's share for block d's units in group g, [PB][U] (so a block's reads, and its writes,
+ * are contiguous); s = t & 1 alternates, so the shares of step t are read (step t-1's cell phase)
+ * before the same slots are written again (step t-2's scatter, one grid barrier later). A step's
+ * scatter writes every entry of its slot (zeros for units past H and rows past the group's) before
+ * any is read, so part needs no initial value.
+ *
+ * Dynamic shared memory (persistent_rows_shared_bytes, B there a group's PB; RowsPlan.java mirrors it):
  *   w: the slice, [G U][H] elements of A (fp32, or bf16 at CR_PREC_BF16), padded to 16 bytes;
  *   dg: the block's dgates[t] rows, [G U][BP] floats (BP = B rounded up to 4; zeros past B and for
  *       units past H), rounded as prec multiplies them (cr_round_operand);
@@ -38,12 +46,6 @@
 #define CHARRNN_CUDA_PERSISTENT_ROWS_CUH
 
 #include "persistent_common.cuh"
-
-/* The units this block owns: U, fewer in the last block (0 if U * blocks overshoots H by a block). */
-static __device__ __forceinline__ int cr_persistent_units(int H, int U) {
-  int left = H - (int)blockIdx.x * U;
-  return left < 0 ? 0 : left < U ? left : U;
-}
 
 /* Floats of o: twice the forward's x tile, so that the small rows' shares (B H floats) take one
  * tile each way; with the slice of H 1024 (U 8) at B 128 the block still fits in 227 KiB. */
@@ -79,10 +81,10 @@ static inline unsigned long long persistent_rows_shared_bytes(int G, int U, int 
   return (unsigned long long)p.w_bytes + floats * sizeof(float);
 }
 
-/* Floats of the exchange part: [2][P][P][B][U]. */
-static inline unsigned long long persistent_rows_exchange_floats(int U, int H, int B) {
-  unsigned long long P = (unsigned long long)((H + U - 1) / U);
-  return 2ull * P * P * (unsigned long long)B * (unsigned long long)U;
+/* Floats of the exchange part of a launch in NG batch groups: [2][NG][P][P][PB][U], PB = ceil(B / NG). */
+static inline unsigned long long persistent_rows_exchange_floats(int U, int H, int B, int NG) {
+  unsigned long long P = (unsigned long long)((H + U - 1) / U), PB = (unsigned long long)((B + NG - 1) / NG);
+  return 2ull * (unsigned long long)NG * P * P * PB * (unsigned long long)U;
 }
 
 /* The dg, o and carry regions that follow w in the block's dynamic shared memory. */
@@ -114,14 +116,16 @@ static __device__ __forceinline__ void cr_rows_put(const CrRowsPlan &p, float *d
 }
 
 /*
- * carry [B][U] (=) the sums, in block order p = 0 .. P-1, of the P blocks' shares for this block in
- * exchange slot s of part, staged through o ND writers at a time; read carry[b U + u] for the pair
- * (b, u). Every thread of the block must call it; it begins and ends with a block barrier.
+ * carry [B][U] (=) the sums, in block order p = 0 .. P-1, of the P blocks' shares for this block (of
+ * rank `rank` in its group) in exchange slot s of part (NG groups' slots), staged through o ND
+ * writers at a time; read carry[b U + u] for the pair (b, u) of the group's rows. Every thread of
+ * the block must call it; it begins and ends with a block barrier.
  */
-static __device__ __forceinline__ void cr_rows_gather(const CrRowsPlan &p, const float *part, int s, float *o,
-                                                      float *carry) {
+static __device__ __forceinline__ void cr_rows_gather(const CrRowsPlan &p, const float *part, int NG, int s,
+                                                      int rank, float *o, float *carry) {
   long long share = (long long)p.B * p.U;
-  const float *src = part + (long long)s * p.P * p.P * share + (long long)blockIdx.x * share;
+  const float *src = part + (long long)s * NG * p.P * p.P * share + (long long)blockIdx.x / p.P * p.P * p.P * share +
+                     (long long)rank * share;
   for (int p0 = 0; p0 < p.P; p0 += p.ND) {
     int np = p.P - p0 < p.ND ? p.P - p0 : p.ND;
     __syncthreads(); /* o is free: its readers (the scatter, or the previous tile) are done */
@@ -154,17 +158,19 @@ static __device__ __forceinline__ void cr_rows_item(const A *w, const float *dg,
 }
 
 /*
- * After a block barrier (dg complete): part slot s, this block's shares (=) dg^T w for every unit
- * j < H (zeros for the padding units of the last destination block): o holds ND destination
- * blocks' [B][U] at a time, item = (column c of the tile, 4 rows b), rows r ascending; then the
- * tile is copied out. Every thread of the block must call it; it ends with a block barrier.
+ * After a block barrier (dg complete): part slot s (of NG groups' slots), the shares of this block
+ * (of rank `rank` in its group) (=) dg^T w for every unit j < H (zeros for the padding units of the
+ * last destination block): o holds ND destination blocks' [B][U] at a time, item = (column c of the
+ * tile, 4 rows b), rows r ascending; then the tile is copied out. Every thread of the block must
+ * call it; it ends with a block barrier.
  */
 template <typename A>
 static __device__ __forceinline__ void cr_rows_scatter(const CrRowsPlan &p, const A *w, const float *dg, float *o,
-                                                       float *part, int s) {
+                                                       float *part, int NG, int s, int rank) {
   const int U = p.U, B = p.B, BG = p.BP / 4;
   long long share = (long long)B * U;
-  float *out = part + (long long)s * p.P * p.P * share + (long long)blockIdx.x * p.P * share;
+  float *out = part + (long long)s * NG * p.P * p.P * share + (long long)blockIdx.x / p.P * p.P * p.P * share +
+               (long long)rank * p.P * share;
   for (int d0 = 0; d0 < p.P; d0 += p.ND) {
     int nd = p.P - d0 < p.ND ? p.P - d0 : p.ND, cols = nd * U;
     for (long long e = threadIdx.x; e < (long long)cols * BG; e += blockDim.x) {

@@ -29,8 +29,9 @@
 #     publishes a step's shares (LSTM and GRU), the block barrier after the cell phase, the two of
 #     the scatter's tiles and the three of the gather's (o free, tile staged, sums complete), and
 #     one exchange slot for every step instead of two (a block then overwrites shares that slower
-#     blocks have yet to read): test_persistent_{lstm,gru} or their _tiled builds must FAIL in the
-#     forward order (the gather's o-free barrier: in the reverse order);
+#     blocks have yet to read), and in batch groups every group's gather reading the first group's
+#     shares: test_persistent_{lstm,gru} or their _tiled builds must FAIL in the forward order (the
+#     gather's o-free barrier: in the reverse order);
 #   - the cluster layout's exchange (kernels/cuda/persistent_exchange.cuh): one x buffer instead of
 #     two; test_persistent_lstm must FAIL in the forward order;
 #   - the resident tensor-core plans (kernels/cuda/persistent_mma.cuh, the cluster rows scatter
@@ -118,9 +119,14 @@ for cell in lstm gru; do
     's/grid\.sync\(\); \/\* the shares of step t are published \*\//\/* mutant: barrier removed *\//' \
     "forward reverse" test_persistent_$cell
   mutant persistent-$cell-rows-slot kernels/cuda/persistent_$cell.cu \
-    's/part, t & 1\);/part, (t + 1) & 1 \/* mutant: one exchange slot *\/);/' \
+    's/part, NG, t & 1, rank\);/part, NG, (t + 1) & 1 \/* mutant: one exchange slot *\/, rank);/' \
     forward test_persistent_$cell
 done
+# the row-stationary backward's batch groups (persistent_rows.cuh): every group's gather reads the
+# first group's shares (run_group_rows_checks)
+mutant persistent-rows-group-part kernels/cuda/persistent_rows.cuh \
+  's/share \+ \(long long\)blockIdx\.x \/ p\.P \* p\.P \* p\.P \* share \+\n(\s*)\(long long\)rank \* share;/share +\n$1(long long)rank * share; \/* mutant: one group of shares *\//' \
+  forward test_persistent_lstm
 # the cluster layout's row-stationary backward (persistent_cluster_rows.cuh): its cluster barrier
 # a step, and its two slots of shares as one (a block's scatter overwrites shares a peer still sums)
 mutant persistent-lstm-cluster-rows-barrier kernels/cuda/persistent_lstm.cu \

@@ -17,8 +17,7 @@ import org.charrnn.model.CellType;
  * @param backward the backward pass does
  * @param rows a persistent backward is the row-stationary kernel
  * @param units U: at least ceil(H / SMs) in the grid layout, ceil(H / CLUSTER) in the cluster layout
- * @param groups G, the grid layout's batch groups of its forward and column-stationary backward (the
- *     row-stationary backward runs one); 1 in the cluster layout
+ * @param groups G, the grid layout's batch groups of its persistent passes; 1 in the cluster layout
  * @param clusters C, the clusters of the cluster layout; 0 for the grid layout
  * @param exchange the cluster layout's passes that exchange through distributed shared memory
  *     ({@link Exchange#NONE} in the grid layout)
@@ -111,7 +110,7 @@ record PersistentChoice(
                         new Exchange(fc.persistent() && fc.exchange(), bc.persistent() && bc.exchange()),
                         head + clusterBlocks(H, fc.clusters()) + estimates(fc, bc));
         }
-        int groups = f.persistent() || (b.persistent() && !b.rows()) ? best.groupsAt(B) : 1;
+        int groups = f.persistent() || b.persistent() ? best.groupsAt(B) : 1;
         return grid(
                 f.persistent(),
                 b.persistent(),

@@ -86,6 +86,18 @@ final class PersistentLaunches {
         return new Grid(g * ((H + u - 1) / u), PersistentPlan.sharedBytes(gates, u, H, (B + g - 1) / g, a));
     }
 
+    /**
+     * The grid layout's launch of choice c's row-stationary backward ({@link RowsPlan}) for a cell
+     * of G = {@code gates} rows a unit: c.groups() batch groups of ceil(H / U) blocks, the shared
+     * memory of one group's ceil(B / groups) rows.
+     */
+    static Grid rowsGrid(PersistentChoice c, int gates, int H, int B, ProductArithmetic a) {
+        int g = c.groups(), u = c.units();
+        return new Grid(
+                g * ((H + u - 1) / u),
+                RowsPlan.of(gates, u, H, (B + g - 1) / g, a).bytes());
+    }
+
     /** Whether the cell has a row-stationary backward kernel (the LSTM and GRU). */
     boolean hasRows() {
         return backwardRows != null;
@@ -135,17 +147,20 @@ final class PersistentLaunches {
 
     /**
      * A backward launch in choice c's kernel: {@code before} the arguments ahead of T, B, H, U and
-     * the arithmetic; the grid layout's row-stationary kernel with {@code part} (its exchange)
-     * inserted before T, one group of every row, or with {@code part} null {@link #pass}'s.
+     * the arithmetic; the grid layout's row-stationary kernel ({@link #rowsGrid}) with {@code part}
+     * (its exchange, {@link RowsPlan#exchangeFloats} of c.groups()) inserted before T, or with
+     * {@code part} null {@link #pass}'s.
      */
     void backward(PersistentChoice c, Pointer part, int H, int B, NativePointerObject[] before, int T) {
         if (part == null) pass(false, c, H, B, before, T);
-        else
+        else {
+            Grid grid = rowsGrid(c, gates, H, B, arithmetic);
             cooperative(
                     backwardRows,
-                    (H + c.units() - 1) / c.units(),
-                    RowsPlan.of(gates, c.units(), H, B, arithmetic).bytes(),
+                    grid.blocks(),
+                    grid.sharedBytes(),
                     Pointer.to(withTail(before, part, c, false, T, B, H)));
+        }
     }
 
     /** {@code before}, then {@code part} where not null, then T, B, H, U and the pass's prec. */

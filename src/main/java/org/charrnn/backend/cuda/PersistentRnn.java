@@ -151,7 +151,12 @@ final class PersistentRnn {
             c = PersistentChoice.decide(model, cell, hidden, B, arithmetic, clusterLayout());
             if (c.backward() && c.clusters() == 0 && knobs.rows() != null)
                 c = PersistentChoice.grid(
-                        c.forward(), true, rowsFit(B, c.units()) && knobs.rows(), c.units(), c.groups(), c.line());
+                        c.forward(),
+                        true,
+                        rowsFit(B, c.units(), c.groups()) && knobs.rows(),
+                        c.units(),
+                        c.groups(),
+                        c.line());
             log.accept(c.line());
         }
         if (c.clusters() > 0) c = clustered(c, B);
@@ -189,14 +194,14 @@ final class PersistentRnn {
     }
 
     /**
-     * Forced persistent's backward kernel at batch B with u units a block: the row-stationary one
-     * (LSTM, GRU; one batch group) where its block fits and, on a device with a clock rate, the cost
-     * model predicts it faster than the column-stationary one in {@code groups} batch groups; without
-     * a clock rate wherever it fits (it moves 2 / G of the bytes); {@link
-     * PersistentKnobs#BACKWARD_PROPERTY} overrides that.
+     * Forced persistent's backward kernel at batch B with u units a block in {@code groups} batch
+     * groups: the row-stationary one (LSTM, GRU) where its block fits and, on a device with a clock
+     * rate, the cost model predicts it faster than the column-stationary one; without a clock rate
+     * wherever it fits (it moves 2 / G of the bytes); {@link PersistentKnobs#BACKWARD_PROPERTY}
+     * overrides that.
      */
     private boolean forcedRows(int B, int u, int groups) {
-        if (!rowsFit(B, u)) return false;
+        if (!rowsFit(B, u, groups)) return false;
         if (knobs.rows() != null) return knobs.rows();
         return model == null
                 || RnnCostModel.backward(
@@ -271,10 +276,15 @@ final class PersistentRnn {
         return new Exchange(f, b);
     }
 
-    /** Whether the cell has a row-stationary backward and its block of u units fits at batch B. */
-    private boolean rowsFit(int B, int u) {
+    /**
+     * Whether the cell has a row-stationary backward and its block of u units fits at batch B in
+     * {@code groups} batch groups (a group's ceil(B / groups) rows).
+     */
+    private boolean rowsFit(int B, int u, int groups) {
         return launches.hasRows()
-                && RowsPlan.of(gates, u, hidden, B, arithmetic).bytes() <= limit;
+                && RowsPlan.of(gates, u, hidden, (B + groups - 1) / groups, arithmetic)
+                                .bytes()
+                        <= limit;
     }
 
     static int attribute(CUdevice device, int attribute) {
@@ -305,7 +315,10 @@ final class PersistentRnn {
      */
     long exchangeBytes(int B) {
         if (!backwardPersistent(B) || !choice(B).rows() || choice(B).clusters() > 0) return 0;
-        return 4L * RowsPlan.of(gates, choice(B).units(), hidden, B, arithmetic).exchangeFloats();
+        int g = choice(B).groups();
+        return 4L
+                * RowsPlan.of(gates, choice(B).units(), hidden, (B + g - 1) / g, arithmetic)
+                        .exchangeFloats(g);
     }
 
     /**

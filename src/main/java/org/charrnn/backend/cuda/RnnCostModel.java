@@ -104,9 +104,8 @@ final class RnnCostModel {
         }
 
         /**
-         * This device's blocks in {@code g} batch groups of the grid layout (the forward and the
-         * column-stationary backward: every block stages only its group's rows of the batch; the
-         * row-stationary backward runs one group); at most one block per SM in all.
+         * This device's blocks in {@code g} batch groups of the grid layout (every pass: each block
+         * stages, or exchanges, only its group's rows of the batch); at most one block per SM in all.
          */
         Device withGroups(int g) {
             return new Device(sms, clockGhz, sharedBytes, rates, maxBlocks, g);
@@ -231,24 +230,24 @@ final class RnnCostModel {
 
     /**
      * The row-stationary backward (persistent_{lstm,gru}_backward_rows, {@link RowsPlan}) of one
-     * layer-step: compute = max(FMAs R BP H / {@link #FMA_LANES}; shared loads: per item (a column,
-     * 4 rows b) and row one load of the slice and one 16-byte broadcast of 4 dgates, plus the B H
-     * shares the scatter stages and copies out and the P B U the gather stages and sums; one
-     * thread's chain of R FMAs per item); + the shares through L2, B H P floats written and as many
-     * read; + {@link RnnRates#tileClocks} for each tile of the scatter and of the gather (ND blocks'
-     * shares each, as the forward's k-tiles of h); + one grid barrier. Its products are fp32
-     * FMAs at every precision.
+     * layer-step in device d's batch groups, each a plan of PB = ceil(B / G) rows: compute = max(FMAs
+     * R BP H / {@link #FMA_LANES}; shared loads: per item (a column, 4 rows b) and row one load of the
+     * slice and one 16-byte broadcast of 4 dgates, plus the PB H shares the scatter stages and copies
+     * out and the P PB U the gather stages and sums; one thread's chain of R FMAs per item); + the
+     * shares through L2, G PB H P floats written and as many read; + {@link RnnRates#tileClocks} for
+     * each tile of the scatter and of the gather (ND blocks' shares each, as the forward's k-tiles of
+     * h); + one grid barrier. Its products are fp32 FMAs at every precision.
      */
     static Estimate backwardRows(Device d, CellType cell, int hidden, int batch, ProductArithmetic a) {
-        int g = cell.recurrentGates(), u = units(hidden, d.maxBlocks());
-        RowsPlan p = RowsPlan.of(g, u, hidden, batch, a);
+        int g = cell.recurrentGates(), u = units(hidden, d.maxBlocks()), rows = groupRows(d, batch);
+        RowsPlan p = RowsPlan.of(g, u, hidden, rows, a);
         double cols = (double) p.blocks() * u, items = cols * (p.batchPad() / 4);
         double fma = (double) p.rows() * p.batchPad() * cols / FMA_LANES;
-        double loads = items * p.rows() * 2 / 32 + 4.0 * batch * cols / 32;
+        double loads = items * p.rows() * 2 / 32 + 4.0 * rows * cols / 32;
         double chain = Math.ceil(items / Kernels.BLOCK) * p.rows() * FMA_LATENCY;
         double compute = Math.max(fma, Math.max(loads, chain)) / d.clocksPerUs();
         RnnRates r = d.rates();
-        double l2 = 2.0 * p.blocks() * 4 * batch * cols / r.l2BytesPerUs();
+        double l2 = 2.0 * d.groupsAt(batch) * p.blocks() * 4 * rows * cols / r.l2BytesPerUs();
         double tiles = 2.0 * p.tiles() * r.tileClocks() / d.clocksPerUs();
         double persistent = compute + l2 + tiles + r.gridBarrierUs() + cellLoadUs(d, compute); // beside the scatter
         return new Estimate(persistent, stepwiseUs(d, g, hidden, batch, a), p.bytes() <= d.sharedBytes(), true);

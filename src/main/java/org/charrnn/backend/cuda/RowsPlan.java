@@ -5,11 +5,13 @@ package org.charrnn.backend.cuda;
  * {@code persistent_rows_shared_bytes}, which this must match exactly): a block keeps the forward's
  * slice of W_hh (its G U gate rows of H elements), its rows of dgates[t] ([R][BP] floats), the
  * shares of ND blocks at a time ([ND][B][U] floats: the scatter's for ND destinations, the gather's
- * from ND writers) and the gather's sums ([B][U] floats), and the blocks exchange their shares of
- * dh_next through a [2][P][P][B][U] float buffer in device memory.
+ * from ND writers) and the gather's sums ([B][U] floats), and the blocks of each batch group
+ * exchange their shares of dh_next through a [2][NG][P][P][B][U] float buffer in device memory. B
+ * is the rows of one batch group of the launch (ceil(B / NG) of the window's B; all of them in one
+ * group).
  *
  * @param rows         R = G U: the block's gate rows
- * @param batch        B
+ * @param batch        B: one batch group's rows
  * @param batchPad     BP: B rounded up to 4
  * @param hidden       H
  * @param units        U: units per block
@@ -46,9 +48,12 @@ record RowsPlan(
         return w + 4L * (dg + o + carry);
     }
 
-    /** persistent_rows_exchange_floats(U, H, B): the two slots of every block's shares for every block. */
-    long exchangeFloats() {
-        return 2L * blocks * blocks * batch * units;
+    /**
+     * persistent_rows_exchange_floats(U, H, B, NG) of a launch in NG = {@code groups} batch groups of
+     * this plan's rows each: the two slots of every group's blocks' shares for its every block.
+     */
+    long exchangeFloats(int groups) {
+        return 2L * groups * blocks * blocks * batch * units;
     }
 
     /** Tiles of ND blocks a step's scatter stages and writes out, and its gather reads and stages. */

@@ -19,9 +19,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * The grid layout in batch groups (persistent_layout.cuh; {@link PersistentKnobs#GROUPS_PROPERTY}):
  * each group of ceil(H / U) blocks its own rows of the batch, every block at the one grid barrier.
- * Forced through every launch of each cell, the LSTM's and GRU's backward column-stationary (in the
- * groups) or row-stationary (one group, beside a grouped forward), the training step passes the
- * parity suite against the fp64 reference and the device line says what ran.
+ * Forced through every launch of each cell, the LSTM's and GRU's backward column-stationary or
+ * row-stationary (each block exchanging its shares of dh with its own group's blocks only), the
+ * training step passes the parity suite against the fp64 reference and the device line says what ran.
  */
 @Tag("gpu")
 class CudaPersistentGroupsTest {

@@ -287,7 +287,8 @@ class PersistentPlanTest {
     /**
      * The grid layout's launch in G batch groups: G ceil(H / U) blocks, each with the shared memory of
      * one group's ceil(B / G) rows (what persistent_layout.cuh's cr_persistent_slice plans a block
-     * with: fewer bytes would let it write past them); one group is ceil(H / U) blocks of B rows.
+     * with: fewer bytes would let it write past them), the row-stationary backward's too ({@link
+     * RowsPlan} of those rows); one group is ceil(H / U) blocks of B rows.
      */
     @ParameterizedTest(name = "{0} G={1} U={2} H={3} B={4} groups={5}")
     @CsvSource({
@@ -302,5 +303,10 @@ class PersistentPlanTest {
         PersistentLaunches.Grid grid = PersistentLaunches.grid(c, g, h, b, a);
         assertEquals(blocks, grid.blocks());
         assertEquals(PersistentPlan.sharedBytes(g, u, h, rows, a), grid.sharedBytes());
+        if (g > 1) { // the row-stationary backward (LSTM, GRU): the same blocks, its plan of one group's rows
+            PersistentLaunches.Grid rows2 = PersistentLaunches.rowsGrid(c, g, h, b, a);
+            assertEquals(blocks, rows2.blocks());
+            assertEquals(RowsPlan.of(g, u, h, rows, a).bytes(), rows2.sharedBytes());
+        }
     }
 }

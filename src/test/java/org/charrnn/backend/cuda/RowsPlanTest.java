@@ -43,7 +43,23 @@ class RowsPlanTest {
         assertEquals(p, plan.blocks());
         assertEquals(nd, plan.destinations());
         assertEquals(bytes, plan.bytes());
-        assertEquals(exchange, plan.exchangeFloats());
+        assertEquals(exchange, plan.exchangeFloats(1));
         assertEquals((p + nd - 1) / nd, plan.tiles());
+    }
+
+    /** A launch in NG batch groups: the plan of one group's ceil(B / NG) rows, the exchange of NG groups. */
+    @ParameterizedTest(name = "U={0} H={1} B={2} NG={3}")
+    @CsvSource({
+        // U, H, B, NG, exchange floats: printed by persistent_rows_exchange_floats(U, H, B, NG) (2026-12-05)
+        "17, 33, 7, 3, 1224",
+        "8, 256, 50, 4, 851968",
+        "2, 256, 50, 1, 3276800",
+        "5, 33, 3, 2, 1960",
+        "16, 512, 128, 4, 4194304",
+    })
+    void exchangeOfBatchGroups(int u, int h, int b, int ng, long exchange) {
+        assertEquals(
+                exchange,
+                RowsPlan.of(4, u, h, (b + ng - 1) / ng, ProductArithmetic.FP32).exchangeFloats(ng));
     }
 }
