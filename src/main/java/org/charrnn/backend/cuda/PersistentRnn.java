@@ -276,15 +276,14 @@ final class PersistentRnn {
         return new Exchange(f, b);
     }
 
-    /**
-     * Whether the cell has a row-stationary backward and its block of u units fits at batch B in
-     * {@code groups} batch groups (a group's ceil(B / groups) rows).
-     */
+    /** Whether the cell has a row-stationary backward and its block of u units fits at batch B in that many groups. */
     private boolean rowsFit(int B, int u, int groups) {
-        return launches.hasRows()
-                && RowsPlan.of(gates, u, hidden, (B + groups - 1) / groups, arithmetic)
-                                .bytes()
-                        <= limit;
+        return launches.hasRows() && rowsPlan(B, u, groups).bytes() <= limit;
+    }
+
+    /** The row-stationary backward's plan at batch B, u units a block: one of its groups' ceil(B / groups) rows. */
+    private RowsPlan rowsPlan(int B, int u, int groups) {
+        return RowsPlan.of(gates, u, hidden, (B + groups - 1) / groups, arithmetic);
     }
 
     static int attribute(CUdevice device, int attribute) {
@@ -315,10 +314,8 @@ final class PersistentRnn {
      */
     long exchangeBytes(int B) {
         if (!backwardPersistent(B) || !choice(B).rows() || choice(B).clusters() > 0) return 0;
-        int g = choice(B).groups();
-        return 4L
-                * RowsPlan.of(gates, choice(B).units(), hidden, (B + g - 1) / g, arithmetic)
-                        .exchangeFloats(g);
+        PersistentChoice c = choice(B);
+        return 4L * rowsPlan(B, c.units(), c.groups()).exchangeFloats(c.groups());
     }
 
     /**
