@@ -87,10 +87,11 @@ static inline int cluster_units(int H, int U) {
 static int persistent_exchange = 0;
 static inline int cluster_prec(int prec) { return persistent_exchange ? prec | CR_PREC_EXCHANGE : prec; }
 /* The grid layout's batch groups (persistent_layout.cuh): with persistent_groups > 0 the grid
- * launches of the forward and both backwards (column- and row-stationary) run grid_groups(B, NB) groups of NB =
- * ceil(H / U) blocks, each group its own rows of the batch, with every shape's checks unchanged: at
- * most persistent_groups, at most GROUP_BLOCKS blocks in all, and as the host launches them, no group
- * without rows (B 1 takes one group; B 3 at two groups rows 2 and 1; B 4 at three groups two of 2). */
+ * launches of the forward and of both backwards (column- and row-stationary) run grid_groups(B, NB)
+ * groups of NB = ceil(H / U) blocks, each group its own rows of the batch, with every shape's checks
+ * unchanged: at most persistent_groups, at most GROUP_BLOCKS blocks in all, and as the host launches
+ * them, no group without rows (B 1 takes one group; B 3 at two groups rows 2 and 1; B 4 at three
+ * groups two of 2). */
 static int persistent_groups = 0;
 /* Blocks of a grouped launch at most: what the CPU layer holds at once on two threads (8 blocks of
  * CR_BLOCK threads each), so the checks run there on a two-core machine. */
@@ -202,8 +203,9 @@ static void run_group_checks(Rng &r, C check, CB check_backward, P check_prec, P
 /* The grid layout's row-stationary backward (persistent_rows.cuh; the caller has set its
  * backward_rows) in batch groups (up to 3; grid_groups): check_backward at the shapes whose groups
  * differ (B 1 in one group; one block a group; a short last group, of 1 row, whose last block has 3
- * units; groups of one row; 8 blocks a group; the shares in several tiles of ND blocks, a short last
- * group). Its arithmetic is the one-group kernel's, which the other checks cover at every precision. */
+ * units; groups of one row; 8 blocks a group; a short last group whose shares take several tiles of
+ * ND blocks in the _tiled builds). Its arithmetic is the one-group kernel's, which the other checks
+ * cover at every precision. */
 template <typename CB>
 static void run_group_rows_checks(Rng &r, CB check_backward) {
   static const Shape shapes[] = {
