@@ -59,7 +59,7 @@ static void check_embedding(int N, int V, int E, Rng &r) {
   Dev<float> demb(emb), dd(dout), out((size_t)N * E), grad((size_t)V * E);
   Dev<int> dx(x);
   embedding_forward<<<blocks_for((long long)N * E), 256>>>(dx.p, demb.p, out.p, N, E);
-  dim3 grid(V, blocks_for(E, CR_COL_WIDTH)), cols(CR_COL_WIDTH, CR_COL_LANES);
+  dim3 grid(V, blocks_for(E, cr_col_width(E))), cols(cr_col_width(E), cr_col_lanes(N));
   embedding_backward<<<grid, cols>>>(dx.p, dd.p, grad.p, N, V, E);
   CK_LAUNCH();
   std::vector<float> rout((size_t)N * E);
@@ -80,6 +80,12 @@ static void check_embedding(int N, int V, int E, Rng &r) {
   embedding_backward<<<grid, cols>>>(dx.p, dd.p, grad2.p, N, V, E);
   CK_LAUNCH();
   expect(grad2.down() == grad.down(), "embedding_backward deterministic");
+  if (cols.x != CR_COL_WIDTH || cols.y != CR_COL_LANES) { /* the host's block is narrower: the full one too */
+    embedding_backward<<<dim3(V, blocks_for(E, CR_COL_WIDTH)), dim3(CR_COL_WIDTH, CR_COL_LANES)>>>(dx.p, dd.p, grad2.p, N,
+                                                                                                  V, E);
+    CK_LAUNCH();
+    compare("embedding_backward in full blocks", grad2.down(), rgrad, 2e-6f * most + 1e-6f, 1e-5f);
+  }
   auto bias = rand_vec(E, r);
   Dev<float> db(bias);
   add_bias_rows<<<blocks_for((long long)N * E), 256>>>(out.p, db.p, N, E);
@@ -162,6 +168,7 @@ int main() {
   check_gather(50, 50, 65, r);
   check_gather(7, 3, 5000, r);
   check_embedding(1, 1, 1, r);
+  check_embedding(15, 11, 7, r); /* the parity shapes' window: a block of 8 columns x 16 lanes */
   check_embedding(2500, 65, 64, r);
   check_embedding(33, 257, 33, r);
   check_embedding(12800, 65, 40, r); /* a B 128 T 100 window; E past one block of columns */
@@ -178,7 +185,7 @@ int main() {
   CK(cudaMemset(out.p, 0, (size_t)N * E * 4)); CK(cudaMemset(emb.p, 0, (size_t)V * E * 4));
   printf("timing N=%d V=%d E=%d\n", N, V, E);
   TIME_IT("embedding_forward", 200, (embedding_forward<<<blocks_for((long long)N * E), 256>>>(x.p, emb.p, out.p, N, E)));
-  TIME_IT("embedding_backward", 50, (embedding_backward<<<dim3(V, blocks_for(E, CR_COL_WIDTH)), dim3(CR_COL_WIDTH, CR_COL_LANES)>>>(x.p, out.p, grad.p, N, V, E)));
+  TIME_IT("embedding_backward", 50, (embedding_backward<<<dim3(V, blocks_for(E, cr_col_width(E))), dim3(cr_col_width(E), cr_col_lanes(N))>>>(x.p, out.p, grad.p, N, V, E)));
   TIME_IT("dropout_forward", 200, (dropout_forward<<<blocks_for((long long)N * E), 256>>>(out.p, out.p, N * E, 0, 1, 2, 3, 0.5f)));
   return finish("test_embedding_dropout");
 }

@@ -3,8 +3,9 @@
 #include "../kernels/cuda/loss.cu"
 #include "../kernels/cuda/reduce.cu"
 
-static void check_shape(int N, int V, Rng &r, int write_grad) {
-  printf("N=%d V=%d write_grad=%d\n", N, V, write_grad);
+/* softmax_xent in blocks of `block` threads (the host's cr_row_block(V), or another power of two). */
+static void check_shape(int N, int V, Rng &r, int write_grad, int block) {
+  printf("N=%d V=%d write_grad=%d block=%d\n", N, V, write_grad, block);
   auto logits = rand_vec((size_t)N * V, r, -5, 5), bias = rand_vec(V, r);
   std::vector<int> y(N);
   for (auto &t : y) t = r.below(V);
@@ -12,9 +13,9 @@ static void check_shape(int N, int V, Rng &r, int write_grad) {
   Dev<int> dy(y);
   Dev<unsigned> ticket(std::vector<unsigned>{0});
   float scale = 1.0f / N;
-  softmax_xent<<<N, CR_ROW_BLOCK>>>(dl.p, db.p, dy.p, dloss.p, N, V, scale, write_grad, nullptr, nullptr);
+  softmax_xent<<<N, block>>>(dl.p, db.p, dy.p, dloss.p, N, V, scale, write_grad, nullptr, nullptr);
   /* with the loss sum: the same rows and gradient, and the sum sum_final would add */
-  softmax_xent<<<N, CR_ROW_BLOCK>>>(dl2.p, db.p, dy.p, dloss2.p, N, V, scale, write_grad, dsum.p, ticket.p);
+  softmax_xent<<<N, block>>>(dl2.p, db.p, dy.p, dloss2.p, N, V, scale, write_grad, dsum.p, ticket.p);
   sum_final<<<1, CR_BLOCK>>>(dloss.p, N, dstaged.p, 0);
   CK_LAUNCH();
   expect(dloss2.down() == dloss.down() && dl2.down() == dl.down(), "softmax_xent with the loss sum: rows unchanged");
@@ -41,20 +42,31 @@ static void check_shape(int N, int V, Rng &r, int write_grad) {
 
 int main() {
   Rng r(4567);
-  int shapes[][2] = {{1, 1}, {1, 65}, {7, 65}, {33, 257}, {100, 1000}, {3, 5000}};
-  for (auto &s : shapes) { check_shape(s[0], s[1], r, 1); check_shape(s[0], s[1], r, 0); }
+  expect(cr_row_block(1) == 32 && cr_row_block(32) == 32 && cr_row_block(33) == 64 && cr_row_block(65) == 128 &&
+             cr_row_block(256) == CR_ROW_BLOCK && cr_row_block(5000) == CR_ROW_BLOCK,
+         "cr_row_block: the power of two at or above V, from 32 to CR_ROW_BLOCK");
+  int shapes[][2] = {{1, 1}, {1, 65}, {7, 65}, {33, 257}, {100, 1000}, {3, 5000}, {5, 20}};
+  for (auto &s : shapes) {
+    check_shape(s[0], s[1], r, 1, cr_row_block(s[1]));
+    check_shape(s[0], s[1], r, 0, cr_row_block(s[1]));
+  }
+  /* other blocks than the host's: a full block over a short row, one warp over a long one */
+  check_shape(7, 65, r, 1, CR_ROW_BLOCK);
+  check_shape(3, 5000, r, 1, 32);
   int N = 2500, V = 65;
   Dev<float> l((size_t)N * V), b(V), loss(N), sum(1);
   Dev<int> y(N);
   Dev<unsigned> ticket(std::vector<unsigned>{0});
   CK(cudaMemset(l.p, 0, (size_t)N * V * 4)); CK(cudaMemset(b.p, 0, V * 4)); CK(cudaMemset(y.p, 0, N * 4));
   printf("timing N=%d V=%d\n", N, V);
-  TIME_IT("softmax_xent", 200, (softmax_xent<<<N, CR_ROW_BLOCK>>>(l.p, b.p, y.p, loss.p, N, V, 1.0f / N, 1, sum.p, ticket.p)));
+  TIME_IT("softmax_xent", 200, (softmax_xent<<<N, cr_row_block(V)>>>(l.p, b.p, y.p, loss.p, N, V, 1.0f / N, 1, sum.p, ticket.p)));
+  TIME_IT("softmax_xent, CR_ROW_BLOCK threads", 200,
+          (softmax_xent<<<N, CR_ROW_BLOCK>>>(l.p, b.p, y.p, loss.p, N, V, 1.0f / N, 1, sum.p, ticket.p)));
   N = 12800; V = 10000;
   Dev<float> l2((size_t)N * V), b2(V), loss2(N);
   Dev<int> y2(N);
   CK(cudaMemset(l2.p, 0, (size_t)N * V * 4)); CK(cudaMemset(b2.p, 0, V * 4)); CK(cudaMemset(y2.p, 0, N * 4));
   printf("timing N=%d V=%d\n", N, V);
-  TIME_IT("softmax_xent", 20, (softmax_xent<<<N, CR_ROW_BLOCK>>>(l2.p, b2.p, y2.p, loss2.p, N, V, 1.0f / N, 1, sum.p, ticket.p)));
+  TIME_IT("softmax_xent", 20, (softmax_xent<<<N, cr_row_block(V)>>>(l2.p, b2.p, y2.p, loss2.p, N, V, 1.0f / N, 1, sum.p, ticket.p)));
   return finish("test_loss");
 }

@@ -3,17 +3,18 @@
 #include "../kernels/cuda/reduce.cu"
 #include "../kernels/cuda/optim.cu"
 
-static int partials(long long n) { long long p = (n + CR_BLOCK - 1) / CR_BLOCK; return (int)(p < 1 ? 1 : (p > CR_MAX_PARTIALS ? CR_MAX_PARTIALS : p)); }
+static int partials(long long n) { return cr_norm_partials(n); }
 
 static void check_reduce(int N, int C, Rng &r) {
   printf("reduce N=%d C=%d\n", N, C);
   auto a = rand_vec((size_t)N * C, r), out0 = rand_vec(C, r);
   Dev<float> da(a), dout(out0), dout2(C), dout3(C), dcopy(C), dout4(out0), dcopy4(C);
-  dim3 cols(CR_COL_WIDTH, CR_COL_LANES);
-  column_sum<<<blocks_for(C, CR_COL_WIDTH), cols>>>(da.p, dout.p, nullptr, N, C, 1.0f);
-  column_sum<<<blocks_for(C, CR_COL_WIDTH), cols>>>(da.p, dout2.p, nullptr, N, C, 0.0f);
-  column_sum<<<blocks_for(C, CR_COL_WIDTH), cols>>>(da.p, dout3.p, dcopy.p, N, C, 0.0f);
-  column_sum<<<blocks_for(C, CR_COL_WIDTH), cols>>>(da.p, dout4.p, dcopy4.p, N, C, 1.0f);
+  int w = cr_col_width(C);
+  dim3 cols(w, cr_col_lanes(N));
+  column_sum<<<blocks_for(C, w), cols>>>(da.p, dout.p, nullptr, N, C, 1.0f);
+  column_sum<<<blocks_for(C, w), cols>>>(da.p, dout2.p, nullptr, N, C, 0.0f);
+  column_sum<<<blocks_for(C, w), cols>>>(da.p, dout3.p, dcopy.p, N, C, 0.0f);
+  column_sum<<<blocks_for(C, w), cols>>>(da.p, dout4.p, dcopy4.p, N, C, 1.0f);
   CK_LAUNCH();
   expect(dout2.down() == dout3.down(), "column_sum deterministic");
   /* out2: the same values as out, bit for bit, whatever beta */
@@ -29,6 +30,12 @@ static void check_reduce(int N, int C, Rng &r) {
   /* float sums over N rows: absolute error grows with N */
   compare("column_sum beta=1", dout.down(), r1, 2e-6f * N, 1e-4f);
   compare("column_sum beta=0", dout2.down(), r0, 2e-6f * N, 1e-4f);
+  if (w != CR_COL_WIDTH || cols.y != CR_COL_LANES) { /* the host's block is narrower: the full one too */
+    Dev<float> dfull(C);
+    column_sum<<<blocks_for(C, CR_COL_WIDTH), dim3(CR_COL_WIDTH, CR_COL_LANES)>>>(da.p, dfull.p, nullptr, N, C, 0.0f);
+    CK_LAUNCH();
+    compare("column_sum in full blocks", dfull.down(), r0, 2e-6f * N, 1e-4f);
+  }
   long long n = (long long)N * C;
   int P = partials(n);
   Dev<float> part(P), norm(1), sum(1), staged(1);
@@ -50,6 +57,12 @@ static void check_reduce(int N, int C, Rng &r) {
   CK_LAUNCH();
   expect(sum.down()[0] == norm.down()[0], "global norm deterministic");
   expect(ticket.down()[0] == 0, "global_norm leaves its ticket at 0 again");
+  /* fewer blocks than the host's: each thread strides over many more values, the same norm */
+  Dev<float> part3(3), norm3(1);
+  global_norm<<<3, CR_BLOCK>>>(da.p, (int)n, part3.p, norm3.p, ticket.p);
+  CK_LAUNCH();
+  compare("global_norm in 3 blocks", norm3.down(), std::vector<double>{sqrt(ss)}, 1e-6f, 1e-5f);
+  expect(ticket.down()[0] == 0, "global_norm in 3 blocks leaves its ticket at 0");
   float mx = 0.3f;
   clip_value<<<blocks_for(n), 256>>>(da.p, (int)n, mx, norm.p);
   CK_LAUNCH();
@@ -146,6 +159,13 @@ static void check_optim(Opt o, bool dev, int n, int clip_mode, float wd, Rng &r)
 int main() {
   Rng r(6789);
   /* N and C below, at and past a block's CR_COL_LANES rows and CR_COL_WIDTH columns */
+  expect(cr_col_width(1) == 1 && cr_col_width(7) == 8 && cr_col_width(33) == CR_COL_WIDTH && cr_col_lanes(0) == 1 &&
+             cr_col_lanes(15) == 16 && cr_col_lanes(2500) == CR_COL_LANES,
+         "cr_col_width, cr_col_lanes: the power of two at or above C or N, up to a full block");
+  expect(cr_norm_partials(0) == 1 && cr_norm_partials(2048) == 1 && cr_norm_partials(2049) == 2 &&
+             cr_norm_partials(56000) == 28 && cr_norm_partials(1 << 21) == CR_MAX_PARTIALS &&
+             cr_norm_partials(3LL << 30) == CR_MAX_PARTIALS,
+         "cr_norm_partials: a block for every 8 x CR_BLOCK values, 1 to CR_MAX_PARTIALS");
   int shapes[][2] = {{1, 1}, {1, 33}, {33, 257}, {2500, 256}, {1000, 1031}, {31, 65}, {64, 32}, {12800, 4}};
   for (auto &s : shapes) check_reduce(s[0], s[1], r);
   for (int o = 0; o < 4; o++)
@@ -167,9 +187,9 @@ int main() {
   const int C = 4096, N = n / C;
   char label[64];
   snprintf(label, sizeof label, "column_sum N=%d C=%d", N, C);
-  TIME_IT(label, 200, (column_sum<<<blocks_for(C, CR_COL_WIDTH), dim3(CR_COL_WIDTH, CR_COL_LANES)>>>(g.p, m.p, nullptr, N, C, 0.0f)));
+  TIME_IT(label, 200, (column_sum<<<blocks_for(C, cr_col_width(C)), dim3(cr_col_width(C), cr_col_lanes(N))>>>(g.p, m.p, nullptr, N, C, 0.0f)));
   /* the decoder bias of a B 128 T 100 window: 65 columns over 12800 rows (the one-thread-a-column
      kernel this replaced waited for 12800 / 4 dependent loads here) */
-  TIME_IT("column_sum N=12800 C=65", 200, (column_sum<<<blocks_for(65, CR_COL_WIDTH), dim3(CR_COL_WIDTH, CR_COL_LANES)>>>(g.p, m.p, nullptr, 12800, 65, 0.0f)));
+  TIME_IT("column_sum N=12800 C=65", 200, (column_sum<<<blocks_for(65, cr_col_width(65)), dim3(cr_col_width(65), cr_col_lanes(12800))>>>(g.p, m.p, nullptr, 12800, 65, 0.0f)));
   return finish("test_reduce_optim");
 }

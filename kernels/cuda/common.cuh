@@ -3,11 +3,13 @@
  *
  * Launch conventions used by the backend and the native tests:
  *   elementwise kernels: 1-D grid, CR_BLOCK threads per block, one thread per element, bounds-checked;
- *   row kernels (softmax_xent): one block of CR_ROW_BLOCK threads per row;
- *   global_norm: P blocks of CR_BLOCK threads (P <= CR_MAX_PARTIALS), grid-stride over n;
+ *   row kernels (softmax_xent): one block of cr_row_block(V) threads per row (a power of two from
+ *   32 to CR_ROW_BLOCK);
+ *   global_norm: P = cr_norm_partials(n) blocks of CR_BLOCK threads, grid-stride over n;
  *   sum_final: one block of CR_BLOCK threads;
- *   column sums (column_sum, embedding_backward): blocks of CR_COL_WIDTH x CR_COL_LANES threads,
- *   CR_COL_WIDTH columns a block, threadIdx.y the row lane (cr_column_total).
+ *   column sums (column_sum, embedding_backward): blocks of cr_col_width(C) x cr_col_lanes(N)
+ *   threads (at most CR_COL_WIDTH x CR_COL_LANES), blockDim.x columns a block, threadIdx.y the row
+ *   lane (cr_column_total).
  * Every block reduction below is a fixed-shape tree over shared memory, so results are bit-identical
  * run to run for the same launch configuration. The one atomic (cr_last_block's ticket) only picks
  * which block runs a kernel's final sum; the sum's order is fixed.
@@ -24,7 +26,27 @@
  * fails to launch instead of overrunning their shared scratch of that many floats. */
 static_assert((CR_BLOCK & (CR_BLOCK - 1)) == 0, "CR_BLOCK must be a power of two");
 static_assert((CR_ROW_BLOCK & (CR_ROW_BLOCK - 1)) == 0, "CR_ROW_BLOCK must be a power of two");
+/* The power of two at or above v, lo at least and hi at most (both powers of two). */
+static __host__ __device__ inline int cr_pow2_between(long long v, int lo, int hi) {
+  int b = lo;
+  while (b < v && b < hi) b *= 2;
+  return b;
+}
+/* The threads of a row block for rows of V values: the power of two at or above V, one warp at
+ * least, CR_ROW_BLOCK at most (as PyTorch sizes its softmax blocks). With V = 65 a block of 256 left
+ * three threads of four idle through every level of its trees; on the emulated device, where every
+ * thread is a fiber switched in at each barrier, softmax_xent was half the time of a small model's
+ * training step. The host (Kernels.rowBlock) computes the same. */
+static __host__ __device__ inline int cr_row_block(int V) { return cr_pow2_between(V, 32, CR_ROW_BLOCK); }
 #define CR_MAX_PARTIALS 1024
+/* global_norm's blocks for n values: one for every CR_NORM_PER_THREAD * CR_BLOCK values, 1 to
+ * CR_MAX_PARTIALS, so each thread adds 8 values or more before the block's tree (a block per 256
+ * values gave a 56K-parameter model 219 trees; from n = 2M on the cap rules either way). */
+#define CR_NORM_PER_THREAD 8
+static __host__ __device__ inline int cr_norm_partials(long long n) {
+  long long p = (n + (long long)CR_NORM_PER_THREAD * CR_BLOCK - 1) / ((long long)CR_NORM_PER_THREAD * CR_BLOCK);
+  return (int)(p < 1 ? 1 : (p > CR_MAX_PARTIALS ? CR_MAX_PARTIALS : p));
+}
 /* Column sums: a block sums CR_COL_WIDTH adjacent columns (a warp's coalesced row segment) over
  * CR_COL_LANES row lanes. The kernels this replaced gave each column one thread that read all N
  * rows in turn, a few loads in flight: at an L2 round trip of about 270 clocks, an estimate of 90 us
@@ -32,6 +54,12 @@ static_assert((CR_ROW_BLOCK & (CR_ROW_BLOCK - 1)) == 0, "CR_ROW_BLOCK must be a 
  * reads N / CR_COL_LANES rows, 8 loads in flight. */
 #define CR_COL_WIDTH 32
 #define CR_COL_LANES 32
+/* A column sum's block for C columns over N rows: a power of two of columns up to CR_COL_WIDTH and
+ * of lanes up to CR_COL_LANES, no more than there are (the full block from C, N >= 32 on, every
+ * real window). A block of 32 x 32 over an embedding of 7 columns and a window of 15 rows left 7 of
+ * 8 threads idle; on the emulated device embedding_backward was then a fifth of the CUDA tests. */
+static __host__ __device__ inline int cr_col_width(long long C) { return cr_pow2_between(C, 1, CR_COL_WIDTH); }
+static __host__ __device__ inline int cr_col_lanes(long long N) { return cr_pow2_between(N, 1, CR_COL_LANES); }
 
 /* The launch's dynamic shared memory as a T*: `extern __shared__` on a GPU, the CPU execution
  * layer's per-block buffer there (native-test/cpu/crcpu.h, which defines CHARRNN_CRCPU_H). */
@@ -121,11 +149,12 @@ static __device__ __forceinline__ float cr_block_max(float v, float *scratch) {
 }
 
 /*
- * The column sum of a [N, ld] over rows n where keep(n), for column c of a block of CR_COL_WIDTH x
- * CR_COL_LANES threads (threadIdx.x the column in the block, threadIdx.y the lane): lane y sums rows
- * y, y + CR_COL_LANES, ... ascending, then the lanes' sums are added in ascending y: a fixed order, so
- * the result is bit-identical run to run. Every thread of the block must call it, once (it
- * synchronizes, and a second call would overwrite lanes still being read);
+ * The column sum of a [N, ld] over rows n where keep(n), for column c of a block of at most
+ * CR_COL_WIDTH x CR_COL_LANES threads (threadIdx.x the column in the block, threadIdx.y the lane, L =
+ * blockDim.y lanes): lane y sums rows y, y + L, ... ascending, then the lanes' sums are added in
+ * ascending y: a fixed order, so the result is bit-identical run to run for the same block. Every
+ * thread of the block must call it, once (it synchronizes, and a second call would overwrite lanes
+ * still being read);
  * `in` says whether c is a column of a. The total is valid in threads with threadIdx.y == 0.
  */
 template <typename Keep>
@@ -135,14 +164,14 @@ static __device__ __forceinline__ float cr_column_total(const float *a, long lon
   float s = 0.0f;
   if (in) {
 #pragma unroll 8
-    for (int n = threadIdx.y; n < N; n += CR_COL_LANES)
+    for (int n = threadIdx.y; n < N; n += blockDim.y)
       if (keep(n)) s += a[(long long)n * ld + c];
   }
   lanes[threadIdx.y][threadIdx.x] = s;
   __syncthreads();
   float total = 0.0f;
   if (threadIdx.y == 0)
-    for (int y = 0; y < CR_COL_LANES; y++) total += lanes[y][threadIdx.x];
+    for (unsigned y = 0; y < blockDim.y; y++) total += lanes[y][threadIdx.x];
   return total;
 }
 

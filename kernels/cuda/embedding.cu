@@ -12,8 +12,9 @@
  *   writes x[n] and y[n]. No aliasing. CUDA only: OpenCL launches the two.
  * embedding_backward
  *   x [N], dout [N,E], demb [V,E]: demb[v,e] = sum over n with x[n]=v of dout[n,e]  (=), in
- *   cr_column_total's fixed order: deterministic, no atomics. Launch grid (V, ceil(E / CR_COL_WIDTH))
- *   of CR_COL_WIDTH x CR_COL_LANES threads: block (v, j) sums columns [j CR_COL_WIDTH, ..) of row v.
+ *   cr_column_total's fixed order: deterministic, no atomics. Launch grid (V, ceil(E / w)) of
+ *   w x l threads, w = cr_col_width(E), l = cr_col_lanes(N): block (v, j) sums columns [j w, ..) of
+ *   row v.
  * add_bias_rows
  *   y [N,C], bias [C]: y[n,c] += bias[c]  (+=). One thread per element.
  */
@@ -78,7 +79,7 @@ extern "C" __global__ void embedding_forward(const int *x, const float *emb, flo
 extern "C" __global__ void __launch_bounds__(CR_COL_WIDTH * CR_COL_LANES)
 embedding_backward(const int *x, const float *dout, float *demb, int N, int V, int E) {
   int v = blockIdx.x;
-  long long e = (long long)blockIdx.y * CR_COL_WIDTH + threadIdx.x;
+  long long e = (long long)blockIdx.y * blockDim.x + threadIdx.x;
   float s = cr_column_total(dout, E, N, e, v < V && e < E, [x, v](int n) { return x[n] == v; });
   if (threadIdx.y == 0 && v < V && e < E) demb[(long long)v * E + e] = s;
 }

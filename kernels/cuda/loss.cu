@@ -3,7 +3,8 @@
  *
  * softmax_xent
  *   logits [N,V] (decoder GEMM output without bias), bias [V], y [N] targets, row_loss [N]
- *   Launch: N blocks of CR_ROW_BLOCK threads (a power of two), one block per row.
+ *   Launch: N blocks of cr_row_block(V) threads, one block per row (any power-of-two block up to
+ *   CR_ROW_BLOCK computes the loss; the sums' order, hence their last bits, follow the block).
  *   writes (=) row_loss[n] = logsumexp(logits[n]+bias) - (logits[n,y[n]]+bias[y[n]]);
  *   if write_grad != 0, overwrites logits (in place) with grad_scale * (softmax - onehot(y)),
  *   i.e. dL/dlogits of the mean loss when grad_scale = 1/N; otherwise leaves logits + bias there.

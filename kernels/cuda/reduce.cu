@@ -5,14 +5,15 @@
  * column_sum           a [N,C], out [C]: out[c] = beta*out[c] + sum_n a[n,c]  (beta = 0: =, out not
  *                      read), in cr_column_total's fixed order; out2 [C] (=) the same values as out,
  *                      or null (a layer whose two bias gradients are the same sums: one launch, no
- *                      copy). out2 must not alias out or a. Launch ceil(C / CR_COL_WIDTH) blocks of
- *                      CR_COL_WIDTH x CR_COL_LANES threads.
+ *                      copy). out2 must not alias out or a. Launch ceil(C / w) blocks of w x l threads,
+ *                      w = cr_col_width(C), l = cr_col_lanes(N).
  * global_norm          g [n], partial [P] (=), norm [1] (=), ticket [1]: block k writes partial[k] =
  *                      sum of g[i]^2 over i = k*blockDim + tid + s*P*blockDim (grid-stride), fixed
  *                      block tree; the last block to finish (cr_last_block) writes norm[0] =
  *                      sqrt(sum of partial), summed as sum_final sums: one launch, the result of
  *                      the two-stage reduction it replaced. ticket 0 before and after. Launch P =
- *                      gridDim.x <= CR_MAX_PARTIALS blocks of CR_BLOCK threads.
+ *                      gridDim.x <= CR_MAX_PARTIALS blocks of CR_BLOCK threads (the host's P:
+ *                      cr_norm_partials(n); any P computes the norm, its last bits follow P).
  * sum_final            partial [P], out [1]: out[0] = sum (take_sqrt = 0) or sqrt(sum)  (=).
  *                      Launch one block of CR_BLOCK threads. Sums row losses where the loss kernel
  *                      does not (windows with uncounted targets) and counts targets.
@@ -24,7 +25,7 @@
 
 extern "C" __global__ void __launch_bounds__(CR_COL_WIDTH * CR_COL_LANES)
 column_sum(const float *a, float *out, float *out2, int N, int C, float beta) {
-  long long c = (long long)blockIdx.x * CR_COL_WIDTH + threadIdx.x;
+  long long c = (long long)blockIdx.x * blockDim.x + threadIdx.x;
   float s = cr_column_total(a, C, N, c, c < C, [](int) { return true; });
   if (threadIdx.y == 0 && c < C) {
     float v = beta == 0.0f ? s : beta * out[c] + s;
