@@ -107,7 +107,7 @@ final class CudaOps implements DeviceOps {
             persistent = new PersistentRnn(
                     kernels, stream, ctx.device, config, gemm.arithmetic(), options.rnnKernel(), options.log());
             windows = new PersistentWindows(persistent, this::alloc, w -> params.at(w.rowOffset()), side::inside);
-            partial = (DeviceBuffer) alloc(4L * Kernels.MAX_PARTIALS, "norm partial sums");
+            partial = (DeviceBuffer) alloc(4L * LaunchShapes.MAX_PARTIALS, "norm partial sums");
             tickets = (DeviceBuffer) alloc(4L * 2, "reduction tickets"); // zeroed, as alloc leaves every buffer
             stepValues = new StepBlock(stream, side::current, model, ctx::synchronize);
             ctx.onClose(stepValues::close);

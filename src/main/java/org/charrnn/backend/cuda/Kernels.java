@@ -18,12 +18,7 @@ import jcuda.driver.JCudaDriver;
  */
 final class Kernels implements AutoCloseable {
     static final int BLOCK = 256; // CR_BLOCK
-    static final int ROW_BLOCK = 256; // CR_ROW_BLOCK
     static final int CLUSTER = 8; // CR_CLUSTER: blocks per cluster of the persistent kernels' cluster layout
-    static final int MAX_PARTIALS = 1024; // CR_MAX_PARTIALS
-    static final int NORM_PER_THREAD = 8; // CR_NORM_PER_THREAD: values a global_norm thread adds at least
-    static final int COL_WIDTH = 32; // CR_COL_WIDTH: columns of a column-sum block
-    static final int COL_LANES = 32; // CR_COL_LANES: its row lanes
     static final int TILE = 16; // CR_TILE
     private static final int MAX_GRID_Y = 65535; // gemm_tiled strides row tiles beyond it
     /** A null device pointer: an optional pointer argument left out. */
@@ -129,17 +124,17 @@ final class Kernels implements AutoCloseable {
 
     /**
      * demb [V,E] (=): row v = sum of dout [N,E] rows n with x[n] = v, in a fixed order. Blocks of
-     * {@link #colWidth}(E) x {@link #colLanes}(N) threads.
+     * {@link LaunchShapes#colWidth}(E) x {@link LaunchShapes#colLanes}(N) threads.
      */
     void embeddingBackward(Pointer x, Pointer dout, Pointer demb, int N, int V, int E) {
         if (V <= 0 || E <= 0) return;
-        int width = colWidth(E);
+        int width = LaunchShapes.colWidth(E);
         launch(
                 embeddingBackward,
                 V,
                 (E + width - 1) / width,
                 width,
-                colLanes(N),
+                LaunchShapes.colLanes(N),
                 arg(x),
                 arg(dout),
                 arg(demb),
@@ -176,9 +171,9 @@ final class Kernels implements AutoCloseable {
     /**
      * Adds bias [V] to logits [N,V], row_loss [N] (=) = logsumexp - logit[y]; with writeGrad the
      * logits are overwritten (=) by gradScale * (softmax - onehot(y)). One block of {@link
-     * #rowBlock}(V) threads per row. lossSum [1] (=) the sum of rowLoss as {@link #sumFinal} adds
-     * it, by the kernel's last block (ticket [1]: 0 before and after), or {@link #NONE} for no sum
-     * (ticket then unused, {@link #NONE} too).
+     * LaunchShapes#rowBlock}(V) threads per row. lossSum [1] (=) the sum of rowLoss as {@link
+     * #sumFinal} adds it, by the kernel's last block (ticket [1]: 0 before and after), or {@link
+     * #NONE} for no sum (ticket then unused, {@link #NONE} too).
      */
     void softmaxXent(
             Pointer logits,
@@ -195,7 +190,7 @@ final class Kernels implements AutoCloseable {
                 softmaxXent,
                 N,
                 1,
-                rowBlock(V),
+                LaunchShapes.rowBlock(V),
                 1,
                 arg(logits),
                 arg(bias),
@@ -231,17 +226,17 @@ final class Kernels implements AutoCloseable {
     /**
      * out [C] = beta*out + sum over the N rows of a [N,C], in a fixed order (beta = 0: =); out2 [C]
      * (=) the same values, or {@link #NONE}. out2 must not alias out or a. Blocks of {@link
-     * #colWidth}(C) x {@link #colLanes}(N) threads.
+     * LaunchShapes#colWidth}(C) x {@link LaunchShapes#colLanes}(N) threads.
      */
     void columnSum(Pointer a, Pointer out, Pointer out2, int N, int C, float beta) {
         if (C <= 0) return;
-        int width = colWidth(C);
+        int width = LaunchShapes.colWidth(C);
         launch(
                 columnSum,
                 (C + width - 1) / width,
                 1,
                 width,
-                colLanes(N),
+                LaunchShapes.colLanes(N),
                 arg(a),
                 arg(out),
                 arg(out2),
@@ -251,11 +246,12 @@ final class Kernels implements AutoCloseable {
     }
 
     /**
-     * norm [1] (=) sqrt of the sum of g[i]^2 over g [n], in one launch: partial [partials(n)] (=)
-     * each block's sum, the last block's sum of them (ticket [1]: 0 before and after).
+     * norm [1] (=) sqrt of the sum of g[i]^2 over g [n], in one launch of {@link
+     * LaunchShapes#partials}(n) blocks: partial [that many] (=) each block's sum, the last block's
+     * sum of them (ticket [1]: 0 before and after).
      */
     void globalNorm(Pointer g, int n, Pointer partial, Pointer norm, Pointer ticket) {
-        launch(globalNorm, partials(n), 1, BLOCK, 1, arg(g), arg(n), arg(partial), arg(norm), arg(ticket));
+        launch(globalNorm, LaunchShapes.partials(n), 1, BLOCK, 1, arg(g), arg(n), arg(partial), arg(norm), arg(ticket));
     }
 
     /** out [1] (=) = sum of partial [P] (or its square root). One block. */
@@ -266,34 +262,6 @@ final class Kernels implements AutoCloseable {
     /** g [n] = clamp(g, -max, max) in place; untouched when norm [1] is not finite. */
     void clipValue(Pointer g, int n, float max, Pointer norm) {
         elementwise(clipValue, n, arg(g), arg(n), arg(max), arg(norm));
-    }
-
-    /** The threads of a softmax_xent block for rows of V values: cr_row_block (common.cuh). */
-    static int rowBlock(int V) {
-        return pow2Between(V, 32, ROW_BLOCK);
-    }
-
-    /** The columns of a column sum's block over C columns: cr_col_width (common.cuh). */
-    static int colWidth(long C) {
-        return pow2Between(C, 1, COL_WIDTH);
-    }
-
-    /** The row lanes of a column sum's block over N rows: cr_col_lanes (common.cuh). */
-    static int colLanes(long N) {
-        return pow2Between(N, 1, COL_LANES);
-    }
-
-    /** The power of two at or above v, lo at least and hi at most: cr_pow2_between (common.cuh). */
-    private static int pow2Between(long v, int lo, int hi) {
-        int b = lo;
-        while (b < v && b < hi) b *= 2;
-        return b;
-    }
-
-    /** global_norm's blocks (partial sums) for n values: cr_norm_partials (common.cuh). */
-    static int partials(long n) {
-        long perBlock = (long) NORM_PER_THREAD * BLOCK;
-        return (int) Math.max(1, Math.min(MAX_PARTIALS, (n + perBlock - 1) / perBlock));
     }
 
     // ================================================================== fused optimizers (hyper = [lr, bc1, bc2] on

@@ -160,7 +160,7 @@ public final class StepCostModel {
          * latency of a lane's N / CR_COL_LANES loads, {@link #COLUMN_LOADS_IN_FLIGHT} at a time, where more.
          */
         double columnSumUs(int N, double bytes) {
-            double rounds = Math.ceil((double) N / (Kernels.COL_LANES * COLUMN_LOADS_IN_FLIGHT));
+            double rounds = Math.ceil((double) N / (LaunchShapes.COL_LANES * COLUMN_LOADS_IN_FLIGHT));
             return kernelUs + Math.max(bytes / hbmBytesPerUs, rounds * l2LatencyClocks / device.clocksPerUs());
         }
 

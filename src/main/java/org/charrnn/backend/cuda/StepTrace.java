@@ -415,7 +415,7 @@ final class StepTrace implements DeviceOps {
 
     @Override
     public void globalNorm(Ref g, int n, Ref norm) {
-        add(StepPart.UPDATE, "global_norm", rates.kernelUs(4.0 * n) + lastBlockSumUs(Kernels.partials(n)));
+        add(StepPart.UPDATE, "global_norm", rates.kernelUs(4.0 * n) + lastBlockSumUs(LaunchShapes.partials(n)));
     }
 
     @Override

@@ -6,8 +6,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * The host's launch shapes that follow the problem's size are common.cuh's (the native test_loss
- * and test_reduce_optim check the same values, and the kernels at these shapes and others).
+ * LaunchShapes, the host's launch shapes that follow the problem's size, are common.cuh's (the
+ * native test_loss and test_reduce_optim check the same values, and the kernels at these shapes and
+ * others).
  */
 class LaunchShapesTest {
 
@@ -15,21 +16,21 @@ class LaunchShapesTest {
     @ParameterizedTest(name = "V={0}")
     @CsvSource({"1, 32", "20, 32", "32, 32", "33, 64", "65, 128", "128, 128", "129, 256", "256, 256", "5000, 256"})
     void rowBlockIsThePowerOfTwoAtOrAboveVFromOneWarpToTheRowBlock(int V, int threads) {
-        assertEquals(threads, Kernels.rowBlock(V));
+        assertEquals(threads, LaunchShapes.rowBlock(V));
     }
 
     /** A column sum's block (cr_col_width, cr_col_lanes): powers of two up to 32 columns and 32 lanes. */
     @ParameterizedTest(name = "C={0} N={1}")
     @CsvSource({"1, 0, 1, 1", "7, 15, 8, 16", "32, 32, 32, 32", "33, 2500, 32, 32", "1024, 12800, 32, 32"})
     void columnBlocksAreNoWiderOrTallerThanTheColumnsAndRows(long C, long N, int width, int lanes) {
-        assertEquals(width, Kernels.colWidth(C));
-        assertEquals(lanes, Kernels.colLanes(N));
+        assertEquals(width, LaunchShapes.colWidth(C));
+        assertEquals(lanes, LaunchShapes.colLanes(N));
     }
 
     /** global_norm's blocks (cr_norm_partials): one per 8 x 256 values, 1 to CR_MAX_PARTIALS. */
     @ParameterizedTest(name = "n={0}")
     @CsvSource({"0, 1", "2048, 1", "2049, 2", "56000, 28", "2097152, 1024", "3221225472, 1024"})
     void normPartialsAreABlockPerEightValuesAThreadUpToTheCap(long n, int blocks) {
-        assertEquals(blocks, Kernels.partials(n));
+        assertEquals(blocks, LaunchShapes.partials(n));
     }
 }
