@@ -113,11 +113,13 @@ namespace crcpu {
 
 #include "crcpu_switch.h"
 
-/* One line "<prefix>: <message>" on stderr (also the emulated driver's diagnostics). */
+/* One line "<prefix>: <message>" on stderr (also the emulated driver's diagnostics), in one write:
+ * blocks on other OS threads may report at the same time, and their lines must not interleave. */
 inline void vreport(const char *prefix, const char *fmt, va_list ap) {
-  fprintf(stderr, "%s: ", prefix);
-  vfprintf(stderr, fmt, ap);
-  fprintf(stderr, "\n");
+  char line[1024];
+  int n = snprintf(line, sizeof line, "%s: ", prefix);
+  if (n >= 0 && n < (int)sizeof line) vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+  fprintf(stderr, "%s\n", line);
   fflush(stderr);
 }
 
