@@ -58,7 +58,7 @@ mutant_run() {
   local dir="$scratch/$name" out=""
   mkdir -p "$dir/native-test"
   cp -r "$here/../kernels" "$dir/kernels"
-  cp -r "$here"/*.cu "$here"/*.c "$here"/*.h "$here/Makefile" "$here/cpu" "$dir/native-test/"
+  cp -r "$here"/*.cu "$here"/*.cuh "$here"/*.c "$here"/*.h "$here/Makefile" "$here/cpu" "$dir/native-test/"
   perl -0pi -e "$expr" "$dir/$file"
   grep -q 'mutant: ' "$dir/$file" || { echo "mutation-check: $name: could not find the barrier to remove" >&2; touch "$scratch/error"; return; }
   local targets=()
@@ -93,10 +93,10 @@ mutant grid-barrier native-test/test_grid_sync.cu \
   's/\bgrid\.sync\(\);/\/* mutant: barrier removed *\/;/g' \
   "forward reverse" test_grid_sync
 # (probe_rates times a GPU's grid barrier only after its flags show the barrier held)
-mutant probe-barrier native-test/probe_rates.cu \
+mutant probe-barrier native-test/probe_kernels.cuh \
   's/grid\.sync\(\);\n(\s*)if \(threadIdx\.x == 0 && \(\(volatile/\/* mutant: barrier removed *\/\n$1if (threadIdx.x == 0 \&\& ((volatile/' \
   "forward reverse" probe_rates
-mutant probe-cluster-barrier native-test/probe_rates.cu \
+mutant probe-cluster-barrier native-test/probe_kernels.cuh \
   's/cr_persistent_sync<true>\(\);/\/* mutant: barrier removed *\//' \
   "forward reverse" probe_rates
 # (each layout's barrier alone: the grid layout keeps the cluster barrier, and the other way round)
