@@ -168,9 +168,9 @@ int main() {
   check_gather(50, 50, 65, r);
   check_gather(7, 3, 5000, r);
   check_embedding(1, 1, 1, r);
-  check_embedding(15, 11, 7, r); /* the parity shapes' window: a block of 8 columns x 16 lanes */
+  check_embedding(15, 11, 7, r); /* the parity shapes' window: a block of 8 columns x 2 lanes */
   check_embedding(2500, 65, 64, r);
-  check_embedding(33, 257, 33, r);
+  check_embedding(33, 257, 33, r); /* 8 lanes of 4 or 5 rows */
   check_embedding(12800, 65, 40, r); /* a B 128 T 100 window; E past one block of columns */
   check_copy_rows(1, 1, 2, 1, r);          /* L 1, S 1, B H 1, T 1 */
   check_copy_rows(6, 33, 33 * 8, 7, r);    /* L 3, S 2, B 1, H 33, T 7 */

@@ -158,10 +158,11 @@ static void check_optim(Opt o, bool dev, int n, int clip_mode, float wd, Rng &r)
 
 int main() {
   Rng r(6789);
-  /* N and C below, at and past a block's CR_COL_LANES rows and CR_COL_WIDTH columns */
+  /* N and C below, at and past a full block's rows (CR_COL_LANES lanes of CR_COL_ROWS_PER_LANE) and CR_COL_WIDTH columns */
   expect(cr_col_width(1) == 1 && cr_col_width(7) == 8 && cr_col_width(33) == CR_COL_WIDTH && cr_col_lanes(0) == 1 &&
-             cr_col_lanes(15) == 16 && cr_col_lanes(2500) == CR_COL_LANES,
-         "cr_col_width, cr_col_lanes: the power of two at or above C or N, up to a full block");
+             cr_col_lanes(8) == 1 && cr_col_lanes(15) == 2 && cr_col_lanes(35) == 8 && cr_col_lanes(128) == 16 &&
+             cr_col_lanes(129) == CR_COL_LANES && cr_col_lanes(2500) == CR_COL_LANES,
+         "cr_col_width, cr_col_lanes: the power of two at or above C, or N / 8, up to a full block");
   expect(cr_norm_partials(0) == 1 && cr_norm_partials(2048) == 1 && cr_norm_partials(2049) == 2 &&
              cr_norm_partials(56000) == 28 && cr_norm_partials(1 << 21) == CR_MAX_PARTIALS &&
              cr_norm_partials(3LL << 30) == CR_MAX_PARTIALS,

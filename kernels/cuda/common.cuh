@@ -54,12 +54,17 @@ static __host__ __device__ inline int cr_norm_partials(long long n) {
  * reads N / CR_COL_LANES rows, 8 loads in flight. */
 #define CR_COL_WIDTH 32
 #define CR_COL_LANES 32
-/* A column sum's block for C columns over N rows: a power of two of columns up to CR_COL_WIDTH and
- * of lanes up to CR_COL_LANES, no more than there are (the full block from C, N >= 32 on, every
- * real window). A block of 32 x 32 over an embedding of 7 columns and a window of 15 rows left 7 of
- * 8 threads idle; on the emulated device embedding_backward was then a fifth of the CUDA tests. */
+/* A column sum's block for C columns over N rows: a power of two of columns up to CR_COL_WIDTH, no
+ * more than there are, and of lanes up to CR_COL_LANES, one for every CR_COL_ROWS_PER_LANE rows (the
+ * full block from C >= 32 and N >= 256 on, every real window: B 50 x T 50 is 2500 rows). A block of
+ * 32 x 32 over an embedding of 7 columns and a window of 15 rows left 7 of 8 threads idle, and a
+ * lane a row over 40 rows paid a barrier and a 32-term sum for one load a lane; on the emulated
+ * device, where every thread is a fiber, embedding_backward was a fifth of the CUDA tests' time. */
+#define CR_COL_ROWS_PER_LANE 8
 static __host__ __device__ inline int cr_col_width(long long C) { return cr_pow2_between(C, 1, CR_COL_WIDTH); }
-static __host__ __device__ inline int cr_col_lanes(long long N) { return cr_pow2_between(N, 1, CR_COL_LANES); }
+static __host__ __device__ inline int cr_col_lanes(long long N) {
+  return cr_pow2_between((N + CR_COL_ROWS_PER_LANE - 1) / CR_COL_ROWS_PER_LANE, 1, CR_COL_LANES);
+}
 
 /* The launch's dynamic shared memory as a T*: `extern __shared__` on a GPU, the CPU execution
  * layer's per-block buffer there (native-test/cpu/crcpu.h, which defines CHARRNN_CRCPU_H). */

@@ -12,6 +12,7 @@ final class LaunchShapes {
     static final int NORM_PER_THREAD = 8; // CR_NORM_PER_THREAD: values a global_norm thread adds at least
     static final int COL_WIDTH = 32; // CR_COL_WIDTH: the most columns of a column-sum block
     static final int COL_LANES = 32; // CR_COL_LANES: its most row lanes
+    static final int COL_ROWS_PER_LANE = 8; // CR_COL_ROWS_PER_LANE: rows a lane at least, below the most lanes
 
     private LaunchShapes() {}
 
@@ -25,9 +26,9 @@ final class LaunchShapes {
         return pow2Between(C, 1, COL_WIDTH);
     }
 
-    /** The row lanes of a column sum's block over N rows: cr_col_lanes. */
+    /** The row lanes of a column sum's block over N rows, one per COL_ROWS_PER_LANE rows: cr_col_lanes. */
     static int colLanes(long N) {
-        return pow2Between(N, 1, COL_LANES);
+        return pow2Between((N + COL_ROWS_PER_LANE - 1) / COL_ROWS_PER_LANE, 1, COL_LANES);
     }
 
     /** global_norm's blocks (partial sums) for n values: cr_norm_partials. */

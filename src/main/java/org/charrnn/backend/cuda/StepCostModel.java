@@ -157,7 +157,8 @@ public final class StepCostModel {
 
         /**
          * A column sum over N rows (column_sum, embedding_backward): its floor plus its bytes, or the
-         * latency of a lane's N / CR_COL_LANES loads, {@link #COLUMN_LOADS_IN_FLIGHT} at a time, where more.
+         * latency of a lane's N / CR_COL_LANES loads, {@link #COLUMN_LOADS_IN_FLIGHT} at a time, where more
+         * (one round below 256 rows, where the block has fewer lanes of at most 8 rows each).
          */
         double columnSumUs(int N, double bytes) {
             double rounds = Math.ceil((double) N / (LaunchShapes.COL_LANES * COLUMN_LOADS_IN_FLIGHT));

@@ -19,9 +19,22 @@ class LaunchShapesTest {
         assertEquals(threads, LaunchShapes.rowBlock(V));
     }
 
-    /** A column sum's block (cr_col_width, cr_col_lanes): powers of two up to 32 columns and 32 lanes. */
+    /**
+     * A column sum's block (cr_col_width, cr_col_lanes): powers of two up to 32 columns, no more than
+     * C, and up to 32 lanes, a lane for every 8 rows.
+     */
     @ParameterizedTest(name = "C={0} N={1}")
-    @CsvSource({"1, 0, 1, 1", "7, 15, 8, 16", "32, 32, 32, 32", "33, 2500, 32, 32", "1024, 12800, 32, 32"})
+    @CsvSource({
+        "1, 0, 1, 1",
+        "7, 8, 8, 1",
+        "7, 15, 8, 2",
+        "32, 32, 32, 4",
+        "16, 35, 16, 8",
+        "64, 128, 32, 16",
+        "64, 129, 32, 32",
+        "33, 2500, 32, 32",
+        "1024, 12800, 32, 32"
+    })
     void columnBlocksAreNoWiderOrTallerThanTheColumnsAndRows(long C, long N, int width, int lanes) {
         assertEquals(width, LaunchShapes.colWidth(C));
         assertEquals(lanes, LaunchShapes.colLanes(N));
