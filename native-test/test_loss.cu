@@ -42,16 +42,18 @@ static void check_shape(int N, int V, Rng &r, int write_grad, int block) {
 
 int main() {
   Rng r(4567);
-  expect(cr_row_block(1) == 32 && cr_row_block(32) == 32 && cr_row_block(33) == 64 && cr_row_block(65) == 128 &&
-             cr_row_block(256) == CR_ROW_BLOCK && cr_row_block(5000) == CR_ROW_BLOCK,
-         "cr_row_block: the power of two at or above V, from 32 to CR_ROW_BLOCK");
-  int shapes[][2] = {{1, 1}, {1, 65}, {7, 65}, {33, 257}, {100, 1000}, {3, 5000}, {5, 20}};
+  expect(cr_row_block(1) == 32 && cr_row_block(65) == 32 && cr_row_block(128) == 32 && cr_row_block(129) == 64 &&
+             cr_row_block(257) == 128 && cr_row_block(1024) == CR_ROW_BLOCK && cr_row_block(5000) == CR_ROW_BLOCK,
+         "cr_row_block: the power of two at or above V / 4, from 32 to CR_ROW_BLOCK");
+  int shapes[][2] = {{1, 1}, {1, 65}, {7, 65}, {33, 257}, {100, 1000}, {3, 5000}, {5, 20}, {4, 129}};
   for (auto &s : shapes) {
     check_shape(s[0], s[1], r, 1, cr_row_block(s[1]));
     check_shape(s[0], s[1], r, 0, cr_row_block(s[1]));
   }
-  /* other blocks than the host's: a full block over a short row, one warp over a long one */
+  /* other blocks than the host's: a full block over a short row (and a thread a value), one warp
+   * over a long one */
   check_shape(7, 65, r, 1, CR_ROW_BLOCK);
+  check_shape(7, 65, r, 1, 128);
   check_shape(3, 5000, r, 1, 32);
   int N = 2500, V = 65;
   Dev<float> l((size_t)N * V), b(V), loss(N), sum(1);
@@ -60,6 +62,8 @@ int main() {
   CK(cudaMemset(l.p, 0, (size_t)N * V * 4)); CK(cudaMemset(b.p, 0, V * 4)); CK(cudaMemset(y.p, 0, N * 4));
   printf("timing N=%d V=%d\n", N, V);
   TIME_IT("softmax_xent", 200, (softmax_xent<<<N, cr_row_block(V)>>>(l.p, b.p, y.p, loss.p, N, V, 1.0f / N, 1, sum.p, ticket.p)));
+  TIME_IT("softmax_xent, 128 threads (a thread a value)", 200,
+          (softmax_xent<<<N, 128>>>(l.p, b.p, y.p, loss.p, N, V, 1.0f / N, 1, sum.p, ticket.p)));
   TIME_IT("softmax_xent, CR_ROW_BLOCK threads", 200,
           (softmax_xent<<<N, CR_ROW_BLOCK>>>(l.p, b.p, y.p, loss.p, N, V, 1.0f / N, 1, sum.p, ticket.p)));
   N = 12800; V = 10000;

@@ -3,8 +3,8 @@
  *
  * Launch conventions used by the backend and the native tests:
  *   elementwise kernels: 1-D grid, CR_BLOCK threads per block, one thread per element, bounds-checked;
- *   row kernels (softmax_xent): one block of cr_row_block(V) threads per row (a power of two from
- *   32 to CR_ROW_BLOCK);
+ *   row kernels (softmax_xent): one block of cr_row_block(V) threads per row (a thread for every 4
+ *   values, a power of two from 32 to CR_ROW_BLOCK);
  *   global_norm: P = cr_norm_partials(n) blocks of CR_BLOCK threads, grid-stride over n;
  *   sum_final: one block of CR_BLOCK threads;
  *   column sums (column_sum, embedding_backward): blocks of cr_col_width(C) x cr_col_lanes(N)
@@ -32,12 +32,17 @@ static __host__ __device__ inline int cr_pow2_between(long long v, int lo, int h
   while (b < v && b < hi) b *= 2;
   return b;
 }
-/* The threads of a row block for rows of V values: the power of two at or above V, one warp at
- * least, CR_ROW_BLOCK at most (as PyTorch sizes its softmax blocks). With V = 65 a block of 256 left
- * three threads of four idle through every level of its trees; on the emulated device, where every
- * thread is a fiber switched in at each barrier, softmax_xent was half the time of a small model's
- * training step. The host (Kernels.rowBlock) computes the same. */
-static __host__ __device__ inline int cr_row_block(int V) { return cr_pow2_between(V, 32, CR_ROW_BLOCK); }
+/* The threads of a row block for rows of V values: a thread for every CR_ROW_VALUES_PER_THREAD values,
+ * a power of two from one warp to CR_ROW_BLOCK (PyTorch's block softmax gives a thread 4 floats, its
+ * ILP, and one warp at least; for V <= 1024 it runs a warp a row). Blocks of 256 threads (three of
+ * four idle at V = 65) made softmax_xent half of a small model's training step on the emulated
+ * device, where every thread is a fiber switched in at each barrier; a thread a value (128 at V =
+ * 65) still paid 7 levels of trees for one value a thread, 32 threads pay 5. The host
+ * (LaunchShapes.rowBlock) computes the same. */
+#define CR_ROW_VALUES_PER_THREAD 4
+static __host__ __device__ inline int cr_row_block(int V) {
+  return cr_pow2_between(((long long)V + CR_ROW_VALUES_PER_THREAD - 1) / CR_ROW_VALUES_PER_THREAD, 32, CR_ROW_BLOCK);
+}
 #define CR_MAX_PARTIALS 1024
 /* global_norm's blocks for n values: one for every CR_NORM_PER_THREAD * CR_BLOCK values, 1 to
  * CR_MAX_PARTIALS, so each thread adds 8 values or more before the block's tree (a block per 256

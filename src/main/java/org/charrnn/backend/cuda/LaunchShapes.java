@@ -8,6 +8,7 @@ package org.charrnn.backend.cuda;
  */
 final class LaunchShapes {
     static final int ROW_BLOCK = 256; // CR_ROW_BLOCK: the most threads of a softmax_xent block
+    static final int ROW_VALUES_PER_THREAD = 4; // CR_ROW_VALUES_PER_THREAD: a row's values a thread, below the most
     static final int MAX_PARTIALS = 1024; // CR_MAX_PARTIALS: the most global_norm blocks
     static final int NORM_PER_THREAD = 8; // CR_NORM_PER_THREAD: values a global_norm thread adds at least
     static final int COL_WIDTH = 32; // CR_COL_WIDTH: the most columns of a column-sum block
@@ -16,9 +17,9 @@ final class LaunchShapes {
 
     private LaunchShapes() {}
 
-    /** The threads of a softmax_xent block for rows of V values: cr_row_block. */
+    /** The threads of a softmax_xent block for rows of V values, one per ROW_VALUES_PER_THREAD: cr_row_block. */
     static int rowBlock(int V) {
-        return pow2Between(V, 32, ROW_BLOCK);
+        return pow2Between(((long) V + ROW_VALUES_PER_THREAD - 1) / ROW_VALUES_PER_THREAD, 32, ROW_BLOCK);
     }
 
     /** The columns of a column sum's block over C columns: cr_col_width. */

@@ -12,10 +12,10 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 class LaunchShapesTest {
 
-    /** softmax_xent's block (cr_row_block): the power of two at or above V, one warp to CR_ROW_BLOCK. */
+    /** softmax_xent's block (cr_row_block): a thread for every 4 values, one warp to CR_ROW_BLOCK. */
     @ParameterizedTest(name = "V={0}")
-    @CsvSource({"1, 32", "20, 32", "32, 32", "33, 64", "65, 128", "128, 128", "129, 256", "256, 256", "5000, 256"})
-    void rowBlockIsThePowerOfTwoAtOrAboveVFromOneWarpToTheRowBlock(int V, int threads) {
+    @CsvSource({"1, 32", "20, 32", "65, 32", "128, 32", "129, 64", "256, 64", "257, 128", "1024, 256", "5000, 256"})
+    void rowBlockIsAThreadForEveryFourValuesFromOneWarpToTheRowBlock(int V, int threads) {
         assertEquals(threads, LaunchShapes.rowBlock(V));
     }
 
