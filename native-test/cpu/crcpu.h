@@ -9,9 +9,9 @@
  *   - A grid's blocks run on a pool of OS threads (CRCPU_THREADS, default: the CPU count); one
  *     block runs to completion on one OS thread.
  *   - The threads of a block run as fibers on that OS thread (a 20-instruction x86-64 context
- *     switch, below), so __syncthreads() is a real barrier: each fiber runs until it reaches a
- *     barrier or returns, then the next fiber runs. A barrier phase ends when every fiber has
- *     arrived; then all resume.
+ *     switch, crcpu_switch.h; the stacks, crcpu_fiber.h), so __syncthreads() is a real barrier:
+ *     each fiber runs until it reaches a barrier or returns, then the next fiber runs. A barrier
+ *     phase ends when every fiber has arrived; then all resume.
  *   - __shared__ is `static thread_local`: one copy per OS thread, hence per running block; the
  *     dynamic shared memory of a launch (Job::shared bytes, <= kMaxDynamicShared) is a per-block
  *     buffer filled with NaN bytes at block start (dynamic_shared(), CR_DYNAMIC_SHARED).
