@@ -24,12 +24,16 @@ static float from_bits(uint32_t u) {
   return f;
 }
 
-/* Converts x on the device and compares every element bit for bit (NaN: any NaN). */
-static void check(const char *what, const std::vector<float> &x) {
+/* The host's grid for n values on a device of `sms` SMs (Kernels.f32ToBf16): a thread a value up to one wave. */
+static int convert_blocks(int n, int sms) { return std::min((int)blocks_for(n), cr_wave_blocks(sms)); }
+
+/* Converts x on the device in `blocks` blocks (grid-stride) and compares every element bit for bit
+ * (NaN: any NaN). */
+static void check(const char *what, const std::vector<float> &x, int blocks) {
   int n = (int)x.size();
   Dev<float> dx(x);
   Dev<unsigned short> dy((size_t)n);
-  f32_to_bf16<<<blocks_for(n), CR_BLOCK>>>(dx.p, (__nv_bfloat16 *)dy.p, n);
+  f32_to_bf16<<<blocks, CR_BLOCK>>>(dx.p, (__nv_bfloat16 *)dy.p, n);
   CK_LAUNCH();
   std::vector<unsigned short> y = dy.down();
   long bad = 0, first = -1;
@@ -38,7 +42,7 @@ static void check(const char *what, const std::vector<float> &x) {
     bool ok = is_nan16(want) ? is_nan16(got) : got == want;
     if (!ok) { if (first < 0) first = i; bad++; }
   }
-  printf("  %-44s %d values %s\n", what, n, bad ? "FAIL" : "ok");
+  printf("  %-44s %d values, %d blocks %s\n", what, n, blocks, bad ? "FAIL" : "ok");
   if (bad) {
     uint32_t u;
     memcpy(&u, &x[first], 4);
@@ -72,23 +76,36 @@ int main() {
   };
   std::vector<float> s;
   for (uint32_t u : special) s.push_back(from_bits(u));
-  check("special values", s);
+  check("special values", s, convert_blocks((int)s.size(), 132));
 
   Rng r(4242);
   std::vector<float> bits(1 << 20);
   for (auto &v : bits) v = from_bits((uint32_t)(r.next() >> 32));
-  check("random bit patterns", bits);
+  check("random bit patterns", bits, convert_blocks((int)bits.size(), 132)); /* an H100's wave: 4 values a thread */
+  check("random bit patterns, a thread a value", bits, blocks_for((int)bits.size()));
 
   std::vector<float> small = rand_vec((1 << 20) + 37, r, -0.3f, 0.3f); /* weights, activations, odd n */
-  check("uniform(-0.3, 0.3)", small);
+  check("uniform(-0.3, 0.3)", small, convert_blocks((int)small.size(), 2)); /* the emulated device's: 16 blocks */
+  check("uniform(-0.3, 0.3), 3 blocks", small, 3);
   std::vector<float> grads = rand_vec(100003, r, -1e-3f, 1e-3f);
-  check("uniform(-1e-3, 1e-3)", grads);
+  check("uniform(-1e-3, 1e-3)", grads, convert_blocks((int)grads.size(), 132));
+  expect(convert_blocks(37, 132) == 1 && convert_blocks(100003, 132) == 391 && convert_blocks(1 << 20, 132) == 1056 &&
+             convert_blocks(1 << 20, 2) == 16 && cr_wave_blocks(0) == 8,
+         "cr_wave_blocks: 8 blocks of 256 an SM; the host's grid: a thread a value up to one wave");
 
   int n = 1 << 24;
   Dev<float> x((size_t)n);
   Dev<unsigned short> y((size_t)n);
   CK(cudaMemset(x.p, 0, (size_t)n * 4));
-  printf("timing n=%d\n", n);
-  TIME_IT("f32_to_bf16", 50, (f32_to_bf16<<<blocks_for(n), CR_BLOCK>>>(x.p, (__nv_bfloat16 *)y.p, n)));
+#ifdef CRCPU_RUNTIME
+  int sms = 2;
+#else
+  int sms = 0;
+  CK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
+#endif
+  printf("timing n=%d, %d SMs\n", n, sms);
+  TIME_IT("f32_to_bf16, one wave (the host's grid)", 50,
+          (f32_to_bf16<<<convert_blocks(n, sms), CR_BLOCK>>>(x.p, (__nv_bfloat16 *)y.p, n)));
+  TIME_IT("f32_to_bf16, a thread a value", 50, (f32_to_bf16<<<blocks_for(n), CR_BLOCK>>>(x.p, (__nv_bfloat16 *)y.p, n)));
   return finish("test_convert");
 }

@@ -2,7 +2,8 @@
  * common.cuh: helpers shared by the CUDA kernel families (included once by charrnn.cu).
  *
  * Launch conventions used by the backend and the native tests:
- *   elementwise kernels: 1-D grid, CR_BLOCK threads per block, one thread per element, bounds-checked;
+ *   elementwise kernels: 1-D grid, CR_BLOCK threads per block, one thread per element, bounds-checked
+ *   (f32_to_bf16 grid-stride, at most cr_wave_blocks(SMs) blocks);
  *   row kernels (softmax_xent): one block of cr_row_block(V) threads per row (a thread for every 4
  *   values, a power of two from 32 to CR_ROW_BLOCK);
  *   global_norm: P = cr_norm_partials(n) blocks of CR_BLOCK threads, grid-stride over n;
@@ -42,6 +43,16 @@ static __host__ __device__ inline int cr_pow2_between(long long v, int lo, int h
 #define CR_ROW_VALUES_PER_THREAD 4
 static __host__ __device__ inline int cr_row_block(int V) {
   return cr_pow2_between(((long long)V + CR_ROW_VALUES_PER_THREAD - 1) / CR_ROW_VALUES_PER_THREAD, 32, CR_ROW_BLOCK);
+}
+/* A grid-stride kernel's most blocks on a device of `sms` SMs: one wave of CR_WAVE_THREADS_PER_SM
+ * threads an SM (what an SM of sm_80, sm_90 and sm_100 holds at once; sm_75 holds 1024, sm_86/89/120
+ * 1536, where it is a wave and a part); more blocks would wait for a later wave to do what the
+ * first's threads do in their loops. On the emulated device, which reports its CPU threads as SMs
+ * and runs every thread as a fiber, the cap also keeps a conversion of a million values from
+ * starting a million fibers. */
+#define CR_WAVE_THREADS_PER_SM 2048
+static __host__ __device__ inline int cr_wave_blocks(int sms) {
+  return (sms < 1 ? 1 : sms) * (CR_WAVE_THREADS_PER_SM / CR_BLOCK);
 }
 #define CR_MAX_PARTIALS 1024
 /* global_norm's blocks for n values: one for every CR_NORM_PER_THREAD * CR_BLOCK values, 1 to

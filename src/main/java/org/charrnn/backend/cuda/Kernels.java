@@ -2,6 +2,8 @@ package org.charrnn.backend.cuda;
 
 import jcuda.NativePointerObject;
 import jcuda.Pointer;
+import jcuda.driver.CUdevice;
+import jcuda.driver.CUdevice_attribute;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUmodule;
@@ -26,6 +28,7 @@ final class Kernels implements AutoCloseable {
 
     private final CUmodule module = new CUmodule();
     private CUstream stream; // the stream launches go to: the backend's, or its side stream (SideStream)
+    private final int waveBlocks; // a grid-stride kernel's most blocks: one wave of the device (LaunchShapes)
 
     private final CUfunction gatherU8,
             gatherU16,
@@ -41,6 +44,11 @@ final class Kernels implements AutoCloseable {
 
     Kernels(byte[] fatbin, CUstream stream) {
         this.stream = stream;
+        CUdevice device = new CUdevice();
+        JCudaDriver.cuCtxGetDevice(device);
+        int[] sms = {0};
+        JCudaDriver.cuDeviceGetAttribute(sms, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, device);
+        this.waveBlocks = LaunchShapes.waveBlocks(sms[0]);
         JCudaDriver.cuModuleLoadData(module, fatbin);
         gatherU8 = fn("gather_window_u8");
         gatherU16 = fn("gather_window_u16");
@@ -422,9 +430,11 @@ final class Kernels implements AutoCloseable {
                 arg(ldc));
     }
 
-    /** y [n] bf16 (=) = x [n] rounded to nearest even; y must not alias x. */
+    /** y [n] bf16 (=) = x [n] rounded to nearest even; y must not alias x. Grid-stride, at most one wave. */
     void f32ToBf16(Pointer x, Pointer y, int n) {
-        elementwise(f32ToBf16, n, arg(x), arg(y), arg(n));
+        if (n <= 0) return;
+        long blocks = Math.min((n + BLOCK - 1) / BLOCK, waveBlocks);
+        launch(f32ToBf16, (int) blocks, 1, BLOCK, 1, arg(x), arg(y), arg(n));
     }
 
     // ================================================================== launching

@@ -14,6 +14,7 @@ final class LaunchShapes {
     static final int COL_WIDTH = 32; // CR_COL_WIDTH: the most columns of a column-sum block
     static final int COL_LANES = 32; // CR_COL_LANES: its most row lanes
     static final int COL_ROWS_PER_LANE = 8; // CR_COL_ROWS_PER_LANE: rows a lane at least, below the most lanes
+    static final int WAVE_THREADS_PER_SM = 2048; // CR_WAVE_THREADS_PER_SM: a grid-stride kernel's threads an SM
 
     private LaunchShapes() {}
 
@@ -30,6 +31,11 @@ final class LaunchShapes {
     /** The row lanes of a column sum's block over N rows, one per COL_ROWS_PER_LANE rows: cr_col_lanes. */
     static int colLanes(long N) {
         return pow2Between((N + COL_ROWS_PER_LANE - 1) / COL_ROWS_PER_LANE, 1, COL_LANES);
+    }
+
+    /** A grid-stride kernel's most blocks on a device of {@code sms} SMs, one wave: cr_wave_blocks. */
+    static int waveBlocks(int sms) {
+        return Math.max(1, sms) * (WAVE_THREADS_PER_SM / Kernels.BLOCK);
     }
 
     /** global_norm's blocks (partial sums) for n values: cr_norm_partials. */

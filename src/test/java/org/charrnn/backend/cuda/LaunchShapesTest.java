@@ -40,6 +40,13 @@ class LaunchShapesTest {
         assertEquals(lanes, LaunchShapes.colLanes(N));
     }
 
+    /** A grid-stride kernel's most blocks (cr_wave_blocks): one wave of 2048 threads an SM, in blocks of 256. */
+    @ParameterizedTest(name = "SMs={0}")
+    @CsvSource({"0, 8", "1, 8", "2, 16", "132, 1056"})
+    void waveBlocksAreEightBlocksOfTwoHundredFiftySixAnSm(int sms, int blocks) {
+        assertEquals(blocks, LaunchShapes.waveBlocks(sms));
+    }
+
     /** global_norm's blocks (cr_norm_partials): one per 8 x 256 values, 1 to CR_MAX_PARTIALS. */
     @ParameterizedTest(name = "n={0}")
     @CsvSource({"0, 1", "2048, 1", "2049, 2", "56000, 28", "2097152, 1024", "3221225472, 1024"})
