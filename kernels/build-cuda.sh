@@ -8,9 +8,19 @@
 #     then reports "kernels not built: nvcc was not found at build time".
 #   - nvcc present and compilation fails: exits non-zero, failing the build.
 #   - incremental: does nothing when the fatbin is newer than every .cu/.cuh/.h and this script.
-# Env: NVCC (compiler path), CUDA_ARCHS (space-separated SM numbers), NVCC_FLAGS (extra flags).
+#   - a kernel spills registers to local memory (ptxas -warn-spills): a warning; with CUDA_SPILLS=fail
+#     (CI) the build fails and names the kernels. The persistent kernels run at 240-255 registers a
+#     thread, so a change can push one into spills without a test noticing; on a GPU that costs
+#     local-memory traffic every timestep.
+# Env: NVCC (compiler path), CUDA_ARCHS (space-separated SM numbers), NVCC_FLAGS (extra flags),
+#      CUDA_SPILLS (warn, the default, or fail).
 set -euo pipefail
 out=${1:?usage: build-cuda.sh <outdir>}
+spills=${CUDA_SPILLS:-warn}
+case "$spills" in
+  warn|fail) ;;
+  *) echo "build-cuda.sh: CUDA_SPILLS must be warn or fail, not '$spills'" >&2; exit 2 ;;
+esac
 here=$(cd "$(dirname "$0")" && pwd)
 src="$here/cuda/charrnn.cu"
 fatbin="$out/charrnn.fatbin"
@@ -53,8 +63,19 @@ gencode+=("-gencode=arch=compute_$newest,code=compute_$newest")
 mkdir -p "$out"
 tmp="$fatbin.tmp.$$"
 start=$(date +%s)
+log="$fatbin.log.$$"
+trap 'rm -f "$tmp" "$log"' EXIT
+status=0
 # shellcheck disable=SC2086
-"$nvcc" -O3 -std=c++17 -fatbin -Xptxas=-warn-spills ${NVCC_FLAGS:-} "${gencode[@]}" -o "$tmp" "$src"
+"$nvcc" -O3 -std=c++17 -fatbin -Xptxas=-warn-spills ${NVCC_FLAGS:-} "${gencode[@]}" -o "$tmp" "$src" 2>"$log" \
+  || status=$?
+cat "$log" >&2
+[ "$status" -eq 0 ] || exit "$status"
+if [ "$spills" = fail ] && grep -q 'Registers are spilled' "$log"; then
+  kernels=$(sed -n "s/.*spilled to local memory in function '\([^']*\)'.*/\1/p" "$log" | sort -u | tr '\n' ' ')
+  echo "build-cuda.sh: registers spilled to local memory in ${kernels% } (sm_{${archs// /,}}; CUDA_SPILLS=fail)" >&2
+  exit 1
+fi
 mv -f "$tmp" "$fatbin"
 # The CUDA release of the compiler: its cubins and PTX need a driver of that release or newer,
 # which the cuda backend checks at start (CudaRuntime.driverTooOld).

@@ -35,6 +35,14 @@
  */
 #include "persistent_exchange.cuh"
 
+/* Pairs a thread of persistent_rnn_backward_cluster loads ahead: two, but one on sm_120, where two
+ * spill 8 bytes (nvcc 13.0, ptxas -v; sm_90 and sm_100 keep two without a spill). */
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 1200
+#define CR_RNN_BACKWARD_AHEAD 1
+#else
+#define CR_RNN_BACKWARD_AHEAD 2
+#endif
+
 template <typename A, bool CLUSTER>
 static __device__ __forceinline__ void persistent_rnn_forward_body(const float *gx, const int *tokens,
     const float *w_hh, const float *b_ih, const float *b_hh, const float *h0, float *h, int T, int B, int H, int U,
@@ -122,9 +130,9 @@ static __device__ __forceinline__ void persistent_rnn_backward_body(const float 
     o.dh_out = dh_out[k];
     o.h = h[k];
   };
-  /* two pairs a thread ahead in clusters, one in the grid layout (two spill there at sm_90: 8 bytes,
-   * its batch groups' slice held in registers beside them) */
-  Ops ahead[CLUSTER ? 2 : 1] = {};
+  /* pairs a thread loads ahead: CR_RNN_BACKWARD_AHEAD in clusters, one in the grid layout (two spill
+   * there at sm_90: 8 bytes, its batch groups' slice held in registers beside them) */
+  Ops ahead[CLUSTER ? CR_RNN_BACKWARD_AHEAD : 1] = {};
   if (T > 0) cr_ahead_load(ahead, pairs, load);
   for (int t = T - 1; t >= 0; t--) {
     float *dg = dgates + (long long)t * BH;
