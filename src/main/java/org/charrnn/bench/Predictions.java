@@ -31,11 +31,20 @@ public final class Predictions {
         }
     }
 
-    /** The prediction of every spec at precision p with the recurrence kernel k, beside {@code rows}' PyTorch ones. */
-    public static List<Row> predict(List<BenchSpec> specs, Precision p, RnnKernel k, List<JsonRows> rows) {
+    /** The impl of PyTorch's rows with the whole step as one CUDA graph (bench/torch_baseline.py --graph 1). */
+    public static final String GRAPH_IMPL = "pytorch-cudagraph";
+
+    /** ms per step of {@code rows}' {@link #GRAPH_IMPL} rows at precision p, by configuration. */
+    public static Map<JsonRows.Key, Double> graphMs(List<JsonRows> rows, Precision p) {
         Map<JsonRows.Key, Double> graph = new HashMap<>();
         for (JsonRows r : rows)
-            if (r.impl().equals("pytorch-cudagraph") && r.precision().equals(p.id())) graph.put(r.key(), r.msPerStep());
+            if (r.impl().equals(GRAPH_IMPL) && r.precision().equals(p.id())) graph.put(r.key(), r.msPerStep());
+        return graph;
+    }
+
+    /** The prediction of every spec at precision p with the recurrence kernel k, beside {@code rows}' PyTorch ones. */
+    public static List<Row> predict(List<BenchSpec> specs, Precision p, RnnKernel k, List<JsonRows> rows) {
+        Map<JsonRows.Key, Double> graph = graphMs(rows, p);
         List<Row> out = new ArrayList<>();
         for (BenchSpec s : specs) {
             JsonRows.Key key = new JsonRows.Key(s.cell().id(), s.layers(), s.hidden(), s.batch(), s.seq());

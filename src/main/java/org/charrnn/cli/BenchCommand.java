@@ -283,6 +283,10 @@ public final class BenchCommand implements Callable<Integer> {
         if (specs.isEmpty()) throw new UserError("no configuration of grid '" + grid + "' matches the given filters");
         BackendOptions opts = backendOptions.options(seed);
         List<JsonRows> rows = from.isEmpty() ? List.of() : JsonRows.read(from);
+        if (!from.isEmpty() && Predictions.graphMs(rows, opts.precision()).isEmpty())
+            throw new UserError("no " + Predictions.GRAPH_IMPL + " rows in "
+                    + opts.precision().id() + " in " + from
+                    + ": --predict reads its PyTorch column from them (bench/torch_baseline.py --graph 1)");
         System.out.print(Predictions.markdown(
                 Predictions.predict(specs, opts.precision(), opts.rnnKernel(), rows), opts.precision()));
         System.out.flush();

@@ -209,6 +209,20 @@ class BenchCliTest {
         assertTrue(r.out().contains("bar (speed only): 0 of 1 rows with a PyTorch graph row"), r.out());
 
         assertOneLineError(run("bench", "--predict", "--precision", "bf16"), "fp32 and tf32");
+        // a --from file without PyTorch's graph rows of the precision is a mistake, not an empty column
+        Path ours = dir.resolve("ours.jsonl");
+        Files.write(ours, List.of(BarTest.ours("lstm", 2, 256, 50, 50, "fp32", "auto", 1.0, 120.0)));
+        assertOneLineError(
+                run("bench", "--predict", "--from", ours.toString()), "no pytorch-cudagraph rows in fp32 in [");
+        assertOneLineError(
+                run(
+                        "bench",
+                        "--predict",
+                        "--precision",
+                        "tf32",
+                        "--from",
+                        dir.resolve("nothing.txt").toString()),
+                "no such file");
         assertOneLineError(run("bench", "--predict", "--bar", "--from", torch.toString()), "does not combine with");
         assertOneLineError(run("bench", "--predict", "--backend", "opencl"), "models the CUDA backend");
         assertOneLineError(
