@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Checks kernels/build-cuda.sh's handling of register spills (CUDA_SPILLS) with a stand-in nvcc that
-# writes an empty fatbin and, when asked, ptxas's spill warning: warn (the default) builds and shows
-# the warning, fail stops the build naming the kernel and leaves no fatbin, and a bad value is a
-# usage error. Run by .ci/run; the real compiler's spills are checked by CI's Maven build
-# (CUDA_SPILLS=fail).
+# Checks kernels/build-cuda.sh with a stand-in nvcc that writes an empty fatbin, counts its compiles
+# and, when asked, prints ptxas's spill warning. Register spills (CUDA_SPILLS): warn (the default)
+# builds and shows the warning, fail stops the build naming the kernel and leaves no fatbin, and a
+# bad value is a usage error. The incremental build: a second build for the same architectures
+# compiles nothing, one for other architectures compiles again. Run by .ci/run; the real
+# compiler's spills are checked by CI's Maven build (CUDA_SPILLS=fail).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
@@ -12,7 +13,7 @@ trap 'rm -rf "$work"' EXIT
 cat > "$work/nvcc" <<'NVCC'
 #!/usr/bin/env bash
 case "$1" in
-  --list-gpu-arch) echo compute_90; exit 0 ;;
+  --list-gpu-arch) printf 'compute_80\ncompute_90\n'; exit 0 ;;
   --version) echo "Cuda compilation tools, release 13.0, V13.0.48"; exit 0 ;;
 esac
 out=
@@ -20,6 +21,7 @@ while [ $# -gt 0 ]; do [ "$1" = -o ] && out=$2; shift; done
 [ -z "${FAKE_SPILL:-}" ] \
   || echo "ptxas warning : Registers are spilled to local memory in function '$FAKE_SPILL', 8 bytes spill stores, 8 bytes spill loads" >&2
 : > "$out"
+echo compiled >> "$(dirname "$0")/compiles"
 NVCC
 chmod +x "$work/nvcc"
 
@@ -48,6 +50,31 @@ expect fail-spill 1 no "registers spilled to local memory in k_two (sm_{90}; CUD
   FAKE_SPILL=k_two CUDA_SPILLS=fail
 expect fail-clean 0 yes "charrnn.fatbin 0 bytes" CUDA_SPILLS=fail
 expect bad-value 2 no "CUDA_SPILLS must be warn or fail, not 'maybe'" CUDA_SPILLS=maybe
+
+# incremental: the same out folder built three times; the fake nvcc counts its compiles
+compiles() { wc -l < "$work/compiles" 2>/dev/null || echo 0; }
+incremental() {
+  local name=$1 want=$2 before
+  shift 2
+  before=$(compiles)
+  env NVCC="$work/nvcc" "$@" bash "$here/build-cuda.sh" "$work/out-incremental" > "$work/$name.log" 2>&1
+  if [ $(($(compiles) - before)) -eq "$want" ]; then
+    echo "build-cuda-test: $name ok"
+  else
+    echo "build-cuda-test: $name FAILED ($(($(compiles) - before)) compiles, want $want; output:)" >&2
+    sed 's/^/  /' "$work/$name.log" >&2
+    failures=$((failures + 1))
+  fi
+}
+incremental first-build 1 CUDA_ARCHS=90
+incremental same-archs-reused 0 CUDA_ARCHS=90
+incremental other-archs-rebuilt 1 CUDA_ARCHS="80 90"
+incremental other-flags-rebuilt 1 CUDA_ARCHS="80 90" NVCC_FLAGS=-lineinfo
+grep -qx 'nvcc .*/nvcc; archs 80 90; flags -lineinfo' "$work/out-incremental/charrnn.fatbin.build" || {
+  echo "build-cuda-test: charrnn.fatbin.build does not record the last build:" >&2
+  cat "$work/out-incremental/charrnn.fatbin.build" >&2
+  failures=$((failures + 1))
+}
 
 [ "$failures" -eq 0 ] || { echo "build-cuda-test: $failures failed" >&2; exit 1; }
 echo "build-cuda-test: all passed"

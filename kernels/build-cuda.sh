@@ -7,7 +7,9 @@
 #   - nvcc not on PATH (and no $CUDA_HOME/bin/nvcc): prints a note and exits 0; the CUDA backend
 #     then reports "kernels not built: nvcc was not found at build time".
 #   - nvcc present and compilation fails: exits non-zero, failing the build.
-#   - incremental: does nothing when the fatbin is newer than every .cu/.cuh/.h and this script.
+#   - incremental: does nothing when the fatbin is newer than every .cu/.cuh/.h and this script and
+#     was built by the same nvcc for the same CUDA_ARCHS and NVCC_FLAGS (<outdir>/charrnn.fatbin.build
+#     records them), so a fatbin built for other GPUs is never reused unseen.
 #   - a kernel spills registers to local memory (ptxas -warn-spills): a warning; with CUDA_SPILLS=fail
 #     (CI) the build fails and names the kernels. The persistent kernels run at 240-255 registers a
 #     thread, so a change can push one into spills without a test noticing; on a GPU that costs
@@ -34,18 +36,18 @@ if [ -z "$nvcc" ]; then
 fi
 if [ -z "$nvcc" ]; then
   echo "build-cuda.sh: nvcc not found; CUDA kernels not built (the cuda backend will be unavailable)"
-  rm -f "$fatbin" "$fatbin.nvcc"
+  rm -f "$fatbin" "$fatbin.nvcc" "$fatbin.build"
   exit 0
-fi
-
-if [ -f "$fatbin" ] && [ -f "$fatbin.nvcc" ]; then
-  newer=$(find "$here/cuda" "$here/common" "$here/build-cuda.sh" -newer "$fatbin" \
-            \( -name '*.cu' -o -name '*.cuh' -o -name '*.h' -o -name 'build-cuda.sh' \) -print -quit)
-  if [ -z "$newer" ]; then exit 0; fi
 fi
 
 # Oldest first; nvcc 13.0 still accepts sm_75 (check with nvcc --list-gpu-arch).
 archs=${CUDA_ARCHS:-"75 80 86 89 90 100 120"}
+build="nvcc $nvcc; archs $archs; flags ${NVCC_FLAGS:-}"
+if [ -f "$fatbin" ] && [ -f "$fatbin.nvcc" ] && [ "$(cat "$fatbin.build" 2>/dev/null)" = "$build" ]; then
+  newer=$(find "$here/cuda" "$here/common" "$here/build-cuda.sh" -newer "$fatbin" \
+            \( -name '*.cu' -o -name '*.cuh' -o -name '*.h' -o -name 'build-cuda.sh' \) -print -quit)
+  if [ -z "$newer" ]; then exit 0; fi
+fi
 supported=$("$nvcc" --list-gpu-arch 2>/dev/null | sed -n 's/^compute_//p' | tr '\n' ' ')
 gencode=()
 newest=""
@@ -77,6 +79,7 @@ if [ "$spills" = fail ] && grep -q 'Registers are spilled' "$log"; then
   exit 1
 fi
 mv -f "$tmp" "$fatbin"
+echo "$build" > "$fatbin.build"
 # The CUDA release of the compiler: its cubins and PTX need a driver of that release or newer,
 # which the cuda backend checks at start (CudaRuntime.driverTooOld).
 "$nvcc" --version | sed -n 's/.*release \([0-9]*\.[0-9]*\).*/\1/p' > "$fatbin.nvcc"
