@@ -39,6 +39,8 @@ case $what in
 esac
 STUB
 touch "$tmp/corpus.txt"
+# the kit's record of its kernels' build, beside the stand-in runner as beside .device/on-gpu.sh
+mkdir -p "$tmp/app/classes/kernels" && echo "nvcc /stand-in/nvcc; archs 90; flags " >"$tmp/app/classes/kernels/charrnn.fatbin.build"
 
 # gpu <name> [VAR=value ...]: runs gpu-check.sh with the stand-in; output in $tmp/<name>.out, status in rc
 gpu() {
@@ -63,6 +65,7 @@ gpu ordered STEPS="bar info verify-persistent"
 check "all steps pass: exit 0" [ $rc -eq 0 ]
 check "steps run in \$STEPS order" order ordered "PASS bar" "PASS info" "PASS verify-persistent" "all steps passed"
 check "a step's report follows it" order ordered "PASS info" "stand-in GPU"
+check "info names the kernels' build" has ordered "kernels: nvcc /stand-in/nvcc; archs 90; flags"
 check "verify runs the persistent kernels" grep -q "org.charrnn.cli.Main verify --backend cuda --rnn-kernel persistent" "$tmp/stub.log"
 
 gpu unknown STEPS="info nope"

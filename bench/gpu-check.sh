@@ -3,7 +3,9 @@
 # project root; logs and JSON lines go to $OUT (default ./gpu-check-out), a summary line per step.
 #
 # Prepare here (the GPU machine has no Java, Maven or network, and ../shared does not arrive there):
-#   ../shared/device/pack.sh                                   # builds, lays out .device/ (git-ignored)
+#   CUDA_ARCHS=90 ../shared/device/pack.sh                     # builds, lays out .device/ (git-ignored)
+# (the lent GPUs, H100 and H200, are sm_90: the kernels for sm_90 alone keep the kit near 45 MiB,
+# every architecture's near 59 of the 64 MiB a run may carry)
 #   mkdir -p .device/data && cp ../shared/data/tinyshakespeare.txt .device/data/
 # then one device `run` with carry [".device"], timeout_s 600 and the command line
 #   DEADLINE=540 OUT=$OUT bash bench/gpu-check.sh
@@ -14,7 +16,9 @@
 # SKIP lines name them). Exit status 1 if a step failed, 3 if none failed but some were skipped, 2 on
 # bad input. Step names:
 #
-#   info         nvidia-smi's name, driver and memory; the Java runtime
+#   info         nvidia-smi's name, driver and memory; the Java runtime; the nvcc and architectures the
+#                kit's kernels were built for (kernels/charrnn.fatbin.build), failing where the GPU's
+#                own architecture is not among them (its PTX would JIT: no sm_90 cluster kernels)
 #   rates        native-test/probe_rates: the cost model's rates measured (grid barrier, a k-tile's
 #                latency, L2 to all blocks, mma latency and rate; on sm_90 the cluster barrier and how
 #                many clusters of 8 blocks are resident at once, and what an SM stores into its cluster's
@@ -122,7 +126,17 @@ SAN=(train --backend cuda --data "$DATA" --max-iters 12 --model lstm --layers 2 
 
 # Each step_<name> runs in its own process (bash gpu-check.sh --step <name>) under its time limit, its
 # output in $OUT/<name>.log; report_<name>, where defined, prints its summary after it.
-step_info() { bash "$GPU" info; }
+step_info() {
+  bash "$GPU" info || return 1
+  local record cc
+  record="$(dirname "$GPU")/app/classes/kernels/charrnn.fatbin.build"
+  [ -s "$record" ] || { echo "no $record: the kit has no CUDA kernels (was nvcc on PATH for pack.sh?)"; return 1; }
+  echo "kernels: $(cat "$record")"
+  command -v nvidia-smi >/dev/null || { echo "no nvidia-smi: the GPU's architecture not compared"; return 0; }
+  cc=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader | head -1 | tr -d ' .')
+  grep -Eq "archs( [0-9]+)* $cc( |;)" "$record" \
+    || { echo "the kernels have no sm_$cc code for this GPU: pack again with CUDA_ARCHS=$cc"; return 1; }
+}
 report_info() { cat "$OUT/info.log"; }
 step_rates() {
   local rc=0
