@@ -10,6 +10,7 @@ import com.google.gson.stream.JsonWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.function.Function;
@@ -102,6 +103,13 @@ public record RunConfig(TrainConfig training, int vocabSize, String corpus, Stri
         String text;
         try {
             text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            throw new UserError(
+                    (Files.isDirectory(dir)
+                                    ? dir + " is not a run directory: it has no " + FILE
+                                    : "no such directory: " + dir)
+                            + " (give the directory a train run wrote)",
+                    e);
         } catch (IOException e) {
             throw new UserError(
                     "cannot read " + file + ": " + e.getClass().getSimpleName()

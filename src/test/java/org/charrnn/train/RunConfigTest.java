@@ -86,7 +86,15 @@ class RunConfigTest {
         assertTrue(u.getMessage().startsWith("corrupt " + dir.resolve(RunConfig.FILE)), u.getMessage());
         assertTrue(!u.getMessage().contains("\n"), u.getMessage());
         UserError missing = assertThrows(UserError.class, () -> RunConfig.read(dir.resolve("nowhere")));
-        assertTrue(missing.getMessage().startsWith("cannot read "), missing.getMessage());
+        assertEquals(
+                "no such directory: " + dir.resolve("nowhere") + " (give the directory a train run wrote)",
+                missing.getMessage());
+        Files.createDirectories(dir.resolve("empty"));
+        UserError empty = assertThrows(UserError.class, () -> RunConfig.read(dir.resolve("empty")));
+        assertEquals(
+                dir.resolve("empty") + " is not a run directory: it has no config.json"
+                        + " (give the directory a train run wrote)",
+                empty.getMessage());
     }
 
     @Test
