@@ -117,24 +117,25 @@ static inline bool clusters_supported() {
 #endif
 }
 
-/* The resident plan of the tensor-core product (persistent_common.cuh, CrPersistentPlan.resident:
- * each warp's a fragments in its registers for the whole launch). The launches count the passes
- * whose plan is resident (count_resident, with the arguments of persistent_shared_bytes), and the
- * precision checks' second run of a tensor-core pass reads a from shared memory every step instead
- * (CR_PREC_SHARED_A) and must give the first run's results bit for bit. main requires a resident
- * forward, a resident backward and (LSTM, GRU, where the device has clusters) a resident cluster
- * row-stationary backward among the launches (expect_resident); not in the _tiled builds, whose
- * 40-float tiles split nearly every plan into k-tiles, which the resident plan never takes. */
-static int resident_passes[3]; /* forward, backward, the cluster layout's row-stationary backward */
+/* The resident plans (persistent_common.cuh, CrPersistentPlan.resident: each thread's part of a in
+ * its registers for the whole launch, the tensor-core plan's fragments or the FMA plan's rows). The
+ * launches count the passes whose plan is resident (count_resident, with the arguments of
+ * persistent_shared_bytes), and the precision checks' second run of a pass reads a from shared
+ * memory every step instead (CR_PREC_SHARED_A) and must give the first run's results bit for bit.
+ * main requires a resident forward and backward of each plan (tensor cores, FMA) and (LSTM, GRU,
+ * where the device has clusters) a resident cluster row-stationary backward among the launches
+ * (expect_resident); not in the _tiled builds, whose 40-float tiles split nearly every plan into
+ * k-tiles, which the resident plans never take. */
+static int resident_passes[5]; /* mma forward, mma backward, cluster rows backward, FMA forward, FMA backward */
 static inline void count_resident(bool forward, int G, int U, int H, int B, int prec) {
   CrPersistentPlan p = forward ? cr_persistent_plan(G * U, H, B, prec) : cr_persistent_plan(U, G * H, B, prec);
-  if (p.resident) resident_passes[forward ? 0 : 1]++;
+  if (p.resident) resident_passes[(p.mma ? 0 : 3) + (forward ? 0 : 1)]++;
 }
-static inline int second_run_prec(int prec) { return prec & CR_PREC_MMA ? prec | CR_PREC_SHARED_A : prec; }
+static inline int second_run_prec(int prec) { return prec | CR_PREC_SHARED_A; }
 static inline const char *second_run_label(const char *what, int prec) {
   static char label[96];
   snprintf(label, sizeof label, "%s, a second run%s bit for bit", what,
-           prec & CR_PREC_MMA ? " (a from shared memory)" : "");
+           prec & CR_PREC_SHARED_A ? " (a from shared memory)" : "");
   return label;
 }
 static inline void count_resident_rows(int G, int U, int H, int PB, int prec) {
@@ -142,13 +143,16 @@ static inline void count_resident_rows(int G, int U, int H, int PB, int prec) {
 }
 /* rows: the harness runs the cluster layout's row-stationary backward (the LSTM's and GRU's) */
 static inline void expect_resident(bool rows) {
-  printf("resident a fragments: %d forward launches, %d backward, %d row-stationary backward in clusters\n",
-         resident_passes[0], resident_passes[1], resident_passes[2]);
+  printf("resident a: tensor cores %d forward launches, %d backward, %d row-stationary backward in clusters; "
+         "FMA %d forward, %d backward\n",
+         resident_passes[0], resident_passes[1], resident_passes[2], resident_passes[3], resident_passes[4]);
 #if CR_PERSISTENT_STAGE_FLOATS != 8192
   return;
 #endif
   expect(resident_passes[0] > 0, "a forward launch with the resident plan");
   expect(resident_passes[1] > 0, "a backward launch with the resident plan");
+  expect(resident_passes[3] > 0, "a forward launch with the resident FMA plan");
+  expect(resident_passes[4] > 0, "a backward launch with the resident FMA plan");
   if (rows && clusters_supported()) expect(resident_passes[2] > 0, "a cluster rows launch with the resident plan");
 }
 

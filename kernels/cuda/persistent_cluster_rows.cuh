@@ -30,7 +30,7 @@
  * (bf16 with CR_PREC_MMA runs the FMAs, as the grid layout's row-stationary backward does.) Where a
  * warp has at most CR_MMA_GROUP tiles and RP / 8 <= CR_MMA_ASTEPS k-steps (the resident plan, not
  * with CR_PREC_SHARED_A), it keeps their A fragments in its registers for the whole launch
- * (CrMmaFragments, cr_cluster_rows_keep) instead of reading the slice every step: the same words in
+ * (CrResidentA, cr_cluster_rows_keep) instead of reading the slice every step: the same words in
  * the same mma, so the same results bit for bit.
  *
  * Dynamic shared memory (persistent_cluster_rows_shared_bytes; PersistentPlan.java mirrors it):
@@ -153,7 +153,7 @@ static __device__ __forceinline__ void cr_cluster_rows_a_fragment(const CrCluste
  * CR_WARPS (i < CR_MMA_GROUP), k-steps st (k0 = 8 st). Every thread calls it after w is staged. */
 template <typename A>
 static __device__ __forceinline__ void cr_cluster_rows_keep(const CrClusterRowsPlan &p, const A *w,
-                                                            CrMmaFragments &f) {
+                                                            CrResidentA &f) {
   if (!p.resident) return;
   const int warp = (int)threadIdx.x / 32, lane = (int)threadIdx.x % 32, g = lane >> 2, t = lane & 3;
 #pragma unroll
@@ -193,7 +193,7 @@ static __device__ __forceinline__ void cr_cluster_rows_store_tile(const CrCluste
  * the resident plan's A fragments from f (cr_cluster_rows_keep). */
 template <typename A>
 static __device__ __forceinline__ void cr_cluster_rows_scatter_mma(const CrClusterRowsPlan &p, const A *w,
-                                                                   const CrMmaFragments &f, const float *dg,
+                                                                   const CrResidentA &f, const float *dg,
                                                                    float *in, int s, int rank, int prec) {
   const int tiles = p.tiles;
   const int warp = (int)threadIdx.x / 32, lane = (int)threadIdx.x % 32, g = lane >> 2, t = lane & 3;
@@ -242,7 +242,7 @@ static __device__ __forceinline__ void cr_cluster_rows_scatter_mma(const CrClust
  * is warp-collective); the caller's cluster barrier publishes the stores. */
 template <typename A>
 static __device__ __forceinline__ void cr_cluster_rows_scatter(const CrClusterRowsPlan &p, const A *w,
-                                                               const CrMmaFragments &f, const float *dg, float *in,
+                                                               const CrResidentA &f, const float *dg, float *in,
                                                                int s, int rank, int prec) {
   if (p.mma) cr_cluster_rows_scatter_mma(p, w, f, dg, in, s, rank, prec);
   else cr_cluster_rows_scatter_fma(p, w, dg, in, s, rank);

@@ -37,7 +37,8 @@
  *
  * cr_persistent_product_fma splits the RP * BP * K FMAs of a step over all threads of the block: a
  * thread holds RR x RB accumulators (CR_PERSISTENT_RR rows of a, CR_PERSISTENT_RB rows b: each
- * value loaded from shared memory feeds RB or RR FMAs) and, when there are fewer such items than
+ * value loaded from shared memory feeds RB or RR FMAs; the resident plan keeps its values of a in
+ * registers, persistent_fma.cuh) and, when there are fewer such items than
  * threads, S lanes split k (lane s takes k = k0 + s, k0 + s + S, ... of every tile, ascending).
  * The S partial sums of a product meet in a fixed-order tree, as cr_block_sum's do, so every
  * result is bit-identical run to run and does not depend on the order threads run in (the mma
@@ -98,6 +99,21 @@ static __host__ __device__ inline int cr_persistent_elem(int prec) {
 /* Most k-steps of a warp's a fragments that stay in its registers for the whole launch (the
  * resident plan): CR_MMA_ASTEPS x CR_MMA_GROUP tiles x 4 words, 128 registers a thread. */
 #define CR_MMA_ASTEPS 16
+/* The FMA plan's resident a: a thread keeps its CR_PERSISTENT_RR rows at up to CR_FMA_KSTEPS of its
+ * k (s, s + S, ...), the same 128 registers. */
+#define CR_FMA_KSTEPS (CR_MMA_ASTEPS * CR_MMA_GROUP * 4 / CR_PERSISTENT_RR)
+
+/*
+ * The slice a a thread of a resident plan (CrPersistentPlan.resident) multiplies every step, kept
+ * in its registers for the whole launch by cr_keep_resident_a, after the slice is staged. Tensor
+ * cores: w[st][i] the a fragments of its warp's group's tile rt0 + i at its st-th k-step
+ * (k-word (s + st S) CR_MMA_KW). FMA: w[i / 2][i % 2][q] the fp32 bits of row r0 + q at its i-th
+ * k, s + i S. 128 registers a thread; the kernels' launch bounds (CR_BLOCK, 1) leave ptxas room for
+ * them (every index is a constant after unrolling, so they stay in registers).
+ */
+struct CrResidentA {
+  unsigned w[CR_MMA_ASTEPS][CR_MMA_GROUP][4];
+};
 
 /*
  * How a block computes the R x B products of length K of one step (see the top of this file).
@@ -116,9 +132,10 @@ struct CrPersistentPlan {
   int mma, swap, AS;               /* CR_PREC_MMA's plan, transposed; a's row stride in elements */
   int exchange;                    /* CR_PREC_EXCHANGE with KT >= K: two x buffers, filled by the
                                       cluster's blocks (persistent_exchange.cuh) */
-  int resident;                    /* the mma plan keeps each warp's a fragments in its registers
-                                      (CrMmaFragments): one k-tile, one group of tiles a warp, its
-                                      k-steps at most CR_MMA_ASTEPS; not with CR_PREC_SHARED_A */
+  int resident;                    /* each thread keeps its a in registers (CrResidentA), not with
+                                      CR_PREC_SHARED_A: one k-tile, and the mma plan one group of
+                                      tiles a warp, its k-steps at most CR_MMA_ASTEPS; the FMA plan
+                                      one item a thread, its k at most CR_FMA_KSTEPS */
   long long a_bytes;               /* a: R AS elements of elem bytes, padded to 16 bytes */
   long long x_floats, acc_floats;  /* x padded to 4 floats, acc */
 };
@@ -197,7 +214,8 @@ static __host__ __device__ inline CrPersistentPlan cr_persistent_plan(int R, int
     p.KT = kt < 1 ? 1 : kt;
   }
   p.exchange = (prec & CR_PREC_EXCHANGE) && p.KT >= K;
-  p.resident = 0;
+  p.resident = !(prec & CR_PREC_SHARED_A) && p.KT >= K && items * p.S <= CR_BLOCK &&
+               (K + p.S - 1) / p.S <= CR_FMA_KSTEPS;
   p.a_bytes = ((long long)R * K * elem + 15) / 16 * 16;
   p.x_floats = ((long long)p.KT * p.XS + 3) / 4 * 4;
   p.acc_floats = (long long)p.RP * p.BP * p.S;
@@ -290,75 +308,32 @@ static __device__ __forceinline__ void cr_persistent_sum_lanes(const CrPersisten
   }
 }
 
-/*
- * The FMA product (plan without CR_PREC_MMA), what cr_persistent_product runs:
- * acc (=) a [R,K] (shared) times y^T, y [B,K] in global memory (row stride K): for every r < R
- * and b < B the fp32 sum over k of a[r,k] y[b,k] (y rounded as prec multiplies it), read with
- * cr_persistent_result. Stages y through
- * x one tile of KT columns at a time (x[kk * XS + (b % RB) * NG + b / RB], NG = BP / RB, so the RB
- * loads of a thread hit consecutive words across a warp, and its RR loads of a the same word), each
- * tile's FMAs shared by all threads: item = (RR rows of a, RB rows b, lane s). Every thread of the
- * block must call it; it begins and ends with a block barrier, so acc may be read at once and x,
- * acc rewritten by the next call.
- */
-template <typename A>
-static __device__ __forceinline__ void cr_persistent_product_fma(const CrPersistentPlan &p, const A *a, const float *y,
-                                                                 float *x, float *acc, int prec) {
-  const int BP = p.BP, XS = p.XS, K = p.K, S = p.S, NG = BP / CR_PERSISTENT_RB;
-  const long long items = (long long)(p.RP / CR_PERSISTENT_RR) * NG * S;
-  for (int k0 = 0; k0 < K; k0 += p.KT) {
-    int kn = K - k0 < p.KT ? K - k0 : p.KT;
-    __syncthreads(); /* x and acc are free: the previous tile's (or call's) readers are done */
-    for (long long e = threadIdx.x; y && e < (long long)BP * kn; e += blockDim.x) {
-      int b = (int)(e / kn), kk = (int)(e % kn);
-      x[(long long)kk * XS + (b % CR_PERSISTENT_RB) * NG + b / CR_PERSISTENT_RB] =
-          b < p.rows ? cr_round_operand(y[(long long)b * K + k0 + kk], prec) : 0.0f;
-    }
-    __syncthreads();
-    for (long long e = threadIdx.x; e < items; e += blockDim.x) {
-      int s = (int)(e % S), g = (int)((e / S) % NG), r0 = (int)(e / ((long long)S * NG)) * CR_PERSISTENT_RR;
-      float *out = acc + ((long long)r0 * BP + (long long)g * CR_PERSISTENT_RB) * S + s;
-      float sum[CR_PERSISTENT_RR][CR_PERSISTENT_RB];
-#pragma unroll
-      for (int q = 0; q < CR_PERSISTENT_RR; q++)
-#pragma unroll
-        for (int i = 0; i < CR_PERSISTENT_RB; i++)
-          sum[q][i] = k0 == 0 ? 0.0f : out[((long long)q * BP + i) * S];
-      const A *ar[CR_PERSISTENT_RR]; /* rows past R (the last item's) repeat row R-1: never read */
-#pragma unroll
-      for (int q = 0; q < CR_PERSISTENT_RR; q++)
-        ar[q] = a + (long long)(r0 + q < p.R ? r0 + q : p.R - 1) * p.AS + k0;
-      for (int kk = s; kk < kn; kk += S) {
-        float w[CR_PERSISTENT_RR], v[CR_PERSISTENT_RB];
-#pragma unroll
-        for (int q = 0; q < CR_PERSISTENT_RR; q++) w[q] = cr_load(ar[q][kk]);
-#pragma unroll
-        for (int i = 0; i < CR_PERSISTENT_RB; i++) v[i] = x[(long long)kk * XS + i * NG + g];
-#pragma unroll
-        for (int q = 0; q < CR_PERSISTENT_RR; q++)
-#pragma unroll
-          for (int i = 0; i < CR_PERSISTENT_RB; i++) sum[q][i] = fmaf(w[q], v[i], sum[q][i]);
-      }
-#pragma unroll
-      for (int q = 0; q < CR_PERSISTENT_RR; q++)
-#pragma unroll
-        for (int i = 0; i < CR_PERSISTENT_RB; i++) out[((long long)q * BP + i) * S] = sum[q][i];
-    }
-  }
-  cr_persistent_sum_lanes(p, acc);
-}
+/* The FMA product (cr_persistent_product_fma) and its resident rows of a. */
+#include "persistent_fma.cuh"
 
 /* The tensor-core product (cr_persistent_product_mma) and its resident fragments. */
 #include "persistent_mma.cuh"
 
+/* f (=) this thread's a where the plan is resident (nothing otherwise): the mma plan's fragments
+ * (cr_mma_keep) or the FMA plan's rows (cr_fma_keep); every thread of the block calls it after a
+ * is staged (cr_persistent_stage_rows / _cols end in a block barrier). */
+template <typename A>
+static __device__ __forceinline__ void cr_keep_resident_a(const CrPersistentPlan &p, const A *a, CrResidentA &f) {
+  if (!p.resident) return;
+  if (p.mma)
+    cr_mma_keep(p, a, f);
+  else
+    cr_fma_keep(p, a, f);
+}
+
 /* acc (=) the step's products: cr_persistent_product_mma or _fma, as the plan says; f the a
- * fragments cr_mma_keep kept (read only by the resident plan). y null: x holds the one k-tile
+ * cr_keep_resident_a kept (read only by the resident plan). y null: x holds the one k-tile
  * already (the exchange, persistent_exchange.cuh), nothing is staged. */
 template <typename A>
 static __device__ __forceinline__ void cr_persistent_product(const CrPersistentPlan &p, const A *a,
-                                                             const CrMmaFragments &f, const float *y, float *x,
+                                                             const CrResidentA &f, const float *y, float *x,
                                                              float *acc, int prec) {
-  p.mma ? cr_persistent_product_mma(p, a, f, y, x, acc, prec) : cr_persistent_product_fma(p, a, y, x, acc, prec);
+  p.mma ? cr_persistent_product_mma(p, a, f, y, x, acc, prec) : cr_persistent_product_fma(p, a, f, y, x, acc, prec);
 }
 
 /*

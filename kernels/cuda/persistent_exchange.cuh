@@ -85,7 +85,7 @@ static __device__ __forceinline__ void cr_exchange_put(unsigned char *shared, co
  * the exchange (after step 0) as its peers stored them into x buffer t & 1. */
 template <typename A>
 static __device__ __forceinline__ void cr_forward_product(const CrPersistentPlan &plan, const A *w,
-                                                          const CrMmaFragments &frag, unsigned char *smem,
+                                                          const CrResidentA &frag, unsigned char *smem,
                                                           float *acc, const float *h0, const float *h, int t,
                                                           int b0, int B, int H, int prec) {
   const float *hp = t == 0 ? h0 : h + (long long)(t - 1) * B * H;

@@ -44,8 +44,8 @@ static __device__ __forceinline__ void persistent_lstm_forward_body(const float 
   plan.rows = s.rows;
   float *acc = cr_persistent_acc(smem, plan);
   cr_persistent_stage_rows(w, w_hh, 4, H, U, s.j0, s.units, plan.AS, prec);
-  CrMmaFragments frag;
-  cr_mma_keep(plan, w, frag);
+  CrResidentA frag;
+  cr_keep_resident_a(plan, w, frag);
   cr_exchange_begin(smem, plan);
   long long BH = (long long)B * H, pairs = (long long)s.rows * s.units;
   using Ops = CrGateOperands<4>; /* gx + b_ih, b_hh and (own) c_{t-1} */
@@ -162,8 +162,8 @@ static __device__ __forceinline__ void persistent_lstm_backward_body(const float
   plan.rows = s.rows;
   float *acc = cr_persistent_acc(smem, plan);
   cr_persistent_stage_cols(w, w_hh, 4, H, U, s.j0, s.units, plan.AS, prec);
-  CrMmaFragments frag;
-  cr_mma_keep(plan, w, frag);
+  CrResidentA frag;
+  cr_keep_resident_a(plan, w, frag);
   cr_exchange_begin(smem, plan);
   long long pairs = (long long)s.rows * s.units;
   int tl = T - 1; /* the step whose operands load reads */
@@ -313,7 +313,7 @@ static __device__ __forceinline__ void persistent_lstm_backward_cluster_rows_bod
   CrClusterRowsPlan plan = cr_cluster_rows_plan(4, U, H, s.PB, prec);
   float *dgl = cr_cluster_rows_dg(smem, plan), *in = cr_cluster_rows_in(smem, plan);
   cr_persistent_stage_rows(w, w_hh, 4, H, U, s.j0, s.units, H, prec);
-  CrMmaFragments frag;
+  CrResidentA frag;
   cr_cluster_rows_keep(plan, w, frag);
   cr_cluster_rows_begin(plan, dgl, in);
   long long pairs = (long long)s.rows * s.units;

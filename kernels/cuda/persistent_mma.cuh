@@ -2,7 +2,7 @@
  * persistent_mma.cuh: the tensor-core product of the persistent kernels (included by
  * persistent_common.cuh, whose plan, CrPersistentPlan with CR_PREC_MMA, it runs): mma.sync m16n8k8
  * (TF32) or m16n8k16 (bf16) over the block's W_hh slice a and the staged right-hand side x, and
- * the resident plan's fragments of a kept in registers (CrMmaFragments).
+ * the resident plan's fragments of a kept in registers (CrResidentA).
  */
 #ifndef CHARRNN_CUDA_PERSISTENT_MMA_CUH
 #define CHARRNN_CUDA_PERSISTENT_MMA_CUH
@@ -100,22 +100,10 @@ static __device__ __forceinline__ void cr_mma_a_fragment(const CrPersistentPlan 
   f[3] = cr_word(a, arow[1] + kw + t + 4);
 }
 
-/*
- * The a fragments a warp of the resident plan (CrPersistentPlan.resident) multiplies every step:
- * w[st][i] those of its group's tile rt0 + i at its st-th k-step (k-word (s + st S) CR_MMA_KW),
- * loaded once per launch by cr_mma_keep, after the slice is staged. 128 registers a thread; the
- * kernels' launch bounds (CR_BLOCK, 1) leave ptxas room for them (every index is a constant after
- * unrolling, so they stay in registers).
- */
-struct CrMmaFragments {
-  unsigned w[CR_MMA_ASTEPS][CR_MMA_GROUP][4];
-};
-
-/* f (=) this warp's a fragments where the plan is resident (nothing otherwise); every thread of
- * the block calls it after a is staged (cr_persistent_stage_rows / _cols end in a block barrier). */
+/* f (=) this warp's a fragments of the resident mma plan (CrResidentA: w[st][i] those of its
+ * group's tile rt0 + i at its st-th k-step, k-word (s + st S) CR_MMA_KW); cr_keep_resident_a's. */
 template <typename A>
-static __device__ __forceinline__ void cr_mma_keep(const CrPersistentPlan &p, const A *a, CrMmaFragments &f) {
-  if (!p.resident) return;
+static __device__ __forceinline__ void cr_mma_keep(const CrPersistentPlan &p, const A *a, CrResidentA &f) {
   const int per_word = 4 / (int)sizeof(A), kstep = CR_MMA_KW * per_word;
   const int mr = p.swap ? CR_MMA_N : CR_MMA_M, mb = p.swap ? CR_MMA_M : CR_MMA_N;
   const int RT = p.RP / mr, NT = p.BP / mb, GR = cr_mma_group_side(RT);
@@ -181,7 +169,7 @@ static __device__ __forceinline__ void cr_mma_group_step(const CrPersistentPlan 
  */
 template <typename A>
 static __device__ __forceinline__ void cr_persistent_product_mma(const CrPersistentPlan &p, const A *a,
-                                                                 const CrMmaFragments &f, const float *y, float *x,
+                                                                 const CrResidentA &f, const float *y, float *x,
                                                                  float *acc, int prec) {
   const int per_word = 4 / (int)sizeof(A), kstep = CR_MMA_KW * per_word, S = p.S, BP = p.BP;
   const int mr = p.swap ? CR_MMA_N : CR_MMA_M, mb = p.swap ? CR_MMA_M : CR_MMA_N; /* a tile's rows of a, of b */

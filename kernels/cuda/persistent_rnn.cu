@@ -55,8 +55,8 @@ static __device__ __forceinline__ void persistent_rnn_forward_body(const float *
   plan.rows = s.rows;
   float *acc = cr_persistent_acc(smem, plan);
   cr_persistent_stage_rows(w, w_hh, 1, H, U, s.j0, s.units, plan.AS, prec);
-  CrMmaFragments frag;
-  cr_mma_keep(plan, w, frag);
+  CrResidentA frag;
+  cr_keep_resident_a(plan, w, frag);
   cr_exchange_begin(smem, plan);
   long long BH = (long long)B * H, pairs = (long long)s.rows * s.units;
   /* a pair's operands of a step besides its product: gx + b_ih and b_hh */
@@ -116,8 +116,8 @@ static __device__ __forceinline__ void persistent_rnn_backward_body(const float 
   plan.rows = s.rows;
   float *acc = cr_persistent_acc(smem, plan);
   cr_persistent_stage_cols(w, w_hh, 1, H, U, s.j0, s.units, plan.AS, prec);
-  CrMmaFragments frag;
-  cr_mma_keep(plan, w, frag);
+  CrResidentA frag;
+  cr_keep_resident_a(plan, w, frag);
   cr_exchange_begin(smem, plan);
   long long BH = (long long)B * H, pairs = (long long)s.rows * s.units;
   /* a pair's operands of a step besides dh_next: dh_out[t] and h_t, loaded ahead (cr_ahead_load) */

@@ -36,7 +36,9 @@
 #     two; test_persistent_lstm must FAIL in the forward order;
 #   - the resident tensor-core plans (kernels/cuda/persistent_mma.cuh, the cluster rows scatter
 #     of persistent_cluster_rows.cuh): a warp's a fragments of the previous k-step from its
-#     registers; test_persistent_lstm must FAIL in the forward order.
+#     registers; test_persistent_lstm must FAIL in the forward order; the resident FMA plan
+#     (kernels/cuda/persistent_fma.cuh): a thread's rows of a at another of its k from its
+#     registers; test_persistent_rnn must FAIL in the forward order.
 # Exits 0 when every mutant is caught, 1 when one survives (the harness could not fail), 2 on error.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -154,10 +156,10 @@ mutant persistent-rows-gather-staged-barrier kernels/cuda/persistent_rows.cuh \
 mutant persistent-rows-gather-sums-barrier kernels/cuda/persistent_rows.cuh \
   's/__syncthreads\(\); \/\* carry is complete/\/* mutant: barrier removed *\/ \/* carry/' \
   forward test_persistent_lstm
-mutant persistent-tile-free-barrier kernels/cuda/persistent_common.cuh \
+mutant persistent-tile-free-barrier kernels/cuda/persistent_fma.cuh \
   's/__syncthreads\(\); \/\* x and acc are free/\/* mutant: barrier removed *\/ \/* x and acc are free/' \
   forward test_persistent_lstm_tiled
-mutant persistent-tile-staged-barrier kernels/cuda/persistent_common.cuh \
+mutant persistent-tile-staged-barrier kernels/cuda/persistent_fma.cuh \
   's/(: 0\.0f;\n    \}\n)    __syncthreads\(\);\n/$1    \/* mutant: barrier removed *\/\n/' \
   forward test_persistent_lstm_tiled
 # (with 40-float tiles a k-tile is one mma k-step, which every warp reads before any restages it in
@@ -181,6 +183,9 @@ mutant persistent-exchange-one-buffer kernels/cuda/persistent_exchange.cuh \
 mutant persistent-resident-step kernels/cuda/persistent_mma.cuh \
   's/f\.w\[st\], ok, d\);/f.w[st > 0 ? st - 1 : 0] \/* mutant: the wrong k-step *\/, ok, d);/' \
   forward test_persistent_lstm
+mutant persistent-fma-resident-step kernels/cuda/persistent_fma.cuh \
+  's/__uint_as_float\(f\.w\[i \/ 2\]\[i % 2\]\[q\]\)/__uint_as_float(f.w[i \/ 2][0][q]) \/* mutant: the wrong k *\//' \
+  forward test_persistent_rnn
 mutant persistent-cluster-rows-resident-step kernels/cuda/persistent_cluster_rows.cuh \
   's/f\.w\[st\]\[i\], d\[i\], prec\);/f.w[st > 0 ? st - 1 : 0][i] \/* mutant: the wrong k-step *\/, d[i], prec);/' \
   forward test_persistent_lstm

@@ -51,10 +51,11 @@ record PersistentKnobs(
     static final String EXCHANGE_PROPERTY = "charrnn.persistent.exchange";
 
     /**
-     * {@code -Dcharrnn.persistent.registers=auto|off}: the tensor-core product keeps each warp's
-     * fragments of the W_hh slice in its registers where the plan allows ({@link
-     * PersistentPlan#resident}; auto), or reads them from shared memory every step (off, {@code
-     * CR_PREC_SHARED_A}). The results are the same bit for bit; the cost model follows the knob.
+     * {@code -Dcharrnn.persistent.registers=auto|off}: the product keeps each thread's part of the
+     * W_hh slice (the tensor-core plan's fragments, the FMA plan's rows) in its registers where the
+     * plan allows ({@link PersistentPlan#resident}; auto), or reads it from shared memory every step
+     * (off, {@code CR_PREC_SHARED_A}). The results are the same bit for bit; the cost model follows
+     * the knob.
      */
     static final String REGISTERS_PROPERTY = "charrnn.persistent.registers";
 

@@ -29,7 +29,7 @@ final class PersistentLaunches {
      * The kernels of {@code cell} (G = {@code gates} rows a unit), the cluster ones where {@code
      * clusters} (compute capability 9.0 and newer), each allowed {@code limit} bytes of dynamic
      * shared memory where that is more than the default; without {@code registers} every launch
-     * reads its fragments of W_hh from shared memory ({@link PersistentKnobs#SHARED_A_BIT}).
+     * reads its part of W_hh from shared memory ({@link PersistentKnobs#SHARED_A_BIT}).
      */
     PersistentLaunches(
             Kernels kernels,

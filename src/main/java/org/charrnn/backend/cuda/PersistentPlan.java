@@ -45,6 +45,8 @@ record PersistentPlan(
     static final int WARPS = Kernels.BLOCK / 32;
     /** CR_MMA_ASTEPS: the most k-steps of a warp's fragments of a that stay in its registers. */
     static final int MMA_ASTEPS = 16;
+    /** CR_FMA_KSTEPS: the most k of a thread's TILE_ROWS rows of a that stay in its registers (the same 128). */
+    static final int FMA_KSTEPS = MMA_ASTEPS * 2 * 4 / TILE_ROWS;
 
     static PersistentPlan of(int rows, int k, int batch, ProductArithmetic a) {
         if (a.mma) return mma(rows, k, batch, a);
@@ -115,12 +117,14 @@ record PersistentPlan(
     }
 
     /**
-     * CrPersistentPlan.resident (without CR_PREC_SHARED_A): the tensor-core plan keeps each warp's
-     * fragments of a in its registers for the whole launch, where the plan is one k-tile, a warp
-     * has at most one group of tiles and its share of the k-steps is at most {@link #MMA_ASTEPS}.
+     * CrPersistentPlan.resident (without CR_PREC_SHARED_A): each thread keeps its part of a in its
+     * registers for the whole launch, where the plan is one k-tile and the tensor-core plan gives a
+     * warp at most one group of tiles and at most {@link #MMA_ASTEPS} of the k-steps, the FMA plan a
+     * thread at most one item (register tile and lane) and at most {@link #FMA_KSTEPS} of the k.
      */
     boolean resident() {
-        if (!arithmetic.mma || tile < k) return false;
+        if (tile < k) return false;
+        if (!arithmetic.mma) return items() * lanes <= Kernels.BLOCK && ceil(k, lanes) <= FMA_KSTEPS;
         int[] t = mmaTiles();
         int steps = ceil(k, MMA_WORDS * (4 / arithmetic.elemBytes));
         return groups(t[0], t[1]) <= WARPS && ceil(steps, lanes) <= MMA_ASTEPS;

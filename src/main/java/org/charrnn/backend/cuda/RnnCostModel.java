@@ -426,11 +426,16 @@ final class RnnCostModel {
         return d.rates().stepwiseUs() + flops / peak;
     }
 
-    /** The FMA product's clocks per step: FMAs, shared loads or one thread's chain, whichever is longest. */
+    /**
+     * The FMA product's clocks per step: FMAs, shared loads (per item and k the TILE_ROWS values of
+     * a, none where the plan keeps them in registers, {@link PersistentPlan#resident}, and the
+     * TILE_BATCH of x; plus the staging) or one thread's chain, whichever is longest.
+     */
     private static double fmaClocks(PersistentPlan p) {
         double k = p.k();
         double fma = (double) p.rowsPad() * p.batchPad() * k / FMA_LANES;
-        double loads = p.items() * k * (PersistentPlan.TILE_ROWS + PersistentPlan.TILE_BATCH) / 32
+        boolean resident = p.resident() && PersistentKnobs.registersAllowed(); // a in registers
+        double loads = p.items() * k * ((resident ? 0 : PersistentPlan.TILE_ROWS) + PersistentPlan.TILE_BATCH) / 32
                 + (double) p.batchPad() * k / 32;
         double perThread = Math.ceil((double) p.items() * p.lanes() / Kernels.BLOCK);
         double chain = perThread * Math.ceil(k / p.lanes()) * FMA_LATENCY;

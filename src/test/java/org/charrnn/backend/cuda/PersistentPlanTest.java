@@ -114,10 +114,11 @@ class PersistentPlanTest {
     }
 
     /**
-     * Whether each pass's tensor-core plan keeps its fragments of a in registers (cr_persistent_plan's
-     * resident, as a host program over persistent_common.cuh printed it): the cluster layout's B50
-     * rows (PB 4) in both passes, not the grid layout's (several groups a warp, or k-tiles), and the
-     * native harnesses' shapes both ways.
+     * Whether each pass's plan keeps its part of a in registers (cr_persistent_plan's resident, as a
+     * host program over persistent_common.cuh printed it): the tensor-core plan's fragments and the
+     * FMA plan's rows in the cluster layout's B50 rows (PB 4) in both passes, not the grid layout's
+     * (several groups a warp or items a thread, or k-tiles), and the native harnesses' shapes both
+     * ways.
      */
     @ParameterizedTest(name = "{0} G={1} U={2} H={3} B={4}")
     @CsvSource({
@@ -139,8 +140,23 @@ class PersistentPlanTest {
         "BF16_MMA, 4, 6, 48, 40, true, true",
         "BF16_MMA, 4, 33, 229, 37, false, false",
         "BF16_MMA, 4, 29, 229, 13, true, true",
-        "FP32, 4, 32, 256, 4, false, false",
-        "TF32, 4, 32, 256, 4, false, false",
+        "FP32, 4, 32, 256, 4, true, true",
+        "FP32, 3, 32, 256, 4, true, true",
+        "FP32, 1, 32, 256, 4, true, true",
+        "FP32, 4, 16, 128, 4, true, true",
+        "FP32, 4, 64, 512, 4, false, false",
+        "FP32, 4, 2, 256, 50, false, false",
+        "FP32, 4, 4, 512, 128, false, false",
+        "FP32, 4, 8, 1024, 128, false, false",
+        "FP32, 4, 6, 48, 40, true, false",
+        "FP32, 4, 33, 229, 37, false, false",
+        "FP32, 4, 5, 33, 3, true, true",
+        "FP32, 4, 1, 1, 1, true, true",
+        "FP32, 1, 4, 512, 13, false, false",
+        "TF32, 4, 32, 256, 4, true, true",
+        "TF32, 4, 6, 48, 40, true, false",
+        "BF16, 4, 32, 256, 4, true, true",
+        "BF16, 4, 2, 256, 50, false, false",
     })
     void theResidentPlanMatchesTheKernels(
             ProductArithmetic a, int g, int u, int h, int b, boolean forward, boolean backward) {

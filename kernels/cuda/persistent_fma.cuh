@@ -1,0 +1,104 @@
+/*
+ * persistent_fma.cuh: the FMA product of the persistent kernels (included by persistent_common.cuh,
+ * whose plan, CrPersistentPlan without CR_PREC_MMA, it runs): fp32 FMAs over the block's W_hh slice
+ * a and the staged right-hand side x, and the resident plan's rows of a kept in registers
+ * (CrResidentA).
+ */
+#ifndef CHARRNN_CUDA_PERSISTENT_FMA_CUH
+#define CHARRNN_CUDA_PERSISTENT_FMA_CUH
+
+/*
+ * The FMA product (plan without CR_PREC_MMA), what cr_persistent_product runs:
+ * acc (=) a [R,K] (shared) times y^T, y [B,K] in global memory (row stride K): for every r < R
+ * and b < B the fp32 sum over k of a[r,k] y[b,k] (y rounded as prec multiplies it), read with
+ * cr_persistent_result. Stages y through
+ * x one tile of KT columns at a time (x[kk * XS + (b % RB) * NG + b / RB], NG = BP / RB, so the RB
+ * loads of a thread hit consecutive words across a warp, and its RR loads of a the same word), each
+ * tile's FMAs shared by all threads: item = (RR rows of a, RB rows b, lane s). Every thread of the
+ * block must call it; it begins and ends with a block barrier, so acc may be read at once and x,
+ * acc rewritten by the next call.
+ */
+template <typename A>
+static __device__ __forceinline__ void cr_persistent_product_fma(const CrPersistentPlan &p, const A *a,
+                                                                 const CrResidentA &f, const float *y, float *x,
+                                                                 float *acc, int prec) {
+  const int BP = p.BP, XS = p.XS, K = p.K, S = p.S, NG = BP / CR_PERSISTENT_RB;
+  const long long items = (long long)(p.RP / CR_PERSISTENT_RR) * NG * S;
+  for (int k0 = 0; k0 < K; k0 += p.KT) {
+    int kn = K - k0 < p.KT ? K - k0 : p.KT;
+    __syncthreads(); /* x and acc are free: the previous tile's (or call's) readers are done */
+    for (long long e = threadIdx.x; y && e < (long long)BP * kn; e += blockDim.x) {
+      int b = (int)(e / kn), kk = (int)(e % kn);
+      x[(long long)kk * XS + (b % CR_PERSISTENT_RB) * NG + b / CR_PERSISTENT_RB] =
+          b < p.rows ? cr_round_operand(y[(long long)b * K + k0 + kk], prec) : 0.0f;
+    }
+    __syncthreads();
+    for (long long e = threadIdx.x; e < items; e += blockDim.x) {
+      int s = (int)(e % S), g = (int)((e / S) % NG), r0 = (int)(e / ((long long)S * NG)) * CR_PERSISTENT_RR;
+      float *out = acc + ((long long)r0 * BP + (long long)g * CR_PERSISTENT_RB) * S + s;
+      float sum[CR_PERSISTENT_RR][CR_PERSISTENT_RB];
+#pragma unroll
+      for (int q = 0; q < CR_PERSISTENT_RR; q++)
+#pragma unroll
+        for (int i = 0; i < CR_PERSISTENT_RB; i++)
+          sum[q][i] = k0 == 0 ? 0.0f : out[((long long)q * BP + i) * S];
+      /* the same FMAs in the same order either way: a from registers (resident) or shared memory */
+      auto fmas = [&](int kk, const float w[CR_PERSISTENT_RR]) {
+        float v[CR_PERSISTENT_RB];
+#pragma unroll
+        for (int i = 0; i < CR_PERSISTENT_RB; i++) v[i] = x[(long long)kk * XS + i * NG + g];
+#pragma unroll
+        for (int q = 0; q < CR_PERSISTENT_RR; q++)
+#pragma unroll
+          for (int i = 0; i < CR_PERSISTENT_RB; i++) sum[q][i] = fmaf(w[q], v[i], sum[q][i]);
+      };
+      if (p.resident) { /* one k-tile, this thread's only item */
+#pragma unroll
+        for (int i = 0; i < CR_FMA_KSTEPS; i++) {
+          int kk = s + i * S;
+          if (kk >= kn) break;
+          float w[CR_PERSISTENT_RR];
+#pragma unroll
+          for (int q = 0; q < CR_PERSISTENT_RR; q++) w[q] = __uint_as_float(f.w[i / 2][i % 2][q]);
+          fmas(kk, w);
+        }
+      } else {
+        const A *ar[CR_PERSISTENT_RR]; /* rows past R (the last item's) repeat row R-1: never read */
+#pragma unroll
+        for (int q = 0; q < CR_PERSISTENT_RR; q++)
+          ar[q] = a + (long long)(r0 + q < p.R ? r0 + q : p.R - 1) * p.AS + k0;
+        for (int kk = s; kk < kn; kk += S) {
+          float w[CR_PERSISTENT_RR];
+#pragma unroll
+          for (int q = 0; q < CR_PERSISTENT_RR; q++) w[q] = cr_load(ar[q][kk]);
+          fmas(kk, w);
+        }
+      }
+#pragma unroll
+      for (int q = 0; q < CR_PERSISTENT_RR; q++)
+#pragma unroll
+        for (int i = 0; i < CR_PERSISTENT_RB; i++) out[((long long)q * BP + i) * S] = sum[q][i];
+    }
+  }
+  cr_persistent_sum_lanes(p, acc);
+}
+
+/* f (=) this thread's rows of a at its k where the FMA plan is resident (CrResidentA: w[i / 2][i %
+ * 2][q] row r0 + q at k = s + i S of its item); cr_keep_resident_a's. */
+template <typename A>
+static __device__ __forceinline__ void cr_fma_keep(const CrPersistentPlan &p, const A *a, CrResidentA &f) {
+  const int S = p.S, NG = p.BP / CR_PERSISTENT_RB;
+  const long long e = threadIdx.x; /* the resident plan has at most one item a thread */
+  if (e >= (long long)(p.RP / CR_PERSISTENT_RR) * NG * S) return;
+  int s = (int)(e % S), r0 = (int)(e / ((long long)S * NG)) * CR_PERSISTENT_RR;
+#pragma unroll
+  for (int i = 0; i < CR_FMA_KSTEPS; i++) {
+    int kk = s + i * S;
+    if (kk >= p.K) break;
+#pragma unroll
+    for (int q = 0; q < CR_PERSISTENT_RR; q++) /* rows past R repeat row R-1, as the product reads */
+      f.w[i / 2][i % 2][q] = __float_as_uint(cr_load(a[(long long)(r0 + q < p.R ? r0 + q : p.R - 1) * p.AS + kk]));
+  }
+}
+
+#endif
