@@ -104,7 +104,7 @@ rc=$?
 check "bench, bench-rnn and bar pass" [ $rc -eq 0 ]
 check "PyTorch's four variants run" [ "$(grep -c "^torch bench/torch_baseline.py" "$tmp/stub.log")" -eq 4 ]
 check "forced persistent runs get the measured rates" \
-    [ "$(grep -c -- "-Dcharrnn.persistent.rates=$tmp/out/rates.json .*--rnn-kernel persistent" "$tmp/stub.log")" -eq 10 ]
+    [ "$(grep -c -- "-Dcharrnn.persistent.rates=$tmp/out/rates.json .*--rnn-kernel persistent" "$tmp/stub.log")" -eq 12 ]
 check "the grid layout is benched in one batch group too" \
     grep -q -- "-Dcharrnn.persistent.layout=grid -Dcharrnn.persistent.groups=1 org.charrnn.cli.Main bench" "$tmp/stub.log"
 for x in off on; do
@@ -117,10 +117,12 @@ check "the cluster layout is benched with the column-stationary backward" \
     "$tmp/stub.log"
 check "the cluster layout is benched with the weight gradients on one stream" \
     grep -q -- "-Dcharrnn.persistent.exchange=on -Dcharrnn.overlap=off org.charrnn.cli.Main bench" "$tmp/stub.log"
-for x in off auto; do
-  check "TF32 in clusters is benched with the W_hh fragments in registers $x" \
-      grep -q -- "-Dcharrnn.persistent.registers=$x org.charrnn.cli.Main bench --backend cuda --precision tf32 --rnn-kernel persistent" \
-      "$tmp/stub.log"
+for p in tf32 fp32; do
+  for x in off auto; do
+    check "$p in clusters is benched with the W_hh slice in registers $x" \
+        grep -q -- "-Dcharrnn.persistent.registers=$x org.charrnn.cli.Main bench --backend cuda --precision $p --rnn-kernel persistent" \
+        "$tmp/stub.log"
+  done
 done
 check "both large rows are benched with them on a second stream" \
     [ "$(grep -c -- "-Dcharrnn.overlap=on -Dcharrnn.layerPipeline=off org.charrnn.cli.Main bench .*--batch 128 --seq 100" "$tmp/stub.log")" -eq 2 ]

@@ -50,9 +50,9 @@
 #                row-stationary one of persistent_cluster_rows.cuh), and with it on once more with the weight
 #                gradients on the main stream (-Dcharrnn.overlap=off; auto puts them on a second stream
 #                there); then the two large LSTM rows with them on a second stream (-Dcharrnn.overlap=on;
-#                auto does not there: bench's rows); and the small row in TF32 in clusters with the
-#                W_hh fragments read from shared memory every step and kept in registers
-#                (-Dcharrnn.persistent.registers=off, auto); `auto` is in bench's rows. Last, layer 0's
+#                auto does not there: bench's rows); and the small row in TF32 and in fp32 in clusters
+#                with the W_hh slice (fragments, fp32 rows) read from shared memory every step and kept
+#                in registers (-Dcharrnn.persistent.registers=off, auto); `auto` is in bench's rows. Last, layer 0's
 #                input projection by row (-Dcharrnn.tokenProjection=off; auto projects by token on every
 #                bench row) on the rows it changes most, LSTM L2 H1024 B128 T100 fp32 and L1 H128 B50
 #                TF32, into token-rows.jsonl with a comparison table of their own; and the large rows'
@@ -190,10 +190,14 @@ step_bench_rnn() {
   charrnn ${rates[@]+"${rates[@]}"} -Dcharrnn.persistent.layout=cluster -Dcharrnn.persistent.exchange=on \
       -Dcharrnn.overlap=off bench --backend cuda --rnn-kernel persistent --model lstm,gru,rnn "${small[@]}" || return 1
   # TF32 on tensor cores, each warp's W_hh fragments in its registers (auto) and read from shared
-  # memory every step (-Dcharrnn.persistent.registers=off): the resident plan of persistent_mma.cuh
-  for x in off auto; do
-    charrnn ${rates[@]+"${rates[@]}"} -Dcharrnn.persistent.layout=cluster -Dcharrnn.persistent.registers=$x bench \
-        --backend cuda --precision tf32 --rnn-kernel persistent --model lstm,gru,rnn "${small[@]}" || return 1
+  # memory every step (-Dcharrnn.persistent.registers=off): the resident plan of persistent_mma.cuh;
+  # then fp32's FMAs, each thread's rows of W_hh in its registers or read likewise (CrResidentA)
+  local p
+  for p in tf32 fp32; do
+    for x in off auto; do
+      charrnn ${rates[@]+"${rates[@]}"} -Dcharrnn.persistent.layout=cluster -Dcharrnn.persistent.registers=$x bench \
+          --backend cuda --precision $p --rnn-kernel persistent --model lstm,gru,rnn "${small[@]}" || return 1
+    done
   done
   # and on a second stream beside the stepwise recurrence of the large rows (auto keeps them on one,
   # and pipelines their layers there instead: off here, so that the second stream runs only them)
