@@ -126,7 +126,7 @@ static inline bool clusters_supported() {
  * where the device has clusters) a resident cluster row-stationary backward among the launches
  * (expect_resident); not in the _tiled builds, whose 40-float tiles split nearly every plan into
  * k-tiles, which the resident plans never take. */
-static int resident_passes[5]; /* mma forward, mma backward, cluster rows backward, FMA forward, FMA backward */
+static int resident_passes[6]; /* tensor cores: forward, backward, cluster rows; FMA: forward, backward, cluster rows */
 static inline void count_resident(bool forward, int G, int U, int H, int B, int prec) {
   CrPersistentPlan p = forward ? cr_persistent_plan(G * U, H, B, prec) : cr_persistent_plan(U, G * H, B, prec);
   if (p.resident) resident_passes[(p.mma ? 0 : 3) + (forward ? 0 : 1)]++;
@@ -139,13 +139,15 @@ static inline const char *second_run_label(const char *what, int prec) {
   return label;
 }
 static inline void count_resident_rows(int G, int U, int H, int PB, int prec) {
-  if (cr_cluster_rows_plan(G, U, H, PB, prec).resident) resident_passes[2]++;
+  CrClusterRowsPlan p = cr_cluster_rows_plan(G, U, H, PB, prec);
+  if (p.resident) resident_passes[p.mma ? 2 : 5]++;
 }
 /* rows: the harness runs the cluster layout's row-stationary backward (the LSTM's and GRU's) */
 static inline void expect_resident(bool rows) {
   printf("resident a: tensor cores %d forward launches, %d backward, %d row-stationary backward in clusters; "
-         "FMA %d forward, %d backward\n",
-         resident_passes[0], resident_passes[1], resident_passes[2], resident_passes[3], resident_passes[4]);
+         "FMA %d forward, %d backward, %d row-stationary backward in clusters\n",
+         resident_passes[0], resident_passes[1], resident_passes[2], resident_passes[3], resident_passes[4],
+         resident_passes[5]);
 #if CR_PERSISTENT_STAGE_FLOATS != 8192
   return;
 #endif
@@ -153,7 +155,10 @@ static inline void expect_resident(bool rows) {
   expect(resident_passes[1] > 0, "a backward launch with the resident plan");
   expect(resident_passes[3] > 0, "a forward launch with the resident FMA plan");
   expect(resident_passes[4] > 0, "a backward launch with the resident FMA plan");
-  if (rows && clusters_supported()) expect(resident_passes[2] > 0, "a cluster rows launch with the resident plan");
+  if (rows && clusters_supported()) {
+    expect(resident_passes[2] > 0, "a cluster rows launch with the resident plan");
+    expect(resident_passes[5] > 0, "a cluster rows launch with the resident FMA plan");
+  }
 }
 
 /* What a layout runs (the cluster layout, the grid layout's batch groups): a harness's check and

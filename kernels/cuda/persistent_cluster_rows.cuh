@@ -31,7 +31,8 @@
  * warp has at most CR_MMA_GROUP tiles and RP / 8 <= CR_MMA_ASTEPS k-steps (the resident plan, not
  * with CR_PREC_SHARED_A), it keeps their A fragments in its registers for the whole launch
  * (CrResidentA, cr_cluster_rows_keep) instead of reading the slice every step: the same words in
- * the same mma, so the same results bit for bit.
+ * the same mma, so the same results bit for bit. The FMA scatter likewise keeps a thread's column j
+ * of the slice, R <= CR_ROWS_FMA_RESIDENT values, where every item has a thread of its own.
  *
  * Dynamic shared memory (persistent_cluster_rows_shared_bytes; PersistentPlan.java mirrors it):
  *   w: the slice, [R][H] elements (fp32, or bf16 at CR_PREC_BF16), padded to 16 bytes;
@@ -46,11 +47,13 @@
 
 /* The most mma tiles a warp runs at once (their dependent chains interleaved). */
 #define CR_ROWS_MMA_TILES 4
+/* The most rows r of its column a thread of the resident FMA scatter keeps (CrResidentA's 128). */
+#define CR_ROWS_FMA_RESIDENT (CR_MMA_ASTEPS * CR_MMA_GROUP * 4)
 
 struct CrClusterRowsPlan {
   int R, RP, PB, BP, U, H, mma;
   int tiles;    /* the mma scatter's tiles: ceil(CR_CLUSTER U / 16) x BP / 8 */
-  int resident; /* the mma scatter's A fragments in registers (see the top of this file) */
+  int resident; /* the scatter's slice in registers (see the top of this file) */
   long long w_bytes, dg_floats, in_floats;
 };
 
@@ -65,7 +68,9 @@ static __host__ __device__ inline CrClusterRowsPlan cr_cluster_rows_plan(int G, 
   p.U = U;
   p.H = H;
   p.tiles = (CR_CLUSTER * U + 15) / 16 * (p.BP / 8);
-  p.resident = p.mma && !(prec & CR_PREC_SHARED_A) && p.tiles <= CR_WARPS * CR_MMA_GROUP && p.RP / 8 <= CR_MMA_ASTEPS;
+  p.resident = !(prec & CR_PREC_SHARED_A) &&
+               (p.mma ? p.tiles <= CR_WARPS * CR_MMA_GROUP && p.RP / 8 <= CR_MMA_ASTEPS
+                      : (long long)CR_CLUSTER * U * (p.BP / 4) <= CR_BLOCK && p.R <= CR_ROWS_FMA_RESIDENT);
   p.w_bytes = ((long long)p.R * H * cr_persistent_elem(prec) + 15) / 16 * 16;
   p.dg_floats = (long long)p.RP * p.BP;
   p.in_floats = (2LL * CR_CLUSTER * PB * U + 3) / 4 * 4;
@@ -116,15 +121,40 @@ static __device__ __forceinline__ void cr_cluster_rows_store(const CrClusterRows
   *cr_cluster_peer(in + ((long long)s * CR_CLUSTER + rank) * share + (long long)lb * p.U + u, d) = v;
 }
 
-/* The FMA scatter: item = (column j of the cluster's CR_CLUSTER U, 4 rows lb), rows r ascending. */
+/* The resident FMA scatter's slice element r of this thread's column: f.w[r / 8][r / 4 % 2][r % 4]. */
+static __device__ __forceinline__ unsigned &cr_rows_fma_word(CrResidentA &f, int r) { return f.w[r / 8][r / 4 % 2][r % 4]; }
+static __device__ __forceinline__ unsigned cr_rows_fma_word(const CrResidentA &f, int r) {
+  return f.w[r / 8][r / 4 % 2][r % 4];
+}
+
+/* The FMA scatter: item = (column j of the cluster's CR_CLUSTER U, 4 rows lb), rows r ascending
+ * (cr_rows_item), the resident plan's column of the slice from f (cr_cluster_rows_keep). */
 template <typename A>
 static __device__ __forceinline__ void cr_cluster_rows_scatter_fma(const CrClusterRowsPlan &p, const A *w,
-                                                                   const float *dg, float *in, int s, int rank) {
+                                                                   const CrResidentA &f, const float *dg, float *in,
+                                                                   int s, int rank) {
   const int cols = CR_CLUSTER * p.U, BG = p.BP / 4;
   for (long long e = threadIdx.x; e < (long long)cols * BG; e += blockDim.x) {
     int j = (int)(e % cols), b0 = (int)(e / cols) * 4;
     float sum[4];
-    cr_rows_item(w, dg, p.R, p.H, p.BP, j, b0, sum);
+    if (p.resident) { /* this thread's only item: cr_rows_item's FMAs, a from registers */
+#pragma unroll
+      for (int i = 0; i < 4; i++) sum[i] = 0.0f;
+#pragma unroll
+      for (int r8 = 0; r8 < CR_ROWS_FMA_RESIDENT; r8 += 8) { /* 8 rows at a time, as f holds them */
+        if (r8 >= p.R || j >= p.H) break;
+#pragma unroll
+        for (int r = r8; r < r8 + 8; r++) {
+          if (r >= p.R) break;
+          float a = __uint_as_float(cr_rows_fma_word(f, r));
+          CrRowsQuad q = *(const CrRowsQuad *)(dg + (long long)r * p.BP + b0);
+#pragma unroll
+          for (int i = 0; i < 4; i++) sum[i] = fmaf(q.v[i], a, sum[i]);
+        }
+      }
+    } else {
+      cr_rows_item(w, dg, p.R, p.H, p.BP, j, b0, sum);
+    }
 #pragma unroll
     for (int i = 0; i < 4; i++)
       if (b0 + i < p.PB) cr_cluster_rows_store(p, in, s, rank, j / p.U, b0 + i, j % p.U, sum[i]);
@@ -149,12 +179,25 @@ static __device__ __forceinline__ void cr_cluster_rows_a_fragment(const CrCluste
   a[3] = cr_cluster_rows_a(p, w, k0 + t + 4, j0 + g + 8);
 }
 
-/* f (=) this warp's A fragments where the plan is resident (nothing otherwise): tiles warp + i
+/* f (=) this thread's slice where the plan is resident (nothing otherwise): the FMA scatter's
+ * column j of its item, rows r < R; the mma scatter's A fragments of its warp's tiles warp + i
  * CR_WARPS (i < CR_MMA_GROUP), k-steps st (k0 = 8 st). Every thread calls it after w is staged. */
 template <typename A>
 static __device__ __forceinline__ void cr_cluster_rows_keep(const CrClusterRowsPlan &p, const A *w,
                                                             CrResidentA &f) {
   if (!p.resident) return;
+  if (!p.mma) {
+    const int cols = CR_CLUSTER * p.U, j = (int)threadIdx.x % cols;
+    if ((long long)threadIdx.x >= (long long)cols * (p.BP / 4) || j >= p.H) return;
+#pragma unroll
+    for (int r8 = 0; r8 < CR_ROWS_FMA_RESIDENT; r8 += 8) {
+      if (r8 >= p.R) break;
+#pragma unroll
+      for (int r = r8; r < r8 + 8; r++)
+        if (r < p.R) cr_rows_fma_word(f, r) = __float_as_uint(cr_load(w[(long long)r * p.H + j]));
+    }
+    return;
+  }
   const int warp = (int)threadIdx.x / 32, lane = (int)threadIdx.x % 32, g = lane >> 2, t = lane & 3;
 #pragma unroll
   for (int st = 0; st < CR_MMA_ASTEPS; st++) {
@@ -245,7 +288,7 @@ static __device__ __forceinline__ void cr_cluster_rows_scatter(const CrClusterRo
                                                                const CrResidentA &f, const float *dg, float *in,
                                                                int s, int rank, int prec) {
   if (p.mma) cr_cluster_rows_scatter_mma(p, w, f, dg, in, s, rank, prec);
-  else cr_cluster_rows_scatter_fma(p, w, dg, in, s, rank);
+  else cr_cluster_rows_scatter_fma(p, w, f, dg, in, s, rank);
 }
 
 #endif

@@ -38,7 +38,8 @@
 #     of persistent_cluster_rows.cuh): a warp's a fragments of the previous k-step from its
 #     registers; test_persistent_lstm must FAIL in the forward order; the resident FMA plan
 #     (kernels/cuda/persistent_fma.cuh): a thread's rows of a at another of its k from its
-#     registers; test_persistent_rnn must FAIL in the forward order.
+#     registers; test_persistent_rnn must FAIL in the forward order; the resident FMA cluster rows
+#     scatter: a thread's slice value of the row before; test_persistent_lstm must FAIL likewise.
 # Exits 0 when every mutant is caught, 1 when one survives (the harness could not fail), 2 on error.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -186,6 +187,9 @@ mutant persistent-resident-step kernels/cuda/persistent_mma.cuh \
 mutant persistent-fma-resident-step kernels/cuda/persistent_fma.cuh \
   's/__uint_as_float\(f\.w\[i \/ 2\]\[i % 2\]\[q\]\)/__uint_as_float(f.w[i \/ 2][0][q]) \/* mutant: the wrong k *\//' \
   forward test_persistent_rnn
+mutant persistent-cluster-rows-fma-resident-row kernels/cuda/persistent_cluster_rows.cuh \
+  's/float a = __uint_as_float\(cr_rows_fma_word\(f, r\)\);/float a = __uint_as_float(cr_rows_fma_word(f, r > 0 ? r - 1 : 0)); \/* mutant: the wrong row *\//' \
+  forward test_persistent_lstm
 mutant persistent-cluster-rows-resident-step kernels/cuda/persistent_cluster_rows.cuh \
   's/f\.w\[st\]\[i\], d\[i\], prec\);/f.w[st > 0 ? st - 1 : 0][i] \/* mutant: the wrong k-step *\/, d[i], prec);/' \
   forward test_persistent_lstm

@@ -48,15 +48,19 @@ record ClusterRowsPlan(
         return (columns() + 15) / 16 * (batchPad / 8);
     }
 
+    /** CR_ROWS_FMA_RESIDENT: the most rows of its column a thread of the FMA scatter keeps in registers. */
+    static final int FMA_RESIDENT_ROWS = PersistentPlan.MMA_ASTEPS * PersistentPlan.MMA_GROUP * 4;
+
     /**
-     * cr_cluster_rows_plan's resident (without CR_PREC_SHARED_A): the tensor-core scatter keeps each
-     * warp's A fragments in its registers for the whole launch, where a warp has at most {@link
-     * PersistentPlan#MMA_GROUP} tiles and RP / 8 k-steps are at most {@link PersistentPlan#MMA_ASTEPS}.
+     * cr_cluster_rows_plan's resident (without CR_PREC_SHARED_A): the scatter keeps its part of the
+     * slice in registers for the whole launch; on tensor cores each warp's A fragments, where a warp
+     * has at most {@link PersistentPlan#MMA_GROUP} tiles and RP / 8 k-steps are at most {@link
+     * PersistentPlan#MMA_ASTEPS}; with FMAs each thread's column of R rows, where every item (a
+     * column and 4 rows b) has a thread and R is at most {@link #FMA_RESIDENT_ROWS}.
      */
     boolean resident() {
-        return mma
-                && tiles() <= PersistentPlan.WARPS * PersistentPlan.MMA_GROUP
-                && rowsPad / 8 <= PersistentPlan.MMA_ASTEPS;
+        if (!mma) return (long) columns() * (batchPad / 4) <= Kernels.BLOCK && rows <= FMA_RESIDENT_ROWS;
+        return tiles() <= PersistentPlan.WARPS * PersistentPlan.MMA_GROUP && rowsPad / 8 <= PersistentPlan.MMA_ASTEPS;
     }
 
     /** The columns a block's scatter computes: every unit of the cluster's blocks, CLUSTER U. */

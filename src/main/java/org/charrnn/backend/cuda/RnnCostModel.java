@@ -334,7 +334,8 @@ final class RnnCostModel {
      * columns for PB rows, on tensor cores (TF32) max(the mma at {@link RnnRates#mmaFmas}; 6 fragment
      * words a tile and k-step; a warp's chain of k-steps at {@link RnnRates#mmaLatency}, its tiles
      * {@link ClusterRowsPlan#MMA_TILES} at a time), else max(the FMAs over {@link #FMA_LANES}; two
-     * shared loads a row and item, 32 lanes a load; a thread's chain of R FMAs an item); + the shares
+     * shared loads a row and item, one where the column stays in registers ({@link
+     * ClusterRowsPlan#resident}), 32 lanes a load; a thread's chain of R FMAs an item); + the shares
      * it stores into its cluster's blocks, PB CLUSTER U floats at {@link RnnRates#dsmemBytesPerUs};
      * + one {@link RnnRates#clusterBarrierUs}. Fits where its block fits.
      */
@@ -354,7 +355,8 @@ final class RnnCostModel {
         } else {
             double items = (double) p.columns() * p.batchPad() / 4;
             double fma = (double) p.rows() * p.columns() * p.batchPad() / FMA_LANES;
-            double loads = items * p.rows() * 2 / 32;
+            boolean resident = p.resident() && PersistentKnobs.registersAllowed(); // the column in registers
+            double loads = items * p.rows() * (resident ? 1 : 2) / 32;
             double chain = Math.ceil(items / Kernels.BLOCK) * p.rows() * FMA_LATENCY;
             clocks = Math.max(fma, Math.max(loads, chain));
         }

@@ -186,7 +186,33 @@ class PersistentPlanTest {
         ClusterRowsPlan p = ClusterRowsPlan.of(g, u, h, pb, ProductArithmetic.TF32_MMA);
         assertEquals(tiles, p.tiles());
         assertEquals(resident, p.resident());
-        assertFalse(ClusterRowsPlan.of(g, u, h, pb, ProductArithmetic.TF32).resident()); // FMAs
+    }
+
+    /**
+     * Whether the cluster rows backward's FMA scatter (fp32, TF32 before sm_80, bf16) keeps each
+     * thread's column of the slice in registers (cr_cluster_rows_plan's resident, printed by a host
+     * program over persistent_cluster_rows.cuh): every item (a column of the cluster's 8 U, 4 rows b)
+     * a thread of its own, at most 128 rows (G U).
+     */
+    @ParameterizedTest(name = "G={0} U={1} H={2} PB={3}")
+    @CsvSource({
+        "4, 32, 256, 4, true",
+        "3, 32, 256, 4, true",
+        "4, 16, 128, 4, true",
+        "3, 16, 128, 4, true",
+        "4, 64, 512, 4, false",
+        "4, 32, 256, 7, false",
+        "4, 33, 257, 4, false",
+        "4, 5, 33, 3, true",
+        "4, 1, 1, 1, true",
+        "4, 6, 48, 40, false",
+        "3, 43, 343, 4, false",
+        "4, 4, 33, 5, true",
+    })
+    void theClusterRowsFmaResidentPlanMatchesTheKernels(int g, int u, int h, int pb, boolean resident) {
+        for (ProductArithmetic a :
+                new ProductArithmetic[] {ProductArithmetic.FP32, ProductArithmetic.TF32, ProductArithmetic.BF16_MMA})
+            assertEquals(resident, ClusterRowsPlan.of(g, u, h, pb, a).resident(), a.toString());
     }
 
     /**
