@@ -327,15 +327,18 @@ class RnnClusterModelTest {
     }
 
     /**
-     * The resident plan (persistent_common.cuh) takes the W_hh slice's fragments from registers: TF32
-     * LSTM H256 at B50 forward in clusters (8 tiles of 16 rows x 8 rows b in 4 groups, 2 warps each,
-     * 32 k-steps) loads per group and k-step only x's fragment, 2 words, not a's two of 4 as well:
-     * 4 x 32 x 2 + the staging's 64 = 320 clocks instead of 1344, under the mma's 512 (and the
-     * chain's). {@link PersistentKnobs#REGISTERS_PROPERTY} off prices the shared loads again.
+     * The resident plans (persistent_common.cuh) take the W_hh slice from registers, so a step of
+     * LSTM H256 at B50 forward in clusters loads only the right-hand side from shared memory. TF32
+     * (8 tiles of 16 rows x 8 rows b in 4 groups, 2 warps each, 32 k-steps): per group and k-step
+     * x's fragment, 2 words, not a's two of 4 as well: 4 x 32 x 2 + the staging's 64 = 320 clocks
+     * instead of 1344, under the mma's 512 (and the chain's). fp32 (32 register tiles of 4 rows x 4
+     * rows b, 8 lanes each, 32 k a thread): per tile and k x's 4 values, not a's 4 as well: 32 x 256
+     * x 4 / 32 + the staging's 32 = 1056 clocks instead of 2080, just over the FMAs' 1024. {@link
+     * PersistentKnobs#REGISTERS_PROPERTY} off prices the shared loads again.
      */
-    @Test
-    void theResidentPlanLoadsOnlyTheRightHandSide() {
-        ProductArithmetic a = ProductArithmetic.TF32_MMA;
+    @ParameterizedTest(name = "{0}: {1} clocks from shared memory, {2} resident")
+    @CsvSource({"TF32_MMA, 1344, 512", "FP32, 2080, 1056"})
+    void theResidentPlanLoadsOnlyTheRightHandSide(ProductArithmetic a, int sharedClocks, int residentClocks) {
         assertTrue(PersistentPlan.forward(4, 32, 256, 4, a).resident());
         double resident =
                 RnnCostModel.forwardCluster(H200, CellType.LSTM, 256, 50, a).persistentUs();
@@ -343,30 +346,7 @@ class RnnClusterModelTest {
         try {
             double shared =
                     RnnCostModel.forwardCluster(H200, CellType.LSTM, 256, 50, a).persistentUs();
-            assertEquals((1344 - 512) / 1980.0, shared - resident, 1e-9);
-        } finally {
-            System.clearProperty(PersistentKnobs.REGISTERS_PROPERTY);
-        }
-    }
-
-    /**
-     * The FMA plan keeps its rows of a in registers too: fp32 LSTM H256 at B50 forward in clusters
-     * (32 register tiles of 4 rows x 4 rows b, 8 lanes each, 32 k a thread) loads per tile and k only
-     * x's 4 values, not a's 4 as well: 32 x 256 x 4 / 32 + the staging's 32 = 1056 clocks instead of
-     * 2080, just over the FMAs' 1024. {@link PersistentKnobs#REGISTERS_PROPERTY} off prices the
-     * shared loads again.
-     */
-    @Test
-    void theResidentFmaPlanLoadsOnlyTheRightHandSide() {
-        ProductArithmetic a = ProductArithmetic.FP32;
-        assertTrue(PersistentPlan.forward(4, 32, 256, 4, a).resident());
-        double resident =
-                RnnCostModel.forwardCluster(H200, CellType.LSTM, 256, 50, a).persistentUs();
-        System.setProperty(PersistentKnobs.REGISTERS_PROPERTY, "off");
-        try {
-            double shared =
-                    RnnCostModel.forwardCluster(H200, CellType.LSTM, 256, 50, a).persistentUs();
-            assertEquals((2080 - 1056) / 1980.0, shared - resident, 1e-9);
+            assertEquals((sharedClocks - residentClocks) / 1980.0, shared - resident, 1e-9);
         } finally {
             System.clearProperty(PersistentKnobs.REGISTERS_PROPERTY);
         }
