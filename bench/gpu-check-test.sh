@@ -150,6 +150,31 @@ for p in fp32 tf32; do
   done
 done
 
+# Nsight Compute: a stand-in that records its arguments, writes its --log-file and runs the program after them
+mkdir -p "$tmp/ncu" && cat >"$tmp/ncu/ncu" <<'NCU'
+#!/usr/bin/env bash
+echo "ncu $*" >>"$STUB_LOG"
+while [[ ${1:-} == --* ]]; do
+  case $1 in
+    --csv) shift ;;
+    --log-file) echo '"ID","Kernel Name","Metric Name","Metric Unit","Metric Value"' >"$2"; shift 2 ;;
+    *) shift 2 ;;
+  esac
+done
+exec "$@"
+NCU
+chmod +x "$tmp/ncu/ncu"
+gpu profile STEPS=profile PATH="$tmp/ncu:$PATH"
+check "the profile step passes" [ $rc -eq 0 ]
+check "ncu profiles each small row in both precisions, eagerly" \
+    [ "$(grep -cE -- "^ncu --target-processes all --metrics gpu__time_duration.sum .*--log-file $tmp/out/profile-[a-z]+-L[12]-H[0-9]+-(fp32|tf32).csv .*bench --backend cuda .*--no-graph" "$tmp/stub.log")" -eq 8 ]
+check "and hands each CSV to bench --predict --profile" \
+    [ "$(grep -c -- "bench --predict --precision .* --profile $tmp/out/profile-.*\.csv" "$tmp/stub.log")" -eq 8 ]
+check "whose CSV the stand-in wrote" [ -s "$tmp/out/profile-rnn-L2-H256-tf32.csv" ]
+gpu noncu STEPS=profile PATH="$(dirname "$(command -v bash)"):/usr/bin:/bin"
+check "without ncu the profile step fails" [ $rc -eq 1 ]
+check "and says why" grep -q "no ncu on PATH" "$tmp/out/profile.log"
+
 gpu noocl STEPS="verify-ocl bench-ocl"
 check "no NVIDIA OpenCL device: exit 1" [ $rc -eq 1 ]
 check "no NVIDIA OpenCL device: both OpenCL steps fail" order noocl "FAIL verify-ocl" "FAIL bench-ocl"

@@ -39,6 +39,12 @@
 #                rows, 2x on the large rows, peak memory no higher than eager PyTorch's (fails if missed);
 #                then the step cost model's prediction of the same rows (`charrnn bench --predict`, fp32
 #                and tf32; with $OUT/rates.json at the measured rates), to set beside what was measured
+#   profile      Nsight Compute (ncu, one metric: gpu__time_duration.sum) over a bench run of each small row
+#                (LSTM L1 H128, LSTM, GRU and RNN L2 H256; B50 T50; fp32 and TF32; eager, so each kernel
+#                is profiled on its own), its CSV in $OUT/profile-<row>-<precision>.csv; then `charrnn bench
+#                --predict --profile` sets each kernel's duration a step beside the step cost model's price
+#                of the same operation (with $OUT/rates.json at the measured rates): where the model is
+#                wrong, kernel by kernel, which the whole steps of bench and bar cannot say
 #   bench-rnn    the recurrence's kernels against each other (issue #16): every grid row forced stepwise,
 #                and the small row (L2 H256 B50 T50, each cell) forced persistent (the model's layout),
 #                the LSTM and GRU once more with the column-stationary backward, and each cell in the
@@ -85,11 +91,11 @@
 # bench/gpu-check-test.sh checks this script's running of steps (order, deadline, time limits, exit
 # status) on any machine, with a stand-in for .device/on-gpu.sh.
 set -uo pipefail
-ALL="info rates verify-persistent bench bar bench-rnn junit verify-cuda verify-persistent-backward
+ALL="info rates verify-persistent bench bar profile bench-rnn junit verify-cuda verify-persistent-backward
      verify-persistent-cluster verify-persistent-cluster-tf32 verify-persistent-tf32 verify-persistent-bf16
      native train memcheck racecheck verify-ocl bench-ocl"
 # Each step's time limit in seconds (a step running past it fails).
-declare -A LIMIT=([info]=60 [rates]=180 [verify-persistent]=300 [bench]=480 [bench-rnn]=420 [bar]=60
+declare -A LIMIT=([info]=60 [rates]=180 [verify-persistent]=300 [bench]=480 [bench-rnn]=420 [bar]=60 [profile]=240
   [junit]=300 [verify-cuda]=300 [verify-persistent-backward]=600 [verify-persistent-cluster]=300
   [verify-persistent-cluster-tf32]=300 [verify-persistent-tf32]=300 [verify-persistent-bf16]=300
   [native]=300 [train]=600 [memcheck]=600 [racecheck]=600 [verify-ocl]=300 [bench-ocl]=300)
@@ -247,6 +253,26 @@ step_bar() {
   return $rc
 }
 report_bar() { grep -E '^\||^bar|^predicted' "$OUT/bar.log"; }
+# Each run profiles 5 eager steps; --predict --profile leaves out the first (and whatever ran once).
+step_profile() {
+  local ncu rc=0 row m l h p f rates=()
+  ncu=$(command -v ncu || ls /usr/local/cuda/bin/ncu 2>/dev/null) || { echo "no ncu on PATH or in /usr/local/cuda/bin"; return 1; }
+  [ -s "$OUT/rates.json" ] && rates=("-Dcharrnn.persistent.rates=$OUT/rates.json")
+  for row in "lstm 1 128" "lstm 2 256" "gru 2 256" "rnn 2 256"; do
+    read -r m l h <<<"$row"
+    for p in fp32 tf32; do
+      f="$OUT/profile-$m-L$l-H$h-$p.csv"
+      "$ncu" --target-processes all --metrics gpu__time_duration.sum --csv --print-units base \
+          --print-kernel-base function --cache-control none --clock-control none --log-file "$f" \
+          bash "$GPU" java org.charrnn.cli.Main bench --backend cuda --precision $p --model $m --layers $l \
+          --hidden $h --batch 50 --seq 50 --no-graph --warmup 2 --steps 3 --split-steps 0 --quiet || { rc=1; continue; }
+      charrnn ${rates[@]+"${rates[@]}"} bench --predict --precision $p --model $m --layers $l --hidden $h \
+          --batch 50 --seq 50 --profile "$f" || rc=1
+    done
+  done
+  return $rc
+}
+report_profile() { grep -E '^\| all |under Nsight' "$OUT/profile.log"; }
 # A CUDA test that cannot reach the device skips (assumption) rather than fails, so on the GPU machine
 # every test found must also have succeeded: aborted (skipped) tests fail this step.
 step_junit() {

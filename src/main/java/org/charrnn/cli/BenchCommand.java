@@ -17,6 +17,7 @@ import org.charrnn.backend.BackendOptions;
 import org.charrnn.backend.BackendProvider;
 import org.charrnn.backend.Backends;
 import org.charrnn.backend.cuda.CudaBackendProvider;
+import org.charrnn.backend.cuda.KernelProfile;
 import org.charrnn.backend.cuda.StepRatesProbe;
 import org.charrnn.bench.Bar;
 import org.charrnn.bench.BenchResult;
@@ -143,6 +144,15 @@ public final class BenchCommand implements Callable<Integer> {
     boolean predict;
 
     @Option(
+            names = "--profile",
+            paramLabel = "FILE",
+            description =
+                    "With --predict: Nsight Compute's CSV of a bench run of the one row given (ncu --csv --metrics "
+                            + "gpu__time_duration.sum ... charrnn bench --no-graph; bench/gpu-check.sh's profile step): its "
+                            + "kernels a step, by kernel and by part, beside the step cost model's price of each.")
+    Path profile;
+
+    @Option(
             names = "--probe",
             paramLabel = "FILE",
             description = "Do not bench: measure on the CUDA device (--device) the rates the step cost model assumes "
@@ -172,6 +182,7 @@ public final class BenchCommand implements Callable<Integer> {
     public Integer call() {
         if (probe != null) return probe();
         if (predict) return predict();
+        if (profile != null) throw new UserError("--profile is only used with --predict");
         if (compare || bar || chart != null) return report();
         if (!from.isEmpty()) throw new UserError("--from is only used with --compare, --bar, --chart or --predict");
         int split = splitSteps != null ? splitSteps : Math.min(steps, 10);
@@ -287,16 +298,26 @@ public final class BenchCommand implements Callable<Integer> {
             throw new UserError("no " + Predictions.GRAPH_IMPL + " rows in "
                     + opts.precision().id() + " in " + from
                     + ": --predict reads its PyTorch column from them (bench/torch_baseline.py --graph 1)");
+        if (profile != null && specs.size() != 1)
+            throw new UserError("--profile compares one row, not " + specs.size()
+                    + ": give the profiled run's --model, --layers, --hidden, --batch and --seq");
+        String profiled = "";
+        if (profile != null) { // read before anything is printed: a bad file is a one-line error
+            BenchSpec s = specs.get(0);
+            profiled = KernelProfile.markdown(
+                    s.modelConfig(), s.batch(), s.seq(), opts.precision(), opts.rnnKernel(), s.label(), profile);
+        }
         System.out.print(Predictions.markdown(
                 Predictions.predict(specs, opts.precision(), opts.rnnKernel(), rows), opts.precision()));
+        System.out.print(profiled);
         System.out.flush();
         return 0;
     }
 
     private Integer probe() {
-        if (predict || compare || bar || chart != null || json != null || !from.isEmpty())
+        if (predict || compare || bar || chart != null || json != null || !from.isEmpty() || profile != null)
             throw new UserError(
-                    "--probe measures the device's rates; it does not combine with other modes, --json or --from");
+                    "--probe measures the device's rates; it does not combine with other modes, --json, --from or --profile");
         String kind = backendOptions.backend;
         if (!kind.equalsIgnoreCase("auto") && !kind.equalsIgnoreCase("cuda"))
             throw new UserError("--probe measures a CUDA device, not --backend " + kind);

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.google.gson.JsonParser;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.charrnn.backend.Backends;
@@ -229,13 +230,49 @@ class BenchCliTest {
                 run("bench", "--predict", "--json", dir.resolve("p.jsonl").toString()), "measures nothing");
     }
 
-    /** The cells of a Markdown table row. */
+    /**
+     * {@code --predict --profile}: one row's kernels as ncu's CSV lists them (two steps after the
+     * first, each a persistent forward, a cuBLAS GEMM and Adam) beside the model's operations.
+     */
+    @Test
+    void predictSetsOneRowBesideItsProfile() throws Exception {
+        String header = "\"ID\",\"Kernel Name\",\"Metric Name\",\"Metric Unit\",\"Metric Value\"";
+        List<String> csv = new ArrayList<>(List.of("==PROF== Connected to process 7", header));
+        String[] kernels = {"persistent_lstm_forward_cluster", "sm90_xmma_gemm_f32f32_cublas", "adam_step"};
+        for (int i = 0; i < 9; i++)
+            csv.add(String.format(
+                    "\"%d\",\"%s\",\"gpu__time_duration.sum\",\"nsecond\",\"%s\"",
+                    i, kernels[i % 3], i % 3 == 0 ? "40,000.00" : "5,000.00"));
+        Path f = dir.resolve("ncu.csv");
+        Files.write(f, csv);
+        String[] row = {"bench", "--predict", "--layers", "1", "--hidden", "128", "--profile", f.toString()};
+        CliRun r = run(row);
+        assertEquals(0, r.code(), r.err());
+        assertTrue(
+                r.out()
+                        .contains("lstm L1 H128 B50 T50 fp32 under Nsight Compute (" + f + "): 2 whole steps after 3"
+                                + " launches"),
+                r.out());
+        assertTrue(r.out().contains("| persistent forward | forward recurrence | 1 | 1.0 |"), r.out());
+        assertTrue(r.out().contains("| 40.0 |"), "the forward's 40 µs a step: " + r.out());
+        assertTrue(
+                r.out().lines().anyMatch(l -> l.startsWith("| persistent backward | backward recurrence | 1 | 0.0 |")),
+                "the model's backward, which the profile lacks: " + r.out());
+
+        assertOneLineError(run("bench", "--predict", "--layers", "1,2", "--profile", f.toString()), "one row, not 2");
+        assertOneLineError(run("bench", "--layers", "1", "--profile", f.toString()), "only used with --predict");
+        assertOneLineError(run("bench", "--probe", f.toString(), "--profile", f.toString()), "does not combine");
+        Files.write(f, csv.subList(0, 5));
+        assertOneLineError(run(row), "holds 1 training step(s)");
+    }
+
     /** "3.94x" -> 3.94. */
     private static double ratio(String cell) {
         assertTrue(cell.endsWith("x"), cell);
         return Double.parseDouble(cell.substring(0, cell.length() - 1));
     }
 
+    /** The cells of a Markdown table row. */
     private static List<String> cells(String row) {
         return Arrays.stream(row.substring(1, row.length() - 1).split("\\|"))
                 .map(String::strip)
