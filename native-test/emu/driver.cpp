@@ -42,6 +42,10 @@
  *     schedule above, and cuGraphLaunch replays them in that order;
  *   - every other driver symbol JCuda links against answers CUDA_ERROR_NOT_SUPPORTED (stubs.c,
  *     generated from driver-symbols.txt).
+ * Profiler (tests that compare what a step launches with the step cost model's operations):
+ * cuProfilerInitialize(config, outputFile, mode) names the file (config and mode are ignored);
+ * between cuProfilerStart and cuProfilerStop every operation that runs appends its name to it
+ * (state.h, Profiler); without a file, start and stop do nothing, as on a GPU with no profiler.
  * Fault injection (tests of the callers' error paths): CHARRNN_CUDA_EMULATOR_FAIL_CAPTURE=1 makes
  * every stream capture end with CUDA_ERROR_STREAM_CAPTURE_INVALIDATED.
  */
@@ -62,6 +66,34 @@ EXPORT void cremu_parallel_for(long n, void (*fn)(void *, long), void *ctx) {
                    x->fn(x->ctx, (long)blockIdx.x);
                  }, &c};
   crcpu::Pool::get().run(job);
+}
+
+/* ====================================================================== profiler */
+EXPORT CUresult cuProfilerInitialize(const char *, const char *outputFile, int) {
+  if (!outputFile || !*outputFile) return CUDA_ERROR_INVALID_VALUE;
+  Profiler &p = profiler();
+  std::lock_guard<std::mutex> g(p.m);
+  if (p.file) fclose(p.file);
+  p.file = nullptr;
+  p.path = outputFile;
+  return CUDA_SUCCESS;
+}
+EXPORT CUresult cuProfilerStart() {
+  Profiler &p = profiler();
+  std::lock_guard<std::mutex> g(p.m);
+  if (!p.path.empty() && !p.file && !(p.file = fopen(p.path.c_str(), "a"))) {
+    say("cuProfilerStart: cannot open %s", p.path.c_str());
+    return CUDA_ERROR_UNKNOWN;
+  }
+  p.on = true;
+  return CUDA_SUCCESS;
+}
+EXPORT CUresult cuProfilerStop() {
+  Profiler &p = profiler();
+  std::lock_guard<std::mutex> g(p.m);
+  p.on = false;
+  if (p.file) fflush(p.file);
+  return CUDA_SUCCESS;
 }
 
 /* ====================================================================== init, device, context */

@@ -9,10 +9,13 @@
 #include "../cpu/crcpu_mem.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <time.h>
 
+#include <atomic>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
@@ -40,6 +43,28 @@ inline void say(const char *fmt, ...) {
   va_start(ap, fmt);
   crcpu::vreport("cuda emulator", fmt, ap);
   va_end(ap);
+}
+
+/* The emulated profiler (driver.cpp: cuProfilerInitialize names the file, cuProfilerStart and
+ * cuProfilerStop switch it on and off): while on, every operation that runs appends its name to the
+ * file, one a line: a kernel's (a launch, or a graph's kernel node when the graph runs), cublasSgemm
+ * or cublasGemmEx, cuMemsetD32Async, cuMemcpy*, cuGraphLaunch, cuEventRecord. An operation logs when
+ * it runs, not when it is queued: synchronize before cuProfilerStop. */
+struct Profiler {
+  std::mutex m;
+  std::string path;
+  FILE *file = nullptr;
+  std::atomic<bool> on{false};
+};
+inline Profiler &profiler() {
+  static Profiler p;
+  return p;
+}
+inline void profile(const char *what) {
+  Profiler &p = profiler();
+  if (!p.on.load(std::memory_order_relaxed)) return;
+  std::lock_guard<std::mutex> g(p.m);
+  if (p.file) fprintf(p.file, "%s\n", what);
 }
 
 }  // namespace cremu
@@ -211,8 +236,13 @@ inline void flush(CUstream_st *s = nullptr, bool blocking_only = false) {
       drain(x, x->end(), run_op);
 }
 
-inline CUresult enqueue(CUstream hs, const char *what, std::function<void()> op) {
+/* `what` names the operation for the profiler (profile above): a string that outlives it. */
+inline CUresult enqueue(CUstream hs, const char *what, std::function<void()> run) {
   if (!valid_stream(hs)) return CUDA_ERROR_INVALID_HANDLE;
+  std::function<void()> op = [what, run = std::move(run)] {
+    profile(what);
+    run();
+  };
   CUstream_st *s = user_stream(hs);
   if (s && s->capture == CU_STREAM_CAPTURE_STATUS_INVALIDATED) return CUDA_ERROR_STREAM_CAPTURE_INVALIDATED;
   if (s) {

@@ -1,0 +1,126 @@
+package org.charrnn.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import jcuda.driver.JCudaDriver;
+import org.charrnn.backend.Backend;
+import org.charrnn.backend.BackendOptions;
+import org.charrnn.backend.ClipMode;
+import org.charrnn.backend.OptimizerConfig;
+import org.charrnn.backend.OptimizerKind;
+import org.charrnn.backend.Precision;
+import org.charrnn.backend.RnnKernel;
+import org.charrnn.backend.RnnState;
+import org.charrnn.backend.TokenBuffer;
+import org.charrnn.backend.Window;
+import org.charrnn.data.TokenSequence;
+import org.charrnn.model.CellType;
+import org.charrnn.model.Init;
+import org.charrnn.model.ModelConfig;
+import org.charrnn.model.ParamLayout;
+import org.charrnn.testutil.Models;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The step cost model prices the kernels a training step launches, each once: the launches of one
+ * step of the CUDA backend on the emulated device (its profiler logs every operation that runs
+ * between cuProfilerStart and cuProfilerStop, native-test/emu/driver.cpp) counted by {@link
+ * KernelProfile#kernelKey} equal the model's operations of the same step ({@link StepTrace}, as
+ * {@code bench --predict --profile} sets them beside ncu's) counted by {@link KernelProfile#opKey},
+ * for every cell stepwise and the LSTM, GRU and RNN persistent, eager and replayed from a graph.
+ * A kernel the backend launches that the model leaves out (or prices twice) fails here, as does a
+ * model operation whose name no kernel answers to.
+ */
+@Tag("gpu")
+class CudaStepLaunchesTest {
+    private static final int B = 3;
+
+    @TempDir
+    Path dir;
+
+    @BeforeEach
+    void requireEmulator() {
+        CudaTestSupport.assumeEmulated();
+    }
+
+    static Stream<Arguments> cases() {
+        List<Arguments> c = new ArrayList<>();
+        for (CellType cell : CellType.values()) c.add(Arguments.of(cell, RnnKernel.STEPWISE, 5, false, 0.0));
+        for (CellType cell : List.of(CellType.LSTM, CellType.GRU, CellType.RNN)) {
+            c.add(Arguments.of(cell, RnnKernel.PERSISTENT, 5, false, 0.0));
+            c.add(Arguments.of(cell, RnnKernel.PERSISTENT, 5, true, 0.0));
+        }
+        // the layers pipelined by chunks of the window (stepwise, T above a chunk), and dropout
+        c.add(Arguments.of(CellType.LSTM, RnnKernel.STEPWISE, 14, true, 0.0));
+        c.add(Arguments.of(CellType.GRU, RnnKernel.PERSISTENT, 5, false, 0.25));
+        return c.stream();
+    }
+
+    @ParameterizedTest(name = "{0} {1} T{2} graph {3} dropout {4}")
+    @MethodSource("cases")
+    void theModelPricesEveryKernelOnce(CellType cell, RnnKernel kernel, int T, boolean graph, double dropout)
+            throws IOException {
+        ModelConfig cfg = Models.config(cell, 11, 7, 9, 2, dropout);
+        Map<String, Integer> launched = launches(cfg, kernel, T, graph), priced = new TreeMap<>();
+        for (StepTrace.Op op :
+                StepCostModel.trace(cfg, B, T, Precision.FP32, kernel).ops())
+            if (op.part() != StepPart.HOST
+                    && !List.of("memset", "memcpy", "copy step values").contains(op.name()))
+                priced.merge(KernelProfile.opKey(op.name()), 1, Integer::sum);
+        assertTrue(launched.containsKey(KernelProfile.GEMM), "the emulator logged no cuBLAS call: " + launched);
+        assertEquals(priced, launched, "kernels a step: the model's (expected) against the launches");
+    }
+
+    /** The kernels of the third training step (the first one replayed where graphs are on), by key. */
+    private Map<String, Integer> launches(ModelConfig cfg, RnnKernel kernel, int T, boolean graph) throws IOException {
+        Path log = dir.resolve("launches.txt");
+        BackendOptions opt = BackendOptions.defaults()
+                .withDropoutSeed(5)
+                .withCudaGraph(graph)
+                .withRnnKernel(kernel);
+        int[] toks = new int[600];
+        for (int i = 0; i < toks.length; i++) toks[i] = (i * 7 + i / 5) % cfg.vocabSize();
+        try (Backend be = new CudaBackend(cfg, opt);
+                RnnState st = be.newState(B);
+                TokenBuffer tb = be.upload(TokenSequence.of(toks))) {
+            be.setParameters(Init.initialize(new ParamLayout(cfg), 3));
+            be.setOptimizer(OptimizerConfig.defaults(OptimizerKind.ADAM));
+            int warm = CudaGraphs.WARMUP_STEPS + 1; // eager steps, then the one captured
+            for (int it = 1; it <= warm + 1; it++) {
+                if (it == warm + 1) {
+                    be.synchronize();
+                    JCudaDriver.cuProfilerInitialize("", log.toString(), 1);
+                    JCudaDriver.cuProfilerStart();
+                }
+                long[] starts = new long[B];
+                for (int b = 0; b < B; b++) starts[b] = b * 200L + it * (long) T;
+                be.forward(st, new Window(tb, starts, T, it), true);
+                be.backward();
+                be.clip(ClipMode.NORM, 5.0);
+                be.step(2e-3, it);
+            }
+            be.synchronize();
+            JCudaDriver.cuProfilerStop();
+        }
+        Map<String, Integer> byKey = new TreeMap<>();
+        for (String name : Files.readAllLines(log, StandardCharsets.UTF_8))
+            if (!name.startsWith("cu") || name.startsWith("cublas"))
+                byKey.merge(KernelProfile.kernelKey(name), 1, Integer::sum);
+        return byKey;
+    }
+}
