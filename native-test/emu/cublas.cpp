@@ -136,7 +136,10 @@ cublasStatus_t gemm(cublasHandle_t h, int ta, int tb, int m, int n, int k, const
     g.b.prepare();
     cremu_parallel_for(g.n, [](void *ctx, long j) { ((const Gemm *)ctx)->column(j); }, &g);
   };
-  return cremu_enqueue(h->stream, what, &op) == CUDA_SUCCESS ? CUBLAS_STATUS_SUCCESS : CUBLAS_STATUS_EXECUTION_FAILED;
+  char profiled[96]; /* the profiler's name: the call and its m x n x k */
+  snprintf(profiled, sizeof profiled, "%s %dx%dx%d", what, m, n, k);
+  return cremu_enqueue(h->stream, what, profiled, &op) == CUDA_SUCCESS ? CUBLAS_STATUS_SUCCESS
+                                                                      : CUBLAS_STATUS_EXECUTION_FAILED;
 }
 
 }  // namespace

@@ -54,8 +54,8 @@
 using namespace cremu;
 
 /* ====================================================================== internal API (emu.h) */
-EXPORT CUresult cremu_enqueue(CUstream stream, const char *what, std::function<void()> *op) {
-  return enqueue(stream, what, std::move(*op));
+EXPORT CUresult cremu_enqueue(CUstream stream, const char *what, const char *profiled, std::function<void()> *op) {
+  return enqueue(stream, what, std::move(*op), profiled);
 }
 EXPORT bool cremu_device_range(const void *p, size_t bytes, const char *what) { return device_range(p, bytes, what); }
 EXPORT void cremu_parallel_for(long n, void (*fn)(void *, long), void *ctx) {

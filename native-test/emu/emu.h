@@ -13,8 +13,8 @@
 
 /* Queues op on stream (the legacy stream: runs it now, after all queued work), or records it when
  * stream is capturing; op owns copies of everything it reads from the host (CUDA semantics of an
- * asynchronous call). */
-extern "C" CUresult cremu_enqueue(CUstream stream, const char *what, std::function<void()> *op);
+ * asynchronous call). The profiler logs it as `profiled` (copied; null: as `what`). */
+extern "C" CUresult cremu_enqueue(CUstream stream, const char *what, const char *profiled, std::function<void()> *op);
 
 /* True when [p, p+bytes) lies in one live device allocation (prints why not, naming what). */
 extern "C" bool cremu_device_range(const void *p, size_t bytes, const char *what);

@@ -47,8 +47,8 @@ inline void say(const char *fmt, ...) {
 
 /* The emulated profiler (driver.cpp: cuProfilerInitialize names the file, cuProfilerStart and
  * cuProfilerStop switch it on and off): while on, every operation that runs appends its name to the
- * file, one a line: a kernel's (a launch, or a graph's kernel node when the graph runs), cublasSgemm
- * or cublasGemmEx, cuMemsetD32Async, cuMemcpy*, cuGraphLaunch, cuEventRecord. An operation logs when
+ * file, one a line: a kernel's (a launch, or a graph's kernel node when the graph runs), a cuBLAS
+ * call's with its m, n and k ("cublasSgemm 33x9x5", cublas.cpp), cuMemsetD32Async, cuMemcpy*, cuGraphLaunch, cuEventRecord. An operation logs when
  * it runs, not when it is queued: synchronize before cuProfilerStop. */
 struct Profiler {
   std::mutex m;
@@ -236,11 +236,11 @@ inline void flush(CUstream_st *s = nullptr, bool blocking_only = false) {
       drain(x, x->end(), run_op);
 }
 
-/* `what` names the operation for the profiler (profile above): a string that outlives it. */
-inline CUresult enqueue(CUstream hs, const char *what, std::function<void()> run) {
+/* The profiler (above) logs the operation as `profiled` (copied), or as `what` where it is null. */
+inline CUresult enqueue(CUstream hs, const char *what, std::function<void()> run, const char *profiled = nullptr) {
   if (!valid_stream(hs)) return CUDA_ERROR_INVALID_HANDLE;
-  std::function<void()> op = [what, run = std::move(run)] {
-    profile(what);
+  std::function<void()> op = [name = std::string(profiled ? profiled : what), run = std::move(run)] {
+    profile(name.c_str());
     run();
   };
   CUstream_st *s = user_stream(hs);
