@@ -304,8 +304,12 @@ public final class BenchCommand implements Callable<Integer> {
         String profiled = "";
         if (profile != null) { // read before anything is printed: a bad file is a one-line error
             BenchSpec s = specs.get(0);
-            profiled = KernelProfile.markdown(
-                    s.modelConfig(), s.batch(), s.seq(), opts.precision(), opts.rnnKernel(), s.label(), profile);
+            try {
+                profiled = KernelProfile.markdown(
+                        s.modelConfig(), s.batch(), s.seq(), opts.precision(), opts.rnnKernel(), s.label(), profile);
+            } catch (UserError e) {
+                throw new UserError("--profile: " + e.getMessage(), e);
+            }
         }
         System.out.print(Predictions.markdown(
                 Predictions.predict(specs, opts.precision(), opts.rnnKernel(), rows), opts.precision()));

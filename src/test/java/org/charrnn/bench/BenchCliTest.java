@@ -263,7 +263,7 @@ class BenchCliTest {
         assertOneLineError(run("bench", "--layers", "1", "--profile", f.toString()), "only used with --predict");
         assertOneLineError(run("bench", "--probe", f.toString(), "--profile", f.toString()), "does not combine");
         Files.write(f, csv.subList(0, 5));
-        assertOneLineError(run(row), "holds 1 training step(s)");
+        assertOneLineError(run(row), "--profile: " + f + " holds 1 training step(s)");
     }
 
     /** "3.94x" -> 3.94. */

@@ -128,7 +128,7 @@ public final class KernelProfile {
         try {
             lines = Files.readAllLines(file, StandardCharsets.UTF_8);
         } catch (IOException e) {
-            throw new UserError("--profile: cannot read " + file + ": " + e.getMessage(), e);
+            throw new UserError("cannot read " + file + ": " + e.getMessage(), e);
         }
         return of(launches(lines, file.toString()), file.toString());
     }
@@ -142,8 +142,8 @@ public final class KernelProfile {
         int header = -1;
         for (int i = 0; i < lines.size() && header < 0; i++) if (lines.get(i).startsWith("\"ID\",")) header = i;
         if (header < 0)
-            throw new UserError("--profile: " + source + " is not ncu's CSV (no \"ID\",... header line; run ncu with"
-                    + " --csv --metrics gpu__time_duration.sum)");
+            throw new UserError(source + " is not ncu's CSV (no \"ID\",... header line: ncu's CSV of metric"
+                    + " gpu__time_duration.sum)");
         List<String> names = fields(lines.get(header));
         int kernel = column(names, "Kernel Name", source),
                 metric = column(names, "Metric Name", source),
@@ -154,14 +154,14 @@ public final class KernelProfile {
             if (!lines.get(i).startsWith("\"")) continue; // ncu's messages
             List<String> f = fields(lines.get(i));
             if (f.size() != names.size())
-                throw new UserError("--profile: " + source + " line " + (i + 1) + " has " + f.size() + " fields, its"
-                        + " header " + names.size());
+                throw new UserError(
+                        source + " line " + (i + 1) + " has " + f.size() + " fields, its" + " header " + names.size());
             if (!f.get(metric).equals("gpu__time_duration.sum")) continue;
             out.add(new Launch(baseName(f.get(kernel)), micros(f.get(value), f.get(unit), source, i + 1)));
         }
         if (out.isEmpty())
-            throw new UserError("--profile: " + source + " has no gpu__time_duration.sum rows (run ncu with --metrics"
-                    + " gpu__time_duration.sum)");
+            throw new UserError(source + " has no rows of metric gpu__time_duration.sum (the kernels' durations"
+                    + " ncu measures)");
         return out;
     }
 
@@ -181,9 +181,8 @@ public final class KernelProfile {
         }
         if (updating) segments.add(cur);
         if (segments.size() < 2)
-            throw new UserError("--profile: " + source + " holds " + segments.size() + " training step(s) ending"
-                    + " with an optimizer kernel; profile at least 2 (the first is left out), e.g. bench --warmup 2"
-                    + " --steps 3");
+            throw new UserError(source + " holds " + segments.size() + " training step(s) ending"
+                    + " with an optimizer kernel; profile at least 2 (the first is left out)");
         int before = segments.get(0).size();
         return new KernelProfile(List.copyOf(segments.subList(1, segments.size())), before);
     }
@@ -238,7 +237,7 @@ public final class KernelProfile {
     public static String markdown(
             ModelConfig config, int B, int T, Precision p, RnnKernel kernel, String label, Path file) {
         if (p != Precision.FP32 && p != Precision.TF32)
-            throw new UserError("--profile: the step cost model prices fp32 and tf32 steps, not " + p.id());
+            throw new UserError("the step cost model prices fp32 and tf32 steps, not " + p.id());
         KernelProfile measured = read(file);
         Map<String, double[]> rows = new LinkedHashMap<>(); // key -> predicted launches, µs; measured launches, µs
         for (StepTrace.Op op : StepCostModel.trace(config, B, T, p, kernel).ops()) {
@@ -316,23 +315,21 @@ public final class KernelProfile {
         try {
             v = Double.parseDouble(value.replace(",", ""));
         } catch (NumberFormatException e) {
-            throw new UserError("--profile: " + source + " line " + line + ": duration '" + value + "' is no number");
+            throw new UserError(source + " line " + line + ": duration '" + value + "' is no number");
         }
         double scale = switch (unit) {
             case "ns", "nsecond" -> 1e-3;
             case "us", "usecond" -> 1;
             case "ms", "msecond" -> 1e3;
             case "s", "second" -> 1e6;
-            default ->
-                throw new UserError(
-                        "--profile: " + source + " line " + line + ": unknown duration unit '" + unit + "'");
+            default -> throw new UserError(source + " line " + line + ": unknown duration unit '" + unit + "'");
         };
         return v * scale;
     }
 
     private static int column(List<String> names, String name, String source) {
         int i = names.indexOf(name);
-        if (i < 0) throw new UserError("--profile: " + source + " has no \"" + name + "\" column");
+        if (i < 0) throw new UserError(source + " has no \"" + name + "\" column");
         return i;
     }
 

@@ -174,7 +174,7 @@ class KernelProfileTest {
         Files.write(csv, List.of("ID,name", "1,x"));
         assertError(csv, "is not ncu's CSV");
         Files.write(csv, List.of(HEADER, row(0, "adam_step", "sm__cycles_elapsed.avg", 1)));
-        assertError(csv, "has no gpu__time_duration.sum rows");
+        assertError(csv, "has no rows of metric gpu__time_duration.sum");
         Files.write(
                 csv,
                 List.of(HEADER, row(0, "adam_step", "gpu__time_duration.sum", 1).replace("nsecond", "furlong")));
@@ -192,6 +192,7 @@ class KernelProfileTest {
         UserError e = assertThrows(
                 UserError.class, () -> KernelProfile.markdown(cfg, 5, 5, Precision.FP32, RnnKernel.AUTO, "r", csv));
         assertTrue(e.getMessage().contains(expect), e.getMessage());
-        assertTrue(e.getMessage().startsWith("--profile: "), e.getMessage());
+        assertTrue(
+                e.getMessage().startsWith(csv.toString()) || e.getMessage().startsWith("cannot read"), e.getMessage());
     }
 }
