@@ -215,6 +215,11 @@ public final class KernelProfile {
         return k.matches("(lstm|gru|rnn)_(forward|backward)") ? k + "_step" : k;
     }
 
+    /** Whether a model operation launches a kernel (not a memset, a copy or host work). */
+    static boolean launchesKernel(StepTrace.Op op) {
+        return op.part() != StepPart.HOST && !NO_KERNEL.contains(op.name());
+    }
+
     /** Where a key's time goes: by the kind of kernel (every GEMM a GEMM, the stepwise recurrence's too). */
     static StepPart part(String key) {
         if (key.equals(GEMM)) return StepPart.GEMM;
@@ -241,7 +246,7 @@ public final class KernelProfile {
         KernelProfile measured = read(file);
         Map<String, double[]> rows = new LinkedHashMap<>(); // key -> predicted launches, µs; measured launches, µs
         for (StepTrace.Op op : StepCostModel.trace(config, B, T, p, kernel).ops()) {
-            if (op.part() == StepPart.HOST || NO_KERNEL.contains(op.name())) continue;
+            if (!launchesKernel(op)) continue;
             double[] r = rows.computeIfAbsent(opKey(op.name()), k -> new double[4]);
             r[0]++;
             r[1] += op.us();

@@ -75,8 +75,7 @@ class KernelProfileTest {
         for (int s = 0; s < steps; s++)
             for (StepTrace.Op op :
                     StepCostModel.trace(cfg, B, T, p, RnnKernel.AUTO).ops()) {
-                if (op.part() == StepPart.HOST
-                        || Set.of("memset", "memcpy", "copy step values").contains(op.name())) continue;
+                if (!KernelProfile.launchesKernel(op)) continue;
                 lines.add(row(id, kernelOf(KernelProfile.opKey(op.name())), "gpu__time_duration.sum", op.us()));
                 lines.add(row(id++, "x", "sm__cycles_elapsed.avg", 1.0));
             }
