@@ -237,7 +237,8 @@ public final class KernelProfile {
     /**
      * Markdown: the profiled steps of {@code file} beside the step cost model's operations of the same
      * row ({@code label}: config at batch B, T steps a window, precision p, the recurrence as {@code
-     * kernel} runs it), launches and µs a step by key and by part.
+     * kernel} runs it), launches and µs a step by key and by part, then op by op where the launches
+     * follow the model's operations.
      */
     public static String markdown(
             ModelConfig config, int B, int T, Precision p, RnnKernel kernel, String label, Path file) {
@@ -245,8 +246,10 @@ public final class KernelProfile {
             throw new UserError("the step cost model prices fp32 and tf32 steps, not " + p.id());
         KernelProfile measured = read(file);
         Map<String, double[]> rows = new LinkedHashMap<>(); // key -> predicted launches, µs; measured launches, µs
-        for (StepTrace.Op op : StepCostModel.trace(config, B, T, p, kernel).ops()) {
-            if (!launchesKernel(op)) continue;
+        List<StepTrace.Op> kernelOps = StepCostModel.trace(config, B, T, p, kernel).ops().stream()
+                .filter(KernelProfile::launchesKernel)
+                .toList();
+        for (StepTrace.Op op : kernelOps) {
             double[] r = rows.computeIfAbsent(opKey(op.name()), k -> new double[4]);
             r[0]++;
             r[1] += op.us();
@@ -286,9 +289,86 @@ public final class KernelProfile {
         });
         parts.forEach((part, r) -> sb.append(row("all " + part.label, "", r)));
         sb.append(row("all kernels", "", all));
+        sb.append(byOperation(kernelOps, measured));
         sb.append("\nncu runs one kernel at a time: these are sums of kernel durations, not a step's time (no"
                 + " overlap, no launch gaps); the model's prices include a graph node's floor each.\n");
         return sb.toString();
+    }
+
+    /** The most operations a step may have for the table of {@link #byOperation}. */
+    static final int MOST_OPERATIONS = 80;
+
+    /**
+     * Markdown: each of the model's kernel operations {@code ops} beside its launches' µs (the mean
+     * over the whole steps), where every step's launches follow them ({@link #align}); else a line
+     * saying why not.
+     */
+    private static String byOperation(List<StepTrace.Op> ops, KernelProfile measured) {
+        if (ops.size() > MOST_OPERATIONS)
+            return "\nop by op: left out (" + ops.size() + " operations a step, more than " + MOST_OPERATIONS + ")\n";
+        double[] mean = new double[ops.size()];
+        for (List<Launch> step : measured.steps) {
+            String[] why = new String[1];
+            double[] us = align(ops, step, why);
+            if (us == null) return "\nop by op: the launches do not follow the model's operations: " + why[0] + "\n";
+            for (int i = 0; i < us.length; i++) mean[i] += us[i] / measured.steps();
+        }
+        StringBuilder sb = new StringBuilder("\nop by op, in the order of launch (a GEMM's launches together):\n\n");
+        sb.append("| # | operation | stream | part | µs: predicted | measured | measured / predicted |\n");
+        sb.append("|---|---|---|---|---|---|---|\n");
+        for (int i = 0; i < ops.size(); i++) {
+            StepTrace.Op op = ops.get(i);
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "| %d | %s | %s | %s | %.1f | %.1f | %.2f |%n",
+                    i + 1,
+                    op.name(),
+                    op.side() ? "side" : "main",
+                    part(opKey(op.name())).label,
+                    op.us(),
+                    mean[i],
+                    mean[i] / op.us()));
+        }
+        return sb.toString();
+    }
+
+    /**
+     * The µs of each of {@code ops} (the model's kernel operations of a step, in the order the
+     * orchestration issues them, which ncu's serialized launches keep) in one whole {@code step}, or
+     * null with {@code why[0]} set where the launches do not follow them: each of our operations is
+     * the next launch, of its key; a run of G GEMMs is the next run of library launches, n G of them
+     * (cuBLAS may launch more than one kernel a GEMM: n each, in turn).
+     */
+    static double[] align(List<StepTrace.Op> ops, List<Launch> step, String[] why) {
+        double[] us = new double[ops.size()];
+        int i = 0, j = 0;
+        while (i < ops.size()) {
+            String key = opKey(ops.get(i).name());
+            if (!key.equals(GEMM)) {
+                if (j >= step.size() || !kernelKey(step.get(j).kernel()).equals(key)) {
+                    why[0] = "operation " + (i + 1) + " (" + ops.get(i).name() + ") meets launch " + (j + 1) + " ("
+                            + (j < step.size() ? step.get(j).kernel() : "none") + ")";
+                    return null;
+                }
+                us[i++] = step.get(j++).us();
+                continue;
+            }
+            int g = 0, k = 0;
+            while (i + g < ops.size() && opKey(ops.get(i + g).name()).equals(GEMM)) g++;
+            while (j + k < step.size() && kernelKey(step.get(j + k).kernel()).equals(GEMM)) k++;
+            if (k == 0 || k % g != 0) {
+                why[0] = g + " GEMMs from operation " + (i + 1) + " meet " + k + " library launches";
+                return null;
+            }
+            for (int a = 0; a < k; a++) us[i + a / (k / g)] += step.get(j + a).us();
+            i += g;
+            j += k;
+        }
+        if (j != step.size()) {
+            why[0] = (step.size() - j) + " launches after the model's last operation";
+            return null;
+        }
+        return us;
     }
 
     private static String row(String key, String part, double[] r) {

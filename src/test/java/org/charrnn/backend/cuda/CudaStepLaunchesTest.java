@@ -106,6 +106,44 @@ class CudaStepLaunchesTest {
     }
 
     /**
+     * On one stream the emulated device runs the launches in the order they are issued, which is the
+     * order ncu lists them in on a GPU: there the launches of a step must follow the model's operations
+     * one by one ({@link KernelProfile#align}, which --profile's table op by op rests on).
+     */
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("oneStream")
+    void oneStreamLaunchesFollowTheModelsOperations(CellType cell, RnnKernel kernel) {
+        ModelConfig cfg = Models.config(cell, 11, 7, 9, 2, 0.0);
+        System.setProperty(SideStream.PROPERTY, "off");
+        try {
+            List<StepTrace.Op> ops = StepCostModel.trace(cfg, B, 5, Precision.FP32, kernel).ops().stream()
+                    .filter(KernelProfile::launchesKernel)
+                    .toList();
+            List<KernelProfile.Launch> step = launches(cfg, kernel, 5, false).stream()
+                    .filter(n -> !n.startsWith("cu") || n.startsWith("cublas"))
+                    .map(n -> new KernelProfile.Launch(n, 1.0))
+                    .toList();
+            String[] why = new String[1];
+            double[] us = KernelProfile.align(ops, step, why);
+            assertTrue(us != null, () -> why[0]);
+            assertEquals(ops.size(), us.length);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } finally {
+            System.clearProperty(SideStream.PROPERTY);
+        }
+    }
+
+    static Stream<Arguments> oneStream() {
+        return Stream.of(
+                Arguments.of(CellType.LSTM, RnnKernel.PERSISTENT),
+                Arguments.of(CellType.GRU, RnnKernel.PERSISTENT),
+                Arguments.of(CellType.RNN, RnnKernel.PERSISTENT),
+                Arguments.of(CellType.LSTM, RnnKernel.STEPWISE),
+                Arguments.of(CellType.MUT3, RnnKernel.STEPWISE));
+    }
+
+    /**
      * What ran in the fourth training step, after the eager ones and the one captured (a replay where
      * graphs are on), as the emulator's profiler names it; cuProfilerInitialize, deprecated on GPUs,
      * names the emulator's file.

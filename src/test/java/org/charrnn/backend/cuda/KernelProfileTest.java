@@ -65,9 +65,10 @@ class KernelProfileTest {
 
     /**
      * ncu's CSV of {@code steps} steps of the model's own operations of {@code cfg} (after a first step
-     * with a kernel that runs once), each at its price, and a second metric's rows between.
+     * with a kernel that runs once), each at its price, a GEMM as {@code gemmLaunches} launches that
+     * share it (cuBLAS's GEMM, then a split-k reduction), and a second metric's rows between.
      */
-    static List<String> modelProfile(ModelConfig cfg, int B, int T, Precision p, int steps) {
+    static List<String> modelProfile(ModelConfig cfg, int B, int T, Precision p, int steps, int gemmLaunches) {
         List<String> lines = new ArrayList<>(List.of("==PROF== Connected to process 4242 (/tmp/jre/bin/java)", HEADER));
         int id = 0;
         lines.add(row(id++, "f32_to_bf16", "gpu__time_duration.sum", 3.0));
@@ -76,33 +77,82 @@ class KernelProfileTest {
             for (StepTrace.Op op :
                     StepCostModel.trace(cfg, B, T, p, RnnKernel.AUTO).ops()) {
                 if (!KernelProfile.launchesKernel(op)) continue;
-                lines.add(row(id, kernelOf(KernelProfile.opKey(op.name())), "gpu__time_duration.sum", op.us()));
-                lines.add(row(id++, "x", "sm__cycles_elapsed.avg", 1.0));
+                String key = KernelProfile.opKey(op.name());
+                int n = key.equals(KernelProfile.GEMM) ? gemmLaunches : 1;
+                for (int k = 0; k < n; k++) {
+                    String kernel = k == 0 ? kernelOf(key) : "void splitKreduce_kernel<32, 16, int, float>(float *)";
+                    lines.add(row(id, kernel, "gpu__time_duration.sum", op.us() / n));
+                    lines.add(row(id++, "x", "sm__cycles_elapsed.avg", 1.0));
+                }
             }
         lines.add("==PROF== Disconnected from process 4242");
         return lines;
     }
 
-    @ParameterizedTest(name = "{0} L{1} H{2} {3}")
-    @CsvSource({"LSTM, 2, 256, FP32", "LSTM, 1, 128, TF32", "GRU, 2, 256, FP32", "RNN, 2, 256, TF32"})
-    void theModelsOwnOperationsComeBackRowByRow(CellType cell, int L, int H, Precision p) throws IOException {
+    @ParameterizedTest(name = "{0} L{1} H{2} {3}, {4} launches a GEMM")
+    @CsvSource({"LSTM, 2, 256, FP32, 1", "LSTM, 1, 128, TF32, 2", "GRU, 2, 256, FP32, 1", "RNN, 2, 256, TF32, 2"})
+    void theModelsOwnOperationsComeBackRowByRow(CellType cell, int L, int H, Precision p, int gemmLaunches)
+            throws IOException {
         ModelConfig cfg = new ModelConfig(cell, 65, H, H, L, 0.0);
         Path csv = dir.resolve("profile.csv");
-        Files.write(csv, modelProfile(cfg, 50, 50, p, 3), StandardCharsets.UTF_8);
+        Files.write(csv, modelProfile(cfg, 50, 50, p, 3, gemmLaunches), StandardCharsets.UTF_8);
         String md = KernelProfile.markdown(cfg, 50, 50, p, RnnKernel.AUTO, "row", csv);
         assertTrue(md.contains("3 whole steps after 2 launches"), md);
-        List<String> rows = md.lines()
-                .filter(l -> l.startsWith("| ") && !l.startsWith("| kernel"))
-                .toList();
-        assertTrue(rows.size() > 8, md);
-        for (String r : rows) {
-            String[] c = r.substring(2, r.length() - 2).split(" \\| ");
-            assertEquals(c[2], c[3].replace(".0", ""), "launches a step: " + r);
+        String[] tables = md.split("op by op");
+        assertEquals(2, tables.length, md);
+        List<String> byKey = rows(tables[0]), byOp = rows(tables[1]);
+        assertTrue(byKey.size() > 8, md);
+        for (String r : byKey) {
+            String[] c = cells(r);
+            double launches = Double.parseDouble(c[3]) / (c[0].contains("GEMM") ? gemmLaunches : 1);
+            if (!c[0].equals("all kernels")) // cuBLAS's extra launches among the others
+            assertEquals(Double.parseDouble(c[2]), launches, 1e-9, "launches a step: " + r);
             assertEquals(Double.parseDouble(c[4]), Double.parseDouble(c[5]), 0.11, "µs a step: " + r);
             assertEquals("1.00", c[6], r);
         }
         assertTrue(md.contains("| persistent forward | forward recurrence | " + L + " | " + L + ".0 |"), md);
         assertTrue(md.contains("| all kernels |"), md);
+        long kernelOps = StepCostModel.trace(cfg, 50, 50, p, RnnKernel.AUTO).ops().stream()
+                .filter(KernelProfile::launchesKernel)
+                .count();
+        assertEquals(kernelOps, byOp.size(), "one row an operation: " + md);
+        for (String r : byOp) {
+            String[] c = cells(r);
+            assertEquals(Double.parseDouble(c[4]), Double.parseDouble(c[5]), 0.11, r);
+            assertTrue(List.of("main", "side").contains(c[2]), r);
+        }
+    }
+
+    /** A profile whose launches do not follow the model's operations keeps its table by kernel and says why. */
+    @Test
+    void launchesOutOfTheModelsOrderAreNotSetBesideItsOperations() throws IOException {
+        ModelConfig cfg = new ModelConfig(CellType.LSTM, 65, 128, 128, 1, 0.0);
+        List<String> lines = modelProfile(cfg, 50, 50, Precision.FP32, 3, 1);
+        int softmax = lines.indexOf(lines.stream()
+                .filter(l -> l.contains("\"softmax_xent\""))
+                .reduce((a, b) -> b)
+                .get());
+        String moved = lines.remove(softmax); // the last step's softmax, two launches later
+        lines.add(softmax + 4, moved);
+        Path csv = dir.resolve("profile.csv");
+        Files.write(csv, lines, StandardCharsets.UTF_8);
+        String md = KernelProfile.markdown(cfg, 50, 50, Precision.FP32, RnnKernel.AUTO, "row", csv);
+        assertTrue(md.contains("| softmax_xent | other kernels | 1 | 1.0 |"), md);
+        assertTrue(md.contains("op by op: the launches do not follow the model's operations: operation "), md);
+        assertTrue(md.contains("(softmax_xent + loss sum) meets launch "), md);
+    }
+
+    /** The rows of the first Markdown table in {@code text}. */
+    private static List<String> rows(String text) {
+        return text.lines()
+                .dropWhile(l -> !l.startsWith("|---"))
+                .skip(1)
+                .takeWhile(l -> l.startsWith("| "))
+                .toList();
+    }
+
+    private static String[] cells(String row) {
+        return row.substring(2, row.length() - 2).split(" \\| ");
     }
 
     @Test
