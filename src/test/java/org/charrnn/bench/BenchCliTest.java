@@ -258,8 +258,7 @@ class BenchCliTest {
         assertTrue(
                 r.out().lines().anyMatch(l -> l.startsWith("| persistent backward | backward recurrence | 1 | 0.0 |")),
                 "the model's backward, which the profile lacks: " + r.out());
-        assertTrue(
-                r.out().contains("op by op: the launches do not follow the model's operations: "), r.out());
+        assertTrue(r.out().contains("op by op: the launches do not follow the model's operations: "), r.out());
 
         assertOneLineError(run("bench", "--predict", "--layers", "1,2", "--profile", f.toString()), "one row, not 2");
         assertOneLineError(run("bench", "--layers", "1", "--profile", f.toString()), "only used with --predict");
