@@ -20,6 +20,9 @@ echo "$*" >>"$STUB_LOG"
 what=$1; shift
 case $what in
   info) echo "stand-in GPU, driver 0" ;;
+  tests)
+    echo "JAVA_TOOL_OPTIONS=${JAVA_TOOL_OPTIONS:-}" >>"$STUB_LOG"
+    printf '[        42 tests found           ]\n[        42 tests successful      ]\n' ;;
   torch) echo '{"impl": "pytorch-cudagraph", "cell": "lstm", "layers": 2, "hidden": 256, "batch": 50, "seq": 50, "tf32": false, "ms_per_step": 2.0}' ;;
   java)
     while [[ $1 == -D* ]]; do shift; done
@@ -174,6 +177,12 @@ check "whose CSV the stand-in wrote" [ -s "$tmp/out/profile-rnn-L2-H256-tf32.csv
 gpu noncu STEPS=profile PATH="$(dirname "$(command -v bash)"):/usr/bin:/bin"
 check "without ncu the profile step fails" [ $rc -eq 1 ]
 check "and says why" grep -q "no ncu on PATH" "$tmp/out/profile.log"
+
+gpu junit STEPS=junit
+check "the junit step passes when every test found succeeded" [ $rc -eq 0 ]
+check "it runs the gpu-tagged tests but not the emulator's own" \
+    grep -q -- "^tests --include-tag gpu --exclude-tag emulator " "$tmp/stub.log"
+check "and hands them the corpus" grep -q -- "^JAVA_TOOL_OPTIONS=-Dcharrnn.shakespeare=$tmp/corpus.txt$" "$tmp/stub.log"
 
 gpu noocl STEPS="verify-ocl bench-ocl"
 check "no NVIDIA OpenCL device: exit 1" [ $rc -eq 1 ]

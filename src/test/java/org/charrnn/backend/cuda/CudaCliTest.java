@@ -99,6 +99,7 @@ class CudaCliTest {
      * as {@code --no-graph}.
      */
     @Test
+    @Tag("emulator") // fault injection: skips on a GPU, so gpu-check.sh's junit step leaves it out
     void aFailedCaptureFallsBackToEagerStepsWithOneWarning() throws Exception {
         assumeTrue(CudaBackendProvider.emulatorRequested(), "fault injection needs the emulated CUDA device");
         Path text = dir.resolve("text.txt");

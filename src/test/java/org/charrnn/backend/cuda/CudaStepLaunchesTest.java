@@ -49,6 +49,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * model operation whose name no kernel answers to.
  */
 @Tag("gpu")
+@Tag("emulator") // its launch log is the emulated driver's: gpu-check.sh's junit step leaves it out
 class CudaStepLaunchesTest {
     private static final int B = 3;
 

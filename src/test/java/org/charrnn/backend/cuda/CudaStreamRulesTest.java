@@ -175,6 +175,7 @@ class CudaStreamRulesTest {
 
     /** A plain record in a capture only orders the capture's streams: the host may not wait for it. */
     @Test
+    @Tag("emulator") // skips on a GPU: gpu-check.sh's junit step leaves it out
     void onTheEmulatedDeviceAnEventRecordedPlainlyInACaptureIsNoEventForTheHost() {
         CudaTestSupport.assumeEmulated();
         try (DeviceBuffer a = DeviceBuffer.floats(N, "a", "test")) {
@@ -206,6 +207,7 @@ class CudaStreamRulesTest {
     }
 
     @Test
+    @Tag("emulator") // skips on a GPU: gpu-check.sh's junit step leaves it out
     void onTheEmulatedDeviceForkedWorkRunsAsLateAsTheJoin() {
         CudaTestSupport.assumeEmulated();
         try (DeviceBuffer a = DeviceBuffer.floats(N, "a", "test");

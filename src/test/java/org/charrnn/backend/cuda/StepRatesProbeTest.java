@@ -51,6 +51,7 @@ class StepRatesProbeTest {
     }
 
     @Test
+    @Tag("emulator") // skips on a GPU: gpu-check.sh's junit step leaves it out
     void theCommandRefusesTheEmulatedDevice() {
         org.junit.jupiter.api.Assumptions.assumeTrue(CudaBackendProvider.emulatorRequested(), "the emulated device");
         CliRun r = CliRun.of("bench", "--probe", dir.resolve("rates.json").toString());
