@@ -36,7 +36,8 @@ import org.charrnn.util.UserError;
  * {@link #kernelKey key}: our kernel's name less its variant suffix, "persistent forward" or
  * "persistent backward" for the persistent kernels, {@value #GEMM} for every library kernel
  * (cuBLAS's: one GEMM may take more than one launch). The model's memsets, copies and host work are
- * no kernels and are left out.
+ * no kernels and are left out. Where every step's launches follow the model's kernel operations in
+ * order ({@link #align}), a second table sets them side by side operation by operation.
  */
 public final class KernelProfile {
     /** The key of cuBLAS's kernels (any kernel not ours) and of our tiled GEMM. */

@@ -142,6 +142,18 @@ class KernelProfileTest {
         assertTrue(md.contains("(softmax_xent + loss sum) meets launch "), md);
     }
 
+    /** A step of more operations than the table op by op takes (a stepwise row) keeps its table by kernel. */
+    @Test
+    void aStepOfManyOperationsIsLeftOutOfTheTableOpByOp() throws IOException {
+        ModelConfig cfg = new ModelConfig(CellType.LSTM, 65, 512, 512, 2, 0.0); // stepwise in fp32 by the model
+        Path csv = dir.resolve("profile.csv");
+        Files.write(csv, modelProfile(cfg, 50, 50, Precision.FP32, 2, 1), StandardCharsets.UTF_8);
+        String md = KernelProfile.markdown(cfg, 50, 50, Precision.FP32, RnnKernel.AUTO, "row", csv);
+        assertTrue(md.contains("| lstm_forward_step | forward recurrence | 100 | 100.0 |"), md);
+        assertTrue(md.contains("op by op: left out ("), md);
+        assertTrue(md.contains("more than " + KernelProfile.MOST_OPERATIONS + ")"), md);
+    }
+
     /** The rows of the first Markdown table in {@code text}. */
     private static List<String> rows(String text) {
         return text.lines()
