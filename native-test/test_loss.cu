@@ -1,7 +1,9 @@
-/* test_loss: softmax_xent (bias add, loss, in-place gradient, the loss sum) against a double-precision reference. */
+/* test_loss: softmax_xent (bias add, loss, in-place gradient, the loss sum) and decoder_xent (the
+ * decoder, softmax_xent and dL/dtop in one) against double-precision references. */
 #include "common.h"
 #include "../kernels/cuda/loss.cu"
 #include "../kernels/cuda/reduce.cu"
+#include "../kernels/cuda/decoder.cu"
 
 /* softmax_xent in blocks of `block` threads (the host's cr_row_block(V), or another power of two). */
 static void check_shape(int N, int V, Rng &r, int write_grad, int block) {
@@ -40,8 +42,59 @@ static void check_shape(int N, int V, Rng &r, int write_grad, int block) {
   compare(write_grad ? "dlogits" : "logits + bias", dl.down(), out, 1e-7f, 1e-4f);
 }
 
+/* decoder_xent in `blocks` blocks (row tiles grid-stride) against the decoder in double. */
+static void check_decoder(int N, int V, int H, int write_grad, int blocks, Rng &r) {
+  printf("decoder_xent N=%d V=%d H=%d write_grad=%d blocks=%d\n", N, V, H, write_grad, blocks);
+  auto top = rand_vec((size_t)N * H, r), w = rand_vec((size_t)V * H, r, -0.5f, 0.5f), bias = rand_vec(V, r);
+  std::vector<int> y(N);
+  for (auto &t : y) t = r.below(V);
+  Dev<float> dtop_(top), dw(w), db(bias), dl((size_t)N * V), dloss(N), ddtop((size_t)N * H), dsum(1), dstaged(1);
+  Dev<int> dy(y);
+  Dev<unsigned> ticket(std::vector<unsigned>{0});
+  float scale = 1.0f / N;
+  long long shmem = cr_decoder_shared_bytes(V, H);
+  CK(cudaFuncSetAttribute(decoder_xent, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shmem));
+  decoder_xent<<<blocks, CR_BLOCK, shmem>>>(dtop_.p, dw.p, db.p, dy.p, dl.p, dloss.p, write_grad ? ddtop.p : nullptr,
+                                           N, V, H, scale, write_grad, dsum.p, ticket.p);
+  sum_final<<<1, CR_BLOCK>>>(dloss.p, N, dstaged.p, 0);
+  CK_LAUNCH();
+  expect(dsum.down()[0] == dstaged.down()[0], "decoder_xent loss_sum = sum_final of row_loss");
+  expect(ticket.down()[0] == 0, "decoder_xent leaves its ticket at 0");
+  std::vector<double> loss(N), out((size_t)N * V), dtop((size_t)N * H, 0.0), z(V);
+  for (int n = 0; n < N; n++) {
+    double mx = -INFINITY, s = 0;
+    for (int c = 0; c < V; c++) {
+      z[c] = bias[c];
+      for (int k = 0; k < H; k++) z[c] += (double)top[(size_t)n * H + k] * w[(size_t)c * H + k];
+      mx = fmax(mx, z[c]);
+    }
+    for (int c = 0; c < V; c++) s += exp(z[c] - mx);
+    loss[n] = log(s) + mx - z[y[n]];
+    for (int c = 0; c < V; c++) {
+      double g = scale * (exp(z[c] - mx) / s - (c == y[n] ? 1.0 : 0.0));
+      out[(size_t)n * V + c] = write_grad ? g : z[c];
+      for (int k = 0; k < H && write_grad; k++) dtop[(size_t)n * H + k] += g * w[(size_t)c * H + k];
+    }
+  }
+  compare("decoder row_loss", dloss.down(), loss, 1e-5f, 1e-5f);
+  compare(write_grad ? "decoder dlogits" : "decoder logits + bias", dl.down(), out, 1e-6f, 1e-4f);
+  if (write_grad) compare("decoder dtop", ddtop.down(), dtop, 1e-7f, 1e-4f);
+}
+
 int main() {
   Rng r(4567);
+  expect(cr_decoder_rows(65) == 12 && cr_decoder_rows(1) == 16 && cr_decoder_rows(300) == 4 &&
+             cr_decoder_stride(1) == 8 && cr_decoder_stride(128) == 132 &&
+             cr_decoder_shared_bytes(65, 128) == 4LL * (65 * 132 + 12 * 132 + 12 * 66),
+         "decoder_xent's tile rows, stride and shared memory (DecoderXent holds the same)");
+  /* awkward shapes: one row, H = 1 and 33 (padding), V = 1, V > CR_BLOCK (one row group), a ragged
+   * last tile, fewer blocks than tiles (grid-stride) */
+  int dshapes[][4] = {{1, 1, 1, 1}, {1, 65, 33, 1}, {7, 65, 128, 1}, {50, 65, 257, 3}, {13, 300, 20, 2}, {33, 5, 1, 4},
+                      {100, 65, 64, 2}};
+  for (auto &s : dshapes) {
+    check_decoder(s[0], s[1], s[2], 1, s[3], r);
+    check_decoder(s[0], s[1], s[2], 0, s[3], r);
+  }
   expect(cr_row_block(1) == 32 && cr_row_block(65) == 32 && cr_row_block(128) == 32 && cr_row_block(129) == 64 &&
              cr_row_block(257) == 128 && cr_row_block(1024) == CR_ROW_BLOCK && cr_row_block(5000) == CR_ROW_BLOCK,
          "cr_row_block: the power of two at or above V / 4, from 32 to CR_ROW_BLOCK");
@@ -66,6 +119,17 @@ int main() {
           (softmax_xent<<<N, 128>>>(l.p, b.p, y.p, loss.p, N, V, 1.0f / N, 1, sum.p, ticket.p)));
   TIME_IT("softmax_xent, CR_ROW_BLOCK threads", 200,
           (softmax_xent<<<N, CR_ROW_BLOCK>>>(l.p, b.p, y.p, loss.p, N, V, 1.0f / N, 1, sum.p, ticket.p)));
+  {
+    int H = 128, blocks = (N + cr_decoder_rows(V) - 1) / cr_decoder_rows(V);
+    long long shmem = cr_decoder_shared_bytes(V, H);
+    Dev<float> top((size_t)N * H), w((size_t)V * H), dtop((size_t)N * H);
+    CK(cudaMemset(top.p, 0, (size_t)N * H * 4)); CK(cudaMemset(w.p, 0, (size_t)V * H * 4));
+    CK(cudaFuncSetAttribute(decoder_xent, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shmem));
+    printf("timing N=%d V=%d H=%d\n", N, V, H);
+    TIME_IT("decoder_xent (the decoder GEMM, softmax_xent and the dtop GEMM in one)", 200,
+            (decoder_xent<<<blocks, CR_BLOCK, shmem>>>(top.p, w.p, b.p, y.p, l.p, loss.p, dtop.p, N, V, H, 1.0f / N, 1,
+                                                      sum.p, ticket.p)));
+  }
   N = 12800; V = 10000;
   Dev<float> l2((size_t)N * V), b2(V), loss2(N);
   Dev<int> y2(N);

@@ -11,6 +11,7 @@
 #include "mut.cu"
 #include "dropout.cu"
 #include "loss.cu"
+#include "decoder.cu"
 #include "reduce.cu"
 #include "optim.cu"
 #include "gemm.cu"

@@ -9,6 +9,9 @@
 #   - the last-block reduction (cr_last_block, common.cuh): the first block to finish, not the last,
 #     runs the final sum (it then adds partials other blocks have yet to write); test_reduce_optim
 #     (global_norm) and test_loss (softmax_xent's loss sum) must FAIL in the forward order;
+#   - the fused decoder (kernels/cuda/decoder.cu): the barrier after a tile's logits and the one
+#     before its dtop products (test_loss must FAIL in the forward order), and the one between the
+#     loss's read of the target's logit and the gradient that overwrites it (in the reverse order);
 #   - grid barrier: removes every grid-wide sync (grid.sync()) from test_grid_sync.cu, the one of
 #     probe_rates' barrier probes, grid and cluster (their flags checks must FAIL in both orders), then the barrier
 #     between steps of each persistent forward (cr_forward_steps, kernels/cuda/persistent_common.cuh)
@@ -92,6 +95,18 @@ mutant column-barrier kernels/cuda/common.cuh \
 mutant last-block kernels/cuda/common.cuh \
   's/== blocks - 1;/== 0; \/* mutant: the first block sums *\//' \
   forward test_reduce_optim test_loss
+# the fused decoder (kernels/cuda/decoder.cu): the barrier after a tile's logits (the softmax reads
+# other threads' logits), the one before its dtop (the products read other rows' gradients), and
+# the one between the loss's read of the target's logit and the gradient that overwrites it
+mutant decoder-logits-barrier kernels/cuda/decoder.cu \
+  's/__syncthreads\(\);\n(\s*)\/\* \(2\) softmax/\/* mutant: barrier removed *\/\n$1\/* (2) softmax/' \
+  forward test_loss
+mutant decoder-dtop-barrier kernels/cuda/decoder.cu \
+  's/__syncthreads\(\);\n(\s*)\/\* \(3\) dtop/\/* mutant: barrier removed *\/\n$1\/* (3) dtop/' \
+  forward test_loss
+mutant decoder-target-barrier kernels/cuda/decoder.cu \
+  's/__syncthreads\(\); \/\* lr\[target\] read/\/* mutant: barrier removed *\/ \/* lr[target] read/' \
+  reverse test_loss
 mutant grid-barrier native-test/test_grid_sync.cu \
   's/\bgrid\.sync\(\);/\/* mutant: barrier removed *\/;/g' \
   "forward reverse" test_grid_sync
