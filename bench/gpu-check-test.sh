@@ -139,6 +139,10 @@ check "two rows are benched with layer 0 projected by row" \
     [ "$(grep -c -- "-Dcharrnn.tokenProjection=off org.charrnn.cli.Main bench .*--json $tmp/out/token-rows.jsonl" "$tmp/stub.log")" -eq 2 ]
 check "and compared in a table of their own" \
     grep -q -- "bench --compare --from $tmp/out/token-rows.jsonl --from $tmp/out/torch.jsonl" "$tmp/stub.log"
+check "four rows are benched with the decoder apart" \
+    [ "$(grep -c -- "-Dcharrnn.cuda.fusedDecoder=off org.charrnn.cli.Main bench .*--json $tmp/out/decoder-rows.jsonl" "$tmp/stub.log")" -eq 4 ]
+check "and set beside bench's rows" \
+    grep -q -- "bench --compare --from $tmp/out/decoder-rows.jsonl --from $tmp/out/charrnn.jsonl" "$tmp/stub.log"
 check "bar judges bench's rows" grep -q -- "bench --bar --from $tmp/out/charrnn.jsonl --from $tmp/out/torch.jsonl" "$tmp/stub.log"
 check "and sets the model's prediction at the measured rates beside them" \
     [ "$(grep -c -- "-Dcharrnn.persistent.rates=$tmp/out/rates.json .*bench --predict --grid all --precision .* --from $tmp/out/torch.jsonl" "$tmp/stub.log")" -eq 2 ]

@@ -66,7 +66,10 @@
 #                of the window on two streams there), L2 H1024 B128 fp32 and TF32 and L3 H512 B128
 #                TF32, into pipeline-rows.jsonl with a table of their own (the overlap=on runs above
 #                set it off too), and L2 H1024 TF32 pipelined in chunks of 5 and of 20 steps
-#                (-Dcharrnn.pipelineChunk; auto's 10 is in bench's rows) into pipeline-chunks.jsonl. With $OUT/rates.json (step rates) each run's log line gives the
+#                (-Dcharrnn.pipelineChunk; auto's 10 is in bench's rows) into pipeline-chunks.jsonl; and
+#                LSTM L1 H128 and L2 H256 B50 T50 in fp32 and TF32 with the decoder apart
+#                (-Dcharrnn.cuda.fusedDecoder=off; auto fuses it into decoder_xent on bench's rows where
+#                the model prices that faster) into decoder-rows.jsonl, set beside bench's rows. With $OUT/rates.json (step rates) each run's log line gives the
 #                model's estimates at the measured rates.
 #   junit        gpu-tagged JUnit tests: every kernel family and whole steps vs the fp64 reference (not
 #                those tagged emulator: tests of the emulated device, which skip on a GPU)
@@ -241,6 +244,18 @@ step_bench_rnn() {
         --batch 128 --seq 100 --steps 20 --warmup 5 --quiet --json "$OUT/pipeline-chunks.jsonl" || return 1
   done
   mapfile -t from < <(from_existing pipeline-chunks.jsonl torch.jsonl)
+  charrnn bench --compare "${from[@]}"
+  # the decoder apart (a GEMM, softmax_xent, a GEMM: -Dcharrnn.cuda.fusedDecoder=off) on the rows
+  # where auto fuses it into decoder_xent (bench's rows), into decoder-rows.jsonl and a table of its own
+  local row l h
+  for p in fp32 tf32; do
+    for row in "1 128" "2 256"; do
+      read -r l h <<<"$row"
+      charrnn -Dcharrnn.cuda.fusedDecoder=off bench --backend cuda --precision $p --model lstm --layers $l \
+          --hidden $h --batch 50 --seq 50 --steps 30 --warmup 8 --quiet --json "$OUT/decoder-rows.jsonl" || return 1
+    done
+  done
+  mapfile -t from < <(from_existing decoder-rows.jsonl charrnn.jsonl torch.jsonl)
   charrnn bench --compare "${from[@]}"
 }
 report_bench_rnn() { tail -62 "$OUT/bench-rnn.log"; grep "persistent, forced" "$OUT/bench-rnn.log" | sort -u; }

@@ -30,6 +30,7 @@ public final class Knobs {
             "charrnn.persistent.registers",
             "charrnn.persistent.units",
             "charrnn.cuda.tiledGemm",
+            "charrnn.cuda.fusedDecoder",
             "charrnn.reference.vector");
 
     /** The properties that say where things are: left out of a row. */

@@ -46,6 +46,7 @@ final class CudaOps implements DeviceOps {
     private Kernels kernels;
     private CudaCellKernels cells;
     private PersistentRnn persistent;
+    private DecoderXent decoder; // the fused decoder where it is predicted faster
     private PersistentWindows windows; // the persistent launches of the whole-window recurrences
     private DeviceBuffer params; // the flat parameters (attachWeights)
     private CudaOptimizers optimizers;
@@ -106,6 +107,7 @@ final class CudaOps implements DeviceOps {
             });
             persistent = new PersistentRnn(
                     kernels, stream, ctx.device, config, gemm.arithmetic(), options.rnnKernel(), options.log());
+            decoder = DecoderXent.open(kernels, ctx.device);
             windows = new PersistentWindows(persistent, this::alloc, w -> params.at(w.rowOffset()), side::inside);
             partial = (DeviceBuffer) alloc(4L * LaunchShapes.MAX_PARTIALS, "norm partial sums");
             tickets = (DeviceBuffer) alloc(4L * 2, "reduction tickets"); // zeroed, as alloc leaves every buffer
@@ -407,6 +409,44 @@ final class CudaOps implements DeviceOps {
             boolean writeGrad) {
         kernels.softmaxXent(
                 p(logits), p(bias), buf(y).ptr, p(rowLoss), N, V, gradScale, writeGrad, p(lossSum), tickets.at(0));
+    }
+
+    @Override
+    public boolean fusesDecoder(int N, int V, int H, boolean writeGrad) {
+        return decoder.fuses(precision, N, V, H, writeGrad);
+    }
+
+    @Override
+    public void decoderXent(
+            Ref top,
+            WeightRows dec,
+            Ref bias,
+            DeviceArray y,
+            Ref logits,
+            Ref rowLoss,
+            Ref lossSum,
+            Ref dTop,
+            int N,
+            int V,
+            int H,
+            float gradScale,
+            boolean writeGrad) {
+        decoder.launch(
+                stream,
+                p(top),
+                params.at(dec.rowOffset()),
+                p(bias),
+                buf(y).ptr,
+                p(logits),
+                p(rowLoss),
+                writeGrad ? p(dTop) : Kernels.NONE,
+                N,
+                V,
+                H,
+                gradScale,
+                writeGrad,
+                p(lossSum),
+                tickets.at(0));
     }
 
     @Override

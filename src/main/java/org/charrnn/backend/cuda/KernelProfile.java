@@ -56,6 +56,7 @@ public final class KernelProfile {
             "clip_value",
             "column_sum",
             "copy_rows",
+            "decoder_xent",
             "dropout_backward",
             "dropout_backward_dev",
             "dropout_forward",

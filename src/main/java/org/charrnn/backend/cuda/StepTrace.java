@@ -374,8 +374,38 @@ final class StepTrace implements DeviceOps {
             int V,
             float gradScale,
             boolean writeGrad) {
-        double us = rates.kernelUs((writeGrad ? 8.0 : 4.0) * N * V + 12.0 * N) + lastBlockSumUs(N);
-        add(StepPart.KERNELS, "softmax_xent + loss sum", us);
+        add(StepPart.KERNELS, "softmax_xent + loss sum", DecoderXent.softmaxXentSumUs(rates, N, V, writeGrad));
+    }
+
+    /** As the CUDA backend decides on the modelled device ({@link DecoderXent#fuses}). */
+    @Override
+    public boolean fusesDecoder(int N, int V, int H, boolean writeGrad) {
+        return DecoderXent.fuses(
+                DecoderXent.mode(), rates, rates.device().sharedBytes(), precision, N, V, H, writeGrad);
+    }
+
+    @Override
+    public void decoderXent(
+            Ref top,
+            WeightRows dec,
+            Ref bias,
+            DeviceArray y,
+            Ref logits,
+            Ref rowLoss,
+            Ref lossSum,
+            Ref dTop,
+            int N,
+            int V,
+            int H,
+            float gradScale,
+            boolean writeGrad) {
+        if (!fusesDecoder(N, V, H, writeGrad)) {
+            DeviceOps.super.decoderXent(
+                    top, dec, bias, y, logits, rowLoss, lossSum, dTop, N, V, H, gradScale, writeGrad);
+            return;
+        }
+        flops += 2.0 * N * V * H * (writeGrad ? 2 : 1);
+        add(StepPart.KERNELS, "decoder_xent + loss sum", DecoderXent.fusedUs(rates, N, V, H, writeGrad));
     }
 
     @Override

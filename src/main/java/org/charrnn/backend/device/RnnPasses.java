@@ -151,16 +151,39 @@ final class RnnPasses {
         // and every layer's slot T back out as the state after the window
         side(w, () -> ops.copyRows(Ref.of(state), BH, new Ref(w.states, (long) T * BH), slots, L * S, BH));
         Ref logits = Ref.of(w.logits), bias = param(layout.decoderBias());
-        ops.gemmWeight(true, N, V, H, 1f, w.layerOut(L - 1), H, WeightRows.of(layout.decoderWeight()), 0f, logits, V);
-        if (softmax && w.ignoreTarget >= 0) {
-            // uncounted targets: unscaled gradient, then rows left out and the rest scaled by 1/count
-            ops.softmaxXent(logits, bias, w.y, Ref.of(w.rowLoss), N, V, 1.0f, training);
-            ops.maskTargets(w.y, w.ignoreTarget, logits, Ref.of(w.rowLoss), w.targetWeight, w.counted, N, V, training);
-            ops.sum(Ref.of(w.rowLoss), N, Ref.of(w.lossSum));
-        } else if (softmax) {
-            ops.softmaxXentSum(logits, bias, w.y, Ref.of(w.rowLoss), Ref.of(w.lossSum), N, V, 1.0f / N, training);
+        WeightRows dec = WeightRows.of(layout.decoderWeight());
+        Ref top = w.layerOut(L - 1);
+        boolean fused = softmax && w.ignoreTarget < 0 && ops.fusesDecoder(N, V, H, training);
+        w.topGradReady = fused && training;
+        if (fused) { // the decoder, its loss and (training) dL/dtop in one launch
+            Ref dTop = training ? Ref.of(dOut(w, L - 1)) : null;
+            ops.decoderXent(
+                    top,
+                    dec,
+                    bias,
+                    w.y,
+                    logits,
+                    Ref.of(w.rowLoss),
+                    Ref.of(w.lossSum),
+                    dTop,
+                    N,
+                    V,
+                    H,
+                    1.0f / N,
+                    training);
         } else {
-            ops.addBiasRows(logits, bias, N, V);
+            ops.gemmWeight(true, N, V, H, 1f, top, H, dec, 0f, logits, V);
+            if (softmax && w.ignoreTarget >= 0) {
+                // uncounted targets: unscaled gradient, then rows left out and the rest scaled by 1/count
+                ops.softmaxXent(logits, bias, w.y, Ref.of(w.rowLoss), N, V, 1.0f, training);
+                ops.maskTargets(
+                        w.y, w.ignoreTarget, logits, Ref.of(w.rowLoss), w.targetWeight, w.counted, N, V, training);
+                ops.sum(Ref.of(w.rowLoss), N, Ref.of(w.lossSum));
+            } else if (softmax) {
+                ops.softmaxXentSum(logits, bias, w.y, Ref.of(w.rowLoss), Ref.of(w.lossSum), N, V, 1.0f / N, training);
+            } else {
+                ops.addBiasRows(logits, bias, N, V);
+            }
         }
         if (!backwardFollows && w.overlap) ops.joinSide(); // the state after the window is copied out
     }
@@ -186,7 +209,9 @@ final class RnnPasses {
             ops.gemm(true, false, V, H, N, 1f, dlogits, V, w.layerOut(L - 1), H, 0f, grad(dec), H);
             ops.columnSum(dlogits, grad(layout.decoderBias()), N, V, 0f);
         });
+        if (!w.topGradReady) // else the forward's fused decoder wrote it
         ops.gemmWeight(false, N, H, V, 1f, dlogits, V, WeightRows.of(dec), 0f, Ref.of(dOut(w, L - 1)), H);
+        w.topGradReady = false;
         if (!stateGradZeroed) ops.fill(Ref.of(w.stateGrad), (long) L * S * BH, 0f); // none from beyond the window
         if (w.backwardChunk > 0) {
             backwardPipelined(w); // every layer's recurrence; the gradients of those above layer 0

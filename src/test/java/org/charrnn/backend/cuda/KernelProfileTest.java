@@ -128,18 +128,18 @@ class KernelProfileTest {
     void launchesOutOfTheModelsOrderAreNotSetBesideItsOperations() throws IOException {
         ModelConfig cfg = new ModelConfig(CellType.LSTM, 65, 128, 128, 1, 0.0);
         List<String> lines = modelProfile(cfg, 50, 50, Precision.FP32, 3, 1);
-        int softmax = lines.indexOf(lines.stream()
-                .filter(l -> l.contains("\"softmax_xent\""))
+        int decoder = lines.indexOf(lines.stream()
+                .filter(l -> l.contains("\"decoder_xent\""))
                 .reduce((a, b) -> b)
                 .get());
-        String moved = lines.remove(softmax); // the last step's softmax, two launches later
-        lines.add(softmax + 4, moved);
+        String moved = lines.remove(decoder); // the last step's fused decoder, four launches later
+        lines.add(decoder + 4, moved);
         Path csv = dir.resolve("profile.csv");
         Files.write(csv, lines, StandardCharsets.UTF_8);
         String md = KernelProfile.markdown(cfg, 50, 50, Precision.FP32, RnnKernel.AUTO, "row", csv);
-        assertTrue(md.contains("| softmax_xent | other kernels | 1 | 1.0 |"), md);
+        assertTrue(md.contains("| decoder_xent | other kernels | 1 | 1.0 |"), md);
         assertTrue(md.contains("op by op: the launches do not follow the model's operations: operation "), md);
-        assertTrue(md.contains("(softmax_xent + loss sum) meets launch "), md);
+        assertTrue(md.contains("(decoder_xent + loss sum) meets launch "), md);
     }
 
     /** A step of more operations than the table op by op takes (a stepwise row) keeps its table by kernel. */

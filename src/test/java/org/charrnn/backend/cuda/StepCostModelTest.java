@@ -32,7 +32,8 @@ class StepCostModelTest {
     @ParameterizedTest(name = "{0} L{1}: {2} GEMMs outside the recurrence")
     @CsvSource({
         // forward: one input projection a layer and the decoder; backward: the decoder's weight and
-        // input gradients, and a layer's dW_ih, dW_hh and input gradient
+        // input gradients, and a layer's dW_ih, dW_hh and input gradient; the fused decoder
+        // (decoder_xent, which auto picks at this size) takes the decoder's and its input gradient's
         "lstm, 1, 7",
         "lstm, 3, 15",
         "gru, 2, 11",
@@ -40,10 +41,12 @@ class StepCostModelTest {
     })
     void aStepHasTheOrchestrationsGemms(String cell, int layers, int gemms) {
         ModelConfig cfg = new ModelConfig(CellType.parse(cell), 65, 33, 33, layers, 0.0);
-        for (RnnKernel k : new RnnKernel[] {RnnKernel.AUTO, RnnKernel.STEPWISE}) {
-            StepCostModel.Prediction p = StepCostModel.predict(cfg, 5, 7, Precision.FP32, k);
-            assertEquals(gemms, p.gemmCount(), k + ": " + p);
-        }
+        for (RnnKernel k : new RnnKernel[] {RnnKernel.AUTO, RnnKernel.STEPWISE})
+            for (String fused : List.of("off", "auto")) {
+                StepCostModel.Prediction p = CudaTestSupport.withProperty(
+                        DecoderXent.PROPERTY, fused, () -> StepCostModel.predict(cfg, 5, 7, Precision.FP32, k));
+                assertEquals(fused.equals("off") ? gemms : gemms - 2, p.gemmCount(), k + ", fused " + fused + ": " + p);
+            }
     }
 
     @Test
@@ -78,7 +81,13 @@ class StepCostModelTest {
         List<String> names = StepCostModel.trace(cfg, 5, 7, Precision.FP32, RnnKernel.parse(kernel)).ops().stream()
                 .map(StepTrace.Op::name)
                 .toList();
-        assertEquals(1, names.stream().filter("softmax_xent + loss sum"::equals).count(), names::toString);
+        // the loss with its sum: softmax_xent, or at these sizes the fused decoder (decoder_xent)
+        assertEquals(
+                1,
+                names.stream()
+                        .filter(n -> n.equals("softmax_xent + loss sum") || n.equals("decoder_xent + loss sum"))
+                        .count(),
+                names::toString);
         assertEquals(1, names.stream().filter("global_norm"::equals).count(), names::toString);
         assertEquals(
                 twins, names.stream().filter("column_sum (two outputs)"::equals).count(), names::toString);
