@@ -60,6 +60,29 @@ static __device__ __forceinline__ void cr_load4(const float *p, float &a, float 
 #endif
 }
 
+#define CR_DEC_LOADS 8 /* loads a thread issues before it stores them: one L2 round trip for 8 */
+
+/* dst [rows][ws] (=) src [have rows][H], zero in rows past `have` and in columns [H, H4): the whole
+ * block, CR_DEC_LOADS loads a thread in flight at once. */
+static __device__ __forceinline__ void cr_decoder_stage(float *dst, const float *src, int rows, int have, int H,
+                                                        int H4, int ws) {
+  const long long total = (long long)rows * H4, step = (long long)CR_DEC_LOADS * blockDim.x;
+  for (long long base = threadIdx.x; base < total; base += step) {
+    float v[CR_DEC_LOADS];
+#pragma unroll
+    for (int q = 0; q < CR_DEC_LOADS; q++) {
+      long long i = base + (long long)q * blockDim.x;
+      int r = (int)(i / H4), k = (int)(i % H4);
+      v[q] = i < total && r < have && k < H ? src[(long long)r * H + k] : 0.0f;
+    }
+#pragma unroll
+    for (int q = 0; q < CR_DEC_LOADS; q++) {
+      long long i = base + (long long)q * blockDim.x;
+      if (i < total) dst[(i / H4) * ws + i % H4] = v[q];
+    }
+  }
+}
+
 extern "C" __global__ void __launch_bounds__(CR_BLOCK)
 decoder_xent(const float *top, const float *w, const float *bias, const int *y, float *logits, float *row_loss,
              float *dtop, int N, int V, int H, float grad_scale, int write_grad, float *loss_sum, unsigned *ticket) {
@@ -68,18 +91,13 @@ decoder_xent(const float *top, const float *w, const float *bias, const int *y, 
   const int WS = cr_decoder_stride(H), H4 = WS - 4, G = cr_decoder_groups(V), RT = 4 * G, LS = V + 1;
   float *ws = sh, *xs = ws + (long long)V * WS, *ls = xs + (long long)RT * WS;
   const int tid = threadIdx.x;
-  for (long long i = tid; i < (long long)V * H4; i += blockDim.x) { /* w, zero past H */
-    int v = (int)(i / H4), k = (int)(i % H4);
-    ws[(long long)v * WS + k] = k < H ? w[(long long)v * H + k] : 0.0f;
-  }
+  cr_decoder_stage(ws, w, V, V, H, H4, WS); /* w, zero past H */
   const int tiles = (N + RT - 1) / RT;
   for (int tile = blockIdx.x; tile < tiles; tile += gridDim.x) {
     const int n0 = tile * RT;
     __syncthreads(); /* w loaded; the last tile's reads of xs and ls done */
-    for (int i = tid; i < RT * H4; i += blockDim.x) { /* the tile's rows of top, zero past N and H */
-      int r = i / H4, k = i % H4, n = n0 + r;
-      xs[r * WS + k] = n < N && k < H ? top[(long long)n * H + k] : 0.0f;
-    }
+    /* the tile's rows of top, zero past N and H */
+    cr_decoder_stage(xs, top + (long long)n0 * H, RT, N - n0 < RT ? N - n0 : RT, H, H4, WS);
     __syncthreads();
     /* (1) logits of row group g, column v: ls[4g + q][v] */
     for (int item = tid; item < G * V; item += blockDim.x) {

@@ -17,6 +17,7 @@ import org.charrnn.backend.BackendOptions;
 import org.charrnn.backend.Dropout;
 import org.charrnn.backend.Precision;
 import org.charrnn.backend.device.CellKernels;
+import org.charrnn.backend.device.DecoderKernels;
 import org.charrnn.backend.device.DeviceArray;
 import org.charrnn.backend.device.DeviceOps;
 import org.charrnn.backend.device.OptimizerKernels;
@@ -107,10 +108,11 @@ final class CudaOps implements DeviceOps {
             });
             persistent = new PersistentRnn(
                     kernels, stream, ctx.device, config, gemm.arithmetic(), options.rnnKernel(), options.log());
-            decoder = DecoderXent.open(kernels, ctx.device);
             windows = new PersistentWindows(persistent, this::alloc, w -> params.at(w.rowOffset()), side::inside);
             partial = (DeviceBuffer) alloc(4L * LaunchShapes.MAX_PARTIALS, "norm partial sums");
             tickets = (DeviceBuffer) alloc(4L * 2, "reduction tickets"); // zeroed, as alloc leaves every buffer
+            decoder = new DecoderXent(
+                    kernels, ctx.device, stream, precision, w -> params.at(w.rowOffset()), tickets.at(0));
             stepValues = new StepBlock(stream, side::current, model, ctx::synchronize);
             ctx.onClose(stepValues::close);
             optimizers = new CudaOptimizers(kernels, stepValues);
@@ -352,6 +354,11 @@ final class CudaOps implements DeviceOps {
     }
 
     @Override
+    public DecoderKernels decoders() {
+        return decoder;
+    }
+
+    @Override
     public CellKernels cells() {
         return cells;
     }
@@ -409,44 +416,6 @@ final class CudaOps implements DeviceOps {
             boolean writeGrad) {
         kernels.softmaxXent(
                 p(logits), p(bias), buf(y).ptr, p(rowLoss), N, V, gradScale, writeGrad, p(lossSum), tickets.at(0));
-    }
-
-    @Override
-    public boolean fusesDecoder(int N, int V, int H, boolean writeGrad) {
-        return decoder.fuses(precision, N, V, H, writeGrad);
-    }
-
-    @Override
-    public void decoderXent(
-            Ref top,
-            WeightRows dec,
-            Ref bias,
-            DeviceArray y,
-            Ref logits,
-            Ref rowLoss,
-            Ref lossSum,
-            Ref dTop,
-            int N,
-            int V,
-            int H,
-            float gradScale,
-            boolean writeGrad) {
-        decoder.launch(
-                stream,
-                p(top),
-                params.at(dec.rowOffset()),
-                p(bias),
-                buf(y).ptr,
-                p(logits),
-                p(rowLoss),
-                writeGrad ? p(dTop) : Kernels.NONE,
-                N,
-                V,
-                H,
-                gradScale,
-                writeGrad,
-                p(lossSum),
-                tickets.at(0));
     }
 
     @Override

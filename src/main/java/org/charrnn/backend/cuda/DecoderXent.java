@@ -1,5 +1,6 @@
 package org.charrnn.backend.cuda;
 
+import java.util.function.Function;
 import jcuda.Pointer;
 import jcuda.driver.CUdevice;
 import jcuda.driver.CUdevice_attribute;
@@ -8,27 +9,34 @@ import jcuda.driver.CUfunction_attribute;
 import jcuda.driver.CUstream;
 import jcuda.driver.JCudaDriver;
 import org.charrnn.backend.Precision;
+import org.charrnn.backend.device.DecoderKernels;
+import org.charrnn.backend.device.DeviceArray;
+import org.charrnn.backend.device.Ref;
+import org.charrnn.backend.device.WeightRows;
 import org.charrnn.util.UserError;
 
 /**
  * The fused decoder (kernels/cuda/decoder.cu, {@code decoder_xent}): the decoder GEMM, the softmax
  * cross-entropy and the GEMM of dL/dtop of a training window in one launch, where it fits in shared
  * memory and the step cost model predicts it faster than the three launches it replaces (a GEMM,
- * softmax_xent, a GEMM); {@link #PROPERTY} forces it on or off. The host's copy of the kernel's
- * tile shape and shared memory, its price, and its launcher.
+ * softmax_xent, a GEMM); {@link #PROPERTY} forces it on or off. The CUDA backend's {@link
+ * DecoderKernels}: the host's copy of the kernel's tile shape and shared memory, its price, and
+ * its launch.
  *
  * <p>Price (assumed, to be checked with {@code charrnn bench --predict --profile}): a kernel's floor;
- * + every block's copy of W_dec [V,H] from L2 at {@link RnnRates#l2BytesPerUs}; + per SM its share
+ * + every block's copy of W_dec [V,H] from L2 at {@link RnnRates#l2BytesPerUs}, or a thread's
+ * rounds of {@link #LOADS} loads in flight, an L2 hit each, where longer; + per SM its share
  * of the row tiles, each {@link #FMAS_PER_CLOCK} FMAs a clock (a warp's 16-byte loads of w and the
  * broadcast rows: half the FMA lanes) and {@link #TILE_CLOCKS} for the tile's loads, barriers and
  * exponentials, or the rows' bytes through HBM where more; + the loss sum of the last block.
  */
-final class DecoderXent {
+final class DecoderXent implements DecoderKernels {
     /** {@code -Dcharrnn.cuda.fusedDecoder=auto|on|off}: on fuses wherever the block fits. */
     static final String PROPERTY = "charrnn.cuda.fusedDecoder";
 
     static final int LANES = 16; // CR_DEC_LANES: softmax lanes a row
     static final int MAX_GROUPS = 4; // CR_DEC_MAX_GROUPS: the most row groups of 4 rows a tile
+    static final int LOADS = 8; // CR_DEC_LOADS: loads a thread has in flight while it stages w and the rows
     /** FMAs per SM and clock of the kernel's products: shared-memory bound at half the FMA lanes. */
     static final double FMAS_PER_CLOCK = RnnCostModel.FMA_LANES / 2.0;
     /** Clocks of a row tile besides its products: its rows from memory, 12 barriers, the exponentials. */
@@ -42,42 +50,47 @@ final class DecoderXent {
     }
 
     private final CUfunction fn;
+    private final CUstream stream;
+    private final Precision precision;
+    private final Function<WeightRows, Pointer> weights; // a weight matrix's rows in the flat parameters
+    private final Pointer ticket; // [1] the loss sum's last-block counter, 0 between launches
     private final int sms;
     private final int limit; // shared memory a block may use
     private final Mode mode;
     private final StepCostModel.Rates rates;
 
     /**
-     * The launcher on a device of {@code sms} SMs whose blocks may use {@code limit} bytes of shared
-     * memory (raised for the kernel where above the default), priced at {@code rates}.
+     * The fused decoder of {@code device} on {@code stream}, priced at its SMs, clock and shared
+     * memory with the rates of {@link StepCostModel.Rates#fromProperty}; on a device without a clock
+     * rate (the emulated one) at the H200 model's, as {@code charrnn bench --predict} prices it.
      */
-    DecoderXent(Kernels kernels, int sms, int limit, StepCostModel.Rates rates) {
+    DecoderXent(
+            Kernels kernels,
+            CUdevice device,
+            CUstream stream,
+            Precision precision,
+            Function<WeightRows, Pointer> weights,
+            Pointer ticket) {
         this.fn = kernels.fn("decoder_xent");
-        this.sms = Math.max(1, sms);
-        this.limit = limit;
+        this.stream = stream;
+        this.precision = precision;
+        this.weights = weights;
+        this.ticket = ticket;
         this.mode = mode();
-        this.rates = rates;
-        if (limit > PersistentRnn.DEFAULT_SHARED)
-            JCudaDriver.cuFuncSetAttribute(
-                    fn, CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, limit);
-    }
-
-    /**
-     * The launcher on {@code device}, priced at its SMs, clock and shared memory with the rates of
-     * {@link StepCostModel.Rates#fromProperty}; on a device without a clock rate (the emulated one) at
-     * the H200 model's, as {@code charrnn bench --predict} prices it.
-     */
-    static DecoderXent open(Kernels kernels, CUdevice device) {
-        int sms = PersistentRnn.attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT);
-        int limit = Math.max(
+        int n = PersistentRnn.attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT);
+        this.sms = Math.max(1, n);
+        this.limit = Math.max(
                 PersistentRnn.DEFAULT_SHARED,
                 PersistentRnn.attribute(
                         device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN));
         int clockKhz = PersistentRnn.attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_CLOCK_RATE);
-        RnnCostModel.Device d = clockKhz > 0 && sms > 0
-                ? new RnnCostModel.Device(sms, clockKhz / 1e6, limit, RnnRates.fromProperty())
-                : StepCostModel.h200();
-        return new DecoderXent(kernels, sms, limit, StepCostModel.Rates.fromProperty(d));
+        this.rates = StepCostModel.Rates.fromProperty(
+                clockKhz > 0 && n > 0
+                        ? new RnnCostModel.Device(n, clockKhz / 1e6, limit, RnnRates.fromProperty())
+                        : StepCostModel.h200());
+        if (limit > PersistentRnn.DEFAULT_SHARED)
+            JCudaDriver.cuFuncSetAttribute(
+                    fn, CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, limit);
     }
 
     /** The mode {@link #PROPERTY} sets: AUTO unset; a {@link UserError} for another value. */
@@ -89,11 +102,6 @@ final class DecoderXent {
             case "off" -> Mode.OFF;
             default -> throw new UserError(PROPERTY + " must be auto, on or off, not '" + v + "'");
         };
-    }
-
-    /** Whether this device runs the decoder of N rows, V symbols and H units fused. */
-    boolean fuses(Precision p, int N, int V, int H, boolean writeGrad) {
-        return fuses(mode, rates, limit, p, N, V, H, writeGrad);
     }
 
     /**
@@ -143,7 +151,9 @@ final class DecoderXent {
         double fmas = (double) rt * V * (stride(H) - 4) * (writeGrad ? 2 : 1);
         double compute = tilesPerSm * (fmas / FMAS_PER_CLOCK + TILE_CLOCKS) / d.clocksPerUs();
         double bytes = 4.0 * N * ((writeGrad ? 2.0 : 1.0) * H + V + 2);
-        double weights = (double) blocks * 4 * V * H / d.rates().l2BytesPerUs();
+        double rounds = Math.ceil((double) V * (stride(H) - 4) / (Kernels.BLOCK * LOADS)); // a thread's loads of w
+        double weights = Math.max(
+                (double) blocks * 4 * V * H / d.rates().l2BytesPerUs(), rounds * r.l2LatencyClocks() / d.clocksPerUs());
         return r.kernelUs() + weights + Math.max(compute, bytes / r.hbmBytesPerUs()) + lastBlockSumUs(r, N);
     }
 
@@ -162,44 +172,40 @@ final class DecoderXent {
         return r.blockSumUs(n) - r.kernelUs();
     }
 
-    /**
-     * decoder_xent: logits [N,V] (=) gradScale (softmax(top W^T + bias) - onehot(y)) with writeGrad,
-     * else top W^T + bias; rowLoss [N] (=); dTop [N,H] (=) the gradient W with writeGrad ({@link
-     * Kernels#NONE} without); lossSum [1] (=) the sum of rowLoss by the last block (ticket [1]: 0
-     * before and after), or NONE. top [N,H], w [V,H]; no aliasing among top, w, logits, dTop.
-     */
-    void launch(
-            CUstream stream,
-            Pointer top,
-            Pointer w,
-            Pointer bias,
-            Pointer y,
-            Pointer logits,
-            Pointer rowLoss,
-            Pointer dTop,
+    /** decoder_xent where {@link #fuses} (one block an SM, row tiles grid-stride); else false. */
+    @Override
+    public boolean decoderXent(
+            Ref top,
+            WeightRows dec,
+            Ref bias,
+            DeviceArray y,
+            Ref logits,
+            Ref rowLoss,
+            Ref lossSum,
+            Ref dTop,
             int N,
             int V,
             int H,
             float gradScale,
-            boolean writeGrad,
-            Pointer lossSum,
-            Pointer ticket) {
+            boolean writeGrad) {
+        if (!fuses(mode, rates, limit, precision, N, V, H, writeGrad)) return false;
         Pointer args = Pointer.to(
-                Pointer.to(top),
-                Pointer.to(w),
-                Pointer.to(bias),
-                Pointer.to(y),
-                Pointer.to(logits),
-                Pointer.to(rowLoss),
-                Pointer.to(dTop),
+                Pointer.to(CudaCellKernels.p(top)),
+                Pointer.to(weights.apply(dec)),
+                Pointer.to(CudaCellKernels.p(bias)),
+                Pointer.to(CudaCellKernels.buf(y).ptr),
+                Pointer.to(CudaCellKernels.p(logits)),
+                Pointer.to(CudaCellKernels.p(rowLoss)),
+                Pointer.to(writeGrad ? CudaCellKernels.p(dTop) : Kernels.NONE),
                 Pointer.to(new int[] {N}),
                 Pointer.to(new int[] {V}),
                 Pointer.to(new int[] {H}),
                 Pointer.to(new float[] {gradScale}),
                 Pointer.to(new int[] {writeGrad ? 1 : 0}),
-                Pointer.to(lossSum),
+                Pointer.to(CudaCellKernels.p(lossSum)),
                 Pointer.to(ticket));
         JCudaDriver.cuLaunchKernel(
                 fn, blocks(N, V, sms), 1, 1, Kernels.BLOCK, 1, 1, (int) sharedBytes(V, H), stream, args, null);
+        return true;
     }
 }

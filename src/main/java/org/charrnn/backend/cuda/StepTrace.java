@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Objects;
 import org.charrnn.backend.Precision;
 import org.charrnn.backend.device.CellKernels;
+import org.charrnn.backend.device.DecoderKernels;
 import org.charrnn.backend.device.DeviceArray;
 import org.charrnn.backend.device.DeviceOps;
 import org.charrnn.backend.device.OptimizerKernels;
@@ -41,6 +42,7 @@ final class StepTrace implements DeviceOps {
     private final CellKernels cells;
     private final TracedStepValues stepValues; // the window starts, lr and iteration: one block, one copy
     private final TracedWindows windows; // the persistent passes where the model chooses them
+    private final TracedDecoder decoder; // the fused decoder where the model chooses it
     private final List<Op> ops = new ArrayList<>();
     private StepPart stepwise; // the recurrence part stepwise steps are running in, null outside one
     private long stepwiseWeights; // the offset of the W_hh those steps multiply by
@@ -59,6 +61,7 @@ final class StepTrace implements DeviceOps {
         this.cells = new TracedCells(rates, (name, us) -> stepOp(StepPart.KERNELS, name, us));
         this.stepValues = new TracedStepValues(rates, this::add, this::beside, timeline::joinBeside);
         this.windows = new TracedWindows(this, recurrence, rates);
+        this.decoder = new TracedDecoder(this, rates, precision);
     }
 
     /** The operations priced since the last {@link #clear}. */
@@ -317,6 +320,11 @@ final class StepTrace implements DeviceOps {
         add(StepPart.GEMM, "gemm " + M + "x" + N + "x" + K, rates.gemmUs(M, N, K, precision));
     }
 
+    /** A fused kernel's matrix products: {@code f} FLOPs. */
+    void addFlops(double f) {
+        flops += f;
+    }
+
     /** A persistent pass's recurrent products: T steps of [B,H] x [H,G H] (forward) or its transpose (backward). */
     void recurrentFlops(CellType cell, int T, int B, int H) {
         flops += 2.0 * T * B * H * cell.recurrentGates() * H;
@@ -377,35 +385,10 @@ final class StepTrace implements DeviceOps {
         add(StepPart.KERNELS, "softmax_xent + loss sum", DecoderXent.softmaxXentSumUs(rates, N, V, writeGrad));
     }
 
-    /** As the CUDA backend decides on the modelled device ({@link DecoderXent#fuses}). */
+    /** The fused decoder where the CUDA backend fuses it on the modelled device ({@link TracedDecoder}). */
     @Override
-    public boolean fusesDecoder(int N, int V, int H, boolean writeGrad) {
-        return DecoderXent.fuses(
-                DecoderXent.mode(), rates, rates.device().sharedBytes(), precision, N, V, H, writeGrad);
-    }
-
-    @Override
-    public void decoderXent(
-            Ref top,
-            WeightRows dec,
-            Ref bias,
-            DeviceArray y,
-            Ref logits,
-            Ref rowLoss,
-            Ref lossSum,
-            Ref dTop,
-            int N,
-            int V,
-            int H,
-            float gradScale,
-            boolean writeGrad) {
-        if (!fusesDecoder(N, V, H, writeGrad)) {
-            DeviceOps.super.decoderXent(
-                    top, dec, bias, y, logits, rowLoss, lossSum, dTop, N, V, H, gradScale, writeGrad);
-            return;
-        }
-        flops += 2.0 * N * V * H * (writeGrad ? 2 : 1);
-        add(StepPart.KERNELS, "decoder_xent + loss sum", DecoderXent.fusedUs(rates, N, V, H, writeGrad));
+    public DecoderKernels decoders() {
+        return decoder;
     }
 
     @Override

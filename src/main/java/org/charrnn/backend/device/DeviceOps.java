@@ -250,41 +250,6 @@ public interface DeviceOps extends AutoCloseable {
     }
 
     /**
-     * Whether {@link #decoderXent} over N rows, V symbols and H units is one launch on this device
-     * (else the orchestration keeps the decoder's launches apart: the dtop GEMM in the backward,
-     * beside the decoder's weight gradient). None by default.
-     */
-    default boolean fusesDecoder(int N, int V, int H, boolean writeGrad) {
-        return false;
-    }
-
-    /**
-     * The decoder and its loss: logits [N,V] (=) top [N,H] dec^T + bias, then {@link
-     * #softmaxXentSum} in place (rowLoss [N], lossSum [1] (=); with {@code writeGrad}, logits (=)
-     * gradScale * (softmax - onehot(y))), and with writeGrad dTop [N,H] (=) logits dec (dL/dtop);
-     * dTop is null without. By default those three operations; a backend that {@link
-     * #fusesDecoder} runs them as one launch.
-     */
-    default void decoderXent(
-            Ref top,
-            WeightRows dec,
-            Ref bias,
-            DeviceArray y,
-            Ref logits,
-            Ref rowLoss,
-            Ref lossSum,
-            Ref dTop,
-            int N,
-            int V,
-            int H,
-            float gradScale,
-            boolean writeGrad) {
-        gemmWeight(true, N, V, H, 1f, top, H, dec, 0f, logits, V);
-        softmaxXentSum(logits, bias, y, rowLoss, lossSum, N, V, gradScale, writeGrad);
-        if (writeGrad) gemmWeight(false, N, H, V, 1f, logits, V, dec, 0f, dTop, H);
-    }
-
-    /**
      * Leaves out the targets equal to {@code ignore}, after a {@link #softmaxXent} with gradScale 1:
      * weights [N] (=) 0 for those rows, else 1; count [1] (=) their sum; rowLoss [N] (=) 0 on the
      * left-out rows; with {@code writeGrad}, grad [N,V] (=) 0 on them and grad / max(count, 1)
@@ -343,6 +308,11 @@ public interface DeviceOps extends AutoCloseable {
 
     /** The fused pointwise cell kernels of this device (one timestep, B rows). */
     CellKernels cells();
+
+    /** The device's fused decoder; {@link DecoderKernels#NONE} (none) by default. */
+    default DecoderKernels decoders() {
+        return DecoderKernels.NONE;
+    }
 
     /** This device's whole-window recurrences ({@link WindowKernels#NONE}, the default: every layer stepwise). */
     default WindowKernels windows() {

@@ -13,8 +13,9 @@ import org.charrnn.model.ParamLayout;
  * where the workspace projects by token, {@link TokenProjection}: the rows of Emb W_ih^T, which a
  * persistent forward reads through the window's ids), then
  * per step the cell's recurrent GEMM and fused pointwise kernel (or, where the device has one, a
- * persistent kernel for the whole window: {@link WindowKernels#forward}); the decoder is one GEMM over all N
- * rows and softmax + cross-entropy one fused kernel whose loss is summed on the device. Backward
+ * persistent kernel for the whole window: {@link WindowKernels#forward}); the decoder ({@link DecoderPass})
+ * is one GEMM over all N rows and softmax + cross-entropy one fused kernel whose loss is summed on
+ * the device, or all of it and dL/dtop one launch where the device fuses them. Backward
  * mirrors it (BPTT within the window, stepwise or {@link WindowKernels#backward}) with
  * whole-window weight-gradient GEMMs. Where the workspace pipelines a pass's layers ({@link
  * LayerPipeline}) that pass runs by chunks of the window, every other layer on the side queue.
@@ -26,6 +27,7 @@ final class RnnPasses {
     private final ParamLayout layout;
     private final DeviceCell cell;
     private final DeviceArray params, grads; // [P] each, layout order
+    private final DecoderPass decoder;
     private final int L, V, E, H, Gi, Gh, S, saved;
 
     RnnPasses(
@@ -49,6 +51,7 @@ final class RnnPasses {
         this.Gh = cfg.recurrentGateWidth();
         this.S = cfg.cell().stateVectors();
         this.saved = cell.savedWidth(H);
+        this.decoder = new DecoderPass(ops, layout, params, grads, V, H);
     }
 
     private Ref param(ParamLayout.Tensor t) {
@@ -150,41 +153,7 @@ final class RnnPasses {
             }
         // and every layer's slot T back out as the state after the window
         side(w, () -> ops.copyRows(Ref.of(state), BH, new Ref(w.states, (long) T * BH), slots, L * S, BH));
-        Ref logits = Ref.of(w.logits), bias = param(layout.decoderBias());
-        WeightRows dec = WeightRows.of(layout.decoderWeight());
-        Ref top = w.layerOut(L - 1);
-        boolean fused = softmax && w.ignoreTarget < 0 && ops.fusesDecoder(N, V, H, training);
-        w.topGradReady = fused && training;
-        if (fused) { // the decoder, its loss and (training) dL/dtop in one launch
-            Ref dTop = training ? Ref.of(dOut(w, L - 1)) : null;
-            ops.decoderXent(
-                    top,
-                    dec,
-                    bias,
-                    w.y,
-                    logits,
-                    Ref.of(w.rowLoss),
-                    Ref.of(w.lossSum),
-                    dTop,
-                    N,
-                    V,
-                    H,
-                    1.0f / N,
-                    training);
-        } else {
-            ops.gemmWeight(true, N, V, H, 1f, top, H, dec, 0f, logits, V);
-            if (softmax && w.ignoreTarget >= 0) {
-                // uncounted targets: unscaled gradient, then rows left out and the rest scaled by 1/count
-                ops.softmaxXent(logits, bias, w.y, Ref.of(w.rowLoss), N, V, 1.0f, training);
-                ops.maskTargets(
-                        w.y, w.ignoreTarget, logits, Ref.of(w.rowLoss), w.targetWeight, w.counted, N, V, training);
-                ops.sum(Ref.of(w.rowLoss), N, Ref.of(w.lossSum));
-            } else if (softmax) {
-                ops.softmaxXentSum(logits, bias, w.y, Ref.of(w.rowLoss), Ref.of(w.lossSum), N, V, 1.0f / N, training);
-            } else {
-                ops.addBiasRows(logits, bias, N, V);
-            }
-        }
+        decoder.forward(w, w.layerOut(L - 1), training ? Ref.of(dOut(w, L - 1)) : null, training, softmax);
         if (!backwardFollows && w.overlap) ops.joinSide(); // the state after the window is copied out
     }
 
@@ -202,16 +171,7 @@ final class RnnPasses {
     /** The backward; {@code stateGradZeroed}: its forward zeroed w.stateGrad ({@link #forwardBackward}). */
     private void backward(Workspace w, boolean stateGradZeroed) {
         final int T = w.T, B = w.B, N = w.N, BH = B * H;
-        Ref dlogits = Ref.of(w.logits);
-        ParamLayout.Tensor dec = layout.decoderWeight();
-        // decoder: dW_dec [V,H] = dlogits^T top, db_dec = colsum(dlogits), dtop [N,H] = dlogits W_dec
-        side(w, () -> {
-            ops.gemm(true, false, V, H, N, 1f, dlogits, V, w.layerOut(L - 1), H, 0f, grad(dec), H);
-            ops.columnSum(dlogits, grad(layout.decoderBias()), N, V, 0f);
-        });
-        if (!w.topGradReady) // else the forward's fused decoder wrote it
-        ops.gemmWeight(false, N, H, V, 1f, dlogits, V, WeightRows.of(dec), 0f, Ref.of(dOut(w, L - 1)), H);
-        w.topGradReady = false;
+        decoder.backward(w, w.layerOut(L - 1), Ref.of(dOut(w, L - 1)), work -> side(w, work));
         if (!stateGradZeroed) ops.fill(Ref.of(w.stateGrad), (long) L * S * BH, 0f); // none from beyond the window
         if (w.backwardChunk > 0) {
             backwardPipelined(w); // every layer's recurrence; the gradients of those above layer 0

@@ -51,7 +51,7 @@ final class Workspace {
     DeviceArray targetWeight; // [N] 1 for a counted target, 0 for an ignored one (masked windows)
     DeviceArray counted; // [1] number of counted targets (masked windows)
     int ignoreTarget = -1; // of the last forward (see Window)
-    boolean topGradReady; // the last forward's fused decoder wrote dL/dtop into dA (DeviceOps.decoderXent)
+    boolean topGradReady; // the last forward's fused decoder wrote dL/dtop into dA (DecoderPass)
     DeviceArray dgx,
             dgh; // [N,Gi] (the gx buffer: no projection is read after the forward), [N,Gh]; dgh only when the cell
     // separates it
