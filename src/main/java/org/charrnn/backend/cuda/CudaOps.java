@@ -112,7 +112,13 @@ final class CudaOps implements DeviceOps {
             partial = (DeviceBuffer) alloc(4L * LaunchShapes.MAX_PARTIALS, "norm partial sums");
             tickets = (DeviceBuffer) alloc(4L * 2, "reduction tickets"); // zeroed, as alloc leaves every buffer
             decoder = new DecoderXent(
-                    kernels, ctx.device, stream, precision, w -> params.at(w.rowOffset()), tickets.at(0));
+                    kernels,
+                    ctx.device,
+                    stream,
+                    precision,
+                    w -> params.at(w.rowOffset()),
+                    tickets.at(0),
+                    options.log());
             stepValues = new StepBlock(stream, side::current, model, ctx::synchronize);
             ctx.onClose(stepValues::close);
             optimizers = new CudaOptimizers(kernels, stepValues);

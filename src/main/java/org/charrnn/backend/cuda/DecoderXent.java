@@ -1,5 +1,9 @@
 package org.charrnn.backend.cuda;
 
+import java.util.HashSet;
+import java.util.Locale;
+import java.util.Set;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import jcuda.Pointer;
 import jcuda.driver.CUdevice;
@@ -58,11 +62,14 @@ final class DecoderXent implements DecoderKernels {
     private final int limit; // shared memory a block may use
     private final Mode mode;
     private final StepCostModel.Rates rates;
+    private final Consumer<String> log;
+    private final Set<Long> logged = new HashSet<>(); // the (N, writeGrad) whose choice the log has
 
     /**
      * The fused decoder of {@code device} on {@code stream}, priced at its SMs, clock and shared
      * memory with the rates of {@link StepCostModel.Rates#fromProperty}; on a device without a clock
-     * rate (the emulated one) at the H200 model's, as {@code charrnn bench --predict} prices it.
+     * rate (the emulated one) at the H200 model's, as {@code charrnn bench --predict} prices it;
+     * {@code log} gets one line for each size of window, the first time its decoder runs.
      */
     DecoderXent(
             Kernels kernels,
@@ -70,12 +77,14 @@ final class DecoderXent implements DecoderKernels {
             CUstream stream,
             Precision precision,
             Function<WeightRows, Pointer> weights,
-            Pointer ticket) {
+            Pointer ticket,
+            Consumer<String> log) {
         this.fn = kernels.fn("decoder_xent");
         this.stream = stream;
         this.precision = precision;
         this.weights = weights;
         this.ticket = ticket;
+        this.log = log;
         this.mode = mode();
         int n = PersistentRnn.attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT);
         this.sms = Math.max(1, n);
@@ -113,6 +122,27 @@ final class DecoderXent implements DecoderKernels {
             Mode m, StepCostModel.Rates r, int limit, Precision p, int N, int V, int H, boolean writeGrad) {
         if (m == Mode.OFF || sharedBytes(V, H) > limit) return false;
         return m == Mode.ON || fusedUs(r, N, V, H, writeGrad) < unfusedUs(r, p, N, V, H, writeGrad);
+    }
+
+    /**
+     * "decoder of 2500 rows (training): fused, decoder_xent (cost model: 7.4 µs vs 10.8 µs as a GEMM,
+     * softmax_xent and a GEMM)", or "... apart ...", or "... forced" where the knob decided.
+     */
+    private String line(int N, int V, int H, boolean writeGrad, boolean fused) {
+        String head = "decoder of " + N + " rows (" + (writeGrad ? "training" : "evaluation") + "): ";
+        if (sharedBytes(V, H) > limit)
+            return head + "apart (W_dec's " + (sharedBytes(V, H) >> 10) + " KiB exceed a block's " + (limit >> 10)
+                    + " KiB of shared memory)";
+        String how = fused ? "fused, decoder_xent" : "apart";
+        if (mode != Mode.AUTO)
+            return head + how + ", forced (" + PROPERTY + "=" + mode.name().toLowerCase(Locale.ROOT) + ")";
+        return head
+                + how
+                + String.format(
+                        Locale.ROOT,
+                        " (cost model: %.1f µs vs %.1f µs as a GEMM, softmax_xent and a GEMM)",
+                        fusedUs(rates, N, V, H, writeGrad),
+                        unfusedUs(rates, precision, N, V, H, writeGrad));
     }
 
     /** cr_decoder_groups: row groups of 4 rows a tile, one logits item a thread, 1 to MAX_GROUPS. */
@@ -188,7 +218,9 @@ final class DecoderXent implements DecoderKernels {
             int H,
             float gradScale,
             boolean writeGrad) {
-        if (!fuses(mode, rates, limit, precision, N, V, H, writeGrad)) return false;
+        boolean fused = fuses(mode, rates, limit, precision, N, V, H, writeGrad);
+        if (logged.add(2L * N + (writeGrad ? 1 : 0))) log.accept(line(N, V, H, writeGrad, fused));
+        if (!fused) return false;
         Pointer args = Pointer.to(
                 Pointer.to(CudaCellKernels.p(top)),
                 Pointer.to(weights.apply(dec)),

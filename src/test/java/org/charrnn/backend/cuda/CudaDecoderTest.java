@@ -1,18 +1,24 @@
 package org.charrnn.backend.cuda;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
+import org.charrnn.backend.Backend;
+import org.charrnn.backend.BackendOptions;
 import org.charrnn.backend.RnnKernel;
 import org.charrnn.model.CellType;
+import org.charrnn.model.ModelConfig;
+import org.charrnn.testutil.Models;
 import org.charrnn.verify.Verifier;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Whole training steps (loss, every gradient, eval loss, the update) against the fp64 reference
@@ -39,6 +45,34 @@ class CudaDecoderTest {
         List<Arguments> c = new ArrayList<>();
         for (Verifier.Shape s : shapes) for (String mode : List.of("on", "off")) c.add(Arguments.of(s, mode));
         return c.stream();
+    }
+
+    /**
+     * The log says once for each size of window whether its decoder runs fused, and why: the model's
+     * two prices under auto (which fuses at this size), the knob where it decided.
+     */
+    @ParameterizedTest(name = "fused {0}")
+    @ValueSource(strings = {"auto", "on", "off"})
+    void theLogSaysOnceWhatTheDecoderRuns(String mode) {
+        ModelConfig cfg = Models.config(CellType.LSTM, 23, 9, 33, 2, 0.0);
+        List<String> lines = new ArrayList<>();
+        CudaTestSupport.withProperty(DecoderXent.PROPERTY, mode, () -> {
+            try (Backend be = new CudaBackend(cfg, BackendOptions.defaults().withLog(lines::add))) {
+                return CudaGraphTest.train(be, cfg, 5, 4, 6); // windows of 24 rows; the evaluation's too
+            }
+        });
+        String training = "decoder of 24 rows (training): ", evaluation = "decoder of 24 rows (evaluation): ";
+        String how = switch (mode) {
+            case "auto" -> "fused, decoder_xent (cost model: ";
+            case "on" -> "fused, decoder_xent, forced (charrnn.cuda.fusedDecoder=on)";
+            default -> "apart, forced (charrnn.cuda.fusedDecoder=off)";
+        };
+        for (String head : List.of(training, evaluation))
+            assertEquals(
+                    1,
+                    lines.stream().filter(l -> l.startsWith(head + how)).count(),
+                    () -> head + how + " once in\n" + String.join("\n", lines));
+        assertEquals(2, lines.stream().filter(l -> l.startsWith("decoder of ")).count(), lines::toString);
     }
 
     @ParameterizedTest(name = "{0} fused {1}")
