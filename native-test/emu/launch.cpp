@@ -165,12 +165,19 @@ EXPORT CUresult cuFuncSetAttribute(CUfunction f, CUfunction_attribute a, int v) 
   return CUDA_SUCCESS;
 }
 
-/* Only the compile-time cluster size (CU_FUNC_ATTRIBUTE_REQUIRED_CLUSTER_WIDTH: CR_CLUSTER for the
- * kernels with CR_CLUSTER_KERNEL, 0 for the others, as a GPU answers). */
+/* The compile-time cluster size (CU_FUNC_ATTRIBUTE_REQUIRED_CLUSTER_WIDTH: CR_CLUSTER for the
+ * kernels with CR_CLUSTER_KERNEL, 0 for the others, as a GPU answers) and the static shared memory
+ * (CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES): 0, since a kernel's __shared__ variables are the CPU
+ * layer's own, apart from the dynamic shared memory a launch may ask for (on a GPU the two share
+ * the block's opt-in limit, which is why the host asks). */
 EXPORT CUresult cuFuncGetAttribute(int *v, CUfunction_attribute a, CUfunction f) {
   NEED_CTX();
   if (!f) return CUDA_ERROR_INVALID_HANDLE;
   if (!v) return CUDA_ERROR_INVALID_VALUE;
+  if (a == CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES) {
+    *v = 0;
+    return CUDA_SUCCESS;
+  }
   if (a != CU_FUNC_ATTRIBUTE_REQUIRED_CLUSTER_WIDTH) {
     say("%s: cuFuncGetAttribute(%d) is not emulated", f->kernel->name, (int)a);
     return CUDA_ERROR_NOT_SUPPORTED;

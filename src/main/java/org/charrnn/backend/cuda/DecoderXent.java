@@ -59,7 +59,7 @@ final class DecoderXent implements DecoderKernels {
     private final Function<WeightRows, Pointer> weights; // a weight matrix's rows in the flat parameters
     private final Pointer ticket; // [1] the loss sum's last-block counter, 0 between launches
     private final int sms;
-    private final int limit; // shared memory a block may use
+    private final int limit; // dynamic shared memory a block may use: the opt-in limit less the kernel's own
     private final Mode mode;
     private final StepCostModel.Rates rates;
     private final Consumer<String> log;
@@ -88,16 +88,18 @@ final class DecoderXent implements DecoderKernels {
         this.mode = mode();
         int n = PersistentRnn.attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT);
         this.sms = Math.max(1, n);
-        this.limit = Math.max(
-                PersistentRnn.DEFAULT_SHARED,
-                PersistentRnn.attribute(
-                        device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN));
+        // the kernel's own __shared__ arrays (its reduction trees) count against the block's limit too
+        int[] fixed = new int[1];
+        JCudaDriver.cuFuncGetAttribute(fixed, CUfunction_attribute.CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES, fn);
+        int optin = PersistentRnn.attribute(
+                device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN);
+        this.limit = Math.max(PersistentRnn.DEFAULT_SHARED, optin) - fixed[0];
         int clockKhz = PersistentRnn.attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_CLOCK_RATE);
         this.rates = StepCostModel.Rates.fromProperty(
                 clockKhz > 0 && n > 0
                         ? new RnnCostModel.Device(n, clockKhz / 1e6, limit, RnnRates.fromProperty())
                         : StepCostModel.h200());
-        if (limit > PersistentRnn.DEFAULT_SHARED)
+        if (limit + fixed[0] > PersistentRnn.DEFAULT_SHARED)
             JCudaDriver.cuFuncSetAttribute(
                     fn, CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, limit);
     }
