@@ -133,8 +133,8 @@ final class DecoderXent implements DecoderKernels {
     private String line(int N, int V, int H, boolean writeGrad, boolean fused) {
         String head = "decoder of " + N + " rows (" + (writeGrad ? "training" : "evaluation") + "): ";
         if (sharedBytes(V, H) > limit)
-            return head + "apart (W_dec's " + (sharedBytes(V, H) >> 10) + " KiB exceed a block's " + (limit >> 10)
-                    + " KiB of shared memory)";
+            return head + "apart (its block needs " + (sharedBytes(V, H) >> 10) + " KiB of shared memory, more than "
+                    + "the " + (limit >> 10) + " KiB a block may use)";
         String how = fused ? "fused, decoder_xent" : "apart";
         if (mode != Mode.AUTO)
             return head + how + ", forced (" + PROPERTY + "=" + mode.name().toLowerCase(Locale.ROOT) + ")";
