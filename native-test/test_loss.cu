@@ -119,8 +119,12 @@ int main() {
           (softmax_xent<<<N, 128>>>(l.p, b.p, y.p, loss.p, N, V, 1.0f / N, 1, sum.p, ticket.p)));
   TIME_IT("softmax_xent, CR_ROW_BLOCK threads", 200,
           (softmax_xent<<<N, CR_ROW_BLOCK>>>(l.p, b.p, y.p, loss.p, N, V, 1.0f / N, 1, sum.p, ticket.p)));
-  {
-    int H = 128, blocks = (N + cr_decoder_rows(V) - 1) / cr_decoder_rows(V);
+  int sms = 1; /* the backend's launch: a block an SM (DecoderXent.blocks), no more than the tiles */
+#ifndef CRCPU_RUNTIME
+  CK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
+#endif
+  for (int H : {128, 256}) { /* the rows where the backend fuses the decoder: LSTM L1 H128, L2 H256 */
+    int blocks = std::min((N + cr_decoder_rows(V) - 1) / cr_decoder_rows(V), std::max(1, sms));
     long long shmem = cr_decoder_shared_bytes(V, H);
     Dev<float> top((size_t)N * H), w((size_t)V * H), dtop((size_t)N * H);
     CK(cudaMemset(top.p, 0, (size_t)N * H * 4)); CK(cudaMemset(w.p, 0, (size_t)V * H * 4));
