@@ -7,7 +7,6 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 import jcuda.Pointer;
 import jcuda.driver.CUdevice;
-import jcuda.driver.CUdevice_attribute;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUfunction_attribute;
 import jcuda.driver.CUstream;
@@ -86,19 +85,14 @@ final class DecoderXent implements DecoderKernels {
         this.ticket = ticket;
         this.log = log;
         this.mode = mode();
-        int n = PersistentRnn.attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT);
-        this.sms = Math.max(1, n);
+        PersistentLimits.Numbers numbers = PersistentLimits.Numbers.of(device);
+        this.sms = numbers.sms();
         // the kernel's own __shared__ arrays (its reduction trees) count against the block's limit too
         int[] fixed = new int[1];
         JCudaDriver.cuFuncGetAttribute(fixed, CUfunction_attribute.CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES, fn);
-        int optin = PersistentRnn.attribute(
-                device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN);
-        this.limit = Math.max(PersistentRnn.DEFAULT_SHARED, optin) - fixed[0];
-        int clockKhz = PersistentRnn.attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_CLOCK_RATE);
-        this.rates = StepCostModel.Rates.fromProperty(
-                clockKhz > 0 && n > 0
-                        ? new RnnCostModel.Device(n, clockKhz / 1e6, limit, RnnRates.fromProperty())
-                        : StepCostModel.h200());
+        this.limit = numbers.limit() - fixed[0];
+        RnnCostModel.Device model = numbers.model(RnnRates.fromProperty());
+        this.rates = StepCostModel.Rates.fromProperty(model != null ? model : StepCostModel.h200());
         if (limit + fixed[0] > PersistentRnn.DEFAULT_SHARED)
             JCudaDriver.cuFuncSetAttribute(
                     fn, CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, limit);
@@ -186,7 +180,7 @@ final class DecoderXent implements DecoderKernels {
         double rounds = Math.ceil((double) V * (stride(H) - 4) / (Kernels.BLOCK * LOADS)); // a thread's loads of w
         double weights = Math.max(
                 (double) blocks * 4 * V * H / d.rates().l2BytesPerUs(), rounds * r.l2LatencyClocks() / d.clocksPerUs());
-        return r.kernelUs() + weights + Math.max(compute, bytes / r.hbmBytesPerUs()) + lastBlockSumUs(r, N);
+        return r.kernelUs() + weights + Math.max(compute, bytes / r.hbmBytesPerUs()) + r.lastBlockSumUs(N);
     }
 
     /** The launches it replaces: the decoder GEMM, softmax_xent with the loss sum, the dtop GEMM with writeGrad. */
@@ -196,12 +190,7 @@ final class DecoderXent implements DecoderKernels {
 
     /** softmax_xent over N rows of V with the loss sum by its last block. */
     static double softmaxXentSumUs(StepCostModel.Rates r, int N, int V, boolean writeGrad) {
-        return r.kernelUs((writeGrad ? 8.0 : 4.0) * N * V + 12.0 * N) + lastBlockSumUs(r, N);
-    }
-
-    /** A kernel's sum of n values by its last block: sum_final's time without its floor. */
-    static double lastBlockSumUs(StepCostModel.Rates r, long n) {
-        return r.blockSumUs(n) - r.kernelUs();
+        return r.kernelUs((writeGrad ? 8.0 : 4.0) * N * V + 12.0 * N) + r.lastBlockSumUs(N);
     }
 
     /** decoder_xent where {@link #fuses} (one block an SM, row tiles grid-stride); else false. */

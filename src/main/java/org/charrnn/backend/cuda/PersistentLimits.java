@@ -24,8 +24,8 @@ final class PersistentLimits {
         JCudaDriver.cuDeviceGet(d, index);
         if (PersistentRnn.attribute(d, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COOPERATIVE_LAUNCH) == 0)
             return "device " + index + ": no cooperative launches: every cell runs stepwise";
-        int[] sl = multiprocessorsAndSharedLimit(index);
-        int sms = sl[0], limit = sl[1];
+        Numbers numbers = Numbers.of(d);
+        int sms = numbers.sms(), limit = numbers.limit();
         int major = PersistentRnn.attribute(d, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR);
         boolean tensorCores = ProductArithmetic.tensorCores(major);
         StringBuilder up = new StringBuilder();
@@ -39,9 +39,7 @@ final class PersistentLimits {
                         .append(largestHidden(cell, sms, limit, a));
             }
         }
-        int clockKhz = PersistentRnn.attribute(d, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_CLOCK_RATE);
-        RnnCostModel.Device model =
-                clockKhz > 0 ? new RnnCostModel.Device(sms, clockKhz / 1e6, limit, RnnRates.fromProperty()) : null;
+        RnnCostModel.Device model = numbers.model(RnnRates.fromProperty());
         String auto = model != null
                 ? "auto runs each pass persistent where the cost model predicts it faster, e.g. "
                         + PersistentChoice.decide(model, CellType.LSTM, 256, 50, ProductArithmetic.FP32, major >= 9)
@@ -53,17 +51,35 @@ final class PersistentLimits {
                 + " streams (-Dcharrnn.layerPipeline, -Dcharrnn.pipelineChunk)";
     }
 
-    /** Device {@code index}'s multiprocessors and the shared memory a block may use, as the constructor reads them. */
+    /** Device {@code index}'s multiprocessors and the shared memory a block may use ({@link Numbers}). */
     static int[] multiprocessorsAndSharedLimit(int index) {
         CUdevice d = new CUdevice();
         JCudaDriver.cuDeviceGet(d, index);
-        return new int[] {
-            Math.max(1, PersistentRnn.attribute(d, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)),
-            Math.max(
-                    PersistentRnn.DEFAULT_SHARED,
-                    PersistentRnn.attribute(
-                            d, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN))
-        };
+        Numbers n = Numbers.of(d);
+        return new int[] {n.sms(), n.limit()};
+    }
+
+    /**
+     * What the cost models read of a device: its multiprocessors (at least 1), the shared memory a
+     * block may use (the opt-in limit, at least the default 48 KiB) and its clock in kHz (0 where it
+     * reports none, as the emulated device).
+     */
+    record Numbers(int sms, int limit, int clockKhz) {
+        static Numbers of(CUdevice d) {
+            return new Numbers(
+                    Math.max(
+                            1, PersistentRnn.attribute(d, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)),
+                    Math.max(
+                            PersistentRnn.DEFAULT_SHARED,
+                            PersistentRnn.attribute(
+                                    d, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN)),
+                    PersistentRnn.attribute(d, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_CLOCK_RATE));
+        }
+
+        /** The cost model's device at these numbers and {@code rates}; null without a clock rate. */
+        RnnCostModel.Device model(RnnRates rates) {
+            return clockKhz > 0 ? new RnnCostModel.Device(sms, clockKhz / 1e6, limit, rates) : null;
+        }
     }
 
     /** The largest H whose W_hh slice alone fits in {@code limit} bytes (the constructor's check; up to 65536). */

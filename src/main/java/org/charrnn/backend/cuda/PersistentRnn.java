@@ -69,15 +69,13 @@ final class PersistentRnn {
         this.kernel = k;
         this.cell = config.cell();
         int H = config.hidden();
-        this.sms = Math.max(1, attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT));
-        this.limit = Math.max(
-                DEFAULT_SHARED,
-                attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN));
-        int clockKhz = attribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_CLOCK_RATE);
+        PersistentLimits.Numbers numbers = PersistentLimits.Numbers.of(device);
+        this.sms = numbers.sms();
+        this.limit = numbers.limit();
         RnnRates rates = RnnRates.fromProperty(); // read on every device, so a bad file is an error everywhere
         String mismatch = rates.mismatch(sms);
         if (mismatch != null && k != RnnKernel.STEPWISE) log.accept(mismatch);
-        this.model = clockKhz > 0 ? new RnnCostModel.Device(sms, clockKhz / 1e6, limit, rates) : null;
+        this.model = numbers.model(rates);
         int u = RnnCostModel.units(H, sms);
         this.knobs = PersistentKnobs.fromProperties(u);
         this.gates = RnnKernel.hasPersistent(cell) ? cell.recurrentGates() : 0;

@@ -170,6 +170,11 @@ public final class StepCostModel {
             return kernelUs + Math.ceil((double) n / (Kernels.BLOCK * 4)) * l2LatencyClocks / device.clocksPerUs();
         }
 
+        /** A kernel's sum of n values by its last block (cr_last_block): sum_final's time without its floor. */
+        double lastBlockSumUs(long n) {
+            return blockSumUs(n) - kernelUs;
+        }
+
         /** FLOPs per µs of the device's matrix products at precision p, at their peak. */
         double peakFlopsPerUs(Precision p) {
             double fmasPerClock = p == Precision.TF32 ? TF32_GEMM_FMAS : RnnCostModel.FMA_LANES;

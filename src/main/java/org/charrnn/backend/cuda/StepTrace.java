@@ -176,11 +176,6 @@ final class StepTrace implements DeviceOps {
         stepwiseWeights = whh.offset();
     }
 
-    /** A sum of n values by a kernel's last block (cr_last_block): sum_final's time without its launch. */
-    private double lastBlockSumUs(long n) {
-        return rates.blockSumUs(n) - rates.kernelUs();
-    }
-
     private void kernel(String name, double bytes) {
         add(StepPart.KERNELS, name, rates.kernelUs(bytes));
     }
@@ -428,7 +423,7 @@ final class StepTrace implements DeviceOps {
 
     @Override
     public void globalNorm(Ref g, int n, Ref norm) {
-        add(StepPart.UPDATE, "global_norm", rates.kernelUs(4.0 * n) + lastBlockSumUs(LaunchShapes.partials(n)));
+        add(StepPart.UPDATE, "global_norm", rates.kernelUs(4.0 * n) + rates.lastBlockSumUs(LaunchShapes.partials(n)));
     }
 
     @Override
