@@ -42,7 +42,8 @@ public final class StepCostModel {
      * hbmBytesPerUs    4.0e6     HBM3e, 4.8 TB/s peak at about 83% [hbm_bytes_per_us]
      * gemmEfficiency   0.6       of the fp32 FMA peak (67 TFLOP/s) that a GEMM of a window's size
      *                            reaches [gemm_efficiency_fp32]
-     * gemmEfficiencyTf32  0.6    of the TF32 tensor-core peak (495 TFLOP/s) [gemm_efficiency_tf32]
+     * gemmEfficiencyTf32  0.6    of the TF32 tensor-core peak (495 TFLOP/s), and of bf16's (twice
+     *                            that) [gemm_efficiency_tf32]
      * l2LatencyClocks  270       an L2 hit: what a thread that sums a column waits for per load
      * hostCopyUs       3.0 µs    a small host-to-device copy queued before the step's graph
      *                            (window starts, dropout iteration, Adam's scalars) [host_copy_us]
@@ -175,15 +176,27 @@ public final class StepCostModel {
             return blockSumUs(n) - kernelUs;
         }
 
-        /** FLOPs per µs of the device's matrix products at precision p, at their peak. */
+        /**
+         * FLOPs per µs of the device's matrix products at precision p, at their peak: the FMA lanes
+         * in fp32, the tensor cores in TF32 and at twice TF32's rate in bf16 (cuBLAS's bf16 GEMMs,
+         * which only the fused decoder's choice prices: --predict takes fp32 and TF32).
+         */
         double peakFlopsPerUs(Precision p) {
-            double fmasPerClock = p == Precision.TF32 ? TF32_GEMM_FMAS : RnnCostModel.FMA_LANES;
+            double fmasPerClock = switch (p) {
+                case TF32 -> TF32_GEMM_FMAS;
+                case BF16 -> 2 * TF32_GEMM_FMAS;
+                case FP32, FP64 -> RnnCostModel.FMA_LANES;
+            };
             return 2 * fmasPerClock * device.sms() * device.clocksPerUs();
         }
 
-        /** C [M,N] = A [M,K] B [K,N]: the floor plus the FLOPs at {@link #gemmEfficiency} of the peak, or the bytes where more. */
+        /**
+         * C [M,N] = A [M,K] B [K,N]: the floor plus the FLOPs at {@link #gemmEfficiency} of the peak
+         * ({@link #gemmEfficiencyTf32} on tensor cores, TF32 and bf16), or the bytes where more.
+         */
         double gemmUs(int M, int N, int K, Precision p) {
-            double flopsPerUs = peakFlopsPerUs(p) * (p == Precision.TF32 ? gemmEfficiencyTf32 : gemmEfficiency);
+            boolean tensorCores = p == Precision.TF32 || p == Precision.BF16;
+            double flopsPerUs = peakFlopsPerUs(p) * (tensorCores ? gemmEfficiencyTf32 : gemmEfficiency);
             double flops = 2.0 * M * N * K;
             double bytes = 4.0 * ((double) M * K + (double) K * N + (double) M * N);
             return gemmUs + Math.max(flops / flopsPerUs, bytes / hbmBytesPerUs);

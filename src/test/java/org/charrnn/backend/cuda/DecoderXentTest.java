@@ -47,6 +47,9 @@ class DecoderXentTest {
             assertFalse(DecoderXent.fuses(DecoderXent.Mode.ON, H200, LIMIT, p, 12800, 65, 1024, true));
             assertFalse(DecoderXent.fuses(DecoderXent.Mode.OFF, H200, LIMIT, p, 2500, 65, 128, true));
         }
+        // bf16 prices cuBLAS's GEMMs on tensor cores too: H128 fuses, H256 does not
+        assertTrue(DecoderXent.fuses(DecoderXent.Mode.AUTO, H200, LIMIT, Precision.BF16, 2500, 65, 128, true));
+        assertFalse(DecoderXent.fuses(DecoderXent.Mode.AUTO, H200, LIMIT, Precision.BF16, 2500, 65, 256, true));
         // TF32 H512 B128 T100: cuBLAS's tensor cores beat the fused kernel's FMAs; forced, it runs
         assertFalse(DecoderXent.fuses(DecoderXent.Mode.AUTO, H200, LIMIT, Precision.TF32, 12800, 65, 512, true));
         assertTrue(DecoderXent.fuses(DecoderXent.Mode.ON, H200, LIMIT, Precision.TF32, 12800, 65, 512, true));
