@@ -37,7 +37,6 @@ final class DecoderXent implements DecoderKernels {
     /** {@code -Dcharrnn.cuda.fusedDecoder=auto|on|off}: on fuses wherever the block fits. */
     static final String PROPERTY = "charrnn.cuda.fusedDecoder";
 
-    static final int LANES = 16; // CR_DEC_LANES: softmax lanes a row
     static final int MAX_GROUPS = 4; // CR_DEC_MAX_GROUPS: the most row groups of 4 rows a tile
     static final int LOADS = 8; // CR_DEC_LOADS: loads a thread has in flight while it stages w and the rows
     /** FMAs per SM and clock of the kernel's products: shared-memory bound at half the FMA lanes. */
