@@ -121,10 +121,12 @@ final class DecoderXent implements DecoderKernels {
 
     /**
      * "decoder of 2500 rows (training): fused, decoder_xent (cost model: 7.4 µs vs 10.8 µs as a GEMM,
-     * softmax_xent and a GEMM)", or "... apart ...", or "... forced" where the knob decided.
+     * softmax_xent and a GEMM)" (evaluation: "... as a GEMM and softmax_xent", which has no dL/dtop
+     * GEMM), or "... apart ...", or "... forced" where the knob decided.
      */
     private String line(int N, int V, int H, boolean writeGrad, boolean fused) {
-        String head = "decoder of " + N + " rows (" + (writeGrad ? "training" : "evaluation") + "): ";
+        String head =
+                "decoder of " + N + (N == 1 ? " row (" : " rows (") + (writeGrad ? "training" : "evaluation") + "): ";
         if (sharedBytes(V, H) > limit)
             return head + "apart (its block needs " + (sharedBytes(V, H) >> 10) + " KiB of shared memory, more than "
                     + "the " + (limit >> 10) + " KiB a block may use)";
@@ -135,9 +137,10 @@ final class DecoderXent implements DecoderKernels {
                 + how
                 + String.format(
                         Locale.ROOT,
-                        " (cost model: %.1f µs vs %.1f µs as a GEMM, softmax_xent and a GEMM)",
+                        " (cost model: %.1f µs vs %.1f µs as %s)",
                         fusedUs(rates, N, V, H, writeGrad),
-                        unfusedUs(rates, precision, N, V, H, writeGrad));
+                        unfusedUs(rates, precision, N, V, H, writeGrad),
+                        writeGrad ? "a GEMM, softmax_xent and a GEMM" : "a GEMM and softmax_xent");
     }
 
     /** cr_decoder_groups: row groups of 4 rows a tile, one logits item a thread, 1 to MAX_GROUPS. */

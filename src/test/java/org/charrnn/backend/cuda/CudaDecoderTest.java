@@ -15,6 +15,7 @@ import org.charrnn.testutil.Models;
 import org.charrnn.verify.Verifier;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -73,6 +74,33 @@ class CudaDecoderTest {
                     lines.stream().filter(l -> l.startsWith(head + how)).count(),
                     () -> head + how + " once in\n" + String.join("\n", lines));
         assertEquals(2, lines.stream().filter(l -> l.startsWith("decoder of ")).count(), lines::toString);
+        if (mode.equals("auto")) { // the unfused launches each names: evaluation has no dL/dtop GEMM
+            assertTrue(
+                    lines.stream()
+                            .anyMatch(
+                                    l -> l.startsWith(training) && l.endsWith(" as a GEMM, softmax_xent and a GEMM)")),
+                    lines::toString);
+            assertTrue(
+                    lines.stream()
+                            .anyMatch(l -> l.startsWith(evaluation) && l.endsWith(" as a GEMM and softmax_xent)")),
+                    lines::toString);
+        }
+    }
+
+    /** A window of one row says "1 row". */
+    @Test
+    void aWindowOfOneRowIsOneRow() {
+        ModelConfig cfg = Models.config(CellType.LSTM, 23, 9, 33, 1, 0.0);
+        List<String> lines = new ArrayList<>();
+        CudaTestSupport.withProperty(DecoderXent.PROPERTY, "on", () -> {
+            try (Backend be = new CudaBackend(cfg, BackendOptions.defaults().withLog(lines::add))) {
+                return CudaGraphTest.train(be, cfg, 1, 1, 1);
+            }
+        });
+        assertTrue(
+                lines.contains(
+                        "decoder of 1 row (training): fused, decoder_xent, forced (charrnn.cuda.fusedDecoder=on)"),
+                lines::toString);
     }
 
     @ParameterizedTest(name = "{0} fused {1}")
