@@ -1,7 +1,10 @@
 package org.charrnn.cli;
 
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import org.charrnn.backend.BackendOptions;
 import org.charrnn.backend.BackendProvider;
 import org.charrnn.backend.Backends;
@@ -73,8 +76,14 @@ public final class VerifyCommand implements Callable<Integer> {
             throw new UserError("--rnn-kernel: " + e.getMessage());
         }
         BackendOptions base = BackendOptions.defaults().withDevice(device).withPrecision(prec);
+        // each of the many backends the checks create says the same things: each line once
+        Set<String> said = ConcurrentHashMap.newKeySet();
+        Consumer<String> log = line -> {
+            if (said.add(line)) BackendOptions.STDERR.accept(line);
+        };
         Verifier v = new Verifier(
-                (cfg, o) -> p.create(cfg, o.withDevice(base.device()).withRnnKernel(kernel)),
+                (cfg, o) -> p.create(
+                        cfg, o.withDevice(base.device()).withRnnKernel(kernel).withLog(log)),
                 prec,
                 ReferenceBackend::new,
                 Tolerances.forPrecision(prec));

@@ -43,6 +43,11 @@ class CudaCliTest {
         CliRun r = CliRun.of("verify", "--backend", "cuda", "--precision", precision, "--failures-only");
         assertEquals(0, r.code(), () -> r.out() + r.err());
         assertTrue(r.out().contains("checks passed"), r.out());
+        // the many backends of the checks say the same things (the decoder's line of each window
+        // size, for one): each line once
+        List<String> lines = r.err().lines().filter(l -> !l.isBlank()).toList();
+        assertTrue(lines.stream().anyMatch(l -> l.startsWith("charrnn: decoder of ")), r.err());
+        assertEquals(lines.size(), lines.stream().distinct().count(), r.err());
     }
 
     /** 100 iterations of a small LSTM; returns the loss of the last one. */
