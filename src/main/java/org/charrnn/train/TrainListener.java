@@ -26,7 +26,9 @@ public interface TrainListener {
      * @param loss         training loss of the step, nats/char (NaN or infinite on a skipped step)
      * @param gradNorm     global gradient L2 norm before clipping
      * @param lr           learning rate used by the step
-     * @param charsPerSecond training throughput since the last log line
+     * @param charsPerSecond training throughput of the iterations since the last log line: their
+     *     characters over their own time (each from its start to its loss), so the validations,
+     *     checkpoints and samples between them do not count
      */
     record Step(
             long iteration, long total, double epoch, double loss, double gradNorm, double lr, double charsPerSecond) {}

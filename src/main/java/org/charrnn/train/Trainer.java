@@ -290,14 +290,18 @@ public final class Trainer implements AutoCloseable {
                 MetricsLog metrics = new MetricsLog(out, resumeState != null)) {
             if (resumeState != null) state.write(resumeState.carriedState());
             long[] starts = new long[B];
-            long t0 = System.nanoTime(), windowStart = t0, lastCkptAt = t0;
+            long t0 = System.nanoTime(), lastCkptAt = t0;
             long maxNanos = cfg.limits().maxTime().toNanos();
             long ckptNanos = (long) (cfg.checkpointing().minutes() * 60e9);
-            long charsSinceLog = 0;
+            // throughput: the characters and the time of the iterations since the last log line, from
+            // the start of each iteration to its loss; not the validations, checkpoints and samples
+            // between them
+            long charsSinceLog = 0, nanosSinceLog = 0;
             // The stop flag is read once per iteration (below), so a Ctrl-C landing anywhere in the
             // iteration still gets that iteration's checkpoint before the loop ends.
             if (stopRequested) stop = Stop.INTERRUPTED;
             while (c.it < total && stop == null) {
+                long iterStart = System.nanoTime();
                 long k = c.it % perEpoch;
                 if (k == 0) state.reset();
                 for (int b = 0; b < B; b++) starts[b] = b * S + k * T;
@@ -360,7 +364,8 @@ public final class Trainer implements AutoCloseable {
                     c.updates++;
                 }
                 charsSinceLog += (long) B * T;
-                double cps = charsSinceLog / Math.max(1e-9, (now - windowStart) / 1e9);
+                nanosSinceLog += now - iterStart;
+                double cps = charsSinceLog / Math.max(1e-9, nanosSinceLog / 1e9);
                 double epoch = c.it / (double) perEpoch;
                 TrainListener.Step step = new TrainListener.Step(c.it, total, epoch, loss, norm, lr, cps);
                 metrics.iteration(step, (now - t0) / 1e9);
@@ -426,8 +431,7 @@ public final class Trainer implements AutoCloseable {
                 }
                 if (logLine) {
                     metrics.flush();
-                    windowStart = System.nanoTime();
-                    charsSinceLog = 0;
+                    charsSinceLog = nanosSinceLog = 0;
                 }
                 if (ckptDue) {
                     bar.finish();

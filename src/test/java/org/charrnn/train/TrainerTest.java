@@ -87,6 +87,42 @@ class TrainerTest {
         assertEquals(losses(dir.resolve("a")), losses(dir.resolve("b")));
     }
 
+    /**
+     * chars/s is the steps' throughput: a validation between two log lines (here followed by a
+     * listener's pause of 800 ms) does not count. Counted, the window after it would report at most
+     * its 80 characters over 0.8 s; its two steps of a tiny model take a few milliseconds.
+     */
+    @Test
+    void throughputLeavesOutValidation(@TempDir Path dir) throws Exception {
+        Trainer.Data data = TestData.split(TestData.pseudoText(3000, 4), 0.1);
+        TrainConfig cfg = small(dir)
+                .withModel(new ModelSpec(CellType.LSTM, 1, 8, 4, 0.0))
+                .withValidation(new TrainConfig.Validation(3, 1))
+                .withReporting(new TrainConfig.Reporting(2, 0, 0.8))
+                .withLimits(new TrainConfig.Limits(1000, 4));
+        double[] cps = new double[5];
+        TrainListener listener = new TrainListener() {
+            @Override
+            public void onIteration(Step s) {
+                cps[(int) s.iteration()] = s.charsPerSecond();
+            }
+
+            @Override
+            public void onValidation(long iteration, double valLoss, double best) {
+                try {
+                    Thread.sleep(800);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
+        try (Trainer t = new Trainer(cfg, data, reference().withListener(listener))) {
+            t.run();
+        }
+        double counted = 2 * 4 * 10 / 0.8; // iterations 3 and 4 of B 4 T 10 over the pause
+        assertTrue(cps[4] > 4 * counted, () -> "chars/s at iteration 4 (after the validation at 3): " + cps[4]);
+    }
+
     /** N iterations, stop, resume, N more gives bit-identical parameters to 2N straight. */
     @ParameterizedTest
     @EnumSource(value = OptimizerKind.class)
