@@ -93,7 +93,8 @@
 #   bench-ocl    charrnn bench --backend opencl on NVIDIA's OpenCL, --grid all, appended to bench's rows
 #
 # bench/gpu-check-test.sh checks this script's running of steps (order, deadline, time limits, exit
-# status) on any machine, with a stand-in for .device/on-gpu.sh.
+# status) on any machine, with a stand-in for .device/on-gpu.sh; GpuCheckCommandsTest (mvn test)
+# that every charrnn command line it sends parses and sets only -Dcharrnn.* properties the code reads.
 set -uo pipefail
 ALL="info rates verify-persistent bench bar profile bench-rnn junit verify-cuda verify-persistent-backward
      verify-persistent-cluster verify-persistent-cluster-tf32 verify-persistent-tf32 verify-persistent-bf16

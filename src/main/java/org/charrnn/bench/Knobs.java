@@ -38,6 +38,11 @@ public final class Knobs {
 
     private Knobs() {}
 
+    /** Whether the code reads {@code property}: a knob, or one of {@link #WHERE}. */
+    public static boolean known(String property) {
+        return KNOBS.contains(property) || WHERE.contains(property);
+    }
+
     /** The knobs set now, by name. */
     public static SortedMap<String, String> current() {
         SortedMap<String, String> m = new TreeMap<>();
