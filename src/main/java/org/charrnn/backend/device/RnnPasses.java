@@ -115,6 +115,14 @@ final class RnnPasses {
             boolean softmax,
             boolean backwardFollows) {
         final int T = w.T, B = w.B, N = w.N, BH = B * H;
+        // every layer's initial state into slot 0 of its hs (and cs): L*S rows of B*H, (T+1) B H apart;
+        // queued first, so that on the side queue it runs beside the projection and gather below
+        long slots = (long) (T + 1) * BH;
+        side(w, () -> {
+            ops.copyRows(Ref.of(w.states), slots, Ref.of(state), BH, L * S, BH);
+            // no gradient from beyond the window (the backward's recurrences carry it from zero)
+            if (backwardFollows) ops.fill(Ref.of(w.stateGrad), (long) L * S * BH, 0f);
+        });
         Ref table = param(layout.embedding());
         if (w.tokenProjected()) {
             // layer 0's input projection by token (TokenProjection): P [V,Gi] (=) Emb W_ih^T, gx its rows;
@@ -134,13 +142,6 @@ final class RnnPasses {
             if (w.firstInputOn) ops.copy(Ref.of(w.emb), Ref.of(w.firstInput), (long) B * E);
         }
         boolean dropout = training && cfg.dropout() > 0;
-        // every layer's initial state into slot 0 of its hs (and cs): L*S rows of B*H, (T+1) B H apart
-        long slots = (long) (T + 1) * BH;
-        side(w, () -> {
-            ops.copyRows(Ref.of(w.states), slots, Ref.of(state), BH, L * S, BH);
-            // no gradient from beyond the window (the backward's recurrences carry it from zero)
-            if (backwardFollows) ops.fill(Ref.of(w.stateGrad), (long) L * S * BH, 0f);
-        });
         if (w.forwardChunk > 0) forwardPipelined(w, dropout);
         else
             for (int l = 0; l < L; l++) {
