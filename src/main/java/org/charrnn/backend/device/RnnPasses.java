@@ -161,7 +161,8 @@ final class RnnPasses {
     /**
      * BPTT over the last training forward (w.logits holds dL/dlogits): grads and w.stateGrad (=).
      * With w.overlap the weight gradients (the decoder's, then each layer's) go to the device's side
-     * queue and run beside the next layer's recurrence: layer l writes dgates into w.dgx(l), which
+     * queue and run beside the layer's input gradient and the next layer's recurrence: layer l writes
+     * dgates into w.dgx(l), which
      * alternates between two buffers, and the side work of layer l+1 (reading the other one) is
      * joined before layer l's is queued, so before layer l-1 writes that buffer again.
      */
@@ -351,9 +352,11 @@ final class RnnPasses {
             ops.gemmWeight(false, V, E, Gi, 1f, sums, Gi, p.wih(), 0f, grad(layout.embedding()), E);
             ops.gemm(true, false, Gi, E, V, 1f, sums, Gi, param(layout.embedding()), E, 0f, p.dWih(), E);
         } else {
-            cell.inputGradient(ops, p, g, Ref.of(dOut(w, l - 1)));
             if (w.overlap) ops.joinSide(); // layer l+1's side work read the buffer layer l-1 writes
+            // queued before the input gradient (both only read dgx): side work forks where it is
+            // queued, so the weight gradients run beside that GEMM as well as layer l-1's recurrence
             side(w, () -> cell.weightGradients(ops, p, g));
+            cell.inputGradient(ops, p, g, Ref.of(dOut(w, l - 1)));
         }
     }
 
