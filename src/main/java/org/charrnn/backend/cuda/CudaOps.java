@@ -251,11 +251,7 @@ final class CudaOps implements DeviceOps {
         return graphsEnabled;
     }
 
-    /**
-     * The step's values are staged before the graph and copied as its first work, beside the main
-     * stream's until a launch reads them (a replay copies what was staged for it: no copy queued
-     * from the host, StepBlock).
-     */
+    /** The step's values are staged before the graph and copied as its first work (StepBlock). */
     @Override
     public void runWholeStep(Object key, Runnable step) {
         stepValues.stage();
@@ -288,10 +284,7 @@ final class CudaOps implements DeviceOps {
         return on;
     }
 
-    /**
-     * Auto: where the pass runs stepwise, whose per-step launches leave SMs for a second layer's (a
-     * persistent pass holds its SMs for the whole window: its layers run one after another).
-     */
+    /** Auto: where the pass runs stepwise (a persistent pass holds its SMs for the whole window). */
     @Override
     public boolean pipelinesLayers(int B, boolean forced, boolean forwardPass) {
         boolean on = forced || !(forwardPass ? persistent.forwardPersistent(B) : persistent.backwardPersistent(B));
@@ -307,6 +300,16 @@ final class CudaOps implements DeviceOps {
     @Override
     public void joinSide() {
         side.join();
+    }
+
+    @Override
+    public long sideMark() {
+        return side.mark();
+    }
+
+    @Override
+    public void joinSide(long mark) {
+        side.join(mark);
     }
 
     @Override

@@ -8,6 +8,7 @@ import jcuda.driver.CUstream;
 import jcuda.driver.CUstream_flags;
 import jcuda.driver.JCudaDriver;
 import org.charrnn.backend.Precision;
+import org.charrnn.backend.device.DeviceOps;
 import org.charrnn.util.UserError;
 
 /**
@@ -40,6 +41,10 @@ final class SideStream implements AutoCloseable {
     private final String knob; // auto, on or off
     private CUstream stream;
     private CUevent fork, joined;
+    private final java.util.List<CUevent> marks =
+            new java.util.ArrayList<>(); // recorded by mark(), reused after a join
+    private int marked; // marks recorded since the last join
+    private long generation; // joins so far: a mark of an earlier one is stale
     private Gemm gemm;
     private boolean inside, pending;
     private final java.util.EnumSet<Purpose> purposes = java.util.EnumSet.noneOf(Purpose.class);
@@ -147,10 +152,35 @@ final class SideStream implements AutoCloseable {
 
     /** The main stream's later work waits for all the side work queued so far. */
     void join() {
+        generation++;
+        marked = 0;
         if (!pending) return;
         JCudaDriver.cuEventRecord(joined, stream);
         JCudaDriver.cuStreamWaitEvent(main, joined, 0);
         pending = false;
+    }
+
+    /**
+     * A mark of the side work queued so far (an event recorded on the side stream, one of a pool
+     * reused after each {@link #join}), for {@link #join(long)}; {@link DeviceOps#NO_SIDE_MARK} where
+     * there is none to wait for.
+     */
+    long mark() {
+        if (!pending) return DeviceOps.NO_SIDE_MARK;
+        if (marked == marks.size()) marks.add(event());
+        JCudaDriver.cuEventRecord(marks.get(marked), stream);
+        return generation << 32 | marked++;
+    }
+
+    /**
+     * The main stream's later work waits for the side work queued before {@code mark} was taken, not
+     * for what came after it; a mark from before the last {@link #join} is an IllegalStateException.
+     */
+    void join(long mark) {
+        if (mark == DeviceOps.NO_SIDE_MARK) return;
+        if (mark >>> 32 != generation)
+            throw new IllegalStateException("a mark of the side stream joined after a join of all its work");
+        JCudaDriver.cuStreamWaitEvent(main, marks.get((int) mark), 0);
     }
 
     /** Reserves the side GEMM's bf16 scratch as the main one's (outside any capture). */
@@ -171,6 +201,7 @@ final class SideStream implements AutoCloseable {
         gemm.close();
         JCudaDriver.cuEventDestroy(fork);
         JCudaDriver.cuEventDestroy(joined);
+        for (CUevent e : marks) JCudaDriver.cuEventDestroy(e);
         JCudaDriver.cuStreamDestroy(stream);
         stream = null;
     }

@@ -2,7 +2,8 @@ package org.charrnn.backend.cuda;
 
 /**
  * A traced step's timeline ({@link StepTrace}), µs: the main stream's clock, the side stream's work
- * not yet done, and the step values' copy beside the main stream ({@link StepBlock}) not yet done.
+ * queued and done (in order: a mark of the side work queued so far is done once that much is), and
+ * the step values' copy beside the main stream ({@link StepBlock}) not yet done.
  * Each main operation lets the side work progress at a share of its time (what a persistent pass
  * in the cluster layout leaves: its idle SMs' share; beside any other operation {@link
  * StepCostModel.Rates#sideRate}, half unless measured) and the copy at its full time (the copy
@@ -10,7 +11,7 @@ package org.charrnn.backend.cuda;
  */
 final class StepTimeline {
     private final double sideRate; // beside any operation but a cluster-layout pass
-    private double clock, sideLeft, besideLeft;
+    private double clock, sideQueued, sideDone, besideLeft;
     private double nextSideRate; // beside the next main operation
 
     StepTimeline(double sideRate) {
@@ -18,13 +19,13 @@ final class StepTimeline {
     }
 
     void clear() {
-        clock = sideLeft = besideLeft = 0;
+        clock = sideQueued = sideDone = besideLeft = 0;
         nextSideRate = sideRate;
     }
 
     /** A main-stream operation of {@code us}: the work beside it progresses meanwhile. */
     void main(double us) {
-        sideLeft = Math.max(0, sideLeft - us * nextSideRate);
+        sideDone = Math.min(sideQueued, sideDone + us * nextSideRate);
         besideLeft = Math.max(0, besideLeft - us);
         clock += us;
         nextSideRate = sideRate;
@@ -32,7 +33,12 @@ final class StepTimeline {
 
     /** Side-stream work of {@code us}, queued. */
     void side(double us) {
-        sideLeft += us;
+        sideQueued += us;
+    }
+
+    /** A mark of the side work queued so far, for {@link #joinSide(double)}. */
+    double sideMark() {
+        return sideQueued;
     }
 
     /** The step values' copy of {@code us}, beside the main stream until {@link #joinBeside}. */
@@ -42,8 +48,14 @@ final class StepTimeline {
 
     /** The main stream waits for the side stream's work (at the full device). */
     void joinSide() {
-        clock += sideLeft;
-        sideLeft = 0;
+        joinSide(sideQueued);
+    }
+
+    /** The main stream waits for the side work up to {@code mark} (at the full device). */
+    void joinSide(double mark) {
+        double wait = Math.max(0, mark - sideDone);
+        clock += wait;
+        sideDone += wait;
     }
 
     /** The main stream waits for the copy beside it. */
@@ -59,6 +71,6 @@ final class StepTimeline {
 
     /** The step's µs: the main stream's clock and what is left beside it. Without side work, the sum of the operations. */
     double criticalUs() {
-        return clock + sideLeft + besideLeft;
+        return clock + (sideQueued - sideDone) + besideLeft;
     }
 }

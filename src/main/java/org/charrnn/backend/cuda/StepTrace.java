@@ -165,6 +165,17 @@ final class StepTrace implements DeviceOps {
         timeline.joinSide();
     }
 
+    /** The side work queued so far, µs (the timeline's mark, its bits). */
+    @Override
+    public long sideMark() {
+        return Double.doubleToLongBits(timeline.sideMark());
+    }
+
+    @Override
+    public void joinSide(long mark) {
+        if (mark != NO_SIDE_MARK) timeline.joinSide(Double.longBitsToDouble(mark));
+    }
+
     /** The next (persistent) operation leaves the side stream the SMs outside its clusters. */
     void besideClusters(PersistentChoice c) {
         int sms = rates.device().sms();

@@ -160,6 +160,23 @@ public interface DeviceOps extends AutoCloseable {
     /** What is queued after this waits for all the side work queued before it (default: nothing to wait for). */
     default void joinSide() {}
 
+    /** A {@link #sideMark} of no side work: nothing to wait for. */
+    long NO_SIDE_MARK = -1;
+
+    /**
+     * A mark of the side work queued so far (not negative), for {@link #joinSide(long)}; valid until
+     * the next {@link #joinSide()}. Default: {@link #NO_SIDE_MARK} (one queue: nothing to wait for).
+     */
+    default long sideMark() {
+        return NO_SIDE_MARK;
+    }
+
+    /**
+     * What is queued after this waits for the side work queued before {@code mark} was taken, not
+     * for what was queued on the side after it ({@link #NO_SIDE_MARK}, and by default: nothing).
+     */
+    default void joinSide(long mark) {}
+
     /**
      * True when the layers of a window of batch size B run pipelined by chunks ({@link
      * LayerPipeline}) in the forward pass ({@code forwardPass}) or the backward, alternating between

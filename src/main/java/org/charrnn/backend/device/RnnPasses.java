@@ -1,5 +1,6 @@
 package org.charrnn.backend.device;
 
+import java.util.Arrays;
 import org.charrnn.backend.ClipMode;
 import org.charrnn.backend.OptimizerConfig;
 import org.charrnn.model.ModelConfig;
@@ -362,41 +363,49 @@ final class RnnPasses {
 
     /**
      * The layers' forward by chunks of w.forwardChunk steps ({@link LayerPipeline}): at tick k layer
-     * l runs chunk k - l, the odd layers on the side queue. Within a tick the layers queue top down, so that
-     * each waits for little more than the chunk it reads: a side chunk forks after the main queue's
-     * last chunk of the layer below, a main chunk above layer 0 joins the side queue first.
+     * l runs chunk k - l, the odd layers on the side queue. A tick queues its side chunks first, each
+     * forking after the main queue's chunks of the tick before (the layer below's among them), and
+     * marks the side queue after each; then its main chunks, each above layer 0 joining only the mark
+     * of the layer below's chunk of the tick before, so that the side chunks of this tick run beside
+     * them.
      */
     private void forwardPipelined(Workspace w, boolean dropout) {
         final int T = w.T, C = w.forwardChunk, K = (T + C - 1) / C;
         if (!w.tokenProjected()) project(w, 0, 0, T); // layer 0's: one GEMM over the window, as unpipelined
+        long[] mark = new long[L], before = new long[L]; // the side queue after each side layer's chunk
+        Arrays.fill(mark, DeviceOps.NO_SIDE_MARK);
         for (int k = 0; k < K + L - 1; k++) {
-            for (int l = L - 1; l >= 0; l--) {
-                int c = k - l;
-                if (c < 0 || c >= K) continue;
-                int layer = l, t0 = c * C, t1 = Math.min(T, t0 + C);
-                boolean side = (l & 1) == 1;
-                Runnable chunk = () -> {
-                    // above layer 0 the chunk's rows of the projection, written over the gx rows the
-                    // layer below has finished with
-                    if (layer > 0) project(w, layer, t0, t1);
-                    forwardSteps(w, layer, t0, t1, side);
-                    if (dropout) { // the chunk's share of the layer's mask (element indices from t0 B H)
-                        int first = t0 * w.B * H;
-                        ops.dropoutForward(
-                                w.hs[layer].plus((long) (t0 + 1) * w.B * H),
-                                new Ref(w.drop[layer], first),
-                                (t1 - t0) * w.B * H,
-                                first,
-                                layer,
-                                (float) cfg.dropout());
+            System.arraycopy(mark, 0, before, 0, L);
+            for (boolean sidePass : new boolean[] {true, false})
+                for (int l = L - 1; l >= 0; l--) {
+                    int c = k - l;
+                    boolean side = (l & 1) == 1;
+                    if (c < 0 || c >= K || side != sidePass) continue;
+                    int layer = l, t0 = c * C, t1 = Math.min(T, t0 + C);
+                    Runnable chunk = () -> {
+                        // above layer 0 the chunk's rows of the projection, written over the gx rows the
+                        // layer below has finished with
+                        if (layer > 0) project(w, layer, t0, t1);
+                        forwardSteps(w, layer, t0, t1, side);
+                        if (dropout) { // the chunk's share of the layer's mask (element indices from t0 B H)
+                            int first = t0 * w.B * H;
+                            ops.dropoutForward(
+                                    w.hs[layer].plus((long) (t0 + 1) * w.B * H),
+                                    new Ref(w.drop[layer], first),
+                                    (t1 - t0) * w.B * H,
+                                    first,
+                                    layer,
+                                    (float) cfg.dropout());
+                        }
+                    };
+                    if (side) {
+                        ops.onSide(chunk);
+                        mark[l] = ops.sideMark();
+                    } else {
+                        if (layer > 0) ops.joinSide(before[l - 1]); // the layer below (side) finished chunk c
+                        chunk.run();
                     }
-                };
-                if (side) ops.onSide(chunk);
-                else {
-                    if (layer > 0) ops.joinSide(); // the layer below (on the side queue) finished chunk c
-                    chunk.run();
                 }
-            }
         }
         ops.joinSide(); // the decoder reads the top layer
     }
@@ -405,36 +414,44 @@ final class RnnPasses {
      * The layers' backward by chunks, top down: at tick k layer l runs chunk K - 1 - (k - (L - 1 -
      * l)) (its steps last to first), on the side queue where L - 1 - l is odd. A chunk above layer 0
      * then writes its rows' dL/d(input) into dOut(l - 1) and adds its rows' weight gradients (the
-     * layer's first chunk writes them), before the layer below overwrites those dgx rows.
+     * layer's first chunk writes them), before the layer below overwrites those dgx rows. Each tick
+     * queues as the forward's: its side chunks first, then its main chunks, each joining only the
+     * mark of the layer above's chunk of the tick before.
      */
     private void backwardPipelined(Workspace w) {
         final int T = w.T, C = w.backwardChunk, K = (T + C - 1) / C;
+        long[] mark = new long[L], before = new long[L]; // the side queue after each side layer's chunk
+        Arrays.fill(mark, DeviceOps.NO_SIDE_MARK);
         for (int k = 0; k < K + L - 1; k++) {
-            for (int l = 0; l < L; l++) { // bottom up: the consumers of a tick queue first
-                int c = K - 1 - (k - (L - 1 - l));
-                if (c < 0 || c >= K) continue;
-                int layer = l, t0 = c * C, t1 = Math.min(T, t0 + C);
-                boolean side = ((L - 1 - l) & 1) == 1;
-                float beta = c == K - 1 ? 0f : 1f;
-                Runnable chunk = () -> {
-                    if (cfg.dropout() > 0) {
-                        int first = t0 * w.B * H;
-                        Ref d = new Ref(dOut(w, layer), first);
-                        ops.dropoutBackward(d, d, (t1 - t0) * w.B * H, first, layer, (float) cfg.dropout());
+            System.arraycopy(mark, 0, before, 0, L);
+            for (boolean sidePass : new boolean[] {true, false})
+                for (int l = 0; l < L; l++) {
+                    int c = K - 1 - (k - (L - 1 - l));
+                    boolean side = ((L - 1 - l) & 1) == 1;
+                    if (c < 0 || c >= K || side != sidePass) continue;
+                    int layer = l, t0 = c * C, t1 = Math.min(T, t0 + C);
+                    float beta = c == K - 1 ? 0f : 1f;
+                    Runnable chunk = () -> {
+                        if (cfg.dropout() > 0) {
+                            int first = t0 * w.B * H;
+                            Ref d = new Ref(dOut(w, layer), first);
+                            ops.dropoutBackward(d, d, (t1 - t0) * w.B * H, first, layer, (float) cfg.dropout());
+                        }
+                        backwardSteps(w, layer, t0, t1);
+                        if (layer == 0) return; // layer 0's gradients take the whole window, after the pipeline
+                        DeviceCell.LayerWeights p = weights(layer);
+                        DeviceCell.LayerGrads g = grads(w, layer, t0, t1, beta);
+                        cell.inputGradient(ops, p, g, new Ref(dOut(w, layer - 1), (long) t0 * w.B * H));
+                        cell.weightGradients(ops, p, g);
+                    };
+                    if (side) {
+                        ops.onSide(chunk);
+                        mark[l] = ops.sideMark();
+                    } else {
+                        if (layer < L - 1) ops.joinSide(before[l + 1]); // the layer above (side) finished chunk c
+                        chunk.run();
                     }
-                    backwardSteps(w, layer, t0, t1);
-                    if (layer == 0) return; // layer 0's gradients take the whole window, after the pipeline
-                    DeviceCell.LayerWeights p = weights(layer);
-                    DeviceCell.LayerGrads g = grads(w, layer, t0, t1, beta);
-                    cell.inputGradient(ops, p, g, new Ref(dOut(w, layer - 1), (long) t0 * w.B * H));
-                    cell.weightGradients(ops, p, g);
-                };
-                if (side) ops.onSide(chunk);
-                else {
-                    if (layer < L - 1) ops.joinSide(); // the layer above (on the side queue) finished chunk c
-                    chunk.run();
                 }
-            }
         }
         ops.joinSide(); // layer 0's gradients read its dgx, the clip every gradient
     }
