@@ -8,7 +8,9 @@ import org.charrnn.util.UserError;
  * The layers pipelined by chunks of the window (issue #16's layer wavefront on the stepwise path):
  * the window's T steps are cut into chunks of C steps, and layer l + 1 runs chunk k while layer l
  * runs chunk k + 1, on the device's two queues (forward: layer l on the side queue where l is
- * odd; backward, top down: layer l there where L - 1 - l is odd). Each chunk of a layer above 0
+ * odd; backward, top down: layer l there where L - 1 - l is odd). A tick queues its side chunks
+ * first, marking the side queue after each, and its main chunks join only the marks they read
+ * ({@link DeviceOps#sideMark}), so the two queues' chunks of a tick run side by side. Each chunk of a layer above 0
  * computes its own input projection (a GEMM over the chunk's rows, written over the rows of gx
  * that the layer below has finished with), and each chunk of a layer's backward above 0 its input
  * gradient and its rows' share of the weight gradients (+=), before the layer below overwrites
