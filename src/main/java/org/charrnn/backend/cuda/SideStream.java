@@ -1,5 +1,7 @@
 package org.charrnn.backend.cuda;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.function.Consumer;
 import jcuda.driver.CUevent;
@@ -41,8 +43,7 @@ final class SideStream implements AutoCloseable {
     private final String knob; // auto, on or off
     private CUstream stream;
     private CUevent fork, joined;
-    private final java.util.List<CUevent> marks =
-            new java.util.ArrayList<>(); // recorded by mark(), reused after a join
+    private final List<CUevent> marks = new ArrayList<>(); // recorded by mark(), reused after a join
     private int marked; // marks recorded since the last join
     private long generation; // joins so far: a mark of an earlier one is stale
     private Gemm gemm;
