@@ -279,17 +279,14 @@ final class CudaOps implements DeviceOps {
 
     @Override
     public boolean overlapWeightGradients(int B) {
-        boolean on = side.wanted(persistent.backwardInClusters(B));
-        if (on) side.open(gemm, SideStream.Purpose.WEIGHT_GRADIENTS);
-        return on;
+        return side.openIf(side.wanted(persistent.backwardInClusters(B)), gemm, SideStream.Purpose.WEIGHT_GRADIENTS);
     }
 
     /** Auto: where the pass runs stepwise (a persistent pass holds its SMs for the whole window). */
     @Override
     public boolean pipelinesLayers(int B, boolean forced, boolean forwardPass) {
-        boolean on = forced || !(forwardPass ? persistent.forwardPersistent(B) : persistent.backwardPersistent(B));
-        if (on) side.open(gemm, SideStream.Purpose.LAYER_PIPELINE);
-        return on;
+        boolean stepwise = !(forwardPass ? persistent.forwardPersistent(B) : persistent.backwardPersistent(B));
+        return side.openIf(forced || stepwise, gemm, SideStream.Purpose.LAYER_PIPELINE);
     }
 
     @Override

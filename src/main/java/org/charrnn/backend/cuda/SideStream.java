@@ -92,6 +92,12 @@ final class SideStream implements AutoCloseable {
         gemm.readWeightsOf(weights);
     }
 
+    /** {@link #open} where {@code wanted}; returns {@code wanted}. */
+    boolean openIf(boolean wanted, Gemm weights, Purpose purpose) {
+        if (wanted) open(weights, purpose);
+        return wanted;
+    }
+
     private static CUevent event() {
         CUevent e = new CUevent();
         JCudaDriver.cuEventCreate(e, CUevent_flags.CU_EVENT_DISABLE_TIMING);

@@ -30,6 +30,7 @@ final class DeferredStep {
             int generation) {}
 
     private final RnnPasses passes;
+    private final DeviceOptimizer optimizer; // the clip's
     private final Workspace train;
     private final DeviceArray norm;
     private Stage stage = Stage.NONE;
@@ -37,8 +38,9 @@ final class DeferredStep {
     private ClipMode clip;
     private double clipMax;
 
-    DeferredStep(RnnPasses passes, Workspace train, DeviceArray norm) {
+    DeferredStep(RnnPasses passes, DeviceOptimizer optimizer, Workspace train, DeviceArray norm) {
         this.passes = passes;
+        this.optimizer = optimizer;
         this.train = train;
         this.norm = norm;
     }
@@ -97,7 +99,7 @@ final class DeferredStep {
         double max = clipMax;
         return () -> {
             passes.forwardBackward(train, st.array);
-            passes.clip(mode, max, norm);
+            optimizer.clip(mode, max, norm);
             update.run();
         };
     }
@@ -109,7 +111,7 @@ final class DeferredStep {
         if (s == Stage.NONE) return;
         if (s == Stage.FORWARD) passes.forward(train, state.array, true, true, true);
         else passes.forwardBackward(train, state.array);
-        if (s == Stage.CLIP) passes.clip(clip, clipMax, norm);
+        if (s == Stage.CLIP) optimizer.clip(clip, clipMax, norm);
     }
 
     /** Drops what is held back (the backend is closing). */

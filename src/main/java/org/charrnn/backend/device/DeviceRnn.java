@@ -74,11 +74,11 @@ public class DeviceRnn implements Backend {
                 ops.attachWeights(params, P, layout.weightMatrices());
                 ops.weightsChanged();
                 passes = new RnnPasses(ops, cfg, layout, cell, params, grads);
-                optimizer = new DeviceOptimizer(ops, P);
+                optimizer = new DeviceOptimizer(ops, P, params, grads);
                 train = new Workspace(ops, cfg, cell, true);
                 infer = new Workspace(ops, cfg, cell, false);
                 sample = new Workspace(ops, cfg, cell, false);
-                deferred = new DeferredStep(passes, train, norm);
+                deferred = new DeferredStep(passes, optimizer, train, norm);
                 return null;
             });
             setOptimizer(OptimizerConfig.defaults(OptimizerKind.ADAM));
@@ -302,7 +302,7 @@ public class DeviceRnn implements Backend {
         run("clip", () -> {
             if (!deferred.clip(mode, max)) {
                 deferred.flush();
-                passes.clip(mode, max, norm);
+                optimizer.clip(mode, max, norm);
             }
             clipMode = mode;
             clipMax = max;
@@ -330,7 +330,7 @@ public class DeviceRnn implements Backend {
             OptimizerConfig o = optimizer.config();
             ops.optimizers().setHyper((float) lr, (float) (1 - Math.pow(o.beta1(), (double) t)), (float)
                     (1 - Math.pow(o.beta2(), (double) t)));
-            Runnable update = () -> passes.update(o, optimizer.slots(), norm, clipMode, clipMax);
+            Runnable update = () -> optimizer.update(o, norm, clipMode, clipMax);
             if (deferred.complete()) {
                 DeferredStep.Key key = deferred.key(o, generation);
                 ops.runWholeStep(key, deferred.takeWhole(update));

@@ -1,8 +1,6 @@
 package org.charrnn.backend.device;
 
 import java.util.Arrays;
-import org.charrnn.backend.ClipMode;
-import org.charrnn.backend.OptimizerConfig;
 import org.charrnn.model.ModelConfig;
 import org.charrnn.model.ParamLayout;
 
@@ -468,30 +466,6 @@ final class RnnPasses {
     private void side(Workspace w, Runnable work) {
         if (w.overlap) ops.onSide(work);
         else work.run();
-    }
-
-    /** norm (=) the global L2 norm of the gradients; VALUE clipping clamps them in place (NORM is applied in the update). */
-    void clip(ClipMode mode, double max, DeviceArray norm) {
-        int P = layout.size();
-        ops.globalNorm(Ref.of(grads), P, Ref.of(norm));
-        if (mode == ClipMode.VALUE) ops.clipValue(Ref.of(grads), P, (float) max, Ref.of(norm));
-    }
-
-    /** The fused optimizer update (lr and bias corrections from {@link OptimizerKernels#setHyper}). */
-    void update(OptimizerConfig o, DeviceArray[] slots, DeviceArray norm, ClipMode clip, double clipMax) {
-        Ref[] state = new Ref[slots.length];
-        for (int i = 0; i < slots.length; i++) state[i] = Ref.of(slots[i]);
-        ops.optimizers()
-                .step(
-                        o,
-                        Ref.of(params),
-                        Ref.of(grads),
-                        state,
-                        layout.size(),
-                        Ref.of(norm),
-                        clip == ClipMode.NORM ? 1 : 0,
-                        (float) clipMax);
-        ops.weightsChanged();
     }
 
     private static Ref at(DeviceArray a, long offset) {
