@@ -28,6 +28,10 @@ final class RnnPasses {
     private final DeviceArray params, grads; // [P] each, layout order
     private final DecoderPass decoder;
     private final int L, V, E, H, Gi, Gh, S, saved;
+    /** A pipelined tick's two passes over its layers: the side queue's chunks, then the main queue's. */
+    private static final boolean[] SIDE_FIRST = {true, false};
+    // the pipelined passes' side queue marks after each side layer's chunk, this tick's and the last's
+    private final long[] mark, before;
 
     RnnPasses(
             DeviceOps ops,
@@ -51,6 +55,8 @@ final class RnnPasses {
         this.S = cfg.cell().stateVectors();
         this.saved = cell.savedWidth(H);
         this.decoder = new DecoderPass(ops, layout, params, grads, V, H);
+        this.mark = new long[L];
+        this.before = new long[L];
     }
 
     private Ref param(ParamLayout.Tensor t) {
@@ -370,11 +376,10 @@ final class RnnPasses {
     private void forwardPipelined(Workspace w, boolean dropout) {
         final int T = w.T, C = w.forwardChunk, K = (T + C - 1) / C;
         if (!w.tokenProjected()) project(w, 0, 0, T); // layer 0's: one GEMM over the window, as unpipelined
-        long[] mark = new long[L], before = new long[L]; // the side queue after each side layer's chunk
         Arrays.fill(mark, DeviceOps.NO_SIDE_MARK);
         for (int k = 0; k < K + L - 1; k++) {
             System.arraycopy(mark, 0, before, 0, L);
-            for (boolean sidePass : new boolean[] {true, false})
+            for (boolean sidePass : SIDE_FIRST)
                 for (int l = L - 1; l >= 0; l--) {
                     int c = k - l;
                     boolean side = (l & 1) == 1;
@@ -418,11 +423,10 @@ final class RnnPasses {
      */
     private void backwardPipelined(Workspace w) {
         final int T = w.T, C = w.backwardChunk, K = (T + C - 1) / C;
-        long[] mark = new long[L], before = new long[L]; // the side queue after each side layer's chunk
         Arrays.fill(mark, DeviceOps.NO_SIDE_MARK);
         for (int k = 0; k < K + L - 1; k++) {
             System.arraycopy(mark, 0, before, 0, L);
-            for (boolean sidePass : new boolean[] {true, false})
+            for (boolean sidePass : SIDE_FIRST)
                 for (int l = 0; l < L; l++) {
                     int c = K - 1 - (k - (L - 1 - l));
                     boolean side = ((L - 1 - l) & 1) == 1;
