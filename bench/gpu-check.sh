@@ -26,7 +26,8 @@
 #                of 2 and 4 blocks, and of 16 (non-portable): how many are resident, their barrier and
 #                exchange rate) into $OUT/rates.json; then `charrnn bench --probe` adds the step cost
 #                model's rates (a graph node's and a cuBLAS GEMM's floor, the graph launch, the step's host
-#                copy, HBM, GEMM efficiency in fp32 and TF32) to the same file, which the
+#                copy, HBM, GEMM efficiency in fp32 and TF32, the time of each GEMM shape of the grid's
+#                steps: gemm_us_by_shape, about 200 shapes, some 20 s) to the same file, which the
 #                forced persistent runs of bench-rnn hand to the model (-Dcharrnn.persistent.rates):
 #                their log lines then give the model's estimates at the measured rates, as bar's
 #                predictions do for whole steps
@@ -156,7 +157,7 @@ step_rates() {
   charrnn bench --backend cuda --probe "$OUT/rates.json" || rc=1
   return $rc
 }
-report_rates() { tail -26 "$OUT/rates.log"; }
+report_rates() { tail -27 "$OUT/rates.log"; }
 step_verify_persistent() { charrnn verify --backend cuda --rnn-kernel persistent; }
 step_bench() {
   local rows=(--grid all --steps 30 --warmup 8 --quiet)

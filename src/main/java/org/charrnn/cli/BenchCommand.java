@@ -157,7 +157,8 @@ public final class BenchCommand implements Callable<Integer> {
             paramLabel = "FILE",
             description = "Do not bench: measure on the CUDA device (--device) the rates the step cost model assumes "
                     + "(a graph node's and a GEMM's floor, the graph launch, the step's host copy, HBM, GEMM "
-                    + "efficiency in fp32 and TF32, how far a second stream gets beside the first) and write them "
+                    + "efficiency in fp32 and TF32, how far a second stream gets beside the first, and each GEMM "
+                    + "shape of the steps of --grid's rows, default all, in fp32 and TF32) and write them "
                     + "into this rates file (native-test/probe_rates's, "
                     + "which -Dcharrnn.persistent.rates hands to --predict), creating it if need be.")
     Path probe;
@@ -325,12 +326,23 @@ public final class BenchCommand implements Callable<Integer> {
         String kind = backendOptions.backend;
         if (!kind.equalsIgnoreCase("auto") && !kind.equalsIgnoreCase("cuda"))
             throw new UserError("--probe measures a CUDA device, not --backend " + kind);
+        List<StepRatesProbe.Row> rows = Grids.filter(Grids.grid(grid == null ? "all" : grid), rowFilter()).stream()
+                .map(r -> new StepRatesProbe.Row(r.modelConfig(), r.batch(), r.seq()))
+                .toList();
+        if (rows.isEmpty())
+            throw new UserError("no configuration of grid '" + (grid == null ? "all" : grid)
+                    + "' matches the given filters: --probe times the GEMMs of its rows' steps");
         if (CudaBackendProvider.emulatorRequested()) throw new UserError(BenchRunner.EMULATED_REFUSAL);
         StepRatesProbe.Measured m = StepRatesProbe.measure(
-                Math.max(0, backendOptions.device), StepRatesProbe.Sizes.GPU, System.err::println);
+                Math.max(0, backendOptions.device), StepRatesProbe.Sizes.GPU, rows, System.err::println);
         StepRatesProbe.writeInto(probe, m);
         System.out.println("step rates of " + m.device() + " (written into " + probe + "):");
         m.rates().forEach((k, v) -> System.out.printf(Locale.ROOT, "  %-22s %.4g%n", k, v));
+        System.out.printf(
+                Locale.ROOT,
+                "  gemm_us_by_shape       %d GEMM shapes of %d rows' steps (each in the file)%n",
+                m.gemms().size(),
+                rows.size());
         return 0;
     }
 

@@ -264,6 +264,9 @@ class BenchCliTest {
         assertOneLineError(run("bench", "--predict", "--layers", "1,2", "--profile", f.toString()), "one row, not 2");
         assertOneLineError(run("bench", "--layers", "1", "--profile", f.toString()), "only used with --predict");
         assertOneLineError(run("bench", "--probe", f.toString(), "--profile", f.toString()), "does not combine");
+        assertOneLineError(
+                run("bench", "--probe", f.toString(), "--grid", "large", "--hidden", "64"),
+                "no configuration of grid 'large' matches the given filters: --probe times the GEMMs of its rows' steps");
         Files.write(f, csv.subList(0, 5));
         assertOneLineError(run(row), "--profile: " + f + " holds 1 training step(s)");
     }

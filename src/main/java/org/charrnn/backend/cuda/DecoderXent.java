@@ -187,7 +187,10 @@ final class DecoderXent implements DecoderKernels {
 
     /** The launches it replaces: the decoder GEMM, softmax_xent with the loss sum, the dtop GEMM with writeGrad. */
     static double unfusedUs(StepCostModel.Rates r, Precision p, int N, int V, int H, boolean writeGrad) {
-        return r.gemmUs(N, V, H, p) + softmaxXentSumUs(r, N, V, writeGrad) + (writeGrad ? r.gemmUs(N, H, V, p) : 0);
+        // DecoderPass's GEMMs as CudaOps.gemmWeight calls them: logits = top W_dec^T, dtop = dlogits W_dec
+        double logits = r.gemmUs(new GemmShape(p, false, true, N, V, H, false));
+        double dtop = writeGrad ? r.gemmUs(new GemmShape(p, false, false, N, H, V, false)) : 0;
+        return logits + softmaxXentSumUs(r, N, V, writeGrad) + dtop;
     }
 
     /** softmax_xent over N rows of V with the loss sum by its last block. */

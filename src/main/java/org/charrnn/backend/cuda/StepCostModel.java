@@ -3,6 +3,7 @@ package org.charrnn.backend.cuda;
 import com.google.gson.JsonObject;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 import org.charrnn.backend.ClipMode;
@@ -52,6 +53,10 @@ public final class StepCostModel {
      * sideRate         0.5       the share of its time by which the side stream's work progresses
      *                            beside a main-stream operation (StepTrace; a cluster-layout pass
      *                            leaves its idle SMs' share instead) [side_rate]
+     * gemms            none      a GEMM of each shape the probe timed (GemmShape: precision,
+     *                            transpositions, M x N x K, = or +=), µs as a node of a graph,
+     *                            dependent on the one before: priced at that time instead of
+     *                            gemmUs and the efficiency [gemm_us_by_shape]
      * </pre>
      *
      * @param device the multiprocessors, clock and {@link RnnRates} of the recurrence's model
@@ -68,12 +73,16 @@ public final class StepCostModel {
             double hostCopyUs,
             double graphLaunchUs,
             double sideRate,
+            Map<GemmShape, Double> gemms,
             String source) {
 
         /** TF32 tensor-core FMAs per SM and clock of cuBLAS's GEMMs (dense: 495 TFLOP/s at 132 SMs, 1.98 GHz). */
         static final double TF32_GEMM_FMAS = 946;
         /** Loads of a column-sum lane in flight at once (kernels/cuda/common.cuh, cr_column_total's unroll). */
         static final int COLUMN_LOADS_IN_FLIGHT = 8;
+
+        /** The JSON name of {@link #gemms}: an object of {@link GemmShape#key}s and µs. */
+        static final String GEMMS = "gemm_us_by_shape";
 
         /** The JSON names of the rates a probe measures, in the table's order ({@link StepRatesProbe}). */
         static final String[] MEASURED = {
@@ -97,11 +106,16 @@ public final class StepCostModel {
                 throw new IllegalArgumentException("host copy and graph launch must be finite and not negative");
             if (!(sideRate >= 0 && sideRate <= 1))
                 throw new IllegalArgumentException("the side stream's rate must be within [0, 1], not " + sideRate);
+            gemms = Map.copyOf(gemms);
+            for (var e : gemms.entrySet())
+                if (!(e.getValue() > 0) || Double.isInfinite(e.getValue()))
+                    throw new IllegalArgumentException("a GEMM's time must be positive and finite: "
+                            + e.getKey().key() + " " + e.getValue());
         }
 
         /** The assumed rates on {@code device}. */
         static Rates assumed(RnnCostModel.Device device) {
-            return new Rates(device, 2.0, 3.0, 4.0e6, 0.6, 0.6, 270, 3.0, 5.0, 0.5, "assumed");
+            return new Rates(device, 2.0, 3.0, 4.0e6, 0.6, 0.6, 270, 3.0, 5.0, 0.5, Map.of(), "assumed");
         }
 
         /**
@@ -132,8 +146,9 @@ public final class StepCostModel {
                 v[i] = RnnRates.number(o, path, MEASURED[i]);
                 any = true;
             }
-            if (!any) return a;
+            if (!any && !o.has(GEMMS)) return a;
             try {
+                Map<GemmShape, Double> gemms = gemmTimes(o, path);
                 return new Rates(
                         device,
                         v[0],
@@ -145,10 +160,33 @@ public final class StepCostModel {
                         v[5],
                         v[6],
                         v[7],
+                        gemms,
                         "measured on " + RnnRates.device(o));
             } catch (IllegalArgumentException e) {
                 throw new UserError(RnnRates.PROPERTY + ": " + path + ": " + e.getMessage(), e);
             }
+        }
+
+        /**
+         * The rates file's {@link #GEMMS} object as shapes and µs (none where it has no such field);
+         * a {@link UserError} naming the file where it is not an object of shape keys and numbers.
+         */
+        private static Map<GemmShape, Double> gemmTimes(JsonObject o, Path path) {
+            if (!o.has(GEMMS)) return Map.of();
+            if (!o.get(GEMMS).isJsonObject())
+                throw new UserError(
+                        RnnRates.PROPERTY + ": " + path + ": " + GEMMS + " is not an object of GEMM shapes");
+            Map<GemmShape, Double> m = new HashMap<>();
+            for (var e : o.getAsJsonObject(GEMMS).entrySet()) {
+                GemmShape s;
+                try {
+                    s = GemmShape.parse(e.getKey());
+                } catch (IllegalArgumentException x) {
+                    throw new UserError(RnnRates.PROPERTY + ": " + path + ": " + GEMMS + ": " + x.getMessage(), x);
+                }
+                m.put(s, RnnRates.number(o.getAsJsonObject(GEMMS), path, e.getKey()));
+            }
+            return m;
         }
 
         /** A kernel that moves {@code bytes}: its floor plus its bytes at HBM's rate. */
@@ -190,9 +228,16 @@ public final class StepCostModel {
             return 2 * fmasPerClock * device.sms() * device.clocksPerUs();
         }
 
+        /** A GEMM of shape s: its measured time where {@link #gemms} has one, else {@link #gemmUs(int, int, int, Precision)}. */
+        double gemmUs(GemmShape s) {
+            Double measured = gemms.get(s);
+            return measured != null ? measured : gemmUs(s.m(), s.n(), s.k(), s.precision());
+        }
+
         /**
-         * C [M,N] = A [M,K] B [K,N]: the floor plus the FLOPs at {@link #gemmEfficiency} of the peak
-         * ({@link #gemmEfficiencyTf32} on tensor cores, TF32 and bf16), or the bytes where more.
+         * C [M,N] = A [M,K] B [K,N] of no measured shape: the floor plus the FLOPs at {@link
+         * #gemmEfficiency} of the peak ({@link #gemmEfficiencyTf32} on tensor cores, TF32 and bf16),
+         * or the bytes where more.
          */
         double gemmUs(int M, int N, int K, Precision p) {
             boolean tensorCores = p == Precision.TF32 || p == Precision.BF16;

@@ -5,7 +5,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Consumer;
 import jcuda.CudaException;
 import jcuda.Pointer;
@@ -19,6 +22,8 @@ import jcuda.driver.CUstreamCaptureMode;
 import jcuda.driver.CUstream_flags;
 import jcuda.driver.JCudaDriver;
 import org.charrnn.backend.Precision;
+import org.charrnn.backend.RnnKernel;
+import org.charrnn.model.ModelConfig;
 import org.charrnn.util.AtomicFile;
 import org.charrnn.util.UserError;
 
@@ -41,6 +46,11 @@ import org.charrnn.util.UserError;
  *                       stepwise steps of the large bench row L3 H512 B128 (its recurrent GEMM
  *                       and a kernel over the gates) on two streams at once against one alone,
  *                       2 - both / alone (1: they overlap fully, 0: not at all)
+ * gemm_us_by_shape      each GEMM shape of the given rows' steps (fp32 and TF32, as the step
+ *                       cost model traces them with --rnn-kernel auto and stepwise; {@link
+ *                       GemmShape}): µs of one as a node of a captured graph, dependent on the
+ *                       one before, as kernel_us (its graphs as long as about {@link
+ *                       #GEMM_GRAPH_US} µs, within the sizes' node counts)
  * </pre>
  *
  * Each time is the best of {@link Sizes#bestOf} timings of {@link Sizes#repeats} back-to-back
@@ -51,6 +61,8 @@ import org.charrnn.util.UserError;
 public final class StepRatesProbe {
     /** The floor's GEMM: SMALL x SMALL x SMALL. */
     private static final int SMALL = 64;
+    /** About how long the longer graph of a GEMM shape's timing runs, µs (fewer nodes for slower shapes). */
+    static final double GEMM_GRAPH_US = 2000;
 
     private StepRatesProbe() {}
 
@@ -90,8 +102,15 @@ public final class StepRatesProbe {
         }
     }
 
-    /** The rates by their JSON names, in the order of the table above ({@link StepCostModel.Rates#MEASURED}); the device's name. */
-    public record Measured(String device, Map<String, Double> rates) {}
+    /**
+     * The rates by their JSON names, in the order of the table above ({@link
+     * StepCostModel.Rates#MEASURED}); the µs of each GEMM shape by its {@link GemmShape#key}; the
+     * device's name.
+     */
+    public record Measured(String device, Map<String, Double> rates, Map<String, Double> gemms) {}
+
+    /** A training step whose GEMMs the probe times: a bench row. */
+    public record Row(ModelConfig config, int batch, int seq) {}
 
     /**
      * Writes {@code m}'s rates into the rates file {@code file}: added to (or replacing the same
@@ -103,6 +122,9 @@ public final class StepRatesProbe {
         JsonObject o = Files.exists(file) ? RnnRates.readObject(file) : new JsonObject();
         if (!o.has("device")) o.addProperty("device", m.device());
         for (var e : m.rates().entrySet()) o.addProperty(e.getKey(), e.getValue());
+        JsonObject gemms = new JsonObject();
+        for (var e : m.gemms().entrySet()) gemms.addProperty(e.getKey(), e.getValue());
+        if (!m.gemms().isEmpty()) o.add(StepCostModel.Rates.GEMMS, gemms);
         try {
             AtomicFile.writeString(file, o + "\n");
         } catch (IOException e) {
@@ -110,22 +132,41 @@ public final class StepRatesProbe {
         }
     }
 
-    /** Measures device {@code index} (a {@link UserError} where it cannot be opened or a rate comes out non-positive). */
-    public static Measured measure(int index, Sizes s, Consumer<String> log) {
-        return measure(index, s, log, null);
+    /**
+     * Measures device {@code index}, the GEMMs at the shapes of {@code rows}' steps (a {@link
+     * UserError} where it cannot be opened or a rate comes out non-positive).
+     */
+    public static Measured measure(int index, Sizes s, List<Row> rows, Consumer<String> log) {
+        return measure(index, s, shapes(rows), log, null);
     }
 
     /**
-     * As {@link #measure(int, Sizes, Consumer)}, the GEMM efficiencies against the peaks of {@code
-     * peaks} (null: of the device itself, its SMs and reported clock).
+     * The GEMM shapes of {@code rows}' training steps in fp32 and TF32, as the step cost model
+     * traces them with the recurrence auto and stepwise, cheapest first.
      */
-    static Measured measure(int index, Sizes s, Consumer<String> log, RnnCostModel.Device peaks) {
+    static List<GemmShape> shapes(List<Row> rows) {
+        Set<GemmShape> all = new TreeSet<>(GemmShape.BY_SIZE);
+        for (Row r : rows)
+            for (Precision p : new Precision[] {Precision.FP32, Precision.TF32})
+                for (RnnKernel k : new RnnKernel[] {RnnKernel.AUTO, RnnKernel.STEPWISE})
+                    all.addAll(StepCostModel.trace(r.config(), r.batch(), r.seq(), p, k)
+                            .gemmShapes());
+        return List.copyOf(all);
+    }
+
+    /**
+     * As {@link #measure(int, Sizes, List, Consumer)} at the GEMM {@code shapes} (fp32 and TF32), the
+     * GEMM efficiencies against the peaks of {@code peaks} (null: of the device itself, its SMs and
+     * reported clock).
+     */
+    static Measured measure(
+            int index, Sizes s, List<GemmShape> shapes, Consumer<String> log, RnnCostModel.Device peaks) {
         byte[] fatbin = CudaRuntime.fatbin();
         if (fatbin == null) throw new UserError(CudaRuntime.NOT_BUILT);
         String why = CudaRuntime.init();
         if (why != null) throw new UserError(why);
         try (CudaContext ctx = new CudaContext(index)) {
-            return new Run(ctx, index, fatbin, s, log, peaks).measure();
+            return new Run(ctx, index, fatbin, s, shapes, log, peaks).measure();
         } catch (CudaException e) {
             throw new UserError("CUDA error while probing device " + index + ": " + CudaRuntime.oneLine(e), e);
         }
@@ -133,6 +174,8 @@ public final class StepRatesProbe {
 
     /** One probe's device state: the kernels, both GEMMs and the buffers, freed with the context. */
     private static final class Run {
+        private final List<GemmShape> shapes;
+        private final DeviceBuffer shapeA, shapeB, shapeC; // the largest of the shapes' operands
         private final CudaContext ctx;
         private final int index;
         private final RnnCostModel.Device peaks; // null: the device's own
@@ -145,8 +188,19 @@ public final class StepRatesProbe {
         private final Sizes s;
         private final CudaTimer timer;
 
-        Run(CudaContext ctx, int index, byte[] fatbin, Sizes s, Consumer<String> log, RnnCostModel.Device peaks) {
+        Run(
+                CudaContext ctx,
+                int index,
+                byte[] fatbin,
+                Sizes s,
+                List<GemmShape> shapes,
+                Consumer<String> log,
+                RnnCostModel.Device peaks) {
             this.ctx = ctx;
+            this.shapes = List.copyOf(shapes);
+            for (GemmShape g : shapes)
+                if (g.precision() == Precision.BF16)
+                    throw new IllegalArgumentException("the probe times fp32 and tf32 GEMMs, not " + g.key());
             this.index = index;
             this.peaks = peaks;
             this.stream = ctx.stream;
@@ -171,6 +225,11 @@ public final class StepRatesProbe {
                 stepOut[i] = buffer(4L * gates);
                 cellOut[i] = buffer(4L * gates);
             }
+            long[] most = {1, 1, 1};
+            for (GemmShape g : shapes) for (int i = 0; i < 3; i++) most[i] = Math.max(most[i], g.operandFloats()[i]);
+            shapeA = buffer(4L * most[0]);
+            shapeB = buffer(4L * most[1]);
+            shapeC = buffer(4L * most[2]);
             timer = new CudaTimer(stream);
             ctx.onClose(timer::close);
         }
@@ -206,6 +265,8 @@ public final class StepRatesProbe {
                 r.put("host_copy_us", Math.max(0, copied - launch));
                 r.put("graph_launch_us", Math.max(0, launch - kernelUs));
                 r.put("side_rate", sideRate());
+                Map<String, Double> gemms = new LinkedHashMap<>();
+                for (GemmShape g : shapes) gemms.put(g.key(), gemmUs(g));
                 for (var e : r.entrySet()) { // the launch and the copy may hide entirely: 0 is a rate there
                     boolean mayBeZero = e.getKey().equals("graph_launch_us")
                             || e.getKey().equals("host_copy_us")
@@ -215,7 +276,11 @@ public final class StepRatesProbe {
                         throw new UserError("the rates probe measured " + e.getKey() + " = " + v + " on "
                                 + ctx.deviceName() + ": rerun it on an idle device");
                 }
-                return new Measured(ctx.deviceName(), r);
+                for (var e : gemms.entrySet())
+                    if (!(e.getValue() > 0) || Double.isInfinite(e.getValue()))
+                        throw new UserError("the rates probe measured the GEMM " + e.getKey() + " at " + e.getValue()
+                                + " µs on " + ctx.deviceName() + ": rerun it on an idle device");
+                return new Measured(ctx.deviceName(), r, gemms);
             } finally {
                 JCudaDriver.cuGraphExecDestroy(single);
             }
@@ -223,15 +288,50 @@ public final class StepRatesProbe {
 
         /** µs of one of {@code node}'s launches inside a graph: graphs of few and many, the difference over the nodes'. */
         private double perNode(Runnable node) {
-            CUgraphExec few = capture(s.fewNodes(), node), many = capture(s.manyNodes(), node);
+            return perNode(node, s.fewNodes(), s.manyNodes());
+        }
+
+        /** As {@link #perNode(Runnable)} with graphs of {@code fewNodes} and {@code manyNodes} nodes. */
+        private double perNode(Runnable node, int fewNodes, int manyNodes) {
+            CUgraphExec few = capture(fewNodes, node), many = capture(manyNodes, node);
             try {
                 double tFew = best(() -> JCudaDriver.cuGraphLaunch(few, stream));
                 double tMany = best(() -> JCudaDriver.cuGraphLaunch(many, stream));
-                return (tMany - tFew) / (s.manyNodes() - s.fewNodes());
+                return (tMany - tFew) / (manyNodes - fewNodes);
             } finally {
                 JCudaDriver.cuGraphExecDestroy(few);
                 JCudaDriver.cuGraphExecDestroy(many);
             }
+        }
+
+        /**
+         * µs of a GEMM of shape g as a dependent graph node ({@link #perNode}), its operands dense in
+         * the largest buffers (zeros: an accumulating GEMM stays finite): the longer graph about
+         * {@link #GEMM_GRAPH_US} at the assumed rates' price, at most the sizes' many nodes, the
+         * shorter a quarter of it (at most their few, at least one).
+         */
+        private double gemmUs(GemmShape g) {
+            double assumed = StepCostModel.Rates.assumed(device()).gemmUs(g.m(), g.n(), g.k(), g.precision());
+            int many = (int) Math.min(s.manyNodes(), Math.max(2, Math.ceil(GEMM_GRAPH_US / assumed)));
+            int few = Math.max(1, Math.min(s.fewNodes(), many / 4));
+            Gemm gemm = g.precision() == Precision.TF32 ? tf32 : fp32;
+            int[] ld = g.leadingDimensions();
+            float beta = g.accumulate() ? 1f : 0f;
+            Runnable node = () -> gemm.gemm(
+                    g.transA(),
+                    g.transB(),
+                    g.m(),
+                    g.n(),
+                    g.k(),
+                    1f,
+                    shapeA.ptr,
+                    ld[0],
+                    shapeB.ptr,
+                    ld[1],
+                    beta,
+                    shapeC.ptr,
+                    ld[2]);
+            return perNode(node, few, many);
         }
 
         /**

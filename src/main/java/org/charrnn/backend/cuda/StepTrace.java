@@ -2,9 +2,11 @@ package org.charrnn.backend.cuda;
 
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import org.charrnn.backend.Precision;
 import org.charrnn.backend.device.CellKernels;
 import org.charrnn.backend.device.DecoderKernels;
@@ -47,6 +49,7 @@ final class StepTrace implements DeviceOps {
     private StepPart stepwise; // the recurrence part stepwise steps are running in, null outside one
     private long stepwiseWeights; // the offset of the W_hh those steps multiply by
     private double flops; // of the GEMMs and the persistent recurrent products since the last clear
+    private final Set<GemmShape> gemmShapes = new HashSet<>(); // of the GEMMs since the last clear
     private final StepTimeline timeline;
     private boolean inSide; // onSide's work is being queued
 
@@ -73,6 +76,7 @@ final class StepTrace implements DeviceOps {
         ops.clear();
         stepwise = null;
         flops = 0;
+        gemmShapes.clear();
         timeline.clear();
     }
 
@@ -299,7 +303,7 @@ final class StepTrace implements DeviceOps {
             float beta,
             Ref C,
             int ldc) {
-        gemm(M, N, K);
+        gemm(new GemmShape(precision, transA, transB, M, N, K, beta != 0));
     }
 
     @Override
@@ -315,15 +319,23 @@ final class StepTrace implements DeviceOps {
             float beta,
             Ref C,
             int ldc) {
+        GemmShape s = new GemmShape(precision, false, transW, M, N, K, beta != 0); // as CudaOps calls Gemm
         if (stepwise != null && w.offset() == stepwiseWeights) {
-            flops += 2.0 * M * N * K;
-            stepOp(StepPart.GEMM, "gemm " + M + "x" + N + "x" + K, rates.gemmUs(M, N, K, precision));
-        } else gemm(M, N, K);
+            flops += s.flops();
+            gemmShapes.add(s);
+            stepOp(StepPart.GEMM, "gemm " + M + "x" + N + "x" + K, rates.gemmUs(s));
+        } else gemm(s);
     }
 
-    private void gemm(int M, int N, int K) {
-        flops += 2.0 * M * N * K;
-        add(StepPart.GEMM, "gemm " + M + "x" + N + "x" + K, rates.gemmUs(M, N, K, precision));
+    private void gemm(GemmShape s) {
+        flops += s.flops();
+        gemmShapes.add(s);
+        add(StepPart.GEMM, "gemm " + s.m() + "x" + s.n() + "x" + s.k(), rates.gemmUs(s));
+    }
+
+    /** The shapes of the GEMMs priced since the last {@link #clear} (what {@code charrnn bench --probe} times). */
+    Set<GemmShape> gemmShapes() {
+        return Set.copyOf(gemmShapes);
     }
 
     /** A fused kernel's matrix products: {@code f} FLOPs. */

@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.charrnn.backend.Precision;
+import org.charrnn.model.CellType;
+import org.charrnn.model.ModelConfig;
 import org.charrnn.testutil.CliRun;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
@@ -29,11 +32,16 @@ class StepRatesProbeTest {
 
     @Test
     void everyRateOfTheModelIsMeasured() {
+        // a two-layer LSTM's steps at H 8, B 3, T 4: its GEMMs in fp32 and tf32, the recurrence's among them
+        List<GemmShape> shapes = StepRatesProbe.shapes(
+                List.of(new StepRatesProbe.Row(new ModelConfig(CellType.LSTM, 65, 8, 8, 2, 0.0), 3, 4)));
+        assertTrue(shapes.contains(new GemmShape(Precision.TF32, false, true, 3, 32, 8, false)), shapes::toString);
         StepRatesProbe.Measured m =
                 // the emulated device reports no clock rate: its efficiencies against the H200 model's peaks
                 StepRatesProbe.measure(
                         0,
                         new StepRatesProbe.Sizes(2, 12, 2, 2, 96, 32, 4096, 3, 20),
+                        shapes,
                         line -> {},
                         StepCostModel.h200());
         assertEquals(
@@ -42,12 +50,18 @@ class StepRatesProbeTest {
             assertTrue(e.getValue() >= 0 && Double.isFinite(e.getValue()), e.toString());
         for (String positive : new String[] {"kernel_us", "gemm_us", "hbm_bytes_per_us"})
             assertTrue(m.rates().get(positive) > 0, positive);
+        assertEquals(
+                shapes.stream().map(GemmShape::key).toList(),
+                List.copyOf(m.gemms().keySet()));
+        for (Map.Entry<String, Double> e : m.gemms().entrySet())
+            assertTrue(e.getValue() > 0 && Double.isFinite(e.getValue()), e.toString());
         Path f = dir.resolve("rates.json");
         StepRatesProbe.writeInto(f, m);
         StepCostModel.Rates r = org.charrnn.testutil.Properties.with(
                 RnnRates.PROPERTY, f.toString(), () -> StepCostModel.Rates.fromProperty(StepCostModel.h200()));
         assertEquals(m.rates().get("kernel_us"), r.kernelUs());
         assertEquals("measured on " + m.device(), r.source());
+        for (GemmShape g : shapes) assertEquals(m.gemms().get(g.key()), r.gemmUs(g), g.key());
     }
 
     @Test

@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.charrnn.backend.Precision;
 import org.charrnn.backend.RnnKernel;
@@ -37,7 +38,7 @@ class StepRatesTest {
         Map<String, Double> r = new LinkedHashMap<>();
         double[] v = {kernelUs, 2.5, 3.5e6, 0.7, 0.5, 1.5, 0.0, 0.8};
         for (int i = 0; i < v.length; i++) r.put(StepCostModel.Rates.MEASURED[i], v[i]);
-        return new StepRatesProbe.Measured("NVIDIA H200", r);
+        return new StepRatesProbe.Measured("NVIDIA H200", r, Map.of());
     }
 
     private static <T> T withRates(Path file, java.util.function.Supplier<T> body) {
@@ -55,7 +56,8 @@ class StepRatesTest {
         RnnCostModel.Device d = StepCostModel.h200();
         StepCostModel.Rates r = withRates(f, () -> StepCostModel.Rates.fromProperty(d));
         assertEquals(
-                new StepCostModel.Rates(d, 1.0, 2.5, 3.5e6, 0.7, 0.5, 270, 1.5, 0.0, 0.8, "measured on NVIDIA H200"),
+                new StepCostModel.Rates(
+                        d, 1.0, 2.5, 3.5e6, 0.7, 0.5, 270, 1.5, 0.0, 0.8, Map.of(), "measured on NVIDIA H200"),
                 r);
         // the GEMM's FLOPs at each precision's own efficiency
         double flops = 2.0 * 4096 * 4096 * 1024;
@@ -146,6 +148,53 @@ class StepRatesTest {
         assertEquals(
                 "charrnn.persistent.rates: " + bad + ": the side stream's rate must be within [0, 1], not 1.5",
                 e.getMessage());
+    }
+
+    @Test
+    void aGemmOfAMeasuredShapeCostsItsTimeAndTheOthersTheFormula() throws IOException {
+        ModelConfig cfg = new ModelConfig(CellType.LSTM, 65, 256, 256, 2, 0.0);
+        StepTrace assumed = StepCostModel.trace(cfg, 50, 50, Precision.FP32, RnnKernel.STEPWISE);
+        StepCostModel.Rates a = StepCostModel.Rates.assumed(StepCostModel.h200());
+        // every shape but layer 0's W_hh gradient 10 µs dearer than the formula: the recurrent GEMMs among them
+        GemmShape unmeasured = new GemmShape(Precision.FP32, true, false, 1024, 256, 2500, false);
+        assertTrue(assumed.gemmShapes().contains(unmeasured), assumed.gemmShapes()::toString);
+        Map<String, Double> times = new LinkedHashMap<>();
+        for (GemmShape g : assumed.gemmShapes())
+            if (!g.equals(unmeasured)) times.put(g.key(), a.gemmUs(g.m(), g.n(), g.k(), g.precision()) + 10);
+        Path f = dir.resolve("gemms.json");
+        StepRatesProbe.writeInto(f, new StepRatesProbe.Measured("NVIDIA H200", Map.of(), times));
+        StepTrace measured = withRates(f, () -> StepCostModel.trace(cfg, 50, 50, Precision.FP32, RnnKernel.STEPWISE));
+        List<StepTrace.Op> before = assumed.ops(), after = measured.ops();
+        assertEquals(before.size(), after.size());
+        int dearer = 0;
+        for (int i = 0; i < before.size(); i++) {
+            StepTrace.Op x = before.get(i), y = after.get(i);
+            assertEquals(x.name(), y.name());
+            assertEquals(x.part(), y.part(), x.name());
+            double more = x.name().startsWith("gemm ") && !x.name().equals("gemm 1024x256x2500") ? 10 : 0;
+            assertEquals(x.us() + more, y.us(), 1e-9, x.name());
+            if (more > 0 && x.part() == StepPart.FORWARD_RECURRENCE) dearer++;
+        }
+        assertEquals(2 * 50, dearer, "each layer's recurrent GEMM at every step of the forward");
+    }
+
+    @Test
+    void aGemmShapeTheModelCannotReadIsAOneLineError() throws IOException {
+        Path f = dir.resolve("gemms.json");
+        RnnCostModel.Device d = StepCostModel.h200();
+        String[][] cases = {
+            {"{\"gemm_us_by_shape\":{\"fp32 NN 1x2 =\":3}}", "gemm_us_by_shape: a GEMM shape reads as"},
+            {"{\"gemm_us_by_shape\":{\"fp32 NN 1x2x3 =\":0}}", "a GEMM's time must be positive and finite"},
+            {"{\"gemm_us_by_shape\":{\"fp32 NN 1x2x3 =\":\"slow\"}}", "no number fp32 NN 1x2x3 ="},
+            {"{\"gemm_us_by_shape\":[1]}", "gemm_us_by_shape is not an object of GEMM shapes"}
+        };
+        for (String[] c : cases) {
+            Files.writeString(f, c[0] + "\n", StandardCharsets.UTF_8);
+            UserError e = assertThrows(UserError.class, () -> withRates(f, () -> StepCostModel.Rates.fromProperty(d)));
+            assertTrue(e.getMessage().startsWith("charrnn.persistent.rates: " + f), e.getMessage());
+            assertTrue(e.getMessage().contains(c[1]), e.getMessage());
+            assertTrue(!e.getMessage().contains("\n"), e.getMessage());
+        }
     }
 
     @Test
