@@ -39,7 +39,8 @@
 #   bar          `charrnn bench --bar` over bench's rows: 5x PyTorch with a CUDA graph on the B <= 50
 #                rows, 2x on the large rows, peak memory no higher than eager PyTorch's (fails if missed);
 #                then the step cost model's prediction of the same rows (`charrnn bench --predict`, fp32
-#                and tf32; with $OUT/rates.json at the measured rates), to set beside what was measured
+#                and tf32; with $OUT/rates.json at the measured rates) beside what bench measured: each
+#                row's prediction over its measurement, and their range
 #   profile      Nsight Compute (ncu, one metric: gpu__time_duration.sum) over a bench run of each small row
 #                (LSTM L1 H128, LSTM, GRU and RNN L2 H256; B50 T50; fp32 and TF32; eager, so each kernel
 #                is profiled on its own), its CSV in $OUT/profile-<row>-<precision>.csv; then `charrnn bench
@@ -266,7 +267,8 @@ step_bar() {
   charrnn bench --bar --from "$OUT/charrnn.jsonl" --from "$OUT/torch.jsonl" || rc=1
   [ -s "$OUT/rates.json" ] && rates=("-Dcharrnn.persistent.rates=$OUT/rates.json")
   for p in fp32 tf32; do
-    charrnn ${rates[@]+"${rates[@]}"} bench --predict --grid all --precision $p --from "$OUT/torch.jsonl" || return 1
+    charrnn ${rates[@]+"${rates[@]}"} bench --predict --grid all --precision $p --from "$OUT/torch.jsonl" \
+        --from "$OUT/charrnn.jsonl" || return 1
   done
   return $rc
 }

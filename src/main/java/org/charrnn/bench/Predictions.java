@@ -19,10 +19,18 @@ import org.charrnn.backend.cuda.StepCostModel;
 public final class Predictions {
     private Predictions() {}
 
-    /** One configuration's prediction and PyTorch's graph ms for it (NaN without a row). */
-    public record Row(BenchSpec spec, StepCostModel.Prediction p, double graphMs) {
+    /**
+     * One configuration's prediction, PyTorch's graph ms for it and our measured ms for it (each NaN
+     * without a row).
+     */
+    public record Row(BenchSpec spec, StepCostModel.Prediction p, double graphMs, double measuredMs) {
         public double speedup() {
             return graphMs / p.total();
+        }
+
+        /** The prediction over the measurement: above 1 the model is too slow. NaN without a measured row. */
+        public double modelError() {
+            return p.total() / measuredMs;
         }
 
         /** Whether the predicted step is fast enough for the bar; false without PyTorch's row. */
@@ -42,23 +50,47 @@ public final class Predictions {
         return graph;
     }
 
-    /** The prediction of every spec at precision p with the recurrence kernel k, beside {@code rows}' PyTorch ones. */
+    /**
+     * ms per step of {@code rows}' CUDA rows of what --predict models: precision p, the whole step as a
+     * graph, the recurrence kernel k, no -D knob; by configuration, the last one read counting.
+     */
+    public static Map<JsonRows.Key, Double> measuredMs(List<JsonRows> rows, Precision p, RnnKernel k) {
+        Map<JsonRows.Key, Double> ours = new HashMap<>();
+        for (JsonRows r : rows)
+            if (r.impl().equals("charrnn-cuda")
+                    && r.precision().equals(p.id())
+                    && r.graph()
+                    && r.rnnKernel().equals(k.id())
+                    && r.knobs().isEmpty()) ours.put(r.key(), r.msPerStep());
+        return ours;
+    }
+
+    /**
+     * The prediction of every spec at precision p with the recurrence kernel k, beside {@code rows}'
+     * PyTorch ones and our measured ones of the same kind ({@link #measuredMs}).
+     */
     public static List<Row> predict(List<BenchSpec> specs, Precision p, RnnKernel k, List<JsonRows> rows) {
-        Map<JsonRows.Key, Double> graph = graphMs(rows, p);
+        Map<JsonRows.Key, Double> graph = graphMs(rows, p), measured = measuredMs(rows, p, k);
         List<Row> out = new ArrayList<>();
         for (BenchSpec s : specs) {
             JsonRows.Key key = new JsonRows.Key(s.cell().id(), s.layers(), s.hidden(), s.batch(), s.seq());
             out.add(new Row(
                     s,
                     StepCostModel.predict(s.modelConfig(), s.batch(), s.seq(), p, k),
-                    graph.getOrDefault(key, Double.NaN)));
+                    graph.getOrDefault(key, Double.NaN),
+                    measured.getOrDefault(key, Double.NaN)));
         }
         return out;
     }
 
-    /** The Markdown table of {@code rows}, a line naming the model's device, and with PyTorch rows a count of those predicted to meet the bar. */
+    /**
+     * The Markdown table of {@code rows}, a line naming the model's device, with PyTorch rows a count
+     * of those predicted to meet the bar, and where any row was measured two more columns (our
+     * measured ms, the prediction over it) and a line with the range of that ratio.
+     */
     public static String markdown(List<Row> rows, Precision p) {
-        String[] header = {
+        boolean measured = rows.stream().anyMatch(r -> Double.isFinite(r.measuredMs()));
+        String[] columns = {
             "config",
             "recurrence",
             "fwd rec ms",
@@ -75,7 +107,10 @@ public final class Predictions {
             "at most",
             "needed"
         };
+        String[] header = measured ? concat(columns, "measured ms/step", "predicted / measured") : columns;
         List<String[]> body = new ArrayList<>();
+        double lowest = Double.POSITIVE_INFINITY, highest = 0;
+        int compared = 0;
         int judged = 0, meet = 0;
         for (Row r : rows) {
             StepCostModel.Prediction q = r.p();
@@ -84,7 +119,13 @@ public final class Predictions {
                 judged++;
                 if (r.meets()) meet++;
             }
-            body.add(new String[] {
+            boolean ours = Double.isFinite(r.measuredMs());
+            if (ours) {
+                compared++;
+                lowest = Math.min(lowest, r.modelError());
+                highest = Math.max(highest, r.modelError());
+            }
+            String[] cells = {
                 r.spec().label(),
                 q.recurrence(),
                 ms(q.forwardRecurrence()),
@@ -100,7 +141,14 @@ public final class Predictions {
                 torch ? String.format(Locale.ROOT, "%.2fx", r.speedup()) : "-",
                 torch ? String.format(Locale.ROOT, "%.2fx", r.graphMs() / q.flopFloor()) : "-",
                 String.format(Locale.ROOT, "%.0fx", Bar.needed(r.spec().batch()))
-            });
+            };
+            body.add(
+                    measured
+                            ? concat(
+                                    cells,
+                                    ours ? Table.ms(r.measuredMs()) : "-",
+                                    ours ? String.format(Locale.ROOT, "%.2f", r.modelError()) : "-")
+                            : cells);
         }
         String device = rows.isEmpty() ? "" : rows.get(0).p().device();
         StringBuilder sb = new StringBuilder()
@@ -113,7 +161,21 @@ public final class Predictions {
                     "bar (speed only): %d of %d rows with a PyTorch graph row are predicted to meet it%n",
                     meet,
                     judged));
+        if (compared > 0)
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "model against %d measured row(s) of charrnn-cuda %s: predicted / measured %.2f to %.2f%n",
+                    compared,
+                    p.id(),
+                    lowest,
+                    highest));
         return sb.toString();
+    }
+
+    private static String[] concat(String[] a, String... more) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + more.length);
+        System.arraycopy(more, 0, out, a.length, more.length);
+        return out;
     }
 
     private static String ms(double v) {

@@ -140,7 +140,9 @@ public final class BenchCommand implements Callable<Integer> {
             names = "--predict",
             description = "Do not measure: print the step cost model's ms per training step of the CUDA backend on an "
                     + "H200 (--precision fp32 or tf32, --rnn-kernel) for each configuration, where the time goes, and "
-                    + "beside the --from files' PyTorch rows with a CUDA graph the factor the bar needs.")
+                    + "beside the --from files' PyTorch rows with a CUDA graph the factor the bar needs; beside "
+                    + "their charrnn-cuda rows of the same precision and --rnn-kernel (graphs, no -D knob) the "
+                    + "measured ms and the prediction over it.")
     boolean predict;
 
     @Option(

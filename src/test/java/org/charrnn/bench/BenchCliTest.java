@@ -231,6 +231,55 @@ class BenchCliTest {
                 run("bench", "--predict", "--json", dir.resolve("p.jsonl").toString()), "measures nothing");
     }
 
+    @Test
+    void predictSetsOurMeasuredRowsBesideThePrediction() throws Exception {
+        Path rows = dir.resolve("rows.jsonl");
+        List<String> lines = new ArrayList<>(BarTest.torchRows("lstm", 2, 256, 50, 50, 2.26, 1.98, 155.0));
+        lines.add(BarTest.ours("lstm", 2, 256, 50, 50, "fp32", "auto", 0.9, 120.0)); // an earlier run
+        lines.add(BarTest.ours("lstm", 2, 256, 50, 50, "fp32", "auto", 0.5, 120.0)); // the last one counts
+        lines.add(BarTest.ours("lstm", 2, 256, 50, 50, "tf32", "auto", 0.25, 120.0)); // another precision
+        lines.add(BarTest.ours("lstm", 2, 256, 50, 50, "fp32", "stepwise", 3.0, 120.0)); // a forced kernel
+        lines.add(BarTest.ours("gru", 2, 256, 50, 50, "fp32", "auto", 0.4, 120.0)
+                .replace("\"cell\"", "\"knobs\":{\"charrnn.overlap\":\"off\"},\"cell\"")); // a knob set
+        Files.write(rows, lines);
+        CliRun r = run(
+                "bench",
+                "--predict",
+                "--model",
+                "lstm,gru",
+                "--layers",
+                "2",
+                "--hidden",
+                "256",
+                "--from",
+                rows.toString());
+        assertEquals(0, r.code(), r.err());
+        String[] out = r.out().strip().split("\n");
+        assertTrue(out[0].endsWith("| needed | measured ms/step | predicted / measured |"), out[0]);
+        List<String> lstm = cells(out[2]), gru = cells(out[3]);
+        double predicted = Double.parseDouble(lstm.get(9));
+        assertEquals("0.500", lstm.get(15), out[2]);
+        assertEquals(predicted / 0.5, Double.parseDouble(lstm.get(16)), 0.0005 / 0.5 + 0.005, out[2]);
+        assertEquals(List.of("-", "-"), gru.subList(15, 17), "the GRU's only row sets a knob: " + out[3]);
+        assertTrue(
+                r.out()
+                        .contains("model against 1 measured row(s) of charrnn-cuda fp32: predicted / measured "
+                                + lstm.get(16) + " to " + lstm.get(16)),
+                r.out());
+        CliRun stepwise = run(
+                "bench",
+                "--predict",
+                "--rnn-kernel",
+                "stepwise",
+                "--layers",
+                "2",
+                "--hidden",
+                "256",
+                "--from",
+                rows.toString());
+        assertEquals("3.00", cells(stepwise.out().strip().split("\n")[2]).get(15), stepwise.out());
+    }
+
     /**
      * {@code --predict --profile}: one row's kernels as ncu's CSV lists them (two steps after the
      * first, each a persistent forward, a cuBLAS GEMM and Adam) beside the model's operations.
