@@ -39,8 +39,9 @@
 #   bar          `charrnn bench --bar` over bench's rows: 5x PyTorch with a CUDA graph on the B <= 50
 #                rows, 2x on the large rows, peak memory no higher than eager PyTorch's (fails if missed);
 #                then the step cost model's prediction of the same rows (`charrnn bench --predict`, fp32
-#                and tf32; with $OUT/rates.json at the measured rates) beside what bench measured: each
-#                row's prediction over its measurement, and their range
+#                and tf32; at the assumed rates, whose choices of kernels bench's runs made, and with
+#                $OUT/rates.json at the measured rates) beside what bench measured: each row's prediction
+#                over its measurement, and their range
 #   profile      Nsight Compute (ncu, one metric: gpu__time_duration.sum) over a bench run of each small row
 #                (LSTM L1 H128, LSTM, GRU and RNN L2 H256; B50 T50; fp32 and TF32; eager, so each kernel
 #                is profiled on its own), its CSV in $OUT/profile-<row>-<precision>.csv; then `charrnn bench
@@ -267,12 +268,17 @@ step_bar() {
   charrnn bench --bar --from "$OUT/charrnn.jsonl" --from "$OUT/torch.jsonl" || rc=1
   [ -s "$OUT/rates.json" ] && rates=("-Dcharrnn.persistent.rates=$OUT/rates.json")
   for p in fp32 tf32; do
-    charrnn ${rates[@]+"${rates[@]}"} bench --predict --grid all --precision $p --from "$OUT/torch.jsonl" \
+    # at the assumed rates (auto's choices as bench made them), then at the measured ones
+    echo "== --predict --precision $p, assumed rates"
+    charrnn bench --predict --grid all --precision $p --from "$OUT/torch.jsonl" --from "$OUT/charrnn.jsonl" || return 1
+    [ ${#rates[@]} -gt 0 ] || continue
+    echo "== --predict --precision $p, measured rates"
+    charrnn "${rates[@]}" bench --predict --grid all --precision $p --from "$OUT/torch.jsonl" \
         --from "$OUT/charrnn.jsonl" || return 1
   done
   return $rc
 }
-report_bar() { grep -E '^\||^bar|^predicted' "$OUT/bar.log"; }
+report_bar() { grep -E '^\||^bar|^predicted|^model|^==' "$OUT/bar.log"; }
 # Each run profiles 5 eager steps; --predict --profile leaves out the first (and whatever ran once).
 step_profile() {
   local ncu rc=0 row m l h p f rates=()
