@@ -1,6 +1,7 @@
 package org.charrnn.bench;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -173,7 +174,7 @@ public final class Predictions {
     }
 
     private static String[] concat(String[] a, String... more) {
-        String[] out = java.util.Arrays.copyOf(a, a.length + more.length);
+        String[] out = Arrays.copyOf(a, a.length + more.length);
         System.arraycopy(more, 0, out, a.length, more.length);
         return out;
     }
