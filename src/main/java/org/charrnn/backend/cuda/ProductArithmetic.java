@@ -40,6 +40,15 @@ enum ProductArithmetic {
         };
     }
 
+    /** The precision of the stepwise path's GEMMs that round as these products do. */
+    Precision precision() {
+        return switch (this) {
+            case FP32 -> Precision.FP32;
+            case TF32, TF32_MMA -> Precision.TF32;
+            case BF16, BF16_MMA -> Precision.BF16;
+        };
+    }
+
     /** True from compute capability 8.0 (mma.sync with TF32 and bf16 operands). */
     static boolean tensorCores(int major) {
         return major >= 8;

@@ -24,7 +24,8 @@ import org.charrnn.model.CellType;
  * RnnRates#l2BytesPerUs}; + {@link RnnRates#tileClocks} per k-tile; + one {@link RnnRates#gridBarrierUs}; + the
  * cell operands' loads where they outlast the product ({@link #CELL_LOAD_CLOCKS}). Stepwise,
  * per step: {@link RnnRates#stepwiseUs} ({@link #STEPWISE_LAUNCHES_US} unless measured) + the recurrent
- * GEMM's 2 G B H^2 FLOPs at the fp32 peak.
+ * GEMM's 2 G B H^2 FLOPs at the fp32 peak; where {@code charrnn bench --probe} timed that GEMM's
+ * shape, the cell kernel's floor + its measured time instead ({@link RnnRates.Stepwise}).
  * Both paths move the same gx, gates and state bytes, so those cancel and are left out. With the
  * products on tensor cores (TF32, bf16 from sm_80) the compute term is the mma plan's ({@link
  * #mmaClocks}) and stepwise's GEMM runs at the same tensor-core rate.
@@ -190,7 +191,7 @@ final class RnnCostModel {
      */
     static Estimate forward(Device d, CellType cell, int hidden, int batch, ProductArithmetic a) {
         int g = cell.recurrentGates(), u = units(hidden, d.maxBlocks());
-        return estimate(d, g, hidden, batch, PersistentPlan.forward(g, u, hidden, groupRows(d, batch), a));
+        return estimate(d, g, hidden, batch, PersistentPlan.forward(g, u, hidden, groupRows(d, batch), a), true);
     }
 
     /** The rows of the batch each of device d's batch groups owns: ceil(B / G). */
@@ -220,7 +221,7 @@ final class RnnCostModel {
     /** The column-stationary backward (persistent_{lstm,gru,rnn}_backward): every block reads all of dgates[t]. */
     static Estimate backwardColumns(Device d, CellType cell, int hidden, int batch, ProductArithmetic a) {
         int g = cell.recurrentGates(), u = units(hidden, d.maxBlocks());
-        return estimate(d, g, hidden, batch, PersistentPlan.backward(g, u, hidden, groupRows(d, batch), a));
+        return estimate(d, g, hidden, batch, PersistentPlan.backward(g, u, hidden, groupRows(d, batch), a), false);
     }
 
     /** Whether the cell has a row-stationary backward: the LSTM and the GRU (the RNN's would move more bytes). */
@@ -250,7 +251,7 @@ final class RnnCostModel {
         double l2 = 2.0 * d.groupsAt(batch) * p.blocks() * 4 * rows * cols / r.l2BytesPerUs();
         double tiles = 2.0 * p.tiles() * r.tileClocks() / d.clocksPerUs();
         double persistent = compute + l2 + tiles + r.gridBarrierUs() + cellLoadUs(d, compute); // beside the scatter
-        return new Estimate(persistent, stepwiseUs(d, g, hidden, batch, a), p.bytes() <= d.sharedBytes(), true);
+        return new Estimate(persistent, stepwiseUs(d, g, hidden, batch, a, false), p.bytes() <= d.sharedBytes(), true);
     }
 
     /**
@@ -365,7 +366,7 @@ final class RnnCostModel {
         // the next step's cell operands load before the scatter, so beside it and the barrier after it
         double persistent = scatter + r.clusterBarrierUs() + cellLoadUs(d, scatter + r.clusterBarrierUs());
         boolean fits = d.sms() >= Kernels.CLUSTER && p.bytes() <= d.sharedBytes();
-        return new Estimate(persistent, stepwiseUs(d, g, hidden, batch, a), fits, true, c, false);
+        return new Estimate(persistent, stepwiseUs(d, g, hidden, batch, a, false), fits, true, c, false);
     }
 
     private static Estimate clusterEstimate(
@@ -387,7 +388,8 @@ final class RnnCostModel {
         // beside the barrier, between its two halves (cr_forward_steps; the backward's loop)
         double loads = cellLoadUs(d, compute + (exchange ? 0 : staged) + r.clusterBarrierUs());
         double persistent = compute + (exchange ? exchanged : staged) + r.clusterBarrierUs() + loads;
-        return new Estimate(persistent, stepwiseUs(d, gates, hidden, batch, p.arithmetic()), fits, false, c, exchange);
+        double stepwise = stepwiseUs(d, gates, hidden, batch, p.arithmetic(), forwardPass);
+        return new Estimate(persistent, stepwise, fits, false, c, exchange);
     }
 
     /**
@@ -406,8 +408,12 @@ final class RnnCostModel {
         return Math.max(0, CELL_LOAD_CLOCKS / d.clocksPerUs() - besideUs);
     }
 
-    /** The grid layout's estimate of plan p, whose B is one batch group's rows (of the batch's {@code batch}). */
-    private static Estimate estimate(Device d, int gates, int hidden, int batch, PersistentPlan p) {
+    /**
+     * The grid layout's estimate of plan p, whose B is one batch group's rows (of the batch's {@code
+     * batch}), of the forward pass or the backward.
+     */
+    private static Estimate estimate(
+            Device d, int gates, int hidden, int batch, PersistentPlan p, boolean forwardPass) {
         int u = units(hidden, d.maxBlocks());
         int blocks = (hidden + u - 1) / u * d.groupsAt(batch), rows = p.batch();
         boolean fits = PersistentPlan.sharedBytes(gates, u, hidden, rows, p.arithmetic()) <= d.sharedBytes();
@@ -417,15 +423,30 @@ final class RnnCostModel {
         double tiles = (double) p.tiles() * r.tileClocks() / d.clocksPerUs();
         double loads = cellLoadUs(d, compute + l2 + tiles); // beside the product and its staging
         double persistent = compute + l2 + tiles + r.gridBarrierUs() + loads;
-        return new Estimate(persistent, stepwiseUs(d, gates, hidden, batch, p.arithmetic()), fits, false);
+        return new Estimate(persistent, stepwiseUs(d, gates, hidden, batch, p.arithmetic(), forwardPass), fits, false);
     }
 
-    /** Stepwise per layer-step: the launches' floor + the recurrent GEMM's FLOPs at the peak of arithmetic a. */
-    private static double stepwiseUs(Device d, int gates, int hidden, int batch, ProductArithmetic a) {
-        double flops = 2.0 * gates * batch * (double) hidden * hidden;
+    /**
+     * Stepwise per layer-step of one pass ({@link RnnRates.Stepwise#us}): the cell kernel's floor +
+     * the recurrent GEMM's time where {@code charrnn bench --probe} measured its shape ({@link
+     * #stepwiseGemm}), else the launches' floor + its FLOPs at the peak of arithmetic a.
+     */
+    private static double stepwiseUs(
+            Device d, int gates, int hidden, int batch, ProductArithmetic a, boolean forwardPass) {
+        GemmShape gemm = stepwiseGemm(gates, hidden, batch, a, forwardPass);
         double perClock = a.mma ? 2.0 * d.rates().mmaFmas(a.elemBytes) : 2.0 * FMA_LANES;
         double peak = perClock * d.sms() * d.clocksPerUs(); // FLOPs per µs
-        return d.rates().stepwiseUs() + flops / peak;
+        return d.rates().stepwise().us(gemm, gemm.flops() / peak);
+    }
+
+    /**
+     * The stepwise path's recurrent GEMM of one layer-step, as DeviceCell issues it: forward gh
+     * [B,G H] (=) h_{t-1} [B,H] W_hh^T, backward dh [B,H] (+=) dgates [B,G H] W_hh.
+     */
+    static GemmShape stepwiseGemm(int gates, int hidden, int batch, ProductArithmetic a, boolean forwardPass) {
+        return forwardPass
+                ? new GemmShape(a.precision(), false, true, batch, gates * hidden, hidden, false)
+                : new GemmShape(a.precision(), false, false, batch, hidden, gates * hidden, true);
     }
 
     /**

@@ -10,7 +10,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
 import org.charrnn.util.UserError;
 
 /**
@@ -34,10 +37,9 @@ import org.charrnn.util.UserError;
  *     cluster (distributed shared memory, the cluster layout's exchange), bytes per µs
  * @param source "assumed", or "measured on DEVICE" for {@link RnnCostModel.Device#toString}
  * @param sms the multiprocessors of the device they were measured on; 0 for {@link #ASSUMED}
- * @param stepwiseUs the stepwise path's floor per layer-step, a recurrent GEMM and a cell kernel
- *     back to back in a graph: {@link RnnCostModel#STEPWISE_LAUNCHES_US}, or where the file has
- *     {@code charrnn bench --probe}'s floors the measured gemm_us + kernel_us, so that auto weighs
- *     persistent against what stepwise costs on the device
+ * @param stepwise what the stepwise path costs per layer-step ({@link Stepwise}): assumed, or
+ *     from {@code charrnn bench --probe}'s floors and GEMM shapes in the same file, so that auto
+ *     weighs persistent against what stepwise costs on the device
  */
 record RnnRates(
         double gridBarrierUs,
@@ -51,7 +53,7 @@ record RnnRates(
         double dsmemBytesPerUs,
         String source,
         int sms,
-        double stepwiseUs) {
+        Stepwise stepwise) {
     /** The fields of a probe_rates line the model needs (the cluster layout's may be absent). */
     private static final String[] REQUIRED = {
         "grid_barrier_us", "tile_clocks", "l2_bytes_per_us", "mma_latency", "mma_fmas_tf32", "mma_fmas_bf16"
@@ -73,12 +75,76 @@ record RnnRates(
      * over 132 SMs a published Hopper microbenchmark measured between the SMs of clusters (less than
      * an SM's share of L2: the exchange saves a round trip's latency, not bandwidth).
      */
-    static final RnnRates ASSUMED = new RnnRates(
-            1.5, 600, 5.5e6, 32, 512, 1024, 0.5, 0, DSMEM_ASSUMED, "assumed", 0, RnnCostModel.STEPWISE_LAUNCHES_US);
+    static final RnnRates ASSUMED =
+            new RnnRates(1.5, 600, 5.5e6, 32, 512, 1024, 0.5, 0, DSMEM_ASSUMED, "assumed", 0, Stepwise.ASSUMED);
+
+    /**
+     * What the stepwise path costs per layer-step (a recurrent GEMM and a cell kernel back to back in
+     * a graph), as {@link RnnCostModel} weighs it against a persistent pass: where the rates file has
+     * the step's recurrent GEMM among {@code charrnn bench --probe}'s {@code gemm_us_by_shape}, the
+     * cell kernel's floor plus that GEMM's measured time; else the floor plus the GEMM's FLOPs at the
+     * peak (stepwise's best case).
+     *
+     * @param floorUs a GEMM's and a cell kernel's floors: {@link RnnCostModel#STEPWISE_LAUNCHES_US},
+     *     or the file's gemm_us + kernel_us
+     * @param cellUs the cell kernel's floor: the file's kernel_us, else {@link #CELL_ASSUMED_US}
+     * @param gemms µs of each GEMM shape the probe timed, as a node of a graph (none: every
+     *     recurrent GEMM by the formula)
+     */
+    record Stepwise(double floorUs, double cellUs, Map<GemmShape, Double> gemms) {
+        /** The cell kernel's floor the step cost model assumes (its kernelUs; the floor's GEMM the other 3 µs). */
+        static final double CELL_ASSUMED_US = 2.0;
+
+        static final Stepwise ASSUMED = new Stepwise(RnnCostModel.STEPWISE_LAUNCHES_US, CELL_ASSUMED_US, Map.of());
+
+        Stepwise {
+            if (!(floorUs > 0) || !(cellUs > 0) || Double.isInfinite(floorUs + cellUs))
+                throw new IllegalArgumentException(
+                        "the stepwise floors must be positive and finite: " + floorUs + ", " + cellUs);
+            gemms = Map.copyOf(gemms);
+            for (var e : gemms.entrySet())
+                if (!(e.getValue() > 0) || Double.isInfinite(e.getValue()))
+                    throw new IllegalArgumentException("a GEMM's time must be positive and finite: "
+                            + e.getKey().key() + " " + e.getValue());
+        }
+
+        /** A floor measured or assumed, the cell's share of it assumed, no GEMM measured. */
+        Stepwise(double floorUs) {
+            this(floorUs, Math.min(CELL_ASSUMED_US, floorUs), Map.of());
+        }
+
+        /**
+         * A layer-step whose recurrent GEMM is {@code gemm} with {@code flops / peak} µs of
+         * arithmetic at the peak: the cell's floor plus the GEMM's measured time, or the floor
+         * plus that arithmetic where the probe did not time this shape.
+         */
+        double us(GemmShape gemm, double atPeakUs) {
+            Double measured = gemms.get(gemm);
+            return measured != null ? cellUs + measured : floorUs + atPeakUs;
+        }
+
+        /**
+         * The stepwise part of a rates file: gemm_us + kernel_us where it has both, kernel_us, and
+         * gemm_us_by_shape ({@link #gemmTimes}); a {@link UserError} naming the file where a value
+         * is not a number or out of range.
+         */
+        static Stepwise of(JsonObject o, Path file) {
+            double cell = o.has("kernel_us") ? number(o, file, "kernel_us") : CELL_ASSUMED_US;
+            double floor = o.has("gemm_us") && o.has("kernel_us")
+                    ? number(o, file, "gemm_us") + cell
+                    : RnnCostModel.STEPWISE_LAUNCHES_US;
+            Map<GemmShape, Double> gemms = gemmTimes(o, file);
+            try {
+                return new Stepwise(floor, cell, gemms);
+            } catch (IllegalArgumentException e) {
+                throw new UserError(PROPERTY + ": " + file + ": " + e.getMessage(), e);
+            }
+        }
+    }
 
     RnnRates {
+        Objects.requireNonNull(stepwise, "stepwise");
         double[] all = {
-            stepwiseUs,
             gridBarrierUs,
             tileClocks,
             l2BytesPerUs,
@@ -93,6 +159,35 @@ record RnnRates(
                 throw new IllegalArgumentException("rates must be positive and finite: " + Arrays.toString(all));
         if (residentClusters < 0)
             throw new IllegalArgumentException("resident clusters must not be negative: " + residentClusters);
+    }
+
+    /** The rates with a stepwise floor of {@code stepwiseUs} ({@link Stepwise#Stepwise(double)}). */
+    RnnRates(
+            double gridBarrierUs,
+            double tileClocks,
+            double l2BytesPerUs,
+            double mmaLatency,
+            double mmaFmasTf32,
+            double mmaFmasBf16,
+            double clusterBarrierUs,
+            int residentClusters,
+            double dsmemBytesPerUs,
+            String source,
+            int sms,
+            double stepwiseUs) {
+        this(
+                gridBarrierUs,
+                tileClocks,
+                l2BytesPerUs,
+                mmaLatency,
+                mmaFmasTf32,
+                mmaFmasBf16,
+                clusterBarrierUs,
+                residentClusters,
+                dsmemBytesPerUs,
+                source,
+                sms,
+                new Stepwise(stepwiseUs));
     }
 
     /** The rates without the cluster layout's and the stepwise floor: those {@link #ASSUMED}. */
@@ -134,25 +229,26 @@ record RnnRates(
                 deviceSms);
     }
 
-    /** These rates with the stepwise floor {@code us} measured (a {@link UserError} naming the file where it is not positive). */
-    private RnnRates withStepwise(double us, Path file) {
-        try {
-            return new RnnRates(
-                    gridBarrierUs,
-                    tileClocks,
-                    l2BytesPerUs,
-                    mmaLatency,
-                    mmaFmasTf32,
-                    mmaFmasBf16,
-                    clusterBarrierUs,
-                    residentClusters,
-                    dsmemBytesPerUs,
-                    source,
-                    sms,
-                    us);
-        } catch (IllegalArgumentException e) {
-            throw new UserError(PROPERTY + ": " + file + " is not a probe_rates line: " + e.getMessage(), e);
-        }
+    /** These rates with the stepwise path's costs {@code w}. */
+    private RnnRates withStepwise(Stepwise w) {
+        return new RnnRates(
+                gridBarrierUs,
+                tileClocks,
+                l2BytesPerUs,
+                mmaLatency,
+                mmaFmasTf32,
+                mmaFmasBf16,
+                clusterBarrierUs,
+                residentClusters,
+                dsmemBytesPerUs,
+                source,
+                sms,
+                w);
+    }
+
+    /** The stepwise path's floor per layer-step: a GEMM's and a cell kernel's, back to back in a graph. */
+    double stepwiseUs() {
+        return stepwise.floorUs();
     }
 
     /** Tensor-core FMAs per SM and clock for elements of {@code elemBytes} (2: bf16, else TF32). */
@@ -174,11 +270,9 @@ record RnnRates(
      */
     static RnnRates read(Path file) {
         JsonObject o = readObject(file);
-        double stepwise = o.has("gemm_us") && o.has("kernel_us")
-                ? number(o, file, "gemm_us") + number(o, file, "kernel_us")
-                : RnnCostModel.STEPWISE_LAUNCHES_US;
+        Stepwise stepwise = Stepwise.of(o, file);
         if (Arrays.stream(REQUIRED).noneMatch(o::has)) { // the step rates' fields alone
-            return stepwise == ASSUMED.stepwiseUs ? ASSUMED : ASSUMED.withStepwise(stepwise, file);
+            return stepwise.equals(ASSUMED.stepwise) ? ASSUMED : ASSUMED.withStepwise(stepwise);
         }
         try {
             String device = device(o);
@@ -201,6 +295,28 @@ record RnnRates(
                 | IllegalArgumentException e) {
             throw new UserError(PROPERTY + ": " + file + " is not a probe_rates line: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The rates file's {@code gemm_us_by_shape} object as shapes and µs (none where it has no such
+     * field); a {@link UserError} naming the file where it is not an object of shape keys and numbers.
+     */
+    static Map<GemmShape, Double> gemmTimes(JsonObject o, Path file) {
+        String field = StepCostModel.Rates.GEMMS;
+        if (!o.has(field)) return Map.of();
+        if (!o.get(field).isJsonObject())
+            throw new UserError(PROPERTY + ": " + file + ": " + field + " is not an object of GEMM shapes");
+        Map<GemmShape, Double> m = new HashMap<>();
+        for (var e : o.getAsJsonObject(field).entrySet()) {
+            GemmShape s;
+            try {
+                s = GemmShape.parse(e.getKey());
+            } catch (IllegalArgumentException x) {
+                throw new UserError(PROPERTY + ": " + file + ": " + field + ": " + x.getMessage(), x);
+            }
+            m.put(s, number(o.getAsJsonObject(field), file, e.getKey()));
+        }
+        return m;
     }
 
     /** The rates file's JSON object; a {@link UserError} naming the file where it cannot be read or is none. */
@@ -247,9 +363,11 @@ record RnnRates(
     @Override
     public String toString() {
         String resident = residentClusters > 0 ? ", " + residentClusters + " clusters resident" : "";
-        String floor = stepwiseUs == RnnCostModel.STEPWISE_LAUNCHES_US
+        String floor = stepwise.floorUs() == RnnCostModel.STEPWISE_LAUNCHES_US
                 ? ""
-                : String.format(Locale.ROOT, ", stepwise floor %.2f µs", stepwiseUs);
+                : String.format(Locale.ROOT, ", stepwise floor %.2f µs", stepwise.floorUs());
+        int n = stepwise.gemms().size();
+        floor += n == 0 ? "" : ", " + n + " GEMM shape" + (n == 1 ? "" : "s") + " measured";
         return String.format(
                 Locale.ROOT,
                 "rates %s: grid barrier %.2f µs, k-tile %.0f clocks, L2 %.2f TB/s, mma %.0f clocks, %.0f/%.0f FMAs per SM-clock, cluster barrier %.2f µs, DSMEM %.0f GB/s per SM%s%s",

@@ -3,7 +3,6 @@ package org.charrnn.backend.cuda;
 import com.google.gson.JsonObject;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 import org.charrnn.backend.ClipMode;
@@ -148,7 +147,7 @@ public final class StepCostModel {
             }
             if (!any && !o.has(GEMMS)) return a;
             try {
-                Map<GemmShape, Double> gemms = gemmTimes(o, path);
+                Map<GemmShape, Double> gemms = RnnRates.gemmTimes(o, path);
                 return new Rates(
                         device,
                         v[0],
@@ -165,28 +164,6 @@ public final class StepCostModel {
             } catch (IllegalArgumentException e) {
                 throw new UserError(RnnRates.PROPERTY + ": " + path + ": " + e.getMessage(), e);
             }
-        }
-
-        /**
-         * The rates file's {@link #GEMMS} object as shapes and µs (none where it has no such field);
-         * a {@link UserError} naming the file where it is not an object of shape keys and numbers.
-         */
-        private static Map<GemmShape, Double> gemmTimes(JsonObject o, Path path) {
-            if (!o.has(GEMMS)) return Map.of();
-            if (!o.get(GEMMS).isJsonObject())
-                throw new UserError(
-                        RnnRates.PROPERTY + ": " + path + ": " + GEMMS + " is not an object of GEMM shapes");
-            Map<GemmShape, Double> m = new HashMap<>();
-            for (var e : o.getAsJsonObject(GEMMS).entrySet()) {
-                GemmShape s;
-                try {
-                    s = GemmShape.parse(e.getKey());
-                } catch (IllegalArgumentException x) {
-                    throw new UserError(RnnRates.PROPERTY + ": " + path + ": " + GEMMS + ": " + x.getMessage(), x);
-                }
-                m.put(s, RnnRates.number(o.getAsJsonObject(GEMMS), path, e.getKey()));
-            }
-            return m;
         }
 
         /** A kernel that moves {@code bytes}: its floor plus its bytes at HBM's rate. */

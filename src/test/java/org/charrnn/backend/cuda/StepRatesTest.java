@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.charrnn.backend.Precision;
 import org.charrnn.backend.RnnKernel;
 import org.charrnn.model.CellType;
@@ -121,6 +122,56 @@ class StepRatesTest {
         RnnCostModel.Estimate a = RnnCostModel.forward(assumed, CellType.LSTM, 512, 50);
         assertEquals(a.stepwiseUs() - (RnnCostModel.STEPWISE_LAUNCHES_US - 3.5), m.stepwiseUs(), 1e-9);
         assertEquals(a.persistentUs(), m.persistentUs(), "the persistent estimate does not change");
+    }
+
+    @Test
+    void autoWeighsPersistentAgainstTheStepwiseGemmsTheProbeTimed() throws IOException {
+        // the recurrent GEMMs the model looks up are the ones the stepwise steps issue, which the probe times
+        for (CellType c : List.of(CellType.LSTM, CellType.GRU, CellType.RNN))
+            for (Precision p : List.of(Precision.FP32, Precision.TF32)) {
+                ModelConfig cfg = new ModelConfig(c, 65, 256, 256, 1, 0.0);
+                Set<GemmShape> issued =
+                        StepCostModel.trace(cfg, 50, 50, p, RnnKernel.STEPWISE).gemmShapes();
+                for (boolean forward : new boolean[] {true, false}) {
+                    GemmShape s = RnnCostModel.stepwiseGemm(
+                            c.recurrentGates(), 256, 50, ProductArithmetic.of(p, true), forward);
+                    assertTrue(issued.contains(s), s.key() + " among " + issued);
+                }
+            }
+        // the LSTM's H 512 B 128 forward runs stepwise at the assumed rates (9.0 µs, its GEMM at the
+        // peak, against 19.9 µs persistent); with its GEMM timed at 30 µs, persistent
+        GemmShape forward = RnnCostModel.stepwiseGemm(4, 512, 128, ProductArithmetic.FP32, true);
+        Path f = dir.resolve("stepwise-gemms.json");
+        StepRatesProbe.writeInto(
+                f,
+                new StepRatesProbe.Measured(
+                        "NVIDIA H200", Map.of("kernel_us", 1.0, "gemm_us", 2.0), Map.of(forward.key(), 30.0)));
+        RnnRates r = RnnRates.read(f);
+        assertTrue(r.toString().endsWith(", stepwise floor 3.00 µs, 1 GEMM shape measured"), r.toString());
+        RnnCostModel.Device assumed = StepCostModel.h200(), measured = withRates(f, StepCostModel::h200);
+        assertEquals(
+                1.0 + 30.0,
+                RnnCostModel.forward(measured, CellType.LSTM, 512, 128).stepwiseUs(),
+                1e-9);
+        assertEquals(
+                RnnCostModel.backward(assumed, CellType.LSTM, 512, 128).stepwiseUs() - 2.0,
+                RnnCostModel.backward(measured, CellType.LSTM, 512, 128).stepwiseUs(),
+                1e-9,
+                "a shape the probe did not time: the measured floor and the FLOPs at the peak");
+        ProductArithmetic fp32 = ProductArithmetic.FP32;
+        PersistentChoice before = PersistentChoice.decide(assumed, CellType.LSTM, 512, 128, fp32, true);
+        PersistentChoice after = PersistentChoice.decide(measured, CellType.LSTM, 512, 128, fp32, true);
+        assertTrue(!before.forward() && !before.backward(), before.line());
+        assertTrue(after.forward() && !after.backward(), after.line());
+        assertTrue(after.line().contains("vs stepwise 31.0 µs"), after.line());
+        // and the step's prediction runs that forward persistent, as auto would on the device
+        ModelConfig lstm = new ModelConfig(CellType.LSTM, 65, 512, 512, 1, 0.0);
+        String stepwise = StepCostModel.predict(lstm, 128, 100, Precision.FP32, RnnKernel.AUTO)
+                .recurrence();
+        String persistent = withRates(f, () -> StepCostModel.predict(lstm, 128, 100, Precision.FP32, RnnKernel.AUTO))
+                .recurrence();
+        assertEquals("stepwise", stepwise);
+        assertTrue(persistent.startsWith("persistent forward"), persistent);
     }
 
     @Test
