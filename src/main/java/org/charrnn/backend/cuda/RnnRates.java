@@ -161,35 +161,6 @@ record RnnRates(
             throw new IllegalArgumentException("resident clusters must not be negative: " + residentClusters);
     }
 
-    /** The rates with a stepwise floor of {@code stepwiseUs} ({@link Stepwise#Stepwise(double)}). */
-    RnnRates(
-            double gridBarrierUs,
-            double tileClocks,
-            double l2BytesPerUs,
-            double mmaLatency,
-            double mmaFmasTf32,
-            double mmaFmasBf16,
-            double clusterBarrierUs,
-            int residentClusters,
-            double dsmemBytesPerUs,
-            String source,
-            int sms,
-            double stepwiseUs) {
-        this(
-                gridBarrierUs,
-                tileClocks,
-                l2BytesPerUs,
-                mmaLatency,
-                mmaFmasTf32,
-                mmaFmasBf16,
-                clusterBarrierUs,
-                residentClusters,
-                dsmemBytesPerUs,
-                source,
-                sms,
-                new Stepwise(stepwiseUs));
-    }
-
     /** The rates without the cluster layout's and the stepwise floor: those {@link #ASSUMED}. */
     RnnRates(
             double gridBarrierUs,
@@ -212,7 +183,7 @@ record RnnRates(
                 DSMEM_ASSUMED,
                 source,
                 sms,
-                RnnCostModel.STEPWISE_LAUNCHES_US);
+                Stepwise.ASSUMED);
     }
 
     /**

@@ -180,7 +180,7 @@ class RnnClusterModelTest {
                         dsmemBytesPerUs,
                         "test",
                         132,
-                        r.stepwiseUs()));
+                        r.stepwise()));
     }
 
     /**

@@ -44,7 +44,21 @@ class RnnRatesTest {
     @Test
     void aProbeLineReadsAsMeasuredRates() throws IOException {
         RnnRates r = RnnRates.read(write(LINE));
-        assertEquals(new RnnRates(0.5, 900, 4.4e6, 30, 480, 960, 0.3, 14, 4e4, "measured on NVIDIA H200", 132, 5.0), r);
+        assertEquals(
+                new RnnRates(
+                        0.5,
+                        900,
+                        4.4e6,
+                        30,
+                        480,
+                        960,
+                        0.3,
+                        14,
+                        4e4,
+                        "measured on NVIDIA H200",
+                        132,
+                        RnnRates.Stepwise.ASSUMED),
+                r);
         assertEquals(null, r.mismatch(132));
         assertEquals(
                 "charrnn.persistent.rates: the rates were measured on 132 SMs, this device has 108: the cost model"

@@ -116,7 +116,7 @@ class StepRatesTest {
                 r.dsmemBytesPerUs(),
                 r.source(),
                 r.sms(),
-                RnnCostModel.STEPWISE_LAUNCHES_US);
+                RnnRates.Stepwise.ASSUMED);
         RnnCostModel.Device assumed = new RnnCostModel.Device(132, 1.98, 227 << 10, floorAssumed);
         RnnCostModel.Estimate m = RnnCostModel.forward(measured, CellType.LSTM, 512, 50);
         RnnCostModel.Estimate a = RnnCostModel.forward(assumed, CellType.LSTM, 512, 50);
