@@ -38,6 +38,16 @@ public final class Predictions {
         public boolean meets() {
             return speedup() >= Bar.needed(spec.batch());
         }
+
+        /** PyTorch's step over the FLOP floor: the most any kernels could reach at the precision's peak. */
+        public double ceiling() {
+            return graphMs / p.flopFloor();
+        }
+
+        /** Whether even the FLOP floor is too slow for the bar: no kernel can meet it at this precision. */
+        public boolean outOfReach() {
+            return ceiling() < Bar.needed(spec.batch());
+        }
     }
 
     /** The impl of PyTorch's rows with the whole step as one CUDA graph (bench/torch_baseline.py --graph 1). */
@@ -113,12 +123,16 @@ public final class Predictions {
         double lowest = Double.POSITIVE_INFINITY, highest = 0;
         int compared = 0;
         int judged = 0, meet = 0;
+        List<String> outOfReach = new ArrayList<>();
         for (Row r : rows) {
             StepCostModel.Prediction q = r.p();
             boolean torch = Double.isFinite(r.graphMs());
             if (torch) {
                 judged++;
                 if (r.meets()) meet++;
+                if (r.outOfReach())
+                    outOfReach.add(String.format(
+                            Locale.ROOT, "%s at most %.2fx", r.spec().label(), r.ceiling()));
             }
             boolean ours = Double.isFinite(r.measuredMs());
             if (ours) {
@@ -140,7 +154,7 @@ public final class Predictions {
                 ms(q.flopFloor()),
                 torch ? Table.ms(r.graphMs()) : "-",
                 torch ? String.format(Locale.ROOT, "%.2fx", r.speedup()) : "-",
-                torch ? String.format(Locale.ROOT, "%.2fx", r.graphMs() / q.flopFloor()) : "-",
+                torch ? String.format(Locale.ROOT, "%.2fx", r.ceiling()) : "-",
                 String.format(Locale.ROOT, "%.0fx", Bar.needed(r.spec().batch()))
             };
             body.add(
@@ -162,6 +176,15 @@ public final class Predictions {
                     "bar (speed only): %d of %d rows with a PyTorch graph row are predicted to meet it%n",
                     meet,
                     judged));
+        if (!outOfReach.isEmpty())
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "out of reach in %s: %d row(s) whose matrix products at the %s peak alone take longer than the bar"
+                            + " allows (%s)%n",
+                    p.id(),
+                    outOfReach.size(),
+                    p.id(),
+                    String.join("; ", outOfReach)));
         if (compared > 0)
             sb.append(String.format(
                     Locale.ROOT,

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import org.charrnn.backend.Backends;
 import org.charrnn.backend.cuda.CudaBackendProvider;
 import org.charrnn.testutil.CliRun;
@@ -209,6 +210,24 @@ class BenchCliTest {
         assertTrue(r.out().contains("predicted, not measured: charrnn-cuda fp32 on the H200 SXM model"), r.out());
         // by the model the fp32 row meets the bar (5.11x, 2026-12-06); the line counts it
         assertTrue(r.out().contains("bar (speed only): 1 of 1 rows with a PyTorch graph row"), r.out());
+        assertTrue(!r.out().contains("out of reach"), r.out());
+        // a PyTorch step of 0.5 ms: 5x asks for 0.1 ms, less than the row's products take at the fp32 peak
+        Path fast = dir.resolve("fast-torch.jsonl");
+        Files.write(fast, BarTest.torchRows("lstm", 2, 256, 50, 50, 0.5, 0.5, 155.0));
+        CliRun f = run(
+                "bench", "--predict", "--model", "lstm", "--layers", "2", "--hidden", "256", "--from", fast.toString());
+        assertEquals(0, f.code(), f.err());
+        String[] fl = f.out().strip().split("\n");
+        double ceiling = ratio(cells(fl[2]).get(13));
+        assertTrue(ceiling < 5, fl[2]);
+        assertTrue(
+                f.out()
+                        .contains(String.format(
+                                Locale.ROOT,
+                                "out of reach in fp32: 1 row(s) whose matrix products at the fp32 peak alone take longer than"
+                                        + " the bar allows (lstm L2 H256 B50 T50 at most %.2fx)",
+                                ceiling)),
+                f.out());
 
         assertOneLineError(run("bench", "--predict", "--precision", "bf16"), "fp32 and tf32");
         // a --from file without PyTorch's graph rows of the precision is a mistake, not an empty column
