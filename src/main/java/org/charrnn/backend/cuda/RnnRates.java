@@ -99,8 +99,9 @@ record RnnRates(
 
         Stepwise {
             if (!(floorUs > 0) || !(cellUs > 0) || Double.isInfinite(floorUs + cellUs))
-                throw new IllegalArgumentException(
-                        "the stepwise floors must be positive and finite: " + floorUs + ", " + cellUs);
+                throw new IllegalArgumentException("a stepwise layer-step's floor (gemm_us + kernel_us) and its cell"
+                        + " kernel's (kernel_us) must be positive and finite, not " + floorUs + " and " + cellUs
+                        + " µs");
             gemms = Map.copyOf(gemms);
             for (var e : gemms.entrySet())
                 if (!(e.getValue() > 0) || Double.isInfinite(e.getValue()))

@@ -264,6 +264,11 @@ class StepRatesTest {
         assertTrue(
                 e.getMessage().startsWith("charrnn.persistent.rates: " + f + ": step rates must be positive"),
                 e.getMessage());
+        e = assertThrows(UserError.class, () -> RnnRates.read(f)); // auto's stepwise part of the same file
+        assertEquals(
+                "charrnn.persistent.rates: " + f + ": a stepwise layer-step's floor (gemm_us + kernel_us) and its cell"
+                        + " kernel's (kernel_us) must be positive and finite, not 5.0 and -1.0 µs",
+                e.getMessage());
         Files.writeString(f, "{\"kernel_us\":\"fast\"}\n", StandardCharsets.UTF_8);
         e = assertThrows(UserError.class, () -> withRates(f, () -> StepCostModel.Rates.fromProperty(d)));
         assertEquals(
