@@ -6,6 +6,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.charrnn.backend.Precision;
 import org.charrnn.backend.RnnKernel;
 import org.charrnn.backend.cuda.StepCostModel;
@@ -22,9 +24,11 @@ public final class Predictions {
 
     /**
      * One configuration's prediction, PyTorch's graph ms for it and our measured ms for it (each NaN
-     * without a row).
+     * without a row), and which passes that measured run ran persistent (null where its row does not
+     * say, or there is none).
      */
-    public record Row(BenchSpec spec, StepCostModel.Prediction p, double graphMs, double measuredMs) {
+    public record Row(
+            BenchSpec spec, StepCostModel.Prediction p, double graphMs, double measuredMs, Passes measuredPasses) {
         public double speedup() {
             return graphMs / p.total();
         }
@@ -48,6 +52,46 @@ public final class Predictions {
         public boolean outOfReach() {
             return ceiling() < Bar.needed(spec.batch());
         }
+
+        /** Whether the measured run chose other passes persistent than the prediction did (false where unknown). */
+        public boolean otherPasses() {
+            return measuredPasses != null && !measuredPasses.equals(Passes.ofPrediction(p.recurrence()));
+        }
+    }
+
+    /** Which passes of the recurrence run persistent. */
+    public record Passes(boolean forward, boolean backward) {
+        private static final Pattern AUTO =
+                Pattern.compile("B (\\d+): forward (persistent|stepwise), backward (persistent|stepwise)");
+
+        /** Of a prediction's recurrence: "stepwise", or "persistent both passes|forward|backward (...)". */
+        static Passes ofPrediction(String recurrence) {
+            boolean both = recurrence.startsWith("persistent both passes");
+            return new Passes(
+                    both || recurrence.startsWith("persistent forward"),
+                    both || recurrence.startsWith("persistent backward"));
+        }
+
+        /**
+         * Of a bench row's device line at batch B (CudaOps: "rnn auto (B 50: forward persistent,
+         * backward stepwise ...)", "rnn persistent (...)" or "rnn stepwise ..."); null where it says none.
+         */
+        static Passes ofDevice(String device, int batch) {
+            Matcher m = AUTO.matcher(device);
+            while (m.find())
+                if (Integer.parseInt(m.group(1)) == batch)
+                    return new Passes(
+                            m.group(2).equals("persistent"), m.group(3).equals("persistent"));
+            if (device.contains("rnn persistent (")) return new Passes(true, true);
+            if (device.contains("rnn stepwise")) return new Passes(false, false);
+            return null;
+        }
+
+        @Override
+        public String toString() {
+            return "forward " + (forward ? "persistent" : "stepwise") + ", backward "
+                    + (backward ? "persistent" : "stepwise");
+        }
     }
 
     /** The impl of PyTorch's rows with the whole step as one CUDA graph (bench/torch_baseline.py --graph 1). */
@@ -62,34 +106,37 @@ public final class Predictions {
     }
 
     /**
-     * ms per step of {@code rows}' CUDA rows of what --predict models: precision p, the whole step as a
-     * graph, the recurrence kernel k, no -D knob; by configuration, the last one read counting.
+     * {@code rows}' CUDA rows of what --predict models: precision p, the whole step as a graph, the
+     * recurrence kernel k, no -D knob; by configuration, the last one read counting.
      */
-    public static Map<JsonRows.Key, Double> measuredMs(List<JsonRows> rows, Precision p, RnnKernel k) {
-        Map<JsonRows.Key, Double> ours = new HashMap<>();
+    public static Map<JsonRows.Key, JsonRows> measured(List<JsonRows> rows, Precision p, RnnKernel k) {
+        Map<JsonRows.Key, JsonRows> ours = new HashMap<>();
         for (JsonRows r : rows)
             if (r.impl().equals("charrnn-cuda")
                     && r.precision().equals(p.id())
                     && r.graph()
                     && r.rnnKernel().equals(k.id())
-                    && r.knobs().isEmpty()) ours.put(r.key(), r.msPerStep());
+                    && r.knobs().isEmpty()) ours.put(r.key(), r);
         return ours;
     }
 
     /**
      * The prediction of every spec at precision p with the recurrence kernel k, beside {@code rows}'
-     * PyTorch ones and our measured ones of the same kind ({@link #measuredMs}).
+     * PyTorch ones and our measured ones of the same kind ({@link #measured}).
      */
     public static List<Row> predict(List<BenchSpec> specs, Precision p, RnnKernel k, List<JsonRows> rows) {
-        Map<JsonRows.Key, Double> graph = graphMs(rows, p), measured = measuredMs(rows, p, k);
+        Map<JsonRows.Key, Double> graph = graphMs(rows, p);
+        Map<JsonRows.Key, JsonRows> measured = measured(rows, p, k);
         List<Row> out = new ArrayList<>();
         for (BenchSpec s : specs) {
             JsonRows.Key key = new JsonRows.Key(s.cell().id(), s.layers(), s.hidden(), s.batch(), s.seq());
+            JsonRows ours = measured.get(key);
             out.add(new Row(
                     s,
                     StepCostModel.predict(s.modelConfig(), s.batch(), s.seq(), p, k),
                     graph.getOrDefault(key, Double.NaN),
-                    measured.getOrDefault(key, Double.NaN)));
+                    ours == null ? Double.NaN : ours.msPerStep(),
+                    ours == null ? null : Passes.ofDevice(ours.device(), s.batch())));
         }
         return out;
     }
@@ -123,7 +170,7 @@ public final class Predictions {
         double lowest = Double.POSITIVE_INFINITY, highest = 0;
         int compared = 0;
         int judged = 0, meet = 0;
-        List<String> outOfReach = new ArrayList<>();
+        List<String> outOfReach = new ArrayList<>(), otherPasses = new ArrayList<>();
         for (Row r : rows) {
             StepCostModel.Prediction q = r.p();
             boolean torch = Double.isFinite(r.graphMs());
@@ -139,6 +186,7 @@ public final class Predictions {
                 compared++;
                 lowest = Math.min(lowest, r.modelError());
                 highest = Math.max(highest, r.modelError());
+                if (r.otherPasses()) otherPasses.add(r.spec().label() + ": " + r.measuredPasses());
             }
             String[] cells = {
                 r.spec().label(),
@@ -162,7 +210,10 @@ public final class Predictions {
                             ? concat(
                                     cells,
                                     ours ? Table.ms(r.measuredMs()) : "-",
-                                    ours ? String.format(Locale.ROOT, "%.2f", r.modelError()) : "-")
+                                    ours
+                                            ? String.format(Locale.ROOT, "%.2f", r.modelError())
+                                                    + (r.otherPasses() ? " *" : "")
+                                            : "-")
                             : cells);
         }
         String device = rows.isEmpty() ? "" : rows.get(0).p().device();
@@ -193,6 +244,11 @@ public final class Predictions {
                     p.id(),
                     lowest,
                     highest));
+        if (!otherPasses.isEmpty())
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "* the measured run chose other passes persistent than the prediction (%s)%n",
+                    String.join("; ", otherPasses)));
         return sb.toString();
     }
 

@@ -299,6 +299,50 @@ class BenchCliTest {
         assertEquals("3.00", cells(stepwise.out().strip().split("\n")[2]).get(15), stepwise.out());
     }
 
+    @Test
+    void predictMarksAMeasuredRunThatChoseOtherPasses() throws Exception {
+        Path rows = dir.resolve("passes.jsonl");
+        String lstm = BarTest.ours("lstm", 2, 256, 50, 50, "fp32", "auto", 0.5, 120.0);
+        String gru = BarTest.ours("gru", 2, 256, 50, 50, "fp32", "auto", 0.4, 120.0);
+        String rnn = BarTest.ours("rnn", 2, 256, 50, 50, "fp32", "auto", 0.3, 120.0);
+        // as CudaOps names the device: the LSTM's run chose stepwise where the model picks persistent,
+        // the GRU's the model's passes; the RNN's row does not say
+        List<String> lines = new ArrayList<>(BarTest.torchRows("lstm", 2, 256, 50, 50, 2.26, 1.98, 155.0));
+        lines.addAll(List.of(
+                lstm.replace(
+                        "\"NVIDIA H200\"",
+                        "\"NVIDIA H200 (cuBLAS, rnn auto (B 50: forward stepwise, backward stepwise))\""),
+                gru.replace(
+                        "\"NVIDIA H200\"",
+                        "\"NVIDIA H200 (cuBLAS, rnn auto (B 50: forward persistent, backward persistent (rows),"
+                                + " 13 clusters))\""),
+                rnn));
+        Files.write(rows, lines);
+        CliRun r = run(
+                "bench",
+                "--predict",
+                "--model",
+                "lstm,gru,rnn",
+                "--layers",
+                "2",
+                "--hidden",
+                "256",
+                "--from",
+                rows.toString());
+        assertEquals(0, r.code(), r.err());
+        String[] out = r.out().strip().split("\n");
+        for (int i = 2; i <= 4; i++)
+            assertTrue(cells(out[i]).get(1).startsWith("persistent both passes"), "the model's pick: " + out[i]);
+        assertTrue(cells(out[2]).get(16).endsWith(" *"), out[2]);
+        assertTrue(!cells(out[3]).get(16).contains("*"), out[3]);
+        assertTrue(!cells(out[4]).get(16).contains("*"), out[4]);
+        assertTrue(
+                r.out()
+                        .contains("* the measured run chose other passes persistent than the prediction (lstm L2 H256"
+                                + " B50 T50: forward stepwise, backward stepwise)"),
+                r.out());
+    }
+
     /**
      * {@code --predict --profile}: one row's kernels as ncu's CSV lists them (two steps after the
      * first, each a persistent forward, a cuBLAS GEMM and Adam) beside the model's operations.
