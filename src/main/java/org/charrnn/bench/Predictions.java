@@ -143,8 +143,10 @@ public final class Predictions {
 
     /**
      * The Markdown table of {@code rows}, a line naming the model's device, with PyTorch rows a count
-     * of those predicted to meet the bar, and where any row was measured two more columns (our
-     * measured ms, the prediction over it) and a line with the range of that ratio.
+     * of those predicted to meet the bar and a line naming those out of reach ({@link
+     * Row#outOfReach}), and where any row was measured two more columns (our measured ms, the
+     * prediction over it, marked {@code *} where that run chose other passes: {@link
+     * Row#otherPasses}), a line with the range of that ratio and one naming the marked rows' passes.
      */
     public static String markdown(List<Row> rows, Precision p) {
         boolean measured = rows.stream().anyMatch(r -> Double.isFinite(r.measuredMs()));
