@@ -24,6 +24,14 @@ class BenchCliTest {
     @TempDir
     Path dir;
 
+    /** {@code bench --predict} of the L2 H256 rows beside the rows of {@code from}, with {@code more} options. */
+    private static CliRun predictL2H256(Path from, String... more) {
+        List<String> args = new ArrayList<>(
+                List.of("bench", "--predict", "--layers", "2", "--hidden", "256", "--from", from.toString()));
+        args.addAll(List.of(more));
+        return run(args.toArray(String[]::new));
+    }
+
     static CliRun run(String... args) {
         return CliRun.of(args);
     }
@@ -174,17 +182,7 @@ class BenchCliTest {
     void predictPrintsTheModelsStepBesidePyTorchsRows() throws Exception {
         Path torch = dir.resolve("torch.jsonl");
         Files.write(torch, BarTest.torchRows("lstm", 2, 256, 50, 50, 2.26, 1.98, 155.0));
-        CliRun r = run(
-                "bench",
-                "--predict",
-                "--model",
-                "lstm,gru",
-                "--layers",
-                "2",
-                "--hidden",
-                "256",
-                "--from",
-                torch.toString());
+        CliRun r = predictL2H256(torch, "--model", "lstm,gru");
         assertEquals(0, r.code(), r.err());
         String[] lines = r.out().strip().split("\n");
         assertTrue(lines[0].startsWith("| config | recurrence |"), r.out());
@@ -214,8 +212,7 @@ class BenchCliTest {
         // a PyTorch step of 0.5 ms: 5x asks for 0.1 ms, less than the row's products take at the fp32 peak
         Path fast = dir.resolve("fast-torch.jsonl");
         Files.write(fast, BarTest.torchRows("lstm", 2, 256, 50, 50, 0.5, 0.5, 155.0));
-        CliRun f = run(
-                "bench", "--predict", "--model", "lstm", "--layers", "2", "--hidden", "256", "--from", fast.toString());
+        CliRun f = predictL2H256(fast, "--model", "lstm");
         assertEquals(0, f.code(), f.err());
         String[] fl = f.out().strip().split("\n");
         double ceiling = ratio(cells(fl[2]).get(13));
@@ -261,17 +258,7 @@ class BenchCliTest {
         lines.add(BarTest.ours("gru", 2, 256, 50, 50, "fp32", "auto", 0.4, 120.0)
                 .replace("\"cell\"", "\"knobs\":{\"charrnn.overlap\":\"off\"},\"cell\"")); // a knob set
         Files.write(rows, lines);
-        CliRun r = run(
-                "bench",
-                "--predict",
-                "--model",
-                "lstm,gru",
-                "--layers",
-                "2",
-                "--hidden",
-                "256",
-                "--from",
-                rows.toString());
+        CliRun r = predictL2H256(rows, "--model", "lstm,gru");
         assertEquals(0, r.code(), r.err());
         String[] out = r.out().strip().split("\n");
         assertTrue(out[0].endsWith("| needed | measured ms/step | predicted / measured |"), out[0]);
@@ -285,17 +272,7 @@ class BenchCliTest {
                         .contains("model against 1 measured row(s) of charrnn-cuda fp32: predicted / measured "
                                 + lstm.get(16) + " to " + lstm.get(16)),
                 r.out());
-        CliRun stepwise = run(
-                "bench",
-                "--predict",
-                "--rnn-kernel",
-                "stepwise",
-                "--layers",
-                "2",
-                "--hidden",
-                "256",
-                "--from",
-                rows.toString());
+        CliRun stepwise = predictL2H256(rows, "--rnn-kernel", "stepwise");
         assertEquals("3.00", cells(stepwise.out().strip().split("\n")[2]).get(15), stepwise.out());
     }
 
@@ -318,17 +295,7 @@ class BenchCliTest {
                                 + " 13 clusters))\""),
                 rnn));
         Files.write(rows, lines);
-        CliRun r = run(
-                "bench",
-                "--predict",
-                "--model",
-                "lstm,gru,rnn",
-                "--layers",
-                "2",
-                "--hidden",
-                "256",
-                "--from",
-                rows.toString());
+        CliRun r = predictL2H256(rows, "--model", "lstm,gru,rnn");
         assertEquals(0, r.code(), r.err());
         String[] out = r.out().strip().split("\n");
         for (int i = 2; i <= 4; i++)
