@@ -278,7 +278,7 @@ step_bar() {
   done
   return $rc
 }
-report_bar() { grep -E '^\||^bar|^predicted|^model|^out of reach|^\* the measured|^==' "$OUT/bar.log"; }
+report_bar() { grep -E '^\||^bar|^memory|^predicted|^model|^out of reach|^\* the measured|^==' "$OUT/bar.log"; }
 # Each run profiles 5 eager steps; --predict --profile leaves out the first (and whatever ran once).
 step_profile() {
   local ncu rc=0 row m l h p f rates=()

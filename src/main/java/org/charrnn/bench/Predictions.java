@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.ToDoubleFunction;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.charrnn.backend.Precision;
@@ -23,12 +24,17 @@ public final class Predictions {
     private Predictions() {}
 
     /**
-     * One configuration's prediction, PyTorch's graph ms for it and our measured ms for it (each NaN
-     * without a row), and which passes that measured run ran persistent (null where its row does not
-     * say, or there is none).
+     * One configuration's prediction, PyTorch's graph ms and eager peak MiB for it and our measured
+     * ms for it (each NaN without a row), and which passes that measured run ran persistent (null
+     * where its row does not say, or there is none).
      */
     public record Row(
-            BenchSpec spec, StepCostModel.Prediction p, double graphMs, double measuredMs, Passes measuredPasses) {
+            BenchSpec spec,
+            StepCostModel.Prediction p,
+            double graphMs,
+            double eagerPeakMib,
+            double measuredMs,
+            Passes measuredPasses) {
         public double speedup() {
             return graphMs / p.total();
         }
@@ -46,6 +52,11 @@ public final class Predictions {
         /** PyTorch's step over the FLOP floor: the most any kernels could reach at the precision's peak. */
         public double ceiling() {
             return graphMs / p.flopFloor();
+        }
+
+        /** Whether the predicted peak memory is no higher than eager PyTorch's; false without its row. */
+        public boolean lean() {
+            return p.peakMib() <= eagerPeakMib;
         }
 
         /** Whether even the FLOP floor is too slow for the bar: no kernel can meet it at this precision. */
@@ -97,12 +108,25 @@ public final class Predictions {
     /** The impl of PyTorch's rows with the whole step as one CUDA graph (bench/torch_baseline.py --graph 1). */
     public static final String GRAPH_IMPL = "pytorch-cudagraph";
 
+    /** The impl of PyTorch's eager rows (bench/torch_baseline.py --graph 0), whose peak memory the bar weighs ours against. */
+    public static final String EAGER_IMPL = "pytorch";
+
     /** ms per step of {@code rows}' {@link #GRAPH_IMPL} rows at precision p, by configuration. */
     public static Map<JsonRows.Key, Double> graphMs(List<JsonRows> rows, Precision p) {
-        Map<JsonRows.Key, Double> graph = new HashMap<>();
+        return torch(rows, p, GRAPH_IMPL, JsonRows::msPerStep);
+    }
+
+    /** Peak MiB of {@code rows}' {@link #EAGER_IMPL} rows at precision p, by configuration. */
+    public static Map<JsonRows.Key, Double> eagerPeakMib(List<JsonRows> rows, Precision p) {
+        return torch(rows, p, EAGER_IMPL, JsonRows::peakMemMib);
+    }
+
+    private static Map<JsonRows.Key, Double> torch(
+            List<JsonRows> rows, Precision p, String impl, ToDoubleFunction<JsonRows> value) {
+        Map<JsonRows.Key, Double> out = new HashMap<>();
         for (JsonRows r : rows)
-            if (r.impl().equals(GRAPH_IMPL) && r.precision().equals(p.id())) graph.put(r.key(), r.msPerStep());
-        return graph;
+            if (r.impl().equals(impl) && r.precision().equals(p.id())) out.put(r.key(), value.applyAsDouble(r));
+        return out;
     }
 
     /**
@@ -125,7 +149,7 @@ public final class Predictions {
      * PyTorch ones and our measured ones of the same kind ({@link #measured}).
      */
     public static List<Row> predict(List<BenchSpec> specs, Precision p, RnnKernel k, List<JsonRows> rows) {
-        Map<JsonRows.Key, Double> graph = graphMs(rows, p);
+        Map<JsonRows.Key, Double> graph = graphMs(rows, p), eager = eagerPeakMib(rows, p);
         Map<JsonRows.Key, JsonRows> measured = measured(rows, p, k);
         List<Row> out = new ArrayList<>();
         for (BenchSpec s : specs) {
@@ -135,6 +159,7 @@ public final class Predictions {
                     s,
                     StepCostModel.predict(s.modelConfig(), s.batch(), s.seq(), p, k),
                     graph.getOrDefault(key, Double.NaN),
+                    eager.getOrDefault(key, Double.NaN),
                     ours == null ? Double.NaN : ours.msPerStep(),
                     ours == null ? null : Passes.ofDevice(ours.device(), s.batch())));
         }
@@ -165,14 +190,16 @@ public final class Predictions {
             "PyTorch graph ms",
             "predicted speedup",
             "at most",
-            "needed"
+            "needed",
+            "peak MiB",
+            "PyTorch eager peak MiB"
         };
         String[] header = measured ? concat(columns, "measured ms/step", "predicted / measured") : columns;
         List<String[]> body = new ArrayList<>();
         double lowest = Double.POSITIVE_INFINITY, highest = 0;
         int compared = 0;
-        int judged = 0, meet = 0;
-        List<String> outOfReach = new ArrayList<>(), otherPasses = new ArrayList<>();
+        int judged = 0, meet = 0, weighed = 0, lean = 0;
+        List<String> outOfReach = new ArrayList<>(), otherPasses = new ArrayList<>(), over = new ArrayList<>();
         for (Row r : rows) {
             StepCostModel.Prediction q = r.p();
             boolean torch = Double.isFinite(r.graphMs());
@@ -182,6 +209,14 @@ public final class Predictions {
                 if (r.outOfReach())
                     outOfReach.add(String.format(
                             Locale.ROOT, "%s at most %.2fx", r.spec().label(), r.ceiling()));
+            }
+            boolean eager = Double.isFinite(r.eagerPeakMib());
+            if (eager) {
+                weighed++;
+                if (r.lean()) lean++;
+                else
+                    over.add(String.format(
+                            Locale.ROOT, "%s %.1f MiB > %.1f", r.spec().label(), q.peakMib(), r.eagerPeakMib()));
             }
             boolean ours = Double.isFinite(r.measuredMs());
             if (ours) {
@@ -205,7 +240,9 @@ public final class Predictions {
                 torch ? Table.ms(r.graphMs()) : "-",
                 torch ? String.format(Locale.ROOT, "%.2fx", r.speedup()) : "-",
                 torch ? String.format(Locale.ROOT, "%.2fx", r.ceiling()) : "-",
-                String.format(Locale.ROOT, "%.0fx", Bar.needed(r.spec().batch()))
+                String.format(Locale.ROOT, "%.0fx", Bar.needed(r.spec().batch())),
+                String.format(Locale.ROOT, "%.1f", q.peakMib()),
+                eager ? String.format(Locale.ROOT, "%.1f", r.eagerPeakMib()) : "-"
             };
             body.add(
                     measured
@@ -229,6 +266,13 @@ public final class Predictions {
                     "bar (speed only): %d of %d rows with a PyTorch graph row are predicted to meet it%n",
                     meet,
                     judged));
+        if (weighed > 0)
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "memory: %d of %d rows with a PyTorch eager row are predicted at or under its peak%s%n",
+                    lean,
+                    weighed,
+                    over.isEmpty() ? "" : " (over: " + String.join("; ", over) + ")"));
         if (!outOfReach.isEmpty())
             sb.append(String.format(
                     Locale.ROOT,

@@ -205,18 +205,34 @@ class BenchCliTest {
         assertEquals(2.26 / floor, ratio(lstm.get(13)), 2.26 * 0.0005 / (floor * floor) + 0.005, row);
         assertEquals("gru L2 H256 B50 T50", gru.get(0), lines[3]);
         assertEquals(List.of("-", "-", "-", "5x"), gru.subList(11, 15), "no PyTorch row for the GRU: " + lines[3]);
+        // peak memory: the trace's (CudaTraceMemoryTest: the backend's), beside eager PyTorch's of the row
+        double peak = Double.parseDouble(lstm.get(15));
+        assertTrue(peak > 32 && peak < 155, lines[2]); // above cuBLAS's 32 MiB workspace, under PyTorch's
+        assertEquals("155.0", lstm.get(16), row);
+        assertEquals("-", gru.get(16), lines[3]);
+        assertTrue(
+                r.out().contains("memory: 1 of 1 rows with a PyTorch eager row are predicted at or under its peak\n"),
+                r.out());
         assertTrue(r.out().contains("predicted, not measured: charrnn-cuda fp32 on the H200 SXM model"), r.out());
         // by the model the fp32 row meets the bar (5.11x, 2026-12-06); the line counts it
         assertTrue(r.out().contains("bar (speed only): 1 of 1 rows with a PyTorch graph row"), r.out());
         assertTrue(!r.out().contains("out of reach"), r.out());
         // a PyTorch step of 0.5 ms: 5x asks for 0.1 ms, less than the row's products take at the fp32 peak
         Path fast = dir.resolve("fast-torch.jsonl");
-        Files.write(fast, BarTest.torchRows("lstm", 2, 256, 50, 50, 0.5, 0.5, 155.0));
+        Files.write(fast, BarTest.torchRows("lstm", 2, 256, 50, 50, 0.5, 0.5, 50.0)); // and 50 MiB at its peak
         CliRun f = predictL2H256(fast, "--model", "lstm");
         assertEquals(0, f.code(), f.err());
         String[] fl = f.out().strip().split("\n");
         double ceiling = ratio(cells(fl[2]).get(13));
         assertTrue(ceiling < 5, fl[2]);
+        assertTrue(
+                f.out()
+                        .contains(String.format(
+                                Locale.ROOT,
+                                "memory: 0 of 1 rows with a PyTorch eager row are predicted at or under its peak (over: lstm"
+                                        + " L2 H256 B50 T50 %.1f MiB > 50.0)",
+                                peak)),
+                f.out());
         assertTrue(
                 f.out()
                         .contains(String.format(
@@ -261,19 +277,22 @@ class BenchCliTest {
         CliRun r = predictL2H256(rows, "--model", "lstm,gru");
         assertEquals(0, r.code(), r.err());
         String[] out = r.out().strip().split("\n");
-        assertTrue(out[0].endsWith("| needed | measured ms/step | predicted / measured |"), out[0]);
+        assertTrue(
+                out[0].endsWith(
+                        "| needed | peak MiB | PyTorch eager peak MiB | measured ms/step | predicted / measured |"),
+                out[0]);
         List<String> lstm = cells(out[2]), gru = cells(out[3]);
         double predicted = Double.parseDouble(lstm.get(9));
-        assertEquals("0.500", lstm.get(15), out[2]);
-        assertEquals(predicted / 0.5, Double.parseDouble(lstm.get(16)), 0.0005 / 0.5 + 0.005, out[2]);
-        assertEquals(List.of("-", "-"), gru.subList(15, 17), "the GRU's only row sets a knob: " + out[3]);
+        assertEquals("0.500", lstm.get(17), out[2]);
+        assertEquals(predicted / 0.5, Double.parseDouble(lstm.get(18)), 0.0005 / 0.5 + 0.005, out[2]);
+        assertEquals(List.of("-", "-"), gru.subList(17, 19), "the GRU's only row sets a knob: " + out[3]);
         assertTrue(
                 r.out()
                         .contains("model against 1 measured row(s) of charrnn-cuda fp32: predicted / measured "
-                                + lstm.get(16) + " to " + lstm.get(16)),
+                                + lstm.get(18) + " to " + lstm.get(18)),
                 r.out());
         CliRun stepwise = predictL2H256(rows, "--rnn-kernel", "stepwise");
-        assertEquals("3.00", cells(stepwise.out().strip().split("\n")[2]).get(15), stepwise.out());
+        assertEquals("3.00", cells(stepwise.out().strip().split("\n")[2]).get(17), stepwise.out());
     }
 
     @Test
@@ -300,9 +319,9 @@ class BenchCliTest {
         String[] out = r.out().strip().split("\n");
         for (int i = 2; i <= 4; i++)
             assertTrue(cells(out[i]).get(1).startsWith("persistent both passes"), "the model's pick: " + out[i]);
-        assertTrue(cells(out[2]).get(16).endsWith(" *"), out[2]);
-        assertTrue(!cells(out[3]).get(16).contains("*"), out[3]);
-        assertTrue(!cells(out[4]).get(16).contains("*"), out[4]);
+        assertTrue(cells(out[2]).get(18).endsWith(" *"), out[2]);
+        assertTrue(!cells(out[3]).get(18).contains("*"), out[3]);
+        assertTrue(!cells(out[4]).get(18).contains("*"), out[4]);
         assertTrue(
                 r.out()
                         .contains("* the measured run chose other passes persistent than the prediction (lstm L2 H256"

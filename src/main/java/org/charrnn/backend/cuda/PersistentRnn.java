@@ -313,7 +313,7 @@ final class PersistentRnn {
     long exchangeBytes(int B) {
         if (!backwardPersistent(B) || !choice(B).rows() || choice(B).clusters() > 0) return 0;
         PersistentChoice c = choice(B);
-        return 4L * rowsPlan(B, c.units(), c.groups()).exchangeFloats(c.groups());
+        return RowsPlan.exchangeBytes(gates, c.units(), hidden, B, c.groups(), arithmetic);
     }
 
     /**

@@ -56,6 +56,15 @@ record RowsPlan(
         return 2L * groups * blocks * blocks * batch * units;
     }
 
+    /**
+     * Bytes of the exchange buffer of the grid layout's row-stationary backward at batch B in G =
+     * {@code groups} batch groups of ceil(B / G) rows (PersistentRnn's, which the step cost model's
+     * trace holds as well).
+     */
+    static long exchangeBytes(int gates, int units, int hidden, int batch, int groups, ProductArithmetic a) {
+        return 4L * of(gates, units, hidden, (batch + groups - 1) / groups, a).exchangeFloats(groups);
+    }
+
     /** Tiles of ND blocks a step's scatter stages and writes out, and its gather reads and stages. */
     int tiles() {
         return (blocks + destinations - 1) / destinations;

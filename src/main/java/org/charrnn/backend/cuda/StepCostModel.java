@@ -6,6 +6,8 @@ import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
 import org.charrnn.backend.ClipMode;
+import org.charrnn.backend.OptimizerConfig;
+import org.charrnn.backend.OptimizerKind;
 import org.charrnn.backend.Precision;
 import org.charrnn.backend.RnnKernel;
 import org.charrnn.backend.Window;
@@ -240,6 +242,8 @@ public final class StepCostModel {
      *     work ({@link StepTrace#criticalUs}), not adding to the step
      * @param flopFloor the step's matrix-product FLOPs (GEMMs and recurrences) at the precision's peak: no
      *     step at this precision on this device is faster, whatever the kernels
+     * @param peakMib the most device memory the CUDA backend holds at once over bench's calls (its
+     *     own buffers and the orchestration's, a window's corpus; {@link StepTrace#peakBytes}), MiB
      * @param recurrence the recurrence's kernels: "stepwise", or which passes run persistent in which layout
      * @param device what the model assumes
      */
@@ -254,6 +258,7 @@ public final class StepCostModel {
             double host,
             double overlapped,
             double flopFloor,
+            double peakMib,
             String recurrence,
             String device) {
         /** The whole step, ms. */
@@ -295,6 +300,7 @@ public final class StepCostModel {
                 ms(t, StepPart.HOST) + rates.graphLaunchUs() / 1e3,
                 Math.max(0, sum(t) - trace.criticalUs()) / 1e3,
                 trace.flops() / rates.peakFlopsPerUs(p) / 1e3,
+                trace.peakBytes() / (double) (1 << 20),
                 r.describe(config.cell(), config.hidden(), B),
                 "H200 SXM model (" + rates.device()
                         + (rates.source().equals("assumed") ? "" : "; step rates " + rates.source()) + ")");
@@ -310,11 +316,13 @@ public final class StepCostModel {
     /**
      * The operations of one training step of {@code config} at batch B and T steps a window, as the
      * device orchestration queues them (the second step: the first allocates the workspace),
-     * priced at {@code rates} with the recurrence's kernels as {@code r} chooses them.
+     * priced at {@code rates} with the recurrence's kernels as {@code r} chooses them; its memory
+     * ({@link StepTrace#peakBytes}) that of bench's calls: Adam set, a window's corpus, two steps.
      */
     static StepTrace trace(ModelConfig config, int B, int T, Precision p, Rates rates, TracedRecurrence r) {
         StepTrace trace = new StepTrace(rates, p, r);
         try (Traced b = new Traced(config, trace)) {
+            b.setOptimizer(OptimizerConfig.defaults(OptimizerKind.ADAM)); // as bench: its state made anew
             long perStream = T + 1L;
             int[] tokens = new int[(int) (B * perStream + 1)];
             for (int i = 0; i < tokens.length; i++) tokens[i] = i % config.vocabSize();
@@ -424,6 +432,12 @@ public final class StepCostModel {
                     RnnCostModel.units(H, dp.maxBlocks()),
                     dp.groupsAt(B),
                     "");
+        }
+
+        @Override
+        public long exchangeBytes(PersistentChoice c, CellType cell, int H, int B) {
+            if (!c.backward() || !c.rows() || c.clusters() > 0) return 0;
+            return RowsPlan.exchangeBytes(cell.recurrentGates(), c.units(), H, B, c.groups(), a);
         }
 
         @Override

@@ -14,6 +14,7 @@ import org.charrnn.backend.device.DeviceArray;
 import org.charrnn.backend.device.DeviceOps;
 import org.charrnn.backend.device.OptimizerKernels;
 import org.charrnn.backend.device.Ref;
+import org.charrnn.backend.device.TokenBytes;
 import org.charrnn.backend.device.WeightRows;
 import org.charrnn.backend.device.WindowKernels;
 import org.charrnn.data.TokenSequence;
@@ -52,6 +53,7 @@ final class StepTrace implements DeviceOps {
     private final Set<GemmShape> gemmShapes = new HashSet<>(); // of the GEMMs since the last clear
     private final StepTimeline timeline;
     private boolean inSide; // onSide's work is being queued
+    private final TraceMemory memory = TraceMemory.cudaBackend(); // what the CUDA backend would hold
 
     /** A trace at precision fp32 or tf32 (bf16's operand conversions are not modelled). */
     StepTrace(StepCostModel.Rates rates, Precision precision, TracedRecurrence recurrence) {
@@ -141,12 +143,12 @@ final class StepTrace implements DeviceOps {
 
     @Override
     public boolean overlapWeightGradients(int B) {
-        return recurrence.overlapsWeightGradients(B);
+        return memory.sideStream(recurrence.overlapsWeightGradients(B));
     }
 
     @Override
     public boolean pipelinesLayers(int B, boolean forced, boolean forwardPass) {
-        return forced || recurrence.pipelinesLayers(B, forwardPass);
+        return memory.sideStream(forced || recurrence.pipelinesLayers(B, forwardPass));
     }
 
     /** Whether onSide's work is being queued (where the recurrence runs stepwise, as on CudaOps's side stream). */
@@ -214,16 +216,17 @@ final class StepTrace implements DeviceOps {
 
     @Override
     public DeviceArray alloc(long bytes, String what) {
-        return () -> bytes; // equal only to itself, as a device's buffers are
+        return memory.alloc(bytes);
     }
 
     @Override
-    public void free(DeviceArray a) {}
+    public void free(DeviceArray a) {
+        memory.free(a);
+    }
 
     @Override
     public DeviceArray uploadTokens(TokenSequence tokens, int vocab) {
-        long bytes = tokens.length() * (vocab > 256 ? 2L : 1L);
-        return () -> bytes;
+        return memory.alloc(Math.max(1, tokens.length() * TokenBytes.width(vocab)));
     }
 
     @Override
@@ -253,6 +256,7 @@ final class StepTrace implements DeviceOps {
 
     @Override
     public DeviceArray allocStepStarts(int B, String what) {
+        memory.stepValues(B);
         return stepValues.starts(B);
     }
 
@@ -269,9 +273,15 @@ final class StepTrace implements DeviceOps {
     @Override
     public void synchronize() {}
 
+    /** The most device memory the CUDA backend would hold at once so far ({@link TraceMemory}). */
     @Override
     public long peakBytes() {
-        return 0;
+        return memory.peakBytes();
+    }
+
+    /** The backend's buffer {@code what}, held from now on ({@link TraceMemory#hold}). */
+    void hold(String what, long bytes) {
+        memory.hold(what, bytes);
     }
 
     @Override

@@ -27,4 +27,12 @@ interface TracedRecurrence {
     default boolean pipelinesLayers(int B, boolean forwardPass) {
         return false;
     }
+
+    /**
+     * Bytes of the exchange buffer choice c's persistent backward holds at batch B (the grid
+     * layout's row-stationary kernel: {@link RowsPlan#exchangeBytes}), 0 for the others.
+     */
+    default long exchangeBytes(PersistentChoice c, CellType cell, int H, int B) {
+        return 0;
+    }
 }

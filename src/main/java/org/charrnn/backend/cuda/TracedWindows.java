@@ -79,6 +79,8 @@ final class TracedWindows implements WindowKernels {
             return false;
         }
         double stepUs = forwardPass ? recurrence.forwardUs(c, cell, H, B) : recurrence.backwardUs(c, cell, H, B);
+        long exchange = forwardPass ? 0 : recurrence.exchangeBytes(c, cell, H, B);
+        if (exchange > 0) trace.hold("persistent backward exchange (B " + B + ")", exchange); // PersistentWindows'
         trace.recurrentFlops(cell, T, B, H);
         trace.besideClusters(c);
         trace.add(part, forwardPass ? "persistent forward" : "persistent backward", rates.kernelUs(0) + T * stepUs);

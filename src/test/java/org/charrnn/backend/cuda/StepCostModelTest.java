@@ -225,6 +225,45 @@ class StepCostModelTest {
     }
 
     @Test
+    void aGridRowsBackwardHoldsItsExchangeFromItsFirstPassOn() {
+        int T = 4, H = 64;
+        PersistentChoice rows = PersistentChoice.grid(true, true, true, 8, 2, "");
+        StepTrace trace = new StepTrace(RATES, Precision.FP32, new TracedRecurrence() {
+            @Override
+            public PersistentChoice choose(CellType cell, int h, int b) {
+                return rows;
+            }
+
+            @Override
+            public double forwardUs(PersistentChoice c, CellType cell, int h, int b) {
+                return 1.0;
+            }
+
+            @Override
+            public double backwardUs(PersistentChoice c, CellType cell, int h, int b) {
+                return 1.0;
+            }
+
+            @Override
+            public long exchangeBytes(PersistentChoice c, CellType cell, int h, int b) {
+                return 1000L * b;
+            }
+        });
+        WeightRows whh = new WeightRows(0, 4 * H, H, 0);
+        long start = trace.peakBytes();
+        assertTrue(start >= Gemm.WORKSPACE, "cuBLAS's workspace from the start: " + start);
+        assertTrue(trace.windows().forward(CellType.LSTM, whh, null, null, null, null, null, null, null, T, 5, H));
+        assertEquals(start, trace.peakBytes(), "a forward holds no exchange");
+        for (int pass = 0; pass < 2; pass++) // the buffer of B 5 once, kept for later windows
+        assertTrue(trace.windows()
+                .backward(CellType.LSTM, whh, null, null, null, null, null, null, null, null, T, 5, H));
+        assertEquals(start + 5000, trace.peakBytes());
+        assertTrue(
+                trace.windows().backward(CellType.LSTM, whh, null, null, null, null, null, null, null, null, T, 7, H));
+        assertEquals(start + 5000 + 7000, trace.peakBytes(), "one for each batch size, as PersistentWindows keeps");
+    }
+
+    @Test
     void sideWorkRunsInTheSMsAClusterPassLeavesAndTheJoinWaitsForTheRest() {
         int T = 50, B = 50, H = 256, clusters = 13;
         PersistentChoice cluster = new PersistentChoice(true, true, false, 32, clusters, Exchange.NONE, "");
