@@ -224,39 +224,49 @@ class StepCostModelTest {
                 parts);
     }
 
+    /**
+     * A recurrence that runs every pass as {@code c}, at {@code forwardUs} and {@code backwardUs} a
+     * layer-step, its backward holding {@code exchangePerRow} bytes of exchange a batch row.
+     */
+    private static TracedRecurrence fixed(
+            PersistentChoice c, double forwardUs, double backwardUs, long exchangePerRow) {
+        return new TracedRecurrence() {
+            @Override
+            public PersistentChoice choose(CellType cell, int h, int b) {
+                return c;
+            }
+
+            @Override
+            public double forwardUs(PersistentChoice x, CellType cell, int h, int b) {
+                return forwardUs;
+            }
+
+            @Override
+            public double backwardUs(PersistentChoice x, CellType cell, int h, int b) {
+                return backwardUs;
+            }
+
+            @Override
+            public long exchangeBytes(PersistentChoice x, CellType cell, int h, int b) {
+                return exchangePerRow * b;
+            }
+        };
+    }
+
     @Test
     void aGridRowsBackwardHoldsItsExchangeFromItsFirstPassOn() {
         int T = 4, H = 64;
         PersistentChoice rows = PersistentChoice.grid(true, true, true, 8, 2, "");
-        StepTrace trace = new StepTrace(RATES, Precision.FP32, new TracedRecurrence() {
-            @Override
-            public PersistentChoice choose(CellType cell, int h, int b) {
-                return rows;
-            }
-
-            @Override
-            public double forwardUs(PersistentChoice c, CellType cell, int h, int b) {
-                return 1.0;
-            }
-
-            @Override
-            public double backwardUs(PersistentChoice c, CellType cell, int h, int b) {
-                return 1.0;
-            }
-
-            @Override
-            public long exchangeBytes(PersistentChoice c, CellType cell, int h, int b) {
-                return 1000L * b;
-            }
-        });
+        StepTrace trace = new StepTrace(RATES, Precision.FP32, fixed(rows, 1.0, 1.0, 1000));
         WeightRows whh = new WeightRows(0, 4 * H, H, 0);
         long start = trace.peakBytes();
         assertTrue(start >= Gemm.WORKSPACE, "cuBLAS's workspace from the start: " + start);
         assertTrue(trace.windows().forward(CellType.LSTM, whh, null, null, null, null, null, null, null, T, 5, H));
         assertEquals(start, trace.peakBytes(), "a forward holds no exchange");
-        for (int pass = 0; pass < 2; pass++) // the buffer of B 5 once, kept for later windows
-        assertTrue(trace.windows()
-                .backward(CellType.LSTM, whh, null, null, null, null, null, null, null, null, T, 5, H));
+        for (int pass = 0; pass < 2; pass++) { // the buffer of B 5 once, kept for later windows
+            assertTrue(trace.windows()
+                    .backward(CellType.LSTM, whh, null, null, null, null, null, null, null, null, T, 5, H));
+        }
         assertEquals(start + 5000, trace.peakBytes());
         assertTrue(
                 trace.windows().backward(CellType.LSTM, whh, null, null, null, null, null, null, null, null, T, 7, H));
@@ -267,22 +277,7 @@ class StepCostModelTest {
     void sideWorkRunsInTheSMsAClusterPassLeavesAndTheJoinWaitsForTheRest() {
         int T = 50, B = 50, H = 256, clusters = 13;
         PersistentChoice cluster = new PersistentChoice(true, true, false, 32, clusters, Exchange.NONE, "");
-        StepTrace trace = new StepTrace(RATES, Precision.TF32, new TracedRecurrence() {
-            @Override
-            public PersistentChoice choose(CellType cell, int h, int b) {
-                return cluster;
-            }
-
-            @Override
-            public double forwardUs(PersistentChoice c, CellType cell, int h, int b) {
-                return 1.0;
-            }
-
-            @Override
-            public double backwardUs(PersistentChoice c, CellType cell, int h, int b) {
-                return 2.0;
-            }
-        });
+        StepTrace trace = new StepTrace(RATES, Precision.TF32, fixed(cluster, 1.0, 2.0, 0));
         WeightRows whh = new WeightRows(0, 4 * H, H, 0);
         // a large side GEMM beside the persistent backward: it outlasts the pass, the join waits for the rest
         trace.onSide(() -> trace.gemm(false, false, 2048, 2048, 8192, 1f, null, 1, null, 1, 0f, null, 1));
