@@ -18,7 +18,8 @@ import org.charrnn.backend.cuda.StepCostModel;
  * on an H200 for each configuration, where its time goes, and, beside PyTorch's rows with a CUDA
  * graph at the same precision where given, the factor the bar needs ({@link Bar#needed}) against
  * the one predicted and the most any kernels could reach (PyTorch's time over the step's FLOPs at
- * the precision's peak). A prediction, not a measurement: the output says so.
+ * the precision's peak); its peak device memory beside eager PyTorch's. A prediction, not a
+ * measurement: the output says so.
  */
 public final class Predictions {
     private Predictions() {}
@@ -168,8 +169,8 @@ public final class Predictions {
 
     /**
      * The Markdown table of {@code rows}, a line naming the model's device, with PyTorch rows a count
-     * of those predicted to meet the bar and a line naming those out of reach ({@link
-     * Row#outOfReach}), and where any row was measured two more columns (our measured ms, the
+     * of those predicted to meet the bar, of those whose peak memory is at or under eager PyTorch's
+     * ({@link Row#lean}) and a line naming those out of reach ({@link Row#outOfReach}), and where any row was measured two more columns (our measured ms, the
      * prediction over it, marked {@code *} where that run chose other passes: {@link
      * Row#otherPasses}), a line with the range of that ratio and one naming the marked rows' passes.
      */
