@@ -109,8 +109,8 @@ final class CudaOps implements DeviceOps {
             persistent = new PersistentRnn(
                     kernels, stream, ctx.device, config, gemm.arithmetic(), options.rnnKernel(), options.log());
             windows = new PersistentWindows(persistent, this::alloc, w -> params.at(w.rowOffset()), side::inside);
-            partial = (DeviceBuffer) alloc(4L * LaunchShapes.MAX_PARTIALS, "norm partial sums");
-            tickets = (DeviceBuffer) alloc(4L * 2, "reduction tickets"); // zeroed, as alloc leaves every buffer
+            partial = (DeviceBuffer) alloc(LaunchShapes.PARTIALS_BYTES, "norm partial sums");
+            tickets = (DeviceBuffer) alloc(LaunchShapes.TICKETS_BYTES, "reduction tickets"); // zeroed by alloc
             decoder = new DecoderXent(
                     kernels,
                     ctx.device,

@@ -10,6 +10,8 @@ final class LaunchShapes {
     static final int ROW_BLOCK = 256; // CR_ROW_BLOCK: the most threads of a softmax_xent block
     static final int ROW_VALUES_PER_THREAD = 4; // CR_ROW_VALUES_PER_THREAD: a row's values a thread, below the most
     static final int MAX_PARTIALS = 1024; // CR_MAX_PARTIALS: the most global_norm blocks
+    static final long PARTIALS_BYTES = 4L * MAX_PARTIALS; // global_norm's partial sums, one float a block
+    static final long TICKETS_BYTES = 4L * 2; // the last-block counters of the loss sum and the norm
     static final int NORM_PER_THREAD = 8; // CR_NORM_PER_THREAD: values a global_norm thread adds at least
     static final int COL_WIDTH = 32; // CR_COL_WIDTH: the most columns of a column-sum block
     static final int COL_LANES = 32; // CR_COL_LANES: its most row lanes

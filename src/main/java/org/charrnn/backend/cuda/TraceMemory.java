@@ -25,8 +25,8 @@ final class TraceMemory {
     static TraceMemory cudaBackend() {
         TraceMemory m = new TraceMemory();
         m.hold("cuBLAS workspace", Gemm.WORKSPACE);
-        m.hold("norm partial sums", 4L * LaunchShapes.MAX_PARTIALS);
-        m.hold("reduction tickets", 4L * 2);
+        m.hold("norm partial sums", LaunchShapes.PARTIALS_BYTES);
+        m.hold("reduction tickets", LaunchShapes.TICKETS_BYTES);
         m.hold("step values", new StepValues().bytes());
         return m;
     }
