@@ -24,6 +24,7 @@ final class OptionNames {
             Map.entry("BackendOptions.precision", "--precision"),
             Map.entry("BackendOptions.rnnKernel", "--rnn-kernel"),
             Map.entry("Options.resume", "--resume"),
+            Map.entry("Options.initFrom", "--init-from"),
             Map.entry("Data.path", "--data"),
             Map.entry("Data.encoding", "--encoding"),
             Map.entry("Data.maxVocab", "--max-vocab"),

@@ -157,7 +157,13 @@ public final class Checkpoint {
             throw UserError.naming("{Options.resume} expects a run directory, " + dir + " is not one");
         List<Path> complete = listComplete(dir);
         if (!complete.isEmpty()) return complete.get(complete.size() - 1);
-        throw new UserError("no resumable checkpoint (ckpt-*.safetensors with its .state.safetensors) in " + dir);
+        List<Path> models = list(dir);
+        if (models.isEmpty())
+            throw new UserError("no resumable checkpoint (ckpt-*.safetensors with its .state.safetensors) in " + dir);
+        Path newest = models.get(models.size() - 1);
+        throw UserError.naming("no resumable checkpoint in " + dir + ": " + newest.getFileName()
+                + " has no training state (" + statePath(newest).getFileName()
+                + " was never written; was the disk full?); its weights can start a new run with {Options.initFrom}");
     }
 
     // ====================================================================== model file

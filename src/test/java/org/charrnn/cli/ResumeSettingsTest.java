@@ -125,6 +125,31 @@ class ResumeSettingsTest {
     }
 
     @Test
+    void aRunWhoseStateWasNeverWrittenPointsToInitFrom() throws Exception {
+        // as a full disk leaves it: the model files written, their training state not
+        for (Path p : Checkpoint.list(run)) Files.delete(Checkpoint.statePath(p));
+        CliRun.of(args("--resume", run.toString()))
+                .assertOneLineError("ckpt-00000010.safetensors has no training state");
+        CliRun.of(args("--resume", run.toString())).assertOneLineError("start a new run with --init-from");
+        CliRun fresh = CliRun.of(args(
+                "--init-from",
+                run.toString(),
+                "--out",
+                dir.resolve("again").toString(),
+                "--batch",
+                "4",
+                "--seq",
+                "20",
+                "--val-frac",
+                "0.1",
+                "--max-iters",
+                "2",
+                "--sample-length",
+                "0"));
+        assertEquals(0, fresh.code(), fresh.err());
+    }
+
+    @Test
     void initFromStartsAFreshRunFromTheWeights() throws Exception {
         // new data with a subset of the characters: encoded with the checkpoint's vocabulary
         String subset = TestData.pseudoText(4000, 7).replace("e", "a");
