@@ -13,6 +13,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.charrnn.io.Safetensors;
+import org.charrnn.util.IoErrors;
 import org.charrnn.util.UserError;
 
 /**
@@ -73,7 +74,7 @@ public final class CaptionData {
         } catch (java.nio.file.NoSuchFileException e) {
             throw new UserError("captions file " + file + " does not exist");
         } catch (IOException e) {
-            throw new UserError("cannot read captions file " + file + ": " + e.getMessage(), e);
+            throw new UserError("cannot read captions file " + file + ": " + IoErrors.reason(e), e);
         }
         if (out.isEmpty()) throw new UserError("captions file " + file + " holds no captions");
         return out;

@@ -31,6 +31,7 @@ import org.charrnn.bench.Predictions;
 import org.charrnn.bench.Table;
 import org.charrnn.model.CellType;
 import org.charrnn.util.AtomicFile;
+import org.charrnn.util.IoErrors;
 import org.charrnn.util.ProgressBar;
 import org.charrnn.util.UserError;
 import picocli.CommandLine.Command;
@@ -366,7 +367,7 @@ public final class BenchCommand implements Callable<Integer> {
             try {
                 AtomicFile.writeString(chart, Chart.svg(rows, title));
             } catch (IOException e) {
-                throw new UserError("cannot write " + chart + ": " + e.getMessage(), e);
+                throw new UserError("cannot write " + chart + ": " + IoErrors.reason(e), e);
             }
             System.err.println(
                     "chart: " + chart + " (" + Chart.seriesNames(rows).size() + " series)");

@@ -9,6 +9,7 @@ import java.util.concurrent.Callable;
 import org.charrnn.backend.Backend;
 import org.charrnn.backend.Backends;
 import org.charrnn.io.Checkpoint;
+import org.charrnn.util.IoErrors;
 import org.charrnn.util.LogLines;
 import org.charrnn.util.UserError;
 import org.charrnn.viz.CellsPage;
@@ -89,7 +90,7 @@ public final class CellsCommand implements Callable<Integer> {
         try {
             bytes = Files.readAllBytes(text);
         } catch (IOException e) {
-            throw new UserError("cannot read " + text + ": " + e.getMessage(), e);
+            throw new UserError("cannot read " + text + ": " + IoErrors.reason(e), e);
         }
         CellsPage.Encoded enc = CellsPage.encode(model.vocabulary(), bytes, maxChars);
         if (enc.length() == 0)

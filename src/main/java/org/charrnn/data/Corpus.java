@@ -1,7 +1,6 @@
 package org.charrnn.data;
 
 import java.io.IOException;
-import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -10,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
+import org.charrnn.util.IoErrors;
 import org.charrnn.util.Progress;
 import org.charrnn.util.UserError;
 
@@ -193,10 +193,8 @@ public final class Corpus implements AutoCloseable {
             } finally {
                 progress.finish();
             }
-        } catch (AccessDeniedException ex) {
-            throw new UserError("cannot read " + file + ": permission denied", ex);
         } catch (IOException ex) {
-            throw new UserError("cannot read " + file + ": " + ex.getMessage(), ex);
+            throw new UserError("cannot read " + file + ": " + IoErrors.reason(ex), ex);
         }
     }
 
@@ -220,7 +218,7 @@ public final class Corpus implements AutoCloseable {
         } catch (NoSuchFileException e) {
             throw new UserError("corpus file not found: " + file);
         } catch (IOException e) {
-            throw new UserError("cannot read corpus file " + file + ": " + e.getMessage());
+            throw new UserError("cannot read corpus file " + file + ": " + IoErrors.reason(e));
         }
         if (a.isDirectory()) throw new UserError(file + " is a directory, not a corpus file");
         if (!a.isRegularFile()) throw new UserError(file + " is not a regular file");
@@ -287,7 +285,7 @@ public final class Corpus implements AutoCloseable {
             for (int s : new CorpusEncoder(file, sizeBytes, enc, Progress.NONE).firstMissing(vocab, want))
                 out.add(Vocabulary.describeSymbol(enc, s));
         } catch (IOException e) {
-            throw new UserError("cannot read " + file + ": " + e.getMessage(), e);
+            throw new UserError("cannot read " + file + ": " + IoErrors.reason(e), e);
         }
         return out;
     }

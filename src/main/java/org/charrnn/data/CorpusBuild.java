@@ -2,12 +2,10 @@ package org.charrnn.data;
 
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import org.charrnn.util.AtomicFile;
+import org.charrnn.util.IoErrors;
 import org.charrnn.util.Progress;
 import org.charrnn.util.UserError;
 
@@ -54,7 +52,7 @@ final class CorpusBuild {
                 throw new UserError("--out " + out + " is the --source itself; give another file name");
             if (Files.isDirectory(source)) source = source.toRealPath();
         } catch (IOException e) {
-            throw new UserError("cannot read --source " + source + ": " + reason(e), e);
+            throw new UserError("cannot read --source " + source + ": " + IoErrors.reason(e), e);
         }
         Path outAbs = out.toAbsolutePath();
         Path tmp;
@@ -62,7 +60,7 @@ final class CorpusBuild {
             Files.createDirectories(outAbs.getParent());
             tmp = AtomicFile.createTemp(outAbs.getParent(), "." + outAbs.getFileName() + ".", ".tmp");
         } catch (IOException e) {
-            throw new UserError("cannot write --out " + out + ": " + reason(e), e);
+            throw new UserError("cannot write --out " + out + ": " + IoErrors.reason(e), e);
         }
         boolean ok = false;
         try {
@@ -70,28 +68,18 @@ final class CorpusBuild {
             try {
                 AtomicFile.commit(tmp, outAbs);
             } catch (IOException e) {
-                throw new UserError("cannot write --out " + out + ": " + reason(e), e);
+                throw new UserError("cannot write --out " + out + ": " + IoErrors.reason(e), e);
             }
             ok = true;
             return counter.stats(out, (System.nanoTime() - t0) / 1e9);
         } catch (AccessDeniedException e) {
             throw new UserError("cannot read " + e.getFile() + ": permission denied", e);
         } catch (IOException e) {
-            throw new UserError("cannot build " + what + " from " + source + ": " + reason(e), e);
+            throw new UserError("cannot build " + what + " from " + source + ": " + IoErrors.reason(e), e);
         } finally {
             progress.finish();
             if (!ok) deleteQuietly(tmp);
         }
-    }
-
-    /** An I/O error in words: "permission denied", "/a/b is not a directory", or its message. */
-    static String reason(IOException e) {
-        if (e instanceof AccessDeniedException) return "permission denied";
-        if (e instanceof NoSuchFileException n) return n.getFile() + " does not exist";
-        if (e instanceof FileAlreadyExistsException f) return f.getFile() + " exists and is not a directory";
-        if (e instanceof FileSystemException f && f.getReason() != null)
-            return (f.getFile() != null ? f.getFile() + ": " : "") + f.getReason();
-        return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
     }
 
     /** Removes a temporary file after a failed build; the build's own error is the one reported. */

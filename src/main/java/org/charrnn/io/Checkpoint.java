@@ -19,6 +19,7 @@ import org.charrnn.data.Vocabulary;
 import org.charrnn.model.CellType;
 import org.charrnn.model.ModelConfig;
 import org.charrnn.model.ParamLayout;
+import org.charrnn.util.IoErrors;
 import org.charrnn.util.UserError;
 
 /**
@@ -93,7 +94,7 @@ public final class Checkpoint {
             out.sort(Comparator.comparingLong(Checkpoint::iterationOf));
             return out;
         } catch (IOException e) {
-            throw new UserError("cannot list " + dir + ": " + e.getMessage(), e);
+            throw new UserError("cannot list " + dir + ": " + IoErrors.reason(e), e);
         }
     }
 
@@ -123,7 +124,7 @@ public final class Checkpoint {
                 if (PARTIAL.matcher(p.getFileName().toString()).matches() && Files.deleteIfExists(p)) n++;
             }
         } catch (IOException e) {
-            throw new UserError("cannot clean " + dir + ": " + e.getMessage(), e);
+            throw new UserError("cannot clean " + dir + ": " + IoErrors.reason(e), e);
         }
         return n;
     }

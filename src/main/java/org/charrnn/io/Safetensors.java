@@ -19,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.charrnn.util.AtomicFile;
+import org.charrnn.util.IoErrors;
 import org.charrnn.util.UserError;
 
 /**
@@ -140,7 +141,7 @@ public final class Safetensors {
         try (FileChannel ch = open(file)) {
             return parseMetadata(readHeader(file, ch), file);
         } catch (IOException e) {
-            throw new UserError(file + ": cannot read checkpoint: " + e.getMessage(), e);
+            throw new UserError(file + ": cannot read checkpoint: " + IoErrors.reason(e), e);
         }
     }
 
@@ -224,7 +225,7 @@ public final class Safetensors {
             }
             return new Contents(tensors, metadata);
         } catch (IOException e) {
-            throw new UserError(file + ": cannot read checkpoint: " + e.getMessage(), e);
+            throw new UserError(file + ": cannot read checkpoint: " + IoErrors.reason(e), e);
         }
     }
 

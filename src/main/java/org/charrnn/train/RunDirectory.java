@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.charrnn.io.Checkpoint;
+import org.charrnn.util.IoErrors;
 import org.charrnn.util.UserError;
 
 /**
@@ -28,7 +29,7 @@ final class RunDirectory {
             Files.delete(probe);
         } catch (IOException | SecurityException e) {
             throw UserError.naming("cannot write to {Checkpointing.out} " + out + ": "
-                    + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : " " + e.getMessage()));
+                    + (e instanceof IOException io ? IoErrors.reason(io) : e.getMessage()));
         }
         RunLock lock = RunLock.acquire(out); // one run per directory, checked before anything else there
         if (fresh) {
@@ -94,7 +95,7 @@ final class RunDirectory {
             }
             org.charrnn.util.AtomicFile.writeString(file, kept.toString());
         } catch (IOException e) {
-            throw new UserError("cannot rewrite " + file + ": " + e.getMessage(), e);
+            throw new UserError("cannot rewrite " + file + ": " + IoErrors.reason(e), e);
         }
     }
 }

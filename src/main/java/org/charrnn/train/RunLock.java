@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
+import org.charrnn.util.IoErrors;
 import org.charrnn.util.UserError;
 
 /**
@@ -72,7 +73,7 @@ final class RunLock implements AutoCloseable {
             lock.release();
             channel.close();
         } catch (IOException e) {
-            throw new UserError("cannot release the lock of the run directory: " + e.getMessage(), e);
+            throw new UserError("cannot release the lock of the run directory: " + IoErrors.reason(e), e);
         }
     }
 }

@@ -19,6 +19,7 @@ import org.charrnn.model.Init;
 import org.charrnn.model.ModelConfig;
 import org.charrnn.util.ConfigError;
 import org.charrnn.util.Durations;
+import org.charrnn.util.IoErrors;
 import org.charrnn.util.ProgressBar;
 import org.charrnn.util.UserError;
 
@@ -442,7 +443,7 @@ public final class Trainer implements AutoCloseable {
             }
             bar.finish();
         } catch (IOException e) {
-            throw new UserError("cannot write to " + out + ": " + e.getMessage(), e);
+            throw new UserError("cannot write to " + out + ": " + IoErrors.reason(e), e);
         }
         return new Result(c.it, loss, c.bestVal, ckpt.last(), stop == null ? Stop.COMPLETED : stop);
     }
@@ -476,7 +477,7 @@ public final class Trainer implements AutoCloseable {
         try {
             org.charrnn.util.AtomicFile.writeString(out.resolve(RunConfig.FILE), run.toJson() + "\n");
         } catch (IOException e) {
-            throw new UserError("cannot write to " + out + ": " + e.getMessage(), e);
+            throw new UserError("cannot write to " + out + ": " + IoErrors.reason(e), e);
         }
     }
 

@@ -13,6 +13,7 @@ import org.charrnn.data.Encoding;
 import org.charrnn.data.Vocabulary;
 import org.charrnn.io.Checkpoint;
 import org.charrnn.util.AtomicFile;
+import org.charrnn.util.IoErrors;
 import org.charrnn.util.UserError;
 import org.charrnn.viz.CellSearch.Cell;
 import org.charrnn.viz.CellSearch.Hit;
@@ -183,7 +184,7 @@ public final class CellsPage {
         try {
             AtomicFile.writeString(out, render(a, textName));
         } catch (IOException e) {
-            throw new UserError("cannot write " + out + ": " + e.getMessage(), e);
+            throw new UserError("cannot write " + out + ": " + IoErrors.reason(e), e);
         }
     }
 }

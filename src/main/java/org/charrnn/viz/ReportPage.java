@@ -15,6 +15,7 @@ import java.util.Map;
 import org.charrnn.io.Checkpoint;
 import org.charrnn.io.Safetensors;
 import org.charrnn.util.AtomicFile;
+import org.charrnn.util.IoErrors;
 import org.charrnn.util.UserError;
 import org.charrnn.viz.RunMetrics.IterRow;
 import org.charrnn.viz.RunMetrics.Metrics;
@@ -41,7 +42,7 @@ public final class ReportPage {
         try {
             AtomicFile.writeString(out, html);
         } catch (IOException e) {
-            throw new UserError("cannot write " + out + ": " + e.getMessage(), e);
+            throw new UserError("cannot write " + out + ": " + IoErrors.reason(e), e);
         }
     }
 

@@ -15,6 +15,7 @@ import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.charrnn.util.IoErrors;
 import org.charrnn.util.UserError;
 
 /**
@@ -89,7 +90,7 @@ public final class RunMetrics {
                 }
             }
         } catch (IOException e) {
-            throw new UserError("cannot read " + file + ": " + e.getMessage(), e);
+            throw new UserError("cannot read " + file + ": " + IoErrors.reason(e), e);
         }
         return new Metrics(new ArrayList<>(iters.values()), new ArrayList<>(vals.values()), bad);
     }
@@ -113,7 +114,7 @@ public final class RunMetrics {
                 if (m.matches()) files.put(Long.parseLong(m.group(1)), p);
             });
         } catch (IOException e) {
-            throw new UserError("cannot list " + runDir + ": " + e.getMessage(), e);
+            throw new UserError("cannot list " + runDir + ": " + IoErrors.reason(e), e);
         }
         List<Sample> out = new ArrayList<>();
         for (Map.Entry<Long, Path> e : files.entrySet()) {

@@ -312,4 +312,26 @@ class CliTest {
         assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(Checkpoint.modelPath(dir.resolve("run"), 40))));
         assertEquals(metricsBefore, Files.size(dir.resolve("run").resolve("metrics.jsonl")));
     }
+
+    @Test
+    void anOutThatIsAFileSaysSo() throws Exception {
+        Path f = Files.writeString(dir.resolve("t.txt"), TestData.pseudoText(4000, 7));
+        Path file = Files.writeString(dir.resolve("not-a-dir"), "x");
+        CliRun r = run(
+                "train",
+                "--backend",
+                "reference",
+                "--quiet",
+                "--cache-dir",
+                dir.resolve("cache").toString(),
+                "--data",
+                f.toString(),
+                "--batch",
+                "4",
+                "--seq",
+                "20",
+                "--out",
+                file.toString());
+        assertOneLineError(r, "cannot write to --out " + file + ": " + file + " exists and is not a directory");
+    }
 }

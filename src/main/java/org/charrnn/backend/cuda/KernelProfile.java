@@ -15,6 +15,7 @@ import java.util.Set;
 import org.charrnn.backend.Precision;
 import org.charrnn.backend.RnnKernel;
 import org.charrnn.model.ModelConfig;
+import org.charrnn.util.IoErrors;
 import org.charrnn.util.UserError;
 
 /**
@@ -130,7 +131,7 @@ public final class KernelProfile {
         try {
             lines = Files.readAllLines(file, StandardCharsets.UTF_8);
         } catch (IOException e) {
-            throw new UserError("cannot read " + file + ": " + e.getMessage(), e);
+            throw new UserError("cannot read " + file + ": " + IoErrors.reason(e), e);
         }
         return of(launches(lines, file.toString()), file.toString());
     }

@@ -14,6 +14,7 @@ import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import org.charrnn.util.IoErrors;
 import org.charrnn.util.UserError;
 
 /**
@@ -297,7 +298,7 @@ record RnnRates(
         try {
             text = Files.readString(file, StandardCharsets.UTF_8);
         } catch (IOException e) {
-            throw new UserError(PROPERTY + ": cannot read " + file + ": " + e.getMessage(), e);
+            throw new UserError(PROPERTY + ": cannot read " + file + ": " + IoErrors.reason(e), e);
         }
         try {
             JsonElement e = JsonParser.parseString(text);

@@ -25,6 +25,7 @@ import org.charrnn.backend.Precision;
 import org.charrnn.backend.RnnKernel;
 import org.charrnn.model.ModelConfig;
 import org.charrnn.util.AtomicFile;
+import org.charrnn.util.IoErrors;
 import org.charrnn.util.UserError;
 
 /**
@@ -128,7 +129,7 @@ public final class StepRatesProbe {
         try {
             AtomicFile.writeString(file, o + "\n");
         } catch (IOException e) {
-            throw new UserError("cannot write " + file + ": " + e.getMessage(), e);
+            throw new UserError("cannot write " + file + ": " + IoErrors.reason(e), e);
         }
     }
 

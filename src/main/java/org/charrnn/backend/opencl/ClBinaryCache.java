@@ -3,8 +3,6 @@ package org.charrnn.backend.opencl;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -20,6 +18,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.charrnn.util.AtomicFile;
+import org.charrnn.util.IoErrors;
 
 /**
  * Built OpenCL program binaries on disk, so that a later process loads the kernels instead of
@@ -113,7 +112,7 @@ final class ClBinaryCache {
         } catch (IOException e) {
             warnOnce(
                     log,
-                    "cannot write the OpenCL kernel cache in " + dir + " (" + reason(e)
+                    "cannot write the OpenCL kernel cache in " + dir + " (" + IoErrors.reason(e)
                             + "); the kernels will be compiled again at every start");
         }
     }
@@ -138,12 +137,6 @@ final class ClBinaryCache {
         } catch (NoSuchFileException e) {
             return FileTime.fromMillis(0); // removed meanwhile by another process: the oldest
         }
-    }
-
-    private static String reason(IOException e) {
-        if (e instanceof AccessDeniedException a) return a.getFile() + ": permission denied";
-        if (e instanceof FileSystemException f && f.getReason() != null) return f.getFile() + ": " + f.getReason();
-        return e.toString();
     }
 
     private void warnOnce(Consumer<String> log, String message) {

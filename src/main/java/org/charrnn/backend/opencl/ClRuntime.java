@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import org.charrnn.data.Datasets;
+import org.charrnn.util.IoErrors;
 import org.charrnn.util.UserError;
 import org.jocl.CL;
 import org.jocl.CLException;
@@ -161,7 +162,7 @@ final class ClRuntime {
         try (InputStream in = ClRuntime.class.getResourceAsStream("/kernels/" + rel)) {
             if (in != null) return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {
-            throw new UserError("cannot read kernel resource /kernels/" + rel + ": " + e.getMessage(), e);
+            throw new UserError("cannot read kernel resource /kernels/" + rel + ": " + IoErrors.reason(e), e);
         }
         // Development fallback: the kernels directory named by -Dcharrnn.kernels (set by the test runner).
         String dir = System.getProperty("charrnn.kernels");
@@ -170,7 +171,7 @@ final class ClRuntime {
             try {
                 if (Files.isRegularFile(p)) return Files.readString(p, StandardCharsets.UTF_8);
             } catch (IOException e) {
-                throw new UserError("cannot read kernel source " + p + ": " + e.getMessage(), e);
+                throw new UserError("cannot read kernel source " + p + ": " + IoErrors.reason(e), e);
             }
         }
         throw new UserError("kernel source /kernels/" + rel + " is missing from the classpath (broken build?)");

@@ -1,0 +1,45 @@
+package org.charrnn.util;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The file-system exceptions whose message is a bare path say what happened to it. */
+class IoErrorsTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void eachExceptionInWords() {
+        assertEquals("permission denied", IoErrors.reason(new AccessDeniedException("/a/b")));
+        assertEquals("/a/b does not exist", IoErrors.reason(new NoSuchFileException("/a/b")));
+        assertEquals("/a/b is not a directory", IoErrors.reason(new NotDirectoryException("/a/b")));
+        assertEquals("/a/b is a directory that is not empty", IoErrors.reason(new DirectoryNotEmptyException("/a/b")));
+        assertEquals(
+                "/a/b: Read-only file system",
+                IoErrors.reason(new FileSystemException("/a/b", null, "Read-only file system")));
+        assertEquals("No space left on device", IoErrors.reason(new IOException("No space left on device")));
+        assertEquals("IOException", IoErrors.reason(new IOException()));
+    }
+
+    @Test
+    void aFileWhereADirectoryShouldBe() throws IOException {
+        Path file = Files.writeString(dir.resolve("f"), "x");
+        IOException e = assertThrows(IOException.class, () -> Files.createDirectories(file));
+        assertEquals(file + " exists and is not a directory", IoErrors.reason(e));
+        IOException below = assertThrows(IOException.class, () -> Files.createDirectories(file.resolve("sub")));
+        assertEquals(file.resolve("sub") + ": Not a directory", IoErrors.reason(below));
+        IOException missing = assertThrows(IOException.class, () -> Files.readString(dir.resolve("none")));
+        assertEquals(dir.resolve("none") + " does not exist", IoErrors.reason(missing));
+    }
+}
