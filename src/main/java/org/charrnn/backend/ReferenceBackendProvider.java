@@ -2,6 +2,7 @@ package org.charrnn.backend;
 
 import java.util.List;
 import org.charrnn.model.ModelConfig;
+import org.charrnn.util.UserError;
 
 /** The pure-Java reference backend: always available. */
 public final class ReferenceBackendProvider implements BackendProvider {
@@ -25,8 +26,20 @@ public final class ReferenceBackendProvider implements BackendProvider {
                 false));
     }
 
+    /**
+     * The reference in double precision; fp32 (the option's default) asks for no less. TF32 and bf16
+     * are the GPU backends' reduced precisions, which the reference does not imitate: a one-line
+     * error, as the OpenCL backend gives for what it does not compute.
+     */
     @Override
     public Backend create(ModelConfig config, BackendOptions options) {
+        boolean computes = switch (options.precision()) {
+            case FP64, FP32 -> true;
+            case TF32, BF16 -> false;
+        };
+        if (!computes)
+            throw UserError.naming("the reference backend computes in fp64 only; {BackendOptions.precision} "
+                    + options.precision().id() + " is not supported (it runs on the cuda backend)");
         return new ReferenceBackend(config, options);
     }
 }

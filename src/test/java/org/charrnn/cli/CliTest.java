@@ -334,4 +334,13 @@ class CliTest {
                 file.toString());
         assertOneLineError(r, "cannot write to --out " + file + ": " + file + " exists and is not a directory");
     }
+
+    @Test
+    void theReferenceRefusesTheGpusReducedPrecisions() throws Exception {
+        Path f = Files.writeString(dir.resolve("t.txt"), TestData.pseudoText(4000, 7));
+        for (String p : List.of("tf32", "bf16"))
+            assertOneLineError(
+                    run(train("--data", f.toString(), "--batch", "4", "--seq", "20", "--precision", p)),
+                    "the reference backend computes in fp64 only; --precision " + p + " is not supported");
+    }
 }
