@@ -23,6 +23,10 @@ class CliTest {
     }
 
     private String[] train(String... extra) {
+        return trainInto(dir.resolve("run"), extra);
+    }
+
+    private String[] trainInto(Path out, String... extra) {
         List<String> a = new ArrayList<>(List.of(
                 "train",
                 "--backend",
@@ -31,7 +35,7 @@ class CliTest {
                 "--cache-dir",
                 dir.resolve("cache").toString(),
                 "--out",
-                dir.resolve("run").toString()));
+                out.toString()));
         a.addAll(List.of(extra));
         return a.toArray(String[]::new);
     }
@@ -98,22 +102,13 @@ class CliTest {
     void unwritableOut() throws Exception {
         Path f = Files.writeString(dir.resolve("t.txt"), TestData.pseudoText(3000, 1));
         Path blocker = Files.writeString(dir.resolve("blocker"), "a file, not a directory");
-        CliRun r = run(
-                "train",
-                "--backend",
-                "reference",
-                "--quiet",
-                "--data",
-                f.toString(),
-                "--batch",
-                "4",
-                "--seq",
-                "10",
-                "--cache-dir",
-                dir.resolve("cache").toString(),
-                "--out",
-                blocker.resolve("sub").toString());
-        assertOneLineError(r, "--out");
+        String[] data = {"--data", f.toString(), "--batch", "4", "--seq", "10"};
+        Path below = blocker.resolve("sub");
+        CliRun r = run(trainInto(below, data));
+        assertOneLineError(r, "cannot write to --out " + below + ": " + below + ": Not a directory");
+        assertOneLineError(
+                run(trainInto(blocker, data)),
+                "cannot write to --out " + blocker + ": " + blocker + " exists and is not a directory");
     }
 
     /** Running out of heap (an Error, which picocli does not handle) is one line and exit 1, nothing written. */
@@ -311,28 +306,6 @@ class CliTest {
         assertTrue(again.err().contains("already holds a run"), again.err());
         assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(Checkpoint.modelPath(dir.resolve("run"), 40))));
         assertEquals(metricsBefore, Files.size(dir.resolve("run").resolve("metrics.jsonl")));
-    }
-
-    @Test
-    void anOutThatIsAFileSaysSo() throws Exception {
-        Path f = Files.writeString(dir.resolve("t.txt"), TestData.pseudoText(4000, 7));
-        Path file = Files.writeString(dir.resolve("not-a-dir"), "x");
-        CliRun r = run(
-                "train",
-                "--backend",
-                "reference",
-                "--quiet",
-                "--cache-dir",
-                dir.resolve("cache").toString(),
-                "--data",
-                f.toString(),
-                "--batch",
-                "4",
-                "--seq",
-                "20",
-                "--out",
-                file.toString());
-        assertOneLineError(r, "cannot write to --out " + file + ": " + file + " exists and is not a directory");
     }
 
     @Test
