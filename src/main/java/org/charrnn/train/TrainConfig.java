@@ -9,6 +9,7 @@ import org.charrnn.backend.OptimizerConfig;
 import org.charrnn.backend.OptimizerKind;
 import org.charrnn.data.Encoding;
 import org.charrnn.model.ModelSpec;
+import org.charrnn.util.UserError;
 
 /**
  * Everything a training run needs, as nested records, one per concern; each validates its own
@@ -119,6 +120,26 @@ public record TrainConfig(
         /** Epoch and iteration limits only. */
         public Limits(int maxEpochs, long maxIters) {
             this(maxEpochs, maxIters, Duration.ZERO, 0);
+        }
+
+        /** The iterations of the whole run at {@code perEpoch} an epoch: maxEpochs epochs, at most maxIters. */
+        public long total(long perEpoch) {
+            long epochs = maxEpochs * perEpoch;
+            return maxIters > 0 ? Math.min(epochs, maxIters) : epochs;
+        }
+
+        /**
+         * A resume of a run already at {@code iteration} of its {@link #total} or past it: nothing to
+         * train, so a one-line error naming the limit that ends it, rather than a run of no steps.
+         */
+        public UserError reachedAt(long iteration, long perEpoch) {
+            long total = total(perEpoch);
+            boolean byIters = maxIters > 0 && maxIters <= maxEpochs * perEpoch;
+            String limit = byIters ? "{Limits.maxIters}" : "{Limits.maxEpochs}";
+            return UserError.naming(
+                    "the run is already at iteration " + iteration + (iteration == total ? ", the end of " : ", past ")
+                            + limit + " " + (byIters ? maxIters : maxEpochs + " (" + total + " iterations)")
+                            + ": nothing to train; raise " + limit + " to continue it");
         }
     }
 

@@ -197,6 +197,9 @@ public final class Trainer implements AutoCloseable {
                     + "{Batching.seqLen}");
         if (opts.resume() != null && opts.initFrom() != null)
             throw new UserError("resume a run or start one from a checkpoint's weights, not both");
+        long S = (nTrain - 1) / B;
+        long perEpoch = S / T;
+        long total = cfg.limits().total(perEpoch);
 
         Path out = cfg.checkpointing().out();
         if (opts.resume() != null && !Files.isDirectory(opts.resume()))
@@ -217,6 +220,7 @@ public final class Trainer implements AutoCloseable {
                 throw new UserError("optimizer " + cfg.optimizer().kind().id() + " differs from the checkpoint's "
                         + resumeState.optimizer() + " (its state would not fit); resume with "
                         + resumeState.optimizer());
+            if (resumeState.iteration() >= total) throw cfg.limits().reachedAt(resumeState.iteration(), perEpoch);
             opts.log().accept("resuming from " + file + " at iteration " + resumeState.iteration());
         } else if (opts.initFrom() != null) {
             Path file = Checkpoint.resolveModel(opts.initFrom());
@@ -227,11 +231,6 @@ public final class Trainer implements AutoCloseable {
                             + m.info().iteration() + "), with a fresh optimizer and counters");
         }
         model = cfg.model().withVocabulary(data.vocabulary().size());
-
-        long S = (nTrain - 1) / B;
-        long perEpoch = S / T;
-        long total = (long) cfg.limits().maxEpochs() * perEpoch;
-        if (cfg.limits().maxIters() > 0) total = Math.min(total, cfg.limits().maxIters());
 
         int partial = Checkpoint.removePartialWrites(out);
         if (partial > 0)

@@ -1,5 +1,6 @@
 package org.charrnn.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -122,6 +123,19 @@ class ResumeSettingsTest {
                         "--out",
                         dir.resolve("elsewhere").toString()))
                 .assertOneLineError("leave out --out");
+    }
+
+    @Test
+    void aFinishedRunHasNothingToResume() throws Exception {
+        byte[] before = Files.readAllBytes(Checkpoint.modelPath(run, 10));
+        List<String> a = base();
+        a.addAll(List.of("--resume", run.toString()));
+        CliRun.of(a.toArray(String[]::new))
+                .assertOneLineError("the run is already at iteration 10, the end of --max-iters 10: nothing to train;"
+                        + " raise --max-iters to continue it");
+        a.addAll(List.of("--max-iters", "6"));
+        CliRun.of(a.toArray(String[]::new)).assertErrorAfterLog("already at iteration 10, past --max-iters 6");
+        assertArrayEquals(before, Files.readAllBytes(Checkpoint.modelPath(run, 10)), "the checkpoint is untouched");
     }
 
     @Test

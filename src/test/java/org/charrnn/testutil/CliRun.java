@@ -78,4 +78,16 @@ public record CliRun(int code, String out, String err) {
         assertTrue(lines[0].startsWith("charrnn: ") && lines[0].contains(expect), lines[0]);
         assertFalse(err.contains("\tat "), "no stack trace");
     }
+
+    /**
+     * Exit 2 with a last line {@code charrnn: ...} containing {@code expect}, no stack trace: an
+     * error after the run's log lines (what it resumed, overrode or trained before it failed).
+     */
+    public void assertErrorAfterLog(String expect) {
+        assertEquals(2, code, err);
+        String[] lines = err.strip().split("\n");
+        String last = lines[lines.length - 1];
+        assertTrue(last.startsWith("charrnn: ") && last.contains(expect), last);
+        assertFalse(err.contains("\tat "), "no stack trace: " + err);
+    }
 }
