@@ -37,6 +37,8 @@ public final class Checkpoint {
     public static final int FORMAT_VERSION = 1;
 
     public static final String FORMAT = "charrnn";
+    /** The format tag of a training state file (ckpt-N.state.safetensors). */
+    static final String STATE_FORMAT = FORMAT + "-training-state";
 
     private static final Pattern NAME = Pattern.compile("ckpt-(\\d+)\\.safetensors");
 
@@ -77,6 +79,13 @@ public final class Checkpoint {
 
     public static Path samplePath(Path model) {
         return sibling(model, ".sample.txt");
+    }
+
+    /** The model file a training state file belongs to: ckpt-N.safetensors beside ckpt-N.state.safetensors. */
+    static Path modelOf(Path state) {
+        String n = state.getFileName().toString(), tail = ".state.safetensors";
+        return state.resolveSibling(
+                (n.endsWith(tail) ? n.substring(0, n.length() - tail.length()) : n) + ".safetensors");
     }
 
     private static Path sibling(Path model, String suffix) {
@@ -199,7 +208,7 @@ public final class Checkpoint {
     public static Model loadModel(Path file) {
         Safetensors.Contents c = Safetensors.read(file);
         Map<String, String> meta = c.metadata();
-        checkVersion(file, meta);
+        checkFormat(file, meta, FORMAT);
         ModelConfig cfg = parseModelConfig(file, require(file, meta, "model"));
         Vocabulary vocab;
         try {
@@ -256,7 +265,7 @@ public final class Checkpoint {
         tensors.add(new Safetensors.Tensor(
                 "carried_state", Safetensors.DType.F64, new long[] {s.carriedState().length}, s.carriedState()));
         Map<String, String> meta = new LinkedHashMap<>();
-        meta.put("format", FORMAT + "-training-state");
+        meta.put("format", STATE_FORMAT);
         meta.put("format_version", Integer.toString(FORMAT_VERSION));
         meta.put("iteration", Long.toString(s.iteration()));
         meta.put("updates", Long.toString(s.updates()));
@@ -273,7 +282,7 @@ public final class Checkpoint {
         Path file = statePath(modelFile);
         Safetensors.Contents c = Safetensors.read(file);
         Map<String, String> meta = c.metadata();
-        checkVersion(file, meta);
+        checkFormat(file, meta, STATE_FORMAT);
         String optimizer = require(file, meta, "optimizer");
         OptimizerKind kind;
         try {
@@ -376,10 +385,24 @@ public final class Checkpoint {
         return (int) v;
     }
 
-    private static void checkVersion(Path file, Map<String, String> meta) {
+    /**
+     * The file is of format {@code expected} ({@link #FORMAT}, a model, or {@link #STATE_FORMAT},
+     * a training state) at {@link #FORMAT_VERSION}; a one-line error saying what it is otherwise
+     * (the other of the two, another charrnn file, or none).
+     */
+    private static void checkFormat(Path file, Map<String, String> meta, String expected) {
         String f = meta.get("format");
         if (f == null || !f.startsWith(FORMAT))
             throw new UserError(file + ": not a charrnn checkpoint (no format tag in its metadata)");
+        if (!f.equals(expected)) {
+            String wanted = expected.equals(FORMAT) ? "a character model" : "a character model's training state";
+            if (f.equals(STATE_FORMAT))
+                throw new UserError(file + " is a run's training state (what --resume reads), not a model: give the"
+                        + " model file beside it, " + modelOf(file).getFileName()
+                        + ", or the run directory");
+            if (f.equals(FORMAT)) throw new UserError(file + " is a model file, not a training state");
+            throw new UserError(file + " is a " + f + " file, not " + wanted);
+        }
         String v = meta.get("format_version");
         if (!Integer.toString(FORMAT_VERSION).equals(v))
             throw new UserError(file + ": unknown checkpoint format version " + v + " (this charrnn reads version "

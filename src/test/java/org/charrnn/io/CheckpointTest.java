@@ -141,6 +141,31 @@ class CheckpointTest {
     }
 
     @Test
+    void aFileOfAnotherKindSaysWhatItIs() throws Exception {
+        Checkpoint.saveState(
+                file,
+                new Checkpoint.TrainingState(
+                        1200, 1200, 1.0, false, params, "sgd", new double[0][], 1, new double[0], Double.NaN));
+        Path state = Checkpoint.statePath(file);
+        UserError e = assertThrows(UserError.class, () -> Checkpoint.loadModel(state));
+        assertEquals(
+                state + " is a run's training state (what --resume reads), not a model: give the model file beside it,"
+                        + " ckpt-00001200.safetensors, or the run directory",
+                e.getMessage());
+
+        Files.copy(file, state, java.nio.file.StandardCopyOption.REPLACE_EXISTING); // a model where the state goes
+        e = assertThrows(UserError.class, () -> Checkpoint.loadState(file));
+        assertEquals(state + " is a model file, not a training state", e.getMessage());
+
+        Safetensors.Contents c = Safetensors.read(file);
+        Map<String, String> meta = new java.util.LinkedHashMap<>(c.metadata());
+        meta.put("format", "charrnn-caption");
+        Safetensors.write(file, List.copyOf(c.tensors().values()), meta);
+        e = assertThrows(UserError.class, () -> Checkpoint.loadModel(file));
+        assertEquals(file + " is a charrnn-caption file, not a character model", e.getMessage());
+    }
+
+    @Test
     void unknownVersionIsRejected() throws Exception {
         Safetensors.Contents c = Safetensors.read(file);
         Map<String, String> meta = new java.util.LinkedHashMap<>(c.metadata());
