@@ -27,7 +27,7 @@
 #                exchange rate) into $OUT/rates.json; then `charrnn bench --probe` adds the step cost
 #                model's rates (a graph node's and a cuBLAS GEMM's floor, the graph launch, the step's host
 #                copy, HBM, GEMM efficiency in fp32 and TF32, the time of each GEMM shape of the grid's
-#                steps: gemm_us_by_shape, about 200 shapes, some 20 s) to the same file, which the
+#                steps: gemm_us_by_shape, about 290 shapes, some 30 s) to the same file, which the
 #                forced persistent runs of bench-rnn hand to the model (-Dcharrnn.persistent.rates):
 #                their log lines then give the model's estimates at the measured rates, as bar's
 #                predictions do for whole steps

@@ -13,14 +13,18 @@ import org.charrnn.backend.Precision;
  * tf32: the precisions the step cost model prices), and the step
  * cost model prices a GEMM of a measured shape at that time ({@link StepCostModel.Rates#gemmUs}).
  * Its {@link #key}, the name in the rates file, reads as {@code "tf32 NT 2500x256x65 ="}: the
- * precision, N or T for each of A and B, M x N x K, = or +=.
+ * precision, N or T for each of A and B, M x N x K, = or +=; and {@code " side"} for a GEMM on the
+ * side stream's cuBLAS handle ({@code side}), whose workspace is {@link SideStream#WORKSPACE}, not
+ * the main handle's {@link Gemm#WORKSPACE}: cuBLAS may choose another algorithm for it.
  */
-record GemmShape(Precision precision, boolean transA, boolean transB, int m, int n, int k, boolean accumulate) {
+record GemmShape(
+        Precision precision, boolean transA, boolean transB, int m, int n, int k, boolean accumulate, boolean side) {
     /** Cheapest first (by FLOPs), then by key: the probe's order. */
     static final Comparator<GemmShape> BY_SIZE =
             Comparator.comparingDouble(GemmShape::flops).thenComparing(GemmShape::key);
 
-    private static final Pattern KEY = Pattern.compile("(fp32|tf32|bf16) ([NT])([NT]) (\\d+)x(\\d+)x(\\d+) (=|\\+=)");
+    private static final Pattern KEY =
+            Pattern.compile("(fp32|tf32|bf16) ([NT])([NT]) (\\d+)x(\\d+)x(\\d+) (=|\\+=)( side)?");
 
     GemmShape {
         if (precision == Precision.FP64)
@@ -29,18 +33,29 @@ record GemmShape(Precision precision, boolean transA, boolean transB, int m, int
             throw new IllegalArgumentException("a GEMM's M, N and K must be positive: " + m + "x" + n + "x" + k);
     }
 
-    /** {@code "fp32 NN 128x2048x512 ="}: the rates file's name of this shape. */
+    /** A GEMM on the main stream's handle. */
+    GemmShape(Precision precision, boolean transA, boolean transB, int m, int n, int k, boolean accumulate) {
+        this(precision, transA, transB, m, n, k, accumulate, false);
+    }
+
+    /** This shape on the main stream's handle (where a rates file timed no side variant). */
+    GemmShape onMain() {
+        return new GemmShape(precision, transA, transB, m, n, k, accumulate);
+    }
+
+    /** {@code "fp32 NN 128x2048x512 ="}, {@code "... = side"}: the rates file's name of this shape. */
     String key() {
         return String.format(
                 Locale.ROOT,
-                "%s %s%s %dx%dx%d %s",
+                "%s %s%s %dx%dx%d %s%s",
                 precision.id(),
                 transA ? "T" : "N",
                 transB ? "T" : "N",
                 m,
                 n,
                 k,
-                accumulate ? "+=" : "=");
+                accumulate ? "+=" : "=",
+                side ? " side" : "");
     }
 
     /** The shape a {@link #key} names (an IllegalArgumentException saying what a key looks like otherwise). */
@@ -49,7 +64,7 @@ record GemmShape(Precision precision, boolean transA, boolean transB, int m, int
         if (!x.matches())
             throw new IllegalArgumentException(
                     "a GEMM shape reads as 'fp32 NT 128x2048x512 =' (precision, N or T for A and B, M x N x K, = or"
-                            + " +=), not '" + key + "'");
+                            + " +=, then ' side' on the side stream), not '" + key + "'");
         try {
             return new GemmShape(
                     Precision.parse(x.group(1)),
@@ -58,7 +73,8 @@ record GemmShape(Precision precision, boolean transA, boolean transB, int m, int
                     Integer.parseInt(x.group(4)),
                     Integer.parseInt(x.group(5)),
                     Integer.parseInt(x.group(6)),
-                    x.group(7).equals("+="));
+                    x.group(7).equals("+="),
+                    x.group(8) != null);
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("a GEMM shape's sizes must be whole numbers: '" + key + "'", e);
         }

@@ -207,9 +207,14 @@ public final class StepCostModel {
             return 2 * fmasPerClock * device.sms() * device.clocksPerUs();
         }
 
-        /** A GEMM of shape s: its measured time where {@link #gemms} has one, else {@link #gemmUs(int, int, int, Precision)}. */
+        /**
+         * A GEMM of shape s: its measured time where {@link #gemms} has one (a side stream's shape
+         * the file timed only on the main handle at that time), else {@link #gemmUs(int, int, int,
+         * Precision)}.
+         */
         double gemmUs(GemmShape s) {
             Double measured = gemms.get(s);
+            if (measured == null && s.side()) measured = gemms.get(s.onMain());
             return measured != null ? measured : gemmUs(s.m(), s.n(), s.k(), s.precision());
         }
 

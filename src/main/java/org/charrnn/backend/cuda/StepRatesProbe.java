@@ -51,7 +51,8 @@ import org.charrnn.util.UserError;
  *                       cost model traces them with --rnn-kernel auto and stepwise; {@link
  *                       GemmShape}): µs of one as a node of a captured graph, dependent on the
  *                       one before, as kernel_us (its graphs as long as about {@link
- *                       #GEMM_GRAPH_US} µs, within the sizes' node counts)
+ *                       #GEMM_GRAPH_US} µs, within the sizes' node counts); the side stream's
+ *                       shapes on a handle with its workspace ({@link SideStream#WORKSPACE})
  * </pre>
  *
  * Each time is the best of {@link Sizes#bestOf} timings of {@link Sizes#repeats} back-to-back
@@ -183,6 +184,7 @@ public final class StepRatesProbe {
         private final CUstream stream;
         private final Kernels kernels;
         private final Gemm fp32, tf32;
+        private final Gemm fp32Side, tf32Side; // as the side stream's handle: its smaller workspace
         private final DeviceBuffer one, a, b, c, copyFrom, copyTo;
         private final DeviceBuffer stepH, stepW; // [B,H], [H,4H]
         private final DeviceBuffer[] stepOut = new DeviceBuffer[2], cellOut = new DeviceBuffer[2]; // [B,4H] a stream
@@ -212,6 +214,10 @@ public final class StepRatesProbe {
             ctx.onClose(fp32::close);
             tf32 = Gemm.create(kernels, stream, Precision.TF32, "probe", log);
             ctx.onClose(tf32::close);
+            fp32Side = Gemm.create(kernels, stream, Precision.FP32, "probe", line -> {}, SideStream.WORKSPACE);
+            ctx.onClose(fp32Side::close);
+            tf32Side = Gemm.create(kernels, stream, Precision.TF32, "probe", line -> {}, SideStream.WORKSPACE);
+            ctx.onClose(tf32Side::close);
             long operand = Math.max((long) s.gemmSide() * s.gemmDepth(), SMALL * SMALL);
             one = buffer(4L * 16);
             a = buffer(4L * operand);
@@ -315,7 +321,7 @@ public final class StepRatesProbe {
             double assumed = StepCostModel.Rates.assumed(device()).gemmUs(g.m(), g.n(), g.k(), g.precision());
             int many = (int) Math.min(s.manyNodes(), Math.max(2, Math.ceil(GEMM_GRAPH_US / assumed)));
             int few = Math.max(1, Math.min(s.fewNodes(), many / 4));
-            Gemm gemm = g.precision() == Precision.TF32 ? tf32 : fp32;
+            Gemm gemm = g.precision() == Precision.TF32 ? (g.side() ? tf32Side : tf32) : (g.side() ? fp32Side : fp32);
             int[] ld = g.leadingDimensions();
             float beta = g.accumulate() ? 1f : 0f;
             Runnable node = () -> gemm.gemm(

@@ -313,7 +313,7 @@ final class StepTrace implements DeviceOps {
             float beta,
             Ref C,
             int ldc) {
-        gemm(new GemmShape(precision, transA, transB, M, N, K, beta != 0));
+        gemm(new GemmShape(precision, transA, transB, M, N, K, beta != 0, inSide));
     }
 
     @Override
@@ -329,7 +329,7 @@ final class StepTrace implements DeviceOps {
             float beta,
             Ref C,
             int ldc) {
-        GemmShape s = new GemmShape(precision, false, transW, M, N, K, beta != 0); // as CudaOps calls Gemm
+        GemmShape s = new GemmShape(precision, false, transW, M, N, K, beta != 0, inSide); // as CudaOps calls Gemm
         if (stepwise != null && w.offset() == stepwiseWeights) {
             flops += s.flops();
             gemmShapes.add(s);

@@ -16,9 +16,14 @@ class GemmShapeTest {
         List<GemmShape> shapes = List.of(
                 new GemmShape(Precision.FP32, false, false, 128, 2048, 512, false),
                 new GemmShape(Precision.TF32, true, false, 2048, 512, 12800, true),
-                new GemmShape(Precision.BF16, false, true, 1, 1, 1, false));
+                new GemmShape(Precision.BF16, false, true, 1, 1, 1, false),
+                new GemmShape(Precision.TF32, true, false, 256, 256, 2500, false, true));
         assertEquals("fp32 NN 128x2048x512 =", shapes.get(0).key());
         assertEquals("tf32 TN 2048x512x12800 +=", shapes.get(1).key());
+        assertEquals("tf32 TN 256x256x2500 = side", shapes.get(3).key());
+        assertEquals(
+                new GemmShape(Precision.TF32, true, false, 256, 256, 2500, false),
+                shapes.get(3).onMain());
         for (GemmShape s : shapes) assertEquals(s, GemmShape.parse(s.key()));
         assertEquals(2.0 * 128 * 2048 * 512, shapes.get(0).flops());
     }
@@ -42,6 +47,8 @@ class GemmShapeTest {
             "fp32 XN 1x1x1 =",
             "fp32 NN 0x1x1 =",
             "fp32 NN 1x1x1",
+            "fp32 NN 1x1x1 = main",
+            "fp32 NN 1x1x1 =side",
             "fp32 NN 99999999999x1x1 ="
         }) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> GemmShape.parse(bad), bad);

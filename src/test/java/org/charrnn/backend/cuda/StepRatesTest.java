@@ -230,6 +230,31 @@ class StepRatesTest {
     }
 
     @Test
+    void aSideStreamsGemmCostsItsOwnTimeElseTheMainHandles() throws IOException {
+        // the pipelined layer 1 of this row queues its GEMMs on the side stream: shapes marked side
+        ModelConfig cfg = new ModelConfig(CellType.LSTM, 65, 256, 256, 2, 0.0);
+        StepTrace t = StepCostModel.trace(cfg, 50, 50, Precision.FP32, RnnKernel.STEPWISE);
+        assertTrue(t.gemmShapes().stream().anyMatch(GemmShape::side), t.gemmShapes()::toString);
+        assertTrue(t.ops().stream().anyMatch(o -> o.side() && o.name().startsWith("gemm ")));
+
+        GemmShape main = new GemmShape(Precision.FP32, true, false, 256, 256, 2500, false);
+        GemmShape side = new GemmShape(Precision.FP32, true, false, 256, 256, 2500, false, true);
+        RnnCostModel.Device d = StepCostModel.h200();
+        StepCostModel.Rates a = StepCostModel.Rates.assumed(d);
+        assertEquals(a.gemmUs(256, 256, 2500, Precision.FP32), a.gemmUs(side), "no time: the formula");
+        Path f = dir.resolve("main-only.json");
+        StepRatesProbe.writeInto(f, new StepRatesProbe.Measured("NVIDIA H200", Map.of(), Map.of(main.key(), 40.0)));
+        StepCostModel.Rates older = withRates(f, () -> StepCostModel.Rates.fromProperty(d));
+        assertEquals(40.0, older.gemmUs(side), "a file that timed it on the main handle only");
+        Path both = dir.resolve("both.json");
+        StepRatesProbe.writeInto(
+                both, new StepRatesProbe.Measured("NVIDIA H200", Map.of(), Map.of(main.key(), 40.0, side.key(), 55.0)));
+        StepCostModel.Rates r = withRates(both, () -> StepCostModel.Rates.fromProperty(d));
+        assertEquals(55.0, r.gemmUs(side));
+        assertEquals(40.0, r.gemmUs(main));
+    }
+
+    @Test
     void aGemmShapeTheModelCannotReadIsAOneLineError() throws IOException {
         Path f = dir.resolve("gemms.json");
         RnnCostModel.Device d = StepCostModel.h200();
