@@ -397,9 +397,8 @@ public final class Checkpoint {
         if (!f.equals(expected)) {
             String wanted = expected.equals(FORMAT) ? "a character model" : "a character model's training state";
             if (f.equals(STATE_FORMAT))
-                throw new UserError(file + " is a run's training state (what --resume reads), not a model: give the"
-                        + " model file beside it, " + modelOf(file).getFileName()
-                        + ", or the run directory");
+                throw UserError.naming(file + " is a run's training state (what {Options.resume} reads), not a model:"
+                        + " give the model file beside it, " + modelOf(file).getFileName() + ", or the run directory");
             if (f.equals(FORMAT)) throw new UserError(file + " is a model file, not a training state");
             throw new UserError(file + " is a " + f + " file, not " + wanted);
         }

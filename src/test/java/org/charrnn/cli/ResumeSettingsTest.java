@@ -126,6 +126,14 @@ class ResumeSettingsTest {
     }
 
     @Test
+    void aTrainingStateGivenAsAModelSaysWhichFileToGive() {
+        Path state = Checkpoint.statePath(Checkpoint.modelPath(run, 10));
+        CliRun.of("sample", "--checkpoint", state.toString(), "--length", "5")
+                .assertOneLineError(state + " is a run's training state (what --resume reads), not a model: give the"
+                        + " model file beside it, ckpt-00000010.safetensors, or the run directory");
+    }
+
+    @Test
     void aFinishedRunHasNothingToResume() throws Exception {
         byte[] before = Files.readAllBytes(Checkpoint.modelPath(run, 10));
         List<String> a = base();

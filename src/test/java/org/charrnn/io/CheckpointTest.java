@@ -149,7 +149,8 @@ class CheckpointTest {
         Path state = Checkpoint.statePath(file);
         UserError e = assertThrows(UserError.class, () -> Checkpoint.loadModel(state));
         assertEquals(
-                state + " is a run's training state (what --resume reads), not a model: give the model file beside it,"
+                state + " is a run's training state (what Options.resume reads), not a model: give the model file"
+                        + " beside it,"
                         + " ckpt-00001200.safetensors, or the run directory",
                 e.getMessage());
 
