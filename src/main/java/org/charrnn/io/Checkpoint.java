@@ -173,7 +173,8 @@ public final class Checkpoint {
         Path newest = models.get(models.size() - 1);
         throw UserError.naming("no resumable checkpoint in " + dir + ": " + newest.getFileName()
                 + " has no training state (" + statePath(newest).getFileName()
-                + " was never written; was the disk full?); its weights can start a new run with {Options.initFrom}");
+                + " was never written: a crash or a full disk cut the checkpoint short); its weights can start a new"
+                + " run with {Options.initFrom}");
     }
 
     // ====================================================================== model file

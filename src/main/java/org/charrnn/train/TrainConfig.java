@@ -134,7 +134,7 @@ public record TrainConfig(
          */
         public UserError reachedAt(long iteration, long perEpoch) {
             long total = total(perEpoch);
-            boolean byIters = maxIters > 0 && maxIters <= maxEpochs * perEpoch;
+            boolean byIters = maxIters > 0 && total == maxIters;
             String limit = byIters ? "{Limits.maxIters}" : "{Limits.maxEpochs}";
             return UserError.naming(
                     "the run is already at iteration " + iteration + (iteration == total ? ", the end of " : ", past ")
