@@ -306,7 +306,8 @@ public final class TrainCommand implements Callable<Integer> {
             TrainConfig.Checkpointing c = run.checkpointing(); // in this directory, wherever it was started
             run = run.withCheckpointing(new TrainConfig.Checkpointing(runDir, c.every(), c.keep(), c.minutes()));
             cfg = RunSettings.restore(run, cfg, this::typed, log);
-            vocab = Checkpoint.loadModel(Checkpoint.resolveResume(resume)).vocabulary();
+            vocab = Checkpoint.loadForResume(resume, Checkpoint.resolveResume(resume), Checkpoint::loadModel)
+                    .vocabulary();
         } else if (initFrom != null) {
             Checkpoint.Model from = Checkpoint.loadModel(Checkpoint.resolveModel(initFrom));
             ModelSpec have = from.config().spec();

@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -175,6 +176,25 @@ public final class Checkpoint {
                 + " has no training state (" + statePath(newest).getFileName()
                 + " was never written: a crash or a full disk cut the checkpoint short); its weights can start a new"
                 + " run with {Options.initFrom}");
+    }
+
+    /**
+     * {@code load} applied to {@code file}, the checkpoint of run directory {@code dir} that {@link
+     * #resolveResume} picked. Where that fails (a file damaged after it was written: writes are atomic), the
+     * error goes on to name the newest complete checkpoint before it, from which the run resumes once the
+     * damaged one is moved out of the directory.
+     */
+    public static <T> T loadForResume(Path dir, Path file, Function<Path, T> load) {
+        try {
+            return load.apply(file);
+        } catch (UserError e) {
+            Path earlier = null;
+            for (Path p : listComplete(dir)) if (iterationOf(p) < iterationOf(file)) earlier = p;
+            if (earlier == null) throw e;
+            String stem = file.getFileName().toString().replaceFirst("\\.safetensors$", "");
+            throw e.suffixed("; " + earlier.getFileName() + " before it is complete: move " + stem + ".* out of " + dir
+                    + " to resume from it");
+        }
     }
 
     // ====================================================================== model file

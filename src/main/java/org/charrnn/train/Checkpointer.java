@@ -127,7 +127,12 @@ final class Checkpointer {
 
     /** The checkpoint's model, which must be of shape {@code want} over {@code vocabulary} (resume, init-from). */
     static Checkpoint.Model loadMatching(Path file, Vocabulary vocabulary, ModelSpec want) {
-        Checkpoint.Model m = Checkpoint.loadModel(file);
+        return requireMatching(Checkpoint.loadModel(file), vocabulary, want);
+    }
+
+    /** {@code m}, which must be of shape {@code want} over {@code vocabulary}. */
+    static Checkpoint.Model requireMatching(Checkpoint.Model m, Vocabulary vocabulary, ModelSpec want) {
+        Path file = m.file();
         if (!m.vocabulary().equals(vocabulary))
             throw new UserError("vocabulary mismatch: " + file + " was trained on "
                     + m.vocabulary().size() + " symbols, the data given has a different vocabulary of "

@@ -211,8 +211,11 @@ public final class Trainer implements AutoCloseable {
         double[] initial = null;
         if (opts.resume() != null) {
             Path file = Checkpoint.resolveResume(opts.resume());
-            Checkpointer.loadMatching(file, data.vocabulary(), cfg.model());
-            resumeState = Checkpoint.loadState(file);
+            Checkpointer.requireMatching(
+                    Checkpoint.loadForResume(opts.resume(), file, Checkpoint::loadModel),
+                    data.vocabulary(),
+                    cfg.model());
+            resumeState = Checkpoint.loadForResume(opts.resume(), file, Checkpoint::loadState);
             if (resumeState.batch() != B)
                 throw new UserError("batch size " + B + " differs from the checkpoint's " + resumeState.batch()
                         + " (its carried state has one row per stream); resume with batch size " + resumeState.batch());

@@ -53,6 +53,13 @@ public class UserError extends RuntimeException {
                 : new UserError(prefix + template, this, true);
     }
 
+    /** This error with {@code suffix} after its message (kept as the cause), its settings still named. */
+    public UserError suffixed(String suffix) {
+        return template == null
+                ? new UserError(getMessage() + suffix, exitCode, this)
+                : new UserError(template + suffix, this, true);
+    }
+
     public int exitCode() {
         return exitCode;
     }
