@@ -153,7 +153,12 @@ public final class Checkpoint {
         Path best = null;
         double bestLoss = Double.POSITIVE_INFINITY;
         for (Path p : all) {
-            double v = parseDouble(Safetensors.readMetadata(p).get("val_loss"));
+            double v;
+            try {
+                v = parseDouble(Safetensors.readMetadata(p).get("val_loss"));
+            } catch (UserError e) { // the best is unknown while one checkpoint's loss is unreadable
+                throw e.suffixed("; to use another checkpoint of " + fileOrDir + ", name its file instead");
+            }
             if (v < bestLoss) {
                 bestLoss = v;
                 best = p;

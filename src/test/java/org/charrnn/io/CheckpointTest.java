@@ -196,4 +196,17 @@ class CheckpointTest {
         assertEquals(file, Checkpoint.resolveModel(dir));
         assertThrows(UserError.class, () -> Checkpoint.resolveResume(dir)); // no state files
     }
+
+    @Test
+    void aDamagedCheckpointInTheDirectorySaysToNameAFile() throws Exception {
+        Path older = Checkpoint.modelPath(dir, 1300);
+        Checkpoint.saveModel(older, cfg, vocab, params, new Checkpoint.Info(1300, 4, 1.5), "{}");
+        Files.write(older, new byte[] {1, 2, 3, 4});
+        UserError e = assertThrows(UserError.class, () -> Checkpoint.resolveModel(dir));
+        assertEquals(
+                older + ": file is truncated or empty (4 bytes), not a safetensors checkpoint; to use another"
+                        + " checkpoint of " + dir + ", name its file instead",
+                e.getMessage());
+        assertEquals(file, Checkpoint.resolveModel(file));
+    }
 }
