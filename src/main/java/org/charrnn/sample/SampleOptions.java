@@ -17,7 +17,8 @@ public record SampleOptions(int length, double temperature, int topK, double top
         require(length >= 0, "{SampleOptions.length} must be >= 0, got " + length);
         require(
                 temperature > 0 && Double.isFinite(temperature),
-                "{SampleOptions.temperature} must be > 0, got " + temperature);
+                "{SampleOptions.temperature} must be > 0, got " + temperature
+                        + (temperature == 0 ? " ({SampleOptions.argmax} always takes the most likely character)" : ""));
         require(topK >= 0, "{SampleOptions.topK} must be >= 0, got " + topK);
         require(topP > 0 && topP <= 1, "{SampleOptions.topP} must be in (0, 1], got " + topP);
     }

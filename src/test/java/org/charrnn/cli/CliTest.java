@@ -94,7 +94,9 @@ class CliTest {
         assertOneLineError(
                 run(train("--data", f.toString(), "--batch", "4", "--seq", "20", "--embedding", "2000000000")),
                 "model too large");
-        assertOneLineError(run("sample", "--checkpoint", f.toString(), "--temperature", "0"), "--temperature");
+        assertOneLineError(
+                run("sample", "--checkpoint", f.toString(), "--temperature", "0"),
+                "--temperature must be > 0, got 0.0 (--argmax always takes the most likely character)");
         assertOneLineError(run("sample", "--checkpoint", f.toString(), "--temperature", "-1"), "--temperature");
     }
 
