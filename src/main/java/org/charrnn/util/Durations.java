@@ -9,6 +9,9 @@ import java.util.regex.Pattern;
 public final class Durations {
     private Durations() {}
 
+    /** The longest duration parsed: 100,000 days, well inside what {@link Duration#toNanos} holds. */
+    static final long MAX_DAYS = 100_000;
+
     private static final Pattern PART = Pattern.compile("(\\d+(?:\\.\\d+)?)([dhms])");
 
     /** Parses {@code text}; an IllegalArgumentException says what is accepted. */
@@ -32,6 +35,8 @@ public final class Durations {
         if (end == 0 || end != s.length())
             throw new IllegalArgumentException(
                     "invalid duration '" + text + "': use a number with a unit, e.g. 90s, 45m, 2h, 1h30m or 1d");
+        if (seconds > MAX_DAYS * 86400.0)
+            throw new IllegalArgumentException("duration '" + text + "' is longer than " + MAX_DAYS + "d");
         return Duration.ofMillis(Math.round(seconds * 1000));
     }
 

@@ -34,4 +34,17 @@ class DurationsTest {
             assertTrue(e.getMessage().contains("e.g. 90s, 45m, 2h"), e.getMessage());
         }
     }
+
+    /** A duration must fit Duration.toNanos, which the trainer's clock uses; the limit is far above any run. */
+    @Test
+    void rejectsWhatNoClockHolds() {
+        assertEquals(Duration.ofDays(Durations.MAX_DAYS), Durations.parse(Durations.MAX_DAYS + "d"));
+        assertEquals(
+                Durations.MAX_DAYS * 86_400_000_000_000L,
+                Durations.parse(Durations.MAX_DAYS + "d").toNanos());
+        for (String bad : new String[] {"100001d", "99999999999h", "1" + "0".repeat(400) + "s"}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Durations.parse(bad), bad);
+            assertEquals("duration '" + bad + "' is longer than 100000d", e.getMessage());
+        }
+    }
 }
