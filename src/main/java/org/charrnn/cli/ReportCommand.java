@@ -19,8 +19,8 @@ import picocli.CommandLine.Option;
 public final class ReportCommand implements Callable<Integer> {
     @Option(
             names = "--run",
-            defaultValue = "checkpoints",
-            description = "The run directory (the --out of charrnn train).")
+            description = "The run directory (the --out of charrnn train; default: the run under runs/ that wrote"
+                    + " last).")
     Path run;
 
     @Option(names = "--out", description = "The HTML page to write (default: report.html in the run directory).")
@@ -28,6 +28,10 @@ public final class ReportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (run == null) {
+            run = RunDirectories.newest(RunDirectories.ROOT);
+            System.err.println("report of " + run + " (the run under " + RunDirectories.ROOT + " that wrote last)");
+        }
         Path target = out != null ? out : run.resolve("report.html");
         if (!Files.isDirectory(run)) throw new UserError("run directory not found: " + run);
         ReportPage.write(run, target);

@@ -1,10 +1,7 @@
 package org.charrnn.cli;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.charrnn.backend.BackendOptions;
@@ -271,13 +268,6 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     /** A fresh run's directory: --out, or runs/DATE-TIME (never one that exists). */
-    private static Path newRunDirectory() {
-        String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT));
-        Path dir = Path.of("runs", stamp);
-        for (int i = 2; Files.exists(dir); i++) dir = Path.of("runs", stamp + "-" + i);
-        return dir;
-    }
-
     /** The corpus, over the checkpoint's vocabulary {@code vocab} when training continues from one. */
     private Corpus open(Path file, Vocabulary vocab, CorpusOptions options, ProgressBar bar) {
         try {
@@ -298,7 +288,7 @@ public final class TrainCommand implements Callable<Integer> {
             throw new UserError("--out " + out + " with --resume " + resume + ": a resumed run writes to its own "
                     + "directory; leave out --out");
         java.util.function.Consumer<String> log = LogLines.stderr();
-        Path runDir = resume != null ? resume : out != null ? out : newRunDirectory();
+        Path runDir = resume != null ? resume : out != null ? out : RunDirectories.fresh(RunDirectories.ROOT);
         TrainConfig cfg = fromOptions(runDir);
         Vocabulary vocab = null; // the checkpoint's, when training continues from one
         if (resume != null) {
@@ -352,13 +342,13 @@ public final class TrainCommand implements Callable<Integer> {
                         return signals.exitCode();
                     }
                     System.err.printf(
-                            java.util.Locale.ROOT,
+                            Locale.ROOT,
                             "done: %d iterations, last loss %.4f%s%n",
                             r.iterations(),
                             r.lastLoss(),
                             Double.isNaN(r.bestValLoss())
                                     ? ""
-                                    : String.format(java.util.Locale.ROOT, ", best val loss %.4f", r.bestValLoss()));
+                                    : String.format(Locale.ROOT, ", best val loss %.4f", r.bestValLoss()));
                     return 0;
                 } finally {
                     signals.restore();
