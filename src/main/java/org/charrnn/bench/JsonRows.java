@@ -123,7 +123,11 @@ public record JsonRows(
             try {
                 e = JsonParser.parseString(line);
             } catch (JsonParseException ex) {
-                throw new UserError(source + ":" + (i + 1) + ": not valid JSON: " + ex.getMessage());
+                // Gson wraps a cut-short line's EOFException, its message then the cause's toString()
+                String why = ex.getCause() != null && ex.getCause().getMessage() != null
+                        ? ex.getCause().getMessage()
+                        : ex.getMessage();
+                throw new UserError(source + ":" + (i + 1) + ": not valid JSON: " + why);
             }
             if (!e.isJsonObject()) continue;
             try {

@@ -2,7 +2,6 @@ package org.charrnn.cli;
 
 import java.io.BufferedWriter;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -242,7 +241,7 @@ public final class BenchCommand implements Callable<Integer> {
                 }
             }
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            throw new UserError("cannot write " + json + ": " + IoErrors.reason(e), e);
         }
         System.out.print(Table.text(results));
         System.out.flush();

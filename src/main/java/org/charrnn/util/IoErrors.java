@@ -5,8 +5,10 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
+import java.nio.file.Path;
 
 /**
  * An I/O error in words, for the one-line messages of {@link UserError}: {@code "cannot write " +
@@ -17,19 +19,28 @@ public final class IoErrors {
     private IoErrors() {}
 
     /**
-     * "permission denied"; "/a/b does not exist", "is not a directory", "is a directory that is not
+     * "permission denied"; "/a/b does not exist" (the outermost missing directory where a file's
+     * directory does not exist either), "is not a directory", "is a directory that is not
      * empty", "exists and is not a directory"; a FileSystemException's path and reason ("/a/b:
      * Read-only file system"); else the message ("No space left on device"), or the exception's
      * name where it has none.
      */
     public static String reason(IOException e) {
         if (e instanceof AccessDeniedException) return "permission denied";
-        if (e instanceof NoSuchFileException n) return n.getFile() + " does not exist";
+        if (e instanceof NoSuchFileException n && n.getFile() != null)
+            return missing(Path.of(n.getFile())) + " does not exist";
         if (e instanceof NotDirectoryException n) return n.getFile() + " is not a directory";
         if (e instanceof DirectoryNotEmptyException d) return d.getFile() + " is a directory that is not empty";
         // what Files.createDirectories throws where a file stands in the way of a directory
         if (e instanceof FileAlreadyExistsException f) return f.getFile() + " exists and is not a directory";
         if (e instanceof FileSystemException f && f.getReason() != null) return f.getMessage();
         return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+    }
+
+    /** The outermost of {@code file} and its directories that does not exist: the one to create. */
+    private static Path missing(Path file) {
+        Path p = file;
+        while (p.getParent() != null && !Files.exists(p.getParent())) p = p.getParent();
+        return p;
     }
 }

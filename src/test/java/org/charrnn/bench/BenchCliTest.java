@@ -261,6 +261,21 @@ class BenchCliTest {
         assertOneLineError(run("bench", "--predict", "--backend", "opencl"), "models the CUDA backend");
         assertOneLineError(
                 run("bench", "--predict", "--json", dir.resolve("p.jsonl").toString()), "measures nothing");
+        Path noDir = dir.resolve("no-such-dir").resolve("rows.jsonl");
+        assertOneLineError(
+                run(
+                        "bench",
+                        "--backend",
+                        "reference",
+                        "--model",
+                        "rnn",
+                        "--hidden",
+                        "4",
+                        "--steps",
+                        "1",
+                        "--json",
+                        noDir.toString()),
+                "cannot write " + noDir + ": " + noDir.getParent() + " does not exist");
     }
 
     @Test

@@ -22,7 +22,7 @@ class IoErrorsTest {
     @Test
     void eachExceptionInWords() {
         assertEquals("permission denied", IoErrors.reason(new AccessDeniedException("/a/b")));
-        assertEquals("/a/b does not exist", IoErrors.reason(new NoSuchFileException("/a/b")));
+        assertEquals(dir.resolve("b") + " does not exist", IoErrors.reason(new NoSuchFileException(dir + "/b")));
         assertEquals("/a/b is not a directory", IoErrors.reason(new NotDirectoryException("/a/b")));
         assertEquals("/a/b is a directory that is not empty", IoErrors.reason(new DirectoryNotEmptyException("/a/b")));
         assertEquals(
@@ -41,5 +41,8 @@ class IoErrorsTest {
         assertEquals(file.resolve("sub") + ": Not a directory", IoErrors.reason(below));
         IOException missing = assertThrows(IOException.class, () -> Files.readString(dir.resolve("none")));
         assertEquals(dir.resolve("none") + " does not exist", IoErrors.reason(missing));
+        Path deep = dir.resolve("x").resolve("y").resolve("f.jsonl");
+        IOException noDir = assertThrows(IOException.class, () -> Files.writeString(deep, "{}"));
+        assertEquals(dir.resolve("x") + " does not exist", IoErrors.reason(noDir), "the directory to create");
     }
 }
