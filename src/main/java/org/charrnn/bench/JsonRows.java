@@ -5,7 +5,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import java.io.IOException;
-import java.io.UncheckedIOException;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.charrnn.util.IoErrors;
 import org.charrnn.util.UserError;
 
 /**
@@ -147,8 +148,10 @@ public record JsonRows(
                 out.addAll(parse(Files.readString(f, StandardCharsets.UTF_8), f.toString()));
             } catch (NoSuchFileException e) {
                 throw new UserError("no such file: " + f);
+            } catch (CharacterCodingException e) {
+                throw new UserError(f + " is not UTF-8 text, so not JSON lines", e);
             } catch (IOException e) {
-                throw new UncheckedIOException(e);
+                throw new UserError("cannot read " + f + ": " + IoErrors.reason(e), e);
             }
         }
         return out;

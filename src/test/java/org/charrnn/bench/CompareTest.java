@@ -4,9 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import org.charrnn.util.UserError;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The join of our rows with torch_baseline.py's rows and the ratio table, on hand-written lines. */
 class CompareTest {
@@ -95,5 +98,14 @@ class CompareTest {
         assertTrue(e.getMessage().contains("layers"), e.getMessage());
         UserError bad = assertThrows(UserError.class, () -> JsonRows.parse("\n{\"impl\": \n", "g.jsonl"));
         assertEquals("g.jsonl:2: not valid JSON: End of input at line 1 column 9 path $.impl", bad.getMessage());
+    }
+
+    @Test
+    void aFromThatIsNoTextFileIsOneLine(@TempDir Path dir) throws Exception {
+        UserError folder = assertThrows(UserError.class, () -> JsonRows.read(List.of(dir)));
+        assertEquals("cannot read " + dir + ": Is a directory", folder.getMessage());
+        Path binary = Files.write(dir.resolve("ckpt.safetensors"), new byte[] {'{', (byte) 0xff, (byte) 0xfe, 0});
+        UserError notText = assertThrows(UserError.class, () -> JsonRows.read(List.of(binary)));
+        assertEquals(binary + " is not UTF-8 text, so not JSON lines", notText.getMessage());
     }
 }
