@@ -34,6 +34,7 @@ public final class ReportCommand implements Callable<Integer> {
         }
         Path target = out != null ? out : run.resolve("report.html");
         if (!Files.isDirectory(run)) throw new UserError("run directory not found: " + run);
+        if (Files.isDirectory(target)) throw new UserError("--out " + target + " is a directory; give a file name");
         ReportPage.write(run, target);
         System.err.println("wrote " + target);
         return 0;

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -17,6 +18,9 @@ import java.nio.file.StandardOpenOption;
 public final class AtomicFile {
     private AtomicFile() {}
 
+    /** The reason of the FileSystemException for a target that is a directory (as Linux words it). */
+    public static final String IS_A_DIRECTORY = "Is a directory";
+
     /** Writes the body of a file through a channel. */
     @FunctionalInterface
     public interface Body {
@@ -24,6 +28,7 @@ public final class AtomicFile {
     }
 
     public static void write(Path target, Body body) throws IOException {
+        requireNotDirectory(target); // before a temp file is made in the directory above it
         Path dir = target.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         Path tmp = createTemp(dir, "." + target.getFileName() + ".", ".tmp");
@@ -63,6 +68,7 @@ public final class AtomicFile {
      * directory. For writers that stream into their own temp file.
      */
     public static void commit(Path tmp, Path target) throws IOException {
+        requireNotDirectory(target);
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
             ch.force(true);
         }
@@ -72,6 +78,10 @@ public final class AtomicFile {
             Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
         }
         fsyncDirectory(target.toAbsolutePath().getParent());
+    }
+
+    private static void requireNotDirectory(Path target) throws FileSystemException {
+        if (Files.isDirectory(target)) throw new FileSystemException(target.toString(), null, IS_A_DIRECTORY);
     }
 
     /** Atomically writes a UTF-8 string. */

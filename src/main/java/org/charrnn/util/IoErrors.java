@@ -21,7 +21,7 @@ public final class IoErrors {
     /**
      * "permission denied"; "/a/b does not exist" (the outermost missing directory where a file's
      * directory does not exist either), "is not a directory", "is a directory that is not
-     * empty", "exists and is not a directory"; a FileSystemException's path and reason ("/a/b:
+     * empty", "is a directory", "exists and is not a directory"; a FileSystemException's path and reason ("/a/b:
      * Read-only file system"); else the message ("No space left on device"), or the exception's
      * name where it has none.
      */
@@ -33,6 +33,8 @@ public final class IoErrors {
         if (e instanceof DirectoryNotEmptyException d) return d.getFile() + " is a directory that is not empty";
         // what Files.createDirectories throws where a file stands in the way of a directory
         if (e instanceof FileAlreadyExistsException f) return f.getFile() + " exists and is not a directory";
+        if (e instanceof FileSystemException f && AtomicFile.IS_A_DIRECTORY.equals(f.getReason()))
+            return (f.getOtherFile() != null ? f.getOtherFile() : f.getFile()) + " is a directory";
         if (e instanceof FileSystemException f && f.getReason() != null) return f.getMessage();
         return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
     }

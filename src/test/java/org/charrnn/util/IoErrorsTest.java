@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -44,5 +45,17 @@ class IoErrorsTest {
         Path deep = dir.resolve("x").resolve("y").resolve("f.jsonl");
         IOException noDir = assertThrows(IOException.class, () -> Files.writeString(deep, "{}"));
         assertEquals(dir.resolve("x") + " does not exist", IoErrors.reason(noDir), "the directory to create");
+    }
+
+    @Test
+    void aDirectoryWhereAFileShouldBe() throws IOException {
+        Path target = Files.createDirectory(dir.resolve("out.html"));
+        IOException e = assertThrows(IOException.class, () -> AtomicFile.writeString(target, "x"));
+        assertEquals(target + " is a directory", IoErrors.reason(e));
+        try (var left = Files.list(dir)) {
+            assertEquals(List.of(target), left.toList(), "no temporary file left beside it");
+        }
+        IOException rename = new FileSystemException("/a/.x.tmp", "/a/x", AtomicFile.IS_A_DIRECTORY);
+        assertEquals("/a/x is a directory", IoErrors.reason(rename), "a rename onto a directory names the target");
     }
 }

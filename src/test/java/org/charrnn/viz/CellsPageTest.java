@@ -366,6 +366,10 @@ class CellsPageTest {
                 .assertOneLineError("unknown feature 'nesting'");
         CliRun.of("cells", "--checkpoint", ck, "--text", dir.resolve("none.txt").toString(), "--out", out)
                 .assertOneLineError("none.txt");
+        CliRun.of("cells", "--checkpoint", ck, "--text", dir.toString(), "--out", out)
+                .assertOneLineError("--text " + dir + " is a directory; give a text file");
+        CliRun.of("cells", "--checkpoint", ck, "--text", tx, "--out", dir.toString())
+                .assertOneLineError("--out " + dir + " is a directory; give a file name");
         CliRun.of("cells", "--checkpoint", dir.resolve("nothing").toString(), "--text", tx, "--out", out)
                 .assertOneLineError("nothing");
         CliRun.of("cells", "--checkpoint", ck, "--text", tx, "--max-chars", "0", "--out", out)

@@ -247,5 +247,7 @@ class ReportPageTest {
                 .assertOneLineError("run directory not found");
         Files.createDirectories(dir.resolve("empty"));
         CliRun.of("report", "--run", dir.resolve("empty").toString()).assertOneLineError("is not a run directory");
+        CliRun.of("report", "--run", run.toString(), "--out", dir.toString())
+                .assertOneLineError("--out " + dir + " is a directory; give a file name");
     }
 }
