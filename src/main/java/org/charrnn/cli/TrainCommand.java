@@ -267,7 +267,6 @@ public final class TrainCommand implements Callable<Integer> {
         return spec.commandLine().getParseResult().hasMatchedOption(option);
     }
 
-    /** A fresh run's directory: --out, or runs/DATE-TIME (never one that exists). */
     /** The corpus, over the checkpoint's vocabulary {@code vocab} when training continues from one. */
     private Corpus open(Path file, Vocabulary vocab, CorpusOptions options, ProgressBar bar) {
         try {
