@@ -1,5 +1,7 @@
 package org.charrnn.backend;
 
+import static org.charrnn.util.ConfigError.require;
+
 import java.util.Objects;
 import java.util.function.Consumer;
 
@@ -31,6 +33,7 @@ public record BackendOptions(
         Objects.requireNonNull(precision, "precision");
         Objects.requireNonNull(rnnKernel, "rnnKernel");
         Objects.requireNonNull(log, "log");
+        require(device >= -1, "{BackendOptions.device} must be >= 0 (or -1: the first suitable), got " + device);
     }
 
     public BackendOptions(

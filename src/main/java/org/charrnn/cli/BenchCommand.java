@@ -336,7 +336,10 @@ public final class BenchCommand implements Callable<Integer> {
                     + "' matches the given filters: --probe times the GEMMs of its rows' steps");
         if (CudaBackendProvider.emulatorRequested()) throw new UserError(BenchRunner.EMULATED_REFUSAL);
         StepRatesProbe.Measured m = StepRatesProbe.measure(
-                Math.max(0, backendOptions.device), StepRatesProbe.Sizes.GPU, rows, System.err::println);
+                Math.max(0, backendOptions.options(seed).device()),
+                StepRatesProbe.Sizes.GPU,
+                rows,
+                System.err::println);
         StepRatesProbe.writeInto(probe, m);
         System.out.println("step rates of " + m.device() + " (written into " + probe + "):");
         m.rates().forEach((k, v) -> System.out.printf(Locale.ROOT, "  %-22s %.4g%n", k, v));

@@ -7,6 +7,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import org.charrnn.LanguageModel;
+import org.charrnn.backend.BackendOptions;
 import org.charrnn.backend.Backends;
 import org.charrnn.data.Vocabulary;
 import org.charrnn.io.Checkpoint;
@@ -68,14 +69,14 @@ public final class SampleCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         SampleOptions so = new SampleOptions(length, temperature, topK, topP, argmax, seed);
+        BackendOptions bo = backendOptions.options(seed); // bad options fail before any file is read
         // reading the checkpoint and probing the devices for --backend auto are independent: overlap them
         CompletableFuture<Checkpoint.Model> loading =
                 CompletableFuture.supplyAsync(() -> Checkpoint.loadModel(Checkpoint.resolveModel(checkpoint)));
         Backends.probe(backendOptions.backend);
         Checkpoint.Model model = join(loading);
         model.vocabulary().encodePrime(prime); // reject characters outside the vocabulary before any work
-        try (LanguageModel lm =
-                LanguageModel.open(model, backendOptions.backend, backendOptions.options(seed), LogLines.stderr())) {
+        try (LanguageModel lm = LanguageModel.open(model, backendOptions.backend, bo, LogLines.stderr())) {
             Vocabulary v = lm.vocabulary();
             OutputStream out = new BufferedOutputStream(System.out, 1 << 12);
             try {

@@ -98,6 +98,10 @@ class CliTest {
                 run("sample", "--checkpoint", f.toString(), "--temperature", "0"),
                 "--temperature must be > 0, got 0.0 (--argmax always takes the most likely character)");
         assertOneLineError(run("sample", "--checkpoint", f.toString(), "--temperature", "-1"), "--temperature");
+        assertOneLineError(
+                run("sample", "--checkpoint", f.toString(), "--device", "-2"),
+                "--device must be >= 0 (or -1: the first suitable), got -2");
+        assertOneLineError(run("verify", "--backend", "opencl", "--device", "-5"), "--device must be >= 0");
     }
 
     @Test
