@@ -9,7 +9,7 @@
 #       cpu/mutation-check.sh, which shows that the harnesses fail when a barrier is removed.
 set -uo pipefail
 cd "$(dirname "$0")"
-TESTS="test_lstm test_gru test_rnn test_loss test_reduce_optim test_embedding_dropout test_gemm test_convert test_grid_sync test_persistent_lstm test_persistent_gru test_persistent_rnn
+TESTS="test_lstm test_gru test_rnn test_loss test_reduce_optim test_embedding_dropout test_gemm test_convert test_grid_sync test_persistent_lstm test_persistent_gru test_persistent_rnn test_persistent_rnn_pair
   test_persistent_lstm_tiled test_persistent_gru_tiled test_persistent_rnn_tiled probe_rates"
 status=0
 jobs=$(nproc 2>/dev/null || echo 2)

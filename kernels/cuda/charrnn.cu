@@ -19,3 +19,4 @@
 #include "persistent_lstm.cu"
 #include "persistent_gru.cu"
 #include "persistent_rnn.cu"
+#include "persistent_rnn_pair.cu"

@@ -193,7 +193,16 @@ mutant persistent-lanes-barrier kernels/cuda/persistent_common.cuh \
 # slower peer's product of step t is still reading)
 mutant persistent-exchange-one-buffer kernels/cuda/persistent_exchange.cuh \
   's/\(p\.exchange \? \(long long\)\(i & 1\)/(p.exchange ? 0 \/* mutant: one exchange buffer *\/ * (long long)(i \& 1)/' \
-  forward test_persistent_lstm
+  forward test_persistent_lstm test_persistent_rnn_pair
+# the pair kernels (kernels/cuda/persistent_rnn_pair.cu): the backward's cluster barrier a tick
+# (both halves), the forward's barrier after the initial states are stored, and the one-buffer
+# exchange above, which they share
+mutant persistent-rnn-pair-backward-barrier kernels/cuda/persistent_rnn_pair.cu \
+  's/\n    cr_persistent_arrive<true>\(\);\n/\n    \/* mutant: barrier removed *\/\n/; s/\n    cr_persistent_wait<true>\(\);\n/\n/' \
+  "forward reverse" test_persistent_rnn_pair
+mutant persistent-rnn-pair-initial-barrier kernels/cuda/persistent_rnn_pair.cu \
+  's/cr_persistent_sync<true>\(\); \/\* the initial states are in every block \*\//\/* mutant: barrier removed *\//' \
+  forward test_persistent_rnn_pair
 # (the a fragments kept in registers, read at the wrong k-step: no barrier, but the one place the
 # resident plan and the shared one differ)
 mutant persistent-resident-step kernels/cuda/persistent_mma.cuh \
