@@ -29,6 +29,7 @@ public final class Knobs {
             "charrnn.persistent.layout",
             "charrnn.persistent.registers",
             "charrnn.persistent.units",
+            "charrnn.persistent.wavefront",
             "charrnn.cuda.tiledGemm",
             "charrnn.cuda.fusedDecoder",
             "charrnn.reference.vector");

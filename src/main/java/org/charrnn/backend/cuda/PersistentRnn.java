@@ -1,13 +1,9 @@
 package org.charrnn.backend.cuda;
 
-import static org.charrnn.backend.cuda.Kernels.arg;
-
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.StringJoiner;
 import java.util.function.Consumer;
-import jcuda.NativePointerObject;
-import jcuda.Pointer;
 import jcuda.driver.CUdevice;
 import jcuda.driver.CUdevice_attribute;
 import jcuda.driver.CUstream;
@@ -41,6 +37,7 @@ final class PersistentRnn {
     static final String NO_CLOCK = "auto: the device reports no clock rate for the cost model";
 
     private final PersistentLaunches launches; // null where no pass can run persistent
+    private final PersistentPairs pairs; // null where no two layers run as one wavefront
     private final Consumer<String> log;
     private final RnnKernel kernel;
     private final CellType cell;
@@ -73,6 +70,7 @@ final class PersistentRnn {
         this.sms = numbers.sms();
         this.limit = numbers.limit();
         RnnRates rates = RnnRates.fromProperty(); // read on every device, so a bad file is an error everywhere
+        boolean pairsWanted = PersistentPairs.wanted(); // likewise a bad value
         String mismatch = rates.mismatch(sms);
         if (mismatch != null && k != RnnKernel.STEPWISE) log.accept(mismatch);
         this.model = numbers.model(rates);
@@ -116,6 +114,38 @@ final class PersistentRnn {
                         limit > DEFAULT_SHARED,
                         knobs.registers())
                 : null;
+        this.pairs = possible && cell == CellType.RNN
+                ? PersistentPairs.open(
+                        pairsWanted,
+                        kernels,
+                        stream,
+                        arithmetic,
+                        clusters,
+                        limit,
+                        limit > DEFAULT_SHARED,
+                        knobs.registers())
+                : null;
+    }
+
+    /**
+     * The choice at batch B where two stacked layers run as one wavefront ({@link PersistentPairs}):
+     * both passes in the cluster layout with the exchange, and the pair kernels' blocks fit; else null.
+     */
+    PersistentChoice pairChoice(int B) {
+        if (pairs == null) return null;
+        PersistentChoice c = choice(B);
+        boolean both = c.forward()
+                && c.backward()
+                && c.exchange().forward()
+                && c.exchange().backward();
+        return both && c.clusters() > 0 && pairs.fits(c.units(), hidden, (B + c.clusters() - 1) / c.clusters())
+                ? c
+                : null;
+    }
+
+    /** The pair kernels, where {@link #pairChoice} is not null. */
+    PersistentPairs pairs() {
+        return pairs;
     }
 
     /** Whether the cluster layout may run: the device has clusters and the layout knob is not grid. */
@@ -321,6 +351,12 @@ final class PersistentRnn {
      * for the device line of bench rows and logs.
      */
     String description() {
+        String d = passes();
+        return pairs != null && pairs.ran() ? d + ", layers two a launch as a wavefront" : d;
+    }
+
+    /** {@link #description} but for the wavefront. */
+    private String passes() {
         if (why != null) return "rnn stepwise" + (why.isEmpty() ? "" : " (" + why + ")");
         if (kernel == RnnKernel.PERSISTENT) {
             PersistentChoice first =
@@ -377,120 +413,13 @@ final class PersistentRnn {
         return b.toString();
     }
 
-    /** The kernel arguments of {@code pointers}, in order: a pass's arguments before T, B, H, U and prec. */
-    private static NativePointerObject[] args(Pointer... pointers) {
-        NativePointerObject[] a = new NativePointerObject[pointers.length];
-        for (int i = 0; i < a.length; i++) a[i] = arg(pointers[i]);
-        return a;
+    /** The launches, where some pass can run persistent (else null). */
+    PersistentLaunches launches() {
+        return launches;
     }
 
-    /** Byte offset of slot 1 of a [T+1,B,H] sequence. */
-    private static long slot1(int B, int H) {
-        return 4L * B * H;
-    }
-
-    /**
-     * One LSTM layer's whole window (kernels/README.md, persistent_lstm_forward): hs, cs [T+1,B,H]
-     * with the initial state in slot 0, written (=) in slots 1..T; gates [T,B,4H] (=); gx [T,B,4H], or
-     * the token table [V,4H] that tokens (int32 [T,B]; {@link Kernels#NONE}: none) index.
-     */
-    void lstmForward(
-            Pointer gx,
-            Pointer tokens,
-            Pointer whh,
-            Pointer bih,
-            Pointer bhh,
-            Pointer hs,
-            Pointer cs,
-            Pointer gates,
-            int T,
-            int B,
-            int H) {
-        long s1 = slot1(B, H);
-        launches.pass(
-                true,
-                choice(B),
-                H,
-                B,
-                args(gx, tokens, whh, bih, bhh, hs, cs, hs.withByteOffset(s1), cs.withByteOffset(s1), gates),
-                T);
-    }
-
-    /**
-     * BPTT through one LSTM layer's window (persistent_lstm_backward, or with {@code part} the
-     * exchange of {@link #exchangeBytes} persistent_lstm_backward_rows): dhOut [T,B,H]; dhNext, dc
-     * [B,H] in/out; gates [T,B,4H], cs [T+1,B,H] as forward saved them; dgates [T,B,4H] (=).
-     */
-    void lstmBackward(
-            Pointer dhOut,
-            Pointer dhNext,
-            Pointer dc,
-            Pointer gates,
-            Pointer cs,
-            Pointer whh,
-            Pointer dgates,
-            Pointer part,
-            int T,
-            int B,
-            int H) {
-        launches.backward(choice(B), part, H, B, args(dhOut, dhNext, dc, gates, cs, whh, dgates), T);
-    }
-
-    /**
-     * One GRU layer's whole window (persistent_gru_forward): hs [T+1,B,H] with the initial state in
-     * slot 0, written (=) in slots 1..T; gates [T,B,4H] (=) r, z, n, gh_n + b_hn; gx [T,B,3H], or the
-     * token table [V,3H] that tokens index (as {@link #lstmForward}).
-     */
-    void gruForward(
-            Pointer gx,
-            Pointer tokens,
-            Pointer whh,
-            Pointer bih,
-            Pointer bhh,
-            Pointer hs,
-            Pointer gates,
-            int T,
-            int B,
-            int H) {
-        launches.pass(
-                true, choice(B), H, B, args(gx, tokens, whh, bih, bhh, hs, hs.withByteOffset(slot1(B, H)), gates), T);
-    }
-
-    /**
-     * BPTT through one GRU layer's window (persistent_gru_backward, or with {@code part} the
-     * exchange of {@link #exchangeBytes} persistent_gru_backward_rows): dhOut [T,B,H]; dhNext
-     * [B,H] in/out; gates [T,B,4H], hs [T+1,B,H] as forward saved them; dgx, dgh [T,B,3H] (=).
-     */
-    void gruBackward(
-            Pointer dhOut,
-            Pointer dhNext,
-            Pointer gates,
-            Pointer hs,
-            Pointer whh,
-            Pointer dgx,
-            Pointer dgh,
-            Pointer part,
-            int T,
-            int B,
-            int H) {
-        launches.backward(choice(B), part, H, B, args(dhOut, dhNext, gates, hs, whh, dgx, dgh), T);
-    }
-
-    /**
-     * One tanh-RNN layer's whole window (persistent_rnn_forward): hs [T+1,B,H] with the initial
-     * state in slot 0, written (=) in slots 1..T; gx [T,B,H], or the token table [V,H] that tokens
-     * index (as {@link #lstmForward}).
-     */
-    void rnnForward(
-            Pointer gx, Pointer tokens, Pointer whh, Pointer bih, Pointer bhh, Pointer hs, int T, int B, int H) {
-        launches.pass(true, choice(B), H, B, args(gx, tokens, whh, bih, bhh, hs, hs.withByteOffset(slot1(B, H))), T);
-    }
-
-    /**
-     * BPTT through one tanh-RNN layer's window (persistent_rnn_backward): dhOut [T,B,H]; dhNext
-     * [B,H] in/out; hs [T+1,B,H] as forward wrote it (the kernel reads slots 1..T); dgates [T,B,H] (=).
-     */
-    void rnnBackward(Pointer dhOut, Pointer dhNext, Pointer hs, Pointer whh, Pointer dgates, int T, int B, int H) {
-        launches.pass(false, choice(B), H, B, args(dhOut, dhNext, hs.withByteOffset(slot1(B, H)), whh, dgates), T);
+    /** What runs at batch B ({@link #choice}), where some pass can run persistent. */
+    PersistentChoice choiceAt(int B) {
+        return choice(B);
     }
 }

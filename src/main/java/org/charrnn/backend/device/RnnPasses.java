@@ -27,6 +27,7 @@ final class RnnPasses {
     private final DeviceCell cell;
     private final DeviceArray params, grads; // [P] each, layout order
     private final DecoderPass decoder;
+    private final LayerPairs pairs; // two layers a launch, where the device runs them so
     private final int L, V, E, H, Gi, Gh, S, saved;
     /** A pipelined tick's two passes over its layers: the side queue's chunks, then the main queue's. */
     private static final boolean[] SIDE_FIRST = {true, false};
@@ -55,6 +56,7 @@ final class RnnPasses {
         this.S = cfg.cell().stateVectors();
         this.saved = cell.savedWidth(H);
         this.decoder = new DecoderPass(ops, layout, params, grads, V, H);
+        this.pairs = new LayerPairs(ops, cfg, this::weights);
         this.mark = new long[L];
         this.before = new long[L];
     }
@@ -67,7 +69,7 @@ final class RnnPasses {
         return new Ref(grads, t.offset());
     }
 
-    private DeviceCell.LayerWeights weights(int l) {
+    DeviceCell.LayerWeights weights(int l) {
         return new DeviceCell.LayerWeights(
                 l,
                 cfg.inputSize(l),
@@ -153,6 +155,10 @@ final class RnnPasses {
                 // gx [N,Gi] = X [N,in] W_ih^T, all T steps in one GEMM (layer 0 projected by token: gathered)
                 if (l > 0 || !w.tokenProjected()) project(w, l, 0, T);
                 if (l == 0 && w.overlap) ops.joinSide(); // the recurrence reads slot 0
+                if (l + 1 < L && !dropout && pairs.forward(w, l, l == 0 && byToken(w))) {
+                    l++; // layer l + 1 ran beside it, its input projection inside the launch
+                    continue;
+                }
                 forwardSteps(w, l, 0, T, false);
                 if (dropout)
                     ops.dropoutForward(w.hs[l].plus(BH), Ref.of(w.drop[l]), N * H, 0, l, (float) cfg.dropout());
@@ -188,6 +194,15 @@ final class RnnPasses {
                 if (cfg.dropout() > 0) {
                     Ref d = Ref.of(dOut(w, l));
                     ops.dropoutBackward(d, d, N * H, 0, l, (float) cfg.dropout());
+                }
+                if (l > 0 && cfg.dropout() == 0 && pairs.backward(w, l - 1, Ref.of(dOut(w, l)))) {
+                    // layer l's weight gradients (its input gradient ran inside the launch), then layer l-1's
+                    if (w.overlap) ops.joinSide();
+                    DeviceCell.LayerWeights p = weights(l);
+                    DeviceCell.LayerGrads g = grads(w, l, 0, T, 0f);
+                    side(w, () -> cell.weightGradients(ops, p, g));
+                    layerGradients(w, --l);
+                    continue;
                 }
                 backwardSteps(w, l, 0, T);
                 layerGradients(w, l);

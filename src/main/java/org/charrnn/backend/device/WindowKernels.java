@@ -73,4 +73,64 @@ public interface WindowKernels {
             int H) {
         return false;
     }
+
+    /**
+     * True when two stacked layers of {@code cell} at batch size B and hidden size H run as one
+     * wavefront ({@link #forwardPair}, {@link #backwardPair}); false (the default) where each layer
+     * runs alone. The same answer for every window of that shape.
+     */
+    default boolean pairs(CellType cell, int B, int H) {
+        return false;
+    }
+
+    /**
+     * The forward recurrences of layer a and the layer b above it over all T steps as one launch, where
+     * {@link #pairs}: layer b's input projection runs inside it (no gx of layer b), without dropout
+     * between them. gx [T,B,Gi] is layer a's input projection, or with {@code tokens} the token
+     * table as in {@link #forward}; hsA, hsB [T+1,B,H] hold the initial states in slot 0 and get
+     * slots 1..T (=). Returns true once queued; false (the default) and the caller runs the layers.
+     */
+    default boolean forwardPair(
+            CellType cell,
+            WeightRows whhA,
+            Ref bihA,
+            Ref bhhA,
+            WeightRows wihB,
+            WeightRows whhB,
+            Ref bihB,
+            Ref bhhB,
+            Ref gx,
+            Ref tokens,
+            Ref hsA,
+            Ref hsB,
+            int T,
+            int B,
+            int H) {
+        return false;
+    }
+
+    /**
+     * BPTT through layers a and b (b above a) over all T steps as one launch, where {@link #pairs}:
+     * dhOutB [T,B,H] the gradient from above layer b (layer a's from above, dgB W_ih_b, runs inside
+     * it); dhNextA, dhNextB [B,H] hold the gradients from beyond the window and get (=) dL/dh_{-1};
+     * hsA, hsB as {@link #forwardPair} wrote them; dgA, dgB [T,B,Gi] (=) each layer's pre-activation
+     * gradients. Returns true once queued; false (the default) and the caller runs the layers.
+     */
+    default boolean backwardPair(
+            CellType cell,
+            WeightRows whhA,
+            WeightRows wihB,
+            WeightRows whhB,
+            Ref dhOutB,
+            Ref dhNextA,
+            Ref dhNextB,
+            Ref hsA,
+            Ref hsB,
+            Ref dgA,
+            Ref dgB,
+            int T,
+            int B,
+            int H) {
+        return false;
+    }
 }

@@ -58,6 +58,8 @@ final class Workspace {
     // with the weight gradients on a side queue (overlap): a second dgx / dgh, so that the layer below
     // writes its gradients while the side queue still reads the layer above's; null otherwise
     boolean overlap;
+    // two stacked layers' backward as one launch (WindowKernels.pairs): the two write dgx and dgxAlt
+    boolean pairs;
     DeviceArray dgxAlt, dghAlt;
     DeviceArray dx; // [N,H] dL/d(layer input) that bypasses W_ih (cells that feed their input directly)
     DeviceArray scratch; // [B,scratchWidth] per-step scratch of the cell's backward
@@ -123,7 +125,11 @@ final class Workspace {
             if (cell.separateRecurrentGrad()) dgh = floats(n * Gh, gw);
             // a pipeline takes the side queue
             overlap = forwardChunk == 0 && backwardChunk == 0 && ops.overlapWeightGradients(B);
-            if (overlap && L > 1) {
+            pairs = L > 1
+                    && cfg.dropout() == 0
+                    && backwardChunk == 0
+                    && ops.windows().pairs(cfg.cell(), B, H);
+            if ((overlap || pairs) && L > 1) {
                 dgxAlt = floats(n * Gi, gw);
                 if (dgh != null) dghAlt = floats(n * Gh, gw);
             }
@@ -242,7 +248,7 @@ final class Workspace {
         }
         x = y = starts = emb =
                 gh = ghSide = logits = rowLoss = lossSum = dgx = dgh = dgxAlt = dghAlt = dx = scratch = dA = dB = null;
-        overlap = false;
+        overlap = pairs = false;
         forwardChunk = backwardChunk = 0;
         stateGrad = targetWeight = counted = firstInput = firstInputGrad = states = tokenTable = null;
         gx = null;
