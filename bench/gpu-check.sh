@@ -58,7 +58,9 @@
 #                column-stationary backward (-Dcharrnn.persistent.backward=columns; the model picks the
 #                row-stationary one of persistent_cluster_rows.cuh), and with it on once more with the weight
 #                gradients on the main stream (-Dcharrnn.overlap=off; auto puts them on a second stream
-#                there); then the two large LSTM rows with them on a second stream (-Dcharrnn.overlap=on;
+#                there), the RNN's two layers as one wavefront a pass in fp32 and TF32
+#                (-Dcharrnn.persistent.wavefront=on, persistent_rnn_pair.cu); then the two large LSTM
+#                rows with the weight gradients on a second stream (-Dcharrnn.overlap=on;
 #                auto does not there: bench's rows); and the small row in TF32 and in fp32 in clusters
 #                with the W_hh slice (fragments, fp32 rows) read from shared memory every step and kept
 #                in registers (-Dcharrnn.persistent.registers=off, auto); `auto` is in bench's rows. Last, layer 0's
@@ -84,7 +86,8 @@
 #                with the exchange through distributed shared memory in every pass that can take it
 #                (-Dcharrnn.persistent.exchange=on; auto's choice runs in verify-persistent), each
 #                backward of the LSTM and GRU in turn (-Dcharrnn.persistent.backward=rows: the
-#                row-stationary one of persistent_cluster_rows.cuh, then =columns), in fp32 and
+#                row-stationary one of persistent_cluster_rows.cuh, then =columns), then the RNN's
+#                layers two a launch (-Dcharrnn.persistent.wavefront=on), in fp32 and
 #                (verify-persistent-cluster-tf32) on TF32 tensor cores
 #   verify-persistent-tf32  the same in TF32: the products on tensor cores (mma.sync m16n8k8)
 #   verify-persistent-bf16  the same in bf16 (W_hh slice in bf16, mma.sync m16n8k16)
@@ -103,7 +106,7 @@ ALL="info rates verify-persistent bench bar profile bench-rnn junit verify-cuda 
      verify-persistent-cluster verify-persistent-cluster-tf32 verify-persistent-tf32 verify-persistent-bf16
      native train memcheck racecheck verify-ocl bench-ocl"
 # Each step's time limit in seconds (a step running past it fails).
-declare -A LIMIT=([info]=60 [rates]=180 [verify-persistent]=300 [bench]=480 [bench-rnn]=420 [bar]=60 [profile]=240
+declare -A LIMIT=([info]=60 [rates]=180 [verify-persistent]=300 [bench]=480 [bench-rnn]=480 [bar]=60 [profile]=240
   [junit]=300 [verify-cuda]=300 [verify-persistent-backward]=600 [verify-persistent-cluster]=300
   [verify-persistent-cluster-tf32]=300 [verify-persistent-tf32]=300 [verify-persistent-bf16]=300
   [native]=300 [train]=600 [memcheck]=600 [racecheck]=600 [verify-ocl]=300 [bench-ocl]=300)
@@ -203,6 +206,14 @@ step_bench_rnn() {
   # the weight gradients on one stream (the runs above put them on a second one, as auto does there)
   charrnn ${rates[@]+"${rates[@]}"} -Dcharrnn.persistent.layout=cluster -Dcharrnn.persistent.exchange=on \
       -Dcharrnn.overlap=off bench --backend cuda --rnn-kernel persistent --model lstm,gru,rnn "${small[@]}" || return 1
+  # the RNN's two layers as one wavefront a pass (persistent_rnn_pair.cu), beside the runs above of one
+  # layer a launch
+  local w
+  for w in fp32 tf32; do
+    charrnn ${rates[@]+"${rates[@]}"} -Dcharrnn.persistent.layout=cluster -Dcharrnn.persistent.exchange=on \
+        -Dcharrnn.persistent.wavefront=on bench --backend cuda --rnn-kernel persistent --model rnn --precision $w \
+        "${small[@]}" || return 1
+  done
   # TF32 on tensor cores, each warp's W_hh fragments in its registers (auto) and read from shared
   # memory every step (-Dcharrnn.persistent.registers=off): the resident plan of persistent_mma.cuh;
   # then fp32's FMAs, each thread's rows of W_hh in its registers or read likewise (CrResidentA)
@@ -331,6 +342,9 @@ verify_cluster() {
     charrnn -Dcharrnn.persistent.layout=cluster -Dcharrnn.persistent.exchange=on -Dcharrnn.persistent.backward=$k \
         verify --backend cuda --rnn-kernel persistent --precision "$1" || return 1
   done
+  echo "== -Dcharrnn.persistent.wavefront=on"
+  charrnn -Dcharrnn.persistent.layout=cluster -Dcharrnn.persistent.exchange=on -Dcharrnn.persistent.wavefront=on \
+      verify --backend cuda --rnn-kernel persistent --precision "$1" || return 1
 }
 step_verify_persistent_cluster() { verify_cluster fp32; }
 step_verify_persistent_cluster_tf32() { verify_cluster tf32; }
