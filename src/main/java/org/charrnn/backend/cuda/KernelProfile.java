@@ -98,6 +98,8 @@ public final class KernelProfile {
             "persistent_rnn_backward_cluster",
             "persistent_rnn_forward",
             "persistent_rnn_forward_cluster",
+            "persistent_rnn_pair_backward_cluster",
+            "persistent_rnn_pair_forward_cluster",
             "rmsprop_step",
             "rmsprop_step_dev",
             "rnn_backward_step",

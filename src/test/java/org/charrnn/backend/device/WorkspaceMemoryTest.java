@@ -55,6 +55,9 @@ class WorkspaceMemoryTest {
                         case "overlapWeightGradients" -> {
                             return overlap;
                         }
+                        case "windows" -> {
+                            return WindowKernels.NONE; // every layer alone: no pairs
+                        }
                         default -> throw new UnsupportedOperationException(m.getName());
                     }
                 });
