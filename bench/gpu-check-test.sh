@@ -107,7 +107,7 @@ rc=$?
 check "bench, bench-rnn and bar pass" [ $rc -eq 0 ]
 check "PyTorch's four variants run" [ "$(grep -c "^torch bench/torch_baseline.py" "$tmp/stub.log")" -eq 4 ]
 check "forced persistent runs get the measured rates" \
-    [ "$(grep -c -- "-Dcharrnn.persistent.rates=$tmp/out/rates.json .*--rnn-kernel persistent" "$tmp/stub.log")" -eq 14 ]
+    [ "$(grep -c -- "-Dcharrnn.persistent.rates=$tmp/out/rates.json .*--rnn-kernel persistent" "$tmp/stub.log")" -eq 16 ]
 check "the grid layout is benched in one batch group too" \
     grep -q -- "-Dcharrnn.persistent.layout=grid -Dcharrnn.persistent.groups=1 org.charrnn.cli.Main bench" "$tmp/stub.log"
 for x in off on; do
@@ -121,9 +121,11 @@ check "the cluster layout is benched with the column-stationary backward" \
 check "the cluster layout is benched with the weight gradients on one stream" \
     grep -q -- "-Dcharrnn.persistent.exchange=on -Dcharrnn.overlap=off org.charrnn.cli.Main bench" "$tmp/stub.log"
 for p in fp32 tf32; do
-  check "the RNN is benched in $p with its two layers as one wavefront" \
-      grep -q -- "-Dcharrnn.persistent.wavefront=on org.charrnn.cli.Main bench --backend cuda --rnn-kernel persistent --model rnn --precision $p" \
-      "$tmp/stub.log"
+  for v in on off; do
+    check "the RNN is benched in $p with the wavefront $v" \
+        grep -q -- "-Dcharrnn.persistent.wavefront=$v org.charrnn.cli.Main bench --backend cuda --rnn-kernel persistent --model rnn --precision $p" \
+        "$tmp/stub.log"
+  done
 done
 for p in tf32 fp32; do
   for x in off auto; do

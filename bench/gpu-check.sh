@@ -58,8 +58,9 @@
 #                column-stationary backward (-Dcharrnn.persistent.backward=columns; the model picks the
 #                row-stationary one of persistent_cluster_rows.cuh), and with it on once more with the weight
 #                gradients on the main stream (-Dcharrnn.overlap=off; auto puts them on a second stream
-#                there), the RNN's two layers as one wavefront a pass in fp32 and TF32
-#                (-Dcharrnn.persistent.wavefront=on, persistent_rnn_pair.cu); then the two large LSTM
+#                there), the RNN's two layers as one wavefront a pass and one layer a launch, in fp32
+#                and TF32 (-Dcharrnn.persistent.wavefront=on, off, persistent_rnn_pair.cu: the runs
+#                above take auto's pick, by the cost model at the measured rates); then the two large LSTM
 #                rows with the weight gradients on a second stream (-Dcharrnn.overlap=on;
 #                auto does not there: bench's rows); and the small row in TF32 and in fp32 in clusters
 #                with the W_hh slice (fragments, fp32 rows) read from shared memory every step and kept
@@ -106,7 +107,7 @@ ALL="info rates verify-persistent bench bar profile bench-rnn junit verify-cuda 
      verify-persistent-cluster verify-persistent-cluster-tf32 verify-persistent-tf32 verify-persistent-bf16
      native train memcheck racecheck verify-ocl bench-ocl"
 # Each step's time limit in seconds (a step running past it fails).
-declare -A LIMIT=([info]=60 [rates]=180 [verify-persistent]=300 [bench]=480 [bench-rnn]=480 [bar]=60 [profile]=240
+declare -A LIMIT=([info]=60 [rates]=180 [verify-persistent]=300 [bench]=480 [bench-rnn]=520 [bar]=60 [profile]=240
   [junit]=300 [verify-cuda]=300 [verify-persistent-backward]=600 [verify-persistent-cluster]=300
   [verify-persistent-cluster-tf32]=300 [verify-persistent-tf32]=300 [verify-persistent-bf16]=300
   [native]=300 [train]=600 [memcheck]=600 [racecheck]=600 [verify-ocl]=300 [bench-ocl]=300)
@@ -206,13 +207,15 @@ step_bench_rnn() {
   # the weight gradients on one stream (the runs above put them on a second one, as auto does there)
   charrnn ${rates[@]+"${rates[@]}"} -Dcharrnn.persistent.layout=cluster -Dcharrnn.persistent.exchange=on \
       -Dcharrnn.overlap=off bench --backend cuda --rnn-kernel persistent --model lstm,gru,rnn "${small[@]}" || return 1
-  # the RNN's two layers as one wavefront a pass (persistent_rnn_pair.cu), beside the runs above of one
-  # layer a launch
-  local w
+  # the RNN's two layers as one wavefront a pass (persistent_rnn_pair.cu) and one layer a launch (the
+  # runs above take auto's pick)
+  local w v
   for w in fp32 tf32; do
-    charrnn ${rates[@]+"${rates[@]}"} -Dcharrnn.persistent.layout=cluster -Dcharrnn.persistent.exchange=on \
-        -Dcharrnn.persistent.wavefront=on bench --backend cuda --rnn-kernel persistent --model rnn --precision $w \
-        "${small[@]}" || return 1
+    for v in on off; do
+      charrnn ${rates[@]+"${rates[@]}"} -Dcharrnn.persistent.layout=cluster -Dcharrnn.persistent.exchange=on \
+          -Dcharrnn.persistent.wavefront=$v bench --backend cuda --rnn-kernel persistent --model rnn \
+          --precision $w "${small[@]}" || return 1
+    done
   done
   # TF32 on tensor cores, each warp's W_hh fragments in its registers (auto) and read from shared
   # memory every step (-Dcharrnn.persistent.registers=off): the resident plan of persistent_mma.cuh;
@@ -273,7 +276,7 @@ step_bench_rnn() {
   mapfile -t from < <(from_existing decoder-rows.jsonl charrnn.jsonl torch.jsonl)
   charrnn bench --compare "${from[@]}"
 }
-report_bench_rnn() { tail -62 "$OUT/bench-rnn.log"; grep "persistent, forced" "$OUT/bench-rnn.log" | sort -u; }
+report_bench_rnn() { tail -64 "$OUT/bench-rnn.log"; grep "persistent, forced" "$OUT/bench-rnn.log" | sort -u; }
 step_bar() {
   local rc=0 p rates=()
   charrnn bench --bar --from "$OUT/charrnn.jsonl" --from "$OUT/torch.jsonl" || rc=1

@@ -199,13 +199,16 @@ public final class KernelProfile {
 
     /**
      * The key a launch of {@code kernel} counts under: {@value #GEMM} for a kernel not ours and our
-     * tiled GEMM; "persistent forward" / "persistent backward" for the persistent kernels of every
-     * cell and layout; else the name less its token-width (_u8, _u16) and device-lr (_dev) suffix.
+     * tiled GEMM; "persistent pair forward" / "persistent pair backward" for the RNN's two layers as
+     * one launch (persistent_rnn_pair.cu); "persistent forward" / "persistent backward" for the other
+     * persistent kernels of every cell and layout; else the name less its token-width (_u8, _u16) and
+     * device-lr (_dev) suffix.
      */
     static String kernelKey(String kernel) {
         if (!OURS.contains(kernel) || kernel.equals("gemm_tiled")) return GEMM;
         if (kernel.startsWith("persistent_"))
-            return kernel.contains("_forward") ? "persistent forward" : "persistent backward";
+            return (kernel.startsWith("persistent_rnn_pair_") ? "persistent pair " : "persistent ")
+                    + (kernel.contains("_forward") ? "forward" : "backward");
         return kernel.replaceFirst("_(u8|u16)$", "").replaceFirst("_dev$", "");
     }
 

@@ -14,18 +14,26 @@ import org.charrnn.util.UserError;
  * the lower layer a runs step i and the upper layer b step i - 1, in one cluster-layout launch a
  * pass, so a window takes T + 1 cluster barriers for the two layers instead of 2 T, and layer b's
  * input projection (forward) and layer a's gradient from above (backward) run inside the
- * recurrence instead of as GEMMs between the layers. Runs where {@link #PROPERTY} is on, the
- * window's choice runs both passes in the cluster layout with the exchange, and every plan of the
- * pair kernels is one k-tile and fits the block ({@link #fits}); the host's copy of
- * persistent_pair_fits and persistent_pair_shared_bytes.
+ * recurrence instead of as GEMMs between the layers. Runs where the window's choice runs both
+ * passes in the cluster layout with the exchange ({@link PairCostModel#candidate}), every plan of
+ * the pair kernels is one k-tile and fits the block ({@link #fits}), and {@link #PROPERTY} says so
+ * ({@link PairCostModel#runs}); the host's copy of persistent_pair_fits and
+ * persistent_pair_shared_bytes.
  */
 final class PersistentPairs {
     /**
-     * {@code -Dcharrnn.persistent.wavefront=on|off}: stacked RNN layers two at a time as a
-     * wavefront where they can run so (on), or one layer a launch (off, the default: the step cost
-     * model does not price the pair kernels yet, so nothing picks them unasked).
+     * {@code -Dcharrnn.persistent.wavefront=auto|on|off}: stacked RNN layers two at a time as a
+     * wavefront where they can run so and {@link PairCostModel} predicts it faster (auto, the
+     * default), wherever they can (on), or one layer a launch (off).
      */
     static final String PROPERTY = "charrnn.persistent.wavefront";
+
+    /** {@link #PROPERTY}'s values. */
+    enum Wavefront {
+        AUTO,
+        ON,
+        OFF
+    }
 
     private final CUfunction forward, backward;
     private final CUstream stream;
@@ -50,19 +58,20 @@ final class PersistentPairs {
         }
     }
 
-    /** {@link #PROPERTY} as set: true for on, false for off (the default); another value is a {@link UserError}. */
-    static boolean wanted() {
-        String v = System.getProperty(PROPERTY, "off");
+    /** {@link #PROPERTY} as set (auto where unset); another value is a {@link UserError}. */
+    static Wavefront wanted() {
+        String v = System.getProperty(PROPERTY, "auto");
         return switch (v) {
-            case "on" -> true;
-            case "off" -> false;
-            default -> throw new UserError(PROPERTY + " must be on or off, not '" + v + "'");
+            case "auto" -> Wavefront.AUTO;
+            case "on" -> Wavefront.ON;
+            case "off" -> Wavefront.OFF;
+            default -> throw new UserError(PROPERTY + " must be auto, on or off, not '" + v + "'");
         };
     }
 
-    /** The pair kernels, where {@code wanted} ({@link #wanted}) and the device runs clusters; else null. */
+    /** The pair kernels, where {@code wanted} ({@link #wanted}) is not off and the device runs clusters; else null. */
     static PersistentPairs open(
-            boolean wanted,
+            Wavefront wanted,
             Kernels kernels,
             CUstream stream,
             ProductArithmetic a,
@@ -70,7 +79,7 @@ final class PersistentPairs {
             int limit,
             boolean raise,
             boolean registers) {
-        return wanted && clusters
+        return wanted != Wavefront.OFF && clusters
                 ? new PersistentPairs(kernels, stream, a, limit, raise, registers ? 0 : PersistentKnobs.SHARED_A_BIT)
                 : null;
     }

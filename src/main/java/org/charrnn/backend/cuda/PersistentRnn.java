@@ -38,6 +38,7 @@ final class PersistentRnn {
 
     private final PersistentLaunches launches; // null where no pass can run persistent
     private final PersistentPairs pairs; // null where no two layers run as one wavefront
+    private final PersistentPairs.Wavefront wavefront; // its knob
     private final Consumer<String> log;
     private final RnnKernel kernel;
     private final CellType cell;
@@ -49,6 +50,7 @@ final class PersistentRnn {
     private final RnnCostModel.Device model; // null without a clock rate
     private final String why; // why no pass runs persistent; null when some may
     private final Map<Integer, PersistentChoice> choices = new LinkedHashMap<>();
+    private final Map<Integer, PersistentChoice> pairChoices = new LinkedHashMap<>(); // null values: no pair
 
     /**
      * Decides what it can for arithmetic {@code p} (the GEMMs'); {@link RnnKernel#PERSISTENT} that
@@ -70,7 +72,7 @@ final class PersistentRnn {
         this.sms = numbers.sms();
         this.limit = numbers.limit();
         RnnRates rates = RnnRates.fromProperty(); // read on every device, so a bad file is an error everywhere
-        boolean pairsWanted = PersistentPairs.wanted(); // likewise a bad value
+        this.wavefront = PersistentPairs.wanted(); // likewise a bad value
         String mismatch = rates.mismatch(sms);
         if (mismatch != null && k != RnnKernel.STEPWISE) log.accept(mismatch);
         this.model = numbers.model(rates);
@@ -116,7 +118,7 @@ final class PersistentRnn {
                 : null;
         this.pairs = possible && cell == CellType.RNN
                 ? PersistentPairs.open(
-                        pairsWanted,
+                        wavefront,
                         kernels,
                         stream,
                         arithmetic,
@@ -129,18 +131,24 @@ final class PersistentRnn {
 
     /**
      * The choice at batch B where two stacked layers run as one wavefront ({@link PersistentPairs}):
-     * both passes in the cluster layout with the exchange, and the pair kernels' blocks fit; else null.
+     * both passes in the cluster layout with the exchange, the pair kernels' blocks fit, and the
+     * wavefront knob says so (auto: {@link PairCostModel} predicts it faster, logged once per B);
+     * else null.
      */
     PersistentChoice pairChoice(int B) {
         if (pairs == null) return null;
+        if (pairChoices.containsKey(B)) return pairChoices.get(B);
         PersistentChoice c = choice(B);
-        boolean both = c.forward()
-                && c.backward()
-                && c.exchange().forward()
-                && c.exchange().backward();
-        return both && c.clusters() > 0 && pairs.fits(c.units(), hidden, (B + c.clusters() - 1) / c.clusters())
-                ? c
-                : null;
+        boolean can =
+                PairCostModel.candidate(c) && pairs.fits(c.units(), hidden, (B + c.clusters() - 1) / c.clusters());
+        PairCostModel.Estimate e =
+                can && model != null ? PairCostModel.of(model, hidden, B, arithmetic, c.clusters()) : null;
+        if (can && wavefront == PersistentPairs.Wavefront.AUTO)
+            log.accept("rnn layers at batch size " + B + ": "
+                    + (e == null ? "one layer a launch (" + NO_CLOCK + ")" : e.describe() + " (cost model)"));
+        PersistentChoice pair = can && PairCostModel.runs(wavefront, e) ? c : null;
+        pairChoices.put(B, pair);
+        return pair;
     }
 
     /** The pair kernels, where {@link #pairChoice} is not null. */

@@ -28,7 +28,7 @@ import org.charrnn.model.CellType;
  * shape, the cell kernel's floor + its measured time instead ({@link RnnRates.Stepwise}).
  * Both paths move the same gx, gates and state bytes, so those cancel and are left out. With the
  * products on tensor cores (TF32, bf16 from sm_80) the compute term is the mma plan's ({@link
- * #mmaClocks}) and stepwise's GEMM runs at the same tensor-core rate.
+ * ProductClocks}) and stepwise's GEMM runs at the same tensor-core rate.
  */
 final class RnnCostModel {
     /** fp32 FMA lanes per SM and clock (132 SMs x 128 x 2 FLOP x 1.98 GHz = 67 TFLOP/s). */
@@ -379,7 +379,7 @@ final class RnnCostModel {
                 && p.exchangeable()
                 && PersistentPlan.sharedBytes(gates, u, hidden, p.batch(), p.arithmetic(), x) <= d.sharedBytes();
         RnnRates r = d.rates();
-        double compute = (p.arithmetic().mma ? mmaClocks(r, p) : fmaClocks(p)) / d.clocksPerUs();
+        double compute = ProductClocks.of(r, p) / d.clocksPerUs();
         double l2 = (double) c * Kernels.CLUSTER * 4 * p.batch() * p.k() / r.l2BytesPerUs();
         double tiles = (double) p.tiles() * r.tileClocks() / d.clocksPerUs();
         double staged = l2 + tiles, exchanged = exchangeUs(r, p, u, hidden);
@@ -418,7 +418,7 @@ final class RnnCostModel {
         int blocks = (hidden + u - 1) / u * d.groupsAt(batch), rows = p.batch();
         boolean fits = PersistentPlan.sharedBytes(gates, u, hidden, rows, p.arithmetic()) <= d.sharedBytes();
         RnnRates r = d.rates();
-        double compute = (p.arithmetic().mma ? mmaClocks(r, p) : fmaClocks(p)) / d.clocksPerUs();
+        double compute = ProductClocks.of(r, p) / d.clocksPerUs();
         double l2 = (double) blocks * 4 * rows * p.k() / r.l2BytesPerUs();
         double tiles = (double) p.tiles() * r.tileClocks() / d.clocksPerUs();
         double loads = cellLoadUs(d, compute + l2 + tiles); // beside the product and its staging
@@ -447,46 +447,5 @@ final class RnnCostModel {
         return forwardPass
                 ? new GemmShape(a.precision(), false, true, batch, gates * hidden, hidden, false)
                 : new GemmShape(a.precision(), false, false, batch, hidden, gates * hidden, true);
-    }
-
-    /**
-     * The FMA product's clocks per step: FMAs, shared loads (per item and k the TILE_ROWS values of
-     * a, none where the plan keeps them in registers, {@link PersistentPlan#resident}, and the
-     * TILE_BATCH of x; plus the staging) or one thread's chain, whichever is longest.
-     */
-    private static double fmaClocks(PersistentPlan p) {
-        double k = p.k();
-        double fma = (double) p.rowsPad() * p.batchPad() * k / FMA_LANES;
-        boolean resident = p.resident() && PersistentKnobs.registersAllowed(); // a in registers
-        double loads = p.items() * k * ((resident ? 0 : PersistentPlan.TILE_ROWS) + PersistentPlan.TILE_BATCH) / 32
-                + (double) p.batchPad() * k / 32;
-        double perThread = Math.ceil((double) p.items() * p.lanes() / Kernels.BLOCK);
-        double chain = perThread * Math.ceil(k / p.lanes()) * FMA_LATENCY;
-        return Math.max(fma, Math.max(loads, chain));
-    }
-
-    /**
-     * The tensor-core product's clocks per step: the mma FMAs at {@link RnnRates#mmaFmas}; the
-     * fragments' warp-wide shared loads, per group of GR x GN tiles and k-step GR fragments of a and
-     * GN of x (4 words for the mma's A operand, 2 for its B; none of a where the plan keeps them in
-     * registers, {@link PersistentPlan#resident}) plus the staging; or one warp's chain of
-     * dependent mma ({@link RnnRates#mmaLatency} each, a group's GR GN chains interleaved), whichever
-     * is longest.
-     */
-    private static double mmaClocks(RnnRates r, PersistentPlan p) {
-        int perWord = 4 / p.arithmetic().elemBytes, kstep = PersistentPlan.MMA_WORDS * perWord;
-        double steps = Math.ceil((double) p.k() / kstep), mmas = p.items() * steps;
-        double fma =
-                mmas * PersistentPlan.MMA_ROWS * PersistentPlan.MMA_BATCH * kstep / r.mmaFmas(p.arithmetic().elemBytes);
-        int[] tiles = p.mmaTiles();
-        int gr = PersistentPlan.groupSide(tiles[0]), gn = PersistentPlan.groupSide(tiles[1]);
-        int groups = PersistentPlan.groups(tiles[0], tiles[1]);
-        boolean t = PersistentPlan.transposed(p.rows(), p.batch());
-        boolean resident = p.resident() && PersistentKnobs.registersAllowed(); // a's fragments in registers
-        double perGroupStep = (resident ? 0 : gr * (t ? 2 : 4)) + gn * (t ? 4 : 2);
-        double loads = groups * steps * perGroupStep + (double) p.batchPad() * steps * PersistentPlan.MMA_WORDS / 32;
-        double perWarp = Math.ceil((double) groups * p.lanes() / PersistentPlan.WARPS);
-        double chain = perWarp * Math.ceil(steps / p.lanes()) * r.mmaLatency();
-        return Math.max(fma, Math.max(loads, chain));
     }
 }

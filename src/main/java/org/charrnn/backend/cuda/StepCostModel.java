@@ -306,7 +306,7 @@ public final class StepCostModel {
                 Math.max(0, sum(t) - trace.criticalUs()) / 1e3,
                 trace.flops() / rates.peakFlopsPerUs(p) / 1e3,
                 trace.peakBytes() / (double) (1 << 20),
-                r.describe(config.cell(), config.hidden(), B),
+                r.describe(config.cell(), config.hidden(), B, TracedWindows.ranPairs(trace)),
                 "H200 SXM model (" + rates.device()
                         + (rates.source().equals("assumed") ? "" : "; step rates " + rates.source()) + ")");
     }
@@ -378,6 +378,7 @@ public final class StepCostModel {
         private final CellType cell;
         private final int H;
         private final String overlap = SideStream.knob();
+        private final PersistentPairs.Wavefront wavefront = PersistentPairs.wanted();
 
         Recurrences(RnnCostModel.Device d, Precision p, RnnKernel kernel, CellType cell, int H) {
             this.d = d;
@@ -439,6 +440,16 @@ public final class StepCostModel {
                     "");
         }
 
+        /** As {@link PersistentRnn#pairChoice}, the pair's fit on the model's device. */
+        @Override
+        public PairCostModel.Estimate pair(CellType cell, int H, int B) {
+            if (cell != CellType.RNN || wavefront == PersistentPairs.Wavefront.OFF) return null;
+            PersistentChoice c = choose(cell, H, B);
+            if (!PairCostModel.candidate(c)) return null;
+            PairCostModel.Estimate e = PairCostModel.of(d, H, B, a, c.clusters());
+            return e.fits() && PairCostModel.runs(wavefront, e) ? e : null;
+        }
+
         @Override
         public long exchangeBytes(PersistentChoice c, CellType cell, int H, int B) {
             if (!c.backward() || !c.rows() || c.clusters() > 0) return 0;
@@ -467,8 +478,8 @@ public final class StepCostModel {
                     .persistentUs();
         }
 
-        /** "stepwise", "persistent" (forced) or auto's choice: which passes, in which layout. */
-        String describe(CellType cell, int H, int B) {
+        /** "stepwise", "persistent" (forced) or auto's choice: which passes, in which layout, whether in {@code pairs}. */
+        String describe(CellType cell, int H, int B, boolean pairs) {
             PersistentChoice c = choose(cell, H, B);
             if (c == null || !(c.forward() || c.backward())) return "stepwise";
             String passes = c.forward() && c.backward() ? "both passes" : c.forward() ? "forward" : "backward";
@@ -478,6 +489,7 @@ public final class StepCostModel {
                             + String.format(
                                     Locale.ROOT, "%d blocks x %d units", (H + c.units() - 1) / c.units(), c.units());
             layout += c.backward() && c.rows() ? ", rows backward" : "";
+            layout += pairs ? ", layers two a launch" : "";
             return "persistent " + passes + " (" + layout + ")";
         }
     }

@@ -183,9 +183,9 @@ final class StepTrace implements DeviceOps {
     }
 
     /** The next (persistent) operation leaves the side stream the SMs outside its clusters. */
-    void besideClusters(PersistentChoice c) {
+    void besideClusters(int clusters) {
         int sms = rates.device().sms();
-        if (c.clusters() > 0) timeline.nextSideRate(Math.max(0, sms - c.clusters() * Kernels.CLUSTER) / (double) sms);
+        if (clusters > 0) timeline.nextSideRate(Math.max(0, sms - clusters * Kernels.CLUSTER) / (double) sms);
     }
 
     void stepwise(StepPart part, WeightRows whh) {

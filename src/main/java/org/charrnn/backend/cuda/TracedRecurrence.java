@@ -29,6 +29,15 @@ interface TracedRecurrence {
     }
 
     /**
+     * Where two stacked layers of the cell at H and B run as one wavefront ({@link PersistentPairs}:
+     * the choice is a {@link PairCostModel#candidate}, the pair's blocks fit and the wavefront knob
+     * says so), what its ticks cost; null (the default) where the layers run one a launch.
+     */
+    default PairCostModel.Estimate pair(CellType cell, int H, int B) {
+        return null;
+    }
+
+    /**
      * Bytes of the exchange buffer choice c's persistent backward holds at batch B (the grid
      * layout's row-stationary kernel: {@link RowsPlan#exchangeBytes}), 0 for the others.
      */

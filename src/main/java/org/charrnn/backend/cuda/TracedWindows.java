@@ -12,6 +12,7 @@ import org.charrnn.model.CellType;
  * side stream runs stepwise, as on CudaOps's.
  */
 final class TracedWindows implements WindowKernels {
+    private static final String PAIR_FORWARD = "persistent pair forward";
     private final StepTrace trace;
     private final TracedRecurrence recurrence;
     private final StepCostModel.Rates rates;
@@ -66,6 +67,74 @@ final class TracedWindows implements WindowKernels {
         return pass(false, cell, whh, T, B, H);
     }
 
+    /** As PersistentWindows: where the recurrence runs two layers as one wavefront, not on the side stream. */
+    @Override
+    public boolean pairs(CellType cell, int B, int H) {
+        return !trace.inSide() && recurrence.pair(cell, H, B) != null;
+    }
+
+    @Override
+    public boolean forwardPair(
+            CellType cell,
+            WeightRows whhA,
+            Ref bihA,
+            Ref bhhA,
+            WeightRows wihB,
+            WeightRows whhB,
+            Ref bihB,
+            Ref bhhB,
+            Ref gx,
+            Ref tokens,
+            Ref hsA,
+            Ref hsB,
+            int T,
+            int B,
+            int H) {
+        return pairPass(true, cell, T, B, H);
+    }
+
+    @Override
+    public boolean backwardPair(
+            CellType cell,
+            WeightRows whhA,
+            WeightRows wihB,
+            WeightRows whhB,
+            Ref dhOutB,
+            Ref dhNextA,
+            Ref dhNextB,
+            Ref hsA,
+            Ref hsB,
+            Ref dgA,
+            Ref dgB,
+            int T,
+            int B,
+            int H) {
+        return pairPass(false, cell, T, B, H);
+    }
+
+    /** Whether trace t ran two layers as one launch. */
+    static boolean ranPairs(StepTrace t) {
+        return t.ops().stream().anyMatch(o -> o.name().equals(PAIR_FORWARD));
+    }
+
+    /**
+     * Two layers' pass as one launch of T + 1 ticks ({@link PairCostModel}) where they run so: its
+     * products are both layers' recurrences and layer b's input projection (forward) or input
+     * gradient (backward), three layer-steps' FLOPs a step.
+     */
+    private boolean pairPass(boolean forwardPass, CellType cell, int T, int B, int H) {
+        PairCostModel.Estimate e = trace.inSide() ? null : recurrence.pair(cell, H, B);
+        if (e == null) return false;
+        for (int i = 0; i < 3; i++) trace.recurrentFlops(cell, T, B, H);
+        trace.besideClusters(e.clusters());
+        double tickUs = forwardPass ? e.forwardTickUs() : e.backwardTickUs();
+        trace.add(
+                forwardPass ? StepPart.FORWARD_RECURRENCE : StepPart.BACKWARD_RECURRENCE,
+                forwardPass ? PAIR_FORWARD : "persistent pair backward",
+                rates.kernelUs(0) + (T + 1) * tickUs);
+        return true;
+    }
+
     /**
      * A pass of T steps: one persistent launch where the model chooses it (on the main stream), whose
      * steps the recurrence's model prices and beside which the side stream gets its idle SMs (true);
@@ -82,7 +151,7 @@ final class TracedWindows implements WindowKernels {
         long exchange = forwardPass ? 0 : recurrence.exchangeBytes(c, cell, H, B);
         if (exchange > 0) trace.hold("persistent backward exchange (B " + B + ")", exchange); // PersistentWindows'
         trace.recurrentFlops(cell, T, B, H);
-        trace.besideClusters(c);
+        trace.besideClusters(c.clusters());
         trace.add(part, forwardPass ? "persistent forward" : "persistent backward", rates.kernelUs(0) + T * stepUs);
         return true;
     }

@@ -44,7 +44,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * a cuBLAS call with its m, n and k) counted by {@link KernelProfile#kernelKey} and GEMM shape equal
  * the model's operations of the same step ({@link StepTrace}, as {@code bench --predict --profile}
  * sets them beside ncu's) counted by {@link KernelProfile#opKey} and GEMM shape,
- * for every cell stepwise and the LSTM, GRU and RNN persistent, eager and replayed from a graph.
+ * for every cell stepwise and the LSTM, GRU and RNN persistent, eager and replayed from a graph,
+ * and the RNN's two layers as one launch a pass ({@link PersistentPairs}).
  * A kernel the backend launches that the model leaves out (or prices twice) fails here, as does a
  * model operation whose name no kernel answers to.
  */
@@ -63,26 +64,47 @@ class CudaStepLaunchesTest {
 
     static Stream<Arguments> cases() {
         List<Arguments> c = new ArrayList<>();
-        for (CellType cell : CellType.values()) c.add(Arguments.of(cell, RnnKernel.STEPWISE, 5, false, 0.0, "auto"));
+        for (CellType cell : CellType.values())
+            c.add(Arguments.of(cell, RnnKernel.STEPWISE, 5, false, 0.0, "auto", "off"));
         for (CellType cell : List.of(CellType.LSTM, CellType.GRU, CellType.RNN)) {
-            c.add(Arguments.of(cell, RnnKernel.PERSISTENT, 5, false, 0.0, "auto"));
-            c.add(Arguments.of(cell, RnnKernel.PERSISTENT, 5, true, 0.0, "auto"));
+            c.add(Arguments.of(cell, RnnKernel.PERSISTENT, 5, false, 0.0, "auto", "off"));
+            c.add(Arguments.of(cell, RnnKernel.PERSISTENT, 5, true, 0.0, "auto", "off"));
         }
         // the layers pipelined by chunks of the window (stepwise, T above a chunk), and dropout
-        c.add(Arguments.of(CellType.LSTM, RnnKernel.STEPWISE, 14, true, 0.0, "auto"));
-        c.add(Arguments.of(CellType.GRU, RnnKernel.PERSISTENT, 5, false, 0.25, "auto"));
+        c.add(Arguments.of(CellType.LSTM, RnnKernel.STEPWISE, 14, true, 0.0, "auto", "off"));
+        c.add(Arguments.of(CellType.GRU, RnnKernel.PERSISTENT, 5, false, 0.25, "auto", "off"));
         // each layout of the persistent kernels (the model prices the one it picks: the same kernels)
         for (String layout : List.of("grid", "cluster"))
             for (CellType cell : List.of(CellType.LSTM, CellType.RNN))
-                c.add(Arguments.of(cell, RnnKernel.PERSISTENT, 5, true, 0.0, layout));
+                c.add(Arguments.of(cell, RnnKernel.PERSISTENT, 5, true, 0.0, layout, "off"));
+        // the RNN's two layers as one launch a pass (the emulated device has no clock for auto to
+        // price them by, so both sides are told: on)
+        for (boolean graph : new boolean[] {false, true})
+            c.add(Arguments.of(CellType.RNN, RnnKernel.PERSISTENT, 5, graph, 0.0, "cluster", "on"));
         return c.stream();
     }
 
-    @ParameterizedTest(name = "{0} {1} T{2} graph {3} dropout {4} layout {5}")
+    @ParameterizedTest(name = "{0} {1} T{2} graph {3} dropout {4} layout {5} wavefront {6}")
     @MethodSource("cases")
     void theModelPricesEveryKernelOnce(
-            CellType cell, RnnKernel kernel, int T, boolean graph, double dropout, String layout) throws IOException {
+            CellType cell, RnnKernel kernel, int T, boolean graph, double dropout, String layout, String wavefront)
+            throws IOException {
         ModelConfig cfg = Models.config(cell, 11, 7, 9, 2, dropout);
+        System.setProperty(PersistentPairs.PROPERTY, wavefront);
+        try {
+            List<String> ran = checkPrices(cfg, kernel, T, graph, layout);
+            assertEquals(
+                    wavefront.equals("on"),
+                    ran.contains("persistent_rnn_pair_forward_cluster")
+                            && ran.contains("persistent_rnn_pair_backward_cluster"),
+                    ran::toString);
+        } finally {
+            System.clearProperty(PersistentPairs.PROPERTY);
+        }
+    }
+
+    /** What one step launched, once its kernels have been checked against the model's prices. */
+    private List<String> checkPrices(ModelConfig cfg, RnnKernel kernel, int T, boolean graph, String layout) {
         List<String> ran = CudaTestSupport.withProperty(PersistentKnobs.LAYOUT_PROPERTY, layout, () -> {
             try {
                 return launches(cfg, kernel, T, graph);
@@ -104,6 +126,7 @@ class CudaStepLaunchesTest {
                         op.name().startsWith("gemm ") ? op.name() : KernelProfile.opKey(op.name()), 1, Integer::sum);
         assertTrue(launched.keySet().stream().anyMatch(k -> k.startsWith("gemm ")), "no cuBLAS call: " + launched);
         assertEquals(priced, launched, "kernels a step: the model's (expected) against the launches");
+        return ran;
     }
 
     /**
@@ -111,11 +134,13 @@ class CudaStepLaunchesTest {
      * order ncu lists them in on a GPU: there the launches of a step must follow the model's operations
      * one by one ({@link KernelProfile#align}, which --profile's table op by op rests on).
      */
-    @ParameterizedTest(name = "{0} {1}")
+    @ParameterizedTest(name = "{0} {1} layout {2} wavefront {3}")
     @MethodSource("oneStream")
-    void oneStreamLaunchesFollowTheModelsOperations(CellType cell, RnnKernel kernel) {
+    void oneStreamLaunchesFollowTheModelsOperations(CellType cell, RnnKernel kernel, String layout, String wavefront) {
         ModelConfig cfg = Models.config(cell, 11, 7, 9, 2, 0.0);
         System.setProperty(SideStream.PROPERTY, "off");
+        System.setProperty(PersistentKnobs.LAYOUT_PROPERTY, layout);
+        System.setProperty(PersistentPairs.PROPERTY, wavefront);
         try {
             List<StepTrace.Op> ops = StepCostModel.trace(cfg, B, 5, Precision.FP32, kernel).ops().stream()
                     .filter(KernelProfile::launchesKernel)
@@ -132,16 +157,19 @@ class CudaStepLaunchesTest {
             throw new UncheckedIOException(e);
         } finally {
             System.clearProperty(SideStream.PROPERTY);
+            System.clearProperty(PersistentKnobs.LAYOUT_PROPERTY);
+            System.clearProperty(PersistentPairs.PROPERTY);
         }
     }
 
     static Stream<Arguments> oneStream() {
         return Stream.of(
-                Arguments.of(CellType.LSTM, RnnKernel.PERSISTENT),
-                Arguments.of(CellType.GRU, RnnKernel.PERSISTENT),
-                Arguments.of(CellType.RNN, RnnKernel.PERSISTENT),
-                Arguments.of(CellType.LSTM, RnnKernel.STEPWISE),
-                Arguments.of(CellType.MUT3, RnnKernel.STEPWISE));
+                Arguments.of(CellType.LSTM, RnnKernel.PERSISTENT, "auto", "off"),
+                Arguments.of(CellType.GRU, RnnKernel.PERSISTENT, "auto", "off"),
+                Arguments.of(CellType.RNN, RnnKernel.PERSISTENT, "auto", "off"),
+                Arguments.of(CellType.RNN, RnnKernel.PERSISTENT, "cluster", "on"), // two layers a launch
+                Arguments.of(CellType.LSTM, RnnKernel.STEPWISE, "auto", "off"),
+                Arguments.of(CellType.MUT3, RnnKernel.STEPWISE, "auto", "off"));
     }
 
     /**

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.stream.Stream;
 import org.charrnn.backend.BackendOptions;
 import org.charrnn.backend.RnnKernel;
@@ -25,7 +27,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * every gradient, carried state, optimizer steps, eval) in the cluster layout with the exchange: two
  * layers, three (a pair and a layer alone: forward pairs layers 0 and 1, backward 2 and 1), four
  * (two pairs), layer 0 by token and by row, B = 1, T = 1, a last block of fewer units; with dropout
- * the training passes run one layer a launch. The device line says so where a pair ran.
+ * the training passes run one layer a launch. The device line says so where a pair ran; auto
+ * (the default) runs pairs only where the cost model ({@link PairCostModel}) predicts them faster.
  */
 @Tag("gpu")
 class CudaWavefrontTest {
@@ -82,11 +85,41 @@ class CudaWavefrontTest {
         assertFalse(lstm.contains("wavefront"), lstm);
     }
 
-    /** A value other than on or off: a one-line error, whatever --rnn-kernel says. */
+    /**
+     * Auto (the default) asks the cost model, which a device without a clock rate (the emulated one)
+     * cannot: one layer a launch, and one line a batch size says why; an LSTM, which has no pair, says
+     * nothing of it.
+     */
+    @Test
+    void autoWithoutAClockRateRunsOneLayerALaunchAndSaysWhy() {
+        System.clearProperty(PersistentPairs.PROPERTY);
+        for (CellType cell : new CellType[] {CellType.RNN, CellType.LSTM}) {
+            List<String> log = new ArrayList<>();
+            CudaBackend[] device = new CudaBackend[1];
+            Verifier.Shape shape = new Verifier.Shape(cell, 13, 16, 33, 2, 7, 4, 0.0);
+            Verifier v = Verifier.againstReference((cfg, o) -> {
+                device[0] = new CudaBackend(
+                        cfg, o.withRnnKernel(RnnKernel.PERSISTENT).withLog(log::add));
+                return device[0];
+            });
+            List<Verifier.Check> checks = v.run(shape, 89);
+            assertTrue(Verifier.allPassed(checks), () -> Verifier.table(checks));
+            assertFalse(device[0].deviceName().contains("wavefront"), device[0].deviceName());
+            List<String> lines =
+                    log.stream().filter(l -> l.startsWith("rnn layers at")).toList();
+            if (cell == CellType.RNN)
+                assertEquals(
+                        List.of("rnn layers at batch size 7: one layer a launch (" + PersistentRnn.NO_CLOCK + ")"),
+                        lines);
+            else assertEquals(List.of(), lines);
+        }
+    }
+
+    /** A value other than auto, on or off: a one-line error, whatever --rnn-kernel says. */
     @ParameterizedTest
     @EnumSource(RnnKernel.class)
-    void aValueOtherThanOnOrOffIsAOneLineError(RnnKernel kernel) {
-        System.setProperty(PersistentPairs.PROPERTY, "auto");
+    void aValueOtherThanAutoOnOrOffIsAOneLineError(RnnKernel kernel) {
+        System.setProperty(PersistentPairs.PROPERTY, "always");
         UserError e = assertThrows(UserError.class, () -> {
             try (CudaBackend b = new CudaBackend(
                     new Verifier.Shape(CellType.RNN, 13, 16, 33, 2, 7, 4, 0.0).config(),
@@ -94,6 +127,6 @@ class CudaWavefrontTest {
                 b.deviceName();
             }
         });
-        assertEquals("charrnn.persistent.wavefront must be on or off, not 'auto'", e.getMessage());
+        assertEquals("charrnn.persistent.wavefront must be auto, on or off, not 'always'", e.getMessage());
     }
 }

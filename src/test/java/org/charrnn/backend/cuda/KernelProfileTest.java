@@ -53,12 +53,14 @@ class KernelProfileTest {
                 us * 1e3);
     }
 
-    /** The kernel the backend launches for a model operation of key {@code key} (LSTM, the cluster layout). */
+    /** The kernel the backend launches for a model operation of key {@code key} (LSTM, the cluster layout; RNN pairs). */
     private static String kernelOf(String key) {
         return switch (key) {
             case KernelProfile.GEMM -> CUBLAS;
             case "persistent forward" -> "persistent_lstm_forward_cluster";
             case "persistent backward" -> "persistent_lstm_backward_cluster_rows";
+            case "persistent pair forward" -> "persistent_rnn_pair_forward_cluster";
+            case "persistent pair backward" -> "persistent_rnn_pair_backward_cluster";
             default -> KernelProfile.OURS.contains(key) ? key : key + "_u8";
         };
     }
@@ -110,7 +112,10 @@ class KernelProfileTest {
             assertEquals(Double.parseDouble(c[4]), Double.parseDouble(c[5]), 0.11, "µs a step: " + r);
             assertEquals("1.00", c[6], r);
         }
-        assertTrue(md.contains("| persistent forward | forward recurrence | " + L + " | " + L + ".0 |"), md);
+        // the RNN's two layers run as one launch a pass at this row (PairCostModel)
+        String forward = cell == CellType.RNN ? "persistent pair forward" : "persistent forward";
+        int launches = cell == CellType.RNN ? L / 2 : L;
+        assertTrue(md.contains("| " + forward + " | forward recurrence | " + launches + " | " + launches + ".0 |"), md);
         assertTrue(md.contains("| all kernels |"), md);
         long kernelOps = StepCostModel.trace(cfg, 50, 50, p, RnnKernel.AUTO).ops().stream()
                 .filter(KernelProfile::launchesKernel)
@@ -190,6 +195,9 @@ class KernelProfileTest {
         assertEquals("persistent forward", KernelProfile.kernelKey("persistent_gru_forward_cluster"));
         assertEquals("persistent backward", KernelProfile.kernelKey("persistent_rnn_backward"));
         assertEquals("persistent backward", KernelProfile.kernelKey("persistent_lstm_backward_cluster_rows"));
+        assertEquals("persistent pair forward", KernelProfile.kernelKey("persistent_rnn_pair_forward_cluster"));
+        assertEquals("persistent pair backward", KernelProfile.kernelKey("persistent_rnn_pair_backward_cluster"));
+        assertEquals("persistent pair forward", KernelProfile.opKey("persistent pair forward"));
         assertEquals("gather_window", KernelProfile.kernelKey("gather_window_u16"));
         assertEquals("adam_step", KernelProfile.kernelKey("adam_step_dev"));
         assertEquals(KernelProfile.GEMM, KernelProfile.kernelKey("gemm_tiled"));

@@ -33,7 +33,8 @@ class StepCostModelTest {
     @CsvSource({
         // forward: one input projection a layer and the decoder; backward: the decoder's weight and
         // input gradients, and a layer's dW_ih, dW_hh and input gradient; the fused decoder
-        // (decoder_xent, which auto picks at this size) takes the decoder's and its input gradient's
+        // (decoder_xent, which auto picks at this size) takes the decoder's and its input gradient's;
+        // layer by layer (the RNN's two layers as one launch drop two more: PairCostModelTest)
         "lstm, 1, 7",
         "lstm, 3, 15",
         "gru, 2, 11",
@@ -44,7 +45,12 @@ class StepCostModelTest {
         for (RnnKernel k : new RnnKernel[] {RnnKernel.AUTO, RnnKernel.STEPWISE})
             for (String fused : List.of("off", "auto")) {
                 StepCostModel.Prediction p = CudaTestSupport.withProperty(
-                        DecoderXent.PROPERTY, fused, () -> StepCostModel.predict(cfg, 5, 7, Precision.FP32, k));
+                        PersistentPairs.PROPERTY,
+                        "off",
+                        () -> CudaTestSupport.withProperty(
+                                DecoderXent.PROPERTY,
+                                fused,
+                                () -> StepCostModel.predict(cfg, 5, 7, Precision.FP32, k)));
                 assertEquals(fused.equals("off") ? gemms : gemms - 2, p.gemmCount(), k + ", fused " + fused + ": " + p);
             }
     }

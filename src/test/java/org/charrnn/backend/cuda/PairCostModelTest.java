@@ -1,0 +1,206 @@
+package org.charrnn.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.charrnn.backend.Precision;
+import org.charrnn.backend.RnnKernel;
+import org.charrnn.model.CellType;
+import org.charrnn.model.ModelConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The price of the RNN's two layers as one wavefront (persistent_rnn_pair.cu): a tick of each pass
+ * against the two layer-steps it replaces, where the pair fits, and what auto, on and off make of
+ * it in the step cost model's trace. The rates are the assumed ones; only a GPU run can check them.
+ */
+class PairCostModelTest {
+    private static final RnnCostModel.Device H200 = RnnCostModel.Device.h200();
+    private static final ProductArithmetic FP32 = ProductArithmetic.FP32;
+    private static final ProductArithmetic TF32 = ProductArithmetic.of(Precision.TF32, true);
+
+    /** An H200 at the assumed rates but for its cluster barrier and DSMEM rate. */
+    private static RnnCostModel.Device h200(double clusterBarrierUs, double dsmemBytesPerUs) {
+        RnnRates r = RnnRates.ASSUMED;
+        return new RnnCostModel.Device(
+                132,
+                1.98,
+                227 << 10,
+                new RnnRates(
+                        r.gridBarrierUs(),
+                        r.tileClocks(),
+                        r.l2BytesPerUs(),
+                        r.mmaLatency(),
+                        r.mmaFmasTf32(),
+                        r.mmaFmasBf16(),
+                        clusterBarrierUs,
+                        0,
+                        dsmemBytesPerUs,
+                        "test",
+                        132,
+                        r.stepwise()));
+    }
+
+    /**
+     * One barrier a tick for both layers against one a layer-step each: a microsecond more of barrier
+     * costs a tick one more and the two layer-steps it replaces two more (the cell loads hidden
+     * beside it at either barrier).
+     */
+    @Test
+    void aTickPaysOneBarrierWhereTheLayersPayTwo() {
+        for (ProductArithmetic a : List.of(FP32, TF32)) {
+            PairCostModel.Estimate e1 = PairCostModel.of(h200(1, RnnRates.DSMEM_ASSUMED), 256, 50, a);
+            PairCostModel.Estimate e2 = PairCostModel.of(h200(2, RnnRates.DSMEM_ASSUMED), 256, 50, a);
+            assertEquals(1, e2.forwardTickUs() - e1.forwardTickUs(), 1e-9, a.toString());
+            assertEquals(1, e2.backwardTickUs() - e1.backwardTickUs(), 1e-9, a.toString());
+            assertEquals(2, e2.forwardStepsUs() - e1.forwardStepsUs(), 1e-9, a.toString());
+            assertEquals(2, e2.backwardStepsUs() - e1.backwardStepsUs(), 1e-9, a.toString());
+        }
+    }
+
+    /**
+     * Each pass exchanges both layers' values a tick, as many bytes as the two layer-steps it
+     * replaces: while the layers exchange too, a slower DSMEM costs a tick what it costs them. Where
+     * the layers would stage through L2 instead (a DSMEM far slower than assumed), the pair, which
+     * cannot, loses.
+     */
+    @Test
+    void aTickExchangesWhatTheTwoLayerStepsExchange() {
+        double fast = 1e5, slow = 5e4; // bytes per µs: at both the layers take the exchange
+        PairCostModel.Estimate e1 = PairCostModel.of(h200(0.5, fast), 256, 50, TF32);
+        PairCostModel.Estimate e2 = PairCostModel.of(h200(0.5, slow), 256, 50, TF32);
+        double tick = e2.forwardTickUs() - e1.forwardTickUs();
+        // 4 rows of 32 units of both layers, 4 bytes each, to 8 blocks: 8192 bytes a tick
+        assertEquals(8192 / slow - 8192 / fast, tick, 1e-9);
+        assertEquals(tick, e2.forwardStepsUs() - e1.forwardStepsUs(), 1e-9);
+        assertEquals(tick, e2.backwardTickUs() - e1.backwardTickUs(), 1e-9);
+        assertEquals(tick, e2.backwardStepsUs() - e1.backwardStepsUs(), 1e-9);
+        assertTrue(e1.pays() && e2.pays(), e2::toString);
+        PairCostModel.Estimate staging = PairCostModel.of(h200(0.5, 1e3), 256, 50, TF32);
+        assertTrue(staging.fits() && !staging.pays(), staging::toString);
+    }
+
+    /**
+     * At the assumed rates the pair pays where the barrier outweighs a tick's larger products (the
+     * bench's RNN row in both precisions, H 1, 33, B 1), not where fp32's 2U x 2H product outgrows
+     * two layer-steps (H 256 at B 128), and does not fit past H 256 (the forward's 2U rows of 2H).
+     */
+    @ParameterizedTest(name = "{0} H{1} B{2}: fits {3}, pays {4}")
+    @CsvSource({
+        "fp32, 256, 50, true, true",
+        "tf32, 256, 50, true, true",
+        "fp32, 1, 1, true, true",
+        "tf32, 33, 50, true, true",
+        "tf32, 256, 128, true, true",
+        "fp32, 256, 128, true, false",
+        "fp32, 512, 50, false, false",
+        "tf32, 1024, 128, false, false",
+    })
+    void paysWhereTheBarrierOutweighsTheLargerProducts(String p, int H, int B, boolean fits, boolean pays) {
+        ProductArithmetic a = ProductArithmetic.of(Precision.parse(p), true);
+        PairCostModel.Estimate e = PairCostModel.of(H200, H, B, a);
+        assertEquals(fits, e.fits(), e::toString);
+        assertEquals(pays, e.pays(), e::toString);
+        assertEquals(RnnCostModel.clusters(H200, B), e.clusters());
+        assertTrue(
+                e.describe()
+                        .startsWith(
+                                !fits
+                                        ? "one layer a launch: "
+                                        : pays
+                                                ? "two layers a launch (a tick "
+                                                : "one layer a launch (two layer-steps "),
+                e.describe());
+    }
+
+    /** On runs a pair that fits whatever it costs, off never, auto where it pays and there is a price. */
+    @Test
+    void theKnobRunsThePairWhereItSays() {
+        PairCostModel.Estimate pays = PairCostModel.of(H200, 256, 50, TF32);
+        PairCostModel.Estimate loses = PairCostModel.of(H200, 256, 128, FP32);
+        assertTrue(PairCostModel.runs(PersistentPairs.Wavefront.ON, loses));
+        assertTrue(PairCostModel.runs(PersistentPairs.Wavefront.ON, null));
+        assertFalse(PairCostModel.runs(PersistentPairs.Wavefront.OFF, pays));
+        assertTrue(PairCostModel.runs(PersistentPairs.Wavefront.AUTO, pays));
+        assertFalse(PairCostModel.runs(PersistentPairs.Wavefront.AUTO, loses));
+        assertFalse(PairCostModel.runs(PersistentPairs.Wavefront.AUTO, null));
+    }
+
+    /** A pair needs both passes persistent in the cluster layout, each with the exchange. */
+    @Test
+    void onlyAClusterChoiceWithTheExchangeBothWaysIsACandidate() {
+        Exchange both = new Exchange(true, true);
+        assertTrue(PairCostModel.candidate(new PersistentChoice(true, true, false, 32, 13, both, "")));
+        assertFalse(PairCostModel.candidate(null));
+        assertFalse(PairCostModel.candidate(new PersistentChoice(true, false, false, 32, 13, both, "")));
+        assertFalse(PairCostModel.candidate(
+                new PersistentChoice(true, true, false, 32, 13, new Exchange(true, false), "")));
+        assertFalse(PairCostModel.candidate(PersistentChoice.grid(true, true, false, 2, 1, "")));
+    }
+
+    private static final ModelConfig RNN = new ModelConfig(CellType.RNN, 65, 256, 256, 2, 0.0);
+
+    private static <T> T withWavefront(String v, java.util.function.Supplier<T> f) {
+        return CudaTestSupport.withProperty(PersistentPairs.PROPERTY, v, f);
+    }
+
+    /**
+     * In the step's trace auto runs the bench's RNN row's two layers as one launch a pass of T + 1
+     * ticks, with neither of the upper layer's GEMMs at the pair's boundary (its input projection,
+     * its input gradient): the step is cheaper than off's, by the model's own prices.
+     */
+    @Test
+    void autoTracesThePairAndDropsTheUpperLayersBoundaryGemms() {
+        int B = 50, T = 50;
+        for (Precision p : List.of(Precision.FP32, Precision.TF32)) {
+            StepCostModel.Prediction auto =
+                    withWavefront("auto", () -> StepCostModel.predict(RNN, B, T, p, RnnKernel.AUTO));
+            StepCostModel.Prediction off =
+                    withWavefront("off", () -> StepCostModel.predict(RNN, B, T, p, RnnKernel.AUTO));
+            assertEquals(off.gemmCount() - 2, auto.gemmCount(), p + ": " + auto);
+            assertTrue(auto.recurrence().endsWith(", layers two a launch)"), auto.recurrence());
+            assertFalse(off.recurrence().contains("layers two a launch"), off.recurrence());
+            assertTrue(auto.total() < off.total(), auto + " vs " + off);
+            PairCostModel.Estimate e = PairCostModel.of(H200, 256, B, ProductArithmetic.of(p, true));
+            StepCostModel.Rates rates = StepCostModel.Rates.assumed(H200);
+            assertEquals((rates.kernelUs(0) + (T + 1) * e.forwardTickUs()) / 1e3, auto.forwardRecurrence(), 1e-9);
+            assertEquals((rates.kernelUs(0) + (T + 1) * e.backwardTickUs()) / 1e3, auto.backwardRecurrence(), 1e-9);
+            List<String> names =
+                    withWavefront("auto", () -> StepCostModel.trace(RNN, B, T, p, RnnKernel.AUTO)).ops().stream()
+                            .map(StepTrace.Op::name)
+                            .toList();
+            assertTrue(
+                    names.contains("persistent pair forward") && names.contains("persistent pair backward"),
+                    names::toString);
+            assertFalse(names.contains("persistent forward") || names.contains("persistent backward"), names::toString);
+        }
+    }
+
+    /** On pairs even where auto would not; an LSTM, a single layer or dropout never pairs. */
+    @Test
+    void onPairsWhereAutoWouldNotAndOtherModelsNever() {
+        ModelConfig wide = new ModelConfig(CellType.RNN, 65, 256, 256, 2, 0.0);
+        String auto = withWavefront(
+                        "auto", () -> StepCostModel.predict(wide, 128, 50, Precision.FP32, RnnKernel.PERSISTENT))
+                .recurrence();
+        String on = withWavefront(
+                        "on", () -> StepCostModel.predict(wide, 128, 50, Precision.FP32, RnnKernel.PERSISTENT))
+                .recurrence();
+        assertFalse(auto.contains("layers two a launch"), auto);
+        assertTrue(on.contains("layers two a launch"), on);
+        for (ModelConfig cfg : List.of(
+                new ModelConfig(CellType.LSTM, 65, 256, 256, 2, 0.0),
+                new ModelConfig(CellType.RNN, 65, 256, 256, 1, 0.0),
+                new ModelConfig(CellType.RNN, 65, 256, 256, 2, 0.25))) {
+            int withPair = withWavefront("on", () -> StepCostModel.predict(cfg, 50, 50, Precision.TF32, RnnKernel.AUTO))
+                    .gemmCount();
+            int without = withWavefront("off", () -> StepCostModel.predict(cfg, 50, 50, Precision.TF32, RnnKernel.AUTO))
+                    .gemmCount();
+            assertEquals(without, withPair, cfg::toString);
+        }
+    }
+}
