@@ -71,38 +71,46 @@ public final class Predictions {
         }
     }
 
-    /** Which passes of the recurrence run persistent. */
-    public record Passes(boolean forward, boolean backward) {
+    /**
+     * Which passes of the recurrence run persistent, and whether stacked layers run two a launch
+     * (the RNN's wavefront, persistent_rnn_pair.cu).
+     */
+    public record Passes(boolean forward, boolean backward, boolean pairs) {
         private static final Pattern AUTO =
                 Pattern.compile("B (\\d+): forward (persistent|stepwise), backward (persistent|stepwise)");
+        /** What a prediction's recurrence, and a device line, add where layers ran two a launch. */
+        private static final String PAIRS = "layers two a launch";
 
-        /** Of a prediction's recurrence: "stepwise", or "persistent both passes|forward|backward (...)". */
+        /** Of a prediction's recurrence: "stepwise", or "persistent both passes|forward|backward (..., layers two a launch)". */
         static Passes ofPrediction(String recurrence) {
             boolean both = recurrence.startsWith("persistent both passes");
             return new Passes(
                     both || recurrence.startsWith("persistent forward"),
-                    both || recurrence.startsWith("persistent backward"));
+                    both || recurrence.startsWith("persistent backward"),
+                    recurrence.contains(PAIRS));
         }
 
         /**
          * Of a bench row's device line at batch B (CudaOps: "rnn auto (B 50: forward persistent,
-         * backward stepwise ...)", "rnn persistent (...)" or "rnn stepwise ..."); null where it says none.
+         * backward stepwise ...)", "rnn persistent (...)" or "rnn stepwise ...", with ", layers two a
+         * launch as a wavefront" where some window ran so); null where it says none.
          */
         static Passes ofDevice(String device, int batch) {
+            boolean pairs = device.contains(PAIRS);
             Matcher m = AUTO.matcher(device);
             while (m.find())
                 if (Integer.parseInt(m.group(1)) == batch)
                     return new Passes(
-                            m.group(2).equals("persistent"), m.group(3).equals("persistent"));
-            if (device.contains("rnn persistent (")) return new Passes(true, true);
-            if (device.contains("rnn stepwise")) return new Passes(false, false);
+                            m.group(2).equals("persistent"), m.group(3).equals("persistent"), pairs);
+            if (device.contains("rnn persistent (")) return new Passes(true, true, pairs);
+            if (device.contains("rnn stepwise")) return new Passes(false, false, false);
             return null;
         }
 
         @Override
         public String toString() {
             return "forward " + (forward ? "persistent" : "stepwise") + ", backward "
-                    + (backward ? "persistent" : "stepwise");
+                    + (backward ? "persistent" : "stepwise") + (pairs ? ", " + PAIRS : "");
         }
     }
 

@@ -317,7 +317,8 @@ class BenchCliTest {
         String gru = BarTest.ours("gru", 2, 256, 50, 50, "fp32", "auto", 0.4, 120.0);
         String rnn = BarTest.ours("rnn", 2, 256, 50, 50, "fp32", "auto", 0.3, 120.0);
         // as CudaOps names the device: the LSTM's run chose stepwise where the model picks persistent,
-        // the GRU's the model's passes; the RNN's row does not say
+        // the GRU's the model's passes, the RNN's its passes but one layer a launch where the model
+        // runs the two as one
         List<String> lines = new ArrayList<>(BarTest.torchRows("lstm", 2, 256, 50, 50, 2.26, 1.98, 155.0));
         lines.addAll(List.of(
                 lstm.replace(
@@ -327,7 +328,10 @@ class BenchCliTest {
                         "\"NVIDIA H200\"",
                         "\"NVIDIA H200 (cuBLAS, rnn auto (B 50: forward persistent, backward persistent (rows),"
                                 + " 13 clusters))\""),
-                rnn));
+                rnn.replace(
+                        "\"NVIDIA H200\"",
+                        "\"NVIDIA H200 (cuBLAS, rnn auto (B 50: forward persistent, backward persistent,"
+                                + " 13 clusters))\"")));
         Files.write(rows, lines);
         CliRun r = predictL2H256(rows, "--model", "lstm,gru,rnn");
         assertEquals(0, r.code(), r.err());
@@ -336,12 +340,21 @@ class BenchCliTest {
             assertTrue(cells(out[i]).get(1).startsWith("persistent both passes"), "the model's pick: " + out[i]);
         assertTrue(cells(out[2]).get(18).endsWith(" *"), out[2]);
         assertTrue(!cells(out[3]).get(18).contains("*"), out[3]);
-        assertTrue(!cells(out[4]).get(18).contains("*"), out[4]);
+        assertTrue(cells(out[4]).get(1).endsWith(", layers two a launch)"), out[4]);
+        assertTrue(cells(out[4]).get(18).endsWith(" *"), out[4]);
         assertTrue(
                 r.out()
                         .contains("* the measured run chose other passes persistent than the prediction (lstm L2 H256"
-                                + " B50 T50: forward stepwise, backward stepwise)"),
+                                + " B50 T50: forward stepwise, backward stepwise; rnn L2 H256 B50 T50: forward"
+                                + " persistent, backward persistent)"),
                 r.out());
+        // a run that ran the layers two a launch says so at the end of its device line
+        Predictions.Passes paired = Predictions.Passes.ofDevice(
+                "NVIDIA H200 (cuBLAS, rnn auto (B 50: forward persistent, backward persistent, 13 clusters), layers"
+                        + " two a launch as a wavefront)",
+                50);
+        assertEquals(Predictions.Passes.ofPrediction(cells(out[4]).get(1)), paired);
+        assertEquals("forward persistent, backward persistent, layers two a launch", paired.toString());
     }
 
     /**
