@@ -26,23 +26,7 @@ class PairCostModelTest {
     /** An H200 at the assumed rates but for its cluster barrier and DSMEM rate. */
     private static RnnCostModel.Device h200(double clusterBarrierUs, double dsmemBytesPerUs) {
         RnnRates r = RnnRates.ASSUMED;
-        return new RnnCostModel.Device(
-                132,
-                1.98,
-                227 << 10,
-                new RnnRates(
-                        r.gridBarrierUs(),
-                        r.tileClocks(),
-                        r.l2BytesPerUs(),
-                        r.mmaLatency(),
-                        r.mmaFmasTf32(),
-                        r.mmaFmasBf16(),
-                        clusterBarrierUs,
-                        0,
-                        dsmemBytesPerUs,
-                        "test",
-                        132,
-                        r.stepwise()));
+        return RnnClusterModelTest.h200(r.gridBarrierUs(), r.l2BytesPerUs(), clusterBarrierUs, 0, dsmemBytesPerUs);
     }
 
     /**

@@ -161,7 +161,7 @@ class RnnClusterModelTest {
     }
 
     /** An H200 at the assumed rates but for these five. */
-    private static RnnCostModel.Device h200(
+    static RnnCostModel.Device h200(
             double gridBarrierUs, double l2BytesPerUs, double clusterBarrierUs, int resident, double dsmemBytesPerUs) {
         RnnRates r = RnnRates.ASSUMED;
         return new RnnCostModel.Device(
