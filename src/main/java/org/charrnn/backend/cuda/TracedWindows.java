@@ -8,8 +8,9 @@ import org.charrnn.model.CellType;
 /**
  * {@link StepTrace}'s {@link WindowKernels}, as {@link PersistentWindows} runs them: a layer's pass
  * is one persistent launch where the recurrence's model chooses it (priced by {@link RnnCostModel}
- * per step), else the trace prices the stepwise steps that follow as recurrence. Work queued on the
- * side stream runs stepwise, as on CudaOps's.
+ * per step), else the trace prices the stepwise steps that follow as recurrence; two stacked RNN
+ * layers' pass is one launch of T + 1 ticks where the recurrence runs them so (priced by {@link
+ * PairCostModel}). Work queued on the side stream runs stepwise, as on CudaOps's.
  */
 final class TracedWindows implements WindowKernels {
     private static final String PAIR_FORWARD = "persistent pair forward";
