@@ -188,7 +188,7 @@ final class RnnPasses {
         if (!stateGradZeroed) ops.fill(Ref.of(w.stateGrad), (long) L * S * BH, 0f); // none from beyond the window
         if (w.backwardChunk > 0) {
             backwardPipelined(w); // every layer's recurrence; the gradients of those above layer 0
-            layerGradients(w, 0);
+            layerGradients(w, 0, false);
         } else {
             for (int l = L - 1; l >= 0; l--) {
                 if (cfg.dropout() > 0) {
@@ -201,11 +201,11 @@ final class RnnPasses {
                     DeviceCell.LayerWeights p = weights(l);
                     DeviceCell.LayerGrads g = grads(w, l, 0, T, 0f);
                     side(w, () -> cell.weightGradients(ops, p, g));
-                    layerGradients(w, --l);
+                    layerGradients(w, --l, true);
                     continue;
                 }
                 backwardSteps(w, l, 0, T);
-                layerGradients(w, l);
+                layerGradients(w, l, false);
             }
         }
         Ref dCur = Ref.of(dOut(w, -1)); // dL/d(layer 0's input)
@@ -356,21 +356,24 @@ final class RnnPasses {
     /**
      * Layer l's whole-window gradients once its recurrence is done: dL/d(its input) into dOut(l - 1)
      * (layer 0 projected by token: the token sums, dEmb and dW_ih instead) and its weight gradients,
-     * on the side queue where w overlaps them.
+     * on the side queue where w overlaps them; {@code afterPair}: the layer above's were queued there
+     * just before (a pair's backward: no recurrence between to hide them), so layer 0's dW_hh runs
+     * on this queue, last.
      */
-    private void layerGradients(Workspace w, int l) {
+    private void layerGradients(Workspace w, int l, boolean afterPair) {
         DeviceCell.LayerWeights p = weights(l);
         DeviceCell.LayerGrads g = grads(w, l, 0, w.T, 0f);
         if (l == 0 && w.tokenProjected()) {
             // dW_hh beside the token sums (no layer below writes a dgx buffer: no join); S [V,Gi] (=)
             // dgx summed per token; the biases from S's V rows, dgx's column totals regrouped by token
             // (not its N rows again); dEmb [V,E] (=) S W_ih, dW_ih [Gi,E] (=) S^T Emb
-            side(w, () -> cell.recurrentWeightProduct(ops, p, g));
+            if (!afterPair) side(w, () -> cell.recurrentWeightProduct(ops, p, g));
             Ref sums = Ref.of(w.tokenTable);
             ops.embeddingBackward(w.x, g.dgx(), sums, w.N, V, Gi);
             side(w, () -> DeviceCell.biasGradients(ops, p, g, sums, V));
             ops.gemmWeight(false, V, E, Gi, 1f, sums, Gi, p.wih(), 0f, grad(layout.embedding()), E);
             ops.gemm(true, false, Gi, E, V, 1f, sums, Gi, param(layout.embedding()), E, 0f, p.dWih(), E);
+            if (afterPair) cell.recurrentWeightProduct(ops, p, g);
         } else {
             if (w.overlap) ops.joinSide(); // layer l+1's side work read the buffer layer l-1 writes
             // queued before the input gradient (both only read dgx): side work forks where it is

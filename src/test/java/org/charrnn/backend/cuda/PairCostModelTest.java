@@ -160,6 +160,20 @@ class PairCostModelTest {
             assertTrue(
                     names.contains("persistent pair forward") && names.contains("persistent pair backward"),
                     names::toString);
+            // the weight gradients after the pair's backward: the upper layer's two (dW_ih, dW_hh) on the
+            // side stream, layer 0's dW_hh on the main one (no recurrence is left to hide them); one
+            // layer a launch, all three on the side (layer 1's beside layer 0's recurrence)
+            for (String w : List.of("auto", "off")) {
+                List<StepTrace.Op> weights =
+                        withWavefront(w, () -> StepCostModel.trace(RNN, B, T, p, RnnKernel.AUTO)).ops().stream()
+                                .filter(o -> o.name().equals("gemm 256x256x2500"))
+                                .toList();
+                assertEquals(3, weights.size(), weights::toString);
+                assertEquals(
+                        w.equals("auto") ? 2 : 3,
+                        weights.stream().filter(StepTrace.Op::side).count(),
+                        w);
+            }
             assertFalse(names.contains("persistent forward") || names.contains("persistent backward"), names::toString);
         }
     }
