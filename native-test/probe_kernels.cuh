@@ -60,8 +60,10 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK) CR_CLUSTER_KERNEL_OF(16)
 
 /* sink [blocks][CR_BLOCK] (=): after a cluster barrier (every peer runs), per round each block stores n
  * words into its slot [r & 1][rank][n] of the dynamic shared memory of every block of its cluster
- * of N (each thread its words to all N blocks, as cr_exchange_put), a cluster barrier, then each
- * thread adds one word of every slot of round r in its own block (x: its dynamic shared memory).
+ * of N (each thread its words to all N blocks, as cr_exchange_put: its own block's by a plain
+ * shared-memory store, the N - 1 peers' through distributed shared memory), a cluster barrier,
+ * then each thread adds one word of every slot of round r in its own block (x: its dynamic shared
+ * memory).
  * Two slots alternate, as the exchange's buffers: a round's stores never meet the previous round's
  * reads. */
 template <int N>
@@ -72,7 +74,8 @@ static __device__ __forceinline__ void probe_dsmem_rounds(float *x, float *sink,
   for (int r = 0; r < rounds; r++) {
     float *slot = x + (long long)((r & 1) * N + rank) * n;
     for (int e = threadIdx.x; e < n; e += blockDim.x)
-      for (int q = 0; q < N; q++) *cr_cluster_peer(slot + e, q) = (float)(r + rank + e % 7);
+      for (int q = 0; q < N; q++) /* its own copy a plain store, as cr_cluster_dest's */
+        *(q == rank ? slot + e : cr_cluster_peer(slot + e, q)) = (float)(r + rank + e % 7);
     cr_persistent_sync<true>();
     for (int q = 0; q < N && n > 0; q++) acc += x[(long long)((r & 1) * N + q) * n + ((int)threadIdx.x * 5 + q) % n];
   }

@@ -17,9 +17,10 @@
  *                     shared memory), over as many clusters as are resident at once;
  *   resident_clusters how many such clusters the device holds at once (cudaOccupancyMaxActiveClusters):
  *                     the cluster layout's C beyond it waits for a second wave;
- *   dsmem_bytes_per_us  what one SM stores into the shared memory of its cluster's blocks (distributed
- *                     shared memory), as the cluster layout's exchange does (persistent_exchange.cuh:
- *                     each thread its words to every block of the cluster), over the resident clusters;
+ *   dsmem_bytes_per_us  what one SM stores into the shared memory of the other blocks of its cluster
+ *                     (distributed shared memory), as the cluster layout's exchange does
+ *                     (persistent_exchange.cuh: each thread its words to every block of the cluster,
+ *                     its own block's a plain store not counted), over the resident clusters;
  *   and beside the rates (the model reads none of them yet): cluster_barrier_2_us and _4_us, the
  *                     same barrier in clusters of 2 and 4 blocks (one block per SM, as many as are
  *                     resident up to one per 2 or 4 SMs): whether smaller clusters meet faster;
@@ -175,9 +176,10 @@ static double cluster_barrier_at(const Sizes &s, int size, int sms, size_t shmem
   return clusters > 0 ? cluster_barrier_us(s, size, clusters, shmem) : 0;
 }
 
-/* Bytes an SM stores into its cluster's shared memory per µs: probe_dsmem (size CR_CLUSTER) or
- * probe_dsmem_16 over `clusters` clusters with n_big and n_small words a round (the difference
- * cancels the barrier), and the sums' check. */
+/* Bytes an SM stores into the shared memory of its cluster's other blocks per µs (its own block's
+ * copy, a plain store beside them, not counted): probe_dsmem (size CR_CLUSTER) or probe_dsmem_16
+ * over `clusters` clusters with n_big and n_small words a round (the difference cancels the
+ * barrier), and the sums' check. */
 static double dsmem_bytes_per_us(const Sizes &s, int size, int clusters, int n_small, int n_big) {
   int blocks = clusters * size;
   Dev<float> sink((size_t)blocks * CR_BLOCK);
@@ -202,7 +204,7 @@ static double dsmem_bytes_per_us(const Sizes &s, int size, int clusters, int n_s
   snprintf(what, sizeof what, "distributed shared memory (%d blocks): every peer's words", size);
   compare(what, sink.down(), ref, 0.0f, 0.0f);
   double us = 1000.0 * (t_big - t_small) / s.rounds; /* per round */
-  return (double)(n_big - n_small) * size * sizeof(float) / us;
+  return (double)(n_big - n_small) * (size - 1) * sizeof(float) / us;
 }
 
 /* µs per k-tile of n floats (launches with and without the tiles), and the staged sums' check. */

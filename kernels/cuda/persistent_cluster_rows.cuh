@@ -9,11 +9,12 @@
  * its cell phase has just computed ([R][BP], R = G U) in shared memory, multiplies them out into its
  * share of every unit's dh_next,
  *   part_k[b, j] = sum over its rows r of dgates[t][b, r] W_hh[r, j]   (b a row of the cluster),
- * and stores the share for the units of block d into `in` of block d (cr_cluster_peer): PB x U
- * values to each of the CR_CLUSTER blocks (itself included), PB x CR_CLUSTER U in all, against the
- * exchange's PB x G U x CR_CLUSTER. After the cluster barrier each block sums, for its own pairs
- * (b, j), the CR_CLUSTER shares in rank order. One cluster barrier a step (and one at the start, so
- * that no block stores into a peer that has not started); results are bit-identical run to run.
+ * and stores the share for the units of block d into `in` of block d (cr_cluster_dest): PB x U
+ * values to each of the CR_CLUSTER blocks (itself included, its own share a plain shared-memory
+ * store), PB x CR_CLUSTER U in all, against the exchange's PB x G U x CR_CLUSTER. After the
+ * cluster barrier each block sums, for its own pairs (b, j), the CR_CLUSTER shares in rank order.
+ * One cluster barrier a step (and one at the start, so that no block stores into a peer that has
+ * not started); results are bit-identical run to run.
  *
  * in [2][CR_CLUSTER][PB][U] floats: in[s][p] is block p's share for this block's units; s = t & 1
  * alternates, so the shares of step t are read (step t-1's cell phase) before the same slot is
@@ -118,7 +119,7 @@ static __device__ __forceinline__ float cr_cluster_rows_sum(const CrClusterRowsP
 static __device__ __forceinline__ void cr_cluster_rows_store(const CrClusterRowsPlan &p, float *in, int s, int rank,
                                                              int d, int lb, int u, float v) {
   const long long share = (long long)p.PB * p.U;
-  *cr_cluster_peer(in + ((long long)s * CR_CLUSTER + rank) * share + (long long)lb * p.U + u, d) = v;
+  *cr_cluster_dest(in + ((long long)s * CR_CLUSTER + rank) * share + (long long)lb * p.U + u, d) = v;
 }
 
 /* The resident FMA scatter's slice element r of this thread's column: f.w[r / 8][r / 4 % 2][r % 4]. */

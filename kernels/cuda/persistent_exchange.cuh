@@ -62,7 +62,8 @@ static __device__ __forceinline__ void cr_store_bf16(__nv_bfloat16 *e, __nv_bflo
  * (=) v in x buffer i & 1 of every block of the cluster, as the staging stores it: the FMA plan's
  * x[k XS + (b % RB) NG + b / RB] (NG = BP / RB) rounded as prec multiplies it; the mma plan's word
  * b XS + k rounded to TF32, or at bf16 the half k & 1 of word b XS + k / 2 (element k in the low
- * half). A store per block of the cluster; without the exchange nothing.
+ * half). A store per block of the cluster, its own a plain shared-memory store (cr_cluster_dest);
+ * without the exchange nothing.
  */
 static __device__ __forceinline__ void cr_exchange_put(unsigned char *shared, const CrPersistentPlan &p, int i, int b,
                                                        int k, float v, int prec) {
@@ -70,14 +71,14 @@ static __device__ __forceinline__ void cr_exchange_put(unsigned char *shared, co
   float *x = cr_exchange_x(shared, p, i);
   if (p.mma && cr_prec_rounding(prec) == CR_PREC_BF16) {
     __nv_bfloat16 *e = (__nv_bfloat16 *)(x + (long long)b * p.XS + k / 2) + (k & 1), r = __float2bfloat16_rn(v);
-    for (int q = 0; q < CR_CLUSTER; q++) cr_store_bf16(cr_cluster_peer(e, q), r);
+    for (int q = 0; q < CR_CLUSTER; q++) cr_store_bf16(cr_cluster_dest(e, q), r);
     return;
   }
   const int NG = p.BP / CR_PERSISTENT_RB;
   float *e = p.mma ? x + (long long)b * p.XS + k
                    : x + (long long)k * p.XS + (b % CR_PERSISTENT_RB) * NG + b / CR_PERSISTENT_RB;
   float r = cr_round_operand(v, prec);
-  for (int q = 0; q < CR_CLUSTER; q++) *cr_cluster_peer(e, q) = r;
+  for (int q = 0; q < CR_CLUSTER; q++) *cr_cluster_dest(e, q) = r;
 }
 
 /* A forward step t's product (every thread calls it): the block's rows of W_hh times h_{t-1}, its

@@ -124,4 +124,13 @@ static __device__ __forceinline__ T *cr_cluster_peer(T *p, int rank) {
 #endif
 }
 
+/* Where a block of the layout's clusters (CR_CLUSTER blocks) stores what the block of rank `rank`
+ * reads: p itself where that is this block (a store into its own shared memory, not through the
+ * cluster's window), else p in that peer (cr_cluster_peer). So of the CR_CLUSTER copies of a value
+ * only CR_CLUSTER - 1 cross to other multiprocessors, as RnnCostModel.clusterStoresUs prices them. */
+template <typename T>
+static __device__ __forceinline__ T *cr_cluster_dest(T *p, int rank) {
+  return rank == (int)blockIdx.x % CR_CLUSTER ? p : cr_cluster_peer(p, rank);
+}
+
 #endif

@@ -328,7 +328,10 @@ inline void *dynamic_shared() {
  * running cluster of what p addresses in this block's dynamic shared memory (distributed shared
  * memory). As on sm_90, the peer must be running: a map before the cluster's first barrier (a
  * peer may not have started) or after the peer returned aborts, as does a pointer outside the
- * dynamic shared memory (static __shared__ is per OS thread here and does not map). */
+ * dynamic shared memory (static __shared__ is per OS thread here and does not map). Stricter than
+ * sm_90, a block mapping its own rank aborts too: the kernels store their own copy through p
+ * itself (cr_cluster_dest), and the cost model prices only the peers' copies as distributed
+ * shared memory. */
 inline void *map_shared_rank(void *p, unsigned rank) {
   Sched &s = sched();
   if (!tls_fiber) die("map_shared_rank called outside a kernel");
@@ -339,6 +342,9 @@ inline void *map_shared_rank(void *p, unsigned rank) {
   if (!job.shared || at < base || at >= base + job.shared)
     die("kernel %s: map_shared_rank maps dynamic shared memory only", job.name);
   void *peer = job.cluster_shared[rank];
+  if (peer == base)
+    die("kernel %s: map_shared_rank to the block's own rank %u (its own shared memory is p itself: cr_cluster_dest)",
+        job.name, rank);
   if (!peer)
     die("kernel %s: rank %u of the cluster is not running (distributed shared memory needs a cluster barrier after "
         "the blocks start and before they return)",

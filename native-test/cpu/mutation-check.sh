@@ -36,7 +36,10 @@
 #     shares: test_persistent_{lstm,gru} or their _tiled builds must FAIL in the forward order (the
 #     gather's o-free barrier: in the reverse order);
 #   - the cluster layout's exchange (kernels/cuda/persistent_exchange.cuh): one x buffer instead of
-#     two; test_persistent_lstm must FAIL in the forward order;
+#     two; test_persistent_lstm must FAIL in the forward order; and a block's own copy of what it
+#     stores into its cluster (cr_cluster_dest, kernels/cuda/persistent_layout.cuh) sent to the next
+#     block instead: test_persistent_lstm (exchange, cluster rows) and test_persistent_rnn_pair must
+#     FAIL in the forward order;
 #   - the resident tensor-core plans (kernels/cuda/persistent_mma.cuh, the cluster rows scatter
 #     of persistent_cluster_rows.cuh): a warp's a fragments of the previous k-step from its
 #     registers; test_persistent_lstm must FAIL in the forward order; the resident FMA plan
@@ -197,6 +200,9 @@ mutant persistent-exchange-one-buffer kernels/cuda/persistent_exchange.cuh \
 # the pair kernels (kernels/cuda/persistent_rnn_pair.cu): the backward's cluster barrier a tick
 # (both halves), the forward's barrier after the initial states are stored, and the one-buffer
 # exchange above, which they share
+mutant persistent-exchange-own-copy kernels/cuda/persistent_layout.cuh \
+  's/return rank == \(int\)blockIdx\.x % CR_CLUSTER \? p : cr_cluster_peer\(p, rank\);/return cr_cluster_peer(p, rank == (int)blockIdx.x % CR_CLUSTER ? (rank + 1) % CR_CLUSTER : rank); \/* mutant: the own copy to the next block *\//' \
+  forward test_persistent_lstm test_persistent_rnn_pair
 mutant persistent-rnn-pair-backward-barrier kernels/cuda/persistent_rnn_pair.cu \
   's/\n    cr_persistent_arrive<true>\(\);\n/\n    \/* mutant: barrier removed *\/\n/; s/\n    cr_persistent_wait<true>\(\);\n/\n/' \
   "forward reverse" test_persistent_rnn_pair

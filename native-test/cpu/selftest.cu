@@ -12,9 +12,11 @@
  *                         refused with cudaErrorInvalidClusterSize and does not run
  *   selftest cluster-sync a cluster barrier in a kernel without a cluster size: must abort
  *   selftest dsmem        every block of 2 clusters writes into each peer's dynamic shared memory
- *                         (cr_cluster_peer) between cluster barriers, and reads what they wrote
+ *                         and its own (cr_cluster_dest) between cluster barriers, and reads what
+ *                         they wrote
  *   selftest dsmem-early  a write into a peer before the first cluster barrier: must abort
  *   selftest dsmem-late   a write into a peer after the last one (it may have returned): must abort
+ *   selftest dsmem-self   a block maps its own rank (cr_cluster_peer, not cr_cluster_dest): must abort
  *   selftest mma          one warp's mma (cr_mma) at TF32 and bf16 against a host product, each
  *                         lane loading its fragments as the PTX ISA lays them out
  *   selftest mma-divergent half a warp at an mma, the other half returned: must abort
@@ -61,12 +63,12 @@ extern "C" __global__ void CR_CLUSTER_KERNEL cluster_marks(int *flag, int *out) 
 /* Thread k < CR_CLUSTER of each block writes block + 1 into slot `rank` of rank k's dynamic shared
  * memory; after a cluster barrier thread 0 sums its slots into out[block]. mode 1 leaves out the
  * barrier before the writes (a peer may not have started), mode 2 writes after the last barrier
- * instead (a peer may have returned). */
+ * instead (a peer may have returned), mode 3 maps every rank, its own too. */
 extern "C" __global__ void CR_CLUSTER_KERNEL cluster_exchange(int *out, int mode) {
   CR_DYNAMIC_SHARED(int, slots);
-  int rank = (int)blockIdx.x % CR_CLUSTER;
+  int rank = (int)blockIdx.x % CR_CLUSTER, q = (int)threadIdx.x;
   if (mode != 1) cr_persistent_sync<true>();
-  if (mode != 2 && threadIdx.x < CR_CLUSTER) cr_cluster_peer(slots, (int)threadIdx.x)[rank] = (int)blockIdx.x + 1;
+  if (mode != 2 && q < CR_CLUSTER) (mode == 3 ? cr_cluster_peer(slots, q) : cr_cluster_dest(slots, q))[rank] = (int)blockIdx.x + 1;
   cr_persistent_sync<true>();
   if (threadIdx.x == 0) {
     int sum = 0;
@@ -74,7 +76,7 @@ extern "C" __global__ void CR_CLUSTER_KERNEL cluster_exchange(int *out, int mode
     out[blockIdx.x] = sum;
   }
   cr_persistent_sync<true>();
-  if (mode == 2 && threadIdx.x < CR_CLUSTER) cr_cluster_peer(slots, (int)threadIdx.x)[rank] = 0;
+  if (mode == 2 && threadIdx.x < CR_CLUSTER) cr_cluster_dest(slots, (int)threadIdx.x)[rank] = 0;
 }
 
 extern "C" __global__ void cluster_sync_plain(int *out) {
@@ -192,6 +194,7 @@ int main(int argc, char **argv) {
   }
   if (!strcmp(mode, "dsmem-early")) cluster_exchange<<<CR_CLUSTER, 32, CR_CLUSTER * sizeof(int)>>>(buf.p, 1);
   else if (!strcmp(mode, "dsmem-late")) cluster_exchange<<<CR_CLUSTER, 32, CR_CLUSTER * sizeof(int)>>>(buf.p, 2);
+  else if (!strcmp(mode, "dsmem-self")) cluster_exchange<<<CR_CLUSTER, 32, CR_CLUSTER * sizeof(int)>>>(buf.p, 3);
   else if (!strcmp(mode, "divergent")) divergent_barriers<<<1, 32>>>(buf.p);
   else if (!strcmp(mode, "mma-divergent")) mma_divergent<<<1, 32>>>((float *)buf.p);
   else if (!strcmp(mode, "early-return")) early_return<<<1, 32>>>(buf.p);
@@ -199,7 +202,7 @@ int main(int argc, char **argv) {
   else if (!strcmp(mode, "cluster-sync")) cluster_sync_plain<<<1, 32>>>(buf.p);
   else {
     fprintf(stderr, "usage: selftest order|bounds|mma|cluster|dsmem|divergent|early-return|grid-sync|cluster-sync|"
-                    "mma-divergent|dsmem-early|dsmem-late\n");
+                    "mma-divergent|dsmem-early|dsmem-late|dsmem-self\n");
     return 2;
   }
   CK_LAUNCH();

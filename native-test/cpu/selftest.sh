@@ -3,7 +3,7 @@
 # warp mma, cluster launches, and the aborts on divergent barriers, early returns at a barrier, a
 # grid sync outside a cooperative launch, a cluster sync outside a cluster launch, an mma that
 # half a warp skips, and distributed shared memory (a peer's, mapped while both run, and the aborts
-# when a write may come before a peer starts or after it returned).
+# when a write may come before a peer starts or after it returned, or a block maps its own rank).
 # Usage: cpu/selftest.sh BINARY (the CPU build of selftest.cu). Exit 0 = all behaved.
 set -uo pipefail
 bin=${1:?usage: selftest.sh BINARY}
@@ -19,7 +19,7 @@ done
 for order in forward reverse shuffle:5; do
   CRCPU_ORDER=$order "$bin" dsmem | tail -1 || status=1
 done
-for mode in divergent early-return grid-sync cluster-sync mma-divergent dsmem-early dsmem-late; do
+for mode in divergent early-return grid-sync cluster-sync mma-divergent dsmem-early dsmem-late dsmem-self; do
   err=$("$bin" "$mode" 2>&1 >/dev/null)
   rc=$?
   if [ $rc -eq 134 ] && grep -q '^crcpu: ' <<<"$err"; then

@@ -77,11 +77,11 @@ final class PairCostModel {
         RnnRates r = d.rates();
         PersistentPlan f = PersistentPairs.forwardPlan(u, hidden, pb, a);
         PersistentPlan[] b = PersistentPairs.backwardPlans(u, hidden, pb, a);
-        double forward = tick(d, ProductClocks.of(r, f) / d.clocksPerUs(), RnnCostModel.exchangeUs(r, f, u, hidden));
+        double forward = tick(d, ProductClocks.of(r, f) / d.clocksPerUs(), RnnCostModel.exchangeUs(d, f, u, hidden));
         double backward = tick(
                 d,
                 (ProductClocks.of(r, b[0]) + ProductClocks.of(r, b[1], false)) / d.clocksPerUs(),
-                RnnCostModel.exchangeUs(r, b[0], u, hidden) + RnnCostModel.exchangeUs(r, b[1], u, hidden));
+                RnnCostModel.exchangeUs(d, b[0], u, hidden) + RnnCostModel.exchangeUs(d, b[1], u, hidden));
         long bytes = Math.max(
                 PersistentPairs.forwardBytes(u, hidden, pb, a), PersistentPairs.backwardBytes(u, hidden, pb, a));
         boolean fits = d.sms() >= Kernels.CLUSTER

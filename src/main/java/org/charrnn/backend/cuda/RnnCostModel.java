@@ -290,8 +290,8 @@ final class RnnCostModel {
      * newer with at least CLUSTER SMs: the caller's to know). With the exchange ({@link Exchange},
      * where the plan is one k-tile and the block with two x buffers fits) the L2 and k-tile terms
      * give way to the stores into the cluster's blocks: PB rows of the block's U units (backward G U
-     * values) to CLUSTER blocks, 4 bytes each (2 at bf16 on tensor cores), at {@link
-     * RnnRates#dsmemBytesPerUs}; the pass exchanges where that is predicted faster.
+     * values) to CLUSTER blocks, 4 bytes each (2 at bf16 on tensor cores), the peers' at {@link
+     * RnnRates#dsmemBytesPerUs} ({@link #exchangeUs}); the pass exchanges where that is predicted faster.
      */
     static Estimate forwardCluster(Device d, CellType cell, int hidden, int batch, ProductArithmetic a) {
         return forwardCluster(d, cell, hidden, batch, a, clusters(d, batch));
@@ -337,8 +337,9 @@ final class RnnCostModel {
      * {@link ClusterRowsPlan#MMA_TILES} at a time), else max(the FMAs over {@link #FMA_LANES}; two
      * shared loads a row and item, one where the column stays in registers ({@link
      * ClusterRowsPlan#resident}), 32 lanes a load; a thread's chain of R FMAs an item); + the shares
-     * it stores into its cluster's blocks, PB CLUSTER U floats at {@link RnnRates#dsmemBytesPerUs};
-     * + one {@link RnnRates#clusterBarrierUs}. Fits where its block fits.
+     * it stores into its cluster's blocks, PB U floats into each ({@link #clusterStoresUs}: the
+     * peers' at {@link RnnRates#dsmemBytesPerUs}); + one {@link RnnRates#clusterBarrierUs}. Fits where
+     * its block fits.
      */
     static Estimate backwardClusterRows(Device d, CellType cell, int hidden, int batch, ProductArithmetic a, int c) {
         int g = cell.recurrentGates(), pb = (batch + c - 1) / c;
@@ -361,7 +362,7 @@ final class RnnCostModel {
             double chain = Math.ceil(items / Kernels.BLOCK) * p.rows() * FMA_LATENCY;
             clocks = Math.max(fma, Math.max(loads, chain));
         }
-        double stores = 4.0 * pb * p.columns() / r.dsmemBytesPerUs();
+        double stores = clusterStoresUs(d, (double) pb * p.columns() / Kernels.CLUSTER, 4);
         double scatter = clocks / d.clocksPerUs() + stores; // the next step's cell operands load beside it
         // the next step's cell operands load before the scatter, so beside it and the barrier after it
         double persistent = scatter + r.clusterBarrierUs() + cellLoadUs(d, scatter + r.clusterBarrierUs());
@@ -382,7 +383,7 @@ final class RnnCostModel {
         double compute = ProductClocks.of(r, p) / d.clocksPerUs();
         double l2 = (double) c * Kernels.CLUSTER * 4 * p.batch() * p.k() / r.l2BytesPerUs();
         double tiles = (double) p.tiles() * r.tileClocks() / d.clocksPerUs();
-        double staged = l2 + tiles, exchanged = exchangeUs(r, p, u, hidden);
+        double staged = l2 + tiles, exchanged = exchangeUs(d, p, u, hidden);
         boolean exchange = canExchange && exchanged < staged;
         // the cell's operands load beside the product and, without the exchange, its staging, and
         // beside the barrier, between its two halves (cr_forward_steps; the backward's loop)
@@ -395,12 +396,21 @@ final class RnnCostModel {
     /**
      * The exchange's stores of one block and step: PB rows of its values (U a row forward, the G U
      * of its units' gate rows backward: K U / H) to every block of its cluster, 4 bytes each, 2 where
-     * the tensor cores read bf16.
+     * the tensor cores read bf16 ({@link #clusterStoresUs}).
      */
-    static double exchangeUs(RnnRates r, PersistentPlan p, int units, int hidden) {
+    static double exchangeUs(Device d, PersistentPlan p, int units, int hidden) {
         int bytes = p.arithmetic().mma && p.arithmetic().elemBytes == 2 ? 2 : 4;
-        double values = (double) p.batch() * units * (p.k() / hidden);
-        return values * Kernels.CLUSTER * bytes / r.dsmemBytesPerUs();
+        return clusterStoresUs(d, (double) p.batch() * units * (p.k() / hidden), bytes);
+    }
+
+    /**
+     * A block's stores of {@code values} values of {@code bytes} bytes each into every block of its
+     * cluster (cr_cluster_dest): the {@link Kernels#CLUSTER} - 1 peers' copies through distributed
+     * shared memory at {@link RnnRates#dsmemBytesPerUs}, its own a plain shared-memory store, a
+     * warp's 32 values a clock (as the products' shared loads are counted).
+     */
+    static double clusterStoresUs(Device d, double values, int bytes) {
+        return values * (Kernels.CLUSTER - 1) * bytes / d.rates().dsmemBytesPerUs() + values / 32 / d.clocksPerUs();
     }
 
     /** The cell operands' load time that shows: {@link #CELL_LOAD_CLOCKS} less what runs beside them. */

@@ -209,7 +209,8 @@ class RnnClusterModelTest {
     /**
      * With the exchange ({@link Exchange}) a pass pays the stores into its cluster's blocks instead
      * of the L2 reads and the k-tile: LSTM H 256 at B 50, 13 clusters of 4 rows, 32 units a block;
-     * forward 4 rows x 32 values, backward 4 x 128 (the 4 gate rows of its units), 8 blocks, 4 bytes.
+     * forward 4 rows x 32 values, backward 4 x 128 (the 4 gate rows of its units), 4 bytes each into
+     * 7 peers through DSMEM and the block's own shared memory, a warp's 32 values a clock.
      */
     @Test
     void theExchangeTradesTheL2ReadsAndTheKTileForStoresIntoTheCluster() {
@@ -223,24 +224,32 @@ class RnnClusterModelTest {
             assertFalse(staged.exchange());
             assertTrue(exchanged.exchange());
             double l2Us = 13.0 * 8 * 4 * 256 * 4 / l2;
-            assertEquals(staged.persistentUs() - l2Us - tile + 4.0 * 32 * 8 * 4 / 1e6, exchanged.persistentUs(), 1e-9);
+            assertEquals(
+                    staged.persistentUs() - l2Us - tile + 4.0 * 32 * 7 * 4 / 1e6 + 4.0 * 32 / 32 / 1980,
+                    exchanged.persistentUs(),
+                    1e-9);
             RnnCostModel.Estimate back = RnnCostModel.backwardClusterColumns(fast, CellType.LSTM, 256, 50, a, 13);
             RnnCostModel.Estimate backStaged = RnnCostModel.backwardClusterColumns(slow, CellType.LSTM, 256, 50, a, 13);
             assertTrue(back.exchange());
             assertEquals(
-                    backStaged.persistentUs() - 4 * l2Us - tile + 4.0 * 128 * 8 * 4 / 1e6, back.persistentUs(), 1e-9);
+                    backStaged.persistentUs() - 4 * l2Us - tile + 4.0 * 128 * 7 * 4 / 1e6 + 4.0 * 128 / 32 / 1980,
+                    back.persistentUs(),
+                    1e-9);
         }
-        // at the assumed 25 GB/s per SM the forward's 4 KiB pay, the backward's 16 KiB do not (0.66 µs
-        // against 0.31 of L2 and 0.30 of k-tile)
+        // at the assumed 25 GB/s per SM the forward's 3.5 KiB to its peers pay, and the backward's 14 KiB
+        // just do (0.58 µs against 0.31 of L2 and 0.30 of k-tile); at 22 GB/s the backward's do not
         assertTrue(RnnCostModel.forwardCluster(H200, CellType.LSTM, 256, 50, ProductArithmetic.TF32_MMA)
                 .exchange());
-        assertFalse(RnnCostModel.backwardClusterColumns(H200, CellType.LSTM, 256, 50, ProductArithmetic.TF32_MMA, 13)
+        assertTrue(RnnCostModel.backwardClusterColumns(H200, CellType.LSTM, 256, 50, ProductArithmetic.TF32_MMA, 13)
+                .exchange());
+        assertFalse(RnnCostModel.backwardClusterColumns(
+                        h200(grid, l2, cluster, 0, 22e3), CellType.LSTM, 256, 50, ProductArithmetic.TF32_MMA, 13)
                 .exchange());
         // bf16 on tensor cores stores 2 bytes a value
         PersistentPlan bf16 = PersistentPlan.forward(4, 32, 256, 4, ProductArithmetic.BF16_MMA);
         assertEquals(
-                4.0 * 32 * 8 * 2 / 1e6,
-                RnnCostModel.exchangeUs(h200(grid, l2, cluster, 0, 1e6).rates(), bf16, 32, 256),
+                4.0 * 32 * 7 * 2 / 1e6 + 4.0 * 32 / 32 / 1980,
+                RnnCostModel.exchangeUs(h200(grid, l2, cluster, 0, 1e6), bf16, 32, 256),
                 1e-12);
     }
 
@@ -277,7 +286,8 @@ class RnnClusterModelTest {
         // 2 of the 6 fragment words a tile and k-step: the A fragments stay in registers (resident)
         assertTrue(ClusterRowsPlan.of(4, 32, 256, 4, a).resident());
         double fma = 16.0 * 16 * 16 * 8 * 8 / r.mmaFmas(4), loads = 16.0 * 16 * 2, chain = 16 * r.mmaLatency();
-        double stores = 4.0 * 4 * 256 / r.dsmemBytesPerUs();
+        // 4 rows of 32 units into each of 8 blocks: 7 peers' through DSMEM, its own a warp's 32 a clock
+        double stores = 4.0 * 4 * 32 * 7 / r.dsmemBytesPerUs() + 4.0 * 32 / 32 / 1980;
         // the next step's cell operands (an L2 hit, 270 clocks) load beside the scatter: what outlasts it shows
         double scatter = Math.max(fma, Math.max(loads, chain)) / 1980.0 + stores;
         double expected =
