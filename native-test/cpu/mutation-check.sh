@@ -197,12 +197,14 @@ mutant persistent-lanes-barrier kernels/cuda/persistent_common.cuh \
 mutant persistent-exchange-one-buffer kernels/cuda/persistent_exchange.cuh \
   's/\(p\.exchange \? \(long long\)\(i & 1\)/(p.exchange ? 0 \/* mutant: one exchange buffer *\/ * (long long)(i \& 1)/' \
   forward test_persistent_lstm test_persistent_rnn_pair
-# the pair kernels (kernels/cuda/persistent_rnn_pair.cu): the backward's cluster barrier a tick
-# (both halves), the forward's barrier after the initial states are stored, and the one-buffer
-# exchange above, which they share
+# (a block's own copy of what it stores into its cluster, cr_cluster_dest, sent to the next block
+# instead: its own buffer keeps zeros or NaN, the next block's takes a wrong value)
 mutant persistent-exchange-own-copy kernels/cuda/persistent_layout.cuh \
   's/return rank == \(int\)blockIdx\.x % CR_CLUSTER \? p : cr_cluster_peer\(p, rank\);/return cr_cluster_peer(p, rank == (int)blockIdx.x % CR_CLUSTER ? (rank + 1) % CR_CLUSTER : rank); \/* mutant: the own copy to the next block *\//' \
   forward test_persistent_lstm test_persistent_rnn_pair
+# the pair kernels (kernels/cuda/persistent_rnn_pair.cu): the backward's cluster barrier a tick
+# (both halves), the forward's barrier after the initial states are stored, and the one-buffer
+# exchange above, which they share
 mutant persistent-rnn-pair-backward-barrier kernels/cuda/persistent_rnn_pair.cu \
   's/\n    cr_persistent_arrive<true>\(\);\n/\n    \/* mutant: barrier removed *\/\n/; s/\n    cr_persistent_wait<true>\(\);\n/\n/' \
   "forward reverse" test_persistent_rnn_pair
