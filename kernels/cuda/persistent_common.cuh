@@ -136,6 +136,10 @@ struct CrPersistentPlan {
                                       CR_PREC_SHARED_A: one k-tile, and the mma plan one group of
                                       tiles a warp, its k-steps at most CR_MMA_ASTEPS; the FMA plan
                                       one item a thread, its k at most CR_FMA_KSTEPS */
+  int ra, ka;                      /* a's rows below ra are zero past column ka (0 and K: no such
+                                      rows; the RNN pair's forward, layer a's rows against h_b): an
+                                      item (FMA) or group of tiles (mma) whose rows all lie below ra
+                                      stops at ka, the same sums without their zero terms */
   long long a_bytes;               /* a: R AS elements of elem bytes, padded to 16 bytes */
   long long x_floats, acc_floats;  /* x padded to 4 floats, acc */
 };
@@ -178,6 +182,8 @@ static __host__ __device__ inline CrPersistentPlan cr_persistent_plan_mma(int R,
   p.S = 1;
   while (p.S < CR_WARPS && groups * p.S * 2 <= CR_WARPS) p.S *= 2;
   p.exchange = (prec & CR_PREC_EXCHANGE) && p.KT >= K;
+  p.ra = 0;
+  p.ka = K;
   int steps = words / CR_MMA_KW; /* k-steps of K; a warp takes every S-th */
   p.resident = !(prec & CR_PREC_SHARED_A) && p.KT >= K && groups <= CR_WARPS &&
                (steps + p.S - 1) / p.S <= CR_MMA_ASTEPS;
@@ -214,6 +220,8 @@ static __host__ __device__ inline CrPersistentPlan cr_persistent_plan(int R, int
     p.KT = kt < 1 ? 1 : kt;
   }
   p.exchange = (prec & CR_PREC_EXCHANGE) && p.KT >= K;
+  p.ra = 0;
+  p.ka = K;
   p.resident = !(prec & CR_PREC_SHARED_A) && p.KT >= K && items * p.S <= CR_BLOCK &&
                (K + p.S - 1) / p.S <= CR_FMA_KSTEPS;
   p.a_bytes = ((long long)R * K * elem + 15) / 16 * 16;

@@ -36,6 +36,8 @@ static __device__ __forceinline__ void cr_persistent_product_fma(const CrPersist
     for (long long e = threadIdx.x; e < items; e += blockDim.x) {
       int s = (int)(e % S), g = (int)((e / S) % NG), r0 = (int)(e / ((long long)S * NG)) * CR_PERSISTENT_RR;
       float *out = acc + ((long long)r0 * BP + (long long)g * CR_PERSISTENT_RB) * S + s;
+      /* this tile's k that can be nonzero: rows all below p.ra end at p.ka */
+      const int kl = r0 + CR_PERSISTENT_RR <= p.ra && p.ka - k0 < kn ? p.ka - k0 : kn;
       float sum[CR_PERSISTENT_RR][CR_PERSISTENT_RB];
 #pragma unroll
       for (int q = 0; q < CR_PERSISTENT_RR; q++)
@@ -56,7 +58,7 @@ static __device__ __forceinline__ void cr_persistent_product_fma(const CrPersist
 #pragma unroll
         for (int i = 0; i < CR_FMA_KSTEPS; i++) {
           int kk = s + i * S;
-          if (kk >= kn) break;
+          if (kk >= kl) break;
           float w[CR_PERSISTENT_RR];
 #pragma unroll
           for (int q = 0; q < CR_PERSISTENT_RR; q++) w[q] = __uint_as_float(f.w[i / 2][i % 2][q]);
@@ -67,7 +69,7 @@ static __device__ __forceinline__ void cr_persistent_product_fma(const CrPersist
 #pragma unroll
         for (int q = 0; q < CR_PERSISTENT_RR; q++)
           ar[q] = a + (long long)(r0 + q < p.R ? r0 + q : p.R - 1) * p.AS + k0;
-        for (int kk = s; kk < kn; kk += S) {
+        for (int kk = s; kk < kl; kk += S) {
           float w[CR_PERSISTENT_RR];
 #pragma unroll
           for (int q = 0; q < CR_PERSISTENT_RR; q++) w[q] = cr_load(ar[q][kk]);

@@ -196,6 +196,13 @@ static __device__ __forceinline__ void cr_persistent_product_mma(const CrPersist
       float d[CR_MMA_GROUP][CR_MMA_GROUP][4];
       int out[CR_MMA_GROUP][CR_MMA_GROUP][4];
       cr_mma_arows(p, rt0, g, a0, per_word, arow);
+      /* this tile's words that can be nonzero: a group whose rows all lie below p.ra ends at p.ka
+       * (rounded up to a k-step), warp-uniform */
+      int wl = words;
+      if ((rt0 + GR < RT ? rt0 + GR : RT) * mr <= p.ra) {
+        int ke = p.ka - k0, w = ke <= 0 ? 0 : (ke + kstep - 1) / kstep * CR_MMA_KW;
+        wl = w < words ? w : words;
+      }
 #pragma unroll
       for (int i = 0; i < CR_MMA_GROUP; i++) {
         int b0 = (nt0 + i < NT ? nt0 + i : NT - 1) * mb; /* x's rows b0 + g + 8 exist only with swap */
@@ -220,11 +227,11 @@ static __device__ __forceinline__ void cr_persistent_product_mma(const CrPersist
 #pragma unroll
         for (int st = 0; st < CR_MMA_ASTEPS; st++) {
           int kw = (s + st * S) * CR_MMA_KW;
-          if (kw >= words) break; /* warp-uniform */
+          if (kw >= wl) break; /* warp-uniform */
           cr_mma_group_step(p, prec, xw, xrow, GN, kw, t, f.w[st], ok, d);
         }
       } else {
-        for (int kw = s * CR_MMA_KW; kw < words; kw += S * CR_MMA_KW) {
+        for (int kw = s * CR_MMA_KW; kw < wl; kw += S * CR_MMA_KW) {
           unsigned af[CR_MMA_GROUP][4];
 #pragma unroll
           for (int i = 0; i < CR_MMA_GROUP; i++)

@@ -24,7 +24,9 @@
  *   A block's slice a is 2U rows of K = 2H: row u the row j = j0 + u of [W_hh_a, 0], row U + u
  *   that of [W_ih_b, W_hh_b] (zeros past the block's units); the right-hand side of tick i is
  *   [h_a[i-1], h_b[i-2]] (x buffer i & 1), so one product gives layer a's recurrent term and
- *   layer b's whole pre-activation. Before tick 0 every block stores h0_a into buffer 0 and h0_b
+ *   layer b's whole pre-activation; the product skips layer a's zeros (plan ra = U, ka = H) in
+ *   the items (FMA: 4 rows) and groups of tiles (mma) that hold layer a's rows alone, so at U a
+ *   multiple of those it does 3 U H FMAs a batch row, not 4 U H. Before tick 0 every block stores h0_a into buffer 0 and h0_b
  *   into buffer 1 (layer b's first step, tick 1); tick i's cell phase stores h_a[i] and h_b[i-1]
  *   into buffer (i + 1) & 1; layer b's product of tick 0 is discarded.
  *
@@ -58,7 +60,10 @@
  * (2U rows of K = 2H), and the backward's plan b (2U rows of K = H) and plan a (U rows of K = H,
  * its slice read from shared memory), whose regions follow each other in shared memory. */
 static __host__ __device__ inline CrPersistentPlan cr_pair_forward_plan(int U, int H, int PB, int prec) {
-  return cr_persistent_plan(2 * U, 2 * H, PB, prec);
+  CrPersistentPlan p = cr_persistent_plan(2 * U, 2 * H, PB, prec);
+  p.ra = U; /* layer a's rows: zeros against h_b, which the product skips where it can */
+  p.ka = H;
+  return p;
 }
 static __host__ __device__ inline CrPersistentPlan cr_pair_backward_plan_b(int U, int H, int PB, int prec) {
   return cr_persistent_plan(2 * U, H, PB, prec);

@@ -40,6 +40,9 @@
 #     stores into its cluster (cr_cluster_dest, kernels/cuda/persistent_layout.cuh) sent to the next
 #     block instead: test_persistent_lstm (exchange, cluster rows) and test_persistent_rnn_pair must
 #     FAIL in the forward order;
+#   - the RNN pair forward's skip of layer a's zeros (plan ra, ka) taken by an FMA item or a group
+#     of mma tiles that also holds layer b's rows; test_persistent_rnn_pair must FAIL in the forward
+#     order;
 #   - the resident tensor-core plans (kernels/cuda/persistent_mma.cuh, the cluster rows scatter
 #     of persistent_cluster_rows.cuh): a warp's a fragments of the previous k-step from its
 #     registers; test_persistent_lstm must FAIL in the forward order; the resident FMA plan
@@ -210,6 +213,15 @@ mutant persistent-rnn-pair-backward-barrier kernels/cuda/persistent_rnn_pair.cu 
   "forward reverse" test_persistent_rnn_pair
 mutant persistent-rnn-pair-initial-barrier kernels/cuda/persistent_rnn_pair.cu \
   's/cr_persistent_sync<true>\(\); \/\* the initial states are in every block \*\//\/* mutant: barrier removed *\//' \
+  forward test_persistent_rnn_pair
+# (the pair forward's skip of layer a's zeros, plan ra and ka, taken by an item of the FMA product
+# or a group of the mma's tiles that also holds layer b's rows: those lose their products against
+# h_b; H = 33 puts layer b's first rows in layer a's last item and group)
+mutant persistent-fma-short-rows kernels/cuda/persistent_fma.cuh \
+  's/const int kl = r0 \+ CR_PERSISTENT_RR <= p\.ra/const int kl = r0 < p.ra \/* mutant: a mixed item stops at ka *\//' \
+  forward test_persistent_rnn_pair
+mutant persistent-mma-short-rows kernels/cuda/persistent_mma.cuh \
+  's/if \(\(rt0 \+ GR < RT \? rt0 \+ GR : RT\) \* mr <= p\.ra\)/if (rt0 * mr < p.ra) \/* mutant: a mixed group stops at ka *\//' \
   forward test_persistent_rnn_pair
 # (the a fragments kept in registers, read at the wrong k-step: no barrier, but the one place the
 # resident plan and the shared one differ)

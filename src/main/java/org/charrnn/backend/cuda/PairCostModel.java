@@ -11,7 +11,8 @@ import org.charrnn.model.CellType;
  *
  * <ul>
  *   <li>forward tick: the product of 2U rows by K = 2H ([W_hh_a, 0; W_ih_b, W_hh_b] against [h_a,
- *       h_b]; {@link ProductClocks}, its slice in registers where the plan keeps it there), the
+ *       h_b]; {@link ProductClocks}, its slice in registers where the plan keeps it there, layer
+ *       a's rows to K = H where its items or groups of tiles hold them alone), the
  *       exchange of both layers' states (2 PB U values a block to every block of its cluster,
  *       {@link RnnCostModel#exchangeUs}), one {@link RnnRates#clusterBarrierUs}, and the cell
  *       operands' loads where they outlast the barrier and the product;
@@ -77,7 +78,8 @@ final class PairCostModel {
         RnnRates r = d.rates();
         PersistentPlan f = PersistentPairs.forwardPlan(u, hidden, pb, a);
         PersistentPlan[] b = PersistentPairs.backwardPlans(u, hidden, pb, a);
-        double forward = tick(d, ProductClocks.of(r, f) / d.clocksPerUs(), RnnCostModel.exchangeUs(d, f, u, hidden));
+        double forwardClocks = ProductClocks.of(r, f, u, hidden); // layer a's rows stop at h_b (its zeros)
+        double forward = tick(d, forwardClocks / d.clocksPerUs(), RnnCostModel.exchangeUs(d, f, u, hidden));
         double backward = tick(
                 d,
                 (ProductClocks.of(r, b[0]) + ProductClocks.of(r, b[1], false)) / d.clocksPerUs(),

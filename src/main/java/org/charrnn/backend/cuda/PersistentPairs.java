@@ -95,7 +95,11 @@ final class PersistentPairs {
                 f, CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, (int) bytes);
     }
 
-    /** The forward's plan (cr_pair_forward_plan): 2U rows of K = 2H. */
+    /**
+     * The forward's plan (cr_pair_forward_plan): 2U rows of K = 2H, the first U (layer a's) zero
+     * past K = H, which the product skips where it can ({@link ProductClocks#of(RnnRates,
+     * PersistentPlan, int, int)} with U and H).
+     */
     static PersistentPlan forwardPlan(int units, int hidden, int batch, ProductArithmetic a) {
         return PersistentPlan.of(2 * units, 2 * hidden, batch, a);
     }

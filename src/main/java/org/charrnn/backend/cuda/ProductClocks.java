@@ -17,23 +17,46 @@ final class ProductClocks {
         return of(r, p, p.resident() && PersistentKnobs.registersAllowed());
     }
 
+    /** As {@link #of(RnnRates, PersistentPlan)} with the short rows of {@link #of(RnnRates, PersistentPlan, boolean, int, int)}. */
+    static double of(RnnRates r, PersistentPlan p, int shortRows, int shortK) {
+        return of(r, p, p.resident() && PersistentKnobs.registersAllowed(), shortRows, shortK);
+    }
+
     /** Plan p's clocks with its slice of a in registers ({@code resident}) or read from shared memory. */
     static double of(RnnRates r, PersistentPlan p, boolean resident) {
-        return p.arithmetic().mma ? mma(r, p, resident) : fma(p, resident);
+        return of(r, p, resident, 0, p.k());
+    }
+
+    /**
+     * Plan p's clocks where its rows below {@code shortRows} are zero past column {@code shortK}
+     * (cr_persistent_plan's ra and ka: the RNN pair's forward, layer a's rows against h_b): an
+     * item (FMA) or group of tiles (mma) of those rows alone stops at shortK.
+     */
+    static double of(RnnRates r, PersistentPlan p, boolean resident, int shortRows, int shortK) {
+        return p.arithmetic().mma ? mma(r, p, resident, shortRows, shortK) : fma(p, resident, shortRows, shortK);
     }
 
     /**
      * The FMA product's clocks per step: FMAs, shared loads (per item and k the TILE_ROWS values of
      * a, none where the plan keeps them in registers, {@code resident}, and the
-     * TILE_BATCH of x; plus the staging) or one thread's chain, whichever is longest.
+     * TILE_BATCH of x; plus the staging) or one thread's chain, whichever is longest; the items of
+     * rows below shortRows alone count shortK of the k.
      */
-    private static double fma(PersistentPlan p, boolean resident) {
+    private static double fma(PersistentPlan p, boolean resident, int shortRows, int shortK) {
         double k = p.k();
-        double fma = (double) p.rowsPad() * p.batchPad() * k / RnnCostModel.FMA_LANES;
-        double loads = p.items() * k * ((resident ? 0 : PersistentPlan.TILE_ROWS) + PersistentPlan.TILE_BATCH) / 32
+        int rowItems = p.rowsPad() / PersistentPlan.TILE_ROWS;
+        int shortItems = shortK < p.k() ? Math.min(rowItems, shortRows / PersistentPlan.TILE_ROWS) : 0;
+        double itemK = (rowItems - shortItems) * k + shortItems * (double) shortK; // k over one column of items
+        double fma = (double) PersistentPlan.TILE_ROWS * p.batchPad() * itemK / RnnCostModel.FMA_LANES;
+        double loads = p.items()
+                        / rowItems
+                        * itemK
+                        * ((resident ? 0 : PersistentPlan.TILE_ROWS) + PersistentPlan.TILE_BATCH)
+                        / 32
                 + (double) p.batchPad() * k / 32;
         double perThread = Math.ceil((double) p.items() * p.lanes() / Kernels.BLOCK);
-        double chain = perThread * Math.ceil(k / p.lanes()) * RnnCostModel.FMA_LATENCY;
+        double longest = shortItems < rowItems ? k : shortK;
+        double chain = perThread * Math.ceil(longest / p.lanes()) * RnnCostModel.FMA_LATENCY;
         return Math.max(fma, Math.max(loads, chain));
     }
 
@@ -43,21 +66,36 @@ final class ProductClocks {
      * GN of x (4 words for the mma's A operand, 2 for its B; none of a where the plan keeps them in
      * registers, {@code resident}) plus the staging; or one warp's chain of
      * dependent mma ({@link RnnRates#mmaLatency} each, a group's GR GN chains interleaved), whichever
-     * is longest.
+     * is longest; the groups of rows below shortRows alone count the k-steps of shortK.
      */
-    private static double mma(RnnRates r, PersistentPlan p, boolean resident) {
+    private static double mma(RnnRates r, PersistentPlan p, boolean resident, int shortRows, int shortK) {
         int perWord = 4 / p.arithmetic().elemBytes, kstep = PersistentPlan.MMA_WORDS * perWord;
-        double steps = Math.ceil((double) p.k() / kstep), mmas = p.items() * steps;
-        double fma =
-                mmas * PersistentPlan.MMA_ROWS * PersistentPlan.MMA_BATCH * kstep / r.mmaFmas(p.arithmetic().elemBytes);
+        double steps = Math.ceil((double) p.k() / kstep), shortSteps = Math.ceil((double) shortK / kstep);
         int[] tiles = p.mmaTiles();
         int gr = PersistentPlan.groupSide(tiles[0]), gn = PersistentPlan.groupSide(tiles[1]);
-        int groups = PersistentPlan.groups(tiles[0], tiles[1]);
+        int columns = PersistentPlan.groups(1, tiles[1]); // groups along b
         boolean t = PersistentPlan.transposed(p.rows(), p.batch());
+        int tileRows = t ? PersistentPlan.MMA_BATCH : PersistentPlan.MMA_ROWS;
+        double tileSteps = 0, groupSteps = 0, longest = 0; // over the groups along a's rows
+        for (int g0 = 0; g0 < tiles[0]; g0 += gr) {
+            int end = Math.min(g0 + gr, tiles[0]);
+            double st = shortK < p.k() && end * tileRows <= shortRows ? shortSteps : steps;
+            tileSteps += (end - g0) * st;
+            groupSteps += st;
+            longest = Math.max(longest, st);
+        }
+        double fma = tileSteps
+                * tiles[1]
+                * PersistentPlan.MMA_ROWS
+                * PersistentPlan.MMA_BATCH
+                * kstep
+                / r.mmaFmas(p.arithmetic().elemBytes);
         double perGroupStep = (resident ? 0 : gr * (t ? 2 : 4)) + gn * (t ? 4 : 2);
-        double loads = groups * steps * perGroupStep + (double) p.batchPad() * steps * PersistentPlan.MMA_WORDS / 32;
+        double loads =
+                groupSteps * columns * perGroupStep + (double) p.batchPad() * steps * PersistentPlan.MMA_WORDS / 32;
+        int groups = PersistentPlan.groups(tiles[0], tiles[1]);
         double perWarp = Math.ceil((double) groups * p.lanes() / PersistentPlan.WARPS);
-        double chain = perWarp * Math.ceil(steps / p.lanes()) * r.mmaLatency();
+        double chain = perWarp * Math.ceil(longest / p.lanes()) * r.mmaLatency();
         return Math.max(fma, Math.max(loads, chain));
     }
 }

@@ -101,6 +101,31 @@ class PairCostModelTest {
                 e.describe());
     }
 
+    /**
+     * The forward's product skips layer a's zeros against h_b (cr_pair_forward_plan's ra = U, ka = H)
+     * in the items of layer a's rows alone. fp32 at the bench's RNN row (U 32, 4 batch rows, 16
+     * items of 4 rows, a resident slice): the loads of x, 16 items x 512 k x 4 values / 32 plus the
+     * staging's 4 x 512 / 32, 1088 clocks, become (8 x 512 + 8 x 256) x 4 / 32 + 64 = 832 with
+     * layer a's 8 items at k 256. At U 5 (H 33, 3 items) layer a's second item holds layer b's
+     * first rows: only its first stops early. TF32 on tensor cores: layer b's group of tiles still
+     * runs all 64 k-steps, a chain of 16 a warp, which sets the time either way.
+     */
+    @Test
+    void theForwardProductSkipsLayerAsZerosWhereItsItemsHoldThemAlone() {
+        RnnRates r = RnnRates.ASSUMED;
+        PersistentPlan f = PersistentPairs.forwardPlan(32, 256, 4, FP32);
+        assertTrue(f.resident(), f::toString);
+        assertEquals(1088, ProductClocks.of(r, f, true), 1e-9);
+        assertEquals(832, ProductClocks.of(r, f, true, 32, 256), 1e-9);
+        PersistentPlan odd = PersistentPairs.forwardPlan(5, 33, 4, FP32); // 12 rows padded: 3 items
+        double full = ProductClocks.of(r, odd, true), skipped = ProductClocks.of(r, odd, true, 5, 33);
+        assertEquals(ProductClocks.of(r, odd, true, 4, 33), skipped, 1e-9); // the first item alone
+        assertTrue(skipped < full, () -> full + " " + skipped);
+        PersistentPlan mma = PersistentPairs.forwardPlan(32, 256, 4, TF32);
+        assertEquals(16 * r.mmaLatency(), ProductClocks.of(r, mma, true), 1e-9);
+        assertEquals(ProductClocks.of(r, mma, true), ProductClocks.of(r, mma, true, 32, 256), 1e-9);
+    }
+
     /** On runs a pair that fits whatever it costs, off never, auto where it pays and there is a price. */
     @Test
     void theKnobRunsThePairWhereItSays() {
