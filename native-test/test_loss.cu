@@ -42,9 +42,10 @@ static void check_shape(int N, int V, Rng &r, int write_grad, int block) {
   compare(write_grad ? "dlogits" : "logits + bias", dl.down(), out, 1e-7f, 1e-4f);
 }
 
-/* decoder_xent in `blocks` blocks (row tiles grid-stride) against the decoder in double. */
-static void check_decoder(int N, int V, int H, int write_grad, int blocks, Rng &r) {
-  printf("decoder_xent N=%d V=%d H=%d write_grad=%d blocks=%d\n", N, V, H, write_grad, blocks);
+/* decoder_xent in `blocks` blocks (row tiles grid-stride) of G groups against the decoder in double,
+ * and at every other G and one block bit for bit as at G */
+static void check_decoder(int N, int V, int H, int write_grad, int blocks, int G, Rng &r) {
+  printf("decoder_xent N=%d V=%d H=%d write_grad=%d blocks=%d groups=%d\n", N, V, H, write_grad, blocks, G);
   auto top = rand_vec((size_t)N * H, r), w = rand_vec((size_t)V * H, r, -0.5f, 0.5f), bias = rand_vec(V, r);
   std::vector<int> y(N);
   for (auto &t : y) t = r.below(V);
@@ -52,14 +53,25 @@ static void check_decoder(int N, int V, int H, int write_grad, int blocks, Rng &
   Dev<int> dy(y);
   Dev<unsigned> ticket(std::vector<unsigned>{0});
   float scale = 1.0f / N;
-  long long shmem = cr_decoder_shared_bytes(V, H);
-  CK(cudaFuncSetAttribute(decoder_xent, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shmem));
-  decoder_xent<<<blocks, CR_BLOCK, shmem>>>(dtop_.p, dw.p, db.p, dy.p, dl.p, dloss.p, write_grad ? ddtop.p : nullptr,
-                                           N, V, H, scale, write_grad, dsum.p, ticket.p);
+  auto launch = [&](int grid, int g, Dev<float> &l, Dev<float> &loss, Dev<float> &dt) {
+    long long shmem = cr_decoder_shared_bytes(V, H, g);
+    CK(cudaFuncSetAttribute(decoder_xent, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shmem));
+    decoder_xent<<<grid, CR_BLOCK, shmem>>>(dtop_.p, dw.p, db.p, dy.p, l.p, loss.p, write_grad ? dt.p : nullptr, N, V,
+                                            H, g, scale, write_grad, dsum.p, ticket.p);
+    CK_LAUNCH();
+  };
+  launch(blocks, G, dl, dloss, ddtop);
   sum_final<<<1, CR_BLOCK>>>(dloss.p, N, dstaged.p, 0);
   CK_LAUNCH();
   expect(dsum.down()[0] == dstaged.down()[0], "decoder_xent loss_sum = sum_final of row_loss");
   expect(ticket.down()[0] == 0, "decoder_xent leaves its ticket at 0");
+  for (int g : {1, 3, CR_DEC_MAX_GROUPS}) { /* other tiles: the same sums in the same order */
+    if (g == G) continue;
+    Dev<float> l2((size_t)N * V), loss2(N), dt2((size_t)N * H);
+    launch(1, g, l2, loss2, dt2);
+    expect(l2.down() == dl.down() && loss2.down() == dloss.down() && (!write_grad || dt2.down() == ddtop.down()),
+           "decoder_xent at another tile size and one block: bit for bit");
+  }
   std::vector<double> loss(N), out((size_t)N * V), dtop((size_t)N * H, 0.0), z(V);
   for (int n = 0; n < N; n++) {
     double mx = -INFINITY, s = 0;
@@ -83,17 +95,18 @@ static void check_decoder(int N, int V, int H, int write_grad, int blocks, Rng &
 
 int main() {
   Rng r(4567);
-  expect(cr_decoder_rows(65) == 12 && cr_decoder_rows(1) == 16 && cr_decoder_rows(300) == 4 &&
-             cr_decoder_stride(1) == 8 && cr_decoder_stride(128) == 132 &&
-             cr_decoder_shared_bytes(65, 128) == 4LL * (65 * 132 + 12 * 132 + 12 * 66),
-         "decoder_xent's tile rows, stride and shared memory (DecoderXent holds the same)");
-  /* awkward shapes: one row, H = 1 and 33 (padding), V = 1, V > CR_BLOCK (one row group), a ragged
-   * last tile, fewer blocks than tiles (grid-stride) */
-  int dshapes[][4] = {{1, 1, 1, 1}, {1, 65, 33, 1}, {7, 65, 128, 1}, {50, 65, 257, 3}, {13, 300, 20, 2}, {33, 5, 1, 4},
-                      {100, 65, 64, 2}};
+  expect(cr_decoder_groups(2500, 132) == 5 && cr_decoder_groups(1, 132) == 1 && cr_decoder_groups(12800, 132) == 5 &&
+             cr_decoder_groups(64, 1) == CR_DEC_MAX_GROUPS && cr_decoder_rows(5) == 20 && cr_decoder_stride(1) == 8 &&
+             cr_decoder_stride(128) == 132 && cr_decoder_shared_bytes(65, 128, 5) == 4LL * (65 * 132 + 20 * 132 + 20 * 66),
+         "decoder_xent's row groups, tile rows, stride and shared memory (DecoderXent holds the same)");
+  /* awkward shapes: one row, H = 1 and 33 (padding, an odd number of column chunks), V = 1 and odd
+   * (a last item of one column), V > CR_BLOCK (items past the block's threads), a ragged last tile,
+   * fewer blocks than tiles (grid-stride), the most groups a tile */
+  int dshapes[][5] = {{1, 1, 1, 1, 1},    {1, 65, 33, 1, 1},  {7, 65, 128, 1, 2},  {50, 65, 257, 3, 2},
+                      {13, 300, 20, 2, 1}, {33, 5, 1, 4, 3},   {100, 65, 64, 2, 5}, {70, 66, 36, 1, CR_DEC_MAX_GROUPS}};
   for (auto &s : dshapes) {
-    check_decoder(s[0], s[1], s[2], 1, s[3], r);
-    check_decoder(s[0], s[1], s[2], 0, s[3], r);
+    check_decoder(s[0], s[1], s[2], 1, s[3], s[4], r);
+    check_decoder(s[0], s[1], s[2], 0, s[3], s[4], r);
   }
   expect(cr_row_block(1) == 32 && cr_row_block(65) == 32 && cr_row_block(128) == 32 && cr_row_block(129) == 64 &&
              cr_row_block(257) == 128 && cr_row_block(1024) == CR_ROW_BLOCK && cr_row_block(5000) == CR_ROW_BLOCK,
@@ -124,15 +137,16 @@ int main() {
   CK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
 #endif
   for (int H : {128, 256}) { /* the rows where the backend fuses the decoder: LSTM L1 H128, L2 H256 */
-    int blocks = std::min((N + cr_decoder_rows(V) - 1) / cr_decoder_rows(V), std::max(1, sms));
-    long long shmem = cr_decoder_shared_bytes(V, H);
+    int G = cr_decoder_groups(N, std::max(1, sms)), RT = cr_decoder_rows(G);
+    int blocks = std::min((N + RT - 1) / RT, std::max(1, sms));
+    long long shmem = cr_decoder_shared_bytes(V, H, G);
     Dev<float> top((size_t)N * H), w((size_t)V * H), dtop((size_t)N * H);
     CK(cudaMemset(top.p, 0, (size_t)N * H * 4)); CK(cudaMemset(w.p, 0, (size_t)V * H * 4));
     CK(cudaFuncSetAttribute(decoder_xent, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shmem));
     printf("timing N=%d V=%d H=%d\n", N, V, H);
     TIME_IT("decoder_xent (the decoder GEMM, softmax_xent and the dtop GEMM in one)", 200,
-            (decoder_xent<<<blocks, CR_BLOCK, shmem>>>(top.p, w.p, b.p, y.p, l.p, loss.p, dtop.p, N, V, H, 1.0f / N, 1,
-                                                      sum.p, ticket.p)));
+            (decoder_xent<<<blocks, CR_BLOCK, shmem>>>(top.p, w.p, b.p, y.p, l.p, loss.p, dtop.p, N, V, H, G, 1.0f / N,
+                                                      1, sum.p, ticket.p)));
   }
   N = 12800; V = 10000;
   Dev<float> l2((size_t)N * V), b2(V), loss2(N);

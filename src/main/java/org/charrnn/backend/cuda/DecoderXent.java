@@ -29,19 +29,24 @@ import org.charrnn.util.UserError;
  * <p>Price (assumed, to be checked with {@code charrnn bench --predict --profile}): a kernel's floor;
  * + every block's copy of W_dec [V,H] from L2 at {@link RnnRates#l2BytesPerUs}, or a thread's
  * rounds of {@link #LOADS} loads in flight, an L2 hit each, where longer; + per SM its share
- * of the row tiles, each {@link #FMAS_PER_CLOCK} FMAs a clock (a warp's 16-byte loads of w and the
- * broadcast rows: half the FMA lanes) and {@link #TILE_CLOCKS} for the tile's loads, barriers and
+ * of the row tiles ({@link #groups}: as few rounds as the tile size allows), each {@link
+ * #FMAS_PER_CLOCK} FMAs a clock and {@link #TILE_CLOCKS} for the tile's loads, barriers and
  * exponentials, or the rows' bytes through HBM where more; + the loss sum of the last block.
  */
 final class DecoderXent implements DecoderKernels {
     /** {@code -Dcharrnn.cuda.fusedDecoder=auto|on|off}: on fuses wherever the block fits. */
     static final String PROPERTY = "charrnn.cuda.fusedDecoder";
 
-    static final int MAX_GROUPS = 4; // CR_DEC_MAX_GROUPS: the most row groups of 4 rows a tile
+    static final int MAX_GROUPS = 8; // CR_DEC_MAX_GROUPS: the most row groups of 4 rows a tile
     static final int LOADS = 8; // CR_DEC_LOADS: loads a thread has in flight while it stages w and the rows
-    /** FMAs per SM and clock of the kernel's products: shared-memory bound at half the FMA lanes. */
-    static final double FMAS_PER_CLOCK = RnnCostModel.FMA_LANES / 2.0;
-    /** Clocks of a row tile besides its products: its rows from memory, 12 barriers, the exponentials. */
+    /**
+     * FMAs per SM and clock of the kernel's products, shared-memory bound: a warp's 32 FMA
+     * instructions (4 rows by 2 columns by 4 k, or 4 rows by 8 columns of dtop) take 12 wavefronts of
+     * shared memory at one a clock (two 16-byte loads of w, 4 each, and 4 broadcasts of the rows),
+     * so 32 x 32 / 12 lanes of the 128.
+     */
+    static final double FMAS_PER_CLOCK = 32.0 * 32 / 12;
+    /** Clocks of a row tile besides its products: its rows from memory, 10 barriers, the exponentials. */
     static final double TILE_CLOCKS = 1000;
 
     /** auto, on, off. */
@@ -115,21 +120,26 @@ final class DecoderXent implements DecoderKernels {
      */
     static boolean fuses(
             Mode m, StepCostModel.Rates r, int limit, Precision p, int N, int V, int H, boolean writeGrad) {
-        if (m == Mode.OFF || sharedBytes(V, H) > limit) return false;
-        return m == Mode.ON || fusedUs(r, N, V, H, writeGrad) < unfusedUs(r, p, N, V, H, writeGrad);
+        if (m == Mode.OFF || !fits(V, H, limit)) return false;
+        return m == Mode.ON || fusedUs(r, limit, N, V, H, writeGrad) < unfusedUs(r, p, N, V, H, writeGrad);
+    }
+
+    /** Whether a block of the fewest groups, one, fits in {@code limit} bytes (a launch takes as many as fit). */
+    private static boolean fits(int V, int H, long limit) {
+        return sharedBytes(V, H, 1) <= limit;
     }
 
     /**
-     * "decoder of 2500 rows (training): fused, decoder_xent (cost model: 7.4 µs vs 10.8 µs as a GEMM,
+     * "decoder of 2500 rows (training): fused, decoder_xent (cost model: 5.6 µs vs 10.8 µs as a GEMM,
      * softmax_xent and a GEMM)" (evaluation: "... as a GEMM and softmax_xent", which has no dL/dtop
      * GEMM), or "... apart ...", or "... forced" where the knob decided.
      */
     private String line(int N, int V, int H, boolean writeGrad, boolean fused) {
         String head =
                 "decoder of " + N + (N == 1 ? " row (" : " rows (") + (writeGrad ? "training" : "evaluation") + "): ";
-        if (sharedBytes(V, H) > limit)
-            return head + "apart (its block needs " + (sharedBytes(V, H) >> 10) + " KiB of shared memory, more than "
-                    + "the " + (limit >> 10) + " KiB a block may use)";
+        if (!fits(V, H, limit))
+            return head + "apart (its block needs " + (sharedBytes(V, H, 1) >> 10) + " KiB of shared memory, more "
+                    + "than the " + (limit >> 10) + " KiB a block may use)";
         String how = fused ? "fused, decoder_xent" : "apart";
         if (mode != Mode.AUTO)
             return head + how + ", forced (" + PROPERTY + "=" + mode.name().toLowerCase(Locale.ROOT) + ")";
@@ -138,20 +148,40 @@ final class DecoderXent implements DecoderKernels {
                 + String.format(
                         Locale.ROOT,
                         " (cost model: %.1f µs vs %.1f µs as %s)",
-                        fusedUs(rates, N, V, H, writeGrad),
+                        fusedUs(rates, limit, N, V, H, writeGrad),
                         unfusedUs(rates, precision, N, V, H, writeGrad),
                         writeGrad ? "a GEMM, softmax_xent and a GEMM" : "a GEMM and softmax_xent");
     }
 
-    /** cr_decoder_groups: row groups of 4 rows a tile, one logits item a thread, 1 to MAX_GROUPS. */
-    static int groups(int V) {
-        int g = V > 0 ? Kernels.BLOCK / V : MAX_GROUPS;
-        return Math.max(1, Math.min(MAX_GROUPS, g));
+    /**
+     * cr_decoder_groups: row groups of 4 rows a tile for N rows on {@code sms} SMs, a block each: of 1
+     * to MAX_GROUPS the one whose rounds of tiles times its groups plus one (a tile's own work) is
+     * least, the larger on a tie.
+     */
+    static int groups(int N, int sms) {
+        int best = 1;
+        long bestCost = -1;
+        for (int g = 1; g <= MAX_GROUPS; g++) {
+            long tiles = ((long) N + 4 * g - 1) / (4 * g), rounds = (tiles + Math.max(1, sms) - 1) / Math.max(1, sms);
+            long cost = rounds * (g + 1);
+            if (bestCost < 0 || cost <= bestCost) {
+                best = g;
+                bestCost = cost;
+            }
+        }
+        return best;
     }
 
-    /** cr_decoder_rows: rows of a tile. */
-    static int rows(int V) {
-        return 4 * groups(V);
+    /** The groups a launch takes: {@link #groups(int, int)}, fewer where its block would not fit in {@code limit} bytes. */
+    static int groups(int N, int V, int H, int sms, long limit) {
+        int g = groups(N, sms);
+        while (g > 1 && sharedBytes(V, H, g) > limit) g--;
+        return g;
+    }
+
+    /** cr_decoder_rows: rows of a tile of G groups. */
+    static int rows(int groups) {
+        return 4 * groups;
     }
 
     /** cr_decoder_stride: w's and the rows' stride in floats. */
@@ -159,22 +189,22 @@ final class DecoderXent implements DecoderKernels {
         return (H + 3) / 4 * 4 + 4;
     }
 
-    /** cr_decoder_shared_bytes: w [V][WS], the tile's rows [RT][WS] and logits [RT][V + 1]. */
-    static long sharedBytes(int V, int H) {
-        long ws = stride(H), rt = rows(V);
+    /** cr_decoder_shared_bytes: w [V][WS], the tile's rows [RT][WS] and logits [RT][V + 1], at G groups. */
+    static long sharedBytes(int V, int H, int groups) {
+        long ws = stride(H), rt = rows(groups);
         return 4L * ((long) V * ws + rt * ws + rt * (V + 1));
     }
 
-    /** The launch's blocks over N rows on {@code sms} SMs: a block an SM, no more than the tiles. */
-    static int blocks(int N, int V, int sms) {
-        int rt = rows(V);
+    /** The launch's blocks over N rows in tiles of G groups on {@code sms} SMs: a block an SM, no more than the tiles. */
+    static int blocks(int N, int groups, int sms) {
+        int rt = rows(groups);
         return (int) Math.max(1, Math.min(sms, ((long) N + rt - 1) / rt));
     }
 
-    /** The fused kernel's price, µs (class comment). */
-    static double fusedUs(StepCostModel.Rates r, int N, int V, int H, boolean writeGrad) {
+    /** The fused kernel's price, µs (class comment), its tiles as a block of {@code limit} bytes takes them. */
+    static double fusedUs(StepCostModel.Rates r, long limit, int N, int V, int H, boolean writeGrad) {
         RnnCostModel.Device d = r.device();
-        int rt = rows(V), blocks = blocks(N, V, d.sms());
+        int g = groups(N, V, H, d.sms(), limit), rt = rows(g), blocks = blocks(N, g, d.sms());
         double tilesPerSm = Math.ceil(Math.ceil((double) N / rt) / d.sms());
         double fmas = (double) rt * V * (stride(H) - 4) * (writeGrad ? 2 : 1);
         double compute = tilesPerSm * (fmas / FMAS_PER_CLOCK + TILE_CLOCKS) / d.clocksPerUs();
@@ -217,6 +247,7 @@ final class DecoderXent implements DecoderKernels {
         boolean fused = fuses(mode, rates, limit, precision, N, V, H, writeGrad);
         if (logged.add(2L * N + (writeGrad ? 1 : 0))) log.accept(line(N, V, H, writeGrad, fused));
         if (!fused) return false;
+        int groups = groups(N, V, H, sms, limit);
         Pointer args = Pointer.to(
                 Pointer.to(CudaCellKernels.p(top)),
                 Pointer.to(weights.apply(dec)),
@@ -228,12 +259,23 @@ final class DecoderXent implements DecoderKernels {
                 Pointer.to(new int[] {N}),
                 Pointer.to(new int[] {V}),
                 Pointer.to(new int[] {H}),
+                Pointer.to(new int[] {groups}),
                 Pointer.to(new float[] {gradScale}),
                 Pointer.to(new int[] {writeGrad ? 1 : 0}),
                 Pointer.to(CudaCellKernels.p(lossSum)),
                 Pointer.to(ticket));
         JCudaDriver.cuLaunchKernel(
-                fn, blocks(N, V, sms), 1, 1, Kernels.BLOCK, 1, 1, (int) sharedBytes(V, H), stream, args, null);
+                fn,
+                blocks(N, groups, sms),
+                1,
+                1,
+                Kernels.BLOCK,
+                1,
+                1,
+                (int) sharedBytes(V, H, groups),
+                stream,
+                args,
+                null);
         return true;
     }
 }

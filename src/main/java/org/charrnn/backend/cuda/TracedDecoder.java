@@ -41,7 +41,7 @@ final class TracedDecoder implements DecoderKernels {
         int limit = rates.device().sharedBytes();
         if (!DecoderXent.fuses(DecoderXent.mode(), rates, limit, precision, N, V, H, writeGrad)) return false;
         trace.addFlops(2.0 * N * V * H * (writeGrad ? 2 : 1));
-        trace.add(StepPart.KERNELS, "decoder_xent + loss sum", DecoderXent.fusedUs(rates, N, V, H, writeGrad));
+        trace.add(StepPart.KERNELS, "decoder_xent + loss sum", DecoderXent.fusedUs(rates, limit, N, V, H, writeGrad));
         return true;
     }
 }

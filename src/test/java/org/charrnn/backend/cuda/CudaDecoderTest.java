@@ -107,7 +107,7 @@ class CudaDecoderTest {
     @MethodSource("cases")
     void trainingStepsMatchTheReference(Verifier.Shape shape, String mode) {
         // every shape's block fits the default shared memory: "on" runs decoder_xent on any device
-        assertTrue(DecoderXent.sharedBytes(shape.vocab(), shape.hidden()) <= PersistentRnn.DEFAULT_SHARED);
+        assertTrue(DecoderXent.sharedBytes(shape.vocab(), shape.hidden(), 1) <= PersistentRnn.DEFAULT_SHARED);
         CudaTestSupport.withProperty(DecoderXent.PROPERTY, mode, () -> {
             CudaTestSupport.parityDeviceLine(
                     RnnKernel.AUTO, shape, 41 + shape.hashCode(), "decoder fused " + mode + ", " + shape.label());
