@@ -4,6 +4,7 @@
 #include "../kernels/cuda/loss.cu"
 #include "../kernels/cuda/reduce.cu"
 #include "../kernels/cuda/decoder.cu"
+#include "decoder_v1.cuh"
 
 /* softmax_xent in blocks of `block` threads (the host's cr_row_block(V), or another power of two). */
 static void check_shape(int N, int V, Rng &r, int write_grad, int block) {
@@ -91,6 +92,16 @@ static void check_decoder(int N, int V, int H, int write_grad, int blocks, int G
   compare("decoder row_loss", dloss.down(), loss, 1e-5f, 1e-5f);
   compare(write_grad ? "decoder dlogits" : "decoder logits + bias", dl.down(), out, 1e-6f, 1e-4f);
   if (write_grad) compare("decoder dtop", ddtop.down(), dtop, 1e-7f, 1e-4f);
+  /* version 1 (decoder_v1.cuh), timed beside version 2 below: the same reference */
+  Dev<float> l1((size_t)N * V), loss1(N), dt1((size_t)N * H);
+  long long shmem1 = cr_decoder_v1_shared_bytes(V, H);
+  CK(cudaFuncSetAttribute(decoder_xent_v1, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shmem1));
+  decoder_xent_v1<<<blocks, CR_BLOCK, shmem1>>>(dtop_.p, dw.p, db.p, dy.p, l1.p, loss1.p, write_grad ? dt1.p : nullptr,
+                                               N, V, H, scale, write_grad, nullptr, nullptr);
+  CK_LAUNCH();
+  compare("decoder version 1 row_loss", loss1.down(), loss, 1e-5f, 1e-5f);
+  compare("decoder version 1 logits", l1.down(), out, 1e-6f, 1e-4f);
+  if (write_grad) compare("decoder version 1 dtop", dt1.down(), dtop, 1e-7f, 1e-4f);
 }
 
 int main() {
@@ -147,6 +158,13 @@ int main() {
     TIME_IT("decoder_xent (the decoder GEMM, softmax_xent and the dtop GEMM in one)", 200,
             (decoder_xent<<<blocks, CR_BLOCK, shmem>>>(top.p, w.p, b.p, y.p, l.p, loss.p, dtop.p, N, V, H, G, 1.0f / N,
                                                       1, sum.p, ticket.p)));
+    /* version 1 as the backend launched it: tiles of 12 rows, a block an SM */
+    int rt1 = cr_decoder_v1_rows(V), blocks1 = std::min((N + rt1 - 1) / rt1, std::max(1, sms));
+    long long shmem1 = cr_decoder_v1_shared_bytes(V, H);
+    CK(cudaFuncSetAttribute(decoder_xent_v1, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)shmem1));
+    TIME_IT("decoder_xent version 1 (decoder_v1.cuh: tiles of 4 min(4, 256 / V) rows, an item a column)", 200,
+            (decoder_xent_v1<<<blocks1, CR_BLOCK, shmem1>>>(top.p, w.p, b.p, y.p, l.p, loss.p, dtop.p, N, V, H,
+                                                           1.0f / N, 1, sum.p, ticket.p)));
   }
   N = 12800; V = 10000;
   Dev<float> l2((size_t)N * V), b2(V), loss2(N);

@@ -30,7 +30,8 @@
  *   Version 2 (2026-12-06, no GPU at hand): tiles of G groups the host picks (version 1: G =
  *   min(4, CR_BLOCK / V), 12 rows at V 65, so 2500 rows took two rounds of 209 tiles on 132 SMs;
  *   now one of 125 tiles of 20) and items of 2 columns or 2 chunks (version 1: one, 16 FMAs for 5
- *   loads); the cost model prices both, neither is measured yet.
+ *   loads); the cost model prices both, neither is measured yet: version 1 stays in
+ *   native-test/decoder_v1.cuh, and test_loss times both at the bench's 2500 rows.
  */
 #include "common.cuh"
 
