@@ -14,7 +14,8 @@
  * bit; where a shape joins the initial state into the sequence, h0 is the slot before h. Clusters:
  * ceil(B / 8), at least 3 (short last clusters, clusters without rows). At H 229, a reduced
  * precision's results must differ from the unrounded products'. Then the bench's shape (B 50 in 13
- * clusters of 4 rows, H 256, U 32), whose plans must be resident (forward, backward plan b).
+ * clusters of 4 rows, H 256, U 32), whose plans must be resident (forward, backward plans b and a,
+ * the latter in the upper half of the registers).
  */
 #include "common.h"
 #include "ref.h"
@@ -35,7 +36,7 @@ struct PairShape {
   size_t shared(int prec) const { return (size_t)persistent_pair_shared_bytes(U, H, PB, prec | CR_PREC_EXCHANGE); }
 };
 
-static int resident_pairs[2]; /* launches whose plan is resident: forward, backward plan b */
+static int resident_pairs[3]; /* launches whose plan is resident: forward, backward plan b, plan a */
 
 static void launch_forward(const PairShape &s, const float *gx, const int *tokens, const float *w_hh_a,
                            const float *w_ih_b, const float *w_hh_b, const float *b_ih_a, const float *b_hh_a,
@@ -58,6 +59,7 @@ static void launch_backward(const PairShape &s, const float *dho_b, float *dhn_a
   prec |= CR_PREC_EXCHANGE;
   size_t shmem = s.shared(prec);
   if (cr_pair_backward_plan_b(s.U, s.H, s.PB, prec).resident) resident_pairs[1]++;
+  if (cr_pair_backward_plan_a(s.U, s.H, s.PB, prec).resident) resident_pairs[2]++;
   CK(cudaFuncSetAttribute(persistent_rnn_pair_backward_cluster, cudaFuncAttributeMaxDynamicSharedMemorySize,
                           (int)shmem));
   persistent_rnn_pair_backward_cluster<<<dim3(s.clusters * CR_CLUSTER), dim3(CR_BLOCK), shmem>>>(
@@ -238,8 +240,15 @@ int main() {
     check_forward(bench, r, prec, 0.0, 13);
     check_backward(bench, r, prec, 0.0, 13);
   }
-  printf("resident: %d forward launches, %d backward\n", resident_pairs[0], resident_pairs[1]);
-  expect(resident_pairs[0] > 0 && resident_pairs[1] > 0, "resident forward and backward launches");
+  printf("resident: %d forward launches, %d backward (plan a beside plan b: %d)\n", resident_pairs[0],
+         resident_pairs[1], resident_pairs[2]);
+  expect(resident_pairs[0] > 0 && resident_pairs[1] > 0 && resident_pairs[2] > 0,
+         "resident forward and backward launches, plan a beside plan b among them");
+  for (int prec : precs) { /* the bench shape: both backward plans in registers */
+    PairShape b(bench, 13);
+    expect(cr_pair_backward_plan_a(b.U, b.H, b.PB, prec | CR_PREC_EXCHANGE).resident,
+           "the bench shape's backward plan a is resident");
+  }
   for (int prec : precs)
     expect(PairShape(bench, 13).fits(prec), "the bench shape fits at every precision");
   return finish("test_persistent_rnn_pair");

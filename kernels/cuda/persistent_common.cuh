@@ -102,6 +102,12 @@ static __host__ __device__ inline int cr_persistent_elem(int prec) {
 /* The FMA plan's resident a: a thread keeps its CR_PERSISTENT_RR rows at up to CR_FMA_KSTEPS of its
  * k (s, s + S, ...), the same 128 registers. */
 #define CR_FMA_KSTEPS (CR_MMA_ASTEPS * CR_MMA_GROUP * 4 / CR_PERSISTENT_RR)
+/* Where two plans of a block are resident (the RNN pair's backward), the second takes the upper
+ * half of those registers, HALF = 1 of the product and keep functions: its k-steps (mma) or k (FMA)
+ * from CR_MMA_ASTEPS / 2 or CR_FMA_KSTEPS / 2 on; the first must need no more than the lower half
+ * (cr_persistent_half_fits). */
+#define CR_MMA_HALF (CR_MMA_ASTEPS / 2)
+#define CR_FMA_HALF (CR_FMA_KSTEPS / 2)
 
 /*
  * The slice a a thread of a resident plan (CrPersistentPlan.resident) multiplies every step, kept
@@ -230,6 +236,20 @@ static __host__ __device__ inline CrPersistentPlan cr_persistent_plan(int R, int
   return p;
 }
 
+/* Whether plan p's part of a fits in half of CrResidentA (a second resident plan beside it, or it
+ * beside a second): one k-tile, and the mma plan one group of tiles a warp and at most CR_MMA_HALF of
+ * its k-steps, the FMA plan one item a thread and at most CR_FMA_HALF of its k. */
+static __host__ __device__ inline bool cr_persistent_half_fits(CrPersistentPlan p) {
+  if (p.KT < p.K) return false;
+  if (p.mma) {
+    const int mr = p.swap ? CR_MMA_N : CR_MMA_M, mb = p.swap ? CR_MMA_M : CR_MMA_N;
+    const int steps = (p.XS - 4) / CR_MMA_KW; /* one k-tile: XS is its words + 4 */
+    return cr_mma_groups(p.RP / mr, p.BP / mb) <= CR_WARPS && (steps + p.S - 1) / p.S <= CR_MMA_HALF;
+  }
+  long long items = (long long)(p.RP / CR_PERSISTENT_RR) * (p.BP / CR_PERSISTENT_RB);
+  return items * p.S <= CR_BLOCK && (p.K + p.S - 1) / p.S <= CR_FMA_HALF;
+}
+
 static __host__ __device__ inline unsigned long long cr_persistent_plan_bytes(CrPersistentPlan p) {
   unsigned long long floats = (unsigned long long)(p.x_floats * (1 + p.exchange) + p.acc_floats);
   return (unsigned long long)p.a_bytes + floats * sizeof(float);
@@ -325,23 +345,25 @@ static __device__ __forceinline__ void cr_persistent_sum_lanes(const CrPersisten
 /* f (=) this thread's a where the plan is resident (nothing otherwise): the mma plan's fragments
  * (cr_mma_keep) or the FMA plan's rows (cr_fma_keep); every thread of the block calls it after a
  * is staged (cr_persistent_stage_rows / _cols end in a block barrier). */
-template <typename A>
+template <typename A, int HALF = 0>
 static __device__ __forceinline__ void cr_keep_resident_a(const CrPersistentPlan &p, const A *a, CrResidentA &f) {
   if (!p.resident) return;
   if (p.mma)
-    cr_mma_keep(p, a, f);
+    cr_mma_keep<A, HALF>(p, a, f);
   else
-    cr_fma_keep(p, a, f);
+    cr_fma_keep<A, HALF>(p, a, f);
 }
 
 /* acc (=) the step's products: cr_persistent_product_mma or _fma, as the plan says; f the a
- * cr_keep_resident_a kept (read only by the resident plan). y null: x holds the one k-tile
- * already (the exchange, persistent_exchange.cuh), nothing is staged. */
-template <typename A>
+ * cr_keep_resident_a kept (read only by the resident plan; HALF 1: in the upper half of f, as kept
+ * with HALF 1). y null: x holds the one k-tile already (the exchange, persistent_exchange.cuh),
+ * nothing is staged. */
+template <typename A, int HALF = 0>
 static __device__ __forceinline__ void cr_persistent_product(const CrPersistentPlan &p, const A *a,
                                                              const CrResidentA &f, const float *y, float *x,
                                                              float *acc, int prec) {
-  p.mma ? cr_persistent_product_mma(p, a, f, y, x, acc, prec) : cr_persistent_product_fma(p, a, f, y, x, acc, prec);
+  p.mma ? cr_persistent_product_mma<A, HALF>(p, a, f, y, x, acc, prec)
+        : cr_persistent_product_fma<A, HALF>(p, a, f, y, x, acc, prec);
 }
 
 /*

@@ -18,7 +18,7 @@
  * block must call it; it begins and ends with a block barrier, so acc may be read at once and x,
  * acc rewritten by the next call.
  */
-template <typename A>
+template <typename A, int HALF>
 static __device__ __forceinline__ void cr_persistent_product_fma(const CrPersistentPlan &p, const A *a,
                                                                  const CrResidentA &f, const float *y, float *x,
                                                                  float *acc, int prec) {
@@ -54,14 +54,15 @@ static __device__ __forceinline__ void cr_persistent_product_fma(const CrPersist
 #pragma unroll
           for (int i = 0; i < CR_PERSISTENT_RB; i++) sum[q][i] = fmaf(w[q], v[i], sum[q][i]);
       };
-      if (p.resident) { /* one k-tile, this thread's only item */
+      if (p.resident) { /* one k-tile, this thread's only item; HALF 1: from the upper half of f */
 #pragma unroll
-        for (int i = 0; i < CR_FMA_KSTEPS; i++) {
+        for (int i = 0; i < CR_FMA_KSTEPS - HALF * CR_FMA_HALF; i++) {
           int kk = s + i * S;
           if (kk >= kl) break;
           float w[CR_PERSISTENT_RR];
+          const int fi = i + HALF * CR_FMA_HALF;
 #pragma unroll
-          for (int q = 0; q < CR_PERSISTENT_RR; q++) w[q] = __uint_as_float(f.w[i / 2][i % 2][q]);
+          for (int q = 0; q < CR_PERSISTENT_RR; q++) w[q] = __uint_as_float(f.w[fi / 2][fi % 2][q]);
           fmas(kk, w);
         }
       } else {
@@ -86,20 +87,21 @@ static __device__ __forceinline__ void cr_persistent_product_fma(const CrPersist
 }
 
 /* f (=) this thread's rows of a at its k where the FMA plan is resident (CrResidentA: w[i / 2][i %
- * 2][q] row r0 + q at k = s + i S of its item); cr_keep_resident_a's. */
-template <typename A>
+ * 2][q] row r0 + q at k = s + i S of its item; HALF 1: w[(i + CR_FMA_HALF) / 2]...); cr_keep_resident_a's. */
+template <typename A, int HALF>
 static __device__ __forceinline__ void cr_fma_keep(const CrPersistentPlan &p, const A *a, CrResidentA &f) {
   const int S = p.S, NG = p.BP / CR_PERSISTENT_RB;
   const long long e = threadIdx.x; /* the resident plan has at most one item a thread */
   if (e >= (long long)(p.RP / CR_PERSISTENT_RR) * NG * S) return;
   int s = (int)(e % S), r0 = (int)(e / ((long long)S * NG)) * CR_PERSISTENT_RR;
 #pragma unroll
-  for (int i = 0; i < CR_FMA_KSTEPS; i++) {
+  for (int i = 0; i < CR_FMA_KSTEPS - HALF * CR_FMA_HALF; i++) {
     int kk = s + i * S;
     if (kk >= p.K) break;
+    const int fi = i + HALF * CR_FMA_HALF;
 #pragma unroll
     for (int q = 0; q < CR_PERSISTENT_RR; q++) /* rows past R repeat row R-1, as the product reads */
-      f.w[i / 2][i % 2][q] = __float_as_uint(cr_load(a[(long long)(r0 + q < p.R ? r0 + q : p.R - 1) * p.AS + kk]));
+      f.w[fi / 2][fi % 2][q] = __float_as_uint(cr_load(a[(long long)(r0 + q < p.R ? r0 + q : p.R - 1) * p.AS + kk]));
   }
 }
 

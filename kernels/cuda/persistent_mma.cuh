@@ -101,8 +101,9 @@ static __device__ __forceinline__ void cr_mma_a_fragment(const CrPersistentPlan 
 }
 
 /* f (=) this warp's a fragments of the resident mma plan (CrResidentA: w[st][i] those of its
- * group's tile rt0 + i at its st-th k-step, k-word (s + st S) CR_MMA_KW); cr_keep_resident_a's. */
-template <typename A>
+ * group's tile rt0 + i at its st-th k-step, k-word (s + st S) CR_MMA_KW; HALF 1: w[st +
+ * CR_MMA_HALF][i]); cr_keep_resident_a's. */
+template <typename A, int HALF>
 static __device__ __forceinline__ void cr_mma_keep(const CrPersistentPlan &p, const A *a, CrResidentA &f) {
   const int per_word = 4 / (int)sizeof(A), kstep = CR_MMA_KW * per_word;
   const int mr = p.swap ? CR_MMA_N : CR_MMA_M, mb = p.swap ? CR_MMA_M : CR_MMA_N;
@@ -114,12 +115,12 @@ static __device__ __forceinline__ void cr_mma_keep(const CrPersistentPlan &p, co
   long long arow[CR_MMA_GROUP][2];
   cr_mma_arows(p, it.rt0, g, 0, per_word, arow);
 #pragma unroll
-  for (int st = 0; st < CR_MMA_ASTEPS; st++) {
+  for (int st = 0; st < CR_MMA_ASTEPS - HALF * CR_MMA_HALF; st++) {
     int kw = (it.s + st * p.S) * CR_MMA_KW;
     if (kw >= words) break; /* warp-uniform */
 #pragma unroll
     for (int i = 0; i < CR_MMA_GROUP; i++)
-      if (i < GR) cr_mma_a_fragment(p, a, arow[i], kw, t, f.w[st][i]);
+      if (i < GR) cr_mma_a_fragment(p, a, arow[i], kw, t, f.w[st + HALF * CR_MMA_HALF][i]);
   }
 }
 
@@ -167,7 +168,7 @@ static __device__ __forceinline__ void cr_mma_group_step(const CrPersistentPlan 
  * memory: the same words in the same mma, so the same results bit for bit. Every thread of the
  * block must call it; block barriers as the FMA product's.
  */
-template <typename A>
+template <typename A, int HALF>
 static __device__ __forceinline__ void cr_persistent_product_mma(const CrPersistentPlan &p, const A *a,
                                                                  const CrResidentA &f, const float *y, float *x,
                                                                  float *acc, int prec) {
@@ -225,10 +226,10 @@ static __device__ __forceinline__ void cr_persistent_product_mma(const CrPersist
         }
       if (p.resident) {
 #pragma unroll
-        for (int st = 0; st < CR_MMA_ASTEPS; st++) {
+        for (int st = 0; st < CR_MMA_ASTEPS - HALF * CR_MMA_HALF; st++) {
           int kw = (s + st * S) * CR_MMA_KW;
           if (kw >= wl) break; /* warp-uniform */
-          cr_mma_group_step(p, prec, xw, xrow, GN, kw, t, f.w[st], ok, d);
+          cr_mma_group_step(p, prec, xw, xrow, GN, kw, t, f.w[st + HALF * CR_MMA_HALF], ok, d);
         }
       } else {
         for (int kw = s * CR_MMA_KW; kw < wl; kw += S * CR_MMA_KW) {

@@ -42,8 +42,9 @@
  *   column j of W_hh_b, row U + u that of W_ih_b) times dgates_b[t], giving dh_next_b and layer
  *   a's gradient from above for tick i + 1 (kept in the products, read by the next cell phase); plan
  *   a, U rows (the columns of W_hh_a) times dgates_a[t], giving dh_next_a. Plan b keeps its slice in
- *   registers where it can (CrPersistentPlan.resident); plan a reads its slice from shared memory
- *   (CR_PREC_SHARED_A: a thread has registers for one resident slice).
+ *   registers where it can (CrPersistentPlan.resident); plan a in the upper half of the same
+ *   registers (CR_MMA_HALF, CR_FMA_HALF) where each plan's part fits in half of them
+ *   (cr_persistent_half_fits: the bench's row, H 256 at 4 rows a cluster), else from shared memory.
  *
  * dh_next and dgates of a pair are read and written only by the thread that owns the pair (the
  * same mapping in both phases), the pass's other inputs are read only, and x buffer s of a peer is
@@ -58,7 +59,8 @@
 
 /* The plans of a block of the pair kernels at U units, H, PB batch rows and prec: the forward's
  * (2U rows of K = 2H), and the backward's plan b (2U rows of K = H) and plan a (U rows of K = H,
- * its slice read from shared memory), whose regions follow each other in shared memory. */
+ * resident beside plan b where both fit half a thread's registers, else read from shared memory),
+ * whose regions follow each other in shared memory. */
 static __host__ __device__ inline CrPersistentPlan cr_pair_forward_plan(int U, int H, int PB, int prec) {
   CrPersistentPlan p = cr_persistent_plan(2 * U, 2 * H, PB, prec);
   p.ra = U; /* layer a's rows: zeros against h_b, which the product skips where it can */
@@ -69,7 +71,11 @@ static __host__ __device__ inline CrPersistentPlan cr_pair_backward_plan_b(int U
   return cr_persistent_plan(2 * U, H, PB, prec);
 }
 static __host__ __device__ inline CrPersistentPlan cr_pair_backward_plan_a(int U, int H, int PB, int prec) {
-  return cr_persistent_plan(U, H, PB, prec | CR_PREC_SHARED_A);
+  CrPersistentPlan a = cr_persistent_plan(U, H, PB, prec | CR_PREC_SHARED_A);
+  /* resident in the upper half of a thread's registers (HALF 1) where plan b needs only the lower */
+  a.resident = !(prec & CR_PREC_SHARED_A) && cr_persistent_half_fits(a) &&
+               cr_persistent_half_fits(cr_pair_backward_plan_b(U, H, PB, prec));
+  return a;
 }
 
 /* Whether the pair kernels run at U, H, PB and prec: every plan takes its right-hand side through
@@ -197,8 +203,9 @@ static __device__ __forceinline__ void persistent_rnn_pair_backward_body(
   cr_persistent_stage_cols(wb, w_hh_b, 1, H, U, s.j0, s.units, pb.AS, prec);
   cr_persistent_stage_cols(wb + (long long)U * pb.AS, w_ih_b, 1, H, U, s.j0, s.units, pb.AS, prec);
   cr_persistent_stage_cols(wa, w_hh_a, 1, H, U, s.j0, s.units, pa.AS, prec);
-  CrResidentA frag; /* plan b's; plan a is never resident */
+  CrResidentA frag; /* plan b's, and plan a's in its upper half where both fit a half */
   cr_keep_resident_a(pb, wb, frag);
+  cr_keep_resident_a<A, 1>(pa, wa, frag);
   float *x = cr_persistent_x(smem_a, pa); /* both regions' x buffers (=) zeros, then one cluster barrier */
   for (long long e = threadIdx.x; e < 2 * pa.x_floats; e += blockDim.x) x[e] = 0.0f;
   cr_exchange_begin(smem, pb);
@@ -243,7 +250,7 @@ static __device__ __forceinline__ void persistent_rnn_pair_backward_body(
     }
     cr_persistent_wait<true>();
     if (i < T) cr_persistent_product(pb, wb, frag, nullptr, cr_exchange_x(smem, pb, i), acc_b, prec);
-    if (i > 0) cr_persistent_product(pa, wa, frag, nullptr, cr_exchange_x(smem_a, pa, i), acc_a, prec);
+    if (i > 0) cr_persistent_product<A, 1>(pa, wa, frag, nullptr, cr_exchange_x(smem_a, pa, i), acc_a, prec);
     for (long long p = threadIdx.x; p < 2 * n; p += blockDim.x) {
       bool a = p >= n;
       long long q = a ? p - n : p;

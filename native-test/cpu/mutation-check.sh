@@ -43,6 +43,8 @@
 #   - the RNN pair forward's skip of layer a's zeros (plan ra, ka) taken by an FMA item or a group
 #     of mma tiles that also holds layer b's rows; test_persistent_rnn_pair must FAIL in the forward
 #     order;
+#   - the RNN pair backward's plan a, resident in the upper half of the registers (HALF 1), read
+#     from the lower half (plan b's slice); test_persistent_rnn_pair must FAIL in the forward order;
 #   - the resident tensor-core plans (kernels/cuda/persistent_mma.cuh, the cluster rows scatter
 #     of persistent_cluster_rows.cuh): a warp's a fragments of the previous k-step from its
 #     registers; test_persistent_lstm must FAIL in the forward order; the resident FMA plan
@@ -222,6 +224,11 @@ mutant persistent-fma-short-rows kernels/cuda/persistent_fma.cuh \
   forward test_persistent_rnn_pair
 mutant persistent-mma-short-rows kernels/cuda/persistent_mma.cuh \
   's/if \(\(rt0 \+ GR < RT \? rt0 \+ GR : RT\) \* mr <= p\.ra\)/if (rt0 * mr < p.ra) \/* mutant: a mixed group stops at ka *\//' \
+  forward test_persistent_rnn_pair
+# (the pair backward's plan a, resident in the upper half of the registers beside plan b, read from
+# the lower half: plan b's slice)
+mutant persistent-pair-half kernels/cuda/persistent_rnn_pair.cu \
+  's/cr_persistent_product<A, 1>\(pa,/cr_persistent_product<A, 0>(pa, \/* mutant: the lower half *\//' \
   forward test_persistent_rnn_pair
 # (the a fragments kept in registers, read at the wrong k-step: no barrier, but the one place the
 # resident plan and the shared one differ)

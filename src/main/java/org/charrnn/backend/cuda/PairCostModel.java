@@ -17,7 +17,8 @@ import org.charrnn.model.CellType;
  *       {@link RnnCostModel#exchangeUs}), one {@link RnnRates#clusterBarrierUs}, and the cell
  *       operands' loads where they outlast the barrier and the product;
  *   <li>backward tick: plan b (2U rows of K = H, W_hh_b's and W_ih_b's columns; in registers where
- *       it can) and plan a (U rows of W_hh_a, always from shared memory), both layers' dgates
+ *       it can) and plan a (U rows of W_hh_a; in the upper half of the same registers where both
+ *       fit half, {@link PersistentPairs#backwardResidentA}), both layers' dgates
  *       exchanged (2 PB U values), one barrier, the loads likewise.
  * </ul>
  *
@@ -82,7 +83,8 @@ final class PairCostModel {
         double forward = tick(d, forwardClocks / d.clocksPerUs(), RnnCostModel.exchangeUs(d, f, u, hidden));
         double backward = tick(
                 d,
-                (ProductClocks.of(r, b[0]) + ProductClocks.of(r, b[1], false)) / d.clocksPerUs(),
+                (ProductClocks.of(r, b[0]) + ProductClocks.of(r, b[1], PersistentPairs.backwardResidentA(b)))
+                        / d.clocksPerUs(),
                 RnnCostModel.exchangeUs(d, b[0], u, hidden) + RnnCostModel.exchangeUs(d, b[1], u, hidden));
         long bytes = Math.max(
                 PersistentPairs.forwardBytes(u, hidden, pb, a), PersistentPairs.backwardBytes(u, hidden, pb, a));

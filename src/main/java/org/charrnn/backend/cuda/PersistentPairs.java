@@ -104,11 +104,23 @@ final class PersistentPairs {
         return PersistentPlan.of(2 * units, 2 * hidden, batch, a);
     }
 
-    /** The backward's plan b (2U rows of K = H) and plan a (U rows), one after the other in shared memory. */
+    /**
+     * The backward's plan b (2U rows of K = H) and plan a (U rows), one after the other in shared
+     * memory; plan a resident beside plan b where both {@link PersistentPlan#halfFits} ({@link
+     * #backwardResidentA}).
+     */
     static PersistentPlan[] backwardPlans(int units, int hidden, int batch, ProductArithmetic a) {
         return new PersistentPlan[] {
             PersistentPlan.of(2 * units, hidden, batch, a), PersistentPlan.of(units, hidden, batch, a)
         };
+    }
+
+    /**
+     * cr_pair_backward_plan_a's resident: plan a keeps its slice in the upper half of a thread's
+     * registers where both backward plans' parts fit in half of them (and the knob allows registers).
+     */
+    static boolean backwardResidentA(PersistentPlan[] plans) {
+        return PersistentKnobs.registersAllowed() && plans[0].halfFits() && plans[1].halfFits();
     }
 
     /** persistent_pair_fits: every plan takes its right-hand side through the exchange (one k-tile). */

@@ -130,6 +130,19 @@ record PersistentPlan(
         return groups(t[0], t[1]) <= WARPS && ceil(steps, lanes) <= MMA_ASTEPS;
     }
 
+    /**
+     * cr_persistent_half_fits: this plan's part of a fits in half of a thread's resident registers
+     * (a second resident plan beside it, the RNN pair's backward): as {@link #resident} with half
+     * the k-steps (mma) or k (FMA).
+     */
+    boolean halfFits() {
+        if (tile < k) return false;
+        if (!arithmetic.mma) return items() * lanes <= Kernels.BLOCK && ceil(k, lanes) <= FMA_KSTEPS / 2;
+        int[] t = mmaTiles();
+        int steps = ceil(k, MMA_WORDS * (4 / arithmetic.elemBytes));
+        return groups(t[0], t[1]) <= WARPS && ceil(steps, lanes) <= MMA_ASTEPS / 2;
+    }
+
     /** k-tiles per step. */
     int tiles() {
         return ceil(k, tile);

@@ -126,6 +126,33 @@ class PairCostModelTest {
         assertEquals(ProductClocks.of(r, mma, true), ProductClocks.of(r, mma, true, 32, 256), 1e-9);
     }
 
+    /**
+     * The backward's plan a keeps its slice in the upper half of the registers where both plans'
+     * parts fit in half of them: at the bench's RNN row fp32's plan b needs 16 of a thread's 32 k and
+     * plan a 8, TF32's 8 and 4 of a warp's 16 k-steps; at 16 batch rows a cluster (B 128 in 8
+     * clusters) fp32's plan b has 2 lanes a tile, 128 k a thread, and neither is resident. Plan a's
+     * part of the tick, from shared memory before, at the bench's row: fp32 544 -> 288 clocks of x
+     * and a loads, TF32 384 -> 128.
+     */
+    @Test
+    void theBackwardsPlanATakesTheUpperHalfOfTheRegistersWhereBothFit() {
+        RnnRates r = RnnRates.ASSUMED;
+        for (ProductArithmetic a : List.of(FP32, TF32)) {
+            PersistentPlan[] b = PersistentPairs.backwardPlans(32, 256, 4, a);
+            assertTrue(b[0].resident() && b[0].halfFits() && b[1].halfFits(), a.toString());
+            assertTrue(PersistentPairs.backwardResidentA(b), a.toString());
+            assertEquals(a == FP32 ? 544 : 384, ProductClocks.of(r, b[1], false), 1e-9, a.toString());
+            assertEquals(a == FP32 ? 288 : 128, ProductClocks.of(r, b[1], true), 1e-9, a.toString());
+            assertFalse(
+                    CudaTestSupport.withProperty(
+                            PersistentKnobs.REGISTERS_PROPERTY, "off", () -> PersistentPairs.backwardResidentA(b)),
+                    a.toString());
+        }
+        PersistentPlan[] wide = PersistentPairs.backwardPlans(32, 256, 16, FP32);
+        assertFalse(wide[0].halfFits(), wide[0]::toString);
+        assertFalse(PersistentPairs.backwardResidentA(wide));
+    }
+
     /** On runs a pair that fits whatever it costs, off never, auto where it pays and there is a price. */
     @Test
     void theKnobRunsThePairWhereItSays() {
