@@ -59,8 +59,19 @@ abstract sealed class DeviceCell {
      * then {@link #recurrentWeightGradients}.
      */
     final void weightGradients(DeviceOps ops, LayerWeights p, LayerGrads g) {
-        ops.gemm(true, false, g.Gi(), p.in(), g.N(), 1f, g.dgx(), g.Gi(), g.x(), p.in(), g.beta(), p.dWih(), p.in());
+        inputWeightProduct(ops, p, g);
         recurrentWeightGradients(ops, p, g);
+    }
+
+    /** The layer's weight gradients but dW_hh: dW_ih and the biases (= or +=, as g.beta()). */
+    final void inputWeightGradients(DeviceOps ops, LayerWeights p, LayerGrads g) {
+        inputWeightProduct(ops, p, g);
+        biasGradients(ops, p, g, g.dgx(), g.N());
+    }
+
+    /** dW_ih [Gi,in] (= or +=, as g.beta()) dgx^T X over g's N rows. */
+    private void inputWeightProduct(DeviceOps ops, LayerWeights p, LayerGrads g) {
+        ops.gemm(true, false, g.Gi(), p.in(), g.N(), 1f, g.dgx(), g.Gi(), g.x(), p.in(), g.beta(), p.dWih(), p.in());
     }
 
     /**

@@ -196,11 +196,13 @@ final class RnnPasses {
                     ops.dropoutBackward(d, d, N * H, 0, l, (float) cfg.dropout());
                 }
                 if (l > 0 && cfg.dropout() == 0 && pairs.backward(w, l - 1, Ref.of(dOut(w, l)))) {
-                    // layer l's weight gradients (its input gradient ran inside the launch), then layer l-1's
+                    // layer l's weight gradients (its input gradient ran inside the launch), then layer
+                    // l-1's, shared by the streams: no recurrence is left to hide them (layerGradients)
                     if (w.overlap) ops.joinSide();
                     DeviceCell.LayerWeights p = weights(l);
                     DeviceCell.LayerGrads g = grads(w, l, 0, T, 0f);
-                    side(w, () -> cell.weightGradients(ops, p, g));
+                    side(w, () -> cell.inputWeightGradients(ops, p, g)); // dW_ih, the biases
+                    cell.recurrentWeightProduct(ops, p, g);
                     layerGradients(w, --l, true);
                     continue;
                 }
@@ -220,9 +222,8 @@ final class RnnPasses {
     }
 
     /**
-     * Whether layer 0 reads its input projection by token: projected by token ({@link TokenProjection})
-     * and its forward a launch that reads the table's rows through the window's ids ({@link
-     * WindowKernels#forwardByToken}), so that no [T,B,Gi] copy of them is gathered.
+     * Whether layer 0 reads its input projection by token ({@link TokenProjection}) in a launch that
+     * reads the table's rows by the window's ids ({@link WindowKernels#forwardByToken}): no copy.
      */
     private boolean byToken(Workspace w) {
         return w.tokenProjected() && ops.windows().forwardByToken(cfg.cell(), w.B, H);
@@ -356,9 +357,8 @@ final class RnnPasses {
     /**
      * Layer l's whole-window gradients once its recurrence is done: dL/d(its input) into dOut(l - 1)
      * (layer 0 projected by token: the token sums, dEmb and dW_ih instead) and its weight gradients,
-     * on the side queue where w overlaps them; {@code afterPair}: the layer above's were queued there
-     * just before (a pair's backward: no recurrence between to hide them), so layer 0's dW_hh runs
-     * on this queue, last.
+     * on the side queue where w overlaps them; {@code afterPair} (no recurrence left to hide them, the
+     * layer above's dW_hh just before on this queue): layer 0's dW_hh on this queue too, last.
      */
     private void layerGradients(Workspace w, int l, boolean afterPair) {
         DeviceCell.LayerWeights p = weights(l);
