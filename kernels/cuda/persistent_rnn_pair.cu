@@ -26,9 +26,9 @@
  *   [h_a[i-1], h_b[i-2]] (x buffer i & 1), so one product gives layer a's recurrent term and
  *   layer b's whole pre-activation; the product skips layer a's zeros (plan ra = U, ka = H) in
  *   the items (FMA: 4 rows) and groups of tiles (mma) that hold layer a's rows alone, so at U a
- *   multiple of those it does 3 U H FMAs a batch row, not 4 U H. Before tick 0 every block stores h0_a into buffer 0 and h0_b
- *   into buffer 1 (layer b's first step, tick 1); tick i's cell phase stores h_a[i] and h_b[i-1]
- *   into buffer (i + 1) & 1; layer b's product of tick 0 is discarded.
+ *   multiple of those it does 3 U H FMAs a batch row, not 4 U H. Before tick 0 every block stores
+ *   h0_a into buffer 0 and h0_b into buffer 1 (layer b's first step, tick 1); tick i's cell phase
+ *   stores h_a[i] and h_b[i-1] into buffer (i + 1) & 1; layer b's product of tick 0 is discarded.
  *
  * persistent_rnn_pair_backward_cluster
  *   dh_out_b [T,B,H] the gradient from above layer b; dh_next_a, dh_next_b [B,H] in: dL/dh_{T-1}
