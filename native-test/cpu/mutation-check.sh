@@ -233,10 +233,10 @@ mutant persistent-pair-half kernels/cuda/persistent_rnn_pair.cu \
 # (the a fragments kept in registers, read at the wrong k-step: no barrier, but the one place the
 # resident plan and the shared one differ)
 mutant persistent-resident-step kernels/cuda/persistent_mma.cuh \
-  's/f\.w\[st\], ok, d\);/f.w[st > 0 ? st - 1 : 0] \/* mutant: the wrong k-step *\/, ok, d);/' \
+  's/f\.w\[st \+ HALF \* CR_MMA_HALF\], ok, d\);/f.w[(st > 0 ? st - 1 : 0) + HALF * CR_MMA_HALF] \/* mutant: the wrong k-step *\/, ok, d);/' \
   forward test_persistent_lstm
 mutant persistent-fma-resident-step kernels/cuda/persistent_fma.cuh \
-  's/__uint_as_float\(f\.w\[i \/ 2\]\[i % 2\]\[q\]\)/__uint_as_float(f.w[i \/ 2][0][q]) \/* mutant: the wrong k *\//' \
+  's/__uint_as_float\(f\.w\[fi \/ 2\]\[fi % 2\]\[q\]\)/__uint_as_float(f.w[fi \/ 2][0][q]) \/* mutant: the wrong k *\//' \
   forward test_persistent_rnn
 mutant persistent-cluster-rows-fma-resident-row kernels/cuda/persistent_cluster_rows.cuh \
   's/float a = __uint_as_float\(cr_rows_fma_word\(f, r\)\);/float a = __uint_as_float(cr_rows_fma_word(f, r > 0 ? r - 1 : 0)); \/* mutant: the wrong row *\//' \
