@@ -92,6 +92,24 @@ static __host__ __device__ inline int cr_col_lanes(long long N) {
   T *name = (T *)name##_bytes_
 #endif
 
+/* Four consecutive floats of shared memory, 16-byte aligned: one load on a GPU (a misaligned
+ * float4 faults there; the CPU execution layer aborts naming it, so CI catches one). */
+static __device__ __forceinline__ void cr_load4(const float *p, float &a, float &b, float &c, float &d) {
+#ifdef CHARRNN_CRCPU_H
+  if ((unsigned long long)p % 16 != 0) crcpu::die("cr_load4: %p is not 16-byte aligned", (const void *)p);
+  a = p[0];
+  b = p[1];
+  c = p[2];
+  d = p[3];
+#else
+  float4 v = *reinterpret_cast<const float4 *>(p);
+  a = v.x;
+  b = v.y;
+  c = v.z;
+  d = v.w;
+#endif
+}
+
 /* A unit's four values into its four columns of a [*, 4H] gate row (=): row[q H] = v_q, q = 0..3,
  * row pointing at the unit's first (&gates[r + j]). */
 static __device__ __forceinline__ void cr_store_gates4(float *row, int H, float v0, float v1, float v2, float v3) {

@@ -66,22 +66,6 @@ static __host__ __device__ inline long long cr_decoder_shared_bytes(int V, int H
   return 4LL * ((long long)V * ws + rt * ws + rt * (V + 1));
 }
 
-/* Four consecutive floats of shared memory (16-byte aligned): one load on a GPU. */
-static __device__ __forceinline__ void cr_load4(const float *p, float &a, float &b, float &c, float &d) {
-#ifdef CHARRNN_CRCPU_H
-  a = p[0];
-  b = p[1];
-  c = p[2];
-  d = p[3];
-#else
-  float4 v = *reinterpret_cast<const float4 *>(p);
-  a = v.x;
-  b = v.y;
-  c = v.z;
-  d = v.w;
-#endif
-}
-
 #define CR_DEC_LOADS 8 /* loads a thread issues before it stores them: one L2 round trip for 8 */
 
 /* dst [rows][ws] (=) src [have rows][H], zero in rows past `have` and in columns [H, H4): the whole

@@ -78,6 +78,14 @@
  * even where the plan could keep them in registers (CrPersistentPlan.resident): to compare the two
  * on a device. The results are the same bit for bit. */
 #define CR_PREC_SHARED_A 16
+/* Or'ed into prec by the kernels whose FMA product reads x in the vector layout (CrXLayout,
+ * persistent_fma.cuh: the LSTM's and GRU's forward, cr_forward_x_prec; the RNN pair's plans); the
+ * plan says so (vx), and its x row stride is then a multiple of 4 floats. */
+#define CR_PREC_VECTOR_X 32
+
+/* What a forward kernel of G gates a unit ors into its plan's prec: the vector layout of x for the
+ * LSTM and the GRU; the RNN's forward keeps the strided one (its registers have no room for it). */
+static __host__ __device__ inline int cr_forward_x_prec(int G) { return G > 1 ? CR_PREC_VECTOR_X : 0; }
 
 /* The rounding of prec (CR_PREC_FP32, _TF32 or _BF16), without CR_PREC_MMA. */
 static __host__ __device__ inline int cr_prec_rounding(int prec) { return prec & 3; }
@@ -142,6 +150,8 @@ struct CrPersistentPlan {
                                       CR_PREC_SHARED_A: one k-tile, and the mma plan one group of
                                       tiles a warp, its k-steps at most CR_MMA_ASTEPS; the FMA plan
                                       one item a thread, its k at most CR_FMA_KSTEPS */
+  int vx;                          /* the FMA product's x in the vector layout (CR_PREC_VECTOR_X;
+                                      0 for the mma plan) */
   int ra, ka;                      /* a's rows below ra are zero past column ka (0 and K: no such
                                       rows; the RNN pair's forward, layer a's rows against h_b): an
                                       item (FMA) or group of tiles (mma) whose rows all lie below ra
@@ -168,6 +178,7 @@ static __host__ __device__ inline CrPersistentPlan cr_persistent_plan_mma(int R,
   p.B = B;
   p.rows = B;
   p.mma = 1;
+  p.vx = 0;
   /* rows of a as the mma's 16-row side and b as its 8 columns, or transposed (x B-side rows b as
    * the 16, a's rows as the 8), whichever needs fewer tiles: a block's U = 2 units backward are 2
    * rows of a, 2 of 16 in a tile but 2 of 8 transposed */
@@ -215,9 +226,11 @@ static __host__ __device__ inline CrPersistentPlan cr_persistent_plan(int R, int
   long long items = (long long)(p.RP / CR_PERSISTENT_RR) * (p.BP / CR_PERSISTENT_RB);
   p.S = 1;
   while (p.S < CR_PERSISTENT_MAX_LANES && items * p.S * 2 <= CR_BLOCK) p.S *= 2;
-  /* x's row stride: BP, or with S lanes the next XS >= BP with XS % 2m == m (m = 32 / S), so that
-   * the S rows k a warp reads at once (m words each) fall in different banks */
-  int m = 32 / p.S;
+  /* x's row stride: BP, or with S lanes the next XS >= BP with XS % 2m == m (m = 32 / S words; in
+   * the vector layout at least 4, a 16-byte load's, so that XS stays a multiple of 4 as BP is), so
+   * that the S rows k a warp reads at once (m words, or chunks of 4, each) fall in different banks */
+  p.vx = (prec & CR_PREC_VECTOR_X) != 0;
+  int m = p.vx && 32 / p.S < 4 ? 4 : 32 / p.S;
   p.XS = p.S == 1 ? p.BP : p.BP + (m - p.BP % (2 * m) + 2 * m) % (2 * m);
   if ((long long)p.XS * K <= CR_PERSISTENT_STAGE_FLOATS) {
     p.KT = K;
@@ -259,7 +272,7 @@ static __host__ __device__ inline unsigned long long cr_persistent_plan_bytes(Cr
  * its W_hh slice of G gate rows x U units x H (fp32, or bf16 at CR_PREC_BF16), an x tile (two with
  * CR_PREC_EXCHANGE where the plan is one k-tile) and the products (fp32). */
 static inline unsigned long long persistent_shared_bytes(int G, int U, int H, int B, int prec) {
-  unsigned long long f = cr_persistent_plan_bytes(cr_persistent_plan(G * U, H, B, prec));
+  unsigned long long f = cr_persistent_plan_bytes(cr_persistent_plan(G * U, H, B, prec | cr_forward_x_prec(G)));
   unsigned long long b = cr_persistent_plan_bytes(cr_persistent_plan(U, G * H, B, prec));
   return f > b ? f : b;
 }
@@ -356,14 +369,14 @@ static __device__ __forceinline__ void cr_keep_resident_a(const CrPersistentPlan
 
 /* acc (=) the step's products: cr_persistent_product_mma or _fma, as the plan says; f the a
  * cr_keep_resident_a kept (read only by the resident plan; HALF 1: in the upper half of f, as kept
- * with HALF 1). y null: x holds the one k-tile already (the exchange, persistent_exchange.cuh),
- * nothing is staged. */
-template <typename A, int HALF = 0>
+ * with HALF 1); X the FMA plan's layout of x (CrXLayout, persistent_fma.cuh). y null: x holds the
+ * one k-tile already (the exchange, persistent_exchange.cuh), nothing is staged. */
+template <typename A, int HALF = 0, int X = CR_X_VECTOR>
 static __device__ __forceinline__ void cr_persistent_product(const CrPersistentPlan &p, const A *a,
                                                              const CrResidentA &f, const float *y, float *x,
                                                              float *acc, int prec) {
   p.mma ? cr_persistent_product_mma<A, HALF>(p, a, f, y, x, acc, prec)
-        : cr_persistent_product_fma<A, HALF>(p, a, f, y, x, acc, prec);
+        : cr_persistent_product_fma<A, HALF, X>(p, a, f, y, x, acc, prec);
 }
 
 /*

@@ -60,11 +60,12 @@ static __device__ __forceinline__ void cr_store_bf16(__nv_bfloat16 *e, __nv_bflo
 /*
  * With the exchange: element (b, k) of the right-hand side, b a row of the cluster's (< PB), k < K,
  * (=) v in x buffer i & 1 of every block of the cluster, as the staging stores it: the FMA plan's
- * x[k XS + (b % RB) NG + b / RB] (NG = BP / RB) rounded as prec multiplies it; the mma plan's word
+ * x in layout X (cr_x_index) rounded as prec multiplies it; the mma plan's word
  * b XS + k rounded to TF32, or at bf16 the half k & 1 of word b XS + k / 2 (element k in the low
  * half). A store per block of the cluster, its own a plain shared-memory store (cr_cluster_dest);
  * without the exchange nothing.
  */
+template <int X = CR_X_VECTOR>
 static __device__ __forceinline__ void cr_exchange_put(unsigned char *shared, const CrPersistentPlan &p, int i, int b,
                                                        int k, float v, int prec) {
   if (!p.exchange) return;
@@ -74,24 +75,23 @@ static __device__ __forceinline__ void cr_exchange_put(unsigned char *shared, co
     for (int q = 0; q < CR_CLUSTER; q++) cr_store_bf16(cr_cluster_dest(e, q), r);
     return;
   }
-  const int NG = p.BP / CR_PERSISTENT_RB;
-  float *e = p.mma ? x + (long long)b * p.XS + k
-                   : x + (long long)k * p.XS + (b % CR_PERSISTENT_RB) * NG + b / CR_PERSISTENT_RB;
+  cr_x_layout_check<X>(p);
+  float *e = p.mma ? x + (long long)b * p.XS + k : x + cr_x_index<X>(k, b, p.XS, p.BP);
   float r = cr_round_operand(v, prec);
   for (int q = 0; q < CR_CLUSTER; q++) *cr_cluster_dest(e, q) = r;
 }
 
 /* A forward step t's product (every thread calls it): the block's rows of W_hh times h_{t-1}, its
  * cluster's rows b0.. of h0 (t = 0) or of h [T,B,H] (slot t-1), staged from global memory, or with
- * the exchange (after step 0) as its peers stored them into x buffer t & 1. */
-template <typename A>
+ * the exchange (after step 0) as its peers stored them into x buffer t & 1 (layout X). */
+template <typename A, int X = CR_X_VECTOR>
 static __device__ __forceinline__ void cr_forward_product(const CrPersistentPlan &plan, const A *w,
                                                           const CrResidentA &frag, unsigned char *smem,
                                                           float *acc, const float *h0, const float *h, int t,
                                                           int b0, int B, int H, int prec) {
   const float *hp = t == 0 ? h0 : h + (long long)(t - 1) * B * H;
   const float *y = plan.exchange && t > 0 ? nullptr : hp + (long long)b0 * H; /* null: exchanged */
-  cr_persistent_product(plan, w, frag, y, cr_exchange_x(smem, plan, t), acc, prec);
+  cr_persistent_product<A, 0, X>(plan, w, frag, y, cr_exchange_x(smem, plan, t), acc, prec);
 }
 
 #endif

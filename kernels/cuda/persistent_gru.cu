@@ -50,7 +50,7 @@ static __device__ __forceinline__ void persistent_gru_forward_body(const float *
   A *w = (A *)smem;
   CrPersistentSlice s = cr_persistent_slice<CLUSTER>(H, B, U);
   if (s.rows == 0) return; /* a cluster past the batch: all its blocks alike */
-  CrPersistentPlan plan = cr_persistent_plan(3 * U, H, s.PB, cr_layout_prec<CLUSTER>(prec));
+  CrPersistentPlan plan = cr_persistent_plan(3 * U, H, s.PB, cr_layout_prec<CLUSTER>(prec) | cr_forward_x_prec(3));
   plan.rows = s.rows;
   float *acc = cr_persistent_acc(smem, plan);
   cr_persistent_stage_rows(w, w_hh, 3, H, U, s.j0, s.units, plan.AS, prec);
@@ -171,7 +171,7 @@ static __device__ __forceinline__ void persistent_gru_backward_body(const float 
       float d[3];
       dh_next[k] = cr_gru_backward_pair(o.dh_out + dh_next[k], o, dx, dr, H, b, j, d);
 #pragma unroll
-      for (int q = 0; q < 3; q++) cr_exchange_put(smem, plan, t, lb, q * H + j, d[q], prec);
+      for (int q = 0; q < 3; q++) cr_exchange_put<CR_X_STRIDED>(smem, plan, t, lb, q * H + j, d[q], prec);
     });
     cr_persistent_arrive<CLUSTER>();
     if (t > 0) { /* step t-1's operands, beside this step's barrier (in clusters) and product */
@@ -180,7 +180,7 @@ static __device__ __forceinline__ void persistent_gru_backward_body(const float 
     }
     cr_persistent_wait<CLUSTER>();
     const float *y = plan.exchange ? nullptr : dr + (long long)s.b0 * G; /* null: exchanged */
-    cr_persistent_product(plan, w, frag, y, cr_exchange_x(smem, plan, t), acc, prec);
+    cr_persistent_product<A, 0, CR_X_STRIDED>(plan, w, frag, y, cr_exchange_x(smem, plan, t), acc, prec);
     for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
       int lb = (int)(p / s.units), u = (int)(p % s.units);
       dh_next[(long long)(s.b0 + lb) * H + s.j0 + u] += cr_persistent_result(acc, plan, u, lb);

@@ -71,13 +71,13 @@ static __device__ __forceinline__ void persistent_rnn_forward_body(const float *
         o.x = gx[cr_gx_row(tokens, t, s.b0 + (int)(p / s.units), B) * H + j] + b_ih[j];
         o.hb = b_hh[j];
       },
-      [&](int t) { cr_forward_product(plan, w, frag, smem, acc, h0, h, t, s.b0, B, H, prec); },
+      [&](int t) { cr_forward_product<A, CR_X_STRIDED>(plan, w, frag, smem, acc, h0, h, t, s.b0, B, H, prec); },
       [&](int t, long long p, const Ops &o) {
         int lb = (int)(p / s.units), u = (int)(p % s.units), j = s.j0 + u;
         long long k = (long long)t * BH + (long long)(s.b0 + lb) * H + j;
         float hn = cr_rnn_forward(o.x + (cr_persistent_result(acc, plan, u, lb) + o.hb));
         h[k] = hn;
-        if (t + 1 < T) cr_exchange_put(smem, plan, t + 1, lb, j, hn, prec);
+        if (t + 1 < T) cr_exchange_put<CR_X_STRIDED>(smem, plan, t + 1, lb, j, hn, prec);
       });
 }
 
@@ -141,7 +141,7 @@ static __device__ __forceinline__ void persistent_rnn_backward_body(const float 
       long long k = (long long)(s.b0 + lb) * H + j;
       float d = cr_rnn_backward(o.dh_out + dh_next[k], o.h);
       dg[k] = d;
-      cr_exchange_put(smem, plan, t, lb, j, d, prec);
+      cr_exchange_put<CR_X_STRIDED>(smem, plan, t, lb, j, d, prec);
     });
     cr_persistent_arrive<CLUSTER>();
     if (t > 0) { /* step t-1's operands, beside this step's barrier (in clusters) and product */
@@ -150,7 +150,7 @@ static __device__ __forceinline__ void persistent_rnn_backward_body(const float 
     }
     cr_persistent_wait<CLUSTER>();
     const float *y = plan.exchange ? nullptr : dg + (long long)s.b0 * H; /* null: exchanged */
-    cr_persistent_product(plan, w, frag, y, cr_exchange_x(smem, plan, t), acc, prec);
+    cr_persistent_product<A, 0, CR_X_STRIDED>(plan, w, frag, y, cr_exchange_x(smem, plan, t), acc, prec);
     for (long long p = threadIdx.x; p < pairs; p += blockDim.x) {
       int lb = (int)(p / s.units), u = (int)(p % s.units);
       dh_next[(long long)(s.b0 + lb) * H + s.j0 + u] = cr_persistent_result(acc, plan, u, lb);

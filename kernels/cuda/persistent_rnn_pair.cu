@@ -60,18 +60,18 @@
 /* The plans of a block of the pair kernels at U units, H, PB batch rows and prec: the forward's
  * (2U rows of K = 2H), and the backward's plan b (2U rows of K = H) and plan a (U rows of K = H,
  * resident beside plan b where both fit half a thread's registers, else read from shared memory),
- * whose regions follow each other in shared memory. */
+ * whose regions follow each other in shared memory; every one reads x in the vector layout. */
 static __host__ __device__ inline CrPersistentPlan cr_pair_forward_plan(int U, int H, int PB, int prec) {
-  CrPersistentPlan p = cr_persistent_plan(2 * U, 2 * H, PB, prec);
+  CrPersistentPlan p = cr_persistent_plan(2 * U, 2 * H, PB, prec | CR_PREC_VECTOR_X);
   p.ra = U; /* layer a's rows: zeros against h_b, which the product skips where it can */
   p.ka = H;
   return p;
 }
 static __host__ __device__ inline CrPersistentPlan cr_pair_backward_plan_b(int U, int H, int PB, int prec) {
-  return cr_persistent_plan(2 * U, H, PB, prec);
+  return cr_persistent_plan(2 * U, H, PB, prec | CR_PREC_VECTOR_X);
 }
 static __host__ __device__ inline CrPersistentPlan cr_pair_backward_plan_a(int U, int H, int PB, int prec) {
-  CrPersistentPlan a = cr_persistent_plan(U, H, PB, prec | CR_PREC_SHARED_A);
+  CrPersistentPlan a = cr_persistent_plan(U, H, PB, prec | CR_PREC_SHARED_A | CR_PREC_VECTOR_X);
   /* resident in the upper half of a thread's registers (HALF 1) where plan b needs only the lower */
   a.resident = !(prec & CR_PREC_SHARED_A) && cr_persistent_half_fits(a) &&
                cr_persistent_half_fits(cr_pair_backward_plan_b(U, H, PB, prec));

@@ -50,7 +50,10 @@
 #     registers; test_persistent_lstm must FAIL in the forward order; the resident FMA plan
 #     (kernels/cuda/persistent_fma.cuh): a thread's rows of a at another of its k from its
 #     registers; test_persistent_rnn must FAIL in the forward order; the resident FMA cluster rows
-#     scatter: a thread's slice value of the row before; test_persistent_lstm must FAIL likewise.
+#     scatter: a thread's slice value of the row before; test_persistent_lstm must FAIL likewise;
+#   - the FMA product's vector layout of x (kernels/cuda/persistent_fma.cuh): a thread's 16-byte
+#     load of another chunk of rows b; test_persistent_lstm and test_persistent_rnn_pair must FAIL
+#     in the forward order.
 # Exits 0 when every mutant is caught, 1 when one survives (the harness could not fail), 2 on error.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -238,6 +241,9 @@ mutant persistent-resident-step kernels/cuda/persistent_mma.cuh \
 mutant persistent-fma-resident-step kernels/cuda/persistent_fma.cuh \
   's/__uint_as_float\(f\.w\[fi \/ 2\]\[fi % 2\]\[q\]\)/__uint_as_float(f.w[fi \/ 2][0][q]) \/* mutant: the wrong k *\//' \
   forward test_persistent_rnn
+mutant persistent-fma-vector-chunk kernels/cuda/persistent_fma.cuh \
+  's/cr_load4\(x \+ \(long long\)kk \* XS \+ g \* CR_PERSISTENT_RB,/cr_load4(x + (long long)kk * XS + (g ^ 1) * CR_PERSISTENT_RB \/* mutant: other rows b *\/,/' \
+  forward test_persistent_lstm test_persistent_rnn_pair
 mutant persistent-cluster-rows-fma-resident-row kernels/cuda/persistent_cluster_rows.cuh \
   's/float a = __uint_as_float\(cr_rows_fma_word\(f, r\)\);/float a = __uint_as_float(cr_rows_fma_word(f, r > 0 ? r - 1 : 0)); \/* mutant: the wrong row *\//' \
   forward test_persistent_lstm

@@ -98,10 +98,10 @@ final class PersistentPairs {
     /**
      * The forward's plan (cr_pair_forward_plan): 2U rows of K = 2H, the first U (layer a's) zero
      * past K = H, which the product skips where it can ({@link ProductClocks#of(RnnRates,
-     * PersistentPlan, int, int)} with U and H).
+     * PersistentPlan, int, int)} with U and H). The pair's plans read x in the vector layout.
      */
     static PersistentPlan forwardPlan(int units, int hidden, int batch, ProductArithmetic a) {
-        return PersistentPlan.of(2 * units, 2 * hidden, batch, a);
+        return PersistentPlan.of(2 * units, 2 * hidden, batch, a, true);
     }
 
     /**
@@ -111,7 +111,7 @@ final class PersistentPairs {
      */
     static PersistentPlan[] backwardPlans(int units, int hidden, int batch, ProductArithmetic a) {
         return new PersistentPlan[] {
-            PersistentPlan.of(2 * units, hidden, batch, a), PersistentPlan.of(units, hidden, batch, a)
+            PersistentPlan.of(2 * units, hidden, batch, a, true), PersistentPlan.of(units, hidden, batch, a, true)
         };
     }
 

@@ -21,6 +21,9 @@ package org.charrnn.backend.cuda;
  * @param lanes      S: threads (FMA) or warps (mma) that split k of one tile (a power of two)
  * @param aStride    AS: a's row stride in elements (K for the FMA plan)
  * @param arithmetic the products' arithmetic
+ * @param vectorX    vx: the FMA product reads x in the vector layout (CR_PREC_VECTOR_X: x[k XS +
+ *     b], a thread's TILE_BATCH rows b one 16-byte load, XS a multiple of 4), else the strided one
+ *     (persistent_fma.cuh's CrXLayout); false for the mma plan
  */
 record PersistentPlan(
         int rows,
@@ -32,7 +35,8 @@ record PersistentPlan(
         int tile,
         int lanes,
         int aStride,
-        ProductArithmetic arithmetic) {
+        ProductArithmetic arithmetic,
+        boolean vectorX) {
     /** CR_PERSISTENT_STAGE_FLOATS: floats of one x tile. */
     static final int STAGE_FLOATS = 8192;
     /** CR_PERSISTENT_RR, CR_PERSISTENT_RB: a thread's register tile, rows of a by rows b. */
@@ -48,16 +52,17 @@ record PersistentPlan(
     /** CR_FMA_KSTEPS: the most k of a thread's TILE_ROWS rows of a that stay in its registers (the same 128). */
     static final int FMA_KSTEPS = MMA_ASTEPS * 2 * 4 / TILE_ROWS;
 
-    static PersistentPlan of(int rows, int k, int batch, ProductArithmetic a) {
+    /** cr_persistent_plan(R, K, B, prec), prec with CR_PREC_VECTOR_X where {@code vectorX}. */
+    static PersistentPlan of(int rows, int k, int batch, ProductArithmetic a, boolean vectorX) {
         if (a.mma) return mma(rows, k, batch, a);
         int rp = ceil(rows, TILE_ROWS) * TILE_ROWS, bp = ceil(batch, TILE_BATCH) * TILE_BATCH;
         long items = (long) (rp / TILE_ROWS) * (bp / TILE_BATCH);
         int s = 1;
         while (s < MAX_LANES && items * s * 2 <= Kernels.BLOCK) s *= 2;
-        int m = 32 / s;
+        int m = vectorX ? Math.max(4, 32 / s) : 32 / s; // a warp's words (chunks of 4) of one row k
         int xs = s == 1 ? bp : bp + (m - bp % (2 * m) + 2 * m) % (2 * m);
         int kt = (long) xs * k <= STAGE_FLOATS ? k : Math.max(1, STAGE_FLOATS / xs);
-        return new PersistentPlan(rows, k, batch, rp, bp, xs, kt, s, k, a);
+        return new PersistentPlan(rows, k, batch, rp, bp, xs, kt, s, k, a, vectorX);
     }
 
     /** cr_persistent_plan_mma. */
@@ -70,7 +75,7 @@ record PersistentPlan(
         tile = Math.min(words, tile < MMA_WORDS ? MMA_WORDS : tile / MMA_WORDS * MMA_WORDS);
         int groups = groups(rp / mr, bp / mb), s = 1;
         while (s < WARPS && groups * s * 2 <= WARPS) s *= 2;
-        return new PersistentPlan(rows, k, batch, rp, bp, tile + 4, tile * perWord, s, (words + 4) * perWord, a);
+        return new PersistentPlan(rows, k, batch, rp, bp, tile + 4, tile * perWord, s, (words + 4) * perWord, a, false);
     }
 
     /** CR_MMA_GROUP: a warp's group of tiles is up to this many tiles of a by as many of b. */
@@ -94,14 +99,17 @@ record PersistentPlan(
         return ceil(batch, MMA_ROWS) * ceil(rows, MMA_BATCH) < ceil(rows, MMA_ROWS) * ceil(batch, MMA_BATCH);
     }
 
-    /** The forward pass's plan: the G gate rows of each of U units against h_{t-1}. */
+    /**
+     * The forward pass's plan: the G gate rows of each of U units against h_{t-1}; x in the vector
+     * layout for the LSTM and the GRU (cr_forward_x_prec), the strided one for the RNN.
+     */
     static PersistentPlan forward(int gates, int units, int hidden, int batch, ProductArithmetic a) {
-        return of(gates * units, hidden, batch, a);
+        return of(gates * units, hidden, batch, a, gates > 1);
     }
 
-    /** The backward pass's plan: U columns of W_hh (all G H rows) against dgates[t]. */
+    /** The column-stationary backward's plan: U columns of W_hh (all G H rows) against dgates[t], x strided. */
     static PersistentPlan backward(int gates, int units, int hidden, int batch, ProductArithmetic a) {
-        return of(units, gates * hidden, batch, a);
+        return of(units, gates * hidden, batch, a, false);
     }
 
     /** The mma plan's tiles along a's rows and along b (16 x 8 tiles, or 8 x 16 transposed). */

@@ -1,5 +1,10 @@
 package org.charrnn.backend.cuda;
 
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
 /**
  * Clocks of one step's product of a persistent block's plan ({@link PersistentPlan}: its slice of
  * rows a against the right-hand side x), on FMAs or tensor cores, for {@link RnnCostModel} and
@@ -37,10 +42,12 @@ final class ProductClocks {
     }
 
     /**
-     * The FMA product's clocks per step: FMAs, shared loads (per item and k the TILE_ROWS values of
-     * a, none where the plan keeps them in registers, {@code resident}, and the
-     * TILE_BATCH of x; plus the staging) or one thread's chain, whichever is longest; the items of
-     * rows below shortRows alone count shortK of the k.
+     * The FMA product's clocks per step (persistent_fma.cuh), whichever is longest of: its FMAs; its
+     * shared loads, per warp and k the TILE_ROWS 4-byte loads of a (none where the plan keeps them in
+     * registers, {@code resident}, 32 lanes a wavefront) and those of x in the plan's layout ({@link
+     * #xWavefronts}), plus the staging; the instructions, per warp and k its TILE_ROWS x TILE_BATCH
+     * FFMAs and those loads at {@link RnnCostModel#ISSUE_SLOTS} a clock; and one thread's chain. The
+     * items of rows below shortRows alone count shortK of the k.
      */
     private static double fma(PersistentPlan p, boolean resident, int shortRows, int shortK) {
         double k = p.k();
@@ -48,16 +55,44 @@ final class ProductClocks {
         int shortItems = shortK < p.k() ? Math.min(rowItems, shortRows / PersistentPlan.TILE_ROWS) : 0;
         double itemK = (rowItems - shortItems) * k + shortItems * (double) shortK; // k over one column of items
         double fma = (double) PersistentPlan.TILE_ROWS * p.batchPad() * itemK / RnnCostModel.FMA_LANES;
-        double loads = p.items()
-                        / rowItems
-                        * itemK
-                        * ((resident ? 0 : PersistentPlan.TILE_ROWS) + PersistentPlan.TILE_BATCH)
-                        / 32
-                + (double) p.batchPad() * k / 32;
+        double warpSteps = (double) p.items() / rowItems * itemK / 32; // a warp's k, over all of them
+        int aLoads = resident ? 0 : PersistentPlan.TILE_ROWS;
+        int xLoads = p.vectorX() ? 1 : PersistentPlan.TILE_BATCH;
+        double loads = warpSteps * (aLoads + xWavefronts(p)) + (double) p.batchPad() * k / 32;
+        double issue = warpSteps
+                * (PersistentPlan.TILE_ROWS * PersistentPlan.TILE_BATCH + aLoads + xLoads)
+                / RnnCostModel.ISSUE_SLOTS;
         double perThread = Math.ceil((double) p.items() * p.lanes() / Kernels.BLOCK);
         double longest = shortItems < rowItems ? k : shortK;
         double chain = perThread * Math.ceil(longest / p.lanes()) * RnnCostModel.FMA_LATENCY;
-        return Math.max(fma, Math.max(loads, chain));
+        return Math.max(Math.max(fma, issue), Math.max(loads, chain));
+    }
+
+    /**
+     * Wavefronts of a warp's loads of x at one k, the first warp's (lane e: lane s = e % S of item
+     * e / S, its rows b from g = e / S % NG times TILE_BATCH, its first k s; lanes of other rows of a
+     * read the same words, a broadcast): in the vector layout (x[k XS + b]) one 16-byte load, the
+     * most distinct 16-byte chunks in one quad of banks; in the strided layout (x[k XS + (b % TB) NG
+     * + b / TB]) TILE_BATCH 4-byte loads, each the most distinct words in one bank.
+     */
+    static int xWavefronts(PersistentPlan p) {
+        int s = p.lanes(), ng = p.batchPad() / PersistentPlan.TILE_BATCH, xs = p.stride();
+        int lanes = (int) Math.min(32, p.items() * s);
+        int loads = p.vectorX() ? 1 : PersistentPlan.TILE_BATCH, banks = p.vectorX() ? 8 : 32;
+        int total = 0;
+        for (int i = 0; i < loads; i++) {
+            List<Set<Long>> hit = new ArrayList<>();
+            for (int b = 0; b < banks; b++) hit.add(new HashSet<>());
+            for (int e = 0; e < lanes; e++) {
+                long kk = e % s, g = e / s % ng;
+                long word = p.vectorX()
+                        ? (kk * xs + g * PersistentPlan.TILE_BATCH) / 4 // a 16-byte chunk
+                        : kk * xs + (long) i * ng + g;
+                hit.get((int) (word % banks)).add(word);
+            }
+            total += hit.stream().mapToInt(Set::size).max().orElse(1);
+        }
+        return total;
     }
 
     /**

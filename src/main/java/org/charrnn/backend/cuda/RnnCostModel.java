@@ -18,9 +18,8 @@ import org.charrnn.model.CellType;
  * <p>Persistent, per step: one block per SM with U = ceil(H / SMs) units, in G batch groups of P =
  * ceil(H / U) blocks (G P <= SMs; {@link Device#withGroups}), plan {@link PersistentPlan} (R rows of
  * K against a group's B' = ceil(B / G) rows). compute = max(FMAs RP BP K / {@link #FMA_LANES},
- * shared-memory loads: items K (RR + RB) / 32 warp loads plus the BP K stores of the staging, one
- * per clock, and the dependent chain of one thread: ceil(items S / 256) ceil(K / S) {@link
- * #FMA_LATENCY} clocks); + the right-hand side every block reads from L2, G P 4 B' K bytes at {@link
+ * shared-memory loads, the instructions at {@link #ISSUE_SLOTS} a clock, and the dependent chain of
+ * one thread: {@link ProductClocks}); + the right-hand side every block reads from L2, G P 4 B' K bytes at {@link
  * RnnRates#l2BytesPerUs}; + {@link RnnRates#tileClocks} per k-tile; + one {@link RnnRates#gridBarrierUs}; + the
  * cell operands' loads where they outlast the product ({@link #CELL_LOAD_CLOCKS}). Stepwise,
  * per step: {@link RnnRates#stepwiseUs} ({@link #STEPWISE_LAUNCHES_US} unless measured) + the recurrent
@@ -35,6 +34,12 @@ final class RnnCostModel {
     static final int FMA_LANES = 128;
     /** Clocks from one FMA to the next that depends on it. */
     static final int FMA_LATENCY = 4;
+    /**
+     * Warp instructions an SM issues a clock: one from each of its 4 schedulers, whose 32 FMA lanes
+     * each take one warp's FFMA a clock, so a load or any other instruction beside the FFMAs takes
+     * one of their slots (there is no dual issue); FMA products count their FFMAs and shared loads.
+     */
+    static final int ISSUE_SLOTS = 4;
     /**
      * The stepwise path's floor per layer-step: a GEMM and a cell kernel, back to back in a CUDA
      * graph; the low end of the 5-8 µs of issue #16, so persistent has to beat stepwise's best case.
@@ -234,7 +239,8 @@ final class RnnCostModel {
      * layer-step in device d's batch groups, each a plan of PB = ceil(B / G) rows: compute = max(FMAs
      * R BP H / {@link #FMA_LANES}; shared loads: per item (a column, 4 rows b) and row one load of the
      * slice and one 16-byte broadcast of 4 dgates, plus the PB H shares the scatter stages and copies
-     * out and the P PB U the gather stages and sums; one thread's chain of R FMAs per item); + the
+     * out and the P PB U the gather stages and sums; the issue of a row's 4 FFMAs and 2 loads per
+     * item at {@link #ISSUE_SLOTS}; one thread's chain of R FMAs per item); + the
      * shares through L2, G PB H P floats written and as many read; + {@link RnnRates#tileClocks} for
      * each tile of the scatter and of the gather (ND blocks' shares each, as the forward's k-tiles of
      * h); + one grid barrier. Its products are fp32 FMAs at every precision.
@@ -245,8 +251,9 @@ final class RnnCostModel {
         double cols = (double) p.blocks() * u, items = cols * (p.batchPad() / 4);
         double fma = (double) p.rows() * p.batchPad() * cols / FMA_LANES;
         double loads = items * p.rows() * 2 / 32 + 4.0 * rows * cols / 32;
+        double issue = items * p.rows() * (4 + 2) / 32 / ISSUE_SLOTS; // a row's 4 FFMAs and 2 loads a warp
         double chain = Math.ceil(items / Kernels.BLOCK) * p.rows() * FMA_LATENCY;
-        double compute = Math.max(fma, Math.max(loads, chain)) / d.clocksPerUs();
+        double compute = Math.max(Math.max(fma, issue), Math.max(loads, chain)) / d.clocksPerUs();
         RnnRates r = d.rates();
         double l2 = 2.0 * d.groupsAt(batch) * p.blocks() * 4 * rows * cols / r.l2BytesPerUs();
         double tiles = 2.0 * p.tiles() * r.tileClocks() / d.clocksPerUs();
@@ -336,7 +343,8 @@ final class RnnCostModel {
      * words a tile and k-step; a warp's chain of k-steps at {@link RnnRates#mmaLatency}, its tiles
      * {@link ClusterRowsPlan#MMA_TILES} at a time), else max(the FMAs over {@link #FMA_LANES}; two
      * shared loads a row and item, one where the column stays in registers ({@link
-     * ClusterRowsPlan#resident}), 32 lanes a load; a thread's chain of R FMAs an item); + the shares
+     * ClusterRowsPlan#resident}), 32 lanes a load; those loads and a row's 4 FFMAs at {@link
+     * #ISSUE_SLOTS}; a thread's chain of R FMAs an item); + the shares
      * it stores into its cluster's blocks, PB U floats into each ({@link #clusterStoresUs}: the
      * peers' at {@link RnnRates#dsmemBytesPerUs}); + one {@link RnnRates#clusterBarrierUs}. Fits where
      * its block fits.
@@ -359,8 +367,9 @@ final class RnnCostModel {
             double fma = (double) p.rows() * p.columns() * p.batchPad() / FMA_LANES;
             boolean resident = p.resident() && PersistentKnobs.registersAllowed(); // the column in registers
             double loads = items * p.rows() * (resident ? 1 : 2) / 32;
+            double issue = items * p.rows() * (4 + (resident ? 1 : 2)) / 32 / ISSUE_SLOTS; // a row's FFMAs and loads
             double chain = Math.ceil(items / Kernels.BLOCK) * p.rows() * FMA_LATENCY;
-            clocks = Math.max(fma, Math.max(loads, chain));
+            clocks = Math.max(Math.max(fma, issue), Math.max(loads, chain));
         }
         double stores = clusterStoresUs(d, (double) pb * p.columns() / Kernels.CLUSTER, 4);
         double scatter = clocks / d.clocksPerUs() + stores; // the next step's cell operands load beside it

@@ -150,7 +150,7 @@ class KernelProfileTest {
     /** A step of more operations than the table op by op takes (a stepwise row) keeps its table by kernel. */
     @Test
     void aStepOfManyOperationsIsLeftOutOfTheTableOpByOp() throws IOException {
-        ModelConfig cfg = new ModelConfig(CellType.LSTM, 65, 512, 512, 2, 0.0); // stepwise in fp32 by the model
+        ModelConfig cfg = new ModelConfig(CellType.LSTM, 65, 1024, 1024, 2, 0.0); // stepwise in fp32 by the model
         Path csv = dir.resolve("profile.csv");
         Files.write(csv, modelProfile(cfg, 50, 50, Precision.FP32, 2, 1), StandardCharsets.UTF_8);
         String md = KernelProfile.markdown(cfg, 50, 50, Precision.FP32, RnnKernel.AUTO, "row", csv);

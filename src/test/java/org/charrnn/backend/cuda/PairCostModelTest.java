@@ -104,9 +104,11 @@ class PairCostModelTest {
     /**
      * The forward's product skips layer a's zeros against h_b (cr_pair_forward_plan's ra = U, ka = H)
      * in the items of layer a's rows alone. fp32 at the bench's RNN row (U 32, 4 batch rows, 16
-     * items of 4 rows, a resident slice): the loads of x, 16 items x 512 k x 4 values / 32 plus the
-     * staging's 4 x 512 / 32, 1088 clocks, become (8 x 512 + 8 x 256) x 4 / 32 + 64 = 832 with
-     * layer a's 8 items at k 256. At U 5 (H 33, 3 items) layer a's second item holds layer b's
+     * items of 4 rows, 16 lanes each, a resident slice): a warp's 16 FFMAs and one 16-byte load of
+     * x a k, issued 4 a clock, 16 items x 512 k / 32 x 17 / 4 = 1088 clocks (the loads of x, 2
+     * wavefronts a warp: 16 lanes' rows k of 16 bytes, plus the staging's 4 x 512 / 32, 576), become
+     * (8 x 512 + 8 x 256) / 32 x 17 / 4 = 816 with layer a's 8 items at k 256. At U 5 (H 33, 3
+     * items) layer a's second item holds layer b's
      * first rows: only its first stops early. TF32 on tensor cores: layer b's group of tiles still
      * runs all 64 k-steps, a chain of 16 a warp, which sets the time either way.
      */
@@ -116,7 +118,7 @@ class PairCostModelTest {
         PersistentPlan f = PersistentPairs.forwardPlan(32, 256, 4, FP32);
         assertTrue(f.resident(), f::toString);
         assertEquals(1088, ProductClocks.of(r, f, true), 1e-9);
-        assertEquals(832, ProductClocks.of(r, f, true, 32, 256), 1e-9);
+        assertEquals(816, ProductClocks.of(r, f, true, 32, 256), 1e-9);
         PersistentPlan odd = PersistentPairs.forwardPlan(5, 33, 4, FP32); // 12 rows padded: 3 items
         double full = ProductClocks.of(r, odd, true), skipped = ProductClocks.of(r, odd, true, 5, 33);
         assertEquals(ProductClocks.of(r, odd, true, 4, 33), skipped, 1e-9); // the first item alone
