@@ -24,7 +24,9 @@
 #                many clusters of 8 blocks are resident at once, and what an SM stores into its cluster's
 #                shared memory per µs; beside them, for layouts not built yet, the barrier in clusters
 #                of 2 and 4 blocks, and of 16 (non-portable): how many are resident, their barrier and
-#                exchange rate) into $OUT/rates.json; then `charrnn bench --probe` adds the step cost
+#                exchange rate; and one fp32 FMA product of the LSTM H256 B50 forward's block with x in
+#                either layout, against ProductClocks' 1088 and 1280 clocks, the FFMAs sharing the
+#                issue slots with the loads) into $OUT/rates.json; then `charrnn bench --probe` adds the step cost
 #                model's rates (a graph node's and a cuBLAS GEMM's floor, the graph launch, the step's host
 #                copy, HBM, GEMM efficiency in fp32 and TF32, the time of each GEMM shape of the grid's
 #                steps: gemm_us_by_shape, about 290 shapes, some 30 s) to the same file, which the

@@ -133,4 +133,34 @@ extern "C" __global__ void __launch_bounds__(CR_BLOCK) probe_mma(int prec, int i
     for (int i = 0; i < 4; i++) o[c * 4 + i] = d[c][i];
 }
 
+
+/* out [blocks][R][B] (=): each block stages a [R][K] = w and, in the first round, x from y [B][K]
+ * (row-major), keeps its rows of a in registers where the plan is resident, and runs `rounds` fp32
+ * FMA products of the plan (R, K, B) with x in layout X, nothing restaged after the first (the
+ * exchange's product, y null): a step's product with its lanes' sums and block barriers alone. */
+template <int X>
+static __device__ __forceinline__ void probe_fma_body(const float *w, const float *y, float *out, int rounds, int R,
+                                                      int K, int B) {
+  CR_DYNAMIC_SHARED(unsigned char, smem);
+  CrPersistentPlan p = cr_persistent_plan(R, K, B, X == CR_X_VECTOR ? CR_PREC_VECTOR_X : CR_PREC_FP32);
+  float *a = (float *)smem, *x = cr_persistent_x(smem, p), *acc = cr_persistent_acc(smem, p);
+  for (long long e = threadIdx.x; e < (long long)R * K; e += blockDim.x) a[e] = w[e];
+  __syncthreads();
+  CrResidentA f;
+  cr_keep_resident_a<float>(p, a, f);
+  for (int r = 0; r < rounds; r++)
+    cr_persistent_product<float, 0, X>(p, a, f, r == 0 ? y : nullptr, x, acc, CR_PREC_FP32);
+  for (long long e = threadIdx.x; e < (long long)R * B; e += blockDim.x)
+    out[(long long)blockIdx.x * R * B + e] = cr_persistent_result(acc, p, (int)(e / B), (int)(e % B));
+}
+
+/* The vector layout's (the LSTM's and GRU's forward, the RNN pair) and the strided one's products. */
+extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1) probe_fma_vector(const float *w, const float *y, float *out,
+                                                                           int rounds, int R, int K, int B) {
+  probe_fma_body<CR_X_VECTOR>(w, y, out, rounds, R, K, B);
+}
+extern "C" __global__ void __launch_bounds__(CR_BLOCK, 1) probe_fma_strided(const float *w, const float *y, float *out,
+                                                                            int rounds, int R, int K, int B) {
+  probe_fma_body<CR_X_STRIDED>(w, y, out, rounds, R, K, B);
+}
 #endif

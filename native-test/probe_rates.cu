@@ -21,7 +21,11 @@
  *                     (distributed shared memory), as the cluster layout's exchange does
  *                     (persistent_exchange.cuh: each thread its words to every block of the cluster,
  *                     its own block's a plain store not counted), over the resident clusters;
- *   and beside the rates (the model reads none of them yet): cluster_barrier_2_us and _4_us, the
+ *   and beside the rates (the model reads none of them yet): fma_product_clocks_vector and _strided,
+ *                     one fp32 FMA product of the LSTM H256 B50 forward's cluster block (its slice in
+ *                     registers) with x in either layout of persistent_fma.cuh, a block on every SM
+ *                     (ProductClocks prices them 1088 and 1280 clocks: 4 warp instructions a clock,
+ *                     the FFMAs and the loads); cluster_barrier_2_us and _4_us, the
  *                     same barrier in clusters of 2 and 4 blocks (one block per SM, as many as are
  *                     resident up to one per 2 or 4 SMs): whether smaller clusters meet faster;
  *                     resident_clusters_16, cluster_barrier_16_us and dsmem_16_bytes_per_us, the
@@ -71,7 +75,7 @@ static void launch_cluster_probe(int size, int blocks, size_t shmem, int *flag, 
 }
 
 struct Sizes { /* the GPU's measurement or the CPU layer's check */
-  int blocks, rounds, tiles, small_n, big_n, mma_iters;
+  int blocks, rounds, tiles, small_n, big_n, mma_iters, fma_rounds;
 };
 
 /* Milliseconds of launch(), the best of five after one warm-up (one run on the CPU layer). */
@@ -255,9 +259,41 @@ static double mma_us(const Sizes &s, int prec, int chains, int blocks, int threa
   return 1000.0 * (t2 - t1) / iters;
 }
 
+/* µs of one fp32 FMA product of the LSTM H256 B50 forward's cluster block (128 rows of K 256 against
+ * 4 rows b, its slice resident in registers) with x in the vector or the strided layout, a block on
+ * every SM, and the products' check (exact: sixteenths, sums under 2^24 / 256). */
+static double fma_product_us(const Sizes &s, bool vector) {
+  const int R = 128, K = 256, B = 4;
+  CrPersistentPlan p = cr_persistent_plan(R, K, B, vector ? CR_PREC_VECTOR_X : CR_PREC_FP32);
+  expect(p.resident && p.KT == K, "the probe's FMA plan is one k-tile, its slice resident");
+  size_t shmem = (size_t)cr_persistent_plan_bytes(p);
+  std::vector<float> w((size_t)R * K), y((size_t)B * K);
+  for (size_t e = 0; e < w.size(); e++) w[e] = (float)((int)(e * 37 % 17) - 8) / 16.0f;
+  for (size_t e = 0; e < y.size(); e++) y[e] = (float)((int)(e * 11 % 13) - 6) / 16.0f;
+  Dev<float> dw(w), dy(y), out((size_t)s.blocks * R * B);
+  CK(cudaFuncSetAttribute(vector ? probe_fma_vector : probe_fma_strided, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                          (int)shmem));
+  auto run = [&](int n) {
+    return best_ms([&] {
+      if (vector)
+        probe_fma_vector<<<s.blocks, CR_BLOCK, shmem>>>(dw.p, dy.p, out.p, n, R, K, B);
+      else
+        probe_fma_strided<<<s.blocks, CR_BLOCK, shmem>>>(dw.p, dy.p, out.p, n, R, K, B);
+    });
+  };
+  double t1 = run(s.fma_rounds), t2 = run(2 * s.fma_rounds);
+  std::vector<double> ref(out.n, 0.0);
+  for (size_t e = 0; e < ref.size(); e++) {
+    int r = (int)(e / B % R), b = (int)(e % B);
+    for (int k = 0; k < K; k++) ref[e] += (double)w[(size_t)r * K + k] * y[(size_t)b * K + k];
+  }
+  compare(vector ? "FMA product, x in the vector layout" : "FMA product, x strided", out.down(), ref, 0.0f, 0.0f);
+  return 1000.0 * (t2 - t1) / s.fma_rounds;
+}
+
 int main(int argc, char **argv) {
 #ifdef CRCPU_RUNTIME
-  Sizes s{4, 3, 2, 256, 1024, 4};
+  Sizes s{4, 3, 2, 256, 1024, 4, 1};
   (void)argc; (void)argv;
 #else
   int sms = 0, clock_khz = 0, major = 0;
@@ -268,7 +304,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "probe_rates: needs a device of compute capability 8.0 or newer that reports its clock\n");
     return 2;
   }
-  Sizes s{sms, 200, 8, 256, CR_PERSISTENT_STAGE_FLOATS, 4096};
+  Sizes s{sms, 200, 8, 256, CR_PERSISTENT_STAGE_FLOATS, 4096, 1000};
 #endif
   double barrier = barrier_us(s, s.blocks);
   /* over half the SMs: whether fewer, larger persistent blocks pay a cheaper barrier (not a model rate yet) */
@@ -277,6 +313,9 @@ int main(int argc, char **argv) {
   double lat_tf32 = mma_us(s, CR_PREC_TF32, 1, 1, 32), lat_bf16 = mma_us(s, CR_PREC_BF16, 1, 1, 32);
   double thr_tf32 = mma_us(s, CR_PREC_TF32, PROBE_CHAINS, s.blocks, CR_BLOCK);
   double thr_bf16 = mma_us(s, CR_PREC_BF16, PROBE_CHAINS, s.blocks, CR_BLOCK);
+  /* the FMA product's two layouts of x (beside the rates: ProductClocks prices them 1088 and 1280
+   * clocks, issue-bound; 1024 and 1056 without the loads' issue slots) */
+  double fma_vector = fma_product_us(s, true), fma_strided = fma_product_us(s, false);
   /* the cluster layout (sm_90): clusters of one block per SM (the opt-in shared memory each), as many
    * as are resident at once, and their barrier */
   int resident = 0;
@@ -293,7 +332,7 @@ int main(int argc, char **argv) {
   (void)dsmem_bytes_per_us(s, 16, resident_16, 8, 40);
   (void)argc; (void)argv;
   (void)barrier; (void)half_barrier; (void)small; (void)big; (void)lat_tf32; (void)lat_bf16; (void)thr_tf32; (void)thr_bf16;
-  (void)cluster_barrier; (void)dsmem; (void)barrier_2; (void)barrier_4;
+  (void)cluster_barrier; (void)dsmem; (void)barrier_2; (void)barrier_4; (void)fma_vector; (void)fma_strided;
   printf("  rates: not measured (CPU emulation: every probe ran once and was checked)\n");
 #else
   int optin = 0;
@@ -328,6 +367,8 @@ int main(int argc, char **argv) {
   printf("%s, %d SMs at %.3f GHz (reported clock)\n", prop.name, sms, clock_khz / 1e6);
   printf("  mma latency: tf32 %.1f, bf16 %.1f clocks\n", lat_tf32 * per_us, lat_bf16 * per_us);
   printf("  grid barrier over %d blocks: %.3f us\n", (s.blocks + 1) / 2, half_barrier);
+  printf("  FMA product (LSTM H256 B50 forward block): x vector %.0f, strided %.0f clocks (model: 1088, 1280)\n",
+         fma_vector * per_us, fma_strided * per_us);
   for (int i = 0; i < 6; i++) printf("  %-16s %12.4g\n", names[i], rates[i]);
   /* written only where measured (sm_90 and newer); the model assumes them otherwise */
   const char *cluster_names[] = {"cluster_barrier_us", "resident_clusters", "dsmem_bytes_per_us"};
@@ -351,6 +392,8 @@ int main(int argc, char **argv) {
     if (clusters)
       for (int i = 0; i < 3; i++) fprintf(f, ",\"%s\":%.6g", cluster_names[i], cluster_rates[i]);
     fprintf(f, ",\"grid_barrier_half_us\":%.6g", half_barrier);
+    fprintf(f, ",\"fma_product_clocks_vector\":%.6g,\"fma_product_clocks_strided\":%.6g", fma_vector * per_us,
+            fma_strided * per_us);
     if (clusters && barrier_2 > 0 && barrier_4 > 0)
       fprintf(f, ",\"cluster_barrier_2_us\":%.6g,\"cluster_barrier_4_us\":%.6g", barrier_2, barrier_4);
     fprintf(f, "%s}\n", extra);

@@ -8,8 +8,9 @@ import java.util.Set;
 /**
  * Clocks of one step's product of a persistent block's plan ({@link PersistentPlan}: its slice of
  * rows a against the right-hand side x), on FMAs or tensor cores, for {@link RnnCostModel} and
- * {@link PairCostModel}: whichever is longest of the arithmetic, the shared-memory loads and one
- * thread's (or warp's) chain of dependent products.
+ * {@link PairCostModel}: whichever is longest of the arithmetic, the shared-memory loads, the FMA
+ * product's instructions at {@link RnnCostModel#ISSUE_SLOTS} a clock and one thread's (or warp's)
+ * chain of dependent products.
  */
 final class ProductClocks {
     private ProductClocks() {}
