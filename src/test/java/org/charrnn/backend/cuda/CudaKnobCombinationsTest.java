@@ -28,16 +28,18 @@ import org.junit.jupiter.params.provider.MethodSource;
  * PersistentKnobs}: layout, batch groups, clusters, units, exchange, backward kernel, registers;
  * {@link PersistentPairs#PROPERTY}) and the step's (the layer pipeline and its chunk, layer 0's
  * projection by token, the side stream, the fused decoder, the tiled GEMM) over random shapes (H 1
- * to 289, B 1 to 100, T 1 to 14, L 1 to 3, dropout or not), cells and precisions (bf16 with inputs
- * up to 16 wide: {@link Tolerances#bf16} is sized there, and an embedding of 39 into H 3 already
- * rounds a state 1.4e-2 off in exact bf16 arithmetic), persistent forced or auto: each case's
- * training steps, optimizer steps and inference pass the parity suite against the fp64 reference. The fixed tests ({@link CudaPersistentTest} and the others of this package)
- * take each knob at chosen shapes; this takes the combinations no one chose. A case's name is its
- * index, shape, precision, kernel and -D options.
+ * to 289, B 1 to 100, T 1 to 14, L 1 to 3, dropout or not), cells (the MUT cells, which have no
+ * persistent kernel, stepwise or auto), precisions (bf16 with inputs up to 16 wide: {@link
+ * Tolerances#bf16} is sized there, and an embedding of 39 into H 3 already rounds a state 1.4e-2
+ * off in exact bf16 arithmetic) and the recurrence persistent, stepwise or auto: each case's
+ * training steps, optimizer steps and inference pass the parity suite against the fp64 reference.
+ * The fixed tests ({@link CudaPersistentTest} and the others of this package) take each knob at
+ * chosen shapes; this takes the combinations no one chose. A case's name is its index, shape,
+ * precision, kernel and -D options.
  *
  * <p>{@value #CASES_PROPERTY} sets how many cases (default {@value #DEFAULT_CASES}, about a minute
  * on the emulated device; case i is drawn from its own seed, so more cases keep the first ones).
- * Over 1,500 such cases passed there, in the forward, reverse and shuffled thread orders.
+ * Over 2,000 such cases passed there, in the forward, reverse and shuffled thread orders.
  * A forced persistent run that cannot run at the case's shape (a W_hh slice or block past the
  * shared memory; the cluster layout before sm_90) is a one-line {@link UserError}: such a case
  * passes only with that reason, and most cases must run.
@@ -75,7 +77,9 @@ class CudaKnobCombinationsTest {
 
     /** Case i drawn from r on a device of {@code sms} multiprocessors (the fewest units a block may have). */
     static Case draw(int i, SplittableRandom r, int sms) {
-        CellType cell = new CellType[] {CellType.LSTM, CellType.GRU, CellType.RNN}[r.nextInt(3)];
+        CellType cell = r.nextInt(7) < 6
+                ? new CellType[] {CellType.LSTM, CellType.GRU, CellType.RNN}[r.nextInt(3)]
+                : new CellType[] {CellType.MUT1, CellType.MUT2, CellType.MUT3}[r.nextInt(3)];
         int H = switch (r.nextInt(6)) {
             case 0 -> 1 + r.nextInt(8);
             case 1 -> 90 + r.nextInt(200);
@@ -91,8 +95,14 @@ class CudaKnobCombinationsTest {
                 1 + r.nextInt(3),
                 B,
                 1 + r.nextInt(14),
-                r.nextInt(4) == 0 ? 0.1 : 0.0);
-        RnnKernel kernel = r.nextInt(5) == 0 ? RnnKernel.AUTO : RnnKernel.PERSISTENT;
+                r.nextInt(3) == 0 ? 0.1 : 0.0);
+        RnnKernel kernel = !RnnKernel.hasPersistent(cell)
+                ? (r.nextBoolean() ? RnnKernel.AUTO : RnnKernel.STEPWISE)
+                : switch (r.nextInt(6)) {
+                    case 0 -> RnnKernel.AUTO;
+                    case 1 -> RnnKernel.STEPWISE;
+                    default -> RnnKernel.PERSISTENT;
+                };
         Map<String, String> k = new LinkedHashMap<>();
         boolean grid = r.nextBoolean();
         k.put(PersistentKnobs.LAYOUT_PROPERTY, grid ? "grid" : "cluster");
@@ -106,8 +116,8 @@ class CudaKnobCombinationsTest {
             k.put(PersistentKnobs.BACKWARD_PROPERTY, r.nextBoolean() ? "rows" : "columns");
         if (r.nextInt(3) == 0) k.put(PersistentKnobs.REGISTERS_PROPERTY, "off");
         if (cell == CellType.RNN && r.nextBoolean()) k.put(PersistentPairs.PROPERTY, r.nextBoolean() ? "on" : "off");
-        if (r.nextInt(3) == 0)
-            k.put("charrnn.layerPipeline", new String[] {"on", "forward", "backward", "off"}[r.nextInt(4)]);
+        if (r.nextBoolean()) // auto pipelines only stepwise passes: forced, persistent ones too
+        k.put("charrnn.layerPipeline", new String[] {"on", "forward", "backward", "off"}[r.nextInt(4)]);
         if (r.nextInt(3) == 0) k.put("charrnn.pipelineChunk", "" + (1 + r.nextInt(5)));
         if (r.nextInt(3) == 0) k.put("charrnn.tokenProjection", r.nextBoolean() ? "on" : "off");
         if (r.nextInt(3) == 0) k.put(SideStream.PROPERTY, r.nextBoolean() ? "on" : "off");
