@@ -20,6 +20,7 @@ import org.charrnn.verify.Tolerances;
 import org.charrnn.verify.Verifier;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -71,12 +72,17 @@ class CudaKnobCombinationsTest {
     static Stream<Case> cases() {
         CudaTestSupport.assumeCuda();
         int sms = multiprocessors();
+        boolean emulated = CudaBackendProvider.emulatorRequested(); // a cooperative launch's blocks all run at once
         int n = Integer.getInteger(CASES_PROPERTY, DEFAULT_CASES);
-        return IntStream.range(0, n).mapToObj(i -> draw(i, new SplittableRandom(SEED + i), sms));
+        return IntStream.range(0, n).mapToObj(i -> draw(i, new SplittableRandom(SEED + i), sms, emulated));
     }
 
-    /** Case i drawn from r on a device of {@code sms} multiprocessors (the fewest units a block may have). */
-    static Case draw(int i, SplittableRandom r, int sms) {
+    /**
+     * Case i drawn from r on a device of {@code sms} multiprocessors (the fewest units a block may
+     * have), where {@code everyBlockResident} any number of blocks of a cooperative launch (the
+     * emulated device), else one an SM: a forced grid layout's batch groups are then as many as fit.
+     */
+    static Case draw(int i, SplittableRandom r, int sms, boolean everyBlockResident) {
         CellType cell = r.nextInt(7) < 6
                 ? new CellType[] {CellType.LSTM, CellType.GRU, CellType.RNN}[r.nextInt(3)]
                 : new CellType[] {CellType.MUT1, CellType.MUT2, CellType.MUT3}[r.nextInt(3)];
@@ -107,10 +113,17 @@ class CudaKnobCombinationsTest {
         boolean grid = r.nextBoolean();
         k.put(PersistentKnobs.LAYOUT_PROPERTY, grid ? "grid" : "cluster");
         if (grid && r.nextInt(3) == 0) k.put(PersistentKnobs.UNITS_PROPERTY, "" + ((H + sms - 1) / sms + r.nextInt(8)));
-        if (r.nextBoolean())
-            k.put(
-                    grid ? PersistentKnobs.GROUPS_PROPERTY : PersistentKnobs.CLUSTERS_PROPERTY,
-                    "" + (1 + r.nextInt(Math.min(B, 4))));
+        if (r.nextBoolean()) {
+            int parts = 1 + r.nextInt(Math.min(B, 4));
+            if (grid && !everyBlockResident) { // G ceil(H / U) blocks, one an SM, or the driver refuses the launch
+                int u = Math.min(
+                        H,
+                        Integer.parseInt(
+                                k.computeIfAbsent(PersistentKnobs.UNITS_PROPERTY, x -> "" + ((H + sms - 1) / sms))));
+                parts = Math.min(parts, Math.max(1, sms / ((H + u - 1) / u)));
+            }
+            k.put(grid ? PersistentKnobs.GROUPS_PROPERTY : PersistentKnobs.CLUSTERS_PROPERTY, "" + parts);
+        }
         if (r.nextBoolean()) k.put(PersistentKnobs.EXCHANGE_PROPERTY, r.nextBoolean() ? "on" : "off");
         if (cell != CellType.RNN && r.nextBoolean())
             k.put(PersistentKnobs.BACKWARD_PROPERTY, r.nextBoolean() ? "rows" : "columns");
@@ -156,6 +169,23 @@ class CudaKnobCombinationsTest {
         } finally {
             c.knobs().keySet().forEach(System::clearProperty);
         }
+    }
+
+    /** On a GPU (one block an SM) no forced grid layout's groups need more blocks than there are SMs. */
+    @Test
+    void onAGpuTheForcedBatchGroupsFit() {
+        int groups = 0;
+        for (int i = 0; i < 2000; i++) {
+            Map<String, String> k =
+                    draw(i, new SplittableRandom(SEED + i), 132, false).knobs();
+            String g = k.get(PersistentKnobs.GROUPS_PROPERTY);
+            if (g == null) continue;
+            int H = draw(i, new SplittableRandom(SEED + i), 132, false).shape().hidden();
+            int u = Math.min(H, Integer.parseInt(k.get(PersistentKnobs.UNITS_PROPERTY)));
+            assertTrue(Integer.parseInt(g) * ((H + u - 1) / u) <= 132, () -> k.toString());
+            groups++;
+        }
+        assertTrue(groups > 200, "only " + groups + " cases force batch groups");
     }
 
     /** The device's multiprocessors, as the persistent kernels count them. */
