@@ -26,7 +26,8 @@
  *     CPU-compiled kernels (kernel_table.inc); cuLaunchKernel unpacks kernelParams with each
  *     kernel's C++ signature and validates the launch shape (crcpu::validate);
  *     cuLaunchCooperativeKernel runs every block at once (crcpu::run_cooperative), so a grid-wide
- *     barrier works, and refuses grids larger than crcpu::max_coresident_blocks;
+ *     barrier works, and refuses grids larger than crcpu::max_coresident_blocks, whose share of one
+ *     multiprocessor cuOccupancyMaxActiveBlocksPerMultiprocessor answers;
  *   - dynamic shared memory: a launch may ask for up to 48 KiB, or up to the kernel's
  *     CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES (cuFuncSetAttribute, at most the device's
  *     opt-in limit of 227 KiB), as on a GPU;

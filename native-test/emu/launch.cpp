@@ -186,6 +186,19 @@ EXPORT CUresult cuFuncGetAttribute(int *v, CUfunction_attribute a, CUfunction f)
   return CUDA_SUCCESS;
 }
 
+/* The blocks of f a multiprocessor holds at once: the emulated device's 2048 threads, at most 32
+ * blocks (crcpu::max_coresident_blocks, a multiprocessor's share), none where a block asks for more
+ * dynamic shared memory than f may have. */
+EXPORT CUresult cuOccupancyMaxActiveBlocksPerMultiprocessor(int *n, CUfunction f, int blockSize, size_t shared) {
+  NEED_CTX();
+  if (!f) return CUDA_ERROR_INVALID_HANDLE;
+  if (!n || blockSize <= 0) return CUDA_ERROR_INVALID_VALUE;
+  *n = shared > f->max_dynamic_shared
+           ? 0
+           : (int)(crcpu::max_coresident_blocks((unsigned)blockSize) / (long)crcpu::settings().threads);
+  return CUDA_SUCCESS;
+}
+
 EXPORT CUresult cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by,
                                unsigned bz, unsigned shared, CUstream s, void **params, void **extra) {
   NEED_CTX();

@@ -98,6 +98,27 @@ final class PersistentLaunches {
                 RowsPlan.of(gates, u, H, (B + g - 1) / g, a).bytes());
     }
 
+    /**
+     * The grid layout's blocks of choice c (forward and backward persistent) that a device of {@code
+     * sms} multiprocessors holds at once, which a cooperative launch needs for all of its blocks: of
+     * the two passes' kernels at their shared memory, the fewest a multiprocessor holds
+     * (cuOccupancyMaxActiveBlocksPerMultiprocessor), times sms.
+     */
+    long residentBlocks(PersistentChoice c, int H, int B, int sms) {
+        Grid f = grid(c, gates, H, B, arithmetic);
+        Grid b = c.rows() ? rowsGrid(c, gates, H, B, arithmetic) : f;
+        return (long) sms
+                * Math.min(
+                        perMultiprocessor(forward, f.sharedBytes()),
+                        perMultiprocessor(c.rows() ? backwardRows : backward, b.sharedBytes()));
+    }
+
+    private static int perMultiprocessor(CUfunction f, long sharedBytes) {
+        int[] n = new int[1];
+        JCudaDriver.cuOccupancyMaxActiveBlocksPerMultiprocessor(n, f, Kernels.BLOCK, sharedBytes);
+        return n[0];
+    }
+
     /** Whether the cell has a row-stationary backward kernel (the LSTM and GRU). */
     boolean hasRows() {
         return backwardRows != null;

@@ -180,6 +180,12 @@ final class PersistentRnn {
                                 + " KiB of shared memory (its W_hh slice, an h tile and the products), more than the "
                                 + (limit >> 10) + " KiB per block");
             c = new PersistentChoice(true, true, cl == 0 && forcedRows(B, u, g), u, g, cl, Exchange.NONE, "");
+            long blocks = (long) g * ((hidden + u - 1) / u), resident;
+            if (cl == 0 && blocks > (resident = launches.residentBlocks(c, hidden, B, sms)))
+                throw UserError.naming("{BackendOptions.rnnKernel} persistent: at batch size " + B + ", " + g
+                        + " batch groups of " + blocks / g + " blocks (" + PersistentKnobs.GROUPS_PROPERTY + ", "
+                        + PersistentKnobs.UNITS_PROPERTY + ") are " + blocks + " blocks, more than the " + resident
+                        + " the device holds at once, as a cooperative launch needs");
             if (model != null) { // what the model predicts, to set beside what the forced kernels take
                 log.accept(PersistentChoice.forcedLine(model, cell, hidden, B, arithmetic, u, g, cl));
             }

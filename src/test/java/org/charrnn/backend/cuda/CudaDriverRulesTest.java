@@ -26,7 +26,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Driver rules the backend relies on (or a persistent kernel will), at the driver level. Cooperative
- * launches run and refuse grids that cannot all be resident. Stream capture: work on
+ * launches run and refuse grids that cannot all be resident, as many blocks as the occupancy query
+ * answers times the multiprocessors and no more. Stream capture: work on
  * a capturing stream is recorded (not run) with its arguments as they were at capture time and runs
  * at each graph launch; a synchronisation or a pageable host copy during capture fails and
  * invalidates the capture. On a GPU this checks our reading of CUDA; on the emulated device it
@@ -126,6 +127,18 @@ class CudaDriverRulesTest {
             assertFails(
                     "CUDA_ERROR_COOPERATIVE_LAUNCH_TOO_LARGE",
                     () -> JCudaDriver.cuLaunchCooperativeKernel(addBias, 1 << 20, 1, 1, 1024, 1, 1, 0, stream, args));
+            // what the occupancy query answers is the limit (PersistentLaunches.residentBlocks): that many run
+            int[] perSm = new int[1], sms = new int[1];
+            JCudaDriver.cuOccupancyMaxActiveBlocksPerMultiprocessor(perSm, addBias, 256, 0);
+            JCudaDriver.cuDeviceGetAttribute(
+                    sms, jcuda.driver.CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, device);
+            int most = perSm[0] * sms[0];
+            assertTrue(perSm[0] >= 1, "blocks of 256 threads a multiprocessor holds: " + perSm[0]);
+            JCudaDriver.cuLaunchCooperativeKernel(addBias, most, 1, 1, 256, 1, 1, 0, stream, args);
+            JCudaDriver.cuStreamSynchronize(stream);
+            assertFails(
+                    "CUDA_ERROR_COOPERATIVE_LAUNCH_TOO_LARGE",
+                    () -> JCudaDriver.cuLaunchCooperativeKernel(addBias, most + 1, 1, 1, 256, 1, 1, 0, stream, args));
         }
     }
 

@@ -12,6 +12,7 @@ import org.charrnn.util.UserError;
 import org.charrnn.verify.Verifier;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -60,6 +61,34 @@ class CudaPersistentGroupsTest {
             System.clearProperty(PersistentKnobs.BACKWARD_PROPERTY);
             System.clearProperty(PersistentKnobs.GROUPS_PROPERTY);
             System.clearProperty(PersistentKnobs.UNITS_PROPERTY);
+            System.clearProperty(PersistentKnobs.LAYOUT_PROPERTY);
+        }
+    }
+
+    /**
+     * Forced batch groups of more blocks than the device holds at once (200 groups of at least 2
+     * blocks: past 16 on the emulated device, 4,224 on a GPU of 132 SMs) are a one-line error
+     * naming the knob, before any launch, not the driver's refusal of the cooperative launch.
+     */
+    @Test
+    void batchGroupsPastWhatTheDeviceHoldsAreAOneLineError() {
+        Verifier.Shape shape = new Verifier.Shape(CellType.LSTM, 5, 3, 33, 1, 200, 2, 0.0);
+        System.setProperty(PersistentKnobs.LAYOUT_PROPERTY, "grid");
+        System.setProperty(PersistentKnobs.GROUPS_PROPERTY, "200");
+        try {
+            UserError e = assertThrows(
+                    UserError.class,
+                    () -> CudaTestSupport.parityDeviceLine(RnnKernel.PERSISTENT, shape, 5, shape.label()));
+            assertTrue(
+                    e.getMessage()
+                            .matches(
+                                    "BackendOptions.rnnKernel persistent: at batch size 200, 200 batch groups of \\d+ blocks \\("
+                                            + PersistentKnobs.GROUPS_PROPERTY + ", " + PersistentKnobs.UNITS_PROPERTY
+                                            + "\\) are \\d+ blocks, more than the \\d+ the device holds at once, as a cooperative"
+                                            + " launch needs"),
+                    e.getMessage());
+        } finally {
+            System.clearProperty(PersistentKnobs.GROUPS_PROPERTY);
             System.clearProperty(PersistentKnobs.LAYOUT_PROPERTY);
         }
     }
