@@ -2,7 +2,6 @@ package org.charrnn.backend.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -112,14 +111,13 @@ class CudaKnobCombinationsTest {
         Map<String, String> k = new LinkedHashMap<>();
         boolean grid = r.nextBoolean();
         k.put(PersistentKnobs.LAYOUT_PROPERTY, grid ? "grid" : "cluster");
-        if (grid && r.nextInt(3) == 0) k.put(PersistentKnobs.UNITS_PROPERTY, "" + ((H + sms - 1) / sms + r.nextInt(8)));
+        int fewest = (H + sms - 1) / sms; // units a block
+        if (grid && r.nextInt(3) == 0) k.put(PersistentKnobs.UNITS_PROPERTY, "" + (fewest + r.nextInt(8)));
         if (r.nextBoolean()) {
             int parts = 1 + r.nextInt(Math.min(B, 4));
-            if (grid && !everyBlockResident) { // G ceil(H / U) blocks, one an SM, or the driver refuses the launch
-                int u = Math.min(
-                        H,
-                        Integer.parseInt(
-                                k.computeIfAbsent(PersistentKnobs.UNITS_PROPERTY, x -> "" + ((H + sms - 1) / sms))));
+            if (grid && !everyBlockResident) { // G ceil(H / U) blocks, one an SM, or the launch is refused
+                k.putIfAbsent(PersistentKnobs.UNITS_PROPERTY, "" + fewest);
+                int u = Math.min(H, Integer.parseInt(k.get(PersistentKnobs.UNITS_PROPERTY)));
                 parts = Math.min(parts, Math.max(1, sms / ((H + u - 1) / u)));
             }
             k.put(grid ? PersistentKnobs.GROUPS_PROPERTY : PersistentKnobs.CLUSTERS_PROPERTY, "" + parts);
@@ -129,8 +127,9 @@ class CudaKnobCombinationsTest {
             k.put(PersistentKnobs.BACKWARD_PROPERTY, r.nextBoolean() ? "rows" : "columns");
         if (r.nextInt(3) == 0) k.put(PersistentKnobs.REGISTERS_PROPERTY, "off");
         if (cell == CellType.RNN && r.nextBoolean()) k.put(PersistentPairs.PROPERTY, r.nextBoolean() ? "on" : "off");
-        if (r.nextBoolean()) // auto pipelines only stepwise passes: forced, persistent ones too
-        k.put("charrnn.layerPipeline", new String[] {"on", "forward", "backward", "off"}[r.nextInt(4)]);
+        if (r.nextBoolean()) { // auto pipelines only stepwise passes: forced, persistent ones too
+            k.put("charrnn.layerPipeline", new String[] {"on", "forward", "backward", "off"}[r.nextInt(4)]);
+        }
         if (r.nextInt(3) == 0) k.put("charrnn.pipelineChunk", "" + (1 + r.nextInt(5)));
         if (r.nextInt(3) == 0) k.put("charrnn.tokenProjection", r.nextBoolean() ? "on" : "off");
         if (r.nextInt(3) == 0) k.put(SideStream.PROPERTY, r.nextBoolean() ? "on" : "off");
@@ -149,10 +148,9 @@ class CudaKnobCombinationsTest {
                     c.precision(),
                     ReferenceBackend::new,
                     Tolerances.forPrecision(c.precision()));
-            List<Verifier.Check> checks = new ArrayList<>();
+            List<Verifier.Check> checks;
             try {
                 checks = v.run(c.shape(), SEED * 31 + c.index());
-                runs++;
             } catch (UserError e) {
                 // only a forced persistent run at a shape it cannot take, and then only now and then
                 assertTrue(
@@ -164,8 +162,8 @@ class CudaKnobCombinationsTest {
                 assertTrue(cannot <= 2 + runs / 4, () -> cannot + " cases could not run, " + runs + " ran: " + c);
                 return;
             }
-            List<Verifier.Check> all = checks;
-            assertTrue(Verifier.allPassed(all), () -> c + "\n" + Verifier.table(all));
+            runs++;
+            assertTrue(Verifier.allPassed(checks), () -> c + "\n" + Verifier.table(checks));
         } finally {
             c.knobs().keySet().forEach(System::clearProperty);
         }
@@ -176,11 +174,11 @@ class CudaKnobCombinationsTest {
     void onAGpuTheForcedBatchGroupsFit() {
         int groups = 0;
         for (int i = 0; i < 2000; i++) {
-            Map<String, String> k =
-                    draw(i, new SplittableRandom(SEED + i), 132, false).knobs();
+            Case c = draw(i, new SplittableRandom(SEED + i), 132, false);
+            Map<String, String> k = c.knobs();
             String g = k.get(PersistentKnobs.GROUPS_PROPERTY);
             if (g == null) continue;
-            int H = draw(i, new SplittableRandom(SEED + i), 132, false).shape().hidden();
+            int H = c.shape().hidden();
             int u = Math.min(H, Integer.parseInt(k.get(PersistentKnobs.UNITS_PROPERTY)));
             assertTrue(Integer.parseInt(g) * ((H + u - 1) / u) <= 132, () -> k.toString());
             groups++;
