@@ -1,5 +1,6 @@
 package org.charrnn.backend.cuda;
 
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.LinkedHashMap;
@@ -188,8 +189,7 @@ class CudaKnobCombinationsTest {
 
     /** The device's multiprocessors, as the persistent kernels count them. */
     private static int multiprocessors() {
-        JCudaDriver.setExceptionsEnabled(true);
-        JCudaDriver.cuInit(0);
+        assertNull(CudaRuntime.init());
         CUdevice d = new CUdevice();
         JCudaDriver.cuDeviceGet(d, 0);
         return PersistentLimits.Numbers.of(d).sms();
