@@ -180,12 +180,7 @@ final class PersistentRnn {
                                 + " KiB of shared memory (its W_hh slice, an h tile and the products), more than the "
                                 + (limit >> 10) + " KiB per block");
             c = new PersistentChoice(true, true, cl == 0 && forcedRows(B, u, g), u, g, cl, Exchange.NONE, "");
-            long blocks = (long) g * ((hidden + u - 1) / u), resident;
-            if (cl == 0 && blocks > (resident = launches.residentBlocks(c, hidden, B, sms)))
-                throw UserError.naming("{BackendOptions.rnnKernel} persistent: at batch size " + B + ", " + g
-                        + " batch groups of " + blocks / g + " blocks (" + PersistentKnobs.GROUPS_PROPERTY + ", "
-                        + PersistentKnobs.UNITS_PROPERTY + ") are " + blocks + " blocks, more than the " + resident
-                        + " the device holds at once, as a cooperative launch needs");
+            if (cl == 0) requireResident(c, B);
             if (model != null) { // what the model predicts, to set beside what the forced kernels take
                 log.accept(PersistentChoice.forcedLine(model, cell, hidden, B, arithmetic, u, g, cl));
             }
@@ -263,6 +258,21 @@ final class PersistentRnn {
                         hidden,
                         PersistentChoice.forcedGrid(model, cell, hidden, B, arithmetic, 0)
                                 .maxBlocks());
+    }
+
+    /**
+     * A forced grid-layout choice c at batch B: a {@link UserError} naming the knobs where its G
+     * ceil(H / U) blocks are more than the device holds at once ({@link
+     * PersistentLaunches#residentBlocks}), before a cooperative launch the driver would refuse.
+     */
+    private void requireResident(PersistentChoice c, int B) {
+        int g = c.groups(), u = c.units();
+        long blocks = (long) g * ((hidden + u - 1) / u), resident = launches.residentBlocks(c, hidden, B, sms);
+        if (blocks > resident)
+            throw UserError.naming("{BackendOptions.rnnKernel} persistent: at batch size " + B + ", " + g
+                    + " batch groups of " + blocks / g + " blocks (" + PersistentKnobs.GROUPS_PROPERTY + ", "
+                    + PersistentKnobs.UNITS_PROPERTY + ") are " + blocks + " blocks, more than the " + resident
+                    + " the device holds at once, as a cooperative launch needs");
     }
 
     /**
