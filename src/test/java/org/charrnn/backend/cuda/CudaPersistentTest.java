@@ -417,7 +417,8 @@ class CudaPersistentTest {
                                 + "(auto runs stepwise: the device reports no clock rate for the cost model"
                                 + "|auto runs each pass persistent where the cost model predicts it faster, e\\.g\\. "
                                 + "rnn kernel at batch size 50 \\(cost model, [^)]*\\): ([^:]*: )?forward "
-                                + "(persistent|stepwise) .*, backward (persistent|stepwise) .* per layer-step); in a "
+                                + "(persistent|stepwise) .*, backward (persistent|stepwise) .* per layer-step"
+                                + "( \\(persistent in [^)]*\\))?); in a "
                                 + "pass that runs stepwise, two layers or more run pipelined by chunks of the window on "
                                 + "two streams "
                                 + "\\(-Dcharrnn.layerPipeline, -Dcharrnn.pipelineChunk\\).*"),

@@ -48,6 +48,30 @@ class RnnCostModelTest {
         assertEquals(forward, f.persistentUs() < f.stepwiseUs(), choice.line());
     }
 
+    /**
+     * Where both passes run stepwise, every layout ties at the stepwise times; the line then prices
+     * the layout a forced persistent run takes (here 4 batch groups, 10.7 µs), not the first of the
+     * tied ones (one group of 4 units: 19.9 µs), and names it.
+     */
+    @Test
+    void aStepwiseLineNamesTheLayoutAForcedRunWouldTake() {
+        PersistentChoice c = PersistentChoice.decide(H200, CellType.LSTM, 512, 128, ProductArithmetic.FP32, true);
+        RnnCostModel.Device forced =
+                PersistentChoice.forcedGrid(H200, CellType.LSTM, 512, 128, ProductArithmetic.FP32, 0);
+        assertEquals(4, forced.groupsAt(128));
+        assertEquals(
+                "rnn kernel at batch size 128 (cost model, 132 SMs at 1.98 GHz, 227 KiB): forward stepwise 9.0 µs vs"
+                        + " persistent 10.7 µs, backward stepwise 9.0 µs vs persistent 14.5 µs (rows) per layer-step"
+                        + " (persistent in 4 batch groups of 32 blocks x 16 units)",
+                c.line());
+        assertEquals(
+                10.70,
+                RnnCostModel.forward(forced, CellType.LSTM, 512, 128, ProductArithmetic.FP32)
+                        .persistentUs(),
+                0.01);
+        assertTrue(!c.forward() && !c.backward(), c.line());
+    }
+
     @Test
     void theCellOperandsShowWhereNothingRunsBesideThem() {
         double all = RnnCostModel.CELL_LOAD_CLOCKS / 1980.0; // an L2 hit at 1.98 GHz: 0.136 µs
