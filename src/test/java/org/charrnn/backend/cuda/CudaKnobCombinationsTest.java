@@ -39,7 +39,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * precision, kernel and -D options.
  *
  * <p>{@value #CASES_PROPERTY} sets how many cases (default {@value #DEFAULT_CASES}, about a minute
- * on the emulated device; case i is drawn from its own seed, so more cases keep the first ones).
+ * on the emulated device; case i is drawn from its own seed, so more cases keep the first ones);
+ * {@value #FIRST_PROPERTY} the first case's index (default 0), to draw cases not yet run.
  * Over 2,000 such cases passed there, in the forward, reverse and shuffled thread orders.
  * A forced persistent run that cannot run at the case's shape (a W_hh slice or block past the
  * shared memory; the cluster layout before sm_90) is a one-line {@link UserError}: such a case
@@ -49,6 +50,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class CudaKnobCombinationsTest {
     static final String CASES_PROPERTY = "charrnn.test.knobCases";
     static final int DEFAULT_CASES = 24;
+    static final String FIRST_PROPERTY = "charrnn.test.knobFirst";
     private static final long SEED = 0x6B6E6F62L;
 
     private static int runs, cannot;
@@ -73,8 +75,8 @@ class CudaKnobCombinationsTest {
         CudaTestSupport.assumeCuda();
         int sms = multiprocessors();
         boolean emulated = CudaBackendProvider.emulatorRequested(); // a cooperative launch's blocks all run at once
-        int n = Integer.getInteger(CASES_PROPERTY, DEFAULT_CASES);
-        return IntStream.range(0, n).mapToObj(i -> draw(i, new SplittableRandom(SEED + i), sms, emulated));
+        int n = Integer.getInteger(CASES_PROPERTY, DEFAULT_CASES), first = Integer.getInteger(FIRST_PROPERTY, 0);
+        return IntStream.range(first, first + n).mapToObj(i -> draw(i, new SplittableRandom(SEED + i), sms, emulated));
     }
 
     /**
