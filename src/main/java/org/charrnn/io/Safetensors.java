@@ -65,7 +65,7 @@ public final class Safetensors {
     }
 
     /** Largest header accepted (the format's own limit is 100 MB). */
-    private static final long MAX_HEADER = 100L << 20;
+    static final long MAX_HEADER = 100L << 20;
 
     /** Writes tensors and metadata to {@code file} atomically. */
     public static void write(Path file, List<Tensor> tensors, Map<String, String> metadata) throws IOException {
@@ -250,7 +250,9 @@ public final class Safetensors {
             throw new UserError(
                     file + ": file is truncated or empty (" + ch.size() + " bytes), not a safetensors checkpoint");
         long n = headerLength(ch);
-        if (n <= 0 || n > MAX_HEADER) throw corrupt(file, "bad header length " + n);
+        if (n <= 0 || n > MAX_HEADER)
+            throw new UserError(file + ": not a safetensors checkpoint, or a corrupt one: its first 8 bytes give a"
+                    + " header length of " + n + " (a checkpoint's is 1 to " + MAX_HEADER + ")");
         if (8 + n > ch.size())
             throw new UserError(
                     file + ": file is truncated (header needs " + (8 + n) + " bytes, file has " + ch.size() + ")");

@@ -113,6 +113,13 @@ class CheckpointTest {
         new SplittableRandom(3).nextBytes(junk);
         Files.write(file, junk);
         assertThrows(UserError.class, () -> Checkpoint.loadModel(file));
+        // a text file named as the checkpoint: its first 8 bytes read as a header length
+        Files.writeString(file, "First Citizen:\nBefore we proceed any further, hear me speak.\n");
+        UserError text = assertThrows(UserError.class, () -> Checkpoint.loadModel(file));
+        assertEquals(
+                file + ": not a safetensors checkpoint, or a corrupt one: its first 8 bytes give a header length of "
+                        + 7584941881947220294L + " (a checkpoint's is 1 to " + Safetensors.MAX_HEADER + ")",
+                text.getMessage());
         ByteBuffer b =
                 ByteBuffer.allocate(8 + 10).order(ByteOrder.LITTLE_ENDIAN).putLong(10);
         b.put("{not json!".getBytes(StandardCharsets.US_ASCII));
