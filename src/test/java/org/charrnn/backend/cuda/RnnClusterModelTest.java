@@ -109,6 +109,44 @@ class RnnClusterModelTest {
         };
     }
 
+    /**
+     * A device whose stepwise layer-step costs 0.5 µs runs LSTM H16 B50 stepwise; its line prices
+     * the layout a forced persistent run takes there, the cluster layout (13 clusters of 8 blocks),
+     * and names it.
+     */
+    @Test
+    void aStepwiseLineNamesTheClusterLayoutWhereAForcedRunTakesIt() {
+        RnnCostModel.Device cheapSteps = new RnnCostModel.Device(
+                132,
+                1.98,
+                227 << 10,
+                new RnnRates(
+                        1.5,
+                        600,
+                        5.5e6,
+                        32,
+                        512,
+                        1024,
+                        0.5,
+                        0,
+                        RnnRates.DSMEM_ASSUMED,
+                        "x",
+                        0,
+                        new RnnRates.Stepwise(0.5, 0.2, java.util.Map.of())));
+        ProductArithmetic fp32 = ProductArithmetic.FP32;
+        PersistentChoice c = PersistentChoice.decide(cheapSteps, CellType.LSTM, 16, 50, fp32, true);
+        assertTrue(!c.forward() && !c.backward(), c.line());
+        RnnCostModel.Device grid = PersistentChoice.forcedGrid(cheapSteps, CellType.LSTM, 16, 50, fp32, 0);
+        assertEquals(13, PersistentChoice.forcedClusters(cheapSteps, CellType.LSTM, 16, 50, fp32, grid), c.line());
+        assertTrue(c.line().endsWith(" per layer-step (persistent in 13 clusters of 8 blocks x 2 units)"), c.line());
+        assertTrue(
+                c.line()
+                        .contains("forward "
+                                + RnnCostModel.forwardCluster(cheapSteps, CellType.LSTM, 16, 50, fp32)
+                                        .describe()),
+                c.line());
+    }
+
     @Test
     void weightsThatDoNotFitInOneClusterStayInTheGridLayoutOrStepwise() {
         // LSTM H 1024: W_hh is 16 MiB, 2 MiB a block of 8
