@@ -102,7 +102,15 @@ public record Tolerances(Map<Kind, Tol> table) {
      * initial-state gradients 1.5e-3, momentum 3.2e-3, parameters after two steps 2.3e-3; every check
      * also passed with all rows halved. The same emulation with operands rounded to 5 significant
      * bits (8x bf16's error) failed 3% of the checks, with 3 bits 30%, so these rows still catch a
-     * lost conversion, a wrong transposition or leading dimension (O(100%) errors).
+     * lost conversion, a wrong transposition or leading dimension (O(100%) errors). Random shapes
+     * found more (the CUDA backend on the emulated device, whose bf16 results an fp64 emulation of
+     * bf16 operands reproduces to 3e-7): small hidden sizes (W_hh's initial scale is 1/sqrt(H), so
+     * the terms of a pre-activation grow against its value as H falls) carry h, c and the logits
+     * further off. Over 800 random shapes of inputs up to 16 wide (H 1 to 289) the worst needed an
+     * absolute floor of 7.8e-3 in LOGITS and under 1e-2 in STATE, the knob combinations test found
+     * one needing 1.06e-2 in STATE (LSTM V7 E9 H8 L1 B31 T13, c after the window), and over 300 of
+     * inputs up to 48 wide the worst needed 1.5e-2 (LSTM V10 E30 H2). So those two rows' floor is
+     * 2e-2, and checks of shapes wider than 16 may need more.
      * Parameters after two clipped steps only catch gross errors: Adam and RMSprop with eps 1e-4
      * ({@link Verifier}) turn a gradient near zero into an update of up to lr/eps times it, so bf16
      * noise can flip the sign of a whole update (~lr); the optimizer formulas themselves are fp32 and
@@ -113,8 +121,8 @@ public record Tolerances(Map<Kind, Tol> table) {
         //                               atol    rtol
         m.put(Kind.LOSS, new Tol(2e-3, 2e-3)); // mean CE ~ ln V; logit errors average out over rows
         m.put(Kind.GRAD_NORM, new Tol(1e-4, 3e-2)); // sum of squares over all gradients: errors average out
-        m.put(Kind.LOGITS, new Tol(1e-2, 3e-2)); // stepLogits, O(1) values
-        m.put(Kind.STATE, new Tol(1e-2, 3e-2)); // h, c after T steps of the recurrence
+        m.put(Kind.LOGITS, new Tol(2e-2, 3e-2)); // stepLogits, O(1) values; small H, see above
+        m.put(Kind.STATE, new Tol(2e-2, 3e-2)); // h, c after T steps of the recurrence; small H, see above
         m.put(Kind.STATE_GRAD, new Tol(3e-3, 5e-2)); // dL/d(initial h, c) after T steps of BPTT
         m.put(Kind.GRAD_EMBEDDING, new Tol(3e-3, 5e-2));
         m.put(Kind.GRAD_WEIGHT_IH, new Tol(3e-3, 5e-2));
