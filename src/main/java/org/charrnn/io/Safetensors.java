@@ -252,7 +252,7 @@ public final class Safetensors {
         long n = headerLength(ch);
         if (n <= 0 || n > MAX_HEADER)
             throw new UserError(file + ": not a safetensors checkpoint, or a corrupt one: its first 8 bytes give a"
-                    + " header length of " + n + " (a checkpoint's is 1 to " + MAX_HEADER + ")");
+                    + " header length of " + n + " (a checkpoint's is 1 to " + MAX_HEADER + " bytes)");
         if (8 + n > ch.size())
             throw new UserError(
                     file + ": file is truncated (header needs " + (8 + n) + " bytes, file has " + ch.size() + ")");

@@ -118,7 +118,7 @@ class CheckpointTest {
         UserError text = assertThrows(UserError.class, () -> Checkpoint.loadModel(file));
         assertEquals(
                 file + ": not a safetensors checkpoint, or a corrupt one: its first 8 bytes give a header length of "
-                        + 7584941881947220294L + " (a checkpoint's is 1 to " + Safetensors.MAX_HEADER + ")",
+                        + 7584941881947220294L + " (a checkpoint's is 1 to " + Safetensors.MAX_HEADER + " bytes)",
                 text.getMessage());
         ByteBuffer b =
                 ByteBuffer.allocate(8 + 10).order(ByteOrder.LITTLE_ENDIAN).putLong(10);
