@@ -138,9 +138,8 @@ record PersistentChoice(
                             RnnCostModel.forwardCluster(d, cell, H, B, a),
                             RnnCostModel.backwardCluster(d, cell, H, B, a))
                     + " (persistent in " + layout(c, RnnCostModel.clusterUnits(H)) + ")";
-        int u = RnnCostModel.units(H, dp.maxBlocks()), g = dp.groupsAt(B), p = (H + u - 1) / u;
         return estimates(RnnCostModel.forward(dp, cell, H, B, a), RnnCostModel.backward(dp, cell, H, B, a))
-                + " (persistent in " + (g > 1 ? g + " batch groups of " : "") + p + " blocks x " + u + " units)";
+                + " (persistent in " + gridLayout(dp.groupsAt(B), H, RnnCostModel.units(H, dp.maxBlocks())) + ")";
     }
 
     /**
@@ -175,6 +174,12 @@ record PersistentChoice(
     /** "13 clusters of 8 blocks x 32 units: " (the cluster layout). */
     private static String clusterBlocks(int H, int clusters) {
         return layout(clusters, RnnCostModel.clusterUnits(H)) + ": ";
+    }
+
+    /** "4 batch groups of 32 blocks x 16 units", "128 blocks x 4 units" (one group): the grid layout of H. */
+    static String gridLayout(int groups, int H, int units) {
+        return (groups > 1 ? groups + " batch groups of " : "") + (H + units - 1) / units + " blocks x " + units
+                + " units";
     }
 
     /** "13 clusters of 8 blocks x 32 units", "1 cluster of 8 blocks x 32 units". */

@@ -389,8 +389,7 @@ final class PersistentRnn {
             String blocks = first != null && first.clusters() > 0
                     ? PersistentChoice.layout(first.clusters(), u)
                             + first.exchange().describe()
-                    : (first != null && first.groups() > 1 ? first.groups() + " batch groups of " : "")
-                            + ((hidden + u - 1) / u) + " blocks x " + u + " units";
+                    : PersistentChoice.gridLayout(first == null ? 1 : first.groups(), hidden, u);
             return "rnn persistent (" + blocks
                     + (arithmetic == ProductArithmetic.FP32 ? "" : ", " + arithmetic.label + " products")
                     + backwards() + ")";

@@ -3,7 +3,6 @@ package org.charrnn.backend.cuda;
 import com.google.gson.JsonObject;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.Locale;
 import java.util.Map;
 import org.charrnn.backend.ClipMode;
 import org.charrnn.backend.OptimizerConfig;
@@ -485,9 +484,7 @@ public final class StepCostModel {
             String passes = c.forward() && c.backward() ? "both passes" : c.forward() ? "forward" : "backward";
             String layout = c.clusters() > 0
                     ? PersistentChoice.layout(c.clusters(), c.units())
-                    : (c.groups() > 1 ? c.groups() + " batch groups of " : "")
-                            + String.format(
-                                    Locale.ROOT, "%d blocks x %d units", (H + c.units() - 1) / c.units(), c.units());
+                    : PersistentChoice.gridLayout(c.groups(), H, c.units());
             layout += c.backward() && c.rows() ? ", rows backward" : "";
             layout += pairs ? ", layers two a launch" : "";
             return "persistent " + passes + " (" + layout + ")";
