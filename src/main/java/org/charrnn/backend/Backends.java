@@ -134,6 +134,9 @@ public final class Backends {
      * The auto rule, free of side effects: CUDA if it has a GPU, else an OpenCL GPU, else OpenCL on
      * a CPU device if the cost model predicts it faster than the reference for {@code config} and
      * {@code workload} (and the precision is fp32, the only one it computes in), else the reference.
+     * A forced {@code --rnn-kernel persistent}, which the reference does not run, takes OpenCL on a
+     * CPU device whatever the cost model says, where its window kernels run the cell in fp32; left
+     * with the reference, {@link #createAuto} refuses it.
      */
     static Choice decide(Inventory inv, ModelConfig config, Workload workload, BackendOptions options, int cores) {
         if (inv.cudaGpu()) return new Choice("cuda", "GPU");
@@ -143,6 +146,10 @@ public final class Backends {
             if (options.precision() != Precision.FP32) {
                 why = "opencl on the CPU computes in fp32 only, --precision "
                         + options.precision().id();
+            } else if (options.rnnKernel() == RnnKernel.PERSISTENT) {
+                if (RnnKernel.hasPersistent(config.cell()))
+                    return new Choice("opencl", "CPU device, --rnn-kernel persistent (the reference has none)");
+                why = "opencl has no window kernel for " + config.cell().id();
             } else {
                 int threads = options.threads() > 0 ? Math.min(options.threads(), cores) : cores;
                 double ocl = CostModel.openClCpuMs(config, workload, cores);
@@ -198,6 +205,10 @@ public final class Backends {
             if (!c.reason().isEmpty()) log.accept("  chosen because: " + c.reason());
             return b;
         }
+        if (options.rnnKernel() == RnnKernel.PERSISTENT)
+            throw UserError.naming("{BackendOptions.rnnKernel} persistent: no backend here runs it"
+                    + (c.reason().isEmpty() ? "" : " (" + c.reason() + ")")
+                    + "; the reference steps one timestep at a time");
         Backend b = new ReferenceBackendProvider().create(config, options.withPrecision(Precision.FP64));
         log.accept("backend: reference on " + b.deviceName() + " (fp64, auto)");
         if (!c.reason().isEmpty()) log.accept("  chosen because: " + c.reason());

@@ -29,7 +29,9 @@ public final class ReferenceBackendProvider implements BackendProvider {
     /**
      * The reference in double precision; fp32 (the option's default) asks for no less. TF32 and bf16
      * are the GPU backends' reduced precisions, which the reference does not imitate: a one-line
-     * error, as the OpenCL backend gives for what it does not compute.
+     * error, as the OpenCL backend gives for what it does not compute. Its recurrence runs one
+     * timestep at a time, which {@code --rnn-kernel auto} and {@code stepwise} accept and a forced
+     * {@code persistent} is refused in the same way.
      */
     @Override
     public Backend create(ModelConfig config, BackendOptions options) {
@@ -40,6 +42,9 @@ public final class ReferenceBackendProvider implements BackendProvider {
         if (!computes)
             throw UserError.naming("the reference backend computes in fp64 only; {BackendOptions.precision} "
                     + options.precision().id() + " is not supported (it runs on the cuda backend)");
+        if (options.rnnKernel() == RnnKernel.PERSISTENT)
+            throw UserError.naming("the reference backend steps one timestep at a time;"
+                    + " {BackendOptions.rnnKernel} persistent runs on the cuda and opencl backends");
         return new ReferenceBackend(config, options);
     }
 }

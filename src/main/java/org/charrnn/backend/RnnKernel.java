@@ -19,7 +19,7 @@ public enum RnnKernel {
      * One launch per layer and pass for all T steps. CUDA: a cooperative launch with W_hh held on
      * chip (LSTM, GRU or RNN, fp32, when every block of the launch fits on the device at once).
      * OpenCL: the window kernels, each work-item running all T steps for its block of batch rows
-     * (LSTM, GRU, RNN; CPU devices only). Where it cannot run, an error says why.
+     * (LSTM, GRU, RNN; CPU devices only). The reference has none. Where it cannot run, an error says why.
      */
     PERSISTENT,
     /** A recurrent GEMM and a fused cell kernel per timestep. */

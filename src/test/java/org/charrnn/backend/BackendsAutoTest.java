@@ -1,10 +1,12 @@
 package org.charrnn.backend;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.charrnn.model.CellType;
 import org.charrnn.model.ModelConfig;
+import org.charrnn.util.UserError;
 import org.junit.jupiter.api.Test;
 
 /** The --backend auto rule (pure: a given inventory of devices, no probing). */
@@ -80,6 +82,36 @@ class BackendsAutoTest {
                 Backends.decide(inv(false, false, true), BENCH, B50T50, FP32.withPrecision(Precision.BF16), 2);
         assertEquals("reference", bf16.backend());
         assertTrue(bf16.reason().contains("fp32"), bf16.reason());
+    }
+
+    /**
+     * A forced persistent kernel goes where it runs: OpenCL's window kernels on a CPU device even
+     * where the reference would be faster (one step of one stream), the reference (which then
+     * refuses it) where nothing runs it.
+     */
+    @Test
+    void aForcedPersistentKernelTakesOpenClOnTheCpu() {
+        BackendOptions persistent = FP32.withRnnKernel(RnnKernel.PERSISTENT);
+        Backends.Workload single = new Backends.Workload(1, 1);
+        Backends.Choice c = Backends.decide(inv(false, false, true), TINY, single, persistent, 2);
+        assertEquals("opencl", c.backend());
+        assertTrue(c.reason().contains("--rnn-kernel persistent"), c.reason());
+        assertEquals(
+                "reference",
+                Backends.decide(inv(false, false, true), TINY, single, FP32, 2).backend());
+        ModelConfig mut = new ModelConfig(CellType.MUT1, 65, 32, 32, 1, 0.0);
+        Backends.Choice none = Backends.decide(inv(false, false, true), mut, B50T50, persistent, 2);
+        assertEquals("reference", none.backend());
+        assertEquals("opencl has no window kernel for mut1", none.reason());
+        assertEquals(
+                "reference",
+                Backends.decide(inv(false, false, false), TINY, B50T50, persistent, 2)
+                        .backend());
+        UserError e = assertThrows(UserError.class, () -> new ReferenceBackendProvider().create(TINY, persistent));
+        assertTrue(e.getMessage().contains("steps one timestep at a time"), e.getMessage());
+        new ReferenceBackendProvider()
+                .create(TINY, FP32.withRnnKernel(RnnKernel.STEPWISE))
+                .close();
     }
 
     @Test

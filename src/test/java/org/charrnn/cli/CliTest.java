@@ -322,4 +322,17 @@ class CliTest {
                     run(train("--data", f.toString(), "--batch", "4", "--seq", "20", "--precision", p)),
                     "the reference backend computes in fp64 only; --precision " + p + " is not supported");
     }
+
+    /** The reference runs the recurrence step by step: a forced persistent kernel is refused, stepwise accepted. */
+    @Test
+    void theReferenceRefusesAForcedPersistentKernel() throws Exception {
+        Path f = Files.writeString(dir.resolve("t.txt"), TestData.pseudoText(4000, 7));
+        assertOneLineError(
+                run(train("--data", f.toString(), "--batch", "4", "--seq", "20", "--rnn-kernel", "persistent")),
+                "the reference backend steps one timestep at a time; --rnn-kernel persistent runs on the cuda and"
+                        + " opencl backends");
+        CliRun stepwise = run(train(
+                "--data", f.toString(), "--batch", "4", "--seq", "20", "--max-iters", "2", "--rnn-kernel", "stepwise"));
+        assertEquals(0, stepwise.code(), stepwise.err());
+    }
 }
