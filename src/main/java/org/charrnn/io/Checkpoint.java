@@ -184,6 +184,26 @@ public final class Checkpoint {
     }
 
     /**
+     * The model files of run directory {@code dir} newer than {@code file} that have no training
+     * state (a crash or a full disk cut them short), which {@link #resolveResume} passed over; empty
+     * when {@code file} is the newest.
+     */
+    public static List<Path> cutShortAfter(Path dir, Path file) {
+        return list(dir).stream()
+                .filter(p -> iterationOf(p) > iterationOf(file) && !Files.isRegularFile(statePath(p)))
+                .toList();
+    }
+
+    /** For the resume's log line: " (passing over ...)" naming {@link #cutShortAfter}'s files, or "". */
+    public static String cutShortNote(Path dir, Path file) {
+        List<Path> cut = cutShortAfter(dir, file);
+        if (cut.isEmpty()) return "";
+        return " (passing over " + cut.get(cut.size() - 1).getFileName()
+                + (cut.size() > 1 ? " and " + (cut.size() - 1) + " before it" : "")
+                + ": no training state, a crash or a full disk cut it short)";
+    }
+
+    /**
      * {@code load} applied to {@code file}, the checkpoint of run directory {@code dir} that {@link
      * #resolveResume} picked. Where that fails (a file damaged after it was written: writes are atomic), the
      * error goes on to name the newest complete checkpoint before it, from which the run resumes once the

@@ -224,7 +224,9 @@ public final class Trainer implements AutoCloseable {
                         + resumeState.optimizer() + " (its state would not fit); resume with "
                         + resumeState.optimizer());
             if (resumeState.iteration() >= total) throw cfg.limits().reachedAt(resumeState.iteration(), perEpoch);
-            opts.log().accept("resuming from " + file + " at iteration " + resumeState.iteration());
+            opts.log()
+                    .accept("resuming from " + file + " at iteration " + resumeState.iteration()
+                            + Checkpoint.cutShortNote(opts.resume(), file));
         } else if (opts.initFrom() != null) {
             Path file = Checkpoint.resolveModel(opts.initFrom());
             Checkpoint.Model m = Checkpointer.loadMatching(file, data.vocabulary(), cfg.model());

@@ -28,15 +28,18 @@ class CrashRecoveryTest {
                 .withReporting(new TrainConfig.Reporting(1000, 0, 0.8));
     }
 
-    private static void train(TrainConfig cfg, boolean resume) {
+    /** Trains {@code cfg} (resuming from its directory where asked); returns the lines it logged. */
+    private static List<String> train(TrainConfig cfg, boolean resume) {
         Path dir = cfg.checkpointing().out();
+        List<String> log = new java.util.ArrayList<>();
         Trainer.Options o = Trainer.Options.defaults()
                 .withBackend("reference", BackendOptions.defaults().withThreads(1))
-                .withOutput(true, line -> {}, null);
+                .withOutput(true, log::add, null);
         if (resume) o = o.withResume(dir);
         try (Trainer t = new Trainer(cfg, TestData.split(TestData.pseudoText(4000, 7), 0.0), o)) {
             t.run();
         }
+        return log;
     }
 
     /**
@@ -51,15 +54,24 @@ class CrashRecoveryTest {
         Path stale = dir.resolve(".ckpt-00000040.safetensors.123456.tmp");
         Files.writeString(stale, "half a checkpoint");
 
-        train(config(dir, 25, 1, 1), true);
+        List<String> log = train(config(dir, 25, 1, 1), true);
 
+        assertTrue(
+                log.contains("resuming from " + Checkpoint.modelPath(dir, 20) + " at iteration 20 (passing over"
+                        + " ckpt-00000030.safetensors: no training state, a crash or a full disk cut it short)"),
+                String.join("\n", log));
         assertFalse(Files.exists(stale), "unfinished checkpoint writes are cleaned at start");
         assertEquals(Checkpoint.modelPath(dir, 25), Checkpoint.resolveResume(dir));
         List<Path> complete = Checkpoint.listComplete(dir);
         assertEquals(Checkpoint.modelPath(dir, 25), complete.get(complete.size() - 1));
         assertTrue(complete.size() <= 2, "--keep 1 keeps the newest (and at most the best): " + complete);
-        // and the run goes on from there
-        train(config(dir, 27, 1, 1), true);
+        // and the run goes on from there, the orphan left in place and named again
+        List<String> again = train(config(dir, 27, 1, 1), true);
+        assertTrue(
+                again.get(0)
+                        .startsWith("resuming from " + Checkpoint.modelPath(dir, 25) + " at iteration 25 (passing"
+                                + " over ckpt-00000030.safetensors"),
+                again.get(0));
         assertEquals(Checkpoint.modelPath(dir, 27), Checkpoint.resolveResume(dir));
     }
 
