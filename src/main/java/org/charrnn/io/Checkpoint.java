@@ -200,7 +200,7 @@ public final class Checkpoint {
         if (cut.isEmpty()) return "";
         return " (passing over " + cut.get(cut.size() - 1).getFileName()
                 + (cut.size() > 1 ? " and " + (cut.size() - 1) + " before it" : "")
-                + ": no training state, a crash or a full disk cut it short)";
+                + ": no training state, a crash or a full disk cut " + (cut.size() > 1 ? "them" : "it") + " short)";
     }
 
     /**

@@ -216,4 +216,23 @@ class CheckpointTest {
                 e.getMessage());
         assertEquals(file, Checkpoint.resolveModel(file));
     }
+
+    /** A resume from ckpt-10 names the newer model files without their state that it passes over. */
+    @Test
+    void theResumeNoteNamesTheCheckpointsCutShort() throws Exception {
+        Path run = Files.createDirectories(dir.resolve("cut"));
+        for (long it : new long[] {10, 20, 30}) Files.writeString(Checkpoint.modelPath(run, it), "model");
+        Files.writeString(Checkpoint.statePath(Checkpoint.modelPath(run, 10)), "state");
+        Path ten = Checkpoint.modelPath(run, 10);
+        assertEquals(ten, Checkpoint.resolveResume(run));
+        assertEquals(
+                List.of(Checkpoint.modelPath(run, 20), Checkpoint.modelPath(run, 30)),
+                Checkpoint.cutShortAfter(run, ten));
+        assertEquals(
+                " (passing over ckpt-00000030.safetensors and 1 before it: no training state, a crash or a full"
+                        + " disk cut them short)",
+                Checkpoint.cutShortNote(run, ten));
+        Files.writeString(Checkpoint.statePath(Checkpoint.modelPath(run, 30)), "state");
+        assertEquals("", Checkpoint.cutShortNote(run, Checkpoint.resolveResume(run)));
+    }
 }
