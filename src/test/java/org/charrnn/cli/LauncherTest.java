@@ -64,9 +64,9 @@ class LauncherTest {
         ProcessBuilder pb = new ProcessBuilder("bash", standInCheckout(dir).toString())
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile());
-        Process p = pb.start();
+        Process p = start(pb);
         assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the launcher did not finish");
-        assertEquals(3, p.exitValue(), "the program's exit status");
+        assertEquals(3, p.exitValue(), () -> "the program's exit status; its output: " + read(log));
         StringBuilder want = new StringBuilder();
         for (int i = 0; i < LINES; i++)
             want.append("err ").append(i).append('\n').append("out ").append(i).append('\n');
@@ -80,9 +80,9 @@ class LauncherTest {
         ProcessBuilder pb = new ProcessBuilder("bash", standInCheckout(dir).toString())
                 .redirectOutput(out.toFile())
                 .redirectError(err.toFile());
-        Process p = pb.start();
+        Process p = start(pb);
         assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the launcher did not finish");
-        assertEquals(3, p.exitValue(), "the program's exit status");
+        assertEquals(3, p.exitValue(), () -> "the program's exit status; its stderr: " + read(err));
         StringBuilder wantOut = new StringBuilder(), wantErr = new StringBuilder();
         for (int i = 0; i < LINES; i++) {
             wantErr.append("err ").append(i).append('\n');
@@ -104,6 +104,20 @@ class LauncherTest {
                 System.out.flush();
             }
             System.exit(3);
+        }
+    }
+
+    /** Starts the stand-in's launcher as a user would: CI's CHARRNN_CUDA_EMULATOR=1 would ask for its emulated device. */
+    private static Process start(ProcessBuilder pb) throws IOException {
+        pb.environment().remove("CHARRNN_CUDA_EMULATOR");
+        return pb.start();
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "(unreadable: " + e.getMessage() + ")";
         }
     }
 
