@@ -85,7 +85,8 @@ public final class CellsCommand implements Callable<Integer> {
         if (cells != null && top != null) throw new UserError("--cells and --top exclude each other; give one");
         if (!features.trim().equalsIgnoreCase("auto")) TextFeatures.Feature.parseList(features); // fail early
         if (Files.isDirectory(text)) throw new UserError("--text " + text + " is a directory; give a text file");
-        if (!Files.isRegularFile(text)) throw new UserError("text file not found: " + text);
+        if (!Files.exists(text)) throw new UserError("text file not found: " + text);
+        if (!Files.isRegularFile(text)) throw new UserError("--text " + text + " is not a regular file");
         if (Files.isDirectory(out)) throw new UserError("--out " + out + " is a directory; give a file name");
         Checkpoint.Model model = Checkpoint.loadModel(Checkpoint.resolveModel(checkpoint));
         byte[] bytes;
