@@ -34,8 +34,9 @@ public final class Knobs {
             "charrnn.cuda.fusedDecoder",
             "charrnn.reference.vector");
 
-    /** The properties that say where things are: left out of a row. */
-    static final Set<String> WHERE = Set.of("charrnn.kernels", "charrnn.opencl.kernels", "charrnn.persistent.rates");
+    /** The properties that say where things are (or that the output is a terminal): left out of a row. */
+    static final Set<String> WHERE =
+            Set.of("charrnn.kernels", "charrnn.opencl.kernels", "charrnn.persistent.rates", "charrnn.terminal");
 
     private Knobs() {}
 

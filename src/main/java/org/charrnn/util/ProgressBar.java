@@ -57,10 +57,17 @@ public final class ProgressBar implements Progress {
         }
     }
 
-    /** True when stderr looks like an interactive terminal. */
+    /**
+     * Where the ./charrnn launcher says the JVM's output reaches a terminal through its filter of the
+     * JVM's start-up warning (which System.console() cannot see through): "true".
+     */
+    public static final String TERMINAL_PROPERTY = "charrnn.terminal";
+
+    /** True when the output looks like an interactive terminal (stdin and stdout, or the launcher says so). */
     @SuppressWarnings("SystemConsoleNull") // Java 17: null when stdin/stdout are not a terminal
     public static boolean interactive() {
-        return System.console() != null && !"dumb".equals(System.getenv("TERM"));
+        boolean terminal = System.console() != null || Boolean.getBoolean(TERMINAL_PROPERTY);
+        return terminal && !"dumb".equals(System.getenv("TERM"));
     }
 
     @Override

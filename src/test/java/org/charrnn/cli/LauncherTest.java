@@ -3,6 +3,7 @@ package org.charrnn.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -64,13 +65,24 @@ class LauncherTest {
         ProcessBuilder pb = new ProcessBuilder("bash", standInCheckout(dir).toString())
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile());
-        Process p = start(pb);
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the launcher did not finish");
-        assertEquals(3, p.exitValue(), () -> "the program's exit status; its output: " + read(log));
-        StringBuilder want = new StringBuilder();
-        for (int i = 0; i < LINES; i++)
-            want.append("err ").append(i).append('\n').append("out ").append(i).append('\n');
-        assertEquals(want.toString(), Files.readString(log, StandardCharsets.UTF_8));
+        String want = "terminal=false\n" + interleaved();
+        assertEquals(want, run(pb, log, want.length()));
+    }
+
+    /**
+     * On a terminal (script(1) gives the launcher one) both streams keep their order too, and the
+     * JVM, which then writes to the filter's pipe, is told that a terminal is there.
+     */
+    @Test
+    void aTerminalKeepsTheOrderAndIsToldItIsOne(@TempDir Path dir) throws IOException, InterruptedException {
+        assumeTrue(onPath("script"), "no script(1) here to give the launcher a terminal");
+        Path log = dir.resolve("tty.log");
+        ProcessBuilder pb = new ProcessBuilder("script", "-qec", "bash '" + standInCheckout(dir) + "'", "/dev/null")
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile());
+        String want = "terminal=true\n" + interleaved();
+        assertEquals(want, run(pb, log, want.length() + want.lines().count()).replace("\r\n", "\n"));
     }
 
     /** Separate files: each gets its own stream, and stderr lacks the JVM's warning line. */
@@ -80,23 +92,54 @@ class LauncherTest {
         ProcessBuilder pb = new ProcessBuilder("bash", standInCheckout(dir).toString())
                 .redirectOutput(out.toFile())
                 .redirectError(err.toFile());
-        Process p = start(pb);
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the launcher did not finish");
-        assertEquals(3, p.exitValue(), () -> "the program's exit status; its stderr: " + read(err));
-        StringBuilder wantOut = new StringBuilder(), wantErr = new StringBuilder();
+        StringBuilder wantOut = new StringBuilder("terminal=null\n"), wantErr = new StringBuilder();
         for (int i = 0; i < LINES; i++) {
             wantErr.append("err ").append(i).append('\n');
             wantOut.append("out ").append(i).append('\n');
         }
-        // the launcher's filter may still be writing when the JVM's exit reaches us
-        for (int tries = 0; tries < 50 && Files.size(err) < wantErr.length(); tries++) Thread.sleep(20);
-        assertEquals(wantOut.toString(), Files.readString(out, StandardCharsets.UTF_8));
-        assertEquals(wantErr.toString(), Files.readString(err, StandardCharsets.UTF_8));
+        assertEquals(wantErr.toString(), run(pb, err, wantErr.length()));
+        assertEquals(wantOut.toString(), read(out));
     }
 
-    /** The stand-in program: alternates lines on stderr and stdout, flushing each, then exits 3. */
+    /** What the stand-in writes after its first line, in order. */
+    private static String interleaved() {
+        StringBuilder s = new StringBuilder();
+        for (int i = 0; i < LINES; i++)
+            s.append("err ").append(i).append('\n').append("out ").append(i).append('\n');
+        return s.toString();
+    }
+
+    /**
+     * Runs {@code pb}, checks that the program's exit status comes through, and returns {@code log}
+     * once it holds {@code bytes} (the launcher's filter may still be writing when the JVM's exit
+     * reaches us) or after a second.
+     */
+    private static String run(ProcessBuilder pb, Path log, long bytes) throws IOException, InterruptedException {
+        // as from a user's shell: CI's CHARRNN_CUDA_EMULATOR=1 would ask for the emulated device's library, and
+        // the tests' LD_PRELOAD of libjsig (which the launcher sets for the JVM alone) would have script(1) warn
+        pb.environment().remove("CHARRNN_CUDA_EMULATOR");
+        pb.environment().remove("LD_PRELOAD");
+        Process p = pb.start();
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the launcher did not finish");
+        assertEquals(3, p.exitValue(), () -> "the program's exit status; its output: " + read(log));
+        for (int tries = 0; tries < 50 && Files.size(log) < bytes; tries++) Thread.sleep(20);
+        return read(log);
+    }
+
+    private static boolean onPath(String tool) {
+        for (String d : System.getenv().getOrDefault("PATH", "").split(":"))
+            if (!d.isEmpty() && Files.isExecutable(Path.of(d, tool))) return true;
+        return false;
+    }
+
+    /**
+     * The stand-in program: says what the launcher told it of a terminal, alternates lines on
+     * stderr and stdout, flushing each, then exits 3.
+     */
     public static final class Interleave {
         public static void main(String[] args) {
+            System.out.print("terminal=" + System.getProperty("charrnn.terminal") + "\n");
+            System.out.flush();
             for (int i = 0; i < LINES; i++) {
                 System.err.print("err " + i + "\n");
                 System.err.flush();
@@ -105,12 +148,6 @@ class LauncherTest {
             }
             System.exit(3);
         }
-    }
-
-    /** Starts the stand-in's launcher as a user would: CI's CHARRNN_CUDA_EMULATOR=1 would ask for its emulated device. */
-    private static Process start(ProcessBuilder pb) throws IOException {
-        pb.environment().remove("CHARRNN_CUDA_EMULATOR");
-        return pb.start();
     }
 
     private static String read(Path file) {
