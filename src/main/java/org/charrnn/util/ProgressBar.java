@@ -58,15 +58,20 @@ public final class ProgressBar implements Progress {
     }
 
     /**
-     * Where the ./charrnn launcher says the JVM's output reaches a terminal through its filter of the
-     * JVM's start-up warning (which System.console() cannot see through): "true".
+     * Set by the ./charrnn launcher: "true" or "false", whether stderr (where the bars and the log
+     * lines go) is a terminal, which System.console() cannot tell (it asks of stdin and stdout, and
+     * the launcher's filter of the JVM's start-up warning leaves the JVM a pipe).
      */
     public static final String TERMINAL_PROPERTY = "charrnn.terminal";
 
-    /** True when the output looks like an interactive terminal (stdin and stdout, or the launcher says so). */
+    /**
+     * True when stderr is an interactive terminal: as the launcher says, else (a library's JVM)
+     * where stdin and stdout are one, as System.console() says; never where TERM is dumb.
+     */
     @SuppressWarnings("SystemConsoleNull") // Java 17: null when stdin/stdout are not a terminal
     public static boolean interactive() {
-        boolean terminal = System.console() != null || Boolean.getBoolean(TERMINAL_PROPERTY);
+        String said = System.getProperty(TERMINAL_PROPERTY);
+        boolean terminal = said != null ? Boolean.parseBoolean(said) : System.console() != null;
         return terminal && !"dumb".equals(System.getenv("TERM"));
     }
 

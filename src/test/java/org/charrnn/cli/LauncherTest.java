@@ -71,7 +71,8 @@ class LauncherTest {
 
     /**
      * On a terminal (script(1) gives the launcher one) both streams keep their order too, and the
-     * JVM, which then writes to the filter's pipe, is told that a terminal is there.
+     * JVM, which then writes to the filter's pipe, is told that a terminal is there; with stderr
+     * sent to a file from the terminal, it is told there is none.
      */
     @Test
     void aTerminalKeepsTheOrderAndIsToldItIsOne(@TempDir Path dir) throws IOException, InterruptedException {
@@ -83,6 +84,18 @@ class LauncherTest {
                 .redirectOutput(log.toFile());
         String want = "terminal=true\n" + interleaved();
         assertEquals(want, run(pb, log, want.length() + want.lines().count()).replace("\r\n", "\n"));
+
+        Path err = dir.resolve("err.log");
+        ProcessBuilder toFile = new ProcessBuilder(
+                        "script",
+                        "-qec",
+                        "bash '" + dir.resolve("checkout/charrnn") + "' 2> '" + err + "'",
+                        "/dev/null")
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile());
+        String firstLine = run(toFile, log, 16).lines().findFirst().orElse("");
+        assertEquals("terminal=false", firstLine);
     }
 
     /** Separate files: each gets its own stream, and stderr lacks the JVM's warning line. */
@@ -92,7 +105,7 @@ class LauncherTest {
         ProcessBuilder pb = new ProcessBuilder("bash", standInCheckout(dir).toString())
                 .redirectOutput(out.toFile())
                 .redirectError(err.toFile());
-        StringBuilder wantOut = new StringBuilder("terminal=null\n"), wantErr = new StringBuilder();
+        StringBuilder wantOut = new StringBuilder("terminal=false\n"), wantErr = new StringBuilder();
         for (int i = 0; i < LINES; i++) {
             wantErr.append("err ").append(i).append('\n');
             wantOut.append("out ").append(i).append('\n');
