@@ -24,8 +24,9 @@ import org.junit.jupiter.api.io.TempDir;
  * The {@code ./charrnn} launcher. Its first-use build: Maven's output reaches a redirected stderr
  * without its colour codes, and a failed build is one closing line and exit 1 (a stand-in {@code
  * mvn} on the PATH prints coloured output and fails, in a copy of the launcher with no jar). Its
- * filter of the JVM's incubator-module warning: the line is gone, and a log that takes both streams
- * keeps them in the order the program wrote them (a stand-in jar alternates stderr and stdout lines).
+ * filter of the JVM's incubator-module warning: the line is gone, and a log or terminal that takes
+ * both streams keeps them in the order the program wrote them (a stand-in jar alternates stderr and
+ * stdout lines). Its {@code -Dcharrnn.terminal}: whether stderr is a terminal.
  */
 class LauncherTest {
     private static final Path LAUNCHER = Path.of(System.getProperty("charrnn.basedir"), "charrnn");
@@ -151,7 +152,8 @@ class LauncherTest {
      */
     public static final class Interleave {
         public static void main(String[] args) {
-            System.out.print("terminal=" + System.getProperty("charrnn.terminal") + "\n");
+            // a compile-time constant: the stand-in jar holds this class alone
+            System.out.print("terminal=" + System.getProperty(org.charrnn.util.ProgressBar.TERMINAL_PROPERTY) + "\n");
             System.out.flush();
             for (int i = 0; i < LINES; i++) {
                 System.err.print("err " + i + "\n");
