@@ -14,6 +14,7 @@ import org.charrnn.data.Datasets;
 import org.charrnn.data.UnknownSymbolsError;
 import org.charrnn.data.Vocabulary;
 import org.charrnn.io.Checkpoint;
+import org.charrnn.io.Resume;
 import org.charrnn.model.CellType;
 import org.charrnn.model.ModelSpec;
 import org.charrnn.train.LrSchedule;
@@ -295,7 +296,7 @@ public final class TrainCommand implements Callable<Integer> {
             TrainConfig.Checkpointing c = run.checkpointing(); // in this directory, wherever it was started
             run = run.withCheckpointing(new TrainConfig.Checkpointing(runDir, c.every(), c.keep(), c.minutes()));
             cfg = RunSettings.restore(run, cfg, this::typed, log);
-            vocab = Checkpoint.loadForResume(resume, Checkpoint.resolveResume(resume), Checkpoint::loadModel)
+            vocab = Resume.load(resume, Resume.resolve(resume), Checkpoint::loadModel)
                     .vocabulary();
         } else if (initFrom != null) {
             Checkpoint.Model from = Checkpoint.loadModel(Checkpoint.resolveModel(initFrom));

@@ -11,7 +11,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -165,61 +164,6 @@ public final class Checkpoint {
             }
         }
         return best != null ? best : all.get(all.size() - 1);
-    }
-
-    /** The newest checkpoint of a run directory that has its training state, for --resume. */
-    public static Path resolveResume(Path dir) {
-        if (!Files.isDirectory(dir))
-            throw UserError.naming("{Options.resume} expects a run directory, " + dir + " is not one");
-        List<Path> complete = listComplete(dir);
-        if (!complete.isEmpty()) return complete.get(complete.size() - 1);
-        List<Path> models = list(dir);
-        if (models.isEmpty())
-            throw new UserError("no resumable checkpoint (ckpt-*.safetensors with its .state.safetensors) in " + dir);
-        Path newest = models.get(models.size() - 1);
-        throw UserError.naming("no resumable checkpoint in " + dir + ": " + newest.getFileName()
-                + " has no training state (" + statePath(newest).getFileName()
-                + " was never written: a crash or a full disk cut the checkpoint short); its weights can start a new"
-                + " run with {Options.initFrom}");
-    }
-
-    /**
-     * The model files of run directory {@code dir} newer than {@code file} that have no training
-     * state (a crash or a full disk cut them short), which {@link #resolveResume} passed over; empty
-     * when {@code file} is the newest.
-     */
-    public static List<Path> cutShortAfter(Path dir, Path file) {
-        return list(dir).stream()
-                .filter(p -> iterationOf(p) > iterationOf(file) && !Files.isRegularFile(statePath(p)))
-                .toList();
-    }
-
-    /** For the resume's log line: " (passing over ...)" naming {@link #cutShortAfter}'s files, or "". */
-    public static String cutShortNote(Path dir, Path file) {
-        List<Path> cut = cutShortAfter(dir, file);
-        if (cut.isEmpty()) return "";
-        return " (passing over " + cut.get(cut.size() - 1).getFileName()
-                + (cut.size() > 1 ? " and " + (cut.size() - 1) + " before it" : "")
-                + ": no training state, a crash or a full disk cut " + (cut.size() > 1 ? "them" : "it") + " short)";
-    }
-
-    /**
-     * {@code load} applied to {@code file}, the checkpoint of run directory {@code dir} that {@link
-     * #resolveResume} picked. Where that fails (a file damaged after it was written: writes are atomic), the
-     * error goes on to name the newest complete checkpoint before it, from which the run resumes once the
-     * damaged one is moved out of the directory.
-     */
-    public static <T> T loadForResume(Path dir, Path file, Function<Path, T> load) {
-        try {
-            return load.apply(file);
-        } catch (UserError e) {
-            Path earlier = null;
-            for (Path p : listComplete(dir)) if (iterationOf(p) < iterationOf(file)) earlier = p;
-            if (earlier == null) throw e;
-            String stem = file.getFileName().toString().replaceFirst("\\.safetensors$", "");
-            throw e.suffixed("; " + earlier.getFileName() + " before it is complete: move " + stem + ".* out of " + dir
-                    + " to resume from it");
-        }
     }
 
     // ====================================================================== model file

@@ -15,6 +15,7 @@ import org.charrnn.backend.Window;
 import org.charrnn.data.TokenSequence;
 import org.charrnn.data.Vocabulary;
 import org.charrnn.io.Checkpoint;
+import org.charrnn.io.Resume;
 import org.charrnn.model.Init;
 import org.charrnn.model.ModelConfig;
 import org.charrnn.util.ConfigError;
@@ -210,12 +211,10 @@ public final class Trainer implements AutoCloseable {
         Checkpoint.TrainingState resumeState = null;
         double[] initial = null;
         if (opts.resume() != null) {
-            Path file = Checkpoint.resolveResume(opts.resume());
+            Path file = Resume.resolve(opts.resume());
             Checkpointer.requireMatching(
-                    Checkpoint.loadForResume(opts.resume(), file, Checkpoint::loadModel),
-                    data.vocabulary(),
-                    cfg.model());
-            resumeState = Checkpoint.loadForResume(opts.resume(), file, Checkpoint::loadState);
+                    Resume.load(opts.resume(), file, Checkpoint::loadModel), data.vocabulary(), cfg.model());
+            resumeState = Resume.load(opts.resume(), file, Checkpoint::loadState);
             if (resumeState.batch() != B)
                 throw new UserError("batch size " + B + " differs from the checkpoint's " + resumeState.batch()
                         + " (its carried state has one row per stream); resume with batch size " + resumeState.batch());
@@ -226,7 +225,7 @@ public final class Trainer implements AutoCloseable {
             if (resumeState.iteration() >= total) throw cfg.limits().reachedAt(resumeState.iteration(), perEpoch);
             opts.log()
                     .accept("resuming from " + file + " at iteration " + resumeState.iteration()
-                            + Checkpoint.cutShortNote(opts.resume(), file));
+                            + Resume.cutShortNote(opts.resume(), file));
         } else if (opts.initFrom() != null) {
             Path file = Checkpoint.resolveModel(opts.initFrom());
             Checkpoint.Model m = Checkpointer.loadMatching(file, data.vocabulary(), cfg.model());

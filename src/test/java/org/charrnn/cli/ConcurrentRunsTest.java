@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.charrnn.io.Checkpoint;
+import org.charrnn.io.Resume;
 import org.charrnn.testutil.CliRun;
 import org.charrnn.testutil.TestData;
 import org.junit.jupiter.api.Test;
@@ -84,8 +85,7 @@ class ConcurrentRunsTest {
         } finally {
             p.destroyForcibly();
         }
-        long at = Checkpoint.loadState(Checkpoint.resolveResume(dir.resolve("run")))
-                .iteration();
+        long at = Checkpoint.loadState(Resume.resolve(dir.resolve("run"))).iteration();
         CliRun resumed = CliRun.of(train(
                         dir,
                         data,
@@ -98,8 +98,6 @@ class ConcurrentRunsTest {
                 .toArray(String[]::new));
         assertEquals(0, resumed.code(), resumed.err());
         assertEquals(
-                at + 2,
-                Checkpoint.loadState(Checkpoint.resolveResume(dir.resolve("run")))
-                        .iteration());
+                at + 2, Checkpoint.loadState(Resume.resolve(dir.resolve("run"))).iteration());
     }
 }

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
 import org.charrnn.io.Checkpoint;
+import org.charrnn.io.Resume;
 import org.charrnn.testutil.CliRun;
 import org.charrnn.testutil.TestData;
 import org.junit.jupiter.api.BeforeEach;
@@ -98,7 +99,7 @@ class DamagedCheckpointTest {
         Path aside = Files.createDirectory(dir.resolve("aside"));
         for (Path p : List.of(six, Checkpoint.statePath(six)))
             Files.move(p, aside.resolve(p.getFileName().toString()));
-        assertEquals(three, Checkpoint.resolveResume(run));
+        assertEquals(three, Resume.resolve(run));
         CliRun resumed = train("--resume", run.toString(), "--max-iters", "9");
         assertEquals(0, resumed.code(), resumed.err());
         assertEquals(9, Checkpoint.loadState(Checkpoint.modelPath(run, 9)).iteration());

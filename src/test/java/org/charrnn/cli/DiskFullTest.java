@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.charrnn.io.Checkpoint;
+import org.charrnn.io.Resume;
 import org.charrnn.testutil.CliRun;
 import org.charrnn.testutil.TestData;
 import org.junit.jupiter.api.AfterEach;
@@ -105,14 +106,14 @@ class DiskFullTest {
         assertTrue(
                 Files.exists(tenModel) && !Files.exists(Checkpoint.statePath(tenModel)),
                 "the disk filled between iteration 10's model file and its training state");
-        assertEquals(five, Checkpoint.resolveResume(run), "the last complete checkpoint is still the one to resume");
+        assertEquals(five, Resume.resolve(run), "the last complete checkpoint is still the one to resume");
         for (Path p : Checkpoint.list(run)) Checkpoint.loadModel(p); // each model file on disk loads whole
         Checkpoint.loadState(five);
 
         Files.delete(filler);
         CliRun resumed = train("--resume", run.toString(), "--max-iters", "10");
         assertEquals(0, resumed.code(), resumed.err());
-        assertEquals(tenModel, Checkpoint.resolveResume(run));
+        assertEquals(tenModel, Resume.resolve(run));
         assertEquals(10, Checkpoint.loadState(tenModel).iteration());
         assertTrue(resumed.err().contains("done: 10 iterations"), resumed.err());
     }

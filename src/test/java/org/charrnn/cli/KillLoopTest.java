@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.charrnn.io.Checkpoint;
+import org.charrnn.io.Resume;
 import org.charrnn.testutil.TestData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledOnOs;
@@ -98,13 +99,13 @@ class KillLoopTest {
                 Checkpoint.loadModel(ckpt); // every model file on disk is whole
                 if (Files.exists(Checkpoint.statePath(ckpt))) Checkpoint.loadState(ckpt);
             }
-            long now = Checkpoint.loadState(Checkpoint.resolveResume(out)).iteration();
+            long now = Checkpoint.loadState(Resume.resolve(out)).iteration();
             assertTrue(now >= resumedFrom, "progress is never lost: " + now + " after " + resumedFrom);
             resumedFrom = now;
         }
         assertFalse(Checkpoint.listComplete(out).isEmpty());
         assertEquals(
-                Checkpoint.resolveResume(out),
+                Resume.resolve(out),
                 Checkpoint.listComplete(out).get(Checkpoint.listComplete(out).size() - 1));
     }
 }

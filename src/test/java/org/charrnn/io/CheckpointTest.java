@@ -201,7 +201,7 @@ class CheckpointTest {
         Checkpoint.saveModel(
                 Checkpoint.modelPath(dir, 1400), cfg, vocab, params, new Checkpoint.Info(1400, 5, Double.NaN), "{}");
         assertEquals(file, Checkpoint.resolveModel(dir));
-        assertThrows(UserError.class, () -> Checkpoint.resolveResume(dir)); // no state files
+        assertThrows(UserError.class, () -> Resume.resolve(dir)); // no state files
     }
 
     @Test
@@ -224,15 +224,14 @@ class CheckpointTest {
         for (long it : new long[] {10, 20, 30}) Files.writeString(Checkpoint.modelPath(run, it), "model");
         Files.writeString(Checkpoint.statePath(Checkpoint.modelPath(run, 10)), "state");
         Path ten = Checkpoint.modelPath(run, 10);
-        assertEquals(ten, Checkpoint.resolveResume(run));
+        assertEquals(ten, Resume.resolve(run));
         assertEquals(
-                List.of(Checkpoint.modelPath(run, 20), Checkpoint.modelPath(run, 30)),
-                Checkpoint.cutShortAfter(run, ten));
+                List.of(Checkpoint.modelPath(run, 20), Checkpoint.modelPath(run, 30)), Resume.cutShortAfter(run, ten));
         assertEquals(
                 " (passing over ckpt-00000030.safetensors and 1 before it: no training state, a crash or a full"
                         + " disk cut them short)",
-                Checkpoint.cutShortNote(run, ten));
+                Resume.cutShortNote(run, ten));
         Files.writeString(Checkpoint.statePath(Checkpoint.modelPath(run, 30)), "state");
-        assertEquals("", Checkpoint.cutShortNote(run, Checkpoint.resolveResume(run)));
+        assertEquals("", Resume.cutShortNote(run, Resume.resolve(run)));
     }
 }

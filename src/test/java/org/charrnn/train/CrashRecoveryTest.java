@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.charrnn.backend.BackendOptions;
 import org.charrnn.io.Checkpoint;
+import org.charrnn.io.Resume;
 import org.charrnn.model.CellType;
 import org.charrnn.model.ModelSpec;
 import org.charrnn.testutil.TestData;
@@ -61,7 +62,7 @@ class CrashRecoveryTest {
                         + " ckpt-00000030.safetensors: no training state, a crash or a full disk cut it short)"),
                 String.join("\n", log));
         assertFalse(Files.exists(stale), "unfinished checkpoint writes are cleaned at start");
-        assertEquals(Checkpoint.modelPath(dir, 25), Checkpoint.resolveResume(dir));
+        assertEquals(Checkpoint.modelPath(dir, 25), Resume.resolve(dir));
         List<Path> complete = Checkpoint.listComplete(dir);
         assertEquals(Checkpoint.modelPath(dir, 25), complete.get(complete.size() - 1));
         assertTrue(complete.size() <= 2, "--keep 1 keeps the newest (and at most the best): " + complete);
@@ -72,7 +73,7 @@ class CrashRecoveryTest {
                         .startsWith("resuming from " + Checkpoint.modelPath(dir, 25) + " at iteration 25 (passing"
                                 + " over ckpt-00000030.safetensors"),
                 again.get(0));
-        assertEquals(Checkpoint.modelPath(dir, 27), Checkpoint.resolveResume(dir));
+        assertEquals(Checkpoint.modelPath(dir, 27), Resume.resolve(dir));
     }
 
     /**
@@ -135,7 +136,7 @@ class CrashRecoveryTest {
             assertTrue(e.getMessage().contains("x.tokens was truncated"), e.getMessage());
             assertTrue(e.getMessage().contains("ckpt-00000007"), e.getMessage());
         }
-        assertEquals(Checkpoint.modelPath(dir, 7), Checkpoint.resolveResume(dir));
+        assertEquals(Checkpoint.modelPath(dir, 7), Resume.resolve(dir));
         Checkpoint.loadModel(Checkpoint.modelPath(dir, 7));
     }
 }
