@@ -35,7 +35,7 @@ public final class Resume {
      * state (a crash or a full disk cut them short), which {@link #resolve} passed over; empty
      * when {@code file} is the newest.
      */
-    public static List<Path> cutShortAfter(Path dir, Path file) {
+    static List<Path> cutShortAfter(Path dir, Path file) {
         return Checkpoint.list(dir).stream()
                 .filter(p -> Checkpoint.iterationOf(p) > Checkpoint.iterationOf(file)
                         && !Files.isRegularFile(Checkpoint.statePath(p)))

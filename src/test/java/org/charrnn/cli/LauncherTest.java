@@ -17,6 +17,7 @@ import java.util.jar.Attributes;
 import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
 import java.util.jar.Manifest;
+import org.charrnn.testutil.Tools;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -77,7 +78,7 @@ class LauncherTest {
      */
     @Test
     void aTerminalKeepsTheOrderAndIsToldItIsOne(@TempDir Path dir) throws IOException, InterruptedException {
-        assumeTrue(onPath("script"), "no script(1) here to give the launcher a terminal");
+        assumeTrue(Tools.onPath("script"), "no script(1) here to give the launcher a terminal");
         Path log = dir.resolve("tty.log");
         ProcessBuilder pb = new ProcessBuilder("script", "-qec", "bash '" + standInCheckout(dir) + "'", "/dev/null")
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
@@ -138,12 +139,6 @@ class LauncherTest {
         assertEquals(3, p.exitValue(), () -> "the program's exit status; its output: " + read(log));
         for (int tries = 0; tries < 50 && Files.size(log) < bytes; tries++) Thread.sleep(20);
         return read(log);
-    }
-
-    private static boolean onPath(String tool) {
-        for (String d : System.getenv().getOrDefault("PATH", "").split(":"))
-            if (!d.isEmpty() && Files.isExecutable(Path.of(d, tool))) return true;
-        return false;
     }
 
     /**

@@ -16,6 +16,7 @@ import org.charrnn.backend.BackendProvider;
 import org.charrnn.backend.Backends;
 import org.charrnn.model.CellType;
 import org.charrnn.model.ModelConfig;
+import org.charrnn.testutil.Tools;
 import org.charrnn.util.UserError;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -85,9 +86,6 @@ class CudaProviderTest {
     }
 
     private static boolean nvccOnPath() {
-        String path = System.getenv("PATH");
-        if (path == null) return false;
-        for (String dir : path.split(File.pathSeparator)) if (new File(dir, "nvcc").canExecute()) return true;
-        return new File("/usr/local/cuda/bin/nvcc").canExecute();
+        return Tools.onPath("nvcc") || new File("/usr/local/cuda/bin/nvcc").canExecute();
     }
 }
