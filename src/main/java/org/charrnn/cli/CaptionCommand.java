@@ -25,9 +25,11 @@ import org.charrnn.caption.CaptionVocab;
 import org.charrnn.caption.Condition;
 import org.charrnn.caption.ConditionedModel;
 import org.charrnn.caption.FeatureProjection;
+import org.charrnn.io.Checkpoint;
 import org.charrnn.model.CellType;
 import org.charrnn.model.Init;
 import org.charrnn.model.ModelConfig;
+import org.charrnn.train.RunLock;
 import org.charrnn.util.LogLines;
 import org.charrnn.util.UserError;
 import picocli.CommandLine.Command;
@@ -176,115 +178,156 @@ public final class CaptionCommand {
                     throw new UserError("--resume: the run in " + out + " has done " + from.epoch() + " epochs; raise "
                             + "--epochs above that to train longer");
             }
-            Files.createDirectories(out);
-            Backend be = Backends.create(backendOptions.backend, cfg, backendOptions.options(seed), LogLines.stderr());
-            be.setParameters(Init.initialize(be.layout(), seed));
-            FeatureProjection p = FeatureProjection.of(cond, cfg, f.width());
-            p.initialize(seed + 1);
-            if (from != null) {
-                be.setParameters(from.params());
-                p.setParameters(from.projection());
-            }
-            System.out.printf(
-                    Locale.ROOT,
-                    "caption: %d images x %d features; %d train captions, %d val captions (%d held-out images); "
-                            + "%d symbols%n",
-                    f.count(),
-                    f.width(),
-                    tr.size(),
-                    va.size(),
-                    countTrue(val),
-                    vocab.size());
-            Map<String, String> extra = Map.of("val_frac", Double.toString(valFrac), "split_seed", Long.toString(seed));
-            Path file = out.resolve(MODEL_FILE);
-            try (ConditionedModel m = new ConditionedModel(be, p);
-                    CaptionBatches trainB = new CaptionBatches(be, vocab, tr, cond);
-                    CaptionBatches valB = new CaptionBatches(be, vocab, va.isEmpty() ? tr.subList(0, 0) : va, cond)) {
-                CaptionTrainer t = new CaptionTrainer(m, f, s);
-                double[] best = {Double.POSITIVE_INFINITY};
+            try (RunLock lock = claim(out, from == null)) {
+                Backend be =
+                        Backends.create(backendOptions.backend, cfg, backendOptions.options(seed), LogLines.stderr());
+                be.setParameters(Init.initialize(be.layout(), seed));
+                FeatureProjection p = FeatureProjection.of(cond, cfg, f.width());
+                p.initialize(seed + 1);
                 if (from != null) {
-                    t.restore(from.iteration(), from.modelSlots(), from.projectionSlots());
-                    best[0] = from.best();
-                    System.out.printf(
-                            Locale.ROOT, "resuming after epoch %d (iteration %d)%n", from.epoch(), from.iteration());
+                    be.setParameters(from.params());
+                    p.setParameters(from.projection());
                 }
-                IOException[] failed = {null};
-                long start = System.nanoTime();
-                try (CaptionMetrics metrics = new CaptionMetrics(out, from == null ? -1 : from.iteration())) {
-                    t.train(
-                            trainB,
-                            valB,
-                            new CaptionTrainer.Listener() {
-                                @Override
-                                public void step(CaptionTrainer.Step st) {
-                                    boolean log = logEvery > 0 && st.iteration() % logEvery == 0;
-                                    if (log)
+                System.out.printf(
+                        Locale.ROOT,
+                        "caption: %d images x %d features; %d train captions, %d val captions (%d held-out images); "
+                                + "%d symbols%n",
+                        f.count(),
+                        f.width(),
+                        tr.size(),
+                        va.size(),
+                        countTrue(val),
+                        vocab.size());
+                Map<String, String> extra =
+                        Map.of("val_frac", Double.toString(valFrac), "split_seed", Long.toString(seed));
+                Path file = out.resolve(MODEL_FILE);
+                try (ConditionedModel m = new ConditionedModel(be, p);
+                        CaptionBatches trainB = new CaptionBatches(be, vocab, tr, cond);
+                        CaptionBatches valB =
+                                new CaptionBatches(be, vocab, va.isEmpty() ? tr.subList(0, 0) : va, cond)) {
+                    CaptionTrainer t = new CaptionTrainer(m, f, s);
+                    double[] best = {Double.POSITIVE_INFINITY};
+                    if (from != null) {
+                        t.restore(from.iteration(), from.modelSlots(), from.projectionSlots());
+                        best[0] = from.best();
+                        System.out.printf(
+                                Locale.ROOT,
+                                "resuming after epoch %d (iteration %d)%n",
+                                from.epoch(),
+                                from.iteration());
+                    }
+                    IOException[] failed = {null};
+                    long start = System.nanoTime();
+                    try (CaptionMetrics metrics = new CaptionMetrics(out, from == null ? -1 : from.iteration())) {
+                        t.train(
+                                trainB,
+                                valB,
+                                new CaptionTrainer.Listener() {
+                                    @Override
+                                    public void step(CaptionTrainer.Step st) {
+                                        boolean log = logEvery > 0 && st.iteration() % logEvery == 0;
+                                        if (log)
+                                            System.out.printf(
+                                                    Locale.ROOT,
+                                                    "iter %d  epoch %.2f  loss %.4f  grad norm %.3f%n",
+                                                    st.iteration(),
+                                                    st.epoch(),
+                                                    st.loss(),
+                                                    st.gradNorm());
+                                        if (failed[0] != null) return;
+                                        try {
+                                            metrics.step(st, lr, (System.nanoTime() - start) / 1e9);
+                                            if (log) metrics.flush();
+                                        } catch (IOException ex) {
+                                            failed[0] = ex;
+                                        }
+                                    }
+
+                                    @Override
+                                    public void epoch(CaptionTrainer.Epoch e) {
                                         System.out.printf(
                                                 Locale.ROOT,
-                                                "iter %d  epoch %.2f  loss %.4f  grad norm %.3f%n",
-                                                st.iteration(),
-                                                st.epoch(),
-                                                st.loss(),
-                                                st.gradNorm());
-                                    if (failed[0] != null) return;
-                                    try {
-                                        metrics.step(st, lr, (System.nanoTime() - start) / 1e9);
-                                        if (log) metrics.flush();
-                                    } catch (IOException ex) {
-                                        failed[0] = ex;
-                                    }
-                                }
-
-                                @Override
-                                public void epoch(CaptionTrainer.Epoch e) {
-                                    System.out.printf(
-                                            Locale.ROOT,
-                                            "epoch %d  iter %d  train loss %.4f  val loss %.4f nats/char%n",
-                                            e.epoch(),
-                                            e.iteration(),
-                                            e.trainLoss(),
-                                            e.valLoss());
-                                    if (failed[0] != null) return;
-                                    try {
-                                        metrics.validation(e.iteration(), e.epoch(), e.valLoss());
-                                        double score = Double.isNaN(e.valLoss()) ? e.trainLoss() : e.valLoss();
-                                        if (score < best[0]) {
-                                            best[0] = score;
-                                            CaptionCheckpoint.save(
-                                                    file,
-                                                    cfg,
-                                                    vocab,
-                                                    be.getParameters(),
-                                                    p,
-                                                    e.iteration(),
-                                                    e.valLoss(),
-                                                    extra);
-                                        }
-                                        CaptionResume.save(
-                                                resumeFile,
-                                                run,
-                                                new CaptionResume.State(
-                                                        e.epoch(),
-                                                        e.iteration(),
-                                                        best[0],
+                                                "epoch %d  iter %d  train loss %.4f  val loss %.4f nats/char%n",
+                                                e.epoch(),
+                                                e.iteration(),
+                                                e.trainLoss(),
+                                                e.valLoss());
+                                        if (failed[0] != null) return;
+                                        try {
+                                            metrics.validation(e.iteration(), e.epoch(), e.valLoss());
+                                            double score = Double.isNaN(e.valLoss()) ? e.trainLoss() : e.valLoss();
+                                            if (score < best[0]) {
+                                                best[0] = score;
+                                                CaptionCheckpoint.save(
+                                                        file,
+                                                        cfg,
+                                                        vocab,
                                                         be.getParameters(),
-                                                        p.parameters(),
-                                                        be.getOptimizerState(),
-                                                        t.projectionSlots()));
-                                    } catch (IOException ex) {
-                                        failed[0] = ex;
+                                                        p,
+                                                        e.iteration(),
+                                                        e.valLoss(),
+                                                        extra);
+                                            }
+                                            CaptionResume.save(
+                                                    resumeFile,
+                                                    run,
+                                                    new CaptionResume.State(
+                                                            e.epoch(),
+                                                            e.iteration(),
+                                                            best[0],
+                                                            be.getParameters(),
+                                                            p.parameters(),
+                                                            be.getOptimizerState(),
+                                                            t.projectionSlots()));
+                                        } catch (IOException ex) {
+                                            failed[0] = ex;
+                                        }
                                     }
-                                }
-                            },
-                            from == null ? 0 : from.epoch());
-                } catch (IOException ex) {
-                    if (failed[0] == null) failed[0] = ex;
+                                },
+                                from == null ? 0 : from.epoch());
+                    } catch (IOException ex) {
+                        if (failed[0] == null) failed[0] = ex;
+                    }
+                    if (failed[0] != null)
+                        throw new UserError("cannot write in " + out + ": " + failed[0].getMessage());
                 }
-                if (failed[0] != null) throw new UserError("cannot write in " + out + ": " + failed[0].getMessage());
+                System.out.println("wrote " + file);
+                return 0;
             }
-            System.out.println("wrote " + file);
-            return 0;
         }
+    }
+
+    /**
+     * Takes {@code out} for a caption run: creates it and locks it for this process (a second run on
+     * it fails with one line naming the holder, as {@code charrnn train}'s does); a fresh run then
+     * refuses a directory that holds another run, whose model, state and metrics it would overwrite.
+     */
+    static RunLock claim(Path out, boolean fresh) throws IOException {
+        Files.createDirectories(out);
+        RunLock lock = RunLock.acquire(out);
+        if (fresh) {
+            try {
+                refuseTaken(out, "continue it with --resume (and a higher --epochs), or give a new --out directory");
+            } catch (UserError e) {
+                lock.close();
+                throw e;
+            }
+        }
+        return lock;
+    }
+
+    /**
+     * A one-line error, ending in {@code whatToDo}, when {@code out} holds a caption run's model or
+     * state, or a training run's checkpoints.
+     */
+    static void refuseTaken(Path out, String whatToDo) {
+        List<String> held = new ArrayList<>();
+        for (String name : List.of(MODEL_FILE, CaptionResume.FILE)) if (Files.exists(out.resolve(name))) held.add(name);
+        List<Path> checkpoints = Checkpoint.list(out);
+        if (!checkpoints.isEmpty())
+            held.add(checkpoints.get(checkpoints.size() - 1).getFileName().toString());
+        if (!held.isEmpty())
+            throw new UserError(out + " already holds a run (" + String.join(", ", held) + "); " + whatToDo);
     }
 
     private static int countTrue(boolean[] a) {
@@ -377,6 +420,7 @@ public final class CaptionCommand {
         public Integer call() {
             if (!split.equals("val") && !split.equals("all"))
                 throw new IllegalArgumentException("--split must be val or all, got " + split);
+            if (beam < 1) throw new IllegalArgumentException("--beam must be >= 1, got " + beam);
             CaptionCheckpoint.Contents c = CaptionCheckpoint.load(modelFile(checkpoint));
             CaptionData.Features f = CaptionData.readFeatures(features);
             checkWidth(f, c, features);
@@ -424,7 +468,7 @@ public final class CaptionCommand {
         Map<Integer, String> generated = new TreeMap<>();
         int exact = 0;
         for (Map.Entry<Integer, List<String>> e : byImage.entrySet()) {
-            String h = vocab.decode(s.beam(f.rows(new int[] {e.getKey()}), Math.max(1, beam)));
+            String h = vocab.decode(s.beam(f.rows(new int[] {e.getKey()}), beam));
             generated.put(e.getKey(), h);
             hyps.add(h);
             rs.add(e.getValue());

@@ -18,9 +18,10 @@ import org.charrnn.util.UserError;
  * --out (a fresh run or a --resume) fails with one line naming the process that holds it instead of
  * silently overwriting checkpoints and metrics. It is the operating system's lock on
  * {@code DIR/.lock}, which dies with its process: the lock of a killed run is simply taken over.
- * The file holds the holder's pid and start time, for the message.
+ * The file holds the holder's pid and start time, for the message. {@code charrnn caption train}
+ * takes the same lock on its --out.
  */
-final class RunLock implements AutoCloseable {
+public final class RunLock implements AutoCloseable {
     static final String FILE = ".lock";
 
     private final FileChannel channel;
@@ -32,7 +33,7 @@ final class RunLock implements AutoCloseable {
     }
 
     /** Takes the lock of {@code dir} (which exists) or throws a one-line UserError naming the holder. */
-    static RunLock acquire(Path dir) {
+    public static RunLock acquire(Path dir) {
         Path file = dir.resolve(FILE);
         FileChannel ch = null;
         try {

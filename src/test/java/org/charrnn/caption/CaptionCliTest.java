@@ -260,6 +260,34 @@ class CaptionCliTest {
         assertEquals(losses(whole.resolve("metrics.jsonl")), losses(parts.resolve("metrics.jsonl")));
     }
 
+    @Test
+    void aFreshRunRefusesADirectoryHoldingARunAndALockedOne(@TempDir Path dir) throws Exception {
+        Path f = features(dir, 6, 4);
+        String[] lines = new String[6];
+        for (int i = 0; i < 6; i++) lines[i] = "{\"image\": " + i + ", \"caption\": \"" + CAPTIONS[i % 4] + "\"}";
+        Path c = captions(dir, lines), out = dir.resolve("run");
+        assertEquals(0, run(f, c, out, "1").code());
+        Map<String, byte[]> before = new java.util.TreeMap<>();
+        for (String file : new String[] {"caption.safetensors", "resume.safetensors", "metrics.jsonl"})
+            before.put(file, Files.readAllBytes(out.resolve(file)));
+        run(f, c, out, "2")
+                .assertOneLineError(out + " already holds a run (caption.safetensors, resume.safetensors); continue it"
+                        + " with --resume (and a higher --epochs), or give a new --out directory");
+        for (Map.Entry<String, byte[]> e : before.entrySet())
+            assertArrayEquals(e.getValue(), Files.readAllBytes(out.resolve(e.getKey())), e.getKey() + " was touched");
+        try (org.charrnn.train.RunLock held = org.charrnn.train.RunLock.acquire(out)) {
+            run(f, c, out, "2", "--resume").assertOneLineError("is in use by another charrnn run (pid ");
+        }
+        assertEquals(0, run(f, c, out, "2", "--resume").code(), "the lock is released");
+        Path trainRun = Files.createDirectories(dir.resolve("lm"));
+        Files.writeString(trainRun.resolve("ckpt-00000010.safetensors"), "x");
+        run(f, c, trainRun, "1").assertOneLineError("already holds a run (ckpt-00000010.safetensors)");
+        CliRun.of("caption", "demo", "--out", out.toString())
+                .assertOneLineError(out + " already holds a run (caption.safetensors, resume.safetensors); give a new"
+                        + " --out directory");
+        assertFalse(Files.exists(out.resolve("features.safetensors")), "the demo wrote its data anyway");
+    }
+
     private static CliRun train(Path f, Path c, Path dir) {
         return CliRun.of(
                 "caption",
@@ -313,5 +341,17 @@ class CaptionCliTest {
                         "--backend",
                         "reference")
                 .assertOneLineError("unknown optimizer 'lbfgs'");
+        CliRun.of(
+                        "caption",
+                        "eval",
+                        "--checkpoint",
+                        dir.resolve("bad").toString(),
+                        "--features",
+                        f.toString(),
+                        "--captions",
+                        c.toString(),
+                        "--beam",
+                        "0")
+                .assertOneLineError("--beam must be >= 1, got 0");
     }
 }
