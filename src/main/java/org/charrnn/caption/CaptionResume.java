@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import org.charrnn.backend.OptimizerKind;
 import org.charrnn.io.Checkpoint;
+import org.charrnn.io.RunFiles;
 import org.charrnn.io.Safetensors;
 import org.charrnn.model.ModelConfig;
 import org.charrnn.util.UserError;
@@ -21,7 +22,7 @@ import org.charrnn.util.UserError;
  * other options is refused in one line.
  */
 public final class CaptionResume {
-    public static final String FILE = "resume.safetensors";
+    public static final String FILE = RunFiles.CAPTION_STATE;
 
     /** The run after {@code epoch} whole epochs. */
     public record State(

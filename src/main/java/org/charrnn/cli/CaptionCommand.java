@@ -26,6 +26,7 @@ import org.charrnn.caption.Condition;
 import org.charrnn.caption.ConditionedModel;
 import org.charrnn.caption.FeatureProjection;
 import org.charrnn.io.Checkpoint;
+import org.charrnn.io.RunFiles;
 import org.charrnn.model.CellType;
 import org.charrnn.model.Init;
 import org.charrnn.model.ModelConfig;
@@ -48,7 +49,7 @@ import picocli.CommandLine.Option;
             CaptionDemo.class
         })
 public final class CaptionCommand {
-    static final String MODEL_FILE = "caption.safetensors";
+    static final String MODEL_FILE = RunFiles.CAPTION_MODEL;
 
     /** A model file, or a directory holding {@value #MODEL_FILE}. */
     static Path modelFile(Path p) {
@@ -317,17 +318,18 @@ public final class CaptionCommand {
     }
 
     /**
-     * A one-line error, ending in {@code whatToDo}, when {@code out} holds a caption run's model or
-     * state, or a training run's checkpoints.
+     * A one-line error when {@code out} holds a run a fresh caption run would overwrite: a caption
+     * run's model or state (the message ends in {@code whatToDo}), or a training run's checkpoints.
      */
     static void refuseTaken(Path out, String whatToDo) {
-        List<String> held = new ArrayList<>();
-        for (String name : List.of(MODEL_FILE, CaptionResume.FILE)) if (Files.exists(out.resolve(name))) held.add(name);
+        List<String> caption = RunFiles.captionRun(out);
+        if (!caption.isEmpty())
+            throw new UserError(out + " already holds a run (" + String.join(", ", caption) + "); " + whatToDo);
         List<Path> checkpoints = Checkpoint.list(out);
         if (!checkpoints.isEmpty())
-            held.add(checkpoints.get(checkpoints.size() - 1).getFileName().toString());
-        if (!held.isEmpty())
-            throw new UserError(out + " already holds a run (" + String.join(", ", held) + "); " + whatToDo);
+            throw new UserError(out + " holds a training run (newest checkpoint "
+                    + checkpoints.get(checkpoints.size() - 1).getFileName()
+                    + "), whose metrics a caption run would overwrite; give a new --out directory");
     }
 
     private static int countTrue(boolean[] a) {

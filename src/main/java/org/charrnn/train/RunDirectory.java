@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.charrnn.io.Checkpoint;
+import org.charrnn.io.RunFiles;
 import org.charrnn.util.IoErrors;
 import org.charrnn.util.UserError;
 
@@ -20,7 +21,7 @@ final class RunDirectory {
     /**
      * Creates the run directory, checks it is writable and locks it for this run (a second run on
      * it fails with one line naming the holder). A fresh run refuses a directory that already holds
-     * another run's checkpoints: it would overwrite them and mix the metrics.
+     * another run's checkpoints, or a caption run's files: it would overwrite them and mix the metrics.
      */
     static RunLock prepare(Path out, boolean fresh) {
         try {
@@ -40,6 +41,12 @@ final class RunDirectory {
                         + existing.get(existing.size() - 1).getFileName() + "); continue it with {Options.resume} "
                         + out
                         + ", or give a new {Checkpointing.out} directory");
+            }
+            List<String> caption = RunFiles.captionRun(out);
+            if (!caption.isEmpty()) {
+                lock.close();
+                throw UserError.naming(out + " holds a caption run (" + String.join(", ", caption)
+                        + "), whose metrics a training run would overwrite; give a new {Checkpointing.out} directory");
             }
         }
         return lock;

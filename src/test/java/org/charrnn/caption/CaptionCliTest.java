@@ -281,7 +281,9 @@ class CaptionCliTest {
         assertEquals(0, run(f, c, out, "2", "--resume").code(), "the lock is released");
         Path trainRun = Files.createDirectories(dir.resolve("lm"));
         Files.writeString(trainRun.resolve("ckpt-00000010.safetensors"), "x");
-        run(f, c, trainRun, "1").assertOneLineError("already holds a run (ckpt-00000010.safetensors)");
+        run(f, c, trainRun, "1")
+                .assertOneLineError(trainRun + " holds a training run (newest checkpoint ckpt-00000010.safetensors),"
+                        + " whose metrics a caption run would overwrite; give a new --out directory");
         CliRun.of("caption", "demo", "--out", out.toString())
                 .assertOneLineError(out + " already holds a run (caption.safetensors, resume.safetensors); give a new"
                         + " --out directory");

@@ -314,6 +314,20 @@ class CliTest {
         assertEquals(metricsBefore, Files.size(dir.resolve("run").resolve("metrics.jsonl")));
     }
 
+    /** A training run refuses a caption run's directory, whose metrics.jsonl it would overwrite. */
+    @Test
+    void aFreshRunRefusesACaptionRunsDirectory() throws Exception {
+        Path f = Files.writeString(dir.resolve("t.txt"), TestData.pseudoText(4000, 7));
+        Path out = Files.createDirectories(dir.resolve("captions"));
+        Files.writeString(out.resolve("resume.safetensors"), "a caption run's state");
+        Files.writeString(out.resolve("metrics.jsonl"), "{}\n");
+        assertOneLineError(
+                run(trainInto(out, "--data", f.toString(), "--batch", "4", "--seq", "20")),
+                out + " holds a caption run (resume.safetensors), whose metrics a training run would overwrite; give"
+                        + " a new --out directory");
+        assertEquals("{}\n", Files.readString(out.resolve("metrics.jsonl")));
+    }
+
     @Test
     void theReferenceRefusesTheGpusReducedPrecisions() throws Exception {
         Path f = Files.writeString(dir.resolve("t.txt"), TestData.pseudoText(4000, 7));

@@ -1,0 +1,27 @@
+package org.charrnn.io;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The files that make a directory a run's, so that a fresh run of either kind refuses a directory
+ * whose files it would overwrite: {@code charrnn train}'s checkpoints ({@link Checkpoint}) and
+ * {@code charrnn caption train}'s model and resume state, named here.
+ */
+public final class RunFiles {
+    /** A caption run's best model by val loss. */
+    public static final String CAPTION_MODEL = "caption.safetensors";
+    /** A caption run's state after its last whole epoch. */
+    public static final String CAPTION_STATE = "resume.safetensors";
+
+    private RunFiles() {}
+
+    /** The caption run files in {@code dir}, model first; empty where there are none (or no dir). */
+    public static List<String> captionRun(Path dir) {
+        List<String> held = new ArrayList<>();
+        for (String name : List.of(CAPTION_MODEL, CAPTION_STATE)) if (Files.exists(dir.resolve(name))) held.add(name);
+        return held;
+    }
+}
