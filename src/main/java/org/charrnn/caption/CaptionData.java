@@ -107,7 +107,8 @@ public final class CaptionData {
 
     /**
      * The held-out images: a seeded shuffle of the images that have captions, the first
-     * round(valFrac * count) of them (at least one when valFrac > 0 and two or more have captions).
+     * round(valFrac * count) of them, at least one when valFrac > 0 and two or more have captions,
+     * and never all of them: a single captioned image is kept for training, with nothing held out.
      */
     public static boolean[] validationImages(List<Caption> captions, int images, double valFrac, long seed) {
         if (valFrac < 0 || valFrac >= 1) throw new IllegalArgumentException("--val-frac must be in [0, 1)");
@@ -123,7 +124,8 @@ public final class CaptionData {
             ids[j] = t;
         }
         int nVal = (int) Math.round(valFrac * ids.length);
-        if (valFrac > 0 && ids.length >= 2) nVal = Math.max(1, Math.min(nVal, ids.length - 1));
+        if (valFrac > 0 && ids.length >= 2) nVal = Math.max(1, nVal);
+        nVal = Math.min(nVal, Math.max(0, ids.length - 1)); // one image at least is left to train on
         boolean[] val = new boolean[images];
         for (int i = 0; i < nVal; i++) val[ids[i]] = true;
         return val;
