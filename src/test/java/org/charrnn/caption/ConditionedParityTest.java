@@ -9,6 +9,7 @@ import org.charrnn.backend.BackendOptions;
 import org.charrnn.backend.BackendProvider;
 import org.charrnn.backend.Backends;
 import org.charrnn.backend.Precision;
+import org.charrnn.backend.RnnKernel;
 import org.charrnn.backend.RnnState;
 import org.charrnn.backend.Window;
 import org.charrnn.model.CellType;
@@ -22,26 +23,41 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * One conditioned training pass (padded captions; the image as the initial state or as the first
  * input) on OpenCL and CUDA against the fp64 reference: loss, the model's gradients and the
- * projection's gradients, then the first steps of a caption from the conditioned state.
+ * projection's gradients, then the first steps of a caption from the conditioned state. Each backend
+ * runs its recurrences both ways: OpenCL's window kernels (auto on a CPU device) and stepwise, CUDA's
+ * persistent kernels and stepwise (the persistent forward reads no token table when the first input
+ * is the image's).
  */
 class ConditionedParityTest {
 
-    @ParameterizedTest(name = "{0} {1} {2}")
+    @ParameterizedTest(name = "{0} {1} {2} {3}")
     @CsvSource({
-        "opencl, LSTM, state",
-        "opencl, GRU, state",
-        "opencl, RNN, state",
-        "cuda, LSTM, state",
-        "cuda, GRU, state",
-        "cuda, RNN, state",
-        "opencl, LSTM, input",
-        "opencl, GRU, input",
-        "opencl, RNN, input",
-        "cuda, LSTM, input",
-        "cuda, GRU, input",
-        "cuda, RNN, input"
+        "opencl, LSTM, state, AUTO",
+        "opencl, GRU, state, AUTO",
+        "opencl, RNN, state, AUTO",
+        "opencl, LSTM, state, STEPWISE",
+        "opencl, GRU, state, STEPWISE",
+        "opencl, RNN, state, STEPWISE",
+        "cuda, LSTM, state, STEPWISE",
+        "cuda, GRU, state, STEPWISE",
+        "cuda, RNN, state, STEPWISE",
+        "cuda, LSTM, state, PERSISTENT",
+        "cuda, GRU, state, PERSISTENT",
+        "cuda, RNN, state, PERSISTENT",
+        "opencl, LSTM, input, AUTO",
+        "opencl, GRU, input, AUTO",
+        "opencl, RNN, input, AUTO",
+        "opencl, LSTM, input, STEPWISE",
+        "opencl, GRU, input, STEPWISE",
+        "opencl, RNN, input, STEPWISE",
+        "cuda, LSTM, input, STEPWISE",
+        "cuda, GRU, input, STEPWISE",
+        "cuda, RNN, input, STEPWISE",
+        "cuda, LSTM, input, PERSISTENT",
+        "cuda, GRU, input, PERSISTENT",
+        "cuda, RNN, input, PERSISTENT"
     })
-    void conditionedPassMatchesReference(String backend, CellType cell, String condition) {
+    void conditionedPassMatchesReference(String backend, CellType cell, String condition, RnnKernel kernel) {
         BackendProvider provider = Backends.provider(backend);
         BackendProvider.Availability a = provider.probe();
         Assumptions.assumeTrue(a.available(), () -> backend + " unavailable: " + a.reason());
@@ -52,7 +68,9 @@ class ConditionedParityTest {
         Verifier v = Verifier.againstReference(provider::create);
         List<Verifier.Check> checks = new ArrayList<>();
         try (ConditionedModel ref = ConditionedModelTest.model(cfg, 17, c);
-                Backend dev = provider.create(cfg, BackendOptions.defaults().withPrecision(Precision.FP32));
+                Backend dev = provider.create(
+                        cfg,
+                        BackendOptions.defaults().withPrecision(Precision.FP32).withRnnKernel(kernel));
                 RnnState sr = ref.backend().newState(B);
                 RnnState sd = dev.newState(B)) {
             dev.setParameters(ref.backend().getParameters());
