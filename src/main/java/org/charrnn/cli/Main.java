@@ -97,6 +97,7 @@ public final class Main implements Runnable {
         for (Map.Entry<String, Supplier<Object>> c : COMMANDS)
             if (named == null || named.equals(c.getKey()))
                 cl.addSubcommand(c.getKey(), c.getValue().get());
+        shareVersion(cl, cl.getCommandSpec().version());
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         cl.setParameterExceptionHandler((ex, args) -> {
             PrintWriter err = ex.getCommandLine().getErr();
@@ -138,6 +139,14 @@ public final class Main implements Runnable {
             return 1;
         });
         return cl;
+    }
+
+    /** Gives every subcommand (and theirs) {@code version}: their -V/--version prints charrnn's. */
+    private static void shareVersion(CommandLine cl, String[] version) {
+        for (CommandLine sub : cl.getSubcommands().values()) {
+            sub.getCommandSpec().version(version);
+            shareVersion(sub, version);
+        }
     }
 
     /** The command {@code args} name (other than help), or null. */

@@ -30,6 +30,21 @@ class CliHelpTest {
     }
 
     @Test
+    void everyCommandPrintsTheVersion() {
+        String version = CliRun.of("--version").out().strip();
+        assertTrue(version.matches("charrnn \\d+\\.\\d+\\.\\d+"), version);
+        for (String[] command : new String[][] {
+            {"train"}, {"sample"}, {"verify"}, {"corpus"}, {"corpus", "linux"}, {"caption"}, {"caption", "demo"}
+        }) {
+            String[] args = java.util.Arrays.copyOf(command, command.length + 1);
+            args[command.length] = "-V";
+            CliRun r = CliRun.of(args);
+            assertEquals(0, r.code(), r.err());
+            assertEquals(version, r.out().strip(), String.join(" ", args));
+        }
+    }
+
+    @Test
     void noGraphOnlyWhereTrainingStepsRun() {
         assertTrue(CliRun.of("train", "--help").out().contains("--no-graph"));
         assertTrue(CliRun.of("bench", "--help").out().contains("--no-graph"));
