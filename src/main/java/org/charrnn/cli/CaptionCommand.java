@@ -95,22 +95,28 @@ public final class CaptionCommand {
                         + "(the model's input at the first step); saved in the model file.")
         String condition;
 
-        @Option(names = "--model", defaultValue = "lstm", description = "lstm | gru | rnn.")
+        @Option(
+                names = "--model",
+                defaultValue = "lstm",
+                description = "lstm | gru | rnn | mut1 | mut2 | mut3 (mut1 and mut2 need --embedding = --hidden).")
         String model;
 
-        @Option(names = "--layers", defaultValue = "1")
+        @Option(names = "--layers", defaultValue = "1", description = "Stacked recurrent layers L.")
         int layers;
 
-        @Option(names = "--hidden", defaultValue = "128")
+        @Option(names = "--hidden", defaultValue = "128", description = "Hidden size H.")
         int hidden;
 
-        @Option(names = "--embedding", defaultValue = "32")
+        @Option(
+                names = "--embedding",
+                defaultValue = "32",
+                description = "Embedding size E (with --condition input, the image's projection has it too).")
         int embedding;
 
         @Option(names = "--batch", defaultValue = "32", description = "Captions per batch.")
         int batch;
 
-        @Option(names = "--epochs", defaultValue = "10")
+        @Option(names = "--epochs", defaultValue = "10", description = "Passes over the training captions.")
         int epochs;
 
         @Option(
@@ -128,7 +134,10 @@ public final class CaptionCommand {
         @Option(names = "--val-frac", defaultValue = "0.1", description = "Fraction of the images held out.")
         double valFrac;
 
-        @Option(names = "--seed", defaultValue = "42")
+        @Option(
+                names = "--seed",
+                defaultValue = "42",
+                description = "Seed of the split, the initialisation and the caption order.")
         long seed;
 
         @Option(
@@ -347,11 +356,14 @@ public final class CaptionCommand {
         @Option(names = "--checkpoint", required = true, description = "Model file or training output directory.")
         Path checkpoint;
 
-        @Option(names = "--features", required = true)
+        @Option(
+                names = "--features",
+                required = true,
+                description = "Safetensors file with one [N, F] float32 tensor, F as in training.")
         Path features;
 
         @Option(names = "--image", required = true, description = "Row of the features file.")
-        int image;
+        Integer image;
 
         @Option(names = "--beam", defaultValue = "0", description = "Beam width (0: no beam search).")
         int beam;
@@ -359,10 +371,10 @@ public final class CaptionCommand {
         @Option(names = "--temperature", defaultValue = "0", description = "0: greedy; else sample at it.")
         double temperature;
 
-        @Option(names = "--max-length", defaultValue = "100")
+        @Option(names = "--max-length", defaultValue = "100", description = "Longest caption written, in characters.")
         int maxLength;
 
-        @Option(names = "--seed", defaultValue = "42")
+        @Option(names = "--seed", defaultValue = "42", description = "Seed of the sampling (with --temperature).")
         long seed;
 
         @Mixin
@@ -397,10 +409,16 @@ public final class CaptionCommand {
         @Option(names = "--checkpoint", required = true, description = "Model file or training output directory.")
         Path checkpoint;
 
-        @Option(names = "--features", required = true)
+        @Option(
+                names = "--features",
+                required = true,
+                description = "Safetensors file with one [N, F] float32 tensor, F as in training.")
         Path features;
 
-        @Option(names = "--captions", required = true)
+        @Option(
+                names = "--captions",
+                required = true,
+                description = "JSON lines {\"image\": i, \"caption\": \"...\"}: the references.")
         Path captions;
 
         @Option(
@@ -412,7 +430,7 @@ public final class CaptionCommand {
         @Option(names = "--beam", defaultValue = "1", description = "Beam width of the generated captions (1: greedy).")
         int beam;
 
-        @Option(names = "--max-length", defaultValue = "100")
+        @Option(names = "--max-length", defaultValue = "100", description = "Longest caption written, in characters.")
         int maxLength;
 
         @Mixin

@@ -51,22 +51,25 @@ final class CaptionDemo implements Callable<Integer> {
     @Option(names = "--val-frac", defaultValue = "0.1", description = "Fraction of the images held out.")
     double valFrac;
 
-    @Option(names = "--model", defaultValue = "lstm", description = "lstm | gru | rnn.")
+    @Option(
+            names = "--model",
+            defaultValue = "lstm",
+            description = "lstm | gru | rnn | mut1 | mut2 | mut3 (mut1 and mut2 need --embedding = --hidden).")
     String model;
 
     @Option(names = "--condition", defaultValue = "state", description = "How the image enters: state | input.")
     String condition;
 
-    @Option(names = "--hidden", defaultValue = "128")
+    @Option(names = "--hidden", defaultValue = "128", description = "Hidden size H.")
     int hidden;
 
-    @Option(names = "--embedding", defaultValue = "16")
+    @Option(names = "--embedding", defaultValue = "16", description = "Embedding size E.")
     int embedding;
 
     @Option(names = "--batch", defaultValue = "32", description = "Captions per batch.")
     int batch;
 
-    @Option(names = "--epochs", defaultValue = "30")
+    @Option(names = "--epochs", defaultValue = "30", description = "Passes over the training captions.")
     int epochs;
 
     @Option(names = "--lr", defaultValue = "5e-3", description = "Adam learning rate.")

@@ -26,7 +26,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * projection's gradients, then the first steps of a caption from the conditioned state. Each backend
  * runs its recurrences both ways: OpenCL's window kernels (auto on a CPU device) and stepwise, CUDA's
  * persistent kernels and stepwise (the persistent forward reads no token table when the first input
- * is the image's).
+ * is the image's); a MUT cell (E != H: MUT3) on each as auto runs it.
  */
 class ConditionedParityTest {
 
@@ -55,7 +55,11 @@ class ConditionedParityTest {
         "cuda, RNN, input, STEPWISE",
         "cuda, LSTM, input, PERSISTENT",
         "cuda, GRU, input, PERSISTENT",
-        "cuda, RNN, input, PERSISTENT"
+        "cuda, RNN, input, PERSISTENT",
+        "opencl, MUT3, state, AUTO",
+        "cuda, MUT3, state, AUTO",
+        "opencl, MUT3, input, AUTO",
+        "cuda, MUT3, input, AUTO"
     })
     void conditionedPassMatchesReference(String backend, CellType cell, String condition, RnnKernel kernel) {
         BackendProvider provider = Backends.provider(backend);
