@@ -25,7 +25,6 @@ import org.charrnn.caption.CaptionVocab;
 import org.charrnn.caption.Condition;
 import org.charrnn.caption.ConditionedModel;
 import org.charrnn.caption.FeatureProjection;
-import org.charrnn.io.Checkpoint;
 import org.charrnn.io.RunFiles;
 import org.charrnn.model.CellType;
 import org.charrnn.model.Init;
@@ -188,7 +187,7 @@ public final class CaptionCommand {
                     throw new UserError("--resume: the run in " + out + " has done " + from.epoch() + " epochs; raise "
                             + "--epochs above that to train longer");
             }
-            try (RunLock lock = claim(out, from == null)) {
+            try (RunLock lock = CaptionRunDirectory.claim(out, from == null)) {
                 Backend be =
                         Backends.create(backendOptions.backend, cfg, backendOptions.options(seed), LogLines.stderr());
                 be.setParameters(Init.initialize(be.layout(), seed));
@@ -305,40 +304,6 @@ public final class CaptionCommand {
                 return 0;
             }
         }
-    }
-
-    /**
-     * Takes {@code out} for a caption run: creates it and locks it for this process (a second run on
-     * it fails with one line naming the holder, as {@code charrnn train}'s does); a fresh run then
-     * refuses a directory that holds another run, whose model, state and metrics it would overwrite.
-     */
-    static RunLock claim(Path out, boolean fresh) throws IOException {
-        Files.createDirectories(out);
-        RunLock lock = RunLock.acquire(out);
-        if (fresh) {
-            try {
-                refuseTaken(out, "continue it with --resume (and a higher --epochs), or give a new --out directory");
-            } catch (UserError e) {
-                lock.close();
-                throw e;
-            }
-        }
-        return lock;
-    }
-
-    /**
-     * A one-line error when {@code out} holds a run a fresh caption run would overwrite: a caption
-     * run's model or state (the message ends in {@code whatToDo}), or a training run's checkpoints.
-     */
-    static void refuseTaken(Path out, String whatToDo) {
-        List<String> caption = RunFiles.captionRun(out);
-        if (!caption.isEmpty())
-            throw new UserError(out + " already holds a run (" + String.join(", ", caption) + "); " + whatToDo);
-        List<Path> checkpoints = Checkpoint.list(out);
-        if (!checkpoints.isEmpty())
-            throw new UserError(out + " holds a training run (newest checkpoint "
-                    + checkpoints.get(checkpoints.size() - 1).getFileName()
-                    + "), whose metrics a caption run would overwrite; give a new --out directory");
     }
 
     private static int countTrue(boolean[] a) {

@@ -88,7 +88,7 @@ final class CaptionDemo implements Callable<Integer> {
     public Integer call() throws IOException {
         if (beam < 1) throw new IllegalArgumentException("--beam must be >= 1, got " + beam);
         Condition.parse(condition);
-        CaptionCommand.refuseTaken(out, "give a new --out directory");
+        CaptionRunDirectory.refuseTaken(out, "give a new --out directory");
         long start = System.nanoTime();
         List<Scenes.Scene> scenes = Scenes.generate(images, maxShapes, seed);
         Files.createDirectories(out);

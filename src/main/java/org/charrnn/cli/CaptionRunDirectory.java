@@ -1,0 +1,49 @@
+package org.charrnn.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.charrnn.io.Checkpoint;
+import org.charrnn.io.RunFiles;
+import org.charrnn.train.RunLock;
+import org.charrnn.util.UserError;
+
+/** The --out of a caption run: locked while it runs, and refused to a fresh run where it holds one. */
+final class CaptionRunDirectory {
+    private CaptionRunDirectory() {}
+
+    /**
+     * Takes {@code out} for a caption run: creates it and locks it for this process (a second run on
+     * it fails with one line naming the holder, as {@code charrnn train}'s does); a fresh run then
+     * refuses a directory that holds another run, whose model, state and metrics it would overwrite.
+     */
+    static RunLock claim(Path out, boolean fresh) throws IOException {
+        Files.createDirectories(out);
+        RunLock lock = RunLock.acquire(out);
+        if (fresh) {
+            try {
+                refuseTaken(out, "continue it with --resume (and a higher --epochs), or give a new --out directory");
+            } catch (UserError e) {
+                lock.close();
+                throw e;
+            }
+        }
+        return lock;
+    }
+
+    /**
+     * A one-line error when {@code out} holds a run a fresh caption run would overwrite: a caption
+     * run's model or state (the message ends in {@code whatToDo}), or a training run's checkpoints.
+     */
+    static void refuseTaken(Path out, String whatToDo) {
+        List<String> caption = RunFiles.captionRun(out);
+        if (!caption.isEmpty())
+            throw new UserError(out + " already holds a run (" + String.join(", ", caption) + "); " + whatToDo);
+        List<Path> checkpoints = Checkpoint.list(out);
+        if (!checkpoints.isEmpty())
+            throw new UserError(out + " holds a training run (newest checkpoint "
+                    + checkpoints.get(checkpoints.size() - 1).getFileName()
+                    + "), whose metrics a caption run would overwrite; give a new --out directory");
+    }
+}
