@@ -1,10 +1,12 @@
 package org.charrnn.cli;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 import org.charrnn.util.ConfigError;
+import org.charrnn.util.IoErrors;
 import org.charrnn.util.UserError;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -132,6 +134,12 @@ public final class Main implements Runnable {
                 if (debug) t.printStackTrace(err);
                 err.flush();
                 return 2;
+            }
+            if (t instanceof IOException io) { // a read or write the command did not expect to fail, in words
+                err.println("charrnn: " + IoErrors.reason(io));
+                if (debug) t.printStackTrace(err);
+                err.flush();
+                return 1;
             }
             err.println("charrnn: internal error: " + t + (debug ? "" : " (run with --debug for details)"));
             if (debug) t.printStackTrace(err);

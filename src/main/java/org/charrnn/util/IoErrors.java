@@ -18,10 +18,14 @@ import java.nio.file.Path;
 public final class IoErrors {
     private IoErrors() {}
 
+    /** The reason a FileSystemException gives for ENOTDIR. */
+    private static final String NOT_A_DIRECTORY = "Not a directory";
+
     /**
      * "permission denied"; "/a/b does not exist" (the outermost missing directory where a file's
      * directory does not exist either), "is not a directory", "is a directory that is not
-     * empty", "is a directory", "exists and is not a directory"; a FileSystemException's path and reason ("/a/b:
+     * empty", "is a directory", "exists and is not a directory", "is not a directory" (a file where a
+     * path needs a directory: the file named); a FileSystemException's path and reason ("/a/b:
      * Read-only file system"); else the message ("No space left on device"), or the exception's
      * name where it has none.
      */
@@ -35,6 +39,11 @@ public final class IoErrors {
         if (e instanceof FileAlreadyExistsException f) return f.getFile() + " exists and is not a directory";
         if (e instanceof FileSystemException f && AtomicFile.IS_A_DIRECTORY.equals(f.getReason()))
             return (f.getOtherFile() != null ? f.getOtherFile() : f.getFile()) + " is a directory";
+        // what the system says where a file stands in the way of a directory above the path
+        if (e instanceof FileSystemException f && NOT_A_DIRECTORY.equals(f.getReason()) && f.getFile() != null) {
+            for (Path p = Path.of(f.getFile()).getParent(); p != null; p = p.getParent())
+                if (Files.exists(p) && !Files.isDirectory(p)) return p + " is not a directory";
+        }
         if (e instanceof FileSystemException f && f.getReason() != null) return f.getMessage();
         return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
     }

@@ -111,7 +111,7 @@ class CliTest {
         String[] data = {"--data", f.toString(), "--batch", "4", "--seq", "10"};
         Path below = blocker.resolve("sub");
         CliRun r = run(trainInto(below, data));
-        assertOneLineError(r, "cannot write to --out " + below + ": " + below + ": Not a directory");
+        assertOneLineError(r, "cannot write to --out " + below + ": " + blocker + " is not a directory");
         assertOneLineError(
                 run(trainInto(blocker, data)),
                 "cannot write to --out " + blocker + ": " + blocker + " exists and is not a directory");

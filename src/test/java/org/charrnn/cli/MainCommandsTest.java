@@ -18,6 +18,25 @@ class MainCommandsTest {
         return List.copyOf(Main.commandLine(args).getSubcommands().keySet());
     }
 
+    /** A command whose file write fails where nothing expected it to. */
+    @CommandLine.Command(name = "fails")
+    static final class FailingWrite implements java.util.concurrent.Callable<Integer> {
+        @Override
+        public Integer call() throws java.io.IOException {
+            throw new java.nio.file.FileSystemException("/runs/x/page.html", null, "Read-only file system");
+        }
+    }
+
+    @Test
+    void anUnexpectedFileErrorIsOneLineInWords() {
+        CommandLine cl = Main.commandLine("fails");
+        cl.addSubcommand(new FailingWrite());
+        java.io.StringWriter err = new java.io.StringWriter();
+        cl.setErr(new java.io.PrintWriter(err));
+        assertEquals(1, cl.execute("fails"));
+        assertEquals("charrnn: /runs/x/page.html: Read-only file system\n", err.toString());
+    }
+
     @Test
     void aNamedCommandIsTheOnlyOneBuilt() {
         assertEquals(List.of("sample"), built("sample", "--checkpoint", "run", "--length", "1"));

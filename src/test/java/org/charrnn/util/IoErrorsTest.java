@@ -39,7 +39,9 @@ class IoErrorsTest {
         IOException e = assertThrows(IOException.class, () -> Files.createDirectories(file));
         assertEquals(file + " exists and is not a directory", IoErrors.reason(e));
         IOException below = assertThrows(IOException.class, () -> Files.createDirectories(file.resolve("sub")));
-        assertEquals(file.resolve("sub") + ": Not a directory", IoErrors.reason(below));
+        assertEquals(file + " is not a directory", IoErrors.reason(below));
+        IOException deeper = assertThrows(IOException.class, () -> Files.writeString(file.resolve("a/b.txt"), "x"));
+        assertEquals(file + " is not a directory", IoErrors.reason(deeper));
         IOException missing = assertThrows(IOException.class, () -> Files.readString(dir.resolve("none")));
         assertEquals(dir.resolve("none") + " does not exist", IoErrors.reason(missing));
         Path deep = dir.resolve("x").resolve("y").resolve("f.jsonl");
