@@ -91,7 +91,7 @@ final class CaptionDemo implements Callable<Integer> {
         CaptionRunDirectory.refuseTaken(out, "give a new --out directory");
         long start = System.nanoTime();
         List<Scenes.Scene> scenes = Scenes.generate(images, maxShapes, seed);
-        Files.createDirectories(out);
+        CaptionRunDirectory.create(out);
         Path features = out.resolve(FEATURES), captions = out.resolve(CAPTIONS);
         writeData(scenes, features, captions);
         System.out.printf(

@@ -7,6 +7,7 @@ import java.util.List;
 import org.charrnn.io.Checkpoint;
 import org.charrnn.io.RunFiles;
 import org.charrnn.train.RunLock;
+import org.charrnn.util.IoErrors;
 import org.charrnn.util.UserError;
 
 /** The --out of a caption run: locked while it runs, and refused to a fresh run where it holds one. */
@@ -18,8 +19,8 @@ final class CaptionRunDirectory {
      * it fails with one line naming the holder, as {@code charrnn train}'s does); a fresh run then
      * refuses a directory that holds another run, whose model, state and metrics it would overwrite.
      */
-    static RunLock claim(Path out, boolean fresh) throws IOException {
-        Files.createDirectories(out);
+    static RunLock claim(Path out, boolean fresh) {
+        create(out);
         RunLock lock = RunLock.acquire(out);
         if (fresh) {
             try {
@@ -30,6 +31,17 @@ final class CaptionRunDirectory {
             }
         }
         return lock;
+    }
+
+    /** Creates {@code out} (and its parents) and checks it takes files; a one-line error if not. */
+    static void create(Path out) {
+        try {
+            Files.createDirectories(out);
+            Files.delete(Files.createTempFile(out, ".write-test", ".tmp"));
+        } catch (IOException | SecurityException e) {
+            throw new UserError("cannot write to --out " + out + ": "
+                    + (e instanceof IOException io ? IoErrors.reason(io) : e.getMessage()));
+        }
     }
 
     /**

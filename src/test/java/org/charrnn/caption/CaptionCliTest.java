@@ -355,5 +355,19 @@ class CaptionCliTest {
                         "--beam",
                         "0")
                 .assertOneLineError("--beam must be >= 1, got 0");
+        CliRun.of(
+                        "caption",
+                        "train",
+                        "--features",
+                        f.toString(),
+                        "--captions",
+                        c.toString(),
+                        "--out",
+                        f.resolve("run").toString(),
+                        "--backend",
+                        "reference")
+                .assertOneLineError("cannot write to --out " + f.resolve("run") + ": " + f + " is not a directory");
+        CliRun.of("caption", "demo", "--out", f.toString(), "--images", "10")
+                .assertOneLineError("cannot write to --out " + f + ": " + f + " exists and is not a directory");
     }
 }
