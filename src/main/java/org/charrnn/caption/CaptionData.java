@@ -39,7 +39,8 @@ public final class CaptionData {
 
     /** Reads the features file: exactly one tensor, of rank 2 and dtype float32. */
     public static Features readFeatures(Path file) {
-        if (!Files.isRegularFile(file)) throw new UserError("features file " + file + " does not exist");
+        if (!Files.exists(file)) throw new UserError("features file " + file + " does not exist");
+        if (!Files.isRegularFile(file)) throw new UserError("features file " + file + " is not a regular file");
         Safetensors.Contents c = Safetensors.read(file);
         if (c.tensors().size() != 1)
             throw new UserError("features file " + file + " holds "
@@ -73,6 +74,8 @@ public final class CaptionData {
             }
         } catch (java.nio.file.NoSuchFileException e) {
             throw new UserError("captions file " + file + " does not exist");
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new UserError("captions file " + file + " is not UTF-8 text (JSON lines)", e);
         } catch (IOException e) {
             throw new UserError("cannot read captions file " + file + ": " + IoErrors.reason(e), e);
         }

@@ -248,11 +248,11 @@ public final class Safetensors {
     private static JsonObject readHeader(Path file, FileChannel ch) throws IOException {
         if (ch.size() < 8)
             throw new UserError(
-                    file + ": file is truncated or empty (" + ch.size() + " bytes), not a safetensors checkpoint");
+                    file + ": file is truncated or empty (" + ch.size() + " bytes), not a safetensors file");
         long n = headerLength(ch);
         if (n <= 0 || n > MAX_HEADER)
-            throw new UserError(file + ": not a safetensors checkpoint, or a corrupt one: its first 8 bytes give a"
-                    + " header length of " + n + " (a checkpoint's is 1 to " + MAX_HEADER + " bytes)");
+            throw new UserError(file + ": not a safetensors file, or a corrupt one: its first 8 bytes give a"
+                    + " header length of " + n + " (a safetensors header is 1 to " + MAX_HEADER + " bytes)");
         if (8 + n > ch.size())
             throw new UserError(
                     file + ": file is truncated (header needs " + (8 + n) + " bytes, file has " + ch.size() + ")");

@@ -329,6 +329,8 @@ class CaptionCliTest {
                 Map.of());
         train(f64, c, dir).assertOneLineError("has dtype F64; expected F32");
         train(dir.resolve("missing.safetensors"), c, dir).assertOneLineError("does not exist");
+        train(dir, c, dir).assertOneLineError("features file " + dir + " is not a regular file");
+        train(f, f, dir).assertOneLineError("captions file " + f + " is not UTF-8 text (JSON lines)");
         CliRun.of(
                         "caption",
                         "train",

@@ -117,8 +117,8 @@ class CheckpointTest {
         Files.writeString(file, "First Citizen:\nBefore we proceed any further, hear me speak.\n");
         UserError text = assertThrows(UserError.class, () -> Checkpoint.loadModel(file));
         assertEquals(
-                file + ": not a safetensors checkpoint, or a corrupt one: its first 8 bytes give a header length of "
-                        + 7584941881947220294L + " (a checkpoint's is 1 to " + Safetensors.MAX_HEADER + " bytes)",
+                file + ": not a safetensors file, or a corrupt one: its first 8 bytes give a header length of "
+                        + 7584941881947220294L + " (a safetensors header is 1 to " + Safetensors.MAX_HEADER + " bytes)",
                 text.getMessage());
         ByteBuffer b =
                 ByteBuffer.allocate(8 + 10).order(ByteOrder.LITTLE_ENDIAN).putLong(10);
@@ -211,7 +211,7 @@ class CheckpointTest {
         Files.write(older, new byte[] {1, 2, 3, 4});
         UserError e = assertThrows(UserError.class, () -> Checkpoint.resolveModel(dir));
         assertEquals(
-                older + ": file is truncated or empty (4 bytes), not a safetensors checkpoint; to use another"
+                older + ": file is truncated or empty (4 bytes), not a safetensors file; to use another"
                         + " checkpoint of " + dir + ", name its file instead",
                 e.getMessage());
         assertEquals(file, Checkpoint.resolveModel(file));
