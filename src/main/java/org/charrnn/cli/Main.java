@@ -2,6 +2,7 @@ package org.charrnn.cli;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -135,7 +136,9 @@ public final class Main implements Runnable {
                 err.flush();
                 return 2;
             }
-            if (t instanceof IOException io) { // a read or write the command did not expect to fail, in words
+            // a read or write the command did not expect to fail, in words
+            IOException io = t instanceof IOException e ? e : t instanceof UncheckedIOException u ? u.getCause() : null;
+            if (io != null) {
                 err.println("charrnn: " + IoErrors.reason(io));
                 if (debug) t.printStackTrace(err);
                 err.flush();

@@ -18,23 +18,30 @@ class MainCommandsTest {
         return List.copyOf(Main.commandLine(args).getSubcommands().keySet());
     }
 
-    /** A command whose file write fails where nothing expected it to. */
+    /** A command whose file write fails where nothing expected it to, checked or (in a stream) unchecked. */
     @CommandLine.Command(name = "fails")
     static final class FailingWrite implements java.util.concurrent.Callable<Integer> {
+        @CommandLine.Option(names = "--unchecked")
+        boolean unchecked;
+
         @Override
         public Integer call() throws java.io.IOException {
-            throw new java.nio.file.FileSystemException("/runs/x/page.html", null, "Read-only file system");
+            var e = new java.nio.file.FileSystemException("/runs/x/page.html", null, "Read-only file system");
+            if (unchecked) throw new java.io.UncheckedIOException(e);
+            throw e;
         }
     }
 
     @Test
     void anUnexpectedFileErrorIsOneLineInWords() {
-        CommandLine cl = Main.commandLine("fails");
-        cl.addSubcommand(new FailingWrite());
-        java.io.StringWriter err = new java.io.StringWriter();
-        cl.setErr(new java.io.PrintWriter(err));
-        assertEquals(1, cl.execute("fails"));
-        assertEquals("charrnn: /runs/x/page.html: Read-only file system\n", err.toString());
+        for (String[] args : new String[][] {{"fails"}, {"fails", "--unchecked"}}) {
+            CommandLine cl = Main.commandLine(args);
+            cl.addSubcommand(new FailingWrite());
+            java.io.StringWriter err = new java.io.StringWriter();
+            cl.setErr(new java.io.PrintWriter(err));
+            assertEquals(1, cl.execute(args));
+            assertEquals("charrnn: /runs/x/page.html: Read-only file system\n", err.toString());
+        }
     }
 
     @Test
