@@ -30,6 +30,7 @@ import org.charrnn.model.CellType;
 import org.charrnn.model.Init;
 import org.charrnn.model.ModelConfig;
 import org.charrnn.train.RunLock;
+import org.charrnn.util.IoErrors;
 import org.charrnn.util.LogLines;
 import org.charrnn.util.UserError;
 import picocli.CommandLine.Command;
@@ -225,7 +226,6 @@ public final class CaptionCommand {
                                 from.epoch(),
                                 from.iteration());
                     }
-                    IOException[] failed = {null};
                     long start = System.nanoTime();
                     try (CaptionMetrics metrics = new CaptionMetrics(out, from == null ? -1 : from.iteration())) {
                         t.train(
@@ -243,12 +243,11 @@ public final class CaptionCommand {
                                                     st.epoch(),
                                                     st.loss(),
                                                     st.gradNorm());
-                                        if (failed[0] != null) return;
                                         try {
                                             metrics.step(st, lr, (System.nanoTime() - start) / 1e9);
                                             if (log) metrics.flush();
                                         } catch (IOException ex) {
-                                            failed[0] = ex;
+                                            throw cannotWrite(out, ex);
                                         }
                                     }
 
@@ -261,7 +260,6 @@ public final class CaptionCommand {
                                                 e.iteration(),
                                                 e.trainLoss(),
                                                 e.valLoss());
-                                        if (failed[0] != null) return;
                                         try {
                                             metrics.validation(e.iteration(), e.epoch(), e.valLoss());
                                             double score = Double.isNaN(e.valLoss()) ? e.trainLoss() : e.valLoss();
@@ -289,21 +287,24 @@ public final class CaptionCommand {
                                                             be.getOptimizerState(),
                                                             t.projectionSlots()));
                                         } catch (IOException ex) {
-                                            failed[0] = ex;
+                                            throw cannotWrite(out, ex);
                                         }
                                     }
                                 },
                                 from == null ? 0 : from.epoch());
                     } catch (IOException ex) {
-                        if (failed[0] == null) failed[0] = ex;
+                        throw cannotWrite(out, ex);
                     }
-                    if (failed[0] != null)
-                        throw new UserError("cannot write in " + out + ": " + failed[0].getMessage());
                 }
                 System.out.println("wrote " + file);
                 return 0;
             }
         }
+    }
+
+    /** A failed write of a caption run's files: the run stops there (its files so far stay whole). */
+    private static UserError cannotWrite(Path out, IOException e) {
+        return new UserError("cannot write in " + out + ": " + IoErrors.reason(e), e);
     }
 
     private static int countTrue(boolean[] a) {

@@ -46,12 +46,17 @@ final class CaptionRunDirectory {
 
     /**
      * A one-line error when {@code out} holds a run a fresh caption run would overwrite: a caption
-     * run's model or state (the message ends in {@code whatToDo}), or a training run's checkpoints.
+     * run's model or state (the message ends in {@code whatToDo} where the state is there to resume
+     * from), or a training run's checkpoints.
      */
     static void refuseTaken(Path out, String whatToDo) {
         List<String> caption = RunFiles.captionRun(out);
         if (!caption.isEmpty())
-            throw new UserError(out + " already holds a run (" + String.join(", ", caption) + "); " + whatToDo);
+            throw new UserError(out + " already holds a run (" + String.join(", ", caption) + "); "
+                    + (caption.contains(RunFiles.CAPTION_STATE)
+                            ? whatToDo
+                            : "without its " + RunFiles.CAPTION_STATE + " (a full disk?) it cannot be resumed: give a"
+                                    + " new --out directory"));
         List<Path> checkpoints = Checkpoint.list(out);
         if (!checkpoints.isEmpty())
             throw new UserError(out + " holds a training run (newest checkpoint "

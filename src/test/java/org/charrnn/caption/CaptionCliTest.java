@@ -279,6 +279,11 @@ class CaptionCliTest {
             run(f, c, out, "2", "--resume").assertOneLineError("is in use by another charrnn run (pid ");
         }
         assertEquals(0, run(f, c, out, "2", "--resume").code(), "the lock is released");
+        Path model = Files.createDirectories(dir.resolve("model-only")).resolve("caption.safetensors");
+        Files.copy(out.resolve("caption.safetensors"), model); // as a disk that filled before the state's write
+        run(f, c, model.getParent(), "2")
+                .assertOneLineError(model.getParent() + " already holds a run (caption.safetensors); without its"
+                        + " resume.safetensors (a full disk?) it cannot be resumed: give a new --out directory");
         Path trainRun = Files.createDirectories(dir.resolve("lm"));
         Files.writeString(trainRun.resolve("ckpt-00000010.safetensors"), "x");
         run(f, c, trainRun, "1")
