@@ -295,8 +295,13 @@ class CaptionCliTest {
         assertFalse(Files.exists(out.resolve("features.safetensors")), "the demo wrote its data anyway");
     }
 
+    /** One epoch on the reference into {@code dir}/bad, where these runs fail before writing anything. */
     private static CliRun train(Path f, Path c, Path dir) {
-        return CliRun.of(
+        return trainInto(f, c, dir.resolve("bad"));
+    }
+
+    private static CliRun trainInto(Path f, Path c, Path out, String... more) {
+        List<String> args = new java.util.ArrayList<>(List.of(
                 "caption",
                 "train",
                 "--features",
@@ -304,11 +309,13 @@ class CaptionCliTest {
                 "--captions",
                 c.toString(),
                 "--out",
-                dir.resolve("bad").toString(),
+                out.toString(),
                 "--epochs",
                 "1",
                 "--backend",
-                "reference");
+                "reference"));
+        args.addAll(List.of(more));
+        return CliRun.of(args.toArray(new String[0]));
     }
 
     @Test
@@ -336,20 +343,7 @@ class CaptionCliTest {
         train(dir.resolve("missing.safetensors"), c, dir).assertOneLineError("does not exist");
         train(dir, c, dir).assertOneLineError("features file " + dir + " is not a regular file");
         train(f, f, dir).assertOneLineError("captions file " + f + " is not UTF-8 text (JSON lines)");
-        CliRun.of(
-                        "caption",
-                        "train",
-                        "--features",
-                        f.toString(),
-                        "--captions",
-                        c.toString(),
-                        "--out",
-                        dir.resolve("bad").toString(),
-                        "--optimizer",
-                        "lbfgs",
-                        "--backend",
-                        "reference")
-                .assertOneLineError("unknown optimizer 'lbfgs'");
+        trainInto(f, c, dir.resolve("bad"), "--optimizer", "lbfgs").assertOneLineError("unknown optimizer 'lbfgs'");
         CliRun.of(
                         "caption",
                         "eval",
@@ -362,17 +356,7 @@ class CaptionCliTest {
                         "--beam",
                         "0")
                 .assertOneLineError("--beam must be >= 1, got 0");
-        CliRun.of(
-                        "caption",
-                        "train",
-                        "--features",
-                        f.toString(),
-                        "--captions",
-                        c.toString(),
-                        "--out",
-                        f.resolve("run").toString(),
-                        "--backend",
-                        "reference")
+        trainInto(f, c, f.resolve("run"))
                 .assertOneLineError("cannot write to --out " + f.resolve("run") + ": " + f + " is not a directory");
         CliRun.of("caption", "demo", "--out", f.toString(), "--images", "10")
                 .assertOneLineError("cannot write to --out " + f + ": " + f + " exists and is not a directory");
