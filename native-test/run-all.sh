@@ -26,7 +26,7 @@ run() { # run <label> <binary> [env...]
 if [ "${1:-}" = cpu ]; then
   shift
   seed=${CRCPU_SEED:-20261202}
-  asan_flags="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
+  asan_flags="-O1 -g1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
   make -s -j"$jobs" cpu "$@" || { echo "run-all.sh: cpu build failed" >&2; exit 2; }
   make -s -j"$jobs" cpu CPU_BUILD=build/cpu-asan CPU_FLAGS="$asan_flags" "$@" || { echo "run-all.sh: asan build failed" >&2; exit 2; }
   # One run a core at a time (a harness's blocks mostly take turns on one core): the ASan runs

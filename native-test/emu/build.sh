@@ -8,7 +8,8 @@
 #   - g++, python3 or the CUDA toolkit's cuda.h missing: prints a note and exits 0 (no emulator).
 #   - compilation fails: exits non-zero.
 #   - incremental: does nothing when both libraries are newer than every input.
-# Env: CXX (compiler), EMU_FLAGS (extra flags, e.g. "-O1 -g").
+# Env: CXX (compiler), EMU_FLAGS (extra flags, e.g. "-O1 -g" for a debugger; the default -g1 has
+#      line tables only, enough for backtraces, and compiles faster).
 set -euo pipefail
 out=${1:?usage: build.sh OUT}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -43,7 +44,7 @@ python3 "$root/native-test/cpu/gen_kernel_table.py" "$tmp/kernel_table.inc" "$ro
 bash "$here/gen_stubs.sh" "$here/driver-symbols.txt" 801 "$tmp/stubs_driver.c"     # CUDA_ERROR_NOT_SUPPORTED
 bash "$here/gen_stubs.sh" "$here/cublas-symbols.txt" 15 "$tmp/stubs_cublas.c"      # CUBLAS_STATUS_NOT_SUPPORTED
 echo 'libcublas.so.12 { global: *; };' > "$tmp/cublas.map"
-flags=(-std=c++17 -O2 -g -fPIC -fvisibility=hidden -Wall -Wno-unknown-pragmas ${EMU_FLAGS:-})
+flags=(-std=c++17 -O2 -g1 -fPIC -fvisibility=hidden -Wall -Wno-unknown-pragmas ${EMU_FLAGS:-})
 cc -O1 -fPIC -c "$tmp/stubs_driver.c" -o "$tmp/stubs_driver.o"
 cc -O1 -fPIC -c "$tmp/stubs_cublas.c" -o "$tmp/stubs_cublas.o"
 "$cxx" "${flags[@]}" -I"$root/native-test/cpu/include" -I"$inc" -iquote "$tmp" -c "$here/launch.cpp" -o "$tmp/launch.o" &
