@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 import org.charrnn.backend.Backend;
 import org.charrnn.backend.Backends;
 import org.charrnn.backend.OptimizerKind;
@@ -188,9 +189,9 @@ public final class CaptionCommand {
                     throw new UserError("--resume: the run in " + out + " has done " + from.epoch() + " epochs; raise "
                             + "--epochs above that to train longer");
             }
-            try (RunLock lock = CaptionRunDirectory.claim(out, from == null)) {
-                Backend be =
-                        Backends.create(backendOptions.backend, cfg, backendOptions.options(seed), LogLines.stderr());
+            Consumer<String> log = LogLines.stderr();
+            try (RunLock lock = CaptionRunDirectory.claim(out, from == null, log)) {
+                Backend be = Backends.create(backendOptions.backend, cfg, backendOptions.options(seed), log);
                 be.setParameters(Init.initialize(be.layout(), seed));
                 FeatureProjection p = FeatureProjection.of(cond, cfg, f.width());
                 p.initialize(seed + 1);

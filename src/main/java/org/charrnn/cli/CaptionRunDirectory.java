@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.function.Consumer;
 import org.charrnn.io.Checkpoint;
 import org.charrnn.io.RunFiles;
 import org.charrnn.train.RunLock;
@@ -18,17 +19,22 @@ final class CaptionRunDirectory {
      * Takes {@code out} for a caption run: creates it and locks it for this process (a second run on
      * it fails with one line naming the holder, as {@code charrnn train}'s does); a fresh run then
      * refuses a directory that holds another run, whose model, state and metrics it would overwrite.
+     * Once it holds the lock, it deletes the temp files of model and state writes that a crash (kill
+     * -9, power loss) cut short, and says how many.
      */
-    static RunLock claim(Path out, boolean fresh) {
+    static RunLock claim(Path out, boolean fresh, Consumer<String> log) {
         create(out);
         RunLock lock = RunLock.acquire(out);
-        if (fresh) {
-            try {
+        try {
+            if (fresh)
                 refuseTaken(out, "continue it with --resume (and a higher --epochs), or give a new --out directory");
-            } catch (UserError e) {
-                lock.close();
-                throw e;
-            }
+            int partial = RunFiles.removeCaptionLeftovers(out);
+            if (partial > 0)
+                log.accept("removed " + partial + " unfinished file" + (partial == 1 ? "" : "s")
+                        + " (a crash cut their writing short) from " + out);
+        } catch (UserError e) {
+            lock.close();
+            throw e;
         }
         return lock;
     }

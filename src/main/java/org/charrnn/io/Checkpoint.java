@@ -19,6 +19,7 @@ import org.charrnn.data.Vocabulary;
 import org.charrnn.model.CellType;
 import org.charrnn.model.ModelConfig;
 import org.charrnn.model.ParamLayout;
+import org.charrnn.util.AtomicFile;
 import org.charrnn.util.IoErrors;
 import org.charrnn.util.UserError;
 
@@ -118,24 +119,16 @@ public final class Checkpoint {
         return out;
     }
 
-    /** Temporary files of checkpoint writes (AtomicFile names them .NAME.RANDOM.tmp). */
-    private static final Pattern PARTIAL = Pattern.compile("\\.ckpt-\\d+\\..*\\.tmp");
-
     /**
      * Deletes the temporary files that checkpoint writes cut short by a crash left in {@code dir};
      * returns how many. Call it only while no other process writes checkpoints there.
      */
     public static int removePartialWrites(Path dir) {
-        if (!Files.isDirectory(dir)) return 0;
-        int n = 0;
-        try (Stream<Path> s = Files.list(dir)) {
-            for (Path p : (Iterable<Path>) s::iterator) {
-                if (PARTIAL.matcher(p.getFileName().toString()).matches() && Files.deleteIfExists(p)) n++;
-            }
+        try {
+            return AtomicFile.removeLeftovers(dir, "ckpt-\\d+\\..*");
         } catch (IOException e) {
             throw new UserError("cannot clean " + dir + ": " + IoErrors.reason(e), e);
         }
-        return n;
     }
 
     static long iterationOf(Path model) {

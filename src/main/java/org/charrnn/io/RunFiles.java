@@ -1,9 +1,14 @@
 package org.charrnn.io;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Pattern;
+import org.charrnn.util.AtomicFile;
+import org.charrnn.util.IoErrors;
+import org.charrnn.util.UserError;
 
 /**
  * The files that make a directory a run's, so that a fresh run of either kind refuses a directory
@@ -23,5 +28,18 @@ public final class RunFiles {
         List<String> held = new ArrayList<>();
         for (String name : List.of(CAPTION_MODEL, CAPTION_STATE)) if (Files.exists(dir.resolve(name))) held.add(name);
         return held;
+    }
+
+    /**
+     * Deletes the temp files that writes of a caption run's model or state left in {@code dir} when
+     * a crash cut them short (the files themselves are replaced whole or not at all); returns how
+     * many. Only while the run's lock is held.
+     */
+    public static int removeCaptionLeftovers(Path dir) {
+        try {
+            return AtomicFile.removeLeftovers(dir, Pattern.quote(CAPTION_MODEL) + "|" + Pattern.quote(CAPTION_STATE));
+        } catch (IOException e) {
+            throw new UserError("cannot clean " + dir + ": " + IoErrors.reason(e), e);
+        }
     }
 }

@@ -9,6 +9,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * Atomic file replacement: write a temp file in the target's directory, fsync it, rename it over
@@ -82,6 +84,23 @@ public final class AtomicFile {
 
     private static void requireNotDirectory(Path target) throws FileSystemException {
         if (Files.isDirectory(target)) throw new FileSystemException(target.toString(), null, IS_A_DIRECTORY);
+    }
+
+    /**
+     * Deletes the temp files ({@code .NAME.RANDOM.tmp}) that writes to files of {@code dir} whose
+     * names match {@code targetNames} (a regular expression) left behind when a crash cut them
+     * short; returns how many. Call it only while no other process writes there.
+     */
+    public static int removeLeftovers(Path dir, String targetNames) throws IOException {
+        if (!Files.isDirectory(dir)) return 0;
+        Pattern leftover = Pattern.compile("\\.(?:" + targetNames + ")\\.[0-9a-z]+\\.tmp");
+        int n = 0;
+        try (Stream<Path> s = Files.list(dir)) {
+            for (Path p : (Iterable<Path>) s::iterator) {
+                if (leftover.matcher(p.getFileName().toString()).matches() && Files.deleteIfExists(p)) n++;
+            }
+        }
+        return n;
     }
 
     /** Atomically writes a UTF-8 string. */

@@ -247,9 +247,19 @@ class CaptionCliTest {
         run(f, c, parts, "4", "--resume", "--seed", "7")
                 .assertOneLineError("is of a run with another --seed (42, now 7)");
         run(f, c, dir.resolve("none"), "4", "--resume").assertOneLineError("resume.safetensors does not exist");
+        // what a kill -9 inside the writes of the model and the state leaves, and files that are not that
+        List<String> leftovers = List.of(".caption.safetensors.k3x9.tmp", ".resume.safetensors.0a1b.tmp");
+        List<String> others = List.of(".notes.txt.k3x9.tmp", "caption.safetensors.bak", ".caption.safetensors.tmp");
+        for (String name : leftovers) Files.writeString(parts.resolve(name), "partial");
+        for (String name : others) Files.writeString(parts.resolve(name), "keep");
         CliRun rest = run(f, c, parts, "4", "--resume");
         assertEquals(0, rest.code(), rest.err());
         assertTrue(rest.out().contains("resuming after epoch 2 (iteration 4)"), rest.out());
+        assertTrue(
+                rest.err().contains("removed 2 unfinished files (a crash cut their writing short) from " + parts),
+                rest.err());
+        for (String name : leftovers) assertFalse(Files.exists(parts.resolve(name)), name);
+        for (String name : others) assertTrue(Files.exists(parts.resolve(name)), name);
         assertFalse(rest.out().contains("epoch 1  iter"), rest.out());
         for (String file : new String[] {"resume.safetensors", "caption.safetensors"})
             for (String t : Safetensors.read(whole.resolve(file)).tensors().keySet())
