@@ -11,10 +11,15 @@ import org.junit.jupiter.api.Test;
 /** The tolerance tables: complete, ordered by precision, and chosen per precision. */
 class TolerancesTest {
 
+    /** Every row is there and has an absolute part: a relative-only bound fails every value near zero. */
     @Test
     void everyTableHasEveryKind() {
         for (Tolerances t : new Tolerances[] {Tolerances.fp32(), Tolerances.tf32(), Tolerances.bf16()})
-            for (Tolerances.Kind k : Tolerances.Kind.values()) assertNotNull(t.of(k), k.name());
+            for (Tolerances.Kind k : Tolerances.Kind.values()) {
+                Tolerances.Tol tol = t.of(k);
+                assertNotNull(tol, k.name());
+                assertTrue(tol.atol() > 0 && tol.rtol() >= 0, k + ": " + tol);
+            }
     }
 
     @Test
