@@ -104,7 +104,7 @@ final class CaptionDemo implements Callable<Integer> {
                 SceneFeatures.WIDTH,
                 features,
                 captions);
-        CaptionCommand.Train train = new CaptionCommand.Train();
+        CaptionTrain train = new CaptionTrain();
         new CommandLine(train)
                 .parseArgs(
                         "--features", features.toString(),
