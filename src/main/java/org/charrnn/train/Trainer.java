@@ -9,9 +9,6 @@ import java.util.function.Consumer;
 import org.charrnn.backend.Backend;
 import org.charrnn.backend.BackendOptions;
 import org.charrnn.backend.Backends;
-import org.charrnn.backend.RnnState;
-import org.charrnn.backend.TokenBuffer;
-import org.charrnn.backend.Window;
 import org.charrnn.data.TokenSequence;
 import org.charrnn.data.Vocabulary;
 import org.charrnn.io.Checkpoint;
@@ -19,9 +16,7 @@ import org.charrnn.io.Resume;
 import org.charrnn.model.Init;
 import org.charrnn.model.ModelConfig;
 import org.charrnn.util.ConfigError;
-import org.charrnn.util.Durations;
 import org.charrnn.util.IoErrors;
-import org.charrnn.util.ProgressBar;
 import org.charrnn.util.UserError;
 
 /**
@@ -175,31 +170,17 @@ public final class Trainer implements AutoCloseable {
         return ((n - 1) / batch) / seqLen;
     }
 
-    /** The loop's counters, saved in every checkpoint. */
-    private static final class Counters {
-        long it, updates;
-        double lrScale = 1.0, bestVal = Double.NaN;
-        boolean lastFailed;
-        int sinceBest; // validations in a row without a new best (this process)
-    }
-
+    /**
+     * Trains from scratch, from the newest checkpoint of {@link Options#resume} or from the weights of
+     * {@link Options#initFrom}, until the limits, a stop request, the time limit or early stopping
+     * ({@link Result#stop}); the run's directory stays locked until {@link #close}.
+     */
     public Result run() {
         int B = cfg.batching().batch(), T = cfg.batching().seqLen();
-        long nTrain = data.train().length();
-        long minChars = (long) B * T + 1;
-        if (nTrain < minChars)
-            throw ConfigError.of("training split has " + nTrain + " characters, fewer than {Batching.batch} x "
-                    + "{Batching.seqLen} + 1 = " + minChars + "; use a longer corpus or lower {Batching.batch} or "
-                    + "{Batching.seqLen}");
-        long nVal = data.val() == null ? 0 : data.val().length();
-        if (nVal > 0 && nVal < minChars)
-            throw ConfigError.of("validation split has " + nVal + " characters, fewer than one window ({Batching.batch}"
-                    + " x {Batching.seqLen} + 1 = " + minChars + "); raise {Data.valFrac} or lower {Batching.batch} or "
-                    + "{Batching.seqLen}");
+        checkSplits(B, T);
         if (opts.resume() != null && opts.initFrom() != null)
             throw new UserError("resume a run or start one from a checkpoint's weights, not both");
-        long S = (nTrain - 1) / B;
-        long perEpoch = S / T;
+        long perEpoch = iterationsPerEpoch(data.train().length(), B, T);
         long total = cfg.limits().total(perEpoch);
 
         Path out = cfg.checkpointing().out();
@@ -208,32 +189,8 @@ public final class Trainer implements AutoCloseable {
         // held until close(); taken before the run's checkpoints are read, so no other run writes them meanwhile
         lock = RunDirectory.prepare(out, opts.resume() == null);
 
-        Checkpoint.TrainingState resumeState = null;
-        double[] initial = null;
-        if (opts.resume() != null) {
-            Path file = Resume.resolve(opts.resume());
-            Checkpointer.requireMatching(
-                    Resume.load(opts.resume(), file, Checkpoint::loadModel), data.vocabulary(), cfg.model());
-            resumeState = Resume.load(opts.resume(), file, Checkpoint::loadState);
-            if (resumeState.batch() != B)
-                throw new UserError("batch size " + B + " differs from the checkpoint's " + resumeState.batch()
-                        + " (its carried state has one row per stream); resume with batch size " + resumeState.batch());
-            if (!resumeState.optimizer().equals(cfg.optimizer().kind().id()))
-                throw new UserError("optimizer " + cfg.optimizer().kind().id() + " differs from the checkpoint's "
-                        + resumeState.optimizer() + " (its state would not fit); resume with "
-                        + resumeState.optimizer());
-            if (resumeState.iteration() >= total) throw cfg.limits().reachedAt(resumeState.iteration(), perEpoch);
-            opts.log()
-                    .accept("resuming from " + file + " at iteration " + resumeState.iteration()
-                            + Resume.cutShortNote(opts.resume(), file));
-        } else if (opts.initFrom() != null) {
-            Path file = Checkpoint.resolveModel(opts.initFrom());
-            Checkpoint.Model m = Checkpointer.loadMatching(file, data.vocabulary(), cfg.model());
-            initial = m.params();
-            opts.log()
-                    .accept("starting from the weights of " + file + " (iteration "
-                            + m.info().iteration() + "), with a fresh optimizer and counters");
-        }
+        Checkpoint.TrainingState resumeState = opts.resume() != null ? resumed(B, perEpoch, total) : null;
+        double[] initial = opts.initFrom() != null ? initialWeights() : null;
         model = cfg.model().withVocabulary(data.vocabulary().size());
 
         int partial = Checkpoint.removePartialWrites(out);
@@ -264,15 +221,9 @@ public final class Trainer implements AutoCloseable {
                         cfg.schedule().lr()));
 
         backend.setOptimizer(cfg.optimizer());
-        Counters c = new Counters();
         if (resumeState != null) {
             backend.setParameters(resumeState.params());
             backend.setOptimizerState(resumeState.optimizerSlots());
-            c.it = resumeState.iteration();
-            c.updates = resumeState.updates();
-            c.lrScale = resumeState.lrScale();
-            c.lastFailed = resumeState.lastStepFailed();
-            c.bestVal = resumeState.bestValLoss();
         } else {
             backend.setParameters(initial != null ? initial : Init.initialize(backend.layout(), cfg.seed()));
         }
@@ -282,196 +233,57 @@ public final class Trainer implements AutoCloseable {
         Listeners listeners = new Listeners(opts.listener(), opts.log());
         Checkpointer ckpt =
                 new Checkpointer(cfg, model, data.vocabulary(), backend, opts.log(), opts.samples(), listeners);
-        ProgressBar bar = new ProgressBar(System.err, "train", !opts.quiet() && ProgressBar.interactive());
-        boolean plainLog = opts.quiet() || !ProgressBar.interactive();
-        double loss = Double.NaN, valLoss = Double.NaN;
-        long validatedAt = -1;
-        Stop stop = null;
-        try (TokenBuffer trainBuf = backend.upload(data.train());
-                TokenBuffer valBuf = nVal > 0 ? backend.upload(data.val()) : null;
-                RnnState state = backend.newState(B);
-                RnnState prevState = backend.newState(B);
-                MetricsLog metrics = new MetricsLog(out, resumeState != null)) {
-            if (resumeState != null) state.write(resumeState.carriedState());
-            long[] starts = new long[B];
-            long t0 = System.nanoTime(), lastCkptAt = t0;
-            long maxNanos = cfg.limits().maxTime().toNanos();
-            long ckptNanos = (long) (cfg.checkpointing().minutes() * 60e9);
-            // throughput: the characters and the time of the iterations since the last log line, from
-            // the start of each iteration to its loss; not the validations, checkpoints and samples
-            // between them
-            long charsSinceLog = 0, nanosSinceLog = 0;
-            // The stop flag is read once per iteration (below), so a Ctrl-C landing anywhere in the
-            // iteration still gets that iteration's checkpoint before the loop ends.
-            if (stopRequested) stop = Stop.INTERRUPTED;
-            while (c.it < total && stop == null) {
-                long iterStart = System.nanoTime();
-                long k = c.it % perEpoch;
-                if (k == 0) state.reset();
-                for (int b = 0; b < B; b++) starts[b] = b * S + k * T;
-                prevState.copyFrom(state);
-                Window w = new Window(trainBuf, starts, T, c.it);
-                try {
-                    backend.forward(state, w, true);
-                } catch (org.charrnn.data.CorpusReadError e) {
-                    // the window's tokens were not read: parameters, optimizer and state are those of
-                    // iteration it, so they can still be saved before stopping
-                    bar.finish();
-                    metrics.flush();
-                    if (c.it > 0 && !ckpt.has(c.it)) ckpt.write(position(c, perEpoch, Double.NaN), state);
-                    throw new UserError(e.getMessage() + "; last checkpoint: " + ckpt.lastForMessage(), e);
-                }
-                backend.backward();
-                backend.clip(cfg.clip().mode(), cfg.clip().max());
-                double lr = cfg.schedule().lr(c.it, perEpoch, total) * c.lrScale;
-                backend.step(lr, c.updates + 1);
-                loss = backend.loss();
-                double norm = backend.gradNorm();
-                c.it++;
-                long now = System.nanoTime();
-                if (stopRequested || c.it >= stopAt) stop = Stop.INTERRUPTED;
-                else if (maxNanos > 0 && now - t0 >= maxNanos) {
-                    stop = Stop.TIME_LIMIT;
-                    bar.finish();
-                    opts.log()
-                            .accept("time limit "
-                                    + Durations.format(cfg.limits().maxTime()) + " reached at iteration " + c.it
-                                    + ": stopping with a checkpoint");
-                }
-                if (!Double.isFinite(loss) || !Double.isFinite(norm)) {
-                    state.copyFrom(prevState);
-                    if (c.lastFailed)
-                        throw new UserError(
-                                String.format(
-                                        Locale.ROOT,
-                                        "training diverged: loss or gradient not finite twice in a row (iteration %d, loss %s, grad norm %s); "
-                                                + "last checkpoint: %s; try a lower learning rate or clip threshold",
-                                        c.it,
-                                        loss,
-                                        norm,
-                                        ckpt.lastForMessage()),
-                                1,
-                                null);
-                    c.lastFailed = true;
-                    c.lrScale *= 0.5;
-                    bar.finish();
-                    opts.log()
-                            .accept(String.format(
-                                    Locale.ROOT,
-                                    "iteration %d: loss %s, grad norm %s: update skipped, state restored, learning rate halved to %.3g",
-                                    c.it,
-                                    loss,
-                                    norm,
-                                    lr * 0.5));
-                } else {
-                    c.lastFailed = false;
-                    c.updates++;
-                }
-                charsSinceLog += (long) B * T;
-                nanosSinceLog += now - iterStart;
-                double cps = charsSinceLog / Math.max(1e-9, nanosSinceLog / 1e9);
-                double epoch = c.it / (double) perEpoch;
-                TrainListener.Step step = new TrainListener.Step(c.it, total, epoch, loss, norm, lr, cps);
-                metrics.iteration(step, (now - t0) / 1e9);
-                listeners.iteration(step);
-                boolean logLine = c.it % cfg.reporting().printEvery() == 0 || c.it == 1;
-                boolean ckptDue = c.it % cfg.checkpointing().every() == 0
-                        || c.it % perEpoch == 0 // each epoch end
-                        || (ckptNanos > 0 && now - lastCkptAt >= ckptNanos)
-                        || c.it == total
-                        || stop != null;
-                if (valBuf != null && (c.it % cfg.validation().every() == 0 || ckptDue)) {
-                    valLoss = validate(valBuf, nVal);
-                    validatedAt = c.it;
-                    if (!(valLoss >= c.bestVal)) { // NaN-safe: first value or a better one
-                        c.bestVal = valLoss;
-                        c.sinceBest = 0;
-                    } else c.sinceBest++;
-                    metrics.validation(c.it, epoch, valLoss);
-                    listeners.validated(c.it, valLoss, c.bestVal);
-                    int patience = cfg.limits().earlyStop();
-                    if (patience > 0 && c.sinceBest >= patience && stop == null) {
-                        stop = Stop.EARLY_STOP;
-                        ckptDue = true;
-                        bar.finish();
-                        opts.log()
-                                .accept(String.format(
-                                        Locale.ROOT,
-                                        "early stop at iteration %d: %d validations without a val loss below %.4f",
-                                        c.it,
-                                        c.sinceBest,
-                                        c.bestVal));
-                    }
-                }
-                String val = validatedAt == c.it
-                        ? String.format(Locale.ROOT, "  val %.4f (%.3f bpc)", valLoss, valLoss / Math.log(2))
-                        : "";
-                if (plainLog) {
-                    if (logLine || stop != null || c.it == total)
-                        opts.log()
-                                .accept(String.format(
-                                        Locale.ROOT,
-                                        "iter %d/%d  epoch %.2f  loss %.4f  grad_norm %.3f  lr %.3g  %,.0f chars/s%s",
-                                        c.it,
-                                        total,
-                                        epoch,
-                                        loss,
-                                        norm,
-                                        lr,
-                                        cps,
-                                        val));
-                } else {
-                    bar.update(
-                            c.it,
-                            total,
-                            String.format(
-                                    Locale.ROOT,
-                                    "iter %d  epoch %.2f  loss %.4f%s  %,.0f chars/s",
-                                    c.it,
-                                    epoch,
-                                    loss,
-                                    Double.isNaN(valLoss) ? "" : String.format(Locale.ROOT, "  val %.4f", valLoss),
-                                    cps));
-                }
-                if (logLine) {
-                    metrics.flush();
-                    charsSinceLog = nanosSinceLog = 0;
-                }
-                if (ckptDue) {
-                    bar.finish();
-                    metrics.flush();
-                    ckpt.write(position(c, perEpoch, validatedAt == c.it ? valLoss : Double.NaN), state);
-                    lastCkptAt = System.nanoTime();
-                }
-            }
-            bar.finish();
-        } catch (IOException e) {
-            throw new UserError("cannot write to " + out + ": " + IoErrors.reason(e), e);
-        }
-        return new Result(c.it, loss, c.bestVal, ckpt.last(), stop == null ? Stop.COMPLETED : stop);
+        TrainLoop.StopSignals signals = new TrainLoop.StopSignals(() -> stopRequested, () -> stopAt);
+        return new TrainLoop(cfg, data, backend, ckpt, listeners, opts, signals, TrainLoop.Counters.of(resumeState))
+                .run(resumeState);
     }
 
-    private static Checkpointer.Position position(Counters c, long perEpoch, double valLoss) {
-        return new Checkpointer.Position(
-                c.it, c.it / (double) perEpoch, valLoss, c.updates, c.lrScale, c.lastFailed, c.bestVal);
+    /** Both splits hold at least one window of every stream (B x T + 1 characters), or val none. */
+    private void checkSplits(int B, int T) {
+        long nTrain = data.train().length();
+        long minChars = (long) B * T + 1;
+        if (nTrain < minChars)
+            throw ConfigError.of("training split has " + nTrain + " characters, fewer than {Batching.batch} x "
+                    + "{Batching.seqLen} + 1 = " + minChars + "; use a longer corpus or lower {Batching.batch} or "
+                    + "{Batching.seqLen}");
+        long nVal = data.val() == null ? 0 : data.val().length();
+        if (nVal > 0 && nVal < minChars)
+            throw ConfigError.of("validation split has " + nVal + " characters, fewer than one window ({Batching.batch}"
+                    + " x {Batching.seqLen} + 1 = " + minChars + "); raise {Data.valFrac} or lower {Batching.batch} or "
+                    + "{Batching.seqLen}");
     }
 
-    /** Mean loss (nats/char) over the val split (or its first --val-max-windows windows) from a zero state, B streams, windows of T. */
-    private double validate(TokenBuffer valBuf, long nVal) {
-        int B = cfg.batching().batch(), T = cfg.batching().seqLen();
-        long S = (nVal - 1) / B, windows = S / T;
-        if (cfg.validation().maxWindows() > 0)
-            windows = Math.min(windows, cfg.validation().maxWindows());
-        double sum = 0;
-        long[] starts = new long[B];
-        try (RnnState st = backend.newState(B)) {
-            for (long k = 0; k < windows; k++) {
-                for (int b = 0; b < B; b++) starts[b] = b * S + k * T;
-                backend.forward(st, new Window(valBuf, starts, T, 0), false);
-                sum += backend.loss();
-            }
-        }
-        return sum / windows;
+    /**
+     * The training state of the newest checkpoint of the run to resume (under its lock), checked
+     * against this run: the model and vocabulary, the batch size (one carried row a stream), the
+     * optimizer (its slots) and that iterations are left before the limits.
+     */
+    private Checkpoint.TrainingState resumed(int B, long perEpoch, long total) {
+        Path file = Resume.resolve(opts.resume());
+        Checkpointer.requireMatching(
+                Resume.load(opts.resume(), file, Checkpoint::loadModel), data.vocabulary(), cfg.model());
+        Checkpoint.TrainingState s = Resume.load(opts.resume(), file, Checkpoint::loadState);
+        if (s.batch() != B)
+            throw new UserError("batch size " + B + " differs from the checkpoint's " + s.batch()
+                    + " (its carried state has one row per stream); resume with batch size " + s.batch());
+        if (!s.optimizer().equals(cfg.optimizer().kind().id()))
+            throw new UserError("optimizer " + cfg.optimizer().kind().id() + " differs from the checkpoint's "
+                    + s.optimizer() + " (its state would not fit); resume with " + s.optimizer());
+        if (s.iteration() >= total) throw cfg.limits().reachedAt(s.iteration(), perEpoch);
+        opts.log()
+                .accept("resuming from " + file + " at iteration " + s.iteration()
+                        + Resume.cutShortNote(opts.resume(), file));
+        return s;
+    }
+
+    /** The weights of the checkpoint a fresh run starts from ({@link Options#initFrom}), of a matching model. */
+    private double[] initialWeights() {
+        Path file = Checkpoint.resolveModel(opts.initFrom());
+        Checkpoint.Model m = Checkpointer.loadMatching(file, data.vocabulary(), cfg.model());
+        opts.log()
+                .accept("starting from the weights of " + file + " (iteration "
+                        + m.info().iteration() + "), with a fresh optimizer and counters");
+        return m.params();
     }
 
     /** config.json: the run's configuration records, the vocabulary size and where it runs. */
