@@ -67,47 +67,115 @@ public final class Svg {
      */
     public static String lineChart(
             String title, String xLabel, String yLabel, List<Series> series, List<Rule> rules, boolean logWhenDecades) {
-        double xmin = Double.POSITIVE_INFINITY, xmax = Double.NEGATIVE_INFINITY;
-        double ymin = Double.POSITIVE_INFINITY, ymax = Double.NEGATIVE_INFINITY;
-        for (Series s : series) {
-            for (int i = 0; i < s.x().length; i++) {
-                double x = s.x()[i], y = s.y()[i];
-                if (!Double.isFinite(x) || !Double.isFinite(y)) continue;
-                xmin = Math.min(xmin, x);
-                xmax = Math.max(xmax, x);
-                ymin = Math.min(ymin, y);
-                ymax = Math.max(ymax, y);
-            }
-        }
-        boolean empty = xmin > xmax;
-        for (Rule r : rules) {
-            if (!Double.isFinite(r.y()) || empty) continue;
-            ymin = Math.min(ymin, r.y());
-            ymax = Math.max(ymax, r.y());
-        }
-        boolean log = !empty && logWhenDecades && ymin > 0 && ymax >= 100 * ymin;
-        if (!empty && xmax == xmin) {
-            xmin -= 0.5;
-            xmax += 0.5;
-        }
-        if (!empty && ymax == ymin) {
-            double d = Math.abs(ymin) > 0 ? Math.abs(ymin) * 0.1 : 0.5;
-            ymin -= d;
-            ymax += d;
-        }
-        double[] yt = empty ? new double[0] : log ? Ticks.log(ymin, ymax) : Ticks.linear(ymin, ymax, 5);
-        double[] xt = empty ? new double[0] : Ticks.linear(xmin, xmax, 6);
-        String[] yl = log ? Ticks.logLabels(yt) : Ticks.linearLabels(yt), xl = Ticks.linearLabels(xt);
-        double y0 = empty ? 0 : Math.min(ymin, yt[0]), y1 = empty ? 1 : Math.max(ymax, yt[yt.length - 1]);
+        Range r = Range.of(series, rules, logWhenDecades);
+        double[] yt = r.empty()
+                ? new double[0]
+                : r.log() ? Ticks.log(r.ymin(), r.ymax()) : Ticks.linear(r.ymin(), r.ymax(), 5);
+        double[] xt = r.empty() ? new double[0] : Ticks.linear(r.xmin(), r.xmax(), 6);
+        String[] yl = r.log() ? Ticks.logLabels(yt) : Ticks.linearLabels(yt), xl = Ticks.linearLabels(xt);
+        double y0 = r.empty() ? 0 : Math.min(r.ymin(), yt[0]),
+                y1 = r.empty() ? 1 : Math.max(r.ymax(), yt[yt.length - 1]);
         int longest = 0;
         for (String l : yl) longest = Math.max(longest, l.length());
         int left = Math.max(MIN_LEFT, AXIS_TITLE + 5 + (int) Math.ceil(longest * CHAR_WIDTH));
         int pw = WIDTH - left - RIGHT, ph = PLOT_HEIGHT;
-        List<LegendEntry> legend = empty ? List.of() : legend(series, rules, pw);
+        List<LegendEntry> legend = r.empty() ? List.of() : legend(series, rules, pw);
         int rows = legend.isEmpty() ? 0 : legend.get(legend.size() - 1).row() + 1;
         int top = rows == 0 ? 30 : LEGEND_Y + (rows - 1) * LEGEND_ROW + 12;
         int height = top + PLOT_HEIGHT + BOTTOM;
+        Axis ax = new Axis(
+                r.xmin(),
+                r.xmax(),
+                r.log() ? Math.log10(y0) : y0,
+                r.log() ? Math.log10(y1) : y1,
+                r.log(),
+                left,
+                top,
+                pw,
+                ph);
         StringBuilder sb = new StringBuilder(4096);
+        frame(sb, title, height, ax);
+        if (r.empty()) {
+            sb.append("<text x=\"")
+                    .append(left + pw / 2)
+                    .append("\" y=\"")
+                    .append(top + ph / 2)
+                    .append("\" text-anchor=\"middle\" fill=\"#888\">no data yet</text></svg>");
+            return sb.toString();
+        }
+        grid(sb, ax, yt, yl, xt, xl);
+        sb.append("<text x=\"")
+                .append(left + pw / 2)
+                .append("\" y=\"")
+                .append(height - 8)
+                .append("\" text-anchor=\"middle\" fill=\"#222\">")
+                .append(Html.esc(xLabel))
+                .append("</text>");
+        sb.append(String.format(
+                Locale.ROOT,
+                "<text transform=\"translate(14,%d) rotate(-90)\" text-anchor=\"middle\" fill=\"#222\">%s</text>",
+                top + ph / 2,
+                Html.esc(yLabel + (r.log() ? " (log scale)" : ""))));
+        for (Rule rule : rules) {
+            if (!Double.isFinite(rule.y())) continue;
+            double py = ax.py(rule.y());
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "<line class=\"rule\" x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-dasharray=\"6 4\"/>",
+                    left,
+                    left + pw,
+                    py,
+                    py,
+                    rule.colour()));
+        }
+        sb.append("<g class=\"lines\">");
+        for (Series s : series) drawSeries(sb, s, ax);
+        sb.append("</g>");
+        drawLegend(sb, legend, left);
+        sb.append("</svg>");
+        return sb.toString();
+    }
+
+    /**
+     * The extent of the finite points of every series and, where there are points, of the rules;
+     * an axis of one value widened around it; log: the y axis logarithmic (see {@link #lineChart}).
+     */
+    private record Range(double xmin, double xmax, double ymin, double ymax, boolean empty, boolean log) {
+        static Range of(List<Series> series, List<Rule> rules, boolean logWhenDecades) {
+            double xmin = Double.POSITIVE_INFINITY, xmax = Double.NEGATIVE_INFINITY;
+            double ymin = Double.POSITIVE_INFINITY, ymax = Double.NEGATIVE_INFINITY;
+            for (Series s : series) {
+                for (int i = 0; i < s.x().length; i++) {
+                    double x = s.x()[i], y = s.y()[i];
+                    if (!Double.isFinite(x) || !Double.isFinite(y)) continue;
+                    xmin = Math.min(xmin, x);
+                    xmax = Math.max(xmax, x);
+                    ymin = Math.min(ymin, y);
+                    ymax = Math.max(ymax, y);
+                }
+            }
+            boolean empty = xmin > xmax;
+            for (Rule r : rules) {
+                if (!Double.isFinite(r.y()) || empty) continue;
+                ymin = Math.min(ymin, r.y());
+                ymax = Math.max(ymax, r.y());
+            }
+            boolean log = !empty && logWhenDecades && ymin > 0 && ymax >= 100 * ymin;
+            if (!empty && xmax == xmin) {
+                xmin -= 0.5;
+                xmax += 0.5;
+            }
+            if (!empty && ymax == ymin) {
+                double d = Math.abs(ymin) > 0 ? Math.abs(ymin) * 0.1 : 0.5;
+                ymin -= d;
+                ymax += d;
+            }
+            return new Range(xmin, xmax, ymin, ymax, empty, log);
+        }
+    }
+
+    /** The svg element's opening, its white background, the title and the plot's border. */
+    private static void frame(StringBuilder sb, String title, int height, Axis ax) {
         sb.append(
                         "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" role=\"img\" width=\"100%\" viewBox=\"0 0 ")
                 .append(WIDTH)
@@ -130,24 +198,19 @@ public final class Svg {
                 .append(Html.esc(title))
                 .append("</text>");
         sb.append("<rect class=\"plot\" x=\"")
-                .append(left)
+                .append(ax.left())
                 .append("\" y=\"")
-                .append(top)
+                .append(ax.top())
                 .append("\" width=\"")
-                .append(pw)
+                .append(ax.pw())
                 .append("\" height=\"")
-                .append(ph)
+                .append(ax.ph())
                 .append("\" fill=\"none\" stroke=\"#bbb\"/>");
-        if (empty) {
-            sb.append("<text x=\"")
-                    .append(left + pw / 2)
-                    .append("\" y=\"")
-                    .append(top + ph / 2)
-                    .append("\" text-anchor=\"middle\" fill=\"#888\">no data yet</text></svg>");
-            return sb.toString();
-        }
-        Axis ax = new Axis(xmin, xmax, log ? Math.log10(y0) : y0, log ? Math.log10(y1) : y1, log, left, top, pw, ph);
+    }
 
+    /** The grid lines and labels of the ticks yt (labels yl) and xt (xl) that fall inside the plot. */
+    private static void grid(StringBuilder sb, Axis ax, double[] yt, String[] yl, double[] xt, String[] xl) {
+        int left = ax.left(), top = ax.top(), pw = ax.pw(), ph = ax.ph();
         for (int i = 0; i < yt.length; i++) {
             double py = ax.py(yt[i]);
             if (py < top - 0.01 || py > top + ph + 0.01) continue;
@@ -182,36 +245,10 @@ public final class Svg {
                     top + ph + 15,
                     xl[i]));
         }
-        sb.append("<text x=\"")
-                .append(left + pw / 2)
-                .append("\" y=\"")
-                .append(height - 8)
-                .append("\" text-anchor=\"middle\" fill=\"#222\">")
-                .append(Html.esc(xLabel))
-                .append("</text>");
-        sb.append(String.format(
-                Locale.ROOT,
-                "<text transform=\"translate(14,%d) rotate(-90)\" text-anchor=\"middle\" fill=\"#222\">%s</text>",
-                top + ph / 2,
-                Html.esc(yLabel + (log ? " (log scale)" : ""))));
+    }
 
-        for (Rule r : rules) {
-            if (!Double.isFinite(r.y())) continue;
-            double py = ax.py(r.y());
-            sb.append(String.format(
-                    Locale.ROOT,
-                    "<line class=\"rule\" x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-dasharray=\"6 4\"/>",
-                    left,
-                    left + pw,
-                    py,
-                    py,
-                    r.colour()));
-        }
-        sb.append("<g class=\"lines\">");
-        for (Series s : series) drawSeries(sb, s, ax);
-        sb.append("</g>");
-
-        // the legend in rows between the title and the plot, where it cannot hide any data
+    /** The legend in rows between the title and the plot, where it cannot hide any data. */
+    private static void drawLegend(StringBuilder sb, List<LegendEntry> legend, int left) {
         sb.append("<g class=\"legend\">");
         for (LegendEntry e : legend) {
             int lx = left + e.x(), ly = LEGEND_Y + e.row() * LEGEND_ROW;
@@ -228,8 +265,7 @@ public final class Svg {
             sb.append(String.format(
                     Locale.ROOT, "<text x=\"%d\" y=\"%d\" fill=\"#222\">%s</text>", lx + 23, ly, Html.esc(e.name())));
         }
-        sb.append("</g></svg>");
-        return sb.toString();
+        sb.append("</g>");
     }
 
     /** One legend entry at {@code x} (from the plot's left edge) in legend row {@code row}. */
