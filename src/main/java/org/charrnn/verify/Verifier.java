@@ -112,8 +112,6 @@ public final class Verifier {
 
     /** All checks of one shape. */
     public List<Check> run(Shape shape, long seed) {
-        List<Check> checks = new ArrayList<>();
-        String pfx = shape.label() + ": ";
         ModelConfig cfg = shape.config();
         ParamLayout layout = new ParamLayout(cfg);
         SplittableRandom rng = new SplittableRandom(seed);
@@ -129,6 +127,8 @@ public final class Verifier {
         long iteration = 1L + rng.nextInt(1000);
         int[] stepTokens = new int[B];
         for (int b = 0; b < B; b++) stepTokens[b] = rng.nextInt(V);
+        // the masked window leaves out the targets equal to stream 0's first, so at least one
+        int ignore = toks[(int) starts[0] + 1];
         BackendOptions opt =
                 BackendOptions.defaults().withDropoutSeed(seed ^ 0x5DEECE66DL).withThreads(1);
         TokenSequence seq = TokenSequence.of(toks);
@@ -139,91 +139,27 @@ public final class Verifier {
                 RnnState sr = r.newState(B);
                 TokenBuffer ta = a.upload(seq);
                 TokenBuffer tr = r.upload(seq)) {
+            Pair p = new Pair(layout, a, r, sa, sr, p0, s0);
             Window wa = new Window(ta, starts, T, iteration), wr = new Window(tr, starts, T, iteration);
+            Window ma = new Window(ta, starts, T, iteration, ignore), mr = new Window(tr, starts, T, iteration, ignore);
+            String pfx = shape.label() + ": ";
+            List<Check> checks = new ArrayList<>();
 
-            // forward + backward
             a.setParameters(p0);
             r.setParameters(p0);
-            sa.write(s0);
-            sr.write(s0);
-            a.forward(sa, wa, true);
-            r.forward(sr, wr, true);
-            checks.add(compare(pfx + "loss", new double[] {a.loss()}, new double[] {r.loss()}, Tolerances.Kind.LOSS));
-            checks.add(compare(pfx + "state after forward", sa.read(), sr.read(), Tolerances.Kind.STATE));
-            a.backward();
-            r.backward();
-            double[] ga = a.getGradients(), gr = r.getGradients();
-            for (ParamLayout.Tensor t : layout.tensors())
-                checks.add(
-                        compare(pfx + "grad " + t.name(), slice(ga, t), slice(gr, t), Tolerances.gradKind(t.name())));
-            checks.add(compare(
-                    pfx + "initial-state grad",
-                    a.getInitialStateGradient(),
-                    r.getInitialStateGradient(),
-                    Tolerances.Kind.STATE_GRAD));
-            double normRef = norm(gr), maxAbs = maxAbs(gr);
+            gradientChecks(pfx, p, wa, wr, true, checks);
+            double[] gr = r.getGradients();
+            optimizerChecks(pfx, p, wa, wr, norm(gr), maxAbs(gr), checks);
 
-            // clipped optimizer steps, every kind and clip mode
-            for (OptimizerKind kind : OptimizerKind.values()) {
-                for (ClipMode mode : ClipMode.values()) {
-                    double max = mode == ClipMode.NORM ? 0.5 * normRef : 0.5 * maxAbs;
-                    // eps 1e-4 instead of 1e-8: Adam, RMSprop and Adagrad divide by sqrt(moment) + eps,
-                    // which maps a gradient at the fp32 noise floor to an O(lr) update of arbitrary
-                    // sign; a larger eps keeps the update Lipschitz (lr/eps) so the comparison tests
-                    // the formula rather than the sign of rounding noise. Gradients here are ~1e-3.
-                    OptimizerConfig d = OptimizerConfig.defaults(kind);
-                    OptimizerConfig oc =
-                            new OptimizerConfig(kind, d.beta1(), d.beta2(), 1e-4, d.decay(), d.momentum(), 1e-2);
-                    for (Backend be : new Backend[] {a, r}) {
-                        be.setParameters(p0);
-                        be.setOptimizer(oc);
-                    }
-                    String tag = pfx + kind.id() + "/" + mode.id() + " ";
-                    // two steps so the optimizer state is used, not just initialised
-                    for (int step = 1; step <= 2; step++) {
-                        sa.write(s0);
-                        sr.write(s0);
-                        a.forward(sa, wa, true);
-                        r.forward(sr, wr, true);
-                        a.backward();
-                        r.backward();
-                        a.clip(mode, max);
-                        r.clip(mode, max);
-                        if (step == 1) {
-                            checks.add(compare(
-                                    tag + "grad norm",
-                                    new double[] {a.gradNorm()},
-                                    new double[] {r.gradNorm()},
-                                    Tolerances.Kind.GRAD_NORM));
-                            checks.add(
-                                    compareKinded(tag + "clipped grads", a.getGradients(), r.getGradients(), layout));
-                        }
-                        a.step(1e-3, step);
-                        r.step(1e-3, step);
-                    }
-                    checks.add(compare(
-                            tag + "params after 2 steps",
-                            a.getParameters(),
-                            r.getParameters(),
-                            Tolerances.Kind.PARAMS_AFTER_STEP));
-                    double[][] oa = a.getOptimizerState(), or = r.getOptimizerState();
-                    for (int k = 0; k < or.length; k++)
-                        checks.add(compare(
-                                tag + "state " + kind.slots().get(k), oa[k], or[k], Tolerances.Kind.OPTIMIZER_STATE));
-                }
-            }
-
-            checks.addAll(maskedChecks(pfx, a, r, sa, sr, p0, s0, ta, tr, starts, T, iteration, toks, layout));
+            a.setParameters(p0);
+            r.setParameters(p0);
+            gradientChecks(pfx + "masked ", p, ma, mr, false, checks);
+            checks.add(evalLoss(pfx + "masked eval loss", p, ma, mr));
 
             // inference: eval forward loss, then two stepLogits calls (the second uses the carried state)
             a.setParameters(p0);
             r.setParameters(p0);
-            sa.write(s0);
-            sr.write(s0);
-            a.forward(sa, wa, false);
-            r.forward(sr, wr, false);
-            checks.add(
-                    compare(pfx + "eval loss", new double[] {a.loss()}, new double[] {r.loss()}, Tolerances.Kind.LOSS));
+            checks.add(evalLoss(pfx + "eval loss", p, wa, wr));
             sa.write(s0);
             sr.write(s0);
             for (int k = 1; k <= 2; k++) {
@@ -234,57 +170,107 @@ public final class Verifier {
                         Tolerances.Kind.LOGITS));
             }
             checks.add(compare(pfx + "state after stepLogits", sa.read(), sr.read(), Tolerances.Kind.STATE));
+            return checks;
         }
-        return checks;
     }
 
     /**
-     * A window whose targets equal to one symbol are not counted (the first target of stream 0, so at
-     * least one is left out): training loss, every gradient tensor, the initial-state gradient and the
-     * evaluation loss.
+     * The backend under test (a) and the reference (r) on one shape, their states (sa, sr), and the
+     * parameters p0 [P] and initial state s0 [B * state per row] every check starts from.
      */
-    private List<Check> maskedChecks(
-            String pfx,
-            Backend a,
-            Backend r,
-            RnnState sa,
-            RnnState sr,
-            double[] p0,
-            double[] s0,
-            TokenBuffer ta,
-            TokenBuffer tr,
-            long[] starts,
-            int T,
-            long iteration,
-            int[] toks,
-            ParamLayout layout) {
-        List<Check> checks = new ArrayList<>();
-        String tag = pfx + "masked ";
-        int ignore = toks[(int) starts[0] + 1];
-        Window wa = new Window(ta, starts, T, iteration, ignore), wr = new Window(tr, starts, T, iteration, ignore);
-        a.setParameters(p0);
-        r.setParameters(p0);
-        sa.write(s0);
-        sr.write(s0);
-        a.forward(sa, wa, true);
-        r.forward(sr, wr, true);
+    private record Pair(ParamLayout layout, Backend a, Backend r, RnnState sa, RnnState sr, double[] p0, double[] s0) {}
+
+    /**
+     * A training forward and backward pass of both from s0 over windows wa, wr, with the parameters
+     * set: loss, (withState) the carried state after the forward, every gradient tensor and the
+     * initial-state gradient.
+     */
+    private void gradientChecks(String tag, Pair p, Window wa, Window wr, boolean withState, List<Check> checks) {
+        Backend a = p.a(), r = p.r();
+        p.sa().write(p.s0());
+        p.sr().write(p.s0());
+        a.forward(p.sa(), wa, true);
+        r.forward(p.sr(), wr, true);
         checks.add(compare(tag + "loss", new double[] {a.loss()}, new double[] {r.loss()}, Tolerances.Kind.LOSS));
+        if (withState)
+            checks.add(compare(tag + "state after forward", p.sa().read(), p.sr().read(), Tolerances.Kind.STATE));
         a.backward();
         r.backward();
         double[] ga = a.getGradients(), gr = r.getGradients();
-        for (ParamLayout.Tensor t : layout.tensors())
+        for (ParamLayout.Tensor t : p.layout().tensors())
             checks.add(compare(tag + "grad " + t.name(), slice(ga, t), slice(gr, t), Tolerances.gradKind(t.name())));
         checks.add(compare(
                 tag + "initial-state grad",
                 a.getInitialStateGradient(),
                 r.getInitialStateGradient(),
                 Tolerances.Kind.STATE_GRAD));
-        sa.write(s0);
-        sr.write(s0);
-        a.forward(sa, wa, false);
-        r.forward(sr, wr, false);
-        checks.add(compare(tag + "eval loss", new double[] {a.loss()}, new double[] {r.loss()}, Tolerances.Kind.LOSS));
-        return checks;
+    }
+
+    /**
+     * Two clipped steps of every optimizer in both clip modes from p0, the clip at half the
+     * reference's gradient norm (normRef) or largest gradient (maxAbs): the gradient norm and the
+     * clipped gradients of the first, the parameters and optimizer state after the second.
+     */
+    private void optimizerChecks(
+            String pfx, Pair p, Window wa, Window wr, double normRef, double maxAbs, List<Check> checks) {
+        Backend a = p.a(), r = p.r();
+        for (OptimizerKind kind : OptimizerKind.values()) {
+            for (ClipMode mode : ClipMode.values()) {
+                double max = mode == ClipMode.NORM ? 0.5 * normRef : 0.5 * maxAbs;
+                // eps 1e-4 instead of 1e-8: Adam, RMSprop and Adagrad divide by sqrt(moment) + eps,
+                // which maps a gradient at the fp32 noise floor to an O(lr) update of arbitrary
+                // sign; a larger eps keeps the update Lipschitz (lr/eps) so the comparison tests
+                // the formula rather than the sign of rounding noise. Gradients here are ~1e-3.
+                OptimizerConfig d = OptimizerConfig.defaults(kind);
+                OptimizerConfig oc =
+                        new OptimizerConfig(kind, d.beta1(), d.beta2(), 1e-4, d.decay(), d.momentum(), 1e-2);
+                for (Backend be : new Backend[] {a, r}) {
+                    be.setParameters(p.p0());
+                    be.setOptimizer(oc);
+                }
+                String tag = pfx + kind.id() + "/" + mode.id() + " ";
+                // two steps so the optimizer state is used, not just initialised
+                for (int step = 1; step <= 2; step++) {
+                    p.sa().write(p.s0());
+                    p.sr().write(p.s0());
+                    a.forward(p.sa(), wa, true);
+                    r.forward(p.sr(), wr, true);
+                    a.backward();
+                    r.backward();
+                    a.clip(mode, max);
+                    r.clip(mode, max);
+                    if (step == 1) {
+                        checks.add(compare(
+                                tag + "grad norm",
+                                new double[] {a.gradNorm()},
+                                new double[] {r.gradNorm()},
+                                Tolerances.Kind.GRAD_NORM));
+                        checks.add(
+                                compareKinded(tag + "clipped grads", a.getGradients(), r.getGradients(), p.layout()));
+                    }
+                    a.step(1e-3, step);
+                    r.step(1e-3, step);
+                }
+                checks.add(compare(
+                        tag + "params after 2 steps",
+                        a.getParameters(),
+                        r.getParameters(),
+                        Tolerances.Kind.PARAMS_AFTER_STEP));
+                double[][] oa = a.getOptimizerState(), or = r.getOptimizerState();
+                for (int k = 0; k < or.length; k++)
+                    checks.add(compare(
+                            tag + "state " + kind.slots().get(k), oa[k], or[k], Tolerances.Kind.OPTIMIZER_STATE));
+            }
+        }
+    }
+
+    /** The loss of an evaluation forward pass of both from s0 over windows wa, wr. */
+    private Check evalLoss(String name, Pair p, Window wa, Window wr) {
+        p.sa().write(p.s0());
+        p.sr().write(p.s0());
+        p.a().forward(p.sa(), wa, false);
+        p.r().forward(p.sr(), wr, false);
+        return compare(name, new double[] {p.a().loss()}, new double[] {p.r().loss()}, Tolerances.Kind.LOSS);
     }
 
     /** Gradients compared tensor by tensor with each tensor's tolerance, reported as one check. */
