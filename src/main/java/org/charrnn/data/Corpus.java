@@ -135,43 +135,12 @@ public final class Corpus implements AutoCloseable {
             try {
                 e.scan();
                 e.chooseVocabulary(vocab, options.maxVocab(), skipUnknown);
-                TokenSink sink = null;
-                if (cacheFile != null) {
-                    TokenCache.Header h = new TokenCache.Header(
-                            key,
-                            size,
-                            mtime,
-                            hash,
-                            e.width(),
-                            e.count,
-                            e.unknownCount,
-                            e.unknownDistinct,
-                            e.vocab.toJson());
-                    try {
-                        sink = new TokenCache.Writer(cacheFile, h);
-                    } catch (IOException ex) {
-                        sink = null; // cache directory not writable: keep the corpus on the heap
-                        cacheFile = null;
-                    }
-                }
+                TokenSink sink = cacheFile == null ? null : cacheWriter(cacheFile, header(key, size, mtime, hash, e));
+                if (sink == null) cacheFile = null; // cache directory not writable: keep the corpus on the heap
                 if (sink == null && e.count * e.width() > heapLimitBytes) {
                     // no cache: a large corpus goes to an unlinked scratch file and is mapped, not kept on the heap
-                    try {
-                        Path scratch = Files.createTempFile("charrnn-corpus-", ".tokens");
-                        TokenCache.Header h = new TokenCache.Header(
-                                "scratch",
-                                size,
-                                mtime,
-                                new byte[32],
-                                e.width(),
-                                e.count,
-                                e.unknownCount,
-                                e.unknownDistinct,
-                                e.vocab.toJson());
-                        sink = new TokenCache.Writer(scratch, h, true);
-                    } catch (IOException ex) {
-                        sink = null; // no writable temporary directory: fall back to the heap
-                    }
+                    // (where no temporary directory is writable, the heap after all)
+                    sink = scratchWriter(header("scratch", size, mtime, new byte[32], e));
                 }
                 if (sink == null) sink = new HeapTokens.Builder(e.count, e.width());
                 TokenSequence tokens = e.encode(sink);
@@ -195,6 +164,40 @@ public final class Corpus implements AutoCloseable {
             }
         } catch (IOException ex) {
             throw new UserError("cannot read " + file + ": " + IoErrors.reason(ex), ex);
+        }
+    }
+
+    /** The token file's header of what encoder e found in the file (of {@code size} bytes, modified at mtime). */
+    private static TokenCache.Header header(String key, long size, long mtime, byte[] hash, CorpusEncoder e) {
+        return new TokenCache.Header(
+                key, size, mtime, hash, e.width(), e.count, e.unknownCount, e.unknownDistinct, e.vocab.toJson());
+    }
+
+    /** A writer of the cache file {@code f}; null where its directory is not writable. */
+    private static TokenSink cacheWriter(Path f, TokenCache.Header h) {
+        try {
+            return new TokenCache.Writer(f, h);
+        } catch (IOException ex) {
+            return null;
+        }
+    }
+
+    /**
+     * A writer of a new unlinked temporary file, deleted once mapped (or on failure); null where no
+     * temporary directory is writable.
+     */
+    private static TokenSink scratchWriter(TokenCache.Header h) {
+        Path scratch = null;
+        try {
+            scratch = Files.createTempFile("charrnn-corpus-", ".tokens");
+            return new TokenCache.Writer(scratch, h, true);
+        } catch (IOException ex) {
+            try {
+                if (scratch != null) Files.deleteIfExists(scratch);
+            } catch (IOException ignored) {
+                /* best effort: an empty file in the temporary directory */
+            }
+            return null;
         }
     }
 

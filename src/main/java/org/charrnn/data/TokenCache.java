@@ -238,6 +238,7 @@ final class TokenCache {
             } catch (IOException ignored) {
                 /* best effort */
             }
+            if (scratch) deleteScratch(target); // the placeholder the scratch file's name was taken with
         }
     }
 

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.Random;
 import java.util.stream.Stream;
 import org.charrnn.util.Progress;
+import org.charrnn.util.UserError;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -99,6 +100,33 @@ class TokenStorageTest {
                 sb.append(new String(c.vocabulary().bytes(c.tokens().get(i)), StandardCharsets.UTF_8));
             assertEquals(text, sb.toString());
             assertEquals(before, countScratch(tmp), "scratch file is deleted once mapped");
+        } finally {
+            Corpus.heapLimitBytes = saved;
+        }
+    }
+
+    @Test
+    void scratchFileOfACorpusThatChangedWhileReadIsDeleted() throws IOException {
+        Path f = Files.writeString(dir.resolve("moving.txt"), "abca".repeat(100), StandardCharsets.UTF_8);
+        // after the first pass, a symbol the vocabulary lacks: the second pass (into the scratch file) fails
+        Progress modifyAfterScan = (done, total, detail) -> {
+            if (detail.equals("scanning") && done == total / 2) {
+                try {
+                    Files.writeString(f, "abcz".repeat(100), StandardCharsets.UTF_8);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+        };
+        long saved = Corpus.heapLimitBytes;
+        Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+        long before = countScratch(tmp);
+        Corpus.heapLimitBytes = 100;
+        try {
+            UserError e =
+                    assertThrows(UserError.class, () -> Corpus.open(f, CorpusOptions.defaults(), modifyAfterScan));
+            assertEquals(f + " changed while it was being read; try again", e.getMessage());
+            assertEquals(before, countScratch(tmp), "no scratch file (nor its placeholder) is left behind");
         } finally {
             Corpus.heapLimitBytes = saved;
         }
