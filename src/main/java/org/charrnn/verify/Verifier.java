@@ -127,7 +127,7 @@ public final class Verifier {
         long iteration = 1L + rng.nextInt(1000);
         int[] stepTokens = new int[B];
         for (int b = 0; b < B; b++) stepTokens[b] = rng.nextInt(V);
-        // the masked window leaves out the targets equal to stream 0's first, so at least one
+        // the masked windows leave out every target equal to stream 0's first (so at least one)
         int ignore = toks[(int) starts[0] + 1];
         BackendOptions opt =
                 BackendOptions.defaults().withDropoutSeed(seed ^ 0x5DEECE66DL).withThreads(1);
