@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.charrnn.util.IoErrors;
+import org.charrnn.util.JsonErrors;
 import org.charrnn.util.UserError;
 
 /**
@@ -124,11 +125,7 @@ public record JsonRows(
             try {
                 e = JsonParser.parseString(line);
             } catch (JsonParseException ex) {
-                // Gson wraps a cut-short line's EOFException, its message then the cause's toString()
-                String why = ex.getCause() != null && ex.getCause().getMessage() != null
-                        ? ex.getCause().getMessage()
-                        : ex.getMessage();
-                throw new UserError(source + ":" + (i + 1) + ": not valid JSON: " + why);
+                throw new UserError(source + ":" + (i + 1) + ": not valid JSON: " + JsonErrors.reason(ex));
             }
             if (!e.isJsonObject()) continue;
             try {

@@ -13,6 +13,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import org.charrnn.util.JsonErrors;
 import org.charrnn.util.UserError;
 
 /**
@@ -223,29 +224,58 @@ public final class Vocabulary {
         return new Gson().toJson(o);
     }
 
-    /** Parses {@link #toJson()}; a malformed vocabulary is a {@link UserError}. */
+    /**
+     * Parses {@link #toJson()}; a malformed vocabulary (not JSON, a field missing or of another
+     * type, a number that is not a whole one, symbols {@link #of} refuses) is a one-line {@link
+     * UserError}.
+     */
     public static Vocabulary fromJson(String json) {
+        JsonObject o;
         try {
-            JsonObject o = JsonParser.parseString(json).getAsJsonObject();
-            JsonElement f = o.get("format");
-            if (f == null || !FORMAT.equals(f.getAsString())) throw new IllegalArgumentException("not a " + FORMAT);
-            int version = o.get("version").getAsInt();
-            if (version != VERSION) throw new IllegalArgumentException("unsupported version " + version);
-            Encoding enc = Encoding.parse(o.get("encoding").getAsString());
-            JsonArray a = o.getAsJsonArray("symbols");
-            int[] s = new int[a.size()];
-            for (int i = 0; i < s.length; i++) s[i] = a.get(i).getAsInt();
-            boolean unk = o.get("unknown").getAsBoolean();
-            return of(enc, s, unk);
-        } catch (JsonParseException
-                | IllegalStateException
-                | IllegalArgumentException
-                | NullPointerException
-                | ClassCastException
-                | UnsupportedOperationException
-                | UserError e) {
-            throw new UserError("malformed vocabulary: " + e.getMessage(), e);
+            JsonElement e = JsonParser.parseString(json);
+            if (!e.isJsonObject()) throw malformed("not a JSON object");
+            o = e.getAsJsonObject();
+        } catch (JsonParseException e) {
+            throw malformed("not valid JSON: " + JsonErrors.reason(e));
         }
+        JsonElement f = o.get("format");
+        if (f == null || !f.isJsonPrimitive() || !FORMAT.equals(f.getAsString())) throw malformed("not a " + FORMAT);
+        int version = whole(field(o, "version"), "\"version\"");
+        if (version != VERSION) throw malformed("unsupported version " + version);
+        JsonElement enc = field(o, "encoding"), sym = field(o, "symbols"), unk = field(o, "unknown");
+        if (!enc.isJsonPrimitive() || !enc.getAsJsonPrimitive().isString())
+            throw malformed("\"encoding\" is not a string");
+        if (!sym.isJsonArray()) throw malformed("\"symbols\" is not an array");
+        if (!unk.isJsonPrimitive() || !unk.getAsJsonPrimitive().isBoolean())
+            throw malformed("\"unknown\" is not true or false");
+        JsonArray a = sym.getAsJsonArray();
+        int[] s = new int[a.size()];
+        for (int i = 0; i < s.length; i++) s[i] = whole(a.get(i), "symbol " + i);
+        try {
+            return of(Encoding.parse(enc.getAsString()), s, unk.getAsBoolean());
+        } catch (IllegalArgumentException | UserError e) {
+            throw malformed(e.getMessage());
+        }
+    }
+
+    private static UserError malformed(String why) {
+        return new UserError("malformed vocabulary: " + why);
+    }
+
+    private static JsonElement field(JsonObject o, String name) {
+        JsonElement e = o.get(name);
+        if (e == null || e.isJsonNull()) throw malformed("no \"" + name + "\"");
+        return e;
+    }
+
+    /** A whole number in int range ({@code what} names it in the error). */
+    private static int whole(JsonElement e, String what) {
+        if (e == null || !e.isJsonPrimitive() || !e.getAsJsonPrimitive().isNumber())
+            throw malformed(what + " is not a number");
+        double v = e.getAsDouble();
+        if (v != Math.rint(v) || v < Integer.MIN_VALUE || v > Integer.MAX_VALUE)
+            throw malformed(what + " is not a whole number: " + e);
+        return (int) v;
     }
 
     private void checkIndex(int index) {

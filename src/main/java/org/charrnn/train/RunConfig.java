@@ -19,6 +19,7 @@ import org.charrnn.backend.OptimizerKind;
 import org.charrnn.data.Encoding;
 import org.charrnn.model.CellType;
 import org.charrnn.util.Durations;
+import org.charrnn.util.JsonErrors;
 import org.charrnn.util.UserError;
 
 /**
@@ -87,11 +88,7 @@ public record RunConfig(TrainConfig training, int vocabSize, String corpus, Stri
             c = GSON.fromJson(json, RunConfig.class);
         } catch (RuntimeException e) {
             // Gson wraps what a record's constructor rejects: report the innermost reason
-            Throwable why = e;
-            while (why.getCause() != null && why.getCause() != why) why = why.getCause();
-            String message = String.valueOf(why.getMessage());
-            int nl = message.indexOf('\n');
-            throw new IllegalArgumentException(nl < 0 ? message : message.substring(0, nl), e);
+            throw new IllegalArgumentException(JsonErrors.reason(e), e);
         }
         if (c == null || c.training() == null) throw new IllegalArgumentException("no \"training\" section");
         return c;

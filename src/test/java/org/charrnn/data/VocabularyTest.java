@@ -116,11 +116,47 @@ class VocabularyTest {
             "{\"format\":\"charrnn-vocabulary\",\"version\":1,\"encoding\":\"utf8\",\"symbols\":[66,65],\"unknown\":false}",
             "{\"format\":\"charrnn-vocabulary\",\"version\":1,\"encoding\":\"bytes\",\"symbols\":[300],\"unknown\":false}",
             "{\"format\":\"charrnn-vocabulary\",\"version\":1,\"encoding\":\"latin1\",\"symbols\":[65],\"unknown\":false}",
-            "not json {"
+            "not json {",
+            "{\"a\":1,,}",
+            "{\"format\":[1]}",
+            "{\"format\":\"charrnn-vocabulary\"}",
+            "{\"format\":\"charrnn-vocabulary\",\"version\":\"x\"}",
+            "{\"format\":\"charrnn-vocabulary\",\"version\":1.5,\"encoding\":\"utf8\",\"symbols\":[65],\"unknown\":false}",
+            "{\"format\":\"charrnn-vocabulary\",\"version\":1,\"encoding\":\"utf8\",\"symbols\":\"abc\",\"unknown\":false}",
+            "{\"format\":\"charrnn-vocabulary\",\"version\":1,\"encoding\":\"utf8\",\"symbols\":[65.5],\"unknown\":false}",
+            "{\"format\":\"charrnn-vocabulary\",\"version\":1,\"encoding\":\"utf8\",\"symbols\":[null],\"unknown\":false}",
+            "{\"format\":\"charrnn-vocabulary\",\"version\":1,\"encoding\":\"utf8\",\"symbols\":[1e10],\"unknown\":false}",
+            "{\"format\":\"charrnn-vocabulary\",\"version\":1,\"encoding\":\"utf8\",\"symbols\":[65],\"unknown\":[]}",
+            "{\"format\":\"charrnn-vocabulary\",\"version\":1,\"encoding\":7,\"symbols\":[65],\"unknown\":false}",
+            "{\"format\":\"charrnn-vocabulary\",\"version\":1,\"encoding\":\"utf8\",\"symbols\":[65]}"
         }) {
             UserError e = assertThrows(UserError.class, () -> Vocabulary.fromJson(bad), bad);
-            assertTrue(e.getMessage().startsWith("malformed vocabulary"), e.getMessage());
+            // one plain line: no exception names, library internals or second line
+            assertTrue(e.getMessage().startsWith("malformed vocabulary: "), e.getMessage());
+            assertFalse(
+                    e.getMessage().matches("(?s).*(\\n|Exception|com\\.google|Cannot invoke|JsonNull).*"),
+                    e.getMessage());
         }
+        assertEquals(
+                "malformed vocabulary: not valid JSON: malformed JSON at line 1 column 6 path $",
+                assertThrows(UserError.class, () -> Vocabulary.fromJson("not json {"))
+                        .getMessage());
+        assertEquals(
+                "malformed vocabulary: symbol 0 is not a whole number: 65.5",
+                assertThrows(
+                                UserError.class,
+                                () -> Vocabulary.fromJson(
+                                        "{\"format\":\"charrnn-vocabulary\",\"version\":1,\"encoding\":\"utf8\","
+                                                + "\"symbols\":[65.5],\"unknown\":false}"))
+                        .getMessage());
+        assertEquals(
+                "malformed vocabulary: no \"unknown\"",
+                assertThrows(
+                                UserError.class,
+                                () -> Vocabulary.fromJson(
+                                        "{\"format\":\"charrnn-vocabulary\",\"version\":1,\"encoding\":\"utf8\","
+                                                + "\"symbols\":[65]}"))
+                        .getMessage());
     }
 
     @Test
