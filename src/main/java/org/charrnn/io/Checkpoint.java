@@ -273,7 +273,7 @@ public final class Checkpoint {
         } catch (IllegalArgumentException e) {
             throw corrupt(file, "unknown optimizer '" + optimizer + "'");
         }
-        int slots = (int) parseLong(file, require(file, meta, "optimizer_slots"));
+        int slots = (int) wholeMeta(file, meta, "optimizer_slots", Integer.MAX_VALUE);
         if (slots != kind.slots().size())
             throw corrupt(file, optimizer + " has " + kind.slots().size() + " state arrays, the file says " + slots);
         double[][] opt = new double[slots][];
@@ -286,16 +286,16 @@ public final class Checkpoint {
                 for (double v : opt[i]) if (v < 0) throw corrupt(file, "optimizer state " + name + " is negative");
         }
         TrainingState st = new TrainingState(
-                parseLong(file, require(file, meta, "iteration")),
-                parseLong(file, require(file, meta, "updates")),
-                parseDouble(require(file, meta, "lr_scale")),
-                Boolean.parseBoolean(meta.get("last_step_failed")),
+                wholeMeta(file, meta, "iteration", Long.MAX_VALUE),
+                wholeMeta(file, meta, "updates", Long.MAX_VALUE),
+                numberMeta(file, meta, "lr_scale", true),
+                flagMeta(file, meta, "last_step_failed"),
                 c.require("params", file).values(),
                 optimizer,
                 opt,
-                (int) parseLong(file, require(file, meta, "batch")),
+                (int) wholeMeta(file, meta, "batch", Integer.MAX_VALUE),
                 c.require("carried_state", file).values(),
-                parseDouble(meta.get("best_val_loss")));
+                numberMeta(file, meta, "best_val_loss", false));
         if (st.iteration() < 0) throw corrupt(file, "negative iteration " + st.iteration());
         if (st.updates() < 0 || st.updates() > st.iteration())
             throw corrupt(file, "updates " + st.updates() + " outside [0, iteration " + st.iteration() + "]");
@@ -403,6 +403,40 @@ public final class Checkpoint {
         } catch (NumberFormatException e) {
             throw new UserError(file + ": corrupt checkpoint: '" + s + "' is not a number");
         }
+    }
+
+    /** The training state's whole number {@code key} (at most max), or a corrupt-checkpoint error. */
+    private static long wholeMeta(Path file, Map<String, String> meta, String key, long max) {
+        String s = require(file, meta, key);
+        try {
+            long v = Long.parseLong(s.trim());
+            if (v <= max) return v;
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        throw corrupt(file, key + " '" + s + "' is not a whole number" + (max < Long.MAX_VALUE ? " up to " + max : ""));
+    }
+
+    /**
+     * The training state's number {@code key} ("NaN" where it has none yet, as best_val_loss before
+     * a validation); where not required, NaN when absent. Anything else is a corrupt-checkpoint error.
+     */
+    private static double numberMeta(Path file, Map<String, String> meta, String key, boolean required) {
+        String s = required ? require(file, meta, key) : meta.get(key);
+        if (s == null) return Double.NaN;
+        try {
+            return Double.parseDouble(s.trim());
+        } catch (NumberFormatException e) {
+            throw corrupt(file, key + " '" + s + "' is not a number");
+        }
+    }
+
+    /** The training state's flag {@code key}: true or false; false when absent. */
+    private static boolean flagMeta(Path file, Map<String, String> meta, String key) {
+        String s = meta.get(key);
+        if (s == null || s.equals("false")) return false;
+        if (s.equals("true")) return true;
+        throw corrupt(file, key + " '" + s + "' is not true or false");
     }
 
     private static double parseDouble(String s) {

@@ -1,6 +1,7 @@
 package org.charrnn.io;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -69,5 +70,29 @@ class CorruptStateTest {
         assertCorrupt(state(dir, (t, m) -> m.put("iteration", "-1")), "iteration");
         assertCorrupt(state(dir, (t, m) -> m.put("optimizer", "lion")), "unknown optimizer");
         assertCorrupt(state(dir, (t, m) -> m.put("optimizer", "sgd")), "state arrays");
+    }
+
+    /** A damaged number or flag is refused, not read as NaN, false or its truncation. */
+    @Test
+    void everyNumberAndFlagMustParse(@TempDir Path dir) throws Exception {
+        assertCorrupt(state(dir, (t, m) -> m.put("best_val_loss", "1.7x")), "best_val_loss '1.7x' is not a number");
+        assertCorrupt(state(dir, (t, m) -> m.put("lr_scale", "x{")), "lr_scale 'x{' is not a number");
+        assertCorrupt(
+                state(dir, (t, m) -> m.put("last_step_failed", "ture")),
+                "last_step_failed 'ture' is not true or false");
+        assertCorrupt(state(dir, (t, m) -> m.put("iteration", "40.0")), "iteration '40.0' is not a whole number");
+        // 2^32 + 1 would be batch 1 as an int
+        assertCorrupt(
+                state(dir, (t, m) -> m.put("batch", "4294967297")),
+                "batch '4294967297' is not a whole number up to 2147483647");
+        // what a state without a validation or a failed step holds, and what older files lack
+        Checkpoint.TrainingState s = Checkpoint.loadState(state(dir, (t, m) -> {
+            m.put("best_val_loss", "NaN");
+            m.remove("last_step_failed");
+        }));
+        assertTrue(Double.isNaN(s.bestValLoss()));
+        assertFalse(s.lastStepFailed());
+        assertTrue(Double.isNaN(Checkpoint.loadState(state(dir, (t, m) -> m.remove("best_val_loss")))
+                .bestValLoss()));
     }
 }
