@@ -24,5 +24,10 @@ class JsonErrorsTest {
                 new RuntimeException("outer", new IllegalArgumentException("--hidden must be > 0, got 0\nsecond line"));
         assertEquals("--hidden must be > 0, got 0", JsonErrors.reason(wrapped));
         assertEquals("NullPointerException", JsonErrors.reason(new RuntimeException(new NullPointerException())));
+        // Gson's int adapter: a string where a number belongs (its place is not in the exception)
+        record Batch(int batch) {}
+        RuntimeException e = assertThrows(
+                RuntimeException.class, () -> new com.google.gson.Gson().fromJson("{\"batch\":\"zz\"}", Batch.class));
+        assertEquals("\"zz\" is not a number", JsonErrors.reason(e));
     }
 }
