@@ -25,6 +25,7 @@ import org.apache.commons.compress.compressors.bzip2.BZip2CompressorInputStream;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
 import org.apache.commons.compress.compressors.xz.XZCompressorInputStream;
 import org.charrnn.util.AtomicFile;
+import org.charrnn.util.IoErrors;
 import org.charrnn.util.Progress;
 import org.charrnn.util.UserError;
 
@@ -190,7 +191,9 @@ final class TarCorpus implements AutoCloseable {
     private static UserError damagedArchive(Path archive, Throwable e) {
         Throwable t = e;
         while (t instanceof DamagedInput || (t.getMessage() == null && t.getCause() != null)) t = t.getCause();
-        String m = t.getMessage() != null ? t.getMessage() : t.getClass().getSimpleName();
+        String m = t instanceof IOException io
+                ? IoErrors.reason(io)
+                : t.getMessage() != null ? t.getMessage() : t.getClass().getSimpleName();
         return new UserError("cannot read " + archive + ": " + m + " (damaged or truncated archive?)", e);
     }
 

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -227,6 +228,18 @@ class LinuxCorpusTest {
                 e.getMessage());
         assertFalse(e.getMessage().contains("\n"));
         assertFalse(Files.exists(out));
+        // cut inside the compressed header or the data: a reason in words, not a stream's exception name
+        for (String kind : List.of("gz", "xz")) {
+            byte[] whole =
+                    Files.readAllBytes(writeTar("whole." + kind, "linux", new ArrayList<>(tree().entrySet()), kind));
+            for (int cut : new int[] {5, whole.length / 2}) {
+                Path cutShort = Files.write(dir.resolve("cut" + cut + ".tar." + kind), Arrays.copyOf(whole, cut));
+                UserError ce = assertThrows(UserError.class, () -> LinuxCorpus.build(cutShort, out, Progress.NONE));
+                assertFalse(
+                        ce.getMessage().contains("Exception") || ce.getMessage().contains("\n"), ce.getMessage());
+                assertFalse(Files.exists(out));
+            }
+        }
 
         Path root = writeTree(dir.resolve("linux"), tree());
         Path same = writeTar("same.tar.gz", "linux", new ArrayList<>(tree().entrySet()), "gz");

@@ -31,6 +31,10 @@ class IoErrorsTest {
                 IoErrors.reason(new FileSystemException("/a/b", null, "Read-only file system")));
         assertEquals("No space left on device", IoErrors.reason(new IOException("No space left on device")));
         assertEquals("IOException", IoErrors.reason(new IOException()));
+        assertEquals("it ends early", IoErrors.reason(new java.io.EOFException()));
+        assertEquals(
+                "Unexpected end of ZLIB input stream",
+                IoErrors.reason(new java.io.EOFException("Unexpected end of ZLIB input stream")));
     }
 
     @Test
