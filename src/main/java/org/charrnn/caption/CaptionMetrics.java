@@ -37,7 +37,10 @@ public final class CaptionMetrics implements AutoCloseable {
         Path file = dir.resolve(FILE);
         List<String> kept = new ArrayList<>();
         if (keepUpTo >= 0 && Files.isRegularFile(file))
-            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+            // bytes that are not UTF-8 (a damaged file) decode to U+FFFD: their line is dropped below
+            for (String line : new String(Files.readAllBytes(file), StandardCharsets.UTF_8)
+                    .lines()
+                    .toList()) {
                 try {
                     if (JsonParser.parseString(line)
                                     .getAsJsonObject()

@@ -19,6 +19,7 @@ import org.charrnn.backend.OptimizerKind;
 import org.charrnn.data.Encoding;
 import org.charrnn.model.CellType;
 import org.charrnn.util.Durations;
+import org.charrnn.util.IoErrors;
 import org.charrnn.util.JsonErrors;
 import org.charrnn.util.UserError;
 
@@ -108,10 +109,7 @@ public record RunConfig(TrainConfig training, int vocabSize, String corpus, Stri
                             + " (give the directory a train run wrote)",
                     e);
         } catch (IOException e) {
-            throw new UserError(
-                    "cannot read " + file + ": " + e.getClass().getSimpleName()
-                            + (e.getMessage() == null ? "" : " " + e.getMessage()),
-                    e);
+            throw new UserError("cannot read " + file + ": " + IoErrors.reason(e), e);
         }
         try {
             return fromJson(text);

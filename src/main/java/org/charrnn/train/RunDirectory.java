@@ -88,7 +88,11 @@ final class RunDirectory {
         if (!Files.isRegularFile(file)) return;
         try {
             StringBuilder kept = new StringBuilder();
-            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+            // bytes that are not UTF-8 (a damaged file) decode to U+FFFD: their line fails to parse and
+            // is dropped as a cut-short one is
+            for (String line : new String(Files.readAllBytes(file), StandardCharsets.UTF_8)
+                    .lines()
+                    .toList()) {
                 long it;
                 try {
                     it = com.google.gson.JsonParser.parseString(line)

@@ -2,6 +2,7 @@ package org.charrnn.util;
 
 import java.io.EOFException;
 import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
@@ -27,7 +28,8 @@ public final class IoErrors {
      * directory does not exist either), "is not a directory", "is a directory that is not
      * empty", "is a directory", "exists and is not a directory", "is not a directory" (a file where a
      * path needs a directory: the file named); a FileSystemException's path and reason ("/a/b:
-     * Read-only file system"); "it ends early" for an EOFException without a message; else the message ("No space left on device"), or the exception's
+     * Read-only file system"); "it ends early" for an EOFException without a message; "it is not UTF-8 text" for a
+     * CharacterCodingException; else the message ("No space left on device"), or the exception's
      * name where it has none.
      */
     public static String reason(IOException e) {
@@ -46,6 +48,8 @@ public final class IoErrors {
                 if (Files.exists(p) && !Files.isDirectory(p)) return p + " is not a directory";
         }
         if (e instanceof FileSystemException f && f.getReason() != null) return f.getMessage();
+        // text read as UTF-8 that is not (MalformedInputException's message is only "Input length = 1")
+        if (e instanceof CharacterCodingException) return "it is not UTF-8 text";
         // a stream that ends inside what it was reading (a cut-short archive, compressed or not)
         if (e instanceof EOFException && e.getMessage() == null) return "it ends early";
         return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();

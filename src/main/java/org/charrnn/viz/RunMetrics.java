@@ -5,6 +5,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,7 +50,10 @@ public final class RunMetrics {
         TreeMap<Long, ValRow> vals = new TreeMap<>();
         double offset = 0, lastTime = 0;
         int bad = 0;
-        try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+        // an InputStreamReader turns bytes that are not UTF-8 (a damaged file) into U+FFFD, so their
+        // line counts as a bad one instead of failing the whole report
+        try (BufferedReader r =
+                new BufferedReader(new InputStreamReader(Files.newInputStream(file), StandardCharsets.UTF_8))) {
             for (String line = r.readLine(); line != null; line = r.readLine()) {
                 if (line.isBlank()) continue;
                 JsonObject o;

@@ -252,6 +252,11 @@ class CaptionCliTest {
         List<String> others = List.of(".notes.txt.k3x9.tmp", "caption.safetensors.bak", ".caption.safetensors.tmp");
         for (String name : leftovers) Files.writeString(parts.resolve(name), "partial");
         for (String name : others) Files.writeString(parts.resolve(name), "keep");
+        // and a metrics line of bytes that are not UTF-8 (a damaged disk block): dropped by the resume
+        Files.write(
+                parts.resolve("metrics.jsonl"),
+                new byte[] {(byte) 0xFF, (byte) 0xFE, '{', '\n'},
+                java.nio.file.StandardOpenOption.APPEND);
         CliRun rest = run(f, c, parts, "4", "--resume");
         assertEquals(0, rest.code(), rest.err());
         assertTrue(rest.out().contains("resuming after epoch 2 (iteration 4)"), rest.out());

@@ -77,8 +77,8 @@ class CrashRecoveryTest {
     }
 
     /**
-     * A run killed after its last checkpoint leaves metrics rows past it (and perhaps half a line):
-     * the resume drops them, so every iteration has exactly one row.
+     * A run killed after its last checkpoint leaves metrics rows past it (and perhaps half a line, or
+     * a damaged one): the resume drops them, so every iteration has exactly one row.
      */
     @Test
     void aResumeDropsTheMetricsRowsPastItsCheckpoint(@TempDir Path dir) throws Exception {
@@ -87,8 +87,12 @@ class CrashRecoveryTest {
         StringBuilder extra = new StringBuilder();
         for (int it = 21; it <= 23; it++)
             extra.append("{\"type\":\"iter\",\"iter\":").append(it).append(",\"epoch\":1.0,\"loss\":2.0}\n");
-        extra.append("{\"type\":\"iter\",\"it"); // cut off by kill -9
         Files.writeString(metrics, extra, java.nio.file.StandardOpenOption.APPEND);
+        // a line of bytes that are not UTF-8 (a damaged disk block), then one cut off by kill -9
+        Files.write(
+                metrics,
+                new byte[] {(byte) 0xFF, (byte) 0xFE, '{', '\n', '{', '"', 't', 'y'},
+                java.nio.file.StandardOpenOption.APPEND);
 
         train(config(dir, 25, 10, 5), true);
 

@@ -32,6 +32,7 @@ class IoErrorsTest {
         assertEquals("No space left on device", IoErrors.reason(new IOException("No space left on device")));
         assertEquals("IOException", IoErrors.reason(new IOException()));
         assertEquals("it ends early", IoErrors.reason(new java.io.EOFException()));
+        assertEquals("it is not UTF-8 text", IoErrors.reason(new java.nio.charset.MalformedInputException(1)));
         assertEquals(
                 "Unexpected end of ZLIB input stream",
                 IoErrors.reason(new java.io.EOFException("Unexpected end of ZLIB input stream")));

@@ -103,8 +103,13 @@ class ReportPageTest {
                 + String.format(row, 3, "3.0", "0.5") // resumed at iteration 2: 3 is done again
                 + String.format(row, 4, "2.5", "1.5");
         Files.writeString(dir.resolve("metrics.jsonl"), text);
+        // a line of bytes that are not UTF-8 (a damaged disk block): one more bad line, not a failed page
+        Files.write(
+                dir.resolve("metrics.jsonl"),
+                new byte[] {(byte) 0xFF, (byte) 0xFE, '{', '\n'},
+                java.nio.file.StandardOpenOption.APPEND);
         RunMetrics.Metrics m = RunMetrics.readMetrics(dir.resolve("metrics.jsonl"));
-        assertEquals(1, m.badLines());
+        assertEquals(2, m.badLines());
         assertEquals(
                 List.of(1L, 2L, 3L, 4L),
                 m.iters().stream().map(RunMetrics.IterRow::iter).toList());
@@ -117,7 +122,7 @@ class ReportPageTest {
 
         Document doc = Jsoup.parse(ReportPage.render(dir));
         assertEquals("4 (epoch 0.10)", summaryValue(doc, "iterations"));
-        assertTrue(summaryValue(doc, "metrics").contains("1 line"));
+        assertTrue(summaryValue(doc, "metrics").contains("2 line(s)"), summaryValue(doc, "metrics"));
         assertFalse(doc.select("#config .note").isEmpty(), "no config.json is noted");
     }
 
