@@ -16,6 +16,7 @@ import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Map;
 import org.charrnn.util.AtomicFile;
+import org.charrnn.util.IoErrors;
 import org.charrnn.util.Progress;
 import org.charrnn.util.UserError;
 
@@ -100,7 +101,7 @@ public final class Datasets {
                 if (Files.size(target) == n.size() && sha256Hex(target).equals(n.sha256())) return target;
                 problem = target + " does not match the expected size and checksum";
             } catch (IOException e) {
-                problem = "cannot read " + target + ": " + e.getMessage();
+                problem = "cannot read " + target + ": " + IoErrors.reason(e);
             }
         }
         try {

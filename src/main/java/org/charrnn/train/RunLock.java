@@ -63,7 +63,7 @@ public final class RunLock implements AutoCloseable {
             } catch (IOException suppressed) {
                 e.addSuppressed(suppressed);
             }
-            throw new UserError("cannot lock the run directory " + dir + ": " + e.getMessage(), e);
+            throw new UserError("cannot lock the run directory " + dir + ": " + IoErrors.reason(e), e);
         }
     }
 
