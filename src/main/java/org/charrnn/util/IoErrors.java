@@ -28,9 +28,9 @@ public final class IoErrors {
      * directory does not exist either), "is not a directory", "is a directory that is not
      * empty", "is a directory", "exists and is not a directory", "is not a directory" (a file where a
      * path needs a directory: the file named); a FileSystemException's path and reason ("/a/b:
-     * Read-only file system"); "it ends early" for an EOFException without a message; "it is not UTF-8 text" for a
-     * CharacterCodingException; else the message ("No space left on device"), or the exception's
-     * name where it has none.
+     * Read-only file system"); "it is not UTF-8 text" for a CharacterCodingException; "it ends
+     * early" for an EOFException without a message; else the message ("No space left on device"),
+     * or the exception's name where it has none.
      */
     public static String reason(IOException e) {
         if (e instanceof AccessDeniedException) return "permission denied";
