@@ -120,13 +120,18 @@ public final class CaptionCheckpoint {
         System.arraycopy(b, 0, proj, w.length, b.length);
         String vl = meta.getOrDefault("val_loss", "");
         long it;
+        double valLoss;
         try {
             it = Long.parseLong(meta.getOrDefault("iteration", "0"));
         } catch (NumberFormatException e) {
             throw new UserError(file + ": corrupt caption model: bad iteration");
         }
-        return new Contents(
-                cfg, vocab, condition, F, params, proj, it, vl.isEmpty() ? Double.NaN : Double.parseDouble(vl), meta);
+        try {
+            valLoss = vl.isEmpty() ? Double.NaN : Double.parseDouble(vl);
+        } catch (NumberFormatException e) {
+            throw new UserError(file + ": corrupt caption model: bad val_loss");
+        }
+        return new Contents(cfg, vocab, condition, F, params, proj, it, valLoss, meta);
     }
 
     private static String require(Path file, Map<String, String> meta, String key) {

@@ -79,19 +79,30 @@ public final class CaptionResume {
             ps[i] = c.require("optimizer.projection." + kind.slots().get(i), file)
                     .values();
         }
+        return new State(
+                (int) number(file, c.metadata(), "epoch", true),
+                (long) number(file, c.metadata(), "iteration", true),
+                number(file, c.metadata(), "best", false),
+                c.require("params", file).values(),
+                c.require("projection", file).values(),
+                ms,
+                ps);
+    }
+
+    /** The state's number {@code key}, where {@code whole} one in [0, 2^31); else a one-line error. */
+    private static double number(Path file, Map<String, String> meta, String key, boolean whole) {
+        String s = meta.get(key);
+        if (s == null) throw new UserError("--resume: " + file + " is corrupt: no '" + key + "' metadata");
+        UserError bad = new UserError("--resume: " + file + " is corrupt: '" + key + "' is " + s + ", not a "
+                + (whole ? "whole number" : "number"));
+        double v;
         try {
-            return new State(
-                    Integer.parseInt(c.metadata().get("epoch")),
-                    Long.parseLong(c.metadata().get("iteration")),
-                    Double.parseDouble(c.metadata().get("best")),
-                    c.require("params", file).values(),
-                    c.require("projection", file).values(),
-                    ms,
-                    ps);
-        } catch (RuntimeException e) {
-            if (e instanceof UserError u) throw u;
-            throw new UserError("--resume: " + file + " is corrupt: " + e.getMessage());
+            v = Double.parseDouble(s.trim()); // "NaN" too: a best score no epoch has set yet
+        } catch (NumberFormatException e) {
+            throw bad;
         }
+        if (whole && !(v == Math.rint(v) && v >= 0 && v <= Integer.MAX_VALUE)) throw bad;
+        return v;
     }
 
     private static Map<String, String> identity(Run r) {

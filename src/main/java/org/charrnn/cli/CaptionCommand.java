@@ -158,8 +158,15 @@ public final class CaptionCommand {
             List<CaptionData.Caption> all = CaptionData.readCaptions(captions, f.count());
             List<CaptionData.Caption> sel = all;
             if (split.equals("val")) {
-                double frac = Double.parseDouble(c.metadata().getOrDefault("val_frac", "0.1"));
-                long seed = Long.parseLong(c.metadata().getOrDefault("split_seed", "42"));
+                double frac;
+                long seed;
+                try {
+                    frac = Double.parseDouble(c.metadata().getOrDefault("val_frac", "0.1"));
+                    seed = Long.parseLong(c.metadata().getOrDefault("split_seed", "42"));
+                } catch (NumberFormatException e) {
+                    throw new UserError(checkpoint + ": corrupt caption model: bad val_frac or split_seed (its "
+                            + "held-out images are unknown); use --split all");
+                }
                 sel = CaptionData.select(all, CaptionData.validationImages(all, f.count(), frac, seed), true);
                 if (sel.isEmpty()) throw new UserError("the training run held out no images; use --split all");
             }

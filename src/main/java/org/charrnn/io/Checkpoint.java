@@ -136,6 +136,14 @@ public final class Checkpoint {
         return m.matches() ? Long.parseLong(m.group(1)) : -1;
     }
 
+    /**
+     * The val loss a model file's metadata records; NaN where it has none (never validated) or one
+     * that does not parse: such a file is no candidate for the best.
+     */
+    public static double valLoss(Path model) {
+        return parseDouble(Safetensors.readMetadata(model).get("val_loss"));
+    }
+
     /** A file as given, or for a run directory its best checkpoint by val loss (newest if none was validated). */
     public static Path resolveModel(Path fileOrDir) {
         if (!Files.exists(fileOrDir)) throw new UserError("checkpoint not found: " + fileOrDir);
@@ -147,7 +155,7 @@ public final class Checkpoint {
         for (Path p : all) {
             double v;
             try {
-                v = parseDouble(Safetensors.readMetadata(p).get("val_loss"));
+                v = valLoss(p);
             } catch (UserError e) { // the best is unknown while one checkpoint's loss is unreadable
                 throw e.suffixed("; to use another checkpoint of " + fileOrDir + ", name its file instead");
             }

@@ -64,9 +64,9 @@ final class RunDirectory {
         Path best = null;
         double bestLoss = Double.POSITIVE_INFINITY;
         for (Path p : all) {
-            String v = org.charrnn.io.Safetensors.readMetadata(p).get("val_loss");
-            if (v != null && !v.isEmpty() && Double.parseDouble(v) < bestLoss) {
-                bestLoss = Double.parseDouble(v);
+            double v = Checkpoint.valLoss(p); // NaN (none, or damaged): not the best
+            if (v < bestLoss) {
+                bestLoss = v;
                 best = p;
             }
         }

@@ -7,9 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.charrnn.backend.BackendOptions;
 import org.charrnn.io.Checkpoint;
 import org.charrnn.io.Resume;
+import org.charrnn.io.Safetensors;
 import org.charrnn.model.CellType;
 import org.charrnn.model.ModelSpec;
 import org.charrnn.testutil.TestData;
@@ -74,6 +76,25 @@ class CrashRecoveryTest {
                                 + " over ckpt-00000030.safetensors"),
                 again.get(0));
         assertEquals(Checkpoint.modelPath(dir, 27), Resume.resolve(dir));
+    }
+
+    /**
+     * An old checkpoint whose val_loss metadata is damaged is no candidate for the best, not the end
+     * of the run: the pruning after each checkpoint and --resume's choice of a file pass over it.
+     */
+    @Test
+    void aDamagedValLossInAnOldCheckpointDoesNotStopTheRun(@TempDir Path dir) throws Exception {
+        train(config(dir, 10, 5, 5), false);
+        Path old = Checkpoint.modelPath(dir, 5);
+        Safetensors.Contents c = Safetensors.read(old);
+        Map<String, String> meta = new java.util.LinkedHashMap<>(c.metadata());
+        meta.put("val_loss", "x{");
+        Safetensors.write(old, new java.util.ArrayList<>(c.tensors().values()), meta);
+
+        train(config(dir, 20, 5, 1), true); // keep 1: the pruning reads every checkpoint's val_loss
+
+        assertEquals(List.of(Checkpoint.modelPath(dir, 20)), Checkpoint.list(dir));
+        assertEquals(Checkpoint.modelPath(dir, 20), Checkpoint.resolveModel(dir));
     }
 
     /**
