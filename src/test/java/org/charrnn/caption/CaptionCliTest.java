@@ -126,6 +126,26 @@ class CaptionCliTest {
                 "--backend",
                 "reference");
         bad.assertOneLineError("--image 4 is outside the 4 feature rows");
+        // a damaged split in the model's metadata: its held-out images are unknown
+        Path model = out.resolve("caption.safetensors");
+        Safetensors.Contents mc = Safetensors.read(model);
+        Map<String, String> meta = new java.util.LinkedHashMap<>(mc.metadata());
+        meta.put("val_frac", "0.1x");
+        Safetensors.write(model, new java.util.ArrayList<>(mc.tensors().values()), meta);
+        CliRun.of(
+                        "caption",
+                        "eval",
+                        "--checkpoint",
+                        out.toString(),
+                        "--features",
+                        f.toString(),
+                        "--captions",
+                        c.toString(),
+                        "--split",
+                        "val",
+                        "--backend",
+                        "reference")
+                .assertOneLineError("corrupt caption model: bad val_frac or split_seed");
     }
 
     @Test
