@@ -131,7 +131,8 @@ public record JsonRows(
             try {
                 out.add(of(e.getAsJsonObject()));
             } catch (IllegalArgumentException | UnsupportedOperationException | IllegalStateException ex) {
-                throw new UserError(source + ":" + (i + 1) + ": " + ex.getMessage());
+                // a string where a number belongs is a NumberFormatException: JsonErrors says it in words
+                throw new UserError(source + ":" + (i + 1) + ": " + JsonErrors.reason(ex));
             }
         }
         return out;

@@ -98,6 +98,13 @@ class CompareTest {
         assertTrue(e.getMessage().contains("layers"), e.getMessage());
         UserError bad = assertThrows(UserError.class, () -> JsonRows.parse("\n{\"impl\": \n", "g.jsonl"));
         assertEquals("g.jsonl:2: not valid JSON: End of input at line 1 column 9 path $.impl", bad.getMessage());
+        UserError nan = assertThrows(
+                UserError.class,
+                () -> JsonRows.parse(
+                        "{\"impl\":\"x\",\"cell\":\"lstm\",\"layers\":1,\"hidden\":8,\"batch\":1,\"seq\":1,"
+                                + "\"ms_per_step\":\"zz\"}\n",
+                        "h.jsonl"));
+        assertEquals("h.jsonl:1: \"zz\" is not a number", nan.getMessage());
     }
 
     @Test
