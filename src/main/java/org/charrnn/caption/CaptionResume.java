@@ -93,16 +93,19 @@ public final class CaptionResume {
     private static double number(Path file, Map<String, String> meta, String key, boolean whole) {
         String s = meta.get(key);
         if (s == null) throw new UserError("--resume: " + file + " is corrupt: no '" + key + "' metadata");
-        UserError bad = new UserError("--resume: " + file + " is corrupt: '" + key + "' is " + s + ", not a "
-                + (whole ? "whole number" : "number"));
         double v;
         try {
             v = Double.parseDouble(s.trim()); // "NaN" too: a best score no epoch has set yet
         } catch (NumberFormatException e) {
-            throw bad;
+            throw notA(file, key, s, whole);
         }
-        if (whole && !(v == Math.rint(v) && v >= 0 && v <= Integer.MAX_VALUE)) throw bad;
+        if (whole && !(v == Math.rint(v) && v >= 0 && v <= Integer.MAX_VALUE)) throw notA(file, key, s, true);
         return v;
+    }
+
+    private static UserError notA(Path file, String key, String value, boolean whole) {
+        return new UserError("--resume: " + file + " is corrupt: '" + key + "' is " + value + ", not a "
+                + (whole ? "whole number" : "number"));
     }
 
     private static Map<String, String> identity(Run r) {
