@@ -99,19 +99,7 @@ class CaptionCliTest {
                     "reference");
             assertEquals(CAPTIONS[i], b.out().strip(), b.err());
         }
-        CliRun e = CliRun.of(
-                "caption",
-                "eval",
-                "--checkpoint",
-                out.toString(),
-                "--features",
-                f.toString(),
-                "--captions",
-                c.toString(),
-                "--split",
-                "all",
-                "--backend",
-                "reference");
+        CliRun e = eval(out, f, c, "--split", "all", "--backend", "reference");
         assertEquals(0, e.code(), e.err());
         assertTrue(e.out().contains("BLEU-4 1.0000  exact match 100.0% (4 images"), e.out());
         CliRun bad = CliRun.of(
@@ -132,19 +120,7 @@ class CaptionCliTest {
         Map<String, String> meta = new java.util.LinkedHashMap<>(mc.metadata());
         meta.put("val_frac", "0.1x");
         Safetensors.write(model, new java.util.ArrayList<>(mc.tensors().values()), meta);
-        CliRun.of(
-                        "caption",
-                        "eval",
-                        "--checkpoint",
-                        out.toString(),
-                        "--features",
-                        f.toString(),
-                        "--captions",
-                        c.toString(),
-                        "--split",
-                        "val",
-                        "--backend",
-                        "reference")
+        eval(out, f, c, "--split", "val", "--backend", "reference")
                 .assertOneLineError("corrupt caption model: bad val_frac or split_seed");
     }
 
@@ -330,6 +306,21 @@ class CaptionCliTest {
         assertFalse(Files.exists(out.resolve("features.safetensors")), "the demo wrote its data anyway");
     }
 
+    /** {@code caption eval} of the model in {@code model} on features f and captions c, with {@code more}. */
+    private static CliRun eval(Path model, Path f, Path c, String... more) {
+        List<String> args = new java.util.ArrayList<>(List.of(
+                "caption",
+                "eval",
+                "--checkpoint",
+                model.toString(),
+                "--features",
+                f.toString(),
+                "--captions",
+                c.toString()));
+        args.addAll(List.of(more));
+        return CliRun.of(args.toArray(String[]::new));
+    }
+
     /** One epoch on the reference into {@code dir}/bad, where these runs fail before writing anything. */
     private static CliRun train(Path f, Path c, Path dir) {
         return trainInto(f, c, dir.resolve("bad"));
@@ -379,18 +370,7 @@ class CaptionCliTest {
         train(dir, c, dir).assertOneLineError("features file " + dir + " is not a regular file");
         train(f, f, dir).assertOneLineError("captions file " + f + " is not UTF-8 text (JSON lines)");
         trainInto(f, c, dir.resolve("bad"), "--optimizer", "lbfgs").assertOneLineError("unknown optimizer 'lbfgs'");
-        CliRun.of(
-                        "caption",
-                        "eval",
-                        "--checkpoint",
-                        dir.resolve("bad").toString(),
-                        "--features",
-                        f.toString(),
-                        "--captions",
-                        c.toString(),
-                        "--beam",
-                        "0")
-                .assertOneLineError("--beam must be >= 1, got 0");
+        eval(dir.resolve("bad"), f, c, "--beam", "0").assertOneLineError("--beam must be >= 1, got 0");
         trainInto(f, c, f.resolve("run"))
                 .assertOneLineError("cannot write to --out " + f.resolve("run") + ": " + f + " is not a directory");
         CliRun.of("caption", "demo", "--out", f.toString(), "--images", "10")
