@@ -31,7 +31,8 @@ public final class ReferenceBackendProvider implements BackendProvider {
      * are the GPU backends' reduced precisions, which the reference does not imitate: a one-line
      * error, as the OpenCL backend gives for what it does not compute. Its recurrence runs one
      * timestep at a time, which {@code --rnn-kernel auto} and {@code stepwise} accept and a forced
-     * {@code persistent} is refused in the same way.
+     * {@code persistent} is refused in the same way. Its one device is the CPU, index 0: a
+     * {@code --device} above that is refused rather than ignored.
      */
     @Override
     public Backend create(ModelConfig config, BackendOptions options) {
@@ -45,6 +46,9 @@ public final class ReferenceBackendProvider implements BackendProvider {
         if (options.rnnKernel() == RnnKernel.PERSISTENT)
             throw UserError.naming("the reference backend steps one timestep at a time;"
                     + " {BackendOptions.rnnKernel} persistent runs on the cuda and opencl backends");
+        if (options.device() > 0)
+            throw UserError.naming("{BackendOptions.device} " + options.device()
+                    + " does not exist: the reference backend has one device (0, the CPU); see 'charrnn devices'");
         return new ReferenceBackend(config, options);
     }
 }

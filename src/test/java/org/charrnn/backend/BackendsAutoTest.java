@@ -114,6 +114,35 @@ class BackendsAutoTest {
                 .close();
     }
 
+    /**
+     * The reference's one device is the CPU, index 0: a higher --device is refused, also where
+     * auto picks the reference (it used to be ignored, the run going to the CPU unasked).
+     */
+    @Test
+    void aDeviceTheReferenceDoesNotHaveIsRefused() {
+        new ReferenceBackendProvider().create(TINY, FP32.withDevice(0)).close();
+        UserError named =
+                assertThrows(UserError.class, () -> new ReferenceBackendProvider().create(TINY, FP32.withDevice(1)));
+        assertEquals(
+                "BackendOptions.device 1 does not exist: the reference backend has one device (0, the CPU);"
+                        + " see 'charrnn devices'",
+                named.getMessage());
+        // one step of one stream: auto takes the reference here unless the machine has a GPU
+        Backends.Workload single = new Backends.Workload(1, 1);
+        UserError auto = assertThrows(
+                UserError.class, () -> Backends.create("auto", TINY, FP32.withDevice(7), single, line -> {}));
+        if (Backends.decide(
+                        Backends.inventory(),
+                        TINY,
+                        single,
+                        FP32,
+                        Runtime.getRuntime().availableProcessors())
+                .backend()
+                .equals("reference"))
+            assertTrue(auto.getMessage().contains("the automatic choice here is the reference"), auto.getMessage());
+        else assertTrue(auto.getMessage().contains("7 does not exist"), auto.getMessage());
+    }
+
     @Test
     void costModelMatchesTheCalibrationPoints() {
         // L2 H128 B50 T50 on 2 threads: reference 161 ms of CPU on one thread, OpenCL 43-44 ms on one
