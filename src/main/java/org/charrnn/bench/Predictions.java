@@ -184,127 +184,140 @@ public final class Predictions {
      */
     public static String markdown(List<Row> rows, Precision p) {
         boolean measured = rows.stream().anyMatch(r -> Double.isFinite(r.measuredMs()));
-        String[] columns = {
-            "config",
-            "recurrence",
-            "fwd rec ms",
-            "bwd rec ms",
-            "GEMMs ms (n)",
-            "other kernels ms (n)",
-            "norm+update ms",
-            "host ms",
-            "hidden ms",
-            "predicted ms/step",
-            "FLOP floor ms",
-            "PyTorch graph ms",
-            "predicted speedup",
-            "at most",
-            "needed",
-            "peak MiB",
-            "PyTorch eager peak MiB"
-        };
-        String[] header = measured ? concat(columns, "measured ms/step", "predicted / measured") : columns;
+        String[] header = measured ? concat(COLUMNS, "measured ms/step", "predicted / measured") : COLUMNS;
         List<String[]> body = new ArrayList<>();
-        double lowest = Double.POSITIVE_INFINITY, highest = 0;
-        int compared = 0;
-        int judged = 0, meet = 0, weighed = 0, lean = 0;
-        List<String> outOfReach = new ArrayList<>(), otherPasses = new ArrayList<>(), over = new ArrayList<>();
+        Tally tally = new Tally();
         for (Row r : rows) {
-            StepCostModel.Prediction q = r.p();
-            boolean torch = Double.isFinite(r.graphMs());
-            if (torch) {
+            tally.add(r);
+            body.add(cells(r, measured));
+        }
+        String device = rows.isEmpty() ? "" : rows.get(0).p().device();
+        return Table.markdown(header, body)
+                + String.format(Locale.ROOT, "%npredicted, not measured: charrnn-cuda %s on the %s%n", p.id(), device)
+                + tally.lines(p);
+    }
+
+    private static final String[] COLUMNS = {
+        "config",
+        "recurrence",
+        "fwd rec ms",
+        "bwd rec ms",
+        "GEMMs ms (n)",
+        "other kernels ms (n)",
+        "norm+update ms",
+        "host ms",
+        "hidden ms",
+        "predicted ms/step",
+        "FLOP floor ms",
+        "PyTorch graph ms",
+        "predicted speedup",
+        "at most",
+        "needed",
+        "peak MiB",
+        "PyTorch eager peak MiB"
+    };
+
+    /** A row's cells under {@link #COLUMNS}, and under the two measured columns where {@code measured}. */
+    private static String[] cells(Row r, boolean measured) {
+        StepCostModel.Prediction q = r.p();
+        boolean torch = Double.isFinite(r.graphMs()), eager = Double.isFinite(r.eagerPeakMib());
+        String[] cells = {
+            r.spec().label(),
+            q.recurrence(),
+            ms(q.forwardRecurrence()),
+            ms(q.backwardRecurrence()),
+            ms(q.gemms()) + " (" + q.gemmCount() + ")",
+            ms(q.kernels()) + " (" + q.kernelCount() + ")",
+            ms(q.update()),
+            ms(q.host()),
+            ms(q.overlapped()),
+            ms(q.total()),
+            ms(q.flopFloor()),
+            torch ? Table.ms(r.graphMs()) : "-",
+            torch ? String.format(Locale.ROOT, "%.2fx", r.speedup()) : "-",
+            torch ? String.format(Locale.ROOT, "%.2fx", r.ceiling()) : "-",
+            String.format(Locale.ROOT, "%.0fx", Bar.needed(r.spec().batch())),
+            String.format(Locale.ROOT, "%.1f", q.peakMib()),
+            eager ? String.format(Locale.ROOT, "%.1f", r.eagerPeakMib()) : "-"
+        };
+        if (!measured) return cells;
+        if (!Double.isFinite(r.measuredMs())) return concat(cells, "-", "-");
+        return concat(
+                cells,
+                Table.ms(r.measuredMs()),
+                String.format(Locale.ROOT, "%.2f", r.modelError()) + (r.otherPasses() ? " *" : ""));
+    }
+
+    /** The counts under the table: the bar, memory, rows out of reach, the model against measured rows. */
+    private static final class Tally {
+        private int judged, meet, weighed, lean, compared;
+        private double lowest = Double.POSITIVE_INFINITY, highest = 0;
+        private final List<String> outOfReach = new ArrayList<>(), otherPasses = new ArrayList<>();
+        private final List<String> over = new ArrayList<>();
+
+        void add(Row r) {
+            if (Double.isFinite(r.graphMs())) {
                 judged++;
                 if (r.meets()) meet++;
                 if (r.outOfReach())
                     outOfReach.add(String.format(
                             Locale.ROOT, "%s at most %.2fx", r.spec().label(), r.ceiling()));
             }
-            boolean eager = Double.isFinite(r.eagerPeakMib());
-            if (eager) {
+            if (Double.isFinite(r.eagerPeakMib())) {
                 weighed++;
                 if (r.lean()) lean++;
                 else
                     over.add(String.format(
-                            Locale.ROOT, "%s %.1f MiB > %.1f", r.spec().label(), q.peakMib(), r.eagerPeakMib()));
+                            Locale.ROOT, "%s %.1f MiB > %.1f", r.spec().label(), r.p().peakMib(), r.eagerPeakMib()));
             }
-            boolean ours = Double.isFinite(r.measuredMs());
-            if (ours) {
+            if (Double.isFinite(r.measuredMs())) {
                 compared++;
                 lowest = Math.min(lowest, r.modelError());
                 highest = Math.max(highest, r.modelError());
                 if (r.otherPasses()) otherPasses.add(r.spec().label() + ": " + r.measuredPasses());
             }
-            String[] cells = {
-                r.spec().label(),
-                q.recurrence(),
-                ms(q.forwardRecurrence()),
-                ms(q.backwardRecurrence()),
-                ms(q.gemms()) + " (" + q.gemmCount() + ")",
-                ms(q.kernels()) + " (" + q.kernelCount() + ")",
-                ms(q.update()),
-                ms(q.host()),
-                ms(q.overlapped()),
-                ms(q.total()),
-                ms(q.flopFloor()),
-                torch ? Table.ms(r.graphMs()) : "-",
-                torch ? String.format(Locale.ROOT, "%.2fx", r.speedup()) : "-",
-                torch ? String.format(Locale.ROOT, "%.2fx", r.ceiling()) : "-",
-                String.format(Locale.ROOT, "%.0fx", Bar.needed(r.spec().batch())),
-                String.format(Locale.ROOT, "%.1f", q.peakMib()),
-                eager ? String.format(Locale.ROOT, "%.1f", r.eagerPeakMib()) : "-"
-            };
-            body.add(
-                    measured
-                            ? concat(
-                                    cells,
-                                    ours ? Table.ms(r.measuredMs()) : "-",
-                                    ours
-                                            ? String.format(Locale.ROOT, "%.2f", r.modelError())
-                                                    + (r.otherPasses() ? " *" : "")
-                                            : "-")
-                            : cells);
         }
-        String device = rows.isEmpty() ? "" : rows.get(0).p().device();
-        StringBuilder sb = new StringBuilder()
-                .append(Table.markdown(header, body))
-                .append(String.format(
-                        Locale.ROOT, "%npredicted, not measured: charrnn-cuda %s on the %s%n", p.id(), device));
-        if (judged > 0)
-            sb.append(String.format(
-                    Locale.ROOT,
-                    "bar (speed only): %d of %d rows with a PyTorch graph row are predicted to meet it%n",
-                    meet,
-                    judged));
-        if (weighed > 0)
-            sb.append(String.format(
-                    Locale.ROOT,
-                    "memory: %d of %d rows with a PyTorch eager row are predicted at or under its peak%s%n",
-                    lean,
-                    weighed,
-                    over.isEmpty() ? "" : " (over: " + String.join("; ", over) + ")"));
-        if (!outOfReach.isEmpty())
-            sb.append(String.format(
-                    Locale.ROOT,
-                    "out of reach in %s: %d row(s) whose matrix products at the %s peak alone take longer than the bar"
-                            + " allows (%s)%n",
-                    p.id(),
-                    outOfReach.size(),
-                    p.id(),
-                    String.join("; ", outOfReach)));
-        if (compared > 0)
-            sb.append(String.format(
-                    Locale.ROOT,
-                    "model against %d measured row(s) of charrnn-cuda %s: predicted / measured %.2f to %.2f%n",
-                    compared,
-                    p.id(),
-                    lowest,
-                    highest));
-        if (!otherPasses.isEmpty())
-            sb.append(String.format(
-                    Locale.ROOT,
-                    "* the measured run chose other passes persistent than the prediction (%s)%n",
-                    String.join("; ", otherPasses)));
-        return sb.toString();
+
+        /** One line per kind of row seen, each ending in a newline; empty where there are none. */
+        String lines(Precision p) {
+            StringBuilder sb = new StringBuilder();
+            if (judged > 0)
+                sb.append(String.format(
+                        Locale.ROOT,
+                        "bar (speed only): %d of %d rows with a PyTorch graph row are predicted to meet it%n",
+                        meet,
+                        judged));
+            if (weighed > 0)
+                sb.append(String.format(
+                        Locale.ROOT,
+                        "memory: %d of %d rows with a PyTorch eager row are predicted at or under its peak%s%n",
+                        lean,
+                        weighed,
+                        over.isEmpty() ? "" : " (over: " + String.join("; ", over) + ")"));
+            if (!outOfReach.isEmpty())
+                sb.append(String.format(
+                        Locale.ROOT,
+                        "out of reach in %s: %d row(s) whose matrix products at the %s peak alone take longer than"
+                                + " the bar allows (%s)%n",
+                        p.id(),
+                        outOfReach.size(),
+                        p.id(),
+                        String.join("; ", outOfReach)));
+            if (compared > 0)
+                sb.append(String.format(
+                        Locale.ROOT,
+                        "model against %d measured row(s) of charrnn-cuda %s: predicted / measured %.2f to %.2f%n",
+                        compared,
+                        p.id(),
+                        lowest,
+                        highest));
+            if (!otherPasses.isEmpty())
+                sb.append(String.format(
+                        Locale.ROOT,
+                        "* the measured run chose other passes persistent than the prediction (%s)%n",
+                        String.join("; ", otherPasses)));
+            return sb.toString();
+        }
     }
 
     private static String[] concat(String[] a, String... more) {
