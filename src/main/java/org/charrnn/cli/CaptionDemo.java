@@ -104,26 +104,7 @@ final class CaptionDemo implements Callable<Integer> {
                 SceneFeatures.WIDTH,
                 features,
                 captions);
-        CaptionTrain train = new CaptionTrain();
-        new CommandLine(train)
-                .parseArgs(
-                        "--features", features.toString(),
-                        "--captions", captions.toString(),
-                        "--out", out.toString(),
-                        "--val-frac", Double.toString(valFrac),
-                        "--model", model,
-                        "--condition", condition,
-                        "--hidden", Integer.toString(hidden),
-                        "--embedding", Integer.toString(embedding),
-                        "--batch", Integer.toString(batch),
-                        "--epochs", Integer.toString(epochs),
-                        "--lr", Double.toString(lr),
-                        "--seed", Long.toString(seed),
-                        "--backend", backendOptions.backend,
-                        "--device", Integer.toString(backendOptions.device),
-                        "--precision", backendOptions.precision,
-                        "--threads", Integer.toString(backendOptions.threads));
-        train.call();
+        train(features, captions);
         double trainSeconds = (System.nanoTime() - start) / 1e9;
 
         CaptionCheckpoint.Contents c = CaptionCheckpoint.load(out.resolve(CaptionCommand.MODEL_FILE));
@@ -148,6 +129,39 @@ final class CaptionDemo implements Callable<Integer> {
                 seconds);
         System.out.println(result);
 
+        Path page = writePage(scenes, q, result, all.size());
+        System.out.println("wrote " + page);
+        return 0;
+    }
+
+    /** {@code caption train} on the demo's files into {@link #out}, with the demo's settings. */
+    private void train(Path features, Path captions) throws IOException {
+        CaptionTrain train = new CaptionTrain();
+        new CommandLine(train)
+                .parseArgs(
+                        "--features", features.toString(),
+                        "--captions", captions.toString(),
+                        "--out", out.toString(),
+                        "--val-frac", Double.toString(valFrac),
+                        "--model", model,
+                        "--condition", condition,
+                        "--hidden", Integer.toString(hidden),
+                        "--embedding", Integer.toString(embedding),
+                        "--batch", Integer.toString(batch),
+                        "--epochs", Integer.toString(epochs),
+                        "--lr", Double.toString(lr),
+                        "--seed", Long.toString(seed),
+                        "--backend", backendOptions.backend,
+                        "--device", Integer.toString(backendOptions.device),
+                        "--precision", backendOptions.precision,
+                        "--threads", Integer.toString(backendOptions.threads),
+                        "--rnn-kernel", backendOptions.rnnKernel);
+        train.call();
+    }
+
+    /** The page of the held-out images with their generated and reference captions; returns its path. */
+    private Path writePage(List<Scenes.Scene> scenes, CaptionCommand.Quality q, String result, int captions)
+            throws IOException {
         List<CaptionPage.Entry> entries = new ArrayList<>();
         for (Map.Entry<Integer, String> e : q.generated().entrySet()) {
             int i = e.getKey();
@@ -176,11 +190,10 @@ final class CaptionDemo implements Callable<Integer> {
                 page,
                 CaptionPage.html(
                         "charrnn caption demo: held-out images",
-                        List.of(result, settings, scenes.size() + " images, " + all.size() + " captions"),
+                        List.of(result, settings, scenes.size() + " images, " + captions + " captions"),
                         note,
                         entries));
-        System.out.println("wrote " + page);
-        return 0;
+        return page;
     }
 
     /** The features file ([N, F] float32) and the captions file (every caption of every scene). */

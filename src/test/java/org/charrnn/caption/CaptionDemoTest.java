@@ -83,6 +83,25 @@ class CaptionDemoTest {
                 .assertOneLineError("--max-shapes must be 1, 2 or 3, got 4");
         CliRun.of("caption", "demo", "--out", dir.toString(), "--images", "0")
                 .assertOneLineError("--images must be >= 1, got 0");
+        // the training takes the demo's --rnn-kernel too: refused before it trains, not after
+        Path persistent = dir.resolve("persistent");
+        CliRun.of(
+                        "caption",
+                        "demo",
+                        "--out",
+                        persistent.toString(),
+                        "--images",
+                        "40",
+                        "--epochs",
+                        "1",
+                        "--hidden",
+                        "8",
+                        "--backend",
+                        "reference",
+                        "--rnn-kernel",
+                        "persistent")
+                .assertOneLineError("--rnn-kernel persistent runs on the cuda and opencl backends");
+        assertTrue(!Files.exists(persistent.resolve("caption.safetensors")), "trained with another kernel");
     }
 
     private static int count(String s, String what) {
