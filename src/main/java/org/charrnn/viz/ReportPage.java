@@ -268,7 +268,6 @@ public final class ReportPage {
         double[] it = column(m.iters(), r -> r.iter());
         double[] wall = column(m.iters(), IterRow::wall);
         double[] loss = column(m.iters(), IterRow::loss);
-        double[] lossSmooth = smooth(loss);
         double[] vit = column(m.vals(), r -> r.iter());
         double[] vwall = column(m.vals(), ValRow::wall);
         double[] vloss = column(m.vals(), ValRow::valLoss);
@@ -278,41 +277,12 @@ public final class ReportPage {
         double div = unit.equals("s") ? 1 : unit.equals("min") ? 60 : 3600;
         double[] wallU = scale(wall, 1 / div), vwallU = scale(vwall, 1 / div);
 
+        Losses losses = new Losses(loss, smooth(loss), vloss);
         sb.append("<div class=\"charts\">\n");
-        for (boolean bits : new boolean[] {false, true}) {
-            double f = bits ? 1 / LN2 : 1;
-            String u = bits ? "bits/char" : "nats/char";
-            chart(
-                    sb,
-                    Svg.lineChart(
-                            "Loss (" + u + ") vs iteration",
-                            "iteration",
-                            u,
-                            List.of(
-                                    Svg.Series.line("train", BLUE, it, scale(loss, f))
-                                            .faint(),
-                                    Svg.Series.line("train (smoothed)", BLUE, it, scale(lossSmooth, f)),
-                                    Svg.Series.line("validation", ORANGE, vit, scale(vloss, f))
-                                            .withMarkers()),
-                            List.of()));
-        }
-        for (boolean bits : new boolean[] {false, true}) {
-            double f = bits ? 1 / LN2 : 1;
-            String u = bits ? "bits/char" : "nats/char";
-            chart(
-                    sb,
-                    Svg.lineChart(
-                            "Loss (" + u + ") vs wall time",
-                            "wall time (" + unit + ")",
-                            u,
-                            List.of(
-                                    Svg.Series.line("train", BLUE, wallU, scale(loss, f))
-                                            .faint(),
-                                    Svg.Series.line("train (smoothed)", BLUE, wallU, scale(lossSmooth, f)),
-                                    Svg.Series.line("validation", ORANGE, vwallU, scale(vloss, f))
-                                            .withMarkers()),
-                            List.of()));
-        }
+        for (boolean bits : new boolean[] {false, true})
+            chart(sb, losses.chart("iteration", "iteration", it, vit, bits));
+        for (boolean bits : new boolean[] {false, true})
+            chart(sb, losses.chart("wall time", "wall time (" + unit + ")", wallU, vwallU, bits));
         chart(
                 sb,
                 Svg.lineChart(
@@ -323,15 +293,6 @@ public final class ReportPage {
                         List.of(),
                         true));
         double[] norm = column(m.iters(), IterRow::gradNorm);
-        List<Svg.Rule> clip = new ArrayList<>();
-        String clipValue = str(config, "training", "clip", "max"), clipMode = str(config, "training", "clip", "mode");
-        if (clipValue != null && "norm".equals(clipMode)) {
-            try {
-                clip.add(new Svg.Rule("clip threshold", RED, Double.parseDouble(clipValue)));
-            } catch (NumberFormatException e) {
-                // no threshold line
-            }
-        }
         chart(
                 sb,
                 Svg.lineChart(
@@ -341,7 +302,7 @@ public final class ReportPage {
                         List.of(
                                 Svg.Series.line("grad norm", PURPLE, it, norm).faint(),
                                 Svg.Series.line("smoothed", PURPLE, it, smooth(norm))),
-                        clip));
+                        clipRule(config)));
         chart(
                 sb,
                 Svg.lineChart(
@@ -351,6 +312,36 @@ public final class ReportPage {
                         List.of(Svg.Series.line("chars/s", GREY, it, column(m.iters(), IterRow::charsPerS))),
                         List.of()));
         sb.append("</div></section>\n");
+    }
+
+    /** Training loss per iteration (as logged and smoothed) and validation loss per validation, in nats/char. */
+    private record Losses(double[] train, double[] smoothed, double[] validation) {
+        /** The three against {@code x} (validation against {@code vx}), in bits/char where {@code bits}. */
+        String chart(String against, String xLabel, double[] x, double[] vx, boolean bits) {
+            double f = bits ? 1 / LN2 : 1;
+            String u = bits ? "bits/char" : "nats/char";
+            return Svg.lineChart(
+                    "Loss (" + u + ") vs " + against,
+                    xLabel,
+                    u,
+                    List.of(
+                            Svg.Series.line("train", BLUE, x, scale(train, f)).faint(),
+                            Svg.Series.line("train (smoothed)", BLUE, x, scale(smoothed, f)),
+                            Svg.Series.line("validation", ORANGE, vx, scale(validation, f))
+                                    .withMarkers()),
+                    List.of());
+        }
+    }
+
+    /** The clip threshold as a rule on the gradient-norm chart, where the run clipped the global norm. */
+    private static List<Svg.Rule> clipRule(JsonObject config) {
+        String value = str(config, "training", "clip", "max"), mode = str(config, "training", "clip", "mode");
+        if (value == null || !"norm".equals(mode)) return List.of();
+        try {
+            return List.of(new Svg.Rule("clip threshold", RED, Double.parseDouble(value)));
+        } catch (NumberFormatException e) {
+            return List.of(); // a hand-edited config.json: the chart without the line
+        }
     }
 
     /** One chart in its grid cell, which scrolls sideways on screens narrower than the chart's minimum width. */
