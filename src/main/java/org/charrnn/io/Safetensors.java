@@ -153,80 +153,107 @@ public final class Safetensors {
             long dataLen = ch.size() - dataStart;
             Map<String, String> metadata = parseMetadata(header, file);
             Map<String, Tensor> tensors = new LinkedHashMap<>();
-            List<long[]> ranges = new ArrayList<>();
+            List<Entry> entries = new ArrayList<>();
             for (Map.Entry<String, JsonElement> e : header.entrySet()) {
                 if (e.getKey().equals("__metadata__")) continue;
-                String name = e.getKey();
-                if (!e.getValue().isJsonObject()) throw corrupt(file, "entry '" + name + "' is not an object");
-                JsonObject o = e.getValue().getAsJsonObject();
-                DType dtype;
-                try {
-                    dtype = DType.valueOf(o.get("dtype").getAsString());
-                } catch (RuntimeException ex) {
-                    throw corrupt(file, "tensor '" + name + "' has unsupported dtype " + o.get("dtype"));
-                }
-                long[] shape;
-                long[] offs;
-                try {
-                    var sh = o.getAsJsonArray("shape");
-                    shape = new long[sh.size()];
-                    for (int i = 0; i < shape.length; i++) shape[i] = sh.get(i).getAsLong();
-                    var of = o.getAsJsonArray("data_offsets");
-                    offs = new long[] {of.get(0).getAsLong(), of.get(1).getAsLong()};
-                } catch (RuntimeException ex) {
-                    throw corrupt(file, "tensor '" + name + "' has a malformed shape or data_offsets");
-                }
-                long n = 1;
-                for (long d : shape) {
-                    if (d < 0) throw corrupt(file, "tensor '" + name + "' has a negative dimension");
-                    n *= d;
-                }
-                if (offs[0] < 0 || offs[1] < offs[0] || offs[1] - offs[0] != n * dtype.bytes)
-                    throw corrupt(file, "tensor '" + name + "' data_offsets do not match its shape");
-                if (offs[1] > dataLen)
-                    throw new UserError(file + ": file is truncated (tensor '" + name + "' ends at byte "
-                            + (dataStart + offs[1]) + ", file has " + ch.size() + ")");
-                if (n > Integer.MAX_VALUE) throw corrupt(file, "tensor '" + name + "' is too large");
-                ranges.add(offs);
-                ByteBuffer buf = ByteBuffer.allocate((int) (offs[1] - offs[0])).order(ByteOrder.LITTLE_ENDIAN);
-                long pos = dataStart + offs[0];
-                while (buf.hasRemaining()) {
-                    int r = ch.read(buf, pos + buf.position());
-                    if (r < 0) throw new UserError(file + ": file is truncated");
-                }
-                buf.flip();
-                double[] values = new double[(int) n];
-                for (int i = 0; i < values.length; i++)
-                    values[i] = dtype == DType.F32 ? buf.getFloat() : buf.getDouble();
-                tensors.put(name, new Tensor(name, dtype, shape, values));
+                Entry entry = Entry.of(file, e.getKey(), e.getValue());
+                if (entry.end() > dataLen)
+                    throw new UserError(file + ": file is truncated (tensor '" + entry.name() + "' ends at byte "
+                            + (dataStart + entry.end()) + ", file has " + ch.size() + ")");
+                entries.add(entry);
+                tensors.put(entry.name(), entry.read(file, ch, dataStart));
             }
-            ranges.sort((a, b) -> Long.compare(a[0], b[0]));
-            long expect = 0;
-            for (long[] r : ranges) {
-                if (r[0] != expect) throw corrupt(file, "tensor data overlaps or leaves gaps");
-                expect = r[1];
-            }
-            if (expect != dataLen) throw corrupt(file, "file has " + (dataLen - expect) + " bytes beyond its tensors");
+            checkLayout(file, entries, dataLen);
             String sum = metadata.get(CHECKSUM_KEY);
-            if (sum != null) {
-                java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
-                ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
-                for (long pos = dataStart; pos < ch.size(); ) {
-                    buf.clear();
-                    int r = ch.read(buf, pos);
-                    if (r < 0) break;
-                    pos += r;
-                    buf.flip();
-                    crc.update(buf);
-                }
-                if (!sum.equalsIgnoreCase(Long.toHexString(crc.getValue())))
-                    throw corrupt(
-                            file, "its tensor data do not match their checksum (the file was changed or damaged)");
-            }
+            if (sum != null && !sum.equalsIgnoreCase(checksum(ch, dataStart)))
+                throw corrupt(file, "its tensor data do not match their checksum (the file was changed or damaged)");
             return new Contents(tensors, metadata);
         } catch (IOException e) {
             throw new UserError(file + ": cannot read checkpoint: " + IoErrors.reason(e), e);
         }
+    }
+
+    /** A tensor's header entry: its data lies at bytes [start, end) of the data section, {@code count} elements. */
+    private record Entry(String name, DType dtype, long[] shape, long start, long end, int count) {
+        /** The entry {@code name: {"dtype", "shape", "data_offsets"}}, checked against itself. */
+        static Entry of(Path file, String name, JsonElement value) {
+            if (!value.isJsonObject()) throw corrupt(file, "entry '" + name + "' is not an object");
+            JsonObject o = value.getAsJsonObject();
+            DType dtype;
+            try {
+                dtype = DType.valueOf(o.get("dtype").getAsString());
+            } catch (RuntimeException ex) {
+                throw corrupt(file, "tensor '" + name + "' has unsupported dtype " + o.get("dtype"));
+            }
+            long[] shape, offs;
+            try {
+                shape = wholeNumbers(o.getAsJsonArray("shape"));
+                offs = wholeNumbers(o.getAsJsonArray("data_offsets"));
+                if (offs.length != 2) throw new IllegalArgumentException("two offsets");
+            } catch (RuntimeException ex) {
+                throw corrupt(file, "tensor '" + name + "' has a malformed shape or data_offsets");
+            }
+            long n = 1;
+            for (long d : shape) {
+                if (d < 0) throw corrupt(file, "tensor '" + name + "' has a negative dimension");
+                n = d == 0 ? 0 : n > Long.MAX_VALUE / d ? Long.MAX_VALUE : n * d; // saturates: too large all the same
+            }
+            if (n > Integer.MAX_VALUE) throw corrupt(file, "tensor '" + name + "' is too large");
+            if (offs[0] < 0 || offs[1] < offs[0] || offs[1] - offs[0] != n * dtype.bytes)
+                throw corrupt(file, "tensor '" + name + "' data_offsets do not match its shape");
+            return new Entry(name, dtype, shape, offs[0], offs[1], (int) n);
+        }
+
+        /** Its values, read from the data section that starts at byte {@code dataStart} of the file. */
+        Tensor read(Path file, FileChannel ch, long dataStart) throws IOException {
+            ByteBuffer buf = ByteBuffer.allocate((int) (end - start)).order(ByteOrder.LITTLE_ENDIAN);
+            while (buf.hasRemaining())
+                if (ch.read(buf, dataStart + start + buf.position()) < 0)
+                    throw new UserError(file + ": file is truncated");
+            buf.flip();
+            double[] values = new double[count];
+            for (int i = 0; i < count; i++) values[i] = dtype == DType.F32 ? buf.getFloat() : buf.getDouble();
+            return new Tensor(name, dtype, shape, values);
+        }
+    }
+
+    /** The elements of a JSON array of whole numbers (1.5, "2" or 1e30 are not). */
+    private static long[] wholeNumbers(com.google.gson.JsonArray a) {
+        long[] out = new long[a.size()];
+        for (int i = 0; i < out.length; i++) {
+            JsonElement e = a.get(i);
+            if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isNumber())
+                throw new IllegalArgumentException("not a number: " + e);
+            out[i] = e.getAsBigDecimal().longValueExact();
+        }
+        return out;
+    }
+
+    /** The tensors' data must tile the data section: no overlap, no gap, nothing after the last. */
+    private static void checkLayout(Path file, List<Entry> entries, long dataLen) {
+        List<Entry> byStart = new ArrayList<>(entries);
+        byStart.sort((a, b) -> Long.compare(a.start(), b.start()));
+        long expect = 0;
+        for (Entry e : byStart) {
+            if (e.start() != expect) throw corrupt(file, "tensor data overlaps or leaves gaps");
+            expect = e.end();
+        }
+        if (expect != dataLen) throw corrupt(file, "file has " + (dataLen - expect) + " bytes beyond its tensors");
+    }
+
+    /** The CRC-32C (hex) of the file from {@code dataStart} on, as {@link #write} records it. */
+    private static String checksum(FileChannel ch, long dataStart) throws IOException {
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
+        for (long pos = dataStart; pos < ch.size(); ) {
+            buf.clear();
+            int r = ch.read(buf, pos);
+            if (r < 0) break;
+            pos += r;
+            buf.flip();
+            crc.update(buf);
+        }
+        return Long.toHexString(crc.getValue());
     }
 
     private static FileChannel open(Path file) throws IOException {
