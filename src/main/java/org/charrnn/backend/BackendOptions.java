@@ -12,7 +12,7 @@ import java.util.function.Consumer;
  * @param device      device index among those of the backend's kind (-1 = first suitable)
  * @param cudaGraph   capture and replay whole training steps as CUDA graphs (CUDA only)
  * @param dropoutSeed seed of the counter-based dropout masks (the run's --seed)
- * @param threads     CPU threads for the reference backend (0 = all cores)
+ * @param threads     CPU threads for the reference backend (0 = all cores; at most {@link #MAX_THREADS})
  * @param rnnKernel   one launch per layer and pass for the whole window, or a launch per step (CUDA, and OpenCL on CPU devices; AUTO picks)
  * @param log         where a backend reports what the user should know (fallbacks, warnings): one
  *                    line per call; backends never write to the console themselves
@@ -34,7 +34,13 @@ public record BackendOptions(
         Objects.requireNonNull(rnnKernel, "rnnKernel");
         Objects.requireNonNull(log, "log");
         require(device >= -1, "{BackendOptions.device} must be >= 0 (or -1: the first suitable), got " + device);
+        require(
+                threads >= 0 && threads <= MAX_THREADS,
+                "{BackendOptions.threads} must be 0 (all cores) to " + MAX_THREADS + ", got " + threads);
     }
+
+    /** Most reference threads: beyond the cores they only take turns, and each is a thread of its own. */
+    public static final int MAX_THREADS = 1024;
 
     public BackendOptions(
             Precision precision, int device, boolean cudaGraph, long dropoutSeed, int threads, Consumer<String> log) {

@@ -38,7 +38,6 @@ public final class BackendOptionsMixin {
     String rnnKernel;
 
     BackendOptions options(long seed) {
-        if (threads < 0) throw new IllegalArgumentException("--threads must be >= 0, got " + threads);
         RnnKernel kernel;
         try {
             kernel = RnnKernel.parse(rnnKernel);

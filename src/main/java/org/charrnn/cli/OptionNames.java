@@ -23,6 +23,7 @@ final class OptionNames {
             Map.entry("BackendOptions.device", "--device"),
             Map.entry("BackendOptions.precision", "--precision"),
             Map.entry("BackendOptions.rnnKernel", "--rnn-kernel"),
+            Map.entry("BackendOptions.threads", "--threads"),
             Map.entry("Options.resume", "--resume"),
             Map.entry("Options.initFrom", "--init-from"),
             Map.entry("Data.path", "--data"),

@@ -55,7 +55,9 @@ class CliTest {
         String missing = dir.resolve("nope.txt").toString();
         assertOneLineError(run(train("--data", missing, "--rnn-kernel", "fast")), "--rnn-kernel");
         assertOneLineError(run(train("--data", missing, "--precision", "fp16")), "fp16");
-        assertOneLineError(run(train("--data", missing, "--threads", "-1")), "--threads");
+        assertOneLineError(run(train("--data", missing, "--threads", "-1")), "--threads must be 0 (all cores) to 1024");
+        // ForkJoinPool's own limit used to surface as "charrnn: null"
+        assertOneLineError(run(train("--data", missing, "--threads", "100000")), "got 100000");
         assertOneLineError(run(train("--data", missing, "--val-frac", "2")), "--val-frac");
         assertOneLineError(run(train("--data", missing, "--max-vocab", "1")), "--max-vocab");
     }
