@@ -20,10 +20,13 @@ public record OptimizerConfig(
         require(kind != null, "{OptimizerConfig.kind} is required");
         require(beta1 >= 0 && beta1 < 1, "{OptimizerConfig.beta1} must be in [0, 1), got " + beta1);
         require(beta2 >= 0 && beta2 < 1, "{OptimizerConfig.beta2} must be in [0, 1), got " + beta2);
-        require(eps > 0, "{OptimizerConfig.eps} must be > 0, got " + eps);
+        require(eps > 0 && eps < Double.POSITIVE_INFINITY, "{OptimizerConfig.eps} must be finite and > 0, got " + eps);
         require(decay >= 0 && decay < 1, "{OptimizerConfig.decay} must be in [0, 1), got " + decay);
         require(momentum >= 0 && momentum < 1, "{OptimizerConfig.momentum} must be in [0, 1), got " + momentum);
         require(weightDecay >= 0, "{OptimizerConfig.weightDecay} must be >= 0, got " + weightDecay);
+        require(
+                weightDecay < Double.POSITIVE_INFINITY,
+                "{OptimizerConfig.weightDecay} must be finite, got " + weightDecay);
     }
 
     /** Defaults for {@code kind}. */

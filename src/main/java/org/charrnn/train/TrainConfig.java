@@ -98,6 +98,10 @@ public record TrainConfig(
     public record Clipping(double max, ClipMode mode) {
         public Clipping {
             require(max > 0, "{Clipping.max} must be > 0, got " + max);
+            require(
+                    max < Double.POSITIVE_INFINITY,
+                    "{Clipping.max} must be finite, got " + max
+                            + " (a threshold such as 1e9 all but turns clipping off)");
             require(mode != null, "{Clipping.mode} is required");
         }
     }

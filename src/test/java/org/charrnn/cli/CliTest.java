@@ -90,6 +90,10 @@ class CliTest {
         assertOneLineError(run(train("--data", f.toString(), "--model", "transformer")), "transformer");
         assertOneLineError(run(train("--data", f.toString(), "--layers", "two")), "two");
         assertOneLineError(run(train("--data", f.toString(), "--dropout", "1.5")), "--dropout");
+        // config.json cannot hold an infinity: these used to fail writing it, in Gson's words
+        assertOneLineError(run(train("--data", f.toString(), "--clip", "Infinity")), "--clip must be finite");
+        assertOneLineError(
+                run(train("--data", f.toString(), "--weight-decay", "Infinity")), "--weight-decay must be finite");
         assertOneLineError(
                 run(train("--data", f.toString(), "--batch", "4", "--seq", "20", "--hidden", "30000")),
                 "model too large");
