@@ -2,6 +2,7 @@ package org.charrnn.sample;
 
 import java.util.Arrays;
 import java.util.SplittableRandom;
+import java.util.function.BooleanSupplier;
 import java.util.function.IntConsumer;
 import org.charrnn.backend.Backend;
 import org.charrnn.backend.RnnState;
@@ -26,6 +27,14 @@ public final class Sampler {
      * the text starts from a symbol drawn uniformly, which counts as the first of the length.
      */
     public void sample(String prime, SampleOptions options, IntConsumer out) {
+        sample(prime, options, out, () -> false);
+    }
+
+    /**
+     * As {@link #sample(String, SampleOptions, IntConsumer)}, ending early once {@code stop} says
+     * so: it is asked before each generated symbol (a stop request while a long sample runs).
+     */
+    public void sample(String prime, SampleOptions options, IntConsumer out, BooleanSupplier stop) {
         SplittableRandom rng = new SplittableRandom(options.seed());
         int[] primeIdx = prime == null || prime.isEmpty() ? new int[0] : vocab.encodePrime(prime);
         int V = vocab.size();
@@ -46,7 +55,7 @@ public final class Sampler {
                 logits = backend.stepLogits(state, tok);
             }
             double[] probs = new double[V];
-            for (int i = 0; i < length; i++) {
+            for (int i = 0; i < length && !stop.getAsBoolean(); i++) {
                 int next = draw(logits, probs, options, rng);
                 out.accept(next);
                 tok[0] = next;
@@ -57,8 +66,13 @@ public final class Sampler {
 
     /** Convenience: the sampled text as a String (prime included). */
     public String sampleText(String prime, SampleOptions options) {
+        return sampleText(prime, options, () -> false);
+    }
+
+    /** The sampled text as a String (prime included), ending early once {@code stop} says so. */
+    public String sampleText(String prime, SampleOptions options, BooleanSupplier stop) {
         java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-        sample(prime, options, idx -> bytes.writeBytes(vocab.bytes(idx)));
+        sample(prime, options, idx -> bytes.writeBytes(vocab.bytes(idx)), stop);
         return bytes.toString(java.nio.charset.StandardCharsets.UTF_8);
     }
 

@@ -3,6 +3,7 @@ package org.charrnn.train;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import org.charrnn.backend.Backend;
 import org.charrnn.backend.RnnState;
@@ -32,6 +33,7 @@ final class Checkpointer {
     private final Consumer<String> log;
     private final Consumer<String> samples; // null = not printed
     private final Listeners listeners;
+    private final BooleanSupplier stopRequested; // a stop asked for while a sample is drawn cuts it short
     private Path last; // newest checkpoint this run wrote or resumed from
 
     Checkpointer(
@@ -41,7 +43,8 @@ final class Checkpointer {
             Backend backend,
             Consumer<String> log,
             Consumer<String> samples,
-            Listeners listeners) {
+            Listeners listeners,
+            BooleanSupplier stopRequested) {
         this.cfg = cfg;
         this.model = model;
         this.vocabulary = vocabulary;
@@ -49,6 +52,7 @@ final class Checkpointer {
         this.log = log;
         this.samples = samples;
         this.listeners = listeners;
+        this.stopRequested = stopRequested;
     }
 
     /** The newest checkpoint written, or null. */
@@ -68,6 +72,8 @@ final class Checkpointer {
     }
 
     Path write(Position p, RnnState state) throws IOException {
+        // the checkpoint a stop asked for samples in full; a stop asked for while it is written cuts its sample
+        boolean stopping = stopRequested.getAsBoolean();
         Path out = cfg.checkpointing().out();
         Path file = Checkpoint.modelPath(out, p.it());
         double[] params = backend.getParameters();
@@ -104,12 +110,16 @@ final class Checkpointer {
         String sample = "";
         TrainConfig.Reporting r = cfg.reporting();
         if (r.sampleLength() > 0) {
+            boolean[] cutShort = {false}; // what the sampler was last told: true only where it stopped early
+            BooleanSupplier cut = () -> cutShort[0] = !stopping && stopRequested.getAsBoolean();
             sample = new Sampler(backend, vocabulary)
                     .sampleText(
                             "",
                             new SampleOptions(
-                                    r.sampleLength(), r.sampleTemperature(), 0, 1.0, false, cfg.seed() + p.it()));
+                                    r.sampleLength(), r.sampleTemperature(), 0, 1.0, false, cfg.seed() + p.it()),
+                            cut);
             AtomicFile.writeString(Checkpoint.samplePath(file), sample);
+            if (cutShort[0]) log.accept("sample cut short by the stop request");
         }
         log.accept(String.format(
                 Locale.ROOT,

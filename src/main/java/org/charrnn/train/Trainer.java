@@ -231,8 +231,8 @@ public final class Trainer implements AutoCloseable {
         if (resumeState != null) RunDirectory.truncateMetrics(out.resolve(MetricsLog.FILE), resumeState.iteration());
 
         Listeners listeners = new Listeners(opts.listener(), opts.log());
-        Checkpointer ckpt =
-                new Checkpointer(cfg, model, data.vocabulary(), backend, opts.log(), opts.samples(), listeners);
+        Checkpointer ckpt = new Checkpointer(
+                cfg, model, data.vocabulary(), backend, opts.log(), opts.samples(), listeners, () -> stopRequested);
         TrainLoop.StopSignals signals = new TrainLoop.StopSignals(() -> stopRequested, () -> stopAt);
         return new TrainLoop(cfg, data, backend, ckpt, listeners, opts, signals, TrainLoop.Counters.of(resumeState))
                 .run(resumeState);

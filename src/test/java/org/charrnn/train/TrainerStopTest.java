@@ -1,6 +1,7 @@
 package org.charrnn.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -9,7 +10,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 import org.charrnn.backend.BackendOptions;
 import org.charrnn.backend.ReferenceBackend;
 import org.charrnn.backend.RnnState;
@@ -126,6 +129,66 @@ class TrainerStopTest {
             t.run();
         }
         assertEquals(List.of(), problems);
+    }
+
+    /**
+     * A checkpoint's sample as long as a user may ask (here 100 million characters, hours on the
+     * reference) comes after the model and its state are written: a stop asked for while it is
+     * drawn ends it there, as the stop message promises, instead of after the whole sample.
+     */
+    @Test
+    void aStopDuringALongCheckpointSampleCutsItShort(@TempDir Path dir) {
+        TrainConfig cfg = small(dir)
+                .withLimits(new TrainConfig.Limits(100, 1))
+                .withReporting(new TrainConfig.Reporting(5, 100_000_000, 0.8));
+        Path model = Checkpoint.modelPath(dir, 1), sample = Checkpoint.samplePath(model);
+        List<String> log = Collections.synchronizedList(new ArrayList<>());
+        try (Trainer t = new Trainer(cfg, DATA, reference().withOutput(true, log::add, null))) {
+            Thread stopper = new Thread(() -> {
+                // the state file commits the checkpoint; the sample is drawn after it
+                while (!Files.exists(Checkpoint.statePath(model))) Thread.onSpinWait();
+                t.requestStop();
+            });
+            stopper.setDaemon(true);
+            stopper.start();
+            // a guard against the old behaviour (the whole sample), not a speed target
+            Trainer.Result r = assertTimeoutPreemptively(Duration.ofMinutes(5), t::run);
+            assertEquals(1, r.iterations());
+        }
+        assertEquals(List.of(1L), checkpoints(dir));
+        assertTrue(log.contains("sample cut short by the stop request"), log.toString());
+        long written = sample.toFile().length();
+        assertTrue(written < 100_000_000, written + " bytes");
+    }
+
+    /** A stop asked for before the checkpoint it brings (Ctrl-C during a step): that checkpoint's sample is whole. */
+    @Test
+    void theCheckpointAStopAsksForSamplesInFull(@TempDir Path dir) throws Exception {
+        TrainConfig cfg = small(dir)
+                .withLimits(new TrainConfig.Limits(100, 50))
+                .withReporting(new TrainConfig.Reporting(5, 300, 0.8));
+        List<String> log = Collections.synchronizedList(new ArrayList<>());
+        AtomicReference<Trainer> trainer = new AtomicReference<>();
+        Path last;
+        TrainListener stopAtTwo = new TrainListener() {
+            @Override
+            public void onIteration(TrainListener.Step s) {
+                if (s.iteration() == 2) trainer.get().requestStop();
+            }
+        };
+        try (Trainer t = new Trainer(
+                cfg, DATA, reference().withOutput(true, log::add, null).withListener(stopAtTwo))) {
+            trainer.set(t);
+            Trainer.Result r = t.run();
+            assertEquals(Trainer.Stop.INTERRUPTED, r.stop());
+            last = r.lastCheckpoint();
+        }
+        assertTrue(
+                last.endsWith(Checkpoint.modelPath(dir, 3).getFileName()),
+                "a stop asked for in a listener is read after the next step: " + last);
+        String text = Files.readString(Checkpoint.samplePath(last));
+        assertEquals(300, text.codePointCount(0, text.length()), text);
+        assertTrue(log.stream().noneMatch(l -> l.contains("cut short")), log.toString());
     }
 
     @Test
