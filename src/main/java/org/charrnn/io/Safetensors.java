@@ -64,6 +64,9 @@ public final class Safetensors {
         }
     }
 
+    /** Bytes of tensor data read at a time (a multiple of every element size). */
+    static final int READ_CHUNK = 1 << 20;
+
     /** Largest header accepted (the format's own limit is 100 MB). */
     static final long MAX_HEADER = 100L << 20;
 
@@ -204,15 +207,26 @@ public final class Safetensors {
             return new Entry(name, dtype, shape, offs[0], offs[1], (int) n);
         }
 
-        /** Its values, read from the data section that starts at byte {@code dataStart} of the file. */
+        /**
+         * Its values, read from the data section that starts at byte {@code dataStart} of the file,
+         * a chunk at a time: a tensor may hold more than 2 GiB (a training state's F64 parameters
+         * of a model over 268 million parameters), more than one buffer can.
+         */
         Tensor read(Path file, FileChannel ch, long dataStart) throws IOException {
-            ByteBuffer buf = ByteBuffer.allocate((int) (end - start)).order(ByteOrder.LITTLE_ENDIAN);
-            while (buf.hasRemaining())
-                if (ch.read(buf, dataStart + start + buf.position()) < 0)
-                    throw new UserError(file + ": file is truncated");
-            buf.flip();
             double[] values = new double[count];
-            for (int i = 0; i < count; i++) values[i] = dtype == DType.F32 ? buf.getFloat() : buf.getDouble();
+            ByteBuffer buf = ByteBuffer.allocate(READ_CHUNK).order(ByteOrder.LITTLE_ENDIAN);
+            long pos = dataStart + start;
+            for (int i = 0; i < count; ) {
+                buf.clear();
+                buf.limit((int) Math.min(READ_CHUNK, (long) (count - i) * dtype.bytes));
+                while (buf.hasRemaining()) {
+                    int r = ch.read(buf, pos);
+                    if (r < 0) throw new UserError(file + ": file is truncated");
+                    pos += r;
+                }
+                buf.flip();
+                while (buf.hasRemaining()) values[i++] = dtype == DType.F32 ? buf.getFloat() : buf.getDouble();
+            }
             return new Tensor(name, dtype, shape, values);
         }
     }

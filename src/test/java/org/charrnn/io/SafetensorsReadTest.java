@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 import org.charrnn.util.UserError;
@@ -23,11 +24,11 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * A damaged safetensors header (the data checksum does not cover it) is one line saying what is
- * wrong: every structural rule of {@link Safetensors#read} on a two-tensor file whose header is
- * edited as text, the data left as written.
+ * {@link Safetensors#read}: tensors larger than its read buffer come back whole, and a damaged
+ * header (the data checksum does not cover it) is one line saying what is wrong: every structural
+ * rule on a two-tensor file whose header is edited as text, the data left as written.
  */
-class SafetensorsHeaderTest {
+class SafetensorsReadTest {
     /** As {@link Safetensors#write} lays the two tensors out: a [2,3] F32 at bytes 0..24, a [2] F64 at 24..40. */
     private static final String A = "\"a\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,24]}";
 
@@ -83,6 +84,25 @@ class SafetensorsHeaderTest {
         editHeader(s -> s.replace("\"shape\":[2,3]", "\"shape\":[2.0,3]"));
         assertArrayEquals(
                 new long[] {2, 3}, Safetensors.read(file).tensors().get("a").shape());
+    }
+
+    /** Tensors spanning several read chunks and ending inside one, F32 and F64, read back bit for bit. */
+    @Test
+    void tensorsLargerThanTheReadBufferComeBackWhole() throws Exception {
+        SplittableRandom rng = new SplittableRandom(7);
+        double[] f64 = rng.doubles(2 * Safetensors.READ_CHUNK / 8 + 3).toArray();
+        double[] f32 =
+                rng.doubles(Safetensors.READ_CHUNK / 4 + 1).map(v -> (float) v).toArray();
+        Path big = dir.resolve("big.safetensors");
+        Safetensors.write(
+                big,
+                List.of(
+                        new Safetensors.Tensor("f32", Safetensors.DType.F32, new long[] {f32.length}, f32),
+                        new Safetensors.Tensor("f64", Safetensors.DType.F64, new long[] {f64.length}, f64)),
+                Map.of());
+        Safetensors.Contents c = Safetensors.read(big);
+        assertArrayEquals(f32, c.tensors().get("f32").values());
+        assertArrayEquals(f64, c.tensors().get("f64").values());
     }
 
     static Stream<Arguments> damage() {
