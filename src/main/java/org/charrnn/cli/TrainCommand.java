@@ -289,26 +289,8 @@ public final class TrainCommand implements Callable<Integer> {
                     + "directory; leave out --out");
         java.util.function.Consumer<String> log = LogLines.stderr();
         Path runDir = resume != null ? resume : out != null ? out : RunDirectories.fresh(RunDirectories.ROOT);
-        TrainConfig cfg = fromOptions(runDir);
-        Vocabulary vocab = null; // the checkpoint's, when training continues from one
-        if (resume != null) {
-            TrainConfig run = RunConfig.read(resume).training();
-            TrainConfig.Checkpointing c = run.checkpointing(); // in this directory, wherever it was started
-            run = run.withCheckpointing(new TrainConfig.Checkpointing(runDir, c.every(), c.keep(), c.minutes()));
-            cfg = RunSettings.restore(run, cfg, this::typed, log);
-            vocab = Resume.load(resume, Resume.resolve(resume), Checkpoint::loadModel)
-                    .vocabulary();
-        } else if (initFrom != null) {
-            Checkpoint.Model from = Checkpoint.loadModel(Checkpoint.resolveModel(initFrom));
-            ModelSpec have = from.config().spec();
-            cfg = cfg.withModel(new ModelSpec(
-                    typed("--model") ? cfg.model().cell() : have.cell(),
-                    typed("--layers") ? layers : have.layers(),
-                    typed("--hidden") ? hidden : have.hidden(),
-                    typed("--embedding") ? embedding : have.embedding(),
-                    dropout));
-            vocab = from.vocabulary();
-        }
+        Start start = start(fromOptions(runDir), runDir, log);
+        TrainConfig cfg = start.cfg();
         // the backend's and the corpus's options are checked before the corpus is fetched and
         // encoded (minutes for a large one)
         BackendOptions backend = graphOption.apply(backendOptions.options(cfg.seed()));
@@ -319,7 +301,7 @@ public final class TrainCommand implements Callable<Integer> {
         boolean bar = !quiet && ProgressBar.interactive();
         Path file = Datasets.resolve(d0.path(), dataOptions.cacheDir(), new ProgressBar(System.err, "download", bar));
         ProgressBar encodeBar = new ProgressBar(System.err, "encode", bar);
-        try (Corpus corpus = open(file, vocab, corpusOptions, encodeBar)) {
+        try (Corpus corpus = open(file, start.vocab(), corpusOptions, encodeBar)) {
             encodeBar.finish();
             Trainer.Data d = new Trainer.Data(corpus.vocabulary(), corpus.train(), corpus.val(), corpus.summary());
             Trainer.Options o = new Trainer.Options(
@@ -329,31 +311,64 @@ public final class TrainCommand implements Callable<Integer> {
             try (Trainer trainer = new Trainer(cfg, d, o)) {
                 Signals.Handle signals = Signals.onStopSignals(trainer::requestStop);
                 try {
-                    Trainer.Result r = trainer.run();
-                    if (r.stop() == Trainer.Stop.TIME_LIMIT || r.stop() == Trainer.Stop.EARLY_STOP)
-                        System.err.println("stopped early at iteration " + r.iterations() + " ("
-                                + (r.stop() == Trainer.Stop.TIME_LIMIT ? "--max-time" : "--early-stop")
-                                + "): checkpoint " + r.lastCheckpoint());
-                    if (r.interrupted()) {
-                        System.err.println(
-                                r.lastCheckpoint() != null
-                                        ? "interrupted: checkpoint written to " + r.lastCheckpoint()
-                                        : "interrupted before the first iteration: no checkpoint written");
-                        return signals.exitCode();
-                    }
-                    System.err.printf(
-                            Locale.ROOT,
-                            "done: %d iterations, last loss %.4f%s%n",
-                            r.iterations(),
-                            r.lastLoss(),
-                            Double.isNaN(r.bestValLoss())
-                                    ? ""
-                                    : String.format(Locale.ROOT, ", best val loss %.4f", r.bestValLoss()));
-                    return 0;
+                    return finish(trainer.run(), signals);
                 } finally {
                     signals.restore();
                 }
             }
         }
+    }
+
+    /** The run's settings and, where it continues from a checkpoint, that checkpoint's vocabulary (else null). */
+    private record Start(TrainConfig cfg, Vocabulary vocab) {}
+
+    /** The settings given, merged with the run's own for --resume and with the model's shape for --init-from. */
+    private Start start(TrainConfig cfg, Path runDir, java.util.function.Consumer<String> log) {
+        if (resume != null) {
+            TrainConfig run = RunConfig.read(resume).training();
+            TrainConfig.Checkpointing c = run.checkpointing(); // in this directory, wherever it was started
+            run = run.withCheckpointing(new TrainConfig.Checkpointing(runDir, c.every(), c.keep(), c.minutes()));
+            return new Start(
+                    RunSettings.restore(run, cfg, this::typed, log),
+                    Resume.load(resume, Resume.resolve(resume), Checkpoint::loadModel)
+                            .vocabulary());
+        }
+        if (initFrom != null) {
+            Checkpoint.Model from = Checkpoint.loadModel(Checkpoint.resolveModel(initFrom));
+            ModelSpec have = from.config().spec();
+            return new Start(
+                    cfg.withModel(new ModelSpec(
+                            typed("--model") ? cfg.model().cell() : have.cell(),
+                            typed("--layers") ? layers : have.layers(),
+                            typed("--hidden") ? hidden : have.hidden(),
+                            typed("--embedding") ? embedding : have.embedding(),
+                            dropout)),
+                    from.vocabulary());
+        }
+        return new Start(cfg, null);
+    }
+
+    /** The closing line of run r and the exit code: 0, or the stop signal's where it was interrupted. */
+    private static int finish(Trainer.Result r, Signals.Handle signals) {
+        if (r.stop() == Trainer.Stop.TIME_LIMIT || r.stop() == Trainer.Stop.EARLY_STOP)
+            System.err.println("stopped early at iteration " + r.iterations() + " ("
+                    + (r.stop() == Trainer.Stop.TIME_LIMIT ? "--max-time" : "--early-stop")
+                    + "): checkpoint " + r.lastCheckpoint());
+        if (r.interrupted()) {
+            System.err.println(
+                    r.lastCheckpoint() != null
+                            ? "interrupted: checkpoint written to " + r.lastCheckpoint()
+                            : "interrupted before the first iteration: no checkpoint written");
+            return signals.exitCode();
+        }
+        System.err.printf(
+                Locale.ROOT,
+                "done: %d iterations, last loss %.4f%s%n",
+                r.iterations(),
+                r.lastLoss(),
+                Double.isNaN(r.bestValLoss())
+                        ? ""
+                        : String.format(Locale.ROOT, ", best val loss %.4f", r.bestValLoss()));
+        return 0;
     }
 }
