@@ -124,7 +124,7 @@ public final class Datasets {
             tmp = AtomicFile.createTemp(target.getParent(), "." + n.fileName() + ".", ".part");
         } catch (IOException e) {
             throw UserError.naming(
-                    "cannot write to the cache directory " + target.getParent() + " (" + e.getMessage()
+                    "cannot write to the cache directory " + target.getParent() + " (" + IoErrors.reason(e)
                             + "); set CHARRNN_HOME to a writable directory or give {Data.path} FILE",
                     e);
         }

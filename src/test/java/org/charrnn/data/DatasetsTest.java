@@ -184,6 +184,19 @@ class DatasetsTest {
         assertNothingLeft(cache);
     }
 
+    /** A file where the cache directory should be: said in words, not as the path and errno text. */
+    @Test
+    void aCacheDirectoryBelowAFileSaysSo() throws Exception {
+        URI url = closedPort();
+        Path file = Files.writeString(dir.resolve("file"), "x");
+        Path cache = file.resolve("cache");
+        UserError e = assertThrows(UserError.class, () -> Datasets.fetch(named(url), url, cache, Progress.NONE));
+        assertEquals(
+                "cannot write to the cache directory " + cache + " (" + file + " is not a directory); set"
+                        + " CHARRNN_HOME to a writable directory or give Data.path FILE",
+                e.getMessage());
+    }
+
     @Test
     void noServer() throws Exception {
         URI url = closedPort();
