@@ -3,16 +3,21 @@ package org.charrnn.train;
 import com.google.gson.FieldNamingPolicy;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import com.google.gson.TypeAdapter;
 import com.google.gson.stream.JsonReader;
 import com.google.gson.stream.JsonToken;
 import com.google.gson.stream.JsonWriter;
 import java.io.IOException;
+import java.lang.reflect.RecordComponent;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Set;
 import java.util.function.Function;
 import org.charrnn.backend.ClipMode;
 import org.charrnn.backend.OptimizerKind;
@@ -92,7 +97,38 @@ public record RunConfig(TrainConfig training, int vocabSize, String corpus, Stri
             throw new IllegalArgumentException(JsonErrors.reason(e), e);
         }
         if (c == null || c.training() == null) throw new IllegalArgumentException("no \"training\" section");
+        requireComplete(JsonParser.parseString(json).getAsJsonObject(), RunConfig.class, "");
         return c;
+    }
+
+    /**
+     * Numeric and boolean settings added after the first config.json: absent from older runs'
+     * files, where they read as 0, which is their "off" (no early stop, no timed checkpoints).
+     */
+    private static final Set<String> ADDED_LATER = Set.of("Limits.earlyStop", "Checkpointing.minutes");
+
+    /**
+     * Every primitive setting of record {@code type} is in {@code o}, and so in its nested records
+     * present: Gson reads a missing one as 0, so a deleted line (dropout, beta1, a seed) would
+     * resume with another setting in silence. Absent objects read as null, which the records
+     * themselves refuse where they need them.
+     */
+    private static void requireComplete(JsonObject o, Class<?> type, String path) {
+        for (RecordComponent c : type.getRecordComponents()) {
+            String name;
+            try {
+                name = FieldNamingPolicy.LOWER_CASE_WITH_UNDERSCORES.translateName(type.getDeclaredField(c.getName()));
+            } catch (NoSuchFieldException e) {
+                throw new IllegalStateException(e); // a record's component is its field
+            }
+            JsonElement v = o.get(name);
+            if (c.getType().isPrimitive()) {
+                if (v == null && !ADDED_LATER.contains(type.getSimpleName() + "." + c.getName()))
+                    throw new IllegalArgumentException("it has no \"" + path + name + "\" (was its line deleted?)");
+            } else if (c.getType().isRecord() && v != null && v.isJsonObject()) {
+                requireComplete(v.getAsJsonObject(), c.getType(), path + name + ".");
+            }
+        }
     }
 
     /** Reads {@code dir}/config.json; a missing, unreadable or invalid file is a one-line UserError. */

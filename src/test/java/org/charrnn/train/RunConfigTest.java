@@ -97,6 +97,39 @@ class RunConfigTest {
                 empty.getMessage());
     }
 
+    /**
+     * A deleted line of a number read as 0: dropout, Adam's beta1 or the seed would resume changed
+     * in silence. Each primitive setting must be there, but those older runs' files lack.
+     */
+    @Test
+    void aDeletedSettingIsNamedNotReadAsZero(@TempDir Path dir) {
+        String json = new RunConfig(unusual(dir), 65, "c", "reference", "d").toJson();
+        for (String[] cut : new String[][] {
+            {"model", "dropout"}, {"optimizer", "beta1"}, {"data", "val_frac"}, {"limits", "max_iters"}, {null, "seed"}
+        }) {
+            JsonObject o = JsonParser.parseString(json).getAsJsonObject();
+            JsonObject training = o.getAsJsonObject("training");
+            (cut[0] == null ? training : training.getAsJsonObject(cut[0])).remove(cut[1]);
+            IllegalArgumentException e =
+                    assertThrows(IllegalArgumentException.class, () -> RunConfig.fromJson(o.toString()));
+            String path = "training." + (cut[0] == null ? "" : cut[0] + ".") + cut[1];
+            assertEquals("it has no \"" + path + "\" (was its line deleted?)", e.getMessage());
+        }
+        JsonObject top = JsonParser.parseString(json).getAsJsonObject();
+        top.remove("vocab_size");
+        assertThrows(IllegalArgumentException.class, () -> RunConfig.fromJson(top.toString()));
+        // the settings added after the first config.json: an older run's file lacks them, read as off
+        JsonObject older = JsonParser.parseString(json).getAsJsonObject();
+        JsonObject training = older.getAsJsonObject("training");
+        training.getAsJsonObject("limits").remove("early_stop");
+        training.getAsJsonObject("limits").remove("max_time");
+        training.getAsJsonObject("checkpointing").remove("minutes");
+        TrainConfig back = RunConfig.fromJson(older.toString()).training();
+        assertEquals(0, back.limits().earlyStop());
+        assertEquals(java.time.Duration.ZERO, back.limits().maxTime());
+        assertEquals(0.0, back.checkpointing().minutes());
+    }
+
     @Test
     void aRunWritesTheConfigItRanWith(@TempDir Path dir) {
         TrainConfig cfg = unusual(dir.resolve("run"))
