@@ -1,5 +1,7 @@
 package org.charrnn.cli;
 
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
@@ -251,7 +253,7 @@ public final class TrainCommand implements Callable<Integer> {
         }
         return new TrainConfig(
                 new ModelSpec(CellType.parse(model), layers, hidden, embedding, dropout),
-                new TrainConfig.Data(data, dataOptions.encoding(), dataOptions.maxVocab, valFrac, testFrac),
+                new TrainConfig.Data(recorded(data), dataOptions.encoding(), dataOptions.maxVocab, valFrac, testFrac),
                 new TrainConfig.Batching(batch, seq),
                 opt,
                 new TrainConfig.Schedule(
@@ -299,7 +301,13 @@ public final class TrainCommand implements Callable<Integer> {
                 new CorpusOptions(d0.encoding(), d0.maxVocab(), d0.valFrac(), d0.testFrac(), dataOptions.cacheDir());
         if (out == null && resume == null) log.accept("run directory: " + runDir);
         boolean bar = !quiet && ProgressBar.interactive();
-        Path file = Datasets.resolve(d0.path(), dataOptions.cacheDir(), new ProgressBar(System.err, "download", bar));
+        Path file;
+        try {
+            file = Datasets.resolve(d0.path(), dataOptions.cacheDir(), new ProgressBar(System.err, "download", bar));
+        } catch (UserError e) {
+            if (resume == null || typed("--data")) throw e;
+            throw e.suffixed(" (the corpus the run's config.json names; give --data where it is now)");
+        }
         ProgressBar encodeBar = new ProgressBar(System.err, "encode", bar);
         try (Corpus corpus = open(file, start.vocab(), corpusOptions, encodeBar)) {
             encodeBar.finish();
@@ -316,6 +324,22 @@ public final class TrainCommand implements Callable<Integer> {
                     signals.restore();
                 }
             }
+        }
+    }
+
+    /**
+     * --data as the run records it: a file's absolute path, so that --resume finds it from any
+     * working directory; a dataset's name where no file of that name is here (it is fetched into
+     * the cache directory); as given where it is no valid path (the corpus check says why).
+     */
+    static String recorded(String data) {
+        if (data == null || data.isBlank()) return data;
+        try {
+            Path p = Path.of(data);
+            if (Datasets.named(data) != null && !Files.exists(p)) return data;
+            return p.toAbsolutePath().normalize().toString();
+        } catch (InvalidPathException e) {
+            return data;
         }
     }
 

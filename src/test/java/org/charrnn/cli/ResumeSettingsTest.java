@@ -104,6 +104,49 @@ class ResumeSettingsTest {
         assertTrue(Files.exists(Checkpoint.modelPath(run, 14)));
     }
 
+    /**
+     * A corpus given by a relative path is recorded absolute, so --resume finds it from any working
+     * directory; where it has moved since, the error says to give --data.
+     */
+    @Test
+    void aRelativeCorpusPathIsRecordedAbsolute() throws Exception {
+        Path relative = Path.of("").toAbsolutePath().relativize(text);
+        Path other = dir.resolve("relative-run");
+        List<String> a = base();
+        a.addAll(List.of(
+                "--data",
+                relative.toString(),
+                "--out",
+                other.toString(),
+                "--hidden",
+                "8",
+                "--layers",
+                "1",
+                "--batch",
+                "4",
+                "--seq",
+                "20",
+                "--val-frac",
+                "0.1",
+                "--max-iters",
+                "2",
+                "--sample-length",
+                "0"));
+        CliRun r = CliRun.of(a.toArray(String[]::new));
+        assertEquals(0, r.code(), r.err());
+        assertEquals(text.toString(), RunConfig.read(other).training().data().path(), "given as " + relative);
+
+        Path moved = Files.move(text, dir.resolve("moved.txt"));
+        List<String> resume = base();
+        resume.addAll(List.of("--resume", other.toString(), "--max-iters", "3"));
+        CliRun.of(resume.toArray(String[]::new))
+                .assertErrorAfterLog("corpus file not found: " + text
+                        + " (the corpus the run's config.json names; give --data where it is now)");
+        resume.addAll(List.of("--data", moved.toString()));
+        CliRun again = CliRun.of(resume.toArray(String[]::new));
+        assertEquals(0, again.code(), again.err());
+    }
+
     @Test
     void safeOverridesAreLoggedAndUnsafeOnesRefused() {
         CliRun lr = CliRun.of(args("--resume", run.toString(), "--max-iters", "12", "--lr", "0.001", "--hidden", "12"));
