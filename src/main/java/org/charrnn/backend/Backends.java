@@ -209,11 +209,13 @@ public final class Backends {
             throw UserError.naming("{BackendOptions.rnnKernel} persistent: no backend here runs it"
                     + (c.reason().isEmpty() ? "" : " (" + c.reason() + ")")
                     + "; the reference steps one timestep at a time");
-        if (options.device() > 0) // asked for a device the machine may have under another backend
-        throw UserError.naming("{BackendOptions.device} " + options.device()
-                + ": the automatic choice here is the reference"
-                + (c.reason().isEmpty() ? "" : " (" + c.reason() + ")")
-                + ", whose one device is 0 (the CPU); name the backend of that device, see 'charrnn devices'");
+        if (options.device() > 0) {
+            // a device the machine may have under another backend: not the CPU in its stead
+            throw UserError.naming("{BackendOptions.device} " + options.device()
+                    + ": the automatic choice here is the reference"
+                    + (c.reason().isEmpty() ? "" : " (" + c.reason() + ")")
+                    + ", whose one device is 0 (the CPU); name the backend of that device, see 'charrnn devices'");
+        }
         Backend b = new ReferenceBackendProvider().create(config, options.withPrecision(Precision.FP64));
         log.accept("backend: reference on " + b.deviceName() + " (fp64, auto)");
         if (!c.reason().isEmpty()) log.accept("  chosen because: " + c.reason());
