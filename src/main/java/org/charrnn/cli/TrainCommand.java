@@ -332,7 +332,7 @@ public final class TrainCommand implements Callable<Integer> {
      * working directory; a dataset's name where no file of that name is here (it is fetched into
      * the cache directory); as given where it is no valid path (the corpus check says why).
      */
-    static String recorded(String data) {
+    private static String recorded(String data) {
         if (data == null || data.isBlank()) return data;
         try {
             Path p = Path.of(data);
