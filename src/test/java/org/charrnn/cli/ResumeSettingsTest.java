@@ -67,6 +67,10 @@ class ResumeSettingsTest {
         assertEquals(0, first.code(), first.err());
     }
 
+    /** A new run of two iterations over the corpus, no samples. */
+    private static final List<String> TWO_ITERATIONS =
+            List.of("--batch", "4", "--seq", "20", "--val-frac", "0.1", "--max-iters", "2", "--sample-length", "0");
+
     private List<String> base() {
         return new ArrayList<>(List.of(
                 "train",
@@ -113,25 +117,8 @@ class ResumeSettingsTest {
         Path relative = Path.of("").toAbsolutePath().relativize(text);
         Path other = dir.resolve("relative-run");
         List<String> a = base();
-        a.addAll(List.of(
-                "--data",
-                relative.toString(),
-                "--out",
-                other.toString(),
-                "--hidden",
-                "8",
-                "--layers",
-                "1",
-                "--batch",
-                "4",
-                "--seq",
-                "20",
-                "--val-frac",
-                "0.1",
-                "--max-iters",
-                "2",
-                "--sample-length",
-                "0"));
+        a.addAll(List.of("--data", relative.toString(), "--out", other.toString(), "--hidden", "8", "--layers", "1"));
+        a.addAll(TWO_ITERATIONS);
         CliRun r = CliRun.of(a.toArray(String[]::new));
         assertEquals(0, r.code(), r.err());
         assertEquals(text.toString(), RunConfig.read(other).training().data().path(), "given as " + relative);
@@ -196,21 +183,10 @@ class ResumeSettingsTest {
         CliRun.of(args("--resume", run.toString()))
                 .assertOneLineError("ckpt-00000010.safetensors has no training state");
         CliRun.of(args("--resume", run.toString())).assertOneLineError("start a new run with --init-from");
-        CliRun fresh = CliRun.of(args(
-                "--init-from",
-                run.toString(),
-                "--out",
-                dir.resolve("again").toString(),
-                "--batch",
-                "4",
-                "--seq",
-                "20",
-                "--val-frac",
-                "0.1",
-                "--max-iters",
-                "2",
-                "--sample-length",
-                "0"));
+        List<String> again = new ArrayList<>(List.of(args("--init-from", run.toString())));
+        again.addAll(List.of("--out", dir.resolve("again").toString()));
+        again.addAll(TWO_ITERATIONS);
+        CliRun fresh = CliRun.of(again.toArray(String[]::new));
         assertEquals(0, fresh.code(), fresh.err());
     }
 
