@@ -18,14 +18,26 @@ public final class CaptionSampler {
     private final int maxLength;
 
     public CaptionSampler(ConditionedModel model, int maxLength) {
-        if (maxLength < 1) throw new IllegalArgumentException("--max-length must be >= 1, got " + maxLength);
+        checkMaxLength(maxLength);
         this.model = model;
         this.maxLength = maxLength;
     }
 
+    /** A caption length the sampler accepts: at least one character. */
+    public static void checkMaxLength(int maxLength) {
+        if (maxLength < 1) throw new IllegalArgumentException("--max-length must be >= 1, got " + maxLength);
+    }
+
+    /** A temperature {@link #sample} accepts: 0 (greedy) or a finite positive number. */
+    public static void checkTemperature(double temperature) {
+        // NaN or an infinity made every probability NaN, which fell back to greedy in silence
+        if (!(temperature >= 0 && temperature < Double.POSITIVE_INFINITY))
+            throw new IllegalArgumentException("--temperature must be a finite number >= 0, got " + temperature);
+    }
+
     /** Greedy when {@code temperature} is 0, else sampled from softmax(logits / temperature). */
     public int[] sample(double[] feature, double temperature, SplittableRandom rng) {
-        if (temperature < 0) throw new IllegalArgumentException("--temperature must be >= 0, got " + temperature);
+        checkTemperature(temperature);
         List<Integer> out = new ArrayList<>();
         try (RnnState st = model.backend().newState(1)) {
             model.condition(st, feature);

@@ -93,13 +93,16 @@ public final class CaptionCommand {
 
         @Override
         public Integer call() {
+            // the options first, before the model and the features are read
+            if (beam < 0) throw new IllegalArgumentException("--beam must be >= 0, got " + beam);
+            CaptionSampler.checkMaxLength(maxLength);
+            CaptionSampler.checkTemperature(temperature);
             CaptionCheckpoint.Contents c = CaptionCheckpoint.load(modelFile(checkpoint));
             CaptionData.Features f = CaptionData.readFeatures(features);
             checkWidth(f, c, features);
             if (image < 0 || image >= f.count())
                 throw new UserError("--image " + image + " is outside the " + f.count() + " feature rows (0.."
                         + (f.count() - 1) + ")");
-            if (beam < 0) throw new IllegalArgumentException("--beam must be >= 0, got " + beam);
             try (ConditionedModel m = load(c, backendOptions)) {
                 CaptionSampler s = new CaptionSampler(m, maxLength);
                 double[] feat = f.rows(new int[] {image});
@@ -152,6 +155,7 @@ public final class CaptionCommand {
             if (!split.equals("val") && !split.equals("all"))
                 throw new IllegalArgumentException("--split must be val or all, got " + split);
             if (beam < 1) throw new IllegalArgumentException("--beam must be >= 1, got " + beam);
+            CaptionSampler.checkMaxLength(maxLength); // before the loss pass, not after it
             CaptionCheckpoint.Contents c = CaptionCheckpoint.load(modelFile(checkpoint));
             CaptionData.Features f = CaptionData.readFeatures(features);
             checkWidth(f, c, features);

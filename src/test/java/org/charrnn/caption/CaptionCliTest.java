@@ -114,6 +114,23 @@ class CaptionCliTest {
                 "--backend",
                 "reference");
         bad.assertOneLineError("--image 4 is outside the 4 feature rows");
+        for (String temperature : new String[] {"NaN", "Infinity", "-1"})
+            CliRun.of(
+                            "caption",
+                            "sample",
+                            "--checkpoint",
+                            out.toString(),
+                            "--features",
+                            f.toString(),
+                            "--image",
+                            "0",
+                            "--temperature",
+                            temperature,
+                            "--backend",
+                            "reference")
+                    .assertOneLineError("--temperature must be a finite number >= 0, got ");
+        eval(out, f, c, "--max-length", "0", "--backend", "reference")
+                .assertOneLineError("--max-length must be >= 1, got 0");
         // a damaged split in the model's metadata: its held-out images are unknown
         Path model = out.resolve("caption.safetensors");
         Safetensors.Contents mc = Safetensors.read(model);
