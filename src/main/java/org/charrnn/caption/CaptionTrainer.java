@@ -29,7 +29,8 @@ public final class CaptionTrainer {
             if (optimizer == null) throw new IllegalArgumentException("an optimizer is required");
             if (batch < 1) throw new IllegalArgumentException("--batch must be >= 1, got " + batch);
             if (epochs < 1) throw new IllegalArgumentException("--epochs must be >= 1, got " + epochs);
-            if (!(lr > 0)) throw new IllegalArgumentException("--lr must be > 0, got " + lr);
+            if (!(lr > 0 && lr < Double.POSITIVE_INFINITY))
+                throw new IllegalArgumentException("--lr must be a finite number > 0, got " + lr);
             if (!(clip > 0)) throw new IllegalArgumentException("--clip must be > 0, got " + clip);
         }
     }

@@ -1,6 +1,7 @@
 package org.charrnn.cli;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,6 +22,7 @@ import org.charrnn.caption.CaptionVocab;
 import org.charrnn.caption.Condition;
 import org.charrnn.caption.ConditionedModel;
 import org.charrnn.caption.FeatureProjection;
+import org.charrnn.io.Checkpoint;
 import org.charrnn.model.CellType;
 import org.charrnn.model.Init;
 import org.charrnn.model.ModelConfig;
@@ -169,7 +171,11 @@ final class CaptionTrain implements Callable<Integer> {
                             Locale.ROOT, "resuming after epoch %d (iteration %d)%n", from.epoch(), from.iteration());
                 }
                 try (CaptionMetrics metrics = new CaptionMetrics(out, from == null ? -1 : from.iteration())) {
-                    t.train(trainB, valB, new Progress(metrics, t, m, run, best), from == null ? 0 : from.epoch());
+                    t.train(
+                            trainB,
+                            valB,
+                            new Progress(metrics, t, m, run, !va.isEmpty(), best),
+                            from == null ? 0 : from.epoch());
                 } catch (IOException e) {
                     throw cannotWrite(e);
                 }
@@ -220,6 +226,7 @@ final class CaptionTrain implements Callable<Integer> {
         private final Map<String, String> extra =
                 Map.of("val_frac", Double.toString(valFrac), "split_seed", Long.toString(seed));
         private final long start = System.nanoTime();
+        private final boolean validates; // whether a val split is held out (else its loss is NaN by design)
         private double best;
 
         Progress(
@@ -227,8 +234,10 @@ final class CaptionTrain implements Callable<Integer> {
                 CaptionTrainer trainer,
                 ConditionedModel model,
                 CaptionResume.Run run,
+                boolean validates,
                 double best) {
             this.metrics = metrics;
+            this.validates = validates;
             this.trainer = trainer;
             this.model = model;
             this.run = run;
@@ -266,6 +275,13 @@ final class CaptionTrain implements Callable<Integer> {
             Backend be = model.backend();
             try {
                 metrics.validation(e.iteration(), e.epoch(), e.valLoss());
+                double[] params = be.getParameters();
+                boolean fits = Checkpoint.fitsFloat32(params)
+                        && Checkpoint.fitsFloat32(model.projection().parameters());
+                if (!fits || !Double.isFinite(e.trainLoss()) || (validates && !Double.isFinite(e.valLoss()))) {
+                    metrics.flush();
+                    throw diverged(e, fits);
+                }
                 double score = Double.isNaN(e.valLoss()) ? e.trainLoss() : e.valLoss();
                 if (score < best) {
                     best = score;
@@ -273,7 +289,7 @@ final class CaptionTrain implements Callable<Integer> {
                             out.resolve(CaptionCommand.MODEL_FILE),
                             run.config(),
                             run.vocab(),
-                            be.getParameters(),
+                            params,
                             model.projection(),
                             e.iteration(),
                             e.valLoss(),
@@ -286,7 +302,7 @@ final class CaptionTrain implements Callable<Integer> {
                                 e.epoch(),
                                 e.iteration(),
                                 best,
-                                be.getParameters(),
+                                params,
                                 model.projection().parameters(),
                                 be.getOptimizerState(),
                                 trainer.projectionSlots()));
@@ -294,6 +310,23 @@ final class CaptionTrain implements Callable<Integer> {
                 throw cannotWrite(ex);
             }
         }
+    }
+
+    /**
+     * An epoch whose loss is not finite, or whose weights no longer fit float32 ({@code fits}
+     * false): its weights are not saved (neither as the model nor as the resume state), and the run
+     * stops there, the files of its last good epoch kept.
+     */
+    private UserError diverged(CaptionTrainer.Epoch e, boolean fits) {
+        Path model = out.resolve(CaptionCommand.MODEL_FILE);
+        return new UserError(String.format(
+                Locale.ROOT,
+                "training diverged in epoch %d (train loss %s, val loss %s%s): %s; lower --lr or --clip",
+                e.epoch(),
+                e.trainLoss(),
+                e.valLoss(),
+                fits ? "" : ", weights beyond the float32 range",
+                Files.exists(model) ? "the best model so far stays in " + model : "no model was written"));
     }
 
     /** A failed write of the run's files: the run stops there (its files so far stay whole). */

@@ -245,6 +245,29 @@ class CaptionCliTest {
         return out;
     }
 
+    /**
+     * A learning rate that sends the weights past float32 or to NaN: the run used to stop at the
+     * model file's refusal, or finish, say "wrote caption.safetensors" with no such file and exit
+     * 0, its resume state of NaN weights saved.
+     */
+    @Test
+    void aDivergedRunStopsWithoutSavingItsWeights(@TempDir Path dir) throws Exception {
+        Path f = features(dir, 6, 4);
+        String[] lines = new String[6];
+        for (int i = 0; i < 6; i++) lines[i] = "{\"image\": " + i + ", \"caption\": \"" + CAPTIONS[i % 4] + "\"}";
+        Path c = captions(dir, lines), out = dir.resolve("diverged");
+        CliRun r = trainInto(f, c, out, "--lr", "1e300", "--val-frac", "0.34");
+        r.assertErrorAfterLog("charrnn: training diverged in epoch 1 (");
+        assertTrue(r.err().strip().endsWith(": no model was written; lower --lr or --clip"), r.err());
+        assertTrue(
+                !Files.exists(out.resolve("caption.safetensors")) && !Files.exists(out.resolve("resume.safetensors")));
+        // values that passed the checks before: an infinite rate (NaN at once), a NaN fraction (held out nothing)
+        trainInto(f, c, dir.resolve("inf"), "--lr", "Infinity")
+                .assertOneLineError("--lr must be a finite number > 0, got Infinity");
+        trainInto(f, c, dir.resolve("nan"), "--val-frac", "NaN")
+                .assertOneLineError("--val-frac must be in [0, 1), got NaN");
+    }
+
     @Test
     void resumedRunEndsAsAnUninterruptedOne(@TempDir Path dir) throws Exception {
         Path f = features(dir, 6, 4);
