@@ -71,63 +71,18 @@ class CaptionCliTest {
         assertEquals(0, t.code(), t.err());
         assertTrue(Files.isRegularFile(out.resolve("caption.safetensors")));
         for (int i = 0; i < 4; i++) {
-            CliRun s = CliRun.of(
-                    "caption",
-                    "sample",
-                    "--checkpoint",
-                    out.toString(),
-                    "--features",
-                    f.toString(),
-                    "--image",
-                    Integer.toString(i),
-                    "--backend",
-                    "reference");
+            CliRun s = sample(out, f, Integer.toString(i));
             assertEquals(0, s.code(), s.err());
             assertEquals(CAPTIONS[i], s.out().strip());
-            CliRun b = CliRun.of(
-                    "caption",
-                    "sample",
-                    "--checkpoint",
-                    out.toString(),
-                    "--features",
-                    f.toString(),
-                    "--image",
-                    Integer.toString(i),
-                    "--beam",
-                    "3",
-                    "--backend",
-                    "reference");
+            CliRun b = sample(out, f, Integer.toString(i), "--beam", "3");
             assertEquals(CAPTIONS[i], b.out().strip(), b.err());
         }
         CliRun e = eval(out, f, c, "--split", "all", "--backend", "reference");
         assertEquals(0, e.code(), e.err());
         assertTrue(e.out().contains("BLEU-4 1.0000  exact match 100.0% (4 images"), e.out());
-        CliRun bad = CliRun.of(
-                "caption",
-                "sample",
-                "--checkpoint",
-                out.toString(),
-                "--features",
-                f.toString(),
-                "--image",
-                "4",
-                "--backend",
-                "reference");
-        bad.assertOneLineError("--image 4 is outside the 4 feature rows");
+        sample(out, f, "4").assertOneLineError("--image 4 is outside the 4 feature rows");
         for (String temperature : new String[] {"NaN", "Infinity", "-1"})
-            CliRun.of(
-                            "caption",
-                            "sample",
-                            "--checkpoint",
-                            out.toString(),
-                            "--features",
-                            f.toString(),
-                            "--image",
-                            "0",
-                            "--temperature",
-                            temperature,
-                            "--backend",
-                            "reference")
+            sample(out, f, "0", "--temperature", temperature)
                     .assertOneLineError("--temperature must be a finite number >= 0, got ");
         eval(out, f, c, "--max-length", "0", "--backend", "reference")
                 .assertOneLineError("--max-length must be >= 1, got 0");
@@ -143,9 +98,7 @@ class CaptionCliTest {
 
     @Test
     void printsProgressAndWritesMetrics(@TempDir Path dir) throws Exception {
-        Path f = features(dir, 6, 4);
-        String[] lines = new String[6];
-        for (int i = 0; i < 6; i++) lines[i] = "{\"image\": " + i + ", \"caption\": \"" + CAPTIONS[i % 4] + "\"}";
+        Path f = features(dir, 6, 4), c = sixCaptions(dir);
         Path out = dir.resolve("run");
         CliRun t = CliRun.of(
                 "caption",
@@ -153,7 +106,7 @@ class CaptionCliTest {
                 "--features",
                 f.toString(),
                 "--captions",
-                captions(dir, lines).toString(),
+                c.toString(),
                 "--out",
                 out.toString(),
                 "--val-frac",
@@ -253,9 +206,7 @@ class CaptionCliTest {
     @Test
     void aDivergedRunStopsWithoutSavingItsWeights(@TempDir Path dir) throws Exception {
         Path f = features(dir, 6, 4);
-        String[] lines = new String[6];
-        for (int i = 0; i < 6; i++) lines[i] = "{\"image\": " + i + ", \"caption\": \"" + CAPTIONS[i % 4] + "\"}";
-        Path c = captions(dir, lines), out = dir.resolve("diverged");
+        Path c = sixCaptions(dir), out = dir.resolve("diverged");
         CliRun r = trainInto(f, c, out, "--lr", "1e300", "--val-frac", "0.34");
         r.assertErrorAfterLog("charrnn: training diverged in epoch 1 (");
         assertTrue(r.err().strip().endsWith(": no model was written; lower --lr or --clip"), r.err());
@@ -271,9 +222,7 @@ class CaptionCliTest {
     @Test
     void resumedRunEndsAsAnUninterruptedOne(@TempDir Path dir) throws Exception {
         Path f = features(dir, 6, 4);
-        String[] lines = new String[6];
-        for (int i = 0; i < 6; i++) lines[i] = "{\"image\": " + i + ", \"caption\": \"" + CAPTIONS[i % 4] + "\"}";
-        Path c = captions(dir, lines);
+        Path c = sixCaptions(dir);
         Path whole = dir.resolve("whole"), parts = dir.resolve("parts");
         assertEquals(0, run(f, c, whole, "4").code());
         CliRun first = run(f, c, parts, "2");
@@ -314,9 +263,7 @@ class CaptionCliTest {
     @Test
     void aFreshRunRefusesADirectoryHoldingARunAndALockedOne(@TempDir Path dir) throws Exception {
         Path f = features(dir, 6, 4);
-        String[] lines = new String[6];
-        for (int i = 0; i < 6; i++) lines[i] = "{\"image\": " + i + ", \"caption\": \"" + CAPTIONS[i % 4] + "\"}";
-        Path c = captions(dir, lines), out = dir.resolve("run");
+        Path c = sixCaptions(dir), out = dir.resolve("run");
         assertEquals(0, run(f, c, out, "1").code());
         Map<String, byte[]> before = new java.util.TreeMap<>();
         for (String file : new String[] {"caption.safetensors", "resume.safetensors", "metrics.jsonl"})
@@ -347,6 +294,30 @@ class CaptionCliTest {
     }
 
     /** {@code caption eval} of the model in {@code model} on features f and captions c, with {@code more}. */
+    /** One caption for each of six images, CAPTIONS in turn: the set of the run-directory tests. */
+    private static Path sixCaptions(Path dir) throws Exception {
+        String[] lines = new String[6];
+        for (int i = 0; i < 6; i++) lines[i] = "{\"image\": " + i + ", \"caption\": \"" + CAPTIONS[i % 4] + "\"}";
+        return captions(dir, lines);
+    }
+
+    /** {@code caption sample} of image {@code image} on the reference, with {@code more} options. */
+    private static CliRun sample(Path model, Path f, String image, String... more) {
+        List<String> args = new java.util.ArrayList<>(List.of(
+                "caption",
+                "sample",
+                "--checkpoint",
+                model.toString(),
+                "--features",
+                f.toString(),
+                "--image",
+                image,
+                "--backend",
+                "reference"));
+        args.addAll(List.of(more));
+        return CliRun.of(args.toArray(String[]::new));
+    }
+
     private static CliRun eval(Path model, Path f, Path c, String... more) {
         List<String> args = new java.util.ArrayList<>(List.of(
                 "caption",
