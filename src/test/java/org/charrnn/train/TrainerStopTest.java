@@ -12,7 +12,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import org.charrnn.backend.BackendOptions;
 import org.charrnn.backend.ReferenceBackend;
 import org.charrnn.backend.RnnState;
@@ -144,15 +146,21 @@ class TrainerStopTest {
         Path model = Checkpoint.modelPath(dir, 1), sample = Checkpoint.samplePath(model);
         List<String> log = Collections.synchronizedList(new ArrayList<>());
         try (Trainer t = new Trainer(cfg, DATA, reference().withOutput(true, log::add, null))) {
+            AtomicBoolean ended = new AtomicBoolean(); // the run returned: the watch ends with it, whatever happened
             Thread stopper = new Thread(() -> {
                 // the state file commits the checkpoint; the sample is drawn after it
-                while (!Files.exists(Checkpoint.statePath(model))) Thread.onSpinWait();
+                while (!ended.get() && !Files.exists(Checkpoint.statePath(model))) LockSupport.parkNanos(200_000);
                 t.requestStop();
             });
             stopper.setDaemon(true);
             stopper.start();
-            // a guard against the old behaviour (the whole sample), not a speed target
-            Trainer.Result r = assertTimeoutPreemptively(Duration.ofMinutes(5), t::run);
+            Trainer.Result r;
+            try {
+                // a guard against the old behaviour (the whole sample), not a speed target
+                r = assertTimeoutPreemptively(Duration.ofMinutes(5), t::run);
+            } finally {
+                ended.set(true);
+            }
             assertEquals(1, r.iterations());
         }
         assertEquals(List.of(1L), checkpoints(dir));
