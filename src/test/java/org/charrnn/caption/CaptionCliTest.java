@@ -303,31 +303,18 @@ class CaptionCliTest {
 
     /** {@code caption sample} of image {@code image} on the reference, with {@code more} options. */
     private static CliRun sample(Path model, Path f, String image, String... more) {
-        List<String> args = new java.util.ArrayList<>(List.of(
-                "caption",
-                "sample",
-                "--checkpoint",
-                model.toString(),
-                "--features",
-                f.toString(),
-                "--image",
-                image,
-                "--backend",
-                "reference"));
-        args.addAll(List.of(more));
-        return CliRun.of(args.toArray(String[]::new));
+        return caption("sample", model, f, List.of("--image", image, "--backend", "reference"), more);
     }
 
     private static CliRun eval(Path model, Path f, Path c, String... more) {
-        List<String> args = new java.util.ArrayList<>(List.of(
-                "caption",
-                "eval",
-                "--checkpoint",
-                model.toString(),
-                "--features",
-                f.toString(),
-                "--captions",
-                c.toString()));
+        return caption("eval", model, f, List.of("--captions", c.toString()), more);
+    }
+
+    /** {@code caption <command> --checkpoint model --features f}, then {@code own} and {@code more}. */
+    private static CliRun caption(String command, Path model, Path f, List<String> own, String... more) {
+        List<String> args = new java.util.ArrayList<>(
+                List.of("caption", command, "--checkpoint", model.toString(), "--features", f.toString()));
+        args.addAll(own);
         args.addAll(List.of(more));
         return CliRun.of(args.toArray(String[]::new));
     }
