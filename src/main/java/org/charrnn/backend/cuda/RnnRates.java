@@ -257,10 +257,10 @@ record RnnRates(
                     number(o, "mma_fmas_tf32"),
                     number(o, "mma_fmas_bf16"),
                     o.has("cluster_barrier_us") ? number(o, "cluster_barrier_us") : ASSUMED.clusterBarrierUs,
-                    o.has("resident_clusters") ? (int) number(o, "resident_clusters") : ASSUMED.residentClusters,
+                    o.has("resident_clusters") ? count(o, "resident_clusters") : ASSUMED.residentClusters,
                     o.has("dsmem_bytes_per_us") ? number(o, "dsmem_bytes_per_us") : ASSUMED.dsmemBytesPerUs,
                     "measured on " + device,
-                    o.has("sms") ? (int) number(o, "sms") : 0,
+                    o.has("sms") ? count(o, "sms") : 0,
                     stepwise);
         } catch (JsonParseException
                 | IllegalStateException
@@ -331,6 +331,14 @@ record RnnRates(
         if (v == null || !v.isJsonPrimitive() || !v.getAsJsonPrimitive().isNumber())
             throw new JsonParseException("no number " + key);
         return v.getAsDouble();
+    }
+
+    /** The whole, non-negative count {@code key} of the rates file's object (a multiprocessor or cluster count). */
+    private static int count(JsonObject o, String key) {
+        double v = number(o, key);
+        if (!(v >= 0 && v <= Integer.MAX_VALUE && v == Math.rint(v)))
+            throw new JsonParseException(key + " is not a whole count: " + o.get(key));
+        return (int) v;
     }
 
     @Override

@@ -230,6 +230,14 @@ class RnnRatesTest {
                         + "\"mma_fmas_tf32\":480,\"mma_fmas_bf16\":960,\"cluster_barrier_us\":0}",
                 "{\"grid_barrier_us\":1,\"tile_clocks\":900,\"l2_bytes_per_us\":4e6,\"mma_latency\":30,"
                         + "\"mma_fmas_tf32\":480,\"mma_fmas_bf16\":960,\"resident_clusters\":-2}",
+                "{\"grid_barrier_us\":1,\"tile_clocks\":900,\"l2_bytes_per_us\":4e6,\"mma_latency\":30,"
+                        + "\"mma_fmas_tf32\":480,\"mma_fmas_bf16\":960,\"resident_clusters\":2.5}",
+                "{\"grid_barrier_us\":1,\"tile_clocks\":900,\"l2_bytes_per_us\":4e6,\"mma_latency\":30,"
+                        + "\"mma_fmas_tf32\":480,\"mma_fmas_bf16\":960,\"resident_clusters\":1e20}",
+                "{\"grid_barrier_us\":1,\"tile_clocks\":900,\"l2_bytes_per_us\":4e6,\"mma_latency\":30,"
+                        + "\"mma_fmas_tf32\":480,\"mma_fmas_bf16\":960,\"sms\":-132}",
+                "{\"grid_barrier_us\":1,\"tile_clocks\":900,\"l2_bytes_per_us\":4e6,\"mma_latency\":30,"
+                        + "\"mma_fmas_tf32\":480,\"mma_fmas_bf16\":960,\"sms\":131.5}",
             })
     void aBadFileIsAOneLineError(String text) throws IOException {
         Path f = write(text);
