@@ -9,6 +9,7 @@ import java.util.concurrent.Callable;
 import org.charrnn.backend.Backend;
 import org.charrnn.backend.Backends;
 import org.charrnn.io.Checkpoint;
+import org.charrnn.util.AtomicFile;
 import org.charrnn.util.IoErrors;
 import org.charrnn.util.LogLines;
 import org.charrnn.util.UserError;
@@ -87,7 +88,8 @@ public final class CellsCommand implements Callable<Integer> {
         if (Files.isDirectory(text)) throw new UserError("--text " + text + " is a directory; give a text file");
         if (!Files.exists(text)) throw new UserError("text file not found: " + text);
         if (!Files.isRegularFile(text)) throw new UserError("--text " + text + " is not a regular file");
-        if (Files.isDirectory(out)) throw new UserError("--out " + out + " is a directory; give a file name");
+        String unwritable = AtomicFile.unwritable(out);
+        if (unwritable != null) throw new UserError("--out " + out + " " + unwritable + "; give a file name");
         Checkpoint.Model model = Checkpoint.loadModel(Checkpoint.resolveModel(checkpoint));
         byte[] bytes;
         try {

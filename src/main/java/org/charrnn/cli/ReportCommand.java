@@ -3,6 +3,7 @@ package org.charrnn.cli;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import org.charrnn.util.AtomicFile;
 import org.charrnn.util.UserError;
 import org.charrnn.viz.ReportPage;
 import picocli.CommandLine.Command;
@@ -34,7 +35,8 @@ public final class ReportCommand implements Callable<Integer> {
         }
         Path target = out != null ? out : run.resolve("report.html");
         if (!Files.isDirectory(run)) throw new UserError("run directory not found: " + run);
-        if (Files.isDirectory(target)) throw new UserError("--out " + target + " is a directory; give a file name");
+        String unwritable = AtomicFile.unwritable(target);
+        if (unwritable != null) throw new UserError("--out " + target + " " + unwritable + "; give a file name");
         ReportPage.write(run, target);
         System.err.println("wrote " + target);
         return 0;

@@ -23,6 +23,15 @@ public final class AtomicFile {
     /** The reason of the FileSystemException for a target that is a directory (as Linux words it). */
     public static final String IS_A_DIRECTORY = "Is a directory";
 
+    /**
+     * The reason of the FileSystemException for a target that is a device, pipe or socket: renaming a
+     * file over it would replace the node itself ({@code /dev/null} as root), so none is written.
+     */
+    public static final String NOT_A_REGULAR_FILE = "Not a regular file";
+
+    /** The reason for a directory that exists but where no file can be created (procfs). */
+    static final String CANNOT_CREATE = "no file can be created there";
+
     /** Writes the body of a file through a channel. */
     @FunctionalInterface
     public interface Body {
@@ -30,7 +39,7 @@ public final class AtomicFile {
     }
 
     public static void write(Path target, Body body) throws IOException {
-        requireNotDirectory(target); // before a temp file is made in the directory above it
+        requireReplaceable(target); // before a temp file is made in the directory above it
         Path dir = target.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         Path tmp = createTemp(dir, "." + target.getFileName() + ".", ".tmp");
@@ -60,6 +69,10 @@ public final class AtomicFile {
                 return Files.createFile(p);
             } catch (java.nio.file.FileAlreadyExistsException e) {
                 if (attempt > 100) throw e;
+            } catch (java.nio.file.NoSuchFileException e) {
+                // a directory that exists but takes no new files (/proc): say so, not that the temp file is missing
+                if (Files.isDirectory(dir)) throw new FileSystemException(dir.toString(), null, CANNOT_CREATE);
+                throw e;
             }
         }
     }
@@ -70,7 +83,7 @@ public final class AtomicFile {
      * directory. For writers that stream into their own temp file.
      */
     public static void commit(Path tmp, Path target) throws IOException {
-        requireNotDirectory(target);
+        requireReplaceable(target);
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
             ch.force(true);
         }
@@ -82,8 +95,22 @@ public final class AtomicFile {
         fsyncDirectory(target.toAbsolutePath().getParent());
     }
 
-    private static void requireNotDirectory(Path target) throws FileSystemException {
+    /**
+     * Why a file cannot be written at {@code target} ("is a directory", "is not a regular file (a
+     * device, pipe or socket)"), or null where it is absent or a regular file, links followed: for
+     * the commands' checks of their output paths before any work.
+     */
+    public static String unwritable(Path target) {
+        if (Files.isDirectory(target)) return "is a directory";
+        if (Files.exists(target) && !Files.isRegularFile(target))
+            return "is not a regular file (a device, pipe or socket)";
+        return null;
+    }
+
+    private static void requireReplaceable(Path target) throws FileSystemException {
         if (Files.isDirectory(target)) throw new FileSystemException(target.toString(), null, IS_A_DIRECTORY);
+        if (Files.exists(target) && !Files.isRegularFile(target))
+            throw new FileSystemException(target.toString(), null, NOT_A_REGULAR_FILE);
     }
 
     /**

@@ -187,7 +187,7 @@ class DirectoryCorpusTest {
     }
 
     @Test
-    void errorsAreOneLineAndWriteNothing() throws IOException {
+    void errorsAreOneLineAndWriteNothing() throws Exception {
         Path root = write("paper", project());
         Path out = dir.resolve("out/c.txt");
         Path missing = dir.resolve("nope");
@@ -224,6 +224,13 @@ class DirectoryCorpusTest {
                 List.of());
         Path outDir = Files.createDirectories(dir.resolve("outdir"));
         assertError("--out " + outDir + " is a directory; give a file name", root, outDir, List.of("*.tex"), List.of());
+        Path pipe = org.charrnn.testutil.NamedPipe.at(dir.resolve("pipe"));
+        assertError(
+                "--out " + pipe + " is not a regular file (a device, pipe or socket); give a file name",
+                root,
+                pipe,
+                List.of("*.tex"),
+                List.of());
         assertEquals(
                 "--include '[a' is not a valid glob: Missing ']",
                 assertThrows(UserError.class, () -> PathSelection.of(List.of("[a"), List.of()))
@@ -263,7 +270,7 @@ class DirectoryCorpusTest {
         assertEquals(message, e.getMessage());
         assertEquals(2, e.exitCode());
         assertFalse(e.getMessage().contains("\n"));
-        assertFalse(Files.exists(out) && !Files.isDirectory(out), "nothing written at " + out);
+        assertFalse(Files.isRegularFile(out), "nothing written at " + out);
     }
 
     private static void assertNoTempFiles(Path d) throws IOException {

@@ -2,6 +2,8 @@ package org.charrnn.util;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
@@ -12,6 +14,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.util.List;
+import org.charrnn.testutil.NamedPipe;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -64,5 +67,33 @@ class IoErrorsTest {
         }
         IOException rename = new FileSystemException("/a/.x.tmp", "/a/x", AtomicFile.IS_A_DIRECTORY);
         assertEquals("/a/x is a directory", IoErrors.reason(rename), "a rename onto a directory names the target");
+    }
+
+    /** A write onto a device or pipe would rename a file over the node itself (as root): none is written. */
+    @Test
+    void aPipeWhereAFileShouldBe() throws Exception {
+        Path fifo = NamedPipe.at(dir.resolve("out.html"));
+        Path link = Files.createSymbolicLink(dir.resolve("link.html"), fifo);
+        for (Path target : List.of(fifo, link)) {
+            IOException e = assertThrows(IOException.class, () -> AtomicFile.writeString(target, "x"));
+            assertEquals(target + " is not a regular file (a device, pipe or socket)", IoErrors.reason(e));
+            assertEquals("is not a regular file (a device, pipe or socket)", AtomicFile.unwritable(target));
+        }
+        assertTrue(Files.exists(fifo) && !Files.isRegularFile(fifo), "the pipe is still a pipe");
+        assertTrue(Files.isSymbolicLink(link), "the link is still a link");
+        try (var left = Files.list(dir)) {
+            assertEquals(2, left.count(), "no temporary file left beside them");
+        }
+        assertEquals(null, AtomicFile.unwritable(dir.resolve("new.html")));
+        assertEquals("is a directory", AtomicFile.unwritable(dir));
+    }
+
+    /** A directory that exists but takes no files (procfs) is named, not the temporary file's path. */
+    @Test
+    void aDirectoryThatTakesNoFiles() {
+        Path proc = Path.of("/proc");
+        assumeTrue(Files.isDirectory(proc.resolve("self")), "no procfs here");
+        IOException e = assertThrows(IOException.class, () -> AtomicFile.writeString(proc.resolve("x.html"), "x"));
+        assertEquals("/proc: no file can be created there", IoErrors.reason(e));
     }
 }

@@ -372,6 +372,10 @@ class CellsPageTest {
                 .assertOneLineError("--text " + dir + " is a directory; give a text file");
         CliRun.of("cells", "--checkpoint", ck, "--text", tx, "--out", dir.toString())
                 .assertOneLineError("--out " + dir + " is a directory; give a file name");
+        Path pipe = org.charrnn.testutil.NamedPipe.at(dir.resolve("pipe.html"));
+        CliRun.of("cells", "--checkpoint", ck, "--text", tx, "--out", pipe.toString())
+                .assertOneLineError(
+                        "--out " + pipe + " is not a regular file (a device, pipe or socket); give a file name");
         CliRun.of("cells", "--checkpoint", dir.resolve("nothing").toString(), "--text", tx, "--out", out)
                 .assertOneLineError("nothing");
         CliRun.of("cells", "--checkpoint", ck, "--text", tx, "--max-chars", "0", "--out", out)

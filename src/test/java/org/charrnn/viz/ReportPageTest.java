@@ -254,5 +254,9 @@ class ReportPageTest {
         CliRun.of("report", "--run", dir.resolve("empty").toString()).assertOneLineError("is not a run directory");
         CliRun.of("report", "--run", run.toString(), "--out", dir.toString())
                 .assertOneLineError("--out " + dir + " is a directory; give a file name");
+        Path pipe = org.charrnn.testutil.NamedPipe.at(dir.resolve("pipe.html"));
+        CliRun.of("report", "--run", run.toString(), "--out", pipe.toString())
+                .assertOneLineError(
+                        "--out " + pipe + " is not a regular file (a device, pipe or socket); give a file name");
     }
 }

@@ -135,6 +135,14 @@ public final class StepRatesProbe {
     }
 
     /**
+     * A {@link UserError} where {@code file} is a regular file but not the JSON object {@link
+     * #writeInto} adds to: what it would find only after the measurement.
+     */
+    public static void checkExisting(Path file) {
+        if (Files.isRegularFile(file)) RnnRates.readObject(file);
+    }
+
+    /**
      * Measures device {@code index}, the GEMMs at the shapes of {@code rows}' steps (a {@link
      * UserError} where it cannot be opened or a rate comes out non-positive).
      */

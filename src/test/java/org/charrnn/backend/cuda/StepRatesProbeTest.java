@@ -82,6 +82,25 @@ class StepRatesProbeTest {
         }
     }
 
+    /** What the probe could not write into is refused before the device is measured, not after. */
+    @Test
+    void aFileTheProbeCannotWriteIsRefusedFirst() throws Exception {
+        Path pipe = org.charrnn.testutil.NamedPipe.at(dir.resolve("pipe.json"));
+        Path bad = java.nio.file.Files.writeString(dir.resolve("bad.json"), "[1, 2]\n");
+        String[][] cases = {
+            {dir.toString(), "--probe " + dir + " is a directory; give a file name"},
+            {pipe.toString(), "--probe " + pipe + " is not a regular file (a device, pipe or socket); give a file name"
+            },
+            {bad.toString(), RnnRates.PROPERTY + ": " + bad + " is not a probe_rates line: not a JSON object"},
+        };
+        for (String[] c : cases) {
+            CliRun r = CliRun.of("bench", "--probe", c[0], "--grid", "torch-rnn", "--hidden", "128");
+            assertEquals(2, r.code(), r::err);
+            assertEquals("charrnn: " + c[1], r.err().strip());
+        }
+        assertEquals("[1, 2]\n", java.nio.file.Files.readString(bad), "the file is left as it was");
+    }
+
     @Test
     @Tag("emulator") // skips on a GPU: gpu-check.sh's junit step leaves it out
     void theCommandRefusesTheEmulatedDevice() {
