@@ -3,6 +3,7 @@ package org.charrnn.io;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -132,6 +133,20 @@ class SafetensorsReadTest {
                         "[1],\"data_offsets\":[24,32]",
                         "corrupt checkpoint: file has 8 bytes beyond its tensors"),
                 Arguments.of("\"k\":\"v\"", "\"k\":{}", "__metadata__ values must be strings"));
+    }
+
+    /** A pipe (a process substitution's /dev/fd/N, a mkfifo) is named: opening it would wait for a writer. */
+    @Test
+    void aPipeIsNotReadAsACheckpoint() throws Exception {
+        Path pipe = org.charrnn.testutil.NamedPipe.at(dir.resolve("p.safetensors"));
+        String expect = pipe + " is not a regular file (a device, pipe or socket), expected a .safetensors file";
+        UserError e = assertTimeoutPreemptively(
+                java.time.Duration.ofSeconds(30), () -> assertThrows(UserError.class, () -> Safetensors.read(pipe)));
+        assertEquals(expect, e.getMessage());
+        e = assertTimeoutPreemptively(
+                java.time.Duration.ofSeconds(30),
+                () -> assertThrows(UserError.class, () -> Safetensors.readMetadata(pipe)));
+        assertEquals(expect, e.getMessage());
     }
 
     @ParameterizedTest(name = "{0} -> {1}")
