@@ -20,6 +20,7 @@ final class OptionNames {
             Map.entry("CorpusOptions.maxVocab", "--max-vocab"),
             Map.entry("CorpusOptions.valFrac", "--val-frac"),
             Map.entry("CorpusOptions.testFrac", "--test-frac"),
+            Map.entry("CorpusOptions.cacheDir", "--cache-dir"),
             Map.entry("BackendOptions.device", "--device"),
             Map.entry("BackendOptions.precision", "--precision"),
             Map.entry("BackendOptions.rnnKernel", "--rnn-kernel"),

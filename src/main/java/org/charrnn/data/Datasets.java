@@ -125,7 +125,7 @@ public final class Datasets {
         } catch (IOException e) {
             throw UserError.naming(
                     "cannot write to the cache directory " + target.getParent() + " (" + IoErrors.reason(e)
-                            + "); set CHARRNN_HOME to a writable directory or give {Data.path} FILE",
+                            + "); give {CorpusOptions.cacheDir} (or set CHARRNN_HOME to) a writable directory, or give {Data.path} FILE",
                     e);
         }
         boolean ok = false;

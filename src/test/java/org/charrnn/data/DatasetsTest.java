@@ -192,8 +192,8 @@ class DatasetsTest {
         Path cache = file.resolve("cache");
         UserError e = assertThrows(UserError.class, () -> Datasets.fetch(named(url), url, cache, Progress.NONE));
         assertEquals(
-                "cannot write to the cache directory " + cache + " (" + file + " is not a directory); set"
-                        + " CHARRNN_HOME to a writable directory or give Data.path FILE",
+                "cannot write to the cache directory " + cache + " (" + file + " is not a directory); give"
+                        + " CorpusOptions.cacheDir (or set CHARRNN_HOME to) a writable directory, or give Data.path FILE",
                 e.getMessage());
     }
 
