@@ -118,16 +118,7 @@ public final class Datasets {
         String how = "download it yourself" + (url.equals(n.url()) ? "" : " from " + n.url())
                 + " and give {Data.path} FILE, or place it at " + target;
         String what = "cannot download " + n.name() + " from " + url + ": ";
-        Path tmp = null;
-        try {
-            Files.createDirectories(target.getParent());
-            tmp = AtomicFile.createTemp(target.getParent(), "." + n.fileName() + ".", ".part");
-        } catch (IOException e) {
-            throw UserError.naming(
-                    "cannot write to the cache directory " + target.getParent() + " (" + IoErrors.reason(e)
-                            + "); give {CorpusOptions.cacheDir} (or set CHARRNN_HOME to) a writable directory, or give {Data.path} FILE",
-                    e);
-        }
+        Path tmp = partFile(n, target);
         boolean ok = false;
         HttpURLConnection conn = null;
         try {
@@ -137,38 +128,9 @@ public final class Datasets {
             conn.setInstanceFollowRedirects(true);
             int status = conn.getResponseCode();
             if (status != 200) throw UserError.naming(what + "the server answered HTTP " + status + "; " + how);
-            MessageDigest md = TokenCache.sha256();
-            long got = 0;
-            try (InputStream in = conn.getInputStream();
-                    OutputStream out = Files.newOutputStream(tmp)) {
-                byte[] buf = new byte[64 << 10];
-                int r;
-                while ((r = in.read(buf)) >= 0) {
-                    out.write(buf, 0, r);
-                    md.update(buf, 0, r);
-                    got += r;
-                    progress.update(got, n.size(), n.fileName());
-                    if (got > n.size()) break;
-                }
-            } catch (IOException e) {
-                throw UserError.naming(
-                        String.format(
-                                Locale.ROOT,
-                                "%sthe download broke off after %,d of %,d bytes (%s); %s",
-                                what,
-                                got,
-                                n.size(),
-                                describe(e),
-                                how),
-                        e);
+            try (InputStream in = conn.getInputStream()) {
+                receive(in, tmp, n, progress, what, how);
             }
-            if (got != n.size())
-                throw UserError.naming(
-                        String.format(Locale.ROOT, "%sgot %,d bytes, expected %,d; %s", what, got, n.size(), how));
-            String sha = HexFormat.of().formatHex(md.digest());
-            if (!sha.equals(n.sha256()))
-                throw UserError.naming(
-                        what + "checksum mismatch (SHA-256 " + sha + ", expected " + n.sha256() + "); " + how);
             AtomicFile.commit(tmp, target);
             ok = true;
         } catch (SocketTimeoutException e) {
@@ -185,14 +147,61 @@ public final class Datasets {
         } finally {
             progress.finish();
             if (conn != null) conn.disconnect();
-            if (!ok) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    /* best effort */
-                }
-            }
+            if (!ok) CorpusBuild.deleteQuietly(tmp);
         }
+    }
+
+    /** A new empty {@code .NAME.RANDOM.part} file beside {@code target}, its directory made where missing. */
+    private static Path partFile(Named n, Path target) {
+        try {
+            Files.createDirectories(target.getParent());
+            return AtomicFile.createTemp(target.getParent(), "." + n.fileName() + ".", ".part");
+        } catch (IOException e) {
+            throw UserError.naming(
+                    "cannot write to the cache directory " + target.getParent() + " (" + IoErrors.reason(e)
+                            + "); give {CorpusOptions.cacheDir} (or set CHARRNN_HOME to) a writable directory, or give {Data.path} FILE",
+                    e);
+        }
+    }
+
+    /**
+     * Copies the dataset's bytes from {@code in} into {@code tmp}, reading no more than one byte past
+     * its size; a {@link UserError} ({@code what}, the reason, {@code how}) where the stream breaks
+     * off or its length or SHA-256 is not the dataset's.
+     */
+    private static void receive(InputStream in, Path tmp, Named n, Progress progress, String what, String how)
+            throws IOException {
+        MessageDigest md = TokenCache.sha256();
+        long got = 0;
+        try (OutputStream out = Files.newOutputStream(tmp)) {
+            byte[] buf = new byte[64 << 10];
+            int r;
+            while ((r = in.read(buf)) >= 0) {
+                out.write(buf, 0, r);
+                md.update(buf, 0, r);
+                got += r;
+                progress.update(got, n.size(), n.fileName());
+                if (got > n.size()) break;
+            }
+        } catch (IOException e) {
+            throw UserError.naming(
+                    String.format(
+                            Locale.ROOT,
+                            "%sthe download broke off after %,d of %,d bytes (%s); %s",
+                            what,
+                            got,
+                            n.size(),
+                            describe(e),
+                            how),
+                    e);
+        }
+        if (got != n.size())
+            throw UserError.naming(
+                    String.format(Locale.ROOT, "%sgot %,d bytes, expected %,d; %s", what, got, n.size(), how));
+        String sha = HexFormat.of().formatHex(md.digest());
+        if (!sha.equals(n.sha256()))
+            throw UserError.naming(
+                    what + "checksum mismatch (SHA-256 " + sha + ", expected " + n.sha256() + "); " + how);
     }
 
     private static String describe(Throwable e) {
