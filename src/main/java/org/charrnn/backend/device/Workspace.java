@@ -79,16 +79,36 @@ final class Workspace {
     boolean ensure(int T, int B) {
         if (T == this.T && B == this.B) return false;
         release();
-        int L = cfg.layers(), E = cfg.embedding(), H = cfg.hidden(), V = cfg.vocabSize();
-        int Gi = cfg.inputGateWidth(), Gh = cfg.recurrentGateWidth(), G = Math.max(Gi, Gh);
-        int S = cfg.cell().stateVectors(), saved = cell.savedWidth(H);
         long n = (long) T * B;
+        checkAddressable(n, B);
+        allocateActivations(T, B);
+        if (training) allocateGradients(T, B);
+        reserveGemmScratch(n);
+        this.T = T;
+        this.B = B;
+        this.N = (int) n;
+        return true;
+    }
+
+    /** A {@link UserError} where a buffer of {@code n} = T*B rows would not be addressable by int elements. */
+    private void checkAddressable(long n, int B) {
+        int L = cfg.layers(), E = cfg.embedding(), H = cfg.hidden(), V = cfg.vocabSize();
+        int G = Math.max(cfg.inputGateWidth(), cfg.recurrentGateWidth());
+        int S = cfg.cell().stateVectors(), saved = cell.savedWidth(H);
         if (n * Math.max(Math.max(G, V), Math.max(saved, Math.max(E, H))) > Integer.MAX_VALUE)
             throw new UserError(
                     "window too large for the " + ops.name() + " backend: T*B*max(V, E, 4H) exceeds 2^31 elements");
         if ((long) L * S * (n + B) * H > Integer.MAX_VALUE) // the states buffer, addressed by element offsets
         throw new UserError("window too large for the " + ops.name()
                 + " backend: the layers' states, L*S*(T+1)*B*H, exceed 2^31 elements");
+    }
+
+    /** The forward's buffers (inputs, projections, saved gates, states, logits, loss) and the pipeline's chunks. */
+    private void allocateActivations(int T, int B) {
+        int L = cfg.layers(), E = cfg.embedding(), H = cfg.hidden(), V = cfg.vocabSize();
+        int Gi = cfg.inputGateWidth(), Gh = cfg.recurrentGateWidth();
+        int S = cfg.cell().stateVectors(), saved = cell.savedWidth(H);
+        long n = (long) T * B;
         String what = activations(T, B);
         x = ops.alloc(n * INT, what);
         y = ops.alloc(n * INT, what);
@@ -118,41 +138,50 @@ final class Workspace {
         lossSum = floats(1, what);
         targetWeight = floats(n, what);
         counted = floats(1, what);
-        long inMax = Math.max(E, H);
-        if (training) {
-            String gw = "gradient scratch (T=" + T + ", B=" + B + ")";
-            dgx = gx;
-            if (cell.separateRecurrentGrad()) dgh = floats(n * Gh, gw);
-            // a pipeline takes the side queue
-            overlap = forwardChunk == 0 && backwardChunk == 0 && ops.overlapWeightGradients(B);
-            pairs = L > 1
-                    && cfg.dropout() == 0
-                    && backwardChunk == 0
-                    && ops.windows().pairs(cfg.cell(), B, H);
-            if ((overlap || pairs) && L > 1) {
-                dgxAlt = floats(n * Gi, gw);
-                if (dgh != null) dghAlt = floats(n * Gh, gw);
-            }
-            if (cfg.cell().feedsInputDirectly()) dx = floats(n * H, gw);
-            if (cell.scratchWidth(H) > 0) scratch = floats((long) B * cell.scratchWidth(H), gw);
-            dA = floats(n * inMax, gw);
-            dB = floats(n * inMax, gw);
-            stateGrad = floats((long) L * S * B * H, gw);
-            firstInputGrad = floats((long) B * E, gw);
+    }
+
+    /** The training workspace's gradient scratch; after {@link #allocateActivations} (it reads the chunks). */
+    private void allocateGradients(int T, int B) {
+        int L = cfg.layers(), E = cfg.embedding(), H = cfg.hidden();
+        int Gi = cfg.inputGateWidth(),
+                Gh = cfg.recurrentGateWidth(),
+                S = cfg.cell().stateVectors();
+        long n = (long) T * B, inMax = Math.max(E, H);
+        String gw = "gradient scratch (T=" + T + ", B=" + B + ")";
+        dgx = gx;
+        if (cell.separateRecurrentGrad()) dgh = floats(n * Gh, gw);
+        // a pipeline takes the side queue
+        overlap = forwardChunk == 0 && backwardChunk == 0 && ops.overlapWeightGradients(B);
+        pairs = L > 1
+                && cfg.dropout() == 0
+                && backwardChunk == 0
+                && ops.windows().pairs(cfg.cell(), B, H);
+        if ((overlap || pairs) && L > 1) {
+            dgxAlt = floats(n * Gi, gw);
+            if (dgh != null) dghAlt = floats(n * Gh, gw);
         }
-        // GEMM operand scratch (bf16) for every GEMM of this shape, so that none allocates later, in
-        // particular not inside a recorded step. Forward: op A is the layer input [N,in], h_prev [B,H]
-        // or the top output [N,H]; backward adds dlogits [N,V] and dgx / dgh [N,G] as op A, and the
-        // weight-gradient right operands [N,in] / [N,H] (or saved activations [N,savedWidth]).
-        // With the token table: P = Emb W_ih^T and backward's S W_ih and S^T Emb read [V,max(E,Gi)].
+        if (cfg.cell().feedsInputDirectly()) dx = floats(n * H, gw);
+        if (cell.scratchWidth(H) > 0) scratch = floats((long) B * cell.scratchWidth(H), gw);
+        dA = floats(n * inMax, gw);
+        dB = floats(n * inMax, gw);
+        stateGrad = floats((long) L * S * B * H, gw);
+        firstInputGrad = floats((long) B * E, gw);
+    }
+
+    /**
+     * GEMM operand scratch (bf16) for every GEMM of {@code n} rows, so that none allocates later, in
+     * particular not inside a recorded step. Forward: op A is the layer input [N,in], h_prev [B,H] or
+     * the top output [N,H]; backward adds dlogits [N,V] and dgx / dgh [N,G] as op A, and the
+     * weight-gradient right operands [N,in] / [N,H] (or saved activations [N,savedWidth]). With the
+     * token table: P = Emb W_ih^T and backward's S W_ih and S^T Emb read [V,max(E,Gi)].
+     */
+    private void reserveGemmScratch(long n) {
+        int E = cfg.embedding(), H = cfg.hidden(), V = cfg.vocabSize(), Gi = cfg.inputGateWidth();
+        int G = Math.max(Gi, cfg.recurrentGateWidth()), saved = cell.savedWidth(H);
+        long inMax = Math.max(E, H);
         long table = tokenTable != null ? (long) V * Math.max(E, Gi) : 0;
-        long opA = Math.max(Math.max(n * inMax, n * saved), table),
-                opB = Math.max(Math.max(n * inMax, n * saved), table);
-        ops.reserveGemmScratch(training ? Math.max(n * Math.max(V, G), opA) : opA, training ? opB : 0);
-        this.T = T;
-        this.B = B;
-        this.N = (int) n;
-        return true;
+        long operand = Math.max(Math.max(n * inMax, n * saved), table); // both operands' largest but dlogits, dgx, dgh
+        ops.reserveGemmScratch(training ? Math.max(n * Math.max(V, G), operand) : operand, training ? operand : 0);
     }
 
     /**
