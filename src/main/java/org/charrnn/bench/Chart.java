@@ -34,34 +34,15 @@ public final class Chart {
     /** The SVG document. */
     public static String svg(List<JsonRows> rows, String title) {
         if (rows.isEmpty()) throw new IllegalArgumentException("no benchmark rows to chart");
-        Map<PanelKey, Map<String, TreeMap<Integer, Double>>> panels =
-                new TreeMap<>(Comparator.comparingInt((PanelKey k) -> cellOrder(k.cell()))
-                        .thenComparing(PanelKey::cell)
-                        .thenComparingInt(PanelKey::batch)
-                        .thenComparingInt(PanelKey::seq)
-                        .thenComparingInt(PanelKey::layers));
-        // rows measured several times (rounds of the same grid) are drawn at their median
-        Map<PanelKey, Map<String, TreeMap<Integer, List<Double>>>> measured = new LinkedHashMap<>();
-        for (JsonRows r : rows) {
-            if (!(r.charsPerS() > 0)) continue;
-            PanelKey k = new PanelKey(r.cell(), r.layers(), r.batch(), r.seq());
-            measured.computeIfAbsent(k, x -> new LinkedHashMap<>())
-                    .computeIfAbsent(r.variant(), x -> new TreeMap<>())
-                    .computeIfAbsent(r.hidden(), x -> new ArrayList<>())
-                    .add(r.charsPerS());
-        }
+        Map<PanelKey, Map<String, TreeMap<Integer, Double>>> panels = medians(rows);
+        if (panels.isEmpty()) throw new IllegalArgumentException("no benchmark rows with a positive chars/s");
         double yMin = Double.POSITIVE_INFINITY, yMax = 0;
-        for (var panel : measured.entrySet())
-            for (var series : panel.getValue().entrySet())
-                for (var point : series.getValue().entrySet()) {
-                    double m = median(point.getValue());
-                    panels.computeIfAbsent(panel.getKey(), x -> new LinkedHashMap<>())
-                            .computeIfAbsent(series.getKey(), x -> new TreeMap<>())
-                            .put(point.getKey(), m);
+        for (var series : panels.values())
+            for (var points : series.values())
+                for (double m : points.values()) {
                     yMin = Math.min(yMin, m);
                     yMax = Math.max(yMax, m);
                 }
-        if (panels.isEmpty()) throw new IllegalArgumentException("no benchmark rows with a positive chars/s");
         List<String> seriesNames = seriesNames(rows);
         Map<String, String> colour = new LinkedHashMap<>();
         for (String s : seriesNames) colour.put(s, PALETTE[colour.size() % PALETTE.length]);
@@ -93,7 +74,43 @@ public final class Chart {
             panel(sb, e.getKey(), e.getValue(), colour, px, py, lo, hi);
             idx++;
         }
-        int ly = TOP + prow * PANEL_H + (prow - 1) * GAP_Y + BOTTOM_PAD + 16;
+        legend(sb, colour, TOP + prow * PANEL_H + (prow - 1) * GAP_Y + BOTTOM_PAD + 16);
+        sb.append("</svg>\n");
+        return sb.toString();
+    }
+
+    /**
+     * The rows with a positive chars/s by panel, series and H, each point the median of its rows
+     * (rounds of the same grid measure a row several times); panels in {@link #cellOrder}, then by
+     * cell, B, T and L.
+     */
+    private static Map<PanelKey, Map<String, TreeMap<Integer, Double>>> medians(List<JsonRows> rows) {
+        Map<PanelKey, Map<String, TreeMap<Integer, List<Double>>>> measured = new LinkedHashMap<>();
+        for (JsonRows r : rows) {
+            if (!(r.charsPerS() > 0)) continue;
+            PanelKey k = new PanelKey(r.cell(), r.layers(), r.batch(), r.seq());
+            measured.computeIfAbsent(k, x -> new LinkedHashMap<>())
+                    .computeIfAbsent(r.variant(), x -> new TreeMap<>())
+                    .computeIfAbsent(r.hidden(), x -> new ArrayList<>())
+                    .add(r.charsPerS());
+        }
+        Map<PanelKey, Map<String, TreeMap<Integer, Double>>> panels =
+                new TreeMap<>(Comparator.comparingInt((PanelKey k) -> cellOrder(k.cell()))
+                        .thenComparing(PanelKey::cell)
+                        .thenComparingInt(PanelKey::batch)
+                        .thenComparingInt(PanelKey::seq)
+                        .thenComparingInt(PanelKey::layers));
+        for (var panel : measured.entrySet())
+            for (var series : panel.getValue().entrySet())
+                for (var point : series.getValue().entrySet())
+                    panels.computeIfAbsent(panel.getKey(), x -> new LinkedHashMap<>())
+                            .computeIfAbsent(series.getKey(), x -> new TreeMap<>())
+                            .put(point.getKey(), median(point.getValue()));
+        return panels;
+    }
+
+    /** The legend, two series a row, from baseline {@code ly}: each series' line, marker and name. */
+    private static void legend(StringBuilder sb, Map<String, String> colour, int ly) {
         int i = 0;
         sb.append("<g class=\"legend\">\n");
         for (Map.Entry<String, String> c : colour.entrySet()) {
@@ -105,8 +122,7 @@ public final class Chart {
             sb.append(f("<text x=\"%d\" y=\"%d\">%s</text>\n", x + 32, y, esc(c.getKey())));
             i++;
         }
-        sb.append("</g>\n</svg>\n");
-        return sb.toString();
+        sb.append("</g>\n");
     }
 
     private static void panel(
