@@ -45,10 +45,24 @@ public final class BenchRunner {
      * @param seed       seed of the parameters and tokens
      */
     public record Settings(int steps, int warmup, int splitSteps, long seed) {
+        /**
+         * The most steps of each kind in a row: every timing is kept until the row's medians, and a
+         * row of this many steps already runs for hours at the slowest rows' seconds a step.
+         */
+        public static final int MAX_STEPS = 1_000_000;
+
         public Settings {
             if (steps < 1) throw new IllegalArgumentException("--steps must be >= 1, got " + steps);
             if (warmup < 0) throw new IllegalArgumentException("--warmup must be >= 0, got " + warmup);
             if (splitSteps < 0) throw new IllegalArgumentException("--split-steps must be >= 0, got " + splitSteps);
+            atMostMax("--steps", steps);
+            atMostMax("--warmup", warmup);
+            atMostMax("--split-steps", splitSteps);
+        }
+
+        private static void atMostMax(String option, int value) {
+            if (value > MAX_STEPS)
+                throw new IllegalArgumentException(option + " must be at most " + MAX_STEPS + ", got " + value);
         }
 
         public int total() {
@@ -81,50 +95,22 @@ public final class BenchRunner {
             boolean cudaGraph,
             RnnKernel rnnKernel,
             Progress progress) {
-        ModelConfig cfg = spec.modelConfig();
         int B = spec.batch(), T = spec.seq();
         int windows = Math.max(1, Math.min(MAX_WINDOWS, s.total()));
         long perStream = (long) windows * T + 1;
-        long n = perStream * B;
-        if (n > Integer.MAX_VALUE) throw new IllegalArgumentException("B*T too large for the bench: " + spec.label());
-        int[] tokens = new int[(int) n];
-        SplittableRandom rng = new SplittableRandom(s.seed());
-        for (int i = 0; i < tokens.length; i++) tokens[i] = rng.nextInt(BenchSpec.VOCAB);
-
+        int[] tokens = tokens(spec, perStream * B, s.seed());
         HeapPeak heap = HeapPeak.start();
-        try (Backend b = factory.apply(cfg)) {
+        try (Backend b = factory.apply(spec.modelConfig())) {
             if (CudaBackendProvider.isEmulated(b.deviceName())) throw new UserError(EMULATED_REFUSAL);
             b.setParameters(Init.initialize(b.layout(), s.seed()));
             b.setOptimizer(OptimizerConfig.defaults(OptimizerKind.ADAM));
             try (TokenBuffer buf = b.upload(TokenSequence.of(tokens));
                     RnnState state = b.newState(B)) {
-                Stepper st = new Stepper(b, buf, state, B, T, windows, perStream);
-                int done = 0, total = s.total();
-                for (int i = 0; i < s.warmup(); i++) {
-                    st.step();
-                    progress.update(++done, total, "warmup");
-                }
-                b.synchronize();
-                double[] ms = new double[s.steps()];
-                try (Backend.Timer timer = b.timer()) {
-                    for (int i = 0; i < s.steps(); i++) {
-                        timer.start();
-                        st.step();
-                        ms[i] = timer.stopMillis();
-                        progress.update(++done, total, String.format(java.util.Locale.ROOT, "%.1f ms/step", ms[i]));
-                    }
-                }
-                double[] fw = new double[s.splitSteps()],
-                        bw = new double[s.splitSteps()],
-                        up = new double[s.splitSteps()];
-                for (int i = 0; i < s.splitSteps(); i++) {
-                    st.instrumentedStep(fw, bw, up, i);
-                    progress.update(++done, total, "split");
-                }
+                Timings t = time(new Stepper(b, buf, state, B, T, windows, perStream), s, progress);
                 double loss = b.loss();
                 if (!Double.isFinite(loss))
                     throw new IllegalStateException("bench " + spec.label() + " on " + b.name() + ": loss is " + loss
-                            + " after " + done + " steps");
+                            + " after " + s.total() + " steps");
                 long device = b.peakMemoryBytes();
                 String memKind = device > 0 ? "device" : "heap";
                 double peak = (device > 0 ? device : heap.peakBytes()) / (double) (1 << 20);
@@ -139,11 +125,11 @@ public final class BenchRunner {
                         spec,
                         s.steps(),
                         s.warmup(),
-                        Stats.median(ms),
-                        Stats.min(ms),
-                        Stats.median(fw),
-                        Stats.median(bw),
-                        Stats.median(up),
+                        Stats.median(t.ms()),
+                        Stats.min(t.ms()),
+                        Stats.median(t.forward()),
+                        Stats.median(t.backward()),
+                        Stats.median(t.update()),
                         s.splitSteps(),
                         peak,
                         memKind,
@@ -151,6 +137,43 @@ public final class BenchRunner {
                         LocalDate.now(java.time.ZoneOffset.UTC).toString());
             }
         }
+    }
+
+    /** {@code n} seeded random tokens of the bench's vocabulary: every stream's windows end to end. */
+    private static int[] tokens(BenchSpec spec, long n, long seed) {
+        if (n > Integer.MAX_VALUE) throw new IllegalArgumentException("B*T too large for the bench: " + spec.label());
+        int[] tokens = new int[(int) n];
+        SplittableRandom rng = new SplittableRandom(seed);
+        for (int i = 0; i < tokens.length; i++) tokens[i] = rng.nextInt(BenchSpec.VOCAB);
+        return tokens;
+    }
+
+    /** The ms of each timed step, and of each instrumented step's forward, backward and update. */
+    private record Timings(double[] ms, double[] forward, double[] backward, double[] update) {}
+
+    /** The warm-up steps, then the timed ones, then the instrumented ones, each reported to {@code progress}. */
+    private static Timings time(Stepper st, Settings s, Progress progress) {
+        int done = 0, total = s.total();
+        for (int i = 0; i < s.warmup(); i++) {
+            st.step();
+            progress.update(++done, total, "warmup");
+        }
+        st.b.synchronize();
+        double[] ms = new double[s.steps()];
+        try (Backend.Timer timer = st.b.timer()) {
+            for (int i = 0; i < s.steps(); i++) {
+                timer.start();
+                st.step();
+                ms[i] = timer.stopMillis();
+                progress.update(++done, total, String.format(java.util.Locale.ROOT, "%.1f ms/step", ms[i]));
+            }
+        }
+        double[] fw = new double[s.splitSteps()], bw = new double[s.splitSteps()], up = new double[s.splitSteps()];
+        for (int i = 0; i < s.splitSteps(); i++) {
+            st.instrumentedStep(fw, bw, up, i);
+            progress.update(++done, total, "split");
+        }
+        return new Timings(ms, fw, bw, up);
     }
 
     /** Advances windows through the uploaded tokens as the trainer does, carrying the state. */

@@ -127,6 +127,15 @@ class BenchCliTest {
     void negativeSteps() {
         assertOneLineError(run("bench", "--backend", "reference", "--steps", "-3"), "--steps must be >= 1");
         assertOneLineError(run("bench", "--backend", "reference", "--warmup", "-1"), "--warmup must be >= 0");
+        assertOneLineError(
+                run("bench", "--backend", "reference", "--steps", "2147483647"),
+                "--steps must be at most 1000000, got 2147483647");
+        assertOneLineError(
+                run("bench", "--backend", "reference", "--warmup", "2147483647"),
+                "--warmup must be at most 1000000, got 2147483647");
+        assertOneLineError(
+                run("bench", "--backend", "reference", "--split-steps", "1000001"),
+                "--split-steps must be at most 1000000, got 1000001");
         assertOneLineError(run("bench", "--backend", "reference", "--hidden", "0"), "--hidden must be >= 1");
     }
 
