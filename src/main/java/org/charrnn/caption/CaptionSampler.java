@@ -28,6 +28,18 @@ public final class CaptionSampler {
         if (maxLength < 1) throw new IllegalArgumentException("--max-length must be >= 1, got " + maxLength);
     }
 
+    /**
+     * The widest beam {@link #beam} takes: it conditions one state stream per hypothesis, so a beam
+     * of 100,000 ran out of memory before its first step; far wider than a caption's beam search uses.
+     */
+    public static final int MAX_BEAM = 1000;
+
+    /** A beam width {@link #beam} accepts: 1 to {@link #MAX_BEAM}. */
+    public static void checkBeam(int k) {
+        if (k < 1) throw new IllegalArgumentException("--beam must be >= 1, got " + k);
+        if (k > MAX_BEAM) throw new IllegalArgumentException("--beam must be at most " + MAX_BEAM + ", got " + k);
+    }
+
     /** A temperature {@link #sample} accepts: 0 (greedy) or a finite positive number. */
     public static void checkTemperature(double temperature) {
         // NaN or an infinity made every probability NaN, which fell back to greedy in silence
@@ -57,7 +69,7 @@ public final class CaptionSampler {
 
     /** Beam search with {@code k} hypotheses; the best finished one (or the best unfinished at the limit). */
     public int[] beam(double[] feature, int k) {
-        if (k < 1) throw new IllegalArgumentException("--beam must be >= 1, got " + k);
+        checkBeam(k);
         int V = model.backend().config().vocabSize(), F = feature.length;
         double[] feats = new double[k * F];
         for (int b = 0; b < k; b++) System.arraycopy(feature, 0, feats, b * F, F);

@@ -95,6 +95,7 @@ public final class CaptionCommand {
         public Integer call() {
             // the options first, before the model and the features are read
             if (beam < 0) throw new IllegalArgumentException("--beam must be >= 0, got " + beam);
+            if (beam > 0) CaptionSampler.checkBeam(beam);
             CaptionSampler.checkMaxLength(maxLength);
             CaptionSampler.checkTemperature(temperature);
             CaptionCheckpoint.Contents c = CaptionCheckpoint.load(modelFile(checkpoint));
@@ -154,7 +155,7 @@ public final class CaptionCommand {
         public Integer call() {
             if (!split.equals("val") && !split.equals("all"))
                 throw new IllegalArgumentException("--split must be val or all, got " + split);
-            if (beam < 1) throw new IllegalArgumentException("--beam must be >= 1, got " + beam);
+            CaptionSampler.checkBeam(beam);
             CaptionSampler.checkMaxLength(maxLength); // before the loss pass, not after it
             CaptionCheckpoint.Contents c = CaptionCheckpoint.load(modelFile(checkpoint));
             CaptionData.Features f = CaptionData.readFeatures(features);

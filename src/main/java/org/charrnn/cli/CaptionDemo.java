@@ -13,6 +13,7 @@ import java.util.concurrent.Callable;
 import org.charrnn.caption.CaptionCheckpoint;
 import org.charrnn.caption.CaptionData;
 import org.charrnn.caption.CaptionPage;
+import org.charrnn.caption.CaptionSampler;
 import org.charrnn.caption.Condition;
 import org.charrnn.caption.ConditionedModel;
 import org.charrnn.caption.SceneFeatures;
@@ -86,7 +87,7 @@ final class CaptionDemo implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        if (beam < 1) throw new IllegalArgumentException("--beam must be >= 1, got " + beam);
+        CaptionSampler.checkBeam(beam);
         Condition.parse(condition);
         CaptionRunDirectory.refuseTaken(out, "give a new --out directory");
         long start = System.nanoTime();

@@ -86,6 +86,8 @@ class CaptionCliTest {
                     .assertOneLineError("--temperature must be a finite number >= 0, got ");
         eval(out, f, c, "--max-length", "0", "--backend", "reference")
                 .assertOneLineError("--max-length must be >= 1, got 0");
+        sample(out, f, "0", "--beam", "100000").assertOneLineError("--beam must be at most 1000, got 100000");
+        eval(out, f, c, "--beam", "1001").assertOneLineError("--beam must be at most 1000, got 1001");
         // a damaged split in the model's metadata: its held-out images are unknown
         Path model = out.resolve("caption.safetensors");
         Safetensors.Contents mc = Safetensors.read(model);

@@ -83,6 +83,8 @@ class CaptionDemoTest {
                 .assertOneLineError("--max-shapes must be 1, 2 or 3, got 4");
         CliRun.of("caption", "demo", "--out", dir.toString(), "--images", "0")
                 .assertOneLineError("--images must be >= 1, got 0");
+        CliRun.of("caption", "demo", "--out", dir.resolve("wide").toString(), "--beam", "1001")
+                .assertOneLineError("--beam must be at most 1000, got 1001");
         // the training takes the demo's --rnn-kernel too: refused before it trains, not after
         Path persistent = dir.resolve("persistent");
         CliRun.of(
