@@ -5,11 +5,13 @@ import com.google.gson.GsonBuilder;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.charrnn.util.AtomicFile;
 
 /**
  * The run's metrics.jsonl: one JSON object per line, {@code type} "iter" (loss, grad_norm, lr,
@@ -28,8 +30,12 @@ final class MetricsLog implements AutoCloseable {
 
     /** Opens {@code dir}/metrics.jsonl: appended to on a resume, started afresh otherwise. */
     MetricsLog(Path dir, boolean append) throws IOException {
+        Path file = dir.resolve(FILE);
+        // a pipe would block the open until a reader came (and a second signal to end the run)
+        if (Files.exists(file) && !Files.isDirectory(file) && !Files.isRegularFile(file))
+            throw new FileSystemException(file.toString(), null, AtomicFile.NOT_A_REGULAR_FILE);
         out = Files.newBufferedWriter(
-                dir.resolve(FILE),
+                file,
                 StandardCharsets.UTF_8,
                 StandardOpenOption.CREATE,
                 StandardOpenOption.WRITE,

@@ -130,6 +130,26 @@ class CrashRecoveryTest {
     }
 
     /**
+     * A metrics.jsonl that is a pipe (a user's tail -f setup gone wrong) is named at the resume: the
+     * open for append would wait for a reader for ever, and one stop signal cannot end that wait.
+     */
+    @Test
+    void aPipeForTheMetricsIsNamedNotWaitedOn(@TempDir Path dir) throws Exception {
+        train(config(dir, 10, 10, 5), false);
+        Path metrics = dir.resolve("metrics.jsonl");
+        Files.delete(metrics);
+        org.charrnn.testutil.NamedPipe.at(metrics);
+        org.charrnn.util.UserError e = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
+                java.time.Duration.ofSeconds(60),
+                () -> org.junit.jupiter.api.Assertions.assertThrows(
+                        org.charrnn.util.UserError.class, () -> train(config(dir, 20, 10, 5), true)));
+        assertEquals(
+                "cannot write to " + dir + ": " + metrics + " is not a regular file (a device, pipe or socket)",
+                e.getMessage());
+        assertTrue(Files.exists(dir.resolve("ckpt-00000010.safetensors")), "the checkpoint stays");
+    }
+
+    /**
      * The cached corpus failing under a running reference trainer (its file truncated) stops the
      * run with one line naming the problem, after a checkpoint of the last completed iteration.
      */
