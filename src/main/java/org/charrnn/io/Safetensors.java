@@ -273,7 +273,7 @@ public final class Safetensors {
     private static FileChannel open(Path file) throws IOException {
         if (Files.isDirectory(file)) throw new UserError(file + " is a directory, expected a .safetensors file");
         // a pipe would block open() until a writer came, and has no size to read a header by
-        if (Files.exists(file) && !Files.isRegularFile(file))
+        if (AtomicFile.isSpecial(file))
             throw new UserError(
                     file + " is not a regular file (a device, pipe or socket), expected a .safetensors file");
         try {

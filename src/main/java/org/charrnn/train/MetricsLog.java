@@ -32,7 +32,7 @@ final class MetricsLog implements AutoCloseable {
     MetricsLog(Path dir, boolean append) throws IOException {
         Path file = dir.resolve(FILE);
         // a pipe would block the open until a reader came (and a second signal to end the run)
-        if (Files.exists(file) && !Files.isDirectory(file) && !Files.isRegularFile(file))
+        if (AtomicFile.isSpecial(file))
             throw new FileSystemException(file.toString(), null, AtomicFile.NOT_A_REGULAR_FILE);
         out = Files.newBufferedWriter(
                 file,

@@ -23,6 +23,7 @@ import org.charrnn.backend.ClipMode;
 import org.charrnn.backend.OptimizerKind;
 import org.charrnn.data.Encoding;
 import org.charrnn.model.CellType;
+import org.charrnn.util.AtomicFile;
 import org.charrnn.util.Durations;
 import org.charrnn.util.IoErrors;
 import org.charrnn.util.JsonErrors;
@@ -134,6 +135,8 @@ public record RunConfig(TrainConfig training, int vocabSize, String corpus, Stri
     /** Reads {@code dir}/config.json; a missing, unreadable or invalid file is a one-line UserError. */
     public static RunConfig read(Path dir) {
         Path file = dir.resolve(FILE);
+        if (AtomicFile.isSpecial(file)) // a pipe would block the read until a writer came
+        throw new UserError("cannot read " + file + ": it is not a regular file (a device, pipe or socket)");
         String text;
         try {
             text = Files.readString(file, StandardCharsets.UTF_8);

@@ -102,15 +102,21 @@ public final class AtomicFile {
      */
     public static String unwritable(Path target) {
         if (Files.isDirectory(target)) return "is a directory";
-        if (Files.exists(target) && !Files.isRegularFile(target))
-            return "is not a regular file (a device, pipe or socket)";
+        if (isSpecial(target)) return "is not a regular file (a device, pipe or socket)";
         return null;
+    }
+
+    /**
+     * Whether {@code p} is a device, pipe or socket (links followed): neither absent, a directory nor
+     * a regular file. Opening a pipe waits for the other end; renaming over a device replaces the node.
+     */
+    public static boolean isSpecial(Path p) {
+        return Files.exists(p) && !Files.isDirectory(p) && !Files.isRegularFile(p);
     }
 
     private static void requireReplaceable(Path target) throws FileSystemException {
         if (Files.isDirectory(target)) throw new FileSystemException(target.toString(), null, IS_A_DIRECTORY);
-        if (Files.exists(target) && !Files.isRegularFile(target))
-            throw new FileSystemException(target.toString(), null, NOT_A_REGULAR_FILE);
+        if (isSpecial(target)) throw new FileSystemException(target.toString(), null, NOT_A_REGULAR_FILE);
     }
 
     /**

@@ -95,6 +95,14 @@ class RunConfigTest {
                 dir.resolve("empty") + " is not a run directory: it has no config.json"
                         + " (give the directory a train run wrote)",
                 empty.getMessage());
+        Path piped = Files.createDirectories(dir.resolve("piped"));
+        org.charrnn.testutil.NamedPipe.at(piped.resolve(RunConfig.FILE));
+        UserError pipe = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
+                java.time.Duration.ofSeconds(30), () -> assertThrows(UserError.class, () -> RunConfig.read(piped)));
+        assertEquals(
+                "cannot read " + piped.resolve(RunConfig.FILE)
+                        + ": it is not a regular file (a device, pipe or socket)",
+                pipe.getMessage());
     }
 
     /**
