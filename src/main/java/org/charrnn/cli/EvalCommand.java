@@ -15,7 +15,9 @@ import org.charrnn.util.ProgressBar;
 import org.charrnn.util.UserError;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code charrnn eval}: loss, bits/char and perplexity of a checkpoint over a file. */
 @Command(
@@ -52,6 +54,9 @@ public final class EvalCommand implements Callable<Integer> {
     @Mixin
     DataOptionsMixin dataOptions;
 
+    @Spec
+    CommandSpec spec;
+
     /** The text over the model's vocabulary; with --skip-unknown its other characters are left out. */
     @SuppressWarnings(
             "ClosingStandardOutputStreams") // the resource is the corpus; System.err is only handed to its progress bar
@@ -80,6 +85,7 @@ public final class EvalCommand implements Callable<Integer> {
                 backendOptions.options(42),
                 new Backends.Workload(batch, seq),
                 LogLines.stderr())) {
+            checkVocabularyOptions(lm.vocabulary().encoding());
             CorpusOptions co = new CorpusOptions(lm.vocabulary().encoding(), 0, 0, 0, dataOptions.cacheDir());
             try (Corpus c = open(file, lm, co)) {
                 if (skipUnknown) System.out.println(skipped(c));
@@ -94,6 +100,19 @@ public final class EvalCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /**
+     * The text is read in the model's vocabulary: an --encoding other than the model's, or a
+     * --max-vocab (a training option), would be ignored, so either is refused.
+     */
+    private void checkVocabularyOptions(Encoding model) {
+        if (spec.commandLine().getParseResult().hasMatchedOption("--encoding") && dataOptions.encoding() != model)
+            throw new UserError("--encoding " + dataOptions.encoding().id() + " does not match the model's vocabulary ("
+                    + model.id() + "): eval reads the text in the model's encoding; leave --encoding out");
+        if (dataOptions.maxVocab != 0)
+            throw new UserError("--max-vocab is a training option: eval reads the text in the model's vocabulary"
+                    + " (its unknown symbol, if it has one, stands for the rest)");
     }
 
     /** How many examples of skipped characters to name. */

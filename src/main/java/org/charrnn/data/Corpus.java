@@ -131,7 +131,7 @@ public final class Corpus implements AutoCloseable {
                             (System.nanoTime() - t0) / 1e9);
                 }
             }
-            CorpusEncoder e = new CorpusEncoder(file, size, enc, progress);
+            CorpusEncoder e = new CorpusEncoder(file, size, enc, progress, vocab != null);
             try {
                 e.scan();
                 e.chooseVocabulary(vocab, options.maxVocab(), skipUnknown);
@@ -285,7 +285,7 @@ public final class Corpus implements AutoCloseable {
         Encoding enc = vocab.encoding();
         List<String> out = new ArrayList<>();
         try {
-            for (int s : new CorpusEncoder(file, sizeBytes, enc, Progress.NONE).firstMissing(vocab, want))
+            for (int s : new CorpusEncoder(file, sizeBytes, enc, Progress.NONE, true).firstMissing(vocab, want))
                 out.add(Vocabulary.describeSymbol(enc, s));
         } catch (IOException e) {
             throw new UserError("cannot read " + file + ": " + IoErrors.reason(e), e);

@@ -31,11 +31,21 @@ final class CorpusEncoder {
     /** Symbols outside the given vocabulary are dropped rather than encoded. */
     boolean skipping;
 
-    CorpusEncoder(Path file, long size, Encoding enc, Progress progress) {
+    /** What a file that is not UTF-8 text is told to do: read it as bytes, where the encoding is still to choose. */
+    private final String notTextAdvice;
+
+    /**
+     * @param modelVocabulary whether the text is read into a model's vocabulary (eval, a resume),
+     *     whose encoding is fixed, rather than one built from it
+     */
+    CorpusEncoder(Path file, long size, Encoding enc, Progress progress, boolean modelVocabulary) {
         this.file = file;
         this.size = size;
         this.enc = enc;
         this.progress = progress;
+        this.notTextAdvice = modelVocabulary
+                ? "the model's vocabulary is of UTF-8 characters, so its text must be UTF-8"
+                : "use {CorpusOptions.encoding} bytes to train on its raw bytes";
     }
 
     int width() {
@@ -78,11 +88,12 @@ final class CorpusEncoder {
         } catch (Utf8Decoder.Malformed m) {
             throw UserError.naming(String.format(
                     Locale.ROOT,
-                    "%s is not valid UTF-8: %s at byte offset %,d (bytes %s); use {CorpusOptions.encoding} bytes to train on its raw bytes",
+                    "%s is not valid UTF-8: %s at byte offset %,d (bytes %s); %s",
                     file,
                     m.getMessage().replaceFirst(" at byte offset.*", ""),
                     m.offset,
-                    m.bytesHex));
+                    m.bytesHex,
+                    notTextAdvice));
         }
     }
 
@@ -98,9 +109,10 @@ final class CorpusEncoder {
                 while (raw[at] != 0) at++;
                 throw UserError.naming(String.format(
                         Locale.ROOT,
-                        "%s looks like a binary file, not text: it has a NUL byte at byte offset %,d; use {CorpusOptions.encoding} bytes to train on its raw bytes",
+                        "%s looks like a binary file, not text: it has a NUL byte at byte offset %,d; %s",
                         file,
-                        rawOff + at));
+                        rawOff + at,
+                        notTextAdvice));
             }
         });
     }

@@ -176,4 +176,34 @@ class EvalCommandTest {
                 eval(ckpt, data, "--skip-unknown"),
                 data + " has no characters in the model's vocabulary (all 8 are skipped)");
     }
+
+    /** Text that is not UTF-8 is named without advice that eval cannot take (reading it as bytes). */
+    @Test
+    void textThatIsNotUtf8IsNamedInTheModelsTerms() throws Exception {
+        Path ckpt = checkpoint("m", false);
+        Path data = Files.write(dir.resolve("t.bin"), new byte[] {'a', 'b', (byte) 0xFF, 'c'});
+        assertError(
+                eval(ckpt, data),
+                data + " is not valid UTF-8: invalid lead byte at byte offset 2 (bytes FF); the model's vocabulary"
+                        + " is of UTF-8 characters, so its text must be UTF-8");
+        Path nul = Files.write(dir.resolve("t.nul"), new byte[] {'a', 0, 'b'});
+        assertError(
+                eval(ckpt, nul),
+                nul + " looks like a binary file, not text: it has a NUL byte at byte offset 1; the model's"
+                        + " vocabulary is of UTF-8 characters, so its text must be UTF-8");
+    }
+
+    /** --encoding and --max-vocab shape a vocabulary eval does not build: given, they were ignored. */
+    @Test
+    void vocabularyOptionsTheModelDecidesAreRefused() throws Exception {
+        Path ckpt = checkpoint("m", false);
+        Path data = write("t.txt", CLEAN);
+        String loss = lossLine(eval(ckpt, data));
+        assertEquals(loss, lossLine(eval(ckpt, data, "--encoding", "utf8")), "the model's own encoding is taken");
+        assertError(
+                eval(ckpt, data, "--encoding", "bytes"),
+                "--encoding bytes does not match the model's vocabulary (utf8): eval reads the text in the model's"
+                        + " encoding; leave --encoding out");
+        assertError(eval(ckpt, data, "--max-vocab", "3"), "--max-vocab is a training option");
+    }
 }
