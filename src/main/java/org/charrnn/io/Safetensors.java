@@ -274,8 +274,7 @@ public final class Safetensors {
         if (Files.isDirectory(file)) throw new UserError(file + " is a directory, expected a .safetensors file");
         // a pipe would block open() until a writer came, and has no size to read a header by
         if (AtomicFile.isSpecial(file))
-            throw new UserError(
-                    file + " is not a regular file (a device, pipe or socket), expected a .safetensors file");
+            throw new UserError(file + " " + AtomicFile.SPECIAL + ", expected a .safetensors file");
         try {
             return FileChannel.open(file, StandardOpenOption.READ);
         } catch (NoSuchFileException e) {

@@ -136,7 +136,7 @@ public record RunConfig(TrainConfig training, int vocabSize, String corpus, Stri
     public static RunConfig read(Path dir) {
         Path file = dir.resolve(FILE);
         if (AtomicFile.isSpecial(file)) // a pipe would block the read until a writer came
-        throw new UserError("cannot read " + file + ": it is not a regular file (a device, pipe or socket)");
+        throw new UserError(file + " " + AtomicFile.SPECIAL);
         String text;
         try {
             text = Files.readString(file, StandardCharsets.UTF_8);

@@ -29,6 +29,9 @@ public final class AtomicFile {
      */
     public static final String NOT_A_REGULAR_FILE = "Not a regular file";
 
+    /** What a device, pipe or socket is said to be where a file is wanted: "{path} " + this. */
+    public static final String SPECIAL = "is not a regular file (a device, pipe or socket)";
+
     /** The reason for a directory that exists but where no file can be created (procfs). */
     static final String CANNOT_CREATE = "no file can be created there";
 
@@ -102,7 +105,7 @@ public final class AtomicFile {
      */
     public static String unwritable(Path target) {
         if (Files.isDirectory(target)) return "is a directory";
-        if (isSpecial(target)) return "is not a regular file (a device, pipe or socket)";
+        if (isSpecial(target)) return SPECIAL;
         return null;
     }
 

@@ -26,8 +26,8 @@ public final class IoErrors {
     /**
      * "permission denied"; "/a/b does not exist" (the outermost missing directory where a file's
      * directory does not exist either), "is not a directory", "is a directory that is not
-     * empty", "is a directory", "is not a regular file (a device, pipe or socket)", "exists and is not a directory", "is not a directory" (a file where a
-     * path needs a directory: the file named); a FileSystemException's path and reason ("/a/b:
+     * empty", "is a directory", {@link AtomicFile#SPECIAL}, "exists and is not a directory", "is
+     * not a directory" (a file where a path needs a directory: the file named); a FileSystemException's path and reason ("/a/b:
      * Read-only file system"); "it is not UTF-8 text" for a CharacterCodingException; "it ends
      * early" for an EOFException without a message; else the message ("No space left on device"),
      * or the exception's name where it has none.
@@ -43,7 +43,7 @@ public final class IoErrors {
         if (e instanceof FileSystemException f && AtomicFile.IS_A_DIRECTORY.equals(f.getReason()))
             return (f.getOtherFile() != null ? f.getOtherFile() : f.getFile()) + " is a directory";
         if (e instanceof FileSystemException f && AtomicFile.NOT_A_REGULAR_FILE.equals(f.getReason()))
-            return f.getFile() + " is not a regular file (a device, pipe or socket)";
+            return f.getFile() + " " + AtomicFile.SPECIAL;
         // what the system says where a file stands in the way of a directory above the path
         if (e instanceof FileSystemException f && NOT_A_DIRECTORY.equals(f.getReason()) && f.getFile() != null) {
             for (Path p = Path.of(f.getFile()).getParent(); p != null; p = p.getParent())

@@ -100,9 +100,7 @@ class RunConfigTest {
         UserError pipe = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(
                 java.time.Duration.ofSeconds(30), () -> assertThrows(UserError.class, () -> RunConfig.read(piped)));
         assertEquals(
-                "cannot read " + piped.resolve(RunConfig.FILE)
-                        + ": it is not a regular file (a device, pipe or socket)",
-                pipe.getMessage());
+                piped.resolve(RunConfig.FILE) + " is not a regular file (a device, pipe or socket)", pipe.getMessage());
     }
 
     /**
