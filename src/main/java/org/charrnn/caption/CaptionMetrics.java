@@ -36,9 +36,7 @@ public final class CaptionMetrics implements AutoCloseable {
      */
     public CaptionMetrics(Path dir, long keepUpTo) throws IOException {
         Path file = dir.resolve(FILE);
-        // a pipe would block the open until a reader came (and a stop signal to end the run)
-        if (AtomicFile.isSpecial(file))
-            throw new java.nio.file.FileSystemException(file.toString(), null, AtomicFile.NOT_A_REGULAR_FILE);
+        AtomicFile.requireNotSpecial(file); // a pipe would block the open until a reader came
         List<String> kept = new ArrayList<>();
         if (keepUpTo >= 0 && Files.isRegularFile(file))
             // bytes that are not UTF-8 (a damaged file) decode to U+FFFD: their line is dropped below

@@ -5,7 +5,6 @@ import com.google.gson.GsonBuilder;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -31,9 +30,7 @@ final class MetricsLog implements AutoCloseable {
     /** Opens {@code dir}/metrics.jsonl: appended to on a resume, started afresh otherwise. */
     MetricsLog(Path dir, boolean append) throws IOException {
         Path file = dir.resolve(FILE);
-        // a pipe would block the open until a reader came (and a second signal to end the run)
-        if (AtomicFile.isSpecial(file))
-            throw new FileSystemException(file.toString(), null, AtomicFile.NOT_A_REGULAR_FILE);
+        AtomicFile.requireNotSpecial(file); // a pipe would block the open until a reader came
         out = Files.newBufferedWriter(
                 file,
                 StandardCharsets.UTF_8,

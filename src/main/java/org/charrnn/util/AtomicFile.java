@@ -117,9 +117,17 @@ public final class AtomicFile {
         return Files.exists(p) && !Files.isDirectory(p) && !Files.isRegularFile(p);
     }
 
+    /**
+     * A FileSystemException ({@link #NOT_A_REGULAR_FILE}) where {@code p} {@link #isSpecial is a
+     * device, pipe or socket}: for writers that open a file in place, which a pipe would block.
+     */
+    public static void requireNotSpecial(Path p) throws FileSystemException {
+        if (isSpecial(p)) throw new FileSystemException(p.toString(), null, NOT_A_REGULAR_FILE);
+    }
+
     private static void requireReplaceable(Path target) throws FileSystemException {
         if (Files.isDirectory(target)) throw new FileSystemException(target.toString(), null, IS_A_DIRECTORY);
-        if (isSpecial(target)) throw new FileSystemException(target.toString(), null, NOT_A_REGULAR_FILE);
+        requireNotSpecial(target);
     }
 
     /**
