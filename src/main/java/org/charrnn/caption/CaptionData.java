@@ -114,8 +114,9 @@ public final class CaptionData {
      * and never all of them: a single captioned image is kept for training, with nothing held out.
      */
     public static boolean[] validationImages(List<Caption> captions, int images, double valFrac, long seed) {
-        if (!(valFrac >= 0 && valFrac < 1)) // NaN too: it held out nothing
-        throw new IllegalArgumentException("--val-frac must be in [0, 1), got " + valFrac);
+        // NaN is refused too (it held out nothing)
+        if (!(valFrac >= 0 && valFrac < 1))
+            throw new IllegalArgumentException("--val-frac must be in [0, 1), got " + valFrac);
         boolean[] has = new boolean[images];
         for (Caption c : captions) has[c.image()] = true;
         int[] ids =

@@ -135,8 +135,8 @@ public record RunConfig(TrainConfig training, int vocabSize, String corpus, Stri
     /** Reads {@code dir}/config.json; a missing, unreadable or invalid file is a one-line UserError. */
     public static RunConfig read(Path dir) {
         Path file = dir.resolve(FILE);
-        if (AtomicFile.isSpecial(file)) // a pipe would block the read until a writer came
-        throw new UserError(file + " " + AtomicFile.SPECIAL);
+        // a pipe would block the read until a writer came
+        if (AtomicFile.isSpecial(file)) throw new UserError(file + " " + AtomicFile.SPECIAL);
         String text;
         try {
             text = Files.readString(file, StandardCharsets.UTF_8);

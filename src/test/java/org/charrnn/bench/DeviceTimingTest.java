@@ -121,8 +121,10 @@ class DeviceTimingTest {
             expected.addAll(step);
             expected.add("sync");
         }
-        for (int i = 0; i < 2; i++) // instrumented split
-        expected.addAll(List.of("sync", "forward", "sync", "backward", "sync", "clip norm 5.0", "step 0.002", "sync"));
+        // instrumented split
+        for (int i = 0; i < 2; i++)
+            expected.addAll(
+                    List.of("sync", "forward", "sync", "backward", "sync", "clip norm 5.0", "step 0.002", "sync"));
         expected.add("loss"); // after all timing
         assertEquals(expected, log);
         assertFalse(log.contains("gradNorm"));

@@ -166,8 +166,9 @@ class CrashRecoveryTest {
 
             @Override
             public int get(long i) {
-                if (++reads[0] > 22 * 7 + 5) // B 2 rows of T+1 = 11 tokens a step: fails in step 8
-                throw new org.charrnn.data.CorpusReadError("/cache/x.tokens was truncated", null);
+                // B 2 rows of T+1 = 11 tokens a step: fails in step 8
+                if (++reads[0] > 22 * 7 + 5)
+                    throw new org.charrnn.data.CorpusReadError("/cache/x.tokens was truncated", null);
                 return train.get(i);
             }
         };

@@ -98,9 +98,10 @@ final class Workspace {
         if (n * Math.max(Math.max(G, V), Math.max(saved, Math.max(E, H))) > Integer.MAX_VALUE)
             throw new UserError(
                     "window too large for the " + ops.name() + " backend: T*B*max(V, E, 4H) exceeds 2^31 elements");
-        if ((long) L * S * (n + B) * H > Integer.MAX_VALUE) // the states buffer, addressed by element offsets
-        throw new UserError("window too large for the " + ops.name()
-                + " backend: the layers' states, L*S*(T+1)*B*H, exceed 2^31 elements");
+        // the states buffer, addressed by element offsets
+        if ((long) L * S * (n + B) * H > Integer.MAX_VALUE)
+            throw new UserError("window too large for the " + ops.name()
+                    + " backend: the layers' states, L*S*(T+1)*B*H, exceed 2^31 elements");
     }
 
     /** The forward's buffers (inputs, projections, saved gates, states, logits, loss) and the pipeline's chunks. */
