@@ -59,15 +59,23 @@ public final class ParamLayout {
 
     private static int add(List<Tensor> list, String name, int off, int... shape) {
         long n = elements(shape), end = off + n;
-        if (n > Integer.MAX_VALUE || end > Integer.MAX_VALUE)
+        if (n > Integer.MAX_VALUE || end > Integer.MAX_VALUE) {
+            // the tensor too large by itself, or the one that takes the sum past the limit (many layers)
+            String size = n > Integer.MAX_VALUE
+                    ? String.format(
+                            java.util.Locale.ROOT,
+                            "%s alone would have %,d parameters, the whole model at least %,d",
+                            name,
+                            n,
+                            end)
+                    : String.format(java.util.Locale.ROOT, "its tensors up to %s would hold %,d parameters", name, end);
             throw org.charrnn.util.ConfigError.of(String.format(
                     java.util.Locale.ROOT,
-                    "model too large: %s alone would have %,d parameters, the whole model at least %,d;"
-                            + " at most %,d fit (lower {ModelSpec.hidden}, {ModelSpec.embedding} or {ModelSpec.layers})",
-                    name,
-                    n,
-                    end,
+                    "model too large: %s; at most %,d fit (lower {ModelSpec.hidden}, {ModelSpec.embedding} or"
+                            + " {ModelSpec.layers})",
+                    size,
                     Integer.MAX_VALUE));
+        }
         list.add(new Tensor(name, off, shape));
         return (int) end;
     }

@@ -22,6 +22,14 @@ class ModelSizeTest {
                 IllegalArgumentException.class,
                 () -> new ParamLayout(new ModelConfig(CellType.RNN, 65, 2_000_000_000, 8, 1, 0.0)));
         assertTrue(emb.getMessage().contains("embedding.weight"), emb.getMessage());
+        // every tensor small, their sum too large: the message does not call one tensor too large
+        IllegalArgumentException deep = assertThrows(
+                IllegalArgumentException.class,
+                () -> new ParamLayout(new ModelConfig(CellType.LSTM, 58, 64, 64, 100_000, 0.0)));
+        assertEquals(
+                "model too large: its tensors up to rnn.weight_hh_l64527 would hold 2,147,495,040 parameters; at most"
+                        + " 2,147,483,647 fit (lower ModelSpec.hidden, ModelSpec.embedding or ModelSpec.layers)",
+                deep.getMessage());
     }
 
     @Test
