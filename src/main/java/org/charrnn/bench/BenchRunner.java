@@ -55,12 +55,12 @@ public final class BenchRunner {
             if (steps < 1) throw new IllegalArgumentException("--steps must be >= 1, got " + steps);
             if (warmup < 0) throw new IllegalArgumentException("--warmup must be >= 0, got " + warmup);
             if (splitSteps < 0) throw new IllegalArgumentException("--split-steps must be >= 0, got " + splitSteps);
-            atMostMax("--steps", steps);
-            atMostMax("--warmup", warmup);
-            atMostMax("--split-steps", splitSteps);
+            requireAtMost("--steps", steps);
+            requireAtMost("--warmup", warmup);
+            requireAtMost("--split-steps", splitSteps);
         }
 
-        private static void atMostMax(String option, int value) {
+        private static void requireAtMost(String option, int value) {
             if (value > MAX_STEPS)
                 throw new IllegalArgumentException(option + " must be at most " + MAX_STEPS + ", got " + value);
         }
