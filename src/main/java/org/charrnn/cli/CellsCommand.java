@@ -87,7 +87,7 @@ public final class CellsCommand implements Callable<Integer> {
         if (!features.trim().equalsIgnoreCase("auto")) TextFeatures.Feature.parseList(features); // fail early
         if (Files.isDirectory(text)) throw new UserError("--text " + text + " is a directory; give a text file");
         if (!Files.exists(text)) throw new UserError("text file not found: " + text);
-        if (!Files.isRegularFile(text)) throw new UserError("--text " + text + " is not a regular file");
+        if (!Files.isRegularFile(text)) throw new UserError("--text " + text + " " + AtomicFile.SPECIAL);
         String unwritable = AtomicFile.unwritable(out);
         if (unwritable != null) throw new UserError("--out " + out + " " + unwritable + "; give a file name");
         Checkpoint.Model model = Checkpoint.loadModel(Checkpoint.resolveModel(checkpoint));

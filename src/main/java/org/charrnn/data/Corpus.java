@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
+import org.charrnn.util.AtomicFile;
 import org.charrnn.util.IoErrors;
 import org.charrnn.util.Progress;
 import org.charrnn.util.UserError;
@@ -224,7 +225,7 @@ public final class Corpus implements AutoCloseable {
             throw new UserError("cannot read corpus file " + file + ": " + IoErrors.reason(e));
         }
         if (a.isDirectory()) throw new UserError(file + " is a directory, not a corpus file");
-        if (!a.isRegularFile()) throw new UserError(file + " is not a regular file");
+        if (!a.isRegularFile()) throw new UserError(file + " " + AtomicFile.SPECIAL);
         if (!Files.isReadable(file)) throw new UserError("cannot read corpus file " + file + ": permission denied");
         if (a.size() == 0) throw new UserError("corpus file " + file + " is empty");
         return a;

@@ -129,7 +129,7 @@ class CorpusTest {
     }
 
     @Test
-    void badFilesAreOneLineUserErrors() throws IOException {
+    void badFilesAreOneLineUserErrors() throws Exception {
         Path missing = dir.resolve("nope.txt");
         assertEquals(
                 "corpus file not found: " + missing,
@@ -138,6 +138,11 @@ class CorpusTest {
         assertEquals(
                 dir + " is a directory, not a corpus file",
                 assertThrows(UserError.class, () -> Corpus.open(dir, opts(), Progress.NONE))
+                        .getMessage());
+        Path pipe = org.charrnn.testutil.NamedPipe.at(dir.resolve("pipe.txt"));
+        assertEquals(
+                pipe + " is not a regular file (a device, pipe or socket)",
+                assertThrows(UserError.class, () -> Corpus.open(pipe, opts(), Progress.NONE))
                         .getMessage());
         Path empty = write("empty.txt", "");
         assertEquals(

@@ -367,7 +367,7 @@ class CellsPageTest {
         CliRun.of("cells", "--checkpoint", ck, "--text", dir.resolve("none.txt").toString(), "--out", out)
                 .assertOneLineError("text file not found: " + dir.resolve("none.txt"));
         CliRun.of("cells", "--checkpoint", ck, "--text", "/dev/null", "--out", out)
-                .assertOneLineError("--text /dev/null is not a regular file");
+                .assertOneLineError("--text /dev/null is not a regular file (a device, pipe or socket)");
         CliRun.of("cells", "--checkpoint", ck, "--text", dir.toString(), "--out", out)
                 .assertOneLineError("--text " + dir + " is a directory; give a text file");
         CliRun.of("cells", "--checkpoint", ck, "--text", tx, "--out", dir.toString())
