@@ -334,8 +334,7 @@ public final class BenchCommand implements Callable<Integer> {
         if (rows.isEmpty())
             throw new UserError("no configuration of grid '" + (grid == null ? "all" : grid)
                     + "' matches the given filters: --probe times the GEMMs of its rows' steps");
-        String unwritable = AtomicFile.unwritable(probe); // before the measurement, not after it
-        if (unwritable != null) throw new UserError("--probe " + probe + " " + unwritable + "; give a file name");
+        AtomicFile.requireFileTarget("--probe", probe); // before the measurement, not after it
         StepRatesProbe.checkExisting(probe);
         if (CudaBackendProvider.emulatorRequested()) throw new UserError(BenchRunner.EMULATED_REFUSAL);
         StepRatesProbe.Measured m = StepRatesProbe.measure(

@@ -88,8 +88,7 @@ public final class CellsCommand implements Callable<Integer> {
         if (Files.isDirectory(text)) throw new UserError("--text " + text + " is a directory; give a text file");
         if (!Files.exists(text)) throw new UserError("text file not found: " + text);
         if (!Files.isRegularFile(text)) throw new UserError("--text " + text + " " + AtomicFile.SPECIAL);
-        String unwritable = AtomicFile.unwritable(out);
-        if (unwritable != null) throw new UserError("--out " + out + " " + unwritable + "; give a file name");
+        AtomicFile.requireFileTarget("--out", out);
         Checkpoint.Model model = Checkpoint.loadModel(Checkpoint.resolveModel(checkpoint));
         byte[] bytes;
         try {

@@ -35,8 +35,7 @@ public final class ReportCommand implements Callable<Integer> {
         }
         Path target = out != null ? out : run.resolve("report.html");
         if (!Files.isDirectory(run)) throw new UserError("run directory not found: " + run);
-        String unwritable = AtomicFile.unwritable(target);
-        if (unwritable != null) throw new UserError("--out " + target + " " + unwritable + "; give a file name");
+        AtomicFile.requireFileTarget("--out", target);
         ReportPage.write(run, target);
         System.err.println("wrote " + target);
         return 0;

@@ -46,8 +46,7 @@ final class CorpusBuild {
         long t0 = System.nanoTime();
         if (progress == null) progress = Progress.NONE;
         if (!Files.exists(source)) throw new UserError("--source " + source + " does not exist");
-        String unwritable = AtomicFile.unwritable(out);
-        if (unwritable != null) throw new UserError("--out " + out + " " + unwritable + "; give a file name");
+        AtomicFile.requireFileTarget("--out", out);
         try {
             if (Files.exists(out) && Files.isSameFile(source, out))
                 throw new UserError("--out " + out + " is the --source itself; give another file name");

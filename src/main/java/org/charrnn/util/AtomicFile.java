@@ -110,6 +110,16 @@ public final class AtomicFile {
     }
 
     /**
+     * A {@link UserError} "{@code option} {@code target} is a directory; give a file name" (or a
+     * device, pipe or socket) where {@link #unwritable} says why no file can go there: a command's
+     * check of its output path before any work.
+     */
+    public static void requireFileTarget(String option, Path target) {
+        String why = unwritable(target);
+        if (why != null) throw new UserError(option + " " + target + " " + why + "; give a file name");
+    }
+
+    /**
      * Whether {@code p} is a device, pipe or socket (links followed): neither absent, a directory nor
      * a regular file. Opening a pipe waits for the other end; renaming over a device replaces the node.
      */
