@@ -8,6 +8,7 @@ import java.util.function.Consumer;
 import org.charrnn.io.Checkpoint;
 import org.charrnn.io.RunFiles;
 import org.charrnn.train.RunLock;
+import org.charrnn.util.AtomicFile;
 import org.charrnn.util.IoErrors;
 import org.charrnn.util.UserError;
 
@@ -42,7 +43,7 @@ final class CaptionRunDirectory {
     /** Creates {@code out} (and its parents) and checks it takes files; a one-line error if not. */
     static void create(Path out) {
         try {
-            Files.createDirectories(out);
+            AtomicFile.createDirectories(out);
             Files.delete(Files.createTempFile(out, ".write-test", ".tmp"));
         } catch (IOException | SecurityException e) {
             throw new UserError("cannot write to --out " + out + ": "

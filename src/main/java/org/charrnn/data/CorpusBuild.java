@@ -57,7 +57,7 @@ final class CorpusBuild {
         Path outAbs = out.toAbsolutePath();
         Path tmp;
         try {
-            Files.createDirectories(outAbs.getParent());
+            AtomicFile.createDirectories(outAbs.getParent());
             tmp = AtomicFile.createTemp(outAbs.getParent(), "." + outAbs.getFileName() + ".", ".tmp");
         } catch (IOException e) {
             throw new UserError("cannot write --out " + out + ": " + IoErrors.reason(e), e);

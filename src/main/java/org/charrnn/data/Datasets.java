@@ -154,7 +154,7 @@ public final class Datasets {
     /** A new empty {@code .NAME.RANDOM.part} file beside {@code target}, its directory made where missing. */
     private static Path partFile(Named n, Path target) {
         try {
-            Files.createDirectories(target.getParent());
+            AtomicFile.createDirectories(target.getParent());
             return AtomicFile.createTemp(target.getParent(), "." + n.fileName() + ".", ".part");
         } catch (IOException e) {
             throw UserError.naming(

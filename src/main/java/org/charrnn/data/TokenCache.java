@@ -172,7 +172,7 @@ final class TokenCache {
             this.scratch = scratch;
             this.target = target;
             this.header = header;
-            Files.createDirectories(target.getParent());
+            AtomicFile.createDirectories(target.getParent());
             this.tmp = AtomicFile.createTemp(target.getParent(), target.getFileName() + ".", ".tmp");
             FileChannel c = null;
             try {

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.charrnn.io.Checkpoint;
 import org.charrnn.io.RunFiles;
+import org.charrnn.util.AtomicFile;
 import org.charrnn.util.IoErrors;
 import org.charrnn.util.UserError;
 
@@ -25,7 +26,7 @@ final class RunDirectory {
      */
     static RunLock prepare(Path out, boolean fresh) {
         try {
-            Files.createDirectories(out);
+            AtomicFile.createDirectories(out);
             Path probe = Files.createTempFile(out, ".write-test", ".tmp");
             Files.delete(probe);
         } catch (IOException | SecurityException e) {

@@ -44,7 +44,7 @@ public final class AtomicFile {
     public static void write(Path target, Body body) throws IOException {
         requireReplaceable(target); // before a temp file is made in the directory above it
         Path dir = target.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
+        createDirectories(dir);
         Path tmp = createTemp(dir, "." + target.getFileName() + ".", ".tmp");
         try {
             try (FileChannel ch =
@@ -54,6 +54,23 @@ public final class AtomicFile {
             commit(tmp, target);
         } finally {
             Files.deleteIfExists(tmp);
+        }
+    }
+
+    /**
+     * Files.createDirectories, where a directory that exists but takes no new entries (/proc, whose
+     * mkdir answers "no such file") is named as such rather than the new directory said not to exist.
+     */
+    public static void createDirectories(Path dir) throws IOException {
+        try {
+            Files.createDirectories(dir);
+        } catch (java.nio.file.NoSuchFileException e) {
+            Path missing = e.getFile() == null
+                    ? null
+                    : Path.of(e.getFile()).toAbsolutePath().getParent();
+            if (missing != null && Files.isDirectory(missing))
+                throw new FileSystemException(missing.toString(), null, CANNOT_CREATE);
+            throw e;
         }
     }
 

@@ -98,4 +98,17 @@ class IoErrorsTest {
         IOException e = assertThrows(IOException.class, () -> AtomicFile.writeString(proc.resolve("x.html"), "x"));
         assertEquals("/proc: no file can be created there", IoErrors.reason(e));
     }
+
+    /** Likewise a directory made there (a run directory, a cache directory): not "/proc/run does not exist". */
+    @Test
+    void aDirectoryWhereNoneCanBeMade() {
+        Path proc = Path.of("/proc");
+        assumeTrue(Files.isDirectory(proc.resolve("self")), "no procfs here");
+        assumeTrue(Files.isWritable(proc), "/proc is not writable for this user: its answer is permission denied");
+        IOException e = assertThrows(IOException.class, () -> AtomicFile.createDirectories(proc.resolve("run/ckpt")));
+        assertEquals("/proc: no file can be created there", IoErrors.reason(e));
+        IOException missing =
+                assertThrows(IOException.class, () -> AtomicFile.createDirectories(Path.of("/proc/self/no-such/dir")));
+        assertEquals("/proc/self: no file can be created there", IoErrors.reason(missing));
+    }
 }
