@@ -205,10 +205,14 @@ public final class Vocabulary {
         return out;
     }
 
-    /** {@code 'é' (U+00E9)}, {@code '\n' (U+000A)} or, for bytes, {@code byte 0xE9}. */
+    /**
+     * {@code 'é' (U+00E9)}, {@code '\n' (U+000A)}, {@code U+0001} (a symbol with no visible form
+     * is its code alone) or, for bytes, {@code byte 0xE9}.
+     */
     static String describeSymbol(Encoding enc, int s) {
         if (enc == Encoding.BYTES) return String.format(Locale.ROOT, "byte 0x%02X", s);
-        return "'" + displaySymbol(s) + "' " + String.format(Locale.ROOT, "(U+%04X)", s);
+        String code = String.format(Locale.ROOT, "U+%04X", s), shown = displaySymbol(s);
+        return shown.equals(code) ? code : "'" + shown + "' (" + code + ")";
     }
 
     /** The stable JSON form stored in checkpoints. */

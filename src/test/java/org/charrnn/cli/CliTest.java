@@ -104,6 +104,16 @@ class CliTest {
                 run("sample", "--checkpoint", f.toString(), "--temperature", "0"),
                 "--temperature must be > 0, got 0.0 (--argmax always takes the most likely character)");
         assertOneLineError(run("sample", "--checkpoint", f.toString(), "--temperature", "-1"), "--temperature");
+        // greedy decoding ignores a temperature and cut-offs: refused with it rather than dropped
+        assertOneLineError(
+                run("sample", "--checkpoint", f.toString(), "--argmax", "--temperature", "0.5"),
+                "--argmax always takes the most likely character; --temperature 0.5 does not apply with it");
+        assertOneLineError(
+                run("sample", "--checkpoint", f.toString(), "--argmax", "--top-k", "5"),
+                "--argmax always takes the most likely character; --top-k 5 does not apply with it");
+        assertOneLineError(
+                run("sample", "--checkpoint", f.toString(), "--argmax", "--top-p", "0.9"),
+                "--argmax always takes the most likely character; --top-p 0.9 does not apply with it");
         assertOneLineError(
                 run("sample", "--checkpoint", f.toString(), "--device", "-2"),
                 "--device must be >= 0 (or -1: the first suitable), got -2");

@@ -55,6 +55,9 @@ class VocabularyTest {
         UserError e2 = assertThrows(UserError.class, () -> v.encodePrime("a\n😀"));
         assertEquals(
                 "prime text has characters not in the vocabulary: '\\n' (U+000A), '😀' (U+1F600)", e2.getMessage());
+        // a symbol with no visible form is its code alone, not 'U+0001' (U+0001)
+        UserError e3 = assertThrows(UserError.class, () -> v.encodePrime("a\u0001\u200B"));
+        assertEquals("prime text has characters not in the vocabulary: U+0001, U+200B", e3.getMessage());
     }
 
     @Test
