@@ -79,7 +79,10 @@ public final class CaptionCommand {
         @Option(names = "--beam", defaultValue = "0", description = "Beam width (0: no beam search).")
         int beam;
 
-        @Option(names = "--temperature", defaultValue = "0", description = "0: greedy; else sample at it.")
+        @Option(
+                names = "--temperature",
+                defaultValue = "0",
+                description = "0: greedy; else sample at it (not with --beam).")
         double temperature;
 
         @Option(names = "--max-length", defaultValue = "100", description = "Longest caption written, in characters.")
@@ -98,6 +101,10 @@ public final class CaptionCommand {
             if (beam > 0) CaptionSampler.checkBeam(beam);
             CaptionSampler.checkMaxLength(maxLength);
             CaptionSampler.checkTemperature(temperature);
+            // beam search draws nothing: a temperature given with it would be ignored
+            if (beam > 0 && temperature != 0)
+                throw new IllegalArgumentException("--beam searches for the most likely caption; --temperature "
+                        + temperature + " does not apply with it");
             CaptionCheckpoint.Contents c = CaptionCheckpoint.load(modelFile(checkpoint));
             CaptionData.Features f = CaptionData.readFeatures(features);
             checkWidth(f, c, features);

@@ -88,6 +88,8 @@ class CaptionCliTest {
                 .assertOneLineError("--max-length must be >= 1, got 0");
         sample(out, f, "0", "--beam", "100000").assertOneLineError("--beam must be at most 1000, got 100000");
         eval(out, f, c, "--beam", "1001").assertOneLineError("--beam must be at most 1000, got 1001");
+        sample(out, f, "0", "--beam", "3", "--temperature", "0.7")
+                .assertOneLineError("--beam searches for the most likely caption; --temperature 0.7 does not apply");
         // a damaged split in the model's metadata: its held-out images are unknown
         Path model = out.resolve("caption.safetensors");
         Safetensors.Contents mc = Safetensors.read(model);
