@@ -210,13 +210,14 @@ final class RunSettings {
     /**
      * The run's settings {@code run} with every option {@code given} on the command line (those
      * {@code typed} says were typed) that changes a safe setting, each change logged; an unsafe
-     * change is a UserError.
+     * change, or an option the merged settings would not read ({@link IgnoredOptions}), is a UserError.
      */
     static TrainConfig restore(TrainConfig run, TrainConfig given, Predicate<String> typed, Consumer<String> log) {
         if (run.data() == null && !typed.test("--data"))
             throw new UserError(
                     "the run's config.json names no corpus (it was trained through the library): give --data");
         TrainConfig merged = run;
+        List<String> changes = new java.util.ArrayList<>();
         for (Setting s : SETTINGS) {
             if (!typed.test(s.option())) continue;
             Object was = s.value().apply(run), now = s.value().apply(given);
@@ -226,8 +227,10 @@ final class RunSettings {
                         s.option() + " " + now + " differs from the run's " + was + ": a resumed run keeps its "
                                 + why(s.option()) + "; start a new run (--init-from takes a checkpoint's weights)");
             merged = s.take().apply(merged, given);
-            log.accept("resume: " + s.option() + " " + now + " (the run had " + was + ")");
+            changes.add("resume: " + s.option() + " " + now + " (the run had " + was + ")");
         }
+        IgnoredOptions.check(merged, typed); // before any change is logged as taken
+        changes.forEach(log);
         return merged;
     }
 

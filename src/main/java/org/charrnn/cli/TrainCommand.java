@@ -293,6 +293,7 @@ public final class TrainCommand implements Callable<Integer> {
         Path runDir = resume != null ? resume : out != null ? out : RunDirectories.fresh(RunDirectories.ROOT);
         Start start = start(fromOptions(runDir), runDir, log);
         TrainConfig cfg = start.cfg();
+        if (resume == null) IgnoredOptions.check(cfg, this::typed); // (a resume's merge checks its own)
         // the backend's and the corpus's options are checked before the corpus is fetched and
         // encoded (minutes for a large one)
         BackendOptions backend = graphOption.apply(backendOptions.options(cfg.seed()));

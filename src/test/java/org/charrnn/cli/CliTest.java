@@ -94,6 +94,17 @@ class CliTest {
         assertOneLineError(run(train("--data", f.toString(), "--clip", "Infinity")), "--clip must be finite");
         assertOneLineError(
                 run(train("--data", f.toString(), "--weight-decay", "Infinity")), "--weight-decay must be finite");
+        // options only another optimizer or schedule reads: refused, not stored and left unread
+        assertOneLineError(
+                run(train("--data", f.toString(), "--optimizer", "adam", "--momentum", "0.5")),
+                "--momentum applies to --optimizer sgd only; this run has optimizer adam");
+        assertOneLineError(
+                run(train("--data", f.toString(), "--optimizer", "sgd", "--decay", "0.5")),
+                "--decay applies to --optimizer rmsprop (its square average; the learning rate's is --lr-decay) "
+                        + "only; this run has optimizer sgd");
+        assertOneLineError(
+                run(train("--data", f.toString(), "--lr-schedule", "constant", "--lr-decay-every", "2")),
+                "--lr-decay-every applies to --lr-schedule step only; this run has schedule constant");
         assertOneLineError(
                 run(train("--data", f.toString(), "--batch", "4", "--seq", "20", "--hidden", "30000")),
                 "model too large");

@@ -147,6 +147,14 @@ class ResumeSettingsTest {
         CliRun.of(args("--resume", run.toString(), "--batch", "8")).assertOneLineError("batch size");
         CliRun.of(args("--resume", run.toString(), "--optimizer", "sgd")).assertOneLineError("--optimizer sgd");
         CliRun.of(args("--resume", run.toString(), "--encoding", "bytes")).assertOneLineError("vocabulary");
+        // an option the run's own optimizer, schedule or samples do not read (adam, cosine, none)
+        CliRun.of(args("--resume", run.toString(), "--lr-decay", "0.5"))
+                .assertOneLineError("--lr-decay applies to --lr-schedule step only; this run has schedule cosine");
+        CliRun.of(args("--resume", run.toString(), "--momentum", "0.5"))
+                .assertOneLineError("--momentum applies to --optimizer sgd only; this run has optimizer adam");
+        CliRun.of(args("--resume", run.toString(), "--sample-temperature", "0.5"))
+                .assertOneLineError(
+                        "--sample-temperature applies to checkpoint samples only; this run has " + "--sample-length 0");
         CliRun.of(args(
                         "--resume",
                         run.toString(),
