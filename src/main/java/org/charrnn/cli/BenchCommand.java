@@ -36,7 +36,10 @@ import org.charrnn.util.UserError;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Help;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code charrnn bench}: times whole training steps (forward, loss, backward, clip, Adam) on a grid
@@ -181,13 +184,88 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--title", defaultValue = "charrnn training throughput", description = "Chart title.")
     String title;
 
+    @Spec
+    CommandSpec spec;
+
+    /** The row filters: every mode reads them. */
+    private static final Set<String> FILTERS = Set.of("--model", "--layers", "--hidden", "--batch", "--seq");
+
+    /** Options every mode takes: they ask for nothing a mode that does not read them would do. */
+    private static final Set<String> ANY_MODE = Set.of("--quiet", "--debug");
+
+    /** What each mode reads besides FILTERS (the mode's own flag included). */
+    private static final Set<String> MEASURES = Set.of(
+            "--grid",
+            "--backend",
+            "--device",
+            "--precision",
+            "--rnn-kernel",
+            "--threads",
+            "--no-graph",
+            "--steps",
+            "--warmup",
+            "--split-steps",
+            "--seed",
+            "--json");
+
+    private static final Set<String> PREDICTS =
+            Set.of("--predict", "--grid", "--backend", "--precision", "--rnn-kernel", "--from", "--profile");
+
+    private static final Set<String> PROBES = Set.of("--probe", "--grid", "--backend", "--device");
+
+    private static final Set<String> REPORTS = Set.of("--compare", "--bar", "--chart", "--from", "--title");
+
+    /**
+     * The mode the options choose (--probe, --predict, --compare/--bar/--chart, else measuring) and
+     * that every option typed is one it reads: a mode combined with another, or an option it would
+     * take and drop, is a UserError. Checked before anything is read or run (and by
+     * GpuCheckCommandsTest on every bench line of bench/gpu-check.sh).
+     */
+    void requireModeOptions() {
+        if (probe != null) {
+            if (predict || compare || bar || chart != null || json != null || !from.isEmpty() || profile != null)
+                throw new UserError("--probe measures the device's rates; it does not combine with other modes, "
+                        + "--json, --from or --profile");
+            requireReadBy("--probe", "measures the device's rates of the --grid rows' steps", PROBES);
+        } else if (predict) {
+            if (compare || bar || chart != null)
+                throw new UserError(
+                        "--predict prints a prediction; it does not combine with --compare, --bar or --chart");
+            if (json != null) throw new UserError("--json records measurements; --predict measures nothing");
+            requireReadBy("--predict", "prices the steps with the step cost model (it runs none)", PREDICTS);
+        } else {
+            if (profile != null) throw new UserError("--profile is only used with --predict");
+            boolean reads = compare || bar || chart != null;
+            if (!reads && !from.isEmpty())
+                throw new UserError("--from is only used with --compare, --bar, --chart or --predict");
+            if (chart == null && spec.commandLine().getParseResult().hasMatchedOption("--title"))
+                throw new UserError("--title is only used with --chart");
+            if (reads) {
+                requireReadBy(
+                        compare ? "--compare" : bar ? "--bar" : "--chart",
+                        "reads the --from files' rows (--model, --layers, --hidden, --batch and --seq filter them)",
+                        REPORTS);
+            } else {
+                requireReadBy("a measuring run", "times training steps", MEASURES);
+            }
+        }
+    }
+
+    /** Throws a UserError naming the first option typed that {@code mode} (which {@code what}) does not read. */
+    private void requireReadBy(String mode, String what, Set<String> reads) {
+        for (OptionSpec o : spec.commandLine().getParseResult().matchedOptions()) {
+            String name = o.longestName();
+            if (!FILTERS.contains(name) && !ANY_MODE.contains(name) && !reads.contains(name))
+                throw new UserError(name + " does not apply to " + mode + ", which " + what);
+        }
+    }
+
     @Override
     public Integer call() {
+        requireModeOptions();
         if (probe != null) return probe();
         if (predict) return predict();
-        if (profile != null) throw new UserError("--profile is only used with --predict");
         if (compare || bar || chart != null) return report();
-        if (!from.isEmpty()) throw new UserError("--from is only used with --compare, --bar, --chart or --predict");
         int split = splitSteps != null ? splitSteps : Math.min(steps, 10);
         BenchRunner.Settings settings = new BenchRunner.Settings(steps, warmup, split, seed);
         List<BenchSpec> specs = specs();
@@ -287,9 +365,6 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     private Integer predict() {
-        if (compare || bar || chart != null)
-            throw new UserError("--predict prints a prediction; it does not combine with --compare, --bar or --chart");
-        if (json != null) throw new UserError("--json records measurements; --predict measures nothing");
         String kind = backendOptions.backend;
         if (!kind.equalsIgnoreCase("auto") && !kind.equalsIgnoreCase("cuda"))
             throw new UserError("--predict models the CUDA backend, not --backend " + kind);
@@ -322,9 +397,6 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     private Integer probe() {
-        if (predict || compare || bar || chart != null || json != null || !from.isEmpty() || profile != null)
-            throw new UserError(
-                    "--probe measures the device's rates; it does not combine with other modes, --json, --from or --profile");
         String kind = backendOptions.backend;
         if (!kind.equalsIgnoreCase("auto") && !kind.equalsIgnoreCase("cuda"))
             throw new UserError("--probe measures a CUDA device, not --backend " + kind);

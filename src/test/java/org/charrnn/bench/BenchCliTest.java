@@ -433,4 +433,48 @@ class BenchCliTest {
                         dir.resolve("x").toString()),
                 "--from is only used");
     }
+
+    /** Each mode refuses an option it would take and drop, naming the option and what the mode does. */
+    @Test
+    void eachModeRefusesOptionsItDoesNotRead() throws Exception {
+        Path rows = dir.resolve("rows.jsonl");
+        Files.write(rows, List.of(BarTest.ours("lstm", 2, 256, 50, 50, "fp32", "auto", 1.0, 120.0)));
+        String from = rows.toString();
+        String reads =
+                ", which reads the --from files' rows (--model, --layers, --hidden, --batch and --seq filter them)";
+        assertOneLineError(
+                run("bench", "--compare", "--from", from, "--steps", "5"),
+                "--steps does not apply to --compare" + reads);
+        assertOneLineError(
+                run("bench", "--bar", "--from", from, "--precision", "tf32"),
+                "--precision does not apply to --bar" + reads);
+        assertOneLineError(
+                run(
+                        "bench",
+                        "--chart",
+                        dir.resolve("c.svg").toString(),
+                        "--from",
+                        from,
+                        "--json",
+                        dir.resolve("j").toString()),
+                "--json does not apply to --chart" + reads);
+        assertOneLineError(
+                run("bench", "--compare", "--from", from, "--grid", "all"), "--grid does not apply to --compare");
+        assertOneLineError(
+                run("bench", "--compare", "--from", from, "--title", "x"), "--title is only used with --chart");
+        assertOneLineError(
+                run("bench", "--predict", "--warmup", "3"),
+                "--warmup does not apply to --predict, which prices the steps with the step cost model (it runs none)");
+        assertOneLineError(run("bench", "--predict", "--device", "1"), "--device does not apply to --predict");
+        assertOneLineError(
+                run("bench", "--probe", dir.resolve("r.json").toString(), "--steps", "3"),
+                "--steps does not apply to --probe, which measures the device's rates of the --grid rows' steps");
+        assertOneLineError(run("bench", "--backend", "reference", "--title", "x"), "--title is only used with --chart");
+        assertFalse(Files.exists(dir.resolve("c.svg")), "nothing is written");
+        // the filters, --quiet and a chart's --title go with the modes that read rows
+        CliRun ok = run("bench", "--compare", "--from", from, "--model", "lstm", "--quiet");
+        assertEquals(0, ok.code(), ok.err());
+        CliRun chart = run("bench", "--chart", dir.resolve("c.svg").toString(), "--from", from, "--title", "t");
+        assertEquals(0, chart.code(), chart.err());
+    }
 }

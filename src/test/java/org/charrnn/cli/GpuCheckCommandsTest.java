@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.charrnn.bench.Knobs;
+import org.charrnn.util.UserError;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -26,7 +27,7 @@ import picocli.CommandLine;
  * every charrnn command line it sends to the GPU machine is checked here: gpu-check.sh runs with a
  * stand-in for the kit's runner that records each command instead of running it (bench/gpu-check-test.sh
  * checks how the steps run; this checks what they run), and each line must parse as the CLI parses
- * it, with every -D property one the code reads.
+ * it (a bench line's options ones its mode reads), with every -D property one the code reads.
  */
 class GpuCheckCommandsTest {
     /** The stand-in runner: records the JVM commands (java, sanitize) one a line, NUL-separated arguments. */
@@ -106,8 +107,12 @@ class GpuCheckCommandsTest {
             assertEquals("org.charrnn.cli.Main", c.get(i), c::toString);
             String[] args = c.subList(i + 1, c.size()).toArray(String[]::new);
             try {
-                Main.commandLine(args).parseArgs(args);
-            } catch (CommandLine.ParameterException e) {
+                CommandLine.ParseResult parsed = Main.commandLine(args).parseArgs(args);
+                // a bench line's options must be ones its mode reads (checked before it runs anything)
+                if (parsed.subcommand() != null
+                        && parsed.subcommand().commandSpec().userObject() instanceof BenchCommand bench)
+                    bench.requireModeOptions();
+            } catch (CommandLine.ParameterException | UserError e) {
                 wrong.add(c + ": " + e.getMessage());
             }
         }
