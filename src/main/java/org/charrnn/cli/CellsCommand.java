@@ -84,6 +84,10 @@ public final class CellsCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if (cells != null && top != null) throw new UserError("--cells and --top exclude each other; give one");
+        // with no search, the features to search for would be read and dropped
+        if (perFeature == 0 && !features.trim().equalsIgnoreCase("auto"))
+            throw new UserError("--features " + features + " names features to search cells for; --per-feature 0 "
+                    + "searches none");
         if (!features.trim().equalsIgnoreCase("auto")) TextFeatures.Feature.parseList(features); // fail early
         if (Files.isDirectory(text)) throw new UserError("--text " + text + " is a directory; give a text file");
         if (!Files.exists(text)) throw new UserError("text file not found: " + text);

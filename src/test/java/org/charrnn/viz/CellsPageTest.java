@@ -364,6 +364,9 @@ class CellsPageTest {
                 .assertOneLineError("exclude each other");
         CliRun.of("cells", "--checkpoint", ck, "--text", tx, "--features", "quote,nesting", "--out", out)
                 .assertOneLineError("unknown feature 'nesting'");
+        CliRun.of("cells", "--checkpoint", ck, "--text", tx, "--features", "quote", "--per-feature", "0", "--out", out)
+                .assertOneLineError(
+                        "--features quote names features to search cells for; --per-feature 0 searches none");
         CliRun.of("cells", "--checkpoint", ck, "--text", dir.resolve("none.txt").toString(), "--out", out)
                 .assertOneLineError("text file not found: " + dir.resolve("none.txt"));
         CliRun.of("cells", "--checkpoint", ck, "--text", "/dev/null", "--out", out)
