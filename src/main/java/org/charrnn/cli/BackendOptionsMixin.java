@@ -38,6 +38,11 @@ public final class BackendOptionsMixin {
     String rnnKernel;
 
     BackendOptions options(long seed) {
+        String forced = backend.trim().toLowerCase(java.util.Locale.ROOT);
+        // the GPU backends have no thread pool: a count given with one would be dropped
+        if (threads != 0 && (forced.equals("cuda") || forced.equals("opencl")))
+            throw new IllegalArgumentException("--threads " + threads + " sets the reference backend's threads; "
+                    + "--backend " + forced + " does not use them");
         RnnKernel kernel;
         try {
             kernel = RnnKernel.parse(rnnKernel);

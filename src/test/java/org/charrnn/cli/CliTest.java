@@ -58,6 +58,12 @@ class CliTest {
         assertOneLineError(run(train("--data", missing, "--threads", "-1")), "--threads must be 0 (all cores) to 1024");
         // ForkJoinPool's own limit used to surface as "charrnn: null"
         assertOneLineError(run(train("--data", missing, "--threads", "100000")), "got 100000");
+        assertOneLineError(
+                run("train", "--data", missing, "--backend", "opencl", "--threads", "2"),
+                "--threads 2 sets the reference backend's threads; --backend opencl does not use them");
+        assertOneLineError(
+                run("sample", "--checkpoint", missing, "--backend", "CUDA", "--threads", "1"),
+                "--threads 1 sets the reference backend's threads; --backend cuda does not use them");
         assertOneLineError(run(train("--data", missing, "--val-frac", "2")), "--val-frac");
         assertOneLineError(run(train("--data", missing, "--max-vocab", "1")), "--max-vocab");
     }
