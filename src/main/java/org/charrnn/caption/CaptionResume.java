@@ -69,8 +69,9 @@ public final class CaptionResume {
         for (Map.Entry<String, String> e : identity(run).entrySet()) {
             String had = c.metadata().get(e.getKey());
             if (!e.getValue().equals(had))
-                throw new UserError("--resume: " + file + " is of a run with another " + e.getKey() + " (" + had
-                        + ", now " + e.getValue() + "); resume with the run's data and options");
+                throw new UserError("--resume: " + file + " is of a run with another "
+                        + difference(file, e.getKey(), had, e.getValue())
+                        + "; resume with the run's data and options");
         }
         double[][] ms = new double[kind.slots().size()][],
                 ps = new double[kind.slots().size()][];
@@ -87,6 +88,35 @@ public final class CaptionResume {
                 c.require("projection", file).values(),
                 ms,
                 ps);
+    }
+
+    /**
+     * What differs between the run's {@code had} and this one's {@code now} of identity entry {@code
+     * key}, in the options' terms: "--hidden (128, now 99)" for the model's first field that differs.
+     */
+    private static String difference(Path file, String key, String had, String now) {
+        if (key.equals("model") && had != null) {
+            ModelConfig a, b;
+            try {
+                a = Checkpoint.parseModelConfig(file, had);
+                b = Checkpoint.parseModelConfig(file, now);
+            } catch (UserError e) {
+                return "model (" + had + ", now " + now + ")";
+            }
+            if (a.cell() != b.cell())
+                return "--model (" + a.cell().id() + ", now " + b.cell().id() + ")";
+            if (a.layers() != b.layers()) return "--layers (" + a.layers() + ", now " + b.layers() + ")";
+            if (a.hidden() != b.hidden()) return "--hidden (" + a.hidden() + ", now " + b.hidden() + ")";
+            if (a.embedding() != b.embedding()) return "--embedding (" + a.embedding() + ", now " + b.embedding() + ")";
+            return "caption vocabulary (" + a.vocabSize() + " symbols, now " + b.vocabSize() + ")";
+        }
+        String what = switch (key) {
+            case "optimizer" -> "--optimizer";
+            case "features" -> "feature width (--features)";
+            case "caption_chars" -> "caption alphabet (--captions)";
+            default -> key;
+        };
+        return what + " (" + had + ", now " + now + ")";
     }
 
     /** The state's number {@code key}, where {@code whole} one in [0, 2^31); else a one-line error. */

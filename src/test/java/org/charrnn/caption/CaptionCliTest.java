@@ -232,7 +232,10 @@ class CaptionCliTest {
         CliRun first = run(f, c, parts, "2");
         assertEquals(0, first.code(), first.err());
         run(f, c, parts, "2", "--resume").assertOneLineError("has done 2 epochs; raise --epochs");
-        run(f, c, parts, "4", "--resume", "--layers", "2").assertOneLineError("is of a run with another model");
+        run(f, c, parts, "4", "--resume", "--layers", "2")
+                .assertOneLineError("is of a run with another --layers (1, now 2)");
+        run(f, c, parts, "4", "--resume", "--model", "gru")
+                .assertOneLineError("is of a run with another --model (lstm, now gru)");
         run(f, c, parts, "4", "--resume", "--seed", "7")
                 .assertOneLineError("is of a run with another --seed (42, now 7)");
         run(f, c, dir.resolve("none"), "4", "--resume").assertOneLineError("resume.safetensors does not exist");
