@@ -36,13 +36,19 @@ public final class CaptionResume {
 
     private CaptionResume() {}
 
-    /** What makes a run: its model, data, optimizer and the options that order and split the data. */
+    /**
+     * What makes a run: its model, data, optimizer and the options that order and split the data
+     * ({@code options}, by option name: a resume must keep them), and the options a resume may
+     * change ({@code settings}, by option name: --lr, --clip), recorded so that a resume keeps
+     * them where they are not given again.
+     */
     public record Run(
             ModelConfig config,
             CaptionVocab vocab,
             int features,
             OptimizerKind optimizer,
-            Map<String, String> options) {}
+            Map<String, String> options,
+            Map<String, String> settings) {}
 
     public static void save(Path file, Run run, State s) throws IOException {
         OptimizerKind kind = run.optimizer();
@@ -54,6 +60,7 @@ public final class CaptionResume {
             t.add(tensor("optimizer.projection." + kind.slots().get(i), s.projectionSlots()[i]));
         }
         Map<String, String> meta = new LinkedHashMap<>(identity(run));
+        meta.putAll(run.settings());
         meta.put("epoch", Integer.toString(s.epoch()));
         meta.put("iteration", Long.toString(s.iteration()));
         meta.put("best", Double.toString(s.best()));
@@ -71,7 +78,7 @@ public final class CaptionResume {
             if (!e.getValue().equals(had))
                 throw new UserError("--resume: " + file + " is of a run with another "
                         + difference(file, e.getKey(), had, e.getValue())
-                        + "; resume with the run's data and options");
+                        + "; a resumed run keeps its data, model and options (leave the option out)");
         }
         double[][] ms = new double[kind.slots().size()][],
                 ps = new double[kind.slots().size()][];
@@ -117,6 +124,31 @@ public final class CaptionResume {
             default -> key;
         };
         return what + " (" + had + ", now " + now + ")";
+    }
+
+    /**
+     * The options the run's state in {@code file} records, by option name: its model (--model,
+     * --layers, --hidden, --embedding), --optimizer, the {@link Run#options} and {@link
+     * Run#settings}; what a resume takes where they are not given again. Empty where there is no
+     * state file ({@link #load} says so).
+     */
+    public static Map<String, String> recordedOptions(Path file) {
+        Map<String, String> o = new LinkedHashMap<>();
+        if (!Files.isRegularFile(file)) return o;
+        Map<String, String> meta = Safetensors.readMetadata(file);
+        String model = meta.get("model");
+        if (model != null) {
+            ModelConfig c = Checkpoint.parseModelConfig(file, model);
+            o.put("--model", c.cell().id());
+            o.put("--layers", Integer.toString(c.layers()));
+            o.put("--hidden", Integer.toString(c.hidden()));
+            o.put("--embedding", Integer.toString(c.embedding()));
+        }
+        if (meta.containsKey("optimizer")) o.put("--optimizer", meta.get("optimizer"));
+        meta.forEach((k, v) -> {
+            if (k.startsWith("--")) o.put(k, v);
+        });
+        return o;
     }
 
     /** The state's number {@code key}, where {@code whole} one in [0, 2^31); else a one-line error. */

@@ -32,7 +32,9 @@ import org.charrnn.util.LogLines;
 import org.charrnn.util.UserError;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code charrnn caption train}: a caption model trained on image features and their captions; OUT holds
@@ -114,16 +116,51 @@ final class CaptionTrain implements Callable<Integer> {
 
     @Option(
             names = "--resume",
-            description = "Continue the run in --out from its last whole epoch (same data and options; "
-                    + "--epochs may be raised).")
+            description = "Continue the run in --out from its last whole epoch, with its model, optimizer, "
+                    + "--batch, --condition, --seed, --val-frac, --lr and --clip unless given (--lr and --clip may "
+                    + "change, --epochs be raised; the same --features and --captions).")
     boolean resume;
 
     @Mixin
     BackendOptionsMixin backendOptions;
 
+    @Spec
+    CommandSpec spec;
+
+    /**
+     * With --resume, the run's own model, optimizer, data options, --lr and --clip where they are not
+     * given again (one given with another value than the run's is refused when its state is read).
+     */
+    private void takeRecordedOptions() {
+        Path file = out.resolve(CaptionResume.FILE);
+        for (Map.Entry<String, String> e : CaptionResume.recordedOptions(file).entrySet()) {
+            String option = e.getKey(), v = e.getValue();
+            if (spec.commandLine().getParseResult().hasMatchedOption(option)) continue;
+            try {
+                switch (option) {
+                    case "--model" -> model = v;
+                    case "--layers" -> layers = Integer.parseInt(v);
+                    case "--hidden" -> hidden = Integer.parseInt(v);
+                    case "--embedding" -> embedding = Integer.parseInt(v);
+                    case "--optimizer" -> optimizer = v;
+                    case "--batch" -> batch = Integer.parseInt(v);
+                    case "--condition" -> condition = v;
+                    case "--seed" -> seed = Long.parseLong(v);
+                    case "--val-frac" -> valFrac = Double.parseDouble(v);
+                    case "--lr" -> lr = Double.parseDouble(v);
+                    case "--clip" -> clip = Double.parseDouble(v);
+                    default -> {} // an option of a later version: its check, if any, is load's
+                }
+            } catch (NumberFormatException ex) {
+                throw new UserError("--resume: " + file + " is corrupt: its " + option + " is '" + v + "'");
+            }
+        }
+    }
+
     @Override
     public Integer call() throws IOException {
         if (logEvery < 0) throw new IllegalArgumentException("--log-every must be >= 0, got " + logEvery);
+        if (resume) takeRecordedOptions();
         Condition cond = Condition.parse(condition);
         CaptionTrainer.Settings s =
                 new CaptionTrainer.Settings(batch, epochs, lr, clip, seed, OptimizerKind.parse(optimizer));
@@ -144,7 +181,8 @@ final class CaptionTrain implements Callable<Integer> {
                         "--batch", Integer.toString(batch),
                         "--condition", cond.id(),
                         "--seed", Long.toString(seed),
-                        "--val-frac", Double.toString(valFrac)));
+                        "--val-frac", Double.toString(valFrac)),
+                Map.of("--lr", Double.toString(lr), "--clip", Double.toString(clip)));
         CaptionResume.State from = resume ? resumable(run) : null;
         Consumer<String> log = LogLines.stderr();
         try (RunLock lock = CaptionRunDirectory.claim(out, from == null, log);

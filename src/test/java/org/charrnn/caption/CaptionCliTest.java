@@ -228,8 +228,8 @@ class CaptionCliTest {
         Path f = features(dir, 6, 4);
         Path c = sixCaptions(dir);
         Path whole = dir.resolve("whole"), parts = dir.resolve("parts");
-        assertEquals(0, run(f, c, whole, "4").code());
-        CliRun first = run(f, c, parts, "2");
+        assertEquals(0, run(f, c, whole, "4", "--lr", "0.005").code());
+        CliRun first = run(f, c, parts, "2", "--lr", "0.005");
         assertEquals(0, first.code(), first.err());
         run(f, c, parts, "2", "--resume").assertOneLineError("has done 2 epochs; raise --epochs");
         run(f, c, parts, "4", "--resume", "--layers", "2")
@@ -249,7 +249,23 @@ class CaptionCliTest {
                 parts.resolve("metrics.jsonl"),
                 new byte[] {(byte) 0xFF, (byte) 0xFE, '{', '\n'},
                 java.nio.file.StandardOpenOption.APPEND);
-        CliRun rest = run(f, c, parts, "4", "--resume");
+        // the resume brings back the run's own --hidden, --embedding, --optimizer, --batch, --val-frac and --lr
+        CliRun rest = CliRun.of(
+                "caption",
+                "train",
+                "--features",
+                f.toString(),
+                "--captions",
+                c.toString(),
+                "--out",
+                parts.toString(),
+                "--epochs",
+                "4",
+                "--backend",
+                "reference",
+                "--threads",
+                "1",
+                "--resume");
         assertEquals(0, rest.code(), rest.err());
         assertTrue(rest.out().contains("resuming after epoch 2 (iteration 4)"), rest.out());
         assertTrue(

@@ -47,7 +47,8 @@ class CaptionFilesDamageTest {
 
     @Test
     void aResumeStatesEpochIterationAndBest(@TempDir Path dir) throws Exception {
-        CaptionResume.Run run = new CaptionResume.Run(CFG, VOCAB, 5, OptimizerKind.SGD, Map.of("--seed", "1"));
+        CaptionResume.Run run =
+                new CaptionResume.Run(CFG, VOCAB, 5, OptimizerKind.SGD, Map.of("--seed", "1"), Map.of());
         double[][] slots = {{0.0}};
         CaptionResume.State s =
                 new CaptionResume.State(2, 8, 1.25, new double[] {0.5}, new double[] {0.25}, slots, slots);
