@@ -30,6 +30,9 @@ final class IgnoredOptions {
                 throw unread(option, "--lr-schedule step", "schedule " + schedule.id());
         if (typed.test("--sample-temperature") && cfg.reporting().sampleLength() == 0)
             throw unread("--sample-temperature", "checkpoint samples", "--sample-length 0");
+        if (cfg.data() != null && cfg.data().valFrac() == 0)
+            for (String option : new String[] {"--val-every", "--val-max-windows", "--early-stop"})
+                if (typed.test(option)) throw unread(option, "a validation split", "--val-frac 0");
     }
 
     private static UserError unread(String option, String appliesTo, String runHas) {

@@ -112,6 +112,9 @@ class CliTest {
                 run(train("--data", f.toString(), "--lr-schedule", "constant", "--lr-decay-every", "2")),
                 "--lr-decay-every applies to --lr-schedule step only; this run has schedule constant");
         assertOneLineError(
+                run(train("--data", f.toString(), "--val-frac", "0", "--early-stop", "3")),
+                "--early-stop applies to a validation split only; this run has --val-frac 0");
+        assertOneLineError(
                 run(train("--data", f.toString(), "--batch", "4", "--seq", "20", "--hidden", "30000")),
                 "model too large");
         assertOneLineError(
