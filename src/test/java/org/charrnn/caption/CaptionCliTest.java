@@ -43,15 +43,11 @@ class CaptionCliTest {
         for (int i = 0; i < 4; i++) lines[i] = "{\"image\": " + i + ", \"caption\": \"" + CAPTIONS[i] + "\"}";
         Path c = captions(dir, lines);
         Path out = dir.resolve("run");
-        CliRun t = CliRun.of(
-                "caption",
-                "train",
-                "--features",
-                f.toString(),
-                "--captions",
-                c.toString(),
-                "--out",
-                out.toString(),
+        CliRun t = bare(
+                f,
+                c,
+                out,
+                "150",
                 "--val-frac",
                 "0",
                 "--hidden",
@@ -60,14 +56,8 @@ class CaptionCliTest {
                 "8",
                 "--batch",
                 "4",
-                "--epochs",
-                "150",
                 "--lr",
-                "1e-2",
-                "--backend",
-                "reference",
-                "--threads",
-                "1");
+                "1e-2");
         assertEquals(0, t.code(), t.err());
         assertTrue(Files.isRegularFile(out.resolve("caption.safetensors")));
         for (int i = 0; i < 4; i++) {
@@ -159,7 +149,16 @@ class CaptionCliTest {
         assertEquals(3, vals);
     }
 
+    /** A small run: two captions a batch, a third of the images held out, H8 E4, rmsprop. */
     private static CliRun run(Path f, Path c, Path out, String epochs, String... more) {
+        List<String> args = new java.util.ArrayList<>(List.of(
+                "--val-frac", "0.34", "--batch", "2", "--hidden", "8", "--embedding", "4", "--optimizer", "rmsprop"));
+        args.addAll(List.of(more));
+        return bare(f, c, out, epochs, args.toArray(new String[0]));
+    }
+
+    /** caption train with the data, --out, --epochs and the backend only: other options as their defaults. */
+    private static CliRun bare(Path f, Path c, Path out, String epochs, String... more) {
         List<String> args = new java.util.ArrayList<>(List.of(
                 "caption",
                 "train",
@@ -169,18 +168,8 @@ class CaptionCliTest {
                 c.toString(),
                 "--out",
                 out.toString(),
-                "--val-frac",
-                "0.34",
-                "--batch",
-                "2",
                 "--epochs",
                 epochs,
-                "--hidden",
-                "8",
-                "--embedding",
-                "4",
-                "--optimizer",
-                "rmsprop",
                 "--backend",
                 "reference",
                 "--threads",
@@ -250,22 +239,7 @@ class CaptionCliTest {
                 new byte[] {(byte) 0xFF, (byte) 0xFE, '{', '\n'},
                 java.nio.file.StandardOpenOption.APPEND);
         // the resume brings back the run's own --hidden, --embedding, --optimizer, --batch, --val-frac and --lr
-        CliRun rest = CliRun.of(
-                "caption",
-                "train",
-                "--features",
-                f.toString(),
-                "--captions",
-                c.toString(),
-                "--out",
-                parts.toString(),
-                "--epochs",
-                "4",
-                "--backend",
-                "reference",
-                "--threads",
-                "1",
-                "--resume");
+        CliRun rest = bare(f, c, parts, "4", "--resume");
         assertEquals(0, rest.code(), rest.err());
         assertTrue(rest.out().contains("resuming after epoch 2 (iteration 4)"), rest.out());
         assertTrue(
