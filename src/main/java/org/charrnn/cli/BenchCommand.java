@@ -270,6 +270,7 @@ public final class BenchCommand implements Callable<Integer> {
         BenchRunner.Settings settings = new BenchRunner.Settings(steps, warmup, split, seed);
         List<BenchSpec> specs = specs();
         if (specs.isEmpty()) throw new UserError("no configuration of grid '" + grid + "' matches the given filters");
+        BackendOptions opts = graphOption.apply(backendOptions.options(seed), backendOptions.backend);
         String kind = backendOptions.backend;
         if (!kind.equalsIgnoreCase("auto")) {
             BackendProvider p = Backends.provider(kind);
@@ -279,7 +280,6 @@ public final class BenchCommand implements Callable<Integer> {
             if (!devices.isEmpty() && devices.stream().allMatch(d -> CudaBackendProvider.isEmulated(d.name())))
                 throw new UserError(BenchRunner.EMULATED_REFUSAL);
         }
-        BackendOptions opts = graphOption.apply(backendOptions.options(seed));
         boolean progress = !quiet && ProgressBar.interactive();
         List<BenchResult> results = new ArrayList<>();
         Set<String> logged = new HashSet<>(); // each distinct log line once: the backend, each B's rnn choice

@@ -11,7 +11,12 @@ public final class GraphOptionMixin {
                     + "a captured CUDA graph.")
     boolean noGraph;
 
-    BackendOptions apply(BackendOptions o) {
+    /** {@code o} with or without graphs; --no-graph with a forced backend that captures none is refused. */
+    BackendOptions apply(BackendOptions o, String backend) {
+        String forced = backend.trim().toLowerCase(java.util.Locale.ROOT);
+        if (noGraph && (forced.equals("reference") || forced.equals("opencl")))
+            throw new IllegalArgumentException(
+                    "--no-graph applies to the cuda backend; --backend " + forced + " captures no graphs");
         return o.withCudaGraph(!noGraph);
     }
 }

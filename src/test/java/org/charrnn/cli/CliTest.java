@@ -62,6 +62,12 @@ class CliTest {
                 run("train", "--data", missing, "--backend", "opencl", "--threads", "2"),
                 "--threads 2 sets the reference backend's threads; --backend opencl does not use them");
         assertOneLineError(
+                run("train", "--data", missing, "--backend", "reference", "--no-graph"),
+                "--no-graph applies to the cuda backend; --backend reference captures no graphs");
+        assertOneLineError(
+                run("bench", "--backend", "opencl", "--no-graph"),
+                "--no-graph applies to the cuda backend; --backend opencl captures no graphs");
+        assertOneLineError(
                 run("sample", "--checkpoint", missing, "--backend", "CUDA", "--threads", "1"),
                 "--threads 1 sets the reference backend's threads; --backend cuda does not use them");
         assertOneLineError(run(train("--data", missing, "--val-frac", "2")), "--val-frac");
