@@ -65,11 +65,12 @@ public final class AtomicFile {
         try {
             Files.createDirectories(dir);
         } catch (java.nio.file.NoSuchFileException e) {
-            Path missing = e.getFile() == null
+            // the directory mkdir was refused in: it exists, so its file system takes no new entries there
+            Path parent = e.getFile() == null
                     ? null
                     : Path.of(e.getFile()).toAbsolutePath().getParent();
-            if (missing != null && Files.isDirectory(missing))
-                throw new FileSystemException(missing.toString(), null, CANNOT_CREATE);
+            if (parent != null && Files.isDirectory(parent))
+                throw new FileSystemException(parent.toString(), null, CANNOT_CREATE);
             throw e;
         }
     }
