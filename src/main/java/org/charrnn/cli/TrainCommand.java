@@ -361,6 +361,18 @@ public final class TrainCommand implements Callable<Integer> {
         if (initFrom != null) {
             Checkpoint.Model from = Checkpoint.loadModel(Checkpoint.resolveModel(initFrom));
             ModelSpec have = from.config().spec();
+            Vocabulary vocab = from.vocabulary();
+            // the run trains in the checkpoint's vocabulary: an encoding or limit of its own would be dropped
+            if (typed("--encoding") && cfg.data().encoding() != vocab.encoding())
+                throw new UserError("--encoding " + cfg.data().encoding().id() + " does not match the checkpoint's "
+                        + "vocabulary (" + vocab.encoding().id() + "): --init-from trains in its characters; leave "
+                        + "--encoding out");
+            if (typed("--max-vocab"))
+                throw new UserError("--max-vocab does not apply with --init-from: the run keeps the checkpoint's "
+                        + "vocabulary (" + vocab.size() + " symbols)");
+            TrainConfig.Data d = cfg.data();
+            cfg = cfg.withData(
+                    new TrainConfig.Data(d.path(), vocab.encoding(), d.maxVocab(), d.valFrac(), d.testFrac()));
             return new Start(
                     cfg.withModel(new ModelSpec(
                             typed("--model") ? cfg.model().cell() : have.cell(),
@@ -368,7 +380,7 @@ public final class TrainCommand implements Callable<Integer> {
                             typed("--hidden") ? hidden : have.hidden(),
                             typed("--embedding") ? embedding : have.embedding(),
                             dropout)),
-                    from.vocabulary());
+                    vocab);
         }
         return new Start(cfg, null);
     }

@@ -260,6 +260,32 @@ class ResumeSettingsTest {
                         "--out",
                         dir.resolve("b").toString()))
                 .assertOneLineError("model shape mismatch");
+        // the run trains in the checkpoint's vocabulary: its own encoding or limit would be dropped
+        String b = dir.resolve("c").toString();
+        CliRun.of(concat(
+                        base(),
+                        "--data",
+                        text.toString(),
+                        "--init-from",
+                        run.toString(),
+                        "--out",
+                        b,
+                        "--encoding",
+                        "bytes"))
+                .assertOneLineError("--encoding bytes does not match the checkpoint's vocabulary (utf8): --init-from"
+                        + " trains in its characters; leave --encoding out");
+        CliRun.of(concat(
+                        base(),
+                        "--data",
+                        text.toString(),
+                        "--init-from",
+                        run.toString(),
+                        "--out",
+                        b,
+                        "--max-vocab",
+                        "8"))
+                .assertOneLineError("--max-vocab does not apply with --init-from: the run keeps the checkpoint's "
+                        + "vocabulary (");
     }
 
     private static String[] concat(List<String> a, String... more) {
