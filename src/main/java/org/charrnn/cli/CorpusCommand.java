@@ -187,10 +187,9 @@ public final class CorpusCommand implements Callable<Integer> {
                 description = "No progress bar.")
         boolean quiet;
 
+        // the resource is the corpus; System.err is only handed to its progress bar
         @Override
-        @SuppressWarnings(
-                "ClosingStandardOutputStreams") // the resource is the corpus; System.err is only handed to its progress
-        // bar
+        @SuppressWarnings("ClosingStandardOutputStreams")
         public Integer call() {
             VocabularyListing.Order order = switch (vocab) {
                 case "freq" -> VocabularyListing.Order.FREQUENCY;
@@ -201,6 +200,12 @@ public final class CorpusCommand implements Callable<Integer> {
             boolean bars = !quiet && ProgressBar.interactive();
             Path file = Datasets.resolve(data, dataOptions.cacheDir(), new ProgressBar(System.err, "download", bars));
             CorpusOptions opt = dataOptions.options(valFrac, testFrac);
+            // a corpus file read with --no-cache puts nothing in the cache directory (a download does)
+            if (noCache
+                    && dataOptions.cacheDir != null
+                    && !file.toAbsolutePath().startsWith(dataOptions.cacheDir.toAbsolutePath()))
+                throw new UserError(
+                        "--cache-dir does not apply with --no-cache to a corpus file: nothing is " + "written there");
             if (noCache) opt = opt.withCacheDir(null);
             PrintWriter o = spec.commandLine().getOut();
             try (Corpus c = Corpus.open(file, opt, new ProgressBar(System.err, "encoding", bars))) {

@@ -229,5 +229,13 @@ class CorpusCommandTest {
                 0, run("info", "--data", bad.toString(), "--no-cache", "-q", "--encoding", "bytes"), err.toString());
         assertEquals(2, run("info", "--data", bad.toString(), "--no-cache", "-q", "--encoding", "latin1"));
         assertTrue(err.toString().contains("unknown encoding 'latin1'"), err.toString());
+        err.getBuffer().setLength(0);
+        Path f = Files.writeString(dir.resolve("ok.txt"), "abc\n");
+        String cache = dir.resolve("cache").toString();
+        assertEquals(2, run("info", "--data", f.toString(), "--no-cache", "-q", "--cache-dir", cache));
+        assertTrue(
+                err.toString()
+                        .contains("--cache-dir does not apply with --no-cache to a corpus file: nothing is written"),
+                err.toString());
     }
 }

@@ -58,15 +58,8 @@ class LargeCorpusHeapTest {
     @ParameterizedTest(name = "cache: {0}")
     @ValueSource(booleans = {true, false})
     void encodesACorpusFarLargerThanTheHeap(boolean cache) throws Exception {
-        List<String> args = new ArrayList<>(List.of(
-                "corpus",
-                "info",
-                "--quiet",
-                "--data",
-                corpus.toString(),
-                "--cache-dir",
-                dir.resolve("cache").toString()));
-        if (!cache) args.add("--no-cache");
+        List<String> args = new ArrayList<>(List.of("corpus", "info", "--quiet", "--data", corpus.toString()));
+        args.addAll(cache ? List.of("--cache-dir", dir.resolve("cache").toString()) : List.of("--no-cache"));
         String first = runCapped(args);
         assertTrue(first.contains(String.format(Locale.ROOT, "%,d chars, vocabulary %d", chars, vocab)), first);
         assertTrue(first.contains(cache ? "encoded in" : "memory-mapped temporary file"), first);
