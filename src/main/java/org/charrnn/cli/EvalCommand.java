@@ -58,8 +58,8 @@ public final class EvalCommand implements Callable<Integer> {
     CommandSpec spec;
 
     /** The text over the model's vocabulary; with --skip-unknown its other characters are left out. */
-    @SuppressWarnings(
-            "ClosingStandardOutputStreams") // the resource is the corpus; System.err is only handed to its progress bar
+    // the resource is the corpus; System.err is only handed to its progress bar
+    @SuppressWarnings("ClosingStandardOutputStreams")
     private Corpus open(Path file, LanguageModel lm, CorpusOptions co) {
         try {
             return Corpus.open(
