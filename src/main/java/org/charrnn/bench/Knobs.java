@@ -2,9 +2,11 @@ package org.charrnn.bench;
 
 import java.util.Collections;
 import java.util.Map;
+import java.util.Properties;
 import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * The {@code -Dcharrnn.*} knobs set when a row was measured (the layer pipeline, the token
@@ -38,11 +40,70 @@ public final class Knobs {
     static final Set<String> WHERE =
             Set.of("charrnn.kernels", "charrnn.opencl.kernels", "charrnn.persistent.rates", "charrnn.terminal");
 
+    /**
+     * The properties the build hands its tests (the pom's surefire settings, and charrnn.test.*): a
+     * JVM a test starts inherits them where they come through JAVA_TOOL_OPTIONS (bench/gpu-check.sh's
+     * junit step), so {@link #unknownProperty} lets them pass.
+     */
+    static final Set<String> TESTS = Set.of(
+            "charrnn.shakespeare",
+            "charrnn.basedir",
+            "charrnn.torchcheck",
+            "charrnn.torchbaseline",
+            "charrnn.cnnfeatures");
+
+    private static final String TEST_PREFIX = "charrnn.test.";
+
     private Knobs() {}
 
     /** Whether the code reads {@code property}: a knob, or one of {@link #WHERE}. */
     public static boolean known(String property) {
         return KNOBS.contains(property) || WHERE.contains(property);
+    }
+
+    /**
+     * The one-line error for the first {@code charrnn.*} property in {@code properties} that the code
+     * does not read (a misspelt knob would leave its default in silence), naming the nearest known
+     * one where it is a slip of a few letters; null where every one is known.
+     */
+    public static String unknownProperty(Properties properties) {
+        for (String name : new TreeSet<>(properties.stringPropertyNames())) {
+            if (!name.startsWith(PREFIX) || known(name) || TESTS.contains(name) || name.startsWith(TEST_PREFIX))
+                continue;
+            TreeSet<String> all = new TreeSet<>(KNOBS);
+            all.addAll(WHERE);
+            String nearest = null;
+            int best = 4; // at most 3 edits away
+            for (String k : all) {
+                int d = distance(name, k);
+                if (d < best) {
+                    best = d;
+                    nearest = k;
+                }
+            }
+            return "unknown property -D" + name
+                    + (nearest != null
+                            ? "; did you mean -D" + nearest + "?"
+                            : "; charrnn reads " + String.join(", ", all));
+        }
+        return null;
+    }
+
+    /** The Levenshtein distance of {@code a} and {@code b}: single-character edits from one to the other. */
+    static int distance(String a, String b) {
+        int[] prev = new int[b.length() + 1], cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) prev[j] = j;
+        for (int i = 1; i <= a.length(); i++) {
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++)
+                cur[j] = Math.min(
+                        Math.min(cur[j - 1] + 1, prev[j] + 1),
+                        prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1));
+            int[] t = prev;
+            prev = cur;
+            cur = t;
+        }
+        return prev[b.length()];
     }
 
     /** The knobs set now, by name. */

@@ -60,6 +60,12 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
+        // a -Dcharrnn.* property the code does not read (a misspelt knob) would change nothing in silence
+        String unknown = org.charrnn.bench.Knobs.unknownProperty(System.getProperties());
+        if (unknown != null) {
+            System.err.println("charrnn: " + unknown);
+            System.exit(2);
+        }
         System.exit(run(args));
     }
 
