@@ -60,7 +60,9 @@ public final class SampleCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "42", description = "Seed of the draws.")
     long seed;
 
-    @Option(names = "--argmax", description = "Always take the most likely character.")
+    @Option(
+            names = "--argmax",
+            description = "Always take the most likely character (no --temperature, --top-k or --top-p with it).")
     boolean argmax;
 
     @Mixin
