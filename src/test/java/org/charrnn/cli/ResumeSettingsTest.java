@@ -261,29 +261,18 @@ class ResumeSettingsTest {
                         dir.resolve("b").toString()))
                 .assertOneLineError("model shape mismatch");
         // the run trains in the checkpoint's vocabulary: its own encoding or limit would be dropped
-        String b = dir.resolve("c").toString();
-        CliRun.of(concat(
-                        base(),
-                        "--data",
-                        text.toString(),
-                        "--init-from",
-                        run.toString(),
-                        "--out",
-                        b,
-                        "--encoding",
-                        "bytes"))
+        List<String> fromRun = List.of(concat(
+                base(),
+                "--data",
+                text.toString(),
+                "--init-from",
+                run.toString(),
+                "--out",
+                dir.resolve("c").toString()));
+        CliRun.of(concat(fromRun, "--encoding", "bytes"))
                 .assertOneLineError("--encoding bytes does not match the checkpoint's vocabulary (utf8): --init-from"
                         + " trains in its characters; leave --encoding out");
-        CliRun.of(concat(
-                        base(),
-                        "--data",
-                        text.toString(),
-                        "--init-from",
-                        run.toString(),
-                        "--out",
-                        b,
-                        "--max-vocab",
-                        "8"))
+        CliRun.of(concat(fromRun, "--max-vocab", "8"))
                 .assertOneLineError("--max-vocab does not apply with --init-from: the run keeps the checkpoint's "
                         + "vocabulary (");
     }
