@@ -37,8 +37,13 @@ public final class BackendOptionsMixin {
                     + "the device predicts it faster; OpenCL on a CPU device one launch; else stepwise).")
     String rnnKernel;
 
+    /** The --backend asked for, as its lower-case name ("auto" where none is forced). */
+    String forced() {
+        return backend.trim().toLowerCase(java.util.Locale.ROOT);
+    }
+
     BackendOptions options(long seed) {
-        String forced = backend.trim().toLowerCase(java.util.Locale.ROOT);
+        String forced = forced();
         // the GPU backends have no thread pool: a count given with one would be dropped
         if (threads != 0 && (forced.equals("cuda") || forced.equals("opencl")))
             throw new IllegalArgumentException("--threads " + threads + " sets the reference backend's threads; "

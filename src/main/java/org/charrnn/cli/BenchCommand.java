@@ -270,7 +270,7 @@ public final class BenchCommand implements Callable<Integer> {
         BenchRunner.Settings settings = new BenchRunner.Settings(steps, warmup, split, seed);
         List<BenchSpec> specs = specs();
         if (specs.isEmpty()) throw new UserError("no configuration of grid '" + grid + "' matches the given filters");
-        BackendOptions opts = graphOption.apply(backendOptions.options(seed), backendOptions.backend);
+        BackendOptions opts = graphOption.apply(backendOptions.options(seed), backendOptions);
         String kind = backendOptions.backend;
         if (!kind.equalsIgnoreCase("auto")) {
             BackendProvider p = Backends.provider(kind);

@@ -12,8 +12,8 @@ public final class GraphOptionMixin {
     boolean noGraph;
 
     /** {@code o} with or without graphs; --no-graph with a forced backend that captures none is refused. */
-    BackendOptions apply(BackendOptions o, String backend) {
-        String forced = backend.trim().toLowerCase(java.util.Locale.ROOT);
+    BackendOptions apply(BackendOptions o, BackendOptionsMixin backend) {
+        String forced = backend.forced();
         if (noGraph && (forced.equals("reference") || forced.equals("opencl")))
             throw new IllegalArgumentException(
                     "--no-graph applies to the cuda backend; --backend " + forced + " captures no graphs");

@@ -296,7 +296,7 @@ public final class TrainCommand implements Callable<Integer> {
         if (resume == null) IgnoredOptions.check(cfg, this::typed); // (a resume's merge checks its own)
         // the backend's and the corpus's options are checked before the corpus is fetched and
         // encoded (minutes for a large one)
-        BackendOptions backend = graphOption.apply(backendOptions.options(cfg.seed()), backendOptions.backend);
+        BackendOptions backend = graphOption.apply(backendOptions.options(cfg.seed()), backendOptions);
         TrainConfig.Data d0 = cfg.data();
         CorpusOptions corpusOptions =
                 new CorpusOptions(d0.encoding(), d0.maxVocab(), d0.valFrac(), d0.testFrac(), dataOptions.cacheDir());
