@@ -228,6 +228,14 @@ class CaptionCliTest {
         run(f, c, parts, "4", "--resume", "--seed", "7")
                 .assertOneLineError("is of a run with another --seed (42, now 7)");
         run(f, c, dir.resolve("none"), "4", "--resume").assertOneLineError("resume.safetensors does not exist");
+        // a state whose recorded rate is not a number (an edited file) is named, not a NumberFormatException
+        Path damaged = Files.createDirectories(dir.resolve("damaged")).resolve("resume.safetensors");
+        Safetensors.Contents state = Safetensors.read(parts.resolve("resume.safetensors"));
+        Map<String, String> meta = new java.util.LinkedHashMap<>(state.metadata());
+        meta.put("--lr", "fast");
+        Safetensors.write(damaged, new java.util.ArrayList<>(state.tensors().values()), meta);
+        bare(f, c, damaged.getParent(), "4", "--resume")
+                .assertOneLineError("--resume: " + damaged + " is corrupt: its --lr is 'fast'");
         // what a kill -9 inside the writes of the model and the state leaves, and files that are not that
         List<String> leftovers = List.of(".caption.safetensors.k3x9.tmp", ".resume.safetensors.0a1b.tmp");
         List<String> others = List.of(".notes.txt.k3x9.tmp", "caption.safetensors.bak", ".caption.safetensors.tmp");

@@ -75,4 +75,31 @@ class CaptionFilesDamageTest {
                 file, run, new CaptionResume.State(2, 8, Double.NaN, s.params(), s.projection(), slots, slots));
         assertTrue(Double.isNaN(CaptionResume.load(file, run).best()));
     }
+
+    /** What a resume takes where an option is not given again: the model's shape, optimizer, options, settings. */
+    @Test
+    void aResumeStateRecordsTheRunsOptions(@TempDir Path dir) throws Exception {
+        CaptionResume.Run run = new CaptionResume.Run(
+                CFG, VOCAB, 5, OptimizerKind.SGD, Map.of("--seed", "1"), Map.of("--lr", "0.005", "--clip", "2.0"));
+        double[][] slots = {{0.0}};
+        Path file = dir.resolve("resume.safetensors");
+        CaptionResume.save(
+                file, run, new CaptionResume.State(1, 4, 1.5, new double[] {0.5}, new double[] {0.25}, slots, slots));
+        Map<String, String> o = CaptionResume.recordedOptions(file);
+        assertEquals(CFG.cell().id(), o.get("--model"));
+        assertEquals(Integer.toString(CFG.layers()), o.get("--layers"));
+        assertEquals(Integer.toString(CFG.hidden()), o.get("--hidden"));
+        assertEquals(Integer.toString(CFG.embedding()), o.get("--embedding"));
+        assertEquals("sgd", o.get("--optimizer"));
+        assertEquals("1", o.get("--seed"));
+        assertEquals("0.005", o.get("--lr"));
+        assertEquals("2.0", o.get("--clip"));
+        assertEquals(8, o.size(), o.toString());
+        assertTrue(
+                CaptionResume.recordedOptions(dir.resolve("none.safetensors")).isEmpty(), "no state, no options");
+        // a setting a resume may change is not part of what the state is checked against
+        CaptionResume.Run otherRate = new CaptionResume.Run(
+                CFG, VOCAB, 5, OptimizerKind.SGD, Map.of("--seed", "1"), Map.of("--lr", "0.001", "--clip", "2.0"));
+        assertEquals(4, CaptionResume.load(file, otherRate).iteration());
+    }
 }
