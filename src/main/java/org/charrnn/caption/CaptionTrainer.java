@@ -32,6 +32,10 @@ public final class CaptionTrainer {
             if (!(lr > 0 && lr < Double.POSITIVE_INFINITY))
                 throw new IllegalArgumentException("--lr must be a finite number > 0, got " + lr);
             if (!(clip > 0)) throw new IllegalArgumentException("--clip must be > 0, got " + clip);
+            // as train's --clip: an infinite threshold is no threshold
+            if (clip == Double.POSITIVE_INFINITY)
+                throw new IllegalArgumentException(
+                        "--clip must be finite, got " + clip + " (a threshold such as 1e9 all but turns clipping off)");
         }
     }
 

@@ -3,6 +3,7 @@ package org.charrnn.cli;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -97,6 +98,16 @@ public final class Main implements Runnable {
     }
 
     /**
+     * A path option's value: an empty one (an unset shell variable, {@code --out "$DIR"}) would
+     * otherwise be the working directory, where a run would then write or a checkpoint be looked for.
+     */
+    static Path path(String value) {
+        if (value.isEmpty())
+            throw new CommandLine.TypeConversionException("the path is empty (for the working directory give .)");
+        return Path.of(value);
+    }
+
+    /**
      * The command line for {@code argv}: with only the command they name where they start with one
      * (after --debug), else with all (for help, --version and suggestions for a misspelt name).
      */
@@ -107,6 +118,7 @@ public final class Main implements Runnable {
             if (named == null || named.equals(c.getKey()))
                 cl.addSubcommand(c.getKey(), c.getValue().get());
         shareVersion(cl, cl.getCommandSpec().version());
+        cl.registerConverter(Path.class, Main::path);
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         cl.setParameterExceptionHandler((ex, args) -> {
             PrintWriter err = ex.getCommandLine().getErr();

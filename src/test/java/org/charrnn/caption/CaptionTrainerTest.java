@@ -2,6 +2,7 @@ package org.charrnn.caption;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
@@ -74,5 +75,16 @@ class CaptionTrainerTest {
                 assertArrayEquals(expect, m.projection().parameters(), 1e-15, kind.id());
                 assertTrue(norm(m.projection().gradients()) > 0);
             }
+    }
+
+    @Test
+    void settingsRefuseAClipThatClipsNothing() {
+        for (double clip : new double[] {0, -1, Double.NaN, Double.POSITIVE_INFINITY}) {
+            IllegalArgumentException e = assertThrows(
+                    IllegalArgumentException.class,
+                    () -> new CaptionTrainer.Settings(2, 1, 1e-3, clip, 1, OptimizerKind.ADAM),
+                    "clip " + clip);
+            assertTrue(e.getMessage().startsWith("--clip must be"), e.getMessage());
+        }
     }
 }

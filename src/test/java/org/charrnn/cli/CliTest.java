@@ -159,6 +159,17 @@ class CliTest {
                 "cannot write to --out " + blocker + ": " + blocker + " exists and is not a directory");
     }
 
+    /** An empty path (an unset shell variable) would be the working directory: every path option refuses it. */
+    @Test
+    void anEmptyPathIsRefused() {
+        String empty = "the path is empty (for the working directory give .)";
+        assertOneLineError(run("sample", "--checkpoint", ""), "Invalid value for option '--checkpoint': " + empty);
+        assertOneLineError(run("report", "--run", ""), "Invalid value for option '--run': " + empty);
+        assertOneLineError(
+                run("caption", "sample", "--checkpoint", "c", "--features", "", "--image", "0"),
+                "Invalid value for option '--features': " + empty);
+    }
+
     /** Running out of heap (an Error, which picocli does not handle) is one line and exit 1, nothing written. */
     @Test
     void outOfHeapIsOneLine() throws Exception {
