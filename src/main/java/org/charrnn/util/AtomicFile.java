@@ -128,13 +128,32 @@ public final class AtomicFile {
     }
 
     /**
-     * A {@link UserError} "{@code option} {@code target} is a directory; give a file name" (or a
-     * device, pipe or socket) where {@link #unwritable} says why no file can go there: a command's
-     * check of its output path before any work.
+     * A command's check of its output path before any work: a {@link UserError} "{@code option}
+     * {@code target} is a directory; give a file name" (or a device, pipe or socket) where {@link
+     * #unwritable} says why no file can go there, or "cannot write {@code option} {@code target}:
+     * why" where its directory takes no new file.
      */
     public static void requireFileTarget(String option, Path target) {
         String why = unwritable(target);
         if (why != null) throw new UserError(option + " " + target + " " + why + "; give a file name");
+        try {
+            probeDirectory(target);
+        } catch (IOException e) {
+            throw new UserError("cannot write " + option + " " + target + ": " + IoErrors.reason(e), e);
+        }
+    }
+
+    /**
+     * Creates and deletes a temp file ({@code .NAME.RANDOM.tmp}, as {@link #write} makes) in the
+     * nearest existing directory above {@code target}: an IOException where no file can go there (a
+     * read-only file system, no permission, procfs, a file in the way), before any work is done.
+     * Creates no directory.
+     */
+    private static void probeDirectory(Path target) throws IOException {
+        Path dir = target.toAbsolutePath().getParent();
+        while (dir.getParent() != null && !Files.exists(dir)) dir = dir.getParent();
+        if (!Files.isDirectory(dir)) throw new java.nio.file.NotDirectoryException(dir.toString());
+        Files.delete(createTemp(dir, "." + target.getFileName() + ".", ".tmp"));
     }
 
     /**
