@@ -105,8 +105,8 @@ public final class CellsCommand implements Callable<Integer> {
             throw new UserError(text + " has no characters of the model's vocabulary"
                     + (enc.skipped() > 0 ? " (" + enc.skipped() + " skipped)" : ""));
         if (enc.skipped() > 0)
-            System.err.println("charrnn: skipped " + enc.skipped() + " character" + (enc.skipped() == 1 ? "" : "s")
-                    + " of " + text + " not in the model's vocabulary");
+            System.err.println("skipped " + enc.skipped() + " character" + (enc.skipped() == 1 ? "" : "s") + " of "
+                    + text + " not in the model's vocabulary");
         int l = layer != null ? layer : model.config().layers() - 1;
         CellsPage.Selection sel;
         if (cells != null) {
@@ -128,17 +128,16 @@ public final class CellsCommand implements Callable<Integer> {
             a = CellsPage.analyse(model, backend, enc, sel, fs, perFeature);
         }
         if (a.searched())
-            System.err.println(
-                    "charrnn: " + text.getFileName() + " looks like " + a.kind().description()
-                            + "; features: "
-                            + (a.features().isEmpty()
-                                    ? "none varies"
-                                    : CellsPage.ids(a.features().stream()
-                                            .map(CellsPage.FeatureResult::feature)
-                                            .toList()))
-                            + (a.constant().isEmpty()
-                                    ? ""
-                                    : " (constant here, left out: " + CellsPage.ids(a.constant()) + ")"));
+            System.err.println(text.getFileName() + " looks like " + a.kind().description()
+                    + "; features: "
+                    + (a.features().isEmpty()
+                            ? "none varies"
+                            : CellsPage.ids(a.features().stream()
+                                    .map(CellsPage.FeatureResult::feature)
+                                    .toList()))
+                    + (a.constant().isEmpty()
+                            ? ""
+                            : " (constant here, left out: " + CellsPage.ids(a.constant()) + ")"));
         CellsPage.write(out, a, text.getFileName().toString());
         List<String> best = new ArrayList<>();
         for (CellsPage.FeatureResult f : a.features())

@@ -128,6 +128,7 @@ class CellsPageTest {
                 features.stream().map(f -> f.attr("data-feature")).toList());
         assertTrue(doc.getElementById("kind").text().startsWith("The text looks like code."));
         assertTrue(r.err().contains("code.c looks like code; features: " + CellsPage.ids(code)), r.err());
+        assertFalse(r.err().contains("charrnn:"), "what a run that succeeds says is not worded as an error");
         Pattern rOf = Pattern.compile("r = ([+-][0-9.]+)");
         for (Element f : features) {
             Feature feature = Feature.parse(f.attr("data-feature"));
