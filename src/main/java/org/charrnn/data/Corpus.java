@@ -42,6 +42,7 @@ public final class Corpus implements AutoCloseable {
     private final Path cacheFile;
     private final boolean fromCache;
     private final String storage;
+    private final String uncached;
     private final double seconds;
 
     private Corpus(
@@ -55,6 +56,7 @@ public final class Corpus implements AutoCloseable {
             boolean unknownSkipped,
             Path cacheFile,
             boolean fromCache,
+            String uncached,
             double seconds) {
         this.file = file;
         this.sizeBytes = sizeBytes;
@@ -65,9 +67,11 @@ public final class Corpus implements AutoCloseable {
         this.unknownSkipped = unknownSkipped;
         this.cacheFile = cacheFile;
         this.fromCache = fromCache;
-        this.storage = cacheFile != null
-                ? "cache file " + cacheFile
-                : tokens instanceof MappedTokens ? "memory-mapped temporary file" : "heap";
+        this.uncached = uncached;
+        this.storage = (cacheFile != null
+                        ? "cache file " + cacheFile
+                        : tokens instanceof MappedTokens ? "memory-mapped temporary file" : "heap")
+                + (uncached != null ? " (" + uncached + ")" : "");
         this.seconds = seconds;
         long n = tokens.length();
         long nVal = (long) Math.floor(n * opt.valFrac());
@@ -129,6 +133,7 @@ public final class Corpus implements AutoCloseable {
                             skipUnknown,
                             cacheFile,
                             true,
+                            null,
                             (System.nanoTime() - t0) / 1e9);
                 }
             }
@@ -136,15 +141,23 @@ public final class Corpus implements AutoCloseable {
             try {
                 e.scan();
                 e.chooseVocabulary(vocab, options.maxVocab(), skipUnknown);
-                TokenSink sink = cacheFile == null ? null : cacheWriter(cacheFile, header(key, size, mtime, hash, e));
-                if (sink == null) cacheFile = null; // cache directory not writable: keep the corpus on the heap
-                if (sink == null && e.count * e.width() > heapLimitBytes) {
-                    // no cache: a large corpus goes to an unlinked scratch file and is mapped, not kept on the heap
-                    // (where no temporary directory is writable, the heap after all)
-                    sink = scratchWriter(header("scratch", size, mtime, new byte[32], e));
+                // the cache is an optimisation: where it cannot be written the corpus is still read, and why is kept
+                TokenSequence tokens = null;
+                String uncached = null;
+                if (cacheFile != null) {
+                    try {
+                        tokens = e.encode(
+                                new CacheSink(new TokenCache.Writer(cacheFile, header(key, size, mtime, hash, e))));
+                    } catch (CacheSink.WriteFailed ex) {
+                        uncached = notCached(cacheFile, ex.getCause());
+                    } catch (IOException ex) { // the cache file could not be created
+                        uncached = notCached(cacheFile, ex);
+                    }
                 }
-                if (sink == null) sink = new HeapTokens.Builder(e.count, e.width());
-                TokenSequence tokens = e.encode(sink);
+                if (tokens == null) {
+                    cacheFile = null;
+                    tokens = e.encode(memorySink(e, size, mtime));
+                }
                 BasicFileAttributes after = Files.readAttributes(file, BasicFileAttributes.class);
                 if (after.size() != size || after.lastModifiedTime().to(TimeUnit.NANOSECONDS) != mtime)
                     throw changed(file);
@@ -159,6 +172,7 @@ public final class Corpus implements AutoCloseable {
                         skipUnknown,
                         cacheFile,
                         false,
+                        uncached,
                         (System.nanoTime() - t0) / 1e9);
             } finally {
                 progress.finish();
@@ -174,12 +188,58 @@ public final class Corpus implements AutoCloseable {
                 key, size, mtime, hash, e.width(), e.count, e.unknownCount, e.unknownDistinct, e.vocab.toJson());
     }
 
-    /** A writer of the cache file {@code f}; null where its directory is not writable. */
-    private static TokenSink cacheWriter(Path f, TokenCache.Header h) {
-        try {
-            return new TokenCache.Writer(f, h);
-        } catch (IOException ex) {
-            return null;
+    /** "not cached: cannot write DIR: why". */
+    private static String notCached(Path cacheFile, IOException why) {
+        return "not cached: cannot write " + cacheFile.getParent() + ": " + IoErrors.reason(why);
+    }
+
+    /**
+     * Where the encoded corpus goes without a cache: on the heap, or where it is large an unlinked
+     * scratch file, mapped (the heap after all where no temporary directory is writable).
+     */
+    private static TokenSink memorySink(CorpusEncoder e, long size, long mtime) {
+        TokenSink sink = null;
+        if (e.count * e.width() > heapLimitBytes) sink = scratchWriter(header("scratch", size, mtime, new byte[32], e));
+        return sink != null ? sink : new HeapTokens.Builder(e.count, e.width());
+    }
+
+    /**
+     * A cache writer whose failures (a full disk) are told apart from those of reading the corpus:
+     * a {@link WriteFailed}, after which the corpus is encoded again without the cache.
+     */
+    private record CacheSink(TokenSink cache) implements TokenSink {
+        static final class WriteFailed extends IOException {
+            WriteFailed(IOException cause) {
+                super(cause);
+            }
+
+            @Override
+            public synchronized IOException getCause() {
+                return (IOException) super.getCause();
+            }
+        }
+
+        @Override
+        public void put(int[] idx, int n) throws IOException {
+            try {
+                cache.put(idx, n);
+            } catch (IOException e) {
+                throw new WriteFailed(e);
+            }
+        }
+
+        @Override
+        public TokenSequence finish() throws IOException {
+            try {
+                return cache.finish();
+            } catch (IOException e) {
+                throw new WriteFailed(e);
+            }
+        }
+
+        @Override
+        public void abort() {
+            cache.abort();
         }
     }
 
@@ -304,9 +364,20 @@ public final class Corpus implements AutoCloseable {
         return cacheFile;
     }
 
-    /** Where the encoded form lives: "cache file PATH", "heap" or "memory-mapped temporary file". */
+    /**
+     * Where the encoded form lives: "cache file PATH", "heap" or "memory-mapped temporary file",
+     * with {@link #uncached()} in parentheses where there is one.
+     */
     public String storage() {
         return storage;
+    }
+
+    /**
+     * Why a cache directory was given and the encoded form is not in it, "not cached: cannot write
+     * DIR: why" (not a directory, no permission, a full disk); null otherwise.
+     */
+    public String uncached() {
+        return uncached;
     }
 
     /** Seconds it took to open (encode or load) the corpus. */
