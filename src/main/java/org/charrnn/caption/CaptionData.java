@@ -13,6 +13,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.charrnn.io.Safetensors;
+import org.charrnn.util.AtomicFile;
 import org.charrnn.util.IoErrors;
 import org.charrnn.util.UserError;
 
@@ -40,7 +41,8 @@ public final class CaptionData {
     /** Reads the features file: exactly one tensor, of rank 2 and dtype float32. */
     public static Features readFeatures(Path file) {
         if (!Files.exists(file)) throw new UserError("features file " + file + " does not exist");
-        if (!Files.isRegularFile(file)) throw new UserError("features file " + file + " is not a regular file");
+        if (Files.isDirectory(file)) throw new UserError("features file " + file + " is a directory");
+        if (!Files.isRegularFile(file)) throw new UserError("features file " + file + " " + AtomicFile.SPECIAL);
         Safetensors.Contents c = Safetensors.read(file);
         if (c.tensors().size() != 1)
             throw new UserError("features file " + file + " holds "
@@ -63,6 +65,9 @@ public final class CaptionData {
 
     /** Reads the captions; image indices are checked against {@code images} feature rows. */
     public static List<Caption> readCaptions(Path file, int images) {
+        // opening a pipe would wait for a writer; a directory would be read as "Is a directory"
+        if (Files.isDirectory(file)) throw new UserError("captions file " + file + " is a directory");
+        if (AtomicFile.isSpecial(file)) throw new UserError("captions file " + file + " " + AtomicFile.SPECIAL);
         List<Caption> out = new ArrayList<>();
         try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             String line;

@@ -21,6 +21,7 @@ import org.charrnn.caption.CaptionVocab;
 import org.charrnn.caption.ConditionedModel;
 import org.charrnn.caption.FeatureProjection;
 import org.charrnn.io.RunFiles;
+import org.charrnn.util.AtomicFile;
 import org.charrnn.util.LogLines;
 import org.charrnn.util.UserError;
 import picocli.CommandLine.Command;
@@ -39,7 +40,8 @@ public final class CaptionCommand {
     /** A model file, or a directory holding {@value #MODEL_FILE}. */
     static Path modelFile(Path p) {
         Path f = Files.isDirectory(p) ? p.resolve(MODEL_FILE) : p;
-        if (!Files.isRegularFile(f)) throw new UserError("caption model " + f + " does not exist");
+        if (!Files.exists(f)) throw new UserError("caption model " + f + " does not exist");
+        if (!Files.isRegularFile(f)) throw new UserError("caption model " + f + " " + AtomicFile.SPECIAL);
         return f;
     }
 

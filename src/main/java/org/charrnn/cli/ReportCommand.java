@@ -1,10 +1,8 @@
 package org.charrnn.cli;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.charrnn.util.AtomicFile;
-import org.charrnn.util.UserError;
 import org.charrnn.viz.ReportPage;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -34,7 +32,7 @@ public final class ReportCommand implements Callable<Integer> {
             System.err.println("report of " + run + " (the run under " + RunDirectories.ROOT + " that wrote last)");
         }
         Path target = out != null ? out : run.resolve("report.html");
-        if (!Files.isDirectory(run)) throw new UserError("run directory not found: " + run);
+        ReportPage.requireRunDirectory(run);
         AtomicFile.requireFileTarget("--out", target);
         ReportPage.write(run, target);
         System.err.println("wrote " + target);

@@ -99,9 +99,18 @@ public final class ReportPage {
             PURPLE = "#9467bd",
             GREY = "#7f7f7f";
 
+    /** A one-line {@link UserError} where {@code runDir} is no directory (missing, or a file). */
+    public static void requireRunDirectory(Path runDir) {
+        if (Files.isDirectory(runDir)) return;
+        throw new UserError(
+                Files.exists(runDir)
+                        ? runDir + " is not a directory; give the --out of charrnn train"
+                        : "run directory not found: " + runDir);
+    }
+
     /** The report of {@code runDir} as a string. */
     public static String render(Path runDir) {
-        if (!Files.isDirectory(runDir)) throw new UserError("run directory not found: " + runDir);
+        requireRunDirectory(runDir);
         Path configFile = runDir.resolve("config.json"), metricsFile = runDir.resolve("metrics.jsonl");
         if (!Files.isRegularFile(configFile) && !Files.isRegularFile(metricsFile))
             throw new UserError(runDir

@@ -370,7 +370,14 @@ class CaptionCliTest {
                 Map.of());
         train(f64, c, dir).assertOneLineError("has dtype F64; expected F32");
         train(dir.resolve("missing.safetensors"), c, dir).assertOneLineError("does not exist");
-        train(dir, c, dir).assertOneLineError("features file " + dir + " is not a regular file");
+        train(dir, c, dir).assertOneLineError("features file " + dir + " is a directory");
+        train(f, dir, dir).assertOneLineError("captions file " + dir + " is a directory");
+        // a pipe is refused, not opened: opening it would wait for a writer
+        Path pipe = org.charrnn.testutil.NamedPipe.at(dir.resolve("pipe"));
+        String special = " is not a regular file (a device, pipe or socket)";
+        train(pipe, c, dir).assertOneLineError("features file " + pipe + special);
+        train(f, pipe, dir).assertOneLineError("captions file " + pipe + special);
+        eval(pipe, f, c).assertOneLineError("caption model " + pipe + special);
         train(f, f, dir).assertOneLineError("captions file " + f + " is not UTF-8 text (JSON lines)");
         trainInto(f, c, dir.resolve("bad"), "--optimizer", "lbfgs").assertOneLineError("unknown optimizer 'lbfgs'");
         eval(dir.resolve("bad"), f, c, "--beam", "0").assertOneLineError("--beam must be >= 1, got 0");

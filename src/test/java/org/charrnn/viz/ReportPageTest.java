@@ -250,6 +250,8 @@ class ReportPageTest {
 
         CliRun.of("report", "--run", dir.resolve("missing").toString(), "--out", out.toString())
                 .assertOneLineError("run directory not found");
+        CliRun.of("report", "--run", out.toString())
+                .assertOneLineError(out + " is not a directory; give the --out of charrnn train");
         Files.createDirectories(dir.resolve("empty"));
         CliRun.of("report", "--run", dir.resolve("empty").toString()).assertOneLineError("is not a run directory");
         CliRun.of("report", "--run", run.toString(), "--out", dir.toString())
