@@ -144,14 +144,19 @@ public final class Corpus implements AutoCloseable {
                 // the cache is an optimisation: where it cannot be written the corpus is still read, and why is kept
                 TokenSequence tokens = null;
                 String uncached = null;
+                TokenSink cache = null;
                 if (cacheFile != null) {
                     try {
-                        tokens = e.encode(
-                                new CacheSink(new TokenCache.Writer(cacheFile, header(key, size, mtime, hash, e))));
-                    } catch (CacheSink.WriteFailed ex) {
-                        uncached = notCached(cacheFile, ex.getCause());
-                    } catch (IOException ex) { // the cache file could not be created
+                        cache = new CacheSink(new TokenCache.Writer(cacheFile, header(key, size, mtime, hash, e)));
+                    } catch (IOException ex) {
                         uncached = notCached(cacheFile, ex);
+                    }
+                }
+                if (cache != null) {
+                    try {
+                        tokens = e.encode(cache);
+                    } catch (CacheSink.WriteFailed ex) { // a write of the cache; a failed read goes on up
+                        uncached = notCached(cacheFile, ex.getCause());
                     }
                 }
                 if (tokens == null) {
