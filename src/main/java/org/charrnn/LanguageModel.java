@@ -113,6 +113,11 @@ public final class LanguageModel implements AutoCloseable {
         return new Sampler(backend, checkpoint.vocabulary());
     }
 
+    /** How many streams {@link #evaluate} cuts a text of {@code n} symbols into: {@code batch}, at most n - 1. */
+    public static int streams(long n, int batch) {
+        return (int) Math.max(1, Math.min(batch, n - 1));
+    }
+
     /**
      * Mean cross-entropy of predicting every symbol of {@code tokens} from its predecessors, with
      * the text cut into {@code batch} contiguous streams read in windows of {@code seqLen} from a
@@ -122,7 +127,7 @@ public final class LanguageModel implements AutoCloseable {
         long n = tokens.length();
         if (n < 2)
             throw new org.charrnn.util.UserError("text is too short to evaluate: it needs at least 2 characters");
-        int B = (int) Math.max(1, Math.min(batch, n - 1));
+        int B = streams(n, batch);
         long S = (n - 1) / B;
         double sum = 0;
         long count = 0;

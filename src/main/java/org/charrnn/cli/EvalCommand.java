@@ -90,6 +90,8 @@ public final class EvalCommand implements Callable<Integer> {
             try (Corpus c = open(file, lm, co)) {
                 if (c.uncached() != null) System.err.println("corpus " + c.uncached() + " (encoded again on each run)");
                 if (skipUnknown) System.out.println(skipped(c));
+                String shortStreams = shortStreams(c.tokens().length(), batch, seq);
+                if (shortStreams != null) System.err.println(shortStreams);
                 LanguageModel.Evaluation e = lm.evaluate(c.tokens(), batch, seq);
                 System.out.printf(
                         Locale.ROOT,
@@ -114,6 +116,26 @@ public final class EvalCommand implements Callable<Integer> {
         if (dataOptions.maxVocab != 0)
             throw new UserError("--max-vocab is a training option: eval reads the text in the model's vocabulary"
                     + " (its unknown symbol, if it has one, stands for the rest)");
+    }
+
+    /**
+     * A note where --batch cuts the text into streams shorter than one --seq window: each is read from
+     * a zero state, so a large share of the predictions has little context and the loss reads high
+     * (and depends on --batch); null where the streams are long enough or there is one.
+     */
+    static String shortStreams(long n, int batch, int seq) {
+        int streams = LanguageModel.streams(n, batch);
+        long each = (n - 1) / streams;
+        if (streams == 1 || each >= seq) return null;
+        return String.format(
+                Locale.ROOT,
+                "note: --batch %d cuts the text into %d streams of %,d character%s, each read from a zero state, so"
+                        + " many predictions have little context; a smaller --batch (1: one stream) measures the"
+                        + " model better",
+                batch,
+                streams,
+                each,
+                each == 1 ? "" : "s");
     }
 
     /** How many examples of skipped characters to name. */

@@ -1,6 +1,8 @@
 package org.charrnn.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
@@ -205,5 +207,37 @@ class EvalCommandTest {
                 "--encoding bytes does not match the model's vocabulary (utf8): eval reads the text in the model's"
                         + " encoding; leave --encoding out");
         assertError(eval(ckpt, data, "--max-vocab", "3"), "--max-vocab is a training option");
+    }
+
+    /** Streams shorter than one window (each from a zero state) are pointed out; long ones are not. */
+    @Test
+    void streamsShorterThanAWindowAreNoted() throws Exception {
+        Path ckpt = checkpoint("m", false);
+        Path data = write("t.txt", CLEAN); // 580 characters: 4 streams of 144 (--batch 4), 50 of 11
+        String note = "note: --batch 50 cuts the text into 50 streams of 11 characters, each read from a zero state";
+        CliRun many = CliRun.of(
+                "eval",
+                "--checkpoint",
+                ckpt.toString(),
+                "--data",
+                data.toString(),
+                "--backend",
+                "reference",
+                "--batch",
+                "50",
+                "--seq",
+                "16",
+                "--cache-dir",
+                dir.resolve("cache").toString());
+        assertEquals(0, many.code(), many.err());
+        assertTrue(many.err().contains(note), many.err());
+        CliRun few = eval(ckpt, data);
+        assertEquals(0, few.code(), few.err());
+        assertFalse(few.err().contains("note:"), few.err());
+
+        assertNull(EvalCommand.shortStreams(1000, 1, 100), "one stream");
+        assertNull(EvalCommand.shortStreams(1001, 10, 100), "streams of one window");
+        assertTrue(EvalCommand.shortStreams(1000, 10, 100).contains("10 streams of 99 characters"));
+        assertTrue(EvalCommand.shortStreams(5, 50, 100).contains("4 streams of 1 character,"), "at most n - 1 streams");
     }
 }
