@@ -4,26 +4,25 @@ import com.google.gson.FieldNamingPolicy;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import com.google.gson.TypeAdapter;
 import com.google.gson.stream.JsonReader;
 import com.google.gson.stream.JsonToken;
 import com.google.gson.stream.JsonWriter;
 import java.io.IOException;
-import java.lang.reflect.RecordComponent;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Set;
+import java.util.Map;
 import java.util.function.Function;
 import org.charrnn.backend.ClipMode;
 import org.charrnn.backend.OptimizerKind;
 import org.charrnn.data.Encoding;
 import org.charrnn.model.CellType;
 import org.charrnn.util.AtomicFile;
+import org.charrnn.util.ConfigError;
 import org.charrnn.util.Durations;
 import org.charrnn.util.IoErrors;
 import org.charrnn.util.JsonErrors;
@@ -88,48 +87,36 @@ public record RunConfig(TrainConfig training, int vocabSize, String corpus, Stri
         return COMPACT.toJson(training);
     }
 
-    /** Parses config.json text; a malformed or invalid one is an IllegalArgumentException saying what is wrong. */
+    /** Each record setting's path in the file, for the records' own messages. */
+    private static final Map<String, String> PATHS = ConfigJson.paths(RunConfig.class);
+
+    /**
+     * Parses config.json text; a malformed or invalid one is an IllegalArgumentException saying
+     * what is wrong and naming the setting by its path in the file.
+     */
     public static RunConfig fromJson(String json) {
+        JsonElement tree;
+        try {
+            tree = JsonParser.parseString(json);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException(JsonErrors.reason(e), e);
+        }
+        if (!tree.isJsonObject()) throw new IllegalArgumentException("not a JSON object");
+        // before Gson: it would read a deleted number as 0, and word a wrong type in Java's terms
+        ConfigJson.requireWellTyped(tree.getAsJsonObject(), RunConfig.class, "");
         RunConfig c;
         try {
-            c = GSON.fromJson(json, RunConfig.class);
+            c = GSON.fromJson(tree, RunConfig.class);
         } catch (RuntimeException e) {
             // Gson wraps what a record's constructor rejects: report the innermost reason
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof ConfigError ce) throw new IllegalArgumentException(ce.render(PATHS), e);
+                if (t instanceof UserError u) throw new IllegalArgumentException(u.render(PATHS), e);
+            }
             throw new IllegalArgumentException(JsonErrors.reason(e), e);
         }
         if (c == null || c.training() == null) throw new IllegalArgumentException("no \"training\" section");
-        requireComplete(JsonParser.parseString(json).getAsJsonObject(), RunConfig.class, "");
         return c;
-    }
-
-    /**
-     * Numeric and boolean settings added after the first config.json: absent from older runs'
-     * files, where they read as 0, which is their "off" (no early stop, no timed checkpoints).
-     */
-    private static final Set<String> ADDED_LATER = Set.of("Limits.earlyStop", "Checkpointing.minutes");
-
-    /**
-     * Every primitive setting of record {@code type} is in {@code o}, and so in its nested records
-     * present: Gson reads a missing one as 0, so a deleted line (dropout, beta1, a seed) would
-     * resume with another setting in silence. Absent objects read as null, which the records
-     * themselves refuse where they need them.
-     */
-    private static void requireComplete(JsonObject o, Class<?> type, String path) {
-        for (RecordComponent c : type.getRecordComponents()) {
-            String name;
-            try {
-                name = FieldNamingPolicy.LOWER_CASE_WITH_UNDERSCORES.translateName(type.getDeclaredField(c.getName()));
-            } catch (NoSuchFieldException e) {
-                throw new IllegalStateException(e); // a record's component is its field
-            }
-            JsonElement v = o.get(name);
-            if (c.getType().isPrimitive()) {
-                if (v == null && !ADDED_LATER.contains(type.getSimpleName() + "." + c.getName()))
-                    throw new IllegalArgumentException("it has no \"" + path + name + "\" (was its line deleted?)");
-            } else if (c.getType().isRecord() && v != null && v.isJsonObject()) {
-                requireComplete(v.getAsJsonObject(), c.getType(), path + name + ".");
-            }
-        }
     }
 
     /** Reads {@code dir}/config.json; a missing, unreadable or invalid file is a one-line UserError. */

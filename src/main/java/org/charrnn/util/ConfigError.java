@@ -12,7 +12,7 @@ import java.util.regex.Pattern;
  */
 public final class ConfigError extends IllegalArgumentException {
     private static final long serialVersionUID = 1L;
-    private static final Pattern SETTING = Pattern.compile("\\{([A-Za-z]+\\.[A-Za-z]+)}");
+    private static final Pattern SETTING = Pattern.compile("\\{([A-Za-z][A-Za-z0-9]*\\.[A-Za-z][A-Za-z0-9]*)}");
 
     private final String template;
 

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -30,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class LibraryErrorsTest {
     private static final Path MAIN = Path.of(System.getProperty("charrnn.basedir"), "src/main/java/org/charrnn");
-    private static final Pattern SETTING = Pattern.compile("\\{([A-Z][A-Za-z]+\\.[a-z][A-Za-z]+)}");
+    private static final Pattern SETTING = Pattern.compile("\\{([A-Z][A-Za-z0-9]+\\.[a-z][A-Za-z0-9]+)}");
     /** A string literal that names an option: a quote, anything but a quote, then "--" and a letter. */
     private static final Pattern OPTION_IN_LITERAL = Pattern.compile("\"[^\"\\n]*(?<![-\\w])--[a-z][^\"\\n]*\"");
 
@@ -65,6 +66,17 @@ class LibraryErrorsTest {
                         "--max-vocab",
                         "1")
                 .assertOneLineError("--max-vocab must be 0 (unlimited) or at least 2, not 1");
+    }
+
+    /** A setting whose name holds a digit is named too, not left as its template's braces. */
+    @Test
+    void aSettingWithADigitInItsNameIsRendered() {
+        org.charrnn.util.ConfigError e = assertThrows(
+                org.charrnn.util.ConfigError.class,
+                () -> new org.charrnn.backend.OptimizerConfig(
+                        org.charrnn.backend.OptimizerKind.ADAM, 1.5, 0.999, 1e-8, 0.95, 0.9, 0));
+        assertEquals("OptimizerConfig.beta1 must be in [0, 1), got 1.5", e.getMessage());
+        assertEquals("beta1 must be in [0, 1), got 1.5", e.render(Map.of("OptimizerConfig.beta1", "beta1")));
     }
 
     @Test

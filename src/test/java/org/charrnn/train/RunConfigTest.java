@@ -80,7 +80,7 @@ class RunConfigTest {
                 .toJson()
                 .replace("\"layers\": 3", "\"layers\": 0");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RunConfig.fromJson(json));
-        assertTrue(e.getMessage().contains("ModelSpec.layers must be >= 1"), e.getMessage());
+        assertEquals("training.model.layers must be >= 1, got 0", e.getMessage());
         Files.writeString(dir.resolve(RunConfig.FILE), "{\"training\": {\"model\": [1, 2]}}");
         UserError u = assertThrows(UserError.class, () -> RunConfig.read(dir));
         assertTrue(u.getMessage().startsWith("corrupt " + dir.resolve(RunConfig.FILE)), u.getMessage());
@@ -101,6 +101,32 @@ class RunConfigTest {
                 java.time.Duration.ofSeconds(30), () -> assertThrows(UserError.class, () -> RunConfig.read(piped)));
         assertEquals(
                 piped.resolve(RunConfig.FILE) + " is not a regular file (a device, pipe or socket)", pipe.getMessage());
+    }
+
+    /** A value of the wrong type, or one a record refuses, is named by its path in the file, not in Java's terms. */
+    @Test
+    void aWrongValueIsNamedByItsPathInTheFile(@TempDir Path dir) {
+        String json = new RunConfig(unusual(dir), 65, "c", "reference", "d").toJson();
+        String whole = "must be a whole number from -2147483648 to 2147483647, got ";
+        String[][] cases = {
+            {"optimizer", "beta1", "\"x\"", "training.optimizer.beta1 must be a number, got \"x\""},
+            {"optimizer", "weight_decay", "null", "training.optimizer.weight_decay must be a number, got null"},
+            {"model", "layers", "1.5", "training.model.layers " + whole + "1.5"},
+            {"batching", "batch", "1e308", "training.batching.batch " + whole + "1e308"},
+            {"data", "path", "5", "training.data.path must be a string, got 5"},
+            {"optimizer", "beta2", "-1", "training.optimizer.beta2 must be in [0, 1), got -1.0"},
+            {"schedule", "kind", "null", "training.schedule.kind is required"},
+            {"validation", "every", "0", "training.validation.every must be >= 1, got 0"},
+            {null, "model", "[1, 2]", "training.model must be an object, got [1,2]"},
+        };
+        for (String[] c : cases) {
+            JsonObject o = JsonParser.parseString(json).getAsJsonObject();
+            JsonObject training = o.getAsJsonObject("training");
+            (c[0] == null ? training : training.getAsJsonObject(c[0])).add(c[1], JsonParser.parseString(c[2]));
+            IllegalArgumentException e =
+                    assertThrows(IllegalArgumentException.class, () -> RunConfig.fromJson(o.toString()));
+            assertEquals(c[3], e.getMessage());
+        }
     }
 
     /**
