@@ -55,7 +55,12 @@ final class Checkpointer {
         this.stopRequested = stopRequested;
     }
 
-    /** The newest checkpoint written, or null. */
+    /** A resumed run's newest checkpoint is the one it resumed from, at {@code iteration}, until it writes one. */
+    void resumedFrom(long iteration) {
+        last = Checkpoint.modelPath(cfg.checkpointing().out(), iteration);
+    }
+
+    /** The newest checkpoint written or resumed from, or null. */
     Path last() {
         return last;
     }

@@ -233,6 +233,7 @@ public final class Trainer implements AutoCloseable {
         Listeners listeners = new Listeners(opts.listener(), opts.log());
         Checkpointer ckpt = new Checkpointer(
                 cfg, model, data.vocabulary(), backend, opts.log(), opts.samples(), listeners, () -> stopRequested);
+        if (resumeState != null) ckpt.resumedFrom(resumeState.iteration());
         TrainLoop.StopSignals signals = new TrainLoop.StopSignals(() -> stopRequested, () -> stopAt);
         return new TrainLoop(cfg, data, backend, ckpt, listeners, opts, signals, TrainLoop.Counters.of(resumeState))
                 .run(resumeState);

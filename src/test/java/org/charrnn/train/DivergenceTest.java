@@ -118,6 +118,28 @@ class DivergenceTest {
         }
     }
 
+    /** A resumed run that diverges before it writes a checkpoint names the one it resumed from, not "none". */
+    @Test
+    void aResumedRunNamesTheCheckpointItResumedFrom(@TempDir Path dir) throws Exception {
+        Trainer.Options plain = Trainer.Options.defaults()
+                .withOutput(true, line -> {}, null)
+                .withFactory((m, bo) -> new ReferenceBackend(m, bo.withThreads(1)));
+        var data = TestData.split(TestData.pseudoText(4000, 1), 0.1);
+        try (Trainer t = new Trainer(config(dir), data, plain)) {
+            t.requestStopAt(6); // checkpoints at 5 and at the stop
+            assertEquals(6, t.run().iterations());
+        }
+        Trainer.Options faulty = plain.withResume(dir)
+                .withFactory((m, bo) -> new FaultyBackend(new ReferenceBackend(m, bo.withThreads(1)), Set.of(1, 2)));
+        try (Trainer t = new Trainer(config(dir), data, faulty)) {
+            UserError e = assertThrows(UserError.class, t::run);
+            assertTrue(e.getMessage().contains("diverged"), e.getMessage());
+            assertTrue(
+                    e.getMessage().contains("last checkpoint: " + Checkpoint.modelPath(dir, 6)),
+                    "names the checkpoint it resumed from: " + e.getMessage());
+        }
+    }
+
     @Test
     void realNanGradientsLeaveParametersUntouched() {
         // every backend must skip the update when the norm is not finite: check the reference itself
