@@ -217,7 +217,7 @@ class DirectoryCorpusTest {
                 List.of());
         Path notADir = root.resolve("notes.txt");
         assertError(
-                "cannot write --out " + notADir.resolve("c.txt") + ": " + notADir + " exists and is not a directory",
+                "cannot write --out " + notADir.resolve("c.txt") + ": " + notADir + " is not a directory",
                 root,
                 notADir.resolve("c.txt"),
                 List.of("*.tex"),
