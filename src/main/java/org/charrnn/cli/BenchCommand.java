@@ -428,7 +428,11 @@ public final class BenchCommand implements Callable<Integer> {
     private Integer report() {
         if (from.isEmpty())
             throw new UserError("--compare, --bar and --chart need at least one --from FILE (JSON lines)");
-        List<JsonRows> rows = filterRows(JsonRows.read(from));
+        List<JsonRows> read = JsonRows.read(from);
+        if (read.isEmpty())
+            throw new UserError("no benchmark rows in " + from
+                    + ": --from reads the JSON lines of charrnn bench --json or bench/torch_baseline.py");
+        List<JsonRows> rows = filterRows(read);
         if (rows.isEmpty()) throw new UserError("no benchmark rows in " + from + " match the given filters");
         if (compare && rows.stream().allMatch(JsonRows::isTorch))
             throw new UserError("only PyTorch rows in " + from

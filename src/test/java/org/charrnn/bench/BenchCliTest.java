@@ -114,6 +114,10 @@ class BenchCliTest {
         assertFalse(only.out().contains("gru"), only.out());
         assertOneLineError(
                 run("bench", "--compare", "--from", json.toString(), "--hidden", "999"), "match the given filters");
+        Path text = Files.writeString(dir.resolve("notes.txt"), "not a benchmark\n");
+        assertOneLineError(
+                run("bench", "--compare", "--from", text.toString()),
+                "no benchmark rows in [" + text + "]: --from reads the JSON lines of charrnn bench --json");
         assertOneLineError(
                 run("bench", "--compare", "--from", torch.toString()), "--compare needs rows of charrnn bench");
     }
