@@ -35,7 +35,10 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--data", required = true, description = "Text file to evaluate (or 'shakespeare').")
     String data;
 
-    @Option(names = "--batch", defaultValue = "50", description = "Streams evaluated in parallel.")
+    @Option(
+            names = "--batch",
+            defaultValue = "50",
+            description = "Streams evaluated in parallel, each from a zero state (1: the text as one stream).")
     int batch;
 
     @Option(names = "--seq", defaultValue = "100", description = "Window length.")
