@@ -105,7 +105,9 @@ public final class CaptionData {
         if (cap == null || !cap.isJsonPrimitive() || !cap.getAsJsonPrimitive().isString())
             throw new UserError(where + ": \"caption\" must be a string");
         double d = img.getAsDouble();
-        if (d != Math.rint(d) || d < 0 || d >= images)
+        if (d != Math.rint(d))
+            throw new UserError(where + ": image " + img.getAsString() + " is not a whole number (a feature row)");
+        if (d < 0 || d >= images)
             throw new UserError(where + ": image " + img.getAsString() + " is outside the " + images
                     + " feature rows (0.." + (images - 1) + ")");
         String text = cap.getAsString();

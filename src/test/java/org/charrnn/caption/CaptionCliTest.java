@@ -352,6 +352,8 @@ class CaptionCliTest {
         Path f = features(dir, 2, 3);
         train(f, captions(dir, "{\"image\": 2, \"caption\": \"x\"}"), dir)
                 .assertOneLineError("line 1: image 2 is outside the 2 feature rows (0..1)");
+        train(f, captions(dir, "{\"image\": 0.5, \"caption\": \"x\"}"), dir)
+                .assertOneLineError("line 1: image 0.5 is not a whole number (a feature row)");
         train(f, captions(dir, "{\"image\": 0, \"caption\": \"a\"}", "{\"image\": 1, \"caption\": \"\"}"), dir)
                 .assertOneLineError("line 2: empty caption");
         train(f, captions(dir, "{\"image\": 0}"), dir).assertOneLineError("\"caption\" must be a string");
