@@ -54,6 +54,22 @@ final class RunDirectory {
     }
 
     /**
+     * Removes {@code out}, made by a run that then stopped before writing anything (a backend that
+     * is not there, a model too large), where it holds only its lock file: such a run leaves no empty
+     * directory behind. Call it while the lock is still held. Anything else in it (a file another
+     * process put there) keeps it, and is no error.
+     */
+    static void removeIfUnused(Path out) {
+        try (java.util.stream.Stream<Path> entries = Files.list(out)) {
+            if (!entries.map(Path::getFileName).map(Path::toString).toList().equals(List.of(RunLock.FILE))) return;
+            Files.delete(out.resolve(RunLock.FILE));
+            Files.delete(out);
+        } catch (IOException e) {
+            // gone already, or something written into it meanwhile: nothing of this run's to remove
+        }
+    }
+
+    /**
      * Keeps the newest {@code keep} complete checkpoints plus the best complete one by val loss; deletes
      * the other complete ones (model, state and sample). Only complete checkpoints count: a model
      * file without its state file (a crash between the two writes) neither displaces a complete one

@@ -1,6 +1,7 @@
 package org.charrnn.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -168,6 +169,23 @@ class CliTest {
         assertOneLineError(
                 run("caption", "sample", "--checkpoint", "c", "--features", "", "--image", "0"),
                 "Invalid value for option '--features': " + empty);
+    }
+
+    /**
+     * A fresh run refused after it made its directory (here a model too large for one parameter
+     * array, found when the backend is made) leaves no empty directory behind; a directory that was
+     * there before stays.
+     */
+    @Test
+    void aRefusedRunLeavesNoDirectoryItMade() throws Exception {
+        Path f = Files.writeString(dir.resolve("t.txt"), TestData.pseudoText(3000, 1));
+        String[] huge = {"--data", f.toString(), "--batch", "4", "--seq", "10", "--hidden", "100000"};
+        Path made = dir.resolve("runs/new");
+        assertOneLineError(run(trainInto(made, huge)), "model too large");
+        assertFalse(Files.exists(made), "the refused run's directory is removed");
+        Path before = Files.createDirectories(dir.resolve("existing"));
+        assertOneLineError(run(trainInto(before, huge)), "model too large");
+        assertTrue(Files.isDirectory(before));
     }
 
     /** Running out of heap (an Error, which picocli does not handle) is one line and exit 1, nothing written. */
