@@ -24,8 +24,9 @@ final class CaptionRunDirectory {
      * -9, power loss) cut short, and says how many.
      */
     static RunLock claim(Path out, boolean fresh, Consumer<String> log) {
+        boolean made = !Files.exists(out);
         create(out);
-        RunLock lock = RunLock.acquire(out);
+        RunLock lock = RunLock.acquire(out, made);
         try {
             if (fresh)
                 refuseTaken(out, "continue it with --resume (and a higher --epochs), or give a new --out directory");

@@ -25,6 +25,7 @@ final class RunDirectory {
      * another run's checkpoints, or a caption run's files: it would overwrite them and mix the metrics.
      */
     static RunLock prepare(Path out, boolean fresh) {
+        boolean made = !Files.exists(out);
         try {
             AtomicFile.createDirectories(out);
             Path probe = Files.createTempFile(out, ".write-test", ".tmp");
@@ -33,7 +34,7 @@ final class RunDirectory {
             throw UserError.naming("cannot write to {Checkpointing.out} " + out + ": "
                     + (e instanceof IOException io ? IoErrors.reason(io) : e.getMessage()));
         }
-        RunLock lock = RunLock.acquire(out); // one run per directory, checked before anything else there
+        RunLock lock = RunLock.acquire(out, made); // one run per directory, checked before anything else there
         if (fresh) {
             List<Path> existing = Checkpoint.list(out);
             if (!existing.isEmpty()) {
@@ -51,22 +52,6 @@ final class RunDirectory {
             }
         }
         return lock;
-    }
-
-    /**
-     * Removes {@code out}, made by a run that then stopped before writing anything (a backend that
-     * is not there, a model too large), where it holds only its lock file: such a run leaves no empty
-     * directory behind. Call it while the lock is still held. Anything else in it (a file another
-     * process put there) keeps it, and is no error.
-     */
-    static void removeIfUnused(Path out) {
-        try (java.util.stream.Stream<Path> entries = Files.list(out)) {
-            if (!entries.map(Path::getFileName).map(Path::toString).toList().equals(List.of(RunLock.FILE))) return;
-            Files.delete(out.resolve(RunLock.FILE));
-            Files.delete(out);
-        } catch (IOException e) {
-            // gone already, or something written into it meanwhile: nothing of this run's to remove
-        }
     }
 
     /**

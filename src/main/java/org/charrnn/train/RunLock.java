@@ -26,14 +26,25 @@ public final class RunLock implements AutoCloseable {
 
     private final FileChannel channel;
     private final FileLock lock;
+    private final Path made; // the directory where the run made it, else null
 
-    private RunLock(FileChannel channel, FileLock lock) {
+    private RunLock(FileChannel channel, FileLock lock, Path made) {
         this.channel = channel;
         this.lock = lock;
+        this.made = made;
     }
 
     /** Takes the lock of {@code dir} (which exists) or throws a one-line UserError naming the holder. */
     public static RunLock acquire(Path dir) {
+        return acquire(dir, false);
+    }
+
+    /**
+     * As {@link #acquire(Path)}; {@code made}: the run made {@code dir}, which {@link #close} then
+     * removes where the run wrote nothing into it (refused before its first file: no CUDA, a model
+     * too large), so that no empty run directory is left behind, one more per try.
+     */
+    public static RunLock acquire(Path dir, boolean made) {
         Path file = dir.resolve(FILE);
         FileChannel ch = null;
         try {
@@ -56,7 +67,7 @@ public final class RunLock implements AutoCloseable {
             ch.truncate(0);
             ch.write(ByteBuffer.wrap(me), 0);
             ch.force(false);
-            return new RunLock(ch, l);
+            return new RunLock(ch, l, made ? dir : null);
         } catch (IOException e) {
             try {
                 if (ch != null) ch.close();
@@ -67,14 +78,31 @@ public final class RunLock implements AutoCloseable {
         }
     }
 
-    /** Releases the lock (the file stays: removing it could race with a process about to lock it). */
+    /**
+     * Releases the lock. The file stays (removing it could race with a process about to lock it),
+     * but for a directory the run made and left with nothing else in it: the lock file and the
+     * directory are removed while the lock is still held. A process that opened the file meanwhile
+     * then finds the lock taken or the directory gone, and says so in one line.
+     */
     @Override
     public void close() {
         try {
+            if (made != null) removeIfUnused(made);
             lock.release();
             channel.close();
         } catch (IOException e) {
             throw new UserError("cannot release the lock of the run directory: " + IoErrors.reason(e), e);
+        }
+    }
+
+    /** Removes {@code dir} where it holds only the lock file; anything else there keeps it. */
+    private static void removeIfUnused(Path dir) {
+        try (java.util.stream.Stream<Path> entries = Files.list(dir)) {
+            if (!entries.map(p -> p.getFileName().toString()).toList().equals(java.util.List.of(FILE))) return;
+            Files.delete(dir.resolve(FILE));
+            Files.delete(dir);
+        } catch (IOException e) {
+            // written into meanwhile, or gone already: nothing of this run's to remove, and no error of it
         }
     }
 }

@@ -138,7 +138,6 @@ public final class Trainer implements AutoCloseable {
     private volatile long stopAt = Long.MAX_VALUE;
 
     private RunLock lock; // the run directory's, from run() until close()
-    private Path createdOut; // the run directory where run() made it, else null
     private Backend backend;
     private ModelConfig model;
 
@@ -188,7 +187,6 @@ public final class Trainer implements AutoCloseable {
         if (opts.resume() != null && !Files.isDirectory(opts.resume()))
             throw new UserError("resume expects a run directory, " + opts.resume() + " is not one");
         // held until close(); taken before the run's checkpoints are read, so no other run writes them meanwhile
-        createdOut = Files.exists(out) ? null : out;
         lock = RunDirectory.prepare(out, opts.resume() == null);
 
         Checkpoint.TrainingState resumeState = opts.resume() != null ? resumed(B, perEpoch, total) : null;
@@ -304,10 +302,7 @@ public final class Trainer implements AutoCloseable {
         try {
             if (backend != null) backend.close();
         } finally {
-            if (lock != null) {
-                if (createdOut != null) RunDirectory.removeIfUnused(createdOut);
-                lock.close();
-            }
+            if (lock != null) lock.close();
             lock = null;
         }
     }

@@ -383,6 +383,9 @@ class CaptionCliTest {
         train(f, f, dir).assertOneLineError("captions file " + f + " is not UTF-8 text (JSON lines)");
         trainInto(f, c, dir.resolve("bad"), "--optimizer", "lbfgs").assertOneLineError("unknown optimizer 'lbfgs'");
         eval(dir.resolve("bad"), f, c, "--beam", "0").assertOneLineError("--beam must be >= 1, got 0");
+        // refused after it made its --out (a model too large): no empty directory is left
+        trainInto(f, c, dir.resolve("huge"), "--hidden", "100000").assertOneLineError("model too large");
+        assertFalse(Files.exists(dir.resolve("huge")), "the refused run's directory is removed");
         trainInto(f, c, f.resolve("run"))
                 .assertOneLineError("cannot write to --out " + f.resolve("run") + ": " + f + " is not a directory");
         CliRun.of("caption", "demo", "--out", f.toString(), "--images", "10")
