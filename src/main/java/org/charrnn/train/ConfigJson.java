@@ -67,8 +67,8 @@ final class ConfigJson {
      */
     static void requireWellTyped(JsonObject o, Class<?> type, String path) {
         for (RecordComponent c : type.getRecordComponents()) {
-            String p = path + name(c);
-            JsonElement v = o.get(name(c));
+            String name = name(c), p = path + name;
+            JsonElement v = o.get(name);
             Class<?> t = c.getType();
             if (t.isPrimitive()) {
                 if (v == null) {
