@@ -57,6 +57,7 @@ class EvalCommandTest {
         return sb.toString();
     }
 
+    /** eval on the reference, --seq 16 and (unless {@code extra} gives another) --batch 4. */
     private CliRun eval(Path checkpoint, Path data, String... extra) {
         List<String> a = new ArrayList<>(List.of(
                 "eval",
@@ -66,12 +67,11 @@ class EvalCommandTest {
                 data.toString(),
                 "--backend",
                 "reference",
-                "--batch",
-                "4",
                 "--seq",
                 "16",
                 "--cache-dir",
                 dir.resolve("cache").toString()));
+        if (!List.of(extra).contains("--batch")) a.addAll(List.of("--batch", "4"));
         a.addAll(List.of(extra));
         return CliRun.of(a.toArray(String[]::new));
     }
@@ -215,20 +215,7 @@ class EvalCommandTest {
         Path ckpt = checkpoint("m", false);
         Path data = write("t.txt", CLEAN); // 580 characters: 4 streams of 144 (--batch 4), 50 of 11
         String note = "note: --batch 50 cuts the text into 50 streams of 11 characters, each read from a zero state";
-        CliRun many = CliRun.of(
-                "eval",
-                "--checkpoint",
-                ckpt.toString(),
-                "--data",
-                data.toString(),
-                "--backend",
-                "reference",
-                "--batch",
-                "50",
-                "--seq",
-                "16",
-                "--cache-dir",
-                dir.resolve("cache").toString());
+        CliRun many = eval(ckpt, data, "--batch", "50");
         assertEquals(0, many.code(), many.err());
         assertTrue(many.err().contains(note), many.err());
         CliRun few = eval(ckpt, data);
