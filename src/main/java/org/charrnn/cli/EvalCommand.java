@@ -91,7 +91,7 @@ public final class EvalCommand implements Callable<Integer> {
             checkVocabularyOptions(lm.vocabulary().encoding());
             CorpusOptions co = new CorpusOptions(lm.vocabulary().encoding(), 0, 0, 0, dataOptions.cacheDir());
             try (Corpus c = open(file, lm, co)) {
-                if (c.uncached() != null) System.err.println("corpus " + c.uncached() + " (encoded again on each run)");
+                if (c.uncached() != null) System.err.println(c.uncachedNote());
                 if (skipUnknown) System.out.println(skipped(c));
                 String shortStreams = shortStreams(c.tokens().length(), batch, seq);
                 if (shortStreams != null) System.err.println(shortStreams);

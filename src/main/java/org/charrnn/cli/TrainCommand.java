@@ -312,7 +312,7 @@ public final class TrainCommand implements Callable<Integer> {
         ProgressBar encodeBar = new ProgressBar(System.err, "encode", bar);
         try (Corpus corpus = open(file, start.vocab(), corpusOptions, encodeBar)) {
             encodeBar.finish();
-            if (corpus.uncached() != null) log.accept("corpus " + corpus.uncached() + " (encoded again on each run)");
+            if (corpus.uncached() != null) log.accept(corpus.uncachedNote());
             Trainer.Data d = new Trainer.Data(corpus.vocabulary(), corpus.train(), corpus.val(), corpus.summary());
             Trainer.Options o = new Trainer.Options(
                             backendOptions.backend, backend, resume, quiet, log, sample -> System.out.println(sample))

@@ -385,6 +385,11 @@ public final class Corpus implements AutoCloseable {
         return uncached;
     }
 
+    /** The line a command prints where {@link #uncached()} says why: "corpus not cached: ... (encoded again on each run)". */
+    public String uncachedNote() {
+        return uncached == null ? null : "corpus " + uncached + " (encoded again on each run)";
+    }
+
     /** Seconds it took to open (encode or load) the corpus. */
     public double openSeconds() {
         return seconds;

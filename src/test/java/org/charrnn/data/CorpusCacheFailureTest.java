@@ -46,6 +46,7 @@ class CorpusCacheFailureTest {
             assertNull(c.cacheFile());
             assertEquals(why, c.uncached());
             assertEquals("heap (" + why + ")", c.storage());
+            assertEquals("corpus " + why + " (encoded again on each run)", c.uncachedNote());
         }
         CliRun info = CliRun.of(
                 "corpus", "info", "--data", f.toString(), "--cache-dir", notADir.toString(), "--vocab", "none");
